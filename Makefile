@@ -1,0 +1,28 @@
+# Thin wrapper over CMake.  `make` builds release into build/, `make test`
+# runs every check (see scripts/test.sh), `make demo` runs the main job.
+BUILD ?= build
+CMAKE_FLAGS ?=
+
+.PHONY: all test demo bench clean format check-symbols
+
+all:
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j
+
+test:
+	@scripts/test.sh
+
+demo:
+	@scripts/demo.sh
+
+bench: all
+	@bench/run
+
+check-symbols: all
+	@scripts/check-symbols.sh $(BUILD)/lib/libplugkit.so
+
+format:
+	@clang-format -i include/*.h include/plugkit/*.h src/*.c src/*.h src/toml/*.[ch] tools/plugkit/*.[ch]
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,507 @@
+/* plugkit.h -- discover, order, load and configure plugins from C.
+ * SPDX-License-Identifier: MIT
+ *
+ * If it is not declared here or in plugkit/plugin.h, it is not API.
+ *
+ * USAGE
+ *   1. pk_doc_load_file()     read a TOML file into a document (any config)
+ *   2. pk_doc_root()          walk it: pk_table_get(), pk_array_at(), ...
+ *   3. pk_table_get_string()  typed getters fail with file:line:col and both
+ *      ... _or() forms           type names; the _or forms take a default
+ *   4. pk_doc_free()          release the document and every value in it
+ *
+ * Conventions
+ *   - Every fallible function returns pk_status (PK_OK == 0) and takes a
+ *     pk_error *err last; err may be NULL.  The library never prints, exits
+ *     or aborts because of bad input.
+ *   - Pointers returned by _get_ functions are borrowed; the comment says
+ *     until when they stay valid.  Functions named _new/_dup return memory
+ *     the caller owns.
+ *   - Each declaration ends with tags: [thread: ...] [fails: ...] [since: ...]
+ *     defined in docs/DESIGN.md ("Threading").
+ */
+#ifndef PLUGKIT_H
+#define PLUGKIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plugkit/version.h"
+
+#if defined(PK_BUILDING_SHARED) && defined(PK_USING_SHARED)
+#error "define at most one of PK_BUILDING_SHARED and PK_USING_SHARED"
+#endif
+#if defined(_WIN32) && defined(PK_BUILDING_SHARED)
+#define PK_API __declspec(dllexport)
+#elif defined(_WIN32) && defined(PK_USING_SHARED)
+#define PK_API __declspec(dllimport)
+#elif defined(__GNUC__)
+#define PK_API __attribute__((visibility("default")))
+#else
+#define PK_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------
+ * Status codes and errors
+ * ------------------------------------------------------------------------ */
+
+/* One table produces the enum, pk_status_name() and pk_status_string().
+ * Codes are never renumbered; new ones go at the end. */
+#define PK_STATUS_MAP(X)                                                       \
+  X(OK, "success")                                                             \
+  X(ENOMEM, "out of memory")                                                   \
+  X(EIO, "I/O error")                                                          \
+  X(EMISUSE, "API used incorrectly")                                           \
+  X(ESYNTAX, "invalid TOML")                                                   \
+  X(ETYPE, "value has the wrong type")                                         \
+  X(EMISSING, "required value is absent")                                      \
+  X(ERANGE, "value out of range")                                              \
+  X(ENOTFOUND, "not found")                                                    \
+  X(EMANIFEST, "invalid plugin manifest")                                      \
+  X(EDEP_MISSING, "dependency not found")                                      \
+  X(EDEP_VERSION, "dependency version not satisfied")                          \
+  X(EDEP_CYCLE, "dependency cycle")                                            \
+  X(EABI, "plugin built for an incompatible ABI")                              \
+  X(ELOAD, "shared object could not be loaded")                                \
+  X(EPLUGIN, "plugin hook reported failure")                                   \
+  X(ECONFIG, "invalid configuration")                                          \
+  X(EDUPLICATE, "defined twice")                                               \
+  X(ESTATE, "operation not valid in the current state")                        \
+  X(ENOTSUP, "not supported")
+
+typedef enum pk_status {
+#define PK__STATUS_ENUM(name, text) PK_##name,
+  PK_STATUS_MAP(PK__STATUS_ENUM)
+#undef PK__STATUS_ENUM
+  PK_STATUS_COUNT
+} pk_status;
+
+/* A caller-owned error detail, usually on the stack.  Filling it never
+ * allocates.  line/col are 1-based and 0 when the error has no position;
+ * source is the file (or buffer name) the position refers to, or "".
+ * plugin is "namespace:name" when a plugin is concerned, or "". */
+typedef struct pk_error {
+  pk_status code;     /* PK_OK when nothing failed */
+  int line;           /* 1-based line of the offending input, or 0 */
+  int col;            /* 1-based column (in bytes), or 0 */
+  char source[256];   /* file or buffer name the position refers to */
+  char plugin[128];   /* "ns:name" of the plugin concerned, or "" */
+  char message[768];  /* the reason, without the position prefix */
+} pk_error;
+
+/* The symbolic name of a status, e.g. "PK_EDEP_CYCLE"; "PK_UNKNOWN" for a
+ * value outside the enum.  Returns a static string.
+ * [thread: any] [fails: never] [since: 0.1] */
+PK_API const char *pk_status_name(pk_status status);
+
+/* A short description of a status, e.g. "dependency cycle".  Static string.
+ * [thread: any] [fails: never] [since: 0.1] */
+PK_API const char *pk_status_string(pk_status status);
+
+/* Writes "source:line:col: message" (or "message" when there is no source,
+ * "source: message" when there is no line) into buf, NUL-terminated and
+ * truncated to n bytes.  Returns the length the full text needs, like
+ * snprintf.  [thread: any] [fails: never] [since: 0.1] */
+PK_API size_t pk_error_format(const pk_error *err, char *buf, size_t n);
+
+/* Resets err to PK_OK with empty fields.  NULL is a no-op.
+ * [thread: any] [fails: never] [since: 0.1] */
+PK_API void pk_error_clear(pk_error *err);
+
+/* The library version at run time ("0.1.0"); compare with PK_VERSION_STRING
+ * to check header and library match.  [thread: any] [fails: never] [since: 0.1] */
+PK_API const char *pk_version(void);
+
+/* ------------------------------------------------------------------------
+ * Memory
+ * ------------------------------------------------------------------------ */
+
+/* A realloc-shaped allocator: (ud, NULL, 0, n) allocates, (ud, p, old, n)
+ * resizes, (ud, p, old, 0) frees and returns NULL.  old_size is the size the
+ * block was allocated with.  NULL selects libc. */
+typedef void *(*pk_alloc_fn)(void *ud, void *ptr, size_t old_size,
+                             size_t new_size);
+
+/* ------------------------------------------------------------------------
+ * TOML documents and values
+ * ------------------------------------------------------------------------ */
+
+typedef struct pk_doc pk_doc;     /* a parsed TOML document (opaque) */
+typedef struct pk_value pk_value; /* one value inside a document (opaque) */
+
+typedef enum pk_kind {
+  PK_KIND_TABLE = 1,
+  PK_KIND_ARRAY,
+  PK_KIND_STRING,
+  PK_KIND_INTEGER,
+  PK_KIND_FLOAT,
+  PK_KIND_BOOL,
+  PK_KIND_DATETIME,       /* offset date-time: 1979-05-27T07:32:00Z */
+  PK_KIND_DATETIME_LOCAL, /* 1979-05-27T07:32:00 */
+  PK_KIND_DATE_LOCAL,     /* 1979-05-27 */
+  PK_KIND_TIME_LOCAL      /* 07:32:00 */
+} pk_kind;
+
+typedef enum pk_toml_version {
+  PK_TOML_DEFAULT = 0, /* TOML 1.1.0 */
+  PK_TOML_1_0 = 100,   /* TOML 1.0.0: 1.1-only syntax is rejected */
+  PK_TOML_1_1 = 110
+} pk_toml_version;
+
+/* A date, a time or both.  Which fields are meaningful follows the kind:
+ * dates have year/month/day, times hour/minute/second/nanosecond, and only
+ * PK_KIND_DATETIME has offset_minutes (0 for "Z"). */
+typedef struct pk_datetime {
+  pk_kind kind;
+  int year, month, day;
+  int hour, minute, second;
+  int nanosecond;     /* 0..999999999 */
+  int offset_minutes; /* east of UTC, e.g. -420 for -07:00 */
+  int precision;      /* digits of the fraction as written (0..9) */
+} pk_datetime;
+
+/* A source position.  source is borrowed from the document that holds the
+ * value; line and col are 1-based. */
+typedef struct pk_pos {
+  const char *source;
+  int line;
+  int col;
+} pk_pos;
+
+/* Options for parsing; a NULL options pointer means all defaults.  Set size
+ * to sizeof(pk_doc_options) so the struct can grow. */
+typedef struct pk_doc_options {
+  uint32_t size;           /* sizeof(pk_doc_options) */
+  pk_toml_version version; /* PK_TOML_DEFAULT: 1.1.0 */
+  pk_alloc_fn alloc;       /* NULL: libc */
+  void *alloc_ud;          /* passed to alloc */
+} pk_doc_options;
+
+/* Parses len bytes of TOML.  source_name names the text in positions and
+ * errors (NULL: "<buffer>").  The text is copied; the caller may free it at
+ * once.  On success *out is a new document the caller frees with
+ * pk_doc_free(); on failure *out is NULL and err holds the first problem with
+ * its exact line and column.
+ * [thread: any] [fails: mem | syntax] [since: 0.1] */
+PK_API pk_status pk_doc_parse(const char *text, size_t len,
+                              const char *source_name,
+                              const pk_doc_options *opts, pk_doc **out,
+                              pk_error *err);
+
+/* Reads and parses a TOML file ("-" reads standard input).  Like
+ * pk_doc_parse(); the file's path names positions.
+ * [thread: any] [fails: mem | io | syntax] [since: 0.1] */
+PK_API pk_status pk_doc_load_file(const char *path, const pk_doc_options *opts,
+                                  pk_doc **out, pk_error *err);
+
+/* Releases a document and every value, key and string in it.  NULL is a
+ * no-op.  [thread: any, not concurrently with readers of doc] [fails: never]
+ * [since: 0.1] */
+PK_API void pk_doc_free(pk_doc *doc);
+
+/* The root table.  Borrowed, valid until pk_doc_free(doc).
+ * [thread: any] [fails: never] [since: 0.1] */
+PK_API const pk_value *pk_doc_root(const pk_doc *doc);
+
+/* The name positions in doc refer to (the path or source_name).  Borrowed,
+ * valid until pk_doc_free(doc).  [thread: any] [fails: never] [since: 0.1] */
+PK_API const char *pk_doc_source(const pk_doc *doc);
+
+/* Everything below reads a document.  Documents are immutable: any number of
+ * threads may read one at once.  All returned pointers are borrowed and valid
+ * until pk_doc_free() of the document that holds the value. */
+
+/* The kind of a value.  [thread: any] [fails: never] [since: 0.1] */
+PK_API pk_kind pk_value_kind(const pk_value *v);
+
+/* The TOML name of a kind: "table", "array", "string", "integer", "float",
+ * "boolean", "offset date-time", "local date-time", "local date",
+ * "local time".  Static string.  [thread: any] [fails: never] [since: 0.1] */
+PK_API const char *pk_kind_name(pk_kind kind);
+
+/* Where a value starts in its source (for a table: its header, or the first
+ * key that created it).  [thread: any] [fails: never] [since: 0.1] */
+PK_API pk_pos pk_value_pos(const pk_value *v);
+
+/* Number of keys of a table, in insertion order; 0 if v is not a table.
+ * [thread: any] [fails: never] [since: 0.1] */
+PK_API size_t pk_table_count(const pk_value *table);
+
+/* The i-th key of a table (insertion order), NUL-terminated; *len (if not
+ * NULL) gets its length in bytes (keys may contain NUL written as \u0000).
+ * NULL when i is out of range.  [thread: any] [fails: never] [since: 0.1] */
+PK_API const char *pk_table_key_at(const pk_value *table, size_t i,
+                                   size_t *len);
+
+/* The i-th value of a table, NULL when out of range.
+ * [thread: any] [fails: never] [since: 0.1] */
+PK_API const pk_value *pk_table_value_at(const pk_value *table, size_t i);
+
+/* The position of the i-th key of a table.
+ * [thread: any] [fails: never] [since: 0.1] */
+PK_API pk_pos pk_table_key_pos_at(const pk_value *table, size_t i);
+
+/* Looks a key up in O(1) on average.  NULL when absent or when table is not
+ * a table.  pk_table_getn takes a key of len bytes.
+ * [thread: any] [fails: never] [since: 0.1] */
+PK_API const pk_value *pk_table_get(const pk_value *table, const char *key);
+PK_API const pk_value *pk_table_getn(const pk_value *table, const char *key,
+                                     size_t len);
+
+/* Number of items of an array; 0 if v is not an array.
+ * [thread: any] [fails: never] [since: 0.1] */
+PK_API size_t pk_array_count(const pk_value *array);
+
+/* The i-th item of an array, NULL when out of range.
+ * [thread: any] [fails: never] [since: 0.1] */
+PK_API const pk_value *pk_array_at(const pk_value *array, size_t i);
+
+/* Typed getters on a value.  On a kind mismatch they fail with PK_ETYPE and
+ * a message such as "runner.toml:3:9: expected a string, found an integer"
+ * (err carries source, line and col).  *len (if not NULL) receives a
+ * string's length; strings are NUL-terminated and may contain NUL bytes.
+ * pk_value_get_float accepts only floats; pk_value_get_datetime accepts all
+ * four date/time kinds.
+ * [thread: any] [fails: type] [since: 0.1] */
+PK_API pk_status pk_value_get_string(const pk_value *v, const char **out,
+                                     size_t *len, pk_error *err);
+PK_API pk_status pk_value_get_integer(const pk_value *v, int64_t *out,
+                                      pk_error *err);
+PK_API pk_status pk_value_get_float(const pk_value *v, double *out,
+                                    pk_error *err);
+PK_API pk_status pk_value_get_bool(const pk_value *v, bool *out,
+                                   pk_error *err);
+PK_API pk_status pk_value_get_datetime(const pk_value *v, pk_datetime *out,
+                                       pk_error *err);
+
+/* Typed getters on a table key.  A missing key fails with PK_EMISSING and
+ * the table's position ("missing required key \"port\" in table started
+ * here"); a wrong kind fails with PK_ETYPE and the value's position.
+ * [thread: any] [fails: missing | type] [since: 0.1] */
+PK_API pk_status pk_table_get_string(const pk_value *table, const char *key,
+                                     const char **out, pk_error *err);
+PK_API pk_status pk_table_get_integer(const pk_value *table, const char *key,
+                                      int64_t *out, pk_error *err);
+PK_API pk_status pk_table_get_float(const pk_value *table, const char *key,
+                                    double *out, pk_error *err);
+PK_API pk_status pk_table_get_bool(const pk_value *table, const char *key,
+                                   bool *out, pk_error *err);
+PK_API pk_status pk_table_get_datetime(const pk_value *table, const char *key,
+                                       pk_datetime *out, pk_error *err);
+/* Returns the table or array under key; PK_ETYPE when it is something else. */
+PK_API pk_status pk_table_get_table(const pk_value *table, const char *key,
+                                    const pk_value **out, pk_error *err);
+PK_API pk_status pk_table_get_array(const pk_value *table, const char *key,
+                                    const pk_value **out, pk_error *err);
+
+/* The same with a default: a missing key stores dflt and returns PK_OK; a
+ * present key of the wrong kind still fails with PK_ETYPE.
+ * [thread: any] [fails: type] [since: 0.1] */
+PK_API pk_status pk_table_get_string_or(const pk_value *table, const char *key,
+                                        const char *dflt, const char **out,
+                                        pk_error *err);
+PK_API pk_status pk_table_get_integer_or(const pk_value *table,
+                                         const char *key, int64_t dflt,
+                                         int64_t *out, pk_error *err);
+PK_API pk_status pk_table_get_float_or(const pk_value *table, const char *key,
+                                       double dflt, double *out,
+                                       pk_error *err);
+PK_API pk_status pk_table_get_bool_or(const pk_value *table, const char *key,
+                                      bool dflt, bool *out, pk_error *err);
+
+
+/* ------------------------------------------------------------------------
+ * Hosts and plugins
+ *
+ *   1. pk_host_new()            options: allocator, log, userdata, strict
+ *   2. pk_host_add_namespace()  the plugin families this host accepts
+ *      pk_host_add_path()       where to look (PLUGKIT_PATH is searched first)
+ *      pk_host_add_builtin()    plugins compiled into the host
+ *   3. pk_host_register()       request plugins; import, resolve (register
+ *                               hooks, to a fixed point), post_register
+ *      or the stages one by one: pk_host_request(), pk_host_import(),
+ *      pk_host_resolve(), pk_host_post_register()
+ *   4. pk_host_layer_*()        the dependency order, layer by layer
+ *   5. pk_host_free()           unload hooks in reverse order, dlclose
+ *
+ * A host is used from one thread at a time during set-up (steps 1 to 3).
+ * ------------------------------------------------------------------------ */
+
+typedef struct pk_host pk_host;     /* opaque */
+typedef struct pk_plugin pk_plugin; /* one discovered plugin (opaque) */
+
+typedef enum pk_log_level {
+  PK_LOG_DEBUG = 0,
+  PK_LOG_INFO,
+  PK_LOG_WARN,
+  PK_LOG_ERROR
+} pk_log_level;
+
+/* Receives every log line of the library and of plugins.  plugin is
+ * "ns:name" or NULL; message has no trailing newline.  Called on the thread
+ * that caused the message. */
+typedef void (*pk_log_fn)(void *ud, pk_log_level level, const char *plugin,
+                          const char *message);
+
+typedef struct pk_host_options {
+  uint32_t size;         /* sizeof(pk_host_options) */
+  pk_alloc_fn alloc;     /* NULL: libc */
+  void *alloc_ud;
+  pk_log_fn log;         /* NULL: messages are dropped */
+  void *log_ud;
+  void *userdata;        /* handed to every plugin hook (the collector) */
+  bool strict;           /* a broken manifest fails discovery; warnings of
+                            plugins become errors */
+  bool ignore_env;       /* do not read PLUGKIT_PATH */
+} pk_host_options;
+
+/* Plugin states.  A plugin that is not ready has a reason
+ * (pk_plugin_get_reason()). */
+typedef enum pk_plugin_state {
+  PK_STATE_DISCOVERED = 0, /* manifest read, not requested */
+  PK_STATE_SHADOWED,       /* same ns:name found earlier in the search path */
+  PK_STATE_BROKEN,         /* manifest invalid */
+  PK_STATE_REQUESTED,      /* known: requested or required, not loaded */
+  PK_STATE_LOADED,         /* shared object open, descriptor checked */
+  PK_STATE_REGISTERED,     /* register hook ran */
+  PK_STATE_READY,          /* post_register hook ran */
+  PK_STATE_FAILED,         /* could not load, or a hook failed */
+  PK_STATE_UNLOADED        /* unload hook ran, shared object closed */
+} pk_plugin_state;
+
+/* Creates a host.  opts may be NULL (all defaults).  *out is freed with
+ * pk_host_free().  [thread: any] [fails: mem | misuse] [since: 0.1] */
+PK_API pk_status pk_host_new(const pk_host_options *opts, pk_host **out,
+                             pk_error *err);
+
+/* Runs the unload hooks of every registered plugin in exact reverse
+ * registration order, closes the shared objects in the same order (except
+ * resident ones) and frees everything.  NULL is a no-op.
+ * [thread: host] [fails: never] [since: 0.1] */
+PK_API void pk_host_free(pk_host *host);
+
+/* Accepts plugins of namespace ns whose manifest `abi` equals abi.  A host
+ * that registers no namespace accepts every namespace and ABI (the CLI does
+ * that).  ns is copied.  [thread: host, before discovery] [fails: mem |
+ * misuse] [since: 0.1] */
+PK_API pk_status pk_host_add_namespace(pk_host *host, const char *ns,
+                                       uint32_t abi, pk_error *err);
+
+/* Adds a search path, searched after PLUGKIT_PATH and earlier paths.  Each
+ * immediate subdirectory holding a plugin.toml is one plugin.  dir is
+ * copied.  [thread: host, before discovery] [fails: mem | misuse]
+ * [since: 0.1] */
+PK_API pk_status pk_host_add_path(pk_host *host, const char *dir,
+                                  pk_error *err);
+
+/* Registers a plugin compiled into the host: desc (borrowed, must outlive
+ * the host) and the text of its manifest (copied; named "builtin:NS:NAME"
+ * in positions).  It behaves like a plugin found on disk, found before every
+ * search path.  [thread: host, before discovery] [fails: mem | manifest |
+ * abi] [since: 0.1] */
+struct pk_plugin_desc;
+PK_API pk_status pk_host_add_builtin(pk_host *host,
+                                     const struct pk_plugin_desc *desc,
+                                     const char *manifest_toml,
+                                     pk_error *err);
+
+/* Scans the search paths (once; later calls do nothing).  Broken manifests
+ * make their plugin PK_STATE_BROKEN; in strict mode the first one fails the
+ * call.  Called implicitly by every function that needs the plugin list.
+ * [thread: host] [fails: mem | io | manifest (strict)] [since: 0.1] */
+PK_API pk_status pk_host_discover(pk_host *host, pk_error *err);
+
+/* Stage 1: requests plugins by requirement text ("ns:name", optionally with
+ * a version constraint, or "ns:__all__").  Unknown names fail at once.
+ * [thread: host] [fails: mem | notfound | dep] [since: 0.1] */
+PK_API pk_status pk_host_request(pk_host *host, const char *const *reqs,
+                                 size_t n, pk_error *err);
+
+/* Stage 2: loads what is requested and what it requires, breadth first,
+ * until nothing new appears; checks ABI, version constraints and cycles.
+ * [thread: host] [fails: mem | dep | abi | load | cycle] [since: 0.1] */
+PK_API pk_status pk_host_import(pk_host *host, pk_error *err);
+
+/* Stage 3: runs register hooks in layer order, pass after pass, importing
+ * what the hooks require, until a fixed point.
+ * [thread: host] [fails: mem | dep | abi | load | cycle | plugin]
+ * [since: 0.1] */
+PK_API pk_status pk_host_resolve(pk_host *host, pk_error *err);
+
+/* Per-namespace argument for post_register hooks. */
+typedef struct pk_ns_args {
+  const char *ns;
+  void *args;
+} pk_ns_args;
+
+/* Stage 4: runs post_register hooks in the final layer order; a plugin of
+ * namespace X receives the args of the entry whose ns is X (or NULL).
+ * Plugins become PK_STATE_READY.  [thread: host] [fails: plugin | state]
+ * [since: 0.1] */
+PK_API pk_status pk_host_post_register(pk_host *host, const pk_ns_args *args,
+                                       size_t nargs, pk_error *err);
+
+/* The four stages in one call.  [thread: host] [fails: see the stages]
+ * [since: 0.1] */
+PK_API pk_status pk_host_register(pk_host *host, const char *const *reqs,
+                                  size_t n, const pk_ns_args *args,
+                                  size_t nargs, pk_error *err);
+
+/* The current dependency order: layer 0 holds plugins without requirements,
+ * layer k+1 those whose highest requirement is in layer k; inside a layer,
+ * the seed's depth-first post-order.  Valid after pk_host_import() and
+ * until the next stage call.  [thread: host] [fails: never] [since: 0.1] */
+PK_API size_t pk_host_layer_count(pk_host *host);
+PK_API size_t pk_host_layer_size(pk_host *host, size_t layer);
+PK_API pk_plugin *pk_host_layer_plugin(pk_host *host, size_t layer,
+                                       size_t i);
+
+/* Every discovered plugin (including shadowed and broken ones), sorted by
+ * namespace then name then search order.  Borrowed, valid until
+ * pk_host_free().  [thread: host] [fails: never] [since: 0.1] */
+PK_API size_t pk_host_plugin_count(pk_host *host);
+PK_API pk_plugin *pk_host_plugin_at(pk_host *host, size_t i);
+
+/* Finds the active plugin "ns:name" (not a shadowed copy); NULL if none.
+ * [thread: host] [fails: never] [since: 0.1] */
+PK_API pk_plugin *pk_host_find_plugin(pk_host *host, const char *ns_name);
+
+/* Plugin accessors: strings borrowed until pk_host_free().
+ * [thread: host] [fails: never] [since: 0.1] */
+PK_API const char *pk_plugin_get_name(const pk_plugin *p);      /* "redis" */
+PK_API const char *pk_plugin_get_namespace(const pk_plugin *p); /* "runner" */
+PK_API const char *pk_plugin_get_id(const pk_plugin *p); /* "runner:redis" */
+PK_API const char *pk_plugin_get_version(const pk_plugin *p); /* or "" */
+PK_API const char *pk_plugin_get_description(const pk_plugin *p);
+PK_API const char *pk_plugin_get_manifest_path(const pk_plugin *p);
+PK_API const char *pk_plugin_get_library_path(const pk_plugin *p); /* or "" */
+PK_API pk_plugin_state pk_plugin_get_state(const pk_plugin *p);
+PK_API const char *pk_plugin_state_name(pk_plugin_state state);
+/* Why the plugin is in its state: for failed/broken plugins the error
+ * ("file:line:col: ..."), for shadowed ones the plugin that shadows it, for
+ * loaded ones who required it.  Never NULL. */
+PK_API const char *pk_plugin_get_reason(const pk_plugin *p);
+/* The error that made it broken or failed; NULL otherwise. */
+PK_API const pk_error *pk_plugin_get_error(const pk_plugin *p);
+/* The manifest's root table (NULL for a broken manifest). */
+PK_API const pk_value *pk_plugin_get_manifest(const pk_plugin *p);
+/* The plugin's requirements as written in the manifest, then those added by
+ * its register hook: i < count. */
+PK_API size_t pk_plugin_requirement_count(const pk_plugin *p);
+PK_API const char *pk_plugin_requirement_at(const pk_plugin *p, size_t i);
+/* The plugins this plugin depends on in the resolved graph. */
+PK_API size_t pk_plugin_dependency_count(const pk_plugin *p);
+PK_API pk_plugin *pk_plugin_dependency_at(const pk_plugin *p, size_t i);
+/* The layer of a plugin in the current order, or -1 when not ordered. */
+PK_API int pk_plugin_get_layer(const pk_plugin *p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PLUGKIT_H */

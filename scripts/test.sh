@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# `make test`: install what is missing, build under gcc and clang with
+# -Werror and ASan+UBSan, run the unit tests under both, the TOML
+# conformance suite (1.0.0 and 1.1.0), the symbol check and a short smoke run
+# of every fuzz target.  Ends with one line "N passed, N failed".
+#
+# Environment: TOML_TEST_DIR (default ../shared/toml-test), FUZZ_SECONDS
+# (default 30), PK_COMPILERS (default "gcc clang").
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh || exit 1
+
+JOBS=$(nproc)
+OUT=build/test-logs
+mkdir -p "$OUT"
+passed=0 failed=0
+say() { printf '%s\n' "$*"; }
+count() { passed=$((passed + $1)); failed=$((failed + $2)); }
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+build() { # build DIR CC CMAKE_ARGS...
+  local dir=$1 cc=$2; shift 2
+  if cmake -S . -B "$dir" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=Debug \
+       "$@" >"$OUT/$(basename "$dir").log" 2>&1 &&
+     cmake --build "$dir" -j"$JOBS" >>"$OUT/$(basename "$dir").log" 2>&1; then
+    say "build $dir: ok"; count 1 0; return 0
+  fi
+  say "build $dir: FAILED (log: $OUT/$(basename "$dir").log)"
+  tail -n 30 "$OUT/$(basename "$dir").log"
+  count 0 1; return 1
+}
+
+unit() { # unit DIR
+  local log="$OUT/unit-$(basename "$1").log"
+  (cd "$1/tests" && ./pk_tests --jobs "$JOBS" >"$log" 2>&1)
+  local rc=$? syn
+  syn=$(grep 'Synthesis:' "$log" | tail -1)
+  local t p
+  t=$(sed -n 's/.*Tested: \([0-9]*\).*/\1/p' <<<"$syn")
+  p=$(sed -n 's/.*Passing: \([0-9]*\).*/\1/p' <<<"$syn")
+  if [[ -z $t ]]; then
+    say "unit tests in $1: no synthesis (exit $rc)"; tail -n 40 "$log"; count 0 1; return
+  fi
+  grep -E '^\[(----|FAIL)\]|ERROR: (Address|Leak|Undefined)|runtime error' "$log" | head -n 40
+  say "unit tests in $1: $syn"
+  count "$p" $((t - p))
+  if ((rc != 0 && t == p)); then say "  but pk_tests exited $rc"; count 0 1; fi
+}
+
+compilers=${PK_COMPILERS:-gcc clang}
+for cc in $compilers; do
+  dir=build/test-$cc
+  build "$dir" "$cc" -DPK_SANITIZE=ON -DPK_WERROR=ON && unit "$dir"
+done
+first=build/test-${compilers%% *}
+
+# Public symbols: only pk_ names, never pk__.
+if scripts/check-symbols.sh "$first/lib/libplugkit.so"; then count 1 0; else count 0 1; fi
+
+# TOML conformance.
+TT=${TOML_TEST_DIR:-../shared/toml-test}
+if [[ -x $TT/run-toml-test ]]; then
+  for v in 1.0.0 1.1.0; do
+    "$TT/run-toml-test" --dir "$TT" --version "$v" \
+      --decoder "$first/bin/plugkit toml --toml-version $v" >"$OUT/toml-$v.log" 2>&1
+    grep -E '^FAIL' "$OUT/toml-$v.log" | head -n 20
+    line=$(tail -n 1 "$OUT/toml-$v.log")
+    say "conformance $line"
+    p=$(sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\1/p' <<<"$line")
+    f=$(sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\2/p' <<<"$line")
+    if [[ -n $p ]]; then count "$p" "$f"; else count 0 1; fi
+  done
+else
+  say "conformance: SKIPPED (no toml-test suite at $TT; set TOML_TEST_DIR)"
+fi
+
+# Fuzz smoke runs (clang + libFuzzer).
+if build build/fuzz clang -DPK_FUZZ=ON -DPK_WERROR=ON; then
+  corpus=$(mktemp -d)
+  trap 'rm -rf "$corpus"' EXIT
+  [[ -d $TT/valid ]] && find "$TT/valid" -name '*.toml' -exec cp {} "$corpus/" \; 2>/dev/null
+  for f in build/fuzz/fuzz/fuzz_*; do
+    [[ -x $f ]] || continue
+    name=$(basename "$f"); mkdir -p "$corpus/$name"; cp "$corpus"/*.toml "$corpus/$name/" 2>/dev/null
+    if "$f" -max_total_time="${FUZZ_SECONDS:-30}" -timeout=10 -rss_limit_mb=2048 \
+         -print_final_stats=1 "$corpus/$name" >"$OUT/$name.log" 2>&1; then
+      say "fuzz $name: ok ($(grep -m1 -o 'stat::number_of_executed_units: [0-9]*' "$OUT/$name.log"))"
+      count 1 0
+    else
+      say "fuzz $name: FAILED (log: $OUT/$name.log)"; tail -n 30 "$OUT/$name.log"; count 0 1
+    fi
+  done
+fi
+
+say "$passed passed, $failed failed"
+((failed == 0))

@@ -1,0 +1,552 @@
+/* graph.c -- dependency ordering: cycle checks as edges appear, layering.
+ * SPDX-License-Identifier: MIT
+ *
+ * Two orders are kept.  `ord` is any topological order (dependencies
+ * first), maintained incrementally with the Pearce-Kelly algorithm so that a
+ * cycle is found the moment its closing edge is committed, in time
+ * proportional to the affected region only; new nodes enter at the front,
+ * where they can never violate it.  Many pending edges at once (a big
+ * import round) are checked with one Kahn pass instead.  The layering the
+ * host exposes is computed on demand by the seed's algorithm, iteratively. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define NONE UINT32_MAX
+
+typedef struct edge {
+  uint32_t from, to;          /* from requires to */
+  uint32_t next_out, next_in; /* next edge with the same from / to */
+} edge;
+
+struct pk__graph {
+  pk__allocator alloc;
+  size_t n, cap;       /* nodes */
+  const char **key;    /* sort key per node (borrowed) */
+  int64_t *ord;        /* topological position; deps have smaller values */
+  uint32_t *head_out;  /* first edge whose from is the node */
+  uint32_t *head_in;   /* first edge whose to is the node */
+  uint32_t *stamp;     /* visit marks (== gen) for searches */
+  uint32_t *parent;    /* search tree */
+  uint32_t *layer;     /* after layering */
+  uint32_t *ndeps;     /* out-degree */
+  size_t m, ecap;      /* edges */
+  edge *edges;
+  size_t committed;    /* edges [0, committed) are checked */
+  int64_t front;       /* smallest ord handed out */
+  uint32_t gen;
+  bool ord_valid;      /* false until the first commit */
+  bool broken;         /* a cycle was found */
+  /* scratch, reused */
+  uint32_t *stack, *set_f, *set_b;
+  size_t stack_cap, f_cap, b_cap;
+  int64_t *pool;
+  size_t pool_cap;
+  uint32_t *cycle;
+  size_t ncycle, cycle_cap;
+  /* layering results */
+  uint32_t *order, *starts, *rank, *csr_start, *csr;
+  size_t order_cap, starts_cap, nlayers, rank_cap, csr_start_cap, csr_cap;
+};
+
+/* ---- life cycle ---- */
+
+pk__graph *pk__graph_new(const pk__allocator *a)
+{
+  pk__graph *g = pk__alloc_zero(a, sizeof *g);
+  if (g && a)
+    g->alloc = *a;
+  return g;
+}
+
+#define FREE_ARR(g, p, cap) pk__free(&(g)->alloc, (p), (cap) * sizeof *(p))
+
+void pk__graph_free(pk__graph *g)
+{
+  if (!g)
+    return;
+  FREE_ARR(g, g->key, g->cap);
+  FREE_ARR(g, g->ord, g->cap);
+  FREE_ARR(g, g->head_out, g->cap);
+  FREE_ARR(g, g->head_in, g->cap);
+  FREE_ARR(g, g->stamp, g->cap);
+  FREE_ARR(g, g->parent, g->cap);
+  FREE_ARR(g, g->layer, g->cap);
+  FREE_ARR(g, g->ndeps, g->cap);
+  FREE_ARR(g, g->edges, g->ecap);
+  FREE_ARR(g, g->stack, g->stack_cap);
+  FREE_ARR(g, g->set_f, g->f_cap);
+  FREE_ARR(g, g->set_b, g->b_cap);
+  FREE_ARR(g, g->pool, g->pool_cap);
+  FREE_ARR(g, g->cycle, g->cycle_cap);
+  FREE_ARR(g, g->order, g->order_cap);
+  FREE_ARR(g, g->starts, g->starts_cap);
+  FREE_ARR(g, g->rank, g->rank_cap);
+  FREE_ARR(g, g->csr_start, g->csr_start_cap);
+  FREE_ARR(g, g->csr, g->csr_cap);
+  pk__free(&g->alloc, g, sizeof *g);
+}
+
+static pk_status grow_nodes(pk__graph *g, size_t need)
+{
+  if (need <= g->cap)
+    return PK_OK;
+  size_t ncap = g->cap ? g->cap * 2 : 64;
+  while (ncap < need)
+    ncap *= 2;
+#define GROW(field)                                                            \
+  do {                                                                         \
+    void *p_ = pk__resize(&g->alloc, g->field, g->cap * sizeof *g->field,      \
+                          ncap * sizeof *g->field);                            \
+    if (!p_)                                                                   \
+      return PK_ENOMEM;                                                        \
+    g->field = p_;                                                             \
+  } while (0)
+  /* Each GROW keeps the old cap valid for the ones not yet grown, so a
+   * failure half-way leaves every array at least g->cap long. */
+  GROW(key);
+  GROW(ord);
+  GROW(head_out);
+  GROW(head_in);
+  GROW(stamp);
+  GROW(parent);
+  GROW(layer);
+  GROW(ndeps);
+#undef GROW
+  g->cap = ncap;
+  return PK_OK;
+}
+
+pk_status pk__graph_add_node(pk__graph *g, const char *key, uint32_t *id)
+{
+  if (g->n >= NONE - 1 || grow_nodes(g, g->n + 1) != PK_OK)
+    return PK_ENOMEM;
+  size_t i = g->n++;
+  g->key[i] = key;
+  g->ord[i] = --g->front;
+  g->head_out[i] = g->head_in[i] = NONE;
+  g->stamp[i] = 0;
+  g->parent[i] = NONE;
+  g->layer[i] = 0;
+  g->ndeps[i] = 0;
+  *id = (uint32_t)i;
+  return PK_OK;
+}
+
+pk_status pk__graph_add_edge(pk__graph *g, uint32_t from, uint32_t to)
+{
+  if (g->m >= NONE - 1)
+    return PK_ENOMEM;
+  if (pk__vec_reserve(&g->alloc, (void **)&g->edges, &g->ecap, g->m + 1,
+                      sizeof *g->edges) != PK_OK)
+    return PK_ENOMEM;
+  uint32_t e = (uint32_t)g->m++;
+  g->edges[e] = (edge){from, to, g->head_out[from], g->head_in[to]};
+  g->head_out[from] = e;
+  g->head_in[to] = e;
+  g->ndeps[from]++;
+  return PK_OK;
+}
+
+size_t pk__graph_node_count(const pk__graph *g) { return g->n; }
+
+size_t pk__graph_cycle(const pk__graph *g, const uint32_t **nodes)
+{
+  *nodes = g->cycle;
+  return g->ncycle;
+}
+
+size_t pk__graph_dep_count(const pk__graph *g, uint32_t node)
+{
+  return g->ndeps[node];
+}
+
+void pk__graph_deps(const pk__graph *g, uint32_t node, uint32_t *out)
+{
+  /* The list is newest first; hand it out in insertion order. */
+  size_t k = g->ndeps[node];
+  for (uint32_t e = g->head_out[node]; e != NONE; e = g->edges[e].next_out)
+    out[--k] = g->edges[e].to;
+}
+
+/* ---- scratch helpers ---- */
+
+static pk_status push(pk__graph *g, uint32_t **arr, size_t *n, size_t *cap,
+                      uint32_t v)
+{
+  return PK__VEC_PUSH(&g->alloc, *arr, *n, *cap, v);
+}
+
+static uint32_t next_gen(pk__graph *g)
+{
+  if (++g->gen == 0) { /* wrapped: clear the marks once */
+    memset(g->stamp, 0, g->n * sizeof *g->stamp);
+    g->gen = 1;
+  }
+  return g->gen;
+}
+
+/* g->cycle holds k nodes, each requiring the next and the last requiring
+ * the first: rotate it to start at the smallest key and close the loop. */
+static pk_status finish_cycle(pk__graph *g)
+{
+  size_t k = g->ncycle, best = 0;
+  for (size_t i = 1; i < k; i++)
+    if (strcmp(g->key[g->cycle[i]], g->key[g->cycle[best]]) < 0)
+      best = i;
+  for (size_t r = 0; r < best; r++) {
+    uint32_t first = g->cycle[0];
+    memmove(g->cycle, g->cycle + 1, (k - 1) * sizeof *g->cycle);
+    g->cycle[k - 1] = first;
+  }
+  if (push(g, &g->cycle, &g->ncycle, &g->cycle_cap, g->cycle[0]) != PK_OK)
+    return PK_ENOMEM;
+  g->broken = true;
+  return PK_EDEP_CYCLE;
+}
+
+/* The new edge from -> to closed a cycle; parent[] leads from `to` back to
+ * `from`, each node requiring its parent. */
+static pk_status record_cycle(pk__graph *g, uint32_t from, uint32_t to)
+{
+  g->ncycle = 0;
+  if (push(g, &g->cycle, &g->ncycle, &g->cycle_cap, from) != PK_OK)
+    return PK_ENOMEM;
+  for (uint32_t v = to; v != from; v = g->parent[v])
+    if (push(g, &g->cycle, &g->ncycle, &g->cycle_cap, v) != PK_OK)
+      return PK_ENOMEM;
+  return finish_cycle(g);
+}
+
+/* ---- full check: Kahn's algorithm over every node ---- */
+
+static pk_status find_cycle_in_rest(pk__graph *g, const uint32_t *indeg);
+
+static pk_status full_order(pk__graph *g)
+{
+  size_t n = g->n;
+  /* indeg here = number of unresolved dependencies (out-degree). */
+  uint32_t *left = pk__alloc(&g->alloc, (n ? n : 1) * sizeof *left);
+  uint32_t *queue = pk__alloc(&g->alloc, (n ? n : 1) * sizeof *queue);
+  pk_status st = PK_OK;
+  if (!left || !queue) {
+    st = PK_ENOMEM;
+    goto done;
+  }
+  size_t head = 0, tail = 0;
+  for (size_t v = 0; v < n; v++) {
+    left[v] = g->ndeps[v];
+    if (!left[v])
+      queue[tail++] = (uint32_t)v;
+  }
+  while (head < tail) {
+    uint32_t u = queue[head];
+    g->ord[u] = (int64_t)head++;
+    for (uint32_t e = g->head_in[u]; e != NONE; e = g->edges[e].next_in)
+      if (--left[g->edges[e].from] == 0)
+        queue[tail++] = g->edges[e].from;
+  }
+  g->front = 0;
+  if (tail < n)
+    st = find_cycle_in_rest(g, left);
+done:
+  pk__free(&g->alloc, left, (n ? n : 1) * sizeof *left);
+  pk__free(&g->alloc, queue, (n ? n : 1) * sizeof *queue);
+  return st;
+}
+
+/* Nodes with left[v] > 0 could not be ordered: each still requires some
+ * such node.  Walk "requires" edges among them from the smallest one until
+ * a node repeats; the repeated stretch is a cycle. */
+static pk_status find_cycle_in_rest(pk__graph *g, const uint32_t *left)
+{
+  uint32_t v = NONE;
+  for (size_t i = 0; i < g->n; i++)
+    if (left[i] && (v == NONE || strcmp(g->key[i], g->key[v]) < 0))
+      v = (uint32_t)i;
+  uint32_t gen = next_gen(g);
+  g->ncycle = 0;
+  while (g->stamp[v] != gen) {
+    g->stamp[v] = gen;
+    if (push(g, &g->cycle, &g->ncycle, &g->cycle_cap, v) != PK_OK)
+      return PK_ENOMEM;
+    uint32_t e = g->head_out[v];
+    while (!left[g->edges[e].to])
+      e = g->edges[e].next_out;
+    v = g->edges[e].to;
+  }
+  size_t at = 0;
+  while (g->cycle[at] != v)
+    at++;
+  memmove(g->cycle, g->cycle + at, (g->ncycle - at) * sizeof *g->cycle);
+  g->ncycle -= at;
+  return finish_cycle(g);
+}
+
+/* ---- incremental check: Pearce-Kelly ---- */
+
+/* Edge x requires y: y must come before x.  ord[y] >= ord[x] here. */
+static pk_status pk_insert(pk__graph *g, uint32_t x, uint32_t y)
+{
+  int64_t lb = g->ord[x], ub = g->ord[y];
+  size_t nf = 0, nb = 0, top = 0;
+  uint32_t gen = next_gen(g);
+
+  /* Forward: dependents of x (they must stay after x) with ord <= ub. */
+  g->stamp[x] = gen;
+  g->parent[x] = NONE;
+  if (push(g, &g->stack, &top, &g->stack_cap, x) != PK_OK)
+    return PK_ENOMEM;
+  while (top) {
+    uint32_t u = g->stack[--top];
+    if (push(g, &g->set_f, &nf, &g->f_cap, u) != PK_OK)
+      return PK_ENOMEM;
+    for (uint32_t e = g->head_in[u]; e != NONE; e = g->edges[e].next_in) {
+      uint32_t d = g->edges[e].from; /* d requires u */
+      if (d == y) {
+        g->parent[y] = u;
+        return record_cycle(g, x, y);
+      }
+      if (g->stamp[d] != gen && g->ord[d] <= ub) {
+        g->stamp[d] = gen;
+        g->parent[d] = u;
+        if (push(g, &g->stack, &top, &g->stack_cap, d) != PK_OK)
+          return PK_ENOMEM;
+      }
+    }
+  }
+  /* Backward: dependencies of y with ord >= lb. */
+  uint32_t bgen = next_gen(g);
+  g->stamp[y] = bgen;
+  top = 0;
+  if (push(g, &g->stack, &top, &g->stack_cap, y) != PK_OK)
+    return PK_ENOMEM;
+  while (top) {
+    uint32_t u = g->stack[--top];
+    if (push(g, &g->set_b, &nb, &g->b_cap, u) != PK_OK)
+      return PK_ENOMEM;
+    for (uint32_t e = g->head_out[u]; e != NONE; e = g->edges[e].next_out) {
+      uint32_t d = g->edges[e].to;
+      if (g->stamp[d] != bgen && g->ord[d] >= lb) {
+        g->stamp[d] = bgen;
+        if (push(g, &g->stack, &top, &g->stack_cap, d) != PK_OK)
+          return PK_ENOMEM;
+      }
+    }
+  }
+  /* Reassign the pooled positions: the backward set (y and what it
+   * requires) first, then the forward set (x and its dependents), each in
+   * its current relative order. */
+  size_t np = nf + nb;
+  if (pk__vec_reserve(&g->alloc, (void **)&g->pool, &g->pool_cap, np,
+                      sizeof *g->pool) != PK_OK)
+    return PK_ENOMEM;
+  /* sort each set by ord (insertion sort; the sets are small) */
+  uint32_t *sets[2] = {g->set_b, g->set_f};
+  size_t counts[2] = {nb, nf};
+  for (int s = 0; s < 2; s++)
+    for (size_t i = 1; i < counts[s]; i++) {
+      uint32_t v = sets[s][i];
+      size_t j = i;
+      while (j && g->ord[sets[s][j - 1]] > g->ord[v]) {
+        sets[s][j] = sets[s][j - 1];
+        j--;
+      }
+      sets[s][j] = v;
+    }
+  size_t k = 0, i = 0, j = 0;
+  while (i < nb || j < nf) { /* merge the two sorted ord lists */
+    if (j >= nf || (i < nb && g->ord[g->set_b[i]] < g->ord[g->set_f[j]]))
+      g->pool[k++] = g->ord[g->set_b[i++]];
+    else
+      g->pool[k++] = g->ord[g->set_f[j++]];
+  }
+  k = 0;
+  for (i = 0; i < nb; i++)
+    g->ord[g->set_b[i]] = g->pool[k++];
+  for (j = 0; j < nf; j++)
+    g->ord[g->set_f[j]] = g->pool[k++];
+  return PK_OK;
+}
+
+pk_status pk__graph_commit(pk__graph *g)
+{
+  if (g->broken)
+    return PK_EDEP_CYCLE;
+  size_t pending = g->m - g->committed;
+  if (!pending)
+    return PK_OK;
+  pk_status st;
+  if (!g->ord_valid || pending > g->n / 4 + 64) {
+    st = full_order(g);
+    if (st == PK_OK)
+      g->ord_valid = true;
+  } else {
+    st = PK_OK;
+    for (size_t e = g->committed; e < g->m && st == PK_OK; e++) {
+      uint32_t x = g->edges[e].from, y = g->edges[e].to;
+      if (x == y) {
+        g->parent[x] = x;
+        st = record_cycle(g, x, x);
+      } else if (g->ord[y] >= g->ord[x]) {
+        st = pk_insert(g, x, y);
+      }
+    }
+  }
+  if (st == PK_OK)
+    g->committed = g->m;
+  return st;
+}
+
+/* ---- layering (the seed's algorithm, iteratively) ---- */
+
+/* Sorts ids by key (bottom-up merge sort; tmp holds n ids). */
+static void sort_by_key(const char *const *key, uint32_t *ids, uint32_t *tmp,
+                        size_t n)
+{
+  for (size_t i = 0; i + 1 < n; i += 2)
+    if (strcmp(key[ids[i]], key[ids[i + 1]]) > 0) {
+      uint32_t t = ids[i];
+      ids[i] = ids[i + 1];
+      ids[i + 1] = t;
+    }
+  uint32_t *src = ids, *dst = tmp;
+  for (size_t w = 2; w < n; w *= 2) {
+    for (size_t lo = 0; lo < n; lo += 2 * w) {
+      size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+      size_t i = lo, j = mid, k = lo;
+      while (i < mid && j < hi)
+        dst[k++] = strcmp(key[src[j]], key[src[i]]) < 0 ? src[j++] : src[i++];
+      while (i < mid)
+        dst[k++] = src[i++];
+      while (j < hi)
+        dst[k++] = src[j++];
+    }
+    uint32_t *t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != ids)
+    memcpy(ids, src, n * sizeof *ids);
+}
+
+pk_status pk__graph_layering(pk__graph *g)
+{
+  size_t n = g->n;
+  if (g->broken)
+    return PK_EDEP_CYCLE;
+  if (pk__vec_reserve(&g->alloc, (void **)&g->rank, &g->rank_cap, n + 1,
+                      sizeof *g->rank) ||
+      pk__vec_reserve(&g->alloc, (void **)&g->order, &g->order_cap, n + 1,
+                      sizeof *g->order) ||
+      pk__vec_reserve(&g->alloc, (void **)&g->csr_start, &g->csr_start_cap,
+                      n + 1, sizeof *g->csr_start) ||
+      pk__vec_reserve(&g->alloc, (void **)&g->csr, &g->csr_cap, g->m + 1,
+                      sizeof *g->csr) ||
+      pk__vec_reserve(&g->alloc, (void **)&g->stack, &g->stack_cap, n + 1,
+                      sizeof *g->stack) ||
+      pk__vec_reserve(&g->alloc, (void **)&g->set_f, &g->f_cap, n + 1,
+                      sizeof *g->set_f))
+    return PK_ENOMEM;
+
+  /* Roots in key order; rank[v] = position of v in that order. */
+  uint32_t *sorted = g->order; /* scratch until the final fill below */
+  for (size_t v = 0; v < n; v++)
+    sorted[v] = (uint32_t)v;
+  sort_by_key(g->key, sorted, g->stack, n);
+  for (size_t i = 0; i < n; i++)
+    g->rank[sorted[i]] = (uint32_t)i;
+
+  /* CSR of dependencies sorted by rank (duplicates kept, as the seed). */
+  size_t pos = 0;
+  for (size_t v = 0; v < n; v++) {
+    g->csr_start[v] = (uint32_t)pos;
+    size_t first = pos;
+    for (uint32_t e = g->head_out[v]; e != NONE; e = g->edges[e].next_out) {
+      uint32_t d = g->edges[e].to, r = g->rank[d];
+      size_t j = pos++;
+      while (j > first && g->rank[g->csr[j - 1]] > r) {
+        g->csr[j] = g->csr[j - 1];
+        j--;
+      }
+      g->csr[j] = d;
+    }
+  }
+  g->csr_start[n] = (uint32_t)pos;
+
+  /* Depth-first from each root in key order; a node is placed when all its
+   * dependencies are, in post-order.  stack holds nodes, set_f the index of
+   * the next dependency to visit. */
+  uint32_t gen = next_gen(g);
+  uint32_t maxl = 0;
+  uint32_t *post = g->parent; /* post-order list, reused */
+  size_t npost = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t root = sorted[i];
+    if (g->stamp[root] == gen)
+      continue;
+    size_t top = 0;
+    g->stamp[root] = gen;
+    g->stack[top] = root;
+    g->set_f[top++] = g->csr_start[root];
+    while (top) {
+      uint32_t u = g->stack[top - 1];
+      uint32_t k = g->set_f[top - 1];
+      if (k < g->csr_start[u + 1]) {
+        g->set_f[top - 1] = k + 1;
+        uint32_t d = g->csr[k];
+        if (g->stamp[d] != gen) {
+          g->stamp[d] = gen;
+          g->stack[top] = d;
+          g->set_f[top++] = g->csr_start[d];
+        }
+        continue;
+      }
+      top--;
+      uint32_t l = 0;
+      for (uint32_t e = g->csr_start[u]; e < g->csr_start[u + 1]; e++)
+        if (g->layer[g->csr[e]] + 1 > l)
+          l = g->layer[g->csr[e]] + 1;
+      g->layer[u] = l;
+      if (l > maxl)
+        maxl = l;
+      post[npost++] = u;
+    }
+  }
+  /* Stable bucket by layer: order = layer 0 in post-order, then layer 1... */
+  g->nlayers = n ? (size_t)maxl + 1 : 0;
+  if (pk__vec_reserve(&g->alloc, (void **)&g->starts, &g->starts_cap,
+                      g->nlayers + 2, sizeof *g->starts))
+    return PK_ENOMEM;
+  memset(g->starts, 0, (g->nlayers + 2) * sizeof *g->starts);
+  for (size_t i = 0; i < n; i++)
+    g->starts[g->layer[post[i]] + 1]++;
+  for (size_t l = 0; l < g->nlayers; l++)
+    g->starts[l + 1] += g->starts[l];
+  /* fill using a moving cursor per layer (stack as scratch) */
+  for (size_t l = 0; l < g->nlayers; l++)
+    g->stack[l] = g->starts[l];
+  for (size_t i = 0; i < n; i++)
+    g->order[g->stack[g->layer[post[i]]]++] = post[i];
+  for (size_t v = 0; v < n; v++)
+    g->parent[v] = NONE;
+  return PK_OK;
+}
+
+const uint32_t *pk__graph_order(const pk__graph *g, size_t *n)
+{
+  *n = g->n;
+  return g->order;
+}
+
+const uint32_t *pk__graph_layer_starts(const pk__graph *g, size_t *layers)
+{
+  *layers = g->nlayers;
+  return g->starts;
+}
+
+uint32_t pk__graph_layer_of(const pk__graph *g, uint32_t node)
+{
+  return g->layer[node];
+}

@@ -1,0 +1,204 @@
+/* internal.h -- pk__ declarations shared across src/ (never installed).
+ * SPDX-License-Identifier: MIT */
+#ifndef PK_INTERNAL_H
+#define PK_INTERNAL_H
+
+#include <stdarg.h>
+
+#include "plugkit.h"
+
+#define PK__PRINTF(fmt_index, first_arg)                                       \
+  __attribute__((format(printf, fmt_index, first_arg)))
+
+/* ---- allocator plumbing (alloc.c) ---- */
+
+/* The allocator of a host or document: fn NULL means libc. */
+typedef struct pk__allocator {
+  pk_alloc_fn fn;
+  void *ud;
+} pk__allocator;
+
+/* Allocate / resize / free through a. Sizes must be the sizes the block was
+ * allocated with. pk__alloc_zero returns zeroed memory. All return NULL on
+ * failure (pk__free always returns NULL). */
+void *pk__alloc(const pk__allocator *a, size_t n);
+void *pk__alloc_zero(const pk__allocator *a, size_t n);
+void *pk__resize(const pk__allocator *a, void *p, size_t old_n, size_t new_n);
+void *pk__free(const pk__allocator *a, void *p, size_t n);
+/* Copies a NUL-terminated string (n = strlen + 1 bytes allocated). */
+char *pk__strdup(const pk__allocator *a, const char *s);
+/* Frees a string made by pk__strdup. NULL is a no-op. */
+void pk__strfree(const pk__allocator *a, char *s);
+
+/* ---- errors (error.c) ---- */
+
+/* Fill err (if not NULL) and return code. They never allocate; the message
+ * is truncated to fit. */
+pk_status pk__fail(pk_error *err, pk_status code, const char *fmt, ...)
+    PK__PRINTF(3, 4);
+pk_status pk__fail_at(pk_error *err, pk_status code, pk_pos pos,
+                      const char *fmt, ...) PK__PRINTF(4, 5);
+pk_status pk__vfail_at(pk_error *err, pk_status code, pk_pos pos,
+                       const char *fmt, va_list ap) PK__PRINTF(4, 0);
+/* Sets err->plugin (truncated); returns err->code. */
+pk_status pk__error_set_plugin(pk_error *err, const char *plugin);
+/* Copies src into dst (both may be NULL); returns src->code. */
+pk_status pk__error_copy(pk_error *dst, const pk_error *src);
+/* Bounded copy that always NUL-terminates (n > 0). */
+void pk__copy_str(char *dst, size_t n, const char *src);
+
+#endif
+
+/* ---- growable arrays (vec.c) ---- */
+
+/* Grows *items (each elem bytes) so that it holds at least need items;
+ * *cap is updated.  Doubling; returns PK_ENOMEM on failure (unchanged). */
+pk_status pk__vec_reserve(const pk__allocator *a, void **items, size_t *cap,
+                          size_t need, size_t elem);
+#define PK__VEC_PUSH(a, arr, n, cap, val)                                      \
+  (((n) < (cap) || pk__vec_reserve((a), (void **)&(arr), &(cap), (n) + 1,      \
+                                   sizeof *(arr)) == PK_OK)                    \
+       ? ((arr)[(n)++] = (val), PK_OK)                                         \
+       : PK_ENOMEM)
+
+/* ---- dependency graph (graph.c): pure ordering, no I/O ---- */
+
+/* Nodes are plugins (identified by a sort key: "ns\x01name" so that plain
+ * byte order is the order of (namespace, name) pairs); an edge from -> to
+ * means "from requires to".  The graph stays acyclic: pk__graph_commit()
+ * checks the edges added since the last commit and reports the first cycle
+ * with its full chain. */
+typedef struct pk__graph pk__graph;
+
+pk__graph *pk__graph_new(const pk__allocator *a);
+void pk__graph_free(pk__graph *g);
+/* key is borrowed and must outlive the graph. */
+pk_status pk__graph_add_node(pk__graph *g, const char *key, uint32_t *id);
+pk_status pk__graph_add_edge(pk__graph *g, uint32_t from, uint32_t to);
+size_t pk__graph_node_count(const pk__graph *g);
+/* Checks the pending edges.  PK_EDEP_CYCLE: pk__graph_cycle() returns the
+ * chain a -> b -> ... -> a (first == last, rotated to start at the smallest
+ * key); the graph is then unusable.  PK_ENOMEM possible. */
+pk_status pk__graph_commit(pk__graph *g);
+size_t pk__graph_cycle(const pk__graph *g, const uint32_t **nodes);
+/* Computes the layering of every node (the seed's algorithm: sorted roots,
+ * sorted dependency lists, depth-first post-order; layer = 1 + the highest
+ * layer among the dependencies).  Requires a committed graph. */
+pk_status pk__graph_layering(pk__graph *g);
+/* After pk__graph_layering(): the flattened order, the start of each layer
+ * in it (layer_count + 1 entries) and each node's layer. Borrowed until the
+ * next mutation. */
+const uint32_t *pk__graph_order(const pk__graph *g, size_t *n);
+const uint32_t *pk__graph_layer_starts(const pk__graph *g, size_t *layers);
+uint32_t pk__graph_layer_of(const pk__graph *g, uint32_t node);
+/* Dependencies of a node in insertion order (duplicates possible): calls
+ * fn for each. */
+size_t pk__graph_dep_count(const pk__graph *g, uint32_t node);
+void pk__graph_deps(const pk__graph *g, uint32_t node, uint32_t *out);
+
+/* ---- versions and requirements (semver.c) ---- */
+
+#define PK__NAME_MAX 128 /* names and namespaces: [A-Za-z0-9_.-]{1,127} */
+
+typedef struct pk__version {
+  uint64_t major, minor, patch;
+  char pre[64]; /* pre-release identifiers without the '-', or "" */
+} pk__version;
+
+typedef enum pk__op { PK__OP_EQ, PK__OP_NE, PK__OP_LT, PK__OP_LE, PK__OP_GT,
+                      PK__OP_GE, PK__OP_CARET, PK__OP_TILDE } pk__op;
+
+#define PK__MAX_COMPARATORS 8
+
+/* A parsed requirement "ns:name >= 1.2, < 2" ("ns" empty when omitted). */
+typedef struct pk__req {
+  char ns[PK__NAME_MAX];
+  char name[PK__NAME_MAX];
+  size_t ncmp;
+  struct {
+    pk__op op;
+    pk__version v;
+  } cmp[PK__MAX_COMPARATORS];
+} pk__req;
+
+/* True when s[0..len) is a valid name: [A-Za-z0-9_.-]{1,127}. */
+bool pk__name_valid(const char *s, size_t len);
+/* Parses a full semantic version "1.2.3[-pre][+build]"; with partial, "1"
+ * and "1.2" are accepted too (missing parts are 0).  On failure returns
+ * PK_EMANIFEST and writes the reason (no position) into why[n]. */
+pk_status pk__version_parse(const char *s, bool partial, pk__version *out,
+                            char *why, size_t n);
+int pk__version_cmp(const pk__version *a, const pk__version *b);
+/* Parses a requirement; reason in why on failure (PK_EMANIFEST). */
+pk_status pk__req_parse(const char *text, pk__req *out, char *why, size_t n);
+/* Does version v satisfy every comparator of r? */
+bool pk__req_matches(const pk__req *r, const pk__version *v);
+/* Writes the constraint part (">= 1.2, < 2") into buf; "" when none. */
+void pk__req_constraint_text(const pk__req *r, char *buf, size_t n);
+
+/* ---- suggestions (suggest.c) ---- */
+
+/* The candidate closest to word by edit distance, or NULL when none is
+ * close enough to be a plausible typo. */
+const char *pk__closest(const char *word, const char *const *candidates,
+                        size_t n);
+/* Writes up to n bytes of "a, b, c" from the candidates into buf. */
+void pk__join(char *buf, size_t n, const char *const *items, size_t count);
+
+/* ---- manifests (manifest.c) ---- */
+
+typedef struct pk__mreq {
+  pk__req req;      /* parsed */
+  const char *text; /* as written (borrowed from the manifest document) */
+  pk_pos pos;       /* where it is written */
+  bool optional;    /* from `optional`, not `requires` */
+} pk__mreq;
+
+typedef struct pk__manifest {
+  pk_doc *doc;              /* owns every string below */
+  const pk_value *root;
+  const char *name, *ns;    /* validated names */
+  const char *version_text; /* as written */
+  pk__version version;
+  const char *description;  /* "" when absent */
+  const char *library;      /* NULL: a data-only plugin */
+  uint32_t abi;             /* valid when has_abi */
+  bool has_abi;
+  bool lazy;
+  size_t nreq, reqcap;
+  pk__mreq *reqs;
+} pk__manifest;
+
+/* Parses a manifest: from text (len bytes, named source) or, when text is
+ * NULL, from the file at source.  Every problem is PK_EMANIFEST with
+ * file:line:col.  On failure *m is left empty (nothing to free). */
+pk_status pk__manifest_load(const pk__allocator *a, const char *source,
+                            const char *text, size_t len, pk__manifest *m,
+                            pk_error *err);
+void pk__manifest_free(const pk__allocator *a, pk__manifest *m);
+
+/* ---- string-keyed hash map (map.c) ---- */
+
+/* Open addressing, keys borrowed (they must outlive the map), O(1)
+ * average.  Zero-initialise, then use; pk__map_free releases the table. */
+typedef struct pk__map {
+  struct pk__map_slot *slots;
+  size_t cap, count; /* cap is 0 or a power of two */
+} pk__map;
+
+uint64_t pk__hash(const char *s, size_t len);
+void *pk__map_get(const pk__map *m, const char *key, size_t len);
+/* Inserts or replaces. */
+pk_status pk__map_put(const pk__allocator *a, pk__map *m, const char *key,
+                      size_t len, void *value);
+void pk__map_free(const pk__allocator *a, pk__map *m);
+
+/* ---- dynamic loading (loader_posix.c) ---- */
+
+/* Opens a shared object with RTLD_NOW | RTLD_LOCAL.  NULL on failure, with
+ * PK_ELOAD and the dlerror() text verbatim in err. */
+void *pk__dl_open(const char *path, pk_error *err);
+/* Looks a symbol up; NULL when absent, with PK_ELOAD and dlerror() text. */
+void *pk__dl_sym(void *handle, const char *name, pk_error *err);
+/* Closes a handle from pk__dl_open; NULL is a no-op. */
+void pk__dl_close(void *handle);

@@ -1,0 +1,85 @@
+/* map.c -- one small string-keyed hash map for every registry.
+ * SPDX-License-Identifier: MIT */
+#include <string.h>
+
+#include "internal.h"
+
+struct pk__map_slot {
+  const char *key; /* NULL: empty */
+  size_t len;
+  uint64_t hash;
+  void *value;
+};
+
+uint64_t pk__hash(const char *s, size_t len)
+{
+  uint64_t h = 1469598103934665603ull; /* FNV-1a, then a final mix */
+  for (size_t i = 0; i < len; i++) {
+    h ^= (unsigned char)s[i];
+    h *= 1099511628211ull;
+  }
+  h ^= h >> 29;
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 32;
+  return h;
+}
+
+static struct pk__map_slot *find(const pk__map *m, const char *key, size_t len,
+                                 uint64_t h)
+{
+  size_t mask = m->cap - 1;
+  for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+    struct pk__map_slot *s = &m->slots[i];
+    if (!s->key || (s->hash == h && s->len == len && !memcmp(s->key, key, len)))
+      return s;
+  }
+}
+
+void *pk__map_get(const pk__map *m, const char *key, size_t len)
+{
+  if (!m->cap)
+    return NULL;
+  struct pk__map_slot *s = find(m, key, len, pk__hash(key, len));
+  return s->key ? s->value : NULL;
+}
+
+static pk_status grow(const pk__allocator *a, pk__map *m)
+{
+  size_t ncap = m->cap ? m->cap * 2 : 16;
+  pk__map old = *m;
+  m->slots = pk__alloc_zero(a, ncap * sizeof *m->slots);
+  if (!m->slots) {
+    *m = old;
+    return PK_ENOMEM;
+  }
+  m->cap = ncap;
+  for (size_t i = 0; i < old.cap; i++)
+    if (old.slots[i].key)
+      *find(m, old.slots[i].key, old.slots[i].len, old.slots[i].hash) =
+          old.slots[i];
+  pk__free(a, old.slots, old.cap * sizeof *old.slots);
+  return PK_OK;
+}
+
+pk_status pk__map_put(const pk__allocator *a, pk__map *m, const char *key,
+                      size_t len, void *value)
+{
+  if ((m->count + 1) * 4 > m->cap * 3 && grow(a, m) != PK_OK)
+    return PK_ENOMEM;
+  uint64_t h = pk__hash(key, len);
+  struct pk__map_slot *s = find(m, key, len, h);
+  if (!s->key) {
+    *s = (struct pk__map_slot){key, len, h, value};
+    m->count++;
+  } else {
+    s->value = value;
+  }
+  return PK_OK;
+}
+
+void pk__map_free(const pk__allocator *a, pk__map *m)
+{
+  pk__free(a, m->slots, m->cap * sizeof *m->slots);
+  m->slots = NULL;
+  m->cap = m->count = 0;
+}

@@ -1,0 +1,99 @@
+/* plugin_api.c -- the host-API table plugins call (plugkit/plugin.h).
+ * SPDX-License-Identifier: MIT */
+#include <stdio.h>
+#include <string.h>
+
+#include "host.h"
+
+#define PLUGIN(ctx) ((pk_plugin *)(ctx))
+
+static void api_log(pk_plugin_ctx *ctx, int level, const char *fmt, ...)
+{
+  pk_plugin *p = PLUGIN(ctx);
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (level < PK_LOG_DEBUG || level > PK_LOG_ERROR)
+    level = PK_LOG_INFO;
+  pk__log(p->host, (pk_log_level)level, p, "%s", msg);
+}
+
+static int api_fail(pk_plugin_ctx *ctx, const char *fmt, ...)
+{
+  pk_plugin *p = PLUGIN(ctx);
+  pk_host *h = p->host;
+  pk_pos none = {NULL, 0, 0};
+  va_list ap;
+  va_start(ap, fmt);
+  pk__vfail_at(&h->hook_err, PK_EPLUGIN, none, fmt, ap);
+  va_end(ap);
+  pk__error_set_plugin(&h->hook_err, p->id);
+  h->hook_failed = true;
+  return PK_EPLUGIN;
+}
+
+static int api_require(pk_plugin_ctx *ctx, const char *text)
+{
+  pk_plugin *p = PLUGIN(ctx);
+  pk_host *h = p->host;
+  pk_error e;
+  if (h->in_hook != p || p->state != PK_STATE_LOADED) {
+    pk__fail(&e, PK_EMISUSE, "%s called require(\"%s\") outside its register "
+             "hook", p->id, text ? text : "(null)");
+    goto fail;
+  }
+  pk__req r;
+  char why[512];
+  if (!text || pk__req_parse(text, &r, why, sizeof why) != PK_OK) {
+    pk__fail(&e, PK_EMANIFEST, "%s", text ? why : "requirement is NULL");
+    goto fail;
+  }
+  if (!r.ns[0])
+    pk__copy_str(r.ns, sizeof r.ns, p->m.ns);
+  char *copy = pk__strdup(&h->alloc, text);
+  if (!copy ||
+      PK__VEC_PUSH(&h->alloc, p->dyn_reqs, p->ndyn, p->dyncap, copy) != PK_OK) {
+    pk__strfree(&h->alloc, copy);
+    pk__fail(&e, PK_ENOMEM, "out of memory");
+    goto fail;
+  }
+  if (pk__host_require(h, p, &r, text, false, &e) != PK_OK)
+    goto fail;
+  /* a cycle closed by this edge is an error now, not at the next pass */
+  if (pk__graph_commit(h->graph) == PK_EDEP_CYCLE) {
+    h->hook_failed = true;
+    h->hook_err.code = PK_EDEP_CYCLE; /* host.c formats the chain */
+    return PK_EDEP_CYCLE;
+  }
+  return PK_OK;
+fail:
+  pk__error_set_plugin(&e, p->id);
+  h->hook_err = e;
+  h->hook_failed = true;
+  return e.code;
+}
+
+static const char *api_plugin_name(pk_plugin_ctx *ctx)
+{
+  return PLUGIN(ctx)->id;
+}
+
+static void api_set_data(pk_plugin_ctx *ctx, void *data)
+{
+  PLUGIN(ctx)->data = data;
+}
+
+static void *api_get_data(pk_plugin_ctx *ctx) { return PLUGIN(ctx)->data; }
+
+static const char *api_plugin_dir(pk_plugin_ctx *ctx)
+{
+  return PLUGIN(ctx)->dir;
+}
+
+const pk_host_api pk__host_api = {
+    sizeof(pk_host_api), PK_PLUGIN_ABI, api_log,      api_fail,
+    api_require,         api_plugin_name, api_set_data, api_get_data,
+    api_plugin_dir,
+};

@@ -1,0 +1,283 @@
+/* semver.c -- semantic versions and requirement strings.
+ * SPDX-License-Identifier: MIT
+ *
+ * A requirement is "ns:name", "name" or "ns:__all__", optionally followed
+ * by comparators separated by commas: ">= 1.2, < 2", "^1.4", "~2.1.0",
+ * "= 1.0.0", "!= 1.3.0".  Precedence follows semver 2.0.0 (pre-releases
+ * sort before their release; build metadata is ignored). */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+static bool name_char(int c)
+{
+  return isalnum(c) || c == '_' || c == '.' || c == '-';
+}
+
+bool pk__name_valid(const char *s, size_t len)
+{
+  if (len == 0 || len >= PK__NAME_MAX)
+    return false;
+  for (size_t i = 0; i < len; i++)
+    if (!name_char((unsigned char)s[i]))
+      return false;
+  return true;
+}
+
+static bool parse_num(const char **p, uint64_t *out)
+{
+  const char *s = *p;
+  if (!isdigit((unsigned char)*s))
+    return false;
+  if (s[0] == '0' && isdigit((unsigned char)s[1]))
+    return false; /* no leading zeros */
+  uint64_t v = 0;
+  for (; isdigit((unsigned char)*s); s++) {
+    if (v > (UINT64_MAX - 9) / 10)
+      return false;
+    v = v * 10 + (uint64_t)(*s - '0');
+  }
+  *out = v;
+  *p = s;
+  return true;
+}
+
+static bool ident_char(int c) { return isalnum(c) || c == '-'; }
+
+/* dot-separated non-empty identifiers of [0-9A-Za-z-]; stops at end or
+ * at a char that is not part of them. */
+static bool parse_idents(const char **p)
+{
+  const char *s = *p;
+  for (;;) {
+    if (!ident_char((unsigned char)*s))
+      return false;
+    while (ident_char((unsigned char)*s))
+      s++;
+    if (*s != '.')
+      break;
+    s++;
+  }
+  *p = s;
+  return true;
+}
+
+pk_status pk__version_parse(const char *s, bool partial, pk__version *out,
+                            char *why, size_t n)
+{
+  const char *p = s;
+  memset(out, 0, sizeof *out);
+  if (!parse_num(&p, &out->major))
+    goto bad;
+  if (*p == '.') {
+    p++;
+    if (!parse_num(&p, &out->minor))
+      goto bad;
+    if (*p == '.') {
+      p++;
+      if (!parse_num(&p, &out->patch))
+        goto bad;
+    } else if (!partial)
+      goto bad;
+  } else if (!partial)
+    goto bad;
+  if (*p == '-') {
+    const char *pre = ++p;
+    if (!parse_idents(&p) || (size_t)(p - pre) >= sizeof out->pre)
+      goto bad;
+    memcpy(out->pre, pre, (size_t)(p - pre));
+    out->pre[p - pre] = '\0';
+  }
+  if (*p == '+') {
+    p++;
+    if (!parse_idents(&p))
+      goto bad;
+  }
+  if (*p == '\0')
+    return PK_OK;
+bad:
+  snprintf(why, n, "invalid version \"%s\" (expected MAJOR.MINOR.PATCH%s)", s,
+           partial ? ", MAJOR.MINOR or MAJOR" : " as in semver, e.g. 1.4.0");
+  return PK_EMANIFEST;
+}
+
+static int cmp_u64(uint64_t a, uint64_t b) { return (a > b) - (a < b); }
+
+/* Pre-release precedence: identifiers compared left to right, numeric ones
+ * numerically and below alphanumeric ones; a shorter prefix sorts first. */
+static int cmp_pre(const char *a, const char *b)
+{
+  if (!*a || !*b)
+    return !*a && !*b ? 0 : (!*a ? 1 : -1); /* release > pre-release */
+  while (*a && *b) {
+    size_t la = strcspn(a, "."), lb = strcspn(b, ".");
+    bool na = strspn(a, "0123456789") >= la, nb = strspn(b, "0123456789") >= lb;
+    int c;
+    if (na && nb)
+      c = la != lb ? (la < lb ? -1 : 1) : memcmp(a, b, la);
+    else if (na != nb)
+      c = na ? -1 : 1;
+    else {
+      c = memcmp(a, b, la < lb ? la : lb);
+      if (!c)
+        c = (la > lb) - (la < lb);
+    }
+    if (c)
+      return c < 0 ? -1 : 1;
+    a += la + (a[la] == '.');
+    b += lb + (b[lb] == '.');
+  }
+  return (*a != 0) - (*b != 0);
+}
+
+int pk__version_cmp(const pk__version *a, const pk__version *b)
+{
+  int c = cmp_u64(a->major, b->major);
+  if (!c)
+    c = cmp_u64(a->minor, b->minor);
+  if (!c)
+    c = cmp_u64(a->patch, b->patch);
+  if (!c)
+    c = cmp_pre(a->pre, b->pre);
+  return c;
+}
+
+static const struct {
+  const char *text;
+  pk__op op;
+} ops[] = {{">=", PK__OP_GE}, {"<=", PK__OP_LE}, {"==", PK__OP_EQ},
+           {"!=", PK__OP_NE}, {">", PK__OP_GT},  {"<", PK__OP_LT},
+           {"=", PK__OP_EQ},  {"^", PK__OP_CARET}, {"~", PK__OP_TILDE}};
+
+static const char *op_text(pk__op op)
+{
+  for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+    if (ops[i].op == op)
+      return ops[i].text;
+  return "?";
+}
+
+static const char *skip_ws(const char *p)
+{
+  while (*p == ' ' || *p == '\t')
+    p++;
+  return p;
+}
+
+pk_status pk__req_parse(const char *text, pk__req *out, char *why, size_t n)
+{
+  memset(out, 0, sizeof *out);
+  const char *p = skip_ws(text), *start = p;
+  while (name_char((unsigned char)*p) || *p == ':')
+    p++;
+  size_t idlen = (size_t)(p - start);
+  const char *colon = memchr(start, ':', idlen);
+  const char *name = colon ? colon + 1 : start;
+  size_t nslen = colon ? (size_t)(colon - start) : 0;
+  size_t namelen = (size_t)(p - name);
+  if ((colon && !pk__name_valid(start, nslen)) ||
+      (colon && memchr(name, ':', namelen)) ||
+      !pk__name_valid(name, namelen)) {
+    snprintf(why, n,
+             "invalid requirement \"%s\": expected \"namespace:name\" or "
+             "\"name\" (letters, digits, '_', '.', '-'), optionally followed "
+             "by a version constraint such as \">= 1.2, < 2\"",
+             text);
+    return PK_EMANIFEST;
+  }
+  memcpy(out->ns, start, nslen);
+  memcpy(out->name, name, namelen);
+  p = skip_ws(p);
+  while (*p) {
+    size_t k;
+    for (k = 0; k < sizeof ops / sizeof ops[0]; k++)
+      if (!strncmp(p, ops[k].text, strlen(ops[k].text)))
+        break;
+    if (k == sizeof ops / sizeof ops[0] || out->ncmp == PK__MAX_COMPARATORS) {
+      snprintf(why, n,
+               "invalid version constraint in \"%s\" at \"%s\": expected one "
+               "of >=, >, <=, <, =, !=, ^, ~ followed by a version",
+               text, p);
+      return PK_EMANIFEST;
+    }
+    p = skip_ws(p + strlen(ops[k].text));
+    char ver[96];
+    size_t vl = strcspn(p, ", \t");
+    if (vl == 0 || vl >= sizeof ver) {
+      snprintf(why, n, "missing version after '%s' in \"%s\"", ops[k].text,
+               text);
+      return PK_EMANIFEST;
+    }
+    memcpy(ver, p, vl);
+    ver[vl] = '\0';
+    char inner[200];
+    if (pk__version_parse(ver, true, &out->cmp[out->ncmp].v, inner,
+                          sizeof inner) != PK_OK) {
+      snprintf(why, n, "in requirement \"%s\": %s", text, inner);
+      return PK_EMANIFEST;
+    }
+    out->cmp[out->ncmp++].op = ops[k].op;
+    p = skip_ws(p + vl);
+    if (*p == ',')
+      p = skip_ws(p + 1);
+  }
+  if (!strcmp(out->name, "__all__") && out->ncmp) {
+    snprintf(why, n, "\"%s\": __all__ cannot take a version constraint", text);
+    return PK_EMANIFEST;
+  }
+  return PK_OK;
+}
+
+static bool cmp_matches(pk__op op, const pk__version *want,
+                        const pk__version *v)
+{
+  int c = pk__version_cmp(v, want);
+  pk__version hi = {0, 0, 0, ""};
+  switch (op) {
+  case PK__OP_EQ: return c == 0;
+  case PK__OP_NE: return c != 0;
+  case PK__OP_LT: return c < 0;
+  case PK__OP_LE: return c <= 0;
+  case PK__OP_GT: return c > 0;
+  case PK__OP_GE: return c >= 0;
+  case PK__OP_CARET: /* ^1.2.3 := >=1.2.3 <2.0.0 (^0.2.3 := <0.3.0) */
+    if (want->major)
+      hi.major = want->major + 1;
+    else if (want->minor)
+      hi.minor = want->minor + 1;
+    else
+      hi.patch = want->patch + 1;
+    return c >= 0 && pk__version_cmp(v, &hi) < 0;
+  case PK__OP_TILDE: /* ~1.2.3 := >=1.2.3 <1.3.0 */
+    hi.major = want->major;
+    hi.minor = want->minor + 1;
+    return c >= 0 && pk__version_cmp(v, &hi) < 0;
+  }
+  return false;
+}
+
+bool pk__req_matches(const pk__req *r, const pk__version *v)
+{
+  for (size_t i = 0; i < r->ncmp; i++)
+    if (!cmp_matches(r->cmp[i].op, &r->cmp[i].v, v))
+      return false;
+  return true;
+}
+
+void pk__req_constraint_text(const pk__req *r, char *buf, size_t n)
+{
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < r->ncmp && used < n; i++) {
+    const pk__version *v = &r->cmp[i].v;
+    int k = snprintf(buf + used, n - used, "%s%s %llu.%llu.%llu%s%s",
+                     i ? ", " : "", op_text(r->cmp[i].op),
+                     (unsigned long long)v->major, (unsigned long long)v->minor,
+                     (unsigned long long)v->patch, v->pre[0] ? "-" : "", v->pre);
+    if (k < 0)
+      break;
+    used += (size_t)k;
+  }
+}
