@@ -400,8 +400,9 @@ PK_API pk_status pk_host_add_path(pk_host *host, const char *dir,
                                   pk_error *err);
 
 /* Registers a plugin compiled into the host: desc (borrowed, must outlive
- * the host) and the text of its manifest (copied; named "builtin:NS:NAME"
- * in positions).  It behaves like a plugin found on disk, found before every
+ * the host; NULL for a data-only plugin) and the text of its manifest
+ * (copied; named "builtin:NS:NAME", or "builtin:N" without desc, in
+ * positions); its `library` key, if any, is ignored.  It behaves like a plugin found on disk, found before every
  * search path.  [thread: host, before discovery] [fails: mem | manifest |
  * abi] [since: 0.1] */
 struct pk_plugin_desc;

@@ -79,7 +79,8 @@ static pk_status adopt_manifest(pk_host *h, pk_plugin *p)
   p->key[ln] = '\x01';
   memcpy(p->id + ln + 1, p->m.name, lm + 1);
   memcpy(p->key + ln + 1, p->m.name, lm + 1);
-  if (p->m.library && !(p->library_path = path_join(a, p->dir, p->m.library)))
+  if (p->m.library && !p->builtin &&
+      !(p->library_path = path_join(a, p->dir, p->m.library)))
     return PK_ENOMEM;
   pk_plugin *first = pk__map_get(&h->by_id, p->id, ln + lm + 1);
   if (first) {
@@ -102,7 +103,7 @@ static pk_status add_plugin(pk_host *h, const char *dir, const char *mpath,
   if (pk__plugin_new(h, &p) != PK_OK)
     return pk__fail(err, PK_ENOMEM, "out of memory");
   p->search_index = h->nplugins;
-  p->builtin = builtin != NULL;
+  p->builtin = dir[0] == '\0';
   p->desc = builtin;
   p->dir = pk__strdup(a, dir);
   p->manifest_path = pk__strdup(a, mpath);
@@ -209,7 +210,10 @@ pk_status pk__discover(pk_host *h, pk_error *err)
   char name[PK__NAME_MAX * 2 + 16];
   for (size_t i = 0; i < h->nbuiltins && st == PK_OK; i++) {
     const pk_plugin_desc *d = h->builtins[i].desc;
-    snprintf(name, sizeof name, "builtin:%s:%s", d->namespace_name, d->name);
+    if (d && d->namespace_name && d->name)
+      snprintf(name, sizeof name, "builtin:%s:%s", d->namespace_name, d->name);
+    else
+      snprintf(name, sizeof name, "builtin:%zu", i + 1);
     st = add_plugin(h, "", name, h->builtins[i].text,
                     strlen(h->builtins[i].text), d, err);
   }

@@ -241,8 +241,8 @@ pk_status pk_host_add_builtin(pk_host *h, const pk_plugin_desc *desc,
   pk_status st = before_discovery(h, "pk_host_add_builtin", err);
   if (st != PK_OK)
     return st;
-  if (!desc || !manifest_toml)
-    return pk__fail(err, PK_EMISUSE, "pk_host_add_builtin: NULL argument");
+  if (!manifest_toml)
+    return pk__fail(err, PK_EMISUSE, "pk_host_add_builtin: no manifest");
   pk__builtin b = {desc, pk__strdup(&h->alloc, manifest_toml)};
   if (!b.text ||
       PK__VEC_PUSH(&h->alloc, h->builtins, h->nbuiltins, h->bcap, b) != PK_OK) {
@@ -606,7 +606,7 @@ static pk_status load_plugin(pk_host *h, pk_plugin *p, pk_error *err)
                      "this host accepts ABI %u; install a build of %s for ABI "
                      "%u",
                      p->id, p->m.abi, p->m.ns, ns->abi, p->id, ns->abi);
-  else if (p->builtin)
+  else if (p->builtin && p->desc)
     st = check_desc(p, p->desc, err);
   else if (p->library_path) {
     p->handle = pk__dl_open(p->library_path, err);
@@ -689,7 +689,9 @@ static pk_status layering(pk_host *h, pk_error *err)
 
 static pk_status run_register(pk_host *h, pk_plugin *p, pk_error *err)
 {
-  if (PK__VEC_PUSH(&h->alloc, h->registered, h->nregistered, h->regcap, p))
+  /* reserve the slot first: a registered plugin must get its unload hook */
+  if (pk__vec_reserve(&h->alloc, (void **)&h->registered, &h->regcap,
+                      h->nregistered + 1, sizeof *h->registered) != PK_OK)
     return pk__fail(err, PK_ENOMEM, "out of memory");
   int rc = 0;
   if (p->desc && p->desc->on_register) {
@@ -721,6 +723,7 @@ static pk_status run_register(pk_host *h, pk_plugin *p, pk_error *err)
     return poison(h, &e, err);
   }
   p->state = PK_STATE_REGISTERED;
+  h->registered[h->nregistered++] = p;
   /* a requirement added by the hook may close a cycle: report it now,
    * before any further hook runs */
   return commit(h, err);
@@ -766,6 +769,13 @@ pk_status pk_host_post_register(pk_host *h, const pk_ns_args *args,
     return st;
   size_t n;
   const uint32_t *order = pk__graph_order(h->graph, &n);
+  for (size_t i = 0; i < n; i++)
+    if (h->by_node[order[i]]->state == PK_STATE_LOADED ||
+        h->by_node[order[i]]->state == PK_STATE_REQUESTED)
+      return pk__fail(err, PK_ESTATE,
+                      "pk_host_post_register: %s is not registered yet; call "
+                      "pk_host_import() and pk_host_resolve() first",
+                      h->by_node[order[i]]->id);
   for (size_t i = 0; i < n; i++) {
     pk_plugin *p = h->by_node[order[i]];
     if (p->state != PK_STATE_REGISTERED)

@@ -1,0 +1,339 @@
+/* plugins.c -- benchmarks of issue 3, printed in the peers' format
+ * "name N value unit" (median of BENCH_REPS after one warm-up).
+ *
+ *   plugins discover W1DIR N     p1.pk.discover: pk_host_new + scan + parse +
+ *                                validate W1DIR/plugins + pk_host_free
+ *   plugins order GRAPH N        p5.pk.order: W5 names -> graph nodes and
+ *                                edges, cycle check, the seed's layering
+ *   plugins register N [HOOKS%]  p6.pk.register: N built-in plugins in a
+ *                                layered graph, up to 3 requirements each,
+ *                                HOOKS% (default 50) of them added by
+ *                                register hooks; import+resolve+post
+ *   plugins load DIR N           p2.pk.load_init: register N real shared
+ *                                objects (dlopen, descriptor checks, register
+ *                                hook = init); one measurement per process
+ * SPDX-License-Identifier: MIT */
+#include <plugkit.h>
+#include <plugkit/plugin.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+static double now_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static int reps(void)
+{
+  const char *s = getenv("BENCH_REPS");
+  return s && atoi(s) > 0 ? atoi(s) : 5;
+}
+
+static void die(const char *what, const pk_error *e)
+{
+  char buf[2048];
+  pk_error_format(e, buf, sizeof buf);
+  fprintf(stderr, "%s: %s\n", what, buf);
+  exit(1);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    perror(path);
+    exit(2);
+  }
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = malloc((size_t)n + 1);
+  if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+    perror(path);
+    exit(2);
+  }
+  buf[n] = '\0';
+  fclose(f);
+  *len = (size_t)n;
+  return buf;
+}
+
+/* ---- discover ---- */
+
+static int bench_discover(const char *w1, const char *nlabel)
+{
+  char path[4096];
+  snprintf(path, sizeof path, "%s/plugins", w1);
+  int r = reps();
+  double *t = malloc((size_t)r * sizeof *t);
+  size_t found = 0;
+  for (int i = -1; i < r; i++) {
+    pk_host_options o = {sizeof o, NULL, NULL, NULL, NULL, NULL, false, true};
+    pk_host *h;
+    pk_error e;
+    double t0 = now_s();
+    if (pk_host_new(&o, &h, &e) || pk_host_add_path(h, path, &e) ||
+        pk_host_discover(h, &e))
+      die("discover", &e);
+    found = pk_host_plugin_count(h);
+    pk_host_free(h);
+    if (i >= 0)
+      t[i] = now_s() - t0;
+  }
+  if (found != (size_t)atol(nlabel)) {
+    fprintf(stderr, "found %zu plugins, expected %s\n", found, nlabel);
+    return 1;
+  }
+  printf("p1.pk.discover %s %.6g ms\n", nlabel, median(t, r) * 1e3);
+  free(t);
+  return 0;
+}
+
+/* ---- order ---- */
+
+typedef struct graph_file {
+  size_t n, m;
+  char **names;       /* node names ("bench\x01" + name) */
+  size_t *dep_start;  /* per node, into deps */
+  char **deps;        /* dependency names, keys like names */
+} graph_file;
+
+static void read_graph(const char *path, graph_file *g)
+{
+  size_t len;
+  char *text = slurp(path, &len);
+  size_t lines = 0, toks = 0;
+  for (char *p = text; *p; p++)
+    lines += *p == '\n';
+  toks = len; /* upper bound */
+  g->names = malloc((lines + 1) * sizeof *g->names);
+  g->dep_start = malloc((lines + 2) * sizeof *g->dep_start);
+  g->deps = malloc((toks / 2 + 1) * sizeof *g->deps);
+  g->n = g->m = 0;
+  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    if (line[0] == '#' || !line[0])
+      continue;
+    g->dep_start[g->n] = g->m;
+    int first = 1;
+    for (char *tok = line, *end; *tok; tok = end) {
+      while (*tok == ' ')
+        tok++;
+      if (!*tok)
+        break;
+      end = tok + strcspn(tok, " ");
+      size_t l = (size_t)(end - tok);
+      char *key = malloc(l + 7);
+      memcpy(key, "bench\x01", 6);
+      memcpy(key + 6, tok, l);
+      key[l + 6] = '\0';
+      if (first)
+        g->names[g->n] = key;
+      else
+        g->deps[g->m++] = key;
+      first = 0;
+    }
+    g->n++;
+  }
+  g->dep_start[g->n] = g->m;
+}
+
+static int bench_order(const char *path, const char *nlabel)
+{
+  graph_file gf;
+  read_graph(path, &gf);
+  int r = reps();
+  double *t = malloc((size_t)r * sizeof *t);
+  size_t layers = 0;
+  for (int i = -1; i < r; i++) {
+    double t0 = now_s();
+    pk__map map = {0};
+    pk__graph *g = pk__graph_new(NULL);
+    uint32_t id;
+    for (size_t v = 0; v < gf.n; v++) {
+      if (pk__graph_add_node(g, gf.names[v], &id) ||
+          pk__map_put(NULL, &map, gf.names[v], strlen(gf.names[v]),
+                      (void *)(uintptr_t)(id + 1)))
+        return 1;
+    }
+    for (size_t v = 0; v < gf.n; v++)
+      for (size_t e = gf.dep_start[v]; e < gf.dep_start[v + 1]; e++) {
+        uintptr_t d = (uintptr_t)pk__map_get(&map, gf.deps[e],
+                                             strlen(gf.deps[e]));
+        if (!d || pk__graph_add_edge(g, (uint32_t)v, (uint32_t)(d - 1)))
+          return 1;
+      }
+    if (pk__graph_commit(g) || pk__graph_layering(g))
+      return 1;
+    pk__graph_layer_starts(g, &layers);
+    pk__graph_free(g);
+    pk__map_free(NULL, &map);
+    if (i >= 0)
+      t[i] = now_s() - t0;
+  }
+  printf("p5.pk.order %s %.6g ms\n", nlabel, median(t, r) * 1e3);
+  fprintf(stderr, "# order %s: %zu layers\n", nlabel, layers);
+  free(t);
+  return 0;
+}
+
+/* ---- register (built-in plugins) ---- */
+
+typedef struct reg_bench {
+  size_t n;
+  char (*names)[16];
+  char (*hook_reqs)[3][16]; /* requirements added by the register hook */
+  int *nhook;
+  pk_plugin_desc *descs;
+  char **manifests;
+  long registered;
+} reg_bench;
+
+static int reg_hook(const pk_host_api *api, pk_plugin_ctx *ctx, void *ud)
+{
+  reg_bench *b = ud;
+  const char *id = api->plugin_name(ctx); /* "bench:pNNNNNN" */
+  size_t i = (size_t)atol(id + 7) - 1;
+  for (int k = 0; k < b->nhook[i]; k++)
+    if (api->require(ctx, b->hook_reqs[i][k]))
+      return 1;
+  b->registered++;
+  return 0;
+}
+
+static void make_reg_bench(reg_bench *b, size_t n, int hook_pct)
+{
+  b->n = n;
+  b->names = calloc(n, sizeof *b->names);
+  b->hook_reqs = calloc(n, sizeof *b->hook_reqs);
+  b->nhook = calloc(n, sizeof *b->nhook);
+  b->descs = calloc(n, sizeof *b->descs);
+  b->manifests = calloc(n, sizeof *b->manifests);
+  unsigned long long seed = 20261122;
+  for (size_t i = 0; i < n; i++) {
+    snprintf(b->names[i], sizeof b->names[i], "p%06zu", i + 1);
+    b->descs[i] = (pk_plugin_desc){PK_PLUGIN_ABI, sizeof(pk_plugin_desc),
+                                   "bench", b->names[i], 1, 0, reg_hook,
+                                   NULL, NULL};
+  }
+  for (size_t i = 0; i < n; i++) {
+    char req[200] = "";
+    size_t used = 0;
+    int ndeps = i ? (int)((seed = seed * 6364136223846793005ULL + 1) >> 33) % 4
+                  : 0;
+    for (int k = 0; k < ndeps; k++) {
+      seed = seed * 6364136223846793005ULL + 1;
+      size_t d = (size_t)(seed >> 33) % i; /* a lower-numbered plugin */
+      seed = seed * 6364136223846793005ULL + 1;
+      if ((int)((seed >> 33) % 100) < hook_pct)
+        snprintf(b->hook_reqs[i][b->nhook[i]++], 16, "%s", b->names[d]);
+      else
+        used += (size_t)snprintf(req + used, sizeof req - used, "%s\"%s\"",
+                                 used ? ", " : "", b->names[d]);
+    }
+    char text[512];
+    snprintf(text, sizeof text,
+             "name = \"%s\"\nnamespace = \"bench\"\nversion = \"1.0.0\"\n"
+             "requires = [%s]\n",
+             b->names[i], req);
+    b->manifests[i] = strdup(text);
+  }
+}
+
+static int bench_register(size_t n, int hook_pct)
+{
+  reg_bench b;
+  make_reg_bench(&b, n, hook_pct);
+  int r = reps();
+  double *total = malloc((size_t)r * sizeof *total);
+  double *stages = malloc((size_t)r * sizeof *stages);
+  for (int i = -1; i < r; i++) {
+    pk_host_options o = {sizeof o, NULL, NULL, NULL, NULL, &b, false, true};
+    pk_host *h;
+    pk_error e;
+    b.registered = 0;
+    double t0 = now_s();
+    if (pk_host_new(&o, &h, &e) || pk_host_add_namespace(h, "bench", 1, &e))
+      die("host", &e);
+    for (size_t k = 0; k < n; k++)
+      if (pk_host_add_builtin(h, &b.descs[k], b.manifests[k], &e))
+        die("builtin", &e);
+    if (pk_host_discover(h, &e))
+      die("discover", &e);
+    double t1 = now_s();
+    const char *all[] = {"bench:__all__"};
+    if (pk_host_register(h, all, 1, NULL, 0, &e))
+      die("register", &e);
+    double t2 = now_s();
+    pk_host_free(h);
+    if (b.registered != (long)n) {
+      fprintf(stderr, "registered %ld of %zu\n", b.registered, n);
+      return 1;
+    }
+    if (i >= 0) {
+      total[i] = t2 - t0;
+      stages[i] = t2 - t1;
+    }
+  }
+  printf("p6.pk.register %zu %.6g ms\n", n, median(stages, r) * 1e3);
+  printf("p6.pk.register_with_manifests %zu %.6g ms\n", n,
+         median(total, r) * 1e3);
+  return 0;
+}
+
+/* ---- load (real shared objects, one measurement per process) ---- */
+
+static int bench_load(const char *dir, const char *nlabel)
+{
+  pk_host_options o = {sizeof o, NULL, NULL, NULL, NULL, NULL, false, true};
+  pk_host *h;
+  pk_error e;
+  char path[4096];
+  snprintf(path, sizeof path, "%s/plugins", dir);
+  if (pk_host_new(&o, &h, &e) || pk_host_add_namespace(h, "bench", 1, &e) ||
+      pk_host_add_path(h, path, &e) || pk_host_discover(h, &e))
+    die("host", &e);
+  const char *all[] = {"bench:__all__"};
+  double t0 = now_s();
+  if (pk_host_register(h, all, 1, NULL, 0, &e))
+    die("register", &e);
+  double t1 = now_s();
+  size_t n = pk_host_plugin_count(h);
+  pk_host_free(h);
+  double t2 = now_s();
+  printf("p2.pk.load_init %s %.6g us\n", nlabel, (t1 - t0) * 1e6 / (double)n);
+  printf("p2.pk.unload %s %.6g us\n", nlabel, (t2 - t1) * 1e6 / (double)n);
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  if (argc >= 4 && !strcmp(argv[1], "discover"))
+    return bench_discover(argv[2], argv[3]);
+  if (argc >= 4 && !strcmp(argv[1], "order"))
+    return bench_order(argv[2], argv[3]);
+  if (argc >= 3 && !strcmp(argv[1], "register"))
+    return bench_register((size_t)atol(argv[2]), argc > 3 ? atoi(argv[3]) : 50);
+  if (argc >= 4 && !strcmp(argv[1], "load"))
+    return bench_load(argv[2], argv[3]);
+  fprintf(stderr, "usage: plugins discover W1DIR N | order GRAPH N | "
+                  "register N [HOOK%%] | load DIR N\n");
+  return 2;
+}

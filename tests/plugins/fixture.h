@@ -1,0 +1,27 @@
+/* fixture.h -- the collector shared by the test host and fixture plugins:
+ * hooks append "what:ns:name" events.  Plugins never link libplugkit; this
+ * header is plain C.
+ * SPDX-License-Identifier: MIT */
+#ifndef PK_FIXTURE_H
+#define PK_FIXTURE_H
+
+#include <stdio.h>
+
+#define FIXTURE_MAX_EVENTS 1024
+
+typedef struct fixture_log {
+  int n;
+  char ev[FIXTURE_MAX_EVENTS][112];
+} fixture_log;
+
+static inline void fixture_record(void *collector, const char *what,
+                                  const char *id, const char *extra)
+{
+  fixture_log *log = (fixture_log *)collector;
+  if (!log || log->n >= FIXTURE_MAX_EVENTS)
+    return;
+  snprintf(log->ev[log->n++], sizeof log->ev[0], "%s:%s%s%s", what, id,
+           extra ? ":" : "", extra ? extra : "");
+}
+
+#endif

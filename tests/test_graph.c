@@ -1,0 +1,223 @@
+/* test_graph.c -- the pure ordering module: cycles found as edges appear,
+ * the seed's layering, large graphs without recursion, out of memory.
+ * SPDX-License-Identifier: MIT */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static char keys[2000][16];
+
+static pk__graph *graph_of(size_t n)
+{
+  pk__graph *g = pk__graph_new(NULL);
+  cr_assert_not_null(g);
+  for (size_t i = 0; i < n; i++) {
+    uint32_t id;
+    snprintf(keys[i], sizeof keys[i], "n\x01%04zu", i);
+    cr_assert_eq(pk__graph_add_node(g, keys[i], &id), PK_OK);
+    cr_assert_eq(id, i);
+  }
+  return g;
+}
+
+static void check_chain_is_a_cycle(pk__graph *g, const uint32_t *c, size_t n,
+                                   const int (*edge)[2], size_t m)
+{
+  cr_assert_geq(n, 2);
+  cr_expect_eq(c[0], c[n - 1], "the chain must close");
+  for (size_t i = 0; i + 1 < n; i++) {
+    bool found = false;
+    for (size_t e = 0; e < m; e++)
+      found |= edge[e][0] == (int)c[i] && edge[e][1] == (int)c[i + 1];
+    cr_expect(found, "%u -> %u is not an edge", c[i], c[i + 1]);
+  }
+  for (size_t i = 1; i + 1 < n; i++) /* rotated to the smallest key */
+    cr_expect_gt(strcmp(keys[c[i]], keys[c[0]]), 0);
+  (void)g;
+}
+
+Test(graph, seed_layering_sorted_roots_and_dependencies)
+{
+  /* 0 requires 3 and 1; 1 requires 2; 4 requires 2. */
+  pk__graph *g = graph_of(5);
+  int edges[][2] = {{0, 3}, {0, 1}, {1, 2}, {4, 2}};
+  for (size_t e = 0; e < 4; e++)
+    cr_assert_eq(pk__graph_add_edge(g, (uint32_t)edges[e][0],
+                                    (uint32_t)edges[e][1]),
+                 PK_OK);
+  cr_assert_eq(pk__graph_commit(g), PK_OK);
+  cr_assert_eq(pk__graph_layering(g), PK_OK);
+  size_t n, layers;
+  const uint32_t *order = pk__graph_order(g, &n);
+  const uint32_t *starts = pk__graph_layer_starts(g, &layers);
+  cr_assert_eq(layers, 3);
+  /* DFS from 0: deps sorted (1, 3): 2 placed, 1, 3, then 0; then 4.
+   * Layer 0 in post-order: 2 3; layer 1: 1 4; layer 2: 0. */
+  uint32_t want[] = {2, 3, 1, 4, 0};
+  for (size_t i = 0; i < n; i++)
+    cr_expect_eq(order[i], want[i], "order[%zu] = %u", i, order[i]);
+  cr_expect_eq(starts[1], 2);
+  cr_expect_eq(starts[2], 4);
+  pk__graph_free(g);
+}
+
+Test(graph, self_requirement_is_a_cycle)
+{
+  pk__graph *g = graph_of(2);
+  cr_assert_eq(pk__graph_add_edge(g, 1, 1), PK_OK);
+  cr_assert_eq(pk__graph_commit(g), PK_EDEP_CYCLE);
+  const uint32_t *c;
+  size_t n = pk__graph_cycle(g, &c);
+  cr_assert_eq(n, 2);
+  cr_expect_eq(c[0], 1);
+  cr_expect_eq(c[1], 1);
+  pk__graph_free(g);
+}
+
+Test(graph, incremental_cycle_found_by_the_closing_edge)
+{
+  pk__graph *g = graph_of(6);
+  int edges[][2] = {{5, 4}, {4, 3}, {3, 2}, {2, 1}, {0, 1}, {1, 5}};
+  for (size_t e = 0; e < 6; e++) {
+    cr_assert_eq(pk__graph_add_edge(g, (uint32_t)edges[e][0],
+                                    (uint32_t)edges[e][1]),
+                 PK_OK);
+    pk_status st = pk__graph_commit(g);
+    if (e < 5) {
+      cr_assert_eq(st, PK_OK, "edge %zu", e);
+      continue;
+    }
+    cr_assert_eq(st, PK_EDEP_CYCLE);
+    const uint32_t *c;
+    size_t n = pk__graph_cycle(g, &c);
+    cr_expect_eq(n, 6); /* 1 -> 5 -> 4 -> 3 -> 2 -> 1 */
+    check_chain_is_a_cycle(g, c, n, edges, 6);
+    cr_expect_eq(c[0], 1);
+    cr_expect_eq(c[1], 5);
+  }
+  pk__graph_free(g);
+}
+
+Test(graph, bulk_commit_finds_a_cycle_with_its_chain)
+{
+  pk__graph *g = graph_of(300);
+  int edges[400][2];
+  size_t m = 0;
+  for (int i = 1; i < 300; i++)
+    edges[m][0] = i, edges[m][1] = i - 1, m++; /* a chain */
+  edges[m][0] = 17, edges[m][1] = 250, m++;    /* closes 17..250 */
+  for (size_t e = 0; e < m; e++)
+    pk__graph_add_edge(g, (uint32_t)edges[e][0], (uint32_t)edges[e][1]);
+  cr_assert_eq(pk__graph_commit(g), PK_EDEP_CYCLE);
+  const uint32_t *c;
+  size_t n = pk__graph_cycle(g, &c);
+  cr_expect_eq(n, 250 - 17 + 2);
+  check_chain_is_a_cycle(g, c, n, (const int(*)[2])edges, m);
+  pk__graph_free(g);
+}
+
+/* Random DAGs inserted in random order, committed edge by edge and all at
+ * once: no false cycle, and layers are longest paths. */
+Test(graph, random_dags_agree_with_a_reference)
+{
+  srand(7);
+  for (int round = 0; round < 20; round++) {
+    size_t n = 50 + (size_t)(rand() % 300);
+    pk__graph *inc = graph_of(n), *bulk = graph_of(n);
+    static int dep[2000][4], ndep[2000];
+    for (size_t v = 0; v < n; v++) {
+      ndep[v] = v ? rand() % 4 : 0;
+      for (int k = 0; k < ndep[v]; k++)
+        dep[v][k] = rand() % (int)v;
+    }
+    /* shuffled insertion order */
+    static int order[8000][2];
+    size_t m = 0;
+    for (size_t v = 0; v < n; v++)
+      for (int k = 0; k < ndep[v]; k++)
+        order[m][0] = (int)v, order[m][1] = dep[v][k], m++;
+    for (size_t i = m; i > 1; i--) {
+      size_t j = (size_t)rand() % i;
+      int a = order[i - 1][0], b = order[i - 1][1];
+      order[i - 1][0] = order[j][0], order[i - 1][1] = order[j][1];
+      order[j][0] = a, order[j][1] = b;
+    }
+    for (size_t e = 0; e < m; e++) {
+      pk__graph_add_edge(inc, (uint32_t)order[e][0], (uint32_t)order[e][1]);
+      cr_assert_eq(pk__graph_commit(inc), PK_OK);
+      pk__graph_add_edge(bulk, (uint32_t)order[e][0], (uint32_t)order[e][1]);
+    }
+    cr_assert_eq(pk__graph_commit(bulk), PK_OK);
+    cr_assert_eq(pk__graph_layering(inc), PK_OK);
+    cr_assert_eq(pk__graph_layering(bulk), PK_OK);
+    static uint32_t ref[2000];
+    for (size_t v = 0; v < n; v++) { /* deps are lower-numbered */
+      ref[v] = 0;
+      for (int k = 0; k < ndep[v]; k++)
+        if (ref[dep[v][k]] + 1 > ref[v])
+          ref[v] = ref[dep[v][k]] + 1;
+    }
+    size_t ni, nb;
+    const uint32_t *oi = pk__graph_order(inc, &ni), *ob = pk__graph_order(bulk, &nb);
+    for (size_t v = 0; v < n; v++) {
+      cr_assert_eq(pk__graph_layer_of(inc, (uint32_t)v), ref[v]);
+      cr_assert_eq(oi[v], ob[v], "the layering does not depend on how edges "
+                                 "were committed");
+    }
+    pk__graph_free(inc);
+    pk__graph_free(bulk);
+  }
+}
+
+/* An allocator that fails after a budget of allocations. */
+typedef struct budget {
+  long left;
+  long live;
+} budget;
+
+static void *limited(void *ud, void *p, size_t old, size_t n)
+{
+  budget *b = ud;
+  (void)old;
+  if (n == 0) {
+    if (p)
+      b->live--;
+    free(p);
+    return NULL;
+  }
+  if (b->left-- <= 0)
+    return NULL;
+  void *q = realloc(p, n);
+  if (q && !p)
+    b->live++;
+  return q;
+}
+
+Test(graph, out_of_memory_is_reported_and_leaks_nothing)
+{
+  for (long limit = 0; limit < 60; limit++) {
+    budget b = {limit, 0};
+    pk__allocator a = {limited, &b};
+    pk__graph *g = pk__graph_new(&a);
+    pk_status st = g ? PK_OK : PK_ENOMEM;
+    for (size_t i = 0; i < 200 && st == PK_OK; i++) {
+      uint32_t id;
+      snprintf(keys[i], sizeof keys[i], "n\x01%04zu", i);
+      st = pk__graph_add_node(g, keys[i], &id);
+      if (st == PK_OK && i)
+        st = pk__graph_add_edge(g, (uint32_t)i, (uint32_t)(i / 2));
+      if (st == PK_OK && i % 50 == 0)
+        st = pk__graph_commit(g);
+    }
+    if (st == PK_OK)
+      st = pk__graph_commit(g);
+    if (st == PK_OK)
+      st = pk__graph_layering(g);
+    cr_expect(st == PK_OK || st == PK_ENOMEM, "limit %ld: %d", limit, st);
+    pk__graph_free(g);
+    cr_expect_eq(b.live, 0, "limit %ld leaked %ld blocks", limit, b.live);
+  }
+}

@@ -1,0 +1,696 @@
+/* test_host.c -- discovery, staged registration, ordering and every failure
+ * mode, with real fixture plugins (tests/fixtures/README.md).
+ * SPDX-License-Identifier: MIT */
+#include <criterion/criterion.h>
+#include <plugkit.h>
+#include <plugkit/plugin.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../tests/plugins/fixture.h"
+
+#define FIX(set) PK_TEST_BINARY_DIR "/fixtures/" set
+
+static fixture_log events;
+
+static pk_host *host_with(const char *const *paths, size_t npaths,
+                          const char *const *nss, size_t nns, bool strict)
+{
+  pk_host_options o = {sizeof o, NULL, NULL, NULL, NULL, &events, strict, true};
+  pk_host *h = NULL;
+  pk_error e;
+  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK, "%s", e.message);
+  for (size_t i = 0; i < nns; i++)
+    cr_assert_eq(pk_host_add_namespace(h, nss[i], 1, &e), PK_OK);
+  for (size_t i = 0; i < npaths; i++)
+    cr_assert_eq(pk_host_add_path(h, paths[i], &e), PK_OK);
+  return h;
+}
+
+static pk_host *seed_host(void)
+{
+  static const char *const paths[] = {FIX("seed")};
+  static const char *const nss[] = {"black", "green", "blue"};
+  return host_with(paths, 1, nss, 3, false);
+}
+
+static pk_host *faults_host(void)
+{
+  static const char *const paths[] = {FIX("faults")};
+  static const char *const nss[] = {"faults"};
+  return host_with(paths, 1, nss, 1, false);
+}
+
+/* "what: a b c" from the recorded events of one kind. */
+static void events_of(const char *what, char *out, size_t n)
+{
+  size_t wl = strlen(what), used = 0;
+  out[0] = '\0';
+  for (int i = 0; i < events.n; i++) {
+    const char *ev = events.ev[i];
+    if (strncmp(ev, what, wl) || ev[wl] != ':')
+      continue;
+    /* ns:name is the two fields after what: */
+    const char *id = ev + wl + 1;
+    const char *end = strchr(strchr(id, ':') + 1, ':');
+    size_t len = end ? (size_t)(end - id) : strlen(id);
+    used += (size_t)snprintf(out + used, n - used, "%s%.*s", used ? " " : "",
+                             (int)len, id);
+  }
+}
+
+static void layers_of(pk_host *h, char *out, size_t n)
+{
+  size_t used = 0;
+  out[0] = '\0';
+  for (size_t l = 0; l < pk_host_layer_count(h); l++)
+    for (size_t i = 0; i < pk_host_layer_size(h, l); i++)
+      used += (size_t)snprintf(out + used, n - used, "%s%s",
+                               used ? (i ? " " : " | ") : "",
+                               pk_plugin_get_id(pk_host_layer_plugin(h, l, i)));
+}
+
+static void check_scenario(const char *const *reqs, size_t n,
+                           const char *want_register, const char *want_post,
+                           const char *want_layers)
+{
+  pk_host *h = seed_host();
+  pk_error e;
+  char got[2048];
+  events.n = 0;
+  cr_assert_eq(pk_host_register(h, reqs, n, NULL, 0, &e), PK_OK, "%s",
+               e.message);
+  events_of("register", got, sizeof got);
+  cr_expect_str_eq(got, want_register);
+  events_of("post", got, sizeof got);
+  cr_expect_str_eq(got, want_post);
+  layers_of(h, got, sizeof got);
+  cr_expect_str_eq(got, want_layers);
+  pk_host_free(h);
+}
+
+/* ---- the seed's scenarios (expected orders: tests/model/addons_model.py) */
+
+Test(seed, black_one)
+{
+  const char *reqs[] = {"black:one"};
+  check_scenario(reqs, 1,
+                 "black:eight green:five black:three green:seven green:nine "
+                 "green:three black:one green:four green:ten black:seven "
+                 "black:ten black:five",
+                 "black:eight black:five green:five black:three green:ten "
+                 "black:seven black:ten green:seven green:four green:nine "
+                 "green:three black:one",
+                 "black:eight black:five green:five black:three green:ten | "
+                 "black:seven black:ten green:seven | green:four | green:nine "
+                 "| green:three | black:one");
+}
+
+Test(seed, green_three)
+{
+  const char *reqs[] = {"green:three"};
+  check_scenario(reqs, 1,
+                 "black:eight black:three green:seven green:nine green:three "
+                 "green:four green:ten black:ten black:five",
+                 "black:eight black:five black:three green:ten black:ten "
+                 "green:seven green:four green:nine green:three",
+                 "black:eight black:five black:three green:ten | black:ten "
+                 "green:seven | green:four | green:nine | green:three");
+}
+
+Test(seed, blue_all_from_a_plugin)
+{
+  const char *reqs[] = {"blue:one"};
+  check_scenario(reqs, 1,
+                 "blue:five blue:six blue:four blue:three blue:two blue:one",
+                 "blue:five blue:six blue:four blue:three blue:two blue:one",
+                 "blue:five blue:six | blue:four blue:three | blue:two | "
+                 "blue:one");
+}
+
+Test(seed, blue_all_added_by_a_hook)
+{
+  const char *reqs[] = {"blue:six"};
+  check_scenario(reqs, 1,
+                 "blue:six blue:five blue:one blue:four blue:three blue:two",
+                 "blue:five blue:one blue:four blue:three blue:two blue:six",
+                 "blue:five blue:one | blue:four blue:three | blue:two | "
+                 "blue:six");
+}
+
+Test(seed, blue_all_requested_by_the_host)
+{
+  const char *reqs[] = {"blue:__all__"};
+  check_scenario(reqs, 1,
+                 "blue:five blue:one blue:six blue:four blue:three blue:two",
+                 "blue:five blue:one blue:six blue:four blue:three blue:two",
+                 "blue:five blue:one blue:six | blue:four blue:three | "
+                 "blue:two");
+}
+
+Test(seed, hook_dependency_registers_after_but_posts_before)
+{
+  const char *reqs[] = {"black:two"};
+  check_scenario(reqs, 1, "black:six black:two black:four",
+                 "black:four black:six black:two",
+                 "black:four | black:six | black:two");
+}
+
+Test(seed, post_register_args_per_namespace)
+{
+  pk_host *h = seed_host();
+  pk_error e;
+  const char *reqs[] = {"black:two"};
+  pk_ns_args args[] = {{"black", (void *)"A"}, {"green", (void *)"B"}};
+  events.n = 0;
+  cr_assert_eq(pk_host_register(h, reqs, 1, args, 2, &e), PK_OK);
+  int posts = 0;
+  for (int i = 0; i < events.n; i++)
+    if (!strncmp(events.ev[i], "post:", 5)) {
+      cr_expect(strstr(events.ev[i], ":A") != NULL, "%s", events.ev[i]);
+      posts++;
+    }
+  cr_expect_eq(posts, 3);
+  pk_host_free(h);
+}
+
+Test(seed, unload_in_exact_reverse_registration_order)
+{
+  pk_host *h = seed_host();
+  pk_error e;
+  const char *reqs[] = {"black:one"};
+  events.n = 0;
+  cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK);
+  char reg[2048], unl[2048];
+  events_of("register", reg, sizeof reg);
+  pk_host_free(h);
+  events_of("unload", unl, sizeof unl);
+  /* reverse the register list word by word */
+  char rev[2048] = "";
+  char *words[64];
+  int nw = 0;
+  for (char *t = strtok(reg, " "); t; t = strtok(NULL, " "))
+    words[nw++] = t;
+  for (int i = nw - 1; i >= 0; i--) {
+    strcat(rev, words[i]);
+    if (i)
+      strcat(rev, " ");
+  }
+  cr_expect_str_eq(unl, rev);
+}
+
+Test(seed, staged_calls_equal_the_one_shot_call)
+{
+  pk_host *h = seed_host();
+  pk_error e;
+  const char *reqs[] = {"green:three"};
+  events.n = 0;
+  cr_assert_eq(pk_host_request(h, reqs, 1, &e), PK_OK);
+  cr_assert_eq(pk_host_import(h, &e), PK_OK);
+  /* layers exist after import, before any hook ran */
+  cr_expect_eq(events.n, 0);
+  cr_expect_gt(pk_host_layer_count(h), 0);
+  cr_expect_eq(pk_plugin_get_state(pk_host_find_plugin(h, "green:three")),
+               PK_STATE_LOADED);
+  cr_assert_eq(pk_host_resolve(h, &e), PK_OK);
+  cr_expect_eq(pk_plugin_get_state(pk_host_find_plugin(h, "green:three")),
+               PK_STATE_REGISTERED);
+  cr_assert_eq(pk_host_post_register(h, NULL, 0, &e), PK_OK);
+  cr_expect_eq(pk_plugin_get_state(pk_host_find_plugin(h, "green:three")),
+               PK_STATE_READY);
+  char got[2048];
+  events_of("post", got, sizeof got);
+  cr_expect_str_eq(got, "black:eight black:five black:three green:ten "
+                        "black:ten green:seven green:four green:nine "
+                        "green:three");
+  pk_host_free(h);
+}
+
+/* ---- the seed's failure package ---- */
+
+static pk_host *failure_host(void)
+{
+  static const char *const paths[] = {FIX("failure")};
+  static const char *const nss[] = {"failure"};
+  return host_with(paths, 1, nss, 1, false);
+}
+
+Test(failure, static_cycle_is_reported_before_any_hook)
+{
+  pk_host *h = failure_host();
+  pk_error e;
+  const char *reqs[] = {"failure:recursive1"};
+  events.n = 0;
+  cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_EDEP_CYCLE);
+  cr_expect(strstr(e.message, "failure:recursive1 -> failure:recursive2 -> "
+                              "failure:recursive1") != NULL,
+            "%s", e.message);
+  cr_expect_eq(events.n, 0, "a hook ran before the cycle was reported");
+  pk_host_free(h);
+}
+
+Test(failure, hook_added_cycle_is_reported_before_the_next_hook)
+{
+  pk_host *h = failure_host();
+  pk_error e;
+  const char *reqs[] = {"failure:recursive1_extra"};
+  events.n = 0;
+  cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_EDEP_CYCLE);
+  cr_expect(strstr(e.message, "failure:recursive1_extra -> "
+                              "failure:recursive2_extra -> "
+                              "failure:recursive1_extra") != NULL,
+            "%s", e.message);
+  char got[512];
+  events_of("register", got, sizeof got);
+  cr_expect_str_eq(got, "failure:recursive1_extra failure:recursive2_extra");
+  events_of("post", got, sizeof got);
+  cr_expect_str_eq(got, "");
+  pk_host_free(h);
+}
+
+Test(failure, data_only_and_hook_without_requirements_are_fine)
+{
+  pk_host *h = failure_host();
+  pk_error e;
+  const char *reqs[] = {"failure:nohook", "failure:noresult"};
+  cr_assert_eq(pk_host_register(h, reqs, 2, NULL, 0, &e), PK_OK, "%s",
+               e.message);
+  cr_expect_eq(pk_plugin_get_state(pk_host_find_plugin(h, "failure:nohook")),
+               PK_STATE_READY);
+  pk_host_free(h);
+}
+
+Test(failure, unknown_namespace_names_the_namespaces)
+{
+  pk_host *h = failure_host();
+  pk_error e;
+  const char *reqs[] = {"nonexistent:blah"};
+  cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_EDEP_MISSING);
+  cr_expect(strstr(e.message, "namespace \"nonexistent\"") != NULL, "%s",
+            e.message);
+  cr_expect(strstr(e.message, "failure") != NULL, "%s", e.message);
+  pk_host_free(h);
+}
+
+Test(failure, missing_plugin_in_a_known_namespace)
+{
+  pk_host *h = failure_host();
+  pk_error e;
+  const char *reqs[] = {"failure:nonexistent"};
+  cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_EDEP_MISSING);
+  cr_expect(strstr(e.message, "no plugin failure:nonexistent is installed"),
+            "%s", e.message);
+  pk_host_free(h);
+}
+
+/* ---- one fixture plugin per failure mode ---- */
+
+static pk_status register_fault(const char *id, pk_error *e, pk_host **out)
+{
+  pk_host *h = faults_host();
+  const char *reqs[] = {id};
+  events.n = 0;
+  pk_status st = pk_host_register(h, reqs, 1, NULL, 0, e);
+  if (out)
+    *out = h;
+  else
+    pk_host_free(h);
+  return st;
+}
+
+#define EXPECT_IN(text, needle)                                                \
+  cr_expect(strstr((text), (needle)) != NULL, "\"%s\" not in: %s", (needle),  \
+            (text))
+
+Test(faults, healthy_plugin_is_ready)
+{
+  pk_error e;
+  pk_host *h;
+  cr_assert_eq(register_fault("faults:ok", &e, &h), PK_OK, "%s", e.message);
+  pk_plugin *p = pk_host_find_plugin(h, "faults:ok");
+  cr_expect_eq(pk_plugin_get_state(p), PK_STATE_READY);
+  EXPECT_IN(pk_plugin_get_reason(p), "requested by the host");
+  pk_host_free(h);
+}
+
+Test(faults, missing_descriptor_symbol)
+{
+  pk_error e;
+  cr_assert_eq(register_fault("faults:missing_symbol", &e, NULL), PK_ELOAD);
+  EXPECT_IN(e.message, "does not export pk_plugin_descriptor");
+  EXPECT_IN(e.message, "undefined symbol"); /* dlerror() text kept */
+  cr_expect_str_eq(e.plugin, "faults:missing_symbol");
+}
+
+Test(faults, wrong_plugin_abi)
+{
+  pk_error e;
+  cr_assert_eq(register_fault("faults:wrong_abi", &e, NULL), PK_EABI);
+  EXPECT_IN(e.message, "plugin ABI 2");
+  EXPECT_IN(e.message, "uses ABI 1");
+}
+
+Test(faults, descriptor_too_small)
+{
+  pk_error e;
+  cr_assert_eq(register_fault("faults:wrong_size", &e, NULL), PK_EABI);
+  EXPECT_IN(e.message, "descriptor of 8 bytes");
+}
+
+Test(faults, descriptor_names_another_plugin)
+{
+  pk_error e;
+  cr_assert_eq(register_fault("faults:name_mismatch", &e, NULL), PK_ELOAD);
+  EXPECT_IN(e.message, "faults:not_the_manifest_name");
+  EXPECT_IN(e.message, "faults:name_mismatch");
+}
+
+Test(faults, descriptor_and_manifest_disagree_on_abi)
+{
+  pk_error e;
+  cr_assert_eq(register_fault("faults:host_abi_mismatch", &e, NULL), PK_EABI);
+  EXPECT_IN(e.message, "compiled for ABI 7");
+  EXPECT_IN(e.message, "abi = 1");
+}
+
+Test(faults, manifest_abi_not_accepted_by_host)
+{
+  pk_error e;
+  cr_assert_eq(register_fault("faults:manifest_abi_2", &e, NULL), PK_EABI);
+  EXPECT_IN(e.message, "ABI 2 of namespace \"faults\"");
+  EXPECT_IN(e.message, "accepts ABI 1");
+  cr_expect_gt(e.line, 0); /* points at the manifest's abi line */
+}
+
+Test(faults, register_hook_failure_names_plugin_and_message)
+{
+  pk_error e;
+  pk_host *h;
+  cr_assert_eq(register_fault("faults:register_fails", &e, &h), PK_EPLUGIN);
+  cr_expect_str_eq(e.plugin, "faults:register_fails");
+  EXPECT_IN(e.message, "cannot reach the database at db.local:5432");
+  pk_plugin *p = pk_host_find_plugin(h, "faults:register_fails");
+  cr_expect_eq(pk_plugin_get_state(p), PK_STATE_FAILED);
+  EXPECT_IN(pk_plugin_get_reason(p), "cannot reach the database");
+  pk_host_free(h);
+}
+
+Test(faults, register_hook_returning_nonzero_without_message)
+{
+  pk_error e;
+  cr_assert_eq(register_fault("faults:register_returns", &e, NULL),
+               PK_EPLUGIN);
+  EXPECT_IN(e.message, "returned 42");
+}
+
+Test(faults, post_register_failure)
+{
+  pk_error e;
+  cr_assert_eq(register_fault("faults:post_fails", &e, NULL), PK_EPLUGIN);
+  EXPECT_IN(e.message, "post_register refused");
+}
+
+Test(faults, dlopen_error_text_is_kept)
+{
+  pk_error e;
+  cr_assert_eq(register_fault("faults:undefined_symbol", &e, NULL), PK_ELOAD);
+  EXPECT_IN(e.message, "pk_fixture_function_nobody_defines");
+}
+
+Test(faults, library_file_missing)
+{
+  pk_error e;
+  cr_assert_eq(register_fault("faults:no_library_file", &e, NULL), PK_ELOAD);
+  EXPECT_IN(e.message, "libnot_built.so");
+}
+
+Test(faults, missing_requirement_names_requirer_and_position)
+{
+  pk_error e;
+  cr_assert_eq(register_fault("faults:requires_missing", &e, NULL),
+               PK_EDEP_MISSING);
+  EXPECT_IN(e.message, "plugin faults:requires_missing requires "
+                       "\"faults:nonexistent\"");
+  EXPECT_IN(e.message, "install it in a search path");
+  cr_expect_str_eq(e.plugin, "faults:requires_missing");
+  EXPECT_IN(e.source, "requires_missing/plugin.toml");
+  cr_expect_eq(e.line, 5);
+  cr_expect_eq(e.col, 13);
+}
+
+Test(faults, missing_requirement_suggests_the_closest_name)
+{
+  pk_error e;
+  cr_assert_eq(register_fault("faults:requires_typo", &e, NULL),
+               PK_EDEP_MISSING);
+  EXPECT_IN(e.message, "did you mean ok?");
+}
+
+Test(faults, unmet_version_constraint)
+{
+  pk_error e;
+  cr_assert_eq(register_fault("faults:requires_newer", &e, NULL),
+               PK_EDEP_VERSION);
+  EXPECT_IN(e.message, "requires \"faults:ok >= 2.0\"");
+  EXPECT_IN(e.message, "faults:ok 1.0.0 is installed");
+  EXPECT_IN(e.message, ">= 2.0.0");
+}
+
+Test(faults, met_version_constraint_in_same_namespace)
+{
+  pk_error e;
+  cr_assert_eq(register_fault("faults:requires_ok_v1", &e, NULL), PK_OK, "%s",
+               e.message);
+}
+
+Test(faults, requirement_in_unknown_namespace)
+{
+  pk_error e;
+  cr_assert_eq(register_fault("faults:requires_unknown_ns", &e, NULL),
+               PK_EDEP_MISSING);
+  EXPECT_IN(e.message, "namespace \"nowhere\" is unknown");
+  cr_expect_str_eq(e.plugin, "faults:requires_unknown_ns");
+}
+
+Test(faults, optional_requirement_used_when_present_ignored_when_absent)
+{
+  pk_error e;
+  pk_host *h;
+  cr_assert_eq(register_fault("faults:optional_missing", &e, &h), PK_OK, "%s",
+               e.message);
+  cr_expect_eq(pk_plugin_get_state(pk_host_find_plugin(h, "faults:ok")),
+               PK_STATE_READY);
+  cr_expect_eq(pk_host_layer_count(h), 2);
+  pk_host_free(h);
+}
+
+Test(faults, static_three_cycle_prints_the_chain)
+{
+  pk_error e;
+  cr_assert_eq(register_fault("faults:cyc_b", &e, NULL), PK_EDEP_CYCLE);
+  EXPECT_IN(e.message, "faults:cyc_a -> faults:cyc_b -> faults:cyc_c -> "
+                       "faults:cyc_a");
+}
+
+Test(faults, cycle_closed_by_a_hook)
+{
+  pk_error e;
+  cr_assert_eq(register_fault("faults:hcyc_a", &e, NULL), PK_EDEP_CYCLE);
+  EXPECT_IN(e.message, "faults:hcyc_a -> faults:hcyc_b -> faults:hcyc_a");
+  char got[256];
+  events_of("register", got, sizeof got);
+  cr_expect_str_eq(got, "faults:hcyc_b"); /* hcyc_a's hook never ran */
+}
+
+Test(faults, a_failed_stage_poisons_later_stages)
+{
+  pk_error e;
+  pk_host *h;
+  cr_assert_eq(register_fault("faults:cyc_a", &e, &h), PK_EDEP_CYCLE);
+  cr_expect_eq(pk_host_resolve(h, &e), PK_EDEP_CYCLE);
+  cr_expect_eq(pk_host_post_register(h, NULL, 0, &e), PK_EDEP_CYCLE);
+  pk_host_free(h);
+}
+
+/* ---- __all__ restrictions ---- */
+
+Test(all, requiring_an_all_requester_by_name_is_an_error_naming_both)
+{
+  static const char *const paths[] = {FIX("allns")};
+  static const char *const nss[] = {"allns"};
+  pk_host *h = host_with(paths, 1, nss, 1, false);
+  pk_error e;
+  const char *reqs[] = {"allns:namer"};
+  cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_EDEP_CYCLE);
+  EXPECT_IN(e.message, "allns:namer requires allns:sweeper by name");
+  EXPECT_IN(e.message, "allns:sweeper requires allns:__all__");
+  pk_host_free(h);
+}
+
+/* ---- discovery ---- */
+
+Test(discovery, broken_manifests_are_positioned_and_isolated)
+{
+  static const char *const paths[] = {FIX("broken")};
+  pk_host *h = host_with(paths, 1, NULL, 0, false);
+  pk_error e;
+  cr_assert_eq(pk_host_discover(h, &e), PK_OK);
+  struct {
+    const char *dir, *needle;
+    int line, col;
+  } want[] = {
+      {"syntax_error", "", 3, 0},
+      {"unknown_key", "did you mean \"requires\"", 4, 1},
+      {"wrong_type", "string", 3, 11},
+      {"bad_name", "invalid name \"bad name\"", 1, 8},
+      {"bad_version", "invalid version \"1.0\"", 3, 11},
+      {"library_without_abi", "no \"abi\"", 4, 11},
+      {"bad_requirement", "bad >> 2", 4, 21},
+  };
+  size_t broken = 0;
+  for (size_t i = 0; i < pk_host_plugin_count(h); i++) {
+    pk_plugin *p = pk_host_plugin_at(h, i);
+    if (pk_plugin_get_state(p) != PK_STATE_BROKEN)
+      continue;
+    broken++;
+    const pk_error *pe = pk_plugin_get_error(p);
+    cr_assert_not_null(pe);
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; k++)
+      if (strstr(pe->source, want[k].dir)) {
+        EXPECT_IN(pe->message, want[k].needle);
+        cr_expect_eq(pe->line, want[k].line, "%s: line %d", want[k].dir,
+                     pe->line);
+        if (want[k].col)
+          cr_expect_eq(pe->col, want[k].col, "%s: col %d", want[k].dir,
+                       pe->col);
+      }
+  }
+  cr_expect_eq(broken, 7);
+  const char *reqs[] = {"broken:good"};
+  cr_expect_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK, "%s",
+               e.message);
+  pk_host_free(h);
+}
+
+Test(discovery, strict_mode_fails_on_a_broken_manifest)
+{
+  static const char *const paths[] = {FIX("broken")};
+  pk_host *h = host_with(paths, 1, NULL, 0, true);
+  pk_error e;
+  cr_expect_eq(pk_host_discover(h, &e), PK_EMANIFEST);
+  cr_expect_gt(e.line, 0);
+  pk_host_free(h);
+}
+
+Test(discovery, first_in_search_order_wins_and_the_other_is_shadowed)
+{
+  static const char *const paths[] = {FIX("shadow1"), FIX("shadow2")};
+  pk_host *h = host_with(paths, 2, NULL, 0, false);
+  pk_plugin *p = pk_host_find_plugin(h, "shadow:dup");
+  cr_assert_not_null(p);
+  cr_expect_str_eq(pk_plugin_get_version(p), "1.0.0");
+  cr_assert_eq(pk_host_plugin_count(h), 2);
+  pk_plugin *other = pk_host_plugin_at(h, 1);
+  cr_expect_eq(pk_plugin_get_state(other), PK_STATE_SHADOWED);
+  EXPECT_IN(pk_plugin_get_reason(other), "shadow1/dup/plugin.toml");
+  EXPECT_IN(pk_plugin_get_manifest_path(other), "shadow2/dup/plugin.toml");
+  pk_host_free(h);
+}
+
+Test(discovery, plugkit_path_is_searched_first)
+{
+  setenv("PLUGKIT_PATH", FIX("shadow2") ":/nonexistent", 1);
+  pk_host_options o = {sizeof o, NULL, NULL, NULL, NULL, NULL, false, false};
+  pk_host *h;
+  pk_error e;
+  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
+  cr_assert_eq(pk_host_add_path(h, FIX("shadow1"), &e), PK_OK);
+  cr_expect_str_eq(pk_plugin_get_version(pk_host_find_plugin(h, "shadow:dup")),
+                   "2.0.0");
+  pk_host_free(h);
+}
+
+Test(discovery, listing_is_sorted_whatever_the_directory_order)
+{
+  static const char *const paths[] = {FIX("seed")};
+  pk_host *h = host_with(paths, 1, NULL, 0, false);
+  cr_assert_eq(pk_host_plugin_count(h), 26);
+  for (size_t i = 1; i < pk_host_plugin_count(h); i++) {
+    pk_plugin *a = pk_host_plugin_at(h, i - 1), *b = pk_host_plugin_at(h, i);
+    int c = strcmp(pk_plugin_get_namespace(a), pk_plugin_get_namespace(b));
+    cr_expect(c < 0 || (c == 0 && strcmp(pk_plugin_get_name(a),
+                                         pk_plugin_get_name(b)) < 0));
+  }
+  pk_host_free(h);
+}
+
+Test(discovery, configuration_after_discovery_is_misuse)
+{
+  pk_host *h = seed_host();
+  pk_error e;
+  cr_assert_eq(pk_host_discover(h, &e), PK_OK);
+  cr_expect_eq(pk_host_add_path(h, "/tmp", &e), PK_ESTATE);
+  pk_host_free(h);
+}
+
+/* ---- built-in plugins ---- */
+
+static int builtin_register(const pk_host_api *api, pk_plugin_ctx *ctx,
+                            void *ud)
+{
+  fixture_record(ud, "register", api->plugin_name(ctx), NULL);
+  return api->require(ctx, "black:eight");
+}
+
+PK_PLUGIN_DEFINE_BUILTIN(builtin_desc, "black", "builtin", 1,
+                         builtin_register, NULL, NULL);
+
+Test(builtin, behaves_like_a_plugin_on_disk)
+{
+  pk_host *h = seed_host();
+  pk_error e;
+  cr_assert_eq(pk_host_add_builtin(h, &builtin_desc,
+                                   "name = \"builtin\"\nnamespace = \"black\"\n"
+                                   "version = \"0.1.0\"\nrequires = "
+                                   "[\"black:seven\"]\n",
+                                   &e),
+               PK_OK);
+  const char *reqs[] = {"black:builtin"};
+  events.n = 0;
+  cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK, "%s",
+               e.message);
+  char got[512];
+  events_of("register", got, sizeof got);
+  cr_expect_str_eq(got, "black:eight black:seven black:builtin");
+  layers_of(h, got, sizeof got);
+  cr_expect_str_eq(got, "black:eight | black:seven | black:builtin");
+  pk_host_free(h);
+}
+
+Test(builtin, a_hundred_thousand_deep_chain_needs_no_recursion)
+{
+  enum { N = 100000 };
+  pk_host_options o = {sizeof o, NULL, NULL, NULL, NULL, NULL, false, true};
+  pk_host *h;
+  pk_error e;
+  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
+  char text[256];
+  for (int i = 0; i < N; i++) {
+    int n = snprintf(text, sizeof text,
+                     "name = \"p%06d\"\nnamespace = \"deep\"\n"
+                     "version = \"1.0.0\"\n",
+                     i);
+    if (i + 1 < N)
+      snprintf(text + n, sizeof text - (size_t)n, "requires = [\"p%06d\"]\n",
+               i + 1);
+    cr_assert_eq(pk_host_add_builtin(h, NULL, text, &e), PK_OK);
+  }
+  const char *reqs[] = {"deep:p000000"};
+  cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK, "%s",
+               e.message);
+  cr_expect_eq(pk_host_layer_count(h), N);
+  cr_expect_str_eq(pk_plugin_get_id(pk_host_layer_plugin(h, 0, 0)),
+                   "deep:p099999");
+  pk_host_free(h);
+}
