@@ -167,6 +167,8 @@ static int bench_order(const char *path, const char *nlabel)
     pk__map map = {0};
     pk__graph *g = pk__graph_new(NULL);
     uint32_t id;
+    if (!g || pk__map_reserve(NULL, &map, gf.n))
+      return 1;
     for (size_t v = 0; v < gf.n; v++) {
       if (pk__graph_add_node(g, gf.names[v], &id) ||
           pk__map_put(NULL, &map, gf.names[v], strlen(gf.names[v]),

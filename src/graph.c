@@ -401,23 +401,20 @@ pk_status pk__graph_commit(pk__graph *g)
 
 /* ---- layering (the seed's algorithm, iteratively) ---- */
 
-/* Sorts ids by key (bottom-up merge sort; tmp holds n ids). */
-static void sort_by_key(const char *const *key, uint32_t *ids, uint32_t *tmp,
-                        size_t n)
+/* Sorts ids[0..n) by key (bottom-up merge sort; tmp holds n ids); keys are
+ * compared from byte `skip` on (they share their first skip bytes). */
+static void merge_sort(const char *const *key, size_t skip, uint32_t *ids,
+                       uint32_t *tmp, size_t n)
 {
-  for (size_t i = 0; i + 1 < n; i += 2)
-    if (strcmp(key[ids[i]], key[ids[i + 1]]) > 0) {
-      uint32_t t = ids[i];
-      ids[i] = ids[i + 1];
-      ids[i + 1] = t;
-    }
   uint32_t *src = ids, *dst = tmp;
-  for (size_t w = 2; w < n; w *= 2) {
+  for (size_t w = 1; w < n; w *= 2) {
     for (size_t lo = 0; lo < n; lo += 2 * w) {
       size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
       size_t i = lo, j = mid, k = lo;
       while (i < mid && j < hi)
-        dst[k++] = strcmp(key[src[j]], key[src[i]]) < 0 ? src[j++] : src[i++];
+        dst[k++] = strcmp(key[src[j]] + skip, key[src[i]] + skip) < 0
+                       ? src[j++]
+                       : src[i++];
       while (i < mid)
         dst[k++] = src[i++];
       while (j < hi)
@@ -429,6 +426,78 @@ static void sort_by_key(const char *const *key, uint32_t *ids, uint32_t *tmp,
   }
   if (src != ids)
     memcpy(ids, src, n * sizeof *ids);
+}
+
+/* Sorts ids by key.  Keys usually share a long prefix ("ns\x01p0000"): skip
+ * the common prefix, radix-sort on the next 8 bytes, then merge-sort the
+ * rare runs whose 8 bytes tie.  Linear for the usual case. */
+static pk_status sort_by_key(const pk__allocator *a, const char *const *key,
+                             uint32_t *ids, uint32_t *tmp, size_t n)
+{
+  if (n < 512) {
+    merge_sort(key, 0, ids, tmp, n);
+    return PK_OK;
+  }
+  size_t lcp = strlen(key[ids[0]]);
+  for (size_t i = 1; i < n && lcp; i++) {
+    const char *k = key[ids[i]], *f = key[ids[0]];
+    size_t j = 0;
+    while (j < lcp && k[j] == f[j])
+      j++;
+    lcp = j;
+  }
+  uint64_t *pre = pk__alloc(a, 2 * n * sizeof *pre);
+  uint32_t *count = pk__alloc(a, 65536 * sizeof *count);
+  if (!pre || !count) {
+    pk__free(a, pre, 2 * n * sizeof *pre);
+    pk__free(a, count, 65536 * sizeof *count);
+    return PK_ENOMEM;
+  }
+  uint64_t *pre2 = pre + n;
+  for (size_t i = 0; i < n; i++) {
+    const unsigned char *k = (const unsigned char *)key[ids[i]] + lcp;
+    uint64_t v = 0;
+    int j = 0;
+    for (; j < 8 && k[j]; j++)
+      v = v << 8 | k[j];
+    pre[i] = v << (8 * (8 - j));
+  }
+  uint64_t *ps = pre, *pd = pre2;
+  uint32_t *is = ids, *id = tmp;
+  for (int shift = 0; shift < 64; shift += 16) { /* LSD, 16-bit digits */
+    memset(count, 0, 65536 * sizeof *count);
+    for (size_t i = 0; i < n; i++)
+      count[(ps[i] >> shift) & 0xffff]++;
+    uint32_t sum = 0;
+    for (size_t d = 0; d < 65536; d++) {
+      uint32_t c = count[d];
+      count[d] = sum;
+      sum += c;
+    }
+    for (size_t i = 0; i < n; i++) {
+      uint32_t at = count[(ps[i] >> shift) & 0xffff]++;
+      pd[at] = ps[i];
+      id[at] = is[i];
+    }
+    uint64_t *t = ps;
+    ps = pd;
+    pd = t;
+    uint32_t *u = is;
+    is = id;
+    id = u;
+  }
+  /* four passes: the result is back in ids/pre */
+  for (size_t i = 0; i < n;) {
+    size_t j = i + 1;
+    while (j < n && ps[j] == ps[i])
+      j++;
+    if (j - i > 1)
+      merge_sort(key, lcp, is + i, id, j - i);
+    i = j;
+  }
+  pk__free(a, pre, 2 * n * sizeof *pre);
+  pk__free(a, count, 65536 * sizeof *count);
+  return PK_OK;
 }
 
 pk_status pk__graph_layering(pk__graph *g)
@@ -454,7 +523,8 @@ pk_status pk__graph_layering(pk__graph *g)
   uint32_t *sorted = g->order; /* scratch until the final fill below */
   for (size_t v = 0; v < n; v++)
     sorted[v] = (uint32_t)v;
-  sort_by_key(g->key, sorted, g->stack, n);
+  if (sort_by_key(&g->alloc, g->key, sorted, g->stack, n) != PK_OK)
+    return PK_ENOMEM;
   for (size_t i = 0; i < n; i++)
     g->rank[sorted[i]] = (uint32_t)i;
 

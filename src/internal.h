@@ -191,6 +191,8 @@ void *pk__map_get(const pk__map *m, const char *key, size_t len);
 /* Inserts or replaces. */
 pk_status pk__map_put(const pk__allocator *a, pk__map *m, const char *key,
                       size_t len, void *value);
+/* Makes room for n keys without growing again. */
+pk_status pk__map_reserve(const pk__allocator *a, pk__map *m, size_t n);
 void pk__map_free(const pk__allocator *a, pk__map *m);
 
 /* ---- dynamic loading (loader_posix.c) ---- */

@@ -6,9 +6,9 @@
 
 struct pk__map_slot {
   const char *key; /* NULL: empty */
-  size_t len;
-  uint64_t hash;
   void *value;
+  uint32_t hash;   /* low bits of pk__hash */
+  uint32_t len;
 };
 
 uint64_t pk__hash(const char *s, size_t len)
@@ -25,7 +25,7 @@ uint64_t pk__hash(const char *s, size_t len)
 }
 
 static struct pk__map_slot *find(const pk__map *m, const char *key, size_t len,
-                                 uint64_t h)
+                                 uint32_t h)
 {
   size_t mask = m->cap - 1;
   for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
@@ -39,13 +39,12 @@ void *pk__map_get(const pk__map *m, const char *key, size_t len)
 {
   if (!m->cap)
     return NULL;
-  struct pk__map_slot *s = find(m, key, len, pk__hash(key, len));
+  struct pk__map_slot *s = find(m, key, len, (uint32_t)pk__hash(key, len));
   return s->key ? s->value : NULL;
 }
 
-static pk_status grow(const pk__allocator *a, pk__map *m)
+static pk_status grow(const pk__allocator *a, pk__map *m, size_t ncap)
 {
-  size_t ncap = m->cap ? m->cap * 2 : 16;
   pk__map old = *m;
   m->slots = pk__alloc_zero(a, ncap * sizeof *m->slots);
   if (!m->slots) {
@@ -64,17 +63,28 @@ static pk_status grow(const pk__allocator *a, pk__map *m)
 pk_status pk__map_put(const pk__allocator *a, pk__map *m, const char *key,
                       size_t len, void *value)
 {
-  if ((m->count + 1) * 4 > m->cap * 3 && grow(a, m) != PK_OK)
+  if ((m->count + 1) * 4 > m->cap * 3 &&
+      grow(a, m, m->cap ? m->cap * 2 : 16) != PK_OK)
     return PK_ENOMEM;
-  uint64_t h = pk__hash(key, len);
+  if (len > UINT32_MAX)
+    return PK_ENOMEM;
+  uint32_t h = (uint32_t)pk__hash(key, len);
   struct pk__map_slot *s = find(m, key, len, h);
   if (!s->key) {
-    *s = (struct pk__map_slot){key, len, h, value};
+    *s = (struct pk__map_slot){key, value, h, (uint32_t)len};
     m->count++;
   } else {
     s->value = value;
   }
   return PK_OK;
+}
+
+pk_status pk__map_reserve(const pk__allocator *a, pk__map *m, size_t n)
+{
+  size_t cap = m->cap ? m->cap : 16;
+  while (n * 4 > cap * 3)
+    cap *= 2;
+  return cap > m->cap ? grow(a, m, cap) : PK_OK;
 }
 
 void pk__map_free(const pk__allocator *a, pk__map *m)
