@@ -8,7 +8,7 @@
 
 #include "internal.h"
 
-static char keys[2000][16];
+static char keys[2000][32];
 
 static pk__graph *graph_of(size_t n)
 {
