@@ -348,6 +348,30 @@ typedef enum pk_log_level {
 typedef void (*pk_log_fn)(void *ud, pk_log_level level, const char *plugin,
                           const char *message);
 
+/* Tracing: what the trace callback of pk_host_options receives.  Plugin
+ * events carry the plugin and hook is NULL; a hook call carries the hook's
+ * name and, when it failed, the plugin that failed it.  duration_ns is
+ * wall time on a monotonic clock. */
+typedef enum pk_trace_event {
+  PK_TRACE_LOAD = 0,      /* dlopen + descriptor checks (or a built-in's) */
+  PK_TRACE_REGISTER,      /* the register hook */
+  PK_TRACE_POST_REGISTER, /* the post_register hook */
+  PK_TRACE_UNLOAD,        /* the unload hook */
+  PK_TRACE_HOOK_CALL      /* one pk_hook_call() */
+} pk_trace_event;
+
+typedef struct pk_trace {
+  pk_trace_event event;
+  const pk_plugin *plugin; /* borrowed for the callback's duration */
+  const char *hook;        /* hook name (PK_TRACE_HOOK_CALL), else NULL */
+  uint64_t duration_ns;
+  pk_status status;        /* outcome of the step or call */
+} pk_trace;
+
+/* Called on the thread that did the work (hook calls: any thread, so the
+ * callback must be thread-safe once hooks are called from several). */
+typedef void (*pk_trace_fn)(void *ud, const pk_trace *event);
+
 typedef struct pk_host_options {
   uint32_t size;         /* sizeof(pk_host_options) */
   pk_alloc_fn alloc;     /* NULL: libc */
@@ -358,6 +382,8 @@ typedef struct pk_host_options {
   bool strict;           /* a broken manifest fails discovery; warnings of
                             plugins become errors */
   bool ignore_env;       /* do not read PLUGKIT_PATH */
+  pk_trace_fn trace;     /* NULL: no tracing (see "Tracing" below) */
+  void *trace_ud;
 } pk_host_options;
 
 /* Plugin states.  A plugin that is not ready has a reason
@@ -500,6 +526,112 @@ PK_API size_t pk_plugin_dependency_count(const pk_plugin *p);
 PK_API pk_plugin *pk_plugin_dependency_at(const pk_plugin *p, size_t i);
 /* The layer of a plugin in the current order, or -1 when not ordered. */
 PK_API int pk_plugin_get_layer(const pk_plugin *p);
+
+/* ------------------------------------------------------------------------
+ * Hooks
+ *
+ *   1. pk_host_declare_hook()  before pk_host_resolve(): name and call mode
+ *   2. plugins add implementations from their register hook (api->hook_add
+ *      in plugkit/plugin.h), with first/last/before/after hints
+ *   3. pk_host_post_register() orders every hook once and freezes the
+ *      registry: a contradiction in the hints fails it (PK_EDEP_CYCLE)
+ *   4. pk_host_get_hook() once, then pk_hook_call() as often as needed,
+ *      from any number of threads
+ *
+ * Order: the plugins' dependency order (a plugin's implementation after
+ * those of the plugins it requires, directly or not); within that, the
+ * hints.  Wrappers run around all plain implementations, outermost first,
+ * ordered among themselves by the same rules.
+ *
+ * Threading: after the freeze, pk_host_get_hook(), pk_hook_call() and the
+ * pk_hook_* accessors are safe from any thread without a lock, as are
+ * pk_host_find_plugin() and the plugin accessors.  pk_hook_call() takes no
+ * lock and allocates nothing.  pk_host_unload_plugin() and pk_host_free()
+ * need every call to have returned (see there).
+ * ------------------------------------------------------------------------ */
+
+typedef struct pk_hook pk_hook; /* a declared hook (opaque) */
+
+typedef enum pk_hook_mode {
+  PK_HOOK_COLLECT = 0,     /* call every implementation, keep each result */
+  PK_HOOK_FIRST_RESULT = 1 /* stop at the first implementation with one */
+} pk_hook_mode;
+
+/* Where a call puts results; caller-owned, usually on the stack.  items is
+ * an array of cap slots of item_size bytes (the hook's contract says what a
+ * slot holds); slot k goes to the k-th implementation that returns
+ * PK_HOOK_RESULT.  When the array is full, later implementations still run
+ * but get no slot.  count is set by the call. */
+typedef struct pk_hook_results {
+  void *items;
+  size_t item_size;
+  size_t cap;
+  size_t count; /* out: results kept */
+} pk_hook_results;
+
+/* Declares a hook.  name is copied ([A-Za-z0-9_.-]{1,127}).  *out (may be
+ * NULL) receives the handle, valid until pk_host_free().  Declare hooks
+ * before pk_host_resolve(): an implementation of a hook that is not
+ * declared when its plugin registers is a warning for that plugin (in
+ * strict mode an error failing its registration).
+ * [thread: host, before pk_host_post_register] [fails: mem | misuse |
+ * duplicate | state] [since: 0.1] */
+PK_API pk_status pk_host_declare_hook(pk_host *host, const char *name,
+                                      pk_hook_mode mode, pk_hook **out,
+                                      pk_error *err);
+
+/* The declared hook called name, or NULL.  Borrowed until pk_host_free().
+ * Look it up once and keep it: calls through the handle do no lookup.
+ * [thread: any after the freeze, host before] [fails: never] [since: 0.1] */
+PK_API pk_hook *pk_host_get_hook(pk_host *host, const char *name);
+
+/* Calls every implementation of hook in order (see pk_hook_mode), passing
+ * args through untouched.  results may be NULL (results are then dropped).
+ * Returns PK_OK, or the status of the first implementation (or wrapper)
+ * that failed: the call stops there and err gets that plugin's "ns:name"
+ * (err->plugin) and its message.  err is written only on failure.  Calling
+ * before pk_host_post_register() has started fails with PK_ESTATE.
+ * [thread: any after the freeze; never concurrently with
+ * pk_host_unload_plugin or pk_host_free] [fails: plugin | state]
+ * [since: 0.1] */
+PK_API pk_status pk_hook_call(pk_hook *hook, void *args,
+                              pk_hook_results *results, pk_error *err);
+
+/* The hook's name and mode.  [thread: any] [fails: never] [since: 0.1] */
+PK_API const char *pk_hook_get_name(const pk_hook *hook);
+PK_API pk_hook_mode pk_hook_get_mode(const pk_hook *hook);
+
+/* The frozen call order: wrappers first (outermost first), then the plain
+ * implementations; 0 before the freeze.  pk_hook_impl_plugin returns the
+ * plugin of entry i (borrowed until pk_host_free), NULL out of range.
+ * [thread: any after the freeze] [fails: never] [since: 0.1] */
+PK_API size_t pk_hook_impl_count(const pk_hook *hook);
+PK_API pk_plugin *pk_hook_impl_plugin(const pk_hook *hook, size_t i);
+PK_API bool pk_hook_impl_is_wrapper(const pk_hook *hook, size_t i);
+
+/* The declared hooks in declaration order.  Borrowed until pk_host_free().
+ * [thread: any after the freeze, host before] [fails: never] [since: 0.1] */
+PK_API size_t pk_host_hook_count(pk_host *host);
+PK_API pk_hook *pk_host_hook_at(pk_host *host, size_t i);
+
+/* Unloads plugin and every loaded plugin that requires it (directly or
+ * not): their implementations leave every hook's dispatch table, their
+ * unload hooks run in exact reverse registration order (dependants first),
+ * then their shared objects are closed in reverse load order (resident
+ * ones stay mapped).  They end PK_STATE_UNLOADED; pk_host_free() does not
+ * unload them again.  Unloading an unloaded plugin does nothing.
+ * Rule: call it only after pk_host_post_register(), from the set-up
+ * thread, while no hook call is in flight and none can start until it
+ * returns; a call found in flight (e.g. an unload from inside a hook
+ * implementation) fails with PK_ESTATE and changes nothing.
+ * [thread: host, no hook call in flight] [fails: mem | state | misuse]
+ * [since: 0.1] */
+PK_API pk_status pk_host_unload_plugin(pk_host *host, pk_plugin *plugin,
+                                       pk_error *err);
+
+/* "load", "register", "post_register", "unload", "hook_call".
+ * [thread: any] [fails: never] [since: 0.1] */
+PK_API const char *pk_trace_event_name(pk_trace_event event);
 
 #ifdef __cplusplus
 }

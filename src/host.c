@@ -106,7 +106,8 @@ static pk_status add_path(pk_host *h, const char *dir, size_t len)
 pk_status pk_host_new(const pk_host_options *opts, pk_host **out,
                       pk_error *err)
 {
-  pk_host_options o = {sizeof o, NULL, NULL, NULL, NULL, NULL, false, false};
+  pk_host_options o = {sizeof o, NULL,  NULL,  NULL, NULL,
+                       NULL,     false, false, NULL, NULL};
   if (!out)
     return pk__fail(err, PK_EMISUSE, "pk_host_new: out is NULL");
   *out = NULL;
@@ -127,6 +128,8 @@ pk_status pk_host_new(const pk_host_options *opts, pk_host **out,
   h->log_ud = o.log_ud;
   h->userdata = o.userdata;
   h->strict = o.strict;
+  h->trace = o.trace;
+  h->trace_ud = o.trace_ud;
   h->graph = pk__graph_new(&h->alloc);
   if (!h->graph)
     goto nomem;
@@ -149,8 +152,12 @@ static void unload_all(pk_host *h)
 {
   for (size_t i = h->nregistered; i-- > 0;) {
     pk_plugin *p = h->registered[i];
+    if (p->state == PK_STATE_UNLOADED)
+      continue; /* pk_host_unload_plugin() did it */
+    uint64_t t0 = pk__trace_begin(h);
     if (p->desc && p->desc->on_unload)
       p->desc->on_unload(&pk__host_api, (pk_plugin_ctx *)p, h->userdata);
+    pk__trace_plugin(h, PK_TRACE_UNLOAD, p, t0, PK_OK);
     p->state = PK_STATE_UNLOADED;
   }
   for (size_t i = h->nopened; i-- > 0;) {
@@ -168,6 +175,7 @@ void pk_host_free(pk_host *h)
     return;
   pk__allocator a = h->alloc;
   unload_all(h);
+  pk__hooks_free(h);
   for (size_t i = 0; i < h->nplugins; i++)
     pk__plugin_free(h, h->plugins[i]);
   pk__free(&a, h->plugins, h->plugcap * sizeof *h->plugins);
@@ -640,7 +648,9 @@ static pk_status load_plugin(pk_host *h, pk_plugin *p, pk_error *err)
 /* Imports the plugin: loads it and adds its manifest requirements. */
 static pk_status import_one(pk_host *h, pk_plugin *p, pk_error *err)
 {
+  uint64_t t0 = pk__trace_begin(h);
   pk_status st = load_plugin(h, p, err);
+  pk__trace_plugin(h, PK_TRACE_LOAD, p, t0, st);
   for (size_t i = 0; st == PK_OK && i < p->m.nreq; i++) {
     const pk__mreq *mr = &p->m.reqs[i];
     st = pk__host_require(h, p, &mr->req, mr->text, mr->optional, err);
@@ -698,7 +708,10 @@ static pk_status run_register(pk_host *h, pk_plugin *p, pk_error *err)
     h->in_hook = p;
     h->hook_failed = false;
     pk_error_clear(&h->hook_err);
+    uint64_t t0 = pk__trace_begin(h);
     rc = p->desc->on_register(&pk__host_api, (pk_plugin_ctx *)p, h->userdata);
+    pk__trace_plugin(h, PK_TRACE_REGISTER, p, t0,
+                     rc || h->hook_failed ? PK_EPLUGIN : PK_OK);
     h->in_hook = NULL;
   }
   if (h->hook_failed && h->hook_err.code != PK_EPLUGIN) {
@@ -767,6 +780,9 @@ pk_status pk_host_post_register(pk_host *h, const pk_ns_args *args,
     st = layering(h, err);
   if (st != PK_OK)
     return st;
+  pk_error he; /* order and freeze the hooks before any post_register */
+  if (pk__hooks_freeze(h, &he) != PK_OK)
+    return poison(h, &he, err);
   size_t n;
   const uint32_t *order = pk__graph_order(h->graph, &n);
   for (size_t i = 0; i < n; i++)
@@ -789,8 +805,11 @@ pk_status pk_host_post_register(pk_host *h, const pk_ns_args *args,
       h->in_hook = p;
       h->hook_failed = false;
       pk_error_clear(&h->hook_err);
+      uint64_t t0 = pk__trace_begin(h);
       rc = p->desc->on_post_register(&pk__host_api, (pk_plugin_ctx *)p,
                                      h->userdata, arg);
+      pk__trace_plugin(h, PK_TRACE_POST_REGISTER, p, t0,
+                       rc ? PK_EPLUGIN : PK_OK);
       h->in_hook = NULL;
     }
     if (rc != 0) {

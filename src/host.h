@@ -32,6 +32,7 @@ struct pk_plugin {
   void *data;                /* the plugin's own slot (api->set_data) */
   char **dyn_reqs;           /* requirements added by its register hook */
   size_t ndyn, dyncap;
+  bool unloading;            /* scratch of pk_host_unload_plugin */
 };
 
 typedef struct pk__ns {
@@ -81,6 +82,9 @@ struct pk_host {
   pk_plugin *in_hook;       /* plugin whose register hook is running */
   pk_error hook_err;        /* set by api->require/fail inside a hook */
   bool hook_failed;
+  struct pk__hooks *hooks;  /* declared hooks and their tables (hooks.c) */
+  pk_trace_fn trace;        /* options.trace, or NULL */
+  void *trace_ud;
 };
 
 /* host.c */
@@ -103,5 +107,36 @@ pk_status pk__discover(pk_host *h, pk_error *err);
 
 /* plugin_api.c */
 extern const pk_host_api pk__host_api;
+
+/* hooks.c */
+typedef struct pk__hooks pk__hooks;
+/* Orders every hook's implementations and publishes the dispatch tables;
+ * after it, declarations and registrations fail with PK_ESTATE.  A
+ * contradiction in the hints is PK_EDEP_CYCLE naming plugins and hints. */
+pk_status pk__hooks_freeze(pk_host *h, pk_error *err);
+bool pk__hooks_frozen(const pk_host *h);
+void pk__hooks_free(pk_host *h);
+/* Sum of the calls in flight over every hook (a snapshot). */
+size_t pk__hooks_inflight(pk_host *h);
+/* Rebuilds the tables without the implementations of plugins for which
+ * gone() is true; only while no call is in flight. */
+pk_status pk__hooks_drop(pk_host *h, bool (*gone)(const pk_plugin *));
+/* The api table entries. */
+int pk__api_hook_add(pk_plugin_ctx *ctx, const pk_hook_impl *impl);
+int pk__api_hook_vfail(pk_hook_ctx *call, int status, const char *fmt,
+                       va_list ap) PK__PRINTF(3, 0);
+int pk__api_hook_next(pk_hook_ctx *call);
+const char *pk__api_hook_error(pk_hook_ctx *call, const char **plugin);
+size_t pk__api_hook_result_count(pk_hook_ctx *call);
+void *pk__api_hook_result_at(pk_hook_ctx *call, size_t i);
+size_t pk__api_hook_set_result_count(pk_hook_ctx *call, size_t n);
+
+/* trace.c */
+uint64_t pk__now_ns(void);
+/* 0 when the host has no trace callback, else the time now. */
+uint64_t pk__trace_begin(const pk_host *h);
+/* Reports event for p (duration since t0) when the host traces. */
+void pk__trace_plugin(pk_host *h, pk_trace_event event, const pk_plugin *p,
+                      uint64_t t0, pk_status status);
 
 #endif

@@ -92,8 +92,22 @@ static const char *api_plugin_dir(pk_plugin_ctx *ctx)
   return PLUGIN(ctx)->dir;
 }
 
+static int api_hook_fail(pk_hook_ctx *call, int status, const char *fmt,
+                         ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  int rc = pk__api_hook_vfail(call, status, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
 const pk_host_api pk__host_api = {
     sizeof(pk_host_api), PK_PLUGIN_ABI, api_log,      api_fail,
     api_require,         api_plugin_name, api_set_data, api_get_data,
     api_plugin_dir,
+    /* hooks (hooks.c) */
+    pk__api_hook_add, api_hook_fail, pk__api_hook_next, pk__api_hook_error,
+    pk__api_hook_result_count, pk__api_hook_result_at,
+    pk__api_hook_set_result_count,
 };

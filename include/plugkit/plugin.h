@@ -95,6 +95,59 @@ typedef struct pk_plugin_desc {
                               NS, NAME, (uint32_t)(HOST_ABI), 0, REG, POST,   \
                               UNLOAD}
 
+/* ---- hook implementations ----
+ *
+ * A host declares hooks (pk_host_declare_hook in plugkit.h); a plugin adds
+ * implementations from its register hook with api->hook_add().  Each call
+ * of the hook runs the wrappers (outermost first), which run the rest
+ * through api->hook_next(), then the plain implementations in order:
+ * dependency order of the plugins, adjusted by the hints below.
+ *
+ * A plain implementation returns 0 (no result: go on), PK_HOOK_RESULT (it
+ * wrote its result into *result, which is non-NULL only when the caller
+ * keeps results; a first-result hook stops there), or a failure status:
+ * return api->hook_fail(call, status, "why ...") to attach a message.  The
+ * call then stops; wrappers see the failure; the caller gets the status,
+ * your plugin's name and the message.  args is the host's argument block
+ * (the hook's contract says what it holds); data is the pointer you gave
+ * to hook_add.  Implementations may run on any thread, concurrently: keep
+ * shared state thread-safe or document the hook as single-threaded. */
+typedef struct pk_hook_ctx pk_hook_ctx; /* one call in progress */
+
+#define PK_HOOK_RESULT (-1)
+
+typedef int (*pk_hook_fn)(pk_hook_ctx *call, void *data, void *args,
+                          void *result);
+
+/* A wrapper runs around the inner implementations: it calls
+ * api->hook_next(call) at most once (not calling it skips them), sees the
+ * status it returns, api->hook_error() and the results
+ * (api->hook_result_*), may change the results, and returns the call's
+ * outcome: the inner status to pass it on, 0 to turn a failure into
+ * success, or api->hook_fail(...) to replace it. */
+typedef int (*pk_hook_wrapper_fn)(pk_hook_ctx *call, void *data, void *args);
+
+/* Ordering hints of one implementation (pk_hook_impl.flags). */
+#define PK_HOOK_IMPL_FIRST 0x1u /* before every implementation not first */
+#define PK_HOOK_IMPL_LAST 0x2u  /* after every implementation not last */
+
+/* One implementation for api->hook_add().  Everything is copied.  Plugin
+ * names in before/after are "name" (this plugin's namespace) or
+ * "ns:name"; a name that is not loaded, or does not implement the hook, is
+ * a satisfied hint.  Contradictory hints (a before/after cycle, first and
+ * last that cannot both hold, a hint against a dependency) fail the
+ * registration with a message naming the plugins and hints. */
+typedef struct pk_hook_impl {
+  uint32_t size;                 /* sizeof(pk_hook_impl) */
+  uint32_t flags;                /* PK_HOOK_IMPL_FIRST, PK_HOOK_IMPL_LAST */
+  const char *hook;              /* name of the host's hook */
+  pk_hook_fn fn;                 /* a plain implementation, or NULL */
+  pk_hook_wrapper_fn wrapper;    /* or a wrapper (exactly one is set) */
+  void *data;                    /* handed back to fn / wrapper */
+  const char *const *before;     /* NULL-terminated plugin names, or NULL */
+  const char *const *after;      /* NULL-terminated plugin names, or NULL */
+} pk_hook_impl;
+
 /* The host-API table.  Append-only: a plugin that needs a function added
  * later checks api->size first, e.g.
  *   if (api->size < offsetof(pk_host_api, some_fn) + sizeof api->some_fn)
@@ -137,6 +190,41 @@ struct pk_host_api {
 
   /* The directory that holds the plugin's manifest ("" for a built-in). */
   const char *(*plugin_dir)(pk_plugin_ctx *ctx);
+
+  /* ---- hooks (since 0.1) ---- */
+
+  /* Adds an implementation of a host hook (from on_register only).  Returns
+   * 0, or PK_ENOTFOUND (8) when the host does not declare the hook: a
+   * warning in the host's log and the implementation is ignored,
+   * or, in strict mode, an error that fails this plugin's registration.
+   * Other errors (bad arguments, first and last together) are recorded and
+   * fail the registration whatever the hook returns. */
+  int (*hook_add)(pk_plugin_ctx *ctx, const pk_hook_impl *impl);
+
+  /* Inside an implementation or wrapper: records why the call fails and
+   * returns status (0 or an unknown value become PK_EPLUGIN) to return. */
+  int (*hook_fail)(pk_hook_ctx *call, int status, const char *fmt, ...)
+#if defined(__GNUC__)
+      __attribute__((format(printf, 3, 4)))
+#endif
+      ;
+
+  /* Inside a wrapper: runs the inner wrappers and implementations; returns
+   * their status (0 on success). */
+  int (*hook_next)(pk_hook_ctx *call);
+
+  /* Inside a wrapper, after hook_next: the failure's message and (through
+   * plugin, if not NULL) the "ns:name" of the plugin that failed; NULL when
+   * the inner call succeeded.  Valid until the wrapper returns. */
+  const char *(*hook_error)(pk_hook_ctx *call, const char **plugin);
+
+  /* Inside a wrapper: the results kept so far (count), the i-th result slot
+   * (i < the caller's capacity; NULL otherwise or when the caller keeps no
+   * results) to read or overwrite, and a new count (clamped to the
+   * capacity; returns the count set). */
+  size_t (*hook_result_count)(pk_hook_ctx *call);
+  void *(*hook_result_at)(pk_hook_ctx *call, size_t i);
+  size_t (*hook_set_result_count)(pk_hook_ctx *call, size_t n);
 };
 
 #ifdef __cplusplus

@@ -1,0 +1,1090 @@
+/* hooks.c -- host hooks: declaration, registration, ordering, freeze and
+ * dispatch.  SPDX-License-Identifier: MIT
+ *
+ * Set-up (one thread): the host declares hooks; plugins add implementations
+ * from their register hook.  At the start of pk_host_post_register() the
+ * order of every hook is computed once (dependency order, then the hints)
+ * and published as an immutable table; after that the registry never
+ * changes except through pk_host_unload_plugin(), which the caller may use
+ * only while no call is in flight.  A call therefore loads one pointer
+ * (acquire), walks a contiguous array of (fn, data) and takes no lock and
+ * allocates nothing. */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host.h"
+
+/* ---- types ---- */
+
+/* An implementation as registered (set-up time; cold). */
+typedef struct pk__impl_rec {
+  pk_plugin *plugin;
+  pk_hook_fn fn;               /* a plain implementation, or NULL */
+  pk_hook_wrapper_fn wrapper;  /* a wrapper, or NULL */
+  void *data;
+  uint32_t flags;              /* PK_HOOK_IMPL_FIRST / _LAST */
+  char **before, **after;      /* "ns:name" (owned) */
+  size_t nbefore, nafter;
+  size_t seq;                  /* registration sequence, for ties */
+} pk__impl_rec;
+
+typedef struct pk__slot {
+  pk_hook_fn fn;
+  void *data;
+} pk__slot;
+
+typedef struct pk__wslot {
+  pk_hook_wrapper_fn fn;
+  void *data;
+} pk__wslot;
+
+/* The frozen dispatch table of one hook: one allocation, never changed
+ * once published.  plugins[] names the owner of wrappers[0..nwrap) then of
+ * impls[0..n). */
+typedef struct pk__hook_table {
+  size_t n;               /* plain implementations */
+  size_t nwrap;           /* wrappers, outermost first */
+  pk_hook_mode mode;
+  bool slow;              /* wrappers or tracing: take the general path */
+  pk_trace_fn trace;      /* the host's trace callback, or NULL */
+  void *trace_ud;
+  pk_hook *hook;
+  pk_plugin **plugins;
+  pk__wslot *wrappers;
+  size_t bytes;           /* size of this allocation */
+  pk__slot impls[];
+} pk__hook_table;
+
+struct pk_hook {
+  _Atomic(pk__hook_table *) table; /* NULL until the freeze */
+  atomic_size_t inflight;          /* calls running now (misuse checks) */
+  pk_host *host;
+  char *name;
+  pk_hook_mode mode;
+  pk__impl_rec *recs;              /* registration order */
+  size_t nrecs, reccap;
+};
+
+struct pk__hooks {
+  pk_hook **items;   /* declaration order */
+  size_t n, cap;
+  pk__map by_name;   /* name -> pk_hook (keys borrowed from the hooks) */
+  bool frozen;
+  size_t seq;
+};
+
+/* The per-call context, on the caller's stack.  Plugins see it as the
+ * opaque pk_hook_ctx. */
+struct pk_hook_ctx {
+  const pk__hook_table *t;
+  void *args;
+  pk_hook_results *res;
+  pk_error *err;     /* the caller's error, or a local one */
+  size_t wnext;      /* next wrapper to enter */
+  bool inner_ran;    /* the plain implementations ran (wrappers) */
+  bool msg_set;      /* hook_fail wrote a message not yet attributed */
+  bool failed;       /* err holds the current failure */
+};
+
+/* ---- registry ---- */
+
+static pk__hooks *registry(pk_host *h)
+{
+  if (!h->hooks)
+    h->hooks = pk__alloc_zero(&h->alloc, sizeof *h->hooks);
+  return h->hooks;
+}
+
+static void rec_free(const pk__allocator *a, pk__impl_rec *r)
+{
+  for (size_t i = 0; i < r->nbefore; i++)
+    pk__strfree(a, r->before[i]);
+  for (size_t i = 0; i < r->nafter; i++)
+    pk__strfree(a, r->after[i]);
+  pk__free(a, r->before, r->nbefore * sizeof *r->before);
+  pk__free(a, r->after, r->nafter * sizeof *r->after);
+}
+
+static void table_free(const pk__allocator *a, pk__hook_table *t)
+{
+  if (t)
+    pk__free(a, t, t->bytes);
+}
+
+void pk__hooks_free(pk_host *h)
+{
+  pk__hooks *hs = h->hooks;
+  if (!hs)
+    return;
+  const pk__allocator *a = &h->alloc;
+  for (size_t i = 0; i < hs->n; i++) {
+    pk_hook *k = hs->items[i];
+    table_free(a, atomic_load_explicit(&k->table, memory_order_relaxed));
+    for (size_t j = 0; j < k->nrecs; j++)
+      rec_free(a, &k->recs[j]);
+    pk__free(a, k->recs, k->reccap * sizeof *k->recs);
+    pk__strfree(a, k->name);
+    pk__free(a, k, sizeof *k);
+  }
+  pk__free(a, hs->items, hs->cap * sizeof *hs->items);
+  pk__map_free(a, &hs->by_name);
+  pk__free(a, hs, sizeof *hs);
+  h->hooks = NULL;
+}
+
+pk_status pk_host_declare_hook(pk_host *h, const char *name, pk_hook_mode mode,
+                               pk_hook **out, pk_error *err)
+{
+  if (out)
+    *out = NULL;
+  if (!h || !name)
+    return pk__fail(err, PK_EMISUSE, "pk_host_declare_hook: NULL argument");
+  if (!pk__name_valid(name, strlen(name)))
+    return pk__fail(err, PK_EMISUSE,
+                    "invalid hook name \"%s\": use 1 to 127 letters, digits, "
+                    "'_', '.' or '-'",
+                    name);
+  if (mode != PK_HOOK_COLLECT && mode != PK_HOOK_FIRST_RESULT)
+    return pk__fail(err, PK_EMISUSE, "hook \"%s\": unknown call mode %d", name,
+                    (int)mode);
+  if (h->in_hook)
+    return pk__fail(err, PK_EMISUSE, "pk_host_declare_hook(\"%s\"): called "
+                    "from inside a plugin hook", name);
+  pk__hooks *hs = registry(h);
+  if (!hs)
+    return pk__fail(err, PK_ENOMEM, "out of memory");
+  if (hs->frozen)
+    return pk__fail(err, PK_ESTATE,
+                    "hook \"%s\" declared after registration finished; "
+                    "declare hooks before pk_host_resolve()",
+                    name);
+  if (pk__map_get(&hs->by_name, name, strlen(name)))
+    return pk__fail(err, PK_EDUPLICATE, "hook \"%s\" declared twice", name);
+  pk_hook *k = pk__alloc_zero(&h->alloc, sizeof *k);
+  if (!k)
+    return pk__fail(err, PK_ENOMEM, "out of memory");
+  k->host = h;
+  k->mode = mode;
+  atomic_init(&k->table, NULL);
+  atomic_init(&k->inflight, 0);
+  k->name = pk__strdup(&h->alloc, name);
+  if (!k->name || pk__vec_reserve(&h->alloc, (void **)&hs->items, &hs->cap,
+                                  hs->n + 1, sizeof *hs->items) != PK_OK ||
+      pk__map_put(&h->alloc, &hs->by_name, k->name, strlen(k->name), k) !=
+          PK_OK) {
+    pk__strfree(&h->alloc, k->name);
+    pk__free(&h->alloc, k, sizeof *k);
+    return pk__fail(err, PK_ENOMEM, "out of memory");
+  }
+  hs->items[hs->n++] = k;
+  if (out)
+    *out = k;
+  return PK_OK;
+}
+
+pk_hook *pk_host_get_hook(pk_host *h, const char *name)
+{
+  if (!h || !name || !h->hooks)
+    return NULL;
+  return pk__map_get(&h->hooks->by_name, name, strlen(name));
+}
+
+size_t pk_host_hook_count(pk_host *h)
+{
+  return h && h->hooks ? h->hooks->n : 0;
+}
+
+pk_hook *pk_host_hook_at(pk_host *h, size_t i)
+{
+  return h && h->hooks && i < h->hooks->n ? h->hooks->items[i] : NULL;
+}
+
+const char *pk_hook_get_name(const pk_hook *k) { return k ? k->name : ""; }
+
+pk_hook_mode pk_hook_get_mode(const pk_hook *k)
+{
+  return k ? k->mode : PK_HOOK_COLLECT;
+}
+
+static const pk__hook_table *current(const pk_hook *k)
+{
+  return atomic_load_explicit(&((pk_hook *)k)->table, memory_order_acquire);
+}
+
+size_t pk_hook_impl_count(const pk_hook *k)
+{
+  const pk__hook_table *t = k ? current(k) : NULL;
+  return t ? t->nwrap + t->n : 0;
+}
+
+pk_plugin *pk_hook_impl_plugin(const pk_hook *k, size_t i)
+{
+  const pk__hook_table *t = k ? current(k) : NULL;
+  return t && i < t->nwrap + t->n ? t->plugins[i] : NULL;
+}
+
+bool pk_hook_impl_is_wrapper(const pk_hook *k, size_t i)
+{
+  const pk__hook_table *t = k ? current(k) : NULL;
+  return t && i < t->nwrap;
+}
+
+/* ---- registration (api->hook_add) ---- */
+
+/* Records a registration error the way api->require does: the register
+ * hook then fails whatever it returns. */
+static int add_fail(pk_plugin *p, pk_status code, const char *fmt, ...)
+    PK__PRINTF(3, 4);
+
+static int add_fail(pk_plugin *p, pk_status code, const char *fmt, ...)
+{
+  pk_host *h = p->host;
+  va_list ap;
+  va_start(ap, fmt);
+  pk__vfail_at(&h->hook_err, code, (pk_pos){NULL, 0, 0}, fmt, ap);
+  va_end(ap);
+  pk__error_set_plugin(&h->hook_err, p->id);
+  h->hook_failed = true;
+  return (int)code;
+}
+
+/* Copies a NULL-terminated list of plugin names as "ns:name". */
+static pk_status copy_names(pk_plugin *p, const char *what,
+                            const char *const *names, char ***out, size_t *n)
+{
+  const pk__allocator *a = &p->host->alloc;
+  size_t count = 0;
+  while (names && names[count])
+    count++;
+  *out = NULL;
+  *n = 0;
+  if (!count)
+    return PK_OK;
+  char **v = pk__alloc_zero(a, count * sizeof *v);
+  if (!v)
+    return add_fail(p, PK_ENOMEM, "out of memory");
+  for (size_t i = 0; i < count; i++) {
+    const char *s = names[i], *colon = strchr(s, ':');
+    const char *ns = colon ? s : p->m.ns, *nm = colon ? colon + 1 : s;
+    size_t nslen = colon ? (size_t)(colon - s) : strlen(p->m.ns);
+    if (!pk__name_valid(ns, nslen) || !pk__name_valid(nm, strlen(nm))) {
+      for (size_t j = 0; j < i; j++)
+        pk__strfree(a, v[j]);
+      pk__free(a, v, count * sizeof *v);
+      return add_fail(p, PK_EMISUSE,
+                      "%s: invalid plugin name \"%s\" in %s = [...]; use "
+                      "\"name\" or \"ns:name\"",
+                      p->id, s, what);
+    }
+    size_t len = nslen + 1 + strlen(nm) + 1;
+    v[i] = pk__alloc(a, len);
+    if (!v[i]) {
+      for (size_t j = 0; j < i; j++)
+        pk__strfree(a, v[j]);
+      pk__free(a, v, count * sizeof *v);
+      return add_fail(p, PK_ENOMEM, "out of memory");
+    }
+    snprintf(v[i], len, "%.*s:%s", (int)nslen, ns, nm);
+  }
+  *out = v;
+  *n = count;
+  return PK_OK;
+}
+
+int pk__api_hook_add(pk_plugin_ctx *ctx, const pk_hook_impl *impl)
+{
+  pk_plugin *p = (pk_plugin *)ctx;
+  pk_host *h = p->host;
+  size_t need = offsetof(pk_hook_impl, after) + sizeof impl->after;
+  if (h->in_hook != p || p->state != PK_STATE_LOADED)
+    return add_fail(p, PK_EMISUSE, "%s called hook_add(\"%s\") outside its "
+                    "register hook", p->id,
+                    impl && impl->size >= need && impl->hook ? impl->hook
+                                                             : "?");
+  if (!impl || impl->size < need || !impl->hook)
+    return add_fail(p, PK_EMISUSE, "%s: hook_add needs a pk_hook_impl with "
+                    "size = sizeof(pk_hook_impl) and a hook name", p->id);
+  if (!impl->fn == !impl->wrapper)
+    return add_fail(p, PK_EMISUSE, "%s: implementation of hook \"%s\" must "
+                    "set exactly one of fn and wrapper", p->id, impl->hook);
+  if ((impl->flags & PK_HOOK_IMPL_FIRST) && (impl->flags & PK_HOOK_IMPL_LAST))
+    return add_fail(p, PK_EDEP_CYCLE, "%s: its implementation of hook \"%s\" "
+                    "is marked both first and last; keep one of the two",
+                    p->id, impl->hook);
+  if (impl->flags & ~(uint32_t)(PK_HOOK_IMPL_FIRST | PK_HOOK_IMPL_LAST))
+    return add_fail(p, PK_EMISUSE, "%s: unknown flags 0x%x for hook \"%s\"",
+                    p->id, (unsigned)impl->flags, impl->hook);
+  pk_hook *k = pk_host_get_hook(h, impl->hook);
+  if (!k) {
+    const char *names[64];
+    char list[512];
+    size_t n = 0;
+    for (size_t i = 0; h->hooks && i < h->hooks->n && n < 64; i++)
+      names[n++] = h->hooks->items[i]->name;
+    const char *near = pk__closest(impl->hook, names, n);
+    pk__join(list, sizeof list, names, n);
+    if (h->strict)
+      return add_fail(p, PK_ENOTFOUND, "%s implements hook \"%s\", which this "
+                      "host does not declare%s%s%s (declared: %s)", p->id,
+                      impl->hook, near ? " (did you mean " : "",
+                      near ? near : "", near ? "?)" : "",
+                      n ? list : "none");
+    pk__log(h, PK_LOG_WARN, p, "implements hook \"%s\", which this host does "
+            "not declare%s%s%s (declared: %s); the implementation is ignored",
+            impl->hook, near ? " (did you mean " : "", near ? near : "",
+            near ? "?)" : "", n ? list : "none");
+    return PK_ENOTFOUND;
+  }
+  if (h->hooks->frozen)
+    return add_fail(p, PK_ESTATE, "%s: hook \"%s\" is frozen", p->id,
+                    impl->hook);
+  pk__impl_rec r = {p, impl->fn, impl->wrapper, impl->data, impl->flags,
+                    NULL, NULL, 0, 0, h->hooks->seq++};
+  pk_status st = copy_names(p, "before", impl->before, &r.before, &r.nbefore);
+  if (st == PK_OK)
+    st = copy_names(p, "after", impl->after, &r.after, &r.nafter);
+  if (st == PK_OK &&
+      PK__VEC_PUSH(&h->alloc, k->recs, k->nrecs, k->reccap, r) != PK_OK)
+    st = add_fail(p, PK_ENOMEM, "out of memory");
+  if (st != PK_OK)
+    rec_free(&h->alloc, &r);
+  return (int)st;
+}
+
+/* ---- ordering ----
+ *
+ * Each group (wrappers, plain implementations) of each hook is ordered on
+ * its own.  Nodes are the group's implementations plus two barrier nodes:
+ * every implementation marked first runs before FIRST_BARRIER, which runs
+ * before every other one; LAST_BARRIER likewise for last.  Edges:
+ *   dep     Q's implementation before P's when P requires Q (directly or
+ *           through plugins that do not implement the hook)
+ *   before  P's implementation before Q's (P's hint before = [Q])
+ *   after   Q's before P's (P's hint after = [Q])
+ * Kahn's algorithm takes, among the ready nodes, the one earliest in the
+ * dependency order (plugin position in the final layering, then
+ * registration order), so without hints the result is the dependency order.
+ * A cycle is a contradiction: reported with every edge and its reason. */
+
+enum { EDGE_DEP, EDGE_BEFORE, EDGE_AFTER, EDGE_FIRST, EDGE_LAST };
+
+typedef struct ord_edge {
+  uint32_t from, to;
+  uint32_t kind;
+  uint32_t owner; /* the implementation whose hint or requirement it is */
+} ord_edge;
+
+typedef struct ord {
+  const pk__allocator *a;
+  pk_host *h;
+  size_t n;              /* implementations; n and n+1 are the barriers */
+  pk__impl_rec **items;
+  uint64_t *rank;        /* dependency-order rank of each node */
+  uint32_t *next;        /* next implementation of the same plugin */
+  uint32_t *head;        /* per graph node: its first implementation */
+  uint32_t *mark;        /* per graph node: visit stamps */
+  uint32_t stamp;
+  uint32_t *stack;
+  size_t stackcap;
+  ord_edge *edges;
+  size_t nedges, ecap;
+} ord;
+
+static pk_status ord_push(ord *o, uint32_t from, uint32_t to, uint32_t kind,
+                          uint32_t owner)
+{
+  ord_edge e = {from, to, kind, owner};
+  return PK__VEC_PUSH(o->a, o->edges, o->nedges, o->ecap, e);
+}
+
+/* Edges between implementation self and every implementation of plugin q:
+ * self first (before-hints) or q's first (after-hints, dependencies). */
+static pk_status ord_link(ord *o, const pk_plugin *q, uint32_t self,
+                          bool q_first, uint32_t kind, uint32_t owner)
+{
+  for (uint32_t j = o->head[q->node]; j != UINT32_MAX; j = o->next[j]) {
+    pk_status st = q_first ? ord_push(o, j, self, kind, owner)
+                           : ord_push(o, self, j, kind, owner);
+    if (st != PK_OK)
+      return st;
+  }
+  return PK_OK;
+}
+
+static const char *node_name(const ord *o, uint32_t v)
+{
+  return v < o->n ? o->items[v]->plugin->id : "";
+}
+
+static void hint_text(char *buf, size_t n, char *const *names, size_t count)
+{
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < count && used + 1 < n; i++) {
+    int k = snprintf(buf + used, n - used, "%s\"%s\"", i ? ", " : "",
+                     names[i]);
+    if (k < 0)
+      break;
+    used += (size_t)k;
+  }
+}
+
+/* Describes one step of a cycle; a hop through a barrier is printed as one
+ * step with the edge out of the barrier (next). */
+static int edge_text(const ord *o, const ord_edge *e, const ord_edge *next,
+                     char *buf, size_t n)
+{
+  const pk__impl_rec *own = o->items[e->owner];
+  const char *from = node_name(o, e->from), *to = node_name(o, e->to);
+  char hint[256];
+  switch (e->kind) {
+  case EDGE_DEP:
+    return snprintf(buf, n, "%s before %s (%s requires %s)", from, to, to,
+                    from);
+  case EDGE_BEFORE:
+    hint_text(hint, sizeof hint, own->before, own->nbefore);
+    return snprintf(buf, n, "%s before %s (%s: before = [%s])", from, to,
+                    own->plugin->id, hint);
+  case EDGE_AFTER:
+    hint_text(hint, sizeof hint, own->after, own->nafter);
+    return snprintf(buf, n, "%s before %s (%s: after = [%s])", from, to,
+                    own->plugin->id, hint);
+  case EDGE_FIRST: /* from -> barrier -> next->to */
+    to = next ? node_name(o, next->to) : "the others";
+    return snprintf(buf, n, "%s before %s (%s is marked first, %s is not)",
+                    from, to, from, to);
+  default: /* EDGE_LAST: from -> barrier -> next->to */
+    to = next ? node_name(o, next->to) : "the others";
+    return snprintf(buf, n, "%s before %s (%s is marked last, %s is not)",
+                    from, to, to, from);
+  }
+}
+
+/* Reports a cycle among the nodes Kahn's algorithm could not place (each
+ * of them still has an incoming edge from another unplaced node). */
+static pk_status ord_cycle(ord *o, const pk_hook *k, const uint32_t *indeg,
+                           pk_error *err)
+{
+  size_t total = o->n + 2;
+  size_t *pred = pk__alloc(o->a, total * sizeof *pred);
+  size_t *cyc = pk__alloc(o->a, total * sizeof *cyc);
+  uint8_t *seen = pk__alloc_zero(o->a, total);
+  pk_status st = PK_EDEP_CYCLE;
+  if (!pred || !cyc || !seen) {
+    st = pk__fail(err, PK_ENOMEM, "out of memory");
+    goto done;
+  }
+  uint32_t v = UINT32_MAX;
+  for (size_t i = 0; i < total; i++)
+    pred[i] = SIZE_MAX;
+  for (size_t i = 0; i < o->nedges; i++) {
+    const ord_edge *e = &o->edges[i];
+    if (indeg[e->to] && indeg[e->from] && pred[e->to] == SIZE_MAX) {
+      pred[e->to] = i;
+      if (v == UINT32_MAX)
+        v = e->to;
+    }
+  }
+  while (!seen[v]) { /* walk back until a node repeats: it is on a cycle */
+    seen[v] = 1;
+    v = o->edges[pred[v]].from;
+  }
+  size_t nc = 0; /* the cycle's edges, backwards */
+  uint32_t u = v;
+  do {
+    cyc[nc++] = pred[u];
+    u = o->edges[pred[u]].from;
+  } while (u != v);
+#define FWD(i) (&o->edges[cyc[nc - 1 - (i) % nc]])
+  size_t first = 0; /* start the text at an implementation */
+  while (first < nc && FWD(first)->from >= o->n)
+    first++;
+  char text[640];
+  size_t used = 0;
+  for (size_t s = 0; s < nc && used + 1 < sizeof text; s++) {
+    const ord_edge *e = FWD(first + s);
+    if (e->from >= o->n)
+      continue; /* printed with the hop into the barrier */
+    const ord_edge *nx = e->to >= o->n ? FWD(first + s + 1) : NULL;
+    int w = snprintf(text + used, sizeof text - used, "%s", used ? ", " : "");
+    if (w > 0)
+      used += (size_t)w;
+    if (used + 1 < sizeof text) {
+      w = edge_text(o, e, nx, text + used, sizeof text - used);
+      if (w > 0)
+        used += (size_t)w;
+    }
+  }
+#undef FWD
+  pk__fail(err, PK_EDEP_CYCLE,
+           "contradictory order for hook \"%s\": %s; change or remove one of "
+           "these hints",
+           k->name, text);
+  pk__error_set_plugin(err, node_name(o, o->edges[cyc[nc - 1 - first % nc]]
+                                             .from));
+done:
+  pk__free(o->a, pred, total * sizeof *pred);
+  pk__free(o->a, cyc, total * sizeof *cyc);
+  pk__free(o->a, seen, total);
+  return st;
+}
+
+static void heap_push(uint32_t *heap, size_t *nh, const uint64_t *rank,
+                      uint32_t x)
+{
+  size_t c = (*nh)++;
+  heap[c] = x;
+  while (c && rank[heap[(c - 1) / 2]] > rank[heap[c]]) {
+    uint32_t t = heap[c];
+    heap[c] = heap[(c - 1) / 2];
+    heap[(c - 1) / 2] = t;
+    c = (c - 1) / 2;
+  }
+}
+
+static uint32_t heap_pop(uint32_t *heap, size_t *nh, const uint64_t *rank)
+{
+  uint32_t x = heap[0];
+  size_t n = --*nh;
+  heap[0] = heap[n];
+  for (size_t c = 0;;) {
+    size_t l = 2 * c + 1, r = l + 1, m = c;
+    if (l < n && rank[heap[l]] < rank[heap[m]])
+      m = l;
+    if (r < n && rank[heap[r]] < rank[heap[m]])
+      m = r;
+    if (m == c)
+      break;
+    uint32_t t = heap[c];
+    heap[c] = heap[m];
+    heap[m] = t;
+    c = m;
+  }
+  return x;
+}
+
+/* Kahn's algorithm taking the ready node of smallest rank; writes the order
+ * of the n implementations into out. */
+static pk_status ord_sort(ord *o, const pk_hook *k, uint32_t *out,
+                          pk_error *err)
+{
+  size_t total = o->n + 2;
+  const pk__allocator *a = o->a;
+  uint32_t *indeg = pk__alloc_zero(a, total * sizeof *indeg);
+  size_t *start = pk__alloc_zero(a, (total + 1) * sizeof *start);
+  size_t *fill = pk__alloc(a, total * sizeof *fill);
+  uint32_t *adj = pk__alloc(a, (o->nedges ? o->nedges : 1) * sizeof *adj);
+  uint32_t *heap = pk__alloc(a, total * sizeof *heap);
+  pk_status st = PK_OK;
+  if (!indeg || !start || !fill || !adj || !heap) {
+    st = pk__fail(err, PK_ENOMEM, "out of memory");
+    goto done;
+  }
+  for (size_t i = 0; i < o->nedges; i++) {
+    indeg[o->edges[i].to]++;
+    start[o->edges[i].from + 1]++;
+  }
+  for (size_t v = 0; v < total; v++)
+    start[v + 1] += start[v];
+  memcpy(fill, start, total * sizeof *fill);
+  for (size_t i = 0; i < o->nedges; i++)
+    adj[fill[o->edges[i].from]++] = o->edges[i].to;
+  size_t nh = 0, placed = 0;
+  for (size_t v = 0; v < total; v++)
+    if (!indeg[v])
+      heap_push(heap, &nh, o->rank, (uint32_t)v);
+  while (nh) {
+    uint32_t x = heap_pop(heap, &nh, o->rank);
+    if (x < o->n)
+      out[placed++] = x;
+    for (size_t i = start[x]; i < start[x + 1]; i++)
+      if (--indeg[adj[i]] == 0)
+        heap_push(heap, &nh, o->rank, adj[i]);
+  }
+  if (placed < o->n)
+    st = ord_cycle(o, k, indeg, err);
+done:
+  pk__free(a, indeg, total * sizeof *indeg);
+  pk__free(a, start, (total + 1) * sizeof *start);
+  pk__free(a, fill, total * sizeof *fill);
+  pk__free(a, adj, (o->nedges ? o->nedges : 1) * sizeof *adj);
+  pk__free(a, heap, total * sizeof *heap);
+  return st;
+}
+
+/* The constraint edges of one group. */
+static pk_status ord_edges(ord *o)
+{
+  pk_host *h = o->h;
+  uint32_t fb = (uint32_t)o->n, lb = (uint32_t)o->n + 1;
+  pk_status st = PK_OK;
+  for (uint32_t i = 0; i < o->n && st == PK_OK; i++) {
+    pk__impl_rec *r = o->items[i];
+    st = (r->flags & PK_HOOK_IMPL_FIRST) ? ord_push(o, i, fb, EDGE_FIRST, i)
+                                         : ord_push(o, fb, i, EDGE_FIRST, i);
+    if (st == PK_OK)
+      st = (r->flags & PK_HOOK_IMPL_LAST) ? ord_push(o, lb, i, EDGE_LAST, i)
+                                          : ord_push(o, i, lb, EDGE_LAST, i);
+    /* A hint naming a plugin that is not loaded (or not implementing the
+     * hook) is satisfied. */
+    for (size_t b = 0; b < r->nbefore && st == PK_OK; b++) {
+      pk_plugin *q = pk__map_get(&h->by_id, r->before[b], strlen(r->before[b]));
+      if (q && q != r->plugin && q->node != PK__NO_NODE)
+        st = ord_link(o, q, i, false, EDGE_BEFORE, i);
+    }
+    for (size_t b = 0; b < r->nafter && st == PK_OK; b++) {
+      pk_plugin *q = pk__map_get(&h->by_id, r->after[b], strlen(r->after[b]));
+      if (q && q != r->plugin && q->node != PK__NO_NODE)
+        st = ord_link(o, q, i, true, EDGE_AFTER, i);
+    }
+  }
+  /* Dependencies: from each implementing plugin, walk its requirements and
+   * stop at the nearest implementing plugins (those below them are ordered
+   * through them). */
+  for (uint32_t i = 0; i < o->n && st == PK_OK; i++) {
+    pk_plugin *p = o->items[i]->plugin;
+    if (o->head[p->node] != i)
+      continue; /* once per plugin */
+    uint32_t s = ++o->stamp;
+    size_t top = 0;
+    o->mark[p->node] = s;
+    if (pk__vec_reserve(o->a, (void **)&o->stack, &o->stackcap, 1,
+                        sizeof *o->stack))
+      return PK_ENOMEM;
+    o->stack[top++] = p->node;
+    while (top && st == PK_OK) {
+      uint32_t v = o->stack[--top];
+      size_t nd = pk__graph_dep_count(h->graph, v);
+      if (pk__vec_reserve(o->a, (void **)&o->stack, &o->stackcap,
+                          top + nd + 1, sizeof *o->stack))
+        return PK_ENOMEM;
+      uint32_t *deps = o->stack + top;
+      pk__graph_deps(h->graph, v, deps);
+      size_t keep = 0;
+      for (size_t d = 0; d < nd && st == PK_OK; d++) {
+        uint32_t w = deps[d];
+        if (o->mark[w] == s)
+          continue;
+        o->mark[w] = s;
+        if (o->head[w] == UINT32_MAX) {
+          deps[keep++] = w;
+          continue;
+        }
+        for (uint32_t b = i; b != UINT32_MAX && st == PK_OK; b = o->next[b])
+          st = ord_link(o, h->by_node[w], b, true, EDGE_DEP, b);
+      }
+      top += keep;
+    }
+  }
+  return st;
+}
+
+/* Orders one group; writes the implementations in call order to out.
+ * head/mark are per graph node and come back as they were given
+ * (head all UINT32_MAX). */
+static pk_status order_group(ord *o, const pk_hook *k, pk__impl_rec **items,
+                             size_t n, const uint32_t *pos,
+                             pk__impl_rec **out, pk_error *err)
+{
+  if (!n)
+    return PK_OK;
+  const pk__allocator *a = o->a;
+  o->n = n;
+  o->items = items;
+  o->nedges = 0;
+  uint32_t *order = pk__alloc(a, n * sizeof *order);
+  o->rank = pk__alloc(a, (n + 2) * sizeof *o->rank);
+  o->next = pk__alloc(a, n * sizeof *o->next);
+  pk_status st = PK_OK;
+  if (!order || !o->rank || !o->next) {
+    st = pk__fail(err, PK_ENOMEM, "out of memory");
+    goto done;
+  }
+  for (size_t i = n; i-- > 0;) { /* chains in registration order */
+    uint32_t node = items[i]->plugin->node;
+    o->rank[i] = ((uint64_t)pos[node] << 32) |
+                 (uint64_t)(items[i]->seq & 0xffffffffu);
+    o->next[i] = o->head[node];
+    o->head[node] = (uint32_t)i;
+  }
+  o->rank[n] = o->rank[n + 1] = 0; /* barriers leave as soon as they can */
+  st = ord_edges(o);
+  if (st == PK_ENOMEM)
+    st = pk__fail(err, PK_ENOMEM, "out of memory");
+  if (st == PK_OK)
+    st = ord_sort(o, k, order, err);
+  if (st == PK_OK)
+    for (size_t i = 0; i < n; i++)
+      out[i] = items[order[i]];
+done:
+  for (size_t i = 0; i < n; i++)
+    o->head[items[i]->plugin->node] = UINT32_MAX;
+  pk__free(a, order, n * sizeof *order);
+  pk__free(a, o->rank, (n + 2) * sizeof *o->rank);
+  pk__free(a, o->next, n * sizeof *o->next);
+  o->rank = NULL;
+  o->next = NULL;
+  return st;
+}
+
+/* A table holding the given implementations (wrappers then plain ones). */
+static pk__hook_table *table_new(pk_host *h, pk_hook *k,
+                                 pk__impl_rec *const *wraps, size_t nwrap,
+                                 pk__impl_rec *const *plain, size_t n)
+{
+  size_t head = sizeof(pk__hook_table) + n * sizeof(pk__slot);
+  size_t wofs = (head + _Alignof(pk__wslot) - 1) & ~(_Alignof(pk__wslot) - 1);
+  size_t pofs = wofs + nwrap * sizeof(pk__wslot);
+  pofs = (pofs + _Alignof(pk_plugin *) - 1) & ~(_Alignof(pk_plugin *) - 1);
+  size_t bytes = pofs + (n + nwrap) * sizeof(pk_plugin *);
+  pk__hook_table *t = pk__alloc_zero(&h->alloc, bytes);
+  if (!t)
+    return NULL;
+  t->bytes = bytes;
+  t->n = n;
+  t->nwrap = nwrap;
+  t->mode = k->mode;
+  t->hook = k;
+  t->trace = h->trace;
+  t->trace_ud = h->trace_ud;
+  t->slow = nwrap > 0 || h->trace != NULL;
+  t->wrappers = (pk__wslot *)(void *)((char *)t + wofs);
+  t->plugins = (pk_plugin **)(void *)((char *)t + pofs);
+  for (size_t i = 0; i < nwrap; i++) {
+    t->wrappers[i].fn = wraps[i]->wrapper;
+    t->wrappers[i].data = wraps[i]->data;
+    t->plugins[i] = wraps[i]->plugin;
+  }
+  for (size_t i = 0; i < n; i++) {
+    t->impls[i].fn = plain[i]->fn;
+    t->impls[i].data = plain[i]->data;
+    t->plugins[nwrap + i] = plain[i]->plugin;
+  }
+  return t;
+}
+
+/* True when the implementation's plugin takes part in dispatch. */
+static bool rec_live(const pk__impl_rec *r)
+{
+  return r->plugin->state == PK_STATE_REGISTERED ||
+         r->plugin->state == PK_STATE_READY;
+}
+
+pk_status pk__hooks_freeze(pk_host *h, pk_error *err)
+{
+  pk__hooks *hs = registry(h);
+  if (!hs)
+    return pk__fail(err, PK_ENOMEM, "out of memory");
+  if (hs->frozen)
+    return PK_OK;
+  const pk__allocator *a = &h->alloc;
+  size_t nnodes = pk__graph_node_count(h->graph), norder;
+  const uint32_t *order = pk__graph_order(h->graph, &norder);
+  size_t cap = nnodes ? nnodes : 1;
+  ord o = {0};
+  o.a = a;
+  o.h = h;
+  uint32_t *pos = pk__alloc_zero(a, cap * sizeof *pos);
+  o.head = pk__alloc(a, cap * sizeof *o.head);
+  o.mark = pk__alloc_zero(a, cap * sizeof *o.mark);
+  pk_status st = PK_OK;
+  if (!pos || !o.head || !o.mark) {
+    st = pk__fail(err, PK_ENOMEM, "out of memory");
+    goto done;
+  }
+  for (size_t i = 0; i < cap; i++)
+    o.head[i] = UINT32_MAX;
+  for (size_t i = 0; i < norder; i++)
+    pos[order[i]] = (uint32_t)i;
+  /* Build every table first, publish only when all succeeded. */
+  for (size_t i = 0; i < hs->n && st == PK_OK; i++) {
+    pk_hook *k = hs->items[i];
+    size_t nr = k->nrecs ? k->nrecs : 1;
+    pk__impl_rec **v = pk__alloc(a, 4 * nr * sizeof *v);
+    if (!v) {
+      st = pk__fail(err, PK_ENOMEM, "out of memory");
+      break;
+    }
+    pk__impl_rec **w = v, **p = v + nr, **wo = v + 2 * nr, **po = v + 3 * nr;
+    size_t nw = 0, np = 0;
+    for (size_t j = 0; j < k->nrecs; j++) {
+      pk__impl_rec *r = &k->recs[j];
+      if (!rec_live(r))
+        continue;
+      if (r->wrapper)
+        w[nw++] = r;
+      else
+        p[np++] = r;
+    }
+    st = order_group(&o, k, w, nw, pos, wo, err);
+    if (st == PK_OK)
+      st = order_group(&o, k, p, np, pos, po, err);
+    if (st == PK_OK) {
+      pk__hook_table *t = table_new(h, k, wo, nw, po, np);
+      if (!t)
+        st = pk__fail(err, PK_ENOMEM, "out of memory");
+      else
+        table_free(a, atomic_exchange_explicit(&k->table, t,
+                                               memory_order_acq_rel));
+    }
+    pk__free(a, v, 4 * nr * sizeof *v);
+  }
+  if (st != PK_OK) /* leave nothing half published */
+    for (size_t i = 0; i < hs->n; i++)
+      table_free(a, atomic_exchange_explicit(&hs->items[i]->table, NULL,
+                                             memory_order_acq_rel));
+  else
+    hs->frozen = true;
+done:
+  pk__free(a, pos, cap * sizeof *pos);
+  pk__free(a, o.head, cap * sizeof *o.head);
+  pk__free(a, o.mark, cap * sizeof *o.mark);
+  pk__free(a, o.stack, o.stackcap * sizeof *o.stack);
+  pk__free(a, o.edges, o.ecap * sizeof *o.edges);
+  return st;
+}
+
+/* ---- unloading support ---- */
+
+size_t pk__hooks_inflight(pk_host *h)
+{
+  size_t n = 0;
+  for (size_t i = 0; h->hooks && i < h->hooks->n; i++)
+    n += atomic_load_explicit(&h->hooks->items[i]->inflight,
+                              memory_order_acquire);
+  return n;
+}
+
+bool pk__hooks_frozen(const pk_host *h)
+{
+  return h->hooks && h->hooks->frozen;
+}
+
+pk_status pk__hooks_drop(pk_host *h, bool (*gone)(const pk_plugin *))
+{
+  pk__hooks *hs = h->hooks;
+  for (size_t i = 0; hs && i < hs->n; i++) {
+    pk_hook *k = hs->items[i];
+    pk__hook_table *t = atomic_load_explicit(&k->table, memory_order_acquire);
+    if (!t)
+      continue;
+    size_t keep = 0, kw = 0;
+    for (size_t j = 0; j < t->nwrap + t->n; j++)
+      if (!gone(t->plugins[j])) {
+        keep++;
+        kw += j < t->nwrap;
+      }
+    if (keep == t->nwrap + t->n)
+      continue;
+    /* Removing entries from a valid order keeps it valid: no reordering. */
+    size_t cap = keep ? keep : 1;
+    pk__impl_rec *recs = pk__alloc(&h->alloc, cap * sizeof *recs);
+    pk__impl_rec **ptrs = pk__alloc(&h->alloc, cap * sizeof *ptrs);
+    if (!recs || !ptrs) {
+      pk__free(&h->alloc, recs, cap * sizeof *recs);
+      pk__free(&h->alloc, ptrs, cap * sizeof *ptrs);
+      return PK_ENOMEM;
+    }
+    size_t m = 0;
+    for (size_t j = 0; j < t->nwrap + t->n; j++) {
+      if (gone(t->plugins[j]))
+        continue;
+      memset(&recs[m], 0, sizeof recs[m]);
+      recs[m].plugin = t->plugins[j];
+      if (j < t->nwrap) {
+        recs[m].wrapper = t->wrappers[j].fn;
+        recs[m].data = t->wrappers[j].data;
+      } else {
+        recs[m].fn = t->impls[j - t->nwrap].fn;
+        recs[m].data = t->impls[j - t->nwrap].data;
+      }
+      ptrs[m] = &recs[m];
+      m++;
+    }
+    pk__hook_table *nt = table_new(h, k, ptrs, kw, ptrs + kw, keep - kw);
+    pk__free(&h->alloc, recs, cap * sizeof *recs);
+    pk__free(&h->alloc, ptrs, cap * sizeof *ptrs);
+    if (!nt)
+      return PK_ENOMEM;
+    /* No call is in flight (the caller checked): the old table can go. */
+    table_free(&h->alloc,
+               atomic_exchange_explicit(&k->table, nt, memory_order_acq_rel));
+  }
+  return PK_OK;
+}
+
+/* ---- dispatch ---- */
+
+static pk_status to_status(int rc)
+{
+  return rc > 0 && rc < PK_STATUS_COUNT ? (pk_status)rc : PK_EPLUGIN;
+}
+
+/* An implementation or wrapper (index i in plugins[]) returned rc != 0. */
+static pk_status failed_at(pk_hook_ctx *c, size_t i, int rc)
+{
+  const pk__hook_table *t = c->t;
+  pk_plugin *p = t->plugins[i];
+  pk_status st = to_status(rc);
+  if (c->msg_set) {
+    c->msg_set = false;
+    c->err->code = st;
+    pk__error_set_plugin(c->err, p->id);
+  } else if (!c->failed) {
+    pk__fail(c->err, st, "%s of hook \"%s\" in %s failed (returned %d)",
+             i < t->nwrap ? "wrapper" : "implementation", t->hook->name,
+             p->id, rc);
+    pk__error_set_plugin(c->err, p->id);
+  } else {
+    c->err->code = st; /* a wrapper passing an inner failure on */
+  }
+  c->failed = true;
+  return st;
+}
+
+static pk_status run_plain(pk_hook_ctx *c)
+{
+  const pk__hook_table *t = c->t;
+  pk_hook_results *res = c->res;
+  char *slot = NULL;
+  if (res) {
+    res->count = 0;
+    slot = res->cap ? (char *)res->items : NULL;
+  }
+  const pk__slot *it = t->impls;
+  for (size_t i = 0, n = t->n; i < n; i++) {
+    int rc = it[i].fn(c, it[i].data, c->args, slot);
+    if (__builtin_expect(rc == 0, 1))
+      continue;
+    if (rc == PK_HOOK_RESULT) {
+      if (slot) {
+        res->count++;
+        slot = res->count < res->cap ? slot + res->item_size : NULL;
+      }
+      if (t->mode == PK_HOOK_FIRST_RESULT)
+        return PK_OK;
+      continue;
+    }
+    return failed_at(c, t->nwrap + i, rc);
+  }
+  return PK_OK;
+}
+
+/* Runs the chain from wrapper c->wnext inward. */
+static pk_status run_chain(pk_hook_ctx *c)
+{
+  const pk__hook_table *t = c->t;
+  if (c->wnext >= t->nwrap) {
+    c->inner_ran = true;
+    return run_plain(c);
+  }
+  size_t i = c->wnext++;
+  int rc = t->wrappers[i].fn(c, t->wrappers[i].data, c->args);
+  if (rc == 0 || rc == PK_HOOK_RESULT) {
+    c->msg_set = false;
+    if (c->failed) { /* the wrapper replaced a failure with success */
+      c->failed = false;
+      pk_error_clear(c->err);
+    }
+    return PK_OK;
+  }
+  return failed_at(c, i, rc);
+}
+
+static pk_status call_slow(pk_hook_ctx *c)
+{
+  const pk__hook_table *t = c->t;
+  uint64_t t0 = t->trace ? pk__now_ns() : 0;
+  pk_status st;
+  if (t->nwrap) {
+    if (c->res)
+      c->res->count = 0;
+    st = run_chain(c);
+  } else {
+    st = run_plain(c);
+  }
+  if (t->trace) {
+    /* plugin: the one that failed the call, NULL on success */
+    pk_trace ev = {PK_TRACE_HOOK_CALL, NULL, t->hook->name, pk__now_ns() - t0,
+                   st};
+    if (st != PK_OK)
+      ev.plugin = pk__map_get(&t->hook->host->by_id, c->err->plugin,
+                              strlen(c->err->plugin));
+    t->trace(t->trace_ud, &ev);
+  }
+  return st;
+}
+
+pk_status pk_hook_call(pk_hook *k, void *args, pk_hook_results *results,
+                       pk_error *err)
+{
+  pk_error local;
+  if (__builtin_expect(!k, 0))
+    return pk__fail(err, PK_EMISUSE, "pk_hook_call: hook is NULL");
+  atomic_fetch_add_explicit(&k->inflight, 1, memory_order_acquire);
+  const pk__hook_table *t =
+      atomic_load_explicit(&k->table, memory_order_acquire);
+  pk_status st;
+  if (__builtin_expect(!t, 0)) {
+    st = pk__fail(err, PK_ESTATE,
+                  "hook \"%s\" called before registration finished (hooks "
+                  "can be called once pk_host_post_register() has started)",
+                  k->name);
+  } else {
+    pk_hook_ctx c = {t, args, results, err ? err : &local, 0, false, false,
+                      false};
+    st = t->slow ? call_slow(&c) : run_plain(&c);
+  }
+  atomic_fetch_sub_explicit(&k->inflight, 1, memory_order_release);
+  return st;
+}
+
+/* ---- the plugin side of a call (api table entries) ---- */
+
+int pk__api_hook_vfail(pk_hook_ctx *c, int status, const char *fmt,
+                       va_list ap)
+{
+  pk_status st = to_status(status);
+  if (!c)
+    return (int)st;
+  pk__vfail_at(c->err, st, (pk_pos){NULL, 0, 0}, fmt, ap);
+  c->msg_set = true;
+  return (int)st;
+}
+
+int pk__api_hook_next(pk_hook_ctx *c)
+{
+  if (!c || c->inner_ran || c->wnext == 0)
+    return (int)PK_EMISUSE; /* not from a wrapper, or called twice */
+  return (int)run_chain(c);
+}
+
+const char *pk__api_hook_error(pk_hook_ctx *c, const char **plugin)
+{
+  bool f = c && c->failed;
+  if (plugin)
+    *plugin = f ? c->err->plugin : NULL;
+  return f ? c->err->message : NULL;
+}
+
+size_t pk__api_hook_result_count(pk_hook_ctx *c)
+{
+  return c && c->res ? c->res->count : 0;
+}
+
+void *pk__api_hook_result_at(pk_hook_ctx *c, size_t i)
+{
+  if (!c || !c->res || i >= c->res->cap || !c->res->items)
+    return NULL;
+  return (char *)c->res->items + i * c->res->item_size;
+}
+
+size_t pk__api_hook_set_result_count(pk_hook_ctx *c, size_t n)
+{
+  if (!c || !c->res)
+    return 0;
+  c->res->count = n < c->res->cap ? n : c->res->cap;
+  return c->res->count;
+}

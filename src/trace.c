@@ -1,0 +1,34 @@
+/* trace.c -- the optional trace callback: plugin start-up costs and calls.
+ * SPDX-License-Identifier: MIT */
+#include <time.h>
+
+#include "host.h"
+
+uint64_t pk__now_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t pk__trace_begin(const pk_host *h)
+{
+  return h->trace ? pk__now_ns() : 0;
+}
+
+void pk__trace_plugin(pk_host *h, pk_trace_event event, const pk_plugin *p,
+                      uint64_t t0, pk_status status)
+{
+  if (!h->trace)
+    return;
+  pk_trace ev = {event, p, NULL, pk__now_ns() - t0, status};
+  h->trace(h->trace_ud, &ev);
+}
+
+const char *pk_trace_event_name(pk_trace_event event)
+{
+  static const char *const names[] = {"load", "register", "post_register",
+                                      "unload", "hook_call"};
+  return (unsigned)event < sizeof names / sizeof names[0] ? names[event]
+                                                          : "unknown";
+}
