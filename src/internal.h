@@ -47,6 +47,15 @@ pk_status pk__error_copy(pk_error *dst, const pk_error *src);
 /* Bounded copy that always NUL-terminates (n > 0). */
 void pk__copy_str(char *dst, size_t n, const char *src);
 
+/* ---- values (value.c) ---- */
+
+/* A kind with its article, for messages: "a string", "an integer", "an
+ * offset date-time", ...  Static string. */
+const char *pk__kind_article(pk_kind kind);
+/* PK_OK when v is of kind; otherwise PK_ETYPE at v's position with "expected
+ * a string, found an integer" (PK_EMISUSE when v is NULL). */
+pk_status pk__value_expect(const pk_value *v, pk_kind kind, pk_error *err);
+
 #endif
 
 /* ---- growable arrays (vec.c) ---- */

@@ -1,0 +1,138 @@
+/* toml.h -- a TOML 1.0.0 / 1.1.0 reader: the only interface of src/toml/.
+ * SPDX-License-Identifier: MIT
+ *
+ * A sealed sub-library: it knows documents, tables, arrays and scalars, and
+ * nothing of plugins or hosts.  All names use the toml_ prefix.
+ *
+ * USAGE
+ *   1. toml_doc_new()      a document with an allocator and a source name
+ *   2. toml_doc_buffer()   get a document-owned buffer and fill it with text
+ *   3. toml_doc_parse()    parse the buffer in place (strings are decoded and
+ *                          NUL-terminated inside it; nothing is copied)
+ *   4. toml_doc_root() ... walk the tree; every node knows its position
+ *   5. toml_doc_free()     release the document, its buffer and every node
+ *
+ * Memory: one buffer for the text, an arena of large blocks for the nodes,
+ * one hash index for the keys of large tables and one table of line starts.
+ * Everything goes through the allocator given to toml_doc_new().
+ */
+#ifndef PK_TOML_H
+#define PK_TOML_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A realloc-shaped allocator: (ud, NULL, 0, n) allocates, (ud, p, old, n)
+ * resizes, (ud, p, old, 0) frees and returns NULL.  NULL selects libc. */
+typedef void *(*toml_alloc_fn)(void *ud, void *ptr, size_t old_size,
+                               size_t new_size);
+
+typedef enum toml_version {
+  TOML_1_0 = 100, /* TOML 1.0.0: 1.1-only syntax is an error */
+  TOML_1_1 = 110  /* TOML 1.1.0 */
+} toml_version;
+
+/* Node kinds; the numbering matches pk_kind in plugkit.h. */
+typedef enum toml_kind {
+  TOML_TABLE = 1,
+  TOML_ARRAY,
+  TOML_STRING,
+  TOML_INTEGER,
+  TOML_FLOAT,
+  TOML_BOOL,
+  TOML_DATETIME,       /* offset date-time */
+  TOML_DATETIME_LOCAL, /* local date-time */
+  TOML_DATE_LOCAL,     /* local date */
+  TOML_TIME_LOCAL      /* local time */
+} toml_kind;
+
+typedef enum toml_status {
+  TOML_OK = 0,
+  TOML_ENOMEM, /* the allocator failed */
+  TOML_ESYNTAX /* the text is not valid TOML (or exceeds a limit) */
+} toml_status;
+
+/* The first problem found, with the 1-based line and byte column of the
+ * offending character (0 when there is no position, e.g. out of memory). */
+typedef struct toml_error {
+  toml_status status;
+  int line;
+  int col;
+  char message[512];
+} toml_error;
+
+/* A position: borrowed source name, 1-based line and byte column. */
+typedef struct toml_pos {
+  const char *source;
+  int line;
+  int col;
+} toml_pos;
+
+/* A date, a time or both, as written.  Which fields matter follows kind. */
+typedef struct toml_datetime {
+  toml_kind kind;
+  int year, month, day;
+  int hour, minute, second;
+  int nanosecond;     /* 0..999999999, digits past the 9th are truncated */
+  int offset_minutes; /* TOML_DATETIME only; east of UTC */
+  int precision;      /* fraction digits as written, at most 9 */
+} toml_datetime;
+
+typedef struct toml_doc toml_doc;   /* a document: text, nodes, indexes */
+typedef struct toml_node toml_node; /* one value of a document */
+
+/* The deepest nesting of tables and arrays a document may have; deeper
+ * documents fail cleanly (the parser and tree walkers may recurse that far). */
+#define TOML_MAX_DEPTH 100
+
+/* A new empty document.  source names the text in positions (copied; NULL
+ * means "<buffer>").  Returns NULL when out of memory. */
+toml_doc *toml_doc_new(toml_alloc_fn alloc, void *alloc_ud,
+                       const char *source);
+
+/* The document-owned text buffer, grown to hold at least cap bytes (earlier
+ * contents are kept).  Fill it, then call toml_doc_parse() with the length.
+ * Returns NULL when out of memory or when cap exceeds the 4 GiB limit. */
+char *toml_doc_buffer(toml_doc *doc, size_t cap);
+
+/* Parses the first len bytes of the buffer.  On failure the document holds
+ * no tree (free it) and err (if not NULL) the first problem.  Must be called
+ * once per document. */
+toml_status toml_doc_parse(toml_doc *doc, size_t len, toml_version version,
+                           toml_error *err);
+
+/* Releases everything.  NULL is a no-op. */
+void toml_doc_free(toml_doc *doc);
+
+/* The root table (NULL before a successful parse) and the source name. */
+const toml_node *toml_doc_root(const toml_doc *doc);
+const char *toml_doc_source(const toml_doc *doc);
+
+/* ---- reading nodes (any thread, the document is immutable) ---- */
+
+toml_kind toml_node_kind(const toml_node *n);
+/* Where the value starts; for a table, its header or the key creating it. */
+toml_pos toml_node_pos(const toml_node *n);
+
+/* Keys of a table / items of an array; 0 for other kinds. */
+size_t toml_node_count(const toml_node *n);
+/* The i-th item of an array or value of a table; NULL when out of range. */
+const toml_node *toml_node_at(const toml_node *n, size_t i);
+/* The i-th key of a table (NUL-terminated, *len its length since keys may
+ * hold NUL bytes) and its position; NULL / {0} when out of range. */
+const char *toml_table_key_at(const toml_node *t, size_t i, size_t *len);
+toml_pos toml_table_key_pos_at(const toml_node *t, size_t i);
+/* The value under key (len bytes) in table t, O(1) on average; NULL when
+ * absent or when t is not a table. */
+const toml_node *toml_table_get(const toml_node *t, const char *key,
+                                size_t len);
+
+/* Scalar contents; the caller checks the kind first. */
+const char *toml_node_string(const toml_node *n, size_t *len);
+int64_t toml_node_integer(const toml_node *n);
+double toml_node_float(const toml_node *n);
+bool toml_node_bool(const toml_node *n);
+void toml_node_datetime(const toml_node *n, toml_datetime *out);
+
+#endif

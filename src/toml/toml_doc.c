@@ -1,0 +1,252 @@
+/* toml_doc.c -- document lifecycle and memory: buffer, arena, vectors, lines.
+ * SPDX-License-Identifier: MIT */
+#include <stdlib.h>
+
+#include "toml_impl.h"
+
+/* Offsets and refs are 32-bit: the text must stay below this. */
+#define TOML_MAX_TEXT ((size_t)UINT32_MAX - 4096)
+
+static void *toml_libc(void *ud, void *p, size_t old_size, size_t new_size)
+{
+  (void)ud;
+  (void)old_size;
+  if (new_size == 0) {
+    free(p);
+    return NULL;
+  }
+  return realloc(p, new_size);
+}
+
+static void *mem_alloc(toml_doc *d, size_t n)
+{
+  return d->alloc(d->alloc_ud, NULL, 0, n);
+}
+
+static void mem_free(toml_doc *d, void *p, size_t n)
+{
+  if (p)
+    d->alloc(d->alloc_ud, p, n, 0);
+}
+
+/* ---- lifecycle ---- */
+
+toml_doc *toml_doc_new(toml_alloc_fn alloc, void *alloc_ud, const char *source)
+{
+  toml_doc *d;
+  size_t n;
+  if (!alloc)
+    alloc = toml_libc;
+  d = alloc(alloc_ud, NULL, 0, sizeof *d);
+  if (!d)
+    return NULL;
+  memset(d, 0, sizeof *d);
+  d->alloc = alloc;
+  d->alloc_ud = alloc_ud;
+  if (!source)
+    source = "<buffer>";
+  n = strlen(source) + 1;
+  d->source = mem_alloc(d, n);
+  if (!d->source) {
+    alloc(alloc_ud, d, sizeof *d, 0);
+    return NULL;
+  }
+  memcpy(d->source, source, n);
+  d->source_size = n;
+  d->next_units = TOML_GRAN_UNITS;
+  return d;
+}
+
+char *toml_doc_buffer(toml_doc *d, size_t cap)
+{
+  char *b;
+  if (cap > TOML_MAX_TEXT)
+    return NULL;
+  if (d->buf && cap <= d->cap)
+    return d->buf;
+  b = d->alloc(d->alloc_ud, d->buf, d->buf ? d->cap + TOML_PAD : 0,
+               cap + TOML_PAD);
+  if (!b)
+    return NULL;
+  d->buf = b;
+  d->cap = cap;
+  return b;
+}
+
+void toml_doc_free(toml_doc *d)
+{
+  toml_block *b, *next;
+  if (!d)
+    return;
+  for (b = d->blocks; b; b = next) {
+    next = b->next;
+    mem_free(d, b, b->bytes);
+  }
+  mem_free(d, d->dir, (size_t)d->dir_cap * sizeof *d->dir);
+  mem_free(d, d->slots,
+           d->slots ? ((size_t)d->slot_mask + 1) * sizeof *d->slots : 0);
+  mem_free(d, d->lines, (size_t)d->lines_cap * sizeof *d->lines);
+  mem_free(d, d->buf, d->cap + TOML_PAD);
+  mem_free(d, d->source, d->source_size);
+  d->alloc(d->alloc_ud, d, sizeof *d, 0);
+}
+
+const toml_node *toml_doc_root(const toml_doc *d)
+{
+  return d && d->root ? toml_ptr(d, d->root) : NULL;
+}
+
+const char *toml_doc_source(const toml_doc *d) { return d->source; }
+
+/* ---- arena ---- */
+
+/* Regular blocks double from 4 KiB to 1 MiB; a request larger than a
+ * quarter of that (a long child vector) gets a block of its own, so the
+ * current block keeps serving nodes. */
+void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
+{
+  bool own = units > TOML_BLOCK_MAX_UNITS / 4;
+  uint32_t n, grans, j;
+  toml_block *b;
+  char *data;
+  size_t bytes;
+
+  if (own) {
+    n = (units + TOML_GRAN_UNITS - 1) & ~(TOML_GRAN_UNITS - 1);
+  } else {
+    n = d->next_units;
+    while (n < units + 1)
+      n <<= 1;
+  }
+  if (n < units || (uint64_t)d->next_base + n > UINT32_MAX)
+    return NULL;
+  grans = n >> TOML_GRAN_SHIFT;
+  if (d->dir_len + grans > d->dir_cap) {
+    uint32_t cap = d->dir_cap ? d->dir_cap : 16;
+    char **dir;
+    while (cap < d->dir_len + grans)
+      cap *= 2;
+    dir = d->alloc(d->alloc_ud, d->dir, (size_t)d->dir_cap * sizeof *dir,
+                   (size_t)cap * sizeof *dir);
+    if (!dir)
+      return NULL;
+    d->dir = dir;
+    d->dir_cap = cap;
+  }
+  bytes = sizeof *b + ((size_t)n << 3);
+  b = mem_alloc(d, bytes);
+  if (!b)
+    return NULL;
+  b->doc = d;
+  b->base = d->next_base;
+  b->units = n;
+  b->bytes = bytes;
+  b->next = d->blocks;
+  d->blocks = b;
+  data = (char *)(b + 1);
+  for (j = 0; j < grans; j++)
+    d->dir[d->dir_len++] = data + ((size_t)j << (TOML_GRAN_SHIFT + 3));
+  d->next_base += n;
+  *ref = b->base;
+  if (own)
+    return data;
+  if (b->base == 0) { /* ref 0 means "none": never hand it out */
+    data += 8;
+    *ref = 1;
+    n--;
+  }
+  d->cur = b;
+  d->bump = data + ((size_t)units << 3);
+  d->bump_ref = *ref + units;
+  d->bump_left = n - units;
+  if (d->next_units < TOML_BLOCK_MAX_UNITS)
+    d->next_units <<= 1;
+  return data;
+}
+
+/* Vectors hold child refs; a vector of count c has capacity 2 (c <= 2) or
+ * the next power of two, so the capacity needs no storage.  A vector that
+ * is outgrown goes to a free list of its size for another container. */
+bool toml_vec_push(toml_doc *d, toml_node *c, uint32_t child)
+{
+  uint32_t n = c->u.c.count;
+  uint32_t *v;
+  if (n < 2 ? n == 0 : (n & (n - 1)) == 0) {
+    unsigned k = n == 0 ? 1 : (unsigned)__builtin_ctz(n) + 1;
+    uint32_t ref;
+    if (k >= 31)
+      return false;
+    if (d->free_vec[k]) {
+      ref = d->free_vec[k];
+      v = toml_ptr(d, ref);
+      d->free_vec[k] = v[0];
+    } else {
+      v = toml_alloc_units(d, 1u << (k - 1), &ref);
+      if (!v)
+        return false;
+    }
+    if (n) {
+      uint32_t *old = toml_ptr(d, c->u.c.vec);
+      memcpy(v, old, (size_t)n * sizeof *v);
+      old[0] = d->free_vec[k - 1];
+      d->free_vec[k - 1] = c->u.c.vec;
+    }
+    c->u.c.vec = ref;
+  } else {
+    v = toml_ptr(d, c->u.c.vec);
+  }
+  v[n] = child;
+  c->u.c.count = n + 1;
+  return true;
+}
+
+bool toml_vec_set(toml_doc *d, toml_node *c, const uint32_t *refs, uint32_t n)
+{
+  uint32_t ref = 0;
+  if (n) {
+    uint32_t *v = toml_alloc_units(d, (n + 1) / 2, &ref);
+    if (!v)
+      return false;
+    memcpy(v, refs, (size_t)n * sizeof *v);
+  }
+  c->u.c.vec = ref;
+  c->u.c.count = n;
+  return true;
+}
+
+/* ---- line table ---- */
+
+bool toml_lines_grow(toml_doc *d)
+{
+  uint32_t cap = d->lines_cap ? d->lines_cap * 2 : 64;
+  uint32_t *l;
+  if (cap < d->lines_cap)
+    return false;
+  l = d->alloc(d->alloc_ud, d->lines, (size_t)d->lines_cap * sizeof *l,
+               (size_t)cap * sizeof *l);
+  if (!l)
+    return false;
+  d->lines = l;
+  d->lines_cap = cap;
+  return true;
+}
+
+void toml_offset_pos(const toml_doc *d, uint32_t off, int *line, int *col)
+{
+  uint32_t lo = 0, hi = d->nlines;
+  if (!hi) {
+    *line = 1;
+    *col = (int)off + 1;
+    return;
+  }
+  /* the last line start <= off */
+  while (hi - lo > 1) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (d->lines[mid] <= off)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  *line = (int)lo + 1;
+  *col = off >= d->lines[lo] ? (int)(off - d->lines[lo]) + 1 : 1;
+}

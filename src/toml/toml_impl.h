@@ -1,0 +1,286 @@
+/* toml_impl.h -- internals shared by the files of src/toml/ (never outside).
+ * SPDX-License-Identifier: MIT */
+#ifndef PK_TOML_IMPL_H
+#define PK_TOML_IMPL_H
+
+#include <setjmp.h>
+#include <string.h>
+
+#include "toml.h"
+
+#define TOML_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define TOML_NORETURN __attribute__((noreturn))
+#define TOML_LIKELY(x) __builtin_expect(!!(x), 1)
+#define TOML_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* ---- nodes ----
+ *
+ * Memory is counted in units of 8 bytes and addressed by 32-bit refs (unit
+ * numbers) through a directory of 4 KiB granules, so containers can hold
+ * 4-byte child refs instead of pointers.  A node finds its block header (and
+ * so its document) from the slot stored in its meta word.
+ *
+ * An array item is a toml_node (16 bytes); a table child is a toml_entry (24
+ * bytes) that adds the key.  Keys and strings point into the document buffer,
+ * decoded and NUL-terminated in place; date-times are re-read from the text,
+ * which stays intact. */
+struct toml_node {
+  union {
+    int64_t i;
+    double f;
+    struct {
+      uint32_t off; /* string: offset of the decoded bytes in the buffer */
+      uint32_t len; /* string: decoded length */
+    } s;
+    struct {
+      uint32_t vec;   /* container: ref of the child-ref vector, 0 if none */
+      uint32_t count; /* container: number of children */
+    } c;
+  } u;
+  uint32_t pos;  /* byte offset of the value's first character */
+  uint32_t meta; /* kind | flags | slot (see TOML_M_*) */
+};
+
+typedef struct toml_entry {
+  toml_node v;
+  uint32_t key;     /* byte offset of the key's first character (its quote) */
+  uint32_t key_len; /* decoded length of the key */
+} toml_entry;
+
+#define TOML_M_KIND 0xFu
+#define TOML_F_KEYQ (1u << 4)    /* entry: the key was quoted */
+#define TOML_F_DEFINED (1u << 5) /* table/AoT: defined, no [header] again */
+#define TOML_F_FROZEN (1u << 6)  /* inline table or array: closed for good */
+#define TOML_F_AOT (1u << 7)     /* array made by [[header]] */
+#define TOML_F_PENDING (1u << 8) /* table extended by dotted keys lately */
+#define TOML_F_DOTTED (1u << 9)  /* table created by a dotted key */
+#define TOML_SLOT_SHIFT 10       /* slot: units from its block's data start */
+
+#define TOML_ITEM_UNITS 2  /* sizeof(toml_node) / 8 */
+#define TOML_ENTRY_UNITS 3 /* sizeof(toml_entry) / 8 */
+#define TOML_GRAN_SHIFT 9  /* 512 units = 4 KiB per directory granule */
+#define TOML_GRAN_UNITS (1u << TOML_GRAN_SHIFT)
+#define TOML_BLOCK_MAX_UNITS (1u << 17) /* 1 MiB node blocks */
+/* Bytes of NUL padding after the text, so the lexer can look a few bytes
+ * ahead without bounds checks. */
+#define TOML_PAD 16
+#define TOML_SCAN_MAX 8 /* tables up to this many keys are scanned, not hashed */
+
+/* A block of arena memory: this header, then the data units. */
+typedef struct toml_block {
+  struct toml_block *next; /* all blocks, for toml_doc_free() */
+  toml_doc *doc;           /* owner, found from any node in the block */
+  uint32_t base;           /* ref of the first data unit */
+  uint32_t units;          /* number of data units */
+  size_t bytes;            /* size of the whole allocation */
+} toml_block;
+
+typedef struct toml_slot {
+  uint32_t parent; /* ref of the table */
+  uint32_t child;  /* ref of the entry; 0 marks an empty slot */
+} toml_slot;
+
+struct toml_doc {
+  toml_alloc_fn alloc; /* never NULL (libc wrapper by default) */
+  void *alloc_ud;
+  char *source; /* copied source name */
+  size_t source_size;
+  char *buf; /* the text (+ padding), decoded in place by the parser */
+  size_t len, cap;
+  /* arena */
+  toml_block *blocks;   /* newest first */
+  toml_block *cur;      /* the block nodes are bumped from */
+  char *bump;           /* next free byte of the current block */
+  uint32_t bump_ref;    /* ref of bump */
+  uint32_t bump_left;   /* units left in the current block */
+  uint32_t next_base;   /* ref where the next block starts */
+  uint32_t next_units;  /* size of the next regular block */
+  char **dir;           /* granule -> address */
+  uint32_t dir_len, dir_cap;
+  uint32_t free_vec[32]; /* free child-ref vectors by log2(capacity) */
+  /* the key index of tables with more than TOML_SCAN_MAX keys */
+  toml_slot *slots;
+  uint32_t slot_mask; /* capacity - 1; capacity 0 when slots is NULL */
+  uint32_t slot_used;
+  /* line starts (byte offsets), lines[0] is line 1 */
+  uint32_t *lines;
+  uint32_t nlines, lines_cap;
+  uint32_t root; /* ref of the root table, 0 before a successful parse */
+  bool parsed;
+};
+
+/* ---- arena (toml_doc.c) ---- */
+
+static inline void *toml_ptr(const toml_doc *d, uint32_t ref)
+{
+  return d->dir[ref >> TOML_GRAN_SHIFT] +
+         ((size_t)(ref & (TOML_GRAN_UNITS - 1)) << 3);
+}
+
+static inline toml_block *toml_node_block(const toml_node *n)
+{
+  return (toml_block *)((char *)n - ((size_t)(n->meta >> TOML_SLOT_SHIFT) << 3)) -
+         1;
+}
+
+static inline toml_doc *toml_node_doc(const toml_node *n)
+{
+  return toml_node_block(n)->doc;
+}
+
+static inline uint32_t toml_node_ref(const toml_node *n)
+{
+  return toml_node_block(n)->base + (n->meta >> TOML_SLOT_SHIFT);
+}
+
+static inline unsigned toml_kind_of(const toml_node *n)
+{
+  return n->meta & TOML_M_KIND;
+}
+
+/* Slow path of toml_alloc_units: a new block.  NULL when out of memory. */
+void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref);
+
+/* units of contiguous, 8-aligned arena memory; *ref gets its ref.  NULL when
+ * out of memory.  The memory lives until toml_doc_free(). */
+static inline void *toml_alloc_units(toml_doc *d, uint32_t units,
+                                     uint32_t *ref)
+{
+  if (TOML_LIKELY(d->bump_left >= units)) {
+    void *p = d->bump;
+    *ref = d->bump_ref;
+    d->bump += (size_t)units << 3;
+    d->bump_ref += units;
+    d->bump_left -= units;
+    return p;
+  }
+  return toml_arena_grow(d, units, ref);
+}
+
+/* A new node of units units (TOML_ITEM_UNITS or TOML_ENTRY_UNITS), zeroed
+ * except meta (kind and slot set).  NULL when out of memory. */
+static inline toml_node *toml_node_new(toml_doc *d, uint32_t units,
+                                       unsigned kind, uint32_t *ref)
+{
+  toml_node *n = toml_alloc_units(d, units, ref);
+  if (TOML_UNLIKELY(!n))
+    return NULL;
+  memset(n, 0, (size_t)units << 3);
+  /* the slot is the distance to the block's data start */
+  n->meta = ((*ref - d->cur->base) << TOML_SLOT_SHIFT) | kind;
+  return n;
+}
+
+/* Appends child to container c's ref vector (growing it by doubling; freed
+ * vectors are recycled).  false when out of memory or too many children. */
+bool toml_vec_push(toml_doc *d, toml_node *c, uint32_t child);
+/* Replaces c's vector by an exact-size copy of refs[0..n) (for containers
+ * that are complete).  false when out of memory. */
+bool toml_vec_set(toml_doc *d, toml_node *c, const uint32_t *refs, uint32_t n);
+
+static inline uint32_t *toml_vec(const toml_doc *d, const toml_node *c)
+{
+  return toml_ptr(d, c->u.c.vec);
+}
+
+/* Records the start of a new line at byte offset off.  false when out of
+ * memory. */
+bool toml_lines_grow(toml_doc *d);
+static inline bool toml_line_push(toml_doc *d, uint32_t off)
+{
+  if (TOML_UNLIKELY(d->nlines == d->lines_cap) && !toml_lines_grow(d))
+    return false;
+  d->lines[d->nlines++] = off;
+  return true;
+}
+/* 1-based line and column of byte offset off. */
+void toml_offset_pos(const toml_doc *d, uint32_t off, int *line, int *col);
+
+/* ---- tables (toml_tree.c) ---- */
+
+/* The entry of key (len bytes) in table t (ref tref), or NULL. */
+toml_entry *toml_table_find(toml_doc *d, toml_node *t, uint32_t tref,
+                            const char *key, uint32_t len);
+/* Appends entry eref (key already set) to table t: updates the vector and,
+ * for large tables, the hash index.  false when out of memory. */
+bool toml_table_append(toml_doc *d, toml_node *t, uint32_t tref,
+                       uint32_t eref);
+
+static inline const char *toml_entry_key(const toml_doc *d,
+                                         const toml_entry *e)
+{
+  return d->buf + e->key + ((e->v.meta & TOML_F_KEYQ) ? 1 : 0);
+}
+
+/* ---- the parser (toml_parse.c, toml_lex.c, toml_number.c, toml_datetime.c) */
+
+typedef struct toml_parser {
+  toml_doc *d;
+  char *buf;       /* d->buf */
+  char *end;       /* buf + len; *end == '\0' */
+  bool v11;        /* TOML 1.1 syntax allowed */
+  toml_error *err; /* may be NULL */
+  jmp_buf jb;      /* errors longjmp here; the document is then discarded */
+  uint32_t *pending; /* tables extended by dotted keys in this section */
+  uint32_t npending, pending_cap;
+  uint32_t *stack; /* child refs of the open inline arrays */
+  uint32_t nstack, stack_cap;
+} toml_parser;
+
+/* Report a syntax error at byte p of the buffer, or out of memory; both
+ * unwind to toml_doc_parse(). */
+TOML_NORETURN void toml_fail(toml_parser *P, const char *p, const char *fmt,
+                             ...) TOML_PRINTF(3, 4);
+TOML_NORETURN void toml_oom(toml_parser *P);
+/* Names the character at p for messages: "'x'", "end of file", "a
+ * newline", "control character U+0001", "byte 0xC3". */
+const char *toml_char_name(const toml_parser *P, const char *p, char buf[32]);
+
+/* Character classes. */
+enum {
+  TOML_CC_BARE = 1,    /* A-Z a-z 0-9 _ - */
+  TOML_CC_BASIC = 2,   /* needs no care inside a basic string */
+  TOML_CC_LITERAL = 4, /* needs no care inside a literal string */
+  TOML_CC_COMMENT = 8, /* needs no care inside a comment */
+  TOML_CC_DIGIT = 16,
+  TOML_CC_HEX = 32,
+  TOML_CC_END = 64 /* may follow a scalar: ws, newline, # , ] } NUL */
+};
+extern const uint8_t toml_cc[256];
+
+static inline bool toml_is(unsigned char c, unsigned cls)
+{
+  return (toml_cc[c] & cls) != 0;
+}
+
+static inline char *toml_skip_ws(char *p)
+{
+  while (*p == ' ' || *p == '\t')
+    p++;
+  return p;
+}
+
+/* Records a newline ending at p ('\n' or "\r\n" start) and returns the
+ * position after it; a lone CR is an error. */
+char *toml_newline(toml_parser *P, char *p);
+/* Skips a comment starting at '#'; returns the position of the line end. */
+char *toml_comment(toml_parser *P, char *p);
+/* Skips whitespace, comments and newlines (inside arrays and 1.1 inline
+ * tables). */
+char *toml_skip_wcn(toml_parser *P, char *p);
+
+/* Strings at p (a quote).  Decodes in place; *off and *len receive the decoded
+ * bytes (NUL-terminated).  key: single-line only, for keys. */
+char *toml_lex_string(toml_parser *P, char *p, uint32_t *off, uint32_t *len,
+                      bool key);
+/* Validates a UTF-8 sequence at p (first byte >= 0x80); returns its end. */
+char *toml_utf8(toml_parser *P, char *p);
+
+/* Numbers and booleans at p; fill n (kind and payload). */
+char *toml_lex_number(toml_parser *P, char *p, toml_node *n);
+/* Date/time at p; sets n's kind.  Returns NULL if p does not start one. */
+char *toml_lex_datetime(toml_parser *P, char *p, toml_node *n);
+/* Re-reads a validated date-time (no errors possible). */
+void toml_read_datetime(const char *p, toml_datetime *out);
+
+#endif

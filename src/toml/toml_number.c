@@ -1,0 +1,224 @@
+/* toml_number.c -- integers (decimal, hex, octal, binary) and floats.
+ * SPDX-License-Identifier: MIT */
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "toml_impl.h"
+
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+/* After a number: whatever follows must end the value. */
+static char *number_end(toml_parser *P, char *p, const char *what)
+{
+  char name[32];
+  if (!toml_is((unsigned char)*p, TOML_CC_END))
+    toml_fail(P, p, "invalid %s: unexpected %s", what,
+              toml_char_name(P, p, name));
+  return p;
+}
+
+/* 0x / 0o / 0b integers; p at the prefix. */
+static char *lex_radix(toml_parser *P, char *p, toml_node *n)
+{
+  static const char *const names[] = {"binary", "octal", "hexadecimal"};
+  char kind = p[1];
+  unsigned bits = kind == 'x' ? 4 : kind == 'o' ? 3 : 1;
+  const char *name = names[bits == 4 ? 2 : bits == 3 ? 1 : 0];
+  uint64_t v = 0;
+  char *s = p;
+  p += 2;
+  for (;;) {
+    unsigned char c = (unsigned char)*p;
+    int d;
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    else if (bits == 4 && c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    else if (bits == 4 && c >= 'A' && c <= 'F')
+      d = c - 'A' + 10;
+    else if (c == '_' && p > s + 2 && toml_is((unsigned char)p[1], TOML_CC_HEX)) {
+      p++;
+      continue;
+    } else
+      break;
+    if (d >> bits)
+      toml_fail(P, p, "invalid digit '%c' in %s integer", c, name);
+    if (v >> (63 - bits))
+      toml_fail(P, s, "integer out of range (larger than 2^63-1)");
+    v = v << bits | (unsigned)d;
+    p++;
+  }
+  if (p == s + 2)
+    toml_fail(P, p, "expected a digit after '0%c' in %s integer", kind, name);
+  n->meta |= TOML_INTEGER;
+  n->u.i = (int64_t)v;
+  return number_end(P, p, "integer");
+}
+
+/* Reads digits with single underscores between them from p, keeping the
+ * first 19 significant ones in *m (*ndig counts them) and counting the rest
+ * in *dropped; *count gets the number of digits read.  Returns the end. */
+static char *digits(toml_parser *P, char *p, uint64_t *m, int *ndig,
+                    int *dropped, int *count, const char *what)
+{
+  char *s = p;
+  int underscores = 0;
+  if (!is_digit(*p))
+    toml_fail(P, p, "expected a digit in %s", what);
+  for (;;) {
+    if (is_digit(*p)) {
+      if (*ndig < 19) {
+        *m = *m * 10 + (uint64_t)(*p - '0');
+        if (*m)
+          (*ndig)++;
+      } else {
+        (*dropped)++;
+      }
+      p++;
+    } else if (*p == '_') {
+      if (!is_digit(p[1]))
+        toml_fail(P, p, "an underscore in %s must be between two digits",
+                  what);
+      underscores++;
+      p++;
+    } else {
+      *count = (int)(p - s) - underscores;
+      return p;
+    }
+  }
+}
+
+/* Correct rounding for everything outside the fast path: strtod on the
+ * number without underscores, with the locale's decimal point. */
+static double slow_float(toml_parser *P, const char *s, const char *e)
+{
+  const char *dp = localeconv()->decimal_point;
+  size_t dpl = dp && *dp ? strlen(dp) : 1;
+  size_t cap = (size_t)(e - s) * (dpl + 1) + 1, i = 0;
+  char small[256], *buf = small, *end;
+  double v;
+  if (cap > sizeof small) {
+    buf = P->d->alloc(P->d->alloc_ud, NULL, 0, cap);
+    if (!buf)
+      toml_oom(P);
+  }
+  for (; s < e; s++) {
+    if (*s == '_')
+      continue;
+    if (*s == '.' && dp && *dp) {
+      memcpy(buf + i, dp, dpl);
+      i += dpl;
+    } else {
+      buf[i++] = *s;
+    }
+  }
+  buf[i] = '\0';
+  v = strtod(buf, &end);
+  if (buf != small)
+    P->d->alloc(P->d->alloc_ud, buf, cap, 0);
+  return v;
+}
+
+char *toml_lex_number(toml_parser *P, char *p, toml_node *n)
+{
+  static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,
+                                 1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                 1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
+                                 1e18, 1e19, 1e20, 1e21, 1e22};
+  char *s = p;
+  bool neg = false, is_float = false;
+  uint64_t m = 0;
+  int ndig = 0, dropped = 0, frac = 0, count = 0;
+  long exp10 = 0, e;
+  double f;
+
+  if (*p == '+' || *p == '-') {
+    neg = *p == '-';
+    p++;
+  }
+  if (*p == 'i' || *p == 'n') {
+    if (memcmp(p, "inf", 3) == 0)
+      f = neg ? -HUGE_VAL : HUGE_VAL;
+    else if (memcmp(p, "nan", 3) == 0)
+      f = neg ? -NAN : NAN;
+    else
+      toml_fail(P, s, "expected a value (a number, 'inf' or 'nan')");
+    n->meta |= TOML_FLOAT;
+    n->u.f = f;
+    return number_end(P, p + 3, "float");
+  }
+  if (*p == '0' && (p[1] == 'x' || p[1] == 'o' || p[1] == 'b')) {
+    if (p != s)
+      toml_fail(P, s, "hexadecimal, octal and binary integers cannot have a "
+                      "sign");
+    return lex_radix(P, p, n);
+  }
+  if (!is_digit(*p)) {
+    char name[32];
+    toml_fail(P, p, "expected a digit, found %s", toml_char_name(P, p, name));
+  }
+  if (*p == '0') {
+    p++;
+    if (is_digit(*p) || *p == '_')
+      toml_fail(P, s, "leading zeros are not allowed in numbers");
+  } else {
+    p = digits(P, p, &m, &ndig, &dropped, &count, "a number");
+  }
+  if (*p == '.') {
+    is_float = true;
+    p = digits(P, p + 1, &m, &ndig, &dropped, &frac,
+               "the fraction of a float");
+  }
+  if (*p == 'e' || *p == 'E') {
+    bool eneg = false;
+    is_float = true;
+    p++;
+    if (*p == '+' || *p == '-') {
+      eneg = *p == '-';
+      p++;
+    }
+    if (!is_digit(*p))
+      toml_fail(P, p, "expected a digit in the exponent of a float");
+    for (;;) {
+      if (is_digit(*p)) {
+        if (exp10 < 100000)
+          exp10 = exp10 * 10 + (*p - '0');
+        p++;
+      } else if (*p == '_') {
+        if (!is_digit(p[1]))
+          toml_fail(P, p, "an underscore in the exponent of a float must be "
+                          "between two digits");
+        p++;
+      } else
+        break;
+    }
+    if (eneg)
+      exp10 = -exp10;
+  }
+  if (!is_float) {
+    /* m holds every digit unless more than 19 were significant */
+    uint64_t lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    number_end(P, p, "integer");
+    if (dropped || m > lim)
+      toml_fail(P, s, "integer out of range (it must fit in 64 bits)");
+    n->meta |= TOML_INTEGER;
+    n->u.i = neg ? (int64_t)(0 - m) : (int64_t)m;
+    return p;
+  }
+  number_end(P, p, "float");
+  /* value = m * 10^e, exactly when nothing was dropped */
+  e = exp10 - frac + dropped;
+  if (m == 0)
+    f = neg ? -0.0 : 0.0;
+  else if (!dropped && m <= (1ull << 53) && e >= -22 && e <= 22)
+    f = e < 0 ? (double)m / pow10[-e] : (double)m * pow10[e];
+  else
+    f = slow_float(P, s, p); /* s has the sign */
+  if (neg && f > 0)
+    f = -f;
+  n->meta |= TOML_FLOAT;
+  n->u.f = f;
+  return p;
+}

@@ -1,0 +1,527 @@
+/* value.c -- documents and values of the public API, over src/toml/.
+ * SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "toml/toml.h"
+
+/* A pk_doc is a toml_doc and a pk_value a toml_node: no wrapper objects. */
+#define DOC(d) ((toml_doc *)(d))
+#define NODE(v) ((const toml_node *)(v))
+
+_Static_assert(PK_KIND_TABLE == (int)TOML_TABLE &&
+                   PK_KIND_ARRAY == (int)TOML_ARRAY &&
+                   PK_KIND_STRING == (int)TOML_STRING &&
+                   PK_KIND_INTEGER == (int)TOML_INTEGER &&
+                   PK_KIND_FLOAT == (int)TOML_FLOAT &&
+                   PK_KIND_BOOL == (int)TOML_BOOL &&
+                   PK_KIND_DATETIME == (int)TOML_DATETIME &&
+                   PK_KIND_DATETIME_LOCAL == (int)TOML_DATETIME_LOCAL &&
+                   PK_KIND_DATE_LOCAL == (int)TOML_DATE_LOCAL &&
+                   PK_KIND_TIME_LOCAL == (int)TOML_TIME_LOCAL,
+               "pk_kind and toml_kind must agree");
+
+/* ---- documents ---- */
+
+static pk_status doc_options(const pk_doc_options *opts, toml_version *v,
+                             pk__allocator *a, pk_error *err)
+{
+  pk_toml_version want = PK_TOML_DEFAULT;
+  a->fn = NULL;
+  a->ud = NULL;
+  if (opts) {
+    if (opts->size < sizeof *opts)
+      return pk__fail(err, PK_EMISUSE, "pk_doc_options.size must be set to "
+                                       "sizeof(pk_doc_options)");
+    want = opts->version;
+    a->fn = opts->alloc;
+    a->ud = opts->alloc_ud;
+  }
+  switch (want) {
+  case PK_TOML_DEFAULT:
+  case PK_TOML_1_1:
+    *v = TOML_1_1;
+    return PK_OK;
+  case PK_TOML_1_0:
+    *v = TOML_1_0;
+    return PK_OK;
+  }
+  return pk__fail(err, PK_EMISUSE, "unknown TOML version %d", (int)want);
+}
+
+static pk_status doc_error(const toml_error *te, const char *source,
+                           pk_error *err)
+{
+  pk_pos pos;
+  if (te->status == TOML_ENOMEM)
+    return pk__fail(err, PK_ENOMEM, "%s: out of memory", source);
+  pos.source = source;
+  pos.line = te->line;
+  pos.col = te->col;
+  return pk__fail_at(err, PK_ESYNTAX, pos, "%s", te->message);
+}
+
+/* Parses the len bytes already in doc's buffer; frees doc on failure. */
+static pk_status doc_finish(toml_doc *doc, size_t len, toml_version v,
+                            pk_doc **out, pk_error *err)
+{
+  toml_error te;
+  if (toml_doc_parse(doc, len, v, &te) != TOML_OK) {
+    pk_status st = doc_error(&te, toml_doc_source(doc), err);
+    toml_doc_free(doc);
+    return st;
+  }
+  *out = (pk_doc *)doc;
+  if (err)
+    pk_error_clear(err);
+  return PK_OK;
+}
+
+pk_status pk_doc_parse(const char *text, size_t len, const char *source_name,
+                       const pk_doc_options *opts, pk_doc **out, pk_error *err)
+{
+  toml_version v = TOML_1_1;
+  pk__allocator a;
+  toml_doc *doc;
+  char *buf;
+  pk_status st;
+  if (out)
+    *out = NULL;
+  if (!out || (!text && len))
+    return pk__fail(err, PK_EMISUSE, "pk_doc_parse: NULL %s",
+                    out ? "text" : "out");
+  if ((st = doc_options(opts, &v, &a, err)) != PK_OK)
+    return st;
+  if (!source_name)
+    source_name = "<buffer>";
+  doc = toml_doc_new(a.fn, a.ud, source_name);
+  if (!doc)
+    return pk__fail(err, PK_ENOMEM, "%s: out of memory", source_name);
+  buf = toml_doc_buffer(doc, len);
+  if (!buf) {
+    toml_doc_free(doc);
+    return pk__fail(err, PK_ENOMEM, "%s: out of memory for %zu bytes%s",
+                    source_name, len,
+                    len > UINT32_MAX - 4096 ? " (documents are limited to "
+                                              "4 GiB)" : "");
+  }
+  if (len)
+    memcpy(buf, text, len);
+  return doc_finish(doc, len, v, out, err);
+}
+
+/* Reads fd to its end into doc's buffer, sized by fstat when it can be. */
+static pk_status doc_read(toml_doc *doc, int fd, size_t *len, pk_error *err)
+{
+  struct stat st;
+  size_t cap = 64 * 1024, n = 0;
+  char *buf;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0)
+    cap = (size_t)st.st_size + 1; /* +1: see the end of file in one read */
+  for (;;) {
+    ssize_t r;
+    if (n == cap)
+      cap = cap * 2;
+    buf = toml_doc_buffer(doc, cap);
+    if (!buf)
+      return pk__fail(err, PK_ENOMEM, "%s: out of memory for %zu bytes",
+                      toml_doc_source(doc), cap);
+    r = read(fd, buf + n, cap - n);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      return pk__fail(err, PK_EIO, "%s: %s", toml_doc_source(doc),
+                      strerror(errno));
+    if (r == 0)
+      break;
+    n += (size_t)r;
+  }
+  *len = n;
+  return PK_OK;
+}
+
+pk_status pk_doc_load_file(const char *path, const pk_doc_options *opts,
+                           pk_doc **out, pk_error *err)
+{
+  toml_version v = TOML_1_1;
+  pk__allocator a;
+  toml_doc *doc;
+  bool is_stdin;
+  int fd;
+  size_t len = 0;
+  pk_status st;
+  if (out)
+    *out = NULL;
+  if (!out || !path)
+    return pk__fail(err, PK_EMISUSE, "pk_doc_load_file: NULL %s",
+                    out ? "path" : "out");
+  if ((st = doc_options(opts, &v, &a, err)) != PK_OK)
+    return st;
+  is_stdin = strcmp(path, "-") == 0;
+  doc = toml_doc_new(a.fn, a.ud, is_stdin ? "<stdin>" : path);
+  if (!doc)
+    return pk__fail(err, PK_ENOMEM, "%s: out of memory", path);
+  fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    st = pk__fail(err, PK_EIO, "%s: cannot open: %s", path, strerror(errno));
+    toml_doc_free(doc);
+    return st;
+  }
+  st = doc_read(doc, fd, &len, err);
+  if (!is_stdin)
+    close(fd);
+  if (st != PK_OK) {
+    toml_doc_free(doc);
+    return st;
+  }
+  return doc_finish(doc, len, v, out, err);
+}
+
+void pk_doc_free(pk_doc *doc) { toml_doc_free(DOC(doc)); }
+
+const pk_value *pk_doc_root(const pk_doc *doc)
+{
+  return doc ? (const pk_value *)toml_doc_root((const toml_doc *)doc) : NULL;
+}
+
+const char *pk_doc_source(const pk_doc *doc)
+{
+  return doc ? toml_doc_source((const toml_doc *)doc) : "";
+}
+
+/* ---- values ---- */
+
+pk_kind pk_value_kind(const pk_value *v)
+{
+  return v ? (pk_kind)toml_node_kind(NODE(v)) : (pk_kind)0;
+}
+
+const char *pk_kind_name(pk_kind kind)
+{
+  static const char *const names[] = {
+      "table",           "array",      "string",     "integer",
+      "float",           "boolean",    "offset date-time",
+      "local date-time", "local date", "local time"};
+  if (kind < PK_KIND_TABLE || kind > PK_KIND_TIME_LOCAL)
+    return "unknown";
+  return names[kind - PK_KIND_TABLE];
+}
+
+const char *pk__kind_article(pk_kind kind)
+{
+  static const char *const names[] = {
+      "a table",   "an array",           "a string",
+      "an integer", "a float",           "a boolean",
+      "an offset date-time", "a local date-time", "a local date",
+      "a local time"};
+  if (kind < PK_KIND_TABLE || kind > PK_KIND_TIME_LOCAL)
+    return "an unknown value";
+  return names[kind - PK_KIND_TABLE];
+}
+
+pk_pos pk_value_pos(const pk_value *v)
+{
+  pk_pos p = {"", 0, 0};
+  toml_pos t;
+  if (!v)
+    return p;
+  t = toml_node_pos(NODE(v));
+  p.source = t.source;
+  p.line = t.line;
+  p.col = t.col;
+  return p;
+}
+
+size_t pk_table_count(const pk_value *table)
+{
+  return table && toml_node_kind(NODE(table)) == TOML_TABLE
+             ? toml_node_count(NODE(table))
+             : 0;
+}
+
+const char *pk_table_key_at(const pk_value *table, size_t i, size_t *len)
+{
+  return table ? toml_table_key_at(NODE(table), i, len) : NULL;
+}
+
+const pk_value *pk_table_value_at(const pk_value *table, size_t i)
+{
+  if (!table || toml_node_kind(NODE(table)) != TOML_TABLE)
+    return NULL;
+  return (const pk_value *)toml_node_at(NODE(table), i);
+}
+
+pk_pos pk_table_key_pos_at(const pk_value *table, size_t i)
+{
+  pk_pos p = {"", 0, 0};
+  toml_pos t;
+  if (!table)
+    return p;
+  t = toml_table_key_pos_at(NODE(table), i);
+  p.source = t.source;
+  p.line = t.line;
+  p.col = t.col;
+  return p;
+}
+
+const pk_value *pk_table_getn(const pk_value *table, const char *key,
+                              size_t len)
+{
+  if (!table || (!key && len))
+    return NULL;
+  return (const pk_value *)toml_table_get(NODE(table), key ? key : "", len);
+}
+
+const pk_value *pk_table_get(const pk_value *table, const char *key)
+{
+  return key ? pk_table_getn(table, key, strlen(key)) : NULL;
+}
+
+size_t pk_array_count(const pk_value *array)
+{
+  return array && toml_node_kind(NODE(array)) == TOML_ARRAY
+             ? toml_node_count(NODE(array))
+             : 0;
+}
+
+const pk_value *pk_array_at(const pk_value *array, size_t i)
+{
+  if (!array || toml_node_kind(NODE(array)) != TOML_ARRAY)
+    return NULL;
+  return (const pk_value *)toml_node_at(NODE(array), i);
+}
+
+/* ---- typed getters ---- */
+
+static pk_status type_error(const pk_value *v, const char *expected,
+                            pk_error *err)
+{
+  return pk__fail_at(err, PK_ETYPE, pk_value_pos(v), "expected %s, found %s",
+                     expected, pk__kind_article(pk_value_kind(v)));
+}
+
+pk_status pk__value_expect(const pk_value *v, pk_kind kind, pk_error *err)
+{
+  if (!v)
+    return pk__fail(err, PK_EMISUSE, "no value (NULL) where %s was expected",
+                    pk__kind_article(kind));
+  if (pk_value_kind(v) != kind)
+    return type_error(v, pk__kind_article(kind), err);
+  return PK_OK;
+}
+
+pk_status pk_value_get_string(const pk_value *v, const char **out,
+                              size_t *len, pk_error *err)
+{
+  pk_status st = pk__value_expect(v, PK_KIND_STRING, err);
+  if (st != PK_OK)
+    return st;
+  *out = toml_node_string(NODE(v), len);
+  return PK_OK;
+}
+
+pk_status pk_value_get_integer(const pk_value *v, int64_t *out, pk_error *err)
+{
+  pk_status st = pk__value_expect(v, PK_KIND_INTEGER, err);
+  if (st != PK_OK)
+    return st;
+  *out = toml_node_integer(NODE(v));
+  return PK_OK;
+}
+
+pk_status pk_value_get_float(const pk_value *v, double *out, pk_error *err)
+{
+  pk_status st = pk__value_expect(v, PK_KIND_FLOAT, err);
+  if (st != PK_OK)
+    return st;
+  *out = toml_node_float(NODE(v));
+  return PK_OK;
+}
+
+pk_status pk_value_get_bool(const pk_value *v, bool *out, pk_error *err)
+{
+  pk_status st = pk__value_expect(v, PK_KIND_BOOL, err);
+  if (st != PK_OK)
+    return st;
+  *out = toml_node_bool(NODE(v));
+  return PK_OK;
+}
+
+pk_status pk_value_get_datetime(const pk_value *v, pk_datetime *out,
+                                pk_error *err)
+{
+  toml_datetime t;
+  pk_kind k = pk_value_kind(v);
+  if (!v)
+    return pk__value_expect(v, PK_KIND_DATETIME, err);
+  if (k < PK_KIND_DATETIME || k > PK_KIND_TIME_LOCAL)
+    return type_error(v, "a date or time", err);
+  toml_node_datetime(NODE(v), &t);
+  out->kind = (pk_kind)t.kind;
+  out->year = t.year;
+  out->month = t.month;
+  out->day = t.day;
+  out->hour = t.hour;
+  out->minute = t.minute;
+  out->second = t.second;
+  out->nanosecond = t.nanosecond;
+  out->offset_minutes = t.offset_minutes;
+  out->precision = t.precision;
+  return PK_OK;
+}
+
+/* The value under key, or PK_EMISSING at the table's position. */
+static pk_status table_lookup(const pk_value *table, const char *key,
+                              const pk_value **v, pk_error *err)
+{
+  pk_status st = pk__value_expect(table, PK_KIND_TABLE, err);
+  if (st != PK_OK)
+    return st;
+  if (!key)
+    return pk__fail(err, PK_EMISUSE, "NULL key");
+  *v = pk_table_get(table, key);
+  if (!*v)
+    return pk__fail_at(err, PK_EMISSING, pk_value_pos(table),
+                       "missing required key \"%s\" in table started here",
+                       key);
+  return PK_OK;
+}
+
+pk_status pk_table_get_string(const pk_value *table, const char *key,
+                              const char **out, pk_error *err)
+{
+  const pk_value *v = NULL;
+  pk_status st = table_lookup(table, key, &v, err);
+  return st != PK_OK ? st : pk_value_get_string(v, out, NULL, err);
+}
+
+pk_status pk_table_get_integer(const pk_value *table, const char *key,
+                               int64_t *out, pk_error *err)
+{
+  const pk_value *v = NULL;
+  pk_status st = table_lookup(table, key, &v, err);
+  return st != PK_OK ? st : pk_value_get_integer(v, out, err);
+}
+
+pk_status pk_table_get_float(const pk_value *table, const char *key,
+                             double *out, pk_error *err)
+{
+  const pk_value *v = NULL;
+  pk_status st = table_lookup(table, key, &v, err);
+  return st != PK_OK ? st : pk_value_get_float(v, out, err);
+}
+
+pk_status pk_table_get_bool(const pk_value *table, const char *key, bool *out,
+                            pk_error *err)
+{
+  const pk_value *v = NULL;
+  pk_status st = table_lookup(table, key, &v, err);
+  return st != PK_OK ? st : pk_value_get_bool(v, out, err);
+}
+
+pk_status pk_table_get_datetime(const pk_value *table, const char *key,
+                                pk_datetime *out, pk_error *err)
+{
+  const pk_value *v = NULL;
+  pk_status st = table_lookup(table, key, &v, err);
+  return st != PK_OK ? st : pk_value_get_datetime(v, out, err);
+}
+
+static pk_status table_get_kind(const pk_value *table, const char *key,
+                                pk_kind kind, const pk_value **out,
+                                pk_error *err)
+{
+  const pk_value *v = NULL;
+  pk_status st = table_lookup(table, key, &v, err);
+  if (st == PK_OK)
+    st = pk__value_expect(v, kind, err);
+  if (st == PK_OK)
+    *out = v;
+  return st;
+}
+
+pk_status pk_table_get_table(const pk_value *table, const char *key,
+                             const pk_value **out, pk_error *err)
+{
+  return table_get_kind(table, key, PK_KIND_TABLE, out, err);
+}
+
+pk_status pk_table_get_array(const pk_value *table, const char *key,
+                             const pk_value **out, pk_error *err)
+{
+  return table_get_kind(table, key, PK_KIND_ARRAY, out, err);
+}
+
+/* The _or forms: the key's value, or the default when the key is absent. */
+static pk_status table_lookup_or(const pk_value *table, const char *key,
+                                 const pk_value **v, pk_error *err)
+{
+  pk_status st = pk__value_expect(table, PK_KIND_TABLE, err);
+  if (st != PK_OK)
+    return st;
+  if (!key)
+    return pk__fail(err, PK_EMISUSE, "NULL key");
+  *v = pk_table_get(table, key);
+  return PK_OK;
+}
+
+pk_status pk_table_get_string_or(const pk_value *table, const char *key,
+                                 const char *dflt, const char **out,
+                                 pk_error *err)
+{
+  const pk_value *v = NULL;
+  pk_status st = table_lookup_or(table, key, &v, err);
+  if (st != PK_OK)
+    return st;
+  if (!v) {
+    *out = dflt;
+    return PK_OK;
+  }
+  return pk_value_get_string(v, out, NULL, err);
+}
+
+pk_status pk_table_get_integer_or(const pk_value *table, const char *key,
+                                  int64_t dflt, int64_t *out, pk_error *err)
+{
+  const pk_value *v = NULL;
+  pk_status st = table_lookup_or(table, key, &v, err);
+  if (st != PK_OK)
+    return st;
+  if (!v) {
+    *out = dflt;
+    return PK_OK;
+  }
+  return pk_value_get_integer(v, out, err);
+}
+
+pk_status pk_table_get_float_or(const pk_value *table, const char *key,
+                                double dflt, double *out, pk_error *err)
+{
+  const pk_value *v = NULL;
+  pk_status st = table_lookup_or(table, key, &v, err);
+  if (st != PK_OK)
+    return st;
+  if (!v) {
+    *out = dflt;
+    return PK_OK;
+  }
+  return pk_value_get_float(v, out, err);
+}
+
+pk_status pk_table_get_bool_or(const pk_value *table, const char *key,
+                               bool dflt, bool *out, pk_error *err)
+{
+  const pk_value *v = NULL;
+  pk_status st = table_lookup_or(table, key, &v, err);
+  if (st != PK_OK)
+    return st;
+  if (!v) {
+    *out = dflt;
+    return PK_OK;
+  }
+  return pk_value_get_bool(v, out, err);
+}
