@@ -12,6 +12,18 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"list", cmd_list,
+     "list [--all] [--json]           the installed plugins"},
+    {"info", cmd_info,
+     "info NS:NAME [--json]           one plugin's manifest"},
+    {"order", cmd_order,
+     "order PAIR...                   the layered load order"},
+    {"graph", cmd_graph,
+     "graph [--format dot|json] [PAIR...]  the dependency graph"},
+    {"why", cmd_why,
+     "why NS:NAME [PAIR...]           why a plugin (did not) load"},
+    {"check", cmd_check,
+     "check [--timeout SEC] [--json]  each plugin loaded in a child process"},
     {"toml", cmd_toml, "toml [FILE|-] [--toml-version V]  TOML to tagged JSON"},
 };
 
@@ -20,6 +32,9 @@ static int usage(FILE *out)
   fprintf(out, "usage: plugkit COMMAND [ARGS]\n\ncommands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     fprintf(out, "  %s\n", commands[i].summary);
+  fprintf(out, "\nThe plugin commands search PLUGKIT_PATH (colon-separated), "
+               "then each --path DIR.\nPAIR is NS:NAME, optionally with a "
+               "version constraint, or NS:__all__.\n");
   return out == stdout ? 0 : 2;
 }
 

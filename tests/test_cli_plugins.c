@@ -1,0 +1,697 @@
+/* test_cli_plugins.c -- the plugin commands of the plugkit CLI (list, info,
+ * order, graph, why, check), run as the real binary against fixture
+ * directories made at test time and the fixture plugins of the build.
+ * SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define FIX(set) PK_TEST_BINARY_DIR "/fixtures/" set
+
+/* ---- running the CLI ---- */
+
+typedef struct run {
+  int code;  /* exit status, or 128 + signal */
+  char *out; /* stdout (owned) */
+  char *err; /* stderr (owned) */
+} run;
+
+/* Outputs of the runs of the current test, freed by teardown() so that a
+ * failed assertion leaks nothing. */
+static char *owned[256];
+static size_t nowned;
+
+static char *slurp(int fd)
+{
+  size_t len = 0, cap = 4096;
+  char *s = malloc(cap);
+  cr_assert_not_null(s);
+  lseek(fd, 0, SEEK_SET);
+  ssize_t r;
+  while ((r = read(fd, s + len, cap - len - 1)) > 0) {
+    len += (size_t)r;
+    if (cap - len < 2) {
+      cap *= 2;
+      s = realloc(s, cap);
+      cr_assert_not_null(s);
+    }
+  }
+  s[len] = '\0';
+  close(fd);
+  cr_assert_lt(nowned, sizeof owned / sizeof owned[0]);
+  owned[nowned++] = s;
+  return s;
+}
+
+/* Runs `plugkit ARGS...` (NULL-terminated) with PLUGKIT_PATH set to env
+ * (NULL: unset). */
+static run cli_env(const char *env, const char *arg, ...)
+{
+  const char *argv[64];
+  int argc = 0;
+  argv[argc++] = PK_CLI_PATH;
+  va_list ap;
+  va_start(ap, arg);
+  for (const char *a = arg; a && argc < 63; a = va_arg(ap, const char *))
+    argv[argc++] = a;
+  va_end(ap);
+  argv[argc] = NULL;
+
+  char outp[] = "/tmp/pkcli-out.XXXXXX", errp[] = "/tmp/pkcli-err.XXXXXX";
+  int ofd = mkstemp(outp), efd = mkstemp(errp);
+  cr_assert(ofd >= 0 && efd >= 0);
+  unlink(outp);
+  unlink(errp);
+  fflush(NULL);
+  pid_t pid = fork();
+  cr_assert(pid >= 0);
+  if (pid == 0) {
+    dup2(ofd, 1);
+    dup2(efd, 2);
+    if (env)
+      setenv("PLUGKIT_PATH", env, 1);
+    else
+      unsetenv("PLUGKIT_PATH");
+    execv(PK_CLI_PATH, (char *const *)argv);
+    _exit(127);
+  }
+  int status;
+  while (waitpid(pid, &status, 0) < 0)
+    ;
+  run r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = slurp(ofd);
+  r.err = slurp(efd);
+  return r;
+}
+
+#define cli(...) cli_env(NULL, __VA_ARGS__, NULL)
+
+/* The outputs stay valid until the end of the test. */
+static void run_free(run *r)
+{
+  r->out = r->err = NULL;
+}
+
+#define assert_has(hay, needle)                                                \
+  cr_assert(strstr((hay), (needle)) != NULL, "expected \"%s\" in:\n%s",        \
+            (needle), (hay))
+#define assert_lacks(hay, needle)                                              \
+  cr_assert(strstr((hay), (needle)) == NULL, "unexpected \"%s\" in:\n%s",      \
+            (needle), (hay))
+
+/* ---- fixture directories made at test time ---- */
+
+static char root[64];
+
+static void write_file(const char *path, const char *text)
+{
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f, "%s", path);
+  fputs(text, f);
+  fclose(f);
+}
+
+/* Makes ROOT/SUB/DIR/plugin.toml with the given text; returns ROOT/SUB. */
+static const char *plugin(const char *sub, const char *dir, const char *text)
+{
+  static char subdir[4][256];
+  static int next;
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", root, sub);
+  mkdir(path, 0755);
+  snprintf(path, sizeof path, "%s/%s/%s", root, sub, dir);
+  mkdir(path, 0755);
+  strcat(path, "/plugin.toml");
+  write_file(path, text);
+  char *s = subdir[next++ % 4];
+  snprintf(s, 256, "%s/%s", root, sub);
+  return s;
+}
+
+/* A data-only plugin "ns:name" with a version and requirements. */
+static const char *data_plugin(const char *sub, const char *ns,
+                               const char *name, const char *version,
+                               const char *requires_)
+{
+  char text[1024];
+  snprintf(text, sizeof text,
+           "name = \"%s\"\nnamespace = \"%s\"\nversion = \"%s\"\n"
+           "requires = [%s]\n",
+           name, ns, version, requires_ ? requires_ : "");
+  return plugin(sub, name, text);
+}
+
+static void setup(void)
+{
+  snprintf(root, sizeof root, "/tmp/pkcli.XXXXXX");
+  cr_assert_not_null(mkdtemp(root));
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag,
+                  struct FTW *ftw)
+{
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  return remove(p);
+}
+
+static void teardown(void)
+{
+  nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+  for (size_t i = 0; i < nowned; i++)
+    free(owned[i]);
+  nowned = 0;
+}
+
+/* A small tree: a:base <- a:mid <- a:top, a:solo, b:other <- a:top. */
+static const char *chain_dir(void)
+{
+  data_plugin("p", "a", "base", "1.0.0", NULL);
+  data_plugin("p", "a", "mid", "1.2.0", "\"base\"");
+  data_plugin("p", "a", "top", "2.0.0", "\"a:mid >= 1.0\", \"b:other\"");
+  data_plugin("p", "a", "solo", "0.1.0", NULL);
+  return data_plugin("p", "b", "other", "3.0.0", NULL);
+}
+
+TestSuite(cli_plugins, .init = setup, .fini = teardown, .timeout = 60);
+
+/* ---- list ---- */
+
+Test(cli_plugins, list_prints_aligned_columns)
+{
+  const char *dir = chain_dir();
+  run r = cli("list", "--path", dir);
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  char line[1024];
+  snprintf(line, sizeof line,
+           "a:base   1.0.0  discovered  %s/base/plugin.toml\n", dir);
+  assert_has(r.out, line);
+  snprintf(line, sizeof line,
+           "b:other  3.0.0  discovered  %s/other/plugin.toml\n", dir);
+  assert_has(r.out, line);
+  /* sorted by namespace, then name */
+  cr_assert(strstr(r.out, "a:top") < strstr(r.out, "b:other"));
+  cr_assert(strstr(r.out, "a:base") < strstr(r.out, "a:mid"));
+  cr_assert_str_empty(r.err);
+  run_free(&r);
+}
+
+Test(cli_plugins, list_hides_shadowed_unless_all)
+{
+  const char *first = data_plugin("one", "s", "dup", "1.0.0", NULL);
+  const char *second = data_plugin("two", "s", "dup", "2.0.0", NULL);
+  run r = cli("list", "--path", first, "--path", second);
+  cr_assert_eq(r.code, 0);
+  assert_has(r.out, "s:dup  1.0.0  discovered");
+  assert_lacks(r.out, "2.0.0");
+  run_free(&r);
+
+  r = cli("list", "--all", "--path", first, "--path", second);
+  cr_assert_eq(r.code, 0);
+  assert_has(r.out, "s:dup  1.0.0  discovered");
+  assert_has(r.out, "s:dup  2.0.0  shadowed");
+  assert_has(r.out, "    shadowed by ");
+  run_free(&r);
+}
+
+Test(cli_plugins, plugkit_path_is_searched_before_path_options)
+{
+  const char *first = data_plugin("env", "s", "dup", "1.0.0", NULL);
+  const char *second = data_plugin("opt", "s", "dup", "2.0.0", NULL);
+  run r = cli_env(first, "list", "--path", second, NULL);
+  cr_assert_eq(r.code, 0);
+  assert_has(r.out, "s:dup  1.0.0  discovered");
+  assert_lacks(r.out, "2.0.0");
+  run_free(&r);
+}
+
+Test(cli_plugins, list_shows_broken_plugins_with_their_error)
+{
+  const char *dir = data_plugin("p", "a", "good", "1.0.0", NULL);
+  plugin("p", "bad", "name = \"bad\"\nnamespace = \"a\"\nversion = 7\n");
+  run r = cli("list", "--path", dir);
+  cr_assert_eq(r.code, 0);
+  assert_has(r.out, "bad     -      broken");
+  char pos[512];
+  snprintf(pos, sizeof pos, "\n    %s/bad/plugin.toml:3:", dir);
+  assert_has(r.out, pos);
+  assert_has(r.err, "plugkit: warning: ");
+  run_free(&r);
+}
+
+Test(cli_plugins, list_json)
+{
+  const char *dir = data_plugin("p", "a", "x", "1.0.0", NULL);
+  plugin("p", "bad", "oops");
+  run r = cli("list", "--json", "--path", dir);
+  cr_assert_eq(r.code, 0);
+  cr_assert_eq(r.out[0], '[');
+  assert_has(r.out, "\"id\": \"a:x\"");
+  assert_has(r.out, "\"namespace\": \"a\"");
+  assert_has(r.out, "\"name\": \"x\"");
+  assert_has(r.out, "\"version\": \"1.0.0\"");
+  assert_has(r.out, "\"state\": \"discovered\"");
+  assert_has(r.out, "\"library\": null");
+  assert_has(r.out, "\"state\": \"broken\"");
+  assert_has(r.out, "\"reason\": ");
+  run_free(&r);
+}
+
+Test(cli_plugins, list_usage_errors_exit_2)
+{
+  run r = cli("list", "--bogus");
+  cr_assert_eq(r.code, 2);
+  assert_has(r.err, "unknown option '--bogus'");
+  assert_has(r.err, "usage: plugkit list");
+  run_free(&r);
+  r = cli("list", "--path");
+  cr_assert_eq(r.code, 2);
+  run_free(&r);
+  r = cli("list", "--help");
+  cr_assert_eq(r.code, 0);
+  assert_has(r.out, "usage: plugkit list");
+  run_free(&r);
+}
+
+Test(cli_plugins, list_with_nothing_installed)
+{
+  run r = cli("list", "--path", root);
+  cr_assert_eq(r.code, 0);
+  cr_assert_str_empty(r.out);
+  assert_has(r.err, "no plugins found");
+  run_free(&r);
+}
+
+/* ---- info ---- */
+
+static const char rich_manifest[] =
+    "name = \"s3\"\n"
+    "namespace = \"runner\"\n"
+    "version = \"1.2.0\"\n"
+    "description = \"Remote cache on S3-compatible storage\"\n"
+    "requires = [\"local >= 1.0\", \"other:metrics\"]\n"
+    "optional = [\"tracing\"]\n"
+    "hooks = [\"on_build\"]\n"
+    "[config]\n"
+    "region = { type = \"string\", default = \"us-east-1\", doc = \"Default "
+    "region\" }\n"
+    "[[provides]]\n"
+    "kind = \"cache\"\n"
+    "tag = \"s3\"\n"
+    "extends = \"local\"\n"
+    "[provides.config]\n"
+    "bucket = { type = \"string\", required = true }\n";
+
+Test(cli_plugins, info_prints_the_manifest)
+{
+  const char *dir = plugin("p", "s3dir", rich_manifest);
+  run r = cli("info", "runner:s3", "--path", dir);
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  assert_has(r.out, "plugin       runner:s3\n");
+  assert_has(r.out, "version      1.2.0\n");
+  assert_has(r.out, "description  Remote cache on S3-compatible storage\n");
+  assert_has(r.out, "library      none (a data-only plugin)\n");
+  assert_has(r.out, "state        discovered: installed, but nothing");
+  assert_has(r.out, "requires     local >= 1.0\n             other:metrics\n");
+  assert_has(r.out, "optional     tracing\n");
+  assert_has(r.out, "hooks        \"on_build\"\n");
+  assert_has(r.out, "provides     cache \"s3\" (extends \"local\")\n");
+  assert_has(r.out, "bucket  string, required\n");
+  assert_has(r.out, "config       [plugins.s3]\n");
+  assert_has(r.out, "region  string, default = \"us-east-1\": Default region");
+  char m[512];
+  snprintf(m, sizeof m, "manifest     %s/s3dir/plugin.toml\n", dir);
+  assert_has(r.out, m);
+  run_free(&r);
+}
+
+Test(cli_plugins, info_json)
+{
+  const char *dir = plugin("p", "s3dir", rich_manifest);
+  run r = cli("info", "--json", "runner:s3", "--path", dir);
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  assert_has(r.out, "\"id\": \"runner:s3\"");
+  assert_has(r.out, "\"requires\": [\n    \"local >= 1.0\",\n    "
+                    "\"other:metrics\"\n  ]");
+  assert_has(r.out, "\"optional\": [\n    \"tracing\"\n  ]");
+  assert_has(r.out, "\"tag\": \"s3\"");
+  assert_has(r.out, "\"default\": \"us-east-1\"");
+  assert_has(r.out, "\"library\": null");
+  run_free(&r);
+}
+
+Test(cli_plugins, info_unknown_plugin_suggests_the_closest)
+{
+  const char *dir = chain_dir();
+  run r = cli("info", "a:mdi", "--path", dir);
+  cr_assert_eq(r.code, 1);
+  cr_assert_str_empty(r.out);
+  cr_assert_str_eq(r.err, "plugkit: no plugin a:mdi; did you mean a:mid?\n");
+  run_free(&r);
+  r = cli("info", "zzzzzzzz:qqqqqqqq", "--path", dir);
+  cr_assert_eq(r.code, 1);
+  assert_has(r.err, "plugkit list");
+  run_free(&r);
+  r = cli("info", "--path", dir);
+  cr_assert_eq(r.code, 2);
+  run_free(&r);
+}
+
+Test(cli_plugins, info_shows_shadowed_copies)
+{
+  const char *first = data_plugin("one", "s", "dup", "1.0.0", NULL);
+  const char *second = data_plugin("two", "s", "dup", "2.0.0", NULL);
+  run r = cli("info", "s:dup", "--path", first, "--path", second);
+  cr_assert_eq(r.code, 0);
+  char line[512];
+  snprintf(line, sizeof line, "also found   %s/dup/plugin.toml (shadowed",
+           second);
+  assert_has(r.out, line);
+  run_free(&r);
+}
+
+/* ---- order ---- */
+
+Test(cli_plugins, order_prints_one_layer_per_line)
+{
+  const char *dir = chain_dir();
+  run r = cli("order", "--path", dir, "a:top", "a:solo");
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  cr_assert_str_eq(r.out, "a:base a:solo b:other\na:mid\na:top\n");
+  cr_assert_str_empty(r.err);
+  run_free(&r);
+}
+
+Test(cli_plugins, order_all_of_a_namespace)
+{
+  const char *dir = chain_dir();
+  run r = cli("order", "--path", dir, "b:__all__");
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  cr_assert_str_eq(r.out, "b:other\n");
+  run_free(&r);
+}
+
+Test(cli_plugins, order_missing_dependency_is_an_error_on_stderr_only)
+{
+  const char *dir = data_plugin("p", "a", "needy", "1.0.0", "\"a:ghost\"");
+  run r = cli("order", "--path", dir, "a:needy");
+  cr_assert_eq(r.code, 1);
+  cr_assert_str_empty(r.out);
+  char pos[512];
+  snprintf(pos, sizeof pos, "plugkit: %s/needy/plugin.toml:4:", dir);
+  assert_has(r.err, pos);
+  assert_has(r.err, "a:ghost");
+  run_free(&r);
+}
+
+Test(cli_plugins, order_cycle_shows_the_chain)
+{
+  data_plugin("p", "c", "x", "1.0.0", "\"y\"");
+  const char *dir = data_plugin("p", "c", "y", "1.0.0", "\"x\"");
+  run r = cli("order", "--path", dir, "c:x");
+  cr_assert_eq(r.code, 1);
+  cr_assert_str_empty(r.out);
+  assert_has(r.err, "c:x -> c:y -> c:x");
+  run_free(&r);
+}
+
+Test(cli_plugins, order_usage_errors)
+{
+  run r = cli("order");
+  cr_assert_eq(r.code, 2);
+  cr_assert_str_empty(r.out);
+  assert_has(r.err, "usage: plugkit order");
+  run_free(&r);
+  r = cli("order", "nocolon");
+  cr_assert_eq(r.code, 2);
+  run_free(&r);
+}
+
+Test(cli_plugins, order_unknown_plugin)
+{
+  const char *dir = chain_dir();
+  run r = cli("order", "--path", dir, "a:nope");
+  cr_assert_eq(r.code, 1);
+  cr_assert_str_empty(r.out);
+  assert_has(r.err, "plugkit: ");
+  assert_has(r.err, "a:nope");
+  run_free(&r);
+}
+
+Test(cli_plugins, order_timings_go_to_stderr)
+{
+  const char *dir = chain_dir();
+  run r = cli("order", "--timings", "--path", dir, "a:mid");
+  cr_assert_eq(r.code, 0);
+  cr_assert_str_eq(r.out, "a:base\na:mid\n");
+  assert_has(r.err, "import");
+  run_free(&r);
+}
+
+Test(cli_plugins, order_of_real_shared_objects)
+{
+  run r = cli("order", "--path", FIX("seed"), "green:one");
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  cr_assert_str_eq(r.out, "green:one\n");
+  run_free(&r);
+  r = cli("order", "--path", FIX("faults"), "faults:register_fails");
+  cr_assert_eq(r.code, 1);
+  cr_assert_str_empty(r.out);
+  assert_has(r.err, "register_fails");
+  run_free(&r);
+}
+
+/* ---- graph ---- */
+
+Test(cli_plugins, graph_dot_of_requested_pairs)
+{
+  const char *dir = chain_dir();
+  run r = cli("graph", "--path", dir, "a:top");
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  assert_has(r.out, "digraph plugkit {\n");
+  assert_has(r.out, "  \"a:top\" -> \"a:mid\";\n");
+  assert_has(r.out, "  \"a:top\" -> \"b:other\";\n");
+  assert_has(r.out, "  \"a:mid\" -> \"a:base\";\n");
+  assert_has(r.out, "{ rank=same; /* layer 0 */ \"a:base\"; \"b:other\"; }");
+  assert_lacks(r.out, "a:solo");
+  cr_assert_eq(r.out[strlen(r.out) - 2], '}');
+  run_free(&r);
+}
+
+Test(cli_plugins, graph_json_of_everything)
+{
+  const char *dir = chain_dir();
+  run r = cli("graph", "--format", "json", "--path", dir);
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  assert_has(r.out, "{\n      \"id\": \"a:solo\",\n      \"layer\": 0\n    }");
+  assert_has(r.out, "{\n      \"id\": \"a:top\",\n      \"layer\": 2\n    }");
+  assert_has(r.out, "{\n      \"from\": \"a:mid\",\n      \"to\": \"a:base\"\n"
+                    "    }");
+  run_free(&r);
+}
+
+Test(cli_plugins, graph_of_everything_leaves_out_what_fails)
+{
+  chain_dir();
+  data_plugin("p", "a", "needy", "1.0.0", "\"a:ghost\"");
+  const char *dir = data_plugin("p", "a", "fan", "1.0.0", "\"needy\"");
+  run r = cli("graph", "--path", dir);
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  assert_has(r.err, "plugkit: warning: leaving out a:needy: ");
+  assert_has(r.err, "plugkit: warning: leaving out a:fan: it requires a:needy");
+  assert_lacks(r.out, "needy");
+  assert_has(r.out, "\"a:top\" -> \"a:mid\";");
+  run_free(&r);
+}
+
+Test(cli_plugins, graph_errors)
+{
+  const char *dir = chain_dir();
+  run r = cli("graph", "--format", "svg", "--path", dir);
+  cr_assert_eq(r.code, 2);
+  run_free(&r);
+  r = cli("graph", "--path", dir, "a:nope");
+  cr_assert_eq(r.code, 1);
+  cr_assert_str_empty(r.out);
+  run_free(&r);
+}
+
+/* ---- why ---- */
+
+Test(cli_plugins, why_without_pairs)
+{
+  const char *dir = chain_dir();
+  run r = cli("why", "a:mid", "--path", dir);
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  assert_has(r.out, "a:mid 1.2.0 is installed at ");
+  assert_has(r.out, "Nothing was requested");
+  assert_has(r.out, "a:top");
+  run_free(&r);
+}
+
+Test(cli_plugins, why_loaded_names_the_chain)
+{
+  const char *dir = chain_dir();
+  run r = cli("why", "a:base", "--path", dir, "a:top");
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  /* unwrap the paragraph to match across line breaks */
+  for (char *c = r.out; *c; c++)
+    if (*c == '\n')
+      *c = ' ';
+  assert_has(r.out, "It was loaded for a:top because the host requested "
+                    "a:top, a:top requires a:mid, and a:mid requires a:base.");
+  assert_has(r.out, "it is ready");
+  run_free(&r);
+
+  r = cli("why", "a:top", "--path", dir, "a:top");
+  cr_assert_eq(r.code, 0);
+  for (char *c = r.out; *c; c++)
+    if (*c == '\n')
+      *c = ' ';
+  assert_has(r.out, "the host requested it directly");
+  run_free(&r);
+}
+
+Test(cli_plugins, why_not_loaded)
+{
+  const char *dir = chain_dir();
+  run r = cli("why", "a:solo", "--path", dir, "a:top");
+  cr_assert_eq(r.code, 0);
+  for (char *c = r.out; *c; c++)
+    if (*c == '\n')
+      *c = ' ';
+  assert_has(r.out, "It was not loaded: none of the requested plugins (a:top) "
+                    "requires it");
+  run_free(&r);
+}
+
+Test(cli_plugins, why_broken_and_shadowed_and_unknown)
+{
+  const char *dir = data_plugin("one", "s", "dup", "1.0.0", NULL);
+  const char *two = data_plugin("two", "s", "dup", "2.0.0", NULL);
+  plugin("one", "bad", "name = 3\n");
+  run r = cli("why", "bad", "--path", dir);
+  cr_assert_eq(r.code, 0);
+  for (char *c = r.out; *c; c++)
+    if (*c == '\n')
+      *c = ' ';
+  assert_has(r.out, "broken");
+  assert_has(r.out, "plugin.toml:1:");
+  run_free(&r);
+
+  r = cli("why", "s:dup", "--path", dir, "--path", two);
+  cr_assert_eq(r.code, 0);
+  for (char *c = r.out; *c; c++)
+    if (*c == '\n')
+      *c = ' ';
+  assert_has(r.out, "It shadows another copy at ");
+  run_free(&r);
+
+  r = cli("why", "s:dpu", "--path", dir);
+  cr_assert_eq(r.code, 1);
+  assert_has(r.err, "did you mean s:dup?");
+  run_free(&r);
+}
+
+Test(cli_plugins, why_failed_plugin)
+{
+  run r = cli("why", "faults:register_fails", "--path", FIX("faults"),
+              "faults:register_fails");
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  for (char *c = r.out; *c; c++)
+    if (*c == '\n')
+      *c = ' ';
+  assert_has(r.out, "but it failed: ");
+  run_free(&r);
+}
+
+/* ---- check ---- */
+
+Test(cli_plugins, check_data_only_and_broken)
+{
+  const char *dir = chain_dir();
+  plugin("p", "bad", "name = \"bad\"\nnamespace = \"a\"\nversion = 1\n");
+  run r = cli("check", "--path", dir);
+  cr_assert_eq(r.code, 1);
+  assert_has(r.out, "ok   a:base\n");
+  assert_has(r.out, "ok   a:top\n");
+  char line[512];
+  snprintf(line, sizeof line, "FAIL bad: %s/bad/plugin.toml:3:", dir);
+  assert_has(r.out, line);
+  assert_has(r.out, "6 plugins: 5 ok, 1 failed\n");
+  run_free(&r);
+}
+
+Test(cli_plugins, check_all_ok_exits_0)
+{
+  const char *dir = chain_dir();
+  run r = cli("check", "--path", dir);
+  cr_assert_eq(r.code, 0, "%s%s", r.out, r.err);
+  assert_has(r.out, "5 plugins: 5 ok, 0 failed\n");
+  run_free(&r);
+}
+
+Test(cli_plugins, check_reports_crashes_and_timeouts_and_goes_on)
+{
+  run r = cli("check", "--timeout", "1", "--path", FIX("faults"));
+  cr_assert_eq(r.code, 1, "%s", r.err);
+  assert_has(r.out, "ok   faults:ok\n");
+  assert_has(r.out, "FAIL faults:register_crashes: crashed: signal 11 "
+                    "(Segmentation fault)\n");
+  assert_has(r.out, "FAIL faults:register_hangs: timed out after 1 s\n");
+  assert_has(r.out, "FAIL faults:wrong_abi: ");
+  assert_has(r.out, "FAIL faults:missing_symbol: ");
+  assert_has(r.out, "FAIL faults:register_fails: ");
+  assert_has(r.out, "FAIL faults:cyc_a: ");
+  assert_has(r.out, "ok   faults:optional_missing\n");
+  /* every plugin gets a line and the summary comes last */
+  const char *sum = strstr(r.out, " plugins: ");
+  cr_assert_not_null(sum);
+  cr_assert_eq(strchr(sum, '\n')[1], '\0');
+  run_free(&r);
+}
+
+Test(cli_plugins, check_json)
+{
+  const char *dir = chain_dir();
+  plugin("p", "bad", "broken = ");
+  run r = cli("check", "--json", "--path", dir);
+  cr_assert_eq(r.code, 1);
+  assert_has(r.out, "\"id\": \"a:base\",");
+  assert_has(r.out, "\"ok\": true");
+  assert_has(r.out, "\"ok\": false");
+  assert_has(r.out, "\"total\": 6");
+  assert_has(r.out, "\"failed\": 1");
+  run_free(&r);
+}
+
+Test(cli_plugins, check_usage_errors)
+{
+  run r = cli("check", "--timeout", "soon");
+  cr_assert_eq(r.code, 2);
+  assert_has(r.err, "--timeout");
+  run_free(&r);
+  r = cli("check", "extra");
+  cr_assert_eq(r.code, 2);
+  run_free(&r);
+}
+
+Test(cli_plugins, top_level_help_lists_the_commands)
+{
+  run r = cli("--help");
+  cr_assert_eq(r.code, 0);
+  assert_has(r.out, "  list ");
+  assert_has(r.out, "  check ");
+  assert_has(r.out, "  toml ");
+  run_free(&r);
+}

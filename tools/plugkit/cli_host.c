@@ -1,0 +1,259 @@
+/* cli_host.c -- what the plugin commands share: option parsing, the host
+ * (PLUGKIT_PATH, then --path), plugin lookup with "did you mean".
+ * SPDX-License-Identifier: MIT */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* ---- options ---- */
+
+int cli_usage_error(const char *usage, const char *fmt, ...)
+{
+  va_list ap;
+  fputs("plugkit: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\nusage: plugkit %s\n", usage);
+  return 2;
+}
+
+/* Matches "--name VALUE" and "--name=VALUE"; *i advances past VALUE. */
+static int option_value(int argc, char **argv, int *i, const char *name,
+                        const char **value)
+{
+  size_t n = strlen(name);
+  const char *a = argv[*i];
+  if (strncmp(a, name, n) != 0)
+    return 0;
+  if (a[n] == '=') {
+    *value = a + n + 1;
+    return 1;
+  }
+  if (a[n] != '\0')
+    return 0;
+  if (*i + 1 >= argc)
+    return -1;
+  *value = argv[++*i];
+  return 1;
+}
+
+int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
+              cli_args *out)
+{
+  memset(out, 0, sizeof *out);
+  size_t cap = argc > 0 ? (size_t)argc : 1;
+  out->paths = calloc(cap, sizeof *out->paths);
+  out->pos = calloc(cap, sizeof *out->pos);
+  if (!out->paths || !out->pos) {
+    cli_args_free(out);
+    fputs("plugkit: out of memory\n", stderr);
+    return 1;
+  }
+  bool options = true;
+  int rc = -1;
+  for (int i = 1; i < argc && rc < 0; i++) {
+    const char *a = argv[i], *v = NULL;
+    int m;
+    if (!options || a[0] != '-' || a[1] == '\0') {
+      out->pos[out->npos++] = a;
+    } else if (!strcmp(a, "--")) {
+      options = false;
+    } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      printf("usage: plugkit %s\n", usage);
+      rc = 0;
+    } else if ((m = option_value(argc, argv, &i, "--path", &v)) != 0) {
+      if (m < 0 || !*v)
+        rc = cli_usage_error(usage, "--path needs a directory");
+      else
+        out->paths[out->npaths++] = v;
+    } else if ((allowed & CLI_OPT_JSON) && !strcmp(a, "--json")) {
+      out->json = true;
+    } else if ((allowed & CLI_OPT_ALL) && !strcmp(a, "--all")) {
+      out->all = true;
+    } else if ((allowed & CLI_OPT_TIMINGS) && !strcmp(a, "--timings")) {
+      out->timings = true;
+    } else if ((allowed & CLI_OPT_FORMAT) &&
+               (m = option_value(argc, argv, &i, "--format", &v)) != 0) {
+      if (m < 0)
+        rc = cli_usage_error(usage, "--format needs a value: dot or json");
+      else if (strcmp(v, "dot") && strcmp(v, "json"))
+        rc = cli_usage_error(usage, "unknown format '%s': use dot or json", v);
+      else
+        out->format = v;
+    } else if ((allowed & CLI_OPT_TIMEOUT) &&
+               (m = option_value(argc, argv, &i, "--timeout", &v)) != 0) {
+      char *end = NULL;
+      double t = m > 0 ? strtod(v, &end) : 0;
+      if (m < 0 || end == v || *end || !(t > 0) || t > 86400)
+        rc = cli_usage_error(usage,
+                             "--timeout needs a number of seconds (> 0), "
+                             "e.g. --timeout 5 or --timeout 0.5");
+      else
+        out->timeout = t;
+    } else {
+      rc = cli_usage_error(usage, "unknown option '%s'", a);
+    }
+  }
+  if (rc >= 0)
+    cli_args_free(out);
+  return rc;
+}
+
+void cli_args_free(cli_args *a)
+{
+  free(a->paths);
+  free(a->pos);
+  a->paths = a->pos = NULL;
+  a->npaths = a->npos = 0;
+}
+
+/* ---- the host ---- */
+
+static void log_to_stderr(void *ud, pk_log_level level, const char *plugin,
+                          const char *message)
+{
+  (void)ud;
+  if (level < PK_LOG_WARN)
+    return;
+  fprintf(stderr, "plugkit: %s: %s%s%s\n",
+          level == PK_LOG_WARN ? "warning" : "error", plugin ? plugin : "",
+          plugin ? ": " : "", message);
+}
+
+pk_host *cli_host_new(const cli_args *a, bool log_warnings)
+{
+  pk_host_options o;
+  memset(&o, 0, sizeof o);
+  o.size = sizeof o;
+  o.log = log_warnings ? log_to_stderr : NULL;
+  pk_host *host = NULL;
+  pk_error err;
+  pk_error_clear(&err);
+  pk_status st = pk_host_new(&o, &host, &err);
+  for (size_t i = 0; st == PK_OK && i < a->npaths; i++)
+    st = pk_host_add_path(host, a->paths[i], &err);
+  if (st == PK_OK)
+    st = pk_host_discover(host, &err);
+  if (st != PK_OK) {
+    cli_print_error(&err);
+    pk_host_free(host);
+    return NULL;
+  }
+  return host;
+}
+
+void cli_describe_paths(const cli_args *a, char *buf, size_t n)
+{
+  const char *env = getenv("PLUGKIT_PATH");
+  size_t used = 0;
+  buf[0] = '\0';
+  if (env && *env)
+    used += (size_t)snprintf(buf, n, "PLUGKIT_PATH (%s)", env);
+  for (size_t i = 0; i < a->npaths && used < n; i++)
+    used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? ", " : "",
+                             a->paths[i]);
+  if (!buf[0])
+    snprintf(buf, n, "nothing: set PLUGKIT_PATH or pass --path DIR");
+}
+
+bool cli_is_pair(const char *s)
+{
+  const char *c = strchr(s, ':');
+  return c && c != s && c[1] != '\0';
+}
+
+void cli_requirement_target(const char *ns, const char *req, char *buf,
+                            size_t n)
+{
+  size_t len = strspn(req, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvw"
+                           "xyz0123456789_.-:");
+  if (memchr(req, ':', len) || !ns || !*ns)
+    snprintf(buf, n, "%.*s", (int)len, req);
+  else
+    snprintf(buf, n, "%s:%.*s", ns, (int)len, req);
+}
+
+/* ---- lookup ---- */
+
+pk_plugin *cli_find_plugin(pk_host *host, const char *id)
+{
+  pk_plugin *p = pk_host_find_plugin(host, id);
+  for (size_t i = 0; !p && i < pk_host_plugin_count(host); i++)
+    if (!strcmp(pk_plugin_get_id(pk_host_plugin_at(host, i)), id))
+      p = pk_host_plugin_at(host, i);
+  return p;
+}
+
+/* Optimal-string-alignment distance between two short strings. */
+static size_t distance(const char *a, const char *b)
+{
+  size_t la = strlen(a), lb = strlen(b);
+  if (la > 255 || lb > 255)
+    return (size_t)-1;
+  static const size_t W = 256;
+  size_t *d = malloc((la + 1) * W * sizeof *d);
+  if (!d)
+    return (size_t)-1;
+#define D(i, j) d[(i) * W + (j)]
+  for (size_t i = 0; i <= la; i++)
+    D(i, 0) = i;
+  for (size_t j = 0; j <= lb; j++)
+    D(0, j) = j;
+  for (size_t i = 1; i <= la; i++)
+    for (size_t j = 1; j <= lb; j++) {
+      size_t v = D(i - 1, j - 1) + (a[i - 1] != b[j - 1]);
+      if (D(i - 1, j) + 1 < v)
+        v = D(i - 1, j) + 1;
+      if (D(i, j - 1) + 1 < v)
+        v = D(i, j - 1) + 1;
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+          D(i - 2, j - 2) + 1 < v)
+        v = D(i - 2, j - 2) + 1;
+      D(i, j) = v;
+    }
+  size_t r = D(la, lb);
+#undef D
+  free(d);
+  return r;
+}
+
+int cli_no_plugin(pk_host *host, const char *id)
+{
+  /* The closest installed id; a bare name also matches the name part. */
+  const char *best = NULL;
+  size_t best_d = (size_t)-1;
+  bool bare = strchr(id, ':') == NULL;
+  for (size_t i = 0; i < pk_host_plugin_count(host); i++) {
+    pk_plugin *p = pk_host_plugin_at(host, i);
+    if (pk_plugin_get_state(p) == PK_STATE_SHADOWED)
+      continue;
+    size_t d = distance(id, pk_plugin_get_id(p));
+    if (bare && pk_plugin_get_namespace(p)[0]) {
+      size_t dn = distance(id, pk_plugin_get_name(p));
+      if (dn < d)
+        d = dn;
+    }
+    if (d < best_d) {
+      best_d = d;
+      best = pk_plugin_get_id(p);
+    }
+  }
+  size_t len = strlen(id);
+  size_t cap = len <= 3 ? 1 : len <= 6 ? 2 : len / 3 + 1;
+  if (best && best_d <= cap)
+    fprintf(stderr, "plugkit: no plugin %s; did you mean %s?\n", id, best);
+  else if (bare)
+    fprintf(stderr,
+            "plugkit: no plugin %s; name plugins as NS:NAME (run 'plugkit "
+            "list' to see the installed ones)\n",
+            id);
+  else
+    fprintf(stderr,
+            "plugkit: no plugin %s is installed; run 'plugkit list' to see "
+            "the installed plugins, or add its directory with --path DIR\n",
+            id);
+  return 1;
+}

@@ -1,0 +1,287 @@
+/* cmd_info.c -- `plugkit info NS:NAME`: everything the manifest says about
+ * one plugin, read without running any of its code.
+ * SPDX-License-Identifier: MIT */
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] = "info NS:NAME [--json] [--path DIR]...";
+
+#define LABEL "%-12s "
+#define INDENT "             "
+
+/* True when the requirement text is listed in the manifest's `optional`. */
+static bool is_optional(const pk_plugin *p, const char *req)
+{
+  const pk_value *opt = pk_table_get(pk_plugin_get_manifest(p), "optional");
+  for (size_t i = 0; i < pk_array_count(opt); i++) {
+    const char *s;
+    if (pk_value_get_string(pk_array_at(opt, i), &s, NULL, NULL) == PK_OK &&
+        !strcmp(s, req))
+      return true;
+  }
+  return false;
+}
+
+static const char *string_at(const pk_value *table, const char *key)
+{
+  const char *s = NULL;
+  const pk_value *v = pk_table_get(table, key);
+  if (v && pk_value_kind(v) == PK_KIND_STRING)
+    pk_value_get_string(v, &s, NULL, NULL);
+  return s;
+}
+
+/* ---- text ---- */
+
+static void print_requirements(const pk_plugin *p, bool optional)
+{
+  bool first = true;
+  for (size_t i = 0; i < pk_plugin_requirement_count(p); i++) {
+    const char *r = pk_plugin_requirement_at(p, i);
+    if (!r || is_optional(p, r) != optional)
+      continue;
+    printf(LABEL "%s\n", first ? (optional ? "optional" : "requires") : "",
+           r);
+    first = false;
+  }
+}
+
+/* One schema field per line: "name  type, required, default = 1: doc". */
+static void print_schema(const pk_value *schema, const char *indent)
+{
+  size_t width = 0;
+  for (size_t i = 0; i < pk_table_count(schema); i++) {
+    size_t l = strlen(pk_table_key_at(schema, i, NULL));
+    width = l > width ? l : width;
+  }
+  for (size_t i = 0; i < pk_table_count(schema); i++) {
+    const char *key = pk_table_key_at(schema, i, NULL);
+    const pk_value *f = pk_table_value_at(schema, i);
+    printf("%s%-*s  ", indent, (int)width, key);
+    if (pk_value_kind(f) != PK_KIND_TABLE) {
+      cli_write_toml_value(stdout, f);
+      putchar('\n');
+      continue;
+    }
+    const char *type = string_at(f, "type");
+    printf("%s", type ? type : "(no type)");
+    for (size_t k = 0; k < pk_table_count(f); k++) {
+      const char *attr = pk_table_key_at(f, k, NULL);
+      const pk_value *v = pk_table_value_at(f, k);
+      bool b;
+      if (!strcmp(attr, "type") || !strcmp(attr, "doc"))
+        continue;
+      if (pk_value_kind(v) == PK_KIND_BOOL &&
+          pk_value_get_bool(v, &b, NULL) == PK_OK) {
+        if (b)
+          printf(", %s", attr);
+        continue;
+      }
+      printf(", %s = ", attr);
+      cli_write_toml_value(stdout, v);
+    }
+    const char *doc = string_at(f, "doc");
+    if (doc && *doc)
+      printf(": %s", doc);
+    putchar('\n');
+  }
+}
+
+static void print_provides(const pk_value *prov)
+{
+  for (size_t i = 0; i < pk_array_count(prov); i++) {
+    const pk_value *t = pk_array_at(prov, i);
+    const char *kind = string_at(t, "kind"), *tag = string_at(t, "tag");
+    const char *ext = string_at(t, "extends");
+    printf(LABEL "%s \"%s\"", i ? "" : "provides", kind ? kind : "?",
+           tag ? tag : "?");
+    if (ext && *ext)
+      printf(" (extends \"%s\")", ext);
+    putchar('\n');
+    const pk_value *schema = pk_table_get(t, "config");
+    if (schema && pk_value_kind(schema) == PK_KIND_TABLE)
+      print_schema(schema, INDENT "  ");
+  }
+}
+
+static void info_text(pk_host *host, const pk_plugin *p)
+{
+  const pk_value *m = pk_plugin_get_manifest(p);
+  pk_plugin_state st = pk_plugin_get_state(p);
+  printf(LABEL "%s\n", "plugin", pk_plugin_get_id(p));
+  if (m) {
+    printf(LABEL "%s\n", "namespace", pk_plugin_get_namespace(p));
+    printf(LABEL "%s\n", "name", pk_plugin_get_name(p));
+    printf(LABEL "%s\n", "version", pk_plugin_get_version(p));
+    if (*pk_plugin_get_description(p))
+      printf(LABEL "%s\n", "description", pk_plugin_get_description(p));
+  }
+  printf(LABEL "%s\n", "manifest", pk_plugin_get_manifest_path(p));
+  if (m) {
+    int64_t abi;
+    bool lazy = false;
+    if (*pk_plugin_get_library_path(p)) {
+      printf(LABEL "%s", "library", pk_plugin_get_library_path(p));
+      if (pk_table_get_integer(m, "abi", &abi, NULL) == PK_OK)
+        printf(" (abi %lld)", (long long)abi);
+      putchar('\n');
+    } else {
+      printf(LABEL "%s\n", "library", "none (a data-only plugin)");
+    }
+    if (pk_table_get_bool_or(m, "lazy", false, &lazy, NULL) == PK_OK && lazy)
+      printf(LABEL "%s\n", "lazy", "yes (loaded on first use)");
+  }
+  const char *state = pk_plugin_state_name(st);
+  char buf[2048];
+  const char *reason = pk_plugin_get_reason(p);
+  if (pk_plugin_get_error(p)) {
+    pk_error_format(pk_plugin_get_error(p), buf, sizeof buf);
+    reason = buf;
+  }
+  if (strcmp(reason, state))
+    printf(LABEL "%s: %s\n", "state", state, reason);
+  else
+    printf(LABEL "%s\n", "state", state);
+  if (!m)
+    return;
+  print_requirements(p, false);
+  print_requirements(p, true);
+  const pk_value *hooks = pk_table_get(m, "hooks");
+  for (size_t i = 0; i < pk_array_count(hooks); i++) {
+    printf(LABEL, i ? "" : "hooks");
+    cli_write_toml_value(stdout, pk_array_at(hooks, i));
+    putchar('\n');
+  }
+  print_provides(pk_table_get(m, "provides"));
+  const pk_value *config = pk_table_get(m, "config");
+  if (config && pk_value_kind(config) == PK_KIND_TABLE &&
+      pk_table_count(config)) {
+    printf(LABEL "[plugins.%s]\n", "config", pk_plugin_get_name(p));
+    print_schema(config, INDENT);
+  }
+  /* other copies of the same plugin, further down the search path */
+  bool first = true;
+  for (size_t i = 0; i < pk_host_plugin_count(host); i++) {
+    pk_plugin *o = pk_host_plugin_at(host, i);
+    if (o == p || pk_plugin_get_state(o) != PK_STATE_SHADOWED ||
+        strcmp(pk_plugin_get_id(o), pk_plugin_get_id(p)))
+      continue;
+    printf(LABEL "%s (shadowed by this one)\n", first ? "also found" : "",
+           pk_plugin_get_manifest_path(o));
+    first = false;
+  }
+}
+
+/* ---- json ---- */
+
+static const char *or_null(const char *s) { return s && *s ? s : NULL; }
+
+static void json_requirements(cli_json_writer *w, const pk_plugin *p,
+                              bool optional)
+{
+  cli_json_key(w, optional ? "optional" : "requires");
+  cli_json_begin_array(w);
+  for (size_t i = 0; i < pk_plugin_requirement_count(p); i++) {
+    const char *r = pk_plugin_requirement_at(p, i);
+    if (r && is_optional(p, r) == optional)
+      cli_json_string(w, r);
+  }
+  cli_json_end_array(w);
+}
+
+static void info_json(pk_host *host, const pk_plugin *p)
+{
+  const pk_value *m = pk_plugin_get_manifest(p);
+  cli_json_writer w;
+  cli_json_init(&w, stdout);
+  cli_json_begin_object(&w);
+  cli_json_key(&w, "id");
+  cli_json_string(&w, pk_plugin_get_id(p));
+  cli_json_key(&w, "namespace");
+  cli_json_string(&w, or_null(pk_plugin_get_namespace(p)));
+  cli_json_key(&w, "name");
+  cli_json_string(&w, m ? pk_plugin_get_name(p) : NULL);
+  cli_json_key(&w, "version");
+  cli_json_string(&w, or_null(pk_plugin_get_version(p)));
+  cli_json_key(&w, "description");
+  cli_json_string(&w, pk_plugin_get_description(p));
+  cli_json_key(&w, "manifest");
+  cli_json_string(&w, pk_plugin_get_manifest_path(p));
+  cli_json_key(&w, "library");
+  cli_json_string(&w, or_null(pk_plugin_get_library_path(p)));
+  int64_t abi;
+  cli_json_key(&w, "abi");
+  if (m && pk_table_get_integer(m, "abi", &abi, NULL) == PK_OK)
+    cli_json_int(&w, (long long)abi);
+  else
+    cli_json_null(&w);
+  cli_json_key(&w, "state");
+  cli_json_string(&w, pk_plugin_state_name(pk_plugin_get_state(p)));
+  char buf[2048];
+  const char *reason = pk_plugin_get_reason(p);
+  if (pk_plugin_get_error(p)) {
+    pk_error_format(pk_plugin_get_error(p), buf, sizeof buf);
+    reason = buf;
+  }
+  cli_json_key(&w, "reason");
+  cli_json_string(&w, reason);
+  json_requirements(&w, p, false);
+  json_requirements(&w, p, true);
+  cli_json_key(&w, "hooks");
+  cli_json_value(&w, m ? pk_table_get(m, "hooks") : NULL);
+  cli_json_key(&w, "provides");
+  const pk_value *prov = m ? pk_table_get(m, "provides") : NULL;
+  if (prov)
+    cli_json_value(&w, prov);
+  else {
+    cli_json_begin_array(&w);
+    cli_json_end_array(&w);
+  }
+  cli_json_key(&w, "config");
+  cli_json_value(&w, m ? pk_table_get(m, "config") : NULL);
+  cli_json_key(&w, "shadowed");
+  cli_json_begin_array(&w);
+  for (size_t i = 0; i < pk_host_plugin_count(host); i++) {
+    pk_plugin *o = pk_host_plugin_at(host, i);
+    if (o != p && pk_plugin_get_state(o) == PK_STATE_SHADOWED &&
+        !strcmp(pk_plugin_get_id(o), pk_plugin_get_id(p)))
+      cli_json_string(&w, pk_plugin_get_manifest_path(o));
+  }
+  cli_json_end_array(&w);
+  cli_json_end_object(&w);
+  cli_json_finish(&w);
+}
+
+int cmd_info(int argc, char **argv)
+{
+  cli_args a;
+  int rc = cli_parse(argc, argv, CLI_OPT_JSON, usage, &a);
+  if (rc >= 0)
+    return rc;
+  if (a.npos != 1) {
+    rc = a.npos ? cli_usage_error(usage, "info takes one plugin, not %zu",
+                                  a.npos)
+                : cli_usage_error(usage, "which plugin? name it as NS:NAME");
+    cli_args_free(&a);
+    return rc;
+  }
+  pk_host *host = cli_host_new(&a, true);
+  if (!host) {
+    cli_args_free(&a);
+    return 1;
+  }
+  pk_plugin *p = cli_find_plugin(host, a.pos[0]);
+  if (!p)
+    rc = cli_no_plugin(host, a.pos[0]);
+  else {
+    if (a.json)
+      info_json(host, p);
+    else
+      info_text(host, p);
+    rc = 0;
+  }
+  pk_host_free(host);
+  cli_args_free(&a);
+  return rc;
+}

@@ -1,0 +1,131 @@
+/* cmd_list.c -- `plugkit list`: every installed plugin, one per line.
+ * SPDX-License-Identifier: MIT */
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] = "list [--all] [--json] [--path DIR]...";
+
+static bool shown(const cli_args *a, const pk_plugin *p)
+{
+  return a->all || pk_plugin_get_state(p) != PK_STATE_SHADOWED;
+}
+
+static const char *or_dash(const char *s) { return s && *s ? s : "-"; }
+
+/* The error of a broken plugin or the reason of a shadowed one, shown on
+ * the line below it; NULL for the others. */
+static const char *detail(const pk_plugin *p, char *buf, size_t n)
+{
+  pk_plugin_state st = pk_plugin_get_state(p);
+  if (st == PK_STATE_BROKEN || st == PK_STATE_FAILED) {
+    const pk_error *e = pk_plugin_get_error(p);
+    if (e)
+      pk_error_format(e, buf, n);
+    else
+      snprintf(buf, n, "%s", pk_plugin_get_reason(p));
+    return buf;
+  }
+  if (st == PK_STATE_SHADOWED) {
+    snprintf(buf, n, "%s", pk_plugin_get_reason(p));
+    return buf;
+  }
+  return NULL;
+}
+
+static void list_text(pk_host *host, const cli_args *a)
+{
+  size_t wid = 0, wver = 0, wstate = 0;
+  size_t n = pk_host_plugin_count(host);
+  for (size_t i = 0; i < n; i++) {
+    pk_plugin *p = pk_host_plugin_at(host, i);
+    if (!shown(a, p))
+      continue;
+    size_t l = strlen(pk_plugin_get_id(p));
+    wid = l > wid ? l : wid;
+    l = strlen(or_dash(pk_plugin_get_version(p)));
+    wver = l > wver ? l : wver;
+    l = strlen(pk_plugin_state_name(pk_plugin_get_state(p)));
+    wstate = l > wstate ? l : wstate;
+  }
+  for (size_t i = 0; i < n; i++) {
+    pk_plugin *p = pk_host_plugin_at(host, i);
+    if (!shown(a, p))
+      continue;
+    printf("%-*s  %-*s  %-*s  %s\n", (int)wid, pk_plugin_get_id(p), (int)wver,
+           or_dash(pk_plugin_get_version(p)), (int)wstate,
+           pk_plugin_state_name(pk_plugin_get_state(p)),
+           pk_plugin_get_manifest_path(p));
+    char buf[2048];
+    const char *d = detail(p, buf, sizeof buf);
+    if (d)
+      printf("    %s\n", d);
+  }
+}
+
+static const char *or_null(const char *s) { return s && *s ? s : NULL; }
+
+static void list_json(pk_host *host, const cli_args *a)
+{
+  cli_json_writer w;
+  cli_json_init(&w, stdout);
+  cli_json_begin_array(&w);
+  for (size_t i = 0; i < pk_host_plugin_count(host); i++) {
+    pk_plugin *p = pk_host_plugin_at(host, i);
+    if (!shown(a, p))
+      continue;
+    bool broken = pk_plugin_get_state(p) == PK_STATE_BROKEN;
+    char buf[2048];
+    const char *d = detail(p, buf, sizeof buf);
+    cli_json_begin_object(&w);
+    cli_json_key(&w, "id");
+    cli_json_string(&w, pk_plugin_get_id(p));
+    cli_json_key(&w, "namespace");
+    cli_json_string(&w, or_null(pk_plugin_get_namespace(p)));
+    cli_json_key(&w, "name");
+    cli_json_string(&w, broken ? NULL : pk_plugin_get_name(p));
+    cli_json_key(&w, "version");
+    cli_json_string(&w, or_null(pk_plugin_get_version(p)));
+    cli_json_key(&w, "state");
+    cli_json_string(&w, pk_plugin_state_name(pk_plugin_get_state(p)));
+    cli_json_key(&w, "manifest");
+    cli_json_string(&w, pk_plugin_get_manifest_path(p));
+    cli_json_key(&w, "library");
+    cli_json_string(&w, or_null(pk_plugin_get_library_path(p)));
+    cli_json_key(&w, "reason");
+    cli_json_string(&w, d ? d : pk_plugin_get_reason(p));
+    cli_json_end_object(&w);
+  }
+  cli_json_end_array(&w);
+  cli_json_finish(&w);
+}
+
+int cmd_list(int argc, char **argv)
+{
+  cli_args a;
+  int rc = cli_parse(argc, argv, CLI_OPT_ALL | CLI_OPT_JSON, usage, &a);
+  if (rc >= 0)
+    return rc;
+  if (a.npos) {
+    rc = cli_usage_error(usage, "list takes no arguments ('%s')", a.pos[0]);
+    cli_args_free(&a);
+    return rc;
+  }
+  pk_host *host = cli_host_new(&a, true);
+  if (!host) {
+    cli_args_free(&a);
+    return 1;
+  }
+  if (a.json)
+    list_json(host, &a);
+  else
+    list_text(host, &a);
+  if (pk_host_plugin_count(host) == 0) {
+    char paths[1024];
+    cli_describe_paths(&a, paths, sizeof paths);
+    fprintf(stderr, "plugkit: no plugins found; searched %s\n", paths);
+  }
+  pk_host_free(host);
+  cli_args_free(&a);
+  return 0;
+}

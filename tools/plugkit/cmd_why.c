@@ -1,0 +1,384 @@
+/* cmd_why.c -- `plugkit why NS:NAME [PAIR...]`: one paragraph on why a
+ * plugin is in its state: where it is installed, what shadows it, why it is
+ * broken, and (given the pairs a host requests) who made it load, or why it
+ * did not.
+ * SPDX-License-Identifier: MIT */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] = "why NS:NAME [--path DIR]... [PAIR...]";
+
+/* ---- a growing text, printed wrapped ---- */
+
+typedef struct text {
+  char *s;
+  size_t len, cap;
+  bool failed;
+} text;
+
+static void add(text *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void add(text *t, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0 || t->failed)
+    return;
+  if (t->len + (size_t)n + 1 > t->cap) {
+    size_t cap = (t->len + (size_t)n + 1) * 2;
+    char *s = realloc(t->s, cap);
+    if (!s) {
+      t->failed = true;
+      return;
+    }
+    t->s = s;
+    t->cap = cap;
+  }
+  va_start(ap, fmt);
+  vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
+  va_end(ap);
+  t->len += (size_t)n;
+}
+
+/* Prints the text wrapped at 78 columns (on spaces only). */
+static void print_wrapped(const text *t)
+{
+  if (t->failed || !t->s) {
+    fputs("plugkit: out of memory\n", stderr);
+    return;
+  }
+  const char *s = t->s;
+  size_t col = 0;
+  while (*s) {
+    size_t w = strcspn(s, " ");
+    if (col && col + 1 + w > 78) {
+      putchar('\n');
+      col = 0;
+    } else if (col) {
+      putchar(' ');
+      col++;
+    }
+    fwrite(s, 1, w, stdout);
+    col += w;
+    s += w;
+    while (*s == ' ')
+      s++;
+  }
+  putchar('\n');
+}
+
+/* ---- the requirement chain ---- */
+
+static bool known(const pk_plugin *p)
+{
+  switch (pk_plugin_get_state(p)) {
+  case PK_STATE_REQUESTED:
+  case PK_STATE_LOADED:
+  case PK_STATE_REGISTERED:
+  case PK_STATE_READY:
+  case PK_STATE_FAILED:
+  case PK_STATE_UNLOADED:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/* Was p requested by the host itself (one of the pairs names it, or its
+ * namespace's __all__)? */
+static bool host_requested(const pk_plugin *p, const cli_args *a)
+{
+  for (size_t i = 1; i < a->npos; i++) {
+    char id[300];
+    cli_requirement_target(NULL, a->pos[i], id, sizeof id);
+    const char *colon = strchr(id, ':');
+    if (!strcmp(id, pk_plugin_get_id(p)) ||
+        (colon && !strcmp(colon + 1, "__all__") &&
+         strlen(pk_plugin_get_namespace(p)) == (size_t)(colon - id) &&
+         !strncmp(id, pk_plugin_get_namespace(p), (size_t)(colon - id))))
+      return true;
+  }
+  return false;
+}
+
+typedef struct edge {
+  size_t dep, from; /* plugin indexes: `from` requires `dep` */
+} edge;
+
+static int cmp_ptr(const void *x, const void *y)
+{
+  const pk_plugin *a = *(pk_plugin *const *)x, *b = *(pk_plugin *const *)y;
+  return (a > b) - (a < b);
+}
+
+static int cmp_edge(const void *x, const void *y)
+{
+  const edge *a = x, *b = y;
+  if (a->dep != b->dep)
+    return (a->dep > b->dep) - (a->dep < b->dep);
+  return (a->from > b->from) - (a->from < b->from);
+}
+
+/* Index of p in the sorted pointer array. */
+static size_t index_of(pk_plugin **sorted, size_t n, const pk_plugin *p)
+{
+  pk_plugin **f = bsearch(&p, sorted, n, sizeof *sorted, cmp_ptr);
+  return f ? (size_t)(f - sorted) : n;
+}
+
+/* Explains who required target: the shortest chain from a plugin the host
+ * requested down to it (breadth first over "is required by"), and its
+ * other direct dependents.  Returns false when no chain exists. */
+static bool explain_chain(pk_host *host, const pk_plugin *target,
+                          const cli_args *a, text *t)
+{
+  size_t n = 0, total = pk_host_plugin_count(host), ne = 0, ecap = 0;
+  pk_plugin **nodes = calloc(total ? total : 1, sizeof *nodes);
+  size_t *prev = NULL, *queue = NULL, *first = NULL;
+  edge *edges = NULL;
+  bool ok = false;
+  if (!nodes)
+    goto out;
+  for (size_t i = 0; i < total; i++)
+    if (known(pk_host_plugin_at(host, i)))
+      nodes[n++] = pk_host_plugin_at(host, i);
+  qsort(nodes, n, sizeof *nodes, cmp_ptr);
+  for (size_t i = 0; i < n; i++)
+    for (size_t k = 0; k < pk_plugin_dependency_count(nodes[i]); k++) {
+      if (ne == ecap) {
+        ecap = ecap ? ecap * 2 : 64;
+        edge *e = realloc(edges, ecap * sizeof *e);
+        if (!e)
+          goto out;
+        edges = e;
+      }
+      edges[ne].dep = index_of(nodes, n, pk_plugin_dependency_at(nodes[i], k));
+      edges[ne++].from = i;
+    }
+  qsort(edges, ne, sizeof *edges, cmp_edge);
+  prev = malloc((n + 1) * sizeof *prev);
+  queue = malloc((n + 1) * sizeof *queue);
+  first = malloc((n + 2) * sizeof *first); /* first edge of each dep */
+  if (!prev || !queue || !first)
+    goto out;
+  for (size_t i = 0, e = 0; i <= n; i++) {
+    while (e < ne && edges[e].dep < i)
+      e++;
+    first[i] = e;
+  }
+  first[n + 1] = ne;
+  for (size_t i = 0; i <= n; i++)
+    prev[i] = (size_t)-1;
+  size_t start = index_of(nodes, n, target), head = 0, tail = 0;
+  if (start == n)
+    goto out;
+  prev[start] = start;
+  queue[tail++] = start;
+  size_t root = n;
+  while (head < tail && root == n) {
+    size_t x = queue[head++];
+    if (host_requested(nodes[x], a)) {
+      root = x;
+      break;
+    }
+    for (size_t e = first[x]; e < ne && edges[e].dep == x; e++)
+      if (prev[edges[e].from] == (size_t)-1) {
+        prev[edges[e].from] = x;
+        queue[tail++] = edges[e].from;
+      }
+  }
+  if (root == n)
+    goto out;
+  ok = true;
+  if (root == start) {
+    add(t, "the host requested it directly");
+  } else {
+    add(t, "the host requested %s", pk_plugin_get_id(nodes[root]));
+    for (size_t x = root; x != start; x = prev[x])
+      add(t, "%s %s requires %s", prev[x] == start ? ", and" : ",",
+          pk_plugin_get_id(nodes[x]), pk_plugin_get_id(nodes[prev[x]]));
+  }
+  /* the other plugins that require it directly */
+  size_t last = n, others = 0; /* the chain's plugin that requires target */
+  for (size_t x = root; x != start; x = prev[x])
+    if (prev[x] == start)
+      last = x;
+  for (size_t e = first[start]; e < ne && edges[e].dep == start; e++) {
+    size_t from = edges[e].from;
+    if (from == last || (e > first[start] && edges[e - 1].from == from))
+      continue;
+    add(t, "%s%s", others++ ? ", " : "; it is also required by ",
+        pk_plugin_get_id(nodes[from]));
+  }
+out:
+  free(nodes);
+  free(edges);
+  free(prev);
+  free(queue);
+  free(first);
+  return ok;
+}
+
+/* Installed plugins whose manifest names target (they would pull it in). */
+static void manifest_dependents(pk_host *host, const pk_plugin *target,
+                                text *t)
+{
+  size_t count = 0;
+  for (size_t i = 0; i < pk_host_plugin_count(host); i++) {
+    pk_plugin *p = pk_host_plugin_at(host, i);
+    pk_plugin_state st = pk_plugin_get_state(p);
+    if (p == target || st == PK_STATE_SHADOWED || st == PK_STATE_BROKEN)
+      continue;
+    for (size_t r = 0; r < pk_plugin_requirement_count(p); r++) {
+      char id[300];
+      cli_requirement_target(pk_plugin_get_namespace(p),
+                             pk_plugin_requirement_at(p, r), id, sizeof id);
+      if (!strcmp(id, pk_plugin_get_id(target))) {
+        add(t, "%s%s", count++ ? ", " : " Installed plugins that require it: ",
+            pk_plugin_get_id(p));
+        break;
+      }
+    }
+  }
+  add(t, count ? "." : " No installed plugin requires it.");
+}
+
+/* ---- the paragraph ---- */
+
+static void explain_install(pk_host *host, const pk_plugin *p, text *t)
+{
+  const char *lib = pk_plugin_get_library_path(p);
+  add(t, "%s %s is installed at %s", pk_plugin_get_id(p),
+      pk_plugin_get_version(p), pk_plugin_get_manifest_path(p));
+  if (*lib)
+    add(t, " (library %s).", lib);
+  else
+    add(t, " (a data-only plugin, no library).");
+  for (size_t i = 0; i < pk_host_plugin_count(host); i++) {
+    pk_plugin *o = pk_host_plugin_at(host, i);
+    if (o != p && pk_plugin_get_state(o) == PK_STATE_SHADOWED &&
+        !strcmp(pk_plugin_get_id(o), pk_plugin_get_id(p)))
+      add(t, " It shadows another copy at %s, found later in the search "
+             "path, which is ignored.",
+          pk_plugin_get_manifest_path(o));
+  }
+}
+
+static void explain(pk_host *host, const pk_plugin *p, const cli_args *a,
+                    pk_status st, const pk_error *err, text *t)
+{
+  char buf[2048], pairs[1024] = "";
+  for (size_t i = 1, used = 0; i < a->npos && used < sizeof pairs; i++)
+    used += (size_t)snprintf(pairs + used, sizeof pairs - used, "%s%s",
+                             i > 1 ? " " : "", a->pos[i]);
+  if (pk_plugin_get_state(p) == PK_STATE_BROKEN) {
+    pk_error_format(pk_plugin_get_error(p), buf, sizeof buf);
+    add(t, "%s: the manifest %s is broken: %s. Fix it: until then this "
+           "plugin cannot be required or loaded, and it is listed under its "
+           "directory name, %s.",
+        pk_plugin_get_id(p), pk_plugin_get_manifest_path(p), buf,
+        pk_plugin_get_id(p));
+    return;
+  }
+  explain_install(host, p, t);
+  if (a->npos < 2) {
+    add(t, " Nothing was requested, so nothing loaded it.");
+    manifest_dependents(host, p, t);
+    add(t, " Pass the pairs your host requests (plugkit why %s PAIR...) to "
+           "see whether they load it.",
+        pk_plugin_get_id(p));
+    return;
+  }
+  char failure[2048] = "";
+  if (st != PK_OK)
+    pk_error_format(err, failure, sizeof failure);
+  switch (pk_plugin_get_state(p)) {
+  case PK_STATE_DISCOVERED:
+    add(t, " It was not loaded: none of the requested plugins (%s) requires "
+           "it, directly or indirectly.",
+        pairs);
+    manifest_dependents(host, p, t);
+    if (st != PK_OK)
+      add(t, " Registration failed before it finished, though: %s.", failure);
+    return;
+  case PK_STATE_FAILED:
+    add(t, " It was required (");
+    if (!explain_chain(host, p, a, t))
+      add(t, "%s", pk_plugin_get_reason(p));
+    pk_error_format(pk_plugin_get_error(p), buf, sizeof buf);
+    add(t, "), but it failed: %s.", buf);
+    return;
+  case PK_STATE_REQUESTED:
+    add(t, " It was required (");
+    if (!explain_chain(host, p, a, t))
+      add(t, "%s", pk_plugin_get_reason(p));
+    add(t, "), but registration stopped before it was loaded: %s.", failure);
+    return;
+  default:
+    break;
+  }
+  add(t, " It was loaded for %s because ", pairs);
+  if (!explain_chain(host, p, a, t))
+    add(t, "it was %s", pk_plugin_get_reason(p));
+  switch (pk_plugin_get_state(p)) {
+  case PK_STATE_READY:
+    add(t, ". Its register and post_register hooks ran: it is ready.");
+    break;
+  case PK_STATE_REGISTERED:
+    add(t, ". Its register hook ran, but registration stopped before its "
+           "post_register hook: %s.",
+        failure);
+    break;
+  default:
+    add(t, ", but registration stopped before its hooks ran: %s.", failure);
+    break;
+  }
+}
+
+int cmd_why(int argc, char **argv)
+{
+  cli_args a;
+  int rc = cli_parse(argc, argv, 0, usage, &a);
+  if (rc >= 0)
+    return rc;
+  if (a.npos == 0) {
+    cli_args_free(&a);
+    return cli_usage_error(usage, "which plugin? name it as NS:NAME");
+  }
+  for (size_t i = 1; i < a.npos; i++)
+    if (!cli_is_pair(a.pos[i])) {
+      rc = cli_usage_error(usage, "'%s' is not NS:NAME (e.g. runner:redis)",
+                           a.pos[i]);
+      cli_args_free(&a);
+      return rc;
+    }
+  pk_host *host = cli_host_new(&a, true);
+  if (!host) {
+    cli_args_free(&a);
+    return 1;
+  }
+  pk_plugin *p = cli_find_plugin(host, a.pos[0]);
+  if (!p) {
+    rc = cli_no_plugin(host, a.pos[0]);
+  } else {
+    pk_error err;
+    pk_error_clear(&err);
+    pk_status st = PK_OK;
+    if (a.npos > 1)
+      st = pk_host_register(host, a.pos + 1, a.npos - 1, NULL, 0, &err);
+    text t = {NULL, 0, 0, false};
+    explain(host, p, &a, st, &err, &t);
+    print_wrapped(&t);
+    free(t.s);
+    rc = 0;
+  }
+  pk_host_free(host);
+  cli_args_free(&a);
+  return rc;
+}
