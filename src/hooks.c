@@ -310,7 +310,7 @@ int pk__api_hook_add(pk_plugin_ctx *ctx, const pk_hook_impl *impl)
     return add_fail(p, PK_EMISUSE, "%s: implementation of hook \"%s\" must "
                     "set exactly one of fn and wrapper", p->id, impl->hook);
   if ((impl->flags & PK_HOOK_IMPL_FIRST) && (impl->flags & PK_HOOK_IMPL_LAST))
-    return add_fail(p, PK_EDEP_CYCLE, "%s: its implementation of hook \"%s\" "
+    return add_fail(p, PK_EMISUSE, "%s: its implementation of hook \"%s\" "
                     "is marked both first and last; keep one of the two",
                     p->id, impl->hook);
   if (impl->flags & ~(uint32_t)(PK_HOOK_IMPL_FIRST | PK_HOOK_IMPL_LAST))
