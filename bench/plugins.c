@@ -86,7 +86,7 @@ static int bench_discover(const char *w1, const char *nlabel)
   double *t = malloc((size_t)r * sizeof *t);
   size_t found = 0;
   for (int i = -1; i < r; i++) {
-    pk_host_options o = {sizeof o, NULL, NULL, NULL, NULL, NULL, false, true};
+    pk_host_options o = {.size = sizeof o, .ignore_env = true};
     pk_host *h;
     pk_error e;
     double t0 = now_s();
@@ -200,8 +200,8 @@ static int bench_order(const char *path, const char *nlabel)
 
 typedef struct reg_bench {
   size_t n;
-  char (*names)[16];
-  char (*hook_reqs)[3][16]; /* requirements added by the register hook */
+  char (*names)[24];
+  char (*hook_reqs)[3][24]; /* requirements added by the register hook */
   int *nhook;
   pk_plugin_desc *descs;
   char **manifests;
@@ -245,7 +245,7 @@ static void make_reg_bench(reg_bench *b, size_t n, int hook_pct)
       size_t d = (size_t)(seed >> 33) % i; /* a lower-numbered plugin */
       seed = seed * 6364136223846793005ULL + 1;
       if ((int)((seed >> 33) % 100) < hook_pct)
-        snprintf(b->hook_reqs[i][b->nhook[i]++], 16, "%s", b->names[d]);
+        snprintf(b->hook_reqs[i][b->nhook[i]++], 24, "%s", b->names[d]);
       else
         used += (size_t)snprintf(req + used, sizeof req - used, "%s\"%s\"",
                                  used ? ", " : "", b->names[d]);
@@ -267,7 +267,8 @@ static int bench_register(size_t n, int hook_pct)
   double *total = malloc((size_t)r * sizeof *total);
   double *stages = malloc((size_t)r * sizeof *stages);
   for (int i = -1; i < r; i++) {
-    pk_host_options o = {sizeof o, NULL, NULL, NULL, NULL, &b, false, true};
+    pk_host_options o = {.size = sizeof o, .userdata = &b,
+                         .ignore_env = true};
     pk_host *h;
     pk_error e;
     b.registered = 0;
@@ -304,7 +305,7 @@ static int bench_register(size_t n, int hook_pct)
 
 static int bench_load(const char *dir, const char *nlabel)
 {
-  pk_host_options o = {sizeof o, NULL, NULL, NULL, NULL, NULL, false, true};
+  pk_host_options o = {.size = sizeof o, .ignore_env = true};
   pk_host *h;
   pk_error e;
   char path[4096];

@@ -19,6 +19,7 @@ count() { passed=$((passed + $1)); failed=$((failed + $2)); }
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/scripts/lsan.supp:print_suppressions=0}
 
 build() { # build DIR CC CMAKE_ARGS...
   local dir=$1 cc=$2; shift 2
@@ -34,7 +35,7 @@ build() { # build DIR CC CMAKE_ARGS...
 
 unit() { # unit DIR
   local log="$OUT/unit-$(basename "$1").log"
-  (cd "$1/tests" && ./pk_tests --jobs "$JOBS" >"$log" 2>&1)
+  (cd "$1/tests" && ../bin/pk_tests --jobs "$JOBS" >"$log" 2>&1)
   local rc=$? syn
   syn=$(grep 'Synthesis:' "$log" | tail -1)
   local t p

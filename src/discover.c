@@ -165,7 +165,7 @@ static pk_status scan_dir(pk_host *h, const char *root, char **buf,
   int dfd = dirfd(d);
   char rel[4096];
   for (size_t i = 0; i < n && st == PK_OK; i++) {
-    size_t len;
+    size_t len = 0;
     if ((size_t)snprintf(rel, sizeof rel, "%s/plugin.toml", names[i]) >=
         sizeof rel)
       continue;

@@ -106,8 +106,7 @@ static pk_status add_path(pk_host *h, const char *dir, size_t len)
 pk_status pk_host_new(const pk_host_options *opts, pk_host **out,
                       pk_error *err)
 {
-  pk_host_options o = {sizeof o, NULL,  NULL,  NULL, NULL,
-                       NULL,     false, false, NULL, NULL};
+  pk_host_options o = {.size = sizeof o};
   if (!out)
     return pk__fail(err, PK_EMISUSE, "pk_host_new: out is NULL");
   *out = NULL;

@@ -17,7 +17,8 @@ static fixture_log events;
 static pk_host *host_with(const char *const *paths, size_t npaths,
                           const char *const *nss, size_t nns, bool strict)
 {
-  pk_host_options o = {sizeof o, NULL, NULL, NULL, NULL, &events, strict, true};
+  pk_host_options o = {.size = sizeof o, .userdata = &events,
+                       .strict = strict, .ignore_env = true};
   pk_host *h = NULL;
   pk_error e;
   cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK, "%s", e.message);
@@ -601,7 +602,7 @@ Test(discovery, first_in_search_order_wins_and_the_other_is_shadowed)
 Test(discovery, plugkit_path_is_searched_first)
 {
   setenv("PLUGKIT_PATH", FIX("shadow2") ":/nonexistent", 1);
-  pk_host_options o = {sizeof o, NULL, NULL, NULL, NULL, NULL, false, false};
+  pk_host_options o = {.size = sizeof o};
   pk_host *h;
   pk_error e;
   cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
@@ -671,7 +672,7 @@ Test(builtin, behaves_like_a_plugin_on_disk)
 Test(builtin, a_hundred_thousand_deep_chain_needs_no_recursion)
 {
   enum { N = 100000 };
-  pk_host_options o = {sizeof o, NULL, NULL, NULL, NULL, NULL, false, true};
+  pk_host_options o = {.size = sizeof o, .ignore_env = true};
   pk_host *h;
   pk_error e;
   cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);

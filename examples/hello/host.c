@@ -20,8 +20,7 @@ int main(int argc, char **argv)
   const char *fallback[] = {"hello:greeter"};
   const char *const *reqs = argc > 2 ? (const char *const *)argv + 2 : fallback;
   size_t nreqs = argc > 2 ? (size_t)argc - 2 : 1;
-  pk_host_options opts = {sizeof opts, NULL, NULL, log_line, NULL, NULL,
-                          false, false};
+  pk_host_options opts = {.size = sizeof opts, .log = log_line};
   pk_host *host = NULL;
   pk_error err;
   char text[2048];

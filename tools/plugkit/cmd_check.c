@@ -181,9 +181,9 @@ static void check_one(const cli_args *a, const char *id, double timeout,
   else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
     ; /* fine */
   else if (WIFEXITED(status) && WEXITSTATUS(status) == 1 && len)
-    snprintf(reason, n, "%s", msg);
+    snprintf(reason, n, "%.2000s", msg);
   else if (WIFEXITED(status))
-    snprintf(reason, n, "exited with status %d%s%s", WEXITSTATUS(status),
+    snprintf(reason, n, "exited with status %d%s%.2000s", WEXITSTATUS(status),
              len ? ": " : "", msg);
   else
     snprintf(reason, n, "stopped unexpectedly (wait status %d)", status);
