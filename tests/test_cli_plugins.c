@@ -143,10 +143,11 @@ static const char *data_plugin(const char *sub, const char *ns,
                                const char *requires_)
 {
   char text[1024];
-  snprintf(text, sizeof text,
-           "name = \"%s\"\nnamespace = \"%s\"\nversion = \"%s\"\n"
-           "requires = [%s]\n",
-           name, ns, version, requires_ ? requires_ : "");
+  int n = snprintf(text, sizeof text,
+                   "name = \"%s\"\nnamespace = \"%s\"\nversion = \"%s\"\n",
+                   name, ns, version);
+  if (requires_)
+    snprintf(text + n, sizeof text - (size_t)n, "requires = [%s]\n", requires_);
   return plugin(sub, name, text);
 }
 

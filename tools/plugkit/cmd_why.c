@@ -161,7 +161,8 @@ static bool explain_chain(pk_host *host, const pk_plugin *target,
       edges[ne].dep = index_of(nodes, n, pk_plugin_dependency_at(nodes[i], k));
       edges[ne++].from = i;
     }
-  qsort(edges, ne, sizeof *edges, cmp_edge);
+  if (ne)
+    qsort(edges, ne, sizeof *edges, cmp_edge);
   prev = malloc((n + 1) * sizeof *prev);
   queue = malloc((n + 1) * sizeof *queue);
   first = malloc((n + 2) * sizeof *first); /* first edge of each dep */
