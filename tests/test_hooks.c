@@ -188,8 +188,7 @@ static void log_fn(void *ud, pk_log_level level, const char *plugin,
 static pk_status setup(const plugin_spec *specs, size_t n, bool strict,
                        pk_host_options *opts, pk_host **out, pk_error *e)
 {
-  pk_host_options o = {sizeof o, NULL, NULL, log_fn, NULL, NULL, strict, true,
-                       NULL, NULL};
+  pk_host_options o = {.size = sizeof o};
   if (opts)
     o = *opts;
   o.log = log_fn;
@@ -775,8 +774,7 @@ Test(hooks, no_allocation_on_the_call_path)
       {"b", NULL, {H(B_RESULT), {"f", B_WRAP, 0, {0}, {0}}}},
       {"c", NULL, {H(B_WRAP)}},
   };
-  pk_host_options o = {sizeof o,  counting_alloc, NULL, NULL, NULL, NULL,
-                       false,     true,           NULL, NULL};
+  pk_host_options o = {.size = sizeof o, .alloc = counting_alloc};
   pk_host *h;
   pk_error e;
   cr_assert_eq(setup(s, 3, false, &o, &h, &e), PK_OK, "%s", e.message);
@@ -826,8 +824,8 @@ Test(hooks, trace_start_up_and_calls)
       {"a", NULL, {H(B_FAIL)}},
   };
   trace_rec rec = {0};
-  pk_host_options o = {sizeof o, NULL, NULL, NULL, NULL, NULL, false, true,
-                       trace_fn, &rec};
+  pk_host_options o = {.size = sizeof o, .trace = trace_fn,
+                       .trace_ud = &rec};
   pk_host *h;
   pk_error e;
   cr_assert_eq(setup(s, 2, false, &o, &h, &e), PK_OK, "%s", e.message);
@@ -858,8 +856,8 @@ enum { HK_N = 6 };
 
 static pk_host *hk_host(void)
 {
-  pk_host_options o = {sizeof o, NULL, NULL, NULL,  NULL,
-                       &hk_log,  false, true, NULL, NULL};
+  pk_host_options o = {.size = sizeof o, .userdata = &hk_log,
+                       .ignore_env = true};
   pk_host *h;
   pk_error e;
   cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
@@ -1075,8 +1073,8 @@ Test(hooks_unload, misuse)
 
 Test(hooks_unload, stray_plugin_keeps_the_host)
 {
-  pk_host_options o = {sizeof o, NULL, NULL, log_fn, NULL,
-                       &hk_log,  false, true, NULL,   NULL};
+  pk_host_options o = {.size = sizeof o, .log = log_fn,
+                       .userdata = &hk_log, .ignore_env = true};
   pk_host *h;
   pk_error e;
   g_logbuf[0] = '\0';
