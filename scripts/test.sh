@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh || exit 1
 
 JOBS=$(nproc)
-OUT=build/test-logs
+OUT=$PWD/build/test-logs
 mkdir -p "$OUT"
 passed=0 failed=0
 say() { printf '%s\n' "$*"; }
