@@ -167,7 +167,7 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
 /* Vectors hold child refs; a vector of count c has capacity 2 (c <= 2) or
  * the next power of two, so the capacity needs no storage.  A vector that
  * is outgrown goes to a free list of its size for another container. */
-bool toml_vec_push(toml_doc *d, toml_node *c, uint32_t child)
+bool toml_vec_grow_push(toml_doc *d, toml_node *c, uint32_t child)
 {
   uint32_t n = c->u.c.count;
   uint32_t *v;

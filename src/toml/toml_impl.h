@@ -102,6 +102,11 @@ struct toml_doc {
   toml_slot *slots;
   uint32_t slot_mask; /* capacity - 1; capacity 0 when slots is NULL */
   uint32_t slot_used;
+  uint32_t slot_hint; /* capacity to start with, from the text's size */
+  /* the last lookup that missed, so the insert after it hashes once */
+  const char *miss_key;
+  uint32_t miss_len, miss_parent;
+  uint64_t miss_hash;
   /* line starts (byte offsets), lines[0] is line 1 */
   uint32_t *lines;
   uint32_t nlines, lines_cap;
@@ -173,7 +178,17 @@ static inline toml_node *toml_node_new(toml_doc *d, uint32_t units,
 
 /* Appends child to container c's ref vector (growing it by doubling; freed
  * vectors are recycled).  false when out of memory or too many children. */
-bool toml_vec_push(toml_doc *d, toml_node *c, uint32_t child);
+bool toml_vec_grow_push(toml_doc *d, toml_node *c, uint32_t child);
+static inline bool toml_vec_push(toml_doc *d, toml_node *c, uint32_t child)
+{
+  uint32_t n = c->u.c.count;
+  if (TOML_LIKELY(n == 1 || (n > 2 && (n & (n - 1)) != 0))) {
+    ((uint32_t *)toml_ptr(d, c->u.c.vec))[n] = child;
+    c->u.c.count = n + 1;
+    return true;
+  }
+  return toml_vec_grow_push(d, c, child);
+}
 /* Replaces c's vector by an exact-size copy of refs[0..n) (for containers
  * that are complete).  false when out of memory. */
 bool toml_vec_set(toml_doc *d, toml_node *c, const uint32_t *refs, uint32_t n);
@@ -251,6 +266,43 @@ extern const uint8_t toml_cc[256];
 static inline bool toml_is(unsigned char c, unsigned cls)
 {
   return (toml_cc[c] & cls) != 0;
+}
+
+/* Word-at-a-time scanning: a mask with the top bit set in each byte of w
+ * that is (exactly) c, or below c (c <= 0x80).  Reading 8 bytes at a time is
+ * safe anywhere up to the end of the text thanks to the padding. */
+#define TOML_ONES 0x0101010101010101ull
+#define TOML_HIGHS 0x8080808080808080ull
+static inline uint64_t toml_has_byte(uint64_t w, unsigned char c)
+{
+  uint64_t x = w ^ (TOML_ONES * c);
+  return (x - TOML_ONES) & ~x & TOML_HIGHS;
+}
+static inline uint64_t toml_has_below(uint64_t w, unsigned char c)
+{
+  return (w - TOML_ONES * c) & ~w & TOML_HIGHS;
+}
+
+/* Skips bytes of class cls (TOML_CC_BASIC, _LITERAL or _COMMENT), eight at a
+ * time while none of them is a quote of that class, a backslash (basic), a
+ * control character, DEL or non-ASCII. */
+static inline char *toml_scan(char *q, unsigned cls)
+{
+  for (;;) {
+    uint64_t w, stop;
+    memcpy(&w, q, 8);
+    stop = (w & TOML_HIGHS) | toml_has_below(w, 0x20) | toml_has_byte(w, 0x7F);
+    if (cls == TOML_CC_BASIC)
+      stop |= toml_has_byte(w, '"') | toml_has_byte(w, '\\');
+    else if (cls == TOML_CC_LITERAL)
+      stop |= toml_has_byte(w, '\'');
+    if (stop)
+      break;
+    q += 8;
+  }
+  while (toml_is((unsigned char)*q, cls))
+    q++;
+  return q;
 }
 
 static inline char *toml_skip_ws(char *p)

@@ -88,8 +88,7 @@ char *toml_comment(toml_parser *P, char *p)
   p++; /* '#' */
   for (;;) {
     unsigned char c;
-    while (toml_is((unsigned char)*p, TOML_CC_COMMENT))
-      p++;
+    p = toml_scan(p, TOML_CC_COMMENT);
     c = (unsigned char)*p;
     if (c == '\n' || (c == '\r' && p[1] == '\n'))
       return p;
@@ -223,8 +222,7 @@ static char *lex_basic(toml_parser *P, char *p, uint32_t *off, uint32_t *len)
 {
   char *q = p + 1, *start = q, *w;
   for (;;) { /* no escape yet: nothing moves */
-    while (toml_is((unsigned char)*q, TOML_CC_BASIC))
-      q++;
+    q = toml_scan(q, TOML_CC_BASIC);
     if (*q == '"') {
       *q = '\0';
       *off = (uint32_t)(start - P->buf);
@@ -248,8 +246,7 @@ static char *lex_basic(toml_parser *P, char *p, uint32_t *off, uint32_t *len)
     }
     run = q;
     for (;;) {
-      while (toml_is((unsigned char)*q, TOML_CC_BASIC))
-        q++;
+      q = toml_scan(q, TOML_CC_BASIC);
       if ((unsigned char)*q < 0x80)
         break;
       q = toml_utf8(P, q);
@@ -273,8 +270,7 @@ static char *lex_literal(toml_parser *P, char *p, uint32_t *off,
 {
   char *q = p + 1;
   for (;;) {
-    while (toml_is((unsigned char)*q, TOML_CC_LITERAL))
-      q++;
+    q = toml_scan(q, TOML_CC_LITERAL);
     if (*q == '\'') {
       *q = '\0';
       *off = (uint32_t)(p + 1 - P->buf);
@@ -305,8 +301,7 @@ static char *lex_multiline(toml_parser *P, char *p, char quote, uint32_t *off,
   for (;;) {
     char *run = q;
     unsigned char c;
-    while (toml_is((unsigned char)*q, cls))
-      q++;
+    q = toml_scan(q, cls);
     if (w != run)
       memmove(w, run, (size_t)(q - run));
     w += q - run;

@@ -134,6 +134,37 @@ char *toml_lex_number(toml_parser *P, char *p, toml_node *n)
   long exp10 = 0, e;
   double f;
 
+  { /* fast path: [+-]digits[.digits], no underscore or exponent, exact */
+    char *q = p, *d0;
+    uint64_t fm = 0;
+    long nd, fd;
+    if (*q == '+' || *q == '-')
+      q++;
+    d0 = q;
+    if (is_digit(*q) && !(*q == '0' && (is_digit(q[1]) || q[1] == '_'))) {
+      while (is_digit(*q))
+        fm = fm * 10 + (uint64_t)(*q++ - '0');
+      nd = q - d0;
+      if (nd <= 18 && toml_is((unsigned char)*q, TOML_CC_END)) {
+        n->meta |= TOML_INTEGER;
+        n->u.i = *p == '-' ? -(int64_t)fm : (int64_t)fm;
+        return q;
+      }
+      if (nd <= 18 && *q == '.' && is_digit(q[1])) {
+        d0 = ++q;
+        while (is_digit(*q))
+          fm = fm * 10 + (uint64_t)(*q++ - '0');
+        fd = q - d0;
+        if (nd + fd <= 18 && fm <= (1ull << 53) &&
+            toml_is((unsigned char)*q, TOML_CC_END)) {
+          f = (double)fm / pow10[fd];
+          n->meta |= TOML_FLOAT;
+          n->u.f = *p == '-' ? -f : f;
+          return q;
+        }
+      }
+    }
+  }
   if (*p == '+' || *p == '-') {
     neg = *p == '-';
     p++;

@@ -601,6 +601,11 @@ toml_status toml_doc_parse(toml_doc *d, size_t len, toml_version version,
   }
   d->parsed = true;
   d->len = len;
+  /* size the key index once for a typical density (a key per 40 bytes):
+   * growing it means re-reading every key, scattered over the arena */
+  d->slot_hint = 256;
+  while (d->slot_hint < (1u << 30) && d->slot_hint < len / 40)
+    d->slot_hint <<= 1;
   memset(d->buf + len, 0, TOML_PAD);
   memset(&P, 0, sizeof P);
   P.d = d;

@@ -33,7 +33,11 @@ static uint64_t key_hash(const char *k, uint32_t len, uint32_t parent)
 static bool entry_is(const toml_doc *d, const toml_entry *e, const char *key,
                      uint32_t len)
 {
-  return e->key_len == len && memcmp(toml_entry_key(d, e), key, len) == 0;
+  const char *k;
+  if (e->key_len != len)
+    return false;
+  k = toml_entry_key(d, e);
+  return len == 0 || (k[0] == key[0] && memcmp(k + 1, key + 1, len - 1) == 0);
 }
 
 static void slot_put(toml_slot *slots, uint32_t mask, uint64_t h,
@@ -49,7 +53,7 @@ static void slot_put(toml_slot *slots, uint32_t mask, uint64_t h,
 static bool index_grow(toml_doc *d)
 {
   uint32_t old_cap = d->slots ? d->slot_mask + 1 : 0;
-  uint32_t cap = old_cap ? old_cap * 2 : 256;
+  uint32_t cap = old_cap ? old_cap * 2 : d->slot_hint;
   size_t bytes = (size_t)cap * sizeof(toml_slot);
   toml_slot *s;
   uint32_t i;
@@ -77,12 +81,18 @@ static bool index_grow(toml_doc *d)
 static bool index_add(toml_doc *d, uint32_t parent, uint32_t child)
 {
   const toml_entry *e = toml_ptr(d, child);
+  const char *key = toml_entry_key(d, e);
+  uint64_t h;
   if ((!d->slots || (uint64_t)(d->slot_used + 1) * 10 >
                         (uint64_t)(d->slot_mask + 1) * 7) &&
       !index_grow(d))
     return false;
-  slot_put(d->slots, d->slot_mask,
-           key_hash(toml_entry_key(d, e), e->key_len, parent), parent, child);
+  if (key == d->miss_key && e->key_len == d->miss_len &&
+      parent == d->miss_parent)
+    h = d->miss_hash; /* toml_table_find just hashed it */
+  else
+    h = key_hash(key, e->key_len, parent);
+  slot_put(d->slots, d->slot_mask, h, parent, child);
   d->slot_used++;
   return true;
 }
@@ -103,11 +113,16 @@ toml_entry *toml_table_find(toml_doc *d, toml_node *t, uint32_t tref,
     }
     return NULL;
   }
-  i = (uint32_t)key_hash(key, len, tref) & d->slot_mask;
+  d->miss_hash = key_hash(key, len, tref);
+  i = (uint32_t)d->miss_hash & d->slot_mask;
   for (;;) {
     const toml_slot *s = &d->slots[i];
-    if (!s->child)
+    if (!s->child) {
+      d->miss_key = key;
+      d->miss_len = len;
+      d->miss_parent = tref;
       return NULL;
+    }
     if (s->parent == tref) {
       toml_entry *e = toml_ptr(d, s->child);
       if (entry_is(d, e, key, len))

@@ -1,0 +1,123 @@
+/* toml_parse.c -- P4: plugkit's TOML reader on a W4 document (issue 2).
+ * SPDX-License-Identifier: MIT
+ *
+ *   toml_parse FILE LABEL [once]
+ *
+ * Prints, in the peers' format (MB = 10^6 bytes; median of BENCH_REPS,
+ * default 5, after one untimed warm-up):
+ *   p4.pk.parse LABEL <MB/s> MB/s      pk_doc_load_file + pk_doc_free: read
+ *                                      from the page cache and parse
+ *   p4.pk.parse_mem LABEL <MB/s> MB/s  pk_doc_parse of the text already in
+ *                                      memory (it copies it once) + free
+ * With "once" it loads the file a single time and prints nothing (for the
+ * peak-RSS run under /usr/bin/time). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <plugkit.h>
+
+static double now_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static int fail(const pk_error *err)
+{
+  char buf[1024];
+  pk_error_format(err, buf, sizeof buf);
+  fprintf(stderr, "toml_parse: %s\n", buf);
+  return 1;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  char *buf;
+  long n;
+  if (!f || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
+      fseek(f, 0, SEEK_SET) != 0) {
+    perror(path);
+    exit(2);
+  }
+  buf = malloc((size_t)n + 1);
+  if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+    perror(path);
+    exit(2);
+  }
+  fclose(f);
+  *len = (size_t)n;
+  return buf;
+}
+
+int main(int argc, char **argv)
+{
+  const char *env = getenv("BENCH_REPS");
+  int reps = env && *env ? atoi(env) : 5, mode, r;
+  double *t;
+  size_t len = 0;
+  char *text = NULL;
+  pk_doc *doc;
+  pk_error err;
+
+  if (argc < 3) {
+    fprintf(stderr, "usage: %s FILE LABEL [once]\n", argv[0]);
+    return 2;
+  }
+  if (argc > 3 && !strcmp(argv[3], "once")) {
+    if (pk_doc_load_file(argv[1], NULL, &doc, &err) != PK_OK)
+      return fail(&err);
+    if (pk_table_count(pk_doc_root(doc)) == 0) {
+      fprintf(stderr, "toml_parse: empty document?\n");
+      return 1;
+    }
+    pk_doc_free(doc);
+    return 0;
+  }
+  if (reps < 1)
+    reps = 1;
+  t = malloc((size_t)reps * sizeof *t);
+  for (mode = 0; mode < 2; mode++) {
+    if (mode == 1)
+      text = slurp(argv[1], &len);
+    for (r = -1; r < reps; r++) {
+      double t0 = now_s();
+      pk_status st = mode == 0
+                         ? pk_doc_load_file(argv[1], NULL, &doc, &err)
+                         : pk_doc_parse(text, len, argv[1], NULL, &doc, &err);
+      if (st != PK_OK)
+        return fail(&err);
+      if (pk_table_count(pk_doc_root(doc)) == 0) {
+        fprintf(stderr, "toml_parse: empty document?\n");
+        return 1;
+      }
+      pk_doc_free(doc);
+      if (r >= 0)
+        t[r] = now_s() - t0;
+    }
+    if (mode == 0) { /* the size the MB/s refer to */
+      free(slurp(argv[1], &len));
+    }
+    printf("%s %s %.6g MB/s\n", mode == 0 ? "p4.pk.parse" : "p4.pk.parse_mem",
+           argv[2], (double)len / 1e6 / median(t, reps));
+    fflush(stdout);
+  }
+  free(text);
+  free(t);
+  return 0;
+}
