@@ -604,6 +604,37 @@ Test(cli_plugins, why_broken_and_shadowed_and_unknown)
   run_free(&r);
 }
 
+static void unwrap(char *s)
+{
+  for (; *s; s++)
+    if (*s == '\n')
+      *s = ' ';
+}
+
+Test(cli_plugins, why_unmet_version_names_the_failure)
+{
+  data_plugin("p", "a", "lib", "1.0.0", NULL);
+  const char *dir = data_plugin("p", "a", "app", "1.0.0", "\"lib >= 2\"");
+  run r = cli("why", "a:lib", "--path", dir, "a:app");
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  unwrap(r.out);
+  assert_has(r.out, "It was not loaded: registration of a:app failed on it: ");
+  assert_has(r.out, "a:lib 1.0.0 is installed");
+  run_free(&r);
+}
+
+Test(cli_plugins, why_counts_all_requirements)
+{
+  data_plugin("p", "a", "x", "1.0.0", NULL);
+  const char *dir = data_plugin("p", "a", "sweep", "1.0.0", "\"a:__all__\"");
+  run r = cli("why", "a:x", "--path", dir);
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  unwrap(r.out);
+  assert_has(r.out, "Installed plugins that require it: a:sweep (through "
+                    "a:__all__).");
+  run_free(&r);
+}
+
 Test(cli_plugins, why_failed_plugin)
 {
   run r = cli("why", "faults:register_fails", "--path", FIX("faults"),

@@ -240,9 +240,17 @@ static void manifest_dependents(pk_host *host, const pk_plugin *target,
       char id[300];
       cli_requirement_target(pk_plugin_get_namespace(p),
                              pk_plugin_requirement_at(p, r), id, sizeof id);
-      if (!strcmp(id, pk_plugin_get_id(target))) {
-        add(t, "%s%s", count++ ? ", " : " Installed plugins that require it: ",
-            pk_plugin_get_id(p));
+      const char *colon = strchr(id, ':');
+      bool all = colon && !strcmp(colon + 1, "__all__") &&
+                 !strncmp(id, pk_plugin_get_namespace(target),
+                          (size_t)(colon - id)) &&
+                 pk_plugin_get_namespace(target)[colon - id] == '\0';
+      if (all || !strcmp(id, pk_plugin_get_id(target))) {
+        add(t, "%s%s%s%s",
+            count++ ? ", " : " Installed plugins that require it: ",
+            pk_plugin_get_id(p), all ? " (through " : "", all ? id : "");
+        if (all)
+          add(t, ")");
         break;
       }
     }
@@ -301,12 +309,20 @@ static void explain(pk_host *host, const pk_plugin *p, const cli_args *a,
     pk_error_format(err, failure, sizeof failure);
   switch (pk_plugin_get_state(p)) {
   case PK_STATE_DISCOVERED:
-    add(t, " It was not loaded: none of the requested plugins (%s) requires "
-           "it, directly or indirectly.",
-        pairs);
+    if (st != PK_OK && strstr(failure, pk_plugin_get_id(p))) {
+      add(t, " It was not loaded: registration of %s failed on it: %s.",
+          pairs, failure);
+      return;
+    }
+    if (st == PK_OK)
+      add(t, " It was not loaded: none of the requested plugins (%s) "
+             "requires it, directly or indirectly.",
+          pairs);
+    else
+      add(t, " It was not loaded: registration of %s failed before anything "
+             "required it: %s.",
+          pairs, failure);
     manifest_dependents(host, p, t);
-    if (st != PK_OK)
-      add(t, " Registration failed before it finished, though: %s.", failure);
     return;
   case PK_STATE_FAILED:
     add(t, " It was required (");
