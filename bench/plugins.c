@@ -83,7 +83,7 @@ static int bench_discover(const char *w1, const char *nlabel)
   char path[4096];
   snprintf(path, sizeof path, "%s/plugins", w1);
   int r = reps();
-  double *t = malloc((size_t)r * sizeof *t);
+  double *t = malloc((size_t)r * sizeof *t), *tf = malloc((size_t)r * sizeof *tf);
   size_t found = 0;
   for (int i = -1; i < r; i++) {
     pk_host_options o = {.size = sizeof o, .ignore_env = true};
@@ -93,17 +93,22 @@ static int bench_discover(const char *w1, const char *nlabel)
     if (pk_host_new(&o, &h, &e) || pk_host_add_path(h, path, &e) ||
         pk_host_discover(h, &e))
       die("discover", &e);
+    double t1 = now_s();
     found = pk_host_plugin_count(h);
     pk_host_free(h);
-    if (i >= 0)
-      t[i] = now_s() - t0;
+    if (i >= 0) {
+      t[i] = t1 - t0;
+      tf[i] = now_s() - t1;
+    }
   }
   if (found != (size_t)atol(nlabel)) {
     fprintf(stderr, "found %zu plugins, expected %s\n", found, nlabel);
     return 1;
   }
   printf("p1.pk.discover %s %.6g ms\n", nlabel, median(t, r) * 1e3);
+  printf("p1.pk.host_free %s %.6g ms\n", nlabel, median(tf, r) * 1e3);
   free(t);
+  free(tf);
   return 0;
 }
 

@@ -652,7 +652,11 @@ static pk_status import_one(pk_host *h, pk_plugin *p, pk_error *err)
   pk__trace_plugin(h, PK_TRACE_LOAD, p, t0, st);
   for (size_t i = 0; st == PK_OK && i < p->m.nreq; i++) {
     const pk__mreq *mr = &p->m.reqs[i];
-    st = pk__host_require(h, p, &mr->req, mr->text, mr->optional, err);
+    pk__req req;
+    char why[8];
+    if (pk__req_parse_in(mr->text, p->m.ns, &req, why, sizeof why) != PK_OK)
+      return pk__fail_at(err, PK_EMANIFEST, mr->pos, "invalid requirement");
+    st = pk__host_require(h, p, &req, mr->text, mr->optional, err);
   }
   return st;
 }

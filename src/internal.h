@@ -138,8 +138,11 @@ bool pk__name_valid(const char *s, size_t len);
 pk_status pk__version_parse(const char *s, bool partial, pk__version *out,
                             char *why, size_t n);
 int pk__version_cmp(const pk__version *a, const pk__version *b);
-/* Parses a requirement; reason in why on failure (PK_EMANIFEST). */
+/* Parses a requirement; reason in why on failure (PK_EMANIFEST).  An
+ * omitted namespace is left empty, or set to default_ns when not NULL. */
 pk_status pk__req_parse(const char *text, pk__req *out, char *why, size_t n);
+pk_status pk__req_parse_in(const char *text, const char *default_ns,
+                           pk__req *out, char *why, size_t n);
 /* Does version v satisfy every comparator of r? */
 bool pk__req_matches(const pk__req *r, const pk__version *v);
 /* Writes the constraint part (">= 1.2, < 2") into buf; "" when none. */
@@ -156,8 +159,9 @@ void pk__join(char *buf, size_t n, const char *const *items, size_t count);
 
 /* ---- manifests (manifest.c) ---- */
 
+/* A requirement of a manifest: validated at load, parsed again (into a
+ * stack pk__req) where it is used, so that records stay small. */
 typedef struct pk__mreq {
-  pk__req req;      /* parsed */
   const char *text; /* as written (borrowed from the manifest document) */
   pk_pos pos;       /* where it is written */
   bool optional;    /* from `optional`, not `requires` */

@@ -84,11 +84,10 @@ static pk_status load_reqs(const pk__allocator *a, pk__manifest *m,
     r.pos = pk_value_pos(item);
     r.optional = optional;
     char why[512];
-    if (pk__req_parse(r.text, &r.req, why, sizeof why) != PK_OK)
+    pk__req req;
+    if (pk__req_parse_in(r.text, m->ns, &req, why, sizeof why) != PK_OK)
       return pk__fail_at(err, PK_EMANIFEST, r.pos, "%s", why);
-    if (!r.req.ns[0])
-      pk__copy_str(r.req.ns, sizeof r.req.ns, m->ns);
-    if (!strcmp(r.req.ns, m->ns) && !strcmp(r.req.name, m->name))
+    if (!strcmp(req.ns, m->ns) && !strcmp(req.name, m->name))
       return pk__fail_at(err, PK_EMANIFEST, r.pos,
                          "plugin %s:%s requires itself", m->ns, m->name);
     if (PK__VEC_PUSH(a, m->reqs, m->nreq, m->reqcap, r) != PK_OK)

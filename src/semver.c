@@ -230,6 +230,15 @@ pk_status pk__req_parse(const char *text, pk__req *out, char *why, size_t n)
   return PK_OK;
 }
 
+pk_status pk__req_parse_in(const char *text, const char *default_ns,
+                           pk__req *out, char *why, size_t n)
+{
+  pk_status st = pk__req_parse(text, out, why, n);
+  if (st == PK_OK && !out->ns[0] && default_ns)
+    pk__copy_str(out->ns, sizeof out->ns, default_ns);
+  return st;
+}
+
 static bool cmp_matches(pk__op op, const pk__version *want,
                         const pk__version *v)
 {
