@@ -125,8 +125,9 @@ static pk_status add_plugin(pk_host *h, const char *dir, const char *mpath,
     if (!p->id || !p->key)
       return pk__fail(err, PK_ENOMEM, "out of memory");
     pk__plugin_fail(p, PK_STATE_BROKEN, &perr);
-    pk__log(h, PK_LOG_WARN, p, "broken manifest: %s:%d:%d: %s", perr.source,
-            perr.line, perr.col, perr.message);
+    char text[1100];
+    pk_error_format(&perr, text, sizeof text);
+    pk__log(h, PK_LOG_WARN, p, "broken manifest: %s", text);
     if (h->strict)
       return pk__error_copy(err, &perr);
     return PK_OK;
@@ -160,7 +161,7 @@ static pk_status scan_dir(pk_host *h, const char *root, char **buf,
       break;
     }
   }
-  if (st == PK_OK)
+  if (st == PK_OK && n)
     qsort(names, n, sizeof *names, cmp_str);
   int dfd = dirfd(d);
   char rel[4096];
@@ -222,6 +223,7 @@ pk_status pk__discover(pk_host *h, pk_error *err)
   for (size_t i = 0; i < h->npaths && st == PK_OK; i++)
     st = scan_dir(h, h->paths[i], &buf, &bufcap, err);
   pk__free(&h->alloc, buf, bufcap);
-  qsort(h->plugins, h->nplugins, sizeof *h->plugins, cmp_plugin);
+  if (h->nplugins)
+    qsort(h->plugins, h->nplugins, sizeof *h->plugins, cmp_plugin);
   return st;
 }

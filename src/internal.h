@@ -56,7 +56,6 @@ const char *pk__kind_article(pk_kind kind);
  * a string, found an integer" (PK_EMISUSE when v is NULL). */
 pk_status pk__value_expect(const pk_value *v, pk_kind kind, pk_error *err);
 
-#endif
 
 /* ---- growable arrays (vec.c) ---- */
 
@@ -217,3 +216,5 @@ void *pk__dl_open(const char *path, pk_error *err);
 void *pk__dl_sym(void *handle, const char *name, pk_error *err);
 /* Closes a handle from pk__dl_open; NULL is a no-op. */
 void pk__dl_close(void *handle);
+
+#endif
