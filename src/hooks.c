@@ -325,6 +325,11 @@ int pk__api_hook_add(pk_plugin_ctx *ctx, const pk_hook_impl *impl)
       names[n++] = h->hooks->items[i]->name;
     const char *near = pk__closest(impl->hook, names, n);
     pk__join(list, sizeof list, names, n);
+    if (n == 0 && h->nns == 0) { /* a generic tool: nothing to check */
+      pk__log(h, PK_LOG_DEBUG, p, "implements hook \"%s\" (not declared by "
+              "this host)", impl->hook);
+      return PK_ENOTFOUND;
+    }
     if (h->strict)
       return add_fail(p, PK_ENOTFOUND, "%s implements hook \"%s\", which this "
                       "host does not declare%s%s%s (declared: %s)", p->id,

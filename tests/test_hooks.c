@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../tests/plugins/fixture.h"
 
@@ -1089,4 +1090,42 @@ Test(hooks_unload, stray_plugin_keeps_the_host)
             "%s", g_logbuf);
   cr_expect_eq(pk_hook_impl_count(pk_host_get_hook(h, "hk.event")), 2);
   pk_host_free(h);
+}
+
+/* ---- plugkit order --timings ---- */
+
+Test(hooks_cli, order_timings_prints_plugin_costs_on_stderr)
+{
+  char cmd[2048], errfile[] = "/tmp/pk-order-XXXXXX";
+  int fd = mkstemp(errfile);
+  cr_assert(fd >= 0);
+  close(fd);
+  snprintf(cmd, sizeof cmd,
+           "PLUGKIT_PATH= %s order --timings --path %s hk:top hk:solo 2>%s",
+           PK_CLI_PATH, HK, errfile);
+  FILE *f = popen(cmd, "r");
+  cr_assert(f);
+  char out[512] = "";
+  size_t n = fread(out, 1, sizeof out - 1, f);
+  out[n] = '\0';
+  cr_expect_eq(pclose(f), 0);
+  cr_expect_str_eq(out, "hk:base hk:solo\nhk:mid\nhk:top\n");
+  FILE *ef = fopen(errfile, "r");
+  cr_assert(ef);
+  char err[4096] = "";
+  n = fread(err, 1, sizeof err - 1, ef);
+  err[n] = '\0';
+  fclose(ef);
+  unlink(errfile);
+  cr_expect(strstr(err, "load   register   post_reg      total (ms)"), "%s",
+            err);
+  for (const char *const *id = (const char *const[]){"hk:base", "hk:solo",
+                                                     "hk:mid", "hk:top", NULL};
+       *id; id++) {
+    char want[64];
+    snprintf(want, sizeof want, "plugkit: %-32s ", *id);
+    cr_expect(strstr(err, want), "no line for %s in:\n%s", *id, err);
+  }
+  cr_expect(strstr(err, "(all)"), "%s", err);
+  cr_expect(!strstr(err, "warning"), "a generic tool does not warn: %s", err);
 }

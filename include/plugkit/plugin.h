@@ -198,7 +198,9 @@ struct pk_host_api {
    * warning in the host's log and the implementation is ignored,
    * or, in strict mode, an error that fails this plugin's registration.
    * Other errors (bad arguments, first and last together) are recorded and
-   * fail the registration whatever the hook returns. */
+   * fail the registration whatever the hook returns, so the result may be
+   * ignored.  A host that declares neither namespaces nor hooks (a generic
+   * tool such as the plugkit CLI) accepts any hook without a warning. */
   int (*hook_add)(pk_plugin_ctx *ctx, const pk_hook_impl *impl);
 
   /* Inside an implementation or wrapper: records why the call fails and

@@ -65,6 +65,9 @@ int cli_usage_error(const char *usage, const char *fmt, ...)
  * "plugkit: warning: ...".  Discovers the plugins.  On failure prints the
  * error and returns NULL.  Free with pk_host_free(). */
 pk_host *cli_host_new(const cli_args *a, bool log_warnings);
+/* The same with a trace callback (pk_host_options.trace). */
+pk_host *cli_host_new_traced(const cli_args *a, bool log_warnings,
+                             pk_trace_fn trace, void *trace_ud);
 
 /* Finds a plugin by "ns:name": the active one, else any record with that id
  * (a broken plugin is named after its directory).  NULL when none. */

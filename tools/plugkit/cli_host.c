@@ -125,10 +125,18 @@ static void log_to_stderr(void *ud, pk_log_level level, const char *plugin,
 
 pk_host *cli_host_new(const cli_args *a, bool log_warnings)
 {
+  return cli_host_new_traced(a, log_warnings, NULL, NULL);
+}
+
+pk_host *cli_host_new_traced(const cli_args *a, bool log_warnings,
+                             pk_trace_fn trace, void *trace_ud)
+{
   pk_host_options o;
   memset(&o, 0, sizeof o);
   o.size = sizeof o;
   o.log = log_warnings ? log_to_stderr : NULL;
+  o.trace = trace;
+  o.trace_ud = trace_ud;
   pk_host *host = NULL;
   pk_error err;
   pk_error_clear(&err);
