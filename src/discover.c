@@ -93,22 +93,25 @@ static pk_status adopt_manifest(pk_host *h, pk_plugin *p)
   return pk__map_put(a, &h->by_id, p->id, ln + lm + 1, p);
 }
 
-/* Adds one plugin from manifest text (dir may be "" for a builtin). */
-static pk_status add_plugin(pk_host *h, const char *dir, const char *mpath,
+/* Adds one plugin from manifest text.  Takes ownership of dir ("" for a
+ * builtin) and mpath, allocated with pk__strdup-compatible sizes. */
+static pk_status add_plugin(pk_host *h, char *dir, char *mpath,
                             const char *text, size_t len,
                             const pk_plugin_desc *builtin, pk_error *err)
 {
   const pk__allocator *a = &h->alloc;
-  pk_plugin *p;
-  if (pk__plugin_new(h, &p) != PK_OK)
+  pk_plugin *p = NULL;
+  if (!dir || !mpath || pk__plugin_new(h, &p) != PK_OK) {
+    pk__strfree(a, dir);
+    pk__strfree(a, mpath);
     return pk__fail(err, PK_ENOMEM, "out of memory");
+  }
   p->search_index = h->nplugins;
   p->builtin = dir[0] == '\0';
   p->desc = builtin;
-  p->dir = pk__strdup(a, dir);
-  p->manifest_path = pk__strdup(a, mpath);
-  if (!p->dir || !p->manifest_path ||
-      PK__VEC_PUSH(a, h->plugins, h->nplugins, h->plugcap, p) != PK_OK) {
+  p->dir = dir;
+  p->manifest_path = mpath;
+  if (PK__VEC_PUSH(a, h->plugins, h->nplugins, h->plugcap, p) != PK_OK) {
     pk__plugin_free(h, p);
     return pk__fail(err, PK_ENOMEM, "out of memory");
   }
@@ -125,9 +128,9 @@ static pk_status add_plugin(pk_host *h, const char *dir, const char *mpath,
     if (!p->id || !p->key)
       return pk__fail(err, PK_ENOMEM, "out of memory");
     pk__plugin_fail(p, PK_STATE_BROKEN, &perr);
-    char text[1100];
-    pk_error_format(&perr, text, sizeof text);
-    pk__log(h, PK_LOG_WARN, p, "broken manifest: %s", text);
+    char msg[1100];
+    pk_error_format(&perr, msg, sizeof msg);
+    pk__log(h, PK_LOG_WARN, p, "broken manifest: %s", msg);
     if (h->strict)
       return pk__error_copy(err, &perr);
     return PK_OK;
@@ -175,13 +178,15 @@ static pk_status scan_dir(pk_host *h, const char *root, char **buf,
       continue; /* not a plugin directory */
     char *dir = path_join(a, root, names[i]);
     char *mpath = dir ? path_join(a, dir, "plugin.toml") : NULL;
-    if (!dir || !mpath || r == PK_ENOMEM)
-      st = pk__fail(err, PK_ENOMEM, "out of memory");
-    else if (r == PK_EIO)
+    if (r == PK_OK) {
+      st = add_plugin(h, dir, mpath, *buf, len, NULL, err);
+      continue;
+    }
+    if (r == PK_EIO && mpath)
       pk__log(h, PK_LOG_WARN, NULL, "cannot read %s: %s", mpath,
               strerror(errno));
     else
-      st = add_plugin(h, dir, mpath, *buf, len, NULL, err);
+      st = pk__fail(err, PK_ENOMEM, "out of memory");
     pk__strfree(a, mpath);
     pk__strfree(a, dir);
   }
@@ -215,8 +220,8 @@ pk_status pk__discover(pk_host *h, pk_error *err)
       snprintf(name, sizeof name, "builtin:%s:%s", d->namespace_name, d->name);
     else
       snprintf(name, sizeof name, "builtin:%zu", i + 1);
-    st = add_plugin(h, "", name, h->builtins[i].text,
-                    strlen(h->builtins[i].text), d, err);
+    st = add_plugin(h, pk__strdup(&h->alloc, ""), pk__strdup(&h->alloc, name),
+                    h->builtins[i].text, strlen(h->builtins[i].text), d, err);
   }
   char *buf = NULL;
   size_t bufcap = 0;
