@@ -1129,3 +1129,96 @@ Test(hooks_cli, order_timings_prints_plugin_costs_on_stderr)
   cr_expect(strstr(err, "(all)"), "%s", err);
   cr_expect(!strstr(err, "warning"), "a generic tool does not warn: %s", err);
 }
+
+/* ---- out of memory: the Nth allocation fails, nothing leaks ---- */
+
+static long g_fail_in = -1; /* allocations left before one fails; -1 never */
+
+static void *failing_alloc(void *ud, void *p, size_t old, size_t n)
+{
+  (void)ud;
+  (void)old;
+  if (!n) {
+    free(p);
+    return NULL;
+  }
+  if (g_fail_in >= 0 && g_fail_in-- == 0)
+    return NULL;
+  return realloc(p, n);
+}
+
+/* Runs the stages with allocation number n (counted from `armed_stage`)
+ * failing; returns the status of the first failing stage. */
+static pk_status oom_run(const plugin_spec *s, size_t ns, int armed_stage,
+                         long n, bool *hit)
+{
+  pk_host_options o = {.size = sizeof o, .alloc = failing_alloc,
+                       .ignore_env = true};
+  g_fail_in = -1;
+  g_specs = s;
+  g_nspecs = ns;
+  memset(g_data, 0, sizeof g_data);
+  pk_host *h;
+  pk_error e;
+  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
+  cr_assert_eq(pk_host_add_namespace(h, "t", 1, &e), PK_OK);
+  const char *reqs[8];
+  static char ids[8][16];
+  for (size_t i = 0; i < ns; i++) {
+    char text[256];
+    snprintf(text, sizeof text,
+             "name = \"%s\"\nnamespace = \"t\"\nversion = \"1.0.0\"\n"
+             "requires = [%s]\n",
+             s[i].name, s[i].requires ? s[i].requires : "");
+    for (size_t k = 0; k < sizeof bi_all / sizeof bi_all[0]; k++)
+      if (!strcmp(bi_all[k]->name, s[i].name))
+        cr_assert_eq(pk_host_add_builtin(h, bi_all[k], text, &e), PK_OK);
+    snprintf(ids[i], sizeof ids[i], "t:%s", s[i].name);
+    reqs[i] = ids[i];
+  }
+  cr_assert_eq(pk_host_declare_hook(h, "h", PK_HOOK_COLLECT, NULL, &e), PK_OK);
+  cr_assert_eq(pk_host_declare_hook(h, "f", PK_HOOK_FIRST_RESULT, NULL, &e),
+               PK_OK);
+  pk_status st = pk_host_request(h, reqs, ns, &e);
+  if (st == PK_OK)
+    st = pk_host_import(h, &e);
+  if (armed_stage == 0)
+    g_fail_in = n;
+  if (st == PK_OK)
+    st = pk_host_resolve(h, &e);
+  if (armed_stage == 1)
+    g_fail_in = n;
+  if (st == PK_OK)
+    st = pk_host_post_register(h, NULL, 0, &e);
+  *hit = g_fail_in < 0;
+  g_fail_in = -1;
+  if (st == PK_OK) { /* whatever survived must work */
+    targs a = {0};
+    cr_expect_eq(pk_hook_call(pk_host_get_hook(h, "h"), &a, NULL, NULL), PK_OK);
+    cr_expect_str_eq(a.log, "c a b", "%ld", n);
+  } else {
+    cr_expect_eq(st, PK_ENOMEM, "allocation %ld: %s %s", n,
+                 pk_status_name(st), e.message);
+    cr_expect_null(pk_hook_impl_count(pk_host_get_hook(h, "h")) ? h : NULL);
+  }
+  pk_host_free(h);
+  return st;
+}
+
+Test(hooks_oom, registration_and_freeze, .timeout = 120)
+{
+  static const plugin_spec s[] = {
+      {"a", NULL, {H(B_PLAIN), {"f", B_WRAP, 0, {"b"}, {0}}}},
+      {"b", "\"a\"", {H(B_PLAIN), {"f", B_RESULT, 0, {0}, {"a", "c"}}}},
+      {"c", NULL, {{"h", B_PLAIN, PK_HOOK_IMPL_FIRST, {"a"}, {0}}}},
+  };
+  for (int stage = 0; stage < 2; stage++) {
+    long n = 0;
+    bool hit = true;
+    for (; hit && n < 10000; n++)
+      oom_run(s, 3, stage, n, &hit);
+    cr_expect(!hit, "stage %d: still failing after %ld allocations", stage,
+              n);
+    cr_expect(n > 3, "stage %d allocates (%ld)", stage, n);
+  }
+}
