@@ -290,6 +290,10 @@ static char *parse_array(toml_parser *P, char *p, toml_node *n, int depth)
       p++;
       break;
     }
+    if (*p == '\0' && p >= P->end) {
+      pos_text(P, (uint32_t)(open - P->buf), pb, sizeof pb);
+      toml_fail(P, p, "unterminated array (opened at %s)", pb);
+    }
     item = new_node(P, TOML_ITEM_UNITS, 0, &ref);
     stack_push(P, &P->stack, &P->nstack, &P->stack_cap, ref);
     p = parse_value(P, p, item, depth + 1);
@@ -309,7 +313,8 @@ static char *parse_array(toml_parser *P, char *p, toml_node *n, int depth)
     toml_fail(P, p, "expected ',' or ']' after an array item, found %s",
               toml_char_name(P, p, name));
   }
-  if (!toml_vec_set(P->d, n, P->stack + base, P->nstack - base))
+  if (P->nstack > base &&
+      !toml_vec_set(P->d, n, P->stack + base, P->nstack - base))
     toml_oom(P);
   P->nstack = base;
   return p;
@@ -321,8 +326,8 @@ static char *inline_skip(toml_parser *P, char *p)
     return toml_skip_wcn(P, p);
   p = toml_skip_ws(p);
   if (*p == '\n' || *p == '\r' || *p == '#')
-    toml_fail(P, p, "an inline table must stay on one line in TOML 1.0 "
-                    "(newlines and comments inside need TOML 1.1)");
+    toml_fail(P, p, "newlines and comments inside an inline table need "
+                    "TOML 1.1 (this is TOML 1.0)");
   return p;
 }
 
@@ -343,8 +348,8 @@ static char *parse_inline(toml_parser *P, char *p, toml_node *n, int depth)
       p = inline_skip(P, p + 1);
       if (*p == '}') {
         if (!P->v11)
-          toml_fail(P, p, "a trailing comma is not allowed in an inline "
-                          "table in TOML 1.0");
+          toml_fail(P, p, "a trailing comma in an inline table needs TOML "
+                          "1.1 (this is TOML 1.0)");
         return p + 1;
       }
       continue;

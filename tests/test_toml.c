@@ -1,0 +1,556 @@
+/* test_toml.c -- the TOML reader through the public API: values and their
+ * positions, errors and their positions, table rules, limits, encodings.
+ * SPDX-License-Identifier: MIT */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <plugkit.h>
+
+/* ---- helpers ---- */
+
+static pk_doc *parse_v(const char *text, size_t len, pk_toml_version v)
+{
+  pk_doc_options o = {sizeof o, v, NULL, NULL};
+  pk_doc *doc = NULL;
+  pk_error err;
+  pk_status st = pk_doc_parse(text, len, "t.toml", &o, &doc, &err);
+  cr_assert_eq(st, PK_OK, "parse failed: %d:%d: %s", err.line, err.col,
+               err.message);
+  cr_assert_not_null(doc);
+  return doc;
+}
+
+static pk_doc *parse(const char *text)
+{
+  return parse_v(text, strlen(text), PK_TOML_DEFAULT);
+}
+
+/* Parses text that must fail; returns the error. */
+static pk_error fail_v(const char *text, size_t len, pk_toml_version v)
+{
+  pk_doc_options o = {sizeof o, v, NULL, NULL};
+  pk_doc *doc = (pk_doc *)&o;
+  pk_error err;
+  pk_status st = pk_doc_parse(text, len, "t.toml", &o, &doc, &err);
+  cr_assert_eq(st, PK_ESYNTAX, "expected a syntax error for <%.*s>, got %s",
+               (int)(len > 60 ? 60 : len), text, pk_status_name(st));
+  cr_assert_null(doc, "*out must be NULL on failure");
+  cr_assert_eq(err.code, PK_ESYNTAX);
+  cr_assert_str_eq(err.source, "t.toml");
+  return err;
+}
+
+static pk_error fail(const char *text)
+{
+  return fail_v(text, strlen(text), PK_TOML_DEFAULT);
+}
+
+static void assert_error(const char *text, int line, int col,
+                         const char *needle)
+{
+  pk_error err = fail(text);
+  cr_expect_eq(err.line, line, "<%s>: line %d, expected %d (%s)", text,
+               err.line, line, err.message);
+  cr_expect_eq(err.col, col, "<%s>: col %d, expected %d (%s)", text, err.col,
+               col, err.message);
+  cr_expect(strstr(err.message, needle) != NULL,
+            "<%s>: message \"%s\" lacks \"%s\"", text, err.message, needle);
+}
+
+static void assert_pos(pk_pos p, int line, int col)
+{
+  cr_assert_str_eq(p.source, "t.toml");
+  cr_assert_eq(p.line, line, "line %d, expected %d", p.line, line);
+  cr_assert_eq(p.col, col, "col %d, expected %d", p.col, col);
+}
+
+static const pk_value *get(const pk_value *t, const char *key, pk_kind kind)
+{
+  const pk_value *v = pk_table_get(t, key);
+  cr_assert_not_null(v, "key %s missing", key);
+  cr_assert_eq(pk_value_kind(v), kind, "key %s: kind %s", key,
+               pk_kind_name(pk_value_kind(v)));
+  return v;
+}
+
+/* ---- values and positions ---- */
+
+Test(toml, every_kind_with_positions)
+{
+  const char *text = "s = \"str\"\n"                  /* 1 */
+                     "i = -42\n"                      /* 2 */
+                     "f = 6.5e-1\n"                   /* 3 */
+                     "b = false\n"                    /* 4 */
+                     "odt = 1979-05-27T07:32:00.5-07:30\n" /* 5 */
+                     "ldt = 1979-05-27 07:32:00\n"    /* 6 */
+                     "ld = 1979-05-27\n"              /* 7 */
+                     "lt = 07:32:01.123456789123\n"   /* 8 */
+                     "  arr = [ 1, [2], {x = 3} ]\n"  /* 9 */
+                     "[tab]\n"                        /* 10 */
+                     "  k = 'lit'\n";                 /* 11 */
+  pk_doc *doc = parse(text);
+  const pk_value *root = pk_doc_root(doc), *v, *a, *t;
+  const char *s;
+  size_t len;
+  int64_t i;
+  double f;
+  bool b;
+  pk_datetime dt;
+
+  cr_assert_eq(pk_value_kind(root), PK_KIND_TABLE);
+  cr_assert_eq(pk_table_count(root), 10);
+  assert_pos(pk_value_pos(root), 1, 1);
+
+  v = get(root, "s", PK_KIND_STRING);
+  cr_assert_eq(pk_value_get_string(v, &s, &len, NULL), PK_OK);
+  cr_assert_str_eq(s, "str");
+  cr_assert_eq(len, 3);
+  assert_pos(pk_value_pos(v), 1, 5);
+  assert_pos(pk_table_key_pos_at(root, 0), 1, 1);
+  cr_assert_str_eq(pk_table_key_at(root, 0, &len), "s");
+
+  v = get(root, "i", PK_KIND_INTEGER);
+  cr_assert_eq(pk_value_get_integer(v, &i, NULL), PK_OK);
+  cr_assert_eq(i, -42);
+  assert_pos(pk_value_pos(v), 2, 5);
+
+  v = get(root, "f", PK_KIND_FLOAT);
+  cr_assert_eq(pk_value_get_float(v, &f, NULL), PK_OK);
+  cr_assert_float_eq(f, 0.65, 1e-15);
+
+  v = get(root, "b", PK_KIND_BOOL);
+  cr_assert_eq(pk_value_get_bool(v, &b, NULL), PK_OK);
+  cr_assert_eq(b, false);
+  assert_pos(pk_value_pos(v), 4, 5);
+
+  v = get(root, "odt", PK_KIND_DATETIME);
+  cr_assert_eq(pk_value_get_datetime(v, &dt, NULL), PK_OK);
+  cr_assert_eq(dt.kind, PK_KIND_DATETIME);
+  cr_assert(dt.year == 1979 && dt.month == 5 && dt.day == 27);
+  cr_assert(dt.hour == 7 && dt.minute == 32 && dt.second == 0);
+  cr_assert_eq(dt.nanosecond, 500000000);
+  cr_assert_eq(dt.precision, 1);
+  cr_assert_eq(dt.offset_minutes, -450);
+  assert_pos(pk_value_pos(v), 5, 7);
+
+  v = get(root, "ldt", PK_KIND_DATETIME_LOCAL);
+  cr_assert_eq(pk_value_get_datetime(v, &dt, NULL), PK_OK);
+  cr_assert(dt.hour == 7 && dt.minute == 32 && dt.day == 27);
+  v = get(root, "ld", PK_KIND_DATE_LOCAL);
+  cr_assert_eq(pk_value_get_datetime(v, &dt, NULL), PK_OK);
+  cr_assert(dt.year == 1979 && dt.month == 5 && dt.day == 27);
+  v = get(root, "lt", PK_KIND_TIME_LOCAL);
+  cr_assert_eq(pk_value_get_datetime(v, &dt, NULL), PK_OK);
+  cr_assert(dt.hour == 7 && dt.minute == 32 && dt.second == 1);
+  cr_assert_eq(dt.nanosecond, 123456789, "extra digits are truncated");
+  cr_assert_eq(dt.precision, 9);
+
+  a = get(root, "arr", PK_KIND_ARRAY);
+  assert_pos(pk_table_key_pos_at(root, 8), 9, 3);
+  assert_pos(pk_value_pos(a), 9, 9);
+  cr_assert_eq(pk_array_count(a), 3);
+  assert_pos(pk_value_pos(pk_array_at(a, 0)), 9, 11);
+  cr_assert_eq(pk_value_kind(pk_array_at(a, 1)), PK_KIND_ARRAY);
+  assert_pos(pk_value_pos(pk_array_at(a, 1)), 9, 14);
+  t = pk_array_at(a, 2);
+  cr_assert_eq(pk_value_kind(t), PK_KIND_TABLE);
+  assert_pos(pk_value_pos(t), 9, 19);
+  assert_pos(pk_table_key_pos_at(t, 0), 9, 20);
+  cr_assert_null(pk_array_at(a, 3));
+
+  t = get(root, "tab", PK_KIND_TABLE);
+  assert_pos(pk_value_pos(t), 10, 1);
+  v = get(t, "k", PK_KIND_STRING);
+  assert_pos(pk_value_pos(v), 11, 7);
+  assert_pos(pk_table_key_pos_at(t, 0), 11, 3);
+  pk_doc_free(doc);
+}
+
+Test(toml, integers_and_floats)
+{
+  pk_doc *doc = parse("a = 0xDEAD_beef\nb = 0o755\nc = 0b1101\n"
+                      "d = 9223372036854775807\ne = -9223372036854775808\n"
+                      "f = 1_000_000\ng = +0\nh = inf\ni = -inf\nj = nan\n"
+                      "k = -0.0\nl = 1e308\nm = 5e-324\nn = 0.1\n"
+                      "o = 12345678901234567890.5\np = 1_2.3_4e1_0\n");
+  const pk_value *r = pk_doc_root(doc);
+  int64_t i;
+  double f;
+  pk_table_get_integer(r, "a", &i, NULL);
+  cr_assert_eq(i, 0xDEADBEEF);
+  pk_table_get_integer(r, "b", &i, NULL);
+  cr_assert_eq(i, 0755);
+  pk_table_get_integer(r, "c", &i, NULL);
+  cr_assert_eq(i, 13);
+  pk_table_get_integer(r, "d", &i, NULL);
+  cr_assert_eq(i, INT64_MAX);
+  pk_table_get_integer(r, "e", &i, NULL);
+  cr_assert_eq(i, INT64_MIN);
+  pk_table_get_integer(r, "f", &i, NULL);
+  cr_assert_eq(i, 1000000);
+  pk_table_get_integer(r, "g", &i, NULL);
+  cr_assert_eq(i, 0);
+  pk_table_get_float(r, "h", &f, NULL);
+  cr_assert(isinf(f) && f > 0);
+  pk_table_get_float(r, "i", &f, NULL);
+  cr_assert(isinf(f) && f < 0);
+  pk_table_get_float(r, "j", &f, NULL);
+  cr_assert(isnan(f));
+  pk_table_get_float(r, "k", &f, NULL);
+  cr_assert(f == 0.0 && signbit(f));
+  pk_table_get_float(r, "l", &f, NULL);
+  cr_assert_eq(f, 1e308);
+  pk_table_get_float(r, "m", &f, NULL);
+  cr_assert_eq(f, 5e-324);
+  pk_table_get_float(r, "n", &f, NULL);
+  cr_assert_eq(f, 0.1);
+  pk_table_get_float(r, "o", &f, NULL);
+  cr_assert_eq(f, 12345678901234567890.5);
+  pk_table_get_float(r, "p", &f, NULL);
+  cr_assert_eq(f, 12.34e10);
+  pk_doc_free(doc);
+}
+
+Test(toml, strings_decode_in_place)
+{
+  const char text[] =
+      "a = \"tab\\there \\u00e9 \\U0001F600 \\\" \\\\\"\n"
+      "b = \"\"\"\nline1\n  line2 \\\n    joined\"\"\"\n"
+      "c = '''\nraw \\n ''quoted'''''\n"
+      "d = \"nul\\u0000inside\"\n"
+      "\"key\\u0000nul\" = 1\n"
+      "e = \"\"\n";
+  pk_doc *doc = parse_v(text, sizeof text - 1, PK_TOML_DEFAULT);
+  const pk_value *r = pk_doc_root(doc), *v;
+  const char *s;
+  size_t len;
+  pk_table_get_string(r, "a", &s, NULL);
+  cr_assert_str_eq(s, "tab\there \xc3\xa9 \xf0\x9f\x98\x80 \" \\");
+  pk_table_get_string(r, "b", &s, NULL);
+  cr_assert_str_eq(s, "line1\n  line2 joined");
+  pk_table_get_string(r, "c", &s, NULL);
+  cr_assert_str_eq(s, "raw \\n ''quoted''");
+  v = pk_table_get(r, "d");
+  pk_value_get_string(v, &s, &len, NULL);
+  cr_assert_eq(len, 10);
+  cr_assert(memcmp(s, "nul\0inside", 11) == 0);
+  v = pk_table_getn(r, "key\0nul", 7);
+  cr_assert_not_null(v, "a key holding NUL is found by length");
+  cr_assert_null(pk_table_get(r, "key"));
+  cr_assert_str_eq(pk_table_key_at(r, 4, &len), "key");
+  cr_assert_eq(len, 7);
+  pk_table_get_string(r, "e", &s, NULL);
+  cr_assert_str_eq(s, "");
+  pk_doc_free(doc);
+}
+
+/* ---- tables ---- */
+
+Test(toml, tables_dotted_implicit_and_arrays_of_tables)
+{
+  pk_doc *doc = parse("fruit.apple.color = 'red'\n"
+                      "fruit.apple.taste.sweet = true\n"
+                      "[fruit.apple.texture]\nsmooth = true\n"
+                      "[x.y.z]\n[x]\nq = 1\n"
+                      "[[p]]\nn = 1\n[p.sub]\nm = 2\n[[p]]\nn = 2\n"
+                      "[[p.list]]\nv = 1\n");
+  const pk_value *r = pk_doc_root(doc), *fruit, *apple, *p, *x;
+  int64_t n;
+  cr_assert_eq(pk_table_count(r), 3);
+  fruit = get(r, "fruit", PK_KIND_TABLE);
+  apple = get(fruit, "apple", PK_KIND_TABLE);
+  cr_assert_eq(pk_table_count(apple), 3);
+  cr_assert_str_eq(pk_table_key_at(apple, 0, NULL), "color");
+  cr_assert_str_eq(pk_table_key_at(apple, 1, NULL), "taste");
+  cr_assert_str_eq(pk_table_key_at(apple, 2, NULL), "texture");
+  x = get(r, "x", PK_KIND_TABLE);
+  assert_pos(pk_value_pos(x), 6, 1); /* the header that defined it */
+  assert_pos(pk_table_key_pos_at(r, 1), 5, 2); /* where the key appeared */
+  cr_assert_eq(pk_table_count(x), 2);
+  p = get(r, "p", PK_KIND_ARRAY);
+  cr_assert_eq(pk_array_count(p), 2);
+  cr_assert_eq(pk_table_get_integer(pk_array_at(p, 0), "n", &n, NULL), PK_OK);
+  cr_assert_eq(n, 1);
+  cr_assert_not_null(pk_table_get(pk_array_at(p, 0), "sub"));
+  cr_assert_eq(pk_table_get_integer(pk_array_at(p, 1), "n", &n, NULL), PK_OK);
+  cr_assert_eq(n, 2);
+  cr_assert_eq(pk_array_count(get(pk_array_at(p, 1), "list", PK_KIND_ARRAY)),
+               1);
+  assert_pos(pk_value_pos(pk_array_at(p, 1)), 12, 1);
+  pk_doc_free(doc);
+}
+
+Test(toml, duplicates_and_redefinitions)
+{
+  pk_error e;
+  assert_error("a = 1\nb = 2\na = 3\n", 3, 1,
+               "duplicate key \"a\" (first defined at 1:1)");
+  assert_error("x.y = 1\n\"x\".'y' = 2\n", 2, 5,
+               "duplicate key \"y\" (first defined at 1:3)");
+  assert_error("[t]\n[t]\n", 2, 2, "table \"t\" is already defined "
+                                   "(first defined at 1:1)");
+  assert_error("[a.b]\n[a]\n[a]\n", 3, 2, "already defined");
+  assert_error("[a]\nb = 1\n[a.b]\n", 3, 4, "already an integer");
+  assert_error("a = {}\n[a]\n", 2, 2, "");
+  assert_error("a = {x = 1}\na.y = 2\n", 2, 1, "inline table");
+  assert_error("a = [1]\n[[a]]\n", 2, 3, "array");
+  assert_error("[[a]]\n[a]\n", 2, 2, "array of tables");
+  assert_error("[a.b.c]\nz = 1\n[a]\nb.c.t = 1\n", 4, 3,
+               "defined by the header at 1:1");
+  assert_error("[a]\nb.c = 1\n[a.b]\n", 3, 4, "already defined");
+  assert_error("a.b = 1\na.b.c = 2\n", 2, 3, "already an integer");
+  assert_error("t = {a = 1, a = 2}\n", 1, 13, "duplicate key \"a\"");
+  assert_error("[[t]]\n[t.x]\n[t.x]\n", 3, 4, "already defined");
+  e = fail("[a]\nx = 1\n[b]\n[a]\n");
+  cr_assert_str_eq(e.message, "table \"a\" is already defined (first defined "
+                              "at 1:1)");
+}
+
+/* ---- errors and their positions ---- */
+
+Test(toml, error_positions)
+{
+  assert_error("a = \"abc\\q\"\n", 1, 9, "invalid escape '\\q' in string");
+  assert_error("port 8080\n", 1, 6, "expected '=' after key \"port\"");
+  assert_error("a = \"abc\n", 1, 5, "unterminated string");
+  assert_error("a = 9223372036854775808\n", 1, 5, "integer out of range");
+  assert_error("x = 1\ny = \n", 2, 5, "expected a value");
+  assert_error("x = [1, 2\n", 2, 1, "unterminated array (opened at 1:5)");
+  assert_error("x = 1 2\n", 1, 7, "expected a newline");
+  assert_error("x = 1979-13-01\n", 1, 10, "month");
+  assert_error("x = 1979-02-30\n", 1, 13, "day");
+  assert_error("x = 25:00:00\n", 1, 5, "hour");
+  assert_error("x = 01\n", 1, 5, "leading zeros");
+  assert_error("x = 1__0\n", 1, 6, "underscore");
+  assert_error("x = 1.\n", 1, 7, "digit");
+  assert_error("x = 0x\n", 1, 7, "expected a digit");
+  assert_error("x = 0o8\n", 1, 7, "invalid digit '8'");
+  assert_error("x = tru\n", 1, 5, "true");
+  assert_error("x = hello\n", 1, 5, "strings need quotes");
+  assert_error("[a\nb = 1\n", 1, 3, "expected '.' or ']'");
+  assert_error("a = {b = 1\n", 2, 1, "unterminated inline table (opened at 1:5)");
+  assert_error("\n\n  = 1\n", 3, 3, "expected a key");
+  assert_error("a = 'x' # bad \x01 control\n", 1, 15, "control character");
+  assert_error("a = \"\"\"\nabc\n", 1, 5, "unterminated multi-line string");
+  assert_error("a = \"\\uD800\"\n", 1, 6, "not a Unicode scalar value");
+  assert_error("a = \"\\u12\"\n", 1, 6, "hexadecimal digits");
+  assert_error("a = +0x10\n", 1, 5, "sign");
+  assert_error("a.b = 1\n\n[a.b.c]\n", 3, 4, "already an integer");
+  assert_error("a = 1\r\n\r\nb = \"\\x\"\r\n", 3, 6, "");
+}
+
+Test(toml, depth_limit)
+{
+  char *text = malloc(2 * 1024 * 1024 + 16);
+  size_t i, n = 1024 * 1024;
+  pk_error e;
+  pk_doc *doc;
+  /* 100 levels are fine, 101 are not */
+  strcpy(text, "a = ");
+  for (i = 0; i < 100; i++)
+    strcat(text, "[");
+  for (i = 0; i < 100; i++)
+    strcat(text, "]");
+  doc = parse(text);
+  pk_doc_free(doc);
+  strcpy(text, "a = ");
+  for (i = 0; i < 101; i++)
+    strcat(text, "[");
+  e = fail(text);
+  cr_assert(strstr(e.message, "nesting too deep"), "%s", e.message);
+  cr_assert_eq(e.col, 4 + 101);
+  /* a megabyte of brackets and of braces: a clean error, no stack overflow */
+  memcpy(text, "a = ", 4);
+  memset(text + 4, '[', n);
+  e = fail_v(text, n + 4, PK_TOML_DEFAULT);
+  cr_assert(strstr(e.message, "nesting too deep"));
+  for (i = 0; i + 3 <= n; i += 3)
+    memcpy(text + 4 + i, "{b=", 3);
+  e = fail_v(text, i + 4, PK_TOML_DEFAULT);
+  cr_assert(strstr(e.message, "nesting too deep"));
+  /* deep tables by dotted keys and by headers are bounded too */
+  text[0] = '\0';
+  for (i = 0; i < 200; i++)
+    strcat(text, "k.");
+  strcat(text, "k = 1\n");
+  e = fail(text);
+  cr_assert(strstr(e.message, "nesting too deep"));
+  strcpy(text, "[");
+  for (i = 0; i < 200; i++)
+    strcat(text, "k.");
+  strcat(text, "k]\n");
+  e = fail(text);
+  cr_assert(strstr(e.message, "nesting too deep"));
+  free(text);
+}
+
+/* ---- encodings ---- */
+
+Test(toml, invalid_utf8_rejected)
+{
+  static const struct {
+    const char *text;
+    int col;
+  } cases[] = {
+      {"a = \"\xc0\x80\"\n", 6},             /* overlong NUL */
+      {"a = \"\xe0\x80\xaf\"\n", 6},         /* overlong '/' */
+      {"a = \"\xed\xa0\x80\"\n", 6},         /* surrogate U+D800 */
+      {"a = \"\xf4\x90\x80\x80\"\n", 6},     /* U+110000 */
+      {"a = \"\xf8\x88\x80\x80\x80\"\n", 6}, /* 5-byte form */
+      {"a = \"\xc3\"\n", 6},                 /* truncated */
+      {"a = '\x80'\n", 6},                   /* lone continuation */
+      {"# \xff comment\n", 3},
+      {"a = \"\"\"\n\xe2\x82\"\"\"\n", 1},
+      {"a = 1 # ok \xe2\x82\xac then bad \xc1\xbf\n", 25},
+  };
+  size_t i;
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    pk_error e = fail(cases[i].text);
+    cr_expect(strstr(e.message, "UTF-8") != NULL, "case %zu: %s", i,
+              e.message);
+    cr_expect_eq(e.col, cases[i].col, "case %zu: col %d", i, e.col);
+  }
+  /* valid multi-byte text in strings, comments and quoted keys */
+  pk_doc_free(parse("\"\xc3\xa9t\xc3\xa9\" = \"\xf0\x9f\x98\x80\" # \xe2\x82\xac\n"));
+}
+
+Test(toml, bom_and_crlf)
+{
+  pk_doc *doc = parse("\xef\xbb\xbf" "a = 1\r\nb = \"\"\"x\r\ny\"\"\"\r\n"
+                      "c = '''\r\np\r\nq'''\r\n[t]\r\nd = 2\r\n");
+  const pk_value *r = pk_doc_root(doc), *t;
+  const char *s;
+  assert_pos(pk_table_key_pos_at(r, 0), 1, 1); /* columns start after BOM */
+  pk_table_get_string(r, "b", &s, NULL);
+  cr_assert_str_eq(s, "x\ny", "CRLF in a multi-line string becomes LF");
+  pk_table_get_string(r, "c", &s, NULL);
+  cr_assert_str_eq(s, "p\nq");
+  t = get(r, "t", PK_KIND_TABLE);
+  assert_pos(pk_value_pos(t), 7, 1);
+  assert_pos(pk_value_pos(pk_table_get(t, "d")), 8, 5);
+  pk_doc_free(doc);
+  assert_error("a = 1\rb = 2\n", 1, 6, "carriage return");
+  assert_error("a = \"\"\"x\ry\"\"\"\n", 1, 9, "carriage return");
+  assert_error("a = 1\n\xef\xbb\xbf" "b = 2\n", 2, 1, "");
+  assert_error("\xff\xfe" "a = 1\n", 1, 1, "");
+}
+
+/* ---- versions ---- */
+
+Test(toml, v10_rejects_v11_syntax)
+{
+  static const char *const only11[] = {
+      "a = \"\\e\"\n",
+      "a = \"\\x41\"\n",
+      "a = 07:32\n",
+      "a = 1979-05-27T07:32\n",
+      "a = 1979-05-27 07:32Z\n",
+      "a = {\n  b = 1\n}\n",
+      "a = {b = 1,}\n",
+      "a = {b = 1, # c\n c = 2}\n",
+  };
+  size_t i;
+  for (i = 0; i < sizeof only11 / sizeof only11[0]; i++) {
+    pk_error e = fail_v(only11[i], strlen(only11[i]), PK_TOML_1_0);
+    cr_expect(strstr(e.message, "1.1") != NULL, "<%s>: %s", only11[i],
+              e.message);
+    pk_doc_free(parse_v(only11[i], strlen(only11[i]), PK_TOML_1_1));
+    pk_doc_free(parse_v(only11[i], strlen(only11[i]), PK_TOML_DEFAULT));
+  }
+  {
+    pk_doc *doc = parse("a = \"\\x41\\e\"\nt = 07:32\n");
+    const char *s;
+    pk_datetime dt;
+    pk_table_get_string(pk_doc_root(doc), "a", &s, NULL);
+    cr_assert_str_eq(s, "A\x1b");
+    pk_table_get_datetime(pk_doc_root(doc), "t", &dt, NULL);
+    cr_assert(dt.hour == 7 && dt.minute == 32 && dt.second == 0);
+    pk_doc_free(doc);
+  }
+  /* still invalid in 1.1 */
+  fail("a = {,}\n");
+  fail("a = {b = 1,,}\n");
+  fail("a = {b\n= 1}\n");
+}
+
+/* ---- scale ---- */
+
+Test(toml, hundred_thousand_keys)
+{
+  size_t n = 100000, i, cap = n * 32;
+  char *text = malloc(cap), *p = text;
+  clock_t t0;
+  pk_doc *doc;
+  const pk_value *r, *t;
+  double secs;
+  p += sprintf(p, "[big]\n");
+  for (i = 0; i < n; i++)
+    p += sprintf(p, "key%zu = %zu\n", i, i);
+  t0 = clock();
+  doc = parse_v(text, (size_t)(p - text), PK_TOML_DEFAULT);
+  r = pk_doc_root(doc);
+  t = get(r, "big", PK_KIND_TABLE);
+  cr_assert_eq(pk_table_count(t), n);
+  for (i = 0; i < n; i++) {
+    char key[32];
+    int64_t v = -1;
+    snprintf(key, sizeof key, "key%zu", (n * 7 + i * 7919) % n);
+    cr_assert_eq(pk_table_get_integer(t, key, &v, NULL), PK_OK, "%s", key);
+    cr_assert_eq((size_t)v, (n * 7 + i * 7919) % n);
+  }
+  cr_assert_null(pk_table_get(t, "key100000"));
+  cr_assert_str_eq(pk_table_key_at(t, n - 1, NULL), "key99999");
+  secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+  cr_assert(secs < 5.0, "100k keys took %.2f s", secs);
+  pk_doc_free(doc);
+  /* a duplicate far into a large table is still found */
+  p += sprintf(p, "key5 = 1\n");
+  {
+    pk_error e = fail_v(text, (size_t)(p - text), PK_TOML_DEFAULT);
+    cr_assert_eq(e.line, (int)n + 2);
+    cr_assert(strstr(e.message, "first defined at 7:1"), "%s", e.message);
+  }
+  free(text);
+}
+
+Test(toml, many_arrays_of_tables_and_reopened_tables)
+{
+  size_t n = 20000, i;
+  char *text = malloc(n * 64), *p = text;
+  pk_doc *doc;
+  const pk_value *arr;
+  for (i = 0; i < n; i++)
+    p += sprintf(p, "[[a.b]]\nx = %zu\n[t%zu.sub]\n", i, i % 100);
+  *p = '\0';
+  /* the [tN.sub] headers repeat after 100 rounds: a redefinition */
+  {
+    pk_error e = fail_v(text, (size_t)(p - text), PK_TOML_DEFAULT);
+    cr_assert(strstr(e.message, "already defined"), "%s", e.message);
+  }
+  p = text;
+  for (i = 0; i < n; i++)
+    p += sprintf(p, "[[a.b]]\nx = %zu\n[t%zu.s%zu]\nk = 1\n", i, i % 100, i);
+  doc = parse_v(text, (size_t)(p - text), PK_TOML_DEFAULT);
+  arr = pk_table_get(pk_table_get(pk_doc_root(doc), "a"), "b");
+  cr_assert_eq(pk_array_count(arr), n);
+  cr_assert_eq(pk_table_count(pk_table_get(pk_doc_root(doc), "t7")), n / 100);
+  pk_doc_free(doc);
+  free(text);
+}
+
+Test(toml, empty_documents)
+{
+  static const char *const texts[] = {"", "\n", "# c", "\xef\xbb\xbf",
+                                      " \t\r\n# x\r\n"};
+  size_t i;
+  for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+    pk_doc *doc = parse(texts[i]);
+    cr_assert_eq(pk_table_count(pk_doc_root(doc)), 0);
+    pk_doc_free(doc);
+  }
+  fail_v("a = 1\n\0b = 2\n", 13, PK_TOML_DEFAULT);
+}
