@@ -86,6 +86,7 @@ struct pk_hook_ctx {
   bool inner_ran;    /* the plain implementations ran (wrappers) */
   bool msg_set;      /* hook_fail wrote a message not yet attributed */
   bool failed;       /* err holds the current failure */
+  pk_plugin *culprit; /* the plugin err names (for tracing) */
 };
 
 /* ---- registry ---- */
@@ -943,9 +944,11 @@ static pk_status failed_at(pk_hook_ctx *c, size_t i, int rc)
              p->id, rc);
     pk__error_set_plugin(c->err, p->id);
   } else {
+    p = c->culprit;
     c->err->code = st; /* a wrapper passing an inner failure on */
   }
   c->failed = true;
+  c->culprit = p;
   return st;
 }
 
@@ -1015,8 +1018,7 @@ static pk_status call_slow(pk_hook_ctx *c)
     pk_trace ev = {PK_TRACE_HOOK_CALL, NULL, t->hook->name, pk__now_ns() - t0,
                    st};
     if (st != PK_OK)
-      ev.plugin = pk__map_get(&t->hook->host->by_id, c->err->plugin,
-                              strlen(c->err->plugin));
+      ev.plugin = c->culprit;
     t->trace(t->trace_ud, &ev);
   }
   return st;
@@ -1038,8 +1040,8 @@ pk_status pk_hook_call(pk_hook *k, void *args, pk_hook_results *results,
                   "can be called once pk_host_post_register() has started)",
                   k->name);
   } else {
-    pk_hook_ctx c = {t, args, results, err ? err : &local, 0, false, false,
-                      false};
+    pk_hook_ctx c = {t,     args,  results, err ? err : &local, 0,
+                     false, false, false,   NULL};
     st = t->slow ? call_slow(&c) : run_plain(&c);
   }
   atomic_fetch_sub_explicit(&k->inflight, 1, memory_order_release);
