@@ -83,8 +83,6 @@ void toml_doc_free(toml_doc *d)
     mem_free(d, b, b->bytes);
   }
   mem_free(d, d->dir, (size_t)d->dir_cap * sizeof *d->dir);
-  mem_free(d, d->slots,
-           d->slots ? ((size_t)d->slot_mask + 1) * sizeof *d->slots : 0);
   mem_free(d, d->lines, (size_t)d->lines_cap * sizeof *d->lines);
   mem_free(d, d->buf, d->cap + TOML_PAD);
   mem_free(d, d->source, d->source_size);

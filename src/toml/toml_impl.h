@@ -75,11 +75,6 @@ typedef struct toml_block {
   size_t bytes;            /* size of the whole allocation */
 } toml_block;
 
-typedef struct toml_slot {
-  uint32_t parent; /* ref of the table */
-  uint32_t child;  /* ref of the entry; 0 marks an empty slot */
-} toml_slot;
-
 struct toml_doc {
   toml_alloc_fn alloc; /* never NULL (libc wrapper by default) */
   void *alloc_ud;
@@ -97,16 +92,12 @@ struct toml_doc {
   uint32_t next_units;  /* size of the next regular block */
   char **dir;           /* granule -> address */
   uint32_t dir_len, dir_cap;
-  uint32_t free_vec[32]; /* free child-ref vectors by log2(capacity) */
-  /* the key index of tables with more than TOML_SCAN_MAX keys */
-  toml_slot *slots;
-  uint32_t slot_mask; /* capacity - 1; capacity 0 when slots is NULL */
-  uint32_t slot_used;
-  uint32_t slot_hint; /* capacity to start with, from the text's size */
+  uint32_t free_vec[32]; /* free plain vectors by log2(capacity) */
+  uint32_t free_tab[32]; /* free indexed table vectors by log2(capacity) */
   /* the last lookup that missed, so the insert after it hashes once */
   const char *miss_key;
-  uint32_t miss_len, miss_parent;
-  uint64_t miss_hash;
+  uint32_t miss_len;
+  uint32_t miss_hash;
   /* line starts (byte offsets), lines[0] is line 1 */
   uint32_t *lines;
   uint32_t nlines, lines_cap;
@@ -211,15 +202,26 @@ static inline bool toml_line_push(toml_doc *d, uint32_t off)
 /* 1-based line and column of byte offset off. */
 void toml_offset_pos(const toml_doc *d, uint32_t off, int *line, int *col);
 
-/* ---- tables (toml_tree.c) ---- */
+/* The capacity of a vector holding n refs (n > 0): 2, then powers of 2. */
+static inline uint32_t toml_vec_cap(uint32_t n)
+{
+  return n <= 2 ? 2 : (uint32_t)1 << (32 - __builtin_clz(n - 1));
+}
 
-/* The entry of key (len bytes) in table t (ref tref), or NULL. */
-toml_entry *toml_table_find(toml_doc *d, toml_node *t, uint32_t tref,
-                            const char *key, uint32_t len);
-/* Appends entry eref (key already set) to table t: updates the vector and,
- * for large tables, the hash index.  false when out of memory. */
-bool toml_table_append(toml_doc *d, toml_node *t, uint32_t tref,
-                       uint32_t eref);
+/* ---- tables (toml_tree.c) ----
+ *
+ * A table with up to TOML_SCAN_MAX keys is scanned.  A larger one keeps an
+ * open-addressing index right after its child refs, in the same arena run:
+ * 2C slots (C = capacity) holding positions + 1, 16-bit up to C = 16384.
+ * It is rebuilt when the vector doubles, so it stays at most half full, and
+ * it lives next to the keys it indexes, which keeps lookups in cache. */
+
+/* The entry of key (len bytes) in table t, or NULL. */
+toml_entry *toml_table_find(toml_doc *d, const toml_node *t, const char *key,
+                            uint32_t len);
+/* Appends entry eref (key already set, not present) to table t.  false when
+ * out of memory. */
+bool toml_table_append(toml_doc *d, toml_node *t, uint32_t eref);
 
 static inline const char *toml_entry_key(const toml_doc *d,
                                          const toml_entry *e)

@@ -182,7 +182,8 @@ static toml_entry *add_entry(toml_parser *P, toml_node *t, uint32_t tref,
   e->v.pos = (uint32_t)(k->at - P->buf);
   e->key = e->v.pos;
   e->key_len = k->len;
-  if (!toml_table_append(P->d, t, tref, *eref))
+  (void)tref;
+  if (!toml_table_append(P->d, t, *eref))
     toml_oom(P);
   return e;
 }
@@ -203,7 +204,7 @@ static toml_node *dotted_step(toml_parser *P, toml_node *t, uint32_t *tref,
                               const key_part *k, int depth)
 {
   toml_entry *e =
-      toml_table_find(P->d, t, *tref, P->buf + k->off, k->len);
+      toml_table_find(P->d, t, P->buf + k->off, k->len);
   char kb[96], pb[32];
   check_depth(P, k->at, depth);
   if (!e) {
@@ -263,7 +264,7 @@ static char *parse_keyval(toml_parser *P, char *p, toml_node *t,
               key_text(P, k.off, k.len, kb, sizeof kb),
               toml_char_name(P, k.sep_at, name));
   }
-  e = toml_table_find(P->d, t, tref, P->buf + k.off, k.len);
+  e = toml_table_find(P->d, t, P->buf + k.off, k.len);
   if (e) {
     pos_text(P, e->key, pb, sizeof pb);
     toml_fail(P, k.at, "duplicate key %s (first defined at %s)",
@@ -452,7 +453,7 @@ static char *parse_header(toml_parser *P, char *p, section *cur)
     }
     p = toml_skip_ws(p);
     check_depth(P, k.at, ++depth);
-    e = toml_table_find(P->d, t, tref, P->buf + k.off, k.len);
+    e = toml_table_find(P->d, t, P->buf + k.off, k.len);
     if (!e) {
       e = add_entry(P, t, tref, &k, TOML_TABLE, 0, &tref);
       t = &e->v;
@@ -478,7 +479,7 @@ static char *parse_header(toml_parser *P, char *p, section *cur)
     p++;
   }
   check_depth(P, k.at, depth + (aot ? 2 : 1));
-  e = toml_table_find(P->d, t, tref, P->buf + k.off, k.len);
+  e = toml_table_find(P->d, t, P->buf + k.off, k.len);
   if (!aot) {
     if (!e) {
       e = add_entry(P, t, tref, &k, TOML_TABLE, TOML_F_DEFINED, &eref);
@@ -606,11 +607,6 @@ toml_status toml_doc_parse(toml_doc *d, size_t len, toml_version version,
   }
   d->parsed = true;
   d->len = len;
-  /* size the key index once for a typical density (a key per 40 bytes):
-   * growing it means re-reading every key, scattered over the arena */
-  d->slot_hint = 256;
-  while (d->slot_hint < (1u << 30) && d->slot_hint < len / 40)
-    d->slot_hint <<= 1;
   memset(d->buf + len, 0, TOML_PAD);
   memset(&P, 0, sizeof P);
   P.d = d;

@@ -2,16 +2,11 @@
  * SPDX-License-Identifier: MIT */
 #include "toml_impl.h"
 
-/* ---- the key index ----
- *
- * One open-addressing table (linear probing) for the whole document, keyed
- * by (table ref, key bytes), holding the keys of every table with more than
- * TOML_SCAN_MAX keys.  Smaller tables are scanned: a few compares beat a
- * hash, and most tables are small. */
+/* ---- lookup and insertion ---- */
 
-static uint64_t key_hash(const char *k, uint32_t len, uint32_t parent)
+static uint32_t key_hash(const char *k, uint32_t len)
 {
-  uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)parent << 32) ^ len;
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
   uint64_t w;
   while (len >= 8) {
     memcpy(&w, k, 8);
@@ -24,10 +19,9 @@ static uint64_t key_hash(const char *k, uint32_t len, uint32_t parent)
     w = 0;
     memcpy(&w, k, len);
     h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 31;
   }
   h *= 0x94D049BB133111EBull;
-  return h ^ (h >> 29);
+  return (uint32_t)(h >> 32);
 }
 
 static bool entry_is(const toml_doc *d, const toml_entry *e, const char *key,
@@ -40,113 +34,135 @@ static bool entry_is(const toml_doc *d, const toml_entry *e, const char *key,
   return len == 0 || (k[0] == key[0] && memcmp(k + 1, key + 1, len - 1) == 0);
 }
 
-static void slot_put(toml_slot *slots, uint32_t mask, uint64_t h,
-                     uint32_t parent, uint32_t child)
+#define SMALL_INDEX_MAX 16384 /* capacities up to this use 16-bit slots */
+
+/* Arena units of a table vector of capacity cap (with its index). */
+static uint32_t table_units(uint32_t cap)
 {
-  uint32_t i = (uint32_t)h & mask;
-  while (slots[i].child)
-    i = (i + 1) & mask;
-  slots[i].parent = parent;
-  slots[i].child = child;
+  if (cap <= TOML_SCAN_MAX)
+    return cap / 2;
+  return cap <= SMALL_INDEX_MAX ? cap : cap + cap / 2;
 }
 
-static bool index_grow(toml_doc *d)
+/* Puts position pos (of entry e) into the index after refs[cap]. */
+static void index_put(const toml_doc *d, uint32_t *refs, uint32_t cap,
+                      uint32_t pos, const toml_entry *e)
 {
-  uint32_t old_cap = d->slots ? d->slot_mask + 1 : 0;
-  uint32_t cap = old_cap ? old_cap * 2 : d->slot_hint;
-  size_t bytes = (size_t)cap * sizeof(toml_slot);
-  toml_slot *s;
-  uint32_t i;
-  if (cap > (1u << 31))
-    return false;
-  s = d->alloc(d->alloc_ud, NULL, 0, bytes);
-  if (!s)
-    return false;
-  memset(s, 0, bytes);
-  for (i = 0; i < old_cap; i++) {
-    const toml_slot *o = &d->slots[i];
-    if (o->child) {
-      const toml_entry *e = toml_ptr(d, o->child);
-      slot_put(s, cap - 1, key_hash(toml_entry_key(d, e), e->key_len, o->parent),
-               o->parent, o->child);
-    }
-  }
-  if (d->slots)
-    d->alloc(d->alloc_ud, d->slots, (size_t)old_cap * sizeof(toml_slot), 0);
-  d->slots = s;
-  d->slot_mask = cap - 1;
-  return true;
-}
-
-static bool index_add(toml_doc *d, uint32_t parent, uint32_t child)
-{
-  const toml_entry *e = toml_ptr(d, child);
   const char *key = toml_entry_key(d, e);
-  uint64_t h;
-  if ((!d->slots || (uint64_t)(d->slot_used + 1) * 10 >
-                        (uint64_t)(d->slot_mask + 1) * 7) &&
-      !index_grow(d))
-    return false;
-  if (key == d->miss_key && e->key_len == d->miss_len &&
-      parent == d->miss_parent)
-    h = d->miss_hash; /* toml_table_find just hashed it */
-  else
-    h = key_hash(key, e->key_len, parent);
-  slot_put(d->slots, d->slot_mask, h, parent, child);
-  d->slot_used++;
-  return true;
+  uint32_t mask = 2 * cap - 1, i;
+  i = (key == d->miss_key && e->key_len == d->miss_len
+           ? d->miss_hash
+           : key_hash(key, e->key_len)) & mask;
+  if (cap <= SMALL_INDEX_MAX) {
+    uint16_t *ix = (uint16_t *)(refs + cap);
+    while (ix[i])
+      i = (i + 1) & mask;
+    ix[i] = (uint16_t)(pos + 1);
+  } else {
+    uint32_t *ix = refs + cap;
+    while (ix[i])
+      i = (i + 1) & mask;
+    ix[i] = pos + 1;
+  }
 }
 
-toml_entry *toml_table_find(toml_doc *d, toml_node *t, uint32_t tref,
-                            const char *key, uint32_t len)
+/* Lookup; a miss in an indexed table leaves its hash in the document for
+ * the insert that follows, when remember is set (the parser only: readers
+ * must not write, several threads may read a document). */
+static toml_entry *find(toml_doc *d, const toml_node *t, const char *key,
+                        uint32_t len, bool remember)
 {
-  uint32_t n = t->u.c.count, i;
+  uint32_t n = t->u.c.count, i, cap, mask, h;
+  const uint32_t *refs;
+  if (!n)
+    return NULL;
+  refs = toml_vec(d, t);
   if (n <= TOML_SCAN_MAX) {
-    const uint32_t *v;
-    if (!n)
-      return NULL;
-    v = toml_vec(d, t);
     for (i = 0; i < n; i++) {
-      toml_entry *e = toml_ptr(d, v[i]);
+      toml_entry *e = toml_ptr(d, refs[i]);
       if (entry_is(d, e, key, len))
         return e;
     }
     return NULL;
   }
-  d->miss_hash = key_hash(key, len, tref);
-  i = (uint32_t)d->miss_hash & d->slot_mask;
-  for (;;) {
-    const toml_slot *s = &d->slots[i];
-    if (!s->child) {
-      d->miss_key = key;
-      d->miss_len = len;
-      d->miss_parent = tref;
+  cap = toml_vec_cap(n);
+  mask = 2 * cap - 1;
+  h = key_hash(key, len);
+  for (i = h & mask;; i = (i + 1) & mask) {
+    uint32_t s = cap <= SMALL_INDEX_MAX ? ((const uint16_t *)(refs + cap))[i]
+                                        : refs[cap + i];
+    toml_entry *e;
+    if (!s) {
+      if (remember) {
+        d->miss_key = key;
+        d->miss_len = len;
+        d->miss_hash = h;
+      }
       return NULL;
     }
-    if (s->parent == tref) {
-      toml_entry *e = toml_ptr(d, s->child);
-      if (entry_is(d, e, key, len))
-        return e;
-    }
-    i = (i + 1) & d->slot_mask;
+    e = toml_ptr(d, refs[s - 1]);
+    if (entry_is(d, e, key, len))
+      return e;
   }
 }
 
-bool toml_table_append(toml_doc *d, toml_node *t, uint32_t tref,
-                       uint32_t eref)
+toml_entry *toml_table_find(toml_doc *d, const toml_node *t, const char *key,
+                            uint32_t len)
 {
-  uint32_t n, i;
-  if (!toml_vec_push(d, t, eref))
-    return false;
-  n = t->u.c.count;
-  if (n <= TOML_SCAN_MAX)
+  return find(d, t, key, len, true);
+}
+
+bool toml_table_append(toml_doc *d, toml_node *t, uint32_t eref)
+{
+  uint32_t n = t->u.c.count, cap, ref, i, k;
+  uint32_t *refs, *old;
+  if (n && !(n >= 2 && (n & (n - 1)) == 0)) { /* room left */
+    cap = toml_vec_cap(n);
+    refs = toml_ptr(d, t->u.c.vec);
+    refs[n] = eref;
+    t->u.c.count = n + 1;
+    if (cap > TOML_SCAN_MAX)
+      index_put(d, refs, cap, n, toml_ptr(d, eref));
     return true;
-  if (n > TOML_SCAN_MAX + 1)
-    return index_add(d, tref, eref);
-  /* the table just outgrew scanning: index all its keys */
-  for (i = 0; i < n; i++)
-    if (!index_add(d, tref, toml_vec(d, t)[i]))
-      return false;
+  }
+  /* full: move to a vector twice as large (recycled when possible) */
+  cap = n ? 2 * n : 2;
+  k = (uint32_t)__builtin_ctz(cap);
+  if (k >= 30)
+    return false;
+  {
+    uint32_t *list = cap > TOML_SCAN_MAX ? &d->free_tab[k] : &d->free_vec[k];
+    if (*list) {
+      ref = *list;
+      refs = toml_ptr(d, ref);
+      *list = refs[0];
+    } else {
+      refs = toml_alloc_units(d, table_units(cap), &ref);
+      if (!refs)
+        return false;
+    }
+  }
+  if (n) {
+    old = toml_ptr(d, t->u.c.vec);
+    memcpy(refs, old, (size_t)n * sizeof *refs);
+    if (n > TOML_SCAN_MAX) {
+      old[0] = d->free_tab[k - 1];
+      d->free_tab[k - 1] = t->u.c.vec;
+    } else {
+      old[0] = d->free_vec[k - 1];
+      d->free_vec[k - 1] = t->u.c.vec;
+    }
+  }
+  refs[n] = eref;
+  t->u.c.vec = ref;
+  t->u.c.count = n + 1;
+  if (cap > TOML_SCAN_MAX) {
+    memset(refs + cap, 0,
+           (size_t)cap * (cap <= SMALL_INDEX_MAX ? 2 * sizeof(uint16_t)
+                                                 : 2 * sizeof(uint32_t)));
+    for (i = 0; i <= n; i++)
+      index_put(d, refs, cap, i, toml_ptr(d, refs[i]));
+  }
   return true;
 }
 
@@ -229,8 +245,7 @@ const toml_node *toml_table_get(const toml_node *t, const char *key,
   if (toml_kind_of(t) != TOML_TABLE || len > UINT32_MAX)
     return NULL;
   d = toml_node_doc(t);
-  e = toml_table_find(d, (toml_node *)t, toml_node_ref(t), key,
-                      (uint32_t)len);
+  e = find(d, t, key, (uint32_t)len, false);
   return e ? &e->v : NULL;
 }
 
