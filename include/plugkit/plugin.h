@@ -110,8 +110,10 @@ typedef struct pk_plugin_desc {
  * call then stops; wrappers see the failure; the caller gets the status,
  * your plugin's name and the message.  args is the host's argument block
  * (the hook's contract says what it holds); data is the pointer you gave
- * to hook_add.  Implementations may run on any thread, concurrently: keep
- * shared state thread-safe or document the hook as single-threaded. */
+ * to hook_add.  Keep the api pointer your register hook received (it stays
+ * valid while the host lives) to call api->hook_fail and friends.
+ * Implementations may run on any thread, concurrently: keep shared state
+ * thread-safe or document the hook as single-threaded. */
 typedef struct pk_hook_ctx pk_hook_ctx; /* one call in progress */
 
 #define PK_HOOK_RESULT (-1)
