@@ -24,14 +24,36 @@ static uint32_t key_hash(const char *k, uint32_t len)
   return (uint32_t)(h >> 32);
 }
 
-static bool entry_is(const toml_doc *d, const toml_entry *e, const char *key,
-                     uint32_t len)
+/* Equal keys of len bytes, comparing words from both ends first (keys of a
+ * table often share a prefix and a length, like s000001 ... s004717). */
+static inline bool key_eq(const char *a, const char *b, uint32_t len)
 {
-  const char *k;
-  if (e->key_len != len)
-    return false;
-  k = toml_entry_key(d, e);
-  return len == 0 || (k[0] == key[0] && memcmp(k + 1, key + 1, len - 1) == 0);
+  if (len >= 8) {
+    uint64_t x, y, u, v;
+    memcpy(&x, a + len - 8, 8);
+    memcpy(&y, b + len - 8, 8);
+    memcpy(&u, a, 8);
+    memcpy(&v, b, 8);
+    return x == y && u == v && (len <= 16 || memcmp(a + 8, b + 8, len - 16) == 0);
+  }
+  if (len >= 4) {
+    uint32_t x, y, u, v;
+    memcpy(&x, a + len - 4, 4);
+    memcpy(&y, b + len - 4, 4);
+    memcpy(&u, a, 4);
+    memcpy(&v, b, 4);
+    return x == y && u == v;
+  }
+  while (len--)
+    if (a[len] != b[len])
+      return false;
+  return true;
+}
+
+static inline bool entry_is(const toml_doc *d, const toml_entry *e,
+                            const char *key, uint32_t len)
+{
+  return e->key_len == len && key_eq(toml_entry_key(d, e), key, len);
 }
 
 #define SMALL_INDEX_MAX 16384 /* capacities up to this use 16-bit slots */
