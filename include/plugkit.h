@@ -482,7 +482,7 @@ PK_API pk_status pk_host_register(pk_host *host, const char *const *reqs,
 /* The current dependency order: layer 0 holds plugins without requirements,
  * layer k+1 those whose highest requirement is in layer k; inside a layer,
  * the seed's depth-first post-order.  Valid after pk_host_import() and
- * until the next stage call.  [thread: host] [fails: never] [since: 0.1] */
+ * until the next stage call.  [thread: frozen] [fails: never] [since: 0.1] */
 PK_API size_t pk_host_layer_count(pk_host *host);
 PK_API size_t pk_host_layer_size(pk_host *host, size_t layer);
 PK_API pk_plugin *pk_host_layer_plugin(pk_host *host, size_t layer,
@@ -490,16 +490,16 @@ PK_API pk_plugin *pk_host_layer_plugin(pk_host *host, size_t layer,
 
 /* Every discovered plugin (including shadowed and broken ones), sorted by
  * namespace then name then search order.  Borrowed, valid until
- * pk_host_free().  [thread: host] [fails: never] [since: 0.1] */
+ * pk_host_free().  [thread: frozen] [fails: never] [since: 0.1] */
 PK_API size_t pk_host_plugin_count(pk_host *host);
 PK_API pk_plugin *pk_host_plugin_at(pk_host *host, size_t i);
 
 /* Finds the active plugin "ns:name" (not a shadowed copy); NULL if none.
- * [thread: host] [fails: never] [since: 0.1] */
+ * [thread: frozen] [fails: never] [since: 0.1] */
 PK_API pk_plugin *pk_host_find_plugin(pk_host *host, const char *ns_name);
 
 /* Plugin accessors: strings borrowed until pk_host_free().
- * [thread: host] [fails: never] [since: 0.1] */
+ * [thread: frozen] [fails: never] [since: 0.1] */
 PK_API const char *pk_plugin_get_name(const pk_plugin *p);      /* "redis" */
 PK_API const char *pk_plugin_get_namespace(const pk_plugin *p); /* "runner" */
 PK_API const char *pk_plugin_get_id(const pk_plugin *p); /* "runner:redis" */
