@@ -242,6 +242,7 @@ typedef struct toml_parser {
   uint32_t npending, pending_cap;
   uint32_t *stack; /* child refs of the open inline arrays */
   uint32_t nstack, stack_cap;
+  const char *radix; /* the locale's decimal point, for strtod */
 } toml_parser;
 
 /* Report a syntax error at byte p of the buffer, or out of memory; both

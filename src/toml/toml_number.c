@@ -94,7 +94,8 @@ static char *digits(toml_parser *P, char *p, uint64_t *m, int *ndig,
  * number without underscores, with the locale's decimal point. */
 static double slow_float(toml_parser *P, const char *s, const char *e)
 {
-  const char *dp = localeconv()->decimal_point;
+  const char *dp = P->radix ? P->radix
+                            : (P->radix = localeconv()->decimal_point);
   size_t dpl = dp && *dp ? strlen(dp) : 1;
   size_t cap = (size_t)(e - s) * (dpl + 1) + 1, i = 0;
   char small[256], *buf = small, *end;
