@@ -6,8 +6,9 @@
  * cycle is found the moment its closing edge is committed, in time
  * proportional to the affected region only; new nodes enter at the front,
  * where they can never violate it.  Many pending edges at once (a big
- * import round) are checked with one Kahn pass instead.  The layering the
- * host exposes is computed on demand by the seed's algorithm, iteratively. */
+ * import round) are checked by one pass of the layering instead: the seed's
+ * algorithm (iterative depth-first search), which also finds any cycle and
+ * yields a fresh topological order. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,7 @@ struct pk__graph {
   int64_t front;       /* smallest ord handed out */
   uint32_t gen;
   bool ord_valid;      /* false until the first commit */
+  size_t layered_n, layered_m; /* graph size at the last layering */
   bool broken;         /* a cycle was found */
   /* scratch, reused */
   uint32_t *stack, *set_f, *set_b;
@@ -219,71 +221,6 @@ static pk_status record_cycle(pk__graph *g, uint32_t from, uint32_t to)
   return finish_cycle(g);
 }
 
-/* ---- full check: Kahn's algorithm over every node ---- */
-
-static pk_status find_cycle_in_rest(pk__graph *g, const uint32_t *indeg);
-
-static pk_status full_order(pk__graph *g)
-{
-  size_t n = g->n;
-  /* indeg here = number of unresolved dependencies (out-degree). */
-  uint32_t *left = pk__alloc(&g->alloc, (n ? n : 1) * sizeof *left);
-  uint32_t *queue = pk__alloc(&g->alloc, (n ? n : 1) * sizeof *queue);
-  pk_status st = PK_OK;
-  if (!left || !queue) {
-    st = PK_ENOMEM;
-    goto done;
-  }
-  size_t head = 0, tail = 0;
-  for (size_t v = 0; v < n; v++) {
-    left[v] = g->ndeps[v];
-    if (!left[v])
-      queue[tail++] = (uint32_t)v;
-  }
-  while (head < tail) {
-    uint32_t u = queue[head];
-    g->ord[u] = (int64_t)head++;
-    for (uint32_t e = g->head_in[u]; e != NONE; e = g->edges[e].next_in)
-      if (--left[g->edges[e].from] == 0)
-        queue[tail++] = g->edges[e].from;
-  }
-  g->front = 0;
-  if (tail < n)
-    st = find_cycle_in_rest(g, left);
-done:
-  pk__free(&g->alloc, left, (n ? n : 1) * sizeof *left);
-  pk__free(&g->alloc, queue, (n ? n : 1) * sizeof *queue);
-  return st;
-}
-
-/* Nodes with left[v] > 0 could not be ordered: each still requires some
- * such node.  Walk "requires" edges among them from the smallest one until
- * a node repeats; the repeated stretch is a cycle. */
-static pk_status find_cycle_in_rest(pk__graph *g, const uint32_t *left)
-{
-  uint32_t v = NONE;
-  for (size_t i = 0; i < g->n; i++)
-    if (left[i] && (v == NONE || strcmp(g->key[i], g->key[v]) < 0))
-      v = (uint32_t)i;
-  uint32_t gen = next_gen(g);
-  g->ncycle = 0;
-  while (g->stamp[v] != gen) {
-    g->stamp[v] = gen;
-    if (push(g, &g->cycle, &g->ncycle, &g->cycle_cap, v) != PK_OK)
-      return PK_ENOMEM;
-    uint32_t e = g->head_out[v];
-    while (!left[g->edges[e].to])
-      e = g->edges[e].next_out;
-    v = g->edges[e].to;
-  }
-  size_t at = 0;
-  while (g->cycle[at] != v)
-    at++;
-  memmove(g->cycle, g->cycle + at, (g->ncycle - at) * sizeof *g->cycle);
-  g->ncycle -= at;
-  return finish_cycle(g);
-}
-
 /* ---- incremental check: Pearce-Kelly ---- */
 
 /* Edge x requires y: y must come before x.  ord[y] >= ord[x] here. */
@@ -370,6 +307,8 @@ static pk_status pk_insert(pk__graph *g, uint32_t x, uint32_t y)
   return PK_OK;
 }
 
+static pk_status layer_all(pk__graph *g);
+
 pk_status pk__graph_commit(pk__graph *g)
 {
   if (g->broken)
@@ -379,9 +318,14 @@ pk_status pk__graph_commit(pk__graph *g)
     return PK_OK;
   pk_status st;
   if (!g->ord_valid || pending > g->n / 4 + 64) {
-    st = full_order(g);
+    size_t was = g->committed;
+    g->committed = g->m; /* layer_all checks every edge */
+    st = layer_all(g);
     if (st == PK_OK)
       g->ord_valid = true;
+    else if (st == PK_ENOMEM)
+      g->committed = was;
+    return st;
   } else {
     st = PK_OK;
     for (size_t e = g->committed; e < g->m && st == PK_OK; e++) {
@@ -434,7 +378,7 @@ static void merge_sort(const char *const *key, size_t skip, uint32_t *ids,
 static pk_status sort_by_key(const pk__allocator *a, const char *const *key,
                              uint32_t *ids, uint32_t *tmp, size_t n)
 {
-  if (n < 512) {
+  if (n < 64) {
     merge_sort(key, 0, ids, tmp, n);
     return PK_OK;
   }
@@ -447,13 +391,10 @@ static pk_status sort_by_key(const pk__allocator *a, const char *const *key,
     lcp = j;
   }
   uint64_t *pre = pk__alloc(a, 2 * n * sizeof *pre);
-  uint32_t *count = pk__alloc(a, 65536 * sizeof *count);
-  if (!pre || !count) {
-    pk__free(a, pre, 2 * n * sizeof *pre);
-    pk__free(a, count, 65536 * sizeof *count);
+  if (!pre)
     return PK_ENOMEM;
-  }
   uint64_t *pre2 = pre + n;
+  uint64_t differ = 0; /* bits where some prefix differs from the first */
   for (size_t i = 0; i < n; i++) {
     const unsigned char *k = (const unsigned char *)key[ids[i]] + lcp;
     uint64_t v = 0;
@@ -461,21 +402,25 @@ static pk_status sort_by_key(const pk__allocator *a, const char *const *key,
     for (; j < 8 && k[j]; j++)
       v = v << 8 | k[j];
     pre[i] = v << (8 * (8 - j));
+    differ |= pre[i] ^ pre[0];
   }
   uint64_t *ps = pre, *pd = pre2;
   uint32_t *is = ids, *id = tmp;
-  for (int shift = 0; shift < 64; shift += 16) { /* LSD, 16-bit digits */
-    memset(count, 0, 65536 * sizeof *count);
+  uint32_t count[256];
+  for (int shift = 0; shift < 64; shift += 8) { /* LSD, byte digits */
+    if (!((differ >> shift) & 0xff))
+      continue; /* every key has the same byte here */
+    memset(count, 0, sizeof count);
     for (size_t i = 0; i < n; i++)
-      count[(ps[i] >> shift) & 0xffff]++;
+      count[(ps[i] >> shift) & 0xff]++;
     uint32_t sum = 0;
-    for (size_t d = 0; d < 65536; d++) {
+    for (size_t d = 0; d < 256; d++) {
       uint32_t c = count[d];
       count[d] = sum;
       sum += c;
     }
     for (size_t i = 0; i < n; i++) {
-      uint32_t at = count[(ps[i] >> shift) & 0xffff]++;
+      uint32_t at = count[(ps[i] >> shift) & 0xff]++;
       pd[at] = ps[i];
       id[at] = is[i];
     }
@@ -486,7 +431,14 @@ static pk_status sort_by_key(const pk__allocator *a, const char *const *key,
     is = id;
     id = u;
   }
-  /* four passes: the result is back in ids/pre */
+  if (is != ids) { /* an odd number of passes ran */
+    memcpy(ids, is, n * sizeof *ids);
+    memcpy(pre, ps, n * sizeof *pre);
+    ps = pre;
+    is = ids;
+    id = tmp;
+  }
+  /* ties on all eight bytes: sort those runs by the rest of the key */
   for (size_t i = 0; i < n;) {
     size_t j = i + 1;
     while (j < n && ps[j] == ps[i])
@@ -496,11 +448,23 @@ static pk_status sort_by_key(const pk__allocator *a, const char *const *key,
     i = j;
   }
   pk__free(a, pre, 2 * n * sizeof *pre);
-  pk__free(a, count, 65536 * sizeof *count);
   return PK_OK;
 }
 
 pk_status pk__graph_layering(pk__graph *g)
+{
+  pk_status st = pk__graph_commit(g);
+  if (st != PK_OK)
+    return st;
+  if (g->layered_n == g->n && g->layered_m == g->m)
+    return PK_OK; /* nothing changed since the last layering */
+  return layer_all(g);
+}
+
+/* The seed's layering of every node; on the way, a cycle check of every
+ * edge (a dependency found on the current DFS path closes a cycle) and a
+ * fresh topological order (ord = post-order position). */
+static pk_status layer_all(pk__graph *g)
 {
   size_t n = g->n;
   if (g->broken)
@@ -558,6 +522,7 @@ pk_status pk__graph_layering(pk__graph *g)
       continue;
     size_t top = 0;
     g->stamp[root] = gen;
+    g->layer[root] = NONE; /* NONE: on the current path */
     g->stack[top] = root;
     g->set_f[top++] = g->csr_start[root];
     while (top) {
@@ -568,8 +533,19 @@ pk_status pk__graph_layering(pk__graph *g)
         uint32_t d = g->csr[k];
         if (g->stamp[d] != gen) {
           g->stamp[d] = gen;
+          g->layer[d] = NONE;
           g->stack[top] = d;
           g->set_f[top++] = g->csr_start[d];
+        } else if (g->layer[d] == NONE) { /* d is on the path: a cycle */
+          size_t at = 0;
+          while (g->stack[at] != d)
+            at++;
+          g->ncycle = 0;
+          for (; at < top; at++)
+            if (push(g, &g->cycle, &g->ncycle, &g->cycle_cap,
+                     g->stack[at]) != PK_OK)
+              return PK_ENOMEM;
+          return finish_cycle(g);
         }
         continue;
       }
@@ -581,6 +557,7 @@ pk_status pk__graph_layering(pk__graph *g)
       g->layer[u] = l;
       if (l > maxl)
         maxl = l;
+      g->ord[u] = (int64_t)npost;
       post[npost++] = u;
     }
   }
@@ -601,6 +578,9 @@ pk_status pk__graph_layering(pk__graph *g)
     g->order[g->stack[g->layer[post[i]]]++] = post[i];
   for (size_t v = 0; v < n; v++)
     g->parent[v] = NONE;
+  g->front = 0;
+  g->layered_n = n;
+  g->layered_m = g->m;
   return PK_OK;
 }
 

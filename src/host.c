@@ -41,6 +41,7 @@ void pk__plugin_set_reason(pk_plugin *p, const char *fmt, ...)
     return; /* keep the old reason: out of memory */
   pk__strfree(&p->host->alloc, p->reason);
   p->reason = s;
+  p->reason_state = -1;
 }
 
 void pk__plugin_fail(pk_plugin *p, pk_plugin_state state, const pk_error *err)
@@ -295,8 +296,11 @@ static pk_plugin *find_active(const pk_host *h, const char *ns,
                               const char *name)
 {
   char id[PK__NAME_MAX * 2 + 2];
-  int n = snprintf(id, sizeof id, "%s:%s", ns, name);
-  return pk__map_get(&h->by_id, id, (size_t)n);
+  size_t ln = strlen(ns), lm = strlen(name);
+  memcpy(id, ns, ln);
+  id[ln] = ':';
+  memcpy(id + ln + 1, name, lm);
+  return pk__map_get(&h->by_id, id, ln + lm + 1);
 }
 
 /* "plugin ns:a requires \"...\"" or "the host requested \"...\"". */
@@ -380,10 +384,6 @@ static pk_status add_known(pk_host *h, pk_plugin *p, pk_plugin *from)
   p->state = PK_STATE_REQUESTED;
   p->required_by = from;
   h->layers_dirty = true;
-  if (from)
-    pk__plugin_set_reason(p, "required by %s", from->id);
-  else
-    pk__plugin_set_reason(p, "requested by the host");
   return PK_OK;
 }
 
@@ -826,10 +826,6 @@ pk_status pk_host_post_register(pk_host *h, const pk_ns_args *args,
       return poison(h, &e, err);
     }
     p->state = PK_STATE_READY;
-    pk__plugin_set_reason(p, "ready (%s%s)",
-                          p->required_by ? "required by " : "requested by the "
-                                                            "host",
-                          p->required_by ? p->required_by->id : "");
   }
   return PK_OK;
 }
@@ -944,11 +940,30 @@ const char *pk_plugin_state_name(pk_plugin_state s)
 
 const char *pk_plugin_get_reason(const pk_plugin *p)
 {
-  if (p->reason)
-    return p->reason;
-  return p->state == PK_STATE_DISCOVERED
-             ? "installed, but nothing requested or required it"
-             : pk_plugin_state_name(p->state);
+  if (p->reason && (p->reason_state == -1 || p->reason_state == (int)p->state))
+    return p->reason; /* recorded (failure, shadowing, unloading) or fresh */
+  /* the rest follows from the state: formatted on demand, kept until the
+   * state changes the text */
+  pk_plugin *q = (pk_plugin *)p;
+  const char *who = p->required_by ? p->required_by->id : NULL;
+  switch (p->state) {
+  case PK_STATE_DISCOVERED:
+    return "installed, but nothing requested or required it";
+  case PK_STATE_REQUESTED:
+  case PK_STATE_LOADED:
+  case PK_STATE_REGISTERED:
+  case PK_STATE_READY:
+    if (who)
+      pk__plugin_set_reason(q, "%s (required by %s)",
+                            pk_plugin_state_name(p->state), who);
+    else
+      pk__plugin_set_reason(q, "%s (requested by the host)",
+                            pk_plugin_state_name(p->state));
+    q->reason_state = (int)p->state;
+    return q->reason ? q->reason : pk_plugin_state_name(p->state);
+  default:
+    return pk_plugin_state_name(p->state);
+  }
 }
 
 size_t pk_plugin_requirement_count(const pk_plugin *p)

@@ -23,6 +23,8 @@ struct pk_plugin {
   pk_plugin_state state;
   pk_error *error;           /* why broken/failed (owned), or NULL */
   char *reason;              /* pk_plugin_get_reason text (owned), or NULL */
+  int reason_state;          /* -1: a recorded reason; else the state the
+                                text was formatted for */
   pk_plugin *shadowed_by;    /* for PK_STATE_SHADOWED */
   pk_plugin *required_by;    /* first plugin that required it; NULL: host */
   pk_plugin *named_by;       /* first plugin that required it by name */

@@ -217,4 +217,38 @@ void *pk__dl_sym(void *handle, const char *name, pk_error *err);
 /* Closes a handle from pk__dl_open; NULL is a no-op. */
 void pk__dl_close(void *handle);
 
+/* ---- string building and formatting (format.c) ---- */
+
+/* A growable string through an allocator.  With tagged, room is kept in
+ * front for the header pk_string_free() reads, and pk__sbuf_take_tagged()
+ * hands the text out.  After a failed put, nomem stays set and every
+ * later put fails. */
+typedef struct pk__sbuf {
+  pk__allocator a;
+  char *p;     /* the block (NULL until the first put) */
+  size_t len;  /* bytes used, header included */
+  size_t cap;  /* bytes allocated */
+  size_t base; /* header bytes in front of the text (0 untagged) */
+  bool nomem;
+} pk__sbuf;
+
+void pk__sbuf_init(pk__sbuf *b, const pk__allocator *a, bool tagged);
+bool pk__sbuf_put(pk__sbuf *b, const char *s, size_t n);
+bool pk__sbuf_putc(pk__sbuf *b, char c);
+bool pk__sbuf_printf(pk__sbuf *b, const char *fmt, ...) PK__PRINTF(2, 3);
+void pk__sbuf_free(pk__sbuf *b);
+/* Hands the NUL-terminated text out as a string for pk_string_free(). */
+pk_status pk__sbuf_take_tagged(pk__sbuf *b, char **out, size_t *len);
+/* Appends text[0..len) with {ctx.NAME}, {env.NAME}, {{ and }} expanded;
+ * errors are positioned at pos. */
+pk_status pk__format(const pk_ctx *ctx, const char *text, size_t len,
+                     pk_pos pos, pk__sbuf *b, pk_error *err);
+
+/* ---- schemas (schema.c) ---- */
+
+/* Validates a schema table (a manifest's [config] or [provides.config]);
+ * PK_EMANIFEST-style errors with positions, nothing kept. */
+pk_status pk__schema_check(const pk__allocator *a, const pk_value *table,
+                           pk_error *err);
+
 #endif
