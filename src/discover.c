@@ -116,7 +116,8 @@ static pk_status add_plugin(pk_host *h, char *dir, char *mpath,
     return pk__fail(err, PK_ENOMEM, "out of memory");
   }
   pk_error perr;
-  pk_status st = pk__manifest_load(a, mpath, text, len, &p->m, &perr);
+  pk_status st =
+      pk__manifest_load(&h->manifest_alloc, mpath, text, len, &p->m, &perr);
   if (st == PK_ENOMEM)
     return pk__error_copy(err, &perr);
   if (st != PK_OK) {

@@ -74,7 +74,7 @@ pk_status pk__plugin_new(pk_host *h, pk_plugin **out)
 void pk__plugin_free(pk_host *h, pk_plugin *p)
 {
   const pk__allocator *a = &h->alloc;
-  pk__manifest_free(a, &p->m);
+  pk__manifest_free(&h->manifest_alloc, &p->m);
   pk__strfree(a, p->id);
   pk__strfree(a, p->key);
   pk__strfree(a, p->dir);
@@ -124,6 +124,8 @@ pk_status pk_host_new(const pk_host_options *opts, pk_host **out,
   if (!h)
     return pk__fail(err, PK_ENOMEM, "out of memory");
   h->alloc = a;
+  pk__arena_init(&h->manifests, &h->alloc);
+  h->manifest_alloc = (pk__allocator){pk__arena_fn, &h->manifests};
   h->log = o.log;
   h->log_ud = o.log_ud;
   h->userdata = o.userdata;
@@ -178,6 +180,7 @@ void pk_host_free(pk_host *h)
   pk__hooks_free(h);
   for (size_t i = 0; i < h->nplugins; i++)
     pk__plugin_free(h, h->plugins[i]);
+  pk__arena_release(&h->manifests);
   pk__free(&a, h->plugins, h->plugcap * sizeof *h->plugins);
   pk__map_free(&a, &h->by_id);
   pk__graph_free(h->graph);

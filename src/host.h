@@ -62,6 +62,8 @@ struct pk_host {
   pk__builtin *builtins;
   size_t nbuiltins, bcap;
 
+  pk__arena manifests;      /* every manifest document lives here */
+  pk__allocator manifest_alloc; /* pk__arena_fn over manifests */
   bool discovered;
   pk_plugin **plugins;      /* every discovered plugin, sorted */
   size_t nplugins, plugcap;

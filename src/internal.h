@@ -30,6 +30,24 @@ char *pk__strdup(const pk__allocator *a, const char *s);
 /* Frees a string made by pk__strdup. NULL is a no-op. */
 void pk__strfree(const pk__allocator *a, char *s);
 
+/* A bump arena over an allocator, for many small blocks that all live
+ * until the arena is released (the manifests of a host).  pk__arena_fn is
+ * realloc-shaped so it can serve as a document's allocator: freeing is a
+ * no-op except for the most recent block, growing the most recent block
+ * happens in place when it fits. */
+typedef struct pk__arena {
+  pk__allocator parent;
+  struct pk__chunk *chunks; /* newest first */
+  char *cur;                /* free space of the newest chunk */
+  size_t left;              /* bytes free at cur */
+  char *last;               /* the most recent block, or NULL */
+  size_t last_size;
+} pk__arena;
+
+void pk__arena_init(pk__arena *ar, const pk__allocator *parent);
+void *pk__arena_fn(void *ud, void *ptr, size_t old_size, size_t new_size);
+void pk__arena_release(pk__arena *ar);
+
 /* ---- errors (error.c) ---- */
 
 /* Fill err (if not NULL) and return code. They never allocate; the message

@@ -109,16 +109,26 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
   char *data;
   size_t bytes;
 
+  /* A small document (a plugin manifest) gets a first block sized by its
+   * text, not a whole granule: thousands of them stay small.  The block
+   * still owns a whole granule of refs. */
+  bool small = !own && !d->blocks && d->len < TOML_GRAN_UNITS * 2;
   if (own) {
     n = (units + TOML_GRAN_UNITS - 1) & ~(TOML_GRAN_UNITS - 1);
-  } else {
+  } else if (small) {
+    n = 32;
+    while (n < units + 1 || n < d->len / 4)
+      n <<= 1;
+    small = n < TOML_GRAN_UNITS;
+  }
+  if (!own && !small) {
     n = d->next_units;
     while (n < units + 1)
       n <<= 1;
   }
   if (n < units || (uint64_t)d->next_base + n > UINT32_MAX)
     return NULL;
-  grans = n >> TOML_GRAN_SHIFT;
+  grans = small ? 1 : n >> TOML_GRAN_SHIFT;
   if (d->dir_len + grans > d->dir_cap) {
     uint32_t cap = d->dir_cap ? d->dir_cap : 16;
     char **dir;
@@ -144,7 +154,7 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
   data = (char *)(b + 1);
   for (j = 0; j < grans; j++)
     d->dir[d->dir_len++] = data + ((size_t)j << (TOML_GRAN_SHIFT + 3));
-  d->next_base += n;
+  d->next_base += small ? TOML_GRAN_UNITS : n;
   *ref = b->base;
   if (own)
     return data;
@@ -157,7 +167,7 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
   d->bump = data + ((size_t)units << 3);
   d->bump_ref = *ref + units;
   d->bump_left = n - units;
-  if (d->next_units < TOML_BLOCK_MAX_UNITS)
+  if (!small && d->next_units < TOML_BLOCK_MAX_UNITS)
     d->next_units <<= 1;
   return data;
 }
