@@ -67,7 +67,7 @@ static int cmp_str(const void *a, const void *b)
 /* Fills in the record of a plugin whose manifest parsed. */
 static pk_status adopt_manifest(pk_host *h, pk_plugin *p)
 {
-  const pk__allocator *a = &h->alloc;
+  const pk__allocator *a = &h->records_alloc;
   size_t ln = strlen(p->m.ns), lm = strlen(p->m.name);
   p->id = pk__alloc(a, ln + lm + 2);
   p->key = pk__alloc(a, ln + lm + 2);
@@ -90,7 +90,7 @@ static pk_status adopt_manifest(pk_host *h, pk_plugin *p)
                           first->manifest_path);
     return PK_OK;
   }
-  return pk__map_put(a, &h->by_id, p->id, ln + lm + 1, p);
+  return pk__map_put(&h->alloc, &h->by_id, p->id, ln + lm + 1, p);
 }
 
 /* Adds one plugin from manifest text.  Takes ownership of dir ("" for a
@@ -99,7 +99,7 @@ static pk_status add_plugin(pk_host *h, char *dir, char *mpath,
                             const char *text, size_t len,
                             const pk_plugin_desc *builtin, pk_error *err)
 {
-  const pk__allocator *a = &h->alloc;
+  const pk__allocator *a = &h->records_alloc;
   pk_plugin *p = NULL;
   if (!dir || !mpath || pk__plugin_new(h, &p) != PK_OK) {
     pk__strfree(a, dir);
@@ -111,13 +111,14 @@ static pk_status add_plugin(pk_host *h, char *dir, char *mpath,
   p->desc = builtin;
   p->dir = dir;
   p->manifest_path = mpath;
-  if (PK__VEC_PUSH(a, h->plugins, h->nplugins, h->plugcap, p) != PK_OK) {
+  if (PK__VEC_PUSH(&h->alloc, h->plugins, h->nplugins, h->plugcap, p) !=
+      PK_OK) {
     pk__plugin_free(h, p);
     return pk__fail(err, PK_ENOMEM, "out of memory");
   }
   pk_error perr;
   pk_status st =
-      pk__manifest_load(&h->manifest_alloc, mpath, text, len, &p->m, &perr);
+      pk__manifest_load(&h->records_alloc, mpath, text, len, &p->m, &perr);
   if (st == PK_ENOMEM)
     return pk__error_copy(err, &perr);
   if (st != PK_OK) {
@@ -177,8 +178,8 @@ static pk_status scan_dir(pk_host *h, const char *root, char **buf,
     pk_status r = read_at(a, dfd, rel, buf, &len, bufcap);
     if (r == PK_ENOTFOUND)
       continue; /* not a plugin directory */
-    char *dir = path_join(a, root, names[i]);
-    char *mpath = dir ? path_join(a, dir, "plugin.toml") : NULL;
+    char *dir = path_join(&h->records_alloc, root, names[i]);
+    char *mpath = dir ? path_join(&h->records_alloc, dir, "plugin.toml") : NULL;
     if (r == PK_OK) {
       st = add_plugin(h, dir, mpath, *buf, len, NULL, err);
       continue;
@@ -188,8 +189,8 @@ static pk_status scan_dir(pk_host *h, const char *root, char **buf,
               strerror(errno));
     else
       st = pk__fail(err, PK_ENOMEM, "out of memory");
-    pk__strfree(a, mpath);
-    pk__strfree(a, dir);
+    pk__strfree(&h->records_alloc, mpath);
+    pk__strfree(&h->records_alloc, dir);
   }
   closedir(d);
   for (size_t i = 0; i < n; i++)
@@ -221,7 +222,8 @@ pk_status pk__discover(pk_host *h, pk_error *err)
       snprintf(name, sizeof name, "builtin:%s:%s", d->namespace_name, d->name);
     else
       snprintf(name, sizeof name, "builtin:%zu", i + 1);
-    st = add_plugin(h, pk__strdup(&h->alloc, ""), pk__strdup(&h->alloc, name),
+    st = add_plugin(h, pk__strdup(&h->records_alloc, ""),
+                    pk__strdup(&h->records_alloc, name),
                     h->builtins[i].text, strlen(h->builtins[i].text), d, err);
   }
   char *buf = NULL;

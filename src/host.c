@@ -61,7 +61,7 @@ void pk__plugin_fail(pk_plugin *p, pk_plugin_state state, const pk_error *err)
 
 pk_status pk__plugin_new(pk_host *h, pk_plugin **out)
 {
-  pk_plugin *p = pk__alloc_zero(&h->alloc, sizeof *p);
+  pk_plugin *p = pk__alloc_zero(&h->records_alloc, sizeof *p);
   if (!p)
     return PK_ENOMEM;
   p->host = h;
@@ -71,21 +71,16 @@ pk_status pk__plugin_new(pk_host *h, pk_plugin **out)
   return PK_OK;
 }
 
+/* The record, its names, paths and manifest live in h->records (released
+ * as a whole); only what changes after discovery is freed here. */
 void pk__plugin_free(pk_host *h, pk_plugin *p)
 {
   const pk__allocator *a = &h->alloc;
-  pk__manifest_free(&h->manifest_alloc, &p->m);
-  pk__strfree(a, p->id);
-  pk__strfree(a, p->key);
-  pk__strfree(a, p->dir);
-  pk__strfree(a, p->manifest_path);
-  pk__strfree(a, p->library_path);
   pk__strfree(a, p->reason);
   pk__free(a, p->error, sizeof *p->error);
   for (size_t i = 0; i < p->ndyn; i++)
     pk__strfree(a, p->dyn_reqs[i]);
   pk__free(a, p->dyn_reqs, p->dyncap * sizeof *p->dyn_reqs);
-  pk__free(a, p, sizeof *p);
 }
 
 /* ---- host life cycle ---- */
@@ -124,8 +119,8 @@ pk_status pk_host_new(const pk_host_options *opts, pk_host **out,
   if (!h)
     return pk__fail(err, PK_ENOMEM, "out of memory");
   h->alloc = a;
-  pk__arena_init(&h->manifests, &h->alloc);
-  h->manifest_alloc = (pk__allocator){pk__arena_fn, &h->manifests};
+  pk__arena_init(&h->records, &h->alloc);
+  h->records_alloc = (pk__allocator){pk__arena_fn, &h->records};
   h->log = o.log;
   h->log_ud = o.log_ud;
   h->userdata = o.userdata;
@@ -180,7 +175,7 @@ void pk_host_free(pk_host *h)
   pk__hooks_free(h);
   for (size_t i = 0; i < h->nplugins; i++)
     pk__plugin_free(h, h->plugins[i]);
-  pk__arena_release(&h->manifests);
+  pk__arena_release(&h->records);
   pk__free(&a, h->plugins, h->plugcap * sizeof *h->plugins);
   pk__map_free(&a, &h->by_id);
   pk__graph_free(h->graph);

@@ -12,6 +12,7 @@
 struct pk_plugin {
   pk_host *host;
   pk__manifest m;            /* empty for a broken plugin */
+  /* the record and these strings live in the host's records arena */
   char *id;                  /* "ns:name" (or the directory, when broken) */
   char *key;                 /* "ns\x01name": sorts as the (ns, name) pair */
   char *dir;                 /* directory holding plugin.toml ("" builtin) */
@@ -62,8 +63,9 @@ struct pk_host {
   pk__builtin *builtins;
   size_t nbuiltins, bcap;
 
-  pk__arena manifests;      /* every manifest document lives here */
-  pk__allocator manifest_alloc; /* pk__arena_fn over manifests */
+  pk__arena records;        /* plugin records, their names, paths and
+                               manifest documents: freed as a whole */
+  pk__allocator records_alloc; /* pk__arena_fn over records */
   bool discovered;
   pk_plugin **plugins;      /* every discovered plugin, sorted */
   size_t nplugins, plugcap;
