@@ -264,8 +264,9 @@ pk_status pk__format(const pk_ctx *ctx, const char *text, size_t len,
 
 /* ---- schemas (schema.c) ---- */
 
-/* Validates a schema table (a manifest's [config] or [provides.config]);
- * PK_EMANIFEST-style errors with positions, nothing kept. */
+/* Validates a schema table (a manifest's [config] or [provides.config]),
+ * keeping nothing: PK_OK, PK_ENOMEM, or PK_ECONFIG with the first problem
+ * and its position.  An arena allocator is bypassed for its parent. */
 pk_status pk__schema_check(const pk__allocator *a, const pk_value *table,
                            pk_error *err);
 

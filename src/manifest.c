@@ -96,7 +96,18 @@ static pk_status load_reqs(const pk__allocator *a, pk__manifest *m,
   return PK_OK;
 }
 
-static pk_status check_provides(const pk_value *root, pk_error *err)
+/* A schema table ([config], [provides.config]) must itself be valid. */
+static pk_status check_schema(const pk__allocator *a, const pk_value *schema,
+                              const char *what, pk_error *err)
+{
+  if (pk_value_kind(schema) != PK_KIND_TABLE)
+    return pk__fail_at(err, PK_EMANIFEST, pk_value_pos(schema),
+                       "\"config\" must be a table (%s)", what);
+  return as_manifest(pk__schema_check(a, schema, err), err);
+}
+
+static pk_status check_provides(const pk__allocator *a, const pk_value *root,
+                                pk_error *err)
 {
   const pk_value *prov = pk_table_get(root, "provides");
   if (!prov)
@@ -119,6 +130,9 @@ static pk_status check_provides(const pk_value *root, pk_error *err)
       st = as_manifest(pk_table_get_string(t, "tag", &s, err), err);
     if (st == PK_OK)
       st = as_manifest(pk_table_get_string_or(t, "extends", "", &s, err), err);
+    if (st == PK_OK && pk_table_get(t, "config"))
+      st = check_schema(a, pk_table_get(t, "config"), "[provides.config]",
+                        err);
     if (st != PK_OK)
       return st;
   }
@@ -186,10 +200,9 @@ static pk_status parse_manifest(const pk__allocator *a, pk__manifest *m,
     return pk__fail_at(err, PK_EMANIFEST, pk_value_pos(hooks),
                        "\"hooks\" must be an array of hook names");
   const pk_value *config = pk_table_get(root, "config");
-  if (config && pk_value_kind(config) != PK_KIND_TABLE)
-    return pk__fail_at(err, PK_EMANIFEST, pk_value_pos(config),
-                       "\"config\" must be a table ([config])");
-  return check_provides(root, err);
+  if (config && (st = check_schema(a, config, "[config]", err)) != PK_OK)
+    return st;
+  return check_provides(a, root, err);
 }
 
 pk_status pk__manifest_load(const pk__allocator *a, const char *source,
