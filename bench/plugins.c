@@ -172,7 +172,8 @@ static int bench_order(const char *path, const char *nlabel)
     pk__map map = {0};
     pk__graph *g = pk__graph_new(NULL);
     uint32_t id;
-    if (!g || pk__map_reserve(NULL, &map, gf.n))
+    if (!g || pk__map_reserve(NULL, &map, gf.n) ||
+        pk__graph_reserve(g, gf.n, gf.m))
       return 1;
     for (size_t v = 0; v < gf.n; v++) {
       if (pk__graph_add_node(g, gf.names[v], &id) ||
@@ -214,6 +215,8 @@ static int bench_order(const char *path, const char *nlabel)
     double t0 = now_s();
     pk__graph *g = pk__graph_new(NULL);
     uint32_t id;
+    if (!g || pk__graph_reserve(g, gf.n, gf.m))
+      return 1;
     for (size_t v = 0; v < gf.n; v++)
       if (pk__graph_add_node(g, gf.names[v], &id))
         return 1;

@@ -120,6 +120,15 @@ static pk_status grow_nodes(pk__graph *g, size_t need)
   return PK_OK;
 }
 
+pk_status pk__graph_reserve(pk__graph *g, size_t nodes, size_t edges)
+{
+  if (grow_nodes(g, nodes) != PK_OK ||
+      pk__vec_reserve(&g->alloc, (void **)&g->edges, &g->ecap, edges,
+                      sizeof *g->edges) != PK_OK)
+    return PK_ENOMEM;
+  return PK_OK;
+}
+
 pk_status pk__graph_add_node(pk__graph *g, const char *key, uint32_t *id)
 {
   if (g->n >= NONE - 1 || grow_nodes(g, g->n + 1) != PK_OK)
@@ -406,21 +415,25 @@ static pk_status sort_by_key(const pk__allocator *a, const char *const *key,
   }
   uint64_t *ps = pre, *pd = pre2;
   uint32_t *is = ids, *id = tmp;
-  uint32_t count[256];
-  for (int shift = 0; shift < 64; shift += 8) { /* LSD, byte digits */
-    if (!((differ >> shift) & 0xff))
-      continue; /* every key has the same byte here */
-    memset(count, 0, sizeof count);
+  /* LSD radix, 8-bit digits (11-bit ones for many keys), skipping the
+   * digits where every key agrees */
+  int bits = n >= 32768 ? 11 : 8;
+  uint64_t mask = ((uint64_t)1 << bits) - 1;
+  uint32_t count[2048];
+  for (int shift = 0; shift < 64; shift += bits) {
+    if (!((differ >> shift) & mask))
+      continue;
+    memset(count, 0, (mask + 1) * sizeof *count);
     for (size_t i = 0; i < n; i++)
-      count[(ps[i] >> shift) & 0xff]++;
+      count[(ps[i] >> shift) & mask]++;
     uint32_t sum = 0;
-    for (size_t d = 0; d < 256; d++) {
+    for (size_t d = 0; d <= mask; d++) {
       uint32_t c = count[d];
       count[d] = sum;
       sum += c;
     }
     for (size_t i = 0; i < n; i++) {
-      uint32_t at = count[(ps[i] >> shift) & 0xff]++;
+      uint32_t at = count[(ps[i] >> shift) & mask]++;
       pd[at] = ps[i];
       id[at] = is[i];
     }
@@ -492,22 +505,28 @@ static pk_status layer_all(pk__graph *g)
   for (size_t i = 0; i < n; i++)
     g->rank[sorted[i]] = (uint32_t)i;
 
-  /* CSR of dependencies sorted by rank (duplicates kept, as the seed). */
+  /* CSR of dependencies sorted by rank (duplicates kept, as the seed):
+   * scatter the edge array in one sequential pass, then sort each node's
+   * short list. */
   size_t pos = 0;
   for (size_t v = 0; v < n; v++) {
     g->csr_start[v] = (uint32_t)pos;
-    size_t first = pos;
-    for (uint32_t e = g->head_out[v]; e != NONE; e = g->edges[e].next_out) {
-      uint32_t d = g->edges[e].to, r = g->rank[d];
-      size_t j = pos++;
-      while (j > first && g->rank[g->csr[j - 1]] > r) {
+    pos += g->ndeps[v];
+  }
+  g->csr_start[n] = (uint32_t)pos;
+  uint32_t *fill = g->stack; /* next free slot per node, scratch */
+  memcpy(fill, g->csr_start, n * sizeof *fill);
+  for (size_t e = 0; e < g->m; e++)
+    g->csr[fill[g->edges[e].from]++] = g->edges[e].to;
+  for (size_t v = 0; v < n; v++)
+    for (uint32_t i = g->csr_start[v] + 1; i < g->csr_start[v + 1]; i++) {
+      uint32_t d = g->csr[i], r = g->rank[d], j = i;
+      while (j > g->csr_start[v] && g->rank[g->csr[j - 1]] > r) {
         g->csr[j] = g->csr[j - 1];
         j--;
       }
       g->csr[j] = d;
     }
-  }
-  g->csr_start[n] = (uint32_t)pos;
 
   /* Depth-first from each root in key order; a node is placed when all its
    * dependencies are, in post-order.  stack holds nodes, set_f the index of

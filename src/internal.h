@@ -98,6 +98,8 @@ typedef struct pk__graph pk__graph;
 
 pk__graph *pk__graph_new(const pk__allocator *a);
 void pk__graph_free(pk__graph *g);
+/* Makes room for that many nodes and edges in all (an optimisation). */
+pk_status pk__graph_reserve(pk__graph *g, size_t nodes, size_t edges);
 /* key is borrowed and must outlive the graph. */
 pk_status pk__graph_add_node(pk__graph *g, const char *key, uint32_t *id);
 pk_status pk__graph_add_edge(pk__graph *g, uint32_t from, uint32_t to);
