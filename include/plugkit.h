@@ -808,8 +808,9 @@ typedef struct pk_decode_options {
   uint32_t size;            /* sizeof(pk_decode_options) */
   const pk_ctx *ctx;        /* formats the format = true fields (and their
                                defaults); NULL leaves them as written */
-  const char *const *skip;  /* keys of the table that belong to the caller,
-                               not to the schema (e.g. "type", "plugin") */
+  const char *const *skip;  /* keys of the (top-level) table that belong to
+                               the caller, not to the schema: ignored
+                               (e.g. "type", "plugin") */
   size_t skip_count;
 } pk_decode_options;
 
