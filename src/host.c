@@ -356,10 +356,12 @@ static pk_status missing(pk_host *h, const pk_plugin *from, const pk__req *r,
     paths[i] = h->paths[i];
   pk__join(list, sizeof list, paths, np);
   return fail_req(err, PK_EDEP_MISSING, from, pos,
-                  "%s, but no plugin %s:%s is installed%s%s%s%s; install it "
-                  "in a search path (%s) or remove the requirement",
+                  "%s, but no plugin %s:%s is installed%s%s%s%s%s%s; "
+                  "install it in a search path (%s) or remove the "
+                  "requirement",
                   whom, r->ns, r->name, hint, near ? " (did you mean " : "",
-                  near ? near : "", near ? "?)" : "",
+                  near ? r->ns : "", near ? ":" : "", near ? near : "",
+                  near ? "?)" : "",
                   list[0] ? list : "none configured");
 }
 

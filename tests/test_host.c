@@ -445,7 +445,7 @@ Test(faults, missing_requirement_suggests_the_closest_name)
   pk_error e;
   cr_assert_eq(register_fault("faults:requires_typo", &e, NULL),
                PK_EDEP_MISSING);
-  EXPECT_IN(e.message, "did you mean ok?");
+  EXPECT_IN(e.message, "did you mean faults:ok?");
 }
 
 Test(faults, unmet_version_constraint)
