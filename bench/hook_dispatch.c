@@ -10,6 +10,8 @@
  *   p3.pk.hook_call_by_name  pk_host_get_hook + pk_hook_call on every call
  *   p3.pk.hook_call_wrapped  the same hook with one wrapper around the 10 */
 #include <plugkit.h>
+
+#include "bench.h"
 #include <plugkit/plugin.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,19 +70,6 @@ D(d9, "h9");
 static const pk_plugin_desc *const descs[K] = {&d0, &d1, &d2, &d3, &d4,
                                                &d5, &d6, &d7, &d8, &d9};
 
-static double now_s(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 static __attribute__((noinline)) void run(pk_hook *hook, long m)
 {
   int x = 1;
@@ -107,12 +96,12 @@ static double measure(pk_host *h, const char *hook_name, int by_name, long m,
     reps = 64;
   for (int r = -1; r < reps; r++) {
     memset(counters, 0, sizeof counters);
-    double t0 = now_s();
+    double t0 = bench_now_s();
     if (by_name)
       run_by_name(h, &name, m);
     else
       run(hook, m);
-    double dt = now_s() - t0;
+    double dt = bench_now_s() - t0;
     for (int k = 0; k < K; k++)
       if (counters[k] != m) {
         fprintf(stderr, "counter %d = %ld, want %ld\n", k, counters[k], m);
@@ -121,18 +110,13 @@ static double measure(pk_host *h, const char *hook_name, int by_name, long m,
     if (r >= 0)
       t[r] = dt;
   }
-  qsort(t, (size_t)reps, sizeof t[0], cmp);
-  double med = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
-  return med * 1e9 / (double)m;
+  return bench_median(t, reps) * 1e9 / (double)m;
 }
 
 int main(int argc, char **argv)
 {
   long m = argc > 1 ? atol(argv[1]) : 1000000;
-  const char *env = getenv("BENCH_REPS");
-  int reps = env && *env ? atoi(env) : 5;
-  if (reps < 1)
-    reps = 1;
+  int reps = bench_reps(5);
   pk_host_options o = {.size = sizeof o, .ignore_env = true};
   pk_host *h;
   pk_error e;

@@ -14,6 +14,8 @@
  *                                hook = init); one measurement per process
  * SPDX-License-Identifier: MIT */
 #include <plugkit.h>
+
+#include "bench.h"
 #include <plugkit/plugin.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,31 +23,6 @@
 #include <time.h>
 
 #include "internal.h"
-
-static double now_s(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-static int reps(void)
-{
-  const char *s = getenv("BENCH_REPS");
-  return s && atoi(s) > 0 ? atoi(s) : 5;
-}
 
 static void die(const char *what, const pk_error *e)
 {
@@ -55,58 +32,37 @@ static void die(const char *what, const pk_error *e)
   exit(1);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    perror(path);
-    exit(2);
-  }
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-    perror(path);
-    exit(2);
-  }
-  buf[n] = '\0';
-  fclose(f);
-  *len = (size_t)n;
-  return buf;
-}
-
 /* ---- discover ---- */
 
 static int bench_discover(const char *w1, const char *nlabel)
 {
   char path[4096];
   snprintf(path, sizeof path, "%s/plugins", w1);
-  int r = reps();
+  int r = bench_reps(5);
   double *t = malloc((size_t)r * sizeof *t), *tf = malloc((size_t)r * sizeof *tf);
   size_t found = 0;
   for (int i = -1; i < r; i++) {
     pk_host_options o = {.size = sizeof o, .ignore_env = true};
     pk_host *h;
     pk_error e;
-    double t0 = now_s();
+    double t0 = bench_now_s();
     if (pk_host_new(&o, &h, &e) || pk_host_add_path(h, path, &e) ||
         pk_host_discover(h, &e))
       die("discover", &e);
-    double t1 = now_s();
+    double t1 = bench_now_s();
     found = pk_host_plugin_count(h);
     pk_host_free(h);
     if (i >= 0) {
       t[i] = t1 - t0;
-      tf[i] = now_s() - t1;
+      tf[i] = bench_now_s() - t1;
     }
   }
   if (found != (size_t)atol(nlabel)) {
     fprintf(stderr, "found %zu plugins, expected %s\n", found, nlabel);
     return 1;
   }
-  printf("p1.pk.discover %s %.6g ms\n", nlabel, median(t, r) * 1e3);
-  printf("p1.pk.host_free %s %.6g ms\n", nlabel, median(tf, r) * 1e3);
+  printf("p1.pk.discover %s %.6g ms\n", nlabel, bench_median(t, r) * 1e3);
+  printf("p1.pk.host_free %s %.6g ms\n", nlabel, bench_median(tf, r) * 1e3);
   free(t);
   free(tf);
   return 0;
@@ -124,7 +80,7 @@ typedef struct graph_file {
 static void read_graph(const char *path, graph_file *g)
 {
   size_t len;
-  char *text = slurp(path, &len);
+  char *text = bench_slurp(path, &len);
   size_t lines = 0, toks = 0;
   for (char *p = text; *p; p++)
     lines += *p == '\n';
@@ -164,11 +120,11 @@ static int bench_order(const char *path, const char *nlabel)
 {
   graph_file gf;
   read_graph(path, &gf);
-  int r = reps();
+  int r = bench_reps(5);
   double *t = malloc((size_t)r * sizeof *t);
   size_t layers = 0;
   for (int i = -1; i < r; i++) {
-    double t0 = now_s();
+    double t0 = bench_now_s();
     pk__map map = {0};
     pk__graph *g = pk__graph_new(NULL);
     uint32_t id;
@@ -194,9 +150,9 @@ static int bench_order(const char *path, const char *nlabel)
     pk__graph_free(g);
     pk__map_free(NULL, &map);
     if (i >= 0)
-      t[i] = now_s() - t0;
+      t[i] = bench_now_s() - t0;
   }
-  printf("p5.pk.order %s %.6g ms\n", nlabel, median(t, r) * 1e3);
+  printf("p5.pk.order %s %.6g ms\n", nlabel, bench_median(t, r) * 1e3);
   /* The same from dependencies already resolved to node numbers (as the
    * host has them: requirements are looked up when they are imported),
    * beside p5.c.kahn_int. */
@@ -212,7 +168,7 @@ static int bench_order(const char *path, const char *nlabel)
     pk__map_free(NULL, &map);
   }
   for (int i = -1; i < r; i++) {
-    double t0 = now_s();
+    double t0 = bench_now_s();
     pk__graph *g = pk__graph_new(NULL);
     uint32_t id;
     if (!g || pk__graph_reserve(g, gf.n, gf.m))
@@ -228,9 +184,9 @@ static int bench_order(const char *path, const char *nlabel)
       return 1;
     pk__graph_free(g);
     if (i >= 0)
-      t[i] = now_s() - t0;
+      t[i] = bench_now_s() - t0;
   }
-  printf("p5.pk.order_ids %s %.6g ms\n", nlabel, median(t, r) * 1e3);
+  printf("p5.pk.order_ids %s %.6g ms\n", nlabel, bench_median(t, r) * 1e3);
   free(dep_idx);
   fprintf(stderr, "# order %s: %zu layers\n", nlabel, layers);
   free(t);
@@ -304,7 +260,7 @@ static int bench_register(size_t n, int hook_pct)
 {
   reg_bench b;
   make_reg_bench(&b, n, hook_pct);
-  int r = reps();
+  int r = bench_reps(5);
   double *total = malloc((size_t)r * sizeof *total);
   double *stages = malloc((size_t)r * sizeof *stages);
   for (int i = -1; i < r; i++) {
@@ -313,7 +269,7 @@ static int bench_register(size_t n, int hook_pct)
     pk_host *h;
     pk_error e;
     b.registered = 0;
-    double t0 = now_s();
+    double t0 = bench_now_s();
     if (pk_host_new(&o, &h, &e) || pk_host_add_namespace(h, "bench", 1, &e))
       die("host", &e);
     for (size_t k = 0; k < n; k++)
@@ -321,11 +277,11 @@ static int bench_register(size_t n, int hook_pct)
         die("builtin", &e);
     if (pk_host_discover(h, &e))
       die("discover", &e);
-    double t1 = now_s();
+    double t1 = bench_now_s();
     const char *all[] = {"bench:__all__"};
     if (pk_host_register(h, all, 1, NULL, 0, &e))
       die("register", &e);
-    double t2 = now_s();
+    double t2 = bench_now_s();
     pk_host_free(h);
     if (b.registered != (long)n) {
       fprintf(stderr, "registered %ld of %zu\n", b.registered, n);
@@ -336,9 +292,9 @@ static int bench_register(size_t n, int hook_pct)
       stages[i] = t2 - t1;
     }
   }
-  printf("p6.pk.register %zu %.6g ms\n", n, median(stages, r) * 1e3);
+  printf("p6.pk.register %zu %.6g ms\n", n, bench_median(stages, r) * 1e3);
   printf("p6.pk.register_with_manifests %zu %.6g ms\n", n,
-         median(total, r) * 1e3);
+         bench_median(total, r) * 1e3);
   return 0;
 }
 
@@ -355,13 +311,13 @@ static int bench_load(const char *dir, const char *nlabel)
       pk_host_add_path(h, path, &e) || pk_host_discover(h, &e))
     die("host", &e);
   const char *all[] = {"bench:__all__"};
-  double t0 = now_s();
+  double t0 = bench_now_s();
   if (pk_host_register(h, all, 1, NULL, 0, &e))
     die("register", &e);
-  double t1 = now_s();
+  double t1 = bench_now_s();
   size_t n = pk_host_plugin_count(h);
   pk_host_free(h);
-  double t2 = now_s();
+  double t2 = bench_now_s();
   printf("p2.pk.load_init %s %.6g us\n", nlabel, (t1 - t0) * 1e6 / (double)n);
   printf("p2.pk.unload %s %.6g us\n", nlabel, (t2 - t1) * 1e6 / (double)n);
   return 0;

@@ -25,6 +25,8 @@
 
 #include <plugkit.h>
 
+#include "bench.h"
+
 static const char schema_text[] =
     "[config]\n"
     "bucket = { type = \"string\", doc = \"Bucket name\" }\n"
@@ -64,18 +66,6 @@ static double now_ms(void)
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 static void die(const char *what, const pk_error *err)
@@ -142,8 +132,7 @@ static long decode_all(const pk_schema *s, const pk_doc *doc, const pk_ctx *ctx)
 
 int main(int argc, char **argv)
 {
-  const char *env = getenv("BENCH_REPS");
-  int reps = env && *env ? atoi(env) : 5;
+  int reps = bench_reps(5);
   int n = argc > 1 ? atoi(argv[1]) : 10000;
   pk_doc *sdoc, *doc, *fdoc;
   pk_schema *s;
@@ -199,10 +188,10 @@ int main(int argc, char **argv)
       tf[r] = t3 - t2;
     }
   }
-  double parse = median(tp, reps), decode = median(td, reps);
+  double parse = bench_median(tp, reps), decode = bench_median(td, reps);
   printf("p7.pk.decode %d %.2f ms\n", n, decode);
   printf("p7.pk.parse %d %.2f ms\n", n, parse);
-  printf("p7.pk.decode_format %d %.2f ms\n", n, median(tf, reps));
+  printf("p7.pk.decode_format %d %.2f ms\n", n, bench_median(tf, reps));
   printf("# p7 decode/parse ratio %.2f (%zu bytes of TOML, %d tables of 9 "
          "keys; checksum %ld)\n",
          decode / parse, len, n, (long)sink);

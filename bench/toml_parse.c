@@ -18,24 +18,7 @@
 
 #include <plugkit.h>
 
-static double now_s(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+#include "bench.h"
 
 static int fail(const pk_error *err)
 {
@@ -45,30 +28,9 @@ static int fail(const pk_error *err)
   return 1;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-  FILE *f = fopen(path, "rb");
-  char *buf;
-  long n;
-  if (!f || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
-      fseek(f, 0, SEEK_SET) != 0) {
-    perror(path);
-    exit(2);
-  }
-  buf = malloc((size_t)n + 1);
-  if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-    perror(path);
-    exit(2);
-  }
-  fclose(f);
-  *len = (size_t)n;
-  return buf;
-}
-
 int main(int argc, char **argv)
 {
-  const char *env = getenv("BENCH_REPS");
-  int reps = env && *env ? atoi(env) : 5, mode, r;
+  int reps = bench_reps(5), mode, r;
   double *t;
   size_t len = 0;
   char *text = NULL;
@@ -94,9 +56,9 @@ int main(int argc, char **argv)
   t = malloc((size_t)reps * sizeof *t);
   for (mode = 0; mode < 2; mode++) {
     if (mode == 1)
-      text = slurp(argv[1], &len);
+      text = bench_slurp(argv[1], &len);
     for (r = -1; r < reps; r++) {
-      double t0 = now_s();
+      double t0 = bench_now_s();
       pk_status st = mode == 0
                          ? pk_doc_load_file(argv[1], NULL, &doc, &err)
                          : pk_doc_parse(text, len, argv[1], NULL, &doc, &err);
@@ -108,13 +70,13 @@ int main(int argc, char **argv)
       }
       pk_doc_free(doc);
       if (r >= 0)
-        t[r] = now_s() - t0;
+        t[r] = bench_now_s() - t0;
     }
     if (mode == 0) { /* the size the MB/s refer to */
-      free(slurp(argv[1], &len));
+      free(bench_slurp(argv[1], &len));
     }
     printf("%s %s %.6g MB/s\n", mode == 0 ? "p4.pk.parse" : "p4.pk.parse_mem",
-           argv[2], (double)len / 1e6 / median(t, reps));
+           argv[2], (double)len / 1e6 / bench_median(t, reps));
     fflush(stdout);
   }
   free(text);

@@ -1,0 +1,62 @@
+/* bench.h -- the helpers every benchmark harness shares: a monotonic
+ * clock, a median, BENCH_REPS and whole-file reading.  Output follows the
+ * peers' format, "name N value unit".
+ * SPDX-License-Identifier: MIT */
+#ifndef PK_BENCH_H
+#define PK_BENCH_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static inline double bench_now_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static inline int bench_cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Median of n samples (sorts v in place). */
+static inline double bench_median(double *v, int n)
+{
+  qsort(v, (size_t)n, sizeof *v, bench_cmp_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* BENCH_REPS from the environment, else dflt. */
+static inline int bench_reps(int dflt)
+{
+  const char *s = getenv("BENCH_REPS");
+  return s && atoi(s) > 0 ? atoi(s) : dflt;
+}
+
+/* Reads a whole file into a malloc'd, NUL-terminated buffer; exits on
+ * error. */
+static inline char *bench_slurp(const char *path, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  long n;
+  if (!f || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
+      fseek(f, 0, SEEK_SET) != 0) {
+    perror(path);
+    exit(2);
+  }
+  char *buf = malloc((size_t)n + 1);
+  if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+    perror(path);
+    exit(2);
+  }
+  buf[n] = '\0';
+  fclose(f);
+  if (len)
+    *len = (size_t)n;
+  return buf;
+}
+
+#endif
