@@ -1072,6 +1072,180 @@ PK_API pk_status pk_format(const pk_ctx *ctx, const char *text, size_t len,
  * [thread: any] [fails: never] [since: 0.1] */
 PK_API void pk_string_free(char *s);
 
+/* ------------------------------------------------------------------------
+ * Kinds, types, host configuration and instances
+ *
+ *   1. pk_host_load_description()  namespaces, kinds, hooks and the
+ *      (or pk_host_add_namespace(), [defaults] schema from a TOML file
+ *      pk_host_declare_kind(), pk_host_declare_hook(),
+ *      pk_host_declare_defaults() in code)
+ *   2. pk_host_add_type()          built-in types (kind, tag, schema, factory)
+ *   3. pk_host_load_config()       the operator's file: [plugins] declares
+ *                                  the plugins the host runs; every
+ *                                  [plugins.ALIAS] and instance table is
+ *                                  validated before any plugin code runs
+ *   4. pk_host_register(host, NULL, 0, args, nargs, err)  runs them (lazy
+ *                                  plugins wait for their first use)
+ *   5. pk_host_get_instance()      builds [<kind table>.NAME] on first use
+ *                                  (any thread), returns it afterwards
+ *
+ * Layering (qik-spec 3.3): a field of an instance comes from the instance
+ * table, else the providing plugin's [plugins.ALIAS] section (same field
+ * name in its [config]), else [defaults] (the host's defaults schema),
+ * else the schema default.  Plugin types get the result bound into their
+ * struct; host factories get the three configs and use
+ * pk_config_coalesce*().
+ * ------------------------------------------------------------------------ */
+
+/* Declares a kind (an extension point): name ("cache"), its interface
+ * version, the config table its instances live in ("caches": instance
+ * NAME is [caches.NAME]; NULL: none) and the type used when a table has no
+ * `type` key (NULL: `type` is required).  All copied.  Declare kinds before
+ * pk_host_load_config().
+ * [thread: host, before pk_host_load_config] [fails: mem | misuse |
+ * duplicate] [since: 0.1] */
+PK_API pk_status pk_host_declare_kind(pk_host *host, const char *name,
+                                      uint32_t version, const char *table,
+                                      const char *default_type,
+                                      pk_error *err);
+
+/* Declares the schema of the host config's [defaults] table (TOML text of
+ * a schema table, copied), the third layer of every instance field.
+ * [thread: host, before pk_host_load_config] [fails: mem | syntax | config
+ * | misuse] [since: 0.1] */
+PK_API pk_status pk_host_declare_defaults(pk_host *host,
+                                          const char *schema_toml,
+                                          pk_error *err);
+
+/* Reads a host description file:
+ *   [namespaces.runner]   abi = 1
+ *   [kinds.cache]         table = "caches", version = 1, default = "local"
+ *   [hooks.on_build]      mode = "collect" | "first-result"
+ *   [defaults]            a schema table (see pk_host_declare_defaults)
+ * and declares each as the functions above do; errors name file:line:col.
+ * [thread: host, before discovery] [fails: mem | io | syntax | config |
+ * duplicate] [since: 0.1] */
+PK_API pk_status pk_host_load_description(pk_host *host, const char *path,
+                                          pk_error *err);
+
+/* What a host factory receives.  Borrowed for the call, except config,
+ * plugin_config and defaults, which live as long as the instance. */
+typedef struct pk_instance_args {
+  uint32_t size;                 /* sizeof(pk_instance_args) */
+  const char *kind;              /* "cache" */
+  const char *tag;               /* the type's tag */
+  const char *name;              /* the instance's name */
+  const pk_config *config;       /* the instance table, decoded */
+  const pk_config *plugin_config;/* [plugins.ALIAS] of the providing
+                                    plugin, or NULL (a built-in type) */
+  const pk_config *defaults;     /* [defaults], or NULL */
+  void *base;                    /* the base instance (extends), or NULL */
+  void *host_userdata;           /* pk_host_options.userdata */
+  void *data;                    /* pk_type_options.data */
+} pk_instance_args;
+
+/* Returns PK_OK with *out set, or a status with err filled (the library
+ * adds the instance's table position when the factory gives none). */
+typedef pk_status (*pk_factory_fn)(const pk_instance_args *args, void **out,
+                                   pk_error *err);
+typedef void (*pk_instance_destroy_fn)(void *data, void *instance);
+
+/* A built-in type.  Use designated initializers. */
+typedef struct pk_type_options {
+  uint32_t size;           /* sizeof(pk_type_options) */
+  const char *kind;        /* a declared kind */
+  const char *tag;         /* [A-Za-z0-9_.-]{1,127} */
+  const char *extends;     /* base type's tag in the same kind, or NULL */
+  const char *schema_toml; /* the schema as TOML text (copied), or NULL */
+  const pk_schema *schema; /* or a schema (borrowed; must outlive host) */
+  pk_factory_fn factory;   /* required */
+  pk_instance_destroy_fn destroy; /* may be NULL */
+  void *data;
+} pk_type_options;
+
+/* Registers a built-in type.  A tag already registered in the kind (by
+ * the host or a plugin's manifest) is PK_EDUPLICATE naming both providers.
+ * [thread: host, before pk_host_load_config] [fails: mem | misuse |
+ * notfound | duplicate | config] [since: 0.1] */
+PK_API pk_status pk_host_add_type(pk_host *host, const pk_type_options *type,
+                                  pk_error *err);
+
+/* Sets the formatting variables for format = true fields of instances
+ * (borrowed; must outlive the host; NULL: environment only).
+ * [thread: host, before the first instance] [fails: never] [since: 0.1] */
+PK_API void pk_host_set_ctx(pk_host *host, const pk_ctx *ctx);
+
+/* Loads the host config (a TOML file; pk_host_load_config_text takes
+ * text named source).  [plugins]: ALIAS = "ns:name" or [plugins.ALIAS]
+ * with plugin = "ns:name" and the plugin's own settings.  Checks, before
+ * any plugin code runs: each declared plugin is installed (else the
+ * installed plugins, closest first), no plugin under two aliases, each
+ * [plugins.ALIAS] table against the plugin's [config] (a plugin without
+ * [config] accepts no settings), [defaults], and every instance table of
+ * every kind (type known, table decoded by its schema).  Every problem
+ * goes to diag (may be NULL), the first to err, all with file:line:col.
+ * Then requests the declared plugins (pk_host_request); run them with
+ * pk_host_register(host, NULL, 0, ...).  Once per host; the document stays
+ * with the host.  Reads each declared plugin's `fragment` file.
+ * [thread: host, before pk_host_import] [fails: mem | io | syntax |
+ * config | type | missing | range | notfound | duplicate | state]
+ * [since: 0.1] */
+PK_API pk_status pk_host_load_config(pk_host *host, const char *path,
+                                     pk_diag *diag, pk_error *err);
+PK_API pk_status pk_host_load_config_text(pk_host *host, const char *text,
+                                          size_t len, const char *source,
+                                          pk_diag *diag, pk_error *err);
+
+/* The plugin declared under alias, NULL if none; a plugin's alias (NULL
+ * when not declared); the decoded [plugins.ALIAS] section (every field at
+ * its default for ALIAS = "ns:name"), NULL when not declared.  Borrowed
+ * until pk_host_free().  [thread: frozen] [fails: never] [since: 0.1] */
+PK_API pk_plugin *pk_host_find_alias(pk_host *host, const char *alias);
+PK_API const char *pk_plugin_get_alias(const pk_plugin *p);
+PK_API const pk_config *pk_plugin_get_config(const pk_plugin *p);
+
+/* The instance of kind named name, built on first use: its table is
+ * [<kind table>.name]; `type` selects the type (the kind's default when
+ * absent); the table is decoded by the type's schema (format fields with
+ * the host's ctx); the factory gets it with the base instance (extends)
+ * and the host userdata.  A lazy plugin providing the type is loaded,
+ * registered and post-registered first.  Once per (kind, name), also
+ * when many threads ask at once; a failure is remembered and returned
+ * again.  An unknown tag names the table's position, the known tags and,
+ * when an installed but undeclared plugin provides it, the [plugins] line
+ * enabling it.  *out is borrowed until pk_host_free(), which destroys
+ * instances newest first before the unload hooks.
+ * [thread: any after pk_host_post_register] [fails: notfound | config |
+ * type | missing | range | load | plugin | state | mem] [since: 0.1] */
+PK_API pk_status pk_host_get_instance(pk_host *host, const char *kind,
+                                      const char *name, void **out,
+                                      pk_error *err);
+
+/* ---- contributed config (fragments) ----
+ * A plugin's manifest may name `fragment = "commands.toml"`, a TOML file
+ * in its directory.  Entries are the tables under a section of it
+ * ([commands.NAME]); `hidden = true` entries are skipped by the iteration
+ * but found by name.  Borrowed until pk_host_free(). */
+
+/* The fragment's root table of the plugin declared under alias, or NULL.
+ * [thread: frozen] [fails: never] [since: 0.1] */
+PK_API const pk_value *pk_host_get_fragment(pk_host *host,
+                                            const char *alias);
+/* The i-th entry not hidden of section across every declared plugin, in
+ * declaration order, then the entry order of each fragment: its address
+ * "ALIAS/NAME" (in *address, a buffer of n bytes) and its table; NULL past
+ * the end.  [thread: frozen] [fails: never] [since: 0.1] */
+PK_API const pk_value *pk_host_fragment_entry_at(pk_host *host,
+                                                 const char *section,
+                                                 size_t i, char *address,
+                                                 size_t n);
+/* The entry at address "ALIAS.NAME" or "ALIAS/NAME" (split at the last
+ * '/', else the last '.'), hidden or not; NULL when unknown.
+ * [thread: frozen] [fails: never] [since: 0.1] */
+PK_API const pk_value *pk_host_find_fragment_entry(pk_host *host,
+                                                   const char *section,
+                                                   const char *address);
+
 #ifdef __cplusplus
 }
 #endif

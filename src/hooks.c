@@ -47,7 +47,9 @@ typedef struct pk__hook_table {
   size_t n;               /* plain implementations */
   size_t nwrap;           /* wrappers, outermost first */
   pk_hook_mode mode;
-  bool slow;              /* wrappers or tracing: take the general path */
+  bool slow;              /* wrappers, tracing or wake: the general path */
+  bool wake;              /* a lazy plugin lists the hook: wake it on the
+                             first call (types.c), then use the new table */
   pk_trace_fn trace;      /* the host's trace callback, or NULL */
   void *trace_ud;
   pk_hook *hook;
@@ -73,6 +75,9 @@ struct pk__hooks {
   pk__map by_name;   /* name -> pk_hook (keys borrowed from the hooks) */
   bool frozen;
   size_t seq;
+  pk__hook_table **retired; /* replaced by a refreeze; freed with the host */
+  size_t nretired, retcap;
+  bool refreezing;
 };
 
 /* The per-call context, on the caller's stack.  Plugins see it as the
@@ -130,6 +135,9 @@ void pk__hooks_free(pk_host *h)
     pk__free(a, k, sizeof *k);
   }
   pk__free(a, hs->items, hs->cap * sizeof *hs->items);
+  for (size_t i = 0; i < hs->nretired; i++)
+    table_free(a, hs->retired[i]);
+  pk__free(a, hs->retired, hs->retcap * sizeof *hs->retired);
   pk__map_free(a, &hs->by_name);
   pk__free(a, hs, sizeof *hs);
   h->hooks = NULL;
@@ -343,7 +351,7 @@ int pk__api_hook_add(pk_plugin_ctx *ctx, const pk_hook_impl *impl)
             near ? "?)" : "", n ? list : "none");
     return PK_ENOTFOUND;
   }
-  if (h->hooks->frozen)
+  if (h->hooks->frozen && !p->m.lazy) /* a lazy plugin being woken may */
     return add_fail(p, PK_ESTATE, "%s: hook \"%s\" is frozen", p->id,
                     impl->hook);
   pk__impl_rec r = {p, impl->fn, impl->wrapper, impl->data, impl->flags,
@@ -755,7 +763,8 @@ static pk__hook_table *table_new(pk_host *h, pk_hook *k,
   t->hook = k;
   t->trace = h->trace;
   t->trace_ud = h->trace_ud;
-  t->slow = nwrap > 0 || h->trace != NULL;
+  t->wake = pk__types_lazy_for_hook(h, k->name);
+  t->slow = nwrap > 0 || h->trace != NULL || t->wake;
   t->wrappers = (pk__wslot *)(void *)((char *)t + wofs);
   t->plugins = (pk_plugin **)(void *)((char *)t + pofs);
   for (size_t i = 0; i < nwrap; i++) {
@@ -831,13 +840,25 @@ pk_status pk__hooks_freeze(pk_host *h, pk_error *err)
       pk__hook_table *t = table_new(h, k, wo, nw, po, np);
       if (!t)
         st = pk__fail(err, PK_ENOMEM, "out of memory");
-      else
-        table_free(a, atomic_exchange_explicit(&k->table, t,
-                                               memory_order_acq_rel));
+      else {
+        pk__hook_table *old = atomic_exchange_explicit(&k->table, t,
+                                                       memory_order_acq_rel);
+        if (old && hs->refreezing &&
+            PK__VEC_PUSH(a, hs->retired, hs->nretired, hs->retcap, old)) {
+          /* cannot retire it: keep the old table published */
+          atomic_store_explicit(&k->table, old, memory_order_release);
+          table_free(a, t);
+          st = pk__fail(err, PK_ENOMEM, "out of memory");
+        } else if (!hs->refreezing) {
+          table_free(a, old);
+        }
+      }
     }
     pk__free(a, v, 4 * nr * sizeof *v);
   }
-  if (st != PK_OK) /* leave nothing half published */
+  if (st != PK_OK && hs->refreezing)
+    ; /* tables published so far stay (each one is complete) */
+  else if (st != PK_OK) /* leave nothing half published */
     for (size_t i = 0; i < hs->n; i++)
       table_free(a, atomic_exchange_explicit(&hs->items[i]->table, NULL,
                                              memory_order_acq_rel));
@@ -849,6 +870,19 @@ done:
   pk__free(a, o.mark, cap * sizeof *o.mark);
   pk__free(a, o.stack, o.stackcap * sizeof *o.stack);
   pk__free(a, o.edges, o.ecap * sizeof *o.edges);
+  return st;
+}
+
+pk_status pk__hooks_refreeze(pk_host *h, pk_error *err)
+{
+  pk__hooks *hs = h->hooks;
+  if (!hs || !hs->frozen)
+    return PK_OK;
+  hs->frozen = false;
+  hs->refreezing = true;
+  pk_status st = pk__hooks_freeze(h, err);
+  hs->refreezing = false;
+  hs->frozen = true;
   return st;
 }
 
@@ -1003,6 +1037,15 @@ static pk_status run_chain(pk_hook_ctx *c)
 
 static pk_status call_slow(pk_hook_ctx *c)
 {
+  if (c->t->wake) { /* first call: load the lazy plugins implementing it */
+    pk_hook *k = c->t->hook;
+    pk_status ws = pk__types_wake_hook(k->host, k->name, c->err);
+    if (ws != PK_OK)
+      return ws;
+    c->t = atomic_load_explicit(&k->table, memory_order_acquire);
+    if (!c->t->slow)
+      return run_plain(c);
+  }
   const pk__hook_table *t = c->t;
   uint64_t t0 = t->trace ? pk__now_ns() : 0;
   pk_status st;

@@ -171,6 +171,7 @@ void pk_host_free(pk_host *h)
   if (!h)
     return;
   pk__allocator a = h->alloc;
+  pk__types_free(h); /* instances first, newest first */
   unload_all(h);
   pk__hooks_free(h);
   for (size_t i = 0; i < h->nplugins; i++)
@@ -183,6 +184,7 @@ void pk_host_free(pk_host *h)
   pk__free(&a, h->known, h->knowncap * sizeof *h->known);
   pk__free(&a, h->registered, h->regcap * sizeof *h->registered);
   pk__free(&a, h->opened, h->opencap * sizeof *h->opened);
+  pk__free(&a, h->post_args, h->npost_args * sizeof *h->post_args);
   for (size_t i = 0; i < h->nns; i++)
     pk__strfree(&a, h->ns[i].name);
   pk__free(&a, h->ns, h->nscap * sizeof *h->ns);
@@ -647,9 +649,20 @@ static pk_status load_plugin(pk_host *h, pk_plugin *p, pk_error *err)
 /* Imports the plugin: loads it and adds its manifest requirements. */
 static pk_status import_one(pk_host *h, pk_plugin *p, pk_error *err)
 {
-  uint64_t t0 = pk__trace_begin(h);
-  pk_status st = load_plugin(h, p, err);
-  pk__trace_plugin(h, PK_TRACE_LOAD, p, t0, st);
+  pk_status st = pk__types_add_manifest(h, p, err);
+  if (st != PK_OK) {
+    pk__plugin_fail(p, PK_STATE_FAILED, err);
+    return st;
+  }
+  if (p->m.lazy && !p->builtin) {
+    p->lazy_pending = true; /* loaded on first use (types.c) */
+    pk__plugin_set_reason(p, "lazy: loaded on the first use of one of its "
+                          "types or hooks");
+  } else {
+    uint64_t t0 = pk__trace_begin(h);
+    st = load_plugin(h, p, err);
+    pk__trace_plugin(h, PK_TRACE_LOAD, p, t0, st);
+  }
   for (size_t i = 0; st == PK_OK && i < p->m.nreq; i++) {
     const pk__mreq *mr = &p->m.reqs[i];
     pk__req req;
@@ -738,6 +751,13 @@ static pk_status run_register(pk_host *h, pk_plugin *p, pk_error *err)
     pk__plugin_fail(p, PK_STATE_FAILED, &e);
     return poison(h, &e, err);
   }
+  pk_error te;
+  if (pk__types_check_registered(h, p, &te) != PK_OK) {
+    /* registered as far as unloading goes: its unload hook must run */
+    h->registered[h->nregistered++] = p;
+    pk__plugin_fail(p, PK_STATE_FAILED, &te);
+    return poison(h, &te, err);
+  }
   p->state = PK_STATE_REGISTERED;
   h->registered[h->nregistered++] = p;
   /* a requirement added by the hook may close a cycle: report it now,
@@ -789,12 +809,20 @@ pk_status pk_host_post_register(pk_host *h, const pk_ns_args *args,
   size_t n;
   const uint32_t *order = pk__graph_order(h->graph, &n);
   for (size_t i = 0; i < n; i++)
-    if (h->by_node[order[i]]->state == PK_STATE_LOADED ||
-        h->by_node[order[i]]->state == PK_STATE_REQUESTED)
+    if ((h->by_node[order[i]]->state == PK_STATE_LOADED ||
+         h->by_node[order[i]]->state == PK_STATE_REQUESTED) &&
+        !h->by_node[order[i]]->lazy_pending)
       return pk__fail(err, PK_ESTATE,
                       "pk_host_post_register: %s is not registered yet; call "
                       "pk_host_import() and pk_host_resolve() first",
                       h->by_node[order[i]]->id);
+  if (nargs && !h->post_args) { /* lazy plugins get them when woken */
+    h->post_args = pk__alloc(&h->alloc, nargs * sizeof *args);
+    if (!h->post_args)
+      return pk__fail(err, PK_ENOMEM, "out of memory");
+    memcpy(h->post_args, args, nargs * sizeof *args);
+    h->npost_args = nargs;
+  }
   for (size_t i = 0; i < n; i++) {
     pk_plugin *p = h->by_node[order[i]];
     if (p->state != PK_STATE_REGISTERED)
@@ -828,6 +856,63 @@ pk_status pk_host_post_register(pk_host *h, const pk_ns_args *args,
     p->state = PK_STATE_READY;
   }
   return PK_OK;
+}
+
+/* Loads, registers and post-registers a lazy plugin (and the lazy plugins
+ * it requires first).  A failure fails the plugin, not the host. */
+pk_status pk__host_wake(pk_host *h, pk_plugin *p, pk_error *err)
+{
+  if (!p->lazy_pending)
+    return p->state == PK_STATE_FAILED && p->error
+               ? pk__error_copy(err, p->error)
+               : PK_OK;
+  p->lazy_pending = false;
+  for (size_t i = 0; i < pk_plugin_dependency_count(p); i++) {
+    pk_status st = pk__host_wake(h, pk_plugin_dependency_at(p, i), err);
+    if (st != PK_OK) {
+      pk__plugin_fail(p, PK_STATE_FAILED, err);
+      return st;
+    }
+  }
+  pk_status fatal = h->fatal;
+  pk_error fatal_err = h->fatal_err;
+  uint64_t t0 = pk__trace_begin(h);
+  pk_status st = load_plugin(h, p, err);
+  pk__trace_plugin(h, PK_TRACE_LOAD, p, t0, st);
+  if (st == PK_OK)
+    st = run_register(h, p, err);
+  if (st == PK_OK && (st = pk__hooks_refreeze(h, err)) != PK_OK)
+    pk__plugin_fail(p, PK_STATE_FAILED, err);
+  if (st == PK_OK && p->desc && p->desc->on_post_register) {
+    void *arg = NULL;
+    for (size_t k = 0; k < h->npost_args; k++)
+      if (h->post_args[k].ns && !strcmp(h->post_args[k].ns, p->m.ns))
+        arg = h->post_args[k].args;
+    h->in_hook = p;
+    h->hook_failed = false;
+    pk_error_clear(&h->hook_err);
+    t0 = pk__trace_begin(h);
+    int rc = p->desc->on_post_register(&pk__host_api, (pk_plugin_ctx *)p,
+                                       h->userdata, arg);
+    pk__trace_plugin(h, PK_TRACE_POST_REGISTER, p, t0,
+                     rc ? PK_EPLUGIN : PK_OK);
+    h->in_hook = NULL;
+    if (rc != 0) {
+      pk_error e = h->hook_err;
+      if (!h->hook_failed)
+        pk__fail(&e, PK_EPLUGIN, "post_register hook of %s failed (returned "
+                 "%d)", p->id, rc);
+      e.code = PK_EPLUGIN;
+      pk__error_set_plugin(&e, p->id);
+      pk__plugin_fail(p, PK_STATE_FAILED, &e);
+      st = pk__error_copy(err, &e);
+    }
+  }
+  if (st == PK_OK)
+    p->state = PK_STATE_READY;
+  h->fatal = fatal; /* a lazy plugin's failure is its own */
+  h->fatal_err = fatal_err;
+  return st;
 }
 
 pk_status pk_host_register(pk_host *h, const char *const *reqs, size_t n,

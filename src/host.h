@@ -36,6 +36,10 @@ struct pk_plugin {
   char **dyn_reqs;           /* requirements added by its register hook */
   size_t ndyn, dyncap;
   bool unloading;            /* scratch of pk_host_unload_plugin */
+  /* types.c: host config and lazy loading */
+  struct pk__pconf *conf;    /* [plugins.ALIAS] of a declared plugin */
+  bool lazy_pending;         /* lazy: imported, not loaded yet */
+  bool types_added;          /* its [[provides]] are in the registry */
 };
 
 typedef struct pk__ns {
@@ -91,6 +95,11 @@ struct pk_host {
   struct pk__hooks *hooks;  /* declared hooks and their tables (hooks.c) */
   pk_trace_fn trace;        /* options.trace, or NULL */
   void *trace_ud;
+  struct pk__types *types;  /* kinds, types, host config, instances
+                               (types.c) */
+  pk_ns_args *post_args;    /* copy of pk_host_post_register's args, for
+                               lazy plugins woken later */
+  size_t npost_args;
 };
 
 /* host.c */
@@ -121,6 +130,9 @@ typedef struct pk__hooks pk__hooks;
  * contradiction in the hints is PK_EDEP_CYCLE naming plugins and hints. */
 pk_status pk__hooks_freeze(pk_host *h, pk_error *err);
 bool pk__hooks_frozen(const pk_host *h);
+/* Rebuilds every table after a lazy plugin registered (old tables are
+ * retired, freed with the host: calls in flight keep reading them). */
+pk_status pk__hooks_refreeze(pk_host *h, pk_error *err);
 void pk__hooks_free(pk_host *h);
 /* Sum of the calls in flight over every hook (a snapshot). */
 size_t pk__hooks_inflight(pk_host *h);
@@ -136,6 +148,29 @@ const char *pk__api_hook_error(pk_hook_ctx *call, const char **plugin);
 size_t pk__api_hook_result_count(pk_hook_ctx *call);
 void *pk__api_hook_result_at(pk_hook_ctx *call, size_t i);
 size_t pk__api_hook_set_result_count(pk_hook_ctx *call, size_t n);
+
+/* types.c */
+/* Adds the [[provides]] of p's manifest to the type registry (once). */
+pk_status pk__types_add_manifest(pk_host *h, pk_plugin *p, pk_error *err);
+/* After p's register hook: every [[provides]] of its manifest must have
+ * its code registered (api->type_add). */
+pk_status pk__types_check_registered(pk_host *h, pk_plugin *p,
+                                     pk_error *err);
+/* Destroys every instance, newest first (pk_host_free, before unload). */
+void pk__types_free(pk_host *h);
+/* True when a lazy plugin not loaded yet lists hook name in `hooks`. */
+bool pk__types_lazy_for_hook(pk_host *h, const char *name);
+/* Loads, registers and post-registers every lazy plugin listing hook name
+ * (serialized; hooks.c calls it on the hook's first call). */
+pk_status pk__types_wake_hook(pk_host *h, const char *name, pk_error *err);
+/* host.c: load + register + post_register one lazy plugin (caller holds
+ * the wake lock). */
+pk_status pk__host_wake(pk_host *h, pk_plugin *p, pk_error *err);
+/* The api table entries. */
+int pk__api_type_add(pk_plugin_ctx *ctx, const pk_type_impl *impl);
+const char *pk__api_plugin_alias(pk_plugin_ctx *ctx);
+int pk__api_config_bind(pk_plugin_ctx *ctx, const pk_plugin_binding *b,
+                        size_t n, void *dst);
 
 /* trace.c */
 uint64_t pk__now_ns(void);

@@ -150,6 +150,74 @@ typedef struct pk_hook_impl {
   const char *const *after;      /* NULL-terminated plugin names, or NULL */
 } pk_hook_impl;
 
+/* ---- types (kinds are declared by the host) ----
+ *
+ * The manifest declares each type a plugin provides ([[provides]]: kind,
+ * tag, extends, [provides.config]); the register hook adds its code with
+ * api->type_add().  When the host asks for an instance whose table says
+ * type = "TAG", the host decodes the table by [provides.config], copies
+ * the fields into a struct of config_size bytes through the bindings
+ * (layering: the instance table, then the plugin's [plugins.ALIAS]
+ * section, then the host's [defaults], then the schema default) and calls
+ * the factory. */
+
+/* The C type of a bound struct member (same values as pk_ctype in
+ * plugkit.h). */
+enum {
+  PK_PLUGIN_C_STRING = 1, /* const char *: string or enum field */
+  PK_PLUGIN_C_INT64,      /* int64_t: integer field */
+  PK_PLUGIN_C_INT,        /* int: integer field (range checked) */
+  PK_PLUGIN_C_DOUBLE,     /* double: float field */
+  PK_PLUGIN_C_BOOL,       /* bool: boolean field */
+  PK_PLUGIN_C_DATETIME,   /* pk_datetime (plugkit.h): datetime field */
+  PK_PLUGIN_C_ENUM        /* int: enum field, index into its choices */
+};
+
+typedef struct pk_plugin_binding {
+  const char *field; /* field name in the schema */
+  int ctype;         /* PK_PLUGIN_C_* */
+  size_t offset;     /* offsetof(struct, member) */
+  size_t size;       /* sizeof the member (0: unchecked) */
+} pk_plugin_binding;
+
+#define PK_PLUGIN_BIND(struct_type, member, field_name, ctype)                 \
+  {(field_name), (ctype), offsetof(struct_type, member),                       \
+   sizeof(((struct_type *)0)->member)}
+
+/* One factory call.  The factory stores the new instance in *out and
+ * returns 0, or writes why it failed into error (error_size bytes) and
+ * returns non-zero.  It may run on any thread (one call per instance). */
+typedef struct pk_type_call {
+  uint32_t size;         /* sizeof(pk_type_call) of the host */
+  pk_plugin_ctx *ctx;    /* the providing plugin */
+  const char *kind;      /* "cache" */
+  const char *tag;       /* "redis" */
+  const char *name;      /* the instance name: [caches.NAME] */
+  const void *config;    /* the bound struct (config_size bytes); valid
+                            until the instance is destroyed */
+  void *base;            /* the base type's instance (extends), or NULL */
+  void *host_userdata;
+  void *data;            /* pk_type_impl.data */
+  char *error;           /* write a reason here on failure */
+  size_t error_size;
+} pk_type_call;
+
+typedef int (*pk_type_factory_fn)(const pk_type_call *call, void **out);
+/* Destroys an instance (the host frees the base instance after it). */
+typedef void (*pk_type_destroy_fn)(void *data, void *instance);
+
+typedef struct pk_type_impl {
+  uint32_t size;                      /* sizeof(pk_type_impl) */
+  const char *kind;                   /* as in [[provides]] */
+  const char *tag;
+  pk_type_factory_fn factory;
+  pk_type_destroy_fn destroy;         /* may be NULL */
+  void *data;                         /* handed back to factory/destroy */
+  const pk_plugin_binding *bindings;  /* may be NULL (n == 0) */
+  size_t nbindings;
+  size_t config_size;                 /* sizeof the bound struct */
+} pk_type_impl;
+
 /* The host-API table.  Append-only: a plugin that needs a function added
  * later checks api->size first, e.g.
  *   if (api->size < offsetof(pk_host_api, some_fn) + sizeof api->some_fn)
@@ -229,6 +297,30 @@ struct pk_host_api {
   size_t (*hook_result_count)(pk_hook_ctx *call);
   void *(*hook_result_at)(pk_hook_ctx *call, size_t i);
   size_t (*hook_set_result_count)(pk_hook_ctx *call, size_t n);
+
+  /* ---- types and configuration (since 0.1) ---- */
+
+  /* Registers the code side of a type the manifest declares in
+   * [[provides]] (from on_register only): the kind and tag must match an
+   * entry of the manifest, and every binding must name a field of its
+   * [provides.config] with the matching C type.  Returns 0, or non-zero
+   * with the reason recorded (the registration then fails, naming the
+   * manifest and the code).  Everything is copied. */
+  int (*type_add)(pk_plugin_ctx *ctx, const pk_type_impl *impl);
+
+  /* The alias the host config gives the plugin ([plugins] ALIAS = ...),
+   * the prefix of what it contributes (ALIAS.cmd, ALIAS/cmd); NULL when
+   * the host loaded no config.  Valid while the plugin is loaded. */
+  const char *(*plugin_alias)(pk_plugin_ctx *ctx);
+
+  /* Copies the plugin's decoded [plugins.ALIAS] section (validated by its
+   * manifest's [config] before any plugin code ran; defaults applied) into
+   * the struct at dst through n bindings.  UNSET fields leave their member
+   * as it was.  Strings written are borrowed until the host is freed.
+   * Returns 0, or non-zero (unknown field or wrong C type) with the reason
+   * recorded as by fail(). */
+  int (*config_bind)(pk_plugin_ctx *ctx, const pk_plugin_binding *bindings,
+                     size_t n, void *dst);
 };
 
 #ifdef __cplusplus

@@ -1,0 +1,1599 @@
+/* types.c -- kinds, types, the host config ([plugins], [defaults], instance
+ * tables), instances built on first use, fragments and lazy plugins.
+ * SPDX-License-Identifier: MIT
+ *
+ * The set of instances is known when the config is loaded (one entry per
+ * [<kind table>.NAME]); the entry map never changes afterwards, so a
+ * lookup takes no lock.  An entry is built once: an atomic state read
+ * (acquire) returns a built instance; the first caller takes the entry's
+ * own mutex and builds it.  Waking a lazy plugin takes one host-wide
+ * mutex (it runs registration code), off the hot path. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host.h"
+
+typedef struct pk__kind {
+  char *name;
+  uint32_t version;
+  char *table;   /* or NULL */
+  char *dflt;    /* default type tag, or NULL */
+} pk__kind;
+
+typedef struct pk__type {
+  char *key;               /* "kind\x01tag" */
+  char *kind, *tag, *extends; /* extends NULL when none */
+  pk_plugin *plugin;       /* NULL: built-in */
+  const pk_schema *schema; /* never NULL */
+  pk_schema *own_schema;
+  pk_doc *doc;             /* schema text of a built-in */
+  pk_pos pos;              /* [[provides]] in the manifest */
+  pk_factory_fn factory;   /* built-in */
+  pk_instance_destroy_fn destroy;
+  void *data;
+  bool has_code;           /* plugin: api->type_add ran */
+  pk_type_factory_fn pfactory;
+  pk_type_destroy_fn pdestroy;
+  pk_plugin_binding *bind;
+  size_t nbind;
+  size_t config_size;
+} pk__type;
+
+struct pk__pconf {
+  char *alias;
+  pk_plugin *plugin;
+  const pk_value *table; /* or NULL (short form) */
+  pk_pos pos;            /* the declaration */
+  pk_schema *schema;
+  pk_config *config;
+  pk_doc *fragment;      /* or NULL */
+};
+
+typedef struct pk__inst {
+  _Atomic int state;     /* 0 new, 1 built, 2 failed */
+  pthread_mutex_t mu;
+  char *key;             /* "kind\x01name" */
+  const char *name;      /* inside key */
+  pk__kind *kind;
+  const pk_value *table;
+  pk_pos pos;
+  /* built */
+  pk__type *type;
+  void *obj;
+  pk_config *cfg;
+  void *cstruct;
+  size_t csize;
+  struct pk__inst *base; /* private chain (extends) */
+  pk_error err;
+} pk__inst;
+
+enum { INST_NEW = 0, INST_READY = 1, INST_FAILED = 2 };
+
+typedef struct pk__types pk__types;
+struct pk__types {
+  pk__kind *kinds;
+  size_t nkinds, kcap;
+  pk__type **types;
+  size_t ntypes, tcap;
+  pk__map by_tag;
+  pk_doc *empty_doc;
+  pk_schema *empty_schema;
+  pk_doc *defaults_doc;
+  pk_schema *defaults_schema;
+  pk_config *defaults;
+  pk_doc *config;
+  struct pk__pconf **decl;
+  size_t ndecl, dcap;
+  pk__map by_alias;
+  pk__inst **insts;
+  size_t ninst, icap;
+  pk__map by_inst;
+  pk__inst **created;
+  size_t ncreated, ccap;
+  pthread_mutex_t created_mu;
+  pthread_mutex_t wake_mu;
+  const pk_ctx *ctx;
+};
+
+#define NOMEM(err) pk__fail((err), PK_ENOMEM, "out of memory")
+
+static pk__types *types_get(pk_host *h)
+{
+  if (h->types)
+    return h->types;
+  pk__types *t = pk__alloc_zero(&h->alloc, sizeof *t);
+  if (!t)
+    return NULL;
+  pk_doc_options o = {sizeof o, PK_TOML_DEFAULT, h->alloc.fn, h->alloc.ud};
+  pk_schema_options so = {sizeof so, h->alloc.fn, h->alloc.ud};
+  if (pk_doc_parse("", 0, "<empty>", &o, &t->empty_doc, NULL) != PK_OK ||
+      pk_schema_new(pk_doc_root(t->empty_doc), &so, &t->empty_schema,
+                    NULL) != PK_OK) {
+    pk_doc_free(t->empty_doc);
+    pk__free(&h->alloc, t, sizeof *t);
+    return NULL;
+  }
+  pthread_mutex_init(&t->created_mu, NULL);
+  pthread_mutex_init(&t->wake_mu, NULL);
+  h->types = t;
+  return t;
+}
+
+static pk__kind *find_kind(pk__types *t, const char *name)
+{
+  for (size_t i = 0; t && i < t->nkinds; i++)
+    if (!strcmp(t->kinds[i].name, name))
+      return &t->kinds[i];
+  return NULL;
+}
+
+static char *join_key(const pk__allocator *a, const char *x, const char *y)
+{
+  size_t nx = strlen(x), ny = strlen(y);
+  char *k = pk__alloc(a, nx + ny + 2);
+  if (k) {
+    memcpy(k, x, nx);
+    k[nx] = '\x01';
+    memcpy(k + nx + 1, y, ny + 1);
+  }
+  return k;
+}
+
+static pk__type *find_type(pk__types *t, const char *kind, const char *tag)
+{
+  char key[2 * PK__NAME_MAX + 2];
+  int n = snprintf(key, sizeof key, "%s\x01%s", kind, tag);
+  if (!t || n < 0 || (size_t)n >= sizeof key)
+    return NULL;
+  return pk__map_get(&t->by_tag, key, (size_t)n);
+}
+
+static const char *provider_text(const pk__type *ty, char *buf, size_t n)
+{
+  if (!ty->plugin)
+    snprintf(buf, n, "the host (built-in)");
+  else
+    snprintf(buf, n, "plugin %s (%s:%d:%d)", ty->plugin->id,
+             ty->pos.source ? ty->pos.source : "", ty->pos.line,
+             ty->pos.col);
+  return buf;
+}
+
+/* ---- declarations ---- */
+
+pk_status pk_host_declare_kind(pk_host *h, const char *name, uint32_t version,
+                               const char *table, const char *default_type,
+                               pk_error *err)
+{
+  if (!h || !name || !pk__name_valid(name, strlen(name)))
+    return pk__fail(err, PK_EMISUSE, "pk_host_declare_kind: invalid kind "
+                    "name \"%s\"", name ? name : "(null)");
+  pk__types *t = types_get(h);
+  if (!t)
+    return NOMEM(err);
+  if (t->config)
+    return pk__fail(err, PK_ESTATE, "pk_host_declare_kind(\"%s\"): declare "
+                    "kinds before pk_host_load_config()", name);
+  if (find_kind(t, name))
+    return pk__fail(err, PK_EDUPLICATE, "kind \"%s\" is declared twice",
+                    name);
+  for (size_t i = 0; table && i < t->nkinds; i++)
+    if (t->kinds[i].table && !strcmp(t->kinds[i].table, table))
+      return pk__fail(err, PK_EDUPLICATE, "kinds \"%s\" and \"%s\" both live "
+                      "in table [%s]", t->kinds[i].name, name, table);
+  pk__kind k = {pk__strdup(&h->alloc, name), version,
+                table ? pk__strdup(&h->alloc, table) : NULL,
+                default_type ? pk__strdup(&h->alloc, default_type) : NULL};
+  if (!k.name || (table && !k.table) || (default_type && !k.dflt) ||
+      PK__VEC_PUSH(&h->alloc, t->kinds, t->nkinds, t->kcap, k) != PK_OK) {
+    pk__strfree(&h->alloc, k.name);
+    pk__strfree(&h->alloc, k.table);
+    pk__strfree(&h->alloc, k.dflt);
+    return NOMEM(err);
+  }
+  return PK_OK;
+}
+
+static pk_status schema_from_doc(pk_host *h, pk_doc *doc, const pk_value *tbl,
+                                 pk_schema **out, pk_error *err)
+{
+  (void)doc;
+  pk_schema_options so = {sizeof so, h->alloc.fn, h->alloc.ud};
+  return pk_schema_new(tbl, &so, out, err);
+}
+
+static pk_status set_defaults(pk_host *h, pk_doc *doc, const pk_value *tbl,
+                              pk_error *err)
+{
+  pk__types *t = types_get(h);
+  if (!t) {
+    pk_doc_free(doc);
+    return NOMEM(err);
+  }
+  if (t->defaults_schema) {
+    pk_doc_free(doc);
+    return pk__fail(err, PK_EDUPLICATE, "the [defaults] schema is declared "
+                    "twice");
+  }
+  pk_status st = schema_from_doc(h, doc, tbl, &t->defaults_schema, err);
+  if (st != PK_OK) {
+    pk_doc_free(doc);
+    return st;
+  }
+  t->defaults_doc = doc;
+  return PK_OK;
+}
+
+pk_status pk_host_declare_defaults(pk_host *h, const char *schema_toml,
+                                   pk_error *err)
+{
+  if (!h || !schema_toml)
+    return pk__fail(err, PK_EMISUSE, "pk_host_declare_defaults: NULL "
+                    "argument");
+  pk_doc_options o = {sizeof o, PK_TOML_DEFAULT, h->alloc.fn, h->alloc.ud};
+  pk_doc *doc;
+  pk_status st = pk_doc_parse(schema_toml, strlen(schema_toml),
+                              "<defaults schema>", &o, &doc, err);
+  if (st != PK_OK)
+    return st;
+  return set_defaults(h, doc, pk_doc_root(doc), err);
+}
+
+static pk_status desc_unknown(const pk_value *tbl, size_t i,
+                              const char *const *keys, size_t n,
+                              const char *what, pk_error *err)
+{
+  const char *k = pk_table_key_at(tbl, i, NULL);
+  const char *near = pk__closest(k, keys, n);
+  char list[256];
+  pk__join(list, sizeof list, keys, n);
+  return pk__fail_at(err, PK_ECONFIG, pk_table_key_pos_at(tbl, i),
+                     "unknown key \"%s\" in %s%s%s%s (known: %s)", k, what,
+                     near ? " (did you mean \"" : "", near ? near : "",
+                     near ? "\"?)" : "", list);
+}
+
+static pk_status desc_table(const pk_value *root, const char *key,
+                            const pk_value **out, pk_error *err)
+{
+  *out = pk_table_get(root, key);
+  if (*out && pk_value_kind(*out) != PK_KIND_TABLE)
+    return pk__fail_at(err, PK_ECONFIG, pk_value_pos(*out),
+                       "[%s] must be a table", key);
+  return PK_OK;
+}
+
+static pk_status desc_keys(const pk_value *tbl, const char *const *keys,
+                           size_t n, const char *what, pk_error *err)
+{
+  for (size_t i = 0; i < pk_table_count(tbl); i++) {
+    const char *k = pk_table_key_at(tbl, i, NULL);
+    size_t j = 0;
+    while (j < n && strcmp(k, keys[j]))
+      j++;
+    if (j == n)
+      return desc_unknown(tbl, i, keys, n, what, err);
+  }
+  return PK_OK;
+}
+
+static pk_status desc_entry(const pk_value *sect, size_t i, const char *what,
+                            const pk_value **out, pk_error *err)
+{
+  *out = pk_table_value_at(sect, i);
+  if (pk_value_kind(*out) != PK_KIND_TABLE)
+    return pk__fail_at(err, PK_ECONFIG, pk_value_pos(*out),
+                       "[%s.%s] must be a table", what,
+                       pk_table_key_at(sect, i, NULL));
+  return PK_OK;
+}
+
+static pk_status load_description(pk_host *h, pk_doc *doc, pk_error *err)
+{
+  static const char *const top[] = {"namespaces", "kinds", "hooks",
+                                    "defaults"};
+  static const char *const kkeys[] = {"table", "version", "default"};
+  static const char *const hkeys[] = {"mode"};
+  static const char *const nkeys[] = {"abi"};
+  const pk_value *root = pk_doc_root(doc), *sect, *e;
+  pk_status st = desc_keys(root, top, 4, "the host description", err);
+  if (st == PK_OK)
+    st = desc_table(root, "namespaces", &sect, err);
+  for (size_t i = 0; st == PK_OK && sect && i < pk_table_count(sect); i++) {
+    int64_t abi;
+    if ((st = desc_entry(sect, i, "namespaces", &e, err)) ||
+        (st = desc_keys(e, nkeys, 1, "[namespaces.*]", err)) ||
+        (st = pk_table_get_integer(e, "abi", &abi, err)))
+      break;
+    if (abi < 0 || abi > UINT32_MAX)
+      st = pk__fail_at(err, PK_ERANGE, pk_value_pos(pk_table_get(e, "abi")),
+                       "abi must be between 0 and %u", UINT32_MAX);
+    else
+      st = pk_host_add_namespace(h, pk_table_key_at(sect, i, NULL),
+                                 (uint32_t)abi, err);
+  }
+  if (st == PK_OK)
+    st = desc_table(root, "kinds", &sect, err);
+  for (size_t i = 0; st == PK_OK && sect && i < pk_table_count(sect); i++) {
+    int64_t version;
+    const char *table, *dflt;
+    if ((st = desc_entry(sect, i, "kinds", &e, err)) ||
+        (st = desc_keys(e, kkeys, 3, "[kinds.*]", err)) ||
+        (st = pk_table_get_integer_or(e, "version", 1, &version, err)) ||
+        (st = pk_table_get_string_or(e, "table", NULL, &table, err)) ||
+        (st = pk_table_get_string_or(e, "default", NULL, &dflt, err)))
+      break;
+    st = pk_host_declare_kind(h, pk_table_key_at(sect, i, NULL),
+                              (uint32_t)version, table, dflt, err);
+    if (st != PK_OK && err && !err->line) {
+      pk_pos p = pk_table_key_pos_at(sect, i);
+      pk__copy_str(err->source, sizeof err->source, p.source);
+      err->line = p.line;
+      err->col = p.col;
+    }
+  }
+  if (st == PK_OK)
+    st = desc_table(root, "hooks", &sect, err);
+  for (size_t i = 0; st == PK_OK && sect && i < pk_table_count(sect); i++) {
+    const char *mode;
+    if ((st = desc_entry(sect, i, "hooks", &e, err)) ||
+        (st = desc_keys(e, hkeys, 1, "[hooks.*]", err)) ||
+        (st = pk_table_get_string_or(e, "mode", "collect", &mode, err)))
+      break;
+    pk_hook_mode m;
+    if (!strcmp(mode, "collect"))
+      m = PK_HOOK_COLLECT;
+    else if (!strcmp(mode, "first-result"))
+      m = PK_HOOK_FIRST_RESULT;
+    else {
+      st = pk__fail_at(err, PK_ERANGE, pk_value_pos(pk_table_get(e, "mode")),
+                       "hook mode \"%s\" is not one of: collect, "
+                       "first-result", mode);
+      break;
+    }
+    st = pk_host_declare_hook(h, pk_table_key_at(sect, i, NULL), m, NULL,
+                              err);
+  }
+  return st;
+}
+
+pk_status pk_host_load_description(pk_host *h, const char *path,
+                                   pk_error *err)
+{
+  if (!h || !path)
+    return pk__fail(err, PK_EMISUSE, "pk_host_load_description: NULL "
+                    "argument");
+  pk_doc_options o = {sizeof o, PK_TOML_DEFAULT, h->alloc.fn, h->alloc.ud};
+  pk_doc *doc;
+  pk_status st = pk_doc_load_file(path, &o, &doc, err);
+  if (st != PK_OK)
+    return st;
+  st = load_description(h, doc, err);
+  const pk_value *d = pk_table_get(pk_doc_root(doc), "defaults");
+  if (st == PK_OK && d) /* the document then lives with the schema */
+    return set_defaults(h, doc, d, err);
+  pk_doc_free(doc);
+  return st;
+}
+
+/* ---- the type registry ---- */
+
+static void type_free(const pk__allocator *a, pk__type *ty)
+{
+  if (!ty)
+    return;
+  pk__strfree(a, ty->key);
+  pk__strfree(a, ty->kind);
+  pk__strfree(a, ty->tag);
+  pk__strfree(a, ty->extends);
+  pk_schema_free(ty->own_schema);
+  pk_doc_free(ty->doc);
+  for (size_t i = 0; i < ty->nbind; i++)
+    pk__strfree(a, (char *)ty->bind[i].field);
+  pk__free(a, ty->bind, ty->nbind * sizeof *ty->bind);
+  pk__free(a, ty, sizeof *ty);
+}
+
+/* Adds ty (owned) to the registry; a tag taken is PK_EDUPLICATE naming
+ * both providers. */
+static pk_status type_insert(pk_host *h, pk__types *t, pk__type *ty,
+                             pk_error *err)
+{
+  ty->key = join_key(&h->alloc, ty->kind, ty->tag);
+  if (!ty->key) {
+    type_free(&h->alloc, ty);
+    return NOMEM(err);
+  }
+  pk__type *old = pk__map_get(&t->by_tag, ty->key, strlen(ty->key));
+  if (old) {
+    char a[512], b[512];
+    pk_status st = pk__fail_at(
+        err, PK_EDUPLICATE, ty->plugin ? ty->pos : (pk_pos){NULL, 0, 0},
+        "%s type \"%s\" is provided twice: by %s and by %s; a tag names one "
+        "type per kind (disable one of the plugins or rename the tag)",
+        ty->kind, ty->tag, provider_text(old, a, sizeof a),
+        provider_text(ty, b, sizeof b));
+    if (ty->plugin)
+      pk__error_set_plugin(err, ty->plugin->id);
+    type_free(&h->alloc, ty);
+    return st;
+  }
+  if (PK__VEC_PUSH(&h->alloc, t->types, t->ntypes, t->tcap, ty) != PK_OK ||
+      pk__map_put(&h->alloc, &t->by_tag, ty->key, strlen(ty->key), ty)) {
+    if (t->ntypes && t->types[t->ntypes - 1] == ty)
+      t->ntypes--;
+    type_free(&h->alloc, ty);
+    return NOMEM(err);
+  }
+  return PK_OK;
+}
+
+pk_status pk_host_add_type(pk_host *h, const pk_type_options *o,
+                           pk_error *err)
+{
+  if (!h || !o || o->size < offsetof(pk_type_options, data) ||
+      !o->kind || !o->tag || !o->factory || (!o->schema_toml && !o->schema &&
+                                             0))
+    return pk__fail(err, PK_EMISUSE, "pk_host_add_type: needs size, kind, "
+                    "tag and factory");
+  if (!pk__name_valid(o->tag, strlen(o->tag)))
+    return pk__fail(err, PK_EMISUSE, "pk_host_add_type: invalid tag \"%s\"",
+                    o->tag);
+  pk__types *t = types_get(h);
+  if (!t)
+    return NOMEM(err);
+  if (!find_kind(t, o->kind))
+    return pk__fail(err, PK_ENOTFOUND, "pk_host_add_type: kind \"%s\" is "
+                    "not declared (pk_host_declare_kind)", o->kind);
+  pk__type *ty = pk__alloc_zero(&h->alloc, sizeof *ty);
+  if (!ty)
+    return NOMEM(err);
+  ty->kind = pk__strdup(&h->alloc, o->kind);
+  ty->tag = pk__strdup(&h->alloc, o->tag);
+  ty->extends = o->extends ? pk__strdup(&h->alloc, o->extends) : NULL;
+  ty->factory = o->factory;
+  ty->destroy = o->destroy;
+  ty->data = o->data;
+  ty->has_code = true;
+  ty->schema = o->schema ? o->schema : t->empty_schema;
+  if (!ty->kind || !ty->tag || (o->extends && !ty->extends)) {
+    type_free(&h->alloc, ty);
+    return NOMEM(err);
+  }
+  if (o->schema_toml && !o->schema) {
+    pk_doc_options dopt = {sizeof dopt, PK_TOML_DEFAULT, h->alloc.fn,
+                           h->alloc.ud};
+    char name[300];
+    snprintf(name, sizeof name, "<%s type %s>", o->kind, o->tag);
+    pk_status st = pk_doc_parse(o->schema_toml, strlen(o->schema_toml), name,
+                                &dopt, &ty->doc, err);
+    if (st == PK_OK)
+      st = schema_from_doc(h, ty->doc, pk_doc_root(ty->doc), &ty->own_schema,
+                           err);
+    if (st != PK_OK) {
+      type_free(&h->alloc, ty);
+      return st;
+    }
+    ty->schema = ty->own_schema;
+  }
+  return type_insert(h, t, ty, err);
+}
+
+pk_status pk__types_add_manifest(pk_host *h, pk_plugin *p, pk_error *err)
+{
+  if (p->types_added || !p->m.root)
+    return PK_OK;
+  const pk_value *prov = pk_table_get(p->m.root, "provides");
+  if (!prov) {
+    p->types_added = true;
+    return PK_OK;
+  }
+  pk__types *t = types_get(h);
+  if (!t)
+    return NOMEM(err);
+  p->types_added = true;
+  for (size_t i = 0; i < pk_array_count(prov); i++) {
+    const pk_value *e = pk_array_at(prov, i);
+    const char *kind = NULL, *tag = NULL, *ext = NULL;
+    pk_table_get_string(e, "kind", &kind, NULL);
+    pk_table_get_string(e, "tag", &tag, NULL);
+    pk_table_get_string_or(e, "extends", NULL, &ext, NULL);
+    pk_pos pos = pk_value_pos(pk_table_get(e, "tag"));
+    if (t->nkinds && !find_kind(t, kind)) {
+      const char *names[64];
+      size_t n = 0;
+      for (; n < t->nkinds && n < 64; n++)
+        names[n] = t->kinds[n].name;
+      char list[512];
+      pk__join(list, sizeof list, names, n);
+      pk__fail_at(err, PK_ENOTFOUND, pk_value_pos(pk_table_get(e, "kind")),
+                  "plugin %s provides a type of kind \"%s\", which this host "
+                  "does not declare (kinds: %s)", p->id, kind, list);
+      return pk__error_set_plugin(err, p->id);
+    }
+    pk__type *ty = pk__alloc_zero(&h->alloc, sizeof *ty);
+    if (!ty)
+      return NOMEM(err);
+    ty->kind = pk__strdup(&h->alloc, kind);
+    ty->tag = pk__strdup(&h->alloc, tag);
+    ty->extends = ext && *ext ? pk__strdup(&h->alloc, ext) : NULL;
+    ty->plugin = p;
+    ty->pos = pos;
+    if (!ty->kind || !ty->tag || (ext && *ext && !ty->extends)) {
+      type_free(&h->alloc, ty);
+      return NOMEM(err);
+    }
+    const pk_value *sc = pk_table_get(e, "config");
+    ty->schema = t->empty_schema;
+    if (sc) {
+      pk_status st = schema_from_doc(h, NULL, sc, &ty->own_schema, err);
+      if (st != PK_OK) {
+        type_free(&h->alloc, ty);
+        return st;
+      }
+      ty->schema = ty->own_schema;
+    }
+    pk_status st = type_insert(h, t, ty, err);
+    if (st != PK_OK)
+      return st;
+  }
+  return PK_OK;
+}
+
+pk_status pk__types_check_registered(pk_host *h, pk_plugin *p, pk_error *err)
+{
+  pk__types *t = h->types;
+  for (size_t i = 0; t && i < t->ntypes; i++) {
+    pk__type *ty = t->types[i];
+    if (ty->plugin == p && !ty->has_code) {
+      pk__fail_at(err, PK_ELOAD, ty->pos,
+                  "plugin %s declares %s type \"%s\" in its manifest (%s) but "
+                  "its code (%s) did not register it: call api->type_add() "
+                  "for kind \"%s\", tag \"%s\" from its register hook",
+                  p->id, ty->kind, ty->tag, p->manifest_path,
+                  p->library_path ? p->library_path : "no library", ty->kind,
+                  ty->tag);
+      return pk__error_set_plugin(err, p->id);
+    }
+  }
+  return PK_OK;
+}
+
+static int api_fail_with(pk_plugin *p, const pk_error *e)
+{
+  pk_host *h = p->host;
+  h->hook_err = *e;
+  pk__error_set_plugin(&h->hook_err, p->id);
+  h->hook_failed = true;
+  return e->code ? (int)e->code : PK_EPLUGIN;
+}
+
+static void to_bindings(const pk_plugin_binding *in, size_t n,
+                        pk_binding *out)
+{
+  for (size_t i = 0; i < n; i++) {
+    out[i].field = in[i].field;
+    out[i].type = (pk_ctype)in[i].ctype;
+    out[i].offset = in[i].offset;
+    out[i].size = in[i].size;
+  }
+}
+
+int pk__api_type_add(pk_plugin_ctx *ctx, const pk_type_impl *impl)
+{
+  pk_plugin *p = (pk_plugin *)ctx;
+  pk_host *h = p->host;
+  pk_error e;
+  size_t need = offsetof(pk_type_impl, config_size) + sizeof(size_t);
+  if (h->in_hook != p || p->state != PK_STATE_LOADED) {
+    pk__fail(&e, PK_EMISUSE, "%s called type_add outside its register hook",
+             p->id);
+    return api_fail_with(p, &e);
+  }
+  if (!impl || impl->size < need || !impl->kind || !impl->tag ||
+      !impl->factory || (impl->nbindings && !impl->bindings)) {
+    pk__fail(&e, PK_EMISUSE, "%s: type_add needs a pk_type_impl with size, "
+             "kind, tag and factory", p->id);
+    return api_fail_with(p, &e);
+  }
+  pk__types *t = types_get(h);
+  if (!t)
+    return api_fail_with(p, &(pk_error){.code = PK_ENOMEM,
+                                        .message = "out of memory"});
+  pk__type *ty = find_type(t, impl->kind, impl->tag);
+  if (!ty || ty->plugin != p) {
+    char prov[512] = "";
+    if (ty)
+      provider_text(ty, prov, sizeof prov);
+    pk__fail(&e, PK_ELOAD,
+             "the code of plugin %s (%s) registers %s type \"%s\", but its "
+             "manifest %s declares no such [[provides]]%s%s; add it to the "
+             "manifest (kind = \"%s\", tag = \"%s\")",
+             p->id, p->library_path ? p->library_path : "built-in",
+             impl->kind, impl->tag, p->manifest_path,
+             ty ? "; the tag belongs to " : "", prov, impl->kind, impl->tag);
+    return api_fail_with(p, &e);
+  }
+  if (ty->has_code) {
+    pk__fail(&e, PK_EDUPLICATE, "plugin %s registers %s type \"%s\" twice",
+             p->id, impl->kind, impl->tag);
+    return api_fail_with(p, &e);
+  }
+  pk_binding *bs = NULL;
+  if (impl->nbindings) {
+    bs = pk__alloc(&h->alloc, impl->nbindings * sizeof *bs);
+    if (!bs)
+      return api_fail_with(p, &(pk_error){.code = PK_ENOMEM,
+                                          .message = "out of memory"});
+    to_bindings(impl->bindings, impl->nbindings, bs);
+  }
+  pk_error be;
+  pk_status st = pk_schema_check_bindings(ty->schema, bs, impl->nbindings,
+                                          &be);
+  for (size_t i = 0; st == PK_OK && i < impl->nbindings; i++)
+    if (bs[i].offset + (bs[i].size ? bs[i].size : 1) > impl->config_size)
+      st = pk__fail(&be, PK_ERANGE, "binding of field \"%s\" lies outside "
+                    "config_size (%zu bytes)", bs[i].field,
+                    impl->config_size);
+  pk__free(&h->alloc, bs, impl->nbindings * sizeof *bs);
+  if (st != PK_OK) {
+    char pos[300];
+    snprintf(pos, sizeof pos, "%s:%d:%d", be.source, be.line, be.col);
+    pk__fail_at(&e, PK_ELOAD, ty->pos,
+                "the code of plugin %s (%s) binds %s type \"%s\" against "
+                "its manifest's [provides.config] (%s): %s",
+                p->id, p->library_path ? p->library_path : "built-in",
+                impl->kind, impl->tag, be.line ? pos : p->manifest_path,
+                be.message);
+    return api_fail_with(p, &e);
+  }
+  if (impl->nbindings) {
+    ty->bind = pk__alloc_zero(&h->alloc, impl->nbindings * sizeof *ty->bind);
+    if (!ty->bind)
+      return api_fail_with(p, &(pk_error){.code = PK_ENOMEM,
+                                          .message = "out of memory"});
+    ty->nbind = impl->nbindings;
+    for (size_t i = 0; i < impl->nbindings; i++) {
+      ty->bind[i] = impl->bindings[i];
+      ty->bind[i].field = pk__strdup(&h->alloc, impl->bindings[i].field);
+      if (!ty->bind[i].field)
+        return api_fail_with(p, &(pk_error){.code = PK_ENOMEM,
+                                            .message = "out of memory"});
+    }
+  }
+  ty->pfactory = impl->factory;
+  ty->pdestroy = impl->destroy;
+  ty->data = impl->data;
+  ty->config_size = impl->config_size;
+  ty->has_code = true;
+  return 0;
+}
+
+const char *pk__api_plugin_alias(pk_plugin_ctx *ctx)
+{
+  pk_plugin *p = (pk_plugin *)ctx;
+  return p->conf ? p->conf->alias : NULL;
+}
+
+int pk__api_config_bind(pk_plugin_ctx *ctx, const pk_plugin_binding *b,
+                        size_t n, void *dst)
+{
+  pk_plugin *p = (pk_plugin *)ctx;
+  pk_error e;
+  if (!p->conf || !p->conf->config) {
+    pk__fail(&e, PK_ENOTFOUND, "%s has no [plugins.ALIAS] section: the host "
+             "loaded no config declaring it", p->id);
+    return api_fail_with(p, &e);
+  }
+  pk_binding bs[64];
+  if (n > 64 || (n && (!b || !dst))) {
+    pk__fail(&e, PK_EMISUSE, "%s: config_bind takes 1 to 64 bindings and a "
+             "struct", p->id);
+    return api_fail_with(p, &e);
+  }
+  to_bindings(b, n, bs);
+  pk_status st = pk_config_bind(p->conf->config, bs, n, dst, &e);
+  if (st != PK_OK)
+    return api_fail_with(p, &e);
+  return 0;
+}
+
+/* ---- the host config ---- */
+
+static pk_status report(pk_diag *diag, pk_error *first, bool *failed,
+                        const pk_error *e)
+{
+  if (!*failed)
+    *first = *e;
+  *failed = true;
+  if (diag && pk_diag_add(diag, e, NULL) != PK_OK)
+    return PK_ENOMEM;
+  return PK_OK;
+}
+
+static void installed_list(pk_host *h, const char *want, char *near_out,
+                           size_t nn, char *list, size_t nl)
+{
+  size_t n = pk_host_plugin_count(h), k = 0;
+  const char **ids = pk__alloc(&h->alloc, (n ? n : 1) * sizeof *ids);
+  near_out[0] = list[0] = 0;
+  if (!ids)
+    return;
+  for (size_t i = 0; i < n; i++) {
+    pk_plugin *p = pk_host_plugin_at(h, i);
+    if (p->state != PK_STATE_SHADOWED && p->state != PK_STATE_BROKEN)
+      ids[k++] = p->id;
+  }
+  const char *near = pk__closest(want, ids, k);
+  if (near)
+    pk__copy_str(near_out, nn, near);
+  pk__join(list, nl, ids, k);
+  if (!k)
+    pk__copy_str(list, nl, "none");
+  pk__free(&h->alloc, ids, (n ? n : 1) * sizeof *ids);
+}
+
+/* Decodes table by the type chain of ty (extends): level i skips "type"
+ * and the fields only other levels have.  cfgs[i] (may be NULL: check
+ * only) receive the configs. */
+static pk_status decode_chain(pk_host *h, pk__types *t, pk__type **chain,
+                              size_t depth, const pk_value *table,
+                              const pk_ctx *ctx, pk_config **cfgs,
+                              pk_diag *diag, pk_error *err)
+{
+  size_t total = 1;
+  for (size_t i = 0; i < depth; i++)
+    total += pk_schema_field_count(chain[i]->schema);
+  const char **skip = pk__alloc(&h->alloc, total * sizeof *skip);
+  if (!skip)
+    return NOMEM(err);
+  pk_status first = PK_OK;
+  (void)t;
+  for (size_t i = 0; i < depth; i++) {
+    size_t ns = 0;
+    skip[ns++] = "type";
+    for (size_t j = 0; j < depth; j++) {
+      if (j == i)
+        continue;
+      const pk_schema *s = chain[j]->schema;
+      for (size_t f = 0; f < pk_schema_field_count(s); f++) {
+        const char *name = pk_field_get_name(pk_schema_field_at(s, f));
+        if (!pk_schema_find_field(chain[i]->schema, name))
+          skip[ns++] = name;
+      }
+    }
+    pk_decode_options o = {.size = sizeof o, .ctx = ctx, .skip = skip,
+                           .skip_count = ns};
+    pk_config *c = NULL;
+    pk_error e;
+    pk_status st = pk_schema_decode(chain[i]->schema, table, &o, &c, diag,
+                                    &e);
+    if (st != PK_OK && first == PK_OK) {
+      first = st;
+      pk__error_copy(err, &e);
+    }
+    if (cfgs)
+      cfgs[i] = c;
+    else
+      pk_config_free(c);
+    if (st != PK_OK && !diag)
+      break;
+  }
+  pk__free(&h->alloc, skip, total * sizeof *skip);
+  return first;
+}
+
+#define MAX_CHAIN 16
+
+/* Selects the type of an instance table; fills chain (base last). */
+static pk_status select_type(pk_host *h, pk__types *t, pk__inst *in,
+                             pk__type **chain, size_t *depth, pk_error *err)
+{
+  const pk_value *tv = pk_table_get(in->table, "type");
+  const char *tag = in->kind->dflt;
+  pk_pos pos = in->pos;
+  if (tv) {
+    pk_status st = pk_value_get_string(tv, &tag, NULL, err);
+    if (st != PK_OK)
+      return st;
+    pos = pk_value_pos(tv);
+  }
+  if (!tag)
+    return pk__fail_at(err, PK_EMISSING, in->pos,
+                       "[%s.%s] has no \"type\" and kind \"%s\" has no "
+                       "default type; add type = \"TAG\"",
+                       in->kind->table, in->name, in->kind->name);
+  pk__type *ty = find_type(t, in->kind->name, tag);
+  if (!ty) {
+    const char *names[128];
+    size_t n = 0;
+    for (size_t i = 0; i < t->ntypes && n < 128; i++)
+      if (!strcmp(t->types[i]->kind, in->kind->name))
+        names[n++] = t->types[i]->tag;
+    char list[1024];
+    pk__join(list, sizeof list, names, n);
+    /* an installed plugin not declared that would provide it */
+    char hint[512] = "";
+    for (size_t i = 0; i < pk_host_plugin_count(h) && !hint[0]; i++) {
+      pk_plugin *p = pk_host_plugin_at(h, i);
+      const pk_value *prov = p->m.root ? pk_table_get(p->m.root, "provides")
+                                       : NULL;
+      for (size_t j = 0; j < pk_array_count(prov); j++) {
+        const char *k = "", *g = "";
+        pk_table_get_string(pk_array_at(prov, j), "kind", &k, NULL);
+        pk_table_get_string(pk_array_at(prov, j), "tag", &g, NULL);
+        if (!strcmp(k, in->kind->name) && !strcmp(g, tag) &&
+            p->state != PK_STATE_SHADOWED) {
+          snprintf(hint, sizeof hint,
+                   "; plugin %s provides it but is not enabled: add "
+                   "plugins.%s = \"%s\" to the config",
+                   p->id, p->m.name, p->id);
+          break;
+        }
+      }
+    }
+    const char *near = pk__closest(tag, names, n);
+    char dym[200] = "";
+    if (near)
+      snprintf(dym, sizeof dym, " (did you mean \"%s\"?)", near);
+    return pk__fail_at(err, PK_ENOTFOUND, pos,
+                       "unknown %s type \"%s\" in [%s.%s]%s; known types: "
+                       "%s%s",
+                       in->kind->name, tag, in->kind->table, in->name, dym,
+                       n ? list : "none", hint);
+  }
+  *depth = 0;
+  while (ty) {
+    if (*depth == MAX_CHAIN)
+      return pk__fail_at(err, PK_EDEP_CYCLE, ty->pos, "%s type \"%s\": "
+                         "extends chain too long (a cycle?)", ty->kind,
+                         ty->tag);
+    chain[(*depth)++] = ty;
+    if (!ty->extends)
+      break;
+    pk__type *b = find_type(t, ty->kind, ty->extends);
+    if (!b) {
+      char prov[512];
+      return pk__fail_at(err, PK_ENOTFOUND, ty->pos,
+                         "%s type \"%s\" of %s extends \"%s\", which no "
+                         "enabled plugin or the host provides",
+                         ty->kind, ty->tag, provider_text(ty, prov, sizeof prov),
+                         ty->extends);
+    }
+    ty = b;
+  }
+  return PK_OK;
+}
+
+static pk_status pconf_add(pk_host *h, pk__types *t, const char *alias,
+                           pk_plugin *p, const pk_value *table, pk_pos pos,
+                           struct pk__pconf **out)
+{
+  struct pk__pconf *c = pk__alloc_zero(&h->alloc, sizeof *c);
+  if (!c)
+    return PK_ENOMEM;
+  c->alias = pk__strdup(&h->alloc, alias);
+  c->plugin = p;
+  c->table = table;
+  c->pos = pos;
+  if (!c->alias ||
+      PK__VEC_PUSH(&h->alloc, t->decl, t->ndecl, t->dcap, c) != PK_OK) {
+    pk__strfree(&h->alloc, c->alias);
+    pk__free(&h->alloc, c, sizeof *c);
+    return PK_ENOMEM;
+  }
+  if (pk__map_put(&h->alloc, &t->by_alias, c->alias, strlen(c->alias), c))
+    return PK_ENOMEM;
+  *out = c;
+  return PK_OK;
+}
+
+static pk_status read_fragment(pk_host *h, struct pk__pconf *c, pk_error *err)
+{
+  const char *f = NULL;
+  pk_plugin *p = c->plugin;
+  if (pk_table_get_string_or(p->m.root, "fragment", NULL, &f, err) != PK_OK)
+    return PK_ETYPE;
+  if (!f)
+    return PK_OK;
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", p->dir, f);
+  pk_doc_options o = {sizeof o, PK_TOML_DEFAULT, h->alloc.fn, h->alloc.ud};
+  pk_status st = pk_doc_load_file(path, &o, &c->fragment, err);
+  if (st != PK_OK)
+    pk__error_set_plugin(err, p->id);
+  return st;
+}
+
+static pk_status add_instances(pk_host *h, pk__types *t, const pk_value *root,
+                               pk_diag *diag, pk_error *first, bool *failed)
+{
+  for (size_t k = 0; k < t->nkinds; k++) {
+    pk__kind *kd = &t->kinds[k];
+    const pk_value *sect = kd->table ? pk_table_get(root, kd->table) : NULL;
+    pk_error e;
+    if (!sect)
+      continue;
+    if (pk_value_kind(sect) != PK_KIND_TABLE) {
+      pk__fail_at(&e, PK_ETYPE, pk_value_pos(sect), "[%s] must be a table "
+                  "of %s instances, found %s", kd->table, kd->name,
+                  pk__kind_article(pk_value_kind(sect)));
+      if (report(diag, first, failed, &e))
+        return PK_ENOMEM;
+      continue;
+    }
+    for (size_t i = 0; i < pk_table_count(sect); i++) {
+      const char *name = pk_table_key_at(sect, i, NULL);
+      const pk_value *tbl = pk_table_value_at(sect, i);
+      if (pk_value_kind(tbl) != PK_KIND_TABLE) {
+        pk__fail_at(&e, PK_ETYPE, pk_value_pos(tbl), "%s.%s must be a table "
+                    "(a %s instance), found %s", kd->table, name, kd->name,
+                    pk__kind_article(pk_value_kind(tbl)));
+        if (report(diag, first, failed, &e))
+          return PK_ENOMEM;
+        continue;
+      }
+      pk__inst *in = pk__alloc_zero(&h->alloc, sizeof *in);
+      if (!in)
+        return PK_ENOMEM;
+      in->key = join_key(&h->alloc, kd->name, name);
+      if (!in->key ||
+          PK__VEC_PUSH(&h->alloc, t->insts, t->ninst, t->icap, in) != PK_OK) {
+        pk__strfree(&h->alloc, in->key);
+        pk__free(&h->alloc, in, sizeof *in);
+        return PK_ENOMEM;
+      }
+      pthread_mutex_init(&in->mu, NULL);
+      in->name = in->key + strlen(kd->name) + 1;
+      in->kind = kd;
+      in->table = tbl;
+      in->pos = pk_value_pos(tbl);
+      if (pk__map_put(&h->alloc, &t->by_inst, in->key, strlen(in->key), in))
+        return PK_ENOMEM;
+      /* check it now: type and fields */
+      pk__type *chain[MAX_CHAIN];
+      size_t depth;
+      if (select_type(h, t, in, chain, &depth, &e) != PK_OK) {
+        if (report(diag, first, failed, &e))
+          return PK_ENOMEM;
+        continue;
+      }
+      size_t before = pk_diag_count(diag);
+      if (decode_chain(h, t, chain, depth, tbl, NULL, NULL, diag, &e) !=
+          PK_OK) {
+        if (e.code == PK_ENOMEM)
+          return PK_ENOMEM;
+        if (!*failed)
+          *first = e;
+        *failed = true;
+        (void)before;
+      }
+    }
+  }
+  return PK_OK;
+}
+
+static pk_status load_config_doc(pk_host *h, pk__types *t, pk_diag *diag,
+                                 pk_error *err)
+{
+  const pk_value *root = pk_doc_root(t->config);
+  pk_error first, e;
+  bool failed = false;
+  pk_error_clear(&first);
+#define REPORT(E)                                                              \
+  do {                                                                         \
+    if (report(diag, &first, &failed, (E)) != PK_OK)                           \
+      return NOMEM(err);                                                       \
+  } while (0)
+  const pk_value *plugins = pk_table_get(root, "plugins");
+  if (plugins && pk_value_kind(plugins) != PK_KIND_TABLE) {
+    pk__fail_at(&e, PK_ETYPE, pk_value_pos(plugins), "[plugins] must be a "
+                "table of ALIAS = \"ns:name\" entries, found %s",
+                pk__kind_article(pk_value_kind(plugins)));
+    REPORT(&e);
+    plugins = NULL;
+  }
+  for (size_t i = 0; plugins && i < pk_table_count(plugins); i++) {
+    const char *alias = pk_table_key_at(plugins, i, NULL);
+    const pk_value *v = pk_table_value_at(plugins, i);
+    pk_pos pos = pk_table_key_pos_at(plugins, i);
+    const pk_value *table = NULL;
+    const char *id = NULL;
+    if (!pk__name_valid(alias, strlen(alias))) {
+      pk__fail_at(&e, PK_ECONFIG, pos, "invalid plugin alias \"%s\": use 1 "
+                  "to 127 letters, digits, '_', '.' or '-'", alias);
+      REPORT(&e);
+      continue;
+    }
+    if (pk_value_kind(v) == PK_KIND_STRING) {
+      pk_value_get_string(v, &id, NULL, NULL);
+      pos = pk_value_pos(v);
+    } else if (pk_value_kind(v) == PK_KIND_TABLE) {
+      table = v;
+      const pk_value *pv = pk_table_get(v, "plugin");
+      if (!pv) {
+        pk__fail_at(&e, PK_EMISSING, pk_value_pos(v),
+                    "[plugins.%s] needs plugin = \"ns:name\" (the plugin "
+                    "this alias enables)", alias);
+        REPORT(&e);
+        continue;
+      }
+      if (pk_value_get_string(pv, &id, NULL, &e) != PK_OK) {
+        REPORT(&e);
+        continue;
+      }
+      pos = pk_value_pos(pv);
+    } else {
+      pk__fail_at(&e, PK_ETYPE, pk_value_pos(v), "plugins.%s must be a "
+                  "string \"ns:name\" or a table with plugin = \"ns:name\", "
+                  "found %s", alias, pk__kind_article(pk_value_kind(v)));
+      REPORT(&e);
+      continue;
+    }
+    char full[2 * PK__NAME_MAX + 2];
+    if (!strchr(id, ':') && h->nns == 1)
+      snprintf(full, sizeof full, "%s:%s", h->ns[0].name, id);
+    else
+      pk__copy_str(full, sizeof full, id);
+    pk_plugin *p = pk_host_find_plugin(h, full);
+    if (!p || p->state == PK_STATE_BROKEN) {
+      char near[300], list[2048];
+      installed_list(h, full, near, sizeof near, list, sizeof list);
+      if (p)
+        pk__fail_at(&e, PK_EMANIFEST, pos, "plugin \"%s\" (plugins.%s) is "
+                    "installed but its manifest is broken: %s", full, alias,
+                    pk_plugin_get_reason(p));
+      else
+        pk__fail_at(&e, PK_ENOTFOUND, pos, "plugin \"%s\" (plugins.%s) is "
+                    "not installed%s%s%s; installed: %s", full, alias,
+                    near[0] ? " (did you mean \"" : "", near,
+                    near[0] ? "\"?)" : "", list);
+      REPORT(&e);
+      continue;
+    }
+    if (p->conf) {
+      pk__fail_at(&e, PK_EDUPLICATE, pos,
+                  "plugin %s is declared twice: as plugins.%s (%s:%d:%d) and "
+                  "as plugins.%s; a plugin takes one alias, remove one",
+                  p->id, p->conf->alias, p->conf->pos.source,
+                  p->conf->pos.line, p->conf->pos.col, alias);
+      REPORT(&e);
+      continue;
+    }
+    struct pk__pconf *c;
+    if (pconf_add(h, t, alias, p, table, pos, &c) != PK_OK)
+      return NOMEM(err);
+    p->conf = c;
+    const pk_value *sc = pk_table_get(p->m.root, "config");
+    if (sc && schema_from_doc(h, NULL, sc, &c->schema, &e) != PK_OK) {
+      REPORT(&e);
+      continue;
+    }
+    static const char *const skip[] = {"plugin"};
+    pk_decode_options o = {.size = sizeof o, .skip = skip, .skip_count = 1};
+    if (pk_schema_decode(c->schema ? c->schema : t->empty_schema, table, &o,
+                         &c->config, diag, &e) != PK_OK) {
+      if (e.code == PK_ENOMEM)
+        return NOMEM(err);
+      if (!c->schema && pk_table_count(table) > 1)
+        snprintf(e.message + strlen(e.message),
+                 sizeof e.message - strlen(e.message),
+                 " (plugin %s declares no [config]: it takes no settings)",
+                 p->id);
+      if (!failed)
+        first = e;
+      failed = true;
+    }
+    if (read_fragment(h, c, &e) != PK_OK)
+      REPORT(&e);
+  }
+  /* [defaults] */
+  const pk_value *dv = pk_table_get(root, "defaults");
+  if (t->defaults_schema) {
+    if (pk_schema_decode(t->defaults_schema, dv, NULL, &t->defaults, diag,
+                         &e) != PK_OK) {
+      if (e.code == PK_ENOMEM)
+        return NOMEM(err);
+      if (!failed)
+        first = e;
+      failed = true;
+    }
+  }
+  /* the types of the declared plugins and of what they require */
+  size_t nreq = 0, qcap = t->ndecl + 1;
+  pk_plugin **queue = pk__alloc(&h->alloc, qcap * sizeof *queue);
+  if (!queue)
+    return NOMEM(err);
+  for (size_t i = 0; i < t->ndecl; i++)
+    queue[nreq++] = t->decl[i]->plugin;
+  for (size_t qi = 0; qi < nreq; qi++) {
+    pk_plugin *p = queue[qi];
+    if (p->types_added)
+      continue;
+    if (pk__types_add_manifest(h, p, &e) != PK_OK) {
+      if (e.code == PK_ENOMEM) {
+        pk__free(&h->alloc, queue, qcap * sizeof *queue);
+        return NOMEM(err);
+      }
+      REPORT(&e);
+    }
+    for (size_t r = 0; r < p->m.nreq; r++) {
+      pk__req req;
+      char why[8], id[2 * PK__NAME_MAX + 2];
+      if (pk__req_parse_in(p->m.reqs[r].text, p->m.ns, &req, why,
+                           sizeof why) != PK_OK)
+        continue;
+      snprintf(id, sizeof id, "%s:%s", req.ns, req.name);
+      pk_plugin *q = pk_host_find_plugin(h, id);
+      if (q && !q->types_added &&
+          PK__VEC_PUSH(&h->alloc, queue, nreq, qcap, q) != PK_OK) {
+        pk__free(&h->alloc, queue, qcap * sizeof *queue);
+        return NOMEM(err);
+      }
+    }
+  }
+  pk__free(&h->alloc, queue, qcap * sizeof *queue);
+  if (add_instances(h, t, root, diag, &first, &failed) != PK_OK)
+    return NOMEM(err);
+#undef REPORT
+  if (failed)
+    return pk__error_copy(err, &first);
+  /* run the declared plugins */
+  for (size_t i = 0; i < t->ndecl; i++) {
+    const char *id = t->decl[i]->plugin->id;
+    pk_status st = pk_host_request(h, &id, 1, err);
+    if (st != PK_OK)
+      return st;
+  }
+  return PK_OK;
+}
+
+static pk_status load_config(pk_host *h, const char *path, const char *text,
+                             size_t len, pk_diag *diag, pk_error *err)
+{
+  if (!h || (!path && !text))
+    return pk__fail(err, PK_EMISUSE, "pk_host_load_config: NULL argument");
+  pk_status st = pk_host_discover(h, err);
+  if (st != PK_OK)
+    return st;
+  pk__types *t = types_get(h);
+  if (!t)
+    return NOMEM(err);
+  if (t->config || h->nknown)
+    return pk__fail(err, PK_ESTATE, "pk_host_load_config: %s",
+                    t->config ? "a config is already loaded"
+                              : "call it before requesting plugins");
+  pk_doc_options o = {sizeof o, PK_TOML_DEFAULT, h->alloc.fn, h->alloc.ud};
+  st = text ? pk_doc_parse(text, len, path ? path : "<config>", &o,
+                           &t->config, err)
+            : pk_doc_load_file(path, &o, &t->config, err);
+  if (st != PK_OK) {
+    if (diag && err)
+      pk_diag_add(diag, err, NULL);
+    return st;
+  }
+  return load_config_doc(h, t, diag, err);
+}
+
+pk_status pk_host_load_config(pk_host *h, const char *path, pk_diag *diag,
+                              pk_error *err)
+{
+  return load_config(h, path, NULL, 0, diag, err);
+}
+
+pk_status pk_host_load_config_text(pk_host *h, const char *text, size_t len,
+                                   const char *source, pk_diag *diag,
+                                   pk_error *err)
+{
+  if (!text)
+    return pk__fail(err, PK_EMISUSE, "pk_host_load_config_text: NULL text");
+  return load_config(h, source, text, len, diag, err);
+}
+
+pk_plugin *pk_host_find_alias(pk_host *h, const char *alias)
+{
+  if (!h || !h->types || !alias)
+    return NULL;
+  struct pk__pconf *c = pk__map_get(&h->types->by_alias, alias,
+                                    strlen(alias));
+  return c ? c->plugin : NULL;
+}
+
+const char *pk_plugin_get_alias(const pk_plugin *p)
+{
+  return p && p->conf ? p->conf->alias : NULL;
+}
+
+const pk_config *pk_plugin_get_config(const pk_plugin *p)
+{
+  return p && p->conf ? p->conf->config : NULL;
+}
+
+void pk_host_set_ctx(pk_host *h, const pk_ctx *ctx)
+{
+  pk__types *t = h ? types_get(h) : NULL;
+  if (t)
+    t->ctx = ctx;
+}
+
+/* ---- fragments ---- */
+
+static const pk_value *frag_section(const struct pk__pconf *c,
+                                    const char *section)
+{
+  if (!c->fragment)
+    return NULL;
+  const pk_value *s = pk_table_get(pk_doc_root(c->fragment), section);
+  return pk_value_kind(s) == PK_KIND_TABLE ? s : NULL;
+}
+
+static bool hidden(const pk_value *entry)
+{
+  bool b = false;
+  return pk_value_kind(entry) == PK_KIND_TABLE &&
+         pk_table_get_bool_or(entry, "hidden", false, &b, NULL) == PK_OK && b;
+}
+
+const pk_value *pk_host_get_fragment(pk_host *h, const char *alias)
+{
+  if (!h || !h->types || !alias)
+    return NULL;
+  struct pk__pconf *c = pk__map_get(&h->types->by_alias, alias,
+                                    strlen(alias));
+  return c && c->fragment ? pk_doc_root(c->fragment) : NULL;
+}
+
+const pk_value *pk_host_fragment_entry_at(pk_host *h, const char *section,
+                                          size_t i, char *address, size_t n)
+{
+  if (!h || !h->types || !section)
+    return NULL;
+  for (size_t d = 0; d < h->types->ndecl; d++) {
+    const struct pk__pconf *c = h->types->decl[d];
+    const pk_value *s = frag_section(c, section);
+    for (size_t k = 0; k < pk_table_count(s); k++) {
+      const pk_value *e = pk_table_value_at(s, k);
+      if (hidden(e))
+        continue;
+      if (i-- == 0) {
+        if (address && n)
+          snprintf(address, n, "%s/%s", c->alias,
+                   pk_table_key_at(s, k, NULL));
+        return e;
+      }
+    }
+  }
+  return NULL;
+}
+
+const pk_value *pk_host_find_fragment_entry(pk_host *h, const char *section,
+                                            const char *address)
+{
+  if (!h || !h->types || !section || !address)
+    return NULL;
+  const char *cut = strrchr(address, '/');
+  if (!cut)
+    cut = strrchr(address, '.');
+  if (!cut || cut == address)
+    return NULL;
+  struct pk__pconf *c = pk__map_get(&h->types->by_alias, address,
+                                    (size_t)(cut - address));
+  return c ? pk_table_get(frag_section(c, section), cut + 1) : NULL;
+}
+
+/* ---- lazy plugins ---- */
+
+static bool lists_hook(const pk_plugin *p, const char *name)
+{
+  const pk_value *hooks = p->m.root ? pk_table_get(p->m.root, "hooks") : NULL;
+  for (size_t i = 0; i < pk_array_count(hooks); i++) {
+    const char *s;
+    if (pk_value_get_string(pk_array_at(hooks, i), &s, NULL, NULL) ==
+            PK_OK &&
+        !strcmp(s, name))
+      return true;
+  }
+  return false;
+}
+
+bool pk__types_lazy_for_hook(pk_host *h, const char *name)
+{
+  for (size_t i = 0; i < h->nknown; i++)
+    if (h->known[i]->lazy_pending && lists_hook(h->known[i], name))
+      return true;
+  return false;
+}
+
+pk_status pk__types_wake_hook(pk_host *h, const char *name, pk_error *err)
+{
+  pk__types *t = types_get(h);
+  if (!t)
+    return NOMEM(err);
+  pthread_mutex_lock(&t->wake_mu);
+  pk_status st = PK_OK;
+  for (size_t i = 0; i < h->nknown && st == PK_OK; i++)
+    if (h->known[i]->lazy_pending && lists_hook(h->known[i], name))
+      st = pk__host_wake(h, h->known[i], err);
+  pthread_mutex_unlock(&t->wake_mu);
+  return st;
+}
+
+static pk_status wake_plugin(pk_host *h, pk__types *t, pk_plugin *p,
+                             pk_error *err)
+{
+  if (!p->lazy_pending) {
+    if (p->state == PK_STATE_FAILED && p->error)
+      return pk__error_copy(err, p->error);
+    return PK_OK;
+  }
+  pthread_mutex_lock(&t->wake_mu);
+  pk_status st = p->lazy_pending ? pk__host_wake(h, p, err) : PK_OK;
+  if (st == PK_OK && p->state == PK_STATE_FAILED && p->error)
+    st = pk__error_copy(err, p->error);
+  pthread_mutex_unlock(&t->wake_mu);
+  return st;
+}
+
+/* ---- instances ---- */
+
+static void inst_release(pk_host *h, pk__inst *in)
+{
+  while (in) {
+    pk__inst *base = in->base;
+    pk__type *ty = in->type;
+    if (in->obj && ty) {
+      if (ty->plugin && ty->pdestroy)
+        ty->pdestroy(ty->data, in->obj);
+      else if (!ty->plugin && ty->destroy)
+        ty->destroy(ty->data, in->obj);
+    }
+    in->obj = NULL;
+    pk_config_free(in->cfg);
+    in->cfg = NULL;
+    pk__free(&h->alloc, in->cstruct, in->csize);
+    in->cstruct = NULL;
+    in->base = NULL;
+    if (in->key == NULL) /* a private base level */
+      pk__free(&h->alloc, in, sizeof *in);
+    in = base;
+  }
+}
+
+/* Builds one level (ty) with its decoded config and base object. */
+static pk_status build_level(pk_host *h, pk__types *t, pk__inst *top,
+                             pk__inst *lv, void *base, pk_error *err)
+{
+  pk__type *ty = lv->type;
+  const struct pk__pconf *pc = ty->plugin ? ty->plugin->conf : NULL;
+  if (ty->plugin) {
+    pk_status st = wake_plugin(h, t, ty->plugin, err);
+    if (st != PK_OK)
+      return st;
+    if (!ty->has_code)
+      return pk__fail_at(err, PK_ELOAD, ty->pos,
+                         "plugin %s (%s) did not register %s type \"%s\"",
+                         ty->plugin->id, pk_plugin_state_name(
+                             ty->plugin->state), ty->kind, ty->tag);
+    lv->csize = ty->config_size ? ty->config_size : 1;
+    lv->cstruct = pk__alloc_zero(&h->alloc, lv->csize);
+    if (!lv->cstruct)
+      return NOMEM(err);
+    const pk_config *layers[3] = {lv->cfg, pc ? pc->config : NULL,
+                                  t->defaults};
+    for (size_t i = 0; i < ty->nbind; i++) {
+      const pk_config *from;
+      pk_error e;
+      if (pk_config_coalesce(layers, 3, ty->bind[i].field, &from, &e) !=
+          PK_OK)
+        continue;
+      pk_binding b;
+      to_bindings(&ty->bind[i], 1, &b);
+      pk_status bst = pk_config_bind(from, &b, 1, lv->cstruct, err);
+      if (bst != PK_OK)
+        return bst;
+    }
+    char ebuf[512] = "";
+    pk_type_call call = {sizeof call,   (pk_plugin_ctx *)ty->plugin,
+                         ty->kind,      ty->tag,
+                         top->name,     lv->cstruct,
+                         base,          h->userdata,
+                         ty->data,      ebuf,
+                         sizeof ebuf};
+    int rc = ty->pfactory(&call, &lv->obj);
+    if (rc != 0) {
+      lv->obj = NULL;
+      pk__fail_at(err, PK_EPLUGIN, top->pos, "%s type \"%s\" of plugin %s "
+                  "failed to build [%s.%s]: %s", ty->kind, ty->tag,
+                  ty->plugin->id, top->kind->table, top->name,
+                  ebuf[0] ? ebuf : "the factory returned an error");
+      return pk__error_set_plugin(err, ty->plugin->id);
+    }
+    return PK_OK;
+  }
+  pk_instance_args a = {sizeof a, ty->kind,  ty->tag,     top->name,
+                        lv->cfg,  NULL,      t->defaults, base,
+                        h->userdata, ty->data};
+  pk_error e;
+  pk_error_clear(&e);
+  pk_status st = ty->factory(&a, &lv->obj, &e);
+  if (st != PK_OK) {
+    lv->obj = NULL;
+    if (!e.line) {
+      char msg[sizeof e.message];
+      pk__copy_str(msg, sizeof msg, e.message[0] ? e.message
+                                                 : "the factory failed");
+      pk__fail_at(&e, st, top->pos, "%s type \"%s\" failed to build [%s.%s]: "
+                  "%s", ty->kind, ty->tag, top->kind->table, top->name, msg);
+    }
+    return pk__error_copy(err, &e);
+  }
+  return PK_OK;
+}
+
+static pk_status inst_build(pk_host *h, pk__types *t, pk__inst *in,
+                            pk_error *err)
+{
+  pk__type *chain[MAX_CHAIN];
+  pk_config *cfgs[MAX_CHAIN] = {0};
+  size_t depth = 0;
+  pk_status st = select_type(h, t, in, chain, &depth, err);
+  if (st != PK_OK)
+    return st;
+  st = decode_chain(h, t, chain, depth, in->table, t->ctx, cfgs, NULL, err);
+  if (st != PK_OK) {
+    for (size_t i = 0; i < depth; i++)
+      pk_config_free(cfgs[i]);
+    return st;
+  }
+  /* levels: in (top) and private bases */
+  pk__inst *lv[MAX_CHAIN];
+  lv[0] = in;
+  for (size_t i = 1; i < depth; i++) {
+    lv[i] = pk__alloc_zero(&h->alloc, sizeof *lv[i]);
+    if (!lv[i]) {
+      for (size_t j = i; j < depth; j++)
+        pk_config_free(cfgs[j]);
+      for (size_t j = 0; j < i; j++) {
+        lv[j]->cfg = cfgs[j];
+        lv[j]->type = chain[j];
+      }
+      in->base = depth > 1 && i > 1 ? lv[1] : NULL;
+      for (size_t j = 1; j + 1 < i; j++)
+        lv[j]->base = lv[j + 1];
+      inst_release(h, in);
+      return NOMEM(err);
+    }
+  }
+  for (size_t i = 0; i < depth; i++) {
+    lv[i]->type = chain[i];
+    lv[i]->cfg = cfgs[i];
+    lv[i]->base = i + 1 < depth ? lv[i + 1] : NULL;
+  }
+  void *base = NULL;
+  for (size_t i = depth; i-- > 0;) {
+    st = build_level(h, t, in, lv[i], base, err);
+    if (st != PK_OK) {
+      inst_release(h, in);
+      return st;
+    }
+    base = lv[i]->obj;
+  }
+  return PK_OK;
+}
+
+pk_status pk_host_get_instance(pk_host *h, const char *kind, const char *name,
+                               void **out, pk_error *err)
+{
+  if (!h || !kind || !name || !out)
+    return pk__fail(err, PK_EMISUSE, "pk_host_get_instance: NULL argument");
+  *out = NULL;
+  pk__types *t = h->types;
+  char key[2 * PK__NAME_MAX + 2];
+  int n = snprintf(key, sizeof key, "%s\x01%s", kind, name);
+  pk__inst *in = t && n > 0 && (size_t)n < sizeof key
+                     ? pk__map_get(&t->by_inst, key, (size_t)n)
+                     : NULL;
+  if (!in) {
+    pk__kind *kd = find_kind(t, kind);
+    if (!kd)
+      return pk__fail(err, PK_ENOTFOUND, "unknown kind \"%s\" (declare it "
+                      "with pk_host_declare_kind)", kind);
+    const char *names[128];
+    size_t k = 0;
+    for (size_t i = 0; t && i < t->ninst && k < 128; i++)
+      if (t->insts[i]->kind == kd)
+        names[k++] = t->insts[i]->name;
+    char list[1024];
+    pk__join(list, sizeof list, names, k);
+    const char *near = pk__closest(name, names, k);
+    return pk__fail(err, PK_ENOTFOUND, "no %s named \"%s\": the config%s%s "
+                    "has no [%s.%s] table%s%s%s (configured: %s)", kind, name,
+                    t && t->config ? " " : "",
+                    t && t->config ? pk_doc_source(t->config) : "",
+                    kd->table ? kd->table : kd->name, name,
+                    near ? " (did you mean \"" : "", near ? near : "",
+                    near ? "\"?)" : "", k ? list : "none");
+  }
+  int s = atomic_load_explicit(&in->state, memory_order_acquire);
+  if (__builtin_expect(s == INST_READY, 1)) {
+    *out = in->obj;
+    return PK_OK;
+  }
+  pthread_mutex_lock(&in->mu);
+  s = atomic_load_explicit(&in->state, memory_order_relaxed);
+  pk_status st = PK_OK;
+  if (s == INST_NEW) {
+    st = inst_build(h, t, in, &in->err);
+    if (st == PK_OK) {
+      pthread_mutex_lock(&t->created_mu);
+      st = PK__VEC_PUSH(&h->alloc, t->created, t->ncreated, t->ccap, in);
+      pthread_mutex_unlock(&t->created_mu);
+      if (st != PK_OK) {
+        inst_release(h, in);
+        pk__fail(&in->err, PK_ENOMEM, "out of memory");
+      }
+    }
+    s = st == PK_OK ? INST_READY : INST_FAILED;
+    atomic_store_explicit(&in->state, s, memory_order_release);
+  }
+  pthread_mutex_unlock(&in->mu);
+  if (s == INST_READY) {
+    *out = in->obj;
+    return PK_OK;
+  }
+  return pk__error_copy(err, &in->err);
+}
+
+/* ---- teardown ---- */
+
+void pk__types_free(pk_host *h)
+{
+  pk__types *t = h->types;
+  if (!t)
+    return;
+  const pk__allocator *a = &h->alloc;
+  for (size_t i = t->ncreated; i-- > 0;)
+    inst_release(h, t->created[i]);
+  pk__free(a, t->created, t->ccap * sizeof *t->created);
+  for (size_t i = 0; i < t->ninst; i++) {
+    pthread_mutex_destroy(&t->insts[i]->mu);
+    pk__strfree(a, t->insts[i]->key);
+    pk__free(a, t->insts[i], sizeof *t->insts[i]);
+  }
+  pk__free(a, t->insts, t->icap * sizeof *t->insts);
+  pk__map_free(a, &t->by_inst);
+  for (size_t i = 0; i < t->ndecl; i++) {
+    struct pk__pconf *c = t->decl[i];
+    c->plugin->conf = NULL;
+    pk_config_free(c->config);
+    pk_schema_free(c->schema);
+    pk_doc_free(c->fragment);
+    pk__strfree(a, c->alias);
+    pk__free(a, c, sizeof *c);
+  }
+  pk__free(a, t->decl, t->dcap * sizeof *t->decl);
+  pk__map_free(a, &t->by_alias);
+  pk_config_free(t->defaults);
+  pk_schema_free(t->defaults_schema);
+  pk_doc_free(t->defaults_doc);
+  for (size_t i = 0; i < t->ntypes; i++)
+    type_free(a, t->types[i]);
+  pk__free(a, t->types, t->tcap * sizeof *t->types);
+  pk__map_free(a, &t->by_tag);
+  for (size_t i = 0; i < t->nkinds; i++) {
+    pk__strfree(a, t->kinds[i].name);
+    pk__strfree(a, t->kinds[i].table);
+    pk__strfree(a, t->kinds[i].dflt);
+  }
+  pk__free(a, t->kinds, t->kcap * sizeof *t->kinds);
+  pk_schema_free(t->empty_schema);
+  pk_doc_free(t->empty_doc);
+  pk_doc_free(t->config);
+  pthread_mutex_destroy(&t->created_mu);
+  pthread_mutex_destroy(&t->wake_mu);
+  pk__free(a, t, sizeof *t);
+  h->types = NULL;
+}
