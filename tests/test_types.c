@@ -1,0 +1,333 @@
+/* test_types.c -- kinds, types, host config, instances, fragments and lazy
+ * plugins (issue 4 points 1, 2, 4, 5, 8, 9; qik-spec 8 items 1, 5, 7, 9,
+ * 11-14, 24, 30-36, 42, 47-50).  Real fixture plugins (fixtures/types),
+ * real config files; every config error asserts file, line and column.
+ * SPDX-License-Identifier: MIT */
+#include <criterion/criterion.h>
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <plugkit.h>
+
+#define TY PK_TEST_BINARY_DIR "/fixtures/types"
+#define HOST_TOML PK_TEST_SOURCE_DIR "/fixtures/types_host.toml"
+#define S3_LIB TY "/s3/libpk_types_s3.so"
+
+static char cfg_path[256];
+
+static const char *write_config(const char *text)
+{
+  snprintf(cfg_path, sizeof cfg_path, "/tmp/pk_types_%d_XXXXXX", getpid());
+  int fd = mkstemp(cfg_path);
+  cr_assert(fd >= 0);
+  cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+  close(fd);
+  return cfg_path;
+}
+
+typedef struct local_cache {
+  char text[128];
+} local_cache;
+
+static int destroyed_order[8];
+static int ndestroyed;
+
+static pk_status local_factory(const pk_instance_args *a, void **out,
+                               pk_error *err)
+{
+  (void)err;
+  local_cache *c = calloc(1, sizeof *c);
+  const char *dir = NULL;
+  pk_config_get_string(a->config, "dir", &dir, NULL, NULL);
+  snprintf(c->text, sizeof c->text, "local:%s", dir ? dir : "?");
+  *out = c;
+  return PK_OK;
+}
+
+static void local_destroy(void *data, void *inst)
+{
+  (void)data;
+  if (ndestroyed < 8)
+    destroyed_order[ndestroyed++] = 1;
+  free(inst);
+}
+
+static pk_host *new_host(void)
+{
+  pk_host *h;
+  pk_error err;
+  pk_host_options o = {.size = sizeof o, .ignore_env = true};
+  cr_assert_eq(pk_host_new(&o, &h, &err), PK_OK);
+  cr_assert_eq(pk_host_load_description(h, HOST_TOML, &err), PK_OK, "%s",
+               err.message);
+  cr_assert_eq(pk_host_add_path(h, TY, &err), PK_OK);
+  pk_type_options t = {.size = sizeof t, .kind = "cache", .tag = "local",
+                       .schema_toml = "dir = { type = \"string\", default = "
+                                      "\"._cache\" }\n",
+                       .factory = local_factory, .destroy = local_destroy};
+  cr_assert_eq(pk_host_add_type(h, &t, &err), PK_OK, "%s", err.message);
+  return h;
+}
+
+static bool s3_loaded(void)
+{
+  void *h = dlopen(S3_LIB, RTLD_NOW | RTLD_NOLOAD);
+  if (h)
+    dlclose(h);
+  return h != NULL;
+}
+
+static const char *good =
+    "[plugins]\n"
+    "files = \"runner:cmds\"\n"
+    "[plugins.remote]\n"
+    "plugin = \"runner:s3\"\n"
+    "region = \"eu-west-1\"\n"
+    "retries = 5\n"
+    "[defaults]\n"
+    "prefix = \"from-defaults\"\n"
+    "[caches.main]\n"
+    "dir = \"/tmp/main\"\n"
+    "[caches.shared]\n"
+    "type = \"s3\"\n"
+    "bucket = \"b1\"\n"
+    "dir = \"/tmp/shared\"\n"
+    "endpoint-url = \"http://{ctx.host}\"\n";
+
+Test(types, config_instances_layering_lazy)
+{
+  pk_host *h = new_host();
+  pk_error err;
+  pk_ctx *ctx;
+  cr_assert_eq(pk_ctx_new(NULL, &ctx, NULL), PK_OK);
+  pk_ctx_set(ctx, "host", "minio:9000", NULL);
+  pk_host_set_ctx(h, ctx);
+  cr_assert_eq(pk_host_load_config(h, write_config(good), NULL, &err), PK_OK,
+               "%s:%d:%d: %s", err.source, err.line, err.col, err.message);
+  unlink(cfg_path);
+  cr_assert_eq(pk_host_register(h, NULL, 0, NULL, 0, &err), PK_OK, "%s",
+               err.message);
+  /* lazy: known, not dlopened (item 82/83) */
+  cr_assert_not(s3_loaded());
+  pk_plugin *s3 = pk_host_find_alias(h, "remote");
+  cr_assert_not_null(s3);
+  cr_assert_str_eq(pk_plugin_get_id(s3), "runner:s3");
+  cr_assert_str_eq(pk_plugin_get_alias(s3), "remote");
+  const char *region;
+  cr_assert_eq(pk_config_get_string(pk_plugin_get_config(s3), "region",
+                                    &region, NULL, NULL), PK_OK);
+  cr_assert_str_eq(region, "eu-west-1");
+  /* short form: a default-constructed config (item 47) */
+  cr_assert_not_null(pk_plugin_get_config(pk_host_find_alias(h, "files")));
+  void *a, *b;
+  cr_assert_eq(pk_host_get_instance(h, "cache", "main", &a, &err), PK_OK,
+               "%s", err.message);
+  cr_assert_str_eq(((local_cache *)a)->text, "local:/tmp/main");
+  cr_assert_not(s3_loaded()); /* a built-in type wakes nothing */
+  cr_assert_eq(pk_host_get_instance(h, "cache", "shared", &b, &err), PK_OK,
+               "%s:%d:%d: %s", err.source, err.line, err.col, err.message);
+  cr_assert(s3_loaded());
+  cr_assert_eq(pk_plugin_get_state(s3), PK_STATE_READY);
+  /* per-object, then [plugins.remote] (region), then [defaults] (prefix),
+   * base instance built from the same table, format applied */
+  cr_assert_str_eq((const char *)b,
+                   "s3 shared bucket=b1 prefix=from-defaults region=eu-west-1 "
+                   "endpoint=http://minio:9000 base=[local:/tmp/shared]");
+  void *again;
+  cr_assert_eq(pk_host_get_instance(h, "cache", "shared", &again, &err),
+               PK_OK);
+  cr_assert_eq(again, b);
+  /* not configured */
+  cr_assert_eq(pk_host_get_instance(h, "cache", "mian", &again, &err),
+               PK_ENOTFOUND);
+  cr_assert(strstr(err.message, "did you mean \"main\"?"), "%s",
+            err.message);
+  ndestroyed = 0;
+  pk_host_free(h);
+  cr_assert_eq(ndestroyed, 2); /* main and shared's base */
+  pk_ctx_free(ctx);
+}
+
+Test(types, lazy_plugin_woken_by_hook)
+{
+  pk_host *h = new_host();
+  pk_error err;
+  cr_assert_eq(pk_host_load_config(h, write_config(good), NULL, &err), PK_OK,
+               "%s", err.message);
+  unlink(cfg_path);
+  cr_assert_eq(pk_host_register(h, NULL, 0, NULL, 0, &err), PK_OK, "%s",
+               err.message);
+  cr_assert_not(s3_loaded());
+  pk_hook *k = pk_host_get_hook(h, "on_build");
+  const char *res[4];
+  pk_hook_results r = {res, sizeof res[0], 4, 0};
+  cr_assert_eq(pk_hook_call(k, NULL, &r, &err), PK_OK, "%s", err.message);
+  cr_assert(s3_loaded());
+  cr_assert_eq(r.count, 1);
+  cr_assert_str_eq(res[0], "s3 built");
+  cr_assert_eq(pk_hook_call(k, NULL, &r, &err), PK_OK);
+  cr_assert_eq(r.count, 1);
+  pk_host_free(h);
+}
+
+static void assert_diag(const pk_diag *d, const char *needle, int line,
+                        int col)
+{
+  for (size_t i = 0; i < pk_diag_count(d); i++) {
+    const pk_error *e = pk_diag_at(d, i);
+    if (strstr(e->message, needle)) {
+      cr_assert_str_eq(e->source, cfg_path);
+      cr_assert_eq(e->line, line, "%s: line %d", e->message, e->line);
+      cr_assert_eq(e->col, col, "%s: col %d", e->message, e->col);
+      return;
+    }
+  }
+  for (size_t i = 0; i < pk_diag_count(d); i++)
+    fprintf(stderr, "  %d:%d %s\n", pk_diag_at(d, i)->line,
+            pk_diag_at(d, i)->col, pk_diag_at(d, i)->message);
+  cr_assert_fail("no problem mentions \"%s\"", needle);
+}
+
+Test(types, config_errors_all_positioned_no_dlopen)
+{
+  pk_host *h = new_host();
+  pk_diag *d;
+  pk_error err;
+  cr_assert_eq(pk_diag_new(NULL, &d, NULL), PK_OK);
+  const char *text =
+      "[plugins]\n"                          /* 1 */
+      "a = \"runner:s4\"\n"                  /* 2 */
+      "b = \"runner:cmds\"\n"                /* 3 */
+      "c = \"runner:cmds\"\n"                /* 4 */
+      "[plugins.remote]\n"                   /* 5 */
+      "plugin = \"runner:s3\"\n"             /* 6 */
+      "regoin = \"x\"\n"                     /* 7 */
+      "retries = 12\n"                       /* 8 */
+      "[plugins.nop]\n"                      /* 9 */
+      "region = \"x\"\n"                     /* 10 */
+      "[caches.x]\n"                         /* 11 */
+      "type = \"redis\"\n"                   /* 12 */
+      "[caches.y]\n"                         /* 13 */
+      "type = \"s3\"\n"                      /* 14 */
+      "prefix = 3\n";                        /* 15 */
+  pk_status st = pk_host_load_config(h, write_config(text), d, &err);
+  cr_assert_neq(st, PK_OK);
+  cr_assert_str_eq(err.source, cfg_path);
+  cr_assert_gt(err.line, 0);
+  assert_diag(d, "\"runner:s4\" (plugins.a) is not installed (did you mean "
+                 "\"runner:s3\"?)", 2, 5);
+  assert_diag(d, "declared twice: as plugins.b", 4, 5);
+  assert_diag(d, "unknown field \"regoin\"", 7, 1);
+  assert_diag(d, "above the maximum", 8, 11);
+  assert_diag(d, "[plugins.nop] needs plugin", 9, 1);
+  assert_diag(d, "add plugins.redis = \"runner:redis\"", 12, 8);
+  assert_diag(d, "\"bucket\"", 13, 1);
+  assert_diag(d, "\"prefix\"", 15, 10);
+  cr_assert_not(s3_loaded()); /* a config error never dlopens */
+  unlink(cfg_path);
+  pk_diag_free(d);
+  pk_host_free(h);
+}
+
+Test(types, manifest_code_mismatch)
+{
+  pk_host *h = new_host();
+  pk_error err;
+  cr_assert_eq(pk_host_load_config(h, write_config("[plugins]\nm = "
+                                                    "\"runner:mismatch\"\n"),
+                                   NULL, &err), PK_OK, "%s", err.message);
+  unlink(cfg_path);
+  pk_status st = pk_host_register(h, NULL, 0, NULL, 0, &err);
+  cr_assert_neq(st, PK_OK);
+  cr_assert(strstr(err.message, "registers cache type \"other\""), "%s",
+            err.message);
+  cr_assert(strstr(err.message, "mismatch/plugin.toml"), "%s", err.message);
+  cr_assert(strstr(err.message, "libpk_types_mismatch.so"), "%s",
+            err.message);
+  pk_host_free(h);
+}
+
+Test(types, duplicate_builtin_tag)
+{
+  pk_host *h = new_host();
+  pk_error err;
+  pk_type_options t = {.size = sizeof t, .kind = "cache", .tag = "local",
+                       .factory = local_factory};
+  cr_assert_eq(pk_host_add_type(h, &t, &err), PK_EDUPLICATE);
+  cr_assert(strstr(err.message, "provided twice"), "%s", err.message);
+  pk_host_free(h);
+}
+
+Test(types, fragments_hidden)
+{
+  pk_host *h = new_host();
+  pk_error err;
+  cr_assert_eq(pk_host_load_config(h, write_config("[plugins]\nci = "
+                                                    "\"runner:cmds\"\n"),
+                                   NULL, &err), PK_OK, "%s", err.message);
+  unlink(cfg_path);
+  char addr[64];
+  cr_assert_not_null(pk_host_fragment_entry_at(h, "commands", 0, addr, 64));
+  cr_assert_str_eq(addr, "ci/lint");
+  cr_assert_not_null(pk_host_fragment_entry_at(h, "commands", 1, addr, 64));
+  cr_assert_str_eq(addr, "ci/test");
+  cr_assert_null(pk_host_fragment_entry_at(h, "commands", 2, addr, 64));
+  cr_assert_not_null(pk_host_find_fragment_entry(h, "commands",
+                                                 "ci.internal"));
+  cr_assert_not_null(pk_host_find_fragment_entry(h, "commands", "ci/lint"));
+  cr_assert_null(pk_host_find_fragment_entry(h, "commands", "cx/lint"));
+  pk_host_free(h);
+}
+
+Test(types, undeclared_plugin_has_no_effect)
+{
+  pk_host *h = new_host();
+  pk_error err;
+  cr_assert_eq(pk_host_load_config(h, write_config("[caches.a]\n"), NULL,
+                                   &err), PK_OK, "%s", err.message);
+  unlink(cfg_path);
+  cr_assert_eq(pk_host_register(h, NULL, 0, NULL, 0, &err), PK_OK);
+  cr_assert_eq(pk_plugin_get_state(pk_host_find_plugin(h, "runner:s3")),
+               PK_STATE_DISCOVERED);
+  pk_host_free(h);
+}
+
+typedef struct th {
+  pk_host *h;
+  void *out;
+} th;
+
+static void *worker(void *arg)
+{
+  th *t = arg;
+  pk_error err;
+  if (pk_host_get_instance(t->h, "cache", "shared", &t->out, &err) != PK_OK)
+    t->out = NULL;
+  return NULL;
+}
+
+Test(types, sixteen_threads_one_instance)
+{
+  pk_host *h = new_host();
+  pk_error err;
+  cr_assert_eq(pk_host_load_config(h, write_config(good), NULL, &err), PK_OK);
+  unlink(cfg_path);
+  cr_assert_eq(pk_host_register(h, NULL, 0, NULL, 0, &err), PK_OK);
+  pthread_t tid[16];
+  th t[16];
+  for (int i = 0; i < 16; i++) {
+    t[i].h = h;
+    pthread_create(&tid[i], NULL, worker, &t[i]);
+  }
+  for (int i = 0; i < 16; i++)
+    pthread_join(tid[i], NULL);
+  for (int i = 0; i < 16; i++) {
+    cr_assert_not_null(t[i].out);
+    cr_assert_eq(t[i].out, t[0].out);
+  }
+  pk_host_free(h);
+}
