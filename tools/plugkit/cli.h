@@ -18,6 +18,7 @@ int cmd_order(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_why(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 
 /* Prints "plugkit: " + the formatted error to stderr. */
 void cli_print_error(const pk_error *err);

@@ -24,6 +24,9 @@ static const command commands[] = {
      "why NS:NAME [PAIR...]           why a plugin (did not) load"},
     {"check", cmd_check,
      "check [--timeout SEC] [--json]  each plugin loaded in a child process"},
+    {"config", cmd_config,
+     "config check [--host H.toml] [--path DIR]... FILE  every problem of a "
+     "host config"},
     {"toml", cmd_toml, "toml [FILE|-] [--toml-version V]  TOML to tagged JSON"},
 };
 
