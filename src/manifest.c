@@ -9,24 +9,31 @@ static const char *const manifest_keys[] = {
     "name",     "namespace", "version", "description", "library", "abi",
     "requires", "optional",  "lazy",    "hooks",       "config",  "provides",
     "fragment"};
-#define NKEYS (sizeof manifest_keys / sizeof manifest_keys[0])
+enum { K_NAME, K_NAMESPACE, K_VERSION, K_DESCRIPTION, K_LIBRARY, K_ABI,
+       K_REQUIRES, K_OPTIONAL, K_LAZY, K_HOOKS, K_CONFIG, K_PROVIDES,
+       K_FRAGMENT, NKEYS };
 
 static const char *const provides_keys[] = {"kind", "tag", "extends",
                                             "config", "default"};
 
-/* Fails with "unknown key" and a suggestion when key is not in keys. */
-static pk_status check_keys(const pk_value *table, const char *what,
-                            const char *const *keys, size_t nkeys,
-                            pk_error *err)
+/* One pass over a table: vals[j] gets the value of keys[j] (NULL when
+ * absent); a key not in keys fails with "unknown key" and a suggestion. */
+static pk_status collect_keys(const pk_value *table, const char *what,
+                              const char *const *keys, size_t nkeys,
+                              const pk_value **vals, pk_error *err)
 {
+  memset(vals, 0, nkeys * sizeof *vals);
   for (size_t i = 0; i < pk_table_count(table); i++) {
-    const char *k = pk_table_key_at(table, i, NULL);
+    size_t len;
+    const char *k = pk_table_key_at(table, i, &len);
     size_t j;
     for (j = 0; j < nkeys; j++)
-      if (!strcmp(k, keys[j]))
+      if (keys[j][0] == k[0] && !strncmp(keys[j], k, len) && !keys[j][len])
         break;
-    if (j < nkeys)
+    if (j < nkeys) {
+      vals[j] = pk_table_value_at(table, i);
       continue;
+    }
     const char *near = pk__closest(k, keys, nkeys);
     char list[512];
     pk__join(list, sizeof list, keys, nkeys);
@@ -50,15 +57,43 @@ static pk_status as_manifest(pk_status st, pk_error *err)
   return st == PK_OK || st == PK_ENOMEM ? st : PK_EMANIFEST;
 }
 
-static pk_status get_name(const pk_value *root, const char *key,
-                          const char **out, pk_error *err)
+/* The value of a key, of one kind; a missing required key is an error at
+ * the table's position.  *out is NULL for an absent optional key. */
+static pk_status get_value(const pk_value *table, const pk_value *v,
+                           const char *key, pk_kind kind, bool required,
+                           const pk_value **out, pk_error *err)
 {
-  pk_status st = pk_table_get_string(root, key, out, err);
+  *out = v;
+  if (!v) {
+    if (!required)
+      return PK_OK;
+    return pk__fail_at(err, PK_EMANIFEST, pk_value_pos(table),
+                       "missing required key \"%s\" in table started here",
+                       key);
+  }
+  return as_manifest(pk__value_expect(v, kind, err), err);
+}
+
+static pk_status get_string(const pk_value *table, const pk_value *v,
+                            const char *key, bool required, const char **out,
+                            pk_error *err)
+{
+  const pk_value *sv;
+  pk_status st = get_value(table, v, key, PK_KIND_STRING, required, &sv, err);
+  *out = NULL;
+  if (st == PK_OK && sv)
+    pk_value_get_string(sv, out, NULL, NULL);
+  return st;
+}
+
+static pk_status get_name(const pk_value *root, const pk_value *v,
+                          const char *key, const char **out, pk_error *err)
+{
+  pk_status st = get_string(root, v, key, true, out, err);
   if (st != PK_OK)
-    return as_manifest(st, err);
+    return st;
   if (!pk__name_valid(*out, strlen(*out)))
-    return pk__fail_at(err, PK_EMANIFEST,
-                       pk_value_pos(pk_table_get(root, key)),
+    return pk__fail_at(err, PK_EMANIFEST, pk_value_pos(v),
                        "invalid %s \"%s\": use 1 to 127 letters, digits, '_', "
                        "'.' or '-'",
                        key, *out);
@@ -66,9 +101,9 @@ static pk_status get_name(const pk_value *root, const char *key,
 }
 
 static pk_status load_reqs(const pk__allocator *a, pk__manifest *m,
-                           const char *key, bool optional, pk_error *err)
+                           const pk_value *arr, const char *key, bool optional,
+                           pk_error *err)
 {
-  const pk_value *arr = pk_table_get(m->root, key);
   if (!arr)
     return PK_OK;
   if (pk_value_kind(arr) != PK_KIND_ARRAY)
@@ -106,33 +141,32 @@ static pk_status check_schema(const pk__allocator *a, const pk_value *schema,
   return as_manifest(pk__schema_check(a, schema, err), err);
 }
 
-static pk_status check_provides(const pk__allocator *a, const pk_value *root,
+enum { P_KIND, P_TAG, P_EXTENDS, P_CONFIG, P_DEFAULT, NPROV };
+
+static pk_status check_provides(const pk__allocator *a, const pk_value *prov,
                                 pk_error *err)
 {
-  const pk_value *prov = pk_table_get(root, "provides");
   if (!prov)
     return PK_OK;
   if (pk_value_kind(prov) != PK_KIND_ARRAY)
     return pk__fail_at(err, PK_EMANIFEST, pk_value_pos(prov),
                        "\"provides\" must be an array of tables ([[provides]])");
   for (size_t i = 0; i < pk_array_count(prov); i++) {
-    const pk_value *t = pk_array_at(prov, i);
+    const pk_value *t = pk_array_at(prov, i), *v[NPROV];
     const char *s;
     if (pk_value_kind(t) != PK_KIND_TABLE)
       return pk__fail_at(err, PK_EMANIFEST, pk_value_pos(t),
                          "each [[provides]] entry must be a table");
-    pk_status st = check_keys(t, "[[provides]]", provides_keys,
-                              sizeof provides_keys / sizeof provides_keys[0],
-                              err);
+    pk_status st = collect_keys(t, "[[provides]]", provides_keys, NPROV, v,
+                                err);
     if (st == PK_OK)
-      st = as_manifest(pk_table_get_string(t, "kind", &s, err), err);
+      st = get_string(t, v[P_KIND], "kind", true, &s, err);
     if (st == PK_OK)
-      st = as_manifest(pk_table_get_string(t, "tag", &s, err), err);
+      st = get_string(t, v[P_TAG], "tag", true, &s, err);
     if (st == PK_OK)
-      st = as_manifest(pk_table_get_string_or(t, "extends", "", &s, err), err);
-    if (st == PK_OK && pk_table_get(t, "config"))
-      st = check_schema(a, pk_table_get(t, "config"), "[provides.config]",
-                        err);
+      st = get_string(t, v[P_EXTENDS], "extends", false, &s, err);
+    if (st == PK_OK && v[P_CONFIG])
+      st = check_schema(a, v[P_CONFIG], "[provides.config]", err);
     if (st != PK_OK)
       return st;
   }
@@ -142,67 +176,69 @@ static pk_status check_provides(const pk__allocator *a, const pk_value *root,
 static pk_status parse_manifest(const pk__allocator *a, pk__manifest *m,
                                 pk_error *err)
 {
-  const pk_value *root = m->root;
-  pk_status st = check_keys(root, "plugin manifest", manifest_keys, NKEYS, err);
+  const pk_value *root = m->root, *v[NKEYS], *x;
+  pk_status st = collect_keys(root, "plugin manifest", manifest_keys, NKEYS,
+                              v, err);
   if (st != PK_OK)
     return st;
-  if ((st = get_name(root, "name", &m->name, err)) != PK_OK ||
-      (st = get_name(root, "namespace", &m->ns, err)) != PK_OK)
+  if ((st = get_name(root, v[K_NAME], "name", &m->name, err)) != PK_OK ||
+      (st = get_name(root, v[K_NAMESPACE], "namespace", &m->ns, err)) ||
+      (st = get_string(root, v[K_VERSION], "version", true, &m->version_text,
+                       err)))
     return st;
-  st = pk_table_get_string(root, "version", &m->version_text, err);
-  if (st != PK_OK)
-    return as_manifest(st, err);
   char why[256];
   if (pk__version_parse(m->version_text, false, &m->version, why,
                         sizeof why) != PK_OK)
-    return pk__fail_at(err, PK_EMANIFEST,
-                       pk_value_pos(pk_table_get(root, "version")), "%s", why);
-  st = pk_table_get_string_or(root, "description", "", &m->description, err);
-  if (st == PK_OK)
-    st = pk_table_get_string_or(root, "library", NULL, &m->library, err);
-  if (st == PK_OK)
-    st = pk_table_get_bool_or(root, "lazy", false, &m->lazy, err);
-  if (st != PK_OK)
-    return as_manifest(st, err);
+    return pk__fail_at(err, PK_EMANIFEST, pk_value_pos(v[K_VERSION]), "%s",
+                       why);
+  if ((st = get_string(root, v[K_DESCRIPTION], "description", false,
+                       &m->description, err)) ||
+      (st = get_string(root, v[K_LIBRARY], "library", false, &m->library,
+                       err)) ||
+      (st = get_value(root, v[K_LAZY], "lazy", PK_KIND_BOOL, false, &x, err)))
+    return st;
+  if (!m->description)
+    m->description = "";
+  if (x)
+    pk_value_get_bool(x, &m->lazy, NULL);
   if (m->library && (!m->library[0] || strchr(m->library, '/')))
-    return pk__fail_at(err, PK_EMANIFEST,
-                       pk_value_pos(pk_table_get(root, "library")),
+    return pk__fail_at(err, PK_EMANIFEST, pk_value_pos(v[K_LIBRARY]),
                        "\"library\" must name a shared object file in the "
                        "plugin's directory, such as \"libpk_%s.so\"",
                        m->name);
-  const pk_value *abi = pk_table_get(root, "abi");
-  if (abi) {
-    int64_t v;
-    if ((st = pk_value_get_integer(abi, &v, err)) != PK_OK)
+  if (v[K_ABI]) {
+    int64_t n;
+    if ((st = pk_value_get_integer(v[K_ABI], &n, err)) != PK_OK)
       return as_manifest(st, err);
-    if (v < 0 || v > UINT32_MAX)
-      return pk__fail_at(err, PK_EMANIFEST, pk_value_pos(abi),
+    if (n < 0 || n > UINT32_MAX)
+      return pk__fail_at(err, PK_EMANIFEST, pk_value_pos(v[K_ABI]),
                          "\"abi\" must be between 0 and %u", UINT32_MAX);
-    m->abi = (uint32_t)v;
+    m->abi = (uint32_t)n;
     m->has_abi = true;
   } else if (m->library) {
-    return pk__fail_at(err, PK_EMANIFEST,
-                       pk_value_pos(pk_table_get(root, "library")),
+    return pk__fail_at(err, PK_EMANIFEST, pk_value_pos(v[K_LIBRARY]),
                        "plugin %s:%s has a library but no \"abi\": add "
                        "abi = N, the ABI of namespace \"%s\" it was built for",
                        m->ns, m->name, m->ns);
   }
-  if ((st = load_reqs(a, m, "requires", false, err)) != PK_OK ||
-      (st = load_reqs(a, m, "optional", true, err)) != PK_OK)
+  if ((st = load_reqs(a, m, v[K_REQUIRES], "requires", false, err)) ||
+      (st = load_reqs(a, m, v[K_OPTIONAL], "optional", true, err)))
     return st;
-  const pk_value *hooks = pk_table_get(root, "hooks");
+  const pk_value *hooks = v[K_HOOKS];
+  if (hooks && pk_value_kind(hooks) != PK_KIND_ARRAY)
+    return pk__fail_at(err, PK_EMANIFEST, pk_value_pos(hooks),
+                       "\"hooks\" must be an array of hook names");
   for (size_t i = 0; hooks && i < pk_array_count(hooks); i++) {
     const char *h;
     if ((st = pk_value_get_string(pk_array_at(hooks, i), &h, NULL, err)))
       return as_manifest(st, err);
   }
-  if (hooks && pk_value_kind(hooks) != PK_KIND_ARRAY)
-    return pk__fail_at(err, PK_EMANIFEST, pk_value_pos(hooks),
-                       "\"hooks\" must be an array of hook names");
-  const pk_value *config = pk_table_get(root, "config");
-  if (config && (st = check_schema(a, config, "[config]", err)) != PK_OK)
+  if (v[K_FRAGMENT] && (st = get_value(root, v[K_FRAGMENT], "fragment",
+                                       PK_KIND_STRING, false, &x, err)))
     return st;
-  return check_provides(a, root, err);
+  if (v[K_CONFIG] && (st = check_schema(a, v[K_CONFIG], "[config]", err)))
+    return st;
+  return check_provides(a, v[K_PROVIDES], err);
 }
 
 pk_status pk__manifest_load(const pk__allocator *a, const char *source,
