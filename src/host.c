@@ -780,7 +780,8 @@ pk_status pk_host_resolve(pk_host *h, pk_error *err)
     uint32_t *snap = pk__alloc(&h->alloc, (n ? n : 1) * sizeof *snap);
     if (!snap)
       return pk__fail(err, PK_ENOMEM, "out of memory");
-    memcpy(snap, order, n * sizeof *snap);
+    if (n)
+      memcpy(snap, order, n * sizeof *snap);
     for (size_t i = 0; i < n && st == PK_OK; i++) {
       pk_plugin *p = h->by_node[snap[i]];
       if (p->state == PK_STATE_LOADED)
