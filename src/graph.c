@@ -120,6 +120,15 @@ static pk_status grow_nodes(pk__graph *g, size_t need)
   return PK_OK;
 }
 
+void pk__graph_clear(pk__graph *g)
+{
+  g->n = g->m = g->committed = 0;
+  g->front = 0;
+  g->ord_valid = g->broken = false;
+  g->ncycle = g->nlayers = 0;
+  g->layered_n = g->layered_m = SIZE_MAX;
+}
+
 pk_status pk__graph_reserve(pk__graph *g, size_t nodes, size_t edges)
 {
   if (grow_nodes(g, nodes) != PK_OK ||

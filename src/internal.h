@@ -98,6 +98,8 @@ typedef struct pk__graph pk__graph;
 
 pk__graph *pk__graph_new(const pk__allocator *a);
 void pk__graph_free(pk__graph *g);
+/* Forgets every node and edge, keeping the memory for reuse. */
+void pk__graph_clear(pk__graph *g);
 /* Makes room for that many nodes and edges in all (an optimisation). */
 pk_status pk__graph_reserve(pk__graph *g, size_t nodes, size_t edges);
 /* key is borrowed and must outlive the graph. */
@@ -223,6 +225,8 @@ void *pk__map_get(const pk__map *m, const char *key, size_t len);
 /* Inserts or replaces. */
 pk_status pk__map_put(const pk__allocator *a, pk__map *m, const char *key,
                       size_t len, void *value);
+/* Forgets every key, keeping the memory. */
+void pk__map_clear(pk__map *m);
 /* Makes room for n keys without growing again. */
 pk_status pk__map_reserve(const pk__allocator *a, pk__map *m, size_t n);
 void pk__map_free(const pk__allocator *a, pk__map *m);

@@ -87,6 +87,13 @@ pk_status pk__map_reserve(const pk__allocator *a, pk__map *m, size_t n)
   return cap > m->cap ? grow(a, m, cap) : PK_OK;
 }
 
+void pk__map_clear(pk__map *m)
+{
+  if (m->cap)
+    memset(m->slots, 0, m->cap * sizeof *m->slots);
+  m->count = 0;
+}
+
 void pk__map_free(const pk__allocator *a, pk__map *m)
 {
   pk__free(a, m->slots, m->cap * sizeof *m->slots);
