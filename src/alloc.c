@@ -135,3 +135,21 @@ void pk__arena_release(pk__arena *ar)
   ar->cur = ar->last = NULL;
   ar->left = ar->last_size = 0;
 }
+
+void pk__arena_absorb(pk__arena *dst, pk__arena *src)
+{
+  struct pk__chunk *last = src->chunks;
+  if (!last)
+    return;
+  while (last->next)
+    last = last->next;
+  if (dst->chunks) { /* behind dst's newest chunk, which is still filling */
+    last->next = dst->chunks->next;
+    dst->chunks->next = src->chunks;
+  } else {
+    dst->chunks = src->chunks;
+  }
+  src->chunks = NULL;
+  src->cur = src->last = NULL;
+  src->left = src->last_size = 0;
+}

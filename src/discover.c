@@ -4,6 +4,7 @@
  * ns:name wins; later ones are recorded as shadowed.
  * SPDX-License-Identifier: MIT */
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -93,57 +94,150 @@ static pk_status adopt_manifest(pk_host *h, pk_plugin *p)
   return pk__map_put(&h->alloc, &h->by_id, p->id, ln + lm + 1, p);
 }
 
-/* Adds one plugin from manifest text.  Takes ownership of dir ("" for a
- * builtin) and mpath, allocated with pk__strdup-compatible sizes. */
-static pk_status add_plugin(pk_host *h, char *dir, char *mpath,
-                            const char *text, size_t len,
+/* What loading one manifest gave; filled by load_manifest(), possibly on a
+ * worker thread, and turned into a plugin record by add_loaded() on the
+ * host's thread, in search order. */
+typedef struct loaded {
+  const char *name;  /* directory entry (scan) */
+  char *dir, *mpath; /* in the loader's arena; NULL when not a plugin */
+  pk_status read_st; /* PK_OK, PK_ENOTFOUND (not a plugin), PK_EIO, ENOMEM */
+  int read_errno;
+  pk_status st;      /* of pk__manifest_load */
+  pk__manifest m;
+  pk_error perr;
+} loaded;
+
+/* Adds the plugin of a loaded manifest.  dir/mpath belong to an arena
+ * that lives as long as the host. */
+static pk_status add_loaded(pk_host *h, loaded *l,
                             const pk_plugin_desc *builtin, pk_error *err)
 {
   const pk__allocator *a = &h->records_alloc;
   pk_plugin *p = NULL;
-  if (!dir || !mpath || pk__plugin_new(h, &p) != PK_OK) {
-    pk__strfree(a, dir);
-    pk__strfree(a, mpath);
+  if (!l->dir || !l->mpath || pk__plugin_new(h, &p) != PK_OK)
     return pk__fail(err, PK_ENOMEM, "out of memory");
-  }
   p->search_index = h->nplugins;
-  p->builtin = dir[0] == '\0';
+  p->builtin = l->dir[0] == '\0';
   p->desc = builtin;
-  p->dir = dir;
-  p->manifest_path = mpath;
+  p->dir = l->dir;
+  p->manifest_path = l->mpath;
   if (PK__VEC_PUSH(&h->alloc, h->plugins, h->nplugins, h->plugcap, p) !=
       PK_OK) {
     pk__plugin_free(h, p);
     return pk__fail(err, PK_ENOMEM, "out of memory");
   }
-  pk_error perr;
-  pk_status st =
-      pk__manifest_load(&h->records_alloc, mpath, text, len, &p->m, &perr);
-  if (st == PK_ENOMEM)
-    return pk__error_copy(err, &perr);
-  if (st != PK_OK) {
+  if (l->st == PK_ENOMEM)
+    return pk__error_copy(err, &l->perr);
+  if (l->st != PK_OK) {
     /* Broken: named after its directory so that it can still be listed. */
-    const char *base = strrchr(dir, '/');
-    base = base ? base + 1 : dir;
-    p->id = pk__strdup(a, base[0] ? base : mpath);
+    const char *base = strrchr(l->dir, '/');
+    base = base ? base + 1 : l->dir;
+    p->id = pk__strdup(a, base[0] ? base : l->mpath);
     p->key = pk__strdup(a, p->id ? p->id : "");
     if (!p->id || !p->key)
       return pk__fail(err, PK_ENOMEM, "out of memory");
-    pk__plugin_fail(p, PK_STATE_BROKEN, &perr);
+    pk__plugin_fail(p, PK_STATE_BROKEN, &l->perr);
     char msg[1100];
-    pk_error_format(&perr, msg, sizeof msg);
+    pk_error_format(&l->perr, msg, sizeof msg);
     pk__log(h, PK_LOG_WARN, p, "broken manifest: %s", msg);
     if (h->strict)
-      return pk__error_copy(err, &perr);
+      return pk__error_copy(err, &l->perr);
     return PK_OK;
   }
+  p->m = l->m;
   if (adopt_manifest(h, p) != PK_OK)
     return pk__fail(err, PK_ENOMEM, "out of memory");
   return PK_OK;
 }
 
-static pk_status scan_dir(pk_host *h, const char *root, char **buf,
-                          size_t *bufcap, pk_error *err)
+/* ---- loading manifests, in parallel for large search paths ---- */
+
+typedef struct loader {
+  const char *root;
+  int dfd;
+  loaded *items;
+  size_t from, to;
+  pk__arena arena;     /* this loader's records; absorbed by the host's */
+  pk__allocator alloc; /* pk__arena_fn over arena */
+  const pk__allocator *parent;
+  char *buf;           /* read buffer (parent allocator) */
+  size_t bufcap;
+} loader;
+
+static void load_range(loader *L)
+{
+  char rel[4096];
+  for (size_t i = L->from; i < L->to; i++) {
+    loaded *l = &L->items[i];
+    size_t len = 0;
+    l->read_st = PK_ENOTFOUND;
+    if ((size_t)snprintf(rel, sizeof rel, "%s/plugin.toml", l->name) >=
+        sizeof rel)
+      continue;
+    l->read_st = read_at(L->parent, L->dfd, rel, &L->buf, &len, &L->bufcap);
+    l->read_errno = errno;
+    if (l->read_st == PK_ENOTFOUND)
+      continue; /* not a plugin directory */
+    l->dir = path_join(&L->alloc, L->root, l->name);
+    l->mpath = l->dir ? path_join(&L->alloc, l->dir, "plugin.toml") : NULL;
+    if (!l->mpath)
+      l->read_st = PK_ENOMEM;
+    if (l->read_st == PK_OK)
+      l->st = pk__manifest_load(&L->alloc, l->mpath, L->buf, len, &l->m,
+                                &l->perr);
+  }
+}
+
+static void *load_thread(void *arg)
+{
+  load_range(arg);
+  return NULL;
+}
+
+/* How many loader threads for n entries: several only with the libc
+ * allocator (a host's own allocator need not be thread-safe) and enough
+ * entries to pay for the threads. */
+static size_t loader_count(const pk_host *h, size_t n)
+{
+  if (h->alloc.fn || n < 512)
+    return 1;
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  size_t k = cpus > 1 ? (size_t)cpus : 1;
+  if (k > 8)
+    k = 8;
+  while (k > 1 && n / k < 256)
+    k--;
+  return k;
+}
+
+/* Loads items[0..n) with k loaders (the first on this thread). */
+static void load_all(pk_host *h, const char *root, int dfd, loaded *items,
+                     size_t n, loader *L, size_t k)
+{
+  pthread_t tid[8];
+  bool started[8] = {false};
+  for (size_t j = 0; j < k; j++) {
+    L[j] = (loader){.root = root, .dfd = dfd, .items = items,
+                    .from = n * j / k, .to = n * (j + 1) / k};
+    pk__arena_init(&L[j].arena, &h->alloc);
+    L[j].alloc = (pk__allocator){pk__arena_fn, &L[j].arena};
+    L[j].parent = &h->alloc;
+  }
+  for (size_t j = 1; j < k; j++)
+    started[j] = pthread_create(&tid[j], NULL, load_thread, &L[j]) == 0;
+  for (size_t j = 0; j < k; j++)
+    if (!started[j])
+      load_range(&L[j]); /* this thread: the first range, or a fallback */
+  for (size_t j = 1; j < k; j++)
+    if (started[j])
+      pthread_join(tid[j], NULL);
+  for (size_t j = 0; j < k; j++) {
+    pk__free(&h->alloc, L[j].buf, L[j].bufcap);
+    pk__arena_absorb(&h->records, &L[j].arena);
+  }
+}
+
+static pk_status scan_dir(pk_host *h, const char *root, pk_error *err)
 {
   const pk__allocator *a = &h->alloc;
   DIR *d = opendir(root);
@@ -168,29 +262,31 @@ static pk_status scan_dir(pk_host *h, const char *root, char **buf,
   }
   if (st == PK_OK && n)
     qsort(names, n, sizeof *names, cmp_str);
-  int dfd = dirfd(d);
-  char rel[4096];
-  for (size_t i = 0; i < n && st == PK_OK; i++) {
-    size_t len = 0;
-    if ((size_t)snprintf(rel, sizeof rel, "%s/plugin.toml", names[i]) >=
-        sizeof rel)
-      continue;
-    pk_status r = read_at(a, dfd, rel, buf, &len, bufcap);
-    if (r == PK_ENOTFOUND)
-      continue; /* not a plugin directory */
-    char *dir = path_join(&h->records_alloc, root, names[i]);
-    char *mpath = dir ? path_join(&h->records_alloc, dir, "plugin.toml") : NULL;
-    if (r == PK_OK) {
-      st = add_plugin(h, dir, mpath, *buf, len, NULL, err);
-      continue;
+  loaded *items = st == PK_OK && n ? pk__alloc_zero(a, n * sizeof *items)
+                                   : NULL;
+  if (n && !items && st == PK_OK)
+    st = pk__fail(err, PK_ENOMEM, "out of memory");
+  if (items) {
+    for (size_t i = 0; i < n; i++)
+      items[i].name = names[i];
+    loader L[8];
+    load_all(h, root, dirfd(d), items, n, L, loader_count(h, n));
+    /* records in search order, whatever thread loaded them */
+    for (size_t i = 0; i < n; i++) {
+      loaded *l = &items[i];
+      if (st != PK_OK) { /* a failure stopped the scan: free the rest */
+        pk__manifest_free(&h->records_alloc, &l->m);
+        continue;
+      }
+      if (l->read_st == PK_OK)
+        st = add_loaded(h, l, NULL, err);
+      else if (l->read_st == PK_EIO)
+        pk__log(h, PK_LOG_WARN, NULL, "cannot read %s: %s", l->mpath,
+                strerror(l->read_errno));
+      else if (l->read_st == PK_ENOMEM)
+        st = pk__fail(err, PK_ENOMEM, "out of memory");
     }
-    if (r == PK_EIO && mpath)
-      pk__log(h, PK_LOG_WARN, NULL, "cannot read %s: %s", mpath,
-              strerror(errno));
-    else
-      st = pk__fail(err, PK_ENOMEM, "out of memory");
-    pk__strfree(&h->records_alloc, mpath);
-    pk__strfree(&h->records_alloc, dir);
+    pk__free(a, items, n * sizeof *items);
   }
   closedir(d);
   for (size_t i = 0; i < n; i++)
@@ -222,15 +318,15 @@ pk_status pk__discover(pk_host *h, pk_error *err)
       snprintf(name, sizeof name, "builtin:%s:%s", d->namespace_name, d->name);
     else
       snprintf(name, sizeof name, "builtin:%zu", i + 1);
-    st = add_plugin(h, pk__strdup(&h->records_alloc, ""),
-                    pk__strdup(&h->records_alloc, name),
-                    h->builtins[i].text, strlen(h->builtins[i].text), d, err);
+    loaded l = {.dir = pk__strdup(&h->records_alloc, ""),
+                .mpath = pk__strdup(&h->records_alloc, name)};
+    if (l.mpath)
+      l.st = pk__manifest_load(&h->records_alloc, l.mpath, h->builtins[i].text,
+                               strlen(h->builtins[i].text), &l.m, &l.perr);
+    st = add_loaded(h, &l, d, err);
   }
-  char *buf = NULL;
-  size_t bufcap = 0;
   for (size_t i = 0; i < h->npaths && st == PK_OK; i++)
-    st = scan_dir(h, h->paths[i], &buf, &bufcap, err);
-  pk__free(&h->alloc, buf, bufcap);
+    st = scan_dir(h, h->paths[i], err);
   if (h->nplugins)
     qsort(h->plugins, h->nplugins, sizeof *h->plugins, cmp_plugin);
   return st;

@@ -47,6 +47,9 @@ typedef struct pk__arena {
 void pk__arena_init(pk__arena *ar, const pk__allocator *parent);
 void *pk__arena_fn(void *ud, void *ptr, size_t old_size, size_t new_size);
 void pk__arena_release(pk__arena *ar);
+/* Moves every chunk of src into dst (they are released with dst); src is
+ * left empty.  Both must have the same parent allocator. */
+void pk__arena_absorb(pk__arena *dst, pk__arena *src);
 
 /* ---- errors (error.c) ---- */
 

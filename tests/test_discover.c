@@ -1,0 +1,112 @@
+/* test_discover.c -- large search paths are loaded by several threads:
+ * the result must be the one a single thread gives, in the same order,
+ * broken and shadowed plugins included.
+ * SPDX-License-Identifier: MIT */
+#include <criterion/criterion.h>
+#include <plugkit.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define N 900
+
+static char root[256];
+
+static void write_file(const char *path, const char *text)
+{
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f, "%s", path);
+  fputs(text, f);
+  fclose(f);
+}
+
+static void make_tree(void)
+{
+  snprintf(root, sizeof root, "/tmp/pk-discover-XXXXXX");
+  cr_assert_not_null(mkdtemp(root));
+  char dir[512], path[600], text[512];
+  for (int i = 0; i < N; i++) {
+    snprintf(dir, sizeof dir, "%s/d%04d", root, i);
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/plugin.toml", dir);
+    if (i % 97 == 5) /* broken */
+      snprintf(text, sizeof text, "name = \"p%04d\"\nversion = 1\n", i);
+    else if (i % 131 == 7) /* the same plugin again: shadowed */
+      snprintf(text, sizeof text,
+               "name = \"p%04d\"\nnamespace = \"big\"\nversion = \"2.0.0\"\n",
+               i - 1);
+    else if (i == 0)
+      snprintf(text, sizeof text,
+               "name = \"p0000\"\nnamespace = \"big\"\nversion = \"1.0.0\"\n");
+    else
+      snprintf(text, sizeof text,
+               "name = \"p%04d\"\nnamespace = \"big\"\nversion = \"1.%d.0\"\n"
+               "requires = [\"p%04d\"]\n",
+               i, i, i - 1);
+    write_file(path, text);
+  }
+  snprintf(dir, sizeof dir, "%s/not-a-plugin", root); /* no plugin.toml */
+  mkdir(dir, 0755);
+}
+
+static void *plain_realloc(void *ud, void *p, size_t old, size_t n)
+{
+  (void)ud;
+  (void)old;
+  if (n == 0) {
+    free(p);
+    return NULL;
+  }
+  return realloc(p, n);
+}
+
+static pk_host *discover(bool own_allocator)
+{
+  /* A host's own allocator keeps discovery on one thread. */
+  pk_host_options o = {.size = sizeof o, .ignore_env = true,
+                       .alloc = own_allocator ? plain_realloc : NULL};
+  pk_host *h;
+  pk_error e;
+  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
+  cr_assert_eq(pk_host_add_path(h, root, &e), PK_OK);
+  cr_assert_eq(pk_host_discover(h, &e), PK_OK, "%s", e.message);
+  return h;
+}
+
+Test(discover, threads_give_the_single_thread_result)
+{
+  make_tree();
+  pk_host *par = discover(false), *seq = discover(true);
+  size_t n = pk_host_plugin_count(par);
+  cr_assert_eq(n, N);
+  cr_assert_eq(pk_host_plugin_count(seq), n);
+  size_t broken = 0, shadowed = 0;
+  for (size_t i = 0; i < n; i++) {
+    pk_plugin *a = pk_host_plugin_at(par, i), *b = pk_host_plugin_at(seq, i);
+    cr_expect_str_eq(pk_plugin_get_id(a), pk_plugin_get_id(b));
+    cr_expect_str_eq(pk_plugin_get_manifest_path(a),
+                     pk_plugin_get_manifest_path(b));
+    cr_expect_str_eq(pk_plugin_get_version(a), pk_plugin_get_version(b));
+    cr_expect_eq(pk_plugin_get_state(a), pk_plugin_get_state(b));
+    cr_expect_str_eq(pk_plugin_get_reason(a), pk_plugin_get_reason(b));
+    broken += pk_plugin_get_state(a) == PK_STATE_BROKEN;
+    shadowed += pk_plugin_get_state(a) == PK_STATE_SHADOWED;
+  }
+  cr_expect_eq(broken, 10);
+  cr_expect_gt(shadowed, 0);
+  /* the first copy wins: p0006 is 1.6.0, its shadow (d0007) 2.0.0 */
+  cr_expect_str_eq(pk_plugin_get_version(pk_host_find_plugin(par, "big:p0006")),
+                   "1.6.0");
+  /* and the records work: a long chain resolves */
+  pk_error e;
+  const char *req[] = {"big:p0004"};
+  cr_expect_eq(pk_host_register(par, req, 1, NULL, 0, &e), PK_OK, "%s",
+               e.message);
+  pk_host_free(par);
+  pk_host_free(seq);
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+  cr_expect_eq(system(cmd), 0);
+}
