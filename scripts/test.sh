@@ -57,23 +57,26 @@ for cc in $compilers; do
 done
 first=build/test-${compilers%% *}
 
-# ThreadSanitizer: the hook thread-stress tests (16 threads), clang only.
+# ThreadSanitizer: the thread-stress programs (16 threads calling hooks;
+# 16 threads creating instances and waking a lazy plugin), clang only.
 if build build/tsan clang -DPK_TSAN=ON -DPK_WERROR=ON; then
-  log=$OUT/tsan.log
-  TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
-    build/tsan/bin/pk_hooks_stress >"$log" 2>&1
-  rc=$?
-  syn=$(grep 'Synthesis:' "$log" | tail -1)
-  t=$(sed -n 's/.*Tested: \([0-9]*\).*/\1/p' <<<"$syn")
-  p=$(sed -n 's/.*Passing: \([0-9]*\).*/\1/p' <<<"$syn")
-  if [[ -z $t ]] || grep -q 'WARNING: ThreadSanitizer' "$log"; then
-    say "tsan hook stress: FAILED (exit $rc, log: $log)"; grep -A 30 -m1 'WARNING: ThreadSanitizer\|FAIL' "$log" | head -n 40
-    count "${p:-0}" $(( ${t:-1} - ${p:-0} > 0 ? ${t:-1} - ${p:-0} : 1 ))
-  else
-    grep '^\[FAIL\]' "$log"
-    say "tsan hook stress: $syn"
-    count "$p" $((t - p))
-  fi
+  for prog in pk_hooks_stress pk_types_stress; do
+    log=$OUT/tsan-$prog.log
+    TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
+      build/tsan/bin/$prog >"$log" 2>&1
+    rc=$?
+    syn=$(grep 'Synthesis:' "$log" | tail -1)
+    t=$(sed -n 's/.*Tested: \([0-9]*\).*/\1/p' <<<"$syn")
+    p=$(sed -n 's/.*Passing: \([0-9]*\).*/\1/p' <<<"$syn")
+    if [[ -z $t ]] || ((rc != 0)) || grep -q 'WARNING: ThreadSanitizer' "$log"; then
+      say "tsan $prog: FAILED (exit $rc, log: $log)"; grep -A 30 -m1 'WARNING: ThreadSanitizer\|FAIL\|check failed' "$log" | head -n 40
+      count "${p:-0}" $(( ${t:-1} - ${p:-0} > 0 ? ${t:-1} - ${p:-0} : 1 ))
+    else
+      grep '^\[FAIL\]' "$log"
+      say "tsan $prog: $syn"
+      count "$p" $((t - p))
+    fi
+  done
 fi
 
 # Public symbols: only pk_ names, never pk__.

@@ -1324,11 +1324,9 @@ pk_status pk__types_wake_hook(pk_host *h, const char *name, pk_error *err)
 static pk_status wake_plugin(pk_host *h, pk__types *t, pk_plugin *p,
                              pk_error *err)
 {
-  if (!p->lazy_pending) {
-    if (p->state == PK_STATE_FAILED && p->error)
-      return pk__error_copy(err, p->error);
-    return PK_OK;
-  }
+  /* Always under the mutex: lazy_pending and the plugin's state are
+   * written by a wake on another thread (a hook call), and this runs once
+   * per instance, off the hot path. */
   pthread_mutex_lock(&t->wake_mu);
   pk_status st = p->lazy_pending ? pk__host_wake(h, p, err) : PK_OK;
   if (st == PK_OK && p->state == PK_STATE_FAILED && p->error)
