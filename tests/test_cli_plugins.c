@@ -329,7 +329,8 @@ Test(cli_plugins, info_prints_the_manifest)
   assert_has(r.out, "provides     cache \"s3\" (extends \"local\")\n");
   assert_has(r.out, "bucket  string, required\n");
   assert_has(r.out, "config       [plugins.s3]\n");
-  assert_has(r.out, "region  string, default = \"us-east-1\": Default region");
+  assert_has(r.out, "region  string, optional, default = \"us-east-1\": "
+                    "Default region");
   char m[512];
   snprintf(m, sizeof m, "manifest     %s/s3dir/plugin.toml\n", dir);
   assert_has(r.out, m);
@@ -378,6 +379,196 @@ Test(cli_plugins, info_shows_shadowed_copies)
   snprintf(line, sizeof line, "also found   %s/dup/plugin.toml (shadowed",
            second);
   assert_has(r.out, line);
+  run_free(&r);
+}
+
+/* Every kind of field, through the checked schema (pk_schema accessors). */
+static const char fields_manifest[] =
+    "name = \"fx\"\n"
+    "namespace = \"t\"\n"
+    "version = \"1.0.0\"\n"
+    "[config]\n"
+    "mode = { type = \"enum\", choices = [\"fast\", \"safe\"], default = "
+    "\"safe\", doc = \"How hard to try\" }\n"
+    "ratio = { type = \"float\", min = 0.0, max = 1.0, optional = true }\n"
+    "tags = { type = \"array\", items = \"string\", default = [\"a\", \"b\"] "
+    "}\n"
+    "when = { type = \"datetime\", default = 1979-05-27T07:32:00Z }\n"
+    "url = { type = \"string\", format = true, required = true, doc = "
+    "\"Endpoint\" }\n"
+    "[config.limits]\n"
+    "type = \"table\"\n"
+    "doc = \"Limits\"\n"
+    "fields = { read = { type = \"integer\", default = 0, doc = \"Reads\" } }\n"
+    "[[provides]]\n"
+    "kind = \"venv\"\n"
+    "tag = \"plain\"\n"
+    "[[provides]]\n"
+    "kind = \"venv\"\n"
+    "tag = \"uv\"\n"
+    "extends = \"plain\"\n"
+    "[provides.config]\n"
+    "python = { type = \"string\", default = \"3.12\", doc = \"Interpreter\" "
+    "}\n"
+    "verbose = { type = \"boolean\", default = false }\n";
+
+Test(cli_plugins, info_every_field_type_default_and_doc)
+{
+  const char *dir = plugin("p", "fx", fields_manifest);
+  run r = cli("info", "t:fx", "--path", dir);
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  assert_has(r.out, "provides     venv \"plain\"\n");
+  assert_has(r.out, "             venv \"uv\" (extends \"plain\")\n");
+  assert_has(r.out, "python   string, optional, default = \"3.12\": "
+                    "Interpreter\n");
+  assert_has(r.out, "verbose  boolean, optional, default = false\n");
+  assert_has(r.out, "config       [plugins.fx]\n");
+  assert_has(r.out, "mode    enum (\"fast\", \"safe\"), optional, default = "
+                    "\"safe\": How hard to try\n");
+  assert_has(r.out, "ratio   float, optional (unset when absent), min = 0.0, "
+                    "max = 1.0\n");
+  assert_has(r.out, "tags    array of string, optional, default = [\"a\", "
+                    "\"b\"]\n");
+  assert_has(r.out, "when    datetime, optional, default = "
+                    "1979-05-27T07:32:00Z\n");
+  assert_has(r.out, "url     string, required, format: Endpoint\n");
+  assert_has(r.out, "limits  table, optional: Limits\n");
+  assert_has(r.out, "               read  integer, optional, default = 0: "
+                    "Reads\n");
+  run_free(&r);
+}
+
+/* JSON on one line: every run of white space becomes one space. */
+static void squeeze(char *s)
+{
+  char *o = s;
+  int prev = 0;
+  for (; *s; s++) {
+    int ws = *s == ' ' || *s == '\n';
+    if (ws && prev)
+      continue;
+    *o++ = ws ? ' ' : *s;
+    prev = ws;
+  }
+  *o = '\0';
+}
+
+Test(cli_plugins, info_json_fields)
+{
+  const char *dir = plugin("p", "fx", fields_manifest);
+  run r = cli("info", "--json", "t:fx", "--path", dir);
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  squeeze(r.out);
+  assert_has(r.out, "\"kind\": \"venv\", \"tag\": \"uv\", \"extends\": "
+                    "\"plain\", \"config\": [ { \"name\": \"python\", "
+                    "\"type\": \"string\", \"required\": false, \"optional\": "
+                    "false, \"default\": \"3.12\", \"format\": false, "
+                    "\"doc\": \"Interpreter\" }");
+  assert_has(r.out, "\"tag\": \"plain\", \"extends\": null, \"config\": "
+                    "null");
+  assert_has(r.out, "\"name\": \"mode\", \"type\": \"enum\", \"choices\": [ "
+                    "\"fast\", \"safe\" ], \"required\": false");
+  assert_has(r.out, "\"name\": \"tags\", \"type\": \"array\", \"items\": "
+                    "\"string\"");
+  assert_has(r.out, "\"name\": \"url\", \"type\": \"string\", \"required\": "
+                    "true, \"optional\": false, \"default\": null, "
+                    "\"format\": true, \"doc\": \"Endpoint\"");
+  assert_has(r.out, "\"min\": 0, \"max\": 1");
+  assert_has(r.out, "\"fields\": [ { \"name\": \"read\", \"type\": "
+                    "\"integer\"");
+  run_free(&r);
+}
+
+/* ---- config check ---- */
+
+#define TYPES_HOST PK_TEST_SOURCE_DIR "/fixtures/types_host.toml"
+
+static const char *config_file(const char *text)
+{
+  static char path[300];
+  snprintf(path, sizeof path, "%s/host.toml", root);
+  write_file(path, text);
+  return path;
+}
+
+Test(cli_plugins, config_check_lists_every_problem)
+{
+  /* (fixtures/types/s3 extends the host's built-in "local", which a host
+   * description cannot declare, so its instances are left out here) */
+  const char *cfg = config_file(
+      "[plugins]\n"                 /* 1 */
+      "a = \"runner:s4\"\n"         /* 2 */
+      "[plugins.remote]\n"          /* 3 */
+      "plugin = \"runner:s3\"\n"    /* 4 */
+      "regoin = \"x\"\n"            /* 5 */
+      "retries = \"many\"\n"        /* 6 */
+      "[caches.x]\n"                /* 7 */
+      "type = \"redis\"\n"          /* 8 */
+      "[defaults]\n"                /* 9 */
+      "prefix = 3\n");              /* 10 */
+  run r = cli("config", "check", "--host", TYPES_HOST, "--path", FIX("types"),
+              cfg);
+  cr_assert_eq(r.code, 1, "%s%s", r.out, r.err);
+  cr_assert_str_empty(r.out);
+  char want[512];
+#define HAS_AT(LINE, COL, TEXT)                                                \
+  do {                                                                         \
+    snprintf(want, sizeof want, "%s:%d:%d: %s", cfg, LINE, COL, TEXT);         \
+    assert_has(r.err, want);                                                   \
+  } while (0)
+  HAS_AT(2, 5, "plugin \"runner:s4\" (plugins.a) is not installed (did you "
+               "mean \"runner:s3\"?)");
+  HAS_AT(5, 1, "unknown field \"regoin\" (did you mean \"region\"?)");
+  HAS_AT(6, 11, "field \"retries\": expected an integer, found a string");
+  HAS_AT(8, 8, "unknown cache type \"redis\"");
+  assert_has(r.err, "add plugins.redis = \"runner:redis\"");
+  HAS_AT(10, 10, "field \"prefix\": expected a string, found an integer");
+  assert_has(r.err, "plugkit: 5 problems in ");
+  run_free(&r);
+  /* a missing required field is reported at the table lacking it */
+  cfg = config_file("[plugins]\n"
+                    "r = \"runner:redis\"\n"
+                    "[caches.y]\n"
+                    "type = \"redis\"\n");
+  r = cli("config", "check", "--host", TYPES_HOST, "--path", FIX("types"),
+          cfg);
+  cr_assert_eq(r.code, 1);
+  HAS_AT(3, 1, "missing required field \"url\"");
+  assert_has(r.err, "plugkit: 1 problem in ");
+#undef HAS_AT
+  run_free(&r);
+}
+
+Test(cli_plugins, config_check_clean_config_exits_0)
+{
+  const char *cfg = config_file("[plugins]\n"
+                                "r = \"runner:redis\"\n"
+                                "[plugins.remote]\n"
+                                "plugin = \"runner:s3\"\n"
+                                "retries = 5\n"
+                                "[defaults]\n"
+                                "prefix = \"p\"\n"
+                                "[caches.y]\n"
+                                "type = \"redis\"\n"
+                                "url = \"redis://x\"\n");
+  run r = cli("config", "check", "--host", TYPES_HOST, "--path", FIX("types"),
+              cfg);
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  char want[320];
+  snprintf(want, sizeof want, "%s: ok\n", cfg);
+  cr_assert_str_eq(r.out, want);
+  cr_assert_str_empty(r.err);
+  run_free(&r);
+}
+
+Test(cli_plugins, config_check_syntax_error_positioned)
+{
+  const char *cfg = config_file("[plugins]\na = \n");
+  run r = cli("config", "check", cfg);
+  cr_assert_eq(r.code, 1);
+  char want[320];
+  snprintf(want, sizeof want, "%s:2:", cfg);
+  assert_has(r.err, want);
   run_free(&r);
 }
 

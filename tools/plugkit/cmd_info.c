@@ -47,45 +47,83 @@ static void print_requirements(const pk_plugin *p, bool optional)
   }
 }
 
-/* One schema field per line: "name  type, required, default = 1: doc". */
-static void print_schema(const pk_value *schema, const char *indent)
+/* A field's type as shown: "string", "array of integer", "enum (a, b)". */
+static void print_field_type(const pk_field *f)
 {
-  size_t width = 0;
-  for (size_t i = 0; i < pk_table_count(schema); i++) {
-    size_t l = strlen(pk_table_key_at(schema, i, NULL));
+  pk_field_type t = pk_field_get_type(f);
+  printf("%s", pk_field_type_name(t));
+  if (t == PK_FIELD_ARRAY)
+    printf(" of %s", pk_field_type_name(pk_field_get_items(f)));
+  if (t == PK_FIELD_ENUM) {
+    printf(" (");
+    for (size_t i = 0; i < pk_field_choice_count(f); i++)
+      printf("%s\"%s\"", i ? ", " : "", pk_field_choice_at(f, i));
+    putchar(')');
+  }
+}
+
+/* One schema field per line, nested tables indented below their field:
+ * "name  type, required|optional, default = TOML, min = 0: doc". */
+static void print_schema(const pk_schema *s, const char *indent)
+{
+  size_t width = 0, n = pk_schema_field_count(s);
+  for (size_t i = 0; i < n; i++) {
+    size_t l = strlen(pk_field_get_name(pk_schema_field_at(s, i)));
     width = l > width ? l : width;
   }
-  for (size_t i = 0; i < pk_table_count(schema); i++) {
-    const char *key = pk_table_key_at(schema, i, NULL);
-    const pk_value *f = pk_table_value_at(schema, i);
-    printf("%s%-*s  ", indent, (int)width, key);
-    if (pk_value_kind(f) != PK_KIND_TABLE) {
-      cli_write_toml_value(stdout, f);
-      putchar('\n');
-      continue;
+  for (size_t i = 0; i < n; i++) {
+    const pk_field *f = pk_schema_field_at(s, i);
+    printf("%s%-*s  ", indent, (int)width, pk_field_get_name(f));
+    print_field_type(f);
+    const pk_value *dflt = pk_field_get_default(f);
+    if (pk_field_is_required(f))
+      printf(", required");
+    else if (dflt) {
+      printf(", optional, default = ");
+      cli_write_toml_value(stdout, dflt);
+    } else if (pk_field_is_optional(f))
+      printf(", optional (unset when absent)");
+    else
+      printf(", optional"); /* a table field: decoded from {} */
+    if (pk_field_get_min(f)) {
+      printf(", min = ");
+      cli_write_toml_value(stdout, pk_field_get_min(f));
     }
-    const char *type = string_at(f, "type");
-    printf("%s", type ? type : "(no type)");
-    for (size_t k = 0; k < pk_table_count(f); k++) {
-      const char *attr = pk_table_key_at(f, k, NULL);
-      const pk_value *v = pk_table_value_at(f, k);
-      bool b;
-      if (!strcmp(attr, "type") || !strcmp(attr, "doc"))
-        continue;
-      if (pk_value_kind(v) == PK_KIND_BOOL &&
-          pk_value_get_bool(v, &b, NULL) == PK_OK) {
-        if (b)
-          printf(", %s", attr);
-        continue;
-      }
-      printf(", %s = ", attr);
-      cli_write_toml_value(stdout, v);
+    if (pk_field_get_max(f)) {
+      printf(", max = ");
+      cli_write_toml_value(stdout, pk_field_get_max(f));
     }
-    const char *doc = string_at(f, "doc");
+    if (pk_field_is_format(f))
+      printf(", format");
+    const char *doc = pk_field_get_doc(f);
     if (doc && *doc)
       printf(": %s", doc);
     putchar('\n');
+    if (pk_field_get_fields(f)) {
+      char deeper[256];
+      snprintf(deeper, sizeof deeper, "%s  ", indent);
+      print_schema(pk_field_get_fields(f), deeper);
+    }
   }
+}
+
+/* The schema of a manifest table ([config] or [provides.config]), checked;
+ * NULL (with a note printed) when absent or invalid. */
+static pk_schema *schema_of(const pk_value *table, const char *indent,
+                            bool text)
+{
+  if (!table)
+    return NULL;
+  pk_schema *s = NULL;
+  pk_error err;
+  if (pk_schema_new(table, NULL, &s, &err) != PK_OK) {
+    char buf[1024];
+    pk_error_format(&err, buf, sizeof buf);
+    if (text)
+      printf("%s(invalid schema: %s)\n", indent, buf);
+    return NULL;
+  }
+  return s;
 }
 
 static void print_provides(const pk_value *prov)
@@ -99,9 +137,10 @@ static void print_provides(const pk_value *prov)
     if (ext && *ext)
       printf(" (extends \"%s\")", ext);
     putchar('\n');
-    const pk_value *schema = pk_table_get(t, "config");
-    if (schema && pk_value_kind(schema) == PK_KIND_TABLE)
-      print_schema(schema, INDENT "  ");
+    pk_schema *s = schema_of(pk_table_get(t, "config"), INDENT "  ", true);
+    if (s)
+      print_schema(s, INDENT "  ");
+    pk_schema_free(s);
   }
 }
 
@@ -158,7 +197,10 @@ static void info_text(pk_host *host, const pk_plugin *p)
   if (config && pk_value_kind(config) == PK_KIND_TABLE &&
       pk_table_count(config)) {
     printf(LABEL "[plugins.%s]\n", "config", pk_plugin_get_name(p));
-    print_schema(config, INDENT);
+    pk_schema *s = schema_of(config, INDENT, true);
+    if (s)
+      print_schema(s, INDENT);
+    pk_schema_free(s);
   }
   /* other copies of the same plugin, further down the search path */
   bool first = true;
@@ -188,6 +230,66 @@ static void json_requirements(cli_json_writer *w, const pk_plugin *p,
       cli_json_string(w, r);
   }
   cli_json_end_array(w);
+}
+
+static void json_fields(cli_json_writer *w, const pk_schema *s)
+{
+  cli_json_begin_array(w);
+  for (size_t i = 0; i < pk_schema_field_count(s); i++) {
+    const pk_field *f = pk_schema_field_at(s, i);
+    pk_field_type t = pk_field_get_type(f);
+    cli_json_begin_object(w);
+    cli_json_key(w, "name");
+    cli_json_string(w, pk_field_get_name(f));
+    cli_json_key(w, "type");
+    cli_json_string(w, pk_field_type_name(t));
+    if (t == PK_FIELD_ARRAY) {
+      cli_json_key(w, "items");
+      cli_json_string(w, pk_field_type_name(pk_field_get_items(f)));
+    }
+    if (t == PK_FIELD_ENUM) {
+      cli_json_key(w, "choices");
+      cli_json_begin_array(w);
+      for (size_t c = 0; c < pk_field_choice_count(f); c++)
+        cli_json_string(w, pk_field_choice_at(f, c));
+      cli_json_end_array(w);
+    }
+    cli_json_key(w, "required");
+    cli_json_bool(w, pk_field_is_required(f));
+    cli_json_key(w, "optional");
+    cli_json_bool(w, pk_field_is_optional(f));
+    cli_json_key(w, "default");
+    cli_json_value(w, pk_field_get_default(f));
+    if (pk_field_get_min(f)) {
+      cli_json_key(w, "min");
+      cli_json_value(w, pk_field_get_min(f));
+    }
+    if (pk_field_get_max(f)) {
+      cli_json_key(w, "max");
+      cli_json_value(w, pk_field_get_max(f));
+    }
+    cli_json_key(w, "format");
+    cli_json_bool(w, pk_field_is_format(f));
+    cli_json_key(w, "doc");
+    cli_json_string(w, pk_field_get_doc(f));
+    if (pk_field_get_fields(f)) {
+      cli_json_key(w, "fields");
+      json_fields(w, pk_field_get_fields(f));
+    }
+    cli_json_end_object(w);
+  }
+  cli_json_end_array(w);
+}
+
+/* A schema as an array of field objects; null when absent or invalid. */
+static void json_schema(cli_json_writer *w, const pk_value *table)
+{
+  pk_schema *s = schema_of(table, "", false);
+  if (s)
+    json_fields(w, s);
+  else
+    cli_json_null(w);
+  pk_schema_free(s);
 }
 
 static void info_json(pk_host *host, const pk_plugin *p)
@@ -232,14 +334,24 @@ static void info_json(pk_host *host, const pk_plugin *p)
   cli_json_value(&w, m ? pk_table_get(m, "hooks") : NULL);
   cli_json_key(&w, "provides");
   const pk_value *prov = m ? pk_table_get(m, "provides") : NULL;
-  if (prov)
-    cli_json_value(&w, prov);
-  else {
-    cli_json_begin_array(&w);
-    cli_json_end_array(&w);
+  cli_json_begin_array(&w);
+  for (size_t i = 0; i < pk_array_count(prov); i++) {
+    const pk_value *t = pk_array_at(prov, i);
+    const char *ext = string_at(t, "extends");
+    cli_json_begin_object(&w);
+    cli_json_key(&w, "kind");
+    cli_json_string(&w, string_at(t, "kind"));
+    cli_json_key(&w, "tag");
+    cli_json_string(&w, string_at(t, "tag"));
+    cli_json_key(&w, "extends");
+    cli_json_string(&w, ext && *ext ? ext : NULL);
+    cli_json_key(&w, "config");
+    json_schema(&w, pk_table_get(t, "config"));
+    cli_json_end_object(&w);
   }
+  cli_json_end_array(&w);
   cli_json_key(&w, "config");
-  cli_json_value(&w, m ? pk_table_get(m, "config") : NULL);
+  json_schema(&w, m ? pk_table_get(m, "config") : NULL);
   cli_json_key(&w, "shadowed");
   cli_json_begin_array(&w);
   for (size_t i = 0; i < pk_host_plugin_count(host); i++) {
