@@ -1,0 +1,247 @@
+/* config_bench.c -- P8/P9 (issue 4 point 12): host start-up with 100
+ * declared lazy plugins, and instantiating 10 000 typed instance tables.
+ * SPDX-License-Identifier: MIT
+ *
+ *   config_bench startup DIR N
+ *       DIR holds host.toml (the host description), config.toml (declares
+ *       N plugins under [plugins] and [backends.main] of one plugin's type)
+ *       and plugins/ (N lazy plugins; bench/config-bench makes them).
+ *       Timed, per run: pk_host_new, pk_host_load_description,
+ *       pk_host_add_path, pk_host_load_config, pk_host_register,
+ *       pk_host_get_instance("backend", "main"); pk_host_free is not.
+ *       Prints p8.pk.startup_100_lazy N <ms> ms, and on stderr how many of
+ *       the N shared objects were dlopened (must be 1).
+ *   config_bench instantiate FILE N
+ *       FILE holds N tables [items.iK] of 8 fields.  Prints
+ *         p9.pk.parse N <ms> ms        pk_doc_parse + pk_doc_free of FILE
+ *         p9.pk.instantiate N <ms> ms  N first pk_host_get_instance calls
+ *                                      (decode by a built-in type's
+ *                                      schema + factory reading 8 fields)
+ *         p9.pk.load_config N <ms> ms  pk_host_load_config_text (parse +
+ *                                      checking every table)
+ * Each a median of BENCH_REPS (default 5) after one untimed warm-up. */
+#include <dirent.h>
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <plugkit.h>
+
+#include "bench.h"
+
+static void die(const char *what, const pk_error *e)
+{
+  char buf[2048];
+  pk_error_format(e, buf, sizeof buf);
+  fprintf(stderr, "config_bench: %s: %s\n", what, buf);
+  exit(1);
+}
+
+/* ---- P8: start-up with N lazy plugins, one used ---- */
+
+static double startup_once(const char *dir, void **obj)
+{
+  char path[4096];
+  pk_host *h;
+  pk_error e;
+  pk_host_options o = {.size = sizeof o, .ignore_env = true};
+  double t0 = bench_now_s();
+  if (pk_host_new(&o, &h, &e) != PK_OK)
+    die("pk_host_new", &e);
+  snprintf(path, sizeof path, "%s/host.toml", dir);
+  if (pk_host_load_description(h, path, &e) != PK_OK)
+    die("description", &e);
+  snprintf(path, sizeof path, "%s/plugins", dir);
+  if (pk_host_add_path(h, path, &e) != PK_OK)
+    die("add_path", &e);
+  snprintf(path, sizeof path, "%s/config.toml", dir);
+  if (pk_host_load_config(h, path, NULL, &e) != PK_OK)
+    die("load_config", &e);
+  if (pk_host_register(h, NULL, 0, NULL, 0, &e) != PK_OK)
+    die("register", &e);
+  if (pk_host_get_instance(h, "backend", "main", obj, &e) != PK_OK)
+    die("get_instance", &e);
+  double t = bench_now_s() - t0;
+  if (!*obj || **(int64_t **)obj != 42) {
+    fprintf(stderr, "config_bench: wrong instance\n");
+    exit(1);
+  }
+  /* counted before pk_host_free closes the one it opened */
+  char *plugins = path;
+  snprintf(plugins, sizeof path, "%s/plugins", dir);
+  DIR *d = opendir(plugins);
+  int open_count = 0, total = 0;
+  for (struct dirent *de; d && (de = readdir(d));) {
+    if (de->d_name[0] == '.')
+      continue;
+    char so[4096 + 600];
+    snprintf(so, sizeof so, "%s/%s/lib%s.so", plugins, de->d_name,
+             de->d_name);
+    void *hd = dlopen(so, RTLD_NOW | RTLD_NOLOAD);
+    total++;
+    if (hd) {
+      open_count++;
+      dlclose(hd);
+    }
+  }
+  if (d)
+    closedir(d);
+  static bool said;
+  if (!said)
+    fprintf(stderr, "# p8: %d of %d plugin shared objects dlopened\n",
+            open_count, total);
+  said = true;
+  if (open_count != 1)
+    exit(1);
+  pk_host_free(h);
+  return t;
+}
+
+static int startup(const char *dir, const char *n)
+{
+  int reps = bench_reps(5);
+  double *t = calloc((size_t)reps, sizeof *t);
+  void *obj;
+  startup_once(dir, &obj); /* warm-up */
+  for (int r = 0; r < reps; r++)
+    t[r] = startup_once(dir, &obj);
+  printf("p8.pk.startup_100_lazy %s %.4f ms\n", n, bench_median(t, reps) * 1e3);
+  free(t);
+  return 0;
+}
+
+/* ---- P9: instantiating N typed tables ---- */
+
+static const char item_schema[] =
+    "name = { type = \"string\", doc = \"Display name\" }\n"
+    "size = { type = \"integer\", min = 0, default = 0 }\n"
+    "ratio = { type = \"float\", min = 0.0, max = 1.0, default = 0.5 }\n"
+    "enabled = { type = \"boolean\", default = true }\n"
+    "mode = { type = \"enum\", choices = [\"fast\", \"safe\", \"off\"], "
+    "default = \"safe\" }\n"
+    "tags = { type = \"array\", items = \"string\", default = [] }\n"
+    "path = { type = \"string\", optional = true }\n"
+    "retries = { type = \"integer\", min = 0, max = 10, default = 3 }\n";
+
+typedef struct item {
+  const char *name, *mode, *path;
+  int64_t size, retries;
+  double ratio;
+  bool enabled;
+  const pk_value *tags;
+} item;
+
+static pk_status item_factory(const pk_instance_args *a, void **out,
+                              pk_error *err)
+{
+  item *it = malloc(sizeof *it);
+  if (!it)
+    return PK_ENOMEM;
+  const pk_config *c = a->config;
+  pk_status st;
+  if ((st = pk_config_get_string(c, "name", &it->name, NULL, err)) ||
+      (st = pk_config_get_integer(c, "size", &it->size, err)) ||
+      (st = pk_config_get_float(c, "ratio", &it->ratio, err)) ||
+      (st = pk_config_get_bool(c, "enabled", &it->enabled, err)) ||
+      (st = pk_config_get_string(c, "mode", &it->mode, NULL, err)) ||
+      (st = pk_config_get_array(c, "tags", &it->tags, err)) ||
+      (st = pk_config_get_string_or(c, "path", NULL, &it->path,
+                                    err)) ||
+      (st = pk_config_get_integer(c, "retries", &it->retries, err))) {
+    free(it);
+    return st;
+  }
+  *out = it;
+  return PK_OK;
+}
+
+static void item_destroy(void *data, void *inst)
+{
+  (void)data;
+  free(inst);
+}
+
+static pk_host *items_host(void)
+{
+  pk_host *h;
+  pk_error e;
+  pk_host_options o = {.size = sizeof o, .ignore_env = true};
+  if (pk_host_new(&o, &h, &e) != PK_OK ||
+      pk_host_declare_kind(h, "item", 1, "items", "item", &e) != PK_OK)
+    die("host", &e);
+  pk_type_options t = {.size = sizeof t, .kind = "item", .tag = "item",
+                       .schema_toml = item_schema, .factory = item_factory,
+                       .destroy = item_destroy};
+  if (pk_host_add_type(h, &t, &e) != PK_OK)
+    die("add_type", &e);
+  return h;
+}
+
+static int instantiate(const char *file, const char *nlabel)
+{
+  int n = atoi(nlabel), reps = bench_reps(5);
+  size_t len;
+  char *text = bench_slurp(file, &len);
+  double *tp = calloc((size_t)reps, sizeof *tp);
+  double *ti = calloc((size_t)reps, sizeof *ti);
+  double *tl = calloc((size_t)reps, sizeof *tl);
+  for (int r = -1; r < reps; r++) {
+    pk_doc *doc;
+    pk_error e;
+    double t0 = bench_now_s();
+    if (pk_doc_parse(text, len, file, NULL, &doc, &e) != PK_OK)
+      die("parse", &e);
+    pk_doc_free(doc);
+    double t1 = bench_now_s();
+    pk_host *h = items_host();
+    double t2 = bench_now_s();
+    if (pk_host_load_config_text(h, text, len, file, NULL, &e) != PK_OK)
+      die("load_config", &e);
+    double t3 = bench_now_s();
+    int64_t sum = 0;
+    for (int i = 0; i < n; i++) {
+      char name[32];
+      void *obj;
+      snprintf(name, sizeof name, "i%05d", i);
+      if (pk_host_get_instance(h, "item", name, &obj, &e) != PK_OK)
+        die("get_instance", &e);
+      sum += ((item *)obj)->size;
+    }
+    double t4 = bench_now_s();
+    if (sum != (int64_t)n * (n - 1) / 2) {
+      fprintf(stderr, "config_bench: wrong sum %lld\n", (long long)sum);
+      return 1;
+    }
+    pk_host_free(h);
+    if (r >= 0) {
+      tp[r] = t1 - t0;
+      tl[r] = t3 - t2;
+      ti[r] = t4 - t3;
+    }
+  }
+  double parse = bench_median(tp, reps) * 1e3;
+  double inst = bench_median(ti, reps) * 1e3;
+  double load = bench_median(tl, reps) * 1e3;
+  printf("p9.pk.parse %s %.4f ms\n", nlabel, parse);
+  printf("p9.pk.instantiate %s %.4f ms\n", nlabel, inst);
+  printf("p9.pk.load_config %s %.4f ms\n", nlabel, load);
+  printf("# p9 instantiate/parse %.2f; (load_config - parse + instantiate)"
+         "/parse %.2f (%zu bytes)\n",
+         inst / parse, (load - parse + inst) / parse, len);
+  free(tp);
+  free(ti);
+  free(tl);
+  free(text);
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  if (argc == 4 && !strcmp(argv[1], "startup"))
+    return startup(argv[2], argv[3]);
+  if (argc == 4 && !strcmp(argv[1], "instantiate"))
+    return instantiate(argv[2], argv[3]);
+  fprintf(stderr, "usage: %s startup DIR N | instantiate FILE N\n", argv[0]);
+  return 2;
+}
