@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <plugkit.h>
@@ -330,4 +331,112 @@ Test(types, sixteen_threads_one_instance)
     cr_assert_eq(t[i].out, t[0].out);
   }
   pk_host_free(h);
+}
+
+/* ---- 100 declared lazy plugins, one used: only it is dlopened ---- */
+
+static int nloads;
+static char loaded_id[64];
+
+static void count_loads(void *ud, const pk_trace *t)
+{
+  (void)ud;
+  if (t->event == PK_TRACE_LOAD) {
+    nloads++;
+    snprintf(loaded_id, sizeof loaded_id, "%s", pk_plugin_get_id(t->plugin));
+  }
+}
+
+static void copy_file(const char *from, const char *to)
+{
+  FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+  cr_assert(in && out, "%s -> %s", from, to);
+  char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+    cr_assert_eq(fwrite(buf, 1, n, out), n);
+  fclose(in);
+  fclose(out);
+}
+
+Test(types, hundred_lazy_plugins_only_the_used_one_is_dlopened)
+{
+  enum { NLAZY = 99 };
+  char dir[64], path[256], lib[NLAZY][256];
+  snprintf(dir, sizeof dir, "/tmp/pk_lazy100_XXXXXX");
+  cr_assert_not_null(mkdtemp(dir));
+  /* 99 lazy plugins besides runner:s3; each has its own shared object file
+   * (a copy: never opened, so its descriptor does not matter) */
+  char *cfg = malloc(16384);
+  int n = snprintf(cfg, 16384, "[plugins]\n");
+  for (int i = 0; i < NLAZY; i++) {
+    snprintf(path, sizeof path, "%s/lz%02d", dir, i);
+    cr_assert_eq(mkdir(path, 0755), 0);
+    snprintf(lib[i], sizeof lib[i], "%s/lz%02d/liblz%02d.so", dir, i, i);
+    copy_file(S3_LIB, lib[i]);
+    snprintf(path, sizeof path, "%s/lz%02d/plugin.toml", dir, i);
+    char m[512];
+    snprintf(m, sizeof m,
+             "name = \"lz%02d\"\nnamespace = \"runner\"\nversion = "
+             "\"1.0.0\"\nabi = 1\nlibrary = \"liblz%02d.so\"\nlazy = true\n"
+             "hooks = [\"on_build\"]\n"
+             "[[provides]]\nkind = \"cache\"\ntag = \"lz%02d\"\n"
+             "[provides.config]\nsize = { type = \"integer\", default = 1 "
+             "}\n",
+             i, i, i);
+    FILE *f = fopen(path, "w");
+    fputs(m, f);
+    fclose(f);
+    n += snprintf(cfg + n, 16384 - (size_t)n, "lz%02d = \"runner:lz%02d\"\n",
+                  i, i);
+  }
+  n += snprintf(cfg + n, 16384 - (size_t)n,
+                "[plugins.remote]\nplugin = \"runner:s3\"\nretries = 5\n"
+                "[caches.shared]\ntype = \"s3\"\nbucket = \"b\"\n"
+                "[caches.other]\ntype = \"lz07\"\n");
+  pk_host *h;
+  pk_error err;
+  pk_host_options o = {.size = sizeof o, .ignore_env = true,
+                       .trace = count_loads};
+  cr_assert_eq(pk_host_new(&o, &h, &err), PK_OK);
+  cr_assert_eq(pk_host_load_description(h, HOST_TOML, &err), PK_OK);
+  cr_assert_eq(pk_host_add_path(h, TY, &err), PK_OK);
+  cr_assert_eq(pk_host_add_path(h, dir, &err), PK_OK);
+  pk_type_options t = {.size = sizeof t, .kind = "cache", .tag = "local",
+                       .factory = local_factory, .destroy = local_destroy};
+  cr_assert_eq(pk_host_add_type(h, &t, &err), PK_OK);
+  nloads = 0;
+  cr_assert_eq(pk_host_load_config_text(h, cfg, (size_t)n, "lazy100.toml",
+                                        NULL, &err), PK_OK,
+               "%s:%d:%d: %s", err.source, err.line, err.col, err.message);
+  cr_assert_eq(pk_host_register(h, NULL, 0, NULL, 0, &err), PK_OK, "%s",
+               err.message);
+  cr_assert_eq(pk_host_plugin_count(h) >= 101, true);
+  cr_assert_eq(nloads, 0); /* 100 lazy plugins declared, none loaded */
+  cr_assert_not(s3_loaded());
+  void *obj;
+  cr_assert_eq(pk_host_get_instance(h, "cache", "shared", &obj, &err), PK_OK,
+               "%s", err.message);
+  cr_assert(s3_loaded());
+  cr_assert_eq(nloads, 1);
+  cr_assert_str_eq(loaded_id, "runner:s3");
+  for (int i = 0; i < NLAZY; i++) {
+    void *hd = dlopen(lib[i], RTLD_NOW | RTLD_NOLOAD);
+    cr_assert_null(hd, "%s was dlopened", lib[i]);
+    char alias[8];
+    snprintf(alias, sizeof alias, "lz%02d", i);
+    pk_plugin *p = pk_host_find_alias(h, alias);
+    cr_assert_not_null(p);
+    cr_assert_neq(pk_plugin_get_state(p), PK_STATE_READY, "%s", alias);
+  }
+  pk_host_free(h);
+  for (int i = 0; i < NLAZY; i++) {
+    unlink(lib[i]);
+    snprintf(path, sizeof path, "%s/lz%02d/plugin.toml", dir, i);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/lz%02d", dir, i);
+    rmdir(path);
+  }
+  rmdir(dir);
+  free(cfg);
 }
