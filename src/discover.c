@@ -298,7 +298,9 @@ static pk_status scan_dir(pk_host *h, const char *root, pk_error *err)
 static int cmp_plugin(const void *x, const void *y)
 {
   const pk_plugin *a = *(pk_plugin *const *)x, *b = *(pk_plugin *const *)y;
-  int c = strcmp(a->key, b->key);
+  /* a record whose key could not be allocated (out of memory) sorts
+   * first; discovery then fails with PK_ENOMEM */
+  int c = strcmp(a->key ? a->key : "", b->key ? b->key : "");
   if (c)
     return c;
   return (a->search_index > b->search_index) -

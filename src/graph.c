@@ -97,25 +97,33 @@ static pk_status grow_nodes(pk__graph *g, size_t need)
   size_t ncap = g->cap ? g->cap * 2 : 64;
   while (ncap < need)
     ncap *= 2;
-#define GROW(field)                                                            \
-  do {                                                                         \
-    void *p_ = pk__resize(&g->alloc, g->field, g->cap * sizeof *g->field,      \
-                          ncap * sizeof *g->field);                            \
-    if (!p_)                                                                   \
-      return PK_ENOMEM;                                                        \
-    g->field = p_;                                                             \
-  } while (0)
-  /* Each GROW keeps the old cap valid for the ones not yet grown, so a
-   * failure half-way leaves every array at least g->cap long. */
-  GROW(key);
-  GROW(ord);
-  GROW(head_out);
-  GROW(head_in);
-  GROW(stamp);
-  GROW(parent);
-  GROW(layer);
-  GROW(ndeps);
-#undef GROW
+  /* All or nothing: the new arrays are allocated first, so a failure
+   * leaves every array exactly g->cap long (the allocator is told the true
+   * size of every block it frees). */
+  void **field[] = {(void **)&g->key,     (void **)&g->ord,
+                    (void **)&g->head_out, (void **)&g->head_in,
+                    (void **)&g->stamp,   (void **)&g->parent,
+                    (void **)&g->layer,   (void **)&g->ndeps};
+  const size_t size[] = {sizeof *g->key,     sizeof *g->ord,
+                         sizeof *g->head_out, sizeof *g->head_in,
+                         sizeof *g->stamp,   sizeof *g->parent,
+                         sizeof *g->layer,   sizeof *g->ndeps};
+  enum { NFIELD = sizeof size / sizeof size[0] };
+  void *fresh[NFIELD];
+  for (size_t i = 0; i < NFIELD; i++) {
+    fresh[i] = pk__alloc(&g->alloc, ncap * size[i]);
+    if (!fresh[i]) {
+      while (i-- > 0)
+        pk__free(&g->alloc, fresh[i], ncap * size[i]);
+      return PK_ENOMEM;
+    }
+  }
+  for (size_t i = 0; i < NFIELD; i++) {
+    if (g->cap)
+      memcpy(fresh[i], *field[i], g->cap * size[i]);
+    pk__free(&g->alloc, *field[i], g->cap * size[i]);
+    *field[i] = fresh[i];
+  }
   g->cap = ncap;
   return PK_OK;
 }

@@ -743,9 +743,16 @@ static pk_status run_register(pk_host *h, pk_plugin *p, pk_error *err)
   }
   if (rc != 0) {
     pk_error e = h->hook_err;
-    if (!h->hook_failed)
+    if (!h->hook_failed) {
       pk__fail(&e, PK_EPLUGIN, "register hook of %s failed (returned %d)",
                p->id, rc);
+    } else if (!strstr(e.message, p->id)) {
+      /* the plugin's own message; the reader must see whose (qik 8.6) */
+      char msg[sizeof e.message];
+      pk__copy_str(msg, sizeof msg, e.message);
+      snprintf(e.message, sizeof e.message, "register hook of %s failed: %.600s",
+               p->id, msg);
+    }
     e.code = PK_EPLUGIN;
     pk__error_set_plugin(&e, p->id);
     pk__plugin_fail(p, PK_STATE_FAILED, &e);

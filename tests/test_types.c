@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <plugkit.h>
+#include <plugkit/plugin.h>
 
 #define TY PK_TEST_BINARY_DIR "/fixtures/types"
 #define HOST_TOML PK_TEST_SOURCE_DIR "/fixtures/types_host.toml"
@@ -439,4 +440,275 @@ Test(types, hundred_lazy_plugins_only_the_used_one_is_dlopened)
   }
   rmdir(dir);
   free(cfg);
+}
+
+/* ---- tags, bindings, description hooks, failing register, OOM ---- */
+
+static char tmp_root[64];
+
+static const char *tmp_plugin(const char *name, const char *text)
+{
+  char path[256];
+  if (!tmp_root[0]) {
+    snprintf(tmp_root, sizeof tmp_root, "/tmp/pk_types_dir_XXXXXX");
+    cr_assert_not_null(mkdtemp(tmp_root));
+  }
+  snprintf(path, sizeof path, "%s/%s", tmp_root, name);
+  mkdir(path, 0755);
+  snprintf(path, sizeof path, "%s/%s/plugin.toml", tmp_root, name);
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f);
+  fputs(text, f);
+  fclose(f);
+  return tmp_root;
+}
+
+static void tmp_clean(void)
+{
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_root);
+  cr_assert_eq(system(cmd), 0);
+  tmp_root[0] = '\0';
+}
+
+Test(types, duplicate_tag_between_two_plugins_names_both)
+{
+  static const char m[] = "name = \"%s\"\nnamespace = \"runner\"\nversion = "
+                          "\"1.0.0\"\n[[provides]]\nkind = \"cache\"\ntag = "
+                          "\"same\"\n";
+  char text[256];
+  snprintf(text, sizeof text, m, "dup1");
+  tmp_plugin("dup1", text);
+  snprintf(text, sizeof text, m, "dup2");
+  const char *dir = tmp_plugin("dup2", text);
+  pk_host *h = new_host();
+  pk_error err;
+  pk_diag *d;
+  cr_assert_eq(pk_diag_new(NULL, &d, NULL), PK_OK);
+  cr_assert_eq(pk_host_add_path(h, dir, &err), PK_OK);
+  static const char cfg[] = "[plugins]\na = \"runner:dup1\"\n"
+                            "b = \"runner:dup2\"\n";
+  cr_assert_eq(pk_host_load_config_text(h, cfg, sizeof cfg - 1, "dup.toml", d,
+                                        &err),
+               PK_EDUPLICATE, "%s", err.message);
+  cr_assert(strstr(err.message, "cache type \"same\" is provided twice"),
+            "%s", err.message);
+  cr_assert(strstr(err.message, "plugin runner:dup1 ("), "%s", err.message);
+  cr_assert(strstr(err.message, "plugin runner:dup2 ("), "%s", err.message);
+  cr_assert(strstr(err.message, "dup1/plugin.toml:6:7"), "%s", err.message);
+  cr_assert(strstr(err.source, "dup2/plugin.toml"), "%s", err.source);
+  cr_assert_eq(err.line, 6);
+  cr_assert_eq(err.col, 7);
+  cr_assert_str_eq(err.plugin, "runner:dup2");
+  cr_assert_eq(pk_diag_count(d), 1);
+  pk_diag_free(d);
+  pk_host_free(h);
+  tmp_clean();
+}
+
+static void bad_binding(const char *name, const char *needle1,
+                        const char *needle2)
+{
+  pk_host *h = new_host();
+  pk_error err;
+  char cfg[128];
+  int n = snprintf(cfg, sizeof cfg, "[plugins]\nb = \"runner:%s\"\n", name);
+  cr_assert_eq(pk_host_load_config_text(h, cfg, (size_t)n, "bind.toml", NULL,
+                                        &err), PK_OK, "%s", err.message);
+  cr_assert_eq(pk_host_register(h, NULL, 0, NULL, 0, &err), PK_ELOAD, "%s",
+               err.message);
+  char lib[64];
+  snprintf(lib, sizeof lib, "libpk_types_%s.so", name);
+  cr_assert(strstr(err.message, lib), "%s", err.message);
+  cr_assert(strstr(err.message, needle1), "%s", err.message);
+  cr_assert(strstr(err.message, needle2), "%s", err.message);
+  /* the position: [provides.config] in the manifest */
+  cr_assert(strstr(err.message, "/plugin.toml:1"), "%s", err.message);
+  cr_assert(strstr(err.source, "plugin.toml"), "%s", err.source);
+  cr_assert_gt(err.line, 0);
+  pk_plugin *p = pk_host_find_alias(h, "b");
+  cr_assert_eq(pk_plugin_get_state(p), PK_STATE_FAILED);
+  pk_host_free(h);
+}
+
+Test(types, binding_unknown_field_is_a_load_error)
+{
+  bad_binding("badbind_field", "\"sise\"", "did you mean \"size\"");
+}
+
+Test(types, binding_wrong_c_type_is_a_load_error)
+{
+  bad_binding("badbind_type", "\"size\"", "integer");
+}
+
+static int desc_hook_fn(pk_hook_ctx *call, void *data, void *args,
+                        void *result)
+{
+  (void)call;
+  (void)args;
+  if (result)
+    *(long *)result = (long)(intptr_t)data;
+  return PK_HOOK_RESULT;
+}
+
+static int desc_register(const pk_host_api *api, pk_plugin_ctx *ctx, void *ud)
+{
+  (void)ud;
+  pk_hook_impl a = {sizeof a, 0, "pick", desc_hook_fn, NULL, (void *)7,
+                    NULL, NULL};
+  pk_hook_impl b = {sizeof b, 0, "all", desc_hook_fn, NULL, (void *)8, NULL,
+                    NULL};
+  return api->hook_add(ctx, &a) | api->hook_add(ctx, &b);
+}
+
+PK_PLUGIN_DEFINE_BUILTIN(desc_plugin, "runner", "described", 1,
+                         desc_register, NULL, NULL);
+
+Test(types, description_hooks_are_declared_and_usable)
+{
+  const char *path = write_config("[namespaces.runner]\nabi = 1\n"
+                                  "[hooks.pick]\nmode = \"first-result\"\n"
+                                  "[hooks.all]\n");
+  pk_host *h;
+  pk_error err;
+  pk_host_options o = {.size = sizeof o, .ignore_env = true, .strict = true};
+  cr_assert_eq(pk_host_new(&o, &h, &err), PK_OK);
+  cr_assert_eq(pk_host_load_description(h, path, &err), PK_OK, "%s",
+               err.message);
+  cr_assert_eq(pk_host_add_builtin(h, &desc_plugin,
+                                   "name = \"described\"\nnamespace = "
+                                   "\"runner\"\nversion = \"1.0.0\"\n",
+                                   &err),
+               PK_OK, "%s", err.message);
+  cr_assert_eq(pk_host_load_config_text(h, "[plugins]\nd = "
+                                        "\"runner:described\"\n", 32, "c.toml",
+                                        NULL, &err), PK_OK, "%s", err.message);
+  cr_assert_eq(pk_host_register(h, NULL, 0, NULL, 0, &err), PK_OK, "%s",
+               err.message);
+  long v[2] = {0, 0};
+  pk_hook_results r = {v, sizeof v[0], 2, 0};
+  cr_assert_eq(pk_hook_call(pk_host_get_hook(h, "pick"), NULL, &r, &err),
+               PK_OK);
+  cr_assert_eq(r.count, 1);
+  cr_assert_eq(v[0], 7);
+  cr_assert_eq(pk_hook_get_mode(pk_host_get_hook(h, "pick")),
+               PK_HOOK_FIRST_RESULT);
+  cr_assert_eq(pk_hook_get_mode(pk_host_get_hook(h, "all")), PK_HOOK_COLLECT);
+  cr_assert_null(pk_host_get_hook(h, "undeclared"));
+  pk_host_free(h);
+  /* a bad mode names its position */
+  path = write_config("[hooks.pick]\nmode = \"firstresult\"\n");
+  cr_assert_eq(pk_host_new(&o, &h, &err), PK_OK);
+  cr_assert_eq(pk_host_load_description(h, path, &err), PK_ERANGE);
+  cr_assert_str_eq(err.source, path);
+  cr_assert_eq(err.line, 2);
+  cr_assert_eq(err.col, 8);
+  cr_assert(strstr(err.message, "collect, first-result"), "%s", err.message);
+  pk_host_free(h);
+  unlink(path);
+}
+
+Test(types, declared_plugin_whose_register_fails_is_named)
+{
+  pk_host *h;
+  pk_error err;
+  pk_host_options o = {.size = sizeof o, .ignore_env = true};
+  cr_assert_eq(pk_host_new(&o, &h, &err), PK_OK);
+  cr_assert_eq(pk_host_add_path(h, PK_TEST_BINARY_DIR "/fixtures/faults",
+                                &err), PK_OK);
+  cr_assert_eq(pk_host_load_config_text(h, "[plugins]\ndb = "
+                                        "\"faults:register_fails\"\n", 38,
+                                        "c.toml", NULL, &err),
+               PK_OK, "%s", err.message);
+  pk_status st = pk_host_register(h, NULL, 0, NULL, 0, &err);
+  cr_assert_neq(st, PK_OK);
+  cr_assert_str_eq(err.plugin, "faults:register_fails");
+  cr_assert(strstr(err.message, "faults:register_fails"), "%s", err.message);
+  cr_assert(strstr(err.message, "cannot reach the database at db.local:5432"),
+            "%s", err.message);
+  cr_assert_eq(pk_plugin_get_state(pk_host_find_alias(h, "db")),
+               PK_STATE_FAILED);
+  pk_host_free(h);
+}
+
+typedef struct counting {
+  long calls, fail_at, live;
+  size_t bytes;
+} counting;
+
+static void *counting_alloc(void *ud, void *p, size_t old, size_t n)
+{
+  counting *c = ud;
+  if (n == 0) {
+    if (p) {
+      c->live--;
+      c->bytes -= old;
+    }
+    free(p);
+    return NULL;
+  }
+  if (++c->calls == c->fail_at)
+    return NULL;
+  void *q = realloc(p, n);
+  if (!q)
+    return NULL;
+  if (!p)
+    c->live++;
+  c->bytes = c->bytes - (p ? old : 0) + n;
+  return q;
+}
+
+static pk_status oom_run(counting *cnt)
+{
+  static const char cfg[] = "[plugins]\nfiles = \"runner:cmds\"\n"
+                            "[defaults]\nprefix = \"p\"\n"
+                            "[caches.main]\ndir = \"/tmp/main\"\n"
+                            "[caches.other]\n";
+  pk_host_options o = {.size = sizeof o, .ignore_env = true,
+                       .alloc = counting_alloc, .alloc_ud = cnt};
+  pk_host *h = NULL;
+  pk_error err;
+  pk_status st;
+  void *a, *b;
+  pk_type_options t = {.size = sizeof t, .kind = "cache", .tag = "local",
+                       .schema_toml = "dir = { type = \"string\", default = "
+                                      "\"._cache\" }\n",
+                       .factory = local_factory, .destroy = local_destroy};
+  if ((st = pk_host_new(&o, &h, &err)) != PK_OK)
+    return st;
+  if ((st = pk_host_load_description(h, HOST_TOML, &err)) ||
+      (st = pk_host_add_path(h, TY, &err)) ||
+      (st = pk_host_add_type(h, &t, &err)) ||
+      (st = pk_host_load_config_text(h, cfg, sizeof cfg - 1, "oom.toml",
+                                     NULL, &err)) ||
+      (st = pk_host_register(h, NULL, 0, NULL, 0, &err)) ||
+      (st = pk_host_get_instance(h, "cache", "main", &a, &err)) ||
+      (st = pk_host_get_instance(h, "cache", "other", &b, &err)))
+    goto done;
+  cr_assert_str_eq(((local_cache *)a)->text, "local:/tmp/main");
+  cr_assert_str_eq(((local_cache *)b)->text, "local:._cache");
+done:
+  if (st != PK_OK && st != PK_ENOMEM)
+    fprintf(stderr, "allocation %ld failing: %s\n", cnt->fail_at,
+            err.message);
+  pk_host_free(h);
+  return st;
+}
+
+Test(types, out_of_memory_sweep_load_config_and_instances)
+{
+  long k;
+  for (k = 1;; k++) {
+    counting cnt = {0, k, 0, 0};
+    pk_status st = oom_run(&cnt);
+    cr_assert_eq(cnt.live, 0, "allocation %ld failing leaks %ld blocks", k,
+                 cnt.live);
+    cr_assert_eq(cnt.bytes, 0, "allocation %ld failing leaks %zu bytes", k,
+                 cnt.bytes);
+    if (st == PK_OK)
+      break;
+    cr_assert_eq(st, PK_ENOMEM, "allocation %ld failing: %s", k,
+                 pk_status_name(st));
+  }
+  cr_assert_gt(k, 50, "only %ld allocations", k);
 }
