@@ -68,6 +68,10 @@ typedef struct pk__inst {
   size_t csize;
   struct pk__inst *base; /* private chain (extends) */
   pk_error err;
+  /* configs decoded when the config was loaded, kept for the first use
+   * (npre levels, top first) when nothing in them waits for formatting */
+  pk_config **pre;
+  size_t npre;
 } pk__inst;
 
 enum { INST_NEW = 0, INST_READY = 1, INST_FAILED = 2 };
@@ -747,7 +751,9 @@ static pk_status decode_chain(pk_host *h, pk__types *t, pk__type **chain,
   size_t total = 1;
   for (size_t i = 0; i < depth; i++)
     total += pk_schema_field_count(chain[i]->schema);
-  const char **skip = pk__alloc(&h->alloc, total * sizeof *skip);
+  const char *small[64];
+  const char **skip = total <= 64 ? small
+                                  : pk__alloc(&h->alloc, total * sizeof *skip);
   if (!skip)
     return NOMEM(err);
   pk_status first = PK_OK;
@@ -782,8 +788,22 @@ static pk_status decode_chain(pk_host *h, pk__types *t, pk__type **chain,
     if (st != PK_OK && !diag)
       break;
   }
-  pk__free(&h->alloc, skip, total * sizeof *skip);
+  if (skip != small)
+    pk__free(&h->alloc, skip, total * sizeof *skip);
   return first;
+}
+
+/* Does any level of the chain have a format = true field (at the top level
+ * of its schema)?  Those must be decoded with the host's ctx. */
+static bool chain_formats(pk__type **chain, size_t depth)
+{
+  for (size_t i = 0; i < depth; i++)
+    for (size_t f = 0; f < pk_schema_field_count(chain[i]->schema); f++) {
+      const pk_field *fd = pk_schema_field_at(chain[i]->schema, f);
+      if (pk_field_is_format(fd) || pk_field_get_fields(fd))
+        return true;
+    }
+  return false;
 }
 
 #define MAX_CHAIN 16
@@ -961,15 +981,28 @@ static pk_status add_instances(pk_host *h, pk__types *t, const pk_value *root,
           return PK_ENOMEM;
         continue;
       }
-      size_t before = pk_diag_count(diag);
-      if (decode_chain(h, t, chain, depth, tbl, NULL, NULL, diag, &e) !=
-          PK_OK) {
+      /* Decoded once: kept for the first use unless formatting must wait
+       * for the host's ctx. */
+      pk_config *cfgs[MAX_CHAIN] = {0};
+      bool keep = !chain_formats(chain, depth);
+      if (decode_chain(h, t, chain, depth, tbl, NULL, keep ? cfgs : NULL,
+                       diag, &e) != PK_OK) {
+        for (size_t c = 0; c < depth; c++)
+          pk_config_free(cfgs[c]);
         if (e.code == PK_ENOMEM)
           return PK_ENOMEM;
         if (!*failed)
           *first = e;
         *failed = true;
-        (void)before;
+      } else if (keep) {
+        in->pre = pk__alloc(&h->alloc, depth * sizeof *in->pre);
+        if (!in->pre) {
+          for (size_t c = 0; c < depth; c++)
+            pk_config_free(cfgs[c]);
+          return PK_ENOMEM;
+        }
+        memcpy(in->pre, cfgs, depth * sizeof *in->pre);
+        in->npre = depth;
       }
     }
   }
@@ -1440,7 +1473,14 @@ static pk_status inst_build(pk_host *h, pk__types *t, pk__inst *in,
   pk_status st = select_type(h, t, in, chain, &depth, err);
   if (st != PK_OK)
     return st;
-  st = decode_chain(h, t, chain, depth, in->table, t->ctx, cfgs, NULL, err);
+  if (in->npre == depth) { /* decoded when the config was loaded */
+    memcpy(cfgs, in->pre, depth * sizeof *cfgs);
+    pk__free(&h->alloc, in->pre, in->npre * sizeof *in->pre);
+    in->pre = NULL;
+    in->npre = 0;
+  } else {
+    st = decode_chain(h, t, chain, depth, in->table, t->ctx, cfgs, NULL, err);
+  }
   if (st != PK_OK) {
     for (size_t i = 0; i < depth; i++)
       pk_config_free(cfgs[i]);
@@ -1557,6 +1597,10 @@ void pk__types_free(pk_host *h)
     inst_release(h, t->created[i]);
   pk__free(a, t->created, t->ccap * sizeof *t->created);
   for (size_t i = 0; i < t->ninst; i++) {
+    pk__inst *in = t->insts[i];
+    for (size_t k = 0; k < in->npre; k++) /* never used */
+      pk_config_free(in->pre[k]);
+    pk__free(a, in->pre, in->npre * sizeof *in->pre);
     pthread_mutex_destroy(&t->insts[i]->mu);
     pk__strfree(a, t->insts[i]->key);
     pk__free(a, t->insts[i], sizeof *t->insts[i]);
