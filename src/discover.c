@@ -199,13 +199,13 @@ static void *load_thread(void *arg)
  * entries to pay for the threads. */
 static size_t loader_count(const pk_host *h, size_t n)
 {
-  if (h->alloc.fn || n < 512)
+  if (h->alloc.fn || n < 64)
     return 1;
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   size_t k = cpus > 1 ? (size_t)cpus : 1;
   if (k > 8)
     k = 8;
-  while (k > 1 && n / k < 256)
+  while (k > 1 && n / k < 32) /* a thread costs about as much as 5 parses */
     k--;
   return k;
 }
