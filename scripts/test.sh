@@ -58,9 +58,10 @@ done
 first=build/test-${compilers%% *}
 
 # ThreadSanitizer: the thread-stress programs (16 threads calling hooks;
-# 16 threads creating instances and waking a lazy plugin), clang only.
+# 16 threads creating instances and waking a lazy plugin; discovery's
+# loader threads), clang only.
 if build build/tsan clang -DPK_TSAN=ON -DPK_WERROR=ON; then
-  for prog in pk_hooks_stress pk_types_stress; do
+  for prog in pk_hooks_stress pk_types_stress pk_discover_stress; do
     log=$OUT/tsan-$prog.log
     TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
       build/tsan/bin/$prog >"$log" 2>&1

@@ -1,8 +1,9 @@
 /* test_discover.c -- large search paths are loaded by several threads:
  * the result must be the one a single thread gives, in the same order,
- * broken and shadowed plugins included.
+ * broken and shadowed plugins included.  Also built as a plain program
+ * (PK_STRESS_MAIN, target pk_discover_stress) for the TSan step.
  * SPDX-License-Identifier: MIT */
-#include <criterion/criterion.h>
+#include "stress.h"
 #include <plugkit.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,3 +111,14 @@ Test(discover, threads_give_the_single_thread_result)
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
   cr_expect_eq(system(cmd), 0);
 }
+
+#ifdef PK_STRESS_MAIN
+int main(void)
+{
+  static const stress_test tests[] = {
+      {"discover::threads_give_the_single_thread_result",
+       discover_threads_give_the_single_thread_result},
+  };
+  return stress_run(tests, (int)(sizeof tests / sizeof tests[0]));
+}
+#endif

@@ -3,24 +3,7 @@
  * target pk_hooks_stress) that scripts/test.sh runs under ThreadSanitizer:
  * Criterion's runner does not start under TSan.
  * SPDX-License-Identifier: MIT */
-#ifdef PK_STRESS_MAIN
-#include <stdio.h>
-static int stress_failures;
-#define STRESS_CHECK(cond, ...)                                                \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      stress_failures++;                                                       \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                          \
-  } while (0)
-#define cr_assert(cond, ...) STRESS_CHECK(cond)
-#define cr_expect(cond, ...) STRESS_CHECK(cond)
-#define cr_assert_eq(a, b, ...) STRESS_CHECK((a) == (b))
-#define cr_expect_eq(a, b, ...) STRESS_CHECK((a) == (b))
-#define Test(suite, name, ...) static void suite##_##name(void)
-#else
-#include <criterion/criterion.h>
-#endif
+#include "stress.h"
 #include <plugkit.h>
 #include <plugkit/plugin.h>
 #include <pthread.h>
@@ -297,28 +280,13 @@ Test(hooks_threads, unload_refused_while_a_call_is_in_flight, .timeout = 60)
 #ifdef PK_STRESS_MAIN
 int main(void)
 {
-  static const struct {
-    const char *name;
-    void (*fn)(void);
-  } tests[] = {
+  static const stress_test tests[] = {
       {"hooks_threads::sixteen_threads", hooks_threads_sixteen_threads},
       {"hooks_threads::sixteen_threads_traced",
        hooks_threads_sixteen_threads_traced},
       {"hooks_threads::unload_refused_while_a_call_is_in_flight",
        hooks_threads_unload_refused_while_a_call_is_in_flight},
   };
-  int passed = 0, n = (int)(sizeof tests / sizeof tests[0]);
-  for (int i = 0; i < n; i++) {
-    int before = stress_failures;
-    tests[i].fn();
-    int ok = stress_failures == before;
-    passed += ok;
-    printf("%s %s\n", ok ? "[PASS]" : "[FAIL]", tests[i].name);
-  }
-  /* the same summary line as Criterion, for scripts/test.sh */
-  printf("[====] Synthesis: Tested: %d | Passing: %d | Failing: %d | "
-         "Crashing: 0\n",
-         n, passed, n - passed);
-  return passed == n ? 0 : 1;
+  return stress_run(tests, (int)(sizeof tests / sizeof tests[0]));
 }
 #endif
