@@ -803,6 +803,38 @@ pk_status pk_host_resolve(pk_host *h, pk_error *err)
   return st;
 }
 
+/* Runs p's post_register hook with the argument of its namespace; on
+ * failure p is failed and *e says why (plugin named). */
+static pk_status run_post_register(pk_host *h, pk_plugin *p,
+                                   const pk_ns_args *args, size_t nargs,
+                                   pk_error *e)
+{
+  if (!p->desc || !p->desc->on_post_register)
+    return PK_OK;
+  void *arg = NULL;
+  for (size_t k = 0; k < nargs; k++)
+    if (args[k].ns && !strcmp(args[k].ns, p->m.ns))
+      arg = args[k].args;
+  h->in_hook = p;
+  h->hook_failed = false;
+  pk_error_clear(&h->hook_err);
+  uint64_t t0 = pk__trace_begin(h);
+  int rc = p->desc->on_post_register(&pk__host_api, (pk_plugin_ctx *)p,
+                                     h->userdata, arg);
+  pk__trace_plugin(h, PK_TRACE_POST_REGISTER, p, t0, rc ? PK_EPLUGIN : PK_OK);
+  h->in_hook = NULL;
+  if (rc == 0)
+    return PK_OK;
+  *e = h->hook_err;
+  if (!h->hook_failed)
+    pk__fail(e, PK_EPLUGIN, "post_register hook of %s failed (returned %d)",
+             p->id, rc);
+  e->code = PK_EPLUGIN;
+  pk__error_set_plugin(e, p->id);
+  pk__plugin_fail(p, PK_STATE_FAILED, e);
+  return PK_EPLUGIN;
+}
+
 pk_status pk_host_post_register(pk_host *h, const pk_ns_args *args,
                                 size_t nargs, pk_error *err)
 {
@@ -835,32 +867,9 @@ pk_status pk_host_post_register(pk_host *h, const pk_ns_args *args,
     pk_plugin *p = h->by_node[order[i]];
     if (p->state != PK_STATE_REGISTERED)
       continue;
-    void *arg = NULL;
-    for (size_t k = 0; k < nargs; k++)
-      if (args[k].ns && !strcmp(args[k].ns, p->m.ns))
-        arg = args[k].args;
-    int rc = 0;
-    if (p->desc && p->desc->on_post_register) {
-      h->in_hook = p;
-      h->hook_failed = false;
-      pk_error_clear(&h->hook_err);
-      uint64_t t0 = pk__trace_begin(h);
-      rc = p->desc->on_post_register(&pk__host_api, (pk_plugin_ctx *)p,
-                                     h->userdata, arg);
-      pk__trace_plugin(h, PK_TRACE_POST_REGISTER, p, t0,
-                       rc ? PK_EPLUGIN : PK_OK);
-      h->in_hook = NULL;
-    }
-    if (rc != 0) {
-      pk_error e = h->hook_err;
-      if (!h->hook_failed)
-        pk__fail(&e, PK_EPLUGIN, "post_register hook of %s failed (returned "
-                 "%d)", p->id, rc);
-      e.code = PK_EPLUGIN;
-      pk__error_set_plugin(&e, p->id);
-      pk__plugin_fail(p, PK_STATE_FAILED, &e);
+    pk_error e;
+    if (run_post_register(h, p, args, nargs, &e) != PK_OK)
       return poison(h, &e, err);
-    }
     p->state = PK_STATE_READY;
   }
   return PK_OK;
@@ -891,31 +900,10 @@ pk_status pk__host_wake(pk_host *h, pk_plugin *p, pk_error *err)
     st = run_register(h, p, err);
   if (st == PK_OK && (st = pk__hooks_refreeze(h, err)) != PK_OK)
     pk__plugin_fail(p, PK_STATE_FAILED, err);
-  if (st == PK_OK && p->desc && p->desc->on_post_register) {
-    void *arg = NULL;
-    for (size_t k = 0; k < h->npost_args; k++)
-      if (h->post_args[k].ns && !strcmp(h->post_args[k].ns, p->m.ns))
-        arg = h->post_args[k].args;
-    h->in_hook = p;
-    h->hook_failed = false;
-    pk_error_clear(&h->hook_err);
-    t0 = pk__trace_begin(h);
-    int rc = p->desc->on_post_register(&pk__host_api, (pk_plugin_ctx *)p,
-                                       h->userdata, arg);
-    pk__trace_plugin(h, PK_TRACE_POST_REGISTER, p, t0,
-                     rc ? PK_EPLUGIN : PK_OK);
-    h->in_hook = NULL;
-    if (rc != 0) {
-      pk_error e = h->hook_err;
-      if (!h->hook_failed)
-        pk__fail(&e, PK_EPLUGIN, "post_register hook of %s failed (returned "
-                 "%d)", p->id, rc);
-      e.code = PK_EPLUGIN;
-      pk__error_set_plugin(&e, p->id);
-      pk__plugin_fail(p, PK_STATE_FAILED, &e);
-      st = pk__error_copy(err, &e);
-    }
-  }
+  pk_error e;
+  if (st == PK_OK &&
+      run_post_register(h, p, h->post_args, h->npost_args, &e) != PK_OK)
+    st = pk__error_copy(err, &e);
   if (st == PK_OK)
     p->state = PK_STATE_READY;
   h->fatal = fatal; /* a lazy plugin's failure is its own */

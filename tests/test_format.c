@@ -9,6 +9,8 @@
 
 #include <plugkit.h>
 
+#include "counting_alloc.h"
+
 /* ---- helpers ---- */
 
 static const pk_pos at_1_1 = {"runner.toml", 1, 1};
@@ -245,31 +247,9 @@ Test(format, positions_inside_a_toml_string)
 
 /* ---- ownership, allocation, misuse ---- */
 
-typedef struct counting {
-  long calls, fail_at, live;
-} counting;
-
-static void *counting_alloc(void *ud, void *p, size_t old, size_t n)
-{
-  counting *c = ud;
-  (void)old;
-  if (n == 0) {
-    if (p)
-      c->live--;
-    free(p);
-    return NULL;
-  }
-  if (++c->calls == c->fail_at)
-    return NULL;
-  void *q = realloc(p, n);
-  if (q && !p)
-    c->live++;
-  return q;
-}
-
 Test(format, results_use_the_ctx_allocator_and_outlive_the_ctx)
 {
-  counting cnt = {0, 0, 0};
+  counting cnt = {0, 0, 0, 0};
   pk_ctx_options o = {sizeof o, counting_alloc, &cnt, true};
   pk_ctx *ctx;
   char *out;
@@ -289,7 +269,7 @@ Test(format, every_allocation_failure_is_clean)
 {
   long k;
   for (k = 1;; k++) {
-    counting cnt = {0, k, 0};
+    counting cnt = {0, k, 0, 0};
     pk_ctx_options o = {sizeof o, counting_alloc, &cnt, true};
     pk_ctx *ctx = NULL;
     char *out = NULL;

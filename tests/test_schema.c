@@ -11,6 +11,8 @@
 
 #include <plugkit.h>
 
+#include "counting_alloc.h"
+
 /* ---- helpers ---- */
 
 static pk_doc *parse(const char *name, const char *text)
@@ -1364,35 +1366,6 @@ Test(json, floats_dates_and_times)
 /* ---- out of memory ---- */
 
 TestSuite(oom);
-
-typedef struct counting {
-  long calls;   /* allocations and resizes so far */
-  long fail_at; /* fail the call with this number (1-based); 0: never */
-  long live;    /* blocks alive */
-  size_t bytes; /* bytes alive */
-} counting;
-
-static void *counting_alloc(void *ud, void *p, size_t old, size_t n)
-{
-  counting *c = ud;
-  if (n == 0) {
-    if (p) {
-      c->live--;
-      c->bytes -= old;
-    }
-    free(p);
-    return NULL;
-  }
-  if (++c->calls == c->fail_at)
-    return NULL;
-  void *q = realloc(p, n);
-  if (!q)
-    return NULL;
-  if (!p)
-    c->live++;
-  c->bytes = c->bytes - (p ? old : 0) + n;
-  return q;
-}
 
 /* Everything the module allocates, once, with allocation k failing. */
 static pk_status run_all(counting *cnt, pk_doc *mdoc, pk_doc *doc,

@@ -15,6 +15,8 @@
 #include <plugkit.h>
 #include <plugkit/plugin.h>
 
+#include "counting_alloc.h"
+
 #define TY PK_TEST_BINARY_DIR "/fixtures/types"
 #define HOST_TOML PK_TEST_SOURCE_DIR "/fixtures/types_host.toml"
 #define S3_LIB TY "/s3/libpk_types_s3.so"
@@ -629,33 +631,6 @@ Test(types, declared_plugin_whose_register_fails_is_named)
   cr_assert_eq(pk_plugin_get_state(pk_host_find_alias(h, "db")),
                PK_STATE_FAILED);
   pk_host_free(h);
-}
-
-typedef struct counting {
-  long calls, fail_at, live;
-  size_t bytes;
-} counting;
-
-static void *counting_alloc(void *ud, void *p, size_t old, size_t n)
-{
-  counting *c = ud;
-  if (n == 0) {
-    if (p) {
-      c->live--;
-      c->bytes -= old;
-    }
-    free(p);
-    return NULL;
-  }
-  if (++c->calls == c->fail_at)
-    return NULL;
-  void *q = realloc(p, n);
-  if (!q)
-    return NULL;
-  if (!p)
-    c->live++;
-  c->bytes = c->bytes - (p ? old : 0) + n;
-  return q;
 }
 
 static pk_status oom_run(counting *cnt)
