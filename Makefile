@@ -1,5 +1,6 @@
 # Thin wrapper over CMake.  `make` builds release into build/, `make test`
-# runs every check (see scripts/test.sh), `make demo` runs the main job.
+# runs every check (see scripts/test.sh), `make demo` runs the main job,
+# `make bench` runs every benchmark beside its peers (../shared/bench).
 BUILD ?= build
 CMAKE_FLAGS ?=
 
@@ -16,7 +17,7 @@ demo:
 	@scripts/demo.sh
 
 bench: all
-	@bench/run
+	@bench/toml-parse && bench/plugins-bench && bench/hook-dispatch && bench/config-bench
 
 check-symbols: all
 	@scripts/check-symbols.sh $(BUILD)/lib/libplugkit.so
