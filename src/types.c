@@ -27,7 +27,8 @@ typedef struct pk__type {
   char *key;               /* "kind\x01tag" */
   char *kind, *tag, *extends; /* extends NULL when none */
   pk_plugin *plugin;       /* NULL: built-in */
-  const pk_schema *schema; /* never NULL */
+  const pk_schema *schema; /* NULL until type_schema() parses schema_src */
+  const pk_value *schema_src; /* [provides.config] of a plugin type */
   pk_schema *own_schema;
   pk_doc *doc;             /* schema text of a built-in */
   pk_pos pos;              /* [[provides]] in the manifest */
@@ -55,11 +56,11 @@ struct pk__pconf {
 typedef struct pk__inst {
   _Atomic int state;     /* 0 new, 1 built, 2 failed */
   pthread_mutex_t mu;
-  char *key;             /* "kind\x01name" */
+  char *key;             /* "kind\x01name", in t->keys; NULL: private base */
   const char *name;      /* inside key */
   pk__kind *kind;
-  const pk_value *table;
-  pk_pos pos;
+  const pk_value *table; /* its position is computed only for errors */
+  pk__type *sel;         /* top type selected when the config was loaded */
   /* built */
   pk__type *type;
   void *obj;
@@ -67,12 +68,17 @@ typedef struct pk__inst {
   void *cstruct;
   size_t csize;
   struct pk__inst *base; /* private chain (extends) */
-  pk_error err;
+  pk_error *err;         /* failed: allocated, or &inst_nomem */
   /* configs decoded when the config was loaded, kept for the first use
-   * (npre levels, top first) when nothing in them waits for formatting */
+   * (npre levels, top first) when nothing in them waits for formatting;
+   * pre points to pre_in for up to 2 levels */
   pk_config **pre;
   size_t npre;
+  pk_config *pre_in[2];
 } pk__inst;
+
+static const pk_error inst_nomem = {.code = PK_ENOMEM,
+                                    .message = "out of memory"};
 
 enum { INST_NEW = 0, INST_READY = 1, INST_FAILED = 2 };
 
@@ -92,12 +98,13 @@ struct pk__types {
   struct pk__pconf **decl;
   size_t ndecl, dcap;
   pk__map by_alias;
-  pk__inst **insts;
+  pk__inst *insts;       /* one allocation of icap entries, ninst used */
   size_t ninst, icap;
+  char *keys;            /* their keys, one allocation of nkeys bytes */
+  size_t nkeys;
   pk__map by_inst;
-  pk__inst **created;
-  size_t ncreated, ccap;
-  pthread_mutex_t created_mu;
+  pk__inst **created;    /* ninst slots, filled in order of creation */
+  _Atomic size_t ncreated;
   pthread_mutex_t wake_mu;
   const pk_ctx *ctx;
 };
@@ -120,7 +127,6 @@ static pk__types *types_get(pk_host *h)
     pk__free(&h->alloc, t, sizeof *t);
     return NULL;
   }
-  pthread_mutex_init(&t->created_mu, NULL);
   pthread_mutex_init(&t->wake_mu, NULL);
   h->types = t;
   return t;
@@ -146,13 +152,25 @@ static char *join_key(const pk__allocator *a, const char *x, const char *y)
   return k;
 }
 
+/* "x\x01y" into buf; its length, or 0 when it does not fit. */
+static size_t join_buf(char *buf, size_t cap, const char *x, const char *y)
+{
+  size_t nx = strlen(x), ny = strlen(y);
+  if (nx + ny + 2 > cap)
+    return 0;
+  memcpy(buf, x, nx);
+  buf[nx] = '\x01';
+  memcpy(buf + nx + 1, y, ny + 1);
+  return nx + 1 + ny;
+}
+
 static pk__type *find_type(pk__types *t, const char *kind, const char *tag)
 {
   char key[2 * PK__NAME_MAX + 2];
-  int n = snprintf(key, sizeof key, "%s\x01%s", kind, tag);
-  if (!t || n < 0 || (size_t)n >= sizeof key)
+  size_t n = join_buf(key, sizeof key, kind, tag);
+  if (!t || !n)
     return NULL;
-  return pk__map_get(&t->by_tag, key, (size_t)n);
+  return pk__map_get(&t->by_tag, key, n);
 }
 
 static const char *provider_text(const pk__type *ty, char *buf, size_t n)
@@ -530,21 +548,31 @@ pk_status pk__types_add_manifest(pk_host *h, pk_plugin *p, pk_error *err)
       type_free(&h->alloc, ty);
       return NOMEM(err);
     }
-    const pk_value *sc = pk_table_get(e, "config");
-    ty->schema = t->empty_schema;
-    if (sc) {
-      pk_status st = schema_from_doc(h, NULL, sc, &ty->own_schema, err);
-      if (st != PK_OK) {
-        type_free(&h->alloc, ty);
-        return st;
-      }
-      ty->schema = ty->own_schema;
-    }
+    /* the schema is parsed on first need (type_schema): the manifest
+     * check validated it, and most declared types are never used */
+    ty->schema_src = pk_table_get(e, "config");
+    ty->schema = ty->schema_src ? NULL : t->empty_schema;
     pk_status st = type_insert(h, t, ty, err);
     if (st != PK_OK)
       return st;
   }
   return PK_OK;
+}
+
+/* Parses the schema of a plugin type the first time it is needed: when an
+ * instance table selects it (pk_host_load_config, one thread) or when its
+ * code registers it (register, or a wake under wake_mu).  Later readers
+ * (pk_host_get_instance) only see types resolved when the config was
+ * loaded. */
+static pk_status type_schema(pk_host *h, pk__type *ty, pk_error *err)
+{
+  if (ty->schema)
+    return PK_OK;
+  pk_status st = schema_from_doc(h, NULL, ty->schema_src, &ty->own_schema,
+                                 err);
+  if (st == PK_OK)
+    ty->schema = ty->own_schema;
+  return st;
 }
 
 pk_status pk__types_check_registered(pk_host *h, pk_plugin *p, pk_error *err)
@@ -635,8 +663,13 @@ int pk__api_type_add(pk_plugin_ctx *ctx, const pk_type_impl *impl)
     to_bindings(impl->bindings, impl->nbindings, bs);
   }
   pk_error be;
-  pk_status st = pk_schema_check_bindings(ty->schema, bs, impl->nbindings,
-                                          &be);
+  pk_status st = type_schema(h, ty, &be);
+  if (st == PK_ENOMEM) {
+    pk__free(&h->alloc, bs, impl->nbindings * sizeof *bs);
+    return api_fail_with(p, &be);
+  }
+  if (st == PK_OK)
+    st = pk_schema_check_bindings(ty->schema, bs, impl->nbindings, &be);
   for (size_t i = 0; st == PK_OK && i < impl->nbindings; i++)
     if (bs[i].offset + (bs[i].size ? bs[i].size : 1) > impl->config_size)
       st = pk__fail(&be, PK_ERANGE, "binding of field \"%s\" lies outside "
@@ -808,21 +841,25 @@ static bool chain_formats(pk__type **chain, size_t depth)
 
 #define MAX_CHAIN 16
 
-/* Selects the type of an instance table; fills chain (base last). */
+static pk_status chain_of(pk_host *h, pk__types *t, pk__type *ty,
+                          pk__type **chain, size_t *depth, pk_error *err);
+
+/* Selects the type of an instance table (in->sel once selected when the
+ * config was loaded); fills chain (base last). */
 static pk_status select_type(pk_host *h, pk__types *t, pk__inst *in,
                              pk__type **chain, size_t *depth, pk_error *err)
 {
+  if (in->sel)
+    return chain_of(h, t, in->sel, chain, depth, err);
   const pk_value *tv = pk_table_get(in->table, "type");
   const char *tag = in->kind->dflt;
-  pk_pos pos = in->pos;
   if (tv) {
     pk_status st = pk_value_get_string(tv, &tag, NULL, err);
     if (st != PK_OK)
       return st;
-    pos = pk_value_pos(tv);
   }
   if (!tag)
-    return pk__fail_at(err, PK_EMISSING, in->pos,
+    return pk__fail_at(err, PK_EMISSING, pk_value_pos(in->table),
                        "[%s.%s] has no \"type\" and kind \"%s\" has no "
                        "default type; add type = \"TAG\"",
                        in->kind->table, in->name, in->kind->name);
@@ -856,6 +893,7 @@ static pk_status select_type(pk_host *h, pk__types *t, pk__inst *in,
       }
     }
     const char *near = pk__closest(tag, names, n);
+    pk_pos pos = pk_value_pos(tv ? tv : in->table);
     char dym[200] = "";
     if (near)
       snprintf(dym, sizeof dym, " (did you mean \"%s\"?)", near);
@@ -865,12 +903,22 @@ static pk_status select_type(pk_host *h, pk__types *t, pk__inst *in,
                        in->kind->name, tag, in->kind->table, in->name, dym,
                        n ? list : "none", hint);
   }
+  return chain_of(h, t, ty, chain, depth, err);
+}
+
+/* The extends chain of ty (base last). */
+static pk_status chain_of(pk_host *h, pk__types *t, pk__type *ty,
+                          pk__type **chain, size_t *depth, pk_error *err)
+{
   *depth = 0;
   while (ty) {
     if (*depth == MAX_CHAIN)
       return pk__fail_at(err, PK_EDEP_CYCLE, ty->pos, "%s type \"%s\": "
                          "extends chain too long (a cycle?)", ty->kind,
                          ty->tag);
+    pk_status st = type_schema(h, ty, err);
+    if (st != PK_OK)
+      return st;
     chain[(*depth)++] = ty;
     if (!ty->extends)
       break;
@@ -931,6 +979,40 @@ static pk_status read_fragment(pk_host *h, struct pk__pconf *c, pk_error *err)
 static pk_status add_instances(pk_host *h, pk__types *t, const pk_value *root,
                                pk_diag *diag, pk_error *first, bool *failed)
 {
+  /* first pass: how many entries and key bytes; then one allocation each
+   * for the entries, their keys and the creation list */
+  size_t n = 0, nkeys = 0;
+  for (size_t k = 0; k < t->nkinds; k++) {
+    pk__kind *kd = &t->kinds[k];
+    const pk_value *sect = kd->table ? pk_table_get(root, kd->table) : NULL;
+    if (pk_value_kind(sect) != PK_KIND_TABLE)
+      continue;
+    size_t lk = strlen(kd->name);
+    for (size_t i = 0; i < pk_table_count(sect); i++) {
+      size_t len;
+      pk_table_key_at(sect, i, &len);
+      if (pk_value_kind(pk_table_value_at(sect, i)) != PK_KIND_TABLE)
+        continue;
+      n++;
+      nkeys += lk + len + 2;
+    }
+  }
+  if (n) {
+    t->insts = pk__alloc_zero(&h->alloc, n * sizeof *t->insts);
+    if (!t->insts)
+      return PK_ENOMEM;
+    t->icap = n;
+    t->keys = pk__alloc(&h->alloc, nkeys);
+    if (!t->keys)
+      return PK_ENOMEM;
+    t->nkeys = nkeys;
+    t->created = pk__alloc(&h->alloc, n * sizeof *t->created);
+    if (!t->created)
+      return PK_ENOMEM;
+    if (pk__map_reserve(&h->alloc, &t->by_inst, n) != PK_OK)
+      return PK_ENOMEM;
+  }
+  char *kp = t->keys;
   for (size_t k = 0; k < t->nkinds; k++) {
     pk__kind *kd = &t->kinds[k];
     const pk_value *sect = kd->table ? pk_table_get(root, kd->table) : NULL;
@@ -956,22 +1038,16 @@ static pk_status add_instances(pk_host *h, pk__types *t, const pk_value *root,
           return PK_ENOMEM;
         continue;
       }
-      pk__inst *in = pk__alloc_zero(&h->alloc, sizeof *in);
-      if (!in)
-        return PK_ENOMEM;
-      in->key = join_key(&h->alloc, kd->name, name);
-      if (!in->key ||
-          PK__VEC_PUSH(&h->alloc, t->insts, t->ninst, t->icap, in) != PK_OK) {
-        pk__strfree(&h->alloc, in->key);
-        pk__free(&h->alloc, in, sizeof *in);
-        return PK_ENOMEM;
-      }
+      pk__inst *in = &t->insts[t->ninst++];
+      size_t klen = join_buf(kp, (size_t)(t->keys + t->nkeys - kp),
+                             kd->name, name);
       pthread_mutex_init(&in->mu, NULL);
-      in->name = in->key + strlen(kd->name) + 1;
+      in->key = kp;
+      in->name = kp + strlen(kd->name) + 1;
+      kp += klen + 1;
       in->kind = kd;
       in->table = tbl;
-      in->pos = pk_value_pos(tbl);
-      if (pk__map_put(&h->alloc, &t->by_inst, in->key, strlen(in->key), in))
+      if (pk__map_put(&h->alloc, &t->by_inst, in->key, klen, in))
         return PK_ENOMEM;
       /* check it now: type and fields */
       pk__type *chain[MAX_CHAIN];
@@ -981,6 +1057,7 @@ static pk_status add_instances(pk_host *h, pk__types *t, const pk_value *root,
           return PK_ENOMEM;
         continue;
       }
+      in->sel = chain[0];
       /* Decoded once: kept for the first use unless formatting must wait
        * for the host's ctx. */
       pk_config *cfgs[MAX_CHAIN] = {0};
@@ -995,7 +1072,8 @@ static pk_status add_instances(pk_host *h, pk__types *t, const pk_value *root,
           *first = e;
         *failed = true;
       } else if (keep) {
-        in->pre = pk__alloc(&h->alloc, depth * sizeof *in->pre);
+        in->pre = depth <= 2 ? in->pre_in
+                             : pk__alloc(&h->alloc, depth * sizeof *in->pre);
         if (!in->pre) {
           for (size_t c = 0; c < depth; c++)
             pk_config_free(cfgs[c]);
@@ -1436,7 +1514,7 @@ static pk_status build_level(pk_host *h, pk__types *t, pk__inst *top,
     int rc = ty->pfactory(&call, &lv->obj);
     if (rc != 0) {
       lv->obj = NULL;
-      pk__fail_at(err, PK_EPLUGIN, top->pos, "%s type \"%s\" of plugin %s "
+      pk__fail_at(err, PK_EPLUGIN, pk_value_pos(top->table), "%s type \"%s\" of plugin %s "
                   "failed to build [%s.%s]: %s", ty->kind, ty->tag,
                   ty->plugin->id, top->kind->table, top->name,
                   ebuf[0] ? ebuf : "the factory returned an error");
@@ -1456,7 +1534,7 @@ static pk_status build_level(pk_host *h, pk__types *t, pk__inst *top,
       char msg[sizeof e.message];
       pk__copy_str(msg, sizeof msg, e.message[0] ? e.message
                                                  : "the factory failed");
-      pk__fail_at(&e, st, top->pos, "%s type \"%s\" failed to build [%s.%s]: "
+      pk__fail_at(&e, st, pk_value_pos(top->table), "%s type \"%s\" failed to build [%s.%s]: "
                   "%s", ty->kind, ty->tag, top->kind->table, top->name, msg);
     }
     return pk__error_copy(err, &e);
@@ -1475,7 +1553,8 @@ static pk_status inst_build(pk_host *h, pk__types *t, pk__inst *in,
     return st;
   if (in->npre == depth) { /* decoded when the config was loaded */
     memcpy(cfgs, in->pre, depth * sizeof *cfgs);
-    pk__free(&h->alloc, in->pre, in->npre * sizeof *in->pre);
+    if (in->pre != in->pre_in)
+      pk__free(&h->alloc, in->pre, in->npre * sizeof *in->pre);
     in->pre = NULL;
     in->npre = 0;
   } else {
@@ -1530,10 +1609,8 @@ pk_status pk_host_get_instance(pk_host *h, const char *kind, const char *name,
   *out = NULL;
   pk__types *t = h->types;
   char key[2 * PK__NAME_MAX + 2];
-  int n = snprintf(key, sizeof key, "%s\x01%s", kind, name);
-  pk__inst *in = t && n > 0 && (size_t)n < sizeof key
-                     ? pk__map_get(&t->by_inst, key, (size_t)n)
-                     : NULL;
+  size_t n = join_buf(key, sizeof key, kind, name);
+  pk__inst *in = t && n ? pk__map_get(&t->by_inst, key, n) : NULL;
   if (!in) {
     pk__kind *kd = find_kind(t, kind);
     if (!kd)
@@ -1542,8 +1619,8 @@ pk_status pk_host_get_instance(pk_host *h, const char *kind, const char *name,
     const char *names[128];
     size_t k = 0;
     for (size_t i = 0; t && i < t->ninst && k < 128; i++)
-      if (t->insts[i]->kind == kd)
-        names[k++] = t->insts[i]->name;
+      if (t->insts[i].kind == kd)
+        names[k++] = t->insts[i].name;
     char list[1024];
     pk__join(list, sizeof list, names, k);
     const char *near = pk__closest(name, names, k);
@@ -1564,15 +1641,19 @@ pk_status pk_host_get_instance(pk_host *h, const char *kind, const char *name,
   s = atomic_load_explicit(&in->state, memory_order_relaxed);
   pk_status st = PK_OK;
   if (s == INST_NEW) {
-    st = inst_build(h, t, in, &in->err);
+    pk_error e;
+    st = inst_build(h, t, in, &e);
     if (st == PK_OK) {
-      pthread_mutex_lock(&t->created_mu);
-      st = PK__VEC_PUSH(&h->alloc, t->created, t->ncreated, t->ccap, in);
-      pthread_mutex_unlock(&t->created_mu);
-      if (st != PK_OK) {
-        inst_release(h, in);
-        pk__fail(&in->err, PK_ENOMEM, "out of memory");
-      }
+      /* t->created has a slot for every entry; each takes one, once */
+      size_t slot = atomic_fetch_add_explicit(&t->ncreated, 1,
+                                              memory_order_relaxed);
+      t->created[slot] = in;
+    } else {
+      in->err = pk__alloc(&h->alloc, sizeof *in->err);
+      if (in->err)
+        *in->err = e;
+      else
+        in->err = (pk_error *)&inst_nomem;
     }
     s = st == PK_OK ? INST_READY : INST_FAILED;
     atomic_store_explicit(&in->state, s, memory_order_release);
@@ -1582,7 +1663,7 @@ pk_status pk_host_get_instance(pk_host *h, const char *kind, const char *name,
     *out = in->obj;
     return PK_OK;
   }
-  return pk__error_copy(err, &in->err);
+  return pk__error_copy(err, in->err);
 }
 
 /* ---- teardown ---- */
@@ -1593,19 +1674,25 @@ void pk__types_free(pk_host *h)
   if (!t)
     return;
   const pk__allocator *a = &h->alloc;
-  for (size_t i = t->ncreated; i-- > 0;)
+  size_t ninst = t->insts ? t->ninst : 0;
+  for (size_t i = atomic_load(&t->ncreated); i-- > 0;)
     inst_release(h, t->created[i]);
-  pk__free(a, t->created, t->ccap * sizeof *t->created);
-  for (size_t i = 0; i < t->ninst; i++) {
-    pk__inst *in = t->insts[i];
+  for (size_t i = 0; i < ninst; i++) {
+    pk__inst *in = &t->insts[i];
     for (size_t k = 0; k < in->npre; k++) /* never used */
       pk_config_free(in->pre[k]);
-    pk__free(a, in->pre, in->npre * sizeof *in->pre);
-    pthread_mutex_destroy(&t->insts[i]->mu);
-    pk__strfree(a, t->insts[i]->key);
-    pk__free(a, t->insts[i], sizeof *t->insts[i]);
+    if (in->pre != in->pre_in)
+      pk__free(a, in->pre, in->npre * sizeof *in->pre);
+    if (in->err != &inst_nomem)
+      pk__free(a, in->err, sizeof *in->err);
+    pthread_mutex_destroy(&in->mu);
   }
-  pk__free(a, t->insts, t->icap * sizeof *t->insts);
+  if (t->insts) {
+    /* the capacity: every table entry counted by add_instances */
+    pk__free(a, t->created, t->icap * sizeof *t->created);
+    pk__free(a, t->insts, t->icap * sizeof *t->insts);
+  }
+  pk__free(a, t->keys, t->nkeys);
   pk__map_free(a, &t->by_inst);
   for (size_t i = 0; i < t->ndecl; i++) {
     struct pk__pconf *c = t->decl[i];
@@ -1634,7 +1721,6 @@ void pk__types_free(pk_host *h)
   pk_schema_free(t->empty_schema);
   pk_doc_free(t->empty_doc);
   pk_doc_free(t->config);
-  pthread_mutex_destroy(&t->created_mu);
   pthread_mutex_destroy(&t->wake_mu);
   pk__free(a, t, sizeof *t);
   h->types = NULL;
