@@ -190,6 +190,16 @@ size_t pk__graph_dep_count(const pk__graph *g, uint32_t node)
   return g->ndeps[node];
 }
 
+uint32_t pk__graph_dep_at(const pk__graph *g, uint32_t node, size_t i)
+{
+  /* the list is newest first: insertion index i is ndeps - 1 - i from it */
+  size_t k = g->ndeps[node] - 1 - i;
+  uint32_t e = g->head_out[node];
+  while (k--)
+    e = g->edges[e].next_out;
+  return g->edges[e].to;
+}
+
 void pk__graph_deps(const pk__graph *g, uint32_t node, uint32_t *out)
 {
   /* The list is newest first; hand it out in insertion order. */

@@ -531,7 +531,7 @@ static pk_status cycle_error(pk_host *h, pk_error *err)
   return poison(h, &e, err);
 }
 
-static pk_status commit(pk_host *h, pk_error *err)
+pk_status pk__host_commit(pk_host *h, pk_error *err)
 {
   pk_status st = pk__graph_commit(h->graph);
   if (st == PK_EDEP_CYCLE)
@@ -686,7 +686,7 @@ static pk_status import_known(pk_host *h, bool *any, pk_error *err)
         return poison(h, &e, err);
       *any = true;
     }
-    pk_status st = commit(h, err);
+    pk_status st = pk__host_commit(h, err);
     if (st != PK_OK)
       return st;
   }
@@ -704,7 +704,7 @@ static pk_status layering(pk_host *h, pk_error *err)
 {
   if (!h->layers_dirty)
     return PK_OK;
-  pk_status st = commit(h, err);
+  pk_status st = pk__host_commit(h, err);
   if (st != PK_OK)
     return st;
   if (pk__graph_layering(h->graph) != PK_OK)
@@ -731,13 +731,9 @@ static pk_status run_register(pk_host *h, pk_plugin *p, pk_error *err)
     h->in_hook = NULL;
   }
   if (h->hook_failed && h->hook_err.code != PK_EPLUGIN) {
-    /* A requirement it added failed: that is the error, whatever rc says.
-     * For a cycle, commit() formats the chain the graph recorded. */
+    /* A requirement it added failed: that is the error, whatever rc says. */
     pk_error e;
-    if (h->hook_err.code == PK_EDEP_CYCLE)
-      commit(h, &e);
-    else
-      poison(h, &h->hook_err, &e);
+    poison(h, &h->hook_err, &e);
     pk__plugin_fail(p, PK_STATE_FAILED, &e);
     return pk__error_copy(err, &e);
   }
@@ -769,7 +765,7 @@ static pk_status run_register(pk_host *h, pk_plugin *p, pk_error *err)
   h->registered[h->nregistered++] = p;
   /* a requirement added by the hook may close a cycle: report it now,
    * before any further hook runs */
-  return commit(h, err);
+  return pk__host_commit(h, err);
 }
 
 pk_status pk_host_resolve(pk_host *h, pk_error *err)
@@ -1068,17 +1064,9 @@ size_t pk_plugin_dependency_count(const pk_plugin *p)
 
 pk_plugin *pk_plugin_dependency_at(const pk_plugin *p, size_t i)
 {
-  size_t n = pk_plugin_dependency_count(p);
-  if (i >= n)
+  if (i >= pk_plugin_dependency_count(p))
     return NULL;
-  uint32_t buf[64], *deps = n <= 64 ? buf : pk__alloc(&p->host->alloc, n * 4);
-  if (!deps)
-    return NULL;
-  pk__graph_deps(p->host->graph, p->node, deps);
-  pk_plugin *d = p->host->by_node[deps[i]];
-  if (deps != buf)
-    pk__free(&p->host->alloc, deps, n * 4);
-  return d;
+  return p->host->by_node[pk__graph_dep_at(p->host->graph, p->node, i)];
 }
 
 int pk_plugin_get_layer(const pk_plugin *p)

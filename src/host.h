@@ -114,6 +114,9 @@ void pk__plugin_fail(pk_plugin *p, pk_plugin_state state, const pk_error *err);
  * manifest: finds, checks and links the target(s). */
 pk_status pk__host_require(pk_host *h, pk_plugin *from, const pk__req *req,
                            const char *text, bool optional, pk_error *err);
+/* Checks the graph's pending edges; a cycle is formatted with its chain
+ * and poisons the host's later stages. */
+pk_status pk__host_commit(pk_host *h, pk_error *err);
 pk_status pk__plugin_new(pk_host *h, pk_plugin **out);
 void pk__plugin_free(pk_host *h, pk_plugin *p);
 

@@ -128,6 +128,8 @@ uint32_t pk__graph_layer_of(const pk__graph *g, uint32_t node);
  * fn for each. */
 size_t pk__graph_dep_count(const pk__graph *g, uint32_t node);
 void pk__graph_deps(const pk__graph *g, uint32_t node, uint32_t *out);
+/* The i-th dependency in insertion order (i < pk__graph_dep_count). */
+uint32_t pk__graph_dep_at(const pk__graph *g, uint32_t node, size_t i);
 
 /* ---- versions and requirements (semver.c) ---- */
 

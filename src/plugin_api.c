@@ -61,11 +61,12 @@ static int api_require(pk_plugin_ctx *ctx, const char *text)
   }
   if (pk__host_require(h, p, &r, text, false, &e) != PK_OK)
     goto fail;
-  /* a cycle closed by this edge is an error now, not at the next pass */
-  if (pk__graph_commit(h->graph) == PK_EDEP_CYCLE) {
+  /* a cycle closed by this edge is an error now, not at the next pass
+   * (the error names the whole chain) */
+  if (pk__host_commit(h, &e) != PK_OK) {
+    h->hook_err = e;
     h->hook_failed = true;
-    h->hook_err.code = PK_EDEP_CYCLE; /* host.c formats the chain */
-    return PK_EDEP_CYCLE;
+    return e.code;
   }
   return PK_OK;
 fail:
