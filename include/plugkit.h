@@ -1170,9 +1170,10 @@ typedef struct pk_type_options {
 PK_API pk_status pk_host_add_type(pk_host *host, const pk_type_options *type,
                                   pk_error *err);
 
-/* Sets the formatting variables for format = true fields of instances
- * (borrowed; must outlive the host; NULL: environment only).
- * [thread: host, before the first instance] [fails: never] [since: 0.1] */
+/* Sets the formatting variables for format = true fields of instances and
+ * of [plugins.ALIAS] sections (borrowed; must outlive the host; without
+ * one, format fields stay as written).
+ * [thread: host, before pk_host_load_config] [fails: never] [since: 0.1] */
 PK_API void pk_host_set_ctx(pk_host *host, const pk_ctx *ctx);
 
 /* Loads the host config (a TOML file; pk_host_load_config_text takes
@@ -1220,6 +1221,41 @@ PK_API const pk_config *pk_plugin_get_config(const pk_plugin *p);
 PK_API pk_status pk_host_get_instance(pk_host *host, const char *kind,
                                       const char *name, void **out,
                                       pk_error *err);
+
+/* ---- instances of inline tables ----
+ * An instance whose table sits anywhere in a document rather than under
+ * its kind's table: a dependency written inline in a command,
+ *   deps = [{ type = "cinclude", path = "src/main.c" }]
+ * label names it in messages ("commands.build.deps[1]"). */
+typedef struct pk_instance pk_instance; /* caller-owned (opaque) */
+
+/* Checks table as an instance of kind without building it: the type is
+ * known (the kind's default when `type` is absent) and the table decodes
+ * by its schema (format fields with the host's ctx).  Every problem goes
+ * to diag (may be NULL), the first to err, with file:line:col.  Runs no
+ * plugin code: call it after pk_host_load_config, before registering.
+ * [thread: host] [fails: mem | misuse | notfound | config | type | missing
+ * | range] [since: 0.1] */
+PK_API pk_status pk_host_check_instance(pk_host *host, const char *kind,
+                                        const char *label,
+                                        const pk_value *table, pk_diag *diag,
+                                        pk_error *err);
+
+/* Builds a new instance of kind from table, as pk_host_get_instance does
+ * for a named one (type, decoding, layering, base instance, a lazy plugin
+ * woken) but on every call: the caller owns it.  Free it with
+ * pk_instance_free() before pk_host_free().
+ * [thread: any after pk_host_post_register] [fails: as
+ * pk_host_get_instance] [since: 0.1] */
+PK_API pk_status pk_host_make_instance(pk_host *host, const char *kind,
+                                       const char *label,
+                                       const pk_value *table,
+                                       pk_instance **out, pk_error *err);
+/* The object the factory built; NULL for NULL.  [thread: any] */
+PK_API void *pk_instance_get(const pk_instance *inst);
+/* Destroys it (the type's destroy, then its bases); NULL is a no-op.
+ * [thread: any, once] [fails: never] [since: 0.1] */
+PK_API void pk_instance_free(pk_instance *inst);
 
 /* ---- contributed config (fragments) ----
  * A plugin's manifest may name `fragment = "commands.toml"`, a TOML file

@@ -61,6 +61,7 @@ typedef struct pk__inst {
   pk__kind *kind;
   const pk_value *table; /* its position is computed only for errors */
   pk__type *sel;         /* top type selected when the config was loaded */
+  bool inline_top;       /* pk_host_make_instance: name is a label */
   /* built */
   pk__type *type;
   void *obj;
@@ -781,7 +782,7 @@ static pk_status decode_chain(pk_host *h, pk__types *t, pk__type **chain,
                               const pk_ctx *ctx, pk_config **cfgs,
                               pk_diag *diag, pk_error *err)
 {
-  size_t total = 1;
+  size_t total = 1 + pk_table_count(table);
   for (size_t i = 0; i < depth; i++)
     total += pk_schema_field_count(chain[i]->schema);
   const char *small[64];
@@ -794,7 +795,14 @@ static pk_status decode_chain(pk_host *h, pk__types *t, pk__type **chain,
   for (size_t i = 0; i < depth; i++) {
     size_t ns = 0;
     skip[ns++] = "type";
-    for (size_t j = 0; j < depth; j++) {
+    /* the top level reports unknown keys; a base level decodes only its
+     * own fields (else each level would report them again) */
+    for (size_t k = 0; i > 0 && k < pk_table_count(table); k++) {
+      const char *key = pk_table_key_at(table, k, NULL);
+      if (!pk_schema_find_field(chain[i]->schema, key))
+        skip[ns++] = key;
+    }
+    for (size_t j = 0; i == 0 && j < depth; j++) {
       if (j == i)
         continue;
       const pk_schema *s = chain[j]->schema;
@@ -841,6 +849,17 @@ static bool chain_formats(pk__type **chain, size_t depth)
 
 #define MAX_CHAIN 16
 
+/* "[caches.remote]" for an entry of a kind's table; the caller's label
+ * for an inline table (pk_host_make_instance). */
+static const char *inst_where(const pk__inst *in, char *buf, size_t n)
+{
+  if (!in->inline_top && in->kind->table)
+    snprintf(buf, n, "[%s.%s]", in->kind->table, in->name);
+  else
+    snprintf(buf, n, "%s", in->name);
+  return buf;
+}
+
 static pk_status chain_of(pk_host *h, pk__types *t, pk__type *ty,
                           pk__type **chain, size_t *depth, pk_error *err);
 
@@ -858,11 +877,12 @@ static pk_status select_type(pk_host *h, pk__types *t, pk__inst *in,
     if (st != PK_OK)
       return st;
   }
+  char where[300];
   if (!tag)
     return pk__fail_at(err, PK_EMISSING, pk_value_pos(in->table),
-                       "[%s.%s] has no \"type\" and kind \"%s\" has no "
+                       "%s has no \"type\" and kind \"%s\" has no "
                        "default type; add type = \"TAG\"",
-                       in->kind->table, in->name, in->kind->name);
+                       inst_where(in, where, sizeof where), in->kind->name);
   pk__type *ty = find_type(t, in->kind->name, tag);
   if (!ty) {
     const char *names[128];
@@ -898,9 +918,10 @@ static pk_status select_type(pk_host *h, pk__types *t, pk__inst *in,
     if (near)
       snprintf(dym, sizeof dym, " (did you mean \"%s\"?)", near);
     return pk__fail_at(err, PK_ENOTFOUND, pos,
-                       "unknown %s type \"%s\" in [%s.%s]%s; known types: "
+                       "unknown %s type \"%s\" in %s%s; known types: "
                        "%s%s",
-                       in->kind->name, tag, in->kind->table, in->name, dym,
+                       in->kind->name, tag, inst_where(in, where, sizeof where),
+                       dym,
                        n ? list : "none", hint);
   }
   return chain_of(h, t, ty, chain, depth, err);
@@ -1184,7 +1205,8 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk_diag *diag,
       continue;
     }
     static const char *const skip[] = {"plugin"};
-    pk_decode_options o = {.size = sizeof o, .skip = skip, .skip_count = 1};
+    pk_decode_options o = {.size = sizeof o, .ctx = t->ctx, .skip = skip,
+                           .skip_count = 1};
     if (pk_schema_decode(c->schema ? c->schema : t->empty_schema, table, &o,
                          &c->config, diag, &e) != PK_OK) {
       if (e.code == PK_ENOMEM)
@@ -1513,10 +1535,12 @@ static pk_status build_level(pk_host *h, pk__types *t, pk__inst *top,
                          sizeof ebuf};
     int rc = ty->pfactory(&call, &lv->obj);
     if (rc != 0) {
+      char where[300];
       lv->obj = NULL;
-      pk__fail_at(err, PK_EPLUGIN, pk_value_pos(top->table), "%s type \"%s\" of plugin %s "
-                  "failed to build [%s.%s]: %s", ty->kind, ty->tag,
-                  ty->plugin->id, top->kind->table, top->name,
+      pk__fail_at(err, PK_EPLUGIN, pk_value_pos(top->table),
+                  "%s type \"%s\" of plugin %s failed to build %s: %s",
+                  ty->kind, ty->tag, ty->plugin->id,
+                  inst_where(top, where, sizeof where),
                   ebuf[0] ? ebuf : "the factory returned an error");
       return pk__error_set_plugin(err, ty->plugin->id);
     }
@@ -1531,11 +1555,12 @@ static pk_status build_level(pk_host *h, pk__types *t, pk__inst *top,
   if (st != PK_OK) {
     lv->obj = NULL;
     if (!e.line) {
-      char msg[sizeof e.message];
+      char msg[sizeof e.message], where[300];
       pk__copy_str(msg, sizeof msg, e.message[0] ? e.message
                                                  : "the factory failed");
-      pk__fail_at(&e, st, pk_value_pos(top->table), "%s type \"%s\" failed to build [%s.%s]: "
-                  "%s", ty->kind, ty->tag, top->kind->table, top->name, msg);
+      pk__fail_at(&e, st, pk_value_pos(top->table),
+                  "%s type \"%s\" failed to build %s: %s", ty->kind, ty->tag,
+                  inst_where(top, where, sizeof where), msg);
     }
     return pk__error_copy(err, &e);
   }
@@ -1664,6 +1689,111 @@ pk_status pk_host_get_instance(pk_host *h, const char *kind, const char *name,
     return PK_OK;
   }
   return pk__error_copy(err, in->err);
+}
+
+/* ---- instances of inline tables ---- */
+
+struct pk_instance {
+  pk_host *host;
+  pk__inst in;
+  char label[]; /* in.name, in.key */
+};
+
+static pk_status inline_init(pk_host *h, const char *kind, const char *label,
+                             const pk_value *table, pk__inst *in,
+                             pk_error *err)
+{
+  pk__types *t = h->types;
+  pk__kind *kd = find_kind(t, kind);
+  if (!kd)
+    return pk__fail(err, PK_ENOTFOUND, "unknown kind \"%s\" (declare it "
+                    "with pk_host_declare_kind)", kind);
+  if (pk_value_kind(table) != PK_KIND_TABLE)
+    return pk__fail_at(err, PK_ETYPE, pk_value_pos(table), "%s must be a "
+                       "table (a %s instance), found %s", label, kind,
+                       pk__kind_article(pk_value_kind(table)));
+  in->kind = kd;
+  in->table = table;
+  in->name = label;
+  in->inline_top = true;
+  return PK_OK;
+}
+
+pk_status pk_host_check_instance(pk_host *h, const char *kind,
+                                 const char *label, const pk_value *table,
+                                 pk_diag *diag, pk_error *err)
+{
+  if (!h || !kind || !label || !table)
+    return pk__fail(err, PK_EMISUSE, "pk_host_check_instance: NULL argument");
+  pk__types *t = types_get(h);
+  if (!t)
+    return NOMEM(err);
+  pk__inst in = {0};
+  pk__type *chain[MAX_CHAIN];
+  size_t depth;
+  pk_error e;
+  pk_status st = inline_init(h, kind, label, table, &in, &e);
+  if (st == PK_OK) {
+    pthread_mutex_lock(&t->wake_mu);
+    st = select_type(h, t, &in, chain, &depth, &e);
+    pthread_mutex_unlock(&t->wake_mu);
+  }
+  if (st != PK_OK) {
+    if (diag && st != PK_ENOMEM && pk_diag_add(diag, &e, NULL) != PK_OK)
+      return NOMEM(err);
+    return pk__error_copy(err, &e);
+  }
+  return decode_chain(h, t, chain, depth, table, t->ctx, NULL, diag, err);
+}
+
+pk_status pk_host_make_instance(pk_host *h, const char *kind,
+                                const char *label, const pk_value *table,
+                                pk_instance **out, pk_error *err)
+{
+  if (!h || !kind || !label || !table || !out)
+    return pk__fail(err, PK_EMISUSE, "pk_host_make_instance: NULL argument");
+  *out = NULL;
+  pk__types *t = types_get(h);
+  if (!t)
+    return NOMEM(err);
+  size_t len = strlen(label) + 1;
+  pk_instance *x = pk__alloc_zero(&h->alloc, sizeof *x + len);
+  if (!x)
+    return NOMEM(err);
+  x->host = h;
+  memcpy(x->label, label, len);
+  x->in.key = x->label;
+  pk_status st = inline_init(h, kind, x->label, table, &x->in, err);
+  if (st == PK_OK) {
+    /* resolves the type's schema (once) under the lock */
+    pk__type *chain[MAX_CHAIN];
+    size_t depth;
+    pthread_mutex_lock(&t->wake_mu);
+    st = select_type(h, t, &x->in, chain, &depth, err);
+    pthread_mutex_unlock(&t->wake_mu);
+  }
+  if (st == PK_OK)
+    st = inst_build(h, t, &x->in, err); /* releases its levels on failure */
+  if (st != PK_OK) {
+    pk__free(&h->alloc, x, sizeof *x + len);
+    return st;
+  }
+  *out = x;
+  return PK_OK;
+}
+
+void *pk_instance_get(const pk_instance *inst)
+{
+  return inst ? inst->in.obj : NULL;
+}
+
+void pk_instance_free(pk_instance *inst)
+{
+  if (!inst)
+    return;
+  pk_host *h = inst->host;
+  inst_release(h, &inst->in); /* the top level stays: its key is set */
+  pk__free(&h->alloc, inst, sizeof *inst + strlen(inst->label) + 1);
 }
 
 /* ---- teardown ---- */

@@ -687,3 +687,84 @@ Test(types, out_of_memory_sweep_load_config_and_instances)
   }
   cr_assert_gt(k, 50, "only %ld allocations", k);
 }
+
+/* Inline instance tables (a dep written inside a command): checked before
+ * plugin code runs, built per call, owned by the caller, a lazy plugin
+ * woken by the first one. */
+static const char *inline_cfg =
+    "[plugins.remote]\n"
+    "plugin = \"runner:s3\"\n"
+    "retries = 5\n"
+    "[commands.build]\n"
+    "deps = [{ type = \"s3\", bucket = \"b2\", dir = \"/tmp/in\" },\n"
+    "        { type = \"s3\", buckt = \"x\" },\n"
+    "        { type = \"nope\" }]\n";
+
+Test(types, inline_instances_checked_built_and_freed)
+{
+  pk_host *h = new_host();
+  pk_error err;
+  const char *path = write_config(inline_cfg);
+  pk_doc *doc;
+  cr_assert_eq(pk_doc_load_file(path, NULL, &doc, &err), PK_OK);
+  cr_assert_eq(pk_host_load_config(h, path, NULL, &err), PK_OK, "%s",
+               err.message);
+  const pk_value *deps = pk_table_get(
+      pk_table_get(pk_table_get(pk_doc_root(doc), "commands"), "build"),
+      "deps");
+  pk_diag *diag;
+  cr_assert_eq(pk_diag_new(NULL, &diag, NULL), PK_OK);
+  cr_assert_eq(pk_host_check_instance(h, "cache", "build.deps[0]",
+                                      pk_array_at(deps, 0), diag, &err),
+               PK_OK, "%s", err.message);
+  cr_assert_eq(pk_diag_count(diag), 0);
+  /* a misspelt field and a missing required one, both positioned */
+  cr_assert_neq(pk_host_check_instance(h, "cache", "build.deps[1]",
+                                       pk_array_at(deps, 1), diag, &err),
+                PK_OK);
+  cr_assert_eq(pk_diag_count(diag), 2);
+  const pk_error *e0 = pk_diag_at(diag, 0);
+  cr_assert(strstr(e0->message, "buckt"), "%s", e0->message);
+  cr_assert_eq(e0->line, 6);
+  cr_assert_str_eq(e0->source, path);
+  /* an unknown tag names the label and the known tags */
+  cr_assert_eq(pk_host_check_instance(h, "cache", "build.deps[2]",
+                                      pk_array_at(deps, 2), NULL, &err),
+               PK_ENOTFOUND);
+  cr_assert(strstr(err.message, "build.deps[2]"), "%s", err.message);
+  cr_assert(strstr(err.message, "local, s3") ||
+                strstr(err.message, "s3, local"),
+            "%s", err.message);
+  cr_assert_eq(err.line, 7);
+  cr_assert_not(s3_loaded()); /* checking runs no plugin code */
+  cr_assert_eq(pk_host_register(h, NULL, 0, NULL, 0, &err), PK_OK, "%s",
+               err.message);
+  pk_instance *a, *b;
+  cr_assert_eq(pk_host_make_instance(h, "cache", "build.deps[0]",
+                                     pk_array_at(deps, 0), &a, &err),
+               PK_OK, "%s", err.message);
+  cr_assert(s3_loaded());
+  cr_assert(strstr((const char *)pk_instance_get(a), "bucket=b2"), "%s",
+            (const char *)pk_instance_get(a));
+  cr_assert(strstr((const char *)pk_instance_get(a), "base=[local:/tmp/in]"));
+  cr_assert_eq(pk_host_make_instance(h, "cache", "build.deps[0]",
+                                     pk_array_at(deps, 0), &b, &err),
+               PK_OK);
+  cr_assert_neq(pk_instance_get(a), pk_instance_get(b)); /* one per call */
+  cr_assert_eq(pk_host_make_instance(h, "cache", "build.deps[1]",
+                                     pk_array_at(deps, 1), &b, &err),
+               PK_ECONFIG);
+  cr_assert_eq(err.line, 6);
+  cr_assert_null(b);
+  cr_assert_eq(pk_host_make_instance(h, "nokind", "x", pk_array_at(deps, 0),
+                                     &b, &err),
+               PK_ENOTFOUND);
+  ndestroyed = 0;
+  pk_instance_free(a);
+  cr_assert_eq(ndestroyed, 1); /* its local base */
+  pk_instance_free(NULL);
+  pk_diag_free(diag);
+  pk_doc_free(doc);
+  unlink(path);
+  pk_host_free(h);
+}
