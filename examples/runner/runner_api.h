@@ -86,7 +86,7 @@ struct runner_cache {
 };
 
 /* ---- deps ----
- * A dependency of a command: deps = ["src/*.c", {type = "TAG", ...}].  A
+ * A dependency of a command: deps = ["include/x.h", {type = "TAG", ...}].  A
  * bare string is a `glob` dep.  What a dep adds to its command: */
 typedef struct runner_cmd_ref {
   const char *command;       /* "build", "lint/check", "cinclude.scan" */
