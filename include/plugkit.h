@@ -1121,6 +1121,11 @@ PK_API pk_status pk_host_declare_defaults(pk_host *host,
  *   [namespaces.runner]   abi = 1
  *   [kinds.cache]         table = "caches", version = 1, default = "local"
  *   [hooks.on_build]      mode = "collect" | "first-result"
+ *   [types.cache.local]   extends = "TAG" (optional), [types.cache.local.
+ *                         config] its schema: a built-in type whose code
+ *                         the host adds with pk_host_add_type() (no schema
+ *                         there); until then it only checks configs (the
+ *                         plugkit CLI), and an instance of it is PK_ENOTSUP
  *   [defaults]            a schema table (see pk_host_declare_defaults)
  * and declares each as the functions above do; errors name file:line:col.
  * [thread: host, before discovery] [fails: mem | io | syntax | config |
@@ -1164,7 +1169,9 @@ typedef struct pk_type_options {
 } pk_type_options;
 
 /* Registers a built-in type.  A tag already registered in the kind (by
- * the host or a plugin's manifest) is PK_EDUPLICATE naming both providers.
+ * the host or a plugin's manifest) is PK_EDUPLICATE naming both providers,
+ * except a type the host description declares: the call adds its code
+ * (factory, destroy, data; no schema, the same extends).
  * [thread: host, before pk_host_load_config] [fails: mem | misuse |
  * notfound | duplicate | config] [since: 0.1] */
 PK_API pk_status pk_host_add_type(pk_host *host, const pk_type_options *type,

@@ -92,7 +92,8 @@ struct pk__types {
   pk__map by_tag;
   pk_doc *empty_doc;
   pk_schema *empty_schema;
-  pk_doc *defaults_doc;
+  pk_doc **docs;         /* description documents the schemas borrow */
+  size_t ndocs, doccap;
   pk_schema *defaults_schema;
   pk_config *defaults;
   pk_doc *config;
@@ -228,26 +229,25 @@ static pk_status schema_from_doc(pk_host *h, pk_doc *doc, const pk_value *tbl,
   return pk_schema_new(tbl, &so, out, err);
 }
 
-static pk_status set_defaults(pk_host *h, pk_doc *doc, const pk_value *tbl,
-                              pk_error *err)
+/* Keeps doc (owned from now on) for as long as the host: the schemas
+ * declared from it borrow its strings. */
+static pk_status keep_doc(pk_host *h, pk__types *t, pk_doc *doc,
+                          pk_error *err)
 {
-  pk__types *t = types_get(h);
-  if (!t) {
+  if (PK__VEC_PUSH(&h->alloc, t->docs, t->ndocs, t->doccap, doc) != PK_OK) {
     pk_doc_free(doc);
     return NOMEM(err);
   }
-  if (t->defaults_schema) {
-    pk_doc_free(doc);
-    return pk__fail(err, PK_EDUPLICATE, "the [defaults] schema is declared "
-                    "twice");
-  }
-  pk_status st = schema_from_doc(h, doc, tbl, &t->defaults_schema, err);
-  if (st != PK_OK) {
-    pk_doc_free(doc);
-    return st;
-  }
-  t->defaults_doc = doc;
   return PK_OK;
+}
+
+static pk_status set_defaults(pk_host *h, pk__types *t, const pk_value *tbl,
+                              pk_error *err)
+{
+  if (t->defaults_schema)
+    return pk__fail_at(err, PK_EDUPLICATE, pk_value_pos(tbl),
+                       "the [defaults] schema is declared twice");
+  return schema_from_doc(h, NULL, tbl, &t->defaults_schema, err);
 }
 
 pk_status pk_host_declare_defaults(pk_host *h, const char *schema_toml,
@@ -258,11 +258,16 @@ pk_status pk_host_declare_defaults(pk_host *h, const char *schema_toml,
                     "argument");
   pk_doc_options o = {sizeof o, PK_TOML_DEFAULT, h->alloc.fn, h->alloc.ud};
   pk_doc *doc;
+  pk__types *t = types_get(h);
+  if (!t)
+    return NOMEM(err);
   pk_status st = pk_doc_parse(schema_toml, strlen(schema_toml),
                               "<defaults schema>", &o, &doc, err);
-  if (st != PK_OK)
-    return st;
-  return set_defaults(h, doc, pk_doc_root(doc), err);
+  if (st == PK_OK)
+    st = keep_doc(h, t, doc, err);
+  if (st == PK_OK)
+    st = set_defaults(h, t, pk_doc_root(doc), err);
+  return st;
 }
 
 static pk_status desc_unknown(const pk_value *tbl, size_t i,
@@ -314,15 +319,67 @@ static pk_status desc_entry(const pk_value *sect, size_t i, const char *what,
   return PK_OK;
 }
 
+static pk_status type_insert(pk_host *h, pk__types *t, pk__type *ty,
+                             pk_error *err);
+static void type_free(const pk__allocator *a, pk__type *ty);
+
+/* [types.KIND.TAG]: a built-in type declared by the description (extends,
+ * config schema); the host adds its code with pk_host_add_type(). */
+static pk_status desc_type(pk_host *h, const char *kind, const pk_value *tags,
+                           size_t j, pk_error *err)
+{
+  static const char *const keys[] = {"extends", "config"};
+  const char *tag = pk_table_key_at(tags, j, NULL), *ext;
+  const pk_value *e, *cfg = NULL;
+  pk__types *t = types_get(h);
+  pk_status st;
+  if (!t)
+    return NOMEM(err);
+  if ((st = desc_entry(tags, j, "types.*", &e, err)) ||
+      (st = desc_keys(e, keys, 2, "[types.*.*]", err)) ||
+      (st = pk_table_get_string_or(e, "extends", NULL, &ext, err)) ||
+      (st = pk_table_get_table(e, "config", &cfg, err)) == PK_ETYPE)
+    return st;
+  pk_pos pos = pk_table_key_pos_at(tags, j);
+  if (!find_kind(t, kind))
+    return pk__fail_at(err, PK_ENOTFOUND, pos, "[types.%s.%s]: kind \"%s\" "
+                       "is not declared (add [kinds.%s])", kind, tag, kind,
+                       kind);
+  if (!pk__name_valid(tag, strlen(tag)))
+    return pk__fail_at(err, PK_ECONFIG, pos, "invalid type tag \"%s\": use "
+                       "1 to 127 letters, digits, '_', '.' or '-'", tag);
+  pk__type *ty = pk__alloc_zero(&h->alloc, sizeof *ty);
+  if (!ty)
+    return NOMEM(err);
+  ty->kind = pk__strdup(&h->alloc, kind);
+  ty->tag = pk__strdup(&h->alloc, tag);
+  ty->extends = ext ? pk__strdup(&h->alloc, ext) : NULL;
+  ty->pos = pos;
+  ty->schema = t->empty_schema;
+  if (!ty->kind || !ty->tag || (ext && !ty->extends)) {
+    type_free(&h->alloc, ty);
+    return NOMEM(err);
+  }
+  if (cfg) {
+    st = schema_from_doc(h, NULL, cfg, &ty->own_schema, err);
+    if (st != PK_OK) {
+      type_free(&h->alloc, ty);
+      return st;
+    }
+    ty->schema = ty->own_schema;
+  }
+  return type_insert(h, t, ty, err);
+}
+
 static pk_status load_description(pk_host *h, pk_doc *doc, pk_error *err)
 {
   static const char *const top[] = {"namespaces", "kinds", "hooks",
-                                    "defaults"};
+                                    "types", "defaults"};
   static const char *const kkeys[] = {"table", "version", "default"};
   static const char *const hkeys[] = {"mode"};
   static const char *const nkeys[] = {"abi"};
   const pk_value *root = pk_doc_root(doc), *sect, *e;
-  pk_status st = desc_keys(root, top, 4, "the host description", err);
+  pk_status st = desc_keys(root, top, 5, "the host description", err);
   if (st == PK_OK)
     st = desc_table(root, "namespaces", &sect, err);
   for (size_t i = 0; st == PK_OK && sect && i < pk_table_count(sect); i++) {
@@ -380,6 +437,18 @@ static pk_status load_description(pk_host *h, pk_doc *doc, pk_error *err)
     st = pk_host_declare_hook(h, pk_table_key_at(sect, i, NULL), m, NULL,
                               err);
   }
+  if (st == PK_OK)
+    st = desc_table(root, "types", &sect, err);
+  for (size_t i = 0; st == PK_OK && sect && i < pk_table_count(sect); i++) {
+    const pk_value *tags;
+    if ((st = desc_entry(sect, i, "types", &tags, err)))
+      break;
+    for (size_t j = 0; st == PK_OK && j < pk_table_count(tags); j++)
+      st = desc_type(h, pk_table_key_at(sect, i, NULL), tags, j, err);
+  }
+  const pk_value *d = pk_table_get(root, "defaults");
+  if (st == PK_OK && d)
+    st = set_defaults(h, types_get(h), d, err);
   return st;
 }
 
@@ -391,14 +460,14 @@ pk_status pk_host_load_description(pk_host *h, const char *path,
                     "argument");
   pk_doc_options o = {sizeof o, PK_TOML_DEFAULT, h->alloc.fn, h->alloc.ud};
   pk_doc *doc;
+  pk__types *t = types_get(h);
+  if (!t)
+    return NOMEM(err);
   pk_status st = pk_doc_load_file(path, &o, &doc, err);
-  if (st != PK_OK)
-    return st;
-  st = load_description(h, doc, err);
-  const pk_value *d = pk_table_get(pk_doc_root(doc), "defaults");
-  if (st == PK_OK && d) /* the document then lives with the schema */
-    return set_defaults(h, doc, d, err);
-  pk_doc_free(doc);
+  if (st == PK_OK)
+    st = keep_doc(h, t, doc, err);
+  if (st == PK_OK)
+    st = load_description(h, doc, err);
   return st;
 }
 
@@ -454,6 +523,29 @@ static pk_status type_insert(pk_host *h, pk__types *t, pk__type *ty,
   return PK_OK;
 }
 
+/* The code of a type the host description declares: the schema and the
+ * base come from the description only. */
+static pk_status attach_code(pk__type *d, const pk_type_options *o,
+                             pk_error *err)
+{
+  if (o->schema_toml || o->schema)
+    return pk__fail_at(err, PK_EDUPLICATE, d->pos, "%s type \"%s\": the host "
+                       "description declares its config; pass no schema to "
+                       "pk_host_add_type", o->kind, o->tag);
+  if ((o->extends || d->extends) &&
+      (!o->extends || !d->extends || strcmp(o->extends, d->extends)))
+    return pk__fail_at(err, PK_ECONFIG, d->pos, "%s type \"%s\": extends "
+                       "\"%s\" in the host description but \"%s\" in "
+                       "pk_host_add_type", o->kind, o->tag,
+                       d->extends ? d->extends : "",
+                       o->extends ? o->extends : "");
+  d->factory = o->factory;
+  d->destroy = o->destroy;
+  d->data = o->data;
+  d->has_code = true;
+  return PK_OK;
+}
+
 pk_status pk_host_add_type(pk_host *h, const pk_type_options *o,
                            pk_error *err)
 {
@@ -471,6 +563,9 @@ pk_status pk_host_add_type(pk_host *h, const pk_type_options *o,
   if (!find_kind(t, o->kind))
     return pk__fail(err, PK_ENOTFOUND, "pk_host_add_type: kind \"%s\" is "
                     "not declared (pk_host_declare_kind)", o->kind);
+  pk__type *d = find_type(t, o->kind, o->tag);
+  if (d && !d->plugin && !d->has_code) /* declared by the description */
+    return attach_code(d, o, err);
   pk__type *ty = pk__alloc_zero(&h->alloc, sizeof *ty);
   if (!ty)
     return NOMEM(err);
@@ -1546,6 +1641,11 @@ static pk_status build_level(pk_host *h, pk__types *t, pk__inst *top,
     }
     return PK_OK;
   }
+  if (!ty->factory)
+    return pk__fail_at(err, PK_ENOTSUP, pk_value_pos(top->table),
+                       "%s type \"%s\" is declared by the host description "
+                       "but the host registered no code for it "
+                       "(pk_host_add_type)", ty->kind, ty->tag);
   pk_instance_args a = {sizeof a, ty->kind,  ty->tag,     top->name,
                         lv->cfg,  NULL,      t->defaults, base,
                         h->userdata, ty->data};
@@ -1837,7 +1937,9 @@ void pk__types_free(pk_host *h)
   pk__map_free(a, &t->by_alias);
   pk_config_free(t->defaults);
   pk_schema_free(t->defaults_schema);
-  pk_doc_free(t->defaults_doc);
+  for (size_t i = 0; i < t->ndocs; i++)
+    pk_doc_free(t->docs[i]);
+  pk__free(a, t->docs, t->doccap * sizeof *t->docs);
   for (size_t i = 0; i < t->ntypes; i++)
     type_free(a, t->types[i]);
   pk__free(a, t->types, t->tcap * sizeof *t->types);

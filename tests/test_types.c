@@ -768,3 +768,92 @@ Test(types, inline_instances_checked_built_and_freed)
   unlink(path);
   pk_host_free(h);
 }
+
+/* Built-in types declared by the host description ([types.KIND.TAG]):
+ * the CLI checks configs with them (a plugin type extending one), the host
+ * adds only the code. */
+Test(types, description_declares_builtin_types_code_attaches)
+{
+  char desc[256];
+  snprintf(desc, sizeof desc, "/tmp/pk_types_desc_%d.toml", getpid());
+  FILE *f = fopen(desc, "w");
+  cr_assert_not_null(f);
+  fputs("[namespaces.runner]\nabi = 1\n"
+        "[kinds.cache]\ntable = \"caches\"\ndefault = \"local\"\n"
+        "[types.cache.local.config]\n"
+        "dir = { type = \"string\", default = \"._cache\" }\n"
+        "[types.cache.bare]\n",
+        f);
+  fclose(f);
+  pk_host *h;
+  pk_error err;
+  pk_host_options o = {.size = sizeof o, .ignore_env = true};
+  cr_assert_eq(pk_host_new(&o, &h, &err), PK_OK);
+  cr_assert_eq(pk_host_load_description(h, desc, &err), PK_OK, "%s",
+               err.message);
+  cr_assert_eq(pk_host_add_path(h, TY, &err), PK_OK);
+  /* a schema from code as well is refused, so is another base */
+  pk_type_options t = {.size = sizeof t, .kind = "cache", .tag = "local",
+                       .schema_toml = "x = { type = \"string\" }\n",
+                       .factory = local_factory, .destroy = local_destroy};
+  cr_assert_eq(pk_host_add_type(h, &t, &err), PK_EDUPLICATE);
+  cr_assert(strstr(err.message, "the host description declares its config"),
+            "%s", err.message);
+  cr_assert_eq(err.line, 6, "%d:%d", err.line, err.col);
+  t.schema_toml = NULL;
+  t.extends = "bare";
+  cr_assert_eq(pk_host_add_type(h, &t, &err), PK_ECONFIG);
+  t.extends = NULL;
+  cr_assert_eq(pk_host_add_type(h, &t, &err), PK_OK, "%s", err.message);
+  /* the s3 plugin type extends local: checked and built from the
+   * description's schema and the host's code */
+  cr_assert_eq(pk_host_load_config(h, write_config(
+                   "[plugins.remote]\nplugin = \"runner:s3\"\nretries = 5\n"
+                   "[caches.shared]\ntype = \"s3\"\nbucket = \"b\"\n"
+                   "[caches.plain]\ndir = \"/tmp/p\"\n"
+                   "[caches.nocode]\ntype = \"bare\"\n"),
+                   NULL, &err), PK_OK, "%s", err.message);
+  unlink(cfg_path);
+  cr_assert_eq(pk_host_register(h, NULL, 0, NULL, 0, &err), PK_OK);
+  void *a;
+  cr_assert_eq(pk_host_get_instance(h, "cache", "plain", &a, &err), PK_OK,
+               "%s", err.message);
+  cr_assert_str_eq(((local_cache *)a)->text, "local:/tmp/p");
+  cr_assert_eq(pk_host_get_instance(h, "cache", "shared", &a, &err), PK_OK,
+               "%s", err.message);
+  cr_assert(strstr((const char *)a, "base=[local:._cache]"), "%s",
+            (const char *)a);
+  /* declared without code: a clear error at the instance's table */
+  cr_assert_eq(pk_host_get_instance(h, "cache", "nocode", &a, &err),
+               PK_ENOTSUP);
+  cr_assert(strstr(err.message, "registered no code"), "%s", err.message);
+  cr_assert_eq(err.line, 9, "%d", err.line);
+  pk_host_free(h);
+  unlink(desc);
+}
+
+Test(types, description_type_errors_are_positioned)
+{
+  char desc[256];
+  snprintf(desc, sizeof desc, "/tmp/pk_types_desc2_%d.toml", getpid());
+  static const char *const bad[] = {
+      "[types.cache.x]\n",                              /* no such kind */
+      "[kinds.cache]\n[types.cache.x]\nextend = \"y\"\n", /* unknown key */
+      "[kinds.cache]\n[types.cache.x.config]\na = { type = \"strng\" }\n",
+  };
+  static const int line[] = {1, 3, 3};
+  for (size_t i = 0; i < 3; i++) {
+    FILE *f = fopen(desc, "w");
+    fputs(bad[i], f);
+    fclose(f);
+    pk_host *h;
+    pk_error err;
+    cr_assert_eq(pk_host_new(NULL, &h, &err), PK_OK);
+    cr_assert_neq(pk_host_load_description(h, desc, &err), PK_OK);
+    cr_assert_eq(err.line, line[i], "case %zu: %d: %s", i, err.line,
+                 err.message);
+    cr_assert_str_eq(err.source, desc);
+    pk_host_free(h);
+  }
+  unlink(desc);
+}
