@@ -1,0 +1,297 @@
+/* redis.c -- the runner's `redis` cache type: a remote store layered over
+ * the local cache (its base).  On a local miss it GETs PREFIX:SLUG:HASH and,
+ * when the entry is intact, writes it into the local store (on_miss); after
+ * a local write it SETs the same bytes (post_set).  It connects on first
+ * use; when Redis cannot be reached or a command fails it warns once and
+ * stays down for the rest of the process: a remote never fails a run.
+ * SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <plugkit/plugin.h>
+
+#include "runner_api.h"
+
+/* The bound config: [caches.NAME], then [plugins.ALIAS], then defaults. */
+typedef struct redis_conf {
+  const char *url;
+  const char *prefix;
+  int64_t ttl;
+  int64_t timeout_ms;
+} redis_conf;
+
+typedef struct redis_cache {
+  runner_cache c;          /* what the runner sees; c.self is this */
+  const runner_host *host;
+  char *name;              /* the instance: [caches.NAME] */
+  char *url, *server, *prefix;
+  int port, db;            /* db < 0: no SELECT */
+  long long ttl;
+  struct timeval timeout;
+  pthread_mutex_t mu;      /* guards rc and down */
+  redisContext *rc;        /* NULL until first use */
+  int down;                /* 1 after a failure: no more attempts */
+} redis_cache;
+
+static char *dup_str(const char *s)
+{
+  size_t n = strlen(s) + 1;
+  char *d = malloc(n);
+  return d ? memcpy(d, s, n) : NULL;
+}
+
+/* Parses redis://HOST[:PORT][/DB]; 0 or -1. */
+static int parse_url(const char *url, char **server, int *port, int *db)
+{
+  const char *p = url, *h;
+  if (strncmp(p, "redis://", 8) != 0)
+    return -1;
+  h = p += 8;
+  while (*p && *p != ':' && *p != '/')
+    p++;
+  if (p == h)
+    return -1;
+  *port = 6379;
+  *db = -1;
+  if (*p == ':') {
+    long v = 0;
+    const char *d = ++p;
+    while (*p >= '0' && *p <= '9' && v <= 65535)
+      v = v * 10 + (*p++ - '0');
+    if (p == d || v < 1 || v > 65535 || (*p && *p != '/'))
+      return -1;
+    *port = (int)v;
+  }
+  if (*p == '/') {
+    long v = 0;
+    const char *d = ++p;
+    while (*p >= '0' && *p <= '9' && v <= 1000000)
+      v = v * 10 + (*p++ - '0');
+    if (p == d || *p || v > 1000000)
+      return -1;
+    *db = (int)v;
+  }
+  size_t n = strcspn(h, ":/");
+  if (!(*server = malloc(n + 1)))
+    return -1;
+  memcpy(*server, h, n);
+  (*server)[n] = 0;
+  return 0;
+}
+
+/* With r->mu held: gives up on Redis for the rest of the process. */
+static void go_down(redis_cache *r, const char *why)
+{
+  if (!r->down)
+    r->host->warn("cache %s (redis): cannot reach %s: %s; using the local "
+                  "cache only", r->name, r->url, why);
+  r->down = 1;
+  if (r->rc) {
+    redisFree(r->rc);
+    r->rc = NULL;
+  }
+}
+
+/* Why the context c failed, into buf. */
+static const char *reason(const redis_cache *r, const redisContext *c,
+                          char *buf, size_t n)
+{
+  if (c->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK))
+    snprintf(buf, n, "no answer within %ld ms",
+             (long)(r->timeout.tv_sec * 1000 + r->timeout.tv_usec / 1000));
+  else
+    snprintf(buf, n, "%s", c->errstr[0] ? c->errstr : "connection lost");
+  return buf;
+}
+
+/* With r->mu held: the connection, or NULL when Redis is down. */
+static redisContext *conn(redis_cache *r)
+{
+  if (r->down || r->rc)
+    return r->rc;
+  r->rc = redisConnectWithTimeout(r->server, r->port, r->timeout);
+  if (!r->rc || r->rc->err) {
+    char why[200];
+    go_down(r, r->rc ? reason(r, r->rc, why, sizeof why) : "out of memory");
+    return NULL;
+  }
+  if (redisSetTimeout(r->rc, r->timeout) != REDIS_OK) {
+    go_down(r, "cannot set the command timeout");
+    return NULL;
+  }
+  if (r->db >= 0) {
+    redisReply *rep = redisCommand(r->rc, "SELECT %d", r->db);
+    int ok = rep && rep->type != REDIS_REPLY_ERROR;
+    char why[200];
+    snprintf(why, sizeof why, "SELECT %d: %s", r->db,
+             !rep ? r->rc->errstr : ok ? "" : rep->str);
+    if (rep)
+      freeReplyObject(rep);
+    if (!ok) {
+      go_down(r, why);
+      return NULL;
+    }
+  }
+  return r->rc;
+}
+
+/* Runs one command (printf-like, hiredis's %b for binary); the reply, or
+ * NULL when Redis is down or the command failed (then down for good). */
+static redisReply *command(redis_cache *r, const char *fmt, ...)
+{
+  redisReply *rep = NULL;
+  pthread_mutex_lock(&r->mu);
+  redisContext *c = conn(r);
+  if (c) {
+    va_list ap;
+    va_start(ap, fmt);
+    rep = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    if (!rep) {
+      char why[200];
+      go_down(r, reason(r, c, why, sizeof why));
+    } else if (rep->type == REDIS_REPLY_ERROR) {
+      go_down(r, rep->str);
+      freeReplyObject(rep);
+      rep = NULL;
+    }
+  }
+  pthread_mutex_unlock(&r->mu);
+  return rep;
+}
+
+/* The Redis key of an entry; malloc()ed, or NULL. */
+static char *key_of(const redis_cache *r, const runner_key *k, size_t *len)
+{
+  size_t n = strlen(r->prefix) + strlen(k->slug) + strlen(k->hash) + 3;
+  char *s = malloc(n);
+  if (s)
+    *len = (size_t)snprintf(s, n, "%s:%s:%s", r->prefix, k->slug, k->hash);
+  return s;
+}
+
+static int redis_on_miss(runner_cache *c, const runner_key *k)
+{
+  redis_cache *r = c->self;
+  size_t klen;
+  char *key = key_of(r, k, &klen);
+  if (!key)
+    return 0;
+  redisReply *rep = command(r, "GET %b", key, klen);
+  free(key);
+  int stored = 0;
+  if (rep && rep->type == REDIS_REPLY_STRING) {
+    char why[200] = "";
+    if (r->host->check_entry(rep->str, rep->len, k, why, sizeof why) != 0)
+      r->host->warn("cache %s (redis): remote entry of %s is damaged (%s); "
+                    "ignored", r->name, k->runnable, why);
+    else
+      stored = c->base->write_entry(c->base, k, rep->str, rep->len) == 0;
+  }
+  if (rep)
+    freeReplyObject(rep);
+  return stored;
+}
+
+static void redis_post_set(runner_cache *c, const runner_key *k)
+{
+  redis_cache *r = c->self;
+  char *data, *key;
+  size_t len, klen;
+  pthread_mutex_lock(&r->mu);
+  int down = r->down;
+  pthread_mutex_unlock(&r->mu);
+  if (down || c->base->read_entry(c->base, k, &data, &len) != 0)
+    return;
+  if ((key = key_of(r, k, &klen)) != NULL) {
+    redisReply *rep = r->ttl > 0
+        ? command(r, "SET %b %b EX %lld", key, klen, data, len, r->ttl)
+        : command(r, "SET %b %b", key, klen, data, len);
+    if (rep)
+      freeReplyObject(rep);
+    free(key);
+  }
+  free(data);
+}
+
+static void redis_destroy(void *data, void *inst)
+{
+  redis_cache *r = inst ? ((runner_cache *)inst)->self : NULL;
+  (void)data;
+  if (!r)
+    return;
+  if (r->rc)
+    redisFree(r->rc);
+  pthread_mutex_destroy(&r->mu);
+  free(r->name);
+  free(r->url);
+  free(r->server);
+  free(r->prefix);
+  free(r);
+}
+
+static int redis_factory(const pk_type_call *call, void **out)
+{
+  const redis_conf *cf = call->config;
+  const char *url = cf->url ? cf->url : "redis://127.0.0.1:6379";
+  int64_t tmo = cf->timeout_ms > 0 ? cf->timeout_ms : 500;
+  runner_cache *base = call->base;
+  if (!base || !base->read_entry || !base->write_entry) {
+    snprintf(call->error, call->error_size,
+             "the redis cache needs a local cache to extend");
+    return -1;
+  }
+  redis_cache *r = calloc(1, sizeof *r);
+  if (!r || pthread_mutex_init(&r->mu, NULL) != 0) {
+    free(r);
+    snprintf(call->error, call->error_size, "out of memory");
+    return -1;
+  }
+  r->host = call->host_userdata;
+  r->c.size = sizeof r->c;
+  r->c.type = "redis";
+  r->c.base = base;
+  r->c.self = r;
+  r->c.on_miss = redis_on_miss;
+  r->c.post_set = redis_post_set;
+  r->name = dup_str(call->name ? call->name : "?");
+  r->url = dup_str(url);
+  r->prefix = dup_str(cf->prefix ? cf->prefix : "runner");
+  r->ttl = cf->ttl > 0 ? (long long)cf->ttl : 0;
+  r->timeout.tv_sec = (time_t)(tmo / 1000);
+  r->timeout.tv_usec = (suseconds_t)(tmo % 1000 * 1000);
+  if (!r->name || !r->url || !r->prefix ||
+      parse_url(url, &r->server, &r->port, &r->db) != 0) {
+    if (!r->name || !r->url || !r->prefix)
+      snprintf(call->error, call->error_size, "out of memory");
+    else
+      snprintf(call->error, call->error_size,
+               "url \"%s\": expected redis://HOST[:PORT][/DB]", url);
+    redis_destroy(NULL, &r->c);
+    return -1;
+  }
+  *out = &r->c;
+  return 0;
+}
+
+static int on_register(const pk_host_api *api, pk_plugin_ctx *ctx, void *ud)
+{
+  static const pk_plugin_binding binds[] = {
+      PK_PLUGIN_BIND(redis_conf, url, "url", PK_PLUGIN_C_STRING),
+      PK_PLUGIN_BIND(redis_conf, prefix, "prefix", PK_PLUGIN_C_STRING),
+      PK_PLUGIN_BIND(redis_conf, ttl, "ttl", PK_PLUGIN_C_INT64),
+      PK_PLUGIN_BIND(redis_conf, timeout_ms, "timeout-ms", PK_PLUGIN_C_INT64)};
+  const pk_type_impl impl = {sizeof impl, "cache", "redis", redis_factory,
+                             redis_destroy, NULL, binds,
+                             sizeof binds / sizeof *binds, sizeof(redis_conf)};
+  (void)ud;
+  return api->type_add(ctx, &impl);
+}
+
+PK_PLUGIN_DEFINE("runner", "redis", RUNNER_ABI, on_register, NULL, NULL);
