@@ -23,6 +23,14 @@ typedef struct pk__kind {
   char *dflt;    /* default type tag, or NULL */
 } pk__kind;
 
+/* A NULL-terminated string list bound to a PK_PLUGIN_C_STRINGS member,
+ * owned by the instance level or the plugin's section that bound it. */
+typedef struct pk__strv {
+  struct pk__strv *next;
+  size_t n;             /* strings, then the NULL */
+  const char *v[];
+} pk__strv;
+
 typedef struct pk__type {
   char *key;               /* "kind\x01tag" */
   char *kind, *tag, *extends; /* extends NULL when none */
@@ -51,6 +59,7 @@ struct pk__pconf {
   pk_schema *schema;
   pk_config *config;
   pk_doc *fragment;      /* or NULL */
+  pk__strv *strv;        /* lists bound by api->config_bind */
 };
 
 typedef struct pk__inst {
@@ -69,6 +78,7 @@ typedef struct pk__inst {
   void *cstruct;
   size_t csize;
   struct pk__inst *base; /* private chain (extends) */
+  pk__strv *strv;        /* lists bound into cstruct */
   pk_error *err;         /* failed: allocated, or &inst_nomem */
   /* configs decoded when the config was loaded, kept for the first use
    * (npre levels, top first) when nothing in them waits for formatting;
@@ -699,15 +709,60 @@ static int api_fail_with(pk_plugin *p, const pk_error *e)
   return e->code ? (int)e->code : PK_EPLUGIN;
 }
 
+/* A string list is checked as an array (PK_C_ARRAY, pointer-sized). */
 static void to_bindings(const pk_plugin_binding *in, size_t n,
                         pk_binding *out)
 {
   for (size_t i = 0; i < n; i++) {
     out[i].field = in[i].field;
-    out[i].type = (pk_ctype)in[i].ctype;
+    out[i].type = in[i].ctype == PK_PLUGIN_C_STRINGS ? PK_C_ARRAY
+                                                    : (pk_ctype)in[i].ctype;
     out[i].offset = in[i].offset;
     out[i].size = in[i].size;
   }
+}
+
+static void strv_free(const pk__allocator *a, pk__strv *l)
+{
+  while (l) {
+    pk__strv *next = l->next;
+    pk__free(a, l, sizeof *l + (l->n + 1) * sizeof l->v[0]);
+    l = next;
+  }
+}
+
+/* Binds b (PK_PLUGIN_C_STRINGS) from config: a new list linked into *own,
+ * its address into dst's member.  An UNSET field leaves the member. */
+static pk_status bind_strings(const pk__allocator *a, const pk_config *config,
+                              const pk_plugin_binding *b, void *dst,
+                              pk__strv **own, pk_error *err)
+{
+  const pk_schema *s = pk_config_get_schema(config);
+  const pk_field *f = pk_schema_find_field(s, b->field);
+  if (f && pk_field_get_items(f) != PK_FIELD_STRING)
+    return pk__fail_at(err, PK_ETYPE, pk_field_get_pos(f), "cannot bind "
+                       "field \"%s\" (array of %s) as PK_PLUGIN_C_STRINGS: "
+                       "its items must be strings", b->field,
+                       pk_field_type_name(pk_field_get_items(f)));
+  if (!pk_config_is_set(config, b->field))
+    return PK_OK;
+  const pk_value *arr;
+  pk_status st = pk_config_get_array(config, b->field, &arr, err);
+  if (st != PK_OK)
+    return st;
+  size_t n = pk_array_count(arr);
+  pk__strv *l = pk__alloc(a, sizeof *l + (n + 1) * sizeof l->v[0]);
+  if (!l)
+    return NOMEM(err);
+  l->n = n;
+  for (size_t i = 0; i < n; i++)
+    pk_value_get_string(pk_array_at(arr, i), &l->v[i], NULL, NULL);
+  l->v[n] = NULL;
+  l->next = *own;
+  *own = l;
+  const char *const *list = l->v;
+  memcpy((char *)dst + b->offset, &list, sizeof list);
+  return PK_OK;
 }
 
 int pk__api_type_add(pk_plugin_ctx *ctx, const pk_type_impl *impl)
@@ -766,11 +821,19 @@ int pk__api_type_add(pk_plugin_ctx *ctx, const pk_type_impl *impl)
   }
   if (st == PK_OK)
     st = pk_schema_check_bindings(ty->schema, bs, impl->nbindings, &be);
-  for (size_t i = 0; st == PK_OK && i < impl->nbindings; i++)
+  for (size_t i = 0; st == PK_OK && i < impl->nbindings; i++) {
+    const pk_field *f = pk_schema_find_field(ty->schema, bs[i].field);
     if (bs[i].offset + (bs[i].size ? bs[i].size : 1) > impl->config_size)
       st = pk__fail(&be, PK_ERANGE, "binding of field \"%s\" lies outside "
                     "config_size (%zu bytes)", bs[i].field,
                     impl->config_size);
+    else if (impl->bindings[i].ctype == PK_PLUGIN_C_STRINGS &&
+             pk_field_get_items(f) != PK_FIELD_STRING)
+      st = pk__fail_at(&be, PK_ETYPE, pk_field_get_pos(f), "cannot bind "
+                       "field \"%s\" (array of %s) as PK_PLUGIN_C_STRINGS: "
+                       "its items must be strings", bs[i].field,
+                       pk_field_type_name(pk_field_get_items(f)));
+  }
   pk__free(&h->alloc, bs, impl->nbindings * sizeof *bs);
   if (st != PK_OK) {
     char pos[300];
@@ -828,7 +891,13 @@ int pk__api_config_bind(pk_plugin_ctx *ctx, const pk_plugin_binding *b,
     return api_fail_with(p, &e);
   }
   to_bindings(b, n, bs);
-  pk_status st = pk_config_bind(p->conf->config, bs, n, dst, &e);
+  pk_status st = pk_schema_check_bindings(pk_config_get_schema(
+                                              p->conf->config), bs, n, &e);
+  for (size_t i = 0; st == PK_OK && i < n; i++)
+    st = b[i].ctype == PK_PLUGIN_C_STRINGS
+             ? bind_strings(&p->host->alloc, p->conf->config, &b[i], dst,
+                            &p->conf->strv, &e)
+             : pk_config_bind(p->conf->config, &bs[i], 1, dst, &e);
   if (st != PK_OK)
     return api_fail_with(p, &e);
   return 0;
@@ -1581,6 +1650,8 @@ static void inst_release(pk_host *h, pk__inst *in)
     in->cfg = NULL;
     pk__free(&h->alloc, in->cstruct, in->csize);
     in->cstruct = NULL;
+    strv_free(&h->alloc, in->strv);
+    in->strv = NULL;
     in->base = NULL;
     if (in->key == NULL) /* a private base level */
       pk__free(&h->alloc, in, sizeof *in);
@@ -1617,7 +1688,11 @@ static pk_status build_level(pk_host *h, pk__types *t, pk__inst *top,
         continue;
       pk_binding b;
       to_bindings(&ty->bind[i], 1, &b);
-      pk_status bst = pk_config_bind(from, &b, 1, lv->cstruct, err);
+      pk_status bst =
+          ty->bind[i].ctype == PK_PLUGIN_C_STRINGS
+              ? bind_strings(&h->alloc, from, &ty->bind[i], lv->cstruct,
+                             &lv->strv, err)
+              : pk_config_bind(from, &b, 1, lv->cstruct, err);
       if (bst != PK_OK)
         return bst;
     }
@@ -1930,6 +2005,7 @@ void pk__types_free(pk_host *h)
     pk_config_free(c->config);
     pk_schema_free(c->schema);
     pk_doc_free(c->fragment);
+    strv_free(a, c->strv);
     pk__strfree(a, c->alias);
     pk__free(a, c, sizeof *c);
   }

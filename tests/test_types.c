@@ -857,3 +857,28 @@ Test(types, description_type_errors_are_positioned)
   }
   unlink(desc);
 }
+
+/* Arrays of strings reach plugin code as NULL-terminated lists, from the
+ * plugin's section and through the layering into its type's struct. */
+Test(types, string_arrays_bind_as_lists)
+{
+  pk_host *h = new_host();
+  pk_error err;
+  cr_assert_eq(pk_host_load_config(h, write_config(
+                   "[plugins.l]\nplugin = \"runner:lists\"\n"
+                   "names = [\"x\", \"y\", \"z\"]\n"
+                   "[caches.one]\ntype = \"lists\"\ntags = [\"t1\", \"t2\"]\n"
+                   "[caches.two]\ntype = \"lists\"\nnames = []\n"),
+                   NULL, &err), PK_OK, "%s", err.message);
+  unlink(cfg_path);
+  cr_assert_eq(pk_host_register(h, NULL, 0, NULL, 0, &err), PK_OK, "%s",
+               err.message);
+  void *a;
+  cr_assert_eq(pk_host_get_instance(h, "cache", "one", &a, &err), PK_OK,
+               "%s", err.message);
+  cr_assert_str_eq((const char *)a, "tags=t1,t2 names=x,y,z");
+  cr_assert_eq(pk_host_get_instance(h, "cache", "two", &a, &err), PK_OK,
+               "%s", err.message);
+  cr_assert_str_eq((const char *)a, "tags=(unset) names=");
+  pk_host_free(h);
+}

@@ -170,7 +170,10 @@ enum {
   PK_PLUGIN_C_DOUBLE,     /* double: float field */
   PK_PLUGIN_C_BOOL,       /* bool: boolean field */
   PK_PLUGIN_C_DATETIME,   /* pk_datetime (plugkit.h): datetime field */
-  PK_PLUGIN_C_ENUM        /* int: enum field, index into its choices */
+  PK_PLUGIN_C_ENUM,       /* int: enum field, index into its choices */
+  PK_PLUGIN_C_STRINGS = 32 /* const char *const *: an array of strings,
+                              NULL-terminated (plugin only; valid as long
+                              as the instance or the host) */
 };
 
 typedef struct pk_plugin_binding {
