@@ -24,10 +24,7 @@ typedef struct toolenv_conf {
   const char *setup;
   const char *dir;  /* NULL: .runner/toolenv/NAME */
   const char *lock; /* NULL: DIR/lock */
-  /* vars: an array of strings.  The plugin API cannot bind arrays yet
-   * (plugin.h has no PK_PLUGIN_C_* for them): stays NULL until it can, as
-   * a NULL-terminated list bound to this member. */
-  const char *const *vars;
+  const char *const *vars; /* NULL-terminated "NAME=VALUE" */
 } toolenv_conf;
 
 typedef struct toolenv {
@@ -191,7 +188,8 @@ static int on_register(const pk_host_api *api, pk_plugin_ctx *ctx, void *ud)
   static const pk_plugin_binding binds[] = {
       PK_PLUGIN_BIND(toolenv_conf, setup, "setup", PK_PLUGIN_C_STRING),
       PK_PLUGIN_BIND(toolenv_conf, dir, "dir", PK_PLUGIN_C_STRING),
-      PK_PLUGIN_BIND(toolenv_conf, lock, "lock", PK_PLUGIN_C_STRING)};
+      PK_PLUGIN_BIND(toolenv_conf, lock, "lock", PK_PLUGIN_C_STRING),
+      PK_PLUGIN_BIND(toolenv_conf, vars, "vars", PK_PLUGIN_C_STRINGS)};
   const pk_type_impl impl = {sizeof impl, "env", "toolenv", toolenv_factory,
                              toolenv_destroy, NULL, binds,
                              sizeof binds / sizeof *binds,
