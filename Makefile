@@ -17,7 +17,7 @@ demo:
 	@scripts/demo.sh
 
 bench: all
-	@bench/toml-parse && bench/plugins-bench && bench/hook-dispatch && bench/config-bench
+	@bench/toml-parse && bench/plugins-bench && bench/hook-dispatch && bench/config-bench && bench/runner-bench
 
 check-symbols: all
 	@scripts/check-symbols.sh $(BUILD)/lib/libplugkit.so

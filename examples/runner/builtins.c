@@ -140,25 +140,14 @@ static void plain_destroy(void *data, void *inst)
 
 int builtins_add(pk_host *host, pk_error *err)
 {
+  /* kinds, tags and schemas are declared by runner-host.toml */
   static const pk_type_options types[] = {
-      {.kind = "cache", .tag = "local",
-       .schema_toml = "dir = { type = \"string\", default = "
-                      "\".runner/cache\", doc = \"where entries are kept, "
-                      "relative to the project root\" }\n",
-       .factory = local_factory, .destroy = local_destroy},
-      {.kind = "dep", .tag = "glob",
-       .schema_toml = "pattern = { type = \"string\", required = true, "
-                      "doc = \"files whose contents go in the hash\" }\n",
-       .factory = glob_factory, .destroy = plain_destroy},
-      {.kind = "dep", .tag = "command",
-       .schema_toml =
-           "name = { type = \"string\", required = true, doc = \"the "
-           "command to run first\" }\n"
-           "args = { type = \"string\", optional = true, doc = \"its "
-           "arguments, k=v&k2=v2\" }\n"
-           "strict = { type = \"boolean\", default = false, doc = \"do not "
-           "run when it fails\" }\n",
-       .factory = command_factory, .destroy = plain_destroy},
+      {.kind = "cache", .tag = "local", .factory = local_factory,
+       .destroy = local_destroy},
+      {.kind = "dep", .tag = "glob", .factory = glob_factory,
+       .destroy = plain_destroy},
+      {.kind = "dep", .tag = "command", .factory = command_factory,
+       .destroy = plain_destroy},
       {.kind = "env", .tag = "env", .factory = env_factory,
        .destroy = plain_destroy},
   };

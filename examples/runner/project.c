@@ -112,6 +112,8 @@ static void print_error(const char *what, const pk_error *err)
   fprintf(stderr, "runner: %s%s%s\n", what, what[0] ? ": " : "", text);
 }
 
+static size_t distance(const char *a, const char *b);
+
 /* ---- finding the project ---- */
 
 static char *find_root(const char *dir)
@@ -209,7 +211,8 @@ static void check_deps(project *p, command *c, pk_diag *diag)
       continue;
     }
     pk_error e;
-    pk_host_check_instance(p->host, "dep", label, d, diag, &e);
+    if (p->types_known)
+      pk_host_check_instance(p->host, "dep", label, d, diag, &e);
   }
 }
 
@@ -238,26 +241,29 @@ static void add_command(project *p, const char *alias, const char *dir,
   static const char *const skip[] = {"deps"};
   pk_decode_options o = {.size = sizeof o, .skip = skip, .skip_count = 1};
   pk_error e;
-  if (pk_schema_decode(p->command_schema, table, &o, &c->config, diag, &e) !=
+  if (pk_schema_decode(p->command_schema, table, &o, &c->config, diag, &e) ==
       PK_OK) {
-    c->exec = NULL;
-    return;
+    pk_config_get_string(c->config, "exec", &c->exec, NULL, NULL);
+    pk_config_get_string_or(c->config, "cache", NULL, &c->cache, NULL);
+    pk_config_get_string_or(c->config, "env", NULL, &c->env, NULL);
+    pk_config_get_array(c->config, "artifacts", &c->artifacts, NULL);
+    pk_config_get_bool(c->config, "hidden", &c->hidden, NULL);
   }
-  pk_config_get_string(c->config, "exec", &c->exec, NULL, NULL);
-  pk_config_get_string_or(c->config, "cache", NULL, &c->cache, NULL);
-  pk_config_get_string_or(c->config, "env", NULL, &c->env, NULL);
-  pk_config_get_array(c->config, "artifacts", &c->artifacts, NULL);
-  pk_config_get_bool(c->config, "hidden", &c->hidden, NULL);
+  /* the names it refers to, also when a field above is wrong */
   const pk_value *root = pk_doc_root(p->doc);
-  if (c->cache && strcmp(c->cache, "local") && strcmp(c->cache, "none") &&
-      !in_table(root, "caches", c->cache))
-    problem(diag, PK_ENOTFOUND, pk_value_pos(pk_table_get(table, "cache")),
-            "%s: cache \"%s\" is not configured: use local, none or add "
-            "[caches.%s]", c->address, c->cache, c->cache);
-  if (c->env && !in_table(root, "envs", c->env))
-    problem(diag, PK_ENOTFOUND, pk_value_pos(pk_table_get(table, "env")),
-            "%s: env \"%s\" is not configured: add [envs.%s]", c->address,
-            c->env, c->env);
+  const pk_value *cv = pk_table_get(table, "cache");
+  const pk_value *ev = pk_table_get(table, "env");
+  const char *cache = NULL, *env = NULL;
+  pk_value_get_string(cv, &cache, NULL, NULL);
+  pk_value_get_string(ev, &env, NULL, NULL);
+  if (cache && strcmp(cache, "local") && strcmp(cache, "none") &&
+      !in_table(root, "caches", cache))
+    problem(diag, PK_ENOTFOUND, pk_value_pos(cv), "%s: cache \"%s\" is not "
+            "configured: use local, none or add [caches.%s]", c->address,
+            cache, cache);
+  if (env && !in_table(root, "envs", env))
+    problem(diag, PK_ENOTFOUND, pk_value_pos(ev), "%s: env \"%s\" is not "
+            "configured: add [envs.%s]", c->address, env, env);
   check_deps(p, c, diag);
 }
 
@@ -305,10 +311,16 @@ static void check_top(project *p, pk_diag *diag)
     bool known = false;
     for (size_t j = 0; j < nk && !known; j++)
       known = !strcmp(k, top_keys[j]);
+    const char *near = NULL;
+    for (size_t j = 0; j < nk && !known && !near; j++)
+      if (distance(k, top_keys[j]) <= 2)
+        near = top_keys[j];
     if (!known)
       problem(diag, PK_ECONFIG, pk_table_key_pos_at(root, i),
-              "unknown table [%s]: runner.toml has [commands], [caches], "
-              "[envs], [plugins], [defaults] and [ctx]", k);
+              "unknown table [%s]%s%s%s: runner.toml has [commands], "
+              "[caches], [envs], [plugins], [defaults] and [ctx]", k,
+              near ? " (did you mean [" : "", near ? near : "",
+              near ? "]?)" : "");
   }
   const pk_value *cmds = pk_table_get(root, "commands");
   if (cmds && pk_value_kind(cmds) != PK_KIND_TABLE)
@@ -382,11 +394,12 @@ int project_open(project *p, const char *dir, const char *exe_dir,
   check_top(p, diag);
   load_ctx(p, pk_table_get(pk_doc_root(p->doc), "ctx"), diag);
   pk_host_set_ctx(p->host, p->ctx);
-  if (pk_host_load_config(p->host, CONFIG_NAME, diag, &err) == PK_OK) {
-    add_commands(p, NULL, NULL,
-                 pk_table_get(pk_doc_root(p->doc), "commands"), diag);
-    add_fragments(p, diag);
-  }
+  /* typed deps are checked only when the types are known */
+  p->types_known = pk_host_load_config(p->host, CONFIG_NAME, diag, &err) ==
+                   PK_OK;
+  add_commands(p, NULL, NULL, pk_table_get(pk_doc_root(p->doc), "commands"),
+               diag);
+  add_fragments(p, diag);
   size_t nprob = print_diag(diag);
   pk_diag_free(diag);
   if (nprob)

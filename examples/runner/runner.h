@@ -106,6 +106,7 @@ typedef struct project {
   runner_cache *local;     /* the built-in local and none caches */
   runner_cache *none;
   bool verbose;
+  bool types_known;        /* the config loaded: dep types can be checked */
 } project;
 
 /* Finds runner.toml (dir, else the current directory and its parents),

@@ -1,0 +1,1 @@
+/* not included by main.c: editing it changes nothing */

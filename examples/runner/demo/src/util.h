@@ -1,0 +1,2 @@
+#include "version.h"
+#define GREETING_TEXT "hello from app " APP_VERSION

@@ -1,0 +1,512 @@
+/* test_runner.c -- the example host end to end (issue 6): the real runner
+ * binary and its four real plugins, in temporary projects, against a real
+ * redis-server each test starts on a free loopback port.  qik-spec 8 items
+ * 11-19, 62-69, 71, 73, 74, 76, 79, 80; the faults of issue 6 point 4.
+ * SPDX-License-Identifier: MIT */
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RUNNER PK_RUNNER_DIR "/runner"
+
+/* ---- a project in a temporary directory ---- */
+
+typedef struct proj {
+  char dir[128];
+  char out[1 << 16]; /* stdout of the last run */
+  char err[1 << 16]; /* stderr of the last run */
+} proj;
+
+static void put(const char *dir, const char *rel, const char *fmt, ...)
+{
+  char path[512], cmd[600];
+  snprintf(path, sizeof path, "%s/%s", dir, rel);
+  snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s')\"", path);
+  cr_assert_eq(system(cmd), 0);
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+  va_list ap;
+  va_start(ap, fmt);
+  vfprintf(f, fmt, ap);
+  va_end(ap);
+  fclose(f);
+}
+
+static void proj_new(proj *p)
+{
+  snprintf(p->dir, sizeof p->dir, "/tmp/pk_runner_XXXXXX");
+  cr_assert_not_null(mkdtemp(p->dir));
+}
+
+static void proj_free(proj *p)
+{
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s.out' '%s.err'", p->dir, p->dir,
+           p->dir);
+  cr_assert_eq(system(cmd), 0);
+}
+
+static void slurp(const char *path, char *buf, size_t n)
+{
+  buf[0] = 0;
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return;
+  size_t len = fread(buf, 1, n - 1, f);
+  buf[len] = 0;
+  fclose(f);
+}
+
+/* Runs "runner ARGS" in the project (with ENV prefixed); the exit code. */
+static int run(proj *p, const char *env, const char *args)
+{
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && RAN_FILE='%s.ran' %s '%s' %s >'%s.out' 2>'%s.err'",
+           p->dir, p->dir, env ? env : "", RUNNER, args, p->dir, p->dir);
+  int st = system(cmd);
+  char path[200];
+  snprintf(path, sizeof path, "%s.out", p->dir);
+  slurp(path, p->out, sizeof p->out);
+  snprintf(path, sizeof path, "%s.err", p->dir);
+  slurp(path, p->err, sizeof p->err);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static bool exists(const proj *p, const char *rel)
+{
+  char path[512];
+  struct stat st;
+  snprintf(path, sizeof path, "%s/%s", p->dir, rel);
+  return stat(path, &st) == 0;
+}
+
+static int count_of(const char *hay, const char *needle)
+{
+  int n = 0;
+  for (const char *s = hay; (s = strstr(s, needle)); s += strlen(needle))
+    n++;
+  return n;
+}
+
+/* ---- a redis-server of our own ---- */
+
+typedef struct redis {
+  pid_t pid;
+  int port;
+} redis;
+
+static int free_port(void)
+{
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t len = sizeof a;
+  cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+  cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+static bool port_open(int port)
+{
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_port = htons((uint16_t)port),
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  bool ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+  close(fd);
+  return ok;
+}
+
+static void redis_start(redis *r)
+{
+  r->port = free_port();
+  char port[16];
+  snprintf(port, sizeof port, "%d", r->port);
+  r->pid = fork();
+  cr_assert_geq(r->pid, 0);
+  if (r->pid == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execlp("redis-server", "redis-server", "--port", port, "--bind",
+           "127.0.0.1", "--save", "", "--appendonly", "no", (char *)NULL);
+    _exit(127);
+  }
+  for (int i = 0; i < 500 && !port_open(r->port); i++) {
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  cr_assert(port_open(r->port), "redis-server did not start on port %d",
+            r->port);
+}
+
+static void redis_stop(redis *r)
+{
+  if (r->pid > 0) {
+    kill(r->pid, SIGTERM);
+    waitpid(r->pid, NULL, 0);
+    r->pid = 0;
+  }
+}
+
+/* redis-cli's output for a command against r. */
+static void redis_cli(const redis *r, const char *args, char *out, size_t n)
+{
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "redis-cli -p %d %s", r->port, args);
+  FILE *f = popen(cmd, "r");
+  cr_assert_not_null(f);
+  size_t len = fread(out, 1, n - 1, f);
+  out[len] = 0;
+  pclose(f);
+}
+
+/* ---- the project of the scenarios ---- */
+
+static void write_project(proj *p, int redis_port)
+{
+  put(p->dir, "runner.toml",
+      "[ctx]\n"
+      "redis_port = %d\n"
+      "\n"
+      "[plugins]\n"
+      "lint = \"runner:lint\"\n"
+      "cinclude = \"runner:cinclude\"\n"
+      "tools = \"runner:toolenv\"\n"
+      "\n"
+      "[plugins.remote]\n"
+      "plugin = \"runner:redis\"\n"
+      "url = \"redis://127.0.0.1:{ctx.redis_port}\"\n"
+      "prefix = \"t\"\n"
+      "\n"
+      "[caches.shared]\n"
+      "type = \"redis\"\n"
+      "\n"
+      "[envs.dev]\n"
+      "type = \"toolenv\"\n"
+      "setup = '''printf '#!/bin/sh\\necho \"greet: $*\"\\n' > "
+      "\"$TOOLENV_DIR/bin/greet\" && chmod +x \"$TOOLENV_DIR/bin/greet\" && "
+      "echo greet-1.0 > \"$TOOLENV_DIR/lock\"'''\n"
+      "vars = [\"GREETING=hello\"]\n"
+      "\n"
+      "[commands.build]\n"
+      "exec = \"mkdir -p out && cat src/main.c > out/main.o && echo compiled "
+      "&& echo ran >> \\\"$RAN_FILE\\\"\"\n"
+      "deps = [\"src/*.c\", { type = \"cinclude\", path = \"src/main.c\" }]\n"
+      "cache = \"shared\"\n"
+      "artifacts = [\"out/main.o\"]\n"
+      "\n"
+      "[commands.test]\n"
+      "exec = \"cat out/main.o | wc -l\"\n"
+      "deps = [{ type = \"command\", name = \"build\", strict = true }]\n"
+      "\n"
+      "[commands.hello]\n"
+      "exec = \"greet $GREETING\"\n"
+      "deps = [\"src/*.c\"]\n"
+      "env = \"dev\"\n"
+      "\n"
+      "[commands.secret]\n"
+      "exec = \"echo secret\"\n"
+      "hidden = true\n",
+      redis_port);
+  put(p->dir, "src/main.c", "#include \"util.h\"\nint main(void) { return "
+                            "UTIL; }\n");
+  put(p->dir, "src/util.h", "#include \"inner.h\"\n#define UTIL 0\n");
+  put(p->dir, "src/inner.h", "/* inner */\n");
+  put(p->dir, "src/unused.h", "/* not included */\n");
+}
+
+static int ran_count(const proj *p)
+{
+  char path[200], buf[4096];
+  snprintf(path, sizeof path, "%s.ran", p->dir);
+  slurp(path, buf, sizeof buf);
+  return count_of(buf, "ran");
+}
+
+static void cleanup_ran(const proj *p)
+{
+  char path[200];
+  snprintf(path, sizeof path, "%s.ran", p->dir);
+  unlink(path);
+}
+
+/* ---- listing and commands (items 11-19) ---- */
+
+Test(runner, ls_lists_root_then_plugin_commands_without_hidden)
+{
+  proj p;
+  proj_new(&p);
+  write_project(&p, 1);
+  cr_assert_eq(run(&p, NULL, "--ls"), 0, "%s", p.err);
+  cr_assert_str_eq(p.out, "build\ntest\nhello\nlint/check\n");
+  /* nothing was dlopened to list (lazy plugins) */
+  cr_assert_eq(run(&p, "LD_DEBUG=files", "--ls"), 0);
+  cr_assert_null(strstr(p.err, "plugins/redis/lib"), "%s", p.err);
+  cr_assert_null(strstr(p.err, "plugins/cinclude/lib"));
+  cr_assert_null(strstr(p.err, "plugins/toolenv/lib"));
+  proj_free(&p);
+}
+
+Test(runner, hidden_commands_run_by_name_and_as_deps)
+{
+  proj p;
+  proj_new(&p);
+  write_project(&p, 1);
+  cr_assert_eq(run(&p, NULL, "secret"), 0, "%s", p.err);
+  cr_assert_str_eq(p.out, "secret\n");
+  put(p.dir, "src/todo.c", "/* TODO one */\n");
+  cr_assert_eq(run(&p, NULL, "lint.todo-count"), 0, "%s", p.err);
+  cr_assert_eq(run(&p, NULL, "lint/todo-count"), 0, "%s", p.err);
+  /* the hidden cinclude/scan runs as build's dependency, first */
+  cr_assert_eq(run(&p, NULL, "build"), 0, "%s", p.err);
+  const char *scan = strstr(p.err, "cinclude/scan?");
+  const char *build = strstr(p.err, "runner: build:");
+  cr_assert(scan && build && scan < build, "%s", p.err);
+  cleanup_ran(&p);
+  proj_free(&p);
+}
+
+Test(runner, unknown_command_suggests_and_fails)
+{
+  proj p;
+  proj_new(&p);
+  write_project(&p, 1);
+  cr_assert_eq(run(&p, NULL, "biuld"), 2);
+  cr_assert(strstr(p.err, "command \"biuld\" is not configured (did you "
+                          "mean \"build\"?)"), "%s", p.err);
+  cr_assert_eq(run(&p, NULL, "nope/x"), 2);
+  proj_free(&p);
+}
+
+/* ---- cache behaviour (items 62-69, 71, 73) ---- */
+
+Test(runner, miss_then_hit_then_remote_hit_in_a_second_checkout)
+{
+  redis r;
+  redis_start(&r);
+  proj a, b;
+  proj_new(&a);
+  proj_new(&b);
+  write_project(&a, r.port);
+  write_project(&b, r.port);
+  cr_assert_eq(run(&a, NULL, "build"), 0, "%s", a.err);
+  cr_assert(strstr(a.err, "build: miss, running"), "%s", a.err);
+  cr_assert_str_eq(strstr(a.out, "compiled") ? "ok" : a.out, "ok");
+  cr_assert_eq(ran_count(&a), 1);
+  cr_assert_eq(run(&a, NULL, "build"), 0, "%s", a.err);
+  cr_assert(strstr(a.err, "build: hit, replaying"), "%s", a.err);
+  cr_assert(strstr(a.out, "compiled")); /* the output is replayed */
+  cr_assert_eq(ran_count(&a), 1);      /* not run again */
+  /* the remote holds the same bytes as the local entry (item 69) */
+  char keys[4096];
+  redis_cli(&r, "--scan --pattern 't:build:*'", keys, sizeof keys);
+  cr_assert(strstr(keys, "t:build:"), "%s", keys);
+  /* a second checkout: remote hit, artifact restored, not run */
+  cr_assert_eq(run(&b, NULL, "build"), 0, "%s", b.err);
+  cr_assert(strstr(b.err, "build: hit (fetched from the remote cache)"),
+            "%s", b.err);
+  cr_assert_eq(ran_count(&b), 0);
+  cr_assert(exists(&b, "out/main.o"));
+  cr_assert(exists(&b, ".runner/cache/build.entry"));
+  /* artifacts are stored relative to the root (item 73) */
+  char entry[8192], path[300];
+  snprintf(path, sizeof path, "%s/.runner/cache/build.entry", b.dir);
+  slurp(path, entry, sizeof entry);
+  cr_assert(strstr(entry, " out/main.o\n"), "%s", entry);
+  cr_assert_null(strstr(entry, "/tmp/"));
+  redis_stop(&r);
+  cleanup_ran(&a);
+  cleanup_ran(&b);
+  proj_free(&a);
+  proj_free(&b);
+}
+
+Test(runner, included_header_change_is_a_miss_unrelated_header_is_not)
+{
+  proj p;
+  proj_new(&p);
+  write_project(&p, 1); /* no redis on port 1: local only, with a warning */
+  cr_assert_eq(run(&p, NULL, "build"), 0, "%s", p.err);
+  cr_assert_eq(run(&p, NULL, "build"), 0, "%s", p.err);
+  cr_assert(strstr(p.err, "build: hit"), "%s", p.err);
+  put(p.dir, "src/unused.h", "/* changed, but nobody includes it */\n");
+  cr_assert_eq(run(&p, NULL, "build"), 0, "%s", p.err);
+  cr_assert(strstr(p.err, "build: hit"), "%s", p.err);
+  put(p.dir, "src/inner.h", "/* inner, changed */\n"); /* via util.h */
+  cr_assert_eq(run(&p, NULL, "build"), 0, "%s", p.err);
+  cr_assert(strstr(p.err, "build: miss"), "%s", p.err);
+  cr_assert_eq(ran_count(&p), 2);
+  cleanup_ran(&p);
+  proj_free(&p);
+}
+
+Test(runner, command_dep_runs_first_and_strict_failure_skips)
+{
+  proj p;
+  proj_new(&p);
+  write_project(&p, 1);
+  cr_assert_eq(run(&p, NULL, "test"), 0, "%s", p.err);
+  const char *b = strstr(p.err, "runner: build:");
+  const char *t = strstr(p.err, "runner: test:");
+  cr_assert(b && t && b < t, "%s", p.err);
+  cr_assert(strstr(p.out, "2\n"), "%s", p.out); /* main.c has two lines */
+  /* make build fail: its exec reads a file that is gone */
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "sed -i 's|cat src/main.c|cat src/gone.c|' "
+                            "'%s/runner.toml'", p.dir);
+  cr_assert_eq(system(cmd), 0);
+  cr_assert_eq(run(&p, NULL, "test"), 1);
+  cr_assert(strstr(p.err, "build: failed (exit 1)"), "%s", p.err);
+  cr_assert(strstr(p.err, "test: skipped (build did not succeed)"), "%s",
+            p.err);
+  cleanup_ran(&p);
+  proj_free(&p);
+}
+
+/* ---- environments (items 74-76) ---- */
+
+Test(runner, toolenv_setup_injected_path_vars_and_lock_in_hash)
+{
+  proj p;
+  proj_new(&p);
+  write_project(&p, 1);
+  cr_assert_eq(run(&p, NULL, "hello"), 0, "%s", p.err);
+  cr_assert_str_eq(p.out, "greet: hello\n");
+  const char *s = strstr(p.err, "tools.setup@dev");
+  const char *h = strstr(p.err, "runner: hello:");
+  cr_assert(s && h && s < h, "%s", p.err);
+  cr_assert_eq(run(&p, NULL, "hello"), 0, "%s", p.err);
+  cr_assert(strstr(p.err, "hello: hit"), "%s", p.err);
+  /* a different lock written by setup changes hello's hash */
+  char cmd[400];
+  snprintf(cmd, sizeof cmd, "sed -i 's|greet-1.0|greet-2.0|' '%s/runner.toml'",
+           p.dir);
+  cr_assert_eq(system(cmd), 0);
+  cr_assert_eq(run(&p, NULL, "hello"), 0, "%s", p.err);
+  cr_assert(strstr(p.err, "hello: miss"), "%s", p.err);
+  proj_free(&p);
+}
+
+/* ---- faults (issue 6 point 4) ---- */
+
+Test(runner, redis_down_warns_and_the_local_cache_still_works)
+{
+  redis r;
+  redis_start(&r);
+  proj p;
+  proj_new(&p);
+  write_project(&p, r.port);
+  redis_stop(&r); /* the port is now closed */
+  cr_assert_eq(run(&p, NULL, "build"), 0, "%s", p.err);
+  cr_assert(strstr(p.err, "warning: cache shared (redis): cannot reach"),
+            "%s", p.err);
+  cr_assert(strstr(p.err, "using the local cache only"), "%s", p.err);
+  cr_assert_eq(count_of(p.err, "cannot reach"), 1, "%s", p.err);
+  cr_assert(exists(&p, "out/main.o"));
+  cr_assert_eq(run(&p, NULL, "build"), 0, "%s", p.err);
+  cr_assert(strstr(p.err, "build: hit"), "%s", p.err);
+  cr_assert_eq(ran_count(&p), 1);
+  cleanup_ran(&p);
+  proj_free(&p);
+}
+
+Test(runner, damaged_local_entry_is_a_miss_never_replayed)
+{
+  proj p;
+  proj_new(&p);
+  write_project(&p, 1);
+  cr_assert_eq(run(&p, NULL, "test"), 0, "%s", p.err);
+  char path[300];
+  snprintf(path, sizeof path, "%s/.runner/cache/test.entry", p.dir);
+  struct stat st;
+  cr_assert_eq(stat(path, &st), 0);
+  cr_assert_eq(truncate(path, st.st_size - 10), 0); /* truncated */
+  cr_assert_eq(run(&p, NULL, "test"), 0, "%s", p.err);
+  cr_assert(strstr(p.err, "cache entry of test is unusable (truncated"),
+            "%s", p.err);
+  cr_assert(strstr(p.err, "test: miss, running"), "%s", p.err);
+  /* one flipped byte in the replayed output */
+  char cmd[400];
+  snprintf(cmd, sizeof cmd, "sed -i 's|^2$|9|' '%s'", path);
+  cr_assert_eq(system(cmd), 0);
+  cr_assert_eq(run(&p, NULL, "test"), 0, "%s", p.err);
+  cr_assert(strstr(p.err, "digest mismatch"), "%s", p.err);
+  cr_assert_null(strstr(p.out, "9"), "%s", p.out);
+  cr_assert_eq(run(&p, NULL, "test"), 0, "%s", p.err);
+  cr_assert(strstr(p.err, "test: hit"), "%s", p.err); /* rewritten */
+  cleanup_ran(&p);
+  proj_free(&p);
+}
+
+Test(runner, damaged_remote_entry_is_ignored_and_the_command_runs)
+{
+  redis r;
+  redis_start(&r);
+  proj a, b;
+  proj_new(&a);
+  proj_new(&b);
+  write_project(&a, r.port);
+  write_project(&b, r.port);
+  cr_assert_eq(run(&a, NULL, "build"), 0, "%s", a.err);
+  char key[512], out[256], cmd[600];
+  redis_cli(&r, "--scan --pattern 't:build:*'", key, sizeof key);
+  key[strcspn(key, "\n")] = 0;
+  cr_assert(key[0]);
+  snprintf(cmd, sizeof cmd, "SETRANGE '%s' 20 XXXX", key);
+  redis_cli(&r, cmd, out, sizeof out);
+  cr_assert_eq(run(&b, NULL, "build"), 0, "%s", b.err);
+  cr_assert(strstr(b.err, "damaged"), "%s", b.err);
+  cr_assert(strstr(b.err, "build: miss, running"), "%s", b.err);
+  cr_assert_eq(ran_count(&b), 1);
+  /* the good entry it wrote replaced the damaged one */
+  proj c;
+  proj_new(&c);
+  write_project(&c, r.port);
+  cr_assert_eq(run(&c, NULL, "build"), 0, "%s", c.err);
+  cr_assert(strstr(c.err, "fetched from the remote cache"), "%s", c.err);
+  redis_stop(&r);
+  cleanup_ran(&a);
+  cleanup_ran(&b);
+  cleanup_ran(&c);
+  proj_free(&a);
+  proj_free(&b);
+  proj_free(&c);
+}
+
+Test(runner, config_errors_point_at_runner_toml_line_col)
+{
+  proj p;
+  proj_new(&p);
+  put(p.dir, "runner.toml",
+      "[plugins.remote]\n"
+      "plugin = \"runner:redis\"\n"
+      "ttl = -5\n"
+      "[caches.shared]\n"
+      "type = \"reddis\"\n"
+      "[commands.build]\n"
+      "exec = \"true\"\n"
+      "deps = [{ type = \"cinclude\" }]\n"
+      "cach = \"local\"\n");
+  cr_assert_eq(run(&p, NULL, "--ls"), 2);
+  cr_assert(strstr(p.err, "runner.toml:3:7:"), "%s", p.err);      /* ttl */
+  cr_assert(strstr(p.err, "runner.toml:5:8:"), "%s", p.err);      /* tag */
+  cr_assert(strstr(p.err, "did you mean \"redis\"?"), "%s", p.err);
+  cr_assert(strstr(p.err, "runner.toml:9:1: unknown field \"cach\""), "%s",
+            p.err);
+  proj_free(&p);
+}
