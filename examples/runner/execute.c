@@ -37,13 +37,8 @@ static void hash_inputs(const runnable *r, char hex[65])
     hash_str(&s, "arg", r->args.v[i]);
   for (size_t i = 0; i < r->constants.n; i++)
     hash_str(&s, "const", r->constants.v[i]);
-  const command *c = r->cmd;
-  for (size_t i = 0; c && i < pk_array_count(c->artifacts); i++) {
-    const char *a;
-    if (pk_value_get_string(pk_array_at(c->artifacts, i), &a, NULL, NULL) ==
-        PK_OK)
-      hash_str(&s, "artifact", a);
-  }
+  for (size_t i = 0; i < r->artifacts.n; i++)
+    hash_str(&s, "artifact", r->artifacts.v[i]);
   strlist files = {0};
   for (size_t i = 0; i < r->globs.n; i++) {
     size_t before = files.n;
@@ -207,11 +202,8 @@ static void cache_set(runner_cache *c, const runner_key *k, const runnable *r,
   entry e = {.name = r->name, .hash = (char *)k->hash, .code = code,
              .log = log ? log : empty, .loglen = loglen};
   strlist files = {0};
-  for (size_t i = 0; r->cmd && i < pk_array_count(r->cmd->artifacts); i++) {
-    const char *pat;
-    if (pk_value_get_string(pk_array_at(r->cmd->artifacts, i), &pat, NULL,
-                            NULL) != PK_OK)
-      continue;
+  for (size_t i = 0; i < r->artifacts.n; i++) {
+    const char *pat = r->artifacts.v[i];
     size_t before = files.n;
     glob_files(pat, &files);
     if (files.n == before)

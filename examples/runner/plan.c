@@ -84,6 +84,56 @@ static int parse_args(const char *args, strlist *out)
 
 static int expand(planner *pn, runnable *r);
 
+/* s with each {args.KEY} replaced by the runnable's argument KEY (other
+ * braces are left alone); NULL after a message when KEY is not given. */
+static char *with_args(const runnable *r, const char *s)
+{
+  size_t cap = strlen(s) + 1, n = 0;
+  char *out = xmalloc(cap);
+  while (*s) {
+    const char *end;
+    if (strncmp(s, "{args.", 6) || !(end = strchr(s + 6, '}'))) {
+      out[n++] = *s++;
+      continue;
+    }
+    size_t klen = (size_t)(end - s - 6);
+    const char *val = NULL;
+    for (size_t i = 0; i < r->args.n && !val; i++)
+      if (!strncmp(r->args.v[i], s + 6, klen) && r->args.v[i][klen] == '=')
+        val = r->args.v[i] + klen + 1;
+    if (!val) {
+      fprintf(stderr, "runner: %s: {args.%.*s}: the runnable has no "
+              "argument %.*s\n", r->name, (int)klen, s + 6, (int)klen,
+              s + 6);
+      free(out);
+      return NULL;
+    }
+    cap += strlen(val);
+    out = xrealloc(out, cap);
+    memcpy(out + n, val, strlen(val));
+    n += strlen(val);
+    s = end + 1;
+  }
+  out[n] = 0;
+  return out;
+}
+
+/* Adds each string of array (globs or artifacts of a command) to l, with
+ * its arguments in place; -1 after a message. */
+static int add_patterns(const runnable *r, const pk_value *array, strlist *l)
+{
+  for (size_t i = 0; i < pk_array_count(array); i++) {
+    const char *s;
+    if (pk_value_get_string(pk_array_at(array, i), &s, NULL, NULL) != PK_OK)
+      continue;
+    char *x = with_args(r, s);
+    if (!x)
+      return -1;
+    strlist_take(l, x);
+  }
+  return 0;
+}
+
 /* The runnable of command c with args, planned (and its upstreams). */
 static runnable *command_runnable(planner *pn, command *c, const char *args,
                                   const char *from)
@@ -124,6 +174,8 @@ static runnable *command_runnable(planner *pn, command *c, const char *args,
   r->cmd = c;
   r->exec = xstrdup(c->exec);
   r->args = parsed;
+  if (add_patterns(r, c->artifacts, &r->artifacts) != 0)
+    return NULL;
   return expand(pn, r) == 0 ? r : NULL;
 }
 
@@ -196,7 +248,12 @@ static int expand(planner *pn, runnable *r)
     const pk_value *d = pk_array_at(c->deps, i);
     const char *glob;
     if (pk_value_get_string(d, &glob, NULL, NULL) == PK_OK) {
-      strlist_add(&r->globs, glob);
+      char *x = with_args(r, glob);
+      if (!x) {
+        rc = -1;
+        break;
+      }
+      strlist_take(&r->globs, x);
       continue;
     }
     char label[300];
@@ -222,15 +279,9 @@ static int expand(planner *pn, runnable *r)
   if (rc == 0 && c->env)
     rc = add_env(pn, r);
   /* an upstream's artifacts are inputs of this one (qik-spec 8 item 80) */
-  for (size_t i = 0; rc == 0 && i < r->nups; i++) {
-    const command *uc = r->ups[i]->cmd;
-    for (size_t a = 0; uc && a < pk_array_count(uc->artifacts); a++) {
-      const char *s;
-      if (pk_value_get_string(pk_array_at(uc->artifacts, a), &s, NULL,
-                              NULL) == PK_OK)
-        strlist_add(&r->globs, s);
-    }
-  }
+  for (size_t i = 0; rc == 0 && i < r->nups; i++)
+    for (size_t a = 0; a < r->ups[i]->artifacts.n; a++)
+      strlist_add(&r->globs, r->ups[i]->artifacts.v[a]);
   pn->depth--;
   if (rc == 0)
     push_order(pn->pl, r);
@@ -280,6 +331,7 @@ void plan_free(plan *pl)
     free(r->exec);
     strlist_free(&r->args);
     strlist_free(&r->globs);
+    strlist_free(&r->artifacts);
     strlist_free(&r->constants);
     free(r->ups);
     free(r->strict);

@@ -142,6 +142,7 @@ struct runnable {
   strlist args;            /* "KEY=VALUE" */
   runner_env *env;         /* or NULL */
   strlist globs;           /* patterns whose files go in the hash */
+  strlist artifacts;       /* patterns of the files it writes */
   strlist constants;       /* texts in the hash */
   runnable **ups;          /* upstream runnables, run first */
   bool *strict;
