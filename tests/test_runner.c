@@ -510,3 +510,78 @@ Test(runner, config_errors_point_at_runner_toml_line_col)
             p.err);
   proj_free(&p);
 }
+
+Test(runner, redis_that_never_answers_times_out_once_and_the_run_goes_on)
+{
+  /* a listener that accepts connections (the kernel's backlog) and never
+   * answers: the plugin's timeout-ms applies, then it stays down */
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t len = sizeof a;
+  cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+  cr_assert_eq(listen(fd, 16), 0);
+  cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+  proj p;
+  proj_new(&p);
+  write_project(&p, ntohs(a.sin_port));
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "sed -i 's|^prefix = \"t\"|prefix = \"t\"\\n"
+                            "timeout-ms = 200|' '%s/runner.toml'", p.dir);
+  cr_assert_eq(system(cmd), 0);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  cr_assert_eq(run(&p, NULL, "build"), 0, "%s", p.err);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  cr_assert(strstr(p.err, "cache shared (redis):"), "%s", p.err);
+  cr_assert_eq(count_of(p.err, "cache shared (redis):"), 1, "%s", p.err);
+  cr_assert(strstr(p.err, "build: miss, running"), "%s", p.err);
+  cr_assert(exists(&p, "out/main.o"));
+  /* one time-out, not one per hook (a sanitizer build is slow: 5 s) */
+  double secs = (double)(t1.tv_sec - t0.tv_sec) +
+                (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+  cr_assert_lt(secs, 5.0);
+  close(fd);
+  cleanup_ran(&p);
+  proj_free(&p);
+}
+
+Test(runner, force_skips_cache_reads)
+{
+  proj p;
+  proj_new(&p);
+  write_project(&p, 1);
+  cr_assert_eq(run(&p, NULL, "test"), 0, "%s", p.err);
+  cr_assert_eq(run(&p, NULL, "-f test"), 0, "%s", p.err);
+  cr_assert(strstr(p.err, "test: forced, running"), "%s", p.err);
+  cr_assert_eq(ran_count(&p), 2);
+  cleanup_ran(&p);
+  proj_free(&p);
+}
+
+/* A plugin's fragment holds only [commands] (qik-spec 8 item 17); an
+ * extra plugin found through PLUGKIT_PATH. */
+Test(runner, fragment_with_an_unknown_table_is_a_positioned_error)
+{
+  proj p;
+  proj_new(&p);
+  put(p.dir, "plugins/extra/plugin.toml",
+      "name = \"extra\"\nnamespace = \"runner\"\nversion = \"1.0.0\"\n"
+      "fragment = \"commands.toml\"\n");
+  put(p.dir, "plugins/extra/commands.toml",
+      "[commands.go]\nexec = \"echo go\"\n[comands.x]\nexec = \"x\"\n");
+  put(p.dir, "runner.toml", "[plugins]\nx = \"runner:extra\"\n");
+  char env[300];
+  snprintf(env, sizeof env, "PLUGKIT_PATH='%s/plugins'", p.dir);
+  cr_assert_eq(run(&p, env, "--ls"), 2);
+  cr_assert(strstr(p.err, "plugins/extra/commands.toml:3:2: unknown key "
+                          "\"comands\" in the fragment of plugin "
+                          "runner:extra"), "%s", p.err);
+  put(p.dir, "plugins/extra/commands.toml", "[commands.go]\nexec = \"echo "
+                                            "go\"\n");
+  cr_assert_eq(run(&p, env, "--ls"), 0, "%s", p.err);
+  cr_assert_str_eq(p.out, "x/go\n");
+  cr_assert_eq(run(&p, env, "x.go"), 0, "%s", p.err);
+  cr_assert_str_eq(p.out, "go\n");
+  proj_free(&p);
+}
