@@ -585,3 +585,30 @@ Test(runner, fragment_with_an_unknown_table_is_a_positioned_error)
   cr_assert_str_eq(p.out, "go\n");
   proj_free(&p);
 }
+
+/* An intact entry (its digest right) whose artifact path leaves the
+ * project is refused: nothing is written outside, the command runs. */
+Test(runner, entry_with_an_artifact_outside_the_project_is_refused)
+{
+  proj p;
+  proj_new(&p);
+  write_project(&p, 1);
+  cr_assert_eq(run(&p, NULL, "test"), 0, "%s", p.err);
+  char cmd[1500];
+  snprintf(cmd, sizeof cmd,
+           "cd '%s/.runner/cache' && h=$(sed -n 's/^hash //p' test.entry) "
+           "&& printf 'runner-entry 1\\nname test\\nhash %%s\\ncode 0\\n"
+           "log 0\\n\\nartifact 644 4 ../evil-%d\\nevil\\n' \"$h\" "
+           "> body && printf 'digest %%s\\n' $(sha256sum body | cut -c1-64) "
+           ">> body && mv body test.entry",
+           p.dir, getpid());
+  cr_assert_eq(system(cmd), 0);
+  cr_assert_eq(run(&p, NULL, "test"), 0, "%s", p.err);
+  cr_assert(strstr(p.err, "leaves the project"), "%s", p.err);
+  cr_assert(strstr(p.err, "test: miss, running"), "%s", p.err);
+  char evil[64];
+  snprintf(evil, sizeof evil, "/tmp/evil-%d", getpid());
+  cr_assert_neq(access(evil, F_OK), 0);
+  cleanup_ran(&p);
+  proj_free(&p);
+}
