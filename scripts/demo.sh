@@ -77,6 +77,12 @@ echo '/* again */' >>"$tmp/checkout-a/src/main.c"
 run "$tmp/checkout-a" build
 run "$tmp/checkout-a" build
 
+step "the plugkit CLI checks the same file with the runner's description"
+printf '$ plugkit config check --host runner-host.toml runner.toml\n'
+build/bin/plugkit config check --host build/examples/runner/runner-host.toml \
+  --path build/examples/runner/plugins "$tmp/checkout-a/runner.toml" 2>&1 |
+  sed 's/^/   /'
+
 step "a config error names the file, line and column"
 sed -i 's/^type = "redis"/type = "reddis"/' "$tmp/checkout-a/runner.toml"
 run "$tmp/checkout-a" --ls || say "(exit $?: nothing ran)"

@@ -612,3 +612,29 @@ Test(runner, entry_with_an_artifact_outside_the_project_is_refused)
   cleanup_ran(&p);
   proj_free(&p);
 }
+
+/* The plugkit CLI checks runner.toml with the runner's own description
+ * (built-in types included: redis extends the described local). */
+Test(runner, plugkit_config_check_uses_the_runner_description)
+{
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "'%s' config check --host '%s/runner-host.toml' "
+           "--path '%s/plugins' '%s/../examples/runner/demo/runner.toml' "
+           ">/dev/null 2>&1", PK_CLI_PATH, PK_RUNNER_DIR, PK_RUNNER_DIR,
+           PK_TEST_SOURCE_DIR);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+  proj p;
+  proj_new(&p);
+  put(p.dir, "runner.toml", "[plugins.remote]\nplugin = \"runner:redis\"\n"
+                            "[caches.c]\ntype = \"redis\"\ndir = 3\n");
+  snprintf(cmd, sizeof cmd, "'%s' config check --host '%s/runner-host.toml' "
+           "--path '%s/plugins' '%s/runner.toml' >'%s.out' 2>&1",
+           PK_CLI_PATH, PK_RUNNER_DIR, PK_RUNNER_DIR, p.dir, p.dir);
+  cr_assert_neq(system(cmd), 0);
+  char out[4096], path[200];
+  snprintf(path, sizeof path, "%s.out", p.dir);
+  slurp(path, out, sizeof out);
+  cr_assert(strstr(out, "runner.toml:5:7: field \"dir\": expected a string"),
+            "%s", out);
+  proj_free(&p);
+}
