@@ -131,6 +131,21 @@ static bool port_open(int port)
   return ok;
 }
 
+/* Every server a test started, stopped by its .fini even when an
+ * assertion ends the test early. */
+static pid_t started[4];
+static size_t nstarted;
+
+static void stop_servers(void)
+{
+  for (size_t i = 0; i < nstarted; i++)
+    if (started[i] > 0) {
+      kill(started[i], SIGTERM);
+      waitpid(started[i], NULL, 0);
+    }
+  nstarted = 0;
+}
+
 static void redis_start(redis *r)
 {
   r->port = free_port();
@@ -146,6 +161,8 @@ static void redis_start(redis *r)
            "127.0.0.1", "--save", "", "--appendonly", "no", (char *)NULL);
     _exit(127);
   }
+  cr_assert_lt(nstarted, sizeof started / sizeof *started);
+  started[nstarted++] = r->pid;
   for (int i = 0; i < 500 && !port_open(r->port); i++) {
     struct timespec ts = {0, 10 * 1000 * 1000};
     nanosleep(&ts, NULL);
@@ -156,6 +173,9 @@ static void redis_start(redis *r)
 
 static void redis_stop(redis *r)
 {
+  for (size_t i = 0; i < nstarted; i++)
+    if (started[i] == r->pid)
+      started[i] = 0;
   if (r->pid > 0) {
     kill(r->pid, SIGTERM);
     waitpid(r->pid, NULL, 0);
@@ -295,7 +315,7 @@ Test(runner, unknown_command_suggests_and_fails)
 
 /* ---- cache behaviour (items 62-69, 71, 73) ---- */
 
-Test(runner, miss_then_hit_then_remote_hit_in_a_second_checkout)
+Test(runner, miss_then_hit_then_remote_hit_in_a_second_checkout, .fini = stop_servers)
 {
   redis r;
   redis_start(&r);
@@ -404,7 +424,7 @@ Test(runner, toolenv_setup_injected_path_vars_and_lock_in_hash)
 
 /* ---- faults (issue 6 point 4) ---- */
 
-Test(runner, redis_down_warns_and_the_local_cache_still_works)
+Test(runner, redis_down_warns_and_the_local_cache_still_works, .fini = stop_servers)
 {
   redis r;
   redis_start(&r);
@@ -453,7 +473,7 @@ Test(runner, damaged_local_entry_is_a_miss_never_replayed)
   proj_free(&p);
 }
 
-Test(runner, damaged_remote_entry_is_ignored_and_the_command_runs)
+Test(runner, damaged_remote_entry_is_ignored_and_the_command_runs, .fini = stop_servers)
 {
   redis r;
   redis_start(&r);
