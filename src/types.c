@@ -731,6 +731,18 @@ static void strv_free(const pk__allocator *a, pk__strv *l)
   }
 }
 
+/* A PK_PLUGIN_C_STRINGS binding needs an array of strings (the binding
+ * check has made sure f is an array). */
+static pk_status strings_ok(const pk_field *f, pk_error *err)
+{
+  if (pk_field_get_items(f) == PK_FIELD_STRING)
+    return PK_OK;
+  return pk__fail_at(err, PK_ETYPE, pk_field_get_pos(f), "cannot bind field "
+                     "\"%s\" (array of %s) as PK_PLUGIN_C_STRINGS: its items "
+                     "must be strings", pk_field_get_name(f),
+                     pk_field_type_name(pk_field_get_items(f)));
+}
+
 /* Binds b (PK_PLUGIN_C_STRINGS) from config: a new list linked into *own,
  * its address into dst's member.  An UNSET field leaves the member. */
 static pk_status bind_strings(const pk__allocator *a, const pk_config *config,
@@ -738,16 +750,13 @@ static pk_status bind_strings(const pk__allocator *a, const pk_config *config,
                               pk__strv **own, pk_error *err)
 {
   const pk_schema *s = pk_config_get_schema(config);
-  const pk_field *f = pk_schema_find_field(s, b->field);
-  if (f && pk_field_get_items(f) != PK_FIELD_STRING)
-    return pk__fail_at(err, PK_ETYPE, pk_field_get_pos(f), "cannot bind "
-                       "field \"%s\" (array of %s) as PK_PLUGIN_C_STRINGS: "
-                       "its items must be strings", b->field,
-                       pk_field_type_name(pk_field_get_items(f)));
+  pk_status st = strings_ok(pk_schema_find_field(s, b->field), err);
+  if (st != PK_OK)
+    return st;
   if (!pk_config_is_set(config, b->field))
     return PK_OK;
   const pk_value *arr;
-  pk_status st = pk_config_get_array(config, b->field, &arr, err);
+  st = pk_config_get_array(config, b->field, &arr, err);
   if (st != PK_OK)
     return st;
   size_t n = pk_array_count(arr);
@@ -822,17 +831,12 @@ int pk__api_type_add(pk_plugin_ctx *ctx, const pk_type_impl *impl)
   if (st == PK_OK)
     st = pk_schema_check_bindings(ty->schema, bs, impl->nbindings, &be);
   for (size_t i = 0; st == PK_OK && i < impl->nbindings; i++) {
-    const pk_field *f = pk_schema_find_field(ty->schema, bs[i].field);
     if (bs[i].offset + (bs[i].size ? bs[i].size : 1) > impl->config_size)
       st = pk__fail(&be, PK_ERANGE, "binding of field \"%s\" lies outside "
                     "config_size (%zu bytes)", bs[i].field,
                     impl->config_size);
-    else if (impl->bindings[i].ctype == PK_PLUGIN_C_STRINGS &&
-             pk_field_get_items(f) != PK_FIELD_STRING)
-      st = pk__fail_at(&be, PK_ETYPE, pk_field_get_pos(f), "cannot bind "
-                       "field \"%s\" (array of %s) as PK_PLUGIN_C_STRINGS: "
-                       "its items must be strings", bs[i].field,
-                       pk_field_type_name(pk_field_get_items(f)));
+    else if (impl->bindings[i].ctype == PK_PLUGIN_C_STRINGS)
+      st = strings_ok(pk_schema_find_field(ty->schema, bs[i].field), &be);
   }
   pk__free(&h->alloc, bs, impl->nbindings * sizeof *bs);
   if (st != PK_OK) {

@@ -543,6 +543,12 @@ Test(types, binding_wrong_c_type_is_a_load_error)
   bad_binding("badbind_type", "\"size\"", "integer");
 }
 
+Test(types, binding_a_non_string_array_as_a_list_is_a_load_error)
+{
+  bad_binding("badbind_strings", "\"sizes\" (array of integer)",
+              "its items must be strings");
+}
+
 static int desc_hook_fn(pk_hook_ctx *call, void *data, void *args,
                         void *result)
 {
