@@ -313,6 +313,31 @@ Test(runner, unknown_command_suggests_and_fails)
   proj_free(&p);
 }
 
+/* A command taking arguments named bare runs its runnables of the whole
+ * graph, and only those (qik-spec 8 item 22). */
+Test(runner, bare_command_with_args_runs_its_runnables_in_the_graph)
+{
+  proj p;
+  proj_new(&p);
+  write_project(&p, 1);
+  cr_assert_eq(run(&p, NULL, "cinclude/scan"), 0, "%s", p.err);
+  cr_assert(strstr(p.err, "cinclude/scan?out=.runner/cinclude/src_main.c."
+                          "deps&path=src/main.c: miss, running"), "%s",
+            p.err);
+  cr_assert_null(strstr(p.err, "build:"), "%s", p.err);
+  cr_assert(exists(&p, ".runner/cinclude/src_main.c.deps"));
+  /* with its arguments: that one runnable */
+  cr_assert_eq(run(&p, NULL, "'cinclude.scan?path=src/util.h&out=u.deps'"),
+               0, "%s", p.err);
+  cr_assert(exists(&p, "u.deps"));
+  /* a project where nothing uses it */
+  put(p.dir, "runner.toml", "[plugins]\ncinclude = \"runner:cinclude\"\n");
+  cr_assert_eq(run(&p, NULL, "cinclude/scan"), 2);
+  cr_assert(strstr(p.err, "takes arguments and no command runs it"), "%s",
+            p.err);
+  proj_free(&p);
+}
+
 /* ---- cache behaviour (items 62-69, 71, 73) ---- */
 
 Test(runner, miss_then_hit_then_remote_hit_in_a_second_checkout, .fini = stop_servers)

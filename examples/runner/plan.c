@@ -288,6 +288,54 @@ static int expand(planner *pn, runnable *r)
   return rc;
 }
 
+/* Does c take arguments ({args.KEY} in its artifacts or globs)? */
+static bool needs_args(const command *c)
+{
+  const pk_value *lists[] = {c->artifacts, c->deps};
+  for (size_t l = 0; l < 2; l++)
+    for (size_t i = 0; i < pk_array_count(lists[l]); i++) {
+      const char *s;
+      if (pk_value_get_string(pk_array_at(lists[l], i), &s, NULL, NULL) ==
+              PK_OK &&
+          strstr(s, "{args."))
+        return true;
+    }
+  return false;
+}
+
+/* Marks r and its upstreams to be kept. */
+static void keep(runnable *r)
+{
+  if (r->state)
+    return;
+  r->state = 1;
+  for (size_t i = 0; i < r->nups; i++)
+    keep(r->ups[i]);
+}
+
+/* A command that takes arguments, named bare (qik-spec 8 item 22): every
+ * runnable of it in the graph of all commands not hidden. */
+static int plan_bare(planner *pn, const command *c)
+{
+  plan *pl = pn->pl;
+  for (size_t i = 0; i < pn->p->ncmds; i++)
+    if (!pn->p->cmds[i].hidden &&
+        !command_runnable(pn, &pn->p->cmds[i], NULL, "runner"))
+      return 1;
+  size_t len = strlen(c->address), found = 0;
+  for (size_t i = 0; i < pl->n; i++) {
+    runnable *r = pl->order[i];
+    if (!strncmp(r->name, c->address, len) && r->name[len] == '?') {
+      r->mark = 3; /* selected */
+      found++;
+    }
+  }
+  if (!found)
+    fprintf(stderr, "runner: %s takes arguments and no command runs it: "
+            "name them, %s?KEY=VALUE&...\n", c->address, c->address);
+  return found ? 0 : 1;
+}
+
 int plan_build(plan *pl, project *p, char **names, size_t n)
 {
   planner pn = {.pl = pl, .p = p};
@@ -299,6 +347,7 @@ int plan_build(plan *pl, project *p, char **names, size_t n)
         return 1;
     return 0;
   }
+  bool bare = false;
   for (size_t i = 0; i < n; i++) {
     char *q = strchr(names[i], '?');
     char *addr = q ? xasprintf("%.*s", (int)(q - names[i]), names[i])
@@ -313,9 +362,29 @@ int plan_build(plan *pl, project *p, char **names, size_t n)
       return 1;
     }
     free(addr);
-    if (!command_runnable(&pn, c, q ? q + 1 : NULL, "runner"))
+    runnable *r = NULL;
+    if (!q && needs_args(c)) {
+      if (plan_bare(&pn, c) != 0)
+        return 1;
+      bare = true;
+    } else if (!(r = command_runnable(&pn, c, q ? q + 1 : NULL, "runner"))) {
       return 1;
+    } else {
+      r->mark = 3;
+    }
   }
+  /* keep what was named and its upstreams, in order */
+  for (size_t i = 0; i < pl->n; i++)
+    if (pl->order[i]->mark == 3)
+      keep(pl->order[i]);
+  size_t k = 0;
+  for (size_t i = 0; i < pl->n; i++) {
+    runnable *r = pl->order[i];
+    if (r->state || !bare)
+      pl->order[k++] = r;
+    r->state = 0;
+  }
+  pl->n = k;
   return 0;
 }
 
