@@ -262,13 +262,21 @@ static pk_status scan_dir(pk_host *h, const char *root, pk_error *err)
   }
   if (st == PK_OK && n)
     qsort(names, n, sizeof *names, cmp_str);
-  loaded *items = st == PK_OK && n ? pk__alloc_zero(a, n * sizeof *items)
-                                   : NULL;
+  /* not zeroed: an item is over a kilobyte (its pk_error), written only
+   * when its manifest fails */
+  loaded *items = st == PK_OK && n ? pk__alloc(a, n * sizeof *items) : NULL;
   if (n && !items && st == PK_OK)
     st = pk__fail(err, PK_ENOMEM, "out of memory");
   if (items) {
-    for (size_t i = 0; i < n; i++)
-      items[i].name = names[i];
+    for (size_t i = 0; i < n; i++) {
+      loaded *l = &items[i];
+      l->name = names[i];
+      l->dir = l->mpath = NULL;
+      l->read_st = PK_ENOTFOUND;
+      l->read_errno = 0;
+      l->st = PK_OK;
+      memset(&l->m, 0, sizeof l->m);
+    }
     loader L[8];
     load_all(h, root, dirfd(d), items, n, L, loader_count(h, n));
     /* records in search order, whatever thread loaded them */

@@ -106,6 +106,7 @@ static const char *const prop_names[NPROPS] = {
     "max",  "choices",  "items",   "fields",   "format"};
 
 #define FIELD_NAME_MAX 127
+#define CHECK_CHOICES 64 /* choices a schema check holds without allocating */
 
 static void schema_free(pk_schema *s);
 static pk_status decode_value(dctx *d, const pk_field *f, const pk_value *v,
@@ -371,7 +372,13 @@ static pk_field_type parse_type(const pk_value *decl, const char *path,
   const pk_value *tv = pk_table_get(decl, "type");
   const char *t, *near;
   char list[160];
-  pk__join(list, sizeof list, type_names, NTYPES);
+  if (tv && pk_value_kind(tv) == PK_KIND_STRING) {
+    pk_value_get_string(tv, &t, NULL, NULL);
+    pk_field_type ty = type_from_name(t);
+    if (ty)
+      return ty;
+  }
+  pk__join(list, sizeof list, type_names, NTYPES); /* for the messages */
   if (!tv) {
     schema_error(err, field_pos,
                  "field \"%s\" has no type: add type = \"...\" (one of %s)",
@@ -384,10 +391,6 @@ static pk_field_type parse_type(const pk_value *decl, const char *path,
                  path, list, pk__kind_article(pk_value_kind(tv)));
     return (pk_field_type)0;
   }
-  pk_value_get_string(tv, &t, NULL, NULL);
-  pk_field_type ty = type_from_name(t);
-  if (ty)
-    return ty;
   near = pk__closest(t, type_names, NTYPES);
   if (near)
     schema_error(err, pk_value_pos(tv),
@@ -497,8 +500,11 @@ static pk_status parse_bound(pk_field *f, const pk_value *v, const char *path,
   return PK_OK;
 }
 
+/* Fills f->choices; with cbuf (a check: the field is not kept), up to
+ * CHECK_CHOICES of them go to cbuf and lbuf instead of the allocator. */
 static pk_status parse_choices(const pk__allocator *a, pk_field *f,
                                const pk_value *v, const char *path,
+                               const char **cbuf, uint32_t *lbuf,
                                pk_error *err)
 {
   size_t n = pk_array_count(v);
@@ -516,10 +522,15 @@ static pk_status parse_choices(const pk__allocator *a, pk_field *f,
     return schema_error(err, pk_value_pos(v), "field \"%s\": too many choices",
                         path);
   f->nchoices = n; /* before allocating: the size schema_free() frees */
-  f->choices = pk__alloc(a, n * sizeof *f->choices);
-  f->choice_len = pk__alloc(a, n * sizeof *f->choice_len);
-  if (!f->choices || !f->choice_len)
-    return pk__fail(err, PK_ENOMEM, "out of memory");
+  if (cbuf && n <= CHECK_CHOICES) {
+    f->choices = cbuf;
+    f->choice_len = lbuf;
+  } else {
+    f->choices = pk__alloc(a, n * sizeof *f->choices);
+    f->choice_len = pk__alloc(a, n * sizeof *f->choice_len);
+    if (!f->choices || !f->choice_len)
+      return pk__fail(err, PK_ENOMEM, "out of memory");
+  }
   for (size_t i = 0; i < n; i++) {
     const pk_value *item = pk_array_at(v, i);
     size_t len;
@@ -570,12 +581,13 @@ static pk_status parse_schema(const pk__allocator *a, const pk_value *table,
                               const char *prefix, pk_schema **out,
                               pk_error *err);
 
-/* Parses the field declared by decl (named at key position kpos). */
-static pk_status parse_field(const pk__allocator *a, pk_field *f,
+/* Parses the field declared by decl into f.  With cbuf, a check: nested
+ * schemas are checked, not kept, and choices may live in cbuf/lbuf. */
+static pk_status field_props(const pk__allocator *a, pk_field *f,
                              const pk_value *decl, const char *path,
-                             pk_error *err)
+                             const char **cbuf, uint32_t *lbuf, pk_error *err)
 {
-  pk_pos ppos[NPROPS] = {{NULL, 0, 0}}; /* where each property is written */
+  size_t pidx[NPROPS] = {0}; /* the key index of each property written */
   bool seen[NPROPS] = {false};
   bool required = false, optional = false;
   pk_status st;
@@ -592,30 +604,31 @@ static pk_status parse_field(const pk__allocator *a, pk_field *f,
   for (size_t k = 0; k < pk_table_count(decl); k++) {
     const char *key = pk_table_key_at(decl, k, NULL);
     const pk_value *v = pk_table_value_at(decl, k);
-    pk_pos kpos = pk_table_key_pos_at(decl, k);
     enum prop p;
     for (p = 0; p < NPROPS; p++)
-      if (!strcmp(key, prop_names[p]))
+      if (prop_names[p][0] == key[0] && !strcmp(key, prop_names[p]))
         break;
+    /* positions are computed only for a message */
+#define KPOS pk_table_key_pos_at(decl, k)
     if (p == NPROPS) {
       const char *near = pk__closest(key, prop_names, NPROPS);
       char list[200];
       pk__join(list, sizeof list, prop_names, NPROPS);
       if (near)
-        return schema_error(err, kpos,
+        return schema_error(err, KPOS,
                             "unknown property \"%s\" of field \"%s\" (did you "
                             "mean \"%s\"?)",
                             key, path, near);
-      return schema_error(err, kpos,
+      return schema_error(err, KPOS,
                           "unknown property \"%s\" of field \"%s\" (known "
                           "properties: %s)",
                           key, path, list);
     }
     seen[p] = true;
-    ppos[p] = kpos;
+    pidx[p] = k;
     st = PK_OK;
     if (!prop_applies(p, f->type))
-      return schema_error(err, kpos, "field \"%s\" is %s: \"%s\" %s", path,
+      return schema_error(err, KPOS, "field \"%s\" is %s: \"%s\" %s", path,
                           type_article(f->type), key, prop_rule(p));
     switch (p) {
     case P_TYPE:
@@ -646,7 +659,7 @@ static pk_status parse_field(const pk__allocator *a, pk_field *f,
       st = parse_bound(f, v, path, key, p == P_MIN, err);
       break;
     case P_CHOICES:
-      st = parse_choices(a, f, v, path, err);
+      st = parse_choices(a, f, v, path, cbuf, lbuf, err);
       break;
     case P_ITEMS:
       st = parse_items(f, v, path, err);
@@ -657,7 +670,7 @@ static pk_status parse_field(const pk__allocator *a, pk_field *f,
                             "field \"%s\": fields must be a table of field "
                             "declarations, found %s",
                             path, pk__kind_article(pk_value_kind(v)));
-      st = parse_schema(a, v, path, &f->fields, err);
+      st = parse_schema(a, v, path, cbuf ? NULL : &f->fields, err);
       break;
     default:
       st = PK_OK;
@@ -665,6 +678,7 @@ static pk_status parse_field(const pk__allocator *a, pk_field *f,
     }
     if (st != PK_OK)
       return st;
+#undef KPOS
   }
 
   if (f->type == PK_FIELD_ENUM && !f->nchoices)
@@ -676,7 +690,7 @@ static pk_status parse_field(const pk__allocator *a, pk_field *f,
                         "array field \"%s\" needs items = \"TYPE\" (string, "
                         "integer, float, boolean or datetime)",
                         path);
-  if (f->type == PK_FIELD_TABLE && !f->fields)
+  if (f->type == PK_FIELD_TABLE && !seen[P_FIELDS])
     return schema_error(err, f->pos,
                         "table field \"%s\" needs fields = { NAME = { type = "
                         "... }, ... }",
@@ -692,20 +706,20 @@ static pk_status parse_field(const pk__allocator *a, pk_field *f,
       fmt_double(lo, sizeof lo, f->min.f);
       fmt_double(hi, sizeof hi, f->max.f);
     }
-    return schema_error(err, ppos[P_MAX] /* the later-checked key */,
+    return schema_error(err, pk_table_key_pos_at(decl, pidx[P_MAX]),
                         "field \"%s\": min %s is above max %s", path, lo, hi);
   }
   if (seen[P_REQUIRED] && seen[P_OPTIONAL] && required && optional)
-    return schema_error(err, ppos[P_OPTIONAL],
+    return schema_error(err, pk_table_key_pos_at(decl, pidx[P_OPTIONAL]),
                         "field \"%s\" cannot be both required and optional",
                         path);
   if (f->dflt_v && required)
-    return schema_error(err, ppos[P_REQUIRED],
+    return schema_error(err, pk_table_key_pos_at(decl, pidx[P_REQUIRED]),
                         "field \"%s\" has a default, so it is never missing: "
                         "drop required = true",
                         path);
   if (f->dflt_v && optional)
-    return schema_error(err, ppos[P_OPTIONAL],
+    return schema_error(err, pk_table_key_pos_at(decl, pidx[P_OPTIONAL]),
                         "field \"%s\" has a default, so it is never unset: "
                         "drop optional = true",
                         path);
@@ -733,6 +747,23 @@ static pk_status parse_field(const pk__allocator *a, pk_field *f,
   return PK_OK;
 }
 
+/* field_props(); a check (check true) keeps nothing: its choices are
+ * released here. */
+static pk_status parse_field(const pk__allocator *a, pk_field *f,
+                             const pk_value *decl, const char *path,
+                             bool check, pk_error *err)
+{
+  const char *cbuf[CHECK_CHOICES];
+  uint32_t lbuf[CHECK_CHOICES];
+  pk_status st = field_props(a, f, decl, path, check ? cbuf : NULL, lbuf,
+                             err);
+  if (check && f->choices != cbuf) {
+    pk__free(a, f->choices, f->nchoices * sizeof *f->choices);
+    pk__free(a, f->choice_len, f->nchoices * sizeof *f->choice_len);
+  }
+  return st;
+}
+
 static int cmp_names(const pk_schema *s, uint32_t x, uint32_t y)
 {
   const pk_field *a = &s->fields[x], *b = &s->fields[y];
@@ -741,6 +772,50 @@ static int cmp_names(const pk_schema *s, uint32_t x, uint32_t y)
   return c ? c : (a->name_len > b->name_len) - (a->name_len < b->name_len);
 }
 
+/* "prefix.name" (or "name") into buf, cut to fit like snprintf. */
+static void field_path(char *buf, size_t n, const char *prefix,
+                       const char *name, size_t name_len)
+{
+  size_t lp = prefix ? strlen(prefix) : 0, used = 0;
+  if (lp >= n)
+    lp = n - 1;
+  memcpy(buf, prefix ? prefix : "", lp);
+  used = lp;
+  if (prefix && used + 1 < n)
+    buf[used++] = '.';
+  if (name_len > n - 1 - used)
+    name_len = n - 1 - used;
+  memcpy(buf + used, name, name_len);
+  buf[used + name_len] = '\0';
+}
+
+/* Checks the fields of a schema table without keeping them: no schema is
+ * built and nothing is allocated (unless an enum lists more than
+ * CHECK_CHOICES choices). */
+static pk_status check_fields(const pk__allocator *a, const pk_value *table,
+                              const char *prefix, pk_error *err)
+{
+  for (size_t i = 0; i < pk_table_count(table); i++) {
+    pk_field f;
+    char path[300];
+    memset(&f, 0, sizeof f);
+    f.name = pk_table_key_at(table, i, &f.name_len);
+    f.pos = pk_table_key_pos_at(table, i);
+    if (!field_name_valid(f.name, f.name_len))
+      return schema_error(err, f.pos,
+                          "invalid field name \"%s\": use 1 to %d letters, "
+                          "digits, '-' or '_'",
+                          f.name, FIELD_NAME_MAX);
+    field_path(path, sizeof path, prefix, f.name, f.name_len);
+    pk_status st = parse_field(a, &f, pk_table_value_at(table, i), path, true,
+                               err);
+    if (st != PK_OK)
+      return st;
+  }
+  return PK_OK;
+}
+
+/* Parses a schema table into *out; out NULL: checks it only. */
 static pk_status parse_schema(const pk__allocator *a, const pk_value *table,
                               const char *prefix, pk_schema **out,
                               pk_error *err)
@@ -749,11 +824,14 @@ static pk_status parse_schema(const pk__allocator *a, const pk_value *table,
   pk_schema *s;
   pk_status st = PK_OK;
 
-  *out = NULL;
+  if (out)
+    *out = NULL;
   if (pk_value_kind(table) != PK_KIND_TABLE)
     return schema_error(err, pk_value_pos(table),
                         "a schema must be a table of fields, found %s",
                         pk__kind_article(pk_value_kind(table)));
+  if (!out)
+    return check_fields(a, table, prefix, err);
   s = pk__alloc_zero(a, sizeof *s);
   if (!s)
     return pk__fail(err, PK_ENOMEM, "out of memory");
@@ -782,10 +860,9 @@ static pk_status parse_schema(const pk__allocator *a, const pk_value *table,
                         f->name, FIELD_NAME_MAX);
       goto fail;
     }
-    snprintf(path, sizeof path, "%s%s%s", prefix ? prefix : "",
-             prefix ? "." : "", f->name);
-    if ((st = parse_field(a, f, pk_table_value_at(table, i), path, err)) !=
-        PK_OK)
+    field_path(path, sizeof path, prefix, f->name, f->name_len);
+    if ((st = parse_field(a, f, pk_table_value_at(table, i), path, false,
+                          err)) != PK_OK)
       goto fail;
     s->names[i] = f->name;
     s->sorted[i] = (uint32_t)i;
@@ -872,16 +949,13 @@ void pk_schema_free(pk_schema *schema) { schema_free(schema); }
 pk_status pk__schema_check(const pk__allocator *a, const pk_value *table,
                            pk_error *err)
 {
-  pk_schema *s = NULL;
   pk__allocator libc = {NULL, NULL};
-  pk_status st;
-  /* The check keeps nothing: take the memory from an arena's parent, since
-   * freeing into a bump arena (the manifests') gives nothing back. */
+  /* The check keeps nothing: a rare allocation (a long enum) takes the
+   * memory from an arena's parent, since freeing into a bump arena (the
+   * manifests') gives nothing back. */
   if (a && a->fn == pk__arena_fn)
     a = &((const pk__arena *)a->ud)->parent;
-  st = parse_schema(a ? a : &libc, table, NULL, &s, err);
-  schema_free(s);
-  return st;
+  return parse_schema(a ? a : &libc, table, NULL, NULL, err);
 }
 
 size_t pk_schema_field_count(const pk_schema *schema)
