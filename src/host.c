@@ -656,8 +656,9 @@ static pk_status import_one(pk_host *h, pk_plugin *p, pk_error *err)
   }
   if (p->m.lazy && !p->builtin) {
     p->lazy_pending = true; /* loaded on first use (types.c) */
-    pk__plugin_set_reason(p, "lazy: loaded on the first use of one of its "
-                          "types or hooks");
+    pk__strfree(&h->alloc, p->reason); /* the reason, until a recorded one */
+    p->reason = NULL;
+    p->lazy_reason = true;
   } else {
     uint64_t t0 = pk__trace_begin(h);
     st = load_plugin(h, p, err);
@@ -1019,6 +1020,8 @@ const char *pk_plugin_get_reason(const pk_plugin *p)
 {
   if (p->reason && (p->reason_state == -1 || p->reason_state == (int)p->state))
     return p->reason; /* recorded (failure, shadowing, unloading) or fresh */
+  if (p->lazy_reason)
+    return "lazy: loaded on the first use of one of its types or hooks";
   /* the rest follows from the state: formatted on demand, kept until the
    * state changes the text */
   pk_plugin *q = (pk_plugin *)p;

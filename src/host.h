@@ -24,6 +24,8 @@ struct pk_plugin {
   pk_plugin_state state;
   pk_error *error;           /* why broken/failed (owned), or NULL */
   char *reason;              /* pk_plugin_get_reason text (owned), or NULL */
+  bool lazy_reason;          /* imported lazy: its reason says so (not
+                                stored), until a recorded one replaces it */
   int reason_state;          /* -1: a recorded reason; else the state the
                                 text was formatted for */
   pk_plugin *shadowed_by;    /* for PK_STATE_SHADOWED */

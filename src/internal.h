@@ -281,4 +281,12 @@ pk_status pk__format(const pk_ctx *ctx, const char *text, size_t len,
 pk_status pk__schema_check(const pk__allocator *a, const pk_value *table,
                            pk_error *err);
 
+/* pk_schema_decode() into arena (an allocator over a pk__arena; NULL: the
+ * schema's allocator).  Configs in an arena are never freed alone:
+ * pk_config_free() leaves them, pk__arena_release() frees them together. */
+pk_status pk__schema_decode_in(const pk__allocator *arena,
+                               const pk_schema *schema, const pk_value *table,
+                               const pk_decode_options *opts, pk_config **out,
+                               pk_diag *diag, pk_error *err);
+
 #endif

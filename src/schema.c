@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <locale.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,8 @@ struct pk_schema {
 
 struct pk_config {
   const pk_schema *schema;
+  const pk__allocator *a; /* its memory (and its strings' and nested
+                             configs'); NULL: an arena's, freed with it */
   const pk_value *table; /* NULL when decoded from NULL */
   cval vals[];           /* schema->nfields, in the schema's order */
 };
@@ -71,7 +74,8 @@ struct pk_config {
 /* Problems of one decode: every problem goes to diag (when there is one),
  * the first to err.  path is the dotted prefix of nested fields. */
 typedef struct dctx {
-  const pk__allocator *a;
+  const pk__allocator *a; /* the configs' memory */
+  bool arena;             /* a is an arena: configs are never freed alone */
   const pk_ctx *ctx;
   const char *const *skip;
   size_t nskip;
@@ -222,6 +226,23 @@ static uint32_t name_hash(const char *s, size_t len)
   return (uint32_t)(h ^ (h >> 29));
 }
 
+/* Equal names of len bytes; field names are short, a call to memcmp
+ * costs more than the comparison. */
+static bool name_eq(const char *a, const char *b, size_t len)
+{
+  if (len >= 8) {
+    if (read64(a) != read64(b) || read64(a + len - 8) != read64(b + len - 8))
+      return false;
+    return len <= 16 || !memcmp(a + 8, b + 8, len - 16);
+  }
+  if (len >= 4)
+    return read32(a) == read32(b) && read32(a + len - 4) == read32(b + len - 4);
+  for (size_t i = 0; i < len; i++)
+    if (a[i] != b[i])
+      return false;
+  return true;
+}
+
 static const pk_field *find_field(const pk_schema *s, const char *name,
                                   size_t len)
 {
@@ -233,7 +254,7 @@ static const pk_field *find_field(const pk_schema *s, const char *name,
     if (!slot)
       return NULL;
     f = &s->fields[slot - 1];
-    if (f->name_len == len && !memcmp(f->name, name, len))
+    if (f->name_len == len && name_eq(f->name, name, len))
       return f;
   }
 }
@@ -732,7 +753,8 @@ static pk_status field_props(const pk__allocator *a, pk_field *f,
   if (f->dflt_v) {
     dctx d;
     pk_error e;
-    memset(&d, 0, sizeof d);
+    memset(&d, 0, offsetof(dctx, path)); /* path: only its first byte */
+    d.path[0] = '\0';
     d.a = a;
     d.err = &e;
     st = decode_value(&d, f, f->dflt_v, &f->dflt);
@@ -1186,7 +1208,7 @@ static pk_status decode_value(dctx *d, const pk_field *f, const pk_value *v,
 static void config_free(pk_config *c)
 {
   const pk_schema *s;
-  if (!c)
+  if (!c || !c->a)
     return;
   s = c->schema;
   for (size_t i = 0; i < s->nfields; i++) {
@@ -1194,9 +1216,9 @@ static void config_free(pk_config *c)
     if (s->fields[i].type == PK_FIELD_TABLE)
       config_free(cv->u.t);
     else if (cv->cap)
-      pk__free(&s->a, (char *)cv->u.s, cv->cap);
+      pk__free(c->a, (char *)cv->u.s, cv->cap);
   }
-  pk__free(&s->a, c, sizeof *c + s->nfields * sizeof c->vals[0]);
+  pk__free(c->a, c, sizeof *c + s->nfields * sizeof c->vals[0]);
 }
 
 /* The closest field name of s, or the list of them, for a message. */
@@ -1236,12 +1258,13 @@ static pk_status decode_table(dctx *d, const pk_schema *s,
   const pk_value *outer = d->at;
 
   *out = NULL;
-  c = pk__alloc(&s->a, sizeof *c + nf * sizeof c->vals[0]);
+  c = pk__alloc(d->a, sizeof *c + nf * sizeof c->vals[0]);
   if (!c) {
     d->nomem = true;
     return PK_ENOMEM;
   }
   c->schema = s;
+  c->a = d->arena ? NULL : d->a;
   c->table = table;
   memset(c->vals, 0, nf * sizeof c->vals[0]);
   *out = c;
@@ -1311,6 +1334,14 @@ pk_status pk_schema_decode(const pk_schema *schema, const pk_value *table,
                            const pk_decode_options *opts, pk_config **out,
                            pk_diag *diag, pk_error *err)
 {
+  return pk__schema_decode_in(NULL, schema, table, opts, out, diag, err);
+}
+
+pk_status pk__schema_decode_in(const pk__allocator *arena,
+                               const pk_schema *schema, const pk_value *table,
+                               const pk_decode_options *opts, pk_config **out,
+                               pk_diag *diag, pk_error *err)
+{
   pk_decode_options o = {sizeof o, NULL, NULL, 0};
   dctx d;
   pk_config *c = NULL;
@@ -1327,7 +1358,8 @@ pk_status pk_schema_decode(const pk_schema *schema, const pk_value *table,
                                        "to sizeof(pk_decode_options)");
     memcpy(&o, opts, sizeof o);
   }
-  d.a = &schema->a;
+  d.a = arena ? arena : &schema->a;
+  d.arena = arena != NULL;
   d.ctx = o.ctx;
   d.skip = o.skip;
   d.nskip = o.skip ? o.skip_count : 0;

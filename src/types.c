@@ -32,14 +32,17 @@ typedef struct pk__strv {
 } pk__strv;
 
 typedef struct pk__type {
-  char *key;               /* "kind\x01tag" */
+  char *key;               /* "kind\x01tag", then kind, tag and extends */
+  size_t key_len;
+  size_t names;            /* bytes after the struct (key and the names) */
   char *kind, *tag, *extends; /* extends NULL when none */
   pk_plugin *plugin;       /* NULL: built-in */
   const pk_schema *schema; /* NULL until type_schema() parses schema_src */
   const pk_value *schema_src; /* [provides.config] of a plugin type */
   pk_schema *own_schema;
   pk_doc *doc;             /* schema text of a built-in */
-  pk_pos pos;              /* [[provides]] in the manifest */
+  pk_pos pos;              /* [types.K.TAG] in the description */
+  const pk_value *tag_v;   /* or the tag in [[provides]] (see type_pos) */
   pk_factory_fn factory;   /* built-in */
   pk_instance_destroy_fn destroy;
   void *data;
@@ -110,6 +113,8 @@ struct pk__types {
   struct pk__pconf **decl;
   size_t ndecl, dcap;
   pk__map by_alias;
+  pk__arena arena;       /* configs decoded when the config is loaded */
+  pk__allocator arena_alloc; /* pk__arena_fn over arena */
   pk__inst *insts;       /* one allocation of icap entries, ninst used */
   size_t ninst, icap;
   char *keys;            /* their keys, one allocation of nkeys bytes */
@@ -139,6 +144,8 @@ static pk__types *types_get(pk_host *h)
     pk__free(&h->alloc, t, sizeof *t);
     return NULL;
   }
+  pk__arena_init(&t->arena, &h->alloc);
+  t->arena_alloc = (pk__allocator){pk__arena_fn, &t->arena};
   pthread_mutex_init(&t->wake_mu, NULL);
   h->types = t;
   return t;
@@ -150,18 +157,6 @@ static pk__kind *find_kind(pk__types *t, const char *name)
     if (!strcmp(t->kinds[i].name, name))
       return &t->kinds[i];
   return NULL;
-}
-
-static char *join_key(const pk__allocator *a, const char *x, const char *y)
-{
-  size_t nx = strlen(x), ny = strlen(y);
-  char *k = pk__alloc(a, nx + ny + 2);
-  if (k) {
-    memcpy(k, x, nx);
-    k[nx] = '\x01';
-    memcpy(k + nx + 1, y, ny + 1);
-  }
-  return k;
 }
 
 /* "x\x01y" into buf; its length, or 0 when it does not fit. */
@@ -185,14 +180,47 @@ static pk__type *find_type(pk__types *t, const char *kind, const char *tag)
   return pk__map_get(&t->by_tag, key, n);
 }
 
+/* A type with its key and names in the same allocation; NULL when out of
+ * memory.  ext NULL: extends nothing. */
+static pk__type *type_new(const pk__allocator *a, const char *kind,
+                          const char *tag, const char *ext)
+{
+  size_t nk = strlen(kind), nt = strlen(tag), ne = ext ? strlen(ext) + 1 : 0;
+  size_t names = 2 * (nk + nt + 2) + ne;
+  pk__type *ty = pk__alloc(a, sizeof *ty + names);
+  if (!ty)
+    return NULL;
+  memset(ty, 0, sizeof *ty);
+  ty->names = names;
+  ty->key = (char *)(ty + 1);
+  ty->key_len = join_buf(ty->key, nk + nt + 2, kind, tag);
+  ty->kind = ty->key + nk + nt + 2;
+  memcpy(ty->kind, kind, nk + 1);
+  ty->tag = ty->kind + nk + 1;
+  memcpy(ty->tag, tag, nt + 1);
+  if (ext) {
+    ty->extends = ty->tag + nt + 1;
+    memcpy(ty->extends, ext, ne);
+  }
+  return ty;
+}
+
+/* Where the type is declared: the tag in the manifest, computed only for
+ * a message. */
+static pk_pos type_pos(const pk__type *ty)
+{
+  return ty->tag_v ? pk_value_pos(ty->tag_v) : ty->pos;
+}
+
 static const char *provider_text(const pk__type *ty, char *buf, size_t n)
 {
   if (!ty->plugin)
     snprintf(buf, n, "the host (built-in)");
-  else
+  else {
+    pk_pos pos = type_pos(ty);
     snprintf(buf, n, "plugin %s (%s:%d:%d)", ty->plugin->id,
-             ty->pos.source ? ty->pos.source : "", ty->pos.line,
-             ty->pos.col);
+             pos.source ? pos.source : "", pos.line, pos.col);
+  }
   return buf;
 }
 
@@ -358,18 +386,11 @@ static pk_status desc_type(pk_host *h, const char *kind, const pk_value *tags,
   if (!pk__name_valid(tag, strlen(tag)))
     return pk__fail_at(err, PK_ECONFIG, pos, "invalid type tag \"%s\": use "
                        "1 to 127 letters, digits, '_', '.' or '-'", tag);
-  pk__type *ty = pk__alloc_zero(&h->alloc, sizeof *ty);
+  pk__type *ty = type_new(&h->alloc, kind, tag, ext);
   if (!ty)
     return NOMEM(err);
-  ty->kind = pk__strdup(&h->alloc, kind);
-  ty->tag = pk__strdup(&h->alloc, tag);
-  ty->extends = ext ? pk__strdup(&h->alloc, ext) : NULL;
   ty->pos = pos;
   ty->schema = t->empty_schema;
-  if (!ty->kind || !ty->tag || (ext && !ty->extends)) {
-    type_free(&h->alloc, ty);
-    return NOMEM(err);
-  }
   if (cfg) {
     st = schema_from_doc(h, NULL, cfg, &ty->own_schema, err);
     if (st != PK_OK) {
@@ -487,16 +508,12 @@ static void type_free(const pk__allocator *a, pk__type *ty)
 {
   if (!ty)
     return;
-  pk__strfree(a, ty->key);
-  pk__strfree(a, ty->kind);
-  pk__strfree(a, ty->tag);
-  pk__strfree(a, ty->extends);
   pk_schema_free(ty->own_schema);
   pk_doc_free(ty->doc);
   for (size_t i = 0; i < ty->nbind; i++)
     pk__strfree(a, (char *)ty->bind[i].field);
   pk__free(a, ty->bind, ty->nbind * sizeof *ty->bind);
-  pk__free(a, ty, sizeof *ty);
+  pk__free(a, ty, sizeof *ty + ty->names);
 }
 
 /* Adds ty (owned) to the registry; a tag taken is PK_EDUPLICATE naming
@@ -504,16 +521,11 @@ static void type_free(const pk__allocator *a, pk__type *ty)
 static pk_status type_insert(pk_host *h, pk__types *t, pk__type *ty,
                              pk_error *err)
 {
-  ty->key = join_key(&h->alloc, ty->kind, ty->tag);
-  if (!ty->key) {
-    type_free(&h->alloc, ty);
-    return NOMEM(err);
-  }
-  pk__type *old = pk__map_get(&t->by_tag, ty->key, strlen(ty->key));
+  pk__type *old = pk__map_get(&t->by_tag, ty->key, ty->key_len);
   if (old) {
     char a[512], b[512];
     pk_status st = pk__fail_at(
-        err, PK_EDUPLICATE, ty->plugin ? ty->pos : (pk_pos){NULL, 0, 0},
+        err, PK_EDUPLICATE, ty->plugin ? type_pos(ty) : (pk_pos){NULL, 0, 0},
         "%s type \"%s\" is provided twice: by %s and by %s; a tag names one "
         "type per kind (disable one of the plugins or rename the tag)",
         ty->kind, ty->tag, provider_text(old, a, sizeof a),
@@ -524,7 +536,7 @@ static pk_status type_insert(pk_host *h, pk__types *t, pk__type *ty,
     return st;
   }
   if (PK__VEC_PUSH(&h->alloc, t->types, t->ntypes, t->tcap, ty) != PK_OK ||
-      pk__map_put(&h->alloc, &t->by_tag, ty->key, strlen(ty->key), ty)) {
+      pk__map_put(&h->alloc, &t->by_tag, ty->key, ty->key_len, ty)) {
     if (t->ntypes && t->types[t->ntypes - 1] == ty)
       t->ntypes--;
     type_free(&h->alloc, ty);
@@ -539,12 +551,12 @@ static pk_status attach_code(pk__type *d, const pk_type_options *o,
                              pk_error *err)
 {
   if (o->schema_toml || o->schema)
-    return pk__fail_at(err, PK_EDUPLICATE, d->pos, "%s type \"%s\": the host "
+    return pk__fail_at(err, PK_EDUPLICATE, type_pos(d), "%s type \"%s\": the host "
                        "description declares its config; pass no schema to "
                        "pk_host_add_type", o->kind, o->tag);
   if ((o->extends || d->extends) &&
       (!o->extends || !d->extends || strcmp(o->extends, d->extends)))
-    return pk__fail_at(err, PK_ECONFIG, d->pos, "%s type \"%s\": extends "
+    return pk__fail_at(err, PK_ECONFIG, type_pos(d), "%s type \"%s\": extends "
                        "\"%s\" in the host description but \"%s\" in "
                        "pk_host_add_type", o->kind, o->tag,
                        d->extends ? d->extends : "",
@@ -576,21 +588,14 @@ pk_status pk_host_add_type(pk_host *h, const pk_type_options *o,
   pk__type *d = find_type(t, o->kind, o->tag);
   if (d && !d->plugin && !d->has_code) /* declared by the description */
     return attach_code(d, o, err);
-  pk__type *ty = pk__alloc_zero(&h->alloc, sizeof *ty);
+  pk__type *ty = type_new(&h->alloc, o->kind, o->tag, o->extends);
   if (!ty)
     return NOMEM(err);
-  ty->kind = pk__strdup(&h->alloc, o->kind);
-  ty->tag = pk__strdup(&h->alloc, o->tag);
-  ty->extends = o->extends ? pk__strdup(&h->alloc, o->extends) : NULL;
   ty->factory = o->factory;
   ty->destroy = o->destroy;
   ty->data = o->data;
   ty->has_code = true;
   ty->schema = o->schema ? o->schema : t->empty_schema;
-  if (!ty->kind || !ty->tag || (o->extends && !ty->extends)) {
-    type_free(&h->alloc, ty);
-    return NOMEM(err);
-  }
   if (o->schema_toml && !o->schema) {
     pk_doc_options dopt = {sizeof dopt, PK_TOML_DEFAULT, h->alloc.fn,
                            h->alloc.ud};
@@ -624,12 +629,24 @@ pk_status pk__types_add_manifest(pk_host *h, pk_plugin *p, pk_error *err)
     return NOMEM(err);
   p->types_added = true;
   for (size_t i = 0; i < pk_array_count(prov); i++) {
-    const pk_value *e = pk_array_at(prov, i);
-    const char *kind = NULL, *tag = NULL, *ext = NULL;
-    pk_table_get_string(e, "kind", &kind, NULL);
-    pk_table_get_string(e, "tag", &tag, NULL);
-    pk_table_get_string_or(e, "extends", NULL, &ext, NULL);
-    pk_pos pos = pk_value_pos(pk_table_get(e, "tag"));
+    const pk_value *e = pk_array_at(prov, i), *tag_v = NULL, *cfg = NULL;
+    const char *kind = "", *tag = "", *ext = NULL;
+    /* one pass over the entry: the manifest check validated its keys and
+     * their types */
+    for (size_t k = 0; k < pk_table_count(e); k++) {
+      const char *key = pk_table_key_at(e, k, NULL);
+      const pk_value *v = pk_table_value_at(e, k);
+      if (!strcmp(key, "kind")) {
+        pk_value_get_string(v, &kind, NULL, NULL);
+      } else if (!strcmp(key, "tag")) {
+        pk_value_get_string(v, &tag, NULL, NULL);
+        tag_v = v;
+      } else if (!strcmp(key, "extends")) {
+        pk_value_get_string(v, &ext, NULL, NULL);
+      } else if (!strcmp(key, "config")) {
+        cfg = v;
+      }
+    }
     if (t->nkinds && !find_kind(t, kind)) {
       const char *names[64];
       size_t n = 0;
@@ -642,21 +659,14 @@ pk_status pk__types_add_manifest(pk_host *h, pk_plugin *p, pk_error *err)
                   "does not declare (kinds: %s)", p->id, kind, list);
       return pk__error_set_plugin(err, p->id);
     }
-    pk__type *ty = pk__alloc_zero(&h->alloc, sizeof *ty);
+    pk__type *ty = type_new(&h->alloc, kind, tag, ext && *ext ? ext : NULL);
     if (!ty)
       return NOMEM(err);
-    ty->kind = pk__strdup(&h->alloc, kind);
-    ty->tag = pk__strdup(&h->alloc, tag);
-    ty->extends = ext && *ext ? pk__strdup(&h->alloc, ext) : NULL;
     ty->plugin = p;
-    ty->pos = pos;
-    if (!ty->kind || !ty->tag || (ext && *ext && !ty->extends)) {
-      type_free(&h->alloc, ty);
-      return NOMEM(err);
-    }
+    ty->tag_v = tag_v;
     /* the schema is parsed on first need (type_schema): the manifest
      * check validated it, and most declared types are never used */
-    ty->schema_src = pk_table_get(e, "config");
+    ty->schema_src = cfg;
     ty->schema = ty->schema_src ? NULL : t->empty_schema;
     pk_status st = type_insert(h, t, ty, err);
     if (st != PK_OK)
@@ -687,7 +697,7 @@ pk_status pk__types_check_registered(pk_host *h, pk_plugin *p, pk_error *err)
   for (size_t i = 0; t && i < t->ntypes; i++) {
     pk__type *ty = t->types[i];
     if (ty->plugin == p && !ty->has_code) {
-      pk__fail_at(err, PK_ELOAD, ty->pos,
+      pk__fail_at(err, PK_ELOAD, type_pos(ty),
                   "plugin %s declares %s type \"%s\" in its manifest (%s) but "
                   "its code (%s) did not register it: call api->type_add() "
                   "for kind \"%s\", tag \"%s\" from its register hook",
@@ -842,7 +852,7 @@ int pk__api_type_add(pk_plugin_ctx *ctx, const pk_type_impl *impl)
   if (st != PK_OK) {
     char pos[300];
     snprintf(pos, sizeof pos, "%s:%d:%d", be.source, be.line, be.col);
-    pk__fail_at(&e, PK_ELOAD, ty->pos,
+    pk__fail_at(&e, PK_ELOAD, type_pos(ty),
                 "the code of plugin %s (%s) binds %s type \"%s\" against "
                 "its manifest's [provides.config] (%s): %s",
                 p->id, p->library_path ? p->library_path : "built-in",
@@ -944,11 +954,11 @@ static void installed_list(pk_host *h, const char *want, char *near_out,
 
 /* Decodes table by the type chain of ty (extends): level i skips "type"
  * and the fields only other levels have.  cfgs[i] (may be NULL: check
- * only) receive the configs. */
-static pk_status decode_chain(pk_host *h, pk__types *t, pk__type **chain,
-                              size_t depth, const pk_value *table,
-                              const pk_ctx *ctx, pk_config **cfgs,
-                              pk_diag *diag, pk_error *err)
+ * only) receive the configs, in arena when not NULL (one thread only). */
+static pk_status decode_chain(pk_host *h, const pk__allocator *arena,
+                              pk__type **chain, size_t depth,
+                              const pk_value *table, const pk_ctx *ctx,
+                              pk_config **cfgs, pk_diag *diag, pk_error *err)
 {
   size_t total = 1 + pk_table_count(table);
   for (size_t i = 0; i < depth; i++)
@@ -959,7 +969,6 @@ static pk_status decode_chain(pk_host *h, pk__types *t, pk__type **chain,
   if (!skip)
     return NOMEM(err);
   pk_status first = PK_OK;
-  (void)t;
   for (size_t i = 0; i < depth; i++) {
     size_t ns = 0;
     skip[ns++] = "type";
@@ -984,8 +993,8 @@ static pk_status decode_chain(pk_host *h, pk__types *t, pk__type **chain,
                            .skip_count = ns};
     pk_config *c = NULL;
     pk_error e;
-    pk_status st = pk_schema_decode(chain[i]->schema, table, &o, &c, diag,
-                                    &e);
+    pk_status st = pk__schema_decode_in(arena, chain[i]->schema, table, &o,
+                                        &c, diag, &e);
     if (st != PK_OK && first == PK_OK) {
       first = st;
       pk__error_copy(err, &e);
@@ -1032,9 +1041,12 @@ static pk_status chain_of(pk_host *h, pk__types *t, pk__type *ty,
                           pk__type **chain, size_t *depth, pk_error *err);
 
 /* Selects the type of an instance table (in->sel once selected when the
- * config was loaded); fills chain (base last). */
+ * config was loaded); fills chain (base last).  prev (or NULL): the type
+ * the previous table selected, taken again without a lookup when it
+ * fits. */
 static pk_status select_type(pk_host *h, pk__types *t, pk__inst *in,
-                             pk__type **chain, size_t *depth, pk_error *err)
+                             const pk__type *prev, pk__type **chain,
+                             size_t *depth, pk_error *err)
 {
   if (in->sel)
     return chain_of(h, t, in->sel, chain, depth, err);
@@ -1051,7 +1063,10 @@ static pk_status select_type(pk_host *h, pk__types *t, pk__inst *in,
                        "%s has no \"type\" and kind \"%s\" has no "
                        "default type; add type = \"TAG\"",
                        inst_where(in, where, sizeof where), in->kind->name);
-  pk__type *ty = find_type(t, in->kind->name, tag);
+  pk__type *ty = prev && !strcmp(prev->tag, tag) &&
+                         !strcmp(prev->kind, in->kind->name)
+                     ? (pk__type *)prev
+                     : find_type(t, in->kind->name, tag);
   if (!ty) {
     const char *names[128];
     size_t n = 0;
@@ -1102,7 +1117,7 @@ static pk_status chain_of(pk_host *h, pk__types *t, pk__type *ty,
   *depth = 0;
   while (ty) {
     if (*depth == MAX_CHAIN)
-      return pk__fail_at(err, PK_EDEP_CYCLE, ty->pos, "%s type \"%s\": "
+      return pk__fail_at(err, PK_EDEP_CYCLE, type_pos(ty), "%s type \"%s\": "
                          "extends chain too long (a cycle?)", ty->kind,
                          ty->tag);
     pk_status st = type_schema(h, ty, err);
@@ -1114,7 +1129,7 @@ static pk_status chain_of(pk_host *h, pk__types *t, pk__type *ty,
     pk__type *b = find_type(t, ty->kind, ty->extends);
     if (!b) {
       char prov[512];
-      return pk__fail_at(err, PK_ENOTFOUND, ty->pos,
+      return pk__fail_at(err, PK_ENOTFOUND, type_pos(ty),
                          "%s type \"%s\" of %s extends \"%s\", which no "
                          "enabled plugin or the host provides",
                          ty->kind, ty->tag, provider_text(ty, prov, sizeof prov),
@@ -1202,6 +1217,7 @@ static pk_status add_instances(pk_host *h, pk__types *t, const pk_value *root,
       return PK_ENOMEM;
   }
   char *kp = t->keys;
+  pk__type *hint = NULL; /* tables of one type often follow each other */
   for (size_t k = 0; k < t->nkinds; k++) {
     pk__kind *kd = &t->kinds[k];
     const pk_value *sect = kd->table ? pk_table_get(root, kd->table) : NULL;
@@ -1241,18 +1257,18 @@ static pk_status add_instances(pk_host *h, pk__types *t, const pk_value *root,
       /* check it now: type and fields */
       pk__type *chain[MAX_CHAIN];
       size_t depth;
-      if (select_type(h, t, in, chain, &depth, &e) != PK_OK) {
+      if (select_type(h, t, in, hint, chain, &depth, &e) != PK_OK) {
         if (report(diag, first, failed, &e))
           return PK_ENOMEM;
         continue;
       }
-      in->sel = chain[0];
+      in->sel = hint = chain[0];
       /* Decoded once: kept for the first use unless formatting must wait
        * for the host's ctx. */
       pk_config *cfgs[MAX_CHAIN] = {0};
       bool keep = !chain_formats(chain, depth);
-      if (decode_chain(h, t, chain, depth, tbl, NULL, keep ? cfgs : NULL,
-                       diag, &e) != PK_OK) {
+      if (decode_chain(h, keep ? &t->arena_alloc : NULL, chain, depth, tbl,
+                       NULL, keep ? cfgs : NULL, diag, &e) != PK_OK) {
         for (size_t c = 0; c < depth; c++)
           pk_config_free(cfgs[c]);
         if (e.code == PK_ENOMEM)
@@ -1427,7 +1443,12 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk_diag *diag,
       if (pk__req_parse_in(p->m.reqs[r].text, p->m.ns, &req, why,
                            sizeof why) != PK_OK)
         continue;
-      snprintf(id, sizeof id, "%s:%s", req.ns, req.name);
+      size_t nn = strlen(req.ns), nm = strlen(req.name);
+      if (nn + nm + 2 > sizeof id)
+        continue;
+      memcpy(id, req.ns, nn); /* "ns:name" */
+      id[nn] = ':';
+      memcpy(id + nn + 1, req.name, nm + 1);
       pk_plugin *q = pk_host_find_plugin(h, id);
       if (q && !q->types_added &&
           PK__VEC_PUSH(&h->alloc, queue, nreq, qcap, q) != PK_OK) {
@@ -1674,7 +1695,7 @@ static pk_status build_level(pk_host *h, pk__types *t, pk__inst *top,
     if (st != PK_OK)
       return st;
     if (!ty->has_code)
-      return pk__fail_at(err, PK_ELOAD, ty->pos,
+      return pk__fail_at(err, PK_ELOAD, type_pos(ty),
                          "plugin %s (%s) did not register %s type \"%s\"",
                          ty->plugin->id, pk_plugin_state_name(
                              ty->plugin->state), ty->kind, ty->tag);
@@ -1752,7 +1773,7 @@ static pk_status inst_build(pk_host *h, pk__types *t, pk__inst *in,
   pk__type *chain[MAX_CHAIN];
   pk_config *cfgs[MAX_CHAIN] = {0};
   size_t depth = 0;
-  pk_status st = select_type(h, t, in, chain, &depth, err);
+  pk_status st = select_type(h, t, in, NULL, chain, &depth, err);
   if (st != PK_OK)
     return st;
   if (in->npre == depth) { /* decoded when the config was loaded */
@@ -1762,7 +1783,8 @@ static pk_status inst_build(pk_host *h, pk__types *t, pk__inst *in,
     in->pre = NULL;
     in->npre = 0;
   } else {
-    st = decode_chain(h, t, chain, depth, in->table, t->ctx, cfgs, NULL, err);
+    st = decode_chain(h, NULL, chain, depth, in->table, t->ctx, cfgs, NULL,
+                      err);
   }
   if (st != PK_OK) {
     for (size_t i = 0; i < depth; i++)
@@ -1914,7 +1936,7 @@ pk_status pk_host_check_instance(pk_host *h, const char *kind,
   pk_status st = inline_init(h, kind, label, table, &in, &e);
   if (st == PK_OK) {
     pthread_mutex_lock(&t->wake_mu);
-    st = select_type(h, t, &in, chain, &depth, &e);
+    st = select_type(h, t, &in, NULL, chain, &depth, &e);
     pthread_mutex_unlock(&t->wake_mu);
   }
   if (st != PK_OK) {
@@ -1922,7 +1944,7 @@ pk_status pk_host_check_instance(pk_host *h, const char *kind,
       return NOMEM(err);
     return pk__error_copy(err, &e);
   }
-  return decode_chain(h, t, chain, depth, table, t->ctx, NULL, diag, err);
+  return decode_chain(h, NULL, chain, depth, table, t->ctx, NULL, diag, err);
 }
 
 pk_status pk_host_make_instance(pk_host *h, const char *kind,
@@ -1948,7 +1970,7 @@ pk_status pk_host_make_instance(pk_host *h, const char *kind,
     pk__type *chain[MAX_CHAIN];
     size_t depth;
     pthread_mutex_lock(&t->wake_mu);
-    st = select_type(h, t, &x->in, chain, &depth, err);
+    st = select_type(h, t, &x->in, NULL, chain, &depth, err);
     pthread_mutex_unlock(&t->wake_mu);
   }
   if (st == PK_OK)
@@ -2034,6 +2056,7 @@ void pk__types_free(pk_host *h)
   pk_doc_free(t->empty_doc);
   pk_doc_free(t->config);
   pthread_mutex_destroy(&t->wake_mu);
+  pk__arena_release(&t->arena); /* after every config in it is released */
   pk__free(a, t, sizeof *t);
   h->types = NULL;
 }
