@@ -76,6 +76,10 @@ const char *pk__kind_article(pk_kind kind);
 /* PK_OK when v is of kind; otherwise PK_ETYPE at v's position with "expected
  * a string, found an integer" (PK_EMISUSE when v is NULL). */
 pk_status pk__value_expect(const pk_value *v, pk_kind kind, pk_error *err);
+/* pk_table_value_at() and pk_table_key_at() in one call (a decode walks
+ * every entry); NULL when out of range or table is not a table. */
+const pk_value *pk__table_entry_at(const pk_value *table, size_t i,
+                                   const char **key, size_t *len);
 
 
 /* ---- growable arrays (vec.c) ---- */

@@ -1280,7 +1280,8 @@ static pk_status decode_table(dctx *d, const pk_schema *s,
   nk = table ? pk_table_count(table) : 0;
   for (size_t i = 0; i < nk && !must_stop(d); i++) {
     size_t klen;
-    const char *key = pk_table_key_at(table, i, &klen);
+    const char *key;
+    const pk_value *v = pk__table_entry_at(table, i, &key, &klen);
     const pk_field *f = find_field(s, key, klen);
     if (!f) {
       char hint[480];
@@ -1298,7 +1299,7 @@ static pk_status decode_table(dctx *d, const pk_schema *s,
       }
       continue;
     }
-    decode_value(d, f, pk_table_value_at(table, i), &c->vals[f - s->fields]);
+    decode_value(d, f, v, &c->vals[f - s->fields]);
   }
   if (d->nomem) {
     d->at = outer;

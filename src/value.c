@@ -255,6 +255,14 @@ const pk_value *pk_table_value_at(const pk_value *table, size_t i)
   return (const pk_value *)toml_node_at(NODE(table), i);
 }
 
+const pk_value *pk__table_entry_at(const pk_value *table, size_t i,
+                                   const char **key, size_t *len)
+{
+  return table ? (const pk_value *)toml_table_entry_at(NODE(table), i, key,
+                                                       len)
+               : NULL;
+}
+
 pk_pos pk_table_key_pos_at(const pk_value *table, size_t i)
 {
   pk_pos p = {"", 0, 0};

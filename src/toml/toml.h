@@ -123,6 +123,10 @@ const toml_node *toml_node_at(const toml_node *n, size_t i);
  * hold NUL bytes) and its position; NULL / {0} when out of range. */
 const char *toml_table_key_at(const toml_node *t, size_t i, size_t *len);
 toml_pos toml_table_key_pos_at(const toml_node *t, size_t i);
+/* Both at once: the i-th value of table t, its key in *key and *len; NULL
+ * when out of range or when t is not a table. */
+const toml_node *toml_table_entry_at(const toml_node *t, size_t i,
+                                     const char **key, size_t *len);
 /* The value under key (len bytes) in table t, O(1) on average; NULL when
  * absent or when t is not a table. */
 const toml_node *toml_table_get(const toml_node *t, const char *key,

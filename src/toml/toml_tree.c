@@ -248,6 +248,18 @@ const char *toml_table_key_at(const toml_node *t, size_t i, size_t *len)
   return toml_entry_key(d, e);
 }
 
+const toml_node *toml_table_entry_at(const toml_node *t, size_t i,
+                                     const char **key, size_t *len)
+{
+  const toml_doc *d;
+  const toml_entry *e = entry_at(t, i, &d);
+  if (!e)
+    return NULL;
+  *key = toml_entry_key(d, e);
+  *len = e->key_len;
+  return &e->v;
+}
+
 toml_pos toml_table_key_pos_at(const toml_node *t, size_t i)
 {
   const toml_doc *d;
