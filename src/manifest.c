@@ -28,7 +28,8 @@ static pk_status collect_keys(const pk_value *table, const char *what,
     const char *k = pk_table_key_at(table, i, &len);
     size_t j;
     for (j = 0; j < nkeys; j++)
-      if (keys[j][0] == k[0] && !strncmp(keys[j], k, len) && !keys[j][len])
+      if (keys[j][0] == k[0] && !strncmp(keys[j], k, len) &&
+          strlen(keys[j]) == len) /* a key may hold a NUL: no keys[j][len] */
         break;
     if (j < nkeys) {
       vals[j] = pk_table_value_at(table, i);

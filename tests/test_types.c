@@ -888,3 +888,37 @@ Test(types, string_arrays_bind_as_lists)
   cr_assert_str_eq((const char *)a, "tags=(unset) names=");
   pk_host_free(h);
 }
+
+/* A manifest key holding a NUL byte ("name\u0000...") is an unknown key,
+ * never read past the known key's end (ASan would see it). */
+Test(types, manifest_key_with_a_nul_byte_is_unknown)
+{
+  char dir[64], path[128];
+  snprintf(dir, sizeof dir, "/tmp/pk_nulkey_%d", getpid());
+  mkdir(dir, 0755);
+  snprintf(path, sizeof path, "%s/p", dir);
+  mkdir(path, 0755);
+  snprintf(path, sizeof path, "%s/p/plugin.toml", dir);
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f);
+  fputs("name = \"p\"\nnamespace = \"runner\"\n"
+        "\"name\\u0000xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\" = \"x\"\n",
+        f);
+  fclose(f);
+  pk_host *h;
+  pk_error err;
+  pk_host_options o = {.size = sizeof o, .ignore_env = true};
+  cr_assert_eq(pk_host_new(&o, &h, &err), PK_OK);
+  cr_assert_eq(pk_host_add_path(h, dir, &err), PK_OK);
+  cr_assert_eq(pk_host_discover(h, &err), PK_OK, "%s", err.message);
+  cr_assert_eq(pk_host_plugin_count(h), 1);
+  pk_plugin *p = pk_host_plugin_at(h, 0);
+  cr_assert_eq(pk_plugin_get_state(p), PK_STATE_BROKEN);
+  cr_assert(strstr(pk_plugin_get_reason(p), "unknown key"), "%s",
+            pk_plugin_get_reason(p));
+  pk_host_free(h);
+  unlink(path);
+  snprintf(path, sizeof path, "%s/p", dir);
+  rmdir(path);
+  rmdir(dir);
+}
