@@ -264,9 +264,7 @@ static int run_one(runnable *r, project *p, const run_options *o)
   pk_error err;
   runner_cache *c = r->cmd ? project_cache(p, r->cmd, &err) : p->none;
   if (!c) {
-    char text[1200];
-    pk_error_format(&err, text, sizeof text);
-    fprintf(stderr, "runner: %s: %s\n", r->name, text);
+    runner_error(r->name, &err);
     return FAILED;
   }
   entry e;

@@ -210,9 +210,7 @@ static int add_env(planner *pn, runnable *r)
   void *inst;
   if (pk_host_get_instance(pn->p->host, "env", r->cmd->env, &inst, &err) !=
       PK_OK) {
-    char text[1200];
-    pk_error_format(&err, text, sizeof text);
-    fprintf(stderr, "runner: %s: %s\n", r->name, text);
+    runner_error(r->name, &err);
     return -1;
   }
   runner_env *e = inst;
@@ -262,9 +260,7 @@ static int expand(planner *pn, runnable *r)
     pk_error err;
     if (pk_host_make_instance(pn->p->host, "dep", label, d, &inst, &err) !=
         PK_OK) {
-      char text[1200];
-      pk_error_format(&err, text, sizeof text);
-      fprintf(stderr, "runner: %s\n", text);
+      runner_error("", &err);
       rc = -1;
       break;
     }

@@ -105,7 +105,7 @@ static size_t print_diag(const pk_diag *diag)
   return n;
 }
 
-static void print_error(const char *what, const pk_error *err)
+void runner_error(const char *what, const pk_error *err)
 {
   char text[1200];
   pk_error_format(err, text, sizeof text);
@@ -378,17 +378,17 @@ int project_open(project *p, const char *dir, const char *exe_dir,
   free(desc);
   free(plugins);
   if (st != PK_OK) {
-    print_error("setting up", &err);
+    runner_error("setting up", &err);
     return 2;
   }
   st = pk_doc_load_file(CONFIG_NAME, NULL, &p->doc, &err);
   if (st != PK_OK) {
-    print_error("", &err);
+    runner_error("", &err);
     return 2;
   }
   pk_diag *diag;
   if (pk_diag_new(NULL, &diag, &err) != PK_OK) {
-    print_error("", &err);
+    runner_error("", &err);
     return 2;
   }
   check_top(p, diag);
@@ -405,7 +405,7 @@ int project_open(project *p, const char *dir, const char *exe_dir,
   if (nprob)
     return 2;
   if (pk_host_register(p->host, NULL, 0, NULL, 0, &err) != PK_OK) {
-    print_error("starting the plugins", &err);
+    runner_error("starting the plugins", &err);
     return 2;
   }
   p->local = local_cache_new(".runner/cache");

@@ -33,6 +33,9 @@ char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
+/* "runner: WHAT: FILE:LINE:COL: message" on stderr (no "WHAT: " when
+ * what is ""). */
+void runner_error(const char *what, const pk_error *err);
 /* "runner: warning: ..." on stderr. */
 void runner_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
