@@ -1203,6 +1203,12 @@ PK_API pk_status pk_host_load_config(pk_host *host, const char *path,
 PK_API pk_status pk_host_load_config_text(pk_host *host, const char *text,
                                           size_t len, const char *source,
                                           pk_diag *diag, pk_error *err);
+/* The same for a document the host has parsed itself (to read its own
+ * tables first, such as the variables it gives pk_host_set_ctx()): the
+ * host takes doc, also when the call fails, and frees it in
+ * pk_host_free(); the caller may read it until then.  */
+PK_API pk_status pk_host_load_config_doc(pk_host *host, pk_doc *doc,
+                                         pk_diag *diag, pk_error *err);
 
 /* The plugin declared under alias, NULL if none; a plugin's alias (NULL
  * when not declared); the decoded [plugins.ALIAS] section (every field at

@@ -128,6 +128,13 @@ struct pk__types {
 
 #define NOMEM(err) pk__fail((err), PK_ENOMEM, "out of memory")
 
+/* Documents the host parses use its allocator. */
+static pk_doc_options doc_opts(const pk_host *h)
+{
+  return (pk_doc_options){sizeof(pk_doc_options), PK_TOML_DEFAULT, h->alloc.fn,
+                          h->alloc.ud};
+}
+
 static pk__types *types_get(pk_host *h)
 {
   if (h->types)
@@ -135,7 +142,7 @@ static pk__types *types_get(pk_host *h)
   pk__types *t = pk__alloc_zero(&h->alloc, sizeof *t);
   if (!t)
     return NULL;
-  pk_doc_options o = {sizeof o, PK_TOML_DEFAULT, h->alloc.fn, h->alloc.ud};
+  pk_doc_options o = doc_opts(h);
   pk_schema_options so = {sizeof so, h->alloc.fn, h->alloc.ud};
   if (pk_doc_parse("", 0, "<empty>", &o, &t->empty_doc, NULL) != PK_OK ||
       pk_schema_new(pk_doc_root(t->empty_doc), &so, &t->empty_schema,
@@ -259,10 +266,10 @@ pk_status pk_host_declare_kind(pk_host *h, const char *name, uint32_t version,
   return PK_OK;
 }
 
-static pk_status schema_from_doc(pk_host *h, pk_doc *doc, const pk_value *tbl,
-                                 pk_schema **out, pk_error *err)
+/* A schema from a table of a document the host keeps, with its allocator. */
+static pk_status host_schema(pk_host *h, const pk_value *tbl, pk_schema **out,
+                             pk_error *err)
 {
-  (void)doc;
   pk_schema_options so = {sizeof so, h->alloc.fn, h->alloc.ud};
   return pk_schema_new(tbl, &so, out, err);
 }
@@ -285,7 +292,7 @@ static pk_status set_defaults(pk_host *h, pk__types *t, const pk_value *tbl,
   if (t->defaults_schema)
     return pk__fail_at(err, PK_EDUPLICATE, pk_value_pos(tbl),
                        "the [defaults] schema is declared twice");
-  return schema_from_doc(h, NULL, tbl, &t->defaults_schema, err);
+  return host_schema(h, tbl, &t->defaults_schema, err);
 }
 
 pk_status pk_host_declare_defaults(pk_host *h, const char *schema_toml,
@@ -294,7 +301,7 @@ pk_status pk_host_declare_defaults(pk_host *h, const char *schema_toml,
   if (!h || !schema_toml)
     return pk__fail(err, PK_EMISUSE, "pk_host_declare_defaults: NULL "
                     "argument");
-  pk_doc_options o = {sizeof o, PK_TOML_DEFAULT, h->alloc.fn, h->alloc.ud};
+  pk_doc_options o = doc_opts(h);
   pk_doc *doc;
   pk__types *t = types_get(h);
   if (!t)
@@ -392,7 +399,7 @@ static pk_status desc_type(pk_host *h, const char *kind, const pk_value *tags,
   ty->pos = pos;
   ty->schema = t->empty_schema;
   if (cfg) {
-    st = schema_from_doc(h, NULL, cfg, &ty->own_schema, err);
+    st = host_schema(h, cfg, &ty->own_schema, err);
     if (st != PK_OK) {
       type_free(&h->alloc, ty);
       return st;
@@ -489,7 +496,7 @@ pk_status pk_host_load_description(pk_host *h, const char *path,
   if (!h || !path)
     return pk__fail(err, PK_EMISUSE, "pk_host_load_description: NULL "
                     "argument");
-  pk_doc_options o = {sizeof o, PK_TOML_DEFAULT, h->alloc.fn, h->alloc.ud};
+  pk_doc_options o = doc_opts(h);
   pk_doc *doc;
   pk__types *t = types_get(h);
   if (!t)
@@ -597,15 +604,13 @@ pk_status pk_host_add_type(pk_host *h, const pk_type_options *o,
   ty->has_code = true;
   ty->schema = o->schema ? o->schema : t->empty_schema;
   if (o->schema_toml && !o->schema) {
-    pk_doc_options dopt = {sizeof dopt, PK_TOML_DEFAULT, h->alloc.fn,
-                           h->alloc.ud};
+    pk_doc_options dopt = doc_opts(h);
     char name[300];
     snprintf(name, sizeof name, "<%s type %s>", o->kind, o->tag);
     pk_status st = pk_doc_parse(o->schema_toml, strlen(o->schema_toml), name,
                                 &dopt, &ty->doc, err);
     if (st == PK_OK)
-      st = schema_from_doc(h, ty->doc, pk_doc_root(ty->doc), &ty->own_schema,
-                           err);
+      st = host_schema(h, pk_doc_root(ty->doc), &ty->own_schema, err);
     if (st != PK_OK) {
       type_free(&h->alloc, ty);
       return st;
@@ -684,7 +689,7 @@ static pk_status type_schema(pk_host *h, pk__type *ty, pk_error *err)
 {
   if (ty->schema)
     return PK_OK;
-  pk_status st = schema_from_doc(h, NULL, ty->schema_src, &ty->own_schema,
+  pk_status st = host_schema(h, ty->schema_src, &ty->own_schema,
                                  err);
   if (st == PK_OK)
     ty->schema = ty->own_schema;
@@ -1173,7 +1178,7 @@ static pk_status read_fragment(pk_host *h, struct pk__pconf *c, pk_error *err)
     return PK_OK;
   char path[4096];
   snprintf(path, sizeof path, "%s/%s", p->dir, f);
-  pk_doc_options o = {sizeof o, PK_TOML_DEFAULT, h->alloc.fn, h->alloc.ud};
+  pk_doc_options o = doc_opts(h);
   pk_status st = pk_doc_load_file(path, &o, &c->fragment, err);
   if (st != PK_OK)
     pk__error_set_plugin(err, p->id);
@@ -1384,7 +1389,7 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk_diag *diag,
       return NOMEM(err);
     p->conf = c;
     const pk_value *sc = pk_table_get(p->m.root, "config");
-    if (sc && schema_from_doc(h, NULL, sc, &c->schema, &e) != PK_OK) {
+    if (sc && host_schema(h, sc, &c->schema, &e) != PK_OK) {
       REPORT(&e);
       continue;
     }
@@ -1473,25 +1478,34 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk_diag *diag,
   return PK_OK;
 }
 
+/* Loads the config from path, text or doc (taken: freed on failure). */
 static pk_status load_config(pk_host *h, const char *path, const char *text,
-                             size_t len, pk_diag *diag, pk_error *err)
+                             size_t len, pk_doc *doc, pk_diag *diag,
+                             pk_error *err)
 {
-  if (!h || (!path && !text))
-    return pk__fail(err, PK_EMISUSE, "pk_host_load_config: NULL argument");
-  pk_status st = pk_host_discover(h, err);
-  if (st != PK_OK)
+  pk_status st = PK_OK;
+  pk__types *t = NULL;
+  if (!h || (!path && !text && !doc))
+    st = pk__fail(err, PK_EMISUSE, "pk_host_load_config: NULL argument");
+  if (st == PK_OK)
+    st = pk_host_discover(h, err);
+  if (st == PK_OK && !(t = types_get(h)))
+    st = NOMEM(err);
+  if (st == PK_OK && (t->config || h->nknown))
+    st = pk__fail(err, PK_ESTATE, "pk_host_load_config: %s",
+                  t->config ? "a config is already loaded"
+                            : "call it before requesting plugins");
+  if (st != PK_OK) {
+    pk_doc_free(doc);
     return st;
-  pk__types *t = types_get(h);
-  if (!t)
-    return NOMEM(err);
-  if (t->config || h->nknown)
-    return pk__fail(err, PK_ESTATE, "pk_host_load_config: %s",
-                    t->config ? "a config is already loaded"
-                              : "call it before requesting plugins");
-  pk_doc_options o = {sizeof o, PK_TOML_DEFAULT, h->alloc.fn, h->alloc.ud};
-  st = text ? pk_doc_parse(text, len, path ? path : "<config>", &o,
-                           &t->config, err)
-            : pk_doc_load_file(path, &o, &t->config, err);
+  }
+  pk_doc_options o = doc_opts(h);
+  if (doc)
+    t->config = doc;
+  else
+    st = text ? pk_doc_parse(text, len, path ? path : "<config>", &o,
+                             &t->config, err)
+              : pk_doc_load_file(path, &o, &t->config, err);
   if (st != PK_OK) {
     if (diag && err)
       pk_diag_add(diag, err, NULL);
@@ -1503,7 +1517,7 @@ static pk_status load_config(pk_host *h, const char *path, const char *text,
 pk_status pk_host_load_config(pk_host *h, const char *path, pk_diag *diag,
                               pk_error *err)
 {
-  return load_config(h, path, NULL, 0, diag, err);
+  return load_config(h, path, NULL, 0, NULL, diag, err);
 }
 
 pk_status pk_host_load_config_text(pk_host *h, const char *text, size_t len,
@@ -1512,7 +1526,15 @@ pk_status pk_host_load_config_text(pk_host *h, const char *text, size_t len,
 {
   if (!text)
     return pk__fail(err, PK_EMISUSE, "pk_host_load_config_text: NULL text");
-  return load_config(h, source, text, len, diag, err);
+  return load_config(h, source, text, len, NULL, diag, err);
+}
+
+pk_status pk_host_load_config_doc(pk_host *h, pk_doc *doc, pk_diag *diag,
+                                  pk_error *err)
+{
+  if (!doc)
+    return pk__fail(err, PK_EMISUSE, "pk_host_load_config_doc: NULL doc");
+  return load_config(h, NULL, NULL, 0, doc, diag, err);
 }
 
 pk_plugin *pk_host_find_alias(pk_host *h, const char *alias)
