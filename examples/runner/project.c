@@ -381,22 +381,23 @@ int project_open(project *p, const char *dir, const char *exe_dir,
     runner_error("setting up", &err);
     return 2;
   }
-  st = pk_doc_load_file(CONFIG_NAME, NULL, &p->doc, &err);
-  if (st != PK_OK) {
-    runner_error("", &err);
-    return 2;
-  }
   pk_diag *diag;
   if (pk_diag_new(NULL, &diag, &err) != PK_OK) {
     runner_error("", &err);
+    return 2;
+  }
+  st = pk_doc_load_file(CONFIG_NAME, NULL, &p->doc, &err);
+  if (st != PK_OK) {
+    runner_error("", &err);
+    pk_diag_free(diag);
     return 2;
   }
   check_top(p, diag);
   load_ctx(p, pk_table_get(pk_doc_root(p->doc), "ctx"), diag);
   pk_host_set_ctx(p->host, p->ctx);
   /* typed deps are checked only when the types are known */
-  p->types_known = pk_host_load_config(p->host, CONFIG_NAME, diag, &err) ==
-                   PK_OK;
+  p->types_known = pk_host_load_config_doc(p->host, p->doc, diag, &err) ==
+                   PK_OK; /* the host keeps the document: one parse */
   add_commands(p, NULL, NULL, pk_table_get(pk_doc_root(p->doc), "commands"),
                diag);
   add_fragments(p, diag);
@@ -427,7 +428,6 @@ void project_close(project *p)
   pk_schema_free(p->command_schema);
   pk_doc_free(p->schema_doc);
   pk_ctx_free(p->ctx);
-  pk_doc_free(p->doc);
   free(p->state_dir);
   free(p->root);
 }

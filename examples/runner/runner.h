@@ -98,7 +98,7 @@ typedef struct project {
   char *root;              /* absolute */
   char *state_dir;         /* ROOT/.runner */
   pk_host *host;
-  pk_doc *doc;             /* runner.toml */
+  pk_doc *doc;             /* runner.toml (the host's once loaded) */
   pk_ctx *ctx;
   pk_doc *schema_doc;
   pk_schema *command_schema;
