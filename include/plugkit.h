@@ -113,6 +113,14 @@ PK_API size_t pk_error_format(const pk_error *err, char *buf, size_t n);
  * [thread: any] [fails: never] [since: 0.1] */
 PK_API void pk_error_clear(pk_error *err);
 
+/* "Did you mean": the candidate closest to word by edit distance (adjacent
+ * transpositions count one), or NULL when none is close enough to be a
+ * plausible typo (at most 1 edit for words up to 3 bytes, 2 up to 6, 3
+ * beyond) -- the rule behind every suggestion plugkit makes, for a host's
+ * own names.  [thread: any] [fails: never] [since: 0.1] */
+PK_API const char *pk_closest(const char *word,
+                              const char *const *candidates, size_t n);
+
 /* The library version at run time ("0.1.0"); compare with PK_VERSION_STRING
  * to check header and library match.  [thread: any] [fails: never] [since: 0.1] */
 PK_API const char *pk_version(void);

@@ -68,3 +68,9 @@ void pk__join(char *buf, size_t n, const char *const *items, size_t count)
     buf[used] = '\0';
   }
 }
+
+const char *pk_closest(const char *word, const char *const *candidates,
+                       size_t n)
+{
+  return word && (candidates || !n) ? pk__closest(word, candidates, n) : NULL;
+}

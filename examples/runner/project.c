@@ -112,8 +112,6 @@ void runner_error(const char *what, const pk_error *err)
   fprintf(stderr, "runner: %s%s%s\n", what, what[0] ? ": " : "", text);
 }
 
-static size_t distance(const char *a, const char *b);
-
 /* ---- finding the project ---- */
 
 static char *find_root(const char *dir)
@@ -311,10 +309,7 @@ static void check_top(project *p, pk_diag *diag)
     bool known = false;
     for (size_t j = 0; j < nk && !known; j++)
       known = !strcmp(k, top_keys[j]);
-    const char *near = NULL;
-    for (size_t j = 0; j < nk && !known && !near; j++)
-      if (distance(k, top_keys[j]) <= 2)
-        near = top_keys[j];
+    const char *near = known ? NULL : pk_closest(k, top_keys, nk);
     if (!known)
       problem(diag, PK_ECONFIG, pk_table_key_pos_at(root, i),
               "unknown table [%s]%s%s%s: runner.toml has [commands], "
@@ -454,44 +449,14 @@ command *project_find(project *p, const char *address)
   return NULL;
 }
 
-/* Edit distance, for "did you mean". */
-static size_t distance(const char *a, const char *b)
-{
-  size_t la = strlen(a), lb = strlen(b);
-  if (la > 64 || lb > 64)
-    return 99;
-  size_t row[65];
-  for (size_t j = 0; j <= lb; j++)
-    row[j] = j;
-  for (size_t i = 1; i <= la; i++) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= lb; j++) {
-      size_t up = row[j];
-      size_t best = diag + (a[i - 1] != b[j - 1]);
-      if (up + 1 < best)
-        best = up + 1;
-      if (row[j - 1] + 1 < best)
-        best = row[j - 1] + 1;
-      row[j] = best;
-      diag = up;
-    }
-  }
-  return row[lb];
-}
-
 const char *project_closest(project *p, const char *address)
 {
-  const char *best = NULL;
-  size_t bd = 3;
-  for (size_t i = 0; i < p->ncmds; i++) {
-    size_t d = distance(address, p->cmds[i].address);
-    if (d < bd) {
-      bd = d;
-      best = p->cmds[i].address;
-    }
-  }
-  return best;
+  const char **names = xcalloc(p->ncmds, sizeof *names);
+  for (size_t i = 0; i < p->ncmds; i++)
+    names[i] = p->cmds[i].address;
+  const char *near = pk_closest(address, names, p->ncmds);
+  free(names);
+  return near;
 }
 
 void project_list(project *p)
