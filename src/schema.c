@@ -811,6 +811,25 @@ static void field_path(char *buf, size_t n, const char *prefix,
   buf[used + name_len] = '\0';
 }
 
+/* Names f (zeroed) after entry i of a schema table and parses the field
+ * declared there: parse_field() on the entry, for the builder and the
+ * check alike. */
+static pk_status table_field(const pk__allocator *a, const pk_value *table,
+                             size_t i, const char *prefix, pk_field *f,
+                             bool check, pk_error *err)
+{
+  char path[300];
+  f->name = pk_table_key_at(table, i, &f->name_len);
+  f->pos = pk_table_key_pos_at(table, i);
+  if (!field_name_valid(f->name, f->name_len))
+    return schema_error(err, f->pos,
+                        "invalid field name \"%s\": use 1 to %d letters, "
+                        "digits, '-' or '_'",
+                        f->name, FIELD_NAME_MAX);
+  field_path(path, sizeof path, prefix, f->name, f->name_len);
+  return parse_field(a, f, pk_table_value_at(table, i), path, check, err);
+}
+
 /* Checks the fields of a schema table without keeping them: no schema is
  * built and nothing is allocated (unless an enum lists more than
  * CHECK_CHOICES choices). */
@@ -819,18 +838,8 @@ static pk_status check_fields(const pk__allocator *a, const pk_value *table,
 {
   for (size_t i = 0; i < pk_table_count(table); i++) {
     pk_field f;
-    char path[300];
     memset(&f, 0, sizeof f);
-    f.name = pk_table_key_at(table, i, &f.name_len);
-    f.pos = pk_table_key_pos_at(table, i);
-    if (!field_name_valid(f.name, f.name_len))
-      return schema_error(err, f.pos,
-                          "invalid field name \"%s\": use 1 to %d letters, "
-                          "digits, '-' or '_'",
-                          f.name, FIELD_NAME_MAX);
-    field_path(path, sizeof path, prefix, f.name, f.name_len);
-    pk_status st = parse_field(a, &f, pk_table_value_at(table, i), path, true,
-                               err);
+    pk_status st = table_field(a, table, i, prefix, &f, true, err);
     if (st != PK_OK)
       return st;
   }
@@ -871,20 +880,8 @@ static pk_status parse_schema(const pk__allocator *a, const pk_value *table,
   }
   for (size_t i = 0; i < n; i++) {
     pk_field *f = &s->fields[s->nfields];
-    char path[300];
-    f->name = pk_table_key_at(table, i, &f->name_len);
-    f->pos = pk_table_key_pos_at(table, i);
     s->nfields++; /* counted at once so that a failure frees it */
-    if (!field_name_valid(f->name, f->name_len)) {
-      st = schema_error(err, f->pos,
-                        "invalid field name \"%s\": use 1 to %d letters, "
-                        "digits, '-' or '_'",
-                        f->name, FIELD_NAME_MAX);
-      goto fail;
-    }
-    field_path(path, sizeof path, prefix, f->name, f->name_len);
-    if ((st = parse_field(a, f, pk_table_value_at(table, i), path, false,
-                          err)) != PK_OK)
+    if ((st = table_field(a, table, i, prefix, f, false, err)) != PK_OK)
       goto fail;
     s->names[i] = f->name;
     s->sorted[i] = (uint32_t)i;
