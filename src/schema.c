@@ -1110,6 +1110,18 @@ static pk_status check_array(dctx *d, const pk_field *f, const pk_value *v)
   return st;
 }
 
+/* decode_table() for table field f, with "f." added to d->path. */
+static pk_status decode_nested(dctx *d, const pk_field *f,
+                               const pk_value *table, pk_config **out)
+{
+  size_t plen = strlen(d->path);
+  pk_status st;
+  snprintf(d->path + plen, sizeof d->path - plen, "%s.", f->name);
+  st = decode_table(d, f->fields, table, out);
+  d->path[plen] = '\0';
+  return st;
+}
+
 static pk_status decode_value(dctx *d, const pk_field *f, const pk_value *v,
                               cval *cv)
 {
@@ -1190,14 +1202,8 @@ static pk_status decode_value(dctx *d, const pk_field *f, const pk_value *v,
     return PK_OK; /* read from the value by the getter */
   case PK_FIELD_ARRAY:
     return check_array(d, f, v);
-  case PK_FIELD_TABLE: {
-    size_t plen = strlen(d->path);
-    pk_status st;
-    snprintf(d->path + plen, sizeof d->path - plen, "%s.", f->name);
-    st = decode_table(d, f->fields, v, &cv->u.t);
-    d->path[plen] = '\0';
-    return st;
-  }
+  case PK_FIELD_TABLE:
+    return decode_nested(d, f, v, &cv->u.t);
   }
   return PK_OK;
 }
@@ -1313,10 +1319,7 @@ static pk_status decode_table(dctx *d, const pk_schema *s,
       if (f->format && d->ctx)
         format_string(d, f, cv);
     } else if (f->type == PK_FIELD_TABLE && !f->optional && !f->required) {
-      size_t plen = strlen(d->path);
-      snprintf(d->path + plen, sizeof d->path - plen, "%s.", f->name);
-      decode_table(d, f->fields, NULL, &cv->u.t);
-      d->path[plen] = '\0';
+      decode_nested(d, f, NULL, &cv->u.t);
       cv->origin = PK_ORIGIN_DEFAULT;
     } else if (f->required) {
       pk_pos at = d->at ? pk_value_pos(d->at) : (pk_pos){NULL, 0, 0};
