@@ -382,9 +382,9 @@ pk_status pk_value_get_datetime(const pk_value *v, pk_datetime *out,
   return PK_OK;
 }
 
-/* The value under key, or PK_EMISSING at the table's position. */
-static pk_status table_lookup(const pk_value *table, const char *key,
-                              const pk_value **v, pk_error *err)
+/* The value under key, NULL when absent (the _or forms: the default). */
+static pk_status table_lookup_or(const pk_value *table, const char *key,
+                                 const pk_value **v, pk_error *err)
 {
   pk_status st = pk__value_expect(table, PK_KIND_TABLE, err);
   if (st != PK_OK)
@@ -392,6 +392,16 @@ static pk_status table_lookup(const pk_value *table, const char *key,
   if (!key)
     return pk__fail(err, PK_EMISUSE, "NULL key");
   *v = pk_table_get(table, key);
+  return PK_OK;
+}
+
+/* The value under key, or PK_EMISSING at the table's position. */
+static pk_status table_lookup(const pk_value *table, const char *key,
+                              const pk_value **v, pk_error *err)
+{
+  pk_status st = table_lookup_or(table, key, v, err);
+  if (st != PK_OK)
+    return st;
   if (!*v)
     return pk__fail_at(err, PK_EMISSING, pk_value_pos(table),
                        "missing required key \"%s\" in table started here",
@@ -462,19 +472,6 @@ pk_status pk_table_get_array(const pk_value *table, const char *key,
                              const pk_value **out, pk_error *err)
 {
   return table_get_kind(table, key, PK_KIND_ARRAY, out, err);
-}
-
-/* The _or forms: the key's value, or the default when the key is absent. */
-static pk_status table_lookup_or(const pk_value *table, const char *key,
-                                 const pk_value **v, pk_error *err)
-{
-  pk_status st = pk__value_expect(table, PK_KIND_TABLE, err);
-  if (st != PK_OK)
-    return st;
-  if (!key)
-    return pk__fail(err, PK_EMISUSE, "NULL key");
-  *v = pk_table_get(table, key);
-  return PK_OK;
 }
 
 pk_status pk_table_get_string_or(const pk_value *table, const char *key,
