@@ -112,6 +112,15 @@ static void pos_text(const toml_parser *P, uint32_t off, char *buf, size_t n)
   snprintf(buf, n, "%d:%d", line, col);
 }
 
+/* The end of the text at p, inside the array or inline table at open. */
+TOML_NORETURN static void unterminated(toml_parser *P, const char *p,
+                                       const char *open, const char *what)
+{
+  char pb[32];
+  pos_text(P, (uint32_t)(open - P->buf), pb, sizeof pb);
+  toml_fail(P, p, "unterminated %s (opened at %s)", what, pb);
+}
+
 static void check_depth(toml_parser *P, const char *at, int depth)
 {
   if (depth > TOML_MAX_DEPTH)
@@ -279,7 +288,7 @@ static char *parse_array(toml_parser *P, char *p, toml_node *n, int depth)
 {
   const char *open = p;
   uint32_t base = P->nstack;
-  char name[32], pb[32];
+  char name[32];
   check_depth(P, p, depth);
   n->meta |= TOML_ARRAY | TOML_F_FROZEN;
   p++;
@@ -291,10 +300,8 @@ static char *parse_array(toml_parser *P, char *p, toml_node *n, int depth)
       p++;
       break;
     }
-    if (*p == '\0' && p >= P->end) {
-      pos_text(P, (uint32_t)(open - P->buf), pb, sizeof pb);
-      toml_fail(P, p, "unterminated array (opened at %s)", pb);
-    }
+    if (*p == '\0' && p >= P->end)
+      unterminated(P, p, open, "array");
     item = new_node(P, TOML_ITEM_UNITS, 0, &ref);
     stack_push(P, &P->stack, &P->nstack, &P->stack_cap, ref);
     p = parse_value(P, p, item, depth + 1);
@@ -307,10 +314,8 @@ static char *parse_array(toml_parser *P, char *p, toml_node *n, int depth)
       p++;
       break;
     }
-    if (*p == '\0' && p >= P->end) {
-      pos_text(P, (uint32_t)(open - P->buf), pb, sizeof pb);
-      toml_fail(P, p, "unterminated array (opened at %s)", pb);
-    }
+    if (*p == '\0' && p >= P->end)
+      unterminated(P, p, open, "array");
     toml_fail(P, p, "expected ',' or ']' after an array item, found %s",
               toml_char_name(P, p, name));
   }
@@ -336,7 +341,7 @@ static char *parse_inline(toml_parser *P, char *p, toml_node *n, int depth)
 {
   const char *open = p;
   uint32_t ref = toml_node_ref(n);
-  char name[32], pb[32];
+  char name[32];
   check_depth(P, p, depth);
   n->meta |= TOML_TABLE | TOML_F_FROZEN | TOML_F_DEFINED;
   p = inline_skip(P, p + 1);
@@ -357,10 +362,8 @@ static char *parse_inline(toml_parser *P, char *p, toml_node *n, int depth)
     }
     if (*p == '}')
       return p + 1;
-    if (*p == '\0' && p >= P->end) {
-      pos_text(P, (uint32_t)(open - P->buf), pb, sizeof pb);
-      toml_fail(P, p, "unterminated inline table (opened at %s)", pb);
-    }
+    if (*p == '\0' && p >= P->end)
+      unterminated(P, p, open, "inline table");
     toml_fail(P, p, "expected ',' or '}' after a key/value pair in an inline "
                     "table, found %s", toml_char_name(P, p, name));
   }
