@@ -50,11 +50,12 @@ static void proj_new(proj *p)
   cr_assert_not_null(mkdtemp(p->dir));
 }
 
+/* Removes the project and what its runs left beside it (.out, .err, .ran). */
 static void proj_free(proj *p)
 {
   char cmd[600];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s.out' '%s.err'", p->dir, p->dir,
-           p->dir);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s.out' '%s.err' '%s.ran'", p->dir,
+           p->dir, p->dir, p->dir);
   cr_assert_eq(system(cmd), 0);
 }
 
@@ -258,11 +259,18 @@ static int ran_count(const proj *p)
   return count_of(buf, "ran");
 }
 
-static void cleanup_ran(const proj *p)
+/* A new project of the scenarios, its remote cache on REDIS_PORT. */
+static void proj_scenarios(proj *p, int redis_port)
 {
-  char path[200];
-  snprintf(path, sizeof path, "%s.ran", p->dir);
-  unlink(path);
+  proj_new(p);
+  write_project(p, redis_port);
+}
+
+/* Runs "runner ARGS": it succeeds, and its stderr says SAYS. */
+static void run_says(proj *p, const char *args, const char *says)
+{
+  cr_assert_eq(run(p, NULL, args), 0, "%s", p->err);
+  cr_assert(strstr(p->err, says), "%s", p->err);
 }
 
 /* ---- listing and commands (items 11-19) ---- */
@@ -270,8 +278,7 @@ static void cleanup_ran(const proj *p)
 Test(runner, ls_lists_root_then_plugin_commands_without_hidden)
 {
   proj p;
-  proj_new(&p);
-  write_project(&p, 1);
+  proj_scenarios(&p, 1);
   cr_assert_eq(run(&p, NULL, "--ls"), 0, "%s", p.err);
   cr_assert_str_eq(p.out, "build\ntest\nhello\nlint/check\n");
   /* nothing was dlopened to list (lazy plugins) */
@@ -285,8 +292,7 @@ Test(runner, ls_lists_root_then_plugin_commands_without_hidden)
 Test(runner, hidden_commands_run_by_name_and_as_deps)
 {
   proj p;
-  proj_new(&p);
-  write_project(&p, 1);
+  proj_scenarios(&p, 1);
   cr_assert_eq(run(&p, NULL, "secret"), 0, "%s", p.err);
   cr_assert_str_eq(p.out, "secret\n");
   put(p.dir, "src/todo.c", "/* TODO one */\n");
@@ -297,15 +303,13 @@ Test(runner, hidden_commands_run_by_name_and_as_deps)
   const char *scan = strstr(p.err, "cinclude/scan?");
   const char *build = strstr(p.err, "runner: build:");
   cr_assert(scan && build && scan < build, "%s", p.err);
-  cleanup_ran(&p);
   proj_free(&p);
 }
 
 Test(runner, unknown_command_suggests_and_fails)
 {
   proj p;
-  proj_new(&p);
-  write_project(&p, 1);
+  proj_scenarios(&p, 1);
   cr_assert_eq(run(&p, NULL, "biuld"), 2);
   cr_assert(strstr(p.err, "command \"biuld\" is not configured (did you "
                           "mean \"build\"?)"), "%s", p.err);
@@ -318,8 +322,7 @@ Test(runner, unknown_command_suggests_and_fails)
 Test(runner, bare_command_with_args_runs_its_runnables_in_the_graph)
 {
   proj p;
-  proj_new(&p);
-  write_project(&p, 1);
+  proj_scenarios(&p, 1);
   cr_assert_eq(run(&p, NULL, "cinclude/scan"), 0, "%s", p.err);
   cr_assert(strstr(p.err, "cinclude/scan?out=.runner/cinclude/src_main.c."
                           "deps&path=src/main.c: miss, running"), "%s",
@@ -344,17 +347,13 @@ Test(runner, miss_then_hit_then_remote_hit_in_a_second_checkout, .fini = stop_se
 {
   redis r;
   redis_start(&r);
-  proj a, b;
-  proj_new(&a);
-  proj_new(&b);
-  write_project(&a, r.port);
-  write_project(&b, r.port);
-  cr_assert_eq(run(&a, NULL, "build"), 0, "%s", a.err);
-  cr_assert(strstr(a.err, "build: miss, running"), "%s", a.err);
+  proj a, b; /* two checkouts sharing the remote cache */
+  proj_scenarios(&a, r.port);
+  proj_scenarios(&b, r.port);
+  run_says(&a, "build", "build: miss, running");
   cr_assert_str_eq(strstr(a.out, "compiled") ? "ok" : a.out, "ok");
   cr_assert_eq(ran_count(&a), 1);
-  cr_assert_eq(run(&a, NULL, "build"), 0, "%s", a.err);
-  cr_assert(strstr(a.err, "build: hit, replaying"), "%s", a.err);
+  run_says(&a, "build", "build: hit, replaying");
   cr_assert(strstr(a.out, "compiled")); /* the output is replayed */
   cr_assert_eq(ran_count(&a), 1);      /* not run again */
   /* the remote holds the same bytes as the local entry (item 69) */
@@ -375,8 +374,6 @@ Test(runner, miss_then_hit_then_remote_hit_in_a_second_checkout, .fini = stop_se
   cr_assert(strstr(entry, " out/main.o\n"), "%s", entry);
   cr_assert_null(strstr(entry, "/tmp/"));
   redis_stop(&r);
-  cleanup_ran(&a);
-  cleanup_ran(&b);
   proj_free(&a);
   proj_free(&b);
 }
@@ -384,27 +381,21 @@ Test(runner, miss_then_hit_then_remote_hit_in_a_second_checkout, .fini = stop_se
 Test(runner, included_header_change_is_a_miss_unrelated_header_is_not)
 {
   proj p;
-  proj_new(&p);
-  write_project(&p, 1); /* no redis on port 1: local only, with a warning */
+  proj_scenarios(&p, 1); /* no redis on port 1: local only, with a warning */
   cr_assert_eq(run(&p, NULL, "build"), 0, "%s", p.err);
-  cr_assert_eq(run(&p, NULL, "build"), 0, "%s", p.err);
-  cr_assert(strstr(p.err, "build: hit"), "%s", p.err);
+  run_says(&p, "build", "build: hit");
   put(p.dir, "src/unused.h", "/* changed, but nobody includes it */\n");
-  cr_assert_eq(run(&p, NULL, "build"), 0, "%s", p.err);
-  cr_assert(strstr(p.err, "build: hit"), "%s", p.err);
+  run_says(&p, "build", "build: hit");
   put(p.dir, "src/inner.h", "/* inner, changed */\n"); /* via util.h */
-  cr_assert_eq(run(&p, NULL, "build"), 0, "%s", p.err);
-  cr_assert(strstr(p.err, "build: miss"), "%s", p.err);
+  run_says(&p, "build", "build: miss");
   cr_assert_eq(ran_count(&p), 2);
-  cleanup_ran(&p);
   proj_free(&p);
 }
 
 Test(runner, command_dep_runs_first_and_strict_failure_skips)
 {
   proj p;
-  proj_new(&p);
-  write_project(&p, 1);
+  proj_scenarios(&p, 1);
   cr_assert_eq(run(&p, NULL, "test"), 0, "%s", p.err);
   const char *b = strstr(p.err, "runner: build:");
   const char *t = strstr(p.err, "runner: test:");
@@ -419,7 +410,6 @@ Test(runner, command_dep_runs_first_and_strict_failure_skips)
   cr_assert(strstr(p.err, "build: failed (exit 1)"), "%s", p.err);
   cr_assert(strstr(p.err, "test: skipped (build did not succeed)"), "%s",
             p.err);
-  cleanup_ran(&p);
   proj_free(&p);
 }
 
@@ -428,22 +418,19 @@ Test(runner, command_dep_runs_first_and_strict_failure_skips)
 Test(runner, toolenv_setup_injected_path_vars_and_lock_in_hash)
 {
   proj p;
-  proj_new(&p);
-  write_project(&p, 1);
+  proj_scenarios(&p, 1);
   cr_assert_eq(run(&p, NULL, "hello"), 0, "%s", p.err);
   cr_assert_str_eq(p.out, "greet: hello\n");
   const char *s = strstr(p.err, "tools.setup@dev");
   const char *h = strstr(p.err, "runner: hello:");
   cr_assert(s && h && s < h, "%s", p.err);
-  cr_assert_eq(run(&p, NULL, "hello"), 0, "%s", p.err);
-  cr_assert(strstr(p.err, "hello: hit"), "%s", p.err);
+  run_says(&p, "hello", "hello: hit");
   /* a different lock written by setup changes hello's hash */
   char cmd[400];
   snprintf(cmd, sizeof cmd, "sed -i 's|greet-1.0|greet-2.0|' '%s/runner.toml'",
            p.dir);
   cr_assert_eq(system(cmd), 0);
-  cr_assert_eq(run(&p, NULL, "hello"), 0, "%s", p.err);
-  cr_assert(strstr(p.err, "hello: miss"), "%s", p.err);
+  run_says(&p, "hello", "hello: miss");
   proj_free(&p);
 }
 
@@ -454,8 +441,7 @@ Test(runner, redis_down_warns_and_the_local_cache_still_works, .fini = stop_serv
   redis r;
   redis_start(&r);
   proj p;
-  proj_new(&p);
-  write_project(&p, r.port);
+  proj_scenarios(&p, r.port);
   redis_stop(&r); /* the port is now closed */
   cr_assert_eq(run(&p, NULL, "build"), 0, "%s", p.err);
   cr_assert(strstr(p.err, "warning: cache shared (redis): cannot reach"),
@@ -463,18 +449,15 @@ Test(runner, redis_down_warns_and_the_local_cache_still_works, .fini = stop_serv
   cr_assert(strstr(p.err, "using the local cache only"), "%s", p.err);
   cr_assert_eq(count_of(p.err, "cannot reach"), 1, "%s", p.err);
   cr_assert(exists(&p, "out/main.o"));
-  cr_assert_eq(run(&p, NULL, "build"), 0, "%s", p.err);
-  cr_assert(strstr(p.err, "build: hit"), "%s", p.err);
+  run_says(&p, "build", "build: hit");
   cr_assert_eq(ran_count(&p), 1);
-  cleanup_ran(&p);
   proj_free(&p);
 }
 
 Test(runner, damaged_local_entry_is_a_miss_never_replayed)
 {
   proj p;
-  proj_new(&p);
-  write_project(&p, 1);
+  proj_scenarios(&p, 1);
   cr_assert_eq(run(&p, NULL, "test"), 0, "%s", p.err);
   char path[300];
   snprintf(path, sizeof path, "%s/.runner/cache/test.entry", p.dir);
@@ -489,12 +472,9 @@ Test(runner, damaged_local_entry_is_a_miss_never_replayed)
   char cmd[400];
   snprintf(cmd, sizeof cmd, "sed -i 's|^2$|9|' '%s'", path);
   cr_assert_eq(system(cmd), 0);
-  cr_assert_eq(run(&p, NULL, "test"), 0, "%s", p.err);
-  cr_assert(strstr(p.err, "digest mismatch"), "%s", p.err);
+  run_says(&p, "test", "digest mismatch");
   cr_assert_null(strstr(p.out, "9"), "%s", p.out);
-  cr_assert_eq(run(&p, NULL, "test"), 0, "%s", p.err);
-  cr_assert(strstr(p.err, "test: hit"), "%s", p.err); /* rewritten */
-  cleanup_ran(&p);
+  run_says(&p, "test", "test: hit"); /* rewritten */
   proj_free(&p);
 }
 
@@ -502,11 +482,9 @@ Test(runner, damaged_remote_entry_is_ignored_and_the_command_runs, .fini = stop_
 {
   redis r;
   redis_start(&r);
-  proj a, b;
-  proj_new(&a);
-  proj_new(&b);
-  write_project(&a, r.port);
-  write_project(&b, r.port);
+  proj a, b; /* two checkouts sharing the remote cache */
+  proj_scenarios(&a, r.port);
+  proj_scenarios(&b, r.port);
   cr_assert_eq(run(&a, NULL, "build"), 0, "%s", a.err);
   char key[512], out[256], cmd[600];
   redis_cli(&r, "--scan --pattern 't:build:*'", key, sizeof key);
@@ -514,20 +492,14 @@ Test(runner, damaged_remote_entry_is_ignored_and_the_command_runs, .fini = stop_
   cr_assert(key[0]);
   snprintf(cmd, sizeof cmd, "SETRANGE '%s' 20 XXXX", key);
   redis_cli(&r, cmd, out, sizeof out);
-  cr_assert_eq(run(&b, NULL, "build"), 0, "%s", b.err);
-  cr_assert(strstr(b.err, "damaged"), "%s", b.err);
+  run_says(&b, "build", "damaged");
   cr_assert(strstr(b.err, "build: miss, running"), "%s", b.err);
   cr_assert_eq(ran_count(&b), 1);
   /* the good entry it wrote replaced the damaged one */
   proj c;
-  proj_new(&c);
-  write_project(&c, r.port);
-  cr_assert_eq(run(&c, NULL, "build"), 0, "%s", c.err);
-  cr_assert(strstr(c.err, "fetched from the remote cache"), "%s", c.err);
+  proj_scenarios(&c, r.port);
+  run_says(&c, "build", "fetched from the remote cache");
   redis_stop(&r);
-  cleanup_ran(&a);
-  cleanup_ran(&b);
-  cleanup_ran(&c);
   proj_free(&a);
   proj_free(&b);
   proj_free(&c);
@@ -568,8 +540,7 @@ Test(runner, redis_that_never_answers_times_out_once_and_the_run_goes_on)
   cr_assert_eq(listen(fd, 16), 0);
   cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
   proj p;
-  proj_new(&p);
-  write_project(&p, ntohs(a.sin_port));
+  proj_scenarios(&p, ntohs(a.sin_port));
   char cmd[300];
   snprintf(cmd, sizeof cmd, "sed -i 's|^prefix = \"t\"|prefix = \"t\"\\n"
                             "timeout-ms = 200|' '%s/runner.toml'", p.dir);
@@ -587,20 +558,16 @@ Test(runner, redis_that_never_answers_times_out_once_and_the_run_goes_on)
                 (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
   cr_assert_lt(secs, 5.0);
   close(fd);
-  cleanup_ran(&p);
   proj_free(&p);
 }
 
 Test(runner, force_skips_cache_reads)
 {
   proj p;
-  proj_new(&p);
-  write_project(&p, 1);
+  proj_scenarios(&p, 1);
   cr_assert_eq(run(&p, NULL, "test"), 0, "%s", p.err);
-  cr_assert_eq(run(&p, NULL, "-f test"), 0, "%s", p.err);
-  cr_assert(strstr(p.err, "test: forced, running"), "%s", p.err);
+  run_says(&p, "-f test", "test: forced, running");
   cr_assert_eq(ran_count(&p), 2);
-  cleanup_ran(&p);
   proj_free(&p);
 }
 
@@ -636,8 +603,7 @@ Test(runner, fragment_with_an_unknown_table_is_a_positioned_error)
 Test(runner, entry_with_an_artifact_outside_the_project_is_refused)
 {
   proj p;
-  proj_new(&p);
-  write_project(&p, 1);
+  proj_scenarios(&p, 1);
   cr_assert_eq(run(&p, NULL, "test"), 0, "%s", p.err);
   char cmd[1500];
   snprintf(cmd, sizeof cmd,
@@ -648,13 +614,11 @@ Test(runner, entry_with_an_artifact_outside_the_project_is_refused)
            ">> body && mv body test.entry",
            p.dir, getpid());
   cr_assert_eq(system(cmd), 0);
-  cr_assert_eq(run(&p, NULL, "test"), 0, "%s", p.err);
-  cr_assert(strstr(p.err, "leaves the project"), "%s", p.err);
+  run_says(&p, "test", "leaves the project");
   cr_assert(strstr(p.err, "test: miss, running"), "%s", p.err);
   char evil[64];
   snprintf(evil, sizeof evil, "/tmp/evil-%d", getpid());
   cr_assert_neq(access(evil, F_OK), 0);
-  cleanup_ran(&p);
   proj_free(&p);
 }
 
