@@ -223,17 +223,16 @@ const char *pk__kind_article(pk_kind kind)
   return names[kind - PK_KIND_TABLE];
 }
 
+static pk_pos pos_of(toml_pos t)
+{
+  pk_pos p = {t.source, t.line, t.col};
+  return p;
+}
+
 pk_pos pk_value_pos(const pk_value *v)
 {
-  pk_pos p = {"", 0, 0};
-  toml_pos t;
-  if (!v)
-    return p;
-  t = toml_node_pos(NODE(v));
-  p.source = t.source;
-  p.line = t.line;
-  p.col = t.col;
-  return p;
+  pk_pos none = {"", 0, 0};
+  return v ? pos_of(toml_node_pos(NODE(v))) : none;
 }
 
 size_t pk_table_count(const pk_value *table)
@@ -265,15 +264,8 @@ const pk_value *pk__table_entry_at(const pk_value *table, size_t i,
 
 pk_pos pk_table_key_pos_at(const pk_value *table, size_t i)
 {
-  pk_pos p = {"", 0, 0};
-  toml_pos t;
-  if (!table)
-    return p;
-  t = toml_table_key_pos_at(NODE(table), i);
-  p.source = t.source;
-  p.line = t.line;
-  p.col = t.col;
-  return p;
+  pk_pos none = {"", 0, 0};
+  return table ? pos_of(toml_table_key_pos_at(NODE(table), i)) : none;
 }
 
 const pk_value *pk_table_getn(const pk_value *table, const char *key,
