@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test_util.h"
+
 #define FIX(set) PK_TEST_BINARY_DIR "/fixtures/" set
 
 /* ---- running the CLI ---- */
@@ -111,14 +113,6 @@ static void run_free(run *r)
 /* ---- fixture directories made at test time ---- */
 
 static char root[64];
-
-static void write_file(const char *path, const char *text)
-{
-  FILE *f = fopen(path, "w");
-  cr_assert_not_null(f, "%s", path);
-  fputs(text, f);
-  fclose(f);
-}
 
 /* Makes ROOT/SUB/DIR/plugin.toml with the given text; returns ROOT/SUB. */
 static const char *plugin(const char *sub, const char *dir, const char *text)

@@ -3,7 +3,7 @@
  * broken and shadowed plugins included.  Also built as a plain program
  * (PK_STRESS_MAIN, target pk_discover_stress) for the TSan step.
  * SPDX-License-Identifier: MIT */
-#include "stress.h"
+#include "test_util.h"
 #include <plugkit.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,14 +14,6 @@
 #define N 900
 
 static char root[256];
-
-static void write_file(const char *path, const char *text)
-{
-  FILE *f = fopen(path, "w");
-  cr_assert_not_null(f, "%s", path);
-  fputs(text, f);
-  fclose(f);
-}
 
 static void make_tree(void)
 {

@@ -16,6 +16,7 @@
 #include <plugkit/plugin.h>
 
 #include "counting_alloc.h"
+#include "test_util.h"
 
 #define TY PK_TEST_BINARY_DIR "/fixtures/types"
 #define HOST_TOML PK_TEST_SOURCE_DIR "/fixtures/types_host.toml"
@@ -458,10 +459,7 @@ static const char *tmp_plugin(const char *name, const char *text)
   snprintf(path, sizeof path, "%s/%s", tmp_root, name);
   mkdir(path, 0755);
   snprintf(path, sizeof path, "%s/%s/plugin.toml", tmp_root, name);
-  FILE *f = fopen(path, "w");
-  cr_assert_not_null(f);
-  fputs(text, f);
-  fclose(f);
+  write_file(path, text);
   return tmp_root;
 }
 
@@ -782,15 +780,11 @@ Test(types, description_declares_builtin_types_code_attaches)
 {
   char desc[256];
   snprintf(desc, sizeof desc, "/tmp/pk_types_desc_%d.toml", getpid());
-  FILE *f = fopen(desc, "w");
-  cr_assert_not_null(f);
-  fputs("[namespaces.runner]\nabi = 1\n"
-        "[kinds.cache]\ntable = \"caches\"\ndefault = \"local\"\n"
-        "[types.cache.local.config]\n"
-        "dir = { type = \"string\", default = \"._cache\" }\n"
-        "[types.cache.bare]\n",
-        f);
-  fclose(f);
+  write_file(desc, "[namespaces.runner]\nabi = 1\n"
+                   "[kinds.cache]\ntable = \"caches\"\ndefault = \"local\"\n"
+                   "[types.cache.local.config]\n"
+                   "dir = { type = \"string\", default = \"._cache\" }\n"
+                   "[types.cache.bare]\n");
   pk_host *h;
   pk_error err;
   pk_host_options o = {.size = sizeof o, .ignore_env = true};
@@ -899,12 +893,9 @@ Test(types, manifest_key_with_a_nul_byte_is_unknown)
   snprintf(path, sizeof path, "%s/p", dir);
   mkdir(path, 0755);
   snprintf(path, sizeof path, "%s/p/plugin.toml", dir);
-  FILE *f = fopen(path, "w");
-  cr_assert_not_null(f);
-  fputs("name = \"p\"\nnamespace = \"runner\"\n"
-        "\"name\\u0000xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\" = \"x\"\n",
-        f);
-  fclose(f);
+  write_file(path, "name = \"p\"\nnamespace = \"runner\"\n"
+                   "\"name\\u0000xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\" = "
+                   "\"x\"\n");
   pk_host *h;
   pk_error err;
   pk_host_options o = {.size = sizeof o, .ignore_env = true};
