@@ -573,11 +573,10 @@ static pk_status parse_choices(const pk__allocator *a, pk_field *f,
   return PK_OK;
 }
 
+/* Array items are scalars: the type_names up to "datetime". */
 static pk_status parse_items(pk_field *f, const pk_value *v, const char *path,
                              pk_error *err)
 {
-  static const char *const scalars[] = {"string", "integer", "float",
-                                        "boolean", "datetime"};
   const char *t;
   if (pk_value_kind(v) != PK_KIND_STRING)
     return schema_error(err, pk_value_pos(v),
@@ -585,12 +584,12 @@ static pk_status parse_items(pk_field *f, const pk_value *v, const char *path,
                         "string, integer, float, boolean, datetime), found %s",
                         path, pk__kind_article(pk_value_kind(v)));
   pk_value_get_string(v, &t, NULL, NULL);
-  for (size_t i = 0; i < sizeof scalars / sizeof scalars[0]; i++)
-    if (!strcmp(t, scalars[i])) {
-      f->items = type_from_name(t);
-      return PK_OK;
-    }
-  const char *near = pk__closest(t, scalars, 5);
+  pk_field_type ty = type_from_name(t);
+  if (ty && ty <= PK_FIELD_DATETIME) {
+    f->items = ty;
+    return PK_OK;
+  }
+  const char *near = pk__closest(t, type_names, PK_FIELD_DATETIME);
   return schema_error(err, pk_value_pos(v),
                       "field \"%s\": unknown item type \"%s\"%s%s%s (items "
                       "are one of string, integer, float, boolean, datetime)",
