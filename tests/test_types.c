@@ -34,6 +34,15 @@ static const char *write_config(const char *text)
   return cfg_path;
 }
 
+/* Loads TEXT, written to a config file, into h: it must load. */
+static void load_config_ok(pk_host *h, const char *text)
+{
+  pk_error err;
+  cr_assert_eq(pk_host_load_config(h, write_config(text), NULL, &err), PK_OK,
+               "%s", err.message);
+  unlink(cfg_path);
+}
+
 typedef struct local_cache {
   char text[128];
 } local_cache;
@@ -161,9 +170,7 @@ Test(types, lazy_plugin_woken_by_hook)
 {
   pk_host *h = new_host();
   pk_error err;
-  cr_assert_eq(pk_host_load_config(h, write_config(good), NULL, &err), PK_OK,
-               "%s", err.message);
-  unlink(cfg_path);
+  load_config_ok(h, good);
   cr_assert_eq(pk_host_register(h, NULL, 0, NULL, 0, &err), PK_OK, "%s",
                err.message);
   cr_assert_not(s3_loaded());
@@ -242,10 +249,7 @@ Test(types, manifest_code_mismatch)
 {
   pk_host *h = new_host();
   pk_error err;
-  cr_assert_eq(pk_host_load_config(h, write_config("[plugins]\nm = "
-                                                    "\"runner:mismatch\"\n"),
-                                   NULL, &err), PK_OK, "%s", err.message);
-  unlink(cfg_path);
+  load_config_ok(h, "[plugins]\nm = \"runner:mismatch\"\n");
   pk_status st = pk_host_register(h, NULL, 0, NULL, 0, &err);
   cr_assert_neq(st, PK_OK);
   cr_assert(strstr(err.message, "registers cache type \"other\""), "%s",
@@ -270,11 +274,7 @@ Test(types, duplicate_builtin_tag)
 Test(types, fragments_hidden)
 {
   pk_host *h = new_host();
-  pk_error err;
-  cr_assert_eq(pk_host_load_config(h, write_config("[plugins]\nci = "
-                                                    "\"runner:cmds\"\n"),
-                                   NULL, &err), PK_OK, "%s", err.message);
-  unlink(cfg_path);
+  load_config_ok(h, "[plugins]\nci = \"runner:cmds\"\n");
   char addr[64];
   cr_assert_not_null(pk_host_fragment_entry_at(h, "commands", 0, addr, 64));
   cr_assert_str_eq(addr, "ci/lint");
@@ -292,9 +292,7 @@ Test(types, undeclared_plugin_has_no_effect)
 {
   pk_host *h = new_host();
   pk_error err;
-  cr_assert_eq(pk_host_load_config(h, write_config("[caches.a]\n"), NULL,
-                                   &err), PK_OK, "%s", err.message);
-  unlink(cfg_path);
+  load_config_ok(h, "[caches.a]\n");
   cr_assert_eq(pk_host_register(h, NULL, 0, NULL, 0, &err), PK_OK);
   cr_assert_eq(pk_plugin_get_state(pk_host_find_plugin(h, "runner:s3")),
                PK_STATE_DISCOVERED);
@@ -319,8 +317,7 @@ Test(types, sixteen_threads_one_instance)
 {
   pk_host *h = new_host();
   pk_error err;
-  cr_assert_eq(pk_host_load_config(h, write_config(good), NULL, &err), PK_OK);
-  unlink(cfg_path);
+  load_config_ok(h, good);
   cr_assert_eq(pk_host_register(h, NULL, 0, NULL, 0, &err), PK_OK);
   pthread_t tid[16];
   th t[16];
@@ -807,13 +804,10 @@ Test(types, description_declares_builtin_types_code_attaches)
   cr_assert_eq(pk_host_add_type(h, &t, &err), PK_OK, "%s", err.message);
   /* the s3 plugin type extends local: checked and built from the
    * description's schema and the host's code */
-  cr_assert_eq(pk_host_load_config(h, write_config(
-                   "[plugins.remote]\nplugin = \"runner:s3\"\nretries = 5\n"
-                   "[caches.shared]\ntype = \"s3\"\nbucket = \"b\"\n"
-                   "[caches.plain]\ndir = \"/tmp/p\"\n"
-                   "[caches.nocode]\ntype = \"bare\"\n"),
-                   NULL, &err), PK_OK, "%s", err.message);
-  unlink(cfg_path);
+  load_config_ok(h, "[plugins.remote]\nplugin = \"runner:s3\"\nretries = 5\n"
+                    "[caches.shared]\ntype = \"s3\"\nbucket = \"b\"\n"
+                    "[caches.plain]\ndir = \"/tmp/p\"\n"
+                    "[caches.nocode]\ntype = \"bare\"\n");
   cr_assert_eq(pk_host_register(h, NULL, 0, NULL, 0, &err), PK_OK);
   void *a;
   cr_assert_eq(pk_host_get_instance(h, "cache", "plain", &a, &err), PK_OK,
@@ -864,13 +858,10 @@ Test(types, string_arrays_bind_as_lists)
 {
   pk_host *h = new_host();
   pk_error err;
-  cr_assert_eq(pk_host_load_config(h, write_config(
-                   "[plugins.l]\nplugin = \"runner:lists\"\n"
-                   "names = [\"x\", \"y\", \"z\"]\n"
-                   "[caches.one]\ntype = \"lists\"\ntags = [\"t1\", \"t2\"]\n"
-                   "[caches.two]\ntype = \"lists\"\nnames = []\n"),
-                   NULL, &err), PK_OK, "%s", err.message);
-  unlink(cfg_path);
+  load_config_ok(h, "[plugins.l]\nplugin = \"runner:lists\"\n"
+                    "names = [\"x\", \"y\", \"z\"]\n"
+                    "[caches.one]\ntype = \"lists\"\ntags = [\"t1\", \"t2\"]\n"
+                    "[caches.two]\ntype = \"lists\"\nnames = []\n");
   cr_assert_eq(pk_host_register(h, NULL, 0, NULL, 0, &err), PK_OK, "%s",
                err.message);
   void *a;
