@@ -1367,10 +1367,12 @@ Test(json, floats_dates_and_times)
 
 TestSuite(oom);
 
-/* Everything the module allocates, once, with allocation k failing. */
-static pk_status run_all(counting *cnt, pk_doc *mdoc, pk_doc *doc,
-                         pk_doc *bad)
+/* Everything the module allocates, once, with allocation k failing; DOCS:
+ * the manifest, a good config and a bad one. */
+static pk_status run_all(counting *cnt, void *docs)
 {
+  pk_doc *mdoc = ((pk_doc **)docs)[0], *doc = ((pk_doc **)docs)[1],
+         *bad = ((pk_doc **)docs)[2];
   pk_schema_options so = {sizeof so, counting_alloc, cnt};
   pk_diag_options dopt = {sizeof dopt, counting_alloc, cnt, 0};
   pk_ctx_options copt = {sizeof copt, counting_alloc, cnt, true};
@@ -1422,19 +1424,8 @@ Test(oom, every_allocation_failure_is_clean)
                       "bucket = \"b\"\nendpoint-url = \"https://{ctx.host}/\"\n"
                       "tags = [\"x\"]\nlimits.write = 1\nmode = \"fast\"\n");
   pk_doc *bad = parse("host.toml", bad_config);
-  long k;
-  for (k = 1;; k++) {
-    counting cnt = {0, k, 0, 0};
-    pk_status st = run_all(&cnt, mdoc, doc, bad);
-    cr_assert_eq(cnt.live, 0, "allocation %ld failing leaks %ld blocks", k,
-                 cnt.live);
-    cr_assert_eq(cnt.bytes, 0, "allocation %ld failing leaks %zu bytes", k,
-                 cnt.bytes);
-    if (st == PK_OK)
-      break;
-    cr_assert_eq(st, PK_ENOMEM, "allocation %ld failing: %s", k,
-                 pk_status_name(st));
-  }
+  pk_doc *docs[3] = {mdoc, doc, bad};
+  long k = oom_sweep(run_all, docs);
   cr_assert_gt(k, 20, "only %ld allocations", k);
   pk_doc_free(bad);
   pk_doc_free(doc);

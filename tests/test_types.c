@@ -634,8 +634,9 @@ Test(types, declared_plugin_whose_register_fails_is_named)
   pk_host_free(h);
 }
 
-static pk_status oom_run(counting *cnt)
+static pk_status oom_run(counting *cnt, void *ud)
 {
+  (void)ud;
   static const char cfg[] = "[plugins]\nfiles = \"runner:cmds\"\n"
                             "[defaults]\nprefix = \"p\"\n"
                             "[caches.main]\ndir = \"/tmp/main\"\n"
@@ -673,19 +674,7 @@ done:
 
 Test(types, out_of_memory_sweep_load_config_and_instances)
 {
-  long k;
-  for (k = 1;; k++) {
-    counting cnt = {0, k, 0, 0};
-    pk_status st = oom_run(&cnt);
-    cr_assert_eq(cnt.live, 0, "allocation %ld failing leaks %ld blocks", k,
-                 cnt.live);
-    cr_assert_eq(cnt.bytes, 0, "allocation %ld failing leaks %zu bytes", k,
-                 cnt.bytes);
-    if (st == PK_OK)
-      break;
-    cr_assert_eq(st, PK_ENOMEM, "allocation %ld failing: %s", k,
-                 pk_status_name(st));
-  }
+  long k = oom_sweep(oom_run, NULL);
   cr_assert_gt(k, 50, "only %ld allocations", k);
 }
 
