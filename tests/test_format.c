@@ -136,19 +136,24 @@ Test(format, text_with_a_nul_byte_and_a_length)
 
 /* ---- errors ---- */
 
+/* The messages, or their ends, that several cases expect. */
+#define USE_CTX_OR_ENV                                                         \
+  "use {ctx.NAME} or {env.NAME}, or \"{{\" and \"}}\" for literal braces"
+#define UNBALANCED_OPEN                                                        \
+  "unbalanced \"{\": close the placeholder with \"}\", or write \"{{\" for a " \
+  "literal brace"
+#define UNBALANCED_CLOSE "unbalanced \"}\": write \"}}\" for a literal brace"
+
 Test(format, unknown_names_are_errors_at_the_brace)
 {
   pk_pos pos = {"runner.toml", 3, 10};
   assert_fmt_error(NULL, "x-{foo.x}", pos, PK_ECONFIG, 3, 12,
-                   "unknown name \"foo\" in \"{foo.x}\": use {ctx.NAME} or "
-                   "{env.NAME}, or \"{{\" and \"}}\" for literal braces");
+                   "unknown name \"foo\" in \"{foo.x}\": " USE_CTX_OR_ENV);
   assert_fmt_error(NULL, "{module.dir}", pos, PK_ECONFIG, 3, 10,
-                   "unknown name \"module\" in \"{module.dir}\": use "
-                   "{ctx.NAME} or {env.NAME}, or \"{{\" and \"}}\" for "
-                   "literal braces");
+                   "unknown name \"module\" in \"{module.dir}\": "
+                   USE_CTX_OR_ENV);
   assert_fmt_error(NULL, "{region}", pos, PK_ECONFIG, 3, 10,
-                   "unknown name \"region\" in \"{region}\": use {ctx.NAME} "
-                   "or {env.NAME}, or \"{{\" and \"}}\" for literal braces");
+                   "unknown name \"region\" in \"{region}\": " USE_CTX_OR_ENV);
   assert_fmt_error(NULL, "ab{ctx}", pos, PK_ECONFIG, 3, 12,
                    "missing variable name in \"{ctx}\": write {ctx.NAME}");
   assert_fmt_error(NULL, "{env.}", pos, PK_ECONFIG, 3, 10,
@@ -189,29 +194,21 @@ Test(format, unset_variables_say_where_they_were_looked_for)
 Test(format, unbalanced_braces)
 {
   pk_pos pos = {"runner.toml", 2, 5};
-  assert_fmt_error(NULL, "a{ctx.x", pos, PK_ECONFIG, 2, 6,
-                   "unbalanced \"{\": close the placeholder with \"}\", or "
-                   "write \"{{\" for a literal brace");
+  assert_fmt_error(NULL, "a{ctx.x", pos, PK_ECONFIG, 2, 6, UNBALANCED_OPEN);
   assert_fmt_error(NULL, "ab{ctx.{x}}", pos, PK_ECONFIG, 2, 7,
-                   "unbalanced \"{\": close the placeholder with \"}\", or "
-                   "write \"{{\" for a literal brace");
-  assert_fmt_error(NULL, "abc}", pos, PK_ECONFIG, 2, 8,
-                   "unbalanced \"}\": write \"}}\" for a literal brace");
-  assert_fmt_error(NULL, "{", pos, PK_ECONFIG, 2, 5,
-                   "unbalanced \"{\": close the placeholder with \"}\", or "
-                   "write \"{{\" for a literal brace");
+                   UNBALANCED_OPEN);
+  assert_fmt_error(NULL, "abc}", pos, PK_ECONFIG, 2, 8, UNBALANCED_CLOSE);
+  assert_fmt_error(NULL, "{", pos, PK_ECONFIG, 2, 5, UNBALANCED_OPEN);
 }
 
 Test(format, multi_line_text_keeps_the_position_of_the_string)
 {
   pk_pos pos = {"runner.toml", 4, 9};
   assert_fmt_error(NULL, "line one\n{foo.x}", pos, PK_ECONFIG, 4, 9,
-                   "unknown name \"foo\" in \"{foo.x}\": use {ctx.NAME} or "
-                   "{env.NAME}, or \"{{\" and \"}}\" for literal braces");
+                   "unknown name \"foo\" in \"{foo.x}\": " USE_CTX_OR_ENV);
   /* No position at all: none is invented. */
   pk_pos none = {NULL, 0, 0};
-  assert_fmt_error(NULL, "xx}", none, PK_ECONFIG, 0, 0,
-                   "unbalanced \"}\": write \"}}\" for a literal brace");
+  assert_fmt_error(NULL, "xx}", none, PK_ECONFIG, 0, 0, UNBALANCED_CLOSE);
 }
 
 /* From TOML text to the error: the column of the brace in the file. */
