@@ -17,10 +17,7 @@
 
 #include "counting_alloc.h"
 #include "test_util.h"
-
-#define TY PK_TEST_BINARY_DIR "/fixtures/types"
-#define HOST_TOML PK_TEST_SOURCE_DIR "/fixtures/types_host.toml"
-#define S3_LIB TY "/s3/libpk_types_s3.so"
+#include "types_fixture.h"
 
 static char cfg_path[256];
 
@@ -85,14 +82,6 @@ static pk_host *new_host(void)
                        .factory = local_factory, .destroy = local_destroy};
   cr_assert_eq(pk_host_add_type(h, &t, &err), PK_OK, "%s", err.message);
   return h;
-}
-
-static bool s3_loaded(void)
-{
-  void *h = dlopen(S3_LIB, RTLD_NOW | RTLD_NOLOAD);
-  if (h)
-    dlclose(h);
-  return h != NULL;
 }
 
 static const char *good =

@@ -4,7 +4,6 @@
  * target pk_types_stress) that scripts/test.sh runs under ThreadSanitizer.
  * SPDX-License-Identifier: MIT */
 #include "stress.h"
-#include <dlfcn.h>
 #include <plugkit.h>
 #include <plugkit/plugin.h>
 #include <pthread.h>
@@ -13,9 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TY PK_TEST_BINARY_DIR "/fixtures/types"
-#define HOST_TOML PK_TEST_SOURCE_DIR "/fixtures/types_host.toml"
-#define S3_LIB TY "/s3/libpk_types_s3.so"
+#include "types_fixture.h"
 
 #define NTHREADS 16
 #define NLOCAL 6   /* [caches.l0] .. [caches.l5]: the built-in type */
@@ -136,14 +133,6 @@ static pk_host *stress_host(void)
   cr_assert_eq(pk_host_register(h, NULL, 0, NULL, 0, &e), PK_OK, "%s",
                e.message);
   return h;
-}
-
-static bool s3_loaded(void)
-{
-  void *h = dlopen(S3_LIB, RTLD_NOW | RTLD_NOLOAD);
-  if (h)
-    dlclose(h);
-  return h != NULL;
 }
 
 typedef struct shared {
