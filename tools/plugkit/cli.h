@@ -74,6 +74,10 @@ pk_host *cli_host_new_traced(const cli_args *a, bool log_warnings,
  * (a broken plugin is named after its directory).  NULL when none. */
 pk_plugin *cli_find_plugin(pk_host *host, const char *id);
 
+/* Why p is in its state, written into buf: the error of a broken or failed
+ * plugin (formatted), else pk_plugin_get_reason().  Returns buf. */
+const char *cli_plugin_reason(const pk_plugin *p, char *buf, size_t n);
+
 /* Prints "plugkit: no plugin ID; did you mean X?" (or a hint to run
  * `plugkit list`) to stderr and returns 1. */
 int cli_no_plugin(pk_host *host, const char *id);

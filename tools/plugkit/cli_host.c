@@ -195,6 +195,16 @@ pk_plugin *cli_find_plugin(pk_host *host, const char *id)
   return p;
 }
 
+const char *cli_plugin_reason(const pk_plugin *p, char *buf, size_t n)
+{
+  const pk_error *e = pk_plugin_get_error(p);
+  if (e)
+    pk_error_format(e, buf, n);
+  else
+    snprintf(buf, n, "%s", pk_plugin_get_reason(p));
+  return buf;
+}
+
 /* Optimal-string-alignment distance between two short strings. */
 static size_t distance(const char *a, const char *b)
 {

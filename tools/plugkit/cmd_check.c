@@ -224,15 +224,10 @@ int cmd_check(int argc, char **argv)
     if (st == PK_STATE_SHADOWED)
       continue; /* never loaded: the copy that shadows it is checked */
     char reason[2400];
-    if (st == PK_STATE_BROKEN) {
-      const pk_error *e = pk_plugin_get_error(p);
-      if (e)
-        pk_error_format(e, reason, sizeof reason);
-      else
-        snprintf(reason, sizeof reason, "%s", pk_plugin_get_reason(p));
-    } else {
+    if (st == PK_STATE_BROKEN)
+      cli_plugin_reason(p, reason, sizeof reason);
+    else
       check_one(&a, pk_plugin_get_id(p), timeout, reason, sizeof reason);
-    }
     total++;
     failed += reason[0] != '\0';
     if (a.json) {

@@ -173,11 +173,7 @@ static void info_text(pk_host *host, const pk_plugin *p)
   }
   const char *state = pk_plugin_state_name(st);
   char buf[2048];
-  const char *reason = pk_plugin_get_reason(p);
-  if (pk_plugin_get_error(p)) {
-    pk_error_format(pk_plugin_get_error(p), buf, sizeof buf);
-    reason = buf;
-  }
+  const char *reason = cli_plugin_reason(p, buf, sizeof buf);
   if (strcmp(reason, state))
     printf(LABEL "%s: %s\n", "state", state, reason);
   else
@@ -321,13 +317,8 @@ static void info_json(pk_host *host, const pk_plugin *p)
   cli_json_key(&w, "state");
   cli_json_string(&w, pk_plugin_state_name(pk_plugin_get_state(p)));
   char buf[2048];
-  const char *reason = pk_plugin_get_reason(p);
-  if (pk_plugin_get_error(p)) {
-    pk_error_format(pk_plugin_get_error(p), buf, sizeof buf);
-    reason = buf;
-  }
   cli_json_key(&w, "reason");
-  cli_json_string(&w, reason);
+  cli_json_string(&w, cli_plugin_reason(p, buf, sizeof buf));
   json_requirements(&w, p, false);
   json_requirements(&w, p, true);
   cli_json_key(&w, "hooks");

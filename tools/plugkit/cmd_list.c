@@ -13,24 +13,13 @@ static bool shown(const cli_args *a, const pk_plugin *p)
 
 static const char *or_dash(const char *s) { return s && *s ? s : "-"; }
 
-/* The error of a broken plugin or the reason of a shadowed one, shown on
- * the line below it; NULL for the others. */
-static const char *detail(const pk_plugin *p, char *buf, size_t n)
+/* The error of a broken plugin or the reason of a shadowed one is shown on
+ * the line below it. */
+static bool has_detail(const pk_plugin *p)
 {
   pk_plugin_state st = pk_plugin_get_state(p);
-  if (st == PK_STATE_BROKEN || st == PK_STATE_FAILED) {
-    const pk_error *e = pk_plugin_get_error(p);
-    if (e)
-      pk_error_format(e, buf, n);
-    else
-      snprintf(buf, n, "%s", pk_plugin_get_reason(p));
-    return buf;
-  }
-  if (st == PK_STATE_SHADOWED) {
-    snprintf(buf, n, "%s", pk_plugin_get_reason(p));
-    return buf;
-  }
-  return NULL;
+  return st == PK_STATE_BROKEN || st == PK_STATE_FAILED ||
+         st == PK_STATE_SHADOWED;
 }
 
 static void list_text(pk_host *host, const cli_args *a)
@@ -57,9 +46,8 @@ static void list_text(pk_host *host, const cli_args *a)
            pk_plugin_state_name(pk_plugin_get_state(p)),
            pk_plugin_get_manifest_path(p));
     char buf[2048];
-    const char *d = detail(p, buf, sizeof buf);
-    if (d)
-      printf("    %s\n", d);
+    if (has_detail(p))
+      printf("    %s\n", cli_plugin_reason(p, buf, sizeof buf));
   }
 }
 
@@ -76,7 +64,6 @@ static void list_json(pk_host *host, const cli_args *a)
       continue;
     bool broken = pk_plugin_get_state(p) == PK_STATE_BROKEN;
     char buf[2048];
-    const char *d = detail(p, buf, sizeof buf);
     cli_json_begin_object(&w);
     cli_json_key(&w, "id");
     cli_json_string(&w, pk_plugin_get_id(p));
@@ -93,7 +80,7 @@ static void list_json(pk_host *host, const cli_args *a)
     cli_json_key(&w, "library");
     cli_json_string(&w, or_null(pk_plugin_get_library_path(p)));
     cli_json_key(&w, "reason");
-    cli_json_string(&w, d ? d : pk_plugin_get_reason(p));
+    cli_json_string(&w, cli_plugin_reason(p, buf, sizeof buf));
     cli_json_end_object(&w);
   }
   cli_json_end_array(&w);
