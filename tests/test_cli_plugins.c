@@ -714,6 +714,14 @@ Test(cli_plugins, graph_errors)
 
 /* ---- why ---- */
 
+/* A paragraph on one line, to match across its line breaks. */
+static void unwrap(char *s)
+{
+  for (; *s; s++)
+    if (*s == '\n')
+      *s = ' ';
+}
+
 Test(cli_plugins, why_without_pairs)
 {
   const char *dir = chain_dir();
@@ -730,10 +738,7 @@ Test(cli_plugins, why_loaded_names_the_chain)
   const char *dir = chain_dir();
   run r = cli("why", "a:base", "--path", dir, "a:top");
   cr_assert_eq(r.code, 0, "%s", r.err);
-  /* unwrap the paragraph to match across line breaks */
-  for (char *c = r.out; *c; c++)
-    if (*c == '\n')
-      *c = ' ';
+  unwrap(r.out);
   assert_has(r.out, "It was loaded for a:top because the host requested "
                     "a:top, a:top requires a:mid, and a:mid requires a:base.");
   assert_has(r.out, "it is ready");
@@ -741,9 +746,7 @@ Test(cli_plugins, why_loaded_names_the_chain)
 
   r = cli("why", "a:top", "--path", dir, "a:top");
   cr_assert_eq(r.code, 0);
-  for (char *c = r.out; *c; c++)
-    if (*c == '\n')
-      *c = ' ';
+  unwrap(r.out);
   assert_has(r.out, "the host requested it directly");
   run_free(&r);
 }
@@ -753,9 +756,7 @@ Test(cli_plugins, why_not_loaded)
   const char *dir = chain_dir();
   run r = cli("why", "a:solo", "--path", dir, "a:top");
   cr_assert_eq(r.code, 0);
-  for (char *c = r.out; *c; c++)
-    if (*c == '\n')
-      *c = ' ';
+  unwrap(r.out);
   assert_has(r.out, "It was not loaded: none of the requested plugins (a:top) "
                     "requires it");
   run_free(&r);
@@ -768,18 +769,14 @@ Test(cli_plugins, why_broken_and_shadowed_and_unknown)
   plugin("one", "bad", "name = 3\n");
   run r = cli("why", "bad", "--path", dir);
   cr_assert_eq(r.code, 0);
-  for (char *c = r.out; *c; c++)
-    if (*c == '\n')
-      *c = ' ';
+  unwrap(r.out);
   assert_has(r.out, "broken");
   assert_has(r.out, "plugin.toml:1:");
   run_free(&r);
 
   r = cli("why", "s:dup", "--path", dir, "--path", two);
   cr_assert_eq(r.code, 0);
-  for (char *c = r.out; *c; c++)
-    if (*c == '\n')
-      *c = ' ';
+  unwrap(r.out);
   assert_has(r.out, "It shadows another copy at ");
   run_free(&r);
 
@@ -787,13 +784,6 @@ Test(cli_plugins, why_broken_and_shadowed_and_unknown)
   cr_assert_eq(r.code, 1);
   assert_has(r.err, "did you mean s:dup?");
   run_free(&r);
-}
-
-static void unwrap(char *s)
-{
-  for (; *s; s++)
-    if (*s == '\n')
-      *s = ' ';
 }
 
 Test(cli_plugins, why_unmet_version_names_the_failure)
@@ -825,9 +815,7 @@ Test(cli_plugins, why_failed_plugin)
   run r = cli("why", "faults:register_fails", "--path", FIX("faults"),
               "faults:register_fails");
   cr_assert_eq(r.code, 0, "%s", r.err);
-  for (char *c = r.out; *c; c++)
-    if (*c == '\n')
-      *c = ' ';
+  unwrap(r.out);
   assert_has(r.out, "but it failed: ");
   run_free(&r);
 }
