@@ -47,6 +47,16 @@ static inline int stress_run(const stress_test *tests, int n)
          n, passed, n - passed);
   return passed == n ? 0 : 1;
 }
+
+/* The program's main: STRESS_MAIN(STRESS_TEST(suite, name), ...) runs the
+ * tests Test(suite, name) defined. */
+#define STRESS_TEST(suite, name) {#suite "::" #name, suite##_##name}
+#define STRESS_MAIN(...)                                                       \
+  int main(void)                                                               \
+  {                                                                            \
+    static const stress_test tests[] = {__VA_ARGS__};                          \
+    return stress_run(tests, (int)(sizeof tests / sizeof tests[0]));           \
+  }
 #else
 #include <criterion/criterion.h>
 #endif

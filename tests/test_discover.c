@@ -105,12 +105,5 @@ Test(discover, threads_give_the_single_thread_result)
 }
 
 #ifdef PK_STRESS_MAIN
-int main(void)
-{
-  static const stress_test tests[] = {
-      {"discover::threads_give_the_single_thread_result",
-       discover_threads_give_the_single_thread_result},
-  };
-  return stress_run(tests, (int)(sizeof tests / sizeof tests[0]));
-}
+STRESS_MAIN(STRESS_TEST(discover, threads_give_the_single_thread_result))
 #endif

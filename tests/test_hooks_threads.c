@@ -278,15 +278,8 @@ Test(hooks_threads, unload_refused_while_a_call_is_in_flight, .timeout = 60)
 }
 
 #ifdef PK_STRESS_MAIN
-int main(void)
-{
-  static const stress_test tests[] = {
-      {"hooks_threads::sixteen_threads", hooks_threads_sixteen_threads},
-      {"hooks_threads::sixteen_threads_traced",
-       hooks_threads_sixteen_threads_traced},
-      {"hooks_threads::unload_refused_while_a_call_is_in_flight",
-       hooks_threads_unload_refused_while_a_call_is_in_flight},
-  };
-  return stress_run(tests, (int)(sizeof tests / sizeof tests[0]));
-}
+STRESS_MAIN(
+    STRESS_TEST(hooks_threads, sixteen_threads),
+    STRESS_TEST(hooks_threads, sixteen_threads_traced),
+    STRESS_TEST(hooks_threads, unload_refused_while_a_call_is_in_flight))
 #endif

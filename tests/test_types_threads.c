@@ -235,12 +235,5 @@ Test(types_threads, sixteen_threads_instances_hooks_lazy, .timeout = 300)
 }
 
 #ifdef PK_STRESS_MAIN
-int main(void)
-{
-  static const stress_test tests[] = {
-      {"types_threads::sixteen_threads_instances_hooks_lazy",
-       types_threads_sixteen_threads_instances_hooks_lazy},
-  };
-  return stress_run(tests, (int)(sizeof tests / sizeof tests[0]));
-}
+STRESS_MAIN(STRESS_TEST(types_threads, sixteen_threads_instances_hooks_lazy))
 #endif
