@@ -77,8 +77,7 @@ static pk_host *new_host(void)
                err.message);
   cr_assert_eq(pk_host_add_path(h, TY, &err), PK_OK);
   pk_type_options t = {.size = sizeof t, .kind = "cache", .tag = "local",
-                       .schema_toml = "dir = { type = \"string\", default = "
-                                      "\"._cache\" }\n",
+                       .schema_toml = LOCAL_SCHEMA,
                        .factory = local_factory, .destroy = local_destroy};
   cr_assert_eq(pk_host_add_type(h, &t, &err), PK_OK, "%s", err.message);
   return h;
@@ -637,8 +636,7 @@ static pk_status oom_run(counting *cnt, void *ud)
   pk_status st;
   void *a, *b;
   pk_type_options t = {.size = sizeof t, .kind = "cache", .tag = "local",
-                       .schema_toml = "dir = { type = \"string\", default = "
-                                      "\"._cache\" }\n",
+                       .schema_toml = LOCAL_SCHEMA,
                        .factory = local_factory, .destroy = local_destroy};
   if ((st = pk_host_new(&o, &h, &err)) != PK_OK)
     return st;
@@ -730,6 +728,7 @@ Test(types, inline_instances_checked_built_and_freed)
                                      pk_array_at(deps, 0), &b, &err),
                PK_OK);
   cr_assert_neq(pk_instance_get(a), pk_instance_get(b)); /* one per call */
+  pk_instance_free(b);
   cr_assert_eq(pk_host_make_instance(h, "cache", "build.deps[1]",
                                      pk_array_at(deps, 1), &b, &err),
                PK_ECONFIG);

@@ -106,8 +106,7 @@ static pk_host *stress_host(void)
                                    &e),
                PK_OK, "%s", e.message);
   pk_type_options t = {.size = sizeof t, .kind = "cache", .tag = "local",
-                       .schema_toml = "dir = { type = \"string\", default = "
-                                      "\"._cache\" }\n",
+                       .schema_toml = LOCAL_SCHEMA,
                        .factory = local_factory, .destroy = free_destroy};
   cr_assert_eq(pk_host_add_type(h, &t, &e), PK_OK, "%s", e.message);
   pk_type_options v = {.size = sizeof v, .kind = "venv", .tag = "plain",
