@@ -477,6 +477,11 @@ Test(cli_plugins, info_json_fields)
 
 #define TYPES_HOST PK_TEST_SOURCE_DIR "/fixtures/types_host.toml"
 
+/* `plugkit config check CFG` with the host description and the plugins of
+ * fixtures/types. */
+#define config_check(cfg)                                                      \
+  cli("config", "check", "--host", TYPES_HOST, "--path", FIX("types"), cfg)
+
 static const char *config_file(const char *text)
 {
   static char path[300];
@@ -500,8 +505,7 @@ Test(cli_plugins, config_check_lists_every_problem)
       "type = \"redis\"\n"          /* 8 */
       "[defaults]\n"                /* 9 */
       "prefix = 3\n");              /* 10 */
-  run r = cli("config", "check", "--host", TYPES_HOST, "--path", FIX("types"),
-              cfg);
+  run r = config_check(cfg);
   cr_assert_eq(r.code, 1, "%s%s", r.out, r.err);
   cr_assert_str_empty(r.out);
   char want[512];
@@ -524,8 +528,7 @@ Test(cli_plugins, config_check_lists_every_problem)
                     "r = \"runner:redis\"\n"
                     "[caches.y]\n"
                     "type = \"redis\"\n");
-  r = cli("config", "check", "--host", TYPES_HOST, "--path", FIX("types"),
-          cfg);
+  r = config_check(cfg);
   cr_assert_eq(r.code, 1);
   HAS_AT(3, 1, "missing required field \"url\"");
   assert_has(r.err, "plugkit: 1 problem in ");
@@ -545,8 +548,7 @@ Test(cli_plugins, config_check_clean_config_exits_0)
                                 "[caches.y]\n"
                                 "type = \"redis\"\n"
                                 "url = \"redis://x\"\n");
-  run r = cli("config", "check", "--host", TYPES_HOST, "--path", FIX("types"),
-              cfg);
+  run r = config_check(cfg);
   cr_assert_eq(r.code, 0, "%s", r.err);
   char want[320];
   snprintf(want, sizeof want, "%s: ok\n", cfg);
