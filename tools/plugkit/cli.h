@@ -90,8 +90,10 @@ void cli_describe_paths(const cli_args *a, char *buf, size_t n);
 void cli_requirement_target(const char *ns, const char *req, char *buf,
                             size_t n);
 
-/* True when s looks like "ns:name" (both parts non-empty). */
-bool cli_is_pair(const char *s);
+/* Checks that the positional arguments from index `from` on all look like
+ * "ns:name" (both parts non-empty).  Returns -1 when they are; otherwise prints the usage error,
+ * frees *a and returns 2. */
+int cli_check_pairs(cli_args *a, size_t from, const char *usage);
 
 /* ---- json.c: a tiny JSON writer (pretty-printed, 2-space indent) ---- */
 

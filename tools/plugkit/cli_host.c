@@ -167,10 +167,18 @@ void cli_describe_paths(const cli_args *a, char *buf, size_t n)
     snprintf(buf, n, "nothing: set PLUGKIT_PATH or pass --path DIR");
 }
 
-bool cli_is_pair(const char *s)
+int cli_check_pairs(cli_args *a, size_t from, const char *usage)
 {
-  const char *c = strchr(s, ':');
-  return c && c != s && c[1] != '\0';
+  for (size_t i = from; i < a->npos; i++) {
+    const char *c = strchr(a->pos[i], ':');
+    if (!c || c == a->pos[i] || c[1] == '\0') {
+      int rc = cli_usage_error(usage, "'%s' is not NS:NAME (e.g. runner:redis)",
+                               a->pos[i]);
+      cli_args_free(a);
+      return rc;
+    }
+  }
+  return -1;
 }
 
 void cli_requirement_target(const char *ns, const char *req, char *buf,

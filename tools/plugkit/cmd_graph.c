@@ -205,13 +205,8 @@ int cmd_graph(int argc, char **argv)
   int rc = cli_parse(argc, argv, CLI_OPT_FORMAT, usage, &a);
   if (rc >= 0)
     return rc;
-  for (size_t i = 0; i < a.npos; i++)
-    if (!cli_is_pair(a.pos[i])) {
-      rc = cli_usage_error(usage, "'%s' is not NS:NAME (e.g. runner:redis)",
-                           a.pos[i]);
-      cli_args_free(&a);
-      return rc;
-    }
+  if ((rc = cli_check_pairs(&a, 0, usage)) >= 0)
+    return rc;
   pk_host *host;
   if (a.npos) {
     host = cli_host_new(&a, true);

@@ -103,13 +103,8 @@ int cmd_order(int argc, char **argv)
     return cli_usage_error(usage, "name the plugins to order, as NS:NAME "
                                   "(or NS:__all__)");
   }
-  for (size_t i = 0; i < a.npos; i++)
-    if (!cli_is_pair(a.pos[i])) {
-      rc = cli_usage_error(usage, "'%s' is not NS:NAME (e.g. runner:redis)",
-                           a.pos[i]);
-      cli_args_free(&a);
-      return rc;
-    }
+  if ((rc = cli_check_pairs(&a, 0, usage)) >= 0)
+    return rc;
 
   static const char *const stage[] = {"discover", "request", "import",
                                       "resolve", "post_register"};

@@ -368,13 +368,8 @@ int cmd_why(int argc, char **argv)
     cli_args_free(&a);
     return cli_usage_error(usage, "which plugin? name it as NS:NAME");
   }
-  for (size_t i = 1; i < a.npos; i++)
-    if (!cli_is_pair(a.pos[i])) {
-      rc = cli_usage_error(usage, "'%s' is not NS:NAME (e.g. runner:redis)",
-                           a.pos[i]);
-      cli_args_free(&a);
-      return rc;
-    }
+  if ((rc = cli_check_pairs(&a, 1, usage)) >= 0)
+    return rc;
   pk_host *host = cli_host_new(&a, true);
   if (!host) {
     cli_args_free(&a);
