@@ -82,8 +82,9 @@ const char *cli_plugin_reason(const pk_plugin *p, char *buf, size_t n);
  * `plugkit list`) to stderr and returns 1. */
 int cli_no_plugin(pk_host *host, const char *id);
 
-/* Describes the search path ("PLUGKIT_PATH (a:b), --path c") into buf. */
-void cli_describe_paths(const cli_args *a, char *buf, size_t n);
+/* Prints "plugkit: no plugins found; searched " + the search path
+ * ("PLUGKIT_PATH (a:b), c") to stderr. */
+void cli_no_plugins_found(const cli_args *a);
 
 /* The "ns:name" a requirement text names, without its version constraint
  * ("name" alone is in namespace ns). */

@@ -153,8 +153,10 @@ pk_host *cli_host_new_traced(const cli_args *a, bool log_warnings,
   return host;
 }
 
-void cli_describe_paths(const cli_args *a, char *buf, size_t n)
+void cli_no_plugins_found(const cli_args *a)
 {
+  char buf[1024];
+  size_t n = sizeof buf;
   const char *env = getenv("PLUGKIT_PATH");
   size_t used = 0;
   buf[0] = '\0';
@@ -165,6 +167,7 @@ void cli_describe_paths(const cli_args *a, char *buf, size_t n)
                              a->paths[i]);
   if (!buf[0])
     snprintf(buf, n, "nothing: set PLUGKIT_PATH or pass --path DIR");
+  fprintf(stderr, "plugkit: no plugins found; searched %s\n", buf);
 }
 
 int cli_check_pairs(cli_args *a, size_t from, const char *usage)

@@ -262,11 +262,8 @@ int cmd_check(int argc, char **argv)
     printf("%zu plugin%s: %zu ok, %zu failed\n", total, total == 1 ? "" : "s",
            total - failed, failed);
   }
-  if (total == 0) {
-    char paths[1024];
-    cli_describe_paths(&a, paths, sizeof paths);
-    fprintf(stderr, "plugkit: no plugins found; searched %s\n", paths);
-  }
+  if (total == 0)
+    cli_no_plugins_found(&a);
   pk_host_free(host);
   cli_args_free(&a);
   return failed ? 1 : 0;

@@ -107,11 +107,8 @@ int cmd_list(int argc, char **argv)
     list_json(host, &a);
   else
     list_text(host, &a);
-  if (pk_host_plugin_count(host) == 0) {
-    char paths[1024];
-    cli_describe_paths(&a, paths, sizeof paths);
-    fprintf(stderr, "plugkit: no plugins found; searched %s\n", paths);
-  }
+  if (pk_host_plugin_count(host) == 0)
+    cli_no_plugins_found(&a);
   pk_host_free(host);
   cli_args_free(&a);
   return 0;
