@@ -125,6 +125,11 @@ void cli_json_value(cli_json_writer *w, const pk_value *v);
 void cli_json_finish(cli_json_writer *w);
 /* Writes s as a quoted, escaped JSON string (NULL: null). */
 void cli_json_write_string(FILE *out, const char *s);
+/* The same for len bytes (NUL bytes included). */
+void cli_json_write_stringn(FILE *out, const char *s, size_t len);
+
+/* The TOML text of a date, a time or both ("1979-05-27T07:32:00.5Z"). */
+void cli_datetime_text(const pk_datetime *d, char *buf, size_t n);
 
 /* Writes a TOML value in TOML syntax (strings quoted), for text output. */
 void cli_write_toml_value(FILE *out, const pk_value *v);

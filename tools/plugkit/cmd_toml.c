@@ -15,40 +15,6 @@ static int toml_usage(FILE *out, int status)
   return status;
 }
 
-static void put_json_string(FILE *f, const char *s, size_t n)
-{
-  static const char hex[] = "0123456789abcdef";
-  size_t i, run = 0;
-  putc('"', f);
-  for (i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    const char *esc = NULL;
-    char u[7];
-    if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7F)
-      continue;
-    fwrite(s + run, 1, i - run, f);
-    run = i + 1;
-    switch (c) {
-    case '"': esc = "\\\""; break;
-    case '\\': esc = "\\\\"; break;
-    case '\b': esc = "\\b"; break;
-    case '\f': esc = "\\f"; break;
-    case '\n': esc = "\\n"; break;
-    case '\r': esc = "\\r"; break;
-    case '\t': esc = "\\t"; break;
-    default:
-      memcpy(u, "\\u00", 4);
-      u[4] = hex[c >> 4];
-      u[5] = hex[c & 15];
-      u[6] = '\0';
-      esc = u;
-    }
-    fputs(esc, f);
-  }
-  fwrite(s + run, 1, n - run, f);
-  putc('"', f);
-}
-
 /* The shortest text that reads back as the same double. */
 static void format_float(double v, char *buf, size_t n)
 {
@@ -70,34 +36,6 @@ static void format_float(double v, char *buf, size_t n)
     snprintf(buf, n, "%.17g", v);
   if (!strpbrk(buf, ".eE"))
     strncat(buf, ".0", n - strlen(buf) - 1);
-}
-
-static void format_datetime(const pk_datetime *dt, char *buf, size_t n)
-{
-  size_t len = 0;
-  if (dt->kind != PK_KIND_TIME_LOCAL)
-    len += (size_t)snprintf(buf + len, n - len, "%04d-%02d-%02d", dt->year,
-                            dt->month, dt->day);
-  if (dt->kind == PK_KIND_DATE_LOCAL)
-    return;
-  if (dt->kind != PK_KIND_TIME_LOCAL)
-    buf[len++] = 'T';
-  len += (size_t)snprintf(buf + len, n - len, "%02d:%02d:%02d", dt->hour,
-                          dt->minute, dt->second);
-  if (dt->precision > 0) {
-    int frac = dt->nanosecond, i;
-    for (i = dt->precision; i < 9; i++)
-      frac /= 10;
-    len += (size_t)snprintf(buf + len, n - len, ".%0*d", dt->precision, frac);
-  }
-  if (dt->kind == PK_KIND_DATETIME) {
-    int off = dt->offset_minutes, a = off < 0 ? -off : off;
-    if (off == 0)
-      snprintf(buf + len, n - len, "Z");
-    else
-      snprintf(buf + len, n - len, "%c%02d:%02d", off < 0 ? '-' : '+', a / 60,
-               a % 60);
-  }
 }
 
 static const char *json_type(pk_kind k)
@@ -129,7 +67,7 @@ static void put_value(FILE *f, const pk_value *v)
       const char *key = pk_table_key_at(v, i, &len);
       if (i)
         putc(',', f);
-      put_json_string(f, key, len);
+      cli_json_write_stringn(f, key, len);
       putc(':', f);
       put_value(f, pk_table_value_at(v, i));
     }
@@ -153,7 +91,7 @@ static void put_value(FILE *f, const pk_value *v)
     const char *s;
     size_t len;
     pk_value_get_string(v, &s, &len, NULL);
-    put_json_string(f, s, len);
+    cli_json_write_stringn(f, s, len);
     break;
   }
   case PK_KIND_INTEGER: {
@@ -178,7 +116,7 @@ static void put_value(FILE *f, const pk_value *v)
   default: {
     pk_datetime dt;
     pk_value_get_datetime(v, &dt, NULL);
-    format_datetime(&dt, buf, sizeof buf);
+    cli_datetime_text(&dt, buf, sizeof buf);
     fprintf(f, "\"%s\"", buf);
     break;
   }

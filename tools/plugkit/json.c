@@ -9,7 +9,7 @@
 
 /* ---- strings ---- */
 
-static void write_stringn(FILE *out, const char *s, size_t len)
+void cli_json_write_stringn(FILE *out, const char *s, size_t len)
 {
   fputc('"', out);
   for (size_t i = 0; i < len; i++) {
@@ -37,7 +37,7 @@ void cli_json_write_string(FILE *out, const char *s)
   if (!s)
     fputs("null", out);
   else
-    write_stringn(out, s, strlen(s));
+    cli_json_write_stringn(out, s, strlen(s));
 }
 
 /* ---- the writer ---- */
@@ -142,8 +142,7 @@ void cli_json_finish(cli_json_writer *w) { fputc('\n', w->out); }
 
 /* ---- TOML values ---- */
 
-/* The TOML text of a date, a time or both. */
-static void datetime_text(const pk_datetime *d, char *buf, size_t n)
+void cli_datetime_text(const pk_datetime *d, char *buf, size_t n)
 {
   char date[32] = "", time[48] = "", frac[16] = "", off[16] = "";
   bool has_date = d->kind != PK_KIND_TIME_LOCAL;
@@ -213,7 +212,7 @@ void cli_json_value(cli_json_writer *w, const pk_value *v)
   case PK_KIND_STRING:
     if (pk_value_get_string(v, &s, &len, NULL) == PK_OK) {
       before_item(w);
-      write_stringn(w->out, s, len);
+      cli_json_write_stringn(w->out, s, len);
     } else
       cli_json_null(w);
     break;
@@ -240,7 +239,7 @@ void cli_json_value(cli_json_writer *w, const pk_value *v)
   case PK_KIND_DATE_LOCAL:
   case PK_KIND_TIME_LOCAL:
     if (pk_value_get_datetime(v, &d, NULL) == PK_OK) {
-      datetime_text(&d, buf, sizeof buf);
+      cli_datetime_text(&d, buf, sizeof buf);
       cli_json_string(w, buf);
     } else
       cli_json_null(w);
@@ -284,9 +283,9 @@ void cli_write_toml_value(FILE *out, const pk_value *v)
     }
     fputc(']', out);
     break;
-  case PK_KIND_STRING:
+  case PK_KIND_STRING: /* JSON escapes are valid TOML escapes */
     if (pk_value_get_string(v, &s, &len, NULL) == PK_OK)
-      write_stringn(out, s, len); /* JSON escapes are valid TOML escapes */
+      cli_json_write_stringn(out, s, len);
     break;
   case PK_KIND_INTEGER:
     if (pk_value_get_integer(v, &i, NULL) == PK_OK)
@@ -307,7 +306,7 @@ void cli_write_toml_value(FILE *out, const pk_value *v)
   case PK_KIND_DATE_LOCAL:
   case PK_KIND_TIME_LOCAL:
     if (pk_value_get_datetime(v, &d, NULL) == PK_OK) {
-      datetime_text(&d, buf, sizeof buf);
+      cli_datetime_text(&d, buf, sizeof buf);
       fputs(buf, out);
     }
     break;
