@@ -392,6 +392,14 @@ typedef struct pk_host_options {
   bool ignore_env;       /* do not read PLUGKIT_PATH */
   pk_trace_fn trace;     /* NULL: no tracing (see "Tracing" below) */
   void *trace_ud;
+  const char *cache_path; /* metadata cache file (copied), or NULL: none.
+                             Discovery keeps each search path's parsed
+                             manifests there and, on later starts, stats a
+                             manifest instead of reading and parsing it
+                             while it is unchanged.  Its directory must
+                             exist; a cache that cannot be read or written
+                             only costs time (see docs/cache.md).
+                             [since: 0.1] */
 } pk_host_options;
 
 /* Plugin states.  A plugin that is not ready has a reason

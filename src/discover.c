@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "host.h"
+#include "mcache.h"
 
 static char *path_join(const pk__allocator *a, const char *dir,
                        const char *name)
@@ -30,14 +31,19 @@ static char *path_join(const pk__allocator *a, const char *dir,
   return s;
 }
 
-/* Reads a whole file relative to dfd into an allocation of *cap bytes. */
+/* Reads a whole file relative to dfd into an allocation of *cap bytes;
+ * key (when not NULL) gets its identity for the metadata cache. */
 static pk_status read_at(const pk__allocator *a, int dfd, const char *rel,
-                         char **text, size_t *len, size_t *cap)
+                         char **text, size_t *len, size_t *cap,
+                         pk__mc_key *key)
 {
   int fd = openat(dfd, rel, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return errno == ENOENT || errno == ENOTDIR ? PK_ENOTFOUND : PK_EIO;
   pk_status st = PK_OK;
+  struct stat sb;
+  if (key && fstat(fd, &sb) == 0)
+    pk__mc_key_of(&sb, key);
   *len = 0;
   for (;;) {
     if (*len + 4096 > *cap &&
@@ -99,6 +105,9 @@ static pk_status adopt_manifest(pk_host *h, pk_plugin *p)
  * host's thread, in search order. */
 typedef struct loaded {
   const char *name;  /* directory entry (scan) */
+  const pk__mc_ent *old; /* its metadata cache entry, or NULL */
+  pk__mc_ent rec;    /* what the cache records for it now */
+  bool hit;          /* served by old: nothing to write for it */
   char *dir, *mpath; /* in the loader's arena; NULL when not a plugin */
   pk_status read_st; /* PK_OK, PK_ENOTFOUND (not a plugin), PK_EIO, ENOMEM */
   int read_errno;
@@ -153,6 +162,7 @@ static pk_status add_loaded(pk_host *h, loaded *l,
 /* ---- loading manifests, in parallel for large search paths ---- */
 
 typedef struct loader {
+  const pk__mc *mc;    /* or NULL */
   const char *root;
   int dfd;
   loaded *items;
@@ -164,6 +174,45 @@ typedef struct loader {
   size_t bufcap;
 } loader;
 
+/* The identity of rel (under dfd) matches what the cache holds. */
+static bool unchanged(int dfd, const char *rel, const pk__mc_key *key)
+{
+  struct stat sb;
+  pk__mc_key k;
+  if (fstatat(dfd, rel, &sb, 0) != 0)
+    return false;
+  pk__mc_key_of(&sb, &k);
+  return pk__mc_key_eq(&k, key);
+}
+
+/* Serves l from its cache entry when the file is unchanged. */
+static bool load_cached(loader *L, loaded *l, const char *rel)
+{
+  const pk__mc_ent *o = l->old;
+  if (!o || o->kind == PK__MC_READ ||
+      !unchanged(L->dfd, o->kind == PK__MC_NONE ? l->name : rel, &o->key))
+    return false;
+  l->rec = *o;
+  l->hit = true;
+  if (o->kind == PK__MC_NONE)
+    return true; /* still not a plugin directory */
+  l->dir = path_join(&L->alloc, L->root, l->name);
+  l->mpath = l->dir ? path_join(&L->alloc, l->dir, "plugin.toml") : NULL;
+  pk_doc *doc = NULL;
+  pk_status st = !l->mpath ? PK_ENOMEM
+                           : pk__mc_doc(&L->alloc, l->mpath, o->img,
+                                        o->img_len, &doc);
+  if (st == PK_EIO) { /* an image this library rejects: read the file */
+    l->rec = (pk__mc_ent){.name = l->name, .kind = PK__MC_NONE};
+    l->hit = false;
+    return false;
+  }
+  if (st == PK_OK)
+    st = pk__manifest_from_doc(&L->alloc, doc, true, &l->m, &l->perr);
+  l->read_st = st == PK_OK ? PK_OK : PK_ENOMEM; /* trusted: only memory */
+  return true;
+}
+
 static void load_range(loader *L)
 {
   char rel[4096];
@@ -171,13 +220,26 @@ static void load_range(loader *L)
     loaded *l = &L->items[i];
     size_t len = 0;
     l->read_st = PK_ENOTFOUND;
+    l->rec = (pk__mc_ent){.name = l->name, .kind = PK__MC_NONE};
     if ((size_t)snprintf(rel, sizeof rel, "%s/plugin.toml", l->name) >=
         sizeof rel)
       continue;
-    l->read_st = read_at(L->parent, L->dfd, rel, &L->buf, &len, &L->bufcap);
+    if (load_cached(L, l, rel))
+      continue;
+    l->read_st = read_at(L->parent, L->dfd, rel, &L->buf, &len, &L->bufcap,
+                         L->mc ? &l->rec.key : NULL);
     l->read_errno = errno;
-    if (l->read_st == PK_ENOTFOUND)
-      continue; /* not a plugin directory */
+    if (l->read_st == PK_ENOTFOUND) { /* not a plugin directory */
+      /* stated after the look: a plugin.toml made in between leaves the
+       * directory's mtime recent, so it is looked at again next time */
+      struct stat sb;
+      if (L->mc && fstatat(L->dfd, l->name, &sb, 0) == 0)
+        pk__mc_key_of(&sb, &l->rec.key);
+      if (L->mc && !pk__mc_settled(L->mc, &l->rec.key))
+        l->rec.kind = PK__MC_READ;
+      continue;
+    }
+    l->rec.kind = PK__MC_READ;
     l->dir = path_join(&L->alloc, L->root, l->name);
     l->mpath = l->dir ? path_join(&L->alloc, l->dir, "plugin.toml") : NULL;
     if (!l->mpath)
@@ -185,6 +247,9 @@ static void load_range(loader *L)
     if (l->read_st == PK_OK)
       l->st = pk__manifest_load(&L->alloc, l->mpath, L->buf, len, &l->m,
                                 &l->perr);
+    if (l->read_st == PK_OK && l->st == PK_OK && L->mc &&
+        pk__mc_settled(L->mc, &l->rec.key))
+      l->rec.kind = PK__MC_IMAGE;
   }
 }
 
@@ -194,9 +259,10 @@ static void *load_thread(void *arg)
   return NULL;
 }
 
-/* How many loader threads for n entries: several only with the libc
- * allocator (a host's own allocator need not be thread-safe) and enough
- * entries to pay for the threads. */
+/* How many loader threads for n entries to read: several only with the
+ * libc allocator (a host's own allocator need not be thread-safe) and
+ * enough entries to pay for the threads.  Entries the metadata cache
+ * serves do not count: a stat and a copy cost less than a thread. */
 static size_t loader_count(const pk_host *h, size_t n)
 {
   if (h->alloc.fn || n < 64)
@@ -211,13 +277,13 @@ static size_t loader_count(const pk_host *h, size_t n)
 }
 
 /* Loads items[0..n) with k loaders (the first on this thread). */
-static void load_all(pk_host *h, const char *root, int dfd, loaded *items,
-                     size_t n, loader *L, size_t k)
+static void load_all(pk_host *h, const pk__mc *mc, const char *root, int dfd,
+                     loaded *items, size_t n, loader *L, size_t k)
 {
   pthread_t tid[8];
   bool started[8] = {false};
   for (size_t j = 0; j < k; j++) {
-    L[j] = (loader){.root = root, .dfd = dfd, .items = items,
+    L[j] = (loader){.mc = mc, .root = root, .dfd = dfd, .items = items,
                     .from = n * j / k, .to = n * (j + 1) / k};
     pk__arena_init(&L[j].arena, &h->alloc);
     L[j].alloc = (pk__allocator){pk__arena_fn, &L[j].arena};
@@ -237,48 +303,146 @@ static void load_all(pk_host *h, const char *root, int dfd, loaded *items,
   }
 }
 
-static pk_status scan_dir(pk_host *h, const char *root, pk_error *err)
+/* The entries of root in byte order: from readdir into names (owned), or
+ * borrowed from the metadata cache when the directory is unchanged. */
+static pk_status list_dir(pk_host *h, int dfd, const pk__mc_ent *cached,
+                          size_t ncached, char ***names, size_t *n,
+                          size_t *cap, pk_error *err)
 {
   const pk__allocator *a = &h->alloc;
-  DIR *d = opendir(root);
-  if (!d) {
-    pk__log(h, PK_LOG_DEBUG, NULL, "search path %s: %s", root,
-            strerror(errno));
-    return PK_OK; /* a missing search path is not an error */
+  if (cached) {
+    *n = *cap = ncached;
+    if (ncached && !(*names = pk__alloc(a, ncached * sizeof **names)))
+      return pk__fail(err, PK_ENOMEM, "out of memory");
+    for (size_t i = 0; i < ncached; i++)
+      (*names)[i] = (char *)cached[i].name;
+    return PK_OK;
   }
-  char **names = NULL;
-  size_t n = 0, cap = 0;
+  int fd = dup(dfd);
+  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+  if (!d) {
+    if (fd >= 0)
+      close(fd);
+    return PK_OK; /* listed as empty, like a missing path */
+  }
   pk_status st = PK_OK;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
+  for (struct dirent *e; (e = readdir(d)) != NULL;) {
     if (e->d_name[0] == '.')
       continue;
     char *s = pk__strdup(a, e->d_name);
-    if (!s || PK__VEC_PUSH(a, names, n, cap, s) != PK_OK) {
+    if (!s || PK__VEC_PUSH(a, *names, *n, *cap, s) != PK_OK) {
       pk__strfree(a, s);
       st = pk__fail(err, PK_ENOMEM, "out of memory");
       break;
     }
   }
-  if (st == PK_OK && n)
-    qsort(names, n, sizeof *names, cmp_str);
+  closedir(d);
+  if (st == PK_OK && *n)
+    qsort(*names, *n, sizeof **names, cmp_str);
+  return st;
+}
+
+/* Records root's entries in the metadata cache: the entries the cache
+ * served keep their images, the manifests read now are imaged. */
+static pk_status record_dir(pk_host *h, pk__mc *mc, const char *root,
+                            const pk__mc_key *dir, loaded *items, size_t n,
+                            bool same)
+{
+  if (same)
+    return pk__mc_same(mc, root);
+  const pk__allocator *a = &h->alloc;
+  pk__mc_ent *ents = n ? pk__alloc(a, n * sizeof *ents) : NULL;
+  if (n && !ents)
+    return PK_ENOMEM;
+  pk_status st = PK_OK;
+  size_t made = 0;
+  for (size_t i = 0; i < n; i++) {
+    ents[i] = items[i].rec;
+    if (ents[i].kind == PK__MC_IMAGE && !items[i].hit) {
+      void *img;
+      made = i + 1;
+      if ((st = pk__mc_image(a, items[i].m.doc, &img, &ents[i].img_len)))
+        break;
+      ents[i].img = img;
+      if (!img)
+        ents[i].kind = PK__MC_READ;
+    }
+  }
+  if (st == PK_OK)
+    st = pk__mc_record(mc, root, dir, ents, n);
+  for (size_t i = 0; i < made; i++)
+    if (!items[i].hit && ents[i].kind == PK__MC_IMAGE)
+      pk__free(a, (void *)ents[i].img, ents[i].img_len); /* NULL: no-op */
+  pk__free(a, ents, n * sizeof *ents);
+  return st;
+}
+
+static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
+                          pk_error *err)
+{
+  const pk__allocator *a = &h->alloc;
+  int dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct stat sb;
+  if (dfd < 0 || fstat(dfd, &sb) != 0) {
+    pk__log(h, PK_LOG_DEBUG, NULL, "search path %s: %s", root,
+            strerror(errno));
+    if (dfd >= 0)
+      close(dfd);
+    return PK_OK; /* a missing search path is not an error */
+  }
+  pk__mc_key dir;
+  pk__mc_key_of(&sb, &dir);
+  size_t ncached = 0;
+  bool listed = false;
+  const pk__mc_ent *cached = pk__mc_find(mc, root, &dir, &ncached, &listed);
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  pk_status st = list_dir(h, dfd, listed ? cached : NULL, ncached, &names, &n,
+                          &cap, err);
   /* not zeroed: an item is over a kilobyte (its pk_error), written only
    * when its manifest fails */
   loaded *items = st == PK_OK && n ? pk__alloc(a, n * sizeof *items) : NULL;
   if (n && !items && st == PK_OK)
     st = pk__fail(err, PK_ENOMEM, "out of memory");
   if (items) {
+    size_t j = 0; /* both lists are sorted: match them by name */
     for (size_t i = 0; i < n; i++) {
       loaded *l = &items[i];
       l->name = names[i];
+      while (j < ncached && strcmp(cached[j].name, l->name) < 0)
+        j++;
+      l->old = j < ncached && !strcmp(cached[j].name, l->name) ? &cached[j]
+                                                               : NULL;
+      l->hit = false;
       l->dir = l->mpath = NULL;
       l->read_st = PK_ENOTFOUND;
       l->read_errno = 0;
       l->st = PK_OK;
       memset(&l->m, 0, sizeof l->m);
     }
+    size_t nread = 0;
+    for (size_t i = 0; i < n; i++)
+      nread += !items[i].old || items[i].old->kind == PK__MC_READ;
     loader L[8];
-    load_all(h, root, dirfd(d), items, n, L, loader_count(h, n));
+    load_all(h, mc, root, dfd, items, n, L, loader_count(h, nread));
+    /* the cache keeps this directory's section when every entry was
+     * served by it or is read every time and unchanged */
+    bool same = listed;
+    for (size_t i = 0; i < n && same; i++)
+      same = items[i].hit ||
+             (items[i].rec.kind == PK__MC_READ &&
+              items[i].old->kind == PK__MC_READ &&
+              pk__mc_key_eq(&items[i].rec.key, &items[i].old->key));
+    if (mc) {
+      size_t served = 0, read = 0;
+      for (size_t i = 0; i < n; i++) {
+        served += items[i].read_st == PK_OK && items[i].hit;
+        read += items[i].read_st == PK_OK && !items[i].hit;
+      }
+      pk__mc_tally(mc, served, read);
+      if (record_dir(h, mc, root, &dir, items, n, same) != PK_OK)
+        st = pk__fail(err, PK_ENOMEM, "out of memory");
+    }
     /* records in search order, whatever thread loaded them */
     for (size_t i = 0; i < n; i++) {
       loaded *l = &items[i];
@@ -295,9 +459,12 @@ static pk_status scan_dir(pk_host *h, const char *root, pk_error *err)
         st = pk__fail(err, PK_ENOMEM, "out of memory");
     }
     pk__free(a, items, n * sizeof *items);
+  } else if (mc && st == PK_OK &&
+             record_dir(h, mc, root, &dir, NULL, 0, listed) != PK_OK) {
+    st = pk__fail(err, PK_ENOMEM, "out of memory");
   }
-  closedir(d);
-  for (size_t i = 0; i < n; i++)
+  close(dfd);
+  for (size_t i = 0; !listed && i < n; i++)
     pk__strfree(a, names[i]);
   pk__free(a, names, cap * sizeof *names);
   return st;
@@ -335,8 +502,14 @@ pk_status pk__discover(pk_host *h, pk_error *err)
                                strlen(h->builtins[i].text), &l.m, &l.perr);
     st = add_loaded(h, &l, d, err);
   }
+  pk__mc *mc = NULL;
+  if (st == PK_OK && pk__mc_open(h, h->cache_path, &mc) != PK_OK)
+    st = pk__fail(err, PK_ENOMEM, "out of memory");
   for (size_t i = 0; i < h->npaths && st == PK_OK; i++)
-    st = scan_dir(h, h->paths[i], err);
+    st = scan_dir(h, mc, h->paths[i], err);
+  if (st == PK_OK && pk__mc_commit(mc) != PK_OK)
+    st = pk__fail(err, PK_ENOMEM, "out of memory");
+  pk__mc_close(mc);
   if (h->nplugins)
     qsort(h->plugins, h->nplugins, sizeof *h->plugins, cmp_plugin);
   return st;

@@ -127,6 +127,8 @@ pk_status pk_host_new(const pk_host_options *opts, pk_host **out,
   h->strict = o.strict;
   h->trace = o.trace;
   h->trace_ud = o.trace_ud;
+  if (o.cache_path && !(h->cache_path = pk__strdup(&h->alloc, o.cache_path)))
+    goto nomem;
   h->graph = pk__graph_new(&h->alloc);
   if (!h->graph)
     goto nomem;
@@ -188,6 +190,7 @@ void pk_host_free(pk_host *h)
   for (size_t i = 0; i < h->nns; i++)
     pk__strfree(&a, h->ns[i].name);
   pk__free(&a, h->ns, h->nscap * sizeof *h->ns);
+  pk__strfree(&a, h->cache_path);
   for (size_t i = 0; i < h->npaths; i++)
     pk__strfree(&a, h->paths[i]);
   pk__free(&a, h->paths, h->pathcap * sizeof *h->paths);

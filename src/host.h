@@ -63,6 +63,7 @@ struct pk_host {
 
   pk__ns *ns;               /* registered namespaces */
   size_t nns, nscap;
+  char *cache_path;         /* metadata cache file (owned), or NULL */
   char **paths;             /* search paths, PLUGKIT_PATH entries first */
   size_t npaths, pathcap;
   size_t env_paths;         /* how many of them came from PLUGKIT_PATH */

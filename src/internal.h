@@ -218,6 +218,11 @@ typedef struct pk__manifest {
 pk_status pk__manifest_load(const pk__allocator *a, const char *source,
                             const char *text, size_t len, pk__manifest *m,
                             pk_error *err);
+/* The same from a parsed document (taken, also on failure); trusted: it
+ * was validated before (the metadata cache), its schemas are not checked
+ * again. */
+pk_status pk__manifest_from_doc(const pk__allocator *a, pk_doc *doc,
+                                bool trusted, pk__manifest *m, pk_error *err);
 void pk__manifest_free(const pk__allocator *a, pk__manifest *m);
 
 /* ---- string-keyed hash map (map.c) ---- */

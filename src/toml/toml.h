@@ -109,6 +109,16 @@ void toml_doc_free(toml_doc *doc);
 const toml_node *toml_doc_root(const toml_doc *doc);
 const char *toml_doc_source(const toml_doc *doc);
 
+/* A parsed document as a flat image (toml_image.c), for the metadata cache.
+ * toml_doc_image() writes it to out when cap is enough and returns its size
+ * (a multiple of 4), or 0 when the document cannot be imaged (not parsed,
+ * or too many arena blocks).  toml_doc_from_image() fills a new document
+ * (from toml_doc_new) from an image at a 4-aligned address; its structure
+ * is checked, the nodes inside are trusted.  TOML_ESYNTAX: not a valid
+ * image; TOML_ENOMEM: out of memory (free the document either way). */
+size_t toml_doc_image(const toml_doc *doc, void *out, size_t cap);
+toml_status toml_doc_from_image(toml_doc *doc, const void *img, size_t size);
+
 /* ---- reading nodes (any thread, the document is immutable) ---- */
 
 toml_kind toml_node_kind(const toml_node *n);

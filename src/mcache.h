@@ -1,0 +1,89 @@
+/* mcache.h -- the metadata cache: parsed manifests kept in one file so that
+ * a warm start stats each manifest instead of reading and parsing it
+ * (mcache.c; used by discover.c only).
+ *
+ * The file holds, per search path, the directory's identity (device, inode,
+ * mtime, ctime) and, per entry of the directory in byte order, the identity
+ * of its plugin.toml (plus size) and the manifest's parsed document as an
+ * image.  An entry is used only when its stat matches; a directory whose
+ * identity changed (an entry added, removed or renamed) is listed again.
+ * A manifest modified less than PK__MC_RACY_S seconds before the cache is
+ * written is not imaged (a later change within the same timestamp tick
+ * would go unseen), nor is a manifest that did not parse or validate: those
+ * are read every time, so their errors are reported every time.
+ * SPDX-License-Identifier: MIT */
+#ifndef PK_MCACHE_H
+#define PK_MCACHE_H
+
+#include <sys/stat.h>
+
+#include "internal.h"
+
+#define PK__MC_RACY_S 2
+
+/* What identifies a file's contents without reading it. */
+typedef struct pk__mc_key {
+  uint64_t dev, ino, size;
+  int64_t mtime_s, mtime_ns, ctime_s, ctime_ns;
+} pk__mc_key;
+
+typedef enum pk__mc_kind {
+  PK__MC_NONE = 0,  /* not a plugin: no plugin.toml (key: the entry) */
+  PK__MC_IMAGE = 1, /* key: plugin.toml; img: its parsed document */
+  PK__MC_READ = 2   /* key: plugin.toml; read every time (broken, racy) */
+} pk__mc_kind;
+
+/* One directory entry, in the cache file or being recorded. */
+typedef struct pk__mc_ent {
+  const char *name; /* NUL-terminated */
+  uint32_t kind;    /* pk__mc_kind */
+  pk__mc_key key;
+  const void *img;  /* PK__MC_IMAGE: 4-aligned */
+  size_t img_len;
+} pk__mc_ent;
+
+typedef struct pk__mc pk__mc;
+
+/* The cache of one discovery, read from path into *out (NULL when path is
+ * NULL).  An absent, unreadable, foreign or damaged file gives an empty
+ * cache, said at debug level.  Fails only with PK_ENOMEM. */
+pk_status pk__mc_open(pk_host *h, const char *path, pk__mc **out);
+void pk__mc_close(pk__mc *mc);
+
+void pk__mc_key_of(const struct stat *st, pk__mc_key *k);
+bool pk__mc_key_eq(const pk__mc_key *a, const pk__mc_key *b);
+/* Whether a manifest with this key may be imaged now (not racy). */
+bool pk__mc_settled(const pk__mc *mc, const pk__mc_key *k);
+
+/* The cached entries of search path root (sorted by name, *n of them), or
+ * NULL when the cache has none.  *listed: the directory (key dir) is
+ * unchanged, so the entries are still its list. */
+const pk__mc_ent *pk__mc_find(pk__mc *mc, const char *root,
+                              const pk__mc_key *dir, size_t *n, bool *listed);
+
+/* Records the entries of root as this discovery found them, for the file
+ * written by pk__mc_commit.  The images are copied. */
+pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
+                        const pk__mc_ent *ents, size_t n);
+/* Records root's section as the file has it (pk__mc_find matched). */
+pk_status pk__mc_same(pk__mc *mc, const char *root);
+
+/* Counts manifests served from the cache and read, for the debug line
+ * pk__mc_commit logs. */
+void pk__mc_tally(pk__mc *mc, size_t served, size_t read);
+
+/* Writes the file (to a temporary file renamed over it) when anything
+ * recorded differs from what was read.  A file that cannot be written is a
+ * warning (the cache only saves time); fails only with PK_ENOMEM. */
+pk_status pk__mc_commit(pk__mc *mc);
+
+/* The parsed document of an image, named source.  PK_EIO: not an image
+ * this library reads; PK_ENOMEM. */
+pk_status pk__mc_doc(const pk__allocator *a, const char *source,
+                     const void *img, size_t len, pk_doc **out);
+/* The image of doc in an allocation of a (*len bytes); *img NULL when the
+ * document cannot be imaged (it is then read every time).  PK_ENOMEM. */
+pk_status pk__mc_image(const pk__allocator *a, const pk_doc *doc, void **img,
+                       size_t *len);
+
+#endif

@@ -1,0 +1,336 @@
+/* test_mcache.c -- the metadata cache (pk_host_options.cache_path): a warm
+ * start gives exactly what reading every manifest gives, serves unchanged
+ * manifests from the cache, sees every change to the search path, and
+ * treats a damaged, foreign or unwritable cache as no cache.
+ * SPDX-License-Identifier: MIT */
+#include "counting_alloc.h"
+#include "test_util.h"
+#include "types_fixture.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <plugkit.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static char root[256], cache[300];
+
+/* A manifest must be older than the cache's racy window (2 s, by mtime and
+ * ctime) to be imaged: the tests wait once after writing their tree. */
+static void settle(void)
+{
+  struct timespec t = {2, 200 * 1000 * 1000};
+  nanosleep(&t, NULL);
+}
+
+static void put_plugin(const char *dir, const char *text)
+{
+  char path[600];
+  snprintf(path, sizeof path, "%s/%s", root, dir);
+  mkdir(path, 0755);
+  snprintf(path, sizeof path, "%s/%s/plugin.toml", root, dir);
+  write_file(path, text);
+}
+
+/* A valid manifest; TOP: more top-level keys. */
+#define GOOD(NAME, VERSION, TOP)                                               \
+  "name = \"" NAME "\"\nnamespace = \"mc\"\nversion = \"" VERSION "\"\n"       \
+  "description = \"plugin " NAME "\"\nlazy = true\n" TOP                       \
+  "[config]\nlevel = { type = \"integer\", min = 0, default = 3 }\n"
+
+static void make_tree(void)
+{
+  snprintf(root, sizeof root, "/tmp/pk-mcache-XXXXXX");
+  cr_assert_not_null(mkdtemp(root));
+  snprintf(cache, sizeof cache, "%s.cache", root);
+  unlink(cache);
+  put_plugin("a", GOOD("a", "1.0.0", ""));
+  put_plugin("b", GOOD("b", "2.0.0", "requires = [\"a\"]\n"));
+  put_plugin("broken", "name = \"broken\"\nnamespace = \"mc\"\n"
+                       "version = \"1.0.0\"\nlazzy = true\n");
+  put_plugin("c", GOOD("a", "9.0.0", "")); /* a again: shadowed */
+  char dir[600];
+  snprintf(dir, sizeof dir, "%s/not-a-plugin", root);
+  mkdir(dir, 0755);
+}
+
+/* What the log said: the cache's debug line and warnings. */
+typedef struct logbuf {
+  char text[8192];
+} logbuf;
+
+static void on_log(void *ud, pk_log_level level, const char *plugin,
+                   const char *message)
+{
+  (void)plugin;
+  logbuf *b = ud;
+  size_t n = strlen(b->text);
+  snprintf(b->text + n, sizeof b->text - n, "%d %s\n", (int)level, message);
+}
+
+static pk_host *discover(const char *cache_path, logbuf *log)
+{
+  pk_host_options o = {.size = sizeof o, .ignore_env = true,
+                       .cache_path = cache_path, .log = on_log,
+                       .log_ud = log};
+  pk_host *h;
+  pk_error e;
+  if (log)
+    log->text[0] = '\0';
+  else
+    o.log = NULL;
+  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
+  cr_assert_eq(pk_host_add_path(h, root, &e), PK_OK);
+  cr_assert_eq(pk_host_discover(h, &e), PK_OK, "%s", e.message);
+  return h;
+}
+
+/* Everything a plugin record shows, one line per plugin. */
+static void describe(pk_host *h, char *out, size_t cap)
+{
+  size_t n = 0;
+  out[0] = '\0';
+  for (size_t i = 0; i < pk_host_plugin_count(h); i++) {
+    const pk_plugin *p = pk_host_plugin_at(h, i);
+    const pk_error *e = pk_plugin_get_error(p);
+    char err[1100] = "";
+    if (e)
+      pk_error_format(e, err, sizeof err);
+    n += (size_t)snprintf(out + n, cap - n, "%s %s %s %s [%s] [%s]\n",
+                          pk_plugin_get_id(p), pk_plugin_get_version(p),
+                          pk_plugin_get_manifest_path(p),
+                          pk_plugin_state_name(pk_plugin_get_state(p)),
+                          pk_plugin_get_reason(p) ? pk_plugin_get_reason(p)
+                                                  : "",
+                          err);
+    cr_assert_lt(n, cap);
+  }
+}
+
+static void expect_same(const char *cache_path, const char *want,
+                        const char *line)
+{
+  logbuf log;
+  char got[8192];
+  pk_host *h = discover(cache_path, &log);
+  describe(h, got, sizeof got);
+  pk_host_free(h);
+  cr_assert_str_eq(got, want);
+  cr_assert_not_null(strstr(log.text, line), "wanted \"%s\" in:\n%s", line,
+                     log.text);
+}
+
+static void discover_free(const char *cache_path)
+{
+  pk_host_free(discover(cache_path, NULL));
+}
+
+static char reference[8192];
+
+static void take_reference(void)
+{
+  pk_host *h = discover(NULL, NULL);
+  describe(h, reference, sizeof reference);
+  pk_host_free(h);
+  /* the broken manifest is reported with its position */
+  cr_assert_not_null(strstr(reference, "broken/plugin.toml:4:1: "),
+                     "%s", reference);
+}
+
+static struct timespec cache_mtime(void)
+{
+  struct stat st;
+  cr_assert_eq(stat(cache, &st), 0, "%s: %s", cache, strerror(errno));
+  return st.st_mtim;
+}
+
+/* A cold start writes the cache; warm ones serve every valid manifest from
+ * it (the broken one is read every time, so its error is reported every
+ * time) and leave the file alone. */
+Test(mcache, warm_start_gives_what_reading_gives)
+{
+  make_tree();
+  settle();
+  take_reference();
+  expect_same(cache, reference, "0 manifests from the cache, 4 read");
+  struct timespec t0 = cache_mtime();
+  expect_same(cache, reference, "3 manifests from the cache, 1 read");
+  expect_same(cache, reference, "3 manifests from the cache, 1 read");
+  struct timespec t1 = cache_mtime();
+  cr_assert(t0.tv_sec == t1.tv_sec && t0.tv_nsec == t1.tv_nsec,
+            "a warm start rewrote the cache");
+}
+
+/* Every change to the search path is seen: a manifest edited in place
+ * (same size), a plugin added, one removed. */
+Test(mcache, changes_are_seen)
+{
+  make_tree();
+  settle();
+  discover_free(cache);
+  put_plugin("b", GOOD("b", "2.0.1", "requires = [\"a\"]\n"));
+  take_reference();
+  cr_assert_not_null(strstr(reference, "mc:b 2.0.1"), "%s", reference);
+  /* b is read again, and again while it is newer than the racy window */
+  expect_same(cache, reference, "2 manifests from the cache, 2 read");
+  expect_same(cache, reference, "2 manifests from the cache, 2 read");
+  put_plugin("d", GOOD("d", "1.0.0", ""));
+  take_reference();
+  cr_assert_not_null(strstr(reference, "mc:d 1.0.0"), "%s", reference);
+  expect_same(cache, reference, "2 manifests from the cache, 3 read");
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -r %s/c", root);
+  cr_assert_eq(system(cmd), 0);
+  take_reference();
+  cr_assert_null(strstr(reference, "9.0.0"), "%s", reference);
+  expect_same(cache, reference, "1 manifests from the cache, 3 read");
+  /* once settled, the new manifests are imaged too */
+  settle();
+  expect_same(cache, reference, "1 manifests from the cache, 3 read");
+  expect_same(cache, reference, "3 manifests from the cache, 1 read");
+}
+
+static void corrupt(const char *how, const char *text, size_t len, off_t at)
+{
+  int fd = open(cache, O_WRONLY | (at < 0 ? O_TRUNC : 0));
+  cr_assert_geq(fd, 0, "%s", how);
+  if (at >= 0)
+    cr_assert_eq(pwrite(fd, text, len, at), (ssize_t)len, "%s", how);
+  else
+    cr_assert_eq(write(fd, text, len), (ssize_t)len, "%s", how);
+  close(fd);
+}
+
+/* A damaged or foreign cache is no cache: everything is read (nothing
+ * wrong is served) and the file is rebuilt. */
+Test(mcache, damaged_cache_is_rebuilt)
+{
+  make_tree();
+  settle();
+  take_reference();
+  discover_free(cache);
+  struct stat st;
+  cr_assert_eq(stat(cache, &st), 0);
+  const off_t mid = st.st_size / 2;
+  for (int variant = 0; variant < 6; variant++) {
+    char byte;
+    int fd = open(cache, O_RDONLY);
+    cr_assert_eq(pread(fd, &byte, 1, mid), 1);
+    close(fd);
+    byte ^= 0x20;
+    switch (variant) {
+    case 0: corrupt("a flipped byte", &byte, 1, mid); break;
+    case 1: cr_assert_eq(truncate(cache, mid), 0); break;
+    case 2: cr_assert_eq(truncate(cache, 0), 0); break;
+    case 3: corrupt("text", "name = \"x\"\n", 11, -1); break;
+    case 4: corrupt("another version", "0.0.0-other", 12, 16); break;
+    case 5: corrupt("another format", "\x07", 1, 8); break;
+    }
+    expect_same(cache, reference, "0 manifests from the cache, 4 read");
+    expect_same(cache, reference, "3 manifests from the cache, 1 read");
+  }
+}
+
+/* A cache that cannot be written costs time, nothing else. */
+Test(mcache, unwritable_cache_warns)
+{
+  make_tree();
+  take_reference();
+  char path[400];
+  snprintf(path, sizeof path, "%s/no-such-dir/cache", root);
+  expect_same(path, reference, "cannot write it (No such file or directory)");
+  expect_same(path, reference, "0 manifests from the cache, 4 read");
+}
+
+static pk_status local_factory(const pk_instance_args *a, void **out,
+                               pk_error *err)
+{
+  (void)a;
+  (void)err;
+  *out = strdup("local");
+  return *out ? PK_OK : PK_ENOMEM;
+}
+
+static void local_destroy(void *data, void *inst)
+{
+  (void)data;
+  free(inst);
+}
+
+/* A lazy code plugin known from the cache loads on first use like one
+ * whose manifest was read. */
+Test(mcache, lazy_plugin_from_the_cache_loads)
+{
+  snprintf(cache, sizeof cache, "/tmp/pk-mcache-lazy-%ld.cache",
+           (long)getpid());
+  unlink(cache);
+  settle(); /* the fixtures may have been copied just now */
+  for (int run = 0; run < 2; run++) {
+    logbuf log = {""};
+    pk_host_options o = {.size = sizeof o, .ignore_env = true,
+                         .cache_path = cache, .log = on_log, .log_ud = &log};
+    pk_host *h;
+    pk_error err;
+    cr_assert_eq(pk_host_new(&o, &h, &err), PK_OK);
+    cr_assert_eq(pk_host_load_description(h, HOST_TOML, &err), PK_OK);
+    cr_assert_eq(pk_host_add_path(h, TY, &err), PK_OK);
+    pk_type_options t = {.size = sizeof t, .kind = "cache", .tag = "local",
+                         .schema_toml = LOCAL_SCHEMA, .factory = local_factory,
+                         .destroy = local_destroy};
+    cr_assert_eq(pk_host_add_type(h, &t, &err), PK_OK, "%s", err.message);
+    static const char config[] = "[plugins.remote]\nplugin = \"runner:s3\"\n"
+                                 "retries = 5\n"
+                                 "[caches.shared]\ntype = \"s3\"\n"
+                                 "bucket = \"b1\"\n";
+    cr_assert_eq(pk_host_load_config_text(h, config, sizeof config - 1,
+                                          "config.toml", NULL, &err),
+                 PK_OK, "%s", err.message);
+    cr_assert_eq(pk_host_register(h, NULL, 0, NULL, 0, &err), PK_OK, "%s",
+                 err.message);
+    cr_assert_not(s3_loaded());
+    void *obj;
+    cr_assert_eq(pk_host_get_instance(h, "cache", "shared", &obj, &err),
+                 PK_OK, "%s", err.message);
+    cr_assert(s3_loaded());
+    cr_assert_eq(strncmp(obj, "s3 shared bucket=b1", 19), 0, "%s",
+                 (char *)obj);
+    cr_assert_not_null(strstr(log.text, run ? " 0 read" : "0 manifests from"),
+                       "%s", log.text);
+    pk_host_free(h);
+  }
+  unlink(cache);
+}
+
+/* Out of memory anywhere in a cold start (which writes the cache) or a
+ * warm one (which serves from it): PK_ENOMEM, nothing leaked. */
+static pk_status start(counting *cnt, void *ud)
+{
+  if (*(bool *)ud)
+    unlink(cache);
+  pk_host_options o = {.size = sizeof o, .ignore_env = true,
+                       .cache_path = cache, .alloc = counting_alloc,
+                       .alloc_ud = cnt};
+  pk_host *h;
+  pk_status st = pk_host_new(&o, &h, NULL);
+  if (st != PK_OK)
+    return st;
+  if ((st = pk_host_add_path(h, root, NULL)) == PK_OK)
+    st = pk_host_discover(h, NULL);
+  pk_host_free(h);
+  return st;
+}
+
+Test(mcache, out_of_memory)
+{
+  make_tree();
+  settle();
+  bool cold = true;
+  oom_sweep(start, &cold);
+  cold = false;
+  oom_sweep(start, &cold);
+  take_reference();
+  expect_same(cache, reference, "3 manifests from the cache, 1 read");
+}
