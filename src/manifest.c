@@ -101,9 +101,24 @@ static pk_status get_name(const pk_value *root, const pk_value *v,
   return PK_OK;
 }
 
+/* A requirement must parse and must not name the plugin itself. */
+static pk_status check_req(const pk__manifest *m, const pk__mreq *r,
+                           pk_error *err)
+{
+  char why[512];
+  pk__req req;
+  if (pk__req_parse_in(r->text, m->ns, &req, why, sizeof why) != PK_OK)
+    return pk__fail_at(err, PK_EMANIFEST, r->pos, "%s", why);
+  if (!strcmp(req.ns, m->ns) && !strcmp(req.name, m->name))
+    return pk__fail_at(err, PK_EMANIFEST, r->pos,
+                       "plugin %s:%s requires itself", m->ns, m->name);
+  return PK_OK;
+}
+
+/* trusted (see parse_manifest): the texts are not parsed to check them. */
 static pk_status load_reqs(const pk__allocator *a, pk__manifest *m,
                            const pk_value *arr, const char *key, bool optional,
-                           pk_error *err)
+                           bool trusted, pk_error *err)
 {
   if (!arr)
     return PK_OK;
@@ -119,13 +134,9 @@ static pk_status load_reqs(const pk__allocator *a, pk__manifest *m,
       return as_manifest(PK_ETYPE, err);
     r.pos = pk_value_pos(item);
     r.optional = optional;
-    char why[512];
-    pk__req req;
-    if (pk__req_parse_in(r.text, m->ns, &req, why, sizeof why) != PK_OK)
-      return pk__fail_at(err, PK_EMANIFEST, r.pos, "%s", why);
-    if (!strcmp(req.ns, m->ns) && !strcmp(req.name, m->name))
-      return pk__fail_at(err, PK_EMANIFEST, r.pos,
-                         "plugin %s:%s requires itself", m->ns, m->name);
+    pk_status st = trusted ? PK_OK : check_req(m, &r, err);
+    if (st != PK_OK)
+      return st;
     if (PK__VEC_PUSH(a, m->reqs, m->nreq, m->reqcap, r) != PK_OK)
       return pk__fail(err, PK_ENOMEM, "out of memory");
   }
@@ -225,8 +236,9 @@ static pk_status parse_manifest(const pk__allocator *a, pk__manifest *m,
                        "abi = N, the ABI of namespace \"%s\" it was built for",
                        m->ns, m->name, m->ns);
   }
-  if ((st = load_reqs(a, m, v[K_REQUIRES], "requires", false, err)) ||
-      (st = load_reqs(a, m, v[K_OPTIONAL], "optional", true, err)))
+  if ((st = load_reqs(a, m, v[K_REQUIRES], "requires", false, trusted,
+                      err)) ||
+      (st = load_reqs(a, m, v[K_OPTIONAL], "optional", true, trusted, err)))
     return st;
   const pk_value *hooks = v[K_HOOKS];
   if (hooks && pk_value_kind(hooks) != PK_KIND_ARRAY)
