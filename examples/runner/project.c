@@ -351,11 +351,17 @@ int project_open(project *p, const char *dir, const char *exe_dir,
                               .warn = runner_warn,
                               .check_entry = entry_check};
   pk_error err;
+  /* plugkit's metadata cache: later starts stat the plugins' manifests
+   * instead of parsing them (-v says how many came from it) */
+  char *mcache = xasprintf("%s/plugins.cache", p->state_dir);
   pk_host_options ho = {.size = sizeof ho, .log = log_line,
-                        .log_ud = &p->verbose, .userdata = &p->services};
+                        .log_ud = &p->verbose, .userdata = &p->services,
+                        .cache_path = mkdir_p(p->state_dir) == 0 ? mcache
+                                                                 : NULL};
   char *desc = xasprintf("%s/runner-host.toml", exe_dir);
   char *plugins = xasprintf("%s/plugins", exe_dir);
   pk_status st = pk_host_new(&ho, &p->host, &err);
+  free(mcache);
   if (st == PK_OK)
     st = pk_host_load_description(p->host, desc, &err);
   if (st == PK_OK)
