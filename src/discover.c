@@ -304,10 +304,11 @@ static void load_all(pk_host *h, const pk__mc *mc, const char *root, int dfd,
 }
 
 /* The entries of root in byte order: from readdir into names (owned), or
- * borrowed from the metadata cache when the directory is unchanged. */
-static pk_status list_dir(pk_host *h, int dfd, const pk__mc_ent *cached,
-                          size_t ncached, char ***names, size_t *n,
-                          size_t *cap, pk_error *err)
+ * borrowed from the metadata cache when the directory is unchanged.
+ * PK_EIO (logged): it cannot be listed. */
+static pk_status list_dir(pk_host *h, const char *root, int dfd,
+                          const pk__mc_ent *cached, size_t ncached,
+                          char ***names, size_t *n, size_t *cap, pk_error *err)
 {
   const pk__allocator *a = &h->alloc;
   if (cached) {
@@ -321,9 +322,11 @@ static pk_status list_dir(pk_host *h, int dfd, const pk__mc_ent *cached,
   int fd = dup(dfd);
   DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
   if (!d) {
+    pk__log(h, PK_LOG_WARN, NULL, "cannot list search path %s: %s", root,
+            strerror(errno));
     if (fd >= 0)
       close(fd);
-    return PK_OK; /* listed as empty, like a missing path */
+    return PK_EIO;
   }
   pk_status st = PK_OK;
   for (struct dirent *e; (e = readdir(d)) != NULL;) {
@@ -397,8 +400,12 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
   const pk__mc_ent *cached = pk__mc_find(mc, root, &dir, &ncached, &listed);
   char **names = NULL;
   size_t n = 0, cap = 0;
-  pk_status st = list_dir(h, dfd, listed ? cached : NULL, ncached, &names, &n,
-                          &cap, err);
+  pk_status st = list_dir(h, root, dfd, listed ? cached : NULL, ncached,
+                          &names, &n, &cap, err);
+  if (st == PK_EIO) { /* nothing found there, nothing recorded */
+    close(dfd);
+    return PK_OK;
+  }
   /* not zeroed: an item is over a kilobyte (its pk_error), written only
    * when its manifest fails */
   loaded *items = st == PK_OK && n ? pk__alloc(a, n * sizeof *items) : NULL;
@@ -430,7 +437,7 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
     bool same = listed;
     for (size_t i = 0; i < n && same; i++)
       same = items[i].hit ||
-             (items[i].rec.kind == PK__MC_READ &&
+             (items[i].rec.kind == PK__MC_READ && items[i].old &&
               items[i].old->kind == PK__MC_READ &&
               pk__mc_key_eq(&items[i].rec.key, &items[i].old->key));
     if (mc) {
