@@ -1,6 +1,7 @@
 /* test_discover.c -- large search paths are loaded by several threads:
  * the result must be the one a single thread gives, in the same order,
- * broken and shadowed plugins included.  Also built as a plain program
+ * broken and shadowed plugins included, with and without the metadata
+ * cache.  Also built as a plain program
  * (PK_STRESS_MAIN, target pk_discover_stress) for the TSan step.
  * SPDX-License-Identifier: MIT */
 #include "test_util.h"
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define N 900
@@ -55,11 +57,12 @@ static void *plain_realloc(void *ud, void *p, size_t old, size_t n)
   return realloc(p, n);
 }
 
-static pk_host *discover(bool own_allocator)
+static pk_host *discover_with(bool own_allocator, const char *cache)
 {
   /* A host's own allocator keeps discovery on one thread. */
   pk_host_options o = {.size = sizeof o, .ignore_env = true,
-                       .alloc = own_allocator ? plain_realloc : NULL};
+                       .alloc = own_allocator ? plain_realloc : NULL,
+                       .cache_path = cache};
   pk_host *h;
   pk_error e;
   cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
@@ -68,10 +71,14 @@ static pk_host *discover(bool own_allocator)
   return h;
 }
 
-Test(discover, threads_give_the_single_thread_result)
+static pk_host *discover(bool own_allocator)
 {
-  make_tree();
-  pk_host *par = discover(false), *seq = discover(true);
+  return discover_with(own_allocator, NULL);
+}
+
+/* par found what seq found, in the same order; par is freed. */
+static void expect_same(pk_host *par, pk_host *seq)
+{
   size_t n = pk_host_plugin_count(par);
   cr_assert_eq(n, N);
   cr_assert_eq(pk_host_plugin_count(seq), n);
@@ -98,12 +105,54 @@ Test(discover, threads_give_the_single_thread_result)
   cr_expect_eq(pk_host_register(par, req, 1, NULL, 0, &e), PK_OK, "%s",
                e.message);
   pk_host_free(par);
-  pk_host_free(seq);
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+}
+
+static void remove_tree(void)
+{
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s.cache'", root, root);
   cr_expect_eq(system(cmd), 0);
 }
 
+Test(discover, threads_give_the_single_thread_result)
+{
+  make_tree();
+  pk_host *seq = discover(true);
+  expect_same(discover(false), seq);
+  pk_host_free(seq);
+  remove_tree();
+}
+
+/* The same with the metadata cache: written by the loader threads (cold),
+ * served (warm), and partly served while the threads read the manifests
+ * that changed. */
+Test(discover, threads_and_the_metadata_cache)
+{
+  make_tree();
+  struct timespec settle = {2, 200 * 1000 * 1000}; /* the racy window */
+  nanosleep(&settle, NULL);
+  char cache[300];
+  snprintf(cache, sizeof cache, "%s.cache", root);
+  pk_host *seq = discover(true);
+  expect_same(discover_with(false, cache), seq); /* cold */
+  expect_same(discover_with(false, cache), seq); /* warm */
+  char path[600], text[512];
+  for (int i = 1; i < N; i += 4) { /* rewritten as they were */
+    if (i % 97 == 5 || i % 131 == 7)
+      continue;
+    snprintf(path, sizeof path, "%s/d%04d/plugin.toml", root, i);
+    snprintf(text, sizeof text,
+             "name = \"p%04d\"\nnamespace = \"big\"\nversion = \"1.%d.0\"\n"
+             "requires = [\"p%04d\"]\n",
+             i, i, i - 1);
+    write_file(path, text);
+  }
+  expect_same(discover_with(false, cache), seq); /* mixed */
+  pk_host_free(seq);
+  remove_tree();
+}
+
 #ifdef PK_STRESS_MAIN
-STRESS_MAIN(STRESS_TEST(discover, threads_give_the_single_thread_result))
+STRESS_MAIN(STRESS_TEST(discover, threads_give_the_single_thread_result),
+            STRESS_TEST(discover, threads_and_the_metadata_cache))
 #endif
