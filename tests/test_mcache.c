@@ -41,6 +41,17 @@ static void put_plugin(const char *dir, const char *text)
   "description = \"plugin " NAME "\"\nlazy = true\n" TOP                       \
   "[config]\nlevel = { type = \"integer\", min = 0, default = 3 }\n"
 
+/* Removes the tree and the cache (.fini: also after a failed assertion). */
+static void remove_tree(void)
+{
+  if (!root[0])
+    return;
+  char cmd[700];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s.cache'", root, root);
+  if (system(cmd) != 0)
+    fprintf(stderr, "cannot remove %s\n", root);
+}
+
 static void make_tree(void)
 {
   snprintf(root, sizeof root, "/tmp/pk-mcache-XXXXXX");
@@ -150,7 +161,7 @@ static struct timespec cache_mtime(void)
 /* A cold start writes the cache; warm ones serve every valid manifest from
  * it (the broken one is read every time, so its error is reported every
  * time) and leave the file alone. */
-Test(mcache, warm_start_gives_what_reading_gives)
+Test(mcache, warm_start_gives_what_reading_gives, .fini = remove_tree)
 {
   make_tree();
   settle();
@@ -166,7 +177,7 @@ Test(mcache, warm_start_gives_what_reading_gives)
 
 /* Every change to the search path is seen: a manifest edited in place
  * (same size), a plugin added, one removed. */
-Test(mcache, changes_are_seen)
+Test(mcache, changes_are_seen, .fini = remove_tree)
 {
   make_tree();
   settle();
@@ -206,7 +217,7 @@ static void corrupt(const char *how, const char *text, size_t len, off_t at)
 
 /* A damaged or foreign cache is no cache: everything is read (nothing
  * wrong is served) and the file is rebuilt. */
-Test(mcache, damaged_cache_is_rebuilt)
+Test(mcache, damaged_cache_is_rebuilt, .fini = remove_tree)
 {
   make_tree();
   settle();
@@ -235,7 +246,7 @@ Test(mcache, damaged_cache_is_rebuilt)
 }
 
 /* A cache that cannot be written costs time, nothing else. */
-Test(mcache, unwritable_cache_warns)
+Test(mcache, unwritable_cache_warns, .fini = remove_tree)
 {
   make_tree();
   take_reference();
@@ -323,7 +334,7 @@ static pk_status start(counting *cnt, void *ud)
   return st;
 }
 
-Test(mcache, out_of_memory)
+Test(mcache, out_of_memory, .fini = remove_tree)
 {
   make_tree();
   settle();
