@@ -186,14 +186,16 @@ static bool parse_sections(pk__mc *mc, const char *p, size_t n, bool *nomem)
 static bool read_file(pk__mc *mc, bool *nomem)
 {
   const char *why = NULL;
-  int fd = open(mc->path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: a FIFO in its place must not hang the host */
+  int fd = open(mc->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   struct stat st;
   if (fd < 0) {
     pk__log(mc->h, PK_LOG_DEBUG, NULL, "plugin cache %s: %s", mc->path,
             strerror(errno));
     return false;
   }
-  if (fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(header) ||
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+      st.st_size < (off_t)sizeof(header) ||
       (uint64_t)st.st_size > UINT32_MAX) {
     why = "not a plugin cache";
   } else if (!(mc->data = pk__alloc(&mc->h->alloc, (size_t)st.st_size))) {

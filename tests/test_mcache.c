@@ -245,6 +245,18 @@ Test(mcache, damaged_cache_is_rebuilt, .fini = remove_tree)
   }
 }
 
+/* Something else in the cache's place (a FIFO would block a reader) is
+ * not read, and is replaced. */
+Test(mcache, a_fifo_in_its_place_is_replaced, .fini = remove_tree)
+{
+  make_tree();
+  settle();
+  take_reference();
+  cr_assert_eq(mkfifo(cache, 0644), 0, "%s", strerror(errno));
+  expect_same(cache, reference, "not a plugin cache; rebuilding it");
+  expect_same(cache, reference, "3 manifests from the cache, 1 read");
+}
+
 /* A cache that cannot be written costs time, nothing else. */
 Test(mcache, unwritable_cache_warns, .fini = remove_tree)
 {
