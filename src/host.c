@@ -555,6 +555,8 @@ pk_status pk_host_request(pk_host *h, const char *const *reqs, size_t n,
     for (size_t i = 0; i < n; i++) {
       pk__req r;
       char why[512];
+      if (pass == 1 && !strstr(reqs[i], "__all__"))
+        continue; /* checked by the first pass, and not an expansion */
       if (pk__req_parse(reqs[i], &r, why, sizeof why) != PK_OK)
         return pk__fail(err, PK_EMISUSE, "%s", why);
       if ((strcmp(r.name, "__all__") == 0) != (pass == 1))

@@ -168,7 +168,9 @@ static const char *skip_ws(const char *p)
 
 pk_status pk__req_parse(const char *text, pk__req *out, char *why, size_t n)
 {
-  memset(out, 0, sizeof *out);
+  /* not memset: a pk__req is a kilobyte, and parsed often at start-up */
+  out->ns[0] = out->name[0] = '\0';
+  out->ncmp = 0;
   const char *p = skip_ws(text), *start = p;
   while (name_char((unsigned char)*p) || *p == ':')
     p++;
@@ -188,7 +190,9 @@ pk_status pk__req_parse(const char *text, pk__req *out, char *why, size_t n)
     return PK_EMANIFEST;
   }
   memcpy(out->ns, start, nslen);
+  out->ns[nslen] = '\0';
   memcpy(out->name, name, namelen);
+  out->name[namelen] = '\0';
   p = skip_ws(p);
   while (*p) {
     size_t k;
