@@ -194,6 +194,10 @@ static int instantiate(const char *file, const char *nlabel)
   double *tp = calloc((size_t)reps, sizeof *tp);
   double *ti = calloc((size_t)reps, sizeof *ti);
   double *tl = calloc((size_t)reps, sizeof *tl);
+  /* the names, made before the clock runs: it times the lookups */
+  char(*names)[16] = calloc((size_t)n, sizeof *names);
+  for (int i = 0; i < n; i++)
+    snprintf(names[i], sizeof names[i], "i%05d", i);
   for (int r = -1; r < reps; r++) {
     pk_doc *doc;
     pk_error e;
@@ -209,10 +213,8 @@ static int instantiate(const char *file, const char *nlabel)
     double t3 = bench_now_s();
     int64_t sum = 0;
     for (int i = 0; i < n; i++) {
-      char name[32];
       void *obj;
-      snprintf(name, sizeof name, "i%05d", i);
-      if (pk_host_get_instance(h, "item", name, &obj, &e) != PK_OK)
+      if (pk_host_get_instance(h, "item", names[i], &obj, &e) != PK_OK)
         die("get_instance", &e);
       sum += ((item *)obj)->size;
     }
@@ -240,6 +242,7 @@ static int instantiate(const char *file, const char *nlabel)
   free(tp);
   free(ti);
   free(tl);
+  free(names);
   free(text);
   return 0;
 }
