@@ -221,9 +221,11 @@ static void load_range(loader *L)
     size_t len = 0;
     l->read_st = PK_ENOTFOUND;
     l->rec = (pk__mc_ent){.name = l->name, .kind = PK__MC_NONE};
-    if ((size_t)snprintf(rel, sizeof rel, "%s/plugin.toml", l->name) >=
-        sizeof rel)
+    size_t ln = strlen(l->name);
+    if (ln + sizeof "/plugin.toml" > sizeof rel)
       continue;
+    memcpy(rel, l->name, ln); /* "NAME/plugin.toml" */
+    memcpy(rel + ln, "/plugin.toml", sizeof "/plugin.toml");
     if (load_cached(L, l, rel))
       continue;
     l->read_st = read_at(L->parent, L->dfd, rel, &L->buf, &len, &L->bufcap,
