@@ -3,11 +3,13 @@
  * SPDX-License-Identifier: MIT
  *
  * The set of instances is known when the config is loaded (one entry per
- * [<kind table>.NAME]); the entry map never changes afterwards, so a
- * lookup takes no lock.  An entry is built once: an atomic state read
- * (acquire) returns a built instance; the first caller takes the entry's
- * own mutex and builds it.  Waking a lazy plugin takes one host-wide
- * mutex (it runs registration code), off the hot path. */
+ * [<kind table>.NAME]); the entries and their name index never change
+ * afterwards, so a lookup takes no lock.  An entry is built once: an
+ * atomic state read (acquire) returns a built instance; the first caller
+ * marks it building under one host-wide mutex and builds it without the
+ * lock, later callers wait on a condition variable.  Waking a lazy plugin
+ * takes another host-wide mutex (it runs registration code), off the hot
+ * path. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -66,16 +68,16 @@ struct pk__pconf {
 };
 
 typedef struct pk__inst {
-  _Atomic int state;     /* 0 new, 1 built, 2 failed */
-  pthread_mutex_t mu;
-  char *key;             /* "kind\x01name", in t->keys; NULL: private base */
-  const char *name;      /* inside key */
+  _Atomic int state;     /* INST_NEW ... INST_FAILED */
+  bool inline_top;       /* pk_host_make_instance: name is a label */
+  uint8_t npre;          /* levels in pre */
+  const char *name;      /* the table's key in the config; NULL: a private
+                            base level */
   pk__kind *kind;
   const pk_value *table; /* its position is computed only for errors */
-  pk__type *sel;         /* top type selected when the config was loaded */
-  bool inline_top;       /* pk_host_make_instance: name is a label */
+  pk__type *type;        /* the level's type; for a table, the top type
+                            selected when the config was loaded */
   /* built */
-  pk__type *type;
   void *obj;
   pk_config *cfg;
   void *cstruct;
@@ -83,18 +85,16 @@ typedef struct pk__inst {
   struct pk__inst *base; /* private chain (extends) */
   pk__strv *strv;        /* lists bound into cstruct */
   pk_error *err;         /* failed: allocated, or &inst_nomem */
-  /* configs decoded when the config was loaded, kept for the first use
-   * (npre levels, top first) when nothing in them waits for formatting;
-   * pre points to pre_in for up to 2 levels */
+  /* configs decoded when the config was loaded (in t->arena, like this
+   * array), kept for the first use (npre levels, top first) when nothing
+   * in them waits for formatting */
   pk_config **pre;
-  size_t npre;
-  pk_config *pre_in[2];
 } pk__inst;
 
 static const pk_error inst_nomem = {.code = PK_ENOMEM,
                                     .message = "out of memory"};
 
-enum { INST_NEW = 0, INST_READY = 1, INST_FAILED = 2 };
+enum { INST_NEW = 0, INST_BUILDING, INST_READY, INST_FAILED };
 
 typedef struct pk__types pk__types;
 struct pk__types {
@@ -115,13 +115,16 @@ struct pk__types {
   pk__map by_alias;
   pk__arena arena;       /* configs decoded when the config is loaded */
   pk__allocator arena_alloc; /* pk__arena_fn over arena */
-  pk__inst *insts;       /* one allocation of icap entries, ninst used */
+  pk__inst *insts;       /* one allocation of icap entries, ninst used;
+                            the entries of a kind follow each other */
   size_t ninst, icap;
-  char *keys;            /* their keys, one allocation of nkeys bytes */
-  size_t nkeys;
-  pk__map by_inst;
-  pk__inst **created;    /* ninst slots, filled in order of creation */
+  uint32_t *by_name;     /* index of the entries by name (open addressing,
+                            mask + 1 slots): entry + 1, 0 when empty */
+  uint32_t mask;
+  pk__inst **created;    /* icap slots, filled in order of creation */
   _Atomic size_t ncreated;
+  pthread_mutex_t inst_mu; /* guards the INST_BUILDING state changes */
+  pthread_cond_t inst_cv;  /* signalled when a build ends */
   pthread_mutex_t wake_mu;
   const pk_ctx *ctx;
 };
@@ -153,6 +156,8 @@ static pk__types *types_get(pk_host *h)
   }
   pk__arena_init(&t->arena, &h->alloc);
   t->arena_alloc = (pk__allocator){pk__arena_fn, &t->arena};
+  pthread_mutex_init(&t->inst_mu, NULL);
+  pthread_cond_init(&t->inst_cv, NULL);
   pthread_mutex_init(&t->wake_mu, NULL);
   h->types = t;
   return t;
@@ -1045,7 +1050,7 @@ static const char *inst_where(const pk__inst *in, char *buf, size_t n)
 static pk_status chain_of(pk_host *h, pk__types *t, pk__type *ty,
                           pk__type **chain, size_t *depth, pk_error *err);
 
-/* Selects the type of an instance table (in->sel once selected when the
+/* Selects the type of an instance table (in->type once selected when the
  * config was loaded); fills chain (base last).  prev (or NULL): the type
  * the previous table selected, taken again without a lookup when it
  * fits. */
@@ -1053,8 +1058,8 @@ static pk_status select_type(pk_host *h, pk__types *t, pk__inst *in,
                              const pk__type *prev, pk__type **chain,
                              size_t *depth, pk_error *err)
 {
-  if (in->sel)
-    return chain_of(h, t, in->sel, chain, depth, err);
+  if (in->type)
+    return chain_of(h, t, in->type, chain, depth, err);
   const pk_value *tv = pk_table_get(in->table, "type");
   const char *tag = in->kind->dflt;
   if (tv) {
@@ -1185,44 +1190,65 @@ static pk_status read_fragment(pk_host *h, struct pk__pconf *c, pk_error *err)
   return st;
 }
 
+/* The entry of (kd, name), or NULL. */
+static pk__inst *inst_find(const pk__types *t, const pk__kind *kd,
+                           const char *name)
+{
+  if (!t->by_name)
+    return NULL;
+  for (uint32_t i = (uint32_t)pk__hash(name, strlen(name)) & t->mask;;
+       i = (i + 1) & t->mask) {
+    uint32_t e = t->by_name[i];
+    if (!e)
+      return NULL;
+    pk__inst *in = &t->insts[e - 1];
+    if (in->kind == kd && !strcmp(in->name, name))
+      return in;
+  }
+}
+
+/* Enters entry e - 1 under name: a table's keys differ and two kinds'
+ * entries differ by kind, so the new name matches no slot taken. */
+static void inst_index(pk__types *t, const char *name, size_t len,
+                       uint32_t e)
+{
+  uint32_t i = (uint32_t)pk__hash(name, len) & t->mask;
+  while (t->by_name[i])
+    i = (i + 1) & t->mask;
+  t->by_name[i] = e;
+}
+
 static pk_status add_instances(pk_host *h, pk__types *t, const pk_value *root,
                                pk_diag *diag, pk_error *first, bool *failed)
 {
-  /* first pass: how many entries and key bytes; then one allocation each
-   * for the entries, their keys and the creation list */
-  size_t n = 0, nkeys = 0;
+  /* room for every entry of every kind's table: one allocation each for
+   * the entries, the creation list and the name index (at most half
+   * full); an entry's name is its key in the config document */
+  size_t n = 0;
   for (size_t k = 0; k < t->nkinds; k++) {
     pk__kind *kd = &t->kinds[k];
-    const pk_value *sect = kd->table ? pk_table_get(root, kd->table) : NULL;
-    if (pk_value_kind(sect) != PK_KIND_TABLE)
-      continue;
-    size_t lk = strlen(kd->name);
-    for (size_t i = 0; i < pk_table_count(sect); i++) {
-      size_t len;
-      pk_table_key_at(sect, i, &len);
-      if (pk_value_kind(pk_table_value_at(sect, i)) != PK_KIND_TABLE)
-        continue;
-      n++;
-      nkeys += lk + len + 2;
-    }
+    n += pk_table_count(kd->table ? pk_table_get(root, kd->table) : NULL);
   }
+  if (n > UINT32_MAX / 4)
+    return PK_ENOMEM;
   if (n) {
+    size_t nslots = 16;
+    while (nslots < 2 * n)
+      nslots *= 2;
     t->insts = pk__alloc_zero(&h->alloc, n * sizeof *t->insts);
     if (!t->insts)
       return PK_ENOMEM;
     t->icap = n;
-    t->keys = pk__alloc(&h->alloc, nkeys);
-    if (!t->keys)
-      return PK_ENOMEM;
-    t->nkeys = nkeys;
     t->created = pk__alloc(&h->alloc, n * sizeof *t->created);
     if (!t->created)
       return PK_ENOMEM;
-    if (pk__map_reserve(&h->alloc, &t->by_inst, n) != PK_OK)
+    t->by_name = pk__alloc_zero(&h->alloc, nslots * sizeof *t->by_name);
+    if (!t->by_name)
       return PK_ENOMEM;
+    t->mask = (uint32_t)(nslots - 1);
   }
-  char *kp = t->keys;
   pk__type *hint = NULL; /* tables of one type often follow each other */
+  bool hint_keeps = false;
   for (size_t k = 0; k < t->nkinds; k++) {
     pk__kind *kd = &t->kinds[k];
     const pk_value *sect = kd->table ? pk_table_get(root, kd->table) : NULL;
@@ -1238,8 +1264,9 @@ static pk_status add_instances(pk_host *h, pk__types *t, const pk_value *root,
       continue;
     }
     for (size_t i = 0; i < pk_table_count(sect); i++) {
-      const char *name = pk_table_key_at(sect, i, NULL);
-      const pk_value *tbl = pk_table_value_at(sect, i);
+      const char *name;
+      size_t len;
+      const pk_value *tbl = pk__table_entry_at(sect, i, &name, &len);
       if (pk_value_kind(tbl) != PK_KIND_TABLE) {
         pk__fail_at(&e, PK_ETYPE, pk_value_pos(tbl), "%s.%s must be a table "
                     "(a %s instance), found %s", kd->table, name, kd->name,
@@ -1249,16 +1276,10 @@ static pk_status add_instances(pk_host *h, pk__types *t, const pk_value *root,
         continue;
       }
       pk__inst *in = &t->insts[t->ninst++];
-      size_t klen = join_buf(kp, (size_t)(t->keys + t->nkeys - kp),
-                             kd->name, name);
-      pthread_mutex_init(&in->mu, NULL);
-      in->key = kp;
-      in->name = kp + strlen(kd->name) + 1;
-      kp += klen + 1;
+      in->name = name;
       in->kind = kd;
       in->table = tbl;
-      if (pk__map_put(&h->alloc, &t->by_inst, in->key, klen, in))
-        return PK_ENOMEM;
+      inst_index(t, name, len, (uint32_t)t->ninst);
       /* check it now: type and fields */
       pk__type *chain[MAX_CHAIN];
       size_t depth;
@@ -1267,30 +1288,26 @@ static pk_status add_instances(pk_host *h, pk__types *t, const pk_value *root,
           return PK_ENOMEM;
         continue;
       }
-      in->sel = hint = chain[0];
       /* Decoded once: kept for the first use unless formatting must wait
        * for the host's ctx. */
+      if (chain[0] != hint)
+        hint_keeps = !chain_formats(chain, depth);
+      in->type = hint = chain[0];
       pk_config *cfgs[MAX_CHAIN] = {0};
-      bool keep = !chain_formats(chain, depth);
+      bool keep = hint_keeps;
       if (decode_chain(h, keep ? &t->arena_alloc : NULL, chain, depth, tbl,
                        NULL, keep ? cfgs : NULL, diag, &e) != PK_OK) {
-        for (size_t c = 0; c < depth; c++)
-          pk_config_free(cfgs[c]);
         if (e.code == PK_ENOMEM)
           return PK_ENOMEM;
         if (!*failed)
           *first = e;
         *failed = true;
       } else if (keep) {
-        in->pre = depth <= 2 ? in->pre_in
-                             : pk__alloc(&h->alloc, depth * sizeof *in->pre);
-        if (!in->pre) {
-          for (size_t c = 0; c < depth; c++)
-            pk_config_free(cfgs[c]);
+        in->pre = pk__alloc(&t->arena_alloc, depth * sizeof *in->pre);
+        if (!in->pre)
           return PK_ENOMEM;
-        }
         memcpy(in->pre, cfgs, depth * sizeof *in->pre);
-        in->npre = depth;
+        in->npre = (uint8_t)depth;
       }
     }
   }
@@ -1700,7 +1717,7 @@ static void inst_release(pk_host *h, pk__inst *in)
     strv_free(&h->alloc, in->strv);
     in->strv = NULL;
     in->base = NULL;
-    if (in->key == NULL) /* a private base level */
+    if (!in->name) /* a private base level */
       pk__free(&h->alloc, in, sizeof *in);
     in = base;
   }
@@ -1800,8 +1817,6 @@ static pk_status inst_build(pk_host *h, pk__types *t, pk__inst *in,
     return st;
   if (in->npre == depth) { /* decoded when the config was loaded */
     memcpy(cfgs, in->pre, depth * sizeof *cfgs);
-    if (in->pre != in->pre_in)
-      pk__free(&h->alloc, in->pre, in->npre * sizeof *in->pre);
     in->pre = NULL;
     in->npre = 0;
   } else {
@@ -1849,6 +1864,38 @@ static pk_status inst_build(pk_host *h, pk__types *t, pk__inst *in,
   return PK_OK;
 }
 
+/* The entries this thread is building, innermost first: a factory asking
+ * for the instance it is building would otherwise wait for itself. */
+typedef struct building {
+  const pk__inst *in;
+  struct building *up;
+} building;
+static _Thread_local building *building_now;
+
+static pk_status not_configured(pk__types *t, const char *kind,
+                                const char *name, pk_error *err)
+{
+  pk__kind *kd = find_kind(t, kind);
+  if (!kd)
+    return pk__fail(err, PK_ENOTFOUND, "unknown kind \"%s\" (declare it "
+                    "with pk_host_declare_kind)", kind);
+  const char *names[128];
+  size_t k = 0;
+  for (size_t i = 0; t && i < t->ninst && k < 128; i++)
+    if (t->insts[i].kind == kd)
+      names[k++] = t->insts[i].name;
+  char list[1024];
+  pk__join(list, sizeof list, names, k);
+  const char *near = pk__closest(name, names, k);
+  return pk__fail(err, PK_ENOTFOUND, "no %s named \"%s\": the config%s%s "
+                  "has no [%s.%s] table%s%s%s (configured: %s)", kind, name,
+                  t && t->config ? " " : "",
+                  t && t->config ? pk_doc_source(t->config) : "",
+                  kd->table ? kd->table : kd->name, name,
+                  near ? " (did you mean \"" : "", near ? near : "",
+                  near ? "\"?)" : "", k ? list : "none");
+}
+
 pk_status pk_host_get_instance(pk_host *h, const char *kind, const char *name,
                                void **out, pk_error *err)
 {
@@ -1856,41 +1903,39 @@ pk_status pk_host_get_instance(pk_host *h, const char *kind, const char *name,
     return pk__fail(err, PK_EMISUSE, "pk_host_get_instance: NULL argument");
   *out = NULL;
   pk__types *t = h->types;
-  char key[2 * PK__NAME_MAX + 2];
-  size_t n = join_buf(key, sizeof key, kind, name);
-  pk__inst *in = t && n ? pk__map_get(&t->by_inst, key, n) : NULL;
-  if (!in) {
-    pk__kind *kd = find_kind(t, kind);
-    if (!kd)
-      return pk__fail(err, PK_ENOTFOUND, "unknown kind \"%s\" (declare it "
-                      "with pk_host_declare_kind)", kind);
-    const char *names[128];
-    size_t k = 0;
-    for (size_t i = 0; t && i < t->ninst && k < 128; i++)
-      if (t->insts[i].kind == kd)
-        names[k++] = t->insts[i].name;
-    char list[1024];
-    pk__join(list, sizeof list, names, k);
-    const char *near = pk__closest(name, names, k);
-    return pk__fail(err, PK_ENOTFOUND, "no %s named \"%s\": the config%s%s "
-                    "has no [%s.%s] table%s%s%s (configured: %s)", kind, name,
-                    t && t->config ? " " : "",
-                    t && t->config ? pk_doc_source(t->config) : "",
-                    kd->table ? kd->table : kd->name, name,
-                    near ? " (did you mean \"" : "", near ? near : "",
-                    near ? "\"?)" : "", k ? list : "none");
-  }
+  pk__kind *kd = find_kind(t, kind);
+  pk__inst *in = kd ? inst_find(t, kd, name) : NULL;
+  if (!in)
+    return not_configured(t, kind, name, err);
   int s = atomic_load_explicit(&in->state, memory_order_acquire);
   if (__builtin_expect(s == INST_READY, 1)) {
     *out = in->obj;
     return PK_OK;
   }
-  pthread_mutex_lock(&in->mu);
+  pthread_mutex_lock(&t->inst_mu);
   s = atomic_load_explicit(&in->state, memory_order_relaxed);
-  pk_status st = PK_OK;
+  while (s == INST_BUILDING) {
+    for (building *b = building_now; b; b = b->up)
+      if (b->in == in) {
+        char where[300];
+        pthread_mutex_unlock(&t->inst_mu);
+        return pk__fail_at(err, PK_ESTATE, pk_value_pos(in->table),
+                           "%s %s is being built: its factory (or one it "
+                           "calls) asked for it", kind,
+                           inst_where(in, where, sizeof where));
+      }
+    pthread_cond_wait(&t->inst_cv, &t->inst_mu);
+    s = atomic_load_explicit(&in->state, memory_order_relaxed);
+  }
   if (s == INST_NEW) {
-    pk_error e;
-    st = inst_build(h, t, in, &e);
+    /* built without the lock: a factory may ask for other instances */
+    atomic_store_explicit(&in->state, INST_BUILDING, memory_order_relaxed);
+    pthread_mutex_unlock(&t->inst_mu);
+    building me = {in, building_now};
+    building_now = &me;
+    pk_error be;
+    pk_status st = inst_build(h, t, in, &be);
+    building_now = me.up;
     if (st == PK_OK) {
       /* t->created has a slot for every entry; each takes one, once */
       size_t slot = atomic_fetch_add_explicit(&t->ncreated, 1,
@@ -1899,14 +1944,16 @@ pk_status pk_host_get_instance(pk_host *h, const char *kind, const char *name,
     } else {
       in->err = pk__alloc(&h->alloc, sizeof *in->err);
       if (in->err)
-        *in->err = e;
+        *in->err = be;
       else
         in->err = (pk_error *)&inst_nomem;
     }
     s = st == PK_OK ? INST_READY : INST_FAILED;
+    pthread_mutex_lock(&t->inst_mu);
     atomic_store_explicit(&in->state, s, memory_order_release);
+    pthread_cond_broadcast(&t->inst_cv);
   }
-  pthread_mutex_unlock(&in->mu);
+  pthread_mutex_unlock(&t->inst_mu);
   if (s == INST_READY) {
     *out = in->obj;
     return PK_OK;
@@ -1919,7 +1966,7 @@ pk_status pk_host_get_instance(pk_host *h, const char *kind, const char *name,
 struct pk_instance {
   pk_host *host;
   pk__inst in;
-  char label[]; /* in.name, in.key */
+  char label[]; /* in.name */
 };
 
 static pk_status inline_init(pk_host *h, const char *kind, const char *label,
@@ -1985,7 +2032,6 @@ pk_status pk_host_make_instance(pk_host *h, const char *kind,
     return NOMEM(err);
   x->host = h;
   memcpy(x->label, label, len);
-  x->in.key = x->label;
   pk_status st = inline_init(h, kind, x->label, table, &x->in, err);
   if (st == PK_OK) {
     /* resolves the type's schema (once) under the lock */
@@ -2032,21 +2078,16 @@ void pk__types_free(pk_host *h)
     inst_release(h, t->created[i]);
   for (size_t i = 0; i < ninst; i++) {
     pk__inst *in = &t->insts[i];
-    for (size_t k = 0; k < in->npre; k++) /* never used */
-      pk_config_free(in->pre[k]);
-    if (in->pre != in->pre_in)
-      pk__free(a, in->pre, in->npre * sizeof *in->pre);
     if (in->err != &inst_nomem)
       pk__free(a, in->err, sizeof *in->err);
-    pthread_mutex_destroy(&in->mu);
   }
   if (t->insts) {
     /* the capacity: every table entry counted by add_instances */
     pk__free(a, t->created, t->icap * sizeof *t->created);
     pk__free(a, t->insts, t->icap * sizeof *t->insts);
   }
-  pk__free(a, t->keys, t->nkeys);
-  pk__map_free(a, &t->by_inst);
+  if (t->by_name)
+    pk__free(a, t->by_name, ((size_t)t->mask + 1) * sizeof *t->by_name);
   for (size_t i = 0; i < t->ndecl; i++) {
     struct pk__pconf *c = t->decl[i];
     c->plugin->conf = NULL;
@@ -2077,6 +2118,8 @@ void pk__types_free(pk_host *h)
   pk_schema_free(t->empty_schema);
   pk_doc_free(t->empty_doc);
   pk_doc_free(t->config);
+  pthread_mutex_destroy(&t->inst_mu);
+  pthread_cond_destroy(&t->inst_cv);
   pthread_mutex_destroy(&t->wake_mu);
   pk__arena_release(&t->arena); /* after every config in it is released */
   pk__free(a, t, sizeof *t);

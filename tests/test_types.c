@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -880,4 +881,189 @@ Test(types, manifest_key_with_a_nul_byte_is_unknown)
   snprintf(path, sizeof path, "%s/p", dir);
   rmdir(path);
   rmdir(dir);
+}
+
+/* ---- first use: one build, waiting, asking for itself ---- */
+
+/* A built-in "node" type whose factory can wait (slow_ms), ask for
+ * another instance (wants) and counts its calls. */
+typedef struct node_env {
+  pk_host *h;
+  atomic_int builds;
+  pk_status wants_st;       /* what its last request for `wants` returned */
+  char wants_msg[768];
+  void *wants_obj;
+} node_env;
+
+static pk_status node_factory(const pk_instance_args *a, void **out,
+                              pk_error *err)
+{
+  node_env *env = a->data;
+  int64_t slow_ms = 0;
+  const char *wants = NULL;
+  atomic_fetch_add(&env->builds, 1);
+  pk_config_get_integer(a->config, "slow_ms", &slow_ms, NULL);
+  pk_config_get_string_or(a->config, "wants", NULL, &wants, NULL);
+  if (slow_ms)
+    usleep((useconds_t)slow_ms * 1000);
+  if (wants) {
+    pk_error e;
+    env->wants_st = pk_host_get_instance(env->h, "node", wants,
+                                         &env->wants_obj, &e);
+    snprintf(env->wants_msg, sizeof env->wants_msg, "%s", e.message);
+  }
+  bool fail = false;
+  pk_config_get_bool(a->config, "fail", &fail, NULL);
+  if (fail) {
+    err->code = PK_ECONFIG;
+    snprintf(err->message, sizeof err->message, "told to fail");
+    return PK_ECONFIG;
+  }
+  *out = strdup(a->name);
+  return PK_OK;
+}
+
+static void node_destroy(void *data, void *inst)
+{
+  (void)data;
+  free(inst);
+}
+
+static pk_host *node_host(node_env *env, const char *config)
+{
+  pk_error err;
+  pk_host_options o = {.size = sizeof o, .ignore_env = true};
+  cr_assert_eq(pk_host_new(&o, &env->h, &err), PK_OK);
+  cr_assert_eq(pk_host_declare_kind(env->h, "node", 1, "nodes", "n", &err),
+               PK_OK, "%s", err.message);
+  pk_type_options t = {
+      .size = sizeof t, .kind = "node", .tag = "n",
+      .schema_toml = "slow_ms = { type = \"integer\", default = 0 }\n"
+                     "wants = { type = \"string\", optional = true }\n"
+                     "fail = { type = \"boolean\", default = false }\n",
+      .factory = node_factory, .destroy = node_destroy, .data = env};
+  cr_assert_eq(pk_host_add_type(env->h, &t, &err), PK_OK, "%s", err.message);
+  cr_assert_eq(pk_host_load_config_text(env->h, config, strlen(config),
+                                        "nodes.toml", NULL, &err),
+               PK_OK, "%s", err.message);
+  return env->h;
+}
+
+typedef struct node_call {
+  node_env *env;
+  const char *name;
+  pk_status st;
+  void *obj;
+  char msg[768];
+} node_call;
+
+static void *node_thread(void *arg)
+{
+  node_call *c = arg;
+  pk_error e;
+  c->st = pk_host_get_instance(c->env->h, "node", c->name, &c->obj, &e);
+  if (c->st != PK_OK)
+    snprintf(c->msg, sizeof c->msg, "%s", e.message);
+  return NULL;
+}
+
+/* Eight threads ask at once while the factory sleeps: one build, the
+ * others wait for it and get the same object (or the same error). */
+Test(types, first_use_from_many_threads_builds_once)
+{
+  static node_env env;
+  memset(&env, 0, sizeof env);
+  pk_host *h = node_host(&env, "[nodes.slow]\nslow_ms = 50\n"
+                               "[nodes.bad]\nslow_ms = 50\nfail = true\n");
+  for (int round = 0; round < 2; round++) {
+    const char *name = round ? "bad" : "slow";
+    node_call calls[8];
+    pthread_t tid[8];
+    atomic_store(&env.builds, 0);
+    for (int i = 0; i < 8; i++) {
+      calls[i] = (node_call){.env = &env, .name = name};
+      cr_assert_eq(pthread_create(&tid[i], NULL, node_thread, &calls[i]), 0);
+    }
+    for (int i = 0; i < 8; i++)
+      pthread_join(tid[i], NULL);
+    cr_assert_eq(atomic_load(&env.builds), 1);
+    for (int i = 0; i < 8; i++) {
+      if (round == 0) {
+        cr_assert_eq(calls[i].st, PK_OK, "%s", calls[i].msg);
+        cr_assert_eq(calls[i].obj, calls[0].obj);
+      } else {
+        cr_assert_eq(calls[i].st, PK_ECONFIG);
+        cr_assert(strstr(calls[i].msg, "told to fail"), "%s", calls[i].msg);
+      }
+    }
+  }
+  pk_host_free(h);
+}
+
+/* A factory asking for the instance it is building gets PK_ESTATE (it
+ * would wait for itself); asking for another one builds that one. */
+Test(types, factory_asking_for_its_own_instance_fails)
+{
+  static node_env env;
+  memset(&env, 0, sizeof env);
+  pk_host *h = node_host(&env, "[nodes.self]\nwants = \"self\"\n"
+                               "[nodes.a]\nwants = \"b\"\n"
+                               "[nodes.b]\nwants = \"a\"\n"
+                               "[nodes.c]\nwants = \"d\"\n"
+                               "[nodes.d]\n");
+  pk_error err;
+  void *obj;
+  cr_assert_eq(pk_host_get_instance(h, "node", "self", &obj, &err), PK_OK,
+               "%s", err.message);
+  cr_assert_eq(env.wants_st, PK_ESTATE);
+  cr_assert_str_eq(env.wants_msg, "node [nodes.self] is being built: its "
+                                  "factory (or one it calls) asked for it");
+  /* a -> b -> a: b's factory gets the error, a is built */
+  cr_assert_eq(pk_host_get_instance(h, "node", "a", &obj, &err), PK_OK,
+               "%s", err.message);
+  cr_assert_eq(env.wants_st, PK_OK); /* a got b */
+  void *b;
+  cr_assert_eq(pk_host_get_instance(h, "node", "b", &b, &err), PK_OK);
+  cr_assert_eq(env.wants_obj, b);
+  /* c -> d: d is built inside c's factory, once */
+  atomic_store(&env.builds, 0);
+  cr_assert_eq(pk_host_get_instance(h, "node", "c", &obj, &err), PK_OK);
+  cr_assert_eq(env.wants_st, PK_OK);
+  void *d;
+  cr_assert_eq(pk_host_get_instance(h, "node", "d", &d, &err), PK_OK);
+  cr_assert_eq(env.wants_obj, d);
+  cr_assert_eq(atomic_load(&env.builds), 2);
+  pk_host_free(h);
+}
+
+/* A name the table does not hold, or a name of another kind's table,
+ * is not found with the configured names; so is a kind with no table
+ * entries. */
+Test(types, instance_name_not_in_the_table)
+{
+  static node_env env;
+  memset(&env, 0, sizeof env);
+  pk_host *h = node_host(&env, "[nodes.alpha]\n[nodes.beta]\n");
+  pk_error err;
+  void *obj;
+  cr_assert_eq(pk_host_get_instance(h, "node", "alpah", &obj, &err),
+               PK_ENOTFOUND);
+  cr_assert_str_eq(err.message, "no node named \"alpah\": the config "
+                                "nodes.toml has no [nodes.alpah] table (did "
+                                "you mean \"alpha\"?) (configured: alpha, "
+                                "beta)");
+  cr_assert_null(obj);
+  cr_assert_eq(pk_host_get_instance(h, "nodes", "alpha", &obj, &err),
+               PK_ENOTFOUND);
+  cr_assert_str_eq(err.message, "unknown kind \"nodes\" (declare it with "
+                                "pk_host_declare_kind)");
+  pk_host_free(h);
+  memset(&env, 0, sizeof env);
+  h = node_host(&env, "[other]\n");
+  cr_assert_eq(pk_host_get_instance(h, "node", "alpha", &obj, &err),
+               PK_ENOTFOUND);
+  cr_assert_str_eq(err.message, "no node named \"alpha\": the config "
+                                "nodes.toml has no [nodes.alpha] table "
+                                "(configured: none)");
+  pk_host_free(h);
 }
