@@ -1280,11 +1280,18 @@ static pk_status decode_table(dctx *d, const pk_schema *s,
   if (table)
     d->at = table;
   nk = table ? pk_table_count(table) : 0;
+  /* keys are usually written in the schema's order: the field after the
+   * previous key's is tried before the name index */
+  size_t next = 0;
   for (size_t i = 0; i < nk && !must_stop(d); i++) {
     size_t klen;
     const char *key;
     const pk_value *v = pk__table_entry_at(table, i, &key, &klen);
-    const pk_field *f = find_field(s, key, klen);
+    const pk_field *f = next < nf ? &s->fields[next] : NULL;
+    if (!f || f->name_len != klen || !name_eq(f->name, key, klen))
+      f = find_field(s, key, klen);
+    if (f)
+      next = (size_t)(f - s->fields) + 1;
     if (!f) {
       char hint[480];
       if (!nested && skipped(d, key, klen))
