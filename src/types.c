@@ -6,10 +6,11 @@
  * [<kind table>.NAME]); the entries and their name index never change
  * afterwards, so a lookup takes no lock.  An entry is built once: an
  * atomic state read (acquire) returns a built instance; the first caller
- * marks it building under one host-wide mutex and builds it without the
- * lock, later callers wait on a condition variable.  Waking a lazy plugin
- * takes another host-wide mutex (it runs registration code), off the hot
- * path. */
+ * marks it building (compare-and-swap) and builds it without a lock; a
+ * caller arriving meanwhile marks that it waits and sleeps on one
+ * host-wide condition variable, which the builder signals only then.
+ * Waking a lazy plugin takes one host-wide mutex (it runs registration
+ * code), off the hot path. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -68,17 +69,18 @@ struct pk__pconf {
 };
 
 typedef struct pk__inst {
+  /* what a lookup reads first */
   _Atomic int state;     /* INST_NEW ... INST_FAILED */
   bool inline_top;       /* pk_host_make_instance: name is a label */
   uint8_t npre;          /* levels in pre */
-  const char *name;      /* the table's key in the config; NULL: a private
-                            base level */
   pk__kind *kind;
+  const char *name;      /* the table's key in the config, or the label;
+                            NULL: a private base level */
+  void *obj;
+  /* the rest */
   const pk_value *table; /* its position is computed only for errors */
   pk__type *type;        /* the level's type; for a table, the top type
                             selected when the config was loaded */
-  /* built */
-  void *obj;
   pk_config *cfg;
   void *cstruct;
   size_t csize;
@@ -94,7 +96,8 @@ typedef struct pk__inst {
 static const pk_error inst_nomem = {.code = PK_ENOMEM,
                                     .message = "out of memory"};
 
-enum { INST_NEW = 0, INST_BUILDING, INST_READY, INST_FAILED };
+/* INST_WAITED: building, and a caller waits on inst_cv for the end */
+enum { INST_NEW = 0, INST_BUILDING, INST_WAITED, INST_READY, INST_FAILED };
 
 typedef struct pk__types pk__types;
 struct pk__types {
@@ -123,8 +126,8 @@ struct pk__types {
   uint32_t mask;
   pk__inst **created;    /* icap slots, filled in order of creation */
   _Atomic size_t ncreated;
-  pthread_mutex_t inst_mu; /* guards the INST_BUILDING state changes */
-  pthread_cond_t inst_cv;  /* signalled when a build ends */
+  pthread_mutex_t inst_mu; /* with inst_cv: waiting for a build */
+  pthread_cond_t inst_cv;
   pthread_mutex_t wake_mu;
   const pk_ctx *ctx;
 };
@@ -1912,25 +1915,11 @@ pk_status pk_host_get_instance(pk_host *h, const char *kind, const char *name,
     *out = in->obj;
     return PK_OK;
   }
-  pthread_mutex_lock(&t->inst_mu);
-  s = atomic_load_explicit(&in->state, memory_order_relaxed);
-  while (s == INST_BUILDING) {
-    for (building *b = building_now; b; b = b->up)
-      if (b->in == in) {
-        char where[300];
-        pthread_mutex_unlock(&t->inst_mu);
-        return pk__fail_at(err, PK_ESTATE, pk_value_pos(in->table),
-                           "%s %s is being built: its factory (or one it "
-                           "calls) asked for it", kind,
-                           inst_where(in, where, sizeof where));
-      }
-    pthread_cond_wait(&t->inst_cv, &t->inst_mu);
-    s = atomic_load_explicit(&in->state, memory_order_relaxed);
-  }
-  if (s == INST_NEW) {
-    /* built without the lock: a factory may ask for other instances */
-    atomic_store_explicit(&in->state, INST_BUILDING, memory_order_relaxed);
-    pthread_mutex_unlock(&t->inst_mu);
+  if (s == INST_NEW &&
+      atomic_compare_exchange_strong_explicit(&in->state, &s, INST_BUILDING,
+                                              memory_order_acquire,
+                                              memory_order_acquire)) {
+    /* built without a lock: a factory may ask for other instances */
     building me = {in, building_now};
     building_now = &me;
     pk_error be;
@@ -1949,11 +1938,36 @@ pk_status pk_host_get_instance(pk_host *h, const char *kind, const char *name,
         in->err = (pk_error *)&inst_nomem;
     }
     s = st == PK_OK ? INST_READY : INST_FAILED;
+    if (atomic_exchange_explicit(&in->state, s, memory_order_acq_rel) ==
+        INST_WAITED) {
+      /* the waiter marked it under the mutex before sleeping: taking the
+       * mutex here means it sleeps already */
+      pthread_mutex_lock(&t->inst_mu);
+      pthread_cond_broadcast(&t->inst_cv);
+      pthread_mutex_unlock(&t->inst_mu);
+    }
+  } else if (s == INST_BUILDING || s == INST_WAITED) {
+    for (building *b = building_now; b; b = b->up)
+      if (b->in == in) {
+        char where[300];
+        return pk__fail_at(err, PK_ESTATE, pk_value_pos(in->table),
+                           "%s %s is being built: its factory (or one it "
+                           "calls) asked for it", kind,
+                           inst_where(in, where, sizeof where));
+      }
     pthread_mutex_lock(&t->inst_mu);
-    atomic_store_explicit(&in->state, s, memory_order_release);
-    pthread_cond_broadcast(&t->inst_cv);
+    s = atomic_load_explicit(&in->state, memory_order_acquire);
+    while (s == INST_BUILDING || s == INST_WAITED) {
+      /* marked before sleeping, so that the builder signals */
+      if (s == INST_WAITED ||
+          atomic_compare_exchange_strong_explicit(&in->state, &s, INST_WAITED,
+                                                  memory_order_acquire,
+                                                  memory_order_acquire))
+        pthread_cond_wait(&t->inst_cv, &t->inst_mu);
+      s = atomic_load_explicit(&in->state, memory_order_acquire);
+    }
+    pthread_mutex_unlock(&t->inst_mu);
   }
-  pthread_mutex_unlock(&t->inst_mu);
   if (s == INST_READY) {
     *out = in->obj;
     return PK_OK;
