@@ -197,7 +197,7 @@ static uint64_t read32(const char *p)
   return v;
 }
 
-static uint32_t name_hash(const char *s, size_t len)
+static inline uint32_t name_hash(const char *s, size_t len)
 {
   const uint64_t k = 0xff51afd7ed558ccdull;
   uint64_t h = (uint64_t)len * 0x9E3779B97F4A7C15ull, a, b;
@@ -243,8 +243,8 @@ static bool name_eq(const char *a, const char *b, size_t len)
   return true;
 }
 
-static const pk_field *find_field(const pk_schema *s, const char *name,
-                                  size_t len)
+static inline const pk_field *find_field(const pk_schema *s,
+                                         const char *name, size_t len)
 {
   if (!s->slots)
     return NULL;

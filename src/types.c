@@ -1063,7 +1063,7 @@ static pk_status select_type(pk_host *h, pk__types *t, pk__inst *in,
 {
   if (in->type)
     return chain_of(h, t, in->type, chain, depth, err);
-  const pk_value *tv = pk_table_get(in->table, "type");
+  const pk_value *tv = pk_table_getn(in->table, "type", 4);
   const char *tag = in->kind->dflt;
   if (tv) {
     pk_status st = pk_value_get_string(tv, &tag, NULL, err);
@@ -1238,7 +1238,7 @@ static pk_status add_instances(pk_host *h, pk__types *t, const pk_value *root,
     size_t nslots = 16;
     while (nslots < 2 * n)
       nslots *= 2;
-    t->insts = pk__alloc_zero(&h->alloc, n * sizeof *t->insts);
+    t->insts = pk__alloc(&h->alloc, n * sizeof *t->insts);
     if (!t->insts)
       return PK_ENOMEM;
     t->icap = n;
@@ -1278,10 +1278,9 @@ static pk_status add_instances(pk_host *h, pk__types *t, const pk_value *root,
           return PK_ENOMEM;
         continue;
       }
+      /* filled as it is reached, not zeroed in a pass of its own */
       pk__inst *in = &t->insts[t->ninst++];
-      in->name = name;
-      in->kind = kd;
-      in->table = tbl;
+      *in = (pk__inst){.kind = kd, .name = name, .table = tbl};
       inst_index(t, name, len, (uint32_t)t->ninst);
       /* check it now: type and fields */
       pk__type *chain[MAX_CHAIN];

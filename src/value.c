@@ -314,39 +314,37 @@ pk_status pk__value_expect(const pk_value *v, pk_kind kind, pk_error *err)
   return PK_OK;
 }
 
+/* The typed getters check the kind themselves (a decode calls them for
+ * every value); pk__value_expect words the problem. */
 pk_status pk_value_get_string(const pk_value *v, const char **out,
                               size_t *len, pk_error *err)
 {
-  pk_status st = pk__value_expect(v, PK_KIND_STRING, err);
-  if (st != PK_OK)
-    return st;
+  if (!v || toml_node_kind(NODE(v)) != TOML_STRING)
+    return pk__value_expect(v, PK_KIND_STRING, err);
   *out = toml_node_string(NODE(v), len);
   return PK_OK;
 }
 
 pk_status pk_value_get_integer(const pk_value *v, int64_t *out, pk_error *err)
 {
-  pk_status st = pk__value_expect(v, PK_KIND_INTEGER, err);
-  if (st != PK_OK)
-    return st;
+  if (!v || toml_node_kind(NODE(v)) != TOML_INTEGER)
+    return pk__value_expect(v, PK_KIND_INTEGER, err);
   *out = toml_node_integer(NODE(v));
   return PK_OK;
 }
 
 pk_status pk_value_get_float(const pk_value *v, double *out, pk_error *err)
 {
-  pk_status st = pk__value_expect(v, PK_KIND_FLOAT, err);
-  if (st != PK_OK)
-    return st;
+  if (!v || toml_node_kind(NODE(v)) != TOML_FLOAT)
+    return pk__value_expect(v, PK_KIND_FLOAT, err);
   *out = toml_node_float(NODE(v));
   return PK_OK;
 }
 
 pk_status pk_value_get_bool(const pk_value *v, bool *out, pk_error *err)
 {
-  pk_status st = pk__value_expect(v, PK_KIND_BOOL, err);
-  if (st != PK_OK)
-    return st;
+  if (!v || toml_node_kind(NODE(v)) != TOML_BOOL)
+    return pk__value_expect(v, PK_KIND_BOOL, err);
   *out = toml_node_bool(NODE(v));
   return PK_OK;
 }
