@@ -356,28 +356,25 @@ static pk_status record_dir(pk_host *h, pk__mc *mc, const char *root,
   if (same)
     return pk__mc_same(mc, root);
   const pk__allocator *a = &h->alloc;
-  pk__mc_ent *ents = n ? pk__alloc(a, n * sizeof *ents) : NULL;
+  pk__mc_ent *ents = n ? pk__alloc_zero(a, n * sizeof *ents) : NULL;
   if (n && !ents)
     return PK_ENOMEM;
   pk_status st = PK_OK;
-  size_t made = 0;
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < n && st == PK_OK; i++) {
     ents[i] = items[i].rec;
     if (ents[i].kind == PK__MC_IMAGE && !items[i].hit) {
       void *img;
-      made = i + 1;
-      if ((st = pk__mc_image(a, items[i].m.doc, &img, &ents[i].img_len)))
-        break;
+      st = pk__mc_image(a, items[i].m.doc, &img, &ents[i].img_len);
       ents[i].img = img;
       if (!img)
-        ents[i].kind = PK__MC_READ;
+        ents[i].kind = PK__MC_READ; /* cannot be imaged: read every time */
     }
   }
   if (st == PK_OK)
     st = pk__mc_record(mc, root, dir, ents, n);
-  for (size_t i = 0; i < made; i++)
+  for (size_t i = 0; i < n; i++) /* the images made here */
     if (!items[i].hit && ents[i].kind == PK__MC_IMAGE)
-      pk__free(a, (void *)ents[i].img, ents[i].img_len); /* NULL: no-op */
+      pk__free(a, (void *)ents[i].img, ents[i].img_len);
   pk__free(a, ents, n * sizeof *ents);
   return st;
 }
