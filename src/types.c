@@ -2099,8 +2099,7 @@ void pk__types_free(pk_host *h)
     pk__free(a, t->created, t->icap * sizeof *t->created);
     pk__free(a, t->insts, t->icap * sizeof *t->insts);
   }
-  if (t->by_name)
-    pk__free(a, t->by_name, ((size_t)t->mask + 1) * sizeof *t->by_name);
+  pk__free(a, t->by_name, ((size_t)t->mask + 1) * sizeof *t->by_name);
   for (size_t i = 0; i < t->ndecl; i++) {
     struct pk__pconf *c = t->decl[i];
     c->plugin->conf = NULL;
