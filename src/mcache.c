@@ -25,7 +25,7 @@
 #include "toml/toml.h"
 
 #define MAGIC "PKMCACHE"
-#define FORMAT 1u
+#define FORMAT 2u /* 2: toml key hash changed (images hold indexes) */
 #define ORDER 0x01020304u
 
 typedef struct header {

@@ -20,6 +20,9 @@ static uint32_t key_hash(const char *k, uint32_t len)
     memcpy(&w, k, len);
     h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
   }
+  /* the caller masks the low bits: fold the high half (where a product
+   * puts the key's last bytes) into them before the last multiply */
+  h ^= h >> 32;
   h *= 0x94D049BB133111EBull;
   return (uint32_t)(h >> 32);
 }
