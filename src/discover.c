@@ -105,7 +105,7 @@ static pk_status adopt_manifest(pk_host *h, pk_plugin *p)
  * host's thread, in search order. */
 typedef struct loaded {
   const char *name;  /* directory entry (scan) */
-  const pk__mc_ent *old; /* its metadata cache entry, or NULL */
+  pk__mc_ent *old;   /* its metadata cache entry, or NULL */
   pk__mc_ent rec;    /* what the cache records for it now */
   bool hit;          /* served by old: nothing to write for it */
   char *dir, *mpath; /* in the loader's arena; NULL when not a plugin */
@@ -188,7 +188,7 @@ static bool unchanged(int dfd, const char *rel, const pk__mc_key *key)
 /* Serves l from its cache entry when the file is unchanged. */
 static bool load_cached(loader *L, loaded *l, const char *rel)
 {
-  const pk__mc_ent *o = l->old;
+  pk__mc_ent *o = l->old;
   if (!o || o->kind == PK__MC_READ ||
       !unchanged(L->dfd, o->kind == PK__MC_NONE ? l->name : rel, &o->key))
     return false;
@@ -200,8 +200,7 @@ static bool load_cached(loader *L, loaded *l, const char *rel)
   l->mpath = l->dir ? path_join(&L->alloc, l->dir, "plugin.toml") : NULL;
   pk_doc *doc = NULL;
   pk_status st = !l->mpath ? PK_ENOMEM
-                           : pk__mc_doc(&L->alloc, l->mpath, o->img,
-                                        o->img_len, &doc);
+                           : pk__mc_doc(&L->alloc, l->mpath, o, &doc);
   if (st == PK_EIO) { /* an image this library rejects: read the file */
     l->rec = (pk__mc_ent){.name = l->name, .kind = PK__MC_NONE};
     l->hit = false;
@@ -363,10 +362,8 @@ static pk_status record_dir(pk_host *h, pk__mc *mc, const char *root,
   for (size_t i = 0; i < n && st == PK_OK; i++) {
     ents[i] = items[i].rec;
     if (ents[i].kind == PK__MC_IMAGE && !items[i].hit) {
-      void *img;
-      st = pk__mc_image(a, items[i].m.doc, &img, &ents[i].img_len);
-      ents[i].img = img;
-      if (!img)
+      st = pk__mc_image(a, items[i].m.doc, &ents[i].img, &ents[i].img_len);
+      if (!ents[i].img)
         ents[i].kind = PK__MC_READ; /* cannot be imaged: read every time */
     }
   }
@@ -374,7 +371,7 @@ static pk_status record_dir(pk_host *h, pk__mc *mc, const char *root,
     st = pk__mc_record(mc, root, dir, ents, n);
   for (size_t i = 0; i < n; i++) /* the images made here */
     if (!items[i].hit && ents[i].kind == PK__MC_IMAGE)
-      pk__free(a, (void *)ents[i].img, ents[i].img_len);
+      pk__free(a, ents[i].img, ents[i].img_len);
   pk__free(a, ents, n * sizeof *ents);
   return st;
 }
@@ -396,7 +393,7 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
   pk__mc_key_of(&sb, &dir);
   size_t ncached = 0;
   bool listed = false;
-  const pk__mc_ent *cached = pk__mc_find(mc, root, &dir, &ncached, &listed);
+  pk__mc_ent *cached = pk__mc_find(mc, root, &dir, &ncached, &listed);
   char **names = NULL;
   size_t n = 0, cap = 0;
   pk_status st = list_dir(h, root, dfd, listed ? cached : NULL, ncached,

@@ -64,6 +64,8 @@ struct pk_host {
   pk__ns *ns;               /* registered namespaces */
   size_t nns, nscap;
   char *cache_path;         /* metadata cache file (owned), or NULL */
+  char *cache_data;         /* its memory, when manifests use it in place */
+  size_t cache_size;
   char **paths;             /* search paths, PLUGKIT_PATH entries first */
   size_t npaths, pathcap;
   size_t env_paths;         /* how many of them came from PLUGKIT_PATH */

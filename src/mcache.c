@@ -47,6 +47,7 @@ typedef struct ent_head {
 
 /* A search path's section: read from the file, or recorded now. */
 typedef struct sect {
+  const struct sect *from; /* kept as the file has it (pk__mc_same) */
   const char *root;
   pk__mc_key dir;
   pk__mc_ent *ents; /* read: parsed entries */
@@ -128,9 +129,10 @@ static void sects_free(pk__mc *mc, sect *s, size_t n)
   }
 }
 
-/* Parses the sections of the payload; false when they do not fit it (or
+/* Parses the sections of the payload (writable: documents use its images
+ * in place); false when they do not fit it (or
  * *nomem set: out of memory). */
-static bool parse_sections(pk__mc *mc, const char *p, size_t n, bool *nomem)
+static bool parse_sections(pk__mc *mc, char *p, size_t n, bool *nomem)
 {
   while (n) {
     sect_head sh;
@@ -270,6 +272,15 @@ void pk__mc_close(pk__mc *mc)
   if (!mc)
     return;
   const pk__allocator *a = &mc->h->alloc;
+  bool lent = false;
+  for (size_t i = 0; i < mc->nold && !lent; i++)
+    for (size_t j = 0; j < mc->old[i].n && !lent; j++)
+      lent = mc->old[i].ents[j].lent;
+  if (lent) { /* documents use it: the host frees it, last */
+    mc->h->cache_data = mc->data;
+    mc->h->cache_size = mc->size;
+    mc->data = NULL;
+  }
   sects_free(mc, mc->old, mc->nold);
   sects_free(mc, mc->out, mc->nout);
   pk__free(a, mc->old, mc->oldcap * sizeof *mc->old);
@@ -287,8 +298,8 @@ static sect *find_old(pk__mc *mc, const char *root)
   return NULL;
 }
 
-const pk__mc_ent *pk__mc_find(pk__mc *mc, const char *root,
-                              const pk__mc_key *dir, size_t *n, bool *listed)
+pk__mc_ent *pk__mc_find(pk__mc *mc, const char *root, const pk__mc_key *dir,
+                        size_t *n, bool *listed)
 {
   sect *s = mc ? find_old(mc, root) : NULL;
   *n = s ? s->n : 0;
@@ -301,7 +312,8 @@ const pk__mc_ent *pk__mc_find(pk__mc *mc, const char *root,
 pk_status pk__mc_same(pk__mc *mc, const char *root)
 {
   sect *s = find_old(mc, root);
-  sect copy = {.root = s->root, .raw = s->raw, .raw_len = s->raw_len};
+  sect copy = {.from = s, .root = s->root, .raw = s->raw,
+               .raw_len = s->raw_len};
   return PK__VEC_PUSH(&mc->h->alloc, mc->out, mc->nout, mc->outcap, copy);
 }
 
@@ -334,9 +346,11 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
                           pad8(ents[i].img_len));
     memcpy(p, &eh, sizeof eh);
     memcpy(p + sizeof eh, ents[i].name, name_len);
-    if (ents[i].img_len)
-      memcpy(p + sizeof eh + pad8(name_len + 1), ents[i].img,
-             ents[i].img_len);
+    if (ents[i].img_len) { /* without the headers a load wrote into it */
+      char *img = p + sizeof eh + pad8(name_len + 1);
+      memcpy(img, ents[i].img, ents[i].img_len);
+      toml_image_clear(img, ents[i].img_len);
+    }
     p += eh.bytes;
   }
   if (PK__VEC_PUSH(&mc->h->alloc, mc->out, mc->nout, mc->outcap, s) !=
@@ -397,8 +411,14 @@ pk_status pk__mc_commit(pk__mc *mc)
   strncpy(hd.version, pk_version(), sizeof hd.version - 1);
   char *p = buf + sizeof hd;
   for (size_t i = 0; i < mc->nout; i++) {
-    memcpy(p, mc->out[i].raw, mc->out[i].raw_len);
-    p += mc->out[i].raw_len;
+    const sect *s = &mc->out[i];
+    memcpy(p, s->raw, s->raw_len);
+    for (size_t j = 0; s->from && j < s->from->n; j++) {
+      const pk__mc_ent *e = &s->from->ents[j]; /* as in pk__mc_record */
+      if (e->kind == PK__MC_IMAGE)
+        toml_image_clear(p + ((const char *)e->img - s->raw), e->img_len);
+    }
+    p += s->raw_len;
   }
   hd.sum = checksum(buf + sizeof hd, payload);
   memcpy(buf, &hd, sizeof hd);
@@ -428,14 +448,21 @@ pk_status pk__mc_commit(pk__mc *mc)
 /* ---- document images ---- */
 
 pk_status pk__mc_doc(const pk__allocator *a, const char *source,
-                     const void *img, size_t len, pk_doc **out)
+                     pk__mc_ent *e, pk_doc **out)
 {
+  *out = NULL;
+  if (e->lent) /* a search path listed twice: the first has it */
+    return PK_EIO;
   toml_doc *d = toml_doc_new(a->fn, a->ud, source);
-  toml_status st = d ? toml_doc_from_image(d, img, len) : TOML_ENOMEM;
-  *out = st == TOML_OK ? (pk_doc *)d : NULL;
-  if (st != TOML_OK)
+  toml_status st = d ? toml_doc_from_image(d, e->img, e->img_len)
+                     : TOML_ENOMEM;
+  if (st != TOML_OK) {
     toml_doc_free(d);
-  return st == TOML_OK ? PK_OK : st == TOML_ENOMEM ? PK_ENOMEM : PK_EIO;
+    return st == TOML_ENOMEM ? PK_ENOMEM : PK_EIO;
+  }
+  e->lent = true;
+  *out = (pk_doc *)d;
+  return PK_OK;
 }
 
 pk_status pk__mc_image(const pk__allocator *a, const pk_doc *doc,

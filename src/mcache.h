@@ -38,8 +38,9 @@ typedef struct pk__mc_ent {
   const char *name; /* NUL-terminated */
   uint32_t kind;    /* pk__mc_kind */
   pk__mc_key key;
-  const void *img;  /* PK__MC_IMAGE: 4-aligned */
+  void *img;        /* PK__MC_IMAGE: 8-aligned */
   size_t img_len;
+  bool lent;        /* a document uses img in place (pk__mc_doc) */
 } pk__mc_ent;
 
 typedef struct pk__mc pk__mc;
@@ -48,6 +49,8 @@ typedef struct pk__mc pk__mc;
  * NULL).  An absent, unreadable, foreign or damaged file gives an empty
  * cache, said at debug level.  Fails only with PK_ENOMEM. */
 pk_status pk__mc_open(pk_host *h, const char *path, pk__mc **out);
+/* Frees the cache; its memory goes to the host (h->cache_data) when a
+ * document uses an image in place. */
 void pk__mc_close(pk__mc *mc);
 
 void pk__mc_key_of(const struct stat *st, pk__mc_key *k);
@@ -58,8 +61,8 @@ bool pk__mc_settled(const pk__mc *mc, const pk__mc_key *k);
 /* The cached entries of search path root (sorted by name, *n of them), or
  * NULL when the cache has none.  *listed: the directory (key dir) is
  * unchanged, so the entries are still its list. */
-const pk__mc_ent *pk__mc_find(pk__mc *mc, const char *root,
-                              const pk__mc_key *dir, size_t *n, bool *listed);
+pk__mc_ent *pk__mc_find(pk__mc *mc, const char *root, const pk__mc_key *dir,
+                        size_t *n, bool *listed);
 
 /* Records the entries of root as this discovery found them, for the file
  * written by pk__mc_commit.  The images are copied. */
@@ -77,10 +80,12 @@ void pk__mc_tally(pk__mc *mc, size_t served, size_t read);
  * warning (the cache only saves time); fails only with PK_ENOMEM. */
 pk_status pk__mc_commit(pk__mc *mc);
 
-/* The parsed document of an image, named source.  PK_EIO: not an image
- * this library reads; PK_ENOMEM. */
+/* The parsed document of entry e's image, named source, using the image in
+ * the cache's memory (which the host keeps from pk__mc_close on).  PK_EIO:
+ * not an image this library reads, or one a document already uses; the
+ * caller reads the file instead.  PK_ENOMEM. */
 pk_status pk__mc_doc(const pk__allocator *a, const char *source,
-                     const void *img, size_t len, pk_doc **out);
+                     pk__mc_ent *e, pk_doc **out);
 /* The image of doc in an allocation of a (*len bytes); *img NULL when the
  * document cannot be imaged (it is then read every time).  PK_ENOMEM. */
 pk_status pk__mc_image(const pk__allocator *a, const pk_doc *doc, void **img,

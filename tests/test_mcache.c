@@ -82,21 +82,34 @@ static void on_log(void *ud, pk_log_level level, const char *plugin,
   snprintf(b->text + n, sizeof b->text - n, "%d %s\n", (int)level, message);
 }
 
-static pk_host *discover(const char *cache_path, logbuf *log)
+/* A host that discovered the search paths (root when paths is NULL). */
+static pk_host *discover_in(const char *cache_path, logbuf *log,
+                            const char *const *paths, size_t npaths)
 {
   pk_host_options o = {.size = sizeof o, .ignore_env = true,
                        .cache_path = cache_path, .log = on_log,
                        .log_ud = log};
   pk_host *h;
   pk_error e;
+  const char *only[] = {root};
+  if (!paths) {
+    paths = only;
+    npaths = 1;
+  }
   if (log)
     log->text[0] = '\0';
   else
     o.log = NULL;
   cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
-  cr_assert_eq(pk_host_add_path(h, root, &e), PK_OK);
+  for (size_t i = 0; i < npaths; i++)
+    cr_assert_eq(pk_host_add_path(h, paths[i], &e), PK_OK);
   cr_assert_eq(pk_host_discover(h, &e), PK_OK, "%s", e.message);
   return h;
+}
+
+static pk_host *discover(const char *cache_path, logbuf *log)
+{
+  return discover_in(cache_path, log, NULL, 0);
 }
 
 /* Everything a plugin record shows, one line per plugin. */
@@ -202,6 +215,96 @@ Test(mcache, changes_are_seen, .fini = remove_tree)
   settle();
   expect_same(cache, reference, "1 manifests from the cache, 3 read");
   expect_same(cache, reference, "3 manifests from the cache, 1 read");
+}
+
+/* The whole cache file, in a malloc'd buffer of *len bytes. */
+static char *cache_bytes(size_t *len)
+{
+  FILE *f = fopen(cache, "rb");
+  cr_assert_not_null(f, "%s: %s", cache, strerror(errno));
+  char *buf = malloc(1 << 20);
+  cr_assert_not_null(buf);
+  *len = fread(buf, 1, 1 << 20, f);
+  cr_assert(feof(f) && *len > 0);
+  fclose(f);
+  return buf;
+}
+
+static char root2[256];
+
+static void remove_trees(void)
+{
+  remove_tree();
+  if (root2[0]) {
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root2);
+    if (system(cmd) != 0)
+      fprintf(stderr, "cannot remove %s\n", root2);
+  }
+}
+
+/* Warm starts use the cache's images in place, writing into them; a cache
+ * rewritten after a change (one search path kept as the file had it, the
+ * other recorded again, partly from images in use) is byte for byte the
+ * file a cold start writes for the same tree. */
+Test(mcache, a_rewritten_cache_is_what_a_cold_start_writes,
+     .fini = remove_trees)
+{
+  make_tree();
+  snprintf(root2, sizeof root2, "/tmp/pk-mcache2-XXXXXX");
+  cr_assert_not_null(mkdtemp(root2));
+  char path[600];
+  const char *both[] = {root, root2};
+  for (int i = 0; i < 2; i++) {
+    snprintf(path, sizeof path, "%s/%c", root2, "xy"[i]);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/%c/plugin.toml", root2, "xy"[i]);
+    write_file(path, i ? GOOD("y", "1.0.0", "") : GOOD("x", "1.0.0", ""));
+  }
+  settle();
+  logbuf log;
+  pk_host_free(discover_in(cache, NULL, both, 2)); /* cold: writes it */
+  pk_host_free(discover_in(cache, &log, both, 2));
+  cr_assert_not_null(strstr(log.text, "5 manifests from the cache, 1 read"),
+                     "%s", log.text);
+  snprintf(path, sizeof path, "%s/y/plugin.toml", root2);
+  write_file(path, GOOD("y", "1.0.1", "")); /* same size */
+  settle();
+  pk_host_free(discover_in(cache, &log, both, 2)); /* rewrites it */
+  cr_assert_not_null(strstr(log.text, "4 manifests from the cache, 2 read"),
+                     "%s", log.text);
+  size_t warm_len, cold_len;
+  char *warm = cache_bytes(&warm_len);
+  cr_assert_eq(unlink(cache), 0);
+  pk_host_free(discover_in(cache, NULL, both, 2));
+  char *cold = cache_bytes(&cold_len);
+  cr_assert_eq(warm_len, cold_len);
+  cr_assert(memcmp(warm, cold, cold_len) == 0,
+            "the rewritten cache differs from a cold start's");
+  free(warm);
+  free(cold);
+}
+
+/* A search path given twice: the second listing's manifests are read (an
+ * image serves one document), and the result is what reading gives. */
+Test(mcache, a_search_path_given_twice, .fini = remove_tree)
+{
+  make_tree();
+  settle();
+  const char *twice[] = {root, root};
+  char want[8192], got[8192];
+  pk_host *h = discover_in(NULL, NULL, twice, 2);
+  describe(h, want, sizeof want);
+  pk_host_free(h);
+  cr_assert_not_null(strstr(want, "shadowed"), "%s", want);
+  pk_host_free(discover_in(cache, NULL, twice, 2));
+  logbuf log;
+  h = discover_in(cache, &log, twice, 2);
+  describe(h, got, sizeof got);
+  pk_host_free(h);
+  cr_assert_str_eq(got, want);
+  cr_assert_not_null(strstr(log.text, "3 manifests from the cache, 5 read"),
+                     "%s", log.text);
 }
 
 static void corrupt(const char *how, const char *text, size_t len, off_t at)

@@ -111,13 +111,18 @@ const char *toml_doc_source(const toml_doc *doc);
 
 /* A parsed document as a flat image (toml_image.c), for the metadata cache.
  * toml_doc_image() writes it to out when cap is enough and returns its size
- * (a multiple of 4), or 0 when the document cannot be imaged (not parsed,
- * or too many arena blocks).  toml_doc_from_image() fills a new document
- * (from toml_doc_new) from an image at a 4-aligned address; its structure
- * is checked, the nodes inside are trusted.  TOML_ESYNTAX: not a valid
- * image; TOML_ENOMEM: out of memory (free the document either way). */
+ * (a multiple of 8), or 0 when the document cannot be imaged (not parsed,
+ * more than 64 KiB of text, or too many arena blocks).
+ * toml_doc_from_image() makes a new document (from toml_doc_new) use an
+ * image in place: img must be 8-aligned and writable (each block's header
+ * is written into it) and must outlive the document and be used by one
+ * document at a time.  Its structure is checked, the nodes inside are
+ * trusted.  TOML_ESYNTAX: not a valid image; TOML_ENOMEM: out of memory
+ * (free the document either way).  toml_image_clear() zeroes the block
+ * headers a load wrote, so that a used image can be saved again as made. */
 size_t toml_doc_image(const toml_doc *doc, void *out, size_t cap);
-toml_status toml_doc_from_image(toml_doc *doc, const void *img, size_t size);
+toml_status toml_doc_from_image(toml_doc *doc, void *img, size_t size);
+void toml_image_clear(void *img, size_t size);
 
 /* ---- reading nodes (any thread, the document is immutable) ---- */
 

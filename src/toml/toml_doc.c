@@ -78,13 +78,15 @@ void toml_doc_free(toml_doc *d)
   toml_block *b, *next;
   if (!d)
     return;
-  for (b = d->blocks; b; b = next) {
+  for (b = d->borrowed ? NULL : d->blocks; b; b = next) {
     next = b->next;
     mem_free(d, b, b->bytes);
   }
   mem_free(d, d->dir, (size_t)d->dir_cap * sizeof *d->dir);
-  mem_free(d, d->lines, (size_t)d->lines_cap * sizeof *d->lines);
-  mem_free(d, d->buf, d->cap + TOML_PAD);
+  if (!d->borrowed) {
+    mem_free(d, d->lines, (size_t)d->lines_cap * sizeof *d->lines);
+    mem_free(d, d->buf, d->cap + TOML_PAD);
+  }
   mem_free(d, d->source, d->source_size);
   d->alloc(d->alloc_ud, d, sizeof *d, 0);
 }
@@ -152,6 +154,8 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
   b->next = d->blocks;
   d->blocks = b;
   data = (char *)(b + 1);
+  if (d->len <= TOML_IMAGE_MAX_TEXT)
+    memset(data, 0, (size_t)n << 3);
   for (j = 0; j < grans; j++)
     d->dir[d->dir_len++] = data + ((size_t)j << (TOML_GRAN_SHIFT + 3));
   d->next_base += small ? TOML_GRAN_UNITS : n;

@@ -2,21 +2,25 @@
  * metadata cache.
  *
  * Nodes address each other by refs and find their block from a slot
- * relative to the block's data, so a document can be copied block by block
- * and used again once its directory and block headers are rebuilt: no node
- * is rewritten.  Image layout (native byte order, 4-byte words):
+ * relative to the block's data, so a document's blocks, line table and
+ * text can be laid out in one image and used where they lie: loading an
+ * image writes each block's header into the room left for it before the
+ * block's data, points the document at the image, and rewrites no node.
+ * Image layout (native byte order; 8-byte aligned, 8-byte parts):
  *
- *   root, nlines, len, nblocks
- *   nblocks x (base, units)    units: those in use (the current block's
- *                              unused tail is left out)
- *   the blocks' data, in that order (8-byte units)
- *   nlines line starts
- *   len bytes of decoded text, padded to 4 bytes
+ *   root, nlines, len, nblocks          4-byte words
+ *   nblocks x (base, units)             units: those in use (the current
+ *                                       block's unused tail is left out)
+ *   per block: room for its header (HDR bytes, zero in the file), then
+ *              its data (8-byte units)
+ *   nlines line starts (4-byte words)
+ *   len bytes of decoded text, TOML_PAD zero bytes, padding to 8 bytes
  *
  * SPDX-License-Identifier: MIT */
 #include "toml_impl.h"
 
 enum { HEAD_WORDS = 4 };
+#define HDR ((sizeof(toml_block) + 7) & ~(size_t)7)
 
 /* Blocks oldest first (by base), as the directory lists their granules. */
 static uint32_t blocks_by_base(const toml_doc *d, const toml_block **out,
@@ -33,7 +37,15 @@ static uint32_t blocks_by_base(const toml_doc *d, const toml_block **out,
   return n;
 }
 
-static size_t pad4(size_t n) { return (n + 3) & ~(size_t)3; }
+static size_t pad8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+/* Bytes of an image: its head, the blocks, lines and text. */
+static size_t image_size(uint32_t nblocks, uint64_t units, uint32_t nlines,
+                         size_t len)
+{
+  return (HEAD_WORDS + 2 * (size_t)nblocks) * 4 + nblocks * HDR +
+         (size_t)(units << 3) + pad8((size_t)nlines * 4 + len + TOML_PAD);
+}
 
 /* Units of b holding nodes: all but the current block's unused tail. */
 static uint32_t used_units(const toml_doc *d, const toml_block *b)
@@ -46,17 +58,18 @@ static uint32_t used_units(const toml_doc *d, const toml_block *b)
 size_t toml_doc_image(const toml_doc *d, void *out, size_t cap)
 {
   const toml_block *bl[MAX_BLOCKS];
-  if (!d->parsed || !d->root)
+  if (!d->parsed || !d->root || d->len > TOML_IMAGE_MAX_TEXT)
     return 0;
   uint32_t n = blocks_by_base(d, bl, MAX_BLOCKS);
   if (n > MAX_BLOCKS)
     return 0;
-  size_t need = (HEAD_WORDS + 2 * (size_t)n) * 4 +
-                (size_t)d->nlines * 4 + pad4(d->len);
+  uint64_t units = 0;
   for (uint32_t i = 0; i < n; i++)
-    need += (size_t)used_units(d, bl[i]) << 3;
+    units += used_units(d, bl[i]);
+  size_t need = image_size(n, units, d->nlines, d->len);
   if (!out || cap < need)
     return need;
+  memset(out, 0, need);
   uint32_t *w = out;
   w[0] = d->root;
   w[1] = d->nlines;
@@ -69,13 +82,12 @@ size_t toml_doc_image(const toml_doc *d, void *out, size_t cap)
   char *p = (char *)(w + HEAD_WORDS + 2 * n);
   for (uint32_t i = 0; i < n; i++) {
     size_t bytes = (size_t)used_units(d, bl[i]) << 3;
-    memcpy(p, bl[i] + 1, bytes);
-    p += bytes;
+    memcpy(p + HDR, bl[i] + 1, bytes);
+    p += HDR + bytes;
   }
   memcpy(p, d->lines, (size_t)d->nlines * 4);
   p += (size_t)d->nlines * 4;
   memcpy(p, d->buf, d->len);
-  memset(p + d->len, 0, pad4(d->len) - d->len);
   return need;
 }
 
@@ -85,67 +97,78 @@ static uint32_t grans_of(uint32_t units)
   return (units + TOML_GRAN_UNITS - 1) >> TOML_GRAN_SHIFT;
 }
 
-toml_status toml_doc_from_image(toml_doc *d, const void *img, size_t size)
+/* The image's blocks, checked: in ref order, on granule boundaries, not
+ * overlapping, the root inside one, and the sizes adding up to the image.
+ * Returns the number of blocks (0: not a valid image); *end gets the ref
+ * after the last block. */
+static uint32_t check_image(const void *img, size_t size, uint32_t *end)
 {
   const uint32_t *w = img;
-  if (d->parsed || d->blocks || ((uintptr_t)img & 3) ||
-      size < HEAD_WORDS * 4)
-    return TOML_ESYNTAX;
-  uint32_t root = w[0], nlines = w[1], len = w[2], n = w[3];
+  if (((uintptr_t)img & 7) || size < HEAD_WORDS * 4)
+    return 0;
+  uint32_t root = w[0], n = w[3];
   if (n == 0 || n > MAX_BLOCKS || size < (HEAD_WORDS + 2 * (size_t)n) * 4)
-    return TOML_ESYNTAX;
+    return 0;
   const uint32_t *bw = w + HEAD_WORDS;
-  /* blocks in ref order, on granule boundaries, not overlapping, the root
-   * inside one, and the sizes adding up to the image */
-  size_t need = (HEAD_WORDS + 2 * (size_t)n) * 4 + (size_t)nlines * 4 +
-                pad4(len);
-  uint64_t end = 0;
+  uint64_t last = 0, units = 0;
   bool root_in = false;
   for (uint32_t i = 0; i < n; i++) {
-    uint32_t base = bw[2 * i], units = bw[2 * i + 1];
-    if (units == 0 || base < end || (base & (TOML_GRAN_UNITS - 1)))
-      return TOML_ESYNTAX;
-    root_in |= root >= base && root < base + (uint64_t)units;
-    end = (uint64_t)base + units;
-    need += (size_t)units << 3;
+    uint32_t base = bw[2 * i], u = bw[2 * i + 1];
+    if (u == 0 || base < last || (base & (TOML_GRAN_UNITS - 1)))
+      return 0;
+    root_in |= root >= base && root < base + (uint64_t)u;
+    last = (uint64_t)base + u;
+    units += u;
   }
-  if (!root_in || root == 0 || need != size || end > UINT32_MAX)
-    return TOML_ESYNTAX;
+  if (!root_in || root == 0 || last > UINT32_MAX ||
+      image_size(n, units, w[1], w[2]) != size)
+    return 0;
+  *end = (uint32_t)last;
+  return n;
+}
 
-  uint32_t grans = grans_of((uint32_t)end);
+toml_status toml_doc_from_image(toml_doc *d, void *img, size_t size)
+{
+  uint32_t end = 0, n;
+  if (d->parsed || d->blocks || !(n = check_image(img, size, &end)))
+    return TOML_ESYNTAX;
+  const uint32_t *w = img, *bw = w + HEAD_WORDS;
+  uint32_t grans = grans_of(end);
   d->dir = d->alloc(d->alloc_ud, NULL, 0, (size_t)grans * sizeof *d->dir);
-  if (!d->dir || !toml_doc_buffer(d, len))
+  if (!d->dir)
     return TOML_ENOMEM;
   memset(d->dir, 0, (size_t)grans * sizeof *d->dir);
   d->dir_cap = d->dir_len = grans;
-  const char *p = (const char *)(bw + 2 * n);
+  d->borrowed = true; /* from here on, toml_doc_free leaves the image be */
+  char *p = (char *)(bw + 2 * n);
   for (uint32_t i = 0; i < n; i++) {
     uint32_t base = bw[2 * i], units = bw[2 * i + 1];
-    size_t bytes = sizeof(toml_block) + ((size_t)units << 3);
-    toml_block *b = d->alloc(d->alloc_ud, NULL, 0, bytes);
-    if (!b)
-      return TOML_ENOMEM;
-    *b = (toml_block){d->blocks, d, base, units, bytes};
+    toml_block *b = (toml_block *)p;
+    *b = (toml_block){d->blocks, d, base, units, 0};
     d->blocks = b;
-    memcpy(b + 1, p, (size_t)units << 3);
-    p += (size_t)units << 3;
+    p += HDR;
     for (uint32_t j = 0; j < grans_of(units); j++)
       d->dir[(base >> TOML_GRAN_SHIFT) + j] =
-          (char *)(b + 1) + ((size_t)j << (TOML_GRAN_SHIFT + 3));
+          p + ((size_t)j << (TOML_GRAN_SHIFT + 3));
+    p += (size_t)units << 3;
   }
-  if (nlines) {
-    d->lines = d->alloc(d->alloc_ud, NULL, 0, (size_t)nlines * 4);
-    if (!d->lines)
-      return TOML_ENOMEM;
-    d->lines_cap = d->nlines = nlines;
-    memcpy(d->lines, p, (size_t)nlines * 4);
-    p += (size_t)nlines * 4;
-  }
-  memcpy(d->buf, p, len);
-  memset(d->buf + len, 0, TOML_PAD);
-  d->len = len;
+  d->lines = (uint32_t *)p;
+  d->nlines = w[1];
+  d->buf = p + (size_t)d->nlines * 4;
+  d->len = d->cap = w[2];
   d->next_base = grans << TOML_GRAN_SHIFT;
-  d->root = root;
+  d->root = w[0];
   d->parsed = true;
   return TOML_OK;
+}
+
+void toml_image_clear(void *img, size_t size)
+{
+  uint32_t end, n = check_image(img, size, &end);
+  const uint32_t *bw = (const uint32_t *)img + HEAD_WORDS;
+  char *p = (char *)(bw + 2 * n);
+  for (uint32_t i = 0; i < n; i++) {
+    memset(p, 0, HDR);
+    p += HDR + ((size_t)bw[2 * i + 1] << 3);
+  }
 }

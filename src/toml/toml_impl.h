@@ -65,6 +65,10 @@ typedef struct toml_entry {
  * ahead without bounds checks. */
 #define TOML_PAD 16
 #define TOML_SCAN_MAX 8 /* tables up to this many keys are scanned, not hashed */
+/* Documents of up to this much text can be imaged (toml_image.c): their
+ * arena blocks are zeroed when made, so that an image holds no stray bytes
+ * (unused vector slots, the unit of ref 0). */
+#define TOML_IMAGE_MAX_TEXT (64u * 1024)
 
 /* A block of arena memory: this header, then the data units. */
 typedef struct toml_block {
@@ -103,6 +107,7 @@ struct toml_doc {
   uint32_t nlines, lines_cap;
   uint32_t root; /* ref of the root table, 0 before a successful parse */
   bool parsed;
+  bool borrowed; /* blocks, lines and text lie in an image (toml_image.c) */
 };
 
 /* ---- arena (toml_doc.c) ---- */
