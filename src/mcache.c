@@ -25,7 +25,7 @@
 #include "toml/toml.h"
 
 #define MAGIC "PKMCACHE"
-#define FORMAT 2u /* 2: toml key hash changed (images hold indexes) */
+#define FORMAT 3u /* 3: images used in place (room for block headers) */
 #define ORDER 0x01020304u
 
 typedef struct header {
