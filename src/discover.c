@@ -513,7 +513,11 @@ pk_status pk__discover(pk_host *h, pk_error *err)
   if (st == PK_OK && pk__mc_commit(mc) != PK_OK)
     st = pk__fail(err, PK_ENOMEM, "out of memory");
   pk__mc_close(mc);
-  if (h->nplugins)
+  size_t i = 1; /* one search path of plugins named after their
+                 * directories comes in order already */
+  while (i < h->nplugins && cmp_plugin(&h->plugins[i - 1], &h->plugins[i]) < 0)
+    i++;
+  if (i < h->nplugins)
     qsort(h->plugins, h->nplugins, sizeof *h->plugins, cmp_plugin);
   return st;
 }

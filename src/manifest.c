@@ -27,9 +27,9 @@ static pk_status collect_keys(const pk_value *table, const char *what,
     size_t len;
     const char *k = pk_table_key_at(table, i, &len);
     size_t j;
-    for (j = 0; j < nkeys; j++)
-      if (keys[j][0] == k[0] && !strncmp(keys[j], k, len) &&
-          strlen(keys[j]) == len) /* a key may hold a NUL: no keys[j][len] */
+    for (j = 0; j < nkeys; j++) /* a key may hold a NUL: compare len bytes */
+      if (keys[j][0] == k[0] && strlen(keys[j]) == len &&
+          !memcmp(keys[j], k, len))
         break;
     if (j < nkeys) {
       vals[j] = pk_table_value_at(table, i);

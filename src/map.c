@@ -11,16 +11,31 @@ struct pk__map_slot {
   uint32_t len;
 };
 
+/* A word at a time (names are short: one or two words), then a final
+ * mix so that every key byte reaches the low bits a table masks. */
 uint64_t pk__hash(const char *s, size_t len)
 {
-  uint64_t h = 1469598103934665603ull; /* FNV-1a, then a final mix */
-  for (size_t i = 0; i < len; i++) {
-    h ^= (unsigned char)s[i];
-    h *= 1099511628211ull;
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ len, w;
+  for (; len >= 8; s += 8, len -= 8) {
+    memcpy(&w, s, 8);
+    h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 31;
   }
-  h ^= h >> 29;
-  h *= 0xbf58476d1ce4e5b9ull;
+  if (len >= 4) { /* two loads that overlap cover 4 to 7 bytes */
+    uint32_t x, y;
+    memcpy(&x, s, 4);
+    memcpy(&y, s + len - 4, 4);
+    w = (uint64_t)x << 32 | y;
+  } else { /* first, middle and last cover 1 to 3 bytes */
+    w = len ? (uint64_t)(unsigned char)s[0] << 16 |
+                  (uint64_t)(unsigned char)s[len / 2] << 8 |
+                  (unsigned char)s[len - 1]
+            : 0;
+  }
+  h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
   h ^= h >> 32;
+  h *= 0x94d049bb133111ebull;
+  h ^= h >> 29;
   return h;
 }
 
