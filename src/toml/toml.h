@@ -116,10 +116,12 @@ const char *toml_doc_source(const toml_doc *doc);
  * toml_doc_from_image() makes a new document (from toml_doc_new) use an
  * image in place: img must be 8-aligned and writable (each block's header
  * is written into it) and must outlive the document and be used by one
- * document at a time.  Its structure is checked, the nodes inside are
- * trusted.  TOML_ESYNTAX: not a valid image; TOML_ENOMEM: out of memory
- * (free the document either way).  toml_image_clear() zeroes the block
- * headers a load wrote, so that a used image can be saved again as made. */
+ * document at a time.  Its layout and every node reachable from the root
+ * are checked (refs, vectors, strings and keys inside the image), so a
+ * damaged image is refused rather than read out of bounds.  TOML_ESYNTAX:
+ * not a valid image; TOML_ENOMEM: out of memory (free the document either
+ * way).  toml_image_clear() zeroes the block headers a load wrote, so that
+ * a used image can be saved again as made. */
 size_t toml_doc_image(const toml_doc *doc, void *out, size_t cap);
 toml_status toml_doc_from_image(toml_doc *doc, void *img, size_t size);
 void toml_image_clear(void *img, size_t size);

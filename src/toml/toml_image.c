@@ -127,6 +127,135 @@ static uint32_t check_image(const void *img, size_t size, uint32_t *end)
   return n;
 }
 
+/* ---- checking a loaded image's nodes ----
+ *
+ * Before anything reads a document made from an image, every node
+ * reachable from the root is checked, so that a damaged or crafted image
+ * is refused instead of read out of bounds: each ref lies inside a block,
+ * at the slot its meta word names (how a node finds its block header);
+ * container vectors lie inside a block; strings and keys lie inside the
+ * text and end with its NUL; table indexes point at entries and keep a free
+ * slot.  A node shared or reached twice spends the walk's budget (one visit
+ * per two units), so a cycle ends too. */
+
+/* The block holding units [ref, ref + units): *last when it does (nodes
+ * mostly follow their neighbours), else found and kept in *last; NULL when
+ * none does. */
+static const toml_block *span_find(const toml_doc *d,
+                                   const toml_block **last, uint32_t ref,
+                                   uint64_t units)
+{
+  for (const toml_block *b = d->blocks; b; b = b->next)
+    if (ref >= b->base && ref + units <= (uint64_t)b->base + b->units)
+      return *last = b;
+  return NULL;
+}
+
+static inline const toml_block *span(const toml_doc *d,
+                                     const toml_block **last, uint32_t ref,
+                                     uint64_t units)
+{
+  const toml_block *b = *last;
+  if (b && ref >= b->base && ref + units <= (uint64_t)b->base + b->units)
+    return b;
+  return span_find(d, last, ref, units);
+}
+
+/* len bytes at off lie in the text and a NUL follows them. */
+static bool text_ok(const toml_doc *d, uint64_t off, uint32_t len)
+{
+  return off + len <= d->len && d->buf[off + len] == '\0';
+}
+
+/* Container c's vector (and index) lie in a block; the index holds
+ * positions + 1 of its entries only, one per entry, so a free slot stays. */
+static bool vector_ok(const toml_doc *d, const toml_block **last,
+                      const toml_node *c)
+{
+  uint32_t n = c->u.c.count, cap = toml_vec_cap(n);
+  if (toml_kind_of(c) != TOML_TABLE || n <= TOML_SCAN_MAX)
+    return span(d, last, c->u.c.vec, (n + 1) / 2) != NULL;
+  if (!span(d, last, c->u.c.vec, toml_index_units(cap)))
+    return false;
+  const uint32_t *refs = toml_vec(d, c);
+  uint32_t used = 0, bad = 0;
+  if (cap <= TOML_SMALL_INDEX_MAX) { /* 2 * cap: a multiple of 32 */
+    const uint16_t *ix = (const uint16_t *)(refs + cap);
+    for (uint32_t i = 0; i < 2 * cap; i += 16)
+      for (uint32_t j = i; j < i + 16; j++) { /* no branches: vectorized */
+        bad |= ix[j] > n;
+        used += ix[j] != 0;
+      }
+  } else {
+    for (uint32_t i = 0; i < 2 * cap; i++) {
+      bad |= refs[cap + i] > n;
+      used += refs[cap + i] != 0;
+    }
+  }
+  return !bad && used == n;
+}
+
+/* A container being walked: its child refs, how many, the next one. */
+typedef struct frame {
+  const uint32_t *refs;
+  uint32_t n, next;
+  uint32_t units; /* of each child: TOML_ENTRY_UNITS in a table */
+} frame;
+
+/* Every node reachable from the root table checks out.  At most budget
+ * nodes are visited: a node reached twice (shared, or in a cycle) spends
+ * it, so the walk ends on any image. */
+static bool nodes_ok(const toml_doc *d, uint32_t root, uint64_t budget)
+{
+  frame stack[2 * TOML_MAX_DEPTH + 4];
+  size_t depth = 0;
+  frame f = {&root, 1, 0, TOML_ITEM_UNITS}; /* the root, as one child */
+  const toml_block *last = NULL;
+  for (;;) {
+    while (f.next == f.n) { /* done with this container: back up */
+      if (!depth)
+        return true;
+      f = stack[--depth];
+    }
+    uint32_t ref = f.refs[f.next++];
+    const toml_block *b = span(d, &last, ref, f.units);
+    if (!b || !budget--)
+      return false;
+    const toml_node *n = toml_ptr(d, ref);
+    if ((n->meta >> TOML_SLOT_SHIFT) != ref - b->base)
+      return false;
+    if (f.units == TOML_ENTRY_UNITS) {
+      const toml_entry *e = (const toml_entry *)n;
+      if (!text_ok(d, (uint64_t)e->key + ((n->meta & TOML_F_KEYQ) ? 1 : 0),
+                   e->key_len))
+        return false;
+    }
+    unsigned kind = toml_kind_of(n);
+    if (kind == TOML_STRING) {
+      if (!text_ok(d, n->u.s.off, n->u.s.len))
+        return false;
+    } else if (kind == TOML_TABLE || kind == TOML_ARRAY) {
+      uint32_t count = n->u.c.count;
+      if (count > budget) /* more children than the image has room for */
+        return false;
+      if (count) {
+        if (depth == sizeof stack / sizeof *stack || !vector_ok(d, &last, n))
+          return false;
+        stack[depth++] = f;
+        f = (frame){toml_vec(d, n), count, 0,
+                    kind == TOML_TABLE ? TOML_ENTRY_UNITS : TOML_ITEM_UNITS};
+      }
+    } else if (kind >= TOML_DATETIME && kind <= TOML_TIME_LOCAL) {
+      if (n->pos >= d->len) /* re-read from the text, which ends in NULs */
+        return false;
+    } else if (kind < TOML_INTEGER || kind > TOML_BOOL) {
+      return false;
+    }
+    if (ref == root && kind != TOML_TABLE)
+      return false;
+  }
+}
+
 toml_status toml_doc_from_image(toml_doc *d, void *img, size_t size)
 {
   uint32_t end = 0, n;
@@ -141,22 +270,29 @@ toml_status toml_doc_from_image(toml_doc *d, void *img, size_t size)
   d->dir_cap = d->dir_len = grans;
   d->borrowed = true; /* from here on, toml_doc_free leaves the image be */
   char *p = (char *)(bw + 2 * n);
+  uint64_t units = 0;
   for (uint32_t i = 0; i < n; i++) {
-    uint32_t base = bw[2 * i], units = bw[2 * i + 1];
+    uint32_t base = bw[2 * i], u = bw[2 * i + 1];
     toml_block *b = (toml_block *)p;
-    *b = (toml_block){d->blocks, d, base, units, 0};
+    *b = (toml_block){d->blocks, d, base, u, 0};
     d->blocks = b;
     p += HDR;
-    for (uint32_t j = 0; j < grans_of(units); j++)
+    for (uint32_t j = 0; j < grans_of(u); j++)
       d->dir[(base >> TOML_GRAN_SHIFT) + j] =
           p + ((size_t)j << (TOML_GRAN_SHIFT + 3));
-    p += (size_t)units << 3;
+    p += (size_t)u << 3;
+    units += u;
   }
   d->lines = (uint32_t *)p;
   d->nlines = w[1];
   d->buf = p + (size_t)d->nlines * 4;
   d->len = d->cap = w[2];
   d->next_base = grans << TOML_GRAN_SHIFT;
+  for (size_t i = 0; i < TOML_PAD; i++) /* the lexer's and re-reads' end */
+    if (d->buf[d->len + i])
+      return TOML_ESYNTAX;
+  if (!nodes_ok(d, w[0], units / 2 + 1))
+    return TOML_ESYNTAX;
   d->root = w[0];
   d->parsed = true;
   return TOML_OK;

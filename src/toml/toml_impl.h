@@ -221,6 +221,15 @@ static inline uint32_t toml_vec_cap(uint32_t n)
  * It is rebuilt when the vector doubles, so it stays at most half full, and
  * it lives next to the keys it indexes, which keeps lookups in cache. */
 
+/* Arena units of an indexed table's vector of capacity cap (> TOML_SCAN_MAX):
+ * cap refs, then 2 * cap index slots of 16 bits (up to TOML_SMALL_INDEX_MAX)
+ * or 32. */
+#define TOML_SMALL_INDEX_MAX 16384
+static inline uint32_t toml_index_units(uint32_t cap)
+{
+  return cap <= TOML_SMALL_INDEX_MAX ? cap : cap + cap / 2;
+}
+
 /* The entry of key (len bytes) in table t, or NULL. */
 toml_entry *toml_table_find(toml_doc *d, const toml_node *t, const char *key,
                             uint32_t len);

@@ -1,0 +1,218 @@
+/* test_toml_image.c -- document images (src/toml/toml_image.c), the form in
+ * which the metadata cache keeps parsed manifests: a document loaded from
+ * its image reads exactly like the parsed one, and a damaged image is
+ * refused or, when every node still checks out, read without a single
+ * access out of bounds (the sanitizers watch every byte of the sweep).
+ * SPDX-License-Identifier: MIT */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "toml/toml.h"
+
+/* Every kind, quoted and dotted keys, an array of tables, inline tables,
+ * and a table large enough to be indexed (more than 8 keys). */
+static const char text[] =
+    "# a manifest-like document\n"
+    "name = \"img\"\nversion = \"1.2.3\"\nlazy = true\nabi = 7\n"
+    "ratio = 0.25\nwhen = 1979-05-27T07:32:00Z\nday = 1979-05-27\n"
+    "at = 07:32:00\nlocal = 1979-05-27T07:32:00.5\n"
+    "\"quoted key\" = 'literal'\nrequires = [\"a\", \"b >= 1.0\", [1, 2]]\n"
+    "inline = { x = 1, y.z = \"deep\" }\n"
+    "[big]\nk0 = 0\nk1 = 1\nk2 = 2\nk3 = 3\nk4 = 4\nk5 = 5\nk6 = 6\n"
+    "k7 = 7\nk8 = 8\nk9 = 9\nk10 = \"ten\"\n"
+    "[[provides]]\nkind = \"cache\"\ntag = \"one\"\n"
+    "[provides.config]\nsize = { type = \"integer\", min = 0 }\n"
+    "[[provides]]\nkind = \"cache\"\ntag = \"two\"\n";
+
+static toml_doc *parse(void)
+{
+  toml_doc *d = toml_doc_new(NULL, NULL, "img.toml");
+  cr_assert_not_null(d);
+  char *buf = toml_doc_buffer(d, sizeof text - 1);
+  cr_assert_not_null(buf);
+  memcpy(buf, text, sizeof text - 1);
+  toml_error e;
+  cr_assert_eq(toml_doc_parse(d, sizeof text - 1, TOML_1_0, &e), TOML_OK,
+               "%s", e.message);
+  return d;
+}
+
+typedef struct out {
+  char *s;
+  size_t n, cap;
+} out;
+
+static void put(out *o, const char *fmt, ...)
+{
+  va_list ap;
+  for (;;) {
+    va_start(ap, fmt);
+    int k = vsnprintf(o->s + o->n, o->cap - o->n, fmt, ap);
+    va_end(ap);
+    cr_assert_geq(k, 0);
+    if ((size_t)k < o->cap - o->n) {
+      o->n += (size_t)k;
+      return;
+    }
+    o->cap = o->cap * 2 + (size_t)k + 64;
+    o->s = realloc(o->s, o->cap);
+    cr_assert_not_null(o->s);
+  }
+}
+
+/* Everything a reader can get from n: kinds, positions, scalars, keys, and
+ * each key looked up again by name. */
+static void dump(out *o, const toml_node *n, int depth)
+{
+  cr_assert_leq(depth, 2 * TOML_MAX_DEPTH + 4);
+  toml_kind k = toml_node_kind(n);
+  toml_pos p = toml_node_pos(n);
+  put(o, "<%d %d:%d>", (int)k, p.line, p.col);
+  size_t len, count = toml_node_count(n);
+  toml_datetime dt;
+  switch (k) {
+  case TOML_STRING: {
+    const char *s = toml_node_string(n, &len);
+    put(o, "\"%.*s\"%zu", (int)len, s, len);
+    break;
+  }
+  case TOML_INTEGER: put(o, "%lld", (long long)toml_node_integer(n)); break;
+  case TOML_FLOAT: put(o, "%g", toml_node_float(n)); break;
+  case TOML_BOOL: put(o, "%d", toml_node_bool(n)); break;
+  case TOML_TABLE:
+    for (size_t i = 0; i < count; i++) {
+      const char *key;
+      const toml_node *v = toml_table_entry_at(n, i, &key, &len);
+      toml_pos kp = toml_table_key_pos_at(n, i);
+      put(o, "{%.*s@%d:%d=", (int)len, key, kp.line, kp.col);
+      dump(o, v, depth + 1);
+      put(o, "%s}", toml_table_get(n, key, len) ? "" : "!lookup");
+    }
+    break;
+  case TOML_ARRAY:
+    for (size_t i = 0; i < count; i++)
+      dump(o, toml_node_at(n, i), depth + 1);
+    break;
+  default:
+    toml_node_datetime(n, &dt);
+    put(o, "%d-%d-%dT%d:%d:%d.%d%+d", dt.year, dt.month, dt.day, dt.hour,
+        dt.minute, dt.second, dt.nanosecond, dt.offset_minutes);
+  }
+}
+
+static char *dump_doc(const toml_doc *d)
+{
+  out o = {malloc(256), 0, 256};
+  cr_assert_not_null(o.s);
+  put(&o, "%s:", toml_doc_source(d));
+  dump(&o, toml_doc_root(d), 0);
+  return o.s;
+}
+
+/* An image of d in 8-aligned memory of its own. */
+static void *image_of(const toml_doc *d, size_t *len)
+{
+  *len = toml_doc_image(d, NULL, 0);
+  cr_assert_gt(*len, 0);
+  cr_assert_eq(*len % 8, 0);
+  void *img = aligned_alloc(8, *len);
+  cr_assert_not_null(img);
+  cr_assert_eq(toml_doc_image(d, img, *len), *len);
+  return img;
+}
+
+Test(toml_image, loads_as_parsed)
+{
+  toml_doc *d = parse();
+  char *want = dump_doc(d);
+  size_t len;
+  void *img = image_of(d, &len);
+  toml_doc *c = toml_doc_new(NULL, NULL, "img.toml");
+  cr_assert_eq(toml_doc_from_image(c, img, len), TOML_OK);
+  char *got = dump_doc(c);
+  cr_assert_str_eq(got, want);
+  cr_assert_null(strstr(got, "!lookup"));
+  /* an image of the loaded document is the same image, once cleared */
+  size_t len2;
+  void *img2 = image_of(c, &len2);
+  toml_image_clear(img, len);
+  cr_assert_eq(len2, len);
+  cr_assert(memcmp(img, img2, len) == 0);
+  toml_doc_free(c);
+  toml_doc_free(d);
+  free(img);
+  free(img2);
+  free(got);
+  free(want);
+}
+
+Test(toml_image, refuses_bad_layouts)
+{
+  toml_doc *d = parse();
+  size_t len;
+  char *img = image_of(d, &len);
+  char *copy = aligned_alloc(8, len + 8);
+  toml_doc *c;
+  /* misaligned, short, long */
+  memcpy(copy + 4, img, len);
+  c = toml_doc_new(NULL, NULL, NULL);
+  cr_assert_eq(toml_doc_from_image(c, copy + 4, len), TOML_ESYNTAX);
+  toml_doc_free(c);
+  size_t sizes[] = {0, 8, len - 8, len + 8};
+  for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+    memcpy(copy, img, len);
+    c = toml_doc_new(NULL, NULL, NULL);
+    cr_assert_eq(toml_doc_from_image(c, copy, sizes[i]), TOML_ESYNTAX,
+                 "size %zu", sizes[i]);
+    toml_doc_free(c);
+  }
+  /* the root ref pointing at 0, outside, or at the first key's value */
+  uint32_t root;
+  memcpy(&root, img, 4);
+  uint32_t roots[] = {0, 0x7fffffff, root + 2};
+  for (size_t i = 0; i < 3; i++) {
+    memcpy(copy, img, len);
+    memcpy(copy, &roots[i], 4);
+    c = toml_doc_new(NULL, NULL, NULL);
+    cr_assert_eq(toml_doc_from_image(c, copy, len), TOML_ESYNTAX,
+                 "root %u", roots[i]);
+    toml_doc_free(c);
+  }
+  toml_doc_free(d);
+  free(img);
+  free(copy);
+}
+
+/* Every byte of the image damaged in turn, three ways: each load is
+ * refused or gives a document that reads in bounds. */
+Test(toml_image, damage_sweep_reads_in_bounds, .timeout = 120)
+{
+  toml_doc *d = parse();
+  size_t len;
+  unsigned char *img = image_of(d, &len);
+  unsigned char *copy = aligned_alloc(8, len);
+  const unsigned char flips[] = {0x01, 0x80, 0xff};
+  size_t refused = 0, loaded = 0;
+  for (size_t at = 0; at < len; at++)
+    for (size_t f = 0; f < sizeof flips; f++) {
+      memcpy(copy, img, len);
+      copy[at] ^= flips[f];
+      toml_doc *c = toml_doc_new(NULL, NULL, "img.toml");
+      cr_assert_not_null(c);
+      if (toml_doc_from_image(c, copy, len) == TOML_OK) {
+        free(dump_doc(c));
+        loaded++;
+      } else {
+        refused++;
+      }
+      toml_doc_free(c);
+    }
+  /* both happen: text bytes change values, refs and lengths get refused */
+  cr_assert_gt(refused, len / 2, "refused %zu of %zu", refused, 3 * len);
+  cr_assert_gt(loaded, 0);
+  toml_doc_free(d);
+  free(img);
+  free(copy);
+}
