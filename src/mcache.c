@@ -130,8 +130,8 @@ static void sects_free(pk__mc *mc, sect *s, size_t n)
 }
 
 /* Parses the sections of the payload (writable: documents use its images
- * in place); false when they do not fit it (or
- * *nomem set: out of memory). */
+ * in place); false when they do not fit it (or *nomem set: out of
+ * memory). */
 static bool parse_sections(pk__mc *mc, char *p, size_t n, bool *nomem)
 {
   while (n) {
