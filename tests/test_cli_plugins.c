@@ -354,6 +354,11 @@ Test(cli_plugins, info_unknown_plugin_suggests_the_closest)
   cr_assert_str_empty(r.out);
   cr_assert_str_eq(r.err, "plugkit: no plugin a:mdi; did you mean a:mid?\n");
   run_free(&r);
+  /* a bare name: matched against the name part (pk_closest's rule) */
+  r = cli("info", "mdi", "--path", dir);
+  cr_assert_eq(r.code, 1);
+  cr_assert_str_eq(r.err, "plugkit: no plugin mdi; did you mean a:mid?\n");
+  run_free(&r);
   r = cli("info", "zzzzzzzz:qqqqqqqq", "--path", dir);
   cr_assert_eq(r.code, 1);
   assert_has(r.err, "plugkit list");

@@ -216,63 +216,29 @@ const char *cli_plugin_reason(const pk_plugin *p, char *buf, size_t n)
   return buf;
 }
 
-/* Optimal-string-alignment distance between two short strings. */
-static size_t distance(const char *a, const char *b)
-{
-  size_t la = strlen(a), lb = strlen(b);
-  if (la > 255 || lb > 255)
-    return (size_t)-1;
-  static const size_t W = 256;
-  size_t *d = malloc((la + 1) * W * sizeof *d);
-  if (!d)
-    return (size_t)-1;
-#define D(i, j) d[(i) * W + (j)]
-  for (size_t i = 0; i <= la; i++)
-    D(i, 0) = i;
-  for (size_t j = 0; j <= lb; j++)
-    D(0, j) = j;
-  for (size_t i = 1; i <= la; i++)
-    for (size_t j = 1; j <= lb; j++) {
-      size_t v = D(i - 1, j - 1) + (a[i - 1] != b[j - 1]);
-      if (D(i - 1, j) + 1 < v)
-        v = D(i - 1, j) + 1;
-      if (D(i, j - 1) + 1 < v)
-        v = D(i, j - 1) + 1;
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-          D(i - 2, j - 2) + 1 < v)
-        v = D(i - 2, j - 2) + 1;
-      D(i, j) = v;
-    }
-  size_t r = D(la, lb);
-#undef D
-  free(d);
-  return r;
-}
-
 int cli_no_plugin(pk_host *host, const char *id)
 {
-  /* The closest installed id; a bare name also matches the name part. */
+  /* The closest installed id by the library's own rule (pk_closest); a
+   * bare name is matched against the name part first. */
+  size_t n = pk_host_plugin_count(host), k = 0;
+  const char **ids = malloc((n ? n : 1) * sizeof *ids);
+  const char **names = malloc((n ? n : 1) * sizeof *names);
   const char *best = NULL;
-  size_t best_d = (size_t)-1;
   bool bare = strchr(id, ':') == NULL;
-  for (size_t i = 0; i < pk_host_plugin_count(host); i++) {
+  for (size_t i = 0; ids && names && i < n; i++) { /* else: no suggestion */
     pk_plugin *p = pk_host_plugin_at(host, i);
     if (pk_plugin_get_state(p) == PK_STATE_SHADOWED)
       continue;
-    size_t d = distance(id, pk_plugin_get_id(p));
-    if (bare && pk_plugin_get_namespace(p)[0]) {
-      size_t dn = distance(id, pk_plugin_get_name(p));
-      if (dn < d)
-        d = dn;
-    }
-    if (d < best_d) {
-      best_d = d;
-      best = pk_plugin_get_id(p);
-    }
+    ids[k] = pk_plugin_get_id(p);
+    names[k++] = pk_plugin_get_name(p);
   }
-  size_t len = strlen(id);
-  size_t cap = len <= 3 ? 1 : len <= 6 ? 2 : len / 3 + 1;
-  if (best && best_d <= cap)
+  const char *name = bare && names ? pk_closest(id, names, k) : NULL;
+  for (size_t i = 0; name && i < k; i++)
+    if (names[i] == name)
+      best = ids[i];
+  if (!best && ids)
+    best = pk_closest(id, ids, k);
+  if (best)
     fprintf(stderr, "plugkit: no plugin %s; did you mean %s?\n", id, best);
   else if (bare)
     fprintf(stderr,
@@ -284,5 +250,7 @@ int cli_no_plugin(pk_host *host, const char *id)
             "plugkit: no plugin %s is installed; run 'plugkit list' to see "
             "the installed plugins, or add its directory with --path DIR\n",
             id);
+  free(ids);
+  free(names);
   return 1;
 }
