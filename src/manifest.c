@@ -23,16 +23,18 @@ static pk_status collect_keys(const pk_value *table, const char *what,
                               const pk_value **vals, pk_error *err)
 {
   memset(vals, 0, nkeys * sizeof *vals);
-  for (size_t i = 0; i < pk_table_count(table); i++) {
+  size_t n = pk_table_count(table);
+  for (size_t i = 0; i < n; i++) {
     size_t len;
-    const char *k = pk_table_key_at(table, i, &len);
+    const char *k;
+    const pk_value *v = pk__table_entry_at(table, i, &k, &len);
     size_t j;
     for (j = 0; j < nkeys; j++) /* a key may hold a NUL: compare len bytes */
       if (keys[j][0] == k[0] && strlen(keys[j]) == len &&
           !memcmp(keys[j], k, len))
         break;
     if (j < nkeys) {
-      vals[j] = pk_table_value_at(table, i);
+      vals[j] = v;
       continue;
     }
     const char *near = pk__closest(k, keys, nkeys);
@@ -87,11 +89,13 @@ static pk_status get_string(const pk_value *table, const pk_value *v,
   return st;
 }
 
+/* trusted (see parse_manifest): the name was checked when it was cached. */
 static pk_status get_name(const pk_value *root, const pk_value *v,
-                          const char *key, const char **out, pk_error *err)
+                          const char *key, bool trusted, const char **out,
+                          pk_error *err)
 {
   pk_status st = get_string(root, v, key, true, out, err);
-  if (st != PK_OK)
+  if (st != PK_OK || trusted)
     return st;
   if (!pk__name_valid(*out, strlen(*out)))
     return pk__fail_at(err, PK_EMANIFEST, pk_value_pos(v),
@@ -196,8 +200,9 @@ static pk_status parse_manifest(const pk__allocator *a, pk__manifest *m,
                               v, err);
   if (st != PK_OK)
     return st;
-  if ((st = get_name(root, v[K_NAME], "name", &m->name, err)) != PK_OK ||
-      (st = get_name(root, v[K_NAMESPACE], "namespace", &m->ns, err)) ||
+  if ((st = get_name(root, v[K_NAME], "name", trusted, &m->name, err)) ||
+      (st = get_name(root, v[K_NAMESPACE], "namespace", trusted, &m->ns,
+                     err)) ||
       (st = get_string(root, v[K_VERSION], "version", true, &m->version_text,
                        err)))
     return st;
