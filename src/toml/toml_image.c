@@ -20,7 +20,9 @@
 #include "toml_impl.h"
 
 enum { HEAD_WORDS = 4 };
-#define HDR ((sizeof(toml_block) + 7) & ~(size_t)7)
+/* A node finds its block header right before the block's data. */
+#define HDR sizeof(toml_block)
+_Static_assert(sizeof(toml_block) % 8 == 0, "block data must stay 8-aligned");
 
 /* Blocks oldest first (by base), as the directory lists their granules. */
 static uint32_t blocks_by_base(const toml_doc *d, const toml_block **out,
