@@ -80,6 +80,27 @@ pk_status pk__value_expect(const pk_value *v, pk_kind kind, pk_error *err);
  * every entry); NULL when out of range or table is not a table. */
 const pk_value *pk__table_entry_at(const pk_value *table, size_t i,
                                    const char **key, size_t *len);
+/* One child of a table or array with its kind and scalar contents: the
+ * layout of toml_item (src/toml/toml.h), which value.c fills in place;
+ * may_alias makes reading a toml_item through this type defined. */
+typedef struct __attribute__((__may_alias__)) pk__item {
+  const pk_value *v; /* the child */
+  const char *key;   /* table: its key, NUL-terminated; array: NULL */
+  uint32_t key_len;  /* table: the key's length (keys may hold NUL bytes) */
+  uint32_t kind;     /* pk_kind of v */
+  union {
+    const char *s; /* PK_KIND_STRING: NUL-terminated */
+    int64_t i;     /* PK_KIND_INTEGER */
+    double f;      /* PK_KIND_FLOAT */
+    bool b;        /* PK_KIND_BOOL */
+  } u;               /* not set for other kinds */
+  uint32_t len;      /* PK_KIND_STRING: length in bytes */
+} pk__item;
+/* Fills out[0..k) with the children from, from + 1, ... of c (k <= max) and
+ * returns k; 0 when c is NULL, not a table or an array, or from is past its
+ * end.  One call reads a batch: a decode visits every child. */
+size_t pk__value_items(const pk_value *c, size_t from, pk__item *out,
+                       size_t max);
 
 
 /* ---- growable arrays (vec.c) ---- */
@@ -292,9 +313,12 @@ pk_status pk__schema_check(const pk__allocator *a, const pk_value *table,
 
 /* pk_schema_decode() into arena (an allocator over a pk__arena; NULL: the
  * schema's allocator).  Configs in an arena are never freed alone:
- * pk_config_free() leaves them, pk__arena_release() frees them together. */
+ * pk_config_free() leaves them, pk__arena_release() frees them together.
+ * items (or NULL): every item of table (pk__value_items()), when the
+ * caller has read them already. */
 pk_status pk__schema_decode_in(const pk__allocator *arena,
                                const pk_schema *schema, const pk_value *table,
+                               const pk__item *items,
                                const pk_decode_options *opts, pk_config **out,
                                pk_diag *diag, pk_error *err);
 

@@ -111,12 +111,15 @@ static const char *const prop_names[NPROPS] = {
 
 #define FIELD_NAME_MAX 127
 #define CHECK_CHOICES 64 /* choices a schema check holds without allocating */
+#define ITEM_BATCH 8 /* items a decode reads with one call (on the stack) */
 
 static void schema_free(pk_schema *s);
-static pk_status decode_value(dctx *d, const pk_field *f, const pk_value *v,
+static void value_item(const pk_value *v, pk__item *it);
+static pk_status decode_value(dctx *d, const pk_field *f, const pk__item *it,
                               cval *cv);
 static pk_status decode_table(dctx *d, const pk_schema *s,
-                              const pk_value *table, pk_config **out);
+                              const pk_value *table, const pk__item *items,
+                              pk_config **out);
 
 /* ---- small helpers ---- */
 
@@ -139,27 +142,24 @@ static bool is_date_kind(pk_kind k)
   return k >= PK_KIND_DATETIME && k <= PK_KIND_TIME_LOCAL;
 }
 
-/* Does a value of kind k have the shape of field type t (scalars only)? */
-static bool kind_fits(pk_field_type t, pk_kind k)
+/* Does a value of kind k have the shape of field type t?  The kinds each
+ * field type takes, as bits 1 << pk_kind (16 entries: any t & 15 is in). */
+#define KIND_BIT(k) (1u << (k))
+static const uint16_t kinds_of_type[16] = {
+    [PK_FIELD_STRING] = KIND_BIT(PK_KIND_STRING),
+    [PK_FIELD_ENUM] = KIND_BIT(PK_KIND_STRING),
+    [PK_FIELD_INTEGER] = KIND_BIT(PK_KIND_INTEGER),
+    [PK_FIELD_FLOAT] = KIND_BIT(PK_KIND_FLOAT),
+    [PK_FIELD_BOOL] = KIND_BIT(PK_KIND_BOOL),
+    [PK_FIELD_DATETIME] =
+        KIND_BIT(PK_KIND_DATETIME) | KIND_BIT(PK_KIND_DATETIME_LOCAL) |
+        KIND_BIT(PK_KIND_DATE_LOCAL) | KIND_BIT(PK_KIND_TIME_LOCAL),
+    [PK_FIELD_ARRAY] = KIND_BIT(PK_KIND_ARRAY),
+    [PK_FIELD_TABLE] = KIND_BIT(PK_KIND_TABLE)};
+
+static inline bool kind_fits(pk_field_type t, pk_kind k)
 {
-  switch (t) {
-  case PK_FIELD_STRING:
-  case PK_FIELD_ENUM:
-    return k == PK_KIND_STRING;
-  case PK_FIELD_INTEGER:
-    return k == PK_KIND_INTEGER;
-  case PK_FIELD_FLOAT:
-    return k == PK_KIND_FLOAT;
-  case PK_FIELD_BOOL:
-    return k == PK_KIND_BOOL;
-  case PK_FIELD_DATETIME:
-    return is_date_kind(k);
-  case PK_FIELD_ARRAY:
-    return k == PK_KIND_ARRAY;
-  case PK_FIELD_TABLE:
-    return k == PK_KIND_TABLE;
-  }
-  return false;
+  return (kinds_of_type[(unsigned)t & 15u] >> ((unsigned)k & 15u)) & 1u;
 }
 
 /* The shortest text that reads back as x ("%.17g" at worst), with a ".0"
@@ -228,7 +228,7 @@ static inline uint32_t name_hash(const char *s, size_t len)
 
 /* Equal names of len bytes; field names are short, a call to memcmp
  * costs more than the comparison. */
-static bool name_eq(const char *a, const char *b, size_t len)
+static inline bool name_eq(const char *a, const char *b, size_t len)
 {
   if (len >= 8) {
     if (read64(a) != read64(b) || read64(a + len - 8) != read64(b + len - 8))
@@ -243,20 +243,28 @@ static bool name_eq(const char *a, const char *b, size_t len)
   return true;
 }
 
-static inline const pk_field *find_field(const pk_schema *s,
-                                         const char *name, size_t len)
+/* The index of field name (len bytes) in s, or s->nfields when absent. */
+static inline size_t find_index(const pk_schema *s, const char *name,
+                                size_t len)
 {
   if (!s->slots)
-    return NULL;
+    return s->nfields;
   for (uint32_t i = name_hash(name, len) & s->mask;; i = (i + 1) & s->mask) {
     uint32_t slot = s->slots[i];
     const pk_field *f;
     if (!slot)
-      return NULL;
+      return s->nfields;
     f = &s->fields[slot - 1];
     if (f->name_len == len && name_eq(f->name, name, len))
-      return f;
+      return slot - 1;
   }
+}
+
+static inline const pk_field *find_field(const pk_schema *s,
+                                         const char *name, size_t len)
+{
+  size_t i = find_index(s, name, len);
+  return i < s->nfields ? &s->fields[i] : NULL;
 }
 
 /* ---- diagnostics ---- */
@@ -756,7 +764,9 @@ static pk_status field_props(const pk__allocator *a, pk_field *f,
     d.path[0] = '\0';
     d.a = a;
     d.err = &e;
-    st = decode_value(&d, f, f->dflt_v, &f->dflt);
+    pk__item it;
+    value_item(f->dflt_v, &it);
+    st = decode_value(&d, f, &it, &f->dflt);
     if (st == PK_ENOMEM || d.nomem)
       return pk__fail(err, PK_ENOMEM, "out of memory");
     if (d.problems) {
@@ -1096,14 +1106,19 @@ static pk_status type_problem(dctx *d, const pk_field *f, const pk_value *v,
 
 static pk_status check_array(dctx *d, const pk_field *f, const pk_value *v)
 {
-  size_t n = pk_array_count(v);
+  pk__item buf[ITEM_BATCH];
+  size_t n = pk_array_count(v), from = 0, m = 0;
   pk_status st = PK_OK;
   for (size_t i = 0; i < n && !must_stop(d); i++) {
-    const pk_value *item = pk_array_at(v, i);
-    if (!kind_fits(f->items, pk_value_kind(item))) {
+    if (i == from + m) {
+      from = i;
+      m = pk__value_items(v, from, buf, ITEM_BATCH);
+    }
+    const pk__item *it = &buf[i - from];
+    if (!kind_fits(f->items, (pk_kind)it->kind)) {
       char suffix[32];
       snprintf(suffix, sizeof suffix, "[%zu]", i);
-      st = type_problem(d, f, item, f->items, suffix);
+      st = type_problem(d, f, it->v, f->items, suffix);
     }
   }
   return st;
@@ -1116,93 +1131,129 @@ static pk_status decode_nested(dctx *d, const pk_field *f,
   size_t plen = strlen(d->path);
   pk_status st;
   snprintf(d->path + plen, sizeof d->path - plen, "%s.", f->name);
-  st = decode_table(d, f->fields, table, out);
+  st = decode_table(d, f->fields, table, NULL, out);
   d->path[plen] = '\0';
   return st;
 }
 
-static pk_status decode_value(dctx *d, const pk_field *f, const pk_value *v,
+/* The item of a lone value (a field's default), as pk__value_items()
+ * gives the values of a table. */
+static void value_item(const pk_value *v, pk__item *it)
+{
+  size_t len = 0;
+  memset(it, 0, sizeof *it);
+  it->v = v;
+  it->kind = (uint32_t)pk_value_kind(v);
+  switch (it->kind) {
+  case PK_KIND_STRING:
+    pk_value_get_string(v, &it->u.s, &len, NULL);
+    it->len = (uint32_t)len; /* a document holds less than 4 GiB */
+    break;
+  case PK_KIND_INTEGER:
+    pk_value_get_integer(v, &it->u.i, NULL);
+    break;
+  case PK_KIND_FLOAT:
+    pk_value_get_float(v, &it->u.f, NULL);
+    break;
+  case PK_KIND_BOOL:
+    pk_value_get_bool(v, &it->u.b, NULL);
+    break;
+  default:
+    break;
+  }
+}
+
+/* The problems decode_value() reports, out of its way: a decode runs it for
+ * every value, and rarely finds one. */
+static __attribute__((noinline, cold)) pk_status
+enum_problem(dctx *d, const pk_field *f, const cval *cv)
+{
+  char list[400];
+  size_t used = 0;
+  const char *near = pk__closest(cv->u.s, f->choices, f->nchoices);
+  list[0] = '\0';
+  for (size_t i = 0; i < f->nchoices && used < sizeof list; i++) {
+    int w = snprintf(list + used, sizeof list - used, "%s\"%s\"",
+                     i ? ", " : "", f->choices[i]);
+    used += w > 0 ? (size_t)w : 0;
+  }
+  return report(d, PK_ERANGE, pk_value_pos(cv->v),
+                "field \"%s%s\": \"%s\" is not one of %s%s%s%s", d->path,
+                f->name, cv->u.s, list, near ? " (did you mean \"" : "",
+                near ? near : "", near ? "\"?)" : "");
+}
+
+static __attribute__((noinline, cold)) pk_status
+range_problem(dctx *d, const pk_field *f, const cval *cv)
+{
+  char a[40], b[40];
+  if (f->type == PK_FIELD_INTEGER) {
+    if (f->min_v && cv->u.i < f->min.i)
+      return report(d, PK_ERANGE, pk_value_pos(cv->v),
+                    "%s%s = %" PRId64 " is below the minimum %" PRId64,
+                    d->path, f->name, cv->u.i, f->min.i);
+    return report(d, PK_ERANGE, pk_value_pos(cv->v),
+                  "%s%s = %" PRId64 " is above the maximum %" PRId64,
+                  d->path, f->name, cv->u.i, f->max.i);
+  }
+  fmt_double(a, sizeof a, cv->u.f);
+  if (f->min_v && !(cv->u.f >= f->min.f)) {
+    fmt_double(b, sizeof b, f->min.f);
+    return report(d, PK_ERANGE, pk_value_pos(cv->v),
+                  "%s%s = %s is below the minimum %s", d->path, f->name, a,
+                  b);
+  }
+  fmt_double(b, sizeof b, f->max.f);
+  return report(d, PK_ERANGE, pk_value_pos(cv->v),
+                "%s%s = %s is above the maximum %s", d->path, f->name, a, b);
+}
+
+/* Decodes value it->v (kind and scalar contents read with it) by f. */
+static inline pk_status decode_value(dctx *d, const pk_field *f, const pk__item *it,
                               cval *cv)
 {
-  pk_kind k = pk_value_kind(v);
-  char a[40], b[40];
-  size_t len;
-  cv->v = v;
+  cv->v = it->v;
   cv->origin = PK_ORIGIN_TABLE;
-  if (!kind_fits(f->type, k))
-    return type_problem(d, f, v, f->type, "");
+  if (!kind_fits(f->type, (pk_kind)it->kind))
+    return type_problem(d, f, it->v, f->type, "");
   switch (f->type) {
   case PK_FIELD_STRING:
-    pk_value_get_string(v, &cv->u.s, &len, NULL);
-    if (len > UINT32_MAX)
-      return report(d, PK_ERANGE, pk_value_pos(v),
-                    "field \"%s%s\": string longer than 4 GiB", d->path,
-                    f->name);
-    cv->len = (uint32_t)len;
+    cv->u.s = it->u.s;
+    cv->len = it->len;
     if (f->format && d->ctx)
       return format_string(d, f, cv);
     return PK_OK;
   case PK_FIELD_ENUM:
-    pk_value_get_string(v, &cv->u.s, &len, NULL);
+    cv->u.s = it->u.s;
+    cv->len = it->len;
     for (size_t i = 0; i < f->nchoices; i++)
-      if (f->choice_len[i] == len && !memcmp(f->choices[i], cv->u.s, len)) {
-        cv->len = (uint32_t)len;
+      if (f->choice_len[i] == it->len &&
+          name_eq(f->choices[i], it->u.s, it->len)) {
         cv->idx = (uint32_t)i;
         return PK_OK;
       }
-    {
-      char list[400];
-      size_t used = 0;
-      const char *near = pk__closest(cv->u.s, f->choices, f->nchoices);
-      list[0] = '\0';
-      for (size_t i = 0; i < f->nchoices && used < sizeof list; i++) {
-        int w = snprintf(list + used, sizeof list - used, "%s\"%s\"",
-                         i ? ", " : "", f->choices[i]);
-        used += w > 0 ? (size_t)w : 0;
-      }
-      return report(d, PK_ERANGE, pk_value_pos(v),
-                    "field \"%s%s\": \"%s\" is not one of %s%s%s%s", d->path,
-                    f->name, cv->u.s, list, near ? " (did you mean \"" : "",
-                    near ? near : "", near ? "\"?)" : "");
-    }
+    return enum_problem(d, f, cv);
   case PK_FIELD_INTEGER:
-    pk_value_get_integer(v, &cv->u.i, NULL);
-    if (f->min_v && cv->u.i < f->min.i)
-      return report(d, PK_ERANGE, pk_value_pos(v),
-                    "%s%s = %" PRId64 " is below the minimum %" PRId64,
-                    d->path, f->name, cv->u.i, f->min.i);
-    if (f->max_v && cv->u.i > f->max.i)
-      return report(d, PK_ERANGE, pk_value_pos(v),
-                    "%s%s = %" PRId64 " is above the maximum %" PRId64,
-                    d->path, f->name, cv->u.i, f->max.i);
+    cv->u.i = it->u.i;
+    if ((f->min_v && cv->u.i < f->min.i) || (f->max_v && cv->u.i > f->max.i))
+      return range_problem(d, f, cv);
     return PK_OK;
   case PK_FIELD_FLOAT:
-    pk_value_get_float(v, &cv->u.f, NULL);
+    cv->u.f = it->u.f;
     /* Written so that nan is out of any range. */
-    if (f->min_v && !(cv->u.f >= f->min.f)) {
-      fmt_double(a, sizeof a, cv->u.f);
-      fmt_double(b, sizeof b, f->min.f);
-      return report(d, PK_ERANGE, pk_value_pos(v),
-                    "%s%s = %s is below the minimum %s", d->path, f->name, a,
-                    b);
-    }
-    if (f->max_v && !(cv->u.f <= f->max.f)) {
-      fmt_double(a, sizeof a, cv->u.f);
-      fmt_double(b, sizeof b, f->max.f);
-      return report(d, PK_ERANGE, pk_value_pos(v),
-                    "%s%s = %s is above the maximum %s", d->path, f->name, a,
-                    b);
-    }
+    if ((f->min_v && !(cv->u.f >= f->min.f)) ||
+        (f->max_v && !(cv->u.f <= f->max.f)))
+      return range_problem(d, f, cv);
     return PK_OK;
   case PK_FIELD_BOOL:
-    pk_value_get_bool(v, &cv->u.b, NULL);
+    cv->u.b = it->u.b;
     return PK_OK;
   case PK_FIELD_DATETIME:
     return PK_OK; /* read from the value by the getter */
   case PK_FIELD_ARRAY:
-    return check_array(d, f, v);
+    return check_array(d, f, it->v);
   case PK_FIELD_TABLE:
-    return decode_nested(d, f, v, &cv->u.t);
+    return decode_nested(d, f, it->v, &cv->u.t);
   }
   return PK_OK;
 }
@@ -1239,6 +1290,24 @@ static void suggest_field(const pk_schema *s, const char *key, char *buf,
   }
 }
 
+/* Reports key, the i-th of table, which s does not know. */
+static __attribute__((noinline, cold)) void
+unknown_field(dctx *d, const pk_schema *s, const pk_value *table, size_t i,
+              const char *key)
+{
+  char hint[480];
+  suggest_field(s, key, hint, sizeof hint);
+  if (d->path[0] != '\0') {
+    size_t plen = strlen(d->path);
+    report(d, PK_ECONFIG, pk_table_key_pos_at(table, i),
+           "unknown field \"%s\" in table \"%.*s\"%s", key,
+           (int)(plen - 1), d->path, hint);
+  } else {
+    report(d, PK_ECONFIG, pk_table_key_pos_at(table, i),
+           "unknown field \"%s\"%s", key, hint);
+  }
+}
+
 static bool skipped(const dctx *d, const char *key, size_t len)
 {
   for (size_t i = 0; i < d->nskip; i++)
@@ -1248,13 +1317,16 @@ static bool skipped(const dctx *d, const char *key, size_t len)
   return false;
 }
 
-/* Decodes table (NULL: an empty table) by s.  Returns PK_OK or PK_ENOMEM;
+/* Decodes table (NULL: an empty table) by s.  items (or NULL): every item
+ * of table, read by the caller already.  Returns PK_OK or PK_ENOMEM;
  * problems are counted in d (the config is then incomplete, and freed by
  * the caller). */
 static pk_status decode_table(dctx *d, const pk_schema *s,
-                              const pk_value *table, pk_config **out)
+                              const pk_value *table, const pk__item *items,
+                              pk_config **out)
 {
-  size_t nf = s->nfields, nk;
+  pk__item buf[ITEM_BATCH];
+  size_t nf = s->nfields, nk, from = 0, m = 0;
   pk_config *c;
   bool nested = d->path[0] != '\0';
   const pk_value *outer = d->at;
@@ -1284,31 +1356,27 @@ static pk_status decode_table(dctx *d, const pk_schema *s,
    * previous key's is tried before the name index */
   size_t next = 0;
   for (size_t i = 0; i < nk && !must_stop(d); i++) {
-    size_t klen;
-    const char *key;
-    const pk_value *v = pk__table_entry_at(table, i, &key, &klen);
-    const pk_field *f = next < nf ? &s->fields[next] : NULL;
-    if (!f || f->name_len != klen || !name_eq(f->name, key, klen))
-      f = find_field(s, key, klen);
-    if (f)
-      next = (size_t)(f - s->fields) + 1;
-    if (!f) {
-      char hint[480];
-      if (!nested && skipped(d, key, klen))
-        continue;
-      suggest_field(s, key, hint, sizeof hint);
-      if (nested) {
-        size_t plen = strlen(d->path);
-        report(d, PK_ECONFIG, pk_table_key_pos_at(table, i),
-               "unknown field \"%s\" in table \"%.*s\"%s", key,
-               (int)(plen - 1), d->path, hint);
-      } else {
-        report(d, PK_ECONFIG, pk_table_key_pos_at(table, i),
-               "unknown field \"%s\"%s", key, hint);
+    const pk__item *it;
+    if (items) {
+      it = &items[i];
+    } else {
+      if (i == from + m) { /* read the next batch */
+        from = i;
+        m = pk__value_items(table, from, buf, ITEM_BATCH);
       }
+      it = &buf[i - from];
+    }
+    size_t fi = next;
+    if (fi >= nf || s->fields[fi].name_len != it->key_len ||
+        !name_eq(s->fields[fi].name, it->key, it->key_len))
+      fi = find_index(s, it->key, it->key_len);
+    if (fi == nf) {
+      if (nested || !skipped(d, it->key, it->key_len))
+        unknown_field(d, s, table, i, it->key);
       continue;
     }
-    decode_value(d, f, v, &c->vals[f - s->fields]);
+    next = fi + 1;
+    decode_value(d, &s->fields[fi], it, &c->vals[fi]);
   }
   if (d->nomem) {
     d->at = outer;
@@ -1341,11 +1409,13 @@ pk_status pk_schema_decode(const pk_schema *schema, const pk_value *table,
                            const pk_decode_options *opts, pk_config **out,
                            pk_diag *diag, pk_error *err)
 {
-  return pk__schema_decode_in(NULL, schema, table, opts, out, diag, err);
+  return pk__schema_decode_in(NULL, schema, table, NULL, opts, out, diag,
+                              err);
 }
 
 pk_status pk__schema_decode_in(const pk__allocator *arena,
                                const pk_schema *schema, const pk_value *table,
+                               const pk__item *items,
                                const pk_decode_options *opts, pk_config **out,
                                pk_diag *diag, pk_error *err)
 {
@@ -1378,7 +1448,7 @@ pk_status pk__schema_decode_in(const pk__allocator *arena,
   d.at = NULL;
   d.path[0] = '\0';
 
-  st = decode_table(&d, schema, table, &c);
+  st = decode_table(&d, schema, table, items, &c);
   if (st == PK_ENOMEM || d.nomem) {
     config_free(c);
     return pk__fail(err, PK_ENOMEM, "out of memory");
@@ -1452,28 +1522,44 @@ static pk_status not_found(const pk_schema *s, const char *name,
                      "schema%s", name, hint);
 }
 
-/* The set value of field name if its type is want (or want2). */
-static pk_status get_typed(const pk_config *c, const char *name,
-                           pk_field_type want, pk_field_type want2,
-                           bool unset_ok, const cval **out, pk_error *err)
+/* Why get_typed() refused: checked again, in its order, out of the way of
+ * the getters (a factory calls them for every field). */
+static __attribute__((noinline, cold)) pk_status
+get_problem(const pk_config *c, const char *name, pk_field_type want,
+            pk_field_type want2, pk_error *err)
 {
   const pk_field *f = NULL;
-  const cval *cv = NULL;
   if (!c || !name)
     return pk__fail(err, PK_EMISUSE, "pk_config_get: NULL %s",
                     c ? "name" : "config");
-  cv = config_val(c, name, &f);
-  if (!cv)
+  if (!config_val(c, name, &f))
     return not_found(c->schema, name, err);
   if (f->type != want && f->type != want2)
     return pk__fail_at(err, PK_ETYPE, f->pos,
                        "field \"%s\" is %s field, not %s field", name,
                        type_article(f->type), type_article(want));
-  *out = cv;
-  if (cv->origin == PK_ORIGIN_UNSET && !unset_ok)
-    return pk__fail_at(err, PK_EMISSING, pk_config_get_pos(c),
-                       "field \"%s\" is not set", name);
-  return PK_OK;
+  return pk__fail_at(err, PK_EMISSING, pk_config_get_pos(c),
+                     "field \"%s\" is not set", name);
+}
+
+/* The set value of field name if its type is want (or want2); with
+ * unset_ok, also an unset one. */
+static inline pk_status get_typed(const pk_config *c, const char *name,
+                                  pk_field_type want, pk_field_type want2,
+                                  bool unset_ok, const cval **out,
+                                  pk_error *err)
+{
+  if (c && name) {
+    const pk_schema *s = c->schema;
+    size_t i = find_index(s, name, strlen(name));
+    if (i < s->nfields &&
+        (s->fields[i].type == want || s->fields[i].type == want2) &&
+        (unset_ok || c->vals[i].origin != PK_ORIGIN_UNSET)) {
+      *out = &c->vals[i];
+      return PK_OK;
+    }
+  }
+  return get_problem(c, name, want, want2, err);
 }
 
 pk_status pk_config_get_string(const pk_config *config, const char *name,

@@ -966,12 +966,14 @@ static void installed_list(pk_host *h, const char *want, char *near_out,
 }
 
 /* Decodes table by the type chain of ty (extends): level i skips "type"
- * and the fields only other levels have.  cfgs[i] (may be NULL: check
- * only) receive the configs, in arena when not NULL (one thread only). */
+ * and the fields only other levels have.  items (or NULL): every item of
+ * table, read already.  cfgs[i] (may be NULL: check only) receive the
+ * configs, in arena when not NULL (one thread only). */
 static pk_status decode_chain(pk_host *h, const pk__allocator *arena,
                               pk__type **chain, size_t depth,
-                              const pk_value *table, const pk_ctx *ctx,
-                              pk_config **cfgs, pk_diag *diag, pk_error *err)
+                              const pk_value *table, const pk__item *items,
+                              const pk_ctx *ctx, pk_config **cfgs,
+                              pk_diag *diag, pk_error *err)
 {
   size_t total = 1 + pk_table_count(table);
   for (size_t i = 0; i < depth; i++)
@@ -1006,8 +1008,8 @@ static pk_status decode_chain(pk_host *h, const pk__allocator *arena,
                            .skip_count = ns};
     pk_config *c = NULL;
     pk_error e;
-    pk_status st = pk__schema_decode_in(arena, chain[i]->schema, table, &o,
-                                        &c, diag, &e);
+    pk_status st = pk__schema_decode_in(arena, chain[i]->schema, table,
+                                        items, &o, &c, diag, &e);
     if (st != PK_OK && first == PK_OK) {
       first = st;
       pk__error_copy(err, &e);
@@ -1038,6 +1040,7 @@ static bool chain_formats(pk__type **chain, size_t depth)
 }
 
 #define MAX_CHAIN 16
+#define ITEMS_MAX 32 /* items of an instance table read once (see below) */
 
 /* "[caches.remote]" for an entry of a kind's table; the caller's label
  * for an inline table (pk_host_make_instance). */
@@ -1056,14 +1059,16 @@ static pk_status chain_of(pk_host *h, pk__types *t, pk__type *ty,
 /* Selects the type of an instance table (in->type once selected when the
  * config was loaded); fills chain (base last).  prev (or NULL): the type
  * the previous table selected, taken again without a lookup when it
- * fits. */
+ * fits.  type_v (or NULL: looked up here): the table's "type" value, or
+ * NULL when it has none. */
 static pk_status select_type(pk_host *h, pk__types *t, pk__inst *in,
-                             const pk__type *prev, pk__type **chain,
+                             const pk__type *prev,
+                             const pk_value *const *type_v, pk__type **chain,
                              size_t *depth, pk_error *err)
 {
   if (in->type)
     return chain_of(h, t, in->type, chain, depth, err);
-  const pk_value *tv = pk_table_getn(in->table, "type", 4);
+  const pk_value *tv = type_v ? *type_v : pk_table_getn(in->table, "type", 4);
   const char *tag = in->kind->dflt;
   if (tv) {
     pk_status st = pk_value_get_string(tv, &tag, NULL, err);
@@ -1282,10 +1287,24 @@ static pk_status add_instances(pk_host *h, pk__types *t, const pk_value *root,
       pk__inst *in = &t->insts[t->ninst++];
       *in = (pk__inst){.kind = kd, .name = name, .table = tbl};
       inst_index(t, name, len, (uint32_t)t->ninst);
-      /* check it now: type and fields */
+      /* check it now: type and fields.  The table's items are read once,
+       * for its "type" and for the decode (a larger table is read by
+       * each). */
+      pk__item items[ITEMS_MAX];
+      size_t nitems = pk_table_count(tbl);
+      const pk_value *type_v = NULL;
+      if (nitems <= ITEMS_MAX) {
+        pk__value_items(tbl, 0, items, nitems);
+        for (size_t j = 0; j < nitems; j++)
+          if (items[j].key_len == 4 && !memcmp(items[j].key, "type", 4)) {
+            type_v = items[j].v;
+            break;
+          }
+      }
       pk__type *chain[MAX_CHAIN];
       size_t depth;
-      if (select_type(h, t, in, hint, chain, &depth, &e) != PK_OK) {
+      if (select_type(h, t, in, hint, nitems <= ITEMS_MAX ? &type_v : NULL,
+                      chain, &depth, &e) != PK_OK) {
         if (report(diag, first, failed, &e))
           return PK_ENOMEM;
         continue;
@@ -1298,7 +1317,8 @@ static pk_status add_instances(pk_host *h, pk__types *t, const pk_value *root,
       pk_config *cfgs[MAX_CHAIN] = {0};
       bool keep = hint_keeps;
       if (decode_chain(h, keep ? &t->arena_alloc : NULL, chain, depth, tbl,
-                       NULL, keep ? cfgs : NULL, diag, &e) != PK_OK) {
+                       nitems <= ITEMS_MAX ? items : NULL, NULL,
+                       keep ? cfgs : NULL, diag, &e) != PK_OK) {
         if (e.code == PK_ENOMEM)
           return PK_ENOMEM;
         if (!*failed)
@@ -1814,7 +1834,7 @@ static pk_status inst_build(pk_host *h, pk__types *t, pk__inst *in,
   pk__type *chain[MAX_CHAIN];
   pk_config *cfgs[MAX_CHAIN] = {0};
   size_t depth = 0;
-  pk_status st = select_type(h, t, in, NULL, chain, &depth, err);
+  pk_status st = select_type(h, t, in, NULL, NULL, chain, &depth, err);
   if (st != PK_OK)
     return st;
   if (in->npre == depth) { /* decoded when the config was loaded */
@@ -1822,8 +1842,8 @@ static pk_status inst_build(pk_host *h, pk__types *t, pk__inst *in,
     in->pre = NULL;
     in->npre = 0;
   } else {
-    st = decode_chain(h, NULL, chain, depth, in->table, t->ctx, cfgs, NULL,
-                      err);
+    st = decode_chain(h, NULL, chain, depth, in->table, NULL, t->ctx, cfgs,
+                      NULL, err);
   }
   if (st != PK_OK) {
     for (size_t i = 0; i < depth; i++)
@@ -2018,7 +2038,7 @@ pk_status pk_host_check_instance(pk_host *h, const char *kind,
   pk_status st = inline_init(h, kind, label, table, &in, &e);
   if (st == PK_OK) {
     pthread_mutex_lock(&t->wake_mu);
-    st = select_type(h, t, &in, NULL, chain, &depth, &e);
+    st = select_type(h, t, &in, NULL, NULL, chain, &depth, &e);
     pthread_mutex_unlock(&t->wake_mu);
   }
   if (st != PK_OK) {
@@ -2026,7 +2046,8 @@ pk_status pk_host_check_instance(pk_host *h, const char *kind,
       return NOMEM(err);
     return pk__error_copy(err, &e);
   }
-  return decode_chain(h, NULL, chain, depth, table, t->ctx, NULL, diag, err);
+  return decode_chain(h, NULL, chain, depth, table, NULL, t->ctx, NULL, diag,
+                      err);
 }
 
 pk_status pk_host_make_instance(pk_host *h, const char *kind,
@@ -2051,7 +2072,7 @@ pk_status pk_host_make_instance(pk_host *h, const char *kind,
     pk__type *chain[MAX_CHAIN];
     size_t depth;
     pthread_mutex_lock(&t->wake_mu);
-    st = select_type(h, t, &x->in, NULL, chain, &depth, err);
+    st = select_type(h, t, &x->in, NULL, NULL, chain, &depth, err);
     pthread_mutex_unlock(&t->wake_mu);
   }
   if (st == PK_OK)

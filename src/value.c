@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -260,6 +261,25 @@ const pk_value *pk__table_entry_at(const pk_value *table, size_t i,
   return table ? (const pk_value *)toml_table_entry_at(NODE(table), i, key,
                                                        len)
                : NULL;
+}
+
+/* pk__item is toml_item with public types: read in place, no copy. */
+_Static_assert(sizeof(pk__item) == sizeof(toml_item) &&
+                   offsetof(pk__item, v) == offsetof(toml_item, v) &&
+                   offsetof(pk__item, key) == offsetof(toml_item, key) &&
+                   offsetof(pk__item, key_len) ==
+                       offsetof(toml_item, key_len) &&
+                   offsetof(pk__item, kind) == offsetof(toml_item, kind) &&
+                   offsetof(pk__item, u) == offsetof(toml_item, u) &&
+                   sizeof(((pk__item *)0)->u) ==
+                       sizeof(((toml_item *)0)->u) &&
+                   offsetof(pk__item, len) == offsetof(toml_item, len),
+               "pk__item and toml_item must agree");
+
+size_t pk__value_items(const pk_value *c, size_t from, pk__item *out,
+                       size_t max)
+{
+  return c ? toml_node_items(NODE(c), from, (toml_item *)out, max) : 0;
 }
 
 pk_pos pk_table_key_pos_at(const pk_value *table, size_t i)

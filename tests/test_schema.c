@@ -12,6 +12,7 @@
 #include <plugkit.h>
 
 #include "counting_alloc.h"
+#include "internal.h"
 
 /* ---- helpers ---- */
 
@@ -1430,4 +1431,104 @@ Test(oom, every_allocation_failure_is_clean)
   pk_doc_free(bad);
   pk_doc_free(doc);
   pk_doc_free(mdoc);
+}
+
+/* ---- tables larger than a decode's batch of items ---- */
+
+/* A decode reads a table's items in batches (8 at a time): every field of
+ * a larger table is decoded, and problems past the first batch keep their
+ * positions. */
+Test(schema, tables_larger_than_a_batch)
+{
+  char schema[4096] = "", text[4096] = "";
+  for (int i = 0; i < 20; i++) {
+    size_t n = strlen(schema), m = strlen(text);
+    snprintf(schema + n, sizeof schema - n,
+             "f%02d = { type = \"integer\", max = 100 }\n", i);
+    snprintf(text + m, sizeof text - m, "f%02d = %d\n", 19 - i, i);
+  }
+  pk_doc *sd = parse("plugin.toml", schema);
+  pk_schema *s = schema_from(sd, NULL);
+  pk_doc *doc = parse("c.toml", text);
+  pk_config *c = NULL;
+  pk_error err;
+  cr_assert_eq(pk_schema_decode(s, pk_doc_root(doc), NULL, &c, NULL, &err),
+               PK_OK, "%s", err.message);
+  for (int i = 0; i < 20; i++) {
+    char name[8];
+    int64_t v = -1;
+    snprintf(name, sizeof name, "f%02d", i);
+    cr_assert_eq(pk_config_get_integer(c, name, &v, NULL), PK_OK);
+    cr_assert_eq(v, 19 - i);
+  }
+  pk_config_free(c);
+  pk_doc_free(doc);
+
+  /* an unknown key and a value out of range, both past the first batch */
+  doc = parse("c.toml", "f00 = 1\nf01 = 1\nf02 = 1\nf03 = 1\nf04 = 1\n"
+                        "f05 = 1\nf06 = 1\nf07 = 1\nf08 = 1\nfx9 = 1\n"
+                        "f10 = 1\nf11 = 101\n");
+  pk_diag *diag = NULL;
+  cr_assert_eq(pk_diag_new(NULL, &diag, NULL), PK_OK);
+  cr_assert_eq(pk_schema_decode(s, pk_doc_root(doc), NULL, &c, diag, &err),
+               PK_ECONFIG);
+  cr_assert_null(c);
+  cr_assert_eq(pk_diag_count(diag), 11); /* and f12 ... f19 missing */
+  assert_error(pk_diag_at(diag, 0), PK_ECONFIG, "c.toml", 10, 1,
+               "unknown field \"fx9\" (did you mean \"f09\"?)");
+  assert_error(pk_diag_at(diag, 1), PK_ERANGE, "c.toml", 12, 7,
+               "f11 = 101 is above the maximum 100");
+  pk_diag_free(diag);
+  pk_doc_free(doc);
+  pk_schema_free(s);
+  pk_doc_free(sd);
+}
+
+/* pk__value_items(): a batch of a table's or an array's children with
+ * kinds and scalars, as the decode reads them. */
+Test(schema, value_items_of_tables_and_arrays)
+{
+  pk_doc *doc = parse("i.toml", "s = \"x\\u0000y\"\ni = -7\nf = 2.5\n"
+                                "b = true\nd = 2024-01-02\na = [1, \"z\"]\n"
+                                "\"k\\u0000\" = false\n[t]\n");
+  const pk_value *root = pk_doc_root(doc);
+  pk__item it[8];
+  cr_assert_eq(pk__value_items(root, 0, it, 8), 8);
+  cr_assert_str_eq(it[0].key, "s");
+  cr_assert_eq(it[0].key_len, 1);
+  cr_assert_eq(it[0].kind, PK_KIND_STRING);
+  cr_assert_eq(it[0].len, 3);
+  cr_assert_eq(memcmp(it[0].u.s, "x\0y", 4), 0);
+  cr_assert_eq(it[0].v, pk_table_get(root, "s"));
+  cr_assert_eq(it[1].kind, PK_KIND_INTEGER);
+  cr_assert_eq(it[1].u.i, -7);
+  cr_assert_eq(it[2].kind, PK_KIND_FLOAT);
+  cr_assert_float_eq(it[2].u.f, 2.5, 0);
+  cr_assert_eq(it[3].kind, PK_KIND_BOOL);
+  cr_assert(it[3].u.b);
+  cr_assert_eq(it[4].kind, PK_KIND_DATE_LOCAL);
+  cr_assert_eq(it[5].kind, PK_KIND_ARRAY);
+  cr_assert_eq(it[6].key_len, 2);
+  cr_assert_eq(memcmp(it[6].key, "k\0", 3), 0);
+  cr_assert_eq(it[6].kind, PK_KIND_BOOL);
+  cr_assert(!it[6].u.b);
+  cr_assert_eq(it[7].kind, PK_KIND_TABLE);
+  /* a batch from the middle, shorter than asked, and past the end */
+  cr_assert_eq(pk__value_items(root, 5, it, 8), 3);
+  cr_assert_str_eq(it[0].key, "a");
+  cr_assert_eq(pk__value_items(root, 6, it, 1), 1);
+  cr_assert_eq(it[0].kind, PK_KIND_BOOL);
+  cr_assert_eq(pk__value_items(root, 8, it, 8), 0);
+  /* an array's items have no key */
+  cr_assert_eq(pk__value_items(pk_table_get(root, "a"), 0, it, 8), 2);
+  cr_assert_null(it[0].key);
+  cr_assert_eq(it[0].key_len, 0);
+  cr_assert_eq(it[0].u.i, 1);
+  cr_assert_str_eq(it[1].u.s, "z");
+  cr_assert_eq(it[1].len, 1);
+  /* not a container, NULL, an empty table */
+  cr_assert_eq(pk__value_items(pk_table_get(root, "i"), 0, it, 8), 0);
+  cr_assert_eq(pk__value_items(NULL, 0, it, 8), 0);
+  cr_assert_eq(pk__value_items(pk_table_get(root, "t"), 0, it, 8), 0);
+  pk_doc_free(doc);
 }

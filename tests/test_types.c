@@ -1067,3 +1067,84 @@ Test(types, instance_name_not_in_the_table)
                                 "(configured: none)");
   pk_host_free(h);
 }
+
+/* ---- the "type" key of large and small tables ---- */
+
+static pk_status tag_factory(const pk_instance_args *a, void **out,
+                             pk_error *err)
+{
+  (void)err;
+  int64_t f39 = -1;
+  pk_config_get_integer_or(a->config, "f39", -1, &f39, NULL);
+  char *s = malloc(64);
+  snprintf(s, 64, "%s:%lld", a->tag, (long long)f39);
+  *out = s;
+  return PK_OK;
+}
+
+static void tag_destroy(void *data, void *inst)
+{
+  (void)data;
+  free(inst);
+}
+
+/* Loading reads a small instance table's items once, for its "type" and
+ * its fields; a table of more than 32 keys is looked up instead.  Both
+ * select the same type and report a bad "type" at the same place. */
+Test(types, type_key_of_small_and_large_tables)
+{
+  char schema[4096] = "", big[4096] = "", cfg[16384];
+  for (int i = 0; i < 40; i++) {
+    size_t n = strlen(schema), m = strlen(big);
+    snprintf(schema + n, sizeof schema - n,
+             "f%02d = { type = \"integer\", optional = true }\n", i);
+    snprintf(big + m, sizeof big - m, "f%02d = %d\n", i, i);
+  }
+  pk_host *h;
+  pk_error err;
+  pk_host_options o = {.size = sizeof o, .ignore_env = true};
+  cr_assert_eq(pk_host_new(&o, &h, &err), PK_OK);
+  cr_assert_eq(pk_host_declare_kind(h, "node", 1, "nodes", "n", &err), PK_OK);
+  pk_type_options t = {.size = sizeof t, .kind = "node", .tag = "n",
+                       .schema_toml = schema, .factory = tag_factory,
+                       .destroy = tag_destroy};
+  cr_assert_eq(pk_host_add_type(h, &t, &err), PK_OK, "%s", err.message);
+  t.tag = "m";
+  cr_assert_eq(pk_host_add_type(h, &t, &err), PK_OK, "%s", err.message);
+  snprintf(cfg, sizeof cfg,
+           "[nodes.a]\nf01 = 1\n"              /* default type */
+           "[nodes.b]\nf39 = 2\ntype = \"m\"\n" /* type last */
+           "[nodes.c]\n%s"                      /* 40 keys, default type */
+           "[nodes.d]\n%stype = \"m\"\n",       /* 41 keys, type last */
+           big, big);
+  cr_assert_eq(pk_host_load_config_text(h, cfg, strlen(cfg), "nodes.toml",
+                                        NULL, &err),
+               PK_OK, "%s", err.message);
+  const char *names[] = {"a", "b", "c", "d"};
+  const char *want[] = {"n:-1", "m:2", "n:39", "m:39"};
+  for (int i = 0; i < 4; i++) {
+    void *obj;
+    cr_assert_eq(pk_host_get_instance(h, "node", names[i], &obj, &err),
+                 PK_OK, "%s", err.message);
+    cr_assert_str_eq(obj, want[i]);
+  }
+  pk_host_free(h);
+
+  /* a "type" that is not a string, in a small and in a large table */
+  for (int large = 0; large < 2; large++) {
+    cr_assert_eq(pk_host_new(&o, &h, &err), PK_OK);
+    cr_assert_eq(pk_host_declare_kind(h, "node", 1, "nodes", "n", &err),
+                 PK_OK);
+    t.tag = "n";
+    cr_assert_eq(pk_host_add_type(h, &t, &err), PK_OK, "%s", err.message);
+    snprintf(cfg, sizeof cfg, "[nodes.x]\n%stype = 5\n", large ? big : "");
+    cr_assert_eq(pk_host_load_config_text(h, cfg, strlen(cfg), "nodes.toml",
+                                          NULL, &err),
+                 PK_ETYPE);
+    cr_assert_str_eq(err.source, "nodes.toml");
+    cr_assert_eq(err.line, large ? 42 : 2);
+    cr_assert_eq(err.col, 8);
+    cr_assert_str_eq(err.message, "expected a string, found an integer");
+    pk_host_free(h);
+  }
+}

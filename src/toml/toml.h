@@ -144,6 +144,27 @@ toml_pos toml_table_key_pos_at(const toml_node *t, size_t i);
  * when out of range or when t is not a table. */
 const toml_node *toml_table_entry_at(const toml_node *t, size_t i,
                                      const char **key, size_t *len);
+/* One child of a table or array with its kind and scalar contents, as
+ * toml_node_items() gives them: a reader that visits every child (a schema
+ * decode) makes one call per batch instead of several per child. */
+typedef struct toml_item {
+  const toml_node *v; /* the child */
+  const char *key;    /* table: its key, NUL-terminated; array: NULL */
+  uint32_t key_len;   /* table: the key's length (keys may hold NUL bytes) */
+  uint32_t kind;      /* toml_kind of v */
+  union {
+    const char *s; /* TOML_STRING: the decoded bytes, NUL-terminated */
+    int64_t i;     /* TOML_INTEGER */
+    double f;      /* TOML_FLOAT */
+    bool b;        /* TOML_BOOL */
+  } u;                /* not set for other kinds */
+  uint32_t len;       /* TOML_STRING: length in bytes; else not set */
+} toml_item;
+/* Fills out[0..k) with the children from, from + 1, ... of container c
+ * (k <= max) and returns k; 0 when c is not a table or an array, or from is
+ * past its end. */
+size_t toml_node_items(const toml_node *c, size_t from, toml_item *out,
+                       size_t max);
 /* The value under key (len bytes) in table t, O(1) on average; NULL when
  * absent or when t is not a table. */
 const toml_node *toml_table_get(const toml_node *t, const char *key,

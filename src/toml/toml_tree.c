@@ -263,6 +263,55 @@ const toml_node *toml_table_entry_at(const toml_node *t, size_t i,
   return &e->v;
 }
 
+size_t toml_node_items(const toml_node *c, size_t from, toml_item *out,
+                       size_t max)
+{
+  const toml_doc *d;
+  const uint32_t *refs;
+  size_t n, k;
+  bool table;
+  if (!is_container(c) || from >= c->u.c.count)
+    return 0;
+  n = c->u.c.count - from;
+  if (n > max)
+    n = max;
+  d = toml_node_doc(c);
+  refs = toml_vec(d, c) + from;
+  table = toml_kind_of(c) == TOML_TABLE;
+  for (k = 0; k < n; k++) {
+    const toml_node *v = toml_ptr(d, refs[k]);
+    toml_item *it = &out[k];
+    it->v = v;
+    if (table) { /* a table's children are entries: the value, then the key */
+      const toml_entry *e = (const toml_entry *)v;
+      it->key = toml_entry_key(d, e);
+      it->key_len = e->key_len;
+    } else {
+      it->key = NULL;
+      it->key_len = 0;
+    }
+    it->kind = toml_kind_of(v);
+    switch (it->kind) {
+    case TOML_STRING:
+      it->u.s = d->buf + v->u.s.off;
+      it->len = v->u.s.len;
+      break;
+    case TOML_INTEGER:
+      it->u.i = v->u.i;
+      break;
+    case TOML_FLOAT:
+      it->u.f = v->u.f;
+      break;
+    case TOML_BOOL:
+      it->u.b = v->u.i != 0;
+      break;
+    default:
+      break;
+    }
+  }
+  return n;
+}
+
 toml_pos toml_table_key_pos_at(const toml_node *t, size_t i)
 {
   const toml_doc *d;
