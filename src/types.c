@@ -87,10 +87,14 @@ typedef struct pk__inst {
   struct pk__inst *base; /* private chain (extends) */
   pk__strv *strv;        /* lists bound into cstruct */
   pk_error *err;         /* failed: allocated, or &inst_nomem */
-  /* configs decoded when the config was loaded (in t->arena, like this
+  /* configs decoded when the config was loaded (in t->arena, like the
    * array), kept for the first use (npre levels, top first) when nothing
-   * in them waits for formatting */
-  pk_config **pre;
+   * in them waits for formatting; one level (the usual case) is kept
+   * without an array */
+  union {
+    pk_config *one;   /* npre == 1 */
+    pk_config **many; /* npre > 1 */
+  } pre;
 } pk__inst;
 
 static const pk_error inst_nomem = {.code = PK_ENOMEM,
@@ -975,6 +979,19 @@ static pk_status decode_chain(pk_host *h, const pk__allocator *arena,
                               const pk_ctx *ctx, pk_config **cfgs,
                               pk_diag *diag, pk_error *err)
 {
+  if (depth == 1) { /* no base: it skips "type" only */
+    static const char *const type_only[] = {"type"};
+    pk_decode_options o = {.size = sizeof o, .ctx = ctx, .skip = type_only,
+                           .skip_count = 1};
+    pk_config *c = NULL;
+    pk_status st = pk__schema_decode_in(arena, chain[0]->schema, table,
+                                        items, &o, &c, diag, err);
+    if (cfgs)
+      cfgs[0] = c;
+    else
+      pk_config_free(c);
+    return st;
+  }
   size_t total = 1 + pk_table_count(table);
   for (size_t i = 0; i < depth; i++)
     total += pk_schema_field_count(chain[i]->schema);
@@ -1324,11 +1341,14 @@ static pk_status add_instances(pk_host *h, pk__types *t, const pk_value *root,
         if (!*failed)
           *first = e;
         *failed = true;
+      } else if (keep && depth == 1) {
+        in->pre.one = cfgs[0];
+        in->npre = 1;
       } else if (keep) {
-        in->pre = pk__alloc(&t->arena_alloc, depth * sizeof *in->pre);
-        if (!in->pre)
+        in->pre.many = pk__alloc(&t->arena_alloc, depth * sizeof *cfgs);
+        if (!in->pre.many)
           return PK_ENOMEM;
-        memcpy(in->pre, cfgs, depth * sizeof *in->pre);
+        memcpy(in->pre.many, cfgs, depth * sizeof *cfgs);
         in->npre = (uint8_t)depth;
       }
     }
@@ -1838,8 +1858,11 @@ static pk_status inst_build(pk_host *h, pk__types *t, pk__inst *in,
   if (st != PK_OK)
     return st;
   if (in->npre == depth) { /* decoded when the config was loaded */
-    memcpy(cfgs, in->pre, depth * sizeof *cfgs);
-    in->pre = NULL;
+    if (depth == 1)
+      cfgs[0] = in->pre.one;
+    else
+      memcpy(cfgs, in->pre.many, depth * sizeof *cfgs);
+    in->pre.many = NULL;
     in->npre = 0;
   } else {
     st = decode_chain(h, NULL, chain, depth, in->table, NULL, t->ctx, cfgs,
