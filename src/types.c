@@ -648,20 +648,28 @@ pk_status pk__types_add_manifest(pk_host *h, pk_plugin *p, pk_error *err)
   for (size_t i = 0; i < pk_array_count(prov); i++) {
     const pk_value *e = pk_array_at(prov, i), *tag_v = NULL, *cfg = NULL;
     const char *kind = "", *tag = "", *ext = NULL;
-    /* one pass over the entry: the manifest check validated its keys and
-     * their types */
-    for (size_t k = 0; k < pk_table_count(e); k++) {
-      const char *key = pk_table_key_at(e, k, NULL);
-      const pk_value *v = pk_table_value_at(e, k);
-      if (!strcmp(key, "kind")) {
-        pk_value_get_string(v, &kind, NULL, NULL);
-      } else if (!strcmp(key, "tag")) {
-        pk_value_get_string(v, &tag, NULL, NULL);
-        tag_v = v;
-      } else if (!strcmp(key, "extends")) {
-        pk_value_get_string(v, &ext, NULL, NULL);
-      } else if (!strcmp(key, "config")) {
-        cfg = v;
+    /* one pass over the entry, in batches of items: the manifest check
+     * validated its keys and their types (a key may hold a NUL: compare
+     * lengths too) */
+    pk__item items[8];
+    for (size_t from = 0, m; (m = pk__value_items(e, from, items, 8)) > 0;
+         from += m) {
+      for (size_t k = 0; k < m; k++) {
+        const pk__item *it = &items[k];
+        bool str = it->kind == PK_KIND_STRING;
+        if (it->key_len == 4 && !memcmp(it->key, "kind", 4)) {
+          if (str)
+            kind = it->u.s;
+        } else if (it->key_len == 3 && !memcmp(it->key, "tag", 3)) {
+          if (str)
+            tag = it->u.s;
+          tag_v = it->v;
+        } else if (it->key_len == 7 && !memcmp(it->key, "extends", 7)) {
+          if (str)
+            ext = it->u.s;
+        } else if (it->key_len == 6 && !memcmp(it->key, "config", 6)) {
+          cfg = it->v;
+        }
       }
     }
     if (t->nkinds && !find_kind(t, kind)) {
