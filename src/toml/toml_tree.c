@@ -59,14 +59,10 @@ static inline bool entry_is(const toml_doc *d, const toml_entry *e,
   return e->key_len == len && key_eq(toml_entry_key(d, e), key, len);
 }
 
-#define SMALL_INDEX_MAX 16384 /* capacities up to this use 16-bit slots */
-
 /* Arena units of a table vector of capacity cap (with its index). */
 static uint32_t table_units(uint32_t cap)
 {
-  if (cap <= TOML_SCAN_MAX)
-    return cap / 2;
-  return cap <= SMALL_INDEX_MAX ? cap : cap + cap / 2;
+  return cap <= TOML_SCAN_MAX ? cap / 2 : toml_index_units(cap);
 }
 
 /* Puts position pos (of entry e) into the index after refs[cap]. */
@@ -78,7 +74,7 @@ static void index_put(const toml_doc *d, uint32_t *refs, uint32_t cap,
   i = (key == d->miss_key && e->key_len == d->miss_len
            ? d->miss_hash
            : key_hash(key, e->key_len)) & mask;
-  if (cap <= SMALL_INDEX_MAX) {
+  if (cap <= TOML_SMALL_INDEX_MAX) {
     uint16_t *ix = (uint16_t *)(refs + cap);
     while (ix[i])
       i = (i + 1) & mask;
@@ -114,7 +110,7 @@ static toml_entry *find(toml_doc *d, const toml_node *t, const char *key,
   mask = 2 * cap - 1;
   h = key_hash(key, len);
   for (i = h & mask;; i = (i + 1) & mask) {
-    uint32_t s = cap <= SMALL_INDEX_MAX ? ((const uint16_t *)(refs + cap))[i]
+    uint32_t s = cap <= TOML_SMALL_INDEX_MAX ? ((const uint16_t *)(refs + cap))[i]
                                         : refs[cap + i];
     toml_entry *e;
     if (!s) {
@@ -183,7 +179,7 @@ bool toml_table_append(toml_doc *d, toml_node *t, uint32_t eref)
   t->u.c.count = n + 1;
   if (cap > TOML_SCAN_MAX) {
     memset(refs + cap, 0,
-           (size_t)cap * (cap <= SMALL_INDEX_MAX ? 2 * sizeof(uint16_t)
+           (size_t)cap * (cap <= TOML_SMALL_INDEX_MAX ? 2 * sizeof(uint16_t)
                                                  : 2 * sizeof(uint32_t)));
     for (i = 0; i <= n; i++)
       index_put(d, refs, cap, i, toml_ptr(d, refs[i]));
