@@ -180,8 +180,9 @@ bool toml_table_append(toml_doc *d, toml_node *t, uint32_t eref)
   t->u.c.count = n + 1;
   if (cap > TOML_SCAN_MAX) {
     memset(refs + cap, 0,
-           (size_t)cap * (cap <= TOML_SMALL_INDEX_MAX ? 2 * sizeof(uint16_t)
-                                                 : 2 * sizeof(uint32_t)));
+           (size_t)cap * (cap <= TOML_SMALL_INDEX_MAX
+                              ? 2 * sizeof(uint16_t)
+                              : 2 * sizeof(uint32_t)));
     for (i = 0; i <= n; i++)
       index_put(d, refs, cap, i, toml_ptr(d, refs[i]));
   }
