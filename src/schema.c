@@ -1209,8 +1209,8 @@ range_problem(dctx *d, const pk_field *f, const cval *cv)
 }
 
 /* Decodes value it->v (kind and scalar contents read with it) by f. */
-static inline pk_status decode_value(dctx *d, const pk_field *f, const pk__item *it,
-                              cval *cv)
+static inline pk_status decode_value(dctx *d, const pk_field *f,
+                                     const pk__item *it, cval *cv)
 {
   cv->v = it->v;
   cv->origin = PK_ORIGIN_TABLE;
