@@ -355,9 +355,10 @@ static pk_status desc_keys(const pk_value *tbl, const char *const *keys,
                            size_t n, const char *what, pk_error *err)
 {
   for (size_t i = 0; i < pk_table_count(tbl); i++) {
-    const char *k = pk_table_key_at(tbl, i, NULL);
+    size_t len; /* a key may hold a NUL byte: "abi\u0000x" is not abi */
+    const char *k = pk_table_key_at(tbl, i, &len);
     size_t j = 0;
-    while (j < n && strcmp(k, keys[j]))
+    while (j < n && (strlen(keys[j]) != len || memcmp(k, keys[j], len)))
       j++;
     if (j == n)
       return desc_unknown(tbl, i, keys, n, what, err);

@@ -812,9 +812,10 @@ Test(types, description_type_errors_are_positioned)
       "[types.cache.x]\n",                              /* no such kind */
       "[kinds.cache]\n[types.cache.x]\nextend = \"y\"\n", /* unknown key */
       "[kinds.cache]\n[types.cache.x.config]\na = { type = \"strng\" }\n",
+      "[kinds.cache]\n\"table\\u0000x\" = \"caches\"\n", /* a NUL byte */
   };
-  static const int line[] = {1, 3, 3};
-  for (size_t i = 0; i < 3; i++) {
+  static const int line[] = {1, 3, 3, 2};
+  for (size_t i = 0; i < 4; i++) {
     FILE *f = fopen(desc, "w");
     fputs(bad[i], f);
     fclose(f);
