@@ -630,14 +630,21 @@ static pk_status field_props(const pk__allocator *a, pk_field *f,
     return PK_ECONFIG;
   f->doc = "";
   for (size_t k = 0; k < pk_table_count(decl); k++) {
-    const char *key = pk_table_key_at(decl, k, NULL);
+    size_t len; /* a key may hold a NUL byte: "doc\u0000x" is not doc */
+    const char *key = pk_table_key_at(decl, k, &len);
     const pk_value *v = pk_table_value_at(decl, k);
     enum prop p;
     for (p = 0; p < NPROPS; p++)
-      if (prop_names[p][0] == key[0] && !strcmp(key, prop_names[p]))
+      if (prop_names[p][0] == key[0] && strlen(prop_names[p]) == len &&
+          !memcmp(key, prop_names[p], len))
         break;
     /* positions are computed only for a message */
 #define KPOS pk_table_key_pos_at(decl, k)
+    if (p == NPROPS && strlen(key) != len)
+      return schema_error(err, KPOS,
+                          "unknown property \"%s\\u0000...\" of field "
+                          "\"%s\": property names hold no NUL byte",
+                          key, path);
     if (p == NPROPS) {
       const char *near = pk__closest(key, prop_names, NPROPS);
       char list[200];

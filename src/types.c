@@ -369,6 +369,12 @@ static pk_status desc_keys(const pk_value *tbl, const char *const *keys,
 static pk_status desc_entry(const pk_value *sect, size_t i, const char *what,
                             const pk_value **out, pk_error *err)
 {
+  size_t len;
+  const char *name = pk_table_key_at(sect, i, &len);
+  if (strlen(name) != len) /* the names below are C strings */
+    return pk__fail_at(err, PK_ECONFIG, pk_table_key_pos_at(sect, i),
+                       "[%s.\"%s\\u0000...\"]: a name cannot hold a NUL "
+                       "byte", what, name);
   *out = pk_table_value_at(sect, i);
   if (pk_value_kind(*out) != PK_KIND_TABLE)
     return pk__fail_at(err, PK_ECONFIG, pk_value_pos(*out),
@@ -1386,14 +1392,16 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk_diag *diag,
     plugins = NULL;
   }
   for (size_t i = 0; plugins && i < pk_table_count(plugins); i++) {
-    const char *alias = pk_table_key_at(plugins, i, NULL);
+    size_t alias_len;
+    const char *alias = pk_table_key_at(plugins, i, &alias_len);
     const pk_value *v = pk_table_value_at(plugins, i);
     pk_pos pos = pk_table_key_pos_at(plugins, i);
     const pk_value *table = NULL;
     const char *id = NULL;
-    if (!pk__name_valid(alias, strlen(alias))) {
-      pk__fail_at(&e, PK_ECONFIG, pos, "invalid plugin alias \"%s\": use 1 "
-                  "to 127 letters, digits, '_', '.' or '-'", alias);
+    if (!pk__name_valid(alias, alias_len)) { /* a NUL byte is not valid */
+      pk__fail_at(&e, PK_ECONFIG, pos, "invalid plugin alias \"%s%s\": use "
+                  "1 to 127 letters, digits, '_', '.' or '-'", alias,
+                  strlen(alias) != alias_len ? "\\u0000..." : "");
       REPORT(&e);
       continue;
     }

@@ -207,6 +207,11 @@ Test(schema, unknown_property_suggests_the_closest)
   assert_schema_error("a = { type = \"string\", defualt = \"x\" }\n", 1, 24,
                       "unknown property \"defualt\" of field \"a\" (did you "
                       "mean \"default\"?)");
+  /* a property name holding a NUL byte is not the property before it */
+  assert_schema_error("a = { type = \"string\", \"doc\\u0000x\" = \"d\" }\n",
+                      1, 24,
+                      "unknown property \"doc\\u0000...\" of field \"a\": "
+                      "property names hold no NUL byte");
   assert_schema_error("a = { type = \"string\", colour = 1 }\n", 1, 24,
                       "unknown property \"colour\" of field \"a\" (known "
                       "properties: type, required, default, optional, doc, "

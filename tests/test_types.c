@@ -813,9 +813,10 @@ Test(types, description_type_errors_are_positioned)
       "[kinds.cache]\n[types.cache.x]\nextend = \"y\"\n", /* unknown key */
       "[kinds.cache]\n[types.cache.x.config]\na = { type = \"strng\" }\n",
       "[kinds.cache]\n\"table\\u0000x\" = \"caches\"\n", /* a NUL byte */
+      "[namespaces.\"ns\\u0000x\"]\nabi = 1\n",          /* in a name */
   };
-  static const int line[] = {1, 3, 3, 2};
-  for (size_t i = 0; i < 4; i++) {
+  static const int line[] = {1, 3, 3, 2, 1};
+  for (size_t i = 0; i < 5; i++) {
     FILE *f = fopen(desc, "w");
     fputs(bad[i], f);
     fclose(f);
@@ -882,6 +883,23 @@ Test(types, manifest_key_with_a_nul_byte_is_unknown)
   snprintf(path, sizeof path, "%s/p", dir);
   rmdir(path);
   rmdir(dir);
+}
+
+/* A [plugins] alias holding a NUL byte is invalid, not the alias before
+ * the NUL; the error says so at the key's position. */
+Test(types, plugin_alias_with_a_nul_byte_is_invalid)
+{
+  pk_host *h = new_host();
+  pk_error err;
+  const char *path = write_config("[plugins]\n\"s3\\u0000x\" = \"runner:s3\"\n");
+  cr_assert_eq(pk_host_load_config(h, path, NULL, &err), PK_ECONFIG);
+  cr_assert_eq(err.line, 2);
+  cr_assert_eq(err.col, 1);
+  cr_assert_str_eq(err.message, "invalid plugin alias \"s3\\u0000...\": use 1 "
+                                "to 127 letters, digits, '_', '.' or '-'");
+  cr_assert_null(pk_host_find_alias(h, "s3"));
+  unlink(cfg_path);
+  pk_host_free(h);
 }
 
 /* ---- first use: one build, waiting, asking for itself ---- */
