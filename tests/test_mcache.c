@@ -307,6 +307,27 @@ Test(mcache, a_search_path_given_twice, .fini = remove_tree)
                      "%s", log.text);
 }
 
+/* A manifest of more than 64 KiB is not imaged: it is read every time,
+ * and gives what reading gives. */
+Test(mcache, a_large_manifest_is_read_every_time, .fini = remove_tree)
+{
+  make_tree();
+  size_t pad = 70 * 1024;
+  char *text = malloc(pad + 512);
+  cr_assert_not_null(text);
+  int n = snprintf(text, 512, "%s", GOOD("big", "1.0.0", ""));
+  memset(text + n, '#', pad); /* one long comment line */
+  text[n + (int)pad - 1] = '\n';
+  text[n + (int)pad] = '\0';
+  put_plugin("big", text);
+  free(text);
+  settle();
+  take_reference();
+  cr_assert_not_null(strstr(reference, "mc:big 1.0.0"), "%s", reference);
+  expect_same(cache, reference, "0 manifests from the cache, 5 read");
+  expect_same(cache, reference, "3 manifests from the cache, 2 read");
+}
+
 static void corrupt(const char *how, const char *text, size_t len, off_t at)
 {
   int fd = open(cache, O_WRONLY | (at < 0 ? O_TRUNC : 0));
