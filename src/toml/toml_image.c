@@ -181,18 +181,10 @@ static bool vector_ok(const toml_doc *d, const toml_block **last,
     return false;
   const uint32_t *refs = toml_vec(d, c);
   uint32_t used = 0, bad = 0;
-  if (cap <= TOML_SMALL_INDEX_MAX) { /* 2 * cap: a multiple of 32 */
-    const uint16_t *ix = (const uint16_t *)(refs + cap);
-    for (uint32_t i = 0; i < 2 * cap; i += 16)
-      for (uint32_t j = i; j < i + 16; j++) { /* no branches: vectorized */
-        bad |= ix[j] > n;
-        used += ix[j] != 0;
-      }
-  } else {
-    for (uint32_t i = 0; i < 2 * cap; i++) {
-      bad |= refs[cap + i] > n;
-      used += refs[cap + i] != 0;
-    }
+  for (uint32_t i = 0; i < 2 * cap; i++) {
+    uint32_t s = toml_index_slot(refs, cap, i);
+    bad |= s > n;
+    used += s != 0;
   }
   return !bad && used == n;
 }

@@ -230,6 +230,14 @@ static inline uint32_t toml_index_units(uint32_t cap)
   return cap <= TOML_SMALL_INDEX_MAX ? cap : cap + cap / 2;
 }
 
+/* Slot i (of 2 * cap) of the index after refs[cap]: position + 1, or 0. */
+static inline uint32_t toml_index_slot(const uint32_t *refs, uint32_t cap,
+                                       uint32_t i)
+{
+  return cap <= TOML_SMALL_INDEX_MAX ? ((const uint16_t *)(refs + cap))[i]
+                                     : refs[cap + i];
+}
+
 /* The entry of key (len bytes) in table t, or NULL. */
 toml_entry *toml_table_find(toml_doc *d, const toml_node *t, const char *key,
                             uint32_t len);

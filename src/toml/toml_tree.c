@@ -110,9 +110,7 @@ static toml_entry *find(toml_doc *d, const toml_node *t, const char *key,
   mask = 2 * cap - 1;
   h = key_hash(key, len);
   for (i = h & mask;; i = (i + 1) & mask) {
-    uint32_t s = cap <= TOML_SMALL_INDEX_MAX
-                     ? ((const uint16_t *)(refs + cap))[i]
-                     : refs[cap + i];
+    uint32_t s = toml_index_slot(refs, cap, i);
     toml_entry *e;
     if (!s) {
       if (remember) {
