@@ -994,22 +994,10 @@ static pk_status decode_chain(pk_host *h, const pk__allocator *arena,
                               const pk_ctx *ctx, pk_config **cfgs,
                               pk_diag *diag, pk_error *err)
 {
-  if (depth == 1) { /* no base: it skips "type" only */
-    static const char *const type_only[] = {"type"};
-    pk_decode_options o = {.size = sizeof o, .ctx = ctx, .skip = type_only,
-                           .skip_count = 1};
-    pk_config *c = NULL;
-    pk_status st = pk__schema_decode_in(arena, chain[0]->schema, table,
-                                        items, &o, &c, diag, err);
-    if (cfgs)
-      cfgs[0] = c;
-    else
-      pk_config_free(c);
-    return st;
-  }
-  size_t total = 1 + pk_table_count(table);
-  for (size_t i = 0; i < depth; i++)
-    total += pk_schema_field_count(chain[i]->schema);
+  size_t total = 1; /* "type", and with a base the other levels' names */
+  for (size_t i = 0; depth > 1 && i < depth; i++)
+    total += pk_schema_field_count(chain[i]->schema) +
+             (i ? 0 : pk_table_count(table));
   const char *small[64];
   const char **skip = total <= 64 ? small
                                   : pk__alloc(&h->alloc, total * sizeof *skip);
