@@ -4,6 +4,7 @@
 #define PK_INTERNAL_H
 
 #include <stdarg.h>
+#include <string.h>
 
 #include "plugkit.h"
 
@@ -101,6 +102,37 @@ typedef struct __attribute__((__may_alias__)) pk__item {
  * end.  One call reads a batch: a decode visits every child. */
 size_t pk__value_items(const pk_value *c, size_t from, pk__item *out,
                        size_t max);
+/* A lone value v as pk__value_items() gives a child (key NULL). */
+void pk__value_item(const pk_value *v, pk__item *out);
+
+/* The children of c read a batch at a time: pk__items_at(&r, i) for i =
+ * 0, 1, ... below c's count, after pk__items_init(&r, c). */
+#define PK__ITEM_BATCH 8
+typedef struct pk__items {
+  const pk_value *c;
+  size_t from, n;
+  pk__item buf[PK__ITEM_BATCH];
+} pk__items;
+static inline void pk__items_init(pk__items *r, const pk_value *c)
+{
+  r->c = c; /* not the buffer: it is filled by the first read */
+  r->from = r->n = 0;
+}
+static inline const pk__item *pk__items_at(pk__items *r, size_t i)
+{
+  if (i - r->from >= r->n) {
+    r->from = i;
+    r->n = pk__value_items(r->c, i, r->buf, PK__ITEM_BATCH);
+  }
+  return &r->buf[i - r->from];
+}
+
+/* Key k of len bytes is name (a TOML key may hold NUL bytes: "abi\u0000x"
+ * is not "abi"). */
+static inline bool pk__key_is(const char *k, size_t len, const char *name)
+{
+  return strlen(name) == len && memcmp(k, name, len) == 0;
+}
 
 
 /* ---- growable arrays (vec.c) ---- */

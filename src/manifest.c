@@ -30,8 +30,7 @@ static pk_status collect_keys(const pk_value *table, const char *what,
     const pk_value *v = pk__table_entry_at(table, i, &k, &len);
     size_t j;
     for (j = 0; j < nkeys; j++) /* a key may hold a NUL: compare len bytes */
-      if (keys[j][0] == k[0] && strlen(keys[j]) == len &&
-          !memcmp(keys[j], k, len))
+      if (keys[j][0] == k[0] && pk__key_is(k, len, keys[j]))
         break;
     if (j < nkeys) {
       vals[j] = v;

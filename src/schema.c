@@ -111,10 +111,8 @@ static const char *const prop_names[NPROPS] = {
 
 #define FIELD_NAME_MAX 127
 #define CHECK_CHOICES 64 /* choices a schema check holds without allocating */
-#define ITEM_BATCH 8 /* items a decode reads with one call (on the stack) */
 
 static void schema_free(pk_schema *s);
-static void value_item(const pk_value *v, pk__item *it);
 static pk_status decode_value(dctx *d, const pk_field *f, const pk__item *it,
                               cval *cv);
 static pk_status decode_table(dctx *d, const pk_schema *s,
@@ -635,8 +633,7 @@ static pk_status field_props(const pk__allocator *a, pk_field *f,
     const pk_value *v = pk_table_value_at(decl, k);
     enum prop p;
     for (p = 0; p < NPROPS; p++)
-      if (prop_names[p][0] == key[0] && strlen(prop_names[p]) == len &&
-          !memcmp(key, prop_names[p], len))
+      if (prop_names[p][0] == key[0] && pk__key_is(key, len, prop_names[p]))
         break;
     /* positions are computed only for a message */
 #define KPOS pk_table_key_pos_at(decl, k)
@@ -772,7 +769,7 @@ static pk_status field_props(const pk__allocator *a, pk_field *f,
     d.a = a;
     d.err = &e;
     pk__item it;
-    value_item(f->dflt_v, &it);
+    pk__value_item(f->dflt_v, &it);
     st = decode_value(&d, f, &it, &f->dflt);
     if (st == PK_ENOMEM || d.nomem)
       return pk__fail(err, PK_ENOMEM, "out of memory");
@@ -1113,15 +1110,12 @@ static pk_status type_problem(dctx *d, const pk_field *f, const pk_value *v,
 
 static pk_status check_array(dctx *d, const pk_field *f, const pk_value *v)
 {
-  pk__item buf[ITEM_BATCH];
-  size_t n = pk_array_count(v), from = 0, m = 0;
+  pk__items r;
+  pk__items_init(&r, v);
+  size_t n = pk_array_count(v);
   pk_status st = PK_OK;
   for (size_t i = 0; i < n && !must_stop(d); i++) {
-    if (i == from + m) {
-      from = i;
-      m = pk__value_items(v, from, buf, ITEM_BATCH);
-    }
-    const pk__item *it = &buf[i - from];
+    const pk__item *it = pk__items_at(&r, i);
     if (!kind_fits(f->items, (pk_kind)it->kind)) {
       char suffix[32];
       snprintf(suffix, sizeof suffix, "[%zu]", i);
@@ -1141,33 +1135,6 @@ static pk_status decode_nested(dctx *d, const pk_field *f,
   st = decode_table(d, f->fields, table, NULL, out);
   d->path[plen] = '\0';
   return st;
-}
-
-/* The item of a lone value (a field's default), as pk__value_items()
- * gives the values of a table. */
-static void value_item(const pk_value *v, pk__item *it)
-{
-  size_t len = 0;
-  memset(it, 0, sizeof *it);
-  it->v = v;
-  it->kind = (uint32_t)pk_value_kind(v);
-  switch (it->kind) {
-  case PK_KIND_STRING:
-    pk_value_get_string(v, &it->u.s, &len, NULL);
-    it->len = (uint32_t)len; /* a document holds less than 4 GiB */
-    break;
-  case PK_KIND_INTEGER:
-    pk_value_get_integer(v, &it->u.i, NULL);
-    break;
-  case PK_KIND_FLOAT:
-    pk_value_get_float(v, &it->u.f, NULL);
-    break;
-  case PK_KIND_BOOL:
-    pk_value_get_bool(v, &it->u.b, NULL);
-    break;
-  default:
-    break;
-  }
 }
 
 /* The problems decode_value() reports, out of its way: a decode runs it for
@@ -1318,8 +1285,7 @@ unknown_field(dctx *d, const pk_schema *s, const pk_value *table, size_t i,
 static bool skipped(const dctx *d, const char *key, size_t len)
 {
   for (size_t i = 0; i < d->nskip; i++)
-    if (d->skip[i] && strlen(d->skip[i]) == len &&
-        !memcmp(d->skip[i], key, len))
+    if (d->skip[i] && pk__key_is(key, len, d->skip[i]))
       return true;
   return false;
 }
@@ -1332,8 +1298,8 @@ static pk_status decode_table(dctx *d, const pk_schema *s,
                               const pk_value *table, const pk__item *items,
                               pk_config **out)
 {
-  pk__item buf[ITEM_BATCH];
-  size_t nf = s->nfields, nk, from = 0, m = 0;
+  pk__items r;
+  size_t nf = s->nfields, nk;
   pk_config *c;
   bool nested = d->path[0] != '\0';
   const pk_value *outer = d->at;
@@ -1359,20 +1325,12 @@ static pk_status decode_table(dctx *d, const pk_schema *s,
   if (table)
     d->at = table;
   nk = table ? pk_table_count(table) : 0;
+  pk__items_init(&r, table);
   /* keys are usually written in the schema's order: the field after the
    * previous key's is tried before the name index */
   size_t next = 0;
   for (size_t i = 0; i < nk && !must_stop(d); i++) {
-    const pk__item *it;
-    if (items) {
-      it = &items[i];
-    } else {
-      if (i == from + m) { /* read the next batch */
-        from = i;
-        m = pk__value_items(table, from, buf, ITEM_BATCH);
-      }
-      it = &buf[i - from];
-    }
+    const pk__item *it = items ? &items[i] : pk__items_at(&r, i);
     size_t fi = next;
     if (fi >= nf || s->fields[fi].name_len != it->key_len ||
         !name_eq(s->fields[fi].name, it->key, it->key_len))

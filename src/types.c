@@ -355,10 +355,10 @@ static pk_status desc_keys(const pk_value *tbl, const char *const *keys,
                            size_t n, const char *what, pk_error *err)
 {
   for (size_t i = 0; i < pk_table_count(tbl); i++) {
-    size_t len; /* a key may hold a NUL byte: "abi\u0000x" is not abi */
+    size_t len;
     const char *k = pk_table_key_at(tbl, i, &len);
     size_t j = 0;
-    while (j < n && (strlen(keys[j]) != len || memcmp(k, keys[j], len)))
+    while (j < n && !pk__key_is(k, len, keys[j]))
       j++;
     if (j == n)
       return desc_unknown(tbl, i, keys, n, what, err);
@@ -655,28 +655,25 @@ pk_status pk__types_add_manifest(pk_host *h, pk_plugin *p, pk_error *err)
   for (size_t i = 0; i < pk_array_count(prov); i++) {
     const pk_value *e = pk_array_at(prov, i), *tag_v = NULL, *cfg = NULL;
     const char *kind = "", *tag = "", *ext = NULL;
-    /* one pass over the entry, in batches of items: the manifest check
-     * validated its keys and their types (a key may hold a NUL: compare
-     * lengths too) */
-    pk__item items[8];
-    for (size_t from = 0, m; (m = pk__value_items(e, from, items, 8)) > 0;
-         from += m) {
-      for (size_t k = 0; k < m; k++) {
-        const pk__item *it = &items[k];
-        bool str = it->kind == PK_KIND_STRING;
-        if (it->key_len == 4 && !memcmp(it->key, "kind", 4)) {
-          if (str)
-            kind = it->u.s;
-        } else if (it->key_len == 3 && !memcmp(it->key, "tag", 3)) {
-          if (str)
-            tag = it->u.s;
-          tag_v = it->v;
-        } else if (it->key_len == 7 && !memcmp(it->key, "extends", 7)) {
-          if (str)
-            ext = it->u.s;
-        } else if (it->key_len == 6 && !memcmp(it->key, "config", 6)) {
-          cfg = it->v;
-        }
+    /* one pass over the entry: the manifest check validated its keys and
+     * their types */
+    pk__items r;
+    pk__items_init(&r, e);
+    for (size_t k = 0; k < pk_table_count(e); k++) {
+      const pk__item *it = pk__items_at(&r, k);
+      bool str = it->kind == PK_KIND_STRING;
+      if (pk__key_is(it->key, it->key_len, "kind")) {
+        if (str)
+          kind = it->u.s;
+      } else if (pk__key_is(it->key, it->key_len, "tag")) {
+        if (str)
+          tag = it->u.s;
+        tag_v = it->v;
+      } else if (pk__key_is(it->key, it->key_len, "extends")) {
+        if (str)
+          ext = it->u.s;
+      } else if (pk__key_is(it->key, it->key_len, "config")) {
+        cfg = it->v;
       }
     }
     if (t->nkinds && !find_kind(t, kind)) {
@@ -1316,7 +1313,7 @@ static pk_status add_instances(pk_host *h, pk__types *t, const pk_value *root,
       if (nitems <= ITEMS_MAX) {
         pk__value_items(tbl, 0, items, nitems);
         for (size_t j = 0; j < nitems; j++)
-          if (items[j].key_len == 4 && !memcmp(items[j].key, "type", 4)) {
+          if (pk__key_is(items[j].key, items[j].key_len, "type")) {
             type_v = items[j].v;
             break;
           }

@@ -282,6 +282,11 @@ size_t pk__value_items(const pk_value *c, size_t from, pk__item *out,
   return c ? toml_node_items(NODE(c), from, (toml_item *)out, max) : 0;
 }
 
+void pk__value_item(const pk_value *v, pk__item *out)
+{
+  toml_node_item(NODE(v), (toml_item *)out);
+}
+
 pk_pos pk_table_key_pos_at(const pk_value *table, size_t i)
 {
   pk_pos none = {"", 0, 0};

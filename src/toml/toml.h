@@ -165,6 +165,8 @@ typedef struct toml_item {
  * past its end. */
 size_t toml_node_items(const toml_node *c, size_t from, toml_item *out,
                        size_t max);
+/* A lone value v as toml_node_items() gives a child (key NULL). */
+void toml_node_item(const toml_node *v, toml_item *it);
 /* The value under key (len bytes) in table t, O(1) on average; NULL when
  * absent or when t is not a table. */
 const toml_node *toml_table_get(const toml_node *t, const char *key,

@@ -259,6 +259,30 @@ const toml_node *toml_table_entry_at(const toml_node *t, size_t i,
   return &e->v;
 }
 
+/* v's kind and scalar contents into it (v, key and key_len: the caller). */
+static inline void fill_item(const toml_doc *d, const toml_node *v,
+                             toml_item *it)
+{
+  it->kind = toml_kind_of(v);
+  switch (it->kind) {
+  case TOML_STRING:
+    it->u.s = d->buf + v->u.s.off;
+    it->len = v->u.s.len;
+    break;
+  case TOML_INTEGER:
+    it->u.i = v->u.i;
+    break;
+  case TOML_FLOAT:
+    it->u.f = v->u.f;
+    break;
+  case TOML_BOOL:
+    it->u.b = v->u.i != 0;
+    break;
+  default:
+    break;
+  }
+}
+
 size_t toml_node_items(const toml_node *c, size_t from, toml_item *out,
                        size_t max)
 {
@@ -286,26 +310,17 @@ size_t toml_node_items(const toml_node *c, size_t from, toml_item *out,
       it->key = NULL;
       it->key_len = 0;
     }
-    it->kind = toml_kind_of(v);
-    switch (it->kind) {
-    case TOML_STRING:
-      it->u.s = d->buf + v->u.s.off;
-      it->len = v->u.s.len;
-      break;
-    case TOML_INTEGER:
-      it->u.i = v->u.i;
-      break;
-    case TOML_FLOAT:
-      it->u.f = v->u.f;
-      break;
-    case TOML_BOOL:
-      it->u.b = v->u.i != 0;
-      break;
-    default:
-      break;
-    }
+    fill_item(d, v, it);
   }
   return n;
+}
+
+void toml_node_item(const toml_node *v, toml_item *it)
+{
+  it->v = v;
+  it->key = NULL;
+  it->key_len = 0;
+  fill_item(toml_node_doc(v), v, it);
 }
 
 toml_pos toml_table_key_pos_at(const toml_node *t, size_t i)
