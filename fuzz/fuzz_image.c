@@ -4,23 +4,11 @@
  * by the input's own bytes (each 4-byte group from the end: a 16-bit
  * offset, a mask, and whether to stop), loaded, and read in full.
  * SPDX-License-Identifier: MIT */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "toml/toml.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                              \
-  do {                                                                         \
-    if (!(c)) {                                                                \
-      fprintf(stderr, "fuzz_image: check failed: %s (line %d)\n", #c,         \
-              __LINE__);                                                       \
-      abort();                                                                 \
-    }                                                                          \
-  } while (0)
+#include "fuzz.h"
 
 static volatile size_t sink; /* what is read, so that reading is not elided */
 

@@ -3,23 +3,11 @@
  * "config" table, else the root); every string also goes through
  * pk_format.  Checks the invariants of configs and diagnostics.
  * SPDX-License-Identifier: MIT */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <plugkit.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                              \
-  do {                                                                         \
-    if (!(c)) {                                                                \
-      fprintf(stderr, "fuzz_schema: check failed: %s (line %d)\n", #c,        \
-              __LINE__);                                                       \
-      abort();                                                                 \
-    }                                                                          \
-  } while (0)
+#include "fuzz.h"
 
 static void format_strings(const pk_ctx *ctx, const pk_value *v, int depth)
 {

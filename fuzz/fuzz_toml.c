@@ -1,23 +1,11 @@
 /* fuzz_toml.c -- libFuzzer target: parse any bytes as TOML 1.0 and 1.1 and
  * walk the whole tree, checking the reader's invariants.
  * SPDX-License-Identifier: MIT */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <plugkit.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                              \
-  do {                                                                         \
-    if (!(c)) {                                                                \
-      fprintf(stderr, "fuzz_toml: check failed: %s (line %d)\n", #c,          \
-              __LINE__);                                                       \
-      abort();                                                                 \
-    }                                                                          \
-  } while (0)
+#include "fuzz.h"
 
 static void check_pos(pk_pos p)
 {
