@@ -4,7 +4,7 @@
 # exact apt-get line and fails.   usage: scripts/deps.sh [extra packages...]
 set -euo pipefail
 want=(build-essential cmake clang libclang-rt-14-dev libcriterion-dev
-      python3 pkg-config redis-server libhiredis-dev "$@")
+      python3 pkg-config redis-server libhiredis-dev libssl-dev "$@")
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

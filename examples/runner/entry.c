@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "runner.h"
-#include "sha256.h"
+#include "hash.h"
 
 typedef struct buf {
   char *p;
@@ -62,7 +62,7 @@ void entry_pack(const entry *e, char **out, size_t *len)
     put(&b, "\n", 1);
   }
   char hex[65];
-  sha256_hex_of(b.p, b.n, hex);
+  hash_hex_of(b.p, b.n, hex);
   putf(&b, "digest %s\n", hex);
   *out = b.p;
   *len = b.n;
@@ -142,7 +142,7 @@ int entry_parse(const char *data, size_t len, const runner_key *key,
   char want[65], got[65];
   memcpy(want, data + len - dl + 7, 64);
   want[64] = 0;
-  sha256_hex_of(data, len - dl, got);
+  hash_hex_of(data, len - dl, got);
   if (strcmp(want, got) != 0)
     BAD("digest mismatch (damaged)");
   rd r = {data, data + len - dl};

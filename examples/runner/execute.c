@@ -14,22 +14,22 @@
 #include <unistd.h>
 
 #include "runner.h"
-#include "sha256.h"
+#include "hash.h"
 
 enum { PENDING = 0, OK, FAILED, SKIPPED };
 
 /* ---- the hash of a runnable's inputs ---- */
 
-static void hash_str(sha256 *s, const char *tag, const char *v)
+static void hash_str(hasher *s, const char *tag, const char *v)
 {
-  sha256_update(s, tag, strlen(tag) + 1);
-  sha256_update(s, v, strlen(v) + 1);
+  hasher_update(s, tag, strlen(tag) + 1);
+  hasher_update(s, v, strlen(v) + 1);
 }
 
 static void hash_inputs(const runnable *r, char hex[65])
 {
-  sha256 s;
-  sha256_init(&s);
+  hasher s;
+  hasher_init(&s);
   hash_str(&s, "runner-hash", "1");
   hash_str(&s, "name", r->name);
   hash_str(&s, "exec", r->exec);
@@ -51,7 +51,7 @@ static void hash_inputs(const runnable *r, char hex[65])
     char *data, fh[65];
     size_t len;
     if (file_read(files.v[i], &data, &len) == 0) {
-      sha256_hex_of(data, len, fh);
+      hash_hex_of(data, len, fh);
       free(data);
     } else {
       snprintf(fh, sizeof fh, "unreadable:%d", errno);
@@ -59,7 +59,7 @@ static void hash_inputs(const runnable *r, char hex[65])
     hash_str(&s, files.v[i], fh);
   }
   strlist_free(&files);
-  sha256_hex(&s, hex);
+  hasher_hex(&s, hex);
 }
 
 /* ---- running a shell line ---- */
