@@ -72,6 +72,11 @@ void hash_hex_of(const void *data, size_t len, char hex[65])
   to_hex(md, hex);
 }
 
+bool hash_equal(const char a[64], const char b[64])
+{
+  return CRYPTO_memcmp(a, b, 64) == 0;
+}
+
 void hmac_hex_of(const void *key, size_t klen, const void *data, size_t len,
                  char hex[65])
 {

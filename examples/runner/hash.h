@@ -6,6 +6,7 @@
 #ifndef RUNNER_HASH_H
 #define RUNNER_HASH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* A SHA-256 in progress: hasher_init, any number of hasher_update, then
@@ -21,6 +22,10 @@ void hasher_hex(hasher *h, char hex[65]);
 
 /* The SHA-256 of one buffer, in hex. */
 void hash_hex_of(const void *data, size_t len, char hex[65]);
+
+/* Whether two 64-digit hex hashes are the same, in a time that does not
+ * depend on where they differ. */
+bool hash_equal(const char a[64], const char b[64]);
 
 /* HMAC-SHA256 of data with key (any length), in hex. */
 void hmac_hex_of(const void *key, size_t klen, const void *data, size_t len,
