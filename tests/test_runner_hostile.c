@@ -7,6 +7,7 @@
  * outside the project.  The real runner binary in temporary projects.
  * SPDX-License-Identifier: MIT */
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "runner_util.h"
 
@@ -376,6 +377,187 @@ Test(runner, restored_artifact_replaces_a_symlink_instead_of_following_it)
   cr_assert_str_eq(got, "v1\n");
   unlink(target);
   proj_free(&p);
+}
+
+/* ---- item 2c: the cache key ---- */
+
+#define KEY "0123456789abcdef-the-key"
+#define KEY_ENV "RUNNER_CACHE_KEY_FILE=k/key"
+
+/* The project's key file k/key holding KEY (mode 600). */
+static void key_file(const proj *p)
+{
+  put(p->dir, "k/key", KEY "\n");
+  char path[300];
+  snprintf(path, sizeof path, "%s/k/key", p->dir);
+  cr_assert_eq(chmod(path, 0600), 0);
+}
+
+/* HMAC-SHA256 with key of n bytes, by libcrypto's HMAC(), in hex. */
+static void hmac_hex(const char *key, const char *data, size_t n,
+                     char hex[65])
+{
+  unsigned char md[32];
+  unsigned int mdlen;
+  cr_assert_not_null(HMAC(EVP_sha256(), key, (int)strlen(key),
+                          (const unsigned char *)data, n, md, &mdlen));
+  for (unsigned i = 0; i < mdlen; i++)
+    snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+/* gen's entry restoring out/gen.txt as "v9", digest line included, then
+ * an hmac line with key (none when key is NULL). */
+static void forge_tagged(const proj *p, const char *key)
+{
+  char hex[65], body[1024];
+  entry_hash(p, "gen", hex);
+  int n = snprintf(body, sizeof body, "runner-entry 1\nname gen\nhash %s\n"
+                   "code 0\nlog 0\n\nartifact 644 3 out/gen.txt\nv9\n\n", hex);
+  forge(p, "gen", body, (size_t)n);
+  if (!key)
+    return;
+  char path[512], entry[1024], tag[65];
+  snprintf(path, sizeof path, "%s/.runner/cache/gen.entry", p->dir);
+  slurp(path, entry, sizeof entry);
+  hmac_hex(key, entry, strlen(entry), tag);
+  FILE *f = fopen(path, "a");
+  cr_assert_not_null(f);
+  fprintf(f, "hmac %s\n", tag);
+  fclose(f);
+}
+
+static void gen_holds(const proj *p, const char *want)
+{
+  char got[64], path[300];
+  snprintf(path, sizeof path, "%s/out/gen.txt", p->dir);
+  slurp(path, got, sizeof got);
+  cr_assert_str_eq(got, want);
+}
+
+/* With a key every entry carries its HMAC-SHA256 (the one libcrypto's
+ * HMAC() computes); an entry without it, or with another key's, is a miss
+ * with a warning; one tagged with the key is replayed. */
+Test(runner, cache_key_tags_entries_and_refuses_untagged_ones)
+{
+  proj p;
+  hostile_project(&p);
+  key_file(&p);
+  cr_assert_eq(run(&p, KEY_ENV, "gen"), 0, "%s", p.err);
+  char path[512], entry[1 << 12], tag[65];
+  snprintf(path, sizeof path, "%s/.runner/cache/gen.entry", p.dir);
+  slurp(path, entry, sizeof entry);
+  char *h = strstr(entry, "\nhmac ");
+  cr_assert_not_null(h, "%s", entry);
+  hmac_hex(KEY, entry, (size_t)(h + 1 - entry), tag);
+  cr_assert_eq(strncmp(h + 6, tag, 64), 0, "%s\nwant %s", entry, tag);
+  run_says(&p, "gen", "gen: hit");           /* no key: the digest */
+  cr_assert_eq(run(&p, KEY_ENV, "gen"), 0, "%s", p.err);
+  cr_assert(strstr(p.err, "gen: hit"), "%s", p.err);
+  /* untagged (as every entry written before the key): a clean miss */
+  forge_tagged(&p, NULL);
+  cr_assert_eq(run(&p, KEY_ENV, "gen"), 0, "%s", p.err);
+  cr_assert(strstr(p.err, "warning: cache entry of gen is unusable (not "
+                          "authenticated: no hmac line"), "%s", p.err);
+  cr_assert(strstr(p.err, "gen: miss, running"), "%s", p.err);
+  gen_holds(&p, "v1\n");
+  /* another key's tag */
+  forge_tagged(&p, "another key, 16 bytes or more");
+  cr_assert_eq(run(&p, KEY_ENV, "gen"), 0, "%s", p.err);
+  cr_assert(strstr(p.err, "not authenticated: wrong hmac"), "%s", p.err);
+  gen_holds(&p, "v1\n");
+  /* the key's own tag: replayed, so the tag is what is checked */
+  forge_tagged(&p, KEY);
+  cr_assert_eq(run(&p, KEY_ENV, "gen"), 0, "%s", p.err);
+  cr_assert(strstr(p.err, "gen: hit, replaying"), "%s", p.err);
+  gen_holds(&p, "v9\n");
+  proj_free(&p);
+}
+
+/* The key from the environment: not passed on to the commands; wrong
+ * settings stop the run with what to do. */
+Test(runner, cache_key_settings_are_checked)
+{
+  proj p;
+  hostile_project(&p);
+  put(p.dir, "runner.toml", "[commands.show]\nexec = \"echo key=[$"
+      "RUNNER_CACHE_KEY]\"\ndeps = [\"src/*.txt\"]\n");
+  cr_assert_eq(run(&p, "RUNNER_CACHE_KEY=" KEY, "show"), 0, "%s", p.err);
+  cr_assert_str_eq(p.out, "key=[]\n");
+  char path[512], entry[1024];
+  snprintf(path, sizeof path, "%s/.runner/cache/show.entry", p.dir);
+  slurp(path, entry, sizeof entry);
+  cr_assert(strstr(entry, "\nhmac "), "%s", entry);
+  key_file(&p);
+  cr_assert_eq(run(&p, KEY_ENV " RUNNER_CACHE_KEY=" KEY, "show"), 2);
+  cr_assert(strstr(p.err, "both RUNNER_CACHE_KEY and RUNNER_CACHE_KEY_FILE "
+                          "are set"), "%s", p.err);
+  cr_assert_eq(run(&p, "RUNNER_CACHE_KEY_FILE=k/none", "show"), 2);
+  cr_assert(strstr(p.err, "RUNNER_CACHE_KEY_FILE k/none: No such file or "
+                          "directory (make one: head -c 32 /dev/urandom"),
+            "%s", p.err);
+  cr_assert_eq(run(&p, "RUNNER_CACHE_KEY=short", "show"), 2);
+  cr_assert(strstr(p.err, "the cache key is 5 bytes; use 16 to 4096"), "%s",
+            p.err);
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "mkfifo '%s/k/fifo'", p.dir);
+  cr_assert_eq(system(cmd), 0);
+  cr_assert_eq(run(&p, "timeout 10 env RUNNER_CACHE_KEY_FILE=k/fifo", "show"),
+               2);
+  cr_assert(strstr(p.err, "k/fifo: not a regular file"), "%s", p.err);
+  snprintf(path, sizeof path, "%s/k/key", p.dir);
+  cr_assert_eq(chmod(path, 0644), 0);
+  cr_assert_eq(run(&p, KEY_ENV, "show"), 0, "%s", p.err);
+  cr_assert(strstr(p.err, "warning: RUNNER_CACHE_KEY_FILE k/key can be read "
+                          "by other users: chmod 600 k/key"), "%s", p.err);
+  proj_free(&p);
+}
+
+/* The threat of issue 12 point 2: whoever can write to the shared Redis
+ * replays anything.  With a key, an entry put there without the key's tag
+ * (here: a real one with its hmac line cut off, its digest still right)
+ * is refused by every checkout holding the key; a checkout with another
+ * key refuses the genuine one. */
+Test(runner, forged_remote_entry_is_refused_with_a_key, .fini = stop_servers)
+{
+  redis r;
+  redis_start(&r);
+  proj a, b, c, d;
+  proj_scenarios(&a, r.port);
+  proj_scenarios(&b, r.port);
+  proj_scenarios(&c, r.port);
+  proj_scenarios(&d, r.port);
+  static const char env[] = "RUNNER_CACHE_KEY=" KEY;
+  cr_assert_eq(run(&a, env, "build"), 0, "%s", a.err);
+  cr_assert_eq(run(&d, "RUNNER_CACHE_KEY=another-key-of-16-bytes", "build"),
+               0, "%s", d.err);
+  cr_assert(strstr(d.err, "remote entry of build is unusable (not "
+                          "authenticated: wrong hmac"), "%s", d.err);
+  cr_assert(strstr(d.err, "build: miss, running"), "%s", d.err);
+  char key[512], cmd[1200], out[64];
+  redis_cli(&r, "--scan --pattern 't:build:*'", key, sizeof key);
+  key[strcspn(key, "\n")] = 0;
+  cr_assert(key[0]);
+  /* d wrote its own entry under the same key: a's comes back */
+  cr_assert_eq(run(&a, env, "-f build"), 0, "%s", a.err);
+  cr_assert_eq(run(&b, env, "build"), 0, "%s", b.err);
+  cr_assert(strstr(b.err, "build: hit (fetched from the remote cache)"),
+            "%s", b.err);
+  snprintf(cmd, sizeof cmd, "redis-cli -p %d --raw GET '%s' | head -n -2 | "
+           "redis-cli -p %d -x SET '%s' >/dev/null", r.port, key, r.port,
+           key);
+  cr_assert_eq(system(cmd), 0);
+  snprintf(cmd, sizeof cmd, "GET '%s'", key);
+  redis_cli(&r, cmd, out, sizeof out);
+  cr_assert(strstr(out, "runner-entry 1"), "%s", out);
+  cr_assert_eq(run(&c, env, "build"), 0, "%s", c.err);
+  cr_assert(strstr(c.err, "remote entry of build is unusable (not "
+                          "authenticated: no hmac line"), "%s", c.err);
+  cr_assert(strstr(c.err, "build: miss, running"), "%s", c.err);
+  redis_stop(&r);
+  proj_free(&a);
+  proj_free(&b);
+  proj_free(&c);
+  proj_free(&d);
 }
 
 /* ---- item 5: `**` through symbolic-link loops ---- */

@@ -75,7 +75,7 @@ int main(int argc, char **argv)
   free(here);
   if (rc == 0 && ls) {
     project_list(&p);
-  } else if (rc == 0) {
+  } else if (rc == 0 && (rc = cache_key_load()) == 0) {
     plan pl;
     rc = plan_build(&pl, &p, argv + i, (size_t)(argc - i));
     if (rc == 0)

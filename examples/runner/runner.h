@@ -8,6 +8,7 @@
  *   supervise.c a command in its own process group, taken down with the
  *               runner; the signals that stop the runner
  *   hash.c      SHA-256 and HMAC-SHA256 (hash.h)
+ *   cachekey.c  the cache key that authenticates entries
  * SPDX-License-Identifier: MIT */
 #ifndef RUNNER_H
 #define RUNNER_H
@@ -114,6 +115,12 @@ int entry_check(const char *data, size_t len, const runner_key *key,
  * written carries its HMAC-SHA256 tag and every entry read must carry a
  * valid one.  Called before any entry is read or written. */
 void entry_set_secret(const char *key, size_t len);
+
+/* ---- cachekey.c ---- */
+/* Loads the cache key from RUNNER_CACHE_KEY_FILE or RUNNER_CACHE_KEY (the
+ * top of cachekey.c) into entry_set_secret: 0 (also with none set), or 2
+ * after a message saying what is wrong and what to do. */
+int cache_key_load(void);
 
 /* ---- project.c ---- */
 typedef struct command {

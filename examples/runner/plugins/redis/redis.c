@@ -210,7 +210,7 @@ static int redis_on_miss(runner_cache *c, const runner_key *k)
   if (rep && rep->type == REDIS_REPLY_STRING) {
     char why[200] = "";
     if (r->host->check_entry(rep->str, rep->len, k, why, sizeof why) != 0)
-      r->host->warn("cache %s (redis): remote entry of %s is damaged (%s); "
+      r->host->warn("cache %s (redis): remote entry of %s is unusable (%s); "
                     "ignored", r->name, k->runnable, why);
     else
       stored = c->base->write_entry(c->base, k, rep->str, rep->len) == 0;
