@@ -128,6 +128,8 @@ if build build/fuzz clang -DPK_FUZZ=ON -DPK_WERROR=ON; then
   for f in build/fuzz/fuzz/fuzz_*; do
     [[ -x $f ]] || continue
     name=$(basename "$f"); mkdir -p "$corpus/$name"; cp "$corpus"/*.toml "$corpus/$name/" 2>/dev/null
+    # a target's own seeds: fuzz/corpus/NAME without the fuzz_ prefix
+    [[ -d fuzz/corpus/${name#fuzz_} ]] && cp fuzz/corpus/"${name#fuzz_}"/* "$corpus/$name/"
     if "$f" -max_total_time="${FUZZ_SECONDS:-30}" -timeout=10 -rss_limit_mb=2048 \
          -print_final_stats=1 "$corpus/$name" >"$OUT/$name.log" 2>&1; then
       say "fuzz $name: ok ($(grep -m1 -o 'stat::number_of_executed_units: [0-9]*' "$OUT/$name.log"))"
