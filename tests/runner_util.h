@@ -192,7 +192,7 @@ static inline void redis_stop(redis *r)
 static inline void redis_cli(const redis *r, const char *args, char *out,
                              size_t n)
 {
-  char cmd[512];
+  char cmd[4096];
   snprintf(cmd, sizeof cmd, "redis-cli -p %d %s", r->port, args);
   FILE *f = popen(cmd, "r");
   cr_assert_not_null(f);
