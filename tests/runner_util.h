@@ -54,6 +54,13 @@ static inline void proj_new(proj *p)
   cr_assert_not_null(mkdtemp(p->dir));
 }
 
+/* A new project whose runner.toml is toml. */
+static inline void proj_with(proj *p, const char *toml)
+{
+  proj_new(p);
+  put(p->dir, "runner.toml", "%s", toml);
+}
+
 /* Removes the project and what its runs left beside it (.out, .err, .ran). */
 static inline void proj_free(proj *p)
 {
@@ -201,6 +208,17 @@ static inline void redis_cli(const redis *r, const char *args, char *out,
   pclose(f);
 }
 
+/* The first key matching pattern (e.g. 't:build:*') into key. */
+static inline void redis_key_of(const redis *r, const char *pattern,
+                                char *key, size_t n)
+{
+  char args[300];
+  snprintf(args, sizeof args, "--scan --pattern '%s'", pattern);
+  redis_cli(r, args, key, n);
+  key[strcspn(key, "\n")] = 0;
+  cr_assert(key[0], "no redis key %s", pattern);
+}
+
 /* ---- the project of the scenarios ---- */
 
 static inline void write_project(proj *p, int redis_port)
@@ -276,6 +294,16 @@ static inline void run_says(proj *p, const char *args, const char *says)
 {
   cr_assert_eq(run(p, NULL, args), 0, "%s", p->err);
   cr_assert(strstr(p->err, says), "%s", p->err);
+}
+
+/* A new checkout of the scenarios on the Redis at port gets what runner
+ * ARGS needs from it. */
+static inline void new_checkout_fetches(int port, const char *args)
+{
+  proj c;
+  proj_scenarios(&c, port);
+  run_says(&c, args, "fetched from the remote cache");
+  proj_free(&c);
 }
 
 #endif

@@ -17,8 +17,7 @@
  * declares files under .git and .runner. */
 static void hostile_project(proj *p)
 {
-  proj_new(p);
-  put(p->dir, "runner.toml",
+  proj_with(p,
       "[commands.gen]\n"
       "exec = \"mkdir -p out && cat src/in.txt > out/gen.txt && echo "
       "generated && echo ran >> \\\"$RAN_FILE\\\"\"\n"
@@ -40,6 +39,13 @@ static void hostile_project(proj *p)
       "deps = [\"src/*.txt\"]\n"
       "artifacts = [\".git/hooks/*\", \".runner/*\", \".runner/*/*\"]\n");
   put(p->dir, "src/in.txt", "v1\n");
+}
+
+/* A hostile_project where gen ran once: its entry is stored. */
+static void hostile_after_gen(proj *p)
+{
+  hostile_project(p);
+  cr_assert_eq(run(p, NULL, "gen"), 0, "%s", p->err);
 }
 
 /* The hash line of the stored entry of SLUG into hex (a run wrote it). */
@@ -75,6 +81,19 @@ static void forge(const proj *p, const char *slug, const char *body,
   fclose(f);
 }
 
+/* Forges the entry of slug restoring one artifact, path (mode 755) holding
+ * data. */
+static void forge_one(const proj *p, const char *slug, const char *path,
+                      const char *data)
+{
+  char hex[65], body[1024];
+  entry_hash(p, slug, hex);
+  int n = snprintf(body, sizeof body, "runner-entry 1\nname %s\nhash %s\n"
+                   "code 0\nlog 0\n\nartifact 755 %zu %s\n%s\n", slug, hex,
+                   strlen(data), path, data);
+  forge(p, slug, body, (size_t)n);
+}
+
 /* Forges gen's entry from fmt (HASH in it stands for the stored entry's
  * hash) and runs gen: a miss with a warning saying SAYS, the command runs,
  * its real output is restored. */
@@ -107,6 +126,16 @@ static void gen_refuses(proj *p, const char *says, const char *fmt, ...)
   cr_assert_str_eq(got, "v1\n");
 }
 
+/* gen_refuses for each of n values as fmt's one %s. */
+static void gen_refuses_each(proj *p, const char *says, const char *fmt,
+                             const char *const *values, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    gen_refuses(p, says, fmt, values[i]);
+}
+
+#define EACH(list) list, sizeof list / sizeof *list
+
 /* ---- item 1: every number an entry holds ---- */
 
 /* The reproduction of issue 12 point 1 and its relatives: a length that
@@ -115,29 +144,25 @@ static void gen_refuses(proj *p, const char *says, const char *fmt, ...)
 Test(runner, entry_log_lengths_are_bounded_unsigned_decimals)
 {
   proj p;
-  hostile_project(&p);
-  cr_assert_eq(run(&p, NULL, "gen"), 0, "%s", p.err);
+  hostile_after_gen(&p);
   static const char *const lens[] = {
       "18446744073709551615", "18446744073709551616", "-1", "+3", " 3",
       "3 ", "03", "0x3", "99999999999999999999999999", "", "4"};
-  for (size_t i = 0; i < sizeof lens / sizeof *lens; i++)
-    gen_refuses(&p, "log", "runner-entry 1\nname gen\nhash HASH\ncode 0\n"
-                "log %s\nhi\n\n", lens[i]);
+  gen_refuses_each(&p, "log", "runner-entry 1\nname gen\nhash HASH\n"
+                   "code 0\nlog %s\nhi\n\n", EACH(lens));
   proj_free(&p);
 }
 
 Test(runner, entry_artifact_lengths_and_modes_are_strict)
 {
   proj p;
-  hostile_project(&p);
-  cr_assert_eq(run(&p, NULL, "gen"), 0, "%s", p.err);
+  hostile_after_gen(&p);
   static const char *const heads[] = {
       "644 18446744073709551615", "644 -1", "644 +3", "644  3", "644 03",
       "-644 3", "+644 3", "1644 3", "9 3", " 644 3", "644 3 ", "644"};
-  for (size_t i = 0; i < sizeof heads / sizeof *heads; i++)
-    gen_refuses(&p, "artifact", "runner-entry 1\nname gen\nhash HASH\n"
-                "code 0\nlog 0\n\nartifact %s out/gen.txt\nv9\n\n",
-                heads[i]);
+  gen_refuses_each(&p, "artifact", "runner-entry 1\nname gen\nhash HASH\n"
+                   "code 0\nlog 0\n\nartifact %s out/gen.txt\nv9\n\n",
+                   EACH(heads));
   /* a length that runs past the end of the entry */
   gen_refuses(&p, "artifact", "runner-entry 1\nname gen\nhash HASH\n"
               "code 0\nlog 0\n\nartifact 644 100 out/gen.txt\nv9\n");
@@ -147,13 +172,11 @@ Test(runner, entry_artifact_lengths_and_modes_are_strict)
 Test(runner, entry_code_name_and_hash_lines_are_strict)
 {
   proj p;
-  hostile_project(&p);
-  cr_assert_eq(run(&p, NULL, "gen"), 0, "%s", p.err);
+  hostile_after_gen(&p);
   static const char *const codes[] = {"-1", "+0", "256", "00", " 0", "0 ",
                                       "1e0", ""};
-  for (size_t i = 0; i < sizeof codes / sizeof *codes; i++)
-    gen_refuses(&p, "code", "runner-entry 1\nname gen\nhash HASH\ncode %s\n"
-                "log 0\n\n", codes[i]);
+  gen_refuses_each(&p, "code", "runner-entry 1\nname gen\nhash HASH\n"
+                   "code %s\nlog 0\n\n", EACH(codes));
   gen_refuses(&p, "name", "runner-entry 1\nname  gen\nhash HASH\ncode 0\n"
               "log 0\n\n");
   gen_refuses(&p, "hash", "runner-entry 1\nname gen\nhash HASH \ncode 0\n"
@@ -170,8 +193,7 @@ Test(runner, entry_code_name_and_hash_lines_are_strict)
 Test(runner, entry_line_with_a_nul_byte_is_refused)
 {
   proj p;
-  hostile_project(&p);
-  cr_assert_eq(run(&p, NULL, "gen"), 0, "%s", p.err);
+  hostile_after_gen(&p);
   char hex[65];
   entry_hash(&p, "gen", hex);
   static const char *const lines[] = {"name gen\0x\n", "artifact 644 3 "
@@ -206,8 +228,7 @@ Test(runner, entry_line_with_a_nul_byte_is_refused)
 Test(runner, entry_with_duplicate_artifacts_is_refused_quickly)
 {
   proj p;
-  hostile_project(&p);
-  cr_assert_eq(run(&p, NULL, "gen"), 0, "%s", p.err);
+  hostile_after_gen(&p);
   gen_refuses(&p, "twice", "runner-entry 1\nname gen\nhash HASH\ncode 0\n"
               "log 0\n\nartifact 644 3 out/gen.txt\nv8\n\nartifact 644 3 "
               "out/gen.txt\nv9\n\n");
@@ -246,10 +267,9 @@ Test(runner, entry_restoring_an_undeclared_file_is_a_miss)
   static const char *const paths[] = {".git/hooks/pre-commit", "src/in.txt",
                                       "out/sub/gen.txt", "out/gen.sh",
                                       "./out/gen.txt", "out//gen.txt"};
-  for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
-    gen_refuses(&p, "not one of its declared artifacts",
-                "runner-entry 1\nname gen\nhash HASH\ncode 0\nlog 0\n\n"
-                "artifact 755 3 %s\nv9\n\n", paths[i]);
+  gen_refuses_each(&p, "not one of its declared artifacts",
+                   "runner-entry 1\nname gen\nhash HASH\ncode 0\nlog 0\n\n"
+                   "artifact 755 3 %s\nv9\n\n", EACH(paths));
   cr_assert(!exists(&p, ".git/hooks/pre-commit"));
   char in[64], path[512];
   snprintf(path, sizeof path, "%s/src/in.txt", p.dir);
@@ -275,12 +295,7 @@ Test(runner, entry_restoring_an_undeclared_file_is_a_miss)
 static void restore_refused(proj *p, const char *slug, const char *path,
                             const char *says)
 {
-  char hex[65], body[512];
-  entry_hash(p, slug, hex);
-  int n = snprintf(body, sizeof body, "runner-entry 1\nname %s\nhash %s\n"
-                   "code 0\nlog 0\n\nartifact 755 3 %s\nv9\n\n", slug, hex,
-                   path);
-  forge(p, slug, body, (size_t)n);
+  forge_one(p, slug, path, "v9\n");
   cr_assert_eq(run(p, NULL, slug), 0, "%s", p->err);
   cr_assert(strstr(p->err, says), "%s: %s", path, p->err);
   cr_assert(strstr(p->err, ": miss, running"), "%s", p->err);
@@ -311,12 +326,7 @@ Test(runner, entry_never_writes_under_git_or_the_state_directory)
   for (size_t i = 0; i < sizeof state / sizeof *state; i++)
     restore_refused(&p, "state", state[i], "under .git or the runner's own "
                     "state");
-  char hex[65], body[512];
-  entry_hash(&p, "state", hex);
-  int n = snprintf(body, sizeof body, "runner-entry 1\nname state\n"
-                   "hash %s\ncode 0\nlog 0\n\nartifact 644 3 "
-                   ".runner/plugin/out.txt\nv9\n\n", hex);
-  forge(&p, "state", body, (size_t)n);
+  forge_one(&p, "state", ".runner/plugin/out.txt", "v9\n");
   run_says(&p, "state", "state: hit, replaying");
   cr_assert(exists(&p, ".runner/plugin/out.txt"));
   proj_free(&p);
@@ -334,12 +344,7 @@ Test(runner, artifact_through_a_symlinked_directory_is_not_written)
            outside, outside, p.dir);
   cr_assert_eq(system(cmd), 0);
   cr_assert_eq(run(&p, NULL, "tool"), 0, "%s", p.err);
-  char hex[65], body[512];
-  entry_hash(&p, "tool", hex);
-  int n = snprintf(body, sizeof body, "runner-entry 1\nname tool\nhash %s\n"
-                   "code 0\nlog 0\n\nartifact 755 11 linkdir/pwned.sh\n"
-                   "echo pwned\n\n", hex);
-  forge(&p, "tool", body, (size_t)n);
+  forge_one(&p, "tool", "linkdir/pwned.sh", "echo pwned\n");
   cr_assert_eq(run(&p, NULL, "tool"), 0, "%s", p.err);
   cr_assert(strstr(p.err, "cannot restore linkdir/pwned.sh: linkdir is a "
                           "symbolic link"), "%s", p.err);
@@ -357,8 +362,7 @@ Test(runner, artifact_through_a_symlinked_directory_is_not_written)
 Test(runner, restored_artifact_replaces_a_symlink_instead_of_following_it)
 {
   proj p;
-  hostile_project(&p);
-  cr_assert_eq(run(&p, NULL, "gen"), 0, "%s", p.err);
+  hostile_after_gen(&p);
   char target[200], cmd[1000];
   snprintf(target, sizeof target, "%s.target", p.dir);
   snprintf(cmd, sizeof cmd, "echo original > '%s' && rm '%s/out/gen.txt' && "
@@ -409,11 +413,7 @@ static void hmac_hex(const char *key, const char *data, size_t n,
  * an hmac line with key (none when key is NULL). */
 static void forge_tagged(const proj *p, const char *key)
 {
-  char hex[65], body[1024];
-  entry_hash(p, "gen", hex);
-  int n = snprintf(body, sizeof body, "runner-entry 1\nname gen\nhash %s\n"
-                   "code 0\nlog 0\n\nartifact 644 3 out/gen.txt\nv9\n\n", hex);
-  forge(p, "gen", body, (size_t)n);
+  forge_one(p, "gen", "out/gen.txt", "v9\n");
   if (!key)
     return;
   char path[512], entry[1024], tag[65];
@@ -534,9 +534,7 @@ Test(runner, forged_remote_entry_is_refused_with_a_key, .fini = stop_servers)
                           "authenticated: wrong hmac"), "%s", d.err);
   cr_assert(strstr(d.err, "build: miss, running"), "%s", d.err);
   char key[512], cmd[1200], out[64];
-  redis_cli(&r, "--scan --pattern 't:build:*'", key, sizeof key);
-  key[strcspn(key, "\n")] = 0;
-  cr_assert(key[0]);
+  redis_key_of(&r, "t:build:*", key, sizeof key);
   /* d wrote its own entry under the same key: a's comes back */
   cr_assert_eq(run(&a, env, "-f build"), 0, "%s", a.err);
   cr_assert_eq(run(&b, env, "build"), 0, "%s", b.err);
@@ -599,9 +597,7 @@ Test(runner, redis_wrongtype_is_reported_as_the_servers_error,
   proj_scenarios(&a, r.port);
   cr_assert_eq(run(&a, NULL, "build"), 0, "%s", a.err);
   char key[512], out[256], cmd[700];
-  redis_cli(&r, "--scan --pattern 't:build:*'", key, sizeof key);
-  key[strcspn(key, "\n")] = 0;
-  cr_assert(key[0]);
+  redis_key_of(&r, "t:build:*", key, sizeof key);
   snprintf(cmd, sizeof cmd, "DEL '%s'", key);
   redis_cli(&r, cmd, out, sizeof out);
   snprintf(cmd, sizeof cmd, "LPUSH '%s' x", key);
@@ -616,11 +612,8 @@ Test(runner, redis_wrongtype_is_reported_as_the_servers_error,
   cr_assert(strstr(b.err, want), "%s", b.err);
   cr_assert(strstr(b.err, "build: miss, running"), "%s", b.err);
   /* the SET after the run replaced the list: a third checkout hits */
-  proj c;
-  proj_scenarios(&c, r.port);
-  run_says(&c, "build", "fetched from the remote cache");
+  new_checkout_fetches(r.port, "build");
   redis_stop(&r);
   proj_free(&a);
   proj_free(&b);
-  proj_free(&c);
 }

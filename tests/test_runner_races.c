@@ -141,8 +141,7 @@ static void races_free(proj *p)
  * own that outlives a killed runner. */
 static void races_project(proj *p)
 {
-  proj_new(p);
-  put(p->dir, "runner.toml",
+  proj_with(p,
       "[commands.slow]\n"
       "exec = \"mkdir -p out && touch started && while [ ! -e go ]; do "
       "sleep 0.01; done && cat src/in.txt > out/o && echo copied\"\n"
