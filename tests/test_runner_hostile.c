@@ -189,11 +189,15 @@ Test(runner, entry_code_name_and_hash_lines_are_strict)
 }
 
 /* A NUL byte inside a line would cut the C string short: "out/gen.txt\0
- * ../x" is not out/gen.txt. */
-Test(runner, entry_line_with_a_nul_byte_is_refused)
+ * ../x" is not out/gen.txt.  A path with a control byte (a terminal
+ * escape) would be printed in warnings. */
+Test(runner, entry_line_with_a_nul_or_control_byte_is_refused)
 {
   proj p;
   hostile_after_gen(&p);
+  gen_refuses(&p, "holds a control character", "runner-entry 1\nname gen\n"
+              "hash HASH\ncode 0\nlog 0\n\nartifact 644 3 out/\033[2Jx.txt\n"
+              "v9\n\n");
   char hex[65];
   entry_hash(&p, "gen", hex);
   static const char *const lines[] = {"name gen\0x\n", "artifact 644 3 "

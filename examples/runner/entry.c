@@ -17,7 +17,8 @@
  * first, then every line strictly.  Numbers are unsigned decimals (MODE
  * octal) with no sign, space or leading zero, each bounded (a length by
  * the bytes left, so no `len + 1` can wrap); a line holds no NUL byte; a
- * path is relative with no ".." component and appears once.  A
+ * path is relative with no ".." component nor control byte, and appears
+ * once.  A
  * truncated, damaged, forged or foreign entry is a miss, never replayed. */
 #include <stdarg.h>
 #include <stdint.h>
@@ -238,6 +239,15 @@ static bool stale(const char *data, size_t len, const runner_key *want)
   return lower_hex(h, 64) && h[64] == '\n' && memcmp(h, want->hash, 64);
 }
 
+/* Whether s (n bytes) holds no control byte: safe in a message. */
+static bool plain(const char *s, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+      return false;
+  return true;
+}
+
 /* A copy of n bytes from an entry, safe to print: control bytes become
  * '?', and a long text is cut with "...". */
 static const char *shown(const char *s, size_t n, char *out, size_t size)
@@ -374,9 +384,9 @@ int entry_parse(const char *data, size_t len, const runner_key *want,
     if (!bytes_of(&r, num, &a->data))
       BAD("line %zu: artifact %s: its %zu bytes run past the end", r.line,
           shown(v, vn, tmp2, sizeof tmp2), num);
-    if (!inside(a->path))
-      BAD("artifact path %s leaves the project",
-          shown(v, vn, tmp2, sizeof tmp2));
+    if (!inside(a->path) || !plain(v, vn))
+      BAD("artifact path %s %s", shown(v, vn, tmp2, sizeof tmp2),
+          plain(v, vn) ? "leaves the project" : "holds a control character");
   }
   if (e->narts > 1) {
     const entry_artifact **v2 = xcalloc(e->narts, sizeof *v2);
