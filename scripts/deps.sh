@@ -3,8 +3,12 @@
 # As root it installs what is missing with apt-get; otherwise it prints the
 # exact apt-get line and fails.   usage: scripts/deps.sh [extra packages...]
 set -euo pipefail
+# nettle-dev and libxxhash-dev: the runner's hashing; libssl-dev: the
+# tests and the fuzz target check the runner's tags against libcrypto;
+# ninja-build: bench/runner-graph's anchor.
 want=(build-essential cmake clang libclang-rt-14-dev libcriterion-dev
-      python3 pkg-config redis-server libhiredis-dev libssl-dev "$@")
+      python3 pkg-config redis-server libhiredis-dev libssl-dev nettle-dev
+      libxxhash-dev ninja-build "$@")
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

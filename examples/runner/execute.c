@@ -37,7 +37,7 @@ static void hash_inputs(const runnable *r, char hex[65])
 {
   hasher s;
   hasher_init(&s);
-  hash_str(&s, "runner-hash", "1");
+  hash_str(&s, "runner-hash", "2"); /* 2: contents by XXH3-128 */
   hash_str(&s, "name", r->name);
   hash_str(&s, "exec", r->exec);
   for (size_t i = 0; i < r->args.n; i++)
@@ -55,14 +55,12 @@ static void hash_inputs(const runnable *r, char hex[65])
   }
   strlist_sort(&files);
   for (size_t i = 0; i < files.n; i++) {
-    char *data, fh[65];
-    size_t len;
-    if (file_read(files.v[i], &data, &len) == 0) {
-      hash_hex_of(data, len, fh);
-      free(data);
-    } else {
+    char fh[CONTENT_HEX + 32];
+    int fd = open(files.v[i], O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || content_hex_of_fd(fd, fh) != 0)
       snprintf(fh, sizeof fh, "unreadable:%d", errno);
-    }
+    if (fd >= 0)
+      close(fd);
     hash_str(&s, files.v[i], fh);
   }
   strlist_free(&files);
