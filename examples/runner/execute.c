@@ -1,11 +1,11 @@
-/* execute.c -- runs a plan: for each runnable, upstreams first, under its
- * lock (.runner/locks/SLUG.lock, held from hashing to storing and by the
+/* execute.c -- runs one runnable, on any worker thread: under its lock
+ * (.runner/locks/SLUG.lock, held from hashing to storing and by the
  * command's processes), the hash of its inputs (exec line, args,
  * environment, the contents of every file its deps name), then the cache
  * (a hit restores the artifacts and replays the output; a miss runs the
  * command and stores the entry when the inputs did not change meanwhile).
- * SIGINT, SIGTERM or SIGHUP stops the command's group, stores nothing and
- * ends the run.
+ * What it shows goes into its transcript.  A stop signal stops the
+ * command's group and stores nothing.
  * SPDX-License-Identifier: MIT */
 #include <ctype.h>
 #include <errno.h>
@@ -23,7 +23,7 @@
 
 extern char **environ;
 
-enum { PENDING = 0, OK, FAILED, SKIPPED, STOPPED };
+enum { LOCK_POLL_MS = 20 };
 
 /* ---- the hash of a runnable's inputs ---- */
 
@@ -69,36 +69,40 @@ static void hash_inputs(const runnable *r, char hex[65])
 
 /* ---- the lock of a runnable ---- */
 
-/* Locks r (flock on .runner/locks/SLUG.lock), waiting with a note when
- * another runner, or a command one started, holds it: the open lock, or
- * -1 after a warning (no lock can be taken: the run goes on unlocked) or
- * when a stop signal came while waiting (*stopped). */
-static int lock_runnable(const runnable *r, const project *p, bool *stopped)
+/* Locks r (flock on LOCK_DIR/SLUG.lock), waiting with a note when another
+ * runner, or a command one started, holds it: the open lock, or -1 after
+ * a warning (no lock can be taken: the run goes on unlocked) or when a
+ * stop signal came while waiting (*stopped).  The wait polls, so a stop
+ * signal (delivered to the main thread) ends it. */
+static int lock_runnable(runnable *r, const run_env *x, bool *stopped)
 {
   *stopped = false;
-  char *dir = xasprintf("%s/locks", p->state_dir);
-  char *path = xasprintf("%s/%s.lock", dir, r->slug);
-  int fd = mkdir_p(dir) == 0
-               ? open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666)
-               : -1;
+  char *path = xasprintf("%s/%s.lock", x->lock_dir, r->slug);
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
   if (fd < 0)
     runner_warn("%s: cannot open its lock %s: %s; running unlocked", r->name,
                 path, strerror(errno));
   if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    fprintf(stderr, "runner: %s: waiting for its lock (another runner, or "
-            "a command one started, holds %s)\n", r->name, path);
-    while (flock(fd, LOCK_EX) != 0)
-      if (errno != EINTR || stop_signal()) {
-        if (!stop_signal())
-          runner_warn("%s: cannot lock %s: %s", r->name, path,
-                      strerror(errno));
-        *stopped = stop_signal() != 0;
-        close(fd);
-        fd = -1;
-        break;
+    char *note = xasprintf("runner: %s: waiting for its lock (another "
+                           "runner, or a command one started, holds %s)\n",
+                           r->name, path);
+    report_live(note, strlen(note));
+    free(note);
+    struct pollfd stop = {.fd = stop_fd(), .events = POLLIN};
+    while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      if (errno != EWOULDBLOCK && errno != EINTR) {
+        runner_warn("%s: cannot lock %s: %s", r->name, path,
+                    strerror(errno));
+      } else if (!stop_signal()) {
+        poll(&stop, 1, LOCK_POLL_MS);
+        continue;
       }
+      *stopped = stop_signal() != 0;
+      close(fd);
+      fd = -1;
+      break;
+    }
   }
-  free(dir);
   free(path);
   return fd;
 }
@@ -161,15 +165,12 @@ static void command_env(const runnable *r, const project *p, strlist *env)
 
 /* Runs r's exec line with /bin/sh in the root (supervise.c: its own
  * process group, lock_fd held by it and what it starts), its output
- * (stdout and stderr) both shown and kept in *log.  Returns the exit code
- * (128 + the signal for a signalled command, 127 when it cannot start),
- * or -1 when a stop signal ended it. */
+ * (stdout and stderr) kept in *out.  Returns the exit code (128 + the
+ * signal for a signalled command, 127 when it cannot start), or -1 when a
+ * stop signal ended it. */
 static int run_shell(const runnable *r, const project *p, int lock_fd,
-                     char **log, size_t *loglen)
+                     transcript *out)
 {
-  *log = NULL;
-  *loglen = 0;
-  fflush(stdout);
   strlist env = {0};
   command_env(r, p, &env);
   child ch;
@@ -177,7 +178,6 @@ static int run_shell(const runnable *r, const project *p, int lock_fd,
   strlist_free(&env);
   if (rc != 0)
     return 127;
-  size_t cap = 0;
   char chunk[8192];
   struct pollfd fds[2] = {{.fd = ch.out, .events = POLLIN},
                           {.fd = stop_fd(), .events = POLLIN}};
@@ -194,15 +194,8 @@ static int run_shell(const runnable *r, const project *p, int lock_fd,
       continue;
     if (n <= 0)
       break;
-    fwrite(chunk, 1, (size_t)n, stdout);
-    if (*loglen + (size_t)n > cap) {
-      cap = (*loglen + (size_t)n) * 2;
-      *log = xrealloc(*log, cap);
-    }
-    memcpy(*log + *loglen, chunk, (size_t)n);
-    *loglen += (size_t)n;
+    transcript_add(out, false, chunk, (size_t)n);
   }
-  fflush(stdout);
   int code = child_wait(&ch);
   return stop_signal() ? -1 : code;
 }
@@ -225,31 +218,40 @@ static int cache_get(runner_cache *c, const runner_key *k, entry *e,
   *fetched = false;
   if (!store->read_entry)
     return 0;
+  uint64_t t0 = trace_now();
   if (c->pre_get)
     c->pre_get(c, k);
-  for (int attempt = 0; attempt < 2; attempt++) {
+  int hit = 0;
+  for (int attempt = 0; attempt < 2 && !hit; attempt++) {
     char *data, why[300];
     size_t len;
     if (store->read_entry(store, k, &data, &len) == 0) {
       int rc = entry_parse(data, len, k, e, why, sizeof why);
       if (rc == ENTRY_OK) {
         e->blob = data;
-        return 1;
+        hit = 1;
+        break;
       }
       free(data);
       if (rc == ENTRY_BAD)
         runner_warn("cache entry of %s is unusable (%s): treated as a miss",
                     k->runnable, why);
     }
-    if (attempt == 1 || !c->on_miss || c->on_miss(c, k) != 1)
+    if (attempt == 1 || !c->on_miss)
+      break;
+    uint64_t t1 = trace_now();
+    int got = c->on_miss(c, k);
+    trace_span("remote fetch", "cache", t1, got == 1 ? "found" : "none");
+    if (got != 1)
       break;
     *fetched = true;
   }
-  return 0;
+  trace_span("cache get", "cache", t0, hit ? "hit" : "miss");
+  return hit;
 }
 
 static void cache_set(runner_cache *c, const runner_key *k, const runnable *r,
-                      int code, char *log, size_t loglen)
+                      int code, const char *log, size_t loglen)
 {
   runner_cache *store = store_of(c);
   if (!store->write_entry)
@@ -289,8 +291,11 @@ static void cache_set(runner_cache *c, const runner_key *k, const runnable *r,
   char *blob;
   size_t len;
   entry_pack(&e, &blob, &len);
-  if (store->write_entry(store, k, blob, len) == 0 && c->post_set)
+  if (store->write_entry(store, k, blob, len) == 0 && c->post_set) {
+    uint64_t t0 = trace_now();
     c->post_set(c, k);
+    trace_span("remote store", "cache", t0, NULL);
+  }
   free(blob);
   for (size_t i = 0; i < e.narts; i++)
     free(data[i]);
@@ -349,93 +354,93 @@ static int replay(runnable *r, entry *e, bool fetched)
     runner_warn("cache entry of %s is unusable (%s): treated as a miss",
                 r->name, why);
   } else if (restore(r, e) == 0) {
-    fprintf(stderr, "runner: %s: hit%s, replaying\n", r->name,
-            fetched ? " (fetched from the remote cache)" : "");
-    fwrite(e->log, 1, e->loglen, stdout);
-    fflush(stdout);
+    say(r, "hit%s, replaying",
+        fetched ? " (fetched from the remote cache)" : "");
+    transcript_add(&r->log, false, e->log, e->loglen);
     rc = e->code == 0 ? OK : FAILED;
   }
   entry_free(e);
   return rc;
 }
 
-/* Hashes, gets, runs and stores r; its lock is held throughout. */
-static int run_locked(runnable *r, project *p, const run_options *o,
-                      int lock_fd)
+/* Hashes, gets, runs and stores r; its lock is held throughout.  *result
+ * says how it went, for the trace. */
+static int run_locked(runnable *r, const run_env *x, int lock_fd,
+                      const char **result)
 {
+  project *p = x->p;
   char hex[65];
+  uint64_t t0 = trace_now();
   hash_inputs(r, hex);
+  trace_span("hash inputs", "hash", t0, NULL);
   runner_key k = {.runnable = r->name, .slug = r->slug, .hash = hex};
   pk_error err;
   runner_cache *c = r->cmd ? project_cache(p, r->cmd, &err) : p->none;
   if (!c) {
     runner_error(r->name, &err);
+    *result = "failed";
     return FAILED;
   }
   entry e;
   bool fetched;
-  if (!o->force && cache_get(c, &k, &e, &fetched)) {
+  if (!x->o->force && cache_get(c, &k, &e, &fetched)) {
     int rc = replay(r, &e, fetched);
+    *result = fetched ? "remote hit" : "hit";
     if (rc != PENDING)
       return rc;
   }
   bool cached = store_of(c)->read_entry != NULL;
-  fprintf(stderr, "runner: %s: %s\n", r->name,
-          cached ? (o->force ? "forced, running" : "miss, running")
-                 : "running (not cached)");
-  char *log;
-  size_t loglen;
-  int code = run_shell(r, p, lock_fd, &log, &loglen);
+  say(r, "%s", cached ? (x->o->force ? "forced, running" : "miss, running")
+                      : "running (not cached)");
+  *result = cached ? "miss" : "uncached";
+  transcript out = {0};
+  t0 = trace_now();
+  int code = run_shell(r, p, lock_fd, &out);
+  trace_span("command", "run", t0, NULL);
+  /* the output in the transcript, in one piece */
+  transcript_add(&r->log, false, out.buf ? out.buf : "", out.n);
   if (code == 0 && cached && !stop_signal()) {
     /* what it read may have changed while it ran: then its result is
      * nobody's */
     char after[65];
+    t0 = trace_now();
     hash_inputs(r, after);
-    if (strcmp(after, hex) != 0)
+    trace_span("hash inputs again", "hash", t0, NULL);
+    if (strcmp(after, hex) != 0) {
       runner_warn("%s: its inputs changed while it ran: the result is not "
                   "stored", r->name);
-    else
-      cache_set(c, &k, r, code, log, loglen);
+    } else {
+      t0 = trace_now();
+      cache_set(c, &k, r, code, out.buf, out.n);
+      trace_span("cache set", "cache", t0, NULL);
+    }
   }
-  free(log);
+  transcript_free(&out);
   if (code < 0 || stop_signal()) {
-    fprintf(stderr, "runner: %s: stopped by signal %d, nothing stored\n",
-            r->name, stop_signal());
+    say(r, "stopped by signal %d, nothing stored", stop_signal());
+    *result = "stopped";
     return STOPPED;
   }
   if (code != 0) {
-    fprintf(stderr, "runner: %s: failed (exit %d)\n", r->name, code);
+    say(r, "failed (exit %d)", code);
+    *result = "failed";
     return FAILED;
   }
   return OK;
 }
 
-static int run_one(runnable *r, project *p, const run_options *o)
+int execute_one(runnable *r, const run_env *x)
 {
-  for (size_t i = 0; i < r->nups; i++)
-    if (r->strict[i] && r->ups[i]->state != OK) {
-      fprintf(stderr, "runner: %s: skipped (%s did not succeed)\n", r->name,
-              r->ups[i]->name);
-      return SKIPPED;
-    }
+  uint64_t t0 = trace_now();
   bool stopped;
-  int lock_fd = lock_runnable(r, p, &stopped);
-  if (stopped)
-    return STOPPED;
-  int rc = run_locked(r, p, o, lock_fd);
+  int lock_fd = lock_runnable(r, x, &stopped);
+  trace_span("lock", "lock", t0, NULL);
+  const char *result = "stopped";
+  int state = STOPPED;
+  if (!stopped)
+    state = run_locked(r, x, lock_fd, &result);
   if (lock_fd >= 0)
     close(lock_fd);
-  return rc;
-}
-
-int execute(plan *pl, project *p, const run_options *o)
-{
-  int failed = 0;
-  stop_signals_install();
-  for (size_t i = 0; i < pl->n && !stop_signal(); i++) {
-    runnable *r = pl->order[i];
-    r->state = run_one(r, p, o);
-    failed |= r->state != OK;
-  }
-  return failed ? 1 : 0;
+  trace_span(r->name, "runnable", t0, result);
+  return state;
 }

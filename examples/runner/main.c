@@ -1,10 +1,9 @@
-/* main.c -- runner: a qik-like command runner built on plugkit.
- *   runner [-C DIR] [-f] [-v] [COMMAND...]   run commands (all not hidden
- *                                           when none is named)
- *   runner [-C DIR] --ls                     list the commands
+/* main.c -- runner: a qik-like command runner built on plugkit.  usage()
+ * below is the whole interface.
  * Exit: 0 success, 1 a command failed, 2 a config error, 64 usage; killed
  * by the signal that stopped it (SIGINT, SIGTERM, SIGHUP).
  * SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,14 +13,24 @@
 
 #include "runner.h"
 
+enum { MAX_WORKERS = 1024 };
+
 static int usage(FILE *f)
 {
-  fputs("usage: runner [-C DIR] [-f] [-v] [COMMAND...]\n"
-        "       runner [-C DIR] --ls\n"
-        "  -C DIR   the project (default: the nearest runner.toml upwards)\n"
-        "  -f       run even when the cache has the result\n"
-        "  -v       say what plugkit does (plugins loaded, ...)\n"
-        "  --ls     list the commands (hidden ones are left out)\n"
+  fputs("usage: runner [OPTIONS] [COMMAND...]   run (every command not "
+        "hidden when none is named)\n"
+        "       runner [-C DIR] -l|--ls           list the commands\n"
+        "  -C DIR             the project (default: the nearest runner.toml "
+        "upwards)\n"
+        "  -n, --workers N    run N runnables at once (default: the CPUs, "
+        "or RUNNER__WORKERS)\n"
+        "  --fail-fast        after a failure start nothing more (the "
+        "default)\n"
+        "  -k, --keep-going   after a failure run what does not depend on "
+        "it\n"
+        "  -f                 run even when the cache has the result\n"
+        "  --trace FILE       write the run as Chrome trace-event JSON\n"
+        "  -v                 say what plugkit does (plugins loaded, ...)\n"
         "A COMMAND is NAME, ALIAS/NAME or ALIAS.NAME (a plugin's), with\n"
         "optional ?key=value&key2=value2 arguments.\n",
         f);
@@ -46,45 +55,116 @@ static char *exe_dir(const char *argv0)
   return xstrdup(path);
 }
 
+/* A worker count from text (what says where it came from): 1 to
+ * MAX_WORKERS, else -1 after a message. */
+static int workers_of(const char *text, const char *what)
+{
+  char *end;
+  errno = 0;
+  long n = strtol(text, &end, 10);
+  if (errno || end == text || *end || n < 1 || n > MAX_WORKERS) {
+    fprintf(stderr, "runner: %s \"%s\": expected a number of workers from "
+            "1 to %d\n", what, text, MAX_WORKERS);
+    return -1;
+  }
+  return (int)n;
+}
+
+static int cpus(void)
+{
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : (int)n;
+}
+
+/* An option's value: "--opt=VALUE", or the next argument. */
+static const char *value_of(int argc, char **argv, int *i, const char *name)
+{
+  size_t n = strlen(name);
+  if (!strncmp(argv[*i], name, n) && argv[*i][n] == '=')
+    return argv[*i] + n + 1;
+  return *i + 1 < argc ? argv[++*i] : NULL;
+}
+
+static bool is_opt(const char *arg, const char *name)
+{
+  size_t n = strlen(name);
+  return !strncmp(arg, name, n) && (!arg[n] || (name[1] == '-' &&
+                                                arg[n] == '='));
+}
+
 int main(int argc, char **argv)
 {
-  const char *dir = NULL;
+  const char *dir = NULL, *workers = NULL, *trace = NULL;
   bool ls = false, verbose = false;
   run_options o = {0};
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; i++) {
-    if (!strcmp(argv[i], "-C") && i + 1 < argc)
+    const char *a = argv[i];
+    if (!strcmp(a, "-C") && i + 1 < argc)
       dir = argv[++i];
-    else if (!strcmp(argv[i], "--ls"))
+    else if (!strcmp(a, "--ls") || !strcmp(a, "-l"))
       ls = true;
-    else if (!strcmp(argv[i], "-f"))
+    else if (!strcmp(a, "-f"))
       o.force = true;
-    else if (!strcmp(argv[i], "-v"))
+    else if (!strcmp(a, "-v"))
       verbose = true;
-    else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+    else if (!strcmp(a, "-k") || !strcmp(a, "--keep-going"))
+      o.keep_going = true;
+    else if (!strcmp(a, "--fail-fast"))
+      o.keep_going = false;
+    else if ((!strcmp(a, "-n") || is_opt(a, "--workers")) &&
+             (workers = value_of(argc, argv, &i, "--workers")))
+      ;
+    else if (is_opt(a, "--trace") &&
+             (trace = value_of(argc, argv, &i, "--trace")) && *trace)
+      ;
+    else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
       return usage(stdout);
-    else if (!strcmp(argv[i], "--")) {
+    else if (!strcmp(a, "--")) {
       i++;
       break;
     } else
       return usage(stderr);
   }
+  o.workers = workers ? workers_of(workers, "-n")
+              : getenv("RUNNER__WORKERS")
+                  ? workers_of(getenv("RUNNER__WORKERS"), "RUNNER__WORKERS")
+                  : cpus();
+  if (o.workers < 0)
+    return 64;
+  /* the trace file is named from here, before -C moves to the project */
+  char *trace_path = NULL;
+  if (trace) {
+    char cwd[PATH_MAX];
+    trace_path = trace[0] == '/' || !getcwd(cwd, sizeof cwd)
+                     ? xstrdup(trace)
+                     : xasprintf("%s/%s", cwd, trace);
+  }
+  trace_open(trace_path);
+  free(trace_path);
+  trace_track(0, "main");
+  uint64_t t0 = trace_now();
   char *here = exe_dir(argv[0]);
   project p;
   int rc = project_open(&p, dir, here, verbose);
   free(here);
+  trace_span("open the project", "setup", t0, NULL);
   if (rc == 0 && ls) {
     project_list(&p);
   } else if (rc == 0 && (rc = cache_key_load()) == 0) {
     plan pl;
+    t0 = trace_now();
     rc = plan_build(&pl, &p, argv + i, (size_t)(argc - i));
+    trace_span("plan", "setup", t0, NULL);
     if (rc == 0)
-      rc = execute(&pl, &p, &o);
+      rc = schedule(&pl, &p, &o);
     else
       rc = 2;
     plan_free(&pl);
   }
   project_close(&p);
+  if (trace_close() != 0 && rc == 0)
+    rc = 1;
   int sig = stop_signal();
   if (sig) { /* stopped: end the way the signal would have */
     signal(sig, SIG_DFL);

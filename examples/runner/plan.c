@@ -400,6 +400,8 @@ void plan_free(plan *pl)
     strlist_free(&r->constants);
     free(r->ups);
     free(r->strict);
+    free(r->downs);
+    transcript_free(&r->log);
     free(r);
   }
   free(pl->all);

@@ -33,16 +33,6 @@ static const char command_schema[] =
 static const char *const top_keys[] = {"commands", "caches", "envs",
                                        "plugins",  "defaults", "ctx"};
 
-void runner_warn(const char *fmt, ...)
-{
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("runner: warning: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-}
-
 static void log_line(void *ud, pk_log_level level, const char *plugin,
                      const char *message)
 {
@@ -50,8 +40,24 @@ static void log_line(void *ud, pk_log_level level, const char *plugin,
   if (level < PK_LOG_WARN && !verbose)
     return;
   static const char *const names[] = {"debug", "info", "warning", "error"};
-  fprintf(stderr, "runner: %s: %s%s%s\n", names[level], plugin ? plugin : "",
-          plugin ? ": " : "", message);
+  report_err("runner: %s: %s%s%s\n", names[level], plugin ? plugin : "",
+             plugin ? ": " : "", message);
+}
+
+/* plugkit's steps of a plugin (load, register, ...), for --trace. */
+static void trace_step(void *ud, const pk_trace *t)
+{
+  (void)ud;
+  static const char *const steps[] = {"load", "register", "post_register",
+                                      "unload", "hook"};
+  if (t->event == PK_TRACE_HOOK_CALL || !t->plugin)
+    return;
+  uint64_t dur = t->duration_ns / 1000, now = trace_now();
+  char name[200];
+  snprintf(name, sizeof name, "%s %s", steps[t->event],
+           pk_plugin_get_id(t->plugin));
+  trace_span(name, "plugin", now > dur ? now - dur : 0,
+             t->status == PK_OK ? "ok" : pk_status_name(t->status));
 }
 
 /* A problem at pos into diag. */
@@ -109,7 +115,7 @@ void runner_error(const char *what, const pk_error *err)
 {
   char text[1200];
   pk_error_format(err, text, sizeof text);
-  fprintf(stderr, "runner: %s%s%s\n", what, what[0] ? ": " : "", text);
+  report_err("runner: %s%s%s\n", what, what[0] ? ": " : "", text);
 }
 
 /* ---- finding the project ---- */
@@ -356,6 +362,7 @@ int project_open(project *p, const char *dir, const char *exe_dir,
   char *mcache = xasprintf("%s/plugins.cache", p->state_dir);
   pk_host_options ho = {.size = sizeof ho, .log = log_line,
                         .log_ud = &p->verbose, .userdata = &p->services,
+                        .trace = trace_on() ? trace_step : NULL,
                         .cache_path = mkdir_p(p->state_dir) == 0 ? mcache
                                                                  : NULL};
   char *desc = xasprintf("%s/runner-host.toml", exe_dir);

@@ -1,13 +1,17 @@
 /* runner.h -- the runner's internals, shared by its files:
+ *   main.c      options
  *   project.c   the host: plugkit set-up, runner.toml, commands, --ls
  *   plan.c      runnables and their order (deps, envs, cycles)
- *   execute.c   hashing, cache get/set, running a command
+ *   schedule.c  the worker threads: what runs when, what is printed when
+ *   execute.c   one runnable: its lock, hashing, cache get/set, its command
+ *   report.c    transcripts, live lines, the progress line
+ *   trace.c     --trace: Chrome trace-event JSON
  *   entry.c     the cache entry format (self-checking)
  *   builtins.c  built-in types: cache local, dep glob and command, env env
  *   files.c     files: read, atomic write, mkdir -p, glob expansion
  *   supervise.c a command in its own process group, taken down with the
  *               runner; the signals that stop the runner
- *   hash.c      SHA-256 and HMAC-SHA256 (hash.h)
+ *   hash.c      XXH3-128, SHA-256 and HMAC-SHA256 (hash.h)
  *   cachekey.c  the cache key that authenticates entries
  * SPDX-License-Identifier: MIT */
 #ifndef RUNNER_H
@@ -16,6 +20,7 @@
 #include <plugkit.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "runner_api.h"
@@ -38,11 +43,60 @@ char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
-/* "runner: WHAT: FILE:LINE:COL: message" on stderr (no "WHAT: " when
- * what is ""). */
+/* "runner: WHAT: FILE:LINE:COL: message" (no "WHAT: " when what is ""),
+ * as report_err. */
 void runner_error(const char *what, const pk_error *err);
-/* "runner: warning: ..." on stderr. */
+/* "runner: warning: ...": into the transcript of the runnable the calling
+ * thread works on, else on stderr at once.  Any thread. */
 void runner_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- report.c ---- */
+typedef struct runnable runnable;
+
+/* What a runnable showed: bytes for stdout and stderr, in order. */
+typedef struct transcript {
+  char *buf;
+  size_t n, cap;
+  struct segment {
+    size_t end;            /* buf[previous end .. end) */
+    bool err;              /* for stderr, else stdout */
+  } *segs;
+  size_t nsegs, scap;
+} transcript;
+void transcript_add(transcript *t, bool err, const char *data, size_t n);
+void transcript_printf(transcript *t, bool err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void transcript_free(transcript *t);
+/* "runner: NAME: ...\n" into r's transcript. */
+void say(runnable *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Binds the calling thread to r (NULL: to none): runner_warn and
+ * report_err write into r's transcript. */
+void report_bind(runnable *r);
+/* Text for stderr: into the bound runnable's transcript, else at once. */
+void report_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Writes n bytes on stderr at once (under the progress line). */
+void report_live(const char *text, size_t n);
+/* Writes a transcript on stdout and stderr, whole. */
+void report_print(const transcript *t);
+/* Shows line (no newline) as the progress line on stderr, replacing the
+ * one shown; NULL takes it away. */
+void report_progress(const char *line);
+
+/* ---- trace.c ---- */
+/* Starts tracing into path (absolute; NULL: no tracing).  Call first. */
+void trace_open(const char *path);
+bool trace_on(void);
+/* Microseconds since trace_open (0 when not tracing). */
+uint64_t trace_now(void);
+/* Names the calling thread's track (0: main, N: worker N). */
+void trace_track(int track, const char *name);
+/* A span on the calling thread's track from start to now; result (or
+ * NULL) goes in its args. */
+void trace_span(const char *name, const char *cat, uint64_t start,
+                const char *result);
+/* Writes the file: 0, or -1 after a message. */
+int trace_close(void);
 
 /* ---- files.c ---- */
 /* 0 with a malloc()ed, NUL-terminated copy of the file; -1 (errno). */
@@ -179,7 +233,9 @@ runner_cache *none_cache_new(void);
 void cache_free(runner_cache *c);
 
 /* ---- plan.c ---- */
-typedef struct runnable runnable;
+/* The states of a runnable (execute: PENDING until it ends). */
+enum { PENDING = 0, OK, FAILED, SKIPPED, STOPPED, NOT_RUN };
+
 struct runnable {
   char *name;              /* "build", "cinclude/scan?out=x&path=a.c" */
   char *slug;
@@ -194,7 +250,13 @@ struct runnable {
   bool *strict;
   size_t nups;
   int mark;                /* plan: 0 new, 1 on the stack, 2 done */
-  int state;               /* execute: 0 pending, 1 ok, 2 failed, 3 skipped */
+  /* the schedule's */
+  size_t pos;              /* in plan.order */
+  runnable **downs;        /* the runnables it is an upstream of */
+  size_t ndowns;
+  size_t waiting;          /* upstreams not ended */
+  int state;               /* PENDING, ... */
+  transcript log;          /* what it shows, printed once it ended */
 };
 
 typedef struct plan {
@@ -238,8 +300,25 @@ int stop_fd(void);
 /* ---- execute.c ---- */
 typedef struct run_options {
   bool force;              /* -f: do not read caches */
+  bool keep_going;         /* run what does not depend on a failure */
+  int workers;             /* threads running runnables, >= 1 */
 } run_options;
-/* Runs the plan: 0 when every runnable succeeded, else 1. */
-int execute(plan *pl, project *p, const run_options *o);
+
+/* What one run shares between its workers. */
+typedef struct run_env {
+  project *p;
+  const run_options *o;
+  char *lock_dir;          /* ROOT/.runner/locks, made */
+} run_env;
+
+/* Runs r (its upstreams ended): its lock, hash, cache, command; the
+ * state it ends in (OK, FAILED or STOPPED), with what it showed in its
+ * transcript.  Any thread. */
+int execute_one(runnable *r, const run_env *x);
+
+/* ---- schedule.c ---- */
+/* Runs the plan on o->workers threads: 0 when every runnable succeeded,
+ * else 1. */
+int schedule(plan *pl, project *p, const run_options *o);
 
 #endif

@@ -16,8 +16,16 @@
  * supervisor has one thread).  The supervisor ignores SIGINT, SIGTERM,
  * SIGHUP and SIGQUIT: the runner decides, and the supervisor only ends
  * after the command.  Between fork and exec both processes call only
- * async-signal-safe functions, so a runner with threads may use this. */
-#define _GNU_SOURCE /* pipe2 */
+ * async-signal-safe functions, so a runner with threads may use this.
+ *
+ * Several worker threads start commands at once, so a supervisor is forked
+ * holding whatever the other threads had open at that moment: their life
+ * pipes, output pipes, locks.  It closes every descriptor but its own
+ * (close_range) first: else it would keep another command's lock held, its
+ * output pipe open and its life pipe alive after the runner is gone.  The
+ * worker's signal mask (the stop signals blocked) is cleared before the
+ * shell is run. */
+#define _GNU_SOURCE /* pipe2, close_range */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -107,14 +115,41 @@ static _Noreturn void shell(pid_t sup, const char *line, char *const envp[],
   _exit(127);
 }
 
+/* Closes every descriptor from 3 up but the (up to three) in keep; only
+ * async-signal-safe calls. */
+static void close_all_but(int keep[3])
+{
+  for (int i = 0; i < 3; i++) /* sorted, -1 first */
+    for (int j = i + 1; j < 3; j++)
+      if (keep[j] < keep[i]) {
+        int t = keep[i];
+        keep[i] = keep[j];
+        keep[j] = t;
+      }
+  unsigned from = 3;
+  for (int i = 0; i < 3; i++) {
+    if (keep[i] < (int)from)
+      continue;
+    if ((unsigned)keep[i] > from)
+      close_range(from, (unsigned)keep[i] - 1, 0);
+    from = (unsigned)keep[i] + 1;
+  }
+  close_range(from, ~0u, 0);
+}
+
 static _Noreturn void supervise(int life, const char *line,
                                 char *const envp[], int out, int keep_fd)
 {
+  int keep[3] = {life, out, keep_fd};
+  close_all_but(keep);
   struct sigaction ign = {.sa_handler = SIG_IGN};
   sigemptyset(&ign.sa_mask);
   static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
   for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
     sigaction(sigs[i], &ign, NULL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL); /* the shell inherits it */
   if (pipe2(g_chld_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
     _exit(127);
   struct sigaction chld = {.sa_handler = on_chld,
