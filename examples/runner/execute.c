@@ -124,8 +124,10 @@ static void env_set(strlist *env, const char *name, const char *value)
 }
 
 /* The environment of r's command, built before any fork: the runner's,
- * the env's PATH and variables, RUNNER_* and RUNNER_ARG_*; NULL-ended. */
-static void command_env(const runnable *r, const project *p, strlist *env)
+ * the env's PATH and variables, its space's dotenv variables, RUNNER_*
+ * and RUNNER_ARG_*; NULL-ended. */
+static void command_env(const runnable *r, const project *p, int worker,
+                        strlist *env)
 {
   for (char **e = environ; *e; e++)
     strlist_add(env, *e);
@@ -145,7 +147,20 @@ static void command_env(const runnable *r, const project *p, strlist *env)
       free(name);
     }
   }
+  for (size_t i = 0; r->dotenv && i < r->dotenv->n; i++) {
+    const char *item = r->dotenv->v[i], *eq = strchr(item, '=');
+    char *name = xasprintf("%.*s", (int)(eq - item), item);
+    env_set(env, name, eq + 1);
+    free(name);
+  }
+  char id[16];
+  snprintf(id, sizeof id, "%d", worker);
   env_set(env, "RUNNER_ROOT", p->root);
+  env_set(env, "RUNNER_WORKER", id);
+  if (r->space)
+    env_set(env, "RUNNER_SPACE", r->space->name);
+  if (r->module)
+    env_set(env, "RUNNER_MODULE", r->module->name);
   env_set(env, "RUNNER_RUNNABLE", r->name);
   env_set(env, "RUNNER_CMD", r->cmd ? r->cmd->address : r->name);
   if (r->cmd && r->cmd->plugin_dir)
@@ -168,11 +183,11 @@ static void command_env(const runnable *r, const project *p, strlist *env)
  * (stdout and stderr) kept in *out.  Returns the exit code (128 + the
  * signal for a signalled command, 127 when it cannot start), or -1 when a
  * stop signal ended it. */
-static int run_shell(const runnable *r, const project *p, int lock_fd,
+static int run_shell(const runnable *r, const run_env *x, int lock_fd,
                      transcript *out)
 {
   strlist env = {0};
-  command_env(r, p, &env);
+  command_env(r, x->p, x->worker, &env);
   child ch;
   int rc = child_start(&ch, r->exec, env.v, lock_fd);
   strlist_free(&env);
@@ -344,6 +359,13 @@ static int restore(const runnable *r, const entry *e)
 
 /* ---- one runnable ---- */
 
+/* Whether a result with exit code code is one cache-when keeps. */
+static bool keeps(int cache_when, int code)
+{
+  return cache_when == CACHE_WHEN_FINISHED ||
+         (cache_when == CACHE_WHEN_FAILED) == (code != 0);
+}
+
 /* A hit: the artifacts restored, the output replayed; OK or FAILED (the
  * entry's exit code), or PENDING when the entry cannot be used. */
 static int replay(runnable *r, entry *e, bool fetched)
@@ -375,15 +397,20 @@ static int run_locked(runnable *r, const run_env *x, int lock_fd,
   trace_span("hash inputs", "hash", t0, NULL);
   runner_key k = {.runnable = r->name, .slug = r->slug, .hash = hex};
   pk_error err;
-  runner_cache *c = r->cmd ? project_cache(p, r->cmd, &err) : p->none;
+  runner_cache *c = project_cache(p, r->cache, &err);
   if (!c) {
     runner_error(r->name, &err);
     *result = "failed";
     return FAILED;
   }
-  entry e;
-  bool fetched;
-  if (!x->o->force && cache_get(c, &k, &e, &fetched)) {
+  entry e = {0};
+  bool fetched = false;
+  int hit = !x->o->force && cache_get(c, &k, &e, &fetched);
+  if (hit && !keeps(r->cache_when, e.code)) {
+    entry_free(&e); /* a result cache-when does not keep: a miss */
+    hit = 0;
+  }
+  if (hit) {
     int rc = replay(r, &e, fetched);
     *result = fetched ? "remote hit" : "hit";
     if (rc != PENDING)
@@ -395,11 +422,11 @@ static int run_locked(runnable *r, const run_env *x, int lock_fd,
   *result = cached ? "miss" : "uncached";
   transcript out = {0};
   t0 = trace_now();
-  int code = run_shell(r, p, lock_fd, &out);
+  int code = run_shell(r, x, lock_fd, &out);
   trace_span("command", "run", t0, NULL);
   /* the output in the transcript, in one piece */
   transcript_add(&r->log, false, out.buf ? out.buf : "", out.n);
-  if (code == 0 && cached && !stop_signal()) {
+  if (code >= 0 && keeps(r->cache_when, code) && cached && !stop_signal()) {
     /* what it read may have changed while it ran: then its result is
      * nobody's */
     char after[65];
@@ -431,6 +458,10 @@ static int run_locked(runnable *r, const run_env *x, int lock_fd,
 
 int execute_one(runnable *r, const run_env *x)
 {
+  if (r->error) {
+    say(r, "%s", r->error);
+    return FAILED;
+  }
   uint64_t t0 = trace_now();
   bool stopped;
   int lock_fd = lock_runnable(r, x, &stopped);
@@ -443,4 +474,86 @@ int execute_one(runnable *r, const run_env *x)
     close(lock_fd);
   trace_span(r->name, "runnable", t0, result);
   return state;
+}
+
+/* ---- --cache-status ---- */
+
+/* What a run would do with r, without running it nor restoring anything:
+ * "hit", "remote hit" (fetched into the local cache), "miss", "uncached"
+ * or "error" (a field that does not format). */
+static const char *status_of(runnable *r, project *p, char hex[65])
+{
+  hex[0] = 0;
+  if (r->error)
+    return "error";
+  pk_error err;
+  runner_cache *c = project_cache(p, r->cache, &err);
+  if (!c) {
+    runner_error(r->name, &err);
+    return "error";
+  }
+  if (!store_of(c)->read_entry)
+    return "uncached";
+  hash_inputs(r, hex);
+  runner_key k = {.runnable = r->name, .slug = r->slug, .hash = hex};
+  entry e = {0};
+  bool fetched = false;
+  char why[400];
+  if (!cache_get(c, &k, &e, &fetched))
+    return "miss";
+  bool usable = keeps(r->cache_when, e.code) &&
+                restorable(r, &e, why, sizeof why);
+  entry_free(&e);
+  return !usable ? "miss" : fetched ? "remote hit" : "hit";
+}
+
+/* s as a JSON string (quotes included) into t. */
+static void json_string(transcript *t, const char *s)
+{
+  transcript_add(t, false, "\"", 1);
+  for (; *s; s++)
+    if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20)
+      transcript_printf(t, false, "\\u%04x", (unsigned char)*s);
+    else
+      transcript_add(t, false, s, 1);
+  transcript_add(t, false, "\"", 1);
+}
+
+int execute_status(plan *pl, project *p, bool json)
+{
+  transcript t = {0};
+  if (json)
+    transcript_add(&t, false, "[", 1);
+  for (size_t i = 0; i < pl->n; i++) {
+    runnable *r = pl->order[i];
+    char hex[65];
+    const char *st = status_of(r, p, hex);
+    if (!json) {
+      transcript_printf(&t, false, "%-11s%s\n", st, r->name);
+      continue;
+    }
+    transcript_add(&t, false, i ? ",\n {" : "\n {", i ? 4 : 3);
+    transcript_add(&t, false, "\"runnable\": ", 12);
+    json_string(&t, r->name);
+    transcript_printf(&t, false, ", \"status\": \"%s\", \"cache\": ", st);
+    if (r->cache)
+      json_string(&t, r->cache);
+    else
+      transcript_add(&t, false, "null", 4);
+    transcript_add(&t, false, ", \"hash\": ", 10);
+    if (hex[0])
+      json_string(&t, hex);
+    else
+      transcript_add(&t, false, "null", 4);
+    if (r->error) {
+      transcript_add(&t, false, ", \"error\": ", 11);
+      json_string(&t, r->error);
+    }
+    transcript_add(&t, false, "}", 1);
+  }
+  if (json)
+    transcript_add(&t, false, "\n]\n", 3);
+  fwrite(t.buf ? t.buf : "", 1, t.n, stdout);
+  transcript_free(&t);
+  return 0;
 }

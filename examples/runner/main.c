@@ -17,9 +17,13 @@ enum { MAX_WORKERS = 1024 };
 
 static int usage(FILE *f)
 {
-  fputs("usage: runner [OPTIONS] [COMMAND...]   run (every command not "
+  fputs("usage: runner [OPTIONS] [RUNNABLE...]   run (every command not "
         "hidden when none is named)\n"
-        "       runner [-C DIR] -l|--ls           list the commands\n"
+        "       runner [-C DIR] -l|--ls           list the commands, spaces "
+        "and modules\n"
+        "       runner [OPTIONS] --cache-status [--json] [RUNNABLE...]\n"
+        "                                        hit, miss or uncached for "
+        "each, running nothing\n"
         "  -C DIR             the project (default: the nearest runner.toml "
         "upwards)\n"
         "  -n, --workers N    run N runnables at once (default: the CPUs, "
@@ -28,11 +32,19 @@ static int usage(FILE *f)
         "default)\n"
         "  -k, --keep-going   after a failure run what does not depend on "
         "it\n"
+        "  -m, --module M     only the runnables of module M (repeat, or "
+        "M1,M2)\n"
+        "  -s, --space S      only the runnables of space S (repeat, or "
+        "S1,S2)\n"
         "  -f                 run even when the cache has the result\n"
         "  --trace FILE       write the run as Chrome trace-event JSON\n"
         "  -v                 say what plugkit does (plugins loaded, ...)\n"
-        "A COMMAND is NAME, ALIAS/NAME or ALIAS.NAME (a plugin's), with\n"
-        "optional ?key=value&key2=value2 arguments.\n",
+        "A RUNNABLE is NAME (a command of runner.toml), MODULE/NAME (a "
+        "module's),\n"
+        "ALIAS/NAME or ALIAS.NAME (a plugin's), NAME#MODULE (one module of "
+        "a command\n"
+        "run per module), with @SPACE and ?key=value&key2=value2 "
+        "arguments.\n",
         f);
   return f == stdout ? 0 : 64;
 }
@@ -92,79 +104,139 @@ static bool is_opt(const char *arg, const char *name)
                                                 arg[n] == '='));
 }
 
-int main(int argc, char **argv)
+/* Appends a -m or -s value to the comma-separated list *l (owned). */
+static void append(char **l, const char *v)
 {
-  const char *dir = NULL, *workers = NULL, *trace = NULL;
-  bool ls = false, verbose = false;
-  run_options o = {0};
-  int i = 1;
-  for (; i < argc && argv[i][0] == '-'; i++) {
+  char *n = *l ? xasprintf("%s,%s", *l, v) : xstrdup(v);
+  free(*l);
+  *l = n;
+}
+
+/* The command line. */
+typedef struct cli {
+  run_options o;
+  const char *dir;
+  char **names;            /* the runnables named */
+  int nnames;
+  char *modules, *spaces, *commands;
+} cli;
+
+/* Reads the command line into c: -1, or the exit status (usage). */
+static int parse(int argc, char **argv, cli *c)
+{
+  run_options *o = &c->o;
+  const char *workers = NULL, *v;
+  c->names = xcalloc((size_t)argc, sizeof *c->names);
+  for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    if (!strcmp(a, "-C") && i + 1 < argc)
-      dir = argv[++i];
+    if (a[0] != '-') /* a runnable; options may come after */
+      c->names[c->nnames++] = argv[i];
+    else if (!strcmp(a, "-C") && i + 1 < argc)
+      c->dir = argv[++i];
     else if (!strcmp(a, "--ls") || !strcmp(a, "-l"))
-      ls = true;
+      o->ls = true;
     else if (!strcmp(a, "-f"))
-      o.force = true;
+      o->force = true;
     else if (!strcmp(a, "-v"))
-      verbose = true;
+      o->verbose = true;
     else if (!strcmp(a, "-k") || !strcmp(a, "--keep-going"))
-      o.keep_going = true;
+      o->keep_going = true;
     else if (!strcmp(a, "--fail-fast"))
-      o.keep_going = false;
+      o->keep_going = false;
+    else if (!strcmp(a, "--cache-status"))
+      o->cache_status = true;
+    else if (!strcmp(a, "--json"))
+      o->json = true;
     else if ((!strcmp(a, "-n") || is_opt(a, "--workers")) &&
              (workers = value_of(argc, argv, &i, "--workers")))
       ;
+    else if ((!strcmp(a, "-m") || is_opt(a, "--module")) &&
+             (v = value_of(argc, argv, &i, "--module")) && *v)
+      append(&c->modules, v);
+    else if ((!strcmp(a, "-s") || is_opt(a, "--space")) &&
+             (v = value_of(argc, argv, &i, "--space")) && *v)
+      append(&c->spaces, v);
     else if (is_opt(a, "--trace") &&
-             (trace = value_of(argc, argv, &i, "--trace")) && *trace)
+             (o->trace = value_of(argc, argv, &i, "--trace")) && *o->trace)
       ;
     else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
       return usage(stdout);
-    else if (!strcmp(a, "--")) {
-      i++;
-      break;
-    } else
+    else if (!strcmp(a, "--"))
+      while (++i < argc)
+        c->names[c->nnames++] = argv[i];
+    else
       return usage(stderr);
   }
-  o.workers = workers ? workers_of(workers, "-n")
-              : getenv("RUNNER__WORKERS")
-                  ? workers_of(getenv("RUNNER__WORKERS"), "RUNNER__WORKERS")
-                  : cpus();
-  if (o.workers < 0)
+  if (o->json && !o->cache_status) {
+    fprintf(stderr, "runner: --json goes with --cache-status\n");
     return 64;
+  }
+  o->workers = workers ? workers_of(workers, "-n")
+               : getenv("RUNNER__WORKERS")
+                   ? workers_of(getenv("RUNNER__WORKERS"), "RUNNER__WORKERS")
+                   : cpus();
+  if (o->workers < 0)
+    return 64;
+  for (int k = 0; k < c->nnames; k++)
+    append(&c->commands, c->names[k]);
+  o->modules = c->modules;
+  o->spaces = c->spaces;
+  o->commands = c->commands;
+  return -1;
+}
+
+/* Opens the project and does what c asks: the exit status. */
+static int run(const cli *c, const char *argv0)
+{
+  const run_options *o = &c->o;
   /* the trace file is named from here, before -C moves to the project */
   char *trace_path = NULL;
-  if (trace) {
+  if (o->trace) {
     char cwd[PATH_MAX];
-    trace_path = trace[0] == '/' || !getcwd(cwd, sizeof cwd)
-                     ? xstrdup(trace)
-                     : xasprintf("%s/%s", cwd, trace);
+    trace_path = o->trace[0] == '/' || !getcwd(cwd, sizeof cwd)
+                     ? xstrdup(o->trace)
+                     : xasprintf("%s/%s", cwd, o->trace);
   }
   trace_open(trace_path);
   free(trace_path);
   trace_track(0, "main");
   uint64_t t0 = trace_now();
-  char *here = exe_dir(argv[0]);
+  char *here = exe_dir(argv0);
   project p;
-  int rc = project_open(&p, dir, here, verbose);
+  int rc = project_open(&p, c->dir, here, o);
   free(here);
   trace_span("open the project", "setup", t0, NULL);
-  if (rc == 0 && ls) {
+  if (rc == 0 && o->ls) {
     project_list(&p);
   } else if (rc == 0 && (rc = cache_key_load()) == 0) {
     plan pl;
     t0 = trace_now();
-    rc = plan_build(&pl, &p, argv + i, (size_t)(argc - i));
+    rc = plan_build(&pl, &p, c->names, (size_t)c->nnames, o);
     trace_span("plan", "setup", t0, NULL);
-    if (rc == 0)
-      rc = schedule(&pl, &p, &o);
-    else
+    if (rc != 0)
       rc = 2;
+    else if (o->cache_status)
+      rc = execute_status(&pl, &p, o->json);
+    else
+      rc = schedule(&pl, &p, o);
     plan_free(&pl);
   }
   project_close(&p);
   if (trace_close() != 0 && rc == 0)
     rc = 1;
+  return rc;
+}
+
+int main(int argc, char **argv)
+{
+  cli c = {0};
+  int rc = parse(argc, argv, &c);
+  if (rc < 0)
+    rc = run(&c, argv[0]);
+  free(c.names);
+  free(c.modules);
+  free(c.spaces);
+  free(c.commands);
   int sig = stop_signal();
   if (sig) { /* stopped: end the way the signal would have */
     signal(sig, SIG_DFL);

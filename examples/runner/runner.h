@@ -1,6 +1,9 @@
 /* runner.h -- the runner's internals, shared by its files:
  *   main.c      options
  *   project.c   the host: plugkit set-up, runner.toml, commands, --ls
+ *   space.c     spaces and modules; a space's env and dotenv files
+ *   ctx.c       [ctx] and runner.* variables; formatting the fields
+ *   map.c       a map from strings
  *   plan.c      runnables and their order (deps, envs, cycles)
  *   schedule.c  the worker threads: what runs when, what is printed when
  *   execute.c   one runnable: its lock, hashing, cache get/set, its command
@@ -176,32 +179,97 @@ void entry_set_secret(const char *key, size_t len);
  * after a message saying what is wrong and what to do. */
 int cache_key_load(void);
 
-/* ---- project.c ---- */
+/* ---- map.c ---- */
+/* A map from strings (borrowed) to pointers; {0} is an empty map. */
+typedef struct strmap {
+  const char **keys;
+  void **vals;
+  size_t n, cap;
+} strmap;
+void *strmap_get(const strmap *m, const char *key);
+void *strmap_getn(const strmap *m, const char *key, size_t n);
+/* Adds key -> val unless key is there: NULL, or the value it has. */
+void *strmap_put(strmap *m, const char *key, void *val);
+void strmap_free(strmap *m);
+
+/* ---- project.c, space.c, ctx.c ---- */
+typedef struct space space;
+
+typedef struct module {
+  char *name;              /* "net" */
+  char *path;              /* as written, relative to the space's root */
+  char *dir;               /* relative to the project root: "libs/net" */
+  space *space;
+  pk_pos pos;              /* its entry in modules */
+} module;
+
+struct space {
+  char *name;              /* "default", ... */
+  char *root;              /* relative to the project root, normalized */
+  module **modules;
+  size_t nmodules;
+  const pk_value *table;   /* [spaces.NAME], or NULL */
+  const pk_value *env;     /* an [envs] name or an inline table, or NULL */
+  const pk_value *dotenv;  /* array of file names, or NULL */
+  /* made when first needed (planning, the main thread) */
+  bool env_done, dotenv_done;
+  runner_env *env_made;
+  pk_instance *env_inst;   /* an inline env (owned) */
+  char *env_error, *dotenv_error;
+  strlist dotenv_vars;     /* "NAME=VALUE" in file order */
+  strlist dotenv_files;
+};
+
 typedef struct command {
-  char *address;           /* "build" or "ALIAS/NAME" */
-  const char *alias;       /* the plugin's alias, NULL for a root command */
+  char *address;           /* "build", "MODULE/NAME" or "ALIAS/NAME" */
+  const char *alias;       /* the plugin's alias, NULL otherwise */
   const char *plugin_dir;  /* its directory (fragment commands) */
+  module *module;          /* a module's own command: the module */
+  space *space;            /* `space = NAME`, or NULL */
   const pk_value *table;   /* [commands.NAME] (pk_value positions) */
-  const char *exec;
-  const pk_value *deps;    /* array or NULL */
-  const char *cache;       /* or NULL */
-  const char *env;         /* or NULL */
+  const pk_value *exec;    /* the values, as written: they are formatted */
+  const pk_value *deps;    /*   per runnable (ctx.c) */
   const pk_value *artifacts;
+  const pk_value *cache;
+  const pk_value *cache_when;
+  const char *env;         /* or NULL */
   bool hidden;
-  pk_config *config;       /* decoded (owns the strings above) */
+  bool per_module;         /* {module.*} in exec, deps or artifacts */
+  pk_config *config;       /* decoded (owns env) */
 } command;
+
+enum { CTX_STRING, CTX_INTEGER, CTX_BOOLEAN };
+
+typedef struct ctx_var {
+  char *name;              /* "region", "runner.workers" */
+  int type;                /* CTX_* */
+  char *value;             /* canonical text, NULL when unset */
+  bool required;
+  pk_pos pos;              /* its declaration */
+} ctx_var;
 
 typedef struct project {
   char *root;              /* absolute */
   char *state_dir;         /* ROOT/.runner */
   pk_host *host;
   pk_doc *doc;             /* runner.toml (the host's once loaded) */
-  pk_ctx *ctx;
+  pk_doc **mdocs;          /* the modules' runner.toml files (owned) */
+  size_t nmdocs;
+  pk_ctx *ctx;             /* plugkit's view of the variables below */
+  ctx_var *vars;           /* [ctx] and runner.* */
+  size_t nvars;
   pk_doc *schema_doc;
   pk_schema *command_schema;
+  const pk_value *defaults;/* [defaults], or NULL */
   strlist dirs;            /* plugin directories (fragment commands) */
-  command *cmds;           /* root commands, then fragment commands */
+  command **cmds;          /* root commands, modules', then fragments' */
   size_t ncmds;
+  strmap by_address;       /* address -> command */
+  space **spaces;          /* [0] is "default" */
+  size_t nspaces;
+  module **modules;        /* every module, space by space */
+  size_t nmodules;
+  strmap by_module;        /* name -> module */
   runner_host services;
   runner_cache *local;     /* the built-in local and none caches */
   runner_cache *none;
@@ -209,22 +277,92 @@ typedef struct project {
   bool types_known;        /* the config loaded: dep types can be checked */
 } project;
 
+typedef struct run_options {
+  bool force;              /* -f: do not read caches */
+  bool keep_going;         /* run what does not depend on a failure */
+  bool verbose;            /* -v */
+  bool ls;                 /* -l/--ls */
+  bool cache_status;       /* --cache-status */
+  bool json;               /* --json (with --cache-status) */
+  int workers;             /* threads running runnables, >= 1 */
+  const char *trace;       /* --trace FILE, or NULL */
+  const char *commands;    /* what was asked, comma-separated, or NULL */
+  const char *modules;     /* -m, comma-separated, or NULL */
+  const char *spaces;      /* -s, comma-separated, or NULL */
+} run_options;
+
 /* Finds runner.toml (dir, else the current directory and its parents),
  * sets up the host, loads and checks the config: 0, or 2 after printing
- * every problem as FILE:LINE:COL: message. */
+ * every problem as FILE:LINE:COL: message (64: a runtime value in the
+ * environment is wrong). */
 int project_open(project *p, const char *dir, const char *exe_dir,
-                 bool verbose);
+                 const run_options *o);
 void project_close(project *p);
-/* The command at address ("build", "ALIAS.NAME", "ALIAS/NAME"), hidden or
- * not, or NULL. */
+/* The command at address ("build", "MODULE/NAME", "ALIAS/NAME", or with
+ * '.' for the last '/'), hidden or not, or NULL. */
 command *project_find(project *p, const char *address);
 /* The closest configured address to a wrong one, or NULL. */
 const char *project_closest(project *p, const char *address);
-/* Prints every command not hidden: root ones first, then the plugins'
- * as ALIAS/NAME. */
+/* Prints the runnables of every command not hidden (root ones, modules',
+ * plugins' as ALIAS/NAME), then the spaces when there are more than a bare
+ * default one. */
 void project_list(project *p);
-/* The cache instance a command uses ("none" when it has no deps). */
-runner_cache *project_cache(project *p, const command *c, pk_error *err);
+/* "ADDRESS[@SPACE][#MODULE]": a runnable's name without its arguments
+ * (@SPACE when the project has more than one space, #MODULE for a command
+ * run per module); malloc()ed. */
+char *runnable_base(const project *p, const command *c, const space *s,
+                    const module *m);
+space *command_space(const project *p, const command *c, const module *m);
+/* The modules a command per module runs for (borrowed). */
+void command_modules(const project *p, const command *c, module ***out,
+                     size_t *n);
+/* Whether a cache name is local, none or a [caches] name. */
+bool cache_known(const project *p, const char *name);
+/* success, failed, finished: CACHE_WHEN_*, else -1. */
+enum { CACHE_WHEN_SUCCESS, CACHE_WHEN_FAILED, CACHE_WHEN_FINISHED };
+int cache_when_of(const char *text);
+/* The cache instance named name (built on first use), or NULL with err. */
+runner_cache *project_cache(project *p, const char *name, pk_error *err);
+/* A problem at pos into diag. */
+void runner_problem(pk_diag *diag, pk_status code, pk_pos pos,
+                    const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void commands_add(project *p, const char *alias, const char *dir, module *m,
+                  const pk_value *sect, pk_diag *diag);
+/* Whether v (a string, or a table or array of them) mentions {module.*}. */
+bool value_mentions_module(const pk_value *v);
+bool name_ok(const char *s);
+
+/* space.c: [spaces] and their modules; a module's runner.toml commands */
+void spaces_load(project *p, pk_diag *diag);
+void modules_load_commands(project *p, pk_diag *diag);
+space *space_find(const project *p, const char *name);
+/* The env of space s, made once: 0 with *out (NULL: none), or -1 with why
+ * (n bytes). */
+int space_env(project *p, space *s, runner_env **out, char *why, size_t n);
+/* The dotenv variables of space s, read once: 0 with *vars, or -1 with
+ * why. */
+int space_dotenv(space *s, const strlist **vars, char *why, size_t n);
+void spaces_free(project *p);
+
+/* ctx.c: [ctx] into p->vars and p->ctx (problems into diag) */
+void ctx_load(project *p, const pk_value *ctx, pk_diag *diag);
+/* The runner.* values of this run: 0, or 64 after a message (a wrong
+ * RUNNER__NAME in the environment). */
+int ctx_runtime(project *p, const run_options *o);
+const ctx_var *ctx_find(const project *p, const char *name, size_t n);
+void ctx_free(project *p);
+/* What expand() formats with. */
+typedef struct expand_in {
+  const project *p;
+  const module *module;    /* bound to a module, or NULL */
+  const strlist *args;     /* the runnable's "KEY=VALUE", or NULL */
+} expand_in;
+/* s formatted (ctx.c's top): a malloc()ed string, or NULL with why (n
+ * bytes) "FILE:LINE:COL: ..." at the placeholder (at: the value s was
+ * read from, for its position; may be NULL). */
+char *expand(const expand_in *in, const pk_value *at, const char *s,
+             char *why, size_t n);
 
 /* ---- builtins.c ---- */
 int builtins_add(pk_host *host, pk_error *err);
@@ -240,16 +378,22 @@ struct runnable {
   char *name;              /* "build", "cinclude/scan?out=x&path=a.c" */
   char *slug;
   command *cmd;            /* NULL: an environment's setup */
+  space *space;            /* its space (NULL: a setup) */
+  module *module;          /* the module it runs for, or NULL */
+  char *error;             /* a field that did not format: it fails so */
   char *exec;              /* the shell line */
+  char *cache;             /* the cache's name ("none", "local", ...) */
+  int cache_when;          /* CACHE_WHEN_* */
   strlist args;            /* "KEY=VALUE" */
   runner_env *env;         /* or NULL */
+  const strlist *dotenv;   /* its space's dotenv "NAME=VALUE", or NULL */
   strlist globs;           /* patterns whose files go in the hash */
   strlist artifacts;       /* patterns of the files it writes */
   strlist constants;       /* texts in the hash */
   runnable **ups;          /* upstream runnables, run first */
   bool *strict;
   size_t nups;
-  int mark;                /* plan: 0 new, 1 on the stack, 2 done */
+  int mark;                /* plan: 0 new, 1 on the stack, 2 done, 3 asked */
   /* the schedule's */
   size_t pos;              /* in plan.order */
   runnable **downs;        /* the runnables it is an upstream of */
@@ -264,13 +408,19 @@ typedef struct plan {
   size_t n, cap;
   runnable **all;          /* every runnable (owned) */
   size_t nall, acap;
+  strmap by_name;          /* name -> runnable */
   pk_instance **insts;     /* dep instances (owned) */
   size_t ninsts, icap;
+  pk_doc **docs;           /* dep tables formatted per module (owned) */
+  size_t ndocs;
 } plan;
 
-/* Plans the named commands (every command not hidden when n == 0): 0, or
- * 1 after printing why (an unknown command, a cycle, a dep that fails). */
-int plan_build(plan *pl, project *p, char **names, size_t n);
+/* Plans the named runnables (NAME[@SPACE][#MODULE][?ARGS]; every command
+ * not hidden when n == 0), those of the modules and spaces o->modules and
+ * o->spaces list: 0, or 1 after printing why (an unknown command, a
+ * cycle, a dep that fails). */
+int plan_build(plan *pl, project *p, char **names, size_t n,
+               const run_options *o);
 void plan_free(plan *pl);
 
 /* ---- supervise.c ---- */
@@ -298,23 +448,24 @@ int stop_signal(void);
 int stop_fd(void);
 
 /* ---- execute.c ---- */
-typedef struct run_options {
-  bool force;              /* -f: do not read caches */
-  bool keep_going;         /* run what does not depend on a failure */
-  int workers;             /* threads running runnables, >= 1 */
-} run_options;
-
 /* What one run shares between its workers. */
 typedef struct run_env {
   project *p;
   const run_options *o;
   char *lock_dir;          /* ROOT/.runner/locks, made */
+  int worker;              /* the worker's number, from 1 */
 } run_env;
 
 /* Runs r (its upstreams ended): its lock, hash, cache, command; the
  * state it ends in (OK, FAILED or STOPPED), with what it showed in its
  * transcript.  Any thread. */
 int execute_one(runnable *r, const run_env *x);
+
+/* --cache-status: one line per runnable of the plan ("hit", "remote hit",
+ * "miss", "uncached", "error" and its name), or with json a JSON array of
+ * {runnable, status, cache, hash[, error]}; nothing runs, nothing is
+ * restored.  0. */
+int execute_status(plan *pl, project *p, bool json);
 
 /* ---- schedule.c ---- */
 /* Runs the plan on o->workers threads: 0 when every runnable succeeded,

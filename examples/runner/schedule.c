@@ -137,7 +137,9 @@ static void *worker(void *arg)
     pthread_mutex_unlock(&s->mu);
     wake_main(s); /* the progress line shows it */
     report_bind(r);
-    int state = execute_one(r, s->x);
+    run_env x = *s->x;
+    x.worker = w->id;
+    int state = execute_one(r, &x);
     report_bind(NULL);
     pthread_mutex_lock(&s->mu);
     s->active[w->id - 1] = NULL;
