@@ -149,6 +149,9 @@ static bool declaration(const char *name, const pk_value *t, int *type,
         *type = i;
     if (*type < 0) {
       const char *near = pk_closest(tn, type_names, 3);
+      for (int i = 0; i < 3 && !near && *tn; i++) /* qik's int, bool, str */
+        if (!strncmp(type_names[i], tn, strlen(tn)))
+          near = type_names[i];
       runner_problem(diag, PK_ECONFIG, pk_value_pos(tv), "ctx.%s: type "
                      "\"%s\"%s%s%s: use string, integer or boolean", name, tn,
                      near ? " (did you mean \"" : "", near ? near : "",
