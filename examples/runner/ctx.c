@@ -20,10 +20,11 @@
  * value fails only the runnables whose fields use it, at the reference.
  *
  * {ctx.runner.NAME} are the runner's own values for this run: workers,
- * force, keep_going, verbose (the options, else RUNNER__NAME, else the
- * default), and ls, cache_status, trace, commands, modules, spaces (what
+ * force, keep_going, verbose (the options, else RUNNER__NAME: main.c),
+ * and ls, cache_status, trace, commands, modules, spaces (what
  * was asked).  All of them are also plugkit's ctx, for the format = true
- * fields of plugin types.
+ * fields of plugin types ([plugins.ALIAS] and instance tables of
+ * runner.toml): the runner's values when runner.toml names one of them.
  *
  * The runner's fields (exec lines, artifacts, glob deps, cache names and
  * cache-when) are formatted by expand(): {ctx.NAME}, {ctx.runner.NAME},
@@ -41,10 +42,11 @@
 
 static const char *const type_names[] = {"string", "integer", "boolean"};
 
-/* The environment variable of a ctx variable (pk_ctx_get's rule). */
-static char *env_name(const char *name)
+/* The environment variable of a ctx variable (pk_ctx_get's rule) into e
+ * (2 * strlen(name) + 1 bytes). */
+static char *env_name(const char *name, char *e)
 {
-  char *e = xmalloc(2 * strlen(name) + 1), *o = e;
+  char *o = e;
   for (const char *c = name; *c; c++)
     if (*c == '.') {
       *o++ = '_';
@@ -213,7 +215,14 @@ void ctx_load(project *p, const pk_value *ctx, pk_diag *diag)
                      pk_kind_name(pk_value_kind(v)));
       continue;
     }
-    char *env = env_name(name), *value = dflt;
+    char env[2 * 128 + 1], *value = dflt; /* names: 127 bytes at most */
+    if (strlen(name) > 127) {
+      runner_problem(diag, PK_ECONFIG, pos, "ctx.%.40s...: a name has at "
+                     "most 127 bytes", name);
+      free(dflt);
+      continue;
+    }
+    env_name(name, env);
     const char *from = getenv(env);
     if (from) {
       value = cast(type, from);
@@ -224,7 +233,6 @@ void ctx_load(project *p, const pk_value *ctx, pk_diag *diag)
                        "it", name, env, from, type == CTX_INTEGER ? "an" : "a",
                        type_names[type], how_to_cast[type]);
     }
-    free(env);
     if (from && !value)
       continue;
     pk_error e;
@@ -234,59 +242,52 @@ void ctx_load(project *p, const pk_value *ctx, pk_diag *diag)
   }
 }
 
-/* A runtime value: the option when given, else RUNNER__NAME (cast to the
- * type), else dflt; NULL after a message when the environment's does not
- * cast. */
-static char *runtime_value(const char *name, int type, const char *option,
-                           const char *dflt)
+int ctx_cast_bool(const char *text)
 {
-  if (option)
-    return xstrdup(option);
-  char *full = xasprintf("runner.%s", name), *env = env_name(full);
-  const char *from = getenv(env);
-  char *value = from ? cast(type, from) : xstrdup(dflt);
-  if (!value)
-    fprintf(stderr, "runner: %s=\"%s\" in the environment is not %s %s (%s)"
-            "\n", env, from, type == CTX_INTEGER ? "an" : "a",
-            type_names[type], how_to_cast[type]);
-  free(full);
-  free(env);
-  return value;
+  char *v = cast(CTX_BOOLEAN, text);
+  int b = v ? !strcmp(v, "true") : -1;
+  free(v);
+  return b;
 }
 
 int ctx_runtime(project *p, const run_options *o)
 {
-  /* the options with an environment fallback (workers is main's) */
-  char workers[16];
-  snprintf(workers, sizeof workers, "%d", o->workers);
-  struct {
+  snprintf(p->workers, sizeof p->workers, "%d", o->workers);
+  const struct {
     const char *name;
     int type;
-    const char *option, *dflt;
+    const char *value;
   } vals[] = {
-      {"workers", CTX_INTEGER, workers, NULL},
-      {"force", CTX_BOOLEAN, o->force ? "true" : NULL, "false"},
-      {"keep_going", CTX_BOOLEAN, o->keep_going ? "true" : NULL, "false"},
-      {"verbose", CTX_BOOLEAN, o->verbose ? "true" : NULL, "false"},
-      {"ls", CTX_BOOLEAN, o->ls ? "true" : "false", NULL},
-      {"cache_status", CTX_BOOLEAN, o->cache_status ? "true" : "false", NULL},
-      {"trace", CTX_STRING, o->trace ? o->trace : "", NULL},
-      {"commands", CTX_STRING, o->commands ? o->commands : "", NULL},
-      {"modules", CTX_STRING, o->modules ? o->modules : "", NULL},
-      {"spaces", CTX_STRING, o->spaces ? o->spaces : "", NULL},
+      {"runner.workers", CTX_INTEGER, p->workers},
+      {"runner.force", CTX_BOOLEAN, o->force ? "true" : "false"},
+      {"runner.keep_going", CTX_BOOLEAN, o->keep_going ? "true" : "false"},
+      {"runner.verbose", CTX_BOOLEAN, o->verbose ? "true" : "false"},
+      {"runner.ls", CTX_BOOLEAN, o->ls ? "true" : "false"},
+      {"runner.cache_status", CTX_BOOLEAN, o->cache_status ? "true" : "false"},
+      {"runner.trace", CTX_STRING, o->trace ? o->trace : ""},
+      {"runner.commands", CTX_STRING, o->commands ? o->commands : ""},
+      {"runner.modules", CTX_STRING, o->modules ? o->modules : ""},
+      {"runner.spaces", CTX_STRING, o->spaces ? o->spaces : ""},
   };
-  for (size_t i = 0; i < sizeof vals / sizeof *vals; i++) {
-    char *v = runtime_value(vals[i].name, vals[i].type, vals[i].option,
-                            vals[i].dflt);
-    if (!v)
-      return 64;
-    char *full = xasprintf("runner.%s", vals[i].name);
-    pk_error e;
-    pk_ctx_set(p->ctx, full, v, &e);
-    add_var(p, full, vals[i].type, v, true, (pk_pos){0});
-    free(full);
+  size_t n = sizeof vals / sizeof *vals;
+  p->vars = xcalloc(n, sizeof *p->vars);
+  for (size_t i = 0; i < n; i++) {
+    /* borrowed: the first nruntime variables are not freed */
+    p->vars[p->nvars++] = (ctx_var){.name = (char *)vals[i].name,
+                                    .type = vals[i].type,
+                                    .value = (char *)vals[i].value,
+                                    .required = true};
   }
+  p->nruntime = n;
   return 0;
+}
+
+void ctx_runtime_to_plugkit(project *p)
+{
+  for (size_t i = 0; i < p->nruntime; i++) {
+    pk_error e;
+    pk_ctx_set(p->ctx, p->vars[i].name, p->vars[i].value, &e);
+  }
 }
 
 const ctx_var *ctx_find(const project *p, const char *name, size_t n)
@@ -299,7 +300,7 @@ const ctx_var *ctx_find(const project *p, const char *name, size_t n)
 
 void ctx_free(project *p)
 {
-  for (size_t i = 0; i < p->nvars; i++) {
+  for (size_t i = p->nruntime; i < p->nvars; i++) {
     free(p->vars[i].name);
     free(p->vars[i].value);
   }
@@ -327,7 +328,7 @@ static bool lookup(const expand_in *in, const char *s, size_t n,
       return false;
     }
     if (!v->value && v->required) {
-      char *env = env_name(v->name);
+      char *env = env_name(v->name, xmalloc(2 * strlen(v->name) + 1));
       snprintf(why, wn, "ctx.%s is not set: set %s in the environment, or "
                "give it a default in [ctx] (%s:%d:%d)", v->name, env,
                v->pos.source ? v->pos.source : "runner.toml", v->pos.line,

@@ -48,6 +48,26 @@ char *xasprintf(const char *fmt, ...)
   return s;
 }
 
+char *xconcat(const char *first, ...)
+{
+  va_list ap;
+  size_t n = 0;
+  va_start(ap, first);
+  for (const char *s = first; s; s = va_arg(ap, const char *))
+    n += strlen(s);
+  va_end(ap);
+  char *out = xmalloc(n + 1), *o = out;
+  va_start(ap, first);
+  for (const char *s = first; s; s = va_arg(ap, const char *)) {
+    size_t k = strlen(s);
+    memcpy(o, s, k);
+    o += k;
+  }
+  va_end(ap);
+  *o = 0;
+  return out;
+}
+
 /* ---- string lists ---- */
 
 void strlist_take(strlist *l, char *s)

@@ -31,14 +31,16 @@ static int usage(FILE *f)
         "  --fail-fast        after a failure start nothing more (the "
         "default)\n"
         "  -k, --keep-going   after a failure run what does not depend on "
-        "it\n"
+        "it (or RUNNER__KEEP_GOING)\n"
         "  -m, --module M     only the runnables of module M (repeat, or "
         "M1,M2)\n"
         "  -s, --space S      only the runnables of space S (repeat, or "
         "S1,S2)\n"
-        "  -f                 run even when the cache has the result\n"
+        "  -f                 run even when the cache has the result (or "
+        "RUNNER__FORCE)\n"
         "  --trace FILE       write the run as Chrome trace-event JSON\n"
-        "  -v                 say what plugkit does (plugins loaded, ...)\n"
+        "  -v                 say what plugkit does (plugins loaded, ...; or "
+        "RUNNER__VERBOSE)\n"
         "A RUNNABLE is NAME (a command of runner.toml), MODULE/NAME (a "
         "module's),\n"
         "ALIAS/NAME or ALIAS.NAME (a plugin's), NAME#MODULE (one module of "
@@ -121,11 +123,39 @@ typedef struct cli {
   char *modules, *spaces, *commands;
 } cli;
 
+extern char **environ;
+
+/* Whether the environment holds a RUNNER__NAME variable (one pass instead
+ * of a getenv() per option). */
+static bool runner_env_set(void)
+{
+  static int set = -1;
+  for (char **e = environ; set < 0 && *e; e++)
+    if ((*e)[0] == 'R' && !strncmp(*e, "RUNNER__", 8))
+      set = 1;
+  if (set < 0)
+    set = 0;
+  return set;
+}
+
+/* A boolean option: given (1) or not (0) on the command line, else (-1)
+ * RUNNER__NAME in the environment, else false; -1 after a message. */
+static int option_or_env(int given, const char *env)
+{
+  const char *from = given < 0 && runner_env_set() ? getenv(env) : NULL;
+  int b = given >= 0 ? given : from ? ctx_cast_bool(from) : 0;
+  if (b < 0)
+    fprintf(stderr, "runner: %s=\"%s\" in the environment is not a boolean "
+            "(true/false, yes/no or 1/0)\n", env, from);
+  return b;
+}
+
 /* Reads the command line into c: -1, or the exit status (usage). */
 static int parse(int argc, char **argv, cli *c)
 {
   run_options *o = &c->o;
   const char *workers = NULL, *v;
+  int force = -1, keep_going = -1, verbose = -1;
   c->names = xcalloc((size_t)argc, sizeof *c->names);
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -136,13 +166,13 @@ static int parse(int argc, char **argv, cli *c)
     else if (!strcmp(a, "--ls") || !strcmp(a, "-l"))
       o->ls = true;
     else if (!strcmp(a, "-f"))
-      o->force = true;
+      force = 1;
     else if (!strcmp(a, "-v"))
-      o->verbose = true;
+      verbose = 1;
     else if (!strcmp(a, "-k") || !strcmp(a, "--keep-going"))
-      o->keep_going = true;
+      keep_going = 1;
     else if (!strcmp(a, "--fail-fast"))
-      o->keep_going = false;
+      keep_going = 0;
     else if (!strcmp(a, "--cache-status"))
       o->cache_status = true;
     else if (!strcmp(a, "--json"))
@@ -172,11 +202,16 @@ static int parse(int argc, char **argv, cli *c)
     return 64;
   }
   o->workers = workers ? workers_of(workers, "-n")
-               : getenv("RUNNER__WORKERS")
+               : runner_env_set() && getenv("RUNNER__WORKERS")
                    ? workers_of(getenv("RUNNER__WORKERS"), "RUNNER__WORKERS")
                    : cpus();
-  if (o->workers < 0)
+  if (o->workers < 0 || (force = option_or_env(force, "RUNNER__FORCE")) < 0 ||
+      (keep_going = option_or_env(keep_going, "RUNNER__KEEP_GOING")) < 0 ||
+      (verbose = option_or_env(verbose, "RUNNER__VERBOSE")) < 0)
     return 64;
+  o->force = force;
+  o->keep_going = keep_going;
+  o->verbose = verbose;
   for (int k = 0; k < c->nnames; k++)
     append(&c->commands, c->names[k]);
   o->modules = c->modules;

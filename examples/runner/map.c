@@ -44,7 +44,7 @@ void *strmap_get(const strmap *m, const char *key)
 void *strmap_put(strmap *m, const char *key, void *val)
 {
   if (2 * (m->n + 1) > m->cap) {
-    strmap g = {.cap = m->cap ? 2 * m->cap : 64};
+    strmap g = {.cap = m->cap ? 2 * m->cap : 16};
     g.keys = xcalloc(g.cap, sizeof *g.keys);
     g.vals = xcalloc(g.cap, sizeof *g.vals);
     for (size_t i = 0; i < m->cap; i++)

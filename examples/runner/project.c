@@ -19,21 +19,22 @@
 #define CONFIG_NAME "runner.toml"
 
 /* The schema of a command table; deps are checked one by one (a string is
- * a glob, a table a typed dep). */
+ * a glob, a table a typed dep):
+ *   exec        the shell line, run in the project root
+ *   cache       local, none or a [caches] name
+ *   cache-when  success, failed or finished
+ *   env         an [envs] name
+ *   space       a [spaces] name
+ *   artifacts   files it writes, restored on a hit
+ *   hidden      left out of --ls and of a bare run */
 static const char command_schema[] =
-    "exec = { type = \"string\", required = true, doc = \"the shell line, "
-    "run in the project root\" }\n"
-    "cache = { type = \"string\", optional = true, doc = \"local, none or "
-    "a [caches] name\" }\n"
-    "cache-when = { type = \"string\", optional = true, doc = \"success, "
-    "failed or finished\" }\n"
-    "env = { type = \"string\", optional = true, doc = \"an [envs] name\" }\n"
-    "space = { type = \"string\", optional = true, doc = \"a [spaces] "
-    "name\" }\n"
-    "artifacts = { type = \"array\", items = \"string\", default = [], "
-    "doc = \"files it writes, restored on a hit\" }\n"
-    "hidden = { type = \"boolean\", default = false, doc = \"left out of "
-    "--ls and of a bare run\" }\n";
+    "exec = { type = \"string\", required = true }\n"
+    "cache = { type = \"string\", optional = true }\n"
+    "cache-when = { type = \"string\", optional = true }\n"
+    "env = { type = \"string\", optional = true }\n"
+    "space = { type = \"string\", optional = true }\n"
+    "artifacts = { type = \"array\", items = \"string\", default = [] }\n"
+    "hidden = { type = \"boolean\", default = false }\n";
 
 static const char *const top_keys[] = {"commands", "caches", "envs",
                                        "plugins",  "defaults", "ctx",
@@ -131,7 +132,7 @@ static char *find_root(const char *dir)
   if (!realpath(dir ? dir : ".", path))
     return NULL;
   for (;;) {
-    char *cfg = xasprintf("%s/" CONFIG_NAME, path);
+    char *cfg = xconcat(path, "/" CONFIG_NAME, NULL);
     struct stat st;
     int found = stat(cfg, &st) == 0;
     free(cfg);
@@ -153,11 +154,25 @@ static bool in_table(const pk_value *root, const char *table,
   return pk_value_kind(pk_table_get(t, name)) == PK_KIND_TABLE;
 }
 
+/* Whether text (len bytes) holds word, which starts with a '{' (a byte
+ * the text rarely holds: cheaper than strstr). */
+static bool mentions(const char *text, size_t len, const char *word)
+{
+  size_t n = strlen(word);
+  for (const char *c = text; (c = memchr(c, '{', len - (size_t)(c - text)));
+       c++)
+    if ((size_t)(text + len - c) >= n && !memcmp(c, word, n))
+      return true;
+  return false;
+}
+
 bool value_mentions_module(const pk_value *v)
 {
+  size_t len;
   const char *s;
-  if (pk_value_get_string(v, &s, NULL, NULL) == PK_OK)
-    return strstr(s, "{module.") != NULL;
+  if (pk_value_kind(v) == PK_KIND_STRING &&
+      pk_value_get_string(v, &s, &len, NULL) == PK_OK)
+    return mentions(s, len, "{module.");
   bool tbl = pk_value_kind(v) == PK_KIND_TABLE;
   size_t n = tbl ? pk_table_count(v) : pk_array_count(v);
   for (size_t i = 0; i < n; i++)
@@ -165,6 +180,13 @@ bool value_mentions_module(const pk_value *v)
                                   : pk_array_at(v, i)))
       return true;
   return false;
+}
+
+/* Whether c's fields may mention {module.*}: a fragment's may, and a root
+ * command's when runner.toml does somewhere. */
+static bool may_mention(const project *p, const command *c)
+{
+  return c->alias || c->module || p->root_per_module;
 }
 
 static void check_deps(project *p, command *c, pk_diag *diag)
@@ -193,7 +215,7 @@ static void check_deps(project *p, command *c, pk_diag *diag)
     }
     /* a table with {module.*} is checked per module, when planned */
     pk_error e;
-    if (p->types_known && !value_mentions_module(d))
+    if (p->types_known && !(may_mention(p, c) && value_mentions_module(d)))
       pk_host_check_instance(p->host, "dep", label, d, diag, &e);
   }
 }
@@ -235,8 +257,8 @@ static void add_command(project *p, const char *alias, const char *dir,
     return;
   }
   command *c = xcalloc(1, sizeof *c);
-  c->address = alias ? xasprintf("%s/%s", alias, name)
-               : m   ? xasprintf("%s/%s", m->name, name)
+  c->address = alias ? xconcat(alias, "/", name, NULL)
+               : m   ? xconcat(m->name, "/", name, NULL)
                      : xstrdup(name);
   if (strmap_put(&p->by_address, c->address, c)) {
     runner_problem(diag, PK_EDUPLICATE, pos, "command %s is defined twice",
@@ -282,9 +304,10 @@ static void add_command(project *p, const char *alias, const char *dir,
     runner_problem(diag, PK_ENOTFOUND, pk_value_pos(sv), "%s: space \"%s\" "
                    "is not configured: add [spaces.%s]", c->address, sp, sp);
   check_deps(p, c, diag);
-  c->per_module = !m && (value_mentions_module(c->exec) ||
-                         value_mentions_module(c->artifacts) ||
-                         value_mentions_module(c->deps));
+  c->per_module = !m && may_mention(p, c) &&
+                  (value_mentions_module(c->exec) ||
+                   value_mentions_module(c->artifacts) ||
+                   value_mentions_module(c->deps));
 }
 
 void commands_add(project *p, const char *alias, const char *dir, module *m,
@@ -348,6 +371,17 @@ static void check_top(project *p, pk_diag *diag)
     runner_problem(diag, PK_ETYPE, pk_value_pos(ctx), "ctx must be a table "
                    "of NAME = value");
   p->defaults = pk_table_get(root, "defaults");
+  static const char *const defaults_keys[] = {"cache", "cache-when"};
+  for (size_t i = 0; i < pk_table_count(p->defaults); i++) {
+    const char *k = pk_table_key_at(p->defaults, i, NULL);
+    if (strcmp(k, "cache") && strcmp(k, "cache-when")) {
+      const char *near = pk_closest(k, defaults_keys, 2);
+      runner_problem(diag, PK_ECONFIG, pk_table_key_pos_at(p->defaults, i),
+                     "unknown field \"%s\" in [defaults]%s%s%s: it has cache "
+                     "and cache-when", k, near ? " (did you mean \"" : "",
+                     near ? near : "", near ? "\"?)" : "");
+    }
+  }
   check_cache(p, "defaults", pk_table_get(p->defaults, "cache"),
               pk_table_get(p->defaults, "cache-when"), diag);
 }
@@ -369,7 +403,7 @@ int project_open(project *p, const char *dir, const char *exe_dir,
             strerror(errno));
     return 2;
   }
-  p->state_dir = xasprintf("%s/.runner", p->root);
+  p->state_dir = xconcat(p->root, "/.runner", NULL);
   p->services = (runner_host){.size = sizeof p->services,
                               .root = p->root,
                               .state_dir = p->state_dir,
@@ -378,14 +412,14 @@ int project_open(project *p, const char *dir, const char *exe_dir,
   pk_error err;
   /* plugkit's metadata cache: later starts stat the plugins' manifests
    * instead of parsing them (-v says how many came from it) */
-  char *mcache = xasprintf("%s/plugins.cache", p->state_dir);
+  char *mcache = xconcat(p->state_dir, "/plugins.cache", NULL);
   pk_host_options ho = {.size = sizeof ho, .log = log_line,
                         .log_ud = &p->verbose, .userdata = &p->services,
                         .trace = trace_on() ? trace_step : NULL,
                         .cache_path = mkdir_p(p->state_dir) == 0 ? mcache
                                                                  : NULL};
-  char *desc = xasprintf("%s/runner-host.toml", exe_dir);
-  char *plugins = xasprintf("%s/plugins", exe_dir);
+  char *desc = xconcat(exe_dir, "/runner-host.toml", NULL);
+  char *plugins = xconcat(exe_dir, "/plugins", NULL);
   /* every {ctx.NAME} is the runner's (ctx.c): plugkit reads no variable
    * from the environment itself */
   pk_ctx_options co = {.size = sizeof co, .ignore_env = true};
@@ -411,15 +445,26 @@ int project_open(project *p, const char *dir, const char *exe_dir,
     runner_error("setting up", &err);
     return 2;
   }
-  int rc = ctx_runtime(p, o);
-  if (rc != 0)
-    return rc;
+  ctx_runtime(p, o);
   pk_diag *diag;
   if (pk_diag_new(NULL, &diag, &err) != PK_OK) {
     runner_error("", &err);
     return 2;
   }
-  st = pk_doc_load_file(CONFIG_NAME, NULL, &p->doc, &err);
+  char *text;
+  size_t len;
+  if (file_read(CONFIG_NAME, &text, &len) != 0) {
+    fprintf(stderr, "runner: cannot read %s/" CONFIG_NAME ": %s\n", p->root,
+            strerror(errno));
+    pk_diag_free(diag);
+    return 2;
+  }
+  st = pk_doc_parse(text, len, CONFIG_NAME, NULL, &p->doc, &err);
+  /* plugkit formats the plugins' fields with runner.* only when asked */
+  if (st == PK_OK && mentions(text, len, "{ctx.runner."))
+    ctx_runtime_to_plugkit(p);
+  p->root_per_module = mentions(text, len, "{module.");
+  free(text);
   if (st != PK_OK) {
     runner_error("", &err);
     pk_diag_free(diag);
@@ -504,9 +549,9 @@ char *runnable_base(const project *p, const command *c, const space *s,
                     const module *m)
 {
   bool spaces = p->nspaces > 1;
-  return xasprintf("%s%s%s%s%s", c->address, spaces ? "@" : "",
-                   spaces ? s->name : "", m && !c->module ? "#" : "",
-                   m && !c->module ? m->name : "");
+  return xconcat(c->address, spaces ? "@" : "", spaces ? s->name : "",
+                 m && !c->module ? "#" : "", m && !c->module ? m->name : "",
+                 NULL);
 }
 
 /* The space a runnable of c runs in (m: its module, for a command per
@@ -536,6 +581,11 @@ void project_list(project *p)
     const command *c = p->cmds[i];
     if (c->hidden)
       continue;
+    if (!c->per_module && p->nspaces == 1) {
+      transcript_add(&t, false, c->address, strlen(c->address));
+      transcript_add(&t, false, "\n", 1);
+      continue;
+    }
     if (!c->per_module) {
       char *name = runnable_base(p, c, command_space(p, c, c->module),
                                  c->module);

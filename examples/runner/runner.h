@@ -45,6 +45,8 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
+/* The strings up to NULL, one after the other (cheaper than xasprintf). */
+char *xconcat(const char *first, ...) __attribute__((sentinel));
 
 /* "runner: WHAT: FILE:LINE:COL: message" (no "WHAT: " when what is ""),
  * as report_err. */
@@ -256,8 +258,9 @@ typedef struct project {
   pk_doc **mdocs;          /* the modules' runner.toml files (owned) */
   size_t nmdocs;
   pk_ctx *ctx;             /* plugkit's view of the variables below */
-  ctx_var *vars;           /* [ctx] and runner.* */
-  size_t nvars;
+  ctx_var *vars;           /* runner.* (borrowed strings), then [ctx] */
+  size_t nvars, nruntime;
+  char workers[16];        /* runner.workers' value */
   pk_doc *schema_doc;
   pk_schema *command_schema;
   const pk_value *defaults;/* [defaults], or NULL */
@@ -275,6 +278,7 @@ typedef struct project {
   runner_cache *none;
   bool verbose;
   bool types_known;        /* the config loaded: dep types can be checked */
+  bool root_per_module;    /* runner.toml's text holds "{module." */
 } project;
 
 typedef struct run_options {
@@ -293,8 +297,7 @@ typedef struct run_options {
 
 /* Finds runner.toml (dir, else the current directory and its parents),
  * sets up the host, loads and checks the config: 0, or 2 after printing
- * every problem as FILE:LINE:COL: message (64: a runtime value in the
- * environment is wrong). */
+ * every problem as FILE:LINE:COL: message. */
 int project_open(project *p, const char *dir, const char *exe_dir,
                  const run_options *o);
 void project_close(project *p);
@@ -347,9 +350,12 @@ void spaces_free(project *p);
 
 /* ctx.c: [ctx] into p->vars and p->ctx (problems into diag) */
 void ctx_load(project *p, const pk_value *ctx, pk_diag *diag);
-/* The runner.* values of this run: 0, or 64 after a message (a wrong
- * RUNNER__NAME in the environment). */
+/* The runner.* values of this run (o's): 0.  ctx_runtime_to_plugkit gives
+ * them to plugkit's ctx too. */
 int ctx_runtime(project *p, const run_options *o);
+/* text as a boolean (true/yes/1, false/no/0, any case): 1, 0, or -1. */
+int ctx_cast_bool(const char *text);
+void ctx_runtime_to_plugkit(project *p);
 const ctx_var *ctx_find(const project *p, const char *name, size_t n);
 void ctx_free(project *p);
 /* What expand() formats with. */

@@ -103,7 +103,7 @@ static void add_module(project *p, space *s, const pk_value *item,
                    "\"PATH\" }", s->name);
     return;
   }
-  char *joined = xasprintf("%s/%s", s->root, path), *dir = normalized(joined);
+  char *joined = xconcat(s->root, "/", path, NULL), *dir = normalized(joined);
   free(joined);
   if (!dir || !strcmp(dir, ".")) {
     runner_problem(diag, PK_ECONFIG, pk_value_pos(pv), "spaces.%s: module "
@@ -267,7 +267,7 @@ void modules_load_commands(project *p, pk_diag *diag)
 {
   for (size_t i = 0; i < p->nmodules; i++) {
     module *m = p->modules[i];
-    char *path = xasprintf("%s/runner.toml", m->dir);
+    char *path = xconcat(m->dir, "/runner.toml", NULL);
     struct stat st;
     pk_doc *doc;
     pk_error e;

@@ -33,7 +33,7 @@ static uint64_t mono_us(void)
 void trace_open(const char *path)
 {
   g_path = path ? xstrdup(path) : NULL;
-  g_t0 = mono_us();
+  g_t0 = path ? mono_us() : 0;
 }
 
 bool trace_on(void) { return g_path != NULL; }
