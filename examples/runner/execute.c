@@ -1,12 +1,13 @@
 /* execute.c -- runs one runnable, on any worker thread: under its lock
- * (.runner/locks/SLUG.lock, held from hashing to storing and by the
- * command's processes), the hash of its inputs (exec line, args,
+ * (a byte of .runner/locks/runnables.lock, held from hashing to storing
+ * and by the command's processes), the hash of its inputs (exec line, args,
  * environment, the contents of every file its deps name), then the cache
  * (a hit restores the artifacts and replays the output; a miss runs the
  * command and stores the entry when the inputs did not change meanwhile).
  * What it shows goes into its transcript.  A stop signal stops the
  * command's group and stores nothing.
  * SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE /* F_OFD_SETLK */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,83 +15,62 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hash.h"
 #include "runner.h"
 
 extern char **environ;
 
 enum { LOCK_POLL_MS = 20 };
 
-/* ---- the hash of a runnable's inputs ---- */
-
-static void hash_str(hasher *s, const char *tag, const char *v)
-{
-  hasher_update(s, tag, strlen(tag) + 1);
-  hasher_update(s, v, strlen(v) + 1);
-}
-
-static void hash_inputs(const runnable *r, char hex[65])
-{
-  hasher s;
-  hasher_init(&s);
-  hash_str(&s, "runner-hash", "2"); /* 2: contents by XXH3-128 */
-  hash_str(&s, "name", r->name);
-  hash_str(&s, "exec", r->exec);
-  for (size_t i = 0; i < r->args.n; i++)
-    hash_str(&s, "arg", r->args.v[i]);
-  for (size_t i = 0; i < r->constants.n; i++)
-    hash_str(&s, "const", r->constants.v[i]);
-  for (size_t i = 0; i < r->artifacts.n; i++)
-    hash_str(&s, "artifact", r->artifacts.v[i]);
-  strlist files = {0};
-  for (size_t i = 0; i < r->globs.n; i++) {
-    size_t before = files.n;
-    glob_files(r->globs.v[i], &files);
-    if (files.n == before)
-      hash_str(&s, "no-match", r->globs.v[i]);
-  }
-  strlist_sort(&files);
-  for (size_t i = 0; i < files.n; i++) {
-    char fh[CONTENT_HEX + 32];
-    int fd = open(files.v[i], O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || content_hex_of_fd(fd, fh) != 0)
-      snprintf(fh, sizeof fh, "unreadable:%d", errno);
-    if (fd >= 0)
-      close(fd);
-    hash_str(&s, files.v[i], fh);
-  }
-  strlist_free(&files);
-  hasher_hex(&s, hex);
-}
-
 /* ---- the lock of a runnable ---- */
 
-/* Locks r (flock on LOCK_DIR/SLUG.lock), waiting with a note when another
- * runner, or a command one started, holds it: the open lock, or -1 after
- * a warning (no lock can be taken: the run goes on unlocked) or when a
- * stop signal came while waiting (*stopped).  The wait polls, so a stop
- * signal (delivered to the main thread) ends it. */
+/* r's byte in the lock file: a 62-bit FNV-1a of its slug (two runnables
+ * sharing one would only wait for each other). */
+static off_t lock_offset(const runnable *r)
+{
+  uint64_t h = 0xcbf29ce484222325u;
+  for (const char *c = r->slug; *c; c++)
+    h = (h ^ (unsigned char)*c) * 0x100000001b3u;
+  return (off_t)(h >> 2);
+}
+
+/* Takes (F_OFD_SETLK: non-blocking) or tests r's lock on fd. */
+static int lock_byte(int fd, const runnable *r)
+{
+  struct flock l = {.l_type = F_WRLCK, .l_whence = SEEK_SET,
+                    .l_start = lock_offset(r), .l_len = 1};
+  return fcntl(fd, F_OFD_SETLK, &l);
+}
+
+/* Locks r: a write lock on its byte of LOCK_DIR/runnables.lock, on a
+ * description of the file of its own (an open file description lock,
+ * F_OFD_SETLK), so the lock lasts while any process holds that description
+ * -- the runner until r ends, the command's processes, which inherit it,
+ * until they end -- and one lock file serves every runnable.  Waits, with
+ * a note, when another runner, or a command one started, holds it: the
+ * open descriptor, or -1 after a warning (no lock can be taken: the run
+ * goes on unlocked) or when a stop signal came while waiting (*stopped).
+ * The wait polls, so a stop signal (delivered to the main thread) ends
+ * it. */
 static int lock_runnable(runnable *r, const run_env *x, bool *stopped)
 {
   *stopped = false;
-  char *path = xasprintf("%s/%s.lock", x->lock_dir, r->slug);
+  char *path = xconcat(x->lock_dir, "/runnables.lock", NULL);
   int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
   if (fd < 0)
     runner_warn("%s: cannot open its lock %s: %s; running unlocked", r->name,
                 path, strerror(errno));
-  if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  if (fd >= 0 && lock_byte(fd, r) != 0) {
     char *note = xasprintf("runner: %s: waiting for its lock (another "
-                           "runner, or a command one started, holds %s)\n",
-                           r->name, path);
+                           "runner, or a command one started, holds it in "
+                           "%s)\n", r->name, path);
     report_live(note, strlen(note));
     free(note);
     struct pollfd stop = {.fd = stop_fd(), .events = POLLIN};
-    while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      if (errno != EWOULDBLOCK && errno != EINTR) {
+    while (lock_byte(fd, r) != 0) {
+      if (errno != EAGAIN && errno != EACCES && errno != EINTR) {
         runner_warn("%s: cannot lock %s: %s", r->name, path,
                     strerror(errno));
       } else if (!stop_signal()) {
@@ -521,6 +501,7 @@ static void json_string(transcript *t, const char *s)
 
 int execute_status(plan *pl, project *p, bool json)
 {
+  inputs_open(p->state_dir);
   transcript t = {0};
   if (json)
     transcript_add(&t, false, "[", 1);
@@ -555,5 +536,6 @@ int execute_status(plan *pl, project *p, bool json)
     transcript_add(&t, false, "\n]\n", 3);
   fwrite(t.buf ? t.buf : "", 1, t.n, stdout);
   transcript_free(&t);
+  inputs_close();
   return 0;
 }

@@ -117,13 +117,14 @@ int file_read(const char *path, char **data, size_t *len)
   if (fd < 0)
     return -1;
   struct stat st; /* its size, when known, saves the regrowing */
-  size_t cap = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-                       st.st_size > 0 && (uintmax_t)st.st_size < SIZE_MAX
-                   ? (size_t)st.st_size + 1
-                   : 4096,
-         n = 0;
+  bool sized = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+               st.st_size > 0 && (uintmax_t)st.st_size < SIZE_MAX;
+  size_t cap = sized ? (size_t)st.st_size + 1 : 4096, n = 0;
   char *buf = xmalloc(cap + 1);
-  for (;;) {
+  /* a regular file read to the size fstat gave is whole (an atomic
+   * rename over it changes which file fd is, not its bytes): no read for
+   * the end */
+  while (!sized || n < (size_t)st.st_size) {
     if (n == cap)
       buf = xrealloc(buf, (cap *= 2) + 1);
     ssize_t r = read(fd, buf + n, cap - n);

@@ -237,6 +237,7 @@ static int run(const cli *c, const char *argv0)
   trace_track(0, "main");
   uint64_t t0 = trace_now();
   char *here = exe_dir(argv0);
+  child_init(here);
   project p;
   int rc = project_open(&p, c->dir, here, o);
   free(here);

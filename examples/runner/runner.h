@@ -6,14 +6,16 @@
  *   map.c       a map from strings
  *   plan.c      runnables and their order (deps, envs, cycles)
  *   schedule.c  the worker threads: what runs when, what is printed when
- *   execute.c   one runnable: its lock, hashing, cache get/set, its command
+ *   execute.c   one runnable: its lock, cache get/set, its command
+ *   inputs.c    the hash of a runnable's inputs; the stat cache
  *   report.c    transcripts, live lines, the progress line
  *   trace.c     --trace: Chrome trace-event JSON
  *   entry.c     the cache entry format (self-checking)
  *   builtins.c  built-in types: cache local, dep glob and command, env env
  *   files.c     files: read, atomic write, mkdir -p, glob expansion
  *   supervise.c a command in its own process group, taken down with the
- *               runner; the signals that stop the runner
+ *               runner (supervisor.c: runner-supervise); the signals that
+ *               stop the runner
  *   hash.c      XXH3-128, SHA-256 and HMAC-SHA256 (hash.h)
  *   cachekey.c  the cache key that authenticates entries
  * SPDX-License-Identifier: MIT */
@@ -436,9 +438,12 @@ typedef struct child {
   int life;                /* the life pipe's write end */
 } child;
 
+/* Where the supervisor program is: EXE_DIR/runner-supervise.  Call once,
+ * before child_start. */
+void child_init(const char *exe_dir);
 /* Starts /bin/sh -c line with envp in a process group of its own, under a
- * supervisor (the top of supervise.c); keep_fd (or -1) stays open in the
- * command and whatever it starts.  0, or -1 (errno). */
+ * supervisor (supervisor.c); keep_fd (or -1) stays open in the command and
+ * whatever it starts.  0, or -1 (errno).  Any thread. */
 int child_start(child *ch, const char *line, char *const envp[], int keep_fd);
 /* Makes the supervisor stop the command's group (SIGTERM, then SIGKILL). */
 void child_stop(child *ch);
@@ -452,6 +457,15 @@ int child_wait(child *ch);
 void stop_signals_install(void);
 int stop_signal(void);
 int stop_fd(void);
+
+/* ---- inputs.c ---- */
+/* Loads the stat cache of the project (ROOT/.runner/stat.cache) for the
+ * hash_inputs calls until inputs_close, which writes it back when it
+ * changed and releases it. */
+void inputs_open(const char *state_dir);
+void inputs_close(void);
+/* The SHA-256 of r's inputs, in hex: its cache key.  Any thread. */
+void hash_inputs(const runnable *r, char hex[65]);
 
 /* ---- execute.c ---- */
 /* What one run shares between its workers. */

@@ -8,12 +8,13 @@
  * runs.  Ctrl-C (SIGINT), SIGTERM or SIGHUP: nothing more starts, every
  * worker stops its command (execute.c), nothing half-done is stored.
  *
- * The main thread waits, and prints: each runnable's transcript whole,
- * in plan order, as soon as it and every runnable before it ended -- the
- * output is the same whatever the timing -- and on a terminal a progress
- * line (done/total and the running ones) under it.  The stop signals are
- * blocked in the workers, so they reach the main thread; a worker that
- * blocks polls stop_fd().
+ * Each runnable's transcript is printed whole, in plan order, as soon as
+ * it and every runnable before it ended -- the output is the same whatever
+ * the timing -- by the worker that ended the last of them.  The main
+ * thread waits for the workers and the stop signals (blocked in the
+ * workers, so they reach it; a worker that blocks polls stop_fd()), and on
+ * a terminal keeps a progress line (done/total and the running ones)
+ * under the output.
  * SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
@@ -41,6 +42,8 @@ typedef struct sched {
   size_t ended;            /* runnables in a final state */
   size_t live;             /* workers not yet out */
   bool halt;               /* start nothing more */
+  bool progress;           /* a progress line is shown */
+  size_t printed;          /* plan.order[0 .. printed) are printed */
   int wake[2];             /* a worker -> the main thread */
 } sched;
 
@@ -111,6 +114,18 @@ static void wake_main(sched *s)
   }
 }
 
+/* Prints the transcripts from s->printed on while their runnables ended
+ * (s->mu held: one printer at a time, in order). */
+static void print_ended(sched *s)
+{
+  while (s->printed < s->pl->n &&
+         s->pl->order[s->printed]->state != PENDING) {
+    runnable *r = s->pl->order[s->printed++];
+    report_print(&r->log);
+    transcript_free(&r->log);
+  }
+}
+
 /* ---- the workers ---- */
 
 typedef struct worker_arg {
@@ -135,7 +150,8 @@ static void *worker(void *arg)
     s->running++;
     s->active[w->id - 1] = r;
     pthread_mutex_unlock(&s->mu);
-    wake_main(s); /* the progress line shows it */
+    if (s->progress)
+      wake_main(s); /* the progress line shows it */
     report_bind(r);
     run_env x = *s->x;
     x.worker = w->id;
@@ -146,7 +162,9 @@ static void *worker(void *arg)
     s->running--;
     ended(s, r, state);
     pthread_cond_broadcast(&s->cv);
-    wake_main(s);
+    print_ended(s);
+    if (s->progress)
+      wake_main(s);
   }
   s->live--;
   pthread_cond_broadcast(&s->cv);
@@ -183,43 +201,23 @@ static int terminal_width(void)
   return ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col ? ws.ws_col : 80;
 }
 
-/* Prints the transcripts from *next on while their runnables ended. */
-static void print_ended(sched *s, size_t *next)
+/* Waits for the workers, keeping the progress line; a stop signal
+ * halts. */
+static void watch(sched *s)
 {
-  for (;;) {
-    pthread_mutex_lock(&s->mu);
-    runnable *r = *next < s->pl->n && s->pl->order[*next]->state != PENDING
-                      ? s->pl->order[*next]
-                      : NULL;
-    pthread_mutex_unlock(&s->mu);
-    if (!r)
-      return;
-    report_print(&r->log);
-    transcript_free(&r->log);
-    (*next)++;
-  }
-}
-
-/* Waits for the workers, printing as they go; a stop signal halts. */
-static void watch(sched *s, bool progress)
-{
-  size_t next = 0;
   struct pollfd fds[2] = {{.fd = s->wake[0], .events = POLLIN},
                           {.fd = stop_fd(), .events = POLLIN}};
   for (;;) {
     pthread_mutex_lock(&s->mu);
     size_t live = s->live;
+    char *line = live && s->progress ? progress_line(s, terminal_width())
+                                     : NULL;
     pthread_mutex_unlock(&s->mu);
-    print_ended(s, &next);
     if (!live)
       break;
-    if (progress) {
-      pthread_mutex_lock(&s->mu);
-      char *line = progress_line(s, terminal_width());
-      pthread_mutex_unlock(&s->mu);
+    if (line)
       report_progress(line);
-      free(line);
-    }
+    free(line);
     if (poll(fds, 2, -1) < 0 && errno != EINTR)
       break;
     char drain[256];
@@ -272,7 +270,8 @@ int schedule(plan *pl, project *p, const run_options *o)
   if (mkdir_p(x.lock_dir) != 0)
     runner_warn("cannot make %s: %s; running unlocked", x.lock_dir,
                 strerror(errno));
-  sched s = {.pl = pl, .x = &x};
+  inputs_open(p->state_dir);
+  sched s = {.pl = pl, .x = &x, .progress = progress_wanted()};
   pthread_mutex_init(&s.mu, NULL);
   pthread_cond_init(&s.cv, NULL);
   s.heap = xcalloc(pl->n, sizeof *s.heap);
@@ -316,7 +315,7 @@ int schedule(plan *pl, project *p, const run_options *o)
     }
   }
   pthread_sigmask(SIG_SETMASK, &old, NULL);
-  watch(&s, progress_wanted());
+  watch(&s);
   for (int i = 0; i < o->workers; i++)
     pthread_join(th[i], NULL);
 
@@ -337,6 +336,7 @@ int schedule(plan *pl, project *p, const run_options *o)
   else if (not_run)
     fprintf(stderr, "runner: %zu not run: stopped by signal %d\n", not_run,
             stop_signal());
+  inputs_close();
   free(th);
   free(args);
   free(s.heap);

@@ -1,44 +1,25 @@
 /* supervise.c -- a command in a process group of its own, under a small
- * supervising process that takes the group down when the runner goes, and
- * the signals that stop the runner.
+ * supervising process that takes the group down when the runner goes
+ * (supervisor.c, the program runner-supervise beside the runner), and the
+ * signals that stop the runner.
  * SPDX-License-Identifier: MIT
  *
- *   runner --fork--> supervisor --fork--> /bin/sh -c LINE  (its own group)
- *
- * The supervisor holds the read end of a pipe (the life pipe) whose only
- * write end is the runner's.  When the runner dies -- even by SIGKILL, and
- * whichever of its threads started the command -- or stops the command,
- * the pipe reads end-of-file and the supervisor sends the group SIGTERM,
- * then SIGKILL after STOP_GRACE_MS.  When the shell ends by itself, what
- * is left of its group (a job put in the background) is killed: nothing
- * the command started writes after the runner stored its result.  The
- * shell also gets SIGKILL should the supervisor die (PR_SET_PDEATHSIG: the
- * supervisor has one thread).  The supervisor ignores SIGINT, SIGTERM,
- * SIGHUP and SIGQUIT: the runner decides, and the supervisor only ends
- * after the command.  Between fork and exec both processes call only
- * async-signal-safe functions, so a runner with threads may use this.
- *
- * Several worker threads start commands at once, so a supervisor is forked
- * holding whatever the other threads had open at that moment: their life
- * pipes, output pipes, locks.  It closes every descriptor but its own
- * (close_range) first: else it would keep another command's lock held, its
- * output pipe open and its life pipe alive after the runner is gone.  The
- * worker's signal mask (the stop signals blocked) is cleared before the
- * shell is run. */
-#define _GNU_SOURCE /* pipe2, close_range */
+ * A worker thread starts the supervisor with posix_spawn: the child shares
+ * the runner's memory until it execs (no copy of the address space), gets
+ * only the descriptors it needs -- the life pipe, the output pipe, the
+ * runnable's lock, /dev/null as stdin -- every other descriptor the
+ * runner's threads have open (other commands' locks and pipes) being
+ * closed, and an empty signal mask (the workers block the stop signals). */
+#define _GNU_SOURCE /* pipe2, posix_spawn_file_actions_addclosefrom_np */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdbool.h>
-#include <sys/prctl.h>
+#include <spawn.h>
+#include <stdlib.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "runner.h"
-
-enum { STOP_GRACE_MS = 2000 };
 
 /* ---- the runner's stop signals ---- */
 
@@ -73,128 +54,25 @@ int stop_fd(void) { return g_stop_pipe[0]; }
 
 /* ---- the supervisor ---- */
 
-static int g_chld_pipe[2] = {-1, -1};
+static char *g_supervisor; /* the program's path */
 
-static void on_chld(int sig)
+void child_init(const char *exe_dir)
 {
+  free(g_supervisor);
+  g_supervisor = xconcat(exe_dir, "/runner-supervise", NULL);
+}
+
+/* fd moved to 6 or above (CLOEXEC), so the child's dup2 onto 3, 4 and 5
+ * overwrites none of the others: the new descriptor, or -1. */
+static int high(int fd)
+{
+  if (fd >= 6)
+    return fd;
+  int h = fcntl(fd, F_DUPFD_CLOEXEC, 6);
   int e = errno;
-  (void)sig;
-  if (write(g_chld_pipe[1], "c", 1) < 0) {
-    /* full: a wake-up is pending anyway */
-  }
+  close(fd);
   errno = e;
-}
-
-static long now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The shell: its own group, stdin /dev/null (what it would read is in no
- * hash), stdout and stderr the output pipe, keep_fd inherited. */
-static _Noreturn void shell(pid_t sup, const char *line, char *const envp[],
-                            int out, int keep_fd)
-{
-  setpgid(0, 0);
-  struct sigaction dfl = {.sa_handler = SIG_DFL};
-  sigemptyset(&dfl.sa_mask);
-  static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD};
-  for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
-    sigaction(sigs[i], &dfl, NULL);
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != sup)
-    _exit(127); /* the supervisor is already gone */
-  int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
-    _exit(127);
-  if (keep_fd >= 0)
-    fcntl(keep_fd, F_SETFD, 0);
-  execle("/bin/sh", "sh", "-c", line, (char *)NULL, envp);
-  _exit(127);
-}
-
-/* Closes every descriptor from 3 up but the (up to three) in keep; only
- * async-signal-safe calls. */
-static void close_all_but(int keep[3])
-{
-  for (int i = 0; i < 3; i++) /* sorted, -1 first */
-    for (int j = i + 1; j < 3; j++)
-      if (keep[j] < keep[i]) {
-        int t = keep[i];
-        keep[i] = keep[j];
-        keep[j] = t;
-      }
-  unsigned from = 3;
-  for (int i = 0; i < 3; i++) {
-    if (keep[i] < (int)from)
-      continue;
-    if ((unsigned)keep[i] > from)
-      close_range(from, (unsigned)keep[i] - 1, 0);
-    from = (unsigned)keep[i] + 1;
-  }
-  close_range(from, ~0u, 0);
-}
-
-static _Noreturn void supervise(int life, const char *line,
-                                char *const envp[], int out, int keep_fd)
-{
-  int keep[3] = {life, out, keep_fd};
-  close_all_but(keep);
-  struct sigaction ign = {.sa_handler = SIG_IGN};
-  sigemptyset(&ign.sa_mask);
-  static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-  for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
-    sigaction(sigs[i], &ign, NULL);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL); /* the shell inherits it */
-  if (pipe2(g_chld_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
-    _exit(127);
-  struct sigaction chld = {.sa_handler = on_chld,
-                           .sa_flags = SA_RESTART | SA_NOCLDSTOP};
-  sigemptyset(&chld.sa_mask);
-  sigaction(SIGCHLD, &chld, NULL);
-  pid_t sup = getpid(), c = fork();
-  if (c < 0)
-    _exit(127);
-  if (c == 0)
-    shell(sup, line, envp, out, keep_fd);
-  setpgid(c, c); /* also here: no window where a kill misses the group */
-  close(out);
-  int status = 0;
-  long deadline = -1; /* when SIGKILL follows SIGTERM */
-  struct pollfd fds[2] = {{.fd = life, .events = POLLIN},
-                          {.fd = g_chld_pipe[0], .events = POLLIN}};
-  for (;;) {
-    pid_t w = waitpid(c, &status, WNOHANG);
-    if (w == c)
-      break;
-    if (w < 0 && errno != EINTR)
-      _exit(127);
-    int wait_ms = deadline < 0 ? -1 : (int)(deadline - now_ms());
-    if (deadline >= 0 && wait_ms <= 0) {
-      kill(-c, SIGKILL);
-      deadline = -1;
-      wait_ms = -1;
-    }
-    if (poll(fds, 2, wait_ms) < 0 && errno != EINTR)
-      _exit(127);
-    char drain[64];
-    while (read(g_chld_pipe[0], drain, sizeof drain) > 0)
-      ;
-    if (fds[0].fd >= 0 && fds[0].revents &&
-        read(life, drain, sizeof drain) <= 0) {
-      /* the runner is gone, or stops the command */
-      kill(-c, SIGTERM);
-      deadline = now_ms() + STOP_GRACE_MS;
-      fds[0].fd = -1;
-    }
-  }
-  kill(-c, SIGKILL); /* what is left of the group */
-  _exit(WIFEXITED(status) ? WEXITSTATUS(status)
-        : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 127);
+  return h;
 }
 
 int child_start(child *ch, const char *line, char *const envp[], int keep_fd)
@@ -209,22 +87,52 @@ int child_start(child *ch, const char *line, char *const envp[], int keep_fd)
     close(out[1]);
     return -1;
   }
-  pid_t s = fork();
-  if (s == 0) {
-    close(out[0]);
-    close(life[1]);
-    supervise(life[0], line, envp, out[1], keep_fd);
-  }
-  int e = errno;
-  close(out[1]);
-  close(life[0]);
-  if (s < 0) {
+  int lr = high(life[0]), ow = high(out[1]), kept = -1;
+  if (keep_fd >= 0 && keep_fd < 6)
+    kept = fcntl(keep_fd, F_DUPFD_CLOEXEC, 6);
+  else
+    kept = keep_fd;
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t at;
+  sigset_t none, dfl;
+  sigemptyset(&none);
+  sigemptyset(&dfl);
+  sigaddset(&dfl, SIGINT);
+  sigaddset(&dfl, SIGTERM);
+  sigaddset(&dfl, SIGHUP);
+  sigaddset(&dfl, SIGQUIT);
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, lr, 3);
+  posix_spawn_file_actions_adddup2(&fa, ow, 4);
+  if (kept >= 0)
+    posix_spawn_file_actions_adddup2(&fa, kept, 5);
+  posix_spawn_file_actions_addclosefrom_np(&fa, kept >= 0 ? 6 : 5);
+  posix_spawnattr_init(&at);
+  posix_spawnattr_setsigmask(&at, &none);
+  posix_spawnattr_setsigdefault(&at, &dfl);
+  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  static char name[] = "runner-supervise", keep[] = "keep";
+  char *argv[] = {name, (char *)line, kept >= 0 ? keep : NULL, NULL};
+  pid_t pid;
+  int e = lr < 0 || ow < 0 || (keep_fd >= 0 && kept < 0)
+              ? errno
+              : posix_spawn(&pid, g_supervisor, &fa, &at, argv, envp);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&at);
+  if (kept >= 0 && kept != keep_fd)
+    close(kept);
+  if (lr >= 0)
+    close(lr);
+  if (ow >= 0)
+    close(ow);
+  if (e) {
     close(out[0]);
     close(life[1]);
     errno = e;
     return -1;
   }
-  ch->sup = s;
+  ch->sup = pid;
   ch->out = out[0];
   ch->life = life[1];
   return 0;
