@@ -207,15 +207,16 @@ static int write_in(int dirfd, const char *name, const char *data,
 }
 
 int file_write_atomic(const char *path, const char *data, size_t len,
-                      int mode)
+                       int mode)
 {
   const char *slash = strrchr(path, '/');
   char *dir = slash ? xasprintf("%.*s", slash == path ? 1 : (int)(slash - path),
                                 path)
                     : xstrdup(".");
-  int dirfd = mkdir_p(dir) == 0 ? open(dir, O_RDONLY | O_DIRECTORY |
-                                       O_CLOEXEC)
-                                : -1;
+  /* the directory is opened only to write in it: made when missing */
+  int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0 && errno == ENOENT && mkdir_p(dir) == 0)
+    dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   free(dir);
   if (dirfd < 0)
     return -1;

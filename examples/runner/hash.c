@@ -51,12 +51,12 @@ void content_hex_of(const void *data, size_t len, char hex[CONTENT_HEX])
   xxh128_hex(XXH3_128bits(data, len), hex);
 }
 
-int content_hex_of_fd(int fd, char hex[CONTENT_HEX])
+int content_hex_of_fd(int fd, long long size, char hex[CONTENT_HEX])
 {
   XXH3_state_t st;
   XXH3_128bits_reset(&st);
   char buf[1 << 16];
-  for (;;) {
+  for (long long got = 0; size < 0 || got < size;) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR)
       continue;
@@ -65,6 +65,7 @@ int content_hex_of_fd(int fd, char hex[CONTENT_HEX])
     if (n == 0)
       break;
     XXH3_128bits_update(&st, buf, (size_t)n);
+    got += n;
   }
   xxh128_hex(XXH3_128bits_digest(&st), hex);
   return 0;

@@ -23,9 +23,11 @@ enum { CONTENT_HEX = 33 }; /* 32 hex digits and a NUL */
 
 /* The XXH3-128 of len bytes, as 32 lowercase hex digits into hex. */
 void content_hex_of(const void *data, size_t len, char hex[CONTENT_HEX]);
-/* The XXH3-128 of what remains to be read from fd (read to its end), in
- * hex: 0, or -1 (errno) when a read fails. */
-int content_hex_of_fd(int fd, char hex[CONTENT_HEX]);
+/* The XXH3-128 of what remains to be read from fd, in hex: 0, or -1
+ * (errno) when a read fails.  size: how many bytes fstat said there are
+ * (it stops there, sparing the read that finds the end), or -1 (read to
+ * the end). */
+int content_hex_of_fd(int fd, long long size, char hex[CONTENT_HEX]);
 
 /* ---- key and entries: SHA-256 ---- */
 

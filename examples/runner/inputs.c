@@ -192,7 +192,8 @@ static void content_of(const char *path, const struct stat *st, char *hex,
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0 || fstat(fd, &fst) != 0 ||
       clock_gettime(CLOCK_REALTIME, &now) != 0 ||
-      content_hex_of_fd(fd, hex) != 0) {
+      content_hex_of_fd(fd, S_ISREG(fst.st_mode) ? (long long)fst.st_size
+                                                 : -1, hex) != 0) {
     snprintf(hex, n, "unreadable:%d", errno);
     if (fd >= 0)
       close(fd);

@@ -433,24 +433,27 @@ void plan_free(plan *pl);
 
 /* ---- supervise.c ---- */
 typedef struct child {
-  pid_t sup;               /* the supervisor */
   int out;                 /* the command's stdout and stderr */
-  int life;                /* the life pipe's write end */
+  int sock;                /* its supervisor's socket */
+  bool stopped;            /* a stop was sent */
 } child;
 
 /* Where the supervisor program is: EXE_DIR/runner-supervise.  Call once,
  * before child_start. */
 void child_init(const char *exe_dir);
-/* Starts /bin/sh -c line with envp in a process group of its own, under a
- * supervisor (supervisor.c); keep_fd (or -1) stays open in the command and
- * whatever it starts.  0, or -1 (errno).  Any thread. */
+/* Starts /bin/sh -c line with envp in a process group of its own, under
+ * the calling thread's supervisor (started on its first command;
+ * supervisor.c); keep_fd (or -1) stays open in the command and whatever
+ * it starts.  0, or -1 (errno).  One command at a time per thread. */
 int child_start(child *ch, const char *line, char *const envp[], int keep_fd);
 /* Makes the supervisor stop the command's group (SIGTERM, then SIGKILL). */
 void child_stop(child *ch);
-/* Closes the output, stops the command if it still runs, waits for the
- * supervisor: the command's exit code (128 + the signal that ended it, 127
- * when it could not start). */
+/* Closes the output, stops the command if it still runs, waits until it
+ * ended: its exit code (128 + the signal that ended it, 127 when it could
+ * not start or the supervisor died). */
 int child_wait(child *ch);
+/* Ends the calling thread's supervisor, if it has one. */
+void child_thread_end(void);
 /* From now on SIGINT, SIGTERM and SIGHUP do not end the runner: they are
  * recorded (stop_signal() returns the last one) and make stop_fd()
  * readable, so the runner stops its command and stores nothing. */

@@ -166,6 +166,9 @@ static void *worker(void *arg)
     if (s->progress)
       wake_main(s);
   }
+  pthread_mutex_unlock(&s->mu);
+  child_thread_end();
+  pthread_mutex_lock(&s->mu);
   s->live--;
   pthread_cond_broadcast(&s->cv);
   pthread_mutex_unlock(&s->mu);

@@ -1,20 +1,26 @@
-/* supervise.c -- a command in a process group of its own, under a small
- * supervising process that takes the group down when the runner goes
- * (supervisor.c, the program runner-supervise beside the runner), and the
+/* supervise.c -- commands in process groups of their own, under a small
+ * supervising process per worker thread that takes a command's group down
+ * when the runner goes or stops it (supervisor.c, the program
+ * runner-supervise beside the runner: the protocol is there), and the
  * signals that stop the runner.
  * SPDX-License-Identifier: MIT
  *
- * A worker thread starts the supervisor with posix_spawn: the child shares
- * the runner's memory until it execs (no copy of the address space), gets
- * only the descriptors it needs -- the life pipe, the output pipe, the
- * runnable's lock, /dev/null as stdin -- every other descriptor the
- * runner's threads have open (other commands' locks and pipes) being
- * closed, and an empty signal mask (the workers block the stop signals). */
+ * A worker starts its supervisor on its first command, with posix_spawn:
+ * the child shares the runner's memory until it execs (no copy of the
+ * address space), gets only /dev/null as stdin and its socket -- every
+ * other descriptor the runner's threads have open (other commands' locks
+ * and pipes) is closed -- and an empty signal mask (the workers block the
+ * stop signals).  Each command's output pipe and lock go to it over the
+ * socket.  When the worker ends, it closes the socket and waits for its
+ * supervisor. */
 #define _GNU_SOURCE /* pipe2, posix_spawn_file_actions_addclosefrom_np */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -52,9 +58,14 @@ int stop_signal(void) { return g_stop; }
 
 int stop_fd(void) { return g_stop_pipe[0]; }
 
-/* ---- the supervisor ---- */
+/* ---- the supervisor of this thread ---- */
 
 static char *g_supervisor; /* the program's path */
+
+static _Thread_local struct {
+  pid_t pid;               /* 0: not started */
+  int sock;
+} t_sup;
 
 void child_init(const char *exe_dir)
 {
@@ -62,36 +73,16 @@ void child_init(const char *exe_dir)
   g_supervisor = xconcat(exe_dir, "/runner-supervise", NULL);
 }
 
-/* fd moved to 6 or above (CLOEXEC), so the child's dup2 onto 3, 4 and 5
- * overwrites none of the others: the new descriptor, or -1. */
-static int high(int fd)
+/* Starts this thread's supervisor: 0, or -1 (errno). */
+static int supervisor_start(void)
 {
-  if (fd >= 6)
-    return fd;
-  int h = fcntl(fd, F_DUPFD_CLOEXEC, 6);
-  int e = errno;
-  close(fd);
-  errno = e;
-  return h;
-}
-
-int child_start(child *ch, const char *line, char *const envp[], int keep_fd)
-{
-  int out[2], life[2];
-  ch->sup = -1;
-  ch->out = ch->life = -1;
-  if (pipe2(out, O_CLOEXEC) != 0)
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
     return -1;
-  if (pipe2(life, O_CLOEXEC) != 0) {
-    close(out[0]);
-    close(out[1]);
-    return -1;
-  }
-  int lr = high(life[0]), ow = high(out[1]), kept = -1;
-  if (keep_fd >= 0 && keep_fd < 6)
-    kept = fcntl(keep_fd, F_DUPFD_CLOEXEC, 6);
-  else
-    kept = keep_fd;
+  /* its end at 6 or above, so the child's dup2 onto 3 clears CLOEXEC */
+  int theirs = sv[1] >= 6 ? sv[1] : fcntl(sv[1], F_DUPFD_CLOEXEC, 6);
+  if (theirs != sv[1])
+    close(sv[1]);
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
   sigset_t none, dfl;
@@ -103,46 +94,113 @@ int child_start(child *ch, const char *line, char *const envp[], int keep_fd)
   sigaddset(&dfl, SIGQUIT);
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, lr, 3);
-  posix_spawn_file_actions_adddup2(&fa, ow, 4);
-  if (kept >= 0)
-    posix_spawn_file_actions_adddup2(&fa, kept, 5);
-  posix_spawn_file_actions_addclosefrom_np(&fa, kept >= 0 ? 6 : 5);
+  posix_spawn_file_actions_adddup2(&fa, theirs, 3);
+  posix_spawn_file_actions_addclosefrom_np(&fa, 4);
   posix_spawnattr_init(&at);
   posix_spawnattr_setsigmask(&at, &none);
   posix_spawnattr_setsigdefault(&at, &dfl);
   posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  static char name[] = "runner-supervise", keep[] = "keep";
-  char *argv[] = {name, (char *)line, kept >= 0 ? keep : NULL, NULL};
+  static char name[] = "runner-supervise";
+  char *argv[] = {name, NULL}, *envp[] = {NULL};
   pid_t pid;
-  int e = lr < 0 || ow < 0 || (keep_fd >= 0 && kept < 0)
-              ? errno
-              : posix_spawn(&pid, g_supervisor, &fa, &at, argv, envp);
+  int e = theirs < 0 ? errno
+                     : posix_spawn(&pid, g_supervisor, &fa, &at, argv, envp);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&at);
-  if (kept >= 0 && kept != keep_fd)
-    close(kept);
-  if (lr >= 0)
-    close(lr);
-  if (ow >= 0)
-    close(ow);
+  if (theirs >= 0)
+    close(theirs);
   if (e) {
-    close(out[0]);
-    close(life[1]);
+    close(sv[0]);
+    runner_warn("cannot start %s: %s", g_supervisor, strerror(e));
     errno = e;
     return -1;
   }
-  ch->sup = pid;
+  t_sup.pid = pid;
+  t_sup.sock = sv[0];
+  return 0;
+}
+
+/* Closes this thread's supervisor (it exits once its command, if any, is
+ * stopped) and waits for it. */
+void child_thread_end(void)
+{
+  if (!t_sup.pid)
+    return;
+  close(t_sup.sock);
+  while (waitpid(t_sup.pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+  t_sup.pid = 0;
+}
+
+static bool send_all(int fd, const char *p, size_t n)
+{
+  while (n) {
+    ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return false;
+    p += w;
+    n -= (size_t)w;
+  }
+  return true;
+}
+
+int child_start(child *ch, const char *line, char *const envp[], int keep_fd)
+{
+  ch->out = ch->sock = -1;
+  ch->stopped = false;
+  if (!t_sup.pid && supervisor_start() != 0)
+    return -1;
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0)
+    return -1;
+  /* LINE NUL, each entry NUL, NUL */
+  transcript t = {0};
+  transcript_add(&t, false, line, strlen(line) + 1);
+  for (char *const *e = envp; *e; e++)
+    transcript_add(&t, false, *e, strlen(*e) + 1);
+  transcript_add(&t, false, "", 1);
+  char h[1 + 4 + 8] = {'S'};
+  uint32_t flags = keep_fd >= 0;
+  uint64_t len = t.n;
+  memcpy(h + 1, &flags, 4);
+  memcpy(h + 5, &len, 8);
+  int fds[2] = {out[1], keep_fd};
+  char cbuf[CMSG_SPACE(2 * sizeof(int))] = {0};
+  struct iovec iov = {h, sizeof h};
+  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                     .msg_controllen = CMSG_SPACE((flags + 1) * sizeof(int))};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN((flags + 1) * sizeof(int));
+  memcpy(CMSG_DATA(c), fds, (flags + 1) * sizeof(int));
+  ssize_t sent;
+  do
+    sent = sendmsg(t_sup.sock, &m, MSG_NOSIGNAL);
+  while (sent < 0 && errno == EINTR);
+  bool ok = sent > 0 && send_all(t_sup.sock, h + sent, sizeof h - (size_t)sent) &&
+            send_all(t_sup.sock, t.buf, t.n);
+  int e = errno;
+  transcript_free(&t);
+  close(out[1]); /* the supervisor has its copy */
+  if (!ok) { /* it is gone: the next command starts another */
+    close(out[0]);
+    child_thread_end();
+    errno = e;
+    return -1;
+  }
   ch->out = out[0];
-  ch->life = life[1];
+  ch->sock = t_sup.sock;
   return 0;
 }
 
 void child_stop(child *ch)
 {
-  if (ch->life >= 0)
-    close(ch->life);
-  ch->life = -1;
+  if (!ch->stopped && ch->sock >= 0)
+    send_all(ch->sock, "K", 1);
+  ch->stopped = true;
 }
 
 int child_wait(child *ch)
@@ -151,10 +209,19 @@ int child_wait(child *ch)
   if (ch->out >= 0)
     close(ch->out);
   ch->out = -1;
-  int status;
-  while (waitpid(ch->sup, &status, 0) < 0)
-    if (errno != EINTR)
+  char e[5];
+  size_t got = 0;
+  while (got < sizeof e) {
+    ssize_t r = read(ch->sock, e + got, sizeof e - got);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0 || e[0] != 'E') { /* the supervisor died, or is not ours */
+      child_thread_end();
       return 127;
-  return WIFEXITED(status) ? WEXITSTATUS(status)
-         : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 127;
+    }
+    got += (size_t)r;
+  }
+  int32_t code;
+  memcpy(&code, e + 1, 4);
+  return code;
 }
