@@ -1,8 +1,9 @@
 /* test_runner_parallel.c -- the runner's workers (issue 16 point 1):
  * runnables at once, each output whole and in plan order, --fail-fast and
- * --keep-going, Ctrl-C with several commands running, the progress line
- * only on a terminal (a pseudo-terminal from script(1)), --trace.  The
- * real runner binary in temporary projects; waits are on conditions.
+ * --keep-going, Ctrl-C and kill -9 with several commands running, the
+ * progress line only on a terminal (a pseudo-terminal from script(1)),
+ * --trace.  The real runner binary in temporary projects; waits are on
+ * conditions.
  * SPDX-License-Identifier: MIT */
 #include "runner_util.h"
 
@@ -168,6 +169,36 @@ Test(runner, ctrl_c_stops_every_workers_command_and_stores_nothing_half)
   cr_assert_eq(run(&p, NULL, "q0 q1"), 0, "%s", p.err);
   cr_assert_eq(count_of(p.err, ": hit, replaying"), 2, "%s", p.err);
   cr_assert_str_eq(p.out, "quick 0\nquick 1\n");
+  races_free(&p);
+}
+
+/* kill -9 of a runner whose four workers each run a command (with a job
+ * in the background): every worker's supervisor takes its group down. */
+Test(runner, kill_9_takes_every_workers_command_group_down)
+{
+  proj p;
+  char toml[2048] = "";
+  size_t n = 0;
+  for (int i = 0; i < 4; i++)
+    n += (size_t)snprintf(toml + n, sizeof toml - n,
+                          "[commands.g%d]\nexec = \"echo $$ > g%d.sh; sleep "
+                          "100 & echo $! > g%d.bg; wait\"\n\n", i, i, i);
+  proj_with(&p, toml);
+  pid_t a = start(&p, "a", "-n", "4", NULL);
+  pid_t sh[4], bg[4];
+  for (int i = 0; i < 4; i++) {
+    char rel[16];
+    snprintf(rel, sizeof rel, "g%d.sh", i);
+    sh[i] = pid_in(&p, rel);
+    snprintf(rel, sizeof rel, "g%d.bg", i);
+    bg[i] = pid_in(&p, rel);
+  }
+  kill(a, SIGKILL);
+  cr_assert_eq(finish(a), 128 + SIGKILL);
+  for (int i = 0; i < 4; i++) {
+    wait_gone(sh[i], "a command's shell");
+    wait_gone(bg[i], "its background job");
+  }
   races_free(&p);
 }
 
