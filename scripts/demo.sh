@@ -12,9 +12,9 @@ scripts/deps.sh
 make >/dev/null
 RUNNER=$PWD/build/examples/runner/runner
 tmp=$(mktemp -d)
-redis_pid=
+. scripts/redis.sh
 cleanup() {
-  [[ -n $redis_pid ]] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
+  redis_down || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -32,14 +32,7 @@ run() { # run DIR ARGS...: shows the command line, then what the runner says
   return "${PIPESTATUS[0]}"
 }
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-  >"$tmp/redis.log" 2>&1 &
-redis_pid=$!
-for _ in $(seq 100); do
-  redis-cli -p "$port" ping >/dev/null 2>&1 && break
-  sleep 0.05
-done
+redis_up "$tmp"
 export REDIS_PORT=$port   # {ctx.redis_port} in runner.toml
 cp -r examples/runner/demo "$tmp/checkout-a"
 cp -r examples/runner/demo "$tmp/checkout-b"
@@ -83,7 +76,7 @@ run "$tmp/checkout-a" -n 4 check lint/check
 say "3 runnables, the checks 0.5 s each: $(( ($(date +%s%N) - start) / 1000000 )) ms in all"
 
 step "Redis goes away: a warning, the local cache keeps working"
-kill "$redis_pid"; wait "$redis_pid" 2>/dev/null || true; redis_pid=
+redis_down || true
 echo '/* again */' >>"$tmp/checkout-a/src/main.c"
 run "$tmp/checkout-a" build
 run "$tmp/checkout-a" build

@@ -13,20 +13,13 @@ set -uo pipefail
 BUILD=$(cd "${1:?usage: runner-tsan.sh BUILD}" && pwd)
 RUNNER=$BUILD/examples/runner/runner
 work=$(mktemp -d)
-redis_pid=
+. "$(dirname "$0")/../scripts/redis.sh"
 cleanup() {
-  [[ -n $redis_pid ]] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
-  [[ -n ${KEEP_WORK:-} ]] || rm -rf "$work"
+  redis_down
+  rm -rf "$work"
 }
 trap cleanup EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-  >"$work/redis.log" 2>&1 &
-redis_pid=$!
-for _ in $(seq 100); do
-  redis-cli -p "$port" ping >/dev/null 2>&1 && break
-  sleep 0.05
-done
+redis_up "$work"
 
 project() { # project DIR: 48 commands over every plugin type, 3 modules
   local d=$1 i

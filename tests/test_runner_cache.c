@@ -65,26 +65,39 @@ Test(runner, contents_are_hashed_with_xxh3_128)
 
 /* ---- caching policy (point 4) ---- */
 
+/* Command flaky exits with the code in the file code (its dep), says
+ * "out" and counts its runs; cache-when is dflt in [defaults] and when on
+ * the command (NULL: none). */
+static void flaky(proj *p, const char *dflt, const char *when)
+{
+  char toml[512];
+  int n = 0;
+  if (dflt)
+    n += snprintf(toml, sizeof toml, "[defaults]\ncache-when = \"%s\"\n",
+                  dflt);
+  n += snprintf(toml + n, sizeof toml - (size_t)n,
+                "[commands.flaky]\nexec = \"echo ran >> \\\"$RAN_FILE\\\"; "
+                "echo out; exit $(cat code)\"\ndeps = [\"code\"]\n");
+  if (when)
+    snprintf(toml + n, sizeof toml - (size_t)n, "cache-when = \"%s\"\n",
+             when);
+  put(p->dir, "runner.toml", "%s", toml);
+}
+
 /* cache-when: which results are stored and replayed -- the command's,
  * else [defaults]', else success. */
 Test(runner, cache_when_success_failed_finished)
 {
   proj p;
-  proj_with(&p,
-      "[commands.flaky]\n"
-      "exec = \"echo ran >> \\\"$RAN_FILE\\\"; echo out; exit $(cat code)\"\n"
-      "deps = [\"code\"]\n");
+  proj_new(&p);
+  flaky(&p, NULL, NULL);
   put(p.dir, "code", "1\n");
   /* success (the default): a failure is not stored */
   cr_assert_eq(run(&p, NULL, "flaky"), 1);
   cr_assert_eq(run(&p, NULL, "flaky"), 1);
   cr_assert_eq(ran_count(&p), 2);
   /* failed: the failure is stored and replayed, its output and code */
-  put(p.dir, "runner.toml",
-      "[defaults]\ncache-when = \"failed\"\n"
-      "[commands.flaky]\n"
-      "exec = \"echo ran >> \\\"$RAN_FILE\\\"; echo out; exit $(cat code)\"\n"
-      "deps = [\"code\"]\n");
+  flaky(&p, "failed", NULL);
   cr_assert_eq(run(&p, NULL, "flaky"), 1);
   cr_assert_eq(run(&p, NULL, "flaky"), 1);
   cr_assert(strstr(p.err, "flaky: hit, replaying"), "%s", p.err);
@@ -96,11 +109,7 @@ Test(runner, cache_when_success_failed_finished)
   cr_assert_eq(run(&p, NULL, "flaky"), 0, "%s", p.err);
   cr_assert_eq(ran_count(&p), 5);
   /* finished, on the command (over [defaults]): both */
-  put(p.dir, "runner.toml",
-      "[defaults]\ncache-when = \"failed\"\n"
-      "[commands.flaky]\n"
-      "exec = \"echo ran >> \\\"$RAN_FILE\\\"; echo out; exit $(cat code)\"\n"
-      "deps = [\"code\"]\ncache-when = \"finished\"\n");
+  flaky(&p, "failed", "finished");
   cr_assert_eq(run(&p, NULL, "flaky"), 0, "%s", p.err);
   run_says(&p, "flaky", "flaky: hit, replaying");
   put(p.dir, "code", "2\n");
@@ -108,19 +117,14 @@ Test(runner, cache_when_success_failed_finished)
   cr_assert_eq(run(&p, NULL, "flaky"), 1);
   cr_assert(strstr(p.err, "flaky: hit, replaying"), "%s", p.err);
   cr_assert_eq(ran_count(&p), 7);
-  /* an entry cache-when does not keep is a miss: back to success */
-  put(p.dir, "runner.toml",
-      "[commands.flaky]\n"
-      "exec = \"echo ran >> \\\"$RAN_FILE\\\"; echo out; exit $(cat code)\"\n"
-      "deps = [\"code\"]\ncache-when = \"succes\"\n");
+  /* a misspelt value is a config error */
+  flaky(&p, NULL, "succes");
   cr_assert_eq(run(&p, NULL, "flaky"), 2);
   cr_assert(strstr(p.err, "runner.toml:4:14: flaky: cache-when \"succes\" "
                           "(did you mean \"success\"?): use success, failed "
                           "or finished"), "%s", p.err);
-  put(p.dir, "runner.toml",
-      "[commands.flaky]\n"
-      "exec = \"echo ran >> \\\"$RAN_FILE\\\"; echo out; exit $(cat code)\"\n"
-      "deps = [\"code\"]\n");
+  /* an entry cache-when does not keep is a miss: back to success */
+  flaky(&p, NULL, NULL);
   cr_assert_eq(run(&p, NULL, "flaky"), 1);
   cr_assert(strstr(p.err, "flaky: miss, running"), "%s", p.err);
   cr_assert_eq(ran_count(&p), 8);

@@ -120,44 +120,61 @@ Test(runner, keep_going_runs_what_does_not_depend_on_the_failure)
   proj_free(&p);
 }
 
+/* Appends command gI (I from 0 to k - 1) to toml (n bytes used): it
+ * writes its shell's pid to gI.sh and a background job's to gI.bg, then
+ * waits; deps is its deps line ("" for none, %d: I % 2). */
+static size_t group_commands(char *toml, size_t n, size_t cap, int k,
+                             const char *deps)
+{
+  for (int i = 0; i < k; i++) {
+    n += (size_t)snprintf(toml + n, cap - n, "[commands.g%d]\nexec = \"echo "
+                          "$$ > g%d.sh; sleep 100 & echo $! > g%d.bg; "
+                          "wait\"\n", i, i, i);
+    n += (size_t)snprintf(toml + n, cap - n, deps, i % 2);
+    n += (size_t)snprintf(toml + n, cap - n, "\n");
+  }
+  return n;
+}
+
+/* Starts runner -n WORKERS in p, waits until the k group commands run,
+ * signals it with sig: every shell and background job goes. */
+static void groups_gone_on(proj *p, const char *workers, int k, int sig)
+{
+  pid_t a = start(p, "a", "-n", workers, NULL);
+  pid_t sh[8], bg[8];
+  for (int i = 0; i < k; i++) {
+    char rel[16];
+    snprintf(rel, sizeof rel, "g%d.sh", i);
+    sh[i] = pid_in(p, rel);
+    snprintf(rel, sizeof rel, "g%d.bg", i);
+    bg[i] = pid_in(p, rel);
+  }
+  kill(a, sig);
+  cr_assert_eq(finish(a), 128 + sig);
+  for (int i = 0; i < k; i++) {
+    wait_gone(sh[i], "a command's shell");
+    wait_gone(bg[i], "its background job");
+  }
+}
+
 /* Ctrl-C with four commands running (each with a job in the background)
- * and the two they depend on done: every command group goes, the runner ends by SIGINT, the
- * two done are stored whole (they hit afterwards), nothing else is, and
- * no temporary file is left in the cache. */
+ * and the two they depend on done: every command group goes, the runner
+ * ends by SIGINT, the two done are stored whole (they hit afterwards),
+ * nothing else is, and no temporary file is left in the cache. */
 Test(runner, ctrl_c_stops_every_workers_command_and_stores_nothing_half)
 {
   proj p;
   char toml[4096] = "";
   size_t n = 0;
-  static const char *const names[] = {"w1", "w2", "w3", "w4"};
   for (size_t i = 0; i < 2; i++)
     n += (size_t)snprintf(toml + n, sizeof toml - n,
                           "[commands.q%zu]\nexec = \"echo quick %zu\"\n"
                           "deps = [\"src/*\"]\n\n", i, i);
-  for (size_t i = 0; i < 4; i++)
-    n += (size_t)snprintf(toml + n, sizeof toml - n,
-                          "[commands.%s]\nexec = \"echo $$ > %s.sh; sleep "
-                          "100 & echo $! > %s.bg; wait\"\n"
-                          "deps = [{ type = \"command\", name = \"q%zu\" }, "
-                          "\"src/*\"]\n\n",
-                          names[i], names[i], names[i], i % 2);
+  group_commands(toml, n, sizeof toml, 4, "deps = [{ type = \"command\", "
+                 "name = \"q%d\" }, \"src/*\"]\n");
   proj_with(&p, toml);
   put(p.dir, "src/in", "x\n");
-  pid_t a = start(&p, "a", "-n", "6", NULL);
-  pid_t sh[4], bg[4];
-  for (size_t i = 0; i < 4; i++) {
-    char rel[16];
-    snprintf(rel, sizeof rel, "%s.sh", names[i]);
-    sh[i] = pid_in(&p, rel);
-    snprintf(rel, sizeof rel, "%s.bg", names[i]);
-    bg[i] = pid_in(&p, rel);
-  }
-  kill(a, SIGINT);
-  cr_assert_eq(finish(a), 128 + SIGINT);
-  for (size_t i = 0; i < 4; i++) {
-    wait_gone(sh[i], "a command's shell");
-    wait_gone(bg[i], "its background job");
-  }
+  groups_gone_on(&p, "6", 4, SIGINT);
   char err[8192];
   err_of(&p, "a", err, sizeof err);
   cr_assert_eq(count_of(err, "stopped by signal 2, nothing stored"), 4, "%s",
@@ -178,27 +195,9 @@ Test(runner, kill_9_takes_every_workers_command_group_down)
 {
   proj p;
   char toml[2048] = "";
-  size_t n = 0;
-  for (int i = 0; i < 4; i++)
-    n += (size_t)snprintf(toml + n, sizeof toml - n,
-                          "[commands.g%d]\nexec = \"echo $$ > g%d.sh; sleep "
-                          "100 & echo $! > g%d.bg; wait\"\n\n", i, i, i);
+  group_commands(toml, 0, sizeof toml, 4, "");
   proj_with(&p, toml);
-  pid_t a = start(&p, "a", "-n", "4", NULL);
-  pid_t sh[4], bg[4];
-  for (int i = 0; i < 4; i++) {
-    char rel[16];
-    snprintf(rel, sizeof rel, "g%d.sh", i);
-    sh[i] = pid_in(&p, rel);
-    snprintf(rel, sizeof rel, "g%d.bg", i);
-    bg[i] = pid_in(&p, rel);
-  }
-  kill(a, SIGKILL);
-  cr_assert_eq(finish(a), 128 + SIGKILL);
-  for (int i = 0; i < 4; i++) {
-    wait_gone(sh[i], "a command's shell");
-    wait_gone(bg[i], "its background job");
-  }
+  groups_gone_on(&p, "4", 4, SIGKILL);
   races_free(&p);
 }
 

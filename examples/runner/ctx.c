@@ -375,17 +375,17 @@ static bool lookup(const expand_in *in, const char *s, size_t n,
 char *expand(const expand_in *in, const pk_value *at, const char *s,
              char *why, size_t wn)
 {
-  transcript t = {0};
+  buf t = {0};
   for (const char *c = s; *c;) {
     const char *end;
     if ((c[0] == '{' && c[1] == '{') || (c[0] == '}' && c[1] == '}')) {
-      transcript_add(&t, false, c, 1);
+      buf_add(&t, c, 1);
       c += 2;
       continue;
     }
     if (*c != '{' || !(end = strchr(c + 1, '}')) ||
         memchr(c + 1, '{', (size_t)(end - c - 1))) {
-      transcript_add(&t, false, c++, 1);
+      buf_add(&t, c++, 1);
       continue;
     }
     const char *val, *name = c + 1;
@@ -397,18 +397,15 @@ char *expand(const expand_in *in, const pk_value *at, const char *s,
         pos.col += 1 + (int)(c - s); /* past the opening quote */
       snprintf(why, wn, "%s:%d:%d: %s", pos.source ? pos.source : "runner",
                pos.line, pos.col, reason);
-      transcript_free(&t);
+      buf_free(&t);
       return NULL;
     }
     if (val) {
-      transcript_add(&t, false, val, strlen(val));
+      buf_add(&t, val, strlen(val));
       c = end + 1;
     } else {
-      transcript_add(&t, false, c++, 1);
+      buf_add(&t, c++, 1);
     }
   }
-  transcript_add(&t, false, "", 1);
-  char *out = t.buf;
-  free(t.segs);
-  return out;
+  return buf_str(&t);
 }

@@ -164,7 +164,7 @@ static void command_env(const runnable *r, const project *p, int worker,
  * signal for a signalled command, 127 when it cannot start), or -1 when a
  * stop signal ended it. */
 static int run_shell(const runnable *r, const run_env *x, int lock_fd,
-                     transcript *out)
+                     buf *out)
 {
   strlist env = {0};
   command_env(r, x->p, x->worker, &env);
@@ -189,7 +189,7 @@ static int run_shell(const runnable *r, const run_env *x, int lock_fd,
       continue;
     if (n <= 0)
       break;
-    transcript_add(out, false, chunk, (size_t)n);
+    buf_add(out, chunk, (size_t)n);
   }
   int code = child_wait(&ch);
   return stop_signal() ? -1 : code;
@@ -400,12 +400,12 @@ static int run_locked(runnable *r, const run_env *x, int lock_fd,
   say(r, "%s", cached ? (x->o->force ? "forced, running" : "miss, running")
                       : "running (not cached)");
   *result = cached ? "miss" : "uncached";
-  transcript out = {0};
+  buf out = {0};
   t0 = trace_now();
   int code = run_shell(r, x, lock_fd, &out);
   trace_span("command", "run", t0, NULL);
   /* the output in the transcript, in one piece */
-  transcript_add(&r->log, false, out.buf ? out.buf : "", out.n);
+  transcript_add(&r->log, false, out.p ? out.p : "", out.n);
   if (code >= 0 && keeps(r->cache_when, code) && cached && !stop_signal()) {
     /* what it read may have changed while it ran: then its result is
      * nobody's */
@@ -418,11 +418,11 @@ static int run_locked(runnable *r, const run_env *x, int lock_fd,
                   "stored", r->name);
     } else {
       t0 = trace_now();
-      cache_set(c, &k, r, code, out.buf, out.n);
+      cache_set(c, &k, r, code, out.p, out.n);
       trace_span("cache set", "cache", t0, NULL);
     }
   }
-  transcript_free(&out);
+  buf_free(&out);
   if (code < 0 || stop_signal()) {
     say(r, "stopped by signal %d, nothing stored", stop_signal());
     *result = "stopped";
@@ -487,55 +487,43 @@ static const char *status_of(runnable *r, project *p, char hex[65])
   return !usable ? "miss" : fetched ? "remote hit" : "hit";
 }
 
-/* s as a JSON string (quotes included) into t. */
-static void json_string(transcript *t, const char *s)
-{
-  transcript_add(t, false, "\"", 1);
-  for (; *s; s++)
-    if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20)
-      transcript_printf(t, false, "\\u%04x", (unsigned char)*s);
-    else
-      transcript_add(t, false, s, 1);
-  transcript_add(t, false, "\"", 1);
-}
-
 int execute_status(plan *pl, project *p, bool json)
 {
   inputs_open(p->state_dir);
-  transcript t = {0};
+  buf t = {0};
   if (json)
-    transcript_add(&t, false, "[", 1);
+    buf_add(&t, "[", 1);
   for (size_t i = 0; i < pl->n; i++) {
     runnable *r = pl->order[i];
     char hex[65];
     const char *st = status_of(r, p, hex);
     if (!json) {
-      transcript_printf(&t, false, "%-11s%s\n", st, r->name);
+      buf_printf(&t, "%-11s%s\n", st, r->name);
       continue;
     }
-    transcript_add(&t, false, i ? ",\n {" : "\n {", i ? 4 : 3);
-    transcript_add(&t, false, "\"runnable\": ", 12);
-    json_string(&t, r->name);
-    transcript_printf(&t, false, ", \"status\": \"%s\", \"cache\": ", st);
+    buf_add(&t, i ? ",\n {" : "\n {", i ? 4 : 3);
+    buf_add(&t, "\"runnable\": ", 12);
+    buf_json(&t, r->name);
+    buf_printf(&t, ", \"status\": \"%s\", \"cache\": ", st);
     if (r->cache)
-      json_string(&t, r->cache);
+      buf_json(&t, r->cache);
     else
-      transcript_add(&t, false, "null", 4);
-    transcript_add(&t, false, ", \"hash\": ", 10);
+      buf_add(&t, "null", 4);
+    buf_add(&t, ", \"hash\": ", 10);
     if (hex[0])
-      json_string(&t, hex);
+      buf_json(&t, hex);
     else
-      transcript_add(&t, false, "null", 4);
+      buf_add(&t, "null", 4);
     if (r->error) {
-      transcript_add(&t, false, ", \"error\": ", 11);
-      json_string(&t, r->error);
+      buf_add(&t, ", \"error\": ", 11);
+      buf_json(&t, r->error);
     }
-    transcript_add(&t, false, "}", 1);
+    buf_add(&t, "}", 1);
   }
   if (json)
-    transcript_add(&t, false, "\n]\n", 3);
-  fwrite(t.buf ? t.buf : "", 1, t.n, stdout);
-  transcript_free(&t);
+    buf_add(&t, "\n]\n", 3);
+  fwrite(t.p ? t.p : "", 1, t.n, stdout);
+  buf_free(&t);
   inputs_close();
   return 0;
 }

@@ -115,14 +115,14 @@ void inputs_open(const char *state_dir)
   load();
 }
 
-static void put64(transcript *t, const void *v) { transcript_add(t, false, v, 8); }
+static void put64(buf *t, const void *v) { buf_add(t, v, 8); }
 
 void inputs_close(void)
 {
   if (g_path && g_dirty) {
-    transcript t = {0};
+    buf t = {0};
     uint64_t count = 0;
-    transcript_add(&t, false, magic, sizeof magic - 1);
+    buf_add(&t, magic, sizeof magic - 1);
     put64(&t, &count);
     for (size_t i = 0; i < g_map.cap; i++) {
       const sentry *e = g_map.keys[i] ? g_map.vals[i] : NULL;
@@ -136,16 +136,16 @@ void inputs_close(void)
       put64(&t, &e->read_at);
       put64(&t, &e->ino);
       put64(&t, &e->dev);
-      transcript_add(&t, false, e->hex, CONTENT_HEX - 1);
-      transcript_add(&t, false, (const char *)&p16, 2);
-      transcript_add(&t, false, e->path, plen + 1);
+      buf_add(&t, e->hex, CONTENT_HEX - 1);
+      buf_add(&t, (const char *)&p16, 2);
+      buf_add(&t, e->path, plen + 1);
       count++;
     }
-    memcpy(t.buf + sizeof magic - 1, &count, 8);
-    if (file_write_atomic(g_path, t.buf, t.n, 0644) != 0)
+    memcpy(t.p + sizeof magic - 1, &count, 8);
+    if (file_write_atomic(g_path, t.p, t.n, 0644) != 0)
       runner_warn("cannot write %s: %s (the next run reads every input "
                   "again)", g_path, strerror(errno));
-    transcript_free(&t);
+    buf_free(&t);
   }
   for (size_t i = 0; i < g_map.cap; i++) {
     sentry *e = g_map.keys[i] ? g_map.vals[i] : NULL;

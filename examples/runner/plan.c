@@ -163,14 +163,12 @@ static runnable *command_runnable(planner *pn, command *c, const char *args,
   m = c->module ? c->module : m;
   char *base = runnable_base(pn->p, c, command_space(pn->p, c, m),
                              c->module ? NULL : m);
-  transcript t = {0};
-  transcript_printf(&t, false, "%s", base);
+  buf t = {0};
+  buf_printf(&t, "%s", base);
   free(base);
   for (size_t i = 0; i < parsed.n; i++)
-    transcript_printf(&t, false, "%s%s", i ? "&" : "?", parsed.v[i]);
-  transcript_add(&t, false, "", 1);
-  char *name = t.buf;
-  free(t.segs);
+    buf_printf(&t, "%s%s", i ? "&" : "?", parsed.v[i]);
+  char *name = buf_str(&t);
   runnable *r = strmap_get(&pn->pl->by_name, name);
   if (r) {
     free(name);
@@ -306,7 +304,7 @@ static int add_env(planner *pn, runnable *r)
 
 /* v as TOML text into t, its strings formatted for r; -1 with r->error. */
 static int toml_of(const planner *pn, runnable *r, const pk_value *v,
-                   transcript *t)
+                   buf *t)
 {
   const char *s;
   int64_t i;
@@ -316,37 +314,37 @@ static int toml_of(const planner *pn, runnable *r, const pk_value *v,
     char *x = field(pn, r, v);
     if (!x)
       return -1;
-    transcript_add(t, false, "\"", 1);
+    buf_add(t, "\"", 1);
     for (const char *c = x; *c; c++)
       if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
-        transcript_printf(t, false, "\\u%04x", (unsigned char)*c);
+        buf_printf(t, "\\u%04x", (unsigned char)*c);
       else
-        transcript_add(t, false, c, 1);
-    transcript_add(t, false, "\"", 1);
+        buf_add(t, c, 1);
+    buf_add(t, "\"", 1);
     free(x);
   } else if (pk_value_get_integer(v, &i, NULL) == PK_OK) {
-    transcript_printf(t, false, "%lld", (long long)i);
+    buf_printf(t, "%lld", (long long)i);
   } else if (pk_value_get_float(v, &f, NULL) == PK_OK) {
-    transcript_printf(t, false, "%.17g%s", f, f == (double)(long long)f
+    buf_printf(t, "%.17g%s", f, f == (double)(long long)f
                                                   ? ".0" : "");
   } else if (pk_value_get_bool(v, &b, NULL) == PK_OK) {
-    transcript_printf(t, false, "%s", b ? "true" : "false");
+    buf_printf(t, "%s", b ? "true" : "false");
   } else if (pk_value_kind(v) == PK_KIND_ARRAY ||
              pk_value_kind(v) == PK_KIND_TABLE) {
     bool tbl = pk_value_kind(v) == PK_KIND_TABLE;
     size_t n = tbl ? pk_table_count(v) : pk_array_count(v);
-    transcript_add(t, false, tbl ? "{" : "[", 1);
+    buf_add(t, tbl ? "{" : "[", 1);
     for (size_t k = 0; k < n; k++) {
       if (k)
-        transcript_add(t, false, ", ", 2);
+        buf_add(t, ", ", 2);
       if (tbl)
-        transcript_printf(t, false, "\"%s\" = ",
+        buf_printf(t, "\"%s\" = ",
                           pk_table_key_at(v, k, NULL));
       if (toml_of(pn, r, tbl ? pk_table_value_at(v, k) : pk_array_at(v, k),
                   t) != 0)
         return -1;
     }
-    transcript_add(t, false, tbl ? "}" : "]", 1);
+    buf_add(t, tbl ? "}" : "]", 1);
   } else {
     pk_pos pos = pk_value_pos(v);
     r->error = xasprintf("%s:%d:%d: a dep table with {module.*} may hold "
@@ -363,19 +361,19 @@ static int toml_of(const planner *pn, runnable *r, const pk_value *v,
 static const pk_value *dep_for_module(planner *pn, runnable *r,
                                       const pk_value *d)
 {
-  transcript t = {0};
+  buf t = {0};
   pk_pos pos = pk_value_pos(d);
   for (int i = 1; i < pos.line; i++)
-    transcript_add(&t, false, "\n", 1);
-  transcript_add(&t, false, "d = ", 4);
+    buf_add(&t, "\n", 1);
+  buf_add(&t, "d = ", 4);
   if (toml_of(pn, r, d, &t) != 0) {
-    transcript_free(&t);
+    buf_free(&t);
     return NULL;
   }
   pk_doc *doc;
   pk_error err;
-  pk_status st = pk_doc_parse(t.buf, t.n, pos.source, NULL, &doc, &err);
-  transcript_free(&t);
+  pk_status st = pk_doc_parse(t.p, t.n, pos.source, NULL, &doc, &err);
+  buf_free(&t);
   if (st != PK_OK) {
     char text[1200];
     pk_error_format(&err, text, sizeof text);

@@ -576,20 +576,20 @@ void command_modules(const project *p, const command *c, module ***out,
 
 void project_list(project *p)
 {
-  transcript t = {0};
+  buf t = {0};
   for (size_t i = 0; i < p->ncmds; i++) {
     const command *c = p->cmds[i];
     if (c->hidden)
       continue;
     if (!c->per_module && p->nspaces == 1) {
-      transcript_add(&t, false, c->address, strlen(c->address));
-      transcript_add(&t, false, "\n", 1);
+      buf_add(&t, c->address, strlen(c->address));
+      buf_add(&t, "\n", 1);
       continue;
     }
     if (!c->per_module) {
       char *name = runnable_base(p, c, command_space(p, c, c->module),
                                  c->module);
-      transcript_printf(&t, false, "%s\n", name);
+      buf_printf(&t, "%s\n", name);
       free(name);
       continue;
     }
@@ -598,34 +598,34 @@ void project_list(project *p)
     command_modules(p, c, &ms, &n);
     for (size_t k = 0; k < n; k++) {
       char *name = runnable_base(p, c, ms[k]->space, ms[k]);
-      transcript_printf(&t, false, "%s\n", name);
+      buf_printf(&t, "%s\n", name);
       free(name);
     }
   }
   /* the spaces, when there is more than the bare default one */
   const space *d = p->spaces[0];
   if (p->nspaces > 1 || d->nmodules || d->env || d->dotenv) {
-    transcript_printf(&t, false, "\nspaces:\n");
+    buf_printf(&t, "\nspaces:\n");
     for (size_t i = 0; i < p->nspaces; i++) {
       const space *s = p->spaces[i];
       const char *env = NULL;
       pk_value_get_string(s->env, &env, NULL, NULL);
-      transcript_printf(&t, false, "  %s (root %s)", s->name, s->root);
+      buf_printf(&t, "  %s (root %s)", s->name, s->root);
       for (size_t k = 0; k < s->nmodules; k++)
-        transcript_printf(&t, false, "%s %s (%s)", k ? "," : ": modules",
+        buf_printf(&t, "%s %s (%s)", k ? "," : ": modules",
                           s->modules[k]->name, s->modules[k]->dir);
       if (s->env)
-        transcript_printf(&t, false, "; env %s", env ? env : "inline");
+        buf_printf(&t, "; env %s", env ? env : "inline");
       for (size_t k = 0; k < pk_array_count(s->dotenv); k++) {
         const char *f = "";
         pk_value_get_string(pk_array_at(s->dotenv, k), &f, NULL, NULL);
-        transcript_printf(&t, false, "%s %s", k ? "," : "; dotenv", f);
+        buf_printf(&t, "%s %s", k ? "," : "; dotenv", f);
       }
-      transcript_add(&t, false, "\n", 1);
+      buf_add(&t, "\n", 1);
     }
   }
-  fwrite(t.buf ? t.buf : "", 1, t.n, stdout);
-  transcript_free(&t);
+  fwrite(t.p ? t.p : "", 1, t.n, stdout);
+  buf_free(&t);
 }
 
 bool cache_known(const project *p, const char *name)

@@ -28,49 +28,30 @@ void transcript_add(transcript *t, bool err, const char *data, size_t n)
 {
   if (!n)
     return;
-  if (t->n + n > t->cap) {
-    while (t->n + n > t->cap)
-      t->cap = t->cap ? 2 * t->cap : 256;
-    t->buf = xrealloc(t->buf, t->cap);
-  }
-  memcpy(t->buf + t->n, data, n);
-  t->n += n;
+  buf_add(&t->b, data, n);
   if (t->nsegs && t->segs[t->nsegs - 1].err == err) {
-    t->segs[t->nsegs - 1].end = t->n;
+    t->segs[t->nsegs - 1].end = t->b.n;
     return;
   }
   if (t->nsegs == t->scap) {
     t->scap = t->scap ? 2 * t->scap : 4;
     t->segs = xrealloc(t->segs, t->scap * sizeof *t->segs);
   }
-  t->segs[t->nsegs++] = (struct segment){.end = t->n, .err = err};
+  t->segs[t->nsegs++] = (struct segment){.end = t->b.n, .err = err};
 }
 
 static void transcript_vprintf(transcript *t, bool err, const char *fmt,
                                va_list ap)
 {
-  char small[512];
-  va_list aq;
-  va_copy(aq, ap);
-  int n = vsnprintf(small, sizeof small, fmt, ap);
-  if (n < 0) {
-    va_end(aq);
-    return;
-  }
-  if ((size_t)n < sizeof small) {
-    transcript_add(t, err, small, (size_t)n);
-  } else {
-    char *big = xmalloc((size_t)n + 1);
-    vsnprintf(big, (size_t)n + 1, fmt, aq);
-    transcript_add(t, err, big, (size_t)n);
-    free(big);
-  }
-  va_end(aq);
+  buf text = {0};
+  buf_vprintf(&text, fmt, ap);
+  transcript_add(t, err, text.p, text.n);
+  buf_free(&text);
 }
 
 void transcript_free(transcript *t)
 {
-  free(t->buf);
+  buf_free(&t->b);
   free(t->segs);
   memset(t, 0, sizeof *t);
 }
@@ -96,19 +77,6 @@ void transcript_printf(transcript *t, bool err, const char *fmt, ...)
 void report_bind(runnable *r) { t_bound = r; }
 
 /* ---- writing ---- */
-
-static void write_all(int fd, const char *p, size_t n)
-{
-  while (n) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return; /* a closed pipe: nothing more to show */
-    p += w;
-    n -= (size_t)w;
-  }
-}
 
 /* With g_out held: takes the progress line away, or puts it back. */
 static void progress_hide(void)
@@ -140,10 +108,10 @@ void report_err(const char *fmt, ...)
   if (t_bound) {
     transcript_vprintf(&t_bound->log, true, fmt, ap);
   } else {
-    transcript t = {0};
-    transcript_vprintf(&t, true, fmt, ap);
-    report_live(t.buf, t.n);
-    transcript_free(&t);
+    buf t = {0};
+    buf_vprintf(&t, fmt, ap);
+    report_live(t.p, t.n);
+    buf_free(&t);
   }
   va_end(ap);
 }
@@ -157,7 +125,7 @@ void runner_warn(const char *fmt, ...)
   transcript_vprintf(to, true, fmt, ap);
   transcript_add(to, true, "\n", 1);
   if (!t_bound)
-    report_live(t.buf, t.n);
+    report_live(t.b.p, t.b.n);
   transcript_free(&t);
   va_end(ap);
 }
@@ -169,7 +137,8 @@ void report_print(const transcript *t)
   progress_hide();
   size_t start = 0;
   for (size_t i = 0; i < t->nsegs; i++) {
-    write_all(t->segs[i].err ? 2 : 1, t->buf + start, t->segs[i].end - start);
+    write_all(t->segs[i].err ? 2 : 1, t->b.p + start,
+              t->segs[i].end - start); /* a closed pipe: nothing to show */
     start = t->segs[i].end;
   }
   progress_show();

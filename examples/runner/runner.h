@@ -23,12 +23,29 @@
 #define RUNNER_H
 
 #include <plugkit.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "runner_api.h"
+
+/* ---- growable byte buffers ({0} is empty) ---- */
+typedef struct buf {
+  char *p;
+  size_t n, cap;
+} buf;
+void buf_add(buf *b, const void *data, size_t len);
+void buf_printf(buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void buf_vprintf(buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+/* s as a JSON string, quotes included. */
+void buf_json(buf *b, const char *s);
+/* The bytes NUL-terminated, handed over (malloc()ed); b is empty again. */
+char *buf_str(buf *b);
+void buf_free(buf *b);
 
 /* ---- small growable lists ---- */
 typedef struct strlist {
@@ -62,10 +79,9 @@ typedef struct runnable runnable;
 
 /* What a runnable showed: bytes for stdout and stderr, in order. */
 typedef struct transcript {
-  char *buf;
-  size_t n, cap;
+  buf b;
   struct segment {
-    size_t end;            /* buf[previous end .. end) */
+    size_t end;            /* b.p[previous end .. end) */
     bool err;              /* for stderr, else stdout */
   } *segs;
   size_t nsegs, scap;
@@ -106,6 +122,9 @@ void trace_span(const char *name, const char *cat, uint64_t start,
 int trace_close(void);
 
 /* ---- files.c ---- */
+/* Writes n bytes to fd (again after EINTR or a short write): whether all
+ * went. */
+bool write_all(int fd, const void *data, size_t n);
 /* 0 with a malloc()ed, NUL-terminated copy of the file; -1 (errno). */
 int file_read(const char *path, char **data, size_t *len);
 /* Writes path atomically (a temporary file renamed over it), creating its

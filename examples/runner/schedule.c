@@ -12,7 +12,8 @@
  * it and every runnable before it ended -- the output is the same whatever
  * the timing -- by the worker that ended the last of them.  The main
  * thread waits for the workers and the stop signals (blocked in the
- * workers, so they reach it; a worker that blocks polls stop_fd()), and on
+ * workers, so they reach it; a worker that blocks polls stop_fd(); SIGPIPE
+ * is blocked there too: a write to a gone supervisor is EPIPE), and on
  * a terminal keeps a progress line (done/total and the running ones)
  * under the output.
  * SPDX-License-Identifier: MIT */
@@ -182,20 +183,17 @@ static void *worker(void *arg)
  * terminal's width (s->mu held). */
 static char *progress_line(sched *s, int width)
 {
-  transcript t = {0};
-  transcript_printf(&t, false, "runner: [%zu/%zu]", s->ended, s->pl->n);
+  buf t = {0};
+  buf_printf(&t, "runner: [%zu/%zu]", s->ended, s->pl->n);
   for (int i = 0; i < s->x->o->workers; i++)
     if (s->active[i])
-      transcript_printf(&t, false, "%s%s", t.buf[t.n - 1] == ']' ? " " : ", ",
+      buf_printf(&t, "%s%s", t.p[t.n - 1] == ']' ? " " : ", ",
                         s->active[i]->name);
   if (width > 4 && t.n > (size_t)width - 1) {
     t.n = (size_t)width - 4;
-    transcript_add(&t, false, "...", 3);
+    buf_add(&t, "...", 3);
   }
-  transcript_add(&t, false, "", 1);
-  char *line = t.buf;
-  free(t.segs);
-  return line;
+  return buf_str(&t);
 }
 
 static int terminal_width(void)
@@ -304,6 +302,7 @@ int schedule(plan *pl, project *p, const run_options *o)
   sigaddset(&stops, SIGINT);
   sigaddset(&stops, SIGTERM);
   sigaddset(&stops, SIGHUP);
+  sigaddset(&stops, SIGPIPE); /* a gone supervisor: EPIPE, in the worker */
   pthread_sigmask(SIG_BLOCK, &stops, &old); /* the workers inherit it */
   pthread_t *th = xcalloc((size_t)o->workers, sizeof *th);
   worker_arg *args = xcalloc((size_t)o->workers, sizeof *args);

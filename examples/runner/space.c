@@ -41,26 +41,23 @@ static char *normalized(const char *path)
 {
   if (path[0] == '/')
     return NULL;
-  transcript t = {0};
+  buf t = {0};
   for (const char *c = path; *c;) {
     size_t n = strcspn(c, "/");
     if (n == 2 && !strncmp(c, "..", 2)) {
-      transcript_free(&t);
+      buf_free(&t);
       return NULL;
     }
     if (n && !(n == 1 && *c == '.')) {
       if (t.n)
-        transcript_add(&t, false, "/", 1);
-      transcript_add(&t, false, c, n);
+        buf_add(&t, "/", 1);
+      buf_add(&t, c, n);
     }
     c += n + (c[n] == '/');
   }
   if (!t.n)
-    transcript_add(&t, false, ".", 1);
-  transcript_add(&t, false, "", 1);
-  char *out = t.buf;
-  free(t.segs);
-  return out;
+    buf_add(&t, ".", 1);
+  return buf_str(&t);
 }
 
 /* Whether s is a name: [A-Za-z0-9_-]+. */
@@ -350,30 +347,30 @@ static int dotenv_line(char *line, strlist *out)
   char *v = eq + 1;
   while (*v == ' ' || *v == '\t')
     v++;
-  transcript t = {0};
+  buf t = {0};
   if (*v == '\'' || *v == '"') {
     char q = *v++;
     for (; *v && *v != q; v++) {
       if (q == '"' && *v == '\\' && v[1]) {
         v++;
-        transcript_add(&t, false, *v == 'n' ? "\n" : v, 1);
+        buf_add(&t, *v == 'n' ? "\n" : v, 1);
       } else {
-        transcript_add(&t, false, v, 1);
+        buf_add(&t, v, 1);
       }
     }
     if (*v != q) {
-      transcript_free(&t);
+      buf_free(&t);
       return -1;
     }
   } else {
     char *hash = strstr(v, " #"), *end = hash ? hash : v + strlen(v);
     while (end > v && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
       end--;
-    transcript_add(&t, false, v, (size_t)(end - v));
+    buf_add(&t, v, (size_t)(end - v));
   }
-  transcript_add(&t, false, "", 1);
-  strlist_take(out, xasprintf("%s=%s", line, t.buf));
-  transcript_free(&t);
+  buf_add(&t, "", 1);
+  strlist_take(out, xasprintf("%s=%s", line, t.p));
+  buf_free(&t);
   return 0;
 }
 

@@ -132,20 +132,6 @@ void child_thread_end(void)
   t_sup.pid = 0;
 }
 
-static bool send_all(int fd, const char *p, size_t n)
-{
-  while (n) {
-    ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return false;
-    p += w;
-    n -= (size_t)w;
-  }
-  return true;
-}
-
 int child_start(child *ch, const char *line, char *const envp[], int keep_fd)
 {
   ch->out = ch->sock = -1;
@@ -156,11 +142,11 @@ int child_start(child *ch, const char *line, char *const envp[], int keep_fd)
   if (pipe2(out, O_CLOEXEC) != 0)
     return -1;
   /* LINE NUL, each entry NUL, NUL */
-  transcript t = {0};
-  transcript_add(&t, false, line, strlen(line) + 1);
+  buf t = {0};
+  buf_add(&t, line, strlen(line) + 1);
   for (char *const *e = envp; *e; e++)
-    transcript_add(&t, false, *e, strlen(*e) + 1);
-  transcript_add(&t, false, "", 1);
+    buf_add(&t, *e, strlen(*e) + 1);
+  buf_add(&t, "", 1);
   char h[1 + 4 + 8] = {'S'};
   uint32_t flags = keep_fd >= 0;
   uint64_t len = t.n;
@@ -177,13 +163,13 @@ int child_start(child *ch, const char *line, char *const envp[], int keep_fd)
   c->cmsg_len = CMSG_LEN((flags + 1) * sizeof(int));
   memcpy(CMSG_DATA(c), fds, (flags + 1) * sizeof(int));
   ssize_t sent;
-  do
+  do /* the workers block SIGPIPE: a gone supervisor is EPIPE */
     sent = sendmsg(t_sup.sock, &m, MSG_NOSIGNAL);
   while (sent < 0 && errno == EINTR);
-  bool ok = sent > 0 && send_all(t_sup.sock, h + sent, sizeof h - (size_t)sent) &&
-            send_all(t_sup.sock, t.buf, t.n);
+  bool ok = sent > 0 && write_all(t_sup.sock, h + sent, sizeof h - (size_t)sent) &&
+            write_all(t_sup.sock, t.p, t.n);
   int e = errno;
-  transcript_free(&t);
+  buf_free(&t);
   close(out[1]); /* the supervisor has its copy */
   if (!ok) { /* it is gone: the next command starts another */
     close(out[0]);
@@ -199,7 +185,7 @@ int child_start(child *ch, const char *line, char *const envp[], int keep_fd)
 void child_stop(child *ch)
 {
   if (!ch->stopped && ch->sock >= 0)
-    send_all(ch->sock, "K", 1);
+    write_all(ch->sock, "K", 1);
   ch->stopped = true;
 }
 

@@ -18,7 +18,7 @@
 #include "runner.h"
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
-static transcript g_events;    /* ",\n{...}" each; err unused */
+static buf g_events;           /* ",\n{...}" each */
 static char *g_path;           /* NULL: not tracing */
 static uint64_t g_t0;
 static _Thread_local int t_track;
@@ -40,31 +40,16 @@ bool trace_on(void) { return g_path != NULL; }
 
 uint64_t trace_now(void) { return trace_on() ? mono_us() - g_t0 : 0; }
 
-/* s as a JSON string's contents into t. */
-static void json_str(transcript *t, const char *s)
-{
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\')
-      transcript_printf(t, false, "\\%c", c);
-    else if (c < 0x20)
-      transcript_printf(t, false, "\\u%04x", c);
-    else
-      transcript_add(t, false, s, 1);
-  }
-}
-
 void trace_track(int track, const char *name)
 {
   t_track = track;
   if (!trace_on())
     return;
   pthread_mutex_lock(&g_mu);
-  transcript_printf(&g_events, false, ",\n{\"ph\":\"M\",\"name\":"
-                    "\"thread_name\",\"pid\":1,\"tid\":%d,\"args\":{\"name\":"
-                    "\"", track);
-  json_str(&g_events, name);
-  transcript_printf(&g_events, false, "\"}}");
+  buf_printf(&g_events, ",\n{\"ph\":\"M\",\"name\":\"thread_name\","
+             "\"pid\":1,\"tid\":%d,\"args\":{\"name\":", track);
+  buf_json(&g_events, name);
+  buf_add(&g_events, "}}", 2);
   pthread_mutex_unlock(&g_mu);
 }
 
@@ -75,18 +60,17 @@ void trace_span(const char *name, const char *cat, uint64_t start,
     return;
   uint64_t end = trace_now();
   pthread_mutex_lock(&g_mu);
-  transcript_printf(&g_events, false, ",\n{\"ph\":\"X\",\"pid\":1,\"tid\":%d,"
-                    "\"ts\":%llu,\"dur\":%llu,\"cat\":\"%s\",\"name\":\"",
-                    t_track, (unsigned long long)start,
-                    (unsigned long long)(end - start), cat);
-  json_str(&g_events, name);
-  transcript_add(&g_events, false, "\"", 1);
+  buf_printf(&g_events, ",\n{\"ph\":\"X\",\"pid\":1,\"tid\":%d,"
+             "\"ts\":%llu,\"dur\":%llu,\"cat\":\"%s\",\"name\":", t_track,
+             (unsigned long long)start, (unsigned long long)(end - start),
+             cat);
+  buf_json(&g_events, name);
   if (result) {
-    transcript_printf(&g_events, false, ",\"args\":{\"result\":\"");
-    json_str(&g_events, result);
-    transcript_add(&g_events, false, "\"}", 2);
+    buf_printf(&g_events, ",\"args\":{\"result\":");
+    buf_json(&g_events, result);
+    buf_add(&g_events, "}", 1);
   }
-  transcript_add(&g_events, false, "}", 1);
+  buf_add(&g_events, "}", 1);
   pthread_mutex_unlock(&g_mu);
 }
 
@@ -94,19 +78,18 @@ int trace_close(void)
 {
   if (!trace_on())
     return 0;
-  transcript doc = {0};
-  transcript_printf(&doc, false, "{\"displayTimeUnit\":\"ms\","
-                    "\"traceEvents\":[\n{\"ph\":\"M\",\"name\":"
-                    "\"process_name\",\"pid\":1,\"args\":{\"name\":"
-                    "\"runner\"}}");
-  transcript_add(&doc, false, g_events.buf ? g_events.buf : "", g_events.n);
-  transcript_printf(&doc, false, "\n]}\n");
-  int rc = file_write_atomic(g_path, doc.buf, doc.n, 0644);
+  buf doc = {0};
+  buf_printf(&doc, "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n{\"ph\":"
+             "\"M\",\"name\":\"process_name\",\"pid\":1,\"args\":{\"name\":"
+             "\"runner\"}}");
+  buf_add(&doc, g_events.p ? g_events.p : "", g_events.n);
+  buf_printf(&doc, "\n]}\n");
+  int rc = file_write_atomic(g_path, doc.p, doc.n, 0644);
   if (rc != 0)
     report_err("runner: --trace %s: %s: the trace is not written\n", g_path,
                strerror(errno));
-  transcript_free(&doc);
-  transcript_free(&g_events);
+  buf_free(&doc);
+  buf_free(&g_events);
   free(g_path);
   g_path = NULL;
   return rc;
