@@ -202,7 +202,7 @@ Test(runner, kill_9_takes_every_workers_command_group_down)
 }
 
 /* On a terminal (script(1) gives the runner a pseudo-terminal) a progress
- * line "runner: [DONE/TOTAL] NAMES" is drawn and erased; in a pipe or a
+ * line "runner: [DONE/TOTAL, N running] NAMES" is drawn and erased; in a pipe or a
  * file there is no escape sequence at all. */
 Test(runner, progress_line_only_on_a_terminal)
 {
@@ -215,8 +215,8 @@ Test(runner, progress_line_only_on_a_terminal)
   cr_assert_eq(system(cmd), 0);
   snprintf(path, sizeof path, "%s.tty", p.dir);
   slurp(path, tty, sizeof tty);
-  cr_assert(strstr(tty, "runner: [0/2] a, b") ||
-            strstr(tty, "runner: [0/2] b, a"), "%s", tty);
+  cr_assert(strstr(tty, "runner: [0/2, 2 running] a, b") ||
+            strstr(tty, "runner: [0/2, 2 running] b, a"), "%s", tty);
   cr_assert(strstr(tty, "\r\033[K"), "%s", tty);
   cr_assert(strstr(tty, "a\r\n") && strstr(tty, "b\r\n"), "%s", tty);
   cr_assert_eq(run(&p, NULL, "-n 2"), 0, "%s", p.err);
@@ -270,5 +270,18 @@ Test(runner, trace_has_a_span_per_runnable_on_its_workers_track)
   snprintf(cmd, sizeof cmd, "grep -c '\"cat\":\"runnable\".*\"result\":"
            "\"hit\"' '%s/out/t.json' | grep -qx 6", p.dir);
   cr_assert_eq(system(cmd), 0);
+  proj_free(&p);
+  /* a lazy plugin's load and a remote cache's fetch and store: spans */
+  proj_scenarios(&p, 1);
+  cr_assert_eq(run(&p, NULL, "build --trace t.json"), 0, "%s", p.err);
+  static const char *const spans[] = {
+      "\"name\":\"load runner:cinclude\"", "\"name\":\"load runner:redis\"",
+      "\"name\":\"remote fetch\"", "\"name\":\"remote store\"",
+      "\"name\":\"cache set\""};
+  char trace[1 << 15], path[300];
+  snprintf(path, sizeof path, "%s/t.json", p.dir);
+  slurp(path, trace, sizeof trace);
+  for (size_t i = 0; i < sizeof spans / sizeof *spans; i++)
+    cr_assert(strstr(trace, spans[i]), "no %s in %s", spans[i], trace);
   proj_free(&p);
 }

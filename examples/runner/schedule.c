@@ -179,16 +179,17 @@ static void *worker(void *arg)
 
 /* ---- the main thread ---- */
 
-/* The progress line: "runner: [DONE/TOTAL] NAME, NAME, ..." cut to the
- * terminal's width (s->mu held). */
+/* The progress line: "runner: [DONE/TOTAL, N running] NAME, NAME, ..."
+ * cut to the terminal's width (s->mu held). */
 static char *progress_line(sched *s, int width)
 {
   buf t = {0};
-  buf_printf(&t, "runner: [%zu/%zu]", s->ended, s->pl->n);
+  buf_printf(&t, "runner: [%zu/%zu, %zu running]", s->ended, s->pl->n,
+             s->running);
   for (int i = 0; i < s->x->o->workers; i++)
     if (s->active[i])
       buf_printf(&t, "%s%s", t.p[t.n - 1] == ']' ? " " : ", ",
-                        s->active[i]->name);
+                 s->active[i]->name);
   if (width > 4 && t.n > (size_t)width - 1) {
     t.n = (size_t)width - 4;
     buf_add(&t, "...", 3);
