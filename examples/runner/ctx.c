@@ -378,6 +378,12 @@ char *expand(const expand_in *in, const pk_value *at, const char *s,
   buf t = {0};
   for (const char *c = s; *c;) {
     const char *end;
+    size_t plain = strcspn(c, "{}"); /* the text up to a brace, at once */
+    if (plain) {
+      buf_add(&t, c, plain);
+      c += plain;
+      continue;
+    }
     if ((c[0] == '{' && c[1] == '{') || (c[0] == '}' && c[1] == '}')) {
       buf_add(&t, c, 1);
       c += 2;

@@ -79,6 +79,7 @@ static void load(void)
   if (count > len / RECORD)
     goto drop;
   g_loaded = xcalloc((size_t)count, sizeof *g_loaded);
+  strmap_reserve(&g_map, (size_t)count);
   for (uint64_t i = 0; i < count; i++) {
     sentry *e = &g_loaded[i];
     uint16_t plen;

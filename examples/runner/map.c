@@ -41,18 +41,29 @@ void *strmap_get(const strmap *m, const char *key)
   return strmap_getn(m, key, strlen(key));
 }
 
+void strmap_reserve(strmap *m, size_t n)
+{
+  size_t cap = m->cap ? m->cap : 16;
+  while (2 * n > cap)
+    cap *= 2;
+  if (cap == m->cap)
+    return;
+  strmap g = {.cap = cap, .n = m->n};
+  g.keys = xcalloc(g.cap, sizeof *g.keys);
+  g.vals = xcalloc(g.cap, sizeof *g.vals);
+  for (size_t i = 0; i < m->cap; i++)
+    if (m->keys[i]) {
+      size_t k = slot_of(&g, m->keys[i], strlen(m->keys[i]));
+      g.keys[k] = m->keys[i];
+      g.vals[k] = m->vals[i];
+    }
+  strmap_free(m);
+  *m = g;
+}
+
 void *strmap_put(strmap *m, const char *key, void *val)
 {
-  if (2 * (m->n + 1) > m->cap) {
-    strmap g = {.cap = m->cap ? 2 * m->cap : 16};
-    g.keys = xcalloc(g.cap, sizeof *g.keys);
-    g.vals = xcalloc(g.cap, sizeof *g.vals);
-    for (size_t i = 0; i < m->cap; i++)
-      if (m->keys[i])
-        strmap_put(&g, m->keys[i], m->vals[i]);
-    strmap_free(m);
-    *m = g;
-  }
+  strmap_reserve(m, m->n + 1);
   size_t i = slot_of(m, key, strlen(key));
   if (m->keys[i])
     return m->vals[i];

@@ -163,11 +163,11 @@ static runnable *command_runnable(planner *pn, command *c, const char *args,
   m = c->module ? c->module : m;
   char *base = runnable_base(pn->p, c, command_space(pn->p, c, m),
                              c->module ? NULL : m);
-  buf t = {0};
-  buf_printf(&t, "%s", base);
-  free(base);
-  for (size_t i = 0; i < parsed.n; i++)
-    buf_printf(&t, "%s%s", i ? "&" : "?", parsed.v[i]);
+  buf t = {.p = base, .n = strlen(base), .cap = strlen(base) + 1};
+  for (size_t i = 0; i < parsed.n; i++) {
+    buf_add(&t, i ? "&" : "?", 1);
+    buf_add(&t, parsed.v[i], strlen(parsed.v[i]));
+  }
   char *name = buf_str(&t);
   runnable *r = strmap_get(&pn->pl->by_name, name);
   if (r) {

@@ -203,10 +203,10 @@ static void check_deps(project *p, command *c, pk_diag *diag)
   c->deps = deps;
   for (size_t i = 0; i < pk_array_count(deps); i++) {
     const pk_value *d = pk_array_at(deps, i);
-    char label[300];
-    snprintf(label, sizeof label, "%s.deps[%zu]", c->address, i);
     if (pk_value_kind(d) == PK_KIND_STRING)
       continue;
+    char label[300];
+    snprintf(label, sizeof label, "%s.deps[%zu]", c->address, i);
     if (pk_value_kind(d) != PK_KIND_TABLE) {
       runner_problem(diag, PK_ETYPE, pk_value_pos(d), "%s must be a glob "
                      "string or a table with type = \"TAG\", found %s", label,

@@ -213,6 +213,8 @@ void *strmap_get(const strmap *m, const char *key);
 void *strmap_getn(const strmap *m, const char *key, size_t n);
 /* Adds key -> val unless key is there: NULL, or the value it has. */
 void *strmap_put(strmap *m, const char *key, void *val);
+/* Makes room for n keys at once (no growing step by step). */
+void strmap_reserve(strmap *m, size_t n);
 void strmap_free(strmap *m);
 
 /* ---- project.c, space.c, ctx.c ---- */
