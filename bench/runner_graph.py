@@ -195,16 +195,21 @@ def bench(argv):
              ratios[(1000, "first")], 1.5)]
     if 1000 in ns and 5000 in ns:
         for k in ("first", "noop", "one", "ls"):
+            # ninja's own growth beside it: what the file system adds
+            anchor = "" if k == "ls" else "; ninja %.2fx" % (
+                med[(5000, "ninja", k)] / (5 * med[(1000, "ninja", k)]))
             verdicts.append(
                 ("linear: %s, N=5000 / 5 x N=1000" % k,
                  med[(5000, "runner", k)] / (5 * med[(1000, "runner", k)]),
-                 1.25))
+                 1.25, anchor))
     missed = 0
-    for name, ratio, goal in verdicts:
+    for v in verdicts:
+        name, ratio, goal = v[:3]
         ok = ratio <= goal
         missed += not ok
-        print("%-6s %-46s %5.2fx  (goal <= %.2fx)"
-              % ("ok" if ok else "MISSED", name, ratio, goal))
+        print("%-6s %-46s %5.2fx  (goal <= %.2fx%s)"
+              % ("ok" if ok else "MISSED", name, ratio, goal,
+                 v[3] if len(v) > 3 else ""))
     return 1 if check and missed else 0
 
 
