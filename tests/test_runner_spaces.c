@@ -108,6 +108,9 @@ Test(runner, runnables_are_selected_by_name_module_and_space)
   cr_assert_eq(run(&p, NULL, "-s nope"), 2);
   cr_assert_eq(run(&p, NULL, "'test#nope'"), 2);
   cr_assert(strstr(p.err, "test#nope: no such module"), "%s", p.err);
+  cr_assert_eq(run(&p, NULL, "'build#gen'"), 2); /* build: default's */
+  cr_assert(strstr(p.err, "build#gen: the module is not in the command's "
+                          "space"), "%s", p.err);
   cr_assert_eq(run(&p, NULL, "'plain#net'"), 2);
   cr_assert(strstr(p.err, "plain#net: the command does not run per module"),
             "%s", p.err);

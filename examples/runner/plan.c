@@ -552,11 +552,14 @@ static int plan_name(planner *pn, const char *name, const run_options *o)
     fprintf(stderr, "runner: command \"%s\" is not configured%s%s%s; see "
             "runner --ls\n", addr, near ? " (did you mean \"" : "",
             near ? near : "", near ? "\"?)" : "");
-  } else if (hash && (!c->per_module || !m)) {
+  } else if (hash && (!c->per_module || !m ||
+                      (c->space && m->space != c->space))) {
     fprintf(stderr, "runner: %s: %s\n", name, !c->per_module
             ? "the command does not run per module (it names no "
               "{module.*}): name it without #MODULE"
-            : "no such module: see runner --ls");
+            : !m ? "no such module: see runner --ls"
+                 : "the module is not in the command's space: see runner "
+                   "--ls");
   } else if (at && !space_find(p, at)) {
     fprintf(stderr, "runner: %s: no space \"%s\": see runner --ls\n", name,
             at);
