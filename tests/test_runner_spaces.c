@@ -72,6 +72,11 @@ Test(runner, commands_per_module_are_named_cmd_at_space_hash_module)
                           "libs): modules net (libs/net)\n");
   cr_assert_eq(run(&p, NULL, "'build#net'"), 0, "%s", p.err);
   cr_assert_str_eq(p.out, "libs/net net\n");
+  /* no module at all */
+  put(p.dir, "runner.toml", "[commands.build]\nexec = \"echo {module.dir}\"\n");
+  cr_assert_eq(run(&p, NULL, "build"), 2);
+  cr_assert(strstr(p.err, "build: it runs per module ({module.*}) and its "
+                          "space has no module"), "%s", p.err);
   proj_free(&p);
 }
 

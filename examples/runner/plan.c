@@ -573,8 +573,11 @@ static int plan_name(planner *pn, const char *name, const run_options *o)
             strcmp(pn->pl->order[i]->space->name, at))
           pn->pl->order[i]->mark = 2; /* another space's */
     if (!got)
-      fprintf(stderr, "runner: %s: -m/-s leave none of its runnables\n",
-              name);
+      fprintf(stderr, "runner: %s: %s\n", name,
+              o->modules || o->spaces
+                  ? "-m/-s leave none of its runnables"
+                  : "it runs per module ({module.*}) and its space has no "
+                    "module: add modules = [...] to [spaces.NAME]");
     rc = got ? 0 : 1;
   }
   free(addr);
