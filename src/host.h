@@ -4,7 +4,7 @@
 #ifndef PK_HOST_H
 #define PK_HOST_H
 
-#include "internal.h"
+#include "base.h"
 #include "plugkit/plugin.h"
 
 #define PK__NO_NODE UINT32_MAX

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "base.h"
 
 static const char *const manifest_keys[] = {
     "name",     "namespace", "version", "description", "library", "abi",

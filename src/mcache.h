@@ -17,7 +17,7 @@
 
 #include <sys/stat.h>
 
-#include "internal.h"
+#include "base.h"
 
 #define PK__MC_RACY_S 2
 

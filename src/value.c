@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "base.h"
 #include "toml/toml.h"
 
 /* A pk_doc is a toml_doc and a pk_value a toml_node: no wrapper objects. */

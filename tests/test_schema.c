@@ -12,7 +12,7 @@
 #include <plugkit.h>
 
 #include "counting_alloc.h"
-#include "internal.h"
+#include "base.h"
 
 /* ---- helpers ---- */
 

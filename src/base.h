@@ -334,6 +334,9 @@ pk_status pk__sbuf_take_tagged(pk__sbuf *b, char **out, size_t *len);
  * errors are positioned at pos. */
 pk_status pk__format(const pk_ctx *ctx, const char *text, size_t len,
                      pk_pos pos, pk__sbuf *b, pk_error *err);
+/* The shortest text that reads back as x ("%.17g" at worst) into buf,
+ * with a ".0" when it would read as an integer, whatever the locale. */
+void pk__fmt_double(char *buf, size_t n, double x);
 
 /* ---- schemas (schema.c) ---- */
 
