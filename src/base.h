@@ -105,6 +105,22 @@ size_t pk__value_items(const pk_value *c, size_t from, pk__item *out,
 /* A lone value v as pk__value_items() gives a child (key NULL). */
 void pk__value_item(const pk_value *v, pk__item *out);
 
+/* Document images, for the metadata cache: a parsed document as one flat
+ * block that a later process uses in place.  pk__doc_load_image() makes a
+ * document (named source) of image img (len bytes, 8-aligned, writable: a
+ * load writes block headers into it; it must outlive the document and
+ * serve one document at a time); PK_EIO when it is not an image this
+ * library reads (every reachable part is checked: a damaged image is
+ * refused, never read out of bounds), PK_ENOMEM.  pk__doc_write_image()
+ * writes the image of doc to out when cap is enough and returns its size
+ * (a multiple of 8; 0 when doc cannot be imaged: more than 64 KiB of
+ * text); with doc NULL it copies the image at from (cap bytes; from may be
+ * out) without the headers a load wrote, so that it can be saved again. */
+pk_status pk__doc_load_image(const pk__allocator *a, const char *source,
+                             void *img, size_t len, pk_doc **out);
+size_t pk__doc_write_image(const pk_doc *doc, const void *from, void *out,
+                           size_t cap);
+
 /* The children of c read a batch at a time: pk__items_at(&r, i) for i =
  * 0, 1, ... below c's count, after pk__items_init(&r, c). */
 #define PK__ITEM_BATCH 8

@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #include "host.h"
-#include "toml/toml.h"
 
 #define MAGIC "PKMCACHE"
 #define FORMAT 3u /* 3: images used in place (room for block headers) */
@@ -347,9 +346,8 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
     memcpy(p, &eh, sizeof eh);
     memcpy(p + sizeof eh, ents[i].name, name_len);
     if (ents[i].img_len) { /* without the headers a load wrote into it */
-      char *img = p + sizeof eh + pad8(name_len + 1);
-      memcpy(img, ents[i].img, ents[i].img_len);
-      toml_image_clear(img, ents[i].img_len);
+      pk__doc_write_image(NULL, ents[i].img, p + sizeof eh +
+                          pad8(name_len + 1), ents[i].img_len);
     }
     p += eh.bytes;
   }
@@ -416,7 +414,8 @@ pk_status pk__mc_commit(pk__mc *mc)
     for (size_t j = 0; s->from && j < s->from->n; j++) {
       const pk__mc_ent *e = &s->from->ents[j]; /* as in pk__mc_record */
       if (e->kind == PK__MC_IMAGE)
-        toml_image_clear(p + ((const char *)e->img - s->raw), e->img_len);
+        pk__doc_write_image(NULL, p + ((const char *)e->img - s->raw),
+                            p + ((const char *)e->img - s->raw), e->img_len);
     }
     p += s->raw_len;
   }
@@ -453,27 +452,20 @@ pk_status pk__mc_doc(const pk__allocator *a, const char *source,
   *out = NULL;
   if (e->lent) /* a search path listed twice: the first has it */
     return PK_EIO;
-  toml_doc *d = toml_doc_new(a->fn, a->ud, source);
-  toml_status st = d ? toml_doc_from_image(d, e->img, e->img_len)
-                     : TOML_ENOMEM;
-  if (st != TOML_OK) {
-    toml_doc_free(d);
-    return st == TOML_ENOMEM ? PK_ENOMEM : PK_EIO;
-  }
-  e->lent = true;
-  *out = (pk_doc *)d;
-  return PK_OK;
+  pk_status st = pk__doc_load_image(a, source, e->img, e->img_len, out);
+  if (st == PK_OK)
+    e->lent = true;
+  return st;
 }
 
 pk_status pk__mc_image(const pk__allocator *a, const pk_doc *doc,
                        void **img, size_t *len)
 {
-  const toml_doc *d = (const toml_doc *)doc;
-  size_t n = toml_doc_image(d, NULL, 0);
+  size_t n = pk__doc_write_image(doc, NULL, NULL, 0);
   *img = n ? pk__alloc(a, n) : NULL;
   *len = *img ? n : 0;
   if (!*img)
     return n ? PK_ENOMEM : PK_OK;
-  toml_doc_image(d, *img, n);
+  pk__doc_write_image(doc, NULL, *img, n);
   return PK_OK;
 }

@@ -10,9 +10,23 @@
 #include "base.h"
 #include "toml/toml.h"
 
-/* A pk_doc is a toml_doc and a pk_value a toml_node: no wrapper objects. */
-#define DOC(d) ((toml_doc *)(d))
+/* A pk_doc lives inside its toml_doc (toml_doc_user) and names it; a
+ * pk_value is a toml_node (NODE), with no wrapper object: the values of a
+ * document are read far more often than documents are made. */
+struct pk_doc {
+  toml_doc *toml;
+};
+_Static_assert(sizeof(struct pk_doc) <= TOML_DOC_USER,
+               "a pk_doc fits the room a toml_doc keeps for it");
 #define NODE(v) ((const toml_node *)(v))
+
+/* The pk_doc of a new document. */
+static pk_doc *doc_of(toml_doc *t)
+{
+  pk_doc *d = toml_doc_user(t);
+  d->toml = t;
+  return d;
+}
 
 _Static_assert(PK_KIND_TABLE == (int)TOML_TABLE &&
                    PK_KIND_ARRAY == (int)TOML_ARRAY &&
@@ -76,7 +90,7 @@ static pk_status doc_finish(toml_doc *doc, size_t len, toml_version v,
     toml_doc_free(doc);
     return st;
   }
-  *out = (pk_doc *)doc;
+  *out = doc_of(doc);
   if (err)
     pk_error_clear(err);
   return PK_OK;
@@ -182,16 +196,47 @@ pk_status pk_doc_load_file(const char *path, const pk_doc_options *opts,
   return doc_finish(doc, len, v, out, err);
 }
 
-void pk_doc_free(pk_doc *doc) { toml_doc_free(DOC(doc)); }
+void pk_doc_free(pk_doc *doc)
+{
+  if (doc)
+    toml_doc_free(doc->toml);
+}
 
 const pk_value *pk_doc_root(const pk_doc *doc)
 {
-  return doc ? (const pk_value *)toml_doc_root((const toml_doc *)doc) : NULL;
+  return doc ? (const pk_value *)toml_doc_root(doc->toml) : NULL;
 }
 
 const char *pk_doc_source(const pk_doc *doc)
 {
-  return doc ? toml_doc_source((const toml_doc *)doc) : "";
+  return doc ? toml_doc_source(doc->toml) : "";
+}
+
+/* ---- images (the metadata cache) ---- */
+
+pk_status pk__doc_load_image(const pk__allocator *a, const char *source,
+                             void *img, size_t len, pk_doc **out)
+{
+  toml_doc *t = toml_doc_new(a->fn, a->ud, source);
+  toml_status st = t ? toml_doc_from_image(t, img, len) : TOML_ENOMEM;
+  *out = NULL;
+  if (st != TOML_OK) {
+    toml_doc_free(t);
+    return st == TOML_ENOMEM ? PK_ENOMEM : PK_EIO;
+  }
+  *out = doc_of(t);
+  return PK_OK;
+}
+
+size_t pk__doc_write_image(const pk_doc *doc, const void *from, void *out,
+                           size_t cap)
+{
+  if (doc)
+    return toml_doc_image(doc->toml, out, cap);
+  if (out != from)
+    memmove(out, from, cap);
+  toml_image_clear(out, cap);
+  return cap;
 }
 
 /* ---- values ---- */

@@ -33,7 +33,7 @@ typedef enum toml_version {
   TOML_1_1 = 110  /* TOML 1.1.0 */
 } toml_version;
 
-/* Node kinds; the numbering matches pk_kind in plugkit.h. */
+/* Node kinds. */
 typedef enum toml_kind {
   TOML_TABLE = 1,
   TOML_ARRAY,
@@ -104,6 +104,12 @@ toml_status toml_doc_parse(toml_doc *doc, size_t len, toml_version version,
 
 /* Releases everything.  NULL is a no-op. */
 void toml_doc_free(toml_doc *doc);
+
+/* TOML_DOC_USER bytes inside the document for the caller (pointer-aligned,
+ * zeroed by toml_doc_new(), released with the document): a wrapper object
+ * can live there, so that its address stands for the document. */
+#define TOML_DOC_USER sizeof(void *)
+void *toml_doc_user(toml_doc *doc);
 
 /* The root table (NULL before a successful parse) and the source name. */
 const toml_node *toml_doc_root(const toml_doc *doc);

@@ -98,6 +98,8 @@ const toml_node *toml_doc_root(const toml_doc *d)
 
 const char *toml_doc_source(const toml_doc *d) { return d->source; }
 
+void *toml_doc_user(toml_doc *d) { return d->user; }
+
 /* ---- arena ---- */
 
 /* Regular blocks double from 4 KiB to 1 MiB; a request larger than a

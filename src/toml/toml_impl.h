@@ -108,6 +108,7 @@ struct toml_doc {
   uint32_t root; /* ref of the root table, 0 before a successful parse */
   bool parsed;
   bool borrowed; /* blocks, lines and text lie in an image (toml_image.c) */
+  void *user[TOML_DOC_USER / sizeof(void *)]; /* the caller's (toml_doc_user) */
 };
 
 /* ---- arena (toml_doc.c) ---- */
