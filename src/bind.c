@@ -190,3 +190,66 @@ pk_status pk_config_bind(const pk_config *config, const pk_binding *bindings,
   }
   return PK_OK;
 }
+
+/* ---- plugin bindings (pk_plugin_binding) ---- */
+
+void pk__plugin_bindings(const pk_plugin_binding *in, size_t n,
+                         pk_binding *out)
+{
+  for (size_t i = 0; i < n; i++) {
+    out[i].field = in[i].field;
+    out[i].type = in[i].ctype == PK_PLUGIN_C_STRINGS ? PK_C_ARRAY
+                                                    : (pk_ctype)in[i].ctype;
+    out[i].offset = in[i].offset;
+    out[i].size = in[i].size;
+  }
+}
+
+void pk__strv_free(const pk__allocator *a, pk__strv *l)
+{
+  while (l) {
+    pk__strv *next = l->next;
+    pk__free(a, l, sizeof *l + (l->n + 1) * sizeof l->v[0]);
+    l = next;
+  }
+}
+
+/* The binding check has made sure f is an array. */
+pk_status pk__strings_ok(const pk_field *f, pk_error *err)
+{
+  if (pk_field_get_items(f) == PK_FIELD_STRING)
+    return PK_OK;
+  return pk__fail_at(err, PK_ETYPE, pk_field_get_pos(f), "cannot bind field "
+                     "\"%s\" (array of %s) as PK_PLUGIN_C_STRINGS: its items "
+                     "must be strings", pk_field_get_name(f),
+                     pk_field_type_name(pk_field_get_items(f)));
+}
+
+pk_status pk__bind_strings(const pk__allocator *a, const pk_config *config,
+                           const pk_plugin_binding *b, void *dst,
+                           pk__strv **own, pk_error *err)
+{
+  const pk_schema *s = pk_config_get_schema(config);
+  pk_status st = pk__strings_ok(pk_schema_find_field(s, b->field), err);
+  if (st != PK_OK)
+    return st;
+  if (!pk_config_is_set(config, b->field))
+    return PK_OK;
+  const pk_value *arr;
+  st = pk_config_get_array(config, b->field, &arr, err);
+  if (st != PK_OK)
+    return st;
+  size_t n = pk_array_count(arr);
+  pk__strv *l = pk__alloc(a, sizeof *l + (n + 1) * sizeof l->v[0]);
+  if (!l)
+    return pk__fail(err, PK_ENOMEM, "out of memory");
+  l->n = n;
+  for (size_t i = 0; i < n; i++)
+    pk_value_get_string(pk_array_at(arr, i), &l->v[i], NULL, NULL);
+  l->v[n] = NULL;
+  l->next = *own;
+  *own = l;
+  const char *const *list = l->v;
+  memcpy((char *)dst + b->offset, &list, sizeof list);
+  return PK_OK;
+}

@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "host.h"
 #include "mcache.h"
 
 static char *path_join(const pk__allocator *a, const char *dir,
@@ -485,7 +484,7 @@ static int cmp_plugin(const void *x, const void *y)
          (a->search_index < b->search_index);
 }
 
-pk_status pk__discover(pk_host *h, pk_error *err)
+static pk_status discover(pk_host *h, pk_error *err)
 {
   if (h->discovered)
     return PK_OK;
@@ -520,4 +519,21 @@ pk_status pk__discover(pk_host *h, pk_error *err)
   if (i < h->nplugins)
     qsort(h->plugins, h->nplugins, sizeof *h->plugins, cmp_plugin);
   return st;
+}
+
+pk_status pk_host_discover(pk_host *h, pk_error *err)
+{
+  if (!h)
+    return pk__fail(err, PK_EMISUSE, "pk_host_discover: host is NULL");
+  if (h->discovered)
+    return h->fatal ? pk__error_copy(err, &h->fatal_err) : PK_OK;
+  pk_error e;
+  pk_error_clear(&e);
+  pk_status st = discover(h, &e);
+  if (st != PK_OK) {
+    h->fatal = st;
+    h->fatal_err = e;
+    return pk__error_copy(err, &e);
+  }
+  return PK_OK;
 }

@@ -188,3 +188,14 @@ pk_status pk_diag_add(pk_diag *diag, const pk_error *problem, pk_error *err)
     return pk__fail(err, PK_ENOMEM, "out of memory");
   return PK_OK;
 }
+
+pk_status pk__diag_report(pk_diag *diag, pk_error *first, bool *failed,
+                          const pk_error *e)
+{
+  if (!*failed)
+    *first = *e;
+  *failed = true;
+  if (diag && pk_diag_add(diag, e, NULL) != PK_OK)
+    return PK_ENOMEM;
+  return PK_OK;
+}

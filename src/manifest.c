@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "base.h"
+#include "stages.h"
 
 static const char *const manifest_keys[] = {
     "name",     "namespace", "version", "description", "library", "abi",
@@ -299,4 +299,17 @@ void pk__manifest_free(const pk__allocator *a, pk__manifest *m)
   pk__free(a, m->reqs, m->reqcap * sizeof *m->reqs);
   pk_doc_free(m->doc);
   memset(m, 0, sizeof *m);
+}
+
+bool pk__manifest_lists_hook(const pk__manifest *m, const char *name)
+{
+  const pk_value *hooks = m->root ? pk_table_get(m->root, "hooks") : NULL;
+  for (size_t i = 0; i < pk_array_count(hooks); i++) {
+    const char *s;
+    if (pk_value_get_string(pk_array_at(hooks, i), &s, NULL, NULL) ==
+            PK_OK &&
+        !strcmp(s, name))
+      return true;
+  }
+  return false;
 }

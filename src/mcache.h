@@ -17,7 +17,7 @@
 
 #include <sys/stat.h>
 
-#include "base.h"
+#include "stages.h"
 
 #define PK__MC_RACY_S 2
 

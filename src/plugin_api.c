@@ -1,9 +1,10 @@
-/* plugin_api.c -- the host-API table plugins call (plugkit/plugin.h).
+/* plugin_api.c -- the host-API table plugins call (plugkit/plugin.h): the
+ * entries of the registries (hooks, types) and those of the stages.
  * SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <string.h>
 
-#include "host.h"
+#include "stages.h"
 
 #define PLUGIN(ctx) ((pk_plugin *)(ctx))
 
@@ -93,6 +94,40 @@ static const char *api_plugin_dir(pk_plugin_ctx *ctx)
   return PLUGIN(ctx)->dir;
 }
 
+static const char *api_plugin_alias(pk_plugin_ctx *ctx)
+{
+  pk_plugin *p = (pk_plugin *)ctx;
+  return p->conf ? p->conf->alias : NULL;
+}
+
+static int api_config_bind(pk_plugin_ctx *ctx, const pk_plugin_binding *b,
+                           size_t n, void *dst)
+{
+  pk_plugin *p = (pk_plugin *)ctx;
+  pk_error e;
+  if (!p->conf || !p->conf->config) {
+    pk__fail(&e, PK_ENOTFOUND, "%s has no [plugins.ALIAS] section: the host "
+             "loaded no config declaring it", p->id);
+    return pk__plugin_hook_fail(p, &e);
+  }
+  pk_binding bs[64];
+  if (n > 64 || (n && (!b || !dst))) {
+    pk__fail(&e, PK_EMISUSE, "%s: config_bind takes 1 to 64 bindings and a "
+             "struct", p->id);
+    return pk__plugin_hook_fail(p, &e);
+  }
+  pk__plugin_bindings(b, n, bs);
+  pk_status st = pk_schema_check_bindings(pk_config_get_schema(
+                                              p->conf->config), bs, n, &e);
+  for (size_t i = 0; st == PK_OK && i < n; i++)
+    st = b[i].ctype == PK_PLUGIN_C_STRINGS
+             ? pk__bind_strings(&p->host->alloc, p->conf->config, &b[i], dst,
+                            &p->conf->strv, &e)
+             : pk_config_bind(p->conf->config, &bs[i], 1, dst, &e);
+  if (st != PK_OK)
+    return pk__plugin_hook_fail(p, &e);
+  return 0;
+}
 static int api_hook_fail(pk_hook_ctx *call, int status, const char *fmt,
                          ...)
 {
@@ -111,6 +146,6 @@ const pk_host_api pk__host_api = {
     pk__api_hook_add, api_hook_fail, pk__api_hook_next, pk__api_hook_error,
     pk__api_hook_result_count, pk__api_hook_result_at,
     pk__api_hook_set_result_count,
-    /* types and configuration (types.c) */
-    pk__api_type_add, pk__api_plugin_alias, pk__api_config_bind,
+    /* types and configuration (types.c, and here) */
+    pk__api_type_add, api_plugin_alias, api_config_bind,
 };
