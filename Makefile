@@ -4,7 +4,7 @@
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: all test demo bench clean format check-symbols
+.PHONY: all test demo bench clean format check-symbols check-layers
 
 all:
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
@@ -21,6 +21,9 @@ bench: all
 
 check-symbols: all
 	@scripts/check-symbols.sh $(BUILD)/lib/libplugkit.so
+
+check-layers:
+	@scripts/check-layers.sh
 
 format:
 	@clang-format -i include/*.h include/plugkit/*.h src/*.c src/*.h src/toml/*.[ch] tools/plugkit/*.[ch]

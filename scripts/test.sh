@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: install what is missing, build under gcc and clang with
 # -Werror and ASan+UBSan, run the unit tests under both, the TOML
-# conformance suite (1.0.0 and 1.1.0), the symbol check and a short smoke run
-# of every fuzz target.  Ends with one line "N passed, N failed".
+# conformance suite (1.0.0 and 1.1.0), the symbol and layer checks and a
+# short smoke run of every fuzz target.  Ends with one line "N passed, N failed".
 #
 # Environment: TOML_TEST_DIR (default ../shared/toml-test), FUZZ_SECONDS
 # (default 30), PK_COMPILERS (default "gcc clang").
@@ -102,6 +102,13 @@ fi
 
 # Public symbols: only pk_ names, never pk__.
 if scripts/check-symbols.sh "$first/lib/libplugkit.so"; then count 1 0; else count 0 1; fi
+
+# The core's layers: calls go down src/LAYERS, no circle between files.
+if scripts/check-layers.sh "$first/src/CMakeFiles/plugkit_obj.dir"; then
+  count 1 0
+else
+  count 0 1
+fi
 
 # TOML conformance.
 TT=${TOML_TEST_DIR:-../shared/toml-test}

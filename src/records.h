@@ -2,19 +2,9 @@
  * above reads and writes, plugin states and reasons, the log and the trace
  * (plugin.c, trace.c).  It calls only the base layer.
  *
- * The layers, each calling only itself and those below (checked by
- * scripts/check-layers.sh from the object files):
- *
- *   use         description.c host_config.c instances.c          (use.h)
- *   stages      host.c unload.c lazy.c register.c hook_order.c
- *               plugin_api.c require.c discover.c mcache.c loader.c
- *               loader_posix.c manifest.c graph.c               (stages.h)
- *   registries  types.c hooks.c                                 (registries.h)
- *   records     plugin.c trace.c                                (records.h)
- *   base        value.c (over src/toml/) schema.c decode.c config.c
- *               bind.c config_json.c format.c semver.c map.c vec.c
- *               suggest.c alloc.c error.c                       (base.h)
- *
+ * The layers, each calling only itself and those below, are declared in
+ * src/LAYERS (use, stages, registries, records, base), each with its
+ * header; scripts/check-layers.sh checks the calls from the object files.
  * Where a lower layer must reach up, it calls a function pointer of the
  * host record that the upper layer installed: the hook dispatcher wakes
  * lazy plugins through wake_hook (host.c installs lazy.c's), and
