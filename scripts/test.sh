@@ -100,7 +100,7 @@ if build build/tsan clang -DPK_TSAN=ON -DPK_WERROR=ON; then
   done
 fi
 
-# Public symbols: only pk_ names, never pk__.
+# Public symbols of the shared and static libraries: only pk_ names.
 if scripts/check-symbols.sh "$first/lib/libplugkit.so"; then count 1 0; else count 0 1; fi
 
 # The core's layers: calls go down src/LAYERS, no circle between files.
