@@ -4,7 +4,7 @@
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: all test demo bench clean format check-symbols check-layers
+.PHONY: all test demo bench clean format format-all check-symbols check-layers
 
 all:
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
@@ -25,8 +25,16 @@ check-symbols: all
 check-layers:
 	@scripts/check-layers.sh
 
+# The C sources by .clang-format: the lines changed since HEAD (staged or
+# not), or (format-all) every line.
+FORMAT_FILES = include/*.h include/plugkit/*.h src/*.c src/*.h src/toml/*.[ch] \
+               tools/plugkit/*.[ch] tests/*.[ch] bench/*.[ch] fuzz/*.[ch] \
+               examples/hello/*.c examples/runner/*.[ch]
 format:
-	@clang-format -i include/*.h include/plugkit/*.h src/*.c src/*.h src/toml/*.[ch] tools/plugkit/*.[ch]
+	@git clang-format --style=file --force HEAD -- $(wildcard $(FORMAT_FILES)) || true
+
+format-all:
+	@clang-format -i --style=file $(wildcard $(FORMAT_FILES))
 
 clean:
 	rm -rf $(BUILD)

@@ -19,7 +19,7 @@ static void walk(const pk_value *v, int depth)
   pk_error err;
   size_t i, n;
   CHECK(depth <= 200);
-  check_pos(pk_value_pos(v));
+  check_pos(pk_value_get_pos(v));
   CHECK(strcmp(pk_kind_name(k), "unknown") != 0);
   switch (k) {
   case PK_KIND_TABLE:

@@ -3,8 +3,9 @@
 # As root it installs what is missing with apt-get; otherwise it prints the
 # exact apt-get line and fails.   usage: scripts/deps.sh [extra packages...]
 set -euo pipefail
-want=(build-essential cmake clang libclang-rt-14-dev libcriterion-dev
-      python3 pkg-config redis-server libhiredis-dev "$@")
+want=(build-essential cmake clang clang-format libclang-rt-14-dev
+      libcriterion-dev python3 pkg-config redis-server libhiredis-dev \
+      valgrind "$@")
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

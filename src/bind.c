@@ -151,7 +151,7 @@ pk_status pk_config_bind(const pk_config *config, const pk_binding *bindings,
       break;
     case PK_C_INT: {
       if (cv->u.i < INT_MIN || cv->u.i > INT_MAX)
-        return pk__fail_at(err, PK_ERANGE, pk_value_pos(cv->v),
+        return pk__fail_at(err, PK_ERANGE, pk_value_get_pos(cv->v),
                            "%s = %" PRId64 " does not fit the int member it "
                            "is bound to (PK_C_INT): bind it as PK_C_INT64 or "
                            "give the field min and max",

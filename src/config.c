@@ -13,7 +13,7 @@ const pk_schema *pk_config_get_schema(const pk_config *config)
 pk_pos pk_config_get_pos(const pk_config *config)
 {
   pk_pos none = {NULL, 0, 0};
-  return config && config->table ? pk_value_pos(config->table) : none;
+  return config && config->table ? pk_value_get_pos(config->table) : none;
 }
 
 /* ---- getters ---- */
@@ -42,11 +42,11 @@ bool pk_config_is_set(const pk_config *config, const char *name)
   return pk_config_get_origin(config, name) != PK_ORIGIN_UNSET;
 }
 
-pk_pos pk_config_value_pos(const pk_config *config, const char *name)
+pk_pos pk_config_get_value_pos(const pk_config *config, const char *name)
 {
   const cval *cv = config_val(config, name, NULL);
   pk_pos none = {NULL, 0, 0};
-  return cv && cv->v ? pk_value_pos(cv->v) : none;
+  return cv && cv->v ? pk_value_get_pos(cv->v) : none;
 }
 
 const pk_value *pk_config_get_value(const pk_config *config, const char *name)

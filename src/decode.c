@@ -81,7 +81,7 @@ static bool must_stop(const dctx *d)
  * string's own position. */
 static pk_pos string_text_pos(const pk_value *v, const char *s, size_t len)
 {
-  pk_pos p = pk_value_pos(v);
+  pk_pos p = pk_value_get_pos(v);
   if (p.line > 0 && !memchr(s, '\n', len))
     p.col++;
   return p;
@@ -126,7 +126,7 @@ static pk_status type_problem(dctx *d, const pk_field *f, const pk_value *v,
   const char *hint = "";
   if (want == PK_FIELD_FLOAT && k == PK_KIND_INTEGER)
     hint = " (write it with a decimal point, e.g. 1.0)";
-  return report(d, PK_ETYPE, pk_value_pos(v),
+  return report(d, PK_ETYPE, pk_value_get_pos(v),
                 "field \"%s%s%s\": expected %s, found %s%s", d->path, f->name,
                 suffix, pk__type_article(want), pk__kind_article(k), hint);
 }
@@ -174,7 +174,7 @@ enum_problem(dctx *d, const pk_field *f, const cval *cv)
                      i ? ", " : "", f->choices[i]);
     used += w > 0 ? (size_t)w : 0;
   }
-  return report(d, PK_ERANGE, pk_value_pos(cv->v),
+  return report(d, PK_ERANGE, pk_value_get_pos(cv->v),
                 "field \"%s%s\": \"%s\" is not one of %s%s%s%s", d->path,
                 f->name, cv->u.s, list, near ? " (did you mean \"" : "",
                 near ? near : "", near ? "\"?)" : "");
@@ -186,22 +186,22 @@ range_problem(dctx *d, const pk_field *f, const cval *cv)
   char a[40], b[40];
   if (f->type == PK_FIELD_INTEGER) {
     if (f->min_v && cv->u.i < f->min.i)
-      return report(d, PK_ERANGE, pk_value_pos(cv->v),
+      return report(d, PK_ERANGE, pk_value_get_pos(cv->v),
                     "%s%s = %" PRId64 " is below the minimum %" PRId64,
                     d->path, f->name, cv->u.i, f->min.i);
-    return report(d, PK_ERANGE, pk_value_pos(cv->v),
+    return report(d, PK_ERANGE, pk_value_get_pos(cv->v),
                   "%s%s = %" PRId64 " is above the maximum %" PRId64,
                   d->path, f->name, cv->u.i, f->max.i);
   }
   pk__fmt_double(a, sizeof a, cv->u.f);
   if (f->min_v && !(cv->u.f >= f->min.f)) {
     pk__fmt_double(b, sizeof b, f->min.f);
-    return report(d, PK_ERANGE, pk_value_pos(cv->v),
+    return report(d, PK_ERANGE, pk_value_get_pos(cv->v),
                   "%s%s = %s is below the minimum %s", d->path, f->name, a,
                   b);
   }
   pk__fmt_double(b, sizeof b, f->max.f);
-  return report(d, PK_ERANGE, pk_value_pos(cv->v),
+  return report(d, PK_ERANGE, pk_value_get_pos(cv->v),
                 "%s%s = %s is above the maximum %s", d->path, f->name, a, b);
 }
 
@@ -364,7 +364,7 @@ static pk_status decode_table(dctx *d, const pk_schema *s,
   *out = c;
   if (table && pk_value_kind(table) != PK_KIND_TABLE) {
     c->table = NULL;
-    return report(d, PK_ETYPE, pk_value_pos(table),
+    return report(d, PK_ETYPE, pk_value_get_pos(table),
                   "expected a table, found %s",
                   pk__kind_article(pk_value_kind(table)));
   }
@@ -408,7 +408,7 @@ static pk_status decode_table(dctx *d, const pk_schema *s,
       decode_nested(d, f, NULL, &cv->u.t);
       cv->origin = PK_ORIGIN_DEFAULT;
     } else if (f->required) {
-      pk_pos at = d->at ? pk_value_pos(d->at) : (pk_pos){NULL, 0, 0};
+      pk_pos at = d->at ? pk_value_get_pos(d->at) : (pk_pos){NULL, 0, 0};
       report(d, PK_EMISSING, at, "missing required field \"%s%s\"", d->path,
              f->name);
     }

@@ -14,7 +14,7 @@ static pk_status set_defaults(pk_host *h, const pk_value *tbl, pk_error *err)
   if (!c)
     return pk__fail(err, PK_ENOMEM, "out of memory");
   if (c->defaults_schema)
-    return pk__fail_at(err, PK_EDUPLICATE, pk_value_pos(tbl),
+    return pk__fail_at(err, PK_EDUPLICATE, pk_value_get_pos(tbl),
                        "the [defaults] schema is declared twice");
   return pk__host_schema(h, tbl, &c->defaults_schema, err);
 }
@@ -55,7 +55,7 @@ static pk_status desc_table(const pk_value *root, const char *key,
 {
   *out = pk_table_get(root, key);
   if (*out && pk_value_kind(*out) != PK_KIND_TABLE)
-    return pk__fail_at(err, PK_ECONFIG, pk_value_pos(*out),
+    return pk__fail_at(err, PK_ECONFIG, pk_value_get_pos(*out),
                        "[%s] must be a table", key);
   return PK_OK;
 }
@@ -86,7 +86,7 @@ static pk_status desc_entry(const pk_value *sect, size_t i, const char *what,
                        "byte", what, name);
   *out = pk_table_value_at(sect, i);
   if (pk_value_kind(*out) != PK_KIND_TABLE)
-    return pk__fail_at(err, PK_ECONFIG, pk_value_pos(*out),
+    return pk__fail_at(err, PK_ECONFIG, pk_value_get_pos(*out),
                        "[%s.%s] must be a table", what,
                        pk_table_key_at(sect, i, NULL));
   return PK_OK;
@@ -151,7 +151,7 @@ static pk_status load_description(pk_host *h, pk_doc *doc, pk_error *err)
         (st = pk_table_get_integer(e, "abi", &abi, err)))
       break;
     if (abi < 0 || abi > UINT32_MAX)
-      st = pk__fail_at(err, PK_ERANGE, pk_value_pos(pk_table_get(e, "abi")),
+      st = pk__fail_at(err, PK_ERANGE, pk_value_get_pos(pk_table_get(e, "abi")),
                        "abi must be between 0 and %u", UINT32_MAX);
     else
       st = pk_host_add_namespace(h, pk_table_key_at(sect, i, NULL),
@@ -191,7 +191,8 @@ static pk_status load_description(pk_host *h, pk_doc *doc, pk_error *err)
     else if (!strcmp(mode, "first-result"))
       m = PK_HOOK_FIRST_RESULT;
     else {
-      st = pk__fail_at(err, PK_ERANGE, pk_value_pos(pk_table_get(e, "mode")),
+      st = pk__fail_at(err, PK_ERANGE,
+                       pk_value_get_pos(pk_table_get(e, "mode")),
                        "hook mode \"%s\" is not one of: collect, "
                        "first-result", mode);
       break;

@@ -338,8 +338,9 @@ static pk_status freeze(pk_host *h, bool refreeze, pk_error *err)
   uint32_t *pos = pk__alloc_zero(a, cap * sizeof *pos);
   o.head = pk__alloc(a, cap * sizeof *o.head);
   o.mark = pk__alloc_zero(a, cap * sizeof *o.mark);
-  pk__hook_table **built =
-      refreeze ? NULL : pk__alloc_zero(a, (nhooks ? nhooks : 1) * sizeof *built);
+  size_t nbuilt = refreeze || !nhooks ? 1 : nhooks;
+  pk__hook_table **built = refreeze ? NULL
+                                    : pk__alloc_zero(a, nbuilt * sizeof *built);
   pk_status st = PK_OK;
   if (!o.g || !pos || !o.head || !o.mark || (!refreeze && !built)) {
     st = pk__fail(err, PK_ENOMEM, "out of memory");
@@ -368,7 +369,7 @@ static pk_status freeze(pk_host *h, bool refreeze, pk_error *err)
     st = pk__fail(err, PK_ENOMEM, "out of memory");
 done:
   pk__graph_free(o.g);
-  pk__free(a, built, (nhooks ? nhooks : 1) * sizeof *built);
+  pk__free(a, built, nbuilt * sizeof *built);
   pk__free(a, pos, cap * sizeof *pos);
   pk__free(a, o.head, cap * sizeof *o.head);
   pk__free(a, o.mark, cap * sizeof *o.mark);

@@ -217,13 +217,13 @@ size_t pk_hook_impl_count(const pk_hook *k)
   return t ? t->nwrap + t->n : 0;
 }
 
-pk_plugin *pk_hook_impl_plugin(const pk_hook *k, size_t i)
+pk_plugin *pk_hook_impl_plugin_at(const pk_hook *k, size_t i)
 {
   const pk__hook_table *t = k ? current(k) : NULL;
   return t && i < t->nwrap + t->n ? t->plugins[i] : NULL;
 }
 
-bool pk_hook_impl_is_wrapper(const pk_hook *k, size_t i)
+bool pk_hook_impl_is_wrapper_at(const pk_hook *k, size_t i)
 {
   const pk__hook_table *t = k ? current(k) : NULL;
   return t && i < t->nwrap;

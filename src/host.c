@@ -217,7 +217,7 @@ size_t pk_host_layer_size(pk_host *h, size_t layer)
   return layer < n ? s[layer + 1] - s[layer] : 0;
 }
 
-pk_plugin *pk_host_layer_plugin(pk_host *h, size_t layer, size_t i)
+pk_plugin *pk_host_layer_plugin_at(pk_host *h, size_t layer, size_t i)
 {
   size_t n = 0, total;
   if (!layers_ready(h))

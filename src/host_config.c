@@ -127,12 +127,12 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
   pk_error_clear(&first);
 #define REPORT(E)                                                              \
   do {                                                                         \
-    if (pk__diag_report(diag, &first, &failed, (E)) != PK_OK)                           \
-      return pk__fail(err, PK_ENOMEM, "out of memory");                                                       \
+    if (pk__diag_report(diag, &first, &failed, (E)) != PK_OK)                  \
+      return pk__fail(err, PK_ENOMEM, "out of memory");                        \
   } while (0)
   const pk_value *plugins = pk_table_get(root, "plugins");
   if (plugins && pk_value_kind(plugins) != PK_KIND_TABLE) {
-    pk__fail_at(&e, PK_ETYPE, pk_value_pos(plugins), "[plugins] must be a "
+    pk__fail_at(&e, PK_ETYPE, pk_value_get_pos(plugins), "[plugins] must be a "
                 "table of ALIAS = \"ns:name\" entries, found %s",
                 pk__kind_article(pk_value_kind(plugins)));
     REPORT(&e);
@@ -154,12 +154,12 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
     }
     if (pk_value_kind(v) == PK_KIND_STRING) {
       pk_value_get_string(v, &id, NULL, NULL);
-      pos = pk_value_pos(v);
+      pos = pk_value_get_pos(v);
     } else if (pk_value_kind(v) == PK_KIND_TABLE) {
       table = v;
       const pk_value *pv = pk_table_get(v, "plugin");
       if (!pv) {
-        pk__fail_at(&e, PK_EMISSING, pk_value_pos(v),
+        pk__fail_at(&e, PK_EMISSING, pk_value_get_pos(v),
                     "[plugins.%s] needs plugin = \"ns:name\" (the plugin "
                     "this alias enables)", alias);
         REPORT(&e);
@@ -169,9 +169,9 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
         REPORT(&e);
         continue;
       }
-      pos = pk_value_pos(pv);
+      pos = pk_value_get_pos(pv);
     } else {
-      pk__fail_at(&e, PK_ETYPE, pk_value_pos(v), "plugins.%s must be a "
+      pk__fail_at(&e, PK_ETYPE, pk_value_get_pos(v), "plugins.%s must be a "
                   "string \"ns:name\" or a table with plugin = \"ns:name\", "
                   "found %s", alias, pk__kind_article(pk_value_kind(v)));
       REPORT(&e);

@@ -48,10 +48,10 @@ typedef struct pk__inst {
   struct pk__inst *base; /* private chain (extends) */
   pk__strv *strv;        /* lists bound into cstruct */
   pk_error *err;         /* failed: allocated, or &inst_nomem */
-  /* configs decoded when the config was loaded (in the host config's arena, like the
-   * array), kept for the first use (npre levels, top first) when nothing
-   * in them waits for formatting; one level (the usual case) is kept
-   * without an array */
+  /* configs decoded when the config was loaded (in the host config's
+   * arena, like the array), kept for the first use (npre levels, top
+   * first) when nothing in them waits for formatting; one level (the usual
+   * case) is kept without an array */
   union {
     pk_config *one;   /* npre == 1 */
     pk_config **many; /* npre > 1 */
@@ -177,7 +177,7 @@ static pk_status select_type(pk_host *h, pk__types *t, pk__inst *in,
   }
   char where[300];
   if (!tag)
-    return pk__fail_at(err, PK_EMISSING, pk_value_pos(in->table),
+    return pk__fail_at(err, PK_EMISSING, pk_value_get_pos(in->table),
                        "%s has no \"type\" and kind \"%s\" has no "
                        "default type; add type = \"TAG\"",
                        inst_where(in, where, sizeof where), in->kind->name);
@@ -214,7 +214,7 @@ static pk_status select_type(pk_host *h, pk__types *t, pk__inst *in,
       }
     }
     const char *near = pk__closest(tag, names, n);
-    pk_pos pos = pk_value_pos(tv ? tv : in->table);
+    pk_pos pos = pk_value_get_pos(tv ? tv : in->table);
     char dym[200] = "";
     if (near)
       snprintf(dym, sizeof dym, " (did you mean \"%s\"?)", near);
@@ -235,9 +235,9 @@ static pk_status chain_of(pk_host *h, pk__types *t, pk__type *ty,
   *depth = 0;
   while (ty) {
     if (*depth == MAX_CHAIN)
-      return pk__fail_at(err, PK_EDEP_CYCLE, pk__type_pos(ty), "%s type \"%s\": "
-                         "extends chain too long (a cycle?)", ty->kind,
-                         ty->tag);
+      return pk__fail_at(err, PK_EDEP_CYCLE, pk__type_pos(ty),
+                         "%s type \"%s\": extends chain too long (a "
+                         "cycle?)", ty->kind, ty->tag);
     pk_status st = pk__type_schema(h, ty, err);
     if (st != PK_OK)
       return st;
@@ -250,7 +250,8 @@ static pk_status chain_of(pk_host *h, pk__types *t, pk__type *ty,
       return pk__fail_at(err, PK_ENOTFOUND, pk__type_pos(ty),
                          "%s type \"%s\" of %s extends \"%s\", which no "
                          "enabled plugin or the host provides",
-                         ty->kind, ty->tag, pk__provider_text(ty, prov, sizeof prov),
+                         ty->kind, ty->tag,
+                         pk__provider_text(ty, prov, sizeof prov),
                          ty->extends);
     }
     ty = b;
@@ -325,7 +326,7 @@ pk_status pk__instances_add(pk_host *h, pk__hostconf *c, const pk_value *root,
     if (!sect)
       continue;
     if (pk_value_kind(sect) != PK_KIND_TABLE) {
-      pk__fail_at(&e, PK_ETYPE, pk_value_pos(sect), "[%s] must be a table "
+      pk__fail_at(&e, PK_ETYPE, pk_value_get_pos(sect), "[%s] must be a table "
                   "of %s instances, found %s", kd->table, kd->name,
                   pk__kind_article(pk_value_kind(sect)));
       if (pk__diag_report(diag, first, failed, &e))
@@ -337,8 +338,9 @@ pk_status pk__instances_add(pk_host *h, pk__hostconf *c, const pk_value *root,
       size_t len;
       const pk_value *tbl = pk__table_entry_at(sect, i, &name, &len);
       if (pk_value_kind(tbl) != PK_KIND_TABLE) {
-        pk__fail_at(&e, PK_ETYPE, pk_value_pos(tbl), "%s.%s must be a table "
-                    "(a %s instance), found %s", kd->table, name, kd->name,
+        pk__fail_at(&e, PK_ETYPE, pk_value_get_pos(tbl), "%s.%s must be a "
+                    "table (a %s instance), found %s", kd->table, name,
+                    kd->name,
                     pk__kind_article(pk_value_kind(tbl)));
         if (pk__diag_report(diag, first, failed, &e))
           return PK_ENOMEM;
@@ -475,7 +477,7 @@ static pk_status build_level(pk_host *h, pk__inst *top,
     if (rc != 0) {
       char where[300];
       lv->obj = NULL;
-      pk__fail_at(err, PK_EPLUGIN, pk_value_pos(top->table),
+      pk__fail_at(err, PK_EPLUGIN, pk_value_get_pos(top->table),
                   "%s type \"%s\" of plugin %s failed to build %s: %s",
                   ty->kind, ty->tag, ty->plugin->id,
                   inst_where(top, where, sizeof where),
@@ -485,7 +487,7 @@ static pk_status build_level(pk_host *h, pk__inst *top,
     return PK_OK;
   }
   if (!ty->factory)
-    return pk__fail_at(err, PK_ENOTSUP, pk_value_pos(top->table),
+    return pk__fail_at(err, PK_ENOTSUP, pk_value_get_pos(top->table),
                        "%s type \"%s\" is declared by the host description "
                        "but the host registered no code for it "
                        "(pk_host_add_type)", ty->kind, ty->tag);
@@ -501,7 +503,7 @@ static pk_status build_level(pk_host *h, pk__inst *top,
       char msg[sizeof e.message], where[300];
       pk__copy_str(msg, sizeof msg, e.message[0] ? e.message
                                                  : "the factory failed");
-      pk__fail_at(&e, st, pk_value_pos(top->table),
+      pk__fail_at(&e, st, pk_value_get_pos(top->table),
                   "%s type \"%s\" failed to build %s: %s", ty->kind, ty->tag,
                   inst_where(top, where, sizeof where), msg);
     }
@@ -655,7 +657,7 @@ pk_status pk_host_get_instance(pk_host *h, const char *kind, const char *name,
     for (building *b = building_now; b; b = b->up)
       if (b->in == in) {
         char where[300];
-        return pk__fail_at(err, PK_ESTATE, pk_value_pos(in->table),
+        return pk__fail_at(err, PK_ESTATE, pk_value_get_pos(in->table),
                            "%s %s is being built: its factory (or one it "
                            "calls) asked for it", kind,
                            inst_where(in, where, sizeof where));
@@ -698,7 +700,7 @@ static pk_status inline_init(pk_host *h, const char *kind, const char *label,
     return pk__fail(err, PK_ENOTFOUND, "unknown kind \"%s\" (declare it "
                     "with pk_host_declare_kind)", kind);
   if (pk_value_kind(table) != PK_KIND_TABLE)
-    return pk__fail_at(err, PK_ETYPE, pk_value_pos(table), "%s must be a "
+    return pk__fail_at(err, PK_ETYPE, pk_value_get_pos(table), "%s must be a "
                        "table (a %s instance), found %s", label, kind,
                        pk__kind_article(pk_value_kind(table)));
   in->kind = kd;

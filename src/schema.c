@@ -86,19 +86,19 @@ static pk_field_type parse_type(const pk_value *decl, const char *path,
     return (pk_field_type)0;
   }
   if (pk_value_kind(tv) != PK_KIND_STRING) {
-    schema_error(err, pk_value_pos(tv),
+    schema_error(err, pk_value_get_pos(tv),
                  "field \"%s\": type must be a string (one of %s), found %s",
                  path, list, pk__kind_article(pk_value_kind(tv)));
     return (pk_field_type)0;
   }
   near = pk__closest(t, type_names, NTYPES);
   if (near)
-    schema_error(err, pk_value_pos(tv),
+    schema_error(err, pk_value_get_pos(tv),
                  "unknown type \"%s\" for field \"%s\" (did you mean \"%s\"? "
                  "valid types: %s)",
                  t, path, near, list);
   else
-    schema_error(err, pk_value_pos(tv),
+    schema_error(err, pk_value_get_pos(tv),
                  "unknown type \"%s\" for field \"%s\" (valid types: %s)", t,
                  path, list);
   return (pk_field_type)0;
@@ -108,7 +108,7 @@ static pk_status parse_bool_prop(const pk_value *v, const char *path,
                                  const char *prop, bool *out, pk_error *err)
 {
   if (pk_value_kind(v) != PK_KIND_BOOL)
-    return schema_error(err, pk_value_pos(v),
+    return schema_error(err, pk_value_get_pos(v),
                         "field \"%s\": %s must be true or false, found %s",
                         path, prop, pk__kind_article(pk_value_kind(v)));
   pk_value_get_bool(v, out, NULL);
@@ -164,12 +164,12 @@ static pk_status parse_bound(pk_field *f, const pk_value *v, const char *path,
 {
   pk_kind k = pk_value_kind(v);
   if (f->type == PK_FIELD_INTEGER && k != PK_KIND_INTEGER)
-    return schema_error(err, pk_value_pos(v),
+    return schema_error(err, pk_value_get_pos(v),
                         "field \"%s\": %s of an integer field must be an "
                         "integer, found %s",
                         path, prop, pk__kind_article(k));
   if (f->type == PK_FIELD_FLOAT && k != PK_KIND_INTEGER && k != PK_KIND_FLOAT)
-    return schema_error(err, pk_value_pos(v),
+    return schema_error(err, pk_value_get_pos(v),
                         "field \"%s\": %s of a float field must be a number, "
                         "found %s",
                         path, prop, pk__kind_article(k));
@@ -181,7 +181,7 @@ static pk_status parse_bound(pk_field *f, const pk_value *v, const char *path,
   } else {
     pk_value_get_float(v, &x, NULL);
     if (isnan(x))
-      return schema_error(err, pk_value_pos(v),
+      return schema_error(err, pk_value_get_pos(v),
                           "field \"%s\": %s cannot be nan", path, prop);
   }
   if (is_min) {
@@ -209,18 +209,18 @@ static pk_status parse_choices(const pk__allocator *a, pk_field *f,
 {
   size_t n = pk_array_count(v);
   if (pk_value_kind(v) != PK_KIND_ARRAY)
-    return schema_error(err, pk_value_pos(v),
+    return schema_error(err, pk_value_get_pos(v),
                         "field \"%s\": choices must be an array of strings, "
                         "found %s",
                         path, pk__kind_article(pk_value_kind(v)));
   if (n == 0)
-    return schema_error(err, pk_value_pos(v),
+    return schema_error(err, pk_value_get_pos(v),
                         "field \"%s\": choices is empty: list the allowed "
                         "values",
                         path);
   if (n > UINT32_MAX)
-    return schema_error(err, pk_value_pos(v), "field \"%s\": too many choices",
-                        path);
+    return schema_error(err, pk_value_get_pos(v),
+                        "field \"%s\": too many choices", path);
   f->nchoices = n; /* before allocating: the size schema_free() frees */
   if (cbuf && n <= CHECK_CHOICES) {
     f->choices = cbuf;
@@ -235,17 +235,17 @@ static pk_status parse_choices(const pk__allocator *a, pk_field *f,
     const pk_value *item = pk_array_at(v, i);
     size_t len;
     if (pk_value_kind(item) != PK_KIND_STRING)
-      return schema_error(err, pk_value_pos(item),
+      return schema_error(err, pk_value_get_pos(item),
                           "field \"%s\": choices must be strings, found %s",
                           path, pk__kind_article(pk_value_kind(item)));
     pk_value_get_string(item, &f->choices[i], &len, NULL);
     if (len > UINT32_MAX)
-      return schema_error(err, pk_value_pos(item),
+      return schema_error(err, pk_value_get_pos(item),
                           "field \"%s\": choice too long", path);
     f->choice_len[i] = (uint32_t)len;
     for (size_t j = 0; j < i; j++)
       if (f->choice_len[j] == len && !memcmp(f->choices[j], f->choices[i], len))
-        return schema_error(err, pk_value_pos(item),
+        return schema_error(err, pk_value_get_pos(item),
                             "field \"%s\": choice \"%s\" is listed twice",
                             path, f->choices[i]);
   }
@@ -258,7 +258,7 @@ static pk_status parse_items(pk_field *f, const pk_value *v, const char *path,
 {
   const char *t;
   if (pk_value_kind(v) != PK_KIND_STRING)
-    return schema_error(err, pk_value_pos(v),
+    return schema_error(err, pk_value_get_pos(v),
                         "field \"%s\": items must name the item type (one of "
                         "string, integer, float, boolean, datetime), found %s",
                         path, pk__kind_article(pk_value_kind(v)));
@@ -269,7 +269,7 @@ static pk_status parse_items(pk_field *f, const pk_value *v, const char *path,
     return PK_OK;
   }
   const char *near = pk__closest(t, type_names, PK_FIELD_DATETIME);
-  return schema_error(err, pk_value_pos(v),
+  return schema_error(err, pk_value_get_pos(v),
                       "field \"%s\": unknown item type \"%s\"%s%s%s (items "
                       "are one of string, integer, float, boolean, datetime)",
                       path, t, near ? " (did you mean \"" : "",
@@ -292,7 +292,7 @@ static pk_status field_props(const pk__allocator *a, pk_field *f,
   pk_status st;
 
   if (pk_value_kind(decl) != PK_KIND_TABLE)
-    return schema_error(err, pk_value_pos(decl),
+    return schema_error(err, pk_value_get_pos(decl),
                         "field \"%s\" must be a table such as { type = "
                         "\"string\" }, found %s",
                         path, pk__kind_article(pk_value_kind(decl)));
@@ -349,7 +349,7 @@ static pk_status field_props(const pk__allocator *a, pk_field *f,
       break;
     case P_DOC:
       if (pk_value_kind(v) != PK_KIND_STRING)
-        return schema_error(err, pk_value_pos(v),
+        return schema_error(err, pk_value_get_pos(v),
                             "field \"%s\": doc must be a string, found %s",
                             path, pk__kind_article(pk_value_kind(v)));
       pk_value_get_string(v, &f->doc, NULL, NULL);
@@ -371,7 +371,7 @@ static pk_status field_props(const pk__allocator *a, pk_field *f,
       break;
     case P_FIELDS:
       if (pk_value_kind(v) != PK_KIND_TABLE)
-        return schema_error(err, pk_value_pos(v),
+        return schema_error(err, pk_value_get_pos(v),
                             "field \"%s\": fields must be a table of field "
                             "declarations, found %s",
                             path, pk__kind_article(pk_value_kind(v)));
@@ -526,7 +526,7 @@ static pk_status parse_schema(const pk__allocator *a, const pk_value *table,
   if (out)
     *out = NULL;
   if (pk_value_kind(table) != PK_KIND_TABLE)
-    return schema_error(err, pk_value_pos(table),
+    return schema_error(err, pk_value_get_pos(table),
                         "a schema must be a table of fields, found %s",
                         pk__kind_article(pk_value_kind(table)));
   if (!out)
@@ -535,7 +535,7 @@ static pk_status parse_schema(const pk__allocator *a, const pk_value *table,
   if (!s)
     return pk__fail(err, PK_ENOMEM, "out of memory");
   s->a = *a;
-  s->pos = pk_value_pos(table);
+  s->pos = pk_value_get_pos(table);
   if (n) {
     s->cap = n;
     s->fields = pk__alloc_zero(a, n * sizeof *s->fields);

@@ -79,7 +79,7 @@ pk__type *pk__type_new(const pk__allocator *a, const char *kind,
  * a message. */
 pk_pos pk__type_pos(const pk__type *ty)
 {
-  return ty->tag_v ? pk_value_pos(ty->tag_v) : ty->pos;
+  return ty->tag_v ? pk_value_get_pos(ty->tag_v) : ty->pos;
 }
 
 const char *pk__provider_text(const pk__type *ty, char *buf, size_t n)
@@ -172,7 +172,8 @@ pk_status pk__type_insert(pk_host *h, pk__types *t, pk__type *ty,
   if (old) {
     char a[512], b[512];
     pk_status st = pk__fail_at(
-        err, PK_EDUPLICATE, ty->plugin ? pk__type_pos(ty) : (pk_pos){NULL, 0, 0},
+        err, PK_EDUPLICATE,
+        ty->plugin ? pk__type_pos(ty) : (pk_pos){NULL, 0, 0},
         "%s type \"%s\" is provided twice: by %s and by %s; a tag names one "
         "type per kind (disable one of the plugins or rename the tag)",
         ty->kind, ty->tag, pk__provider_text(old, a, sizeof a),
@@ -198,13 +199,13 @@ static pk_status attach_code(pk__type *d, const pk_type_options *o,
                              pk_error *err)
 {
   if (o->schema_toml || o->schema)
-    return pk__fail_at(err, PK_EDUPLICATE, pk__type_pos(d), "%s type \"%s\": the host "
-                       "description declares its config; pass no schema to "
-                       "pk_host_add_type", o->kind, o->tag);
+    return pk__fail_at(err, PK_EDUPLICATE, pk__type_pos(d), "%s type \"%s\": "
+                       "the host description declares its config; pass no "
+                       "schema to pk_host_add_type", o->kind, o->tag);
   if ((o->extends || d->extends) &&
       (!o->extends || !d->extends || strcmp(o->extends, d->extends)))
-    return pk__fail_at(err, PK_ECONFIG, pk__type_pos(d), "%s type \"%s\": extends "
-                       "\"%s\" in the host description but \"%s\" in "
+    return pk__fail_at(err, PK_ECONFIG, pk__type_pos(d), "%s type \"%s\": "
+                       "extends \"%s\" in the host description but \"%s\" in "
                        "pk_host_add_type", o->kind, o->tag,
                        d->extends ? d->extends : "",
                        o->extends ? o->extends : "");
@@ -304,7 +305,7 @@ pk_status pk__types_add_manifest(pk_host *h, pk_plugin *p, pk_error *err)
         names[n] = t->kinds[n].name;
       char list[512];
       pk__join(list, sizeof list, names, n);
-      pk__fail_at(err, PK_ENOTFOUND, pk_value_pos(pk_table_get(e, "kind")),
+      pk__fail_at(err, PK_ENOTFOUND, pk_value_get_pos(pk_table_get(e, "kind")),
                   "plugin %s provides a type of kind \"%s\", which this host "
                   "does not declare (kinds: %s)", p->id, kind, list);
       return pk__error_set_plugin(err, p->id);

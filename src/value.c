@@ -275,7 +275,7 @@ static pk_pos pos_of(toml_pos t)
   return p;
 }
 
-pk_pos pk_value_pos(const pk_value *v)
+pk_pos pk_value_get_pos(const pk_value *v)
 {
   pk_pos none = {"", 0, 0};
   return v ? pos_of(toml_node_pos(NODE(v))) : none;
@@ -370,8 +370,9 @@ const pk_value *pk_array_at(const pk_value *array, size_t i)
 static pk_status type_error(const pk_value *v, const char *expected,
                             pk_error *err)
 {
-  return pk__fail_at(err, PK_ETYPE, pk_value_pos(v), "expected %s, found %s",
-                     expected, pk__kind_article(pk_value_kind(v)));
+  return pk__fail_at(err, PK_ETYPE, pk_value_get_pos(v),
+                     "expected %s, found %s", expected,
+                     pk__kind_article(pk_value_kind(v)));
 }
 
 pk_status pk__value_expect(const pk_value *v, pk_kind kind, pk_error *err)
@@ -463,7 +464,7 @@ static pk_status table_lookup(const pk_value *table, const char *key,
   if (st != PK_OK)
     return st;
   if (!*v)
-    return pk__fail_at(err, PK_EMISSING, pk_value_pos(table),
+    return pk__fail_at(err, PK_EMISSING, pk_value_get_pos(table),
                        "missing required key \"%s\" in table started here",
                        key);
   return PK_OK;

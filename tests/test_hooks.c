@@ -237,8 +237,8 @@ static const char *order_of(pk_host *h, const char *name)
   for (size_t i = 0; k && i < pk_hook_impl_count(k); i++)
     used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%s%s",
                              used ? " " : "",
-                             pk_hook_impl_is_wrapper(k, i) ? "<" : "",
-                             pk_plugin_get_name(pk_hook_impl_plugin(k, i)));
+                             pk_hook_impl_is_wrapper_at(k, i) ? "<" : "",
+                             pk_plugin_get_name(pk_hook_impl_plugin_at(k, i)));
   return buf;
 }
 
@@ -315,7 +315,7 @@ Test(hooks, dependency_order_without_hints)
     for (size_t i = 0; i < pk_host_layer_size(h, l); i++)
       used += (size_t)snprintf(
           layers + used, sizeof layers - used, "%s%s", used ? " " : "",
-          pk_plugin_get_name(pk_host_layer_plugin(h, l, i)));
+          pk_plugin_get_name(pk_host_layer_plugin_at(h, l, i)));
   cr_expect_str_eq(order_of(h, "h"), layers);
   targs a = {0};
   pk_error e;

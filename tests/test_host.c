@@ -69,7 +69,8 @@ static void layers_of(pk_host *h, char *out, size_t n)
     for (size_t i = 0; i < pk_host_layer_size(h, l); i++)
       used += (size_t)snprintf(out + used, n - used, "%s%s",
                                used ? (i ? " " : " | ") : "",
-                               pk_plugin_get_id(pk_host_layer_plugin(h, l, i)));
+                               pk_plugin_get_id(
+                                   pk_host_layer_plugin_at(h, l, i)));
 }
 
 static void check_scenario(const char *const *reqs, size_t n,
@@ -691,7 +692,7 @@ Test(builtin, a_hundred_thousand_deep_chain_needs_no_recursion)
   cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK, "%s",
                e.message);
   cr_expect_eq(pk_host_layer_count(h), N);
-  cr_expect_str_eq(pk_plugin_get_id(pk_host_layer_plugin(h, 0, 0)),
+  cr_expect_str_eq(pk_plugin_get_id(pk_host_layer_plugin_at(h, 0, 0)),
                    "deep:p099999");
   pk_host_free(h);
 }

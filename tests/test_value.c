@@ -263,8 +263,8 @@ Test(value, load_file_positions_and_io_errors)
   cr_assert_eq(pk_doc_load_file(path, NULL, &doc, &err), PK_OK, "%s",
                err.message);
   cr_assert_str_eq(pk_doc_source(doc), path);
-  cr_assert_str_eq(pk_value_pos(pk_doc_root(doc)).source, path);
-  cr_assert_eq(pk_value_pos(pk_table_get(pk_table_get(pk_doc_root(doc),
+  cr_assert_str_eq(pk_value_get_pos(pk_doc_root(doc)).source, path);
+  cr_assert_eq(pk_value_get_pos(pk_table_get(pk_table_get(pk_doc_root(doc),
                                                       "server"),
                                          "port")).line,
                4);

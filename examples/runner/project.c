@@ -152,7 +152,7 @@ static void load_ctx(project *p, const pk_value *ctx, pk_diag *diag)
     } else if (pk_value_get_bool(v, &b, NULL) == PK_OK) {
       s = b ? "true" : "false";
     } else {
-      problem(diag, PK_ETYPE, pk_value_pos(v), "ctx.%s must be a string, "
+      problem(diag, PK_ETYPE, pk_value_get_pos(v), "ctx.%s must be a string, "
               "an integer or a boolean, found %s", name,
               pk_kind_name(pk_value_kind(v)));
       continue;
@@ -190,7 +190,7 @@ static void check_deps(project *p, command *c, pk_diag *diag)
   if (!deps)
     return;
   if (pk_value_kind(deps) != PK_KIND_ARRAY) {
-    problem(diag, PK_ETYPE, pk_value_pos(deps), "%s: deps must be an array "
+    problem(diag, PK_ETYPE, pk_value_get_pos(deps), "%s: deps must be an array "
             "of globs and dep tables, found %s", c->address,
             pk_kind_name(pk_value_kind(deps)));
     return;
@@ -203,7 +203,7 @@ static void check_deps(project *p, command *c, pk_diag *diag)
     if (pk_value_kind(d) == PK_KIND_STRING)
       continue;
     if (pk_value_kind(d) != PK_KIND_TABLE) {
-      problem(diag, PK_ETYPE, pk_value_pos(d), "%s must be a glob string "
+      problem(diag, PK_ETYPE, pk_value_get_pos(d), "%s must be a glob string "
               "or a table with type = \"TAG\", found %s", label,
               pk_kind_name(pk_value_kind(d)));
       continue;
@@ -225,7 +225,7 @@ static void add_command(project *p, const char *alias, const char *dir,
     return;
   }
   if (pk_value_kind(table) == PK_KIND_STRING) {
-    problem(diag, PK_ETYPE, pk_value_pos(table), "command %s must be a "
+    problem(diag, PK_ETYPE, pk_value_get_pos(table), "command %s must be a "
             "table: [commands.%s] exec = \"...\"", name, name);
     return;
   }
@@ -256,11 +256,11 @@ static void add_command(project *p, const char *alias, const char *dir,
   pk_value_get_string(ev, &env, NULL, NULL);
   if (cache && strcmp(cache, "local") && strcmp(cache, "none") &&
       !in_table(root, "caches", cache))
-    problem(diag, PK_ENOTFOUND, pk_value_pos(cv), "%s: cache \"%s\" is not "
+    problem(diag, PK_ENOTFOUND, pk_value_get_pos(cv), "%s: cache \"%s\" is not "
             "configured: use local, none or add [caches.%s]", c->address,
             cache, cache);
   if (env && !in_table(root, "envs", env))
-    problem(diag, PK_ENOTFOUND, pk_value_pos(ev), "%s: env \"%s\" is not "
+    problem(diag, PK_ENOTFOUND, pk_value_get_pos(ev), "%s: env \"%s\" is not "
             "configured: add [envs.%s]", c->address, env, env);
   check_deps(p, c, diag);
 }
@@ -319,11 +319,11 @@ static void check_top(project *p, pk_diag *diag)
   }
   const pk_value *cmds = pk_table_get(root, "commands");
   if (cmds && pk_value_kind(cmds) != PK_KIND_TABLE)
-    problem(diag, PK_ETYPE, pk_value_pos(cmds), "commands must be a table "
+    problem(diag, PK_ETYPE, pk_value_get_pos(cmds), "commands must be a table "
             "of [commands.NAME] tables");
   const pk_value *ctx = pk_table_get(root, "ctx");
   if (ctx && pk_value_kind(ctx) != PK_KIND_TABLE)
-    problem(diag, PK_ETYPE, pk_value_pos(ctx), "ctx must be a table of "
+    problem(diag, PK_ETYPE, pk_value_get_pos(ctx), "ctx must be a table of "
             "NAME = value");
 }
 
