@@ -48,8 +48,8 @@
  *                     caller; different hosts may be used from different
  *                     threads ("host, before discovery": and only then)
  *   [thread: frozen]  like host during set-up; any thread, without a lock,
- *                     once pk_host_post_register() has started (the
- *                     registries are frozen)
+ *                     once pk_host_post_register() has returned (the
+ *                     registries froze at its start)
  *   [fails: never] or [fails: W | W ...], W one of the statuses it can
  *                     return besides PK_OK, named without "PK_E":
  *       mem io misuse syntax type missing range notfound manifest dep
@@ -193,18 +193,13 @@ extern "C" {
 /* ------------------------------------------------------------------------
  * Hosts and plugins
  *
- *   1. pk_host_new()            options: allocator, log, userdata, strict
- *   2. pk_host_add_namespace()  the plugin families this host accepts
- *      pk_host_add_path()       where to look (PLUGKIT_PATH is searched first)
- *      pk_host_add_builtin()    plugins compiled into the host
- *   3. pk_host_register()       request plugins; import, resolve (register
- *                               hooks, to a fixed point), post_register
- *      or the stages one by one: pk_host_request(), pk_host_import(),
- *      pk_host_resolve(), pk_host_post_register()
- *   4. pk_host_layer_*()        the dependency order, layer by layer
- *   5. pk_host_free()           unload hooks in reverse order, dlclose
- *
- * A host is used from one thread at a time during set-up (steps 1 to 3).
+ * pk_host_register() runs the four stages of the seed's addon manager, which
+ * can also be called one by one: pk_host_request() (1: requirement texts
+ * become known plugins), pk_host_import() (2: load them and what they
+ * require, round after round), pk_host_resolve() (3: register hooks in layer
+ * order, to a fixed point), pk_host_post_register() (4: post_register hooks
+ * in the final order).  pk_host_layer_*() then give the dependency order,
+ * layer by layer.  A host is used from one thread at a time during set-up.
  * ------------------------------------------------------------------------ */
 
 typedef struct pk_host pk_host;     /* opaque */
@@ -441,11 +436,13 @@ PK_API int pk_plugin_get_layer(const pk_plugin *p);
  * hints.  Wrappers run around all plain implementations, outermost first,
  * ordered among themselves by the same rules.
  *
- * Threading: after the freeze, pk_host_get_hook(), pk_hook_call() and the
- * pk_hook_* accessors are safe from any thread without a lock, as are
- * pk_host_find_plugin() and the plugin accessors.  pk_hook_call() takes no
- * lock and allocates nothing.  pk_host_unload_plugin() and pk_host_free()
- * need every call to have returned (see there).
+ * Threading: hooks can be called from the freeze on (post_register hooks
+ * may call them); once pk_host_post_register() has returned,
+ * pk_host_get_hook(), pk_hook_call() and the pk_hook_* accessors are safe
+ * from any thread without a lock, as are pk_host_find_plugin() and the
+ * plugin accessors ([thread: frozen]).  pk_hook_call() takes no lock and
+ * allocates nothing.  pk_host_unload_plugin() and pk_host_free() need every
+ * call to have returned (see there).
  * ------------------------------------------------------------------------ */
 
 typedef struct pk_hook pk_hook; /* a declared hook (opaque) */

@@ -146,6 +146,6 @@ const pk_host_api pk__host_api = {
     pk__api_hook_add, api_hook_fail, pk__api_hook_next, pk__api_hook_error,
     pk__api_hook_result_count, pk__api_hook_result_at,
     pk__api_hook_set_result_count,
-    /* types and configuration (types.c, and here) */
+    /* types (types.c) and the plugin's configuration (here) */
     pk__api_type_add, api_plugin_alias, api_config_bind,
 };

@@ -71,7 +71,7 @@ static pk_status import_one(pk_host *h, pk_plugin *p, pk_error *err)
     return st;
   }
   if (p->m.lazy && !p->builtin) {
-    p->lazy_pending = true; /* loaded on first use (types.c) */
+    p->lazy_pending = true; /* loaded on first use (lazy.c) */
     pk__strfree(&h->alloc, p->reason); /* the reason, until a recorded one */
     p->reason = NULL;
     p->lazy_reason = true;
