@@ -238,14 +238,12 @@ static int add_fail(pk_plugin *p, pk_status code, const char *fmt, ...)
 
 static int add_fail(pk_plugin *p, pk_status code, const char *fmt, ...)
 {
-  pk_host *h = p->host;
+  pk_error e;
   va_list ap;
   va_start(ap, fmt);
-  pk__vfail_at(&h->hook_err, code, (pk_pos){NULL, 0, 0}, fmt, ap);
+  pk__vfail_at(&e, code, (pk_pos){NULL, 0, 0}, fmt, ap);
   va_end(ap);
-  pk__error_set_plugin(&h->hook_err, p->id);
-  h->hook_failed = true;
-  return (int)code;
+  return pk__plugin_hook_fail(p, &e);
 }
 
 /* Copies a NULL-terminated list of plugin names as "ns:name". */

@@ -23,16 +23,12 @@ static void api_log(pk_plugin_ctx *ctx, int level, const char *fmt, ...)
 
 static int api_fail(pk_plugin_ctx *ctx, const char *fmt, ...)
 {
-  pk_plugin *p = PLUGIN(ctx);
-  pk_host *h = p->host;
-  pk_pos none = {NULL, 0, 0};
+  pk_error e;
   va_list ap;
   va_start(ap, fmt);
-  pk__vfail_at(&h->hook_err, PK_EPLUGIN, none, fmt, ap);
+  pk__vfail_at(&e, PK_EPLUGIN, (pk_pos){NULL, 0, 0}, fmt, ap);
   va_end(ap);
-  pk__error_set_plugin(&h->hook_err, p->id);
-  h->hook_failed = true;
-  return PK_EPLUGIN;
+  return pk__plugin_hook_fail(PLUGIN(ctx), &e);
 }
 
 static int api_require(pk_plugin_ctx *ctx, const char *text)
@@ -71,10 +67,7 @@ static int api_require(pk_plugin_ctx *ctx, const char *text)
   }
   return PK_OK;
 fail:
-  pk__error_set_plugin(&e, p->id);
-  h->hook_err = e;
-  h->hook_failed = true;
-  return e.code;
+  return pk__plugin_hook_fail(p, &e);
 }
 
 static const char *api_plugin_name(pk_plugin_ctx *ctx)
