@@ -159,7 +159,6 @@ static inline bool pk__key_is(const char *k, size_t len, const char *name)
   return strlen(name) == len && memcmp(k, name, len) == 0;
 }
 
-
 /* ---- growable arrays (vec.c) ---- */
 
 /* Grows *items (each elem bytes) so that it holds at least need items;

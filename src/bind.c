@@ -7,7 +7,6 @@
 
 #include "schema.h"
 
-
 typedef struct ctype_info {
   const char *name;    /* "PK_C_DOUBLE" */
   const char *member;  /* "a double" */

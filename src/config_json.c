@@ -12,7 +12,6 @@ static bool is_date_kind(pk_kind k)
   return k >= PK_KIND_DATETIME && k <= PK_KIND_TIME_LOCAL;
 }
 
-
 static void json_string(pk__sbuf *b, const char *s, size_t len)
 {
   size_t run = 0;

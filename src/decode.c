@@ -75,7 +75,6 @@ static bool must_stop(const dctx *d)
   return d->nomem || (d->problems && !d->diag);
 }
 
-
 /* The position to give pk__format() for string value v: its first byte
  * when the string is on one line (one opening quote assumed), else the
  * string's own position. */
@@ -254,7 +253,6 @@ static inline pk_status decode_value(dctx *d, const pk_field *f,
   }
   return PK_OK;
 }
-
 
 /* The default is decoded as a value of a table would be, without a ctx
  * (formatting happens when a table takes the default). */

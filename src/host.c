@@ -189,7 +189,6 @@ pk_status pk_host_add_builtin(pk_host *h, const pk_plugin_desc *desc,
   return PK_OK;
 }
 
-
 /* ---- layers and accessors ---- */
 
 static bool layers_ready(pk_host *h)

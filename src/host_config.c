@@ -53,7 +53,6 @@ pk__hostconf *pk__hostconf_get(pk_host *h)
   return c;
 }
 
-
 /* ---- the host config ---- */
 
 static void installed_list(pk_host *h, const char *want, char *near_out,

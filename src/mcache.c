@@ -21,7 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #define MAGIC "PKMCACHE"
 #define FORMAT 3u /* 3: images used in place (room for block headers) */
 #define ORDER 0x01020304u

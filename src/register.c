@@ -29,7 +29,6 @@ static pk_status stage_guard(pk_host *h, const char *fn, pk_error *err)
   return PK_OK;
 }
 
-
 pk_status pk_host_request(pk_host *h, const char *const *reqs, size_t n,
                           pk_error *err)
 {
@@ -62,7 +61,8 @@ pk_status pk_host_request(pk_host *h, const char *const *reqs, size_t n,
   return PK_OK;
 }
 
-
+/* Imports the plugin: loads it (a lazy one waits for its first use) and
+ * adds its manifest requirements. */
 static pk_status import_one(pk_host *h, pk_plugin *p, pk_error *err)
 {
   pk_status st = pk__types_add_manifest(h, p, err);

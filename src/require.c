@@ -207,7 +207,6 @@ pk_status pk__host_require(pk_host *h, pk_plugin *from, const pk__req *r,
   return PK_OK;
 }
 
-
 pk_status pk__host_poison(pk_host *h, const pk_error *e, pk_error *err)
 {
   h->fatal = e->code;
