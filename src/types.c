@@ -141,8 +141,8 @@ struct pk__types {
 /* Documents the host parses use its allocator. */
 static pk_doc_options doc_opts(const pk_host *h)
 {
-  return (pk_doc_options){sizeof(pk_doc_options), PK_TOML_DEFAULT, h->alloc.fn,
-                          h->alloc.ud};
+  return (pk_doc_options){.size = sizeof(pk_doc_options),
+                          .alloc = h->alloc.fn, .alloc_ud = h->alloc.ud};
 }
 
 static pk__types *types_get(pk_host *h)

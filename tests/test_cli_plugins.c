@@ -244,6 +244,39 @@ Test(cli_plugins, list_shows_broken_plugins_with_their_error)
   run_free(&r);
 }
 
+/* A FIFO manifest blocked the listing; a symlink to /dev/zero made it grow
+ * until the kernel killed it (issue 12, item 6).  Both are broken plugins
+ * now, named after their directories. */
+Test(cli_plugins, list_survives_a_fifo_and_a_device_as_manifests)
+{
+  const char *dir = data_plugin("p", "a", "good", "1.0.0", NULL);
+  char path[512];
+  snprintf(path, sizeof path, "%s/fifo", dir);
+  mkdir(path, 0755);
+  strcat(path, "/plugin.toml");
+  cr_assert_eq(mkfifo(path, 0644), 0);
+  snprintf(path, sizeof path, "%s/zero", dir);
+  mkdir(path, 0755);
+  strcat(path, "/plugin.toml");
+  cr_assert_eq(symlink("/dev/zero", path), 0);
+  run r = cli("list", "--path", dir);
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  assert_has(r.out, "a:good  1.0.0  discovered");
+  char line[1024];
+  snprintf(line, sizeof line, "fifo    -      broken      %s/fifo/plugin.toml\n"
+           "    %s/fifo/plugin.toml: not a regular file but a FIFO; replace "
+           "it with a regular file\n", dir, dir);
+  assert_has(r.out, line);
+  snprintf(line, sizeof line, "zero    -      broken      %s/zero/plugin.toml\n"
+           "    %s/zero/plugin.toml: not a regular file but a character "
+           "device; replace it with a regular file\n", dir, dir);
+  assert_has(r.out, line);
+  snprintf(line, sizeof line, "plugkit: warning: fifo: broken manifest: "
+           "%s/fifo/plugin.toml: not a regular file but a FIFO", dir);
+  assert_has(r.err, line);
+  run_free(&r);
+}
+
 Test(cli_plugins, list_json)
 {
   const char *dir = data_plugin("p", "a", "x", "1.0.0", NULL);
