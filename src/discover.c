@@ -352,18 +352,22 @@ static pk_status record_dir(pk_host *h, pk__mc *mc, const char *root,
   return st;
 }
 
+/* Scans search path root; from says where it came from, for the
+ * warning when it cannot be opened. */
 static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
-                          pk_error *err)
+                          const char *from, pk_error *err)
 {
   const pk__allocator *a = &h->alloc;
   int dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   struct stat sb;
   if (dfd < 0 || fstat(dfd, &sb) != 0) {
-    pk__log(h, PK_LOG_DEBUG, NULL, "search path %s: %s", root,
-            strerror(errno));
+    /* not an error (a host may name a directory nobody made yet), but
+     * worth a warning: a typo in a path finds nothing */
+    pk__log(h, PK_LOG_WARN, NULL, "search path %s (from %s): %s; no plugins "
+            "found there", root, from, strerror(errno));
     if (dfd >= 0)
       close(dfd);
-    return PK_OK; /* a missing search path is not an error */
+    return PK_OK;
   }
   pk__mc_key dir;
   pk__mc_key_of(&sb, &dir);
@@ -481,7 +485,8 @@ pk_status pk__discover(pk_host *h, pk_error *err)
   if (st == PK_OK && pk__mc_open(h, h->cache_path, &mc) != PK_OK)
     st = pk__fail(err, PK_ENOMEM, "out of memory");
   for (size_t i = 0; i < h->npaths && st == PK_OK; i++)
-    st = scan_dir(h, mc, h->paths[i], err);
+    st = scan_dir(h, mc, h->paths[i],
+                  i < h->env_paths ? "PLUGKIT_PATH" : "pk_host_add_path", err);
   if (st == PK_OK && pk__mc_commit(mc) != PK_OK)
     st = pk__fail(err, PK_ENOMEM, "out of memory");
   pk__mc_close(mc);

@@ -320,6 +320,26 @@ Test(cli_plugins, list_with_nothing_installed)
   run_free(&r);
 }
 
+Test(cli_plugins, list_warns_about_a_missing_search_path)
+{
+  const char *dir = data_plugin("p", "a", "x", "1.0.0", NULL);
+  char missing[300];
+  snprintf(missing, sizeof missing, "%s/typo", root);
+  run r = cli_env(missing, "list", "--path", dir, "--path", "/nonexistent",
+                  NULL);
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  assert_has(r.out, "a:x  1.0.0  discovered");
+  char line[600];
+  snprintf(line, sizeof line, "plugkit: warning: search path %s (from "
+           "PLUGKIT_PATH): No such file or directory; no plugins found "
+           "there\n", missing);
+  assert_has(r.err, line);
+  assert_has(r.err, "plugkit: warning: search path /nonexistent (from "
+                    "pk_host_add_path): No such file or directory; no "
+                    "plugins found there\n");
+  run_free(&r);
+}
+
 /* ---- info ---- */
 
 static const char rich_manifest[] =
