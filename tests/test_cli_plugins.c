@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -924,6 +925,53 @@ Test(cli_plugins, check_reports_crashes_and_timeouts_and_goes_on)
   cr_assert_not_null(sum);
   cr_assert_eq(strchr(sum, '\n')[1], '\0');
   run_free(&r);
+}
+
+/* Checks fixture faults:NAME alone (a search path holding a link to its
+ * directory): a process its register hook leaves running is reported with
+ * its pid (which the fixture writes to $PK_TEST_PIDFILE) and does not
+ * outlive `plugkit check`. */
+static void expect_left_running(const char *name)
+{
+  char dir[256], link[512], pidfile[256], line[512];
+  snprintf(dir, sizeof dir, "%s/one", root);
+  mkdir(dir, 0755);
+  snprintf(link, sizeof link, "%s/%s", dir, name);
+  snprintf(line, sizeof line, "%s/%s", FIX("faults"), name);
+  cr_assert_eq(symlink(line, link), 0);
+  snprintf(pidfile, sizeof pidfile, "%s/pid", root);
+  setenv("PK_TEST_PIDFILE", pidfile, 1);
+  run r = cli("check", "--path", dir);
+  unsetenv("PK_TEST_PIDFILE");
+  FILE *f = fopen(pidfile, "r");
+  long pid = 0;
+  cr_assert(f && fscanf(f, "%ld", &pid) == 1 && pid > 1, "no pid in %s",
+            pidfile);
+  fclose(f);
+  bool alive = kill((pid_t)pid, 0) == 0;
+  if (alive)
+    kill((pid_t)pid, SIGKILL); /* what the test must not leave either */
+  cr_assert(!alive, "pid %ld outlived plugkit check:\n%s", pid, r.out);
+  cr_assert_eq(r.code, 1, "%s", r.out);
+  snprintf(line, sizeof line,
+           "FAIL faults:%s: left a process running: pid %ld\n", name, pid);
+  assert_has(r.out, line);
+  assert_has(r.out, "1 plugin: 0 ok, 1 failed\n");
+  run_free(&r);
+}
+
+/* Its child, still in the group the check kills: killed, and now also
+ * reported. */
+Test(cli_plugins, check_reports_a_child_left_running)
+{
+  expect_left_running("leaves_child");
+}
+
+/* A daemon (setsid, double fork) left the group: it passed and outlived
+ * the check (issue 12, item 7). */
+Test(cli_plugins, check_finds_and_kills_a_daemon_left_running)
+{
+  expect_left_running("leaves_daemon");
 }
 
 Test(cli_plugins, check_json)
