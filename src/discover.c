@@ -174,14 +174,16 @@ static bool load_cached(loader *L, loaded *l, const char *rel)
   pk_doc *doc = NULL;
   pk_status st = !l->mpath ? PK_ENOMEM
                            : pk__mc_doc(&L->alloc, l->mpath, o, &doc);
-  if (st == PK_EIO) { /* an image this library rejects: read the file */
+  if (st == PK_OK)
+    st = pk__manifest_from_doc(&L->alloc, doc, true, &l->m, &l->perr);
+  if (st != PK_OK && st != PK_ENOMEM) {
+    /* an image this library rejects, or one that is not a manifest (a
+     * damaged cache whose checksum matches): read the file */
     l->rec = (pk__mc_ent){.name = l->name, .kind = PK__MC_NONE};
     l->hit = false;
     return false;
   }
-  if (st == PK_OK)
-    st = pk__manifest_from_doc(&L->alloc, doc, true, &l->m, &l->perr);
-  l->read_st = st == PK_OK ? PK_OK : PK_ENOMEM; /* trusted: only memory */
+  l->read_st = st;
   return true;
 }
 

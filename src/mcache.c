@@ -233,6 +233,17 @@ static bool read_file(pk__mc *mc, bool *nomem)
   return !why;
 }
 
+void pk__mc_seal(char *file, size_t size)
+{
+  header hd;
+  if (size < sizeof hd)
+    return;
+  memcpy(&hd, file, sizeof hd);
+  hd.payload = size - sizeof hd;
+  hd.sum = checksum(file + sizeof hd, size - sizeof hd);
+  memcpy(file, &hd, sizeof hd);
+}
+
 pk_status pk__mc_open(pk_host *h, const char *path, pk__mc **out)
 {
   *out = NULL;
