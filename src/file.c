@@ -69,8 +69,7 @@ pk_status pk__file_read(int dfd, const char *path, size_t max,
     if (n == cap) {
       if (sized)
         break;
-      if (n > max) {
-        why->size = n;
+      if (n > max) { /* why->size 0: its size is not known */
         rc = PK_ERANGE;
         break;
       }
@@ -106,10 +105,8 @@ pk_status pk__file_fail(pk_error *err, pk_status st, const char *name,
   if (st == PK_ERANGE)
     return pk__fail(err, st, "%s: document too large: %s%llu bytes (the "
                     "limit is %zu bytes%s%s)", name,
-                    why->size > why->max + 1 ? "" : "more than ",
-                    (unsigned long long)(why->size > why->max + 1
-                                             ? why->size
-                                             : why->max),
+                    why->size ? "" : "more than ",
+                    (unsigned long long)(why->size ? why->size : why->max),
                     why->max, limit_hint ? "; " : "",
                     limit_hint ? limit_hint : "");
   if (why->mode)

@@ -147,7 +147,7 @@ typedef char *(*pk__file_buf_fn)(void *ud, size_t cap);
 typedef struct pk__file_why {
   int errnum;    /* errno of the open, fstat or read that failed, or 0 */
   mode_t mode;   /* the file's type when it is not a regular file, or 0 */
-  uint64_t size; /* its size (or what was read) when over max, or 0 */
+  uint64_t size; /* its size when over max (0: not known, read past max) */
   size_t max;
 } pk__file_why;
 

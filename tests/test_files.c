@@ -129,9 +129,9 @@ Test(files, a_file_over_the_size_limit_is_refused_before_it_is_read)
   const char *p = at("big.toml");
   make_sparse(p, (off_t)PK_DOC_MAX_SIZE_DEFAULT + 1);
   char why[200];
-  snprintf(why, sizeof why, "document too large: more than %zu bytes (the "
-           "limit is %zu bytes; pk_doc_options.max_size raises it)",
-           PK_DOC_MAX_SIZE_DEFAULT, PK_DOC_MAX_SIZE_DEFAULT);
+  snprintf(why, sizeof why, "document too large: %zu bytes (the limit is %zu "
+           "bytes; pk_doc_options.max_size raises it)",
+           PK_DOC_MAX_SIZE_DEFAULT + 1, PK_DOC_MAX_SIZE_DEFAULT);
   expect_refused(p, PK_ERANGE, why);
   make_sparse(p, (off_t)PK_DOC_MAX_SIZE_DEFAULT * 3);
   snprintf(why, sizeof why, "document too large: %zu bytes (the limit is %zu "

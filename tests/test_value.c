@@ -430,12 +430,23 @@ Test(value, a_text_over_max_size_is_refused_before_it_is_copied)
   memset(text, '#', sizeof text);
   cr_assert_eq(pk_doc_parse(text, 101, "c.toml", &o, &doc, &err), PK_ERANGE);
   cr_assert_null(doc);
-  cr_assert_str_eq(err.message, "c.toml: document too large: more than 100 "
-                   "bytes (the limit is 100 bytes; pk_doc_options.max_size "
-                   "raises it)");
+  cr_assert_str_eq(err.message, "c.toml: document too large: 101 bytes (the "
+                   "limit is 100 bytes; pk_doc_options.max_size raises it)");
   cr_assert_eq(a.calls, 0); /* nothing allocated, nothing copied */
   cr_assert_eq(pk_doc_parse(text, 100, "c.toml", &o, &doc, &err), PK_OK);
   pk_doc_free(doc);
+  /* standard input (a pipe: no size to know first) is read up to the limit */
+  int fds[2];
+  cr_assert_eq(pipe(fds), 0);
+  cr_assert_eq(write(fds[1], text, sizeof text), (ssize_t)sizeof text);
+  close(fds[1]);
+  cr_assert_eq(dup2(fds[0], STDIN_FILENO), STDIN_FILENO);
+  close(fds[0]);
+  cr_assert_eq(pk_doc_load_file("-", &o, &doc, &err), PK_ERANGE);
+  cr_assert_str_eq(err.message, "<stdin>: document too large: more than 100 "
+                   "bytes (the limit is 100 bytes; pk_doc_options.max_size "
+                   "raises it)");
+  cr_assert_eq(a.live, 0);
   /* the default: PK_DOC_MAX_SIZE_DEFAULT */
   size_t n = PK_DOC_MAX_SIZE_DEFAULT + 1;
   char *big = calloc(1, n); /* untouched pages: no memory used */
