@@ -148,7 +148,11 @@ static size_t kill_leftovers(pid_t group, pid_t *left, size_t max)
 #ifdef __linux__
   pid_t found[256];
   size_t n;
-  while ((n = children(found, sizeof found / sizeof *found)) > 0) {
+  /* each round kills what it finds; what they forked meanwhile is found by
+   * the next (bounded, should a fork bomb outpace it) */
+  for (int round = 0;
+       round < 1000 && (n = children(found, sizeof found / sizeof *found));
+       round++) {
     for (size_t i = 0; i < n; i++) {
       int status;
       if (waitpid(found[i], &status, WNOHANG) == found[i]) {
