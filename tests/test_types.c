@@ -832,6 +832,49 @@ Test(types, description_type_errors_are_positioned)
   unlink(desc);
 }
 
+/* An invalid or repeated name of a namespace, kind or hook is the file's
+ * error, PK_ECONFIG at its key; a long hook name was PK_EMISUSE with no
+ * position (found by fuzz_description). */
+Test(types, description_name_errors_are_the_files)
+{
+  char desc[256];
+  snprintf(desc, sizeof desc, "/tmp/pk_types_desc3_%d.toml", getpid());
+  static const char *const bad[] = {
+      "[hooks.on_build]\n[hooks.\"on build\"]\n",
+      "[hooks.on_GGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGG"
+      "GGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGG]\n",
+      "\n[namespaces.\"a:b\"]\nabi = 1\n",
+      "[kinds.ok]\n[kinds.\"no/slash\"]\n",
+      "[hooks.preset]\n", /* declared in code first: twice */
+  };
+  static const char *const what[] = {
+      "invalid hook name \"on build\"", "invalid hook name \"on_GGG",
+      "invalid namespace \"a:b\"", "invalid kind name",
+      "hook \"preset\" declared twice"};
+  static const pk_status code[] = {PK_ECONFIG, PK_ECONFIG, PK_ECONFIG,
+                                   PK_ECONFIG, PK_EDUPLICATE};
+  static const int line[] = {2, 1, 2, 2, 1};
+  for (size_t i = 0; i < 5; i++) {
+    FILE *f = fopen(desc, "w");
+    fputs(bad[i], f);
+    fclose(f);
+    pk_host *h;
+    pk_error err;
+    cr_assert_eq(pk_host_new(NULL, &h, &err), PK_OK);
+    cr_assert_eq(pk_host_declare_hook(h, "preset", PK_HOOK_COLLECT, NULL,
+                                      &err),
+                 PK_OK);
+    cr_assert_eq(pk_host_load_description(h, desc, &err), code[i],
+                 "case %zu: %s", i, err.message);
+    cr_assert(strstr(err.message, what[i]), "case %zu: %s", i, err.message);
+    cr_assert_eq(err.line, line[i], "case %zu: %d: %s", i, err.line,
+                 err.message);
+    cr_assert_str_eq(err.source, desc);
+    pk_host_free(h);
+  }
+  unlink(desc);
+}
+
 /* Arrays of strings reach plugin code as NULL-terminated lists, from the
  * plugin's section and through the layering into its type's struct. */
 Test(types, string_arrays_bind_as_lists)
