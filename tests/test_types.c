@@ -833,16 +833,17 @@ Test(types, description_type_errors_are_positioned)
 }
 
 /* An invalid or repeated name of a namespace, kind or hook is the file's
- * error, PK_ECONFIG at its key; a long hook name was PK_EMISUSE with no
- * position (found by fuzz_description). */
+ * error, PK_ECONFIG at its key; a hook name over 127 bytes was PK_EMISUSE
+ * with no position (found by fuzz_description). */
 Test(types, description_name_errors_are_the_files)
 {
   char desc[256];
   snprintf(desc, sizeof desc, "/tmp/pk_types_desc3_%d.toml", getpid());
   static const char *const bad[] = {
       "[hooks.on_build]\n[hooks.\"on build\"]\n",
-      "[hooks.on_GGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGG"
-      "GGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGG]\n",
+      ("[hooks.on_GGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGG"
+       "GGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGG"
+       "GGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGG]\n"),
       "\n[namespaces.\"a:b\"]\nabi = 1\n",
       "[kinds.ok]\n[kinds.\"no/slash\"]\n",
       "[hooks.preset]\n", /* declared in code first: twice */
