@@ -1,10 +1,12 @@
 # Thin wrapper over CMake.  `make` builds release into build/, `make test`
 # runs every check (see scripts/test.sh), `make demo` runs the main job,
-# `make bench` runs every benchmark beside its peers (../shared/bench).
+# `make bench` runs every benchmark beside its peers (../shared/bench),
+# `make fuzz` runs every fuzz target for FUZZ_SECONDS (default 600; see
+# scripts/fuzz.sh).
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: all test demo bench clean format check-symbols
+.PHONY: all test demo bench fuzz clean format check-symbols
 
 all:
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
@@ -15,6 +17,9 @@ test:
 
 demo:
 	@scripts/demo.sh
+
+fuzz:
+	@scripts/fuzz.sh
 
 bench: all
 	@bench/toml-parse && bench/plugins-bench && bench/hook-dispatch && bench/config-bench && bench/runner-bench
