@@ -1,10 +1,13 @@
 # Thin wrapper over CMake.  `make` builds release into build/, `make test`
 # runs every check (see scripts/test.sh), `make demo` runs the main job,
-# `make bench` runs every benchmark beside its peers (../shared/bench).
+# `make bench` runs every benchmark beside its peers (../shared/bench),
+# `make fuzz` runs every fuzz target for FUZZ_SECONDS (default 600; see
+# scripts/fuzz.sh).
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: all test demo bench clean format format-all check-symbols check-layers
+.PHONY: all test demo bench fuzz clean format format-all check-symbols \
+        check-layers
 
 all:
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
@@ -15,6 +18,9 @@ test:
 
 demo:
 	@scripts/demo.sh
+
+fuzz:
+	@scripts/fuzz.sh
 
 bench: all
 	@bench/toml-parse && bench/plugins-bench && bench/hook-dispatch && bench/config-bench && bench/runner-bench

@@ -300,8 +300,11 @@ PK_API pk_status pk_host_add_namespace(pk_host *host, const char *ns,
 
 /* Adds a search path, searched after PLUGKIT_PATH and earlier paths.  Each
  * immediate subdirectory holding a plugin.toml is one plugin.  dir is
- * copied.  [thread: host, before discovery] [fails: mem | misuse]
- * [since: 0.1] */
+ * copied.  A search path that cannot be opened at discovery (it does not
+ * exist) finds nothing; it is not an error, but a PK_LOG_WARN naming it and
+ * where it came from ("search path DIR (from PLUGKIT_PATH): No such file or
+ * directory; no plugins found there", or "from pk_host_add_path").
+ * [thread: host, before discovery] [fails: mem | misuse] [since: 0.1] */
 PK_API pk_status pk_host_add_path(pk_host *host, const char *dir,
                                   pk_error *err);
 

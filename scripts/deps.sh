@@ -5,7 +5,7 @@
 set -euo pipefail
 want=(build-essential cmake clang clang-format libclang-rt-14-dev
       libcriterion-dev python3 pkg-config redis-server libhiredis-dev \
-      valgrind "$@")
+      libssl-dev valgrind "$@")
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

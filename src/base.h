@@ -1,13 +1,14 @@
-/* base.h -- the base layer: allocation, errors, vectors, maps, names and
- * versions, suggestions, formatting, documents and values (over the sealed
- * src/toml/), schemas and configs.  It knows nothing of hosts or plugins;
- * the layers above (records.h, registries.h, stages.h, use.h) build on it.
- * Never installed.  SPDX-License-Identifier: MIT */
+/* base.h -- the base layer: allocation, errors, reading files, vectors,
+ * maps, names and versions, suggestions, formatting, documents and values
+ * (over the sealed src/toml/), schemas and configs.  It knows nothing of
+ * hosts or plugins; the layers above (records.h, registries.h, stages.h,
+ * use.h) build on it.  Never installed.  SPDX-License-Identifier: MIT */
 #ifndef PK_BASE_H
 #define PK_BASE_H
 
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "plugkit.h"
 #include "plugkit/plugin.h"
@@ -158,6 +159,43 @@ static inline bool pk__key_is(const char *k, size_t len, const char *name)
 {
   return strlen(name) == len && memcmp(k, name, len) == 0;
 }
+
+/* ---- reading files (file.c) ---- */
+
+/* Gives a buffer of at least cap bytes that keeps the bytes read so far
+ * (the caller's storage: a reused buffer, a document's text buffer); NULL
+ * when out of memory. */
+typedef char *(*pk__file_buf_fn)(void *ud, size_t cap);
+
+/* Why pk__file_read failed, for pk__file_fail. */
+typedef struct pk__file_why {
+  int errnum;    /* errno of the open, fstat or read that failed, or 0 */
+  mode_t mode;   /* the file's type when it is not a regular file, or 0 */
+  uint64_t size; /* its size when over max (0: not known, read past max) */
+  size_t max;
+} pk__file_why;
+
+/* Reads the regular file path (relative to the directory dfd, or AT_FDCWD)
+ * whole into the buffer buf gives, *len bytes.  It is opened with
+ * O_NONBLOCK and checked with fstat before anything is read, so that a
+ * FIFO, a device or a directory in its place is refused instead of
+ * blocking or read without end, and a file over max bytes is refused
+ * before it is read.  st (may be NULL) gets its fstat.  With path NULL,
+ * dfd is an open descriptor read as it is (standard input: any kind of
+ * file, max bytes at most), and left open.  PK_OK; PK_ENOTFOUND: nothing
+ * there (ENOENT, ENOTDIR); PK_EIO: not a regular file, or it cannot be
+ * opened or read; PK_ERANGE: over max bytes; PK_ENOMEM: buf failed.  *why
+ * says what failed, for pk__file_fail. */
+pk_status pk__file_read(int dfd, const char *path, size_t max,
+                        pk__file_buf_fn buf, void *ud, size_t *len,
+                        struct stat *st, pk__file_why *why);
+/* The error of a failed pk__file_read (st is its status) of the file
+ * named name: "NAME: not a regular file but a FIFO; replace it with a
+ * regular file", "NAME: document too large: N bytes (the limit is M
+ * bytes; LIMIT_HINT)", "NAME: cannot read: No such file or directory".
+ * limit_hint (may be NULL) says how to raise the limit.  Returns st. */
+pk_status pk__file_fail(pk_error *err, pk_status st, const char *name,
+                        const pk__file_why *why, const char *limit_hint);
 
 /* ---- growable arrays (vec.c) ---- */
 

@@ -92,6 +92,27 @@ static pk_status desc_entry(const pk_value *sect, size_t i, const char *what,
   return PK_OK;
 }
 
+/* The failure st of declaring entry i of sect (pk_host_add_namespace,
+ * pk_host_declare_kind, pk_host_declare_hook) as the description's: placed
+ * at the entry's key, and PK_ECONFIG rather than PK_EMISUSE (an invalid
+ * name is the file's fault, not the call's). */
+static pk_status desc_declared(const pk_value *sect, size_t i, pk_status st,
+                               pk_error *err)
+{
+  if (st == PK_EMISUSE)
+    st = PK_ECONFIG;
+  if (st == PK_OK || st == PK_ENOMEM || !err)
+    return st;
+  err->code = st;
+  if (!err->line) {
+    pk_pos p = pk_table_key_pos_at(sect, i);
+    pk__copy_str(err->source, sizeof err->source, p.source);
+    err->line = p.line;
+    err->col = p.col;
+  }
+  return st;
+}
+
 /* [types.KIND.TAG]: a built-in type declared by the description (extends,
  * config schema); the host adds its code with pk_host_add_type(). */
 static pk_status desc_type(pk_host *h, const char *kind, const pk_value *tags,
@@ -154,8 +175,11 @@ static pk_status load_description(pk_host *h, pk_doc *doc, pk_error *err)
       st = pk__fail_at(err, PK_ERANGE, pk_value_get_pos(pk_table_get(e, "abi")),
                        "abi must be between 0 and %u", UINT32_MAX);
     else
-      st = pk_host_add_namespace(h, pk_table_key_at(sect, i, NULL),
-                                 (uint32_t)abi, err);
+      st = desc_declared(sect, i,
+                         pk_host_add_namespace(
+                             h, pk_table_key_at(sect, i, NULL), (uint32_t)abi,
+                             err),
+                         err);
   }
   if (st == PK_OK)
     st = desc_table(root, "kinds", &sect, err);
@@ -168,14 +192,11 @@ static pk_status load_description(pk_host *h, pk_doc *doc, pk_error *err)
         (st = pk_table_get_string_or(e, "table", NULL, &table, err)) ||
         (st = pk_table_get_string_or(e, "default", NULL, &dflt, err)))
       break;
-    st = pk_host_declare_kind(h, pk_table_key_at(sect, i, NULL),
-                              (uint32_t)version, table, dflt, err);
-    if (st != PK_OK && err && !err->line) {
-      pk_pos p = pk_table_key_pos_at(sect, i);
-      pk__copy_str(err->source, sizeof err->source, p.source);
-      err->line = p.line;
-      err->col = p.col;
-    }
+    st = desc_declared(sect, i,
+                       pk_host_declare_kind(h, pk_table_key_at(sect, i, NULL),
+                                            (uint32_t)version, table, dflt,
+                                            err),
+                       err);
   }
   if (st == PK_OK)
     st = desc_table(root, "hooks", &sect, err);
@@ -197,8 +218,10 @@ static pk_status load_description(pk_host *h, pk_doc *doc, pk_error *err)
                        "first-result", mode);
       break;
     }
-    st = pk_host_declare_hook(h, pk_table_key_at(sect, i, NULL), m, NULL,
-                              err);
+    st = desc_declared(sect, i,
+                       pk_host_declare_hook(h, pk_table_key_at(sect, i, NULL),
+                                            m, NULL, err),
+                       err);
   }
   if (st == PK_OK)
     st = desc_table(root, "types", &sect, err);

@@ -341,6 +341,15 @@ int pk__api_hook_add(pk_plugin_ctx *ctx, const pk_hook_impl *impl)
   if (h->hooks->frozen && !p->m.lazy) /* a lazy plugin being woken may */
     return add_fail(p, PK_ESTATE, "%s: hook \"%s\" is frozen", p->id,
                     impl->hook);
+  /* the same implementation twice would run twice: this register hook's
+   * implementations are the last records (one hook runs at a time) */
+  for (size_t i = k->nrecs; i-- > 0 && k->recs[i].plugin == p;)
+    if (k->recs[i].fn == impl->fn && k->recs[i].wrapper == impl->wrapper &&
+        k->recs[i].data == impl->data)
+      return add_fail(p, PK_EDUPLICATE, "%s added the same %s of hook \"%s\" "
+                      "twice (same function and data); add it once",
+                      p->id, impl->fn ? "implementation" : "wrapper",
+                      impl->hook);
   pk__impl_rec r = {p, impl->fn, impl->wrapper, impl->data, impl->flags,
                     NULL, NULL, 0, 0, h->hooks->seq++};
   pk_status st = copy_names(p, "before", impl->before, &r.before, &r.nbefore);

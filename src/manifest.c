@@ -268,8 +268,8 @@ pk_status pk__manifest_load(const pk__allocator *a, const char *source,
                             pk_error *err)
 {
   memset(m, 0, sizeof *m);
-  pk_doc_options opts = {sizeof opts, PK_TOML_DEFAULT, a ? a->fn : NULL,
-                         a ? a->ud : NULL};
+  pk_doc_options opts = {.size = sizeof opts, .alloc = a ? a->fn : NULL,
+                         .alloc_ud = a ? a->ud : NULL};
   pk_status st = text ? pk_doc_parse(text, len, source, &opts, &m->doc, err)
                       : pk_doc_load_file(source, &opts, &m->doc, err);
   if (st != PK_OK) {

@@ -170,8 +170,8 @@ struct pk_host {
 /* The options of the documents a host parses: its allocator. */
 static inline pk_doc_options pk__host_doc_options(const pk_host *h)
 {
-  return (pk_doc_options){sizeof(pk_doc_options), PK_TOML_DEFAULT,
-                          h->alloc.fn, h->alloc.ud};
+  return (pk_doc_options){.size = sizeof(pk_doc_options),
+                          .alloc = h->alloc.fn, .alloc_ud = h->alloc.ud};
 }
 
 /* ---- plugin.c ---- */

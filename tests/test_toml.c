@@ -14,7 +14,7 @@
 
 static pk_doc *parse_v(const char *text, size_t len, pk_toml_version v)
 {
-  pk_doc_options o = {sizeof o, v, NULL, NULL};
+  pk_doc_options o = {.size = sizeof o, .version = v};
   pk_doc *doc = NULL;
   pk_error err;
   pk_status st = pk_doc_parse(text, len, "t.toml", &o, &doc, &err);
@@ -32,7 +32,7 @@ static pk_doc *parse(const char *text)
 /* Parses text that must fail; returns the error. */
 static pk_error fail_v(const char *text, size_t len, pk_toml_version v)
 {
-  pk_doc_options o = {sizeof o, v, NULL, NULL};
+  pk_doc_options o = {.size = sizeof o, .version = v};
   pk_doc *doc = (pk_doc *)&o;
   pk_error err;
   pk_status st = pk_doc_parse(text, len, "t.toml", &o, &doc, &err);

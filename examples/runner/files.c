@@ -1,5 +1,6 @@
 /* files.c -- small lists, allocation that exits on failure, files (read,
- * atomic write, mkdir -p) and glob expansion with `**`.
+ * atomic write, a write that follows no link, mkdir -p) and glob expansion
+ * with `**`.
  * SPDX-License-Identifier: MIT */
 #include <dirent.h>
 #include <errno.h>
@@ -7,6 +8,8 @@
 #include <fnmatch.h>
 #include <glob.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,7 +96,12 @@ int file_read(const char *path, char **data, size_t *len)
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return -1;
-  size_t cap = 4096, n = 0;
+  struct stat st; /* its size, when known, saves the regrowing */
+  size_t cap = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+                       st.st_size > 0 && (uintmax_t)st.st_size < SIZE_MAX
+                   ? (size_t)st.st_size + 1
+                   : 4096,
+         n = 0;
   char *buf = xmalloc(cap + 1);
   for (;;) {
     if (n == cap)
@@ -137,23 +145,26 @@ int mkdir_p(const char *dir)
   return rc;
 }
 
-int file_write_atomic(const char *path, const char *data, size_t len,
-                      int mode)
+/* Writes data to a new file of the directory dirfd under a temporary name
+ * (O_EXCL, O_NOFOLLOW: nothing there is reused or followed) and renames
+ * it over name, which is replaced, not followed, when it is a symbolic
+ * link; 0 or -1 (errno). */
+static int write_in(int dirfd, const char *name, const char *data,
+                    size_t len, int mode)
 {
-  const char *slash = strrchr(path, '/');
-  if (slash && slash != path) {
-    char *dir = xasprintf("%.*s", (int)(slash - path), path);
-    int rc = mkdir_p(dir);
-    free(dir);
-    if (rc != 0)
+  static atomic_uint seq;
+  char tmp[64];
+  int fd = -1;
+  for (int tries = 0; fd < 0 && tries < 100; tries++) {
+    snprintf(tmp, sizeof tmp, ".runner-tmp.%ld.%u", (long)getpid(),
+             atomic_fetch_add(&seq, 1));
+    fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+                O_CLOEXEC, mode);
+    if (fd < 0 && errno != EEXIST)
       return -1;
   }
-  char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) {
-    free(tmp);
+  if (fd < 0)
     return -1;
-  }
   size_t off = 0;
   while (off < len) {
     ssize_t w = write(fd, data + off, len - off);
@@ -166,53 +177,229 @@ int file_write_atomic(const char *path, const char *data, size_t len,
   int e = off < len ? errno : 0;
   if (close(fd) != 0 && !e)
     e = errno;
-  if (!e && rename(tmp, path) != 0)
+  if (!e && renameat(dirfd, tmp, dirfd, name) != 0)
     e = errno;
   if (e)
-    unlink(tmp);
-  free(tmp);
+    unlinkat(dirfd, tmp, 0);
   errno = e;
   return e ? -1 : 0;
 }
 
+int file_write_atomic(const char *path, const char *data, size_t len,
+                      int mode)
+{
+  const char *slash = strrchr(path, '/');
+  char *dir = slash ? xasprintf("%.*s", slash == path ? 1 : (int)(slash - path),
+                                path)
+                    : xstrdup(".");
+  int dirfd = mkdir_p(dir) == 0 ? open(dir, O_RDONLY | O_DIRECTORY |
+                                       O_CLOEXEC)
+                                : -1;
+  free(dir);
+  if (dirfd < 0)
+    return -1;
+  int rc = write_in(dirfd, slash ? slash + 1 : path, data, len, mode);
+  int e = errno;
+  close(dirfd);
+  errno = e;
+  return rc;
+}
+
+int file_write_beneath(int dirfd, const char *path, const char *data,
+                       size_t len, int mode, char *why, size_t n)
+{
+  char *copy = xstrdup(path), *name = copy, *slash;
+  int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = -1;
+  if (fd < 0) {
+    snprintf(why, n, "%s", strerror(errno));
+    free(copy);
+    return -1;
+  }
+  /* each directory on the way: opened without following a link, made
+   * when missing ("" and "." are no step) */
+  while ((slash = strchr(name, '/'))) {
+    *slash = 0;
+    if (name[0] && strcmp(name, ".")) {
+      int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+      int next = openat(fd, name, flags);
+      if (next < 0 && errno == ENOENT &&
+          (mkdirat(fd, name, 0777) == 0 || errno == EEXIST))
+        next = openat(fd, name, flags);
+      if (next < 0) {
+        struct stat st;
+        int e = errno;
+        bool link = fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    S_ISLNK(st.st_mode);
+        snprintf(why, n, "%.*s %s", (int)(slash - copy), path,
+                 link ? "is a symbolic link"
+                 : e == ENOTDIR ? "is not a directory" : strerror(e));
+        goto out;
+      }
+      close(fd);
+      fd = next;
+    }
+    name = slash + 1;
+  }
+  if (write_in(fd, name, data, len, mode) != 0)
+    snprintf(why, n, "%s", strerror(errno));
+  else
+    rc = 0;
+out:
+  close(fd);
+  free(copy);
+  return rc;
+}
+
 /* ---- globs ---- */
 
-/* Walks dir (relative; "" is the root), matching every file's path with
- * fnmatch without FNM_PATHNAME, so `*` and `**` cross directories.  The
- * runner's state (.runner) and .git are skipped. */
-static void walk(const char *dir, const char *pattern, const char *alt,
+/* Whether a file or directory name is one `**` never enters: the
+ * runner's state and git's. */
+static bool skipped_name(const char *n, size_t len)
+{
+  return (len == 7 && !memcmp(n, ".runner", 7)) ||
+         (len == 4 && !memcmp(n, ".git", 4));
+}
+
+/* Calls f on each "/"-separated component of path (n bytes, and the rest
+ * of the path after it); stops and returns true when f does. */
+static bool any_component(const char *path,
+                          bool (*f)(const char *c, size_t n,
+                                    const char *rest))
+{
+  for (const char *c = path;; c++) {
+    size_t len = strcspn(c, "/");
+    if (f(c, len, c[len] ? c + len + 1 : NULL))
+      return true;
+    c += len;
+    if (!*c)
+      return false;
+  }
+}
+
+static bool skipped(const char *c, size_t n, const char *rest)
+{
+  (void)rest;
+  return skipped_name(c, n);
+}
+
+/* .git, or .runner not followed by DIR/FILE with DIR a plugin's (not the
+ * runner's cache or locks). */
+static bool forbidden(const char *c, size_t n, const char *rest)
+{
+  if (n == 4 && !memcmp(c, ".git", 4))
+    return true;
+  if (n != 7 || memcmp(c, ".runner", 7))
+    return false;
+  size_t dn = rest ? strcspn(rest, "/") : 0;
+  return !dn || !rest[dn] || !rest[dn + 1] ||
+         (dn == 5 && !memcmp(rest, "cache", 5)) ||
+         (dn == 5 && !memcmp(rest, "locks", 5));
+}
+
+bool artifact_forbidden(const char *path)
+{
+  return any_component(path, forbidden);
+}
+
+bool glob_match(const char *pattern, const char *path)
+{
+  if (!strstr(pattern, "**"))
+    return fnmatch(pattern, path, FNM_PATHNAME | FNM_PERIOD) == 0;
+  /* "**" + "/x" also matches x at the top */
+  return !any_component(path, skipped) &&
+         (fnmatch(pattern, path, 0) == 0 ||
+          (!strncmp(pattern, "**/", 3) && fnmatch(pattern + 3, path, 0) == 0));
+}
+
+/* The directories a `**` walk has entered, by device and inode: each is
+ * walked once, so links back up (x -> .) cost one stat, not a walk. */
+typedef struct visited {
+  struct dirid {
+    dev_t dev;
+    ino_t ino;
+  } *v;
+  size_t n, cap; /* cap: a power of two, or 0 */
+} visited;
+
+/* Adds (dev, ino); false when it was there. */
+static bool visit(visited *s, dev_t dev, ino_t ino)
+{
+  if (2 * (s->n + 1) > s->cap) {
+    visited g = {.cap = s->cap ? 2 * s->cap : 64};
+    g.v = xcalloc(g.cap, sizeof *g.v);
+    for (size_t i = 0; i < s->cap; i++)
+      if (s->v[i].dev || s->v[i].ino)
+        visit(&g, s->v[i].dev, s->v[i].ino);
+    free(s->v);
+    *s = g;
+  }
+  size_t h = (size_t)(((uint64_t)ino * 0x9E3779B97F4A7C15u) >> 29) ^
+             (size_t)dev;
+  for (size_t i = h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+    if (!s->v[i].dev && !s->v[i].ino) {
+      s->v[i] = (struct dirid){dev, ino};
+      s->n++;
+      return true;
+    }
+    if (s->v[i].dev == dev && s->v[i].ino == ino)
+      return false;
+  }
+}
+
+/* Walks dir (relative; "" is the root) in name order, following links,
+ * each directory once, matching every file's path with glob_match.
+ * The runner's state (.runner) and .git are skipped. */
+static void walk(const char *dir, const char *pattern, visited *seen,
                  strlist *out)
 {
   DIR *d = opendir(dir[0] ? dir : ".");
   if (!d)
     return;
+  strlist names = {0};
   struct dirent *de;
   while ((de = readdir(d))) {
     const char *n = de->d_name;
-    if (n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2]) ||
-                        !strcmp(n, ".runner") || !strcmp(n, ".git")))
-      continue;
-    char *path = dir[0] ? xasprintf("%s/%s", dir, n) : xstrdup(n);
+    if (!(n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2]))) &&
+        !skipped_name(n, strlen(n)))
+      strlist_add(&names, n);
+  }
+  closedir(d);
+  strlist_sort(&names);
+  for (size_t i = 0; i < names.n; i++) {
+    char *path = dir[0] ? xasprintf("%s/%s", dir, names.v[i])
+                        : xstrdup(names.v[i]);
     struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-      walk(path, pattern, alt, out);
-    else if (fnmatch(pattern, path, 0) == 0 ||
-             (alt && fnmatch(alt, path, 0) == 0)) {
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+      if (visit(seen, st.st_dev, st.st_ino))
+        walk(path, pattern, seen, out);
+    } else if (glob_match(pattern, path)) {
       strlist_take(out, path);
       continue;
     }
     free(path);
   }
-  closedir(d);
+  strlist_free(&names);
 }
 
 void glob_files(const char *pattern, strlist *out)
 {
   strlist found = {0};
   if (strstr(pattern, "**")) {
-    /* "**" + "/x" also matches x at the top */
-    const char *alt = !strncmp(pattern, "**/", 3) ? pattern + 3 : NULL;
-    walk("", pattern, alt, &found);
+    /* from the pattern's leading directories without wildcards ("src"
+     * for src/ ** /x.h): files reached through a link there keep that
+     * name */
+    size_t lit = 0;
+    for (size_t i = 0; pattern[i] && !strchr("*?[\\", pattern[i]); i++)
+      if (pattern[i] == '/')
+        lit = i;
+    char *top = xasprintf("%.*s", (int)lit, pattern);
+    visited seen = {0};
+    struct stat st;
+    if (stat(top[0] ? top : ".", &st) == 0 && S_ISDIR(st.st_mode) &&
+        visit(&seen, st.st_dev, st.st_ino) && !any_component(top, skipped))
+      walk(top, pattern, &seen, &found);
+    free(seen.v);
+    free(top);
   } else {
     glob_t g;
     if (glob(pattern, 0, NULL, &g) == 0)

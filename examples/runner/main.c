@@ -2,9 +2,11 @@
  *   runner [-C DIR] [-f] [-v] [COMMAND...]   run commands (all not hidden
  *                                           when none is named)
  *   runner [-C DIR] --ls                     list the commands
- * Exit: 0 success, 1 a command failed, 2 a config error, 64 usage.
+ * Exit: 0 success, 1 a command failed, 2 a config error, 64 usage; killed
+ * by the signal that stopped it (SIGINT, SIGTERM, SIGHUP).
  * SPDX-License-Identifier: MIT */
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +75,7 @@ int main(int argc, char **argv)
   free(here);
   if (rc == 0 && ls) {
     project_list(&p);
-  } else if (rc == 0) {
+  } else if (rc == 0 && (rc = cache_key_load()) == 0) {
     plan pl;
     rc = plan_build(&pl, &p, argv + i, (size_t)(argc - i));
     if (rc == 0)
@@ -83,5 +85,10 @@ int main(int argc, char **argv)
     plan_free(&pl);
   }
   project_close(&p);
+  int sig = stop_signal();
+  if (sig) { /* stopped: end the way the signal would have */
+    signal(sig, SIG_DFL);
+    raise(sig);
+  }
   return rc;
 }

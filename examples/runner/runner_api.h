@@ -40,8 +40,9 @@ typedef struct runner_host {
 #endif
       ;
   /* 0 when data is a complete, intact cache entry for key->runnable and
-   * key->hash (the runner's own format, checked by its digest); -1
-   * otherwise, with the reason in why (n bytes) if not NULL. */
+   * key->hash (the runner's own format, checked by its digest, and when a
+   * cache key is set by its HMAC tag); -1 otherwise, with the reason in
+   * why (n bytes) if not NULL. */
   int (*check_entry)(const char *data, size_t len,
                      const struct runner_key *key, char *why, size_t n);
 } runner_host;

@@ -66,21 +66,38 @@ typedef struct pk_pos {
   int col;
 } pk_pos;
 
+/* The size limit of a document's text when pk_doc_options.max_size is 0
+ * (or absent): 64 MiB.  Every file the library reads itself (manifests,
+ * fragments, host descriptions, configs) is held to it. */
+#define PK_DOC_MAX_SIZE_DEFAULT ((size_t)64 << 20)
+
 /* Options for parsing; a NULL options pointer means all defaults.  Set size
- * to sizeof(pk_doc_options) so the struct can grow. */
+ * to sizeof(pk_doc_options) so the struct can grow (a caller built with the
+ * first four fields, size 24 on LP64, gets the default max_size).
+ *
+ * max_size bounds what a document can cost: a text over max_size bytes is
+ * refused before it is read (PK_ERANGE, "SOURCE: document too large: N
+ * bytes (the limit is M bytes; ...)"), and reading one may take at most 4
+ * times max_size plus 1 MiB of memory besides its text (its values, their
+ * indexes, the line table), so that a hostile text (an array of small
+ * integers takes 13 times its size) fails with PK_ERANGE at
+ * "SOURCE:LINE:COL: document too large: ..." instead of using more.
+ * Documents are limited to 4 GiB in any case. */
 typedef struct pk_doc_options {
   uint32_t size;           /* sizeof(pk_doc_options) */
   pk_toml_version version; /* PK_TOML_DEFAULT: 1.1.0 */
   pk_alloc_fn alloc;       /* NULL: libc */
   void *alloc_ud;          /* passed to alloc */
+  size_t max_size;         /* bytes of text; 0: PK_DOC_MAX_SIZE_DEFAULT */
 } pk_doc_options;
 
 /* Parses len bytes of TOML.  source_name names the text in positions and
  * errors (NULL: "<buffer>").  The text is copied; the caller may free it at
  * once.  On success *out is a new document: the caller owns it and frees
  * it with pk_doc_free(); on failure *out is NULL and err holds the first
- * problem with its exact line and column.
- * [thread: any] [fails: mem | syntax] [since: 0.1] */
+ * problem with its exact line and column (PK_ERANGE: over the limits of
+ * max_size).
+ * [thread: any] [fails: mem | syntax | range] [since: 0.1] */
 PK_API pk_status pk_doc_parse(const char *text, size_t len,
                               const char *source_name,
                               const pk_doc_options *opts, pk_doc **out,
@@ -88,7 +105,12 @@ PK_API pk_status pk_doc_parse(const char *text, size_t len,
 
 /* Reads and parses a TOML file ("-" reads standard input).  Like
  * pk_doc_parse() (the caller owns *out); the file's path names positions.
- * [thread: any] [fails: mem | io | syntax] [since: 0.1] */
+ * The file must be a regular file: a FIFO, a device or a directory at path
+ * is refused with PK_EIO ("PATH: not a regular file but a FIFO; ...")
+ * without blocking or reading from it; a file over max_size bytes is
+ * refused with PK_ERANGE before it is read.  Standard input is read up to
+ * max_size bytes.
+ * [thread: any] [fails: mem | io | syntax | range] [since: 0.1] */
 PK_API pk_status pk_doc_load_file(const char *path, const pk_doc_options *opts,
                                   pk_doc **out, pk_error *err);
 

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sha256.h"
+#include "hash.h"
 
 typedef struct file {
   char *path;
@@ -123,7 +123,7 @@ static void scan(size_t i)
   size_t len;
   if (slurp(g_files[i].path, &data, &len) != 0)
     return; /* missing */
-  sha256_hex_of(data, len, g_files[i].hex);
+  hash_hex_of(data, len, g_files[i].hex);
   const char *path = g_files[i].path, *slash = strrchr(path, '/');
   size_t dirlen = !slash ? 0 : slash == path ? 1 : (size_t)(slash - path);
   for (const char *p = data; p < data + len;) {

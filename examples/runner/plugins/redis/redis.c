@@ -2,8 +2,10 @@
  * the local cache (its base).  On a local miss it GETs PREFIX:SLUG:HASH and,
  * when the entry is intact, writes it into the local store (on_miss); after
  * a local write it SETs the same bytes (post_set).  It connects on first
- * use; when Redis cannot be reached or a command fails it warns once and
- * stays down for the rest of the process: a remote never fails a run.
+ * use; when Redis cannot be reached it warns once and stays down for the
+ * rest of the process; an error reply (WRONGTYPE, OOM, ...) is a warning
+ * with the command, the key and the server's text, and a miss: a remote
+ * never fails a run.
  * SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -141,11 +143,25 @@ static redisContext *conn(redis_cache *r)
   return r->rc;
 }
 
+/* A copy of the server's text safe to print (control bytes as '?'). */
+static const char *printable(const char *s, char *out, size_t n)
+{
+  size_t k = 0;
+  for (; s[k] && k + 1 < n; k++)
+    out[k] = (unsigned char)s[k] < 0x20 || s[k] == 0x7f ? '?' : s[k];
+  out[k] = 0;
+  return out;
+}
+
 /* Runs one command (printf-like, hiredis's %b for binary); the reply, or
- * NULL when Redis is down or the command failed (then down for good). */
-static redisReply *command(redis_cache *r, const char *fmt, ...)
+ * NULL when Redis is down, cannot be reached (then down for good), or
+ * answers an error: a warning says what (e.g. "GET KEY"), the server's
+ * text and then (e.g. "treated as a miss"), and Redis stays up. */
+static redisReply *command(redis_cache *r, const char *what,
+                           const char *then, const char *fmt, ...)
 {
   redisReply *rep = NULL;
+  char text[200];
   pthread_mutex_lock(&r->mu);
   redisContext *c = conn(r);
   if (c) {
@@ -157,7 +173,9 @@ static redisReply *command(redis_cache *r, const char *fmt, ...)
       char why[200];
       go_down(r, reason(r, c, why, sizeof why));
     } else if (rep->type == REDIS_REPLY_ERROR) {
-      go_down(r, rep->str);
+      r->host->warn("cache %s (redis): %s: the server answered %s; %s",
+                    r->name, what, printable(rep->str, text, sizeof text),
+                    then);
       freeReplyObject(rep);
       rep = NULL;
     }
@@ -183,13 +201,16 @@ static int redis_on_miss(runner_cache *c, const runner_key *k)
   char *key = key_of(r, k, &klen);
   if (!key)
     return 0;
-  redisReply *rep = command(r, "GET %b", key, klen);
+  char what[400];
+  snprintf(what, sizeof what, "GET %s", key);
+  redisReply *rep = command(r, what, "treated as a miss", "GET %b", key,
+                            klen);
   free(key);
   int stored = 0;
   if (rep && rep->type == REDIS_REPLY_STRING) {
     char why[200] = "";
     if (r->host->check_entry(rep->str, rep->len, k, why, sizeof why) != 0)
-      r->host->warn("cache %s (redis): remote entry of %s is damaged (%s); "
+      r->host->warn("cache %s (redis): remote entry of %s is unusable (%s); "
                     "ignored", r->name, k->runnable, why);
     else
       stored = c->base->write_entry(c->base, k, rep->str, rep->len) == 0;
@@ -210,9 +231,13 @@ static void redis_post_set(runner_cache *c, const runner_key *k)
   if (down || c->base->read_entry(c->base, k, &data, &len) != 0)
     return;
   if ((key = key_of(r, k, &klen)) != NULL) {
+    char what[400];
+    const char *then = "the entry is kept locally only";
+    snprintf(what, sizeof what, "SET %s", key);
     redisReply *rep = r->ttl > 0
-        ? command(r, "SET %b %b EX %lld", key, klen, data, len, r->ttl)
-        : command(r, "SET %b %b", key, klen, data, len);
+        ? command(r, what, then, "SET %b %b EX %lld", key, klen, data, len,
+                  r->ttl)
+        : command(r, what, then, "SET %b %b", key, klen, data, len);
     if (rep)
       freeReplyObject(rep);
     free(key);

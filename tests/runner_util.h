@@ -1,0 +1,309 @@
+/* runner_util.h -- what the runner's test files share: a project in a
+ * temporary directory, running the real runner binary in it, and a
+ * redis-server of the test's own on a free loopback port.
+ * SPDX-License-Identifier: MIT */
+#ifndef PK_RUNNER_UTIL_H
+#define PK_RUNNER_UTIL_H
+
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RUNNER PK_RUNNER_DIR "/runner"
+
+/* ---- a project in a temporary directory ---- */
+
+typedef struct proj {
+  char dir[128];
+  char out[1 << 16]; /* stdout of the last run */
+  char err[1 << 16]; /* stderr of the last run */
+} proj;
+
+static inline void put(const char *dir, const char *rel, const char *fmt,
+                       ...)
+{
+  char path[512], cmd[600];
+  snprintf(path, sizeof path, "%s/%s", dir, rel);
+  snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s')\"", path);
+  cr_assert_eq(system(cmd), 0);
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+  va_list ap;
+  va_start(ap, fmt);
+  vfprintf(f, fmt, ap);
+  va_end(ap);
+  fclose(f);
+}
+
+static inline void proj_new(proj *p)
+{
+  snprintf(p->dir, sizeof p->dir, "/tmp/pk_runner_XXXXXX");
+  cr_assert_not_null(mkdtemp(p->dir));
+}
+
+/* A new project whose runner.toml is toml. */
+static inline void proj_with(proj *p, const char *toml)
+{
+  proj_new(p);
+  put(p->dir, "runner.toml", "%s", toml);
+}
+
+/* Removes the project and what its runs left beside it (.out, .err, .ran). */
+static inline void proj_free(proj *p)
+{
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s.out' '%s.err' '%s.ran'", p->dir,
+           p->dir, p->dir, p->dir);
+  cr_assert_eq(system(cmd), 0);
+}
+
+static inline void slurp(const char *path, char *buf, size_t n)
+{
+  buf[0] = 0;
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return;
+  size_t len = fread(buf, 1, n - 1, f);
+  buf[len] = 0;
+  fclose(f);
+}
+
+/* Runs "runner ARGS" in the project (with ENV prefixed); the exit code. */
+static inline int run(proj *p, const char *env, const char *args)
+{
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && RAN_FILE='%s.ran' %s '%s' %s >'%s.out' 2>'%s.err'",
+           p->dir, p->dir, env ? env : "", RUNNER, args, p->dir, p->dir);
+  int st = system(cmd);
+  char path[200];
+  snprintf(path, sizeof path, "%s.out", p->dir);
+  slurp(path, p->out, sizeof p->out);
+  snprintf(path, sizeof path, "%s.err", p->dir);
+  slurp(path, p->err, sizeof p->err);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static inline bool exists(const proj *p, const char *rel)
+{
+  char path[512];
+  struct stat st;
+  snprintf(path, sizeof path, "%s/%s", p->dir, rel);
+  return stat(path, &st) == 0;
+}
+
+static inline int count_of(const char *hay, const char *needle)
+{
+  int n = 0;
+  for (const char *s = hay; (s = strstr(s, needle)); s += strlen(needle))
+    n++;
+  return n;
+}
+
+/* ---- a redis-server of our own ---- */
+
+typedef struct redis {
+  pid_t pid;
+  int port;
+} redis;
+
+static inline int free_port(void)
+{
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t len = sizeof a;
+  cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+  cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+static inline bool port_open(int port)
+{
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_port = htons((uint16_t)port),
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  bool ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+  close(fd);
+  return ok;
+}
+
+/* Every server a test started, stopped by its .fini even when an
+ * assertion ends the test early. */
+static pid_t started[4];
+static size_t nstarted;
+
+static inline void stop_servers(void)
+{
+  for (size_t i = 0; i < nstarted; i++)
+    if (started[i] > 0) {
+      kill(started[i], SIGTERM);
+      waitpid(started[i], NULL, 0);
+    }
+  nstarted = 0;
+}
+
+static inline void redis_start(redis *r)
+{
+  r->port = free_port();
+  char port[16];
+  snprintf(port, sizeof port, "%d", r->port);
+  r->pid = fork();
+  cr_assert_geq(r->pid, 0);
+  if (r->pid == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execlp("redis-server", "redis-server", "--port", port, "--bind",
+           "127.0.0.1", "--save", "", "--appendonly", "no", (char *)NULL);
+    _exit(127);
+  }
+  cr_assert_lt(nstarted, sizeof started / sizeof *started);
+  started[nstarted++] = r->pid;
+  for (int i = 0; i < 500 && !port_open(r->port); i++) {
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  cr_assert(port_open(r->port), "redis-server did not start on port %d",
+            r->port);
+}
+
+static inline void redis_stop(redis *r)
+{
+  for (size_t i = 0; i < nstarted; i++)
+    if (started[i] == r->pid)
+      started[i] = 0;
+  if (r->pid > 0) {
+    kill(r->pid, SIGTERM);
+    waitpid(r->pid, NULL, 0);
+    r->pid = 0;
+  }
+}
+
+/* redis-cli's output for a command against r. */
+static inline void redis_cli(const redis *r, const char *args, char *out,
+                             size_t n)
+{
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd, "redis-cli -p %d %s", r->port, args);
+  FILE *f = popen(cmd, "r");
+  cr_assert_not_null(f);
+  size_t len = fread(out, 1, n - 1, f);
+  out[len] = 0;
+  pclose(f);
+}
+
+/* The first key matching pattern (e.g. 't:build:*') into key. */
+static inline void redis_key_of(const redis *r, const char *pattern,
+                                char *key, size_t n)
+{
+  char args[300];
+  snprintf(args, sizeof args, "--scan --pattern '%s'", pattern);
+  redis_cli(r, args, key, n);
+  key[strcspn(key, "\n")] = 0;
+  cr_assert(key[0], "no redis key %s", pattern);
+}
+
+/* ---- the project of the scenarios ---- */
+
+static inline void write_project(proj *p, int redis_port)
+{
+  put(p->dir, "runner.toml",
+      "[ctx]\n"
+      "redis_port = %d\n"
+      "\n"
+      "[plugins]\n"
+      "lint = \"runner:lint\"\n"
+      "cinclude = \"runner:cinclude\"\n"
+      "tools = \"runner:toolenv\"\n"
+      "\n"
+      "[plugins.remote]\n"
+      "plugin = \"runner:redis\"\n"
+      "url = \"redis://127.0.0.1:{ctx.redis_port}\"\n"
+      "prefix = \"t\"\n"
+      "\n"
+      "[caches.shared]\n"
+      "type = \"redis\"\n"
+      "\n"
+      "[envs.dev]\n"
+      "type = \"toolenv\"\n"
+      "setup = '''printf '#!/bin/sh\\necho \"greet: $*\"\\n' > "
+      "\"$TOOLENV_DIR/bin/greet\" && chmod +x \"$TOOLENV_DIR/bin/greet\" && "
+      "echo greet-1.0 > \"$TOOLENV_DIR/lock\"'''\n"
+      "vars = [\"GREETING=hello\"]\n"
+      "\n"
+      "[commands.build]\n"
+      "exec = \"mkdir -p out && cat src/main.c > out/main.o && echo compiled "
+      "&& echo ran >> \\\"$RAN_FILE\\\"\"\n"
+      "deps = [\"src/*.c\", { type = \"cinclude\", path = \"src/main.c\" }]\n"
+      "cache = \"shared\"\n"
+      "artifacts = [\"out/main.o\"]\n"
+      "\n"
+      "[commands.test]\n"
+      "exec = \"cat out/main.o | wc -l\"\n"
+      "deps = [{ type = \"command\", name = \"build\", strict = true }]\n"
+      "\n"
+      "[commands.hello]\n"
+      "exec = \"greet $GREETING\"\n"
+      "deps = [\"src/*.c\"]\n"
+      "env = \"dev\"\n"
+      "\n"
+      "[commands.secret]\n"
+      "exec = \"echo secret\"\n"
+      "hidden = true\n",
+      redis_port);
+  put(p->dir, "src/main.c", "#include \"util.h\"\nint main(void) { return "
+                            "UTIL; }\n");
+  put(p->dir, "src/util.h", "#include \"inner.h\"\n#define UTIL 0\n");
+  put(p->dir, "src/inner.h", "/* inner */\n");
+  put(p->dir, "src/unused.h", "/* not included */\n");
+}
+
+static inline int ran_count(const proj *p)
+{
+  char path[200], buf[4096];
+  snprintf(path, sizeof path, "%s.ran", p->dir);
+  slurp(path, buf, sizeof buf);
+  return count_of(buf, "ran");
+}
+
+/* A new project of the scenarios, its remote cache on REDIS_PORT. */
+static inline void proj_scenarios(proj *p, int redis_port)
+{
+  proj_new(p);
+  write_project(p, redis_port);
+}
+
+/* Runs "runner ARGS": it succeeds, and its stderr says SAYS. */
+static inline void run_says(proj *p, const char *args, const char *says)
+{
+  cr_assert_eq(run(p, NULL, args), 0, "%s", p->err);
+  cr_assert(strstr(p->err, says), "%s", p->err);
+}
+
+/* A new checkout of the scenarios on the Redis at port gets what runner
+ * ARGS needs from it. */
+static inline void new_checkout_fetches(int port, const char *args)
+{
+  proj c;
+  proj_scenarios(&c, port);
+  run_says(&c, args, "fetched from the remote cache");
+  proj_free(&c);
+}
+
+#endif

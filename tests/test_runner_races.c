@@ -1,0 +1,365 @@
+/* test_runner_races.c -- the runner against concurrent input (issue 12):
+ * inputs edited while a command runs, two runners on one runnable, a
+ * runner killed (SIGKILL) or stopped (SIGINT) while its command runs or
+ * while a process its command started still writes.  The real runner
+ * binary, started directly (fork and exec) so a test can signal it; a
+ * wait is a wait on a condition (a file appears, a process ends), not a
+ * fixed sleep.
+ * SPDX-License-Identifier: MIT */
+#include "runner_util.h"
+
+/* ---- runners in the background ---- */
+
+/* Starts "runner ARGS..." (NULL-ended) in the project, its stdout and
+ * stderr into DIR.NAME.out and DIR.NAME.err. */
+static pid_t start(const proj *p, const char *name, ...)
+{
+  const char *argv[8] = {"runner"};
+  va_list ap;
+  va_start(ap, name);
+  for (size_t i = 1; i < 7 && (argv[i] = va_arg(ap, const char *)); i++)
+    ;
+  va_end(ap);
+  argv[7] = NULL;
+  char out[200], err[200];
+  snprintf(out, sizeof out, "%s.%s.out", p->dir, name);
+  snprintf(err, sizeof err, "%s.%s.err", p->dir, name);
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0);
+  if (pid == 0) {
+    int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (o < 0 || e < 0 || chdir(p->dir) != 0 || dup2(o, 1) < 0 ||
+        dup2(e, 2) < 0)
+      _exit(126);
+    setenv("RAN_FILE", "/dev/null", 1);
+    execv(RUNNER, (char *const *)argv);
+    _exit(127);
+  }
+  return pid;
+}
+
+/* Waits for a runner: its exit code, or 128 + the signal that ended it. */
+static int finish(pid_t pid)
+{
+  int st;
+  while (waitpid(pid, &st, 0) < 0)
+    cr_assert_eq(errno, EINTR);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* What runner NAME wrote on stderr. */
+static void err_of(const proj *p, const char *name, char *buf, size_t n)
+{
+  char path[200];
+  snprintf(path, sizeof path, "%s.%s.err", p->dir, name);
+  slurp(path, buf, n);
+}
+
+static void nap_ms(long ms)
+{
+  struct timespec ts = {ms / 1000, ms % 1000 * 1000000};
+  nanosleep(&ts, NULL);
+}
+
+static double now_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Waits (up to 20 s) until the project's file rel exists. */
+static void wait_for_file(const proj *p, const char *rel)
+{
+  for (int i = 0; i < 2000 && !exists(p, rel); i++)
+    nap_ms(10);
+  cr_assert(exists(p, rel), "%s did not appear", rel);
+}
+
+/* Waits (up to 20 s) until runner NAME's stderr says says. */
+static void wait_for_err(const proj *p, const char *name, const char *says)
+{
+  char err[4096];
+  for (int i = 0; i < 2000; i++) {
+    err_of(p, name, err, sizeof err);
+    if (strstr(err, says))
+      return;
+    nap_ms(10);
+  }
+  cr_assert_fail("runner %s never said \"%s\": %s", name, says, err);
+}
+
+/* Whether process pid still runs (a zombie does not). */
+static bool alive(pid_t pid)
+{
+  char path[64], stat[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  slurp(path, stat, sizeof stat);
+  const char *paren = strrchr(stat, ')');
+  return paren && paren[1] == ' ' && paren[2] != 'Z';
+}
+
+/* The pid the command wrote into the project's file rel. */
+static pid_t pid_in(const proj *p, const char *rel)
+{
+  char path[300], text[32];
+  snprintf(path, sizeof path, "%s/%s", p->dir, rel);
+  for (int i = 0; i < 2000; i++) {
+    slurp(path, text, sizeof text);
+    if (strchr(text, '\n'))
+      return (pid_t)atoi(text);
+    nap_ms(10);
+  }
+  cr_assert_fail("no pid in %s", rel);
+  return -1;
+}
+
+/* Waits (up to 10 s) for pid to end. */
+static void wait_gone(pid_t pid, const char *what)
+{
+  for (int i = 0; i < 1000 && alive(pid); i++)
+    nap_ms(10);
+  cr_assert(!alive(pid), "%s (pid %d) outlived the runner", what, (int)pid);
+}
+
+/* Removes what the background runs left beside the project. */
+static void races_free(proj *p)
+{
+  char cmd[400];
+  snprintf(cmd, sizeof cmd, "rm -f '%s'.*.out '%s'.*.err", p->dir, p->dir);
+  cr_assert_eq(system(cmd), 0);
+  proj_free(p);
+}
+
+/* ---- the project ---- */
+
+/* slow: marks started, waits for the test's go file, copies src/in.txt to
+ * out/o.  group: writes its shell's pid and a background sleep's, then
+ * waits.  big: writes out/big.bin, 40 x 1 MB appended, each MB the line
+ * "SEED I" repeated (SEED from src/seed), by a process in a session of its
+ * own that outlives a killed runner. */
+static void races_project(proj *p)
+{
+  proj_with(p,
+      "[commands.slow]\n"
+      "exec = \"mkdir -p out && touch started && while [ ! -e go ]; do "
+      "sleep 0.01; done && cat src/in.txt > out/o && echo copied\"\n"
+      "deps = [\"src/*.txt\"]\n"
+      "artifacts = [\"out/o\"]\n"
+      "\n"
+      "[commands.group]\n"
+      "exec = \"echo $$ > sh.pid; sleep 100 & echo $! > bg.pid; wait\"\n"
+      "deps = [\"src/*.txt\"]\n"
+      "\n"
+      "[commands.big]\n"
+      "exec = '''mkdir -p out && : > out/big.bin && setsid sh -c 'seed=$(cat "
+      "src/seed); for i in $(seq 40); do yes \"$seed $i\" | head -c 1048576 "
+      ">> out/big.bin; done' '''\n"
+      "deps = [\"src/seed\"]\n"
+      "artifacts = [\"out/big.bin\"]\n");
+  put(p->dir, "src/in.txt", "v1\n");
+  put(p->dir, "src/seed", "0\n");
+}
+
+/* ---- item 4: inputs that change while the command runs ---- */
+
+/* Issue 12 point 4: in.txt v1 -> v2 during the run, back to v1: the next
+ * run does not replay what v2 made. */
+Test(runner, inputs_changed_while_running_are_not_stored)
+{
+  proj p;
+  races_project(&p);
+  pid_t a = start(&p, "a", "slow", NULL);
+  wait_for_file(&p, "started");
+  put(p.dir, "src/in.txt", "v2\n");
+  put(p.dir, "go", "");
+  cr_assert_eq(finish(a), 0);
+  char err[4096];
+  err_of(&p, "a", err, sizeof err);
+  cr_assert(strstr(err, "warning: slow: its inputs changed while it ran: the "
+                        "result is not stored"), "%s", err);
+  put(p.dir, "src/in.txt", "v1\n");
+  run_says(&p, "slow", "slow: miss, running");
+  char o[64], path[300];
+  snprintf(path, sizeof path, "%s/out/o", p.dir);
+  slurp(path, o, sizeof o);
+  cr_assert_str_eq(o, "v1\n");
+  run_says(&p, "slow", "slow: hit, replaying");
+  races_free(&p);
+}
+
+/* ---- item 3: one runnable, one runner at a time ---- */
+
+/* The second runner waits for the first one's lock, then hits. */
+Test(runner, second_runner_waits_for_the_lock_then_hits)
+{
+  proj p;
+  races_project(&p);
+  pid_t a = start(&p, "a", "slow", NULL);
+  wait_for_file(&p, "started");
+  pid_t b = start(&p, "b", "slow", NULL);
+  wait_for_err(&p, "b", "slow: waiting for its lock");
+  put(p.dir, "go", "");
+  cr_assert_eq(finish(a), 0);
+  cr_assert_eq(finish(b), 0);
+  char err[4096];
+  err_of(&p, "a", err, sizeof err);
+  cr_assert(strstr(err, "slow: miss, running"), "%s", err);
+  err_of(&p, "b", err, sizeof err);
+  cr_assert(strstr(err, "slow: hit, replaying"), "%s", err);
+  races_free(&p);
+}
+
+/* kill -9 of the runner: the supervisor takes the command's whole group
+ * down (the shell and its background job). */
+Test(runner, killed_runner_takes_its_command_group_down)
+{
+  proj p;
+  races_project(&p);
+  pid_t a = start(&p, "a", "group", NULL);
+  pid_t sh = pid_in(&p, "sh.pid"), bg = pid_in(&p, "bg.pid");
+  cr_assert(alive(sh) && alive(bg));
+  kill(a, SIGKILL);
+  cr_assert_eq(finish(a), 128 + SIGKILL);
+  wait_gone(sh, "the command's shell");
+  wait_gone(bg, "its background job");
+  races_free(&p);
+}
+
+/* Ctrl-C (SIGINT) and SIGTERM: the command's group is stopped, nothing is
+ * stored (no entry, no temporary file), the runner ends by the signal. */
+Test(runner, stopped_runner_stops_its_command_and_stores_nothing)
+{
+  static const int sigs[] = {SIGINT, SIGTERM};
+  for (size_t i = 0; i < 2; i++) {
+    proj p;
+    races_project(&p);
+    pid_t a = start(&p, "a", "group", NULL);
+    pid_t sh = pid_in(&p, "sh.pid"), bg = pid_in(&p, "bg.pid");
+    kill(a, sigs[i]);
+    cr_assert_eq(finish(a), 128 + sigs[i]);
+    wait_gone(sh, "the command's shell");
+    wait_gone(bg, "its background job");
+    char err[4096], want[100];
+    err_of(&p, "a", err, sizeof err);
+    snprintf(want, sizeof want, "group: stopped by signal %d, nothing "
+             "stored", sigs[i]);
+    cr_assert(strstr(err, want), "%s", err);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "test -z \"$(ls -A '%s/.runner/cache' "
+             "2>/dev/null)\"", p.dir);
+    cr_assert_eq(system(cmd), 0, "something was stored");
+    races_free(&p);
+  }
+}
+
+/* ---- item 8: many runners, many kills ---- */
+
+enum { MB = 1 << 20, CHUNKS = 40 };
+
+/* What big writes for seed, into big_want: CHUNKS x 1 MB, chunk i the line
+ * "SEED I" repeated.  (Static buffers: an assertion that ends a test
+ * leaks nothing.) */
+static char big_want[CHUNKS * MB], big_got[CHUNKS * MB + 1];
+
+static void big_expected(int seed)
+{
+  for (int i = 1; i <= CHUNKS; i++) {
+    char line[32];
+    size_t n = (size_t)snprintf(line, sizeof line, "%d %d\n", seed, i);
+    char *c = big_want + (size_t)(i - 1) * MB;
+    size_t have = n;
+    memcpy(c, line, n);
+    for (; have < MB; have *= 2) /* the line repeated by doubling */
+      memcpy(c + have, c, have < MB - have ? have : MB - have);
+  }
+}
+
+/* Whether out/big.bin holds exactly big_want. */
+static bool big_right(const proj *p)
+{
+  char path[300];
+  snprintf(path, sizeof path, "%s/out/big.bin", p->dir);
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return false;
+  size_t n = fread(big_got, 1, sizeof big_got, f);
+  fclose(f);
+  return n == sizeof big_want && !memcmp(big_got, big_want, n);
+}
+
+static void set_seed(const proj *p, int seed)
+{
+  put(p->dir, "src/seed", "%d\n", seed);
+}
+
+/* Issue 12 point 3: two `runner big` at once cached a 76-80 MB artifact
+ * 20 times in 20.  Now one runs while the other waits, then hits; every
+ * replay after is checked by content. */
+Test(runner, two_runners_at_once_never_cache_a_wrong_artifact)
+{
+  proj p;
+  races_project(&p);
+  int wrong = 0, replays = 0, both_ran = 0, no_hit = 0;
+  for (int round = 1; round <= 20; round++) {
+    set_seed(&p, round);
+    big_expected(round);
+    pid_t a = start(&p, "a", "big", NULL), b = start(&p, "b", "big", NULL);
+    cr_assert_eq(finish(a), 0);
+    cr_assert_eq(finish(b), 0);
+    char ea[4096], eb[4096];
+    err_of(&p, "a", ea, sizeof ea);
+    err_of(&p, "b", eb, sizeof eb);
+    int ran = (strstr(ea, "big: miss, running") != NULL) +
+              (strstr(eb, "big: miss, running") != NULL);
+    both_ran += ran != 1; /* one runs, the other waits, then hits */
+    wrong += !big_right(&p);
+    cr_assert_eq(run(&p, NULL, "big"), 0, "%s", p.err);
+    no_hit += !strstr(p.err, "big: hit, replaying");
+    replays += 2;
+    wrong += !big_right(&p);
+  }
+  cr_assert_eq(wrong, 0, "%d wrong replays of %d", wrong, replays);
+  cr_assert_eq(both_ran, 0, "both runners ran in %d rounds of 20", both_ran);
+  cr_assert_eq(no_hit, 0, "no hit after %d rounds of 20", no_hit);
+  races_free(&p);
+}
+
+/* Issue 12 point 3: kill -9 of the runner left its command writing, and 7
+ * of 50 kills cached a wrong artifact.  Here big's writer leaves the
+ * command's group on purpose (setsid), so it outlives the kill: it keeps
+ * the runnable's lock (an inherited descriptor), the next runner waits for
+ * it, then runs or hits; the run after that replays.  Every result is
+ * checked by content. */
+Test(runner, kill_9_at_random_points_never_caches_a_wrong_artifact)
+{
+  proj p;
+  races_project(&p);
+  set_seed(&p, 1000);
+  double t0 = now_s();
+  cr_assert_eq(run(&p, NULL, "big"), 0, "%s", p.err);
+  long full_ms = (long)((now_s() - t0) * 1000);
+  unsigned rng = 12;
+  int wrong = 0, checked = 0, orphans = 0, no_hit = 0;
+  for (int k = 1; k <= 50; k++) {
+    set_seed(&p, k);
+    big_expected(k);
+    pid_t a = start(&p, "a", "big", NULL);
+    nap_ms((long)(rand_r(&rng) % (unsigned)(full_ms + 1)));
+    kill(a, SIGKILL);
+    int code = finish(a); /* 0: it was done before the kill */
+    cr_assert(code == 128 + SIGKILL || code == 0, "exit %d", code);
+    cr_assert_eq(run(&p, NULL, "big"), 0, "%s", p.err);
+    orphans += strstr(p.err, "waiting for its lock") != NULL;
+    wrong += !big_right(&p);
+    cr_assert_eq(run(&p, NULL, "big"), 0, "%s", p.err);
+    no_hit += !strstr(p.err, "big: hit, replaying");
+    wrong += !big_right(&p);
+    checked += 2;
+  }
+  cr_assert_eq(wrong, 0, "%d wrong results of %d", wrong, checked);
+  cr_assert_eq(no_hit, 0, "no hit after %d kills of 50", no_hit);
+  cr_assert_gt(orphans, 0, "no kill left a writer behind");
+  races_free(&p);
+}
