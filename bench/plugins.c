@@ -22,7 +22,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "stages.h"
 
 static void die(const char *what, const pk_error *e)
 {

@@ -20,7 +20,8 @@ static void format_strings(const pk_ctx *ctx, const pk_value *v, int depth)
     char *out = NULL;
     pk_error err;
     pk_value_get_string(v, &s, &len, NULL);
-    pk_status st = pk_format(ctx, s, len, pk_value_pos(v), &out, NULL, &err);
+    pk_status st =
+        pk_format(ctx, s, len, pk_value_get_pos(v), &out, NULL, &err);
     CHECK((st == PK_OK) == (out != NULL));
     CHECK(st == PK_OK || err.code == st);
     pk_string_free(out);

@@ -19,7 +19,7 @@ static void walk(const pk_value *v, int depth)
   pk_error err;
   size_t i, n;
   CHECK(depth <= 200);
-  check_pos(pk_value_pos(v));
+  check_pos(pk_value_get_pos(v));
   CHECK(strcmp(pk_kind_name(k), "unknown") != 0);
   switch (k) {
   case PK_KIND_TABLE:
@@ -79,15 +79,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   static const pk_toml_version versions[] = {PK_TOML_1_0, PK_TOML_1_1};
   size_t i;
   for (i = 0; i < 2; i++) {
-    pk_doc_options opts = {sizeof opts, versions[i], NULL, NULL};
+    pk_doc_options opts = {.size = sizeof opts, .version = versions[i]};
     pk_doc *doc = (pk_doc *)1;
     pk_error err;
     pk_status st = pk_doc_parse((const char *)data, size, "fuzz.toml", &opts,
                                 &doc, &err);
     if (st != PK_OK) {
       CHECK(doc == NULL && err.code == st);
-      CHECK(st == PK_ESYNTAX || st == PK_ENOMEM);
-      if (st == PK_ESYNTAX)
+      CHECK(st == PK_ESYNTAX || st == PK_ERANGE || st == PK_ENOMEM);
+      if (st != PK_ENOMEM)
         CHECK(err.line >= 1 && err.col >= 1 && err.message[0]);
       continue;
     }

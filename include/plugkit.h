@@ -1,24 +1,67 @@
-/* plugkit.h -- discover, order, load and configure plugins from C.
+/* plugkit.h -- a plugin framework for C: discover, order, load and
+ * configure plugins, call their hooks, build instances of their types.
  * SPDX-License-Identifier: MIT
  *
- * If it is not declared here or in plugkit/plugin.h, it is not API.
+ * The contract is this header with the two it includes, plugkit/toml.h
+ * (documents and values) and plugkit/config.h (schemas, configs and
+ * formatting), and plugkit/plugin.h for plugin authors: if it is not
+ * declared there, it is not API.
  *
- * USAGE
- *   1. pk_doc_load_file()     read a TOML file into a document (any config)
- *   2. pk_doc_root()          walk it: pk_table_get(), pk_array_at(), ...
- *   3. pk_table_get_string()  typed getters fail with file:line:col and both
- *      ... _or() forms           type names; the _or forms take a default
- *   4. pk_doc_free()          release the document and every value in it
+ * USAGE: a host's life
+ *   1. pk_host_new()                options: allocator, log, userdata, the
+ *                                   metadata cache
+ *   2. pk_host_add_path()           where plugins live (PLUGKIT_PATH first)
+ *      pk_host_add_builtin()        plugins compiled into the host
+ *   3. pk_host_load_description()   namespaces, kinds, hooks, built-in types
+ *                                   and the [defaults] schema, from a file
+ *      or pk_host_add_namespace(), pk_host_declare_kind(),
+ *      pk_host_declare_hook(), pk_host_declare_defaults() in code
+ *      pk_host_add_type()           the code of the built-in types
+ *   4. pk_host_load_config()        the operator's file: the [plugins] to
+ *                                   run and their settings, [defaults], the
+ *                                   instance tables; all checked before any
+ *                                   plugin code runs
+ *   5. pk_host_register()           request, import, resolve (register hooks
+ *                                   to a fixed point), post_register; lazy
+ *                                   plugins wait for their first use
+ *   6. pk_host_get_instance()       an instance of a kind by name, built on
+ *                                   first use (any thread)
+ *   7. pk_host_get_hook(), pk_hook_call()  call what the plugins implement
+ *   8. pk_host_free()               instances newest first, unload hooks in
+ *                                   reverse order, dlclose
  *
  * Conventions
  *   - Every fallible function returns pk_status (PK_OK == 0) and takes a
  *     pk_error *err last; err may be NULL.  The library never prints, exits
  *     or aborts because of bad input.
- *   - Pointers returned by _get_ functions are borrowed; the comment says
- *     until when they stay valid.  Functions named _new/_dup return memory
- *     the caller owns.
- *   - Each declaration ends with tags: [thread: ...] [fails: ...] [since: ...]
- *     defined in docs/DESIGN.md ("Threading").
+ *   - Names are pk_OBJECT_VERB: pk_X_get_Y reads a property, pk_X_count()
+ *     and pk_X_at(i) walk a list (pk_X_Y_at(i): property Y of item i),
+ *     pk_X_find_Y() looks a name up, _or takes a default; _new and _free
+ *     pair up.
+ *
+ * TAGS.  The comment of every declaration (or the one heading a group of
+ * declarations) ends with a [thread:], a [fails:] and a [since:] tag, and
+ * says who owns the pointers it hands over:
+ *   [thread: any]     any thread, any time; a qualifier after a comma narrows
+ *                     it ("any, not concurrently with writers of ctx")
+ *   [thread: host]    calls concerning one host are serialized by the
+ *                     caller; different hosts may be used from different
+ *                     threads ("host, before discovery": and only then)
+ *   [thread: frozen]  like host during set-up; any thread, without a lock,
+ *                     once pk_host_post_register() has returned (the
+ *                     registries froze at its start)
+ *   [fails: never] or [fails: W | W ...], W one of the statuses it can
+ *                     return besides PK_OK, named without "PK_E":
+ *       mem io misuse syntax type missing range notfound manifest dep
+ *       version cycle abi load plugin config duplicate state notsup
+ *                     (dep: PK_EDEP_MISSING, version: PK_EDEP_VERSION,
+ *                     cycle: PK_EDEP_CYCLE)
+ *   [since: X.Y]      the version that added it
+ *   ownership         a pointer handed out is "borrowed" (the library keeps
+ *                     it; the comment says until when), "static", or the
+ *                     caller's ("caller owns": freed with the function the
+ *                     comment names)
+ * tests/test_headers.c checks every declaration of the headers against it.
  */
 #ifndef PLUGKIT_H
 #define PLUGKIT_H
@@ -99,8 +142,8 @@ typedef struct pk_error {
  * [thread: any] [fails: never] [since: 0.1] */
 PK_API const char *pk_status_name(pk_status status);
 
-/* A short description of a status, e.g. "dependency cycle".  Static string.
- * [thread: any] [fails: never] [since: 0.1] */
+/* A short description of a status, e.g. "dependency cycle": a static
+ * string.  [thread: any] [fails: never] [since: 0.1] */
 PK_API const char *pk_status_string(pk_status status);
 
 /* Writes "source:line:col: message" (or "message" when there is no source,
@@ -117,12 +160,14 @@ PK_API void pk_error_clear(pk_error *err);
  * transpositions count one), or NULL when none is close enough to be a
  * plausible typo (at most 1 edit for words up to 3 bytes, 2 up to 6, 3
  * beyond) -- the rule behind every suggestion plugkit makes, for a host's
- * own names.  [thread: any] [fails: never] [since: 0.1] */
+ * own names.  The result is one of the candidates (borrowed from the
+ * caller).  [thread: any] [fails: never] [since: 0.1] */
 PK_API const char *pk_closest(const char *word,
                               const char *const *candidates, size_t n);
 
-/* The library version at run time ("0.1.0"); compare with PK_VERSION_STRING
- * to check header and library match.  [thread: any] [fails: never] [since: 0.1] */
+/* The library version at run time ("0.1.0", a static string); compare
+ * with PK_VERSION_STRING to check header and library match.
+ * [thread: any] [fails: never] [since: 0.1] */
 PK_API const char *pk_version(void);
 
 /* ------------------------------------------------------------------------
@@ -134,214 +179,32 @@ PK_API const char *pk_version(void);
  * block was allocated with.  NULL selects libc. */
 typedef void *(*pk_alloc_fn)(void *ud, void *ptr, size_t old_size,
                              size_t new_size);
+#ifdef __cplusplus
+}
+#endif
 
-/* ------------------------------------------------------------------------
- * TOML documents and values
- * ------------------------------------------------------------------------ */
+#include "plugkit/toml.h"   /* documents and values */
+#include "plugkit/config.h" /* schemas, configs and formatting */
 
-typedef struct pk_doc pk_doc;     /* a parsed TOML document (opaque) */
-typedef struct pk_value pk_value; /* one value inside a document (opaque) */
-
-typedef enum pk_kind {
-  PK_KIND_TABLE = 1,
-  PK_KIND_ARRAY,
-  PK_KIND_STRING,
-  PK_KIND_INTEGER,
-  PK_KIND_FLOAT,
-  PK_KIND_BOOL,
-  PK_KIND_DATETIME,       /* offset date-time: 1979-05-27T07:32:00Z */
-  PK_KIND_DATETIME_LOCAL, /* 1979-05-27T07:32:00 */
-  PK_KIND_DATE_LOCAL,     /* 1979-05-27 */
-  PK_KIND_TIME_LOCAL      /* 07:32:00 */
-} pk_kind;
-
-typedef enum pk_toml_version {
-  PK_TOML_DEFAULT = 0, /* TOML 1.1.0 */
-  PK_TOML_1_0 = 100,   /* TOML 1.0.0: 1.1-only syntax is rejected */
-  PK_TOML_1_1 = 110
-} pk_toml_version;
-
-/* A date, a time or both.  Which fields are meaningful follows the kind:
- * dates have year/month/day, times hour/minute/second/nanosecond, and only
- * PK_KIND_DATETIME has offset_minutes (0 for "Z"). */
-typedef struct pk_datetime {
-  pk_kind kind;
-  int year, month, day;
-  int hour, minute, second;
-  int nanosecond;     /* 0..999999999 */
-  int offset_minutes; /* east of UTC, e.g. -420 for -07:00 */
-  int precision;      /* digits of the fraction as written (0..9) */
-} pk_datetime;
-
-/* A source position.  source is borrowed from the document that holds the
- * value; line and col are 1-based. */
-typedef struct pk_pos {
-  const char *source;
-  int line;
-  int col;
-} pk_pos;
-
-/* Options for parsing; a NULL options pointer means all defaults.  Set size
- * to sizeof(pk_doc_options) so the struct can grow. */
-typedef struct pk_doc_options {
-  uint32_t size;           /* sizeof(pk_doc_options) */
-  pk_toml_version version; /* PK_TOML_DEFAULT: 1.1.0 */
-  pk_alloc_fn alloc;       /* NULL: libc */
-  void *alloc_ud;          /* passed to alloc */
-} pk_doc_options;
-
-/* Parses len bytes of TOML.  source_name names the text in positions and
- * errors (NULL: "<buffer>").  The text is copied; the caller may free it at
- * once.  On success *out is a new document the caller frees with
- * pk_doc_free(); on failure *out is NULL and err holds the first problem with
- * its exact line and column.
- * [thread: any] [fails: mem | syntax] [since: 0.1] */
-PK_API pk_status pk_doc_parse(const char *text, size_t len,
-                              const char *source_name,
-                              const pk_doc_options *opts, pk_doc **out,
-                              pk_error *err);
-
-/* Reads and parses a TOML file ("-" reads standard input).  Like
- * pk_doc_parse(); the file's path names positions.
- * [thread: any] [fails: mem | io | syntax] [since: 0.1] */
-PK_API pk_status pk_doc_load_file(const char *path, const pk_doc_options *opts,
-                                  pk_doc **out, pk_error *err);
-
-/* Releases a document and every value, key and string in it.  NULL is a
- * no-op.  [thread: any, not concurrently with readers of doc] [fails: never]
- * [since: 0.1] */
-PK_API void pk_doc_free(pk_doc *doc);
-
-/* The root table.  Borrowed, valid until pk_doc_free(doc).
- * [thread: any] [fails: never] [since: 0.1] */
-PK_API const pk_value *pk_doc_root(const pk_doc *doc);
-
-/* The name positions in doc refer to (the path or source_name).  Borrowed,
- * valid until pk_doc_free(doc).  [thread: any] [fails: never] [since: 0.1] */
-PK_API const char *pk_doc_source(const pk_doc *doc);
-
-/* Everything below reads a document.  Documents are immutable: any number of
- * threads may read one at once.  All returned pointers are borrowed and valid
- * until pk_doc_free() of the document that holds the value. */
-
-/* The kind of a value.  [thread: any] [fails: never] [since: 0.1] */
-PK_API pk_kind pk_value_kind(const pk_value *v);
-
-/* The TOML name of a kind: "table", "array", "string", "integer", "float",
- * "boolean", "offset date-time", "local date-time", "local date",
- * "local time".  Static string.  [thread: any] [fails: never] [since: 0.1] */
-PK_API const char *pk_kind_name(pk_kind kind);
-
-/* Where a value starts in its source (for a table: its header, or the first
- * key that created it).  [thread: any] [fails: never] [since: 0.1] */
-PK_API pk_pos pk_value_pos(const pk_value *v);
-
-/* Number of keys of a table, in insertion order; 0 if v is not a table.
- * [thread: any] [fails: never] [since: 0.1] */
-PK_API size_t pk_table_count(const pk_value *table);
-
-/* The i-th key of a table (insertion order), NUL-terminated; *len (if not
- * NULL) gets its length in bytes (keys may contain NUL written as \u0000).
- * NULL when i is out of range.  [thread: any] [fails: never] [since: 0.1] */
-PK_API const char *pk_table_key_at(const pk_value *table, size_t i,
-                                   size_t *len);
-
-/* The i-th value of a table, NULL when out of range.
- * [thread: any] [fails: never] [since: 0.1] */
-PK_API const pk_value *pk_table_value_at(const pk_value *table, size_t i);
-
-/* The position of the i-th key of a table.
- * [thread: any] [fails: never] [since: 0.1] */
-PK_API pk_pos pk_table_key_pos_at(const pk_value *table, size_t i);
-
-/* Looks a key up in O(1) on average.  NULL when absent or when table is not
- * a table.  pk_table_getn takes a key of len bytes.
- * [thread: any] [fails: never] [since: 0.1] */
-PK_API const pk_value *pk_table_get(const pk_value *table, const char *key);
-PK_API const pk_value *pk_table_getn(const pk_value *table, const char *key,
-                                     size_t len);
-
-/* Number of items of an array; 0 if v is not an array.
- * [thread: any] [fails: never] [since: 0.1] */
-PK_API size_t pk_array_count(const pk_value *array);
-
-/* The i-th item of an array, NULL when out of range.
- * [thread: any] [fails: never] [since: 0.1] */
-PK_API const pk_value *pk_array_at(const pk_value *array, size_t i);
-
-/* Typed getters on a value.  On a kind mismatch they fail with PK_ETYPE and
- * a message such as "runner.toml:3:9: expected a string, found an integer"
- * (err carries source, line and col).  *len (if not NULL) receives a
- * string's length; strings are NUL-terminated and may contain NUL bytes.
- * pk_value_get_float accepts only floats; pk_value_get_datetime accepts all
- * four date/time kinds.
- * [thread: any] [fails: type] [since: 0.1] */
-PK_API pk_status pk_value_get_string(const pk_value *v, const char **out,
-                                     size_t *len, pk_error *err);
-PK_API pk_status pk_value_get_integer(const pk_value *v, int64_t *out,
-                                      pk_error *err);
-PK_API pk_status pk_value_get_float(const pk_value *v, double *out,
-                                    pk_error *err);
-PK_API pk_status pk_value_get_bool(const pk_value *v, bool *out,
-                                   pk_error *err);
-PK_API pk_status pk_value_get_datetime(const pk_value *v, pk_datetime *out,
-                                       pk_error *err);
-
-/* Typed getters on a table key.  A missing key fails with PK_EMISSING and
- * the table's position ("missing required key \"port\" in table started
- * here"); a wrong kind fails with PK_ETYPE and the value's position.
- * [thread: any] [fails: missing | type] [since: 0.1] */
-PK_API pk_status pk_table_get_string(const pk_value *table, const char *key,
-                                     const char **out, pk_error *err);
-PK_API pk_status pk_table_get_integer(const pk_value *table, const char *key,
-                                      int64_t *out, pk_error *err);
-PK_API pk_status pk_table_get_float(const pk_value *table, const char *key,
-                                    double *out, pk_error *err);
-PK_API pk_status pk_table_get_bool(const pk_value *table, const char *key,
-                                   bool *out, pk_error *err);
-PK_API pk_status pk_table_get_datetime(const pk_value *table, const char *key,
-                                       pk_datetime *out, pk_error *err);
-/* Returns the table or array under key; PK_ETYPE when it is something else. */
-PK_API pk_status pk_table_get_table(const pk_value *table, const char *key,
-                                    const pk_value **out, pk_error *err);
-PK_API pk_status pk_table_get_array(const pk_value *table, const char *key,
-                                    const pk_value **out, pk_error *err);
-
-/* The same with a default: a missing key stores dflt and returns PK_OK; a
- * present key of the wrong kind still fails with PK_ETYPE.
- * [thread: any] [fails: type] [since: 0.1] */
-PK_API pk_status pk_table_get_string_or(const pk_value *table, const char *key,
-                                        const char *dflt, const char **out,
-                                        pk_error *err);
-PK_API pk_status pk_table_get_integer_or(const pk_value *table,
-                                         const char *key, int64_t dflt,
-                                         int64_t *out, pk_error *err);
-PK_API pk_status pk_table_get_float_or(const pk_value *table, const char *key,
-                                       double dflt, double *out,
-                                       pk_error *err);
-PK_API pk_status pk_table_get_bool_or(const pk_value *table, const char *key,
-                                      bool dflt, bool *out, pk_error *err);
-
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* ------------------------------------------------------------------------
  * Hosts and plugins
  *
- *   1. pk_host_new()            options: allocator, log, userdata, strict
- *   2. pk_host_add_namespace()  the plugin families this host accepts
- *      pk_host_add_path()       where to look (PLUGKIT_PATH is searched first)
- *      pk_host_add_builtin()    plugins compiled into the host
- *   3. pk_host_register()       request plugins; import, resolve (register
- *                               hooks, to a fixed point), post_register
- *      or the stages one by one: pk_host_request(), pk_host_import(),
- *      pk_host_resolve(), pk_host_post_register()
- *   4. pk_host_layer_*()        the dependency order, layer by layer
- *   5. pk_host_free()           unload hooks in reverse order, dlclose
- *
- * A host is used from one thread at a time during set-up (steps 1 to 3).
+ * pk_host_register() runs the four stages of the seed's addon manager, which
+ * can also be called one by one: pk_host_request() (1: requirement texts
+ * become known plugins), pk_host_import() (2: load them and what they
+ * require, round after round), pk_host_resolve() (3: register hooks in layer
+ * order, to a fixed point), pk_host_post_register() (4: post_register hooks
+ * in the final order).  pk_host_layer_*() then give the dependency order,
+ * layer by layer.  A host is used from one thread at a time during set-up.
  * ------------------------------------------------------------------------ */
 
 typedef struct pk_host pk_host;     /* opaque */
 typedef struct pk_plugin pk_plugin; /* one discovered plugin (opaque) */
+struct pk_plugin_desc;              /* plugkit/plugin.h */
 
 typedef enum pk_log_level {
   PK_LOG_DEBUG = 0,
@@ -416,8 +279,9 @@ typedef enum pk_plugin_state {
   PK_STATE_UNLOADED        /* unload hook ran, shared object closed */
 } pk_plugin_state;
 
-/* Creates a host.  opts may be NULL (all defaults).  *out is freed with
- * pk_host_free().  [thread: any] [fails: mem | misuse] [since: 0.1] */
+/* Creates a host.  opts may be NULL (all defaults).  The caller owns *out
+ * and frees it with pk_host_free().
+ * [thread: any] [fails: mem | misuse] [since: 0.1] */
 PK_API pk_status pk_host_new(const pk_host_options *opts, pk_host **out,
                              pk_error *err);
 
@@ -436,18 +300,21 @@ PK_API pk_status pk_host_add_namespace(pk_host *host, const char *ns,
 
 /* Adds a search path, searched after PLUGKIT_PATH and earlier paths.  Each
  * immediate subdirectory holding a plugin.toml is one plugin.  dir is
- * copied.  [thread: host, before discovery] [fails: mem | misuse]
- * [since: 0.1] */
+ * copied.  A search path that cannot be opened at discovery (it does not
+ * exist) finds nothing; it is not an error, but a PK_LOG_WARN naming it and
+ * where it came from ("search path DIR (from PLUGKIT_PATH): No such file or
+ * directory; no plugins found there", or "from pk_host_add_path").
+ * [thread: host, before discovery] [fails: mem | misuse] [since: 0.1] */
 PK_API pk_status pk_host_add_path(pk_host *host, const char *dir,
                                   pk_error *err);
 
 /* Registers a plugin compiled into the host: desc (borrowed, must outlive
  * the host; NULL for a data-only plugin) and the text of its manifest
  * (copied; named "builtin:NS:NAME", or "builtin:N" without desc, in
- * positions); its `library` key, if any, is ignored.  It behaves like a plugin found on disk, found before every
- * search path.  [thread: host, before discovery] [fails: mem | manifest |
- * abi] [since: 0.1] */
-struct pk_plugin_desc;
+ * positions); its `library` key, if any, is ignored.  It behaves like a
+ * plugin found on disk, found before every search path.
+ * [thread: host, before discovery] [fails: mem | misuse | state]
+ * [since: 0.1] */
 PK_API pk_status pk_host_add_builtin(pk_host *host,
                                      const struct pk_plugin_desc *desc,
                                      const char *manifest_toml,
@@ -456,7 +323,8 @@ PK_API pk_status pk_host_add_builtin(pk_host *host,
 /* Scans the search paths (once; later calls do nothing).  Broken manifests
  * make their plugin PK_STATE_BROKEN; in strict mode the first one fails the
  * call.  Called implicitly by every function that needs the plugin list.
- * [thread: host] [fails: mem | io | manifest (strict)] [since: 0.1] */
+ * (PK_EMANIFEST: strict hosts only).
+ * [thread: host] [fails: mem | io | manifest] [since: 0.1] */
 PK_API pk_status pk_host_discover(pk_host *host, pk_error *err);
 
 /* Stage 1: requests plugins by requirement text ("ns:name", optionally with
@@ -489,8 +357,9 @@ typedef struct pk_ns_args {
 PK_API pk_status pk_host_post_register(pk_host *host, const pk_ns_args *args,
                                        size_t nargs, pk_error *err);
 
-/* The four stages in one call.  [thread: host] [fails: see the stages]
- * [since: 0.1] */
+/* The four stages in one call: what any of them fails with.
+ * [thread: host] [fails: mem | misuse | notfound | dep | version | abi |
+ * load | cycle | plugin | state] [since: 0.1] */
 PK_API pk_status pk_host_register(pk_host *host, const char *const *reqs,
                                   size_t n, const pk_ns_args *args,
                                   size_t nargs, pk_error *err);
@@ -498,11 +367,12 @@ PK_API pk_status pk_host_register(pk_host *host, const char *const *reqs,
 /* The current dependency order: layer 0 holds plugins without requirements,
  * layer k+1 those whose highest requirement is in layer k; inside a layer,
  * the seed's depth-first post-order.  Valid after pk_host_import() and
- * until the next stage call.  [thread: frozen] [fails: never] [since: 0.1] */
+ * until the next stage call; the plugins are borrowed until
+ * pk_host_free().  [thread: frozen] [fails: never] [since: 0.1] */
 PK_API size_t pk_host_layer_count(pk_host *host);
 PK_API size_t pk_host_layer_size(pk_host *host, size_t layer);
-PK_API pk_plugin *pk_host_layer_plugin(pk_host *host, size_t layer,
-                                       size_t i);
+PK_API pk_plugin *pk_host_layer_plugin_at(pk_host *host, size_t layer,
+                                          size_t i);
 
 /* Every discovered plugin (including shadowed and broken ones), sorted by
  * namespace then name then search order.  Borrowed, valid until
@@ -510,11 +380,13 @@ PK_API pk_plugin *pk_host_layer_plugin(pk_host *host, size_t layer,
 PK_API size_t pk_host_plugin_count(pk_host *host);
 PK_API pk_plugin *pk_host_plugin_at(pk_host *host, size_t i);
 
-/* Finds the active plugin "ns:name" (not a shadowed copy); NULL if none.
- * [thread: frozen] [fails: never] [since: 0.1] */
+/* Finds the active plugin "ns:name" (not a shadowed copy), borrowed until
+ * pk_host_free(); NULL if none.  [thread: frozen] [fails: never]
+ * [since: 0.1] */
 PK_API pk_plugin *pk_host_find_plugin(pk_host *host, const char *ns_name);
 
-/* Plugin accessors: strings borrowed until pk_host_free().
+/* Plugin accessors: strings borrowed until pk_host_free()
+ * (pk_plugin_state_name: static).
  * [thread: frozen] [fails: never] [since: 0.1] */
 PK_API const char *pk_plugin_get_name(const pk_plugin *p);      /* "redis" */
 PK_API const char *pk_plugin_get_namespace(const pk_plugin *p); /* "runner" */
@@ -531,18 +403,24 @@ PK_API const char *pk_plugin_state_name(pk_plugin_state state);
  * state changes or pk_host_free().  [thread: host] [fails: never]
  * [since: 0.1] */
 PK_API const char *pk_plugin_get_reason(const pk_plugin *p);
-/* The error that made it broken or failed; NULL otherwise. */
+/* The error that made it broken or failed, NULL otherwise; borrowed
+ * until its state changes or pk_host_free().
+ * [thread: frozen] [fails: never] [since: 0.1] */
 PK_API const pk_error *pk_plugin_get_error(const pk_plugin *p);
-/* The manifest's root table (NULL for a broken manifest). */
+/* The manifest's root table (NULL for a broken manifest), borrowed until
+ * pk_host_free().  [thread: frozen] [fails: never] [since: 0.1] */
 PK_API const pk_value *pk_plugin_get_manifest(const pk_plugin *p);
 /* The plugin's requirements as written in the manifest, then those added by
- * its register hook: i < count. */
+ * its register hook: i < count; borrowed until pk_host_free().
+ * [thread: frozen] [fails: never] [since: 0.1] */
 PK_API size_t pk_plugin_requirement_count(const pk_plugin *p);
 PK_API const char *pk_plugin_requirement_at(const pk_plugin *p, size_t i);
-/* The plugins this plugin depends on in the resolved graph. */
+/* The plugins this plugin depends on in the resolved graph, borrowed until
+ * pk_host_free().  [thread: frozen] [fails: never] [since: 0.1] */
 PK_API size_t pk_plugin_dependency_count(const pk_plugin *p);
 PK_API pk_plugin *pk_plugin_dependency_at(const pk_plugin *p, size_t i);
-/* The layer of a plugin in the current order, or -1 when not ordered. */
+/* The layer of a plugin in the current order, or -1 when not ordered.
+ * [thread: frozen] [fails: never] [since: 0.1] */
 PK_API int pk_plugin_get_layer(const pk_plugin *p);
 
 /* ------------------------------------------------------------------------
@@ -561,11 +439,13 @@ PK_API int pk_plugin_get_layer(const pk_plugin *p);
  * hints.  Wrappers run around all plain implementations, outermost first,
  * ordered among themselves by the same rules.
  *
- * Threading: after the freeze, pk_host_get_hook(), pk_hook_call() and the
- * pk_hook_* accessors are safe from any thread without a lock, as are
- * pk_host_find_plugin() and the plugin accessors.  pk_hook_call() takes no
- * lock and allocates nothing.  pk_host_unload_plugin() and pk_host_free()
- * need every call to have returned (see there).
+ * Threading: hooks can be called from the freeze on (post_register hooks
+ * may call them); once pk_host_post_register() has returned,
+ * pk_host_get_hook(), pk_hook_call() and the pk_hook_* accessors are safe
+ * from any thread without a lock, as are pk_host_find_plugin() and the
+ * plugin accessors ([thread: frozen]).  pk_hook_call() takes no lock and
+ * allocates nothing.  pk_host_unload_plugin() and pk_host_free() need every
+ * call to have returned (see there).
  * ------------------------------------------------------------------------ */
 
 typedef struct pk_hook pk_hook; /* a declared hook (opaque) */
@@ -588,7 +468,7 @@ typedef struct pk_hook_results {
 } pk_hook_results;
 
 /* Declares a hook.  name is copied ([A-Za-z0-9_.-]{1,127}).  *out (may be
- * NULL) receives the handle, valid until pk_host_free().  Declare hooks
+ * NULL) receives the handle, borrowed until pk_host_free().  Declare hooks
  * before pk_host_resolve(): an implementation of a hook that is not
  * declared when its plugin registers is a warning for that plugin (in
  * strict mode an error failing its registration).
@@ -600,35 +480,38 @@ PK_API pk_status pk_host_declare_hook(pk_host *host, const char *name,
 
 /* The declared hook called name, or NULL.  Borrowed until pk_host_free().
  * Look it up once and keep it: calls through the handle do no lookup.
- * [thread: any after the freeze, host before] [fails: never] [since: 0.1] */
+ * [thread: frozen] [fails: never] [since: 0.1] */
 PK_API pk_hook *pk_host_get_hook(pk_host *host, const char *name);
 
 /* Calls every implementation of hook in order (see pk_hook_mode), passing
  * args through untouched.  results may be NULL (results are then dropped).
  * Returns PK_OK, or the status of the first implementation (or wrapper)
  * that failed: the call stops there and err gets that plugin's "ns:name"
- * (err->plugin) and its message.  err is written only on failure.  Calling
- * before pk_host_post_register() has started fails with PK_ESTATE.
- * [thread: any after the freeze; never concurrently with
- * pk_host_unload_plugin or pk_host_free] [fails: plugin | state]
+ * (err->plugin) and its message (PK_EPLUGIN, or the status it returned).
+ * err is written only on failure.  Calling before pk_host_post_register()
+ * has started fails with PK_ESTATE.  The first call of a hook that a lazy
+ * plugin lists loads and registers that plugin, and fails with its error.
+ * [thread: frozen, never concurrently with pk_host_unload_plugin or
+ * pk_host_free] [fails: plugin | state | misuse | mem | load | abi]
  * [since: 0.1] */
 PK_API pk_status pk_hook_call(pk_hook *hook, void *args,
                               pk_hook_results *results, pk_error *err);
 
-/* The hook's name and mode.  [thread: any] [fails: never] [since: 0.1] */
+/* The hook's name (borrowed until pk_host_free()) and mode.
+ * [thread: any] [fails: never] [since: 0.1] */
 PK_API const char *pk_hook_get_name(const pk_hook *hook);
 PK_API pk_hook_mode pk_hook_get_mode(const pk_hook *hook);
 
 /* The frozen call order: wrappers first (outermost first), then the plain
- * implementations; 0 before the freeze.  pk_hook_impl_plugin returns the
+ * implementations; 0 before the freeze.  pk_hook_impl_plugin_at returns the
  * plugin of entry i (borrowed until pk_host_free), NULL out of range.
- * [thread: any after the freeze] [fails: never] [since: 0.1] */
+ * [thread: frozen] [fails: never] [since: 0.1] */
 PK_API size_t pk_hook_impl_count(const pk_hook *hook);
-PK_API pk_plugin *pk_hook_impl_plugin(const pk_hook *hook, size_t i);
-PK_API bool pk_hook_impl_is_wrapper(const pk_hook *hook, size_t i);
+PK_API pk_plugin *pk_hook_impl_plugin_at(const pk_hook *hook, size_t i);
+PK_API bool pk_hook_impl_is_wrapper_at(const pk_hook *hook, size_t i);
 
 /* The declared hooks in declaration order.  Borrowed until pk_host_free().
- * [thread: any after the freeze, host before] [fails: never] [since: 0.1] */
+ * [thread: frozen] [fails: never] [since: 0.1] */
 PK_API size_t pk_host_hook_count(pk_host *host);
 PK_API pk_hook *pk_host_hook_at(pk_host *host, size_t i);
 
@@ -647,446 +530,9 @@ PK_API pk_hook *pk_host_hook_at(pk_host *host, size_t i);
 PK_API pk_status pk_host_unload_plugin(pk_host *host, pk_plugin *plugin,
                                        pk_error *err);
 
-/* "load", "register", "post_register", "unload", "hook_call".
+/* "load", "register", "post_register", "unload", "hook_call": static.
  * [thread: any] [fails: never] [since: 0.1] */
 PK_API const char *pk_trace_event_name(pk_trace_event event);
-
-/* ------------------------------------------------------------------------
- * Configuration schemas
- *
- *   1. pk_schema_new()         a field schema from a TOML table, such as a
- *                              manifest's [config] or [provides.config];
- *                              every property is checked, with positions
- *   2. pk_schema_decode()      a config table -> an immutable pk_config; every
- *                              problem goes to a pk_diag, the first to err
- *   3. pk_config_get_*()       typed getters by field name: an UNSET optional
- *                              field is PK_EMISSING, distinct from false, 0
- *                              and ""; or pk_config_bind(): every field into
- *                              a C struct in one call
- *   4. pk_config_coalesce*()   the first set value of several layers
- *                              (per-object, plugin, [defaults], schema
- *                              default)
- *   5. pk_format()             {ctx.NAME}, {env.NAME}, {{ and }} with a pk_ctx
- *                              of host variables; fields with format = true
- *                              are formatted by pk_schema_decode()
- *
- * The field syntax is in docs/manifest.md ("Config schemas"):
- *
- *   retries = { type = "integer", min = 0, max = 10, default = 3 }
- *   mode = { type = "enum", choices = ["fast", "safe"], default = "safe" }
- *   limits = { type = "table", fields = { read = { type = "integer" } } }
- *
- * A field is required unless it has a default or optional = true (which may
- * stay UNSET).  Keys are matched as written (kebab-case; no snake_case
- * aliasing).
- *
- * Lifetimes: a schema borrows from the document that holds its table; a
- * config borrows from its schema and from the document of the decoded
- * table.  Free configs before their schema, schemas before their document.
- * Schemas and configs are immutable: any number of threads may read them.
- * ------------------------------------------------------------------------ */
-
-typedef struct pk_schema pk_schema; /* a validated field schema (opaque) */
-typedef struct pk_field pk_field;   /* one field of a schema (opaque) */
-typedef struct pk_config pk_config; /* a decoded config table (opaque) */
-typedef struct pk_diag pk_diag;     /* a list of problems (opaque) */
-typedef struct pk_ctx pk_ctx;       /* formatting variables (opaque) */
-
-typedef enum pk_field_type {
-  PK_FIELD_STRING = 1, /* "string" */
-  PK_FIELD_INTEGER,    /* "integer": int64 */
-  PK_FIELD_FLOAT,      /* "float": double; integers are not floats */
-  PK_FIELD_BOOL,       /* "boolean" */
-  PK_FIELD_DATETIME,   /* "datetime": any of the four TOML date/time kinds */
-  PK_FIELD_ENUM,       /* "enum": a string among `choices` */
-  PK_FIELD_ARRAY,      /* "array": items of the scalar type `items` */
-  PK_FIELD_TABLE       /* "table": a nested schema, `fields` */
-} pk_field_type;
-
-/* Where a decoded field's value comes from. */
-typedef enum pk_origin {
-  PK_ORIGIN_UNSET = 0, /* an optional field that is absent: no value */
-  PK_ORIGIN_DEFAULT,   /* absent: the schema's default (or, for a table
-                          field, a table decoded from {}) */
-  PK_ORIGIN_TABLE      /* written in the decoded table */
-} pk_origin;
-
-/* Options for pk_schema_new(); NULL means all defaults.  Set size to
- * sizeof(pk_schema_options).  The allocator serves the schema and every
- * config decoded by it. */
-typedef struct pk_schema_options {
-  uint32_t size;     /* sizeof(pk_schema_options) */
-  pk_alloc_fn alloc; /* NULL: libc */
-  void *alloc_ud;    /* passed to alloc */
-} pk_schema_options;
-
-/* Builds a schema from table, whose keys are field names (1 to 127 of
- * [A-Za-z0-9_-]) and whose values are field tables.  Every property is
- * checked: an unknown property (with the closest one suggested), an unknown
- * type (the valid ones listed), a property that does not apply to the type,
- * min above max, empty or repeated choices, a default that does not decode
- * by the field itself, contradicting required/optional/default.  The first
- * problem fails the call with PK_ECONFIG at the offending key or value.
- * The schema borrows from table's document (names, docs, defaults), which
- * must outlive it.  *out is freed with pk_schema_free().
- * [thread: any] [fails: mem | config | misuse] [since: 0.1] */
-PK_API pk_status pk_schema_new(const pk_value *table,
-                               const pk_schema_options *opts, pk_schema **out,
-                               pk_error *err);
-
-/* Frees a schema; every config decoded by it must be freed first.  NULL is
- * a no-op.  [thread: any, not concurrently with users of schema]
- * [fails: never] [since: 0.1] */
-PK_API void pk_schema_free(pk_schema *schema);
-
-/* Introspection (plugkit info).  Fields come in the order written;
- * pk_schema_find_field() is O(1) and returns NULL for an unknown name.
- * pk_schema_get_pos() is the position of the schema's table.  Returned
- * pointers are borrowed until pk_schema_free().
- * [thread: any] [fails: never] [since: 0.1] */
-PK_API size_t pk_schema_field_count(const pk_schema *schema);
-PK_API const pk_field *pk_schema_field_at(const pk_schema *schema, size_t i);
-PK_API const pk_field *pk_schema_find_field(const pk_schema *schema,
-                                            const char *name);
-PK_API pk_pos pk_schema_get_pos(const pk_schema *schema);
-
-/* A field's properties.  get_pos: where its name is written.  get_items:
- * the item type of an array field (0 otherwise).  get_doc: "" when none.
- * get_default: the default as written, NULL when none.  is_required: absent
- * is an error; is_optional: absent leaves it UNSET.  get_min/get_max: the
- * bounds as written (integer or float values), NULL when none.
- * choice_count/choice_at: the choices of an enum, in order.  get_fields: the
- * nested schema of a table field, NULL otherwise.
- * [thread: any] [fails: never] [since: 0.1] */
-PK_API const char *pk_field_get_name(const pk_field *field);
-PK_API pk_field_type pk_field_get_type(const pk_field *field);
-PK_API pk_field_type pk_field_get_items(const pk_field *field);
-PK_API const char *pk_field_get_doc(const pk_field *field);
-PK_API const pk_value *pk_field_get_default(const pk_field *field);
-PK_API bool pk_field_is_required(const pk_field *field);
-PK_API bool pk_field_is_optional(const pk_field *field);
-PK_API bool pk_field_is_format(const pk_field *field);
-PK_API const pk_value *pk_field_get_min(const pk_field *field);
-PK_API const pk_value *pk_field_get_max(const pk_field *field);
-PK_API size_t pk_field_choice_count(const pk_field *field);
-PK_API const char *pk_field_choice_at(const pk_field *field, size_t i);
-PK_API const pk_schema *pk_field_get_fields(const pk_field *field);
-PK_API pk_pos pk_field_get_pos(const pk_field *field);
-
-/* The name of a field type as written in schemas ("string", ... "table");
- * "unknown" outside the enum.  [thread: any] [fails: never] [since: 0.1] */
-PK_API const char *pk_field_type_name(pk_field_type type);
-
-/* ---- diagnostics ---- */
-
-/* Options for pk_diag_new(); NULL means all defaults. */
-typedef struct pk_diag_options {
-  uint32_t size;     /* sizeof(pk_diag_options) */
-  pk_alloc_fn alloc; /* NULL: libc */
-  void *alloc_ud;
-  size_t max;        /* keep at most this many problems (0: no limit); the
-                        rest are counted by pk_diag_dropped() */
-} pk_diag_options;
-
-/* A list of problems, each a full pk_error with its position, in the order
- * found.  Decoding appends to it, so one list can collect the problems of
- * many tables (plugkit config check).  *out is freed with pk_diag_free().
- * [thread: any] [fails: mem | misuse] [since: 0.1] */
-PK_API pk_status pk_diag_new(const pk_diag_options *opts, pk_diag **out,
-                             pk_error *err);
-/* NULL is a no-op.  [thread: any, not concurrently with users of diag]
- * [fails: never] [since: 0.1] */
-PK_API void pk_diag_free(pk_diag *diag);
-/* The number of problems kept, and the i-th (borrowed until the next call
- * that changes diag; NULL out of range).  A NULL diag has none.
- * [thread: any, not concurrently with writers of diag] [fails: never]
- * [since: 0.1] */
-PK_API size_t pk_diag_count(const pk_diag *diag);
-PK_API const pk_error *pk_diag_at(const pk_diag *diag, size_t i);
-/* Problems not kept because of pk_diag_options.max.
- * [thread: any, not concurrently with writers of diag] [fails: never]
- * [since: 0.1] */
-PK_API size_t pk_diag_dropped(const pk_diag *diag);
-/* Appends a copy of problem (a host adds its own, e.g. an unknown tag).
- * [thread: any, not concurrently with users of diag] [fails: mem | misuse]
- * [since: 0.1] */
-PK_API pk_status pk_diag_add(pk_diag *diag, const pk_error *problem,
-                             pk_error *err);
-/* Forgets every problem (keeps the memory).
- * [thread: any, not concurrently with users of diag] [fails: never]
- * [since: 0.1] */
-PK_API void pk_diag_clear(pk_diag *diag);
-
-/* ---- decoding ---- */
-
-/* Options for pk_schema_decode(); NULL means all defaults. */
-typedef struct pk_decode_options {
-  uint32_t size;            /* sizeof(pk_decode_options) */
-  const pk_ctx *ctx;        /* formats the format = true fields (and their
-                               defaults); NULL leaves them as written */
-  const char *const *skip;  /* keys of the (top-level) table that belong to
-                               the caller, not to the schema: ignored
-                               (e.g. "type", "plugin") */
-  size_t skip_count;
-} pk_decode_options;
-
-/* Decodes table by schema into a new immutable config.  table may be NULL:
- * it decodes as an empty table (every field at its default; the object of
- * a plugin declared without a table).  Every problem is reported, with its
- * position: an unknown field ("unknown field \"regoin\" (did you mean
- * \"region\"?)"), a wrong type naming both ("field \"retries\": expected an
- * integer, found a string"; an array given to a scalar field is a type
- * error), a missing required field (at the table's position), a value out
- * of range ("retries = 12 is above the maximum 10"), an enum value not
- * among the choices (listed), an array item of the wrong type (at the
- * item), a format error.  Nested table fields say their path ("limits.read").
- * Each problem is appended to diag (may be NULL: decoding then stops at the
- * first); the first also goes to err, and its code is returned: PK_ECONFIG
- * (unknown field, format syntax), PK_ETYPE, PK_EMISSING (missing field or
- * ctx variable), PK_ERANGE (range, enum).  On success *out is a new config
- * the caller frees with pk_config_free(); on failure *out is NULL.
- * Cost: one allocation per table (plus one per formatted string that holds
- * a placeholder); strings are not copied.
- * [thread: any] [fails: mem | config | type | missing | range | misuse]
- * [since: 0.1] */
-PK_API pk_status pk_schema_decode(const pk_schema *schema,
-                                  const pk_value *table,
-                                  const pk_decode_options *opts,
-                                  pk_config **out, pk_diag *diag,
-                                  pk_error *err);
-
-/* Frees a config and its nested configs.  NULL is a no-op.
- * [thread: any, not concurrently with readers of config] [fails: never]
- * [since: 0.1] */
-PK_API void pk_config_free(pk_config *config);
-
-/* The schema a config was decoded by, and the position of the decoded
- * table (line 0 when decoded from NULL).  Borrowed.
- * [thread: any] [fails: never] [since: 0.1] */
-PK_API const pk_schema *pk_config_get_schema(const pk_config *config);
-PK_API pk_pos pk_config_get_pos(const pk_config *config);
-
-/* Where a field's value comes from; PK_ORIGIN_UNSET also for a name the
- * schema does not have.  is_set: the field has a value (written or
- * default); false, 0 and "" are values.
- * [thread: any] [fails: never] [since: 0.1] */
-PK_API pk_origin pk_config_get_origin(const pk_config *config,
-                                      const char *name);
-PK_API bool pk_config_is_set(const pk_config *config, const char *name);
-
-/* Where a field's value is written: in the decoded table, or, for a
- * default, in the schema (pk_config_get_origin() tells which).  An UNSET or
- * unknown field, and a table field decoded from {}, have no position:
- * {NULL, 0, 0}.  [thread: any] [fails: never] [since: 0.1] */
-PK_API pk_pos pk_config_value_pos(const pk_config *config, const char *name);
-
-/* The value of a field as written (or its default's value); NULL when
- * UNSET, unknown, or a table decoded from {}.  For format = true strings
- * this is the text before formatting.  Borrowed.
- * [thread: any] [fails: never] [since: 0.1] */
-PK_API const pk_value *pk_config_get_value(const pk_config *config,
-                                           const char *name);
-
-/* Typed getters by field name.  PK_ENOTFOUND: the schema has no such field
- * (closest name suggested); PK_ETYPE: the field's type differs (both
- * named); PK_EMISSING: the field is UNSET.  Strings (and enum values, which
- * get_string also returns) are NUL-terminated, *len (may be NULL) gets the
- * length; they are borrowed until pk_config_free() (formatted ones belong
- * to the config, the others to the document).  get_enum: the index into
- * the field's choices.  get_array: the array value as written (or the
- * default), items already checked.  get_table: the nested config, borrowed
- * until pk_config_free() of config.
- * [thread: any] [fails: notfound | type | missing | misuse] [since: 0.1] */
-PK_API pk_status pk_config_get_string(const pk_config *config,
-                                      const char *name, const char **out,
-                                      size_t *len, pk_error *err);
-PK_API pk_status pk_config_get_integer(const pk_config *config,
-                                       const char *name, int64_t *out,
-                                       pk_error *err);
-PK_API pk_status pk_config_get_float(const pk_config *config,
-                                     const char *name, double *out,
-                                     pk_error *err);
-PK_API pk_status pk_config_get_bool(const pk_config *config, const char *name,
-                                    bool *out, pk_error *err);
-PK_API pk_status pk_config_get_datetime(const pk_config *config,
-                                        const char *name, pk_datetime *out,
-                                        pk_error *err);
-PK_API pk_status pk_config_get_enum(const pk_config *config, const char *name,
-                                    size_t *out, pk_error *err);
-PK_API pk_status pk_config_get_array(const pk_config *config,
-                                     const char *name, const pk_value **out,
-                                     pk_error *err);
-PK_API pk_status pk_config_get_table(const pk_config *config,
-                                     const char *name, const pk_config **out,
-                                     pk_error *err);
-
-/* The same with a default: an UNSET field stores dflt and returns PK_OK;
- * an unknown name or a wrong type still fails.
- * [thread: any] [fails: notfound | type | misuse] [since: 0.1] */
-PK_API pk_status pk_config_get_string_or(const pk_config *config,
-                                         const char *name, const char *dflt,
-                                         const char **out, pk_error *err);
-PK_API pk_status pk_config_get_integer_or(const pk_config *config,
-                                          const char *name, int64_t dflt,
-                                          int64_t *out, pk_error *err);
-PK_API pk_status pk_config_get_float_or(const pk_config *config,
-                                        const char *name, double dflt,
-                                        double *out, pk_error *err);
-PK_API pk_status pk_config_get_bool_or(const pk_config *config,
-                                       const char *name, bool dflt, bool *out,
-                                       pk_error *err);
-
-/* Writes the config as canonical JSON: fields in byte order of their names,
- * no spaces, leaving out UNSET fields, defaults, values equal to the
- * default and nested tables that come out empty; dates and times as their
- * RFC 3339 text ("Z" for offset 0), inf/nan as strings.  Equal configs give
- * identical bytes (for cache keys).  *out is NUL-terminated, *len (may be
- * NULL) its length; the caller frees it with pk_string_free().
- * [thread: any] [fails: mem | misuse] [since: 0.1] */
-PK_API pk_status pk_config_to_json(const pk_config *config, char **out,
-                                   size_t *len, pk_error *err);
-
-/* ---- binding to C structs ---- */
-
-/* The C type of a struct member a field is bound to. */
-typedef enum pk_ctype {
-  PK_C_STRING = 1, /* const char *: string or enum fields (borrowed until
-                      pk_config_free) */
-  PK_C_INT64,      /* int64_t: integer fields */
-  PK_C_INT,        /* int: integer fields; a value outside int is ERANGE */
-  PK_C_DOUBLE,     /* double: float fields */
-  PK_C_BOOL,       /* bool: boolean fields */
-  PK_C_DATETIME,   /* pk_datetime: datetime fields */
-  PK_C_ENUM,       /* int: enum fields, the index into the choices */
-  PK_C_ARRAY,      /* const pk_value *: array fields */
-  PK_C_CONFIG      /* const pk_config *: table fields */
-} pk_ctype;
-
-/* One field -> member binding.  size is the member's size for a check (0:
- * unchecked); PK_BIND fills every part. */
-typedef struct pk_binding {
-  const char *field; /* the schema's field name */
-  pk_ctype type;     /* the member's C type */
-  size_t offset;     /* offsetof(struct, member) */
-  size_t size;       /* sizeof the member, or 0 */
-} pk_binding;
-
-#define PK_BIND(struct_type, member, field_name, ctype)                        \
-  {(field_name), (ctype), offsetof(struct_type, member),                       \
-   sizeof(((struct_type *)0)->member)}
-
-/* Checks bindings against schema (at load time, before any config is
- * decoded): every field must exist (else PK_ENOTFOUND, closest name
- * suggested, at the schema's position) and its type must match the C type
- * (else PK_ETYPE at the field's position, naming the field, its type and
- * the C type, e.g. "cannot bind field \"retries\" (integer) to a double
- * member (PK_C_DOUBLE): use PK_C_INT64 or PK_C_INT"), as must the member
- * size when given.  [thread: any] [fails: notfound | type | misuse]
- * [since: 0.1] */
-PK_API pk_status pk_schema_check_bindings(const pk_schema *schema,
-                                          const pk_binding *bindings,
-                                          size_t n, pk_error *err);
-
-/* Copies every bound field of config into the struct at dst, after the
- * checks of pk_schema_check_bindings().  An UNSET field leaves its member
- * as it was (initialise the struct with what "unset" means to you).
- * Pointers written are borrowed until pk_config_free(config).  On failure
- * dst may be partly written.
- * [thread: any] [fails: notfound | type | range | misuse] [since: 0.1] */
-PK_API pk_status pk_config_bind(const pk_config *config,
-                                const pk_binding *bindings, size_t n,
-                                void *dst, pk_error *err);
-
-/* ---- layering (coalesce) ---- */
-
-/* The first set value of field name across layers, most specific first
- * (an instance table, then [plugins.ALIAS], then [defaults]): the first
- * layer where the value is written (PK_ORIGIN_TABLE) wins; when none, the
- * first layer with a schema default.  Layers may be NULL (absent) and may
- * have different schemas; a layer whose schema lacks the field is skipped.
- * *from gets the layer holding the value.  PK_EMISSING when no layer has
- * one; PK_ENOTFOUND when no layer's schema has the field.
- * [thread: any] [fails: missing | notfound | misuse] [since: 0.1] */
-PK_API pk_status pk_config_coalesce(const pk_config *const *layers, size_t n,
-                                    const char *name, const pk_config **from,
-                                    pk_error *err);
-
-/* Typed coalesce: as above, then the typed getter on the chosen layer; when
- * no layer has a value, dflt (PK_OK).  PK_ETYPE when the chosen layer's
- * field has another type.  Strings are borrowed from the chosen layer.
- * [thread: any] [fails: notfound | type | misuse] [since: 0.1] */
-PK_API pk_status pk_config_coalesce_string(const pk_config *const *layers,
-                                           size_t n, const char *name,
-                                           const char *dflt, const char **out,
-                                           pk_error *err);
-PK_API pk_status pk_config_coalesce_integer(const pk_config *const *layers,
-                                            size_t n, const char *name,
-                                            int64_t dflt, int64_t *out,
-                                            pk_error *err);
-PK_API pk_status pk_config_coalesce_float(const pk_config *const *layers,
-                                          size_t n, const char *name,
-                                          double dflt, double *out,
-                                          pk_error *err);
-PK_API pk_status pk_config_coalesce_bool(const pk_config *const *layers,
-                                         size_t n, const char *name,
-                                         bool dflt, bool *out, pk_error *err);
-
-/* ---- context formatting ---- */
-
-/* Options for pk_ctx_new(); NULL means all defaults. */
-typedef struct pk_ctx_options {
-  uint32_t size;     /* sizeof(pk_ctx_options) */
-  pk_alloc_fn alloc; /* NULL: libc; also serves pk_format() results */
-  void *alloc_ud;
-  bool ignore_env;   /* {ctx.NAME} reads host variables only; {env.NAME}
-                        still reads the environment */
-} pk_ctx_options;
-
-/* A set of context variables, owned by the host.  *out is freed with
- * pk_ctx_free().  [thread: any] [fails: mem | misuse] [since: 0.1] */
-PK_API pk_status pk_ctx_new(const pk_ctx_options *opts, pk_ctx **out,
-                            pk_error *err);
-/* NULL is a no-op.  [thread: any, not concurrently with users of ctx]
- * [fails: never] [since: 0.1] */
-PK_API void pk_ctx_free(pk_ctx *ctx);
-
-/* Sets variable name (1 to 127 of [A-Za-z0-9_.-]) to value; both copied.
- * A NULL value unsets it (the environment applies again).
- * [thread: any, not concurrently with users of ctx] [fails: mem | misuse]
- * [since: 0.1] */
-PK_API pk_status pk_ctx_set(pk_ctx *ctx, const char *name, const char *value,
-                            pk_error *err);
-
-/* The value {ctx.name} expands to: the host's variable, else (unless
- * ignore_env) the environment variable named by upper-casing name, '.'
- * becoming "__" and '-' becoming '_' (region -> REGION, qik.workers ->
- * QIK__WORKERS); NULL when neither is set.  ctx may be NULL (environment
- * only).  Borrowed until the variable or the environment changes.
- * [thread: any, not concurrently with writers of ctx or the environment]
- * [fails: never] [since: 0.1] */
-PK_API const char *pk_ctx_get(const pk_ctx *ctx, const char *name);
-
-/* Expands len bytes of text: {ctx.NAME} as pk_ctx_get(), {env.NAME} the
- * environment variable NAME as written, {{ and }} a literal brace.  Errors
- * are positioned at pos (the position of text's first byte; when text holds
- * no newline, the column is advanced to the offending brace): an unknown
- * name such as {foo.x} or {module.dir} (PK_ECONFIG), a variable that is
- * not set (PK_EMISSING: "ctx variable \"region\" is not set: the host did
- * not set it and REGION is not in the environment"), an unbalanced { or }
- * or a malformed placeholder (PK_ECONFIG).  ctx may be NULL (environment
- * only).  On success *out is a new NUL-terminated string, *out_len (may be
- * NULL) its length; the caller frees it with pk_string_free().  It is
- * allocated with ctx's allocator (libc when ctx is NULL).
- * [thread: any, not concurrently with writers of ctx or the environment]
- * [fails: mem | config | missing | misuse] [since: 0.1] */
-PK_API pk_status pk_format(const pk_ctx *ctx, const char *text, size_t len,
-                           pk_pos pos, char **out, size_t *out_len,
-                           pk_error *err);
-
-/* Frees a string returned by pk_format() or pk_config_to_json(), with the
- * allocator it was made with.  NULL is a no-op.
- * [thread: any] [fails: never] [since: 0.1] */
-PK_API void pk_string_free(char *s);
 
 /* ------------------------------------------------------------------------
  * Kinds, types, host configuration and instances
@@ -1222,7 +668,9 @@ PK_API pk_status pk_host_load_config_text(pk_host *host, const char *text,
 /* The same for a document the host has parsed itself (to read its own
  * tables first, such as the variables it gives pk_host_set_ctx()): the
  * host takes doc, also when the call fails, and frees it in
- * pk_host_free(); the caller may read it until then.  */
+ * pk_host_free(); the caller may read it until then.
+ * [thread: host, before pk_host_import] [fails: mem | config | type |
+ * missing | range | notfound | duplicate | state | misuse] [since: 0.1] */
 PK_API pk_status pk_host_load_config_doc(pk_host *host, pk_doc *doc,
                                          pk_diag *diag, pk_error *err);
 
@@ -1245,8 +693,8 @@ PK_API const pk_config *pk_plugin_get_config(const pk_plugin *p);
  * when an installed but undeclared plugin provides it, the [plugins] line
  * enabling it.  *out is borrowed until pk_host_free(), which destroys
  * instances newest first before the unload hooks.
- * [thread: any after pk_host_post_register] [fails: notfound | config |
- * type | missing | range | load | plugin | state | mem] [since: 0.1] */
+ * [thread: frozen] [fails: notfound | config | type | missing | range |
+ * load | plugin | state | mem | misuse] [since: 0.1] */
 PK_API pk_status pk_host_get_instance(pk_host *host, const char *kind,
                                       const char *name, void **out,
                                       pk_error *err);
@@ -1274,13 +722,14 @@ PK_API pk_status pk_host_check_instance(pk_host *host, const char *kind,
  * for a named one (type, decoding, layering, base instance, a lazy plugin
  * woken) but on every call: the caller owns it.  Free it with
  * pk_instance_free() before pk_host_free().
- * [thread: any after pk_host_post_register] [fails: as
- * pk_host_get_instance] [since: 0.1] */
+ * [thread: frozen] [fails: notfound | config | type | missing | range |
+ * load | plugin | mem | misuse] [since: 0.1] */
 PK_API pk_status pk_host_make_instance(pk_host *host, const char *kind,
                                        const char *label,
                                        const pk_value *table,
                                        pk_instance **out, pk_error *err);
-/* The object the factory built; NULL for NULL.  [thread: any] */
+/* The object the factory built (borrowed until pk_instance_free()); NULL
+ * for NULL.  [thread: any] [fails: never] [since: 0.1] */
 PK_API void *pk_instance_get(const pk_instance *inst);
 /* Destroys it (the type's destroy, then its bases); NULL is a no-op.
  * [thread: any, once] [fails: never] [since: 0.1] */
@@ -1292,21 +741,23 @@ PK_API void pk_instance_free(pk_instance *inst);
  * ([commands.NAME]); `hidden = true` entries are skipped by the iteration
  * but found by name.  Borrowed until pk_host_free(). */
 
-/* The fragment's root table of the plugin declared under alias, or NULL.
+/* The fragment's root table of the plugin declared under alias, or NULL;
+ * borrowed until pk_host_free().
  * [thread: frozen] [fails: never] [since: 0.1] */
 PK_API const pk_value *pk_host_get_fragment(pk_host *host,
                                             const char *alias);
 /* The i-th entry not hidden of section across every declared plugin, in
  * declaration order, then the entry order of each fragment: its address
- * "ALIAS/NAME" (in *address, a buffer of n bytes) and its table; NULL past
- * the end.  [thread: frozen] [fails: never] [since: 0.1] */
+ * "ALIAS/NAME" (in *address, a buffer of n bytes) and its table, borrowed
+ * until pk_host_free(); NULL past the end.
+ * [thread: frozen] [fails: never] [since: 0.1] */
 PK_API const pk_value *pk_host_fragment_entry_at(pk_host *host,
                                                  const char *section,
                                                  size_t i, char *address,
                                                  size_t n);
 /* The entry at address "ALIAS.NAME" or "ALIAS/NAME" (split at the last
- * '/', else the last '.'), hidden or not; NULL when unknown.
- * [thread: frozen] [fails: never] [since: 0.1] */
+ * '/', else the last '.'), hidden or not, borrowed until pk_host_free();
+ * NULL when unknown.  [thread: frozen] [fails: never] [since: 0.1] */
 PK_API const pk_value *pk_host_find_fragment_entry(pk_host *host,
                                                    const char *section,
                                                    const char *address);

@@ -5,10 +5,11 @@
 set -euo pipefail
 # nettle-dev and libxxhash-dev: the runner's hashing; libssl-dev: the
 # tests and the fuzz target check the runner's tags against libcrypto;
-# ninja-build: bench/runner-graph's anchor.
-want=(build-essential cmake clang libclang-rt-14-dev libcriterion-dev
-      python3 pkg-config redis-server libhiredis-dev libssl-dev nettle-dev
-      libxxhash-dev ninja-build "$@")
+# ninja-build: bench/runner-graph's anchor; clang-format: make format;
+# valgrind: bench/callgrind-keylines.
+want=(build-essential cmake clang clang-format libclang-rt-14-dev
+      libcriterion-dev python3 pkg-config redis-server libhiredis-dev
+      libssl-dev nettle-dev libxxhash-dev ninja-build valgrind "$@")
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

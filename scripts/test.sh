@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make test`: install what is missing, build under gcc and clang with
 # -Werror and ASan+UBSan, run the unit tests under both, the TOML
-# conformance suite (1.0.0 and 1.1.0), the symbol check and a short smoke run
-# of every fuzz target.  Ends with one line "N passed, N failed".
+# conformance suite (1.0.0 and 1.1.0), the symbol and layer checks and a
+# short smoke run of every fuzz target (scripts/fuzz.sh).  Ends with one
+# line "N passed, N failed".
 #
 # Environment: TOML_TEST_DIR (default ../shared/toml-test), FUZZ_SECONDS
 # (default 30), PK_COMPILERS (default "gcc clang").
@@ -103,8 +104,15 @@ if build build/tsan clang -DPK_TSAN=ON -DPK_WERROR=ON; then
   done
 fi
 
-# Public symbols: only pk_ names, never pk__.
+# Public symbols of the shared and static libraries: only pk_ names.
 if scripts/check-symbols.sh "$first/lib/libplugkit.so"; then count 1 0; else count 0 1; fi
+
+# The core's layers: calls go down src/LAYERS, no circle between files.
+if scripts/check-layers.sh "$first/src/CMakeFiles/plugkit_obj.dir"; then
+  count 1 0
+else
+  count 0 1
+fi
 
 # TOML conformance.
 TT=${TOML_TEST_DIR:-../shared/toml-test}
@@ -123,24 +131,20 @@ else
   say "conformance: SKIPPED (no toml-test suite at $TT; set TOML_TEST_DIR)"
 fi
 
-# Fuzz smoke runs (clang + libFuzzer).
+# Fuzz smoke runs (clang + libFuzzer): scripts/fuzz.sh with FUZZ_SECONDS
+# (default 30) per target, seeded from fuzz/corpus/<target>/ (else the
+# toml-test documents), new inputs kept in a temporary directory.
 if build build/fuzz clang -DPK_FUZZ=ON -DPK_WERROR=ON; then
   corpus=$(mktemp -d)
   trap 'rm -rf "$corpus"' EXIT
-  [[ -d $TT/valid ]] && find "$TT/valid" -name '*.toml' -exec cp {} "$corpus/" \; 2>/dev/null
-  for f in build/fuzz/fuzz/fuzz_*; do
-    [[ -x $f ]] || continue
-    name=$(basename "$f"); mkdir -p "$corpus/$name"; cp "$corpus"/*.toml "$corpus/$name/" 2>/dev/null
-    # a target's own seeds: fuzz/corpus/NAME without the fuzz_ prefix
-    [[ -d fuzz/corpus/${name#fuzz_} ]] && cp fuzz/corpus/"${name#fuzz_}"/* "$corpus/$name/"
-    if "$f" -max_total_time="${FUZZ_SECONDS:-30}" -timeout=10 -rss_limit_mb=2048 \
-         -print_final_stats=1 "$corpus/$name" >"$OUT/$name.log" 2>&1; then
-      say "fuzz $name: ok ($(grep -m1 -o 'stat::number_of_executed_units: [0-9]*' "$OUT/$name.log"))"
-      count 1 0
-    else
-      say "fuzz $name: FAILED (log: $OUT/$name.log)"; tail -n 30 "$OUT/$name.log"; count 0 1
-    fi
-  done
+  while IFS= read -r line; do
+    say "$line"
+    case $line in
+      "fuzz "*": ok "*) count 1 0 ;;
+      "fuzz "*": FAILED "*) count 0 1 ;;
+    esac
+  done < <(FUZZ_SECONDS=${FUZZ_SECONDS:-30} FUZZ_CORPUS=$corpus \
+             TOML_TEST_DIR=$TT scripts/fuzz.sh --no-build)
 fi
 
 say "$passed passed, $failed failed"

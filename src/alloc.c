@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "base.h"
 
 void *pk__resize(const pk__allocator *a, void *p, size_t old_n, size_t new_n)
 {

@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "host.h"
 #include "mcache.h"
 
 static char *path_join(const pk__allocator *a, const char *dir,
@@ -29,41 +28,6 @@ static char *path_join(const pk__allocator *a, const char *dir,
     memcpy(s + ld + 1, name, ln + 1);
   }
   return s;
-}
-
-/* Reads a whole file relative to dfd into an allocation of *cap bytes;
- * key (when not NULL) gets its identity for the metadata cache. */
-static pk_status read_at(const pk__allocator *a, int dfd, const char *rel,
-                         char **text, size_t *len, size_t *cap,
-                         pk__mc_key *key)
-{
-  int fd = openat(dfd, rel, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return errno == ENOENT || errno == ENOTDIR ? PK_ENOTFOUND : PK_EIO;
-  pk_status st = PK_OK;
-  struct stat sb;
-  if (key && fstat(fd, &sb) == 0)
-    pk__mc_key_of(&sb, key);
-  *len = 0;
-  for (;;) {
-    if (*len + 4096 > *cap &&
-        pk__vec_reserve(a, (void **)text, cap, *len + 4096, 1) != PK_OK) {
-      st = PK_ENOMEM;
-      break;
-    }
-    ssize_t r = read(fd, *text + *len, *cap - *len);
-    if (r < 0) {
-      if (errno == EINTR)
-        continue;
-      st = PK_EIO;
-      break;
-    }
-    if (r == 0)
-      break;
-    *len += (size_t)r;
-  }
-  close(fd);
-  return st;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -109,9 +73,8 @@ typedef struct loaded {
   pk__mc_ent rec;    /* what the cache records for it now */
   bool hit;          /* served by old: nothing to write for it */
   char *dir, *mpath; /* in the loader's arena; NULL when not a plugin */
-  pk_status read_st; /* PK_OK, PK_ENOTFOUND (not a plugin), PK_EIO, ENOMEM */
-  int read_errno;
-  pk_status st;      /* of pk__manifest_load */
+  pk_status read_st; /* PK_OK, PK_ENOTFOUND (not a plugin), PK_ENOMEM */
+  pk_status st;      /* of reading the manifest and pk__manifest_load */
   pk__manifest m;
   pk_error perr;
 } loaded;
@@ -174,6 +137,15 @@ typedef struct loader {
   size_t bufcap;
 } loader;
 
+static char *loader_buf(void *ud, size_t cap)
+{
+  loader *L = ud;
+  return pk__vec_reserve(L->parent, (void **)&L->buf, &L->bufcap, cap, 1) ==
+                 PK_OK
+             ? L->buf
+             : NULL;
+}
+
 /* The identity of rel (under dfd) matches what the cache holds. */
 static bool unchanged(int dfd, const char *rel, const pk__mc_key *key)
 {
@@ -201,14 +173,16 @@ static bool load_cached(loader *L, loaded *l, const char *rel)
   pk_doc *doc = NULL;
   pk_status st = !l->mpath ? PK_ENOMEM
                            : pk__mc_doc(&L->alloc, l->mpath, o, &doc);
-  if (st == PK_EIO) { /* an image this library rejects: read the file */
+  if (st == PK_OK)
+    st = pk__manifest_from_doc(&L->alloc, doc, true, &l->m, &l->perr);
+  if (st != PK_OK && st != PK_ENOMEM) {
+    /* an image this library rejects, or one that is not a manifest (a
+     * damaged cache whose checksum matches): read the file */
     l->rec = (pk__mc_ent){.name = l->name, .kind = PK__MC_NONE};
     l->hit = false;
     return false;
   }
-  if (st == PK_OK)
-    st = pk__manifest_from_doc(&L->alloc, doc, true, &l->m, &l->perr);
-  l->read_st = st == PK_OK ? PK_OK : PK_ENOMEM; /* trusted: only memory */
+  l->read_st = st;
   return true;
 }
 
@@ -227,13 +201,13 @@ static void load_range(loader *L)
     memcpy(rel + ln, "/plugin.toml", sizeof "/plugin.toml");
     if (load_cached(L, l, rel))
       continue;
-    l->read_st = read_at(L->parent, L->dfd, rel, &L->buf, &len, &L->bufcap,
-                         L->mc ? &l->rec.key : NULL);
-    l->read_errno = errno;
-    if (l->read_st == PK_ENOTFOUND) { /* not a plugin directory */
+    struct stat sb;
+    pk__file_why why;
+    pk_status st = pk__file_read(L->dfd, rel, PK_DOC_MAX_SIZE_DEFAULT,
+                                 loader_buf, L, &len, &sb, &why);
+    if (st == PK_ENOTFOUND) { /* not a plugin directory */
       /* stated after the look: a plugin.toml made in between leaves the
        * directory's mtime recent, so it is looked at again next time */
-      struct stat sb;
       if (L->mc && fstatat(L->dfd, l->name, &sb, 0) == 0)
         pk__mc_key_of(&sb, &l->rec.key);
       if (L->mc && !pk__mc_settled(L->mc, &l->rec.key))
@@ -241,11 +215,14 @@ static void load_range(loader *L)
       continue;
     }
     l->rec.kind = PK__MC_READ;
+    if (L->mc && (st == PK_OK || why.mode || why.size))
+      pk__mc_key_of(&sb, &l->rec.key); /* what fstat gave */
     l->dir = path_join(&L->alloc, L->root, l->name);
     l->mpath = l->dir ? path_join(&L->alloc, l->dir, "plugin.toml") : NULL;
-    if (!l->mpath)
-      l->read_st = PK_ENOMEM;
-    if (l->read_st == PK_OK)
+    l->read_st = !l->mpath || st == PK_ENOMEM ? PK_ENOMEM : PK_OK;
+    if (l->read_st == PK_OK && st != PK_OK) /* a broken plugin */
+      l->st = pk__file_fail(&l->perr, st, l->mpath, &why, NULL);
+    else if (l->read_st == PK_OK)
       l->st = pk__manifest_load(&L->alloc, l->mpath, L->buf, len, &l->m,
                                 &l->perr);
     if (l->read_st == PK_OK && l->st == PK_OK && L->mc &&
@@ -376,18 +353,22 @@ static pk_status record_dir(pk_host *h, pk__mc *mc, const char *root,
   return st;
 }
 
+/* Scans search path root; from says where it came from, for the
+ * warning when it cannot be opened. */
 static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
-                          pk_error *err)
+                          const char *from, pk_error *err)
 {
   const pk__allocator *a = &h->alloc;
   int dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   struct stat sb;
   if (dfd < 0 || fstat(dfd, &sb) != 0) {
-    pk__log(h, PK_LOG_DEBUG, NULL, "search path %s: %s", root,
-            strerror(errno));
+    /* not an error (a host may name a directory nobody made yet), but
+     * worth a warning: a typo in a path finds nothing */
+    pk__log(h, PK_LOG_WARN, NULL, "search path %s (from %s): %s; no plugins "
+            "found there", root, from, strerror(errno));
     if (dfd >= 0)
       close(dfd);
-    return PK_OK; /* a missing search path is not an error */
+    return PK_OK;
   }
   pk__mc_key dir;
   pk__mc_key_of(&sb, &dir);
@@ -419,7 +400,6 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
       l->hit = false;
       l->dir = l->mpath = NULL;
       l->read_st = PK_ENOTFOUND;
-      l->read_errno = 0;
       l->st = PK_OK;
       memset(&l->m, 0, sizeof l->m);
     }
@@ -455,9 +435,6 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
       }
       if (l->read_st == PK_OK)
         st = add_loaded(h, l, NULL, err);
-      else if (l->read_st == PK_EIO)
-        pk__log(h, PK_LOG_WARN, NULL, "cannot read %s: %s", l->mpath,
-                strerror(l->read_errno));
       else if (l->read_st == PK_ENOMEM)
         st = pk__fail(err, PK_ENOMEM, "out of memory");
     }
@@ -485,7 +462,7 @@ static int cmp_plugin(const void *x, const void *y)
          (a->search_index < b->search_index);
 }
 
-pk_status pk__discover(pk_host *h, pk_error *err)
+static pk_status discover(pk_host *h, pk_error *err)
 {
   if (h->discovered)
     return PK_OK;
@@ -509,7 +486,8 @@ pk_status pk__discover(pk_host *h, pk_error *err)
   if (st == PK_OK && pk__mc_open(h, h->cache_path, &mc) != PK_OK)
     st = pk__fail(err, PK_ENOMEM, "out of memory");
   for (size_t i = 0; i < h->npaths && st == PK_OK; i++)
-    st = scan_dir(h, mc, h->paths[i], err);
+    st = scan_dir(h, mc, h->paths[i],
+                  i < h->env_paths ? "PLUGKIT_PATH" : "pk_host_add_path", err);
   if (st == PK_OK && pk__mc_commit(mc) != PK_OK)
     st = pk__fail(err, PK_ENOMEM, "out of memory");
   pk__mc_close(mc);
@@ -520,4 +498,21 @@ pk_status pk__discover(pk_host *h, pk_error *err)
   if (i < h->nplugins)
     qsort(h->plugins, h->nplugins, sizeof *h->plugins, cmp_plugin);
   return st;
+}
+
+pk_status pk_host_discover(pk_host *h, pk_error *err)
+{
+  if (!h)
+    return pk__fail(err, PK_EMISUSE, "pk_host_discover: host is NULL");
+  if (h->discovered)
+    return h->fatal ? pk__error_copy(err, &h->fatal_err) : PK_OK;
+  pk_error e;
+  pk_error_clear(&e);
+  pk_status st = discover(h, &e);
+  if (st != PK_OK) {
+    h->fatal = st;
+    h->fatal_err = e;
+    return pk__error_copy(err, &e);
+  }
+  return PK_OK;
 }

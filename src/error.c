@@ -1,9 +1,10 @@
-/* error.c -- the status table and pk_error helpers.
+/* error.c -- the status table, pk_error helpers and pk_diag (a list of
+ * problems).
  * SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "base.h"
 
 static const char *const status_names[] = {
 #define X(name, text) "PK_" #name,
@@ -114,4 +115,87 @@ size_t pk_error_format(const pk_error *err, char *buf, size_t n)
   else
     len = snprintf(buf, n, "%s", err->message);
   return len < 0 ? 0 : (size_t)len;
+}
+
+/* ---- diagnostics ---- */
+
+struct pk_diag {
+  pk__allocator a;
+  pk_error *items;
+  size_t n, cap, max, dropped;
+};
+
+pk_status pk_diag_new(const pk_diag_options *opts, pk_diag **out,
+                      pk_error *err)
+{
+  pk_diag_options o = {sizeof o, NULL, NULL, 0};
+  pk__allocator a;
+  if (out)
+    *out = NULL;
+  if (!out)
+    return pk__fail(err, PK_EMISUSE, "pk_diag_new: NULL out");
+  if (opts) {
+    if (opts->size < sizeof o)
+      return pk__fail(err, PK_EMISUSE, "pk_diag_options.size must be set to "
+                                       "sizeof(pk_diag_options)");
+    memcpy(&o, opts, sizeof o);
+  }
+  a.fn = o.alloc;
+  a.ud = o.alloc_ud;
+  *out = pk__alloc_zero(&a, sizeof **out);
+  if (!*out)
+    return pk__fail(err, PK_ENOMEM, "out of memory");
+  (*out)->a = a;
+  (*out)->max = o.max;
+  return PK_OK;
+}
+
+void pk_diag_free(pk_diag *diag)
+{
+  if (!diag)
+    return;
+  pk__allocator a = diag->a;
+  pk__free(&a, diag->items, diag->cap * sizeof *diag->items);
+  pk__free(&a, diag, sizeof *diag);
+}
+
+size_t pk_diag_count(const pk_diag *diag) { return diag ? diag->n : 0; }
+
+const pk_error *pk_diag_at(const pk_diag *diag, size_t i)
+{
+  return diag && i < diag->n ? &diag->items[i] : NULL;
+}
+
+size_t pk_diag_dropped(const pk_diag *diag) { return diag ? diag->dropped : 0; }
+
+void pk_diag_clear(pk_diag *diag)
+{
+  if (diag)
+    diag->n = diag->dropped = 0;
+}
+
+pk_status pk_diag_add(pk_diag *diag, const pk_error *problem, pk_error *err)
+{
+  if (!diag || !problem)
+    return pk__fail(err, PK_EMISUSE, "pk_diag_add: NULL %s",
+                    diag ? "problem" : "diag");
+  if (diag->max && diag->n >= diag->max) {
+    diag->dropped++;
+    return PK_OK;
+  }
+  if (PK__VEC_PUSH(&diag->a, diag->items, diag->n, diag->cap, *problem) !=
+      PK_OK)
+    return pk__fail(err, PK_ENOMEM, "out of memory");
+  return PK_OK;
+}
+
+pk_status pk__diag_report(pk_diag *diag, pk_error *first, bool *failed,
+                          const pk_error *e)
+{
+  if (!*failed)
+    *first = *e;
+  *failed = true;
+  if (diag && pk_diag_add(diag, e, NULL) != PK_OK)
+    return PK_ENOMEM;
+  return PK_OK;
 }

@@ -1,11 +1,13 @@
 /* format.c -- {ctx.NAME} / {env.NAME} formatting, the pk_ctx of host
  * variables, and the allocator-tagged strings freed by pk_string_free().
  * SPDX-License-Identifier: MIT */
+#include <locale.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "base.h"
 
 /* ---- types ---- */
 
@@ -443,3 +445,24 @@ pk_status pk_format(const pk_ctx *ctx, const char *text, size_t len,
     pk__sbuf_free(&b);
   return st;
 }
+
+/* ---- numbers ---- */
+
+/* The shortest text that reads back as x ("%.17g" at worst), with a ".0"
+ * when it would otherwise read as an integer (1.0, not 1). */
+void pk__fmt_double(char *buf, size_t n, double x)
+{
+  const char *radix = localeconv()->decimal_point;
+  char *dot;
+  for (int p = 1; p <= 17; p++) {
+    snprintf(buf, n, "%.*g", p, x);
+    if (strtod(buf, NULL) == x || !isfinite(x))
+      break;
+  }
+  /* printf and strtod follow the locale; the text we write does not. */
+  if (radix[0] && radix[0] != '.' && (dot = strchr(buf, radix[0])) != NULL)
+    *dot = '.';
+  if (isfinite(x) && !strpbrk(buf, ".e") && strlen(buf) + 3 <= n)
+    strcat(buf, ".0");
+}
+

@@ -1,5 +1,7 @@
-/* graph.c -- dependency ordering: cycle checks as edges appear, layering.
- * SPDX-License-Identifier: MIT
+/* graph.c -- the ordering engine: plugins by their requirements (cycle
+ * checks as edges appear, the seed's layering) and hook implementations by
+ * their dependencies and hints (an order by rank); one reporter for every
+ * cycle.  SPDX-License-Identifier: MIT
  *
  * Two orders are kept.  `ord` is any topological order (dependencies
  * first), maintained incrementally with the Pearce-Kelly algorithm so that a
@@ -9,10 +11,11 @@
  * import round) are checked by one pass of the layering instead: the seed's
  * algorithm (iterative depth-first search), which also finds any cycle and
  * yields a fresh topological order. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "stages.h"
 
 #define NONE UINT32_MAX
 
@@ -45,8 +48,10 @@ struct pk__graph {
   size_t stack_cap, f_cap, b_cap;
   int64_t *pool;
   size_t pool_cap;
-  uint32_t *cycle;
+  uint32_t *cycle;      /* ncycle nodes, the first repeated at the end */
   size_t ncycle, cycle_cap;
+  uint32_t *cycle_edge; /* edge i from cycle[i] to cycle[i + 1], or NONE */
+  size_t cycle_edge_cap;
   /* layering results */
   uint32_t *order, *starts, *rank, *csr_start, *csr;
   size_t order_cap, starts_cap, nlayers, rank_cap, csr_start_cap, csr_cap;
@@ -82,6 +87,7 @@ void pk__graph_free(pk__graph *g)
   FREE_ARR(g, g->set_b, g->b_cap);
   FREE_ARR(g, g->pool, g->pool_cap);
   FREE_ARR(g, g->cycle, g->cycle_cap);
+  FREE_ARR(g, g->cycle_edge, g->cycle_edge_cap);
   FREE_ARR(g, g->order, g->order_cap);
   FREE_ARR(g, g->starts, g->starts_cap);
   FREE_ARR(g, g->rank, g->rank_cap);
@@ -226,17 +232,29 @@ static uint32_t next_gen(pk__graph *g)
 }
 
 /* g->cycle holds k nodes, each requiring the next and the last requiring
- * the first: rotate it to start at the smallest key and close the loop. */
-static pk_status finish_cycle(pk__graph *g)
+ * the first (edges: g->cycle_edge, or none recorded): rotate it to start
+ * at the smallest key (a node without one never starts it) and close the
+ * loop. */
+static pk_status finish_cycle(pk__graph *g, bool edges)
 {
   size_t k = g->ncycle, best = 0;
-  for (size_t i = 1; i < k; i++)
-    if (strcmp(g->key[g->cycle[i]], g->key[g->cycle[best]]) < 0)
+  if (pk__vec_reserve(&g->alloc, (void **)&g->cycle_edge,
+                      &g->cycle_edge_cap, k, sizeof *g->cycle_edge) != PK_OK)
+    return PK_ENOMEM;
+  for (size_t i = 0; !edges && i < k; i++)
+    g->cycle_edge[i] = NONE;
+  while (best < k && !g->key[g->cycle[best]])
+    best++;
+  for (size_t i = best + 1; i < k; i++)
+    if (g->key[g->cycle[i]] &&
+        strcmp(g->key[g->cycle[i]], g->key[g->cycle[best]]) < 0)
       best = i;
-  for (size_t r = 0; r < best; r++) {
-    uint32_t first = g->cycle[0];
+  for (size_t r = 0; best < k && r < best; r++) {
+    uint32_t first = g->cycle[0], e = g->cycle_edge[0];
     memmove(g->cycle, g->cycle + 1, (k - 1) * sizeof *g->cycle);
+    memmove(g->cycle_edge, g->cycle_edge + 1, (k - 1) * sizeof *g->cycle_edge);
     g->cycle[k - 1] = first;
+    g->cycle_edge[k - 1] = e;
   }
   if (push(g, &g->cycle, &g->ncycle, &g->cycle_cap, g->cycle[0]) != PK_OK)
     return PK_ENOMEM;
@@ -254,7 +272,7 @@ static pk_status record_cycle(pk__graph *g, uint32_t from, uint32_t to)
   for (uint32_t v = to; v != from; v = g->parent[v])
     if (push(g, &g->cycle, &g->ncycle, &g->cycle_cap, v) != PK_OK)
       return PK_ENOMEM;
-  return finish_cycle(g);
+  return finish_cycle(g, false);
 }
 
 /* ---- incremental check: Pearce-Kelly ---- */
@@ -591,7 +609,7 @@ static pk_status layer_all(pk__graph *g)
             if (push(g, &g->cycle, &g->ncycle, &g->cycle_cap,
                      g->stack[at]) != PK_OK)
               return PK_ENOMEM;
-          return finish_cycle(g);
+          return finish_cycle(g, false);
         }
         continue;
       }
@@ -645,4 +663,124 @@ const uint32_t *pk__graph_layer_starts(const pk__graph *g, size_t *layers)
 uint32_t pk__graph_layer_of(const pk__graph *g, uint32_t node)
 {
   return g->layer[node];
+}
+
+/* ---- order by rank (hook implementations) ---- */
+
+static void heap_push(uint32_t *heap, size_t *nh, const uint64_t *rank,
+                      uint32_t x)
+{
+  size_t c = (*nh)++;
+  heap[c] = x;
+  while (c && rank[heap[(c - 1) / 2]] > rank[heap[c]]) {
+    uint32_t t = heap[c];
+    heap[c] = heap[(c - 1) / 2];
+    heap[(c - 1) / 2] = t;
+    c = (c - 1) / 2;
+  }
+}
+
+static uint32_t heap_pop(uint32_t *heap, size_t *nh, const uint64_t *rank)
+{
+  uint32_t x = heap[0];
+  size_t n = --*nh;
+  heap[0] = heap[n];
+  for (size_t c = 0;;) {
+    size_t l = 2 * c + 1, r = l + 1, m = c;
+    if (l < n && rank[heap[l]] < rank[heap[m]])
+      m = l;
+    if (r < n && rank[heap[r]] < rank[heap[m]])
+      m = r;
+    if (m == c)
+      break;
+    uint32_t t = heap[c];
+    heap[c] = heap[m];
+    heap[m] = t;
+    c = m;
+  }
+  return x;
+}
+
+/* A cycle among the nodes the sort could not place (each still requires
+ * another unplaced node): from the first such node, follow for each node
+ * its first edge (by number) to an unplaced node until a node repeats. */
+static pk_status sort_cycle(pk__graph *g, const uint32_t *left)
+{
+  uint32_t *pick = g->stack, *seen = g->set_b, v = NONE; /* scratch */
+  for (size_t i = 0; i < g->n; i++)
+    pick[i] = seen[i] = NONE;
+  for (size_t e = 0; e < g->m; e++) {
+    uint32_t x = g->edges[e].from, y = g->edges[e].to;
+    if (left[x] && left[y] && pick[x] == NONE) {
+      pick[x] = (uint32_t)e;
+      if (v == NONE)
+        v = x;
+    }
+  }
+  while (seen[v] == NONE) { /* walk until a node repeats: it is on a cycle */
+    seen[v] = 0;
+    v = g->edges[pick[v]].to;
+  }
+  g->ncycle = 0;
+  size_t k = 0;
+  uint32_t u = v;
+  do {
+    if (push(g, &g->cycle, &g->ncycle, &g->cycle_cap, u) != PK_OK ||
+        pk__vec_reserve(&g->alloc, (void **)&g->cycle_edge,
+                        &g->cycle_edge_cap, k + 1,
+                        sizeof *g->cycle_edge) != PK_OK)
+      return PK_ENOMEM;
+    g->cycle_edge[k++] = pick[u];
+    u = g->edges[pick[u]].to;
+  } while (u != v);
+  return finish_cycle(g, true);
+}
+
+pk_status pk__graph_sort(pk__graph *g, const uint64_t *rank, uint32_t *out)
+{
+  size_t n = g->n, placed = 0, nh = 0;
+  if (pk__vec_reserve(&g->alloc, (void **)&g->set_f, &g->f_cap, n + 1,
+                      sizeof *g->set_f) ||
+      pk__vec_reserve(&g->alloc, (void **)&g->stack, &g->stack_cap, n + 1,
+                      sizeof *g->stack) ||
+      pk__vec_reserve(&g->alloc, (void **)&g->set_b, &g->b_cap, n + 1,
+                      sizeof *g->set_b))
+    return PK_ENOMEM;
+  uint32_t *left = g->set_f, *heap = g->stack; /* requirements unplaced */
+  for (size_t v = 0; v < n; v++)
+    if (!(left[v] = g->ndeps[v]))
+      heap_push(heap, &nh, rank, (uint32_t)v);
+  while (nh) {
+    uint32_t x = heap_pop(heap, &nh, rank);
+    out[placed++] = x;
+    for (uint32_t e = g->head_in[x]; e != NONE; e = g->edges[e].next_in)
+      if (--left[g->edges[e].from] == 0)
+        heap_push(heap, &nh, rank, g->edges[e].from);
+  }
+  return placed < n ? sort_cycle(g, left) : PK_OK;
+}
+
+/* ---- the cycle reporter ---- */
+
+void pk__graph_cycle_text(const pk__graph *g, bool backward, const char *sep,
+                          pk__graph_step_fn step, void *ud, char *buf,
+                          size_t n)
+{
+  size_t k = g->ncycle ? g->ncycle - 1 : 0, used = 0;
+  buf[0] = '\0';
+  for (size_t s = 0; s < k && used + 1 < n; s++) {
+    size_t i = backward ? k - 1 - s : s, j = backward ? i - 1 : i + 1;
+    pk__graph_step at = {g->cycle[i], g->cycle[i + 1], g->cycle_edge[i]};
+    pk__graph_step next = {0, 0, NONE};
+    if (s + 1 < k)
+      next = (pk__graph_step){g->cycle[j], g->cycle[j + 1],
+                              g->cycle_edge[j]};
+    char part[400];
+    if (!step(ud, &at, s + 1 < k ? &next : NULL, part, sizeof part))
+      continue;
+    int w = snprintf(buf + used, n - used, "%s%s", used ? sep : "", part);
+    if (w < 0)
+      break;
+    used += (size_t)w;
+  }
 }

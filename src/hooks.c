@@ -1,34 +1,23 @@
-/* hooks.c -- host hooks: declaration, registration, ordering, freeze and
- * dispatch.  SPDX-License-Identifier: MIT
+/* hooks.c -- the hook registry: declarations, implementations (from the
+ * plugins' register hooks), the frozen dispatch tables and the calls.
+ * SPDX-License-Identifier: MIT
  *
  * Set-up (one thread): the host declares hooks; plugins add implementations
  * from their register hook.  At the start of pk_host_post_register() the
- * order of every hook is computed once (dependency order, then the hints)
- * and published as an immutable table; after that the registry never
- * changes except through pk_host_unload_plugin(), which the caller may use
- * only while no call is in flight.  A call therefore loads one pointer
- * (acquire), walks a contiguous array of (fn, data) and takes no lock and
- * allocates nothing. */
+ * order of every hook is computed once (hook_order.c) and published as an
+ * immutable table; after that the registry never changes except through a
+ * lazy plugin's wake (a new table; the old one is retired) and
+ * pk_host_unload_plugin(), which the caller may use only while no call is
+ * in flight.  A call therefore loads one pointer (acquire), walks a
+ * contiguous array of (fn, data) and takes no lock and allocates nothing. */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "host.h"
+#include "registries.h"
 
 /* ---- types ---- */
-
-/* An implementation as registered (set-up time; cold). */
-typedef struct pk__impl_rec {
-  pk_plugin *plugin;
-  pk_hook_fn fn;               /* a plain implementation, or NULL */
-  pk_hook_wrapper_fn wrapper;  /* a wrapper, or NULL */
-  void *data;
-  uint32_t flags;              /* PK_HOOK_IMPL_FIRST / _LAST */
-  char **before, **after;      /* "ns:name" (owned) */
-  size_t nbefore, nafter;
-  size_t seq;                  /* registration sequence, for ties */
-} pk__impl_rec;
 
 typedef struct pk__slot {
   pk_hook_fn fn;
@@ -43,13 +32,14 @@ typedef struct pk__wslot {
 /* The frozen dispatch table of one hook: one allocation, never changed
  * once published.  plugins[] names the owner of wrappers[0..nwrap) then of
  * impls[0..n). */
-typedef struct pk__hook_table {
+struct pk__hook_table {
   size_t n;               /* plain implementations */
   size_t nwrap;           /* wrappers, outermost first */
   pk_hook_mode mode;
   bool slow;              /* wrappers, tracing or wake: the general path */
   bool wake;              /* a lazy plugin lists the hook: wake it on the
-                             first call (types.c), then use the new table */
+                             first call (h->wake_hook), then use the new
+                             table */
   pk_trace_fn trace;      /* the host's trace callback, or NULL */
   void *trace_ud;
   pk_hook *hook;
@@ -57,7 +47,7 @@ typedef struct pk__hook_table {
   pk__wslot *wrappers;
   size_t bytes;           /* size of this allocation */
   pk__slot impls[];
-} pk__hook_table;
+};
 
 struct pk_hook {
   _Atomic(pk__hook_table *) table; /* NULL until the freeze */
@@ -77,7 +67,6 @@ struct pk__hooks {
   size_t seq;
   pk__hook_table **retired; /* replaced by a refreeze; freed with the host */
   size_t nretired, retcap;
-  bool refreezing;
 };
 
 /* The per-call context, on the caller's stack.  Plugins see it as the
@@ -228,13 +217,13 @@ size_t pk_hook_impl_count(const pk_hook *k)
   return t ? t->nwrap + t->n : 0;
 }
 
-pk_plugin *pk_hook_impl_plugin(const pk_hook *k, size_t i)
+pk_plugin *pk_hook_impl_plugin_at(const pk_hook *k, size_t i)
 {
   const pk__hook_table *t = k ? current(k) : NULL;
   return t && i < t->nwrap + t->n ? t->plugins[i] : NULL;
 }
 
-bool pk_hook_impl_is_wrapper(const pk_hook *k, size_t i)
+bool pk_hook_impl_is_wrapper_at(const pk_hook *k, size_t i)
 {
   const pk__hook_table *t = k ? current(k) : NULL;
   return t && i < t->nwrap;
@@ -249,14 +238,12 @@ static int add_fail(pk_plugin *p, pk_status code, const char *fmt, ...)
 
 static int add_fail(pk_plugin *p, pk_status code, const char *fmt, ...)
 {
-  pk_host *h = p->host;
+  pk_error e;
   va_list ap;
   va_start(ap, fmt);
-  pk__vfail_at(&h->hook_err, code, (pk_pos){NULL, 0, 0}, fmt, ap);
+  pk__vfail_at(&e, code, (pk_pos){NULL, 0, 0}, fmt, ap);
   va_end(ap);
-  pk__error_set_plugin(&h->hook_err, p->id);
-  h->hook_failed = true;
-  return (int)code;
+  return pk__plugin_hook_fail(p, &e);
 }
 
 /* Copies a NULL-terminated list of plugin names as "ns:name". */
@@ -354,6 +341,15 @@ int pk__api_hook_add(pk_plugin_ctx *ctx, const pk_hook_impl *impl)
   if (h->hooks->frozen && !p->m.lazy) /* a lazy plugin being woken may */
     return add_fail(p, PK_ESTATE, "%s: hook \"%s\" is frozen", p->id,
                     impl->hook);
+  /* the same implementation twice would run twice: this register hook's
+   * implementations are the last records (one hook runs at a time) */
+  for (size_t i = k->nrecs; i-- > 0 && k->recs[i].plugin == p;)
+    if (k->recs[i].fn == impl->fn && k->recs[i].wrapper == impl->wrapper &&
+        k->recs[i].data == impl->data)
+      return add_fail(p, PK_EDUPLICATE, "%s added the same %s of hook \"%s\" "
+                      "twice (same function and data); add it once",
+                      p->id, impl->fn ? "implementation" : "wrapper",
+                      impl->hook);
   pk__impl_rec r = {p, impl->fn, impl->wrapper, impl->data, impl->flags,
                     NULL, NULL, 0, 0, h->hooks->seq++};
   pk_status st = copy_names(p, "before", impl->before, &r.before, &r.nbefore);
@@ -367,386 +363,12 @@ int pk__api_hook_add(pk_plugin_ctx *ctx, const pk_hook_impl *impl)
   return (int)st;
 }
 
-/* ---- ordering ----
- *
- * Each group (wrappers, plain implementations) of each hook is ordered on
- * its own.  Nodes are the group's implementations plus two barrier nodes:
- * every implementation marked first runs before FIRST_BARRIER, which runs
- * before every other one; LAST_BARRIER likewise for last.  Edges:
- *   dep     Q's implementation before P's when P requires Q (directly or
- *           through plugins that do not implement the hook)
- *   before  P's implementation before Q's (P's hint before = [Q])
- *   after   Q's before P's (P's hint after = [Q])
- * Kahn's algorithm takes, among the ready nodes, the one earliest in the
- * dependency order (plugin position in the final layering, then
- * registration order), so without hints the result is the dependency order.
- * A cycle is a contradiction: reported with every edge and its reason. */
+/* ---- tables ---- */
 
-enum { EDGE_DEP, EDGE_BEFORE, EDGE_AFTER, EDGE_FIRST, EDGE_LAST };
-
-typedef struct ord_edge {
-  uint32_t from, to;
-  uint32_t kind;
-  uint32_t owner; /* the implementation whose hint or requirement it is */
-} ord_edge;
-
-typedef struct ord {
-  const pk__allocator *a;
-  pk_host *h;
-  size_t n;              /* implementations; n and n+1 are the barriers */
-  pk__impl_rec **items;
-  uint64_t *rank;        /* dependency-order rank of each node */
-  uint32_t *next;        /* next implementation of the same plugin */
-  uint32_t *head;        /* per graph node: its first implementation */
-  uint32_t *mark;        /* per graph node: visit stamps */
-  uint32_t stamp;
-  uint32_t *stack;
-  size_t stackcap;
-  ord_edge *edges;
-  size_t nedges, ecap;
-} ord;
-
-static pk_status ord_push(ord *o, uint32_t from, uint32_t to, uint32_t kind,
-                          uint32_t owner)
-{
-  ord_edge e = {from, to, kind, owner};
-  return PK__VEC_PUSH(o->a, o->edges, o->nedges, o->ecap, e);
-}
-
-/* Edges between implementation self and every implementation of plugin q:
- * self first (before-hints) or q's first (after-hints, dependencies). */
-static pk_status ord_link(ord *o, const pk_plugin *q, uint32_t self,
-                          bool q_first, uint32_t kind, uint32_t owner)
-{
-  for (uint32_t j = o->head[q->node]; j != UINT32_MAX; j = o->next[j]) {
-    pk_status st = q_first ? ord_push(o, j, self, kind, owner)
-                           : ord_push(o, self, j, kind, owner);
-    if (st != PK_OK)
-      return st;
-  }
-  return PK_OK;
-}
-
-static const char *node_name(const ord *o, uint32_t v)
-{
-  return v < o->n ? o->items[v]->plugin->id : "";
-}
-
-static void hint_text(char *buf, size_t n, char *const *names, size_t count)
-{
-  size_t used = 0;
-  buf[0] = '\0';
-  for (size_t i = 0; i < count && used + 1 < n; i++) {
-    int k = snprintf(buf + used, n - used, "%s\"%s\"", i ? ", " : "",
-                     names[i]);
-    if (k < 0)
-      break;
-    used += (size_t)k;
-  }
-}
-
-/* Describes one step of a cycle; a hop through a barrier is printed as one
- * step with the edge out of the barrier (next). */
-static int edge_text(const ord *o, const ord_edge *e, const ord_edge *next,
-                     char *buf, size_t n)
-{
-  const pk__impl_rec *own = o->items[e->owner];
-  const char *from = node_name(o, e->from), *to = node_name(o, e->to);
-  char hint[256];
-  switch (e->kind) {
-  case EDGE_DEP:
-    return snprintf(buf, n, "%s before %s (%s requires %s)", from, to, to,
-                    from);
-  case EDGE_BEFORE:
-    hint_text(hint, sizeof hint, own->before, own->nbefore);
-    return snprintf(buf, n, "%s before %s (%s: before = [%s])", from, to,
-                    own->plugin->id, hint);
-  case EDGE_AFTER:
-    hint_text(hint, sizeof hint, own->after, own->nafter);
-    return snprintf(buf, n, "%s before %s (%s: after = [%s])", from, to,
-                    own->plugin->id, hint);
-  case EDGE_FIRST: /* from -> barrier -> next->to */
-    to = next ? node_name(o, next->to) : "the others";
-    return snprintf(buf, n, "%s before %s (%s is marked first, %s is not)",
-                    from, to, from, to);
-  default: /* EDGE_LAST: from -> barrier -> next->to */
-    to = next ? node_name(o, next->to) : "the others";
-    return snprintf(buf, n, "%s before %s (%s is marked last, %s is not)",
-                    from, to, to, from);
-  }
-}
-
-/* Reports a cycle among the nodes Kahn's algorithm could not place (each
- * of them still has an incoming edge from another unplaced node). */
-static pk_status ord_cycle(ord *o, const pk_hook *k, const uint32_t *indeg,
-                           pk_error *err)
-{
-  size_t total = o->n + 2;
-  size_t *pred = pk__alloc(o->a, total * sizeof *pred);
-  size_t *cyc = pk__alloc(o->a, total * sizeof *cyc);
-  uint8_t *seen = pk__alloc_zero(o->a, total);
-  pk_status st = PK_EDEP_CYCLE;
-  if (!pred || !cyc || !seen) {
-    st = pk__fail(err, PK_ENOMEM, "out of memory");
-    goto done;
-  }
-  uint32_t v = UINT32_MAX;
-  for (size_t i = 0; i < total; i++)
-    pred[i] = SIZE_MAX;
-  for (size_t i = 0; i < o->nedges; i++) {
-    const ord_edge *e = &o->edges[i];
-    if (indeg[e->to] && indeg[e->from] && pred[e->to] == SIZE_MAX) {
-      pred[e->to] = i;
-      if (v == UINT32_MAX)
-        v = e->to;
-    }
-  }
-  while (!seen[v]) { /* walk back until a node repeats: it is on a cycle */
-    seen[v] = 1;
-    v = o->edges[pred[v]].from;
-  }
-  size_t nc = 0; /* the cycle's edges, backwards */
-  uint32_t u = v;
-  do {
-    cyc[nc++] = pred[u];
-    u = o->edges[pred[u]].from;
-  } while (u != v);
-#define FWD(i) (&o->edges[cyc[nc - 1 - (i) % nc]])
-  size_t first = 0; /* start the text at an implementation */
-  while (first < nc && FWD(first)->from >= o->n)
-    first++;
-  char text[640];
-  size_t used = 0;
-  for (size_t s = 0; s < nc && used + 1 < sizeof text; s++) {
-    const ord_edge *e = FWD(first + s);
-    if (e->from >= o->n)
-      continue; /* printed with the hop into the barrier */
-    const ord_edge *nx = e->to >= o->n ? FWD(first + s + 1) : NULL;
-    int w = snprintf(text + used, sizeof text - used, "%s", used ? ", " : "");
-    if (w > 0)
-      used += (size_t)w;
-    if (used + 1 < sizeof text) {
-      w = edge_text(o, e, nx, text + used, sizeof text - used);
-      if (w > 0)
-        used += (size_t)w;
-    }
-  }
-#undef FWD
-  pk__fail(err, PK_EDEP_CYCLE,
-           "contradictory order for hook \"%s\": %s; change or remove one of "
-           "these hints",
-           k->name, text);
-  pk__error_set_plugin(err, node_name(o, o->edges[cyc[nc - 1 - first % nc]]
-                                             .from));
-done:
-  pk__free(o->a, pred, total * sizeof *pred);
-  pk__free(o->a, cyc, total * sizeof *cyc);
-  pk__free(o->a, seen, total);
-  return st;
-}
-
-static void heap_push(uint32_t *heap, size_t *nh, const uint64_t *rank,
-                      uint32_t x)
-{
-  size_t c = (*nh)++;
-  heap[c] = x;
-  while (c && rank[heap[(c - 1) / 2]] > rank[heap[c]]) {
-    uint32_t t = heap[c];
-    heap[c] = heap[(c - 1) / 2];
-    heap[(c - 1) / 2] = t;
-    c = (c - 1) / 2;
-  }
-}
-
-static uint32_t heap_pop(uint32_t *heap, size_t *nh, const uint64_t *rank)
-{
-  uint32_t x = heap[0];
-  size_t n = --*nh;
-  heap[0] = heap[n];
-  for (size_t c = 0;;) {
-    size_t l = 2 * c + 1, r = l + 1, m = c;
-    if (l < n && rank[heap[l]] < rank[heap[m]])
-      m = l;
-    if (r < n && rank[heap[r]] < rank[heap[m]])
-      m = r;
-    if (m == c)
-      break;
-    uint32_t t = heap[c];
-    heap[c] = heap[m];
-    heap[m] = t;
-    c = m;
-  }
-  return x;
-}
-
-/* Kahn's algorithm taking the ready node of smallest rank; writes the order
- * of the n implementations into out. */
-static pk_status ord_sort(ord *o, const pk_hook *k, uint32_t *out,
-                          pk_error *err)
-{
-  size_t total = o->n + 2;
-  const pk__allocator *a = o->a;
-  uint32_t *indeg = pk__alloc_zero(a, total * sizeof *indeg);
-  size_t *start = pk__alloc_zero(a, (total + 1) * sizeof *start);
-  size_t *fill = pk__alloc(a, total * sizeof *fill);
-  uint32_t *adj = pk__alloc(a, (o->nedges ? o->nedges : 1) * sizeof *adj);
-  uint32_t *heap = pk__alloc(a, total * sizeof *heap);
-  pk_status st = PK_OK;
-  if (!indeg || !start || !fill || !adj || !heap) {
-    st = pk__fail(err, PK_ENOMEM, "out of memory");
-    goto done;
-  }
-  for (size_t i = 0; i < o->nedges; i++) {
-    indeg[o->edges[i].to]++;
-    start[o->edges[i].from + 1]++;
-  }
-  for (size_t v = 0; v < total; v++)
-    start[v + 1] += start[v];
-  memcpy(fill, start, total * sizeof *fill);
-  for (size_t i = 0; i < o->nedges; i++)
-    adj[fill[o->edges[i].from]++] = o->edges[i].to;
-  size_t nh = 0, placed = 0;
-  for (size_t v = 0; v < total; v++)
-    if (!indeg[v])
-      heap_push(heap, &nh, o->rank, (uint32_t)v);
-  while (nh) {
-    uint32_t x = heap_pop(heap, &nh, o->rank);
-    if (x < o->n)
-      out[placed++] = x;
-    for (size_t i = start[x]; i < start[x + 1]; i++)
-      if (--indeg[adj[i]] == 0)
-        heap_push(heap, &nh, o->rank, adj[i]);
-  }
-  if (placed < o->n)
-    st = ord_cycle(o, k, indeg, err);
-done:
-  pk__free(a, indeg, total * sizeof *indeg);
-  pk__free(a, start, (total + 1) * sizeof *start);
-  pk__free(a, fill, total * sizeof *fill);
-  pk__free(a, adj, (o->nedges ? o->nedges : 1) * sizeof *adj);
-  pk__free(a, heap, total * sizeof *heap);
-  return st;
-}
-
-/* The constraint edges of one group. */
-static pk_status ord_edges(ord *o)
-{
-  pk_host *h = o->h;
-  uint32_t fb = (uint32_t)o->n, lb = (uint32_t)o->n + 1;
-  pk_status st = PK_OK;
-  for (uint32_t i = 0; i < o->n && st == PK_OK; i++) {
-    pk__impl_rec *r = o->items[i];
-    st = (r->flags & PK_HOOK_IMPL_FIRST) ? ord_push(o, i, fb, EDGE_FIRST, i)
-                                         : ord_push(o, fb, i, EDGE_FIRST, i);
-    if (st == PK_OK)
-      st = (r->flags & PK_HOOK_IMPL_LAST) ? ord_push(o, lb, i, EDGE_LAST, i)
-                                          : ord_push(o, i, lb, EDGE_LAST, i);
-    /* A hint naming a plugin that is not loaded (or not implementing the
-     * hook) is satisfied. */
-    for (size_t b = 0; b < r->nbefore && st == PK_OK; b++) {
-      pk_plugin *q = pk__map_get(&h->by_id, r->before[b], strlen(r->before[b]));
-      if (q && q != r->plugin && q->node != PK__NO_NODE)
-        st = ord_link(o, q, i, false, EDGE_BEFORE, i);
-    }
-    for (size_t b = 0; b < r->nafter && st == PK_OK; b++) {
-      pk_plugin *q = pk__map_get(&h->by_id, r->after[b], strlen(r->after[b]));
-      if (q && q != r->plugin && q->node != PK__NO_NODE)
-        st = ord_link(o, q, i, true, EDGE_AFTER, i);
-    }
-  }
-  /* Dependencies: from each implementing plugin, walk its requirements and
-   * stop at the nearest implementing plugins (those below them are ordered
-   * through them). */
-  for (uint32_t i = 0; i < o->n && st == PK_OK; i++) {
-    pk_plugin *p = o->items[i]->plugin;
-    if (o->head[p->node] != i)
-      continue; /* once per plugin */
-    uint32_t s = ++o->stamp;
-    size_t top = 0;
-    o->mark[p->node] = s;
-    if (pk__vec_reserve(o->a, (void **)&o->stack, &o->stackcap, 1,
-                        sizeof *o->stack))
-      return PK_ENOMEM;
-    o->stack[top++] = p->node;
-    while (top && st == PK_OK) {
-      uint32_t v = o->stack[--top];
-      size_t nd = pk__graph_dep_count(h->graph, v);
-      if (pk__vec_reserve(o->a, (void **)&o->stack, &o->stackcap,
-                          top + nd + 1, sizeof *o->stack))
-        return PK_ENOMEM;
-      uint32_t *deps = o->stack + top;
-      pk__graph_deps(h->graph, v, deps);
-      size_t keep = 0;
-      for (size_t d = 0; d < nd && st == PK_OK; d++) {
-        uint32_t w = deps[d];
-        if (o->mark[w] == s)
-          continue;
-        o->mark[w] = s;
-        if (o->head[w] == UINT32_MAX) {
-          deps[keep++] = w;
-          continue;
-        }
-        for (uint32_t b = i; b != UINT32_MAX && st == PK_OK; b = o->next[b])
-          st = ord_link(o, h->by_node[w], b, true, EDGE_DEP, b);
-      }
-      top += keep;
-    }
-  }
-  return st;
-}
-
-/* Orders one group; writes the implementations in call order to out.
- * head/mark are per graph node and come back as they were given
- * (head all UINT32_MAX). */
-static pk_status order_group(ord *o, const pk_hook *k, pk__impl_rec **items,
-                             size_t n, const uint32_t *pos,
-                             pk__impl_rec **out, pk_error *err)
-{
-  if (!n)
-    return PK_OK;
-  const pk__allocator *a = o->a;
-  o->n = n;
-  o->items = items;
-  o->nedges = 0;
-  uint32_t *order = pk__alloc(a, n * sizeof *order);
-  o->rank = pk__alloc(a, (n + 2) * sizeof *o->rank);
-  o->next = pk__alloc(a, n * sizeof *o->next);
-  pk_status st = PK_OK;
-  if (!order || !o->rank || !o->next) {
-    st = pk__fail(err, PK_ENOMEM, "out of memory");
-    goto done;
-  }
-  for (size_t i = n; i-- > 0;) { /* chains in registration order */
-    uint32_t node = items[i]->plugin->node;
-    o->rank[i] = ((uint64_t)pos[node] << 32) |
-                 (uint64_t)(items[i]->seq & 0xffffffffu);
-    o->next[i] = o->head[node];
-    o->head[node] = (uint32_t)i;
-  }
-  o->rank[n] = o->rank[n + 1] = 0; /* barriers leave as soon as they can */
-  st = ord_edges(o);
-  if (st == PK_ENOMEM)
-    st = pk__fail(err, PK_ENOMEM, "out of memory");
-  if (st == PK_OK)
-    st = ord_sort(o, k, order, err);
-  if (st == PK_OK)
-    for (size_t i = 0; i < n; i++)
-      out[i] = items[order[i]];
-done:
-  for (size_t i = 0; i < n; i++)
-    o->head[items[i]->plugin->node] = UINT32_MAX;
-  pk__free(a, order, n * sizeof *order);
-  pk__free(a, o->rank, (n + 2) * sizeof *o->rank);
-  pk__free(a, o->next, n * sizeof *o->next);
-  o->rank = NULL;
-  o->next = NULL;
-  return st;
-}
-
-/* A table holding the given implementations (wrappers then plain ones). */
-static pk__hook_table *table_new(pk_host *h, pk_hook *k,
-                                 pk__impl_rec *const *wraps, size_t nwrap,
-                                 pk__impl_rec *const *plain, size_t n)
+pk__hook_table *pk__hook_table_new(pk_host *h, pk_hook *k,
+                                   pk__impl_rec *const *wraps, size_t nwrap,
+                                   pk__impl_rec *const *plain, size_t n,
+                                   bool wake)
 {
   size_t head = sizeof(pk__hook_table) + n * sizeof(pk__slot);
   size_t wofs = (head + _Alignof(pk__wslot) - 1) & ~(_Alignof(pk__wslot) - 1);
@@ -763,7 +385,7 @@ static pk__hook_table *table_new(pk_host *h, pk_hook *k,
   t->hook = k;
   t->trace = h->trace;
   t->trace_ud = h->trace_ud;
-  t->wake = pk__types_lazy_for_hook(h, k->name);
+  t->wake = wake;
   t->slow = nwrap > 0 || h->trace != NULL || t->wake;
   t->wrappers = (pk__wslot *)(void *)((char *)t + wofs);
   t->plugins = (pk_plugin **)(void *)((char *)t + pofs);
@@ -780,110 +402,42 @@ static pk__hook_table *table_new(pk_host *h, pk_hook *k,
   return t;
 }
 
-/* True when the implementation's plugin takes part in dispatch. */
-static bool rec_live(const pk__impl_rec *r)
+void pk__hook_table_free(pk_host *h, pk__hook_table *t)
 {
-  return r->plugin->state == PK_STATE_REGISTERED ||
-         r->plugin->state == PK_STATE_READY;
+  table_free(&h->alloc, t);
 }
 
-pk_status pk__hooks_freeze(pk_host *h, pk_error *err)
+pk_status pk__hook_publish(pk_host *h, pk_hook *k, pk__hook_table *t,
+                           bool retire)
+{
+  pk__hooks *hs = h->hooks;
+  pk__hook_table *old =
+      atomic_exchange_explicit(&k->table, t, memory_order_acq_rel);
+  if (old && retire &&
+      PK__VEC_PUSH(&h->alloc, hs->retired, hs->nretired, hs->retcap, old)) {
+    /* cannot retire it: keep the old table published */
+    atomic_store_explicit(&k->table, old, memory_order_release);
+    table_free(&h->alloc, t);
+    return PK_ENOMEM;
+  }
+  if (!retire)
+    table_free(&h->alloc, old);
+  return PK_OK;
+}
+
+pk__impl_rec *pk__hook_recs(pk_hook *k, size_t *n)
+{
+  *n = k->nrecs;
+  return k->recs;
+}
+
+pk_status pk__hooks_set_frozen(pk_host *h)
 {
   pk__hooks *hs = registry(h);
   if (!hs)
-    return pk__fail(err, PK_ENOMEM, "out of memory");
-  if (hs->frozen)
-    return PK_OK;
-  const pk__allocator *a = &h->alloc;
-  size_t nnodes = pk__graph_node_count(h->graph), norder;
-  const uint32_t *order = pk__graph_order(h->graph, &norder);
-  size_t cap = nnodes ? nnodes : 1;
-  ord o = {0};
-  o.a = a;
-  o.h = h;
-  uint32_t *pos = pk__alloc_zero(a, cap * sizeof *pos);
-  o.head = pk__alloc(a, cap * sizeof *o.head);
-  o.mark = pk__alloc_zero(a, cap * sizeof *o.mark);
-  pk_status st = PK_OK;
-  if (!pos || !o.head || !o.mark) {
-    st = pk__fail(err, PK_ENOMEM, "out of memory");
-    goto done;
-  }
-  for (size_t i = 0; i < cap; i++)
-    o.head[i] = UINT32_MAX;
-  for (size_t i = 0; i < norder; i++)
-    pos[order[i]] = (uint32_t)i;
-  /* Build every table first, publish only when all succeeded. */
-  for (size_t i = 0; i < hs->n && st == PK_OK; i++) {
-    pk_hook *k = hs->items[i];
-    size_t nr = k->nrecs ? k->nrecs : 1;
-    pk__impl_rec **v = pk__alloc(a, 4 * nr * sizeof *v);
-    if (!v) {
-      st = pk__fail(err, PK_ENOMEM, "out of memory");
-      break;
-    }
-    pk__impl_rec **w = v, **p = v + nr, **wo = v + 2 * nr, **po = v + 3 * nr;
-    size_t nw = 0, np = 0;
-    for (size_t j = 0; j < k->nrecs; j++) {
-      pk__impl_rec *r = &k->recs[j];
-      if (!rec_live(r))
-        continue;
-      if (r->wrapper)
-        w[nw++] = r;
-      else
-        p[np++] = r;
-    }
-    st = order_group(&o, k, w, nw, pos, wo, err);
-    if (st == PK_OK)
-      st = order_group(&o, k, p, np, pos, po, err);
-    if (st == PK_OK) {
-      pk__hook_table *t = table_new(h, k, wo, nw, po, np);
-      if (!t)
-        st = pk__fail(err, PK_ENOMEM, "out of memory");
-      else {
-        pk__hook_table *old = atomic_exchange_explicit(&k->table, t,
-                                                       memory_order_acq_rel);
-        if (old && hs->refreezing &&
-            PK__VEC_PUSH(a, hs->retired, hs->nretired, hs->retcap, old)) {
-          /* cannot retire it: keep the old table published */
-          atomic_store_explicit(&k->table, old, memory_order_release);
-          table_free(a, t);
-          st = pk__fail(err, PK_ENOMEM, "out of memory");
-        } else if (!hs->refreezing) {
-          table_free(a, old);
-        }
-      }
-    }
-    pk__free(a, v, 4 * nr * sizeof *v);
-  }
-  if (st != PK_OK && hs->refreezing)
-    ; /* tables published so far stay (each one is complete) */
-  else if (st != PK_OK) /* leave nothing half published */
-    for (size_t i = 0; i < hs->n; i++)
-      table_free(a, atomic_exchange_explicit(&hs->items[i]->table, NULL,
-                                             memory_order_acq_rel));
-  else
-    hs->frozen = true;
-done:
-  pk__free(a, pos, cap * sizeof *pos);
-  pk__free(a, o.head, cap * sizeof *o.head);
-  pk__free(a, o.mark, cap * sizeof *o.mark);
-  pk__free(a, o.stack, o.stackcap * sizeof *o.stack);
-  pk__free(a, o.edges, o.ecap * sizeof *o.edges);
-  return st;
-}
-
-pk_status pk__hooks_refreeze(pk_host *h, pk_error *err)
-{
-  pk__hooks *hs = h->hooks;
-  if (!hs || !hs->frozen)
-    return PK_OK;
-  hs->frozen = false;
-  hs->refreezing = true;
-  pk_status st = pk__hooks_freeze(h, err);
-  hs->refreezing = false;
+    return PK_ENOMEM;
   hs->frozen = true;
-  return st;
+  return PK_OK;
 }
 
 /* ---- unloading support ---- */
@@ -943,7 +497,8 @@ pk_status pk__hooks_drop(pk_host *h, bool (*gone)(const pk_plugin *))
       ptrs[m] = &recs[m];
       m++;
     }
-    pk__hook_table *nt = table_new(h, k, ptrs, kw, ptrs + kw, keep - kw);
+    pk__hook_table *nt =
+        pk__hook_table_new(h, k, ptrs, kw, ptrs + kw, keep - kw, t->wake);
     pk__free(&h->alloc, recs, cap * sizeof *recs);
     pk__free(&h->alloc, ptrs, cap * sizeof *ptrs);
     if (!nt)
@@ -1039,7 +594,7 @@ static pk_status call_slow(pk_hook_ctx *c)
 {
   if (c->t->wake) { /* first call: load the lazy plugins implementing it */
     pk_hook *k = c->t->hook;
-    pk_status ws = pk__types_wake_hook(k->host, k->name, c->err);
+    pk_status ws = k->host->wake_hook(k->host, k->name, c->err);
     if (ws != PK_OK)
       return ws;
     c->t = atomic_load_explicit(&k->table, memory_order_acquire);

@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: MIT */
 #include <dlfcn.h>
 
-#include "internal.h"
+#include "stages.h"
 
 void *pk__dl_open(const char *path, pk_error *err)
 {

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "stages.h"
 
 static const char *const manifest_keys[] = {
     "name",     "namespace", "version", "description", "library", "abi",
@@ -69,7 +69,7 @@ static pk_status get_value(const pk_value *table, const pk_value *v,
   if (!v) {
     if (!required)
       return PK_OK;
-    return pk__fail_at(err, PK_EMANIFEST, pk_value_pos(table),
+    return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(table),
                        "missing required key \"%s\" in table started here",
                        key);
   }
@@ -97,7 +97,7 @@ static pk_status get_name(const pk_value *root, const pk_value *v,
   if (st != PK_OK || trusted)
     return st;
   if (!pk__name_valid(*out, strlen(*out)))
-    return pk__fail_at(err, PK_EMANIFEST, pk_value_pos(v),
+    return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(v),
                        "invalid %s \"%s\": use 1 to 127 letters, digits, '_', "
                        "'.' or '-'",
                        key, *out);
@@ -126,7 +126,7 @@ static pk_status load_reqs(const pk__allocator *a, pk__manifest *m,
   if (!arr)
     return PK_OK;
   if (pk_value_kind(arr) != PK_KIND_ARRAY)
-    return pk__fail_at(err, PK_EMANIFEST, pk_value_pos(arr),
+    return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(arr),
                        "\"%s\" must be an array of strings, found: %s", key,
                        pk_kind_name(pk_value_kind(arr)));
   for (size_t i = 0; i < pk_array_count(arr); i++) {
@@ -135,7 +135,7 @@ static pk_status load_reqs(const pk__allocator *a, pk__manifest *m,
     memset(&r, 0, sizeof r);
     if (pk_value_get_string(item, &r.text, NULL, err) != PK_OK)
       return as_manifest(PK_ETYPE, err);
-    r.pos = pk_value_pos(item);
+    r.pos = pk_value_get_pos(item);
     r.optional = optional;
     pk_status st = trusted ? PK_OK : check_req(m, &r, err);
     if (st != PK_OK)
@@ -151,7 +151,7 @@ static pk_status check_schema(const pk__allocator *a, const pk_value *schema,
                               const char *what, pk_error *err)
 {
   if (pk_value_kind(schema) != PK_KIND_TABLE)
-    return pk__fail_at(err, PK_EMANIFEST, pk_value_pos(schema),
+    return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(schema),
                        "\"config\" must be a table (%s)", what);
   return as_manifest(pk__schema_check(a, schema, err), err);
 }
@@ -164,13 +164,13 @@ static pk_status check_provides(const pk__allocator *a, const pk_value *prov,
   if (!prov)
     return PK_OK;
   if (pk_value_kind(prov) != PK_KIND_ARRAY)
-    return pk__fail_at(err, PK_EMANIFEST, pk_value_pos(prov),
+    return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(prov),
                        "\"provides\" must be an array of tables ([[provides]])");
   for (size_t i = 0; i < pk_array_count(prov); i++) {
     const pk_value *t = pk_array_at(prov, i), *v[NPROV];
     const char *s;
     if (pk_value_kind(t) != PK_KIND_TABLE)
-      return pk__fail_at(err, PK_EMANIFEST, pk_value_pos(t),
+      return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(t),
                          "each [[provides]] entry must be a table");
     pk_status st = collect_keys(t, "[[provides]]", provides_keys, NPROV, v,
                                 err);
@@ -208,7 +208,7 @@ static pk_status parse_manifest(const pk__allocator *a, pk__manifest *m,
   char why[256];
   if (pk__version_parse(m->version_text, false, &m->version, why,
                         sizeof why) != PK_OK)
-    return pk__fail_at(err, PK_EMANIFEST, pk_value_pos(v[K_VERSION]), "%s",
+    return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(v[K_VERSION]), "%s",
                        why);
   if ((st = get_string(root, v[K_DESCRIPTION], "description", false,
                        &m->description, err)) ||
@@ -221,7 +221,7 @@ static pk_status parse_manifest(const pk__allocator *a, pk__manifest *m,
   if (x)
     pk_value_get_bool(x, &m->lazy, NULL);
   if (m->library && (!m->library[0] || strchr(m->library, '/')))
-    return pk__fail_at(err, PK_EMANIFEST, pk_value_pos(v[K_LIBRARY]),
+    return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(v[K_LIBRARY]),
                        "\"library\" must name a shared object file in the "
                        "plugin's directory, such as \"libpk_%s.so\"",
                        m->name);
@@ -230,12 +230,12 @@ static pk_status parse_manifest(const pk__allocator *a, pk__manifest *m,
     if ((st = pk_value_get_integer(v[K_ABI], &n, err)) != PK_OK)
       return as_manifest(st, err);
     if (n < 0 || n > UINT32_MAX)
-      return pk__fail_at(err, PK_EMANIFEST, pk_value_pos(v[K_ABI]),
+      return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(v[K_ABI]),
                          "\"abi\" must be between 0 and %u", UINT32_MAX);
     m->abi = (uint32_t)n;
     m->has_abi = true;
   } else if (m->library) {
-    return pk__fail_at(err, PK_EMANIFEST, pk_value_pos(v[K_LIBRARY]),
+    return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(v[K_LIBRARY]),
                        "plugin %s:%s has a library but no \"abi\": add "
                        "abi = N, the ABI of namespace \"%s\" it was built for",
                        m->ns, m->name, m->ns);
@@ -246,7 +246,7 @@ static pk_status parse_manifest(const pk__allocator *a, pk__manifest *m,
     return st;
   const pk_value *hooks = v[K_HOOKS];
   if (hooks && pk_value_kind(hooks) != PK_KIND_ARRAY)
-    return pk__fail_at(err, PK_EMANIFEST, pk_value_pos(hooks),
+    return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(hooks),
                        "\"hooks\" must be an array of hook names");
   for (size_t i = 0; hooks && i < pk_array_count(hooks); i++) {
     const char *h;
@@ -268,8 +268,8 @@ pk_status pk__manifest_load(const pk__allocator *a, const char *source,
                             pk_error *err)
 {
   memset(m, 0, sizeof *m);
-  pk_doc_options opts = {sizeof opts, PK_TOML_DEFAULT, a ? a->fn : NULL,
-                         a ? a->ud : NULL};
+  pk_doc_options opts = {.size = sizeof opts, .alloc = a ? a->fn : NULL,
+                         .alloc_ud = a ? a->ud : NULL};
   pk_status st = text ? pk_doc_parse(text, len, source, &opts, &m->doc, err)
                       : pk_doc_load_file(source, &opts, &m->doc, err);
   if (st != PK_OK) {
@@ -299,4 +299,17 @@ void pk__manifest_free(const pk__allocator *a, pk__manifest *m)
   pk__free(a, m->reqs, m->reqcap * sizeof *m->reqs);
   pk_doc_free(m->doc);
   memset(m, 0, sizeof *m);
+}
+
+bool pk__manifest_lists_hook(const pk__manifest *m, const char *name)
+{
+  const pk_value *hooks = m->root ? pk_table_get(m->root, "hooks") : NULL;
+  for (size_t i = 0; i < pk_array_count(hooks); i++) {
+    const char *s;
+    if (pk_value_get_string(pk_array_at(hooks, i), &s, NULL, NULL) ==
+            PK_OK &&
+        !strcmp(s, name))
+      return true;
+  }
+  return false;
 }

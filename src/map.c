@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: MIT */
 #include <string.h>
 
-#include "internal.h"
+#include "base.h"
 
 struct pk__map_slot {
   const char *key; /* NULL: empty */

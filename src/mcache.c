@@ -21,9 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "host.h"
-#include "toml/toml.h"
-
 #define MAGIC "PKMCACHE"
 #define FORMAT 3u /* 3: images used in place (room for block headers) */
 #define ORDER 0x01020304u
@@ -61,7 +58,7 @@ struct pk__mc {
   pk_host *h;
   char *path;
   char *data; /* the file */
-  size_t size;
+  size_t size, cap; /* its bytes; data's allocation */
   sect *old;
   size_t nold, oldcap;
   sect *out; /* this discovery's, in search order */
@@ -183,41 +180,36 @@ static bool parse_sections(pk__mc *mc, char *p, size_t n, bool *nomem)
   return true;
 }
 
+static char *data_buf(void *ud, size_t cap)
+{
+  pk__mc *mc = ud;
+  char *p = pk__resize(&mc->h->alloc, mc->data, mc->cap, cap);
+  if (p) {
+    mc->data = p;
+    mc->cap = cap;
+  }
+  return p;
+}
+
 /* Reads the file; false (said at debug level) when it cannot be used;
  * *nomem set when that is for want of memory. */
 static bool read_file(pk__mc *mc, bool *nomem)
 {
   const char *why = NULL;
-  /* O_NONBLOCK: a FIFO in its place must not hang the host */
-  int fd = open(mc->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  struct stat st;
-  if (fd < 0) {
+  pk__file_why fw;
+  pk_status st = pk__file_read(AT_FDCWD, mc->path, UINT32_MAX, data_buf, mc,
+                               &mc->size, NULL, &fw);
+  if (st == PK_ENOTFOUND || (st == PK_EIO && !fw.mode)) {
     pk__log(mc->h, PK_LOG_DEBUG, NULL, "plugin cache %s: %s", mc->path,
-            strerror(errno));
+            strerror(fw.errnum));
     return false;
   }
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-      st.st_size < (off_t)sizeof(header) ||
-      (uint64_t)st.st_size > UINT32_MAX) {
-    why = "not a plugin cache";
-  } else if (!(mc->data = pk__alloc(&mc->h->alloc, (size_t)st.st_size))) {
+  if (st == PK_ENOMEM) {
     why = "out of memory";
     *nomem = true;
-  } else {
-    mc->size = (size_t)st.st_size;
-    size_t got = 0;
-    while (got < mc->size) {
-      ssize_t r = read(fd, mc->data + got, mc->size - got);
-      if (r < 0 && errno == EINTR)
-        continue;
-      if (r <= 0)
-        break;
-      got += (size_t)r;
-    }
-    if (got != mc->size)
-      why = "cannot read it";
+  } else if (st != PK_OK || mc->size < sizeof(header)) {
+    why = "not a plugin cache";
   }
-  close(fd);
   header hd;
   if (!why) {
     memcpy(&hd, mc->data, sizeof hd);
@@ -236,6 +228,17 @@ static bool read_file(pk__mc *mc, bool *nomem)
     pk__log(mc->h, PK_LOG_DEBUG, NULL, "plugin cache %s: %s; rebuilding it",
             mc->path, why);
   return !why;
+}
+
+void pk__mc_seal(char *file, size_t size)
+{
+  header hd;
+  if (size < sizeof hd)
+    return;
+  memcpy(&hd, file, sizeof hd);
+  hd.payload = size - sizeof hd;
+  hd.sum = checksum(file + sizeof hd, size - sizeof hd);
+  memcpy(file, &hd, sizeof hd);
 }
 
 pk_status pk__mc_open(pk_host *h, const char *path, pk__mc **out)
@@ -278,14 +281,14 @@ void pk__mc_close(pk__mc *mc)
       lent = mc->old[i].ents[j].lent;
   if (lent) { /* documents use it: the host frees it, last */
     mc->h->cache_data = mc->data;
-    mc->h->cache_size = mc->size;
+    mc->h->cache_size = mc->cap;
     mc->data = NULL;
   }
   sects_free(mc, mc->old, mc->nold);
   sects_free(mc, mc->out, mc->nout);
   pk__free(a, mc->old, mc->oldcap * sizeof *mc->old);
   pk__free(a, mc->out, mc->outcap * sizeof *mc->out);
-  pk__free(a, mc->data, mc->size);
+  pk__free(a, mc->data, mc->cap);
   pk__strfree(a, mc->path);
   pk__free(a, mc, sizeof *mc);
 }
@@ -347,9 +350,8 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
     memcpy(p, &eh, sizeof eh);
     memcpy(p + sizeof eh, ents[i].name, name_len);
     if (ents[i].img_len) { /* without the headers a load wrote into it */
-      char *img = p + sizeof eh + pad8(name_len + 1);
-      memcpy(img, ents[i].img, ents[i].img_len);
-      toml_image_clear(img, ents[i].img_len);
+      pk__doc_write_image(NULL, ents[i].img, p + sizeof eh +
+                          pad8(name_len + 1), ents[i].img_len);
     }
     p += eh.bytes;
   }
@@ -416,7 +418,8 @@ pk_status pk__mc_commit(pk__mc *mc)
     for (size_t j = 0; s->from && j < s->from->n; j++) {
       const pk__mc_ent *e = &s->from->ents[j]; /* as in pk__mc_record */
       if (e->kind == PK__MC_IMAGE)
-        toml_image_clear(p + ((const char *)e->img - s->raw), e->img_len);
+        pk__doc_write_image(NULL, p + ((const char *)e->img - s->raw),
+                            p + ((const char *)e->img - s->raw), e->img_len);
     }
     p += s->raw_len;
   }
@@ -453,27 +456,20 @@ pk_status pk__mc_doc(const pk__allocator *a, const char *source,
   *out = NULL;
   if (e->lent) /* a search path listed twice: the first has it */
     return PK_EIO;
-  toml_doc *d = toml_doc_new(a->fn, a->ud, source);
-  toml_status st = d ? toml_doc_from_image(d, e->img, e->img_len)
-                     : TOML_ENOMEM;
-  if (st != TOML_OK) {
-    toml_doc_free(d);
-    return st == TOML_ENOMEM ? PK_ENOMEM : PK_EIO;
-  }
-  e->lent = true;
-  *out = (pk_doc *)d;
-  return PK_OK;
+  pk_status st = pk__doc_load_image(a, source, e->img, e->img_len, out);
+  if (st == PK_OK)
+    e->lent = true;
+  return st;
 }
 
 pk_status pk__mc_image(const pk__allocator *a, const pk_doc *doc,
                        void **img, size_t *len)
 {
-  const toml_doc *d = (const toml_doc *)doc;
-  size_t n = toml_doc_image(d, NULL, 0);
+  size_t n = pk__doc_write_image(doc, NULL, NULL, 0);
   *img = n ? pk__alloc(a, n) : NULL;
   *len = *img ? n : 0;
   if (!*img)
     return n ? PK_ENOMEM : PK_OK;
-  toml_doc_image(d, *img, n);
+  pk__doc_write_image(doc, NULL, *img, n);
   return PK_OK;
 }

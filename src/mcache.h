@@ -17,7 +17,7 @@
 
 #include <sys/stat.h>
 
-#include "internal.h"
+#include "stages.h"
 
 #define PK__MC_RACY_S 2
 
@@ -52,6 +52,11 @@ pk_status pk__mc_open(pk_host *h, const char *path, pk__mc **out);
 /* Frees the cache; its memory goes to the host (h->cache_data) when a
  * document uses an image in place. */
 void pk__mc_close(pk__mc *mc);
+
+/* Sets the payload size and checksum in the header of the size bytes of a
+ * cache file (nothing when shorter than a header): the fuzz target makes a
+ * damaged file whose checksum matches, to reach the sections' checks. */
+void pk__mc_seal(char *file, size_t size);
 
 void pk__mc_key_of(const struct stat *st, pk__mc_key *k);
 bool pk__mc_key_eq(const pk__mc_key *a, const pk__mc_key *b);

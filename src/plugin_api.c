@@ -1,9 +1,10 @@
-/* plugin_api.c -- the host-API table plugins call (plugkit/plugin.h).
+/* plugin_api.c -- the host-API table plugins call (plugkit/plugin.h): the
+ * entries of the registries (hooks, types) and those of the stages.
  * SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <string.h>
 
-#include "host.h"
+#include "stages.h"
 
 #define PLUGIN(ctx) ((pk_plugin *)(ctx))
 
@@ -22,16 +23,12 @@ static void api_log(pk_plugin_ctx *ctx, int level, const char *fmt, ...)
 
 static int api_fail(pk_plugin_ctx *ctx, const char *fmt, ...)
 {
-  pk_plugin *p = PLUGIN(ctx);
-  pk_host *h = p->host;
-  pk_pos none = {NULL, 0, 0};
+  pk_error e;
   va_list ap;
   va_start(ap, fmt);
-  pk__vfail_at(&h->hook_err, PK_EPLUGIN, none, fmt, ap);
+  pk__vfail_at(&e, PK_EPLUGIN, (pk_pos){NULL, 0, 0}, fmt, ap);
   va_end(ap);
-  pk__error_set_plugin(&h->hook_err, p->id);
-  h->hook_failed = true;
-  return PK_EPLUGIN;
+  return pk__plugin_hook_fail(PLUGIN(ctx), &e);
 }
 
 static int api_require(pk_plugin_ctx *ctx, const char *text)
@@ -70,10 +67,7 @@ static int api_require(pk_plugin_ctx *ctx, const char *text)
   }
   return PK_OK;
 fail:
-  pk__error_set_plugin(&e, p->id);
-  h->hook_err = e;
-  h->hook_failed = true;
-  return e.code;
+  return pk__plugin_hook_fail(p, &e);
 }
 
 static const char *api_plugin_name(pk_plugin_ctx *ctx)
@@ -93,6 +87,40 @@ static const char *api_plugin_dir(pk_plugin_ctx *ctx)
   return PLUGIN(ctx)->dir;
 }
 
+static const char *api_plugin_alias(pk_plugin_ctx *ctx)
+{
+  pk_plugin *p = (pk_plugin *)ctx;
+  return p->conf ? p->conf->alias : NULL;
+}
+
+static int api_config_bind(pk_plugin_ctx *ctx, const pk_plugin_binding *b,
+                           size_t n, void *dst)
+{
+  pk_plugin *p = (pk_plugin *)ctx;
+  pk_error e;
+  if (!p->conf || !p->conf->config) {
+    pk__fail(&e, PK_ENOTFOUND, "%s has no [plugins.ALIAS] section: the host "
+             "loaded no config declaring it", p->id);
+    return pk__plugin_hook_fail(p, &e);
+  }
+  pk_binding bs[64];
+  if (n > 64 || (n && (!b || !dst))) {
+    pk__fail(&e, PK_EMISUSE, "%s: config_bind takes 1 to 64 bindings and a "
+             "struct", p->id);
+    return pk__plugin_hook_fail(p, &e);
+  }
+  pk__plugin_bindings(b, n, bs);
+  pk_status st = pk_schema_check_bindings(pk_config_get_schema(
+                                              p->conf->config), bs, n, &e);
+  for (size_t i = 0; st == PK_OK && i < n; i++)
+    st = b[i].ctype == PK_PLUGIN_C_STRINGS
+             ? pk__bind_strings(&p->host->alloc, p->conf->config, &b[i], dst,
+                            &p->conf->strv, &e)
+             : pk_config_bind(p->conf->config, &bs[i], 1, dst, &e);
+  if (st != PK_OK)
+    return pk__plugin_hook_fail(p, &e);
+  return 0;
+}
 static int api_hook_fail(pk_hook_ctx *call, int status, const char *fmt,
                          ...)
 {
@@ -111,6 +139,6 @@ const pk_host_api pk__host_api = {
     pk__api_hook_add, api_hook_fail, pk__api_hook_next, pk__api_hook_error,
     pk__api_hook_result_count, pk__api_hook_result_at,
     pk__api_hook_set_result_count,
-    /* types and configuration (types.c) */
-    pk__api_type_add, pk__api_plugin_alias, pk__api_config_bind,
+    /* types (types.c) and the plugin's configuration (here) */
+    pk__api_type_add, api_plugin_alias, api_config_bind,
 };

@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: MIT */
 #include <string.h>
 
-#include "internal.h"
+#include "base.h"
 
 /* Optimal-string-alignment distance, capped: returns cap + 1 when above. */
 static size_t distance(const char *a, const char *b, size_t cap)

@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: MIT */
 #include <time.h>
 
-#include "host.h"
+#include "records.h"
 
 uint64_t pk__now_ns(void)
 {

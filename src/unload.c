@@ -7,7 +7,7 @@
  * implementation, or while another thread is inside a call). */
 #include <string.h>
 
-#include "host.h"
+#include "stages.h"
 
 /* Marks (p->unloading) every live plugin that reaches target through its
  * requirements: target itself and its dependants, direct or not. */

@@ -7,12 +7,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "base.h"
 #include "toml/toml.h"
 
-/* A pk_doc is a toml_doc and a pk_value a toml_node: no wrapper objects. */
-#define DOC(d) ((toml_doc *)(d))
+/* A pk_doc lives inside its toml_doc (toml_doc_user) and names it; a
+ * pk_value is a toml_node (NODE), with no wrapper object: the values of a
+ * document are read far more often than documents are made. */
+struct pk_doc {
+  toml_doc *toml;
+};
+_Static_assert(sizeof(struct pk_doc) <= TOML_DOC_USER,
+               "a pk_doc fits the room a toml_doc keeps for it");
 #define NODE(v) ((const toml_node *)(v))
+
+/* The pk_doc of a new document. */
+static pk_doc *doc_of(toml_doc *t)
+{
+  pk_doc *d = toml_doc_user(t);
+  d->toml = t;
+  return d;
+}
 
 _Static_assert(PK_KIND_TABLE == (int)TOML_TABLE &&
                    PK_KIND_ARRAY == (int)TOML_ARRAY &&
@@ -28,19 +42,35 @@ _Static_assert(PK_KIND_TABLE == (int)TOML_TABLE &&
 
 /* ---- documents ---- */
 
+/* The memory reading a document may take besides its text: 4 times its
+ * size limit plus 1 MiB (so that a small limit still reads small
+ * documents).  Real documents take 1.5 (the W4 benchmark's) to 8 (short
+ * key/value lines) times their text. */
+#define DOC_MEMORY(max)                                                        \
+  ((max) > (SIZE_MAX - (1u << 20)) / 4 ? SIZE_MAX : (max) * 4 + (1u << 20))
+
+static const char max_size_hint[] = "pk_doc_options.max_size raises it";
+
+/* The options of a document; opts->size may be that of the first version
+ * of the struct, without max_size. */
 static pk_status doc_options(const pk_doc_options *opts, toml_version *v,
-                             pk__allocator *a, pk_error *err)
+                             pk__allocator *a, size_t *max, pk_error *err)
 {
   pk_toml_version want = PK_TOML_DEFAULT;
   a->fn = NULL;
   a->ud = NULL;
+  *max = PK_DOC_MAX_SIZE_DEFAULT;
   if (opts) {
-    if (opts->size < sizeof *opts)
+    if (opts->size < offsetof(pk_doc_options, max_size))
       return pk__fail(err, PK_EMISUSE, "pk_doc_options.size must be set to "
                                        "sizeof(pk_doc_options)");
     want = opts->version;
     a->fn = opts->alloc;
     a->ud = opts->alloc_ud;
+    if (opts->size >= offsetof(pk_doc_options, max_size) +
+                          sizeof opts->max_size &&
+        opts->max_size)
+      *max = opts->max_size < TOML_MAX_TEXT ? opts->max_size : TOML_MAX_TEXT;
   }
   switch (want) {
   case PK_TOML_DEFAULT:
@@ -55,7 +85,7 @@ static pk_status doc_options(const pk_doc_options *opts, toml_version *v,
 }
 
 static pk_status doc_error(const toml_error *te, const char *source,
-                           pk_error *err)
+                           size_t max, pk_error *err)
 {
   pk_pos pos;
   if (te->status == TOML_ENOMEM)
@@ -63,20 +93,26 @@ static pk_status doc_error(const toml_error *te, const char *source,
   pos.source = source;
   pos.line = te->line;
   pos.col = te->col;
+  if (te->status == TOML_ELIMIT)
+    return pk__fail_at(err, PK_ERANGE, pos, "%s (4 times the size limit of "
+                       "%zu bytes, plus 1 MiB; %s)", te->message, max,
+                       max_size_hint);
   return pk__fail_at(err, PK_ESYNTAX, pos, "%s", te->message);
 }
 
-/* Parses the len bytes already in doc's buffer; frees doc on failure. */
+/* Parses the len bytes already in doc's buffer within the memory a size
+ * limit of max allows; frees doc on failure. */
 static pk_status doc_finish(toml_doc *doc, size_t len, toml_version v,
-                            pk_doc **out, pk_error *err)
+                            size_t max, pk_doc **out, pk_error *err)
 {
   toml_error te;
+  toml_doc_limit(doc, DOC_MEMORY(max));
   if (toml_doc_parse(doc, len, v, &te) != TOML_OK) {
-    pk_status st = doc_error(&te, toml_doc_source(doc), err);
+    pk_status st = doc_error(&te, toml_doc_source(doc), max, err);
     toml_doc_free(doc);
     return st;
   }
-  *out = (pk_doc *)doc;
+  *out = doc_of(doc);
   if (err)
     pk_error_clear(err);
   return PK_OK;
@@ -87,6 +123,7 @@ pk_status pk_doc_parse(const char *text, size_t len, const char *source_name,
 {
   toml_version v = TOML_1_1;
   pk__allocator a;
+  size_t max;
   toml_doc *doc;
   char *buf;
   pk_status st;
@@ -95,54 +132,31 @@ pk_status pk_doc_parse(const char *text, size_t len, const char *source_name,
   if (!out || (!text && len))
     return pk__fail(err, PK_EMISUSE, "pk_doc_parse: NULL %s",
                     out ? "text" : "out");
-  if ((st = doc_options(opts, &v, &a, err)) != PK_OK)
+  if ((st = doc_options(opts, &v, &a, &max, err)) != PK_OK)
     return st;
   if (!source_name)
     source_name = "<buffer>";
+  if (len > max) {
+    pk__file_why why = {0, 0, len, max};
+    return pk__file_fail(err, PK_ERANGE, source_name, &why, max_size_hint);
+  }
   doc = toml_doc_new(a.fn, a.ud, source_name);
   if (!doc)
     return pk__fail(err, PK_ENOMEM, "%s: out of memory", source_name);
   buf = toml_doc_buffer(doc, len);
   if (!buf) {
     toml_doc_free(doc);
-    return pk__fail(err, PK_ENOMEM, "%s: out of memory for %zu bytes%s",
-                    source_name, len,
-                    len > UINT32_MAX - 4096 ? " (documents are limited to "
-                                              "4 GiB)" : "");
+    return pk__fail(err, PK_ENOMEM, "%s: out of memory for %zu bytes",
+                    source_name, len);
   }
   if (len)
     memcpy(buf, text, len);
-  return doc_finish(doc, len, v, out, err);
+  return doc_finish(doc, len, v, max, out, err);
 }
 
-/* Reads fd to its end into doc's buffer, sized by fstat when it can be. */
-static pk_status doc_read(toml_doc *doc, int fd, size_t *len, pk_error *err)
+static char *doc_buffer(void *doc, size_t cap)
 {
-  struct stat st;
-  size_t cap = 64 * 1024, n = 0;
-  char *buf;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0)
-    cap = (size_t)st.st_size + 1; /* +1: see the end of file in one read */
-  for (;;) {
-    ssize_t r;
-    if (n == cap)
-      cap = cap * 2;
-    buf = toml_doc_buffer(doc, cap);
-    if (!buf)
-      return pk__fail(err, PK_ENOMEM, "%s: out of memory for %zu bytes",
-                      toml_doc_source(doc), cap);
-    r = read(fd, buf + n, cap - n);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r < 0)
-      return pk__fail(err, PK_EIO, "%s: %s", toml_doc_source(doc),
-                      strerror(errno));
-    if (r == 0)
-      break;
-    n += (size_t)r;
-  }
-  *len = n;
-  return PK_OK;
+  return toml_doc_buffer(doc, cap);
 }
 
 pk_status pk_doc_load_file(const char *path, const pk_doc_options *opts,
@@ -150,48 +164,73 @@ pk_status pk_doc_load_file(const char *path, const pk_doc_options *opts,
 {
   toml_version v = TOML_1_1;
   pk__allocator a;
-  toml_doc *doc;
-  bool is_stdin;
-  int fd;
-  size_t len = 0;
+  size_t max, len = 0;
   pk_status st;
   if (out)
     *out = NULL;
   if (!out || !path)
     return pk__fail(err, PK_EMISUSE, "pk_doc_load_file: NULL %s",
                     out ? "path" : "out");
-  if ((st = doc_options(opts, &v, &a, err)) != PK_OK)
+  if ((st = doc_options(opts, &v, &a, &max, err)) != PK_OK)
     return st;
-  is_stdin = strcmp(path, "-") == 0;
-  doc = toml_doc_new(a.fn, a.ud, is_stdin ? "<stdin>" : path);
+  bool is_stdin = strcmp(path, "-") == 0;
+  const char *name = is_stdin ? "<stdin>" : path;
+  toml_doc *doc = toml_doc_new(a.fn, a.ud, name);
   if (!doc)
-    return pk__fail(err, PK_ENOMEM, "%s: out of memory", path);
-  fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    st = pk__fail(err, PK_EIO, "%s: cannot open: %s", path, strerror(errno));
-    toml_doc_free(doc);
-    return st;
-  }
-  st = doc_read(doc, fd, &len, err);
-  if (!is_stdin)
-    close(fd);
+    return pk__fail(err, PK_ENOMEM, "%s: out of memory", name);
+  pk__file_why why;
+  st = pk__file_read(is_stdin ? STDIN_FILENO : AT_FDCWD,
+                     is_stdin ? NULL : path, max, doc_buffer, doc, &len,
+                     NULL, &why);
   if (st != PK_OK) {
     toml_doc_free(doc);
-    return st;
+    return pk__file_fail(err, st == PK_ENOTFOUND ? PK_EIO : st, name, &why,
+                         max_size_hint);
   }
-  return doc_finish(doc, len, v, out, err);
+  return doc_finish(doc, len, v, max, out, err);
 }
 
-void pk_doc_free(pk_doc *doc) { toml_doc_free(DOC(doc)); }
+void pk_doc_free(pk_doc *doc)
+{
+  if (doc)
+    toml_doc_free(doc->toml);
+}
 
 const pk_value *pk_doc_root(const pk_doc *doc)
 {
-  return doc ? (const pk_value *)toml_doc_root((const toml_doc *)doc) : NULL;
+  return doc ? (const pk_value *)toml_doc_root(doc->toml) : NULL;
 }
 
 const char *pk_doc_source(const pk_doc *doc)
 {
-  return doc ? toml_doc_source((const toml_doc *)doc) : "";
+  return doc ? toml_doc_source(doc->toml) : "";
+}
+
+/* ---- images (the metadata cache) ---- */
+
+pk_status pk__doc_load_image(const pk__allocator *a, const char *source,
+                             void *img, size_t len, pk_doc **out)
+{
+  toml_doc *t = toml_doc_new(a->fn, a->ud, source);
+  toml_status st = t ? toml_doc_from_image(t, img, len) : TOML_ENOMEM;
+  *out = NULL;
+  if (st != TOML_OK) {
+    toml_doc_free(t);
+    return st == TOML_ENOMEM ? PK_ENOMEM : PK_EIO;
+  }
+  *out = doc_of(t);
+  return PK_OK;
+}
+
+size_t pk__doc_write_image(const pk_doc *doc, const void *from, void *out,
+                           size_t cap)
+{
+  if (doc)
+    return toml_doc_image(doc->toml, out, cap);
+  if (out != from)
+    memmove(out, from, cap);
+  toml_image_clear(out, cap);
+  return cap;
 }
 
 /* ---- values ---- */
@@ -230,7 +269,7 @@ static pk_pos pos_of(toml_pos t)
   return p;
 }
 
-pk_pos pk_value_pos(const pk_value *v)
+pk_pos pk_value_get_pos(const pk_value *v)
 {
   pk_pos none = {"", 0, 0};
   return v ? pos_of(toml_node_pos(NODE(v))) : none;
@@ -325,8 +364,9 @@ const pk_value *pk_array_at(const pk_value *array, size_t i)
 static pk_status type_error(const pk_value *v, const char *expected,
                             pk_error *err)
 {
-  return pk__fail_at(err, PK_ETYPE, pk_value_pos(v), "expected %s, found %s",
-                     expected, pk__kind_article(pk_value_kind(v)));
+  return pk__fail_at(err, PK_ETYPE, pk_value_get_pos(v),
+                     "expected %s, found %s", expected,
+                     pk__kind_article(pk_value_kind(v)));
 }
 
 pk_status pk__value_expect(const pk_value *v, pk_kind kind, pk_error *err)
@@ -418,7 +458,7 @@ static pk_status table_lookup(const pk_value *table, const char *key,
   if (st != PK_OK)
     return st;
   if (!*v)
-    return pk__fail_at(err, PK_EMISSING, pk_value_pos(table),
+    return pk__fail_at(err, PK_EMISSING, pk_value_get_pos(table),
                        "missing required key \"%s\" in table started here",
                        key);
   return PK_OK;

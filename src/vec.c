@@ -1,6 +1,6 @@
 /* vec.c -- the one growable-array helper.
  * SPDX-License-Identifier: MIT */
-#include "internal.h"
+#include "base.h"
 
 pk_status pk__vec_reserve(const pk__allocator *a, void **items, size_t *cap,
                           size_t need, size_t elem)

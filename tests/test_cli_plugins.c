@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,6 +245,39 @@ Test(cli_plugins, list_shows_broken_plugins_with_their_error)
   run_free(&r);
 }
 
+/* A FIFO manifest blocked the listing; a symlink to /dev/zero made it grow
+ * until the kernel killed it (issue 12, item 6).  Both are broken plugins
+ * now, named after their directories. */
+Test(cli_plugins, list_survives_a_fifo_and_a_device_as_manifests)
+{
+  const char *dir = data_plugin("p", "a", "good", "1.0.0", NULL);
+  char path[512];
+  snprintf(path, sizeof path, "%s/fifo", dir);
+  mkdir(path, 0755);
+  strcat(path, "/plugin.toml");
+  cr_assert_eq(mkfifo(path, 0644), 0);
+  snprintf(path, sizeof path, "%s/zero", dir);
+  mkdir(path, 0755);
+  strcat(path, "/plugin.toml");
+  cr_assert_eq(symlink("/dev/zero", path), 0);
+  run r = cli("list", "--path", dir);
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  assert_has(r.out, "a:good  1.0.0  discovered");
+  char line[1024];
+  snprintf(line, sizeof line, "fifo    -      broken      %s/fifo/plugin.toml\n"
+           "    %s/fifo/plugin.toml: not a regular file but a FIFO; replace "
+           "it with a regular file\n", dir, dir);
+  assert_has(r.out, line);
+  snprintf(line, sizeof line, "zero    -      broken      %s/zero/plugin.toml\n"
+           "    %s/zero/plugin.toml: not a regular file but a character "
+           "device; replace it with a regular file\n", dir, dir);
+  assert_has(r.out, line);
+  snprintf(line, sizeof line, "plugkit: warning: fifo: broken manifest: "
+           "%s/fifo/plugin.toml: not a regular file but a FIFO", dir);
+  assert_has(r.err, line);
+  run_free(&r);
+}
+
 Test(cli_plugins, list_json)
 {
   const char *dir = data_plugin("p", "a", "x", "1.0.0", NULL);
@@ -284,6 +318,26 @@ Test(cli_plugins, list_with_nothing_installed)
   cr_assert_eq(r.code, 0);
   cr_assert_str_empty(r.out);
   assert_has(r.err, "no plugins found");
+  run_free(&r);
+}
+
+Test(cli_plugins, list_warns_about_a_missing_search_path)
+{
+  const char *dir = data_plugin("p", "a", "x", "1.0.0", NULL);
+  char missing[300];
+  snprintf(missing, sizeof missing, "%s/typo", root);
+  run r = cli_env(missing, "list", "--path", dir, "--path", "/nonexistent",
+                  NULL);
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  assert_has(r.out, "a:x  1.0.0  discovered");
+  char line[600];
+  snprintf(line, sizeof line, "plugkit: warning: search path %s (from "
+           "PLUGKIT_PATH): No such file or directory; no plugins found "
+           "there\n", missing);
+  assert_has(r.err, line);
+  assert_has(r.err, "plugkit: warning: search path /nonexistent (from "
+                    "pk_host_add_path): No such file or directory; no "
+                    "plugins found there\n");
   run_free(&r);
 }
 
@@ -871,6 +925,53 @@ Test(cli_plugins, check_reports_crashes_and_timeouts_and_goes_on)
   cr_assert_not_null(sum);
   cr_assert_eq(strchr(sum, '\n')[1], '\0');
   run_free(&r);
+}
+
+/* Checks fixture faults:NAME alone (a search path holding a link to its
+ * directory): a process its register hook leaves running is reported with
+ * its pid (which the fixture writes to $PK_TEST_PIDFILE) and does not
+ * outlive `plugkit check`. */
+static void expect_left_running(const char *name)
+{
+  char dir[256], link[512], pidfile[256], line[512];
+  snprintf(dir, sizeof dir, "%s/one", root);
+  mkdir(dir, 0755);
+  snprintf(link, sizeof link, "%s/%s", dir, name);
+  snprintf(line, sizeof line, "%s/%s", FIX("faults"), name);
+  cr_assert_eq(symlink(line, link), 0);
+  snprintf(pidfile, sizeof pidfile, "%s/pid", root);
+  setenv("PK_TEST_PIDFILE", pidfile, 1);
+  run r = cli("check", "--path", dir);
+  unsetenv("PK_TEST_PIDFILE");
+  FILE *f = fopen(pidfile, "r");
+  long pid = 0;
+  cr_assert(f && fscanf(f, "%ld", &pid) == 1 && pid > 1, "no pid in %s",
+            pidfile);
+  fclose(f);
+  bool alive = kill((pid_t)pid, 0) == 0;
+  if (alive)
+    kill((pid_t)pid, SIGKILL); /* what the test must not leave either */
+  cr_assert(!alive, "pid %ld outlived plugkit check:\n%s", pid, r.out);
+  cr_assert_eq(r.code, 1, "%s", r.out);
+  snprintf(line, sizeof line,
+           "FAIL faults:%s: left a process running: pid %ld\n", name, pid);
+  assert_has(r.out, line);
+  assert_has(r.out, "1 plugin: 0 ok, 1 failed\n");
+  run_free(&r);
+}
+
+/* Its child, still in the group the check kills: killed, and now also
+ * reported. */
+Test(cli_plugins, check_reports_a_child_left_running)
+{
+  expect_left_running("leaves_child");
+}
+
+/* A daemon (setsid, double fork) left the group: it passed and outlived
+ * the check (issue 12, item 7). */
+Test(cli_plugins, check_finds_and_kills_a_daemon_left_running)
+{
+  expect_left_running("leaves_daemon");
 }
 
 Test(cli_plugins, check_json)

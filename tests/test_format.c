@@ -228,7 +228,7 @@ Test(format, positions_inside_a_toml_string)
                                                 "s3"),
                                    "url");
   pk_value_get_string(v, &s, &len, NULL);
-  pk_pos pos = pk_value_pos(v);
+  pk_pos pos = pk_value_get_pos(v);
   pos.col++; /* the string's first byte, after the quote */
   pk_ctx *ctx = new_ctx(true);
   cr_assert_eq(pk_format(ctx, s, len, pos, &out, NULL, &err), PK_EMISSING);

@@ -21,7 +21,8 @@
  * result or nothing, as its spec says. */
 
 enum { B_PLAIN, B_RESULT, B_FAIL, B_FAIL_BARE, B_WRAP, B_WRAP_SWALLOW,
-       B_WRAP_REPLACE, B_WRAP_SKIP, B_WRAP_EDIT, B_UNLOAD_INSIDE };
+       B_WRAP_REPLACE, B_WRAP_SKIP, B_WRAP_EDIT, B_UNLOAD_INSIDE,
+       B_TWICE /* B_PLAIN, added twice with the same data */ };
 
 typedef struct impl_spec {
   const char *hook;
@@ -140,6 +141,8 @@ static int bi_register(const pk_host_api *api, pk_plugin_ctx *ctx, void *ud)
                                                                 : NULL,
                            is->after[0] ? is->after : NULL};
       int rc = api->hook_add(ctx, &impl);
+      if (!rc && is->behaviour == B_TWICE)
+        rc = api->hook_add(ctx, &impl);
       if (rc && rc != PK_ENOTFOUND)
         return rc;
     }
@@ -237,8 +240,8 @@ static const char *order_of(pk_host *h, const char *name)
   for (size_t i = 0; k && i < pk_hook_impl_count(k); i++)
     used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%s%s",
                              used ? " " : "",
-                             pk_hook_impl_is_wrapper(k, i) ? "<" : "",
-                             pk_plugin_get_name(pk_hook_impl_plugin(k, i)));
+                             pk_hook_impl_is_wrapper_at(k, i) ? "<" : "",
+                             pk_plugin_get_name(pk_hook_impl_plugin_at(k, i)));
   return buf;
 }
 
@@ -315,7 +318,7 @@ Test(hooks, dependency_order_without_hints)
     for (size_t i = 0; i < pk_host_layer_size(h, l); i++)
       used += (size_t)snprintf(
           layers + used, sizeof layers - used, "%s%s", used ? " " : "",
-          pk_plugin_get_name(pk_host_layer_plugin(h, l, i)));
+          pk_plugin_get_name(pk_host_layer_plugin_at(h, l, i)));
   cr_expect_str_eq(order_of(h, "h"), layers);
   targs a = {0};
   pk_error e;
@@ -707,6 +710,26 @@ Test(hooks, wrapper_skips_and_edits_results)
 }
 
 /* ---- registration misuse and undeclared hooks ---- */
+
+/* It ran twice per call (issue 12, item 8). */
+Test(hooks, the_same_implementation_added_twice_fails_that_plugin)
+{
+  static const plugin_spec s[] = {
+      {"a", NULL, {H(B_PLAIN)}},
+      {"b", NULL, {H(B_TWICE)}},
+  };
+  pk_host *h;
+  pk_error e;
+  cr_expect_eq(setup(s, 2, false, NULL, &h, &e), PK_EDUPLICATE, "%s",
+               e.message);
+  cr_expect_str_eq(e.plugin, "t:b");
+  cr_expect_str_eq(e.message, "t:b added the same implementation of hook "
+                              "\"h\" twice (same function and data); add it "
+                              "once");
+  cr_expect_eq(pk_plugin_get_state(pk_host_find_plugin(h, "t:b")),
+               PK_STATE_FAILED);
+  pk_host_free(h);
+}
 
 Test(hooks, undeclared_hook_is_a_warning_for_that_plugin)
 {

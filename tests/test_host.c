@@ -69,7 +69,8 @@ static void layers_of(pk_host *h, char *out, size_t n)
     for (size_t i = 0; i < pk_host_layer_size(h, l); i++)
       used += (size_t)snprintf(out + used, n - used, "%s%s",
                                used ? (i ? " " : " | ") : "",
-                               pk_plugin_get_id(pk_host_layer_plugin(h, l, i)));
+                               pk_plugin_get_id(
+                                   pk_host_layer_plugin_at(h, l, i)));
 }
 
 static void check_scenario(const char *const *reqs, size_t n,
@@ -612,6 +613,41 @@ Test(discovery, plugkit_path_is_searched_first)
   pk_host_free(h);
 }
 
+static char path_log[2048];
+
+static void log_warnings(void *ud, pk_log_level level, const char *plugin,
+                         const char *message)
+{
+  (void)ud;
+  (void)plugin;
+  if (level >= PK_LOG_WARN)
+    snprintf(path_log + strlen(path_log), sizeof path_log - strlen(path_log),
+             "%s\n", message);
+}
+
+/* A search path that does not exist was said at debug level only: a typo
+ * in a path found nothing, silently (issue 12, item 8). */
+Test(discovery, a_missing_search_path_is_a_warning_naming_its_origin)
+{
+  setenv("PLUGKIT_PATH", "/nonexistent/env", 1);
+  pk_host_options o = {.size = sizeof o, .log = log_warnings};
+  pk_host *h;
+  pk_error e;
+  path_log[0] = '\0';
+  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
+  cr_assert_eq(pk_host_add_path(h, "/nonexistent/added", &e), PK_OK);
+  cr_assert_eq(pk_host_add_path(h, FIX("shadow1"), &e), PK_OK);
+  cr_assert_eq(pk_host_discover(h, &e), PK_OK);
+  cr_assert_str_eq(path_log,
+                   "search path /nonexistent/env (from PLUGKIT_PATH): No "
+                   "such file or directory; no plugins found there\n"
+                   "search path /nonexistent/added (from pk_host_add_path): "
+                   "No such file or directory; no plugins found there\n");
+  cr_assert_not_null(pk_host_find_plugin(h, "shadow:dup"));
+  pk_host_free(h);
+  unsetenv("PLUGKIT_PATH");
+}
+
 Test(discovery, listing_is_sorted_whatever_the_directory_order)
 {
   static const char *const paths[] = {FIX("seed")};
@@ -691,7 +727,7 @@ Test(builtin, a_hundred_thousand_deep_chain_needs_no_recursion)
   cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK, "%s",
                e.message);
   cr_expect_eq(pk_host_layer_count(h), N);
-  cr_expect_str_eq(pk_plugin_get_id(pk_host_layer_plugin(h, 0, 0)),
+  cr_expect_str_eq(pk_plugin_get_id(pk_host_layer_plugin_at(h, 0, 0)),
                    "deep:p099999");
   pk_host_free(h);
 }

@@ -3,9 +3,11 @@
  * manifests from the cache, sees every change to the search path, and
  * treats a damaged, foreign or unwritable cache as no cache.
  * SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE /* memmem */
 #include "counting_alloc.h"
 #include "test_util.h"
 #include "types_fixture.h"
+#include "mcache.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <plugkit.h>
@@ -367,6 +369,32 @@ Test(mcache, damaged_cache_is_rebuilt, .fini = remove_tree)
     expect_same(cache, reference, "0 manifests from the cache, 4 read");
     expect_same(cache, reference, "3 manifests from the cache, 1 read");
   }
+}
+
+/* A cache whose checksum matches but whose image of a manifest is not a
+ * manifest (its "name" key renamed) is not trusted with it: that manifest
+ * is read.  Discovery failed with "out of memory" (found by fuzz_mcache). */
+Test(mcache, an_image_that_is_not_a_manifest_is_read_instead,
+     .fini = remove_tree)
+{
+  make_tree();
+  settle();
+  take_reference();
+  discover_free(cache);
+  FILE *f = fopen(cache, "rb");
+  cr_assert_not_null(f);
+  char data[65536];
+  size_t len = fread(data, 1, sizeof data, f);
+  fclose(f);
+  cr_assert(len > 0 && len < sizeof data);
+  /* the image keeps the text, its keys and strings NUL-terminated */
+  char *at = memmem(data, len, "name\0= \"b", 9);
+  cr_assert_not_null(at, "no image of b's manifest in the cache");
+  memcpy(at, "nome", 4);
+  pk__mc_seal(data, len);
+  corrupt("sealed", data, len, -1);
+  expect_same(cache, reference, "2 manifests from the cache, 2 read");
+  expect_same(cache, reference, "3 manifests from the cache, 1 read");
 }
 
 /* Something else in the cache's place (a FIFO would block a reader) is

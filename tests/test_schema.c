@@ -12,7 +12,7 @@
 #include <plugkit.h>
 
 #include "counting_alloc.h"
-#include "internal.h"
+#include "base.h"
 
 /* ---- helpers ---- */
 
@@ -150,7 +150,7 @@ Test(schema, the_manifest_example_parses_with_every_property)
   const pk_field *region = pk_schema_find_field(s, "region");
   cr_assert_str_eq(pk_field_get_doc(region), "Default region");
   cr_assert_eq(pk_value_kind(pk_field_get_default(region)), PK_KIND_STRING);
-  cr_assert_eq(pk_value_pos(pk_field_get_default(region)).col, 39);
+  cr_assert_eq(pk_value_get_pos(pk_field_get_default(region)).col, 39);
   cr_assert_not(pk_field_is_required(region));
   cr_assert_not(pk_field_is_optional(region));
 
@@ -709,7 +709,7 @@ Test(decode, unset_is_distinct_from_false_zero_and_empty)
     cr_assert_not(pk_config_is_set(unset, names[k]), "%s", names[k]);
     cr_assert_eq(pk_config_get_origin(unset, names[k]), PK_ORIGIN_UNSET);
     cr_assert_null(pk_config_get_value(unset, names[k]));
-    cr_assert_eq(pk_config_value_pos(unset, names[k]).line, 0);
+    cr_assert_eq(pk_config_get_value_pos(unset, names[k]).line, 0);
   }
   cr_assert_eq(pk_config_get_string(set, "s", &str, NULL, &err), PK_OK);
   cr_assert_str_eq(str, "");
@@ -772,14 +772,14 @@ Test(decode, origins_and_positions)
   cr_assert_eq(p.line, 1);
   /* Written: where it is written, even when equal to the default. */
   cr_assert_eq(pk_config_get_origin(c, "retries"), PK_ORIGIN_TABLE);
-  p = pk_config_value_pos(c, "retries");
+  p = pk_config_get_value_pos(c, "retries");
   cr_assert_str_eq(p.source, "host.toml");
   cr_assert_eq(p.line, 3);
   cr_assert_eq(p.col, 13);
   /* A default: where the schema writes it. */
   cr_assert_eq(pk_config_get_origin(c, "region"), PK_ORIGIN_DEFAULT);
   cr_assert(pk_config_is_set(c, "region"));
-  p = pk_config_value_pos(c, "region");
+  p = pk_config_get_value_pos(c, "region");
   cr_assert_str_eq(p.source, "plugin.toml");
   cr_assert_eq(p.line, 3);
   cr_assert_eq(p.col, 39);
@@ -787,13 +787,13 @@ Test(decode, origins_and_positions)
                pk_field_get_default(pk_schema_find_field(s, "region")));
   /* A table decoded from {}: a default without a position. */
   cr_assert_eq(pk_config_get_origin(c, "limits"), PK_ORIGIN_DEFAULT);
-  cr_assert_eq(pk_config_value_pos(c, "limits").line, 0);
+  cr_assert_eq(pk_config_get_value_pos(c, "limits").line, 0);
   /* Unset and unknown fields have no position. */
   cr_assert_eq(pk_config_get_origin(c, "ratio"), PK_ORIGIN_UNSET);
-  cr_assert_eq(pk_config_value_pos(c, "ratio").line, 0);
+  cr_assert_eq(pk_config_get_value_pos(c, "ratio").line, 0);
   cr_assert_eq(pk_config_get_origin(c, "nope"), PK_ORIGIN_UNSET);
   cr_assert_not(pk_config_is_set(c, "nope"));
-  cr_assert_eq(pk_config_value_pos(c, "nope").line, 0);
+  cr_assert_eq(pk_config_get_value_pos(c, "nope").line, 0);
   cr_assert_null(pk_config_get_value(c, "nope"));
   pk_config_free(c);
   pk_doc_free(doc);

@@ -14,7 +14,7 @@
 
 static pk_doc *parse_v(const char *text, size_t len, pk_toml_version v)
 {
-  pk_doc_options o = {sizeof o, v, NULL, NULL};
+  pk_doc_options o = {.size = sizeof o, .version = v};
   pk_doc *doc = NULL;
   pk_error err;
   pk_status st = pk_doc_parse(text, len, "t.toml", &o, &doc, &err);
@@ -32,7 +32,7 @@ static pk_doc *parse(const char *text)
 /* Parses text that must fail; returns the error. */
 static pk_error fail_v(const char *text, size_t len, pk_toml_version v)
 {
-  pk_doc_options o = {sizeof o, v, NULL, NULL};
+  pk_doc_options o = {.size = sizeof o, .version = v};
   pk_doc *doc = (pk_doc *)&o;
   pk_error err;
   pk_status st = pk_doc_parse(text, len, "t.toml", &o, &doc, &err);
@@ -103,20 +103,20 @@ Test(toml, every_kind_with_positions)
 
   cr_assert_eq(pk_value_kind(root), PK_KIND_TABLE);
   cr_assert_eq(pk_table_count(root), 10);
-  assert_pos(pk_value_pos(root), 1, 1);
+  assert_pos(pk_value_get_pos(root), 1, 1);
 
   v = get(root, "s", PK_KIND_STRING);
   cr_assert_eq(pk_value_get_string(v, &s, &len, NULL), PK_OK);
   cr_assert_str_eq(s, "str");
   cr_assert_eq(len, 3);
-  assert_pos(pk_value_pos(v), 1, 5);
+  assert_pos(pk_value_get_pos(v), 1, 5);
   assert_pos(pk_table_key_pos_at(root, 0), 1, 1);
   cr_assert_str_eq(pk_table_key_at(root, 0, &len), "s");
 
   v = get(root, "i", PK_KIND_INTEGER);
   cr_assert_eq(pk_value_get_integer(v, &i, NULL), PK_OK);
   cr_assert_eq(i, -42);
-  assert_pos(pk_value_pos(v), 2, 5);
+  assert_pos(pk_value_get_pos(v), 2, 5);
 
   v = get(root, "f", PK_KIND_FLOAT);
   cr_assert_eq(pk_value_get_float(v, &f, NULL), PK_OK);
@@ -125,7 +125,7 @@ Test(toml, every_kind_with_positions)
   v = get(root, "b", PK_KIND_BOOL);
   cr_assert_eq(pk_value_get_bool(v, &b, NULL), PK_OK);
   cr_assert_eq(b, false);
-  assert_pos(pk_value_pos(v), 4, 5);
+  assert_pos(pk_value_get_pos(v), 4, 5);
 
   v = get(root, "odt", PK_KIND_DATETIME);
   cr_assert_eq(pk_value_get_datetime(v, &dt, NULL), PK_OK);
@@ -135,7 +135,7 @@ Test(toml, every_kind_with_positions)
   cr_assert_eq(dt.nanosecond, 500000000);
   cr_assert_eq(dt.precision, 1);
   cr_assert_eq(dt.offset_minutes, -450);
-  assert_pos(pk_value_pos(v), 5, 7);
+  assert_pos(pk_value_get_pos(v), 5, 7);
 
   v = get(root, "ldt", PK_KIND_DATETIME_LOCAL);
   cr_assert_eq(pk_value_get_datetime(v, &dt, NULL), PK_OK);
@@ -151,21 +151,21 @@ Test(toml, every_kind_with_positions)
 
   a = get(root, "arr", PK_KIND_ARRAY);
   assert_pos(pk_table_key_pos_at(root, 8), 9, 3);
-  assert_pos(pk_value_pos(a), 9, 9);
+  assert_pos(pk_value_get_pos(a), 9, 9);
   cr_assert_eq(pk_array_count(a), 3);
-  assert_pos(pk_value_pos(pk_array_at(a, 0)), 9, 11);
+  assert_pos(pk_value_get_pos(pk_array_at(a, 0)), 9, 11);
   cr_assert_eq(pk_value_kind(pk_array_at(a, 1)), PK_KIND_ARRAY);
-  assert_pos(pk_value_pos(pk_array_at(a, 1)), 9, 14);
+  assert_pos(pk_value_get_pos(pk_array_at(a, 1)), 9, 14);
   t = pk_array_at(a, 2);
   cr_assert_eq(pk_value_kind(t), PK_KIND_TABLE);
-  assert_pos(pk_value_pos(t), 9, 19);
+  assert_pos(pk_value_get_pos(t), 9, 19);
   assert_pos(pk_table_key_pos_at(t, 0), 9, 20);
   cr_assert_null(pk_array_at(a, 3));
 
   t = get(root, "tab", PK_KIND_TABLE);
-  assert_pos(pk_value_pos(t), 10, 1);
+  assert_pos(pk_value_get_pos(t), 10, 1);
   v = get(t, "k", PK_KIND_STRING);
-  assert_pos(pk_value_pos(v), 11, 7);
+  assert_pos(pk_value_get_pos(v), 11, 7);
   assert_pos(pk_table_key_pos_at(t, 0), 11, 3);
   pk_doc_free(doc);
 }
@@ -268,7 +268,7 @@ Test(toml, tables_dotted_implicit_and_arrays_of_tables)
   cr_assert_str_eq(pk_table_key_at(apple, 1, NULL), "taste");
   cr_assert_str_eq(pk_table_key_at(apple, 2, NULL), "texture");
   x = get(r, "x", PK_KIND_TABLE);
-  assert_pos(pk_value_pos(x), 6, 1); /* the header that defined it */
+  assert_pos(pk_value_get_pos(x), 6, 1); /* the header that defined it */
   assert_pos(pk_table_key_pos_at(r, 1), 5, 2); /* where the key appeared */
   cr_assert_eq(pk_table_count(x), 2);
   p = get(r, "p", PK_KIND_ARRAY);
@@ -280,7 +280,7 @@ Test(toml, tables_dotted_implicit_and_arrays_of_tables)
   cr_assert_eq(n, 2);
   cr_assert_eq(pk_array_count(get(pk_array_at(p, 1), "list", PK_KIND_ARRAY)),
                1);
-  assert_pos(pk_value_pos(pk_array_at(p, 1)), 12, 1);
+  assert_pos(pk_value_get_pos(pk_array_at(p, 1)), 12, 1);
   pk_doc_free(doc);
 }
 
@@ -430,8 +430,8 @@ Test(toml, bom_and_crlf)
   pk_table_get_string(r, "c", &s, NULL);
   cr_assert_str_eq(s, "p\nq");
   t = get(r, "t", PK_KIND_TABLE);
-  assert_pos(pk_value_pos(t), 7, 1);
-  assert_pos(pk_value_pos(pk_table_get(t, "d")), 8, 5);
+  assert_pos(pk_value_get_pos(t), 7, 1);
+  assert_pos(pk_value_get_pos(pk_table_get(t, "d")), 8, 5);
   pk_doc_free(doc);
   assert_error("a = 1\rb = 2\n", 1, 6, "carriage return");
   assert_error("a = \"\"\"x\ry\"\"\"\n", 1, 9, "carriage return");

@@ -804,6 +804,27 @@ Test(types, description_declares_builtin_types_code_attaches)
   unlink(desc);
 }
 
+/* Loads text (written to path) as the description of a new host that
+ * declared hook "preset" in code; returns the status, err filled, and
+ * checks that an error names path and a line. */
+static pk_status load_description_text(const char *path, const char *text,
+                                       pk_error *err)
+{
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f);
+  fputs(text, f);
+  fclose(f);
+  pk_host *h;
+  cr_assert_eq(pk_host_new(NULL, &h, err), PK_OK);
+  cr_assert_eq(pk_host_declare_hook(h, "preset", PK_HOOK_COLLECT, NULL, err),
+               PK_OK);
+  pk_status st = pk_host_load_description(h, path, err);
+  pk_host_free(h);
+  if (st != PK_OK)
+    cr_assert_str_eq(err->source, path, "%s", err->message);
+  return st;
+}
+
 Test(types, description_type_errors_are_positioned)
 {
   char desc[256];
@@ -817,17 +838,44 @@ Test(types, description_type_errors_are_positioned)
   };
   static const int line[] = {1, 3, 3, 2, 1};
   for (size_t i = 0; i < 5; i++) {
-    FILE *f = fopen(desc, "w");
-    fputs(bad[i], f);
-    fclose(f);
-    pk_host *h;
     pk_error err;
-    cr_assert_eq(pk_host_new(NULL, &h, &err), PK_OK);
-    cr_assert_neq(pk_host_load_description(h, desc, &err), PK_OK);
+    cr_assert_neq(load_description_text(desc, bad[i], &err), PK_OK);
     cr_assert_eq(err.line, line[i], "case %zu: %d: %s", i, err.line,
                  err.message);
-    cr_assert_str_eq(err.source, desc);
-    pk_host_free(h);
+  }
+  unlink(desc);
+}
+
+/* An invalid or repeated name of a namespace, kind or hook is the file's
+ * error, PK_ECONFIG at its key; a hook name over 127 bytes was PK_EMISUSE
+ * with no position (found by fuzz_description). */
+Test(types, description_name_errors_are_the_files)
+{
+  char desc[256];
+  snprintf(desc, sizeof desc, "/tmp/pk_types_desc3_%d.toml", getpid());
+  static const char *const bad[] = {
+      "[hooks.on_build]\n[hooks.\"on build\"]\n",
+      ("[hooks.on_GGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGG"
+       "GGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGG"
+       "GGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGG]\n"),
+      "\n[namespaces.\"a:b\"]\nabi = 1\n",
+      "[kinds.ok]\n[kinds.\"no/slash\"]\n",
+      "[hooks.preset]\n", /* declared in code first: twice */
+  };
+  static const char *const what[] = {
+      "invalid hook name \"on build\"", "invalid hook name \"on_GGG",
+      "invalid namespace \"a:b\"", "invalid kind name",
+      "hook \"preset\" declared twice"};
+  static const pk_status code[] = {PK_ECONFIG, PK_ECONFIG, PK_ECONFIG,
+                                   PK_ECONFIG, PK_EDUPLICATE};
+  static const int line[] = {2, 1, 2, 2, 1};
+  for (size_t i = 0; i < 5; i++) {
+    pk_error err;
+    cr_assert_eq(load_description_text(desc, bad[i], &err), code[i],
+                 "case %zu: %s", i, err.message);
+    cr_assert(strstr(err.message, what[i]), "case %zu: %s", i, err.message);
+    cr_assert_eq(err.line, line[i], "case %zu: %d: %s", i, err.line,
+                 err.message);
   }
   unlink(desc);
 }

@@ -2,6 +2,7 @@
  * errors with positions, out-of-memory injection, and `plugkit toml`.
  * SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,7 +238,7 @@ Test(value, kinds_names_and_null_handling)
   pk_doc_free(NULL);
   cr_assert_eq(pk_doc_parse("a=1", 3, NULL, NULL, NULL, &err), PK_EMISUSE);
   {
-    pk_doc_options bad = {0, PK_TOML_1_0, NULL, NULL};
+    pk_doc_options bad = {.size = 0, .version = PK_TOML_1_0};
     pk_doc *doc = (pk_doc *)&bad;
     cr_assert_eq(pk_doc_parse("a=1", 3, NULL, &bad, &doc, &err), PK_EMISUSE);
     cr_assert_null(doc);
@@ -263,8 +264,8 @@ Test(value, load_file_positions_and_io_errors)
   cr_assert_eq(pk_doc_load_file(path, NULL, &doc, &err), PK_OK, "%s",
                err.message);
   cr_assert_str_eq(pk_doc_source(doc), path);
-  cr_assert_str_eq(pk_value_pos(pk_doc_root(doc)).source, path);
-  cr_assert_eq(pk_value_pos(pk_table_get(pk_table_get(pk_doc_root(doc),
+  cr_assert_str_eq(pk_value_get_pos(pk_doc_root(doc)).source, path);
+  cr_assert_eq(pk_value_get_pos(pk_table_get(pk_table_get(pk_doc_root(doc),
                                                       "server"),
                                          "port")).line,
                4);
@@ -300,6 +301,7 @@ typedef struct counting_alloc {
   long fail_at;     /* the allocation (1-based) that fails; 0: none */
   size_t live;      /* bytes outstanding */
   long live_blocks; /* blocks outstanding */
+  size_t peak;      /* the most bytes outstanding at once */
 } counting_alloc;
 
 static void *count_alloc(void *ud, void *p, size_t old, size_t n)
@@ -325,14 +327,16 @@ static void *count_alloc(void *ud, void *p, size_t old, size_t n)
   else
     a->live_blocks++;
   a->live += n;
+  if (a->live > a->peak)
+    a->peak = a->live;
   return q;
 }
 
 static void oom_sweep(const char *text, size_t len, bool from_file)
 {
   long n, total;
-  counting_alloc a = {0, 0, 0, 0};
-  pk_doc_options o = {sizeof o, PK_TOML_DEFAULT, count_alloc, &a};
+  counting_alloc a = {0};
+  pk_doc_options o = {.size = sizeof o, .alloc = count_alloc, .alloc_ud = &a};
   pk_doc *doc;
   pk_error err;
   const char *path = NULL;
@@ -385,8 +389,9 @@ Test(value, out_of_memory_injection)
 
 Test(value, allocations_go_through_the_allocator)
 {
-  counting_alloc a = {0, 0, 0, 0};
-  pk_doc_options o = {sizeof o, PK_TOML_1_0, count_alloc, &a};
+  counting_alloc a = {0};
+  pk_doc_options o = {.size = sizeof o, .version = PK_TOML_1_0,
+                      .alloc = count_alloc, .alloc_ud = &a};
   pk_doc *doc;
   pk_error err;
   cr_assert_eq(pk_doc_parse("a = 1\n", 6, NULL, &o, &doc, &err), PK_OK);
@@ -394,6 +399,114 @@ Test(value, allocations_go_through_the_allocator)
   pk_doc_free(doc);
   cr_assert_eq(a.live, 0);
   cr_assert_eq(a.live_blocks, 0);
+}
+
+/* ---- size limits (issue 12, item 8) ---- */
+
+/* "a = [1,1,...,1]" of about len bytes: each item takes 13 times its two
+ * bytes of text (a 16-byte node and its ref). */
+static char *small_ints(size_t len, size_t *n)
+{
+  char *t = malloc(len + 16), *p = t;
+  cr_assert_not_null(t);
+  p += sprintf(p, "a = [");
+  while ((size_t)(p - t) + 3 < len)
+    *p++ = '1', *p++ = ',';
+  *p++ = '1';
+  *p++ = ']';
+  *p = '\n';
+  *n = (size_t)(p + 1 - t);
+  return t;
+}
+
+Test(value, a_text_over_max_size_is_refused_before_it_is_copied)
+{
+  counting_alloc a = {0};
+  pk_doc_options o = {.size = sizeof o, .alloc = count_alloc, .alloc_ud = &a,
+                      .max_size = 100};
+  pk_doc *doc = (pk_doc *)&a;
+  pk_error err;
+  char text[101];
+  memset(text, '#', sizeof text);
+  cr_assert_eq(pk_doc_parse(text, 101, "c.toml", &o, &doc, &err), PK_ERANGE);
+  cr_assert_null(doc);
+  cr_assert_str_eq(err.message, "c.toml: document too large: 101 bytes (the "
+                   "limit is 100 bytes; pk_doc_options.max_size raises it)");
+  cr_assert_eq(a.calls, 0); /* nothing allocated, nothing copied */
+  cr_assert_eq(pk_doc_parse(text, 100, "c.toml", &o, &doc, &err), PK_OK);
+  pk_doc_free(doc);
+  /* standard input (a pipe: no size to know first) is read up to the limit */
+  int fds[2];
+  cr_assert_eq(pipe(fds), 0);
+  cr_assert_eq(write(fds[1], text, sizeof text), (ssize_t)sizeof text);
+  close(fds[1]);
+  cr_assert_eq(dup2(fds[0], STDIN_FILENO), STDIN_FILENO);
+  close(fds[0]);
+  cr_assert_eq(pk_doc_load_file("-", &o, &doc, &err), PK_ERANGE);
+  cr_assert_str_eq(err.message, "<stdin>: document too large: more than 100 "
+                   "bytes (the limit is 100 bytes; pk_doc_options.max_size "
+                   "raises it)");
+  cr_assert_eq(a.live, 0);
+  /* the default: PK_DOC_MAX_SIZE_DEFAULT */
+  size_t n = PK_DOC_MAX_SIZE_DEFAULT + 1;
+  char *big = calloc(1, n); /* untouched pages: no memory used */
+  cr_assert_not_null(big);
+  cr_assert_eq(pk_doc_parse(big, n, NULL, NULL, &doc, &err), PK_ERANGE);
+  cr_assert(strstr(err.message, "<buffer>: document too large: "), "%s",
+            err.message);
+  free(big);
+}
+
+Test(value, a_hostile_document_cannot_use_more_than_its_memory_budget)
+{
+  size_t len, max = 1 << 20, budget = 4 * max + (1 << 20);
+  char *text = small_ints(max, &len);
+  cr_assert_leq(len, max);
+  counting_alloc a = {0};
+  pk_doc_options o = {.size = sizeof o, .alloc = count_alloc, .alloc_ud = &a,
+                      .max_size = max};
+  pk_doc *doc = (pk_doc *)&a;
+  pk_error err;
+  cr_assert_eq(pk_doc_parse(text, len, "ints.toml", &o, &doc, &err),
+               PK_ERANGE);
+  cr_assert_null(doc);
+  cr_assert_eq(a.live, 0);
+  /* text, its padding and the document itself besides the budget */
+  cr_assert_leq(a.peak, len + budget + 4096, "peak %zu", a.peak);
+  char buf[1024], want[512];
+  pk_error_format(&err, buf, sizeof buf);
+  cr_assert_eq(err.line, 1);
+  cr_assert_gt(err.col, 5);
+  snprintf(want, sizeof want, "ints.toml:1:%d: document too large: reading "
+           "it needs more than %zu bytes of memory besides its text (4 times "
+           "the size limit of %zu bytes, plus 1 MiB; pk_doc_options.max_size "
+           "raises it)", err.col, budget, max);
+  cr_assert_str_eq(buf, want);
+  /* a caller that means it raises the limit */
+  o.max_size = 4 * max;
+  a.peak = 0;
+  cr_assert_eq(pk_doc_parse(text, len, "ints.toml", &o, &doc, &err), PK_OK,
+               "%s", err.message);
+  cr_assert_eq(pk_array_count(pk_table_get(pk_doc_root(doc), "a")),
+               (len - 6) / 2);
+  cr_assert_gt(a.peak, len + budget); /* it did need more */
+  pk_doc_free(doc);
+  free(text);
+}
+
+Test(value, options_of_the_first_size_get_the_default_limit)
+{
+  /* a caller built before max_size existed passes the older size */
+  pk_doc_options o = {.size = offsetof(pk_doc_options, max_size),
+                      .max_size = 1};
+  pk_doc *doc;
+  pk_error err;
+  cr_assert_eq(pk_doc_parse("a = 1\n", 6, NULL, &o, &doc, &err), PK_OK,
+               "%s", err.message);
+  pk_doc_free(doc);
+  o.size = offsetof(pk_doc_options, max_size) - 1;
+  cr_assert_eq(pk_doc_parse("a = 1\n", 6, NULL, &o, &doc, &err),
+               PK_EMISUSE);
 }
 
 /* ---- the CLI ---- */

@@ -36,7 +36,7 @@ int main(int argc, char **argv)
   printf("set-up order:\n");
   for (size_t l = 0; l < pk_host_layer_count(host); l++)
     for (size_t i = 0; i < pk_host_layer_size(host, l); i++) {
-      pk_plugin *p = pk_host_layer_plugin(host, l, i);
+      pk_plugin *p = pk_host_layer_plugin_at(host, l, i);
       printf("  layer %zu: %s %s (%s)\n", l, pk_plugin_get_id(p),
              pk_plugin_get_version(p), pk_plugin_state_name(
                                            pk_plugin_get_state(p)));

@@ -154,21 +154,21 @@ static bool declaration(const char *name, const pk_value *t, int *type,
       for (int i = 0; i < 3 && !near && *tn; i++) /* qik's int, bool, str */
         if (!strncmp(type_names[i], tn, strlen(tn)))
           near = type_names[i];
-      runner_problem(diag, PK_ECONFIG, pk_value_pos(tv), "ctx.%s: type "
+      runner_problem(diag, PK_ECONFIG, pk_value_get_pos(tv), "ctx.%s: type "
                      "\"%s\"%s%s%s: use string, integer or boolean", name, tn,
                      near ? " (did you mean \"" : "", near ? near : "",
                      near ? "\"?)" : "");
       return false;
     }
   } else if (tv) {
-    runner_problem(diag, PK_ETYPE, pk_value_pos(tv), "ctx.%s: type must be "
+    runner_problem(diag, PK_ETYPE, pk_value_get_pos(tv), "ctx.%s: type must be "
                    "\"string\", \"integer\" or \"boolean\"", name);
     return false;
   }
   if (dv) {
     int dtype;
     if (value_of(dv, &dtype, dflt) != 0 || (*type >= 0 && dtype != *type)) {
-      runner_problem(diag, PK_ETYPE, pk_value_pos(dv), "ctx.%s: the default "
+      runner_problem(diag, PK_ETYPE, pk_value_get_pos(dv), "ctx.%s: the default "
                      "must be %s %s", name, *type == CTX_INTEGER ? "an" : "a",
                      *type >= 0 ? type_names[*type]
                                 : "string, an integer or a boolean");
@@ -183,7 +183,7 @@ static bool declaration(const char *name, const pk_value *t, int *type,
     *type = CTX_STRING;
   *required = !dv;
   if (rv && pk_value_get_bool(rv, required, NULL) != PK_OK) {
-    runner_problem(diag, PK_ETYPE, pk_value_pos(rv), "ctx.%s: required must "
+    runner_problem(diag, PK_ETYPE, pk_value_get_pos(rv), "ctx.%s: required must "
                    "be true or false", name);
     ok = false;
   }
@@ -209,7 +209,7 @@ void ctx_load(project *p, const pk_value *ctx, pk_diag *diag)
       if (!declaration(name, v, &type, &dflt, &required, diag))
         continue;
     } else if (value_of(v, &type, &dflt) != 0) {
-      runner_problem(diag, PK_ETYPE, pk_value_pos(v), "ctx.%s must be a "
+      runner_problem(diag, PK_ETYPE, pk_value_get_pos(v), "ctx.%s must be a "
                      "string, an integer, a boolean or a declaration { type "
                      "= ..., default = ... }, found %s", name,
                      pk_kind_name(pk_value_kind(v)));
@@ -398,7 +398,7 @@ char *expand(const expand_in *in, const pk_value *at, const char *s,
     char reason[400];
     if (!lookup(in, name, (size_t)(end - name), &val, reason,
                 sizeof reason)) {
-      pk_pos pos = at ? pk_value_pos(at) : (pk_pos){0};
+      pk_pos pos = at ? pk_value_get_pos(at) : (pk_pos){0};
       if (at && !strchr(s, '\n'))
         pos.col += 1 + (int)(c - s); /* past the opening quote */
       snprintf(why, wn, "%s:%d:%d: %s", pos.source ? pos.source : "runner",

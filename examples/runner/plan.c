@@ -127,12 +127,12 @@ static int cache_policy(const planner *pn, runnable *r)
   int rc = -1;
   if (!cache || !when) {
   } else if (!cache_known(pn->p, cache)) {
-    pk_pos pos = pk_value_pos(cv);
+    pk_pos pos = pk_value_get_pos(cv);
     r->error = xasprintf("%s:%d:%d: cache \"%s\" is not configured: use "
                          "local, none or add [caches.%s]", pos.source,
                          pos.line, pos.col, cache, cache);
   } else if ((r->cache_when = cache_when_of(when)) < 0) {
-    pk_pos pos = pk_value_pos(wv);
+    pk_pos pos = pk_value_get_pos(wv);
     r->error = xasprintf("%s:%d:%d: cache-when \"%s\": use success, failed "
                          "or finished", pos.source, pos.line, pos.col, when);
   } else {
@@ -346,7 +346,7 @@ static int toml_of(const planner *pn, runnable *r, const pk_value *v,
     }
     buf_add(t, tbl ? "}" : "]", 1);
   } else {
-    pk_pos pos = pk_value_pos(v);
+    pk_pos pos = pk_value_get_pos(v);
     r->error = xasprintf("%s:%d:%d: a dep table with {module.*} may hold "
                          "strings, numbers, booleans, arrays and tables, "
                          "not a date or time", pos.source, pos.line,
@@ -362,7 +362,7 @@ static const pk_value *dep_for_module(planner *pn, runnable *r,
                                       const pk_value *d)
 {
   buf t = {0};
-  pk_pos pos = pk_value_pos(d);
+  pk_pos pos = pk_value_get_pos(d);
   for (int i = 1; i < pos.line; i++)
     buf_add(&t, "\n", 1);
   buf_add(&t, "d = ", 4);

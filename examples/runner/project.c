@@ -195,7 +195,7 @@ static void check_deps(project *p, command *c, pk_diag *diag)
   if (!deps)
     return;
   if (pk_value_kind(deps) != PK_KIND_ARRAY) {
-    runner_problem(diag, PK_ETYPE, pk_value_pos(deps), "%s: deps must be an "
+    runner_problem(diag, PK_ETYPE, pk_value_get_pos(deps), "%s: deps must be an "
                    "array of globs and dep tables, found %s", c->address,
                    pk_kind_name(pk_value_kind(deps)));
     return;
@@ -208,7 +208,7 @@ static void check_deps(project *p, command *c, pk_diag *diag)
     char label[300];
     snprintf(label, sizeof label, "%s.deps[%zu]", c->address, i);
     if (pk_value_kind(d) != PK_KIND_TABLE) {
-      runner_problem(diag, PK_ETYPE, pk_value_pos(d), "%s must be a glob "
+      runner_problem(diag, PK_ETYPE, pk_value_get_pos(d), "%s must be a glob "
                      "string or a table with type = \"TAG\", found %s", label,
                      pk_kind_name(pk_value_kind(d)));
       continue;
@@ -229,12 +229,12 @@ static void check_cache(project *p, const char *who, const pk_value *cv,
   pk_value_get_string(cv, &cache, NULL, NULL);
   pk_value_get_string(wv, &when, NULL, NULL);
   if (cache && !strchr(cache, '{') && !cache_known(p, cache))
-    runner_problem(diag, PK_ENOTFOUND, pk_value_pos(cv), "%s: cache \"%s\" is "
+    runner_problem(diag, PK_ENOTFOUND, pk_value_get_pos(cv), "%s: cache \"%s\" is "
                    "not configured: use local, none or add [caches.%s]", who,
                    cache, cache);
   if (when && !strchr(when, '{') && cache_when_of(when) < 0) {
     const char *near = pk_closest(when, cache_whens, 3);
-    runner_problem(diag, PK_ERANGE, pk_value_pos(wv), "%s: cache-when \"%s\"%s"
+    runner_problem(diag, PK_ERANGE, pk_value_get_pos(wv), "%s: cache-when \"%s\"%s"
                    "%s%s: use success, failed or finished", who, when,
                    near ? " (did you mean \"" : "", near ? near : "",
                    near ? "\"?)" : "");
@@ -252,7 +252,7 @@ static void add_command(project *p, const char *alias, const char *dir,
     return;
   }
   if (pk_value_kind(table) == PK_KIND_STRING) {
-    runner_problem(diag, PK_ETYPE, pk_value_pos(table), "command %s must be "
+    runner_problem(diag, PK_ETYPE, pk_value_get_pos(table), "command %s must be "
                    "a table: [commands.%s] exec = \"...\"", name, name);
     return;
   }
@@ -294,14 +294,14 @@ static void add_command(project *p, const char *alias, const char *dir,
   pk_value_get_string(sv, &sp, NULL, NULL);
   check_cache(p, c->address, c->cache, c->cache_when, diag);
   if (env && !in_table(root, "envs", env))
-    runner_problem(diag, PK_ENOTFOUND, pk_value_pos(ev), "%s: env \"%s\" is "
+    runner_problem(diag, PK_ENOTFOUND, pk_value_get_pos(ev), "%s: env \"%s\" is "
                    "not configured: add [envs.%s]", c->address, env, env);
   if (sp && m)
-    runner_problem(diag, PK_ECONFIG, pk_value_pos(sv), "%s: a module's "
+    runner_problem(diag, PK_ECONFIG, pk_value_get_pos(sv), "%s: a module's "
                    "command runs in its module's space (%s): remove space",
                    c->address, m->space->name);
   else if (sp && !(c->space = space_find(p, sp)))
-    runner_problem(diag, PK_ENOTFOUND, pk_value_pos(sv), "%s: space \"%s\" "
+    runner_problem(diag, PK_ENOTFOUND, pk_value_get_pos(sv), "%s: space \"%s\" "
                    "is not configured: add [spaces.%s]", c->address, sp, sp);
   check_deps(p, c, diag);
   c->per_module = !m && may_mention(p, c) &&
@@ -364,11 +364,11 @@ static void check_top(project *p, pk_diag *diag)
   }
   const pk_value *cmds = pk_table_get(root, "commands");
   if (cmds && pk_value_kind(cmds) != PK_KIND_TABLE)
-    runner_problem(diag, PK_ETYPE, pk_value_pos(cmds), "commands must be a "
+    runner_problem(diag, PK_ETYPE, pk_value_get_pos(cmds), "commands must be a "
                    "table of [commands.NAME] tables");
   const pk_value *ctx = pk_table_get(root, "ctx");
   if (ctx && pk_value_kind(ctx) != PK_KIND_TABLE)
-    runner_problem(diag, PK_ETYPE, pk_value_pos(ctx), "ctx must be a table "
+    runner_problem(diag, PK_ETYPE, pk_value_get_pos(ctx), "ctx must be a table "
                    "of NAME = value");
   p->defaults = pk_table_get(root, "defaults");
   static const char *const defaults_keys[] = {"cache", "cache-when"};

@@ -89,13 +89,13 @@ static void add_module(project *p, space *s, const pk_value *item,
                        s->name, k);
     }
     if (nv && pk_value_get_string(nv, &name, NULL, NULL) != PK_OK) {
-      runner_problem(diag, PK_ETYPE, pk_value_pos(nv), "spaces.%s: a "
+      runner_problem(diag, PK_ETYPE, pk_value_get_pos(nv), "spaces.%s: a "
                      "module's name must be a string", s->name);
       return;
     }
   }
   if (!pv || pk_value_get_string(pv, &path, NULL, NULL) != PK_OK) {
-    runner_problem(diag, PK_ETYPE, pk_value_pos(pv ? pv : item), "spaces.%s: "
+    runner_problem(diag, PK_ETYPE, pk_value_get_pos(pv ? pv : item), "spaces.%s: "
                    "a module is \"PATH\" or { name = \"NAME\", path = "
                    "\"PATH\" }", s->name);
     return;
@@ -103,7 +103,7 @@ static void add_module(project *p, space *s, const pk_value *item,
   char *joined = xconcat(s->root, "/", path, NULL), *dir = normalized(joined);
   free(joined);
   if (!dir || !strcmp(dir, ".")) {
-    runner_problem(diag, PK_ECONFIG, pk_value_pos(pv), "spaces.%s: module "
+    runner_problem(diag, PK_ECONFIG, pk_value_get_pos(pv), "spaces.%s: module "
                    "path \"%s\" must be a directory inside the project, "
                    "relative to the space's root", s->name, path);
     free(dir);
@@ -113,7 +113,7 @@ static void add_module(project *p, space *s, const pk_value *item,
   if (!name)
     name = slash ? slash + 1 : dir;
   if (!name_ok(name)) {
-    runner_problem(diag, PK_ECONFIG, pk_value_pos(nv ? nv : pv), "spaces.%s: "
+    runner_problem(diag, PK_ECONFIG, pk_value_get_pos(nv ? nv : pv), "spaces.%s: "
                    "module name \"%s\": use letters, digits, '_' and '-'%s",
                    s->name, name, nv ? "" : " (or give it a name: { name = "
                    "\"NAME\", path = \"PATH\" })");
@@ -122,7 +122,7 @@ static void add_module(project *p, space *s, const pk_value *item,
   }
   struct stat st;
   if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    runner_problem(diag, PK_ENOTFOUND, pk_value_pos(pv), "spaces.%s: module "
+    runner_problem(diag, PK_ENOTFOUND, pk_value_get_pos(pv), "spaces.%s: module "
                    "%s: %s is not a directory", s->name, name, dir);
     free(dir);
     return;
@@ -132,7 +132,7 @@ static void add_module(project *p, space *s, const pk_value *item,
   m->path = xstrdup(path);
   m->dir = dir;
   m->space = s;
-  m->pos = pk_value_pos(pv);
+  m->pos = pk_value_get_pos(pv);
   module *twice = strmap_put(&p->by_module, m->name, m);
   if (twice) {
     runner_problem(diag, PK_EDUPLICATE, m->pos, "module name \"%s\" twice "
@@ -177,7 +177,7 @@ static void read_space(project *p, space *s, const pk_value *t,
                   ? normalized(r)
                   : NULL;
     if (!n)
-      runner_problem(diag, PK_ECONFIG, pk_value_pos(root), "spaces.%s: root "
+      runner_problem(diag, PK_ECONFIG, pk_value_get_pos(root), "spaces.%s: root "
                      "must be a directory inside the project, relative to "
                      "its root", s->name);
     else {
@@ -187,7 +187,7 @@ static void read_space(project *p, space *s, const pk_value *t,
   }
   const pk_value *mods = pk_table_get(t, "modules");
   if (mods && pk_value_kind(mods) != PK_KIND_ARRAY)
-    runner_problem(diag, PK_ETYPE, pk_value_pos(mods), "spaces.%s: modules "
+    runner_problem(diag, PK_ETYPE, pk_value_get_pos(mods), "spaces.%s: modules "
                    "must be an array of paths and { name, path } tables",
                    s->name);
   for (size_t i = 0; i < pk_array_count(mods); i++)
@@ -201,7 +201,7 @@ static void read_space(project *p, space *s, const pk_value *t,
   } else if (pk_value_get_string(s->env, &env, NULL, NULL) == PK_OK) {
     const pk_value *envs = pk_table_get(pk_doc_root(p->doc), "envs");
     if (pk_value_kind(pk_table_get(envs, env)) != PK_KIND_TABLE)
-      runner_problem(diag, PK_ENOTFOUND, pk_value_pos(s->env), "spaces.%s: "
+      runner_problem(diag, PK_ENOTFOUND, pk_value_get_pos(s->env), "spaces.%s: "
                      "env \"%s\" is not configured: add [envs.%s], or give "
                      "the env inline: env = { type = \"TAG\", ... }", s->name,
                      env, env);
@@ -209,7 +209,7 @@ static void read_space(project *p, space *s, const pk_value *t,
     if (p->types_known)
       pk_host_check_instance(p->host, "env", label, s->env, diag, &e);
   } else {
-    runner_problem(diag, PK_ETYPE, pk_value_pos(s->env), "spaces.%s: env "
+    runner_problem(diag, PK_ETYPE, pk_value_get_pos(s->env), "spaces.%s: env "
                    "must be an [envs] name or an inline env table", s->name);
   }
   s->dotenv = pk_table_get(t, "dotenv");
@@ -217,7 +217,7 @@ static void read_space(project *p, space *s, const pk_value *t,
   for (size_t i = 0; strings && i < pk_array_count(s->dotenv); i++)
     strings = pk_value_kind(pk_array_at(s->dotenv, i)) == PK_KIND_STRING;
   if (s->dotenv && !strings) {
-    runner_problem(diag, PK_ETYPE, pk_value_pos(s->dotenv), "spaces.%s: "
+    runner_problem(diag, PK_ETYPE, pk_value_get_pos(s->dotenv), "spaces.%s: "
                    "dotenv must be an array of file names", s->name);
     s->dotenv = NULL;
   }
@@ -227,7 +227,7 @@ void spaces_load(project *p, pk_diag *diag)
 {
   const pk_value *all = pk_table_get(pk_doc_root(p->doc), "spaces");
   if (all && pk_value_kind(all) != PK_KIND_TABLE) {
-    runner_problem(diag, PK_ETYPE, pk_value_pos(all), "spaces must be a "
+    runner_problem(diag, PK_ETYPE, pk_value_get_pos(all), "spaces must be a "
                    "table of [spaces.NAME] tables");
     all = NULL;
   }
@@ -236,7 +236,7 @@ void spaces_load(project *p, pk_diag *diag)
     const char *name = pk_table_key_at(all, i, NULL);
     const pk_value *t = pk_table_value_at(all, i);
     if (pk_value_kind(t) != PK_KIND_TABLE) {
-      runner_problem(diag, PK_ETYPE, pk_value_pos(t), "spaces.%s must be a "
+      runner_problem(diag, PK_ETYPE, pk_value_get_pos(t), "spaces.%s must be a "
                      "table: [spaces.%s]", name, name);
       continue;
     }
@@ -383,7 +383,7 @@ int space_dotenv(space *s, const strlist **vars, char *why, size_t n)
       const pk_value *v = pk_array_at(s->dotenv, i);
       const char *file;
       pk_value_get_string(v, &file, NULL, NULL);
-      pk_pos pos = pk_value_pos(v);
+      pk_pos pos = pk_value_get_pos(v);
       char *data;
       size_t len;
       if (file_read(file, &data, &len) != 0) {

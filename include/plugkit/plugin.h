@@ -272,8 +272,14 @@ struct pk_host_api {
    * or, in strict mode, an error that fails this plugin's registration.
    * Other errors (bad arguments, first and last together) are recorded and
    * fail the registration whatever the hook returns, so the result may be
-   * ignored.  A host that declares neither namespaces nor hooks (a generic
-   * tool such as the plugkit CLI) accepts any hook without a warning. */
+   * ignored.  Adding the same implementation (the same fn or wrapper with
+   * the same data) twice for one hook is such an error, PK_EDUPLICATE
+   * naming the plugin and the hook: it would run twice per call, which is
+   * never meant (pluggy, likewise, refuses a plugin registered twice rather
+   * than deduplicating it silently).  The same function with other data is
+   * another implementation.  A host that declares neither namespaces nor
+   * hooks (a generic tool such as the plugkit CLI) accepts any hook
+   * without a warning. */
   int (*hook_add)(pk_plugin_ctx *ctx, const pk_hook_impl *impl);
 
   /* Inside an implementation or wrapper: records why the call fails and

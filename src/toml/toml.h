@@ -33,7 +33,7 @@ typedef enum toml_version {
   TOML_1_1 = 110  /* TOML 1.1.0 */
 } toml_version;
 
-/* Node kinds; the numbering matches pk_kind in plugkit.h. */
+/* Node kinds. */
 typedef enum toml_kind {
   TOML_TABLE = 1,
   TOML_ARRAY,
@@ -50,7 +50,8 @@ typedef enum toml_kind {
 typedef enum toml_status {
   TOML_OK = 0,
   TOML_ENOMEM, /* the allocator failed */
-  TOML_ESYNTAX /* the text is not valid TOML (or exceeds a limit) */
+  TOML_ESYNTAX, /* the text is not valid TOML (or exceeds a limit) */
+  TOML_ELIMIT   /* parsing needs more memory than toml_doc_limit() allows */
 } toml_status;
 
 /* The first problem found, with the 1-based line and byte column of the
@@ -91,10 +92,20 @@ typedef struct toml_node toml_node; /* one value of a document */
 toml_doc *toml_doc_new(toml_alloc_fn alloc, void *alloc_ud,
                        const char *source);
 
+/* Offsets and refs are 32-bit: a document's text stays below this. */
+#define TOML_MAX_TEXT ((size_t)UINT32_MAX - 4096)
+
 /* The document-owned text buffer, grown to hold at least cap bytes (earlier
  * contents are kept).  Fill it, then call toml_doc_parse() with the length.
- * Returns NULL when out of memory or when cap exceeds the 4 GiB limit. */
+ * Returns NULL when out of memory or when cap exceeds TOML_MAX_TEXT. */
 char *toml_doc_buffer(toml_doc *doc, size_t cap);
+
+/* Caps the memory parsing may take besides the text (nodes, table
+ * indexes, the line table, the parser's stacks) at bytes; 0, the default,
+ * sets no cap.  A document that needs more fails with TOML_ELIMIT at the
+ * value being read: a hostile text (an array of small integers takes 13
+ * times its size) cannot make the reader use more. */
+void toml_doc_limit(toml_doc *doc, size_t bytes);
 
 /* Parses the first len bytes of the buffer.  On failure the document holds
  * no tree (free it) and err (if not NULL) the first problem.  Must be called
@@ -104,6 +115,12 @@ toml_status toml_doc_parse(toml_doc *doc, size_t len, toml_version version,
 
 /* Releases everything.  NULL is a no-op. */
 void toml_doc_free(toml_doc *doc);
+
+/* TOML_DOC_USER bytes inside the document for the caller (pointer-aligned,
+ * zeroed by toml_doc_new(), released with the document): a wrapper object
+ * can live there, so that its address stands for the document. */
+#define TOML_DOC_USER sizeof(void *)
+void *toml_doc_user(toml_doc *doc);
 
 /* The root table (NULL before a successful parse) and the source name. */
 const toml_node *toml_doc_root(const toml_doc *doc);

@@ -4,9 +4,6 @@
 
 #include "toml_impl.h"
 
-/* Offsets and refs are 32-bit: the text must stay below this. */
-#define TOML_MAX_TEXT ((size_t)UINT32_MAX - 4096)
-
 static void *toml_libc(void *ud, void *p, size_t old_size, size_t new_size)
 {
   (void)ud;
@@ -73,6 +70,18 @@ char *toml_doc_buffer(toml_doc *d, size_t cap)
   return b;
 }
 
+void toml_doc_limit(toml_doc *d, size_t bytes) { d->budget = bytes; }
+
+bool toml_budget_take(toml_doc *d, size_t bytes)
+{
+  if (d->budget && bytes > d->budget - d->used) {
+    d->over = true;
+    return false;
+  }
+  d->used += bytes;
+  return true;
+}
+
 void toml_doc_free(toml_doc *d)
 {
   toml_block *b, *next;
@@ -97,6 +106,8 @@ const toml_node *toml_doc_root(const toml_doc *d)
 }
 
 const char *toml_doc_source(const toml_doc *d) { return d->source; }
+
+void *toml_doc_user(toml_doc *d) { return d->user; }
 
 /* ---- arena ---- */
 
@@ -130,12 +141,15 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
   }
   if (n < units || (uint64_t)d->next_base + n > UINT32_MAX)
     return NULL;
+  bytes = sizeof *b + ((size_t)n << 3);
   grans = small ? 1 : n >> TOML_GRAN_SHIFT;
   if (d->dir_len + grans > d->dir_cap) {
     uint32_t cap = d->dir_cap ? d->dir_cap : 16;
     char **dir;
     while (cap < d->dir_len + grans)
       cap *= 2;
+    if (!toml_budget_take(d, (size_t)(cap - d->dir_cap) * sizeof *dir))
+      return NULL;
     dir = d->alloc(d->alloc_ud, d->dir, (size_t)d->dir_cap * sizeof *dir,
                    (size_t)cap * sizeof *dir);
     if (!dir)
@@ -143,7 +157,8 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
     d->dir = dir;
     d->dir_cap = cap;
   }
-  bytes = sizeof *b + ((size_t)n << 3);
+  if (!toml_budget_take(d, bytes))
+    return NULL;
   b = mem_alloc(d, bytes);
   if (!b)
     return NULL;
@@ -232,7 +247,8 @@ bool toml_lines_grow(toml_doc *d)
 {
   uint32_t cap = d->lines_cap ? d->lines_cap * 2 : 64;
   uint32_t *l;
-  if (cap < d->lines_cap)
+  if (cap < d->lines_cap ||
+      !toml_budget_take(d, (size_t)(cap - d->lines_cap) * sizeof *l))
     return false;
   l = d->alloc(d->alloc_ud, d->lines, (size_t)d->lines_cap * sizeof *l,
                (size_t)cap * sizeof *l);

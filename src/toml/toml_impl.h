@@ -106,8 +106,12 @@ struct toml_doc {
   uint32_t *lines;
   uint32_t nlines, lines_cap;
   uint32_t root; /* ref of the root table, 0 before a successful parse */
+  size_t budget; /* toml_doc_limit(), or 0 */
+  size_t used;   /* bytes taken from it (toml_budget_take) */
+  bool over;     /* a request went past it: TOML_ELIMIT, not out of memory */
   bool parsed;
   bool borrowed; /* blocks, lines and text lie in an image (toml_image.c) */
+  void *user[TOML_DOC_USER / sizeof(void *)]; /* the caller's (toml_doc_user) */
 };
 
 /* ---- arena (toml_doc.c) ---- */
@@ -139,7 +143,13 @@ static inline unsigned toml_kind_of(const toml_node *n)
   return n->meta & TOML_M_KIND;
 }
 
-/* Slow path of toml_alloc_units: a new block.  NULL when out of memory. */
+/* Takes bytes more of parsing memory from the document's budget (every
+ * growth of the arena, the line table or the parser's stacks goes through
+ * it, on its slow path); false, with d->over set, past the budget. */
+bool toml_budget_take(toml_doc *d, size_t bytes);
+
+/* Slow path of toml_alloc_units: a new block.  NULL when out of memory or
+ * past the budget. */
 void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref);
 
 /* units of contiguous, 8-aligned arena memory; *ref gets its ref.  NULL when
@@ -267,11 +277,12 @@ typedef struct toml_parser {
   const char *radix; /* the locale's decimal point, for strtod */
 } toml_parser;
 
-/* Report a syntax error at byte p of the buffer, or out of memory; both
- * unwind to toml_doc_parse(). */
+/* Report a syntax error at byte p of the buffer, or a failed allocation
+ * while reading the value at p (out of memory, or TOML_ELIMIT at p when it
+ * went past the budget); both unwind to toml_doc_parse(). */
 TOML_NORETURN void toml_fail(toml_parser *P, const char *p, const char *fmt,
                              ...) TOML_PRINTF(3, 4);
-TOML_NORETURN void toml_oom(toml_parser *P);
+TOML_NORETURN void toml_oom(toml_parser *P, const char *p);
 /* Names the character at p for messages: "'x'", "end of file", "a
  * newline", "control character U+0001", "byte 0xC3". */
 const char *toml_char_name(const toml_parser *P, const char *p, char buf[32]);

@@ -53,7 +53,7 @@ char *toml_newline(toml_parser *P, char *p)
   }
   p++;
   if (!toml_line_push(P->d, (uint32_t)(p - P->buf)))
-    toml_oom(P);
+    toml_oom(P, p);
   return p;
 }
 

@@ -103,7 +103,7 @@ static double slow_float(toml_parser *P, const char *s, const char *e)
   if (cap > sizeof small) {
     buf = P->d->alloc(P->d->alloc_ud, NULL, 0, cap);
     if (!buf)
-      toml_oom(P);
+      toml_oom(P, s);
   }
   for (; s < e; s++) {
     if (*s == '_')

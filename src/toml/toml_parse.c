@@ -35,15 +35,24 @@ void toml_fail(toml_parser *P, const char *p, const char *fmt, ...)
   longjmp(P->jb, TOML_ESYNTAX);
 }
 
-void toml_oom(toml_parser *P)
+void toml_oom(toml_parser *P, const char *p)
 {
+  toml_status st = P->d->over ? TOML_ELIMIT : TOML_ENOMEM;
   if (P->err) {
-    P->err->status = TOML_ENOMEM;
+    P->err->status = st;
     P->err->line = P->err->col = 0;
-    snprintf(P->err->message, sizeof P->err->message,
-             "out of memory while parsing");
+    if (st == TOML_ELIMIT) {
+      toml_offset_pos(P->d, (uint32_t)(p - P->buf), &P->err->line,
+                      &P->err->col);
+      snprintf(P->err->message, sizeof P->err->message,
+               "document too large: reading it needs more than %zu bytes of "
+               "memory besides its text", P->d->budget);
+    } else {
+      snprintf(P->err->message, sizeof P->err->message,
+               "out of memory while parsing");
+    }
   }
-  longjmp(P->jb, TOML_ENOMEM);
+  longjmp(P->jb, st);
 }
 
 /* A key for messages: quoted, control bytes shown as '?', long keys cut. */
@@ -81,27 +90,41 @@ static const char *kind_text(unsigned kind, uint32_t meta)
 
 /* ---- small helpers ---- */
 
-static toml_node *new_node(toml_parser *P, uint32_t units, unsigned kind,
-                           uint32_t *ref)
+/* A new node for the value at p (see toml_node_new). */
+static toml_node *new_node(toml_parser *P, const char *p, uint32_t units,
+                           unsigned kind, uint32_t *ref)
 {
   toml_node *n = toml_node_new(P->d, units, kind, ref);
   if (!n)
-    toml_oom(P);
+    toml_oom(P, p);
   return n;
 }
 
-static void stack_push(toml_parser *P, uint32_t **v, uint32_t *n,
-                       uint32_t *cap, uint32_t x)
+/* Doubles one of the parser's stacks, reading the value at p (kept out of
+ * stack_push, whose fast path stays inlined). */
+__attribute__((noinline)) static void stack_grow(toml_parser *P,
+                                                 const char *p, uint32_t **v,
+                                                 uint32_t *cap)
 {
-  if (*n == *cap) {
-    uint32_t c = *cap ? *cap * 2 : 64;
-    uint32_t *nv = P->d->alloc(P->d->alloc_ud, *v, (size_t)*cap * sizeof *nv,
-                               (size_t)c * sizeof *nv);
-    if (!nv || c < *cap)
-      toml_oom(P);
-    *v = nv;
-    *cap = c;
-  }
+  uint32_t c = *cap ? *cap * 2 : 64;
+  uint32_t *nv =
+      c < *cap ||
+              !toml_budget_take(P->d, (size_t)(c - *cap) * sizeof *nv)
+          ? NULL
+          : P->d->alloc(P->d->alloc_ud, *v, (size_t)*cap * sizeof *nv,
+                        (size_t)c * sizeof *nv);
+  if (!nv)
+    toml_oom(P, p);
+  *v = nv;
+  *cap = c;
+}
+
+/* Pushes x on one of the parser's stacks, reading the value at p. */
+static void stack_push(toml_parser *P, const char *p, uint32_t **v,
+                       uint32_t *n, uint32_t *cap, uint32_t x)
+{
+  if (TOML_UNLIKELY(*n == *cap))
+    stack_grow(P, p, v, cap);
   (*v)[(*n)++] = x;
 }
 
@@ -186,14 +209,15 @@ static toml_entry *add_entry(toml_parser *P, toml_node *t, uint32_t tref,
                              const key_part *k, unsigned kind, uint32_t flags,
                              uint32_t *eref)
 {
-  toml_entry *e = (toml_entry *)new_node(P, TOML_ENTRY_UNITS, kind, eref);
+  toml_entry *e =
+      (toml_entry *)new_node(P, k->at, TOML_ENTRY_UNITS, kind, eref);
   e->v.meta |= flags | (k->quoted ? TOML_F_KEYQ : 0);
   e->v.pos = (uint32_t)(k->at - P->buf);
   e->key = e->v.pos;
   e->key_len = k->len;
   (void)tref;
   if (!toml_table_append(P->d, t, *eref))
-    toml_oom(P);
+    toml_oom(P, k->at);
   return e;
 }
 
@@ -219,7 +243,7 @@ static toml_node *dotted_step(toml_parser *P, toml_node *t, uint32_t *tref,
   if (!e) {
     e = add_entry(P, t, *tref, k, TOML_TABLE, TOML_F_DOTTED | TOML_F_PENDING,
                   tref);
-    stack_push(P, &P->pending, &P->npending, &P->pending_cap, *tref);
+    stack_push(P, k->at, &P->pending, &P->npending, &P->pending_cap, *tref);
     return &e->v;
   }
   if (toml_kind_of(&e->v) != TOML_TABLE)
@@ -240,7 +264,7 @@ static toml_node *dotted_step(toml_parser *P, toml_node *t, uint32_t *tref,
   }
   if (!(e->v.meta & TOML_F_PENDING)) {
     e->v.meta |= TOML_F_PENDING;
-    stack_push(P, &P->pending, &P->npending, &P->pending_cap,
+    stack_push(P, k->at, &P->pending, &P->npending, &P->pending_cap,
                toml_node_ref(&e->v));
   }
   *tref = toml_node_ref(&e->v);
@@ -302,8 +326,8 @@ static char *parse_array(toml_parser *P, char *p, toml_node *n, int depth)
     }
     if (*p == '\0' && p >= P->end)
       unterminated(P, p, open, "array");
-    item = new_node(P, TOML_ITEM_UNITS, 0, &ref);
-    stack_push(P, &P->stack, &P->nstack, &P->stack_cap, ref);
+    item = new_node(P, p, TOML_ITEM_UNITS, 0, &ref);
+    stack_push(P, p, &P->stack, &P->nstack, &P->stack_cap, ref);
     p = parse_value(P, p, item, depth + 1);
     p = toml_skip_wcn(P, p);
     if (*p == ',') {
@@ -321,7 +345,7 @@ static char *parse_array(toml_parser *P, char *p, toml_node *n, int depth)
   }
   if (P->nstack > base &&
       !toml_vec_set(P->d, n, P->stack + base, P->nstack - base))
-    toml_oom(P);
+    toml_oom(P, open);
   P->nstack = base;
   return p;
 }
@@ -510,11 +534,11 @@ static char *parse_header(toml_parser *P, char *p, section *cur)
       e->v.pos = (uint32_t)(open - P->buf);
     } else if (toml_kind_of(&e->v) != TOML_ARRAY || !(e->v.meta & TOML_F_AOT))
       already(P, &k, e, "cannot define array of tables");
-    item = new_node(P, TOML_ITEM_UNITS, TOML_TABLE, &iref);
+    item = new_node(P, open, TOML_ITEM_UNITS, TOML_TABLE, &iref);
     item->meta |= TOML_F_DEFINED;
     item->pos = (uint32_t)(open - P->buf);
     if (!toml_vec_push(P->d, &e->v, iref))
-      toml_oom(P);
+      toml_oom(P, open);
     cur->t = item;
     cur->ref = iref;
     cur->depth = depth + 2;
@@ -537,8 +561,8 @@ static void parse_document(toml_parser *P)
       (unsigned char)p[2] == 0xBF)
     p += 3; /* a byte order mark; columns count from after it */
   if (!toml_line_push(P->d, (uint32_t)(p - P->buf)))
-    toml_oom(P);
-  root = new_node(P, TOML_ITEM_UNITS, TOML_TABLE, &ref);
+    toml_oom(P, p);
+  root = new_node(P, p, TOML_ITEM_UNITS, TOML_TABLE, &ref);
   root->meta |= TOML_F_DEFINED;
   root->pos = (uint32_t)(p - P->buf);
   P->d->root = ref;

@@ -6,6 +6,8 @@
 #define PK_FIXTURE_H
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #define FIXTURE_MAX_EVENTS 1024
 
@@ -22,6 +24,18 @@ static inline void fixture_record(void *collector, const char *what,
     return;
   snprintf(log->ev[log->n++], sizeof log->ev[0], "%s:%s%s%s", what, id,
            extra ? ":" : "", extra ? extra : "");
+}
+
+/* Writes the caller's pid to the file $PK_TEST_PIDFILE names, if any: how
+ * a test finds a process a fixture left running. */
+static inline void fixture_write_pid(void)
+{
+  const char *f = getenv("PK_TEST_PIDFILE");
+  FILE *out = f ? fopen(f, "w") : NULL;
+  if (out) {
+    fprintf(out, "%ld\n", (long)getpid());
+    fclose(out);
+  }
 }
 
 #endif

@@ -1,11 +1,20 @@
 /* cmd_check.c -- `plugkit check`: every installed plugin's manifest, ABI,
- * entry symbol and register hook, each plugin registered in a child process
- * of its own so that one that crashes or hangs is reported, not fatal.
+ * entry symbol and register hook.  The search path is discovered once, in
+ * the parent; each plugin is then registered in a child process forked
+ * from that discovered host (it loads only that plugin and what it
+ * requires), so that one that crashes or hangs is reported, not fatal.
+ * The child runs in a process group of its own, killed when it ends; the
+ * CLI is a child subreaper (Linux), so that a process a plugin leaves
+ * behind, even one that left the group with setsid(), becomes the CLI's
+ * child: it is found, killed and reported as a failure of that plugin.
  * SPDX-License-Identifier: MIT */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -30,7 +39,7 @@ static double now_s(void)
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* ---- the child: register one plugin on a fresh host ---- */
+/* ---- the child: register one plugin of the discovered host ---- */
 
 static void write_all(int fd, const char *s, size_t n)
 {
@@ -45,7 +54,7 @@ static void write_all(int fd, const char *s, size_t n)
   }
 }
 
-static _Noreturn void child(const cli_args *a, const char *id, int wfd)
+static _Noreturn void child(pk_host *host, const char *id, int wfd)
 {
   /* Die with the default action on a crash, even under sanitizers that
    * install their own handlers, so that the parent sees the signal. */
@@ -68,18 +77,10 @@ static _Noreturn void child(const cli_args *a, const char *id, int wfd)
     close(null);
   }
 
-  pk_host_options o;
-  memset(&o, 0, sizeof o);
-  o.size = sizeof o;
-  pk_host *host = NULL;
   pk_error err;
   pk_error_clear(&err);
-  pk_status st = pk_host_new(&o, &host, &err);
-  for (size_t i = 0; st == PK_OK && i < a->npaths; i++)
-    st = pk_host_add_path(host, a->paths[i], &err);
   const char *req[1] = {id};
-  if (st == PK_OK)
-    st = pk_host_register(host, req, 1, NULL, 0, &err);
+  pk_status st = pk_host_register(host, req, 1, NULL, 0, &err);
   if (st != PK_OK) {
     char msg[2048], line[2300];
     pk_error_format(&err, msg, sizeof msg);
@@ -95,11 +96,110 @@ static _Noreturn void child(const cli_args *a, const char *id, int wfd)
   _exit(st == PK_OK ? 0 : 1);
 }
 
+/* ---- the parent: what a plugin leaves behind ---- */
+
+#ifdef __linux__
+/* The pids of this process's children (up to max), from the kernel's list
+ * (/proc/self/task/PID/children), or else from every process's parent in
+ * /proc/PID/stat.  Returns how many. */
+static size_t children(pid_t *out, size_t max)
+{
+  char path[64];
+  size_t n = 0;
+  snprintf(path, sizeof path, "/proc/self/task/%ld/children", (long)getpid());
+  FILE *f = fopen(path, "r");
+  if (f) {
+    long pid;
+    while (n < max && fscanf(f, "%ld", &pid) == 1)
+      out[n++] = (pid_t)pid;
+    fclose(f);
+    return n;
+  }
+  DIR *d = opendir("/proc");
+  for (struct dirent *e; d && n < max && (e = readdir(d));) {
+    if (!isdigit((unsigned char)e->d_name[0]))
+      continue;
+    char stat[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", atol(e->d_name));
+    FILE *sf = fopen(path, "r");
+    size_t len = sf ? fread(stat, 1, sizeof stat - 1, sf) : 0;
+    if (sf)
+      fclose(sf);
+    stat[len] = '\0';
+    const char *end = strrchr(stat, ')'); /* the name may hold anything */
+    long ppid;
+    if (end && sscanf(end + 1, " %*c %ld", &ppid) == 1 && ppid == getpid())
+      out[n++] = (pid_t)atol(e->d_name);
+  }
+  if (d)
+    closedir(d);
+  return n;
+}
+#endif
+
+/* Kills and reaps whatever the child of group left: the rest of its
+ * process group and, the CLI being a child subreaper, every process that
+ * was below it and still runs (they are the CLI's children now, setsid()
+ * or not).  Writes the pids of those still running into left (up to
+ * max); returns how many. */
+static size_t kill_leftovers(pid_t group, pid_t *left, size_t max)
+{
+  size_t nleft = 0;
+#ifdef __linux__
+  pid_t found[256];
+  size_t n;
+  /* each round kills what it finds; what they forked meanwhile is found by
+   * the next (bounded, should a fork bomb outpace it) */
+  for (int round = 0;
+       round < 1000 && (n = children(found, sizeof found / sizeof *found));
+       round++) {
+    for (size_t i = 0; i < n; i++) {
+      int status;
+      if (waitpid(found[i], &status, WNOHANG) == found[i]) {
+        found[i] = 0; /* it had ended: nothing left running */
+        continue;
+      }
+      if (nleft < max)
+        left[nleft] = found[i];
+      nleft++;
+      kill(found[i], SIGKILL);
+    }
+    kill(-group, SIGKILL); /* their descendants still in the group */
+    for (size_t i = 0; i < n; i++)
+      while (found[i] && waitpid(found[i], NULL, 0) < 0 && errno == EINTR)
+        ;
+  }
+#else
+  (void)left;
+  (void)max;
+#endif
+  kill(-group, SIGKILL); /* anything left running in the group */
+  return nleft;
+}
+
+/* Appends "left a process running: pid N" (or "left 2 processes running:
+ * pids N, M") to reason; left holds the first max of the nleft pids. */
+static void say_leftovers(char *reason, size_t n, const pid_t *left,
+                          size_t nleft, size_t max)
+{
+  char pids[128] = ""; /* max (8) pids of up to 7 digits */
+  size_t k = 0, len = strlen(reason);
+  for (size_t i = 0; i < nleft && i < max; i++)
+    k += (size_t)snprintf(pids + k, sizeof pids - k, "%s%ld", i ? ", " : "",
+                          (long)left[i]);
+  if (nleft == 1)
+    snprintf(reason + len, n - len, "%sleft a process running: pid %s",
+             len ? "; and " : "", pids);
+  else
+    snprintf(reason + len, n - len, "%sleft %zu processes running: pids %s%s",
+             len ? "; and " : "", nleft, pids, nleft > max ? ", ..." : "");
+}
+
 /* ---- the parent: wait with a deadline ---- */
 
-/* Runs the check of one plugin; writes the failure into reason (empty when
- * the plugin is fine).  Leaves no child behind. */
-static void check_one(const cli_args *a, const char *id, double timeout,
+/* Runs the check of one plugin of host; writes the failure into reason
+ * (empty when the plugin is fine).  Leaves no process behind. */
+static void check_one(pk_host *host, const char *id, double timeout,
                       char *reason, size_t n)
 {
   reason[0] = '\0';
@@ -119,7 +219,7 @@ static void check_one(const cli_args *a, const char *id, double timeout,
   }
   if (pid == 0) {
     close(fds[0]);
-    child(a, id, fds[1]);
+    child(host, id, fds[1]);
   }
   setpgid(pid, pid); /* also done by the child: whichever runs first */
   close(fds[1]);
@@ -168,7 +268,8 @@ static void check_one(const cli_args *a, const char *id, double timeout,
       len += (size_t)got;
     close(rfd);
   }
-  kill(-pid, SIGKILL); /* anything the plugin left running in its group */
+  pid_t left[8];
+  size_t nleft = kill_leftovers(pid, left, sizeof left / sizeof *left);
   msg[len] = '\0';
   while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
     msg[--len] = '\0';
@@ -187,6 +288,8 @@ static void check_one(const cli_args *a, const char *id, double timeout,
              len ? ": " : "", msg);
   else
     snprintf(reason, n, "stopped unexpectedly (wait status %d)", status);
+  if (nleft && !timed_out)
+    say_leftovers(reason, n, left, nleft, sizeof left / sizeof *left);
 }
 
 /* ---- the command ---- */
@@ -205,6 +308,9 @@ int cmd_check(int argc, char **argv)
     return rc;
   }
   double timeout = a.timeout > 0 ? a.timeout : DEFAULT_TIMEOUT;
+#ifdef __linux__
+  prctl(PR_SET_CHILD_SUBREAPER, 1); /* see kill_leftovers */
+#endif
   pk_host *host = cli_host_new(&a, false);
   if (!host) {
     cli_args_free(&a);
@@ -227,7 +333,7 @@ int cmd_check(int argc, char **argv)
     if (st == PK_STATE_BROKEN)
       cli_plugin_reason(p, reason, sizeof reason);
     else
-      check_one(&a, pk_plugin_get_id(p), timeout, reason, sizeof reason);
+      check_one(host, pk_plugin_get_id(p), timeout, reason, sizeof reason);
     total++;
     failed += reason[0] != '\0';
     if (a.json) {

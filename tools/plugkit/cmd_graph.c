@@ -41,14 +41,14 @@ static void print_dot(pk_host *host)
     printf("  { rank=same; /* layer %zu */", l);
     for (size_t i = 0; i < pk_host_layer_size(host, l); i++) {
       putchar(' ');
-      dot_id(pk_plugin_get_id(pk_host_layer_plugin(host, l, i)));
+      dot_id(pk_plugin_get_id(pk_host_layer_plugin_at(host, l, i)));
       putchar(';');
     }
     printf(" }\n");
   }
   for (size_t l = 0; l < layers; l++)
     for (size_t i = 0; i < pk_host_layer_size(host, l); i++) {
-      const pk_plugin *p = pk_host_layer_plugin(host, l, i);
+      const pk_plugin *p = pk_host_layer_plugin_at(host, l, i);
       for (size_t k = 0; k < pk_plugin_dependency_count(p); k++) {
         if (seen_before(p, k))
           continue;
@@ -74,7 +74,8 @@ static void print_json(pk_host *host)
     for (size_t i = 0; i < pk_host_layer_size(host, l); i++) {
       cli_json_begin_object(&w);
       cli_json_key(&w, "id");
-      cli_json_string(&w, pk_plugin_get_id(pk_host_layer_plugin(host, l, i)));
+      cli_json_string(&w,
+                      pk_plugin_get_id(pk_host_layer_plugin_at(host, l, i)));
       cli_json_key(&w, "layer");
       cli_json_int(&w, (long long)l);
       cli_json_end_object(&w);
@@ -84,7 +85,7 @@ static void print_json(pk_host *host)
   cli_json_begin_array(&w);
   for (size_t l = 0; l < layers; l++)
     for (size_t i = 0; i < pk_host_layer_size(host, l); i++) {
-      const pk_plugin *p = pk_host_layer_plugin(host, l, i);
+      const pk_plugin *p = pk_host_layer_plugin_at(host, l, i);
       for (size_t k = 0; k < pk_plugin_dependency_count(p); k++) {
         if (seen_before(p, k))
           continue;

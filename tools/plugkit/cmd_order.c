@@ -78,7 +78,7 @@ static void print_costs(pk_host *host, costs *c)
           "load", "register", "post_reg", "total");
   for (size_t l = 0; l < pk_host_layer_count(host); l++)
     for (size_t i = 0; i < pk_host_layer_size(host, l); i++) {
-      pk_plugin *p = pk_host_layer_plugin(host, l, i);
+      pk_plugin *p = pk_host_layer_plugin_at(host, l, i);
       cost *k = c->cap ? cost_slot(c, p) : NULL;
       double ms[3] = {0, 0, 0};
       for (int e = 0; k && e < 3; e++)
@@ -142,7 +142,7 @@ int cmd_order(int argc, char **argv)
       size_t n = pk_host_layer_size(host, l);
       for (size_t i = 0; i < n; i++)
         printf("%s%s", i ? " " : "",
-               pk_plugin_get_id(pk_host_layer_plugin(host, l, i)));
+               pk_plugin_get_id(pk_host_layer_plugin_at(host, l, i)));
       putchar('\n');
     }
     rc = 0;

@@ -127,7 +127,7 @@ static void put_value(FILE *f, const pk_value *v)
 int cmd_toml(int argc, char **argv)
 {
   const char *file = NULL;
-  pk_doc_options opts = {sizeof opts, PK_TOML_DEFAULT, NULL, NULL};
+  pk_doc_options opts = {.size = sizeof opts};
   pk_doc *doc;
   pk_error err;
   int i;

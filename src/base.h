@@ -1,12 +1,17 @@
-/* internal.h -- pk__ declarations shared across src/ (never installed).
- * SPDX-License-Identifier: MIT */
-#ifndef PK_INTERNAL_H
-#define PK_INTERNAL_H
+/* base.h -- the base layer: allocation, errors, reading files, vectors,
+ * maps, names and versions, suggestions, formatting, documents and values
+ * (over the sealed src/toml/), schemas and configs.  It knows nothing of
+ * hosts or plugins; the layers above (records.h, registries.h, stages.h,
+ * use.h) build on it.  Never installed.  SPDX-License-Identifier: MIT */
+#ifndef PK_BASE_H
+#define PK_BASE_H
 
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "plugkit.h"
+#include "plugkit/plugin.h"
 
 #define PK__PRINTF(fmt_index, first_arg)                                       \
   __attribute__((format(printf, fmt_index, first_arg)))
@@ -66,6 +71,11 @@ pk_status pk__vfail_at(pk_error *err, pk_status code, pk_pos pos,
 pk_status pk__error_set_plugin(pk_error *err, const char *plugin);
 /* Copies src into dst (both may be NULL); returns src->code. */
 pk_status pk__error_copy(pk_error *dst, const pk_error *src);
+/* One problem among several: the first is copied to *first (*failed
+ * set), every one goes to diag (when not NULL).  PK_ENOMEM when diag
+ * cannot take it. */
+pk_status pk__diag_report(pk_diag *diag, pk_error *first, bool *failed,
+                          const pk_error *e);
 /* Bounded copy that always NUL-terminates (n > 0). */
 void pk__copy_str(char *dst, size_t n, const char *src);
 
@@ -82,8 +92,8 @@ pk_status pk__value_expect(const pk_value *v, pk_kind kind, pk_error *err);
 const pk_value *pk__table_entry_at(const pk_value *table, size_t i,
                                    const char **key, size_t *len);
 /* One child of a table or array with its kind and scalar contents: the
- * layout of toml_item (src/toml/toml.h), which value.c fills in place;
- * may_alias makes reading a toml_item through this type defined. */
+ * layout of the reader's item, which value.c fills in place (may_alias
+ * makes reading one through this type defined). */
 typedef struct __attribute__((__may_alias__)) pk__item {
   const pk_value *v; /* the child */
   const char *key;   /* table: its key, NUL-terminated; array: NULL */
@@ -104,6 +114,22 @@ size_t pk__value_items(const pk_value *c, size_t from, pk__item *out,
                        size_t max);
 /* A lone value v as pk__value_items() gives a child (key NULL). */
 void pk__value_item(const pk_value *v, pk__item *out);
+
+/* Document images, for the metadata cache: a parsed document as one flat
+ * block that a later process uses in place.  pk__doc_load_image() makes a
+ * document (named source) of image img (len bytes, 8-aligned, writable: a
+ * load writes block headers into it; it must outlive the document and
+ * serve one document at a time); PK_EIO when it is not an image this
+ * library reads (every reachable part is checked: a damaged image is
+ * refused, never read out of bounds), PK_ENOMEM.  pk__doc_write_image()
+ * writes the image of doc to out when cap is enough and returns its size
+ * (a multiple of 8; 0 when doc cannot be imaged: more than 64 KiB of
+ * text); with doc NULL it copies the image at from (cap bytes; from may be
+ * out) without the headers a load wrote, so that it can be saved again. */
+pk_status pk__doc_load_image(const pk__allocator *a, const char *source,
+                             void *img, size_t len, pk_doc **out);
+size_t pk__doc_write_image(const pk_doc *doc, const void *from, void *out,
+                           size_t cap);
 
 /* The children of c read a batch at a time: pk__items_at(&r, i) for i =
  * 0, 1, ... below c's count, after pk__items_init(&r, c). */
@@ -134,6 +160,42 @@ static inline bool pk__key_is(const char *k, size_t len, const char *name)
   return strlen(name) == len && memcmp(k, name, len) == 0;
 }
 
+/* ---- reading files (file.c) ---- */
+
+/* Gives a buffer of at least cap bytes that keeps the bytes read so far
+ * (the caller's storage: a reused buffer, a document's text buffer); NULL
+ * when out of memory. */
+typedef char *(*pk__file_buf_fn)(void *ud, size_t cap);
+
+/* Why pk__file_read failed, for pk__file_fail. */
+typedef struct pk__file_why {
+  int errnum;    /* errno of the open, fstat or read that failed, or 0 */
+  mode_t mode;   /* the file's type when it is not a regular file, or 0 */
+  uint64_t size; /* its size when over max (0: not known, read past max) */
+  size_t max;
+} pk__file_why;
+
+/* Reads the regular file path (relative to the directory dfd, or AT_FDCWD)
+ * whole into the buffer buf gives, *len bytes.  It is opened with
+ * O_NONBLOCK and checked with fstat before anything is read, so that a
+ * FIFO, a device or a directory in its place is refused instead of
+ * blocking or read without end, and a file over max bytes is refused
+ * before it is read.  st (may be NULL) gets its fstat.  With path NULL,
+ * dfd is an open descriptor read as it is (standard input: any kind of
+ * file, max bytes at most), and left open.  PK_OK; PK_ENOTFOUND: nothing
+ * there (ENOENT, ENOTDIR); PK_EIO: not a regular file, or it cannot be
+ * opened or read; PK_ERANGE: over max bytes; PK_ENOMEM: buf failed.  *why
+ * says what failed, for pk__file_fail. */
+pk_status pk__file_read(int dfd, const char *path, size_t max,
+                        pk__file_buf_fn buf, void *ud, size_t *len,
+                        struct stat *st, pk__file_why *why);
+/* The error of a failed pk__file_read (st is its status) of the file
+ * named name: "NAME: not a regular file but a FIFO; replace it with a
+ * regular file", "NAME: document too large: N bytes (the limit is M
+ * bytes; LIMIT_HINT)", "NAME: cannot read: No such file or directory".
+ * limit_hint (may be NULL) says how to raise the limit.  Returns st. */
+pk_status pk__file_fail(pk_error *err, pk_status st, const char *name,
+                        const pk__file_why *why, const char *limit_hint);
 
 /* ---- growable arrays (vec.c) ---- */
 
@@ -146,47 +208,6 @@ pk_status pk__vec_reserve(const pk__allocator *a, void **items, size_t *cap,
                                    sizeof *(arr)) == PK_OK)                    \
        ? ((arr)[(n)++] = (val), PK_OK)                                         \
        : PK_ENOMEM)
-
-/* ---- dependency graph (graph.c): pure ordering, no I/O ---- */
-
-/* Nodes are plugins (identified by a sort key: "ns\x01name" so that plain
- * byte order is the order of (namespace, name) pairs); an edge from -> to
- * means "from requires to".  The graph stays acyclic: pk__graph_commit()
- * checks the edges added since the last commit and reports the first cycle
- * with its full chain. */
-typedef struct pk__graph pk__graph;
-
-pk__graph *pk__graph_new(const pk__allocator *a);
-void pk__graph_free(pk__graph *g);
-/* Forgets every node and edge, keeping the memory for reuse. */
-void pk__graph_clear(pk__graph *g);
-/* Makes room for that many nodes and edges in all (an optimisation). */
-pk_status pk__graph_reserve(pk__graph *g, size_t nodes, size_t edges);
-/* key is borrowed and must outlive the graph. */
-pk_status pk__graph_add_node(pk__graph *g, const char *key, uint32_t *id);
-pk_status pk__graph_add_edge(pk__graph *g, uint32_t from, uint32_t to);
-size_t pk__graph_node_count(const pk__graph *g);
-/* Checks the pending edges.  PK_EDEP_CYCLE: pk__graph_cycle() returns the
- * chain a -> b -> ... -> a (first == last, rotated to start at the smallest
- * key); the graph is then unusable.  PK_ENOMEM possible. */
-pk_status pk__graph_commit(pk__graph *g);
-size_t pk__graph_cycle(const pk__graph *g, const uint32_t **nodes);
-/* Computes the layering of every node (the seed's algorithm: sorted roots,
- * sorted dependency lists, depth-first post-order; layer = 1 + the highest
- * layer among the dependencies).  Requires a committed graph. */
-pk_status pk__graph_layering(pk__graph *g);
-/* After pk__graph_layering(): the flattened order, the start of each layer
- * in it (layer_count + 1 entries) and each node's layer. Borrowed until the
- * next mutation. */
-const uint32_t *pk__graph_order(const pk__graph *g, size_t *n);
-const uint32_t *pk__graph_layer_starts(const pk__graph *g, size_t *layers);
-uint32_t pk__graph_layer_of(const pk__graph *g, uint32_t node);
-/* Dependencies of a node in insertion order (duplicates possible): calls
- * fn for each. */
-size_t pk__graph_dep_count(const pk__graph *g, uint32_t node);
-void pk__graph_deps(const pk__graph *g, uint32_t node, uint32_t *out);
-/* The i-th dependency in insertion order (i < pk__graph_dep_count). */
-uint32_t pk__graph_dep_at(const pk__graph *g, uint32_t node, size_t i);
 
 /* ---- versions and requirements (semver.c) ---- */
 
@@ -240,44 +261,6 @@ const char *pk__closest(const char *word, const char *const *candidates,
 /* Writes up to n bytes of "a, b, c" from the candidates into buf. */
 void pk__join(char *buf, size_t n, const char *const *items, size_t count);
 
-/* ---- manifests (manifest.c) ---- */
-
-/* A requirement of a manifest: validated at load, parsed again (into a
- * stack pk__req) where it is used, so that records stay small. */
-typedef struct pk__mreq {
-  const char *text; /* as written (borrowed from the manifest document) */
-  pk_pos pos;       /* where it is written */
-  bool optional;    /* from `optional`, not `requires` */
-} pk__mreq;
-
-typedef struct pk__manifest {
-  pk_doc *doc;              /* owns every string below */
-  const pk_value *root;
-  const char *name, *ns;    /* validated names */
-  const char *version_text; /* as written */
-  pk__version version;
-  const char *description;  /* "" when absent */
-  const char *library;      /* NULL: a data-only plugin */
-  uint32_t abi;             /* valid when has_abi */
-  bool has_abi;
-  bool lazy;
-  size_t nreq, reqcap;
-  pk__mreq *reqs;
-} pk__manifest;
-
-/* Parses a manifest: from text (len bytes, named source) or, when text is
- * NULL, from the file at source.  Every problem is PK_EMANIFEST with
- * file:line:col.  On failure *m is left empty (nothing to free). */
-pk_status pk__manifest_load(const pk__allocator *a, const char *source,
-                            const char *text, size_t len, pk__manifest *m,
-                            pk_error *err);
-/* The same from a parsed document (taken, also on failure); trusted: it
- * was validated before (the metadata cache), its schemas are not checked
- * again. */
-pk_status pk__manifest_from_doc(const pk__allocator *a, pk_doc *doc,
-                                bool trusted, pk__manifest *m, pk_error *err);
-void pk__manifest_free(const pk__allocator *a, pk__manifest *m);
-
 /* ---- string-keyed hash map (map.c) ---- */
 
 /* Open addressing, keys borrowed (they must outlive the map), O(1)
@@ -297,16 +280,6 @@ void pk__map_clear(pk__map *m);
 /* Makes room for n keys without growing again. */
 pk_status pk__map_reserve(const pk__allocator *a, pk__map *m, size_t n);
 void pk__map_free(const pk__allocator *a, pk__map *m);
-
-/* ---- dynamic loading (loader_posix.c) ---- */
-
-/* Opens a shared object with RTLD_NOW | RTLD_LOCAL.  NULL on failure, with
- * PK_ELOAD and the dlerror() text verbatim in err. */
-void *pk__dl_open(const char *path, pk_error *err);
-/* Looks a symbol up; NULL when absent, with PK_ELOAD and dlerror() text. */
-void *pk__dl_sym(void *handle, const char *name, pk_error *err);
-/* Closes a handle from pk__dl_open; NULL is a no-op. */
-void pk__dl_close(void *handle);
 
 /* ---- string building and formatting (format.c) ---- */
 
@@ -334,6 +307,9 @@ pk_status pk__sbuf_take_tagged(pk__sbuf *b, char **out, size_t *len);
  * errors are positioned at pos. */
 pk_status pk__format(const pk_ctx *ctx, const char *text, size_t len,
                      pk_pos pos, pk__sbuf *b, pk_error *err);
+/* The shortest text that reads back as x ("%.17g" at worst) into buf,
+ * with a ".0" when it would read as an integer, whatever the locale. */
+void pk__fmt_double(char *buf, size_t n, double x);
 
 /* ---- schemas (schema.c) ---- */
 
@@ -353,5 +329,30 @@ pk_status pk__schema_decode_in(const pk__allocator *arena,
                                const pk__item *items,
                                const pk_decode_options *opts, pk_config **out,
                                pk_diag *diag, pk_error *err);
+
+/* ---- binding configs for plugins (bind.c) ---- */
+
+/* A NULL-terminated string list bound to a PK_PLUGIN_C_STRINGS member,
+ * owned by the instance level or the plugin's section that bound it. */
+typedef struct pk__strv {
+  struct pk__strv *next;
+  size_t n;             /* strings, then the NULL */
+  const char *v[];
+} pk__strv;
+
+/* Frees a list of string lists. */
+void pk__strv_free(const pk__allocator *a, pk__strv *l);
+/* The host-side form of plugin bindings: a string list is checked as an
+ * array (PK_C_ARRAY, pointer-sized). */
+void pk__plugin_bindings(const pk_plugin_binding *in, size_t n,
+                         pk_binding *out);
+/* A PK_PLUGIN_C_STRINGS binding needs an array of strings: PK_OK or
+ * PK_ETYPE at the field. */
+pk_status pk__strings_ok(const pk_field *f, pk_error *err);
+/* Binds b (PK_PLUGIN_C_STRINGS) from config: a new list linked into *own,
+ * its address into dst's member.  An UNSET field leaves the member. */
+pk_status pk__bind_strings(const pk__allocator *a, const pk_config *config,
+                           const pk_plugin_binding *b, void *dst,
+                           pk__strv **own, pk_error *err);
 
 #endif

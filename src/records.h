@@ -1,13 +1,67 @@
-/* host.h -- the host and plugin records, shared by host.c, discover.c and
- * plugin_api.c (never installed).
- * SPDX-License-Identifier: MIT */
-#ifndef PK_HOST_H
-#define PK_HOST_H
+/* records.h -- the records layer: the host and plugin records every layer
+ * above reads and writes, plugin states and reasons, the log and the trace
+ * (plugin.c, trace.c).  It calls only the base layer.
+ *
+ * The layers, each calling only itself and those below, are declared in
+ * src/LAYERS (use, stages, registries, records, base), each with its
+ * header; scripts/check-layers.sh checks the calls from the object files.
+ * Where a lower layer must reach up, it calls a function pointer of the
+ * host record that the upper layer installed: the hook dispatcher wakes
+ * lazy plugins through wake_hook (host.c installs lazy.c's), and
+ * pk_host_free() releases the host config and its instances through
+ * release (host_config.c installs its own when it first keeps state).
+ * Never installed.  SPDX-License-Identifier: MIT */
+#ifndef PK_RECORDS_H
+#define PK_RECORDS_H
 
-#include "internal.h"
-#include "plugkit/plugin.h"
+#include <pthread.h>
+
+#include "base.h"
 
 #define PK__NO_NODE UINT32_MAX
+
+/* ---- a plugin's manifest (parsed by manifest.c) ---- */
+
+/* A requirement of a manifest: validated at load, parsed again (into a
+ * stack pk__req) where it is used, so that records stay small. */
+typedef struct pk__mreq {
+  const char *text; /* as written (borrowed from the manifest document) */
+  pk_pos pos;       /* where it is written */
+  bool optional;    /* from `optional`, not `requires` */
+} pk__mreq;
+
+typedef struct pk__manifest {
+  pk_doc *doc;              /* owns every string below */
+  const pk_value *root;
+  const char *name, *ns;    /* validated names */
+  const char *version_text; /* as written */
+  pk__version version;
+  const char *description;  /* "" when absent */
+  const char *library;      /* NULL: a data-only plugin */
+  uint32_t abi;             /* valid when has_abi */
+  bool has_abi;
+  bool lazy;
+  size_t nreq, reqcap;
+  pk__mreq *reqs;
+} pk__manifest;
+
+/* ---- a plugin's section of the host config (host_config.c) ---- */
+
+/* [plugins.ALIAS] of a declared plugin: made and freed by host_config.c,
+ * read by the plugin's api->plugin_alias and api->config_bind and by the
+ * instances of its types (the plugin-level config layer). */
+typedef struct pk__pconf {
+  char *alias;
+  struct pk_plugin *plugin;
+  const pk_value *table; /* or NULL (short form) */
+  pk_pos pos;            /* the declaration */
+  pk_schema *schema;
+  pk_config *config;
+  pk_doc *fragment;      /* or NULL */
+  pk__strv *strv;        /* lists bound by api->config_bind */
+} pk__pconf;
+
+/* ---- the records ---- */
 
 struct pk_plugin {
   pk_host *host;
@@ -38,9 +92,8 @@ struct pk_plugin {
   char **dyn_reqs;           /* requirements added by its register hook */
   size_t ndyn, dyncap;
   bool unloading;            /* scratch of pk_host_unload_plugin */
-  /* types.c: host config and lazy loading */
-  struct pk__pconf *conf;    /* [plugins.ALIAS] of a declared plugin */
-  bool lazy_pending;         /* lazy: imported, not loaded yet */
+  pk__pconf *conf;           /* [plugins.ALIAS] of a declared plugin */
+  bool lazy_pending;         /* lazy: imported, not loaded yet (lazy.c) */
   bool types_added;          /* its [[provides]] are in the registry */
 };
 
@@ -60,6 +113,8 @@ struct pk_host {
   void *log_ud;
   void *userdata;
   bool strict;
+  pk_trace_fn trace;        /* options.trace, or NULL */
+  void *trace_ud;
 
   pk__ns *ns;               /* registered namespaces */
   size_t nns, nscap;
@@ -80,7 +135,7 @@ struct pk_host {
   size_t nplugins, plugcap;
   pk__map by_id;            /* "ns:name" -> active plugin */
 
-  pk__graph *graph;         /* known plugins and their requirements */
+  struct pk__graph *graph;  /* known plugins and their requirements */
   pk_plugin **by_node;      /* graph node -> plugin */
   size_t nodecap;
   pk_plugin **known;        /* known order (== node order) */
@@ -97,17 +152,31 @@ struct pk_host {
   pk_plugin *in_hook;       /* plugin whose register hook is running */
   pk_error hook_err;        /* set by api->require/fail inside a hook */
   bool hook_failed;
-  struct pk__hooks *hooks;  /* declared hooks and their tables (hooks.c) */
-  pk_trace_fn trace;        /* options.trace, or NULL */
-  void *trace_ud;
-  struct pk__types *types;  /* kinds, types, host config, instances
-                               (types.c) */
   pk_ns_args *post_args;    /* copy of pk_host_post_register's args, for
                                lazy plugins woken later */
   size_t npost_args;
+  pthread_mutex_t wake_mu;  /* serializes waking lazy plugins (lazy.c) */
+
+  struct pk__hooks *hooks;  /* declared hooks and their tables (hooks.c) */
+  struct pk__types *types;  /* kinds and types (types.c) */
+  struct pk__hostconf *hostconf; /* the host config and its instances
+                                    (host_config.c, instances.c) */
+
+  /* Installed by the layers above (see the top of this file). */
+  pk_status (*wake_hook)(pk_host *h, const char *hook, pk_error *err);
+  void (*release)(pk_host *h);
 };
 
-/* host.c */
+/* The options of the documents a host parses: its allocator. */
+static inline pk_doc_options pk__host_doc_options(const pk_host *h)
+{
+  return (pk_doc_options){.size = sizeof(pk_doc_options),
+                          .alloc = h->alloc.fn, .alloc_ud = h->alloc.ud};
+}
+
+/* ---- plugin.c ---- */
+
+/* Sends a message to the host's log callback (none: nothing happens). */
 void pk__log(pk_host *h, pk_log_level level, const pk_plugin *p,
              const char *fmt, ...) PK__PRINTF(4, 5);
 /* Replaces p->reason with the formatted text (best effort). */
@@ -115,72 +184,18 @@ void pk__plugin_set_reason(pk_plugin *p, const char *fmt, ...)
     PK__PRINTF(2, 3);
 /* Marks p failed/broken with a copy of err. */
 void pk__plugin_fail(pk_plugin *p, pk_plugin_state state, const pk_error *err);
-/* Adds a requirement of `from` (NULL: the host) at run time or from a
- * manifest: finds, checks and links the target(s). */
-pk_status pk__host_require(pk_host *h, pk_plugin *from, const pk__req *req,
-                           const char *text, bool optional, pk_error *err);
-/* Checks the graph's pending edges; a cycle is formatted with its chain
- * and poisons the host's later stages. */
-pk_status pk__host_commit(pk_host *h, pk_error *err);
+/* Records e as the failure of the hook p is running (a registration
+ * through its API table that went wrong): its register hook then fails
+ * whatever it returns.  Returns e's code (PK_EPLUGIN for none). */
+int pk__plugin_hook_fail(pk_plugin *p, const pk_error *e);
+/* A new record in the host's records arena, state DISCOVERED. */
 pk_status pk__plugin_new(pk_host *h, pk_plugin **out);
+/* Frees what a record owns outside the arena (reason, error, dynamic
+ * requirements). */
 void pk__plugin_free(pk_host *h, pk_plugin *p);
 
-/* discover.c */
-pk_status pk__discover(pk_host *h, pk_error *err);
+/* ---- trace.c ---- */
 
-/* plugin_api.c */
-extern const pk_host_api pk__host_api;
-
-/* hooks.c */
-typedef struct pk__hooks pk__hooks;
-/* Orders every hook's implementations and publishes the dispatch tables;
- * after it, declarations and registrations fail with PK_ESTATE.  A
- * contradiction in the hints is PK_EDEP_CYCLE naming plugins and hints. */
-pk_status pk__hooks_freeze(pk_host *h, pk_error *err);
-bool pk__hooks_frozen(const pk_host *h);
-/* Rebuilds every table after a lazy plugin registered (old tables are
- * retired, freed with the host: calls in flight keep reading them). */
-pk_status pk__hooks_refreeze(pk_host *h, pk_error *err);
-void pk__hooks_free(pk_host *h);
-/* Sum of the calls in flight over every hook (a snapshot). */
-size_t pk__hooks_inflight(pk_host *h);
-/* Rebuilds the tables without the implementations of plugins for which
- * gone() is true; only while no call is in flight. */
-pk_status pk__hooks_drop(pk_host *h, bool (*gone)(const pk_plugin *));
-/* The api table entries. */
-int pk__api_hook_add(pk_plugin_ctx *ctx, const pk_hook_impl *impl);
-int pk__api_hook_vfail(pk_hook_ctx *call, int status, const char *fmt,
-                       va_list ap) PK__PRINTF(3, 0);
-int pk__api_hook_next(pk_hook_ctx *call);
-const char *pk__api_hook_error(pk_hook_ctx *call, const char **plugin);
-size_t pk__api_hook_result_count(pk_hook_ctx *call);
-void *pk__api_hook_result_at(pk_hook_ctx *call, size_t i);
-size_t pk__api_hook_set_result_count(pk_hook_ctx *call, size_t n);
-
-/* types.c */
-/* Adds the [[provides]] of p's manifest to the type registry (once). */
-pk_status pk__types_add_manifest(pk_host *h, pk_plugin *p, pk_error *err);
-/* After p's register hook: every [[provides]] of its manifest must have
- * its code registered (api->type_add). */
-pk_status pk__types_check_registered(pk_host *h, pk_plugin *p,
-                                     pk_error *err);
-/* Destroys every instance, newest first (pk_host_free, before unload). */
-void pk__types_free(pk_host *h);
-/* True when a lazy plugin not loaded yet lists hook name in `hooks`. */
-bool pk__types_lazy_for_hook(pk_host *h, const char *name);
-/* Loads, registers and post-registers every lazy plugin listing hook name
- * (serialized; hooks.c calls it on the hook's first call). */
-pk_status pk__types_wake_hook(pk_host *h, const char *name, pk_error *err);
-/* host.c: load + register + post_register one lazy plugin (caller holds
- * the wake lock). */
-pk_status pk__host_wake(pk_host *h, pk_plugin *p, pk_error *err);
-/* The api table entries. */
-int pk__api_type_add(pk_plugin_ctx *ctx, const pk_type_impl *impl);
-const char *pk__api_plugin_alias(pk_plugin_ctx *ctx);
-int pk__api_config_bind(pk_plugin_ctx *ctx, const pk_plugin_binding *b,
-                        size_t n, void *dst);
-
-/* trace.c */
 uint64_t pk__now_ns(void);
 /* 0 when the host has no trace callback, else the time now. */
 uint64_t pk__trace_begin(const pk_host *h);

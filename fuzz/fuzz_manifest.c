@@ -1,0 +1,84 @@
+/* fuzz_manifest.c -- libFuzzer target: any bytes as a plugin.toml, read the
+ * way discovery reads one (the loader's arena allocator): it loads with
+ * valid names, a version and positioned requirements, or fails with
+ * PK_EMANIFEST (or PK_ERANGE) and a message.  A manifest that loads is
+ * then imaged and read back as the metadata cache serves it (trusted, from
+ * the image in place), which must give the same manifest.
+ * SPDX-License-Identifier: MIT */
+#include <string.h>
+
+#include "stages.h"
+#include "mcache.h"
+
+#include "fuzz.h"
+
+static void check_same(const pk__manifest *a, const pk__manifest *b)
+{
+  CHECK(!strcmp(a->name, b->name) && !strcmp(a->ns, b->ns));
+  CHECK(!strcmp(a->version_text, b->version_text));
+  CHECK(!pk__version_cmp(&a->version, &b->version));
+  CHECK(!strcmp(a->description, b->description));
+  CHECK(!a->library == !b->library &&
+        (!a->library || !strcmp(a->library, b->library)));
+  CHECK(a->has_abi == b->has_abi && (!a->has_abi || a->abi == b->abi));
+  CHECK(a->lazy == b->lazy && a->nreq == b->nreq);
+  for (size_t i = 0; i < a->nreq; i++) {
+    CHECK(!strcmp(a->reqs[i].text, b->reqs[i].text));
+    CHECK(a->reqs[i].optional == b->reqs[i].optional);
+    CHECK(a->reqs[i].pos.line == b->reqs[i].pos.line &&
+          a->reqs[i].pos.col == b->reqs[i].pos.col);
+  }
+}
+
+static void check_loaded(const pk__manifest *m)
+{
+  CHECK(m->doc && m->root);
+  CHECK(m->name && pk__name_valid(m->name, strlen(m->name)));
+  CHECK(m->ns && pk__name_valid(m->ns, strlen(m->ns)));
+  CHECK(m->version_text && m->description);
+  for (size_t i = 0; i < m->nreq; i++) {
+    pk__req r;
+    char why[256];
+    CHECK(m->reqs[i].text && m->reqs[i].pos.line >= 1);
+    CHECK(pk__req_parse(m->reqs[i].text, &r, why, sizeof why) == PK_OK);
+  }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+  static const char source[] = "plugins/fuzz/plugin.toml";
+  pk__allocator libc = {NULL, NULL};
+  pk__arena ar;
+  pk__arena_init(&ar, &libc);
+  pk__allocator a = {pk__arena_fn, &ar};
+  pk__manifest m;
+  pk_error err;
+  pk_status st = pk__manifest_load(&a, source, (const char *)data, size, &m,
+                                   &err);
+  if (st != PK_OK) {
+    CHECK(err.code == st && err.message[0]);
+    CHECK(st == PK_EMANIFEST || st == PK_ERANGE || st == PK_ENOMEM);
+    CHECK(st != PK_EMANIFEST || !err.line || err.col >= 1);
+    pk__arena_release(&ar);
+    return 0;
+  }
+  check_loaded(&m);
+  /* as the metadata cache keeps and serves it */
+  void *img = NULL;
+  size_t len = 0;
+  CHECK(pk__mc_image(&libc, m.doc, &img, &len) == PK_OK);
+  if (img) {
+    pk__mc_ent e = {.name = "fuzz", .kind = PK__MC_IMAGE, .img = img,
+                    .img_len = len};
+    pk_doc *doc = NULL;
+    pk__manifest m2;
+    CHECK(pk__mc_doc(&a, source, &e, &doc) == PK_OK);
+    CHECK(pk__manifest_from_doc(&a, doc, true, &m2, &err) == PK_OK);
+    check_same(&m, &m2);
+    pk__manifest_free(&a, &m2);
+    pk__free(&libc, img, len);
+  }
+  pk__manifest_free(&a, &m);
+  pk__arena_release(&ar);
+  return 0;
+}

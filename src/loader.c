@@ -1,0 +1,96 @@
+/* loader.c -- loading a plugin's code: the shared object opened (through
+ * loader_posix.c), its descriptor checked against the manifest and the
+ * namespace's ABI before anything in it is called; closing them all.
+ * SPDX-License-Identifier: MIT */
+#include <string.h>
+
+#include "stages.h"
+
+/* Checks the descriptor of a loaded (or built-in) plugin against its
+ * manifest before anything in it is called. */
+static pk_status check_desc(pk_plugin *p, const pk_plugin_desc *d,
+                            pk_error *err)
+{
+  const char *file = p->library_path ? p->library_path : p->manifest_path;
+  if (d->abi != PK_PLUGIN_ABI)
+    return pk__fail(err, PK_EABI,
+                    "%s was built for plugkit plugin ABI %u, this host "
+                    "uses ABI %u; rebuild the plugin against this plugkit",
+                    file, d->abi, PK_PLUGIN_ABI);
+  size_t need = offsetof(pk_plugin_desc, on_unload) + sizeof d->on_unload;
+  if (d->size < need)
+    return pk__fail(err, PK_EABI,
+                    "%s has a descriptor of %u bytes, plugin ABI %u needs at "
+                    "least %zu; rebuild the plugin with PK_PLUGIN_DEFINE",
+                    file, d->size, PK_PLUGIN_ABI, need);
+  if (!d->namespace_name || !d->name || strcmp(d->namespace_name, p->m.ns) ||
+      strcmp(d->name, p->m.name))
+    return pk__fail(err, PK_ELOAD,
+                    "%s defines plugin \"%s:%s\" but its manifest %s names "
+                    "\"%s\"; make PK_PLUGIN_DEFINE and plugin.toml agree",
+                    file, d->namespace_name ? d->namespace_name : "(null)",
+                    d->name ? d->name : "(null)", p->manifest_path, p->id);
+  if (p->m.has_abi && d->host_abi != p->m.abi)
+    return pk__fail(err, PK_EABI,
+                    "%s was compiled for ABI %u of namespace \"%s\" but its "
+                    "manifest says abi = %u; rebuild it or fix the manifest",
+                    file, d->host_abi, p->m.ns, p->m.abi);
+  return PK_OK;
+}
+
+/* Opens p's shared object and checks it.  Data-only plugins have nothing
+ * to open. */
+pk_status pk__load_plugin(pk_host *h, pk_plugin *p, pk_error *err)
+{
+  const pk__ns *ns = pk__find_ns(h, p->m.ns);
+  pk_status st = PK_OK;
+  if (ns && p->m.has_abi && p->m.abi != ns->abi)
+    st = pk__fail_at(err, PK_EABI,
+                     pk_value_get_pos(pk_table_get(p->m.root, "abi")),
+                     "plugin %s is built for ABI %u of namespace \"%s\", but "
+                     "this host accepts ABI %u; install a build of %s for ABI "
+                     "%u",
+                     p->id, p->m.abi, p->m.ns, ns->abi, p->id, ns->abi);
+  else if (p->builtin && p->desc)
+    st = check_desc(p, p->desc, err);
+  else if (p->library_path) {
+    p->handle = pk__dl_open(p->library_path, err);
+    if (!p->handle)
+      st = PK_ELOAD;
+    else if (PK__VEC_PUSH(&h->alloc, h->opened, h->nopened, h->opencap, p)) {
+      pk__dl_close(p->handle);
+      p->handle = NULL;
+      st = pk__fail(err, PK_ENOMEM, "out of memory");
+    } else {
+      pk_error se;
+      p->desc = pk__dl_sym(p->handle, PK_PLUGIN_SYMBOL, &se);
+      if (!p->desc)
+        st = pk__fail(err, PK_ELOAD,
+                      "%s does not export %s (%s); define it with "
+                      "PK_PLUGIN_DEFINE from plugkit/plugin.h",
+                      p->library_path, PK_PLUGIN_SYMBOL, se.message);
+      else
+        st = check_desc(p, p->desc, err);
+    }
+  }
+  if (st != PK_OK) {
+    pk__error_set_plugin(err, p->id);
+    pk__plugin_fail(p, PK_STATE_FAILED, err);
+    return st;
+  }
+  p->state = PK_STATE_LOADED;
+  return PK_OK;
+}
+
+/* Imports the plugin: loads it and adds its manifest requirements. */
+
+void pk__close_all(pk_host *h)
+{
+  for (size_t i = h->nopened; i-- > 0;) {
+    pk_plugin *p = h->opened[i];
+    if (!(p->desc && (p->desc->flags & PK_PLUGIN_RESIDENT)))
+      pk__dl_close(p->handle);
+    p->handle = NULL;
+    p->state = PK_STATE_UNLOADED;
+  }
+}

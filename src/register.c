@@ -1,0 +1,303 @@
+/* register.c -- the registration stages, after the seed's addon manager:
+ * requested plugins become "known"; importing loads every known plugin in
+ * rounds (what a round discovers waits for the next one); resolving runs
+ * register hooks in layer order, pass after pass, importing what the hooks
+ * require in between; post_register runs in the final layer order.
+ * Unlike the seed, every requirement is checked the moment it appears: a
+ * missing plugin, a version or ABI mismatch or a cycle fails the stage
+ * before any further hook runs.
+ * SPDX-License-Identifier: MIT */
+#include <stdio.h>
+#include <string.h>
+
+#include "stages.h"
+
+/* ---- the stages ---- */
+
+static pk_status stage_guard(pk_host *h, const char *fn, pk_error *err)
+{
+  if (!h)
+    return pk__fail(err, PK_EMISUSE, "%s: host is NULL", fn);
+  if (h->in_hook)
+    return pk__fail(err, PK_EMISUSE, "%s: called from inside a plugin hook",
+                    fn);
+  pk_status st = pk_host_discover(h, err);
+  if (st != PK_OK)
+    return st;
+  if (h->fatal)
+    return pk__error_copy(err, &h->fatal_err);
+  return PK_OK;
+}
+
+pk_status pk_host_request(pk_host *h, const char *const *reqs, size_t n,
+                          pk_error *err)
+{
+  pk_status st = stage_guard(h, "pk_host_request", err);
+  if (st != PK_OK)
+    return st;
+  /* Explicit names first, then the __all__ expansions, as the seed does. */
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < n; i++) {
+      pk__req r;
+      char why[512];
+      if (pass == 1 && !strstr(reqs[i], "__all__"))
+        continue; /* checked by the first pass, and not an expansion */
+      if (pk__req_parse(reqs[i], &r, why, sizeof why) != PK_OK)
+        return pk__fail(err, PK_EMISUSE, "%s", why);
+      if ((strcmp(r.name, "__all__") == 0) != (pass == 1))
+        continue;
+      if (!r.ns[0]) {
+        if (h->nns != 1)
+          return pk__fail(err, PK_EMISUSE,
+                          "request \"%s\" needs a namespace (\"ns:%s\")",
+                          reqs[i], r.name);
+        pk__copy_str(r.ns, sizeof r.ns, h->ns[0].name);
+      }
+      pk_error e;
+      st = pk__host_require(h, NULL, &r, reqs[i], false, &e);
+      if (st != PK_OK)
+        return pk__host_poison(h, &e, err);
+    }
+  return PK_OK;
+}
+
+/* Imports the plugin: loads it (a lazy one waits for its first use) and
+ * adds its manifest requirements. */
+static pk_status import_one(pk_host *h, pk_plugin *p, pk_error *err)
+{
+  pk_status st = pk__types_add_manifest(h, p, err);
+  if (st != PK_OK) {
+    pk__plugin_fail(p, PK_STATE_FAILED, err);
+    return st;
+  }
+  if (p->m.lazy && !p->builtin) {
+    p->lazy_pending = true; /* loaded on first use (lazy.c) */
+    pk__strfree(&h->alloc, p->reason); /* the reason, until a recorded one */
+    p->reason = NULL;
+    p->lazy_reason = true;
+  } else {
+    uint64_t t0 = pk__trace_begin(h);
+    st = pk__load_plugin(h, p, err);
+    pk__trace_plugin(h, PK_TRACE_LOAD, p, t0, st);
+  }
+  for (size_t i = 0; st == PK_OK && i < p->m.nreq; i++) {
+    const pk__mreq *mr = &p->m.reqs[i];
+    pk__req req;
+    char why[8];
+    if (pk__req_parse_in(mr->text, p->m.ns, &req, why, sizeof why) != PK_OK)
+      return pk__fail_at(err, PK_EMANIFEST, mr->pos, "invalid requirement");
+    st = pk__host_require(h, p, &req, mr->text, mr->optional, err);
+  }
+  return st;
+}
+
+/* Imports every known plugin not imported yet, round after round. */
+static pk_status import_known(pk_host *h, bool *any, pk_error *err)
+{
+  *any = false;
+  while (h->import_cursor < h->nknown) {
+    size_t end = h->nknown; /* this round; what it adds waits */
+    for (; h->import_cursor < end; h->import_cursor++) {
+      pk_error e;
+      if (import_one(h, h->known[h->import_cursor], &e) != PK_OK)
+        return pk__host_poison(h, &e, err);
+      *any = true;
+    }
+    pk_status st = pk__host_commit(h, err);
+    if (st != PK_OK)
+      return st;
+  }
+  return PK_OK;
+}
+
+pk_status pk_host_import(pk_host *h, pk_error *err)
+{
+  bool any;
+  pk_status st = stage_guard(h, "pk_host_import", err);
+  return st != PK_OK ? st : import_known(h, &any, err);
+}
+
+pk_status pk__layering(pk_host *h, pk_error *err)
+{
+  if (!h->layers_dirty)
+    return PK_OK;
+  pk_status st = pk__host_commit(h, err);
+  if (st != PK_OK)
+    return st;
+  if (pk__graph_layering(h->graph) != PK_OK)
+    return pk__fail(err, PK_ENOMEM, "out of memory");
+  h->layers_dirty = false;
+  return PK_OK;
+}
+
+pk_status pk__run_register(pk_host *h, pk_plugin *p, pk_error *err)
+{
+  /* reserve the slot first: a registered plugin must get its unload hook */
+  if (pk__vec_reserve(&h->alloc, (void **)&h->registered, &h->regcap,
+                      h->nregistered + 1, sizeof *h->registered) != PK_OK)
+    return pk__fail(err, PK_ENOMEM, "out of memory");
+  int rc = 0;
+  if (p->desc && p->desc->on_register) {
+    h->in_hook = p;
+    h->hook_failed = false;
+    pk_error_clear(&h->hook_err);
+    uint64_t t0 = pk__trace_begin(h);
+    rc = p->desc->on_register(&pk__host_api, (pk_plugin_ctx *)p, h->userdata);
+    pk__trace_plugin(h, PK_TRACE_REGISTER, p, t0,
+                     rc || h->hook_failed ? PK_EPLUGIN : PK_OK);
+    h->in_hook = NULL;
+  }
+  if (h->hook_failed && h->hook_err.code != PK_EPLUGIN) {
+    /* A requirement it added failed: that is the error, whatever rc says. */
+    pk_error e;
+    pk__host_poison(h, &h->hook_err, &e);
+    pk__plugin_fail(p, PK_STATE_FAILED, &e);
+    return pk__error_copy(err, &e);
+  }
+  if (rc != 0) {
+    pk_error e = h->hook_err;
+    if (!h->hook_failed) {
+      pk__fail(&e, PK_EPLUGIN, "register hook of %s failed (returned %d)",
+               p->id, rc);
+    } else if (!strstr(e.message, p->id)) {
+      /* the plugin's own message; the reader must see whose (qik 8.6) */
+      char msg[sizeof e.message];
+      pk__copy_str(msg, sizeof msg, e.message);
+      snprintf(e.message, sizeof e.message, "register hook of %s failed: %.600s",
+               p->id, msg);
+    }
+    e.code = PK_EPLUGIN;
+    pk__error_set_plugin(&e, p->id);
+    pk__plugin_fail(p, PK_STATE_FAILED, &e);
+    return pk__host_poison(h, &e, err);
+  }
+  pk_error te;
+  if (pk__types_check_registered(h, p, &te) != PK_OK) {
+    /* registered as far as unloading goes: its unload hook must run */
+    h->registered[h->nregistered++] = p;
+    pk__plugin_fail(p, PK_STATE_FAILED, &te);
+    return pk__host_poison(h, &te, err);
+  }
+  p->state = PK_STATE_REGISTERED;
+  h->registered[h->nregistered++] = p;
+  /* a requirement added by the hook may close a cycle: report it now,
+   * before any further hook runs */
+  return pk__host_commit(h, err);
+}
+
+pk_status pk_host_resolve(pk_host *h, pk_error *err)
+{
+  pk_status st = stage_guard(h, "pk_host_resolve", err);
+  bool any;
+  if (st == PK_OK)
+    st = import_known(h, &any, err);
+  while (st == PK_OK) {
+    if ((st = pk__layering(h, err)) != PK_OK)
+      break;
+    size_t n;
+    const uint32_t *order = pk__graph_order(h->graph, &n);
+    /* The pass works on the order computed at its start, as the seed's. */
+    uint32_t *snap = pk__alloc(&h->alloc, (n ? n : 1) * sizeof *snap);
+    if (!snap)
+      return pk__fail(err, PK_ENOMEM, "out of memory");
+    if (n)
+      memcpy(snap, order, n * sizeof *snap);
+    for (size_t i = 0; i < n && st == PK_OK; i++) {
+      pk_plugin *p = h->by_node[snap[i]];
+      if (p->state == PK_STATE_LOADED)
+        st = pk__run_register(h, p, err);
+    }
+    pk__free(&h->alloc, snap, (n ? n : 1) * sizeof *snap);
+    if (st == PK_OK)
+      st = import_known(h, &any, err);
+    if (!any)
+      break;
+  }
+  return st;
+}
+
+pk_status pk__run_post_register(pk_host *h, pk_plugin *p,
+                                   const pk_ns_args *args, size_t nargs,
+                                   pk_error *e)
+{
+  if (!p->desc || !p->desc->on_post_register)
+    return PK_OK;
+  void *arg = NULL;
+  for (size_t k = 0; k < nargs; k++)
+    if (args[k].ns && !strcmp(args[k].ns, p->m.ns))
+      arg = args[k].args;
+  h->in_hook = p;
+  h->hook_failed = false;
+  pk_error_clear(&h->hook_err);
+  uint64_t t0 = pk__trace_begin(h);
+  int rc = p->desc->on_post_register(&pk__host_api, (pk_plugin_ctx *)p,
+                                     h->userdata, arg);
+  pk__trace_plugin(h, PK_TRACE_POST_REGISTER, p, t0, rc ? PK_EPLUGIN : PK_OK);
+  h->in_hook = NULL;
+  if (rc == 0)
+    return PK_OK;
+  *e = h->hook_err;
+  if (!h->hook_failed)
+    pk__fail(e, PK_EPLUGIN, "post_register hook of %s failed (returned %d)",
+             p->id, rc);
+  e->code = PK_EPLUGIN;
+  pk__error_set_plugin(e, p->id);
+  pk__plugin_fail(p, PK_STATE_FAILED, e);
+  return PK_EPLUGIN;
+}
+
+pk_status pk_host_post_register(pk_host *h, const pk_ns_args *args,
+                                size_t nargs, pk_error *err)
+{
+  pk_status st = stage_guard(h, "pk_host_post_register", err);
+  if (st == PK_OK)
+    st = pk__layering(h, err);
+  if (st != PK_OK)
+    return st;
+  pk_error he; /* order and freeze the hooks before any post_register */
+  if (pk__hooks_freeze(h, &he) != PK_OK)
+    return pk__host_poison(h, &he, err);
+  size_t n;
+  const uint32_t *order = pk__graph_order(h->graph, &n);
+  for (size_t i = 0; i < n; i++)
+    if ((h->by_node[order[i]]->state == PK_STATE_LOADED ||
+         h->by_node[order[i]]->state == PK_STATE_REQUESTED) &&
+        !h->by_node[order[i]]->lazy_pending)
+      return pk__fail(err, PK_ESTATE,
+                      "pk_host_post_register: %s is not registered yet; call "
+                      "pk_host_import() and pk_host_resolve() first",
+                      h->by_node[order[i]]->id);
+  if (nargs && !h->post_args) { /* lazy plugins get them when woken */
+    h->post_args = pk__alloc(&h->alloc, nargs * sizeof *args);
+    if (!h->post_args)
+      return pk__fail(err, PK_ENOMEM, "out of memory");
+    memcpy(h->post_args, args, nargs * sizeof *args);
+    h->npost_args = nargs;
+  }
+  for (size_t i = 0; i < n; i++) {
+    pk_plugin *p = h->by_node[order[i]];
+    if (p->state != PK_STATE_REGISTERED)
+      continue;
+    pk_error e;
+    if (pk__run_post_register(h, p, args, nargs, &e) != PK_OK)
+      return pk__host_poison(h, &e, err);
+    p->state = PK_STATE_READY;
+  }
+  return PK_OK;
+}
+
+/* Loads, registers and post-registers a lazy plugin (and the lazy plugins
+ * it requires first).  A failure fails the plugin, not the host. */
+pk_status pk_host_register(pk_host *h, const char *const *reqs, size_t n,
+                           const pk_ns_args *args, size_t nargs, pk_error *err)
+{
+  pk_status st = pk_host_request(h, reqs, n, err);
+  if (st == PK_OK)
+    st = pk_host_import(h, err);
+  if (st == PK_OK)
+    st = pk_host_resolve(h, err);
+  if (st == PK_OK)
+    st = pk_host_post_register(h, args, nargs, err);
+  return st;
+}
+

@@ -1,0 +1,179 @@
+/* stages.h -- the stages layer: discovery (+ the metadata cache, mcache.h),
+ * manifests, loading, ordering (graph.c, the one ordering engine), the
+ * registration stages, lazy plugins, unloading, the plugins' API table and
+ * the host life cycle.  Stages call the registries, the records and the
+ * base; the use layer above calls them.
+ * Never installed.  SPDX-License-Identifier: MIT */
+#ifndef PK_STAGES_H
+#define PK_STAGES_H
+
+#include "registries.h"
+
+/* ---- ordering (graph.c): pure, no I/O ---- */
+
+/* Nodes have a sort key (plugins: "ns\x01name", so that plain byte order
+ * is the order of (namespace, name) pairs); an edge from -> to means "from
+ * requires to", i.e. to comes first.  Plugins: the graph stays acyclic,
+ * pk__graph_commit() checking the edges added since the last commit, and
+ * is layered (pk__graph_layering).  Hook implementations: a graph of
+ * their constraints ordered once by rank (pk__graph_sort).  A cycle found
+ * either way is reported by pk__graph_cycle_text(). */
+typedef struct pk__graph pk__graph;
+
+pk__graph *pk__graph_new(const pk__allocator *a);
+void pk__graph_free(pk__graph *g);
+/* Forgets every node and edge, keeping the memory for reuse. */
+void pk__graph_clear(pk__graph *g);
+/* Makes room for that many nodes and edges in all (an optimisation). */
+pk_status pk__graph_reserve(pk__graph *g, size_t nodes, size_t edges);
+/* key is borrowed and must outlive the graph; NULL: a node without a key
+ * (a reported cycle never starts there; not for layering). */
+pk_status pk__graph_add_node(pk__graph *g, const char *key, uint32_t *id);
+/* Edges are numbered 0, 1, ... in the order they are added. */
+pk_status pk__graph_add_edge(pk__graph *g, uint32_t from, uint32_t to);
+size_t pk__graph_node_count(const pk__graph *g);
+/* Checks the pending edges.  PK_EDEP_CYCLE: the cycle is recorded (see
+ * pk__graph_cycle) and the graph is then unusable.  PK_ENOMEM possible. */
+pk_status pk__graph_commit(pk__graph *g);
+/* Computes the layering of every node (the seed's algorithm: sorted roots,
+ * sorted dependency lists, depth-first post-order; layer = 1 + the highest
+ * layer among the dependencies).  Requires a committed graph. */
+pk_status pk__graph_layering(pk__graph *g);
+/* After pk__graph_layering(): the flattened order, the start of each layer
+ * in it (layer_count + 1 entries) and each node's layer. Borrowed until the
+ * next mutation. */
+const uint32_t *pk__graph_order(const pk__graph *g, size_t *n);
+const uint32_t *pk__graph_layer_starts(const pk__graph *g, size_t *layers);
+uint32_t pk__graph_layer_of(const pk__graph *g, uint32_t node);
+/* Kahn's algorithm over every edge: all the nodes into out, dependencies
+ * first, taking among the ready nodes the one of smallest rank[node].
+ * PK_EDEP_CYCLE: the cycle is recorded; PK_ENOMEM. */
+pk_status pk__graph_sort(pk__graph *g, const uint64_t *rank, uint32_t *out);
+/* Dependencies of a node in insertion order (duplicates possible):
+ * pk__graph_deps() writes the pk__graph_dep_count() of them to out. */
+size_t pk__graph_dep_count(const pk__graph *g, uint32_t node);
+void pk__graph_deps(const pk__graph *g, uint32_t node, uint32_t *out);
+/* The i-th dependency in insertion order (i < pk__graph_dep_count). */
+uint32_t pk__graph_dep_at(const pk__graph *g, uint32_t node, size_t i);
+
+/* The last cycle found: its nodes a, b, ..., a (first == last), each
+ * requiring the next, rotated to start at the smallest key. */
+size_t pk__graph_cycle(const pk__graph *g, const uint32_t **nodes);
+/* One step of a cycle: the edge (UINT32_MAX when not recorded: found by
+ * pk__graph_commit) from `from` to `to`, from requiring to. */
+typedef struct pk__graph_step {
+  uint32_t from, to, edge;
+} pk__graph_step;
+/* Writes step s's part of a cycle's text to buf (at most n bytes) and
+ * returns its length; 0 leaves the step out (one that next's part folds
+ * in).  next: the step after s, NULL for the last. */
+typedef size_t (*pk__graph_step_fn)(void *ud, const pk__graph_step *s,
+                                    const pk__graph_step *next, char *buf,
+                                    size_t n);
+/* The one cycle reporter: the last cycle found as text, its steps' parts
+ * joined by sep, from its first node along the edges (backward false: a
+ * requires b requires ...) or against them (backward true: a comes before
+ * ... before a, the order the constraints ask for). */
+void pk__graph_cycle_text(const pk__graph *g, bool backward, const char *sep,
+                          pk__graph_step_fn step, void *ud, char *buf,
+                          size_t n);
+
+/* ---- manifests (manifest.c) ---- */
+
+/* Parses a manifest: from text (len bytes, named source) or, when text is
+ * NULL, from the file at source.  Every problem is PK_EMANIFEST with
+ * file:line:col.  On failure *m is left empty (nothing to free). */
+pk_status pk__manifest_load(const pk__allocator *a, const char *source,
+                            const char *text, size_t len, pk__manifest *m,
+                            pk_error *err);
+/* The same from a parsed document (taken, also on failure); trusted: it
+ * was validated before (the metadata cache), its schemas are not checked
+ * again. */
+pk_status pk__manifest_from_doc(const pk__allocator *a, pk_doc *doc,
+                                bool trusted, pk__manifest *m, pk_error *err);
+void pk__manifest_free(const pk__allocator *a, pk__manifest *m);
+/* Does the manifest's `hooks` list name the hook? */
+bool pk__manifest_lists_hook(const pk__manifest *m, const char *name);
+
+/* ---- loading (loader.c over loader_posix.c) ---- */
+
+/* Opens a shared object with RTLD_NOW | RTLD_LOCAL.  NULL on failure, with
+ * PK_ELOAD and the dlerror() text verbatim in err. */
+void *pk__dl_open(const char *path, pk_error *err);
+/* Looks a symbol up; NULL when absent, with PK_ELOAD and dlerror() text. */
+void *pk__dl_sym(void *handle, const char *name, pk_error *err);
+/* Closes a handle from pk__dl_open; NULL is a no-op. */
+void pk__dl_close(void *handle);
+
+/* The namespace ns as the host registered it, or NULL. */
+static inline const pk__ns *pk__find_ns(const pk_host *h, const char *ns)
+{
+  for (size_t i = 0; i < h->nns; i++)
+    if (!strcmp(h->ns[i].name, ns))
+      return &h->ns[i];
+  return NULL;
+}
+/* Opens p's shared object (a data-only plugin has none; a built-in plugin
+ * has its descriptor) and checks its descriptor and ABI against the
+ * manifest and the namespace; p is then LOADED, else FAILED with err. */
+pk_status pk__load_plugin(pk_host *h, pk_plugin *p, pk_error *err);
+/* Closes every shared object opened, in reverse load order (resident ones
+ * stay mapped); the plugins become UNLOADED. */
+void pk__close_all(pk_host *h);
+
+/* ---- requirements (require.c) ---- */
+
+/* Adds a requirement of `from` (NULL: the host) at run time or from a
+ * manifest: finds, checks and links the target(s). */
+pk_status pk__host_require(pk_host *h, pk_plugin *from, const pk__req *req,
+                           const char *text, bool optional, pk_error *err);
+/* Checks the graph's pending edges; a cycle is formatted with its chain
+ * and poisons the host's later stages (pk__host_commit_failed: the error
+ * of a commit that failed with st). */
+pk_status pk__host_commit_failed(pk_host *h, pk_status st, pk_error *err);
+static inline pk_status pk__host_commit(pk_host *h, pk_error *err)
+{
+  pk_status st = pk__graph_commit(h->graph);
+  return st == PK_OK ? PK_OK : pk__host_commit_failed(h, st, err);
+}
+/* Remembers a stage failure (later stages return it again); returns its
+ * code, copied to err. */
+pk_status pk__host_poison(pk_host *h, const pk_error *e, pk_error *err);
+
+/* ---- the plugins' API table (plugin_api.c) ---- */
+
+extern const pk_host_api pk__host_api;
+
+/* ---- hook order (hook_order.c) ---- */
+
+/* Orders every hook's implementations (graph.c: the dependency order, then
+ * the hints) and publishes the dispatch tables; after it, declarations
+ * and registrations fail with PK_ESTATE.  A contradiction in the hints is
+ * PK_EDEP_CYCLE naming plugins and hints. */
+pk_status pk__hooks_freeze(pk_host *h, pk_error *err);
+/* Rebuilds every table after a lazy plugin registered (old tables are
+ * retired, freed with the host: calls in flight keep reading them). */
+pk_status pk__hooks_refreeze(pk_host *h, pk_error *err);
+
+/* ---- the registration stages (register.c) ---- */
+
+/* Recomputes the layering when the graph changed. */
+pk_status pk__layering(pk_host *h, pk_error *err);
+/* Runs p's register hook (and checks its types were registered). */
+pk_status pk__run_register(pk_host *h, pk_plugin *p, pk_error *err);
+/* Runs p's post_register hook with the argument of its namespace; on
+ * failure p is failed and *e says why (plugin named). */
+pk_status pk__run_post_register(pk_host *h, pk_plugin *p,
+                                const pk_ns_args *args, size_t nargs,
+                                pk_error *e);
+
+/* ---- lazy plugins (lazy.c) ---- */
+
+/* Loads, registers and post-registers every lazy plugin listing hook name
+ * (host.c installs it as h->wake_hook, for the hook dispatcher). */
+pk_status pk__lazy_wake_hook(pk_host *h, const char *name, pk_error *err);
+/* The same for p (the plugin of a type whose instance is being built);
+ * PK_OK at once when it is awake, its error when it failed. */
+pk_status pk__lazy_wake(pk_host *h, pk_plugin *p, pk_error *err);
+
+#endif

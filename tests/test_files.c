@@ -1,0 +1,284 @@
+/* test_files.c -- what sits where the library reads a file (issue 12, item
+ * 6): a FIFO, a device, a directory or a file over the size limit, as a
+ * manifest, a document, a fragment, a host description or a config, gives a
+ * precise error naming the file and never blocks or reads without end.
+ * Each test has a timeout: before the fix, a FIFO blocked the reader.
+ * SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <plugkit.h>
+
+#include "test_util.h"
+
+static char root[64];
+
+static void make_root(void)
+{
+  snprintf(root, sizeof root, "/tmp/pk-files.XXXXXX");
+  cr_assert_not_null(mkdtemp(root));
+}
+
+static void remove_root(void)
+{
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+  if (system(cmd) != 0)
+    fprintf(stderr, "cannot remove %s\n", root);
+}
+
+TestSuite(files, .init = make_root, .fini = remove_root, .timeout = 20);
+
+/* ROOT/REL (directories made as needed). */
+static const char *at(const char *rel)
+{
+  static char paths[8][512];
+  static int next;
+  char *p = paths[next++ % 8];
+  snprintf(p, 512, "%s/%s", root, rel);
+  for (char *s = p + strlen(root) + 1; (s = strchr(s, '/')); s++) {
+    *s = '\0';
+    mkdir(p, 0755);
+    *s = '/';
+  }
+  return p;
+}
+
+static void make_fifo(const char *path)
+{
+  cr_assert_eq(mkfifo(path, 0644), 0, "%s: %s", path, strerror(errno));
+}
+
+static void make_link(const char *target, const char *path)
+{
+  cr_assert_eq(symlink(target, path), 0, "%s: %s", path, strerror(errno));
+}
+
+/* A sparse file of size bytes: over the limit without the disk space. */
+static void make_sparse(const char *path, off_t size)
+{
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  cr_assert(fd >= 0);
+  cr_assert_eq(ftruncate(fd, size), 0);
+  close(fd);
+}
+
+static const char *formatted(const pk_error *e)
+{
+  static char buf[2048];
+  pk_error_format(e, buf, sizeof buf);
+  return buf;
+}
+
+#define assert_has(hay, needle)                                                \
+  cr_assert(strstr((hay), (needle)) != NULL, "expected \"%s\" in:\n%s",        \
+            (needle), (hay))
+
+/* ---- pk_doc_load_file ---- */
+
+static void expect_refused(const char *path, pk_status code, const char *why)
+{
+  pk_doc *d = (pk_doc *)1;
+  pk_error e;
+  cr_assert_eq(pk_doc_load_file(path, NULL, &d, &e), code, "%s",
+               formatted(&e));
+  cr_assert_null(d);
+  char want[700];
+  snprintf(want, sizeof want, "%s: %s", path, why);
+  assert_has(formatted(&e), want);
+}
+
+Test(files, a_fifo_is_not_read)
+{
+  const char *p = at("doc.toml");
+  make_fifo(p);
+  expect_refused(p, PK_EIO, "not a regular file but a FIFO; replace it with "
+                            "a regular file");
+}
+
+Test(files, a_device_is_not_read)
+{
+  const char *p = at("zero.toml");
+  make_link("/dev/zero", p);
+  expect_refused(p, PK_EIO, "not a regular file but a character device");
+  expect_refused("/dev/zero", PK_EIO, "not a regular file but a character");
+}
+
+Test(files, a_directory_is_not_read)
+{
+  const char *p = at("dir.toml/x");
+  p = at("dir.toml");
+  expect_refused(p, PK_EIO, "not a regular file but a directory");
+}
+
+Test(files, a_missing_file_names_it)
+{
+  expect_refused(at("absent.toml"), PK_EIO,
+                 "cannot read: No such file or directory");
+}
+
+Test(files, a_file_over_the_size_limit_is_refused_before_it_is_read)
+{
+  const char *p = at("big.toml");
+  make_sparse(p, (off_t)PK_DOC_MAX_SIZE_DEFAULT + 1);
+  char why[200];
+  snprintf(why, sizeof why, "document too large: %zu bytes (the limit is %zu "
+           "bytes; pk_doc_options.max_size raises it)",
+           PK_DOC_MAX_SIZE_DEFAULT + 1, PK_DOC_MAX_SIZE_DEFAULT);
+  expect_refused(p, PK_ERANGE, why);
+  make_sparse(p, (off_t)PK_DOC_MAX_SIZE_DEFAULT * 3);
+  snprintf(why, sizeof why, "document too large: %zu bytes (the limit is %zu "
+           "bytes", PK_DOC_MAX_SIZE_DEFAULT * 3, PK_DOC_MAX_SIZE_DEFAULT);
+  expect_refused(p, PK_ERANGE, why);
+}
+
+/* ---- discovery ---- */
+
+static pk_host *discover(const char *path, const char *cache, bool strict,
+                         pk_status want, pk_error *e)
+{
+  pk_host_options o = {.size = sizeof o, .ignore_env = true,
+                       .cache_path = cache, .strict = strict};
+  pk_host *h;
+  cr_assert_eq(pk_host_new(&o, &h, e), PK_OK);
+  cr_assert_eq(pk_host_add_path(h, path, e), PK_OK);
+  cr_assert_eq(pk_host_discover(h, e), want, "%s", formatted(e));
+  return h;
+}
+
+/* The plugin of directory dir is broken with an error that names its
+ * manifest and says why. */
+static void expect_broken(pk_host *h, const char *dir, pk_status code,
+                          const char *why)
+{
+  pk_plugin *p = NULL;
+  for (size_t i = 0; i < pk_host_plugin_count(h); i++)
+    if (!strcmp(pk_plugin_get_id(pk_host_plugin_at(h, i)), dir))
+      p = pk_host_plugin_at(h, i);
+  cr_assert_not_null(p, "no plugin record for %s", dir);
+  cr_assert_eq(pk_plugin_get_state(p), PK_STATE_BROKEN);
+  const pk_error *e = pk_plugin_get_error(p);
+  cr_assert_not_null(e);
+  cr_assert_eq(e->code, code, "%s", formatted(e));
+  char want[700];
+  snprintf(want, sizeof want, "%s/plugins/%s/plugin.toml: %s", root, dir, why);
+  assert_has(formatted(e), want);
+}
+
+static void good_plugin(const char *name)
+{
+  char rel[64], text[128];
+  snprintf(rel, sizeof rel, "plugins/%s/plugin.toml", name);
+  snprintf(text, sizeof text, "name = \"%s\"\nnamespace = \"t\"\n"
+           "version = \"1.0.0\"\n", name);
+  write_file(at(rel), text);
+}
+
+static void hostile_tree(void)
+{
+  good_plugin("a");
+  make_fifo(at("plugins/fifo/plugin.toml"));
+  make_link("/dev/zero", at("plugins/zero/plugin.toml"));
+  make_sparse(at("plugins/huge/plugin.toml"),
+              (off_t)PK_DOC_MAX_SIZE_DEFAULT + 4096);
+  good_plugin("z");
+}
+
+static void expect_hostile_tree(pk_host *h)
+{
+  cr_assert_eq(pk_host_plugin_count(h), 5);
+  expect_broken(h, "fifo", PK_EIO, "not a regular file but a FIFO");
+  expect_broken(h, "zero", PK_EIO, "not a regular file but a character "
+                                   "device");
+  expect_broken(h, "huge", PK_ERANGE, "document too large: ");
+  cr_assert_eq(pk_plugin_get_state(pk_host_find_plugin(h, "t:a")),
+               PK_STATE_DISCOVERED);
+  cr_assert_eq(pk_plugin_get_state(pk_host_find_plugin(h, "t:z")),
+               PK_STATE_DISCOVERED);
+}
+
+Test(files, discovery_makes_unreadable_manifests_broken_plugins)
+{
+  hostile_tree();
+  pk_error e;
+  pk_host *h = discover(at("plugins"), NULL, false, PK_OK, &e);
+  expect_hostile_tree(h);
+  pk_host_free(h);
+}
+
+Test(files, discovery_with_the_metadata_cache_reads_them_every_time)
+{
+  hostile_tree();
+  const char *cache = at("cache");
+  pk_error e;
+  for (int round = 0; round < 2; round++) { /* cold, then warm */
+    pk_host *h = discover(at("plugins"), cache, false, PK_OK, &e);
+    expect_hostile_tree(h);
+    pk_host_free(h);
+  }
+}
+
+Test(files, strict_discovery_fails_on_the_first)
+{
+  hostile_tree();
+  pk_error e;
+  pk_host *h = discover(at("plugins"), NULL, true, PK_EIO, &e);
+  char want[300]; /* in byte order: a, fifo, huge, z, zero */
+  snprintf(want, sizeof want, "%s/plugins/fifo/plugin.toml: not a regular "
+           "file but a FIFO", root);
+  assert_has(formatted(&e), want);
+  pk_host_free(h);
+}
+
+/* ---- what a host reads: its description, its config, fragments ---- */
+
+Test(files, host_description_and_config)
+{
+  pk_host_options o = {.size = sizeof o, .ignore_env = true};
+  pk_host *h;
+  pk_error e;
+  const char *desc = at("host.toml"), *conf = at("config.toml");
+  make_fifo(desc);
+  make_link("/dev/zero", conf);
+  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
+  cr_assert_eq(pk_host_load_description(h, desc, &e), PK_EIO);
+  char want[600];
+  snprintf(want, sizeof want, "%s: not a regular file but a FIFO", desc);
+  assert_has(formatted(&e), want);
+  cr_assert_eq(pk_host_load_config(h, conf, NULL, &e), PK_EIO);
+  snprintf(want, sizeof want, "%s: not a regular file but a character device",
+           conf);
+  assert_has(formatted(&e), want);
+  pk_host_free(h);
+}
+
+Test(files, a_fragment_names_its_plugin)
+{
+  write_file(at("plugins/frag/plugin.toml"),
+             "name = \"frag\"\nnamespace = \"t\"\nversion = \"1.0.0\"\n"
+             "fragment = \"commands.toml\"\n");
+  make_fifo(at("plugins/frag/commands.toml"));
+  write_file(at("config.toml"), "[plugins]\nfrag = \"t:frag\"\n");
+  pk_host_options o = {.size = sizeof o, .ignore_env = true};
+  pk_host *h;
+  pk_error e;
+  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
+  cr_assert_eq(pk_host_add_path(h, at("plugins"), &e), PK_OK);
+  pk_status st = pk_host_load_config(h, at("config.toml"), NULL, &e);
+  if (st == PK_OK)
+    st = pk_host_register(h, NULL, 0, NULL, 0, &e);
+  cr_assert_eq(st, PK_EIO, "%s", formatted(&e));
+  cr_assert_str_eq(e.plugin, "t:frag");
+  char want[600];
+  snprintf(want, sizeof want, "%s/plugins/frag/commands.toml: not a regular "
+           "file but a FIFO", root);
+  assert_has(formatted(&e), want);
+  pk_host_free(h);
+}
