@@ -114,6 +114,25 @@ static inline int count_of(const char *hay, const char *needle)
   return n;
 }
 
+/* Runs "git ARGS" in the project (ARGS may chain "&& git ..."), as a
+ * fixed author, quietly; it must succeed. */
+static inline void git(const proj *p, const char *args)
+{
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@t "
+           "GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@t "
+           "GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 && git %s "
+           ">'%s.git' 2>&1",
+           p->dir, args, p->dir);
+  int st = system(cmd);
+  char out[4096], path[200];
+  snprintf(path, sizeof path, "%s.git", p->dir);
+  slurp(path, out, sizeof out);
+  unlink(path);
+  cr_assert_eq(st, 0, "git %s: %s", args, out);
+}
+
 /* ---- runners in the background ---- */
 
 /* Starts "runner ARGS..." (NULL-ended) in the project, its stdout and

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "runner.h"
 
 extern char **environ;
@@ -197,6 +198,20 @@ static int run_shell(const runnable *r, const run_env *x, int lock_fd,
 
 /* ---- cache ---- */
 
+/* The XXH3-128 of the file at path, malloc()ed hex; NULL (errno). */
+static char *tree_hex(const char *path)
+{
+  char hex[CONTENT_HEX];
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return NULL;
+  int rc = content_hex_of_fd(fd, -1, hex);
+  int e = errno;
+  close(fd);
+  errno = e;
+  return rc == 0 ? xstrdup(hex) : NULL;
+}
+
 static runner_cache *store_of(runner_cache *c)
 {
   while (c->base)
@@ -273,7 +288,9 @@ static void cache_set(runner_cache *c, const runner_key *k, const runnable *r,
       continue;
     }
     if (stat(files.v[i], &st) != 0 ||
-        file_read(files.v[i], &data[e.narts], &a->len) != 0) {
+        (store->artifacts_in_tree
+             ? !(a->hex = tree_hex(files.v[i]))
+             : file_read(files.v[i], &data[e.narts], &a->len) != 0)) {
       runner_warn("%s: cannot read artifact %s: %s", r->name, files.v[i],
                   strerror(errno));
       continue;
@@ -286,6 +303,8 @@ static void cache_set(runner_cache *c, const runner_key *k, const runnable *r,
   char *blob;
   size_t len;
   entry_pack(&e, &blob, &len);
+  for (size_t i = 0; i < e.narts; i++)
+    free(e.arts[i].hex);
   if (store->write_entry(store, k, blob, len) == 0 && c->post_set) {
     uint64_t t0 = trace_now();
     c->post_set(c, k);
@@ -316,6 +335,16 @@ static bool restorable(const runnable *r, const entry *e, char *why,
                         : "not one of its declared artifacts");
       return false;
     }
+    /* one kept in the tree must be there as it was made */
+    char *hex = e->arts[i].hex ? tree_hex(path) : NULL;
+    bool same = hex && !strcmp(hex, e->arts[i].hex);
+    free(hex);
+    if (e->arts[i].hex && !same) {
+      snprintf(why, n, "its artifact %s is %s the checkout as it was made: "
+               "commit it with the entry", path,
+               access(path, F_OK) == 0 ? "not in" : "missing from");
+      return false;
+    }
   }
   return true;
 }
@@ -327,6 +356,8 @@ static int restore(const runnable *r, const entry *e)
   for (size_t i = 0; i < e->narts; i++) {
     const entry_artifact *a = &e->arts[i];
     char why[300];
+    if (a->hex) /* in the tree already (restorable checked it) */
+      continue;
     if (file_write_beneath(AT_FDCWD, a->path, a->data, a->len, a->mode, why,
                            sizeof why) != 0) {
       runner_warn("%s: cannot restore %s: %s; running the command instead",

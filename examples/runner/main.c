@@ -38,6 +38,15 @@ static int usage(FILE *f)
         "S1,S2)\n"
         "  -f                 run even when the cache has the result (or "
         "RUNNER__FORCE)\n"
+        "  --since REF        only what changed since the git commit REF "
+        "(and its strict\n"
+        "                     downstreams, with the upstreams they need)\n"
+        "  --isolated         a command dep runs first only when selected "
+        "itself\n"
+        "  --watch            after the run, run again what changes (Ctrl-C "
+        "ends)\n"
+        "  --debounce MS      --watch: wait for MS ms without a change "
+        "(default 100)\n"
         "  --trace FILE       write the run as Chrome trace-event JSON\n"
         "  -v                 say what plugkit does (plugins loaded, ...; or "
         "RUNNER__VERBOSE)\n"
@@ -154,7 +163,7 @@ static int option_or_env(int given, const char *env)
 static int parse(int argc, char **argv, cli *c)
 {
   run_options *o = &c->o;
-  const char *workers = NULL, *v;
+  const char *workers = NULL, *debounce = NULL, *v;
   int force = -1, keep_going = -1, verbose = -1;
   c->names = xcalloc((size_t)argc, sizeof *c->names);
   for (int i = 1; i < argc; i++) {
@@ -186,6 +195,16 @@ static int parse(int argc, char **argv, cli *c)
     else if ((!strcmp(a, "-s") || is_opt(a, "--space")) &&
              (v = value_of(argc, argv, &i, "--space")) && *v)
       append(&c->spaces, v);
+    else if (is_opt(a, "--since") &&
+             (o->since = value_of(argc, argv, &i, "--since")) && *o->since)
+      ;
+    else if (!strcmp(a, "--isolated"))
+      o->isolated = true;
+    else if (!strcmp(a, "--watch"))
+      o->watch = true;
+    else if (is_opt(a, "--debounce") &&
+             (v = value_of(argc, argv, &i, "--debounce")))
+      debounce = v;
     else if (is_opt(a, "--trace") &&
              (o->trace = value_of(argc, argv, &i, "--trace")) && *o->trace)
       ;
@@ -200,6 +219,23 @@ static int parse(int argc, char **argv, cli *c)
   if (o->json && !o->cache_status) {
     fprintf(stderr, "runner: --json goes with --cache-status\n");
     return 64;
+  }
+  if (o->watch && (o->cache_status || o->ls)) {
+    fprintf(stderr, "runner: --watch runs: it does not go with %s\n",
+            o->ls ? "--ls" : "--cache-status");
+    return 64;
+  }
+  o->debounce_ms = 100;
+  if (debounce) {
+    char *end;
+    errno = 0;
+    long ms = strtol(debounce, &end, 10);
+    if (errno || end == debounce || *end || ms < 0 || ms > 60000) {
+      fprintf(stderr, "runner: --debounce \"%s\": expected milliseconds "
+              "from 0 to 60000\n", debounce);
+      return 64;
+    }
+    o->debounce_ms = (int)ms;
   }
   o->workers = workers ? workers_of(workers, "-n")
                : runner_env_set() && getenv("RUNNER__WORKERS")

@@ -14,6 +14,7 @@
  * artifacts join the dependent's hash.  A cycle is reported with its path.
  * SPDX-License-Identifier: MIT */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,16 +42,22 @@ static runnable *runnable_new(plan *pl, char *name)
   return r;
 }
 
-static void add_up(runnable *r, runnable *up, bool strict)
+/* Adds up as an upstream of r (flags: RUNNER_STRICT, RUNNER_ISOLATED);
+ * once, strict when any edge is, isolated when every edge is. */
+static void add_up(runnable *r, runnable *up, int flags)
 {
+  bool strict = flags & RUNNER_STRICT, isolated = flags & RUNNER_ISOLATED;
   for (size_t i = 0; i < r->nups; i++)
     if (r->ups[i] == up) {
       r->strict[i] = r->strict[i] || strict;
+      r->isolated[i] = r->isolated[i] && isolated;
       return;
     }
   r->ups = xrealloc(r->ups, (r->nups + 1) * sizeof *r->ups);
   r->strict = xrealloc(r->strict, (r->nups + 1) * sizeof *r->strict);
+  r->isolated = xrealloc(r->isolated, (r->nups + 1) * sizeof *r->isolated);
   r->ups[r->nups] = up;
+  r->isolated[r->nups] = isolated;
   r->strict[r->nups++] = strict;
 }
 
@@ -129,7 +136,7 @@ static int cache_policy(const planner *pn, runnable *r)
   } else if (!cache_known(pn->p, cache)) {
     pk_pos pos = pk_value_get_pos(cv);
     r->error = xasprintf("%s:%d:%d: cache \"%s\" is not configured: use "
-                         "local, none or add [caches.%s]", pos.source,
+                         "local, repo, none or add [caches.%s]", pos.source,
                          pos.line, pos.col, cache, cache);
   } else if ((r->cache_when = cache_when_of(when)) < 0) {
     pk_pos pos = pk_value_get_pos(wv);
@@ -217,18 +224,44 @@ static int command_dep(planner *pn, runnable *r, command *c,
     runnable *up = command_runnable(pn, c, ref->args, ms[i], label);
     if (!up)
       return -1;
-    add_up(r, up, ref->strict != 0);
+    add_up(r, up, ref->strict);
   }
   return 1;
+}
+
+/* Adds each pattern of the NULL-terminated list to l. */
+static void add_all(strlist *l, const char *const *list)
+{
+  for (size_t i = 0; list && list[i]; i++)
+    strlist_add(l, list[i]);
+}
+
+/* The file that declares r's command (its constants come from there):
+ * runner.toml, a module's, or NULL (a plugin's fragment). */
+static const char *declared_in(runnable *r)
+{
+  if (!r->cmd || r->cmd->alias)
+    return NULL;
+  return r->cmd->module ? pk_value_get_pos(r->cmd->table).source
+                        : "runner.toml";
 }
 
 static int add_dep_output(planner *pn, runnable *r, const runner_dep *d,
                           const char *label)
 {
-  for (size_t g = 0; d->globs && d->globs[g]; g++)
-    strlist_add(&r->globs, d->globs[g]);
-  if (d->constant)
+  add_all(&r->globs, d->globs);
+  /* watch defaults to the globs, since to watch (qik-spec 5.3) */
+  bool has = d->size >= offsetof(runner_dep, watch) + sizeof d->watch;
+  const char *const *watch = has && d->watch ? d->watch : d->globs;
+  const char *const *since = has && d->since ? d->since : watch;
+  add_all(&r->watch, watch);
+  add_all(&r->since, since);
+  if (d->constant) {
     strlist_add(&r->constants, d->constant);
+    const char *decl = declared_in(r);
+    if (decl && !(has && d->since) && !strlist_has(&r->since, decl))
+      strlist_add(&r->since, decl);
+  }
   for (size_t k = 0; k < d->ncommands; k++) {
     const runner_cmd_ref *ref = &d->commands[k];
     command *c = project_find(pn->p, ref->command);
@@ -247,7 +280,7 @@ static int add_dep_output(planner *pn, runnable *r, const runner_dep *d,
     runnable *up = command_runnable(pn, c, ref->args, NULL, label);
     if (!up)
       return -1;
-    add_up(r, up, ref->strict != 0);
+    add_up(r, up, ref->strict);
   }
   return 0;
 }
@@ -277,16 +310,24 @@ static int add_env(planner *pn, runnable *r)
   }
   if (r->space->dotenv) {
     r->dotenv = vars;
-    for (size_t i = 0; i < r->space->dotenv_files.n; i++)
+    for (size_t i = 0; i < r->space->dotenv_files.n; i++) {
       strlist_add(&r->globs, r->space->dotenv_files.v[i]);
+      strlist_add(&r->since, r->space->dotenv_files.v[i]);
+      strlist_add(&r->watch, r->space->dotenv_files.v[i]);
+    }
   }
   r->env = e;
   if (!e)
     return 0;
-  for (size_t g = 0; e->globs && e->globs[g]; g++)
-    strlist_add(&r->globs, e->globs[g]);
-  if (e->constant)
+  /* a changed lock selects every runnable using the env */
+  add_all(&r->globs, e->globs);
+  add_all(&r->since, e->globs);
+  add_all(&r->watch, e->globs);
+  if (e->constant) {
     strlist_add(&r->constants, e->constant);
+    if (!strlist_has(&r->since, "runner.toml"))
+      strlist_add(&r->since, "runner.toml");
+  }
   if (!e->setup_name || !e->setup_exec)
     return 0;
   runnable *s = strmap_get(&pn->pl->by_name, e->setup_name);
@@ -296,7 +337,7 @@ static int add_env(planner *pn, runnable *r)
     s->cache = xstrdup("none");
     push_order(pn->pl, s);
   }
-  add_up(r, s, true);
+  add_up(r, s, RUNNER_STRICT);
   return 0;
 }
 
@@ -403,8 +444,11 @@ static int expand_deps(planner *pn, runnable *r)
     const pk_value *d = pk_array_at(c->deps, i);
     if (pk_value_kind(d) == PK_KIND_STRING) {
       char *x = field(pn, r, d);
-      if (x)
+      if (x) {
+        strlist_add(&r->since, x);
+        strlist_add(&r->watch, x);
         strlist_take(&r->globs, x);
+      }
       continue;
     }
     if (value_mentions_module(d) && !(d = dep_for_module(pn, r, d)))
@@ -456,16 +500,6 @@ static bool needs_args(const command *c)
           strstr(s, "{args."))
         return true;
   return false;
-}
-
-/* Marks r and its upstreams to be kept. */
-static void keep(runnable *r)
-{
-  if (r->state)
-    return;
-  r->state = 1;
-  for (size_t i = 0; i < r->nups; i++)
-    keep(r->ups[i]);
 }
 
 /* Whether comma-separated list (NULL: anything) holds name. */
@@ -584,6 +618,24 @@ static int plan_name(planner *pn, const char *name, const run_options *o)
   return rc;
 }
 
+/* --since: among the graph, the runnables whose since patterns match a
+ * file changed since o->since, then their strict downstreams: 0, or 1
+ * after a message. */
+static int plan_since(plan *pl, const run_options *o)
+{
+  strlist files = {0};
+  if (select_git_changes(o->since, &files) != 0)
+    return 1;
+  size_t sel = select_changed(pl, &files, false);
+  size_t n = select_order(pl, o->isolated);
+  fprintf(stderr, "runner: --since %s: %zu file%s changed; %zu runnable%s "
+          "selected, %zu to run with %s upstreams\n", o->since, files.n,
+          files.n == 1 ? "" : "s", sel, sel == 1 ? "" : "s", n,
+          sel == 1 ? "its" : "their");
+  strlist_free(&files);
+  return 0;
+}
+
 int plan_build(plan *pl, project *p, char **names, size_t n,
                const run_options *o)
 {
@@ -623,18 +675,17 @@ int plan_build(plan *pl, project *p, char **names, size_t n,
   for (size_t i = 0; i < n; i++)
     if (plan_name(&pn, names[i], o) != 0)
       return 1;
-  /* keep what was asked and its upstreams, in order */
-  for (size_t i = 0; i < pl->n; i++)
-    if (pl->order[i]->mark == 3)
-      keep(pl->order[i]);
-  size_t k = 0;
-  for (size_t i = 0; i < pl->n; i++) {
-    runnable *r = pl->order[i];
-    if (r->state)
-      pl->order[k++] = r;
-    r->state = 0;
-  }
-  pl->n = k;
+  /* the graph; what was asked is selected (or, with --since, what
+   * changed) */
+  pl->graph = pl->order;
+  pl->ngraph = pl->n;
+  pl->order = NULL;
+  pl->n = pl->cap = 0;
+  for (size_t i = 0; i < pl->ngraph; i++)
+    pl->graph[i]->selected = pl->graph[i]->mark == 3;
+  if (o->since)
+    return plan_since(pl, o);
+  select_order(pl, o->isolated);
   return 0;
 }
 
@@ -657,14 +708,18 @@ void plan_free(plan *pl)
     strlist_free(&r->globs);
     strlist_free(&r->artifacts);
     strlist_free(&r->constants);
+    strlist_free(&r->since);
+    strlist_free(&r->watch);
     free(r->ups);
     free(r->strict);
+    free(r->isolated);
     free(r->downs);
     transcript_free(&r->log);
     free(r);
   }
   free(pl->all);
   free(pl->order);
+  free(pl->graph);
   strmap_free(&pl->by_name);
   memset(pl, 0, sizeof *pl);
 }

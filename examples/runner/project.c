@@ -21,7 +21,7 @@
 /* The schema of a command table; deps are checked one by one (a string is
  * a glob, a table a typed dep):
  *   exec        the shell line, run in the project root
- *   cache       local, none or a [caches] name
+ *   cache       local, repo, none or a [caches] name
  *   cache-when  success, failed or finished
  *   env         an [envs] name
  *   space       a [spaces] name
@@ -230,7 +230,8 @@ static void check_cache(project *p, const char *who, const pk_value *cv,
   pk_value_get_string(wv, &when, NULL, NULL);
   if (cache && !strchr(cache, '{') && !cache_known(p, cache))
     runner_problem(diag, PK_ENOTFOUND, pk_value_get_pos(cv), "%s: cache \"%s\" is "
-                   "not configured: use local, none or add [caches.%s]", who,
+                   "not configured: use local, repo, none or add [caches.%s]",
+                   who,
                    cache, cache);
   if (when && !strchr(when, '{') && cache_when_of(when) < 0) {
     const char *near = pk_closest(when, cache_whens, 3);
@@ -490,6 +491,7 @@ int project_open(project *p, const char *dir, const char *exe_dir,
     return 2;
   }
   p->local = local_cache_new(".runner/cache");
+  p->repo = repo_cache_new(".runner/repo-cache");
   p->none = none_cache_new();
   return 0;
 }
@@ -505,6 +507,7 @@ void project_close(project *p)
   strmap_free(&p->by_address);
   strlist_free(&p->dirs);
   cache_free(p->local);
+  cache_free(p->repo);
   cache_free(p->none);
   spaces_free(p);
   pk_host_free(p->host);
@@ -631,6 +634,7 @@ void project_list(project *p)
 bool cache_known(const project *p, const char *name)
 {
   return !strcmp(name, "local") || !strcmp(name, "none") ||
+         !strcmp(name, "repo") ||
          in_table(pk_doc_root(p->doc), "caches", name);
 }
 
@@ -648,6 +652,8 @@ runner_cache *project_cache(project *p, const char *name, pk_error *err)
     return p->none;
   if (!strcmp(name, "local"))
     return p->local;
+  if (!strcmp(name, "repo"))
+    return p->repo;
   void *inst;
   if (pk_host_get_instance(p->host, "cache", name, &inst, err) != PK_OK)
     return NULL;
