@@ -6,10 +6,13 @@ set -euo pipefail
 # nettle-dev and libxxhash-dev: the runner's hashing; libssl-dev: the
 # tests and the fuzz target check the runner's tags against libcrypto;
 # ninja-build: bench/runner-graph's anchor; clang-format: make format;
-# valgrind: bench/callgrind-keylines.
+# valgrind: bench/callgrind-keylines; libcurl4-openssl-dev: the runner's s3
+# cache (SigV4 signing needs libcurl >= 7.75); git: --since and the repo
+# cache (and their tests).
 want=(build-essential cmake clang clang-format libclang-rt-14-dev
       libcriterion-dev python3 pkg-config redis-server libhiredis-dev
-      libssl-dev nettle-dev libxxhash-dev ninja-build valgrind "$@")
+      libssl-dev nettle-dev libxxhash-dev ninja-build valgrind
+      libcurl4-openssl-dev git "$@")
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
