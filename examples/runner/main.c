@@ -289,6 +289,8 @@ static int run(const cli *c, const char *argv0)
       rc = 2;
     else if (o->cache_status)
       rc = execute_status(&pl, &p, o->json);
+    else if (o->watch)
+      rc = watch_run(&pl, &p, o);
     else
       rc = schedule(&pl, &p, o);
     plan_free(&pl);

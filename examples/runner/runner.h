@@ -6,6 +6,8 @@
  *   map.c       a map from strings
  *   plan.c      runnables and their order (deps, envs, cycles)
  *   schedule.c  the worker threads: what runs when, what is printed when
+ *   select.c    what runs: asked, --since, --watch; isolated deps
+ *   watch.c     --watch (fswatch.c: file change notification)
  *   execute.c   one runnable: its lock, cache get/set, its command
  *   inputs.c    the hash of a runnable's inputs; the stat cache
  *   report.c    transcripts, live lines, the progress line
@@ -486,6 +488,27 @@ size_t select_changed(plan *pl, const strlist *files, bool watch);
  * REF, and the untracked ones), relative to the root: 0 with *files, or
  * -1 after a message. */
 int select_git_changes(const char *ref, strlist *files);
+
+/* ---- fswatch.c: file change notification (inotify) ---- */
+typedef struct fswatch fswatch;
+/* A new watcher, or NULL (errno; ENOSYS: none on this system). */
+fswatch *fswatch_new(void);
+/* Watches the directory dir (relative to the root): its files made,
+ * written, renamed, removed; not its subdirectories.  0, or -1 (errno). */
+int fswatch_add(fswatch *w, const char *dir);
+/* Readable when changes are pending. */
+int fswatch_fd(const fswatch *w);
+/* Reads the pending changes: files that changed (DIR/NAME) into changed,
+ * directories made or moved in into new_dirs, *overflow set when changes
+ * were lost.  0, or -1 (errno). */
+int fswatch_read(fswatch *w, strlist *changed, strlist *new_dirs,
+                 bool *overflow);
+void fswatch_free(fswatch *w);
+
+/* ---- watch.c ---- */
+/* --watch: runs the plan, then again what changes, until a stop signal;
+ * the last run's status (2 when nothing can be watched). */
+int watch_run(plan *pl, project *p, const run_options *o);
 
 /* ---- supervise.c ---- */
 typedef struct child {
