@@ -196,6 +196,43 @@ static int run_shell(const runnable *r, const run_env *x, int lock_fd,
   return stop_signal() ? -1 : code;
 }
 
+/* ---- running a function of a plugin (a factory's in-process runnable) ---- */
+
+static void call_write(const runner_call *call, const char *data, size_t n)
+{
+  buf_add(call->runner, data, n);
+}
+
+static int call_stopped(const runner_call *call)
+{
+  (void)call;
+  return stop_signal() != 0;
+}
+
+/* Calls r's run function on this worker, its output kept in *out: its
+ * exit code (0 to 255), or -1 when a stop signal came meanwhile. */
+static int run_inproc(const runnable *r, const run_env *x, buf *out)
+{
+  strlist args = {0};
+  for (size_t i = 0; i < r->args.n; i++)
+    strlist_add(&args, r->args.v[i]);
+  strlist_take(&args, NULL);
+  runner_call call = {.size = sizeof call, .runnable = r->name,
+                      .root = x->p->root,
+                      .module = r->module ? r->module->dir : NULL,
+                      .args = (const char *const *)args.v,
+                      .worker = x->worker, .write = call_write,
+                      .stopped = call_stopped, .runner = out};
+  int code = r->def->run(r->def->self, &call);
+  strlist_free(&args);
+  if (code < 0 || code > 255) {
+    runner_warn("%s: its run function returned %d, not an exit code (0 to "
+                "255): taken as 1", r->name, code);
+    code = 1;
+  }
+  return stop_signal() ? -1 : code;
+}
+
 /* ---- cache ---- */
 
 /* The XXH3-128 of the file at path, malloc()ed hex; NULL (errno). */
@@ -433,7 +470,8 @@ static int run_locked(runnable *r, const run_env *x, int lock_fd,
   *result = cached ? "miss" : "uncached";
   buf out = {0};
   t0 = trace_now();
-  int code = run_shell(r, x, lock_fd, &out);
+  int code = r->def && r->def->run ? run_inproc(r, x, &out)
+                                   : run_shell(r, x, lock_fd, &out);
   trace_span("command", "run", t0, NULL);
   /* the output in the transcript, in one piece */
   transcript_add(&r->log, false, out.p ? out.p : "", out.n);

@@ -26,7 +26,19 @@ typedef struct planner {
   project *p;
   runnable *stack[256];  /* commands being expanded, for cycle messages */
   size_t depth;
+  strmap made;           /* factory command address -> its made */
 } planner;
+
+/* The runnables a factory command's factory made (once per plan). */
+typedef struct made {
+  runnable **v;
+  size_t n;
+  int rc;                /* 0, or -1: its factory failed */
+  bool building;
+} made;
+
+static int factory_runnables(planner *pn, command *c, runnable ***out,
+                             size_t *n);
 
 static runnable *runnable_new(plan *pl, char *name)
 {
@@ -59,6 +71,16 @@ static void add_up(runnable *r, runnable *up, int flags)
   r->ups[r->nups] = up;
   r->isolated[r->nups] = isolated;
   r->strict[r->nups++] = strict;
+}
+
+/* The plan owns inst (freed by plan_free). */
+static void keep_instance(plan *pl, pk_instance *inst)
+{
+  if (pl->ninsts == pl->icap) {
+    pl->icap = pl->icap ? 2 * pl->icap : 8;
+    pl->insts = xrealloc(pl->insts, pl->icap * sizeof *pl->insts);
+  }
+  pl->insts[pl->ninsts++] = inst;
 }
 
 static void push_order(plan *pl, runnable *r)
@@ -143,8 +165,10 @@ static int cache_policy(const planner *pn, runnable *r)
     r->error = xasprintf("%s:%d:%d: cache-when \"%s\": use success, failed "
                          "or finished", pos.source, pos.line, pos.col, when);
   } else {
-    r->cache = !c->deps || !pk_array_count(c->deps) ? xstrdup("none")
-                                                    : xstrdup(cache);
+    bool inputs = (c->deps && pk_array_count(c->deps)) ||
+                  (r->def && (r->def->globs || r->def->ncommands ||
+                              r->def->constant));
+    r->cache = xstrdup(inputs ? cache : "none");
     rc = 0;
   }
   free(cache);
@@ -213,6 +237,16 @@ static runnable *command_runnable(planner *pn, command *c, const char *args,
 static int command_dep(planner *pn, runnable *r, command *c,
                        const runner_cmd_ref *ref, const char *label)
 {
+  if (c->factory) { /* every runnable it made: of no module or r's */
+    runnable **v;
+    size_t n;
+    if (factory_runnables(pn, c, &v, &n) != 0)
+      return -1;
+    for (size_t i = 0; i < n; i++)
+      if (!r->module || !v[i]->module || v[i]->module == r->module)
+        add_up(r, v[i], ref->strict);
+    return 1;
+  }
   if (!c->per_module)
     return 0;
   module **ms;
@@ -439,6 +473,14 @@ static int expand_deps(planner *pn, runnable *r)
   pn->stack[pn->depth++] = r;
   r->mark = 1;
   int rc = 0;
+  if (r->def) { /* a factory's: the deps it gave */
+    const runner_runnable *d = r->def;
+    runner_dep dep = {.size = sizeof dep, .globs = d->globs,
+                      .commands = d->commands, .ncommands = d->ncommands};
+    if (d->constant)
+      strlist_add(&r->constants, d->constant);
+    rc = add_dep_output(pn, r, &dep, r->name);
+  }
   for (size_t i = 0; rc == 0 && !r->error && i < pk_array_count(c->deps);
        i++) {
     const pk_value *d = pk_array_at(c->deps, i);
@@ -463,12 +505,7 @@ static int expand_deps(planner *pn, runnable *r)
       rc = -1;
       break;
     }
-    plan *pl = pn->pl;
-    if (pl->ninsts == pl->icap) {
-      pl->icap = pl->icap ? 2 * pl->icap : 8;
-      pl->insts = xrealloc(pl->insts, pl->icap * sizeof *pl->insts);
-    }
-    pl->insts[pl->ninsts++] = inst;
+    keep_instance(pn->pl, inst);
     rc = add_dep_output(pn, r, pk_instance_get(inst), label);
   }
   if (rc == 0 && !r->error)
@@ -481,6 +518,89 @@ static int expand_deps(planner *pn, runnable *r)
   if (rc == 0)
     push_order(pn->pl, r);
   return rc;
+}
+
+/* ---- commands from a factory ---- */
+
+/* A runnable of factory command c from its definition d, planned with its
+ * upstreams; NULL after a message. */
+static runnable *factory_runnable(planner *pn, command *c,
+                                  const runner_runnable *d)
+{
+  project *p = pn->p;
+  module *m = d->module ? strmap_get(&p->by_module, d->module) : NULL;
+  const char *suffix = d->suffix ? d->suffix : "";
+  const char *why = d->module && !m ? "is for a module that is not "
+                                      "configured"
+                    : !d->exec && !d->run ? "has neither exec nor run"
+                    : strchr(suffix, '/') ? "has a '/' in its suffix"
+                                          : NULL;
+  char *base = runnable_base(p, c, command_space(p, c, m), NULL);
+  char *name = xconcat(base, suffix, NULL);
+  free(base);
+  if (!why && strmap_get(&pn->pl->by_name, name))
+    why = "is made twice (the same suffix)";
+  if (why) {
+    fprintf(stderr, "runner: %s: the runnable %s its factory made %s (%s)"
+            ": fix the plugin\n", c->address, name, why,
+            d->module ? d->module : "no module");
+    free(name);
+    return NULL;
+  }
+  runnable *r = runnable_new(pn->pl, name);
+  r->cmd = c;
+  r->module = m;
+  r->space = command_space(p, c, m);
+  r->def = d;
+  for (size_t i = 0; d->args && d->args[i]; i++)
+    strlist_add(&r->args, d->args[i]);
+  strlist_sort(&r->args);
+  r->exec = xstrdup(d->exec ? d->exec : "in-process");
+  add_all(&r->artifacts, d->artifacts);
+  if (cache_policy(pn, r) != 0) {
+    push_order(pn->pl, r); /* it fails with r->error */
+    return r;
+  }
+  return expand_deps(pn, r) == 0 ? r : NULL;
+}
+
+/* The runnables factory command c makes (its type's factory called once
+ * per plan, lazily loading its plugin): 0 with *out and *n, or -1 after a
+ * message. */
+static int factory_runnables(planner *pn, command *c, runnable ***out,
+                             size_t *n)
+{
+  made *m = strmap_get(&pn->made, c->address);
+  if (m && m->building) {
+    fprintf(stderr, "runner: %s: a runnable its factory made depends on "
+            "the command itself: remove that dep\n", c->address);
+    return -1;
+  }
+  if (!m) {
+    m = xcalloc(1, sizeof *m);
+    strmap_put(&pn->made, c->address, m);
+    m->building = true;
+    char *label = xconcat(c->address, ".factory", NULL);
+    pk_instance *inst;
+    pk_error err;
+    if (pk_host_make_instance(pn->p->host, "factory", label, c->factory,
+                              &inst, &err) != PK_OK) {
+      runner_error("", &err);
+      m->rc = -1;
+    } else {
+      keep_instance(pn->pl, inst);
+      const runner_factory *f = pk_instance_get(inst);
+      m->v = xcalloc(f->nrunnables, sizeof *m->v);
+      for (size_t i = 0; m->rc == 0 && i < f->nrunnables; i++)
+        if (!(m->v[m->n++] = factory_runnable(pn, c, &f->runnables[i])))
+          m->rc = -1;
+    }
+    free(label);
+    m->building = false;
+  }
+  *out = m->v;
+  *n = m->n;
+  return m->rc;
 }
 
 /* ---- what was asked ---- */
@@ -520,6 +640,21 @@ static bool listed(const char *list, const char *name)
 static long plan_command(planner *pn, command *c, const char *args,
                          module *m, const run_options *o, bool ask)
 {
+  if (c->factory) {
+    runnable **v;
+    size_t n;
+    if (factory_runnables(pn, c, &v, &n) != 0)
+      return -1;
+    long got = 0;
+    for (size_t i = 0; i < n; i++)
+      if (listed(o->modules, v[i]->module ? v[i]->module->name : "") &&
+          listed(o->spaces, v[i]->space->name)) {
+        if (ask)
+          v[i]->mark = 3;
+        got++;
+      }
+    return got;
+  }
   module **ms = &m, *own = c->module;
   size_t n = 1;
   if (c->per_module && !m)
@@ -565,6 +700,42 @@ static int plan_bare(planner *pn, const command *c, const run_options *o)
   return found ? 0 : 1;
 }
 
+/* A factory command asked as name: every runnable it makes (-m and -s
+ * apply), or the one named (ADDRESS and a suffix: #MODULE, ...).  0, or 1
+ * after a message. */
+static int plan_made(planner *pn, command *c, const char *name,
+                     const run_options *o)
+{
+  const char *rest = name + strcspn(name, "@#?");
+  if (!*rest)
+    return plan_command(pn, c, NULL, NULL, o, true) > 0 ? 0 : 1;
+  runnable **v;
+  size_t n;
+  if (factory_runnables(pn, c, &v, &n) != 0)
+    return 1;
+  char *want = xconcat(c->address, rest, NULL);
+  size_t got = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(v[i]->name, want) || (pn->p->nspaces > 1 &&
+                                      !strncmp(v[i]->name, want,
+                                               strlen(c->address)) &&
+                                      !strcmp(v[i]->name +
+                                                  strcspn(v[i]->name, "#?"),
+                                              rest))) {
+      v[i]->mark = 3;
+      got++;
+    }
+  if (!got) {
+    fprintf(stderr, "runner: %s: its factory made no such runnable; it "
+            "made:", want);
+    for (size_t i = 0; i < n; i++)
+      fprintf(stderr, " %s", v[i]->name);
+    fprintf(stderr, "\n");
+  }
+  free(want);
+  return got ? 0 : 1;
+}
+
 /* NAME[@SPACE][#MODULE][?ARGS] asked on the command line: planned. */
 static int plan_name(planner *pn, const char *name, const run_options *o)
 {
@@ -581,7 +752,9 @@ static int plan_name(planner *pn, const char *name, const run_options *o)
   module *m = hash ? strmap_get(&p->by_module, hash) : NULL;
   int rc = 1;
   long got = 0;
-  if (!c) {
+  if (c && c->factory) {
+    rc = plan_made(pn, c, name, o);
+  } else if (!c) {
     const char *near = project_closest(p, addr);
     fprintf(stderr, "runner: command \"%s\" is not configured%s%s%s; see "
             "runner --ls\n", addr, near ? " (did you mean \"" : "",
@@ -636,11 +809,31 @@ static int plan_since(plan *pl, const run_options *o)
   return 0;
 }
 
+static int plan_all(planner *pn, char **names, size_t n,
+                    const run_options *o);
+
 int plan_build(plan *pl, project *p, char **names, size_t n,
                const run_options *o)
 {
   planner pn = {.pl = pl, .p = p};
   memset(pl, 0, sizeof *pl);
+  int rc = plan_all(&pn, names, n, o);
+  for (size_t i = 0; i < pn.made.cap; i++)
+    if (pn.made.keys[i]) {
+      made *m = pn.made.vals[i];
+      free(m->v);
+      free(m);
+    }
+  strmap_free(&pn.made);
+  return rc;
+}
+
+/* plan_build's work. */
+static int plan_all(planner *pn, char **names, size_t n,
+                    const run_options *o)
+{
+  plan *pl = pn->pl;
+  project *p = pn->p;
   for (const char *const *list = (const char *const[]){o->modules, o->spaces,
                                                        NULL};
        *list; list++)
@@ -662,7 +855,7 @@ int plan_build(plan *pl, project *p, char **names, size_t n,
     for (size_t i = 0; i < p->ncmds; i++) {
       long k = p->cmds[i]->hidden
                    ? 0
-                   : plan_command(&pn, p->cmds[i], NULL, NULL, o, true);
+                   : plan_command(pn, p->cmds[i], NULL, NULL, o, true);
       if (k < 0)
         return 1;
       got += (size_t)k;
@@ -673,7 +866,7 @@ int plan_build(plan *pl, project *p, char **names, size_t n,
     }
   }
   for (size_t i = 0; i < n; i++)
-    if (plan_name(&pn, names[i], o) != 0)
+    if (plan_name(pn, names[i], o) != 0)
       return 1;
   /* the graph; what was asked is selected (or, with --since, what
    * changed) */

@@ -21,6 +21,8 @@
 /* The schema of a command table; deps are checked one by one (a string is
  * a glob, a table a typed dep):
  *   exec        the shell line, run in the project root
+ *   factory     instead of exec: a type of kind factory ("TAG", or a
+ *               table with type = "TAG") whose code makes the runnables
  *   cache       local, repo, none or a [caches] name
  *   cache-when  success, failed or finished
  *   env         an [envs] name
@@ -28,7 +30,7 @@
  *   artifacts   files it writes, restored on a hit
  *   hidden      left out of --ls and of a bare run */
 static const char command_schema[] =
-    "exec = { type = \"string\", required = true }\n"
+    "exec = { type = \"string\", optional = true }\n"
     "cache = { type = \"string\", optional = true }\n"
     "cache-when = { type = \"string\", optional = true }\n"
     "env = { type = \"string\", optional = true }\n"
@@ -220,6 +222,59 @@ static void check_deps(project *p, command *c, pk_diag *diag)
   }
 }
 
+/* A command's factory: "TAG" (made { type = "TAG" }, on its line) or a
+ * table, checked as an instance of kind factory; exactly one of exec and
+ * factory. */
+static void check_factory(project *p, command *c, pk_pos pos, pk_diag *diag)
+{
+  const pk_value *f = pk_table_get(c->table, "factory");
+  if (!f || pk_value_kind(c->table) != PK_KIND_TABLE) {
+    if (!c->exec && pk_value_kind(c->table) == PK_KIND_TABLE)
+      runner_problem(diag, PK_EMISSING, pos, "%s: set exec (a shell line) "
+                     "or factory (a plugin's type of kind factory)",
+                     c->address);
+    return;
+  }
+  if (c->exec) {
+    runner_problem(diag, PK_ECONFIG, pk_value_get_pos(f), "%s: exec and "
+                   "factory both set: a command has one of them",
+                   c->address);
+    return;
+  }
+  const char *tag;
+  if (pk_value_get_string(f, &tag, NULL, NULL) == PK_OK) {
+    pk_pos at = pk_value_get_pos(f);
+    buf t = {0};
+    for (int i = 1; i < at.line; i++)
+      buf_add(&t, "\n", 1);
+    buf_add(&t, "f = { type = ", 13);
+    buf_json(&t, tag);
+    buf_add(&t, " }\n", 3);
+    pk_doc *doc;
+    pk_error err;
+    pk_status st = pk_doc_parse(t.p, t.n, at.source, NULL, &doc, &err);
+    buf_free(&t);
+    if (st != PK_OK) {
+      pk_diag_add(diag, &err, NULL);
+      return;
+    }
+    p->mdocs = xrealloc(p->mdocs, (p->nmdocs + 1) * sizeof *p->mdocs);
+    p->mdocs[p->nmdocs++] = doc;
+    f = pk_table_get(pk_doc_root(doc), "f");
+  } else if (pk_value_kind(f) != PK_KIND_TABLE) {
+    runner_problem(diag, PK_ETYPE, pk_value_get_pos(f), "%s: factory must "
+                   "be a type's tag or a table with type = \"TAG\", found %s",
+                   c->address, pk_kind_name(pk_value_kind(f)));
+    return;
+  }
+  c->factory = f;
+  char *label = xconcat(c->address, ".factory", NULL);
+  pk_error e;
+  if (p->types_known)
+    pk_host_check_instance(p->host, "factory", label, f, diag, &e);
+  free(label);
+}
+
 /* Checks a literal cache name or cache-when (one with a placeholder is
  * checked when it is formatted, runnable by runnable). */
 static void check_cache(project *p, const char *who, const pk_value *cv,
@@ -274,8 +329,8 @@ static void add_command(project *p, const char *alias, const char *dir,
   c->plugin_dir = dir;
   c->module = m;
   c->table = table;
-  static const char *const skip[] = {"deps"};
-  pk_decode_options o = {.size = sizeof o, .skip = skip, .skip_count = 1};
+  static const char *const skip[] = {"deps", "factory"};
+  pk_decode_options o = {.size = sizeof o, .skip = skip, .skip_count = 2};
   pk_error e;
   if (pk_schema_decode(p->command_schema, table, &o, &c->config, diag, &e) ==
       PK_OK) {
@@ -305,6 +360,7 @@ static void add_command(project *p, const char *alias, const char *dir,
     runner_problem(diag, PK_ENOTFOUND, pk_value_get_pos(sv), "%s: space \"%s\" "
                    "is not configured: add [spaces.%s]", c->address, sp, sp);
   check_deps(p, c, diag);
+  check_factory(p, c, pos, diag);
   c->per_module = !m && may_mention(p, c) &&
                   (value_mentions_module(c->exec) ||
                    value_mentions_module(c->artifacts) ||
@@ -486,6 +542,13 @@ int project_open(project *p, const char *dir, const char *exe_dir,
   pk_diag_free(diag);
   if (nprob)
     return 2;
+  /* the modules, for a factory making a runnable per module */
+  p->rmods = xcalloc(p->nmodules, sizeof *p->rmods);
+  for (size_t i = 0; i < p->nmodules; i++)
+    p->rmods[i] = (runner_module){p->modules[i]->name, p->modules[i]->dir,
+                                  p->modules[i]->space->name};
+  p->services.modules = p->rmods;
+  p->services.nmodules = p->nmodules;
   if (pk_host_register(p->host, NULL, 0, NULL, 0, &err) != PK_OK) {
     runner_error("starting the plugins", &err);
     return 2;
@@ -514,6 +577,7 @@ void project_close(project *p)
   for (size_t i = 0; i < p->nmdocs; i++)
     pk_doc_free(p->mdocs[i]);
   free(p->mdocs);
+  free(p->rmods);
   pk_schema_free(p->command_schema);
   pk_doc_free(p->schema_doc);
   pk_ctx_free(p->ctx);

@@ -261,6 +261,8 @@ typedef struct command {
   const pk_value *artifacts;
   const pk_value *cache;
   const pk_value *cache_when;
+  const pk_value *factory; /* the factory's table (a TAG alone is made
+                              { type = TAG }), or NULL: exec */
   const char *env;         /* or NULL */
   bool hidden;
   bool per_module;         /* {module.*} in exec, deps or artifacts */
@@ -282,8 +284,9 @@ typedef struct project {
   char *state_dir;         /* ROOT/.runner */
   pk_host *host;
   pk_doc *doc;             /* runner.toml (the host's once loaded) */
-  pk_doc **mdocs;          /* the modules' runner.toml files (owned) */
-  size_t nmdocs;
+  pk_doc **mdocs;          /* the modules' runner.toml files (owned), */
+  size_t nmdocs;           /* and factory = "TAG" made a table */
+  runner_module *rmods;    /* the modules for plugins (services) */
   pk_ctx *ctx;             /* plugkit's view of the variables below */
   ctx_var *vars;           /* runner.* (borrowed strings), then [ctx] */
   size_t nvars, nruntime;
@@ -431,7 +434,8 @@ struct runnable {
   strlist constants;       /* texts in the hash */
   strlist since;           /* patterns --since compares */
   strlist watch;           /* patterns --watch waits on */
-  const runner_runnable *fn; /* in-process (a factory's), or NULL */
+  const runner_runnable *def; /* a factory made it: its definition (with
+                              run: in-process), or NULL */
   runnable **ups;          /* upstream runnables, run first */
   bool *strict;
   bool *isolated;          /* run it first only when selected anyway */

@@ -13,6 +13,7 @@
 
 #include <plugkit/plugin.h>
 
+#include "graph.h"
 #include "runner_api.h"
 
 static const pk_host_api *g_api; /* from on_register; valid while loaded */
@@ -107,12 +108,18 @@ static int on_register(const pk_host_api *api, pk_plugin_ctx *ctx, void *ud)
 {
   static const pk_plugin_binding binds[] = {
       PK_PLUGIN_BIND(cinclude_conf, path, "path", PK_PLUGIN_C_STRING)};
+  static const pk_plugin_binding gbinds[] = {
+      PK_PLUGIN_BIND(graph_conf, dir, "dir", PK_PLUGIN_C_STRING)};
   const pk_type_impl impl = {sizeof impl, "dep", "cinclude", cinclude_factory,
                              cinclude_destroy, NULL, binds, 1,
                              sizeof(cinclude_conf)};
+  const pk_type_impl graph = {sizeof graph, "factory", "cinclude-graph",
+                              graph_factory, graph_free, NULL, gbinds, 1,
+                              sizeof(graph_conf)};
   (void)ud;
   g_api = api;
-  return api->type_add(ctx, &impl);
+  int rc = api->type_add(ctx, &impl);
+  return rc != 0 ? rc : api->type_add(ctx, &graph);
 }
 
 PK_PLUGIN_DEFINE("runner", "cinclude", RUNNER_ABI, on_register, NULL, NULL);
