@@ -187,3 +187,37 @@ Test(runner, watch_reacts_within_200_ms_of_an_edit, .timeout = 120)
   cr_assert_leq(med, 200, "median reaction %.0f ms", med);
   races_free(&p);
 }
+
+/* The runner's own writes never start a run: an env's setup rewriting its
+ * lock, a plugin's output under .runner, an artifact another runnable's
+ * glob matches. */
+Test(runner, watch_is_not_woken_by_what_the_runnables_write,
+     .timeout = 120)
+{
+  proj p;
+  proj_with(&p, "[plugins]\ntools = \"runner:toolenv\"\n"
+                "cinclude = \"runner:cinclude\"\n"
+                "[envs.dev]\ntype = \"toolenv\"\nsetup = \"date +%N > "
+                "$TOOLENV_DIR/lock\"\n"
+                "[commands.gen]\nexec = \"cp in.txt src/gen.c\"\n"
+                "deps = [\"in.txt\"]\nartifacts = [\"src/gen.c\"]\n"
+                "env = \"dev\"\n"
+                "[commands.use]\nexec = \"cat src/*.c\"\n"
+                "deps = [\"src/*.c\", { type = \"cinclude\", path = "
+                "\"src/main.c\" }, { type = \"command\", name = \"gen\", "
+                "strict = true }]\n");
+  put(p.dir, "in.txt", "/* v1 */\n");
+  put(p.dir, "src/main.c", "int main;\n");
+  pid_t pid = start(&p, "w", "--watch", NULL);
+  wait_for_err(&p, "w", "runner: watching ");
+  nap_ms(700);
+  cr_assert_eq(err_count(&p, "w", "runner: watch: "), 0);
+  put(p.dir, "in.txt", "/* v2 */\n");
+  wait_for_out(&p, "w", "/* v2 */\n", 1);
+  nap_ms(700);
+  cr_assert_eq(err_count(&p, "w", "runner: watch: "), 1);
+  cr_assert_eq(err_count(&p, "w", "watch: in.txt changed: 2 runnables"), 1);
+  kill(pid, SIGINT);
+  cr_assert_eq(finish(pid), 128 + SIGINT);
+  races_free(&p);
+}

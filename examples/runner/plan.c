@@ -353,10 +353,10 @@ static int add_env(planner *pn, runnable *r)
   r->env = e;
   if (!e)
     return 0;
-  /* a changed lock selects every runnable using the env */
+  /* a changed lock selects every runnable using the env (--since); its
+   * setup writes it on every run: --watch does not wait on it */
   add_all(&r->globs, e->globs);
   add_all(&r->since, e->globs);
-  add_all(&r->watch, e->globs);
   if (e->constant) {
     strlist_add(&r->constants, e->constant);
     if (!strlist_has(&r->since, "runner.toml"))

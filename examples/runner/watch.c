@@ -193,7 +193,8 @@ int watch_run(plan *pl, project *p, const run_options *o)
     runnable *r = pl->graph[i];
     base[i] = r->in_run;
     for (size_t k = 0; base[i] && k < r->watch.n; k++)
-      if (!strlist_has(&w.patterns, r->watch.v[k]))
+      if (strncmp(r->watch.v[k], ".runner/", 8) &&
+          !strlist_has(&w.patterns, r->watch.v[k]))
         strlist_add(&w.patterns, r->watch.v[k]);
     for (size_t k = 0; base[i] && k < r->artifacts.n; k++)
       strlist_add(&w.artifacts, r->artifacts.v[k]);
