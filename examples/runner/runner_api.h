@@ -1,5 +1,5 @@
 /* runner_api.h -- what the runner's plugins implement: the interfaces of
- * its three kinds (namespace "runner", ABI 1).
+ * its four kinds (namespace "runner", ABI 1).
  * SPDX-License-Identifier: MIT
  *
  *   kind     config table        default type   a factory returns
