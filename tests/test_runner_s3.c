@@ -8,8 +8,6 @@
  * replayed, a forged one is refused with a cache key), and a runner
  * killed while uploading never leaves an object that replays wrong.
  * SPDX-License-Identifier: MIT */
-#include <netinet/in.h>
-
 #include "runner_util.h"
 
 /* A project whose build uses the s3 cache at port (bucket "cache", prefix
@@ -83,13 +81,7 @@ Test(runner, s3_remote_hit_in_a_second_checkout, .fini = stop_servers)
  * its port. */
 static int garbage_server(void)
 {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET,
-                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof a;
-  cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-  cr_assert_eq(listen(fd, 16), 0);
-  cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+  int port, fd = loopback_listener(&port);
   pid_t pid = fork();
   cr_assert_geq(pid, 0);
   if (pid == 0) {
@@ -112,7 +104,7 @@ static int garbage_server(void)
   }
   close(fd);
   started[nstarted++] = pid;
-  return ntohs(a.sin_port);
+  return port;
 }
 
 /* A server down, answering garbage, or refusing the credentials: a

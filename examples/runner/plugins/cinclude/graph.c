@@ -30,6 +30,7 @@
 
 #include "graph.h"
 #include "includes.h"
+#include "plugin_util.h"
 #include "runner_api.h"
 
 /* One module's runnable, and what its strings point to. */
@@ -47,53 +48,6 @@ typedef struct graph {
   size_t n;
 } graph;
 
-static char *str_printf(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
-static char *str_printf(const char *fmt, ...)
-{
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(NULL, 0, fmt, ap);
-  va_end(ap);
-  char *s = n < 0 ? NULL : malloc((size_t)n + 1);
-  if (s) {
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-  }
-  return s;
-}
-
-/* Reads path whole (NUL-terminated); 0 or -1. */
-static int slurp(const char *path, char **data, size_t *len)
-{
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return -1;
-  size_t cap = 4096, n = 0, got;
-  char *b = malloc(cap + 1);
-  while (b && (got = fread(b + n, 1, cap - n, f)) > 0)
-    if ((n += got) == cap) {
-      char *nb = realloc(b, (cap *= 2) + 1);
-      if (!nb)
-        free(b);
-      b = nb;
-    }
-  int bad = ferror(f) || !b;
-  fclose(f);
-  if (bad) {
-    free(b);
-    return -1;
-  }
-  b[n] = 0;
-  *data = b;
-  *len = n;
-  return 0;
-}
-
 /* Adds the .c files under dir (not .git or .runner, not through links)
  * to s: 0, or -1 out of memory. */
 static int sources(incs *s, const char *dir)
@@ -108,7 +62,7 @@ static int sources(incs *s, const char *dir)
     if (n[0] == '.' && (!n[1] || !strcmp(n, "..") || !strcmp(n, ".git") ||
                         !strcmp(n, ".runner")))
       continue;
-    char *path = str_printf("%s/%s", dir, n);
+    char *path = plugin_printf("%s/%s", dir, n);
     struct stat st;
     size_t len = strlen(n);
     if (!path)
@@ -166,7 +120,7 @@ static int graph_run(void *self, const runner_call *call)
   /* every file once: what it includes is queued after it */
   for (size_t i = 0; i < set.n && !call->stopped(call); i++) {
     char *data;
-    if (slurp(set.paths[i], &data, &len) != 0)
+    if (incs_read(set.paths[i], &data, &len) != 0)
       continue;
     int e = incs_scan(&set, set.paths[i], data, len);
     free(data);
@@ -176,14 +130,14 @@ static int graph_run(void *self, const runner_call *call)
   if (call->stopped(call))
     goto done;
   incs_sort(&set);
-  tmp = str_printf("%s.tmp.%ld.%d", g->lock, (long)getpid(), call->worker);
+  tmp = plugin_printf("%s.tmp.%ld.%d", g->lock, (long)getpid(), call->worker);
   if (!tmp)
     goto oom;
   make_parents(tmp);
   out = fopen(tmp, "w");
   for (size_t i = 0; out && i < set.n; i++) {
     char *data;
-    if (slurp(set.paths[i], &data, &len) != 0) {
+    if (incs_read(set.paths[i], &data, &len) != 0) {
       fprintf(out, "%s missing\n", set.paths[i]);
       continue;
     }
@@ -252,12 +206,12 @@ int graph_factory(const pk_type_call *call, void **out)
   for (size_t i = 0; i < n; i++) {
     const runner_module *m = &host->modules[i];
     graph_one *o = &g->ones[g->n++];
-    o->suffix = str_printf("#%s", m->name);
-    o->module = str_printf("%s", m->name);
-    o->dir = str_printf("%s", m->dir);
-    o->lock = str_printf("%s/%s.lock", dir, m->name);
-    o->globs[0] = str_printf("%s/**/*.c", m->dir);
-    o->globs[1] = str_printf("**/*.h");
+    o->suffix = plugin_printf("#%s", m->name);
+    o->module = plugin_printf("%s", m->name);
+    o->dir = plugin_printf("%s", m->dir);
+    o->lock = plugin_printf("%s/%s.lock", dir, m->name);
+    o->globs[0] = plugin_printf("%s/**/*.c", m->dir);
+    o->globs[1] = plugin_printf("**/*.h");
     if (!o->suffix || !o->module || !o->dir || !o->lock || !o->globs[0] ||
         !o->globs[1]) {
       graph_destroy(NULL, g);

@@ -1,6 +1,8 @@
 /* includes.c -- following the #include "..." lines of C files
  * (includes.h).  Thread-safe: no state but the caller's.
  * SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,6 +102,33 @@ int incs_scan(incs *s, const char *path, const char *data, size_t len)
     }
     p = end + 1;
   }
+  return 0;
+}
+
+int incs_read(const char *path, char **data, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return -1;
+  size_t cap = 4096, n = 0, got;
+  char *b = malloc(cap + 1);
+  while (b && (got = fread(b + n, 1, cap - n, f)) > 0)
+    if ((n += got) == cap) {
+      char *nb = realloc(b, (cap *= 2) + 1);
+      if (!nb)
+        free(b);
+      b = nb;
+    }
+  int bad = !b ? ENOMEM : ferror(f) ? EIO : 0;
+  fclose(f);
+  if (bad) {
+    free(b);
+    errno = bad;
+    return -1;
+  }
+  b[n] = 0;
+  *data = b;
+  *len = n;
   return 0;
 }
 

@@ -24,6 +24,9 @@ char *incs_join(const char *dir, size_t dirlen, const char *name,
  * #include "FILE", relative to path's directory: 0, or -1 out of
  * memory. */
 int incs_scan(incs *s, const char *path, const char *data, size_t len);
+/* Reads the file at path whole (NUL-terminated, malloc()ed): 0, or -1
+ * (errno; ENOMEM when out of memory). */
+int incs_read(const char *path, char **data, size_t *len);
 /* Sorts the paths (strcmp). */
 void incs_sort(incs *s);
 void incs_free(incs *s);

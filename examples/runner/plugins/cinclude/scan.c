@@ -35,29 +35,13 @@ static void *xrealloc(void *p, size_t n)
   return p;
 }
 
-/* Reads path whole; 0 or -1 (errno set). */
+/* Reads path whole; 0 or -1 (errno set); out of memory ends it. */
 static int slurp(const char *path, char **data, size_t *len)
 {
-  FILE *f = fopen(path, "rb");
-  size_t cap = 4096, n = 0, got;
-  char *buf;
-  if (!f)
-    return -1;
-  buf = xrealloc(NULL, cap + 1);
-  while ((got = fread(buf + n, 1, cap - n, f)) > 0)
-    if ((n += got) == cap)
-      buf = xrealloc(buf, (cap *= 2) + 1);
-  int bad = ferror(f);
-  fclose(f);
-  if (bad) {
-    free(buf);
-    errno = EIO;
-    return -1;
-  }
-  buf[n] = 0;
-  *data = buf;
-  *len = n;
-  return 0;
+  int rc = incs_read(path, data, len);
+  if (rc != 0 && errno == ENOMEM)
+    oom();
+  return rc;
 }
 
 static int by_path(const void *a, const void *b)

@@ -30,6 +30,7 @@
 
 #include <plugkit/plugin.h>
 
+#include "plugin_util.h"
 #include "runner_api.h"
 
 /* An object bigger than this is refused (a cache entry holds artifacts:
@@ -66,27 +67,6 @@ static char *dup_str(const char *s)
   size_t n = strlen(s) + 1;
   char *d = malloc(n);
   return d ? memcpy(d, s, n) : NULL;
-}
-
-/* printf into a malloc()ed string, or NULL. */
-static char *str_printf(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
-static char *str_printf(const char *fmt, ...)
-{
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(NULL, 0, fmt, ap);
-  va_end(ap);
-  char *s = n < 0 ? NULL : malloc((size_t)n + 1);
-  if (s) {
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-  }
-  return s;
 }
 
 /* s with every byte but [A-Za-z0-9-._~/] percent-encoded (S3's key
@@ -188,8 +168,8 @@ static void sha256_hex(const char *data, size_t len, char hex[65])
 static long request(s3_cache *s, const runner_key *k, const char *put,
                     size_t len, body *b, char *what, size_t wn)
 {
-  char *key = str_printf("%s-%s.entry", k->slug, k->hash);
-  char *url = key ? str_printf("%s/%s", s->base_url, key) : NULL;
+  char *key = plugin_printf("%s-%s.entry", k->slug, k->hash);
+  char *url = key ? plugin_printf("%s/%s", s->base_url, key) : NULL;
   snprintf(what, wn, "%s %s", put ? "PUT" : "GET", url ? url : "?");
   free(key);
   CURL *h = url ? curl_easy_init() : NULL;
@@ -200,7 +180,7 @@ static long request(s3_cache *s, const runner_key *k, const char *put,
   }
   char sha[65], err[CURL_ERROR_SIZE] = "";
   sha256_hex(put ? put : "", put ? len : 0, sha);
-  char *sha_header = str_printf("x-amz-content-sha256: %s", sha);
+  char *sha_header = plugin_printf("x-amz-content-sha256: %s", sha);
   struct curl_slist *hs = NULL;
   hs = curl_slist_append(hs, sha_header);
   if (s->token_header)
@@ -362,7 +342,7 @@ static int s3_factory(const pk_type_call *call, void **out)
   s->name = dup_str(call->name ? call->name : "?");
   char *endpoint = given(cf->endpoint)
                        ? dup_str(cf->endpoint)
-                       : str_printf("https://s3.%s.amazonaws.com", region);
+                       : plugin_printf("https://s3.%s.amazonaws.com", region);
   size_t el = endpoint ? strlen(endpoint) : 0;
   while (el && endpoint[el - 1] == '/')
     endpoint[--el] = 0;
@@ -371,15 +351,15 @@ static int s3_factory(const pk_type_call *call, void **out)
   while (pl && prefix[pl - 1] == '/')
     prefix[--pl] = 0;
   s->base_url = endpoint && prefix
-                    ? str_printf("%s/%s%s%s", endpoint, cf->bucket,
+                    ? plugin_printf("%s/%s%s%s", endpoint, cf->bucket,
                                  pl ? "/" : "", prefix)
                     : NULL;
-  s->sigv4 = str_printf("aws:amz:%s:s3", region);
+  s->sigv4 = plugin_printf("aws:amz:%s:s3", region);
   if (given(cf->access_key_id))
-    s->userpwd = str_printf("%s:%s", cf->access_key_id,
+    s->userpwd = plugin_printf("%s:%s", cf->access_key_id,
                             cf->secret_access_key);
   if (given(cf->session_token))
-    s->token_header = str_printf("x-amz-security-token: %s",
+    s->token_header = plugin_printf("x-amz-security-token: %s",
                                  cf->session_token);
   free(endpoint);
   free(prefix);
