@@ -3,10 +3,11 @@
 # with its four plugins on a copy of examples/runner/demo, against a Redis
 # server of its own on a free loopback port: miss, hit, a remote hit in a
 # second checkout, a miss after an included header changes, a tool
-# environment, Redis going away, a config error.  Exits 0.
+# environment, Redis going away, a config error.  Exits 0.  Step titles
+# are bold on a terminal unless NO_COLOR is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh
+scripts/deps.sh demo
 make >/dev/null
 RUNNER=$PWD/build/examples/runner/runner
 tmp=$(mktemp -d)
@@ -17,7 +18,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# bold step titles only on a terminal, and not when NO_COLOR is set
+if [[ -t 1 && -z ${NO_COLOR:-} ]]; then
+  step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+  step() { printf '\n== %s\n' "$*"; }
+fi
 say() { printf '   %s\n' "$*"; }
 run() { # run DIR ARGS...: shows the command line, then what the runner says
   local dir=$1; shift

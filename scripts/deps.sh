@@ -1,11 +1,27 @@
 #!/usr/bin/env bash
-# Makes sure the Debian packages the build and the tests need are installed.
-# As root it installs what is missing with apt-get; otherwise it prints the
-# exact apt-get line and fails.   usage: scripts/deps.sh [extra packages...]
+# Makes sure the Debian packages a task needs are installed.  As root it
+# installs what is missing with apt-get; otherwise it prints the exact
+# apt-get line and fails.
+#   scripts/deps.sh [build|demo|test] [extra packages...]   (default: test)
+#     build  what `make` needs: a C compiler, CMake, pkg-config, libcrypto
+#            (the runner), hiredis (the runner's redis plugin)
+#     demo   build + what `make demo` runs: redis-server, python3
+#     test   demo + what `make test` needs: clang and its sanitizer
+#            runtime (the second compiler, TSan, libFuzzer), Criterion,
+#            jansson (the CLI tests parse --json), Graphviz (graph --format
+#            svg|png), zsh (the completion), clang-format, valgrind
 set -euo pipefail
-want=(build-essential cmake clang clang-format libclang-rt-14-dev
-      libcriterion-dev python3 pkg-config redis-server libhiredis-dev \
-      libssl-dev valgrind "$@")
+build=(build-essential cmake pkg-config libssl-dev libhiredis-dev)
+demo=("${build[@]}" redis-server python3)
+test=("${demo[@]}" clang libclang-rt-14-dev libcriterion-dev libjansson-dev
+      graphviz zsh clang-format valgrind)
+case ${1:-test} in
+  build) want=("${build[@]}"); shift ;;
+  demo) want=("${demo[@]}"); shift ;;
+  test) want=("${test[@]}"); shift || true ;;
+  *) want=("${test[@]}") ;; # extra packages only: on top of the test list
+esac
+want+=("$@")
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

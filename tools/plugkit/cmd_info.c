@@ -5,7 +5,6 @@
 
 #include "cli.h"
 
-static const char usage[] = "info NS:NAME [--json] [--path DIR]...";
 
 #define LABEL "%-12s "
 #define INDENT "             "
@@ -356,16 +355,16 @@ static void info_json(pk_host *host, const pk_plugin *p)
   cli_json_finish(&w);
 }
 
-int cmd_info(int argc, char **argv)
+static int run(const cli_command *cmd, int argc, char **argv)
 {
   cli_args a;
-  int rc = cli_parse(argc, argv, CLI_OPT_JSON, usage, &a);
+  int rc = cli_parse(cmd, argc, argv, &a);
   if (rc >= 0)
     return rc;
   if (a.npos != 1) {
-    rc = a.npos ? cli_usage_error(usage, "info takes one plugin, not %zu",
+    rc = a.npos ? cli_usage_error(cmd, "info takes one plugin, not %zu",
                                   a.npos)
-                : cli_usage_error(usage, "which plugin? name it as NS:NAME");
+                : cli_usage_error(cmd, "which plugin? name it as NS:NAME");
     cli_args_free(&a);
     return rc;
   }
@@ -388,3 +387,16 @@ int cmd_info(int argc, char **argv)
   cli_args_free(&a);
   return rc;
 }
+
+const cli_command cli_info = {
+    "info", run, "NS:NAME", "one plugin's manifest, read without running it",
+    "Prints what the manifest of plugin NS:NAME says: version, description, "
+    "library and ABI, state, requirements (required and optional), hooks, "
+    "the types it provides with their config schemas, its own [config] "
+    "schema, and the shadowed copies found later in the search path.  No "
+    "plugin code runs.",
+    {{"--json", NULL, NULL, "print one JSON object (docs/cli.md)", false,
+      NULL},
+     {"--path", NULL, "DIR",
+      "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
+      "dir"}}};
