@@ -22,6 +22,7 @@ static int usage(FILE *f)
         "  -f       run even when the cache has the result\n"
         "  -v       say what plugkit does (plugins loaded, ...)\n"
         "  --ls     list the commands (hidden ones are left out)\n"
+        "  --version  print the runner's version (and plugkit's) and exit\n"
         "A COMMAND is NAME, ALIAS/NAME or ALIAS.NAME (a plugin's), with\n"
         "optional ?key=value&key2=value2 arguments.\n",
         f);
@@ -63,6 +64,10 @@ int main(int argc, char **argv)
       verbose = true;
     else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
       return usage(stdout);
+    else if (!strcmp(argv[i], "--version")) {
+      printf("runner %s (plugkit %s)\n", PK_VERSION_STRING, pk_version());
+      return 0;
+    }
     else if (!strcmp(argv[i], "--")) {
       i++;
       break;
