@@ -39,7 +39,7 @@ install: all
 	@echo "plugkit: installed $$(wc -l <$(BUILD)/install_manifest.txt) files into $(DESTDIR)$(PREFIX) (list: $(BUILD)/install_manifest.txt)"
 
 uninstall:
-	@scripts/uninstall.sh $(BUILD)/install_manifest.txt
+	@scripts/uninstall.sh $(BUILD)/install_manifest.txt "$(DESTDIR)"
 
 test:
 	@scripts/test.sh
