@@ -110,10 +110,7 @@ static inline run cli_env(const char *env, const char *arg, ...)
 #define cli(...) cli_env(NULL, __VA_ARGS__, NULL)
 
 /* The outputs stay valid until the end of the test. */
-static inline void run_free(run *r)
-{
-  r->out = r->err = NULL;
-}
+static inline void run_free(run *r) { r->out = r->err = NULL; }
 
 #define assert_has(hay, needle)                                                \
   cr_assert(strstr((hay), (needle)) != NULL, "expected \"%s\" in:\n%s",        \
@@ -127,7 +124,8 @@ static inline void run_free(run *r)
 static char root[64];
 
 /* Makes ROOT/SUB/DIR/plugin.toml with the given text; returns ROOT/SUB. */
-static inline const char *plugin(const char *sub, const char *dir, const char *text)
+static inline const char *plugin(const char *sub, const char *dir,
+                                 const char *text)
 {
   static char subdir[4][256];
   static int next;
@@ -145,8 +143,8 @@ static inline const char *plugin(const char *sub, const char *dir, const char *t
 
 /* A data-only plugin "ns:name" with a version and requirements. */
 static inline const char *data_plugin(const char *sub, const char *ns,
-                               const char *name, const char *version,
-                               const char *requires_)
+                                      const char *name, const char *version,
+                                      const char *requires_)
 {
   char text[1024];
   int n = snprintf(text, sizeof text,
@@ -164,7 +162,7 @@ static inline void setup(void)
 }
 
 static inline int rm_one(const char *p, const struct stat *st, int flag,
-                  struct FTW *ftw)
+                         struct FTW *ftw)
 {
   (void)st;
   (void)flag;

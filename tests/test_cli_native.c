@@ -13,8 +13,8 @@ TestSuite(cli_native, .init = setup, .fini = teardown, .timeout = 60);
 #define SEED PK_TEST_BINARY_DIR "/fixtures/seed"
 #define FAULTS PK_TEST_BINARY_DIR "/fixtures/faults"
 
-static const char *const commands[] = {"list", "info",   "order", "graph",
-                                       "why",  "check",  "config", "toml",
+static const char *const commands[] = {"list", "info",      "order",  "graph",
+                                       "why",  "check",     "config", "toml",
                                        "new",  "completion"};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -32,7 +32,8 @@ Test(cli_native, every_command_has_help_describing_every_option)
     assert_has(r.out, "  -h, --help ");
     assert_has(r.out, "  --version ");
     /* every option line has a description after its name */
-    for (char *l = strstr(r.out, "\nOptions:\n") + 10; *l; l = strchr(l, '\n') + 1) {
+    for (char *l = strstr(r.out, "\nOptions:\n") + 10; *l;
+         l = strchr(l, '\n') + 1) {
       if (!strncmp(l, "  -", 3)) {
         size_t len = strcspn(l, "\n");
         char *gap = strstr(l, "   ");
@@ -113,9 +114,8 @@ Test(cli_native, order_json)
   cr_assert_eq(json_array_size(layers), 3);
   json_t *l0 = json_array_get(layers, 0);
   cr_assert_eq(json_array_size(l0), 3); /* a:base, a:solo, b:other */
-  cr_assert_str_eq(json_string_value(json_array_get(json_array_get(layers, 2),
-                                                    0)),
-                   "a:top");
+  cr_assert_str_eq(
+      json_string_value(json_array_get(json_array_get(layers, 2), 0)), "a:top");
 
   r = cli("order", "--json", "--path", dir, "a:top", "a:ghost");
   cr_assert_eq(r.code, 1);
@@ -344,15 +344,15 @@ static const char *complete_bash(const char *line, const char *path)
 Test(cli_native, bash_completion_knows_commands_options_values_and_plugins)
 {
   cr_assert_str_eq(complete_bash("plugkit or", NULL), "order ");
-  cr_assert_str_eq(complete_bash("plugkit c", NULL), "check completion config ");
+  cr_assert_str_eq(complete_bash("plugkit c", NULL),
+                   "check completion config ");
   cr_assert_str_eq(complete_bash("plugkit graph --fo", NULL), "--format ");
   cr_assert_str_eq(complete_bash("plugkit graph --format ", NULL),
                    "dot json png svg ");
   cr_assert_str_eq(complete_bash("plugkit new ", NULL), "host plugin ");
   cr_assert_str_eq(complete_bash("plugkit completion ", NULL), "bash zsh ");
   const char *dir = chain_dir();
-  cr_assert_str_eq(complete_bash("plugkit info a:", dir),
-                   "base mid solo top ");
+  cr_assert_str_eq(complete_bash("plugkit info a:", dir), "base mid solo top ");
   cr_assert_str_eq(complete_bash("plugkit order a:top b", dir), "b:other ");
 }
 
@@ -414,8 +414,8 @@ Test(cli_native, new_writes_projects_whose_sources_compile)
     snprintf(dir, sizeof dir, "%s/%s", root, variants[v].name);
     /* (the NULL of a variant without namespace ends the arguments) */
     run r = cli("new", variants[v].what, variants[v].name, "--dir", dir,
-                variants[v].ns ? "--namespace" : NULL, variants[v].ns,
-                "--kind", variants[v].kind, "--tag", variants[v].tag);
+                variants[v].ns ? "--namespace" : NULL, variants[v].ns, "--kind",
+                variants[v].kind, "--tag", variants[v].tag);
     cr_assert_eq(r.code, 0, "%s: %s", variants[v].name, r.err);
     snprintf(file, sizeof file, "wrote %s/Makefile\n", dir);
     assert_has(r.out, file);

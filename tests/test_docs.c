@@ -105,8 +105,7 @@ static void type_text(const pk_field *f, char *buf, size_t n)
 {
   pk_field_type t = pk_field_get_type(f);
   if (t == PK_FIELD_ARRAY)
-    snprintf(buf, n, "array of %s",
-             pk_field_type_name(pk_field_get_items(f)));
+    snprintf(buf, n, "array of %s", pk_field_type_name(pk_field_get_items(f)));
   else
     snprintf(buf, n, "%s", pk_field_type_name(t));
 }
@@ -139,12 +138,12 @@ static void default_text(const pk_field *f, char *buf, size_t n)
 /* Every field of the schema table has its row under heading, and no other
  * row is there (but those named in extra, written by hand). */
 static void check_schema(const char *md, const char *heading,
-                         const pk_value *schema_table,
-                         const char *const *extra)
+                         const pk_value *schema_table, const char *const *extra)
 {
   char *rows = section_rows(md, heading);
-  cr_assert_not_null(rows, "docs/runner.md has no heading \"%s\"; add it "
-                           "with a table | field | type | default | meaning |",
+  cr_assert_not_null(rows,
+                     "docs/runner.md has no heading \"%s\"; add it "
+                     "with a table | field | type | default | meaning |",
                      heading);
   pk_schema *s = NULL;
   pk_error err;
@@ -174,12 +173,13 @@ static void check_schema(const char *md, const char *heading,
 /* The C string literals after `marker` in text, up to the first ';' or
  * '}' outside them, concatenated (escapes \" \\ \n decoded) into buf;
  * with sep, each literal is followed by it. */
-static void c_strings(const char *text, const char *marker, char *buf,
-                      size_t n, const char *sep)
+static void c_strings(const char *text, const char *marker, char *buf, size_t n,
+                      const char *sep)
 {
   const char *s = strstr(text, marker);
-  cr_assert_not_null(s, "examples/runner/project.c has no \"%s\": this test "
-                        "reads the runner's schema from there; update it",
+  cr_assert_not_null(s,
+                     "examples/runner/project.c has no \"%s\": this test "
+                     "reads the runner's schema from there; update it",
                      marker);
   s += strlen(marker);
   size_t k = 0;
@@ -236,9 +236,9 @@ Test(docs, runner_md_documents_every_runner_toml_field)
   char schema[4096];
   c_strings(project, "command_schema[] =", schema, sizeof schema, NULL);
   pk_doc *cmd;
-  cr_assert_eq(pk_doc_parse(schema, strlen(schema), "command_schema", NULL,
-                            &cmd, &err),
-               PK_OK, "%s", err.message);
+  cr_assert_eq(
+      pk_doc_parse(schema, strlen(schema), "command_schema", NULL, &cmd, &err),
+      PK_OK, "%s", err.message);
   static const char *const by_hand[] = {"deps", NULL};
   check_schema(md, "### `[commands.NAME]`", pk_doc_root(cmd), by_hand);
   pk_doc_free(cmd);
@@ -255,11 +255,12 @@ Test(docs, runner_md_documents_every_runner_toml_field)
     pk_table_get_string_or(k, "default", NULL, &dflt, NULL);
     char want[300];
     if (table)
-      snprintf(want, sizeof want, "| `%s` | `[%s.NAME]` | `%s` |", kind,
-               table, dflt ? dflt : "");
+      snprintf(want, sizeof want, "| `%s` | `[%s.NAME]` | `%s` |", kind, table,
+               dflt ? dflt : "");
     else
-      snprintf(want, sizeof want, "| `%s` | inline, in a command's `deps` | "
-                                  "`%s` |",
+      snprintf(want, sizeof want,
+               "| `%s` | inline, in a command's `deps` | "
+               "`%s` |",
                kind, dflt ? dflt : "");
     cr_assert_not_null(strstr(krows, want),
                        "docs/runner.md: the kinds table should have a row "
@@ -290,10 +291,13 @@ Test(docs, runner_md_documents_every_runner_toml_field)
 Test(docs, runner_md_says_what_a_plugin_author_needs)
 {
   char *md = slurp(SRC "/docs/runner.md");
-  static const char *const topics[] = {
-      "### The cache-type contract", "### The lifetime of instances",
-      "`PLUGKIT_PATH` is a list of", "`RUNNER_PLUGIN_DIR`",
-      "[[provides]]\nkind = ", "[provides.config]\n", "<runner/plugin.h>"};
+  static const char *const topics[] = {"### The cache-type contract",
+                                       "### The lifetime of instances",
+                                       "`PLUGKIT_PATH` is a list of",
+                                       "`RUNNER_PLUGIN_DIR`",
+                                       "[[provides]]\nkind = ",
+                                       "[provides.config]\n",
+                                       "<runner/plugin.h>"};
   for (size_t i = 0; i < sizeof topics / sizeof topics[0]; i++)
     cr_assert_not_null(strstr(md, topics[i]), "docs/runner.md lacks %s",
                        topics[i]);
@@ -340,8 +344,8 @@ static void readme_block(int nth, const char *path)
 
 Test(docs, readme_c_snippets_compile_with_wall_wextra_werror)
 {
-  char host[] = "/tmp/pkreadme-host.XXXXXX.c", plug[] =
-                                                  "/tmp/pkreadme-plug.XXXXXX.c";
+  char host[] = "/tmp/pkreadme-host.XXXXXX.c",
+       plug[] = "/tmp/pkreadme-plug.XXXXXX.c";
   close(mkstemps(host, 2));
   close(mkstemps(plug, 2));
   readme_block(0, host);
@@ -374,7 +378,7 @@ Test(docs, runner_version_and_help)
   char line[200] = "";
   cr_assert_not_null(fgets(line, sizeof line, p));
   cr_assert_eq(pclose(p), 0);
-  cr_assert_str_eq(line, "runner " PK_VERSION_STRING " (plugkit "
-                         PK_VERSION_STRING ")\n");
+  cr_assert_str_eq(line, "runner " PK_VERSION_STRING
+                         " (plugkit " PK_VERSION_STRING ")\n");
   cr_assert_eq(system(PK_RUNNER_DIR "/runner --help >/dev/null"), 0);
 }

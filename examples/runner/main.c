@@ -67,8 +67,7 @@ int main(int argc, char **argv)
     else if (!strcmp(argv[i], "--version")) {
       printf("runner %s (plugkit %s)\n", PK_VERSION_STRING, pk_version());
       return 0;
-    }
-    else if (!strcmp(argv[i], "--")) {
+    } else if (!strcmp(argv[i], "--")) {
       i++;
       break;
     } else

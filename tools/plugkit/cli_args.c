@@ -109,8 +109,7 @@ int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
   va_end(ap);
   fputs("\nusage: ", stderr);
   cli_print_usage(cmd, stderr);
-  fprintf(stderr, "\n(plugkit %s --help describes every option)\n",
-          cmd->name);
+  fprintf(stderr, "\n(plugkit %s --help describes every option)\n", cmd->name);
   return 2;
 }
 
@@ -119,8 +118,8 @@ void cli_unknown(const char *what, const char *word,
 {
   const char *best = pk_closest(word, candidates, n);
   if (best)
-    fprintf(stderr, "plugkit: unknown %s '%s'; did you mean %s?\n", what,
-            word, best);
+    fprintf(stderr, "plugkit: unknown %s '%s'; did you mean %s?\n", what, word,
+            best);
   else
     fprintf(stderr, "plugkit: unknown %s '%s'\n", what, word);
 }
@@ -135,8 +134,9 @@ static const cli_option *find_option(const cli_command *cmd, const char *arg,
   size_t len = strcspn(arg, "=");
   *inline_value = arg[len] == '=' ? arg + len + 1 : NULL;
   for (size_t i = 0; i < option_count(cmd) + NCOMMON; i++) {
-    const cli_option *o =
-        i < option_count(cmd) ? &cmd->options[i] : &common[i - option_count(cmd)];
+    const cli_option *o = i < option_count(cmd)
+                              ? &cmd->options[i]
+                              : &common[i - option_count(cmd)];
     if ((strlen(o->name) == len && !strncmp(o->name, arg, len)) ||
         (o->short_name && !strcmp(o->short_name, arg))) {
       *index = i;
@@ -159,8 +159,7 @@ static int unknown_option(const cli_command *cmd, const char *arg)
   cli_unknown("option", word, names, n);
   fputs("usage: ", stderr);
   cli_print_usage(cmd, stderr);
-  fprintf(stderr, "\n(plugkit %s --help describes every option)\n",
-          cmd->name);
+  fprintf(stderr, "\n(plugkit %s --help describes every option)\n", cmd->name);
   return 2;
 }
 
@@ -172,9 +171,8 @@ static int check_value(const cli_command *cmd, const cli_option *o,
     char *end = NULL;
     double t = strtod(v, &end);
     if (end == v || *end || !(t > 0) || t > 86400)
-      return cli_usage_error(cmd,
-                             "--timeout needs a number of seconds (> 0), "
-                             "e.g. --timeout 5 or --timeout 0.5");
+      return cli_usage_error(cmd, "--timeout needs a number of seconds (> 0), "
+                                  "e.g. --timeout 5 or --timeout 0.5");
     out->timeout = t;
   }
   if (o->complete && strcmp(o->complete, "file") &&

@@ -72,9 +72,8 @@ int cli_check_pairs(cli_args *a, size_t from)
   for (size_t i = from; i < a->npos; i++) {
     const char *c = strchr(a->pos[i], ':');
     if (!c || c == a->pos[i] || c[1] == '\0') {
-      int rc = cli_usage_error(a->cmd,
-                               "'%s' is not NS:NAME (e.g. runner:redis)",
-                               a->pos[i]);
+      int rc = cli_usage_error(
+          a->cmd, "'%s' is not NS:NAME (e.g. runner:redis)", a->pos[i]);
       cli_args_free(a);
       return rc;
     }

@@ -27,7 +27,6 @@
 
 #include "cli.h"
 
-
 #define DEFAULT_TIMEOUT 5.0
 
 static double now_s(void)
@@ -299,8 +298,9 @@ static int run(const cli_command *cmd, int argc, char **argv)
   if (rc >= 0)
     return rc;
   if (a.npos) {
-    rc = cli_usage_error(cmd, "check takes no arguments ('%s'); it checks "
-                                "every installed plugin",
+    rc = cli_usage_error(cmd,
+                         "check takes no arguments ('%s'); it checks "
+                         "every installed plugin",
                          a.pos[0]);
     cli_args_free(&a);
     return rc;
@@ -374,16 +374,23 @@ static int run(const cli_command *cmd, int argc, char **argv)
 }
 
 const cli_command cli_check = {
-    "check", run, "", "load each plugin in a child process and report it",
+    "check",
+    run,
+    "",
+    "load each plugin in a child process and report it",
     "Checks every installed plugin: its manifest, ABI, entry symbol and "
     "lifecycle hooks (register, post_register, unload), each plugin with "
     "what it requires in a child process of its own, so that one that "
     "crashes, hangs or leaves a process running is reported and the others "
     "are still checked.  Exits 1 when a plugin fails.",
-    {{"--timeout", NULL, "SEC", "give each plugin SEC seconds (default 5; a "
-      "decimal number such as 0.5)", false, NULL},
-     {"--json", NULL, NULL, "print {plugins: [{id, manifest, ok, reason}], "
-      "total, ok, failed} (docs/cli.md)", false, NULL},
+    {{"--timeout", NULL, "SEC",
+      "give each plugin SEC seconds (default 5; a "
+      "decimal number such as 0.5)",
+      false, NULL},
+     {"--json", NULL, NULL,
+      "print {plugins: [{id, manifest, ok, reason}], "
+      "total, ok, failed} (docs/cli.md)",
+      false, NULL},
      {"--path", NULL, "DIR",
       "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
       "dir"}}};

@@ -60,11 +60,10 @@ static const char bash_head[] =
     "    words=($(compgen -W \"";
 
 /* the command names go here */
-static const char bash_head2[] =
-    " --help --version\" -- \"$cur\"))\n"
-    "    COMPREPLY=(\"${words[@]}\"); return\n"
-    "  fi\n"
-    "  case $cmd in\n";
+static const char bash_head2[] = " --help --version\" -- \"$cur\"))\n"
+                                 "    COMPREPLY=(\"${words[@]}\"); return\n"
+                                 "  fi\n"
+                                 "  case $cmd in\n";
 
 static const char bash_tail[] =
     "  *) return ;;\n"
@@ -102,7 +101,7 @@ static void bash(void)
       const cli_option *o = &c->options[k];
       if (!o->arg)
         continue;
-      const char *how = !o->complete ? NULL
+      const char *how = !o->complete                   ? NULL
                         : !strcmp(o->complete, "file") ? "files"
                         : !strcmp(o->complete, "dir")  ? "dir"
                                                        : o->complete;
@@ -249,7 +248,10 @@ static int run(const cli_command *cmd, int argc, char **argv)
 }
 
 const cli_command cli_completion = {
-    "completion", run, "bash|zsh", "the shell completion script",
+    "completion",
+    run,
+    "bash|zsh",
+    "the shell completion script",
     "Prints the completion script of bash or zsh for plugkit: its commands, "
     "their options and values, and the ids of the installed plugins (from "
     "`plugkit list --json`).  make install puts them where the shells find "

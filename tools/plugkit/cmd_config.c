@@ -97,7 +97,9 @@ static int run(const cli_command *cmd, int argc, char **argv)
 }
 
 const cli_command cli_config = {
-    "config", run, "check CONFIG.toml",
+    "config",
+    run,
+    "check CONFIG.toml",
     "every problem of a host config, with its position",
     "config check reads a host's config file (the operator's file: "
     "[plugins], [defaults], the instance tables of each kind) as the host "
@@ -106,11 +108,15 @@ const cli_command cli_config = {
     "closest name), a setting its [config] schema does not accept, an "
     "unknown type tag (with the plugin that provides it), a wrong type or a "
     "missing value.  Exits 1 when there is a problem.",
-    {{"--host", NULL, "HOST.toml", "the host's description file "
+    {{"--host", NULL, "HOST.toml",
+      "the host's description file "
       "(namespaces, kinds, hooks, built-in types and the [defaults] schema), "
-      "e.g. the runner's runner-host.toml", false, "file"},
-     {"--json", NULL, NULL, "print {file, ok, problems: [ERROR, ...]} "
-      "(docs/cli.md)", false, NULL},
+      "e.g. the runner's runner-host.toml",
+      false, "file"},
+     {"--json", NULL, NULL,
+      "print {file, ok, problems: [ERROR, ...]} "
+      "(docs/cli.md)",
+      false, NULL},
      {"--path", NULL, "DIR",
       "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
       "dir"}}};

@@ -99,8 +99,7 @@ static void add_edges_of(graph *g, size_t i)
     }
   }
   for (size_t k = 0; k < pk_plugin_dependency_count(p); k++)
-    add_edge(g, i,
-             node_of(g, pk_plugin_get_id(pk_plugin_dependency_at(p, k))),
+    add_edge(g, i, node_of(g, pk_plugin_get_id(pk_plugin_dependency_at(p, k))),
              true);
 }
 
@@ -252,8 +251,8 @@ static void print_dot(FILE *out, const graph *g, const pk_error *cycle)
     if (g->layer[i] < 0) { /* not ordered */
       fprintf(out, "  ");
       dot_id(out, pk_plugin_get_id(g->nodes[i]));
-      fprintf(out, "%s;\n", g->in_cycle[i] ? " [color=red, fontcolor=red]"
-                                           : "");
+      fprintf(out, "%s;\n",
+              g->in_cycle[i] ? " [color=red, fontcolor=red]" : "");
       i++;
       continue;
     }
@@ -362,9 +361,10 @@ static int render(const graph *g, const pk_error *cycle, const char *format,
                   const char *file)
 {
   if (!in_path("dot")) {
-    fprintf(stderr, "plugkit: --format %s needs Graphviz's dot program, "
-                    "which is not in PATH: apt-get install graphviz (or use "
-                    "--format dot and render it elsewhere)\n",
+    fprintf(stderr,
+            "plugkit: --format %s needs Graphviz's dot program, "
+            "which is not in PATH: apt-get install graphviz (or use "
+            "--format dot and render it elsewhere)\n",
             format);
     return 1;
   }
@@ -552,8 +552,10 @@ static int run(const cli_command *cmd, int argc, char **argv)
     if (cycle) {
       char msg[2048];
       pk_error_format(cycle, msg, sizeof msg);
-      fprintf(stderr, "plugkit: warning: %s (drawn: the edges of the cycle "
-                      "are highlighted)\n", msg);
+      fprintf(stderr,
+              "plugkit: warning: %s (drawn: the edges of the cycle "
+              "are highlighted)\n",
+              msg);
     }
     rc = 0;
     if (!strcmp(format, "json"))
@@ -570,7 +572,10 @@ static int run(const cli_command *cmd, int argc, char **argv)
 }
 
 const cli_command cli_graph = {
-    "graph", run, "[PAIR...]", "the dependency graph, as dot, JSON or a picture",
+    "graph",
+    run,
+    "[PAIR...]",
+    "the dependency graph, as dot, JSON or a picture",
     "Prints the dependency graph of the plugins named (and what they "
     "require), or of every installed plugin that registers (one that fails "
     "is left out with a warning, and so is every plugin that requires it). "
@@ -579,13 +584,16 @@ const cli_command cli_graph = {
     "layer share a rank.  A dependency cycle does not fail the command: "
     "the plugins are drawn with the edges of the cycle in red, and the "
     "cycle is named on standard error.",
-    {{"--format", NULL, "FORMAT", "dot (Graphviz text, the default), json "
+    {{"--format", NULL, "FORMAT",
+      "dot (Graphviz text, the default), json "
       "({nodes, edges, cycle}, docs/cli.md), or svg or png, rendered by "
-      "Graphviz's dot program (apt-get install graphviz)", false,
-      "dot json svg png"},
+      "Graphviz's dot program (apt-get install graphviz)",
+      false, "dot json svg png"},
      {"--json", NULL, NULL, "the same as --format json", false, NULL},
-     {"--output", "-o", "FILE", "write the picture (or the dot text) to FILE "
-      "instead of standard output", false, "file"},
+     {"--output", "-o", "FILE",
+      "write the picture (or the dot text) to FILE "
+      "instead of standard output",
+      false, "file"},
      {"--path", NULL, "DIR",
       "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
       "dir"}}};

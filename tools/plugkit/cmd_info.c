@@ -5,7 +5,6 @@
 
 #include "cli.h"
 
-
 #define LABEL "%-12s "
 #define INDENT "             "
 
@@ -362,8 +361,7 @@ static int run(const cli_command *cmd, int argc, char **argv)
   if (rc >= 0)
     return rc;
   if (a.npos != 1) {
-    rc = a.npos ? cli_usage_error(cmd, "info takes one plugin, not %zu",
-                                  a.npos)
+    rc = a.npos ? cli_usage_error(cmd, "info takes one plugin, not %zu", a.npos)
                 : cli_usage_error(cmd, "which plugin? name it as NS:NAME");
     cli_args_free(&a);
     return rc;
@@ -389,14 +387,16 @@ static int run(const cli_command *cmd, int argc, char **argv)
 }
 
 const cli_command cli_info = {
-    "info", run, "NS:NAME", "one plugin's manifest, read without running it",
+    "info",
+    run,
+    "NS:NAME",
+    "one plugin's manifest, read without running it",
     "Prints what the manifest of plugin NS:NAME says: version, description, "
     "library and ABI, state, requirements (required and optional), hooks, "
     "the types it provides with their config schemas, its own [config] "
     "schema, and the shadowed copies found later in the search path.  No "
     "plugin code runs.",
-    {{"--json", NULL, NULL, "print one JSON object (docs/cli.md)", false,
-      NULL},
+    {{"--json", NULL, NULL, "print one JSON object (docs/cli.md)", false, NULL},
      {"--path", NULL, "DIR",
       "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
       "dir"}}};

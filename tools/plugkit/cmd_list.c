@@ -4,7 +4,6 @@
 
 #include "cli.h"
 
-
 static bool shown(const cli_args *a, const pk_plugin *p)
 {
   return cli_opt(a, "--all") || pk_plugin_get_state(p) != PK_STATE_SHADOWED;
@@ -114,16 +113,22 @@ static int run(const cli_command *cmd, int argc, char **argv)
 }
 
 const cli_command cli_list = {
-    "list", run, "", "the installed plugins, one per line",
+    "list",
+    run,
+    "",
+    "the installed plugins, one per line",
     "Lists every plugin found in the search path (PLUGKIT_PATH, then each "
     "--path DIR): its NS:NAME, version, state and manifest; a broken "
     "plugin's error and a shadowed plugin's reason on the line below.  No "
     "plugin code runs.",
-    {{"--all", "-a", NULL, "list the shadowed copies too (a plugin found "
-      "again later in the search path)", false, NULL},
-     {"--json", NULL, NULL, "print a JSON array of {id, namespace, name, "
-      "version, state, manifest, library, reason} (docs/cli.md)", false,
-      NULL},
+    {{"--all", "-a", NULL,
+      "list the shadowed copies too (a plugin found "
+      "again later in the search path)",
+      false, NULL},
+     {"--json", NULL, NULL,
+      "print a JSON array of {id, namespace, name, "
+      "version, state, manifest, library, reason} (docs/cli.md)",
+      false, NULL},
      {"--path", NULL, "DIR",
-         "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
-         "dir"}}};
+      "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
+      "dir"}}};

@@ -16,10 +16,10 @@ typedef struct vars {
 
 static const char *var(const vars *v, const char *key, size_t len)
 {
-  static const char *const keys[] = {"NAME", "NS",  "ID",           "KIND",
-                                     "TAG",  "RUNNER_STRUCT", "RUNNER_INIT"};
-  const char *const vals[] = {v->name, v->ns,  v->id,          v->kind,
-                              v->tag,  v->runner_struct, v->runner_init};
+  static const char *const keys[] = {
+      "NAME", "NS", "ID", "KIND", "TAG", "RUNNER_STRUCT", "RUNNER_INIT"};
+  const char *const vals[] = {
+      v->name, v->ns, v->id, v->kind, v->tag, v->runner_struct, v->runner_init};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
     if (strlen(keys[i]) == len && !strncmp(keys[i], key, len))
       return vals[i] ? vals[i] : "";
@@ -67,19 +67,19 @@ static int write_file(const char *dir, const char *file, const vars *v,
 static int write_manifest(const char *dir, const vars *v, bool runner)
 {
   char text[2048];
-  int n = snprintf(text, sizeof text,
-                   "# @NAME@ -- plugin @NS@:@NAME@ (written by `plugkit new "
-                   "plugin`).\n"
-                   "# Every key: plugkit-manifest(5).\n"
-                   "name = \"@NAME@\"\n"
-                   "namespace = \"@NS@\"\n"
-                   "version = \"0.1.0\"\n"
-                   "description = \"%s\"\n"
-                   "library = \"lib@NAME@.so\"\n"
-                   "abi = 1\n"
-                   "# requires = [\"@NS@:other >= 1.0\"]\n",
-                   v->kind ? "Provides the @KIND@ type @TAG@"
-                           : "A plugin of @NS@");
+  int n =
+      snprintf(text, sizeof text,
+               "# @NAME@ -- plugin @NS@:@NAME@ (written by `plugkit new "
+               "plugin`).\n"
+               "# Every key: plugkit-manifest(5).\n"
+               "name = \"@NAME@\"\n"
+               "namespace = \"@NS@\"\n"
+               "version = \"0.1.0\"\n"
+               "description = \"%s\"\n"
+               "library = \"lib@NAME@.so\"\n"
+               "abi = 1\n"
+               "# requires = [\"@NS@:other >= 1.0\"]\n",
+               v->kind ? "Provides the @KIND@ type @TAG@" : "A plugin of @NS@");
   if (v->kind && n > 0 && (size_t)n < sizeof text) {
     bool cache = runner && !strcmp(v->kind, "cache");
     snprintf(text + n, sizeof text - (size_t)n,
@@ -128,15 +128,15 @@ static int run(const cli_command *cmd, int argc, char **argv)
     rc = cli_usage_error(cmd, "name the %s: plugkit new %s NAME", a.pos[0],
                          a.pos[0]);
   } else if (a.npos > 2) {
-    rc = cli_usage_error(cmd, "one NAME only ('%s' is one too many)",
-                         a.pos[2]);
+    rc = cli_usage_error(cmd, "one NAME only ('%s' is one too many)", a.pos[2]);
   } else if (!name_ok(a.pos[1]) || (ns && !name_ok(ns)) ||
              (tag && !name_ok(tag)) || (kind && !name_ok(kind))) {
-    rc = cli_usage_error(cmd, "'%s': a name, namespace, kind or tag is 1 to "
-                              "64 lowercase letters, digits, '_' or '-', "
-                              "starting with a letter",
-                         !name_ok(a.pos[1]) ? a.pos[1]
-                         : ns && !name_ok(ns) ? ns
+    rc = cli_usage_error(cmd,
+                         "'%s': a name, namespace, kind or tag is 1 to "
+                         "64 lowercase letters, digits, '_' or '-', "
+                         "starting with a letter",
+                         !name_ok(a.pos[1])     ? a.pos[1]
+                         : ns && !name_ok(ns)   ? ns
                          : tag && !name_ok(tag) ? tag
                                                 : kind);
   } else if (!plugin && (ns || kind || tag)) {
@@ -157,9 +157,9 @@ static int run(const cli_command *cmd, int argc, char **argv)
     if (*c == '-')
       *c = '_';
   vars v = {name, ns ? ns : name, id, kind, tag, NULL, NULL};
-  bool runner = plugin && kind && !strcmp(v.ns, "runner") &&
-                (!strcmp(kind, "cache") || !strcmp(kind, "dep") ||
-                 !strcmp(kind, "env"));
+  bool runner =
+      plugin && kind && !strcmp(v.ns, "runner") &&
+      (!strcmp(kind, "cache") || !strcmp(kind, "dep") || !strcmp(kind, "env"));
   if (runner) {
     v.runner_struct = !strcmp(kind, "cache") ? "runner_cache"
                       : !strcmp(kind, "dep") ? "runner_dep"
@@ -185,7 +185,7 @@ static int run(const cli_command *cmd, int argc, char **argv)
   char file[128];
   if (plugin) {
     const char *src[] = {tpl_plugin_c_head,
-                         !kind     ? tpl_plugin_c_plain
+                         !kind    ? tpl_plugin_c_plain
                          : runner ? tpl_plugin_c_runner
                                   : tpl_plugin_c_type,
                          NULL};
@@ -214,7 +214,10 @@ static int run(const cli_command *cmd, int argc, char **argv)
 }
 
 const cli_command cli_new = {
-    "new", run, "plugin|host NAME", "write a new plugin or host project",
+    "new",
+    run,
+    "plugin|host NAME",
+    "write a new plugin or host project",
     "Writes a buildable project into a new directory NAME (or --dir DIR): "
     "for a plugin, its manifest (plugin.toml) and C source; for a host, a C "
     "program that accepts the plugins of namespace NAME, registers all of "
@@ -225,11 +228,19 @@ const cli_command cli_new = {
     "provides a type of that kind; for the runner's kinds (--namespace "
     "runner, kind cache, dep or env) the source includes <runner/plugin.h> "
     "and returns what the runner expects.",
-    {{"--namespace", NULL, "NS", "the plugin's namespace (default: NAME); a "
-      "host accepts the plugins of namespace NS", false, NULL},
-     {"--kind", NULL, "KIND", "the plugin provides a type of kind KIND "
-      "(with --tag)", false, NULL},
-     {"--tag", NULL, "TAG", "the tag of that type: tables with type = "
-      "\"TAG\" become its instances", false, NULL},
-     {"--dir", NULL, "DIR", "write into DIR instead of ./NAME (it must not "
-      "exist)", false, "dir"}}};
+    {{"--namespace", NULL, "NS",
+      "the plugin's namespace (default: NAME); a "
+      "host accepts the plugins of namespace NS",
+      false, NULL},
+     {"--kind", NULL, "KIND",
+      "the plugin provides a type of kind KIND "
+      "(with --tag)",
+      false, NULL},
+     {"--tag", NULL, "TAG",
+      "the tag of that type: tables with type = "
+      "\"TAG\" become its instances",
+      false, NULL},
+     {"--dir", NULL, "DIR",
+      "write into DIR instead of ./NAME (it must not "
+      "exist)",
+      false, "dir"}}};

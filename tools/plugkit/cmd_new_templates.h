@@ -8,7 +8,8 @@
 static const char tpl_plugin_makefile[] =
     "# Makefile -- builds plugin @NS@:@NAME@ against the installed plugkit,\n"
     "# found by pkg-config (set PKG_CONFIG_PATH for a non-standard prefix).\n"
-    "#   make                  lib@NAME@.so beside plugin.toml: this directory is\n"
+    "#   make                  lib@NAME@.so beside plugin.toml: this directory "
+    "is\n"
     "#                         the plugin; put its parent in PLUGKIT_PATH\n"
     "#   make install DIR=D    plugin.toml and lib@NAME@.so into D/@NAME@/\n"
     "CFLAGS ?= -O2 -g -Wall -Wextra\n"
@@ -29,7 +30,8 @@ static const char tpl_plugin_makefile[] =
     ".PHONY: install clean\n";
 
 static const char tpl_plugin_cmake[] =
-    "# CMakeLists.txt -- builds plugin @NS@:@NAME@ against the installed plugkit\n"
+    "# CMakeLists.txt -- builds plugin @NS@:@NAME@ against the installed "
+    "plugkit\n"
     "# (find_package; set CMAKE_PREFIX_PATH for a non-standard prefix):\n"
     "#   cmake -S . -B build && cmake --build build\n"
     "# build/ then holds plugin.toml and lib@NAME@.so: it is the plugin (put\n"
@@ -54,7 +56,8 @@ static const char tpl_plugin_cmake[] =
     "install(FILES plugin.toml DESTINATION ${PLUGIN_DIR})\n";
 
 static const char tpl_host_makefile[] =
-    "# Makefile -- builds the host @NAME@ against the installed plugkit, found\n"
+    "# Makefile -- builds the host @NAME@ against the installed plugkit, "
+    "found\n"
     "# by pkg-config (set PKG_CONFIG_PATH for a non-standard prefix); the\n"
     "# library's directory is written into the program (rpath), so it runs\n"
     "# without LD_LIBRARY_PATH.\n"
@@ -65,7 +68,8 @@ static const char tpl_host_makefile[] =
     "PLUGKIT_LIBDIR := $(shell pkg-config --variable=libdir plugkit)\n"
     "\n"
     "@NAME@: @NAME@.c\n"
-    "\t$(CC) $(CFLAGS) $(PLUGKIT_CFLAGS) -o $@ @NAME@.c $(PLUGKIT_LIBS) -Wl,-rpath,$(PLUGKIT_LIBDIR)\n"
+    "\t$(CC) $(CFLAGS) $(PLUGKIT_CFLAGS) -o $@ @NAME@.c $(PLUGKIT_LIBS) "
+    "-Wl,-rpath,$(PLUGKIT_LIBDIR)\n"
     "\n"
     "clean:\n"
     "\trm -f @NAME@\n"
@@ -86,12 +90,15 @@ static const char tpl_host_cmake[] =
     "install(TARGETS @NAME@)\n";
 
 static const char tpl_host_c[] =
-    "/* @NAME@.c -- a plugkit host (written by `plugkit new host`): accepts the\n"
-    " * plugins of namespace \"@NAME@\" (ABI 1), searches PLUGKIT_PATH and the\n"
+    "/* @NAME@.c -- a plugkit host (written by `plugkit new host`): accepts "
+    "the\n"
+    " * plugins of namespace \"@NAME@\" (ABI 1), searches PLUGKIT_PATH and "
+    "the\n"
     " * directories named on the command line, registers every plugin of its\n"
     " * namespace and prints each one that is ready, in load order.\n"
     " *   @NAME@ [PLUGIN_DIR...]\n"
-    " * Exit: 0, or 1 with the error (FILE:LINE:COL, the plugin, what to do). */\n"
+    " * Exit: 0, or 1 with the error (FILE:LINE:COL, the plugin, what to do). "
+    "*/\n"
     "#include <plugkit.h>\n"
     "#include <stdio.h>\n"
     "\n"
@@ -129,7 +136,8 @@ static const char tpl_host_c[] =
     "  for (size_t l = 0; l < pk_host_layer_count(host); l++)\n"
     "    for (size_t i = 0; i < pk_host_layer_size(host, l); i++) {\n"
     "      pk_plugin *p = pk_host_layer_plugin_at(host, l, i);\n"
-    "      printf(\"%s %s: %s\\n\", pk_plugin_get_id(p), pk_plugin_get_version(p),\n"
+    "      printf(\"%s %s: %s\\n\", pk_plugin_get_id(p), "
+    "pk_plugin_get_version(p),\n"
     "             pk_plugin_state_name(pk_plugin_get_state(p)));\n"
     "    }\n"
     "  pk_host_free(host); /* unload hooks in reverse order */\n"
@@ -138,9 +146,12 @@ static const char tpl_host_c[] =
 
 static const char tpl_plugin_c_head[] =
     "/* @NAME@.c -- plugin @NS@:@NAME@ (written by `plugkit new plugin`).\n"
-    " * A plugin never links libplugkit: its hooks receive the host's API table.\n"
-    " * Build: make (pkg-config), or cmake -S . -B build && cmake --build build.\n"
-    " * The manifest beside it (plugin.toml) says what it is: plugkit-manifest(5). */\n"
+    " * A plugin never links libplugkit: its hooks receive the host's API "
+    "table.\n"
+    " * Build: make (pkg-config), or cmake -S . -B build && cmake --build "
+    "build.\n"
+    " * The manifest beside it (plugin.toml) says what it is: "
+    "plugkit-manifest(5). */\n"
     "#define _POSIX_C_SOURCE 200809L /* strdup */\n"
     "#include <stdio.h>\n"
     "#include <stdlib.h>\n"
@@ -168,13 +179,17 @@ static const char tpl_plugin_c_plain[] =
     "  api->log(ctx, PK_PLUGIN_LOG_INFO, \"unloaded\");\n"
     "}\n"
     "\n"
-    "PK_PLUGIN_DEFINE(\"@NS@\", \"@NAME@\", 1, on_register, NULL, on_unload);\n";
+    "PK_PLUGIN_DEFINE(\"@NS@\", \"@NAME@\", 1, on_register, NULL, "
+    "on_unload);\n";
 
 static const char tpl_plugin_c_type[] =
     "\n"
-    "/* Type \"@TAG@\" of kind \"@KIND@\": an instance for each config table whose\n"
-    " * type = \"@TAG@\".  Its [provides.config] fields are copied into this struct\n"
-    " * (the instance table, then [plugins.ALIAS], then the host's [defaults],\n"
+    "/* Type \"@TAG@\" of kind \"@KIND@\": an instance for each config table "
+    "whose\n"
+    " * type = \"@TAG@\".  Its [provides.config] fields are copied into this "
+    "struct\n"
+    " * (the instance table, then [plugins.ALIAS], then the host's "
+    "[defaults],\n"
     " * then the schema's default). */\n"
     "typedef struct @ID@_config {\n"
     "  const char *greeting;\n"
@@ -188,7 +203,8 @@ static const char tpl_plugin_c_type[] =
     "{\n"
     "  const @ID@_config *cf = call->config;\n"
     "  @ID@_instance *inst = calloc(1, sizeof *inst);\n"
-    "  if (!inst || !(inst->greeting = strdup(cf->greeting ? cf->greeting : \"\"))) {\n"
+    "  if (!inst || !(inst->greeting = strdup(cf->greeting ? cf->greeting : "
+    "\"\"))) {\n"
     "    free(inst);\n"
     "    snprintf(call->error, call->error_size, \"out of memory\");\n"
     "    return -1;\n"
@@ -209,8 +225,10 @@ static const char tpl_plugin_c_type[] =
     "                       void *host_userdata)\n"
     "{\n"
     "  static const pk_plugin_binding binds[] = {\n"
-    "      PK_PLUGIN_BIND(@ID@_config, greeting, \"greeting\", PK_PLUGIN_C_STRING)};\n"
-    "  const pk_type_impl impl = {sizeof impl, \"@KIND@\", \"@TAG@\", @ID@_factory,\n"
+    "      PK_PLUGIN_BIND(@ID@_config, greeting, \"greeting\", "
+    "PK_PLUGIN_C_STRING)};\n"
+    "  const pk_type_impl impl = {sizeof impl, \"@KIND@\", \"@TAG@\", "
+    "@ID@_factory,\n"
     "                             @ID@_destroy, NULL, binds,\n"
     "                             sizeof binds / sizeof *binds,\n"
     "                             sizeof(@ID@_config)};\n"
@@ -225,9 +243,12 @@ static const char tpl_plugin_c_runner[] =
     "\n"
     "#include <runner/plugin.h>\n"
     "\n"
-    "/* Type \"@TAG@\" of the runner's kind \"@KIND@\" (runner/plugin.h says what\n"
-    " * each kind's factory returns): the runner asks for an instance for each\n"
-    " * table whose type = \"@TAG@\".  Its [provides.config] fields are copied\n"
+    "/* Type \"@TAG@\" of the runner's kind \"@KIND@\" (runner/plugin.h says "
+    "what\n"
+    " * each kind's factory returns): the runner asks for an instance for "
+    "each\n"
+    " * table whose type = \"@TAG@\".  Its [provides.config] fields are "
+    "copied\n"
     " * into this struct (the instance table, then [plugins.ALIAS], then\n"
     " * [defaults], then the schema's default). */\n"
     "typedef struct @ID@_config {\n"
@@ -267,7 +288,8 @@ static const char tpl_plugin_c_runner[] =
     "{\n"
     "  static const pk_plugin_binding binds[] = {\n"
     "      PK_PLUGIN_BIND(@ID@_config, text, \"text\", PK_PLUGIN_C_STRING)};\n"
-    "  const pk_type_impl impl = {sizeof impl, \"@KIND@\", \"@TAG@\", @ID@_factory,\n"
+    "  const pk_type_impl impl = {sizeof impl, \"@KIND@\", \"@TAG@\", "
+    "@ID@_factory,\n"
     "                             @ID@_destroy, NULL, binds,\n"
     "                             sizeof binds / sizeof *binds,\n"
     "                             sizeof(@ID@_config)};\n"
@@ -275,5 +297,6 @@ static const char tpl_plugin_c_runner[] =
     "  return api->type_add(ctx, &impl);\n"
     "}\n"
     "\n"
-    "PK_PLUGIN_DEFINE(\"runner\", \"@NAME@\", RUNNER_ABI, on_register, NULL, NULL);\n";
+    "PK_PLUGIN_DEFINE(\"runner\", \"@NAME@\", RUNNER_ABI, on_register, NULL, "
+    "NULL);\n";
 #endif

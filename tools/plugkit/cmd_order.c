@@ -172,7 +172,10 @@ static int run(const cli_command *cmd, int argc, char **argv)
 }
 
 const cli_command cli_order = {
-    "order", run, "PAIR...", "the layered load order of the plugins named",
+    "order",
+    run,
+    "PAIR...",
+    "the layered load order of the plugins named",
     "Requests the plugins named (and what they require), registers them "
     "(their register and post_register hooks run, so dependencies added at "
     "run time count) and prints the dependency order, one layer per line: "
@@ -180,11 +183,14 @@ const cli_command cli_order = {
     "highest requirement is in layer k.  A missing plugin, a version not "
     "met, a cycle or a failing hook is an error on standard error (exit "
     "1).",
-    {{"--json", NULL, NULL, "print {ok, layers: [[ID, ...], ...], error} "
-      "(docs/cli.md); on a failure too, with the error", false, NULL},
-     {"--timings", NULL, NULL, "print the time of each stage and of each "
-      "plugin's load, register and post_register on standard error", false,
-      NULL},
+    {{"--json", NULL, NULL,
+      "print {ok, layers: [[ID, ...], ...], error} "
+      "(docs/cli.md); on a failure too, with the error",
+      false, NULL},
+     {"--timings", NULL, NULL,
+      "print the time of each stage and of each "
+      "plugin's load, register and post_register on standard error",
+      false, NULL},
      {"--path", NULL, "DIR",
       "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
       "dir"}}};

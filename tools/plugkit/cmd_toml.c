@@ -148,13 +148,19 @@ static int run(const cli_command *cmd, int argc, char **argv)
 }
 
 const cli_command cli_toml = {
-    "toml", run, "[FILE|-]", "a TOML document as toml-test's tagged JSON",
+    "toml",
+    run,
+    "[FILE|-]",
+    "a TOML document as toml-test's tagged JSON",
     "Reads a TOML document (standard input when FILE is - or absent) and "
     "prints it as the tagged JSON of the toml-test suite: every scalar as "
     "{\"type\": T, \"value\": TEXT}, tables as objects, arrays as arrays.  A "
     "syntax error is printed as FILE:LINE:COL: message (exit 1).",
-    {{"--toml-version", NULL, "V", "the TOML version to read: 1.0.0 or "
-      "1.1.0 (the default; 1.0 and 1.1 too)", false,
-      "1.0.0 1.1.0 1.0 1.1"},
-     {"--json", NULL, NULL, "accepted for symmetry with the other commands: "
-      "the output is always JSON", false, NULL}}};
+    {{"--toml-version", NULL, "V",
+      "the TOML version to read: 1.0.0 or "
+      "1.1.0 (the default; 1.0 and 1.1 too)",
+      false, "1.0.0 1.1.0 1.0 1.1"},
+     {"--json", NULL, NULL,
+      "accepted for symmetry with the other commands: "
+      "the output is always JSON",
+      false, NULL}}};

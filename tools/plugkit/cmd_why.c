@@ -9,7 +9,6 @@
 
 #include "cli.h"
 
-
 /* ---- a growing text ---- */
 
 typedef struct text {
@@ -249,8 +248,8 @@ out:
 }
 
 /* Installed plugins whose manifest names target (they would pull it in). */
-static void manifest_dependents(pk_host *host, const pk_plugin *target,
-                                text *t, facts *f)
+static void manifest_dependents(pk_host *host, const pk_plugin *target, text *t,
+                                facts *f)
 {
   size_t count = 0;
   f->dependents.set = true;
@@ -395,8 +394,8 @@ static void print_json(pk_host *host, const pk_plugin *p, const cli_args *a,
   cli_json_key(&w, "state");
   cli_json_string(&w, pk_plugin_state_name(pk_plugin_get_state(p)));
   cli_json_key(&w, "version");
-  cli_json_string(&w, *pk_plugin_get_version(p) ? pk_plugin_get_version(p)
-                                                 : NULL);
+  cli_json_string(&w,
+                  *pk_plugin_get_version(p) ? pk_plugin_get_version(p) : NULL);
   cli_json_key(&w, "manifest");
   cli_json_string(&w, pk_plugin_get_manifest_path(p));
   cli_json_key(&w, "library");
@@ -480,7 +479,10 @@ static int run(const cli_command *cmd, int argc, char **argv)
 }
 
 const cli_command cli_why = {
-    "why", run, "NS:NAME [PAIR...]", "why a plugin loads, or does not",
+    "why",
+    run,
+    "NS:NAME [PAIR...]",
+    "why a plugin loads, or does not",
     "Explains in one paragraph why plugin NS:NAME is in its state: where "
     "it is installed and what it shadows; why its manifest is broken; and, "
     "given the PAIRs a host requests, the chain of requirements that made "
@@ -488,10 +490,12 @@ const cli_command cli_why = {
     "it, or why it did not load (nothing requires it, or registration "
     "failed, with the error).  With PAIRs, the plugins are registered: "
     "their hooks run.",
-    {{"--json", NULL, NULL, "print one JSON object: {id, state, version, "
+    {{"--json", NULL, NULL,
+      "print one JSON object: {id, state, version, "
       "manifest, library, shadows, requested, chain, also_required_by, "
       "installed_dependents, plugin_error, error, explanation} "
-      "(docs/cli.md)", false, NULL},
+      "(docs/cli.md)",
+      false, NULL},
      {"--path", NULL, "DIR",
       "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
       "dir"}}};
