@@ -14,25 +14,12 @@
 
 #include <plugkit.h>
 
+#include "test_util.h"
+
 #define SRC PK_TEST_SOURCE_DIR "/.."
 #define BUILD PK_TEST_BINARY_DIR "/.."
 
 TestSuite(docs, .timeout = 120);
-
-static char *slurp(const char *path)
-{
-  FILE *f = fopen(path, "rb");
-  cr_assert_not_null(f, "%s", path);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *s = malloc((size_t)n + 1);
-  cr_assert_not_null(s);
-  cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-  s[n] = '\0';
-  fclose(f);
-  return s;
-}
 
 /* ---- docs/runner.md against the runner ---- */
 
@@ -207,8 +194,8 @@ static void c_strings(const char *text, const char *marker, char *buf, size_t n,
 
 Test(docs, runner_md_documents_every_runner_toml_field)
 {
-  char *md = slurp(SRC "/docs/runner.md");
-  char *project = slurp(SRC "/examples/runner/project.c");
+  char *md = read_text(SRC "/docs/runner.md");
+  char *project = read_text(SRC "/examples/runner/project.c");
   pk_doc *host;
   pk_error err;
   cr_assert_eq(pk_doc_load_file(SRC "/examples/runner/runner-host.toml", NULL,
@@ -290,7 +277,7 @@ Test(docs, runner_md_documents_every_runner_toml_field)
 
 Test(docs, runner_md_says_what_a_plugin_author_needs)
 {
-  char *md = slurp(SRC "/docs/runner.md");
+  char *md = read_text(SRC "/docs/runner.md");
   static const char *const topics[] = {"### The cache-type contract",
                                        "### The lifetime of instances",
                                        "`PLUGKIT_PATH` is a list of",
@@ -328,7 +315,7 @@ Test(docs, runner_md_says_what_a_plugin_author_needs)
 /* Writes the n-th ```c block of README.md (0-based) to path. */
 static void readme_block(int nth, const char *path)
 {
-  char *md = slurp(SRC "/README.md");
+  char *md = read_text(SRC "/README.md");
   const char *s = md;
   for (int i = 0; i <= nth; i++) {
     s = strstr(s, "\n```c\n");

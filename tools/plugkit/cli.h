@@ -185,6 +185,10 @@ void cli_json_null(cli_json_writer *w);
 /* A TOML value as plain JSON (tables as objects, arrays as arrays, dates as
  * their TOML text in a string). */
 void cli_json_value(cli_json_writer *w, const pk_value *v);
+/* The manifests of the shadowed copies of p (found later in the search
+ * path) as a JSON array of paths (cli_host.c). */
+void cli_json_shadowed(cli_json_writer *w, pk_host *host, const pk_plugin *p);
+
 /* An error as {"code", "message", "plugin", "source", "line", "col"}
  * (docs/cli.md); NULL writes null. */
 void cli_json_error(cli_json_writer *w, const pk_error *err);

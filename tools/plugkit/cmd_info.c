@@ -342,14 +342,7 @@ static void info_json(pk_host *host, const pk_plugin *p)
   cli_json_key(&w, "config");
   json_schema(&w, m ? pk_table_get(m, "config") : NULL);
   cli_json_key(&w, "shadowed");
-  cli_json_begin_array(&w);
-  for (size_t i = 0; i < pk_host_plugin_count(host); i++) {
-    pk_plugin *o = pk_host_plugin_at(host, i);
-    if (o != p && pk_plugin_get_state(o) == PK_STATE_SHADOWED &&
-        !strcmp(pk_plugin_get_id(o), pk_plugin_get_id(p)))
-      cli_json_string(&w, pk_plugin_get_manifest_path(o));
-  }
-  cli_json_end_array(&w);
+  cli_json_shadowed(&w, host, p);
   cli_json_end_object(&w);
   cli_json_finish(&w);
 }

@@ -402,14 +402,7 @@ static void print_json(pk_host *host, const pk_plugin *p, const cli_args *a,
   const char *lib = pk_plugin_get_library_path(p);
   cli_json_string(&w, lib && *lib ? lib : NULL);
   cli_json_key(&w, "shadows");
-  cli_json_begin_array(&w);
-  for (size_t i = 0; i < pk_host_plugin_count(host); i++) {
-    pk_plugin *o = pk_host_plugin_at(host, i);
-    if (o != p && pk_plugin_get_state(o) == PK_STATE_SHADOWED &&
-        !strcmp(pk_plugin_get_id(o), pk_plugin_get_id(p)))
-      cli_json_string(&w, pk_plugin_get_manifest_path(o));
-  }
-  cli_json_end_array(&w);
+  cli_json_shadowed(&w, host, p);
   cli_json_key(&w, "requested");
   cli_json_begin_array(&w);
   for (size_t i = 1; i < a->npos; i++)
