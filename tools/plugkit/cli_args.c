@@ -77,14 +77,11 @@ static void print_option(const cli_option *o, FILE *out)
 {
   char label[64];
   option_label(o, label, sizeof label);
-  int len = (int)strlen(label);
-  if (len > 22) {
+  if (strlen(label) > 22) /* the text starts on the next line */
     fprintf(out, "%s\n%24s", label, "");
-    cli_print_wrapped(out, o->help, 24, 24);
-  } else {
+  else
     fprintf(out, "%-24s", label);
-    cli_print_wrapped(out, o->help, 24, 24);
-  }
+  cli_print_wrapped(out, o->help, 24, 24);
 }
 
 void cli_print_help(const cli_command *cmd, FILE *out)
@@ -100,6 +97,16 @@ void cli_print_help(const cli_command *cmd, FILE *out)
     print_option(&common[i], out);
 }
 
+/* The usage line and where the options are described, on stderr;
+ * returns 2. */
+static int usage_hint(const cli_command *cmd)
+{
+  fputs("usage: ", stderr);
+  cli_print_usage(cmd, stderr);
+  fprintf(stderr, "\n(plugkit %s --help describes every option)\n", cmd->name);
+  return 2;
+}
+
 int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
 {
   va_list ap;
@@ -107,10 +114,8 @@ int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
   va_start(ap, fmt);
   vfprintf(stderr, fmt, ap);
   va_end(ap);
-  fputs("\nusage: ", stderr);
-  cli_print_usage(cmd, stderr);
-  fprintf(stderr, "\n(plugkit %s --help describes every option)\n", cmd->name);
-  return 2;
+  fputc('\n', stderr);
+  return usage_hint(cmd);
 }
 
 void cli_unknown(const char *what, const char *word,
@@ -157,10 +162,7 @@ static int unknown_option(const cli_command *cmd, const char *arg)
   for (size_t i = 0; i < NCOMMON; i++)
     names[n++] = common[i].name;
   cli_unknown("option", word, names, n);
-  fputs("usage: ", stderr);
-  cli_print_usage(cmd, stderr);
-  fprintf(stderr, "\n(plugkit %s --help describes every option)\n", cmd->name);
-  return 2;
+  return usage_hint(cmd);
 }
 
 /* Checks the values of the options with a fixed meaning. */
