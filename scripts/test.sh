@@ -11,7 +11,7 @@
 # test).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh || exit 1
+scripts/deps.sh test || exit 1
 
 JOBS=$(nproc)
 OUT=$PWD/build/test-logs
@@ -82,12 +82,15 @@ first=build/test-${compilers%% *}
 
 # ThreadSanitizer: the thread-stress programs (16 threads calling hooks;
 # 16 threads creating instances and waking a lazy plugin; discovery's
-# loader threads), clang only.
+# loader threads) and the runner's 8 workers on a project using every
+# plugin type (tests/runner-tsan.sh), clang only.
 if build build/tsan clang -DPK_TSAN=ON -DPK_WERROR=ON; then
-  for prog in pk_hooks_stress pk_types_stress pk_discover_stress; do
+  for prog in pk_hooks_stress pk_types_stress pk_discover_stress runner-tsan; do
     log=$OUT/tsan-$prog.log
+    cmd=(build/tsan/bin/$prog)
+    [[ $prog == runner-tsan ]] && cmd=(tests/runner-tsan.sh build/tsan)
     TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
-      build/tsan/bin/$prog >"$log" 2>&1
+      "${cmd[@]}" >"$log" 2>&1
     rc=$?
     syn=$(grep 'Synthesis:' "$log" | tail -1)
     t=$(sed -n 's/.*Tested: \([0-9]*\).*/\1/p' <<<"$syn")
