@@ -1,5 +1,6 @@
 /* test_docs.c -- the documentation is true to the code: docs/runner.md
- * against the runner's sources (runner-host.toml, project.c), the README's
+ * against the runner's sources (runner-host.toml, project.c, space.c,
+ * ctx.c), the README's
  * C snippets compiled with -Wall -Wextra -Werror, the man pages against
  * their sources (scripts/man.py --check), runner --version.
  * SPDX-License-Identifier: MIT */
@@ -157,17 +158,17 @@ static void check_schema(const char *md, const char *heading,
   free(rows);
 }
 
-/* The C string literals after `marker` in text, up to the first ';' or
- * '}' outside them, concatenated (escapes \" \\ \n decoded) into buf;
- * with sep, each literal is followed by it. */
-static void c_strings(const char *text, const char *marker, char *buf, size_t n,
-                      const char *sep)
+/* The C string literals after `marker` in text (the file `file`), up to
+ * the first ';' or '}' outside them, concatenated (escapes \" \\ \n
+ * decoded) into buf; with sep, each literal is followed by it. */
+static void c_strings(const char *text, const char *file, const char *marker,
+                      char *buf, size_t n, const char *sep)
 {
   const char *s = strstr(text, marker);
   cr_assert_not_null(s,
-                     "examples/runner/project.c has no \"%s\": this test "
-                     "reads the runner's schema from there; update it",
-                     marker);
+                     "%s has no \"%s\": this test reads the runner's "
+                     "fields from there; update it",
+                     file, marker);
   s += strlen(marker);
   size_t k = 0;
   for (; *s && *s != ';' && *s != '}'; s++) {
@@ -192,10 +193,46 @@ static void c_strings(const char *text, const char *marker, char *buf, size_t n,
   buf[k] = '\0';
 }
 
+/* Each name of names ('\n'-separated) has its row under heading, the
+ * first cell `name` written by fmt (a "%s" format); with only, no other
+ * row is there. */
+static void check_names(const char *md, const char *heading, const char *names,
+                        const char *fmt, bool only)
+{
+  char *rows = section_rows(md, heading);
+  cr_assert_not_null(rows, "docs/runner.md has no heading \"%s\"", heading);
+  for (const char *k = names; *k; k = strchr(k, '\n') + 1) {
+    char name[100], first[200];
+    snprintf(name, sizeof name, "%.*s", (int)strcspn(k, "\n"), k);
+    snprintf(first, sizeof first, fmt, name);
+    char *row = strstr(rows, first);
+    cr_assert_not_null(row, "docs/runner.md, %s: no row %s", heading, first);
+    size_t len = strcspn(row, "\n") + 1;
+    memmove(row, row + len, strlen(row + len) + 1);
+  }
+  if (only)
+    assert_no_rows_left(rows, heading);
+  free(rows);
+}
+
+/* The type text of field name of schema s. */
+static void schema_type(const pk_schema *s, const char *name, char *buf,
+                        size_t n)
+{
+  for (size_t i = 0; i < pk_schema_field_count(s); i++)
+    if (!strcmp(pk_field_get_name(pk_schema_field_at(s, i)), name)) {
+      type_text(pk_schema_field_at(s, i), buf, n);
+      return;
+    }
+  cr_assert_fail("[defaults] has %s, which a command does not have", name);
+}
+
 Test(docs, runner_md_documents_every_runner_toml_field)
 {
   char *md = read_text(SRC "/docs/runner.md");
   char *project = read_text(SRC "/examples/runner/project.c");
+  char *space = read_text(SRC "/examples/runner/space.c");
+  char *ctx = read_text(SRC "/examples/runner/ctx.c");
   pk_doc *host;
   pk_error err;
   cr_assert_eq(pk_doc_load_file(SRC "/examples/runner/runner-host.toml", NULL,
@@ -205,7 +242,7 @@ Test(docs, runner_md_documents_every_runner_toml_field)
 
   /* the top-level tables the runner accepts */
   char keys[1024];
-  c_strings(project, "top_keys[] =", keys, sizeof keys, "\n");
+  c_strings(project, "project.c", "top_keys[] =", keys, sizeof keys, "\n");
   char *rows = section_rows(md, "## The tables");
   cr_assert_not_null(rows);
   for (char *k = keys; *k; k = strchr(k, '\n') + 1) {
@@ -221,14 +258,74 @@ Test(docs, runner_md_documents_every_runner_toml_field)
 
   /* a command's fields; deps are checked one by one, outside the schema */
   char schema[4096];
-  c_strings(project, "command_schema[] =", schema, sizeof schema, NULL);
+  c_strings(project, "project.c", "command_schema[] =", schema, sizeof schema,
+            NULL);
   pk_doc *cmd;
   cr_assert_eq(
       pk_doc_parse(schema, strlen(schema), "command_schema", NULL, &cmd, &err),
       PK_OK, "%s", err.message);
   static const char *const by_hand[] = {"deps", NULL};
   check_schema(md, "### `[commands.NAME]`", pk_doc_root(cmd), by_hand);
+
+  /* [defaults]: some of a command's fields, of the same types */
+  pk_schema *cmd_schema;
+  cr_assert_eq(pk_schema_new(pk_doc_root(cmd), NULL, &cmd_schema, &err), PK_OK,
+               "%s", err.message);
+  c_strings(project, "project.c", "defaults_keys[] =", keys, sizeof keys, "\n");
+  char *drows = section_rows(md, "### `[defaults]`");
+  cr_assert_not_null(drows, "docs/runner.md has no ### `[defaults]`");
+  for (char *k = keys; *k; k = strchr(k, '\n') + 1) {
+    char name[100], type[64];
+    snprintf(name, sizeof name, "%.*s", (int)strcspn(k, "\n"), k);
+    schema_type(cmd_schema, name, type, sizeof type);
+    check_row(drows, "### `[defaults]`", name, type, "unset");
+  }
+  assert_no_rows_left(drows, "### `[defaults]`");
+  free(drows);
+  pk_schema_free(cmd_schema);
   pk_doc_free(cmd);
+
+  /* a space's keys and a module's (space.c), a [ctx] declaration's and
+   * the {module.*} fields (ctx.c) */
+  c_strings(space, "space.c", "space_keys[] =", keys, sizeof keys, "\n");
+  check_names(md, "### `[spaces.NAME]`", keys, "| `%s` |", true);
+  c_strings(space, "space.c", "module_keys[] =", keys, sizeof keys, "\n");
+  check_names(md, "### A module", keys, "| `%s` |", true);
+  c_strings(ctx, "ctx.c", "declaration_keys[] =", keys, sizeof keys, "\n");
+  check_names(md, "### A declaration", keys, "| `%s` |", true);
+  c_strings(ctx, "ctx.c", "fields[] =", keys, sizeof keys, "\n");
+  check_names(md, "### Placeholders", keys, "| `{module.%s}` |", false);
+
+  /* {ctx.runner.NAME}: ctx.c's {"runner.NAME", CTX_TYPE, ...} with type */
+  char *vrows = section_rows(md, "### `{ctx.runner.NAME}`");
+  cr_assert_not_null(vrows, "docs/runner.md has no ### `{ctx.runner.NAME}`");
+  const char *v = strstr(ctx, "} vals[] = {");
+  cr_assert_not_null(v, "ctx.c has no \"} vals[] = {\": this test reads "
+                        "the runner's own ctx values from there; update it");
+  const char *vend = strstr(v, "};");
+  size_t nvals = 0;
+  for (v = strstr(v, "{\"runner."); v && v < vend;
+       v = strstr(v + 1, "{\"runner.")) {
+    int len = (int)strcspn(v + 2, "\"");
+    const char *t = strstr(v, "CTX_");
+    cr_assert_not_null(t);
+    char want[200], type[20];
+    snprintf(type, sizeof type, "%.*s", (int)strcspn(t + 4, ","), t + 4);
+    for (char *c = type; *c; c++)
+      *c = (char)(*c - 'A' + 'a');
+    snprintf(want, sizeof want, "| `%.*s` | %s |", len, v + 2, type);
+    char *row = strstr(vrows, want);
+    cr_assert_not_null(row,
+                       "docs/runner.md, {ctx.runner.NAME}: no row "
+                       "starting %s",
+                       want);
+    size_t rl = strcspn(row, "\n") + 1;
+    memmove(row, row + rl, strlen(row + rl) + 1);
+    nvals++;
+  }
+  cr_assert_gt(nvals, 0, "no runner.NAME values found in ctx.c");
+  assert_no_rows_left(vrows, "### `{ctx.runner.NAME}`");
+  free(vrows);
 
   /* each kind: its table and default type; each built-in type's fields */
   const pk_value *kinds = pk_table_get(root, "kinds");
@@ -267,12 +364,16 @@ Test(docs, runner_md_documents_every_runner_toml_field)
                    pk_table_get(pk_table_value_at(tags, t), "config"), NULL);
     }
   }
-  /* a [defaults] schema, when the description has one */
-  if (pk_table_get(root, "defaults"))
-    check_schema(md, "## `[defaults]`", pk_table_get(root, "defaults"), NULL);
+  /* the runner's [defaults] is its own (above): a host [defaults] schema
+   * would need its own rows */
+  cr_assert_null(pk_table_get(root, "defaults"),
+                 "runner-host.toml has a [defaults] schema: document it and "
+                 "check it here");
   pk_doc_free(host);
   free(md);
   free(project);
+  free(space);
+  free(ctx);
 }
 
 Test(docs, runner_md_says_what_a_plugin_author_needs)
