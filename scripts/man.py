@@ -182,9 +182,10 @@ def runner_page(build):
            'plugkit, its caches, dependency types and environments from '
            'plugins\n', synopsis(usage)]
     for heading, blocks in sections:
-        out.append('.SH %s\n' % ('OPTIONS' if heading is None
-                                 else heading.upper()))
-        out.append(render_blocks(blocks))
+        if blocks:
+            out.append('.SH %s\n' % ('DESCRIPTION' if heading is None
+                                     else heading.upper()))
+            out.append(render_blocks(blocks))
     out.append('.SH FILES\n.TP\n\\fBrunner.toml\\fR\nthe project, found '
                'in the current directory or upwards (\\fBrunner.toml\\fR(5))'
                '\n.TP\n\\fBrunner\\-host.toml\\fR, \\fBplugins/\\fR\nbeside '

@@ -1,8 +1,9 @@
 /* test_docs.c -- the documentation is true to the code: docs/runner.md
  * against the runner's sources (runner-host.toml, project.c, space.c,
- * ctx.c), the README's
- * C snippets compiled with -Wall -Wextra -Werror, the man pages against
- * their sources (scripts/man.py --check), runner --version.
+ * ctx.c), the runner's --help against its options (main.c) and its usage
+ * errors, the README's C snippets compiled with -Wall -Wextra -Werror,
+ * the man pages against their sources (scripts/man.py --check), runner
+ * --version.
  * SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
@@ -469,4 +470,72 @@ Test(docs, runner_version_and_help)
   cr_assert_str_eq(line, "runner " PK_VERSION_STRING
                          " (plugkit " PK_VERSION_STRING ")\n");
   cr_assert_eq(system(PK_RUNNER_DIR "/runner --help >/dev/null"), 0);
+}
+
+/* The output (both streams) of the shell line cmd, and its exit status. */
+static char *output_of(const char *cmd, int *status)
+{
+  FILE *p = popen(cmd, "r");
+  cr_assert_not_null(p);
+  size_t cap = 1 << 16, n = 0;
+  char *out = malloc(cap);
+  cr_assert_not_null(out);
+  for (size_t got; (got = fread(out + n, 1, cap - 1 - n, p)) > 0;)
+    n += got;
+  out[n] = '\0';
+  int rc = pclose(p);
+  *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  return out;
+}
+
+/* Issue 14 point 5: --help describes every option the runner takes (the
+ * list main.c's usage errors suggest from), each as a term of its own. */
+Test(docs, runner_help_describes_every_option)
+{
+  char *main_c = read_text(SRC "/examples/runner/main.c");
+  char opts[1024];
+  c_strings(main_c, "main.c", "options[] =", opts, sizeof opts, "\n");
+  int rc;
+  char *help = output_of(PK_RUNNER_DIR "/runner --help 2>&1", &rc);
+  cr_assert_eq(rc, 0, "%s", help);
+  const char *section = strstr(help, "\nOptions:\n");
+  cr_assert_not_null(section, "%s", help);
+  for (char *o = opts; *o; o = strchr(o, '\n') + 1) {
+    char name[64], as_term[100], as_alias[100];
+    snprintf(name, sizeof name, "%.*s", (int)strcspn(o, "\n"), o);
+    snprintf(as_term, sizeof as_term, "\n  %s ", name);    /* "  -C DIR" */
+    snprintf(as_alias, sizeof as_alias, "\n  %s, ", name); /* "  -n, ..." */
+    char after_alias[100];
+    snprintf(after_alias, sizeof after_alias, ", %s ", name);
+    cr_assert(strstr(section, as_term) || strstr(section, as_alias) ||
+                  strstr(section, after_alias),
+              "runner --help does not describe %s under Options:\n%s", name,
+              help);
+  }
+  free(help);
+  free(main_c);
+}
+
+Test(docs, runner_usage_errors_say_what_is_wrong_in_one_line)
+{
+  static const struct {
+    const char *args, *says;
+  } cases[] = {
+      {"--wokers 2", "runner: unknown option --wokers (did you mean "
+                     "--workers?): runner --help lists the options\n"},
+      {"-x", "runner: unknown option -x: runner --help lists the options\n"},
+      {"build -n", "runner: -n needs a value (runner --help)\n"},
+      {"--module=", "runner: --module needs a value (runner --help)\n"},
+      {"--json=yes", "runner: --json takes no value (runner --help)\n"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "%s/runner %s 2>&1", PK_RUNNER_DIR,
+             cases[i].args);
+    int rc;
+    char *out = output_of(cmd, &rc);
+    cr_assert_eq(rc, 64, "runner %s: exit %d", cases[i].args, rc);
+    cr_assert_str_eq(out, cases[i].says, "runner %s", cases[i].args);
+    free(out);
+  }
 }
