@@ -7,8 +7,8 @@
 #   bin/plugkit, share/man/man1/plugkit.1, man5/plugkit-manifest.5,
 #   share/bash-completion/completions/plugkit, share/zsh/site-functions/_plugkit
 #   the runner (with the examples): libexec/plugkit/runner/ (the runner,
-#   runner-host.toml and plugins/ beside it, as it expects), bin/runner
-#   linking to it, runner.1 and runner.toml.5
+#   and beside it, as it expects, runner-supervise, runner-host.toml and
+#   plugins/), bin/runner linking to it, runner.1 and runner.toml.5
 # `cmake --install BUILD [--prefix P]` honours DESTDIR; `make install`
 # and `make uninstall` wrap it.
 include(CMakePackageConfigHelpers)
@@ -57,8 +57,9 @@ if(PK_BUILD_CLI)
 endif()
 
 if(PK_BUILD_EXAMPLES)
-  # The runner finds runner-host.toml and plugins/ beside its executable
-  # (through /proc/self/exe, so bin/runner may be a link).
+  # The runner finds runner-supervise, runner-host.toml and plugins/
+  # beside its executable (through /proc/self/exe, so bin/runner may be a
+  # link).
   set(PK_RUNNER_HOME ${CMAKE_INSTALL_LIBEXECDIR}/plugkit/runner)
   install(DIRECTORY ${PROJECT_BINARY_DIR}/examples/runner/
           DESTINATION ${PK_RUNNER_HOME} USE_SOURCE_PERMISSIONS

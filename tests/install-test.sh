@@ -11,7 +11,8 @@
 #      (find_package); the host runs and sees the plugin ready, both ways
 #   5. a runner plugin (`plugkit new plugin --namespace runner --kind env`)
 #      built against the installed <runner/plugin.h> runs in the installed
-#      runner
+#      runner, beside a command run per module on 2 workers (each command
+#      runs under the installed runner-supervise)
 #   6. a project using plugkit through add_subdirectory()
 # Prints one line per step; exits 1 at the first failure, with its log.
 set -euo pipefail
@@ -46,7 +47,9 @@ for f in usr/include/plugkit.h usr/include/plugkit/plugin.h usr/include/runner/p
          usr/bin/plugkit usr/bin/runner usr/share/man/man1/plugkit.1 \
          usr/share/man/man5/plugkit-manifest.5 usr/share/man/man1/runner.1 \
          usr/share/man/man5/runner.toml.5 usr/share/bash-completion/completions/plugkit \
-         usr/share/zsh/site-functions/_plugkit usr/share/doc/plugkit/LICENSE; do
+         usr/share/zsh/site-functions/_plugkit usr/share/doc/plugkit/LICENSE \
+         usr/libexec/plugkit/runner/runner usr/libexec/plugkit/runner/runner-supervise \
+         usr/libexec/plugkit/runner/runner-host.toml; do
   [[ -e $stage/$f ]] || fail "make install DESTDIR=... PREFIX=/usr did not install /$f"
 done
 libdir=$(cd "$stage/usr" && dirname "$(find . -name plugkit.pc)" | sed "s#^\./##")
@@ -107,11 +110,20 @@ text = "pinned"
 [commands.hi]
 exec = "echo hi from the dev env"
 env = "dev"
+
+[spaces.default]
+modules = ["m1", "m2"]
+
+[commands.each]
+exec = "echo each {module.name}"
+deps = ["{module.dir}/*.txt"]
 EOF
-out=$(cd proj && PLUGKIT_PATH=$tmp/rplugins "$prefix/bin/runner" hi 2>&1) ||
+mkdir proj/m1 proj/m2
+out=$(cd proj && PLUGKIT_PATH=$tmp/rplugins "$prefix/bin/runner" -n 2 hi each 2>&1) ||
   fail "the installed runner with the new env type: $out"
 [[ $out == *"hi from the dev env"* ]] || fail "the runner printed: $out"
-ok "a runner env type from plugkit new runs in the installed runner"
+[[ $out == *"each m1"* && $out == *"each m2"* ]] || fail "each#m1 and each#m2 did not run: $out"
+ok "a runner env type from plugkit new and a command per module run in the installed runner"
 
 # 6. add_subdirectory
 mkdir sub
