@@ -4,12 +4,13 @@
 # server of its own on a free loopback port: miss, hit, a remote hit in a
 # second checkout, a miss after an included header changes, --since in a
 # git repository, a tool environment, a command run per module with others
-# at once on 4 workers, Redis going away, a config error.  Exits 0.  Bold
-# step titles only on a terminal.  (The s3 cache plugin works as the redis
-# one does; tests/test_runner_s3.c runs it against an S3 server.)
+# at once on 4 workers, Redis going away, a config error.  Exits 0.  Step
+# titles are bold on a terminal unless NO_COLOR is set.  (The s3 cache
+# plugin works as the redis one does; tests/test_runner_s3.c runs it
+# against an S3 server.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh
+scripts/deps.sh demo
 make >/dev/null
 RUNNER=$PWD/build/examples/runner/runner
 tmp=$(mktemp -d)
@@ -20,7 +21,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [[ -t 1 ]]; then
+# bold step titles only on a terminal, and not when NO_COLOR is set
+if [[ -t 1 && -z ${NO_COLOR:-} ]]; then
   step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 else
   step() { printf '\n== %s\n' "$*"; }

@@ -9,10 +9,12 @@
 # installs it into build/s3rver); without it they skip, saying so.
 #
 # Environment: TOML_TEST_DIR (default ../shared/toml-test), FUZZ_SECONDS
-# (default 30), PK_COMPILERS (default "gcc clang").
+# (default 30), PK_COMPILERS (default "gcc clang").  Also: the install
+# test (tests/install-test.sh), the man pages against their sources (a unit
+# test).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh || exit 1
+scripts/deps.sh test || exit 1
 scripts/s3rver.sh # the S3 tests' server (from npm); they skip without it
 
 JOBS=$(nproc)
@@ -106,6 +108,24 @@ if build build/tsan clang -DPK_TSAN=ON -DPK_WERROR=ON; then
       count "$p" $((t - p))
     fi
   done
+fi
+
+# As a user gets it (tests/install-test.sh): make with the redis plugin
+# forced off (a tree without hiredis builds), make install into a
+# temporary prefix and under DESTDIR, make uninstall, a host and a plugin
+# from plugkit new built with pkg-config and with CMake, a runner plugin in
+# the installed runner, add_subdirectory.
+tests/install-test.sh build/install-test >"$OUT/install-test.log" 2>&1
+rc=$?
+while IFS= read -r line; do
+  say "$line"
+  case $line in
+    "install-test: ok: "*) count 1 0 ;;
+    "install-test: FAILED: "*) count 0 1 ;;
+  esac
+done <"$OUT/install-test.log"
+if ((rc != 0)) && ! grep -q '^install-test: FAILED' "$OUT/install-test.log"; then
+  say "install-test: FAILED (exit $rc, log: $OUT/install-test.log)"; count 0 1
 fi
 
 # Public symbols of the shared and static libraries: only pk_ names.

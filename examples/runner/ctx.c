@@ -123,17 +123,19 @@ static void add_var(project *p, const char *name, int type, char *value,
 static bool declaration(const char *name, const pk_value *t, int *type,
                         char **dflt, bool *required, pk_diag *diag)
 {
-  static const char *const keys[] = {"type", "default", "required", "doc"};
+  /* (tests/test_docs.c reads declaration_keys[] for docs/runner.md) */
+  static const char *const declaration_keys[] = {"type", "default", "required",
+                                                 "doc"};
   bool ok = true;
   *type = -1;
   *dflt = NULL;
   for (size_t i = 0; i < pk_table_count(t); i++) {
     const char *k = pk_table_key_at(t, i, NULL);
     size_t j = 0;
-    while (j < 4 && strcmp(k, keys[j]))
+    while (j < 4 && strcmp(k, declaration_keys[j]))
       j++;
     if (j == 4) {
-      const char *near = pk_closest(k, keys, 4);
+      const char *near = pk_closest(k, declaration_keys, 4);
       runner_problem(diag, PK_ECONFIG, pk_table_key_pos_at(t, i),
                      "ctx.%s: unknown key \"%s\"%s%s%s: a declaration has "
                      "type, default, required and doc", name, k,

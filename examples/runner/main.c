@@ -15,49 +15,82 @@
 
 enum { MAX_WORKERS = 1024 };
 
-static int usage(FILE *f)
+static int usage(void)
 {
-  fputs("usage: runner [OPTIONS] [RUNNABLE...]   run (every command not "
-        "hidden when none is named)\n"
-        "       runner [-C DIR] -l|--ls           list the commands, spaces "
-        "and modules\n"
-        "       runner [OPTIONS] --cache-status [--json] [RUNNABLE...]\n"
-        "                                        hit, miss or uncached for "
-        "each, running nothing\n"
-        "  -C DIR             the project (default: the nearest runner.toml "
-        "upwards)\n"
-        "  -n, --workers N    run N runnables at once (default: the CPUs, "
-        "or RUNNER__WORKERS)\n"
-        "  --fail-fast        after a failure start nothing more (the "
-        "default)\n"
-        "  -k, --keep-going   after a failure run what does not depend on "
-        "it (or RUNNER__KEEP_GOING)\n"
-        "  -m, --module M     only the runnables of module M (repeat, or "
-        "M1,M2)\n"
-        "  -s, --space S      only the runnables of space S (repeat, or "
-        "S1,S2)\n"
-        "  -f                 run even when the cache has the result (or "
-        "RUNNER__FORCE)\n"
-        "  --since REF        only what changed since the git commit REF "
-        "(and its strict\n"
-        "                     downstreams, with the upstreams they need)\n"
-        "  --isolated         a command dep runs first only when selected "
-        "itself\n"
-        "  --watch            after the run, run again what changes (Ctrl-C "
-        "ends)\n"
-        "  --debounce MS      --watch: wait for MS ms without a change "
-        "(default 100)\n"
-        "  --trace FILE       write the run as Chrome trace-event JSON\n"
-        "  -v                 say what plugkit does (plugins loaded, ...; or "
-        "RUNNER__VERBOSE)\n"
-        "A RUNNABLE is NAME (a command of runner.toml), MODULE/NAME (a "
-        "module's),\n"
-        "ALIAS/NAME or ALIAS.NAME (a plugin's), NAME#MODULE (one module of "
-        "a command\n"
-        "run per module), with @SPACE and ?key=value&key2=value2 "
-        "arguments.\n",
-        f);
-  return f == stdout ? 0 : 64;
+  fputs(
+      "usage: runner [OPTIONS] [RUNNABLE...]\n"
+      "       runner [-C DIR] -l|--ls\n"
+      "       runner [OPTIONS] --cache-status [--json] [RUNNABLE...]\n"
+      "       runner --version | --help\n"
+      "\n"
+      "Runs the runnables named, or every command not hidden when none is\n"
+      "named, each after its upstreams, on a pool of workers; a runnable\n"
+      "whose cache holds a result for its inputs is replayed instead. Each\n"
+      "runnable's output is printed whole when it ends.\n"
+      "\n"
+      "A RUNNABLE is NAME (a command of runner.toml), MODULE/NAME (a\n"
+      "module's), ALIAS/NAME or ALIAS.NAME (a plugin's), NAME#MODULE (one\n"
+      "module of a command run per module), with @SPACE and\n"
+      "?key=value&key2=value2 arguments; options may come before or after.\n"
+      "\n"
+      "Options:\n"
+      "  -C DIR              the project (default: the nearest runner.toml\n"
+      "                      upwards)\n"
+      "  -n, --workers N     run N runnables at once, 1 to 1024 (default:\n"
+      "                      RUNNER__WORKERS, else the CPUs)\n"
+      "  --fail-fast         after a failure start nothing more, wait for\n"
+      "                      the running ones (the default)\n"
+      "  -k, --keep-going    after a failure run everything that does not\n"
+      "                      depend on it (or RUNNER__KEEP_GOING)\n"
+      "  -m, --module M      only the runnables of module M (repeat, or\n"
+      "                      M1,M2)\n"
+      "  -s, --space S       only the runnables of space S (repeat, or\n"
+      "                      S1,S2)\n"
+      "  -f                  run even when the cache has the result (or\n"
+      "                      RUNNER__FORCE)\n"
+      "  --since REF         only the runnables whose inputs changed since\n"
+      "                      the git commit REF (git diff --name-only REF\n"
+      "                      and the untracked files), their strict\n"
+      "                      downstreams and the upstreams they need\n"
+      "  --isolated          run a command dep first only when it was\n"
+      "                      selected itself (as isolated = true on each)\n"
+      "  --watch             after the run, wait for changes to the files\n"
+      "                      of what ran and run again what changed and its\n"
+      "                      strict downstreams, until Ctrl-C\n"
+      "  --debounce MS       with --watch: run once no change came for MS\n"
+      "                      milliseconds, 0 to 60000 (default 100)\n"
+      "  --trace FILE        write the run as Chrome trace-event JSON (one\n"
+      "                      track per worker; Perfetto, chrome://tracing)\n"
+      "  -v                  say what plugkit does: plugins loaded, ... (or\n"
+      "                      RUNNER__VERBOSE)\n"
+      "  -l, --ls            list the runnables (hidden commands left\n"
+      "                      out), the spaces and their modules\n"
+      "  --cache-status      say hit, remote hit, miss or uncached for each\n"
+      "                      runnable, running and restoring nothing\n"
+      "  --json              with --cache-status: a JSON array of\n"
+      "                      {runnable, status, cache, hash}\n"
+      "  --version           print the runner's version (and plugkit's) and\n"
+      "                      exit\n"
+      "  -h, --help          print this help and exit\n"
+      "  --                  the arguments after it are runnables\n"
+      "\n"
+      "Environment:\n"
+      "  RUNNER__WORKERS     the default of -n\n"
+      "  RUNNER__FORCE       -f when true (true/false, yes/no, 1/0)\n"
+      "  RUNNER__KEEP_GOING  -k when true, --fail-fast when false\n"
+      "  RUNNER__VERBOSE     -v when true\n"
+      "  PLUGKIT_PATH        directories searched for plugins before the\n"
+      "                      plugins/ beside the runner, separated by colons\n"
+      "\n"
+      "Exit status:\n"
+      "  0   success\n"
+      "  1   a runnable failed (or was skipped or not run)\n"
+      "  2   a problem in runner.toml or with a plugin, printed as\n"
+      "      FILE:LINE:COL: message\n"
+      "  64  a usage error\n"
+      "A runner stopped by SIGINT, SIGTERM or SIGHUP ends by that signal.\n",
+      stdout);
+  return 0;
 }
 
 /* The directory of this executable: runner-host.toml and plugins/ live
@@ -159,6 +192,42 @@ static int option_or_env(int given, const char *env)
   return b;
 }
 
+/* The options (usage() describes each); those taking a value first. */
+static const char *const options[] = {
+    "-C",          "-n",        "--workers",    "-m",
+    "--module",    "-s",        "--space",      "--trace",
+    "--since",     "--debounce", "-f",          "-v",
+    "-k",          "--keep-going", "--fail-fast", "-l",
+    "--ls",        "--cache-status", "--json",  "--isolated",
+    "--watch",     "--version", "-h",           "--help"};
+enum { WITH_VALUE = 10, NOPTIONS = sizeof options / sizeof *options };
+
+/* The usage error of arg, an option parse() did not take: says what is
+ * wrong in one line; 64. */
+static int usage_error(const char *arg)
+{
+  char name[64];
+  snprintf(name, sizeof name, "%.*s", (int)strcspn(arg, "="), arg);
+  size_t i = 0;
+  while (i < NOPTIONS && strcmp(name, options[i]))
+    i++;
+  if (i < WITH_VALUE)
+    fprintf(stderr, "runner: %s needs a value (runner --help)\n", name);
+  else if (i < NOPTIONS)
+    fprintf(stderr, "runner: %s takes no value (runner --help)\n", name);
+  else {
+    /* a near long option; any letter is one edit from another letter */
+    const char *near =
+        name[1] == '-' ? pk_closest(name, options, NOPTIONS) : NULL;
+    fprintf(stderr,
+            "runner: unknown option %s%s%s%s: runner --help lists "
+            "the options\n",
+            name, near ? " (did you mean " : "", near ? near : "",
+            near ? "?)" : "");
+  }
+  return 64;
+}
+
 /* Reads the command line into c: -1, or the exit status (usage). */
 static int parse(int argc, char **argv, cli *c)
 {
@@ -209,12 +278,15 @@ static int parse(int argc, char **argv, cli *c)
              (o->trace = value_of(argc, argv, &i, "--trace")) && *o->trace)
       ;
     else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-      return usage(stdout);
-    else if (!strcmp(a, "--"))
+      return usage();
+    else if (!strcmp(a, "--version")) {
+      printf("runner %s (plugkit %s)\n", PK_VERSION_STRING, pk_version());
+      return 0;
+    } else if (!strcmp(a, "--"))
       while (++i < argc)
         c->names[c->nnames++] = argv[i];
     else
-      return usage(stderr);
+      return usage_error(a);
   }
   if (o->json && !o->cache_status) {
     fprintf(stderr, "runner: --json goes with --cache-status\n");

@@ -21,7 +21,10 @@
 
 #include "runner.h"
 
+/* the keys of a [spaces.NAME] table and of a module's table (also read by
+ * tests/test_docs.c, which checks docs/runner.md documents each) */
 static const char *const space_keys[] = {"root", "modules", "env", "dotenv"};
+static const char *const module_keys[] = {"name", "path"};
 
 static space *space_new(project *p, const char *name, const pk_value *t)
 {
@@ -82,7 +85,7 @@ static void add_module(project *p, space *s, const pk_value *item,
     nv = pk_table_get(item, "name");
     for (size_t i = 0; i < pk_table_count(item); i++) {
       const char *k = pk_table_key_at(item, i, NULL);
-      if (strcmp(k, "path") && strcmp(k, "name"))
+      if (strcmp(k, module_keys[0]) && strcmp(k, module_keys[1]))
         runner_problem(diag, PK_ECONFIG, pk_table_key_pos_at(item, i),
                        "spaces.%s: unknown key \"%s\" in a module: a module "
                        "is \"PATH\" or { name = \"NAME\", path = \"PATH\" }",
