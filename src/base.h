@@ -197,6 +197,18 @@ pk_status pk__file_read(int dfd, const char *path, size_t max,
 pk_status pk__file_fail(pk_error *err, pk_status st, const char *name,
                         const pk__file_why *why, const char *limit_hint);
 
+/* A manifest's document: the file path under the directory dfd read by
+ * pk__file_read (regular files of PK_DOC_MAX_SIZE_DEFAULT bytes at most)
+ * straight into the text buffer of a new document named source
+ * (allocator a, TOML 1.1), then parsed; st (may be NULL) gets its fstat.
+ * *read_st is the read's status: when it is not PK_OK, *why says why, err
+ * is untouched and it is returned (PK_ENOTFOUND: nothing there).  Else
+ * the parse's status, as pk_doc_parse's. */
+pk_status pk__doc_read_at(const pk__allocator *a, int dfd, const char *path,
+                          const char *source, struct stat *st,
+                          pk__file_why *why, pk_status *read_st, pk_doc **out,
+                          pk_error *err);
+
 /* ---- growable arrays (vec.c) ---- */
 
 /* Grows *items (each elem bytes) so that it holds at least need items;

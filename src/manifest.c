@@ -263,6 +263,19 @@ static pk_status parse_manifest(const pk__allocator *a, pk__manifest *m,
   return check_provides(a, v[K_PROVIDES], err);
 }
 
+/* The manifest of a document that parsed (st PK_OK), or the error of one
+ * that did not: a syntax error is a manifest error. */
+static pk_status from_parse(const pk__allocator *a, pk_status st,
+                            pk__manifest *m, pk_error *err)
+{
+  if (st != PK_OK) {
+    if (st == PK_ESYNTAX && err)
+      err->code = PK_EMANIFEST;
+    return st == PK_ESYNTAX ? PK_EMANIFEST : st;
+  }
+  return pk__manifest_from_doc(a, m->doc, false, m, err);
+}
+
 pk_status pk__manifest_load(const pk__allocator *a, const char *source,
                             const char *text, size_t len, pk__manifest *m,
                             pk_error *err)
@@ -272,12 +285,18 @@ pk_status pk__manifest_load(const pk__allocator *a, const char *source,
                          .alloc_ud = a ? a->ud : NULL};
   pk_status st = text ? pk_doc_parse(text, len, source, &opts, &m->doc, err)
                       : pk_doc_load_file(source, &opts, &m->doc, err);
-  if (st != PK_OK) {
-    if (st == PK_ESYNTAX && err)
-      err->code = PK_EMANIFEST;
-    return st == PK_ESYNTAX ? PK_EMANIFEST : st;
-  }
-  return pk__manifest_from_doc(a, m->doc, false, m, err);
+  return from_parse(a, st, m, err);
+}
+
+pk_status pk__manifest_read(const pk__allocator *a, int dfd, const char *path,
+                            const char *source, struct stat *st,
+                            pk__file_why *why, pk_status *read_st,
+                            pk__manifest *m, pk_error *err)
+{
+  memset(m, 0, sizeof *m);
+  pk_status s =
+      pk__doc_read_at(a, dfd, path, source, st, why, read_st, &m->doc, err);
+  return *read_st != PK_OK ? s : from_parse(a, s, m, err);
 }
 
 pk_status pk__manifest_from_doc(const pk__allocator *a, pk_doc *doc,

@@ -159,13 +159,35 @@ static char *doc_buffer(void *doc, size_t cap)
   return toml_doc_buffer(doc, cap);
 }
 
+/* The file at path under dfd (NULL: dfd itself, standard input), named
+ * name, read into a new document's buffer (pk__file_read) and parsed.
+ * *read_st: the read's status; when it failed, *why says why, err is
+ * untouched and the return is that status. */
+static pk_status doc_read(const pk__allocator *a, toml_version v, size_t max,
+                          int dfd, const char *path, const char *name,
+                          struct stat *st, pk__file_why *why,
+                          pk_status *read_st, pk_doc **out, pk_error *err)
+{
+  size_t len = 0;
+  toml_doc *doc = toml_doc_new(a->fn, a->ud, name);
+  *read_st = doc ? pk__file_read(dfd, path, max, doc_buffer, doc, &len, st, why)
+                 : PK_ENOMEM;
+  if (*read_st != PK_OK) {
+    if (!doc)
+      *why = (pk__file_why){0, 0, 0, max};
+    toml_doc_free(doc);
+    return *read_st;
+  }
+  return doc_finish(doc, len, v, max, out, err);
+}
+
 pk_status pk_doc_load_file(const char *path, const pk_doc_options *opts,
                            pk_doc **out, pk_error *err)
 {
   toml_version v = TOML_1_1;
   pk__allocator a;
-  size_t max, len = 0;
-  pk_status st;
+  size_t max;
+  pk_status st, rst;
   if (out)
     *out = NULL;
   if (!out || !path)
@@ -175,19 +197,23 @@ pk_status pk_doc_load_file(const char *path, const pk_doc_options *opts,
     return st;
   bool is_stdin = strcmp(path, "-") == 0;
   const char *name = is_stdin ? "<stdin>" : path;
-  toml_doc *doc = toml_doc_new(a.fn, a.ud, name);
-  if (!doc)
-    return pk__fail(err, PK_ENOMEM, "%s: out of memory", name);
   pk__file_why why;
-  st = pk__file_read(is_stdin ? STDIN_FILENO : AT_FDCWD,
-                     is_stdin ? NULL : path, max, doc_buffer, doc, &len,
-                     NULL, &why);
-  if (st != PK_OK) {
-    toml_doc_free(doc);
-    return pk__file_fail(err, st == PK_ENOTFOUND ? PK_EIO : st, name, &why,
+  st = doc_read(&a, v, max, is_stdin ? STDIN_FILENO : AT_FDCWD,
+                is_stdin ? NULL : path, name, NULL, &why, &rst, out, err);
+  if (rst != PK_OK)
+    return pk__file_fail(err, rst == PK_ENOTFOUND ? PK_EIO : rst, name, &why,
                          max_size_hint);
-  }
-  return doc_finish(doc, len, v, max, out, err);
+  return st;
+}
+
+pk_status pk__doc_read_at(const pk__allocator *a, int dfd, const char *path,
+                          const char *source, struct stat *st,
+                          pk__file_why *why, pk_status *read_st, pk_doc **out,
+                          pk_error *err)
+{
+  *out = NULL;
+  return doc_read(a, TOML_1_1, PK_DOC_MAX_SIZE_DEFAULT, dfd, path, source, st,
+                  why, read_st, out, err);
 }
 
 void pk_doc_free(pk_doc *doc)

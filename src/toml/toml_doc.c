@@ -122,29 +122,32 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
   char *data;
   size_t bytes;
 
-  /* A small document (a plugin manifest) gets a first block sized by its
-   * text, not a whole granule: thousands of them stay small.  The block
-   * still owns a whole granule of refs. */
-  bool small = !own && !d->blocks && d->len < TOML_GRAN_UNITS * 2;
+  /* A small document (a plugin manifest) gets blocks sized by its text,
+   * not whole granules: thousands of them stay small.  Its first block
+   * has a unit per 4 bytes of text, plus 16 (manifests use one per 4 to
+   * 6), a later one twice the last; each still owns a whole granule of
+   * refs.  Regular blocks double from a granule to 1 MiB. */
+  bool small = false;
   if (own) {
     n = (units + TOML_GRAN_UNITS - 1) & ~(TOML_GRAN_UNITS - 1);
-  } else if (small) {
-    n = 32;
-    while (n < units + 1 || n < d->len / 4)
-      n <<= 1;
-    small = n < TOML_GRAN_UNITS;
-  }
-  if (!own && !small) {
+  } else {
+    if (!d->blocks)
+      d->next_units = d->len < TOML_GRAN_UNITS * 2
+                          ? (uint32_t)((d->len / 4 + 16 + 7) & ~(size_t)7)
+                          : TOML_GRAN_UNITS;
     n = d->next_units;
     while (n < units + 1)
       n <<= 1;
+    small = n < TOML_GRAN_UNITS;
+    if (!small) /* whole granules */
+      n = (n + TOML_GRAN_UNITS - 1) & ~(TOML_GRAN_UNITS - 1);
   }
   if (n < units || (uint64_t)d->next_base + n > UINT32_MAX)
     return NULL;
   bytes = sizeof *b + ((size_t)n << 3);
   grans = small ? 1 : n >> TOML_GRAN_SHIFT;
   if (d->dir_len + grans > d->dir_cap) {
-    uint32_t cap = d->dir_cap ? d->dir_cap : 16;
+    uint32_t cap = d->dir_cap ? d->dir_cap : small ? 2 : 16;
     char **dir;
     while (cap < d->dir_len + grans)
       cap *= 2;
@@ -186,8 +189,11 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
   d->bump = data + ((size_t)units << 3);
   d->bump_ref = *ref + units;
   d->bump_left = n - units;
-  if (!small && d->next_units < TOML_BLOCK_MAX_UNITS)
+  if (d->next_units < TOML_BLOCK_MAX_UNITS)
     d->next_units <<= 1;
+  if (d->next_units > TOML_GRAN_UNITS) /* past small blocks: granules */
+    d->next_units =
+        (d->next_units + TOML_GRAN_UNITS - 1) & ~(TOML_GRAN_UNITS - 1);
   return data;
 }
 
@@ -203,10 +209,11 @@ bool toml_vec_grow_push(toml_doc *d, toml_node *c, uint32_t child)
     uint32_t ref;
     if (k >= 31)
       return false;
-    if (d->free_vec[k]) {
-      ref = d->free_vec[k];
+    uint32_t *free_vec = d->build->free_vec;
+    if (free_vec[k]) {
+      ref = free_vec[k];
       v = toml_ptr(d, ref);
-      d->free_vec[k] = v[0];
+      free_vec[k] = v[0];
     } else {
       v = toml_alloc_units(d, 1u << (k - 1), &ref);
       if (!v)
@@ -215,8 +222,8 @@ bool toml_vec_grow_push(toml_doc *d, toml_node *c, uint32_t child)
     if (n) {
       uint32_t *old = toml_ptr(d, c->u.c.vec);
       memcpy(v, old, (size_t)n * sizeof *v);
-      old[0] = d->free_vec[k - 1];
-      d->free_vec[k - 1] = c->u.c.vec;
+      old[0] = free_vec[k - 1];
+      free_vec[k - 1] = c->u.c.vec;
     }
     c->u.c.vec = ref;
   } else {
@@ -245,7 +252,7 @@ bool toml_vec_set(toml_doc *d, toml_node *c, const uint32_t *refs, uint32_t n)
 
 bool toml_lines_grow(toml_doc *d)
 {
-  uint32_t cap = d->lines_cap ? d->lines_cap * 2 : 64;
+  uint32_t cap = d->lines_cap ? d->lines_cap * 2 : 16;
   uint32_t *l;
   if (cap < d->lines_cap ||
       !toml_budget_take(d, (size_t)(cap - d->lines_cap) * sizeof *l))

@@ -79,6 +79,17 @@ typedef struct toml_block {
   size_t bytes;            /* size of the whole allocation */
 } toml_block;
 
+/* What only building a document needs (free vectors, the last missed
+ * lookup): it lives in the parser, not in every document. */
+typedef struct toml_build {
+  uint32_t free_vec[32]; /* free plain vectors by log2(capacity) */
+  uint32_t free_tab[32]; /* free indexed table vectors by log2(capacity) */
+  /* the last lookup that missed, so the insert after it hashes once */
+  const char *miss_key;
+  uint32_t miss_len;
+  uint32_t miss_hash;
+} toml_build;
+
 struct toml_doc {
   toml_alloc_fn alloc; /* never NULL (libc wrapper by default) */
   void *alloc_ud;
@@ -96,12 +107,7 @@ struct toml_doc {
   uint32_t next_units;  /* size of the next regular block */
   char **dir;           /* granule -> address */
   uint32_t dir_len, dir_cap;
-  uint32_t free_vec[32]; /* free plain vectors by log2(capacity) */
-  uint32_t free_tab[32]; /* free indexed table vectors by log2(capacity) */
-  /* the last lookup that missed, so the insert after it hashes once */
-  const char *miss_key;
-  uint32_t miss_len;
-  uint32_t miss_hash;
+  toml_build *build; /* while it is parsed (the parser's), else NULL */
   /* line starts (byte offsets), lines[0] is line 1 */
   uint32_t *lines;
   uint32_t nlines, lines_cap;
@@ -274,6 +280,9 @@ typedef struct toml_parser {
   uint32_t npending, pending_cap;
   uint32_t *stack; /* child refs of the open inline arrays */
   uint32_t nstack, stack_cap;
+  /* the stacks' first room, so a small document allocates none */
+  uint32_t pending0[16], stack0[32];
+  toml_build build;  /* d->build while parsing */
   const char *radix; /* the locale's decimal point, for strtod */
 } toml_parser;
 
