@@ -82,7 +82,7 @@ void pk__graph_cycle_text(const pk__graph *g, bool backward, const char *sep,
 
 /* How many loader threads read n manifests of a search path: several only
  * with the libc allocator (a host's own allocator need not be
- * thread-safe), enough manifests to pay for the threads (at least 32 each)
+ * thread-safe), enough manifests to pay for the threads (256 each)
  * and several CPUs this process may run on (sched_getaffinity: a process
  * pinned to one CPU would only switch between them); at most 8.  Entries
  * the metadata cache serves do not count: a stat and a check cost less
