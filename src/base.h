@@ -203,11 +203,15 @@ pk_status pk__file_fail(pk_error *err, pk_status st, const char *name,
  * (allocator a, TOML 1.1), then parsed; st (may be NULL) gets its fstat.
  * *read_st is the read's status: when it is not PK_OK, *why says why, err
  * is untouched and it is returned (PK_ENOTFOUND: nothing there).  Else
- * the parse's status, as pk_doc_parse's. */
+ * the parse's status, as pk_doc_parse's; a document that parsed is
+ * trimmed (pk__doc_trim). */
 pk_status pk__doc_read_at(const pk__allocator *a, int dfd, const char *path,
                           const char *source, struct stat *st,
                           pk__file_why *why, pk_status *read_st, pk_doc **out,
                           pk_error *err);
+/* Gives back the room a small parsed document's nodes did not use
+ * (toml_doc_trim: a bump arena shrinks its newest block in place). */
+void pk__doc_trim(pk_doc *doc);
 
 /* ---- growable arrays (vec.c) ---- */
 

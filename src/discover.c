@@ -17,18 +17,27 @@
 
 #include "mcache.h"
 
-static char *path_join(const pk__allocator *a, const char *dir,
-                       const char *name)
+/* "dir/name" into buf (n bytes); false when it does not fit. */
+static bool join_into(char *buf, size_t n, const char *dir, const char *name)
 {
   size_t ld = strlen(dir), ln = strlen(name);
   while (ld > 1 && dir[ld - 1] == '/')
     ld--;
-  char *s = pk__alloc(a, ld + ln + 2);
-  if (s) {
-    memcpy(s, dir, ld);
-    s[ld] = '/';
-    memcpy(s + ld + 1, name, ln + 1);
-  }
+  if (ld + ln + 2 > n)
+    return false;
+  memcpy(buf, dir, ld);
+  buf[ld] = '/';
+  memcpy(buf + ld + 1, name, ln + 1);
+  return true;
+}
+
+static char *path_join(const pk__allocator *a, const char *dir,
+                       const char *name)
+{
+  size_t n = strlen(dir) + strlen(name) + 2;
+  char *s = pk__alloc(a, n);
+  if (s)
+    join_into(s, n, dir, name);
   return s;
 }
 
@@ -159,8 +168,11 @@ static bool unchanged(int dfd, const char *rel, const pk__mc_key *key)
   return pk__mc_key_eq(&k, key);
 }
 
-/* Serves l from its cache entry when the file is unchanged. */
-static bool load_cached(loader *L, loaded *l, const char *rel)
+/* Serves l from its cache entry when the file is unchanged.  mpath: the
+ * manifest's path (a document keeps its own copy, which l->mpath then
+ * borrows). */
+static bool load_cached(loader *L, loaded *l, const char *rel,
+                        const char *mpath)
 {
   pk__mc_ent *o = l->old;
   if (!o || o->kind == PK__MC_READ ||
@@ -170,13 +182,13 @@ static bool load_cached(loader *L, loaded *l, const char *rel)
   l->hit = true;
   if (o->kind == PK__MC_NONE)
     return true; /* still not a plugin directory */
-  l->dir = path_join(&L->alloc, L->root, l->name);
-  l->mpath = l->dir ? path_join(&L->alloc, l->dir, "plugin.toml") : NULL;
   pk_doc *doc = NULL;
-  pk_status st = !l->mpath ? PK_ENOMEM
-                           : pk__mc_doc(&L->alloc, l->mpath, o, &doc);
-  if (st == PK_OK)
+  l->dir = path_join(&L->alloc, L->root, l->name);
+  pk_status st = !l->dir ? PK_ENOMEM : pk__mc_doc(&L->alloc, mpath, o, &doc);
+  if (st == PK_OK) {
+    l->mpath = (char *)pk_doc_source(doc);
     st = pk__manifest_from_doc(&L->alloc, doc, true, &l->m, &L->err);
+  }
   if (st != PK_OK && st != PK_ENOMEM) {
     /* an image this library rejects, or one that is not a manifest (a
      * damaged cache whose checksum matches): read the file */
@@ -190,32 +202,21 @@ static bool load_cached(loader *L, loaded *l, const char *rel)
 
 static void load_range(loader *L)
 {
-  char rel[4096];
+  char rel[4096], mpath[8192];
   for (size_t i = L->from; i < L->to; i++) {
     loaded *l = &L->items[i];
     l->read_st = PK_ENOTFOUND;
     l->rec = (pk__mc_ent){.name = l->name, .kind = PK__MC_NONE};
-    size_t ln = strlen(l->name);
-    if (ln + sizeof "/plugin.toml" > sizeof rel)
+    if (!join_into(rel, sizeof rel, l->name, "plugin.toml") ||
+        !join_into(mpath, sizeof mpath, L->root, rel))
       continue;
-    memcpy(rel, l->name, ln); /* "NAME/plugin.toml" */
-    memcpy(rel + ln, "/plugin.toml", sizeof "/plugin.toml");
-    if (load_cached(L, l, rel))
+    if (load_cached(L, l, rel, mpath))
       continue;
-    /* the document is named by the path (made before it is read: an entry
-     * without a manifest is rare in a plugin directory) */
-    l->dir = path_join(&L->alloc, L->root, l->name);
-    l->mpath = l->dir ? path_join(&L->alloc, l->dir, "plugin.toml") : NULL;
-    if (!l->mpath) {
-      l->read_st = PK_ENOMEM;
-      continue;
-    }
     struct stat sb;
     pk__file_why why;
-    pk_status rst, st = pk__manifest_read(&L->alloc, L->dfd, rel, l->mpath, &sb,
+    pk_status rst, st = pk__manifest_read(&L->alloc, L->dfd, rel, mpath, &sb,
                                           &why, &rst, &l->m, &L->err);
     if (rst == PK_ENOTFOUND) { /* not a plugin directory */
-      l->dir = l->mpath = NULL;
       /* stated after the look: a plugin.toml made in between leaves the
        * directory's mtime recent, so it is looked at again next time */
       if (L->mc && fstatat(L->dfd, l->name, &sb, 0) == 0)
@@ -227,7 +228,11 @@ static void load_range(loader *L)
     l->rec.kind = PK__MC_READ;
     if (L->mc && (rst == PK_OK || why.mode || why.size))
       pk__mc_key_of(&sb, &l->rec.key); /* what fstat gave */
-    l->read_st = rst == PK_ENOMEM ? PK_ENOMEM : PK_OK;
+    /* the path: the document's copy when it parsed */
+    l->dir = path_join(&L->alloc, L->root, l->name);
+    l->mpath = st == PK_OK ? (char *)pk_doc_source(l->m.doc)
+                           : path_join(&L->alloc, L->root, rel);
+    l->read_st = !l->dir || !l->mpath || rst == PK_ENOMEM ? PK_ENOMEM : PK_OK;
     if (l->read_st != PK_OK)
       continue;
     if (rst != PK_OK) /* a broken plugin: it cannot be read */

@@ -129,7 +129,16 @@ static pk_status load_reqs(const pk__allocator *a, pk__manifest *m,
     return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(arr),
                        "\"%s\" must be an array of strings, found: %s", key,
                        pk_kind_name(pk_value_kind(arr)));
-  for (size_t i = 0; i < pk_array_count(arr); i++) {
+  size_t n = pk_array_count(arr);
+  if (n && m->nreq + n > m->reqcap) { /* exactly: thousands of manifests */
+    pk__mreq *v = pk__resize(a, m->reqs, m->reqcap * sizeof *v,
+                             (m->nreq + n) * sizeof *v);
+    if (!v)
+      return pk__fail(err, PK_ENOMEM, "out of memory");
+    m->reqs = v;
+    m->reqcap = m->nreq + n;
+  }
+  for (size_t i = 0; i < n; i++) {
     const pk_value *item = pk_array_at(arr, i);
     pk__mreq r;
     memset(&r, 0, sizeof r);
@@ -140,8 +149,7 @@ static pk_status load_reqs(const pk__allocator *a, pk__manifest *m,
     pk_status st = trusted ? PK_OK : check_req(m, &r, err);
     if (st != PK_OK)
       return st;
-    if (PK__VEC_PUSH(a, m->reqs, m->nreq, m->reqcap, r) != PK_OK)
-      return pk__fail(err, PK_ENOMEM, "out of memory");
+    m->reqs[m->nreq++] = r;
   }
   return PK_OK;
 }
@@ -285,6 +293,8 @@ pk_status pk__manifest_load(const pk__allocator *a, const char *source,
                          .alloc_ud = a ? a->ud : NULL};
   pk_status st = text ? pk_doc_parse(text, len, source, &opts, &m->doc, err)
                       : pk_doc_load_file(source, &opts, &m->doc, err);
+  if (st == PK_OK)
+    pk__doc_trim(m->doc);
   return from_parse(a, st, m, err);
 }
 

@@ -101,9 +101,12 @@ static pk_status doc_error(const toml_error *te, const char *source,
 }
 
 /* Parses the len bytes already in doc's buffer within the memory a size
- * limit of max allows; frees doc on failure. */
+ * limit of max allows; frees doc on failure.  trim: a small document gives
+ * back what its nodes did not use (toml_doc_trim), which the libc
+ * allocator and the library's arenas do in place; a host's own allocator
+ * is left the calls it was given. */
 static pk_status doc_finish(toml_doc *doc, size_t len, toml_version v,
-                            size_t max, pk_doc **out, pk_error *err)
+                            size_t max, bool trim, pk_doc **out, pk_error *err)
 {
   toml_error te;
   toml_doc_limit(doc, DOC_MEMORY(max));
@@ -112,6 +115,8 @@ static pk_status doc_finish(toml_doc *doc, size_t len, toml_version v,
     toml_doc_free(doc);
     return st;
   }
+  if (trim)
+    toml_doc_trim(doc);
   *out = doc_of(doc);
   if (err)
     pk_error_clear(err);
@@ -151,7 +156,7 @@ pk_status pk_doc_parse(const char *text, size_t len, const char *source_name,
   }
   if (len)
     memcpy(buf, text, len);
-  return doc_finish(doc, len, v, max, out, err);
+  return doc_finish(doc, len, v, max, !a.fn, out, err);
 }
 
 static char *doc_buffer(void *doc, size_t cap)
@@ -164,8 +169,8 @@ static char *doc_buffer(void *doc, size_t cap)
  * *read_st: the read's status; when it failed, *why says why, err is
  * untouched and the return is that status. */
 static pk_status doc_read(const pk__allocator *a, toml_version v, size_t max,
-                          int dfd, const char *path, const char *name,
-                          struct stat *st, pk__file_why *why,
+                          bool trim, int dfd, const char *path,
+                          const char *name, struct stat *st, pk__file_why *why,
                           pk_status *read_st, pk_doc **out, pk_error *err)
 {
   size_t len = 0;
@@ -178,7 +183,7 @@ static pk_status doc_read(const pk__allocator *a, toml_version v, size_t max,
     toml_doc_free(doc);
     return *read_st;
   }
-  return doc_finish(doc, len, v, max, out, err);
+  return doc_finish(doc, len, v, max, trim, out, err);
 }
 
 pk_status pk_doc_load_file(const char *path, const pk_doc_options *opts,
@@ -198,7 +203,7 @@ pk_status pk_doc_load_file(const char *path, const pk_doc_options *opts,
   bool is_stdin = strcmp(path, "-") == 0;
   const char *name = is_stdin ? "<stdin>" : path;
   pk__file_why why;
-  st = doc_read(&a, v, max, is_stdin ? STDIN_FILENO : AT_FDCWD,
+  st = doc_read(&a, v, max, !a.fn, is_stdin ? STDIN_FILENO : AT_FDCWD,
                 is_stdin ? NULL : path, name, NULL, &why, &rst, out, err);
   if (rst != PK_OK)
     return pk__file_fail(err, rst == PK_ENOTFOUND ? PK_EIO : rst, name, &why,
@@ -212,9 +217,11 @@ pk_status pk__doc_read_at(const pk__allocator *a, int dfd, const char *path,
                           pk_error *err)
 {
   *out = NULL;
-  return doc_read(a, TOML_1_1, PK_DOC_MAX_SIZE_DEFAULT, dfd, path, source, st,
-                  why, read_st, out, err);
+  return doc_read(a, TOML_1_1, PK_DOC_MAX_SIZE_DEFAULT, true, dfd, path, source,
+                  st, why, read_st, out, err);
 }
+
+void pk__doc_trim(pk_doc *doc) { toml_doc_trim(doc->toml); }
 
 void pk_doc_free(pk_doc *doc)
 {

@@ -403,8 +403,9 @@ Test(value, allocations_go_through_the_allocator)
 
 /* A plugin manifest (issue 18): thousands are parsed at start-up and
  * every page their documents touch costs, so a document of one is a few
- * blocks sized by its text (its nodes take about a unit per 5 bytes) and
- * the parse allocates nothing it frees again. */
+ * blocks sized by its text and the parse allocates nothing it frees again
+ * (with the host's own allocator, as here, the nodes' block keeps its
+ * room: toml_image's a_trimmed_document... checks the trimmed size). */
 Test(value, a_manifest_sized_document_stays_small)
 {
   static const char text[] =
@@ -426,7 +427,7 @@ Test(value, a_manifest_sized_document_stays_small)
   pk_doc *doc;
   pk_error err;
   cr_assert_eq(pk_doc_parse(text, len, "plugin.toml", &o, &doc, &err), PK_OK);
-  cr_assert_leq(a.live, 5 * len, "%zu bytes for a %zu-byte manifest", a.live,
+  cr_assert_leq(a.live, 7 * len, "%zu bytes for a %zu-byte manifest", a.live,
                 len);
   cr_assert_leq(a.calls, 6, "%ld allocations", a.calls);
   cr_assert_eq(a.peak, a.live, "the parse freed %zu bytes it allocated",

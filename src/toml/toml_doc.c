@@ -124,16 +124,17 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
 
   /* A small document (a plugin manifest) gets blocks sized by its text,
    * not whole granules: thousands of them stay small.  Its first block
-   * has a unit per 4 bytes of text, plus 16 (manifests use one per 4 to
-   * 6), a later one twice the last; each still owns a whole granule of
-   * refs.  Regular blocks double from a granule to 1 MiB. */
+   * has a unit per 2 bytes of text, plus 16 (manifests use one per 3 to
+   * 6; toml_doc_trim gives back the rest), a later one twice the last;
+   * each still owns a whole granule of refs.  Regular blocks double from
+   * a granule to 1 MiB. */
   bool small = false;
   if (own) {
     n = (units + TOML_GRAN_UNITS - 1) & ~(TOML_GRAN_UNITS - 1);
   } else {
     if (!d->blocks)
       d->next_units = d->len < TOML_GRAN_UNITS * 2
-                          ? (uint32_t)((d->len / 4 + 16 + 7) & ~(size_t)7)
+                          ? (uint32_t)((d->len / 2 + 16 + 7) & ~(size_t)7)
                           : TOML_GRAN_UNITS;
     n = d->next_units;
     while (n < units + 1)
@@ -197,6 +198,30 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
   return data;
 }
 
+void toml_doc_trim(toml_doc *d)
+{
+  toml_block *b = d->cur;
+  if (!d->parsed || !d->root || d->borrowed || !b || b != d->blocks ||
+      b->next || b->units >= TOML_GRAN_UNITS)
+    return; /* only a small document's one block */
+  uint32_t used = d->bump_ref - b->base;
+  size_t bytes = sizeof *b + ((size_t)used << 3);
+  if (used == b->units)
+    return;
+  toml_block *nb = d->alloc(d->alloc_ud, b, b->bytes, bytes);
+  if (!nb) /* it keeps its room */
+    return;
+  /* nodes address each other by refs and find their block by the
+   * distance to its data, so a block that moved needs only its directory
+   * entry and the pointers to it */
+  nb->units = used;
+  nb->bytes = bytes;
+  d->blocks = d->cur = nb;
+  d->dir[0] = (char *)(nb + 1);
+  d->bump = (char *)(nb + 1) + ((size_t)used << 3);
+  d->bump_left = 0;
+}
+
 /* Vectors hold child refs; a vector of count c has capacity 2 (c <= 2) or
  * the next power of two, so the capacity needs no storage.  A vector that
  * is outgrown goes to a free list of its size for another container. */
@@ -253,6 +278,12 @@ bool toml_vec_set(toml_doc *d, toml_node *c, const uint32_t *refs, uint32_t n)
 bool toml_lines_grow(toml_doc *d)
 {
   uint32_t cap = d->lines_cap ? d->lines_cap * 2 : 16;
+  if (!d->lines_cap && d->len < TOML_GRAN_UNITS * 2)
+    /* room for a line per 16 bytes, plus 4 (a manifest's lines are 20 to
+     * 30 bytes): a small document's table should not grow, so that its
+     * block of nodes, made next, stays the newest allocation (which
+     * toml_doc_trim shrinks in place) */
+    cap = (uint32_t)(d->len / 16 + 4);
   uint32_t *l;
   if (cap < d->lines_cap ||
       !toml_budget_take(d, (size_t)(cap - d->lines_cap) * sizeof *l))
