@@ -123,7 +123,7 @@ void pk__value_item(const pk_value *v, pk__item *out);
  * library reads (every reachable part is checked: a damaged image is
  * refused, never read out of bounds), PK_ENOMEM.  pk__doc_write_image()
  * writes the image of doc to out when cap is enough and returns its size
- * (a multiple of 8; 0 when doc cannot be imaged: more than 64 KiB of
+ * (a multiple of 8; 0 when doc cannot be imaged: 64 KiB or more of
  * text); with doc NULL it copies the image at from (cap bytes; from may be
  * out) without the headers a load wrote, so that it can be saved again. */
 pk_status pk__doc_load_image(const pk__allocator *a, const char *source,

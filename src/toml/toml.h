@@ -137,7 +137,7 @@ const char *toml_doc_source(const toml_doc *doc);
 /* A parsed document as a flat image (toml_image.c), for the metadata cache.
  * toml_doc_image() writes it to out when cap is enough and returns its size
  * (a multiple of 8), or 0 when the document cannot be imaged (not parsed,
- * more than 64 KiB of text, or too many arena blocks).
+ * 64 KiB of text or more, or too many arena blocks).
  * toml_doc_from_image() makes a new document (from toml_doc_new) use an
  * image in place: img must be 8-aligned and writable (each block's header
  * is written into it) and must outlive the document and be used by one

@@ -94,6 +94,8 @@ void toml_doc_free(toml_doc *d)
   mem_free(d, d->dir, (size_t)d->dir_cap * sizeof *d->dir);
   if (!d->borrowed) {
     mem_free(d, d->lines, (size_t)d->lines_cap * sizeof *d->lines);
+    if (d->wins != &d->win0)
+      mem_free(d, d->wins, (size_t)d->wins_cap * sizeof *d->wins);
     mem_free(d, d->buf, d->cap + TOML_PAD);
   }
   mem_free(d, d->source, d->source_size);
@@ -173,7 +175,7 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
   b->next = d->blocks;
   d->blocks = b;
   data = (char *)(b + 1);
-  if (d->len <= TOML_IMAGE_MAX_TEXT)
+  if (d->len < TOML_IMAGE_MAX_TEXT)
     memset(data, 0, (size_t)n << 3);
   for (j = 0; j < grans; j++)
     d->dir[d->dir_len++] = data + ((size_t)j << (TOML_GRAN_SHIFT + 3));
@@ -275,8 +277,40 @@ bool toml_vec_set(toml_doc *d, toml_node *c, const uint32_t *refs, uint32_t n)
 
 /* ---- line table ---- */
 
-bool toml_lines_grow(toml_doc *d)
+/* Room for one more window start. */
+static bool wins_grow(toml_doc *d)
 {
+  uint32_t cap = d->wins_cap * 2, *w;
+  if (!d->wins_cap) { /* the first window needs no allocation */
+    d->wins = &d->win0;
+    d->wins_cap = 1;
+    return true;
+  }
+  if (cap < d->wins_cap ||
+      !toml_budget_take(d, (size_t)(cap - d->wins_cap) * sizeof *w))
+    return false;
+  bool inline_ = d->wins == &d->win0;
+  w = d->alloc(d->alloc_ud, inline_ ? NULL : d->wins,
+               inline_ ? 0 : (size_t)d->wins_cap * sizeof *w,
+               (size_t)cap * sizeof *w);
+  if (!w)
+    return false;
+  if (inline_)
+    w[0] = d->win0;
+  d->wins = w;
+  d->wins_cap = cap;
+  return true;
+}
+
+bool toml_lines_grow(toml_doc *d, uint32_t off)
+{
+  while ((off >> 16) >= d->nwins) { /* windows without a line start too */
+    if (d->nwins == d->wins_cap && !wins_grow(d))
+      return false;
+    d->wins[d->nwins++] = d->nlines;
+  }
+  if (d->nlines < d->lines_cap)
+    return true;
   uint32_t cap = d->lines_cap ? d->lines_cap * 2 : 16;
   if (!d->lines_cap && d->len < TOML_GRAN_UNITS * 2)
     /* room for a line per 16 bytes, plus 4 (a manifest's lines are 20 to
@@ -284,7 +318,7 @@ bool toml_lines_grow(toml_doc *d)
      * block of nodes, made next, stays the newest allocation (which
      * toml_doc_trim shrinks in place) */
     cap = (uint32_t)(d->len / 16 + 4);
-  uint32_t *l;
+  uint16_t *l;
   if (cap < d->lines_cap ||
       !toml_budget_take(d, (size_t)(cap - d->lines_cap) * sizeof *l))
     return false;
@@ -297,22 +331,47 @@ bool toml_lines_grow(toml_doc *d)
   return true;
 }
 
-void toml_offset_pos(const toml_doc *d, uint32_t off, int *line, int *col)
+/* The byte offset where line i (0-based) starts: its low 16 bits, in the
+ * last window whose first line is not after it. */
+static uint32_t line_start(const toml_doc *d, uint32_t i)
 {
-  uint32_t lo = 0, hi = d->nlines;
-  if (!hi) {
-    *line = 1;
-    *col = (int)off + 1;
-    return;
-  }
-  /* the last line start <= off */
+  uint32_t lo = 0, hi = d->nwins;
   while (hi - lo > 1) {
     uint32_t mid = lo + (hi - lo) / 2;
-    if (d->lines[mid] <= off)
+    if (d->wins[mid] <= i)
       lo = mid;
     else
       hi = mid;
   }
-  *line = (int)lo + 1;
-  *col = off >= d->lines[lo] ? (int)(off - d->lines[lo]) + 1 : 1;
+  return lo << 16 | d->lines[i];
+}
+
+void toml_offset_pos(const toml_doc *d, uint32_t off, int *line, int *col)
+{
+  if (!d->nlines) {
+    *line = 1;
+    *col = (int)off + 1;
+    return;
+  }
+  /* the lines starting in off's window are [lo, end): the last of them at
+   * or before off, else the last line before the window */
+  uint32_t w = off >> 16, low = off & 0xFFFF;
+  uint32_t lo = w < d->nwins ? d->wins[w] : d->nlines;
+  uint32_t end = w + 1 < d->nwins ? d->wins[w + 1] : d->nlines, i;
+  if (lo < end && d->lines[lo] <= low) {
+    uint32_t hi = end;
+    while (hi - lo > 1) {
+      uint32_t mid = lo + (hi - lo) / 2;
+      if (d->lines[mid] <= low)
+        lo = mid;
+      else
+        hi = mid;
+    }
+    i = lo;
+  } else {
+    i = lo ? lo - 1 : 0;
+  }
+  uint32_t start = line_start(d, i);
+  *line = (int)i + 1;
+  *col = off >= start ? (int)(off - start) + 1 : 1;
 }

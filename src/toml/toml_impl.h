@@ -65,9 +65,10 @@ typedef struct toml_entry {
  * ahead without bounds checks. */
 #define TOML_PAD 16
 #define TOML_SCAN_MAX 8 /* tables up to this many keys are scanned, not hashed */
-/* Documents of up to this much text can be imaged (toml_image.c): their
+/* Documents of less text than this can be imaged (toml_image.c): their
  * arena blocks are zeroed when made, so that an image holds no stray bytes
- * (unused vector slots, the unit of ref 0). */
+ * (unused vector slots, the unit of ref 0), and their line starts fit in
+ * 16 bits. */
 #define TOML_IMAGE_MAX_TEXT (64u * 1024)
 
 /* A block of arena memory: this header, then the data units. */
@@ -108,9 +109,13 @@ struct toml_doc {
   char **dir;           /* granule -> address */
   uint32_t dir_len, dir_cap;
   toml_build *build; /* while it is parsed (the parser's), else NULL */
-  /* line starts (byte offsets), lines[0] is line 1 */
-  uint32_t *lines;
+  /* line starts, lines[0] is line 1: the low 16 bits of each byte
+   * offset, and per 64 KiB window w of the text wins[w], the first line
+   * starting in window w or later (toml_offset_pos) */
+  uint16_t *lines;
   uint32_t nlines, lines_cap;
+  uint32_t *wins; /* win0 until a second window */
+  uint32_t nwins, wins_cap, win0;
   uint32_t root; /* ref of the root table, 0 before a successful parse */
   size_t budget; /* toml_doc_limit(), or 0 */
   size_t used;   /* bytes taken from it (toml_budget_take) */
@@ -210,14 +215,15 @@ static inline uint32_t *toml_vec(const toml_doc *d, const toml_node *c)
   return toml_ptr(d, c->u.c.vec);
 }
 
-/* Records the start of a new line at byte offset off.  false when out of
- * memory. */
-bool toml_lines_grow(toml_doc *d);
+/* Records the start of a new line at byte offset off (never below the
+ * last one).  false when out of memory. */
+bool toml_lines_grow(toml_doc *d, uint32_t off);
 static inline bool toml_line_push(toml_doc *d, uint32_t off)
 {
-  if (TOML_UNLIKELY(d->nlines == d->lines_cap) && !toml_lines_grow(d))
+  if (TOML_UNLIKELY(d->nlines == d->lines_cap || (off >> 16) >= d->nwins) &&
+      !toml_lines_grow(d, off))
     return false;
-  d->lines[d->nlines++] = off;
+  d->lines[d->nlines++] = (uint16_t)off;
   return true;
 }
 /* 1-based line and column of byte offset off. */
