@@ -111,9 +111,10 @@ static pk_status check_req(const pk__manifest *m, const pk__mreq *r,
   char why[512];
   pk__req req;
   if (pk__req_parse_in(r->text, m->ns, &req, why, sizeof why) != PK_OK)
-    return pk__fail_at(err, PK_EMANIFEST, r->pos, "%s", why);
+    return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(r->value), "%s",
+                       why);
   if (!strcmp(req.ns, m->ns) && !strcmp(req.name, m->name))
-    return pk__fail_at(err, PK_EMANIFEST, r->pos,
+    return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(r->value),
                        "plugin %s:%s requires itself", m->ns, m->name);
   return PK_OK;
 }
@@ -144,7 +145,7 @@ static pk_status load_reqs(const pk__allocator *a, pk__manifest *m,
     memset(&r, 0, sizeof r);
     if (pk_value_get_string(item, &r.text, NULL, err) != PK_OK)
       return as_manifest(PK_ETYPE, err);
-    r.pos = pk_value_get_pos(item);
+    r.value = item;
     r.optional = optional;
     pk_status st = trusted ? PK_OK : check_req(m, &r, err);
     if (st != PK_OK)
