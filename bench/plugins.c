@@ -239,7 +239,8 @@ static int reg_hook(const pk_host_api *api, pk_plugin_ctx *ctx, void *ud)
   return 0;
 }
 
-static void make_reg_bench(reg_bench *b, size_t n, int hook_pct)
+/* The arrays of n plugins, named PREFIX000001, ... */
+static void alloc_reg_bench(reg_bench *b, size_t n, char prefix)
 {
   b->n = n;
   b->names = calloc(n, sizeof *b->names);
@@ -247,9 +248,15 @@ static void make_reg_bench(reg_bench *b, size_t n, int hook_pct)
   b->nhook = calloc(n, sizeof *b->nhook);
   b->descs = calloc(n, sizeof *b->descs);
   b->manifests = calloc(n, sizeof *b->manifests);
+  for (size_t i = 0; i < n; i++)
+    snprintf(b->names[i], sizeof b->names[i], "%c%06zu", prefix, i + 1);
+}
+
+static void make_reg_bench(reg_bench *b, size_t n, int hook_pct)
+{
+  alloc_reg_bench(b, n, 'p');
   unsigned long long seed = 20261122;
   for (size_t i = 0; i < n; i++) {
-    snprintf(b->names[i], sizeof b->names[i], "p%06zu", i + 1);
     b->descs[i] = (pk_plugin_desc){PK_PLUGIN_ABI, sizeof(pk_plugin_desc),
                                    "bench", b->names[i], 1, 0, reg_hook,
                                    NULL, NULL};
@@ -301,15 +308,8 @@ static const struct {
 static void make_seed_bench(reg_bench *b, size_t n)
 {
   n -= n % 20;
-  b->n = n;
+  alloc_reg_bench(b, n, 's');
   b->seed = true;
-  b->names = calloc(n, sizeof *b->names);
-  b->hook_reqs = calloc(n, sizeof *b->hook_reqs);
-  b->nhook = calloc(n, sizeof *b->nhook);
-  b->descs = calloc(n, sizeof *b->descs);
-  b->manifests = calloc(n, sizeof *b->manifests);
-  for (size_t i = 0; i < n; i++)
-    snprintf(b->names[i], sizeof b->names[i], "s%06zu", i + 1);
   for (size_t i = 0; i < n; i++) {
     size_t base = i - i % 20;
     int j = (int)(i % 20);
