@@ -188,6 +188,8 @@ static bool load_cached(loader *L, loaded *l, const char *rel,
   if (st == PK_OK) {
     l->mpath = (char *)pk_doc_source(doc);
     st = pk__manifest_from_doc(&L->alloc, doc, true, &l->m, &L->err);
+    if (st != PK_OK) /* the document, and so the path, is gone */
+      l->mpath = NULL;
   }
   if (st != PK_OK && st != PK_ENOMEM) {
     /* an image this library rejects, or one that is not a manifest (a
