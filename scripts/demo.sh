@@ -3,21 +3,28 @@
 # with its four plugins on a copy of examples/runner/demo, against a Redis
 # server of its own on a free loopback port: miss, hit, a remote hit in a
 # second checkout, a miss after an included header changes, a tool
-# environment, Redis going away, a config error.  Exits 0.
+# environment, a command run per module with others at once on 4 workers,
+# Redis going away, a config error.  Exits 0.  Step titles are bold on a
+# terminal unless NO_COLOR is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh
+scripts/deps.sh demo
 make >/dev/null
 RUNNER=$PWD/build/examples/runner/runner
 tmp=$(mktemp -d)
-redis_pid=
+. scripts/redis.sh
 cleanup() {
-  [[ -n $redis_pid ]] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
+  redis_down || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# bold step titles only on a terminal, and not when NO_COLOR is set
+if [[ -t 1 && -z ${NO_COLOR:-} ]]; then
+  step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+  step() { printf '\n== %s\n' "$*"; }
+fi
 say() { printf '   %s\n' "$*"; }
 run() { # run DIR ARGS...: shows the command line, then what the runner says
   local dir=$1; shift
@@ -26,14 +33,7 @@ run() { # run DIR ARGS...: shows the command line, then what the runner says
   return "${PIPESTATUS[0]}"
 }
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-  >"$tmp/redis.log" 2>&1 &
-redis_pid=$!
-for _ in $(seq 100); do
-  redis-cli -p "$port" ping >/dev/null 2>&1 && break
-  sleep 0.05
-done
+redis_up "$tmp"
 export REDIS_PORT=$port   # {ctx.redis_port} in runner.toml
 cp -r examples/runner/demo "$tmp/checkout-a"
 cp -r examples/runner/demo "$tmp/checkout-b"
@@ -42,7 +42,7 @@ step "Redis is up on 127.0.0.1:$port; two checkouts of the demo project"
 say "runner.toml declares four plugins: lint (commands), cinclude (a dep"
 say "type), toolenv (an env type) and redis (a cache type, loaded lazily)"
 
-step "the commands: cinclude/scan and lint/todo-count are hidden"
+step "the commands: check runs per module; cinclude/scan and lint/todo-count are hidden"
 run "$tmp/checkout-a" --ls
 
 step "first build: a miss, so it runs (the hidden cinclude/scan runs first)"
@@ -71,8 +71,13 @@ say "out/app now says: $("$tmp/checkout-a/out/app")"
 step "an env from a plugin: its setup runs first, its PATH and variables apply"
 run "$tmp/checkout-a" greet
 
+step "check per module and lint/check at once on 4 workers: each output whole"
+start=$(date +%s%N)
+run "$tmp/checkout-a" -n 4 check lint/check
+say "3 runnables, the checks 0.5 s each: $(( ($(date +%s%N) - start) / 1000000 )) ms in all"
+
 step "Redis goes away: a warning, the local cache keeps working"
-kill "$redis_pid"; wait "$redis_pid" 2>/dev/null || true; redis_pid=
+redis_down || true
 echo '/* again */' >>"$tmp/checkout-a/src/main.c"
 run "$tmp/checkout-a" build
 run "$tmp/checkout-a" build

@@ -1,11 +1,38 @@
 #!/usr/bin/env bash
-# Makes sure the Debian packages the build and the tests need are installed.
-# As root it installs what is missing with apt-get; otherwise it prints the
-# exact apt-get line and fails.   usage: scripts/deps.sh [extra packages...]
+# Makes sure the Debian packages a task needs are installed.  As root it
+# installs what is missing with apt-get; otherwise it prints the exact
+# apt-get line and fails.
+#   scripts/deps.sh [build|demo|bench|test|all] [extra packages...]
+#     build  what `make` needs: a C compiler, CMake, pkg-config, nettle
+#            and xxhash (the runner's hashing), hiredis (the runner's
+#            redis plugin)
+#     demo   build + what `make demo` runs: redis-server, python3
+#     bench  build + what the benchmarks run beside plugkit: python3,
+#            ninja (bench/runner-graph's anchor), valgrind
+#            (bench/callgrind-keylines)
+#     test   demo + what `make test` needs: clang and its sanitizer
+#            runtime (the second compiler, TSan, libFuzzer), Criterion,
+#            jansson (the CLI tests parse --json), libcrypto (the runner
+#            tests and the fuzz target check the runner's tags against
+#            it), Graphviz (graph --format svg|png), zsh (the completion),
+#            clang-format (make format)
+#     all    test + bench (the default; extra packages alone go on top)
 set -euo pipefail
-want=(build-essential cmake clang clang-format libclang-rt-14-dev
-      libcriterion-dev python3 pkg-config redis-server libhiredis-dev \
-      libssl-dev valgrind "$@")
+build=(build-essential cmake pkg-config nettle-dev libxxhash-dev libhiredis-dev)
+demo=("${build[@]}" redis-server python3)
+bench=("${build[@]}" python3 ninja-build valgrind)
+test=("${demo[@]}" clang libclang-rt-14-dev libcriterion-dev libjansson-dev
+      libssl-dev graphviz zsh clang-format)
+case ${1:-} in
+  build) want=("${build[@]}"); shift ;;
+  demo) want=("${demo[@]}"); shift ;;
+  bench) want=("${bench[@]}"); shift ;;
+  test) want=("${test[@]}"); shift ;;
+  all) want=("${test[@]}" "${bench[@]}"); shift ;;
+  *) want=("${test[@]}" "${bench[@]}") ;; # none or extra packages: all
+esac
+want+=("$@")
+mapfile -t want < <(printf '%s\n' "${want[@]}" | awk '!seen[$0]++')
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

@@ -6,10 +6,12 @@
 # line "N passed, N failed".
 #
 # Environment: TOML_TEST_DIR (default ../shared/toml-test), FUZZ_SECONDS
-# (default 30), PK_COMPILERS (default "gcc clang").
+# (default 30), PK_COMPILERS (default "gcc clang").  Also: the install
+# test (tests/install-test.sh), the man pages against their sources (a unit
+# test).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh || exit 1
+scripts/deps.sh test || exit 1
 
 JOBS=$(nproc)
 OUT=$PWD/build/test-logs
@@ -80,12 +82,15 @@ first=build/test-${compilers%% *}
 
 # ThreadSanitizer: the thread-stress programs (16 threads calling hooks;
 # 16 threads creating instances and waking a lazy plugin; discovery's
-# loader threads), clang only.
+# loader threads) and the runner's 8 workers on a project using every
+# plugin type (tests/runner-tsan.sh), clang only.
 if build build/tsan clang -DPK_TSAN=ON -DPK_WERROR=ON; then
-  for prog in pk_hooks_stress pk_types_stress pk_discover_stress; do
+  for prog in pk_hooks_stress pk_types_stress pk_discover_stress runner-tsan; do
     log=$OUT/tsan-$prog.log
+    cmd=(build/tsan/bin/$prog)
+    [[ $prog == runner-tsan ]] && cmd=(tests/runner-tsan.sh build/tsan)
     TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
-      build/tsan/bin/$prog >"$log" 2>&1
+      "${cmd[@]}" >"$log" 2>&1
     rc=$?
     syn=$(grep 'Synthesis:' "$log" | tail -1)
     t=$(sed -n 's/.*Tested: \([0-9]*\).*/\1/p' <<<"$syn")
@@ -99,6 +104,24 @@ if build build/tsan clang -DPK_TSAN=ON -DPK_WERROR=ON; then
       count "$p" $((t - p))
     fi
   done
+fi
+
+# As a user gets it (tests/install-test.sh): make with the redis plugin
+# forced off (a tree without hiredis builds), make install into a
+# temporary prefix and under DESTDIR, make uninstall, a host and a plugin
+# from plugkit new built with pkg-config and with CMake, a runner plugin in
+# the installed runner, add_subdirectory.
+tests/install-test.sh build/install-test >"$OUT/install-test.log" 2>&1
+rc=$?
+while IFS= read -r line; do
+  say "$line"
+  case $line in
+    "install-test: ok: "*) count 1 0 ;;
+    "install-test: FAILED: "*) count 0 1 ;;
+  esac
+done <"$OUT/install-test.log"
+if ((rc != 0)) && ! grep -q '^install-test: FAILED' "$OUT/install-test.log"; then
+  say "install-test: FAILED (exit $rc, log: $OUT/install-test.log)"; count 0 1
 fi
 
 # Public symbols of the shared and static libraries: only pk_ names.

@@ -1,6 +1,7 @@
 /* runner_util.h -- what the runner's test files share: a project in a
- * temporary directory, running the real runner binary in it, and a
- * redis-server of the test's own on a free loopback port.
+ * temporary directory, running the real runner binary in it (or in the
+ * background, to signal it), and a redis-server of the test's own on a
+ * free loopback port.
  * SPDX-License-Identifier: MIT */
 #ifndef PK_RUNNER_UTIL_H
 #define PK_RUNNER_UTIL_H
@@ -111,6 +112,132 @@ static inline int count_of(const char *hay, const char *needle)
   for (const char *s = hay; (s = strstr(s, needle)); s += strlen(needle))
     n++;
   return n;
+}
+
+/* ---- runners in the background ---- */
+
+/* Starts "runner ARGS..." (NULL-ended) in the project, its stdout and
+ * stderr into DIR.NAME.out and DIR.NAME.err. */
+static inline pid_t start(const proj *p, const char *name, ...)
+{
+  const char *argv[8] = {"runner"};
+  va_list ap;
+  va_start(ap, name);
+  for (size_t i = 1; i < 7 && (argv[i] = va_arg(ap, const char *)); i++)
+    ;
+  va_end(ap);
+  argv[7] = NULL;
+  char out[200], err[200];
+  snprintf(out, sizeof out, "%s.%s.out", p->dir, name);
+  snprintf(err, sizeof err, "%s.%s.err", p->dir, name);
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0);
+  if (pid == 0) {
+    int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (o < 0 || e < 0 || chdir(p->dir) != 0 || dup2(o, 1) < 0 ||
+        dup2(e, 2) < 0)
+      _exit(126);
+    setenv("RAN_FILE", "/dev/null", 1);
+    execv(RUNNER, (char *const *)argv);
+    _exit(127);
+  }
+  return pid;
+}
+
+/* Waits for a runner: its exit code, or 128 + the signal that ended it. */
+static inline int finish(pid_t pid)
+{
+  int st;
+  while (waitpid(pid, &st, 0) < 0)
+    cr_assert_eq(errno, EINTR);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* What runner NAME wrote on stderr. */
+static inline void err_of(const proj *p, const char *name, char *buf,
+                          size_t n)
+{
+  char path[200];
+  snprintf(path, sizeof path, "%s.%s.err", p->dir, name);
+  slurp(path, buf, n);
+}
+
+static inline void nap_ms(long ms)
+{
+  struct timespec ts = {ms / 1000, ms % 1000 * 1000000};
+  nanosleep(&ts, NULL);
+}
+
+static inline double now_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Waits (up to 20 s) until the project's file rel exists. */
+static inline void wait_for_file(const proj *p, const char *rel)
+{
+  for (int i = 0; i < 2000 && !exists(p, rel); i++)
+    nap_ms(10);
+  cr_assert(exists(p, rel), "%s did not appear", rel);
+}
+
+/* Waits (up to 20 s) until runner NAME's stderr says says. */
+static inline void wait_for_err(const proj *p, const char *name,
+                                const char *says)
+{
+  char err[4096];
+  for (int i = 0; i < 2000; i++) {
+    err_of(p, name, err, sizeof err);
+    if (strstr(err, says))
+      return;
+    nap_ms(10);
+  }
+  cr_assert_fail("runner %s never said \"%s\": %s", name, says, err);
+}
+
+/* Whether process pid still runs (a zombie does not). */
+static inline bool alive(pid_t pid)
+{
+  char path[64], stat[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  slurp(path, stat, sizeof stat);
+  const char *paren = strrchr(stat, ')');
+  return paren && paren[1] == ' ' && paren[2] != 'Z';
+}
+
+/* The pid the command wrote into the project's file rel. */
+static inline pid_t pid_in(const proj *p, const char *rel)
+{
+  char path[300], text[32];
+  snprintf(path, sizeof path, "%s/%s", p->dir, rel);
+  for (int i = 0; i < 2000; i++) {
+    slurp(path, text, sizeof text);
+    if (strchr(text, '\n'))
+      return (pid_t)atoi(text);
+    nap_ms(10);
+  }
+  cr_assert_fail("no pid in %s", rel);
+  return -1;
+}
+
+/* Waits (up to 10 s) for pid to end. */
+static inline void wait_gone(pid_t pid, const char *what)
+{
+  for (int i = 0; i < 1000 && alive(pid); i++)
+    nap_ms(10);
+  cr_assert(!alive(pid), "%s (pid %d) outlived the runner", what, (int)pid);
+}
+
+/* Removes the project and what the background runs left beside it. */
+static inline void races_free(proj *p)
+{
+  char cmd[400];
+  snprintf(cmd, sizeof cmd, "rm -f '%s'.*.out '%s'.*.err", p->dir, p->dir);
+  cr_assert_eq(system(cmd), 0);
+  proj_free(p);
 }
 
 /* ---- a redis-server of our own ---- */

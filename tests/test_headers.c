@@ -11,21 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INCLUDE_DIR PK_TEST_SOURCE_DIR "/../include"
+#include "test_util.h"
 
-static char *slurp(const char *path)
-{
-  FILE *f = fopen(path, "rb");
-  cr_assert_not_null(f, "cannot open %s", path);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *s = malloc((size_t)n + 1);
-  cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-  s[n] = '\0';
-  fclose(f);
-  return s;
-}
+#define INCLUDE_DIR PK_TEST_SOURCE_DIR "/../include"
 
 /* The vocabulary: words (space-separated, each surrounded by spaces). */
 typedef struct vocab {
@@ -151,7 +139,7 @@ static size_t check_header(const vocab *v, const char *file, char *out,
 {
   char path[512];
   snprintf(path, sizeof path, "%s/%s", INCLUDE_DIR, file);
-  char *text = slurp(path);
+  char *text = read_text(path);
   char *comment = calloc(1, strlen(text) + 1), *decl = calloc(1, 4096);
   size_t count = 0;
   for (char *p = text; *p;) {
@@ -184,7 +172,7 @@ static size_t check_header(const vocab *v, const char *file, char *out,
 
 Test(headers, every_declaration_tagged_from_the_vocabulary)
 {
-  char *top = slurp(INCLUDE_DIR "/plugkit.h");
+  char *top = read_text(INCLUDE_DIR "/plugkit.h");
   vocab v;
   read_vocab(top, &v);
   free(top);
@@ -206,7 +194,7 @@ Test(headers, vocabulary_defined_once)
   for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", INCLUDE_DIR, others[i]);
-    char *text = slurp(path);
+    char *text = read_text(path);
     cr_expect_null(strstr(text, "TAGS."), "%s defines tags again",
                    others[i]);
     free(text);

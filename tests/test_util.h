@@ -7,6 +7,7 @@
 
 #include "stress.h"
 #include <stdio.h>
+#include <stdlib.h>
 
 /* Writes TEXT to the file PATH (created or emptied). */
 static inline void write_file(const char *path, const char *text)
@@ -15,6 +16,22 @@ static inline void write_file(const char *path, const char *text)
   cr_assert_not_null(f, "%s", path);
   fputs(text, f);
   fclose(f);
+}
+
+/* The whole file PATH, NUL-terminated; the caller frees it. */
+static inline char *read_text(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  cr_assert_not_null(f, "cannot open %s", path);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *s = malloc((size_t)n + 1);
+  cr_assert_not_null(s);
+  cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
+  s[n] = '\0';
+  fclose(f);
+  return s;
 }
 
 #endif

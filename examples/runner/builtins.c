@@ -31,8 +31,7 @@ static int local_write(runner_cache *c, const runner_key *key,
   char *path = entry_path(c, key);
   int rc = file_write_atomic(path, data, len, 0644);
   if (rc != 0)
-    fprintf(stderr, "runner: warning: cannot write cache entry %s: %s\n",
-            path, strerror(errno));
+    runner_warn("cannot write cache entry %s: %s", path, strerror(errno));
   free(path);
   return rc;
 }

@@ -48,41 +48,6 @@ void entry_set_secret(const char *key, size_t len)
 
 /* ---- writing ---- */
 
-typedef struct buf {
-  char *p;
-  size_t n, cap;
-} buf;
-
-static void put(buf *b, const void *data, size_t len)
-{
-  if (b->n + len > b->cap) {
-    while (b->n + len > b->cap)
-      b->cap = b->cap ? 2 * b->cap : 4096;
-    b->p = xrealloc(b->p, b->cap);
-  }
-  memcpy(b->p + b->n, data, len);
-  b->n += len;
-}
-
-static void putf(buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void putf(buf *b, const char *fmt, ...)
-{
-  va_list ap, aq;
-  va_start(ap, fmt);
-  va_copy(aq, ap);
-  int n = vsnprintf(NULL, 0, fmt, ap);
-  va_end(ap);
-  if (b->n + (size_t)n + 1 > b->cap) {
-    b->cap = b->n + (size_t)n + 1 > 2 * b->cap ? b->n + (size_t)n + 1
-                                                : 2 * b->cap;
-    b->p = xrealloc(b->p, b->cap);
-  }
-  vsnprintf(b->p + b->n, (size_t)n + 1, fmt, aq);
-  va_end(aq);
-  b->n += (size_t)n;
-}
-
 void entry_pack(const entry *e, char **out, size_t *len)
 {
   /* its size, near enough, saves the regrowing of a big entry */
@@ -90,22 +55,22 @@ void entry_pack(const entry *e, char **out, size_t *len)
   for (size_t i = 0; i < e->narts; i++)
     size += e->arts[i].len + strlen(e->arts[i].path) + 64;
   buf b = {.p = xmalloc(size), .cap = size};
-  putf(&b, "runner-entry 1\nname %s\nhash %s\ncode %d\nlog %zu\n", e->name,
+  buf_printf(&b, "runner-entry 1\nname %s\nhash %s\ncode %d\nlog %zu\n", e->name,
        e->hash, e->code, e->loglen);
-  put(&b, e->log, e->loglen);
-  put(&b, "\n", 1);
+  buf_add(&b, e->log, e->loglen);
+  buf_add(&b, "\n", 1);
   for (size_t i = 0; i < e->narts; i++) {
     const entry_artifact *a = &e->arts[i];
-    putf(&b, "artifact %o %zu %s\n", (unsigned)a->mode, a->len, a->path);
-    put(&b, a->data, a->len);
-    put(&b, "\n", 1);
+    buf_printf(&b, "artifact %o %zu %s\n", (unsigned)a->mode, a->len, a->path);
+    buf_add(&b, a->data, a->len);
+    buf_add(&b, "\n", 1);
   }
   char hex[65];
   hash_hex_of(b.p, b.n, hex);
-  putf(&b, "digest %s\n", hex);
+  buf_printf(&b, "digest %s\n", hex);
   if (g_secret) {
     hmac_hex_of(g_secret, g_secret_len, b.p, b.n, hex);
-    putf(&b, "hmac %s\n", hex);
+    buf_printf(&b, "hmac %s\n", hex);
   }
   *out = b.p;
   *len = b.n;

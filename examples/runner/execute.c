@@ -1,12 +1,13 @@
-/* execute.c -- runs a plan: for each runnable, upstreams first, under its
- * lock (.runner/locks/SLUG.lock, held from hashing to storing and by the
- * command's processes), the hash of its inputs (exec line, args,
+/* execute.c -- runs one runnable, on any worker thread: under its lock
+ * (a byte of .runner/locks/runnables.lock, held from hashing to storing
+ * and by the command's processes), the hash of its inputs (exec line, args,
  * environment, the contents of every file its deps name), then the cache
  * (a hit restores the artifacts and replays the output; a miss runs the
  * command and stores the entry when the inputs did not change meanwhile).
- * SIGINT, SIGTERM or SIGHUP stops the command's group, stores nothing and
- * ends the run.
+ * What it shows goes into its transcript.  A stop signal stops the
+ * command's group and stores nothing.
  * SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE /* F_OFD_SETLK */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,93 +15,74 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hash.h"
 #include "runner.h"
 
 extern char **environ;
 
-enum { PENDING = 0, OK, FAILED, SKIPPED, STOPPED };
-
-/* ---- the hash of a runnable's inputs ---- */
-
-static void hash_str(hasher *s, const char *tag, const char *v)
-{
-  hasher_update(s, tag, strlen(tag) + 1);
-  hasher_update(s, v, strlen(v) + 1);
-}
-
-static void hash_inputs(const runnable *r, char hex[65])
-{
-  hasher s;
-  hasher_init(&s);
-  hash_str(&s, "runner-hash", "1");
-  hash_str(&s, "name", r->name);
-  hash_str(&s, "exec", r->exec);
-  for (size_t i = 0; i < r->args.n; i++)
-    hash_str(&s, "arg", r->args.v[i]);
-  for (size_t i = 0; i < r->constants.n; i++)
-    hash_str(&s, "const", r->constants.v[i]);
-  for (size_t i = 0; i < r->artifacts.n; i++)
-    hash_str(&s, "artifact", r->artifacts.v[i]);
-  strlist files = {0};
-  for (size_t i = 0; i < r->globs.n; i++) {
-    size_t before = files.n;
-    glob_files(r->globs.v[i], &files);
-    if (files.n == before)
-      hash_str(&s, "no-match", r->globs.v[i]);
-  }
-  strlist_sort(&files);
-  for (size_t i = 0; i < files.n; i++) {
-    char *data, fh[65];
-    size_t len;
-    if (file_read(files.v[i], &data, &len) == 0) {
-      hash_hex_of(data, len, fh);
-      free(data);
-    } else {
-      snprintf(fh, sizeof fh, "unreadable:%d", errno);
-    }
-    hash_str(&s, files.v[i], fh);
-  }
-  strlist_free(&files);
-  hasher_hex(&s, hex);
-}
+enum { LOCK_POLL_MS = 20 };
 
 /* ---- the lock of a runnable ---- */
 
-/* Locks r (flock on .runner/locks/SLUG.lock), waiting with a note when
- * another runner, or a command one started, holds it: the open lock, or
- * -1 after a warning (no lock can be taken: the run goes on unlocked) or
- * when a stop signal came while waiting (*stopped). */
-static int lock_runnable(const runnable *r, const project *p, bool *stopped)
+/* r's byte in the lock file: a 62-bit FNV-1a of its slug (two runnables
+ * sharing one would only wait for each other). */
+static off_t lock_offset(const runnable *r)
+{
+  uint64_t h = 0xcbf29ce484222325u;
+  for (const char *c = r->slug; *c; c++)
+    h = (h ^ (unsigned char)*c) * 0x100000001b3u;
+  return (off_t)(h >> 2);
+}
+
+/* Takes (F_OFD_SETLK: non-blocking) or tests r's lock on fd. */
+static int lock_byte(int fd, const runnable *r)
+{
+  struct flock l = {.l_type = F_WRLCK, .l_whence = SEEK_SET,
+                    .l_start = lock_offset(r), .l_len = 1};
+  return fcntl(fd, F_OFD_SETLK, &l);
+}
+
+/* Locks r: a write lock on its byte of LOCK_DIR/runnables.lock, on a
+ * description of the file of its own (an open file description lock,
+ * F_OFD_SETLK), so the lock lasts while any process holds that description
+ * -- the runner until r ends, the command's processes, which inherit it,
+ * until they end -- and one lock file serves every runnable.  Waits, with
+ * a note, when another runner, or a command one started, holds it: the
+ * open descriptor, or -1 after a warning (no lock can be taken: the run
+ * goes on unlocked) or when a stop signal came while waiting (*stopped).
+ * The wait polls, so a stop signal (delivered to the main thread) ends
+ * it. */
+static int lock_runnable(runnable *r, const run_env *x, bool *stopped)
 {
   *stopped = false;
-  char *dir = xasprintf("%s/locks", p->state_dir);
-  char *path = xasprintf("%s/%s.lock", dir, r->slug);
-  int fd = mkdir_p(dir) == 0
-               ? open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666)
-               : -1;
+  char *path = xconcat(x->lock_dir, "/runnables.lock", NULL);
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
   if (fd < 0)
     runner_warn("%s: cannot open its lock %s: %s; running unlocked", r->name,
                 path, strerror(errno));
-  if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    fprintf(stderr, "runner: %s: waiting for its lock (another runner, or "
-            "a command one started, holds %s)\n", r->name, path);
-    while (flock(fd, LOCK_EX) != 0)
-      if (errno != EINTR || stop_signal()) {
-        if (!stop_signal())
-          runner_warn("%s: cannot lock %s: %s", r->name, path,
-                      strerror(errno));
-        *stopped = stop_signal() != 0;
-        close(fd);
-        fd = -1;
-        break;
+  if (fd >= 0 && lock_byte(fd, r) != 0) {
+    char *note = xasprintf("runner: %s: waiting for its lock (another "
+                           "runner, or a command one started, holds it in "
+                           "%s)\n", r->name, path);
+    report_live(note, strlen(note));
+    free(note);
+    struct pollfd stop = {.fd = stop_fd(), .events = POLLIN};
+    while (lock_byte(fd, r) != 0) {
+      if (errno != EAGAIN && errno != EACCES && errno != EINTR) {
+        runner_warn("%s: cannot lock %s: %s", r->name, path,
+                    strerror(errno));
+      } else if (!stop_signal()) {
+        poll(&stop, 1, LOCK_POLL_MS);
+        continue;
       }
+      *stopped = stop_signal() != 0;
+      close(fd);
+      fd = -1;
+      break;
+    }
   }
-  free(dir);
   free(path);
   return fd;
 }
@@ -122,8 +104,10 @@ static void env_set(strlist *env, const char *name, const char *value)
 }
 
 /* The environment of r's command, built before any fork: the runner's,
- * the env's PATH and variables, RUNNER_* and RUNNER_ARG_*; NULL-ended. */
-static void command_env(const runnable *r, const project *p, strlist *env)
+ * the env's PATH and variables, its space's dotenv variables, RUNNER_*
+ * and RUNNER_ARG_*; NULL-ended. */
+static void command_env(const runnable *r, const project *p, int worker,
+                        strlist *env)
 {
   for (char **e = environ; *e; e++)
     strlist_add(env, *e);
@@ -143,7 +127,20 @@ static void command_env(const runnable *r, const project *p, strlist *env)
       free(name);
     }
   }
+  for (size_t i = 0; r->dotenv && i < r->dotenv->n; i++) {
+    const char *item = r->dotenv->v[i], *eq = strchr(item, '=');
+    char *name = xasprintf("%.*s", (int)(eq - item), item);
+    env_set(env, name, eq + 1);
+    free(name);
+  }
+  char id[16];
+  snprintf(id, sizeof id, "%d", worker);
   env_set(env, "RUNNER_ROOT", p->root);
+  env_set(env, "RUNNER_WORKER", id);
+  if (r->space)
+    env_set(env, "RUNNER_SPACE", r->space->name);
+  if (r->module)
+    env_set(env, "RUNNER_MODULE", r->module->name);
   env_set(env, "RUNNER_RUNNABLE", r->name);
   env_set(env, "RUNNER_CMD", r->cmd ? r->cmd->address : r->name);
   if (r->cmd && r->cmd->plugin_dir)
@@ -163,23 +160,19 @@ static void command_env(const runnable *r, const project *p, strlist *env)
 
 /* Runs r's exec line with /bin/sh in the root (supervise.c: its own
  * process group, lock_fd held by it and what it starts), its output
- * (stdout and stderr) both shown and kept in *log.  Returns the exit code
- * (128 + the signal for a signalled command, 127 when it cannot start),
- * or -1 when a stop signal ended it. */
-static int run_shell(const runnable *r, const project *p, int lock_fd,
-                     char **log, size_t *loglen)
+ * (stdout and stderr) kept in *out.  Returns the exit code (128 + the
+ * signal for a signalled command, 127 when it cannot start), or -1 when a
+ * stop signal ended it. */
+static int run_shell(const runnable *r, const run_env *x, int lock_fd,
+                     buf *out)
 {
-  *log = NULL;
-  *loglen = 0;
-  fflush(stdout);
   strlist env = {0};
-  command_env(r, p, &env);
+  command_env(r, x->p, x->worker, &env);
   child ch;
   int rc = child_start(&ch, r->exec, env.v, lock_fd);
   strlist_free(&env);
   if (rc != 0)
     return 127;
-  size_t cap = 0;
   char chunk[8192];
   struct pollfd fds[2] = {{.fd = ch.out, .events = POLLIN},
                           {.fd = stop_fd(), .events = POLLIN}};
@@ -196,15 +189,8 @@ static int run_shell(const runnable *r, const project *p, int lock_fd,
       continue;
     if (n <= 0)
       break;
-    fwrite(chunk, 1, (size_t)n, stdout);
-    if (*loglen + (size_t)n > cap) {
-      cap = (*loglen + (size_t)n) * 2;
-      *log = xrealloc(*log, cap);
-    }
-    memcpy(*log + *loglen, chunk, (size_t)n);
-    *loglen += (size_t)n;
+    buf_add(out, chunk, (size_t)n);
   }
-  fflush(stdout);
   int code = child_wait(&ch);
   return stop_signal() ? -1 : code;
 }
@@ -227,31 +213,40 @@ static int cache_get(runner_cache *c, const runner_key *k, entry *e,
   *fetched = false;
   if (!store->read_entry)
     return 0;
+  uint64_t t0 = trace_now();
   if (c->pre_get)
     c->pre_get(c, k);
-  for (int attempt = 0; attempt < 2; attempt++) {
+  int hit = 0;
+  for (int attempt = 0; attempt < 2 && !hit; attempt++) {
     char *data, why[300];
     size_t len;
     if (store->read_entry(store, k, &data, &len) == 0) {
       int rc = entry_parse(data, len, k, e, why, sizeof why);
       if (rc == ENTRY_OK) {
         e->blob = data;
-        return 1;
+        hit = 1;
+        break;
       }
       free(data);
       if (rc == ENTRY_BAD)
         runner_warn("cache entry of %s is unusable (%s): treated as a miss",
                     k->runnable, why);
     }
-    if (attempt == 1 || !c->on_miss || c->on_miss(c, k) != 1)
+    if (attempt == 1 || !c->on_miss)
+      break;
+    uint64_t t1 = trace_now();
+    int got = c->on_miss(c, k);
+    trace_span("remote fetch", "cache", t1, got == 1 ? "found" : "none");
+    if (got != 1)
       break;
     *fetched = true;
   }
-  return 0;
+  trace_span("cache get", "cache", t0, hit ? "hit" : "miss");
+  return hit;
 }
 
 static void cache_set(runner_cache *c, const runner_key *k, const runnable *r,
-                      int code, char *log, size_t loglen)
+                      int code, const char *log, size_t loglen)
 {
   runner_cache *store = store_of(c);
   if (!store->write_entry)
@@ -291,8 +286,11 @@ static void cache_set(runner_cache *c, const runner_key *k, const runnable *r,
   char *blob;
   size_t len;
   entry_pack(&e, &blob, &len);
-  if (store->write_entry(store, k, blob, len) == 0 && c->post_set)
+  if (store->write_entry(store, k, blob, len) == 0 && c->post_set) {
+    uint64_t t0 = trace_now();
     c->post_set(c, k);
+    trace_span("remote store", "cache", t0, NULL);
+  }
   free(blob);
   for (size_t i = 0; i < e.narts; i++)
     free(data[i]);
@@ -341,6 +339,13 @@ static int restore(const runnable *r, const entry *e)
 
 /* ---- one runnable ---- */
 
+/* Whether a result with exit code code is one cache-when keeps. */
+static bool keeps(int cache_when, int code)
+{
+  return cache_when == CACHE_WHEN_FINISHED ||
+         (cache_when == CACHE_WHEN_FAILED) == (code != 0);
+}
+
 /* A hit: the artifacts restored, the output replayed; OK or FAILED (the
  * entry's exit code), or PENDING when the entry cannot be used. */
 static int replay(runnable *r, entry *e, bool fetched)
@@ -351,93 +356,174 @@ static int replay(runnable *r, entry *e, bool fetched)
     runner_warn("cache entry of %s is unusable (%s): treated as a miss",
                 r->name, why);
   } else if (restore(r, e) == 0) {
-    fprintf(stderr, "runner: %s: hit%s, replaying\n", r->name,
-            fetched ? " (fetched from the remote cache)" : "");
-    fwrite(e->log, 1, e->loglen, stdout);
-    fflush(stdout);
+    say(r, "hit%s, replaying",
+        fetched ? " (fetched from the remote cache)" : "");
+    transcript_add(&r->log, false, e->log, e->loglen);
     rc = e->code == 0 ? OK : FAILED;
   }
   entry_free(e);
   return rc;
 }
 
-/* Hashes, gets, runs and stores r; its lock is held throughout. */
-static int run_locked(runnable *r, project *p, const run_options *o,
-                      int lock_fd)
+/* Hashes, gets, runs and stores r; its lock is held throughout.  *result
+ * says how it went, for the trace. */
+static int run_locked(runnable *r, const run_env *x, int lock_fd,
+                      const char **result)
 {
+  project *p = x->p;
   char hex[65];
+  uint64_t t0 = trace_now();
   hash_inputs(r, hex);
+  trace_span("hash inputs", "hash", t0, NULL);
   runner_key k = {.runnable = r->name, .slug = r->slug, .hash = hex};
   pk_error err;
-  runner_cache *c = r->cmd ? project_cache(p, r->cmd, &err) : p->none;
+  runner_cache *c = project_cache(p, r->cache, &err);
   if (!c) {
     runner_error(r->name, &err);
+    *result = "failed";
     return FAILED;
   }
-  entry e;
-  bool fetched;
-  if (!o->force && cache_get(c, &k, &e, &fetched)) {
+  entry e = {0};
+  bool fetched = false;
+  int hit = !x->o->force && cache_get(c, &k, &e, &fetched);
+  if (hit && !keeps(r->cache_when, e.code)) {
+    entry_free(&e); /* a result cache-when does not keep: a miss */
+    hit = 0;
+  }
+  if (hit) {
     int rc = replay(r, &e, fetched);
+    *result = fetched ? "remote hit" : "hit";
     if (rc != PENDING)
       return rc;
   }
   bool cached = store_of(c)->read_entry != NULL;
-  fprintf(stderr, "runner: %s: %s\n", r->name,
-          cached ? (o->force ? "forced, running" : "miss, running")
-                 : "running (not cached)");
-  char *log;
-  size_t loglen;
-  int code = run_shell(r, p, lock_fd, &log, &loglen);
-  if (code == 0 && cached && !stop_signal()) {
+  say(r, "%s", cached ? (x->o->force ? "forced, running" : "miss, running")
+                      : "running (not cached)");
+  *result = cached ? "miss" : "uncached";
+  buf out = {0};
+  t0 = trace_now();
+  int code = run_shell(r, x, lock_fd, &out);
+  trace_span("command", "run", t0, NULL);
+  /* the output in the transcript, in one piece */
+  transcript_add(&r->log, false, out.p ? out.p : "", out.n);
+  if (code >= 0 && keeps(r->cache_when, code) && cached && !stop_signal()) {
     /* what it read may have changed while it ran: then its result is
      * nobody's */
     char after[65];
+    t0 = trace_now();
     hash_inputs(r, after);
-    if (strcmp(after, hex) != 0)
+    trace_span("hash inputs again", "hash", t0, NULL);
+    if (strcmp(after, hex) != 0) {
       runner_warn("%s: its inputs changed while it ran: the result is not "
                   "stored", r->name);
-    else
-      cache_set(c, &k, r, code, log, loglen);
+    } else {
+      t0 = trace_now();
+      cache_set(c, &k, r, code, out.p, out.n);
+      trace_span("cache set", "cache", t0, NULL);
+    }
   }
-  free(log);
+  buf_free(&out);
   if (code < 0 || stop_signal()) {
-    fprintf(stderr, "runner: %s: stopped by signal %d, nothing stored\n",
-            r->name, stop_signal());
+    say(r, "stopped by signal %d, nothing stored", stop_signal());
+    *result = "stopped";
     return STOPPED;
   }
   if (code != 0) {
-    fprintf(stderr, "runner: %s: failed (exit %d)\n", r->name, code);
+    say(r, "failed (exit %d)", code);
+    *result = "failed";
     return FAILED;
   }
   return OK;
 }
 
-static int run_one(runnable *r, project *p, const run_options *o)
+int execute_one(runnable *r, const run_env *x)
 {
-  for (size_t i = 0; i < r->nups; i++)
-    if (r->strict[i] && r->ups[i]->state != OK) {
-      fprintf(stderr, "runner: %s: skipped (%s did not succeed)\n", r->name,
-              r->ups[i]->name);
-      return SKIPPED;
-    }
+  if (r->error) {
+    say(r, "%s", r->error);
+    return FAILED;
+  }
+  uint64_t t0 = trace_now();
   bool stopped;
-  int lock_fd = lock_runnable(r, p, &stopped);
-  if (stopped)
-    return STOPPED;
-  int rc = run_locked(r, p, o, lock_fd);
+  int lock_fd = lock_runnable(r, x, &stopped);
+  trace_span("lock", "lock", t0, NULL);
+  const char *result = "stopped";
+  int state = STOPPED;
+  if (!stopped)
+    state = run_locked(r, x, lock_fd, &result);
   if (lock_fd >= 0)
     close(lock_fd);
-  return rc;
+  trace_span(r->name, "runnable", t0, result);
+  return state;
 }
 
-int execute(plan *pl, project *p, const run_options *o)
+/* ---- --cache-status ---- */
+
+/* What a run would do with r, without running it nor restoring anything:
+ * "hit", "remote hit" (fetched into the local cache), "miss", "uncached"
+ * or "error" (a field that does not format). */
+static const char *status_of(runnable *r, project *p, char hex[65])
 {
-  int failed = 0;
-  stop_signals_install();
-  for (size_t i = 0; i < pl->n && !stop_signal(); i++) {
-    runnable *r = pl->order[i];
-    r->state = run_one(r, p, o);
-    failed |= r->state != OK;
+  hex[0] = 0;
+  if (r->error)
+    return "error";
+  pk_error err;
+  runner_cache *c = project_cache(p, r->cache, &err);
+  if (!c) {
+    runner_error(r->name, &err);
+    return "error";
   }
-  return failed ? 1 : 0;
+  if (!store_of(c)->read_entry)
+    return "uncached";
+  hash_inputs(r, hex);
+  runner_key k = {.runnable = r->name, .slug = r->slug, .hash = hex};
+  entry e = {0};
+  bool fetched = false;
+  char why[400];
+  if (!cache_get(c, &k, &e, &fetched))
+    return "miss";
+  bool usable = keeps(r->cache_when, e.code) &&
+                restorable(r, &e, why, sizeof why);
+  entry_free(&e);
+  return !usable ? "miss" : fetched ? "remote hit" : "hit";
+}
+
+int execute_status(plan *pl, project *p, bool json)
+{
+  inputs_open(p->state_dir);
+  buf t = {0};
+  if (json)
+    buf_add(&t, "[", 1);
+  for (size_t i = 0; i < pl->n; i++) {
+    runnable *r = pl->order[i];
+    char hex[65];
+    const char *st = status_of(r, p, hex);
+    if (!json) {
+      buf_printf(&t, "%-11s%s\n", st, r->name);
+      continue;
+    }
+    buf_add(&t, i ? ",\n {" : "\n {", i ? 4 : 3);
+    buf_add(&t, "\"runnable\": ", 12);
+    buf_json(&t, r->name);
+    buf_printf(&t, ", \"status\": \"%s\", \"cache\": ", st);
+    if (r->cache)
+      buf_json(&t, r->cache);
+    else
+      buf_add(&t, "null", 4);
+    buf_add(&t, ", \"hash\": ", 10);
+    if (hex[0])
+      buf_json(&t, hex);
+    else
+      buf_add(&t, "null", 4);
+    if (r->error) {
+      buf_add(&t, ", \"error\": ", 11);
+      buf_json(&t, r->error);
+    }
+    buf_add(&t, "}", 1);
+  }
+  if (json)
+    buf_add(&t, "\n]\n", 3);
+  fwrite(t.p ? t.p : "", 1, t.n, stdout);
+  buf_free(&t);
+  inputs_close();
+  return 0;
 }

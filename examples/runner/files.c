@@ -1,6 +1,6 @@
-/* files.c -- small lists, allocation that exits on failure, files (read,
- * atomic write, a write that follows no link, mkdir -p) and glob expansion
- * with `**`.
+/* files.c -- small lists and buffers, allocation that exits on failure,
+ * files (read, atomic write, a write that follows no link, mkdir -p) and
+ * glob expansion with `**`.
  * SPDX-License-Identifier: MIT */
 #include <dirent.h>
 #include <errno.h>
@@ -46,6 +46,106 @@ char *xasprintf(const char *fmt, ...)
   vsnprintf(s, (size_t)n + 1, fmt, aq);
   va_end(aq);
   return s;
+}
+
+char *xconcat(const char *first, ...)
+{
+  va_list ap;
+  size_t n = 0;
+  va_start(ap, first);
+  for (const char *s = first; s; s = va_arg(ap, const char *))
+    n += strlen(s);
+  va_end(ap);
+  char *out = xmalloc(n + 1), *o = out;
+  va_start(ap, first);
+  for (const char *s = first; s; s = va_arg(ap, const char *)) {
+    size_t k = strlen(s);
+    memcpy(o, s, k);
+    o += k;
+  }
+  va_end(ap);
+  *o = 0;
+  return out;
+}
+
+/* ---- descriptors ---- */
+
+bool write_all(int fd, const void *data, size_t n)
+{
+  for (const char *p = data; n;) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return false;
+    p += w;
+    n -= (size_t)w;
+  }
+  return true;
+}
+
+/* ---- growable byte buffers ---- */
+
+void buf_add(buf *b, const void *data, size_t len)
+{
+  if (b->n + len > b->cap) {
+    while (b->n + len > b->cap)
+      b->cap = b->cap ? 2 * b->cap : 256;
+    b->p = xrealloc(b->p, b->cap);
+  }
+  if (len)
+    memcpy(b->p + b->n, data, len);
+  b->n += len;
+}
+
+void buf_vprintf(buf *b, const char *fmt, va_list ap)
+{
+  va_list aq;
+  va_copy(aq, ap);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  if (n > 0) {
+    if (b->n + (size_t)n + 1 > b->cap) {
+      b->cap = b->n + (size_t)n + 1 > 2 * b->cap ? b->n + (size_t)n + 1
+                                                  : 2 * b->cap;
+      b->p = xrealloc(b->p, b->cap);
+    }
+    vsnprintf(b->p + b->n, (size_t)n + 1, fmt, aq);
+    b->n += (size_t)n;
+  }
+  va_end(aq);
+}
+
+void buf_printf(buf *b, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  buf_vprintf(b, fmt, ap);
+  va_end(ap);
+}
+
+void buf_json(buf *b, const char *s)
+{
+  buf_add(b, "\"", 1);
+  for (; *s; s++)
+    if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20)
+      buf_printf(b, "\\u%04x", (unsigned char)*s);
+    else
+      buf_add(b, s, 1);
+  buf_add(b, "\"", 1);
+}
+
+char *buf_str(buf *b)
+{
+  buf_add(b, "", 1);
+  char *s = b->p;
+  memset(b, 0, sizeof *b);
+  return s;
+}
+
+void buf_free(buf *b)
+{
+  free(b->p);
+  memset(b, 0, sizeof *b);
 }
 
 /* ---- string lists ---- */
@@ -97,21 +197,22 @@ int file_read(const char *path, char **data, size_t *len)
   if (fd < 0)
     return -1;
   struct stat st; /* its size, when known, saves the regrowing */
-  size_t cap = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-                       st.st_size > 0 && (uintmax_t)st.st_size < SIZE_MAX
-                   ? (size_t)st.st_size + 1
-                   : 4096,
-         n = 0;
-  char *buf = xmalloc(cap + 1);
-  for (;;) {
+  bool sized = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+               st.st_size > 0 && (uintmax_t)st.st_size < SIZE_MAX;
+  size_t cap = sized ? (size_t)st.st_size + 1 : 4096, n = 0;
+  char *bytes = xmalloc(cap + 1);
+  /* a regular file read to the size fstat gave is whole (an atomic
+   * rename over it changes which file fd is, not its bytes): no read for
+   * the end */
+  while (!sized || n < (size_t)st.st_size) {
     if (n == cap)
-      buf = xrealloc(buf, (cap *= 2) + 1);
-    ssize_t r = read(fd, buf + n, cap - n);
+      bytes = xrealloc(bytes, (cap *= 2) + 1);
+    ssize_t r = read(fd, bytes + n, cap - n);
     if (r < 0 && errno == EINTR)
       continue;
     if (r < 0) {
       int e = errno;
-      free(buf);
+      free(bytes);
       close(fd);
       errno = e;
       return -1;
@@ -121,8 +222,8 @@ int file_read(const char *path, char **data, size_t *len)
     n += (size_t)r;
   }
   close(fd);
-  buf[n] = 0;
-  *data = buf;
+  bytes[n] = 0;
+  *data = bytes;
   *len = n;
   return 0;
 }
@@ -165,16 +266,7 @@ static int write_in(int dirfd, const char *name, const char *data,
   }
   if (fd < 0)
     return -1;
-  size_t off = 0;
-  while (off < len) {
-    ssize_t w = write(fd, data + off, len - off);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w < 0)
-      break;
-    off += (size_t)w;
-  }
-  int e = off < len ? errno : 0;
+  int e = write_all(fd, data, len) ? 0 : errno ? errno : EIO;
   if (close(fd) != 0 && !e)
     e = errno;
   if (!e && renameat(dirfd, tmp, dirfd, name) != 0)
@@ -186,15 +278,16 @@ static int write_in(int dirfd, const char *name, const char *data,
 }
 
 int file_write_atomic(const char *path, const char *data, size_t len,
-                      int mode)
+                       int mode)
 {
   const char *slash = strrchr(path, '/');
   char *dir = slash ? xasprintf("%.*s", slash == path ? 1 : (int)(slash - path),
                                 path)
                     : xstrdup(".");
-  int dirfd = mkdir_p(dir) == 0 ? open(dir, O_RDONLY | O_DIRECTORY |
-                                       O_CLOEXEC)
-                                : -1;
+  /* the directory is opened only to write in it: made when missing */
+  int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0 && errno == ENOENT && mkdir_p(dir) == 0)
+    dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   free(dir);
   if (dirfd < 0)
     return -1;

@@ -1,9 +1,17 @@
-/* plan.c -- from command names to runnables in the order they run: each
- * command's deps are built (a glob string, or a typed dep through plugkit:
- * glob, command, or a plugin's type such as cinclude), the commands they
- * name become upstream runnables, an environment's setup step is injected
- * as a strict upstream, upstream artifacts join the dependent's hash.  A
- * cycle is reported with its path.
+/* plan.c -- from command names to runnables in the order they run.
+ *
+ * A runnable is a command run once: for a command per module (one whose
+ * exec, deps or artifacts mention {module.*}) once per module of its
+ * space (of every space when it names none), and for each set of
+ * arguments.  Its name is ADDRESS[@SPACE][#MODULE][?ARGS] (runnable_base).
+ * Its fields are formatted (ctx.c); one that does not format makes that
+ * runnable fail with the reason, at the placeholder, and nothing else.
+ * Each command's deps are built (a glob string, or a typed dep through
+ * plugkit: glob, command, or a plugin's type such as cinclude); the
+ * commands they name become upstream runnables -- for a runnable of a
+ * module, only the same module's runnable of a command per module -- an
+ * environment's setup step is injected as a strict upstream, upstream
+ * artifacts join the dependent's hash.  A cycle is reported with its path.
  * SPDX-License-Identifier: MIT */
 #include <ctype.h>
 #include <stdio.h>
@@ -19,14 +27,6 @@ typedef struct planner {
   size_t depth;
 } planner;
 
-static runnable *find(plan *pl, const char *name)
-{
-  for (size_t i = 0; i < pl->nall; i++)
-    if (!strcmp(pl->all[i]->name, name))
-      return pl->all[i];
-  return NULL;
-}
-
 static runnable *runnable_new(plan *pl, char *name)
 {
   runnable *r = xcalloc(1, sizeof *r);
@@ -37,6 +37,7 @@ static runnable *runnable_new(plan *pl, char *name)
     pl->all = xrealloc(pl->all, pl->acap * sizeof *pl->all);
   }
   pl->all[pl->nall++] = r;
+  strmap_put(&pl->by_name, r->name, r);
   return r;
 }
 
@@ -82,51 +83,29 @@ static int parse_args(const char *args, strlist *out)
   return rc;
 }
 
-static int expand(planner *pn, runnable *r);
+static int expand_deps(planner *pn, runnable *r);
 
-/* s with each {args.KEY} replaced by the runnable's argument KEY (other
- * braces are left alone); NULL after a message when KEY is not given. */
-static char *with_args(const runnable *r, const char *s)
+/* ---- formatting a runnable's fields ---- */
+
+/* Formats v (a string) for r: the text, or NULL with r->error set. */
+static char *field(const planner *pn, runnable *r, const pk_value *v)
 {
-  size_t cap = strlen(s) + 1, n = 0;
-  char *out = xmalloc(cap);
-  while (*s) {
-    const char *end;
-    if (strncmp(s, "{args.", 6) || !(end = strchr(s + 6, '}'))) {
-      out[n++] = *s++;
-      continue;
-    }
-    size_t klen = (size_t)(end - s - 6);
-    const char *val = NULL;
-    for (size_t i = 0; i < r->args.n && !val; i++)
-      if (!strncmp(r->args.v[i], s + 6, klen) && r->args.v[i][klen] == '=')
-        val = r->args.v[i] + klen + 1;
-    if (!val) {
-      fprintf(stderr, "runner: %s: {args.%.*s}: the runnable has no "
-              "argument %.*s\n", r->name, (int)klen, s + 6, (int)klen,
-              s + 6);
-      free(out);
-      return NULL;
-    }
-    cap += strlen(val);
-    out = xrealloc(out, cap);
-    memcpy(out + n, val, strlen(val));
-    n += strlen(val);
-    s = end + 1;
-  }
-  out[n] = 0;
+  const char *s = "";
+  pk_value_get_string(v, &s, NULL, NULL);
+  expand_in in = {pn->p, r->module, &r->args};
+  char why[1200];
+  char *out = expand(&in, v, s, why, sizeof why);
+  if (!out && !r->error)
+    r->error = xstrdup(why);
   return out;
 }
 
-/* Adds each string of array (globs or artifacts of a command) to l, with
- * its arguments in place; -1 after a message. */
-static int add_patterns(const runnable *r, const pk_value *array, strlist *l)
+/* Each string of array, formatted for r, into l; -1 with r->error. */
+static int add_fields(const planner *pn, runnable *r, const pk_value *array,
+                      strlist *l)
 {
   for (size_t i = 0; i < pk_array_count(array); i++) {
-    const char *s;
-    if (pk_value_get_string(pk_array_at(array, i), &s, NULL, NULL) != PK_OK)
-      continue;
-    char *x = with_args(r, s);
+    char *x = field(pn, r, pk_array_at(array, i));
     if (!x)
       return -1;
     strlist_take(l, x);
@@ -134,9 +113,45 @@ static int add_patterns(const runnable *r, const pk_value *array, strlist *l)
   return 0;
 }
 
-/* The runnable of command c with args, planned (and its upstreams). */
+/* r's cache and cache-when: the command's, else [defaults]', else local
+ * and success; "none" for a command without deps.  -1 with r->error. */
+static int cache_policy(const planner *pn, runnable *r)
+{
+  const command *c = r->cmd;
+  const pk_value *d = pn->p->defaults;
+  const pk_value *cv = c->cache ? c->cache : pk_table_get(d, "cache");
+  const pk_value *wv = c->cache_when ? c->cache_when
+                                     : pk_table_get(d, "cache-when");
+  char *cache = cv ? field(pn, r, cv) : xstrdup("local");
+  char *when = wv ? field(pn, r, wv) : xstrdup("success");
+  int rc = -1;
+  if (!cache || !when) {
+  } else if (!cache_known(pn->p, cache)) {
+    pk_pos pos = pk_value_get_pos(cv);
+    r->error = xasprintf("%s:%d:%d: cache \"%s\" is not configured: use "
+                         "local, none or add [caches.%s]", pos.source,
+                         pos.line, pos.col, cache, cache);
+  } else if ((r->cache_when = cache_when_of(when)) < 0) {
+    pk_pos pos = pk_value_get_pos(wv);
+    r->error = xasprintf("%s:%d:%d: cache-when \"%s\": use success, failed "
+                         "or finished", pos.source, pos.line, pos.col, when);
+  } else {
+    r->cache = !c->deps || !pk_array_count(c->deps) ? xstrdup("none")
+                                                    : xstrdup(cache);
+    rc = 0;
+  }
+  free(cache);
+  free(when);
+  return rc;
+}
+
+/* ---- runnables of commands ---- */
+
+/* The runnable of command c (for module m) with args, planned with its
+ * upstreams; NULL after a message (bad arguments, a cycle, a dep that
+ * fails). */
 static runnable *command_runnable(planner *pn, command *c, const char *args,
-                                  const char *from)
+                                  module *m, const char *from)
 {
   strlist parsed = {0};
   if (parse_args(args, &parsed) != 0) {
@@ -145,16 +160,16 @@ static runnable *command_runnable(planner *pn, command *c, const char *args,
     strlist_free(&parsed);
     return NULL;
   }
-  size_t len = strlen(c->address) + 2;
-  for (size_t i = 0; i < parsed.n; i++)
-    len += strlen(parsed.v[i]) + 1;
-  char *name = xmalloc(len);
-  strcpy(name, c->address);
+  m = c->module ? c->module : m;
+  char *base = runnable_base(pn->p, c, command_space(pn->p, c, m),
+                             c->module ? NULL : m);
+  buf t = {.p = base, .n = strlen(base), .cap = strlen(base) + 1};
   for (size_t i = 0; i < parsed.n; i++) {
-    strcat(name, i ? "&" : "?");
-    strcat(name, parsed.v[i]);
+    buf_add(&t, i ? "&" : "?", 1);
+    buf_add(&t, parsed.v[i], strlen(parsed.v[i]));
   }
-  runnable *r = find(pn->pl, name);
+  char *name = buf_str(&t);
+  runnable *r = strmap_get(&pn->pl->by_name, name);
   if (r) {
     free(name);
     strlist_free(&parsed);
@@ -172,11 +187,39 @@ static runnable *command_runnable(planner *pn, command *c, const char *args,
   }
   r = runnable_new(pn->pl, name);
   r->cmd = c;
-  r->exec = xstrdup(c->exec);
+  r->module = m;
+  r->space = command_space(pn->p, c, m);
   r->args = parsed;
-  if (add_patterns(r, c->artifacts, &r->artifacts) != 0)
-    return NULL;
-  return expand(pn, r) == 0 ? r : NULL;
+  if (!(r->exec = field(pn, r, c->exec)) ||
+      add_fields(pn, r, c->artifacts, &r->artifacts) != 0 ||
+      cache_policy(pn, r) != 0) {
+    push_order(pn->pl, r); /* it fails with r->error */
+    return r;
+  }
+  return expand_deps(pn, r) == 0 ? r : NULL;
+}
+
+/* The runnables a dep of r on c, a command per module, brings: when r
+ * runs for a module, the runnable of c for the same module (none when c
+ * does not run for it), else every one of c.  1 when c is run per module
+ * (done), 0 when not, -1 after a message. */
+static int command_dep(planner *pn, runnable *r, command *c,
+                       const runner_cmd_ref *ref, const char *label)
+{
+  if (!c->per_module)
+    return 0;
+  module **ms;
+  size_t n;
+  command_modules(pn->p, c, &ms, &n);
+  for (size_t i = 0; i < n; i++) {
+    if (r->module && ms[i] != r->module)
+      continue;
+    runnable *up = command_runnable(pn, c, ref->args, ms[i], label);
+    if (!up)
+      return -1;
+    add_up(r, up, ref->strict != 0);
+  }
+  return 1;
 }
 
 static int add_dep_output(planner *pn, runnable *r, const runner_dep *d,
@@ -196,7 +239,12 @@ static int add_dep_output(planner *pn, runnable *r, const runner_dep *d,
               near ? near : "", near ? "\"?)" : "");
       return -1;
     }
-    runnable *up = command_runnable(pn, c, ref->args, label);
+    int per = command_dep(pn, r, c, ref, label);
+    if (per < 0)
+      return -1;
+    if (per)
+      continue;
+    runnable *up = command_runnable(pn, c, ref->args, NULL, label);
     if (!up)
       return -1;
     add_up(r, up, ref->strict != 0);
@@ -206,33 +254,141 @@ static int add_dep_output(planner *pn, runnable *r, const runner_dep *d,
 
 static int add_env(planner *pn, runnable *r)
 {
-  pk_error err;
-  void *inst;
-  if (pk_host_get_instance(pn->p->host, "env", r->cmd->env, &inst, &err) !=
-      PK_OK) {
-    runner_error(r->name, &err);
+  runner_env *e = NULL;
+  char why[1200];
+  if (r->cmd->env) {
+    pk_error err;
+    void *inst;
+    if (pk_host_get_instance(pn->p->host, "env", r->cmd->env, &inst, &err) !=
+        PK_OK) {
+      runner_error(r->name, &err);
+      return -1;
+    }
+    e = inst;
+  } else if (r->space->env && space_env(pn->p, r->space, &e, why,
+                                        sizeof why) != 0) {
+    fprintf(stderr, "runner: %s: %s\n", r->name, why);
     return -1;
   }
-  runner_env *e = inst;
+  const strlist *vars;
+  if (r->space->dotenv && space_dotenv(r->space, &vars, why, sizeof why)) {
+    r->error = xstrdup(why);
+    return 0;
+  }
+  if (r->space->dotenv) {
+    r->dotenv = vars;
+    for (size_t i = 0; i < r->space->dotenv_files.n; i++)
+      strlist_add(&r->globs, r->space->dotenv_files.v[i]);
+  }
   r->env = e;
+  if (!e)
+    return 0;
   for (size_t g = 0; e->globs && e->globs[g]; g++)
     strlist_add(&r->globs, e->globs[g]);
   if (e->constant)
     strlist_add(&r->constants, e->constant);
   if (!e->setup_name || !e->setup_exec)
     return 0;
-  runnable *s = find(pn->pl, e->setup_name);
+  runnable *s = strmap_get(&pn->pl->by_name, e->setup_name);
   if (!s) {
     s = runnable_new(pn->pl, xstrdup(e->setup_name));
     s->exec = xstrdup(e->setup_exec);
+    s->cache = xstrdup("none");
     push_order(pn->pl, s);
   }
   add_up(r, s, true);
   return 0;
 }
 
-/* Builds r's upstreams (deps, env), then puts r in the order. */
-static int expand(planner *pn, runnable *r)
+/* ---- a typed dep of a command per module: its strings formatted ---- */
+
+/* v as TOML text into t, its strings formatted for r; -1 with r->error. */
+static int toml_of(const planner *pn, runnable *r, const pk_value *v,
+                   buf *t)
+{
+  const char *s;
+  int64_t i;
+  double f;
+  bool b;
+  if (pk_value_get_string(v, &s, NULL, NULL) == PK_OK) {
+    char *x = field(pn, r, v);
+    if (!x)
+      return -1;
+    buf_add(t, "\"", 1);
+    for (const char *c = x; *c; c++)
+      if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
+        buf_printf(t, "\\u%04x", (unsigned char)*c);
+      else
+        buf_add(t, c, 1);
+    buf_add(t, "\"", 1);
+    free(x);
+  } else if (pk_value_get_integer(v, &i, NULL) == PK_OK) {
+    buf_printf(t, "%lld", (long long)i);
+  } else if (pk_value_get_float(v, &f, NULL) == PK_OK) {
+    buf_printf(t, "%.17g%s", f, f == (double)(long long)f
+                                                  ? ".0" : "");
+  } else if (pk_value_get_bool(v, &b, NULL) == PK_OK) {
+    buf_printf(t, "%s", b ? "true" : "false");
+  } else if (pk_value_kind(v) == PK_KIND_ARRAY ||
+             pk_value_kind(v) == PK_KIND_TABLE) {
+    bool tbl = pk_value_kind(v) == PK_KIND_TABLE;
+    size_t n = tbl ? pk_table_count(v) : pk_array_count(v);
+    buf_add(t, tbl ? "{" : "[", 1);
+    for (size_t k = 0; k < n; k++) {
+      if (k)
+        buf_add(t, ", ", 2);
+      if (tbl)
+        buf_printf(t, "\"%s\" = ",
+                          pk_table_key_at(v, k, NULL));
+      if (toml_of(pn, r, tbl ? pk_table_value_at(v, k) : pk_array_at(v, k),
+                  t) != 0)
+        return -1;
+    }
+    buf_add(t, tbl ? "}" : "]", 1);
+  } else {
+    pk_pos pos = pk_value_get_pos(v);
+    r->error = xasprintf("%s:%d:%d: a dep table with {module.*} may hold "
+                         "strings, numbers, booleans, arrays and tables, "
+                         "not a date or time", pos.source, pos.line,
+                         pos.col);
+    return -1;
+  }
+  return 0;
+}
+
+/* The dep table d with its strings formatted for r, parsed again on the
+ * line it was written (for messages); NULL with r->error set. */
+static const pk_value *dep_for_module(planner *pn, runnable *r,
+                                      const pk_value *d)
+{
+  buf t = {0};
+  pk_pos pos = pk_value_get_pos(d);
+  for (int i = 1; i < pos.line; i++)
+    buf_add(&t, "\n", 1);
+  buf_add(&t, "d = ", 4);
+  if (toml_of(pn, r, d, &t) != 0) {
+    buf_free(&t);
+    return NULL;
+  }
+  pk_doc *doc;
+  pk_error err;
+  pk_status st = pk_doc_parse(t.p, t.n, pos.source, NULL, &doc, &err);
+  buf_free(&t);
+  if (st != PK_OK) {
+    char text[1200];
+    pk_error_format(&err, text, sizeof text);
+    r->error = xstrdup(text);
+    return NULL;
+  }
+  plan *pl = pn->pl;
+  pl->docs = xrealloc(pl->docs, (pl->ndocs + 1) * sizeof *pl->docs);
+  pl->docs[pl->ndocs++] = doc;
+  return pk_table_get(pk_doc_root(doc), "d");
+}
+
+/* Builds r's upstreams (deps, env), then puts r in the order.  0, or -1
+ * after a message; a field that does not format leaves r->error and 0. */
+static int expand_deps(planner *pn, runnable *r)
 {
   command *c = r->cmd;
   if (pn->depth == sizeof pn->stack / sizeof *pn->stack) {
@@ -242,18 +398,17 @@ static int expand(planner *pn, runnable *r)
   pn->stack[pn->depth++] = r;
   r->mark = 1;
   int rc = 0;
-  for (size_t i = 0; rc == 0 && i < pk_array_count(c->deps); i++) {
+  for (size_t i = 0; rc == 0 && !r->error && i < pk_array_count(c->deps);
+       i++) {
     const pk_value *d = pk_array_at(c->deps, i);
-    const char *glob;
-    if (pk_value_get_string(d, &glob, NULL, NULL) == PK_OK) {
-      char *x = with_args(r, glob);
-      if (!x) {
-        rc = -1;
-        break;
-      }
-      strlist_take(&r->globs, x);
+    if (pk_value_kind(d) == PK_KIND_STRING) {
+      char *x = field(pn, r, d);
+      if (x)
+        strlist_take(&r->globs, x);
       continue;
     }
+    if (value_mentions_module(d) && !(d = dep_for_module(pn, r, d)))
+      break;
     char label[300];
     snprintf(label, sizeof label, "%s.deps[%zu]", c->address, i);
     pk_instance *inst;
@@ -272,7 +427,7 @@ static int expand(planner *pn, runnable *r)
     pl->insts[pl->ninsts++] = inst;
     rc = add_dep_output(pn, r, pk_instance_get(inst), label);
   }
-  if (rc == 0 && c->env)
+  if (rc == 0 && !r->error)
     rc = add_env(pn, r);
   /* an upstream's artifacts are inputs of this one (qik-spec 8 item 80) */
   for (size_t i = 0; rc == 0 && i < r->nups; i++)
@@ -284,18 +439,22 @@ static int expand(planner *pn, runnable *r)
   return rc;
 }
 
-/* Does c take arguments ({args.KEY} in its artifacts or globs)? */
+/* ---- what was asked ---- */
+
+/* Does c take arguments ({args.KEY} in its exec, artifacts or globs)? */
 static bool needs_args(const command *c)
 {
+  const char *s;
+  if (pk_value_get_string(c->exec, &s, NULL, NULL) == PK_OK &&
+      strstr(s, "{args."))
+    return true;
   const pk_value *lists[] = {c->artifacts, c->deps};
   for (size_t l = 0; l < 2; l++)
-    for (size_t i = 0; i < pk_array_count(lists[l]); i++) {
-      const char *s;
+    for (size_t i = 0; i < pk_array_count(lists[l]); i++)
       if (pk_value_get_string(pk_array_at(lists[l], i), &s, NULL, NULL) ==
               PK_OK &&
           strstr(s, "{args."))
         return true;
-    }
   return false;
 }
 
@@ -309,20 +468,60 @@ static void keep(runnable *r)
     keep(r->ups[i]);
 }
 
+/* Whether comma-separated list (NULL: anything) holds name. */
+static bool listed(const char *list, const char *name)
+{
+  if (!list)
+    return true;
+  size_t n = strlen(name);
+  for (const char *c = list; c; c = strchr(c, ',') ? strchr(c, ',') + 1
+                                                   : NULL)
+    if (!strncmp(c, name, n) && (c[n] == ',' || !c[n]))
+      return true;
+  return false;
+}
+
+/* Plans the runnables of c (its modules: only m when not NULL) that -m
+ * and -s select, each marked as asked when ask; how many, or -1. */
+static long plan_command(planner *pn, command *c, const char *args,
+                         module *m, const run_options *o, bool ask)
+{
+  module **ms = &m, *own = c->module;
+  size_t n = 1;
+  if (c->per_module && !m)
+    command_modules(pn->p, c, &ms, &n);
+  else if (!c->per_module)
+    ms = &own;
+  long got = 0;
+  for (size_t i = 0; i < n; i++) {
+    module *mi = ms[i];
+    if (!listed(o->modules, mi ? mi->name : "") ||
+        !listed(o->spaces, command_space(pn->p, c, mi)->name))
+      continue;
+    runnable *r = command_runnable(pn, c, args, mi, "runner");
+    if (!r)
+      return -1;
+    if (ask)
+      r->mark = 3;
+    got++;
+  }
+  return got;
+}
+
 /* A command that takes arguments, named bare (qik-spec 8 item 22): every
  * runnable of it in the graph of all commands not hidden. */
-static int plan_bare(planner *pn, const command *c)
+static int plan_bare(planner *pn, const command *c, const run_options *o)
 {
   plan *pl = pn->pl;
   for (size_t i = 0; i < pn->p->ncmds; i++)
-    if (!pn->p->cmds[i].hidden &&
-        !command_runnable(pn, &pn->p->cmds[i], NULL, "runner"))
+    if (!pn->p->cmds[i]->hidden &&
+        plan_command(pn, pn->p->cmds[i], NULL, NULL, o, false) < 0)
       return 1;
-  size_t len = strlen(c->address), found = 0;
+  size_t found = 0;
   for (size_t i = 0; i < pl->n; i++) {
     runnable *r = pl->order[i];
-    if (!strncmp(r->name, c->address, len) && r->name[len] == '?') {
-      r->mark = 3; /* selected */
+    if (r->cmd == c && r->name[strcspn(r->name, "?")] == '?') {
+      r->mark = 3; /* asked */
       found++;
     }
   }
@@ -332,51 +531,106 @@ static int plan_bare(planner *pn, const command *c)
   return found ? 0 : 1;
 }
 
-int plan_build(plan *pl, project *p, char **names, size_t n)
+/* NAME[@SPACE][#MODULE][?ARGS] asked on the command line: planned. */
+static int plan_name(planner *pn, const char *name, const run_options *o)
+{
+  project *p = pn->p;
+  const char *q = strchr(name, '?');
+  size_t len = q ? (size_t)(q - name) : strlen(name);
+  char *addr = xasprintf("%.*s", (int)len, name);
+  char *hash = strchr(addr, '#'), *at;
+  if (hash)
+    *hash++ = 0;
+  if ((at = strchr(addr, '@')))
+    *at++ = 0;
+  command *c = project_find(p, addr);
+  module *m = hash ? strmap_get(&p->by_module, hash) : NULL;
+  int rc = 1;
+  long got = 0;
+  if (!c) {
+    const char *near = project_closest(p, addr);
+    fprintf(stderr, "runner: command \"%s\" is not configured%s%s%s; see "
+            "runner --ls\n", addr, near ? " (did you mean \"" : "",
+            near ? near : "", near ? "\"?)" : "");
+  } else if (hash && (!c->per_module || !m ||
+                      (c->space && m->space != c->space))) {
+    fprintf(stderr, "runner: %s: %s\n", name, !c->per_module
+            ? "the command does not run per module (it names no "
+              "{module.*}): name it without #MODULE"
+            : !m ? "no such module: see runner --ls"
+                 : "the module is not in the command's space: see runner "
+                   "--ls");
+  } else if (at && !space_find(p, at)) {
+    fprintf(stderr, "runner: %s: no space \"%s\": see runner --ls\n", name,
+            at);
+  } else if (!q && needs_args(c)) {
+    rc = plan_bare(pn, c, o);
+  } else if ((got = plan_command(pn, c, q ? q + 1 : NULL, m, o, true)) >=
+             0) {
+    if (at)
+      for (size_t i = 0; i < pn->pl->n; i++)
+        if (pn->pl->order[i]->mark == 3 && pn->pl->order[i]->cmd == c &&
+            strcmp(pn->pl->order[i]->space->name, at))
+          pn->pl->order[i]->mark = 2; /* another space's */
+    if (!got)
+      fprintf(stderr, "runner: %s: %s\n", name,
+              o->modules || o->spaces
+                  ? "-m/-s leave none of its runnables"
+                  : "it runs per module ({module.*}) and its space has no "
+                    "module: add modules = [...] to [spaces.NAME]");
+    rc = got ? 0 : 1;
+  }
+  free(addr);
+  return rc;
+}
+
+int plan_build(plan *pl, project *p, char **names, size_t n,
+               const run_options *o)
 {
   planner pn = {.pl = pl, .p = p};
   memset(pl, 0, sizeof *pl);
+  for (const char *const *list = (const char *const[]){o->modules, o->spaces,
+                                                       NULL};
+       *list; list++)
+    for (const char *c = *list; c; c = strchr(c, ',') ? strchr(c, ',') + 1
+                                                      : NULL) {
+      size_t len = strcspn(c, ",");
+      char *one = xasprintf("%.*s", (int)len, c);
+      bool ok = *list == o->modules ? strmap_get(&p->by_module, one) != NULL
+                                    : space_find(p, one) != NULL;
+      if (!ok)
+        fprintf(stderr, "runner: %s \"%s\" is not configured: see runner "
+                "--ls\n", *list == o->modules ? "module" : "space", one);
+      free(one);
+      if (!ok)
+        return 1;
+    }
   if (n == 0) {
-    for (size_t i = 0; i < p->ncmds; i++)
-      if (!p->cmds[i].hidden &&
-          !command_runnable(&pn, &p->cmds[i], NULL, "runner"))
+    size_t got = 0;
+    for (size_t i = 0; i < p->ncmds; i++) {
+      long k = p->cmds[i]->hidden
+                   ? 0
+                   : plan_command(&pn, p->cmds[i], NULL, NULL, o, true);
+      if (k < 0)
         return 1;
-    return 0;
-  }
-  bool bare = false;
-  for (size_t i = 0; i < n; i++) {
-    char *q = strchr(names[i], '?');
-    char *addr = q ? xasprintf("%.*s", (int)(q - names[i]), names[i])
-                   : xstrdup(names[i]);
-    command *c = project_find(p, addr);
-    if (!c) {
-      const char *near = project_closest(p, addr);
-      fprintf(stderr, "runner: command \"%s\" is not configured%s%s%s; "
-              "see runner --ls\n", addr, near ? " (did you mean \"" : "",
-              near ? near : "", near ? "\"?)" : "");
-      free(addr);
+      got += (size_t)k;
+    }
+    if (!got && (o->modules || o->spaces)) {
+      fprintf(stderr, "runner: -m/-s select no runnable: see runner --ls\n");
       return 1;
     }
-    free(addr);
-    runnable *r = NULL;
-    if (!q && needs_args(c)) {
-      if (plan_bare(&pn, c) != 0)
-        return 1;
-      bare = true;
-    } else if (!(r = command_runnable(&pn, c, q ? q + 1 : NULL, "runner"))) {
-      return 1;
-    } else {
-      r->mark = 3;
-    }
   }
-  /* keep what was named and its upstreams, in order */
+  for (size_t i = 0; i < n; i++)
+    if (plan_name(&pn, names[i], o) != 0)
+      return 1;
+  /* keep what was asked and its upstreams, in order */
   for (size_t i = 0; i < pl->n; i++)
     if (pl->order[i]->mark == 3)
       keep(pl->order[i]);
   size_t k = 0;
   for (size_t i = 0; i < pl->n; i++) {
     runnable *r = pl->order[i];
-    if (r->state || !bare)
+    if (r->state)
       pl->order[k++] = r;
     r->state = 0;
   }
@@ -389,20 +643,28 @@ void plan_free(plan *pl)
   for (size_t i = 0; i < pl->ninsts; i++)
     pk_instance_free(pl->insts[i]);
   free(pl->insts);
+  for (size_t i = 0; i < pl->ndocs; i++)
+    pk_doc_free(pl->docs[i]);
+  free(pl->docs);
   for (size_t i = 0; i < pl->nall; i++) {
     runnable *r = pl->all[i];
     free(r->name);
     free(r->slug);
     free(r->exec);
+    free(r->cache);
+    free(r->error);
     strlist_free(&r->args);
     strlist_free(&r->globs);
     strlist_free(&r->artifacts);
     strlist_free(&r->constants);
     free(r->ups);
     free(r->strict);
+    free(r->downs);
+    transcript_free(&r->log);
     free(r);
   }
   free(pl->all);
   free(pl->order);
+  strmap_free(&pl->by_name);
   memset(pl, 0, sizeof *pl);
 }

@@ -1,8 +1,9 @@
 /* project.c -- the runner as a plugkit host: finds runner.toml, declares
  * what the runner is (runner-host.toml beside the executable, built-in
- * types), loads the config, gathers the commands (runner.toml's, then each
- * enabled plugin's fragment under its alias) and checks all of it before
- * any plugin code runs, printing every problem at FILE:LINE:COL.
+ * types), loads the config, gathers the commands (runner.toml's, each
+ * module's runner.toml, then each enabled plugin's fragment under its
+ * alias) and checks all of it before any plugin code runs, printing every
+ * problem at FILE:LINE:COL.
  * SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <limits.h>
@@ -18,30 +19,28 @@
 #define CONFIG_NAME "runner.toml"
 
 /* The schema of a command table; deps are checked one by one (a string is
- * a glob, a table a typed dep). */
+ * a glob, a table a typed dep):
+ *   exec        the shell line, run in the project root
+ *   cache       local, none or a [caches] name
+ *   cache-when  success, failed or finished
+ *   env         an [envs] name
+ *   space       a [spaces] name
+ *   artifacts   files it writes, restored on a hit
+ *   hidden      left out of --ls and of a bare run */
 static const char command_schema[] =
-    "exec = { type = \"string\", required = true, doc = \"the shell line, "
-    "run in the project root\" }\n"
-    "cache = { type = \"string\", optional = true, doc = \"local, none or "
-    "a [caches] name\" }\n"
-    "env = { type = \"string\", optional = true, doc = \"an [envs] name\" }\n"
-    "artifacts = { type = \"array\", items = \"string\", default = [], "
-    "doc = \"files it writes, restored on a hit\" }\n"
-    "hidden = { type = \"boolean\", default = false, doc = \"left out of "
-    "--ls and of a bare run\" }\n";
+    "exec = { type = \"string\", required = true }\n"
+    "cache = { type = \"string\", optional = true }\n"
+    "cache-when = { type = \"string\", optional = true }\n"
+    "env = { type = \"string\", optional = true }\n"
+    "space = { type = \"string\", optional = true }\n"
+    "artifacts = { type = \"array\", items = \"string\", default = [] }\n"
+    "hidden = { type = \"boolean\", default = false }\n";
 
 static const char *const top_keys[] = {"commands", "caches", "envs",
-                                       "plugins",  "defaults", "ctx"};
+                                       "plugins",  "defaults", "ctx",
+                                       "spaces"};
 
-void runner_warn(const char *fmt, ...)
-{
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("runner: warning: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-}
+static const char *const cache_whens[] = {"success", "failed", "finished"};
 
 static void log_line(void *ud, pk_log_level level, const char *plugin,
                      const char *message)
@@ -50,14 +49,27 @@ static void log_line(void *ud, pk_log_level level, const char *plugin,
   if (level < PK_LOG_WARN && !verbose)
     return;
   static const char *const names[] = {"debug", "info", "warning", "error"};
-  fprintf(stderr, "runner: %s: %s%s%s\n", names[level], plugin ? plugin : "",
-          plugin ? ": " : "", message);
+  report_err("runner: %s: %s%s%s\n", names[level], plugin ? plugin : "",
+             plugin ? ": " : "", message);
 }
 
-/* A problem at pos into diag. */
-static void problem(pk_diag *diag, pk_status code, pk_pos pos,
-                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void problem(pk_diag *diag, pk_status code, pk_pos pos,
+/* plugkit's steps of a plugin (load, register, ...), for --trace. */
+static void trace_step(void *ud, const pk_trace *t)
+{
+  (void)ud;
+  static const char *const steps[] = {"load", "register", "post_register",
+                                      "unload", "hook"};
+  if (t->event == PK_TRACE_HOOK_CALL || !t->plugin)
+    return;
+  uint64_t dur = t->duration_ns / 1000, now = trace_now();
+  char name[200];
+  snprintf(name, sizeof name, "%s %s", steps[t->event],
+           pk_plugin_get_id(t->plugin));
+  trace_span(name, "plugin", now > dur ? now - dur : 0,
+             t->status == PK_OK ? "ok" : pk_status_name(t->status));
+}
+
+void runner_problem(pk_diag *diag, pk_status code, pk_pos pos,
                     const char *fmt, ...)
 {
   pk_error e;
@@ -109,7 +121,7 @@ void runner_error(const char *what, const pk_error *err)
 {
   char text[1200];
   pk_error_format(err, text, sizeof text);
-  fprintf(stderr, "runner: %s%s%s\n", what, what[0] ? ": " : "", text);
+  report_err("runner: %s%s%s\n", what, what[0] ? ": " : "", text);
 }
 
 /* ---- finding the project ---- */
@@ -120,7 +132,7 @@ static char *find_root(const char *dir)
   if (!realpath(dir ? dir : ".", path))
     return NULL;
   for (;;) {
-    char *cfg = xasprintf("%s/" CONFIG_NAME, path);
+    char *cfg = xconcat(path, "/" CONFIG_NAME, NULL);
     struct stat st;
     int found = stat(cfg, &st) == 0;
     free(cfg);
@@ -133,49 +145,7 @@ static char *find_root(const char *dir)
   }
 }
 
-/* ---- [ctx]: a variable's value is its environment variable (NAME
- * upper-cased), else the value written here ---- */
-
-static void load_ctx(project *p, const pk_value *ctx, pk_diag *diag)
-{
-  for (size_t i = 0; i < pk_table_count(ctx); i++) {
-    const char *name = pk_table_key_at(ctx, i, NULL);
-    const pk_value *v = pk_table_value_at(ctx, i);
-    char text[64];
-    const char *s = NULL;
-    int64_t n;
-    bool b;
-    if (pk_value_get_string(v, &s, NULL, NULL) == PK_OK) {
-    } else if (pk_value_get_integer(v, &n, NULL) == PK_OK) {
-      snprintf(text, sizeof text, "%lld", (long long)n);
-      s = text;
-    } else if (pk_value_get_bool(v, &b, NULL) == PK_OK) {
-      s = b ? "true" : "false";
-    } else {
-      problem(diag, PK_ETYPE, pk_value_get_pos(v), "ctx.%s must be a string, "
-              "an integer or a boolean, found %s", name,
-              pk_kind_name(pk_value_kind(v)));
-      continue;
-    }
-    pk_error e;
-    if (!pk_ctx_get(NULL, name) && pk_ctx_set(p->ctx, name, s, &e) != PK_OK)
-      problem(diag, e.code, pk_table_key_pos_at(ctx, i), "ctx.%s: %s", name,
-              e.message);
-  }
-}
-
 /* ---- commands ---- */
-
-static bool name_ok(const char *s)
-{
-  if (!*s)
-    return false;
-  for (; *s; s++)
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-          (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
-      return false;
-  return true;
-}
 
 static bool in_table(const pk_value *root, const char *table,
                      const char *name)
@@ -184,92 +154,167 @@ static bool in_table(const pk_value *root, const char *table,
   return pk_value_kind(pk_table_get(t, name)) == PK_KIND_TABLE;
 }
 
+/* Whether text (len bytes) holds word, which starts with a '{' (a byte
+ * the text rarely holds: cheaper than strstr). */
+static bool mentions(const char *text, size_t len, const char *word)
+{
+  size_t n = strlen(word);
+  for (const char *c = text; (c = memchr(c, '{', len - (size_t)(c - text)));
+       c++)
+    if ((size_t)(text + len - c) >= n && !memcmp(c, word, n))
+      return true;
+  return false;
+}
+
+bool value_mentions_module(const pk_value *v)
+{
+  size_t len;
+  const char *s;
+  if (pk_value_kind(v) == PK_KIND_STRING &&
+      pk_value_get_string(v, &s, &len, NULL) == PK_OK)
+    return mentions(s, len, "{module.");
+  bool tbl = pk_value_kind(v) == PK_KIND_TABLE;
+  size_t n = tbl ? pk_table_count(v) : pk_array_count(v);
+  for (size_t i = 0; i < n; i++)
+    if (value_mentions_module(tbl ? pk_table_value_at(v, i)
+                                  : pk_array_at(v, i)))
+      return true;
+  return false;
+}
+
+/* Whether c's fields may mention {module.*}: a fragment's may, and a root
+ * command's when runner.toml does somewhere. */
+static bool may_mention(const project *p, const command *c)
+{
+  return c->alias || c->module || p->root_per_module;
+}
+
 static void check_deps(project *p, command *c, pk_diag *diag)
 {
   const pk_value *deps = pk_table_get(c->table, "deps");
   if (!deps)
     return;
   if (pk_value_kind(deps) != PK_KIND_ARRAY) {
-    problem(diag, PK_ETYPE, pk_value_get_pos(deps), "%s: deps must be an array "
-            "of globs and dep tables, found %s", c->address,
-            pk_kind_name(pk_value_kind(deps)));
+    runner_problem(diag, PK_ETYPE, pk_value_get_pos(deps), "%s: deps must be an "
+                   "array of globs and dep tables, found %s", c->address,
+                   pk_kind_name(pk_value_kind(deps)));
     return;
   }
   c->deps = deps;
   for (size_t i = 0; i < pk_array_count(deps); i++) {
     const pk_value *d = pk_array_at(deps, i);
-    char label[300];
-    snprintf(label, sizeof label, "%s.deps[%zu]", c->address, i);
     if (pk_value_kind(d) == PK_KIND_STRING)
       continue;
+    char label[300];
+    snprintf(label, sizeof label, "%s.deps[%zu]", c->address, i);
     if (pk_value_kind(d) != PK_KIND_TABLE) {
-      problem(diag, PK_ETYPE, pk_value_get_pos(d), "%s must be a glob string "
-              "or a table with type = \"TAG\", found %s", label,
-              pk_kind_name(pk_value_kind(d)));
+      runner_problem(diag, PK_ETYPE, pk_value_get_pos(d), "%s must be a glob "
+                     "string or a table with type = \"TAG\", found %s", label,
+                     pk_kind_name(pk_value_kind(d)));
       continue;
     }
+    /* a table with {module.*} is checked per module, when planned */
     pk_error e;
-    if (p->types_known)
+    if (p->types_known && !(may_mention(p, c) && value_mentions_module(d)))
       pk_host_check_instance(p->host, "dep", label, d, diag, &e);
   }
 }
 
+/* Checks a literal cache name or cache-when (one with a placeholder is
+ * checked when it is formatted, runnable by runnable). */
+static void check_cache(project *p, const char *who, const pk_value *cv,
+                        const pk_value *wv, pk_diag *diag)
+{
+  const char *cache = NULL, *when = NULL;
+  pk_value_get_string(cv, &cache, NULL, NULL);
+  pk_value_get_string(wv, &when, NULL, NULL);
+  if (cache && !strchr(cache, '{') && !cache_known(p, cache))
+    runner_problem(diag, PK_ENOTFOUND, pk_value_get_pos(cv), "%s: cache \"%s\" is "
+                   "not configured: use local, none or add [caches.%s]", who,
+                   cache, cache);
+  if (when && !strchr(when, '{') && cache_when_of(when) < 0) {
+    const char *near = pk_closest(when, cache_whens, 3);
+    runner_problem(diag, PK_ERANGE, pk_value_get_pos(wv), "%s: cache-when \"%s\"%s"
+                   "%s%s: use success, failed or finished", who, when,
+                   near ? " (did you mean \"" : "", near ? near : "",
+                   near ? "\"?)" : "");
+  }
+}
+
 static void add_command(project *p, const char *alias, const char *dir,
-                        const char *name, const pk_value *table,
+                        module *m, const char *name, const pk_value *table,
                         pk_pos pos, pk_diag *diag)
 {
   if (!name_ok(name)) {
-    problem(diag, PK_ECONFIG, pos, "command name \"%s\": use letters, "
-            "digits, '_' and '-' (a plugin's commands are ALIAS/NAME)",
-            name);
+    runner_problem(diag, PK_ECONFIG, pos, "command name \"%s\": use letters, "
+                   "digits, '_' and '-' (a plugin's commands are ALIAS/NAME,"
+                   " a module's MODULE/NAME)", name);
     return;
   }
   if (pk_value_kind(table) == PK_KIND_STRING) {
-    problem(diag, PK_ETYPE, pk_value_get_pos(table), "command %s must be a "
-            "table: [commands.%s] exec = \"...\"", name, name);
+    runner_problem(diag, PK_ETYPE, pk_value_get_pos(table), "command %s must be "
+                   "a table: [commands.%s] exec = \"...\"", name, name);
+    return;
+  }
+  command *c = xcalloc(1, sizeof *c);
+  c->address = alias ? xconcat(alias, "/", name, NULL)
+               : m   ? xconcat(m->name, "/", name, NULL)
+                     : xstrdup(name);
+  if (strmap_put(&p->by_address, c->address, c)) {
+    runner_problem(diag, PK_EDUPLICATE, pos, "command %s is defined twice",
+                   c->address);
+    free(c->address);
+    free(c);
     return;
   }
   p->cmds = xrealloc(p->cmds, (p->ncmds + 1) * sizeof *p->cmds);
-  command *c = &p->cmds[p->ncmds++];
-  memset(c, 0, sizeof *c);
-  c->address = alias ? xasprintf("%s/%s", alias, name) : xstrdup(name);
+  p->cmds[p->ncmds++] = c;
   c->alias = alias;
   c->plugin_dir = dir;
+  c->module = m;
   c->table = table;
   static const char *const skip[] = {"deps"};
   pk_decode_options o = {.size = sizeof o, .skip = skip, .skip_count = 1};
   pk_error e;
   if (pk_schema_decode(p->command_schema, table, &o, &c->config, diag, &e) ==
       PK_OK) {
-    pk_config_get_string(c->config, "exec", &c->exec, NULL, NULL);
-    pk_config_get_string_or(c->config, "cache", NULL, &c->cache, NULL);
     pk_config_get_string_or(c->config, "env", NULL, &c->env, NULL);
-    pk_config_get_array(c->config, "artifacts", &c->artifacts, NULL);
     pk_config_get_bool(c->config, "hidden", &c->hidden, NULL);
   }
+  c->exec = pk_table_get(table, "exec");
+  c->artifacts = pk_table_get(table, "artifacts");
+  c->cache = pk_table_get(table, "cache");
+  c->cache_when = pk_table_get(table, "cache-when");
   /* the names it refers to, also when a field above is wrong */
   const pk_value *root = pk_doc_root(p->doc);
-  const pk_value *cv = pk_table_get(table, "cache");
   const pk_value *ev = pk_table_get(table, "env");
-  const char *cache = NULL, *env = NULL;
-  pk_value_get_string(cv, &cache, NULL, NULL);
+  const pk_value *sv = pk_table_get(table, "space");
+  const char *env = NULL, *sp = NULL;
   pk_value_get_string(ev, &env, NULL, NULL);
-  if (cache && strcmp(cache, "local") && strcmp(cache, "none") &&
-      !in_table(root, "caches", cache))
-    problem(diag, PK_ENOTFOUND, pk_value_get_pos(cv), "%s: cache \"%s\" is not "
-            "configured: use local, none or add [caches.%s]", c->address,
-            cache, cache);
+  pk_value_get_string(sv, &sp, NULL, NULL);
+  check_cache(p, c->address, c->cache, c->cache_when, diag);
   if (env && !in_table(root, "envs", env))
-    problem(diag, PK_ENOTFOUND, pk_value_get_pos(ev), "%s: env \"%s\" is not "
-            "configured: add [envs.%s]", c->address, env, env);
+    runner_problem(diag, PK_ENOTFOUND, pk_value_get_pos(ev), "%s: env \"%s\" is "
+                   "not configured: add [envs.%s]", c->address, env, env);
+  if (sp && m)
+    runner_problem(diag, PK_ECONFIG, pk_value_get_pos(sv), "%s: a module's "
+                   "command runs in its module's space (%s): remove space",
+                   c->address, m->space->name);
+  else if (sp && !(c->space = space_find(p, sp)))
+    runner_problem(diag, PK_ENOTFOUND, pk_value_get_pos(sv), "%s: space \"%s\" "
+                   "is not configured: add [spaces.%s]", c->address, sp, sp);
   check_deps(p, c, diag);
+  c->per_module = !m && may_mention(p, c) &&
+                  (value_mentions_module(c->exec) ||
+                   value_mentions_module(c->artifacts) ||
+                   value_mentions_module(c->deps));
 }
 
-static void add_commands(project *p, const char *alias, const char *dir,
-                         const pk_value *sect, pk_diag *diag)
+void commands_add(project *p, const char *alias, const char *dir, module *m,
+                  const pk_value *sect, pk_diag *diag)
 {
   for (size_t i = 0; i < pk_table_count(sect); i++)
-    add_command(p, alias, dir, pk_table_key_at(sect, i, NULL),
+    add_command(p, alias, dir, m, pk_table_key_at(sect, i, NULL),
                 pk_table_value_at(sect, i), pk_table_key_pos_at(sect, i),
                 diag);
 }
@@ -286,7 +331,7 @@ static void add_fragments(project *p, pk_diag *diag)
       continue;
     for (size_t k = 0; k < pk_table_count(frag); k++)
       if (strcmp(pk_table_key_at(frag, k, NULL), "commands"))
-        problem(diag, PK_ECONFIG, pk_table_key_pos_at(frag, k),
+        runner_problem(diag, PK_ECONFIG, pk_table_key_pos_at(frag, k),
                 "unknown key \"%s\" in the fragment of plugin %s: a "
                 "fragment holds only [commands]",
                 pk_table_key_at(frag, k, NULL), pk_plugin_get_id(pl));
@@ -295,7 +340,7 @@ static void add_fragments(project *p, pk_diag *diag)
     char *dir = slash ? xasprintf("%.*s", (int)(slash - manifest), manifest)
                       : xstrdup(".");
     strlist_take(&p->dirs, dir);
-    add_commands(p, pk_plugin_get_alias(pl), dir,
+    commands_add(p, pk_plugin_get_alias(pl), dir, NULL,
                  pk_table_get(frag, "commands"), diag);
   }
 }
@@ -311,27 +356,41 @@ static void check_top(project *p, pk_diag *diag)
       known = !strcmp(k, top_keys[j]);
     const char *near = known ? NULL : pk_closest(k, top_keys, nk);
     if (!known)
-      problem(diag, PK_ECONFIG, pk_table_key_pos_at(root, i),
-              "unknown table [%s]%s%s%s: runner.toml has [commands], "
-              "[caches], [envs], [plugins], [defaults] and [ctx]", k,
-              near ? " (did you mean [" : "", near ? near : "",
-              near ? "]?)" : "");
+      runner_problem(diag, PK_ECONFIG, pk_table_key_pos_at(root, i),
+                     "unknown table [%s]%s%s%s: runner.toml has [commands], "
+                     "[caches], [envs], [plugins], [defaults], [ctx] and "
+                     "[spaces]", k, near ? " (did you mean [" : "",
+                     near ? near : "", near ? "]?)" : "");
   }
   const pk_value *cmds = pk_table_get(root, "commands");
   if (cmds && pk_value_kind(cmds) != PK_KIND_TABLE)
-    problem(diag, PK_ETYPE, pk_value_get_pos(cmds), "commands must be a table "
-            "of [commands.NAME] tables");
+    runner_problem(diag, PK_ETYPE, pk_value_get_pos(cmds), "commands must be a "
+                   "table of [commands.NAME] tables");
   const pk_value *ctx = pk_table_get(root, "ctx");
   if (ctx && pk_value_kind(ctx) != PK_KIND_TABLE)
-    problem(diag, PK_ETYPE, pk_value_get_pos(ctx), "ctx must be a table of "
-            "NAME = value");
+    runner_problem(diag, PK_ETYPE, pk_value_get_pos(ctx), "ctx must be a table "
+                   "of NAME = value");
+  p->defaults = pk_table_get(root, "defaults");
+  static const char *const defaults_keys[] = {"cache", "cache-when"};
+  for (size_t i = 0; i < pk_table_count(p->defaults); i++) {
+    const char *k = pk_table_key_at(p->defaults, i, NULL);
+    if (strcmp(k, "cache") && strcmp(k, "cache-when")) {
+      const char *near = pk_closest(k, defaults_keys, 2);
+      runner_problem(diag, PK_ECONFIG, pk_table_key_pos_at(p->defaults, i),
+                     "unknown field \"%s\" in [defaults]%s%s%s: it has cache "
+                     "and cache-when", k, near ? " (did you mean \"" : "",
+                     near ? near : "", near ? "\"?)" : "");
+    }
+  }
+  check_cache(p, "defaults", pk_table_get(p->defaults, "cache"),
+              pk_table_get(p->defaults, "cache-when"), diag);
 }
 
 int project_open(project *p, const char *dir, const char *exe_dir,
-                 bool verbose)
+                 const run_options *o)
 {
   memset(p, 0, sizeof *p);
-  p->verbose = verbose;
+  p->verbose = o->verbose;
   p->root = find_root(dir);
   if (!p->root) {
     fprintf(stderr, "runner: no " CONFIG_NAME " in %s%s\n",
@@ -344,7 +403,7 @@ int project_open(project *p, const char *dir, const char *exe_dir,
             strerror(errno));
     return 2;
   }
-  p->state_dir = xasprintf("%s/.runner", p->root);
+  p->state_dir = xconcat(p->root, "/.runner", NULL);
   p->services = (runner_host){.size = sizeof p->services,
                               .root = p->root,
                               .state_dir = p->state_dir,
@@ -353,13 +412,17 @@ int project_open(project *p, const char *dir, const char *exe_dir,
   pk_error err;
   /* plugkit's metadata cache: later starts stat the plugins' manifests
    * instead of parsing them (-v says how many came from it) */
-  char *mcache = xasprintf("%s/plugins.cache", p->state_dir);
+  char *mcache = xconcat(p->state_dir, "/plugins.cache", NULL);
   pk_host_options ho = {.size = sizeof ho, .log = log_line,
                         .log_ud = &p->verbose, .userdata = &p->services,
+                        .trace = trace_on() ? trace_step : NULL,
                         .cache_path = mkdir_p(p->state_dir) == 0 ? mcache
                                                                  : NULL};
-  char *desc = xasprintf("%s/runner-host.toml", exe_dir);
-  char *plugins = xasprintf("%s/plugins", exe_dir);
+  char *desc = xconcat(exe_dir, "/runner-host.toml", NULL);
+  char *plugins = xconcat(exe_dir, "/plugins", NULL);
+  /* every {ctx.NAME} is the runner's (ctx.c): plugkit reads no variable
+   * from the environment itself */
+  pk_ctx_options co = {.size = sizeof co, .ignore_env = true};
   pk_status st = pk_host_new(&ho, &p->host, &err);
   free(mcache);
   if (st == PK_OK)
@@ -375,32 +438,48 @@ int project_open(project *p, const char *dir, const char *exe_dir,
     st = pk_schema_new(pk_doc_root(p->schema_doc), NULL, &p->command_schema,
                        &err);
   if (st == PK_OK)
-    st = pk_ctx_new(NULL, &p->ctx, &err);
+    st = pk_ctx_new(&co, &p->ctx, &err);
   free(desc);
   free(plugins);
   if (st != PK_OK) {
     runner_error("setting up", &err);
     return 2;
   }
+  ctx_runtime(p, o);
   pk_diag *diag;
   if (pk_diag_new(NULL, &diag, &err) != PK_OK) {
     runner_error("", &err);
     return 2;
   }
-  st = pk_doc_load_file(CONFIG_NAME, NULL, &p->doc, &err);
+  char *text;
+  size_t len;
+  if (file_read(CONFIG_NAME, &text, &len) != 0) {
+    fprintf(stderr, "runner: cannot read %s/" CONFIG_NAME ": %s\n", p->root,
+            strerror(errno));
+    pk_diag_free(diag);
+    return 2;
+  }
+  st = pk_doc_parse(text, len, CONFIG_NAME, NULL, &p->doc, &err);
+  /* plugkit formats the plugins' fields with runner.* only when asked */
+  if (st == PK_OK && mentions(text, len, "{ctx.runner."))
+    ctx_runtime_to_plugkit(p);
+  p->root_per_module = mentions(text, len, "{module.");
+  free(text);
   if (st != PK_OK) {
     runner_error("", &err);
     pk_diag_free(diag);
     return 2;
   }
   check_top(p, diag);
-  load_ctx(p, pk_table_get(pk_doc_root(p->doc), "ctx"), diag);
+  ctx_load(p, pk_table_get(pk_doc_root(p->doc), "ctx"), diag);
   pk_host_set_ctx(p->host, p->ctx);
   /* typed deps are checked only when the types are known */
   p->types_known = pk_host_load_config_doc(p->host, p->doc, diag, &err) ==
                    PK_OK; /* the host keeps the document: one parse */
-  add_commands(p, NULL, NULL, pk_table_get(pk_doc_root(p->doc), "commands"),
-               diag);
+  spaces_load(p, diag);
+  commands_add(p, NULL, NULL, NULL,
+               pk_table_get(pk_doc_root(p->doc), "commands"), diag);
+  modules_load_commands(p, diag);
   add_fragments(p, diag);
   size_t nprob = print_diag(diag);
   pk_diag_free(diag);
@@ -418,67 +497,156 @@ int project_open(project *p, const char *dir, const char *exe_dir,
 void project_close(project *p)
 {
   for (size_t i = 0; i < p->ncmds; i++) {
-    free(p->cmds[i].address);
-    pk_config_free(p->cmds[i].config);
+    free(p->cmds[i]->address);
+    pk_config_free(p->cmds[i]->config);
+    free(p->cmds[i]);
   }
   free(p->cmds);
+  strmap_free(&p->by_address);
   strlist_free(&p->dirs);
   cache_free(p->local);
   cache_free(p->none);
+  spaces_free(p);
   pk_host_free(p->host);
+  for (size_t i = 0; i < p->nmdocs; i++)
+    pk_doc_free(p->mdocs[i]);
+  free(p->mdocs);
   pk_schema_free(p->command_schema);
   pk_doc_free(p->schema_doc);
   pk_ctx_free(p->ctx);
+  ctx_free(p);
   free(p->state_dir);
   free(p->root);
 }
 
 command *project_find(project *p, const char *address)
 {
-  for (size_t i = 0; i < p->ncmds; i++)
-    if (!p->cmds[i].alias && !strcmp(p->cmds[i].address, address))
-      return &p->cmds[i];
-  /* ALIAS/NAME, or ALIAS.NAME: split at the last '/', else the last '.' */
-  const char *sep = strrchr(address, '/');
-  if (!sep)
-    sep = strrchr(address, '.');
-  if (!sep)
+  command *c = strmap_get(&p->by_address, address);
+  if (c)
+    return c;
+  /* ALIAS.NAME (or MODULE.NAME) is ALIAS/NAME: split at the last '.' */
+  const char *dot = strrchr(address, '.');
+  if (!dot || strchr(address, '/'))
     return NULL;
-  size_t la = (size_t)(sep - address);
-  for (size_t i = 0; i < p->ncmds; i++) {
-    command *c = &p->cmds[i];
-    if (c->alias && strlen(c->alias) == la &&
-        !strncmp(c->alias, address, la) &&
-        !strcmp(c->address + la + 1, sep + 1))
-      return c;
-  }
-  return NULL;
+  char *slashed = xstrdup(address);
+  slashed[dot - address] = '/';
+  c = strmap_get(&p->by_address, slashed);
+  free(slashed);
+  return c;
 }
 
 const char *project_closest(project *p, const char *address)
 {
   const char **names = xcalloc(p->ncmds, sizeof *names);
   for (size_t i = 0; i < p->ncmds; i++)
-    names[i] = p->cmds[i].address;
+    names[i] = p->cmds[i]->address;
   const char *near = pk_closest(address, names, p->ncmds);
   free(names);
   return near;
 }
 
-void project_list(project *p)
+char *runnable_base(const project *p, const command *c, const space *s,
+                    const module *m)
 {
-  for (size_t i = 0; i < p->ncmds; i++)
-    if (!p->cmds[i].hidden)
-      printf("%s\n", p->cmds[i].address);
+  bool spaces = p->nspaces > 1;
+  return xconcat(c->address, spaces ? "@" : "", spaces ? s->name : "",
+                 m && !c->module ? "#" : "", m && !c->module ? m->name : "",
+                 NULL);
 }
 
-runner_cache *project_cache(project *p, const command *c, pk_error *err)
+/* The space a runnable of c runs in (m: its module, for a command per
+ * module). */
+space *command_space(const project *p, const command *c, const module *m)
 {
-  const char *name = c ? c->cache : NULL;
-  if (!c || !c->deps || !pk_array_count(c->deps) ||
-      (name && !strcmp(name, "none")))
+  return m ? m->space : c->space ? c->space : p->spaces[0];
+}
+
+/* The modules command c runs for: every module of its space, or of every
+ * space when it names none. */
+void command_modules(const project *p, const command *c, module ***out,
+                     size_t *n)
+{
+  *out = p->modules;
+  *n = p->nmodules;
+  if (c->space) {
+    *out = c->space->modules;
+    *n = c->space->nmodules;
+  }
+}
+
+void project_list(project *p)
+{
+  buf t = {0};
+  for (size_t i = 0; i < p->ncmds; i++) {
+    const command *c = p->cmds[i];
+    if (c->hidden)
+      continue;
+    if (!c->per_module && p->nspaces == 1) {
+      buf_add(&t, c->address, strlen(c->address));
+      buf_add(&t, "\n", 1);
+      continue;
+    }
+    if (!c->per_module) {
+      char *name = runnable_base(p, c, command_space(p, c, c->module),
+                                 c->module);
+      buf_printf(&t, "%s\n", name);
+      free(name);
+      continue;
+    }
+    module **ms;
+    size_t n;
+    command_modules(p, c, &ms, &n);
+    for (size_t k = 0; k < n; k++) {
+      char *name = runnable_base(p, c, ms[k]->space, ms[k]);
+      buf_printf(&t, "%s\n", name);
+      free(name);
+    }
+  }
+  /* the spaces, when there is more than the bare default one */
+  const space *d = p->spaces[0];
+  if (p->nspaces > 1 || d->nmodules || d->env || d->dotenv) {
+    buf_printf(&t, "\nspaces:\n");
+    for (size_t i = 0; i < p->nspaces; i++) {
+      const space *s = p->spaces[i];
+      const char *env = NULL;
+      pk_value_get_string(s->env, &env, NULL, NULL);
+      buf_printf(&t, "  %s (root %s)", s->name, s->root);
+      for (size_t k = 0; k < s->nmodules; k++)
+        buf_printf(&t, "%s %s (%s)", k ? "," : ": modules",
+                          s->modules[k]->name, s->modules[k]->dir);
+      if (s->env)
+        buf_printf(&t, "; env %s", env ? env : "inline");
+      for (size_t k = 0; k < pk_array_count(s->dotenv); k++) {
+        const char *f = "";
+        pk_value_get_string(pk_array_at(s->dotenv, k), &f, NULL, NULL);
+        buf_printf(&t, "%s %s", k ? "," : "; dotenv", f);
+      }
+      buf_add(&t, "\n", 1);
+    }
+  }
+  fwrite(t.p ? t.p : "", 1, t.n, stdout);
+  buf_free(&t);
+}
+
+bool cache_known(const project *p, const char *name)
+{
+  return !strcmp(name, "local") || !strcmp(name, "none") ||
+         in_table(pk_doc_root(p->doc), "caches", name);
+}
+
+int cache_when_of(const char *text)
+{
+  for (int i = 0; i < 3; i++)
+    if (!strcmp(text, cache_whens[i]))
+      return i;
+  return -1;
+}
+
+runner_cache *project_cache(project *p, const char *name, pk_error *err)
+{
+  if (!strcmp(name, "none"))
     return p->none;
-  if (!name || !strcmp(name, "local"))
+  if (!strcmp(name, "local"))
     return p->local;
   void *inst;
   if (pk_host_get_instance(p->host, "cache", name, &inst, err) != PK_OK)

@@ -1,24 +1,51 @@
 /* runner.h -- the runner's internals, shared by its files:
+ *   main.c      options
  *   project.c   the host: plugkit set-up, runner.toml, commands, --ls
+ *   space.c     spaces and modules; a space's env and dotenv files
+ *   ctx.c       [ctx] and runner.* variables; formatting the fields
+ *   map.c       a map from strings
  *   plan.c      runnables and their order (deps, envs, cycles)
- *   execute.c   hashing, cache get/set, running a command
+ *   schedule.c  the worker threads: what runs when, what is printed when
+ *   execute.c   one runnable: its lock, cache get/set, its command
+ *   inputs.c    the hash of a runnable's inputs; the stat cache
+ *   report.c    transcripts, live lines, the progress line
+ *   trace.c     --trace: Chrome trace-event JSON
  *   entry.c     the cache entry format (self-checking)
  *   builtins.c  built-in types: cache local, dep glob and command, env env
  *   files.c     files: read, atomic write, mkdir -p, glob expansion
  *   supervise.c a command in its own process group, taken down with the
- *               runner; the signals that stop the runner
- *   hash.c      SHA-256 and HMAC-SHA256 (hash.h)
+ *               runner (supervisor.c: runner-supervise); the signals that
+ *               stop the runner
+ *   hash.c      XXH3-128, SHA-256 and HMAC-SHA256 (hash.h)
  *   cachekey.c  the cache key that authenticates entries
  * SPDX-License-Identifier: MIT */
 #ifndef RUNNER_H
 #define RUNNER_H
 
 #include <plugkit.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "runner_api.h"
+
+/* ---- growable byte buffers ({0} is empty) ---- */
+typedef struct buf {
+  char *p;
+  size_t n, cap;
+} buf;
+void buf_add(buf *b, const void *data, size_t len);
+void buf_printf(buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void buf_vprintf(buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+/* s as a JSON string, quotes included. */
+void buf_json(buf *b, const char *s);
+/* The bytes NUL-terminated, handed over (malloc()ed); b is empty again. */
+char *buf_str(buf *b);
+void buf_free(buf *b);
 
 /* ---- small growable lists ---- */
 typedef struct strlist {
@@ -37,14 +64,67 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
+/* The strings up to NULL, one after the other (cheaper than xasprintf). */
+char *xconcat(const char *first, ...) __attribute__((sentinel));
 
-/* "runner: WHAT: FILE:LINE:COL: message" on stderr (no "WHAT: " when
- * what is ""). */
+/* "runner: WHAT: FILE:LINE:COL: message" (no "WHAT: " when what is ""),
+ * as report_err. */
 void runner_error(const char *what, const pk_error *err);
-/* "runner: warning: ..." on stderr. */
+/* "runner: warning: ...": into the transcript of the runnable the calling
+ * thread works on, else on stderr at once.  Any thread. */
 void runner_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* ---- report.c ---- */
+typedef struct runnable runnable;
+
+/* What a runnable showed: bytes for stdout and stderr, in order. */
+typedef struct transcript {
+  buf b;
+  struct segment {
+    size_t end;            /* b.p[previous end .. end) */
+    bool err;              /* for stderr, else stdout */
+  } *segs;
+  size_t nsegs, scap;
+} transcript;
+void transcript_add(transcript *t, bool err, const char *data, size_t n);
+void transcript_printf(transcript *t, bool err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void transcript_free(transcript *t);
+/* "runner: NAME: ...\n" into r's transcript. */
+void say(runnable *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Binds the calling thread to r (NULL: to none): runner_warn and
+ * report_err write into r's transcript. */
+void report_bind(runnable *r);
+/* Text for stderr: into the bound runnable's transcript, else at once. */
+void report_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Writes n bytes on stderr at once (under the progress line). */
+void report_live(const char *text, size_t n);
+/* Writes a transcript on stdout and stderr, whole. */
+void report_print(const transcript *t);
+/* Shows line (no newline) as the progress line on stderr, replacing the
+ * one shown; NULL takes it away. */
+void report_progress(const char *line);
+
+/* ---- trace.c ---- */
+/* Starts tracing into path (absolute; NULL: no tracing).  Call first. */
+void trace_open(const char *path);
+bool trace_on(void);
+/* Microseconds since trace_open (0 when not tracing). */
+uint64_t trace_now(void);
+/* Names the calling thread's track (0: main, N: worker N). */
+void trace_track(int track, const char *name);
+/* A span on the calling thread's track from start to now; result (or
+ * NULL) goes in its args. */
+void trace_span(const char *name, const char *cat, uint64_t start,
+                const char *result);
+/* Writes the file: 0, or -1 after a message. */
+int trace_close(void);
+
 /* ---- files.c ---- */
+/* Writes n bytes to fd (again after EINTR or a short write): whether all
+ * went. */
+bool write_all(int fd, const void *data, size_t n);
 /* 0 with a malloc()ed, NUL-terminated copy of the file; -1 (errno). */
 int file_read(const char *path, char **data, size_t *len);
 /* Writes path atomically (a temporary file renamed over it), creating its
@@ -122,55 +202,196 @@ void entry_set_secret(const char *key, size_t len);
  * after a message saying what is wrong and what to do. */
 int cache_key_load(void);
 
-/* ---- project.c ---- */
+/* ---- map.c ---- */
+/* A map from strings (borrowed) to pointers; {0} is an empty map. */
+typedef struct strmap {
+  const char **keys;
+  void **vals;
+  size_t n, cap;
+} strmap;
+void *strmap_get(const strmap *m, const char *key);
+void *strmap_getn(const strmap *m, const char *key, size_t n);
+/* Adds key -> val unless key is there: NULL, or the value it has. */
+void *strmap_put(strmap *m, const char *key, void *val);
+/* Makes room for n keys at once (no growing step by step). */
+void strmap_reserve(strmap *m, size_t n);
+void strmap_free(strmap *m);
+
+/* ---- project.c, space.c, ctx.c ---- */
+typedef struct space space;
+
+typedef struct module {
+  char *name;              /* "net" */
+  char *path;              /* as written, relative to the space's root */
+  char *dir;               /* relative to the project root: "libs/net" */
+  space *space;
+  pk_pos pos;              /* its entry in modules */
+} module;
+
+struct space {
+  char *name;              /* "default", ... */
+  char *root;              /* relative to the project root, normalized */
+  module **modules;
+  size_t nmodules;
+  const pk_value *table;   /* [spaces.NAME], or NULL */
+  const pk_value *env;     /* an [envs] name or an inline table, or NULL */
+  const pk_value *dotenv;  /* array of file names, or NULL */
+  /* made when first needed (planning, the main thread) */
+  bool env_done, dotenv_done;
+  runner_env *env_made;
+  pk_instance *env_inst;   /* an inline env (owned) */
+  char *env_error, *dotenv_error;
+  strlist dotenv_vars;     /* "NAME=VALUE" in file order */
+  strlist dotenv_files;
+};
+
 typedef struct command {
-  char *address;           /* "build" or "ALIAS/NAME" */
-  const char *alias;       /* the plugin's alias, NULL for a root command */
+  char *address;           /* "build", "MODULE/NAME" or "ALIAS/NAME" */
+  const char *alias;       /* the plugin's alias, NULL otherwise */
   const char *plugin_dir;  /* its directory (fragment commands) */
+  module *module;          /* a module's own command: the module */
+  space *space;            /* `space = NAME`, or NULL */
   const pk_value *table;   /* [commands.NAME] (pk_value positions) */
-  const char *exec;
-  const pk_value *deps;    /* array or NULL */
-  const char *cache;       /* or NULL */
-  const char *env;         /* or NULL */
+  const pk_value *exec;    /* the values, as written: they are formatted */
+  const pk_value *deps;    /*   per runnable (ctx.c) */
   const pk_value *artifacts;
+  const pk_value *cache;
+  const pk_value *cache_when;
+  const char *env;         /* or NULL */
   bool hidden;
-  pk_config *config;       /* decoded (owns the strings above) */
+  bool per_module;         /* {module.*} in exec, deps or artifacts */
+  pk_config *config;       /* decoded (owns env) */
 } command;
+
+enum { CTX_STRING, CTX_INTEGER, CTX_BOOLEAN };
+
+typedef struct ctx_var {
+  char *name;              /* "region", "runner.workers" */
+  int type;                /* CTX_* */
+  char *value;             /* canonical text, NULL when unset */
+  bool required;
+  pk_pos pos;              /* its declaration */
+} ctx_var;
 
 typedef struct project {
   char *root;              /* absolute */
   char *state_dir;         /* ROOT/.runner */
   pk_host *host;
   pk_doc *doc;             /* runner.toml (the host's once loaded) */
-  pk_ctx *ctx;
+  pk_doc **mdocs;          /* the modules' runner.toml files (owned) */
+  size_t nmdocs;
+  pk_ctx *ctx;             /* plugkit's view of the variables below */
+  ctx_var *vars;           /* runner.* (borrowed strings), then [ctx] */
+  size_t nvars, nruntime;
+  char workers[16];        /* runner.workers' value */
   pk_doc *schema_doc;
   pk_schema *command_schema;
+  const pk_value *defaults;/* [defaults], or NULL */
   strlist dirs;            /* plugin directories (fragment commands) */
-  command *cmds;           /* root commands, then fragment commands */
+  command **cmds;          /* root commands, modules', then fragments' */
   size_t ncmds;
+  strmap by_address;       /* address -> command */
+  space **spaces;          /* [0] is "default" */
+  size_t nspaces;
+  module **modules;        /* every module, space by space */
+  size_t nmodules;
+  strmap by_module;        /* name -> module */
   runner_host services;
   runner_cache *local;     /* the built-in local and none caches */
   runner_cache *none;
   bool verbose;
   bool types_known;        /* the config loaded: dep types can be checked */
+  bool root_per_module;    /* runner.toml's text holds "{module." */
 } project;
+
+typedef struct run_options {
+  bool force;              /* -f: do not read caches */
+  bool keep_going;         /* run what does not depend on a failure */
+  bool verbose;            /* -v */
+  bool ls;                 /* -l/--ls */
+  bool cache_status;       /* --cache-status */
+  bool json;               /* --json (with --cache-status) */
+  int workers;             /* threads running runnables, >= 1 */
+  const char *trace;       /* --trace FILE, or NULL */
+  const char *commands;    /* what was asked, comma-separated, or NULL */
+  const char *modules;     /* -m, comma-separated, or NULL */
+  const char *spaces;      /* -s, comma-separated, or NULL */
+} run_options;
 
 /* Finds runner.toml (dir, else the current directory and its parents),
  * sets up the host, loads and checks the config: 0, or 2 after printing
  * every problem as FILE:LINE:COL: message. */
 int project_open(project *p, const char *dir, const char *exe_dir,
-                 bool verbose);
+                 const run_options *o);
 void project_close(project *p);
-/* The command at address ("build", "ALIAS.NAME", "ALIAS/NAME"), hidden or
- * not, or NULL. */
+/* The command at address ("build", "MODULE/NAME", "ALIAS/NAME", or with
+ * '.' for the last '/'), hidden or not, or NULL. */
 command *project_find(project *p, const char *address);
 /* The closest configured address to a wrong one, or NULL. */
 const char *project_closest(project *p, const char *address);
-/* Prints every command not hidden: root ones first, then the plugins'
- * as ALIAS/NAME. */
+/* Prints the runnables of every command not hidden (root ones, modules',
+ * plugins' as ALIAS/NAME), then the spaces when there are more than a bare
+ * default one. */
 void project_list(project *p);
-/* The cache instance a command uses ("none" when it has no deps). */
-runner_cache *project_cache(project *p, const command *c, pk_error *err);
+/* "ADDRESS[@SPACE][#MODULE]": a runnable's name without its arguments
+ * (@SPACE when the project has more than one space, #MODULE for a command
+ * run per module); malloc()ed. */
+char *runnable_base(const project *p, const command *c, const space *s,
+                    const module *m);
+space *command_space(const project *p, const command *c, const module *m);
+/* The modules a command per module runs for (borrowed). */
+void command_modules(const project *p, const command *c, module ***out,
+                     size_t *n);
+/* Whether a cache name is local, none or a [caches] name. */
+bool cache_known(const project *p, const char *name);
+/* success, failed, finished: CACHE_WHEN_*, else -1. */
+enum { CACHE_WHEN_SUCCESS, CACHE_WHEN_FAILED, CACHE_WHEN_FINISHED };
+int cache_when_of(const char *text);
+/* The cache instance named name (built on first use), or NULL with err. */
+runner_cache *project_cache(project *p, const char *name, pk_error *err);
+/* A problem at pos into diag. */
+void runner_problem(pk_diag *diag, pk_status code, pk_pos pos,
+                    const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void commands_add(project *p, const char *alias, const char *dir, module *m,
+                  const pk_value *sect, pk_diag *diag);
+/* Whether v (a string, or a table or array of them) mentions {module.*}. */
+bool value_mentions_module(const pk_value *v);
+bool name_ok(const char *s);
+
+/* space.c: [spaces] and their modules; a module's runner.toml commands */
+void spaces_load(project *p, pk_diag *diag);
+void modules_load_commands(project *p, pk_diag *diag);
+space *space_find(const project *p, const char *name);
+/* The env of space s, made once: 0 with *out (NULL: none), or -1 with why
+ * (n bytes). */
+int space_env(project *p, space *s, runner_env **out, char *why, size_t n);
+/* The dotenv variables of space s, read once: 0 with *vars, or -1 with
+ * why. */
+int space_dotenv(space *s, const strlist **vars, char *why, size_t n);
+void spaces_free(project *p);
+
+/* ctx.c: [ctx] into p->vars and p->ctx (problems into diag) */
+void ctx_load(project *p, const pk_value *ctx, pk_diag *diag);
+/* The runner.* values of this run (o's): 0.  ctx_runtime_to_plugkit gives
+ * them to plugkit's ctx too. */
+int ctx_runtime(project *p, const run_options *o);
+/* text as a boolean (true/yes/1, false/no/0, any case): 1, 0, or -1. */
+int ctx_cast_bool(const char *text);
+void ctx_runtime_to_plugkit(project *p);
+const ctx_var *ctx_find(const project *p, const char *name, size_t n);
+void ctx_free(project *p);
+/* What expand() formats with. */
+typedef struct expand_in {
+  const project *p;
+  const module *module;    /* bound to a module, or NULL */
+  const strlist *args;     /* the runnable's "KEY=VALUE", or NULL */
+} expand_in;
+/* s formatted (ctx.c's top): a malloc()ed string, or NULL with why (n
+ * bytes) "FILE:LINE:COL: ..." at the placeholder (at: the value s was
+ * read from, for its position; may be NULL). */
+char *expand(const expand_in *in, const pk_value *at, const char *s,
+             char *why, size_t n);
 
 /* ---- builtins.c ---- */
 int builtins_add(pk_host *host, pk_error *err);
@@ -179,22 +400,36 @@ runner_cache *none_cache_new(void);
 void cache_free(runner_cache *c);
 
 /* ---- plan.c ---- */
-typedef struct runnable runnable;
+/* The states of a runnable (execute: PENDING until it ends). */
+enum { PENDING = 0, OK, FAILED, SKIPPED, STOPPED, NOT_RUN };
+
 struct runnable {
   char *name;              /* "build", "cinclude/scan?out=x&path=a.c" */
   char *slug;
   command *cmd;            /* NULL: an environment's setup */
+  space *space;            /* its space (NULL: a setup) */
+  module *module;          /* the module it runs for, or NULL */
+  char *error;             /* a field that did not format: it fails so */
   char *exec;              /* the shell line */
+  char *cache;             /* the cache's name ("none", "local", ...) */
+  int cache_when;          /* CACHE_WHEN_* */
   strlist args;            /* "KEY=VALUE" */
   runner_env *env;         /* or NULL */
+  const strlist *dotenv;   /* its space's dotenv "NAME=VALUE", or NULL */
   strlist globs;           /* patterns whose files go in the hash */
   strlist artifacts;       /* patterns of the files it writes */
   strlist constants;       /* texts in the hash */
   runnable **ups;          /* upstream runnables, run first */
   bool *strict;
   size_t nups;
-  int mark;                /* plan: 0 new, 1 on the stack, 2 done */
-  int state;               /* execute: 0 pending, 1 ok, 2 failed, 3 skipped */
+  int mark;                /* plan: 0 new, 1 on the stack, 2 done, 3 asked */
+  /* the schedule's */
+  size_t pos;              /* in plan.order */
+  runnable **downs;        /* the runnables it is an upstream of */
+  size_t ndowns;
+  size_t waiting;          /* upstreams not ended */
+  int state;               /* PENDING, ... */
+  transcript log;          /* what it shows, printed once it ended */
 };
 
 typedef struct plan {
@@ -202,32 +437,44 @@ typedef struct plan {
   size_t n, cap;
   runnable **all;          /* every runnable (owned) */
   size_t nall, acap;
+  strmap by_name;          /* name -> runnable */
   pk_instance **insts;     /* dep instances (owned) */
   size_t ninsts, icap;
+  pk_doc **docs;           /* dep tables formatted per module (owned) */
+  size_t ndocs;
 } plan;
 
-/* Plans the named commands (every command not hidden when n == 0): 0, or
- * 1 after printing why (an unknown command, a cycle, a dep that fails). */
-int plan_build(plan *pl, project *p, char **names, size_t n);
+/* Plans the named runnables (NAME[@SPACE][#MODULE][?ARGS]; every command
+ * not hidden when n == 0), those of the modules and spaces o->modules and
+ * o->spaces list: 0, or 1 after printing why (an unknown command, a
+ * cycle, a dep that fails). */
+int plan_build(plan *pl, project *p, char **names, size_t n,
+               const run_options *o);
 void plan_free(plan *pl);
 
 /* ---- supervise.c ---- */
 typedef struct child {
-  pid_t sup;               /* the supervisor */
   int out;                 /* the command's stdout and stderr */
-  int life;                /* the life pipe's write end */
+  int sock;                /* its supervisor's socket */
+  bool stopped;            /* a stop was sent */
 } child;
 
-/* Starts /bin/sh -c line with envp in a process group of its own, under a
- * supervisor (the top of supervise.c); keep_fd (or -1) stays open in the
- * command and whatever it starts.  0, or -1 (errno). */
+/* Where the supervisor program is: EXE_DIR/runner-supervise.  Call once,
+ * before child_start. */
+void child_init(const char *exe_dir);
+/* Starts /bin/sh -c line with envp in a process group of its own, under
+ * the calling thread's supervisor (started on its first command;
+ * supervisor.c); keep_fd (or -1) stays open in the command and whatever
+ * it starts.  0, or -1 (errno).  One command at a time per thread. */
 int child_start(child *ch, const char *line, char *const envp[], int keep_fd);
 /* Makes the supervisor stop the command's group (SIGTERM, then SIGKILL). */
 void child_stop(child *ch);
-/* Closes the output, stops the command if it still runs, waits for the
- * supervisor: the command's exit code (128 + the signal that ended it, 127
- * when it could not start). */
+/* Closes the output, stops the command if it still runs, waits until it
+ * ended: its exit code (128 + the signal that ended it, 127 when it could
+ * not start or the supervisor died). */
 int child_wait(child *ch);
+/* Ends the calling thread's supervisor, if it has one. */
+void child_thread_end(void);
 /* From now on SIGINT, SIGTERM and SIGHUP do not end the runner: they are
  * recorded (stop_signal() returns the last one) and make stop_fd()
  * readable, so the runner stops its command and stores nothing. */
@@ -235,11 +482,38 @@ void stop_signals_install(void);
 int stop_signal(void);
 int stop_fd(void);
 
+/* ---- inputs.c ---- */
+/* Loads the stat cache of the project (ROOT/.runner/stat.cache) for the
+ * hash_inputs calls until inputs_close, which writes it back when it
+ * changed and releases it. */
+void inputs_open(const char *state_dir);
+void inputs_close(void);
+/* The SHA-256 of r's inputs, in hex: its cache key.  Any thread. */
+void hash_inputs(const runnable *r, char hex[65]);
+
 /* ---- execute.c ---- */
-typedef struct run_options {
-  bool force;              /* -f: do not read caches */
-} run_options;
-/* Runs the plan: 0 when every runnable succeeded, else 1. */
-int execute(plan *pl, project *p, const run_options *o);
+/* What one run shares between its workers. */
+typedef struct run_env {
+  project *p;
+  const run_options *o;
+  char *lock_dir;          /* ROOT/.runner/locks, made */
+  int worker;              /* the worker's number, from 1 */
+} run_env;
+
+/* Runs r (its upstreams ended): its lock, hash, cache, command; the
+ * state it ends in (OK, FAILED or STOPPED), with what it showed in its
+ * transcript.  Any thread. */
+int execute_one(runnable *r, const run_env *x);
+
+/* --cache-status: one line per runnable of the plan ("hit", "remote hit",
+ * "miss", "uncached", "error" and its name), or with json a JSON array of
+ * {runnable, status, cache, hash[, error]}; nothing runs, nothing is
+ * restored.  0. */
+int execute_status(plan *pl, project *p, bool json);
+
+/* ---- schedule.c ---- */
+/* Runs the plan on o->workers threads: 0 when every runnable succeeded,
+ * else 1. */
+int schedule(plan *pl, project *p, const run_options *o);
 
 #endif

@@ -13,7 +13,28 @@
  * call->host_userdata (a runner_host *) and the base instance (a type that
  * `extends` another) as call->base.  What a factory returns belongs to the
  * plugin (freed by its destroy function); strings it points to must live
- * as long as the instance.  Hooks may run on any thread. */
+ * as long as the instance.
+ *
+ * Threads.  The runner runs runnables on a pool of worker threads (-n), so
+ * a plugin's code is called from several threads; what each kind may
+ * expect:
+ *   cache  the factory runs once per [caches.NAME], on the first worker
+ *          that needs it (plugkit builds each instance once, also when
+ *          workers ask at once).  Every function of a runner_cache
+ *          (read_entry, write_entry and the hooks) is called from any
+ *          worker, concurrently, for different runnables: it must be
+ *          thread-safe.  Calls for one runnable never overlap, in this
+ *          process or another (its lock is held from get to set).
+ *   dep    the factory runs while the run is planned, on the main thread,
+ *          before any worker starts; the runner_dep it returns is only
+ *          read afterwards, from any thread, and must not change.
+ *   env    the factory runs while the run is planned, on the main thread,
+ *          once per [envs.NAME] and once per space with an inline env;
+ *          the runner_env is only read afterwards, from any thread, and
+ *          must not change.
+ * The runner_host services (warn, check_entry) may be called from any
+ * thread; warn from a worker goes into the output of the runnable that
+ * worker runs. */
 #ifndef RUNNER_API_H
 #define RUNNER_API_H
 

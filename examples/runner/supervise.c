@@ -1,36 +1,31 @@
-/* supervise.c -- a command in a process group of its own, under a small
- * supervising process that takes the group down when the runner goes, and
- * the signals that stop the runner.
+/* supervise.c -- commands in process groups of their own, under a small
+ * supervising process per worker thread that takes a command's group down
+ * when the runner goes or stops it (supervisor.c, the program
+ * runner-supervise beside the runner: the protocol is there), and the
+ * signals that stop the runner.
  * SPDX-License-Identifier: MIT
  *
- *   runner --fork--> supervisor --fork--> /bin/sh -c LINE  (its own group)
- *
- * The supervisor holds the read end of a pipe (the life pipe) whose only
- * write end is the runner's.  When the runner dies -- even by SIGKILL, and
- * whichever of its threads started the command -- or stops the command,
- * the pipe reads end-of-file and the supervisor sends the group SIGTERM,
- * then SIGKILL after STOP_GRACE_MS.  When the shell ends by itself, what
- * is left of its group (a job put in the background) is killed: nothing
- * the command started writes after the runner stored its result.  The
- * shell also gets SIGKILL should the supervisor die (PR_SET_PDEATHSIG: the
- * supervisor has one thread).  The supervisor ignores SIGINT, SIGTERM,
- * SIGHUP and SIGQUIT: the runner decides, and the supervisor only ends
- * after the command.  Between fork and exec both processes call only
- * async-signal-safe functions, so a runner with threads may use this. */
-#define _GNU_SOURCE /* pipe2 */
+ * A worker starts its supervisor on its first command, with posix_spawn:
+ * the child shares the runner's memory until it execs (no copy of the
+ * address space), gets only /dev/null as stdin and its socket -- every
+ * other descriptor the runner's threads have open (other commands' locks
+ * and pipes) is closed -- and an empty signal mask (the workers block the
+ * stop signals).  Each command's output pipe and lock go to it over the
+ * socket.  When the worker ends, it closes the socket and waits for its
+ * supervisor. */
+#define _GNU_SOURCE /* pipe2, posix_spawn_file_actions_addclosefrom_np */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdbool.h>
-#include <sys/prctl.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <stdlib.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "runner.h"
-
-enum { STOP_GRACE_MS = 2000 };
 
 /* ---- the runner's stop signals ---- */
 
@@ -63,143 +58,135 @@ int stop_signal(void) { return g_stop; }
 
 int stop_fd(void) { return g_stop_pipe[0]; }
 
-/* ---- the supervisor ---- */
+/* ---- the supervisor of this thread ---- */
 
-static int g_chld_pipe[2] = {-1, -1};
+static char *g_supervisor; /* the program's path */
 
-static void on_chld(int sig)
+static _Thread_local struct {
+  pid_t pid;               /* 0: not started */
+  int sock;
+} t_sup;
+
+void child_init(const char *exe_dir)
 {
-  int e = errno;
-  (void)sig;
-  if (write(g_chld_pipe[1], "c", 1) < 0) {
-    /* full: a wake-up is pending anyway */
+  free(g_supervisor);
+  g_supervisor = xconcat(exe_dir, "/runner-supervise", NULL);
+}
+
+/* Starts this thread's supervisor: 0, or -1 (errno). */
+static int supervisor_start(void)
+{
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+    return -1;
+  /* its end at 6 or above, so the child's dup2 onto 3 clears CLOEXEC */
+  int theirs = sv[1] >= 6 ? sv[1] : fcntl(sv[1], F_DUPFD_CLOEXEC, 6);
+  if (theirs != sv[1])
+    close(sv[1]);
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t at;
+  sigset_t none, dfl;
+  sigemptyset(&none);
+  sigemptyset(&dfl);
+  sigaddset(&dfl, SIGINT);
+  sigaddset(&dfl, SIGTERM);
+  sigaddset(&dfl, SIGHUP);
+  sigaddset(&dfl, SIGQUIT);
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, theirs, 3);
+  posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+  posix_spawnattr_init(&at);
+  posix_spawnattr_setsigmask(&at, &none);
+  posix_spawnattr_setsigdefault(&at, &dfl);
+  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  static char name[] = "runner-supervise";
+  char *argv[] = {name, NULL}, *envp[] = {NULL};
+  pid_t pid;
+  int e = theirs < 0 ? errno
+                     : posix_spawn(&pid, g_supervisor, &fa, &at, argv, envp);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&at);
+  if (theirs >= 0)
+    close(theirs);
+  if (e) {
+    close(sv[0]);
+    runner_warn("cannot start %s: %s", g_supervisor, strerror(e));
+    errno = e;
+    return -1;
   }
-  errno = e;
+  t_sup.pid = pid;
+  t_sup.sock = sv[0];
+  return 0;
 }
 
-static long now_ms(void)
+/* Closes this thread's supervisor (it exits once its command, if any, is
+ * stopped) and waits for it. */
+void child_thread_end(void)
 {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The shell: its own group, stdin /dev/null (what it would read is in no
- * hash), stdout and stderr the output pipe, keep_fd inherited. */
-static _Noreturn void shell(pid_t sup, const char *line, char *const envp[],
-                            int out, int keep_fd)
-{
-  setpgid(0, 0);
-  struct sigaction dfl = {.sa_handler = SIG_DFL};
-  sigemptyset(&dfl.sa_mask);
-  static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD};
-  for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
-    sigaction(sigs[i], &dfl, NULL);
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != sup)
-    _exit(127); /* the supervisor is already gone */
-  int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
-    _exit(127);
-  if (keep_fd >= 0)
-    fcntl(keep_fd, F_SETFD, 0);
-  execle("/bin/sh", "sh", "-c", line, (char *)NULL, envp);
-  _exit(127);
-}
-
-static _Noreturn void supervise(int life, const char *line,
-                                char *const envp[], int out, int keep_fd)
-{
-  struct sigaction ign = {.sa_handler = SIG_IGN};
-  sigemptyset(&ign.sa_mask);
-  static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-  for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
-    sigaction(sigs[i], &ign, NULL);
-  if (pipe2(g_chld_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
-    _exit(127);
-  struct sigaction chld = {.sa_handler = on_chld,
-                           .sa_flags = SA_RESTART | SA_NOCLDSTOP};
-  sigemptyset(&chld.sa_mask);
-  sigaction(SIGCHLD, &chld, NULL);
-  pid_t sup = getpid(), c = fork();
-  if (c < 0)
-    _exit(127);
-  if (c == 0)
-    shell(sup, line, envp, out, keep_fd);
-  setpgid(c, c); /* also here: no window where a kill misses the group */
-  close(out);
-  int status = 0;
-  long deadline = -1; /* when SIGKILL follows SIGTERM */
-  struct pollfd fds[2] = {{.fd = life, .events = POLLIN},
-                          {.fd = g_chld_pipe[0], .events = POLLIN}};
-  for (;;) {
-    pid_t w = waitpid(c, &status, WNOHANG);
-    if (w == c)
-      break;
-    if (w < 0 && errno != EINTR)
-      _exit(127);
-    int wait_ms = deadline < 0 ? -1 : (int)(deadline - now_ms());
-    if (deadline >= 0 && wait_ms <= 0) {
-      kill(-c, SIGKILL);
-      deadline = -1;
-      wait_ms = -1;
-    }
-    if (poll(fds, 2, wait_ms) < 0 && errno != EINTR)
-      _exit(127);
-    char drain[64];
-    while (read(g_chld_pipe[0], drain, sizeof drain) > 0)
-      ;
-    if (fds[0].fd >= 0 && fds[0].revents &&
-        read(life, drain, sizeof drain) <= 0) {
-      /* the runner is gone, or stops the command */
-      kill(-c, SIGTERM);
-      deadline = now_ms() + STOP_GRACE_MS;
-      fds[0].fd = -1;
-    }
-  }
-  kill(-c, SIGKILL); /* what is left of the group */
-  _exit(WIFEXITED(status) ? WEXITSTATUS(status)
-        : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 127);
+  if (!t_sup.pid)
+    return;
+  close(t_sup.sock);
+  while (waitpid(t_sup.pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+  t_sup.pid = 0;
 }
 
 int child_start(child *ch, const char *line, char *const envp[], int keep_fd)
 {
-  int out[2], life[2];
-  ch->sup = -1;
-  ch->out = ch->life = -1;
+  ch->out = ch->sock = -1;
+  ch->stopped = false;
+  if (!t_sup.pid && supervisor_start() != 0)
+    return -1;
+  int out[2];
   if (pipe2(out, O_CLOEXEC) != 0)
     return -1;
-  if (pipe2(life, O_CLOEXEC) != 0) {
-    close(out[0]);
-    close(out[1]);
-    return -1;
-  }
-  pid_t s = fork();
-  if (s == 0) {
-    close(out[0]);
-    close(life[1]);
-    supervise(life[0], line, envp, out[1], keep_fd);
-  }
+  /* LINE NUL, each entry NUL, NUL */
+  buf t = {0};
+  buf_add(&t, line, strlen(line) + 1);
+  for (char *const *e = envp; *e; e++)
+    buf_add(&t, *e, strlen(*e) + 1);
+  buf_add(&t, "", 1);
+  char h[1 + 4 + 8] = {'S'};
+  uint32_t flags = keep_fd >= 0;
+  uint64_t len = t.n;
+  memcpy(h + 1, &flags, 4);
+  memcpy(h + 5, &len, 8);
+  int fds[2] = {out[1], keep_fd};
+  char cbuf[CMSG_SPACE(2 * sizeof(int))] = {0};
+  struct iovec iov = {h, sizeof h};
+  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                     .msg_controllen = CMSG_SPACE((flags + 1) * sizeof(int))};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN((flags + 1) * sizeof(int));
+  memcpy(CMSG_DATA(c), fds, (flags + 1) * sizeof(int));
+  ssize_t sent;
+  do /* the workers block SIGPIPE: a gone supervisor is EPIPE */
+    sent = sendmsg(t_sup.sock, &m, MSG_NOSIGNAL);
+  while (sent < 0 && errno == EINTR);
+  bool ok = sent > 0 && write_all(t_sup.sock, h + sent, sizeof h - (size_t)sent) &&
+            write_all(t_sup.sock, t.p, t.n);
   int e = errno;
-  close(out[1]);
-  close(life[0]);
-  if (s < 0) {
+  buf_free(&t);
+  close(out[1]); /* the supervisor has its copy */
+  if (!ok) { /* it is gone: the next command starts another */
     close(out[0]);
-    close(life[1]);
+    child_thread_end();
     errno = e;
     return -1;
   }
-  ch->sup = s;
   ch->out = out[0];
-  ch->life = life[1];
+  ch->sock = t_sup.sock;
   return 0;
 }
 
 void child_stop(child *ch)
 {
-  if (ch->life >= 0)
-    close(ch->life);
-  ch->life = -1;
+  if (!ch->stopped && ch->sock >= 0)
+    write_all(ch->sock, "K", 1);
+  ch->stopped = true;
 }
 
 int child_wait(child *ch)
@@ -208,10 +195,19 @@ int child_wait(child *ch)
   if (ch->out >= 0)
     close(ch->out);
   ch->out = -1;
-  int status;
-  while (waitpid(ch->sup, &status, 0) < 0)
-    if (errno != EINTR)
+  char e[5];
+  size_t got = 0;
+  while (got < sizeof e) {
+    ssize_t r = read(ch->sock, e + got, sizeof e - got);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0 || e[0] != 'E') { /* the supervisor died, or is not ours */
+      child_thread_end();
       return 127;
-  return WIFEXITED(status) ? WEXITSTATUS(status)
-         : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 127;
+    }
+    got += (size_t)r;
+  }
+  int32_t code;
+  memcpy(&code, e + 1, 4);
+  return code;
 }

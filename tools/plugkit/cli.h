@@ -1,4 +1,4 @@
-/* cli.h -- the plugkit command-line tool: one file per subcommand.
+/* cli.h -- the plugkit command-line tool: one file per command.
  * SPDX-License-Identifier: MIT */
 #ifndef PK_CLI_H
 #define PK_CLI_H
@@ -8,57 +8,121 @@
 
 #include <plugkit.h>
 
-/* Each subcommand gets argv without the program name (argv[0] is the
- * subcommand) and returns the process exit status: 0 success, 1 a reported
- * failure (the message is on stderr), 2 a usage error. */
-int cmd_toml(int argc, char **argv);
-int cmd_list(int argc, char **argv);
-int cmd_info(int argc, char **argv);
-int cmd_order(int argc, char **argv);
-int cmd_graph(int argc, char **argv);
-int cmd_why(int argc, char **argv);
-int cmd_check(int argc, char **argv);
-int cmd_config(int argc, char **argv);
+/* ---- the commands (main.c lists them) ----
+ *
+ * Each command is described once, by a cli_command in its file: its name,
+ * arguments, summary, description and options.  That description is the
+ * source of `plugkit CMD --help`, of the option parser (cli_args.c), of
+ * "did you mean" for a misspelled option, of the shell completion
+ * (cmd_completion.c) and, through --help, of the man page plugkit(1)
+ * (scripts/man.py). */
+
+#define CLI_MAX_OPTIONS 12
+
+/* One option.  name is "--long"; short_name "-s" or NULL; arg the value's
+ * name ("DIR") or NULL for a flag; help says what it does (wrapped when
+ * printed).  repeat: the option may be given several times (--path).
+ * complete: what the shell completes for its value ("file", "dir" or a
+ * space-separated list of words), or NULL. */
+typedef struct cli_option {
+  const char *name;
+  const char *short_name;
+  const char *arg;
+  const char *help;
+  bool repeat;
+  const char *complete;
+} cli_option;
+
+typedef struct cli_command {
+  const char *name; /* "order" */
+  /* Runs the command: argv[0] is the command's name.  Returns the exit
+   * status: 0 success, 1 a reported failure (the message is on stderr), 2
+   * a usage error. */
+  int (*run)(const struct cli_command *cmd, int argc, char **argv);
+  const char *args;        /* the positional arguments: "PAIR...", or "" */
+  const char *summary;     /* one line, for `plugkit --help` */
+  const char *description; /* paragraphs separated by "\n\n" */
+  cli_option options[CLI_MAX_OPTIONS]; /* ended by a zero entry */
+} cli_command;
+
+extern const cli_command cli_list, cli_info, cli_order, cli_graph, cli_why,
+    cli_check, cli_config, cli_toml, cli_new, cli_completion;
+
+/* Every command, in the order `plugkit --help` lists them; NULL-ended. */
+extern const cli_command *const cli_commands[];
 
 /* Prints "plugkit: " + the formatted error to stderr. */
 void cli_print_error(const pk_error *err);
 
-/* ---- cli_host.c: options shared by the plugin commands ---- */
-
-/* Which options a command accepts besides --path and --help. */
-enum {
-  CLI_OPT_JSON = 1u << 0,    /* --json */
-  CLI_OPT_ALL = 1u << 1,     /* --all */
-  CLI_OPT_FORMAT = 1u << 2,  /* --format dot|json */
-  CLI_OPT_TIMEOUT = 1u << 3, /* --timeout SEC */
-  CLI_OPT_TIMINGS = 1u << 4  /* --timings */
-};
+/* ---- cli_args.c: options, usage, help ---- */
 
 /* Parsed command line.  Strings point into argv; the arrays are owned and
  * released by cli_args_free(). */
 typedef struct cli_args {
+  const cli_command *cmd;
+  const char *value[CLI_MAX_OPTIONS]; /* per option: its (last) value, ""
+                                         for a flag given, NULL if absent */
   const char **paths; /* --path DIR, in order */
   size_t npaths;
-  const char **pos;   /* positional arguments, in order */
+  const char **pos; /* positional arguments, in order */
   size_t npos;
-  bool json, all, timings;
-  const char *format; /* --format value, or NULL */
-  double timeout;     /* --timeout in seconds, or 0 when absent */
+  bool json;      /* --json */
+  double timeout; /* --timeout in seconds, or 0 when absent */
 } cli_args;
 
-/* Parses argv (argv[0] is the subcommand).  usage is the command's synopsis
- * without "plugkit " (printed for --help and after a usage error).  Returns
- * -1 to go on (free *out with cli_args_free()), otherwise the exit status to
- * return at once (0 after --help, 2 after a usage error, which is printed);
- * then nothing needs to be freed. */
-int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
-              cli_args *out);
+/* Parses argv (argv[0] is the command) by cmd's options, plus -h/--help
+ * and --version, which every command takes.  Returns -1 to go on (free
+ * *out with cli_args_free()), otherwise the exit status to return at once
+ * (0 after --help or --version, 2 after a usage error, which is printed,
+ * naming the closest option for a misspelled one); then nothing needs to
+ * be freed. */
+int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *out);
 void cli_args_free(cli_args *a);
 
-/* Prints "plugkit: " + the message and the command's usage line to stderr;
- * returns 2. */
-int cli_usage_error(const char *usage, const char *fmt, ...)
+/* The value of option name ("--format"): "" for a flag given, NULL when
+ * absent. */
+const char *cli_opt(const cli_args *a, const char *name);
+
+/* Prints "plugkit: " + the message, then "usage: plugkit CMD ..." and a
+ * hint to run --help, to stderr; returns 2. */
+int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* The usage line of a command, without "usage: ". */
+void cli_print_usage(const cli_command *cmd, FILE *out);
+
+/* The help of a command (`plugkit CMD --help`) on out. */
+void cli_print_help(const cli_command *cmd, FILE *out);
+
+/* Prints text wrapped at 78 columns, the cursor being at column col0
+ * (nothing is printed before the first word), each further line indented
+ * by indent spaces; "\n\n" starts a new paragraph (after a blank line).
+ * Ends with a newline. */
+void cli_print_wrapped(FILE *out, const char *text, int first, int indent);
+
+/* "did you mean X?" for word among the candidates: prints
+ * "plugkit: unknown WHAT 'word'" with the closest candidate to stderr. */
+void cli_unknown(const char *what, const char *word,
+                 const char *const *candidates, size_t n);
+
+/* ---- cli_run.c: the one place plugin code runs ----
+ *
+ * Every command that runs plugin code (order, graph, why, check) runs it
+ * through cli_run(), so that where it runs (this process, or a child
+ * process) is decided in one place. */
+typedef enum cli_stage {
+  CLI_IMPORT,       /* request + import: load and check, no hook runs */
+  CLI_RESOLVE,      /* + resolve: the register hooks */
+  CLI_POST_REGISTER /* + post_register: every lifecycle hook */
+} cli_stage;
+
+/* Requests reqs (n requirement texts) and runs the stages up to `upto`.
+ * ms (may be NULL) receives the milliseconds of request, import, resolve
+ * and post_register (0 for a stage not run). */
+pk_status cli_run(pk_host *host, const char *const *reqs, size_t n,
+                  cli_stage upto, double ms[4], pk_error *err);
+
+/* ---- cli_host.c: the host of the plugin commands ---- */
 
 /* A host for the CLI: no namespace registered (every namespace and ABI is
  * accepted), PLUGKIT_PATH read by the library, then the --path directories.
@@ -92,9 +156,9 @@ void cli_requirement_target(const char *ns, const char *req, char *buf,
                             size_t n);
 
 /* Checks that the positional arguments from index `from` on all look like
- * "ns:name" (both parts non-empty).  Returns -1 when they are; otherwise prints the usage error,
- * frees *a and returns 2. */
-int cli_check_pairs(cli_args *a, size_t from, const char *usage);
+ * "ns:name" (both parts non-empty).  Returns -1 when they are; otherwise
+ * prints the usage error, frees *a and returns 2. */
+int cli_check_pairs(cli_args *a, size_t from);
 
 /* ---- json.c: a tiny JSON writer (pretty-printed, 2-space indent) ---- */
 
@@ -121,6 +185,13 @@ void cli_json_null(cli_json_writer *w);
 /* A TOML value as plain JSON (tables as objects, arrays as arrays, dates as
  * their TOML text in a string). */
 void cli_json_value(cli_json_writer *w, const pk_value *v);
+/* The manifests of the shadowed copies of p (found later in the search
+ * path) as a JSON array of paths (cli_host.c). */
+void cli_json_shadowed(cli_json_writer *w, pk_host *host, const pk_plugin *p);
+
+/* An error as {"code", "message", "plugin", "source", "line", "col"}
+ * (docs/cli.md); NULL writes null. */
+void cli_json_error(cli_json_writer *w, const pk_error *err);
 /* Ends the document with a newline. */
 void cli_json_finish(cli_json_writer *w);
 /* Writes s as a quoted, escaped JSON string (NULL: null). */

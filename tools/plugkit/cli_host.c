@@ -1,114 +1,11 @@
-/* cli_host.c -- what the plugin commands share: option parsing, the host
- * (PLUGKIT_PATH, then --path), plugin lookup with "did you mean".
+/* cli_host.c -- what the plugin commands share: the host (PLUGKIT_PATH,
+ * then --path), plugin lookup with "did you mean".
  * SPDX-License-Identifier: MIT */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-
-/* ---- options ---- */
-
-int cli_usage_error(const char *usage, const char *fmt, ...)
-{
-  va_list ap;
-  fputs("plugkit: ", stderr);
-  va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fprintf(stderr, "\nusage: plugkit %s\n", usage);
-  return 2;
-}
-
-/* Matches "--name VALUE" and "--name=VALUE"; *i advances past VALUE. */
-static int option_value(int argc, char **argv, int *i, const char *name,
-                        const char **value)
-{
-  size_t n = strlen(name);
-  const char *a = argv[*i];
-  if (strncmp(a, name, n) != 0)
-    return 0;
-  if (a[n] == '=') {
-    *value = a + n + 1;
-    return 1;
-  }
-  if (a[n] != '\0')
-    return 0;
-  if (*i + 1 >= argc)
-    return -1;
-  *value = argv[++*i];
-  return 1;
-}
-
-int cli_parse(int argc, char **argv, unsigned allowed, const char *usage,
-              cli_args *out)
-{
-  memset(out, 0, sizeof *out);
-  size_t cap = argc > 0 ? (size_t)argc : 1;
-  out->paths = calloc(cap, sizeof *out->paths);
-  out->pos = calloc(cap, sizeof *out->pos);
-  if (!out->paths || !out->pos) {
-    cli_args_free(out);
-    fputs("plugkit: out of memory\n", stderr);
-    return 1;
-  }
-  bool options = true;
-  int rc = -1;
-  for (int i = 1; i < argc && rc < 0; i++) {
-    const char *a = argv[i], *v = NULL;
-    int m;
-    if (!options || a[0] != '-' || a[1] == '\0') {
-      out->pos[out->npos++] = a;
-    } else if (!strcmp(a, "--")) {
-      options = false;
-    } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-      printf("usage: plugkit %s\n", usage);
-      rc = 0;
-    } else if ((m = option_value(argc, argv, &i, "--path", &v)) != 0) {
-      if (m < 0 || !*v)
-        rc = cli_usage_error(usage, "--path needs a directory");
-      else
-        out->paths[out->npaths++] = v;
-    } else if ((allowed & CLI_OPT_JSON) && !strcmp(a, "--json")) {
-      out->json = true;
-    } else if ((allowed & CLI_OPT_ALL) && !strcmp(a, "--all")) {
-      out->all = true;
-    } else if ((allowed & CLI_OPT_TIMINGS) && !strcmp(a, "--timings")) {
-      out->timings = true;
-    } else if ((allowed & CLI_OPT_FORMAT) &&
-               (m = option_value(argc, argv, &i, "--format", &v)) != 0) {
-      if (m < 0)
-        rc = cli_usage_error(usage, "--format needs a value: dot or json");
-      else if (strcmp(v, "dot") && strcmp(v, "json"))
-        rc = cli_usage_error(usage, "unknown format '%s': use dot or json", v);
-      else
-        out->format = v;
-    } else if ((allowed & CLI_OPT_TIMEOUT) &&
-               (m = option_value(argc, argv, &i, "--timeout", &v)) != 0) {
-      char *end = NULL;
-      double t = m > 0 ? strtod(v, &end) : 0;
-      if (m < 0 || end == v || *end || !(t > 0) || t > 86400)
-        rc = cli_usage_error(usage,
-                             "--timeout needs a number of seconds (> 0), "
-                             "e.g. --timeout 5 or --timeout 0.5");
-      else
-        out->timeout = t;
-    } else {
-      rc = cli_usage_error(usage, "unknown option '%s'", a);
-    }
-  }
-  if (rc >= 0)
-    cli_args_free(out);
-  return rc;
-}
-
-void cli_args_free(cli_args *a)
-{
-  free(a->paths);
-  free(a->pos);
-  a->paths = a->pos = NULL;
-  a->npaths = a->npos = 0;
-}
 
 /* ---- the host ---- */
 
@@ -170,13 +67,13 @@ void cli_no_plugins_found(const cli_args *a)
   fprintf(stderr, "plugkit: no plugins found; searched %s\n", buf);
 }
 
-int cli_check_pairs(cli_args *a, size_t from, const char *usage)
+int cli_check_pairs(cli_args *a, size_t from)
 {
   for (size_t i = from; i < a->npos; i++) {
     const char *c = strchr(a->pos[i], ':');
     if (!c || c == a->pos[i] || c[1] == '\0') {
-      int rc = cli_usage_error(usage, "'%s' is not NS:NAME (e.g. runner:redis)",
-                               a->pos[i]);
+      int rc = cli_usage_error(
+          a->cmd, "'%s' is not NS:NAME (e.g. runner:redis)", a->pos[i]);
       cli_args_free(a);
       return rc;
     }
@@ -253,4 +150,16 @@ int cli_no_plugin(pk_host *host, const char *id)
   free(ids);
   free(names);
   return 1;
+}
+
+void cli_json_shadowed(cli_json_writer *w, pk_host *host, const pk_plugin *p)
+{
+  cli_json_begin_array(w);
+  for (size_t i = 0; i < pk_host_plugin_count(host); i++) {
+    pk_plugin *o = pk_host_plugin_at(host, i);
+    if (o != p && pk_plugin_get_state(o) == PK_STATE_SHADOWED &&
+        !strcmp(pk_plugin_get_id(o), pk_plugin_get_id(p)))
+      cli_json_string(w, pk_plugin_get_manifest_path(o));
+  }
+  cli_json_end_array(w);
 }

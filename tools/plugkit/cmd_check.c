@@ -27,9 +27,6 @@
 
 #include "cli.h"
 
-static const char usage[] =
-    "check [--path DIR]... [--timeout SEC] [--json]";
-
 #define DEFAULT_TIMEOUT 5.0
 
 static double now_s(void)
@@ -80,7 +77,7 @@ static _Noreturn void child(pk_host *host, const char *id, int wfd)
   pk_error err;
   pk_error_clear(&err);
   const char *req[1] = {id};
-  pk_status st = pk_host_register(host, req, 1, NULL, 0, &err);
+  pk_status st = cli_run(host, req, 1, CLI_POST_REGISTER, NULL, &err);
   if (st != PK_OK) {
     char msg[2048], line[2300];
     pk_error_format(&err, msg, sizeof msg);
@@ -294,15 +291,16 @@ static void check_one(pk_host *host, const char *id, double timeout,
 
 /* ---- the command ---- */
 
-int cmd_check(int argc, char **argv)
+static int run(const cli_command *cmd, int argc, char **argv)
 {
   cli_args a;
-  int rc = cli_parse(argc, argv, CLI_OPT_JSON | CLI_OPT_TIMEOUT, usage, &a);
+  int rc = cli_parse(cmd, argc, argv, &a);
   if (rc >= 0)
     return rc;
   if (a.npos) {
-    rc = cli_usage_error(usage, "check takes no arguments ('%s'); it checks "
-                                "every installed plugin",
+    rc = cli_usage_error(cmd,
+                         "check takes no arguments ('%s'); it checks "
+                         "every installed plugin",
                          a.pos[0]);
     cli_args_free(&a);
     return rc;
@@ -374,3 +372,25 @@ int cmd_check(int argc, char **argv)
   cli_args_free(&a);
   return failed ? 1 : 0;
 }
+
+const cli_command cli_check = {
+    "check",
+    run,
+    "",
+    "load each plugin in a child process and report it",
+    "Checks every installed plugin: its manifest, ABI, entry symbol and "
+    "lifecycle hooks (register, post_register, unload), each plugin with "
+    "what it requires in a child process of its own, so that one that "
+    "crashes, hangs or leaves a process running is reported and the others "
+    "are still checked.  Exits 1 when a plugin fails.",
+    {{"--timeout", NULL, "SEC",
+      "give each plugin SEC seconds (default 5; a "
+      "decimal number such as 0.5)",
+      false, NULL},
+     {"--json", NULL, NULL,
+      "print {plugins: [{id, manifest, ok, reason}], "
+      "total, ok, failed} (docs/cli.md)",
+      false, NULL},
+     {"--path", NULL, "DIR",
+      "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
+      "dir"}}};

@@ -5,74 +5,118 @@
 
 #include "cli.h"
 
-static const char usage[] =
-    "config check [--host HOST.toml] [--path DIR]... CONFIG.toml";
-
-int cmd_config(int argc, char **argv)
+/* The problems on stderr as FILE:LINE:COL: message, and the count. */
+static void print_problems(const pk_diag *diag, const pk_error *err,
+                           const char *config)
 {
-  const char *host_file = NULL, *config = NULL;
-  const char *paths[64];
-  size_t npaths = 0;
-  if (argc < 2 || strcmp(argv[1], "check"))
-    return cli_usage_error(usage, "expected the subcommand \"check\"");
-  for (int i = 2; i < argc; i++) {
-    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-      printf("usage: plugkit %s\n", usage);
-      return 0;
-    }
-    if (!strcmp(argv[i], "--host") || !strcmp(argv[i], "--path")) {
-      if (i + 1 == argc)
-        return cli_usage_error(usage, "%s needs a value", argv[i]);
-      if (argv[i][2] == 'h')
-        host_file = argv[++i];
-      else if (npaths < 64)
-        paths[npaths++] = argv[++i];
-      continue;
-    }
-    if (argv[i][0] == '-' && argv[i][1])
-      return cli_usage_error(usage, "unknown option %s", argv[i]);
-    if (config)
-      return cli_usage_error(usage, "one CONFIG.toml only");
-    config = argv[i];
+  size_t n = pk_diag_count(diag);
+  if (n == 0)
+    cli_print_error(err);
+  for (size_t i = 0; i < n; i++) {
+    char buf[2048];
+    pk_error_format(pk_diag_at(diag, i), buf, sizeof buf);
+    fprintf(stderr, "%s\n", buf);
   }
-  if (!config)
-    return cli_usage_error(usage, "missing CONFIG.toml");
-  pk_host *host;
+  fprintf(stderr, "plugkit: %zu problem%s in %s\n", n ? n : 1,
+          n == 1 ? "" : "s", config);
+}
+
+static void print_json(const pk_diag *diag, const pk_error *err,
+                       const char *config, bool ok)
+{
+  cli_json_writer w;
+  cli_json_init(&w, stdout);
+  cli_json_begin_object(&w);
+  cli_json_key(&w, "file");
+  cli_json_string(&w, config);
+  cli_json_key(&w, "ok");
+  cli_json_bool(&w, ok);
+  cli_json_key(&w, "problems");
+  cli_json_begin_array(&w);
+  size_t n = ok ? 0 : pk_diag_count(diag);
+  for (size_t i = 0; i < n; i++)
+    cli_json_error(&w, pk_diag_at(diag, i));
+  if (!ok && n == 0)
+    cli_json_error(&w, err);
+  cli_json_end_array(&w);
+  cli_json_end_object(&w);
+  cli_json_finish(&w);
+}
+
+static int run(const cli_command *cmd, int argc, char **argv)
+{
+  cli_args a;
+  int rc = cli_parse(cmd, argc, argv, &a);
+  if (rc >= 0)
+    return rc;
+  if (a.npos == 0 || strcmp(a.pos[0], "check")) {
+    static const char *const subs[] = {"check"};
+    if (a.npos)
+      cli_unknown("config command", a.pos[0], subs, 1);
+    cli_args_free(&a);
+    return cli_usage_error(cmd, "expected the subcommand \"check\"");
+  }
+  if (a.npos != 2) {
+    cli_args_free(&a);
+    return cli_usage_error(cmd, a.npos < 2 ? "missing CONFIG.toml"
+                                           : "one CONFIG.toml only");
+  }
+  const char *config = a.pos[1], *host_file = cli_opt(&a, "--host");
+  pk_host *host = NULL;
   pk_diag *diag = NULL;
   pk_error err;
+  pk_error_clear(&err);
   pk_host_options o = {.size = sizeof o};
+  rc = 0;
   if (pk_host_new(&o, &host, &err) != PK_OK ||
-      pk_diag_new(NULL, &diag, &err) != PK_OK) {
-    cli_print_error(&err);
-    pk_host_free(host);
-    return 1;
-  }
-  int rc = 0;
-  if (host_file && pk_host_load_description(host, host_file, &err) != PK_OK) {
-    cli_print_error(&err);
+      pk_diag_new(NULL, &diag, &err) != PK_OK ||
+      (host_file && pk_host_load_description(host, host_file, &err) != PK_OK))
     rc = 1;
-  }
-  for (size_t i = 0; rc == 0 && i < npaths; i++)
-    if (pk_host_add_path(host, paths[i], &err) != PK_OK) {
-      cli_print_error(&err);
+  for (size_t i = 0; rc == 0 && i < a.npaths; i++)
+    if (pk_host_add_path(host, a.paths[i], &err) != PK_OK)
       rc = 1;
-    }
-  if (rc == 0 && pk_host_load_config(host, config, diag, &err) != PK_OK) {
-    size_t n = pk_diag_count(diag);
-    if (n == 0)
-      cli_print_error(&err);
-    for (size_t i = 0; i < n; i++) {
-      char buf[2048];
-      pk_error_format(pk_diag_at(diag, i), buf, sizeof buf);
-      fprintf(stderr, "%s\n", buf);
-    }
-    fprintf(stderr, "plugkit: %zu problem%s in %s\n", n ? n : 1,
-            n == 1 ? "" : "s", config);
+  bool ok = false;
+  if (rc) {
+    cli_print_error(&err);
+    pk_diag_free(diag);
+    diag = NULL;
+  } else if (pk_host_load_config(host, config, diag, &err) != PK_OK) {
+    print_problems(diag, &err, config);
     rc = 1;
-  } else if (rc == 0) {
-    printf("%s: ok\n", config);
+  } else {
+    ok = true;
+    if (!a.json)
+      printf("%s: ok\n", config);
   }
+  if (a.json && diag)
+    print_json(diag, &err, config, ok);
   pk_diag_free(diag);
   pk_host_free(host);
+  cli_args_free(&a);
   return rc;
 }
+
+const cli_command cli_config = {
+    "config",
+    run,
+    "check CONFIG.toml",
+    "every problem of a host config, with its position",
+    "config check reads a host's config file (the operator's file: "
+    "[plugins], [defaults], the instance tables of each kind) as the host "
+    "would, and prints every problem as FILE:LINE:COL: message, without "
+    "running any plugin code: a plugin that is not installed (with the "
+    "closest name), a setting its [config] schema does not accept, an "
+    "unknown type tag (with the plugin that provides it), a wrong type or a "
+    "missing value.  Exits 1 when there is a problem.",
+    {{"--host", NULL, "HOST.toml",
+      "the host's description file "
+      "(namespaces, kinds, hooks, built-in types and the [defaults] schema), "
+      "e.g. the runner's runner-host.toml",
+      false, "file"},
+     {"--json", NULL, NULL,
+      "print {file, ok, problems: [ERROR, ...]} "
+      "(docs/cli.md)",
+      false, NULL},
+     {"--path", NULL, "DIR",
+      "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
+      "dir"}}};

@@ -5,8 +5,6 @@
 
 #include "cli.h"
 
-static const char usage[] = "info NS:NAME [--json] [--path DIR]...";
-
 #define LABEL "%-12s "
 #define INDENT "             "
 
@@ -344,28 +342,20 @@ static void info_json(pk_host *host, const pk_plugin *p)
   cli_json_key(&w, "config");
   json_schema(&w, m ? pk_table_get(m, "config") : NULL);
   cli_json_key(&w, "shadowed");
-  cli_json_begin_array(&w);
-  for (size_t i = 0; i < pk_host_plugin_count(host); i++) {
-    pk_plugin *o = pk_host_plugin_at(host, i);
-    if (o != p && pk_plugin_get_state(o) == PK_STATE_SHADOWED &&
-        !strcmp(pk_plugin_get_id(o), pk_plugin_get_id(p)))
-      cli_json_string(&w, pk_plugin_get_manifest_path(o));
-  }
-  cli_json_end_array(&w);
+  cli_json_shadowed(&w, host, p);
   cli_json_end_object(&w);
   cli_json_finish(&w);
 }
 
-int cmd_info(int argc, char **argv)
+static int run(const cli_command *cmd, int argc, char **argv)
 {
   cli_args a;
-  int rc = cli_parse(argc, argv, CLI_OPT_JSON, usage, &a);
+  int rc = cli_parse(cmd, argc, argv, &a);
   if (rc >= 0)
     return rc;
   if (a.npos != 1) {
-    rc = a.npos ? cli_usage_error(usage, "info takes one plugin, not %zu",
-                                  a.npos)
-                : cli_usage_error(usage, "which plugin? name it as NS:NAME");
+    rc = a.npos ? cli_usage_error(cmd, "info takes one plugin, not %zu", a.npos)
+                : cli_usage_error(cmd, "which plugin? name it as NS:NAME");
     cli_args_free(&a);
     return rc;
   }
@@ -388,3 +378,18 @@ int cmd_info(int argc, char **argv)
   cli_args_free(&a);
   return rc;
 }
+
+const cli_command cli_info = {
+    "info",
+    run,
+    "NS:NAME",
+    "one plugin's manifest, read without running it",
+    "Prints what the manifest of plugin NS:NAME says: version, description, "
+    "library and ABI, state, requirements (required and optional), hooks, "
+    "the types it provides with their config schemas, its own [config] "
+    "schema, and the shadowed copies found later in the search path.  No "
+    "plugin code runs.",
+    {{"--json", NULL, NULL, "print one JSON object (docs/cli.md)", false, NULL},
+     {"--path", NULL, "DIR",
+      "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
+      "dir"}}};

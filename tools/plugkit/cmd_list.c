@@ -4,11 +4,9 @@
 
 #include "cli.h"
 
-static const char usage[] = "list [--all] [--json] [--path DIR]...";
-
 static bool shown(const cli_args *a, const pk_plugin *p)
 {
-  return a->all || pk_plugin_get_state(p) != PK_STATE_SHADOWED;
+  return cli_opt(a, "--all") || pk_plugin_get_state(p) != PK_STATE_SHADOWED;
 }
 
 static const char *or_dash(const char *s) { return s && *s ? s : "-"; }
@@ -87,14 +85,14 @@ static void list_json(pk_host *host, const cli_args *a)
   cli_json_finish(&w);
 }
 
-int cmd_list(int argc, char **argv)
+static int run(const cli_command *cmd, int argc, char **argv)
 {
   cli_args a;
-  int rc = cli_parse(argc, argv, CLI_OPT_ALL | CLI_OPT_JSON, usage, &a);
+  int rc = cli_parse(cmd, argc, argv, &a);
   if (rc >= 0)
     return rc;
   if (a.npos) {
-    rc = cli_usage_error(usage, "list takes no arguments ('%s')", a.pos[0]);
+    rc = cli_usage_error(cmd, "list takes no arguments ('%s')", a.pos[0]);
     cli_args_free(&a);
     return rc;
   }
@@ -113,3 +111,24 @@ int cmd_list(int argc, char **argv)
   cli_args_free(&a);
   return 0;
 }
+
+const cli_command cli_list = {
+    "list",
+    run,
+    "",
+    "the installed plugins, one per line",
+    "Lists every plugin found in the search path (PLUGKIT_PATH, then each "
+    "--path DIR): its NS:NAME, version, state and manifest; a broken "
+    "plugin's error and a shadowed plugin's reason on the line below.  No "
+    "plugin code runs.",
+    {{"--all", "-a", NULL,
+      "list the shadowed copies too (a plugin found "
+      "again later in the search path)",
+      false, NULL},
+     {"--json", NULL, NULL,
+      "print a JSON array of {id, namespace, name, "
+      "version, state, manifest, library, reason} (docs/cli.md)",
+      false, NULL},
+     {"--path", NULL, "DIR",
+      "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
+      "dir"}}};

@@ -1,12 +1,10 @@
 /* cmd_order.c -- `plugkit order PAIR...`: register the requested plugins
- * and print the dependency order, one layer per line.
+ * and print the dependency order, one layer per line (or as JSON).
  * SPDX-License-Identifier: MIT */
 #include <stdlib.h>
 #include <time.h>
 
 #include "cli.h"
-
-static const char usage[] = "order [--timings] [--path DIR]... PAIR...";
 
 static double now_ms(void)
 {
@@ -92,64 +90,78 @@ static void print_costs(pk_host *host, costs *c)
           sum[0], sum[1], sum[2], sum[0] + sum[1] + sum[2]);
 }
 
-int cmd_order(int argc, char **argv)
+static void print_layers(pk_host *host, const cli_args *a, pk_status st,
+                         const pk_error *err)
+{
+  size_t layers = st == PK_OK ? pk_host_layer_count(host) : 0;
+  if (!a->json) {
+    for (size_t l = 0; l < layers; l++) {
+      for (size_t i = 0; i < pk_host_layer_size(host, l); i++)
+        printf("%s%s", i ? " " : "",
+               pk_plugin_get_id(pk_host_layer_plugin_at(host, l, i)));
+      putchar('\n');
+    }
+    return;
+  }
+  cli_json_writer w;
+  cli_json_init(&w, stdout);
+  cli_json_begin_object(&w);
+  cli_json_key(&w, "ok");
+  cli_json_bool(&w, st == PK_OK);
+  cli_json_key(&w, "layers");
+  cli_json_begin_array(&w);
+  for (size_t l = 0; l < layers; l++) {
+    cli_json_begin_array(&w);
+    for (size_t i = 0; i < pk_host_layer_size(host, l); i++)
+      cli_json_string(&w,
+                      pk_plugin_get_id(pk_host_layer_plugin_at(host, l, i)));
+    cli_json_end_array(&w);
+  }
+  cli_json_end_array(&w);
+  cli_json_key(&w, "error");
+  cli_json_error(&w, st == PK_OK ? NULL : err);
+  cli_json_end_object(&w);
+  cli_json_finish(&w);
+}
+
+static int run(const cli_command *cmd, int argc, char **argv)
 {
   cli_args a;
-  int rc = cli_parse(argc, argv, CLI_OPT_TIMINGS, usage, &a);
+  int rc = cli_parse(cmd, argc, argv, &a);
   if (rc >= 0)
     return rc;
   if (a.npos == 0) {
     cli_args_free(&a);
-    return cli_usage_error(usage, "name the plugins to order, as NS:NAME "
-                                  "(or NS:__all__)");
+    return cli_usage_error(cmd, "name the plugins to order, as NS:NAME "
+                                "(or NS:__all__)");
   }
-  if ((rc = cli_check_pairs(&a, 0, usage)) >= 0)
+  if ((rc = cli_check_pairs(&a, 0)) >= 0)
     return rc;
 
   static const char *const stage[] = {"discover", "request", "import",
                                       "resolve", "post_register"};
-  double t[6];
-  t[0] = now_ms();
+  bool timings = cli_opt(&a, "--timings") != NULL;
+  double ms[5];
+  ms[0] = now_ms();
   costs c = {NULL, 0, 0, false};
-  pk_host *host = a.timings ? cli_host_new_traced(&a, true, on_trace, &c)
-                            : cli_host_new(&a, true);
+  pk_host *host = timings ? cli_host_new_traced(&a, true, on_trace, &c)
+                          : cli_host_new(&a, true);
   if (!host) {
     free(c.slots);
     cli_args_free(&a);
     return 1;
   }
-  t[1] = now_ms();
+  ms[0] = now_ms() - ms[0];
   pk_error err;
   pk_error_clear(&err);
-  pk_status st = pk_host_request(host, a.pos, a.npos, &err);
-  t[2] = now_ms();
-  if (st == PK_OK)
-    st = pk_host_import(host, &err);
-  t[3] = now_ms();
-  if (st == PK_OK)
-    st = pk_host_resolve(host, &err);
-  t[4] = now_ms();
-  if (st == PK_OK)
-    st = pk_host_post_register(host, NULL, 0, &err);
-  t[5] = now_ms();
-
-  if (st != PK_OK) {
+  pk_status st = cli_run(host, a.pos, a.npos, CLI_POST_REGISTER, ms + 1, &err);
+  if (st != PK_OK)
     cli_print_error(&err);
-    rc = 1;
-  } else {
-    size_t layers = pk_host_layer_count(host);
-    for (size_t l = 0; l < layers; l++) {
-      size_t n = pk_host_layer_size(host, l);
-      for (size_t i = 0; i < n; i++)
-        printf("%s%s", i ? " " : "",
-               pk_plugin_get_id(pk_host_layer_plugin_at(host, l, i)));
-      putchar('\n');
-    }
-    rc = 0;
-  }
-  if (a.timings) {
+  print_layers(host, &a, st, &err);
+  rc = st == PK_OK ? 0 : 1;
+  if (timings) {
     for (int i = 0; i < 5; i++)
-      fprintf(stderr, "plugkit: %-13s %10.3f ms\n", stage[i], t[i + 1] - t[i]);
+      fprintf(stderr, "plugkit: %-13s %10.3f ms\n", stage[i], ms[i]);
     if (st == PK_OK && !c.nomem)
       print_costs(host, &c);
   }
@@ -158,3 +170,27 @@ int cmd_order(int argc, char **argv)
   cli_args_free(&a);
   return rc;
 }
+
+const cli_command cli_order = {
+    "order",
+    run,
+    "PAIR...",
+    "the layered load order of the plugins named",
+    "Requests the plugins named (and what they require), registers them "
+    "(their register and post_register hooks run, so dependencies added at "
+    "run time count) and prints the dependency order, one layer per line: "
+    "layer 0 holds the plugins that require nothing, layer k+1 those whose "
+    "highest requirement is in layer k.  A missing plugin, a version not "
+    "met, a cycle or a failing hook is an error on standard error (exit "
+    "1).",
+    {{"--json", NULL, NULL,
+      "print {ok, layers: [[ID, ...], ...], error} "
+      "(docs/cli.md); on a failure too, with the error",
+      false, NULL},
+     {"--timings", NULL, NULL,
+      "print the time of each stage and of each "
+      "plugin's load, register and post_register on standard error",
+      false, NULL},
+     {"--path", NULL, "DIR",
+      "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
+      "dir"}}};

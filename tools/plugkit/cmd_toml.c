@@ -7,14 +7,6 @@
 
 #include "cli.h"
 
-static int toml_usage(FILE *out, int status)
-{
-  fprintf(out, "usage: plugkit toml [FILE|-] [--toml-version 1.0.0|1.1.0]\n"
-               "Prints the TOML document as toml-test tagged JSON (standard "
-               "input when FILE is - or absent).\n");
-  return status;
-}
-
 /* The shortest text that reads back as the same double. */
 static void format_float(double v, char *buf, size_t n)
 {
@@ -124,47 +116,24 @@ static void put_value(FILE *f, const pk_value *v)
   putc('}', f);
 }
 
-int cmd_toml(int argc, char **argv)
+static int run(const cli_command *cmd, int argc, char **argv)
 {
-  const char *file = NULL;
+  cli_args a;
+  int rc = cli_parse(cmd, argc, argv, &a);
+  if (rc >= 0)
+    return rc;
   pk_doc_options opts = {.size = sizeof opts};
+  const char *ver = cli_opt(&a, "--toml-version");
+  const char *file = a.npos ? a.pos[0] : "-";
+  if (ver)
+    opts.version = ver[2] == '0' ? PK_TOML_1_0 : PK_TOML_1_1;
+  size_t npos = a.npos;
+  cli_args_free(&a);
+  if (npos > 1)
+    return cli_usage_error(cmd, "one FILE only (%zu given)", npos);
   pk_doc *doc;
   pk_error err;
-  int i;
-  for (i = 1; i < argc; i++) {
-    const char *a = argv[i], *ver = NULL;
-    if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-      return toml_usage(stdout, 0);
-    if (!strcmp(a, "--toml-version")) {
-      if (++i == argc) {
-        fprintf(stderr, "plugkit toml: --toml-version needs a value\n");
-        return toml_usage(stderr, 2);
-      }
-      ver = argv[i];
-    } else if (!strncmp(a, "--toml-version=", 15)) {
-      ver = a + 15;
-    } else if (a[0] == '-' && a[1]) {
-      fprintf(stderr, "plugkit toml: unknown option '%s'\n", a);
-      return toml_usage(stderr, 2);
-    } else if (file) {
-      fprintf(stderr, "plugkit toml: more than one file given\n");
-      return toml_usage(stderr, 2);
-    } else {
-      file = a;
-    }
-    if (ver) {
-      if (!strcmp(ver, "1.0.0") || !strcmp(ver, "1.0"))
-        opts.version = PK_TOML_1_0;
-      else if (!strcmp(ver, "1.1.0") || !strcmp(ver, "1.1"))
-        opts.version = PK_TOML_1_1;
-      else {
-        fprintf(stderr, "plugkit toml: unknown TOML version '%s' (use 1.0.0 "
-                        "or 1.1.0)\n", ver);
-        return toml_usage(stderr, 2);
-      }
-    }
-  }
-  if (pk_doc_load_file(file ? file : "-", &opts, &doc, &err) != PK_OK) {
+  if (pk_doc_load_file(file, &opts, &doc, &err) != PK_OK) {
     cli_print_error(&err);
     return 1;
   }
@@ -177,3 +146,21 @@ int cmd_toml(int argc, char **argv)
   }
   return 0;
 }
+
+const cli_command cli_toml = {
+    "toml",
+    run,
+    "[FILE|-]",
+    "a TOML document as toml-test's tagged JSON",
+    "Reads a TOML document (standard input when FILE is - or absent) and "
+    "prints it as the tagged JSON of the toml-test suite: every scalar as "
+    "{\"type\": T, \"value\": TEXT}, tables as objects, arrays as arrays.  A "
+    "syntax error is printed as FILE:LINE:COL: message (exit 1).",
+    {{"--toml-version", NULL, "V",
+      "the TOML version to read: 1.0.0 or "
+      "1.1.0 (the default; 1.0 and 1.1 too)",
+      false, "1.0.0 1.1.0 1.0 1.1"},
+     {"--json", NULL, NULL,
+      "accepted for symmetry with the other commands: "
+      "the output is always JSON",
+      false, NULL}}};

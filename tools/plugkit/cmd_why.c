@@ -9,9 +9,7 @@
 
 #include "cli.h"
 
-static const char usage[] = "why NS:NAME [--path DIR]... [PAIR...]";
-
-/* ---- a growing text, printed wrapped ---- */
+/* ---- a growing text ---- */
 
 typedef struct text {
   char *s;
@@ -46,31 +44,49 @@ static void add(text *t, const char *fmt, ...)
   t->len += (size_t)n;
 }
 
-/* Prints the text wrapped at 78 columns (on spaces only). */
-static void print_wrapped(const text *t)
+/* ---- the facts, for --json ---- */
+
+/* A list of plugin ids (borrowed from the host). */
+typedef struct ids {
+  const char **v;
+  size_t n, cap;
+  bool set; /* computed (else null in JSON) */
+} ids;
+
+typedef struct facts {
+  ids chain;      /* from a plugin the host requested down to this one */
+  ids also;       /* the other plugins that required it directly */
+  ids dependents; /* installed plugins whose manifest requires it */
+  bool nomem;
+} facts;
+
+static void push(facts *f, ids *l, const char *id)
 {
-  if (t->failed || !t->s) {
-    fputs("plugkit: out of memory\n", stderr);
+  l->set = true;
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 8;
+    const char **v = realloc(l->v, cap * sizeof *v);
+    if (!v) {
+      f->nomem = true;
+      return;
+    }
+    l->v = v;
+    l->cap = cap;
+  }
+  l->v[l->n++] = id;
+}
+
+static void json_ids(cli_json_writer *w, const char *key, const ids *l)
+{
+  cli_json_key(w, key);
+  if (!l->set) {
+    cli_json_null(w);
     return;
   }
-  const char *s = t->s;
-  size_t col = 0;
-  while (*s) {
-    size_t w = strcspn(s, " ");
-    if (col && col + 1 + w > 78) {
-      putchar('\n');
-      col = 0;
-    } else if (col) {
-      putchar(' ');
-      col++;
-    }
-    fwrite(s, 1, w, stdout);
-    col += w;
-    s += w;
-    while (*s == ' ')
-      s++;
-  }
-  putchar('\n');
+  cli_json_begin_array(w);
+  for (size_t i = 0; i < l->n; i++)
+    cli_json_string(w, l->v[i]);
+  cli_json_end_array(w);
 }
 
 /* ---- the requirement chain ---- */
@@ -136,7 +152,7 @@ static size_t index_of(pk_plugin **sorted, size_t n, const pk_plugin *p)
  * requested down to it (breadth first over "is required by"), and its
  * other direct dependents.  Returns false when no chain exists. */
 static bool explain_chain(pk_host *host, const pk_plugin *target,
-                          const cli_args *a, text *t)
+                          const cli_args *a, text *t, facts *f)
 {
   size_t n = 0, total = pk_host_plugin_count(host), ne = 0, ecap = 0;
   pk_plugin **nodes = calloc(total ? total : 1, sizeof *nodes);
@@ -197,6 +213,10 @@ static bool explain_chain(pk_host *host, const pk_plugin *target,
   if (root == n)
     goto out;
   ok = true;
+  push(f, &f->chain, pk_plugin_get_id(nodes[root]));
+  for (size_t x = root; x != start; x = prev[x])
+    push(f, &f->chain, pk_plugin_get_id(nodes[prev[x]]));
+  f->also.set = true;
   if (root == start) {
     add(t, "the host requested it directly");
   } else {
@@ -216,6 +236,7 @@ static bool explain_chain(pk_host *host, const pk_plugin *target,
       continue;
     add(t, "%s%s", others++ ? ", " : "; it is also required by ",
         pk_plugin_get_id(nodes[from]));
+    push(f, &f->also, pk_plugin_get_id(nodes[from]));
   }
 out:
   free(nodes);
@@ -227,10 +248,11 @@ out:
 }
 
 /* Installed plugins whose manifest names target (they would pull it in). */
-static void manifest_dependents(pk_host *host, const pk_plugin *target,
-                                text *t)
+static void manifest_dependents(pk_host *host, const pk_plugin *target, text *t,
+                                facts *f)
 {
   size_t count = 0;
+  f->dependents.set = true;
   for (size_t i = 0; i < pk_host_plugin_count(host); i++) {
     pk_plugin *p = pk_host_plugin_at(host, i);
     pk_plugin_state st = pk_plugin_get_state(p);
@@ -246,6 +268,7 @@ static void manifest_dependents(pk_host *host, const pk_plugin *target,
                           (size_t)(colon - id)) &&
                  pk_plugin_get_namespace(target)[colon - id] == '\0';
       if (all || !strcmp(id, pk_plugin_get_id(target))) {
+        push(f, &f->dependents, pk_plugin_get_id(p));
         add(t, "%s%s%s%s",
             count++ ? ", " : " Installed plugins that require it: ",
             pk_plugin_get_id(p), all ? " (through " : "", all ? id : "");
@@ -280,7 +303,7 @@ static void explain_install(pk_host *host, const pk_plugin *p, text *t)
 }
 
 static void explain(pk_host *host, const pk_plugin *p, const cli_args *a,
-                    pk_status st, const pk_error *err, text *t)
+                    pk_status st, const pk_error *err, text *t, facts *f)
 {
   char buf[2048], pairs[1024] = "";
   for (size_t i = 1, used = 0; i < a->npos && used < sizeof pairs; i++)
@@ -298,7 +321,7 @@ static void explain(pk_host *host, const pk_plugin *p, const cli_args *a,
   explain_install(host, p, t);
   if (a->npos < 2) {
     add(t, " Nothing was requested, so nothing loaded it.");
-    manifest_dependents(host, p, t);
+    manifest_dependents(host, p, t, f);
     add(t, " Pass the pairs your host requests (plugkit why %s PAIR...) to "
            "see whether they load it.",
         pk_plugin_get_id(p));
@@ -322,18 +345,18 @@ static void explain(pk_host *host, const pk_plugin *p, const cli_args *a,
       add(t, " It was not loaded: registration of %s failed before anything "
              "required it: %s.",
           pairs, failure);
-    manifest_dependents(host, p, t);
+    manifest_dependents(host, p, t, f);
     return;
   case PK_STATE_FAILED:
     add(t, " It was required (");
-    if (!explain_chain(host, p, a, t))
+    if (!explain_chain(host, p, a, t, f))
       add(t, "%s", pk_plugin_get_reason(p));
     pk_error_format(pk_plugin_get_error(p), buf, sizeof buf);
     add(t, "), but it failed: %s.", buf);
     return;
   case PK_STATE_REQUESTED:
     add(t, " It was required (");
-    if (!explain_chain(host, p, a, t))
+    if (!explain_chain(host, p, a, t, f))
       add(t, "%s", pk_plugin_get_reason(p));
     add(t, "), but registration stopped before it was loaded: %s.", failure);
     return;
@@ -341,7 +364,7 @@ static void explain(pk_host *host, const pk_plugin *p, const cli_args *a,
     break;
   }
   add(t, " It was loaded for %s because ", pairs);
-  if (!explain_chain(host, p, a, t))
+  if (!explain_chain(host, p, a, t, f))
     add(t, "it was %s", pk_plugin_get_reason(p));
   switch (pk_plugin_get_state(p)) {
   case PK_STATE_READY:
@@ -358,17 +381,57 @@ static void explain(pk_host *host, const pk_plugin *p, const cli_args *a,
   }
 }
 
-int cmd_why(int argc, char **argv)
+/* The facts and the paragraph as one JSON object (docs/cli.md). */
+static void print_json(pk_host *host, const pk_plugin *p, const cli_args *a,
+                       pk_status st, const pk_error *err, const text *t,
+                       const facts *f)
+{
+  cli_json_writer w;
+  cli_json_init(&w, stdout);
+  cli_json_begin_object(&w);
+  cli_json_key(&w, "id");
+  cli_json_string(&w, pk_plugin_get_id(p));
+  cli_json_key(&w, "state");
+  cli_json_string(&w, pk_plugin_state_name(pk_plugin_get_state(p)));
+  cli_json_key(&w, "version");
+  cli_json_string(&w,
+                  *pk_plugin_get_version(p) ? pk_plugin_get_version(p) : NULL);
+  cli_json_key(&w, "manifest");
+  cli_json_string(&w, pk_plugin_get_manifest_path(p));
+  cli_json_key(&w, "library");
+  const char *lib = pk_plugin_get_library_path(p);
+  cli_json_string(&w, lib && *lib ? lib : NULL);
+  cli_json_key(&w, "shadows");
+  cli_json_shadowed(&w, host, p);
+  cli_json_key(&w, "requested");
+  cli_json_begin_array(&w);
+  for (size_t i = 1; i < a->npos; i++)
+    cli_json_string(&w, a->pos[i]);
+  cli_json_end_array(&w);
+  json_ids(&w, "chain", &f->chain);
+  json_ids(&w, "also_required_by", &f->also);
+  json_ids(&w, "installed_dependents", &f->dependents);
+  cli_json_key(&w, "plugin_error");
+  cli_json_error(&w, pk_plugin_get_error(p));
+  cli_json_key(&w, "error");
+  cli_json_error(&w, st == PK_OK ? NULL : err);
+  cli_json_key(&w, "explanation");
+  cli_json_string(&w, t->s);
+  cli_json_end_object(&w);
+  cli_json_finish(&w);
+}
+
+static int run(const cli_command *cmd, int argc, char **argv)
 {
   cli_args a;
-  int rc = cli_parse(argc, argv, 0, usage, &a);
+  int rc = cli_parse(cmd, argc, argv, &a);
   if (rc >= 0)
     return rc;
   if (a.npos == 0) {
     cli_args_free(&a);
-    return cli_usage_error(usage, "which plugin? name it as NS:NAME");
+    return cli_usage_error(cmd, "which plugin? name it as NS:NAME");
   }
-  if ((rc = cli_check_pairs(&a, 1, usage)) >= 0)
+  if ((rc = cli_check_pairs(&a, 1)) >= 0)
     return rc;
   pk_host *host = cli_host_new(&a, true);
   if (!host) {
@@ -383,14 +446,49 @@ int cmd_why(int argc, char **argv)
     pk_error_clear(&err);
     pk_status st = PK_OK;
     if (a.npos > 1)
-      st = pk_host_register(host, a.pos + 1, a.npos - 1, NULL, 0, &err);
+      st = cli_run(host, a.pos + 1, a.npos - 1, CLI_POST_REGISTER, NULL, &err);
     text t = {NULL, 0, 0, false};
-    explain(host, p, &a, st, &err, &t);
-    print_wrapped(&t);
+    facts f;
+    memset(&f, 0, sizeof f);
+    explain(host, p, &a, st, &err, &t, &f);
+    if (t.failed || f.nomem || !t.s) {
+      fputs("plugkit: out of memory\n", stderr);
+      rc = 1;
+    } else {
+      if (a.json)
+        print_json(host, p, &a, st, &err, &t, &f);
+      else
+        cli_print_wrapped(stdout, t.s, 0, 0);
+      rc = 0;
+    }
     free(t.s);
-    rc = 0;
+    free(f.chain.v);
+    free(f.also.v);
+    free(f.dependents.v);
   }
   pk_host_free(host);
   cli_args_free(&a);
   return rc;
 }
+
+const cli_command cli_why = {
+    "why",
+    run,
+    "NS:NAME [PAIR...]",
+    "why a plugin loads, or does not",
+    "Explains in one paragraph why plugin NS:NAME is in its state: where "
+    "it is installed and what it shadows; why its manifest is broken; and, "
+    "given the PAIRs a host requests, the chain of requirements that made "
+    "it load (from a requested plugin down to it) and who else requires "
+    "it, or why it did not load (nothing requires it, or registration "
+    "failed, with the error).  With PAIRs, the plugins are registered: "
+    "their hooks run.",
+    {{"--json", NULL, NULL,
+      "print one JSON object: {id, state, version, "
+      "manifest, library, shadows, requested, chain, also_required_by, "
+      "installed_dependents, plugin_error, error, explanation} "
+      "(docs/cli.md)",
+      false, NULL},
+     {"--path", NULL, "DIR",
+      "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
+      "dir"}}};

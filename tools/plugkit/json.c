@@ -140,6 +140,28 @@ void cli_json_null(cli_json_writer *w)
 
 void cli_json_finish(cli_json_writer *w) { fputc('\n', w->out); }
 
+void cli_json_error(cli_json_writer *w, const pk_error *err)
+{
+  if (!err) {
+    cli_json_null(w);
+    return;
+  }
+  cli_json_begin_object(w);
+  cli_json_key(w, "code");
+  cli_json_string(w, pk_status_name(err->code));
+  cli_json_key(w, "message");
+  cli_json_string(w, err->message);
+  cli_json_key(w, "plugin");
+  cli_json_string(w, err->plugin[0] ? err->plugin : NULL);
+  cli_json_key(w, "source");
+  cli_json_string(w, err->source[0] ? err->source : NULL);
+  cli_json_key(w, "line");
+  cli_json_int(w, err->line);
+  cli_json_key(w, "col");
+  cli_json_int(w, err->col);
+  cli_json_end_object(w);
+}
+
 /* ---- TOML values ---- */
 
 void cli_datetime_text(const pk_datetime *d, char *buf, size_t n)

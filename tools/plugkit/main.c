@@ -1,43 +1,56 @@
-/* main.c -- plugkit CLI entry: dispatch to a subcommand.
+/* main.c -- plugkit CLI entry: the top-level help and the dispatch to a
+ * command (each described in its own file, cli.h).
  * SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 
-typedef struct command {
-  const char *name;
-  int (*run)(int argc, char **argv);
-  const char *summary;
-} command;
+const cli_command *const cli_commands[] = {
+    &cli_list,   &cli_info, &cli_order, &cli_graph,      &cli_why, &cli_check,
+    &cli_config, &cli_toml, &cli_new,   &cli_completion, NULL};
 
-static const command commands[] = {
-    {"list", cmd_list,
-     "list [--all] [--json]           the installed plugins"},
-    {"info", cmd_info,
-     "info NS:NAME [--json]           one plugin's manifest"},
-    {"order", cmd_order,
-     "order PAIR...                   the layered load order"},
-    {"graph", cmd_graph,
-     "graph [--format dot|json] [PAIR...]  the dependency graph"},
-    {"why", cmd_why,
-     "why NS:NAME [PAIR...]           why a plugin (did not) load"},
-    {"check", cmd_check,
-     "check [--timeout SEC] [--json]  each plugin loaded in a child process"},
-    {"config", cmd_config,
-     "config check [--host H.toml] [--path DIR]... FILE  every problem of a "
-     "host config"},
-    {"toml", cmd_toml, "toml [FILE|-] [--toml-version V]  TOML to tagged JSON"},
-};
+static const char about[] =
+    "plugkit inspects the plugins of a plugkit host: what is installed, "
+    "what each manifest says, the order they load in and why, whether each "
+    "one loads, and whether a host config is right.  It also converts TOML "
+    "to JSON, writes new plugin and host projects, and prints its shell "
+    "completion.";
 
-static int usage(FILE *out)
+static const char environment[] =
+    "directories searched for plugins before the --path "
+    "ones, separated by colons (a:b:c); in each, every subdirectory holding "
+    "a plugin.toml is one plugin, and the first one found of a NS:NAME wins "
+    "(the later ones are shadowed)";
+
+static int top_help(FILE *out)
 {
-  fprintf(out, "usage: plugkit COMMAND [ARGS]\n\ncommands:\n");
-  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    fprintf(out, "  %s\n", commands[i].summary);
-  fprintf(out, "\nThe plugin commands search PLUGKIT_PATH (colon-separated), "
-               "then each --path DIR.\nPAIR is NS:NAME, optionally with a "
-               "version constraint, or NS:__all__.\n");
+  fputs("usage: plugkit COMMAND [OPTIONS] [ARGS]\n\n", out);
+  cli_print_wrapped(out, about, 0, 0);
+  fputs("\nCommands:\n", out);
+  for (size_t i = 0; cli_commands[i]; i++) {
+    fprintf(out, "  %-12s", cli_commands[i]->name);
+    cli_print_wrapped(out, cli_commands[i]->summary, 14, 14);
+  }
+  fputs("\nOptions:\n"
+        "  -h, --help    print this help and exit\n"
+        "  --version     print plugkit's version and exit\n"
+        "\nEnvironment:\n",
+        out);
+  fputs("  PLUGKIT_PATH  ", out);
+  cli_print_wrapped(out, environment, 16, 16);
+  fputs("\nExit status:\n"
+        "  0  success\n"
+        "  1  a failure, reported on standard error\n"
+        "  2  a usage error\n",
+        out);
+  fputs("\nArguments:\n  PAIR  ", out);
+  cli_print_wrapped(out,
+                    "a plugin as NS:NAME, optionally with a version "
+                    "constraint (\"ns:name >= 1.2, < 2\"), or NS:__all__ for "
+                    "every plugin of a namespace",
+                    8, 8);
+  fputs("\nRun 'plugkit COMMAND --help' for a command's options.\n", out);
   return out == stdout ? 0 : 2;
 }
 
@@ -51,20 +64,54 @@ void cli_print_error(const pk_error *err)
     fprintf(stderr, "plugkit: %s\n", buf);
 }
 
+static const cli_command *find_command(const char *name)
+{
+  for (size_t i = 0; cli_commands[i]; i++)
+    if (!strcmp(name, cli_commands[i]->name))
+      return cli_commands[i];
+  return NULL;
+}
+
+static int unknown_command(const char *name)
+{
+  const char *names[32];
+  size_t n = 0;
+  for (; cli_commands[n] && n < 32; n++)
+    names[n] = cli_commands[n]->name;
+  bool option = name[0] == '-';
+  if (option) {
+    static const char *const top[] = {"--help", "--version"};
+    cli_unknown("option", name, top, 2);
+  } else {
+    cli_unknown("command", name, names, n);
+  }
+  fputs("usage: plugkit COMMAND [OPTIONS] [ARGS]  (plugkit --help lists the "
+        "commands)\n",
+        stderr);
+  return 2;
+}
+
 int main(int argc, char **argv)
 {
   if (argc < 2)
-    return usage(stderr);
-  if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
-      !strcmp(argv[1], "help"))
-    return usage(stdout);
-  if (!strcmp(argv[1], "--version")) {
+    return top_help(stderr);
+  const char *a = argv[1];
+  if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+    return top_help(stdout);
+  if (!strcmp(a, "--version")) {
     printf("plugkit %s\n", pk_version());
     return 0;
   }
-  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    if (!strcmp(argv[1], commands[i].name))
-      return commands[i].run(argc - 1, argv + 1);
-  fprintf(stderr, "plugkit: unknown command '%s'\n", argv[1]);
-  return usage(stderr);
+  if (!strcmp(a, "help")) { /* plugkit help [COMMAND] */
+    const cli_command *c = argc > 2 ? find_command(argv[2]) : NULL;
+    if (argc > 2 && !c)
+      return unknown_command(argv[2]);
+    if (c)
+      cli_print_help(c, stdout);
+    return c ? 0 : top_help(stdout);
+  }
+  const cli_command *c = find_command(a);
+  if (!c)
+    return unknown_command(a);
+  return c->run(c, argc - 1, argv + 1);
 }

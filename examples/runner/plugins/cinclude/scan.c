@@ -2,7 +2,7 @@
  * Follows every #include "file" (not <file>) relative to the including
  * file's directory, transitively (each file once), and writes OUT
  * atomically, one line per file sorted by path:
- *   src/main.c 3f2a...(SHA-256 of its contents)
+ *   src/main.c 3f2a...(XXH3-128 of its contents)
  *   src/gone.h missing
  * Paths are relative to the current directory (the project root) when the
  * source is.  Exit 0, or 1 when SOURCE or OUT cannot be read or written.
@@ -18,7 +18,7 @@
 
 typedef struct file {
   char *path;
-  char hex[65]; /* "" when missing */
+  char hex[CONTENT_HEX]; /* "" when missing */
 } file;
 
 static file *g_files;
@@ -123,7 +123,7 @@ static void scan(size_t i)
   size_t len;
   if (slurp(g_files[i].path, &data, &len) != 0)
     return; /* missing */
-  hash_hex_of(data, len, g_files[i].hex);
+  content_hex_of(data, len, g_files[i].hex);
   const char *path = g_files[i].path, *slash = strrchr(path, '/');
   size_t dirlen = !slash ? 0 : slash == path ? 1 : (size_t)(slash - path);
   for (const char *p = data; p < data + len;) {

@@ -6,6 +6,12 @@
  * rest of the process; an error reply (WRONGTYPE, OOM, ...) is a warning
  * with the command, the key and the server's text, and a miss: a remote
  * never fails a run.
+ *
+ * The runner's workers call the hooks at once (runner_api.h): each call
+ * takes a connection from the instance's pool (or opens one), uses it
+ * without a lock and puts it back, so there are at most as many
+ * connections as workers, and one slow reply holds up one worker.  The
+ * lock guards the pool and `down` only.
  * SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -36,8 +42,9 @@ typedef struct redis_cache {
   int port, db;            /* db < 0: no SELECT */
   long long ttl;
   struct timeval timeout;
-  pthread_mutex_t mu;      /* guards rc and down */
-  redisContext *rc;        /* NULL until first use */
+  pthread_mutex_t mu;      /* guards idle, nidle, cap and down */
+  redisContext **idle;     /* connections not in use */
+  size_t nidle, cap;
   int down;                /* 1 after a failure: no more attempts */
 } redis_cache;
 
@@ -87,17 +94,19 @@ static int parse_url(const char *url, char **server, int *port, int *db)
   return 0;
 }
 
-/* With r->mu held: gives up on Redis for the rest of the process. */
-static void go_down(redis_cache *r, const char *why)
+/* Gives up on Redis for the rest of the process (warns the first time);
+ * frees c, the connection that failed, when not NULL. */
+static void go_down(redis_cache *r, redisContext *c, const char *why)
 {
-  if (!r->down)
+  pthread_mutex_lock(&r->mu);
+  int was = r->down;
+  r->down = 1;
+  pthread_mutex_unlock(&r->mu);
+  if (!was)
     r->host->warn("cache %s (redis): cannot reach %s: %s; using the local "
                   "cache only", r->name, r->url, why);
-  r->down = 1;
-  if (r->rc) {
-    redisFree(r->rc);
-    r->rc = NULL;
-  }
+  if (c)
+    redisFree(c);
 }
 
 /* Why the context c failed, into buf. */
@@ -112,35 +121,63 @@ static const char *reason(const redis_cache *r, const redisContext *c,
   return buf;
 }
 
-/* With r->mu held: the connection, or NULL when Redis is down. */
-static redisContext *conn(redis_cache *r)
+/* A new connection, or NULL after go_down. */
+static redisContext *connect_new(redis_cache *r)
 {
-  if (r->down || r->rc)
-    return r->rc;
-  r->rc = redisConnectWithTimeout(r->server, r->port, r->timeout);
-  if (!r->rc || r->rc->err) {
-    char why[200];
-    go_down(r, r->rc ? reason(r, r->rc, why, sizeof why) : "out of memory");
+  char why[200];
+  redisContext *c = redisConnectWithTimeout(r->server, r->port, r->timeout);
+  if (!c || c->err) {
+    go_down(r, c, c ? reason(r, c, why, sizeof why) : "out of memory");
     return NULL;
   }
-  if (redisSetTimeout(r->rc, r->timeout) != REDIS_OK) {
-    go_down(r, "cannot set the command timeout");
+  if (redisSetTimeout(c, r->timeout) != REDIS_OK) {
+    go_down(r, c, "cannot set the command timeout");
     return NULL;
   }
   if (r->db >= 0) {
-    redisReply *rep = redisCommand(r->rc, "SELECT %d", r->db);
+    redisReply *rep = redisCommand(c, "SELECT %d", r->db);
     int ok = rep && rep->type != REDIS_REPLY_ERROR;
-    char why[200];
     snprintf(why, sizeof why, "SELECT %d: %s", r->db,
-             !rep ? r->rc->errstr : ok ? "" : rep->str);
+             !rep ? c->errstr : ok ? "" : rep->str);
     if (rep)
       freeReplyObject(rep);
     if (!ok) {
-      go_down(r, why);
+      go_down(r, c, why);
       return NULL;
     }
   }
-  return r->rc;
+  return c;
+}
+
+/* A connection for this call: an idle one, else a new one; NULL when
+ * Redis is down. */
+static redisContext *take(redis_cache *r)
+{
+  pthread_mutex_lock(&r->mu);
+  redisContext *c = r->down ? NULL : r->nidle ? r->idle[--r->nidle] : NULL;
+  int down = r->down;
+  pthread_mutex_unlock(&r->mu);
+  return c || down ? c : connect_new(r);
+}
+
+/* Puts c back in the pool (closes it when Redis went down meanwhile). */
+static void give_back(redis_cache *r, redisContext *c)
+{
+  pthread_mutex_lock(&r->mu);
+  if (!r->down && r->nidle == r->cap) {
+    size_t cap = r->cap ? 2 * r->cap : 4;
+    redisContext **v = realloc(r->idle, cap * sizeof *v);
+    if (v) {
+      r->idle = v;
+      r->cap = cap;
+    }
+  }
+  int kept = !r->down && r->nidle < r->cap;
+  if (kept)
+    r->idle[r->nidle++] = c;
+  pthread_mutex_unlock(&r->mu);
+  if (!kept)
+    redisFree(c);
 }
 
 /* A copy of the server's text safe to print (control bytes as '?'). */
@@ -162,25 +199,26 @@ static redisReply *command(redis_cache *r, const char *what,
 {
   redisReply *rep = NULL;
   char text[200];
-  pthread_mutex_lock(&r->mu);
-  redisContext *c = conn(r);
-  if (c) {
-    va_list ap;
-    va_start(ap, fmt);
-    rep = redisvCommand(c, fmt, ap);
-    va_end(ap);
-    if (!rep) {
-      char why[200];
-      go_down(r, reason(r, c, why, sizeof why));
-    } else if (rep->type == REDIS_REPLY_ERROR) {
-      r->host->warn("cache %s (redis): %s: the server answered %s; %s",
-                    r->name, what, printable(rep->str, text, sizeof text),
-                    then);
-      freeReplyObject(rep);
-      rep = NULL;
-    }
+  redisContext *c = take(r);
+  if (!c)
+    return NULL;
+  va_list ap;
+  va_start(ap, fmt);
+  rep = redisvCommand(c, fmt, ap);
+  va_end(ap);
+  if (!rep) {
+    char why[200];
+    go_down(r, c, reason(r, c, why, sizeof why));
+    return NULL;
   }
-  pthread_mutex_unlock(&r->mu);
+  if (rep->type == REDIS_REPLY_ERROR) {
+    r->host->warn("cache %s (redis): %s: the server answered %s; %s",
+                  r->name, what, printable(rep->str, text, sizeof text),
+                  then);
+    freeReplyObject(rep);
+    rep = NULL;
+  }
+  give_back(r, c);
   return rep;
 }
 
@@ -251,8 +289,9 @@ static void redis_destroy(void *data, void *inst)
   (void)data;
   if (!r)
     return;
-  if (r->rc)
-    redisFree(r->rc);
+  for (size_t i = 0; i < r->nidle; i++)
+    redisFree(r->idle[i]);
+  free(r->idle);
   pthread_mutex_destroy(&r->mu);
   free(r->name);
   free(r->url);

@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""runner_graph.py -- bench/runner-graph's generator and driver.
+
+  runner_graph.py gen DIR N       writes the project of N commands into DIR
+  runner_graph.py bench RUNNER WORK [--check] [N...]
+                                  times it against ninja (below)
+
+The project: N commands c0..c{N-1} in LAYERS layers of a DAG; each command
+outside the first layer depends (strictly) on UPS commands of the layer
+before it, chosen by a fixed pseudo-random sequence, so the graph is the
+same on every run.  Command i reads 10 source files of its own,
+src/cI/f0.c .. src/cI/f9.c (M = 10 N files).  Both tools get the same
+graph:
+
+  DIR/runner.toml  [commands.cI] exec = "true", deps = its 10 files and a
+                   command dep (strict) on each upstream
+  DIR/build.ninja  build out/cI: t <its 10 files> | out/<each upstream>;
+                   rule t writes $out only when it is missing, with
+                   restat = 1: an edge whose output did not change does
+                   not make its dependents run, as a runner hit does not
+
+The driver measures, for each N, in interleaved rounds (the order of the
+two tools alternating), after one warm-up round and with every source file
+older than the runner's 2 s racy window:
+  first     the first run: no state (.runner; .ninja_log and out/), the
+            same -j for both (runner -n J, ninja -j J)
+  noop      nothing changed since: everything cached / up to date
+  one       one source file changed (another each round)
+  ls        runner --ls
+and the 64 x `sleep 0.25` project at -n 8.  Each target's ratio is the
+median over rounds of the ratio of the two tools in the same round.
+Environment: BENCH_RUNS (rounds, default 5), J (default: the CPUs).
+
+SPDX-License-Identifier: MIT
+"""
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+LAYERS = 10
+FILES = 10
+UPS = 2
+
+
+def generate(out, n):
+    width = max(1, (n + LAYERS - 1) // LAYERS)
+    rng = random.Random(16)
+    ups = []
+    for i in range(n):
+        layer = i // width
+        if layer == 0:
+            ups.append([])
+            continue
+        prev = range((layer - 1) * width, layer * width)
+        ups.append(sorted(rng.sample(prev, min(UPS, len(prev)))))
+    os.makedirs(out, exist_ok=True)
+    toml, ninja = [], ["rule t\n  command = test -e $out || : > $out\n"
+                       "  restat = 1\n\n"]
+    for i in range(n):
+        d = os.path.join(out, "src", "c%d" % i)
+        os.makedirs(d, exist_ok=True)
+        srcs = ["src/c%d/f%d.c" % (i, j) for j in range(FILES)]
+        for j, s in enumerate(srcs):
+            with open(os.path.join(out, s), "w") as f:
+                f.write("/* command %d, file %d */\nint f%d_%d(void) "
+                        "{ return %d; }\n" % (i, j, i, j, i + j))
+        deps = ['"%s"' % s for s in srcs]
+        deps += ['{ type = "command", name = "c%d", strict = true }' % u
+                 for u in ups[i]]
+        toml.append('[commands.c%d]\nexec = "true"\ndeps = [%s]\n\n'
+                    % (i, ", ".join(deps)))
+        ninja.append("build out/c%d: t %s%s\n" % (
+            i, " ".join(srcs),
+            " | " + " ".join("out/c%d" % u for u in ups[i]) if ups[i]
+            else ""))
+    with open(os.path.join(out, "runner.toml"), "w") as f:
+        f.write("".join(toml))
+    with open(os.path.join(out, "build.ninja"), "w") as f:
+        f.write("".join(ninja))
+
+
+def timed(argv, cwd):
+    """Wall time of one run in ms (output discarded); it must succeed."""
+    with open(os.devnull, "wb") as null:
+        t0 = time.perf_counter()
+        rc = subprocess.call(argv, cwd=cwd, stdout=null, stderr=null)
+        t = (time.perf_counter() - t0) * 1000
+    if rc != 0:
+        sys.exit("runner-graph: %s failed (exit %d) in %s"
+                 % (" ".join(argv), rc, cwd))
+    return t
+
+
+def reset(tool, d):
+    for p in ([".runner"] if tool == "runner" else
+              ["out", ".ninja_log", ".ninja_deps"]):
+        p = os.path.join(d, p)
+        if os.path.isdir(p):
+            shutil.rmtree(p)
+        elif os.path.exists(p):
+            os.remove(p)
+
+
+def touch_source(d, n, rnd):
+    """Changes the bytes of one source file (another each round)."""
+    i = (rnd * 7919) % n
+    path = os.path.join(d, "src", "c%d" % i, "f%d.c" % (rnd % FILES))
+    with open(path, "a") as f:
+        f.write("/* round %d */\n" % rnd)
+
+
+def bench_n(runner, work, n, rounds, j):
+    d = os.path.join(work, "g%d" % n)
+    if os.path.isdir(d):
+        shutil.rmtree(d)
+    generate(d, n)
+    made = time.time()
+    cmd = {"runner": [runner, "-n", str(j)], "ninja": ["ninja", "-j", str(j)]}
+    times = {(t, k): [] for t in cmd for k in ("first", "noop", "one")}
+    times[("runner", "ls")] = []
+    for rnd in range(rounds + 1):  # round 0 warms up
+        if rnd == 1:  # every source older than the racy window
+            time.sleep(max(0.0, made + 2.5 - time.time()))
+        order = ["ninja", "runner"] if rnd % 2 else ["runner", "ninja"]
+        got = {}
+        for tool in order:
+            reset(tool, d)
+            got[(tool, "first")] = timed(cmd[tool], d)
+        for tool in order:
+            got[(tool, "noop")] = timed(cmd[tool], d)
+        touch_source(d, n, rnd)
+        for tool in order:
+            got[(tool, "one")] = timed(cmd[tool], d)
+        got[("runner", "ls")] = timed([runner, "--ls"], d)
+        if rnd:
+            for k, v in got.items():
+                times[k].append(v)
+    return times
+
+
+def sleep_check(runner, work, rounds):
+    d = os.path.join(work, "sleep64")
+    if os.path.isdir(d):
+        shutil.rmtree(d)
+    os.makedirs(d)
+    with open(os.path.join(d, "runner.toml"), "w") as f:
+        for i in range(64):
+            f.write('[commands.s%d]\nexec = "sleep 0.25"\n\n' % i)
+    return statistics.median(timed([runner, "-n", "8"], d)
+                             for _ in range(max(3, rounds // 2)))
+
+
+def bench(argv):
+    runner, work = argv[0], argv[1]
+    check = "--check" in argv[2:]
+    ns = [int(a) for a in argv[2:] if a != "--check"] or [100, 1000, 5000]
+    rounds = int(os.environ.get("BENCH_RUNS", "5"))
+    j = int(os.environ.get("J", str(os.cpu_count() or 1)))
+    os.makedirs(work, exist_ok=True)
+    med = {}
+    ratios = {}
+    print("runner-graph: %d rounds, -j %d (runner -n %d), medians in ms"
+          % (rounds, j, j))
+    print("%6s  %-7s %9s %9s %9s %9s" % ("N", "tool", "first", "noop", "one",
+                                         "ls"))
+    for n in ns:
+        t = bench_n(runner, work, n, rounds, j)
+        for tool in ("ninja", "runner"):
+            row = [statistics.median(t[(tool, k)])
+                   for k in ("first", "noop", "one")]
+            ls = statistics.median(t[("runner", "ls")]) if tool == "runner" \
+                else None
+            for k, v in zip(("first", "noop", "one"), row):
+                med[(n, tool, k)] = v
+            med[(n, tool, "ls")] = ls
+            print("%6d  %-7s %9.1f %9.1f %9.1f %9s" % (
+                n, tool, row[0], row[1], row[2],
+                "%.1f" % ls if ls is not None else "-"))
+        for k in ("first", "noop", "one"):
+            ratios[(n, k)] = statistics.median(
+                r / q for r, q in zip(t[("runner", k)], t[("ninja", k)]))
+    s = sleep_check(runner, work, rounds)
+    print("64 x sleep 0.25 at -n 8: %.0f ms (ideal 2000)" % s)
+    verdicts = [("64 x sleep 0.25, -n 8 (wall / 2 s)", s / 2000.0, 1.25)]
+    if 1000 in ns:
+        verdicts += [
+            ("no-op, N=1000 (runner / ninja)", ratios[(1000, "noop")], 2.0),
+            ("one file changed, N=1000 (runner / ninja)",
+             ratios[(1000, "one")], 2.0),
+            ("first run, N=1000, -j %d (runner / ninja)" % j,
+             ratios[(1000, "first")], 1.5)]
+    if 1000 in ns and 5000 in ns:
+        for k in ("first", "noop", "one", "ls"):
+            # ninja's own growth beside it: what the file system adds
+            anchor = "" if k == "ls" else "; ninja %.2fx" % (
+                med[(5000, "ninja", k)] / (5 * med[(1000, "ninja", k)]))
+            verdicts.append(
+                ("linear: %s, N=5000 / 5 x N=1000" % k,
+                 med[(5000, "runner", k)] / (5 * med[(1000, "runner", k)]),
+                 1.25, anchor))
+    missed = 0
+    for v in verdicts:
+        name, ratio, goal = v[:3]
+        ok = ratio <= goal
+        missed += not ok
+        print("%-6s %-46s %5.2fx  (goal <= %.2fx%s)"
+              % ("ok" if ok else "MISSED", name, ratio, goal,
+                 v[3] if len(v) > 3 else ""))
+    return 1 if check and missed else 0
+
+
+def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "gen":
+        generate(sys.argv[2], int(sys.argv[3]))
+    elif len(sys.argv) >= 4 and sys.argv[1] == "bench":
+        sys.exit(bench(sys.argv[2:]))
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()

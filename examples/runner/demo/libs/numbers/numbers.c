@@ -1,0 +1,5 @@
+/* numbers: a module of the demo project */
+int numbers_twice(int x)
+{
+  return 2 * x;
+}
