@@ -5,6 +5,7 @@
 #ifndef PK_BENCH_H
 #define PK_BENCH_H
 
+#include <sched.h> /* bench_cpu_suffix: the includer defines _GNU_SOURCE */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -35,6 +36,19 @@ static inline int bench_reps(int dflt)
   const char *s = getenv("BENCH_REPS");
   return s && atoi(s) > 0 ? atoi(s) : dflt;
 }
+
+/* "_1cpu" when this process may run on one CPU only (taskset -c 0), else
+ * "": the suffix of the names of a multi-threaded measurement, so that its
+ * one-CPU figure is a result of its own beside the other. */
+#ifdef _GNU_SOURCE
+static inline const char *bench_cpu_suffix(void)
+{
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) == 1)
+    return "_1cpu";
+  return "";
+}
+#endif
 
 /* Reads a whole file into a malloc'd, NUL-terminated buffer; exits on
  * error. */

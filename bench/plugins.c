@@ -1,18 +1,34 @@
 /* plugins.c -- benchmarks of issue 3, printed in the peers' format
  * "name N value unit" (median of BENCH_REPS after one warm-up).
  *
- *   plugins discover W1DIR N     p1.pk.discover: pk_host_new + scan + parse +
- *                                validate W1DIR/plugins + pk_host_free
+ *   plugins discover W1DIR N [CACHE]
+ *                                p1.pk.discover: pk_host_new + scan + parse +
+ *                                validate W1DIR/plugins (pk_host_free is
+ *                                p1.pk.host_free); with CACHE,
+ *                                p1.pk.discover_cached: the same with the
+ *                                metadata cache file CACHE, written by the
+ *                                untimed warm-up, serving every manifest
  *   plugins order GRAPH N        p5.pk.order: W5 names -> graph nodes and
  *                                edges, cycle check, the seed's layering
  *   plugins register N [HOOKS%]  p6.pk.register: N built-in plugins in a
- *                                layered graph, up to 3 requirements each,
- *                                HOOKS% (default 50) of them added by
- *                                register hooks; import+resolve+post
+ *                                random DAG (each plugin requires 0 to 3
+ *                                lower-numbered ones), HOOKS% (default 50)
+ *                                of the requirements added by register
+ *                                hooks; import+resolve+post
+ *   plugins register N seed      p6.pk.register_seed: the seed's shape
+ *                                instead (addons-spec section 2.0): the
+ *                                black and green packages' graph, N / 20
+ *                                copies of its 20 plugins in two
+ *                                namespaces, decorator extras as manifest
+ *                                requirements and returned extras added
+ *                                by the register hook
  *   plugins load DIR N           p2.pk.load_init: register N real shared
  *                                objects (dlopen, descriptor checks, register
  *                                hook = init); one measurement per process
+ * A multi-threaded measurement (discover) run on one CPU only (taskset -c
+ * 0) prints its names with the suffix _1cpu.
  * SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE /* bench.h: sched_getaffinity */
 #include <plugkit.h>
 
 #include "bench.h"
@@ -21,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "stages.h"
 
@@ -34,15 +51,18 @@ static void die(const char *what, const pk_error *e)
 
 /* ---- discover ---- */
 
-static int bench_discover(const char *w1, const char *nlabel)
+static int bench_discover(const char *w1, const char *nlabel, const char *cache)
 {
   char path[4096];
   snprintf(path, sizeof path, "%s/plugins", w1);
   int r = bench_reps(5);
   double *t = malloc((size_t)r * sizeof *t), *tf = malloc((size_t)r * sizeof *tf);
   size_t found = 0;
+  if (cache)
+    unlink(cache); /* the warm-up writes it */
   for (int i = -1; i < r; i++) {
-    pk_host_options o = {.size = sizeof o, .ignore_env = true};
+    pk_host_options o = {
+        .size = sizeof o, .ignore_env = true, .cache_path = cache};
     pk_host *h;
     pk_error e;
     double t0 = bench_now_s();
@@ -61,8 +81,12 @@ static int bench_discover(const char *w1, const char *nlabel)
     fprintf(stderr, "found %zu plugins, expected %s\n", found, nlabel);
     return 1;
   }
-  printf("p1.pk.discover %s %.6g ms\n", nlabel, bench_median(t, r) * 1e3);
-  printf("p1.pk.host_free %s %.6g ms\n", nlabel, bench_median(tf, r) * 1e3);
+  const char *sfx = bench_cpu_suffix();
+  printf("p1.pk.discover%s%s %s %.6g ms\n", cache ? "_cached" : "", sfx, nlabel,
+         bench_median(t, r) * 1e3);
+  if (!cache)
+    printf("p1.pk.host_free%s %s %.6g ms\n", sfx, nlabel,
+           bench_median(tf, r) * 1e3);
   free(t);
   free(tf);
   return 0;
@@ -194,6 +218,7 @@ static int bench_order(const char *path, const char *nlabel)
 
 typedef struct reg_bench {
   size_t n;
+  bool seed; /* the seed's shape: names "black:s000001" */
   char (*names)[24];
   char (*hook_reqs)[3][24]; /* requirements added by the register hook */
   int *nhook;
@@ -205,8 +230,8 @@ typedef struct reg_bench {
 static int reg_hook(const pk_host_api *api, pk_plugin_ctx *ctx, void *ud)
 {
   reg_bench *b = ud;
-  const char *id = api->plugin_name(ctx); /* "bench:pNNNNNN" */
-  size_t i = (size_t)atol(id + 7) - 1;
+  const char *id = api->plugin_name(ctx); /* "ns:pNNNNNN" or "ns:sNNNNNN" */
+  size_t i = (size_t)atol(strchr(id, ':') + 2) - 1;
   for (int k = 0; k < b->nhook[i]; k++)
     if (api->require(ctx, b->hook_reqs[i][k]))
       return 1;
@@ -214,7 +239,8 @@ static int reg_hook(const pk_host_api *api, pk_plugin_ctx *ctx, void *ud)
   return 0;
 }
 
-static void make_reg_bench(reg_bench *b, size_t n, int hook_pct)
+/* The arrays of n plugins, named PREFIX000001, ... */
+static void alloc_reg_bench(reg_bench *b, size_t n, char prefix)
 {
   b->n = n;
   b->names = calloc(n, sizeof *b->names);
@@ -222,9 +248,15 @@ static void make_reg_bench(reg_bench *b, size_t n, int hook_pct)
   b->nhook = calloc(n, sizeof *b->nhook);
   b->descs = calloc(n, sizeof *b->descs);
   b->manifests = calloc(n, sizeof *b->manifests);
+  for (size_t i = 0; i < n; i++)
+    snprintf(b->names[i], sizeof b->names[i], "%c%06zu", prefix, i + 1);
+}
+
+static void make_reg_bench(reg_bench *b, size_t n, int hook_pct)
+{
+  alloc_reg_bench(b, n, 'p');
   unsigned long long seed = 20261122;
   for (size_t i = 0; i < n; i++) {
-    snprintf(b->names[i], sizeof b->names[i], "p%06zu", i + 1);
     b->descs[i] = (pk_plugin_desc){PK_PLUGIN_ABI, sizeof(pk_plugin_desc),
                                    "bench", b->names[i], 1, 0, reg_hook,
                                    NULL, NULL};
@@ -253,10 +285,73 @@ static void make_reg_bench(reg_bench *b, size_t n, int hook_pct)
   }
 }
 
-static int bench_register(size_t n, int hook_pct)
+/* The seed's fixture graph (addons-spec 2.0: black.addons and
+ * green.addons) by plugin number within a copy of 20, counted from 1: 1..10
+ * black one..ten, 11..20 green one..ten; 0 ends a list.  dec: decorator
+ * extras (manifest requirements), ret: returned extras (added by the
+ * register hook). */
+static const struct {
+  int dec[2], ret[2];
+} seed_graph[20] = {
+    [0] = {{13, 15}, {7, 0}},   /* black one: green three, five; black seven */
+    [1] = {{6, 0}, {0, 0}},     /* black two: black six */
+    [5] = {{0, 0}, {4, 0}},     /* black six: returns black four */
+    [6] = {{8, 0}, {0, 0}},     /* black seven: black eight */
+    [9] = {{0, 0}, {5, 0}},     /* black ten: returns black five */
+    [12] = {{3, 19}, {14, 20}}, /* green three: black three, green nine;
+                                   returns green four, ten */
+    [13] = {{0, 0}, {10, 0}},   /* green four: returns black ten */
+    [16] = {{8, 0}, {0, 0}},    /* green seven: black eight */
+    [18] = {{17, 0}, {14, 0}}   /* green nine: green seven; returns four */
+};
+
+static void make_seed_bench(reg_bench *b, size_t n)
 {
-  reg_bench b;
-  make_reg_bench(&b, n, hook_pct);
+  n -= n % 20;
+  alloc_reg_bench(b, n, 's');
+  b->seed = true;
+  for (size_t i = 0; i < n; i++) {
+    size_t base = i - i % 20;
+    int j = (int)(i % 20);
+    const char *ns = j < 10 ? "black" : "green";
+    b->descs[i] = (pk_plugin_desc){PK_PLUGIN_ABI,
+                                   sizeof(pk_plugin_desc),
+                                   ns,
+                                   b->names[i],
+                                   1,
+                                   0,
+                                   reg_hook,
+                                   NULL,
+                                   NULL};
+    char req[200] = "";
+    size_t used = 0;
+    for (int k = 0; k < 2; k++) {
+      int d = seed_graph[j].dec[k] - 1, rd = seed_graph[j].ret[k] - 1;
+      if (d >= 0)
+        used += (size_t)snprintf(req + used, sizeof req - used, "%s\"%s:%s\"",
+                                 used ? ", " : "", d < 10 ? "black" : "green",
+                                 b->names[base + (size_t)d]);
+      if (rd >= 0)
+        snprintf(b->hook_reqs[i][b->nhook[i]++], 24, "%s:%s",
+                 rd < 10 ? "black" : "green", b->names[base + (size_t)rd]);
+    }
+    char text[512];
+    snprintf(text, sizeof text,
+             "name = \"%s\"\nnamespace = \"%s\"\nversion = \"1.0.0\"\n"
+             "requires = [%s]\n",
+             b->names[i], ns, req);
+    b->manifests[i] = strdup(text);
+  }
+}
+
+static int bench_register(size_t n, int hook_pct, bool seed)
+{
+  reg_bench b = {0};
+  if (seed)
+    make_seed_bench(&b, n);
+  else
+    make_reg_bench(&b, n, hook_pct);
+  n = b.n;
   int r = bench_reps(5);
   double *total = malloc((size_t)r * sizeof *total);
   double *stages = malloc((size_t)r * sizeof *stages);
@@ -267,7 +362,9 @@ static int bench_register(size_t n, int hook_pct)
     pk_error e;
     b.registered = 0;
     double t0 = bench_now_s();
-    if (pk_host_new(&o, &h, &e) || pk_host_add_namespace(h, "bench", 1, &e))
+    if (pk_host_new(&o, &h, &e) ||
+        pk_host_add_namespace(h, seed ? "black" : "bench", 1, &e) ||
+        (seed && pk_host_add_namespace(h, "green", 1, &e)))
       die("host", &e);
     for (size_t k = 0; k < n; k++)
       if (pk_host_add_builtin(h, &b.descs[k], b.manifests[k], &e))
@@ -276,7 +373,8 @@ static int bench_register(size_t n, int hook_pct)
       die("discover", &e);
     double t1 = bench_now_s();
     const char *all[] = {"bench:__all__"};
-    if (pk_host_register(h, all, 1, NULL, 0, &e))
+    const char *all_seed[] = {"black:__all__", "green:__all__"};
+    if (pk_host_register(h, seed ? all_seed : all, seed ? 2 : 1, NULL, 0, &e))
       die("register", &e);
     double t2 = bench_now_s();
     pk_host_free(h);
@@ -289,8 +387,10 @@ static int bench_register(size_t n, int hook_pct)
       stages[i] = t2 - t1;
     }
   }
-  printf("p6.pk.register %zu %.6g ms\n", n, bench_median(stages, r) * 1e3);
-  printf("p6.pk.register_with_manifests %zu %.6g ms\n", n,
+  const char *shape = seed ? "_seed" : "";
+  printf("p6.pk.register%s %zu %.6g ms\n", shape, n,
+         bench_median(stages, r) * 1e3);
+  printf("p6.pk.register%s_with_manifests %zu %.6g ms\n", shape, n,
          bench_median(total, r) * 1e3);
   return 0;
 }
@@ -323,14 +423,15 @@ static int bench_load(const char *dir, const char *nlabel)
 int main(int argc, char **argv)
 {
   if (argc >= 4 && !strcmp(argv[1], "discover"))
-    return bench_discover(argv[2], argv[3]);
+    return bench_discover(argv[2], argv[3], argc > 4 ? argv[4] : NULL);
   if (argc >= 4 && !strcmp(argv[1], "order"))
     return bench_order(argv[2], argv[3]);
   if (argc >= 3 && !strcmp(argv[1], "register"))
-    return bench_register((size_t)atol(argv[2]), argc > 3 ? atoi(argv[3]) : 50);
+    return bench_register((size_t)atol(argv[2]), argc > 3 ? atoi(argv[3]) : 50,
+                          argc > 3 && !strcmp(argv[3], "seed"));
   if (argc >= 4 && !strcmp(argv[1], "load"))
     return bench_load(argv[2], argv[3]);
-  fprintf(stderr, "usage: plugins discover W1DIR N | order GRAPH N | "
-                  "register N [HOOK%%] | load DIR N\n");
+  fprintf(stderr, "usage: plugins discover W1DIR N [CACHE] | order GRAPH N "
+                  "| register N [HOOK%% | seed] | load DIR N\n");
   return 2;
 }

@@ -25,8 +25,9 @@ static void check_same(const pk__manifest *a, const pk__manifest *b)
   for (size_t i = 0; i < a->nreq; i++) {
     CHECK(!strcmp(a->reqs[i].text, b->reqs[i].text));
     CHECK(a->reqs[i].optional == b->reqs[i].optional);
-    CHECK(a->reqs[i].pos.line == b->reqs[i].pos.line &&
-          a->reqs[i].pos.col == b->reqs[i].pos.col);
+    pk_pos pa = pk_value_get_pos(a->reqs[i].value),
+           pb = pk_value_get_pos(b->reqs[i].value);
+    CHECK(pa.line == pb.line && pa.col == pb.col);
   }
 }
 
@@ -39,7 +40,7 @@ static void check_loaded(const pk__manifest *m)
   for (size_t i = 0; i < m->nreq; i++) {
     pk__req r;
     char why[256];
-    CHECK(m->reqs[i].text && m->reqs[i].pos.line >= 1);
+    CHECK(m->reqs[i].text && pk_value_get_pos(m->reqs[i].value).line >= 1);
     CHECK(pk__req_parse(m->reqs[i].text, &r, why, sizeof why) == PK_OK);
   }
 }

@@ -119,6 +119,8 @@ void *pk__arena_fn(void *ud, void *ptr, size_t old_size, size_t new_size)
       return ptr;
     }
   }
+  if (ptr && new_size <= old_size) /* shrinking an older block: it stays */
+    return ptr;
   void *p = arena_take(ar, new_size);
   if (p && ptr)
     memcpy(p, ptr, old_size < new_size ? old_size : new_size);

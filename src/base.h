@@ -123,7 +123,7 @@ void pk__value_item(const pk_value *v, pk__item *out);
  * library reads (every reachable part is checked: a damaged image is
  * refused, never read out of bounds), PK_ENOMEM.  pk__doc_write_image()
  * writes the image of doc to out when cap is enough and returns its size
- * (a multiple of 8; 0 when doc cannot be imaged: more than 64 KiB of
+ * (a multiple of 8; 0 when doc cannot be imaged: 64 KiB or more of
  * text); with doc NULL it copies the image at from (cap bytes; from may be
  * out) without the headers a load wrote, so that it can be saved again. */
 pk_status pk__doc_load_image(const pk__allocator *a, const char *source,
@@ -196,6 +196,22 @@ pk_status pk__file_read(int dfd, const char *path, size_t max,
  * limit_hint (may be NULL) says how to raise the limit.  Returns st. */
 pk_status pk__file_fail(pk_error *err, pk_status st, const char *name,
                         const pk__file_why *why, const char *limit_hint);
+
+/* A manifest's document: the file path under the directory dfd read by
+ * pk__file_read (regular files of PK_DOC_MAX_SIZE_DEFAULT bytes at most)
+ * straight into the text buffer of a new document named source
+ * (allocator a, TOML 1.1), then parsed; st (may be NULL) gets its fstat.
+ * *read_st is the read's status: when it is not PK_OK, *why says why, err
+ * is untouched and it is returned (PK_ENOTFOUND: nothing there).  Else
+ * the parse's status, as pk_doc_parse's; a document that parsed is
+ * trimmed (pk__doc_trim). */
+pk_status pk__doc_read_at(const pk__allocator *a, int dfd, const char *path,
+                          const char *source, struct stat *st,
+                          pk__file_why *why, pk_status *read_st, pk_doc **out,
+                          pk_error *err);
+/* Gives back the room a small parsed document's nodes did not use
+ * (toml_doc_trim: a bump arena shrinks its newest block in place). */
+void pk__doc_trim(pk_doc *doc);
 
 /* ---- growable arrays (vec.c) ---- */
 

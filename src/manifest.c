@@ -111,9 +111,10 @@ static pk_status check_req(const pk__manifest *m, const pk__mreq *r,
   char why[512];
   pk__req req;
   if (pk__req_parse_in(r->text, m->ns, &req, why, sizeof why) != PK_OK)
-    return pk__fail_at(err, PK_EMANIFEST, r->pos, "%s", why);
+    return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(r->value), "%s",
+                       why);
   if (!strcmp(req.ns, m->ns) && !strcmp(req.name, m->name))
-    return pk__fail_at(err, PK_EMANIFEST, r->pos,
+    return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(r->value),
                        "plugin %s:%s requires itself", m->ns, m->name);
   return PK_OK;
 }
@@ -129,19 +130,27 @@ static pk_status load_reqs(const pk__allocator *a, pk__manifest *m,
     return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(arr),
                        "\"%s\" must be an array of strings, found: %s", key,
                        pk_kind_name(pk_value_kind(arr)));
-  for (size_t i = 0; i < pk_array_count(arr); i++) {
+  size_t n = pk_array_count(arr);
+  if (n && m->nreq + n > m->reqcap) { /* exactly: thousands of manifests */
+    pk__mreq *v = pk__resize(a, m->reqs, m->reqcap * sizeof *v,
+                             (m->nreq + n) * sizeof *v);
+    if (!v)
+      return pk__fail(err, PK_ENOMEM, "out of memory");
+    m->reqs = v;
+    m->reqcap = m->nreq + n;
+  }
+  for (size_t i = 0; i < n; i++) {
     const pk_value *item = pk_array_at(arr, i);
     pk__mreq r;
     memset(&r, 0, sizeof r);
     if (pk_value_get_string(item, &r.text, NULL, err) != PK_OK)
       return as_manifest(PK_ETYPE, err);
-    r.pos = pk_value_get_pos(item);
+    r.value = item;
     r.optional = optional;
     pk_status st = trusted ? PK_OK : check_req(m, &r, err);
     if (st != PK_OK)
       return st;
-    if (PK__VEC_PUSH(a, m->reqs, m->nreq, m->reqcap, r) != PK_OK)
-      return pk__fail(err, PK_ENOMEM, "out of memory");
+    m->reqs[m->nreq++] = r;
   }
   return PK_OK;
 }
@@ -263,6 +272,19 @@ static pk_status parse_manifest(const pk__allocator *a, pk__manifest *m,
   return check_provides(a, v[K_PROVIDES], err);
 }
 
+/* The manifest of a document that parsed (st PK_OK), or the error of one
+ * that did not: a syntax error is a manifest error. */
+static pk_status from_parse(const pk__allocator *a, pk_status st,
+                            pk__manifest *m, pk_error *err)
+{
+  if (st != PK_OK) {
+    if (st == PK_ESYNTAX && err)
+      err->code = PK_EMANIFEST;
+    return st == PK_ESYNTAX ? PK_EMANIFEST : st;
+  }
+  return pk__manifest_from_doc(a, m->doc, false, m, err);
+}
+
 pk_status pk__manifest_load(const pk__allocator *a, const char *source,
                             const char *text, size_t len, pk__manifest *m,
                             pk_error *err)
@@ -272,12 +294,20 @@ pk_status pk__manifest_load(const pk__allocator *a, const char *source,
                          .alloc_ud = a ? a->ud : NULL};
   pk_status st = text ? pk_doc_parse(text, len, source, &opts, &m->doc, err)
                       : pk_doc_load_file(source, &opts, &m->doc, err);
-  if (st != PK_OK) {
-    if (st == PK_ESYNTAX && err)
-      err->code = PK_EMANIFEST;
-    return st == PK_ESYNTAX ? PK_EMANIFEST : st;
-  }
-  return pk__manifest_from_doc(a, m->doc, false, m, err);
+  if (st == PK_OK)
+    pk__doc_trim(m->doc);
+  return from_parse(a, st, m, err);
+}
+
+pk_status pk__manifest_read(const pk__allocator *a, int dfd, const char *path,
+                            const char *source, struct stat *st,
+                            pk__file_why *why, pk_status *read_st,
+                            pk__manifest *m, pk_error *err)
+{
+  memset(m, 0, sizeof *m);
+  pk_status s =
+      pk__doc_read_at(a, dfd, path, source, st, why, read_st, &m->doc, err);
+  return *read_st != PK_OK ? s : from_parse(a, s, m, err);
 }
 
 pk_status pk__manifest_from_doc(const pk__allocator *a, pk_doc *doc,

@@ -22,7 +22,9 @@
 #include <unistd.h>
 
 #define MAGIC "PKMCACHE"
-#define FORMAT 3u /* 3: images used in place (room for block headers) */
+#define FORMAT                                                                 \
+  4u /* 3: images used in place (room for block headers);                      \
+        4: line starts of 2 bytes */
 #define ORDER 0x01020304u
 
 typedef struct header {

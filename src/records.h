@@ -25,9 +25,10 @@
 /* A requirement of a manifest: validated at load, parsed again (into a
  * stack pk__req) where it is used, so that records stay small. */
 typedef struct pk__mreq {
-  const char *text; /* as written (borrowed from the manifest document) */
-  pk_pos pos;       /* where it is written */
-  bool optional;    /* from `optional`, not `requires` */
+  const char *text;      /* as written (borrowed from the manifest document) */
+  const pk_value *value; /* its string: pk_value_get_pos says where, for
+                            errors only (a position costs a search) */
+  bool optional;         /* from `optional`, not `requires` */
 } pk__mreq;
 
 typedef struct pk__manifest {

@@ -129,15 +129,20 @@ static pk_status all_conflict(pk_plugin *requester_all, pk_plugin *namer,
       namer->id);
 }
 
+/* Where text is written when it is one of from's manifest requirements
+ * (for errors: a position costs a search). */
+static pk_pos req_pos(const pk_plugin *from, const char *text)
+{
+  for (size_t i = 0; from && i < from->m.nreq; i++)
+    if (from->m.reqs[i].text == text)
+      return pk_value_get_pos(from->m.reqs[i].value);
+  return (pk_pos){NULL, 0, 0};
+}
+
 pk_status pk__host_require(pk_host *h, pk_plugin *from, const pk__req *r,
                            const char *text, bool optional, pk_error *err)
 {
-  pk_pos pos = {NULL, 0, 0};
   char whom[512];
-  if (from) /* position of a manifest requirement, when it is one */
-    for (size_t i = 0; i < from->m.nreq; i++)
-      if (from->m.reqs[i].text == text)
-        pos = from->m.reqs[i].pos;
   if (!ns_accepted(h, r->ns)) {
     const char *names[64];
     size_t n = h->nns < 64 ? h->nns : 64;
@@ -146,7 +151,7 @@ pk_status pk__host_require(pk_host *h, pk_plugin *from, const pk__req *r,
       names[i] = h->ns[i].name;
     pk__join(list, sizeof list, names, n);
     who(whom, sizeof whom, from, text);
-    return fail_req(err, PK_EDEP_MISSING, from, pos,
+    return fail_req(err, PK_EDEP_MISSING, from, req_pos(from, text),
                     "%s, but namespace \"%s\" is unknown to this host (it "
                     "accepts: %s); fix the namespace of the requirement",
                     whom, r->ns, list);
@@ -175,7 +180,7 @@ pk_status pk__host_require(pk_host *h, pk_plugin *from, const pk__req *r,
               r->ns, r->name);
       return PK_OK;
     }
-    return missing(h, from, r, text, pos, err);
+    return missing(h, from, r, text, req_pos(from, text), err);
   }
   if (!pk__req_matches(r, &p->m.version)) {
     char want[256];
@@ -187,15 +192,15 @@ pk_status pk__host_require(pk_host *h, pk_plugin *from, const pk__req *r,
               whom, p->id, p->m.version_text);
       return PK_OK;
     }
-    return fail_req(err, PK_EDEP_VERSION, from, pos,
+    return fail_req(err, PK_EDEP_VERSION, from, req_pos(from, text),
                     "%s, but %s %s is installed (%s); install a version of %s "
                     "matching %s or relax the constraint",
                     whom, p->id, p->m.version_text, p->manifest_path, p->id,
                     want);
   }
   if (from == p)
-    return fail_req(err, PK_EDEP_CYCLE, from, pos, "plugin %s requires itself",
-                    p->id);
+    return fail_req(err, PK_EDEP_CYCLE, from, req_pos(from, text),
+                    "plugin %s requires itself", p->id);
   if (from) {
     if (p->requires_all)
       return all_conflict(p, from, err);

@@ -78,6 +78,17 @@ void pk__graph_cycle_text(const pk__graph *g, bool backward, const char *sep,
                           pk__graph_step_fn step, void *ud, char *buf,
                           size_t n);
 
+/* ---- discovery (discover.c) ---- */
+
+/* How many loader threads read n manifests of a search path: several only
+ * with the libc allocator (a host's own allocator need not be
+ * thread-safe), enough manifests to pay for the threads (256 each)
+ * and several CPUs this process may run on (sched_getaffinity: a process
+ * pinned to one CPU would only switch between them); at most 8.  Entries
+ * the metadata cache serves do not count: a stat and a check cost less
+ * than a thread. */
+size_t pk__discover_threads(const pk_host *h, size_t n);
+
 /* ---- manifests (manifest.c) ---- */
 
 /* Parses a manifest: from text (len bytes, named source) or, when text is
@@ -86,6 +97,14 @@ void pk__graph_cycle_text(const pk__graph *g, bool backward, const char *sep,
 pk_status pk__manifest_load(const pk__allocator *a, const char *source,
                             const char *text, size_t len, pk__manifest *m,
                             pk_error *err);
+/* The same from the file path under the directory dfd, read straight into
+ * the document (pk__doc_read_at, source its name): *read_st is the read's
+ * status; when it is not PK_OK, *why says why, err is untouched and *m
+ * empty (PK_ENOTFOUND: no such file). */
+pk_status pk__manifest_read(const pk__allocator *a, int dfd, const char *path,
+                            const char *source, struct stat *st,
+                            pk__file_why *why, pk_status *read_st,
+                            pk__manifest *m, pk_error *err);
 /* The same from a parsed document (taken, also on failure); trusted: it
  * was validated before (the metadata cache), its schemas are not checked
  * again. */

@@ -101,9 +101,12 @@ static pk_status doc_error(const toml_error *te, const char *source,
 }
 
 /* Parses the len bytes already in doc's buffer within the memory a size
- * limit of max allows; frees doc on failure. */
+ * limit of max allows; frees doc on failure.  trim: a small document gives
+ * back what its nodes did not use (toml_doc_trim), which the libc
+ * allocator and the library's arenas do in place; a host's own allocator
+ * is left the calls it was given. */
 static pk_status doc_finish(toml_doc *doc, size_t len, toml_version v,
-                            size_t max, pk_doc **out, pk_error *err)
+                            size_t max, bool trim, pk_doc **out, pk_error *err)
 {
   toml_error te;
   toml_doc_limit(doc, DOC_MEMORY(max));
@@ -112,6 +115,8 @@ static pk_status doc_finish(toml_doc *doc, size_t len, toml_version v,
     toml_doc_free(doc);
     return st;
   }
+  if (trim)
+    toml_doc_trim(doc);
   *out = doc_of(doc);
   if (err)
     pk_error_clear(err);
@@ -151,7 +156,7 @@ pk_status pk_doc_parse(const char *text, size_t len, const char *source_name,
   }
   if (len)
     memcpy(buf, text, len);
-  return doc_finish(doc, len, v, max, out, err);
+  return doc_finish(doc, len, v, max, !a.fn, out, err);
 }
 
 static char *doc_buffer(void *doc, size_t cap)
@@ -159,13 +164,35 @@ static char *doc_buffer(void *doc, size_t cap)
   return toml_doc_buffer(doc, cap);
 }
 
+/* The file at path under dfd (NULL: dfd itself, standard input), named
+ * name, read into a new document's buffer (pk__file_read) and parsed.
+ * *read_st: the read's status; when it failed, *why says why, err is
+ * untouched and the return is that status. */
+static pk_status doc_read(const pk__allocator *a, toml_version v, size_t max,
+                          bool trim, int dfd, const char *path,
+                          const char *name, struct stat *st, pk__file_why *why,
+                          pk_status *read_st, pk_doc **out, pk_error *err)
+{
+  size_t len = 0;
+  toml_doc *doc = toml_doc_new(a->fn, a->ud, name);
+  *read_st = doc ? pk__file_read(dfd, path, max, doc_buffer, doc, &len, st, why)
+                 : PK_ENOMEM;
+  if (*read_st != PK_OK) {
+    if (!doc)
+      *why = (pk__file_why){0, 0, 0, max};
+    toml_doc_free(doc);
+    return *read_st;
+  }
+  return doc_finish(doc, len, v, max, trim, out, err);
+}
+
 pk_status pk_doc_load_file(const char *path, const pk_doc_options *opts,
                            pk_doc **out, pk_error *err)
 {
   toml_version v = TOML_1_1;
   pk__allocator a;
-  size_t max, len = 0;
-  pk_status st;
+  size_t max;
+  pk_status st, rst;
   if (out)
     *out = NULL;
   if (!out || !path)
@@ -175,20 +202,26 @@ pk_status pk_doc_load_file(const char *path, const pk_doc_options *opts,
     return st;
   bool is_stdin = strcmp(path, "-") == 0;
   const char *name = is_stdin ? "<stdin>" : path;
-  toml_doc *doc = toml_doc_new(a.fn, a.ud, name);
-  if (!doc)
-    return pk__fail(err, PK_ENOMEM, "%s: out of memory", name);
   pk__file_why why;
-  st = pk__file_read(is_stdin ? STDIN_FILENO : AT_FDCWD,
-                     is_stdin ? NULL : path, max, doc_buffer, doc, &len,
-                     NULL, &why);
-  if (st != PK_OK) {
-    toml_doc_free(doc);
-    return pk__file_fail(err, st == PK_ENOTFOUND ? PK_EIO : st, name, &why,
+  st = doc_read(&a, v, max, !a.fn, is_stdin ? STDIN_FILENO : AT_FDCWD,
+                is_stdin ? NULL : path, name, NULL, &why, &rst, out, err);
+  if (rst != PK_OK)
+    return pk__file_fail(err, rst == PK_ENOTFOUND ? PK_EIO : rst, name, &why,
                          max_size_hint);
-  }
-  return doc_finish(doc, len, v, max, out, err);
+  return st;
 }
+
+pk_status pk__doc_read_at(const pk__allocator *a, int dfd, const char *path,
+                          const char *source, struct stat *st,
+                          pk__file_why *why, pk_status *read_st, pk_doc **out,
+                          pk_error *err)
+{
+  *out = NULL;
+  return doc_read(a, TOML_1_1, PK_DOC_MAX_SIZE_DEFAULT, true, dfd, path, source,
+                  st, why, read_st, out, err);
+}
+
+void pk__doc_trim(pk_doc *doc) { toml_doc_trim(doc->toml); }
 
 void pk_doc_free(pk_doc *doc)
 {

@@ -4,6 +4,7 @@
  * cache.  Also built as a plain program
  * (PK_STRESS_MAIN, target pk_discover_stress) for the TSan step.
  * SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE /* sched_setaffinity */
 #include "test_util.h"
 #include <plugkit.h>
 #include <stdio.h>
@@ -12,6 +13,12 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifndef PK_STRESS_MAIN
+#include <sched.h>
+
+#include "stages.h"
+#endif
 
 #define N 900
 
@@ -155,4 +162,29 @@ Test(discover, threads_and_the_metadata_cache)
 #ifdef PK_STRESS_MAIN
 STRESS_MAIN(STRESS_TEST(discover, threads_give_the_single_thread_result),
             STRESS_TEST(discover, threads_and_the_metadata_cache))
+#else
+/* A process that may run on one CPU only (taskset -c 0) reads a large
+ * search path on one thread: two would only take turns on it (issue 18).
+ * Criterion runs the test in a process of its own. */
+Test(discover, one_cpu_reads_on_one_thread)
+{
+  pk_host *h;
+  pk_error e;
+  pk_host_options o = {.size = sizeof o, .ignore_env = true};
+  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
+  cpu_set_t all, one;
+  cr_assert_eq(sched_getaffinity(0, sizeof all, &all), 0);
+  if (CPU_COUNT(&all) > 1)
+    cr_assert_gt(pk__discover_threads(h, 10000), 1);
+  CPU_ZERO(&one);
+  for (int c = 0; c < CPU_SETSIZE; c++)
+    if (CPU_ISSET(c, &all)) {
+      CPU_SET(c, &one);
+      break;
+    }
+  cr_assert_eq(sched_setaffinity(0, sizeof one, &one), 0);
+  cr_assert_eq(pk__discover_threads(h, 10000), 1);
+  cr_assert_eq(sched_setaffinity(0, sizeof all, &all), 0);
+  pk_host_free(h);
+}
 #endif

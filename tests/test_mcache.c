@@ -309,7 +309,7 @@ Test(mcache, a_search_path_given_twice, .fini = remove_tree)
                      "%s", log.text);
 }
 
-/* A manifest of more than 64 KiB is not imaged: it is read every time,
+/* A manifest of 64 KiB or more is not imaged: it is read every time,
  * and gives what reading gives. */
 Test(mcache, a_large_manifest_is_read_every_time, .fini = remove_tree)
 {

@@ -312,6 +312,41 @@ Test(toml, duplicates_and_redefinitions)
 
 /* ---- errors and their positions ---- */
 
+/* Line starts are kept as 16 bits per line and the first line of each 64
+ * KiB window of the text (issue 18): positions across windows, a window
+ * without a line start (a comment longer than 64 KiB), a line starting at
+ * a window's first byte, and an error past them all. */
+Test(toml, positions_past_64_kib_windows)
+{
+  size_t cap = 400000, n = 0;
+  char *t = malloc(cap);
+  cr_assert_not_null(t);
+  n += (size_t)sprintf(t + n, "a = 1\n#");
+  while (n < 150000) /* windows 0 to 2; window 1 starts no line */
+    t[n++] = '#';
+  n += (size_t)sprintf(t + n, "\nb = 2\n");
+  for (; n < 196608; n++) /* c's line starts at 196608 = 3 * 65536 */
+    t[n] = n % 64 && n != 196607 ? ' ' : '\n';
+  cr_assert_eq(n, 196608);
+  n += (size_t)sprintf(t + n, "c = 3\n  d = 'x'\n");
+  pk_doc *doc = parse_v(t, n, PK_TOML_DEFAULT);
+  const pk_value *root = pk_doc_root(doc);
+  int lines_to_c = 1; /* c's line: one after each newline before it */
+  for (size_t i = 0; i < 196608; i++)
+    lines_to_c += t[i] == '\n';
+  assert_pos(pk_value_get_pos(get(root, "a", PK_KIND_INTEGER)), 1, 5);
+  assert_pos(pk_value_get_pos(get(root, "b", PK_KIND_INTEGER)), 3, 5);
+  assert_pos(pk_value_get_pos(get(root, "c", PK_KIND_INTEGER)), lines_to_c, 5);
+  assert_pos(pk_value_get_pos(get(root, "d", PK_KIND_STRING)), lines_to_c + 1,
+             7);
+  pk_doc_free(doc);
+  n += (size_t)sprintf(t + n, "e = \n");
+  pk_error err = fail_v(t, n, PK_TOML_DEFAULT);
+  cr_assert_eq(err.line, lines_to_c + 2, "line %d", err.line);
+  cr_assert_eq(err.col, 5, "col %d", err.col);
+  free(t);
+}
+
 Test(toml, error_positions)
 {
   assert_error("a = \"abc\\q\"\n", 1, 9, "invalid escape '\\q' in string");

@@ -401,6 +401,41 @@ Test(value, allocations_go_through_the_allocator)
   cr_assert_eq(a.live_blocks, 0);
 }
 
+/* A plugin manifest (issue 18): thousands are parsed at start-up and
+ * every page their documents touch costs, so a document of one is a few
+ * blocks sized by its text and the parse allocates nothing it frees again
+ * (with the host's own allocator, as here, the nodes' block keeps its
+ * room: toml_image's a_trimmed_document... checks the trimmed size). */
+Test(value, a_manifest_sized_document_stays_small)
+{
+  static const char text[] =
+      "# plugin manifest (W1 benchmark workload)\n"
+      "name = \"p000500\"\n"
+      "version = \"0.6.34\"\n"
+      "description = \"Benchmark plugin 500: provides a filter tagged t37\"\n"
+      "namespace = \"bench\"\n"
+      "library = \"libp000500.so\"\n"
+      "abi = 1\n"
+      "requires = [\"p000428\"]\n"
+      "\n"
+      "[[provides]]\n"
+      "kind = \"filter\"\n"
+      "tag = \"t37\"\n";
+  size_t len = sizeof text - 1;
+  counting_alloc a = {0};
+  pk_doc_options o = {.size = sizeof o, .alloc = count_alloc, .alloc_ud = &a};
+  pk_doc *doc;
+  pk_error err;
+  cr_assert_eq(pk_doc_parse(text, len, "plugin.toml", &o, &doc, &err), PK_OK);
+  cr_assert_leq(a.live, 7 * len, "%zu bytes for a %zu-byte manifest", a.live,
+                len);
+  cr_assert_leq(a.calls, 6, "%ld allocations", a.calls);
+  cr_assert_eq(a.peak, a.live, "the parse freed %zu bytes it allocated",
+               a.peak - a.live);
+  pk_doc_free(doc);
+  cr_assert_eq(a.live, 0);
+}
+
 /* ---- size limits (issue 12, item 8) ---- */
 
 /* "a = [1,1,...,1]" of about len bytes: each item takes 13 times its two

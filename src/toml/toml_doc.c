@@ -94,6 +94,8 @@ void toml_doc_free(toml_doc *d)
   mem_free(d, d->dir, (size_t)d->dir_cap * sizeof *d->dir);
   if (!d->borrowed) {
     mem_free(d, d->lines, (size_t)d->lines_cap * sizeof *d->lines);
+    if (d->wins != &d->win0)
+      mem_free(d, d->wins, (size_t)d->wins_cap * sizeof *d->wins);
     mem_free(d, d->buf, d->cap + TOML_PAD);
   }
   mem_free(d, d->source, d->source_size);
@@ -122,29 +124,33 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
   char *data;
   size_t bytes;
 
-  /* A small document (a plugin manifest) gets a first block sized by its
-   * text, not a whole granule: thousands of them stay small.  The block
-   * still owns a whole granule of refs. */
-  bool small = !own && !d->blocks && d->len < TOML_GRAN_UNITS * 2;
+  /* A small document (a plugin manifest) gets blocks sized by its text,
+   * not whole granules: thousands of them stay small.  Its first block
+   * has a unit per 2 bytes of text, plus 16 (manifests use one per 3 to
+   * 6; toml_doc_trim gives back the rest), a later one twice the last;
+   * each still owns a whole granule of refs.  Regular blocks double from
+   * a granule to 1 MiB. */
+  bool small = false;
   if (own) {
     n = (units + TOML_GRAN_UNITS - 1) & ~(TOML_GRAN_UNITS - 1);
-  } else if (small) {
-    n = 32;
-    while (n < units + 1 || n < d->len / 4)
-      n <<= 1;
-    small = n < TOML_GRAN_UNITS;
-  }
-  if (!own && !small) {
+  } else {
+    if (!d->blocks)
+      d->next_units = d->len < TOML_GRAN_UNITS * 2
+                          ? (uint32_t)((d->len / 2 + 16 + 7) & ~(size_t)7)
+                          : TOML_GRAN_UNITS;
     n = d->next_units;
     while (n < units + 1)
       n <<= 1;
+    small = n < TOML_GRAN_UNITS;
+    if (!small) /* whole granules */
+      n = (n + TOML_GRAN_UNITS - 1) & ~(TOML_GRAN_UNITS - 1);
   }
   if (n < units || (uint64_t)d->next_base + n > UINT32_MAX)
     return NULL;
   bytes = sizeof *b + ((size_t)n << 3);
   grans = small ? 1 : n >> TOML_GRAN_SHIFT;
   if (d->dir_len + grans > d->dir_cap) {
-    uint32_t cap = d->dir_cap ? d->dir_cap : 16;
+    uint32_t cap = d->dir_cap ? d->dir_cap : small ? 2 : 16;
     char **dir;
     while (cap < d->dir_len + grans)
       cap *= 2;
@@ -169,7 +175,7 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
   b->next = d->blocks;
   d->blocks = b;
   data = (char *)(b + 1);
-  if (d->len <= TOML_IMAGE_MAX_TEXT)
+  if (d->len < TOML_IMAGE_MAX_TEXT)
     memset(data, 0, (size_t)n << 3);
   for (j = 0; j < grans; j++)
     d->dir[d->dir_len++] = data + ((size_t)j << (TOML_GRAN_SHIFT + 3));
@@ -186,9 +192,36 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
   d->bump = data + ((size_t)units << 3);
   d->bump_ref = *ref + units;
   d->bump_left = n - units;
-  if (!small && d->next_units < TOML_BLOCK_MAX_UNITS)
+  if (d->next_units < TOML_BLOCK_MAX_UNITS)
     d->next_units <<= 1;
+  if (d->next_units > TOML_GRAN_UNITS) /* past small blocks: granules */
+    d->next_units =
+        (d->next_units + TOML_GRAN_UNITS - 1) & ~(TOML_GRAN_UNITS - 1);
   return data;
+}
+
+void toml_doc_trim(toml_doc *d)
+{
+  toml_block *b = d->cur;
+  if (!d->parsed || !d->root || d->borrowed || !b || b != d->blocks ||
+      b->next || b->units >= TOML_GRAN_UNITS)
+    return; /* only a small document's one block */
+  uint32_t used = d->bump_ref - b->base;
+  size_t bytes = sizeof *b + ((size_t)used << 3);
+  if (used == b->units)
+    return;
+  toml_block *nb = d->alloc(d->alloc_ud, b, b->bytes, bytes);
+  if (!nb) /* it keeps its room */
+    return;
+  /* nodes address each other by refs and find their block by the
+   * distance to its data, so a block that moved needs only its directory
+   * entry and the pointers to it */
+  nb->units = used;
+  nb->bytes = bytes;
+  d->blocks = d->cur = nb;
+  d->dir[0] = (char *)(nb + 1);
+  d->bump = (char *)(nb + 1) + ((size_t)used << 3);
+  d->bump_left = 0;
 }
 
 /* Vectors hold child refs; a vector of count c has capacity 2 (c <= 2) or
@@ -203,10 +236,11 @@ bool toml_vec_grow_push(toml_doc *d, toml_node *c, uint32_t child)
     uint32_t ref;
     if (k >= 31)
       return false;
-    if (d->free_vec[k]) {
-      ref = d->free_vec[k];
+    uint32_t *free_vec = d->build->free_vec;
+    if (free_vec[k]) {
+      ref = free_vec[k];
       v = toml_ptr(d, ref);
-      d->free_vec[k] = v[0];
+      free_vec[k] = v[0];
     } else {
       v = toml_alloc_units(d, 1u << (k - 1), &ref);
       if (!v)
@@ -215,8 +249,8 @@ bool toml_vec_grow_push(toml_doc *d, toml_node *c, uint32_t child)
     if (n) {
       uint32_t *old = toml_ptr(d, c->u.c.vec);
       memcpy(v, old, (size_t)n * sizeof *v);
-      old[0] = d->free_vec[k - 1];
-      d->free_vec[k - 1] = c->u.c.vec;
+      old[0] = free_vec[k - 1];
+      free_vec[k - 1] = c->u.c.vec;
     }
     c->u.c.vec = ref;
   } else {
@@ -243,10 +277,48 @@ bool toml_vec_set(toml_doc *d, toml_node *c, const uint32_t *refs, uint32_t n)
 
 /* ---- line table ---- */
 
-bool toml_lines_grow(toml_doc *d)
+/* Room for one more window start. */
+static bool wins_grow(toml_doc *d)
 {
-  uint32_t cap = d->lines_cap ? d->lines_cap * 2 : 64;
-  uint32_t *l;
+  uint32_t cap = d->wins_cap * 2, *w;
+  if (!d->wins_cap) { /* the first window needs no allocation */
+    d->wins = &d->win0;
+    d->wins_cap = 1;
+    return true;
+  }
+  if (cap < d->wins_cap ||
+      !toml_budget_take(d, (size_t)(cap - d->wins_cap) * sizeof *w))
+    return false;
+  bool inline_ = d->wins == &d->win0;
+  w = d->alloc(d->alloc_ud, inline_ ? NULL : d->wins,
+               inline_ ? 0 : (size_t)d->wins_cap * sizeof *w,
+               (size_t)cap * sizeof *w);
+  if (!w)
+    return false;
+  if (inline_)
+    w[0] = d->win0;
+  d->wins = w;
+  d->wins_cap = cap;
+  return true;
+}
+
+bool toml_lines_grow(toml_doc *d, uint32_t off)
+{
+  while ((off >> 16) >= d->nwins) { /* windows without a line start too */
+    if (d->nwins == d->wins_cap && !wins_grow(d))
+      return false;
+    d->wins[d->nwins++] = d->nlines;
+  }
+  if (d->nlines < d->lines_cap)
+    return true;
+  uint32_t cap = d->lines_cap ? d->lines_cap * 2 : 16;
+  if (!d->lines_cap && d->len < TOML_GRAN_UNITS * 2)
+    /* room for a line per 16 bytes, plus 4 (a manifest's lines are 20 to
+     * 30 bytes): a small document's table should not grow, so that its
+     * block of nodes, made next, stays the newest allocation (which
+     * toml_doc_trim shrinks in place) */
+    cap = (uint32_t)(d->len / 16 + 4);
+  uint16_t *l;
   if (cap < d->lines_cap ||
       !toml_budget_take(d, (size_t)(cap - d->lines_cap) * sizeof *l))
     return false;
@@ -259,22 +331,47 @@ bool toml_lines_grow(toml_doc *d)
   return true;
 }
 
-void toml_offset_pos(const toml_doc *d, uint32_t off, int *line, int *col)
+/* The byte offset where line i (0-based) starts: its low 16 bits, in the
+ * last window whose first line is not after it. */
+static uint32_t line_start(const toml_doc *d, uint32_t i)
 {
-  uint32_t lo = 0, hi = d->nlines;
-  if (!hi) {
-    *line = 1;
-    *col = (int)off + 1;
-    return;
-  }
-  /* the last line start <= off */
+  uint32_t lo = 0, hi = d->nwins;
   while (hi - lo > 1) {
     uint32_t mid = lo + (hi - lo) / 2;
-    if (d->lines[mid] <= off)
+    if (d->wins[mid] <= i)
       lo = mid;
     else
       hi = mid;
   }
-  *line = (int)lo + 1;
-  *col = off >= d->lines[lo] ? (int)(off - d->lines[lo]) + 1 : 1;
+  return lo << 16 | d->lines[i];
+}
+
+void toml_offset_pos(const toml_doc *d, uint32_t off, int *line, int *col)
+{
+  if (!d->nlines) {
+    *line = 1;
+    *col = (int)off + 1;
+    return;
+  }
+  /* the lines starting in off's window are [lo, end): the last of them at
+   * or before off, else the last line before the window */
+  uint32_t w = off >> 16, low = off & 0xFFFF;
+  uint32_t lo = w < d->nwins ? d->wins[w] : d->nlines;
+  uint32_t end = w + 1 < d->nwins ? d->wins[w + 1] : d->nlines, i;
+  if (lo < end && d->lines[lo] <= low) {
+    uint32_t hi = end;
+    while (hi - lo > 1) {
+      uint32_t mid = lo + (hi - lo) / 2;
+      if (d->lines[mid] <= low)
+        lo = mid;
+      else
+        hi = mid;
+    }
+    i = lo;
+  } else {
+    i = lo ? lo - 1 : 0;
+  }
+  uint32_t start = line_start(d, i);
+  *line = (int)i + 1;
+  *col = off >= start ? (int)(off - start) + 1 : 1;
 }

@@ -13,7 +13,7 @@
  *                                       block's unused tail is left out)
  *   per block: room for its header (HDR bytes, zero in the file), then
  *              its data (8-byte units)
- *   nlines line starts (4-byte words)
+ *   nlines line starts (2-byte words: the text is under 64 KiB)
  *   len bytes of decoded text, TOML_PAD zero bytes, padding to 8 bytes
  *
  * SPDX-License-Identifier: MIT */
@@ -46,7 +46,7 @@ static size_t image_size(uint32_t nblocks, uint64_t units, uint32_t nlines,
                          size_t len)
 {
   return (HEAD_WORDS + 2 * (size_t)nblocks) * 4 + nblocks * HDR +
-         (size_t)(units << 3) + pad8((size_t)nlines * 4 + len + TOML_PAD);
+         (size_t)(units << 3) + pad8((size_t)nlines * 2 + len + TOML_PAD);
 }
 
 /* Units of b holding nodes: all but the current block's unused tail. */
@@ -60,7 +60,7 @@ static uint32_t used_units(const toml_doc *d, const toml_block *b)
 size_t toml_doc_image(const toml_doc *d, void *out, size_t cap)
 {
   const toml_block *bl[MAX_BLOCKS];
-  if (!d->parsed || !d->root || d->len > TOML_IMAGE_MAX_TEXT)
+  if (!d->parsed || !d->root || d->len >= TOML_IMAGE_MAX_TEXT)
     return 0;
   uint32_t n = blocks_by_base(d, bl, MAX_BLOCKS);
   if (n > MAX_BLOCKS)
@@ -87,8 +87,8 @@ size_t toml_doc_image(const toml_doc *d, void *out, size_t cap)
     memcpy(p + HDR, bl[i] + 1, bytes);
     p += HDR + bytes;
   }
-  memcpy(p, d->lines, (size_t)d->nlines * 4);
-  p += (size_t)d->nlines * 4;
+  memcpy(p, d->lines, (size_t)d->nlines * 2);
+  p += (size_t)d->nlines * 2;
   memcpy(p, d->buf, d->len);
   return need;
 }
@@ -123,7 +123,7 @@ static uint32_t check_image(const void *img, size_t size, uint32_t *end)
     units += u;
   }
   if (!root_in || root == 0 || last > UINT32_MAX ||
-      image_size(n, units, w[1], w[2]) != size)
+      w[2] >= TOML_IMAGE_MAX_TEXT || image_size(n, units, w[1], w[2]) != size)
     return 0;
   *end = (uint32_t)last;
   return n;
@@ -277,9 +277,12 @@ toml_status toml_doc_from_image(toml_doc *d, void *img, size_t size)
     p += (size_t)u << 3;
     units += u;
   }
-  d->lines = (uint32_t *)p;
+  d->lines = (uint16_t *)p;
   d->nlines = w[1];
-  d->buf = p + (size_t)d->nlines * 4;
+  d->win0 = 0; /* one window: the text is under 64 KiB */
+  d->wins = &d->win0;
+  d->nwins = d->wins_cap = 1;
+  d->buf = p + (size_t)d->nlines * 2;
   d->len = d->cap = w[2];
   d->next_base = grans << TOML_GRAN_SHIFT;
   for (size_t i = 0; i < TOML_PAD; i++) /* the lexer's and re-reads' end */

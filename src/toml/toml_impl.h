@@ -65,9 +65,10 @@ typedef struct toml_entry {
  * ahead without bounds checks. */
 #define TOML_PAD 16
 #define TOML_SCAN_MAX 8 /* tables up to this many keys are scanned, not hashed */
-/* Documents of up to this much text can be imaged (toml_image.c): their
+/* Documents of less text than this can be imaged (toml_image.c): their
  * arena blocks are zeroed when made, so that an image holds no stray bytes
- * (unused vector slots, the unit of ref 0). */
+ * (unused vector slots, the unit of ref 0), and their line starts fit in
+ * 16 bits. */
 #define TOML_IMAGE_MAX_TEXT (64u * 1024)
 
 /* A block of arena memory: this header, then the data units. */
@@ -78,6 +79,17 @@ typedef struct toml_block {
   uint32_t units;          /* number of data units */
   size_t bytes;            /* size of the whole allocation */
 } toml_block;
+
+/* What only building a document needs (free vectors, the last missed
+ * lookup): it lives in the parser, not in every document. */
+typedef struct toml_build {
+  uint32_t free_vec[32]; /* free plain vectors by log2(capacity) */
+  uint32_t free_tab[32]; /* free indexed table vectors by log2(capacity) */
+  /* the last lookup that missed, so the insert after it hashes once */
+  const char *miss_key;
+  uint32_t miss_len;
+  uint32_t miss_hash;
+} toml_build;
 
 struct toml_doc {
   toml_alloc_fn alloc; /* never NULL (libc wrapper by default) */
@@ -96,15 +108,14 @@ struct toml_doc {
   uint32_t next_units;  /* size of the next regular block */
   char **dir;           /* granule -> address */
   uint32_t dir_len, dir_cap;
-  uint32_t free_vec[32]; /* free plain vectors by log2(capacity) */
-  uint32_t free_tab[32]; /* free indexed table vectors by log2(capacity) */
-  /* the last lookup that missed, so the insert after it hashes once */
-  const char *miss_key;
-  uint32_t miss_len;
-  uint32_t miss_hash;
-  /* line starts (byte offsets), lines[0] is line 1 */
-  uint32_t *lines;
+  toml_build *build; /* while it is parsed (the parser's), else NULL */
+  /* line starts, lines[0] is line 1: the low 16 bits of each byte
+   * offset, and per 64 KiB window w of the text wins[w], the first line
+   * starting in window w or later (toml_offset_pos) */
+  uint16_t *lines;
   uint32_t nlines, lines_cap;
+  uint32_t *wins; /* win0 until a second window */
+  uint32_t nwins, wins_cap, win0;
   uint32_t root; /* ref of the root table, 0 before a successful parse */
   size_t budget; /* toml_doc_limit(), or 0 */
   size_t used;   /* bytes taken from it (toml_budget_take) */
@@ -204,14 +215,15 @@ static inline uint32_t *toml_vec(const toml_doc *d, const toml_node *c)
   return toml_ptr(d, c->u.c.vec);
 }
 
-/* Records the start of a new line at byte offset off.  false when out of
- * memory. */
-bool toml_lines_grow(toml_doc *d);
+/* Records the start of a new line at byte offset off (never below the
+ * last one).  false when out of memory. */
+bool toml_lines_grow(toml_doc *d, uint32_t off);
 static inline bool toml_line_push(toml_doc *d, uint32_t off)
 {
-  if (TOML_UNLIKELY(d->nlines == d->lines_cap) && !toml_lines_grow(d))
+  if (TOML_UNLIKELY(d->nlines == d->lines_cap || (off >> 16) >= d->nwins) &&
+      !toml_lines_grow(d, off))
     return false;
-  d->lines[d->nlines++] = off;
+  d->lines[d->nlines++] = (uint16_t)off;
   return true;
 }
 /* 1-based line and column of byte offset off. */
@@ -274,6 +286,9 @@ typedef struct toml_parser {
   uint32_t npending, pending_cap;
   uint32_t *stack; /* child refs of the open inline arrays */
   uint32_t nstack, stack_cap;
+  /* the stacks' first room, so a small document allocates none */
+  uint32_t pending0[16], stack0[32];
+  toml_build build;  /* d->build while parsing */
   const char *radix; /* the locale's decimal point, for strtod */
 } toml_parser;
 

@@ -106,15 +106,18 @@ __attribute__((noinline)) static void stack_grow(toml_parser *P,
                                                  const char *p, uint32_t **v,
                                                  uint32_t *cap)
 {
-  uint32_t c = *cap ? *cap * 2 : 64;
+  uint32_t c = *cap * 2;
+  bool first = *v == P->stack0 || *v == P->pending0; /* in the parser */
   uint32_t *nv =
-      c < *cap ||
-              !toml_budget_take(P->d, (size_t)(c - *cap) * sizeof *nv)
+      c < *cap || !toml_budget_take(P->d, (size_t)(c - *cap) * sizeof *nv)
           ? NULL
-          : P->d->alloc(P->d->alloc_ud, *v, (size_t)*cap * sizeof *nv,
+          : P->d->alloc(P->d->alloc_ud, first ? NULL : *v,
+                        first ? 0 : (size_t)*cap * sizeof *nv,
                         (size_t)c * sizeof *nv);
   if (!nv)
     toml_oom(P, p);
+  if (first)
+    memcpy(nv, *v, (size_t)*cap * sizeof *nv);
   *v = nv;
   *cap = c;
 }
@@ -637,15 +640,21 @@ toml_status toml_doc_parse(toml_doc *d, size_t len, toml_version version,
   memset(d->buf + len, 0, TOML_PAD);
   memset(&P, 0, sizeof P);
   P.d = d;
+  P.stack = P.stack0;
+  P.stack_cap = sizeof P.stack0 / sizeof *P.stack0;
+  P.pending = P.pending0;
+  P.pending_cap = sizeof P.pending0 / sizeof *P.pending0;
+  d->build = &P.build;
   P.buf = d->buf;
   P.end = d->buf + len;
   P.v11 = version != TOML_1_0;
   P.err = err;
   st = parse_guarded(&P);
-  if (P.pending)
+  d->build = NULL;
+  if (P.pending != P.pending0)
     d->alloc(d->alloc_ud, P.pending, (size_t)P.pending_cap * sizeof(uint32_t),
              0);
-  if (P.stack)
+  if (P.stack != P.stack0)
     d->alloc(d->alloc_ud, P.stack, (size_t)P.stack_cap * sizeof(uint32_t), 0);
   if (st != TOML_OK)
     d->root = 0;

@@ -71,9 +71,11 @@ static void index_put(const toml_doc *d, uint32_t *refs, uint32_t cap,
 {
   const char *key = toml_entry_key(d, e);
   uint32_t mask = 2 * cap - 1, i;
-  i = (key == d->miss_key && e->key_len == d->miss_len
-           ? d->miss_hash
-           : key_hash(key, e->key_len)) & mask;
+  const toml_build *b = d->build;
+  i = (key == b->miss_key && e->key_len == b->miss_len
+           ? b->miss_hash
+           : key_hash(key, e->key_len)) &
+      mask;
   if (cap <= TOML_SMALL_INDEX_MAX) {
     uint16_t *ix = (uint16_t *)(refs + cap);
     while (ix[i])
@@ -114,9 +116,9 @@ static toml_entry *find(toml_doc *d, const toml_node *t, const char *key,
     toml_entry *e;
     if (!s) {
       if (remember) {
-        d->miss_key = key;
-        d->miss_len = len;
-        d->miss_hash = h;
+        d->build->miss_key = key;
+        d->build->miss_len = len;
+        d->build->miss_hash = h;
       }
       return NULL;
     }
@@ -151,7 +153,8 @@ bool toml_table_append(toml_doc *d, toml_node *t, uint32_t eref)
   if (k >= 30)
     return false;
   {
-    uint32_t *list = cap > TOML_SCAN_MAX ? &d->free_tab[k] : &d->free_vec[k];
+    uint32_t *list =
+        cap > TOML_SCAN_MAX ? &d->build->free_tab[k] : &d->build->free_vec[k];
     if (*list) {
       ref = *list;
       refs = toml_ptr(d, ref);
@@ -165,13 +168,10 @@ bool toml_table_append(toml_doc *d, toml_node *t, uint32_t eref)
   if (n) {
     old = toml_ptr(d, t->u.c.vec);
     memcpy(refs, old, (size_t)n * sizeof *refs);
-    if (n > TOML_SCAN_MAX) {
-      old[0] = d->free_tab[k - 1];
-      d->free_tab[k - 1] = t->u.c.vec;
-    } else {
-      old[0] = d->free_vec[k - 1];
-      d->free_vec[k - 1] = t->u.c.vec;
-    }
+    uint32_t *list =
+        n > TOML_SCAN_MAX ? d->build->free_tab : d->build->free_vec;
+    old[0] = list[k - 1];
+    list[k - 1] = t->u.c.vec;
   }
   refs[n] = eref;
   t->u.c.vec = ref;
