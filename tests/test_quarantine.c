@@ -1,0 +1,283 @@
+/* test_quarantine.c -- issue 15, point 5: the crash journal beside the
+ * metadata cache.  A child process runs a real host that loads a real
+ * fixture plugin crashing it (SIGSEGV in its register or post_register
+ * hook); the next host skips that plugin with a warning naming it and the
+ * hook, until the quarantine is cleared or the plugin's files change.
+ * SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <plugkit.h>
+
+#define FIX(set) PK_TEST_BINARY_DIR "/fixtures/" set
+
+static char root[64], cache[128], sp[128];
+
+static void make_root(void)
+{
+  umask(022);
+  snprintf(root, sizeof root, "/tmp/pk-quar.XXXXXX");
+  cr_assert_not_null(mkdtemp(root));
+  snprintf(cache, sizeof cache, "%s/plugins.cache", root);
+  snprintf(sp, sizeof sp, "%s/sp", root);
+  char cmd[600];
+  snprintf(cmd, sizeof cmd,
+           "mkdir -p '%s' && cp -r '%s/register_crashes' '%s/crash/post_crashes'"
+           " '%s/black-three' '%s/'",
+           sp, FIX("faults"), PK_TEST_BINARY_DIR "/fixtures", FIX("seed"), sp);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+static void remove_root(void)
+{
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+  if (system(cmd) != 0)
+    fprintf(stderr, "cannot remove %s\n", root);
+}
+
+TestSuite(quarantine, .init = make_root, .fini = remove_root, .timeout = 60);
+
+static char logged[8192];
+
+static void collect(void *ud, pk_log_level level, const char *plugin,
+                    const char *message)
+{
+  (void)ud;
+  size_t n = strlen(logged);
+  snprintf(logged + n, sizeof logged - n, "%s|%s|%s\n",
+           level == PK_LOG_WARN ? "warn" : level == PK_LOG_INFO ? "info"
+                                                                : "other",
+           plugin ? plugin : "", message);
+}
+
+static pk_host *new_host(void)
+{
+  pk_host_options o = {.size = sizeof o, .cache_path = cache, .log = collect};
+  pk_host *h = NULL;
+  pk_error err;
+  cr_assert_eq(pk_host_new(&o, &h, &err), PK_OK);
+  cr_assert_eq(pk_host_add_path(h, sp, &err), PK_OK);
+  logged[0] = '\0';
+  return h;
+}
+
+/* A child process registers req in a host and dies inside it; the child
+ * must not end normally. */
+static void crash_child(const char *req)
+{
+  fflush(NULL);
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0);
+  if (pid == 0) {
+    int null = open("/dev/null", O_WRONLY); /* the sanitizer's report */
+    if (null >= 0)
+      dup2(null, 2);
+    pk_host *h = new_host();
+    const char *reqs[] = {req};
+    pk_error err;
+    pk_host_register(h, reqs, 1, NULL, 0, &err);
+    _exit(7); /* not reached */
+  }
+  int status = 0;
+  cr_assert_eq(waitpid(pid, &status, 0), pid);
+  cr_assert(!(WIFEXITED(status) && WEXITSTATUS(status) == 7),
+            "the child host survived %s", req);
+  cr_assert(WIFSIGNALED(status) || WEXITSTATUS(status) != 0,
+            "status %d", status);
+}
+
+typedef struct seen {
+  char plugin[128], call[128], manifest[512];
+  size_t n;
+} seen;
+
+static void collect_q(void *ud, const pk_quarantined *q)
+{
+  seen *s = ud;
+  s->n++;
+  snprintf(s->plugin, sizeof s->plugin, "%s", q->plugin);
+  snprintf(s->call, sizeof s->call, "%s", q->call);
+  snprintf(s->manifest, sizeof s->manifest, "%s", q->manifest);
+}
+
+static seen list(void)
+{
+  seen s = {.n = 0};
+  pk_error err;
+  cr_assert_eq(pk_quarantine_list(cache, collect_q, &s, &err), PK_OK, "%s",
+               err.message);
+  return s;
+}
+
+static pk_plugin_state state_of(pk_host *h, const char *id)
+{
+  pk_plugin *p = pk_host_find_plugin(h, id);
+  cr_assert_not_null(p, "%s", id);
+  return pk_plugin_get_state(p);
+}
+
+Test(quarantine, a_crash_in_a_register_hook_quarantines_the_plugin)
+{
+  crash_child("faults:register_crashes");
+  pk_host *h = new_host();
+  cr_assert_eq(pk_host_discover(h, NULL), PK_OK);
+  cr_expect_eq(state_of(h, "faults:register_crashes"), PK_STATE_FAILED);
+  cr_expect(strstr(logged, "warn|faults:register_crashes|plugin "
+                           "faults:register_crashes is in quarantine: the "
+                           "host died inside its register hook"),
+            "%s", logged);
+  cr_expect(strstr(logged, "plugkit quarantine clear faults:register_crashes "
+                           "--cache "),
+            "%s", logged);
+  /* the healthy plugin is not concerned */
+  cr_expect_eq(state_of(h, "black:three"), PK_STATE_DISCOVERED);
+  const char *reqs[] = {"faults:register_crashes"};
+  pk_error err;
+  cr_expect_eq(pk_host_request(h, reqs, 1, &err), PK_ETRUST);
+  cr_expect(strstr(err.message, "the host requested \"faults:register_"
+                                "crashes\", but plugin faults:register_"
+                                "crashes is in quarantine"),
+            "%s", err.message);
+  pk_host_free(h);
+  h = new_host();
+  const char *ok[] = {"black:three"};
+  cr_expect_eq(pk_host_register(h, ok, 1, NULL, 0, &err), PK_OK, "%s",
+               err.message);
+  pk_host_free(h);
+  seen s = list();
+  cr_expect_eq(s.n, 1);
+  cr_expect_str_eq(s.plugin, "faults:register_crashes");
+  cr_expect_str_eq(s.call, "register hook");
+  cr_expect(strstr(s.manifest, "register_crashes/plugin.toml"), "%s",
+            s.manifest);
+}
+
+Test(quarantine, a_crash_in_post_register_names_that_hook)
+{
+  crash_child("crash:post_crashes");
+  seen s = list(); /* taken in by the listing itself */
+  cr_expect_eq(s.n, 1);
+  cr_expect_str_eq(s.plugin, "crash:post_crashes");
+  cr_expect_str_eq(s.call, "post_register hook");
+  pk_host *h = new_host();
+  cr_assert_eq(pk_host_discover(h, NULL), PK_OK);
+  cr_expect_eq(state_of(h, "crash:post_crashes"), PK_STATE_FAILED);
+  cr_expect(strstr(logged, "died inside its post_register hook"), "%s",
+            logged);
+  pk_host_free(h);
+}
+
+Test(quarantine, all_requests_skip_a_quarantined_plugin)
+{
+  crash_child("faults:register_crashes");
+  pk_host *h = new_host();
+  const char *reqs[] = {"faults:__all__"};
+  pk_error err;
+  cr_expect_eq(pk_host_register(h, reqs, 1, NULL, 0, &err), PK_OK, "%s",
+               err.message);
+  cr_expect_eq(state_of(h, "faults:register_crashes"), PK_STATE_FAILED);
+  pk_host_free(h);
+}
+
+Test(quarantine, clearing_lifts_it)
+{
+  crash_child("faults:register_crashes");
+  crash_child("crash:post_crashes");
+  cr_assert_eq(list().n, 2);
+  size_t n = 0;
+  pk_error err;
+  cr_assert_eq(pk_quarantine_clear(cache, "crash:post_crashes", &n, &err),
+               PK_OK);
+  cr_expect_eq(n, 1);
+  seen s = list();
+  cr_expect_eq(s.n, 1);
+  cr_expect_str_eq(s.plugin, "faults:register_crashes");
+  cr_assert_eq(pk_quarantine_clear(cache, "crash:other", &n, &err), PK_OK);
+  cr_expect_eq(n, 0);
+  cr_assert_eq(pk_quarantine_clear(cache, NULL, &n, &err), PK_OK);
+  cr_expect_eq(n, 1);
+  cr_expect_eq(list().n, 0);
+  pk_host *h = new_host();
+  cr_assert_eq(pk_host_discover(h, NULL), PK_OK);
+  cr_expect_eq(state_of(h, "faults:register_crashes"), PK_STATE_DISCOVERED);
+  cr_expect_eq(state_of(h, "crash:post_crashes"), PK_STATE_DISCOVERED);
+  pk_host_free(h);
+}
+
+Test(quarantine, a_changed_file_lifts_it)
+{
+  crash_child("faults:register_crashes");
+  char lib[256];
+  snprintf(lib, sizeof lib, "%s/register_crashes/libfaults_register_crashes.so",
+           sp);
+  struct timespec t[2] = {{.tv_nsec = UTIME_OMIT}, {0}};
+  clock_gettime(CLOCK_REALTIME, &t[1]);
+  t[1].tv_sec += 10; /* a new build */
+  cr_assert_eq(utimensat(AT_FDCWD, lib, t, 0), 0);
+  pk_host *h = new_host();
+  cr_assert_eq(pk_host_discover(h, NULL), PK_OK);
+  cr_expect_eq(state_of(h, "faults:register_crashes"), PK_STATE_DISCOVERED);
+  cr_expect(strstr(logged, "info|faults:register_crashes|plugin "
+                           "faults:register_crashes leaves the quarantine: "
+                           "its files changed"),
+            "%s", logged);
+  pk_host_free(h);
+  cr_expect_eq(list().n, 0);
+}
+
+Test(quarantine, hosts_that_end_normally_leave_nothing)
+{
+  pk_host *a = new_host();
+  const char *ok[] = {"black:three"};
+  pk_error err;
+  cr_assert_eq(pk_host_register(a, ok, 1, NULL, 0, &err), PK_OK, "%s",
+               err.message);
+  pk_host *b = new_host(); /* a live host's slot is not taken in */
+  cr_assert_eq(pk_host_register(b, ok, 1, NULL, 0, &err), PK_OK);
+  pk_host_free(b);
+  pk_host_free(a);
+  cr_expect_eq(list().n, 0);
+  struct stat sb;
+  char journal[200];
+  snprintf(journal, sizeof journal, "%s.journal", cache);
+  cr_expect_eq(stat(journal, &sb), 0, "the journal lies beside the cache");
+}
+
+Test(quarantine, no_cache_no_journal)
+{
+  seen s = {.n = 0};
+  pk_error err;
+  char other[200];
+  snprintf(other, sizeof other, "%s/none.cache", root);
+  cr_expect_eq(pk_quarantine_list(other, collect_q, &s, &err), PK_OK);
+  cr_expect_eq(s.n, 0);
+  cr_expect_eq(pk_quarantine_list(NULL, collect_q, &s, &err), PK_EMISUSE);
+}
+
+Test(quarantine, a_damaged_journal_is_started_over)
+{
+  char journal[200];
+  snprintf(journal, sizeof journal, "%s.journal", cache);
+  FILE *f = fopen(journal, "w");
+  cr_assert_not_null(f);
+  for (int i = 0; i < 300000; i++)
+    fputc(i * 7, f);
+  fclose(f);
+  pk_host *h = new_host();
+  cr_assert_eq(pk_host_discover(h, NULL), PK_OK);
+  cr_expect_eq(state_of(h, "black:three"), PK_STATE_DISCOVERED);
+  pk_host_free(h);
+  cr_expect_eq(list().n, 0);
+  crash_child("faults:register_crashes");
+  cr_expect_eq(list().n, 1);
+}
