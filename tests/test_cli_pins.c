@@ -7,6 +7,8 @@
 
 #include <plugkit.h>
 
+#include "crash_util.h"
+
 static void pins_setup(void)
 {
   umask(022);
@@ -71,28 +73,6 @@ Test(cli_pins, lock_writes_checks_and_lists_every_difference)
   cr_expect_eq(r.code, 2);
 }
 
-static void crash_host(const char *sp, const char *cache)
-{
-  fflush(NULL);
-  pid_t pid = fork();
-  cr_assert_geq(pid, 0);
-  if (pid == 0) {
-    int null = open("/dev/null", O_WRONLY); /* the sanitizer's report */
-    if (null >= 0)
-      dup2(null, 2);
-    pk_host_options o = {.size = sizeof o, .cache_path = cache};
-    pk_host *h = NULL;
-    pk_host_new(&o, &h, NULL);
-    pk_host_add_path(h, sp, NULL);
-    const char *reqs[] = {"faults:register_crashes"};
-    pk_host_register(h, reqs, 1, NULL, 0, NULL);
-    _exit(7);
-  }
-  int status;
-  cr_assert_eq(waitpid(pid, &status, 0), pid);
-  cr_assert(!WIFEXITED(status) || WEXITSTATUS(status) != 7);
-}
-
 Test(cli_pins, quarantine_lists_and_clears)
 {
   char cmd[1200];
@@ -103,7 +83,7 @@ Test(cli_pins, quarantine_lists_and_clears)
   run r = cli("quarantine", "list", "--cache", cache);
   cr_expect_eq(r.code, 0, "%s", r.err);
   assert_has(r.out, "no plugin in quarantine");
-  crash_host(sp, cache);
+  crash_child(cache, sp, "faults:register_crashes");
   r = cli("quarantine", "list", "--cache", cache);
   cr_expect_eq(r.code, 0, "%s", r.err);
   assert_has(r.out, "faults:register_crashes  died in its register hook  ");

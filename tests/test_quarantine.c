@@ -18,6 +18,8 @@
 
 #include <plugkit.h>
 
+#include "crash_util.h"
+
 #define FIX(set) PK_TEST_BINARY_DIR "/fixtures/" set
 
 static char root[64], cache[128], sp[128];
@@ -32,8 +34,9 @@ static void make_root(void)
   char cmd[600];
   snprintf(cmd, sizeof cmd,
            "mkdir -p '%s' && cp -r '%s/register_crashes' '%s/crash/post_crashes'"
-           " '%s/black-three' '%s/'",
-           sp, FIX("faults"), PK_TEST_BINARY_DIR "/fixtures", FIX("seed"), sp);
+           " '%s/crash/factory_crashes' '%s/black-three' '%s/'",
+           sp, FIX("faults"), PK_TEST_BINARY_DIR "/fixtures",
+           PK_TEST_BINARY_DIR "/fixtures", FIX("seed"), sp);
   cr_assert_eq(system(cmd), 0, "%s", cmd);
 }
 
@@ -71,31 +74,6 @@ static pk_host *new_host(void)
   return h;
 }
 
-/* A child process registers req in a host and dies inside it; the child
- * must not end normally. */
-static void crash_child(const char *req)
-{
-  fflush(NULL);
-  pid_t pid = fork();
-  cr_assert_geq(pid, 0);
-  if (pid == 0) {
-    int null = open("/dev/null", O_WRONLY); /* the sanitizer's report */
-    if (null >= 0)
-      dup2(null, 2);
-    pk_host *h = new_host();
-    const char *reqs[] = {req};
-    pk_error err;
-    pk_host_register(h, reqs, 1, NULL, 0, &err);
-    _exit(7); /* not reached */
-  }
-  int status = 0;
-  cr_assert_eq(waitpid(pid, &status, 0), pid);
-  cr_assert(!(WIFEXITED(status) && WEXITSTATUS(status) == 7),
-            "the child host survived %s", req);
-  cr_assert(WIFSIGNALED(status) || WEXITSTATUS(status) != 0,
-            "status %d", status);
-}
-
 typedef struct seen {
   char plugin[128], call[128], manifest[512];
   size_t n;
@@ -128,7 +106,7 @@ static pk_plugin_state state_of(pk_host *h, const char *id)
 
 Test(quarantine, a_crash_in_a_register_hook_quarantines_the_plugin)
 {
-  crash_child("faults:register_crashes");
+  crash_child(cache, sp, "faults:register_crashes");
   pk_host *h = new_host();
   cr_assert_eq(pk_host_discover(h, NULL), PK_OK);
   cr_expect_eq(state_of(h, "faults:register_crashes"), PK_STATE_FAILED);
@@ -164,7 +142,7 @@ Test(quarantine, a_crash_in_a_register_hook_quarantines_the_plugin)
 
 Test(quarantine, a_crash_in_post_register_names_that_hook)
 {
-  crash_child("crash:post_crashes");
+  crash_child(cache, sp, "crash:post_crashes");
   seen s = list(); /* taken in by the listing itself */
   cr_expect_eq(s.n, 1);
   cr_expect_str_eq(s.plugin, "crash:post_crashes");
@@ -177,9 +155,42 @@ Test(quarantine, a_crash_in_post_register_names_that_hook)
   pk_host_free(h);
 }
 
+/* A child host builds an instance of the cache type "boom", whose
+ * factory (plugin crash:factory_crashes) crashes it. */
+static void build_boom(const void *ud)
+{
+  (void)ud;
+  char desc[200], conf[200];
+  snprintf(desc, sizeof desc, "%s/host.toml", root);
+  snprintf(conf, sizeof conf, "%s/config.toml", root);
+  FILE *f = fopen(desc, "w");
+  fputs("[namespaces.crash]\nabi = 1\n[kinds.cache]\ntable = \"caches\"\n"
+        "version = 1\n", f);
+  fclose(f);
+  f = fopen(conf, "w");
+  fputs("[plugins]\nb = \"crash:factory_crashes\"\n"
+        "[caches.main]\ntype = \"boom\"\n", f);
+  fclose(f);
+  pk_host *h = new_host();
+  void *obj;
+  if (pk_host_load_description(h, desc, NULL) == PK_OK &&
+      pk_host_load_config(h, conf, NULL, NULL) == PK_OK &&
+      pk_host_register(h, NULL, 0, NULL, 0, NULL) == PK_OK)
+    pk_host_get_instance(h, "cache", "main", &obj, NULL);
+}
+
+Test(quarantine, a_crash_in_a_factory_names_its_type)
+{
+  crashing_child(build_boom, NULL, "the factory of boom");
+  seen s = list();
+  cr_expect_eq(s.n, 1);
+  cr_expect_str_eq(s.plugin, "crash:factory_crashes");
+  cr_expect_str_eq(s.call, "factory of cache type \"boom\"");
+}
+
 Test(quarantine, all_requests_skip_a_quarantined_plugin)
 {
-  crash_child("faults:register_crashes");
+  crash_child(cache, sp, "faults:register_crashes");
   pk_host *h = new_host();
   const char *reqs[] = {"faults:__all__"};
   pk_error err;
@@ -191,8 +202,8 @@ Test(quarantine, all_requests_skip_a_quarantined_plugin)
 
 Test(quarantine, clearing_lifts_it)
 {
-  crash_child("faults:register_crashes");
-  crash_child("crash:post_crashes");
+  crash_child(cache, sp, "faults:register_crashes");
+  crash_child(cache, sp, "crash:post_crashes");
   cr_assert_eq(list().n, 2);
   size_t n = 0;
   pk_error err;
@@ -216,7 +227,7 @@ Test(quarantine, clearing_lifts_it)
 
 Test(quarantine, a_changed_file_lifts_it)
 {
-  crash_child("faults:register_crashes");
+  crash_child(cache, sp, "faults:register_crashes");
   char lib[256];
   snprintf(lib, sizeof lib, "%s/register_crashes/libfaults_register_crashes.so",
            sp);
@@ -278,6 +289,6 @@ Test(quarantine, a_damaged_journal_is_started_over)
   cr_expect_eq(state_of(h, "black:three"), PK_STATE_DISCOVERED);
   pk_host_free(h);
   cr_expect_eq(list().n, 0);
-  crash_child("faults:register_crashes");
+  crash_child(cache, sp, "faults:register_crashes");
   cr_expect_eq(list().n, 1);
 }
