@@ -334,15 +334,13 @@ typedef void (*pk_quarantine_fn)(void *ud, const pk_quarantined *q);
  * hosts that died left there.  No journal: nothing is quarantined, PK_OK.
  * The strings are borrowed for the callback's duration.
  * [thread: any] [fails: io | misuse] [since: 0.2] */
-PK_API pk_status pk_quarantine_list(const char *cache_path,
-                                    pk_quarantine_fn fn, void *ud,
-                                    pk_error *err);
+PK_API pk_status pk_quarantine_list(const char *cache_path, pk_quarantine_fn fn,
+                                    void *ud, pk_error *err);
 /* Lifts the quarantine of plugin ("ns:name"), or of every plugin when
  * plugin is NULL; *cleared (may be NULL) gets how many were lifted.
  * [thread: any] [fails: io | misuse] [since: 0.2] */
-PK_API pk_status pk_quarantine_clear(const char *cache_path,
-                                     const char *plugin, size_t *cleared,
-                                     pk_error *err);
+PK_API pk_status pk_quarantine_clear(const char *cache_path, const char *plugin,
+                                     size_t *cleared, pk_error *err);
 
 /* Plugin states.  A plugin that is not ready has a reason
  * (pk_plugin_get_reason()). */

@@ -200,10 +200,10 @@ pk_status pk__file_fail(pk_error *err, pk_status st, const char *name,
 /* ---- SHA-256 (sha256.c, FIPS 180-4) ---- */
 
 typedef struct pk__sha256 {
-  uint32_t h[8];          /* the hash value so far */
-  uint64_t len;           /* bytes hashed */
-  unsigned char buf[64];  /* a block not complete yet */
-  size_t used;            /* its bytes */
+  uint32_t h[8];         /* the hash value so far */
+  uint64_t len;          /* bytes hashed */
+  unsigned char buf[64]; /* a block not complete yet */
+  size_t used;           /* its bytes */
 } pk__sha256;
 
 void pk__sha256_init(pk__sha256 *s);

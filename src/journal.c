@@ -61,9 +61,9 @@ _Static_assert(sizeof(jhead) == 64, "the journal header is 64 bytes");
 struct pk__journal {
   int fd;
   char *map;
-  int slot;                    /* claimed slot, or -1 */
-  unsigned used;               /* records of the slot in use (bits) */
-  jrec *prev[J_ENTRIES];       /* the call each record's call is inside */
+  int slot;              /* claimed slot, or -1 */
+  unsigned used;         /* records of the slot in use (bits) */
+  jrec *prev[J_ENTRIES]; /* the call each record's call is inside */
 };
 
 static _Thread_local jrec *cur_rec; /* innermost journaled call here */
@@ -81,8 +81,8 @@ static jrec *quar_rec(struct pk__journal *J, int i)
 /* A write lock on byte off: wait (table) or try (slot). */
 static bool lock_byte(int fd, off_t off, bool wait)
 {
-  struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = off,
-                     .l_len = 1};
+  struct flock fl = {
+      .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = off, .l_len = 1};
   while (fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl) != 0)
     if (errno != EINTR)
       return false;
@@ -91,8 +91,8 @@ static bool lock_byte(int fd, off_t off, bool wait)
 
 static void unlock_byte(int fd, off_t off)
 {
-  struct flock fl = {.l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = off,
-                     .l_len = 1};
+  struct flock fl = {
+      .l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = off, .l_len = 1};
   fcntl(fd, F_OFD_SETLK, &fl);
 }
 
@@ -116,8 +116,9 @@ static int j_open(const char *cache, bool create, struct pk__journal *J)
 {
   char path[4200];
   journal_path(cache, path, sizeof path);
-  J->fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
-                         (create ? O_CREAT : 0),
+  J->fd = open(path,
+               O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+                   (create ? O_CREAT : 0),
                0644);
   if (J->fd < 0)
     return errno;
@@ -127,8 +128,11 @@ static int j_open(const char *cache, bool create, struct pk__journal *J)
     e = errno;
   else if (!S_ISREG(sb.st_mode))
     e = EINVAL;
-  jhead want = {.magic = "PKJRNL01", .slots = J_SLOTS, .entries = J_ENTRIES,
-                .quar = J_QUAR, .rec_size = sizeof(jrec)};
+  jhead want = {.magic = "PKJRNL01",
+                .slots = J_SLOTS,
+                .entries = J_ENTRIES,
+                .quar = J_QUAR,
+                .rec_size = sizeof(jrec)};
   if (!e && (size_t)sb.st_size != J_SIZE) { /* new, or not ours: remade */
     lock_byte(J->fd, 0, true);
     if (fstat(J->fd, &sb) == 0 && (size_t)sb.st_size != J_SIZE &&
@@ -408,9 +412,10 @@ static int public_open(const char *fn, const char *cache_path,
   if (e == ENOENT)
     return 1;
   if (e) {
-    *st = pk__fail(err, PK_EIO, "%s.journal: %s; it is the crash journal of "
-                   "the metadata cache %s", cache_path, strerror(e),
-                   cache_path);
+    *st = pk__fail(err, PK_EIO,
+                   "%s.journal: %s; it is the crash journal of "
+                   "the metadata cache %s",
+                   cache_path, strerror(e), cache_path);
     return 1;
   }
   lock_byte(J->fd, 0, true);

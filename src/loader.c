@@ -57,7 +57,8 @@ pk_status pk__load_plugin(pk_host *h, pk_plugin *p, pk_error *err)
   else if (!p->builtin && (st = pk__hygiene_check(h, p, err)) == PK_OK &&
            (st = pk__lock_check_plugin(h, p, err)) == PK_OK &&
            p->library_path) {
-    void *jt = pk__journal_enter(h, p, PK__J_LOAD, NULL, NULL); /* constructors */
+    /* its constructors run in dlopen */
+    void *jt = pk__journal_enter(h, p, PK__J_LOAD, NULL, NULL);
     p->handle = pk__dl_open(p->library_path, err);
     pk__journal_leave(h, jt);
     if (!p->handle)

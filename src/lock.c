@@ -80,9 +80,9 @@ static pk_status known_keys(const pk_value *table, const char *const *keys,
 
 static pk_status read_entry(const pk_value *t, lent *e, pk_error *err)
 {
-  static const char *const keys[] = {"id", "builtin", "manifest",
-                                     "manifest_sha256", "library",
-                                     "library_sha256"};
+  static const char *const keys[] = {"id",       "builtin",
+                                     "manifest", "manifest_sha256",
+                                     "library",  "library_sha256"};
   pk_status st = known_keys(t, keys, 6, "a [[plugin]] of a lock file", err);
   if (st == PK_OK)
     st = pk_table_get_string(t, "id", &e->id, err);
@@ -249,8 +249,8 @@ static pk_status compare(const struct pk__lock *L, const lent *e,
     if (err_no) {
       pk_error he;
       hash_fail(&he, now[f], err_no);
-      st = differ(diag, first, failed, p->id, e->sha_pos[f],
-                  "plugin %s: %s", p->id, he.message);
+      st = differ(diag, first, failed, p->id, e->sha_pos[f], "plugin %s: %s",
+                  p->id, he.message);
     } else if (strcmp(hex, e->sha[f]))
       st = differ(diag, first, failed, p->id, e->sha_pos[f],
                   "plugin %s: %s has SHA-256 %s but the lock file expects "
@@ -260,16 +260,15 @@ static pk_status compare(const struct pk__lock *L, const lent *e,
   return st;
 }
 
-pk_status pk__lock_check_plugin(pk_host *h, const pk_plugin *p,
-                                pk_error *err)
+pk_status pk__lock_check_plugin(pk_host *h, const pk_plugin *p, pk_error *err)
 {
   if (!h->lock || p->builtin)
     return PK_OK;
   bool failed = false;
   pk_error first;
   pk_error_clear(&first);
-  compare(h->lock, pk__map_get(&h->lock->by_id, p->id, strlen(p->id)), p,
-          NULL, &first, &failed);
+  compare(h->lock, pk__map_get(&h->lock->by_id, p->id, strlen(p->id)), p, NULL,
+          &first, &failed);
   return failed ? pk__error_copy(err, &first) : PK_OK;
 }
 
@@ -284,11 +283,9 @@ static pk_status discovered(pk_host *h, const char *fn, const char *path,
                             pk_error *err)
 {
   if (!h || !path || !*path)
-    return pk__fail(err, PK_EMISUSE, "%s: %s is NULL", fn,
-                    h ? "path" : "host");
+    return pk__fail(err, PK_EMISUSE, "%s: %s is NULL", fn, h ? "path" : "host");
   if (!h->discovered)
-    return pk__fail(err, PK_ESTATE,
-                    "%s: call pk_host_discover() first", fn);
+    return pk__fail(err, PK_ESTATE, "%s: call pk_host_discover() first", fn);
   return h->fatal ? pk__error_copy(err, &h->fatal_err) : PK_OK;
 }
 

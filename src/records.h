@@ -127,9 +127,9 @@ struct pk_host {
   char *cache_path;         /* metadata cache file (owned), or NULL */
   char *cache_data;         /* its memory, when manifests use it in place */
   size_t cache_size;
-  char *lock_path;          /* the lock file in force (owned), or NULL */
-  struct pk__lock *lock;    /* its plugins, read at discovery (lock.c) */
-  bool insecure_paths;      /* path hygiene off (hygiene.c) */
+  char *lock_path;             /* the lock file in force (owned), or NULL */
+  struct pk__lock *lock;       /* its plugins, read at discovery (lock.c) */
+  bool insecure_paths;         /* path hygiene off (hygiene.c) */
   struct pk__journal *journal; /* the crash journal, or NULL (journal.c) */
   char **paths;             /* search paths, PLUGKIT_PATH entries first */
   size_t npaths, pathcap;

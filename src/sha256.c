@@ -40,8 +40,8 @@ static void compress(uint32_t H[8], const unsigned char *block)
     uint32_t s1 = rotr(W[t - 2], 17) ^ rotr(W[t - 2], 19) ^ (W[t - 2] >> 10);
     W[t] = s1 + W[t - 7] + s0 + W[t - 16];
   }
-  uint32_t a = H[0], b = H[1], c = H[2], d = H[3], e = H[4], f = H[5],
-           g = H[6], h = H[7];
+  uint32_t a = H[0], b = H[1], c = H[2], d = H[3], e = H[4], f = H[5], g = H[6],
+           h = H[7];
   for (int t = 0; t < 64; t++) {
     uint32_t T1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) +
                   ((e & f) ^ (~e & g)) + K[t] + W[t];

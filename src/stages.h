@@ -131,8 +131,7 @@ void pk__lock_free(pk_host *h);
 /* Checks p's manifest and shared object against the lock in force (none:
  * PK_OK): not listed, at another path or with another SHA-256 is PK_ETRUST
  * naming the lock file, the file and both hashes. */
-pk_status pk__lock_check_plugin(pk_host *h, const pk_plugin *p,
-                                pk_error *err);
+pk_status pk__lock_check_plugin(pk_host *h, const pk_plugin *p, pk_error *err);
 
 /* hygiene.c: refuses (PK_ETRUST) p's directory, manifest and shared
  * object when group or others can write one or it is owned by

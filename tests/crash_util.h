@@ -15,8 +15,8 @@
 /* Runs body(ud) in a child process with its stderr to /dev/null (the
  * sanitizer's report of the crash); fails the test when body returns or
  * the child ends normally. */
-static inline void crashing_child(void (*body)(const void *ud),
-                                  const void *ud, const char *what)
+static inline void crashing_child(void (*body)(const void *ud), const void *ud,
+                                  const char *what)
 {
   fflush(NULL);
   pid_t pid = fork();

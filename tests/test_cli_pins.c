@@ -26,17 +26,14 @@ static const char *in_root(const char *rel)
   return p;
 }
 
-static void shell(const char *cmd)
-{
-  cr_assert_eq(system(cmd), 0, "%s", cmd);
-}
+static void shell(const char *cmd) { cr_assert_eq(system(cmd), 0, "%s", cmd); }
 
 Test(cli_pins, lock_writes_checks_and_lists_every_difference)
 {
   char cmd[1200];
   snprintf(cmd, sizeof cmd,
-           "mkdir -p %s/sp && cp -r %s/black-three %s/black-four %s/sp/",
-           root, FIX("seed"), FIX("seed"), root);
+           "mkdir -p %s/sp && cp -r %s/black-three %s/black-four %s/sp/", root,
+           FIX("seed"), FIX("seed"), root);
   shell(cmd);
   const char *sp = in_root("sp"), *lock = in_root("pins.lock");
   run r = cli("lock", "--path", sp, "-o", lock);
@@ -51,8 +48,10 @@ Test(cli_pins, lock_writes_checks_and_lists_every_difference)
   r = cli("lock", "--check", "--path", sp, "-o", lock);
   cr_expect_eq(r.code, 0, "%s", r.err);
   assert_has(r.out, "ok, every plugin as locked");
-  snprintf(cmd, sizeof cmd, "echo >> %s/sp/black-three/libblack_three.so && "
-           "rm -r %s/sp/black-four", root, root);
+  snprintf(cmd, sizeof cmd,
+           "echo >> %s/sp/black-three/libblack_three.so && "
+           "rm -r %s/sp/black-four",
+           root, root);
   shell(cmd);
   r = cli("lock", "--check", "--path", sp, "-o", lock);
   cr_expect_eq(r.code, 1);
@@ -76,8 +75,9 @@ Test(cli_pins, lock_writes_checks_and_lists_every_difference)
 Test(cli_pins, quarantine_lists_and_clears)
 {
   char cmd[1200];
-  snprintf(cmd, sizeof cmd, "mkdir -p %s/sp && cp -r %s/register_crashes %s/sp/",
-           root, FIX("faults"), root);
+  snprintf(cmd, sizeof cmd,
+           "mkdir -p %s/sp && cp -r %s/register_crashes %s/sp/", root,
+           FIX("faults"), root);
   shell(cmd);
   const char *sp = in_root("sp"), *cache = in_root("plugins.cache");
   run r = cli("quarantine", "list", "--cache", cache);

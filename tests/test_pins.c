@@ -162,8 +162,8 @@ static void install(const char *name)
 
 static pk_host *host_with(const char *lock, bool insecure, pk_error *err)
 {
-  pk_host_options o = {.size = sizeof o, .lock_file = lock,
-                       .insecure_paths = insecure};
+  pk_host_options o = {
+      .size = sizeof o, .lock_file = lock, .insecure_paths = insecure};
   pk_host *h = NULL;
   cr_assert_eq(pk_host_new(&o, &h, err), PK_OK, "%s", err->message);
   cr_assert_eq(pk_host_add_path(h, at("sp"), err), PK_OK);
@@ -188,8 +188,7 @@ static void write_lock(const char *path)
 {
   pk_error err;
   pk_host *h = host_with(NULL, false, &err);
-  cr_assert_eq(pk_host_write_lock(h, path, &err), PK_ESTATE,
-               "discovery first");
+  cr_assert_eq(pk_host_write_lock(h, path, &err), PK_ESTATE, "discovery first");
   cr_assert_eq(pk_host_discover(h, &err), PK_OK);
   cr_assert_eq(pk_host_write_lock(h, path, &err), PK_OK, "%s", err.message);
   pk_host_free(h);
@@ -270,8 +269,7 @@ Test(pins, a_changed_manifest_is_refused)
   append_byte(at("sp/three/plugin.toml"));
   pk_error err;
   cr_assert_eq(load("three", lock, false, &err), PK_ETRUST);
-  cr_expect(strstr(err.message, "plugin.toml has SHA-256"), "%s",
-            err.message);
+  cr_expect(strstr(err.message, "plugin.toml has SHA-256"), "%s", err.message);
   cr_expect(strstr(err.message, "but the lock file expects"), "%s",
             err.message);
 }
@@ -334,9 +332,9 @@ Test(pins, check_lists_every_difference)
   install("eight");
   const char *lock = at("plugkit.lock");
   write_lock(lock);
-  append_byte(at("sp/three/libblack_three.so"));   /* changed */
-  sh("rm -r '%s'", at("sp/four"));             /* removed */
-  install("five");                            /* added */
+  append_byte(at("sp/three/libblack_three.so")); /* changed */
+  sh("rm -r '%s'", at("sp/four"));               /* removed */
+  install("five");                               /* added */
   pk_error err;
   pk_host *h = host_with(NULL, false, &err);
   cr_assert_eq(pk_host_discover(h, &err), PK_OK);

@@ -32,11 +32,12 @@ static void make_root(void)
   snprintf(cache, sizeof cache, "%s/plugins.cache", root);
   snprintf(sp, sizeof sp, "%s/sp", root);
   char cmd[600];
-  snprintf(cmd, sizeof cmd,
-           "mkdir -p '%s' && cp -r '%s/register_crashes' '%s/crash/post_crashes'"
-           " '%s/crash/factory_crashes' '%s/black-three' '%s/'",
-           sp, FIX("faults"), PK_TEST_BINARY_DIR "/fixtures",
-           PK_TEST_BINARY_DIR "/fixtures", FIX("seed"), sp);
+  snprintf(
+      cmd, sizeof cmd,
+      "mkdir -p '%s' && cp -r '%s/register_crashes' '%s/crash/post_crashes'"
+      " '%s/crash/factory_crashes' '%s/black-three' '%s/'",
+      sp, FIX("faults"), PK_TEST_BINARY_DIR "/fixtures",
+      PK_TEST_BINARY_DIR "/fixtures", FIX("seed"), sp);
   cr_assert_eq(system(cmd), 0, "%s", cmd);
 }
 
@@ -58,8 +59,9 @@ static void collect(void *ud, pk_log_level level, const char *plugin,
   (void)ud;
   size_t n = strlen(logged);
   snprintf(logged + n, sizeof logged - n, "%s|%s|%s\n",
-           level == PK_LOG_WARN ? "warn" : level == PK_LOG_INFO ? "info"
-                                                                : "other",
+           level == PK_LOG_WARN   ? "warn"
+           : level == PK_LOG_INFO ? "info"
+                                  : "other",
            plugin ? plugin : "", message);
 }
 
@@ -150,8 +152,7 @@ Test(quarantine, a_crash_in_post_register_names_that_hook)
   pk_host *h = new_host();
   cr_assert_eq(pk_host_discover(h, NULL), PK_OK);
   cr_expect_eq(state_of(h, "crash:post_crashes"), PK_STATE_FAILED);
-  cr_expect(strstr(logged, "died inside its post_register hook"), "%s",
-            logged);
+  cr_expect(strstr(logged, "died inside its post_register hook"), "%s", logged);
   pk_host_free(h);
 }
 
@@ -165,11 +166,13 @@ static void build_boom(const void *ud)
   snprintf(conf, sizeof conf, "%s/config.toml", root);
   FILE *f = fopen(desc, "w");
   fputs("[namespaces.crash]\nabi = 1\n[kinds.cache]\ntable = \"caches\"\n"
-        "version = 1\n", f);
+        "version = 1\n",
+        f);
   fclose(f);
   f = fopen(conf, "w");
   fputs("[plugins]\nb = \"crash:factory_crashes\"\n"
-        "[caches.main]\ntype = \"boom\"\n", f);
+        "[caches.main]\ntype = \"boom\"\n",
+        f);
   fclose(f);
   pk_host *h = new_host();
   void *obj;

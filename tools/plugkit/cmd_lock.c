@@ -29,8 +29,8 @@ static int check(pk_host *host, const char *file)
     fprintf(stderr, "%s\n", buf);
   }
   if (st == PK_ETRUST && n)
-    fprintf(stderr, "plugkit: %zu difference%s from %s\n", n,
-            n == 1 ? "" : "s", file);
+    fprintf(stderr, "plugkit: %zu difference%s from %s\n", n, n == 1 ? "" : "s",
+            file);
   pk_diag_free(diag);
   return st == PK_OK ? 0 : 1;
 }
@@ -95,8 +95,8 @@ const cli_command cli_lock = {
       "compare the plugins with the lock file instead of writing it", false,
       NULL},
      {"--output", "-o", "FILE",
-      "the lock file to write or check (default: " CLI_LOCK_DEFAULT ")",
-      false, "file"},
+      "the lock file to write or check (default: " CLI_LOCK_DEFAULT ")", false,
+      "file"},
      {"--path", NULL, "DIR",
       "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
       "dir"}}};

@@ -72,8 +72,10 @@ static int clear(const char *cache, const char *plugin)
     return 1;
   }
   if (plugin && n == 0) {
-    fprintf(stderr, "plugkit: %s is not in quarantine (%s.journal); see "
-            "`plugkit quarantine list --cache %s`\n", plugin, cache, cache);
+    fprintf(stderr,
+            "plugkit: %s is not in quarantine (%s.journal); see "
+            "`plugkit quarantine list --cache %s`\n",
+            plugin, cache, cache);
     return 1;
   }
   printf("%zu plugin%s out of quarantine\n", n, n == 1 ? "" : "s");
@@ -95,14 +97,16 @@ static int run(const cli_command *cmd, int argc, char **argv)
       cli_unknown("quarantine command", a.pos[0], subs, 2);
     rc = cli_usage_error(cmd, "expected the subcommand \"list\" or \"clear\"");
   } else if (a.npos > (is_list ? 1u : 2u)) {
-    rc = cli_usage_error(cmd, "unexpected argument '%s'", a.pos[is_list ? 1 : 2]);
+    rc = cli_usage_error(cmd, "unexpected argument '%s'",
+                         a.pos[is_list ? 1 : 2]);
   } else if (!cache || !*cache) {
     rc = cli_usage_error(cmd, "--cache FILE is required: the host's metadata "
                               "cache, beside which its journal lies");
   } else if (a.npos == 2 && (rc = cli_check_pairs(&a, 1)) != -1) {
     return rc; /* cli_check_pairs freed a */
   } else {
-    rc = is_list ? list(&a, cache) : clear(cache, a.npos == 2 ? a.pos[1] : NULL);
+    rc =
+        is_list ? list(&a, cache) : clear(cache, a.npos == 2 ? a.pos[1] : NULL);
   }
   cli_args_free(&a);
   return rc;

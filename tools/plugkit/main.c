@@ -7,9 +7,9 @@
 #include "cli.h"
 
 const cli_command *const cli_commands[] = {
-    &cli_list,   &cli_info, &cli_order, &cli_graph,      &cli_why, &cli_check,
-    &cli_config, &cli_lock, &cli_quarantine, &cli_toml, &cli_new,
-    &cli_completion, NULL};
+    &cli_list,  &cli_info,       &cli_order, &cli_graph,      &cli_why,
+    &cli_check, &cli_config,     &cli_lock,  &cli_quarantine, &cli_toml,
+    &cli_new,   &cli_completion, NULL};
 
 static const char about[] =
     "plugkit inspects the plugins of a plugkit host: what is installed, "
