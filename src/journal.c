@@ -169,8 +169,8 @@ static int j_open(const char *cache, bool create, struct pk__journal *J)
 
 static void j_close(struct pk__journal *J)
 {
-  if (J->slot >= 0)
-    memset(slot_rec(J, J->slot, 0), 0, J_ENTRIES * sizeof(jrec));
+  for (int i = 0; J->slot >= 0 && i < J_ENTRIES; i++)
+    slot_rec(J, J->slot, i)->state = 0; /* none in flight (fork) */
   munmap(J->map, J_SIZE);
   close(J->fd); /* releases the slot's lock */
 }
@@ -210,10 +210,14 @@ static void take_in_dead(struct pk__journal *J, bool claim)
   for (int s = 0; s < J_SLOTS; s++) {
     if (s == J->slot || !lock_byte(J->fd, (off_t)J_SLOT_OFF(s), false))
       continue; /* ours, or a live host's */
-    for (int i = 0; i < J_ENTRIES; i++)
+    bool used = false;
+    for (int i = 0; i < J_ENTRIES; i++) {
+      used |= slot_rec(J, s, i)->state != 0;
       if (slot_rec(J, s, i)->state == 1)
         quarantine(J, slot_rec(J, s, i));
-    memset(slot_rec(J, s, 0), 0, J_ENTRIES * sizeof(jrec));
+    }
+    if (used)
+      memset(slot_rec(J, s, 0), 0, J_ENTRIES * sizeof(jrec));
     if (claim && J->slot < 0)
       J->slot = s;
     else
@@ -347,8 +351,8 @@ void pk__journal_close(pk_host *h)
   h->journal = NULL;
 }
 
-void *pk__journal_enter(pk_host *h, pk_plugin *p, pk__jcall call,
-                        const char *kind, const char *tag)
+void *pk__journal_record(pk_host *h, pk_plugin *p, pk__jcall call,
+                         const char *kind, const char *tag)
 {
   struct pk__journal *J = h->journal;
   if (!J || J->slot < 0 || p->builtin)
@@ -382,11 +386,9 @@ void *pk__journal_enter(pk_host *h, pk_plugin *p, pk__jcall call,
   return r;
 }
 
-void pk__journal_leave(pk_host *h, void *token)
+void pk__journal_clear(pk_host *h, void *token)
 {
   struct pk__journal *J = h->journal;
-  if (!token || !J)
-    return;
   jrec *r = token;
   int i = (int)(r - slot_rec(J, J->slot, 0));
   __atomic_store_n(&r->state, 0, __ATOMIC_RELEASE);

@@ -158,9 +158,20 @@ void pk__journal_close(pk_host *h);
  * of a factory, else NULL); the token goes to pk__journal_leave after the
  * call.  NULL (nothing to leave) without a journal or for a built-in
  * plugin. */
-void *pk__journal_enter(pk_host *h, pk_plugin *p, pk__jcall call,
-                        const char *kind, const char *tag);
-void pk__journal_leave(pk_host *h, void *token);
+void *pk__journal_record(pk_host *h, pk_plugin *p, pk__jcall call,
+                         const char *kind, const char *tag);
+void pk__journal_clear(pk_host *h, void *token);
+static inline void *pk__journal_enter(pk_host *h, pk_plugin *p,
+                                      pk__jcall call, const char *kind,
+                                      const char *tag)
+{
+  return h->journal ? pk__journal_record(h, p, call, kind, tag) : NULL;
+}
+static inline void pk__journal_leave(pk_host *h, void *token)
+{
+  if (token)
+    pk__journal_clear(h, token);
+}
 
 /* ---- requirements (require.c) ---- */
 
