@@ -122,6 +122,9 @@ static pk_status lock_read(const pk__allocator *a, const char *path,
   }
   pk_doc_options o = {.size = sizeof o, .alloc = a->fn, .alloc_ud = a->ud};
   pk_status st = pk_doc_load_file(path, &o, &L->doc, err);
+  if ((st == PK_EIO || st == PK_ENOTFOUND) && err &&
+      strlen(err->message) < sizeof err->message - 64)
+    strcat(err->message, "; a lock file is written by `plugkit lock`");
   const pk_value *root = st == PK_OK ? pk_doc_root(L->doc) : NULL;
   const pk_value *list = NULL;
   int64_t version = 0;

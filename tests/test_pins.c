@@ -386,6 +386,8 @@ Test(pins, a_malformed_lock_file_fails_discovery_with_its_position)
   cr_expect(strstr(err.source, "nowhere.lock") ||
                 strstr(err.message, "nowhere.lock"),
             "%s", err.message);
+  cr_expect(strstr(err.message, "a lock file is written by `plugkit lock`"),
+            "%s", err.message);
   pk_host_free(h);
 }
 
