@@ -19,6 +19,7 @@
 #include <plugkit.h>
 
 #include "crash_util.h"
+#include "test_util.h"
 
 #define FIX(set) PK_TEST_BINARY_DIR "/fixtures/" set
 
@@ -26,9 +27,7 @@ static char root[64], cache[128], sp[128];
 
 static void make_root(void)
 {
-  umask(022);
-  snprintf(root, sizeof root, "/tmp/pk-quar.XXXXXX");
-  cr_assert_not_null(mkdtemp(root));
+  make_temp_root(root, sizeof root, "pk-quar");
   snprintf(cache, sizeof cache, "%s/plugins.cache", root);
   snprintf(sp, sizeof sp, "%s/sp", root);
   char cmd[600];
@@ -41,13 +40,7 @@ static void make_root(void)
   cr_assert_eq(system(cmd), 0, "%s", cmd);
 }
 
-static void remove_root(void)
-{
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-  if (system(cmd) != 0)
-    fprintf(stderr, "cannot remove %s\n", root);
-}
+static void remove_root(void) { remove_temp_root(root); }
 
 TestSuite(quarantine, .init = make_root, .fini = remove_root, .timeout = 60);
 
