@@ -322,8 +322,9 @@ PK_API pk_status pk_host_check_lock(pk_host *host, const char *path,
  * or the quarantine is cleared. */
 typedef struct pk_quarantined {
   const char *plugin;   /* "ns:name" */
-  const char *call;     /* "register hook", "load", "factory of cache type
-                           \"s3\"", ... */
+  const char *call;     /* "register hook", "post_register hook", "unload
+                           hook", "shared object's constructors (dlopen)",
+                           "factory of cache type \"s3\"" */
   const char *manifest; /* its manifest then */
   int64_t since;        /* when the crash was found (seconds since 1970) */
 } pk_quarantined;

@@ -229,7 +229,7 @@ static const char *call_name(uint32_t call)
 {
   switch (call) {
   case PK__J_LOAD:
-    return "loading (its constructors)";
+    return "shared object's constructors (dlopen)";
   case PK__J_REGISTER:
     return "register hook";
   case PK__J_POST_REGISTER:

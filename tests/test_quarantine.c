@@ -30,13 +30,12 @@ static void make_root(void)
   make_temp_root(root, sizeof root, "pk-quar");
   snprintf(cache, sizeof cache, "%s/plugins.cache", root);
   snprintf(sp, sizeof sp, "%s/sp", root);
-  char cmd[600];
-  snprintf(
-      cmd, sizeof cmd,
-      "mkdir -p '%s' && cp -r '%s/register_crashes' '%s/crash/post_crashes'"
-      " '%s/crash/factory_crashes' '%s/black-three' '%s/'",
-      sp, FIX("faults"), PK_TEST_BINARY_DIR "/fixtures",
-      PK_TEST_BINARY_DIR "/fixtures", FIX("seed"), sp);
+  char cmd[1200];
+  snprintf(cmd, sizeof cmd,
+           "mkdir -p '%s' && cp -r '%s/register_crashes' '%s/black-three' "
+           "'%s/post_crashes' '%s/factory_crashes' '%s/ctor_crashes' '%s/'",
+           sp, FIX("faults"), FIX("seed"), FIX("crash"), FIX("crash"),
+           FIX("crash"), sp);
   cr_assert_eq(system(cmd), 0, "%s", cmd);
 }
 
@@ -182,6 +181,15 @@ Test(quarantine, a_crash_in_a_factory_names_its_type)
   cr_expect_eq(s.n, 1);
   cr_expect_str_eq(s.plugin, "crash:factory_crashes");
   cr_expect_str_eq(s.call, "factory of cache type \"boom\"");
+}
+
+Test(quarantine, a_crash_in_a_constructor_names_the_loading)
+{
+  crash_child(cache, sp, "crash:ctor_crashes");
+  seen s = list();
+  cr_expect_eq(s.n, 1);
+  cr_expect_str_eq(s.plugin, "crash:ctor_crashes");
+  cr_expect_str_eq(s.call, "shared object's constructors (dlopen)");
 }
 
 Test(quarantine, all_requests_skip_a_quarantined_plugin)
