@@ -276,12 +276,12 @@ typedef struct pk_host_options {
                              for it, checked when it is loaded; any other
                              plugin fails with PK_ETRUST naming the lock
                              file, the file and both hashes (docs/security.md
-                             "Pins").  [since: 0.2] */
+                             "Pins").  [since: 0.1] */
   bool insecure_paths;    /* load plugins from directories and files that
                              others can write or that another user owns
                              (refused by default, PK_ETRUST); also set by
                              PLUGKIT_INSECURE_PATHS=1 (unless ignore_env).
-                             [since: 0.2] */
+                             [since: 0.1] */
 } pk_host_options;
 
 /* ---- pins (docs/security.md "Pins") ----
@@ -295,7 +295,7 @@ typedef struct pk_host_options {
  * broken ones left out) to path: its files are hashed now.  The file is
  * written beside path and renamed over it.
  * [thread: host, after pk_host_discover] [fails: mem | io | state |
- * misuse] [since: 0.2] */
+ * misuse] [since: 0.1] */
 PK_API pk_status pk_host_write_lock(pk_host *host, const char *path,
                                     pk_error *err);
 
@@ -306,7 +306,7 @@ PK_API pk_status pk_host_write_lock(pk_host *host, const char *path,
  * PK_ETRUST when there is one.
  * [thread: host, after pk_host_discover] [fails: mem | io | syntax |
  * config | type | missing | manifest | trust | state | misuse]
- * [since: 0.2] */
+ * [since: 0.1] */
 PK_API pk_status pk_host_check_lock(pk_host *host, const char *path,
                                     pk_diag *diag, pk_error *err);
 
@@ -334,12 +334,12 @@ typedef void (*pk_quarantine_fn)(void *ud, const pk_quarantined *q);
  * cache_path (a host's pk_host_options.cache_path), after taking in what
  * hosts that died left there.  No journal: nothing is quarantined, PK_OK.
  * The strings are borrowed for the callback's duration.
- * [thread: any] [fails: io | misuse] [since: 0.2] */
+ * [thread: any] [fails: io | misuse] [since: 0.1] */
 PK_API pk_status pk_quarantine_list(const char *cache_path, pk_quarantine_fn fn,
                                     void *ud, pk_error *err);
 /* Lifts the quarantine of plugin ("ns:name"), or of every plugin when
  * plugin is NULL; *cleared (may be NULL) gets how many were lifted.
- * [thread: any] [fails: io | misuse] [since: 0.2] */
+ * [thread: any] [fails: io | misuse] [since: 0.1] */
 PK_API pk_status pk_quarantine_clear(const char *cache_path, const char *plugin,
                                      size_t *cleared, pk_error *err);
 
