@@ -10,7 +10,9 @@
 #   make man             the man pages in man/ again, from the --help texts
 #                        and the docs (scripts/man.py)
 # CMAKE_FLAGS passes options (e.g. -DPK_RUNNER_REDIS=OFF, see
-# CMakeLists.txt); JOBS the parallelism.
+# CMakeLists.txt); JOBS the parallelism.  The build runs under umask 022:
+# hosts refuse plugin files that others can write (docs/security.md), the
+# runner's plugins in build/ included.
 BUILD ?= build
 CMAKE_FLAGS ?=
 PREFIX ?= /usr/local
@@ -27,7 +29,7 @@ all:
 	  { cat $(BUILD)/configure.log; echo "make: configuring failed (log: $(BUILD)/configure.log)"; exit 1; }
 	@sed -n 's/^-- plugkit: /plugkit: /p' $(BUILD)/configure.log
 	@echo "plugkit: building in $(BUILD)/ with $(JOBS) jobs (log: $(BUILD)/build.log)"
-	@cmake --build $(BUILD) -j$(JOBS) >$(BUILD)/build.log 2>&1 || \
+	@umask 022 && cmake --build $(BUILD) -j$(JOBS) >$(BUILD)/build.log 2>&1 || \
 	  { grep -E -B2 -A12 'error|Error' $(BUILD)/build.log | tail -n 60; \
 	    echo "make: the build failed (log: $(BUILD)/build.log)"; exit 1; }
 	@cat $(BUILD)/summary.txt

@@ -53,7 +53,7 @@
  *   [fails: never] or [fails: W | W ...], W one of the statuses it can
  *                     return besides PK_OK, named without "PK_E":
  *       mem io misuse syntax type missing range notfound manifest dep
- *       version cycle abi load plugin config duplicate state notsup
+ *       version cycle abi load plugin config duplicate state notsup trust
  *                     (dep: PK_EDEP_MISSING, version: PK_EDEP_VERSION,
  *                     cycle: PK_EDEP_CYCLE)
  *   [since: X.Y]      the version that added it
@@ -115,7 +115,8 @@ extern "C" {
   X(ECONFIG, "invalid configuration")                                          \
   X(EDUPLICATE, "defined twice")                                               \
   X(ESTATE, "operation not valid in the current state")                        \
-  X(ENOTSUP, "not supported")
+  X(ENOTSUP, "not supported")                                                  \
+  X(ETRUST, "plugin files not trusted")
 
 typedef enum pk_status {
 #define PK__STATUS_ENUM(name, text) PK_##name,
@@ -262,8 +263,85 @@ typedef struct pk_host_options {
                              while it is unchanged.  Its directory must
                              exist; a cache that cannot be read or written
                              only costs time (see docs/cache.md).
+                             Beside it, CACHE_PATH.journal records each
+                             call into plugin code while it runs: a plugin
+                             inside which the host died is skipped by the
+                             next starts (the crash quarantine, below).
+                             [since: 0.1] */
+  const char *lock_file;  /* a lock file (copied; `plugkit lock` writes
+                             one), or NULL: PLUGKIT_LOCK when set (unless
+                             ignore_env), else none.  With a lock, a plugin
+                             is loaded only when its manifest and shared
+                             object have the SHA-256 the lock file lists
+                             for it, checked when it is loaded; any other
+                             plugin fails with PK_ETRUST naming the lock
+                             file, the file and both hashes (docs/security.md
+                             "Pins").  [since: 0.1] */
+  bool insecure_paths;    /* load plugins from directories and files that
+                             others can write or that another user owns
+                             (refused by default, PK_ETRUST); also set by
+                             PLUGKIT_INSECURE_PATHS=1 (unless ignore_env).
                              [since: 0.1] */
 } pk_host_options;
+
+/* ---- pins (docs/security.md "Pins") ----
+ * A lock file is TOML: `version = 1` and one [[plugin]] table per plugin
+ * with its `id` ("ns:name"), `manifest` and `manifest_sha256`, and, when it
+ * has a shared object, `library` and `library_sha256`; a compiled-in
+ * plugin has `builtin = true` and no files (it is part of the host and is
+ * not checked). */
+
+/* Writes the lock file of every plugin the host discovered (shadowed and
+ * broken ones left out) to path: its files are hashed now.  The file is
+ * written beside path and renamed over it.
+ * [thread: host, after pk_host_discover] [fails: mem | io | state |
+ * misuse] [since: 0.1] */
+PK_API pk_status pk_host_write_lock(pk_host *host, const char *path,
+                                    pk_error *err);
+
+/* Compares the discovered plugins with the lock file at path, hashing
+ * their files: each difference (a plugin not in the lock, one in the lock
+ * but not found, a file at another path, a hash that differs) goes to diag
+ * (may be NULL) with the lock file as its source, the first to err.
+ * PK_ETRUST when there is one.
+ * [thread: host, after pk_host_discover] [fails: mem | io | syntax |
+ * config | type | missing | manifest | trust | state | misuse]
+ * [since: 0.1] */
+PK_API pk_status pk_host_check_lock(pk_host *host, const char *path,
+                                    pk_diag *diag, pk_error *err);
+
+/* ---- the crash quarantine (docs/security.md "Crash quarantine") ----
+ * A host with a metadata cache keeps a journal beside it (CACHE.journal):
+ * before each call into a plugin's code (its loading, register,
+ * post_register and unload hooks, and a factory of its types) the plugin
+ * and the call are written there, and cleared after.  A journal left
+ * holding a call by a host that died (a signal, an exit inside the plugin)
+ * puts the plugin in quarantine: the next starts skip it with a
+ * PK_LOG_WARN naming it and the call, and a request for it fails with
+ * PK_ETRUST, until its manifest or shared object changes (mtime or size)
+ * or the quarantine is cleared. */
+typedef struct pk_quarantined {
+  const char *plugin;   /* "ns:name" */
+  const char *call;     /* "register hook", "post_register hook", "unload
+                           hook", "shared object's constructors (dlopen)",
+                           "factory of cache type \"s3\"" */
+  const char *manifest; /* its manifest then */
+  int64_t since;        /* when the crash was found (seconds since 1970) */
+} pk_quarantined;
+typedef void (*pk_quarantine_fn)(void *ud, const pk_quarantined *q);
+
+/* Calls fn for each plugin in the quarantine of the journal beside
+ * cache_path (a host's pk_host_options.cache_path), after taking in what
+ * hosts that died left there.  No journal: nothing is quarantined, PK_OK.
+ * The strings are borrowed for the callback's duration.
+ * [thread: any] [fails: io | misuse] [since: 0.1] */
+PK_API pk_status pk_quarantine_list(const char *cache_path, pk_quarantine_fn fn,
+                                    void *ud, pk_error *err);
+/* Lifts the quarantine of plugin ("ns:name"), or of every plugin when
+ * plugin is NULL; *cleared (may be NULL) gets how many were lifted.
+ * [thread: any] [fails: io | misuse] [since: 0.1] */
+PK_API pk_status pk_quarantine_clear(const char *cache_path, const char *plugin,
+                                     size_t *cleared, pk_error *err);
 
 /* Plugin states.  A plugin that is not ready has a reason
  * (pk_plugin_get_reason()). */

@@ -213,6 +213,26 @@ pk_status pk__doc_read_at(const pk__allocator *a, int dfd, const char *path,
  * (toml_doc_trim: a bump arena shrinks its newest block in place). */
 void pk__doc_trim(pk_doc *doc);
 
+/* ---- SHA-256 (sha256.c, FIPS 180-4) ---- */
+
+typedef struct pk__sha256 {
+  uint32_t h[8];         /* the hash value so far */
+  uint64_t len;          /* bytes hashed */
+  unsigned char buf[64]; /* a block not complete yet */
+  size_t used;           /* its bytes */
+} pk__sha256;
+
+void pk__sha256_init(pk__sha256 *s);
+void pk__sha256_update(pk__sha256 *s, const void *data, size_t n);
+/* Pads, writes the 32-byte digest to out; s must be initialised again
+ * before another use. */
+void pk__sha256_final(pk__sha256 *s, unsigned char out[32]);
+/* The digest as 64 lower-case hex digits and a NUL. */
+void pk__sha256_hex(const unsigned char digest[32], char hex[65]);
+/* Hashes what is left to read of fd (to its end) into hex.  0, or the
+ * errno of the read that failed. */
+int pk__sha256_fd(int fd, char hex[65]);
+
 /* ---- growable arrays (vec.c) ---- */
 
 /* Grows *items (each elem bytes) so that it holds at least need items;

@@ -500,6 +500,8 @@ static pk_status discover(pk_host *h, pk_error *err)
                                strlen(h->builtins[i].text), &l.m, &perr);
     st = add_loaded(h, &l, d, err);
   }
+  if (st == PK_OK)
+    st = pk__lock_load(h, err);
   pk__mc *mc = NULL;
   if (st == PK_OK && pk__mc_open(h, h->cache_path, &mc) != PK_OK)
     st = pk__fail(err, PK_ENOMEM, "out of memory");
@@ -515,6 +517,8 @@ static pk_status discover(pk_host *h, pk_error *err)
     i++;
   if (i < h->nplugins)
     qsort(h->plugins, h->nplugins, sizeof *h->plugins, cmp_plugin);
+  if (st == PK_OK)
+    pk__journal_open(h); /* the quarantine, before any plugin is used */
   return st;
 }
 

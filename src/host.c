@@ -57,6 +57,13 @@ pk_status pk_host_new(const pk_host_options *opts, pk_host **out,
   h->trace_ud = o.trace_ud;
   if (o.cache_path && !(h->cache_path = pk__strdup(&h->alloc, o.cache_path)))
     goto nomem;
+  const char *lock = o.lock_file;
+  if (!lock && !o.ignore_env && (lock = getenv("PLUGKIT_LOCK")) && !*lock)
+    lock = NULL;
+  if (lock && !(h->lock_path = pk__strdup(&h->alloc, lock)))
+    goto nomem;
+  const char *insecure = o.ignore_env ? NULL : getenv("PLUGKIT_INSECURE_PATHS");
+  h->insecure_paths = o.insecure_paths || (insecure && !strcmp(insecure, "1"));
   h->graph = pk__graph_new(&h->alloc);
   if (!h->graph)
     goto nomem;
@@ -82,8 +89,11 @@ static void unload_all(pk_host *h)
     if (p->state == PK_STATE_UNLOADED)
       continue; /* pk_host_unload_plugin() did it */
     uint64_t t0 = pk__trace_begin(h);
-    if (p->desc && p->desc->on_unload)
+    if (p->desc && p->desc->on_unload) {
+      void *jt = pk__journal_enter(h, p, PK__J_UNLOAD, NULL, NULL);
       p->desc->on_unload(&pk__host_api, (pk_plugin_ctx *)p, h->userdata);
+      pk__journal_leave(h, jt);
+    }
     pk__trace_plugin(h, PK_TRACE_UNLOAD, p, t0, PK_OK);
     p->state = PK_STATE_UNLOADED;
   }
@@ -99,6 +109,9 @@ void pk_host_free(pk_host *h)
     h->release(h); /* the host config: instances first, newest first */
   pk__types_free(h);
   unload_all(h);
+  pk__journal_close(h);
+  pk__lock_free(h);
+  pk__strfree(&a, h->lock_path);
   pk__hooks_free(h);
   for (size_t i = 0; i < h->nplugins; i++)
     pk__plugin_free(h, h->plugins[i]);

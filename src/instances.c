@@ -473,7 +473,10 @@ static pk_status build_level(pk_host *h, pk__inst *top,
                          base,          h->userdata,
                          ty->data,      ebuf,
                          sizeof ebuf};
+    void *jt =
+        pk__journal_enter(h, ty->plugin, PK__J_FACTORY, ty->kind, ty->tag);
     int rc = ty->pfactory(&call, &lv->obj);
+    pk__journal_leave(h, jt);
     if (rc != 0) {
       char where[300];
       lv->obj = NULL;

@@ -38,8 +38,9 @@ static pk_status check_desc(pk_plugin *p, const pk_plugin_desc *d,
   return PK_OK;
 }
 
-/* Opens p's shared object and checks it.  Data-only plugins have nothing
- * to open. */
+/* Opens p's shared object and checks it, after its files passed the path
+ * hygiene and the lock in force.  Data-only plugins have nothing to open
+ * (their files are checked too). */
 pk_status pk__load_plugin(pk_host *h, pk_plugin *p, pk_error *err)
 {
   const pk__ns *ns = pk__find_ns(h, p->m.ns);
@@ -53,8 +54,13 @@ pk_status pk__load_plugin(pk_host *h, pk_plugin *p, pk_error *err)
                      p->id, p->m.abi, p->m.ns, ns->abi, p->id, ns->abi);
   else if (p->builtin && p->desc)
     st = check_desc(p, p->desc, err);
-  else if (p->library_path) {
+  else if (!p->builtin && (st = pk__hygiene_check(h, p, err)) == PK_OK &&
+           (st = pk__lock_check_plugin(h, p, err)) == PK_OK &&
+           p->library_path) {
+    /* its constructors run in dlopen */
+    void *jt = pk__journal_enter(h, p, PK__J_LOAD, NULL, NULL);
     p->handle = pk__dl_open(p->library_path, err);
+    pk__journal_leave(h, jt);
     if (!p->handle)
       st = PK_ELOAD;
     else if (PK__VEC_PUSH(&h->alloc, h->opened, h->nopened, h->opencap, p)) {

@@ -96,6 +96,12 @@ struct pk_plugin {
   pk__pconf *conf;           /* [plugins.ALIAS] of a declared plugin */
   bool lazy_pending;         /* lazy: imported, not loaded yet (lazy.c) */
   bool types_added;          /* its [[provides]] are in the registry */
+  bool quarantined;          /* the journal says the host died inside it
+                                (journal.c): FAILED, not loaded */
+  bool fkey_set;             /* fkey holds its files' identity */
+  uint64_t fkey[4];          /* manifest mtime (ns) and size, library
+                                mtime and size (0 0: none), for the
+                                journal (journal.c) */
 };
 
 typedef struct pk__ns {
@@ -122,6 +128,10 @@ struct pk_host {
   char *cache_path;         /* metadata cache file (owned), or NULL */
   char *cache_data;         /* its memory, when manifests use it in place */
   size_t cache_size;
+  char *lock_path;             /* the lock file in force (owned), or NULL */
+  struct pk__lock *lock;       /* its plugins, read at discovery (lock.c) */
+  bool insecure_paths;         /* path hygiene off (hygiene.c) */
+  struct pk__journal *journal; /* the crash journal, or NULL (journal.c) */
   char **paths;             /* search paths, PLUGKIT_PATH entries first */
   size_t npaths, pathcap;
   size_t env_paths;         /* how many of them came from PLUGKIT_PATH */

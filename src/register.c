@@ -143,7 +143,9 @@ pk_status pk__run_register(pk_host *h, pk_plugin *p, pk_error *err)
     h->hook_failed = false;
     pk_error_clear(&h->hook_err);
     uint64_t t0 = pk__trace_begin(h);
+    void *jt = pk__journal_enter(h, p, PK__J_REGISTER, NULL, NULL);
     rc = p->desc->on_register(&pk__host_api, (pk_plugin_ctx *)p, h->userdata);
+    pk__journal_leave(h, jt);
     pk__trace_plugin(h, PK_TRACE_REGISTER, p, t0,
                      rc || h->hook_failed ? PK_EPLUGIN : PK_OK);
     h->in_hook = NULL;
@@ -231,8 +233,10 @@ pk_status pk__run_post_register(pk_host *h, pk_plugin *p,
   h->hook_failed = false;
   pk_error_clear(&h->hook_err);
   uint64_t t0 = pk__trace_begin(h);
+  void *jt = pk__journal_enter(h, p, PK__J_POST_REGISTER, NULL, NULL);
   int rc = p->desc->on_post_register(&pk__host_api, (pk_plugin_ctx *)p,
                                      h->userdata, arg);
+  pk__journal_leave(h, jt);
   pk__trace_plugin(h, PK_TRACE_POST_REGISTER, p, t0, rc ? PK_EPLUGIN : PK_OK);
   h->in_hook = NULL;
   if (rc == 0)

@@ -182,6 +182,16 @@ pk_status pk__host_require(pk_host *h, pk_plugin *from, const pk__req *r,
     }
     return missing(h, from, r, text, req_pos(from, text), err);
   }
+  if (p->quarantined) { /* the host died inside it (journal.c) */
+    who(whom, sizeof whom, from, text);
+    if (optional) {
+      pk__log(h, PK_LOG_WARN, from, "%s: skipped, %s", whom, p->error->message);
+      return PK_OK;
+    }
+    char msg[sizeof err->message];
+    pk__copy_str(msg, sizeof msg, p->error->message);
+    return fail_req(err, PK_ETRUST, from, pos, "%s, but %.700s", whom, msg);
+  }
   if (!pk__req_matches(r, &p->m.version)) {
     char want[256];
     pk__req_constraint_text(r, want, sizeof want);

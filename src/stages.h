@@ -140,6 +140,58 @@ pk_status pk__load_plugin(pk_host *h, pk_plugin *p, pk_error *err);
  * stay mapped); the plugins become UNLOADED. */
 void pk__close_all(pk_host *h);
 
+/* ---- trust: pins, path hygiene, the crash journal ---- */
+
+/* lock.c: reads the lock file of h->lock_path into h->lock (once, at
+ * discovery); a lock file that cannot be read or is malformed is the
+ * error (PK_EIO, PK_ESYNTAX, PK_ECONFIG with file:line:col). */
+pk_status pk__lock_load(pk_host *h, pk_error *err);
+void pk__lock_free(pk_host *h);
+/* Checks p's manifest and shared object against the lock in force (none:
+ * PK_OK): not listed, at another path or with another SHA-256 is PK_ETRUST
+ * naming the lock file, the file and both hashes. */
+pk_status pk__lock_check_plugin(pk_host *h, const pk_plugin *p, pk_error *err);
+
+/* hygiene.c: refuses (PK_ETRUST) p's directory, manifest and shared
+ * object when group or others can write one or it is owned by
+ * another user than the host's or root (unless h->insecure_paths), and a
+ * shared object that resolves (through symbolic links) outside the plugin
+ * directory.  Called before the shared object is opened. */
+pk_status pk__hygiene_check(pk_host *h, const pk_plugin *p, pk_error *err);
+
+/* journal.c: the crash journal beside the metadata cache (none without a
+ * cache).  pk__journal_open takes in what hosts that died left (their
+ * calls in flight become quarantines), claims a slot for this host and
+ * fails the discovered plugins in quarantine whose files are unchanged
+ * (lifting the others).  pk__journal_close clears the slot. */
+typedef enum pk__jcall {
+  PK__J_LOAD = 1,
+  PK__J_REGISTER,
+  PK__J_POST_REGISTER,
+  PK__J_UNLOAD,
+  PK__J_FACTORY
+} pk__jcall;
+void pk__journal_open(pk_host *h);
+void pk__journal_close(pk_host *h);
+/* Records that this thread calls into p's code (kind and tag: the type
+ * of a factory, else NULL); the token goes to pk__journal_leave after the
+ * call.  NULL (nothing to leave) without a journal or for a built-in
+ * plugin. */
+void *pk__journal_record(pk_host *h, pk_plugin *p, pk__jcall call,
+                         const char *kind, const char *tag);
+void pk__journal_clear(pk_host *h, void *token);
+static inline void *pk__journal_enter(pk_host *h, pk_plugin *p,
+                                      pk__jcall call, const char *kind,
+                                      const char *tag)
+{
+  return h->journal ? pk__journal_record(h, p, call, kind, tag) : NULL;
+}
+static inline void pk__journal_leave(pk_host *h, void *token)
+{
+  if (token)
+    pk__journal_clear(h, token);
+}
+
 /* ---- requirements (require.c) ---- */
 
 /* Adds a requirement of `from` (NULL: the host) at run time or from a

@@ -119,8 +119,11 @@ pk_status pk_host_unload_plugin(pk_host *h, pk_plugin *p, pk_error *err)
     if (!q->unloading)
       continue;
     uint64_t t0 = pk__trace_begin(h);
-    if (q->desc && q->desc->on_unload)
+    if (q->desc && q->desc->on_unload) {
+      void *jt = pk__journal_enter(h, q, PK__J_UNLOAD, NULL, NULL);
       q->desc->on_unload(&pk__host_api, (pk_plugin_ctx *)q, h->userdata);
+      pk__journal_leave(h, jt);
+    }
     pk__trace_plugin(h, PK_TRACE_UNLOAD, q, t0, PK_OK);
   }
   for (size_t i = h->nopened; i-- > 0;) {

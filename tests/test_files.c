@@ -20,19 +20,9 @@
 
 static char root[64];
 
-static void make_root(void)
-{
-  snprintf(root, sizeof root, "/tmp/pk-files.XXXXXX");
-  cr_assert_not_null(mkdtemp(root));
-}
+static void make_root(void) { make_temp_root(root, sizeof root, "pk-files"); }
 
-static void remove_root(void)
-{
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-  if (system(cmd) != 0)
-    fprintf(stderr, "cannot remove %s\n", root);
-}
+static void remove_root(void) { remove_temp_root(root); }
 
 TestSuite(files, .init = make_root, .fini = remove_root, .timeout = 20);
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "types_fixture.h"
 
@@ -87,11 +88,18 @@ static const char *const names_inst[NINST] = {"l0", "l1", "l2", "l3",
                                               "l4", "l5", "s0", "s1",
                                               "v0", "v1", "v2", "v3"};
 
+/* With a metadata cache, so that the crash journal records the lazy
+ * plugin's wake and its factories, built on several threads at once. */
+static char cache[64];
+
 static pk_host *stress_host(void)
 {
   pk_host *h;
   pk_error e;
-  pk_host_options o = {.size = sizeof o, .ignore_env = true};
+  snprintf(cache, sizeof cache, "/tmp/pk-types-stress.%ld.cache",
+           (long)getpid());
+  pk_host_options o = {.size = sizeof o, .ignore_env = true,
+                       .cache_path = cache};
   cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
   cr_assert_eq(pk_host_load_description(h, HOST_TOML, &e), PK_OK, "%s",
                e.message);
@@ -225,6 +233,11 @@ static void stress_round(void)
   cr_expect(s0 && !strncmp((const char *)s0, "s3 s0 bucket=b0", 15));
   pk_host_free(s.h);
   cr_expect(!s3_loaded()); /* closed again by pk_host_free */
+  char journal[80];
+  snprintf(journal, sizeof journal, "%s.journal", cache);
+  cr_expect_eq(access(journal, F_OK), 0, "the journal was used");
+  unlink(cache);
+  unlink(journal);
 }
 
 Test(types_threads, sixteen_threads_instances_hooks_lazy, .timeout = 300)

@@ -8,6 +8,7 @@
 #include "stress.h"
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 /* Writes TEXT to the file PATH (created or emptied). */
 static inline void write_file(const char *path, const char *text)
@@ -32,6 +33,24 @@ static inline char *read_text(const char *path)
   s[n] = '\0';
   fclose(f);
   return s;
+}
+
+/* A new directory /tmp/PREFIX.XXXXXX into root (n bytes), made under
+ * umask 022: plugin files others can write are refused (docs/security.md). */
+static inline void make_temp_root(char *root, size_t n, const char *prefix)
+{
+  umask(022);
+  snprintf(root, n, "/tmp/%s.XXXXXX", prefix);
+  cr_assert_not_null(mkdtemp(root), "%s", root);
+}
+
+/* Removes the directory root and everything under it. */
+static inline void remove_temp_root(const char *root)
+{
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+  if (system(cmd) != 0)
+    fprintf(stderr, "cannot remove %s\n", root);
 }
 
 #endif

@@ -46,7 +46,8 @@ typedef struct cli_command {
 } cli_command;
 
 extern const cli_command cli_list, cli_info, cli_order, cli_graph, cli_why,
-    cli_check, cli_config, cli_toml, cli_new, cli_completion;
+    cli_check, cli_config, cli_toml, cli_new, cli_completion, cli_lock,
+    cli_quarantine;
 
 /* Every command, in the order `plugkit --help` lists them; NULL-ended. */
 extern const cli_command *const cli_commands[];

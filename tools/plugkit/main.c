@@ -7,8 +7,9 @@
 #include "cli.h"
 
 const cli_command *const cli_commands[] = {
-    &cli_list,   &cli_info, &cli_order, &cli_graph,      &cli_why, &cli_check,
-    &cli_config, &cli_toml, &cli_new,   &cli_completion, NULL};
+    &cli_list,  &cli_info,       &cli_order, &cli_graph,      &cli_why,
+    &cli_check, &cli_config,     &cli_lock,  &cli_quarantine, &cli_toml,
+    &cli_new,   &cli_completion, NULL};
 
 static const char about[] =
     "plugkit inspects the plugins of a plugkit host: what is installed, "
@@ -39,6 +40,16 @@ static int top_help(FILE *out)
         out);
   fputs("  PLUGKIT_PATH  ", out);
   cli_print_wrapped(out, environment, 16, 16);
+  fputs("  PLUGKIT_LOCK  ", out);
+  cli_print_wrapped(out,
+                    "a lock file (plugkit lock): plugins are loaded only "
+                    "when their files match it",
+                    16, 16);
+  fputs("  PLUGKIT_INSECURE_PATHS=1\n                ", out);
+  cli_print_wrapped(out,
+                    "load plugins from directories and files that others "
+                    "can write (refused otherwise)",
+                    16, 16);
   fputs("\nExit status:\n"
         "  0  success\n"
         "  1  a failure, reported on standard error\n"

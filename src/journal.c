@@ -1,0 +1,476 @@
+/* journal.c -- the crash journal and the quarantine it feeds.
+ *
+ * A host with a metadata cache keeps CACHE.journal beside it: a fixed-size
+ * file, mapped shared, so that writing a record is a few stores into the
+ * page cache (no system call, no fsync: a process killed by a signal
+ * leaves its pages to the kernel, which writes them back).
+ *
+ *   header   64 bytes: magic "PKJRNL01", counts
+ *   slots    J_SLOTS x J_ENTRIES records: a slot per live host, claimed
+ *            by a write lock (F_OFD_SETLK) on its first byte, held until
+ *            pk_host_free() or the process's death
+ *   table    J_QUAR records: the plugins in quarantine
+ *
+ * Before a call into plugin code a thread fills a free record of its
+ * host's slot (state 1, "in a call"); after it, clears it.  A call made
+ * inside another one (a factory building an instance whose type's
+ * plugin is woken) marks the outer record state 2 until the inner ends,
+ * so that only the innermost call of a thread counts.  At the next start
+ * a slot whose lock can be taken has no live owner: its records still in
+ * state 1 are calls the host died inside; each becomes a quarantine
+ * record (the table is changed under a lock on byte 0).
+ * SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE /* F_OFD_SETLK */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "stages.h"
+
+#define J_SLOTS 32
+#define J_ENTRIES 8
+#define J_QUAR 64
+
+typedef struct jrec {
+  uint32_t state;     /* 0 free; 1 in a call (quarantine: used); 2 outer */
+  uint32_t call;      /* pk__jcall */
+  int64_t since;      /* quarantine: when the crash was taken in */
+  uint64_t key[4];    /* the plugin's files then (pk_plugin.fkey) */
+  char plugin[128];   /* "ns:name" */
+  char what[112];     /* a factory's type, or "" */
+  char manifest[224]; /* its manifest path */
+} jrec;
+_Static_assert(sizeof(jrec) == 512, "journal records are 512 bytes");
+
+typedef struct jhead {
+  char magic[8];
+  uint32_t slots, entries, quar, rec_size;
+  char pad[40];
+} jhead;
+_Static_assert(sizeof(jhead) == 64, "the journal header is 64 bytes");
+
+#define J_SLOT_OFF(i) (sizeof(jhead) + (size_t)(i)*J_ENTRIES * sizeof(jrec))
+#define J_QUAR_OFF J_SLOT_OFF(J_SLOTS)
+#define J_SIZE (J_QUAR_OFF + J_QUAR * sizeof(jrec))
+
+struct pk__journal {
+  int fd;
+  char *map;
+  int slot;              /* claimed slot, or -1 */
+  unsigned used;         /* records of the slot in use (bits) */
+  jrec *prev[J_ENTRIES]; /* the call each record's call is inside */
+};
+
+static _Thread_local jrec *cur_rec; /* innermost journaled call here */
+
+static jrec *slot_rec(struct pk__journal *J, int slot, int i)
+{
+  return (jrec *)(J->map + J_SLOT_OFF(slot)) + i;
+}
+
+static jrec *quar_rec(struct pk__journal *J, int i)
+{
+  return (jrec *)(J->map + J_QUAR_OFF) + i;
+}
+
+/* A write lock on byte off: wait (table) or try (slot). */
+static bool lock_byte(int fd, off_t off, bool wait)
+{
+  struct flock fl = {
+      .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = off, .l_len = 1};
+  while (fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl) != 0)
+    if (errno != EINTR)
+      return false;
+  return true;
+}
+
+static void unlock_byte(int fd, off_t off)
+{
+  struct flock fl = {
+      .l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = off, .l_len = 1};
+  fcntl(fd, F_OFD_SETLK, &fl);
+}
+
+static void journal_path(const char *cache, char *buf, size_t n)
+{
+  snprintf(buf, n, "%s.journal", cache);
+}
+
+/* A string of a record, bounded and NUL-ended whatever the file holds. */
+static void rec_str(char *dst, size_t n, const char *src, size_t cap)
+{
+  size_t len = strnlen(src, cap);
+  if (len >= n)
+    len = n - 1;
+  memcpy(dst, src, len);
+  dst[len] = '\0';
+}
+
+/* Opens (create: or makes) and maps the journal.  errno on failure. */
+static int j_open(const char *cache, bool create, struct pk__journal *J)
+{
+  char path[4200];
+  journal_path(cache, path, sizeof path);
+  J->fd = open(path,
+               O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+                   (create ? O_CREAT : 0),
+               0644);
+  if (J->fd < 0)
+    return errno;
+  struct stat sb;
+  int e = 0;
+  if (fstat(J->fd, &sb) != 0)
+    e = errno;
+  else if (!S_ISREG(sb.st_mode))
+    e = EINVAL;
+  jhead want = {.magic = "PKJRNL01",
+                .slots = J_SLOTS,
+                .entries = J_ENTRIES,
+                .quar = J_QUAR,
+                .rec_size = sizeof(jrec)};
+  if (!e && (size_t)sb.st_size != J_SIZE) { /* new, or not ours: remade */
+    lock_byte(J->fd, 0, true);
+    if (fstat(J->fd, &sb) == 0 && (size_t)sb.st_size != J_SIZE &&
+        (ftruncate(J->fd, 0) != 0 || ftruncate(J->fd, (off_t)J_SIZE) != 0 ||
+         pwrite(J->fd, &want, sizeof want, 0) != (ssize_t)sizeof want))
+      e = errno ? errno : EIO;
+    unlock_byte(J->fd, 0);
+  }
+  if (!e) {
+    J->map = mmap(NULL, J_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, J->fd, 0);
+    if (J->map == MAP_FAILED) {
+      e = errno;
+      J->map = NULL;
+    }
+  }
+  if (!e && memcmp(J->map, &want, sizeof want)) { /* damaged: start over */
+    lock_byte(J->fd, 0, true);
+    if (memcmp(J->map, &want, sizeof want)) {
+      memset(J->map, 0, J_SIZE);
+      memcpy(J->map, &want, sizeof want);
+    }
+    unlock_byte(J->fd, 0);
+  }
+  if (e) {
+    if (J->map)
+      munmap(J->map, J_SIZE);
+    close(J->fd);
+    J->fd = -1;
+  }
+  J->slot = -1;
+  J->used = 0;
+  return e;
+}
+
+static void j_close(struct pk__journal *J)
+{
+  for (int i = 0; J->slot >= 0 && i < J_ENTRIES; i++)
+    slot_rec(J, J->slot, i)->state = 0; /* none in flight (fork) */
+  munmap(J->map, J_SIZE);
+  close(J->fd); /* releases the slot's lock */
+}
+
+/* Under the table lock: quarantines r (a call a dead host was inside). */
+static void quarantine(struct pk__journal *J, const jrec *r)
+{
+  int at = -1;
+  for (int i = 0; i < J_QUAR; i++) {
+    jrec *q = quar_rec(J, i);
+    if (q->state && !strncmp(q->plugin, r->plugin, sizeof q->plugin)) {
+      at = i; /* the same plugin again: the newest crash */
+      break;
+    }
+    if (at < 0 && !q->state)
+      at = i;
+  }
+  if (at < 0) { /* full: the oldest gives way */
+    at = 0;
+    for (int i = 1; i < J_QUAR; i++)
+      if (quar_rec(J, i)->since < quar_rec(J, at)->since)
+        at = i;
+  }
+  jrec *q = quar_rec(J, at);
+  *q = *r;
+  q->plugin[sizeof q->plugin - 1] = q->what[sizeof q->what - 1] =
+      q->manifest[sizeof q->manifest - 1] = '\0';
+  q->since = (int64_t)time(NULL);
+  q->state = 1;
+}
+
+/* Under the table lock: every slot without a live owner is emptied, its
+ * calls in flight quarantined; with claim, the first such slot becomes
+ * this journal's (its lock kept). */
+static void take_in_dead(struct pk__journal *J, bool claim)
+{
+  for (int s = 0; s < J_SLOTS; s++) {
+    if (s == J->slot || !lock_byte(J->fd, (off_t)J_SLOT_OFF(s), false))
+      continue; /* ours, or a live host's */
+    bool used = false;
+    for (int i = 0; i < J_ENTRIES; i++) {
+      used |= slot_rec(J, s, i)->state != 0;
+      if (slot_rec(J, s, i)->state == 1)
+        quarantine(J, slot_rec(J, s, i));
+    }
+    if (used)
+      memset(slot_rec(J, s, 0), 0, J_ENTRIES * sizeof(jrec));
+    if (claim && J->slot < 0)
+      J->slot = s;
+    else
+      unlock_byte(J->fd, (off_t)J_SLOT_OFF(s));
+  }
+}
+
+static const char *call_name(uint32_t call)
+{
+  switch (call) {
+  case PK__J_LOAD:
+    return "shared object's constructors (dlopen)";
+  case PK__J_REGISTER:
+    return "register hook";
+  case PK__J_POST_REGISTER:
+    return "post_register hook";
+  case PK__J_UNLOAD:
+    return "unload hook";
+  case PK__J_FACTORY:
+    return "factory";
+  default:
+    return "code";
+  }
+}
+
+/* "register hook", "factory of cache type \"s3\"" */
+static void call_text(const jrec *q, char *buf, size_t n)
+{
+  char what[sizeof q->what];
+  rec_str(what, sizeof what, q->what, sizeof q->what);
+  if (what[0])
+    snprintf(buf, n, "%s of %s", call_name(q->call), what);
+  else
+    snprintf(buf, n, "%s", call_name(q->call));
+}
+
+static void plugin_keys(pk_plugin *p)
+{
+  struct stat sb;
+  memset(p->fkey, 0, sizeof p->fkey);
+  if (stat(p->manifest_path, &sb) == 0) {
+    p->fkey[0] = (uint64_t)sb.st_mtim.tv_sec * 1000000000u +
+                 (uint64_t)sb.st_mtim.tv_nsec;
+    p->fkey[1] = (uint64_t)sb.st_size;
+  }
+  if (p->library_path && stat(p->library_path, &sb) == 0) {
+    p->fkey[2] = (uint64_t)sb.st_mtim.tv_sec * 1000000000u +
+                 (uint64_t)sb.st_mtim.tv_nsec;
+    p->fkey[3] = (uint64_t)sb.st_size;
+  }
+  p->fkey_set = true;
+}
+
+/* Fails p, found in quarantine record q with unchanged files. */
+static void fail_quarantined(pk_host *h, pk_plugin *p, const jrec *q)
+{
+  char call[200], when[64] = "";
+  call_text(q, call, sizeof call);
+  time_t t = (time_t)q->since;
+  struct tm tm;
+  if (gmtime_r(&t, &tm))
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  pk_error e;
+  pk__fail(&e, PK_ETRUST,
+           "plugin %s is in quarantine: the host died inside its %s (a "
+           "crash, a kill or an exit in its code; found %s); it is skipped "
+           "until its files (%s%s%s) change, or run `plugkit quarantine "
+           "clear %s --cache %s`",
+           p->id, call, when, p->manifest_path, p->library_path ? ", " : "",
+           p->library_path ? p->library_path : "", p->id, h->cache_path);
+  pk__error_set_plugin(&e, p->id);
+  pk__plugin_fail(p, PK_STATE_FAILED, &e);
+  p->quarantined = true;
+  pk__log(h, PK_LOG_WARN, p, "%s", e.message);
+}
+
+/* Under the table lock: the discovered plugins in quarantine. */
+static void apply_quarantine(pk_host *h, struct pk__journal *J)
+{
+  for (int i = 0; i < J_QUAR; i++) {
+    jrec *q = quar_rec(J, i);
+    char id[sizeof q->plugin];
+    if (!q->state)
+      continue;
+    rec_str(id, sizeof id, q->plugin, sizeof q->plugin);
+    pk_plugin *p = pk__map_get(&h->by_id, id, strlen(id));
+    if (!p || p->builtin || p->state != PK_STATE_DISCOVERED)
+      continue;
+    plugin_keys(p);
+    if (!memcmp(p->fkey, q->key, sizeof q->key)) {
+      fail_quarantined(h, p, q);
+      continue;
+    }
+    pk__log(h, PK_LOG_INFO, p,
+            "plugin %s leaves the quarantine: its files changed since the "
+            "host died inside it",
+            p->id);
+    memset(q, 0, sizeof *q);
+  }
+}
+
+void pk__journal_open(pk_host *h)
+{
+  if (!h->cache_path)
+    return;
+  struct pk__journal *J = pk__alloc_zero(&h->alloc, sizeof *J);
+  if (!J)
+    return;
+  int e = j_open(h->cache_path, true, J);
+  if (e) {
+    pk__log(h, PK_LOG_DEBUG, NULL,
+            "crash journal %s.journal: %s; calls into plugins are not "
+            "journaled",
+            h->cache_path, strerror(e));
+    pk__free(&h->alloc, J, sizeof *J);
+    return;
+  }
+  lock_byte(J->fd, 0, true);
+  take_in_dead(J, true);
+  apply_quarantine(h, J);
+  unlock_byte(J->fd, 0);
+  h->journal = J;
+}
+
+void pk__journal_close(pk_host *h)
+{
+  if (!h->journal)
+    return;
+  j_close(h->journal);
+  pk__free(&h->alloc, h->journal, sizeof *h->journal);
+  h->journal = NULL;
+}
+
+void *pk__journal_record(pk_host *h, pk_plugin *p, pk__jcall call,
+                         const char *kind, const char *tag)
+{
+  struct pk__journal *J = h->journal;
+  if (!J || J->slot < 0 || p->builtin)
+    return NULL;
+  unsigned used = __atomic_load_n(&J->used, __ATOMIC_RELAXED);
+  int i;
+  do {
+    for (i = 0; i < J_ENTRIES && (used & (1u << i)); i++)
+      ;
+    if (i == J_ENTRIES)
+      return NULL; /* calls nested or in parallel beyond the slot */
+  } while (!__atomic_compare_exchange_n(&J->used, &used, used | (1u << i),
+                                        false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED));
+  if (!p->fkey_set)
+    plugin_keys(p); /* on its loading: the host's thread */
+  jrec *r = slot_rec(J, J->slot, i);
+  r->call = (uint32_t)call;
+  memcpy(r->key, p->fkey, sizeof r->key);
+  pk__copy_str(r->plugin, sizeof r->plugin, p->id);
+  if (kind)
+    snprintf(r->what, sizeof r->what, "%s type \"%s\"", kind, tag);
+  else
+    r->what[0] = '\0';
+  pk__copy_str(r->manifest, sizeof r->manifest, p->manifest_path);
+  J->prev[i] = cur_rec;
+  if (cur_rec)
+    __atomic_store_n(&cur_rec->state, 2, __ATOMIC_RELEASE);
+  __atomic_store_n(&r->state, 1, __ATOMIC_RELEASE);
+  cur_rec = r;
+  return r;
+}
+
+void pk__journal_clear(pk_host *h, void *token)
+{
+  struct pk__journal *J = h->journal;
+  jrec *r = token;
+  int i = (int)(r - slot_rec(J, J->slot, 0));
+  __atomic_store_n(&r->state, 0, __ATOMIC_RELEASE);
+  cur_rec = J->prev[i];
+  if (cur_rec)
+    __atomic_store_n(&cur_rec->state, 1, __ATOMIC_RELEASE);
+  __atomic_and_fetch(&J->used, ~(1u << i), __ATOMIC_ACQ_REL);
+}
+
+/* ---- the public quarantine functions ---- */
+
+/* Opens the journal of cache_path for list/clear and takes in dead
+ * hosts, under the table lock.  1: no journal (nothing quarantined). */
+static int public_open(const char *fn, const char *cache_path,
+                       struct pk__journal *J, pk_error *err, pk_status *st)
+{
+  *st = PK_OK;
+  if (!cache_path || !*cache_path) {
+    *st = pk__fail(err, PK_EMISUSE, "%s: no cache path", fn);
+    return 1;
+  }
+  int e = j_open(cache_path, false, J);
+  if (e == ENOENT)
+    return 1;
+  if (e) {
+    *st = pk__fail(err, PK_EIO,
+                   "%s.journal: %s; it is the crash journal of "
+                   "the metadata cache %s",
+                   cache_path, strerror(e), cache_path);
+    return 1;
+  }
+  lock_byte(J->fd, 0, true);
+  take_in_dead(J, false);
+  return 0;
+}
+
+pk_status pk_quarantine_list(const char *cache_path, pk_quarantine_fn fn,
+                             void *ud, pk_error *err)
+{
+  struct pk__journal J;
+  pk_status st;
+  if (!fn)
+    return pk__fail(err, PK_EMISUSE, "pk_quarantine_list: fn is NULL");
+  if (public_open("pk_quarantine_list", cache_path, &J, err, &st))
+    return st;
+  for (int i = 0; i < J_QUAR; i++) {
+    const jrec *q = quar_rec(&J, i);
+    if (!q->state)
+      continue;
+    char id[sizeof q->plugin], call[200], man[sizeof q->manifest];
+    rec_str(id, sizeof id, q->plugin, sizeof q->plugin);
+    rec_str(man, sizeof man, q->manifest, sizeof q->manifest);
+    call_text(q, call, sizeof call);
+    pk_quarantined item = {id, call, man, q->since};
+    fn(ud, &item);
+  }
+  unlock_byte(J.fd, 0);
+  j_close(&J);
+  return PK_OK;
+}
+
+pk_status pk_quarantine_clear(const char *cache_path, const char *plugin,
+                              size_t *cleared, pk_error *err)
+{
+  struct pk__journal J;
+  pk_status st;
+  size_t n = 0;
+  if (cleared)
+    *cleared = 0;
+  if (public_open("pk_quarantine_clear", cache_path, &J, err, &st))
+    return st;
+  for (int i = 0; i < J_QUAR; i++) {
+    jrec *q = quar_rec(&J, i);
+    if (q->state &&
+        (!plugin || !strncmp(q->plugin, plugin, sizeof q->plugin))) {
+      memset(q, 0, sizeof *q);
+      n++;
+    }
+  }
+  unlock_byte(J.fd, 0);
+  j_close(&J);
+  if (cleared)
+    *cleared = n;
+  return PK_OK;
+}

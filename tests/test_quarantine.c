@@ -1,0 +1,298 @@
+/* test_quarantine.c -- issue 15, point 5: the crash journal beside the
+ * metadata cache.  A child process runs a real host that loads a real
+ * fixture plugin crashing it (SIGSEGV in its register or post_register
+ * hook); the next host skips that plugin with a warning naming it and the
+ * hook, until the quarantine is cleared or the plugin's files change.
+ * SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <plugkit.h>
+
+#include "crash_util.h"
+#include "test_util.h"
+
+#define FIX(set) PK_TEST_BINARY_DIR "/fixtures/" set
+
+static char root[64], cache[128], sp[128];
+
+static void make_root(void)
+{
+  make_temp_root(root, sizeof root, "pk-quar");
+  snprintf(cache, sizeof cache, "%s/plugins.cache", root);
+  snprintf(sp, sizeof sp, "%s/sp", root);
+  char cmd[1200];
+  snprintf(cmd, sizeof cmd,
+           "mkdir -p '%s' && cp -r '%s/register_crashes' '%s/black-three' "
+           "'%s/post_crashes' '%s/factory_crashes' '%s/ctor_crashes' '%s/'",
+           sp, FIX("faults"), FIX("seed"), FIX("crash"), FIX("crash"),
+           FIX("crash"), sp);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+static void remove_root(void) { remove_temp_root(root); }
+
+TestSuite(quarantine, .init = make_root, .fini = remove_root, .timeout = 60);
+
+static char logged[8192];
+
+static void collect(void *ud, pk_log_level level, const char *plugin,
+                    const char *message)
+{
+  (void)ud;
+  size_t n = strlen(logged);
+  snprintf(logged + n, sizeof logged - n, "%s|%s|%s\n",
+           level == PK_LOG_WARN   ? "warn"
+           : level == PK_LOG_INFO ? "info"
+                                  : "other",
+           plugin ? plugin : "", message);
+}
+
+static pk_host *new_host(void)
+{
+  pk_host_options o = {.size = sizeof o, .cache_path = cache, .log = collect};
+  pk_host *h = NULL;
+  pk_error err;
+  cr_assert_eq(pk_host_new(&o, &h, &err), PK_OK);
+  cr_assert_eq(pk_host_add_path(h, sp, &err), PK_OK);
+  logged[0] = '\0';
+  return h;
+}
+
+typedef struct seen {
+  char plugin[128], call[128], manifest[512];
+  size_t n;
+} seen;
+
+static void collect_q(void *ud, const pk_quarantined *q)
+{
+  seen *s = ud;
+  s->n++;
+  snprintf(s->plugin, sizeof s->plugin, "%s", q->plugin);
+  snprintf(s->call, sizeof s->call, "%s", q->call);
+  snprintf(s->manifest, sizeof s->manifest, "%s", q->manifest);
+}
+
+static seen list(void)
+{
+  seen s = {.n = 0};
+  pk_error err;
+  cr_assert_eq(pk_quarantine_list(cache, collect_q, &s, &err), PK_OK, "%s",
+               err.message);
+  return s;
+}
+
+static pk_plugin_state state_of(pk_host *h, const char *id)
+{
+  pk_plugin *p = pk_host_find_plugin(h, id);
+  cr_assert_not_null(p, "%s", id);
+  return pk_plugin_get_state(p);
+}
+
+Test(quarantine, a_crash_in_a_register_hook_quarantines_the_plugin)
+{
+  crash_child(cache, sp, "faults:register_crashes");
+  pk_host *h = new_host();
+  cr_assert_eq(pk_host_discover(h, NULL), PK_OK);
+  cr_expect_eq(state_of(h, "faults:register_crashes"), PK_STATE_FAILED);
+  cr_expect(strstr(logged, "warn|faults:register_crashes|plugin "
+                           "faults:register_crashes is in quarantine: the "
+                           "host died inside its register hook"),
+            "%s", logged);
+  cr_expect(strstr(logged, "plugkit quarantine clear faults:register_crashes "
+                           "--cache "),
+            "%s", logged);
+  /* the healthy plugin is not concerned */
+  cr_expect_eq(state_of(h, "black:three"), PK_STATE_DISCOVERED);
+  const char *reqs[] = {"faults:register_crashes"};
+  pk_error err;
+  cr_expect_eq(pk_host_request(h, reqs, 1, &err), PK_ETRUST);
+  cr_expect(strstr(err.message, "the host requested \"faults:register_"
+                                "crashes\", but plugin faults:register_"
+                                "crashes is in quarantine"),
+            "%s", err.message);
+  pk_host_free(h);
+  h = new_host();
+  const char *ok[] = {"black:three"};
+  cr_expect_eq(pk_host_register(h, ok, 1, NULL, 0, &err), PK_OK, "%s",
+               err.message);
+  pk_host_free(h);
+  seen s = list();
+  cr_expect_eq(s.n, 1);
+  cr_expect_str_eq(s.plugin, "faults:register_crashes");
+  cr_expect_str_eq(s.call, "register hook");
+  cr_expect(strstr(s.manifest, "register_crashes/plugin.toml"), "%s",
+            s.manifest);
+}
+
+Test(quarantine, a_crash_in_post_register_names_that_hook)
+{
+  crash_child(cache, sp, "crash:post_crashes");
+  seen s = list(); /* taken in by the listing itself */
+  cr_expect_eq(s.n, 1);
+  cr_expect_str_eq(s.plugin, "crash:post_crashes");
+  cr_expect_str_eq(s.call, "post_register hook");
+  pk_host *h = new_host();
+  cr_assert_eq(pk_host_discover(h, NULL), PK_OK);
+  cr_expect_eq(state_of(h, "crash:post_crashes"), PK_STATE_FAILED);
+  cr_expect(strstr(logged, "died inside its post_register hook"), "%s", logged);
+  pk_host_free(h);
+}
+
+/* A child host builds an instance of the cache type "boom", whose
+ * factory (plugin crash:factory_crashes) crashes it. */
+static void build_boom(const void *ud)
+{
+  (void)ud;
+  char desc[200], conf[200];
+  snprintf(desc, sizeof desc, "%s/host.toml", root);
+  snprintf(conf, sizeof conf, "%s/config.toml", root);
+  FILE *f = fopen(desc, "w");
+  fputs("[namespaces.crash]\nabi = 1\n[kinds.cache]\ntable = \"caches\"\n"
+        "version = 1\n",
+        f);
+  fclose(f);
+  f = fopen(conf, "w");
+  fputs("[plugins]\nb = \"crash:factory_crashes\"\n"
+        "[caches.main]\ntype = \"boom\"\n",
+        f);
+  fclose(f);
+  pk_host *h = new_host();
+  void *obj;
+  if (pk_host_load_description(h, desc, NULL) == PK_OK &&
+      pk_host_load_config(h, conf, NULL, NULL) == PK_OK &&
+      pk_host_register(h, NULL, 0, NULL, 0, NULL) == PK_OK)
+    pk_host_get_instance(h, "cache", "main", &obj, NULL);
+}
+
+Test(quarantine, a_crash_in_a_factory_names_its_type)
+{
+  crashing_child(build_boom, NULL, "the factory of boom");
+  seen s = list();
+  cr_expect_eq(s.n, 1);
+  cr_expect_str_eq(s.plugin, "crash:factory_crashes");
+  cr_expect_str_eq(s.call, "factory of cache type \"boom\"");
+}
+
+Test(quarantine, a_crash_in_a_constructor_names_the_loading)
+{
+  crash_child(cache, sp, "crash:ctor_crashes");
+  seen s = list();
+  cr_expect_eq(s.n, 1);
+  cr_expect_str_eq(s.plugin, "crash:ctor_crashes");
+  cr_expect_str_eq(s.call, "shared object's constructors (dlopen)");
+}
+
+Test(quarantine, all_requests_skip_a_quarantined_plugin)
+{
+  crash_child(cache, sp, "faults:register_crashes");
+  pk_host *h = new_host();
+  const char *reqs[] = {"faults:__all__"};
+  pk_error err;
+  cr_expect_eq(pk_host_register(h, reqs, 1, NULL, 0, &err), PK_OK, "%s",
+               err.message);
+  cr_expect_eq(state_of(h, "faults:register_crashes"), PK_STATE_FAILED);
+  pk_host_free(h);
+}
+
+Test(quarantine, clearing_lifts_it)
+{
+  crash_child(cache, sp, "faults:register_crashes");
+  crash_child(cache, sp, "crash:post_crashes");
+  cr_assert_eq(list().n, 2);
+  size_t n = 0;
+  pk_error err;
+  cr_assert_eq(pk_quarantine_clear(cache, "crash:post_crashes", &n, &err),
+               PK_OK);
+  cr_expect_eq(n, 1);
+  seen s = list();
+  cr_expect_eq(s.n, 1);
+  cr_expect_str_eq(s.plugin, "faults:register_crashes");
+  cr_assert_eq(pk_quarantine_clear(cache, "crash:other", &n, &err), PK_OK);
+  cr_expect_eq(n, 0);
+  cr_assert_eq(pk_quarantine_clear(cache, NULL, &n, &err), PK_OK);
+  cr_expect_eq(n, 1);
+  cr_expect_eq(list().n, 0);
+  pk_host *h = new_host();
+  cr_assert_eq(pk_host_discover(h, NULL), PK_OK);
+  cr_expect_eq(state_of(h, "faults:register_crashes"), PK_STATE_DISCOVERED);
+  cr_expect_eq(state_of(h, "crash:post_crashes"), PK_STATE_DISCOVERED);
+  pk_host_free(h);
+}
+
+Test(quarantine, a_changed_file_lifts_it)
+{
+  crash_child(cache, sp, "faults:register_crashes");
+  char lib[256];
+  snprintf(lib, sizeof lib, "%s/register_crashes/libfaults_register_crashes.so",
+           sp);
+  struct timespec t[2] = {{.tv_nsec = UTIME_OMIT}, {0}};
+  clock_gettime(CLOCK_REALTIME, &t[1]);
+  t[1].tv_sec += 10; /* a new build */
+  cr_assert_eq(utimensat(AT_FDCWD, lib, t, 0), 0);
+  pk_host *h = new_host();
+  cr_assert_eq(pk_host_discover(h, NULL), PK_OK);
+  cr_expect_eq(state_of(h, "faults:register_crashes"), PK_STATE_DISCOVERED);
+  cr_expect(strstr(logged, "info|faults:register_crashes|plugin "
+                           "faults:register_crashes leaves the quarantine: "
+                           "its files changed"),
+            "%s", logged);
+  pk_host_free(h);
+  cr_expect_eq(list().n, 0);
+}
+
+Test(quarantine, hosts_that_end_normally_leave_nothing)
+{
+  pk_host *a = new_host();
+  const char *ok[] = {"black:three"};
+  pk_error err;
+  cr_assert_eq(pk_host_register(a, ok, 1, NULL, 0, &err), PK_OK, "%s",
+               err.message);
+  pk_host *b = new_host(); /* a live host's slot is not taken in */
+  cr_assert_eq(pk_host_register(b, ok, 1, NULL, 0, &err), PK_OK);
+  pk_host_free(b);
+  pk_host_free(a);
+  cr_expect_eq(list().n, 0);
+  struct stat sb;
+  char journal[200];
+  snprintf(journal, sizeof journal, "%s.journal", cache);
+  cr_expect_eq(stat(journal, &sb), 0, "the journal lies beside the cache");
+}
+
+Test(quarantine, no_cache_no_journal)
+{
+  seen s = {.n = 0};
+  pk_error err;
+  char other[200];
+  snprintf(other, sizeof other, "%s/none.cache", root);
+  cr_expect_eq(pk_quarantine_list(other, collect_q, &s, &err), PK_OK);
+  cr_expect_eq(s.n, 0);
+  cr_expect_eq(pk_quarantine_list(NULL, collect_q, &s, &err), PK_EMISUSE);
+}
+
+Test(quarantine, a_damaged_journal_is_started_over)
+{
+  char journal[200];
+  snprintf(journal, sizeof journal, "%s.journal", cache);
+  FILE *f = fopen(journal, "w");
+  cr_assert_not_null(f);
+  for (int i = 0; i < 300000; i++)
+    fputc(i * 7, f);
+  fclose(f);
+  pk_host *h = new_host();
+  cr_assert_eq(pk_host_discover(h, NULL), PK_OK);
+  cr_expect_eq(state_of(h, "black:three"), PK_STATE_DISCOVERED);
+  pk_host_free(h);
+  cr_expect_eq(list().n, 0);
+  crash_child(cache, sp, "faults:register_crashes");
+  cr_expect_eq(list().n, 1);
+}

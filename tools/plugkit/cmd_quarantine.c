@@ -1,0 +1,136 @@
+/* cmd_quarantine.c -- `plugkit quarantine list|clear [NS:NAME] --cache
+ * FILE`: the plugins a host skips because it died inside their code, from
+ * the crash journal beside its metadata cache.  No plugin code runs.
+ * SPDX-License-Identifier: MIT */
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+typedef struct listing {
+  cli_json_writer *w; /* NULL: text */
+  size_t n;
+} listing;
+
+static void show(void *ud, const pk_quarantined *q)
+{
+  listing *l = ud;
+  char when[64] = "";
+  time_t t = (time_t)q->since;
+  struct tm tm;
+  if (gmtime_r(&t, &tm))
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  l->n++;
+  if (!l->w) {
+    printf("%s  died in its %s  %s  %s\n", q->plugin, q->call, when,
+           q->manifest);
+    return;
+  }
+  cli_json_begin_object(l->w);
+  cli_json_key(l->w, "plugin");
+  cli_json_string(l->w, q->plugin);
+  cli_json_key(l->w, "call");
+  cli_json_string(l->w, q->call);
+  cli_json_key(l->w, "manifest");
+  cli_json_string(l->w, q->manifest);
+  cli_json_key(l->w, "since");
+  cli_json_string(l->w, when);
+  cli_json_end_object(l->w);
+}
+
+static int list(const cli_args *a, const char *cache)
+{
+  cli_json_writer w;
+  listing l = {a->json ? &w : NULL, 0};
+  if (a->json) {
+    cli_json_init(&w, stdout);
+    cli_json_begin_array(&w);
+  }
+  pk_error err;
+  pk_error_clear(&err);
+  pk_status st = pk_quarantine_list(cache, show, &l, &err);
+  if (a->json) {
+    cli_json_end_array(&w);
+    cli_json_finish(&w);
+  }
+  if (st != PK_OK) {
+    cli_print_error(&err);
+    return 1;
+  }
+  if (!a->json && l.n == 0)
+    printf("no plugin in quarantine (%s.journal)\n", cache);
+  return 0;
+}
+
+static int clear(const char *cache, const char *plugin)
+{
+  size_t n = 0;
+  pk_error err;
+  pk_error_clear(&err);
+  if (pk_quarantine_clear(cache, plugin, &n, &err) != PK_OK) {
+    cli_print_error(&err);
+    return 1;
+  }
+  if (plugin && n == 0) {
+    fprintf(stderr,
+            "plugkit: %s is not in quarantine (%s.journal); see "
+            "`plugkit quarantine list --cache %s`\n",
+            plugin, cache, cache);
+    return 1;
+  }
+  printf("%zu plugin%s out of quarantine\n", n, n == 1 ? "" : "s");
+  return 0;
+}
+
+static int run(const cli_command *cmd, int argc, char **argv)
+{
+  cli_args a;
+  int rc = cli_parse(cmd, argc, argv, &a);
+  if (rc >= 0)
+    return rc;
+  static const char *const subs[] = {"list", "clear"};
+  const char *cache = cli_opt(&a, "--cache");
+  bool is_list = a.npos && !strcmp(a.pos[0], "list");
+  bool is_clear = a.npos && !strcmp(a.pos[0], "clear");
+  if (!is_list && !is_clear) {
+    if (a.npos)
+      cli_unknown("quarantine command", a.pos[0], subs, 2);
+    rc = cli_usage_error(cmd, "expected the subcommand \"list\" or \"clear\"");
+  } else if (a.npos > (is_list ? 1u : 2u)) {
+    rc = cli_usage_error(cmd, "unexpected argument '%s'",
+                         a.pos[is_list ? 1 : 2]);
+  } else if (!cache || !*cache) {
+    rc = cli_usage_error(cmd, "--cache FILE is required: the host's metadata "
+                              "cache, beside which its journal lies");
+  } else if (a.npos == 2 && (rc = cli_check_pairs(&a, 1)) != -1) {
+    return rc; /* cli_check_pairs freed a */
+  } else {
+    rc =
+        is_list ? list(&a, cache) : clear(cache, a.npos == 2 ? a.pos[1] : NULL);
+  }
+  cli_args_free(&a);
+  return rc;
+}
+
+const cli_command cli_quarantine = {
+    "quarantine",
+    run,
+    "list|clear [PLUGIN]",
+    "the plugins a host skips because it died inside them",
+    "A host with a metadata cache (pk_host_options.cache_path; the runner's "
+    "is .runner/plugins.cache) journals each call into a plugin's code "
+    "(loading it, its register, post_register and unload hooks, its "
+    "factories) in CACHE.journal; when the host dies inside one (a crash, "
+    "a kill, an exit), its next starts skip that plugin with a warning, "
+    "until its manifest or shared object changes.  quarantine list prints "
+    "each plugin in quarantine: its NS:NAME, the call the host died in, "
+    "when that was found and its manifest.  quarantine clear lifts the "
+    "quarantine of PLUGIN (NS:NAME), or of every plugin.  No plugin code "
+    "runs.",
+    {{"--cache", NULL, "FILE",
+      "the host's metadata cache file (required); the journal is FILE.journal",
+      false, "file"},
+     {"--json", NULL, NULL,
+      "list: print a JSON array of {plugin, call, manifest, since} "
+      "(docs/cli.md)",
+      false, NULL}}};
