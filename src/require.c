@@ -190,7 +190,8 @@ pk_status pk__host_require(pk_host *h, pk_plugin *from, const pk__req *r,
     }
     char msg[sizeof err->message];
     pk__copy_str(msg, sizeof msg, p->error->message);
-    return fail_req(err, PK_ETRUST, from, pos, "%s, but %.700s", whom, msg);
+    return fail_req(err, PK_ETRUST, from, req_pos(from, text), "%s, but %.700s",
+                    whom, msg);
   }
   if (!pk__req_matches(r, &p->m.version)) {
     char want[256];
