@@ -716,6 +716,13 @@ pk_status pk_host_check_instance(pk_host *h, const char *kind,
 {
   if (!h || !kind || !label || !table)
     return pk__fail(err, PK_EMISUSE, "pk_host_check_instance: NULL argument");
+  return pk__instance_check(h, kind, label, table, ctx_of(h), diag, err);
+}
+
+pk_status pk__instance_check(pk_host *h, const char *kind, const char *label,
+                             const pk_value *table, const pk_ctx *ctx,
+                             pk_diag *diag, pk_error *err)
+{
   pk__types *t = pk__types_get(h);
   if (!t)
     return pk__fail(err, PK_ENOMEM, "out of memory");
@@ -734,8 +741,8 @@ pk_status pk_host_check_instance(pk_host *h, const char *kind,
       return pk__fail(err, PK_ENOMEM, "out of memory");
     return pk__error_copy(err, &e);
   }
-  return decode_chain(h, NULL, chain, depth, table, NULL, ctx_of(h), NULL,
-                      diag, err);
+  return decode_chain(h, NULL, chain, depth, table, NULL, ctx, NULL, diag,
+                      err);
 }
 
 pk_status pk_host_make_instance(pk_host *h, const char *kind,
