@@ -94,8 +94,8 @@ static pk_status check_instances(pk_host *h, const pk__hkey *k,
   bool arr = pk_value_kind(v) == PK_KIND_ARRAY;
   if (k->array && !arr) {
     pk__fail_at(&e, PK_ETYPE, pk_value_get_pos(v), "%s must be an array of "
-                "strings and tables { type = \"TAG\", ... } (%s instances), "
-                "found %s", where, k->kind,
+                "strings and tables { type = \"TAG\", ... } (instances of kind "
+                "%s), found %s", where, k->kind,
                 pk__kind_article(pk_value_kind(v)));
     return pk__diag_report(diag, first, failed, &e);
   }
@@ -112,8 +112,8 @@ static pk_status check_instances(pk_host *h, const pk__hkey *k,
       continue;
     if (ik != PK_KIND_TABLE) {
       pk__fail_at(&e, PK_ETYPE, pk_value_get_pos(item), "%s must be a string "
-                  "or a table { type = \"TAG\", ... } (a %s instance), found "
-                  "%s", at, k->kind, pk__kind_article(ik));
+                  "or a table { type = \"TAG\", ... } (an instance of kind "
+                  "%s), found %s", at, k->kind, pk__kind_article(ik));
       if (pk__diag_report(diag, first, failed, &e) != PK_OK)
         return PK_ENOMEM;
       continue;
@@ -165,10 +165,13 @@ static pk_status check_table(pk_host *h, const pk__htable *t,
 {
   pk_error e;
   if (pk_value_kind(v) != PK_KIND_TABLE) {
-    pk__fail_at(&e, PK_ETYPE, pk_value_get_pos(v), "[%s] must be a table%s%s%s"
-                ", found %s", t->name, t->each ? " of [" : "",
-                t->each ? t->name : "", t->each ? ".NAME] tables" : "",
-                pk__kind_article(pk_value_kind(v)));
+    char of[200] = "";
+    if (t->each && t->scalars)
+      snprintf(of, sizeof of, " of NAME = value entries");
+    else if (t->each)
+      snprintf(of, sizeof of, " of [%s.NAME] tables", t->name);
+    pk__fail_at(&e, PK_ETYPE, pk_value_get_pos(v), "[%s] must be a table%s, "
+                "found %s", t->name, of, pk__kind_article(pk_value_kind(v)));
     return pk__diag_report(diag, first, failed, &e);
   }
   if (!t->each)
