@@ -2,10 +2,12 @@
 # `make demo`: the project's main job.  The example runner (examples/runner)
 # with its four plugins on a copy of examples/runner/demo, against a Redis
 # server of its own on a free loopback port: miss, hit, a remote hit in a
-# second checkout, a miss after an included header changes, a tool
-# environment, a command run per module with others at once on 4 workers,
-# Redis going away, a config error.  Exits 0.  Step titles are bold on a
-# terminal unless NO_COLOR is set.
+# second checkout, a miss after an included header changes, --since in a
+# git repository, a tool environment, a command run per module with others
+# at once on 4 workers, Redis going away, a config error.  Exits 0.  Step
+# titles are bold on a terminal unless NO_COLOR is set.  (The s3 cache
+# plugin works as the redis one does; tests/test_runner_s3.c runs it
+# against an S3 server.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh demo
@@ -37,6 +39,9 @@ redis_up "$tmp"
 export REDIS_PORT=$port   # {ctx.redis_port} in runner.toml
 cp -r examples/runner/demo "$tmp/checkout-a"
 cp -r examples/runner/demo "$tmp/checkout-b"
+(cd "$tmp/checkout-a" && printf '.runner/\nout/\n' >.gitignore &&
+   git init -q && git add -A &&
+   git -c user.name=demo -c user.email=demo@localhost commit -qm demo)
 
 step "Redis is up on 127.0.0.1:$port; two checkouts of the demo project"
 say "runner.toml declares four plugins: lint (commands), cinclude (a dep"
@@ -68,6 +73,9 @@ echo '#undef APP_VERSION
 run "$tmp/checkout-a" link
 say "out/app now says: $("$tmp/checkout-a/out/app")"
 
+step "--since HEAD: what the two uncommitted header edits select, nothing else"
+run "$tmp/checkout-a" --since HEAD
+
 step "an env from a plugin: its setup runs first, its PATH and variables apply"
 run "$tmp/checkout-a" greet
 
@@ -91,5 +99,8 @@ build/bin/plugkit config check --host build/examples/runner/runner-host.toml \
 step "a config error names the file, line and column"
 sed -i 's/^type = "redis"/type = "reddis"/' "$tmp/checkout-a/runner.toml"
 run "$tmp/checkout-a" --ls || say "(exit $?: nothing ran)"
+
+say "(the s3 cache plugin is the same against any S3-compatible server:"
+say " tests/test_runner_s3.c runs it against s3rver)"
 
 step "done: Redis stopped, temporary projects removed"

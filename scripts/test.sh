@@ -5,6 +5,9 @@
 # short smoke run of every fuzz target (scripts/fuzz.sh).  Ends with one
 # line "N passed, N failed".
 #
+# The runner's S3 tests need s3rver from the npm registry (scripts/s3rver.sh
+# installs it into build/s3rver); without it they skip, saying so.
+#
 # Environment: TOML_TEST_DIR (default ../shared/toml-test), FUZZ_SECONDS
 # (default 30), PK_COMPILERS (default "gcc clang").  Also: the install
 # test (tests/install-test.sh), the man pages against their sources (a unit
@@ -12,6 +15,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh test || exit 1
+scripts/s3rver.sh # the S3 tests' server (from npm); they skip without it
 
 JOBS=$(nproc)
 OUT=$PWD/build/test-logs

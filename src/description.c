@@ -186,7 +186,7 @@ static pk_status desc_scalars(const pk_value *v, unsigned *out, pk_error *err)
 static pk_status desc_host_keys(pk_host *h, const pk_value *e,
                                 pk__htable *t, pk_error *err)
 {
-  static const char *const ikeys[] = {"kind", "array"};
+  static const char *const ikeys[] = {"kind", "array", "tag"};
   const pk_value *insts = pk_table_get(e, "instances");
   const pk_value *host = pk_table_get(e, "host");
   pk_status st = PK_OK;
@@ -207,9 +207,10 @@ static pk_status desc_host_keys(pk_host *h, const pk_value *e,
     if (i < ni) {
       k->name = pk_table_key_at(insts, i, NULL);
       if ((st = desc_entry(insts, i, "tables.*.instances", &v, err)) ||
-          (st = desc_keys(v, ikeys, 2, "[tables.*.instances.*]", err)) ||
+          (st = desc_keys(v, ikeys, 3, "[tables.*.instances.*]", err)) ||
           (st = pk_table_get_string(v, "kind", &k->kind, err)) ||
-          (st = pk_table_get_bool_or(v, "array", false, &k->array, err)))
+          (st = pk_table_get_bool_or(v, "array", false, &k->array, err)) ||
+          (st = pk_table_get_bool_or(v, "tag", false, &k->tag, err)))
         return st;
       if (!pk__find_kind(h->types, k->kind))
         return pk__fail_at(err, PK_ENOTFOUND, pos, "[tables.%s.instances.%s]"
@@ -232,19 +233,46 @@ static pk_status desc_host_keys(pk_host *h, const pk_value *e,
   return PK_OK;
 }
 
+/* one-of = ["exec", "factory"]: exactly one of these keys of the table
+ * (each a field or a key of instances or host). */
+static pk_status desc_one_of(const pk_value *e, pk__htable *t, pk_error *err)
+{
+  const pk_value *v = pk_table_get(e, "one-of");
+  pk_status st = v ? pk__value_expect(v, PK_KIND_ARRAY, err) : PK_OK;
+  for (size_t i = 0; st == PK_OK && i < pk_array_count(v); i++) {
+    const pk_value *item = pk_array_at(v, i);
+    const char *name;
+    if ((st = pk_value_get_string(item, &name, NULL, err)))
+      break;
+    bool known = t->schema && pk_schema_find_field(t->schema, name);
+    for (size_t k = 0; k < t->nkeys && !known; k++)
+      known = !strcmp(t->keys[k].name, name);
+    if (!known)
+      return pk__fail_at(err, PK_ENOTFOUND, pk_value_get_pos(item), "[tables."
+                         "%s] one-of: \"%s\" is not a key of the table (in "
+                         "fields, instances or host)", t->name, name);
+  }
+  if (st == PK_OK && pk_array_count(v) < 2 && v)
+    st = pk__fail_at(err, PK_ECONFIG, pk_value_get_pos(v), "[tables.%s] "
+                     "one-of names at least two keys", t->name);
+  t->one_of = v;
+  return st;
+}
+
 /* [tables.NAME]: a table of the host's own in its config. */
 static pk_status desc_host_table(pk_host *h, const pk_value *sect, size_t i,
                                  pk_error *err)
 {
   static const char *const keys[] = {"doc",       "each", "scalars",
-                                     "fields",    "instances", "host"};
+                                     "fields",    "instances", "host",
+                                     "one-of"};
   const char *doc;
   const pk_value *e, *v;
   pk__htable t = {.name = pk_table_key_at(sect, i, NULL),
                   .pos = pk_table_key_pos_at(sect, i)};
   pk_status st;
   if ((st = desc_entry(sect, i, "tables", &e, err)) ||
-      (st = desc_keys(e, keys, 6, "[tables.*]", err)) ||
+      (st = desc_keys(e, keys, 7, "[tables.*]", err)) ||
       (st = pk_table_get_string_or(e, "doc", "", &doc, err)) ||
       (st = pk_table_get_bool_or(e, "each", false, &t.each, err)))
     return st;
@@ -262,7 +290,8 @@ static pk_status desc_host_table(pk_host *h, const pk_value *sect, size_t i,
       ((st = pk__value_expect(v, PK_KIND_TABLE, err)) ||
        (st = pk__host_schema(h, v, &t.schema, err))))
     return st;
-  if ((st = desc_host_keys(h, e, &t, err)) == PK_OK)
+  if ((st = desc_host_keys(h, e, &t, err)) == PK_OK &&
+      (st = desc_one_of(e, &t, err)) == PK_OK)
     return pk__host_table_declare(h, &t, err);
   pk_schema_free(t.schema);
   pk__free(&h->alloc, t.keys, t.nkeys * sizeof *t.keys);

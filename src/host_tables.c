@@ -108,6 +108,14 @@ static pk_status check_instances(pk_host *h, const pk__hkey *k,
     else
       pk__copy_str(at, sizeof at, where);
     pk_kind ik = pk_value_kind(item);
+    if (ik == PK_KIND_STRING && k->tag &&
+        pk__instance_check_tag(h, k->kind, at, item, diag, &e) != PK_OK) {
+      if (e.code == PK_ENOMEM)
+        return PK_ENOMEM;
+      if (!*failed)
+        *first = e;
+      *failed = true;
+    }
     if (ik == PK_KIND_STRING)
       continue;
     if (ik != PK_KIND_TABLE) {
@@ -130,12 +138,48 @@ static pk_status check_instances(pk_host *h, const pk__hkey *k,
   return PK_OK;
 }
 
+/* Exactly one of t's one-of keys in tbl (label: where it is). */
+static pk_status check_one_of(const pk__htable *t, const char *label,
+                              const pk_value *tbl, pk_diag *diag,
+                              pk_error *first, bool *failed)
+{
+  const char *names[16], *set = NULL;
+  size_t n = 0;
+  pk_error e;
+  for (size_t i = 0; i < pk_array_count(t->one_of) && n < 16; i++) {
+    pk_value_get_string(pk_array_at(t->one_of, i), &names[n], NULL, NULL);
+    const pk_value *v = pk_table_get(tbl, names[n]);
+    if (v && set) {
+      pk__fail_at(&e, PK_ECONFIG, pk_value_get_pos(v), "%s: %s and %s both "
+                  "set: set one of them", label, set, names[n]);
+      return pk__diag_report(diag, first, failed, &e);
+    }
+    if (v)
+      set = names[n];
+    n++;
+  }
+  if (set)
+    return PK_OK;
+  char list[400];
+  size_t len = 0;
+  list[0] = 0;
+  for (size_t i = 0; i < n && len < sizeof list; i++)
+    len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
+                            i == 0 ? "" : i + 1 == n ? " or " : ", ",
+                            names[i]);
+  pk__fail_at(&e, PK_EMISSING, pk_value_get_pos(tbl), "%s: set %s", label,
+              list);
+  return pk__diag_report(diag, first, failed, &e);
+}
+
 /* One table of t (label: where it is, "commands.build"). */
 static pk_status check_entry(pk_host *h, const pk__htable *t,
                              const char *label, const pk_value *tbl,
                              pk_diag *diag, pk_error *first, bool *failed)
 {
   pk_error e;
+  if (t->one_of && check_one_of(t, label, tbl, diag, first, failed) != PK_OK)
+    return PK_ENOMEM;
   if (t->schema) {
     pk_decode_options o = {.size = sizeof o, .skip = t->skip,
                            .skip_count = t->nkeys};

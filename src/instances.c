@@ -745,6 +745,31 @@ pk_status pk__instance_check(pk_host *h, const char *kind, const char *label,
                       err);
 }
 
+pk_status pk__instance_check_tag(pk_host *h, const char *kind,
+                                 const char *label, const pk_value *tag,
+                                 pk_diag *diag, pk_error *err)
+{
+  pk__types *t = pk__types_get(h);
+  pk__kind *kd = t ? pk__find_kind(t, kind) : NULL;
+  if (!kd)
+    return pk__fail(err, t ? PK_ENOTFOUND : PK_ENOMEM, "unknown kind \"%s\"",
+                    kind);
+  /* the tag's value stands for the table: positions are the tag's */
+  pk__inst in = {.kind = kd, .table = tag, .name = label, .inline_top = true};
+  pk__type *chain[MAX_CHAIN];
+  size_t depth;
+  pk_error e;
+  pthread_mutex_lock(&h->wake_mu);
+  pk_status st = select_type(h, t, &in, NULL, &tag, chain, &depth, &e);
+  pthread_mutex_unlock(&h->wake_mu);
+  if (st != PK_OK) {
+    if (diag && st != PK_ENOMEM && pk_diag_add(diag, &e, NULL) != PK_OK)
+      return pk__fail(err, PK_ENOMEM, "out of memory");
+    return pk__error_copy(err, &e);
+  }
+  return PK_OK;
+}
+
 pk_status pk_host_make_instance(pk_host *h, const char *kind,
                                 const char *label, const pk_value *table,
                                 pk_instance **out, pk_error *err)

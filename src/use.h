@@ -62,6 +62,12 @@ pk_status pk__instance_check(pk_host *h, const char *kind, const char *label,
                              const pk_value *table, const pk_ctx *ctx,
                              pk_diag *diag, pk_error *err);
 
+/* A string naming the type (tag) of an instance of kind, { type = "TAG" }
+ * written short: the type must exist (problems at tag's position). */
+pk_status pk__instance_check_tag(pk_host *h, const char *kind,
+                                 const char *label, const pk_value *tag,
+                                 pk_diag *diag, pk_error *err);
+
 /* host_tables.c: the host's own tables of its config ([tables.NAME] of
  * the description, read by description.c).  A key of a table the host
  * checks itself or by a kind: */
@@ -69,6 +75,7 @@ typedef struct pk__hkey {
   const char *name; /* borrowed from the description */
   const char *kind; /* an instance field: its kind; NULL: the host's */
   bool array;       /* an array of instances */
+  bool tag;         /* a string is the type's tag ({ type = "TAG" }) */
 } pk__hkey;
 
 typedef struct pk__htable {
@@ -80,6 +87,8 @@ typedef struct pk__htable {
   pk__hkey *keys;      /* instance fields, then the host's keys (owned) */
   const char **skip;   /* their names, skipped by the schema (owned) */
   size_t nkeys;
+  const pk_value *one_of; /* exactly one of these keys: an array of
+                             strings of the description, or NULL */
 } pk__htable;
 
 /* Declares t (taken: its schema, keys and skip are freed on failure

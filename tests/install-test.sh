@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # install-test.sh [BUILD]: plugkit as a user gets it, in make test.
 #   1. `make` with the redis plugin forced off (what a machine without
-#      hiredis gets): everything else builds, the summary says so
+#      hiredis gets): everything else builds, the summary says so; the s3
+#      plugin forced off is said the same way (configured only)
 #   2. `make install DESTDIR=... PREFIX=/usr` stages every file where
 #      GNUInstallDirs puts it; `make uninstall` removes them all
 #   3. `make install PREFIX=TMP` (no root): the libraries export pk_ names
@@ -38,7 +39,13 @@ run make BUILD="$BUILD" CMAKE_FLAGS="-DPK_RUNNER_REDIS=OFF -DPK_BUILD_TESTS=ON -
 grep -q '(redis left out: PK_RUNNER_REDIS=OFF)' "$log" || fail "the summary does not say the redis plugin is left out"
 grep -q '^plugkit: the unit tests are not built' "$log" || fail "make does not say the unit tests are left out"
 [[ ! -e $BUILD/examples/runner/plugins/redis ]] || fail "plugins/redis exists without the plugin"
+grep -q 'plugins cinclude lint toolenv (redis left out: PK_RUNNER_REDIS=OFF) s3$' "$log" ||
+  fail "the summary does not list the s3 plugin"
 ok "make with the redis plugin forced off builds everything else"
+run cmake -S . -B "$tmp/nos3" -DPK_RUNNER_S3=OFF || fail "configuring with -DPK_RUNNER_S3=OFF"
+grep -q 'plugins cinclude lint toolenv redis (s3 left out: PK_RUNNER_S3=OFF)$' "$tmp/nos3/summary.txt" ||
+  fail "the summary does not say the s3 plugin is left out: $(cat "$tmp/nos3/summary.txt")"
+ok "configuring with the s3 plugin forced off says so"
 
 # 2. DESTDIR staging, then uninstall
 stage=$tmp/stage
@@ -49,7 +56,9 @@ for f in usr/include/plugkit.h usr/include/plugkit/plugin.h usr/include/runner/p
          usr/share/man/man5/runner.toml.5 usr/share/bash-completion/completions/plugkit \
          usr/share/zsh/site-functions/_plugkit usr/share/doc/plugkit/LICENSE \
          usr/libexec/plugkit/runner/runner usr/libexec/plugkit/runner/runner-supervise \
-         usr/libexec/plugkit/runner/runner-host.toml; do
+         usr/libexec/plugkit/runner/runner-host.toml \
+         usr/libexec/plugkit/runner/plugins/s3/libs3.so \
+         usr/libexec/plugkit/runner/plugins/s3/plugin.toml; do
   [[ -e $stage/$f ]] || fail "make install DESTDIR=... PREFIX=/usr did not install /$f"
 done
 libdir=$(cd "$stage/usr" && dirname "$(find . -name plugkit.pc)" | sed "s#^\./##")

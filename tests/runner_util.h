@@ -114,6 +114,25 @@ static inline int count_of(const char *hay, const char *needle)
   return n;
 }
 
+/* Runs "git ARGS" in the project (ARGS may chain "&& git ..."), as a
+ * fixed author, quietly; it must succeed. */
+static inline void git(const proj *p, const char *args)
+{
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@t "
+           "GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@t "
+           "GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 && git %s "
+           ">'%s.git' 2>&1",
+           p->dir, args, p->dir);
+  int st = system(cmd);
+  char out[4096], path[200];
+  snprintf(path, sizeof path, "%s.git", p->dir);
+  slurp(path, out, sizeof out);
+  unlink(path);
+  cr_assert_eq(st, 0, "git %s: %s", args, out);
+}
+
 /* ---- runners in the background ---- */
 
 /* Starts "runner ARGS..." (NULL-ended) in the project, its stdout and
@@ -259,6 +278,21 @@ static inline int free_port(void)
   return ntohs(a.sin_port);
 }
 
+/* A socket listening on a free loopback port (*port): connections wait
+ * in its backlog until accepted. */
+static inline int loopback_listener(int *port)
+{
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t len = sizeof a;
+  cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+  cr_assert_eq(listen(fd, 16), 0);
+  cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+  *port = ntohs(a.sin_port);
+  return fd;
+}
+
 static inline bool port_open(int port)
 {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -344,6 +378,99 @@ static inline void redis_key_of(const redis *r, const char *pattern,
   redis_cli(r, args, key, n);
   key[strcspn(key, "\n")] = 0;
   cr_assert(key[0], "no redis key %s", pattern);
+}
+
+/* ---- an S3-compatible server of our own (s3rver, from npm) ---- */
+
+typedef struct s3 {
+  pid_t pid;
+  int port;
+  char dir[64];            /* its data */
+} s3;
+
+/* The s3rver program: S3RVER in the environment, else where
+ * scripts/s3rver.sh installs it; NULL when it is not there. */
+static inline const char *s3rver_path(void)
+{
+  const char *p = getenv("S3RVER") ? getenv("S3RVER") : PK_S3RVER;
+  return access(p, X_OK) == 0 ? p : NULL;
+}
+
+/* Starts s3rver on a free loopback port with bucket "cache" (credentials
+ * S3RVER / S3RVER); skips the test, saying why, when it is not
+ * installed. */
+static inline void s3_start(s3 *s)
+{
+  const char *prog = s3rver_path();
+  if (!prog)
+    cr_skip_test("s3rver is not installed (scripts/s3rver.sh installs it "
+                 "from npm; or set S3RVER): S3 test skipped");
+  snprintf(s->dir, sizeof s->dir, "/tmp/pk_s3_XXXXXX");
+  cr_assert_not_null(mkdtemp(s->dir));
+  s->port = free_port();
+  char port[16];
+  snprintf(port, sizeof port, "%d", s->port);
+  s->pid = fork();
+  cr_assert_geq(s->pid, 0);
+  if (s->pid == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execl(prog, "s3rver", "-d", s->dir, "-a", "127.0.0.1", "-p", port,
+          "--silent", "--configure-bucket", "cache", (char *)NULL);
+    _exit(127);
+  }
+  cr_assert_lt(nstarted, sizeof started / sizeof *started);
+  started[nstarted++] = s->pid;
+  for (int i = 0; i < 1500 && !port_open(s->port); i++)
+    nap_ms(10);
+  cr_assert(port_open(s->port), "s3rver did not start on port %d", s->port);
+}
+
+static inline void s3_stop(s3 *s)
+{
+  for (size_t i = 0; i < nstarted; i++)
+    if (started[i] == s->pid)
+      started[i] = 0;
+  if (s->pid > 0) {
+    kill(s->pid, SIGTERM);
+    waitpid(s->pid, NULL, 0);
+    s->pid = 0;
+  }
+  char cmd[200];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
+  cr_assert_eq(system(cmd), 0);
+}
+
+/* curl's output for a signed request to the server: curl ARGS, with PATH
+ * (e.g. "/cache/t/x") appended to its URL. */
+static inline void s3_curl(const s3 *s, const char *args, const char *path,
+                           char *out, size_t n)
+{
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd,
+           "curl -s --aws-sigv4 aws:amz:us-east-1:s3 --user S3RVER:S3RVER "
+           "-H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' %s "
+           "'http://127.0.0.1:%d%s'",
+           args, s->port, path);
+  FILE *f = popen(cmd, "r");
+  cr_assert_not_null(f);
+  size_t len = fread(out, 1, n - 1, f);
+  out[len] = 0;
+  pclose(f);
+}
+
+/* The key of the first object under prefix (e.g. "t/build-") into key. */
+static inline void s3_key_of(const s3 *s, const char *prefix, char *key,
+                             size_t n)
+{
+  char list[65536], path[300];
+  snprintf(path, sizeof path, "/cache?list-type=2&prefix=%s", prefix);
+  s3_curl(s, "", path, list, sizeof list);
+  const char *k = strstr(list, "<Key>");
+  const char *e = k ? strstr(k, "</Key>") : NULL;
+  cr_assert(k && e, "no object under %s: %s", prefix, list);
+  snprintf(key, n, "%.*s", (int)(e - k - 5), k + 5);
 }
 
 /* ---- the project of the scenarios ---- */

@@ -1,6 +1,6 @@
 /* test_docs.c -- the documentation is true to the code: docs/runner.md
  * against the runner's sources (runner-host.toml, space.c,
- * ctx.c), the runner's --help against its options (main.c) and its usage
+ * ctx.c, the manifests of its plugins), the runner's --help against its options (main.c) and its usage
  * errors, the README's C snippets compiled with -Wall -Wextra -Werror,
  * the man pages against their sources (scripts/man.py --check), runner
  * --version.
@@ -325,19 +325,24 @@ Test(docs, runner_md_documents_every_runner_toml_field)
     const char *table = NULL, *dflt = NULL;
     pk_table_get_string_or(k, "table", NULL, &table, NULL);
     pk_table_get_string_or(k, "default", NULL, &dflt, NULL);
-    char want[300];
+    /* the row: | `KIND` | `[TABLE.NAME]` or inline, in a command's `FIELD`
+     * | `DEFAULT` or none | ... */
+    char want[300], cells[300];
     if (table)
-      snprintf(want, sizeof want, "| `%s` | `[%s.NAME]` | `%s` |", kind, table,
-               dflt ? dflt : "");
+      snprintf(want, sizeof want, "| `%s` | `[%s.NAME]` |", kind, table);
     else
-      snprintf(want, sizeof want,
-               "| `%s` | inline, in a command's `deps` | "
-               "`%s` |",
-               kind, dflt ? dflt : "");
-    cr_assert_not_null(strstr(krows, want),
+      snprintf(want, sizeof want, "| `%s` | inline, in a command's `", kind);
+    const char *row = strstr(krows, want);
+    cr_assert_not_null(row,
                        "docs/runner.md: the kinds table should have a row "
                        "starting %s",
                        want);
+    const char *third = strstr(row + strlen(want) - 2, " | ");
+    cr_assert_not_null(third);
+    snprintf(cells, sizeof cells, dflt ? " | `%s` |" : " | none |", dflt);
+    cr_assert(!strncmp(third, cells, strlen(cells)),
+              "docs/runner.md: the default type of kind %s should be%s", kind,
+              cells);
   }
   free(krows);
   const pk_value *types = pk_table_get(root, "types");
@@ -351,6 +356,33 @@ Test(docs, runner_md_documents_every_runner_toml_field)
       check_schema(md, heading,
                    pk_table_get(pk_table_value_at(tags, t), "config"), NULL);
     }
+  }
+  /* each plugin's settings ([plugins.ALIAS]) and each type it provides */
+  static const char *const plugins[] = {"redis", "s3", "cinclude", "toolenv"};
+  for (size_t i = 0; i < sizeof plugins / sizeof *plugins; i++) {
+    char path[300], heading[200];
+    snprintf(path, sizeof path, SRC "/examples/runner/plugins/%s/plugin.toml",
+             plugins[i]);
+    pk_doc *m;
+    cr_assert_eq(pk_doc_load_file(path, NULL, &m, &err), PK_OK, "%s",
+                 err.message);
+    const pk_value *config = pk_table_get(pk_doc_root(m), "config");
+    if (config) {
+      snprintf(heading, sizeof heading, "### plugin `%s`, `[plugins.ALIAS]`",
+               plugins[i]);
+      check_schema(md, heading, config, NULL);
+    }
+    const pk_value *provides = pk_table_get(pk_doc_root(m), "provides");
+    for (size_t k = 0; provides && k < pk_array_count(provides); k++) {
+      const pk_value *pv = pk_array_at(provides, k);
+      const char *kind = NULL, *tag = NULL;
+      pk_table_get_string_or(pv, "kind", NULL, &kind, NULL);
+      pk_table_get_string_or(pv, "tag", NULL, &tag, NULL);
+      snprintf(heading, sizeof heading, "### plugin `%s`, kind `%s`, type `%s`",
+               plugins[i], kind, tag);
+      check_schema(md, heading, pk_table_get(pv, "config"), NULL);
+    }
+    pk_doc_free(m);
   }
   pk_doc_free(host);
   free(md);

@@ -8,6 +8,9 @@
  *   code N
  *   log LEN            then LEN bytes and "\n"
  *   artifact MODE LEN PATH   then LEN bytes and "\n"   (any number)
+ *   tree MODE HEX PATH       an artifact kept in the project's tree, not
+ *                      copied (the repo cache): its XXH3-128 (32 hex
+ *                      digits); any number, after the artifact lines
  *   digest HEX         SHA-256 of every byte before this line
  *   hmac HEX           with a cache key only: HMAC-SHA256 with the key of
  *                      every byte before this line
@@ -61,6 +64,10 @@ void entry_pack(const entry *e, char **out, size_t *len)
   buf_add(&b, "\n", 1);
   for (size_t i = 0; i < e->narts; i++) {
     const entry_artifact *a = &e->arts[i];
+    if (a->hex) {
+      buf_printf(&b, "tree %o %s %s\n", (unsigned)a->mode, a->hex, a->path);
+      continue;
+    }
     buf_printf(&b, "artifact %o %zu %s\n", (unsigned)a->mode, a->len, a->path);
     buf_add(&b, a->data, a->len);
     buf_add(&b, "\n", 1);
@@ -80,8 +87,10 @@ void entry_free(entry *e)
 {
   free(e->name);
   free(e->hash);
-  for (size_t i = 0; i < e->narts; i++)
+  for (size_t i = 0; i < e->narts; i++) {
     free(e->arts[i].path);
+    free(e->arts[i].hex);
+  }
   free(e->arts);
   free(e->blob);
   memset(e, 0, sizeof *e);
@@ -179,14 +188,22 @@ static bool inside(const char *path)
   return true;
 }
 
-static bool lower_hex(const char *s, size_t n)
+/* Whether s is want lowercase hex digits. */
+static bool hex_digits(const char *s, size_t n, size_t want)
 {
-  if (n != 64)
+  if (n != want)
     return false;
   for (size_t i = 0; i < n; i++)
     if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
       return false;
   return true;
+}
+
+static bool lower_hex(const char *s, size_t n) { return hex_digits(s, n, 64); }
+
+static bool content_hex(const char *s, size_t n)
+{
+  return hex_digits(s, n, CONTENT_HEX - 1);
 }
 
 /* Whether data starts like an entry of want->runnable for another hash:
@@ -327,28 +344,39 @@ int entry_parse(const char *data, size_t len, const runner_key *want,
       !bytes_of(&r, e->loglen, &e->log))
     BAD_LINE(r, nul, "bad log (log and the length of the bytes that follow)");
   size_t cap = 0;
+  bool trees = false;
   while (r.p < r.end) {
     const char *m, *l;
     size_t mn, ln, mode;
-    if (!line_of(&r, &s, &sn, &nul) || !field(s, sn, "artifact", &v, &vn))
-      BAD_LINE(r, nul, "not an artifact line");
+    bool tree = false;
+    if (!line_of(&r, &s, &sn, &nul) ||
+        !((!trees && field(s, sn, "artifact", &v, &vn)) ||
+          (tree = field(s, sn, "tree", &v, &vn))))
+      BAD_LINE(r, nul, trees ? "not a tree line" : "not an artifact line");
+    trees = tree;
     if (!word(&v, &vn, &m, &mn) || !number(m, mn, 8, 0777, &mode) ||
-        !word(&v, &vn, &l, &ln) || !number(l, ln, 10, SIZE_MAX, &num) ||
+        !word(&v, &vn, &l, &ln) ||
+        !(tree ? content_hex(l, ln) : number(l, ln, 10, SIZE_MAX, &num)) ||
         vn == 0)
-      BAD("line %zu: bad artifact line (artifact, its octal mode, its "
-          "length and its path)", r.line);
+      BAD("line %zu: bad %s line (%s, its octal mode, its %s and its path)",
+          r.line, tree ? "tree" : "artifact", tree ? "tree" : "artifact",
+          tree ? "XXH3-128 in 32 hex digits" : "length");
     if (e->narts == cap)
       e->arts = xrealloc(e->arts, (cap = cap ? 2 * cap : 8) * sizeof *e->arts);
     entry_artifact *a = &e->arts[e->narts++];
+    memset(a, 0, sizeof *a);
     a->path = xmalloc(vn + 1);
     memcpy(a->path, v, vn);
     a->path[vn] = 0;
     a->mode = (int)mode;
-    a->len = num;
-    a->data = NULL;
-    if (!bytes_of(&r, num, &a->data))
+    if (tree) {
+      a->hex = xmalloc(ln + 1);
+      memcpy(a->hex, l, ln);
+      a->hex[ln] = 0;
+    } else if (a->len = num, !bytes_of(&r, num, &a->data)) {
       BAD("line %zu: artifact %s: its %zu bytes run past the end", r.line,
           shown(v, vn, tmp2, sizeof tmp2), num);
+    }
     if (!inside(a->path) || !plain(v, vn))
       BAD("artifact path %s %s", shown(v, vn, tmp2, sizeof tmp2),
           plain(v, vn) ? "leaves the project" : "holds a control character");

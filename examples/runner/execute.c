@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "runner.h"
 
 extern char **environ;
@@ -195,7 +196,58 @@ static int run_shell(const runnable *r, const run_env *x, int lock_fd,
   return stop_signal() ? -1 : code;
 }
 
+/* ---- running a function of a plugin (a factory's in-process runnable) ---- */
+
+static void call_write(const runner_call *call, const char *data, size_t n)
+{
+  buf_add(call->runner, data, n);
+}
+
+static int call_stopped(const runner_call *call)
+{
+  (void)call;
+  return stop_signal() != 0;
+}
+
+/* Calls r's run function on this worker, its output kept in *out: its
+ * exit code (0 to 255), or -1 when a stop signal came meanwhile. */
+static int run_inproc(const runnable *r, const run_env *x, buf *out)
+{
+  strlist args = {0};
+  for (size_t i = 0; i < r->args.n; i++)
+    strlist_add(&args, r->args.v[i]);
+  strlist_take(&args, NULL);
+  runner_call call = {.size = sizeof call, .runnable = r->name,
+                      .root = x->p->root,
+                      .module = r->module ? r->module->dir : NULL,
+                      .args = (const char *const *)args.v,
+                      .worker = x->worker, .write = call_write,
+                      .stopped = call_stopped, .runner = out};
+  int code = r->def->run(r->def->self, &call);
+  strlist_free(&args);
+  if (code < 0 || code > 255) {
+    runner_warn("%s: its run function returned %d, not an exit code (0 to "
+                "255): taken as 1", r->name, code);
+    code = 1;
+  }
+  return stop_signal() ? -1 : code;
+}
+
 /* ---- cache ---- */
+
+/* The XXH3-128 of the file at path, malloc()ed hex; NULL (errno). */
+static char *tree_hex(const char *path)
+{
+  char hex[CONTENT_HEX];
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return NULL;
+  int rc = content_hex_of_fd(fd, -1, hex);
+  int e = errno;
+  close(fd);
+  errno = e;
+  return rc == 0 ? xstrdup(hex) : NULL;
+}
 
 static runner_cache *store_of(runner_cache *c)
 {
@@ -273,7 +325,9 @@ static void cache_set(runner_cache *c, const runner_key *k, const runnable *r,
       continue;
     }
     if (stat(files.v[i], &st) != 0 ||
-        file_read(files.v[i], &data[e.narts], &a->len) != 0) {
+        (store->artifacts_in_tree
+             ? !(a->hex = tree_hex(files.v[i]))
+             : file_read(files.v[i], &data[e.narts], &a->len) != 0)) {
       runner_warn("%s: cannot read artifact %s: %s", r->name, files.v[i],
                   strerror(errno));
       continue;
@@ -286,6 +340,8 @@ static void cache_set(runner_cache *c, const runner_key *k, const runnable *r,
   char *blob;
   size_t len;
   entry_pack(&e, &blob, &len);
+  for (size_t i = 0; i < e.narts; i++)
+    free(e.arts[i].hex);
   if (store->write_entry(store, k, blob, len) == 0 && c->post_set) {
     uint64_t t0 = trace_now();
     c->post_set(c, k);
@@ -316,6 +372,16 @@ static bool restorable(const runnable *r, const entry *e, char *why,
                         : "not one of its declared artifacts");
       return false;
     }
+    /* one kept in the tree must be there as it was made */
+    char *hex = e->arts[i].hex ? tree_hex(path) : NULL;
+    bool same = hex && !strcmp(hex, e->arts[i].hex);
+    free(hex);
+    if (e->arts[i].hex && !same) {
+      snprintf(why, n, "its artifact %s is %s the checkout as it was made: "
+               "commit it with the entry", path,
+               access(path, F_OK) == 0 ? "not in" : "missing from");
+      return false;
+    }
   }
   return true;
 }
@@ -327,6 +393,8 @@ static int restore(const runnable *r, const entry *e)
   for (size_t i = 0; i < e->narts; i++) {
     const entry_artifact *a = &e->arts[i];
     char why[300];
+    if (a->hex) /* in the tree already (restorable checked it) */
+      continue;
     if (file_write_beneath(AT_FDCWD, a->path, a->data, a->len, a->mode, why,
                            sizeof why) != 0) {
       runner_warn("%s: cannot restore %s: %s; running the command instead",
@@ -402,7 +470,8 @@ static int run_locked(runnable *r, const run_env *x, int lock_fd,
   *result = cached ? "miss" : "uncached";
   buf out = {0};
   t0 = trace_now();
-  int code = run_shell(r, x, lock_fd, &out);
+  int code = r->def && r->def->run ? run_inproc(r, x, &out)
+                                   : run_shell(r, x, lock_fd, &out);
   trace_span("command", "run", t0, NULL);
   /* the output in the transcript, in one piece */
   transcript_add(&r->log, false, out.p ? out.p : "", out.n);

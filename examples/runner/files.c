@@ -386,6 +386,7 @@ static bool forbidden(const char *c, size_t n, const char *rest)
   size_t dn = rest ? strcspn(rest, "/") : 0;
   return !dn || !rest[dn] || !rest[dn + 1] ||
          (dn == 5 && !memcmp(rest, "cache", 5)) ||
+         (dn == 10 && !memcmp(rest, "repo-cache", 10)) ||
          (dn == 5 && !memcmp(rest, "locks", 5));
 }
 

@@ -48,6 +48,17 @@ static int usage(void)
       "                      S1,S2)\n"
       "  -f                  run even when the cache has the result (or\n"
       "                      RUNNER__FORCE)\n"
+      "  --since REF         only the runnables whose inputs changed since\n"
+      "                      the git commit REF (git diff --name-only REF\n"
+      "                      and the untracked files), their strict\n"
+      "                      downstreams and the upstreams they need\n"
+      "  --isolated          run a command dep first only when it was\n"
+      "                      selected itself (as isolated = true on each)\n"
+      "  --watch             after the run, wait for changes to the files\n"
+      "                      of what ran and run again what changed and its\n"
+      "                      strict downstreams, until Ctrl-C\n"
+      "  --debounce MS       with --watch: run once no change came for MS\n"
+      "                      milliseconds, 0 to 60000 (default 100)\n"
       "  --trace FILE        write the run as Chrome trace-event JSON (one\n"
       "                      track per worker; Perfetto, chrome://tracing)\n"
       "  -v                  say what plugkit does: plugins loaded, ... (or\n"
@@ -183,12 +194,13 @@ static int option_or_env(int given, const char *env)
 
 /* The options (usage() describes each); those taking a value first. */
 static const char *const options[] = {
-    "-C",          "-n",        "--workers", "-m",
-    "--module",    "-s",        "--space",   "--trace",
-    "-f",          "-v",        "-k",        "--keep-going",
-    "--fail-fast", "-l",        "--ls",      "--cache-status",
-    "--json",      "--version", "-h",        "--help"};
-enum { WITH_VALUE = 8, NOPTIONS = sizeof options / sizeof *options };
+    "-C",          "-n",        "--workers",    "-m",
+    "--module",    "-s",        "--space",      "--trace",
+    "--since",     "--debounce", "-f",          "-v",
+    "-k",          "--keep-going", "--fail-fast", "-l",
+    "--ls",        "--cache-status", "--json",  "--isolated",
+    "--watch",     "--version", "-h",           "--help"};
+enum { WITH_VALUE = 10, NOPTIONS = sizeof options / sizeof *options };
 
 /* The usage error of arg, an option parse() did not take: says what is
  * wrong in one line; 64. */
@@ -220,7 +232,7 @@ static int usage_error(const char *arg)
 static int parse(int argc, char **argv, cli *c)
 {
   run_options *o = &c->o;
-  const char *workers = NULL, *v;
+  const char *workers = NULL, *debounce = NULL, *v;
   int force = -1, keep_going = -1, verbose = -1;
   c->names = xcalloc((size_t)argc, sizeof *c->names);
   for (int i = 1; i < argc; i++) {
@@ -252,6 +264,16 @@ static int parse(int argc, char **argv, cli *c)
     else if ((!strcmp(a, "-s") || is_opt(a, "--space")) &&
              (v = value_of(argc, argv, &i, "--space")) && *v)
       append(&c->spaces, v);
+    else if (is_opt(a, "--since") &&
+             (o->since = value_of(argc, argv, &i, "--since")) && *o->since)
+      ;
+    else if (!strcmp(a, "--isolated"))
+      o->isolated = true;
+    else if (!strcmp(a, "--watch"))
+      o->watch = true;
+    else if (is_opt(a, "--debounce") &&
+             (v = value_of(argc, argv, &i, "--debounce")))
+      debounce = v;
     else if (is_opt(a, "--trace") &&
              (o->trace = value_of(argc, argv, &i, "--trace")) && *o->trace)
       ;
@@ -269,6 +291,23 @@ static int parse(int argc, char **argv, cli *c)
   if (o->json && !o->cache_status) {
     fprintf(stderr, "runner: --json goes with --cache-status\n");
     return 64;
+  }
+  if (o->watch && (o->cache_status || o->ls)) {
+    fprintf(stderr, "runner: --watch runs: it does not go with %s\n",
+            o->ls ? "--ls" : "--cache-status");
+    return 64;
+  }
+  o->debounce_ms = 100;
+  if (debounce) {
+    char *end;
+    errno = 0;
+    long ms = strtol(debounce, &end, 10);
+    if (errno || end == debounce || *end || ms < 0 || ms > 60000) {
+      fprintf(stderr, "runner: --debounce \"%s\": expected milliseconds "
+              "from 0 to 60000\n", debounce);
+      return 64;
+    }
+    o->debounce_ms = (int)ms;
   }
   o->workers = workers ? workers_of(workers, "-n")
                : runner_env_set() && getenv("RUNNER__WORKERS")
@@ -322,6 +361,8 @@ static int run(const cli *c, const char *argv0)
       rc = 2;
     else if (o->cache_status)
       rc = execute_status(&pl, &p, o->json);
+    else if (o->watch)
+      rc = watch_run(&pl, &p, o);
     else
       rc = schedule(&pl, &p, o);
     plan_free(&pl);

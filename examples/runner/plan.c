@@ -14,6 +14,7 @@
  * artifacts join the dependent's hash.  A cycle is reported with its path.
  * SPDX-License-Identifier: MIT */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,19 @@ typedef struct planner {
   project *p;
   runnable *stack[256];  /* commands being expanded, for cycle messages */
   size_t depth;
+  strmap made;           /* factory command address -> its made */
 } planner;
+
+/* The runnables a factory command's factory made (once per plan). */
+typedef struct made {
+  runnable **v;
+  size_t n;
+  int rc;                /* 0, or -1: its factory failed */
+  bool building;
+} made;
+
+static int factory_runnables(planner *pn, command *c, runnable ***out,
+                             size_t *n);
 
 static runnable *runnable_new(plan *pl, char *name)
 {
@@ -41,17 +54,33 @@ static runnable *runnable_new(plan *pl, char *name)
   return r;
 }
 
-static void add_up(runnable *r, runnable *up, bool strict)
+/* Adds up as an upstream of r (flags: RUNNER_STRICT, RUNNER_ISOLATED);
+ * once, strict when any edge is, isolated when every edge is. */
+static void add_up(runnable *r, runnable *up, int flags)
 {
+  bool strict = flags & RUNNER_STRICT, isolated = flags & RUNNER_ISOLATED;
   for (size_t i = 0; i < r->nups; i++)
     if (r->ups[i] == up) {
       r->strict[i] = r->strict[i] || strict;
+      r->isolated[i] = r->isolated[i] && isolated;
       return;
     }
   r->ups = xrealloc(r->ups, (r->nups + 1) * sizeof *r->ups);
   r->strict = xrealloc(r->strict, (r->nups + 1) * sizeof *r->strict);
+  r->isolated = xrealloc(r->isolated, (r->nups + 1) * sizeof *r->isolated);
   r->ups[r->nups] = up;
+  r->isolated[r->nups] = isolated;
   r->strict[r->nups++] = strict;
+}
+
+/* The plan owns inst (freed by plan_free). */
+static void keep_instance(plan *pl, pk_instance *inst)
+{
+  if (pl->ninsts == pl->icap) {
+    pl->icap = pl->icap ? 2 * pl->icap : 8;
+    pl->insts = xrealloc(pl->insts, pl->icap * sizeof *pl->insts);
+  }
+  pl->insts[pl->ninsts++] = inst;
 }
 
 static void push_order(plan *pl, runnable *r)
@@ -129,15 +158,17 @@ static int cache_policy(const planner *pn, runnable *r)
   } else if (!cache_known(pn->p, cache)) {
     pk_pos pos = pk_value_get_pos(cv);
     r->error = xasprintf("%s:%d:%d: cache \"%s\" is not configured: use "
-                         "local, none or add [caches.%s]", pos.source,
+                         "local, repo, none or add [caches.%s]", pos.source,
                          pos.line, pos.col, cache, cache);
   } else if ((r->cache_when = cache_when_of(when)) < 0) {
     pk_pos pos = pk_value_get_pos(wv);
     r->error = xasprintf("%s:%d:%d: cache-when \"%s\": use success, failed "
                          "or finished", pos.source, pos.line, pos.col, when);
   } else {
-    r->cache = !c->deps || !pk_array_count(c->deps) ? xstrdup("none")
-                                                    : xstrdup(cache);
+    bool inputs = (c->deps && pk_array_count(c->deps)) ||
+                  (r->def && (r->def->globs || r->def->ncommands ||
+                              r->def->constant));
+    r->cache = xstrdup(inputs ? cache : "none");
     rc = 0;
   }
   free(cache);
@@ -206,6 +237,16 @@ static runnable *command_runnable(planner *pn, command *c, const char *args,
 static int command_dep(planner *pn, runnable *r, command *c,
                        const runner_cmd_ref *ref, const char *label)
 {
+  if (c->factory) { /* every runnable it made: of no module or r's */
+    runnable **v;
+    size_t n;
+    if (factory_runnables(pn, c, &v, &n) != 0)
+      return -1;
+    for (size_t i = 0; i < n; i++)
+      if (!r->module || !v[i]->module || v[i]->module == r->module)
+        add_up(r, v[i], ref->strict);
+    return 1;
+  }
   if (!c->per_module)
     return 0;
   module **ms;
@@ -217,18 +258,44 @@ static int command_dep(planner *pn, runnable *r, command *c,
     runnable *up = command_runnable(pn, c, ref->args, ms[i], label);
     if (!up)
       return -1;
-    add_up(r, up, ref->strict != 0);
+    add_up(r, up, ref->strict);
   }
   return 1;
+}
+
+/* Adds each pattern of the NULL-terminated list to l. */
+static void add_all(strlist *l, const char *const *list)
+{
+  for (size_t i = 0; list && list[i]; i++)
+    strlist_add(l, list[i]);
+}
+
+/* The file that declares r's command (its constants come from there):
+ * runner.toml, a module's, or NULL (a plugin's fragment). */
+static const char *declared_in(runnable *r)
+{
+  if (!r->cmd || r->cmd->alias)
+    return NULL;
+  return r->cmd->module ? pk_value_get_pos(r->cmd->table).source
+                        : "runner.toml";
 }
 
 static int add_dep_output(planner *pn, runnable *r, const runner_dep *d,
                           const char *label)
 {
-  for (size_t g = 0; d->globs && d->globs[g]; g++)
-    strlist_add(&r->globs, d->globs[g]);
-  if (d->constant)
+  add_all(&r->globs, d->globs);
+  /* watch defaults to the globs, since to watch (qik-spec 5.3) */
+  bool has = d->size >= offsetof(runner_dep, watch) + sizeof d->watch;
+  const char *const *watch = has && d->watch ? d->watch : d->globs;
+  const char *const *since = has && d->since ? d->since : watch;
+  add_all(&r->watch, watch);
+  add_all(&r->since, since);
+  if (d->constant) {
     strlist_add(&r->constants, d->constant);
+    const char *decl = declared_in(r);
+    if (decl && !(has && d->since) && !strlist_has(&r->since, decl))
+      strlist_add(&r->since, decl);
+  }
   for (size_t k = 0; k < d->ncommands; k++) {
     const runner_cmd_ref *ref = &d->commands[k];
     command *c = project_find(pn->p, ref->command);
@@ -247,7 +314,7 @@ static int add_dep_output(planner *pn, runnable *r, const runner_dep *d,
     runnable *up = command_runnable(pn, c, ref->args, NULL, label);
     if (!up)
       return -1;
-    add_up(r, up, ref->strict != 0);
+    add_up(r, up, ref->strict);
   }
   return 0;
 }
@@ -277,16 +344,24 @@ static int add_env(planner *pn, runnable *r)
   }
   if (r->space->dotenv) {
     r->dotenv = vars;
-    for (size_t i = 0; i < r->space->dotenv_files.n; i++)
+    for (size_t i = 0; i < r->space->dotenv_files.n; i++) {
       strlist_add(&r->globs, r->space->dotenv_files.v[i]);
+      strlist_add(&r->since, r->space->dotenv_files.v[i]);
+      strlist_add(&r->watch, r->space->dotenv_files.v[i]);
+    }
   }
   r->env = e;
   if (!e)
     return 0;
-  for (size_t g = 0; e->globs && e->globs[g]; g++)
-    strlist_add(&r->globs, e->globs[g]);
-  if (e->constant)
+  /* a changed lock selects every runnable using the env (--since); its
+   * setup writes it on every run: --watch does not wait on it */
+  add_all(&r->globs, e->globs);
+  add_all(&r->since, e->globs);
+  if (e->constant) {
     strlist_add(&r->constants, e->constant);
+    if (!strlist_has(&r->since, "runner.toml"))
+      strlist_add(&r->since, "runner.toml");
+  }
   if (!e->setup_name || !e->setup_exec)
     return 0;
   runnable *s = strmap_get(&pn->pl->by_name, e->setup_name);
@@ -296,7 +371,7 @@ static int add_env(planner *pn, runnable *r)
     s->cache = xstrdup("none");
     push_order(pn->pl, s);
   }
-  add_up(r, s, true);
+  add_up(r, s, RUNNER_STRICT);
   return 0;
 }
 
@@ -398,13 +473,24 @@ static int expand_deps(planner *pn, runnable *r)
   pn->stack[pn->depth++] = r;
   r->mark = 1;
   int rc = 0;
+  if (r->def) { /* a factory's: the deps it gave */
+    const runner_runnable *d = r->def;
+    runner_dep dep = {.size = sizeof dep, .globs = d->globs,
+                      .commands = d->commands, .ncommands = d->ncommands};
+    if (d->constant)
+      strlist_add(&r->constants, d->constant);
+    rc = add_dep_output(pn, r, &dep, r->name);
+  }
   for (size_t i = 0; rc == 0 && !r->error && i < pk_array_count(c->deps);
        i++) {
     const pk_value *d = pk_array_at(c->deps, i);
     if (pk_value_kind(d) == PK_KIND_STRING) {
       char *x = field(pn, r, d);
-      if (x)
+      if (x) {
+        strlist_add(&r->since, x);
+        strlist_add(&r->watch, x);
         strlist_take(&r->globs, x);
+      }
       continue;
     }
     if (value_mentions_module(d) && !(d = dep_for_module(pn, r, d)))
@@ -419,12 +505,7 @@ static int expand_deps(planner *pn, runnable *r)
       rc = -1;
       break;
     }
-    plan *pl = pn->pl;
-    if (pl->ninsts == pl->icap) {
-      pl->icap = pl->icap ? 2 * pl->icap : 8;
-      pl->insts = xrealloc(pl->insts, pl->icap * sizeof *pl->insts);
-    }
-    pl->insts[pl->ninsts++] = inst;
+    keep_instance(pn->pl, inst);
     rc = add_dep_output(pn, r, pk_instance_get(inst), label);
   }
   if (rc == 0 && !r->error)
@@ -437,6 +518,89 @@ static int expand_deps(planner *pn, runnable *r)
   if (rc == 0)
     push_order(pn->pl, r);
   return rc;
+}
+
+/* ---- commands from a factory ---- */
+
+/* A runnable of factory command c from its definition d, planned with its
+ * upstreams; NULL after a message. */
+static runnable *factory_runnable(planner *pn, command *c,
+                                  const runner_runnable *d)
+{
+  project *p = pn->p;
+  module *m = d->module ? strmap_get(&p->by_module, d->module) : NULL;
+  const char *suffix = d->suffix ? d->suffix : "";
+  const char *why = d->module && !m ? "is for a module that is not "
+                                      "configured"
+                    : !d->exec && !d->run ? "has neither exec nor run"
+                    : strchr(suffix, '/') ? "has a '/' in its suffix"
+                                          : NULL;
+  char *base = runnable_base(p, c, command_space(p, c, m), NULL);
+  char *name = xconcat(base, suffix, NULL);
+  free(base);
+  if (!why && strmap_get(&pn->pl->by_name, name))
+    why = "is made twice (the same suffix)";
+  if (why) {
+    fprintf(stderr, "runner: %s: the runnable %s its factory made %s (%s)"
+            ": fix the plugin\n", c->address, name, why,
+            d->module ? d->module : "no module");
+    free(name);
+    return NULL;
+  }
+  runnable *r = runnable_new(pn->pl, name);
+  r->cmd = c;
+  r->module = m;
+  r->space = command_space(p, c, m);
+  r->def = d;
+  for (size_t i = 0; d->args && d->args[i]; i++)
+    strlist_add(&r->args, d->args[i]);
+  strlist_sort(&r->args);
+  r->exec = xstrdup(d->exec ? d->exec : "in-process");
+  add_all(&r->artifacts, d->artifacts);
+  if (cache_policy(pn, r) != 0) {
+    push_order(pn->pl, r); /* it fails with r->error */
+    return r;
+  }
+  return expand_deps(pn, r) == 0 ? r : NULL;
+}
+
+/* The runnables factory command c makes (its type's factory called once
+ * per plan, lazily loading its plugin): 0 with *out and *n, or -1 after a
+ * message. */
+static int factory_runnables(planner *pn, command *c, runnable ***out,
+                             size_t *n)
+{
+  made *m = strmap_get(&pn->made, c->address);
+  if (m && m->building) {
+    fprintf(stderr, "runner: %s: a runnable its factory made depends on "
+            "the command itself: remove that dep\n", c->address);
+    return -1;
+  }
+  if (!m) {
+    m = xcalloc(1, sizeof *m);
+    strmap_put(&pn->made, c->address, m);
+    m->building = true;
+    char *label = xconcat(c->address, ".factory", NULL);
+    pk_instance *inst;
+    pk_error err;
+    if (pk_host_make_instance(pn->p->host, "factory", label, c->factory,
+                              &inst, &err) != PK_OK) {
+      runner_error("", &err);
+      m->rc = -1;
+    } else {
+      keep_instance(pn->pl, inst);
+      const runner_factory *f = pk_instance_get(inst);
+      m->v = xcalloc(f->nrunnables, sizeof *m->v);
+      for (size_t i = 0; m->rc == 0 && i < f->nrunnables; i++)
+        if (!(m->v[m->n++] = factory_runnable(pn, c, &f->runnables[i])))
+          m->rc = -1;
+    }
+    free(label);
+    m->building = false;
+  }
+  *out = m->v;
+  *n = m->n;
+  return m->rc;
 }
 
 /* ---- what was asked ---- */
@@ -458,16 +622,6 @@ static bool needs_args(const command *c)
   return false;
 }
 
-/* Marks r and its upstreams to be kept. */
-static void keep(runnable *r)
-{
-  if (r->state)
-    return;
-  r->state = 1;
-  for (size_t i = 0; i < r->nups; i++)
-    keep(r->ups[i]);
-}
-
 /* Whether comma-separated list (NULL: anything) holds name. */
 static bool listed(const char *list, const char *name)
 {
@@ -486,6 +640,21 @@ static bool listed(const char *list, const char *name)
 static long plan_command(planner *pn, command *c, const char *args,
                          module *m, const run_options *o, bool ask)
 {
+  if (c->factory) {
+    runnable **v;
+    size_t n;
+    if (factory_runnables(pn, c, &v, &n) != 0)
+      return -1;
+    long got = 0;
+    for (size_t i = 0; i < n; i++)
+      if (listed(o->modules, v[i]->module ? v[i]->module->name : "") &&
+          listed(o->spaces, v[i]->space->name)) {
+        if (ask)
+          v[i]->mark = 3;
+        got++;
+      }
+    return got;
+  }
   module **ms = &m, *own = c->module;
   size_t n = 1;
   if (c->per_module && !m)
@@ -531,6 +700,42 @@ static int plan_bare(planner *pn, const command *c, const run_options *o)
   return found ? 0 : 1;
 }
 
+/* A factory command asked as name: every runnable it makes (-m and -s
+ * apply), or the one named (ADDRESS and a suffix: #MODULE, ...).  0, or 1
+ * after a message. */
+static int plan_made(planner *pn, command *c, const char *name,
+                     const run_options *o)
+{
+  const char *rest = name + strcspn(name, "@#?");
+  if (!*rest)
+    return plan_command(pn, c, NULL, NULL, o, true) > 0 ? 0 : 1;
+  runnable **v;
+  size_t n;
+  if (factory_runnables(pn, c, &v, &n) != 0)
+    return 1;
+  char *want = xconcat(c->address, rest, NULL);
+  size_t got = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(v[i]->name, want) || (pn->p->nspaces > 1 &&
+                                      !strncmp(v[i]->name, want,
+                                               strlen(c->address)) &&
+                                      !strcmp(v[i]->name +
+                                                  strcspn(v[i]->name, "#?"),
+                                              rest))) {
+      v[i]->mark = 3;
+      got++;
+    }
+  if (!got) {
+    fprintf(stderr, "runner: %s: its factory made no such runnable; it "
+            "made:", want);
+    for (size_t i = 0; i < n; i++)
+      fprintf(stderr, " %s", v[i]->name);
+    fprintf(stderr, "\n");
+  }
+  free(want);
+  return got ? 0 : 1;
+}
+
 /* NAME[@SPACE][#MODULE][?ARGS] asked on the command line: planned. */
 static int plan_name(planner *pn, const char *name, const run_options *o)
 {
@@ -547,7 +752,9 @@ static int plan_name(planner *pn, const char *name, const run_options *o)
   module *m = hash ? strmap_get(&p->by_module, hash) : NULL;
   int rc = 1;
   long got = 0;
-  if (!c) {
+  if (c && c->factory) {
+    rc = plan_made(pn, c, name, o);
+  } else if (!c) {
     const char *near = project_closest(p, addr);
     fprintf(stderr, "runner: command \"%s\" is not configured%s%s%s; see "
             "runner --ls\n", addr, near ? " (did you mean \"" : "",
@@ -584,11 +791,49 @@ static int plan_name(planner *pn, const char *name, const run_options *o)
   return rc;
 }
 
+/* --since: among the graph, the runnables whose since patterns match a
+ * file changed since o->since, then their strict downstreams: 0, or 1
+ * after a message. */
+static int plan_since(plan *pl, const run_options *o)
+{
+  strlist files = {0};
+  if (select_git_changes(o->since, &files) != 0)
+    return 1;
+  size_t sel = select_changed(pl, &files, false);
+  size_t n = select_order(pl, o->isolated);
+  fprintf(stderr, "runner: --since %s: %zu file%s changed; %zu runnable%s "
+          "selected, %zu to run with %s upstreams\n", o->since, files.n,
+          files.n == 1 ? "" : "s", sel, sel == 1 ? "" : "s", n,
+          sel == 1 ? "its" : "their");
+  strlist_free(&files);
+  return 0;
+}
+
+static int plan_all(planner *pn, char **names, size_t n,
+                    const run_options *o);
+
 int plan_build(plan *pl, project *p, char **names, size_t n,
                const run_options *o)
 {
   planner pn = {.pl = pl, .p = p};
   memset(pl, 0, sizeof *pl);
+  int rc = plan_all(&pn, names, n, o);
+  for (size_t i = 0; i < pn.made.cap; i++)
+    if (pn.made.keys[i]) {
+      made *m = pn.made.vals[i];
+      free(m->v);
+      free(m);
+    }
+  strmap_free(&pn.made);
+  return rc;
+}
+
+/* plan_build's work. */
+static int plan_all(planner *pn, char **names, size_t n,
+                    const run_options *o)
+{
+  plan *pl = pn->pl;
+  project *p = pn->p;
   for (const char *const *list = (const char *const[]){o->modules, o->spaces,
                                                        NULL};
        *list; list++)
@@ -610,7 +855,7 @@ int plan_build(plan *pl, project *p, char **names, size_t n,
     for (size_t i = 0; i < p->ncmds; i++) {
       long k = p->cmds[i]->hidden
                    ? 0
-                   : plan_command(&pn, p->cmds[i], NULL, NULL, o, true);
+                   : plan_command(pn, p->cmds[i], NULL, NULL, o, true);
       if (k < 0)
         return 1;
       got += (size_t)k;
@@ -621,20 +866,19 @@ int plan_build(plan *pl, project *p, char **names, size_t n,
     }
   }
   for (size_t i = 0; i < n; i++)
-    if (plan_name(&pn, names[i], o) != 0)
+    if (plan_name(pn, names[i], o) != 0)
       return 1;
-  /* keep what was asked and its upstreams, in order */
-  for (size_t i = 0; i < pl->n; i++)
-    if (pl->order[i]->mark == 3)
-      keep(pl->order[i]);
-  size_t k = 0;
-  for (size_t i = 0; i < pl->n; i++) {
-    runnable *r = pl->order[i];
-    if (r->state)
-      pl->order[k++] = r;
-    r->state = 0;
-  }
-  pl->n = k;
+  /* the graph; what was asked is selected (or, with --since, what
+   * changed) */
+  pl->graph = pl->order;
+  pl->ngraph = pl->n;
+  pl->order = NULL;
+  pl->n = pl->cap = 0;
+  for (size_t i = 0; i < pl->ngraph; i++)
+    pl->graph[i]->selected = pl->graph[i]->mark == 3;
+  if (o->since)
+    return plan_since(pl, o);
+  select_order(pl, o->isolated);
   return 0;
 }
 
@@ -657,14 +901,18 @@ void plan_free(plan *pl)
     strlist_free(&r->globs);
     strlist_free(&r->artifacts);
     strlist_free(&r->constants);
+    strlist_free(&r->since);
+    strlist_free(&r->watch);
     free(r->ups);
     free(r->strict);
+    free(r->isolated);
     free(r->downs);
     transcript_free(&r->log);
     free(r);
   }
   free(pl->all);
   free(pl->order);
+  free(pl->graph);
   strmap_free(&pl->by_name);
   memset(pl, 0, sizeof *pl);
 }

@@ -171,6 +171,38 @@ static bool may_mention(const project *p, const command *c)
   return c->alias || c->module || p->root_per_module;
 }
 
+/* A command's factory: "TAG" (made { type = "TAG" }, on its line, for
+ * pk_host_make_instance) or a table.  Checked with [commands]
+ * (runner-host.toml: exactly one of exec and factory, an instance of kind
+ * factory). */
+static void take_factory(project *p, command *c)
+{
+  const pk_value *f = pk_table_get(c->table, "factory");
+  const char *tag;
+  if (c->exec || !f)
+    return;
+  if (pk_value_get_string(f, &tag, NULL, NULL) == PK_OK) {
+    pk_pos at = pk_value_get_pos(f);
+    buf t = {0};
+    for (int i = 1; i < at.line; i++)
+      buf_add(&t, "\n", 1);
+    buf_add(&t, "f = { type = ", 13);
+    buf_json(&t, tag);
+    buf_add(&t, " }\n", 3);
+    pk_doc *doc;
+    pk_status st = pk_doc_parse(t.p, t.n, at.source, NULL, &doc, NULL);
+    buf_free(&t);
+    if (st != PK_OK)
+      return;
+    p->mdocs = xrealloc(p->mdocs, (p->nmdocs + 1) * sizeof *p->mdocs);
+    p->mdocs[p->nmdocs++] = doc;
+    f = pk_table_get(pk_doc_root(doc), "f");
+  } else if (pk_value_kind(f) != PK_KIND_TABLE) {
+    return;
+  }
+  c->factory = f;
+}
+
 /* Checks a literal cache name or cache-when (one with a placeholder is
  * checked when it is formatted, runnable by runnable). */
 static void check_cache(project *p, const char *who, const pk_value *cv,
@@ -181,7 +213,8 @@ static void check_cache(project *p, const char *who, const pk_value *cv,
   pk_value_get_string(wv, &when, NULL, NULL);
   if (cache && !strchr(cache, '{') && !cache_known(p, cache))
     runner_problem(diag, PK_ENOTFOUND, pk_value_get_pos(cv), "%s: cache \"%s\" is "
-                   "not configured: use local, none or add [caches.%s]", who,
+                   "not configured: use local, repo, none or add [caches.%s]",
+                   who,
                    cache, cache);
   if (when && !strchr(when, '{') && cache_when_of(when) < 0) {
     const char *near = pk_closest(when, cache_whens, 3);
@@ -222,8 +255,8 @@ static void add_command(project *p, const char *alias, const char *dir,
   c->module = m;
   c->table = table;
   /* checked already (commands_add): decoded for the values */
-  static const char *const skip[] = {"deps"};
-  pk_decode_options o = {.size = sizeof o, .skip = skip, .skip_count = 1};
+  static const char *const skip[] = {"deps", "factory"};
+  pk_decode_options o = {.size = sizeof o, .skip = skip, .skip_count = 2};
   if (pk_schema_decode(pk_host_get_table_schema(p->host, "commands"), table,
                        &o, &c->config, NULL, NULL) == PK_OK) {
     pk_config_get_string_or(c->config, "env", NULL, &c->env, NULL);
@@ -254,6 +287,7 @@ static void add_command(project *p, const char *alias, const char *dir,
   const pk_value *deps = pk_table_get(table, "deps");
   if (pk_value_kind(deps) == PK_KIND_ARRAY)
     c->deps = deps; /* its typed deps are checked with [commands] */
+  take_factory(p, c);
   c->per_module = !m && may_mention(p, c) &&
                   (value_mentions_module(c->exec) ||
                    value_mentions_module(c->artifacts) ||
@@ -413,11 +447,19 @@ int project_open(project *p, const char *dir, const char *exe_dir,
   pk_diag_free(diag);
   if (nprob)
     return 2;
+  /* the modules, for a factory making a runnable per module */
+  p->rmods = xcalloc(p->nmodules, sizeof *p->rmods);
+  for (size_t i = 0; i < p->nmodules; i++)
+    p->rmods[i] = (runner_module){p->modules[i]->name, p->modules[i]->dir,
+                                  p->modules[i]->space->name};
+  p->services.modules = p->rmods;
+  p->services.nmodules = p->nmodules;
   if (pk_host_register(p->host, NULL, 0, NULL, 0, &err) != PK_OK) {
     runner_error("starting the plugins", &err);
     return 2;
   }
   p->local = local_cache_new(".runner/cache");
+  p->repo = repo_cache_new(".runner/repo-cache");
   p->none = none_cache_new();
   return 0;
 }
@@ -433,12 +475,14 @@ void project_close(project *p)
   strmap_free(&p->by_address);
   strlist_free(&p->dirs);
   cache_free(p->local);
+  cache_free(p->repo);
   cache_free(p->none);
   spaces_free(p);
   pk_host_free(p->host);
   for (size_t i = 0; i < p->nmdocs; i++)
     pk_doc_free(p->mdocs[i]);
   free(p->mdocs);
+  free(p->rmods);
   pk_ctx_free(p->ctx);
   ctx_free(p);
   free(p->state_dir);
@@ -557,6 +601,7 @@ void project_list(project *p)
 bool cache_known(const project *p, const char *name)
 {
   return !strcmp(name, "local") || !strcmp(name, "none") ||
+         !strcmp(name, "repo") ||
          in_table(pk_doc_root(p->doc), "caches", name);
 }
 
@@ -574,6 +619,8 @@ runner_cache *project_cache(project *p, const char *name, pk_error *err)
     return p->none;
   if (!strcmp(name, "local"))
     return p->local;
+  if (!strcmp(name, "repo"))
+    return p->repo;
   void *inst;
   if (pk_host_get_instance(p->host, "cache", name, &inst, err) != PK_OK)
     return NULL;

@@ -6,6 +6,8 @@
  *   map.c       a map from strings
  *   plan.c      runnables and their order (deps, envs, cycles)
  *   schedule.c  the worker threads: what runs when, what is printed when
+ *   select.c    what runs: asked, --since, --watch; isolated deps
+ *   watch.c     --watch (fswatch.c: file change notification)
  *   execute.c   one runnable: its lock, cache get/set, its command
  *   inputs.c    the hash of a runnable's inputs; the stat cache
  *   report.c    transcripts, live lines, the progress line
@@ -161,6 +163,8 @@ typedef struct entry_artifact {
   int mode;
   const char *data;  /* len bytes */
   size_t len;
+  char *hex;         /* kept in the tree (a `tree` line): the XXH3-128 of
+                        its bytes, no data; else NULL */
 } entry_artifact;
 
 typedef struct entry {
@@ -257,6 +261,8 @@ typedef struct command {
   const pk_value *artifacts;
   const pk_value *cache;
   const pk_value *cache_when;
+  const pk_value *factory; /* the factory's table (a TAG alone is made
+                              { type = TAG }), or NULL: exec */
   const char *env;         /* or NULL */
   bool hidden;
   bool per_module;         /* {module.*} in exec, deps or artifacts */
@@ -278,8 +284,9 @@ typedef struct project {
   char *state_dir;         /* ROOT/.runner */
   pk_host *host;
   pk_doc *doc;             /* runner.toml (the host's once loaded) */
-  pk_doc **mdocs;          /* the modules' runner.toml files (owned) */
-  size_t nmdocs;
+  pk_doc **mdocs;          /* the modules' runner.toml files (owned), */
+  size_t nmdocs;           /* and factory = "TAG" made a table */
+  runner_module *rmods;    /* the modules for plugins (services) */
   pk_ctx *ctx;             /* plugkit's view of the variables below */
   ctx_var *vars;           /* runner.* (borrowed strings), then [ctx] */
   size_t nvars, nruntime;
@@ -295,7 +302,8 @@ typedef struct project {
   size_t nmodules;
   strmap by_module;        /* name -> module */
   runner_host services;
-  runner_cache *local;     /* the built-in local and none caches */
+  runner_cache *local;     /* the built-in local, repo and none caches */
+  runner_cache *repo;
   runner_cache *none;
   bool verbose;
   bool root_per_module;    /* runner.toml's text holds "{module." */
@@ -313,6 +321,10 @@ typedef struct run_options {
   const char *commands;    /* what was asked, comma-separated, or NULL */
   const char *modules;     /* -m, comma-separated, or NULL */
   const char *spaces;      /* -s, comma-separated, or NULL */
+  const char *since;       /* --since REF, or NULL */
+  bool isolated;           /* --isolated: every command dep is isolated */
+  bool watch;              /* --watch */
+  int debounce_ms;         /* --debounce MS (default 100) */
 } run_options;
 
 /* Finds runner.toml (dir, else the current directory and its parents),
@@ -339,7 +351,7 @@ space *command_space(const project *p, const command *c, const module *m);
 /* The modules a command per module runs for (borrowed). */
 void command_modules(const project *p, const command *c, module ***out,
                      size_t *n);
-/* Whether a cache name is local, none or a [caches] name. */
+/* Whether a cache name is local, repo, none or a [caches] name. */
 bool cache_known(const project *p, const char *name);
 /* success, failed, finished: CACHE_WHEN_*, else -1. */
 enum { CACHE_WHEN_SUCCESS, CACHE_WHEN_FAILED, CACHE_WHEN_FINISHED };
@@ -393,6 +405,7 @@ char *expand(const expand_in *in, const pk_value *at, const char *s,
 /* ---- builtins.c ---- */
 int builtins_add(pk_host *host, pk_error *err);
 runner_cache *local_cache_new(const char *dir);
+runner_cache *repo_cache_new(const char *dir);
 runner_cache *none_cache_new(void);
 void cache_free(runner_cache *c);
 
@@ -416,9 +429,17 @@ struct runnable {
   strlist globs;           /* patterns whose files go in the hash */
   strlist artifacts;       /* patterns of the files it writes */
   strlist constants;       /* texts in the hash */
+  strlist since;           /* patterns --since compares */
+  strlist watch;           /* patterns --watch waits on */
+  const runner_runnable *def; /* a factory made it: its definition (with
+                              run: in-process), or NULL */
   runnable **ups;          /* upstream runnables, run first */
   bool *strict;
+  bool *isolated;          /* run it first only when selected anyway */
   size_t nups;
+  bool selected;           /* asked, or chosen by --since/--watch */
+  bool in_run;             /* in plan.order: upstreams not in it are not
+                              waited for */
   int mark;                /* plan: 0 new, 1 on the stack, 2 done, 3 asked */
   /* the schedule's */
   size_t pos;              /* in plan.order */
@@ -430,8 +451,10 @@ struct runnable {
 };
 
 typedef struct plan {
-  runnable **order;        /* upstreams first */
+  runnable **order;        /* what runs, upstreams first (select.c) */
   size_t n, cap;
+  runnable **graph;        /* every runnable planned, upstreams first */
+  size_t ngraph;
   runnable **all;          /* every runnable (owned) */
   size_t nall, acap;
   strmap by_name;          /* name -> runnable */
@@ -448,6 +471,45 @@ typedef struct plan {
 int plan_build(plan *pl, project *p, char **names, size_t n,
                const run_options *o);
 void plan_free(plan *pl);
+
+/* ---- select.c ---- */
+/* The runnables that run: the selected ones (r->selected) and their
+ * upstreams, each upstream on an isolated edge (or every command dep with
+ * isolated_all) only when it is selected itself or kept through another
+ * edge; into pl->order in plan order, r->in_run set.  How many. */
+size_t select_order(plan *pl, bool isolated_all);
+/* Whether one of files (paths relative to the root) matches one of
+ * patterns (globs, as glob_match; a plain path by equality). */
+bool select_matches(const strlist *patterns, const strlist *files);
+/* Marks selected every runnable of pl->graph whose patterns (r->since, or
+ * r->watch with watch) match one of files, then their strict downstreams;
+ * how many were marked.  Nothing else changes. */
+size_t select_changed(plan *pl, const strlist *files, bool watch);
+/* --since REF: the files git says changed since REF (git diff --name-only
+ * REF, and the untracked ones), relative to the root: 0 with *files, or
+ * -1 after a message. */
+int select_git_changes(const char *ref, strlist *files);
+
+/* ---- fswatch.c: file change notification (inotify) ---- */
+typedef struct fswatch fswatch;
+/* A new watcher, or NULL (errno; ENOSYS: none on this system). */
+fswatch *fswatch_new(void);
+/* Watches the directory dir (relative to the root): its files made,
+ * written, renamed, removed; not its subdirectories.  0, or -1 (errno). */
+int fswatch_add(fswatch *w, const char *dir);
+/* Readable when changes are pending. */
+int fswatch_fd(const fswatch *w);
+/* Reads the pending changes: files that changed (DIR/NAME) into changed,
+ * directories made or moved in into new_dirs, *overflow set when changes
+ * were lost.  0, or -1 (errno). */
+int fswatch_read(fswatch *w, strlist *changed, strlist *new_dirs,
+                 bool *overflow);
+void fswatch_free(fswatch *w);
+
+/* ---- watch.c ---- */
+/* --watch: runs the plan, then again what changes, until a stop signal;
+ * the last run's status (2 when nothing can be watched). */
+int watch_run(plan *pl, project *p, const run_options *o);
 
 /* ---- supervise.c ---- */
 typedef struct child {

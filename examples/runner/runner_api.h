@@ -1,11 +1,12 @@
 /* runner_api.h -- what the runner's plugins implement: the interfaces of
- * its three kinds (namespace "runner", ABI 1).
+ * its four kinds (namespace "runner", ABI 1).
  * SPDX-License-Identifier: MIT
  *
- *   kind   config table   default type   a factory returns
- *   cache  [caches.NAME]  local          runner_cache *
- *   dep    inline in deps glob           runner_dep *
- *   env    [envs.NAME]    env            runner_env *
+ *   kind     config table        default type   a factory returns
+ *   cache    [caches.NAME]       local          runner_cache *
+ *   dep      inline in deps      glob           runner_dep *
+ *   env      [envs.NAME]         env            runner_env *
+ *   factory  a command's factory (none)         runner_factory *
  *
  * A plugin includes this header and <plugkit/plugin.h> only.  Its manifest
  * declares each type in [[provides]]; its register hook adds the code with
@@ -32,6 +33,11 @@
  *          once per [envs.NAME] and once per space with an inline env;
  *          the runner_env is only read afterwards, from any thread, and
  *          must not change.
+ *   factory  the factory runs while the run is planned, on the main
+ *          thread, once per command naming it; the runnables it lists are
+ *          only read afterwards.  An in-process runnable's run function is
+ *          called on a worker thread, concurrently with other runnables'
+ *          (of the same instance too): the contract is at runner_runnable.
  * The runner_host services (warn, check_entry) may be called from any
  * thread; warn from a worker goes into the output of the runnable that
  * worker runs. */
@@ -66,7 +72,17 @@ typedef struct runner_host {
    * why (n bytes) if not NULL. */
   int (*check_entry)(const char *data, size_t len,
                      const struct runner_key *key, char *why, size_t n);
+  /* The project's modules, every space's, in runner.toml's order (a
+   * factory makes a runnable per module from them). */
+  const struct runner_module *modules;
+  size_t nmodules;
 } runner_host;
+
+typedef struct runner_module {
+  const char *name;          /* "net" */
+  const char *dir;           /* relative to the root: "libs/net" */
+  const char *space;         /* its space: "default", ... */
+} runner_module;
 
 /* ---- caches ----
  * One cache entry holds a runnable's exit code, output and artifacts in
@@ -105,6 +121,11 @@ struct runner_cache {
   void (*pre_get)(runner_cache *c, const runner_key *key);
   int (*on_miss)(runner_cache *c, const runner_key *key);
   void (*post_set)(runner_cache *c, const runner_key *key);
+  /* 1 (a store): its entries name each artifact (mode, XXH3-128, path)
+   * instead of holding its bytes -- the artifacts are committed with the
+   * project (the `repo` cache); a hit needs them in the tree as recorded.
+   * 0: the entries hold the bytes. */
+  int artifacts_in_tree;
 };
 
 /* ---- deps ----
@@ -114,8 +135,16 @@ typedef struct runner_cmd_ref {
   const char *command;       /* "build", "lint/check", "cinclude.scan" */
   const char *args;          /* "path=src/a.c&out=x" or NULL: given to the
                                 command as RUNNER_ARG_PATH, RUNNER_ARG_OUT */
-  int strict;                /* 1: if it fails, the dependent does not run */
+  int strict;                /* flags: RUNNER_STRICT, RUNNER_ISOLATED */
 } runner_cmd_ref;
+
+/* RUNNER_STRICT: if the command fails, the dependent does not run; and
+ * --since/--watch selecting the command select the dependent too.
+ * RUNNER_ISOLATED: the command runs first only when it was selected
+ * anyway (named, or by --since/--watch); otherwise the dependent runs
+ * without it. */
+#define RUNNER_STRICT 1
+#define RUNNER_ISOLATED 2
 
 typedef struct runner_dep {
   uint32_t size;                    /* sizeof(runner_dep) */
@@ -126,6 +155,13 @@ typedef struct runner_dep {
   const runner_cmd_ref *commands;   /* run first, in this order */
   size_t ncommands;
   const char *constant;             /* text added to the hash, or NULL */
+  /* The files --watch waits on and --since compares (patterns as globs),
+   * when they are not the globs: a dep on a command's output file names
+   * the sources that output is made from (a change there selects the
+   * command, and so the dependent).  NULL: watch is globs, since is
+   * watch; an empty list: none. */
+  const char *const *since;
+  const char *const *watch;
 } runner_dep;
 
 /* ---- environments ----
@@ -146,6 +182,69 @@ typedef struct runner_env {
                                     NULL */
   const char *constant;          /* text in each user's hash, or NULL */
 } runner_env;
+
+/* ---- factories: commands built in code ----
+ * A command may list its runnables from plugin code instead of an exec
+ * line: [commands.NAME] factory = "TAG" (or { type = "TAG", ... } with the
+ * type's config) names a type of the kind `factory`, resolved lazily like
+ * any type (the plugin is loaded when a run plans the command, never for
+ * --ls).  Its factory returns a runner_factory: the command's runnables,
+ * each named by the command's address and its suffix.  A runnable runs a
+ * shell line (exec) or a function of the plugin (run, "in-process"); it
+ * is hashed, locked and cached like any other (its artifacts restored on
+ * a hit).  A dep on the command ({ type = "command", name = ... }) links
+ * every runnable of it -- for a runnable of a module, those of no module
+ * or of the same module. */
+struct runner_call;
+
+typedef struct runner_runnable {
+  const char *suffix;              /* "#net", "?key=value", or "": the
+                                      runnable is ADDRESS + suffix */
+  const char *module;              /* the module it is for (a name in
+                                      runner_host.modules), or NULL */
+  const char *exec;                /* the shell line, or NULL: run */
+  /* In-process: called on a worker thread with the runnable's lock held,
+   * in the project root (the process's current directory: never change
+   * it), at the same time as other runnables' run functions, this one's
+   * included (for other runnables): it must be thread-safe and keep to
+   * its own state and files; it must not exit, change the environment,
+   * signals or descriptors it did not open.  Its output goes through
+   * call->write only; once call->stopped() returns nonzero (Ctrl-C) it
+   * should return soon (nothing is stored).  Returns the exit code, 0 to
+   * 255. */
+  int (*run)(void *self, const struct runner_call *call);
+  void *self;                      /* run's first argument */
+  const char *constant;            /* text in the hash, or NULL; give one
+                                      for run: what its result depends on
+                                      besides its files (a version) */
+  const char *const *globs;        /* files in its hash, NULL-terminated */
+  const char *const *artifacts;    /* files it writes (restored on a hit) */
+  const char *const *args;         /* "KEY=VALUE": RUNNER_ARG_KEY and
+                                      call->args, NULL-terminated */
+  const runner_cmd_ref *commands;  /* run first */
+  size_t ncommands;
+} runner_runnable;
+
+typedef struct runner_factory {
+  uint32_t size;                   /* sizeof(runner_factory) */
+  const runner_runnable *runnables;
+  size_t nrunnables;
+} runner_factory;
+
+/* What an in-process run function gets. */
+typedef struct runner_call {
+  uint32_t size;                   /* sizeof(runner_call) */
+  const char *runnable;            /* its full name */
+  const char *root;                /* absolute project root (the cwd) */
+  const char *module;              /* its module's directory ("libs/net",
+                                      relative to the root), or NULL */
+  const char *const *args;         /* "KEY=VALUE", NULL-terminated */
+  int worker;                      /* the worker's number, from 1 */
+  void (*write)(const struct runner_call *call, const char *data,
+                size_t n);         /* into its output (stdout) */
+  int (*stopped)(const struct runner_call *call);
+  void *runner;                    /* the runner's own */
+} runner_call;
 
 #ifdef __cplusplus
 }

@@ -89,7 +89,7 @@ static void ended(sched *s, runnable *r, int state);
 static void upstreams_ended(sched *s, runnable *r)
 {
   for (size_t i = 0; i < r->nups; i++)
-    if (r->strict[i] && r->ups[i]->state != OK) {
+    if (r->strict[i] && r->ups[i]->in_run && r->ups[i]->state != OK) {
       say(r, "skipped (%s did not succeed)", r->ups[i]->name);
       ended(s, r, SKIPPED);
       return;
@@ -246,7 +246,8 @@ static size_t settle(sched *s)
     if (r->state != PENDING)
       continue;
     size_t k = 0;
-    while (k < r->nups && !(r->strict[k] && r->ups[k]->state != OK))
+    while (k < r->nups &&
+           !(r->strict[k] && r->ups[k]->in_run && r->ups[k]->state != OK))
       k++;
     if (k < r->nups) {
       say(r, "skipped (%s did not succeed)", r->ups[k]->name);
@@ -282,19 +283,28 @@ int schedule(plan *pl, project *p, const run_options *o)
     fprintf(stderr, "runner: cannot make a pipe: %s\n", strerror(errno));
     exit(3);
   }
-  /* the graph downwards, and what is ready at once */
+  /* the graph downwards among what runs (an upstream left out is not
+   * waited for), and what is ready at once */
   for (size_t i = 0; i < pl->n; i++) {
     runnable *r = pl->order[i];
     r->pos = i;
-    r->waiting = r->nups;
+    r->state = PENDING;
+    r->ndowns = 0;
+  }
+  for (size_t i = 0; i < pl->n; i++) {
+    runnable *r = pl->order[i];
+    r->waiting = 0;
     for (size_t k = 0; k < r->nups; k++) {
       runnable *u = r->ups[k];
+      if (!u->in_run)
+        continue;
+      r->waiting++;
       u->downs = xrealloc(u->downs, (u->ndowns + 1) * sizeof *u->downs);
       u->downs[u->ndowns++] = r;
     }
   }
   for (size_t i = 0; i < pl->n; i++)
-    if (!pl->order[i]->nups)
+    if (!pl->order[i]->waiting)
       upstreams_ended(&s, pl->order[i]);
 
   stop_signals_install();

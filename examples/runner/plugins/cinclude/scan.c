@@ -15,139 +15,33 @@
 #include <unistd.h>
 
 #include "hash.h"
+#include "includes.h"
 
 typedef struct file {
-  char *path;
+  const char *path;
   char hex[CONTENT_HEX]; /* "" when missing */
 } file;
 
-static file *g_files;
-static size_t g_n, g_cap;
+static void oom(void)
+{
+  fprintf(stderr, "cinclude-scan: out of memory\n");
+  exit(1);
+}
 
 static void *xrealloc(void *p, size_t n)
 {
-  if (!(p = realloc(p, n))) {
-    fprintf(stderr, "cinclude-scan: out of memory\n");
-    exit(1);
-  }
+  if (!(p = realloc(p, n)))
+    oom();
   return p;
 }
 
-/* Reads path whole; 0 or -1 (errno set). */
+/* Reads path whole; 0 or -1 (errno set); out of memory ends it. */
 static int slurp(const char *path, char **data, size_t *len)
 {
-  FILE *f = fopen(path, "rb");
-  size_t cap = 4096, n = 0, got;
-  char *buf;
-  if (!f)
-    return -1;
-  buf = xrealloc(NULL, cap + 1);
-  while ((got = fread(buf + n, 1, cap - n, f)) > 0)
-    if ((n += got) == cap)
-      buf = xrealloc(buf, (cap *= 2) + 1);
-  int bad = ferror(f);
-  fclose(f);
-  if (bad) {
-    free(buf);
-    errno = EIO;
-    return -1;
-  }
-  buf[n] = 0;
-  *data = buf;
-  *len = n;
-  return 0;
-}
-
-/* dir/name (name alone when absolute or dir is empty), lexically
- * normalized: "a/./b/../c" -> "a/c", "../x" kept; malloc()ed. */
-static char *join(const char *dir, size_t dirlen, const char *name,
-                  size_t namelen)
-{
-  if (name[0] == '/')
-    dirlen = 0;
-  char *in = xrealloc(NULL, dirlen + namelen + 2);
-  char *out = xrealloc(NULL, dirlen + namelen + 2);
-  memcpy(in, dir, dirlen);
-  in[dirlen] = '/';
-  memcpy(in + dirlen + (dirlen > 0), name, namelen);
-  in[dirlen + (dirlen > 0) + namelen] = 0;
-  size_t o = 0, keep = 0; /* keep: segments ".." may remove */
-  int rooted = in[0] == '/';
-  for (char *seg = in; seg;) {
-    char *next = strchr(seg, '/');
-    size_t n = next ? (size_t)(next - seg) : strlen(seg);
-    if (n == 2 && seg[0] == '.' && seg[1] == '.' && keep > 0) {
-      while (o > 0 && out[o - 1] != '/')
-        o--; /* drop the last segment and its '/' */
-      o = o > 0 ? o - 1 : 0;
-      keep--;
-    } else if (!(n == 0 || (n == 1 && seg[0] == '.') ||
-                 (n == 2 && seg[0] == '.' && seg[1] == '.' && rooted))) {
-      if (o > 0 || rooted)
-        out[o++] = '/';
-      memcpy(out + o, seg, n);
-      o += n;
-      if (!(n == 2 && seg[0] == '.' && seg[1] == '.'))
-        keep++;
-    }
-    seg = next ? next + 1 : NULL;
-  }
-  if (o == 0 && rooted)
-    out[o++] = '/';
-  out[o] = 0;
-  free(in);
-  return out;
-}
-
-/* Adds path to the list unless it is there; 1 when added. */
-static int add(char *path)
-{
-  for (size_t i = 0; i < g_n; i++)
-    if (strcmp(g_files[i].path, path) == 0) {
-      free(path);
-      return 0;
-    }
-  if (g_n == g_cap)
-    g_files = xrealloc(g_files, (g_cap = g_cap ? 2 * g_cap : 16) *
-                                    sizeof *g_files);
-  g_files[g_n].path = path;
-  g_files[g_n].hex[0] = 0;
-  g_n++;
-  return 1;
-}
-
-/* Hashes file i and queues the files it includes. */
-static void scan(size_t i)
-{
-  char *data;
-  size_t len;
-  if (slurp(g_files[i].path, &data, &len) != 0)
-    return; /* missing */
-  content_hex_of(data, len, g_files[i].hex);
-  const char *path = g_files[i].path, *slash = strrchr(path, '/');
-  size_t dirlen = !slash ? 0 : slash == path ? 1 : (size_t)(slash - path);
-  for (const char *p = data; p < data + len;) {
-    const char *eol = memchr(p, '\n', (size_t)(data + len - p));
-    const char *end = eol ? eol : data + len, *q = p;
-    while (q < end && (*q == ' ' || *q == '\t'))
-      q++;
-    if (q < end && *q == '#') {
-      q++;
-      while (q < end && (*q == ' ' || *q == '\t'))
-        q++;
-      if (end - q > 7 && strncmp(q, "include", 7) == 0) {
-        q += 7;
-        while (q < end && (*q == ' ' || *q == '\t'))
-          q++;
-        const char *close = q < end && *q == '"'
-            ? memchr(q + 1, '"', (size_t)(end - q - 1)) : NULL;
-        if (close && close > q + 1)
-          add(join(path, dirlen, q + 1, (size_t)(close - q - 1)));
-      }
-    }
-    p = end + 1;
-  }
-  free(data);
+  int rc = incs_read(path, data, len);
+  if (rc != 0 && errno == ENOMEM)
+    oom();
+  return rc;
 }
 
 static int by_path(const void *a, const void *b)
@@ -158,8 +52,8 @@ static int by_path(const void *a, const void *b)
 /* mkdir -p of the directory part of path. */
 static void make_parents(const char *path)
 {
-  char *d = join("", 0, path, strlen(path));
-  for (char *s = d + 1; (s = strchr(s, '/')) != NULL; s++) {
+  char *d = incs_join("", 0, path, strlen(path));
+  for (char *s = d ? d + 1 : NULL; s && (s = strchr(s, '/')) != NULL; s++) {
     *s = 0;
     mkdir(d, 0777);
     *s = '/';
@@ -181,19 +75,32 @@ int main(int argc, char **argv)
     return 1;
   }
   free(data);
-  add(join("", 0, argv[1], strlen(argv[1])));
-  for (size_t i = 0; i < g_n; i++)
-    scan(i);
-  qsort(g_files, g_n, sizeof *g_files, by_path);
+  /* each file once: hashed, and what it includes queued */
+  incs set = {0};
+  file *files = NULL;
+  if (incs_add(&set, incs_join("", 0, argv[1], strlen(argv[1]))) < 0)
+    oom();
+  for (size_t i = 0; i < set.n; i++) {
+    files = xrealloc(files, set.cap * sizeof *files);
+    files[i].path = set.paths[i];
+    files[i].hex[0] = 0;
+    if (slurp(set.paths[i], &data, &len) != 0)
+      continue; /* missing */
+    content_hex_of(data, len, files[i].hex);
+    if (incs_scan(&set, set.paths[i], data, len) != 0)
+      oom();
+    free(data);
+  }
+  qsort(files, set.n, sizeof *files, by_path);
 
   char tmp[4096];
   snprintf(tmp, sizeof tmp, "%s.tmp.%ld", argv[2], (long)getpid());
   make_parents(argv[2]);
   FILE *f = fopen(tmp, "w");
   int ok = f != NULL;
-  for (size_t i = 0; ok && i < g_n; i++)
-    ok = fprintf(f, "%s %s\n", g_files[i].path,
-                 g_files[i].hex[0] ? g_files[i].hex : "missing") > 0;
+  for (size_t i = 0; ok && i < set.n; i++)
+    ok = fprintf(f, "%s %s\n", files[i].path,
+                 files[i].hex[0] ? files[i].hex : "missing") > 0;
   if (f && fclose(f) != 0)
     ok = 0;
   if (!ok || rename(tmp, argv[2]) != 0) {
@@ -202,8 +109,7 @@ int main(int argc, char **argv)
     unlink(tmp);
     ok = 0;
   }
-  for (size_t i = 0; i < g_n; i++)
-    free(g_files[i].path);
-  free(g_files);
+  free(files);
+  incs_free(&set);
   return ok ? 0 : 1;
 }

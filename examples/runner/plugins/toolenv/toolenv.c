@@ -16,6 +16,7 @@
 
 #include <plugkit/plugin.h>
 
+#include "plugin_util.h"
 #include "runner_api.h"
 
 static const pk_host_api *g_api; /* from on_register; valid while loaded */
@@ -33,27 +34,6 @@ typedef struct toolenv {
   char *path, *setup_name, *setup_exec, *lock, *constant;
   char **vars;           /* NULL-terminated copies */
 } toolenv;
-
-/* printf into a malloc()ed string, or NULL. */
-static char *str_printf(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
-static char *str_printf(const char *fmt, ...)
-{
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(NULL, 0, fmt, ap);
-  va_end(ap);
-  char *s = n < 0 ? NULL : malloc((size_t)n + 1);
-  if (s) {
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-  }
-  return s;
-}
 
 /* s single-quoted for sh: 'it'\''s'; malloc()ed. */
 static char *sh_quote(const char *s)
@@ -100,11 +80,11 @@ static void toolenv_destroy(void *data, void *inst)
 static char *canonical(const char *setup, const char *dir, char **vars,
                        const char *lock)
 {
-  char *s = str_printf("toolenv 1\nsetup %zu:%s\ndir %zu:%s\nlock %zu:%s\n",
+  char *s = plugin_printf("toolenv 1\nsetup %zu:%s\ndir %zu:%s\nlock %zu:%s\n",
                        strlen(setup), setup, strlen(dir), dir, strlen(lock),
                        lock);
   for (size_t i = 0; s && vars && vars[i]; i++) {
-    char *t = str_printf("%svar %zu:%s\n", s, strlen(vars[i]), vars[i]);
+    char *t = plugin_printf("%svar %zu:%s\n", s, strlen(vars[i]), vars[i]);
     free(s);
     s = t;
   }
@@ -145,21 +125,21 @@ static int toolenv_factory(const pk_type_call *call, void **out)
   if (nvars && !(t->vars = calloc(nvars + 1, sizeof *t->vars)))
     return fail(call, t, "out of memory");
   for (size_t i = 0; i < nvars; i++)
-    if (!(t->vars[i] = str_printf("%s", cf->vars[i])))
+    if (!(t->vars[i] = plugin_printf("%s", cf->vars[i])))
       return fail(call, t, "out of memory");
 
-  dir = cf->dir ? str_printf("%s", cf->dir)
-                : str_printf(".runner/toolenv/%s", name);
-  absdir = !dir ? NULL : dir[0] == '/' ? str_printf("%s", dir)
-                                       : str_printf("%s/%s", host->root, dir);
+  dir = cf->dir ? plugin_printf("%s", cf->dir)
+                : plugin_printf(".runner/toolenv/%s", name);
+  absdir = !dir ? NULL : dir[0] == '/' ? plugin_printf("%s", dir)
+                                       : plugin_printf("%s/%s", host->root, dir);
   qdir = absdir ? sh_quote(absdir) : NULL;
   if (qdir) {
-    t->lock = cf->lock ? str_printf("%s", cf->lock)
-                       : str_printf("%s/lock", dir);
-    t->path = str_printf("%s/bin", absdir);
-    t->setup_name = str_printf("%s.setup@%s", alias ? alias : "toolenv",
+    t->lock = cf->lock ? plugin_printf("%s", cf->lock)
+                       : plugin_printf("%s/lock", dir);
+    t->path = plugin_printf("%s/bin", absdir);
+    t->setup_name = plugin_printf("%s.setup@%s", alias ? alias : "toolenv",
                                name);
-    t->setup_exec = str_printf("mkdir -p %s/bin && TOOLENV_DIR=%s && export "
+    t->setup_exec = plugin_printf("mkdir -p %s/bin && TOOLENV_DIR=%s && export "
                                "TOOLENV_DIR && ( %s )", qdir, qdir,
                                cf->setup);
   }

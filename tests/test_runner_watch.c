@@ -1,0 +1,223 @@
+/* test_runner_watch.c -- issue 17 point 2: --watch, the real runner in
+ * the background on a temporary project while the test edits its files
+ * and reads what it prints: a changed file reruns its runnable and its
+ * strict downstreams, a new file matching a glob is seen, so is an
+ * editor's rename over a file and a directory made later, an edit during
+ * a run is run after it, a burst is one run, Ctrl-C ends it and what it
+ * ran; and how soon it reacts (the median of 20 edits).
+ * SPDX-License-Identifier: MIT */
+#include "runner_util.h"
+
+/* What runner NAME wrote on stdout. */
+static void out_of(const proj *p, const char *name, char *buf, size_t n)
+{
+  char path[200];
+  snprintf(path, sizeof path, "%s.%s.out", p->dir, name);
+  slurp(path, buf, n);
+}
+
+/* Waits (up to 20 s) until runner NAME's stdout holds text n times. */
+static void wait_for_out(const proj *p, const char *name, const char *text,
+                         int n)
+{
+  static char out[1 << 16];
+  for (int i = 0; i < 4000; i++) {
+    out_of(p, name, out, sizeof out);
+    if (count_of(out, text) >= n)
+      return;
+    nap_ms(5);
+  }
+  char err[4096];
+  err_of(p, name, err, sizeof err);
+  cr_assert_fail("runner %s never printed \"%s\" %d times:\n%s\n%s", name,
+                 text, n, out, err);
+}
+
+/* How many times runner NAME's stderr says says. */
+static int err_count(const proj *p, const char *name, const char *says)
+{
+  static char err[1 << 16];
+  err_of(p, name, err, sizeof err);
+  return count_of(err, says);
+}
+
+Test(runner, watch_reruns_what_changes_new_files_renames_and_new_dirs,
+     .timeout = 120)
+{
+  proj p;
+  proj_with(&p, "[commands.cat]\nexec = \"cat src/*.txt\"\n"
+                "deps = [\"src/*.txt\"]\n"
+                "[commands.up]\nexec = \"echo up-$(cat u.txt)\"\n"
+                "deps = [\"u.txt\"]\n"
+                "[commands.down]\nexec = \"echo down\"\n"
+                "deps = [\"d.txt\", { type = \"command\", name = \"up\", "
+                "strict = true }]\n"
+                "[commands.gen]\nexec = \"find gen -name '*.c' | sort\"\n"
+                "deps = [\"gen/**/*.c\"]\n");
+  put(p.dir, "src/a.txt", "a1\n");
+  put(p.dir, "u.txt", "1\n");
+  put(p.dir, "d.txt", "d\n");
+  pid_t pid = start(&p, "w", "--watch", NULL);
+  wait_for_err(&p, "w", "runner: watching ");
+  wait_for_out(&p, "w", "down\n", 1);
+  /* an edit: cat runs again */
+  put(p.dir, "src/a.txt", "a2\n");
+  wait_for_out(&p, "w", "a2\n", 1);
+  cr_assert(err_count(&p, "w", "watch: src/a.txt changed: 1 runnable "
+                               "selected"), "edit not seen");
+  /* a new file matching the glob */
+  put(p.dir, "src/b.txt", "b1\n");
+  wait_for_out(&p, "w", "b1\n", 1);
+  /* an editor writing a new file and renaming it over the old one */
+  put(p.dir, "src/.a.txt.swp", "a3\n");
+  char from[300], to[300];
+  snprintf(from, sizeof from, "%s/src/.a.txt.swp", p.dir);
+  snprintf(to, sizeof to, "%s/src/a.txt", p.dir);
+  cr_assert_eq(rename(from, to), 0);
+  wait_for_out(&p, "w", "a3\n", 1);
+  /* up changed: up and its strict downstream down */
+  put(p.dir, "u.txt", "2\n");
+  wait_for_out(&p, "w", "up-2\n", 1);
+  wait_for_out(&p, "w", "down\n", 2);
+  cr_assert_eq(err_count(&p, "w", "watch: u.txt changed: 2 runnables"), 1);
+  /* a directory made after the watch started, a file deep in it */
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "mkdir -p '%s/gen/x/y'", p.dir);
+  cr_assert_eq(system(cmd), 0);
+  put(p.dir, "gen/x/y/new.c", "int x;\n");
+  wait_for_out(&p, "w", "gen/x/y/new.c\n", 1);
+  /* a burst of edits is one run */
+  int runs = err_count(&p, "w", "cat: miss, running");
+  for (int i = 0; i < 5; i++) {
+    put(p.dir, "src/b.txt", "burst %d\n", i);
+    nap_ms(10);
+  }
+  wait_for_out(&p, "w", "burst 4\n", 1);
+  nap_ms(400);
+  cr_assert_eq(err_count(&p, "w", "cat: miss, running"), runs + 1);
+  kill(pid, SIGINT);
+  cr_assert_eq(finish(pid), 128 + SIGINT);
+  races_free(&p);
+}
+
+/* An edit made while a run goes on is run after it; Ctrl-C during a run
+ * stops its command and ends the runner. */
+Test(runner, watch_queues_edits_during_a_run_and_ctrl_c_ends_it,
+     .timeout = 120)
+{
+  proj p;
+  proj_with(&p, "[commands.slow]\nexec = \"echo $$ > slow.pid; sleep 0.6; "
+                "cat slow.txt\"\ndeps = [\"slow.txt\"]\n");
+  put(p.dir, "slow.txt", "s0\n");
+  pid_t pid = start(&p, "w", "--watch", "--debounce", "50", NULL);
+  wait_for_out(&p, "w", "s0\n", 1);
+  wait_for_err(&p, "w", "runner: watching ");
+  put(p.dir, "slow.txt", "s1\n");
+  nap_ms(300); /* the run started, sleeping */
+  put(p.dir, "slow.txt", "s2\n");
+  /* that run read s2 too late to be stored; the one after it runs s2 */
+  wait_for_out(&p, "w", "s2\n", 2);
+  cr_assert_geq(err_count(&p, "w", "slow: miss, running"), 3);
+  /* Ctrl-C while it runs */
+  char pidfile[300];
+  snprintf(pidfile, sizeof pidfile, "%s/slow.pid", p.dir);
+  unlink(pidfile);
+  put(p.dir, "slow.txt", "s3\n");
+  pid_t cmd = pid_in(&p, "slow.pid");
+  kill(pid, SIGINT);
+  cr_assert_eq(finish(pid), 128 + SIGINT);
+  wait_gone(cmd, "the command");
+  races_free(&p);
+}
+
+static int by_value(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* How soon --watch reacts: 20 edits, each timed from the write to its
+ * output; minus the command's own time (it writes how long it took),
+ * the median is within 200 ms (the debounce, 100 ms, included). */
+Test(runner, watch_reacts_within_200_ms_of_an_edit, .timeout = 120)
+{
+  proj p;
+  proj_with(&p, "[commands.lat]\nexec = \"s=$(date +%s%N); cat lat.txt; "
+                "echo $(( $(date +%s%N) - s )) >> own.ns\"\n"
+                "deps = [\"lat.txt\"]\n");
+  put(p.dir, "lat.txt", "edit -1\n");
+  pid_t pid = start(&p, "w", "--watch", NULL);
+  wait_for_out(&p, "w", "edit -1\n", 1);
+  wait_for_err(&p, "w", "runner: watching ");
+  enum { EDITS = 20 };
+  double lat[EDITS], own[EDITS];
+  for (int i = 0; i < EDITS; i++) {
+    char text[32];
+    snprintf(text, sizeof text, "edit %d\n", i);
+    double t0 = now_s();
+    put(p.dir, "lat.txt", "%s", text);
+    wait_for_out(&p, "w", text, 1);
+    lat[i] = (now_s() - t0) * 1000;
+    nap_ms(150);
+  }
+  kill(pid, SIGINT);
+  finish(pid);
+  char path[300], ns[8192];
+  snprintf(path, sizeof path, "%s/own.ns", p.dir);
+  slurp(path, ns, sizeof ns);
+  char *line = ns;
+  for (int i = -1; i < EDITS; i++) { /* the first run's, then the edits' */
+    double v = strtod(line, &line) / 1e6;
+    if (i >= 0)
+      own[i] = v;
+  }
+  double react[EDITS];
+  for (int i = 0; i < EDITS; i++)
+    react[i] = lat[i] - own[i];
+  qsort(lat, EDITS, sizeof *lat, by_value);
+  qsort(own, EDITS, sizeof *own, by_value);
+  qsort(react, EDITS, sizeof *react, by_value);
+  double med = (react[EDITS / 2 - 1] + react[EDITS / 2]) / 2;
+  cr_log_info("--watch: median of %d edits: %.0f ms from the write to the "
+              "output, the command's own %.0f ms, reaction %.0f ms (max "
+              "%.0f ms; goal <= 200 ms)",
+              EDITS, (lat[EDITS / 2 - 1] + lat[EDITS / 2]) / 2,
+              (own[EDITS / 2 - 1] + own[EDITS / 2]) / 2, med,
+              react[EDITS - 1]);
+  cr_assert_leq(med, 200, "median reaction %.0f ms", med);
+  races_free(&p);
+}
+
+/* The runner's own writes never start a run: an env's setup rewriting its
+ * lock, a plugin's output under .runner, an artifact another runnable's
+ * glob matches. */
+Test(runner, watch_is_not_woken_by_what_the_runnables_write,
+     .timeout = 120)
+{
+  proj p;
+  proj_with(&p, "[plugins]\ntools = \"runner:toolenv\"\n"
+                "cinclude = \"runner:cinclude\"\n"
+                "[envs.dev]\ntype = \"toolenv\"\nsetup = \"date +%N > "
+                "$TOOLENV_DIR/lock\"\n"
+                "[commands.gen]\nexec = \"cp in.txt src/gen.c\"\n"
+                "deps = [\"in.txt\"]\nartifacts = [\"src/gen.c\"]\n"
+                "env = \"dev\"\n"
+                "[commands.use]\nexec = \"cat src/*.c\"\n"
+                "deps = [\"src/*.c\", { type = \"cinclude\", path = "
+                "\"src/main.c\" }, { type = \"command\", name = \"gen\", "
+                "strict = true }]\n");
+  put(p.dir, "in.txt", "/* v1 */\n");
+  put(p.dir, "src/main.c", "int main;\n");
+  pid_t pid = start(&p, "w", "--watch", NULL);
+  wait_for_err(&p, "w", "runner: watching ");
+  nap_ms(700);
+  cr_assert_eq(err_count(&p, "w", "runner: watch: "), 0);
+  put(p.dir, "in.txt", "/* v2 */\n");
+  wait_for_out(&p, "w", "/* v2 */\n", 1);
+  nap_ms(700);
+  cr_assert_eq(err_count(&p, "w", "runner: watch: "), 1);
+  cr_assert_eq(err_count(&p, "w", "watch: in.txt changed: 2 runnables"), 1);
+  kill(pid, SIGINT);
+  cr_assert_eq(finish(pid), 128 + SIGINT);
+  races_free(&p);
+}
