@@ -592,8 +592,8 @@ PK_API pk_status pk_host_declare_defaults(pk_host *host,
  *   [tables.commands]     a table of the host's own in its config:
  *                         each = true ([commands.NAME] tables), fields =
  *                         a schema, instances = { deps = { kind = "dep",
- *                         array = true } }, host = ["KEY", ...], scalars
- *                         (docs/host-description.md)
+ *                         array = true } }, host = ["KEY", ...], scalars,
+ *                         one-of (docs/host-description.md)
  * and declares each as the functions above do; errors name file:line:col.
  * Once a [tables.NAME] is declared, the description describes the whole
  * config: pk_host_load_config() checks every host table and refuses a

@@ -30,16 +30,21 @@ static const char *write_desc(const char *text)
 static const char host_desc[] =
     "[kinds.dep]\n"
     "default = \"glob\"\n"
+    "[kinds.maker]\n"
+    "[types.maker.make.config]\n"
+    "jobs = { type = \"integer\", default = 1 }\n"
     "[types.dep.glob.config]\n"
     "pattern = { type = \"string\", required = true }\n"
     "[defaults]\n"
     "cache = { type = \"string\", optional = true }\n"
     "[tables.commands]\n"
     "each = true\n"
-    "fields = { exec = { type = \"string\", required = true }, "
+    "one-of = [\"exec\", \"maker\"]\n"
+    "fields = { exec = { type = \"string\", optional = true }, "
     "hidden = { type = \"boolean\", default = false } }\n"
     "instances = { deps = { kind = \"dep\", array = true }, "
-    "dep = { kind = \"dep\" } }\n"
+    "dep = { kind = \"dep\" }, maker = { kind = \"maker\", tag = true } "
+    "}\n"
     "[tables.ctx]\n"
     "each = true\n"
     "scalars = [\"string\", \"integer\"]\n"
@@ -100,6 +105,8 @@ Test(host_tables, a_valid_config_loads)
                     "deps = [\"*.c\", { pattern = \"*.h\" }]\n"
                     "dep = { type = \"glob\", pattern = \"x\" }\n"
                     "[commands.t]\nexec = \"true\"\ndep = \"by name\"\n"
+                    "[commands.m]\nmaker = \"make\"\n"
+                    "[commands.n]\nmaker = { type = \"make\", jobs = 2 }\n"
                     "[ctx]\nregion = \"eu\"\nport = 1\n"
                     "jobs = { type = \"integer\" }\n"
                     "[settings]\njobs = 3\nextra = [1, \"anything\"]\n",
@@ -134,7 +141,7 @@ Test(host_tables, every_problem_of_the_host_tables_is_positioned)
                     "[comands]\n",                            /* 19 */
                     &h, &diag),
                PK_ECONFIG);
-  has(diag, 1, 1, "missing required field \"exec\"");
+  has(diag, 1, 1, "commands.build: set exec or maker");
   has(diag, 2, 1, "unknown field \"exce\" (did you mean \"exec\"?)");
   has(diag, 3, 26, "unknown field \"patern\" (did you mean \"pattern\"?)");
   has(diag, 3, 9, "missing required field \"pattern\"");
@@ -158,6 +165,26 @@ Test(host_tables, every_problem_of_the_host_tables_is_positioned)
                    "c.toml has [plugins], [defaults], [commands], [ctx] and "
                    "[settings]");
   cr_assert_eq(pk_diag_count(diag), 14);
+  pk_diag_free(diag);
+  pk_host_free(h);
+}
+
+/* one-of: exactly one key; an instance field with tag = true: a string is
+ * the type's tag, which must exist. */
+Test(host_tables, one_of_and_tags)
+{
+  pk_host *h;
+  pk_diag *diag;
+  cr_assert_eq(load("[commands.a]\nexec = \"x\"\nmaker = \"make\"\n"
+                    "[commands.b]\nmaker = \"mak\"\n"
+                    "[commands.c]\nmaker = { type = \"make\", job = 2 }\n",
+                    &h, &diag),
+               PK_ECONFIG);
+  has(diag, 3, 9, "commands.a: exec and maker both set: set one of them");
+  has(diag, 5, 9, "unknown maker type \"mak\" in commands.b.maker (did you "
+                  "mean \"make\"?); known types: make");
+  has(diag, 7, 26, "unknown field \"job\" (did you mean \"jobs\"?)");
+  cr_assert_eq(pk_diag_count(diag), 3);
   pk_diag_free(diag);
   pk_host_free(h);
 }
@@ -261,6 +288,13 @@ Test(host_tables, description_errors_are_positioned)
       {"[tables.plugins]\n", PK_EDUPLICATE, 1, 9, "[plugins] is plugkit's"},
       {"[tables.\"a b\"]\n", PK_ECONFIG, 1, 9, "invalid table name \"a b\""},
       {"tables = 1\n", PK_ECONFIG, 1, 10, "[tables] must be a table"},
+      {"[tables.a]\nhost = [\"x\"]\none-of = [\"x\", \"y\"]\n",
+       PK_ENOTFOUND, 3, 16, "[tables.a] one-of: \"y\" is not a key of the "
+       "table"},
+      {"[tables.a]\nhost = [\"x\"]\none-of = [\"x\"]\n", PK_ECONFIG, 3,
+       10, "one-of names at least two keys"},
+      {"[kinds.k]\n[tables.a]\ninstances = { f = { kind = \"k\", tag = 1 "
+       "} }\n", PK_ETYPE, 3, 39, "expected a boolean"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     pk_host *h;
