@@ -61,24 +61,34 @@ pk_status pk__host_table_declare(pk_host *h, pk__htable *t, pk_error *err)
   return st;
 }
 
+/* "a, b or c" into buf: the items, each between open and close, the last
+ * after last (" or ", " and "). */
+static void join_list(char *buf, size_t n, const char *const *items,
+                      size_t count, const char *open, const char *close,
+                      const char *last)
+{
+  size_t len = 0;
+  buf[0] = 0;
+  for (size_t i = 0; i < count && len < n; i++)
+    len += (size_t)snprintf(buf + len, n - len, "%s%s%s%s",
+                            i == 0 ? "" : i + 1 == count ? last : ", ", open,
+                            items[i], close);
+}
+
 /* "a string, an integer or a table": what an entry of t may be. */
 static void entry_kinds(const pk__htable *t, char *buf, size_t n)
 {
   static const pk_kind kinds[] = {PK_KIND_STRING, PK_KIND_INTEGER,
                                   PK_KIND_FLOAT, PK_KIND_BOOL,
                                   PK_KIND_DATETIME};
-  size_t len = 0;
-  buf[0] = 0;
+  const char *names[6];
+  size_t k = 0;
   for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
-    if (t->scalars & 1u << kinds[i] && len < n)
-      len += (size_t)snprintf(buf + len, n - len, "%s, ",
-                              kinds[i] == PK_KIND_DATETIME
-                                  ? "a date or time"
-                                  : pk__kind_article(kinds[i]));
-  if (len >= 2 && len < n) /* the last ", " becomes " or " */
-    snprintf(buf + len - 2, n - len + 2, " or a table");
-  else
-    pk__copy_str(buf, n, "a table");
+    if (t->scalars & 1u << kinds[i])
+      names[k++] = kinds[i] == PK_KIND_DATETIME ? "a date or time"
+                                                : pk__kind_article(kinds[i]);
+  names[k++] = "a table";
+  join_list(buf, n, names, k, "", "", " or ");
 }
 
 /* v, the value of instance field k of the entry label: a string (the
@@ -161,12 +171,7 @@ static pk_status check_one_of(const pk__htable *t, const char *label,
   if (set)
     return PK_OK;
   char list[400];
-  size_t len = 0;
-  list[0] = 0;
-  for (size_t i = 0; i < n && len < sizeof list; i++)
-    len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
-                            i == 0 ? "" : i + 1 == n ? " or " : ", ",
-                            names[i]);
+  join_list(list, sizeof list, names, n, "", "", " or ");
   pk__fail_at(&e, PK_EMISSING, pk_value_get_pos(tbl), "%s: set %s", label,
               list);
   return pk__diag_report(diag, first, failed, &e);
@@ -265,12 +270,7 @@ static pk_status unknown_top(const pk_host *h, const pk__hostconf *c,
   const char *near = pk__closest(key, known, n);
   bool tbl = pk_value_kind(pk_table_value_at(root, i)) == PK_KIND_TABLE;
   char list[1024];
-  size_t len = 0;
-  list[0] = 0;
-  for (size_t k = 0; k < n && len < sizeof list; k++)
-    len += (size_t)snprintf(list + len, sizeof list - len, "%s[%s]",
-                            k == 0 ? "" : k + 1 == n ? " and " : ", ",
-                            known[k]);
+  join_list(list, sizeof list, known, n, "[", "]", " and ");
   pk_error e;
   pk_pos pos = pk_table_key_pos_at(root, i);
   pk__fail_at(&e, PK_ECONFIG, pos, "unknown %s%s%s%s%s%s: %s has %s",
