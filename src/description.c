@@ -290,9 +290,12 @@ static pk_status desc_host_table(pk_host *h, const pk_value *sect, size_t i,
       ((st = pk__value_expect(v, PK_KIND_TABLE, err)) ||
        (st = pk__host_schema(h, v, &t.schema, err))))
     return st;
-  if ((st = desc_host_keys(h, e, &t, err)) == PK_OK &&
-      (st = desc_one_of(e, &t, err)) == PK_OK)
-    return pk__host_table_declare(h, &t, err);
+  pk__hostconf *c = pk__hostconf_get(h);
+  if (!c)
+    st = pk__fail(err, PK_ENOMEM, "out of memory");
+  else if ((st = desc_host_keys(h, e, &t, err)) == PK_OK &&
+           (st = desc_one_of(e, &t, err)) == PK_OK)
+    return pk__host_table_declare(h, c, &t, err);
   pk_schema_free(t.schema);
   pk__free(&h->alloc, t.keys, t.nkeys * sizeof *t.keys);
   pk__free(&h->alloc, t.skip, t.nkeys * sizeof *t.skip);

@@ -31,15 +31,13 @@ static pk__htable *find_table(const pk__hostconf *c, const char *name)
   return NULL;
 }
 
-pk_status pk__host_table_declare(pk_host *h, pk__htable *t, pk_error *err)
+pk_status pk__host_table_declare(pk_host *h, pk__hostconf *c, pk__htable *t,
+                                 pk_error *err)
 {
-  pk__hostconf *c = pk__hostconf_get(h);
   pk_status st = PK_OK;
   const pk__htable *twice = find_table(c, t->name);
   const pk__types *ty = h->types;
-  if (!c)
-    st = pk__fail(err, PK_ENOMEM, "out of memory");
-  else if (twice)
+  if (twice)
     st = pk__fail_at(err, PK_EDUPLICATE, t->pos, "[tables.%s] is declared "
                      "twice (first at %s:%d:%d)", t->name, twice->pos.source,
                      twice->pos.line, twice->pos.col);
@@ -118,17 +116,9 @@ static pk_status check_instances(pk_host *h, const pk__hkey *k,
     else
       pk__copy_str(at, sizeof at, where);
     pk_kind ik = pk_value_kind(item);
-    if (ik == PK_KIND_STRING && k->tag &&
-        pk__instance_check_tag(h, k->kind, at, item, diag, &e) != PK_OK) {
-      if (e.code == PK_ENOMEM)
-        return PK_ENOMEM;
-      if (!*failed)
-        *first = e;
-      *failed = true;
-    }
-    if (ik == PK_KIND_STRING)
-      continue;
-    if (ik != PK_KIND_TABLE) {
+    if (ik == PK_KIND_STRING && !k->tag)
+      continue; /* the host's: a name, a shorthand */
+    if (ik != PK_KIND_TABLE && ik != PK_KIND_STRING) {
       pk__fail_at(&e, PK_ETYPE, pk_value_get_pos(item), "%s must be a string "
                   "or a table { type = \"TAG\", ... } (an instance of kind "
                   "%s), found %s", at, k->kind, pk__kind_article(ik));
@@ -137,7 +127,8 @@ static pk_status check_instances(pk_host *h, const pk__hkey *k,
       continue;
     }
     /* checked as written: formatting waits for the instance's use */
-    if (pk__instance_check(h, k->kind, at, item, NULL, diag, &e) != PK_OK) {
+    if (pk__instance_check(h, k->kind, at, item, k->tag, NULL, diag, &e) !=
+        PK_OK) {
       if (e.code == PK_ENOMEM)
         return PK_ENOMEM;
       if (!*failed)

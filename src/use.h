@@ -57,16 +57,19 @@ pk_status pk__instances_add(pk_host *h, pk__hostconf *c, const pk_value *root,
 /* Destroys every instance built, newest first, and frees the entries. */
 void pk__instances_free(pk_host *h, pk__hostconf *c);
 /* pk_host_check_instance() with the ctx formatting the type's format =
- * true fields (NULL: checked as written). */
+ * true fields (NULL: checked as written); with tag, a string v is the
+ * type's tag, { type = "TAG" } written short: only its type is checked
+ * (problems at v's position). */
 pk_status pk__instance_check(pk_host *h, const char *kind, const char *label,
-                             const pk_value *table, const pk_ctx *ctx,
+                             const pk_value *v, bool tag, const pk_ctx *ctx,
                              pk_diag *diag, pk_error *err);
 
-/* A string naming the type (tag) of an instance of kind, { type = "TAG" }
- * written short: the type must exist (problems at tag's position). */
-pk_status pk__instance_check_tag(pk_host *h, const char *kind,
-                                 const char *label, const pk_value *tag,
-                                 pk_diag *diag, pk_error *err);
+/* unknown_type.c: PK_ENOTFOUND at pos for a tag no type of kind has, in
+ * where ("caches.x"): the known tags, the closest, and an installed plugin
+ * not enabled that provides it. */
+pk_status pk__unknown_type(pk_host *h, const pk__types *t, const char *kind,
+                           const char *tag, pk_pos pos, const char *where,
+                           pk_error *err);
 
 /* host_tables.c: the host's own tables of its config ([tables.NAME] of
  * the description, read by description.c).  A key of a table the host
@@ -94,7 +97,8 @@ typedef struct pk__htable {
 /* Declares t (taken: its schema, keys and skip are freed on failure
  * too); PK_EDUPLICATE for a name declared twice or that is plugkit's or
  * a kind's table. */
-pk_status pk__host_table_declare(pk_host *h, pk__htable *t, pk_error *err);
+pk_status pk__host_table_declare(pk_host *h, pk__hostconf *c, pk__htable *t,
+                                 pk_error *err);
 /* Checks root's host tables, and, when the description declares any, that
  * root holds no other key than [plugins], [defaults], the kinds' tables and
  * the host tables; problems go to diag and the first to *first (*failed
