@@ -273,7 +273,7 @@ static pk_status desc_host_table(pk_host *h, const pk_value *sect, size_t i,
   pk_status st;
   if ((st = desc_entry(sect, i, "tables", &e, err)) ||
       (st = desc_keys(e, keys, 7, "[tables.*]", err)) ||
-      (st = pk_table_get_string_or(e, "doc", "", &doc, err)) ||
+      (st = pk_table_get_string_or(e, "doc", "", &doc, err)) || /* typed */
       (st = pk_table_get_bool_or(e, "each", false, &t.each, err)))
     return st;
   if (!pk__name_valid(t.name, strlen(t.name)))

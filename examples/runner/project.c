@@ -434,7 +434,6 @@ int project_open(project *p, const char *dir, const char *exe_dir,
   check_defaults(p, diag);
   ctx_load(p, pk_table_get(pk_doc_root(p->doc), "ctx"), diag);
   pk_host_set_ctx(p->host, p->ctx);
-  /* typed deps are checked only when the types are known */
   /* checks every table (runner-host.toml's [tables] too); the host keeps
    * the document: one parse */
   pk_host_load_config_doc(p->host, p->doc, diag, &err);
