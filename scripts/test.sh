@@ -29,7 +29,7 @@ count() { passed=$((passed + $1)); failed=$((failed + $2)); }
 # a given offset in its page (a matter of layout), and LeakSanitizer's
 # tracer then dies scanning garbage at exit ("Tracer caught signal 11"):
 # seen with the s3 plugin's libcurl in runner::s3_remote_hit_* on gcc 12
-# and clang alike.  Leaks in TLS blocks go unscanned; nothing else changes.
+# and clang alike.  Dynamic TLS blocks are then not scanned as roots.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1:intercept_tls_get_addr=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
