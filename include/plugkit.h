@@ -667,11 +667,40 @@ PK_API pk_status pk_host_declare_defaults(pk_host *host,
  *                         there); until then it only checks configs (the
  *                         plugkit CLI), and an instance of it is PK_ENOTSUP
  *   [defaults]            a schema table (see pk_host_declare_defaults)
+ *   [tables.commands]     a table of the host's own in its config:
+ *                         each = true ([commands.NAME] tables), fields =
+ *                         a schema, instances = { deps = { kind = "dep",
+ *                         array = true } }, host = ["KEY", ...], scalars,
+ *                         one-of (docs/host-description.md)
  * and declares each as the functions above do; errors name file:line:col.
+ * Once a [tables.NAME] is declared, the description describes the whole
+ * config: pk_host_load_config() checks every host table and refuses a
+ * top-level key that is none of [plugins], [defaults] (with a schema), a
+ * kind's table or a host table.
  * [thread: host, before discovery] [fails: mem | io | syntax | config |
- * duplicate] [since: 0.1] */
+ * duplicate | notfound] [since: 0.1] */
 PK_API pk_status pk_host_load_description(pk_host *host, const char *path,
                                           pk_error *err);
+
+/* Checks value as the host table name of the description ([tables.NAME]):
+ * the check pk_host_load_config() makes of the config's [NAME], for the
+ * same table found elsewhere (a fragment, another file of the host).
+ * Every problem goes to diag (may be NULL), the first to err, with
+ * file:line:col; instance fields are checked as written (no formatting).
+ * Runs no plugin code.  PK_ENOTFOUND when the description has no
+ * [tables.NAME].
+ * [thread: host] [fails: mem | misuse | notfound | config | type |
+ * missing | range] [since: 0.1] */
+PK_API pk_status pk_host_check_table(pk_host *host, const char *name,
+                                     const pk_value *value, pk_diag *diag,
+                                     pk_error *err);
+
+/* The field schema of host table name ([tables.NAME]'s fields: of each
+ * [NAME.KEY] table when each = true), for the host to decode its tables
+ * with; NULL when there is none.  Borrowed until pk_host_free().
+ * [thread: any] [fails: never] [since: 0.1] */
+PK_API const pk_schema *pk_host_get_table_schema(pk_host *host,
+                                                 const char *name);
 
 /* What a host factory receives.  Borrowed for the call, except config,
  * plugin_config and defaults, which live as long as the instance. */

@@ -316,6 +316,17 @@ unknown_field(dctx *d, const pk_schema *s, const pk_value *table, size_t i,
 {
   char hint[480];
   pk__suggest_field(s, key, hint, sizeof hint);
+  /* the caller's keys of the top-level table are known keys too */
+  const char *known[64];
+  size_t n = 0;
+  for (size_t k = 0; !d->path[0] && k < d->nskip && n < 64; k++)
+    if (d->skip[k])
+      known[n++] = d->skip[k];
+  for (size_t k = 0; n && k < s->nfields && n < 64; k++)
+    known[n++] = s->names[k];
+  const char *near = n ? pk__closest(key, known, n) : NULL;
+  if (near)
+    snprintf(hint, sizeof hint, " (did you mean \"%s\"?)", near);
   if (d->path[0] != '\0') {
     size_t plen = strlen(d->path);
     report(d, PK_ECONFIG, pk_table_key_pos_at(table, i),

@@ -1,6 +1,7 @@
 /* description.c -- the host description file: [namespaces], [kinds],
- * [hooks], [types] (built-in types with their config schemas) and the
- * [defaults] schema, each turned into the host's own declarations.
+ * [hooks], [types] (built-in types with their config schemas), the
+ * [defaults] schema and [tables] (the host's own tables, host_tables.c),
+ * each turned into the host's own declarations.
  * SPDX-License-Identifier: MIT */
 #include <string.h>
 
@@ -154,15 +155,162 @@ static pk_status desc_type(pk_host *h, const char *kind, const pk_value *tags,
   return pk__type_insert(h, t, ty, err);
 }
 
+/* The kinds of value "scalars" names (1u << pk_kind each). */
+static pk_status desc_scalars(const pk_value *v, unsigned *out, pk_error *err)
+{
+  static const char *const names[] = {"string", "integer", "float",
+                                      "boolean", "datetime"};
+  static const pk_kind kinds[] = {PK_KIND_STRING, PK_KIND_INTEGER,
+                                  PK_KIND_FLOAT, PK_KIND_BOOL,
+                                  PK_KIND_DATETIME};
+  pk_status st = pk__value_expect(v, PK_KIND_ARRAY, err);
+  for (size_t i = 0; st == PK_OK && i < pk_array_count(v); i++) {
+    const pk_value *item = pk_array_at(v, i);
+    const char *name;
+    size_t k = 0;
+    if ((st = pk_value_get_string(item, &name, NULL, err)))
+      break;
+    while (k < 5 && strcmp(name, names[k]))
+      k++;
+    if (k == 5)
+      return pk__fail_at(err, PK_ECONFIG, pk_value_get_pos(item), "scalars: "
+                         "\"%s\" is not one of: string, integer, float, "
+                         "boolean, datetime", name);
+    *out |= 1u << kinds[k];
+  }
+  return st;
+}
+
+/* [tables.NAME.instances]: FIELD = { kind = "KIND", array = true }, and
+ * the `host` array: the keys the host checks itself, into keys. */
+static pk_status desc_host_keys(pk_host *h, const pk_value *e,
+                                pk__htable *t, pk_error *err)
+{
+  static const char *const ikeys[] = {"kind", "array", "tag"};
+  const pk_value *insts = pk_table_get(e, "instances");
+  const pk_value *host = pk_table_get(e, "host");
+  pk_status st = PK_OK;
+  if ((insts && (st = pk__value_expect(insts, PK_KIND_TABLE, err))) ||
+      (host && (st = pk__value_expect(host, PK_KIND_ARRAY, err))))
+    return st;
+  size_t ni = pk_table_count(insts), n = ni + pk_array_count(host);
+  t->keys = pk__alloc_zero(&h->alloc, (n ? n : 1) * sizeof *t->keys);
+  t->skip = pk__alloc_zero(&h->alloc, (n ? n : 1) * sizeof *t->skip);
+  if (!t->keys || !t->skip)
+    return pk__fail(err, PK_ENOMEM, "out of memory");
+  t->nkeys = n; /* pk__free(0) frees the block of 1 */
+  for (size_t i = 0; i < n; i++) {
+    pk__hkey *k = &t->keys[i];
+    const pk_value *v = i < ni ? pk_table_value_at(insts, i)
+                               : pk_array_at(host, i - ni);
+    pk_pos pos = i < ni ? pk_table_key_pos_at(insts, i) : pk_value_get_pos(v);
+    if (i < ni) {
+      k->name = pk_table_key_at(insts, i, NULL);
+      if ((st = desc_entry(insts, i, "tables.*.instances", &v, err)) ||
+          (st = desc_keys(v, ikeys, 3, "[tables.*.instances.*]", err)) ||
+          (st = pk_table_get_string(v, "kind", &k->kind, err)) ||
+          (st = pk_table_get_bool_or(v, "array", false, &k->array, err)) ||
+          (st = pk_table_get_bool_or(v, "tag", false, &k->tag, err)))
+        return st;
+      if (!pk__find_kind(h->types, k->kind))
+        return pk__fail_at(err, PK_ENOTFOUND, pos, "[tables.%s.instances.%s]"
+                           ": kind \"%s\" is not declared (add [kinds.%s])",
+                           t->name, k->name, k->kind, k->kind);
+    } else if ((st = pk_value_get_string(v, &k->name, NULL, err))) {
+      return st;
+    }
+    if (t->schema && pk_schema_find_field(t->schema, k->name))
+      return pk__fail_at(err, PK_EDUPLICATE, pos, "[tables.%s]: \"%s\" is "
+                         "in fields and in %s: keep one", t->name, k->name,
+                         i < ni ? "instances" : "host");
+    for (size_t j = 0; j < i; j++)
+      if (!strcmp(t->skip[j], k->name))
+        return pk__fail_at(err, PK_EDUPLICATE, pos, "[tables.%s]: \"%s\" "
+                           "is named twice in instances and host", t->name,
+                           k->name);
+    t->skip[i] = k->name;
+  }
+  return PK_OK;
+}
+
+/* one-of = ["exec", "factory"]: exactly one of these keys of the table
+ * (each a field or a key of instances or host). */
+static pk_status desc_one_of(const pk_value *e, pk__htable *t, pk_error *err)
+{
+  const pk_value *v = pk_table_get(e, "one-of");
+  pk_status st = v ? pk__value_expect(v, PK_KIND_ARRAY, err) : PK_OK;
+  for (size_t i = 0; st == PK_OK && i < pk_array_count(v); i++) {
+    const pk_value *item = pk_array_at(v, i);
+    const char *name;
+    if ((st = pk_value_get_string(item, &name, NULL, err)))
+      break;
+    bool known = t->schema && pk_schema_find_field(t->schema, name);
+    for (size_t k = 0; k < t->nkeys && !known; k++)
+      known = !strcmp(t->keys[k].name, name);
+    if (!known)
+      return pk__fail_at(err, PK_ENOTFOUND, pk_value_get_pos(item), "[tables."
+                         "%s] one-of: \"%s\" is not a key of the table (in "
+                         "fields, instances or host)", t->name, name);
+  }
+  if (st == PK_OK && pk_array_count(v) < 2 && v)
+    st = pk__fail_at(err, PK_ECONFIG, pk_value_get_pos(v), "[tables.%s] "
+                     "one-of names at least two keys", t->name);
+  t->one_of = v;
+  return st;
+}
+
+/* [tables.NAME]: a table of the host's own in its config. */
+static pk_status desc_host_table(pk_host *h, const pk_value *sect, size_t i,
+                                 pk_error *err)
+{
+  static const char *const keys[] = {"doc",       "each", "scalars",
+                                     "fields",    "instances", "host",
+                                     "one-of"};
+  const char *doc;
+  const pk_value *e, *v;
+  pk__htable t = {.name = pk_table_key_at(sect, i, NULL),
+                  .pos = pk_table_key_pos_at(sect, i)};
+  pk_status st;
+  if ((st = desc_entry(sect, i, "tables", &e, err)) ||
+      (st = desc_keys(e, keys, 7, "[tables.*]", err)) ||
+      (st = pk_table_get_string_or(e, "doc", "", &doc, err)) || /* typed */
+      (st = pk_table_get_bool_or(e, "each", false, &t.each, err)))
+    return st;
+  if (!pk__name_valid(t.name, strlen(t.name)))
+    return pk__fail_at(err, PK_ECONFIG, t.pos, "invalid table name \"%s\": "
+                       "use 1 to 127 letters, digits, '_', '.' or '-'",
+                       t.name);
+  if ((v = pk_table_get(e, "scalars")) && !t.each)
+    return pk__fail_at(err, PK_ECONFIG, pk_value_get_pos(v), "[tables.%s]: "
+                       "scalars apply to the entries of a table with each = "
+                       "true", t.name);
+  if (v && (st = desc_scalars(v, &t.scalars, err)))
+    return st;
+  if ((v = pk_table_get(e, "fields")) &&
+      ((st = pk__value_expect(v, PK_KIND_TABLE, err)) ||
+       (st = pk__host_schema(h, v, &t.schema, err))))
+    return st;
+  pk__hostconf *c = pk__hostconf_get(h);
+  if (!c)
+    st = pk__fail(err, PK_ENOMEM, "out of memory");
+  else if ((st = desc_host_keys(h, e, &t, err)) == PK_OK &&
+           (st = desc_one_of(e, &t, err)) == PK_OK)
+    return pk__host_table_declare(h, c, &t, err);
+  pk_schema_free(t.schema);
+  pk__free(&h->alloc, t.keys, t.nkeys * sizeof *t.keys);
+  pk__free(&h->alloc, t.skip, t.nkeys * sizeof *t.skip);
+  return st;
+}
+
 static pk_status load_description(pk_host *h, pk_doc *doc, pk_error *err)
 {
   static const char *const top[] = {"namespaces", "kinds", "hooks",
-                                    "types", "defaults"};
+                                    "types", "defaults", "tables"};
   static const char *const kkeys[] = {"table", "version", "default"};
   static const char *const hkeys[] = {"mode"};
   static const char *const nkeys[] = {"abi"};
   const pk_value *root = pk_doc_root(doc), *sect, *e;
-  pk_status st = desc_keys(root, top, 5, "the host description", err);
+  pk_status st = desc_keys(root, top, 6, "the host description", err);
   if (st == PK_OK)
     st = desc_table(root, "namespaces", &sect, err);
   for (size_t i = 0; st == PK_OK && sect && i < pk_table_count(sect); i++) {
@@ -232,6 +380,10 @@ static pk_status load_description(pk_host *h, pk_doc *doc, pk_error *err)
     for (size_t j = 0; st == PK_OK && j < pk_table_count(tags); j++)
       st = desc_type(h, pk_table_key_at(sect, i, NULL), tags, j, err);
   }
+  if (st == PK_OK)
+    st = desc_table(root, "tables", &sect, err);
+  for (size_t i = 0; st == PK_OK && sect && i < pk_table_count(sect); i++)
+    st = desc_host_table(h, sect, i, err);
   const pk_value *d = pk_table_get(root, "defaults");
   if (st == PK_OK && d)
     st = set_defaults(h, d, err);

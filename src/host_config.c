@@ -1,7 +1,8 @@
 /* host_config.c -- the host config: [plugins] (the plugins it enables,
  * each with its alias, [plugins.ALIAS] settings and contributed fragment),
- * [defaults], and the instance tables of the declared kinds (checked here,
- * built by instances.c); loading it requests the declared plugins.
+ * [defaults], the instance tables of the declared kinds (checked here,
+ * built by instances.c) and the host's own tables (host_tables.c); loading
+ * it requests the declared plugins.
  * SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +16,7 @@ static void hostconf_free(pk_host *h)
   pk__hostconf *c = h->hostconf;
   const pk__allocator *a = &h->alloc;
   pk__instances_free(h, c);
+  pk__host_tables_free(h, c);
   for (size_t i = 0; i < c->ndecl; i++) {
     pk__pconf *pc = c->decl[i];
     pc->plugin->conf = NULL;
@@ -285,7 +287,8 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
     }
   }
   pk__free(&h->alloc, queue, qcap * sizeof *queue);
-  if (pk__instances_add(h, hc, root, diag, &first, &failed) != PK_OK)
+  if (pk__instances_add(h, hc, root, diag, &first, &failed) != PK_OK ||
+      pk__host_tables_check(h, hc, root, diag, &first, &failed) != PK_OK)
     return pk__fail(err, PK_ENOMEM, "out of memory");
 #undef REPORT
   if (failed)

@@ -185,46 +185,10 @@ static pk_status select_type(pk_host *h, pk__types *t, pk__inst *in,
                          !strcmp(prev->kind, in->kind->name)
                      ? (pk__type *)prev
                      : pk__find_type(t, in->kind->name, tag);
-  if (!ty) {
-    const char *names[128];
-    size_t n = 0;
-    for (size_t i = 0; i < t->ntypes && n < 128; i++)
-      if (!strcmp(t->types[i]->kind, in->kind->name))
-        names[n++] = t->types[i]->tag;
-    char list[1024];
-    pk__join(list, sizeof list, names, n);
-    /* an installed plugin not declared that would provide it */
-    char hint[512] = "";
-    for (size_t i = 0; i < pk_host_plugin_count(h) && !hint[0]; i++) {
-      pk_plugin *p = pk_host_plugin_at(h, i);
-      const pk_value *prov = p->m.root ? pk_table_get(p->m.root, "provides")
-                                       : NULL;
-      for (size_t j = 0; j < pk_array_count(prov); j++) {
-        const char *k = "", *g = "";
-        pk_table_get_string(pk_array_at(prov, j), "kind", &k, NULL);
-        pk_table_get_string(pk_array_at(prov, j), "tag", &g, NULL);
-        if (!strcmp(k, in->kind->name) && !strcmp(g, tag) &&
-            p->state != PK_STATE_SHADOWED) {
-          snprintf(hint, sizeof hint,
-                   "; plugin %s provides it but is not enabled: add "
-                   "plugins.%s = \"%s\" to the config",
-                   p->id, p->m.name, p->id);
-          break;
-        }
-      }
-    }
-    const char *near = pk__closest(tag, names, n);
-    pk_pos pos = pk_value_get_pos(tv ? tv : in->table);
-    char dym[200] = "";
-    if (near)
-      snprintf(dym, sizeof dym, " (did you mean \"%s\"?)", near);
-    return pk__fail_at(err, PK_ENOTFOUND, pos,
-                       "unknown %s type \"%s\" in %s%s; known types: "
-                       "%s%s",
-                       in->kind->name, tag, inst_where(in, where, sizeof where),
-                       dym,
-                       n ? list : "none", hint);
-  }
+  if (!ty)
+    return pk__unknown_type(h, t, in->kind->name, tag,
+                            pk_value_get_pos(tv ? tv : in->table),
+                            inst_where(in, where, sizeof where), err);
   return chain_of(h, t, ty, chain, depth, err);
 }
 
@@ -719,6 +683,14 @@ pk_status pk_host_check_instance(pk_host *h, const char *kind,
 {
   if (!h || !kind || !label || !table)
     return pk__fail(err, PK_EMISUSE, "pk_host_check_instance: NULL argument");
+  return pk__instance_check(h, kind, label, table, false, ctx_of(h), diag,
+                            err);
+}
+
+pk_status pk__instance_check(pk_host *h, const char *kind, const char *label,
+                             const pk_value *v, bool tag, const pk_ctx *ctx,
+                             pk_diag *diag, pk_error *err)
+{
   pk__types *t = pk__types_get(h);
   if (!t)
     return pk__fail(err, PK_ENOMEM, "out of memory");
@@ -726,10 +698,20 @@ pk_status pk_host_check_instance(pk_host *h, const char *kind,
   pk__type *chain[MAX_CHAIN];
   size_t depth;
   pk_error e;
-  pk_status st = inline_init(h, kind, label, table, &in, &e);
+  pk_status st;
+  /* a tag stands for { type = "TAG" }: positions are the tag's */
+  tag = tag && pk_value_kind(v) == PK_KIND_STRING;
+  if (tag) {
+    in = (pk__inst){.kind = pk__find_kind(t, kind), .table = v, .name = label,
+                    .inline_top = true};
+    st = in.kind ? PK_OK : pk__fail(&e, PK_ENOTFOUND, "unknown kind \"%s\"",
+                                    kind);
+  } else {
+    st = inline_init(h, kind, label, v, &in, &e);
+  }
   if (st == PK_OK) {
     pthread_mutex_lock(&h->wake_mu);
-    st = select_type(h, t, &in, NULL, NULL, chain, &depth, &e);
+    st = select_type(h, t, &in, NULL, tag ? &v : NULL, chain, &depth, &e);
     pthread_mutex_unlock(&h->wake_mu);
   }
   if (st != PK_OK) {
@@ -737,8 +719,9 @@ pk_status pk_host_check_instance(pk_host *h, const char *kind,
       return pk__fail(err, PK_ENOMEM, "out of memory");
     return pk__error_copy(err, &e);
   }
-  return decode_chain(h, NULL, chain, depth, table, NULL, ctx_of(h), NULL,
-                      diag, err);
+  return tag ? PK_OK
+             : decode_chain(h, NULL, chain, depth, v, NULL, ctx, NULL, diag,
+                            err);
 }
 
 pk_status pk_host_make_instance(pk_host *h, const char *kind,

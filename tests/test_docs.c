@@ -1,5 +1,5 @@
 /* test_docs.c -- the documentation is true to the code: docs/runner.md
- * against the runner's sources (runner-host.toml, project.c, space.c,
+ * against the runner's sources (runner-host.toml, space.c,
  * ctx.c, the manifests of its plugins), the runner's --help against its options (main.c) and its usage
  * errors, the README's C snippets compiled with -Wall -Wextra -Werror,
  * the man pages against their sources (scripts/man.py --check), runner
@@ -216,22 +216,9 @@ static void check_names(const char *md, const char *heading, const char *names,
   free(rows);
 }
 
-/* The type text of field name of schema s. */
-static void schema_type(const pk_schema *s, const char *name, char *buf,
-                        size_t n)
-{
-  for (size_t i = 0; i < pk_schema_field_count(s); i++)
-    if (!strcmp(pk_field_get_name(pk_schema_field_at(s, i)), name)) {
-      type_text(pk_schema_field_at(s, i), buf, n);
-      return;
-    }
-  cr_assert_fail("[defaults] has %s, which a command does not have", name);
-}
-
 Test(docs, runner_md_documents_every_runner_toml_field)
 {
   char *md = read_text(SRC "/docs/runner.md");
-  char *project = read_text(SRC "/examples/runner/project.c");
   char *space = read_text(SRC "/examples/runner/space.c");
   char *ctx = read_text(SRC "/examples/runner/ctx.c");
   pk_doc *host;
@@ -241,14 +228,25 @@ Test(docs, runner_md_documents_every_runner_toml_field)
                PK_OK, "%s", err.message);
   const pk_value *root = pk_doc_root(host);
 
-  /* the top-level tables the runner accepts */
-  char keys[1024];
-  c_strings(project, "project.c", "top_keys[] =", keys, sizeof keys, "\n");
+  /* the top-level tables the runner accepts: plugkit's [plugins] and
+   * [defaults], the kinds' tables and runner-host.toml's [tables] */
+  const pk_value *kinds = pk_table_get(root, "kinds");
+  const pk_value *tables = pk_table_get(root, "tables");
   char *rows = section_rows(md, "## The tables");
   cr_assert_not_null(rows);
-  for (char *k = keys; *k; k = strchr(k, '\n') + 1) {
+  size_t ntop = 2 + pk_table_count(kinds) + pk_table_count(tables);
+  for (size_t i = 0; i < ntop; i++) {
+    const char *name = i == 0 ? "plugins" : i == 1 ? "defaults" : NULL;
+    size_t k = i - 2;
+    if (!name && k < pk_table_count(kinds))
+      pk_table_get_string_or(pk_table_value_at(kinds, k), "table", NULL, &name,
+                             NULL);
+    else if (!name)
+      name = pk_table_key_at(tables, k - pk_table_count(kinds), NULL);
+    if (!name)
+      continue; /* an inline kind (dep) */
     char first[100];
-    snprintf(first, sizeof first, "| `[%.*s]` |", (int)strcspn(k, "\n"), k);
+    snprintf(first, sizeof first, "| `[%s]` |", name);
     char *row = strstr(rows, first);
     cr_assert_not_null(row, "docs/runner.md, ## The tables: no row %s", first);
     memmove(row, row + strcspn(row, "\n") + 1,
@@ -257,43 +255,33 @@ Test(docs, runner_md_documents_every_runner_toml_field)
   assert_no_rows_left(rows, "## The tables");
   free(rows);
 
-  /* a command's fields; deps are checked one by one, outside the schema */
-  char schema[4096];
-  c_strings(project, "project.c", "command_schema[] =", schema, sizeof schema,
-            NULL);
-  pk_doc *cmd;
-  cr_assert_eq(
-      pk_doc_parse(schema, strlen(schema), "command_schema", NULL, &cmd, &err),
-      PK_OK, "%s", err.message);
-  static const char *const by_hand[] = {"deps", "factory", NULL};
-  check_schema(md, "### `[commands.NAME]`", pk_doc_root(cmd), by_hand);
-
-  /* [defaults]: some of a command's fields, of the same types */
-  pk_schema *cmd_schema;
-  cr_assert_eq(pk_schema_new(pk_doc_root(cmd), NULL, &cmd_schema, &err), PK_OK,
-               "%s", err.message);
-  c_strings(project, "project.c", "defaults_keys[] =", keys, sizeof keys, "\n");
-  char *drows = section_rows(md, "### `[defaults]`");
-  cr_assert_not_null(drows, "docs/runner.md has no ### `[defaults]`");
-  for (char *k = keys; *k; k = strchr(k, '\n') + 1) {
-    char name[100], type[64];
-    snprintf(name, sizeof name, "%.*s", (int)strcspn(k, "\n"), k);
-    schema_type(cmd_schema, name, type, sizeof type);
-    check_row(drows, "### `[defaults]`", name, type, "unset");
+  /* the fields of [defaults], of a command, a space and a [ctx]
+   * declaration: runner-host.toml's schemas, with the keys the runner or
+   * a kind checks (instances, host) documented by hand */
+  check_schema(md, "### `[defaults]`", pk_table_get(root, "defaults"), NULL);
+  static const struct {
+    const char *table, *heading;
+  } own[] = {{"commands", "### `[commands.NAME]`"},
+             {"spaces", "### `[spaces.NAME]`"},
+             {"ctx", "### A declaration"}};
+  for (size_t i = 0; i < sizeof own / sizeof *own; i++) {
+    const pk_value *t = pk_table_get(tables, own[i].table);
+    cr_assert_not_null(t, "runner-host.toml has no [tables.%s]", own[i].table);
+    const pk_value *insts = pk_table_get(t, "instances");
+    const pk_value *hkeys = pk_table_get(t, "host");
+    const char *by_hand[16] = {0};
+    size_t n = 0;
+    for (size_t k = 0; k < pk_table_count(insts) && n < 15; k++)
+      by_hand[n++] = pk_table_key_at(insts, k, NULL);
+    for (size_t k = 0; k < pk_array_count(hkeys) && n < 15; k++)
+      pk_value_get_string(pk_array_at(hkeys, k), &by_hand[n++], NULL, NULL);
+    check_schema(md, own[i].heading, pk_table_get(t, "fields"), by_hand);
   }
-  assert_no_rows_left(drows, "### `[defaults]`");
-  free(drows);
-  pk_schema_free(cmd_schema);
-  pk_doc_free(cmd);
 
-  /* a space's keys and a module's (space.c), a [ctx] declaration's and
-   * the {module.*} fields (ctx.c) */
-  c_strings(space, "space.c", "space_keys[] =", keys, sizeof keys, "\n");
-  check_names(md, "### `[spaces.NAME]`", keys, "| `%s` |", true);
+  /* a module's keys (space.c) and the {module.*} fields (ctx.c) */
+  char keys[1024];
   c_strings(space, "space.c", "module_keys[] =", keys, sizeof keys, "\n");
   check_names(md, "### A module", keys, "| `%s` |", true);
-  c_strings(ctx, "ctx.c", "declaration_keys[] =", keys, sizeof keys, "\n");
-  check_names(md, "### A declaration", keys, "| `%s` |", true);
   c_strings(ctx, "ctx.c", "fields[] =", keys, sizeof keys, "\n");
   check_names(md, "### Placeholders", keys, "| `{module.%s}` |", false);
 
@@ -329,7 +317,6 @@ Test(docs, runner_md_documents_every_runner_toml_field)
   free(vrows);
 
   /* each kind: its table and default type; each built-in type's fields */
-  const pk_value *kinds = pk_table_get(root, "kinds");
   char *krows = section_rows(md, "## Kinds and their built-in types");
   cr_assert_not_null(krows);
   for (size_t i = 0; i < pk_table_count(kinds); i++) {
@@ -397,14 +384,8 @@ Test(docs, runner_md_documents_every_runner_toml_field)
     }
     pk_doc_free(m);
   }
-  /* the runner's [defaults] is its own (above): a host [defaults] schema
-   * would need its own rows */
-  cr_assert_null(pk_table_get(root, "defaults"),
-                 "runner-host.toml has a [defaults] schema: document it and "
-                 "check it here");
   pk_doc_free(host);
   free(md);
-  free(project);
   free(space);
   free(ctx);
 }

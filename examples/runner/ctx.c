@@ -119,54 +119,22 @@ static void add_var(project *p, const char *name, int type, char *value,
 
 /* NAME = { type = "...", default = ..., required = ..., doc = "..." }:
  * the declaration into *type, *dflt (NULL: none) and *required; false
- * after a problem. */
+ * after a problem.  Its keys, type and required are checked with the
+ * config (runner-host.toml's [tables.ctx]); default, here: of the type. */
 static bool declaration(const char *name, const pk_value *t, int *type,
                         char **dflt, bool *required, pk_diag *diag)
 {
-  /* (tests/test_docs.c reads declaration_keys[] for docs/runner.md) */
-  static const char *const declaration_keys[] = {"type", "default", "required",
-                                                 "doc"};
-  bool ok = true;
-  *type = -1;
-  *dflt = NULL;
-  for (size_t i = 0; i < pk_table_count(t); i++) {
-    const char *k = pk_table_key_at(t, i, NULL);
-    size_t j = 0;
-    while (j < 4 && strcmp(k, declaration_keys[j]))
-      j++;
-    if (j == 4) {
-      const char *near = pk_closest(k, declaration_keys, 4);
-      runner_problem(diag, PK_ECONFIG, pk_table_key_pos_at(t, i),
-                     "ctx.%s: unknown key \"%s\"%s%s%s: a declaration has "
-                     "type, default, required and doc", name, k,
-                     near ? " (did you mean \"" : "", near ? near : "",
-                     near ? "\"?)" : "");
-      ok = false;
-    }
-  }
   const pk_value *tv = pk_table_get(t, "type"), *dv = pk_table_get(t, "default");
   const pk_value *rv = pk_table_get(t, "required");
   const char *tn = NULL;
-  if (tv && pk_value_get_string(tv, &tn, NULL, NULL) == PK_OK) {
+  *type = -1;
+  *dflt = NULL;
+  if (tv && pk_value_get_string(tv, &tn, NULL, NULL) == PK_OK)
     for (int i = 0; i < 3; i++)
       if (!strcmp(tn, type_names[i]))
         *type = i;
-    if (*type < 0) {
-      const char *near = pk_closest(tn, type_names, 3);
-      for (int i = 0; i < 3 && !near && *tn; i++) /* qik's int, bool, str */
-        if (!strncmp(type_names[i], tn, strlen(tn)))
-          near = type_names[i];
-      runner_problem(diag, PK_ECONFIG, pk_value_get_pos(tv), "ctx.%s: type "
-                     "\"%s\"%s%s%s: use string, integer or boolean", name, tn,
-                     near ? " (did you mean \"" : "", near ? near : "",
-                     near ? "\"?)" : "");
-      return false;
-    }
-  } else if (tv) {
-    runner_problem(diag, PK_ETYPE, pk_value_get_pos(tv), "ctx.%s: type must be "
-                   "\"string\", \"integer\" or \"boolean\"", name);
+  if (tv && *type < 0)
     return false;
-  }
   if (dv) {
     int dtype;
     if (value_of(dv, &dtype, dflt) != 0 || (*type >= 0 && dtype != *type)) {
@@ -184,12 +152,7 @@ static bool declaration(const char *name, const pk_value *t, int *type,
   if (*type < 0)
     *type = CTX_STRING;
   *required = !dv;
-  if (rv && pk_value_get_bool(rv, required, NULL) != PK_OK) {
-    runner_problem(diag, PK_ETYPE, pk_value_get_pos(rv), "ctx.%s: required must "
-                   "be true or false", name);
-    ok = false;
-  }
-  return ok;
+  return !rv || pk_value_get_bool(rv, required, NULL) == PK_OK;
 }
 
 void ctx_load(project *p, const pk_value *ctx, pk_diag *diag)
@@ -211,11 +174,7 @@ void ctx_load(project *p, const pk_value *ctx, pk_diag *diag)
       if (!declaration(name, v, &type, &dflt, &required, diag))
         continue;
     } else if (value_of(v, &type, &dflt) != 0) {
-      runner_problem(diag, PK_ETYPE, pk_value_get_pos(v), "ctx.%s must be a "
-                     "string, an integer, a boolean or a declaration { type "
-                     "= ..., default = ... }, found %s", name,
-                     pk_kind_name(pk_value_kind(v)));
-      continue;
+      continue; /* reported with the config: [tables.ctx] */
     }
     char env[2 * 128 + 1], *value = dflt; /* names: 127 bytes at most */
     if (strlen(name) > 127) {

@@ -3,7 +3,11 @@
  * types), loads the config, gathers the commands (runner.toml's, each
  * module's runner.toml, then each enabled plugin's fragment under its
  * alias) and checks all of it before any plugin code runs, printing every
- * problem at FILE:LINE:COL.
+ * problem at FILE:LINE:COL.  The shape of every table (its fields, their
+ * types, typed deps and envs) is checked by plugkit through
+ * runner-host.toml's [tables], the check plugkit config check --host
+ * makes; the runner checks what needs the project: the names a field
+ * refers to, module directories, placeholders.
  * SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <limits.h>
@@ -17,30 +21,6 @@
 #include "runner.h"
 
 #define CONFIG_NAME "runner.toml"
-
-/* The schema of a command table; deps are checked one by one (a string is
- * a glob, a table a typed dep):
- *   exec        the shell line, run in the project root
- *   factory     instead of exec: a type of kind factory ("TAG", or a
- *               table with type = "TAG") whose code makes the runnables
- *   cache       local, repo, none or a [caches] name
- *   cache-when  success, failed or finished
- *   env         an [envs] name
- *   space       a [spaces] name
- *   artifacts   files it writes, restored on a hit
- *   hidden      left out of --ls and of a bare run */
-static const char command_schema[] =
-    "exec = { type = \"string\", optional = true }\n"
-    "cache = { type = \"string\", optional = true }\n"
-    "cache-when = { type = \"string\", optional = true }\n"
-    "env = { type = \"string\", optional = true }\n"
-    "space = { type = \"string\", optional = true }\n"
-    "artifacts = { type = \"array\", items = \"string\", default = [] }\n"
-    "hidden = { type = \"boolean\", default = false }\n";
-
-static const char *const top_keys[] = {"commands", "caches", "envs",
-                                       "plugins",  "defaults", "ctx",
-                                       "spaces"};
 
 static const char *const cache_whens[] = {"success", "failed", "finished"};
 
@@ -191,57 +171,16 @@ static bool may_mention(const project *p, const command *c)
   return c->alias || c->module || p->root_per_module;
 }
 
-static void check_deps(project *p, command *c, pk_diag *diag)
-{
-  const pk_value *deps = pk_table_get(c->table, "deps");
-  if (!deps)
-    return;
-  if (pk_value_kind(deps) != PK_KIND_ARRAY) {
-    runner_problem(diag, PK_ETYPE, pk_value_get_pos(deps), "%s: deps must be an "
-                   "array of globs and dep tables, found %s", c->address,
-                   pk_kind_name(pk_value_kind(deps)));
-    return;
-  }
-  c->deps = deps;
-  for (size_t i = 0; i < pk_array_count(deps); i++) {
-    const pk_value *d = pk_array_at(deps, i);
-    if (pk_value_kind(d) == PK_KIND_STRING)
-      continue;
-    char label[300];
-    snprintf(label, sizeof label, "%s.deps[%zu]", c->address, i);
-    if (pk_value_kind(d) != PK_KIND_TABLE) {
-      runner_problem(diag, PK_ETYPE, pk_value_get_pos(d), "%s must be a glob "
-                     "string or a table with type = \"TAG\", found %s", label,
-                     pk_kind_name(pk_value_kind(d)));
-      continue;
-    }
-    /* a table with {module.*} is checked per module, when planned */
-    pk_error e;
-    if (p->types_known && !(may_mention(p, c) && value_mentions_module(d)))
-      pk_host_check_instance(p->host, "dep", label, d, diag, &e);
-  }
-}
-
-/* A command's factory: "TAG" (made { type = "TAG" }, on its line) or a
- * table, checked as an instance of kind factory; exactly one of exec and
- * factory. */
-static void check_factory(project *p, command *c, pk_pos pos, pk_diag *diag)
+/* A command's factory: "TAG" (made { type = "TAG" }, on its line, for
+ * pk_host_make_instance) or a table.  Checked with [commands]
+ * (runner-host.toml: exactly one of exec and factory, an instance of kind
+ * factory). */
+static void take_factory(project *p, command *c)
 {
   const pk_value *f = pk_table_get(c->table, "factory");
-  if (!f || pk_value_kind(c->table) != PK_KIND_TABLE) {
-    if (!c->exec && pk_value_kind(c->table) == PK_KIND_TABLE)
-      runner_problem(diag, PK_EMISSING, pos, "%s: set exec (a shell line) "
-                     "or factory (a plugin's type of kind factory)",
-                     c->address);
-    return;
-  }
-  if (c->exec) {
-    runner_problem(diag, PK_ECONFIG, pk_value_get_pos(f), "%s: exec and "
-                   "factory both set: a command has one of them",
-                   c->address);
-    return;
-  }
   const char *tag;
+  if (c->exec || !f)
+    return;
   if (pk_value_get_string(f, &tag, NULL, NULL) == PK_OK) {
     pk_pos at = pk_value_get_pos(f);
     buf t = {0};
@@ -251,28 +190,17 @@ static void check_factory(project *p, command *c, pk_pos pos, pk_diag *diag)
     buf_json(&t, tag);
     buf_add(&t, " }\n", 3);
     pk_doc *doc;
-    pk_error err;
-    pk_status st = pk_doc_parse(t.p, t.n, at.source, NULL, &doc, &err);
+    pk_status st = pk_doc_parse(t.p, t.n, at.source, NULL, &doc, NULL);
     buf_free(&t);
-    if (st != PK_OK) {
-      pk_diag_add(diag, &err, NULL);
+    if (st != PK_OK)
       return;
-    }
     p->mdocs = xrealloc(p->mdocs, (p->nmdocs + 1) * sizeof *p->mdocs);
     p->mdocs[p->nmdocs++] = doc;
     f = pk_table_get(pk_doc_root(doc), "f");
   } else if (pk_value_kind(f) != PK_KIND_TABLE) {
-    runner_problem(diag, PK_ETYPE, pk_value_get_pos(f), "%s: factory must "
-                   "be a type's tag or a table with type = \"TAG\", found %s",
-                   c->address, pk_kind_name(pk_value_kind(f)));
     return;
   }
   c->factory = f;
-  char *label = xconcat(c->address, ".factory", NULL);
-  pk_error e;
-  if (p->types_known)
-    pk_host_check_instance(p->host, "factory", label, f, diag, &e);
-  free(label);
 }
 
 /* Checks a literal cache name or cache-when (one with a placeholder is
@@ -307,11 +235,8 @@ static void add_command(project *p, const char *alias, const char *dir,
                    " a module's MODULE/NAME)", name);
     return;
   }
-  if (pk_value_kind(table) == PK_KIND_STRING) {
-    runner_problem(diag, PK_ETYPE, pk_value_get_pos(table), "command %s must be "
-                   "a table: [commands.%s] exec = \"...\"", name, name);
-    return;
-  }
+  if (pk_value_kind(table) != PK_KIND_TABLE)
+    return; /* reported by the check of [commands] */
   command *c = xcalloc(1, sizeof *c);
   c->address = alias ? xconcat(alias, "/", name, NULL)
                : m   ? xconcat(m->name, "/", name, NULL)
@@ -329,11 +254,11 @@ static void add_command(project *p, const char *alias, const char *dir,
   c->plugin_dir = dir;
   c->module = m;
   c->table = table;
+  /* checked already (commands_add): decoded for the values */
   static const char *const skip[] = {"deps", "factory"};
   pk_decode_options o = {.size = sizeof o, .skip = skip, .skip_count = 2};
-  pk_error e;
-  if (pk_schema_decode(p->command_schema, table, &o, &c->config, diag, &e) ==
-      PK_OK) {
+  if (pk_schema_decode(pk_host_get_table_schema(p->host, "commands"), table,
+                       &o, &c->config, NULL, NULL) == PK_OK) {
     pk_config_get_string_or(c->config, "env", NULL, &c->env, NULL);
     pk_config_get_bool(c->config, "hidden", &c->hidden, NULL);
   }
@@ -359,8 +284,10 @@ static void add_command(project *p, const char *alias, const char *dir,
   else if (sp && !(c->space = space_find(p, sp)))
     runner_problem(diag, PK_ENOTFOUND, pk_value_get_pos(sv), "%s: space \"%s\" "
                    "is not configured: add [spaces.%s]", c->address, sp, sp);
-  check_deps(p, c, diag);
-  check_factory(p, c, pos, diag);
+  const pk_value *deps = pk_table_get(table, "deps");
+  if (pk_value_kind(deps) == PK_KIND_ARRAY)
+    c->deps = deps; /* its typed deps are checked with [commands] */
+  take_factory(p, c);
   c->per_module = !m && may_mention(p, c) &&
                   (value_mentions_module(c->exec) ||
                    value_mentions_module(c->artifacts) ||
@@ -370,6 +297,15 @@ static void add_command(project *p, const char *alias, const char *dir,
 void commands_add(project *p, const char *alias, const char *dir, module *m,
                   const pk_value *sect, pk_diag *diag)
 {
+  /* runner.toml's [commands] is checked as the config is loaded; a
+   * module's and a fragment's by the same description, here */
+  pk_error e;
+  if ((alias || m) && sect &&
+      pk_host_check_table(p->host, "commands", sect, diag, &e) != PK_OK &&
+      e.code == PK_ENOMEM)
+    return;
+  if (pk_value_kind(sect) != PK_KIND_TABLE)
+    return;
   for (size_t i = 0; i < pk_table_count(sect); i++)
     add_command(p, alias, dir, m, pk_table_key_at(sect, i, NULL),
                 pk_table_value_at(sect, i), pk_table_key_pos_at(sect, i),
@@ -402,43 +338,11 @@ static void add_fragments(project *p, pk_diag *diag)
   }
 }
 
-static void check_top(project *p, pk_diag *diag)
+/* The names [defaults] refers to (its fields are checked by its schema,
+ * runner-host.toml's [defaults]). */
+static void check_defaults(project *p, pk_diag *diag)
 {
-  const pk_value *root = pk_doc_root(p->doc);
-  size_t nk = sizeof top_keys / sizeof *top_keys;
-  for (size_t i = 0; i < pk_table_count(root); i++) {
-    const char *k = pk_table_key_at(root, i, NULL);
-    bool known = false;
-    for (size_t j = 0; j < nk && !known; j++)
-      known = !strcmp(k, top_keys[j]);
-    const char *near = known ? NULL : pk_closest(k, top_keys, nk);
-    if (!known)
-      runner_problem(diag, PK_ECONFIG, pk_table_key_pos_at(root, i),
-                     "unknown table [%s]%s%s%s: runner.toml has [commands], "
-                     "[caches], [envs], [plugins], [defaults], [ctx] and "
-                     "[spaces]", k, near ? " (did you mean [" : "",
-                     near ? near : "", near ? "]?)" : "");
-  }
-  const pk_value *cmds = pk_table_get(root, "commands");
-  if (cmds && pk_value_kind(cmds) != PK_KIND_TABLE)
-    runner_problem(diag, PK_ETYPE, pk_value_get_pos(cmds), "commands must be a "
-                   "table of [commands.NAME] tables");
-  const pk_value *ctx = pk_table_get(root, "ctx");
-  if (ctx && pk_value_kind(ctx) != PK_KIND_TABLE)
-    runner_problem(diag, PK_ETYPE, pk_value_get_pos(ctx), "ctx must be a table "
-                   "of NAME = value");
-  p->defaults = pk_table_get(root, "defaults");
-  static const char *const defaults_keys[] = {"cache", "cache-when"};
-  for (size_t i = 0; i < pk_table_count(p->defaults); i++) {
-    const char *k = pk_table_key_at(p->defaults, i, NULL);
-    if (strcmp(k, "cache") && strcmp(k, "cache-when")) {
-      const char *near = pk_closest(k, defaults_keys, 2);
-      runner_problem(diag, PK_ECONFIG, pk_table_key_pos_at(p->defaults, i),
-                     "unknown field \"%s\" in [defaults]%s%s%s: it has cache "
-                     "and cache-when", k, near ? " (did you mean \"" : "",
-                     near ? near : "", near ? "\"?)" : "");
-    }
-  }
+  p->defaults = pk_table_get(pk_doc_root(p->doc), "defaults");
   check_cache(p, "defaults", pk_table_get(p->defaults, "cache"),
               pk_table_get(p->defaults, "cache-when"), diag);
 }
@@ -488,12 +392,12 @@ int project_open(project *p, const char *dir, const char *exe_dir,
     st = builtins_add(p->host, &err) == 0 ? PK_OK : err.code;
   if (st == PK_OK)
     st = pk_host_add_path(p->host, plugins, &err);
-  if (st == PK_OK)
-    st = pk_doc_parse(command_schema, strlen(command_schema),
-                      "<command schema>", NULL, &p->schema_doc, &err);
-  if (st == PK_OK)
-    st = pk_schema_new(pk_doc_root(p->schema_doc), NULL, &p->command_schema,
-                       &err);
+  if (st == PK_OK && !pk_host_get_table_schema(p->host, "commands")) {
+    pk_error_clear(&err);
+    st = err.code = PK_ECONFIG;
+    snprintf(err.message, sizeof err.message, "%s has no [tables.commands]: "
+             "it is not the runner's runner-host.toml", desc);
+  }
   if (st == PK_OK)
     st = pk_ctx_new(&co, &p->ctx, &err);
   free(desc);
@@ -527,12 +431,12 @@ int project_open(project *p, const char *dir, const char *exe_dir,
     pk_diag_free(diag);
     return 2;
   }
-  check_top(p, diag);
+  check_defaults(p, diag);
   ctx_load(p, pk_table_get(pk_doc_root(p->doc), "ctx"), diag);
   pk_host_set_ctx(p->host, p->ctx);
-  /* typed deps are checked only when the types are known */
-  p->types_known = pk_host_load_config_doc(p->host, p->doc, diag, &err) ==
-                   PK_OK; /* the host keeps the document: one parse */
+  /* checks every table (runner-host.toml's [tables] too); the host keeps
+   * the document: one parse */
+  pk_host_load_config_doc(p->host, p->doc, diag, &err);
   spaces_load(p, diag);
   commands_add(p, NULL, NULL, NULL,
                pk_table_get(pk_doc_root(p->doc), "commands"), diag);
@@ -578,8 +482,6 @@ void project_close(project *p)
     pk_doc_free(p->mdocs[i]);
   free(p->mdocs);
   free(p->rmods);
-  pk_schema_free(p->command_schema);
-  pk_doc_free(p->schema_doc);
   pk_ctx_free(p->ctx);
   ctx_free(p);
   free(p->state_dir);

@@ -291,8 +291,6 @@ typedef struct project {
   ctx_var *vars;           /* runner.* (borrowed strings), then [ctx] */
   size_t nvars, nruntime;
   char workers[16];        /* runner.workers' value */
-  pk_doc *schema_doc;
-  pk_schema *command_schema;
   const pk_value *defaults;/* [defaults], or NULL */
   strlist dirs;            /* plugin directories (fragment commands) */
   command **cmds;          /* root commands, modules', then fragments' */
@@ -308,7 +306,6 @@ typedef struct project {
   runner_cache *repo;
   runner_cache *none;
   bool verbose;
-  bool types_known;        /* the config loaded: dep types can be checked */
   bool root_per_module;    /* runner.toml's text holds "{module." */
 } project;
 

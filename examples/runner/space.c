@@ -21,9 +21,9 @@
 
 #include "runner.h"
 
-/* the keys of a [spaces.NAME] table and of a module's table (also read by
- * tests/test_docs.c, which checks docs/runner.md documents each) */
-static const char *const space_keys[] = {"root", "modules", "env", "dotenv"};
+/* the keys of a module's table (also read by tests/test_docs.c, which
+ * checks docs/runner.md documents each); a space's are runner-host.toml's
+ * [tables.spaces], checked by plugkit with the config */
 static const char *const module_keys[] = {"name", "path"};
 
 static space *space_new(project *p, const char *name, const pk_value *t)
@@ -160,25 +160,10 @@ static void add_module(project *p, space *s, const pk_value *item,
 static void read_space(project *p, space *s, const pk_value *t,
                        pk_diag *diag)
 {
-  for (size_t i = 0; i < pk_table_count(t); i++) {
-    const char *k = pk_table_key_at(t, i, NULL);
-    size_t j = 0;
-    while (j < 4 && strcmp(k, space_keys[j]))
-      j++;
-    if (j < 4)
-      continue;
-    const char *near = pk_closest(k, space_keys, 4);
-    runner_problem(diag, PK_ECONFIG, pk_table_key_pos_at(t, i), "spaces.%s: "
-                   "unknown key \"%s\"%s%s%s: a space has root, modules, env "
-                   "and dotenv", s->name, k, near ? " (did you mean \"" : "",
-                   near ? near : "", near ? "\"?)" : "");
-  }
   const pk_value *root = pk_table_get(t, "root");
   const char *r;
-  if (root) {
-    char *n = pk_value_get_string(root, &r, NULL, NULL) == PK_OK
-                  ? normalized(r)
-                  : NULL;
+  if (pk_value_get_string(root, &r, NULL, NULL) == PK_OK) {
+    char *n = normalized(r);
     if (!n)
       runner_problem(diag, PK_ECONFIG, pk_value_get_pos(root), "spaces.%s: root "
                      "must be a directory inside the project, relative to "
@@ -195,54 +180,39 @@ static void read_space(project *p, space *s, const pk_value *t,
                    s->name);
   for (size_t i = 0; i < pk_array_count(mods); i++)
     add_module(p, s, pk_array_at(mods, i), diag);
+  /* an inline env table, and dotenv, are checked with [spaces] */
   s->env = pk_table_get(t, "env");
   const char *env;
-  char label[300];
-  snprintf(label, sizeof label, "spaces.%s", s->name);
-  pk_error e;
-  if (!s->env) {
-  } else if (pk_value_get_string(s->env, &env, NULL, NULL) == PK_OK) {
+  if (pk_value_get_string(s->env, &env, NULL, NULL) == PK_OK) {
     const pk_value *envs = pk_table_get(pk_doc_root(p->doc), "envs");
     if (pk_value_kind(pk_table_get(envs, env)) != PK_KIND_TABLE)
       runner_problem(diag, PK_ENOTFOUND, pk_value_get_pos(s->env), "spaces.%s: "
                      "env \"%s\" is not configured: add [envs.%s], or give "
                      "the env inline: env = { type = \"TAG\", ... }", s->name,
                      env, env);
-  } else if (pk_value_kind(s->env) == PK_KIND_TABLE) {
-    if (p->types_known)
-      pk_host_check_instance(p->host, "env", label, s->env, diag, &e);
-  } else {
-    runner_problem(diag, PK_ETYPE, pk_value_get_pos(s->env), "spaces.%s: env "
-                   "must be an [envs] name or an inline env table", s->name);
+  } else if (pk_value_kind(s->env) != PK_KIND_TABLE) {
+    s->env = NULL;
   }
   s->dotenv = pk_table_get(t, "dotenv");
   bool strings = pk_value_kind(s->dotenv) == PK_KIND_ARRAY;
   for (size_t i = 0; strings && i < pk_array_count(s->dotenv); i++)
     strings = pk_value_kind(pk_array_at(s->dotenv, i)) == PK_KIND_STRING;
-  if (s->dotenv && !strings) {
-    runner_problem(diag, PK_ETYPE, pk_value_get_pos(s->dotenv), "spaces.%s: "
-                   "dotenv must be an array of file names", s->name);
+  if (!strings)
     s->dotenv = NULL;
-  }
 }
 
 void spaces_load(project *p, pk_diag *diag)
 {
+  /* the shape of [spaces] is checked with the config */
   const pk_value *all = pk_table_get(pk_doc_root(p->doc), "spaces");
-  if (all && pk_value_kind(all) != PK_KIND_TABLE) {
-    runner_problem(diag, PK_ETYPE, pk_value_get_pos(all), "spaces must be a "
-                   "table of [spaces.NAME] tables");
+  if (pk_value_kind(all) != PK_KIND_TABLE)
     all = NULL;
-  }
   space_new(p, "default", pk_table_get(all, "default"));
   for (size_t i = 0; i < pk_table_count(all); i++) {
     const char *name = pk_table_key_at(all, i, NULL);
     const pk_value *t = pk_table_value_at(all, i);
-    if (pk_value_kind(t) != PK_KIND_TABLE) {
-      runner_problem(diag, PK_ETYPE, pk_value_get_pos(t), "spaces.%s must be a "
-                     "table: [spaces.%s]", name, name);
+    if (pk_value_kind(t) != PK_KIND_TABLE)
       continue;
-    }
     if (!name_ok(name)) {
       runner_problem(diag, PK_ECONFIG, pk_table_key_pos_at(all, i), "space "
                      "name \"%s\": use letters, digits, '_' and '-'", name);

@@ -102,16 +102,17 @@ const cli_command cli_config = {
     "check CONFIG.toml",
     "every problem of a host config, with its position",
     "config check reads a host's config file (the operator's file: "
-    "[plugins], [defaults], the instance tables of each kind) as the host "
-    "would, and prints every problem as FILE:LINE:COL: message, without "
+    "[plugins], [defaults], the instance tables of each kind and the host's "
+    "own tables its description describes) as the host would, and prints every problem as FILE:LINE:COL: message, without "
     "running any plugin code: a plugin that is not installed (with the "
     "closest name), a setting its [config] schema does not accept, an "
     "unknown type tag (with the plugin that provides it), a wrong type or a "
     "missing value.  Exits 1 when there is a problem.",
     {{"--host", NULL, "HOST.toml",
       "the host's description file "
-      "(namespaces, kinds, hooks, built-in types and the [defaults] schema), "
-      "e.g. the runner's runner-host.toml",
+      "(namespaces, kinds, hooks, built-in types, the [defaults] schema and "
+      "the host's own tables: docs/host-description.md), e.g. the runner's "
+      "runner-host.toml",
       false, "file"},
      {"--json", NULL, NULL,
       "print {file, ok, problems: [ERROR, ...]} "
