@@ -243,6 +243,20 @@ typedef struct pk_trace {
  * callback must be thread-safe once hooks are called from several). */
 typedef void (*pk_trace_fn)(void *ud, const pk_trace *event);
 
+/* Watching plugin code: called with entering true just before the library
+ * calls into a plugin's code, and with entering false just after that code
+ * returned.  step says which code: PK_TRACE_LOAD (dlopen, which runs the
+ * object's constructors, and the descriptor checks), PK_TRACE_REGISTER,
+ * PK_TRACE_POST_REGISTER, PK_TRACE_UNLOAD (the unload hook, and the
+ * dlclose that runs the object's destructors).  Calls nest: a register
+ * hook may wake a lazy plugin, so a watcher keeps a stack.  Hook calls and
+ * type factories are not watched (hosts call those themselves).  A host
+ * that runs plugins in a child process uses it to name the plugin and the
+ * step that crashed, hung or ended that process (the CLI does).  Called
+ * on the thread doing the work. */
+typedef void (*pk_watch_fn)(void *ud, bool entering, pk_trace_event step,
+                            const pk_plugin *plugin);
+
 typedef struct pk_host_options {
   uint32_t size;         /* sizeof(pk_host_options) */
   pk_alloc_fn alloc;     /* NULL: libc */
@@ -263,6 +277,9 @@ typedef struct pk_host_options {
                              exist; a cache that cannot be read or written
                              only costs time (see docs/cache.md).
                              [since: 0.1] */
+  pk_watch_fn watch;      /* NULL: none (see "Watching plugin code" above)
+                             [since: 0.2] */
+  void *watch_ud;
 } pk_host_options;
 
 /* Plugin states.  A plugin that is not ready has a reason

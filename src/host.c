@@ -55,6 +55,8 @@ pk_status pk_host_new(const pk_host_options *opts, pk_host **out,
   h->strict = o.strict;
   h->trace = o.trace;
   h->trace_ud = o.trace_ud;
+  h->watch = o.watch;
+  h->watch_ud = o.watch_ud;
   if (o.cache_path && !(h->cache_path = pk__strdup(&h->alloc, o.cache_path)))
     goto nomem;
   h->graph = pk__graph_new(&h->alloc);
@@ -81,7 +83,7 @@ static void unload_all(pk_host *h)
     pk_plugin *p = h->registered[i];
     if (p->state == PK_STATE_UNLOADED)
       continue; /* pk_host_unload_plugin() did it */
-    uint64_t t0 = pk__trace_begin(h);
+    uint64_t t0 = pk__trace_begin(h, PK_TRACE_UNLOAD, p);
     if (p->desc && p->desc->on_unload)
       p->desc->on_unload(&pk__host_api, (pk_plugin_ctx *)p, h->userdata);
     pk__trace_plugin(h, PK_TRACE_UNLOAD, p, t0, PK_OK);

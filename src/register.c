@@ -76,7 +76,7 @@ static pk_status import_one(pk_host *h, pk_plugin *p, pk_error *err)
     p->reason = NULL;
     p->lazy_reason = true;
   } else {
-    uint64_t t0 = pk__trace_begin(h);
+    uint64_t t0 = pk__trace_begin(h, PK_TRACE_LOAD, p);
     st = pk__load_plugin(h, p, err);
     pk__trace_plugin(h, PK_TRACE_LOAD, p, t0, st);
   }
@@ -141,7 +141,7 @@ pk_status pk__run_register(pk_host *h, pk_plugin *p, pk_error *err)
     h->in_hook = p;
     h->hook_failed = false;
     pk_error_clear(&h->hook_err);
-    uint64_t t0 = pk__trace_begin(h);
+    uint64_t t0 = pk__trace_begin(h, PK_TRACE_REGISTER, p);
     rc = p->desc->on_register(&pk__host_api, (pk_plugin_ctx *)p, h->userdata);
     pk__trace_plugin(h, PK_TRACE_REGISTER, p, t0,
                      rc || h->hook_failed ? PK_EPLUGIN : PK_OK);
@@ -229,7 +229,7 @@ pk_status pk__run_post_register(pk_host *h, pk_plugin *p,
   h->in_hook = p;
   h->hook_failed = false;
   pk_error_clear(&h->hook_err);
-  uint64_t t0 = pk__trace_begin(h);
+  uint64_t t0 = pk__trace_begin(h, PK_TRACE_POST_REGISTER, p);
   int rc = p->desc->on_post_register(&pk__host_api, (pk_plugin_ctx *)p,
                                      h->userdata, arg);
   pk__trace_plugin(h, PK_TRACE_POST_REGISTER, p, t0, rc ? PK_EPLUGIN : PK_OK);

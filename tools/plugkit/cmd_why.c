@@ -421,6 +421,48 @@ static void print_json(pk_host *host, const pk_plugin *p, const cli_args *a,
   cli_json_finish(&w);
 }
 
+/* The command after its arguments, in the child of cli_isolate(). */
+static int why_body(void *ud)
+{
+  const cli_args *a = ud;
+  pk_host *host = cli_host_new(a, true);
+  if (!host)
+    return 1;
+  int rc;
+  pk_plugin *p = cli_find_plugin(host, a->pos[0]);
+  if (!p) {
+    rc = cli_no_plugin(host, a->pos[0]);
+  } else {
+    pk_error err;
+    pk_error_clear(&err);
+    pk_status st = PK_OK;
+    if (a->npos > 1)
+      st =
+          cli_run(host, a->pos + 1, a->npos - 1, CLI_POST_REGISTER, NULL, &err);
+    text t = {NULL, 0, 0, false};
+    facts f;
+    memset(&f, 0, sizeof f);
+    explain(host, p, a, st, &err, &t, &f);
+    if (t.failed || f.nomem || !t.s) {
+      fputs("plugkit: out of memory\n", stderr);
+      rc = 1;
+    } else {
+      if (a->json)
+        print_json(host, p, a, st, &err, &t, &f);
+      else
+        cli_print_wrapped(stdout, t.s, 0, 0);
+      rc = 0;
+    }
+    free(t.s);
+    free(f.chain.v);
+    free(f.also.v);
+    free(f.dependents.v);
+  }
+  fflush(stdout); /* before the unload hooks */
+  pk_host_free(host);
+  return rc;
+}
+
 static int run(const cli_command *cmd, int argc, char **argv)
 {
   cli_args a;
@@ -433,40 +475,7 @@ static int run(const cli_command *cmd, int argc, char **argv)
   }
   if ((rc = cli_check_pairs(&a, 1)) >= 0)
     return rc;
-  pk_host *host = cli_host_new(&a, true);
-  if (!host) {
-    cli_args_free(&a);
-    return 1;
-  }
-  pk_plugin *p = cli_find_plugin(host, a.pos[0]);
-  if (!p) {
-    rc = cli_no_plugin(host, a.pos[0]);
-  } else {
-    pk_error err;
-    pk_error_clear(&err);
-    pk_status st = PK_OK;
-    if (a.npos > 1)
-      st = cli_run(host, a.pos + 1, a.npos - 1, CLI_POST_REGISTER, NULL, &err);
-    text t = {NULL, 0, 0, false};
-    facts f;
-    memset(&f, 0, sizeof f);
-    explain(host, p, &a, st, &err, &t, &f);
-    if (t.failed || f.nomem || !t.s) {
-      fputs("plugkit: out of memory\n", stderr);
-      rc = 1;
-    } else {
-      if (a.json)
-        print_json(host, p, &a, st, &err, &t, &f);
-      else
-        cli_print_wrapped(stdout, t.s, 0, 0);
-      rc = 0;
-    }
-    free(t.s);
-    free(f.chain.v);
-    free(f.also.v);
-    free(f.dependents.v);
-  }
-  pk_host_free(host);
+  rc = cli_isolated(cmd, why_body, &a, a.timeout);
   cli_args_free(&a);
   return rc;
 }
@@ -489,6 +498,7 @@ const cli_command cli_why = {
       "installed_dependents, plugin_error, error, explanation} "
       "(docs/cli.md)",
       false, NULL},
+     CLI_TIMEOUT_OPTION,
      {"--path", NULL, "DIR",
       "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
       "dir"}}};
