@@ -642,8 +642,9 @@ Test(cli_plugins, why_loaded_names_the_chain)
   run r = cli("why", "a:base", "--path", dir, "a:top");
   cr_assert_eq(r.code, 0, "%s", r.err);
   unwrap(r.out);
-  assert_has(r.out, "It was loaded for a:top because the host requested "
-                    "a:top, a:top requires a:mid, and a:mid requires a:base.");
+  assert_has(r.out, "It was loaded for a:top because it is a dependency of "
+                    "a:mid: the host requested a:top, a:top requires a:mid, "
+                    "and a:mid requires a:base.");
   assert_has(r.out, "it is ready");
   run_free(&r);
 
@@ -651,6 +652,58 @@ Test(cli_plugins, why_loaded_names_the_chain)
   cr_assert_eq(r.code, 0);
   unwrap(r.out);
   assert_has(r.out, "the host requested it directly");
+  run_free(&r);
+}
+
+/* A lazy plugin that registration did not load: the reason is lazy =
+ * true, with its position (it was "registration stopped before it was
+ * loaded: ."). */
+Test(cli_plugins, why_lazy_names_lazy_true)
+{
+  const char *dir = plugin("p", "slow",
+                           "name = \"slow\"\nnamespace = \"a\"\n"
+                           "version = \"1.0.0\"\nlazy = true\n");
+  run r = cli("why", "a:slow", "--path", dir, "a:slow");
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  unwrap(r.out);
+  char want[512];
+  snprintf(want, sizeof want,
+           "It was required because the host requested it directly, and it "
+           "is lazy (lazy = true at %s/slow/plugin.toml:4:8): it is loaded on "
+           "the first use of one of its types or hooks, which registration "
+           "alone does not make, so its code has not run.",
+           dir);
+  assert_has(r.out, want);
+  assert_lacks(r.out, ": .");
+  run_free(&r);
+}
+
+/* Pulled in by NS:__all__ is not "requested directly"; nor is a plugin
+ * pulled in by another's NS:__all__ requirement. */
+Test(cli_plugins, why_tells_all_from_direct_requests)
+{
+  data_plugin("p", "a", "x", "1.0.0", NULL);
+  const char *dir = data_plugin("p", "a", "sweep", "1.0.0", "\"a:__all__\"");
+  run r = cli("why", "a:x", "--path", dir, "a:__all__");
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  unwrap(r.out);
+  assert_has(r.out, "It was loaded for a:__all__ because the host requested "
+                    "a:__all__, which pulls in every plugin of namespace a. ");
+  assert_lacks(r.out, "directly");
+  run_free(&r);
+
+  r = cli("why", "a:x", "--path", dir, "a:sweep");
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  unwrap(r.out);
+  assert_has(r.out, "It was loaded for a:sweep because it is a dependency of "
+                    "a:sweep: the host requested a:sweep, and a:sweep "
+                    "requires a:__all__, which pulls in a:x.");
+  run_free(&r);
+
+  r = cli("why", "a:x", "--path", dir, "a:x >= 1");
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  unwrap(r.out);
+  assert_has(r.out, "because the host requested it directly, as a:x >= 1.");
   run_free(&r);
 }
 
