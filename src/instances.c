@@ -193,26 +193,8 @@ static pk_status select_type(pk_host *h, pk__types *t, pk__inst *in,
         names[n++] = t->types[i]->tag;
     char list[1024];
     pk__join(list, sizeof list, names, n);
-    /* an installed plugin not declared that would provide it */
-    char hint[512] = "";
-    for (size_t i = 0; i < pk_host_plugin_count(h) && !hint[0]; i++) {
-      pk_plugin *p = pk_host_plugin_at(h, i);
-      const pk_value *prov = p->m.root ? pk_table_get(p->m.root, "provides")
-                                       : NULL;
-      for (size_t j = 0; j < pk_array_count(prov); j++) {
-        const char *k = "", *g = "";
-        pk_table_get_string(pk_array_at(prov, j), "kind", &k, NULL);
-        pk_table_get_string(pk_array_at(prov, j), "tag", &g, NULL);
-        if (!strcmp(k, in->kind->name) && !strcmp(g, tag) &&
-            p->state != PK_STATE_SHADOWED) {
-          snprintf(hint, sizeof hint,
-                   "; plugin %s provides it but is not enabled: add "
-                   "plugins.%s = \"%s\" to the config",
-                   p->id, p->m.name, p->id);
-          break;
-        }
-      }
-    }
+    char hint[1024];
+    pk__type_hint(h, in->kind->name, tag, hint, sizeof hint);
     const char *near = pk__closest(tag, names, n);
     pk_pos pos = pk_value_get_pos(tv ? tv : in->table);
     char dym[200] = "";

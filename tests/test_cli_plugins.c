@@ -421,6 +421,34 @@ Test(cli_plugins, config_check_lists_every_problem)
   run_free(&r);
 }
 
+/* A typo in a [plugins] value: the close name at the value, and the type
+ * it would provide points at that typo, not at adding another entry. */
+Test(cli_plugins, config_check_plugins_typo_points_at_the_typo)
+{
+  const char *cfg = config_file("[plugins]\n"             /* 1 */
+                                "r = \"runner:rediss\"\n" /* 2 */
+                                "[caches.x]\n"            /* 3 */
+                                "type = \"redis\"\n"      /* 4 */
+                                "url = \"redis://h\"\n"); /* 5 */
+  run r = config_check(cfg);
+  cr_assert_eq(r.code, 1, "%s%s", r.out, r.err);
+  char want[1024];
+  snprintf(want, sizeof want,
+           "%s:2:5: plugin \"runner:rediss\" (plugins.r) is not installed "
+           "(did you mean \"runner:redis\"?)",
+           cfg);
+  assert_has(r.err, want);
+  snprintf(want, sizeof want,
+           "%s:4:8: unknown cache type \"redis\" in [caches.x]; known types: "
+           "none; plugin runner:redis provides it: fix the typo in plugins.r "
+           "at %s:2:5 (\"runner:rediss\")\n",
+           cfg, cfg);
+  assert_has(r.err, want);
+  assert_lacks(r.err, "add plugins.");
+  assert_has(r.err, "plugkit: 2 problems in ");
+  run_free(&r);
+}
+
 Test(cli_plugins, config_check_clean_config_exits_0)
 {
   const char *cfg = config_file("[plugins]\n"
