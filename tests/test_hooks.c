@@ -445,8 +445,10 @@ Test(hooks, contradiction_hint_against_dependency)
       {"b", "\"a\"", {{"h", B_PLAIN, 0, {"a"}, {0}}}},
       {"a", NULL, {H(B_PLAIN)}},
   };
-  const char *parts[] = {"t:b before t:a (t:b: before = [\"t:a\"])",
-                         "t:a before t:b (t:b requires t:a)", NULL};
+  /* the dependency with the manifest line it comes from */
+  const char *parts[] = {
+      "t:b before t:a (t:b: before = [\"t:a\"])",
+      "t:a before t:b (t:b requires t:a at builtin:t:b:4:13)", NULL};
   expect_contradiction(s, 2, parts);
 }
 
@@ -457,7 +459,8 @@ Test(hooks, contradiction_first_last)
       {"b", "\"a\"", {{"h", B_PLAIN, PK_HOOK_IMPL_FIRST, {0}, {0}}}},
       {"a", NULL, {{"h", B_PLAIN, PK_HOOK_IMPL_LAST, {0}, {0}}}},
   };
-  const char *parts[] = {"t:a before t:b (t:b requires t:a)",
+  const char *parts[] = {"t:a before t:b (t:b requires t:a at "
+                         "builtin:t:b:4:13)",
                          "is marked first", NULL};
   expect_contradiction(s, 2, parts);
   /* after = a last one, while being neither last */
