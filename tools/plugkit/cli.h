@@ -181,6 +181,9 @@ int cli_isolated(const cli_command *cmd, cli_body_fn body, void *ud,
 const char *cli_outcome_text(const cli_outcome *o, const char *self, char *buf,
                              size_t n);
 
+/* Copies what file `from` holds, from its start, to `to`. */
+void cli_copy_file(FILE *from, FILE *to);
+
 /* In the child: the message the parent finds in cli_outcome.message
  * (printf format). */
 void cli_child_message(const char *fmt, ...)

@@ -282,6 +282,17 @@ static void describe(cli_outcome *o, const shared *pg, int status,
              status);
 }
 
+void cli_copy_file(FILE *from, FILE *to)
+{
+  char buf[8192];
+  size_t got;
+  fflush(from);
+  rewind(from);
+  while ((got = fread(buf, 1, sizeof buf, from)) > 0)
+    fwrite(buf, 1, got, to);
+  fflush(to);
+}
+
 int cli_isolate(cli_body_fn body, void *ud, double timeout, cli_outcome *o)
 {
   memset(o, 0, sizeof *o);
@@ -346,14 +357,8 @@ int cli_isolate(cli_body_fn body, void *ud, double timeout, cli_outcome *o)
     say_leftovers(o->left, sizeof o->left, left, nleft,
                   sizeof left / sizeof *left);
   munmap(pg, sizeof *pg);
-  if (out && o->status >= 0) {
-    char buf[8192];
-    size_t got;
-    rewind(out);
-    while ((got = fread(buf, 1, sizeof buf, out)) > 0)
-      fwrite(buf, 1, got, stdout);
-    fflush(stdout);
-  }
+  if (out && o->status >= 0)
+    cli_copy_file(out, stdout);
   if (out)
     fclose(out);
   return o->status;

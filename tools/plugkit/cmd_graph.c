@@ -451,6 +451,7 @@ typedef struct job {
   const cli_args *a;
   char killers[MAX_KILLERS][128];
   size_t nkillers;
+  int err_fd; /* the child's standard error, or -1: the parent's */
 } job;
 
 /* Registers every installed plugin that can be registered (register hooks
@@ -534,6 +535,8 @@ static int graph_body(void *ud)
 {
   const job *j = ud;
   const cli_args *a = j->a;
+  if (j->err_fd >= 0)
+    dup2(j->err_fd, STDERR_FILENO);
   const char *format = cli_opt(a, "--format");
   const char *file = cli_opt(a, "--output");
   if (a->json)
@@ -602,9 +605,19 @@ static int run(const cli_command *cmd, int argc, char **argv)
   j->a = &a;
   cli_outcome o;
   /* Drawing every plugin, one that kills the child is left out (with what
-   * requires it) and the graph drawn again without it. */
-  while ((rc = cli_isolate(graph_body, j, a.timeout, &o)) < 0 && !a.npos &&
-         o.plugin[0] && !o.left[0] && j->nkillers < MAX_KILLERS) {
+   * requires it) and the graph drawn again without it; the warnings of the
+   * last child only (the others' would come again). */
+  for (;;) {
+    FILE *err = a.npos ? NULL : tmpfile();
+    j->err_fd = err ? fileno(err) : -1;
+    rc = cli_isolate(graph_body, j, a.timeout, &o);
+    if (err && rc >= 0)
+      cli_copy_file(err, stderr);
+    if (err)
+      fclose(err);
+    if (rc >= 0 || a.npos || !o.plugin[0] || o.left[0] ||
+        j->nkillers == MAX_KILLERS)
+      break;
     char text[2400];
     fprintf(stderr, "plugkit: warning: leaving out %s\n",
             cli_outcome_text(&o, NULL, text, sizeof text));
@@ -628,7 +641,10 @@ const cli_command cli_graph = {
     "are edges too, drawn dashed and labelled \"hook\".  Plugins of one "
     "layer share a rank.  A dependency cycle does not fail the command: "
     "the plugins are drawn with the edges of the cycle in red, and the "
-    "cycle is named on standard error.",
+    "cycle is named on standard error.  Plugin code runs in a child "
+    "process: a plugin that crashes, exits or hangs is named with the step "
+    "it was in (exit 1), or, drawing every plugin, left out with a "
+    "warning.",
     {{"--format", NULL, "FORMAT",
       "dot (Graphviz text, the default), json "
       "({nodes, edges, cycle}, docs/cli.md), or svg or png, rendered by "

@@ -190,7 +190,8 @@ const cli_command cli_order = {
     "layer 0 holds the plugins that require nothing, layer k+1 those whose "
     "highest requirement is in layer k.  A missing plugin, a version not "
     "met, a cycle or a failing hook is an error on standard error (exit "
-    "1).",
+    "1).  Plugin code runs in a child process: a plugin that crashes, "
+    "exits or hangs is named with the step it was in (exit 1).",
     {{"--json", NULL, NULL,
       "print {ok, layers: [[ID, ...], ...], error} "
       "(docs/cli.md); on a failure too, with the error",

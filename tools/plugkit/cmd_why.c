@@ -575,7 +575,8 @@ const cli_command cli_why = {
     "it load (from a requested plugin down to it) and who else requires "
     "it, or why it did not load (nothing requires it, or registration "
     "failed, with the error).  With PAIRs, the plugins are registered: "
-    "their hooks run.",
+    "their hooks run, in a child process: a plugin that crashes, exits or "
+    "hangs is named with the step it was in (exit 1).",
     {{"--json", NULL, NULL,
       "print one JSON object: {id, state, version, "
       "manifest, library, shadows, requested, chain, also_required_by, "
