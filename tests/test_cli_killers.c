@@ -14,37 +14,32 @@ TestSuite(cli_killers, .init = setup, .fini = teardown, .timeout = 240);
 #define KILLERS FIX("killers")
 #define HANG_TIMEOUT "1"
 
-static const char *const modes[] = {"segv", "abort", "exit0", "uexit", "hang"};
+/* Each mode, and how it ends the process as the CLI says it. */
+static const char *const modes[][2] = {
+    {"segv", "crashed: signal 11 (Segmentation fault)"},
+    {"abort", "crashed: signal 6 (Aborted)"},
+    {"exit0", "called exit(0), ending the process"},
+    {"uexit", "ended the process (_exit(0))"},
+    {"hang", "did not return within " HANG_TIMEOUT " s (killed)"}};
 #define NMODES (sizeof modes / sizeof modes[0])
 
-static const char *const steps[] = {"load", "register", "post_register",
-                                    "unload", "dlclose"};
+/* Each step ($PK_TEST_KILL_AT), and its name as the CLI says it. */
+static const char *const steps[][2] = {
+    {"load", "loading (dlopen)"},
+    {"register", "register hook"},
+    {"post_register", "post_register hook"},
+    {"unload", "unloading (unload hook, dlclose)"},
+    {"dlclose", "unloading (unload hook, dlclose)"}};
 #define NSTEPS (sizeof steps / sizeof steps[0])
 
-/* How mode ends the process, as the CLI says it. */
-static const char *what(const char *mode)
+static const char *lookup(const char *const (*table)[2], size_t n,
+                          const char *key)
 {
-  if (!strcmp(mode, "segv"))
-    return "crashed: signal 11 (Segmentation fault)";
-  if (!strcmp(mode, "abort"))
-    return "crashed: signal 6 (Aborted)";
-  if (!strcmp(mode, "exit0"))
-    return "called exit(0), ending the process";
-  if (!strcmp(mode, "uexit"))
-    return "ended the process (_exit(0))";
-  return "did not return within " HANG_TIMEOUT " s (killed)";
-}
-
-/* The step as the CLI names it. */
-static const char *step_name(const char *step)
-{
-  if (!strcmp(step, "load"))
-    return "loading (dlopen)";
-  if (!strcmp(step, "register"))
-    return "register hook";
-  if (!strcmp(step, "post_register"))
-    return "post_register hook";
-  return "unloading (unload hook, dlclose)";
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(table[i][0], key))
+      return table[i][1];
+  cr_assert_fail("no \"%s\"", key);
+  return NULL;
 }
 
 /* "killers:MODE: STEP WHAT; fix or remove the plugin (manifest ...)" and
@@ -53,12 +48,14 @@ static const char *step_name(const char *step)
 static void report(char *buf, size_t n, const char *mode, const char *step)
 {
   if (!strcmp(mode, "exit0") && !strcmp(step, "dlclose"))
-    snprintf(buf, n, "killers:exit0: %s called exit(", step_name(step));
+    snprintf(buf, n, "killers:exit0: %s called exit(",
+             lookup(steps, NSTEPS, step));
   else
     snprintf(buf, n,
              "killers:%s: %s %s; fix or remove the plugin (manifest %s/%s/"
              "plugin.toml)\n",
-             mode, step_name(step), what(mode), KILLERS, mode);
+             mode, lookup(steps, NSTEPS, step), lookup(modes, NMODES, mode),
+             KILLERS, mode);
 }
 
 /* Runs `plugkit CMD [--timeout] ARGS` with the killers on PLUGKIT_PATH and
@@ -88,23 +85,23 @@ static void pair_matrix(const char *cmd)
   for (size_t m = 0; m < NMODES; m++)
     for (size_t s = 0; s < NSTEPS; s++) {
       char id[64], line[1024];
-      snprintf(id, sizeof id, "killers:%s", modes[m]);
+      snprintf(id, sizeof id, "killers:%s", modes[m][0]);
       bool why = !strcmp(cmd, "why");
-      run r = run_cmd(steps[s], cmd, id, why ? id : NULL,
-                      !strcmp(modes[m], "hang"));
-      if (!runs_step(cmd, steps[s])) {
-        cr_expect_eq(r.code, 0, "%s %s in %s: exit %d:\n%s", cmd, modes[m],
-                     steps[s], r.code, r.err);
+      run r = run_cmd(steps[s][0], cmd, id, why ? id : NULL,
+                      !strcmp(modes[m][0], "hang"));
+      if (!runs_step(cmd, steps[s][0])) {
+        cr_expect_eq(r.code, 0, "%s %s in %s: exit %d:\n%s", cmd, modes[m][0],
+                     steps[s][0], r.code, r.err);
         continue;
       }
-      report(line, sizeof line, modes[m], steps[s]);
+      report(line, sizeof line, modes[m][0], steps[s][0]);
       char want[1200];
       snprintf(want, sizeof want, "plugkit %s: %s", cmd, line);
       cr_expect_eq(r.code, 1, "%s %s in %s: exit %d (want 1):\n%s", cmd,
-                   modes[m], steps[s], r.code, r.err);
+                   modes[m][0], steps[s][0], r.code, r.err);
       cr_expect(strstr(r.err, want) != NULL,
-                "%s %s in %s: expected \"%s\" in:\n%s", cmd, modes[m], steps[s],
-                want, r.err);
+                "%s %s in %s: expected \"%s\" in:\n%s", cmd, modes[m][0],
+                steps[s][0], want, r.err);
     }
 }
 
@@ -119,27 +116,27 @@ Test(cli_killers, graph_of_pairs) { pair_matrix("graph"); }
 Test(cli_killers, graph_of_all_leaves_killers_out)
 {
   for (size_t s = 0; s < NSTEPS; s++) {
-    run r = run_cmd(steps[s], "graph", "--format", "json", true);
-    if (!runs_step("graph", steps[s])) {
-      cr_expect_eq(r.code, 0, "graph in %s: %s", steps[s], r.err);
+    run r = run_cmd(steps[s][0], "graph", "--format", "json", true);
+    if (!runs_step("graph", steps[s][0])) {
+      cr_expect_eq(r.code, 0, "graph in %s: %s", steps[s][0], r.err);
       continue;
     }
-    cr_expect_eq(r.code, 0, "graph in %s: exit %d:\n%s", steps[s], r.code,
+    cr_expect_eq(r.code, 0, "graph in %s: exit %d:\n%s", steps[s][0], r.code,
                  r.err);
     for (size_t m = 0; m < NMODES; m++) {
       char line[1024], want[1200];
-      report(line, sizeof line, modes[m], steps[s]);
+      report(line, sizeof line, modes[m][0], steps[s][0]);
       snprintf(want, sizeof want, "plugkit: warning: leaving out %s", line);
       cr_expect(strstr(r.err, want) != NULL,
-                "graph %s in %s: expected \"%s\" in:\n%s", modes[m], steps[s],
-                want, r.err);
+                "graph %s in %s: expected \"%s\" in:\n%s", modes[m][0],
+                steps[s][0], want, r.err);
     }
     /* once: the warnings of the children that were killed are dropped */
     const char *dep = "plugkit: warning: leaving out killers:needs_segv: it "
                       "requires killers:segv\n";
     const char *at = strstr(r.err, dep);
     cr_expect(at && !strstr(at + 1, dep), "graph in %s: \"%s\" once in:\n%s",
-              steps[s], dep, r.err);
+              steps[s][0], dep, r.err);
     json_t *j = json_of(r.out);
     cr_expect_eq(json_array_size(json_at(j, "nodes")), 0, "%s", r.out);
   }
@@ -150,16 +147,16 @@ Test(cli_killers, graph_of_all_leaves_killers_out)
 Test(cli_killers, check)
 {
   for (size_t s = 0; s < NSTEPS; s++) {
-    run r = run_cmd(steps[s], "check", NULL, NULL, true);
-    cr_expect_eq(r.code, 1, "check in %s: exit %d:\n%s%s", steps[s], r.code,
+    run r = run_cmd(steps[s][0], "check", NULL, NULL, true);
+    cr_expect_eq(r.code, 1, "check in %s: exit %d:\n%s%s", steps[s][0], r.code,
                  r.out, r.err);
     for (size_t m = 0; m < NMODES; m++) {
       char line[1024], want[1200];
-      report(line, sizeof line, modes[m], steps[s]);
+      report(line, sizeof line, modes[m][0], steps[s][0]);
       snprintf(want, sizeof want, "FAIL %s", line);
       cr_expect(strstr(r.out, want) != NULL,
-                "check %s in %s: expected \"%s\" in:\n%s", modes[m], steps[s],
-                want, r.out);
+                "check %s in %s: expected \"%s\" in:\n%s", modes[m][0],
+                steps[s][0], want, r.out);
     }
     assert_has(r.out, "FAIL killers:needs_segv: killers:segv: ");
     assert_has(r.out, "6 plugins: 0 ok, 6 failed\n");
@@ -208,16 +205,16 @@ Test(cli_killers, commands_without_plugin_code_run_none)
                   "abort = \"killers:abort\"\nexit0 = \"killers:exit0\"\n"
                   "uexit = \"killers:uexit\"\nhang = \"killers:hang\"\n");
   for (size_t s = 0; s < NSTEPS; s++) {
-    run r = run_cmd(steps[s], "list", NULL, NULL, false);
-    cr_expect_eq(r.code, 0, "list in %s: %s", steps[s], r.err);
+    run r = run_cmd(steps[s][0], "list", NULL, NULL, false);
+    cr_expect_eq(r.code, 0, "list in %s: %s", steps[s][0], r.err);
     assert_has(r.out, "killers:segv ");
-    r = run_cmd(steps[s], "config", "check", cfg, false);
-    cr_expect_eq(r.code, 0, "config check in %s: %s", steps[s], r.err);
+    r = run_cmd(steps[s][0], "config", "check", cfg, false);
+    cr_expect_eq(r.code, 0, "config check in %s: %s", steps[s][0], r.err);
     for (size_t m = 0; m < NMODES; m++) {
       char id[64];
-      snprintf(id, sizeof id, "killers:%s", modes[m]);
-      r = run_cmd(steps[s], "info", id, NULL, false);
-      cr_expect_eq(r.code, 0, "info %s in %s: %s", id, steps[s], r.err);
+      snprintf(id, sizeof id, "killers:%s", modes[m][0]);
+      r = run_cmd(steps[s][0], "info", id, NULL, false);
+      cr_expect_eq(r.code, 0, "info %s in %s: %s", id, steps[s][0], r.err);
     }
   }
 }

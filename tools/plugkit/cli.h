@@ -174,6 +174,13 @@ int cli_report(const cli_command *cmd, const cli_outcome *o);
 int cli_isolated(const cli_command *cmd, cli_body_fn body, void *ud,
                  double timeout);
 
+/* A command of positional arguments run in a child: parses argv by cmd
+ * (no argument: the usage error `missing`), checks that the arguments from
+ * index pairs_from on are NS:NAME pairs, then cli_isolated(body) with the
+ * parsed cli_args as ud and its --timeout.  Returns the exit status. */
+int cli_run_command(const cli_command *cmd, int argc, char **argv,
+                    size_t pairs_from, const char *missing, cli_body_fn body);
+
 /* The failure of o as one line into buf ("" when the body returned and
  * left nothing running): "ID: STEP WHAT; fix or remove the plugin
  * (manifest PATH)", without "ID: " when ID is self (may be NULL); then

@@ -403,3 +403,21 @@ int cli_isolated(const cli_command *cmd, cli_body_fn body, void *ud,
   cli_isolate(body, ud, timeout, &o);
   return cli_report(cmd, &o);
 }
+
+int cli_run_command(const cli_command *cmd, int argc, char **argv,
+                    size_t pairs_from, const char *missing, cli_body_fn body)
+{
+  cli_args a;
+  int rc = cli_parse(cmd, argc, argv, &a);
+  if (rc >= 0)
+    return rc;
+  if (a.npos == 0) {
+    cli_args_free(&a);
+    return cli_usage_error(cmd, "%s", missing);
+  }
+  if ((rc = cli_check_pairs(&a, pairs_from)) >= 0)
+    return rc;
+  rc = cli_isolated(cmd, body, &a, a.timeout);
+  cli_args_free(&a);
+  return rc;
+}

@@ -163,20 +163,10 @@ static int order_body(void *ud)
 
 static int run(const cli_command *cmd, int argc, char **argv)
 {
-  cli_args a;
-  int rc = cli_parse(cmd, argc, argv, &a);
-  if (rc >= 0)
-    return rc;
-  if (a.npos == 0) {
-    cli_args_free(&a);
-    return cli_usage_error(cmd, "name the plugins to order, as NS:NAME "
-                                "(or NS:__all__)");
-  }
-  if ((rc = cli_check_pairs(&a, 0)) >= 0)
-    return rc;
-  rc = cli_isolated(cmd, order_body, &a, a.timeout);
-  cli_args_free(&a);
-  return rc;
+  return cli_run_command(cmd, argc, argv, 0,
+                         "name the plugins to order, as NS:NAME (or "
+                         "NS:__all__)",
+                         order_body);
 }
 
 const cli_command cli_order = {

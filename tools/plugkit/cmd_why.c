@@ -549,19 +549,8 @@ static int why_body(void *ud)
 
 static int run(const cli_command *cmd, int argc, char **argv)
 {
-  cli_args a;
-  int rc = cli_parse(cmd, argc, argv, &a);
-  if (rc >= 0)
-    return rc;
-  if (a.npos == 0) {
-    cli_args_free(&a);
-    return cli_usage_error(cmd, "which plugin? name it as NS:NAME");
-  }
-  if ((rc = cli_check_pairs(&a, 1)) >= 0)
-    return rc;
-  rc = cli_isolated(cmd, why_body, &a, a.timeout);
-  cli_args_free(&a);
-  return rc;
+  return cli_run_command(cmd, argc, argv, 1, "which plugin? name it as NS:NAME",
+                         why_body);
 }
 
 const cli_command cli_why = {
