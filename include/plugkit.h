@@ -278,7 +278,7 @@ typedef struct pk_host_options {
                              only costs time (see docs/cache.md).
                              [since: 0.1] */
   pk_watch_fn watch;      /* NULL: none (see "Watching plugin code" above)
-                             [since: 0.2] */
+                             [since: 0.1] */
   void *watch_ud;
 } pk_host_options;
 
