@@ -60,14 +60,17 @@ pk_status cli_run(pk_host *host, const char *const *reqs, size_t n,
 
 #define MAX_NEST 8
 
+/* One call into plugin code. */
+typedef struct frame {
+  pk_trace_event step;
+  char id[128];
+  char manifest[1024];
+} frame;
+
 typedef struct shared {
   int depth; /* plugin code nested this deep is running (may exceed
                 MAX_NEST: only the outer ones are kept) */
-  struct {
-    pk_trace_event step;
-    char id[128];
-    char manifest[1024];
-  } at[MAX_NEST];
+  frame at[MAX_NEST];
   int done;    /* the body returned: the child ends normally */
   int exiting; /* exit() was called (our atexit handler ran) */
   char message[2048];
@@ -85,7 +88,7 @@ void cli_watch(void *ud, bool entering, pk_trace_event step, const pk_plugin *p)
     return;
   }
   if (page->depth < MAX_NEST) {
-    __typeof__(page->at[0]) *at = &page->at[page->depth];
+    frame *at = &page->at[page->depth];
     at->step = step;
     snprintf(at->id, sizeof at->id, "%s", p ? pk_plugin_get_id(p) : "");
     snprintf(at->manifest, sizeof at->manifest, "%s",
