@@ -120,13 +120,16 @@ static pk_status link(pk_host *h, pk_plugin *from, pk_plugin *to)
 static pk_status all_conflict(pk_plugin *requester_all, pk_plugin *namer,
                               pk_error *err)
 {
+  char by_name[600], by_all[600]; /* where each requirement is */
+  pk__requirement_where(namer, requester_all, by_name, sizeof by_name);
+  pk__requirement_where(requester_all, namer, by_all, sizeof by_all);
   return fail_req(
       err, PK_EDEP_CYCLE, namer, (pk_pos){NULL, 0, 0},
-      "plugin %s requires %s by name, but %s requires %s:__all__ (it must "
-      "come after every other plugin of its namespace, %s included); remove "
-      "one of the two requirements",
-      namer->id, requester_all->id, requester_all->id, requester_all->m.ns,
-      namer->id);
+      "plugin %s requires %s by name%s, but %s requires %s:__all__%s (it "
+      "must come after every other plugin of its namespace, %s included); "
+      "remove one of the two requirements",
+      namer->id, requester_all->id, by_name, requester_all->id,
+      requester_all->m.ns, by_all, namer->id);
 }
 
 pk_status pk__host_require(pk_host *h, pk_plugin *from, const pk__req *r,

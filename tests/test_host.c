@@ -549,8 +549,17 @@ Test(all, requiring_an_all_requester_by_name_is_an_error_naming_both)
   pk_error e;
   const char *reqs[] = {"allns:namer"};
   cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_EDEP_CYCLE);
-  EXPECT_IN(e.message, "allns:namer requires allns:sweeper by name");
-  EXPECT_IN(e.message, "allns:sweeper requires allns:__all__");
+  /* both requirements with the manifest lines they come from */
+  cr_expect_str_eq(
+      e.message,
+      "plugin allns:namer requires allns:sweeper by name at " FIX(
+          "allns") "/namer/plugin.toml:4:13, but allns:sweeper "
+                   "requires allns:__all__ at " FIX(
+                       "allns") "/sweeper/plugin.toml:4:13 (it must come after "
+                                "every "
+                                "other plugin of its namespace, allns:namer "
+                                "included); "
+                                "remove one of the two requirements");
   pk_host_free(h);
 }
 
