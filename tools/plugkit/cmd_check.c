@@ -59,7 +59,7 @@ static void check_one(pk_host *host, const char *id, double timeout,
   else if (rc > 0)
     len = (size_t)snprintf(reason, n, "exited with status %d%s%s", rc,
                            o.message[0] ? ": " : "", o.message);
-  char text[2400];
+  char text[2048]; /* holds any outcome (cli.h) */
   cli_outcome_text(&o, id, text, sizeof text);
   if (text[0] && len < n)
     snprintf(reason + len, n - len, "%s%s", len ? "; and " : "", text);
