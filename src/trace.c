@@ -11,25 +11,9 @@ uint64_t pk__now_ns(void)
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-void pk__watch(pk_host *h, bool entering, pk_trace_event event,
-               const pk_plugin *p)
+void pk__trace_emit(pk_host *h, pk_trace_event event, const pk_plugin *p,
+                    uint64_t t0, pk_status status)
 {
-  if (h->watch)
-    h->watch(h->watch_ud, entering, event, p);
-}
-
-uint64_t pk__trace_begin(pk_host *h, pk_trace_event event, const pk_plugin *p)
-{
-  pk__watch(h, true, event, p);
-  return h->trace ? pk__now_ns() : 0;
-}
-
-void pk__trace_plugin(pk_host *h, pk_trace_event event, const pk_plugin *p,
-                      uint64_t t0, pk_status status)
-{
-  pk__watch(h, false, event, p);
-  if (!h->trace)
-    return;
   pk_trace ev = {event, p, NULL, pk__now_ns() - t0, status};
   h->trace(h->trace_ud, &ev);
 }
