@@ -244,6 +244,20 @@ typedef struct pk_trace {
  * callback must be thread-safe once hooks are called from several). */
 typedef void (*pk_trace_fn)(void *ud, const pk_trace *event);
 
+/* Watching plugin code: called with entering true just before the library
+ * calls into a plugin's code, and with entering false just after that code
+ * returned.  step says which code: PK_TRACE_LOAD (dlopen, which runs the
+ * object's constructors, and the descriptor checks), PK_TRACE_REGISTER,
+ * PK_TRACE_POST_REGISTER, PK_TRACE_UNLOAD (the unload hook, and the
+ * dlclose that runs the object's destructors).  Calls nest: a register
+ * hook may wake a lazy plugin, so a watcher keeps a stack.  Hook calls and
+ * type factories are not watched (hosts call those themselves).  A host
+ * that runs plugins in a child process uses it to name the plugin and the
+ * step that crashed, hung or ended that process (the CLI does).  Called
+ * on the thread doing the work. */
+typedef void (*pk_watch_fn)(void *ud, bool entering, pk_trace_event step,
+                            const pk_plugin *plugin);
+
 typedef struct pk_host_options {
   uint32_t size;         /* sizeof(pk_host_options) */
   pk_alloc_fn alloc;     /* NULL: libc */
@@ -282,6 +296,9 @@ typedef struct pk_host_options {
                              (refused by default, PK_ETRUST); also set by
                              PLUGKIT_INSECURE_PATHS=1 (unless ignore_env).
                              [since: 0.1] */
+  pk_watch_fn watch;      /* NULL: none (see "Watching plugin code" above)
+                             [since: 0.1] */
+  void *watch_ud;
 } pk_host_options;
 
 /* ---- pins (docs/security.md "Pins") ----

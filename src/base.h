@@ -382,6 +382,14 @@ void pk__strv_free(const pk__allocator *a, pk__strv *l);
  * array (PK_C_ARRAY, pointer-sized). */
 void pk__plugin_bindings(const pk_plugin_binding *in, size_t n,
                          pk_binding *out);
+/* pk_schema_check_bindings() and pk_config_bind(); with plugin, the
+ * bindings are a plugin's (pk__plugin_bindings): errors and advice name
+ * the plugin-side constants (PK_PLUGIN_C_*). */
+pk_status pk__check_bindings(const pk_schema *schema,
+                             const pk_binding *bindings, size_t n, bool plugin,
+                             pk_error *err);
+pk_status pk__config_bind(const pk_config *config, const pk_binding *bindings,
+                          size_t n, void *dst, bool plugin, pk_error *err);
 /* A PK_PLUGIN_C_STRINGS binding needs an array of strings: PK_OK or
  * PK_ETYPE at the field. */
 pk_status pk__strings_ok(const pk_field *f, pk_error *err);

@@ -9,20 +9,28 @@
 
 typedef struct ctype_info {
   const char *name;    /* "PK_C_DOUBLE" */
+  const char *pname;   /* its plugin-side name, "PK_PLUGIN_C_DOUBLE" */
   const char *member;  /* "a double" */
   size_t size;
 } ctype_info;
 
+/* Plugin bindings reach the checks in their host-side form
+ * (pk__plugin_bindings): a PK_PLUGIN_C_STRINGS list as PK_C_ARRAY, which
+ * plugins can bind no other way; no plugin constant binds a table. */
 static const ctype_info ctypes[] = {
-    {"PK_C_STRING", "a const char *", sizeof(const char *)},
-    {"PK_C_INT64", "an int64_t", sizeof(int64_t)},
-    {"PK_C_INT", "an int", sizeof(int)},
-    {"PK_C_DOUBLE", "a double", sizeof(double)},
-    {"PK_C_BOOL", "a bool", sizeof(bool)},
-    {"PK_C_DATETIME", "a pk_datetime", sizeof(pk_datetime)},
-    {"PK_C_ENUM", "an int (enum index)", sizeof(int)},
-    {"PK_C_ARRAY", "a const pk_value *", sizeof(const pk_value *)},
-    {"PK_C_CONFIG", "a const pk_config *", sizeof(const pk_config *)}};
+    {"PK_C_STRING", "PK_PLUGIN_C_STRING", "a const char *",
+     sizeof(const char *)},
+    {"PK_C_INT64", "PK_PLUGIN_C_INT64", "an int64_t", sizeof(int64_t)},
+    {"PK_C_INT", "PK_PLUGIN_C_INT", "an int", sizeof(int)},
+    {"PK_C_DOUBLE", "PK_PLUGIN_C_DOUBLE", "a double", sizeof(double)},
+    {"PK_C_BOOL", "PK_PLUGIN_C_BOOL", "a bool", sizeof(bool)},
+    {"PK_C_DATETIME", "PK_PLUGIN_C_DATETIME", "a pk_datetime",
+     sizeof(pk_datetime)},
+    {"PK_C_ENUM", "PK_PLUGIN_C_ENUM", "an int (enum index)", sizeof(int)},
+    {"PK_C_ARRAY", "PK_PLUGIN_C_STRINGS", "a const pk_value *",
+     sizeof(const pk_value *)},
+    {"PK_C_CONFIG", "PK_C_CONFIG (host only)", "a const pk_config *",
+     sizeof(const pk_config *)}};
 #define NCTYPES (sizeof ctypes / sizeof ctypes[0])
 
 static bool ctype_fits(pk_field_type t, pk_ctype c)
@@ -49,32 +57,42 @@ static bool ctype_fits(pk_field_type t, pk_ctype c)
   return false;
 }
 
-static const char *ctype_advice(pk_field_type t)
+/* What to bind field f with: the host's constants, or the plugin's. */
+static const char *ctype_advice(const pk_field *f, bool plugin)
 {
-  switch (t) {
+  switch (f->type) {
   case PK_FIELD_STRING:
-    return "PK_C_STRING";
+    return plugin ? "PK_PLUGIN_C_STRING" : "PK_C_STRING";
   case PK_FIELD_INTEGER:
-    return "PK_C_INT64 or PK_C_INT";
+    return plugin ? "PK_PLUGIN_C_INT64 or PK_PLUGIN_C_INT"
+                  : "PK_C_INT64 or PK_C_INT";
   case PK_FIELD_FLOAT:
-    return "PK_C_DOUBLE";
+    return plugin ? "PK_PLUGIN_C_DOUBLE" : "PK_C_DOUBLE";
   case PK_FIELD_BOOL:
-    return "PK_C_BOOL";
+    return plugin ? "PK_PLUGIN_C_BOOL" : "PK_C_BOOL";
   case PK_FIELD_DATETIME:
-    return "PK_C_DATETIME";
+    return plugin ? "PK_PLUGIN_C_DATETIME" : "PK_C_DATETIME";
   case PK_FIELD_ENUM:
-    return "PK_C_ENUM or PK_C_STRING";
+    return plugin ? "PK_PLUGIN_C_ENUM or PK_PLUGIN_C_STRING"
+                  : "PK_C_ENUM or PK_C_STRING";
   case PK_FIELD_ARRAY:
-    return "PK_C_ARRAY";
+    if (!plugin)
+      return "PK_C_ARRAY";
+    return pk_field_get_items(f) == PK_FIELD_STRING
+               ? "PK_PLUGIN_C_STRINGS"
+               : "PK_PLUGIN_C_STRINGS with an array of strings (plugins "
+                 "bind no other arrays)";
   case PK_FIELD_TABLE:
-    return "PK_C_CONFIG";
+    return plugin ? "fields of their own: plugins cannot bind a table"
+                  : "PK_C_CONFIG";
   }
   return "?";
 }
 
-/* Checks one binding; *fo gets the field. */
+/* Checks one binding (of a plugin: named with the plugin's constants);
+ * *fo gets the field. */
 static pk_status check_binding(const pk_schema *s, const pk_binding *b,
-                               const pk_field **fo, pk_error *err)
+                               bool plugin, const pk_field **fo, pk_error *err)
 {
   const pk_field *f;
   const ctype_info *ci;
@@ -94,18 +112,37 @@ static pk_status check_binding(const pk_schema *s, const pk_binding *b,
                        "field%s",
                        b->field, hint);
   }
+  const char *name = plugin ? ci->pname : ci->name;
   if (!ctype_fits(f->type, b->type))
     return pk__fail_at(err, PK_ETYPE, f->pos,
                        "cannot bind field \"%s\" (%s) to %s member (%s): use "
                        "%s",
-                       b->field, pk_field_type_name(f->type), ci->member,
-                       ci->name, ctype_advice(f->type));
+                       b->field, pk_field_type_name(f->type),
+                       plugin && b->type == PK_C_ARRAY ? "a const char *const *"
+                                                       : ci->member,
+                       name, ctype_advice(f, plugin));
   if (b->size && b->size != ci->size)
     return pk__fail_at(err, PK_ETYPE, f->pos,
                        "cannot bind field \"%s\" as %s (%zu bytes) to a "
                        "member of %zu bytes",
-                       b->field, ci->name, ci->size, b->size);
+                       b->field, name, ci->size, b->size);
   *fo = f;
+  return PK_OK;
+}
+
+pk_status pk__check_bindings(const pk_schema *schema,
+                             const pk_binding *bindings, size_t n, bool plugin,
+                             pk_error *err)
+{
+  const pk_field *f = NULL;
+  if (!schema || (!bindings && n))
+    return pk__fail(err, PK_EMISUSE, "pk_schema_check_bindings: NULL %s",
+                    schema ? "bindings" : "schema");
+  for (size_t i = 0; i < n; i++) {
+    pk_status st = check_binding(schema, &bindings[i], plugin, &f, err);
+    if (st != PK_OK)
+      return st;
+  }
   return PK_OK;
 }
 
@@ -113,20 +150,17 @@ pk_status pk_schema_check_bindings(const pk_schema *schema,
                                    const pk_binding *bindings, size_t n,
                                    pk_error *err)
 {
-  const pk_field *f = NULL;
-  if (!schema || (!bindings && n))
-    return pk__fail(err, PK_EMISUSE, "pk_schema_check_bindings: NULL %s",
-                    schema ? "bindings" : "schema");
-  for (size_t i = 0; i < n; i++) {
-    pk_status st = check_binding(schema, &bindings[i], &f, err);
-    if (st != PK_OK)
-      return st;
-  }
-  return PK_OK;
+  return pk__check_bindings(schema, bindings, n, false, err);
 }
 
 pk_status pk_config_bind(const pk_config *config, const pk_binding *bindings,
                          size_t n, void *dst, pk_error *err)
+{
+  return pk__config_bind(config, bindings, n, dst, false, err);
+}
+
+pk_status pk__config_bind(const pk_config *config, const pk_binding *bindings,
+                          size_t n, void *dst, bool plugin, pk_error *err)
 {
   if (!config || !dst || (!bindings && n))
     return pk__fail(err, PK_EMISUSE, "pk_config_bind: NULL %s",
@@ -134,7 +168,7 @@ pk_status pk_config_bind(const pk_config *config, const pk_binding *bindings,
   for (size_t i = 0; i < n; i++) {
     const pk_binding *b = &bindings[i];
     const pk_field *f = NULL;
-    pk_status st = check_binding(config->schema, b, &f, err);
+    pk_status st = check_binding(config->schema, b, plugin, &f, err);
     if (st != PK_OK)
       return st;
     const cval *cv = &config->vals[f - config->schema->fields];
@@ -152,9 +186,11 @@ pk_status pk_config_bind(const pk_config *config, const pk_binding *bindings,
       if (cv->u.i < INT_MIN || cv->u.i > INT_MAX)
         return pk__fail_at(err, PK_ERANGE, pk_value_get_pos(cv->v),
                            "%s = %" PRId64 " does not fit the int member it "
-                           "is bound to (PK_C_INT): bind it as PK_C_INT64 or "
-                           "give the field min and max",
-                           b->field, cv->u.i);
+                           "is bound to (%s): bind it as %s or give the "
+                           "field min and max",
+                           b->field, cv->u.i,
+                           plugin ? "PK_PLUGIN_C_INT" : "PK_C_INT",
+                           plugin ? "PK_PLUGIN_C_INT64" : "PK_C_INT64");
       int x = (int)cv->u.i;
       memcpy(m, &x, sizeof x);
       break;

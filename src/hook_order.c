@@ -106,9 +106,11 @@ static size_t ord_step(void *ud, const pk__graph_step *s,
   char hint[256];
   int w;
   switch (e->kind) {
-  case EDGE_DEP:
-    w = snprintf(buf, n, "%s before %s (%s requires %s)", from, to, to,
-                 from);
+  case EDGE_DEP: /* where, when to requires from directly */
+    pk__requirement_where(o->items[e->to]->plugin, o->items[e->from]->plugin,
+                          hint, sizeof hint);
+    w = snprintf(buf, n, "%s before %s (%s requires %s%s)", from, to, to, from,
+                 hint);
     break;
   case EDGE_BEFORE:
     hint_text(hint, sizeof hint, own->before, own->nbefore);

@@ -55,6 +55,8 @@ pk_status pk_host_new(const pk_host_options *opts, pk_host **out,
   h->strict = o.strict;
   h->trace = o.trace;
   h->trace_ud = o.trace_ud;
+  h->watch = o.watch;
+  h->watch_ud = o.watch_ud;
   if (o.cache_path && !(h->cache_path = pk__strdup(&h->alloc, o.cache_path)))
     goto nomem;
   const char *lock = o.lock_file;
@@ -88,7 +90,7 @@ static void unload_all(pk_host *h)
     pk_plugin *p = h->registered[i];
     if (p->state == PK_STATE_UNLOADED)
       continue; /* pk_host_unload_plugin() did it */
-    uint64_t t0 = pk__trace_begin(h);
+    uint64_t t0 = pk__trace_begin(h, PK_TRACE_UNLOAD, p);
     if (p->desc && p->desc->on_unload) {
       void *jt = pk__journal_enter(h, p, PK__J_UNLOAD, NULL, NULL);
       p->desc->on_unload(&pk__host_api, (pk_plugin_ctx *)p, h->userdata);

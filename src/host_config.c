@@ -179,10 +179,7 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
       continue;
     }
     char full[2 * PK__NAME_MAX + 2];
-    if (!strchr(id, ':') && h->nns == 1)
-      snprintf(full, sizeof full, "%s:%s", h->ns[0].name, id);
-    else
-      pk__copy_str(full, sizeof full, id);
+    pk__plugins_full_id(h, id, full, sizeof full);
     pk_plugin *p = pk_host_find_plugin(h, full);
     if (!p || p->state == PK_STATE_BROKEN) {
       char near[300], list[2048];

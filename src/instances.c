@@ -425,8 +425,8 @@ static pk_status build_level(pk_host *h, pk__inst *top,
       pk_status bst =
           ty->bind[i].ctype == PK_PLUGIN_C_STRINGS
               ? pk__bind_strings(&h->alloc, from, &ty->bind[i], lv->cstruct,
-                             &lv->strv, err)
-              : pk_config_bind(from, &b, 1, lv->cstruct, err);
+                                 &lv->strv, err)
+              : pk__config_bind(from, &b, 1, lv->cstruct, true, err);
       if (bst != PK_OK)
         return bst;
     }

@@ -94,8 +94,11 @@ void pk__close_all(pk_host *h)
 {
   for (size_t i = h->nopened; i-- > 0;) {
     pk_plugin *p = h->opened[i];
-    if (!(p->desc && (p->desc->flags & PK_PLUGIN_RESIDENT)))
+    if (p->handle && !(p->desc && (p->desc->flags & PK_PLUGIN_RESIDENT))) {
+      pk__watch(h, true, PK_TRACE_UNLOAD, p); /* its destructors run */
       pk__dl_close(p->handle);
+      pk__watch(h, false, PK_TRACE_UNLOAD, p);
+    }
     p->handle = NULL;
     p->state = PK_STATE_UNLOADED;
   }

@@ -110,13 +110,13 @@ static int api_config_bind(pk_plugin_ctx *ctx, const pk_plugin_binding *b,
     return pk__plugin_hook_fail(p, &e);
   }
   pk__plugin_bindings(b, n, bs);
-  pk_status st = pk_schema_check_bindings(pk_config_get_schema(
-                                              p->conf->config), bs, n, &e);
+  pk_status st = pk__check_bindings(pk_config_get_schema(p->conf->config), bs,
+                                    n, true, &e);
   for (size_t i = 0; st == PK_OK && i < n; i++)
     st = b[i].ctype == PK_PLUGIN_C_STRINGS
              ? pk__bind_strings(&p->host->alloc, p->conf->config, &b[i], dst,
-                            &p->conf->strv, &e)
-             : pk_config_bind(p->conf->config, &bs[i], 1, dst, &e);
+                                &p->conf->strv, &e)
+             : pk__config_bind(p->conf->config, &bs[i], 1, dst, true, &e);
   if (st != PK_OK)
     return pk__plugin_hook_fail(p, &e);
   return 0;

@@ -122,6 +122,8 @@ struct pk_host {
   bool strict;
   pk_trace_fn trace;        /* options.trace, or NULL */
   void *trace_ud;
+  pk_watch_fn watch; /* options.watch, or NULL */
+  void *watch_ud;
 
   pk__ns *ns;               /* registered namespaces */
   size_t nns, nscap;
@@ -208,10 +210,34 @@ void pk__plugin_free(pk_host *h, pk_plugin *p);
 /* ---- trace.c ---- */
 
 uint64_t pk__now_ns(void);
-/* 0 when the host has no trace callback, else the time now. */
-uint64_t pk__trace_begin(const pk_host *h);
-/* Reports event for p (duration since t0) when the host traces. */
-void pk__trace_plugin(pk_host *h, pk_trace_event event, const pk_plugin *p,
-                      uint64_t t0, pk_status status);
+/* Tells the host's watch callback, if any (pk_watch_fn). */
+static inline void pk__watch(pk_host *h, bool entering, pk_trace_event event,
+                             const pk_plugin *p)
+{
+  if (h->watch)
+    h->watch(h->watch_ud, entering, event, p);
+}
+/* Reports event for p (duration since t0) to the trace callback. */
+void pk__trace_emit(pk_host *h, pk_trace_event event, const pk_plugin *p,
+                    uint64_t t0, pk_status status);
+/* Before the library calls p's code for event: tells the host's watch
+ * callback (entering) and returns 0 when the host has no trace callback,
+ * else the time now.  Inline: start-up calls it twice per plugin. */
+static inline uint64_t pk__trace_begin(pk_host *h, pk_trace_event event,
+                                       const pk_plugin *p)
+{
+  pk__watch(h, true, event, p);
+  return h->trace ? pk__now_ns() : 0;
+}
+/* After that code returned: tells the watch callback (leaving) and reports
+ * event for p (duration since t0) when the host traces. */
+static inline void pk__trace_plugin(pk_host *h, pk_trace_event event,
+                                    const pk_plugin *p, uint64_t t0,
+                                    pk_status status)
+{
+  pk__watch(h, false, event, p);
+  if (h->trace)
+    pk__trace_emit(h, event, p, t0, status);
+}
 
 #endif

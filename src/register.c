@@ -76,7 +76,7 @@ static pk_status import_one(pk_host *h, pk_plugin *p, pk_error *err)
     p->reason = NULL;
     p->lazy_reason = true;
   } else {
-    uint64_t t0 = pk__trace_begin(h);
+    uint64_t t0 = pk__trace_begin(h, PK_TRACE_LOAD, p);
     st = pk__load_plugin(h, p, err);
     pk__trace_plugin(h, PK_TRACE_LOAD, p, t0, st);
   }
@@ -142,7 +142,7 @@ pk_status pk__run_register(pk_host *h, pk_plugin *p, pk_error *err)
     h->in_hook = p;
     h->hook_failed = false;
     pk_error_clear(&h->hook_err);
-    uint64_t t0 = pk__trace_begin(h);
+    uint64_t t0 = pk__trace_begin(h, PK_TRACE_REGISTER, p);
     void *jt = pk__journal_enter(h, p, PK__J_REGISTER, NULL, NULL);
     rc = p->desc->on_register(&pk__host_api, (pk_plugin_ctx *)p, h->userdata);
     pk__journal_leave(h, jt);
@@ -232,7 +232,7 @@ pk_status pk__run_post_register(pk_host *h, pk_plugin *p,
   h->in_hook = p;
   h->hook_failed = false;
   pk_error_clear(&h->hook_err);
-  uint64_t t0 = pk__trace_begin(h);
+  uint64_t t0 = pk__trace_begin(h, PK_TRACE_POST_REGISTER, p);
   void *jt = pk__journal_enter(h, p, PK__J_POST_REGISTER, NULL, NULL);
   int rc = p->desc->on_post_register(&pk__host_api, (pk_plugin_ctx *)p,
                                      h->userdata, arg);

@@ -120,13 +120,16 @@ static pk_status link(pk_host *h, pk_plugin *from, pk_plugin *to)
 static pk_status all_conflict(pk_plugin *requester_all, pk_plugin *namer,
                               pk_error *err)
 {
+  char by_name[600], by_all[600]; /* where each requirement is */
+  pk__requirement_where(namer, requester_all, by_name, sizeof by_name);
+  pk__requirement_where(requester_all, namer, by_all, sizeof by_all);
   return fail_req(
       err, PK_EDEP_CYCLE, namer, (pk_pos){NULL, 0, 0},
-      "plugin %s requires %s by name, but %s requires %s:__all__ (it must "
-      "come after every other plugin of its namespace, %s included); remove "
-      "one of the two requirements",
-      namer->id, requester_all->id, requester_all->id, requester_all->m.ns,
-      namer->id);
+      "plugin %s requires %s by name%s, but %s requires %s:__all__%s (it "
+      "must come after every other plugin of its namespace, %s included); "
+      "remove one of the two requirements",
+      namer->id, requester_all->id, by_name, requester_all->id,
+      requester_all->m.ns, by_all, namer->id);
 }
 
 /* Where text is written when it is one of from's manifest requirements
@@ -241,16 +244,63 @@ static size_t plugin_step(void *ud, const pk__graph_step *s,
   return w > 0 ? (size_t)w : 0;
 }
 
+/* Does requirement text of `from` name `to` (by name, or its namespace's
+ * __all__)? */
+static bool names(const pk_plugin *from, const char *text, const pk_plugin *to)
+{
+  pk__req r;
+  char why[8];
+  return pk__req_parse_in(text, from->m.ns, &r, why, sizeof why) == PK_OK &&
+         !strcmp(r.ns, to->m.ns) &&
+         (!strcmp(r.name, to->m.name) || !strcmp(r.name, "__all__"));
+}
+
+void pk__requirement_where(const pk_plugin *from, const pk_plugin *to,
+                           char *buf, size_t n)
+{
+  buf[0] = '\0';
+  for (size_t i = 0; i < from->m.nreq; i++)
+    if (names(from, from->m.reqs[i].text, to)) {
+      pk_pos pos = pk_value_get_pos(from->m.reqs[i].value);
+      snprintf(buf, n, " at %s:%d:%d", pos.source, pos.line, pos.col);
+      return;
+    }
+  for (size_t i = 0; i < from->ndyn; i++)
+    if (names(from, from->dyn_reqs[i], to)) {
+      snprintf(buf, n, " (api->require(\"%s\") in its register hook)",
+               from->dyn_reqs[i]);
+      return;
+    }
+}
+
+/* A step of a plugin cycle with where it comes from: "A requires B at
+ * FILE:LINE:COL", or "A requires B (api->require(...) in its register
+ * hook)". */
+static size_t plugin_edge(void *ud, const pk__graph_step *s,
+                          const pk__graph_step *next, char *buf, size_t n)
+{
+  (void)next;
+  pk_plugin *const *by_node = ud;
+  const pk_plugin *from = by_node[s->from], *to = by_node[s->to];
+  char where[600];
+  pk__requirement_where(from, to, where, sizeof where);
+  int w = snprintf(buf, n, "%s requires %s%s", from->id, to->id, where);
+  return w > 0 ? (size_t)w : 0;
+}
+
 static pk_status cycle_error(pk_host *h, pk_error *err)
 {
   const uint32_t *nodes;
   size_t n = pk__graph_cycle(h->graph, &nodes);
-  char chain[700];
+  char chain[700], edges[1400];
   pk__graph_cycle_text(h->graph, false, " -> ", plugin_step, h->by_node,
                        chain, sizeof chain);
+  pk__graph_cycle_text(h->graph, false, "; ", plugin_edge, h->by_node, edges,
+                       sizeof edges);
   pk_error e;
   pk__fail(&e, PK_EDEP_CYCLE,
-           "dependency cycle: %s; remove one of these requirements", chain);
+           "dependency cycle: %s (%s); remove one of these requirements", chain,
+           edges);
   if (n)
     pk__error_set_plugin(&e, h->by_node[nodes[0]]->id);
   return pk__host_poison(h, &e, err);

@@ -207,6 +207,11 @@ static inline pk_status pk__host_commit(pk_host *h, pk_error *err)
   pk_status st = pk__graph_commit(h->graph);
   return st == PK_OK ? PK_OK : pk__host_commit_failed(h, st, err);
 }
+/* Where `from` requires `to` directly, into buf: " at FILE:LINE:COL" (a
+ * manifest line, by name or NS:__all__) or " (api->require(\"TEXT\") in
+ * its register hook)"; "" when neither names it. */
+void pk__requirement_where(const pk_plugin *from, const pk_plugin *to,
+                           char *buf, size_t n);
 /* Remembers a stage failure (later stages return it again); returns its
  * code, copied to err. */
 pk_status pk__host_poison(pk_host *h, const pk_error *e, pk_error *err);

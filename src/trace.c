@@ -11,16 +11,9 @@ uint64_t pk__now_ns(void)
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-uint64_t pk__trace_begin(const pk_host *h)
+void pk__trace_emit(pk_host *h, pk_trace_event event, const pk_plugin *p,
+                    uint64_t t0, pk_status status)
 {
-  return h->trace ? pk__now_ns() : 0;
-}
-
-void pk__trace_plugin(pk_host *h, pk_trace_event event, const pk_plugin *p,
-                      uint64_t t0, pk_status status)
-{
-  if (!h->trace)
-    return;
   pk_trace ev = {event, p, NULL, pk__now_ns() - t0, status};
   h->trace(h->trace_ud, &ev);
 }

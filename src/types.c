@@ -413,7 +413,7 @@ int pk__api_type_add(pk_plugin_ctx *ctx, const pk_type_impl *impl)
     return pk__plugin_hook_fail(p, &be);
   }
   if (st == PK_OK)
-    st = pk_schema_check_bindings(ty->schema, bs, impl->nbindings, &be);
+    st = pk__check_bindings(ty->schema, bs, impl->nbindings, true, &be);
   for (size_t i = 0; st == PK_OK && i < impl->nbindings; i++) {
     if (bs[i].offset + (bs[i].size ? bs[i].size : 1) > impl->config_size)
       st = pk__fail(&be, PK_ERANGE, "binding of field \"%s\" lies outside "

@@ -118,7 +118,7 @@ pk_status pk_host_unload_plugin(pk_host *h, pk_plugin *p, pk_error *err)
     pk_plugin *q = h->registered[i];
     if (!q->unloading)
       continue;
-    uint64_t t0 = pk__trace_begin(h);
+    uint64_t t0 = pk__trace_begin(h, PK_TRACE_UNLOAD, q);
     if (q->desc && q->desc->on_unload) {
       void *jt = pk__journal_enter(h, q, PK__J_UNLOAD, NULL, NULL);
       q->desc->on_unload(&pk__host_api, (pk_plugin_ctx *)q, h->userdata);
@@ -131,7 +131,9 @@ pk_status pk_host_unload_plugin(pk_host *h, pk_plugin *p, pk_error *err)
     if (!q->unloading)
       continue;
     if (q->handle && !(q->desc && (q->desc->flags & PK_PLUGIN_RESIDENT))) {
+      pk__watch(h, true, PK_TRACE_UNLOAD, q); /* its destructors run */
       pk__dl_close(q->handle);
+      pk__watch(h, false, PK_TRACE_UNLOAD, q);
       q->desc = NULL; /* it pointed into the closed object */
     }
     q->handle = NULL;

@@ -49,6 +49,19 @@ typedef struct pk__hostconf {
  * of memory. */
 pk__hostconf *pk__hostconf_get(pk_host *h);
 
+/* type_hint.c: the "ns:name" a [plugins] value names: a bare name is in
+ * the host's namespace when it has one only. */
+void pk__plugins_full_id(const pk_host *h, const char *id, char *full,
+                         size_t n);
+/* type_hint.c: for an unknown type kind/tag, "; plugin ID provides it
+ * but is not enabled: add plugins.NAME = \"ID\" to the config" when an
+ * installed plugin not declared provides it, or, when a [plugins] entry
+ * names a plugin that is not installed whose closest installed name is
+ * that plugin, "; plugin ID provides it: fix the typo in plugins.ALIAS at
+ * FILE:LINE:COL (\"VALUE\")"; else "". */
+void pk__type_hint(pk_host *h, const char *kind, const char *tag, char *hint,
+                   size_t n);
+
 /* instances.c: enters and checks (type and fields) every table of every
  * kind's table in root; problems go to diag and the first to *first
  * (*failed set).  PK_ENOMEM only. */

@@ -445,8 +445,10 @@ Test(hooks, contradiction_hint_against_dependency)
       {"b", "\"a\"", {{"h", B_PLAIN, 0, {"a"}, {0}}}},
       {"a", NULL, {H(B_PLAIN)}},
   };
-  const char *parts[] = {"t:b before t:a (t:b: before = [\"t:a\"])",
-                         "t:a before t:b (t:b requires t:a)", NULL};
+  /* the dependency with the manifest line it comes from */
+  const char *parts[] = {
+      "t:b before t:a (t:b: before = [\"t:a\"])",
+      "t:a before t:b (t:b requires t:a at builtin:t:b:4:13)", NULL};
   expect_contradiction(s, 2, parts);
 }
 
@@ -457,7 +459,8 @@ Test(hooks, contradiction_first_last)
       {"b", "\"a\"", {{"h", B_PLAIN, PK_HOOK_IMPL_FIRST, {0}, {0}}}},
       {"a", NULL, {{"h", B_PLAIN, PK_HOOK_IMPL_LAST, {0}, {0}}}},
   };
-  const char *parts[] = {"t:a before t:b (t:b requires t:a)",
+  const char *parts[] = {"t:a before t:b (t:b requires t:a at "
+                         "builtin:t:b:4:13)",
                          "is marked first", NULL};
   expect_contradiction(s, 2, parts);
   /* after = a last one, while being neither last */
@@ -866,6 +869,43 @@ Test(hooks, trace_start_up_and_calls)
   for (int i = 0; i < 10; i++)
     cr_expect_str_eq(rec.ev[i], want[i]);
   cr_expect(rec.total_ns > 0);
+}
+
+static void watch_fn(void *ud, bool entering, pk_trace_event step,
+                     const pk_plugin *p)
+{
+  trace_rec *r = ud;
+  if (r->n < 64)
+    snprintf(r->ev[r->n++], sizeof r->ev[0], "%c%s %s", entering ? '+' : '-',
+             pk_trace_event_name(step), pk_plugin_get_id(p));
+}
+
+/* The watch callback brackets each call into plugin code outside hook
+ * calls (the CLI names the plugin that killed its child with it). */
+Test(hooks, watch_brackets_each_call_into_plugin_code)
+{
+  static const plugin_spec s[] = {
+      {"b", "\"a\"", {H(B_PLAIN)}},
+      {"a", NULL, {H(B_FAIL)}},
+  };
+  trace_rec rec = {0};
+  pk_host_options o = {.size = sizeof o, .watch = watch_fn, .watch_ud = &rec};
+  pk_host *h;
+  pk_error e;
+  cr_assert_eq(setup(s, 2, false, &o, &h, &e), PK_OK, "%s", e.message);
+  targs a = {0};
+  pk_hook_call(pk_host_get_hook(h, "h"), &a, NULL, NULL); /* not watched */
+  pk_host_free(h);
+  const char *want[] = {
+      "+load t:b",          "-load t:b",          "+load t:a",
+      "-load t:a",          "+register t:a",      "-register t:a",
+      "+register t:b",      "-register t:b",      "+post_register t:a",
+      "-post_register t:a", "+post_register t:b", "-post_register t:b",
+      "+unload t:b",        "-unload t:b",        "+unload t:a",
+      "-unload t:a"};
+  cr_assert_eq(rec.n, 16, "%d events", rec.n);
+  for (int i = 0; i < 16; i++)
+    cr_expect_str_eq(rec.ev[i], want[i]);
 }
 
 /* ---- unloading: real shared objects, every order ---- */

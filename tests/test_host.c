@@ -491,15 +491,39 @@ Test(faults, static_three_cycle_prints_the_chain)
 {
   pk_error e;
   cr_assert_eq(register_fault("faults:cyc_b", &e, NULL), PK_EDEP_CYCLE);
-  EXPECT_IN(e.message, "faults:cyc_a -> faults:cyc_b -> faults:cyc_c -> "
-                       "faults:cyc_a");
+  /* every edge with the manifest line it comes from */
+  cr_expect_str_eq(
+      e.message,
+      "dependency cycle: faults:cyc_a -> faults:cyc_b -> faults:cyc_c -> "
+      "faults:cyc_a (faults:cyc_a requires faults:cyc_b at " FIX(
+          "faults") "/cyc_a/plugin.toml:5:13; faults:cyc_b requires "
+                    "faults:cyc_c at " FIX("faults") "/cyc_b/plugin.toml:5:13; "
+                                                     "faults:cyc_c requires "
+                                                     "faults:cyc_a at " FIX(
+                                                         "faults") "/cyc_c/"
+                                                                   "plugin."
+                                                                   "toml:5:13);"
+                                                                   " remove "
+                                                                   "one "
+                                                                   "of these "
+                                                                   "requirement"
+                                                                   "s");
 }
 
 Test(faults, cycle_closed_by_a_hook)
 {
   pk_error e;
   cr_assert_eq(register_fault("faults:hcyc_a", &e, NULL), PK_EDEP_CYCLE);
-  EXPECT_IN(e.message, "faults:hcyc_a -> faults:hcyc_b -> faults:hcyc_a");
+  /* the edge a register hook added names that hook's require call */
+  cr_expect_str_eq(
+      e.message,
+      "dependency cycle: faults:hcyc_a -> faults:hcyc_b -> faults:hcyc_a "
+      "(faults:hcyc_a requires faults:hcyc_b at " FIX(
+          "faults") "/hcyc_a/plugin.toml:7:13; faults:hcyc_b requires "
+                    "faults:hcyc_a "
+                    "(api->require(\"faults:hcyc_a\") in its register hook)); "
+                    "remove one "
+                    "of these requirements");
   char got[256];
   events_of("register", got, sizeof got);
   cr_expect_str_eq(got, "faults:hcyc_b"); /* hcyc_a's hook never ran */
@@ -525,8 +549,17 @@ Test(all, requiring_an_all_requester_by_name_is_an_error_naming_both)
   pk_error e;
   const char *reqs[] = {"allns:namer"};
   cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_EDEP_CYCLE);
-  EXPECT_IN(e.message, "allns:namer requires allns:sweeper by name");
-  EXPECT_IN(e.message, "allns:sweeper requires allns:__all__");
+  /* both requirements with the manifest lines they come from */
+  cr_expect_str_eq(
+      e.message,
+      "plugin allns:namer requires allns:sweeper by name at " FIX(
+          "allns") "/namer/plugin.toml:4:13, but allns:sweeper "
+                   "requires allns:__all__ at " FIX(
+                       "allns") "/sweeper/plugin.toml:4:13 (it must come after "
+                                "every "
+                                "other plugin of its namespace, allns:namer "
+                                "included); "
+                                "remove one of the two requirements");
   pk_host_free(h);
 }
 

@@ -508,6 +508,7 @@ static void bad_binding(const char *name, const char *needle1,
   cr_assert(strstr(err.message, lib), "%s", err.message);
   cr_assert(strstr(err.message, needle1), "%s", err.message);
   cr_assert(strstr(err.message, needle2), "%s", err.message);
+  cr_assert(!strstr(err.message, "PK_C_"), "host-side advice: %s", err.message);
   /* the position: [provides.config] in the manifest */
   cr_assert(strstr(err.message, "/plugin.toml:1"), "%s", err.message);
   cr_assert(strstr(err.source, "plugin.toml"), "%s", err.source);
@@ -525,6 +526,21 @@ Test(types, binding_unknown_field_is_a_load_error)
 Test(types, binding_wrong_c_type_is_a_load_error)
 {
   bad_binding("badbind_type", "\"size\"", "integer");
+}
+
+/* Plugin code is told the plugin-side constants, never the host's
+ * (PK_C_*), which it cannot use. */
+Test(types, binding_advice_for_plugins_names_plugin_constants)
+{
+  bad_binding("badbind_type",
+              "(integer) to a const char * member "
+              "(PK_PLUGIN_C_STRING)",
+              "use PK_PLUGIN_C_INT64 or "
+              "PK_PLUGIN_C_INT");
+  bad_binding("badbind_array",
+              "\"hosts\" (array) to a const char * "
+              "member (PK_PLUGIN_C_STRING)",
+              ": use PK_PLUGIN_C_STRINGS");
 }
 
 Test(types, binding_a_non_string_array_as_a_list_is_a_load_error)

@@ -109,8 +109,9 @@ void cli_unknown(const char *what, const char *word,
 /* ---- cli_run.c: the one place plugin code runs ----
  *
  * Every command that runs plugin code (order, graph, why, check) runs it
- * through cli_run(), so that where it runs (this process, or a child
- * process) is decided in one place. */
+ * through cli_run(), in a child process started by cli_isolate(), so that
+ * a plugin that crashes, hangs or ends the process is reported with its
+ * name and the step it was in, and the command is never killed by it. */
 typedef enum cli_stage {
   CLI_IMPORT,       /* request + import: load and check, no hook runs */
   CLI_RESOLVE,      /* + resolve: the register hooks */
@@ -122,6 +123,84 @@ typedef enum cli_stage {
  * and post_register (0 for a stage not run). */
 pk_status cli_run(pk_host *host, const char *const *reqs, size_t n,
                   cli_stage upto, double ms[4], pk_error *err);
+
+/* Seconds a command's plugin code gets when --timeout is not given. */
+#define CLI_DEFAULT_TIMEOUT 5.0
+
+/* The --timeout option of order, graph and why. */
+#define CLI_TIMEOUT_OPTION                                                     \
+  {                                                                            \
+    "--timeout", NULL, "SEC",                                                  \
+        "give the plugins' code SEC seconds in all (default 5; a decimal "     \
+        "number "                                                              \
+        "such as 0.5); a plugin that hangs is then killed and named",          \
+        false, NULL                                                            \
+  }
+
+/* What runs in the child: returns the command's exit status. */
+typedef int (*cli_body_fn)(void *ud);
+
+/* How a child ended.  status is the body's return, or -1 when the child
+ * did not end by returning from it: then what says how it ended ("crashed:
+ * signal 11 (Segmentation fault)", "did not return within 5 s (killed)",
+ * "called exit(0), ending the process", "ended the process (_exit(0))"),
+ * and plugin, step and manifest name the plugin code that was running
+ * (empty when none was).  left: the processes it left running, killed
+ * ("left a process running: pid N"), or empty.  message: what the body
+ * gave cli_child_message(). */
+typedef struct cli_outcome {
+  int status;
+  char plugin[128];
+  char step[64];
+  char manifest[1024];
+  char what[256];
+  char left[256];
+  char message[2048];
+} cli_outcome;
+
+/* Runs body(ud) in a child process in a process group of its own, with
+ * timeout seconds (<= 0: CLI_DEFAULT_TIMEOUT), the hosts of the child
+ * watched by cli_watch().  Whatever the child leaves running is killed.
+ * Fills *o and returns o->status.  The child's standard error is the
+ * parent's; its standard output is copied to the parent's once the child
+ * ended by returning from body (nothing is printed when it did not). */
+int cli_isolate(cli_body_fn body, void *ud, double timeout, cli_outcome *o);
+
+/* The failure of o, if any, on stderr as "plugkit CMD: ID: STEP WHAT; fix
+ * or remove the plugin (manifest PATH)".  Returns the body's status, or 1
+ * after a failure. */
+int cli_report(const cli_command *cmd, const cli_outcome *o);
+
+/* cli_isolate(), then cli_report(). */
+int cli_isolated(const cli_command *cmd, cli_body_fn body, void *ud,
+                 double timeout);
+
+/* A command of positional arguments run in a child: parses argv by cmd
+ * (no argument: the usage error `missing`), checks that the arguments from
+ * index pairs_from on are NS:NAME pairs, then cli_isolated(body) with the
+ * parsed cli_args as ud and its --timeout.  Returns the exit status. */
+int cli_run_command(const cli_command *cmd, int argc, char **argv,
+                    size_t pairs_from, const char *missing, cli_body_fn body);
+
+/* The failure of o as one line into buf ("" when the body returned and
+ * left nothing running): "ID: STEP WHAT; fix or remove the plugin
+ * (manifest PATH)", without "ID: " when ID is self (may be NULL); then
+ * "; and left ...".  Returns buf. */
+const char *cli_outcome_text(const cli_outcome *o, const char *self, char *buf,
+                             size_t n);
+
+/* Copies what file `from` holds, from its start, to `to`. */
+void cli_copy_file(FILE *from, FILE *to);
+
+/* In the child: the message the parent finds in cli_outcome.message
+ * (printf format). */
+void cli_child_message(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* The hosts' watch callback (pk_watch_fn): in a child of cli_isolate(),
+ * keeps which plugin code runs; elsewhere does nothing. */
+void cli_watch(void *ud, bool entering, pk_trace_event step,
+               const pk_plugin *p);
 
 /* ---- cli_host.c: the host of the plugin commands ---- */
 

@@ -34,6 +34,7 @@ pk_host *cli_host_new_traced(const cli_args *a, bool log_warnings,
   o.log = log_warnings ? log_to_stderr : NULL;
   o.trace = trace;
   o.trace_ud = trace_ud;
+  o.watch = cli_watch;
   pk_host *host = NULL;
   pk_error err;
   pk_error_clear(&err);

@@ -443,15 +443,27 @@ static void exclude_dependents(pk_host *host, bool *excluded)
   }
 }
 
+/* The plugins left out because they killed an earlier child (their ids),
+ * kept by the parent across the children of cli_isolate(). */
+#define MAX_KILLERS 32
+
+typedef struct job {
+  const cli_args *a;
+  char killers[MAX_KILLERS][128];
+  size_t nkillers;
+  int err_fd; /* the child's standard error, or -1: the parent's */
+} job;
+
 /* Registers every installed plugin that can be registered (register hooks
  * run, so their requirements count).  A plugin that fails (and every
  * plugin that requires it) is left out with a warning, and the
- * registration starts again on a fresh host; a cycle is not left out but
- * returned in *err (st PK_EDEP_CYCLE), to be drawn.  Returns the host, or
- * NULL after printing the error when nothing can be done. */
-static pk_host *register_all(const cli_args *a, pk_status *st_out,
-                             pk_error *cycle)
+ * registration starts again on a fresh host; so are the killers of j and
+ * what requires them.  A cycle is not left out but returned in *err (st
+ * PK_EDEP_CYCLE), to be drawn.  Returns the host, or NULL after printing
+ * the error when nothing can be done. */
+static pk_host *register_all(const job *j, pk_status *st_out, pk_error *cycle)
 {
+  const cli_args *a = j->a;
   *st_out = PK_OK;
   pk_host *host = cli_host_new(a, true);
   if (!host)
@@ -461,6 +473,12 @@ static pk_host *register_all(const cli_args *a, pk_status *st_out,
   const char **reqs = calloc(n ? n : 1, sizeof *reqs);
   if (!excluded || !reqs)
     fprintf(stderr, "plugkit: out of memory\n");
+  for (size_t i = 0; excluded && i < n; i++)
+    for (size_t k = 0; k < j->nkillers; k++)
+      if (!strcmp(pk_plugin_get_id(pk_host_plugin_at(host, i)), j->killers[k]))
+        excluded[i] = true;
+  if (excluded && j->nkillers)
+    exclude_dependents(host, excluded);
   for (size_t round = 0; excluded && reqs && round <= n; round++) {
     size_t nreq = 0;
     for (size_t i = 0; i < n; i++) {
@@ -512,17 +530,16 @@ done:
   return host;
 }
 
-static int run(const cli_command *cmd, int argc, char **argv)
+/* The command after its arguments, in the child of cli_isolate(). */
+static int graph_body(void *ud)
 {
-  cli_args a;
-  int rc = cli_parse(cmd, argc, argv, &a);
-  if (rc >= 0)
-    return rc;
-  if ((rc = cli_check_pairs(&a, 0)) >= 0)
-    return rc;
-  const char *format = cli_opt(&a, "--format");
-  const char *file = cli_opt(&a, "--output");
-  if (a.json)
+  const job *j = ud;
+  const cli_args *a = j->a;
+  if (j->err_fd >= 0)
+    dup2(j->err_fd, STDERR_FILENO);
+  const char *format = cli_opt(a, "--format");
+  const char *file = cli_opt(a, "--output");
+  if (a->json)
     format = "json";
   if (!format)
     format = "dot";
@@ -530,21 +547,21 @@ static int run(const cli_command *cmd, int argc, char **argv)
   pk_error err;
   pk_error_clear(&err);
   pk_status st = PK_OK;
-  if (a.npos) {
-    host = cli_host_new(&a, true);
+  if (a->npos) {
+    host = cli_host_new(a, true);
     if (host)
-      st = cli_run(host, a.pos, a.npos, CLI_RESOLVE, NULL, &err);
+      st = cli_run(host, a->pos, a->npos, CLI_RESOLVE, NULL, &err);
     if (st != PK_OK && st != PK_EDEP_CYCLE) {
       cli_print_error(&err);
       pk_host_free(host);
       host = NULL;
     }
   } else {
-    host = register_all(&a, &st, &err);
+    host = register_all(j, &st, &err);
   }
   graph g;
   memset(&g, 0, sizeof g);
-  rc = 1;
+  int rc = 1;
   if (host && !graph_build(&g, host, st == PK_OK)) {
     fputs("plugkit: out of memory\n", stderr);
   } else if (host) {
@@ -566,7 +583,48 @@ static int run(const cli_command *cmd, int argc, char **argv)
       rc = render(&g, cycle, format, file);
   }
   graph_free(&g);
+  fflush(stdout); /* before the unload hooks */
   pk_host_free(host);
+  return rc;
+}
+
+static int run(const cli_command *cmd, int argc, char **argv)
+{
+  cli_args a;
+  int rc = cli_parse(cmd, argc, argv, &a);
+  if (rc >= 0)
+    return rc;
+  if ((rc = cli_check_pairs(&a, 0)) >= 0)
+    return rc;
+  job *j = calloc(1, sizeof *j);
+  if (!j) {
+    fputs("plugkit: out of memory\n", stderr);
+    cli_args_free(&a);
+    return 1;
+  }
+  j->a = &a;
+  cli_outcome o;
+  /* Drawing every plugin, one that kills the child is left out (with what
+   * requires it) and the graph drawn again without it; the warnings of the
+   * last child only (the others' would come again). */
+  for (;;) {
+    FILE *err = a.npos ? NULL : tmpfile();
+    j->err_fd = err ? fileno(err) : -1;
+    rc = cli_isolate(graph_body, j, a.timeout, &o);
+    if (err && rc >= 0)
+      cli_copy_file(err, stderr);
+    if (err)
+      fclose(err);
+    if (rc >= 0 || a.npos || !o.plugin[0] || o.left[0] ||
+        j->nkillers == MAX_KILLERS)
+      break;
+    char text[2400];
+    fprintf(stderr, "plugkit: warning: leaving out %s\n",
+            cli_outcome_text(&o, NULL, text, sizeof text));
+    snprintf(j->killers[j->nkillers++], sizeof j->killers[0], "%s", o.plugin);
+  }
+  rc = cli_report(cmd, &o);
+  free(j);
   cli_args_free(&a);
   return rc;
 }
@@ -583,13 +641,17 @@ const cli_command cli_graph = {
     "are edges too, drawn dashed and labelled \"hook\".  Plugins of one "
     "layer share a rank.  A dependency cycle does not fail the command: "
     "the plugins are drawn with the edges of the cycle in red, and the "
-    "cycle is named on standard error.",
+    "cycle is named on standard error.  Plugin code runs in a child "
+    "process: a plugin that crashes, exits or hangs is named with the step "
+    "it was in (exit 1), or, drawing every plugin, left out with a "
+    "warning.",
     {{"--format", NULL, "FORMAT",
       "dot (Graphviz text, the default), json "
       "({nodes, edges, cycle}, docs/cli.md), or svg or png, rendered by "
       "Graphviz's dot program (apt-get install graphviz)",
       false, "dot json svg png"},
      {"--json", NULL, NULL, "the same as --format json", false, NULL},
+     CLI_TIMEOUT_OPTION,
      {"--output", "-o", "FILE",
       "write the picture (or the dot text) to FILE "
       "instead of standard output",

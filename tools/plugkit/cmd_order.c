@@ -124,51 +124,49 @@ static void print_layers(pk_host *host, const cli_args *a, pk_status st,
   cli_json_finish(&w);
 }
 
-static int run(const cli_command *cmd, int argc, char **argv)
+/* The command after its arguments, in the child of cli_isolate(). */
+static int order_body(void *ud)
 {
-  cli_args a;
-  int rc = cli_parse(cmd, argc, argv, &a);
-  if (rc >= 0)
-    return rc;
-  if (a.npos == 0) {
-    cli_args_free(&a);
-    return cli_usage_error(cmd, "name the plugins to order, as NS:NAME "
-                                "(or NS:__all__)");
-  }
-  if ((rc = cli_check_pairs(&a, 0)) >= 0)
-    return rc;
-
+  const cli_args *a = ud;
   static const char *const stage[] = {"discover", "request", "import",
                                       "resolve", "post_register"};
-  bool timings = cli_opt(&a, "--timings") != NULL;
+  bool timings = cli_opt(a, "--timings") != NULL;
   double ms[5];
   ms[0] = now_ms();
   costs c = {NULL, 0, 0, false};
-  pk_host *host = timings ? cli_host_new_traced(&a, true, on_trace, &c)
-                          : cli_host_new(&a, true);
+  pk_host *host = timings ? cli_host_new_traced(a, true, on_trace, &c)
+                          : cli_host_new(a, true);
   if (!host) {
     free(c.slots);
-    cli_args_free(&a);
     return 1;
   }
   ms[0] = now_ms() - ms[0];
   pk_error err;
   pk_error_clear(&err);
-  pk_status st = cli_run(host, a.pos, a.npos, CLI_POST_REGISTER, ms + 1, &err);
+  pk_status st =
+      cli_run(host, a->pos, a->npos, CLI_POST_REGISTER, ms + 1, &err);
   if (st != PK_OK)
     cli_print_error(&err);
-  print_layers(host, &a, st, &err);
-  rc = st == PK_OK ? 0 : 1;
+  print_layers(host, a, st, &err);
+  int rc = st == PK_OK ? 0 : 1;
   if (timings) {
     for (int i = 0; i < 5; i++)
       fprintf(stderr, "plugkit: %-13s %10.3f ms\n", stage[i], ms[i]);
     if (st == PK_OK && !c.nomem)
       print_costs(host, &c);
   }
+  fflush(stdout); /* before the unload hooks */
   pk_host_free(host);
   free(c.slots);
-  cli_args_free(&a);
   return rc;
+}
+
+static int run(const cli_command *cmd, int argc, char **argv)
+{
+  return cli_run_command(cmd, argc, argv, 0,
+                         "name the plugins to order, as NS:NAME (or "
+                         "NS:__all__)",
+                         order_body);
 }
 
 const cli_command cli_order = {
@@ -182,11 +180,13 @@ const cli_command cli_order = {
     "layer 0 holds the plugins that require nothing, layer k+1 those whose "
     "highest requirement is in layer k.  A missing plugin, a version not "
     "met, a cycle or a failing hook is an error on standard error (exit "
-    "1).",
+    "1).  Plugin code runs in a child process: a plugin that crashes, "
+    "exits or hangs is named with the step it was in (exit 1).",
     {{"--json", NULL, NULL,
       "print {ok, layers: [[ID, ...], ...], error} "
       "(docs/cli.md); on a failure too, with the error",
       false, NULL},
+     CLI_TIMEOUT_OPTION,
      {"--timings", NULL, NULL,
       "print the time of each stage and of each "
       "plugin's load, register and post_register on standard error",

@@ -106,21 +106,54 @@ static bool known(const pk_plugin *p)
   }
 }
 
-/* Was p requested by the host itself (one of the pairs names it, or its
- * namespace's __all__)? */
-static bool host_requested(const pk_plugin *p, const cli_args *a)
+/* The pair of the host's that requests p itself (naming it), else the
+ * "NS:__all__" pair that pulls it in with its namespace (*all set), else
+ * NULL. */
+static const char *host_request(const pk_plugin *p, const cli_args *a,
+                                bool *all)
 {
+  const char *by_all = NULL;
   for (size_t i = 1; i < a->npos; i++) {
     char id[300];
     cli_requirement_target(NULL, a->pos[i], id, sizeof id);
     const char *colon = strchr(id, ':');
-    if (!strcmp(id, pk_plugin_get_id(p)) ||
-        (colon && !strcmp(colon + 1, "__all__") &&
-         strlen(pk_plugin_get_namespace(p)) == (size_t)(colon - id) &&
-         !strncmp(id, pk_plugin_get_namespace(p), (size_t)(colon - id))))
-      return true;
+    if (!strcmp(id, pk_plugin_get_id(p))) {
+      *all = false;
+      return a->pos[i];
+    }
+    if (!by_all && colon && !strcmp(colon + 1, "__all__") &&
+        strlen(pk_plugin_get_namespace(p)) == (size_t)(colon - id) &&
+        !strncmp(id, pk_plugin_get_namespace(p), (size_t)(colon - id)))
+      by_all = a->pos[i];
   }
-  return false;
+  *all = by_all != NULL;
+  return by_all;
+}
+
+/* How `from` requires dep, after "FROM ": "requires DEP", or "requires
+ * NS:__all__ (so DEP)" when none of its requirements names dep but one
+ * is its namespace's __all__. */
+static void say_requires(text *t, const pk_plugin *from, const pk_plugin *dep)
+{
+  const char *all = NULL;
+  char id[300];
+  for (size_t r = 0; r < pk_plugin_requirement_count(from); r++) {
+    cli_requirement_target(pk_plugin_get_namespace(from),
+                           pk_plugin_requirement_at(from, r), id, sizeof id);
+    if (!strcmp(id, pk_plugin_get_id(dep))) {
+      add(t, "requires %s", pk_plugin_get_id(dep));
+      return;
+    }
+    const char *colon = strchr(id, ':');
+    if (!all && colon && !strcmp(colon + 1, "__all__") &&
+        strlen(pk_plugin_get_namespace(dep)) == (size_t)(colon - id) &&
+        !strncmp(id, pk_plugin_get_namespace(dep), (size_t)(colon - id)))
+      all = pk_plugin_requirement_at(from, r);
+  }
+  if (all)
+    add(t, "requires %s, which pulls in %s", all, pk_plugin_get_id(dep));
+  else
+    add(t, "requires %s", pk_plugin_get_id(dep));
 }
 
 typedef struct edge {
@@ -146,6 +179,15 @@ static size_t index_of(pk_plugin **sorted, size_t n, const pk_plugin *p)
 {
   pk_plugin **f = bsearch(&p, sorted, n, sizeof *sorted, cmp_ptr);
   return f ? (size_t)(f - sorted) : n;
+}
+
+/* The plugin of the chain from root that requires start (root != start). */
+static size_t last_of(size_t root, size_t start, const size_t *prev)
+{
+  size_t x = root;
+  while (prev[x] != start)
+    x = prev[x];
+  return x;
 }
 
 /* Explains who required target: the shortest chain from a plugin the host
@@ -198,9 +240,11 @@ static bool explain_chain(pk_host *host, const pk_plugin *target,
   prev[start] = start;
   queue[tail++] = start;
   size_t root = n;
+  bool all = false;
+  const char *pair = NULL;
   while (head < tail && root == n) {
     size_t x = queue[head++];
-    if (host_requested(nodes[x], a)) {
+    if ((pair = host_request(nodes[x], a, &all))) {
       root = x;
       break;
     }
@@ -217,19 +261,30 @@ static bool explain_chain(pk_host *host, const pk_plugin *target,
   for (size_t x = root; x != start; x = prev[x])
     push(f, &f->chain, pk_plugin_get_id(nodes[prev[x]]));
   f->also.set = true;
-  if (root == start) {
+  if (root == start && all)
+    add(t,
+        "the host requested %s, which pulls in every plugin of namespace "
+        "%s",
+        pair, pk_plugin_get_namespace(nodes[root]));
+  else if (root == start && strcmp(pair, pk_plugin_get_id(nodes[root])))
+    add(t, "the host requested it directly, as %s", pair);
+  else if (root == start)
     add(t, "the host requested it directly");
-  } else {
-    add(t, "the host requested %s", pk_plugin_get_id(nodes[root]));
-    for (size_t x = root; x != start; x = prev[x])
-      add(t, "%s %s requires %s", prev[x] == start ? ", and" : ",",
-          pk_plugin_get_id(nodes[x]), pk_plugin_get_id(nodes[prev[x]]));
+  else {
+    add(t, "it is a dependency of %s: the host requested ",
+        pk_plugin_get_id(nodes[last_of(root, start, prev)]));
+    if (all)
+      add(t, "%s, which pulls in %s", pair, pk_plugin_get_id(nodes[root]));
+    else
+      add(t, "%s", pk_plugin_get_id(nodes[root]));
+    for (size_t x = root; x != start; x = prev[x]) {
+      add(t, "%s %s ", prev[x] == start ? ", and" : ",",
+          pk_plugin_get_id(nodes[x]));
+      say_requires(t, nodes[x], nodes[prev[x]]);
+    }
   }
   /* the other plugins that require it directly */
-  size_t last = n, others = 0; /* the chain's plugin that requires target */
-  for (size_t x = root; x != start; x = prev[x])
-    if (prev[x] == start)
-      last = x;
+  size_t last = root == start ? n : last_of(root, start, prev), others = 0;
   for (size_t e = first[start]; e < ne && edges[e].dep == start; e++) {
     size_t from = edges[e].from;
     if (from == last || (e > first[start] && edges[e - 1].from == from))
@@ -302,6 +357,34 @@ static void explain_install(pk_host *host, const pk_plugin *p, text *t)
   }
 }
 
+/* After "It was required": " because CHAIN", or " (REASON)" when no
+ * chain from a requested plugin is found. */
+static void required_because(pk_host *host, const pk_plugin *p,
+                             const cli_args *a, text *t, facts *f)
+{
+  text chain = {NULL, 0, 0, false};
+  if (explain_chain(host, p, a, &chain, f) && chain.s)
+    add(t, " because %s", chain.s);
+  else
+    add(t, " (%s)", pk_plugin_get_reason(p));
+  t->failed |= chain.failed;
+  free(chain.s);
+}
+
+/* After "It was required because ...": a requested plugin that
+ * registration left unloaded although it went well is lazy. */
+static void explain_lazy(const pk_plugin *p, text *t)
+{
+  const pk_value *m = pk_plugin_get_manifest(p);
+  const pk_value *lazy = m ? pk_table_get(m, "lazy") : NULL;
+  pk_pos at = pk_value_get_pos(lazy);
+  add(t, ", and it is lazy (lazy = true");
+  if (lazy && at.source)
+    add(t, " at %s:%d:%d", at.source, at.line, at.col);
+  add(t, "): it is loaded on the first use of one of its types or hooks, "
+         "which registration alone does not make, so its code has not run.");
+}
+
 static void explain(pk_host *host, const pk_plugin *p, const cli_args *a,
                     pk_status st, const pk_error *err, text *t, facts *f)
 {
@@ -348,17 +431,18 @@ static void explain(pk_host *host, const pk_plugin *p, const cli_args *a,
     manifest_dependents(host, p, t, f);
     return;
   case PK_STATE_FAILED:
-    add(t, " It was required (");
-    if (!explain_chain(host, p, a, t, f))
-      add(t, "%s", pk_plugin_get_reason(p));
+    add(t, " It was required");
+    required_because(host, p, a, t, f);
     pk_error_format(pk_plugin_get_error(p), buf, sizeof buf);
-    add(t, "), but it failed: %s.", buf);
+    add(t, ", but it failed: %s.", buf);
     return;
   case PK_STATE_REQUESTED:
-    add(t, " It was required (");
-    if (!explain_chain(host, p, a, t, f))
-      add(t, "%s", pk_plugin_get_reason(p));
-    add(t, "), but registration stopped before it was loaded: %s.", failure);
+    add(t, " It was required");
+    required_because(host, p, a, t, f);
+    if (st == PK_OK)
+      explain_lazy(p, t);
+    else
+      add(t, ", but registration stopped before it was loaded: %s.", failure);
     return;
   default:
     break;
@@ -421,42 +505,34 @@ static void print_json(pk_host *host, const pk_plugin *p, const cli_args *a,
   cli_json_finish(&w);
 }
 
-static int run(const cli_command *cmd, int argc, char **argv)
+/* The command after its arguments, in the child of cli_isolate(). */
+static int why_body(void *ud)
 {
-  cli_args a;
-  int rc = cli_parse(cmd, argc, argv, &a);
-  if (rc >= 0)
-    return rc;
-  if (a.npos == 0) {
-    cli_args_free(&a);
-    return cli_usage_error(cmd, "which plugin? name it as NS:NAME");
-  }
-  if ((rc = cli_check_pairs(&a, 1)) >= 0)
-    return rc;
-  pk_host *host = cli_host_new(&a, true);
-  if (!host) {
-    cli_args_free(&a);
+  const cli_args *a = ud;
+  pk_host *host = cli_host_new(a, true);
+  if (!host)
     return 1;
-  }
-  pk_plugin *p = cli_find_plugin(host, a.pos[0]);
+  int rc;
+  pk_plugin *p = cli_find_plugin(host, a->pos[0]);
   if (!p) {
-    rc = cli_no_plugin(host, a.pos[0]);
+    rc = cli_no_plugin(host, a->pos[0]);
   } else {
     pk_error err;
     pk_error_clear(&err);
     pk_status st = PK_OK;
-    if (a.npos > 1)
-      st = cli_run(host, a.pos + 1, a.npos - 1, CLI_POST_REGISTER, NULL, &err);
+    if (a->npos > 1)
+      st =
+          cli_run(host, a->pos + 1, a->npos - 1, CLI_POST_REGISTER, NULL, &err);
     text t = {NULL, 0, 0, false};
     facts f;
     memset(&f, 0, sizeof f);
-    explain(host, p, &a, st, &err, &t, &f);
+    explain(host, p, a, st, &err, &t, &f);
     if (t.failed || f.nomem || !t.s) {
       fputs("plugkit: out of memory\n", stderr);
       rc = 1;
     } else {
-      if (a.json)
-        print_json(host, p, &a, st, &err, &t, &f);
+      if (a->json)
+        print_json(host, p, a, st, &err, &t, &f);
       else
         cli_print_wrapped(stdout, t.s, 0, 0);
       rc = 0;
@@ -466,9 +542,15 @@ static int run(const cli_command *cmd, int argc, char **argv)
     free(f.also.v);
     free(f.dependents.v);
   }
+  fflush(stdout); /* before the unload hooks */
   pk_host_free(host);
-  cli_args_free(&a);
   return rc;
+}
+
+static int run(const cli_command *cmd, int argc, char **argv)
+{
+  return cli_run_command(cmd, argc, argv, 1, "which plugin? name it as NS:NAME",
+                         why_body);
 }
 
 const cli_command cli_why = {
@@ -482,13 +564,15 @@ const cli_command cli_why = {
     "it load (from a requested plugin down to it) and who else requires "
     "it, or why it did not load (nothing requires it, or registration "
     "failed, with the error).  With PAIRs, the plugins are registered: "
-    "their hooks run.",
+    "their hooks run, in a child process: a plugin that crashes, exits or "
+    "hangs is named with the step it was in (exit 1).",
     {{"--json", NULL, NULL,
       "print one JSON object: {id, state, version, "
       "manifest, library, shadows, requested, chain, also_required_by, "
       "installed_dependents, plugin_error, error, explanation} "
       "(docs/cli.md)",
       false, NULL},
+     CLI_TIMEOUT_OPTION,
      {"--path", NULL, "DIR",
       "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
       "dir"}}};
