@@ -2,10 +2,12 @@
  * the local cache (its base).  On a local miss it GETs PREFIX:SLUG:HASH and,
  * when the entry is intact, writes it into the local store (on_miss); after
  * a local write it SETs the same bytes (post_set).  It connects on first
- * use; when Redis cannot be reached it warns once and stays down for the
- * rest of the process; an error reply (WRONGTYPE, OOM, ...) is a warning
- * with the command, the key and the server's text, and a miss: a remote
- * never fails a run.
+ * use; when Redis cannot be reached, or a command fails on the way (the
+ * connection drops mid-transfer, a time-out, an answer that is not the
+ * protocol) it warns once and stays down for the rest of the process; an
+ * error reply (WRONGTYPE, OOM, ...) or a reply of a type the command does
+ * not answer (an integer to a GET) is a warning with the command, the key
+ * and what the server said, and a miss: a remote never fails a run.
  *
  * The runner's workers call the hooks at once (runner_api.h): each call
  * takes a connection from the instance's pool (or opens one), uses it
@@ -94,17 +96,20 @@ static int parse_url(const char *url, char **server, int *port, int *db)
   return 0;
 }
 
-/* Gives up on Redis for the rest of the process (warns the first time);
- * frees c, the connection that failed, when not NULL. */
-static void go_down(redis_cache *r, redisContext *c, const char *why)
+/* Gives up on Redis for the rest of the process (warns the first time:
+ * "cannot reach URL" when connecting, else "WHAT at URL", e.g. "GET KEY at
+ * redis://..."); frees c, the connection that failed, when not NULL. */
+static void go_down(redis_cache *r, redisContext *c, const char *what,
+                    const char *why)
 {
   pthread_mutex_lock(&r->mu);
   int was = r->down;
   r->down = 1;
   pthread_mutex_unlock(&r->mu);
   if (!was)
-    r->host->warn("cache %s (redis): cannot reach %s: %s; using the local "
-                  "cache only", r->name, r->url, why);
+    r->host->warn("cache %s (redis): %s%s%s: %s; using the local cache only",
+                  r->name, what ? what : "cannot reach ", what ? " at " : "",
+                  r->url, why);
   if (c)
     redisFree(c);
 }
@@ -127,11 +132,11 @@ static redisContext *connect_new(redis_cache *r)
   char why[200];
   redisContext *c = redisConnectWithTimeout(r->server, r->port, r->timeout);
   if (!c || c->err) {
-    go_down(r, c, c ? reason(r, c, why, sizeof why) : "out of memory");
+    go_down(r, c, NULL, c ? reason(r, c, why, sizeof why) : "out of memory");
     return NULL;
   }
   if (redisSetTimeout(c, r->timeout) != REDIS_OK) {
-    go_down(r, c, "cannot set the command timeout");
+    go_down(r, c, NULL, "cannot set the command timeout");
     return NULL;
   }
   if (r->db >= 0) {
@@ -142,7 +147,7 @@ static redisContext *connect_new(redis_cache *r)
     if (rep)
       freeReplyObject(rep);
     if (!ok) {
-      go_down(r, c, why);
+      go_down(r, c, NULL, why);
       return NULL;
     }
   }
@@ -190,12 +195,37 @@ static const char *printable(const char *s, char *out, size_t n)
   return out;
 }
 
+/* What a reply is, for a warning: "an integer (42)", "a status (QUEUED)". */
+static const char *reply_kind(const redisReply *rep, char *buf, size_t n)
+{
+  char text[100];
+  switch (rep->type) {
+  case REDIS_REPLY_STRING: return "a string";
+  case REDIS_REPLY_NIL: return "nil";
+  case REDIS_REPLY_ARRAY:
+    snprintf(buf, n, "an array of %zu", rep->elements);
+    return buf;
+  case REDIS_REPLY_INTEGER:
+    snprintf(buf, n, "an integer (%lld)", rep->integer);
+    return buf;
+  case REDIS_REPLY_STATUS:
+    snprintf(buf, n, "a status (%s)", printable(rep->str, text, sizeof text));
+    return buf;
+  default: /* RESP3's types, with a newer hiredis */
+    snprintf(buf, n, "a reply of type %d", rep->type);
+    return buf;
+  }
+}
+
 /* Runs one command (printf-like, hiredis's %b for binary); the reply, or
- * NULL when Redis is down, cannot be reached (then down for good), or
- * answers an error: a warning says what (e.g. "GET KEY"), the server's
- * text and then (e.g. "treated as a miss"), and Redis stays up. */
+ * NULL when Redis is down, cannot be reached or fails on the way (then
+ * down for good), answers an error, or answers a type not in want (a
+ * mask of 1 << REDIS_REPLY_*): for the last two a warning says what (e.g.
+ * "GET KEY"), the server's text or reply, and then (e.g. "treated as a
+ * miss"), and Redis stays up. */
 static redisReply *command(redis_cache *r, const char *what,
-                           const char *then, const char *fmt, ...)
+                           const char *then, unsigned want, const char *fmt,
+                           ...)
 {
   redisReply *rep = NULL;
   char text[200];
@@ -208,13 +238,18 @@ static redisReply *command(redis_cache *r, const char *what,
   va_end(ap);
   if (!rep) {
     char why[200];
-    go_down(r, c, reason(r, c, why, sizeof why));
+    go_down(r, c, what, reason(r, c, why, sizeof why));
     return NULL;
   }
   if (rep->type == REDIS_REPLY_ERROR) {
     r->host->warn("cache %s (redis): %s: the server answered %s; %s",
                   r->name, what, printable(rep->str, text, sizeof text),
                   then);
+    freeReplyObject(rep);
+    rep = NULL;
+  } else if (!(want & 1u << rep->type)) {
+    r->host->warn("cache %s (redis): %s: the server answered %s; %s",
+                  r->name, what, reply_kind(rep, text, sizeof text), then);
     freeReplyObject(rep);
     rep = NULL;
   }
@@ -241,8 +276,10 @@ static int redis_on_miss(runner_cache *c, const runner_key *k)
     return 0;
   char what[400];
   snprintf(what, sizeof what, "GET %s", key);
-  redisReply *rep = command(r, what, "treated as a miss", "GET %b", key,
-                            klen);
+  redisReply *rep =
+      command(r, what, "treated as a miss",
+              1u << REDIS_REPLY_STRING | 1u << REDIS_REPLY_NIL, "GET %b", key,
+              klen);
   free(key);
   int stored = 0;
   if (rep && rep->type == REDIS_REPLY_STRING) {
@@ -272,10 +309,11 @@ static void redis_post_set(runner_cache *c, const runner_key *k)
     char what[400];
     const char *then = "the entry is kept locally only";
     snprintf(what, sizeof what, "SET %s", key);
+    const unsigned ok = 1u << REDIS_REPLY_STATUS;
     redisReply *rep = r->ttl > 0
-        ? command(r, what, then, "SET %b %b EX %lld", key, klen, data, len,
-                  r->ttl)
-        : command(r, what, then, "SET %b %b", key, klen, data, len);
+        ? command(r, what, then, ok, "SET %b %b EX %lld", key, klen, data,
+                  len, r->ttl)
+        : command(r, what, then, ok, "SET %b %b", key, klen, data, len);
     if (rep)
       freeReplyObject(rep);
     free(key);
