@@ -28,8 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   }
   fuzz_write(fuzz_path("runner.toml"), data, size);
   run_options o = {.workers = 1};
-  int saved = dup(2);
-  CHECK(saved >= 0 && dup2(quiet, 2) == 2);
+  int saved = dup(2), cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  CHECK(saved >= 0 && cwd >= 0 && dup2(quiet, 2) == 2);
   project p;
   int rc = project_open(&p, here, RUNNER_DIR, &o);
   int prc = -1;
@@ -39,6 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     plan_free(&pl);
   }
   project_close(&p);
+  /* project_open enters the project: back to libFuzzer's directory */
+  CHECK(fchdir(cwd) == 0 && close(cwd) == 0);
   CHECK(dup2(saved, 2) == 2 && close(saved) == 0);
   CHECK(rc == 0 || rc == 2);
   CHECK(rc != 0 || prc == 0 || prc == 1);
