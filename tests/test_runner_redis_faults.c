@@ -339,9 +339,12 @@ Test(runner_redis, redis_answering_garbage_is_a_warning_and_a_miss,
       {"+QUEUED\r\n", false,
        "the server answered a status (QUEUED); "
        "treated as a miss"},
-      {"*1\r\n$1\r\nx\r\n", false,
-       "the server answered an array of 1; "
-       "treated as a miss"},
+      {"*1\r\n$1\r\nx\r\n", false, "the server answered an array"},
+      /* hiredis would allocate 2^31 elements at once (2 GB and a minute
+       * under ASan), then buffer 2 GB: both refused from their first line */
+      {"*2147483647\r\n", false, "the server answered an array"},
+      {"$2147483647\r\nabc", false,
+       "the server answered a string of 2147483647 bytes"},
       {"$11\r\nhello world\r\n", false, "remote entry of small is unusable"},
   };
   for (size_t i = 0; i < sizeof answers / sizeof *answers; i++) {
@@ -361,6 +364,27 @@ Test(runner_redis, redis_answering_garbage_is_a_warning_and_a_miss,
     stop_servers();
     proj_free(&p);
   }
+}
+
+/* The SELECT of a url with /DB is read the same way: an array in answer is
+ * refused from its first line, one warning, and the command runs. */
+Test(runner_redis, garbage_answer_to_select_is_a_warning, .fini = stop_servers)
+{
+  int port = garbage_server("*2147483647\r\n", false);
+  proj p;
+  faults_project(&p, port, NULL);
+  char cmd[400], want[200];
+  snprintf(cmd, sizeof cmd, "sed -i 's|:%d\"|:%d/3\"|' '%s/runner.toml'", port,
+           port, p.dir);
+  cr_assert_eq(system(cmd), 0);
+  cr_assert_eq(run(&p, NULL, "small"), 0, "%s", p.err);
+  snprintf(want, sizeof want,
+           "warning: cache shared (redis): cannot reach "
+           "redis://127.0.0.1:%d/3: SELECT 3: the server answered an array",
+           port);
+  cr_assert(strstr(p.err, want), "%s", p.err);
+  cr_assert(strstr(p.err, "small: miss, running"), "%s", p.err);
+  proj_free(&p);
 }
 
 /* ---- two runners at once ---- */

@@ -4,10 +4,11 @@
  * a local write it SETs the same bytes (post_set).  It connects on first
  * use; when Redis cannot be reached, or a command fails on the way (the
  * connection drops mid-transfer, a time-out, an answer that is not the
- * protocol) it warns once and stays down for the rest of the process; an
- * error reply (WRONGTYPE, OOM, ...) or a reply of a type the command does
- * not answer (an integer to a GET) is a warning with the command, the key
- * and what the server said, and a miss: a remote never fails a run.
+ * protocol, an array, a string over 512 MB) it warns once and stays down
+ * for the rest of the process; an error reply (WRONGTYPE, OOM, ...) or a
+ * reply of a type the command does not answer (an integer to a GET) is a
+ * warning with the command, the key and what the server said, and a miss:
+ * a remote never fails a run.
  *
  * The runner's workers call the hooks at once (runner_api.h): each call
  * takes a connection from the instance's pool (or opens one), uses it
@@ -126,6 +127,71 @@ static const char *reason(const redis_cache *r, const redisContext *c,
   return buf;
 }
 
+/* The longest string reply read: a Redis string is at most 512 MB (its
+ * proto-max-bulk-len), and an entry is one string. */
+#define MAX_STRING ((long long)512 << 20)
+
+/* Why the reply starting in c's read buffer is refused before hiredis
+ * reads it, or NULL: an array (a GET or SET answers none, and hiredis
+ * allocates all of an array's elements as soon as it reads its length) or
+ * a string over MAX_STRING (hiredis buffers a string whole). */
+static const char *refused(const redisContext *c, char *buf, size_t n)
+{
+  const char *b = c->reader->buf + c->reader->pos;
+  size_t len = c->reader->len - c->reader->pos;
+  if (len && b[0] == '*')
+    return "the server answered an array (a GET or SET answers none)";
+  if (len && b[0] == '$' && memchr(b, '\n', len) &&
+      strtoll(b + 1, NULL, 10) > MAX_STRING) {
+    snprintf(buf, n,
+             "the server answered a string of %lld bytes (Redis "
+             "sends at most 512 MB)",
+             strtoll(b + 1, NULL, 10));
+    return buf;
+  }
+  return NULL;
+}
+
+/* redisvCommand, reading the reply step by step (as hiredis does) so that
+ * refused() sees its start first; NULL with c->err and c->errstr set. */
+static redisReply *send_and_read(redisContext *c, const char *fmt, va_list ap)
+{
+  int done = 0;
+  if (redisvAppendCommand(c, fmt, ap) != REDIS_OK)
+    return NULL;
+  while (!done)
+    if (redisBufferWrite(c, &done) != REDIS_OK)
+      return NULL;
+  for (;;) {
+    void *rep = NULL;
+    char text[100];
+    const char *why = refused(c, text, sizeof text);
+    if (why) {
+      c->err = REDIS_ERR_PROTOCOL;
+      snprintf(c->errstr, sizeof c->errstr, "%s", why);
+      return NULL;
+    }
+    if (redisReaderGetReply(c->reader, &rep) != REDIS_OK) {
+      c->err = c->reader->err;
+      snprintf(c->errstr, sizeof c->errstr, "%s", c->reader->errstr);
+      return NULL;
+    }
+    if (rep)
+      return rep;
+    if (redisBufferRead(c) != REDIS_OK)
+      return NULL;
+  }
+}
+
+static redisReply *ask(redisContext *c, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  redisReply *rep = send_and_read(c, fmt, ap);
+  va_end(ap);
+  return rep;
+}
+
 /* A new connection, or NULL after go_down. */
 static redisContext *connect_new(redis_cache *r)
 {
@@ -140,7 +206,7 @@ static redisContext *connect_new(redis_cache *r)
     return NULL;
   }
   if (r->db >= 0) {
-    redisReply *rep = redisCommand(c, "SELECT %d", r->db);
+    redisReply *rep = ask(c, "SELECT %d", r->db);
     int ok = rep && rep->type != REDIS_REPLY_ERROR;
     snprintf(why, sizeof why, "SELECT %d: %s", r->db,
              !rep ? c->errstr : ok ? "" : rep->str);
@@ -202,9 +268,6 @@ static const char *reply_kind(const redisReply *rep, char *buf, size_t n)
   switch (rep->type) {
   case REDIS_REPLY_STRING: return "a string";
   case REDIS_REPLY_NIL: return "nil";
-  case REDIS_REPLY_ARRAY:
-    snprintf(buf, n, "an array of %zu", rep->elements);
-    return buf;
   case REDIS_REPLY_INTEGER:
     snprintf(buf, n, "an integer (%lld)", rep->integer);
     return buf;
@@ -234,7 +297,7 @@ static redisReply *command(redis_cache *r, const char *what,
     return NULL;
   va_list ap;
   va_start(ap, fmt);
-  rep = redisvCommand(c, fmt, ap);
+  rep = send_and_read(c, fmt, ap);
   va_end(ap);
   if (!rep) {
     char why[200];
