@@ -189,6 +189,10 @@ static bool declaration(const char *name, const pk_value *t, int *type,
                    "be true or false", name);
     ok = false;
   }
+  if (!ok) { /* found by fuzz_runner_toml: the default leaked */
+    free(*dflt);
+    *dflt = NULL;
+  }
   return ok;
 }
 
