@@ -293,6 +293,20 @@ static inline int free_port(void)
   return ntohs(a.sin_port);
 }
 
+/* A socket listening on a free loopback port (its number in *port). */
+static inline int loopback_listener(int *port)
+{
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t len = sizeof a;
+  cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+  cr_assert_eq(listen(fd, 16), 0);
+  cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+  *port = ntohs(a.sin_port);
+  return fd;
+}
+
 static inline bool port_open(int port)
 {
   int fd = socket(AF_INET, SOCK_STREAM, 0);

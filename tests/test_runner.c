@@ -259,15 +259,9 @@ Test(runner, redis_that_never_answers_times_out_once_and_the_run_goes_on)
 {
   /* a listener that accepts connections (the kernel's backlog) and never
    * answers: the plugin's timeout-ms applies, then it stays down */
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET,
-                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof a;
-  cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-  cr_assert_eq(listen(fd, 16), 0);
-  cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+  int port, fd = loopback_listener(&port);
   proj p;
-  proj_scenarios(&p, ntohs(a.sin_port));
+  proj_scenarios(&p, port);
   char cmd[300];
   snprintf(cmd, sizeof cmd, "sed -i 's|^prefix = \"t\"|prefix = \"t\"\\n"
                             "timeout-ms = 200|' '%s/runner.toml'", p.dir);

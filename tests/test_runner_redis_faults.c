@@ -294,13 +294,7 @@ Test(runner_redis, client_kill_during_transfers_is_a_warning_and_a_miss,
  * test's .fini. */
 static int garbage_server(const char *reply, bool close_after)
 {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in sa = {.sin_family = AF_INET,
-                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof sa;
-  cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-  cr_assert_eq(listen(fd, 16), 0);
-  cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+  int port, fd = loopback_listener(&port);
   pid_t pid = fork();
   cr_assert_geq(pid, 0);
   if (pid == 0) {
@@ -317,7 +311,7 @@ static int garbage_server(const char *reply, bool close_after)
   }
   close(fd);
   track(pid);
-  return ntohs(sa.sin_port);
+  return port;
 }
 
 /* Each answer is a warning that says what was wrong, and a miss; small
