@@ -141,12 +141,12 @@ static const char *refused(const redisContext *c, char *buf, size_t n)
   size_t len = c->reader->len - c->reader->pos;
   if (len && b[0] == '*')
     return "the server answered an array (a GET or SET answers none)";
-  if (len && b[0] == '$' && memchr(b, '\n', len) &&
-      strtoll(b + 1, NULL, 10) > MAX_STRING) {
-    snprintf(buf, n,
-             "the server answered a string of %lld bytes (Redis "
-             "sends at most 512 MB)",
-             strtoll(b + 1, NULL, 10));
+  long long size = len && b[0] == '$' && memchr(b, '\n', len)
+                      ? strtoll(b + 1, NULL, 10)
+                      : 0;
+  if (size > MAX_STRING) {
+    snprintf(buf, n, "the server answered a string of %lld bytes (Redis "
+             "sends at most 512 MB)", size);
     return buf;
   }
   return NULL;
@@ -183,6 +183,7 @@ static redisReply *send_and_read(redisContext *c, const char *fmt, va_list ap)
   }
 }
 
+/* send_and_read with the arguments given here. */
 static redisReply *ask(redisContext *c, const char *fmt, ...)
 {
   va_list ap;
