@@ -6,7 +6,8 @@
 #   make test            every check (scripts/test.sh)
 #   make demo            the main job (scripts/demo.sh)
 #   make bench           every benchmark beside its peers (../shared/bench)
-#   make fuzz            every fuzz target for FUZZ_SECONDS (scripts/fuzz.sh)
+#   make fuzz            every fuzz target for FUZZ_SECONDS each (default
+#                        600; scripts/fuzz.sh, docs/fuzzing.md)
 #   make man             the man pages in man/ again, from the --help texts
 #                        and the docs (scripts/man.py)
 # CMAKE_FLAGS passes options (e.g. -DPK_RUNNER_REDIS=OFF, see

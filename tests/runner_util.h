@@ -259,6 +259,40 @@ static inline void races_free(proj *p)
   proj_free(p);
 }
 
+/* ---- a big artifact of known content ---- */
+
+enum { MB = 1 << 20 };
+
+/* Whether the project's file rel holds exactly chunks x 1 MB, chunk I the
+ * line "SEED I" repeated (what the tests' big commands write, e.g. with
+ * `yes "$seed $i" | head -c 1048576`). */
+static inline bool big_right(const proj *p, const char *rel, int seed,
+                             int chunks)
+{
+  static char want[MB], got[MB];
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", p->dir, rel);
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return false;
+  bool ok = true;
+  for (int i = 1; ok && i <= chunks; i++) {
+    size_t n = (size_t)snprintf(want, 32, "%d %d\n", seed, i);
+    for (size_t have = n; have < MB; have *= 2) /* the line, doubled */
+      memcpy(want + have, want, have < MB - have ? have : MB - have);
+    ok = fread(got, 1, MB, f) == MB && !memcmp(got, want, MB);
+  }
+  ok = ok && fgetc(f) == EOF;
+  fclose(f);
+  return ok;
+}
+
+/* Writes seed into the project's src/seed. */
+static inline void set_seed(const proj *p, int seed)
+{
+  put(p->dir, "src/seed", "%d\n", seed);
+}
+
 /* ---- a redis-server of our own ---- */
 
 typedef struct redis {

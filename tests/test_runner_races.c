@@ -132,43 +132,7 @@ Test(runner, stopped_runner_stops_its_command_and_stores_nothing)
 
 /* ---- item 8: many runners, many kills ---- */
 
-enum { MB = 1 << 20, CHUNKS = 40 };
-
-/* What big writes for seed, into big_want: CHUNKS x 1 MB, chunk i the line
- * "SEED I" repeated.  (Static buffers: an assertion that ends a test
- * leaks nothing.) */
-static char big_want[CHUNKS * MB], big_got[CHUNKS * MB + 1];
-
-static void big_expected(int seed)
-{
-  for (int i = 1; i <= CHUNKS; i++) {
-    char line[32];
-    size_t n = (size_t)snprintf(line, sizeof line, "%d %d\n", seed, i);
-    char *c = big_want + (size_t)(i - 1) * MB;
-    size_t have = n;
-    memcpy(c, line, n);
-    for (; have < MB; have *= 2) /* the line repeated by doubling */
-      memcpy(c + have, c, have < MB - have ? have : MB - have);
-  }
-}
-
-/* Whether out/big.bin holds exactly big_want. */
-static bool big_right(const proj *p)
-{
-  char path[300];
-  snprintf(path, sizeof path, "%s/out/big.bin", p->dir);
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return false;
-  size_t n = fread(big_got, 1, sizeof big_got, f);
-  fclose(f);
-  return n == sizeof big_want && !memcmp(big_got, big_want, n);
-}
-
-static void set_seed(const proj *p, int seed)
-{
-  put(p->dir, "src/seed", "%d\n", seed);
-}
+enum { CHUNKS = 40 };
 
 /* Issue 12 point 3: two `runner big` at once cached a 76-80 MB artifact
  * 20 times in 20.  Now one runs while the other waits, then hits; every
@@ -180,7 +144,6 @@ Test(runner, two_runners_at_once_never_cache_a_wrong_artifact)
   int wrong = 0, replays = 0, both_ran = 0, no_hit = 0;
   for (int round = 1; round <= 20; round++) {
     set_seed(&p, round);
-    big_expected(round);
     pid_t a = start(&p, "a", "big", NULL), b = start(&p, "b", "big", NULL);
     cr_assert_eq(finish(a), 0);
     cr_assert_eq(finish(b), 0);
@@ -190,11 +153,11 @@ Test(runner, two_runners_at_once_never_cache_a_wrong_artifact)
     int ran = (strstr(ea, "big: miss, running") != NULL) +
               (strstr(eb, "big: miss, running") != NULL);
     both_ran += ran != 1; /* one runs, the other waits, then hits */
-    wrong += !big_right(&p);
+    wrong += !big_right(&p, "out/big.bin", round, CHUNKS);
     cr_assert_eq(run(&p, NULL, "big"), 0, "%s", p.err);
     no_hit += !strstr(p.err, "big: hit, replaying");
     replays += 2;
-    wrong += !big_right(&p);
+    wrong += !big_right(&p, "out/big.bin", round, CHUNKS);
   }
   cr_assert_eq(wrong, 0, "%d wrong replays of %d", wrong, replays);
   cr_assert_eq(both_ran, 0, "both runners ran in %d rounds of 20", both_ran);
@@ -220,7 +183,6 @@ Test(runner, kill_9_at_random_points_never_caches_a_wrong_artifact)
   int wrong = 0, checked = 0, orphans = 0, no_hit = 0;
   for (int k = 1; k <= 50; k++) {
     set_seed(&p, k);
-    big_expected(k);
     pid_t a = start(&p, "a", "big", NULL);
     nap_ms((long)(rand_r(&rng) % (unsigned)(full_ms + 1)));
     kill(a, SIGKILL);
@@ -228,10 +190,10 @@ Test(runner, kill_9_at_random_points_never_caches_a_wrong_artifact)
     cr_assert(code == 128 + SIGKILL || code == 0, "exit %d", code);
     cr_assert_eq(run(&p, NULL, "big"), 0, "%s", p.err);
     orphans += strstr(p.err, "waiting for its lock") != NULL;
-    wrong += !big_right(&p);
+    wrong += !big_right(&p, "out/big.bin", k, CHUNKS);
     cr_assert_eq(run(&p, NULL, "big"), 0, "%s", p.err);
     no_hit += !strstr(p.err, "big: hit, replaying");
-    wrong += !big_right(&p);
+    wrong += !big_right(&p, "out/big.bin", k, CHUNKS);
     checked += 2;
   }
   cr_assert_eq(wrong, 0, "%d wrong results of %d", wrong, checked);

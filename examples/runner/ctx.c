@@ -152,7 +152,12 @@ static bool declaration(const char *name, const pk_value *t, int *type,
   if (*type < 0)
     *type = CTX_STRING;
   *required = !dv;
-  return !rv || pk_value_get_bool(rv, required, NULL) == PK_OK;
+  if (rv && pk_value_get_bool(rv, required, NULL) != PK_OK) {
+    free(*dflt); /* found by fuzz_runner_toml: the default leaked */
+    *dflt = NULL;
+    return false;
+  }
+  return true;
 }
 
 void ctx_load(project *p, const pk_value *ctx, pk_diag *diag)

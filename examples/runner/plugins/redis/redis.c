@@ -2,10 +2,13 @@
  * the local cache (its base).  On a local miss it GETs PREFIX:SLUG:HASH and,
  * when the entry is intact, writes it into the local store (on_miss); after
  * a local write it SETs the same bytes (post_set).  It connects on first
- * use; when Redis cannot be reached it warns once and stays down for the
- * rest of the process; an error reply (WRONGTYPE, OOM, ...) is a warning
- * with the command, the key and the server's text, and a miss: a remote
- * never fails a run.
+ * use; when Redis cannot be reached, or a command fails on the way (the
+ * connection drops mid-transfer, a time-out, an answer that is not the
+ * protocol, an array, a string over 512 MB) it warns once and stays down
+ * for the rest of the process; an error reply (WRONGTYPE, OOM, ...) or a
+ * reply of a type the command does not answer (an integer to a GET) is a
+ * warning with the command, the key and what the server said, and a miss:
+ * a remote never fails a run.
  *
  * The runner's workers call the hooks at once (runner_api.h): each call
  * takes a connection from the instance's pool (or opens one), uses it
@@ -94,17 +97,20 @@ static int parse_url(const char *url, char **server, int *port, int *db)
   return 0;
 }
 
-/* Gives up on Redis for the rest of the process (warns the first time);
- * frees c, the connection that failed, when not NULL. */
-static void go_down(redis_cache *r, redisContext *c, const char *why)
+/* Gives up on Redis for the rest of the process (warns the first time:
+ * "cannot reach URL" when connecting, else "WHAT at URL", e.g. "GET KEY at
+ * redis://..."); frees c, the connection that failed, when not NULL. */
+static void go_down(redis_cache *r, redisContext *c, const char *what,
+                    const char *why)
 {
   pthread_mutex_lock(&r->mu);
   int was = r->down;
   r->down = 1;
   pthread_mutex_unlock(&r->mu);
   if (!was)
-    r->host->warn("cache %s (redis): cannot reach %s: %s; using the local "
-                  "cache only", r->name, r->url, why);
+    r->host->warn("cache %s (redis): %s%s%s: %s; using the local cache only",
+                  r->name, what ? what : "cannot reach ", what ? " at " : "",
+                  r->url, why);
   if (c)
     redisFree(c);
 }
@@ -121,28 +127,94 @@ static const char *reason(const redis_cache *r, const redisContext *c,
   return buf;
 }
 
+/* The longest string reply read: a Redis string is at most 512 MB (its
+ * proto-max-bulk-len), and an entry is one string. */
+#define MAX_STRING ((long long)512 << 20)
+
+/* Why the reply starting in c's read buffer is refused before hiredis
+ * reads it, or NULL: an array (a GET or SET answers none, and hiredis
+ * allocates all of an array's elements as soon as it reads its length) or
+ * a string over MAX_STRING (hiredis buffers a string whole). */
+static const char *refused(const redisContext *c, char *buf, size_t n)
+{
+  const char *b = c->reader->buf + c->reader->pos;
+  size_t len = c->reader->len - c->reader->pos;
+  if (len && b[0] == '*')
+    return "the server answered an array (a GET or SET answers none)";
+  long long size = len && b[0] == '$' && memchr(b, '\n', len)
+                      ? strtoll(b + 1, NULL, 10)
+                      : 0;
+  if (size > MAX_STRING) {
+    snprintf(buf, n, "the server answered a string of %lld bytes (Redis "
+             "sends at most 512 MB)", size);
+    return buf;
+  }
+  return NULL;
+}
+
+/* redisvCommand, reading the reply step by step (as hiredis does) so that
+ * refused() sees its start first; NULL with c->err and c->errstr set. */
+static redisReply *send_and_read(redisContext *c, const char *fmt, va_list ap)
+{
+  int done = 0;
+  if (redisvAppendCommand(c, fmt, ap) != REDIS_OK)
+    return NULL;
+  while (!done)
+    if (redisBufferWrite(c, &done) != REDIS_OK)
+      return NULL;
+  for (;;) {
+    void *rep = NULL;
+    char text[100];
+    const char *why = refused(c, text, sizeof text);
+    if (why) {
+      c->err = REDIS_ERR_PROTOCOL;
+      snprintf(c->errstr, sizeof c->errstr, "%s", why);
+      return NULL;
+    }
+    if (redisReaderGetReply(c->reader, &rep) != REDIS_OK) {
+      c->err = c->reader->err;
+      snprintf(c->errstr, sizeof c->errstr, "%s", c->reader->errstr);
+      return NULL;
+    }
+    if (rep)
+      return rep;
+    if (redisBufferRead(c) != REDIS_OK)
+      return NULL;
+  }
+}
+
+/* send_and_read with the arguments given here. */
+static redisReply *ask(redisContext *c, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  redisReply *rep = send_and_read(c, fmt, ap);
+  va_end(ap);
+  return rep;
+}
+
 /* A new connection, or NULL after go_down. */
 static redisContext *connect_new(redis_cache *r)
 {
   char why[200];
   redisContext *c = redisConnectWithTimeout(r->server, r->port, r->timeout);
   if (!c || c->err) {
-    go_down(r, c, c ? reason(r, c, why, sizeof why) : "out of memory");
+    go_down(r, c, NULL, c ? reason(r, c, why, sizeof why) : "out of memory");
     return NULL;
   }
   if (redisSetTimeout(c, r->timeout) != REDIS_OK) {
-    go_down(r, c, "cannot set the command timeout");
+    go_down(r, c, NULL, "cannot set the command timeout");
     return NULL;
   }
   if (r->db >= 0) {
-    redisReply *rep = redisCommand(c, "SELECT %d", r->db);
+    redisReply *rep = ask(c, "SELECT %d", r->db);
     int ok = rep && rep->type != REDIS_REPLY_ERROR;
     snprintf(why, sizeof why, "SELECT %d: %s", r->db,
              !rep ? c->errstr : ok ? "" : rep->str);
     if (rep)
       freeReplyObject(rep);
     if (!ok) {
-      go_down(r, c, why);
+      go_down(r, c, NULL, why);
       return NULL;
     }
   }
@@ -190,12 +262,34 @@ static const char *printable(const char *s, char *out, size_t n)
   return out;
 }
 
+/* What a reply is, for a warning: "an integer (42)", "a status (QUEUED)". */
+static const char *reply_kind(const redisReply *rep, char *buf, size_t n)
+{
+  char text[100];
+  switch (rep->type) {
+  case REDIS_REPLY_STRING: return "a string";
+  case REDIS_REPLY_NIL: return "nil";
+  case REDIS_REPLY_INTEGER:
+    snprintf(buf, n, "an integer (%lld)", rep->integer);
+    return buf;
+  case REDIS_REPLY_STATUS:
+    snprintf(buf, n, "a status (%s)", printable(rep->str, text, sizeof text));
+    return buf;
+  default: /* RESP3's types, with a newer hiredis */
+    snprintf(buf, n, "a reply of type %d", rep->type);
+    return buf;
+  }
+}
+
 /* Runs one command (printf-like, hiredis's %b for binary); the reply, or
- * NULL when Redis is down, cannot be reached (then down for good), or
- * answers an error: a warning says what (e.g. "GET KEY"), the server's
- * text and then (e.g. "treated as a miss"), and Redis stays up. */
+ * NULL when Redis is down, cannot be reached or fails on the way (then
+ * down for good), answers an error, or answers a type not in want (a
+ * mask of 1 << REDIS_REPLY_*): for the last two a warning says what (e.g.
+ * "GET KEY"), the server's text or reply, and then (e.g. "treated as a
+ * miss"), and Redis stays up. */
 static redisReply *command(redis_cache *r, const char *what,
-                           const char *then, const char *fmt, ...)
+                           const char *then, unsigned want, const char *fmt,
+                           ...)
 {
   redisReply *rep = NULL;
   char text[200];
@@ -204,17 +298,22 @@ static redisReply *command(redis_cache *r, const char *what,
     return NULL;
   va_list ap;
   va_start(ap, fmt);
-  rep = redisvCommand(c, fmt, ap);
+  rep = send_and_read(c, fmt, ap);
   va_end(ap);
   if (!rep) {
     char why[200];
-    go_down(r, c, reason(r, c, why, sizeof why));
+    go_down(r, c, what, reason(r, c, why, sizeof why));
     return NULL;
   }
   if (rep->type == REDIS_REPLY_ERROR) {
     r->host->warn("cache %s (redis): %s: the server answered %s; %s",
                   r->name, what, printable(rep->str, text, sizeof text),
                   then);
+    freeReplyObject(rep);
+    rep = NULL;
+  } else if (!(want & 1u << rep->type)) {
+    r->host->warn("cache %s (redis): %s: the server answered %s; %s",
+                  r->name, what, reply_kind(rep, text, sizeof text), then);
     freeReplyObject(rep);
     rep = NULL;
   }
@@ -241,8 +340,10 @@ static int redis_on_miss(runner_cache *c, const runner_key *k)
     return 0;
   char what[400];
   snprintf(what, sizeof what, "GET %s", key);
-  redisReply *rep = command(r, what, "treated as a miss", "GET %b", key,
-                            klen);
+  redisReply *rep =
+      command(r, what, "treated as a miss",
+              1u << REDIS_REPLY_STRING | 1u << REDIS_REPLY_NIL, "GET %b", key,
+              klen);
   free(key);
   int stored = 0;
   if (rep && rep->type == REDIS_REPLY_STRING) {
@@ -272,10 +373,11 @@ static void redis_post_set(runner_cache *c, const runner_key *k)
     char what[400];
     const char *then = "the entry is kept locally only";
     snprintf(what, sizeof what, "SET %s", key);
+    const unsigned ok = 1u << REDIS_REPLY_STATUS;
     redisReply *rep = r->ttl > 0
-        ? command(r, what, then, "SET %b %b EX %lld", key, klen, data, len,
-                  r->ttl)
-        : command(r, what, then, "SET %b %b", key, klen, data, len);
+        ? command(r, what, then, ok, "SET %b %b EX %lld", key, klen, data,
+                  len, r->ttl)
+        : command(r, what, then, ok, "SET %b %b", key, klen, data, len);
     if (rep)
       freeReplyObject(rep);
     free(key);
