@@ -318,6 +318,24 @@ static void hosts_handler(int sig)
   raise(sig);
 }
 
+typedef struct sig_child {
+  void (*body)(const void *);
+  const void *ud;
+  bool env, handler;
+} sig_child;
+
+static void sig_child_body(const void *ud)
+{
+  const sig_child *c = ud;
+  signal(SIGSEGV, c->handler ? hosts_handler : SIG_DFL); /* not ASan's */
+  signal(SIGABRT, SIG_DFL);
+  if (c->env)
+    setenv("PLUGKIT_CRASH_SIGNALS", "1", 1);
+  else
+    signals_on = true;
+  c->body(c->ud);
+}
+
 /* Runs body in a child host with crash_signals (by the option, or by
  * PLUGKIT_CRASH_SIGNALS=1 with env), the fatal signals' previous action
  * being the default, or for SIGSEGV the host's handler; returns the
@@ -325,24 +343,8 @@ static void hosts_handler(int sig)
 static int signal_child(void (*body)(const void *), const void *ud, bool env,
                         bool handler)
 {
-  fflush(NULL);
-  pid_t pid = fork();
-  cr_assert_geq(pid, 0);
-  if (pid == 0) {
-    int null = open("/dev/null", O_WRONLY);
-    if (null >= 0)
-      dup2(null, 2);
-    signal(SIGSEGV, handler ? hosts_handler : SIG_DFL); /* not ASan's */
-    signal(SIGABRT, SIG_DFL);
-    if (env)
-      setenv("PLUGKIT_CRASH_SIGNALS", "1", 1);
-    else
-      signals_on = true;
-    body(ud);
-    _exit(7);
-  }
-  int status = 0;
-  cr_assert_eq(waitpid(pid, &status, 0), pid);
+  sig_child c = {body, ud, env, handler};
+  int status = child_status(sig_child_body, &c);
   cr_assert(WIFSIGNALED(status), "status %d: the child did not die of a "
                                  "signal", status);
   return WTERMSIG(status);
