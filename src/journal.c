@@ -86,10 +86,12 @@ static unsigned sig_users; /* open journals of hosts with the option */
 static pthread_mutex_t sig_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* Async-signal-safe only: a store into the thread's mapped record, then
- * the previous action back in place.  A fault the kernel raised happens
- * again on return, now to that action; a signal sent (raise, abort, kill)
- * is sent again.  Either way the previous handler runs, or the process
- * dies of the signal as it would have without us (core dump included). */
+ * the previous action back in place.  A fault the kernel raised (SIGSEGV,
+ * SIGBUS, SIGILL, SIGFPE) happens again on return, now to that action;
+ * any other (raise, abort, kill, seccomp's SIGSYS, after which the code
+ * would go on) is raised again.  Either way the previous handler runs, or
+ * the process dies of the signal as it would have without us (core dump
+ * included). */
 static void on_fatal(int sig, siginfo_t *si, void *uc)
 {
   (void)uc;
@@ -100,7 +102,7 @@ static void on_fatal(int sig, siginfo_t *si, void *uc)
   for (size_t i = 0; i < N_FATAL; i++)
     if (fatal_sigs[i] == sig)
       sigaction(sig, &prev_act[i], NULL);
-  if (si->si_code <= 0)
+  if (si->si_code <= 0 || sig == SIGABRT || sig == SIGSYS)
     raise(sig);
   errno = saved;
 }
