@@ -299,6 +299,24 @@ typedef struct pk_host_options {
   pk_watch_fn watch;      /* NULL: none (see "Watching plugin code" above)
                              [since: 0.1] */
   void *watch_ud;
+  bool crash_signals;     /* with a cache_path: while the crash journal is
+                             open, the library installs sigaction
+                             handlers for SIGSEGV, SIGBUS, SIGILL, SIGFPE,
+                             SIGABRT and SIGSYS that store the signal in
+                             the journal record of the call the thread is
+                             in, put the previous action back and let it
+                             run (a handler the host had installed is
+                             called; without one the process dies of the
+                             signal, core dump included).  The next
+                             start's quarantine warning then names the
+                             signal: "crashed in its register hook: signal
+                             11 (Segmentation fault)".  The handlers are
+                             process-wide: installed when the first such
+                             journal opens, removed when the last closes
+                             (unless the host replaced them meanwhile);
+                             after one fatal signal they are gone for the
+                             process.  Also set by PLUGKIT_CRASH_SIGNALS=1
+                             (unless ignore_env).  [since: 0.1] */
 } pk_host_options;
 
 /* ---- pins (docs/security.md "Pins") ----
@@ -344,6 +362,8 @@ typedef struct pk_quarantined {
                            "factory of cache type \"s3\"" */
   const char *manifest; /* its manifest then */
   int64_t since;        /* when the crash was found (seconds since 1970) */
+  int signal;           /* the signal the host died of, when the host had
+                           crash_signals on; else 0 (unknown) */
 } pk_quarantined;
 typedef void (*pk_quarantine_fn)(void *ud, const pk_quarantined *q);
 

@@ -66,6 +66,8 @@ pk_status pk_host_new(const pk_host_options *opts, pk_host **out,
     goto nomem;
   const char *insecure = o.ignore_env ? NULL : getenv("PLUGKIT_INSECURE_PATHS");
   h->insecure_paths = o.insecure_paths || (insecure && !strcmp(insecure, "1"));
+  const char *sigs = o.ignore_env ? NULL : getenv("PLUGKIT_CRASH_SIGNALS");
+  h->crash_signals = o.crash_signals || (sigs && !strcmp(sigs, "1"));
   h->graph = pk__graph_new(&h->alloc);
   if (!h->graph)
     goto nomem;

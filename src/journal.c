@@ -5,7 +5,7 @@
  * page cache (no system call, no fsync: a process killed by a signal
  * leaves its pages to the kernel, which writes them back).
  *
- *   header   64 bytes: magic "PKJRNL01", counts
+ *   header   64 bytes: magic "PKJRNL02", counts
  *   slots    J_SLOTS x J_ENTRIES records: a slot per live host, claimed
  *            by a write lock (F_OFD_SETLK) on its first byte, held until
  *            pk_host_free() or the process's death
@@ -19,10 +19,17 @@
  * a slot whose lock can be taken has no live owner: its records still in
  * state 1 are calls the host died inside; each becomes a quarantine
  * record (the table is changed under a lock on byte 0).
+ *
+ * With crash_signals (the host's option), handlers of the synchronous
+ * fatal signals, installed while such a host's journal is open, store the
+ * signal into the thread's innermost record, put the previous action back
+ * and let it run: the next start names the signal.
  * SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE /* F_OFD_SETLK */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -42,7 +49,8 @@ typedef struct jrec {
   int64_t since;      /* quarantine: when the crash was taken in */
   uint64_t key[4];    /* the plugin's files then (pk_plugin.fkey) */
   char plugin[128];   /* "ns:name" */
-  char what[112];     /* a factory's type, or "" */
+  int32_t sig;        /* the signal the host died of, when recorded */
+  char what[108];     /* a factory's type, or "" */
   char manifest[224]; /* its manifest path */
 } jrec;
 _Static_assert(sizeof(jrec) == 512, "journal records are 512 bytes");
@@ -67,6 +75,58 @@ struct pk__journal {
 };
 
 static _Thread_local jrec *cur_rec; /* innermost journaled call here */
+
+/* ---- crash signals (pk_host_options.crash_signals) ---- */
+
+static const int fatal_sigs[] = {SIGSEGV, SIGBUS,  SIGILL,
+                                 SIGFPE,  SIGABRT, SIGSYS};
+#define N_FATAL (sizeof fatal_sigs / sizeof *fatal_sigs)
+static struct sigaction prev_act[N_FATAL]; /* the actions before ours */
+static unsigned sig_users; /* open journals of hosts with the option */
+static pthread_mutex_t sig_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Async-signal-safe only: a store into the thread's mapped record, then
+ * the previous action back in place.  A fault the kernel raised (SIGSEGV,
+ * SIGBUS, SIGILL, SIGFPE) happens again on return, now to that action;
+ * any other (raise, abort, kill, seccomp's SIGSYS, after which the code
+ * would go on) is raised again.  Either way the previous handler runs, or
+ * the process dies of the signal as it would have without us (core dump
+ * included). */
+static void on_fatal(int sig, siginfo_t *si, void *uc)
+{
+  (void)uc;
+  int saved = errno;
+  jrec *r = cur_rec;
+  if (r)
+    __atomic_store_n(&r->sig, sig, __ATOMIC_RELAXED);
+  for (size_t i = 0; i < N_FATAL; i++)
+    if (fatal_sigs[i] == sig)
+      sigaction(sig, &prev_act[i], NULL);
+  if (si->si_code <= 0 || sig == SIGABRT || sig == SIGSYS)
+    raise(sig);
+  errno = saved;
+}
+
+/* Counts a journal that wants the handlers (on) or no longer does; the
+ * first installs them, the last puts the previous actions back (unless
+ * the host replaced ours meanwhile). */
+static void fatal_signals(bool on)
+{
+  pthread_mutex_lock(&sig_mu);
+  if (on ? sig_users++ == 0 : --sig_users == 0)
+    for (size_t i = 0; i < N_FATAL; i++) {
+      struct sigaction sa = {.sa_sigaction = on_fatal,
+                             .sa_flags = SA_SIGINFO | SA_ONSTACK |
+                                         SA_NODEFER | SA_RESETHAND};
+      sigemptyset(&sa.sa_mask);
+      if (on)
+        sigaction(fatal_sigs[i], &sa, &prev_act[i]);
+      else if (sigaction(fatal_sigs[i], NULL, &sa) == 0 &&
+               (sa.sa_flags & SA_SIGINFO) && sa.sa_sigaction == on_fatal)
+        sigaction(fatal_sigs[i], &prev_act[i], NULL);
+    }
+  pthread_mutex_unlock(&sig_mu);
+}
 
 static jrec *slot_rec(struct pk__journal *J, int slot, int i)
 {
@@ -128,7 +188,7 @@ static int j_open(const char *cache, bool create, struct pk__journal *J)
     e = errno;
   else if (!S_ISREG(sb.st_mode))
     e = EINVAL;
-  jhead want = {.magic = "PKJRNL01",
+  jhead want = {.magic = "PKJRNL02",
                 .slots = J_SLOTS,
                 .entries = J_ENTRIES,
                 .quar = J_QUAR,
@@ -280,13 +340,21 @@ static void fail_quarantined(pk_host *h, pk_plugin *p, const jrec *q)
   struct tm tm;
   if (gmtime_r(&t, &tm))
     strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  char how[400];
+  if (q->sig > 0 && q->sig < NSIG)
+    snprintf(how, sizeof how, "crashed in its %s: signal %d (%s); found %s",
+             call, (int)q->sig, strsignal((int)q->sig), when);
+  else
+    snprintf(how, sizeof how,
+             "died inside its %s (a crash, a kill or an exit in its code; "
+             "found %s)",
+             call, when);
   pk_error e;
   pk__fail(&e, PK_ETRUST,
-           "plugin %s is in quarantine: the host died inside its %s (a "
-           "crash, a kill or an exit in its code; found %s); it is skipped "
-           "until its files (%s%s%s) change, or run `plugkit quarantine "
-           "clear %s --cache %s`",
-           p->id, call, when, p->manifest_path, p->library_path ? ", " : "",
+           "plugin %s is in quarantine: the host %s; it is skipped until its "
+           "files (%s%s%s) change, or run `plugkit quarantine clear %s "
+           "--cache %s`",
+           p->id, how, p->manifest_path, p->library_path ? ", " : "",
            p->library_path ? p->library_path : "", p->id, h->cache_path);
   pk__error_set_plugin(&e, p->id);
   pk__plugin_fail(p, PK_STATE_FAILED, &e);
@@ -340,12 +408,16 @@ void pk__journal_open(pk_host *h)
   apply_quarantine(h, J);
   unlock_byte(J->fd, 0);
   h->journal = J;
+  if (h->crash_signals)
+    fatal_signals(true);
 }
 
 void pk__journal_close(pk_host *h)
 {
   if (!h->journal)
     return;
+  if (h->crash_signals)
+    fatal_signals(false);
   j_close(h->journal);
   pk__free(&h->alloc, h->journal, sizeof *h->journal);
   h->journal = NULL;
@@ -371,6 +443,7 @@ void *pk__journal_record(pk_host *h, pk_plugin *p, pk__jcall call,
     plugin_keys(p); /* on its loading: the host's thread */
   jrec *r = slot_rec(J, J->slot, i);
   r->call = (uint32_t)call;
+  r->sig = 0;
   memcpy(r->key, p->fkey, sizeof r->key);
   pk__copy_str(r->plugin, sizeof r->plugin, p->id);
   if (kind)
@@ -442,7 +515,8 @@ pk_status pk_quarantine_list(const char *cache_path, pk_quarantine_fn fn,
     rec_str(id, sizeof id, q->plugin, sizeof q->plugin);
     rec_str(man, sizeof man, q->manifest, sizeof q->manifest);
     call_text(q, call, sizeof call);
-    pk_quarantined item = {id, call, man, q->since};
+    pk_quarantined item = {id, call, man, q->since,
+                           q->sig > 0 && q->sig < NSIG ? (int)q->sig : 0};
     fn(ud, &item);
   }
   unlock_byte(J.fd, 0);

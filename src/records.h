@@ -133,6 +133,7 @@ struct pk_host {
   char *lock_path;             /* the lock file in force (owned), or NULL */
   struct pk__lock *lock;       /* its plugins, read at discovery (lock.c) */
   bool insecure_paths;         /* path hygiene off (hygiene.c) */
+  bool crash_signals;          /* record the fatal signal (journal.c) */
   struct pk__journal *journal; /* the crash journal, or NULL (journal.c) */
   char **paths;             /* search paths, PLUGKIT_PATH entries first */
   size_t npaths, pathcap;

@@ -11,7 +11,7 @@ pk_status pk__unknown_type(pk_host *h, const pk__types *t, const char *kind,
                            const char *tag, pk_pos pos, const char *where,
                            pk_error *err)
 {
-  const char *names[128];
+  const char *names[128] = {0}; /* gcc 12 -O2 sees pk__join read it */
   size_t n = 0;
   for (size_t i = 0; i < t->ntypes && n < 128; i++)
     if (!strcmp(t->types[i]->kind, kind))

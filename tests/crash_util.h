@@ -13,10 +13,9 @@
 #include <plugkit.h>
 
 /* Runs body(ud) in a child process with its stderr to /dev/null (the
- * sanitizer's report of the crash); fails the test when body returns or
- * the child ends normally. */
-static inline void crashing_child(void (*body)(const void *ud), const void *ud,
-                                  const char *what)
+ * sanitizer's report of the crash); its wait status (exit 7: body
+ * returned). */
+static inline int child_status(void (*body)(const void *ud), const void *ud)
 {
   fflush(NULL);
   pid_t pid = fork();
@@ -30,6 +29,15 @@ static inline void crashing_child(void (*body)(const void *ud), const void *ud,
   }
   int status = 0;
   cr_assert_eq(waitpid(pid, &status, 0), pid);
+  return status;
+}
+
+/* Runs body(ud) as child_status does; fails the test when body returns or
+ * the child ends normally. */
+static inline void crashing_child(void (*body)(const void *ud), const void *ud,
+                                  const char *what)
+{
+  int status = child_status(body, ud);
   cr_assert(!(WIFEXITED(status) && WEXITSTATUS(status) == 7),
             "the child host survived %s", what);
   cr_assert(WIFSIGNALED(status) || WEXITSTATUS(status) != 0, "status %d",

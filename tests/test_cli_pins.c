@@ -93,6 +93,9 @@ Test(cli_pins, quarantine_lists_and_clears)
   cr_expect_str_eq(json_str(json_array_get(j, 0), "plugin"),
                    "faults:register_crashes");
   cr_expect_str_eq(json_str(json_array_get(j, 0), "call"), "register hook");
+  cr_expect_eq(json_integer_value(json_object_get(json_array_get(j, 0),
+                                                  "signal")),
+               0, "unknown without crash_signals");
   r = cli("quarantine", "clear", "faults:other", "--cache", cache);
   cr_expect_eq(r.code, 1);
   assert_has(r.err, "faults:other is not in quarantine");
@@ -101,6 +104,17 @@ Test(cli_pins, quarantine_lists_and_clears)
   cr_expect_str_eq(r.out, "1 plugin out of quarantine\n");
   r = cli("quarantine", "list", "--cache", cache);
   assert_has(r.out, "no plugin in quarantine");
+  setenv("PLUGKIT_CRASH_SIGNALS", "1", 1); /* the child host's */
+  crash_child(cache, sp, "faults:register_crashes");
+  unsetenv("PLUGKIT_CRASH_SIGNALS");
+  r = cli("quarantine", "list", "--cache", cache);
+  char want[200];
+  snprintf(want, sizeof want,
+           "faults:register_crashes  crashed in its register hook: signal "
+           "%d (%s)  ",
+           SIGSEGV, strsignal(SIGSEGV));
+  assert_has(r.out, want);
+  cr_assert_eq(pk_quarantine_clear(cache, NULL, NULL, NULL), PK_OK);
   r = cli("quarantine", "list");
   cr_expect_eq(r.code, 2);
   assert_has(r.err, "--cache FILE is required");

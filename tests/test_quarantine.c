@@ -33,9 +33,10 @@ static void make_root(void)
   char cmd[1200];
   snprintf(cmd, sizeof cmd,
            "mkdir -p '%s' && cp -r '%s/register_crashes' '%s/black-three' "
-           "'%s/post_crashes' '%s/factory_crashes' '%s/ctor_crashes' '%s/'",
+           "'%s/post_crashes' '%s/factory_crashes' '%s/ctor_crashes' "
+           "'%s/register_aborts' '%s/'",
            sp, FIX("faults"), FIX("seed"), FIX("crash"), FIX("crash"),
-           FIX("crash"), sp);
+           FIX("crash"), FIX("crash"), sp);
   cr_assert_eq(system(cmd), 0, "%s", cmd);
 }
 
@@ -44,6 +45,7 @@ static void remove_root(void) { remove_temp_root(root); }
 TestSuite(quarantine, .init = make_root, .fini = remove_root, .timeout = 60);
 
 static char logged[8192];
+static bool signals_on; /* new hosts get crash_signals */
 
 static void collect(void *ud, pk_log_level level, const char *plugin,
                     const char *message)
@@ -59,7 +61,10 @@ static void collect(void *ud, pk_log_level level, const char *plugin,
 
 static pk_host *new_host(void)
 {
-  pk_host_options o = {.size = sizeof o, .cache_path = cache, .log = collect};
+  pk_host_options o = {.size = sizeof o,
+                       .cache_path = cache,
+                       .log = collect,
+                       .crash_signals = signals_on};
   pk_host *h = NULL;
   pk_error err;
   cr_assert_eq(pk_host_new(&o, &h, &err), PK_OK);
@@ -71,6 +76,7 @@ static pk_host *new_host(void)
 typedef struct seen {
   char plugin[128], call[128], manifest[512];
   size_t n;
+  int signal;
 } seen;
 
 static void collect_q(void *ud, const pk_quarantined *q)
@@ -80,6 +86,7 @@ static void collect_q(void *ud, const pk_quarantined *q)
   snprintf(s->plugin, sizeof s->plugin, "%s", q->plugin);
   snprintf(s->call, sizeof s->call, "%s", q->call);
   snprintf(s->manifest, sizeof s->manifest, "%s", q->manifest);
+  s->signal = q->signal;
 }
 
 static seen list(void)
@@ -132,6 +139,7 @@ Test(quarantine, a_crash_in_a_register_hook_quarantines_the_plugin)
   cr_expect_str_eq(s.call, "register hook");
   cr_expect(strstr(s.manifest, "register_crashes/plugin.toml"), "%s",
             s.manifest);
+  cr_expect_eq(s.signal, 0, "without crash_signals the signal is unknown");
 }
 
 Test(quarantine, a_crash_in_post_register_names_that_hook)
@@ -295,4 +303,123 @@ Test(quarantine, a_damaged_journal_is_started_over)
   cr_expect_eq(list().n, 0);
   crash_child(cache, sp, "faults:register_crashes");
   cr_expect_eq(list().n, 1);
+}
+
+/* ---- crash_signals: the quarantine names the signal ---- */
+
+static char marker[200]; /* written by the host's own SIGSEGV handler */
+
+static void hosts_handler(int sig)
+{
+  int fd = open(marker, O_WRONLY | O_CREAT, 0600);
+  if (fd >= 0)
+    close(fd);
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+typedef struct sig_child {
+  void (*body)(const void *);
+  const void *ud;
+  bool env, handler;
+} sig_child;
+
+static void sig_child_body(const void *ud)
+{
+  const sig_child *c = ud;
+  signal(SIGSEGV, c->handler ? hosts_handler : SIG_DFL); /* not ASan's */
+  signal(SIGABRT, SIG_DFL);
+  if (c->env)
+    setenv("PLUGKIT_CRASH_SIGNALS", "1", 1);
+  else
+    signals_on = true;
+  c->body(c->ud);
+}
+
+/* Runs body in a child host with crash_signals (by the option, or by
+ * PLUGKIT_CRASH_SIGNALS=1 with env), the fatal signals' previous action
+ * being the default, or for SIGSEGV the host's handler; returns the
+ * signal the child died of. */
+static int signal_child(void (*body)(const void *), const void *ud, bool env,
+                        bool handler)
+{
+  sig_child c = {body, ud, env, handler};
+  int status = child_status(sig_child_body, &c);
+  cr_assert(WIFSIGNALED(status), "status %d: the child did not die of a "
+                                 "signal", status);
+  return WTERMSIG(status);
+}
+
+static void register_one(const void *ud)
+{
+  pk_host *h = new_host();
+  const char *reqs[] = {ud};
+  pk_host_register(h, reqs, 1, NULL, 0, NULL);
+}
+
+Test(quarantine, crash_signals_name_a_segfault_in_a_register_hook)
+{
+  cr_expect_eq(signal_child(register_one, "faults:register_crashes", false,
+                            false),
+               SIGSEGV);
+  seen s = list();
+  cr_expect_eq(s.n, 1);
+  cr_expect_eq(s.signal, SIGSEGV);
+  pk_host *h = new_host();
+  cr_assert_eq(pk_host_discover(h, NULL), PK_OK);
+  cr_expect_eq(state_of(h, "faults:register_crashes"), PK_STATE_FAILED);
+  char want[200];
+  snprintf(want, sizeof want,
+           "is in quarantine: the host crashed in its register hook: signal "
+           "%d (%s); found ",
+           SIGSEGV, strsignal(SIGSEGV));
+  cr_expect(strstr(logged, want), "%s", logged);
+  pk_host_free(h);
+}
+
+Test(quarantine, crash_signals_by_env_name_an_abort)
+{
+  cr_expect_eq(signal_child(register_one, "crash:register_aborts", true,
+                            false),
+               SIGABRT);
+  seen s = list();
+  cr_expect_eq(s.n, 1);
+  cr_expect_str_eq(s.call, "register hook");
+  cr_expect_eq(s.signal, SIGABRT);
+  pk_host *h = new_host();
+  cr_assert_eq(pk_host_discover(h, NULL), PK_OK);
+  char want[200];
+  snprintf(want, sizeof want, "crashed in its register hook: signal %d (%s)",
+           SIGABRT, strsignal(SIGABRT));
+  cr_expect(strstr(logged, want), "%s", logged);
+  pk_host_free(h);
+}
+
+Test(quarantine, crash_signals_call_the_hosts_own_handler)
+{
+  snprintf(marker, sizeof marker, "%s/handled", root);
+  cr_expect_eq(signal_child(build_boom, NULL, false, true), SIGSEGV);
+  struct stat sb;
+  cr_expect_eq(stat(marker, &sb), 0, "the host's handler was not called");
+  seen s = list();
+  cr_expect_eq(s.n, 1);
+  cr_expect_str_eq(s.call, "factory of cache type \"boom\"");
+  cr_expect_eq(s.signal, SIGSEGV);
+}
+
+Test(quarantine, crash_signals_leave_the_hosts_handlers_as_they_were)
+{
+  struct sigaction before, after;
+  sigaction(SIGABRT, NULL, &before);
+  signals_on = true;
+  pk_host *h = new_host();
+  cr_assert_eq(pk_host_discover(h, NULL), PK_OK);
+  sigaction(SIGABRT, NULL, &after);
+  cr_expect_neq((void *)after.sa_handler, (void *)before.sa_handler,
+                "installed while the journal is open");
+  pk_host_free(h);
+  signals_on = false;
+  sigaction(SIGABRT, NULL, &after);
+  cr_expect_eq((void *)after.sa_handler, (void *)before.sa_handler,
+               "put back when it closes");
 }

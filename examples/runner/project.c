@@ -378,7 +378,10 @@ int project_open(project *p, const char *dir, const char *exe_dir,
                         .log_ud = &p->verbose, .userdata = &p->services,
                         .trace = trace_on() ? trace_step : NULL,
                         .cache_path = mkdir_p(p->state_dir) == 0 ? mcache
-                                                                 : NULL};
+                                                                 : NULL,
+                        /* a plugin that crashes the runner: the next run's
+                         * quarantine warning names the signal */
+                        .crash_signals = true};
   char *desc = xconcat(exe_dir, "/runner-host.toml", NULL);
   char *plugins = xconcat(exe_dir, "/plugins", NULL);
   /* every {ctx.NAME} is the runner's (ctx.c): plugkit reads no variable

@@ -22,8 +22,12 @@ static void show(void *ud, const pk_quarantined *q)
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
   l->n++;
   if (!l->w) {
-    printf("%s  died in its %s  %s  %s\n", q->plugin, q->call, when,
-           q->manifest);
+    if (q->signal)
+      printf("%s  crashed in its %s: signal %d (%s)  %s  %s\n", q->plugin,
+             q->call, q->signal, strsignal(q->signal), when, q->manifest);
+    else
+      printf("%s  died in its %s  %s  %s\n", q->plugin, q->call, when,
+             q->manifest);
     return;
   }
   cli_json_begin_object(l->w);
@@ -35,6 +39,8 @@ static void show(void *ud, const pk_quarantined *q)
   cli_json_string(l->w, q->manifest);
   cli_json_key(l->w, "since");
   cli_json_string(l->w, when);
+  cli_json_key(l->w, "signal");
+  cli_json_int(l->w, q->signal);
   cli_json_end_object(l->w);
 }
 
@@ -123,7 +129,8 @@ const cli_command cli_quarantine = {
     "factories) in CACHE.journal; when the host dies inside one (a crash, "
     "a kill, an exit), its next starts skip that plugin with a warning, "
     "until its manifest or shared object changes.  quarantine list prints "
-    "each plugin in quarantine: its NS:NAME, the call the host died in, "
+    "each plugin in quarantine: its NS:NAME, the call the host died in "
+    "(and the signal, when the host recorded it: crash_signals), "
     "when that was found and its manifest.  quarantine clear lifts the "
     "quarantine of PLUGIN (NS:NAME), or of every plugin.  No plugin code "
     "runs.",
