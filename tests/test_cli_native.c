@@ -100,6 +100,21 @@ Test(cli_native, a_misspelled_option_gets_the_closest)
   assert_has(r.err, "--toml-version 2.0: use one of 1.0.0 1.1.0 1.0 1.1");
 }
 
+/* list, check and lock take no arguments: one message, from cli_parse. */
+Test(cli_native, commands_without_arguments_refuse_one)
+{
+  const char *names[] = {"list", "check", "lock"};
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+    run r = cli(names[i], "extra");
+    cr_assert_eq(r.code, 2, "%s: %s", names[i], r.err);
+    char want[64];
+    snprintf(want, sizeof want, "plugkit: %s takes no arguments ('extra')",
+             names[i]);
+    assert_has(r.err, want);
+    assert_has(r.err, "usage: plugkit");
+  }
+}
+
 /* ---- --json of the read commands ---- */
 
 Test(cli_native, order_json)

@@ -75,8 +75,9 @@ typedef struct cli_args {
  * and --version, which every command takes.  Returns -1 to go on (free
  * *out with cli_args_free()), otherwise the exit status to return at once
  * (0 after --help or --version, 2 after a usage error, which is printed,
- * naming the closest option for a misspelled one); then nothing needs to
- * be freed. */
+ * naming the closest option for a misspelled one, or saying that a
+ * command whose args is "" takes no arguments); then nothing needs to be
+ * freed. */
 int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *out);
 void cli_args_free(cli_args *a);
 

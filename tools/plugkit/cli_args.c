@@ -251,6 +251,9 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *out)
         out->json = true;
     }
   }
+  if (rc < 0 && out->npos && !cmd->args[0])
+    rc = cli_usage_error(cmd, "%s takes no arguments ('%s')", cmd->name,
+                         out->pos[0]);
   if (rc >= 0)
     cli_args_free(out);
   return rc;

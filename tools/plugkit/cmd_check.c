@@ -73,14 +73,6 @@ static int run(const cli_command *cmd, int argc, char **argv)
   int rc = cli_parse(cmd, argc, argv, &a);
   if (rc >= 0)
     return rc;
-  if (a.npos) {
-    rc = cli_usage_error(cmd,
-                         "check takes no arguments ('%s'); it checks "
-                         "every installed plugin",
-                         a.pos[0]);
-    cli_args_free(&a);
-    return rc;
-  }
   double timeout = a.timeout;
   pk_host *host = cli_host_new(&a, false);
   if (!host) {

@@ -91,11 +91,6 @@ static int run(const cli_command *cmd, int argc, char **argv)
   int rc = cli_parse(cmd, argc, argv, &a);
   if (rc >= 0)
     return rc;
-  if (a.npos) {
-    rc = cli_usage_error(cmd, "list takes no arguments ('%s')", a.pos[0]);
-    cli_args_free(&a);
-    return rc;
-  }
   pk_host *host = cli_host_new(&a, true);
   if (!host) {
     cli_args_free(&a);

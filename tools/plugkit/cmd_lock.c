@@ -41,11 +41,6 @@ static int run(const cli_command *cmd, int argc, char **argv)
   int rc = cli_parse(cmd, argc, argv, &a);
   if (rc >= 0)
     return rc;
-  if (a.npos) {
-    rc = cli_usage_error(cmd, "lock takes no arguments ('%s')", a.pos[0]);
-    cli_args_free(&a);
-    return rc;
-  }
   const char *file = cli_opt(&a, "--output");
   if (!file || !*file)
     file = CLI_LOCK_DEFAULT;
