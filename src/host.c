@@ -92,13 +92,7 @@ static void unload_all(pk_host *h)
     pk_plugin *p = h->registered[i];
     if (p->state == PK_STATE_UNLOADED)
       continue; /* pk_host_unload_plugin() did it */
-    uint64_t t0 = pk__trace_begin(h, PK_TRACE_UNLOAD, p);
-    if (p->desc && p->desc->on_unload) {
-      void *jt = pk__journal_enter(h, p, PK__J_UNLOAD, NULL, NULL);
-      p->desc->on_unload(&pk__host_api, (pk_plugin_ctx *)p, h->userdata);
-      pk__journal_leave(h, jt);
-    }
-    pk__trace_plugin(h, PK_TRACE_UNLOAD, p, t0, PK_OK);
+    pk__run_unload(h, p);
     p->state = PK_STATE_UNLOADED;
   }
   pk__close_all(h);

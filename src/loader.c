@@ -90,16 +90,24 @@ pk_status pk__load_plugin(pk_host *h, pk_plugin *p, pk_error *err)
 
 /* Imports the plugin: loads it and adds its manifest requirements. */
 
+bool pk__close_plugin(pk_host *h, pk_plugin *p)
+{
+  bool closing =
+      p->handle && !(p->desc && (p->desc->flags & PK_PLUGIN_RESIDENT));
+  if (closing) {
+    pk__watch(h, true, PK_TRACE_UNLOAD, p); /* its destructors run */
+    pk__dl_close(p->handle);
+    pk__watch(h, false, PK_TRACE_UNLOAD, p);
+  }
+  p->handle = NULL;
+  return closing;
+}
+
 void pk__close_all(pk_host *h)
 {
   for (size_t i = h->nopened; i-- > 0;) {
     pk_plugin *p = h->opened[i];
-    if (p->handle && !(p->desc && (p->desc->flags & PK_PLUGIN_RESIDENT))) {
-      pk__watch(h, true, PK_TRACE_UNLOAD, p); /* its destructors run */
-      pk__dl_close(p->handle);
-      pk__watch(h, false, PK_TRACE_UNLOAD, p);
-    }
-    p->handle = NULL;
+    pk__close_plugin(h, p);
     p->state = PK_STATE_UNLOADED;
   }
 }

@@ -136,9 +136,15 @@ static inline const pk__ns *pk__find_ns(const pk_host *h, const char *ns)
  * has its descriptor) and checks its descriptor and ABI against the
  * manifest and the namespace; p is then LOADED, else FAILED with err. */
 pk_status pk__load_plugin(pk_host *h, pk_plugin *p, pk_error *err);
+/* Closes p's shared object (its destructors run inside the watch
+ * callback's brackets) unless it is resident; p->handle becomes NULL.
+ * True when it was closed. */
+bool pk__close_plugin(pk_host *h, pk_plugin *p);
 /* Closes every shared object opened, in reverse load order (resident ones
  * stay mapped); the plugins become UNLOADED. */
 void pk__close_all(pk_host *h);
+/* unload.c: runs p's unload hook, if any, traced and journaled. */
+void pk__run_unload(pk_host *h, pk_plugin *p);
 
 /* ---- trust: pins, path hygiene, the crash journal ---- */
 

@@ -79,6 +79,17 @@ nomem:
 
 static bool is_unloading(const pk_plugin *p) { return p->unloading; }
 
+void pk__run_unload(pk_host *h, pk_plugin *p)
+{
+  uint64_t t0 = pk__trace_begin(h, PK_TRACE_UNLOAD, p);
+  if (p->desc && p->desc->on_unload) {
+    void *jt = pk__journal_enter(h, p, PK__J_UNLOAD, NULL, NULL);
+    p->desc->on_unload(&pk__host_api, (pk_plugin_ctx *)p, h->userdata);
+    pk__journal_leave(h, jt);
+  }
+  pk__trace_plugin(h, PK_TRACE_UNLOAD, p, t0, PK_OK);
+}
+
 pk_status pk_host_unload_plugin(pk_host *h, pk_plugin *p, pk_error *err)
 {
   if (!h || !p || p->host != h)
@@ -118,25 +129,14 @@ pk_status pk_host_unload_plugin(pk_host *h, pk_plugin *p, pk_error *err)
     pk_plugin *q = h->registered[i];
     if (!q->unloading)
       continue;
-    uint64_t t0 = pk__trace_begin(h, PK_TRACE_UNLOAD, q);
-    if (q->desc && q->desc->on_unload) {
-      void *jt = pk__journal_enter(h, q, PK__J_UNLOAD, NULL, NULL);
-      q->desc->on_unload(&pk__host_api, (pk_plugin_ctx *)q, h->userdata);
-      pk__journal_leave(h, jt);
-    }
-    pk__trace_plugin(h, PK_TRACE_UNLOAD, q, t0, PK_OK);
+    pk__run_unload(h, q);
   }
   for (size_t i = h->nopened; i-- > 0;) {
     pk_plugin *q = h->opened[i];
     if (!q->unloading)
       continue;
-    if (q->handle && !(q->desc && (q->desc->flags & PK_PLUGIN_RESIDENT))) {
-      pk__watch(h, true, PK_TRACE_UNLOAD, q); /* its destructors run */
-      pk__dl_close(q->handle);
-      pk__watch(h, false, PK_TRACE_UNLOAD, q);
+    if (pk__close_plugin(h, q))
       q->desc = NULL; /* it pointed into the closed object */
-    }
-    q->handle = NULL;
   }
   for (size_t i = 0; i < h->nknown; i++) {
     pk_plugin *q = h->known[i];
