@@ -189,6 +189,19 @@ typedef struct pk__file_why {
 pk_status pk__file_read(int dfd, const char *path, size_t max,
                         pk__file_buf_fn buf, void *ud, size_t *len,
                         struct stat *st, pk__file_why *why);
+/* The same for a small file expected to be regular (a manifest), when its
+ * fstat is not wanted: one read() into a probe buffer of a page, and a
+ * read shorter than the probe is the whole file (a regular file gives all
+ * it holds to one read).  What gives nothing, fails or fills the probe
+ * (an empty file, a FIFO, a device, a directory, a big file) is read
+ * again by pk__file_read, with its checks and its errors.  So a FIFO or a
+ * device refused by pk__file_read is refused here unless it gives between
+ * 1 byte and a page at once (a FIFO whose writer wrote a whole manifest):
+ * then it is read like a file, and can still neither block nor be read
+ * without bound. */
+pk_status pk__file_read_small(int dfd, const char *path, size_t max,
+                              pk__file_buf_fn buf, void *ud, size_t *len,
+                              pk__file_why *why);
 /* The error of a failed pk__file_read (st is its status) of the file
  * named name: "NAME: not a regular file but a FIFO; replace it with a
  * regular file", "NAME: document too large: N bytes (the limit is M
@@ -200,7 +213,8 @@ pk_status pk__file_fail(pk_error *err, pk_status st, const char *name,
 /* A manifest's document: the file path under the directory dfd read by
  * pk__file_read (regular files of PK_DOC_MAX_SIZE_DEFAULT bytes at most)
  * straight into the text buffer of a new document named source
- * (allocator a, TOML 1.1), then parsed; st (may be NULL) gets its fstat.
+ * (allocator a, TOML 1.1), then parsed; st gets its fstat, or is NULL:
+ * then the file is read by pk__file_read_small, with no fstat.
  * *read_st is the read's status: when it is not PK_OK, *why says why, err
  * is untouched and it is returned (PK_ENOTFOUND: nothing there).  Else
  * the parse's status, as pk_doc_parse's; a document that parsed is

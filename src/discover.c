@@ -216,8 +216,10 @@ static void load_range(loader *L)
       continue;
     struct stat sb;
     pk__file_why why;
-    pk_status rst, st = pk__manifest_read(&L->alloc, L->dfd, rel, mpath, &sb,
-                                          &why, &rst, &l->m, &L->err);
+    /* no cache, no fstat: pk__file_read_small */
+    pk_status rst, st =
+        pk__manifest_read(&L->alloc, L->dfd, rel, mpath, L->mc ? &sb : NULL,
+                          &why, &rst, &l->m, &L->err);
     if (rst == PK_ENOTFOUND) { /* not a plugin directory */
       /* stated after the look: a plugin.toml made in between leaves the
        * directory's mtime recent, so it is looked at again next time */

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "base.h"
@@ -95,6 +96,42 @@ pk_status pk__file_read(int dfd, const char *path, size_t max,
     close(fd);
   *len = rc == PK_OK ? n : 0;
   return rc;
+}
+
+/* The probe of pk__file_read_small: a manifest is well under a page. */
+#define PROBE 4096
+
+pk_status pk__file_read_small(int dfd, const char *path, size_t max,
+                              pk__file_buf_fn buf, void *ud, size_t *len,
+                              pk__file_why *why)
+{
+  /* How it works: open, one read() into a buffer on the stack, close.  A
+   * regular file gives all its bytes to one read() of more than its size,
+   * so a short read is its end: neither fstat nor a read() that returns 0
+   * is needed, one system call in four.  Whatever else happened (nothing
+   * read, an error, a full probe: perhaps a FIFO, a device, a directory, a
+   * big file) is read again by pk__file_read, which tells what it is. */
+  char probe[PROBE];
+  *len = 0;
+  *why = (pk__file_why){0, 0, 0, max};
+  int fd = openat(dfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    why->errnum = errno;
+    return errno == ENOENT || errno == ENOTDIR ? PK_ENOTFOUND : PK_EIO;
+  }
+  ssize_t r;
+  do
+    r = read(fd, probe, sizeof probe);
+  while (r < 0 && errno == EINTR);
+  close(fd);
+  if (r <= 0 || (size_t)r == sizeof probe || (size_t)r > max)
+    return pk__file_read(dfd, path, max, buf, ud, len, NULL, why);
+  char *p = buf(ud, (size_t)r);
+  if (!p)
+    return PK_ENOMEM;
+  memcpy(p, probe, (size_t)r);
+  *len = (size_t)r;
+  return PK_OK;
 }
 
 pk_status pk__file_fail(pk_error *err, pk_status st, const char *name,

@@ -100,7 +100,8 @@ pk_status pk__manifest_load(const pk__allocator *a, const char *source,
 /* The same from the file path under the directory dfd, read straight into
  * the document (pk__doc_read_at, source its name): *read_st is the read's
  * status; when it is not PK_OK, *why says why, err is untouched and *m
- * empty (PK_ENOTFOUND: no such file). */
+ * empty (PK_ENOTFOUND: no such file).  st NULL: no fstat (see
+ * pk__doc_read_at). */
 pk_status pk__manifest_read(const pk__allocator *a, int dfd, const char *path,
                             const char *source, struct stat *st,
                             pk__file_why *why, pk_status *read_st,

@@ -165,18 +165,23 @@ static char *doc_buffer(void *doc, size_t cap)
 }
 
 /* The file at path under dfd (NULL: dfd itself, standard input), named
- * name, read into a new document's buffer (pk__file_read) and parsed.
+ * name, read into a new document's buffer (pk__file_read, or when small
+ * pk__file_read_small) and parsed.
  * *read_st: the read's status; when it failed, *why says why, err is
  * untouched and the return is that status. */
 static pk_status doc_read(const pk__allocator *a, toml_version v, size_t max,
                           bool trim, int dfd, const char *path,
-                          const char *name, struct stat *st, pk__file_why *why,
-                          pk_status *read_st, pk_doc **out, pk_error *err)
+                          const char *name, bool small, struct stat *st,
+                          pk__file_why *why, pk_status *read_st, pk_doc **out,
+                          pk_error *err)
 {
   size_t len = 0;
   toml_doc *doc = toml_doc_new(a->fn, a->ud, name);
-  *read_st = doc ? pk__file_read(dfd, path, max, doc_buffer, doc, &len, st, why)
-                 : PK_ENOMEM;
+  *read_st = !doc   ? PK_ENOMEM
+             : small ? pk__file_read_small(dfd, path, max, doc_buffer, doc, &len,
+                                           why)
+                     : pk__file_read(dfd, path, max, doc_buffer, doc, &len, st,
+                                     why);
   if (*read_st != PK_OK) {
     if (!doc)
       *why = (pk__file_why){0, 0, 0, max};
@@ -204,7 +209,7 @@ pk_status pk_doc_load_file(const char *path, const pk_doc_options *opts,
   const char *name = is_stdin ? "<stdin>" : path;
   pk__file_why why;
   st = doc_read(&a, v, max, !a.fn, is_stdin ? STDIN_FILENO : AT_FDCWD,
-                is_stdin ? NULL : path, name, NULL, &why, &rst, out, err);
+                is_stdin ? NULL : path, name, false, NULL, &why, &rst, out, err);
   if (rst != PK_OK)
     return pk__file_fail(err, rst == PK_ENOTFOUND ? PK_EIO : rst, name, &why,
                          max_size_hint);
@@ -218,7 +223,7 @@ pk_status pk__doc_read_at(const pk__allocator *a, int dfd, const char *path,
 {
   *out = NULL;
   return doc_read(a, TOML_1_1, PK_DOC_MAX_SIZE_DEFAULT, true, dfd, path, source,
-                  st, why, read_st, out, err);
+                  !st, st, why, read_st, out, err);
 }
 
 void pk__doc_trim(pk_doc *doc) { toml_doc_trim(doc->toml); }

@@ -145,14 +145,20 @@ static pk_host *discover(const char *path, const char *cache, bool strict,
 
 /* The plugin of directory dir is broken with an error that names its
  * manifest and says why. */
+/* The record named id (a broken plugin: after its directory). */
+static pk_plugin *record(pk_host *h, const char *id)
+{
+  for (size_t i = 0; i < pk_host_plugin_count(h); i++)
+    if (!strcmp(pk_plugin_get_id(pk_host_plugin_at(h, i)), id))
+      return pk_host_plugin_at(h, i);
+  cr_assert_fail("no plugin record for %s", id);
+  return NULL;
+}
+
 static void expect_broken(pk_host *h, const char *dir, pk_status code,
                           const char *why)
 {
-  pk_plugin *p = NULL;
-  for (size_t i = 0; i < pk_host_plugin_count(h); i++)
-    if (!strcmp(pk_plugin_get_id(pk_host_plugin_at(h, i)), dir))
-      p = pk_host_plugin_at(h, i);
-  cr_assert_not_null(p, "no plugin record for %s", dir);
+  pk_plugin *p = record(h, dir);
   cr_assert_eq(pk_plugin_get_state(p), PK_STATE_BROKEN);
   const pk_error *e = pk_plugin_get_error(p);
   cr_assert_not_null(e);
@@ -271,4 +277,67 @@ Test(files, a_fragment_names_its_plugin)
            "file but a FIFO", root);
   assert_has(formatted(&e), want);
   pk_host_free(h);
+}
+
+/* ---- a manifest read in one read() (pk__file_read_small) ---- */
+
+/* plugins/DIR/plugin.toml of exactly size bytes: its description fills
+ * it up to the last byte, so a manifest cut short would not parse. */
+static void sized_plugin(const char *dir, size_t size)
+{
+  char rel[64], *text = malloc(size + 1);
+  cr_assert_not_null(text);
+  int head = snprintf(text, size + 1, "name = \"%s\"\nnamespace = \"t\"\n"
+                      "version = \"1.0.0\"\ndescription = \"", dir);
+  cr_assert(head > 0 && (size_t)head + 2 < size);
+  memset(text + head, 'd', size - (size_t)head - 2);
+  memcpy(text + size - 2, "\"\n", 3);
+  snprintf(rel, sizeof rel, "plugins/%s/plugin.toml", dir);
+  write_file(at(rel), text);
+  free(text);
+}
+
+/* Without a metadata cache a manifest is read with one read() of a page
+ * when it is shorter (no fstat); at a page or more, empty, or not a file,
+ * it is read again with pk__file_read.  Both ways give the same plugins
+ * and the same errors as the read with fstat (the cache's, cold). */
+Test(files, a_manifest_read_in_one_read_or_again_gives_the_same)
+{
+  static const size_t sizes[] = {100, 4095, 4096, 4097, 20000};
+  char dir[16];
+  for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+    snprintf(dir, sizeof dir, "s%zu", sizes[i]);
+    sized_plugin(dir, sizes[i]);
+  }
+  write_file(at("plugins/empty/plugin.toml"), "");
+  at("plugins/isdir/plugin.toml/x");
+  hostile_tree();
+  for (int cached = 0; cached < 2; cached++) {
+    pk_error e;
+    pk_host *h = discover(at("plugins"), cached ? at("cache") : NULL, false,
+                          PK_OK, &e);
+    cr_assert_eq(pk_host_plugin_count(h), 12);
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+      snprintf(dir, sizeof dir, "t:s%zu", sizes[i]);
+      pk_plugin *p = pk_host_find_plugin(h, dir);
+      cr_assert_not_null(p, "%s", dir);
+      cr_assert_eq(pk_plugin_get_state(p), PK_STATE_DISCOVERED, "%s", dir);
+      cr_assert_eq(strlen(pk_plugin_get_description(p)),
+                   sizes[i] - 2 - strlen("name = \"\"\nnamespace = \"t\"\n"
+                                         "version = \"1.0.0\"\n"
+                                         "description = \"") -
+                       strlen(dir + 2),
+                   "%s", dir);
+    }
+    pk_plugin *empty = record(h, "empty");
+    cr_assert_eq(pk_plugin_get_state(empty), PK_STATE_BROKEN);
+    assert_has(formatted(pk_plugin_get_error(empty)),
+               "empty/plugin.toml:1:1: missing required key \"name\"");
+    expect_broken(h, "isdir", PK_EIO, "not a regular file but a directory");
+    expect_broken(h, "fifo", PK_EIO, "not a regular file but a FIFO");
+    expect_broken(h, "zero", PK_EIO, "not a regular file but a character "
+                                     "device");
+    expect_broken(h, "huge", PK_ERANGE, "document too large: ");
+    pk_host_free(h);
+  }
 }
