@@ -51,10 +51,10 @@ static pk_status adopt_manifest(pk_host *h, pk_plugin *p)
 {
   const pk__allocator *a = &h->records_alloc;
   size_t ln = strlen(p->m.ns), lm = strlen(p->m.name);
-  p->id = pk__alloc(a, ln + lm + 2);
-  p->key = pk__alloc(a, ln + lm + 2);
-  if (!p->id || !p->key)
+  p->id = pk__alloc(a, 2 * (ln + lm + 2)); /* and the key behind it */
+  if (!p->id)
     return PK_ENOMEM;
+  p->key = p->id + ln + lm + 2;
   memcpy(p->id, p->m.ns, ln);
   memcpy(p->key, p->m.ns, ln);
   p->id[ln] = ':';
@@ -300,12 +300,14 @@ static void load_all(pk_host *h, const pk__mc *mc, const char *root, int dfd,
     pk__arena_absorb(&h->records, &L[j].arena);
 }
 
-/* The entries of root in byte order: from readdir into names (owned), or
- * borrowed from the metadata cache when the directory is unchanged.
- * PK_EIO (logged): it cannot be listed. */
+/* The entries of root in byte order: from readdir into names (the
+ * strings in the arena text: one block for all, not one allocation
+ * each), or borrowed from the metadata cache when the directory is
+ * unchanged.  PK_EIO (logged): it cannot be listed. */
 static pk_status list_dir(pk_host *h, const char *root, int dfd,
                           const pk__mc_ent *cached, size_t ncached,
-                          char ***names, size_t *n, size_t *cap, pk_error *err)
+                          const pk__allocator *text, char ***names, size_t *n,
+                          size_t *cap, pk_error *err)
 {
   const pk__allocator *a = &h->alloc;
   if (cached) {
@@ -329,9 +331,8 @@ static pk_status list_dir(pk_host *h, const char *root, int dfd,
   for (struct dirent *e; (e = readdir(d)) != NULL;) {
     if (e->d_name[0] == '.')
       continue;
-    char *s = pk__strdup(a, e->d_name);
+    char *s = pk__strdup(text, e->d_name);
     if (!s || PK__VEC_PUSH(a, *names, *n, *cap, s) != PK_OK) {
-      pk__strfree(a, s);
       st = pk__fail(err, PK_ENOMEM, "out of memory");
       break;
     }
@@ -396,10 +397,14 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
   pk__mc_ent *cached = pk__mc_find(mc, root, &dir, &ncached, &listed);
   char **names = NULL;
   size_t n = 0, cap = 0;
+  pk__arena text;
+  pk__arena_init(&text, a);
+  pk__allocator text_alloc = {pk__arena_fn, &text};
   pk_status st = list_dir(h, root, dfd, listed ? cached : NULL, ncached,
-                          &names, &n, &cap, err);
+                          &text_alloc, &names, &n, &cap, err);
   if (st == PK_EIO) { /* nothing found there, nothing recorded */
     close(dfd);
+    pk__arena_release(&text);
     return PK_OK;
   }
   loaded *items = st == PK_OK && n ? pk__alloc(a, n * sizeof *items) : NULL;
@@ -462,8 +467,7 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
     st = pk__fail(err, PK_ENOMEM, "out of memory");
   }
   close(dfd);
-  for (size_t i = 0; !listed && i < n; i++)
-    pk__strfree(a, names[i]);
+  pk__arena_release(&text);
   pk__free(a, names, cap * sizeof *names);
   return st;
 }

@@ -80,12 +80,11 @@ static pk_status get_string(const pk_value *table, const pk_value *v,
                             const char *key, bool required, const char **out,
                             pk_error *err)
 {
-  const pk_value *sv;
-  pk_status st = get_value(table, v, key, PK_KIND_STRING, required, &sv, err);
   *out = NULL;
-  if (st == PK_OK && sv)
-    pk_value_get_string(sv, out, NULL, NULL);
-  return st;
+  if (!v) /* get_value words it */
+    return get_value(table, v, key, PK_KIND_STRING, required, &v, err);
+  /* the getter checks the kind, with pk__value_expect's error */
+  return as_manifest(pk_value_get_string(v, out, NULL, err), err);
 }
 
 /* trusted (see parse_manifest): the name was checked when it was cached. */
@@ -108,6 +107,20 @@ static pk_status get_name(const pk_value *root, const pk_value *v,
 static pk_status check_req(const pk__manifest *m, const pk__mreq *r,
                            pk_error *err)
 {
+  /* The common forms, "name" and "ns:name" with no version constraint,
+   * are checked here; pk__req_parse_in would accept exactly the same
+   * (fills a kilobyte pk__req for it). */
+  const char *t = r->text, *colon = strchr(t, ':');
+  size_t len = strlen(t), nslen = colon ? (size_t)(colon - t) : 0;
+  const char *name = colon ? colon + 1 : t;
+  if ((!colon || pk__name_valid(t, nslen)) &&
+      pk__name_valid(name, len - (size_t)(name - t))) {
+    if (strcmp(name, m->name) ||
+        (colon && (strlen(m->ns) != nslen || memcmp(t, m->ns, nslen))))
+      return PK_OK;
+    return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(r->value),
+                       "plugin %s:%s requires itself", m->ns, m->name);
+  }
   char why[512];
   pk__req req;
   if (pk__req_parse_in(r->text, m->ns, &req, why, sizeof why) != PK_OK)

@@ -1,7 +1,10 @@
 /* test_semver.c -- versions, precedence and requirement strings.
  * SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
+
+#include <plugkit.h>
 
 #include "base.h"
 
@@ -92,4 +95,45 @@ Test(semver, requirement_parsing)
   pk__req_parse("x >= 1.2, < 2", &r, why, sizeof why);
   pk__req_constraint_text(&r, text, sizeof text);
   cr_expect_str_eq(text, ">= 1.2.0, < 2.0.0");
+}
+
+/* A manifest's requirements are checked at discovery: the common forms
+ * ("name", "ns:name") without pk__req_parse_in, the others with it.  Both
+ * ways give what pk__req_parse_in says, and "requires itself" exactly
+ * when it names the plugin. */
+Test(semver, manifest_requirements_are_checked_as_pk__req_parse_in_says)
+{
+  static const char *const texts[] = {
+      "me",      "ns:me",     "other:me", "ns:other", "other", "__all__",
+      "ns:__all__", "m",      "mee",      "n:me",     "nss:me", ":me",
+      "ns:",     ":",         "ns:me:x",  "a:b:c",    " me",    "me ",
+      "me >= 1.0", "ns:me ^1", "ns:x <2", "bad name", "",       "ns::me",
+      "me,",     "ns:m\xc3\xa9"};
+  for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+    char text[512], why[512];
+    snprintf(text, sizeof text, "name = \"me\"\nnamespace = \"ns\"\n"
+             "version = \"1.0.0\"\nrequires = [\"%s\"]\n", texts[i]);
+    pk_host_options o = {.size = sizeof o, .ignore_env = true,
+                         .strict = true};
+    pk_host *h;
+    pk_error e;
+    cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
+    cr_assert_eq(pk_host_add_builtin(h, NULL, text, &e), PK_OK);
+    pk_status st = pk_host_discover(h, &e);
+    pk__req r;
+    if (pk__req_parse_in(texts[i], "ns", &r, why, sizeof why) != PK_OK) {
+      cr_expect_eq(st, PK_EMANIFEST, "\"%s\"", texts[i]);
+      cr_expect_str_eq(e.message, why, "\"%s\"", texts[i]);
+    } else if (!strcmp(r.ns, "ns") && !strcmp(r.name, "me")) {
+      cr_expect_eq(st, PK_EMANIFEST, "\"%s\"", texts[i]);
+      cr_expect_str_eq(e.message, "plugin ns:me requires itself", "\"%s\"",
+                       texts[i]);
+    } else {
+      cr_expect_eq(st, PK_OK, "\"%s\": %s", texts[i], e.message);
+    }
+    if (st != PK_OK) /* at the requirement */
+      cr_expect(e.line == 4 && e.col == 13, "\"%s\": %d:%d", texts[i],
+                e.line, e.col);
+    pk_host_free(h);
+  }
 }
