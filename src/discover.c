@@ -41,9 +41,58 @@ static char *path_join(const pk__allocator *a, const char *dir,
   return s;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* ---- names in byte order ---- */
+
+/* A name and its first 8 bytes as a big-endian number (zeros after the
+ * NUL): numbers in the order of the strings, so most comparisons are one
+ * of integers; equal numbers are equal names unless both go on. */
+typedef struct sort_key {
+  uint64_t head;
+  char *name;
+} sort_key;
+
+static bool key_less(const sort_key *x, const sort_key *y)
 {
-  return strcmp(*(char *const *)a, *(char *const *)b);
+  if (x->head != y->head)
+    return x->head < y->head;
+  return (x->head & 0xff) && strcmp(x->name + 8, y->name + 8) < 0;
+}
+
+/* Sorts names[0..n) as strcmp orders them (a merge sort over keys; qsort
+ * spends 450 instructions a name on calls to the comparison).  false: out
+ * of memory for the keys. */
+static bool sort_names(const pk__allocator *a, char **names, size_t n)
+{
+  sort_key *k = pk__alloc(a, 2 * n * sizeof *k), *tmp = k + n;
+  if (!k)
+    return false;
+  for (size_t i = 0; i < n; i++) {
+    const unsigned char *s = (const unsigned char *)names[i];
+    uint64_t h = 0;
+    size_t j = 0;
+    for (; j < 8 && s[j]; j++)
+      h = h << 8 | s[j];
+    k[i] = (sort_key){j ? h << (8 * (8 - j)) : 0, names[i]};
+  }
+  for (size_t w = 1; w < n; w *= 2) { /* bottom-up: runs of w into 2w */
+    for (size_t lo = 0; lo < n; lo += 2 * w) {
+      size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+      size_t i = lo, j = mid, o = lo;
+      while (i < mid && j < hi)
+        tmp[o++] = key_less(&k[j], &k[i]) ? k[j++] : k[i++];
+      while (i < mid)
+        tmp[o++] = k[i++];
+      while (j < hi)
+        tmp[o++] = k[j++];
+    }
+    sort_key *t = k;
+    k = tmp;
+    tmp = t;
+  }
+  for (size_t i = 0; i < n; i++)
+    names[i] = k[i].name;
+  pk__free(a, k < tmp ? k : tmp, 2 * n * sizeof *k);
+  return true;
 }
 
 /* Fills in the record of a plugin whose manifest parsed. */
@@ -339,7 +388,8 @@ static pk_status list_dir(pk_host *h, const char *root, int dfd,
   }
   closedir(d);
   if (st == PK_OK && *n)
-    qsort(*names, *n, sizeof **names, cmp_str);
+    if (!sort_names(a, *names, *n))
+      st = pk__fail(err, PK_ENOMEM, "out of memory");
   return st;
 }
 

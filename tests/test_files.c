@@ -341,3 +341,61 @@ Test(files, a_manifest_read_in_one_read_or_again_gives_the_same)
     pk_host_free(h);
   }
 }
+
+/* ---- a search path's directories in byte order ---- */
+
+static int cmp_text(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Directories are taken in strcmp order whatever readdir gives (discover.c
+ * sorts them on their first 8 bytes, then the rest): every directory
+ * holds the same plugin, so the records, in search order, follow the
+ * directory names; the first is the one found, the others are shadowed. */
+Test(files, directories_are_searched_in_byte_order)
+{
+  static const char *const fixed[] = {
+      "a",         "ab",        "abcdefg",    "abcdefgh",  "abcdefgg",
+      "abcdefgi",  "abcdefghi", "abcdefgh0",  "abcdefghij", "abcdefghia",
+      "b",         "Z",         "_x",         "0",          "9zzzzzzzzz",
+      "\xc3\xa9t\xc3\xa9",      "\xc3\xa9",   "zz\xc3\xa9zzzzzzz", "~"};
+  enum { NFIXED = sizeof fixed / sizeof *fixed, N = NFIXED + 300 };
+  char *names[N];
+  unsigned seed = 12345;
+  for (size_t i = 0; i < N; i++) {
+    if (i < NFIXED) {
+      names[i] = strdup(fixed[i]);
+    } else { /* random names over "ab" sharing long prefixes */
+      char s[16];
+      size_t len = 1 + (seed = seed * 1103515245 + 12345) / 65536 % 13;
+      for (size_t j = 0; j < len; j++)
+        s[j] = "ab"[(seed = seed * 1103515245 + 12345) / 65536 % 2];
+      s[len] = '\0';
+      names[i] = strdup(s);
+    }
+    char rel[64], text[256];
+    snprintf(rel, sizeof rel, "plugins/%s/plugin.toml", names[i]);
+    snprintf(text, sizeof text, "name = \"same\"\nnamespace = \"t\"\n"
+             "version = \"1.0.0\"\ndescription = \"%s\"\n", names[i]);
+    write_file(at(rel), text); /* a name made twice: written again */
+  }
+  qsort(names, N, sizeof *names, cmp_text);
+  size_t n = 1;
+  for (size_t i = 1; i < N; i++)
+    if (strcmp(names[i], names[n - 1]))
+      names[n++] = names[i];
+    else
+      free(names[i]);
+  pk_error e;
+  pk_host *h = discover(at("plugins"), NULL, false, PK_OK, &e);
+  cr_assert_eq(pk_host_plugin_count(h), n);
+  for (size_t i = 0; i < n; i++) {
+    pk_plugin *p = pk_host_plugin_at(h, i);
+    cr_assert_str_eq(pk_plugin_get_description(p), names[i], "at %zu", i);
+    cr_assert_eq(pk_plugin_get_state(p),
+                 i ? PK_STATE_SHADOWED : PK_STATE_DISCOVERED, "at %zu", i);
+    free(names[i]);
+  }
+  pk_host_free(h);
+}
