@@ -76,7 +76,8 @@ static bool sort_names(const pk__allocator *a, char **names, size_t n)
   }
   for (size_t w = 1; w < n; w *= 2) { /* bottom-up: runs of w into 2w */
     for (size_t lo = 0; lo < n; lo += 2 * w) {
-      size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+      size_t mid = lo + w < n ? lo + w : n,
+             hi = lo + 2 * w < n ? lo + 2 * w : n;
       size_t i = lo, j = mid, o = lo;
       while (i < mid && j < hi)
         tmp[o++] = key_less(&k[j], &k[i]) ? k[j++] : k[i++];
@@ -266,9 +267,9 @@ static void load_range(loader *L)
     struct stat sb;
     pk__file_why why;
     /* no cache, no fstat: pk__file_read_small */
-    pk_status rst, st =
-        pk__manifest_read(&L->alloc, L->dfd, rel, mpath, L->mc ? &sb : NULL,
-                          &why, &rst, &l->m, &L->err);
+    pk_status rst,
+        st = pk__manifest_read(&L->alloc, L->dfd, rel, mpath,
+                               L->mc ? &sb : NULL, &why, &rst, &l->m, &L->err);
     if (rst == PK_ENOTFOUND) { /* not a plugin directory */
       /* stated after the look: a plugin.toml made in between leaves the
        * directory's mtime recent, so it is looked at again next time */

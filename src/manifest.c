@@ -16,24 +16,26 @@ enum { K_NAME, K_NAMESPACE, K_VERSION, K_DESCRIPTION, K_LIBRARY, K_ABI,
 static const char *const provides_keys[] = {"kind", "tag", "extends",
                                             "config", "default"};
 
-/* One pass over a table: vals[j] gets the value of keys[j] (NULL when
+/* One pass over a table: vals[j] gets the entry of keys[j] (its kind and
+ * contents read with it, a batch of entries at a time; .v NULL when
  * absent); a key not in keys fails with "unknown key" and a suggestion. */
 static pk_status collect_keys(const pk_value *table, const char *what,
                               const char *const *keys, size_t nkeys,
-                              const pk_value **vals, pk_error *err)
+                              pk__item *vals, pk_error *err)
 {
   memset(vals, 0, nkeys * sizeof *vals);
   size_t n = pk_table_count(table);
+  pk__items r;
+  pk__items_init(&r, table);
   for (size_t i = 0; i < n; i++) {
-    size_t len;
-    const char *k;
-    const pk_value *v = pk__table_entry_at(table, i, &k, &len);
-    size_t j;
+    const pk__item *it = pk__items_at(&r, i);
+    const char *k = it->key;
+    size_t len = it->key_len, j;
     for (j = 0; j < nkeys; j++) /* a key may hold a NUL: compare len bytes */
       if (keys[j][0] == k[0] && pk__key_is(k, len, keys[j]))
         break;
     if (j < nkeys) {
-      vals[j] = v;
+      vals[j] = *it;
       continue;
     }
     const char *near = pk__closest(k, keys, nkeys);
@@ -59,13 +61,14 @@ static pk_status as_manifest(pk_status st, pk_error *err)
   return st == PK_OK || st == PK_ENOMEM ? st : PK_EMANIFEST;
 }
 
-/* The value of a key, of one kind; a missing required key is an error at
- * the table's position.  *out is NULL for an absent optional key. */
-static pk_status get_value(const pk_value *table, const pk_value *v,
+/* The value of a key (its entry it), of one kind; a missing required key
+ * is an error at the table's position.  *out is NULL for an absent
+ * optional key. */
+static pk_status get_value(const pk_value *table, const pk__item *it,
                            const char *key, pk_kind kind, bool required,
                            const pk_value **out, pk_error *err)
 {
-  *out = v;
+  const pk_value *v = *out = it->v;
   if (!v) {
     if (!required)
       return PK_OK;
@@ -73,30 +76,31 @@ static pk_status get_value(const pk_value *table, const pk_value *v,
                        "missing required key \"%s\" in table started here",
                        key);
   }
+  if (it->kind == (uint32_t)kind)
+    return PK_OK;
   return as_manifest(pk__value_expect(v, kind, err), err);
 }
 
-static pk_status get_string(const pk_value *table, const pk_value *v,
+static pk_status get_string(const pk_value *table, const pk__item *it,
                             const char *key, bool required, const char **out,
                             pk_error *err)
 {
-  *out = NULL;
-  if (!v) /* get_value words it */
-    return get_value(table, v, key, PK_KIND_STRING, required, &v, err);
-  /* the getter checks the kind, with pk__value_expect's error */
-  return as_manifest(pk_value_get_string(v, out, NULL, err), err);
+  const pk_value *v;
+  pk_status st = get_value(table, it, key, PK_KIND_STRING, required, &v, err);
+  *out = st == PK_OK && v ? it->u.s : NULL;
+  return st;
 }
 
 /* trusted (see parse_manifest): the name was checked when it was cached. */
-static pk_status get_name(const pk_value *root, const pk_value *v,
+static pk_status get_name(const pk_value *root, const pk__item *it,
                           const char *key, bool trusted, const char **out,
                           pk_error *err)
 {
-  pk_status st = get_string(root, v, key, true, out, err);
+  pk_status st = get_string(root, it, key, true, out, err);
   if (st != PK_OK || trusted)
     return st;
   if (!pk__name_valid(*out, strlen(*out)))
-    return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(v),
+    return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(it->v),
                        "invalid %s \"%s\": use 1 to 127 letters, digits, '_', "
                        "'.' or '-'",
                        key, *out);
@@ -152,13 +156,16 @@ static pk_status load_reqs(const pk__allocator *a, pk__manifest *m,
     m->reqs = v;
     m->reqcap = m->nreq + n;
   }
+  pk__items items;
+  pk__items_init(&items, arr);
   for (size_t i = 0; i < n; i++) {
-    const pk_value *item = pk_array_at(arr, i);
+    const pk__item *it = pk__items_at(&items, i);
     pk__mreq r;
     memset(&r, 0, sizeof r);
-    if (pk_value_get_string(item, &r.text, NULL, err) != PK_OK)
-      return as_manifest(PK_ETYPE, err);
-    r.value = item;
+    if (it->kind != PK_KIND_STRING) /* the getter words it */
+      return as_manifest(pk_value_get_string(it->v, &r.text, NULL, err), err);
+    r.text = it->u.s;
+    r.value = it->v;
     r.optional = optional;
     pk_status st = trusted ? PK_OK : check_req(m, &r, err);
     if (st != PK_OK)
@@ -189,21 +196,22 @@ static pk_status check_provides(const pk__allocator *a, const pk_value *prov,
     return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(prov),
                        "\"provides\" must be an array of tables ([[provides]])");
   for (size_t i = 0; i < pk_array_count(prov); i++) {
-    const pk_value *t = pk_array_at(prov, i), *v[NPROV];
+    const pk_value *t = pk_array_at(prov, i);
+    pk__item v[NPROV];
     const char *s;
     if (pk_value_kind(t) != PK_KIND_TABLE)
       return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(t),
                          "each [[provides]] entry must be a table");
-    pk_status st = collect_keys(t, "[[provides]]", provides_keys, NPROV, v,
-                                err);
+    pk_status st =
+        collect_keys(t, "[[provides]]", provides_keys, NPROV, v, err);
     if (st == PK_OK)
-      st = get_string(t, v[P_KIND], "kind", true, &s, err);
+      st = get_string(t, &v[P_KIND], "kind", true, &s, err);
     if (st == PK_OK)
-      st = get_string(t, v[P_TAG], "tag", true, &s, err);
+      st = get_string(t, &v[P_TAG], "tag", true, &s, err);
     if (st == PK_OK)
-      st = get_string(t, v[P_EXTENDS], "extends", false, &s, err);
-    if (st == PK_OK && v[P_CONFIG])
-      st = check_schema(a, v[P_CONFIG], "[provides.config]", err);
+      st = get_string(t, &v[P_EXTENDS], "extends", false, &s, err);
+    if (st == PK_OK && v[P_CONFIG].v)
+      st = check_schema(a, v[P_CONFIG].v, "[provides.config]", err);
     if (st != PK_OK)
       return st;
   }
@@ -216,57 +224,58 @@ static pk_status check_provides(const pk__allocator *a, const pk_value *prov,
 static pk_status parse_manifest(const pk__allocator *a, pk__manifest *m,
                                 bool trusted, pk_error *err)
 {
-  const pk_value *root = m->root, *v[NKEYS], *x;
-  pk_status st = collect_keys(root, "plugin manifest", manifest_keys, NKEYS,
-                              v, err);
+  const pk_value *root = m->root, *x;
+  pk__item v[NKEYS];
+  pk_status st =
+      collect_keys(root, "plugin manifest", manifest_keys, NKEYS, v, err);
   if (st != PK_OK)
     return st;
-  if ((st = get_name(root, v[K_NAME], "name", trusted, &m->name, err)) ||
-      (st = get_name(root, v[K_NAMESPACE], "namespace", trusted, &m->ns,
+  if ((st = get_name(root, &v[K_NAME], "name", trusted, &m->name, err)) ||
+      (st = get_name(root, &v[K_NAMESPACE], "namespace", trusted, &m->ns,
                      err)) ||
-      (st = get_string(root, v[K_VERSION], "version", true, &m->version_text,
+      (st = get_string(root, &v[K_VERSION], "version", true, &m->version_text,
                        err)))
     return st;
   char why[256];
   if (pk__version_parse(m->version_text, false, &m->version, why,
                         sizeof why) != PK_OK)
-    return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(v[K_VERSION]), "%s",
-                       why);
-  if ((st = get_string(root, v[K_DESCRIPTION], "description", false,
+    return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(v[K_VERSION].v),
+                       "%s", why);
+  if ((st = get_string(root, &v[K_DESCRIPTION], "description", false,
                        &m->description, err)) ||
-      (st = get_string(root, v[K_LIBRARY], "library", false, &m->library,
+      (st = get_string(root, &v[K_LIBRARY], "library", false, &m->library,
                        err)) ||
-      (st = get_value(root, v[K_LAZY], "lazy", PK_KIND_BOOL, false, &x, err)))
+      (st = get_value(root, &v[K_LAZY], "lazy", PK_KIND_BOOL, false, &x, err)))
     return st;
   if (!m->description)
     m->description = "";
   if (x)
     pk_value_get_bool(x, &m->lazy, NULL);
   if (m->library && (!m->library[0] || strchr(m->library, '/')))
-    return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(v[K_LIBRARY]),
+    return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(v[K_LIBRARY].v),
                        "\"library\" must name a shared object file in the "
                        "plugin's directory, such as \"libpk_%s.so\"",
                        m->name);
-  if (v[K_ABI]) {
+  if (v[K_ABI].v) {
     int64_t n;
-    if ((st = pk_value_get_integer(v[K_ABI], &n, err)) != PK_OK)
+    if ((st = pk_value_get_integer(v[K_ABI].v, &n, err)) != PK_OK)
       return as_manifest(st, err);
     if (n < 0 || n > UINT32_MAX)
-      return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(v[K_ABI]),
+      return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(v[K_ABI].v),
                          "\"abi\" must be between 0 and %u", UINT32_MAX);
     m->abi = (uint32_t)n;
     m->has_abi = true;
   } else if (m->library) {
-    return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(v[K_LIBRARY]),
+    return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(v[K_LIBRARY].v),
                        "plugin %s:%s has a library but no \"abi\": add "
                        "abi = N, the ABI of namespace \"%s\" it was built for",
                        m->ns, m->name, m->ns);
   }
-  if ((st = load_reqs(a, m, v[K_REQUIRES], "requires", false, trusted,
-                      err)) ||
-      (st = load_reqs(a, m, v[K_OPTIONAL], "optional", true, trusted, err)))
+  if ((st =
+           load_reqs(a, m, v[K_REQUIRES].v, "requires", false, trusted, err)) ||
+      (st = load_reqs(a, m, v[K_OPTIONAL].v, "optional", true, trusted, err)))
     return st;
-  const pk_value *hooks = v[K_HOOKS];
+  const pk_value *hooks = v[K_HOOKS].v;
   if (hooks && pk_value_kind(hooks) != PK_KIND_ARRAY)
     return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(hooks),
                        "\"hooks\" must be an array of hook names");
@@ -275,14 +284,14 @@ static pk_status parse_manifest(const pk__allocator *a, pk__manifest *m,
     if ((st = pk_value_get_string(pk_array_at(hooks, i), &h, NULL, err)))
       return as_manifest(st, err);
   }
-  if (v[K_FRAGMENT] && (st = get_value(root, v[K_FRAGMENT], "fragment",
-                                       PK_KIND_STRING, false, &x, err)))
+  if (v[K_FRAGMENT].v && (st = get_value(root, &v[K_FRAGMENT], "fragment",
+                                         PK_KIND_STRING, false, &x, err)))
     return st;
   if (trusted)
     return PK_OK;
-  if (v[K_CONFIG] && (st = check_schema(a, v[K_CONFIG], "[config]", err)))
+  if (v[K_CONFIG].v && (st = check_schema(a, v[K_CONFIG].v, "[config]", err)))
     return st;
-  return check_provides(a, v[K_PROVIDES], err);
+  return check_provides(a, v[K_PROVIDES].v, err);
 }
 
 /* The manifest of a document that parsed (st PK_OK), or the error of one

@@ -177,11 +177,10 @@ static pk_status doc_read(const pk__allocator *a, toml_version v, size_t max,
 {
   size_t len = 0;
   toml_doc *doc = toml_doc_new(a->fn, a->ud, name);
-  *read_st = !doc   ? PK_ENOMEM
-             : small ? pk__file_read_small(dfd, path, max, doc_buffer, doc, &len,
-                                           why)
-                     : pk__file_read(dfd, path, max, doc_buffer, doc, &len, st,
-                                     why);
+  *read_st =
+      !doc    ? PK_ENOMEM
+      : small ? pk__file_read_small(dfd, path, max, doc_buffer, doc, &len, why)
+              : pk__file_read(dfd, path, max, doc_buffer, doc, &len, st, why);
   if (*read_st != PK_OK) {
     if (!doc)
       *why = (pk__file_why){0, 0, 0, max};
@@ -208,8 +207,9 @@ pk_status pk_doc_load_file(const char *path, const pk_doc_options *opts,
   bool is_stdin = strcmp(path, "-") == 0;
   const char *name = is_stdin ? "<stdin>" : path;
   pk__file_why why;
-  st = doc_read(&a, v, max, !a.fn, is_stdin ? STDIN_FILENO : AT_FDCWD,
-                is_stdin ? NULL : path, name, false, NULL, &why, &rst, out, err);
+  st =
+      doc_read(&a, v, max, !a.fn, is_stdin ? STDIN_FILENO : AT_FDCWD,
+               is_stdin ? NULL : path, name, false, NULL, &why, &rst, out, err);
   if (rst != PK_OK)
     return pk__file_fail(err, rst == PK_ENOTFOUND ? PK_EIO : rst, name, &why,
                          max_size_hint);

@@ -287,8 +287,10 @@ static void sized_plugin(const char *dir, size_t size)
 {
   char rel[64], *text = malloc(size + 1);
   cr_assert_not_null(text);
-  int head = snprintf(text, size + 1, "name = \"%s\"\nnamespace = \"t\"\n"
-                      "version = \"1.0.0\"\ndescription = \"", dir);
+  int head = snprintf(text, size + 1,
+                      "name = \"%s\"\nnamespace = \"t\"\n"
+                      "version = \"1.0.0\"\ndescription = \"",
+                      dir);
   cr_assert(head > 0 && (size_t)head + 2 < size);
   memset(text + head, 'd', size - (size_t)head - 2);
   memcpy(text + size - 2, "\"\n", 3);
@@ -314,8 +316,8 @@ Test(files, a_manifest_read_in_one_read_or_again_gives_the_same)
   hostile_tree();
   for (int cached = 0; cached < 2; cached++) {
     pk_error e;
-    pk_host *h = discover(at("plugins"), cached ? at("cache") : NULL, false,
-                          PK_OK, &e);
+    pk_host *h =
+        discover(at("plugins"), cached ? at("cache") : NULL, false, PK_OK, &e);
     cr_assert_eq(pk_host_plugin_count(h), 12);
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
       snprintf(dir, sizeof dir, "t:s%zu", sizes[i]);
@@ -323,9 +325,10 @@ Test(files, a_manifest_read_in_one_read_or_again_gives_the_same)
       cr_assert_not_null(p, "%s", dir);
       cr_assert_eq(pk_plugin_get_state(p), PK_STATE_DISCOVERED, "%s", dir);
       cr_assert_eq(strlen(pk_plugin_get_description(p)),
-                   sizes[i] - 2 - strlen("name = \"\"\nnamespace = \"t\"\n"
-                                         "version = \"1.0.0\"\n"
-                                         "description = \"") -
+                   sizes[i] - 2 -
+                       strlen("name = \"\"\nnamespace = \"t\"\n"
+                              "version = \"1.0.0\"\n"
+                              "description = \"") -
                        strlen(dir + 2),
                    "%s", dir);
     }
@@ -335,8 +338,9 @@ Test(files, a_manifest_read_in_one_read_or_again_gives_the_same)
                "empty/plugin.toml:1:1: missing required key \"name\"");
     expect_broken(h, "isdir", PK_EIO, "not a regular file but a directory");
     expect_broken(h, "fifo", PK_EIO, "not a regular file but a FIFO");
-    expect_broken(h, "zero", PK_EIO, "not a regular file but a character "
-                                     "device");
+    expect_broken(h, "zero", PK_EIO,
+                  "not a regular file but a character "
+                  "device");
     expect_broken(h, "huge", PK_ERANGE, "document too large: ");
     pk_host_free(h);
   }
@@ -355,11 +359,16 @@ static int cmp_text(const void *a, const void *b)
  * directory names; the first is the one found, the others are shadowed. */
 Test(files, directories_are_searched_in_byte_order)
 {
-  static const char *const fixed[] = {
-      "a",         "ab",        "abcdefg",    "abcdefgh",  "abcdefgg",
-      "abcdefgi",  "abcdefghi", "abcdefgh0",  "abcdefghij", "abcdefghia",
-      "b",         "Z",         "_x",         "0",          "9zzzzzzzzz",
-      "\xc3\xa9t\xc3\xa9",      "\xc3\xa9",   "zz\xc3\xa9zzzzzzz", "~"};
+  static const char *const fixed[] = {"a",          "ab",
+                                      "abcdefg",    "abcdefgh",
+                                      "abcdefgg",   "abcdefgi",
+                                      "abcdefghi",  "abcdefgh0",
+                                      "abcdefghij", "abcdefghia",
+                                      "b",          "Z",
+                                      "_x",         "0",
+                                      "9zzzzzzzzz", "\xc3\xa9t\xc3\xa9",
+                                      "\xc3\xa9",   "zz\xc3\xa9zzzzzzz",
+                                      "~"};
   enum { NFIXED = sizeof fixed / sizeof *fixed, N = NFIXED + 300 };
   char *names[N];
   unsigned seed = 12345;
@@ -376,8 +385,10 @@ Test(files, directories_are_searched_in_byte_order)
     }
     char rel[64], text[256];
     snprintf(rel, sizeof rel, "plugins/%s/plugin.toml", names[i]);
-    snprintf(text, sizeof text, "name = \"same\"\nnamespace = \"t\"\n"
-             "version = \"1.0.0\"\ndescription = \"%s\"\n", names[i]);
+    snprintf(text, sizeof text,
+             "name = \"same\"\nnamespace = \"t\"\n"
+             "version = \"1.0.0\"\ndescription = \"%s\"\n",
+             names[i]);
     write_file(at(rel), text); /* a name made twice: written again */
   }
   qsort(names, N, sizeof *names, cmp_text);

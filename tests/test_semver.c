@@ -104,17 +104,18 @@ Test(semver, requirement_parsing)
 Test(semver, manifest_requirements_are_checked_as_pk__req_parse_in_says)
 {
   static const char *const texts[] = {
-      "me",      "ns:me",     "other:me", "ns:other", "other", "__all__",
-      "ns:__all__", "m",      "mee",      "n:me",     "nss:me", ":me",
-      "ns:",     ":",         "ns:me:x",  "a:b:c",    " me",    "me ",
-      "me >= 1.0", "ns:me ^1", "ns:x <2", "bad name", "",       "ns::me",
-      "me,",     "ns:m\xc3\xa9"};
+      "me",         "ns:me",       "other:me", "ns:other", "other",  "__all__",
+      "ns:__all__", "m",           "mee",      "n:me",     "nss:me", ":me",
+      "ns:",        ":",           "ns:me:x",  "a:b:c",    " me",    "me ",
+      "me >= 1.0",  "ns:me ^1",    "ns:x <2",  "bad name", "",       "ns::me",
+      "me,",        "ns:m\xc3\xa9"};
   for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
     char text[512], why[512];
-    snprintf(text, sizeof text, "name = \"me\"\nnamespace = \"ns\"\n"
-             "version = \"1.0.0\"\nrequires = [\"%s\"]\n", texts[i]);
-    pk_host_options o = {.size = sizeof o, .ignore_env = true,
-                         .strict = true};
+    snprintf(text, sizeof text,
+             "name = \"me\"\nnamespace = \"ns\"\n"
+             "version = \"1.0.0\"\nrequires = [\"%s\"]\n",
+             texts[i]);
+    pk_host_options o = {.size = sizeof o, .ignore_env = true, .strict = true};
     pk_host *h;
     pk_error e;
     cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
@@ -132,8 +133,53 @@ Test(semver, manifest_requirements_are_checked_as_pk__req_parse_in_says)
       cr_expect_eq(st, PK_OK, "\"%s\": %s", texts[i], e.message);
     }
     if (st != PK_OK) /* at the requirement */
-      cr_expect(e.line == 4 && e.col == 13, "\"%s\": %d:%d", texts[i],
-                e.line, e.col);
+      cr_expect(e.line == 4 && e.col == 13, "\"%s\": %d:%d", texts[i], e.line,
+                e.col);
+    pk_host_free(h);
+  }
+}
+
+/* The errors of a manifest's keys, each at its position (the keys are read
+ * with their kinds and contents in one pass: manifest.c collect_keys). */
+Test(semver, manifest_key_errors_are_positioned)
+{
+  static const struct {
+    const char *text, *message;
+    int line, col;
+  } cases[] = {
+      {"name = 1\nnamespace = \"ns\"\nversion = \"1.0.0\"\n",
+       "expected a string, found an integer", 1, 8},
+      {"namespace = \"ns\"\nversion = \"1.0.0\"\n",
+       "missing required key \"name\" in table started here", 1, 1},
+      {"name = \"me\"\nnamespace = \"ns\"\nversion = \"1.0.0\"\nrequires = "
+       "[\"a\", 2]\n",
+       "expected a string, found an integer", 4, 18},
+      {"name = \"me\"\nnamespace = \"ns\"\nversion = \"1.0.0\"\nrequire = []\n",
+       "unknown key \"require\" in plugin manifest (did you mean "
+       "\"requires\"?)",
+       4, 1},
+      {"name = \"me\"\nnamespace = \"ns\"\nversion = \"1.0.0\"\nlazy = \"y\"\n",
+       "expected a boolean, found a string", 4, 8},
+      {"name = \"me\"\nnamespace = \"ns\"\nversion = \"1.0.0\"\n[[provides]]\n"
+       "kind = \"k\"\ntag = 3\n",
+       "expected a string, found an integer", 6, 7},
+      {"name = \"me\"\nnamespace = \"ns\"\nversion = \"1.0.0\"\n[[provides]]\n"
+       "kind = \"k\"\n",
+       "missing required key \"tag\" in table started here", 4, 1},
+      {"name = \"m e\"\nnamespace = \"ns\"\nversion = \"1.0.0\"\n",
+       "invalid name \"m e\": use 1 to 127 letters, digits, '_', '.' or '-'", 1,
+       8},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    pk_host_options o = {.size = sizeof o, .ignore_env = true, .strict = true};
+    pk_host *h;
+    pk_error e;
+    cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
+    cr_assert_eq(pk_host_add_builtin(h, NULL, cases[i].text, &e), PK_OK);
+    cr_expect_eq(pk_host_discover(h, &e), PK_EMANIFEST, "case %zu", i);
+    cr_expect_str_eq(e.message, cases[i].message, "case %zu", i);
+    cr_expect(e.line == cases[i].line && e.col == cases[i].col,
+              "case %zu: %d:%d", i, e.line, e.col);
     pk_host_free(h);
   }
 }
