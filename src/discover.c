@@ -41,6 +41,17 @@ static char *path_join(const pk__allocator *a, const char *dir,
   return s;
 }
 
+/* The n bytes at s as a string of their own. */
+static char *copy_n(const pk__allocator *a, const char *s, size_t n)
+{
+  char *d = pk__alloc(a, n + 1);
+  if (d) {
+    memcpy(d, s, n);
+    d[n] = '\0';
+  }
+  return d;
+}
+
 /* ---- names in byte order ---- */
 
 /* A name and its first 8 bytes as a big-endian number (zeros after the
@@ -254,14 +265,30 @@ static bool load_cached(loader *L, loaded *l, const char *rel,
 
 static void load_range(loader *L)
 {
-  char rel[4096], mpath[8192];
+  /* mpath, ROOT/NAME/plugin.toml, is built in place for each entry: rel
+   * (NAME/plugin.toml, under the directory fd) is its tail and the
+   * plugin's directory its head (the limits are join_into's into a rel of
+   * 4096 bytes and an mpath of 8192) */
+  static const char leaf[] = "/plugin.toml";
+  char mpath[8192];
+  size_t lr = strlen(L->root);
+  while (lr > 1 && L->root[lr - 1] == '/')
+    lr--;
+  bool fits = lr + 1 < sizeof mpath;
+  char *rel = fits ? mpath + lr + 1 : NULL;
+  if (fits) {
+    memcpy(mpath, L->root, lr);
+    mpath[lr] = '/';
+  }
   for (size_t i = L->from; i < L->to; i++) {
     loaded *l = &L->items[i];
     l->read_st = PK_ENOTFOUND;
     l->rec = (pk__mc_ent){.name = l->name, .kind = PK__MC_NONE};
-    if (!join_into(rel, sizeof rel, l->name, "plugin.toml") ||
-        !join_into(mpath, sizeof mpath, L->root, rel))
+    size_t ln = strlen(l->name), ld = lr + 1 + ln;
+    if (!fits || ln + sizeof leaf > 4096 || ld + sizeof leaf > sizeof mpath)
       continue;
+    memcpy(rel, l->name, ln);
+    memcpy(rel + ln, leaf, sizeof leaf);
     if (load_cached(L, l, rel, mpath))
       continue;
     struct stat sb;
@@ -283,9 +310,9 @@ static void load_range(loader *L)
     if (L->mc && (rst == PK_OK || why.mode || why.size))
       pk__mc_key_of(&sb, &l->rec.key); /* what fstat gave */
     /* the path: the document's copy when it parsed */
-    l->dir = path_join(&L->alloc, L->root, l->name);
+    l->dir = copy_n(&L->alloc, mpath, ld);
     l->mpath = st == PK_OK ? (char *)pk_doc_source(l->m.doc)
-                           : path_join(&L->alloc, L->root, rel);
+                           : copy_n(&L->alloc, mpath, ld + sizeof leaf - 1);
     l->read_st = !l->dir || !l->mpath || rst == PK_ENOMEM ? PK_ENOMEM : PK_OK;
     if (l->read_st != PK_OK)
       continue;

@@ -410,3 +410,27 @@ Test(files, directories_are_searched_in_byte_order)
   }
   pk_host_free(h);
 }
+
+/* A plugin's paths are its search path (trailing slashes dropped), its
+ * directory and plugin.toml, for a good and a broken manifest alike. */
+Test(files, manifest_paths_join_the_search_path_and_the_directory)
+{
+  write_file(at("plugins/good/plugin.toml"),
+             "name = \"good\"\nnamespace = \"t\"\nversion = \"1.0.0\"\n"
+             "library = \"libgood.so\"\nabi = 1\n");
+  write_file(at("plugins/bad/plugin.toml"), "name = \n");
+  char path[600], want[700];
+  snprintf(path, sizeof path, "%s//", at("plugins"));
+  pk_error e;
+  pk_host *h = discover(path, NULL, false, PK_OK, &e);
+  pk_plugin *good = pk_host_find_plugin(h, "t:good"), *bad = record(h, "bad");
+  cr_assert_not_null(good);
+  snprintf(want, sizeof want, "%s/plugins/good/plugin.toml", root);
+  cr_assert_str_eq(pk_plugin_get_manifest_path(good), want);
+  snprintf(want, sizeof want, "%s/plugins/good/libgood.so", root);
+  cr_assert_str_eq(pk_plugin_get_library_path(good), want);
+  snprintf(want, sizeof want, "%s/plugins/bad/plugin.toml", root);
+  cr_assert_str_eq(pk_plugin_get_manifest_path(bad), want);
+  assert_has(formatted(pk_plugin_get_error(bad)), want);
+  pk_host_free(h);
+}
