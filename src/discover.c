@@ -74,9 +74,10 @@ static bool key_less(const sort_key *x, const sort_key *y)
  * of memory for the keys. */
 static bool sort_names(const pk__allocator *a, char **names, size_t n)
 {
-  sort_key *k = pk__alloc(a, 2 * n * sizeof *k), *tmp = k + n;
+  sort_key *k = pk__alloc(a, 2 * n * sizeof *k);
   if (!k)
     return false;
+  sort_key *tmp = k + n;
   for (size_t i = 0; i < n; i++) {
     const unsigned char *s = (const unsigned char *)names[i];
     uint64_t h = 0;
