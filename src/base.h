@@ -190,15 +190,13 @@ pk_status pk__file_read(int dfd, const char *path, size_t max,
                         pk__file_buf_fn buf, void *ud, size_t *len,
                         struct stat *st, pk__file_why *why);
 /* The same for a small file expected to be regular (a manifest), when its
- * fstat is not wanted: one read() into a probe buffer of a page, and a
- * read shorter than the probe is the whole file (a regular file gives all
- * it holds to one read).  What gives nothing, fails or fills the probe
- * (an empty file, a FIFO, a device, a directory, a big file) is read
- * again by pk__file_read, with its checks and its errors.  So a FIFO or a
- * device refused by pk__file_read is refused here unless it gives between
- * 1 byte and a page at once (a FIFO whose writer wrote a whole manifest):
- * then it is read like a file, and can still neither block nor be read
- * without bound. */
+ * fstat is not wanted: one pread() at offset 0 into a probe buffer of a
+ * page, and a read shorter than the probe is the whole file (a regular
+ * file gives all it holds to one read).  What gives nothing, fails or
+ * fills the probe (an empty file, a FIFO: pread fails on it even when its
+ * writer wrote a whole manifest, a device, a directory, a big file) is
+ * read again by pk__file_read, with its checks and its errors: the same
+ * verdicts as pk__file_read. */
 pk_status pk__file_read_small(int dfd, const char *path, size_t max,
                               pk__file_buf_fn buf, void *ud, size_t *len,
                               pk__file_why *why);

@@ -105,12 +105,15 @@ pk_status pk__file_read_small(int dfd, const char *path, size_t max,
                               pk__file_buf_fn buf, void *ud, size_t *len,
                               pk__file_why *why)
 {
-  /* How it works: open, one read() into a buffer on the stack, close.  A
-   * regular file gives all its bytes to one read() of more than its size,
-   * so a short read is its end: neither fstat nor a read() that returns 0
-   * is needed, one system call in four.  Whatever else happened (nothing
-   * read, an error, a full probe: perhaps a FIFO, a device, a directory, a
-   * big file) is read again by pk__file_read, which tells what it is. */
+  /* How it works: open, one pread() at offset 0 into a buffer on the
+   * stack, close.  A regular file gives all its bytes to one read of more
+   * than its size, so a short read is its end: neither fstat nor a read
+   * that returns 0 is needed, one system call in four.  pread refuses
+   * what cannot seek (ESPIPE: a FIFO, even one whose writer wrote a whole
+   * manifest; a terminal), so only files and devices get this far.
+   * Whatever else happened (nothing read, an error, a full probe: perhaps
+   * a device, a directory, a big file) is read again by pk__file_read,
+   * which tells what it is: the same plugins and errors as with fstat. */
   char probe[PROBE];
   *len = 0;
   *why = (pk__file_why){0, 0, 0, max};
@@ -121,7 +124,7 @@ pk_status pk__file_read_small(int dfd, const char *path, size_t max,
   }
   ssize_t r;
   do
-    r = read(fd, probe, sizeof probe);
+    r = pread(fd, probe, sizeof probe, 0);
   while (r < 0 && errno == EINTR);
   close(fd);
   if (r <= 0 || (size_t)r == sizeof probe || (size_t)r > max)

@@ -434,3 +434,31 @@ Test(files, manifest_paths_join_the_search_path_and_the_directory)
   assert_has(formatted(pk_plugin_get_error(bad)), want);
   pk_host_free(h);
 }
+
+/* A FIFO whose writer has already written a whole manifest into it (and
+ * holds it open) is refused like any FIFO, with or without the metadata
+ * cache: the one-read path must not take it for a short regular file. */
+Test(files, a_fifo_holding_a_whole_manifest_is_refused)
+{
+  good_plugin("a");
+  const char *fifo = at("plugins/full/plugin.toml");
+  make_fifo(fifo);
+  int w = open(fifo, O_RDWR | O_NONBLOCK); /* a writer that stays */
+  cr_assert(w >= 0, "%s", strerror(errno));
+  static const char text[] = "name = \"full\"\nnamespace = \"t\"\n"
+                             "version = \"1.0.0\"\n";
+  for (int cached = 0; cached < 2; cached++) {
+    cr_assert_eq(write(w, text, sizeof text - 1), (ssize_t)sizeof text - 1);
+    pk_error e;
+    pk_host *h =
+        discover(at("plugins"), cached ? at("cache") : NULL, false, PK_OK, &e);
+    cr_assert_eq(pk_host_plugin_count(h), 2);
+    expect_broken(h, "full", PK_EIO, "not a regular file but a FIFO");
+    cr_assert_null(pk_host_find_plugin(h, "t:full"));
+    pk_host_free(h);
+    char drain[256];
+    while (read(w, drain, sizeof drain) > 0)
+      ;
+  }
+  close(w);
+}
