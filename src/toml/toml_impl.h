@@ -60,7 +60,11 @@ typedef struct toml_entry {
 #define TOML_ENTRY_UNITS 3 /* sizeof(toml_entry) / 8 */
 #define TOML_GRAN_SHIFT 9  /* 512 units = 4 KiB per directory granule */
 #define TOML_GRAN_UNITS (1u << TOML_GRAN_SHIFT)
-#define TOML_BLOCK_MAX_UNITS (1u << 17) /* 1 MiB node blocks */
+#define TOML_BLOCK_MAX_UNITS (1u << 17) /* 1 MiB: a quarter of it or more
+                                           gets a block of its own */
+/* Regular blocks double up to 8 MiB: a document of megabytes gets blocks
+ * of 2 MiB and more, which the default allocator maps as huge pages. */
+#define TOML_BLOCK_GROW_UNITS (1u << 20)
 /* Bytes of NUL padding after the text, so the lexer can look a few bytes
  * ahead without bounds checks. */
 #define TOML_PAD 16

@@ -1,0 +1,170 @@
+/* test_toml_memory.c -- how the TOML reader (src/toml/) takes its memory:
+ * large requests of the default allocator are mappings advised as huge
+ * pages, blocks of more than 1 MiB never make a budget run out sooner, and
+ * the documents and errors are the same whichever memory they lie in.
+ * SPDX-License-Identifier: MIT */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "toml/toml.h"
+
+/* A plain malloc allocator: the memory every request got before the
+ * default one mapped large ones itself. */
+static void *plain_alloc(void *ud, void *p, size_t old_size, size_t new_size)
+{
+  (void)ud;
+  (void)old_size;
+  if (!new_size) {
+    free(p);
+    return NULL;
+  }
+  return realloc(p, new_size);
+}
+
+/* "[t]" and n lines "kNNNNNNN = D": one table of n keys. */
+static char *keys_text(size_t n, size_t *len)
+{
+  char *text = malloc(n * 16 + 8), *p = text;
+  cr_assert_not_null(text);
+  p += sprintf(p, "[t]\n");
+  for (size_t i = 0; i < n; i++)
+    p += sprintf(p, "k%07zu = %zu\n", i, i % 10);
+  *len = (size_t)(p - text);
+  return text;
+}
+
+static toml_status parse_into(toml_doc *d, const char *text, size_t len,
+                              size_t budget, toml_error *e)
+{
+  char *buf = toml_doc_buffer(d, len);
+  cr_assert_not_null(buf);
+  memcpy(buf, text, len);
+  toml_doc_limit(d, budget);
+  return toml_doc_parse(d, len, TOML_1_1, e);
+}
+
+/* Asserts that trees a and b hold the same kinds, keys, scalars and
+ * positions. */
+static void same_tree(const toml_node *a, const toml_node *b)
+{
+  toml_kind k = toml_node_kind(a);
+  toml_pos pa = toml_node_pos(a), pb = toml_node_pos(b);
+  cr_assert_eq(k, toml_node_kind(b));
+  cr_assert(pa.line == pb.line && pa.col == pb.col, "%d:%d vs %d:%d",
+            pa.line, pa.col, pb.line, pb.col);
+  size_t n = toml_node_count(a), la, lb;
+  cr_assert_eq(n, toml_node_count(b));
+  switch (k) {
+  case TOML_STRING: {
+    const char *sa = toml_node_string(a, &la), *sb = toml_node_string(b, &lb);
+    cr_assert(la == lb && memcmp(sa, sb, la) == 0);
+    break;
+  }
+  case TOML_INTEGER:
+    cr_assert_eq(toml_node_integer(a), toml_node_integer(b));
+    break;
+  case TOML_TABLE:
+    for (size_t i = 0; i < n; i++) {
+      const char *ka, *kb;
+      const toml_node *va = toml_table_entry_at(a, i, &ka, &la);
+      const toml_node *vb = toml_table_entry_at(b, i, &kb, &lb);
+      cr_assert(la == lb && memcmp(ka, kb, la) == 0);
+      same_tree(va, vb);
+    }
+    break;
+  case TOML_ARRAY:
+    for (size_t i = 0; i < n; i++)
+      same_tree(toml_node_at(a, i), toml_node_at(b, i));
+    break;
+  default:
+    break;
+  }
+}
+
+/* 400 000 keys: 5 MB of text (a huge mapping) and blocks of 2, 4 and 8
+ * MiB (huge mappings too): read the same as from malloc'ed memory, and a
+ * duplicate at the end gives the same error. */
+Test(toml_memory, huge_mappings_read_like_malloced_memory)
+{
+  size_t n = 400000, len;
+  char *text = keys_text(n, &len);
+  cr_assert_gt(len, (size_t)4 << 20);
+  toml_doc *a = toml_doc_new(NULL, NULL, "big.toml");
+  toml_doc *b = toml_doc_new(plain_alloc, NULL, "big.toml");
+  toml_error e;
+  cr_assert_eq(parse_into(a, text, len, 0, &e), TOML_OK, "%s", e.message);
+  cr_assert_eq(parse_into(b, text, len, 0, &e), TOML_OK, "%s", e.message);
+  const toml_node *t = toml_table_get(toml_doc_root(a), "t", 1);
+  cr_assert_not_null(t);
+  cr_assert_eq(toml_node_count(t), n);
+  cr_assert_eq(toml_node_integer(toml_table_get(t, "k0399999", 8)), 9);
+  same_tree(toml_doc_root(a), toml_doc_root(b));
+  toml_doc_free(a);
+  toml_doc_free(b);
+
+  char *dup = malloc(len + 32);
+  memcpy(dup, text, len);
+  size_t dlen = len + (size_t)sprintf(dup + len, "k0000005 = 1\n");
+  toml_error ea, eb;
+  a = toml_doc_new(NULL, NULL, "big.toml");
+  b = toml_doc_new(plain_alloc, NULL, "big.toml");
+  cr_assert_eq(parse_into(a, dup, dlen, 0, &ea), TOML_ESYNTAX);
+  cr_assert_eq(parse_into(b, dup, dlen, 0, &eb), TOML_ESYNTAX);
+  cr_assert_eq(ea.line, (int)n + 2);
+  cr_assert_eq(ea.col, 1);
+  cr_assert(ea.line == eb.line && ea.col == eb.col);
+  cr_assert_str_eq(ea.message, eb.message);
+  cr_assert_str_eq(ea.message,
+                   "duplicate key \"k0000005\" (first defined at 7:1)");
+  toml_doc_free(a);
+  toml_doc_free(b);
+  free(dup);
+  free(text);
+}
+
+/* A buffer that grows across the huge threshold (malloc -> mapping ->
+ * larger mapping, as reading standard input does) keeps its bytes. */
+Test(toml_memory, a_buffer_grows_into_huge_mappings_with_its_bytes)
+{
+  toml_doc *d = toml_doc_new(NULL, NULL, "grow.toml");
+  size_t sizes[] = {1 << 20, 3 << 20, 9 << 20}, filled = 0;
+  for (size_t s = 0; s < 3; s++) {
+    unsigned char *buf = (unsigned char *)toml_doc_buffer(d, sizes[s]);
+    cr_assert_not_null(buf);
+    for (size_t i = 0; i < filled; i++)
+      cr_assert_eq(buf[i], (unsigned char)(i * 7 + i / 4096), "byte %zu", i);
+    for (size_t i = filled; i < sizes[s]; i++)
+      buf[i] = (unsigned char)(i * 7 + i / 4096);
+    filled = sizes[s];
+  }
+  /* then a document written into it parses */
+  char *buf = toml_doc_buffer(d, sizes[2]);
+  size_t len = (size_t)sprintf(buf, "a = 1\n[b]\nc = \"x\"\n");
+  toml_error e;
+  cr_assert_eq(toml_doc_parse(d, len, TOML_1_1, &e), TOML_OK, "%s", e.message);
+  cr_assert_eq(toml_node_integer(toml_table_get(toml_doc_root(d), "a", 1)), 1);
+  toml_doc_free(d);
+}
+
+/* Blocks of more than 1 MiB are halved near the limit: the smallest
+ * budget a document parses in is what 1 MiB blocks needed (about 11.4 MiB
+ * here, where 8 MiB blocks taken whole would need 18.4 MiB). */
+Test(toml_memory, large_blocks_never_exhaust_a_budget_sooner)
+{
+  size_t n = 200000, len;
+  char *text = keys_text(n, &len);
+  toml_error e;
+  toml_doc *d = toml_doc_new(NULL, NULL, "budget.toml");
+  cr_assert_eq(parse_into(d, text, len, (size_t)23 << 19, &e), TOML_OK,
+               "%s", e.message);
+  cr_assert_eq(toml_node_count(toml_table_get(toml_doc_root(d), "t", 1)), n);
+  toml_doc_free(d);
+  /* and a budget too small is still refused, at a position */
+  d = toml_doc_new(NULL, NULL, "budget.toml");
+  cr_assert_eq(parse_into(d, text, len, (size_t)10 << 20, &e), TOML_ELIMIT);
+  cr_assert_gt(e.line, 1);
+  toml_doc_free(d);
+  free(text);
+}
