@@ -164,6 +164,28 @@ void *toml_doc_user(toml_doc *d) { return d->user; }
 
 /* ---- arena ---- */
 
+static uint32_t line_start(const toml_doc *d, uint32_t i);
+
+/* The size of a block past 1 MiB (n units, units of them wanted now): what
+ * the rest of the text should need at the rate of the text read so far
+ * (where the last line starts), plus a sixteenth, when that is less than
+ * n.  The block then ends near the last node, and its last partial 2 MiB
+ * stays in small pages: a huge page never holds much more than the nodes
+ * need, and the resident memory stays that of 1 MiB blocks. */
+static uint32_t rest_units(const toml_doc *d, uint32_t units, uint32_t n)
+{
+  size_t done = d->nlines ? line_start(d, d->nlines - 1) : 0;
+  if (done < 4096 || done >= d->len)
+    return n;
+  uint64_t used = d->next_base - d->bump_left;
+  uint64_t est = used * (d->len - done) / done;
+  est += est / 16 + units + 1;
+  if (est < TOML_BLOCK_MAX_UNITS)
+    est = TOML_BLOCK_MAX_UNITS;
+  est = (est + TOML_GRAN_UNITS - 1) & ~(uint64_t)(TOML_GRAN_UNITS - 1);
+  return est < n ? (uint32_t)est : n;
+}
+
 /* Regular blocks double from 4 KiB to 1 MiB; a request larger than a
  * quarter of that (a long child vector) gets a block of its own, so the
  * current block keeps serving nodes. */
@@ -202,6 +224,8 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
            !((n >> TOML_GRAN_SHIFT) & 1) &&
            ((size_t)n << 3) > (d->budget - d->used) / 4)
       n /= 2;
+    if (n > TOML_BLOCK_MAX_UNITS)
+      n = rest_units(d, units, n);
   }
   if (n < units || (uint64_t)d->next_base + n > UINT32_MAX)
     return NULL;
