@@ -191,7 +191,10 @@ static inline toml_node *toml_node_new(toml_doc *d, uint32_t units,
   toml_node *n = toml_alloc_units(d, units, ref);
   if (TOML_UNLIKELY(!n))
     return NULL;
-  memset(n, 0, (size_t)units << 3);
+  if (units == TOML_ENTRY_UNITS) /* sizes the compiler knows: three stores */
+    memset(n, 0, TOML_ENTRY_UNITS * 8);
+  else
+    memset(n, 0, TOML_ITEM_UNITS * 8);
   /* the slot is the distance to the block's data start */
   n->meta = ((*ref - d->cur->base) << TOML_SLOT_SHIFT) | kind;
   return n;
