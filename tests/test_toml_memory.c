@@ -168,3 +168,135 @@ Test(toml_memory, large_blocks_never_exhaust_a_budget_sooner)
   toml_doc_free(d);
   free(text);
 }
+
+/* ---- a small text's one allocation ---- */
+
+typedef struct counted {
+  long calls;     /* allocations and reallocations */
+  bool move;      /* every reallocation moves (and the old bytes are lost) */
+} counted;
+
+static void *count_alloc(void *ud, void *p, size_t old_size, size_t new_size)
+{
+  counted *c = ud;
+  if (!new_size) {
+    free(p);
+    return NULL;
+  }
+  c->calls++;
+  if (!c->move || !p)
+    return realloc(p, new_size);
+  void *q = malloc(new_size);
+  if (q) {
+    memcpy(q, p, old_size < new_size ? old_size : new_size);
+    memset(p, 0xA5, old_size);
+    free(p);
+  }
+  return q;
+}
+
+/* text parsed from a buffer of cap bytes (cap >= TOML_SMALL_TEXT: not
+ * one allocation), or of its own length when cap is 0; trimmed. */
+static toml_doc *parse_small(const char *text, size_t cap, counted *c,
+                             toml_status want, toml_error *e)
+{
+  size_t len = strlen(text);
+  toml_doc *d = toml_doc_new(count_alloc, c, "small.toml");
+  cr_assert_not_null(d);
+  char *buf = toml_doc_buffer(d, cap ? cap : len);
+  cr_assert_not_null(buf);
+  memcpy(buf, text, len);
+  cr_assert_eq(toml_doc_parse(d, len, TOML_1_1, e), want, "%s", e->message);
+  if (want != TOML_OK) {
+    toml_doc_free(d);
+    return NULL;
+  }
+  toml_doc_trim(d);
+  return d;
+}
+
+static const char manifest[] =
+    "# plugin manifest\nname = \"p000151\"\nversion = \"2.5.28\"\n"
+    "description = \"Benchmark plugin 151: provides a codec tagged t23\"\n"
+    "namespace = \"bench\"\nlibrary = \"libp000151.so\"\nabi = 1\n"
+    "requires = [\"a >= 1\", 'b']\n\n[[provides]]\nkind = \"codec\"\n"
+    "tag = \"t23\"\nconfig = { size = 1, \"q k\" = 2.5, at = 07:32:00 }\n";
+
+/* A manifest is the document and one more allocation (its text, line
+ * table, directory and block), and reads exactly as from a buffer of its
+ * own, whether or not the trim moves that allocation. */
+Test(toml_memory, a_small_text_is_one_allocation_and_reads_the_same)
+{
+  counted c1 = {0}, c2 = {0}, c3 = {.move = true};
+  toml_error e;
+  toml_doc *one = parse_small(manifest, 0, &c1, TOML_OK, &e);
+  cr_assert_eq(c1.calls, 3, "%ld calls", c1.calls); /* + the trim's */
+  toml_doc *general = parse_small(manifest, 4096, &c2, TOML_OK, &e);
+  cr_assert_gt(c2.calls, 4, "%ld calls", c2.calls);
+  toml_doc *moved = parse_small(manifest, 0, &c3, TOML_OK, &e);
+  same_tree(toml_doc_root(one), toml_doc_root(general));
+  same_tree(toml_doc_root(moved), toml_doc_root(general));
+  const toml_node *p = toml_table_get(toml_doc_root(moved), "provides", 8);
+  const toml_node *cfg = toml_table_get(toml_node_at(p, 0), "config", 6);
+  toml_pos pos = toml_node_pos(toml_table_get(cfg, "q k", 3));
+  cr_assert(pos.line == 13 && pos.col == 30, "%d:%d", pos.line, pos.col);
+  toml_doc_free(one);
+  toml_doc_free(general);
+  toml_doc_free(moved);
+}
+
+/* Line tables and directories that outgrow their room in the one
+ * allocation move out of it; the documents and errors stay the same. */
+Test(toml_memory, small_texts_that_outgrow_their_room_read_the_same)
+{
+  char many_lines[600], many_nodes[600], bad[700];
+  size_t i, n = 0;
+  for (i = 0; i < 120; i++) /* 240 lines in 480 bytes: 34 lines of room */
+    n += (size_t)sprintf(many_lines + n, "\n#\n");
+  sprintf(many_lines + n, "a = 1\n");
+  n = (size_t)sprintf(many_nodes, "a = [");
+  for (i = 0; i < 200; i++) /* 200 items need a second, third block */
+    n += (size_t)sprintf(many_nodes + n, "1,");
+  sprintf(many_nodes + n, "]\nb = 2\n");
+  sprintf(bad, "%s\na = 3\n", many_nodes);
+  const char *texts[] = {many_lines, many_nodes, "", "\n\n\n", manifest};
+  for (i = 0; i < sizeof texts / sizeof *texts; i++) {
+    counted c1 = {.move = true}, c2 = {0};
+    toml_error e;
+    toml_doc *one = parse_small(texts[i], 0, &c1, TOML_OK, &e);
+    toml_doc *general = parse_small(texts[i], 4096, &c2, TOML_OK, &e);
+    same_tree(toml_doc_root(one), toml_doc_root(general));
+    toml_doc_free(one);
+    toml_doc_free(general);
+  }
+  const char *errors[] = {bad, "a = 1\na = 2\n", "x = [1,\n\n2,\n", "\"\n",
+                          "[t]\n[t]\n"};
+  for (i = 0; i < sizeof errors / sizeof *errors; i++) {
+    counted c1 = {.move = true}, c2 = {0};
+    toml_error e1, e2;
+    parse_small(errors[i], 0, &c1, TOML_ESYNTAX, &e1);
+    parse_small(errors[i], 4096, &c2, TOML_ESYNTAX, &e2);
+    cr_assert(e1.line == e2.line && e1.col == e2.col, "%d:%d vs %d:%d",
+              e1.line, e1.col, e2.line, e2.col);
+    cr_assert_str_eq(e1.message, e2.message);
+  }
+}
+
+/* A small text's buffer that grows before the parse (as reading standard
+ * input does) leaves the one allocation with its bytes. */
+Test(toml_memory, a_small_buffer_grows_out_of_its_one_allocation)
+{
+  counted c = {.move = true};
+  toml_doc *d = toml_doc_new(count_alloc, &c, "grow.toml");
+  char *buf = toml_doc_buffer(d, 10);
+  memcpy(buf, "a = 1\nb = ", 10);
+  buf = toml_doc_buffer(d, 5000);
+  cr_assert_not_null(buf);
+  memcpy(buf + 10, "\"two\"\n", 6);
+  toml_error e;
+  cr_assert_eq(toml_doc_parse(d, 16, TOML_1_1, &e), TOML_OK, "%s", e.message);
+  size_t len;
+  cr_assert_str_eq(
+      toml_node_string(toml_table_get(toml_doc_root(d), "b", 1), &len), "two");
+  toml_doc_free(d);
+}

@@ -79,30 +79,79 @@ static void mem_free(toml_doc *d, void *p, size_t n)
 
 /* ---- lifecycle ---- */
 
+/* The document and its source name are one allocation. */
 toml_doc *toml_doc_new(toml_alloc_fn alloc, void *alloc_ud, const char *source)
 {
   toml_doc *d;
   size_t n;
   if (!alloc)
     alloc = toml_libc;
-  d = alloc(alloc_ud, NULL, 0, sizeof *d);
+  if (!source)
+    source = "<buffer>";
+  n = strlen(source) + 1;
+  d = alloc(alloc_ud, NULL, 0, sizeof *d + n);
   if (!d)
     return NULL;
   memset(d, 0, sizeof *d);
   d->alloc = alloc;
   d->alloc_ud = alloc_ud;
-  if (!source)
-    source = "<buffer>";
-  n = strlen(source) + 1;
-  d->source = mem_alloc(d, n);
-  if (!d->source) {
-    alloc(alloc_ud, d, sizeof *d, 0);
-    return NULL;
-  }
+  d->source = (char *)(d + 1);
   memcpy(d->source, source, n);
   d->source_size = n;
   d->next_units = TOML_GRAN_UNITS;
   return d;
+}
+
+/* ---- a small text's one allocation ----
+ *
+ * For a text of less than TOML_SMALL_TEXT bytes, toml_doc_buffer makes one
+ * allocation that the parse then uses whole, instead of four: the text
+ * (and its padding), the line table's first room (a line per 16 bytes,
+ * plus 4, as toml_lines_grow sizes it), the directory's first two
+ * granules, and the first block (a unit per 2 bytes of text, plus 16, as
+ * toml_arena_grow sizes it), each 8-aligned, in this order.  Each part is
+ * taken from the budget when first used, as its own allocation would be;
+ * a line table or directory that outgrows its part moves out (the part
+ * stays unused), and toml_doc_trim gives back the block's unused tail by
+ * shrinking the whole allocation. */
+
+static size_t pad8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+static uint32_t small_lines(size_t cap) { return (uint32_t)(cap / 16 + 4); }
+
+static uint32_t small_units(size_t cap)
+{
+  return (uint32_t)((cap / 2 + 16 + 7) & ~(size_t)7);
+}
+
+static uint16_t *one_lines(const toml_doc *d)
+{
+  return (uint16_t *)(d->buf + pad8(d->cap + TOML_PAD));
+}
+
+static char **one_dir(const toml_doc *d)
+{
+  return (char **)((char *)one_lines(d) + pad8(small_lines(d->cap) * 2u));
+}
+
+static toml_block *one_block(const toml_doc *d)
+{
+  return (toml_block *)(one_dir(d) + 2);
+}
+
+/* Whether a text of cap bytes gets one allocation: its first block is
+ * smaller than a granule (TOML_GRAN_UNITS), as toml_arena_grow makes a
+ * small document's. */
+static bool one_fits(size_t cap)
+{
+  return cap < TOML_SMALL_TEXT && small_units(cap) < TOML_GRAN_UNITS;
+}
+
+/* Whether p lies in the document's one allocation. */
+static bool in_one(const toml_doc *d, const void *p)
+{
+  return d->one_size && (const char *)p >= d->buf &&
+         (const char *)p < d->buf + d->one_size;
 }
 
 char *toml_doc_buffer(toml_doc *d, size_t cap)
@@ -112,10 +161,29 @@ char *toml_doc_buffer(toml_doc *d, size_t cap)
     return NULL;
   if (d->buf && cap <= d->cap)
     return d->buf;
-  b = d->alloc(d->alloc_ud, d->buf, d->buf ? d->cap + TOML_PAD : 0,
-               cap + TOML_PAD);
-  if (!b)
-    return NULL;
+  if (!d->buf && one_fits(cap)) {
+    size_t size = pad8(cap + TOML_PAD) + pad8(small_lines(cap) * 2u) +
+                  2 * sizeof(char *) + sizeof(toml_block) +
+                  ((size_t)small_units(cap) << 3);
+    if (!(b = d->alloc(d->alloc_ud, NULL, 0, size)))
+      return NULL;
+    d->buf = b;
+    d->cap = cap;
+    d->one_size = size;
+    return b;
+  }
+  if (d->one_size) { /* a small text grows before its parse: on its own */
+    if (d->parsed || !(b = d->alloc(d->alloc_ud, NULL, 0, cap + TOML_PAD)))
+      return NULL;
+    memcpy(b, d->buf, d->cap);
+    mem_free(d, d->buf, d->one_size);
+    d->one_size = 0;
+  } else {
+    b = d->alloc(d->alloc_ud, d->buf, d->buf ? d->cap + TOML_PAD : 0,
+                 cap + TOML_PAD);
+    if (!b)
+      return NULL;
+  }
   d->buf = b;
   d->cap = cap;
   return b;
@@ -140,17 +208,19 @@ void toml_doc_free(toml_doc *d)
     return;
   for (b = d->borrowed ? NULL : d->blocks; b; b = next) {
     next = b->next;
-    mem_free(d, b, b->bytes);
+    if (!in_one(d, b))
+      mem_free(d, b, b->bytes);
   }
-  mem_free(d, d->dir, (size_t)d->dir_cap * sizeof *d->dir);
+  if (!in_one(d, d->dir))
+    mem_free(d, d->dir, (size_t)d->dir_cap * sizeof *d->dir);
   if (!d->borrowed) {
-    mem_free(d, d->lines, (size_t)d->lines_cap * sizeof *d->lines);
+    if (!in_one(d, d->lines))
+      mem_free(d, d->lines, (size_t)d->lines_cap * sizeof *d->lines);
     if (d->wins != &d->win0)
       mem_free(d, d->wins, (size_t)d->wins_cap * sizeof *d->wins);
-    mem_free(d, d->buf, d->cap + TOML_PAD);
+    mem_free(d, d->buf, d->one_size ? d->one_size : d->cap + TOML_PAD);
   }
-  mem_free(d, d->source, d->source_size);
-  d->alloc(d->alloc_ud, d, sizeof *d, 0);
+  d->alloc(d->alloc_ud, d, sizeof *d + d->source_size, 0);
 }
 
 const toml_node *toml_doc_root(const toml_doc *d)
@@ -211,9 +281,8 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
     n = (units + TOML_GRAN_UNITS - 1) & ~(TOML_GRAN_UNITS - 1);
   } else {
     if (!d->blocks)
-      d->next_units = d->len < TOML_GRAN_UNITS * 2
-                          ? (uint32_t)((d->len / 2 + 16 + 7) & ~(size_t)7)
-                          : TOML_GRAN_UNITS;
+      d->next_units =
+          d->len < TOML_SMALL_TEXT ? small_units(d->len) : TOML_GRAN_UNITS;
     n = d->next_units;
     while (n < units + 1)
       n <<= 1;
@@ -231,6 +300,8 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
     return NULL;
   bytes = sizeof *b + ((size_t)n << 3);
   grans = small ? 1 : n >> TOML_GRAN_SHIFT;
+  /* the first block of a small text lies in its one allocation */
+  bool one = small && !d->blocks && d->one_size && n <= small_units(d->cap);
   if (d->dir_len + grans > d->dir_cap) {
     uint32_t cap = d->dir_cap ? d->dir_cap : small ? 2 : 16;
     char **dir;
@@ -238,8 +309,16 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
       cap *= 2;
     if (!toml_budget_take(d, (size_t)(cap - d->dir_cap) * sizeof *dir))
       return NULL;
-    dir = d->alloc(d->alloc_ud, d->dir, (size_t)d->dir_cap * sizeof *dir,
-                   (size_t)cap * sizeof *dir);
+    if (one && cap == 2) {
+      dir = one_dir(d);
+    } else if (in_one(d, d->dir)) { /* moves out of the one allocation */
+      dir = mem_alloc(d, (size_t)cap * sizeof *dir);
+      if (dir)
+        memcpy(dir, d->dir, (size_t)d->dir_cap * sizeof *dir);
+    } else {
+      dir = d->alloc(d->alloc_ud, d->dir, (size_t)d->dir_cap * sizeof *dir,
+                     (size_t)cap * sizeof *dir);
+    }
     if (!dir)
       return NULL;
     d->dir = dir;
@@ -247,7 +326,7 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
   }
   if (!toml_budget_take(d, bytes))
     return NULL;
-  b = mem_alloc(d, bytes);
+  b = one ? one_block(d) : mem_alloc(d, bytes);
   if (!b)
     return NULL;
   b->doc = d;
@@ -292,17 +371,35 @@ void toml_doc_trim(toml_doc *d)
   size_t bytes = sizeof *b + ((size_t)used << 3);
   if (used == b->units)
     return;
-  toml_block *nb = d->alloc(d->alloc_ud, b, b->bytes, bytes);
-  if (!nb) /* it keeps its room */
-    return;
   /* nodes address each other by refs and find their block by the
    * distance to its data, so a block that moved needs only its directory
-   * entry and the pointers to it */
-  nb->units = used;
-  nb->bytes = bytes;
-  d->blocks = d->cur = nb;
-  d->dir[0] = (char *)(nb + 1);
-  d->bump = (char *)(nb + 1) + ((size_t)used << 3);
+   * entry and the pointers to it (and, in a small text's one allocation,
+   * which shrinks whole, those to the text and the line table) */
+  if (in_one(d, b)) {
+    size_t size = (size_t)((char *)b - d->buf) + bytes;
+    char *nbuf = d->alloc(d->alloc_ud, d->buf, d->one_size, size);
+    if (!nbuf) /* it keeps its room */
+      return;
+    if (nbuf != d->buf) {
+      bool lines_in = in_one(d, d->lines), dir_in = in_one(d, d->dir);
+      if (lines_in)
+        d->lines = (uint16_t *)(nbuf + ((char *)d->lines - d->buf));
+      if (dir_in)
+        d->dir = (char **)(nbuf + ((char *)d->dir - d->buf));
+      b = (toml_block *)(nbuf + ((char *)b - d->buf));
+      d->buf = nbuf;
+    }
+    d->one_size = size;
+  } else {
+    b = d->alloc(d->alloc_ud, b, b->bytes, bytes);
+    if (!b) /* it keeps its room */
+      return;
+  }
+  b->units = used;
+  b->bytes = bytes;
+  d->blocks = d->cur = b;
+  d->dir[0] = (char *)(b + 1);
+  d->bump = (char *)(b + 1) + ((size_t)used << 3);
   d->bump_left = 0;
 }
 
@@ -394,18 +491,26 @@ bool toml_lines_grow(toml_doc *d, uint32_t off)
   if (d->nlines < d->lines_cap)
     return true;
   uint32_t cap = d->lines_cap ? d->lines_cap * 2 : 16;
-  if (!d->lines_cap && d->len < TOML_GRAN_UNITS * 2)
+  if (!d->lines_cap && d->len < TOML_SMALL_TEXT)
     /* room for a line per 16 bytes, plus 4 (a manifest's lines are 20 to
      * 30 bytes): a small document's table should not grow, so that its
      * block of nodes, made next, stays the newest allocation (which
      * toml_doc_trim shrinks in place) */
-    cap = (uint32_t)(d->len / 16 + 4);
+    cap = small_lines(d->one_size ? d->cap : d->len);
   uint16_t *l;
   if (cap < d->lines_cap ||
       !toml_budget_take(d, (size_t)(cap - d->lines_cap) * sizeof *l))
     return false;
-  l = d->alloc(d->alloc_ud, d->lines, (size_t)d->lines_cap * sizeof *l,
-               (size_t)cap * sizeof *l);
+  if (!d->lines_cap && d->one_size) {
+    l = one_lines(d);
+  } else if (in_one(d, d->lines)) { /* moves out of the one allocation */
+    l = mem_alloc(d, (size_t)cap * sizeof *l);
+    if (l)
+      memcpy(l, d->lines, (size_t)d->lines_cap * sizeof *l);
+  } else {
+    l = d->alloc(d->alloc_ud, d->lines, (size_t)d->lines_cap * sizeof *l,
+                 (size_t)cap * sizeof *l);
+  }
   if (!l)
     return false;
   d->lines = l;

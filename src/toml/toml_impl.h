@@ -74,6 +74,10 @@ typedef struct toml_entry {
  * (unused vector slots, the unit of ref 0), and their line starts fit in
  * 16 bits. */
 #define TOML_IMAGE_MAX_TEXT (64u * 1024)
+/* Texts of less than this are small (a plugin manifest): blocks and the
+ * line table sized by the text, and one allocation for the text, the
+ * first line table, directory and block (toml_doc_buffer). */
+#define TOML_SMALL_TEXT (TOML_GRAN_UNITS * 2)
 
 /* A block of arena memory: this header, then the data units. */
 typedef struct toml_block {
@@ -102,6 +106,11 @@ struct toml_doc {
   size_t source_size;
   char *buf; /* the text (+ padding), decoded in place by the parser */
   size_t len, cap;
+  /* A small text's buffer is one allocation of one_size bytes that also
+   * holds the first room of the line table and of the directory and the
+   * first block (toml_doc.c, toml_doc_buffer); 0: the buffer is an
+   * allocation of cap + TOML_PAD. */
+  size_t one_size;
   /* arena */
   toml_block *blocks;   /* newest first */
   toml_block *cur;      /* the block nodes are bumped from */
