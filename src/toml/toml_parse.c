@@ -91,7 +91,8 @@ static const char *kind_text(unsigned kind, uint32_t meta)
 /* ---- small helpers ---- */
 
 /* A new node for the value at p (see toml_node_new). */
-static toml_node *new_node(toml_parser *P, const char *p, uint32_t units,
+static inline __attribute__((always_inline)) toml_node *
+new_node(toml_parser *P, const char *p, uint32_t units,
                            unsigned kind, uint32_t *ref)
 {
   toml_node *n = toml_node_new(P->d, units, kind, ref);
@@ -311,7 +312,10 @@ static char *parse_keyval(toml_parser *P, char *p, toml_node *t,
   return parse_value(P, p, &e->v, depth + 1);
 }
 
-static char *parse_array(toml_parser *P, char *p, toml_node *n, int depth)
+/* parse_array and parse_inline stay out of parse_value, which then needs
+ * no frame of its own: a scalar costs a dispatch and a tail call. */
+__attribute__((noinline)) static char *parse_array(toml_parser *P, char *p,
+                                                   toml_node *n, int depth)
 {
   const char *open = p;
   uint32_t base = P->nstack;
@@ -364,7 +368,8 @@ static char *inline_skip(toml_parser *P, char *p)
   return p;
 }
 
-static char *parse_inline(toml_parser *P, char *p, toml_node *n, int depth)
+__attribute__((noinline)) static char *parse_inline(toml_parser *P, char *p,
+                                                    toml_node *n, int depth)
 {
   const char *open = p;
   uint32_t ref = toml_node_ref(n);
@@ -398,9 +403,23 @@ static char *parse_inline(toml_parser *P, char *p, toml_node *n, int depth)
 
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-static char *parse_value(toml_parser *P, char *p, toml_node *n, int depth)
+/* No value at p. */
+TOML_NORETURN __attribute__((noinline, cold)) static void
+bad_value(toml_parser *P, const char *p)
 {
   char name[32];
+  if (*p == '\n' || *p == '\r' || (*p == '\0' && p >= P->end) || *p == '#')
+    toml_fail(P, p, "expected a value, found %s", toml_char_name(P, p, name));
+  if (*p == 't' || *p == 'f')
+    toml_fail(P, p, "invalid value: expected 'true' or 'false' (booleans "
+                    "are lower case; strings need quotes)");
+  toml_fail(P, p, "expected a value, found %s%s", toml_char_name(P, p, name),
+            toml_is((unsigned char)*p, TOML_CC_BARE)
+                ? " (strings need quotes)" : "");
+}
+
+static char *parse_value(toml_parser *P, char *p, toml_node *n, int depth)
+{
   n->pos = (uint32_t)(p - P->buf);
   switch (*p) {
   case '"':
@@ -437,14 +456,7 @@ static char *parse_value(toml_parser *P, char *p, toml_node *n, int depth)
   default:
     break;
   }
-  if (*p == '\n' || *p == '\r' || (*p == '\0' && p >= P->end) || *p == '#')
-    toml_fail(P, p, "expected a value, found %s", toml_char_name(P, p, name));
-  if (*p == 't' || *p == 'f')
-    toml_fail(P, p, "invalid value: expected 'true' or 'false' (booleans "
-                    "are lower case; strings need quotes)");
-  toml_fail(P, p, "expected a value, found %s%s", toml_char_name(P, p, name),
-            toml_is((unsigned char)*p, TOML_CC_BARE)
-                ? " (strings need quotes)" : "");
+  bad_value(P, p);
 }
 
 /* ---- headers ---- */
