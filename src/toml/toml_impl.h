@@ -276,9 +276,15 @@ static inline uint32_t toml_index_slot(const uint32_t *refs, uint32_t cap,
                                      : refs[cap + i];
 }
 
-/* The entry of key (len bytes) in table t, or NULL. */
-toml_entry *toml_table_find(toml_doc *d, const toml_node *t, const char *key,
-                            uint32_t len);
+/* The entry of key (len bytes) in table t, or NULL; an empty table (each
+ * new one, at its first key) answers without a call. */
+toml_entry *toml_table_find_in(toml_doc *d, const toml_node *t,
+                               const char *key, uint32_t len);
+static inline toml_entry *toml_table_find(toml_doc *d, const toml_node *t,
+                                          const char *key, uint32_t len)
+{
+  return t->u.c.count ? toml_table_find_in(d, t, key, len) : NULL;
+}
 /* Appends entry eref (key already set, not present) to table t.  false when
  * out of memory. */
 bool toml_table_append(toml_doc *d, toml_node *t, uint32_t eref);
