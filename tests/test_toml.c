@@ -2,6 +2,7 @@
  * positions, errors and their positions, table rules, limits, encodings.
  * SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +169,46 @@ Test(toml, every_kind_with_positions)
   assert_pos(pk_value_get_pos(v), 11, 7);
   assert_pos(pk_table_key_pos_at(t, 0), 11, 3);
   pk_doc_free(doc);
+}
+
+/* A float outside the exact fast path is read by strtod from the text
+ * itself when it has no underscore, from a copy without them otherwise:
+ * both give the same double, whatever character ends the number. */
+Test(toml, floats_from_the_text_equal_floats_from_a_copy)
+{
+  static const char *const plain[] = {"8.480e+234", "13E-29",  "4.209e264",
+                                      "1.407e-250", "2.5e100", "-9.5e-300",
+                                      "123456789012345678901.5"};
+  static const char *const forms[] = {"x = %s\n", "x = %s", "x = %s # c\n",
+                                      "x = [%s,1]\n", "x = [1, %s]\n",
+                                      "x = { y = %s }\n"};
+  for (size_t i = 0; i < sizeof plain / sizeof *plain; i++) {
+    char under[64], text[128];
+    /* the same number with an underscore between its first two adjacent
+     * digits */
+    const char *d = plain[i];
+    while (!(isdigit((unsigned char)d[0]) && isdigit((unsigned char)d[1])))
+      d++;
+    snprintf(under, sizeof under, "%.*s_%s", (int)(d + 1 - plain[i]),
+             plain[i], d + 1);
+    double want = strtod(plain[i], NULL);
+    for (size_t f = 0; f < sizeof forms / sizeof *forms; f++) {
+      for (int u = 0; u < 2; u++) {
+        snprintf(text, sizeof text, forms[f], u ? under : plain[i]);
+        pk_doc *doc = parse(text);
+        const pk_value *x = pk_table_get(pk_doc_root(doc), "x");
+        if (pk_value_kind(x) == PK_KIND_ARRAY)
+          x = pk_array_at(x, f == 3 ? 0 : 1);
+        else if (pk_value_kind(x) == PK_KIND_TABLE)
+          x = pk_table_get(x, "y");
+        double got = NAN;
+        cr_assert_eq(pk_value_get_float(x, &got, NULL), PK_OK, "<%s>", text);
+        cr_assert(memcmp(&got, &want, sizeof got) == 0, "<%s>: %.17g, not %.17g",
+                  text, got, want);
+        pk_doc_free(doc);
+      }
+    }
+  }
 }
 
 Test(toml, integers_and_floats)

@@ -94,12 +94,20 @@ static char *digits(toml_parser *P, char *p, uint64_t *m, int *ndig,
  * number without underscores, with the locale's decimal point. */
 static double slow_float(toml_parser *P, const char *s, const char *e)
 {
+  double v;
   const char *dp = P->radix ? P->radix
                             : (P->radix = localeconv()->decimal_point);
+  if (dp && dp[0] == '.' && !dp[1] && !memchr(s, '_', (size_t)(e - s))) {
+    /* the text as it is: valid, and ended by a character that ends a
+     * number for strtod too */
+    char *end;
+    v = strtod(s, &end);
+    if (end == e)
+      return v;
+  }
   size_t dpl = dp && *dp ? strlen(dp) : 1;
   size_t cap = (size_t)(e - s) * (dpl + 1) + 1, i = 0;
   char small[256], *buf = small, *end;
-  double v;
   if (cap > sizeof small) {
     buf = P->d->alloc(P->d->alloc_ud, NULL, 0, cap);
     if (!buf)

@@ -209,7 +209,8 @@ static char *key_part_read(toml_parser *P, char *p, key_part *k)
   return p < P->end ? p + 1 : p;
 }
 
-static toml_entry *add_entry(toml_parser *P, toml_node *t, uint32_t tref,
+static inline __attribute__((always_inline)) toml_entry *
+add_entry(toml_parser *P, toml_node *t, uint32_t tref,
                              const key_part *k, unsigned kind, uint32_t flags,
                              uint32_t *eref)
 {
