@@ -173,9 +173,18 @@ static void seal_pending(toml_parser *P)
  * k->sep is the separator, k->sep_at where it is, and the return value the
  * position after it.  A bare key is NUL-terminated in place, over its
  * terminator, once that has been read. */
-static char *key_part_read(toml_parser *P, char *p, key_part *k)
+/* No key at p. */
+TOML_NORETURN __attribute__((noinline, cold)) static void
+bad_key(toml_parser *P, const char *p)
 {
   char name[32];
+  if (*p == '=')
+    toml_fail(P, p, "expected a key before '='");
+  toml_fail(P, p, "expected a key, found %s", toml_char_name(P, p, name));
+}
+
+static char *key_part_read(toml_parser *P, char *p, key_part *k)
+{
   k->at = p;
   if (toml_is((unsigned char)*p, TOML_CC_BARE)) {
     char *q = p + 1;
@@ -200,9 +209,7 @@ static char *key_part_read(toml_parser *P, char *p, key_part *k)
     k->quoted = true;
     p = toml_skip_ws(p);
   } else {
-    if (*p == '=')
-      toml_fail(P, p, "expected a key before '='");
-    toml_fail(P, p, "expected a key, found %s", toml_char_name(P, p, name));
+    bad_key(P, p);
   }
   k->sep = *p;
   k->sep_at = p;
