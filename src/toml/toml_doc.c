@@ -256,8 +256,8 @@ static uint32_t rest_units(const toml_doc *d, uint32_t units, uint32_t n)
   return est < n ? (uint32_t)est : n;
 }
 
-/* Regular blocks double from 4 KiB to 1 MiB; a request larger than a
- * quarter of that (a long child vector) gets a block of its own, so the
+/* Regular blocks double from 4 KiB to 8 MiB; a request larger than a
+ * quarter of 1 MiB (a long child vector) gets a block of its own, so the
  * current block keeps serving nodes. */
 void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
 {
@@ -272,7 +272,8 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
    * has a unit per 2 bytes of text, plus 16 (manifests use one per 3 to
    * 6; toml_doc_trim gives back the rest), a later one twice the last;
    * each still owns a whole granule of refs.  Regular blocks double from
-   * a granule to 8 MiB (TOML_BLOCK_GROW_UNITS); one past 1 MiB is halved
+   * a granule (from 2 MiB for a text of 8 MiB or more, a huge page) to 8
+   * MiB (TOML_BLOCK_GROW_UNITS); one past 1 MiB is halved
    * (down to 1 MiB) while it would take more than a quarter of the budget
    * left: near its limit, a document takes blocks of 1 MiB, so that the
    * limit is reached by what the nodes need, not by a block's room. */
@@ -280,9 +281,10 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
   if (own) {
     n = (units + TOML_GRAN_UNITS - 1) & ~(TOML_GRAN_UNITS - 1);
   } else {
-    if (!d->blocks)
-      d->next_units =
-          d->len < TOML_SMALL_TEXT ? small_units(d->len) : TOML_GRAN_UNITS;
+    if (!d->blocks) /* a text of 8 MiB or more starts at 2 MiB (huge) */
+      d->next_units = d->len < TOML_SMALL_TEXT  ? small_units(d->len)
+                      : d->len < ((size_t)8 << 20) ? TOML_GRAN_UNITS
+                                                  : 1u << 18;
     n = d->next_units;
     while (n < units + 1)
       n <<= 1;
