@@ -197,8 +197,7 @@ Test(toml, strings_and_comments_scanned_at_every_offset)
           pk_doc *doc = parse(text);
           const char *got;
           size_t n;
-          cr_assert_eq(pk_value_get_string(pk_table_get(pk_doc_root(doc),
-                                                        "s"),
+          cr_assert_eq(pk_value_get_string(pk_table_get(pk_doc_root(doc), "s"),
                                            &got, &n, NULL),
                        PK_OK);
           cr_assert(n == strlen(want) && memcmp(got, want, n) == 0,
@@ -214,8 +213,7 @@ Test(toml, strings_and_comments_scanned_at_every_offset)
       pk_error e = fail(text);
       cr_assert_eq(e.line, 1);
       cr_assert_eq(e.col, 6 + at, "<%s>: col %d", text, e.col);
-      cr_assert(strstr(e.message, "control character U+0001"), "%s",
-                e.message);
+      cr_assert(strstr(e.message, "control character U+0001"), "%s", e.message);
     }
   }
 }
@@ -225,12 +223,16 @@ Test(toml, strings_and_comments_scanned_at_every_offset)
  * both give the same double, whatever character ends the number. */
 Test(toml, floats_from_the_text_equal_floats_from_a_copy)
 {
-  static const char *const plain[] = {"8.480e+234", "13E-29",  "4.209e264",
-                                      "1.407e-250", "2.5e100", "-9.5e-300",
+  static const char *const plain[] = {"8.480e+234",
+                                      "13E-29",
+                                      "4.209e264",
+                                      "1.407e-250",
+                                      "2.5e100",
+                                      "-9.5e-300",
                                       "123456789012345678901.5"};
-  static const char *const forms[] = {"x = %s\n", "x = %s", "x = %s # c\n",
-                                      "x = [%s,1]\n", "x = [1, %s]\n",
-                                      "x = { y = %s }\n"};
+  static const char *const forms[] = {"x = %s\n",      "x = %s",
+                                      "x = %s # c\n",  "x = [%s,1]\n",
+                                      "x = [1, %s]\n", "x = { y = %s }\n"};
   for (size_t i = 0; i < sizeof plain / sizeof *plain; i++) {
     char under[64], text[128];
     /* the same number with an underscore between its first two adjacent
@@ -238,8 +240,8 @@ Test(toml, floats_from_the_text_equal_floats_from_a_copy)
     const char *d = plain[i];
     while (!(isdigit((unsigned char)d[0]) && isdigit((unsigned char)d[1])))
       d++;
-    snprintf(under, sizeof under, "%.*s_%s", (int)(d + 1 - plain[i]),
-             plain[i], d + 1);
+    snprintf(under, sizeof under, "%.*s_%s", (int)(d + 1 - plain[i]), plain[i],
+             d + 1);
     double want = strtod(plain[i], NULL);
     for (size_t f = 0; f < sizeof forms / sizeof *forms; f++) {
       for (int u = 0; u < 2; u++) {
@@ -252,8 +254,8 @@ Test(toml, floats_from_the_text_equal_floats_from_a_copy)
           x = pk_table_get(x, "y");
         double got = NAN;
         cr_assert_eq(pk_value_get_float(x, &got, NULL), PK_OK, "<%s>", text);
-        cr_assert(memcmp(&got, &want, sizeof got) == 0, "<%s>: %.17g, not %.17g",
-                  text, got, want);
+        cr_assert(memcmp(&got, &want, sizeof got) == 0,
+                  "<%s>: %.17g, not %.17g", text, got, want);
         pk_doc_free(doc);
       }
     }

@@ -1,7 +1,8 @@
 /* test_toml_memory.c -- how the TOML reader (src/toml/) takes its memory:
  * large requests of the default allocator are mappings advised as huge
  * pages, blocks of more than 1 MiB never make a budget run out sooner, and
- * the documents and errors are the same whichever memory they lie in.
+ * a small text is one allocation besides the document, and the documents
+ * and errors are the same whichever memory they lie in.
  * SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -10,17 +11,30 @@
 
 #include "toml/toml.h"
 
-/* A plain malloc allocator: the memory every request got before the
- * default one mapped large ones itself. */
-static void *plain_alloc(void *ud, void *p, size_t old_size, size_t new_size)
+/* An allocator over malloc that counts its calls; with move, every
+ * reallocation moves (and the old bytes are lost). */
+typedef struct counted {
+  long calls; /* allocations and reallocations */
+  bool move;
+} counted;
+
+static void *count_alloc(void *ud, void *p, size_t old_size, size_t new_size)
 {
-  (void)ud;
-  (void)old_size;
+  counted *c = ud;
   if (!new_size) {
     free(p);
     return NULL;
   }
-  return realloc(p, new_size);
+  c->calls++;
+  if (!c->move || !p)
+    return realloc(p, new_size);
+  void *q = malloc(new_size);
+  if (q) {
+    memcpy(q, p, old_size < new_size ? old_size : new_size);
+    memset(p, 0xA5, old_size);
+    free(p);
+  }
+  return q;
 }
 
 /* "[t]" and n lines "kNNNNNNN = D": one table of n keys. */
@@ -52,8 +66,8 @@ static void same_tree(const toml_node *a, const toml_node *b)
   toml_kind k = toml_node_kind(a);
   toml_pos pa = toml_node_pos(a), pb = toml_node_pos(b);
   cr_assert_eq(k, toml_node_kind(b));
-  cr_assert(pa.line == pb.line && pa.col == pb.col, "%d:%d vs %d:%d",
-            pa.line, pa.col, pb.line, pb.col);
+  cr_assert(pa.line == pb.line && pa.col == pb.col, "%d:%d vs %d:%d", pa.line,
+            pa.col, pb.line, pb.col);
   size_t n = toml_node_count(a), la, lb;
   cr_assert_eq(n, toml_node_count(b));
   switch (k) {
@@ -93,7 +107,8 @@ Test(toml_memory, huge_mappings_read_like_malloced_memory)
   char *text = keys_text(n, &len);
   cr_assert_gt(len, (size_t)8 << 20);
   toml_doc *a = toml_doc_new(NULL, NULL, "big.toml");
-  toml_doc *b = toml_doc_new(plain_alloc, NULL, "big.toml");
+  counted plain = {0};
+  toml_doc *b = toml_doc_new(count_alloc, &plain, "big.toml");
   toml_error e;
   cr_assert_eq(parse_into(a, text, len, 0, &e), TOML_OK, "%s", e.message);
   cr_assert_eq(parse_into(b, text, len, 0, &e), TOML_OK, "%s", e.message);
@@ -110,7 +125,7 @@ Test(toml_memory, huge_mappings_read_like_malloced_memory)
   size_t dlen = len + (size_t)sprintf(dup + len, "k0000005 = 1\n");
   toml_error ea, eb;
   a = toml_doc_new(NULL, NULL, "big.toml");
-  b = toml_doc_new(plain_alloc, NULL, "big.toml");
+  b = toml_doc_new(count_alloc, &plain, "big.toml");
   cr_assert_eq(parse_into(a, dup, dlen, 0, &ea), TOML_ESYNTAX);
   cr_assert_eq(parse_into(b, dup, dlen, 0, &eb), TOML_ESYNTAX);
   cr_assert_eq(ea.line, (int)n + 2);
@@ -158,8 +173,8 @@ Test(toml_memory, large_blocks_never_exhaust_a_budget_sooner)
   char *text = keys_text(n, &len);
   toml_error e;
   toml_doc *d = toml_doc_new(NULL, NULL, "budget.toml");
-  cr_assert_eq(parse_into(d, text, len, (size_t)23 << 19, &e), TOML_OK,
-               "%s", e.message);
+  cr_assert_eq(parse_into(d, text, len, (size_t)23 << 19, &e), TOML_OK, "%s",
+               e.message);
   cr_assert_eq(toml_node_count(toml_table_get(toml_doc_root(d), "t", 1)), n);
   toml_doc_free(d);
   /* and a budget too small is still refused, at a position */
@@ -171,30 +186,6 @@ Test(toml_memory, large_blocks_never_exhaust_a_budget_sooner)
 }
 
 /* ---- a small text's one allocation ---- */
-
-typedef struct counted {
-  long calls;     /* allocations and reallocations */
-  bool move;      /* every reallocation moves (and the old bytes are lost) */
-} counted;
-
-static void *count_alloc(void *ud, void *p, size_t old_size, size_t new_size)
-{
-  counted *c = ud;
-  if (!new_size) {
-    free(p);
-    return NULL;
-  }
-  c->calls++;
-  if (!c->move || !p)
-    return realloc(p, new_size);
-  void *q = malloc(new_size);
-  if (q) {
-    memcpy(q, p, old_size < new_size ? old_size : new_size);
-    memset(p, 0xA5, old_size);
-    free(p);
-  }
-  return q;
-}
 
 /* text parsed from a buffer of cap bytes (cap >= TOML_SMALL_TEXT: not
  * one allocation), or of its own length when cap is 0; trimmed. */
@@ -277,8 +268,8 @@ Test(toml_memory, small_texts_that_outgrow_their_room_read_the_same)
     toml_error e1, e2;
     parse_small(errors[i], 0, &c1, TOML_ESYNTAX, &e1);
     parse_small(errors[i], 4096, &c2, TOML_ESYNTAX, &e2);
-    cr_assert(e1.line == e2.line && e1.col == e2.col, "%d:%d vs %d:%d",
-              e1.line, e1.col, e2.line, e2.col);
+    cr_assert(e1.line == e2.line && e1.col == e2.col, "%d:%d vs %d:%d", e1.line,
+              e1.col, e2.line, e2.col);
     cr_assert_str_eq(e1.message, e2.message);
   }
 }

@@ -154,6 +154,18 @@ static bool in_one(const toml_doc *d, const void *p)
          (const char *)p < d->buf + d->one_size;
 }
 
+/* The line table or directory p (old bytes) resized to n bytes: moved
+ * out of the one allocation when it lies there (its part stays unused). */
+static void *part_resize(toml_doc *d, void *p, size_t old, size_t n)
+{
+  if (!in_one(d, p))
+    return d->alloc(d->alloc_ud, p, old, n);
+  void *q = mem_alloc(d, n);
+  if (q)
+    memcpy(q, p, old);
+  return q;
+}
+
 char *toml_doc_buffer(toml_doc *d, size_t cap)
 {
   char *b;
@@ -282,9 +294,9 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
     n = (units + TOML_GRAN_UNITS - 1) & ~(TOML_GRAN_UNITS - 1);
   } else {
     if (!d->blocks) /* a text of 8 MiB or more starts at 2 MiB (huge) */
-      d->next_units = d->len < TOML_SMALL_TEXT  ? small_units(d->len)
+      d->next_units = d->len < TOML_SMALL_TEXT     ? small_units(d->len)
                       : d->len < ((size_t)8 << 20) ? TOML_GRAN_UNITS
-                                                  : 1u << 18;
+                                                   : 1u << 18;
     n = d->next_units;
     while (n < units + 1)
       n <<= 1;
@@ -311,16 +323,10 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
       cap *= 2;
     if (!toml_budget_take(d, (size_t)(cap - d->dir_cap) * sizeof *dir))
       return NULL;
-    if (one && cap == 2) {
-      dir = one_dir(d);
-    } else if (in_one(d, d->dir)) { /* moves out of the one allocation */
-      dir = mem_alloc(d, (size_t)cap * sizeof *dir);
-      if (dir)
-        memcpy(dir, d->dir, (size_t)d->dir_cap * sizeof *dir);
-    } else {
-      dir = d->alloc(d->alloc_ud, d->dir, (size_t)d->dir_cap * sizeof *dir,
-                     (size_t)cap * sizeof *dir);
-    }
+    dir = one && cap == 2
+              ? one_dir(d)
+              : part_resize(d, d->dir, (size_t)d->dir_cap * sizeof *dir,
+                            (size_t)cap * sizeof *dir);
     if (!dir)
       return NULL;
     d->dir = dir;
@@ -503,16 +509,10 @@ bool toml_lines_grow(toml_doc *d, uint32_t off)
   if (cap < d->lines_cap ||
       !toml_budget_take(d, (size_t)(cap - d->lines_cap) * sizeof *l))
     return false;
-  if (!d->lines_cap && d->one_size) {
-    l = one_lines(d);
-  } else if (in_one(d, d->lines)) { /* moves out of the one allocation */
-    l = mem_alloc(d, (size_t)cap * sizeof *l);
-    if (l)
-      memcpy(l, d->lines, (size_t)d->lines_cap * sizeof *l);
-  } else {
-    l = d->alloc(d->alloc_ud, d->lines, (size_t)d->lines_cap * sizeof *l,
-                 (size_t)cap * sizeof *l);
-  }
+  l = !d->lines_cap && d->one_size
+          ? one_lines(d)
+          : part_resize(d, d->lines, (size_t)d->lines_cap * sizeof *l,
+                        (size_t)cap * sizeof *l);
   if (!l)
     return false;
   d->lines = l;

@@ -63,8 +63,8 @@ typedef struct toml_entry {
 #define TOML_ENTRY_UNITS 3 /* sizeof(toml_entry) / 8 */
 #define TOML_GRAN_SHIFT 9  /* 512 units = 4 KiB per directory granule */
 #define TOML_GRAN_UNITS (1u << TOML_GRAN_SHIFT)
-#define TOML_BLOCK_MAX_UNITS (1u << 17) /* 1 MiB: a quarter of it or more
-                                           gets a block of its own */
+/* 1 MiB: a request of a quarter of it or more gets a block of its own */
+#define TOML_BLOCK_MAX_UNITS (1u << 17)
 /* Regular blocks double up to 8 MiB: a document of megabytes gets blocks
  * of 2 MiB and more, which the default allocator maps as huge pages. */
 #define TOML_BLOCK_GROW_UNITS (1u << 20)
@@ -281,8 +281,8 @@ static inline uint32_t toml_index_slot(const uint32_t *refs, uint32_t cap,
 
 /* The entry of key (len bytes) in table t, or NULL; an empty table (each
  * new one, at its first key) answers without a call. */
-toml_entry *toml_table_find_in(toml_doc *d, const toml_node *t,
-                               const char *key, uint32_t len);
+toml_entry *toml_table_find_in(toml_doc *d, const toml_node *t, const char *key,
+                               uint32_t len);
 static inline toml_entry *toml_table_find(toml_doc *d, const toml_node *t,
                                           const char *key, uint32_t len)
 {
@@ -374,8 +374,8 @@ static inline char *toml_scan(char *q, unsigned cls)
   const __m128i bslash = _mm_set1_epi8('\\');
   for (;;) {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
-    __m128i stop = _mm_or_si128(_mm_cmplt_epi8(v, below),
-                                _mm_cmpeq_epi8(v, del));
+    __m128i stop =
+        _mm_or_si128(_mm_cmplt_epi8(v, below), _mm_cmpeq_epi8(v, del));
     if (cls == TOML_CC_BASIC)
       stop = _mm_or_si128(stop, _mm_or_si128(_mm_cmpeq_epi8(v, quote),
                                              _mm_cmpeq_epi8(v, bslash)));

@@ -92,8 +92,8 @@ static const char *kind_text(unsigned kind, uint32_t meta)
 
 /* A new node for the value at p (see toml_node_new). */
 static inline __attribute__((always_inline)) toml_node *
-new_node(toml_parser *P, const char *p, uint32_t units,
-                           unsigned kind, uint32_t *ref)
+new_node(toml_parser *P, const char *p, uint32_t units, unsigned kind,
+         uint32_t *ref)
 {
   toml_node *n = toml_node_new(P->d, units, kind, ref);
   if (!n)
@@ -169,10 +169,6 @@ static void seal_pending(toml_parser *P)
 
 /* ---- keys ---- */
 
-/* Reads one key part at p and the separator after it (skipping spaces):
- * k->sep is the separator, k->sep_at where it is, and the return value the
- * position after it.  A bare key is NUL-terminated in place, over its
- * terminator, once that has been read. */
 /* No key at p. */
 TOML_NORETURN __attribute__((noinline, cold)) static void
 bad_key(toml_parser *P, const char *p)
@@ -183,6 +179,10 @@ bad_key(toml_parser *P, const char *p)
   toml_fail(P, p, "expected a key, found %s", toml_char_name(P, p, name));
 }
 
+/* Reads one key part at p and the separator after it (skipping spaces):
+ * k->sep is the separator, k->sep_at where it is, and the return value the
+ * position after it.  A bare key is NUL-terminated in place, over its
+ * terminator, once that has been read. */
 static char *key_part_read(toml_parser *P, char *p, key_part *k)
 {
   k->at = p;
@@ -217,9 +217,8 @@ static char *key_part_read(toml_parser *P, char *p, key_part *k)
 }
 
 static inline __attribute__((always_inline)) toml_entry *
-add_entry(toml_parser *P, toml_node *t, uint32_t tref,
-                             const key_part *k, unsigned kind, uint32_t flags,
-                             uint32_t *eref)
+add_entry(toml_parser *P, toml_node *t, uint32_t tref, const key_part *k,
+          unsigned kind, uint32_t flags, uint32_t *eref)
 {
   toml_entry *e =
       (toml_entry *)new_node(P, k->at, TOML_ENTRY_UNITS, kind, eref);
@@ -419,11 +418,12 @@ bad_value(toml_parser *P, const char *p)
   if (*p == '\n' || *p == '\r' || (*p == '\0' && p >= P->end) || *p == '#')
     toml_fail(P, p, "expected a value, found %s", toml_char_name(P, p, name));
   if (*p == 't' || *p == 'f')
-    toml_fail(P, p, "invalid value: expected 'true' or 'false' (booleans "
-                    "are lower case; strings need quotes)");
+    toml_fail(P, p,
+              "invalid value: expected 'true' or 'false' (booleans "
+              "are lower case; strings need quotes)");
   toml_fail(P, p, "expected a value, found %s%s", toml_char_name(P, p, name),
-            toml_is((unsigned char)*p, TOML_CC_BARE)
-                ? " (strings need quotes)" : "");
+            toml_is((unsigned char)*p, TOML_CC_BARE) ? " (strings need quotes)"
+                                                     : "");
 }
 
 static char *parse_value(toml_parser *P, char *p, toml_node *n, int depth)

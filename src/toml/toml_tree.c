@@ -137,8 +137,8 @@ static toml_entry *find(toml_doc *d, const toml_node *t, const char *key,
   }
 }
 
-toml_entry *toml_table_find_in(toml_doc *d, const toml_node *t,
-                               const char *key, uint32_t len)
+toml_entry *toml_table_find_in(toml_doc *d, const toml_node *t, const char *key,
+                               uint32_t len)
 {
   return find(d, t, key, len, true);
 }
