@@ -33,7 +33,9 @@ static void *huge_map(size_t n)
   if (p > m)
     munmap(m, (size_t)(p - m));
   munmap(p + len, (size_t)(m + span - (p + len)));
+#ifdef MADV_HUGEPAGE
   (void)madvise(p, len, MADV_HUGEPAGE); /* advice: fine if refused */
+#endif
   return p;
 }
 
@@ -50,10 +52,12 @@ static void *toml_libc(void *ud, void *p, size_t old_size, size_t new_size)
     }
     return realloc(p, new_size);
   }
+#ifdef MREMAP_MAYMOVE
   if (was_huge && huge) {
     q = mremap(p, page_round(old_size), page_round(new_size), MREMAP_MAYMOVE);
     return q == MAP_FAILED ? NULL : q;
   }
+#endif
   q = new_size == 0 ? NULL : huge ? huge_map(new_size) : malloc(new_size);
   if (new_size && !q)
     return NULL;
