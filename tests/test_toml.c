@@ -2,6 +2,7 @@
  * positions, errors and their positions, table rules, limits, encodings.
  * SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +169,97 @@ Test(toml, every_kind_with_positions)
   assert_pos(pk_value_get_pos(v), 11, 7);
   assert_pos(pk_table_key_pos_at(t, 0), 11, 3);
   pk_doc_free(doc);
+}
+
+/* Strings and comments are scanned 16 (or 8) bytes at a time: a byte that
+ * needs care (an escape, a tab, UTF-8, the closing quote, a control
+ * character) is found at every offset of every block, with the same
+ * values and errors. */
+Test(toml, strings_and_comments_scanned_at_every_offset)
+{
+  static const char *const special[] = {"\\n", "\t", "\xc3\xa9", "\\u00e9"};
+  static const char *const decoded[] = {"\n", "\t", "\xc3\xa9", "\xc3\xa9"};
+  char text[320], want[128], raw[128];
+  for (int len = 0; len <= 40; len++) {
+    for (int at = 0; at <= len; at++) {
+      for (size_t k = 0; k < 4; k++) {
+        int basic_only = k == 0 || k == 3; /* escapes */
+        snprintf(raw, sizeof raw, "%.*s%s%.*s", at,
+                 "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP", special[k],
+                 len - at, "0123456789012345678901234567890123456789xx");
+        snprintf(want, sizeof want, "%.*s%s%.*s", at,
+                 "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP", decoded[k],
+                 len - at, "0123456789012345678901234567890123456789xx");
+        for (int lit = 0; lit <= !basic_only; lit++) {
+          snprintf(text, sizeof text, "s = %c%s%c # %s\nt = 1\n",
+                   lit ? '\'' : '"', raw, lit ? '\'' : '"',
+                   basic_only ? "c" : raw);
+          pk_doc *doc = parse(text);
+          const char *got;
+          size_t n;
+          cr_assert_eq(pk_value_get_string(pk_table_get(pk_doc_root(doc), "s"),
+                                           &got, &n, NULL),
+                       PK_OK);
+          cr_assert(n == strlen(want) && memcmp(got, want, n) == 0,
+                    "<%s>: \"%.*s\"", text, (int)n, got);
+          cr_assert_not_null(pk_table_get(pk_doc_root(doc), "t"));
+          pk_doc_free(doc);
+        }
+      }
+      /* a control character at that offset: the same error, at its byte */
+      snprintf(text, sizeof text, "s = \"%.*s\x01%.*s\"\n", at,
+               "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP", len - at,
+               "0123456789012345678901234567890123456789xx");
+      pk_error e = fail(text);
+      cr_assert_eq(e.line, 1);
+      cr_assert_eq(e.col, 6 + at, "<%s>: col %d", text, e.col);
+      cr_assert(strstr(e.message, "control character U+0001"), "%s", e.message);
+    }
+  }
+}
+
+/* A float outside the exact fast path is read by strtod from the text
+ * itself when it has no underscore, from a copy without them otherwise:
+ * both give the same double, whatever character ends the number. */
+Test(toml, floats_from_the_text_equal_floats_from_a_copy)
+{
+  static const char *const plain[] = {"8.480e+234",
+                                      "13E-29",
+                                      "4.209e264",
+                                      "1.407e-250",
+                                      "2.5e100",
+                                      "-9.5e-300",
+                                      "123456789012345678901.5"};
+  static const char *const forms[] = {"x = %s\n",      "x = %s",
+                                      "x = %s # c\n",  "x = [%s,1]\n",
+                                      "x = [1, %s]\n", "x = { y = %s }\n"};
+  for (size_t i = 0; i < sizeof plain / sizeof *plain; i++) {
+    char under[64], text[128];
+    /* the same number with an underscore between its first two adjacent
+     * digits */
+    const char *d = plain[i];
+    while (!(isdigit((unsigned char)d[0]) && isdigit((unsigned char)d[1])))
+      d++;
+    snprintf(under, sizeof under, "%.*s_%s", (int)(d + 1 - plain[i]), plain[i],
+             d + 1);
+    double want = strtod(plain[i], NULL);
+    for (size_t f = 0; f < sizeof forms / sizeof *forms; f++) {
+      for (int u = 0; u < 2; u++) {
+        snprintf(text, sizeof text, forms[f], u ? under : plain[i]);
+        pk_doc *doc = parse(text);
+        const pk_value *x = pk_table_get(pk_doc_root(doc), "x");
+        if (pk_value_kind(x) == PK_KIND_ARRAY)
+          x = pk_array_at(x, f == 3 ? 0 : 1);
+        else if (pk_value_kind(x) == PK_KIND_TABLE)
+          x = pk_table_get(x, "y");
+        double got = NAN;
+        cr_assert_eq(pk_value_get_float(x, &got, NULL), PK_OK, "<%s>", text);
+        cr_assert(memcmp(&got, &want, sizeof got) == 0,
+                  "<%s>: %.17g, not %.17g", text, got, want);
+        pk_doc_free(doc);
+      }
+    }
+  }
 }
 
 Test(toml, integers_and_floats)

@@ -350,7 +350,8 @@ static void oom_sweep(const char *text, size_t len, bool from_file)
   cr_assert_eq(a.live, 0, "leak after a successful parse: %zu bytes",
                a.live);
   total = a.calls;
-  cr_assert(total >= 4, "only %ld allocations", total);
+  /* a small text is the document and one allocation (toml_doc_buffer) */
+  cr_assert(total >= (len < 512 ? 2 : 4), "only %ld allocations", total);
   for (n = 1; n <= total; n++) {
     pk_status st;
     a.calls = 0;

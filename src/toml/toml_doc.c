@@ -1,18 +1,73 @@
 /* toml_doc.c -- document lifecycle and memory: buffer, arena, vectors, lines.
  * SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE /* mremap */
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "toml_impl.h"
 
+/* The default allocator.  A request of TOML_HUGE_MIN bytes or more (the
+ * text and the larger arena blocks of a document of megabytes) is a
+ * mapping of its own, aligned to 2 MiB and advised as transparent huge
+ * pages (MADV_HUGEPAGE, where the kernel allows them): filling it takes a
+ * page fault per 2 MiB instead of one per 4 KiB, which is a third of the
+ * time of parsing such a document otherwise.  Only whole 2 MiB ranges
+ * inside a mapping become huge pages, so an exact-size text costs no
+ * resident memory past its end.  The size the caller passes back (every
+ * caller passes the size it asked for) tells which kind a pointer is. */
+#define TOML_HUGE_MIN ((size_t)2 << 20)
+#define TOML_HUGE_ALIGN ((size_t)2 << 20)
+
+static size_t page_round(size_t n) { return (n + 4095) & ~(size_t)4095; }
+
+static void *huge_map(size_t n)
+{
+  size_t len = page_round(n), span = len + TOML_HUGE_ALIGN;
+  char *m = mmap(NULL, span, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED)
+    return NULL;
+  char *p = (char *)(((uintptr_t)m + TOML_HUGE_ALIGN - 1) &
+                     ~(uintptr_t)(TOML_HUGE_ALIGN - 1));
+  if (p > m)
+    munmap(m, (size_t)(p - m));
+  munmap(p + len, (size_t)(m + span - (p + len)));
+#ifdef MADV_HUGEPAGE
+  (void)madvise(p, len, MADV_HUGEPAGE); /* advice: fine if refused */
+#endif
+  return p;
+}
+
 static void *toml_libc(void *ud, void *p, size_t old_size, size_t new_size)
 {
+  bool was_huge = p && old_size >= TOML_HUGE_MIN;
+  bool huge = new_size >= TOML_HUGE_MIN;
+  void *q;
   (void)ud;
-  (void)old_size;
-  if (new_size == 0) {
-    free(p);
-    return NULL;
+  if (!was_huge && !huge) {
+    if (new_size == 0) {
+      free(p);
+      return NULL;
+    }
+    return realloc(p, new_size);
   }
-  return realloc(p, new_size);
+#ifdef MREMAP_MAYMOVE
+  if (was_huge && huge) {
+    q = mremap(p, page_round(old_size), page_round(new_size), MREMAP_MAYMOVE);
+    return q == MAP_FAILED ? NULL : q;
+  }
+#endif
+  q = new_size == 0 ? NULL : huge ? huge_map(new_size) : malloc(new_size);
+  if (new_size && !q)
+    return NULL;
+  if (p && q)
+    memcpy(q, p, old_size < new_size ? old_size : new_size);
+  if (was_huge)
+    munmap(p, page_round(old_size));
+  else
+    free(p);
+  return q;
 }
 
 static void *mem_alloc(toml_doc *d, size_t n)
@@ -28,30 +83,91 @@ static void mem_free(toml_doc *d, void *p, size_t n)
 
 /* ---- lifecycle ---- */
 
+/* The document and its source name are one allocation. */
 toml_doc *toml_doc_new(toml_alloc_fn alloc, void *alloc_ud, const char *source)
 {
   toml_doc *d;
   size_t n;
   if (!alloc)
     alloc = toml_libc;
-  d = alloc(alloc_ud, NULL, 0, sizeof *d);
+  if (!source)
+    source = "<buffer>";
+  n = strlen(source) + 1;
+  d = alloc(alloc_ud, NULL, 0, sizeof *d + n);
   if (!d)
     return NULL;
   memset(d, 0, sizeof *d);
   d->alloc = alloc;
   d->alloc_ud = alloc_ud;
-  if (!source)
-    source = "<buffer>";
-  n = strlen(source) + 1;
-  d->source = mem_alloc(d, n);
-  if (!d->source) {
-    alloc(alloc_ud, d, sizeof *d, 0);
-    return NULL;
-  }
+  d->source = (char *)(d + 1);
   memcpy(d->source, source, n);
   d->source_size = n;
   d->next_units = TOML_GRAN_UNITS;
   return d;
+}
+
+/* ---- a small text's one allocation ----
+ *
+ * For a text of less than TOML_SMALL_TEXT bytes, toml_doc_buffer makes one
+ * allocation that the parse then uses whole, instead of four: the text
+ * (and its padding), the line table's first room (a line per 16 bytes,
+ * plus 4, as toml_lines_grow sizes it), the directory's first two
+ * granules, and the first block (a unit per 2 bytes of text, plus 16, as
+ * toml_arena_grow sizes it), each 8-aligned, in this order.  Each part is
+ * taken from the budget when first used, as its own allocation would be;
+ * a line table or directory that outgrows its part moves out (the part
+ * stays unused), and toml_doc_trim gives back the block's unused tail by
+ * shrinking the whole allocation. */
+
+static size_t pad8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+static uint32_t small_lines(size_t cap) { return (uint32_t)(cap / 16 + 4); }
+
+static uint32_t small_units(size_t cap)
+{
+  return (uint32_t)((cap / 2 + 16 + 7) & ~(size_t)7);
+}
+
+static uint16_t *one_lines(const toml_doc *d)
+{
+  return (uint16_t *)(d->buf + pad8(d->cap + TOML_PAD));
+}
+
+static char **one_dir(const toml_doc *d)
+{
+  return (char **)((char *)one_lines(d) + pad8(small_lines(d->cap) * 2u));
+}
+
+static toml_block *one_block(const toml_doc *d)
+{
+  return (toml_block *)(one_dir(d) + 2);
+}
+
+/* Whether a text of cap bytes gets one allocation: its first block is
+ * smaller than a granule (TOML_GRAN_UNITS), as toml_arena_grow makes a
+ * small document's. */
+static bool one_fits(size_t cap)
+{
+  return cap < TOML_SMALL_TEXT && small_units(cap) < TOML_GRAN_UNITS;
+}
+
+/* Whether p lies in the document's one allocation. */
+static bool in_one(const toml_doc *d, const void *p)
+{
+  return d->one_size && (const char *)p >= d->buf &&
+         (const char *)p < d->buf + d->one_size;
+}
+
+/* The line table or directory p (old bytes) resized to n bytes: moved
+ * out of the one allocation when it lies there (its part stays unused). */
+static void *part_resize(toml_doc *d, void *p, size_t old, size_t n)
+{
+  if (!in_one(d, p))
+    return d->alloc(d->alloc_ud, p, old, n);
+  void *q = mem_alloc(d, n);
+  if (q)
+    memcpy(q, p, old);
+  return q;
 }
 
 char *toml_doc_buffer(toml_doc *d, size_t cap)
@@ -61,10 +177,29 @@ char *toml_doc_buffer(toml_doc *d, size_t cap)
     return NULL;
   if (d->buf && cap <= d->cap)
     return d->buf;
-  b = d->alloc(d->alloc_ud, d->buf, d->buf ? d->cap + TOML_PAD : 0,
-               cap + TOML_PAD);
-  if (!b)
-    return NULL;
+  if (!d->buf && one_fits(cap)) {
+    size_t size = pad8(cap + TOML_PAD) + pad8(small_lines(cap) * 2u) +
+                  2 * sizeof(char *) + sizeof(toml_block) +
+                  ((size_t)small_units(cap) << 3);
+    if (!(b = d->alloc(d->alloc_ud, NULL, 0, size)))
+      return NULL;
+    d->buf = b;
+    d->cap = cap;
+    d->one_size = size;
+    return b;
+  }
+  if (d->one_size) { /* a small text grows before its parse: on its own */
+    if (d->parsed || !(b = d->alloc(d->alloc_ud, NULL, 0, cap + TOML_PAD)))
+      return NULL;
+    memcpy(b, d->buf, d->cap);
+    mem_free(d, d->buf, d->one_size);
+    d->one_size = 0;
+  } else {
+    b = d->alloc(d->alloc_ud, d->buf, d->buf ? d->cap + TOML_PAD : 0,
+                 cap + TOML_PAD);
+    if (!b)
+      return NULL;
+  }
   d->buf = b;
   d->cap = cap;
   return b;
@@ -89,17 +224,19 @@ void toml_doc_free(toml_doc *d)
     return;
   for (b = d->borrowed ? NULL : d->blocks; b; b = next) {
     next = b->next;
-    mem_free(d, b, b->bytes);
+    if (!in_one(d, b))
+      mem_free(d, b, b->bytes);
   }
-  mem_free(d, d->dir, (size_t)d->dir_cap * sizeof *d->dir);
+  if (!in_one(d, d->dir))
+    mem_free(d, d->dir, (size_t)d->dir_cap * sizeof *d->dir);
   if (!d->borrowed) {
-    mem_free(d, d->lines, (size_t)d->lines_cap * sizeof *d->lines);
+    if (!in_one(d, d->lines))
+      mem_free(d, d->lines, (size_t)d->lines_cap * sizeof *d->lines);
     if (d->wins != &d->win0)
       mem_free(d, d->wins, (size_t)d->wins_cap * sizeof *d->wins);
-    mem_free(d, d->buf, d->cap + TOML_PAD);
+    mem_free(d, d->buf, d->one_size ? d->one_size : d->cap + TOML_PAD);
   }
-  mem_free(d, d->source, d->source_size);
-  d->alloc(d->alloc_ud, d, sizeof *d, 0);
+  d->alloc(d->alloc_ud, d, sizeof *d + d->source_size, 0);
 }
 
 const toml_node *toml_doc_root(const toml_doc *d)
@@ -113,8 +250,30 @@ void *toml_doc_user(toml_doc *d) { return d->user; }
 
 /* ---- arena ---- */
 
-/* Regular blocks double from 4 KiB to 1 MiB; a request larger than a
- * quarter of that (a long child vector) gets a block of its own, so the
+static uint32_t line_start(const toml_doc *d, uint32_t i);
+
+/* The size of a block past 1 MiB (n units, units of them wanted now): what
+ * the rest of the text should need at the rate of the text read so far
+ * (where the last line starts), plus a sixteenth, when that is less than
+ * n.  The block then ends near the last node, and its last partial 2 MiB
+ * stays in small pages: a huge page never holds much more than the nodes
+ * need, and the resident memory stays that of 1 MiB blocks. */
+static uint32_t rest_units(const toml_doc *d, uint32_t units, uint32_t n)
+{
+  size_t done = d->nlines ? line_start(d, d->nlines - 1) : 0;
+  if (done < 4096 || done >= d->len)
+    return n;
+  uint64_t used = d->next_base - d->bump_left;
+  uint64_t est = used * (d->len - done) / done;
+  est += est / 16 + units + 1;
+  if (est < TOML_BLOCK_MAX_UNITS)
+    est = TOML_BLOCK_MAX_UNITS;
+  est = (est + TOML_GRAN_UNITS - 1) & ~(uint64_t)(TOML_GRAN_UNITS - 1);
+  return est < n ? (uint32_t)est : n;
+}
+
+/* Regular blocks double from 4 KiB to 8 MiB; a request larger than a
+ * quarter of 1 MiB (a long child vector) gets a block of its own, so the
  * current block keeps serving nodes. */
 void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
 {
@@ -129,26 +288,38 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
    * has a unit per 2 bytes of text, plus 16 (manifests use one per 3 to
    * 6; toml_doc_trim gives back the rest), a later one twice the last;
    * each still owns a whole granule of refs.  Regular blocks double from
-   * a granule to 1 MiB. */
+   * a granule (from 2 MiB for a text of 8 MiB or more, a huge page) to 8
+   * MiB (TOML_BLOCK_GROW_UNITS); one past 1 MiB is halved
+   * (down to 1 MiB) while it would take more than a quarter of the budget
+   * left: near its limit, a document takes blocks of 1 MiB, so that the
+   * limit is reached by what the nodes need, not by a block's room. */
   bool small = false;
   if (own) {
     n = (units + TOML_GRAN_UNITS - 1) & ~(TOML_GRAN_UNITS - 1);
   } else {
-    if (!d->blocks)
-      d->next_units = d->len < TOML_GRAN_UNITS * 2
-                          ? (uint32_t)((d->len / 2 + 16 + 7) & ~(size_t)7)
-                          : TOML_GRAN_UNITS;
+    if (!d->blocks) /* a text of 8 MiB or more starts at 2 MiB (huge) */
+      d->next_units = d->len < TOML_SMALL_TEXT     ? small_units(d->len)
+                      : d->len < ((size_t)8 << 20) ? TOML_GRAN_UNITS
+                                                   : 1u << 18;
     n = d->next_units;
     while (n < units + 1)
       n <<= 1;
     small = n < TOML_GRAN_UNITS;
     if (!small) /* whole granules */
       n = (n + TOML_GRAN_UNITS - 1) & ~(TOML_GRAN_UNITS - 1);
+    while (d->budget && n > TOML_BLOCK_MAX_UNITS && n / 2 >= units + 1 &&
+           !((n >> TOML_GRAN_SHIFT) & 1) &&
+           ((size_t)n << 3) > (d->budget - d->used) / 4)
+      n /= 2;
+    if (n > TOML_BLOCK_MAX_UNITS)
+      n = rest_units(d, units, n);
   }
   if (n < units || (uint64_t)d->next_base + n > UINT32_MAX)
     return NULL;
   bytes = sizeof *b + ((size_t)n << 3);
   grans = small ? 1 : n >> TOML_GRAN_SHIFT;
+  /* the first block of a small text lies in its one allocation */
+  bool one = small && !d->blocks && d->one_size && n <= small_units(d->cap);
   if (d->dir_len + grans > d->dir_cap) {
     uint32_t cap = d->dir_cap ? d->dir_cap : small ? 2 : 16;
     char **dir;
@@ -156,8 +327,10 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
       cap *= 2;
     if (!toml_budget_take(d, (size_t)(cap - d->dir_cap) * sizeof *dir))
       return NULL;
-    dir = d->alloc(d->alloc_ud, d->dir, (size_t)d->dir_cap * sizeof *dir,
-                   (size_t)cap * sizeof *dir);
+    dir = one && cap == 2
+              ? one_dir(d)
+              : part_resize(d, d->dir, (size_t)d->dir_cap * sizeof *dir,
+                            (size_t)cap * sizeof *dir);
     if (!dir)
       return NULL;
     d->dir = dir;
@@ -165,7 +338,7 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
   }
   if (!toml_budget_take(d, bytes))
     return NULL;
-  b = mem_alloc(d, bytes);
+  b = one ? one_block(d) : mem_alloc(d, bytes);
   if (!b)
     return NULL;
   b->doc = d;
@@ -192,7 +365,7 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
   d->bump = data + ((size_t)units << 3);
   d->bump_ref = *ref + units;
   d->bump_left = n - units;
-  if (d->next_units < TOML_BLOCK_MAX_UNITS)
+  if (d->next_units < TOML_BLOCK_GROW_UNITS)
     d->next_units <<= 1;
   if (d->next_units > TOML_GRAN_UNITS) /* past small blocks: granules */
     d->next_units =
@@ -210,17 +383,35 @@ void toml_doc_trim(toml_doc *d)
   size_t bytes = sizeof *b + ((size_t)used << 3);
   if (used == b->units)
     return;
-  toml_block *nb = d->alloc(d->alloc_ud, b, b->bytes, bytes);
-  if (!nb) /* it keeps its room */
-    return;
   /* nodes address each other by refs and find their block by the
    * distance to its data, so a block that moved needs only its directory
-   * entry and the pointers to it */
-  nb->units = used;
-  nb->bytes = bytes;
-  d->blocks = d->cur = nb;
-  d->dir[0] = (char *)(nb + 1);
-  d->bump = (char *)(nb + 1) + ((size_t)used << 3);
+   * entry and the pointers to it (and, in a small text's one allocation,
+   * which shrinks whole, those to the text and the line table) */
+  if (in_one(d, b)) {
+    size_t size = (size_t)((char *)b - d->buf) + bytes;
+    char *nbuf = d->alloc(d->alloc_ud, d->buf, d->one_size, size);
+    if (!nbuf) /* it keeps its room */
+      return;
+    if (nbuf != d->buf) {
+      bool lines_in = in_one(d, d->lines), dir_in = in_one(d, d->dir);
+      if (lines_in)
+        d->lines = (uint16_t *)(nbuf + ((char *)d->lines - d->buf));
+      if (dir_in)
+        d->dir = (char **)(nbuf + ((char *)d->dir - d->buf));
+      b = (toml_block *)(nbuf + ((char *)b - d->buf));
+      d->buf = nbuf;
+    }
+    d->one_size = size;
+  } else {
+    b = d->alloc(d->alloc_ud, b, b->bytes, bytes);
+    if (!b) /* it keeps its room */
+      return;
+  }
+  b->units = used;
+  b->bytes = bytes;
+  d->blocks = d->cur = b;
+  d->dir[0] = (char *)(b + 1);
+  d->bump = (char *)(b + 1) + ((size_t)used << 3);
   d->bump_left = 0;
 }
 
@@ -312,18 +503,20 @@ bool toml_lines_grow(toml_doc *d, uint32_t off)
   if (d->nlines < d->lines_cap)
     return true;
   uint32_t cap = d->lines_cap ? d->lines_cap * 2 : 16;
-  if (!d->lines_cap && d->len < TOML_GRAN_UNITS * 2)
+  if (!d->lines_cap && d->len < TOML_SMALL_TEXT)
     /* room for a line per 16 bytes, plus 4 (a manifest's lines are 20 to
      * 30 bytes): a small document's table should not grow, so that its
      * block of nodes, made next, stays the newest allocation (which
      * toml_doc_trim shrinks in place) */
-    cap = (uint32_t)(d->len / 16 + 4);
+    cap = small_lines(d->one_size ? d->cap : d->len);
   uint16_t *l;
   if (cap < d->lines_cap ||
       !toml_budget_take(d, (size_t)(cap - d->lines_cap) * sizeof *l))
     return false;
-  l = d->alloc(d->alloc_ud, d->lines, (size_t)d->lines_cap * sizeof *l,
-               (size_t)cap * sizeof *l);
+  l = !d->lines_cap && d->one_size
+          ? one_lines(d)
+          : part_resize(d, d->lines, (size_t)d->lines_cap * sizeof *l,
+                        (size_t)cap * sizeof *l);
   if (!l)
     return false;
   d->lines = l;

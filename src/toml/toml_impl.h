@@ -5,6 +5,9 @@
 
 #include <setjmp.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "toml.h"
 
@@ -60,7 +63,11 @@ typedef struct toml_entry {
 #define TOML_ENTRY_UNITS 3 /* sizeof(toml_entry) / 8 */
 #define TOML_GRAN_SHIFT 9  /* 512 units = 4 KiB per directory granule */
 #define TOML_GRAN_UNITS (1u << TOML_GRAN_SHIFT)
-#define TOML_BLOCK_MAX_UNITS (1u << 17) /* 1 MiB node blocks */
+/* 1 MiB: a request of a quarter of it or more gets a block of its own */
+#define TOML_BLOCK_MAX_UNITS (1u << 17)
+/* Regular blocks double up to 8 MiB: a document of megabytes gets blocks
+ * of 2 MiB and more, which the default allocator maps as huge pages. */
+#define TOML_BLOCK_GROW_UNITS (1u << 20)
 /* Bytes of NUL padding after the text, so the lexer can look a few bytes
  * ahead without bounds checks. */
 #define TOML_PAD 16
@@ -70,6 +77,10 @@ typedef struct toml_entry {
  * (unused vector slots, the unit of ref 0), and their line starts fit in
  * 16 bits. */
 #define TOML_IMAGE_MAX_TEXT (64u * 1024)
+/* Texts of less than this are small (a plugin manifest): blocks and the
+ * line table sized by the text, and one allocation for the text, the
+ * first line table, directory and block (toml_doc_buffer). */
+#define TOML_SMALL_TEXT (TOML_GRAN_UNITS * 2)
 
 /* A block of arena memory: this header, then the data units. */
 typedef struct toml_block {
@@ -98,6 +109,11 @@ struct toml_doc {
   size_t source_size;
   char *buf; /* the text (+ padding), decoded in place by the parser */
   size_t len, cap;
+  /* A small text's buffer is one allocation of one_size bytes that also
+   * holds the first room of the line table and of the directory and the
+   * first block (toml_doc.c, toml_doc_buffer); 0: the buffer is an
+   * allocation of cap + TOML_PAD. */
+  size_t one_size;
   /* arena */
   toml_block *blocks;   /* newest first */
   toml_block *cur;      /* the block nodes are bumped from */
@@ -187,7 +203,10 @@ static inline toml_node *toml_node_new(toml_doc *d, uint32_t units,
   toml_node *n = toml_alloc_units(d, units, ref);
   if (TOML_UNLIKELY(!n))
     return NULL;
-  memset(n, 0, (size_t)units << 3);
+  if (units == TOML_ENTRY_UNITS) /* sizes the compiler knows: three stores */
+    memset(n, 0, TOML_ENTRY_UNITS * 8);
+  else
+    memset(n, 0, TOML_ITEM_UNITS * 8);
   /* the slot is the distance to the block's data start */
   n->meta = ((*ref - d->cur->base) << TOML_SLOT_SHIFT) | kind;
   return n;
@@ -260,9 +279,15 @@ static inline uint32_t toml_index_slot(const uint32_t *refs, uint32_t cap,
                                      : refs[cap + i];
 }
 
-/* The entry of key (len bytes) in table t, or NULL. */
-toml_entry *toml_table_find(toml_doc *d, const toml_node *t, const char *key,
-                            uint32_t len);
+/* The entry of key (len bytes) in table t, or NULL; an empty table (each
+ * new one, at its first key) answers without a call. */
+toml_entry *toml_table_find_in(toml_doc *d, const toml_node *t, const char *key,
+                               uint32_t len);
+static inline toml_entry *toml_table_find(toml_doc *d, const toml_node *t,
+                                          const char *key, uint32_t len)
+{
+  return t->u.c.count ? toml_table_find_in(d, t, key, len) : NULL;
+}
 /* Appends entry eref (key already set, not present) to table t.  false when
  * out of memory. */
 bool toml_table_append(toml_doc *d, toml_node *t, uint32_t eref);
@@ -334,11 +359,36 @@ static inline uint64_t toml_has_below(uint64_t w, unsigned char c)
   return (w - TOML_ONES * c) & ~w & TOML_HIGHS;
 }
 
-/* Skips bytes of class cls (TOML_CC_BASIC, _LITERAL or _COMMENT), eight at a
- * time while none of them is a quote of that class, a backslash (basic), a
- * control character, DEL or non-ASCII. */
+/* Skips bytes of class cls (TOML_CC_BASIC, _LITERAL or _COMMENT), sixteen
+ * (SSE2) or eight at a time while none of them is a quote of that class, a
+ * backslash (basic), a control character, DEL or non-ASCII.  Reading 16
+ * bytes at a time is safe anywhere up to the end of the text thanks to the
+ * padding (TOML_PAD), whose NUL bytes stop the scan. */
 static inline char *toml_scan(char *q, unsigned cls)
 {
+#if defined(__SSE2__)
+  /* sixteen at a time: a signed compare below 0x20 also catches the bytes
+   * of 0x80 and up; the first byte flagged is where the byte loop goes on */
+  const __m128i below = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7F);
+  const __m128i quote = _mm_set1_epi8(cls == TOML_CC_LITERAL ? '\'' : '"');
+  const __m128i bslash = _mm_set1_epi8('\\');
+  for (;;) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+    __m128i stop =
+        _mm_or_si128(_mm_cmplt_epi8(v, below), _mm_cmpeq_epi8(v, del));
+    if (cls == TOML_CC_BASIC)
+      stop = _mm_or_si128(stop, _mm_or_si128(_mm_cmpeq_epi8(v, quote),
+                                             _mm_cmpeq_epi8(v, bslash)));
+    else if (cls == TOML_CC_LITERAL)
+      stop = _mm_or_si128(stop, _mm_cmpeq_epi8(v, quote));
+    unsigned m = (unsigned)_mm_movemask_epi8(stop);
+    if (m) {
+      q += __builtin_ctz(m);
+      break;
+    }
+    q += 16;
+  }
+#else
   for (;;) {
     uint64_t w, stop;
     memcpy(&w, q, 8);
@@ -351,6 +401,7 @@ static inline char *toml_scan(char *q, unsigned cls)
       break;
     q += 8;
   }
+#endif
   while (toml_is((unsigned char)*q, cls))
     q++;
   return q;

@@ -94,12 +94,20 @@ static char *digits(toml_parser *P, char *p, uint64_t *m, int *ndig,
  * number without underscores, with the locale's decimal point. */
 static double slow_float(toml_parser *P, const char *s, const char *e)
 {
+  double v;
   const char *dp = P->radix ? P->radix
                             : (P->radix = localeconv()->decimal_point);
+  if (dp && dp[0] == '.' && !dp[1] && !memchr(s, '_', (size_t)(e - s))) {
+    /* the text as it is: valid, and ended by a character that ends a
+     * number for strtod too */
+    char *end;
+    v = strtod(s, &end);
+    if (end == e)
+      return v;
+  }
   size_t dpl = dp && *dp ? strlen(dp) : 1;
   size_t cap = (size_t)(e - s) * (dpl + 1) + 1, i = 0;
   char small[256], *buf = small, *end;
-  double v;
   if (cap > sizeof small) {
     buf = P->d->alloc(P->d->alloc_ud, NULL, 0, cap);
     if (!buf)
@@ -122,12 +130,15 @@ static double slow_float(toml_parser *P, const char *s, const char *e)
   return v;
 }
 
-char *toml_lex_number(toml_parser *P, char *p, toml_node *n)
+static const double exact_pow10[] = {
+    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* Everything but the fast path of toml_lex_number (out of line, so that
+ * the fast path needs no frame). */
+__attribute__((noinline)) static char *lex_number(toml_parser *P, char *p,
+                                                  toml_node *n)
 {
-  static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,
-                                 1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                 1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
-                                 1e18, 1e19, 1e20, 1e21, 1e22};
   char *s = p;
   bool neg = false, is_float = false;
   uint64_t m = 0;
@@ -135,37 +146,6 @@ char *toml_lex_number(toml_parser *P, char *p, toml_node *n)
   long exp10 = 0, e;
   double f;
 
-  { /* fast path: [+-]digits[.digits], no underscore or exponent, exact */
-    char *q = p, *d0;
-    uint64_t fm = 0;
-    long nd, fd;
-    if (*q == '+' || *q == '-')
-      q++;
-    d0 = q;
-    if (is_digit(*q) && !(*q == '0' && (is_digit(q[1]) || q[1] == '_'))) {
-      while (is_digit(*q))
-        fm = fm * 10 + (uint64_t)(*q++ - '0');
-      nd = q - d0;
-      if (nd <= 18 && toml_is((unsigned char)*q, TOML_CC_END)) {
-        n->meta |= TOML_INTEGER;
-        n->u.i = *p == '-' ? -(int64_t)fm : (int64_t)fm;
-        return q;
-      }
-      if (nd <= 18 && *q == '.' && is_digit(q[1])) {
-        d0 = ++q;
-        while (is_digit(*q))
-          fm = fm * 10 + (uint64_t)(*q++ - '0');
-        fd = q - d0;
-        if (nd + fd <= 18 && fm <= (1ull << 53) &&
-            toml_is((unsigned char)*q, TOML_CC_END)) {
-          f = (double)fm / pow10[fd];
-          n->meta |= TOML_FLOAT;
-          n->u.f = *p == '-' ? -f : f;
-          return q;
-        }
-      }
-    }
-  }
   if (*p == '+' || *p == '-') {
     neg = *p == '-';
     p++;
@@ -245,7 +225,7 @@ char *toml_lex_number(toml_parser *P, char *p, toml_node *n)
   if (m == 0)
     f = neg ? -0.0 : 0.0;
   else if (!dropped && m <= (1ull << 53) && e >= -22 && e <= 22)
-    f = e < 0 ? (double)m / pow10[-e] : (double)m * pow10[e];
+    f = e < 0 ? (double)m / exact_pow10[-e] : (double)m * exact_pow10[e];
   else
     f = slow_float(P, s, p); /* s has the sign */
   if (neg && f > 0)
@@ -253,4 +233,39 @@ char *toml_lex_number(toml_parser *P, char *p, toml_node *n)
   n->meta |= TOML_FLOAT;
   n->u.f = f;
   return p;
+}
+
+char *toml_lex_number(toml_parser *P, char *p, toml_node *n)
+{
+  /* fast path: [+-]digits[.digits], no underscore or exponent, exact */
+  char *q = p, *d0;
+  uint64_t fm = 0;
+  long nd, fd;
+  if (*q == '+' || *q == '-')
+    q++;
+  d0 = q;
+  if (is_digit(*q) && !(*q == '0' && (is_digit(q[1]) || q[1] == '_'))) {
+    while (is_digit(*q))
+      fm = fm * 10 + (uint64_t)(*q++ - '0');
+    nd = q - d0;
+    if (nd <= 18 && toml_is((unsigned char)*q, TOML_CC_END)) {
+      n->meta |= TOML_INTEGER;
+      n->u.i = *p == '-' ? -(int64_t)fm : (int64_t)fm;
+      return q;
+    }
+    if (nd <= 18 && *q == '.' && is_digit(q[1])) {
+      d0 = ++q;
+      while (is_digit(*q))
+        fm = fm * 10 + (uint64_t)(*q++ - '0');
+      fd = q - d0;
+      if (nd + fd <= 18 && fm <= (1ull << 53) &&
+          toml_is((unsigned char)*q, TOML_CC_END)) {
+        double f = (double)fm / exact_pow10[fd];
+        n->meta |= TOML_FLOAT;
+        n->u.f = *p == '-' ? -f : f;
+        return q;
+      }
+    }
+  }
+  return lex_number(P, p, n);
 }

@@ -91,8 +91,9 @@ static const char *kind_text(unsigned kind, uint32_t meta)
 /* ---- small helpers ---- */
 
 /* A new node for the value at p (see toml_node_new). */
-static toml_node *new_node(toml_parser *P, const char *p, uint32_t units,
-                           unsigned kind, uint32_t *ref)
+static inline __attribute__((always_inline)) toml_node *
+new_node(toml_parser *P, const char *p, uint32_t units, unsigned kind,
+         uint32_t *ref)
 {
   toml_node *n = toml_node_new(P->d, units, kind, ref);
   if (!n)
@@ -168,13 +169,22 @@ static void seal_pending(toml_parser *P)
 
 /* ---- keys ---- */
 
+/* No key at p. */
+TOML_NORETURN __attribute__((noinline, cold)) static void
+bad_key(toml_parser *P, const char *p)
+{
+  char name[32];
+  if (*p == '=')
+    toml_fail(P, p, "expected a key before '='");
+  toml_fail(P, p, "expected a key, found %s", toml_char_name(P, p, name));
+}
+
 /* Reads one key part at p and the separator after it (skipping spaces):
  * k->sep is the separator, k->sep_at where it is, and the return value the
  * position after it.  A bare key is NUL-terminated in place, over its
  * terminator, once that has been read. */
 static char *key_part_read(toml_parser *P, char *p, key_part *k)
 {
-  char name[32];
   k->at = p;
   if (toml_is((unsigned char)*p, TOML_CC_BARE)) {
     char *q = p + 1;
@@ -199,18 +209,16 @@ static char *key_part_read(toml_parser *P, char *p, key_part *k)
     k->quoted = true;
     p = toml_skip_ws(p);
   } else {
-    if (*p == '=')
-      toml_fail(P, p, "expected a key before '='");
-    toml_fail(P, p, "expected a key, found %s", toml_char_name(P, p, name));
+    bad_key(P, p);
   }
   k->sep = *p;
   k->sep_at = p;
   return p < P->end ? p + 1 : p;
 }
 
-static toml_entry *add_entry(toml_parser *P, toml_node *t, uint32_t tref,
-                             const key_part *k, unsigned kind, uint32_t flags,
-                             uint32_t *eref)
+static inline __attribute__((always_inline)) toml_entry *
+add_entry(toml_parser *P, toml_node *t, uint32_t tref, const key_part *k,
+          unsigned kind, uint32_t flags, uint32_t *eref)
 {
   toml_entry *e =
       (toml_entry *)new_node(P, k->at, TOML_ENTRY_UNITS, kind, eref);
@@ -311,7 +319,10 @@ static char *parse_keyval(toml_parser *P, char *p, toml_node *t,
   return parse_value(P, p, &e->v, depth + 1);
 }
 
-static char *parse_array(toml_parser *P, char *p, toml_node *n, int depth)
+/* parse_array and parse_inline stay out of parse_value, which then needs
+ * no frame of its own: a scalar costs a dispatch and a tail call. */
+__attribute__((noinline)) static char *parse_array(toml_parser *P, char *p,
+                                                   toml_node *n, int depth)
 {
   const char *open = p;
   uint32_t base = P->nstack;
@@ -364,7 +375,8 @@ static char *inline_skip(toml_parser *P, char *p)
   return p;
 }
 
-static char *parse_inline(toml_parser *P, char *p, toml_node *n, int depth)
+__attribute__((noinline)) static char *parse_inline(toml_parser *P, char *p,
+                                                    toml_node *n, int depth)
 {
   const char *open = p;
   uint32_t ref = toml_node_ref(n);
@@ -398,9 +410,24 @@ static char *parse_inline(toml_parser *P, char *p, toml_node *n, int depth)
 
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-static char *parse_value(toml_parser *P, char *p, toml_node *n, int depth)
+/* No value at p. */
+TOML_NORETURN __attribute__((noinline, cold)) static void
+bad_value(toml_parser *P, const char *p)
 {
   char name[32];
+  if (*p == '\n' || *p == '\r' || (*p == '\0' && p >= P->end) || *p == '#')
+    toml_fail(P, p, "expected a value, found %s", toml_char_name(P, p, name));
+  if (*p == 't' || *p == 'f')
+    toml_fail(P, p,
+              "invalid value: expected 'true' or 'false' (booleans "
+              "are lower case; strings need quotes)");
+  toml_fail(P, p, "expected a value, found %s%s", toml_char_name(P, p, name),
+            toml_is((unsigned char)*p, TOML_CC_BARE) ? " (strings need quotes)"
+                                                     : "");
+}
+
+static char *parse_value(toml_parser *P, char *p, toml_node *n, int depth)
+{
   n->pos = (uint32_t)(p - P->buf);
   switch (*p) {
   case '"':
@@ -437,14 +464,7 @@ static char *parse_value(toml_parser *P, char *p, toml_node *n, int depth)
   default:
     break;
   }
-  if (*p == '\n' || *p == '\r' || (*p == '\0' && p >= P->end) || *p == '#')
-    toml_fail(P, p, "expected a value, found %s", toml_char_name(P, p, name));
-  if (*p == 't' || *p == 'f')
-    toml_fail(P, p, "invalid value: expected 'true' or 'false' (booleans "
-                    "are lower case; strings need quotes)");
-  toml_fail(P, p, "expected a value, found %s%s", toml_char_name(P, p, name),
-            toml_is((unsigned char)*p, TOML_CC_BARE)
-                ? " (strings need quotes)" : "");
+  bad_value(P, p);
 }
 
 /* ---- headers ---- */

@@ -15,9 +15,18 @@ static uint32_t key_hash(const char *k, uint32_t len)
     k += 8;
     len -= 8;
   }
-  if (len) {
-    w = 0;
-    memcpy(&w, k, len);
+  if (len) { /* the last 1 to 7 bytes, little-endian, without a memcpy
+                call and without reading past them (overlapping loads) */
+    if (len >= 4) {
+      uint32_t lo, hi;
+      memcpy(&lo, k, 4);
+      memcpy(&hi, k + len - 4, 4);
+      w = lo | (uint64_t)hi << (8 * (len - 4));
+    } else {
+      const unsigned char *u = (const unsigned char *)k;
+      w = u[0] | (uint64_t)u[len / 2] << (8 * (len / 2)) |
+          (uint64_t)u[len - 1] << (8 * (len - 1));
+    }
     h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
   }
   /* the caller masks the low bits: fold the high half (where a product
@@ -128,8 +137,8 @@ static toml_entry *find(toml_doc *d, const toml_node *t, const char *key,
   }
 }
 
-toml_entry *toml_table_find(toml_doc *d, const toml_node *t, const char *key,
-                            uint32_t len)
+toml_entry *toml_table_find_in(toml_doc *d, const toml_node *t, const char *key,
+                               uint32_t len)
 {
   return find(d, t, key, len, true);
 }

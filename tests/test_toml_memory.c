@@ -1,0 +1,294 @@
+/* test_toml_memory.c -- how the TOML reader (src/toml/) takes its memory:
+ * large requests of the default allocator are mappings advised as huge
+ * pages, blocks of more than 1 MiB never make a budget run out sooner, and
+ * a small text is one allocation besides the document, and the documents
+ * and errors are the same whichever memory they lie in.
+ * SPDX-License-Identifier: MIT */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "toml/toml.h"
+
+/* An allocator over malloc that counts its calls; with move, every
+ * reallocation moves (and the old bytes are lost). */
+typedef struct counted {
+  long calls; /* allocations and reallocations */
+  bool move;
+} counted;
+
+static void *count_alloc(void *ud, void *p, size_t old_size, size_t new_size)
+{
+  counted *c = ud;
+  if (!new_size) {
+    free(p);
+    return NULL;
+  }
+  c->calls++;
+  if (!c->move || !p)
+    return realloc(p, new_size);
+  void *q = malloc(new_size);
+  if (q) {
+    memcpy(q, p, old_size < new_size ? old_size : new_size);
+    memset(p, 0xA5, old_size);
+    free(p);
+  }
+  return q;
+}
+
+/* "[t]" and n lines "kNNNNNNN = D": one table of n keys. */
+static char *keys_text(size_t n, size_t *len)
+{
+  char *text = malloc(n * 16 + 8), *p = text;
+  cr_assert_not_null(text);
+  p += sprintf(p, "[t]\n");
+  for (size_t i = 0; i < n; i++)
+    p += sprintf(p, "k%07zu = %zu\n", i, i % 10);
+  *len = (size_t)(p - text);
+  return text;
+}
+
+static toml_status parse_into(toml_doc *d, const char *text, size_t len,
+                              size_t budget, toml_error *e)
+{
+  char *buf = toml_doc_buffer(d, len);
+  cr_assert_not_null(buf);
+  memcpy(buf, text, len);
+  toml_doc_limit(d, budget);
+  return toml_doc_parse(d, len, TOML_1_1, e);
+}
+
+/* Asserts that trees a and b hold the same kinds, keys, scalars and
+ * positions. */
+static void same_tree(const toml_node *a, const toml_node *b)
+{
+  toml_kind k = toml_node_kind(a);
+  toml_pos pa = toml_node_pos(a), pb = toml_node_pos(b);
+  cr_assert_eq(k, toml_node_kind(b));
+  cr_assert(pa.line == pb.line && pa.col == pb.col, "%d:%d vs %d:%d", pa.line,
+            pa.col, pb.line, pb.col);
+  size_t n = toml_node_count(a), la, lb;
+  cr_assert_eq(n, toml_node_count(b));
+  switch (k) {
+  case TOML_STRING: {
+    const char *sa = toml_node_string(a, &la), *sb = toml_node_string(b, &lb);
+    cr_assert(la == lb && memcmp(sa, sb, la) == 0);
+    break;
+  }
+  case TOML_INTEGER:
+    cr_assert_eq(toml_node_integer(a), toml_node_integer(b));
+    break;
+  case TOML_TABLE:
+    for (size_t i = 0; i < n; i++) {
+      const char *ka, *kb;
+      const toml_node *va = toml_table_entry_at(a, i, &ka, &la);
+      const toml_node *vb = toml_table_entry_at(b, i, &kb, &lb);
+      cr_assert(la == lb && memcmp(ka, kb, la) == 0);
+      same_tree(va, vb);
+    }
+    break;
+  case TOML_ARRAY:
+    for (size_t i = 0; i < n; i++)
+      same_tree(toml_node_at(a, i), toml_node_at(b, i));
+    break;
+  default:
+    break;
+  }
+}
+
+/* 650 000 keys: 8.5 MB of text (a huge mapping) and blocks of 2 MiB from
+ * the first (a text of 8 MiB or more), then 4 and 8 MiB (huge mappings
+ * too): read the same as from malloc'ed memory, and a duplicate at the
+ * end gives the same error. */
+Test(toml_memory, huge_mappings_read_like_malloced_memory)
+{
+  size_t n = 650000, len;
+  char *text = keys_text(n, &len);
+  cr_assert_gt(len, (size_t)8 << 20);
+  toml_doc *a = toml_doc_new(NULL, NULL, "big.toml");
+  counted plain = {0};
+  toml_doc *b = toml_doc_new(count_alloc, &plain, "big.toml");
+  toml_error e;
+  cr_assert_eq(parse_into(a, text, len, 0, &e), TOML_OK, "%s", e.message);
+  cr_assert_eq(parse_into(b, text, len, 0, &e), TOML_OK, "%s", e.message);
+  const toml_node *t = toml_table_get(toml_doc_root(a), "t", 1);
+  cr_assert_not_null(t);
+  cr_assert_eq(toml_node_count(t), n);
+  cr_assert_eq(toml_node_integer(toml_table_get(t, "k0649999", 8)), 9);
+  same_tree(toml_doc_root(a), toml_doc_root(b));
+  toml_doc_free(a);
+  toml_doc_free(b);
+
+  char *dup = malloc(len + 32);
+  memcpy(dup, text, len);
+  size_t dlen = len + (size_t)sprintf(dup + len, "k0000005 = 1\n");
+  toml_error ea, eb;
+  a = toml_doc_new(NULL, NULL, "big.toml");
+  b = toml_doc_new(count_alloc, &plain, "big.toml");
+  cr_assert_eq(parse_into(a, dup, dlen, 0, &ea), TOML_ESYNTAX);
+  cr_assert_eq(parse_into(b, dup, dlen, 0, &eb), TOML_ESYNTAX);
+  cr_assert_eq(ea.line, (int)n + 2);
+  cr_assert_eq(ea.col, 1);
+  cr_assert(ea.line == eb.line && ea.col == eb.col);
+  cr_assert_str_eq(ea.message, eb.message);
+  cr_assert_str_eq(ea.message,
+                   "duplicate key \"k0000005\" (first defined at 7:1)");
+  toml_doc_free(a);
+  toml_doc_free(b);
+  free(dup);
+  free(text);
+}
+
+/* A buffer that grows across the huge threshold (malloc -> mapping ->
+ * larger mapping, as reading standard input does) keeps its bytes. */
+Test(toml_memory, a_buffer_grows_into_huge_mappings_with_its_bytes)
+{
+  toml_doc *d = toml_doc_new(NULL, NULL, "grow.toml");
+  size_t sizes[] = {1 << 20, 3 << 20, 9 << 20}, filled = 0;
+  for (size_t s = 0; s < 3; s++) {
+    unsigned char *buf = (unsigned char *)toml_doc_buffer(d, sizes[s]);
+    cr_assert_not_null(buf);
+    for (size_t i = 0; i < filled; i++)
+      cr_assert_eq(buf[i], (unsigned char)(i * 7 + i / 4096), "byte %zu", i);
+    for (size_t i = filled; i < sizes[s]; i++)
+      buf[i] = (unsigned char)(i * 7 + i / 4096);
+    filled = sizes[s];
+  }
+  /* then a document written into it parses */
+  char *buf = toml_doc_buffer(d, sizes[2]);
+  size_t len = (size_t)sprintf(buf, "a = 1\n[b]\nc = \"x\"\n");
+  toml_error e;
+  cr_assert_eq(toml_doc_parse(d, len, TOML_1_1, &e), TOML_OK, "%s", e.message);
+  cr_assert_eq(toml_node_integer(toml_table_get(toml_doc_root(d), "a", 1)), 1);
+  toml_doc_free(d);
+}
+
+/* Blocks of more than 1 MiB are halved near the limit: the smallest
+ * budget a document parses in is what 1 MiB blocks needed (about 11.4 MiB
+ * here, where 8 MiB blocks taken whole would need 18.4 MiB). */
+Test(toml_memory, large_blocks_never_exhaust_a_budget_sooner)
+{
+  size_t n = 200000, len;
+  char *text = keys_text(n, &len);
+  toml_error e;
+  toml_doc *d = toml_doc_new(NULL, NULL, "budget.toml");
+  cr_assert_eq(parse_into(d, text, len, (size_t)23 << 19, &e), TOML_OK, "%s",
+               e.message);
+  cr_assert_eq(toml_node_count(toml_table_get(toml_doc_root(d), "t", 1)), n);
+  toml_doc_free(d);
+  /* and a budget too small is still refused, at a position */
+  d = toml_doc_new(NULL, NULL, "budget.toml");
+  cr_assert_eq(parse_into(d, text, len, (size_t)10 << 20, &e), TOML_ELIMIT);
+  cr_assert_gt(e.line, 1);
+  toml_doc_free(d);
+  free(text);
+}
+
+/* ---- a small text's one allocation ---- */
+
+/* text parsed from a buffer of cap bytes (cap >= TOML_SMALL_TEXT: not
+ * one allocation), or of its own length when cap is 0; trimmed. */
+static toml_doc *parse_small(const char *text, size_t cap, counted *c,
+                             toml_status want, toml_error *e)
+{
+  size_t len = strlen(text);
+  toml_doc *d = toml_doc_new(count_alloc, c, "small.toml");
+  cr_assert_not_null(d);
+  char *buf = toml_doc_buffer(d, cap ? cap : len);
+  cr_assert_not_null(buf);
+  memcpy(buf, text, len);
+  cr_assert_eq(toml_doc_parse(d, len, TOML_1_1, e), want, "%s", e->message);
+  if (want != TOML_OK) {
+    toml_doc_free(d);
+    return NULL;
+  }
+  toml_doc_trim(d);
+  return d;
+}
+
+static const char manifest[] =
+    "# plugin manifest\nname = \"p000151\"\nversion = \"2.5.28\"\n"
+    "description = \"Benchmark plugin 151: provides a codec tagged t23\"\n"
+    "namespace = \"bench\"\nlibrary = \"libp000151.so\"\nabi = 1\n"
+    "requires = [\"a >= 1\", 'b']\n\n[[provides]]\nkind = \"codec\"\n"
+    "tag = \"t23\"\nconfig = { size = 1, \"q k\" = 2.5, at = 07:32:00 }\n";
+
+/* A manifest is the document and one more allocation (its text, line
+ * table, directory and block), and reads exactly as from a buffer of its
+ * own, whether or not the trim moves that allocation. */
+Test(toml_memory, a_small_text_is_one_allocation_and_reads_the_same)
+{
+  counted c1 = {0}, c2 = {0}, c3 = {.move = true};
+  toml_error e;
+  toml_doc *one = parse_small(manifest, 0, &c1, TOML_OK, &e);
+  cr_assert_eq(c1.calls, 3, "%ld calls", c1.calls); /* + the trim's */
+  toml_doc *general = parse_small(manifest, 4096, &c2, TOML_OK, &e);
+  cr_assert_gt(c2.calls, 4, "%ld calls", c2.calls);
+  toml_doc *moved = parse_small(manifest, 0, &c3, TOML_OK, &e);
+  same_tree(toml_doc_root(one), toml_doc_root(general));
+  same_tree(toml_doc_root(moved), toml_doc_root(general));
+  const toml_node *p = toml_table_get(toml_doc_root(moved), "provides", 8);
+  const toml_node *cfg = toml_table_get(toml_node_at(p, 0), "config", 6);
+  toml_pos pos = toml_node_pos(toml_table_get(cfg, "q k", 3));
+  cr_assert(pos.line == 13 && pos.col == 30, "%d:%d", pos.line, pos.col);
+  toml_doc_free(one);
+  toml_doc_free(general);
+  toml_doc_free(moved);
+}
+
+/* Line tables and directories that outgrow their room in the one
+ * allocation move out of it; the documents and errors stay the same. */
+Test(toml_memory, small_texts_that_outgrow_their_room_read_the_same)
+{
+  char many_lines[600], many_nodes[600], bad[700];
+  size_t i, n = 0;
+  for (i = 0; i < 120; i++) /* 240 lines in 480 bytes: 34 lines of room */
+    n += (size_t)sprintf(many_lines + n, "\n#\n");
+  sprintf(many_lines + n, "a = 1\n");
+  n = (size_t)sprintf(many_nodes, "a = [");
+  for (i = 0; i < 200; i++) /* 200 items need a second, third block */
+    n += (size_t)sprintf(many_nodes + n, "1,");
+  sprintf(many_nodes + n, "]\nb = 2\n");
+  sprintf(bad, "%s\na = 3\n", many_nodes);
+  const char *texts[] = {many_lines, many_nodes, "", "\n\n\n", manifest};
+  for (i = 0; i < sizeof texts / sizeof *texts; i++) {
+    counted c1 = {.move = true}, c2 = {0};
+    toml_error e;
+    toml_doc *one = parse_small(texts[i], 0, &c1, TOML_OK, &e);
+    toml_doc *general = parse_small(texts[i], 4096, &c2, TOML_OK, &e);
+    same_tree(toml_doc_root(one), toml_doc_root(general));
+    toml_doc_free(one);
+    toml_doc_free(general);
+  }
+  const char *errors[] = {bad, "a = 1\na = 2\n", "x = [1,\n\n2,\n", "\"\n",
+                          "[t]\n[t]\n"};
+  for (i = 0; i < sizeof errors / sizeof *errors; i++) {
+    counted c1 = {.move = true}, c2 = {0};
+    toml_error e1, e2;
+    parse_small(errors[i], 0, &c1, TOML_ESYNTAX, &e1);
+    parse_small(errors[i], 4096, &c2, TOML_ESYNTAX, &e2);
+    cr_assert(e1.line == e2.line && e1.col == e2.col, "%d:%d vs %d:%d", e1.line,
+              e1.col, e2.line, e2.col);
+    cr_assert_str_eq(e1.message, e2.message);
+  }
+}
+
+/* A small text's buffer that grows before the parse (as reading standard
+ * input does) leaves the one allocation with its bytes. */
+Test(toml_memory, a_small_buffer_grows_out_of_its_one_allocation)
+{
+  counted c = {.move = true};
+  toml_doc *d = toml_doc_new(count_alloc, &c, "grow.toml");
+  char *buf = toml_doc_buffer(d, 10);
+  memcpy(buf, "a = 1\nb = ", 10);
+  buf = toml_doc_buffer(d, 5000);
+  cr_assert_not_null(buf);
+  memcpy(buf + 10, "\"two\"\n", 6);
+  toml_error e;
+  cr_assert_eq(toml_doc_parse(d, 16, TOML_1_1, &e), TOML_OK, "%s", e.message);
+  size_t len;
+  cr_assert_str_eq(
+      toml_node_string(toml_table_get(toml_doc_root(d), "b", 1), &len), "two");
+  toml_doc_free(d);
+}
