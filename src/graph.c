@@ -460,14 +460,18 @@ static pk_status sort_by_key(const pk__allocator *a, const char *const *key,
   }
   uint64_t *ps = pre, *pd = pre2;
   uint32_t *is = ids, *id = tmp;
-  /* LSD radix, 8-bit digits (11-bit ones for many keys), skipping the
-   * digits where every key agrees */
-  int bits = n >= 32768 ? 11 : 8;
+  /* LSD radix, 8-bit digits (12-bit ones for many keys); each digit
+   * starts at the lowest bit where some keys differ that no digit covered
+   * yet, so bits where every key agrees cost no pass (names of digits
+   * differ in 4 bits of each byte: 6 digits sort in 3 passes, not 5). */
+  int bits = n >= 32768 ? 12 : 8;
   uint64_t mask = ((uint64_t)1 << bits) - 1;
-  uint32_t count[2048];
+  uint32_t count[4096];
   for (int shift = 0; shift < 64; shift += bits) {
-    if (!((differ >> shift) & mask))
-      continue;
+    if (!(differ >> shift))
+      break;
+    while (!((differ >> shift) & 1))
+      shift++;
     memset(count, 0, (mask + 1) * sizeof *count);
     for (size_t i = 0; i < n; i++)
       count[(ps[i] >> shift) & mask]++;
@@ -521,7 +525,13 @@ pk_status pk__graph_layering(pk__graph *g)
 
 /* The seed's layering of every node; on the way, a cycle check of every
  * edge (a dependency found on the current DFS path closes a cycle) and a
- * fresh topological order (ord = post-order position). */
+ * fresh topological order (ord = post-order position).
+ *
+ * How it works: the nodes are sorted by key, then the whole pass runs in
+ * that rank space -- the dependency lists (CSR) hold ranks, so each list
+ * sorts as plain integers, the roots are visited in rank order (a
+ * sequential walk), and one word per rank (st) is both the visit mark and
+ * the layer.  Only the results go back to node numbers. */
 static pk_status layer_all(pk__graph *g)
 {
   size_t n = g->n;
@@ -541,105 +551,124 @@ static pk_status layer_all(pk__graph *g)
                       sizeof *g->set_f))
     return PK_ENOMEM;
 
-  /* Roots in key order; rank[v] = position of v in that order. */
+  /* Roots in key order: sorted[r] is the node of rank r. */
   uint32_t *sorted = g->order; /* scratch until the final fill below */
+  uint32_t *rank = g->rank;
   for (size_t v = 0; v < n; v++)
     sorted[v] = (uint32_t)v;
   if (sort_by_key(&g->alloc, g->key, sorted, g->stack, n) != PK_OK)
     return PK_ENOMEM;
   for (size_t i = 0; i < n; i++)
-    g->rank[sorted[i]] = (uint32_t)i;
+    rank[sorted[i]] = (uint32_t)i;
 
-  /* CSR of dependencies sorted by rank (duplicates kept, as the seed):
-   * scatter the edge array in one sequential pass, then sort each node's
-   * short list. */
+  /* CSR of dependencies by rank, each list sorted (duplicates kept, as the
+   * seed): scatter the edge array in one pass, then sort each short list. */
+  uint32_t *start = g->csr_start, *csr = g->csr;
   size_t pos = 0;
-  for (size_t v = 0; v < n; v++) {
-    g->csr_start[v] = (uint32_t)pos;
-    pos += g->ndeps[v];
+  for (size_t r = 0; r < n; r++) {
+    start[r] = (uint32_t)pos;
+    pos += g->ndeps[sorted[r]];
   }
-  g->csr_start[n] = (uint32_t)pos;
-  uint32_t *fill = g->stack; /* next free slot per node, scratch */
-  memcpy(fill, g->csr_start, n * sizeof *fill);
+  start[n] = (uint32_t)pos;
+  uint32_t *fill = g->stack; /* next free slot per rank, scratch */
+  memcpy(fill, start, n * sizeof *fill);
   for (size_t e = 0; e < g->m; e++)
-    g->csr[fill[g->edges[e].from]++] = g->edges[e].to;
-  for (size_t v = 0; v < n; v++)
-    for (uint32_t i = g->csr_start[v] + 1; i < g->csr_start[v + 1]; i++) {
-      uint32_t d = g->csr[i], r = g->rank[d], j = i;
-      while (j > g->csr_start[v] && g->rank[g->csr[j - 1]] > r) {
-        g->csr[j] = g->csr[j - 1];
-        j--;
-      }
-      g->csr[j] = d;
+    csr[fill[rank[g->edges[e].from]]++] = rank[g->edges[e].to];
+  for (size_t r = 0; r < n; r++)
+    for (uint32_t i = start[r] + 1; i < start[r + 1]; i++) {
+      uint32_t d = csr[i], j = i;
+      for (; j > start[r] && csr[j - 1] > d; j--)
+        csr[j] = csr[j - 1];
+      csr[j] = d;
     }
 
-  /* Depth-first from each root in key order; a node is placed when all its
-   * dependencies are, in post-order.  stack holds nodes, set_f the index of
-   * the next dependency to visit. */
-  uint32_t gen = next_gen(g);
+  /* Depth-first from each root in rank order; a node is placed when all
+   * its dependencies are, in post-order.  st[r]: 0 not visited, NONE on
+   * the current path, else its layer + 1.  stack holds ranks, set_f the
+   * index of the next dependency to visit; post (in parent) the post-order
+   * by rank. */
+  uint32_t *st = g->stamp, *stack = g->stack, *next = g->set_f;
+  uint32_t *post = g->parent;
+  memset(st, 0, n * sizeof *st);
   uint32_t maxl = 0;
-  uint32_t *post = g->parent; /* post-order list, reused */
   size_t npost = 0;
-  for (size_t i = 0; i < n; i++) {
-    uint32_t root = sorted[i];
-    if (g->stamp[root] == gen)
+  pk_status res = PK_OK;
+  for (uint32_t root = 0; root < n && res == PK_OK; root++) {
+    if (st[root])
       continue;
     size_t top = 0;
-    g->stamp[root] = gen;
-    g->layer[root] = NONE; /* NONE: on the current path */
-    g->stack[top] = root;
-    g->set_f[top++] = g->csr_start[root];
+    st[root] = NONE;
+    stack[top] = root;
+    next[top++] = start[root];
     while (top) {
-      uint32_t u = g->stack[top - 1];
-      uint32_t k = g->set_f[top - 1];
-      if (k < g->csr_start[u + 1]) {
-        g->set_f[top - 1] = k + 1;
-        uint32_t d = g->csr[k];
-        if (g->stamp[d] != gen) {
-          g->stamp[d] = gen;
-          g->layer[d] = NONE;
-          g->stack[top] = d;
-          g->set_f[top++] = g->csr_start[d];
-        } else if (g->layer[d] == NONE) { /* d is on the path: a cycle */
+      uint32_t u = stack[top - 1], k = next[top - 1];
+      if (k < start[u + 1]) {
+        next[top - 1] = k + 1;
+        uint32_t d = csr[k];
+        if (!st[d]) {
+          st[d] = NONE;
+          stack[top] = d;
+          next[top++] = start[d];
+        } else if (st[d] == NONE) { /* d is on the path: a cycle */
           size_t at = 0;
-          while (g->stack[at] != d)
+          while (stack[at] != d)
             at++;
           g->ncycle = 0;
-          for (; at < top; at++)
-            if (push(g, &g->cycle, &g->ncycle, &g->cycle_cap,
-                     g->stack[at]) != PK_OK)
-              return PK_ENOMEM;
-          return finish_cycle(g, false);
+          for (; at < top && res == PK_OK; at++)
+            res = push(g, &g->cycle, &g->ncycle, &g->cycle_cap,
+                       sorted[stack[at]]);
+          if (res == PK_OK)
+            res = finish_cycle(g, false);
+          break;
         }
         continue;
       }
       top--;
-      uint32_t l = 0;
-      for (uint32_t e = g->csr_start[u]; e < g->csr_start[u + 1]; e++)
-        if (g->layer[g->csr[e]] + 1 > l)
-          l = g->layer[g->csr[e]] + 1;
-      g->layer[u] = l;
-      if (l > maxl)
-        maxl = l;
-      g->ord[u] = (int64_t)npost;
+      uint32_t l = 1; /* layer + 1 */
+      for (uint32_t e = start[u]; e < start[u + 1]; e++)
+        if (st[csr[e]] + 1 > l)
+          l = st[csr[e]] + 1;
+      st[u] = l;
+      if (l - 1 > maxl)
+        maxl = l - 1;
       post[npost++] = u;
     }
   }
-  /* Stable bucket by layer: order = layer 0 in post-order, then layer 1... */
+  if (res != PK_OK) {
+    memset(st, 0, n * sizeof *st); /* stamps again, for the next search */
+    for (size_t v = 0; v < n; v++)
+      g->parent[v] = NONE;
+    return res;
+  }
+  /* Back to node numbers: layer, ord (= post-order position), then a
+   * stable bucket by layer: order = layer 0 in post-order, then layer 1...
+   * starts counts each layer from the post-order list by rank. */
   g->nlayers = n ? (size_t)maxl + 1 : 0;
   if (pk__vec_reserve(&g->alloc, (void **)&g->starts, &g->starts_cap,
-                      g->nlayers + 2, sizeof *g->starts))
+                      g->nlayers + 2, sizeof *g->starts)) {
+    memset(st, 0, n * sizeof *st);
     return PK_ENOMEM;
+  }
   memset(g->starts, 0, (g->nlayers + 2) * sizeof *g->starts);
-  for (size_t i = 0; i < n; i++)
-    g->starts[g->layer[post[i]] + 1]++;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t r = post[i], v = sorted[r];
+    g->layer[v] = st[r] - 1;
+    g->ord[v] = (int64_t)i;
+    g->starts[st[r]]++;
+  }
   for (size_t l = 0; l < g->nlayers; l++)
     g->starts[l + 1] += g->starts[l];
-  /* fill using a moving cursor per layer (stack as scratch) */
+  /* fill using a moving cursor per layer (stack as scratch); sorted is
+   * still needed, so the order goes to fill's slot first */
   for (size_t l = 0; l < g->nlayers; l++)
-    g->stack[l] = g->starts[l];
-  for (size_t i = 0; i < n; i++)
-    g->order[g->stack[g->layer[post[i]]]++] = post[i];
+    stack[l] = g->starts[l];
+  uint32_t *out = rank; /* rank is not needed any more */
+  for (size_t i = 0; i < n; i++) {
+    uint32_t r = post[i];
+    out[stack[st[r] - 1]++] = sorted[r];
+  }
+  memcpy(g->order, out, n * sizeof *g->order);
+  memset(st, 0, n * sizeof *st); /* stamps again, for the next search */
   for (size_t v = 0; v < n; v++)
     g->parent[v] = NONE;
   g->front = 0;
