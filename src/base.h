@@ -311,6 +311,21 @@ void *pk__map_get(const pk__map *m, const char *key, size_t len);
 /* Inserts or replaces. */
 pk_status pk__map_put(const pk__allocator *a, pk__map *m, const char *key,
                       size_t len, void *value);
+/* The same with the key's pk__hash computed once by the caller, and a
+ * prefetch of the slot where a lookup of that hash starts: a caller with
+ * many keys hashes and prefetches a few keys ahead, so that the table's
+ * cache misses overlap instead of following one another. */
+void *pk__map_get_hashed(const pk__map *m, const char *key, size_t len,
+                         uint64_t hash);
+pk_status pk__map_put_hashed(const pk__allocator *a, pk__map *m,
+                             const char *key, size_t len, uint64_t hash,
+                             void *value);
+static inline void pk__map_prefetch(const pk__map *m, uint64_t hash)
+{
+  if (m->cap)
+    __builtin_prefetch((const char *)m->slots +
+                       ((size_t)hash & (m->cap - 1)) * 24);
+}
 /* Forgets every key, keeping the memory. */
 void pk__map_clear(pk__map *m);
 /* Makes room for n keys without growing again. */
