@@ -172,6 +172,153 @@ Test(graph, random_dags_agree_with_a_reference)
   }
 }
 
+/* The seed's layering as written in addons-spec (recursive): roots in key
+ * order, each node's dependencies in key order, a node placed after its
+ * dependencies; layer = longest path to a leaf; then stable by layer. */
+static const char *ref_key[3000];
+static int ref_dep[3000][4], ref_ndep[3000], ref_layer[3000], ref_post[3000];
+static int ref_npost;
+static bool ref_seen[3000];
+
+static int by_ref_key(const void *a, const void *b)
+{
+  return strcmp(ref_key[*(const int *)a], ref_key[*(const int *)b]);
+}
+
+static void ref_visit(int v)
+{
+  ref_seen[v] = true;
+  int d[4], nd = ref_ndep[v];
+  memcpy(d, ref_dep[v], sizeof d);
+  qsort(d, (size_t)nd, sizeof *d, by_ref_key);
+  ref_layer[v] = 0;
+  for (int k = 0; k < nd; k++) {
+    if (!ref_seen[d[k]])
+      ref_visit(d[k]);
+    if (ref_layer[d[k]] + 1 > ref_layer[v])
+      ref_layer[v] = ref_layer[d[k]] + 1;
+  }
+  ref_post[ref_npost++] = v;
+}
+
+/* Node numbers unrelated to key order (the layering runs in key order),
+ * keys of different lengths sharing long prefixes and ties on the eight
+ * bytes the radix sort reads: the exact order of the recursive seed
+ * algorithm, for small graphs (merge sort) and large ones (radix). */
+Test(graph, seed_order_when_keys_are_not_in_node_order)
+{
+  static char kbuf[3000][64];
+  srand(11);
+  for (int round = 0; round < 12; round++) {
+    size_t n = round < 4 ? 10 + (size_t)(rand() % 50)
+                         : 500 + (size_t)(rand() % 2500);
+    pk__graph *g = pk__graph_new(NULL);
+    cr_assert_not_null(g);
+    for (size_t v = 0; v < n; v++) {
+      int x = rand() % 100000;
+      switch (rand() % 3) {
+      case 0: snprintf(kbuf[v], sizeof kbuf[v], "ns\x01p%d-%zu", x, v); break;
+      case 1: snprintf(kbuf[v], sizeof kbuf[v], "ns\x01plugin-long-%d-%zu", x, v); break;
+      default: snprintf(kbuf[v], sizeof kbuf[v], "ns\x01%zu", v); break;
+      }
+      ref_key[v] = kbuf[v];
+      uint32_t id;
+      cr_assert_eq(pk__graph_add_node(g, kbuf[v], &id), PK_OK);
+    }
+    /* a DAG by a hidden order: each node requires up to 4 earlier ones */
+    static int perm[3000];
+    for (size_t v = 0; v < n; v++)
+      perm[v] = (int)v;
+    for (size_t i = n; i > 1; i--) {
+      size_t j = (size_t)rand() % i;
+      int t = perm[i - 1];
+      perm[i - 1] = perm[j];
+      perm[j] = t;
+    }
+    for (size_t i = 0; i < n; i++) {
+      int v = perm[i];
+      ref_ndep[v] = i ? rand() % 5 : 0;
+      for (int k = 0; k < ref_ndep[v]; k++) {
+        ref_dep[v][k] = perm[rand() % (int)i];
+        cr_assert_eq(pk__graph_add_edge(g, (uint32_t)v,
+                                        (uint32_t)ref_dep[v][k]),
+                     PK_OK);
+      }
+    }
+    cr_assert_eq(pk__graph_layering(g), PK_OK);
+    static int roots[3000];
+    for (size_t v = 0; v < n; v++)
+      roots[v] = (int)v, ref_seen[v] = false;
+    qsort(roots, n, sizeof *roots, by_ref_key);
+    ref_npost = 0;
+    for (size_t i = 0; i < n; i++)
+      if (!ref_seen[roots[i]])
+        ref_visit(roots[i]);
+    size_t got_n, layers;
+    const uint32_t *order = pk__graph_order(g, &got_n);
+    const uint32_t *starts = pk__graph_layer_starts(g, &layers);
+    cr_assert_eq(got_n, n);
+    size_t at = 0;
+    for (size_t l = 0; l < layers; l++) {
+      cr_assert_eq(starts[l], at);
+      for (int i = 0; i < ref_npost; i++)
+        if (ref_layer[ref_post[i]] == (int)l) {
+          cr_assert_eq(order[at], (uint32_t)ref_post[i],
+                       "round %d: order[%zu] = %u, the seed has %d", round,
+                       at, order[at], ref_post[i]);
+          cr_assert_eq(pk__graph_layer_of(g, order[at]), l);
+          at++;
+        }
+    }
+    cr_assert_eq(at, n);
+    /* ord now comes from the layering: the incremental check (a few
+     * pending edges) accepts an edge along it and finds the cycle that an
+     * edge against a requirement closes */
+    cr_assert_eq(pk__graph_add_edge(g, (uint32_t)perm[n - 1],
+                                    (uint32_t)perm[0]),
+                 PK_OK);
+    cr_assert_eq(pk__graph_commit(g), PK_OK);
+    size_t v = n - 1;
+    while (!ref_ndep[perm[v]])
+      v--;
+    cr_assert_eq(pk__graph_add_edge(g, (uint32_t)ref_dep[perm[v]][0],
+                                    (uint32_t)perm[v]),
+                 PK_OK);
+    cr_assert_eq(pk__graph_commit(g), PK_EDEP_CYCLE);
+    pk__graph_free(g);
+  }
+}
+
+/* pk__map_get_hashed and pk__map_put_hashed with pk__hash are
+ * pk__map_get and pk__map_put. */
+Test(graph, map_hashed_lookups_are_the_plain_ones)
+{
+  static char kbuf[3000][24];
+  pk__map a = {0}, b = {0};
+  size_t found = 0;
+  for (size_t i = 0; i < 3000; i++) {
+    snprintf(kbuf[i], sizeof kbuf[i], "k%zu", i * 7919 % 4001);
+    size_t len = strlen(kbuf[i]);
+    uint64_t h = pk__hash(kbuf[i], len);
+    pk__map_prefetch(&b, h);
+    cr_assert_eq(pk__map_put(NULL, &a, kbuf[i], len, kbuf[i]), PK_OK);
+    cr_assert_eq(pk__map_put_hashed(NULL, &b, kbuf[i], len, h, kbuf[i]),
+                 PK_OK);
+  }
+  for (size_t i = 0; i < 4001; i++) {
+    char k[24];
+    snprintf(k, sizeof k, "k%zu", i);
+    size_t len = strlen(k);
+    void *want = pk__map_get(&a, k, len);
+    cr_assert_eq(pk__map_get_hashed(&b, k, len, pk__hash(k, len)), want);
+    cr_assert_eq(pk__map_get(&b, k, len), want);
+    found += want != NULL;
+  }
+  cr_assert_eq(found, 3000);
+  pk__map_free(NULL, &a);
+  pk__map_free(NULL, &b);
+}
+
 /* An allocator that fails after a budget of allocations. */
 typedef struct budget {
   long left;
