@@ -326,6 +326,9 @@ static inline void pk__map_prefetch(const pk__map *m, uint64_t hash)
     __builtin_prefetch((const char *)m->slots +
                        ((size_t)hash & (m->cap - 1)) * 24);
 }
+/* The second step, once that slot is in the cache: prefetches the key it
+ * holds, which a lookup compares. */
+void pk__map_prefetch_key(const pk__map *m, uint64_t hash);
 /* Forgets every key, keeping the memory. */
 void pk__map_clear(pk__map *m);
 /* Makes room for n keys without growing again. */

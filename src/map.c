@@ -61,6 +61,12 @@ void *pk__map_get_hashed(const pk__map *m, const char *key, size_t len,
   return s->key ? s->value : NULL;
 }
 
+void pk__map_prefetch_key(const pk__map *m, uint64_t hash)
+{
+  if (m->cap)
+    __builtin_prefetch(m->slots[(size_t)hash & (m->cap - 1)].key);
+}
+
 void *pk__map_get(const pk__map *m, const char *key, size_t len)
 {
   return pk__map_get_hashed(m, key, len, pk__hash(key, len));
