@@ -55,6 +55,12 @@ struct pk__graph {
   /* layering results */
   uint32_t *order, *starts, *rank, *csr_start, *csr;
   size_t order_cap, starts_cap, nlayers, rank_cap, csr_start_cap, csr_cap;
+  /* the nodes by key, kept from one layering to the next: keys never
+   * change and nodes are only appended, so while n is sorted_n it holds */
+  uint32_t *sorted;
+  size_t sorted_cap, sorted_n;
+  uint64_t *skey; /* sort_by_key's words */
+  size_t skey_cap;
 };
 
 /* ---- life cycle ---- */
@@ -93,6 +99,8 @@ void pk__graph_free(pk__graph *g)
   FREE_ARR(g, g->rank, g->rank_cap);
   FREE_ARR(g, g->csr_start, g->csr_start_cap);
   FREE_ARR(g, g->csr, g->csr_cap);
+  FREE_ARR(g, g->sorted, g->sorted_cap);
+  FREE_ARR(g, g->skey, g->skey_cap);
   pk__free(&g->alloc, g, sizeof *g);
 }
 
@@ -141,6 +149,7 @@ void pk__graph_clear(pk__graph *g)
   g->ord_valid = g->broken = false;
   g->ncycle = g->nlayers = 0;
   g->layered_n = g->layered_m = SIZE_MAX;
+  g->sorted_n = 0;
 }
 
 pk_status pk__graph_reserve(pk__graph *g, size_t nodes, size_t edges)
@@ -426,90 +435,105 @@ static void merge_sort(const char *const *key, size_t skip, uint32_t *ids,
     memcpy(ids, src, n * sizeof *ids);
 }
 
-/* Sorts ids by key.  Keys usually share a long prefix ("ns\x01p0000"): skip
- * the common prefix, radix-sort on the next 8 bytes, then merge-sort the
- * rare runs whose 8 bytes tie.  Linear for the usual case. */
-static pk_status sort_by_key(const pk__allocator *a, const char *const *key,
-                             uint32_t *ids, uint32_t *tmp, size_t n)
+/* The first 16 bytes of a key (zeros after its end) as two big-endian
+ * words: they compare as the bytes do. */
+static void key_words(const char *key, uint64_t *hi, uint64_t *lo)
 {
+  const unsigned char *k = (const unsigned char *)key;
+  uint64_t w[2] = {0, 0};
+  for (int j = 0; j < 16 && k[j]; j++)
+    w[j / 8] |= (uint64_t)k[j] << (8 * (7 - j % 8));
+  *hi = w[0];
+  *lo = w[1];
+}
+
+/* One stable counting pass of an LSD radix sort on the digit of `bits`
+ * bits at `shift` of dw (one of the words) carrying the other word ow
+ * (or none) and the ids; the results go to the second half of each
+ * buffer pair, which the caller swaps. */
+static void radix_pass(uint32_t *count, int bits, int shift, uint64_t *dw[2],
+                       uint64_t *ow[2], uint32_t *is[2], size_t n)
+{
+  uint64_t mask = ((uint64_t)1 << bits) - 1;
+  memset(count, 0, (mask + 1) * sizeof *count);
+  for (size_t i = 0; i < n; i++)
+    count[(dw[0][i] >> shift) & mask]++;
+  uint32_t sum = 0;
+  for (size_t d = 0; d <= mask; d++) {
+    uint32_t c = count[d];
+    count[d] = sum;
+    sum += c;
+  }
+  for (size_t i = 0; i < n; i++) {
+    uint32_t at = count[(dw[0][i] >> shift) & mask]++;
+    dw[1][at] = dw[0][i];
+    if (ow)
+      ow[1][at] = ow[0][i];
+    is[1][at] = is[0][i];
+  }
+}
+
+static void swap_pair(void **pair)
+{
+  void *t = pair[0];
+  pair[0] = pair[1];
+  pair[1] = t;
+}
+
+/* Sorts ids by key.  Each key is read once, for its first 16 bytes (two
+ * words, g->skey); an LSD radix sort runs on the bits where some keys
+ * differ (names share long prefixes such as "ns\x01p0000": those bits cost
+ * no pass), 8-bit digits (12-bit ones for many keys), each starting at the
+ * next differing bit; the rare runs that tie on all 16 bytes are merge-
+ * sorted by the rest of their keys.  Linear for the usual case. */
+static pk_status sort_by_key(pk__graph *g, uint32_t *ids, uint32_t *tmp,
+                             size_t n)
+{
+  const char *const *key = g->key;
   if (n < 64) {
     merge_sort(key, 0, ids, tmp, n);
     return PK_OK;
   }
-  size_t lcp = strlen(key[ids[0]]);
-  for (size_t i = 1; i < n && lcp; i++) {
-    const char *k = key[ids[i]], *f = key[ids[0]];
-    size_t j = 0;
-    while (j < lcp && k[j] == f[j])
-      j++;
-    lcp = j;
-  }
-  uint64_t *pre = pk__alloc(a, 2 * n * sizeof *pre);
-  if (!pre)
+  if (pk__vec_reserve(&g->alloc, (void **)&g->skey, &g->skey_cap, 4 * n,
+                      sizeof *g->skey) != PK_OK)
     return PK_ENOMEM;
-  uint64_t *pre2 = pre + n;
-  uint64_t differ = 0; /* bits where some prefix differs from the first */
+  uint64_t *hi[2] = {g->skey, g->skey + n}, *lo[2] = {g->skey + 2 * n,
+                                                       g->skey + 3 * n};
+  uint64_t dhi = 0, dlo = 0; /* bits where some key differs from the first */
   for (size_t i = 0; i < n; i++) {
-    const unsigned char *k = (const unsigned char *)key[ids[i]] + lcp;
-    uint64_t v = 0;
-    int j = 0;
-    for (; j < 8 && k[j]; j++)
-      v = v << 8 | k[j];
-    pre[i] = v << (8 * (8 - j));
-    differ |= pre[i] ^ pre[0];
+    key_words(key[ids[i]], &hi[0][i], &lo[0][i]);
+    dhi |= hi[0][i] ^ hi[0][0];
+    dlo |= lo[0][i] ^ lo[0][0];
   }
-  uint64_t *ps = pre, *pd = pre2;
-  uint32_t *is = ids, *id = tmp;
-  /* LSD radix, 8-bit digits (12-bit ones for many keys); each digit
-   * starts at the lowest bit where some keys differ that no digit covered
-   * yet, so bits where every key agrees cost no pass (names of digits
-   * differ in 4 bits of each byte: 6 digits sort in 3 passes, not 5). */
+  uint32_t *is[2] = {ids, tmp};
   int bits = n >= 32768 ? 12 : 8;
-  uint64_t mask = ((uint64_t)1 << bits) - 1;
   uint32_t count[4096];
-  for (int shift = 0; shift < 64; shift += bits) {
-    if (!(differ >> shift))
-      break;
-    while (!((differ >> shift) & 1))
-      shift++;
-    memset(count, 0, (mask + 1) * sizeof *count);
-    for (size_t i = 0; i < n; i++)
-      count[(ps[i] >> shift) & mask]++;
-    uint32_t sum = 0;
-    for (size_t d = 0; d <= mask; d++) {
-      uint32_t c = count[d];
-      count[d] = sum;
-      sum += c;
+  /* the low word's digits first, carrying the high word when it differs */
+  for (int w = 0; w < 2; w++) {
+    uint64_t differ = w ? dhi : dlo;
+    uint64_t **dw = w ? hi : lo, **ow = w ? (dlo ? lo : NULL) : (dhi ? hi : NULL);
+    for (int shift = 0; shift < 64 && (differ >> shift); shift += bits) {
+      while (!((differ >> shift) & 1))
+        shift++;
+      radix_pass(count, bits, shift, dw, ow, is, n);
+      swap_pair((void **)dw);
+      if (ow)
+        swap_pair((void **)ow);
+      swap_pair((void **)is);
     }
-    for (size_t i = 0; i < n; i++) {
-      uint32_t at = count[(ps[i] >> shift) & mask]++;
-      pd[at] = ps[i];
-      id[at] = is[i];
-    }
-    uint64_t *t = ps;
-    ps = pd;
-    pd = t;
-    uint32_t *u = is;
-    is = id;
-    id = u;
   }
-  if (is != ids) { /* an odd number of passes ran */
-    memcpy(ids, is, n * sizeof *ids);
-    memcpy(pre, ps, n * sizeof *pre);
-    ps = pre;
-    is = ids;
-    id = tmp;
-  }
-  /* ties on all eight bytes: sort those runs by the rest of the key */
+  if (is[0] != ids) /* an odd number of passes ran */
+    memcpy(ids, is[0], n * sizeof *ids);
+  /* Ties on all 16 bytes: keys of 16 bytes or more (else they are equal,
+   * and the stable passes kept them in node order) sort by the rest. */
   for (size_t i = 0; i < n;) {
     size_t j = i + 1;
-    while (j < n && ps[j] == ps[i])
+    while (j < n && hi[0][j] == hi[0][i] && lo[0][j] == lo[0][i])
       j++;
-    if (j - i > 1)
-      merge_sort(key, lcp, is + i, id, j - i);
+    if (j - i > 1 && (lo[0][i] & 0xff))
+      merge_sort(key, 16, ids + i, tmp, j - i);
     i = j;
   }
-  pk__free(a, pre, 2 * n * sizeof *pre);
   return PK_OK;
 }
 
@@ -548,16 +572,22 @@ static pk_status layer_all(pk__graph *g)
       pk__vec_reserve(&g->alloc, (void **)&g->stack, &g->stack_cap, n + 1,
                       sizeof *g->stack) ||
       pk__vec_reserve(&g->alloc, (void **)&g->set_f, &g->f_cap, n + 1,
-                      sizeof *g->set_f))
+                      sizeof *g->set_f) ||
+      pk__vec_reserve(&g->alloc, (void **)&g->sorted, &g->sorted_cap, n + 1,
+                      sizeof *g->sorted))
     return PK_ENOMEM;
 
-  /* Roots in key order: sorted[r] is the node of rank r. */
-  uint32_t *sorted = g->order; /* scratch until the final fill below */
-  uint32_t *rank = g->rank;
-  for (size_t v = 0; v < n; v++)
-    sorted[v] = (uint32_t)v;
-  if (sort_by_key(&g->alloc, g->key, sorted, g->stack, n) != PK_OK)
-    return PK_ENOMEM;
+  /* Roots in key order: sorted[r] is the node of rank r (the last
+   * layering's when no node came since). */
+  uint32_t *sorted = g->sorted, *rank = g->rank;
+  if (g->sorted_n != n) {
+    g->sorted_n = 0;
+    for (size_t v = 0; v < n; v++)
+      sorted[v] = (uint32_t)v;
+    if (sort_by_key(g, sorted, g->stack, n) != PK_OK)
+      return PK_ENOMEM;
+    g->sorted_n = n;
+  }
   for (size_t i = 0; i < n; i++)
     rank[sorted[i]] = (uint32_t)i;
 
@@ -658,16 +688,13 @@ static pk_status layer_all(pk__graph *g)
   }
   for (size_t l = 0; l < g->nlayers; l++)
     g->starts[l + 1] += g->starts[l];
-  /* fill using a moving cursor per layer (stack as scratch); sorted is
-   * still needed, so the order goes to fill's slot first */
+  /* fill using a moving cursor per layer (stack as scratch) */
   for (size_t l = 0; l < g->nlayers; l++)
     stack[l] = g->starts[l];
-  uint32_t *out = rank; /* rank is not needed any more */
   for (size_t i = 0; i < n; i++) {
     uint32_t r = post[i];
-    out[stack[st[r] - 1]++] = sorted[r];
+    g->order[stack[st[r] - 1]++] = sorted[r];
   }
-  memcpy(g->order, out, n * sizeof *g->order);
   memset(st, 0, n * sizeof *st); /* stamps again, for the next search */
   for (size_t v = 0; v < n; v++)
     g->parent[v] = NONE;
