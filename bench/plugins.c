@@ -9,7 +9,9 @@
  *                                metadata cache file CACHE, written by the
  *                                untimed warm-up, serving every manifest
  *   plugins order GRAPH N        p5.pk.order: W5 names -> graph nodes and
- *                                edges, cycle check, the seed's layering
+ *                                edges (each name hashed once, its map
+ *                                slot and key prefetched a few names
+ *                                ahead), cycle check, the seed's layering
  *   plugins register N [HOOKS%]  p6.pk.register: N built-in plugins in a
  *                                random DAG (each plugin requires 0 to 3
  *                                lower-numbered ones), HOOKS% (default 50)
