@@ -484,8 +484,10 @@ static void swap_pair(void **pair)
  * words, g->skey); an LSD radix sort runs on the bits where some keys
  * differ (names share long prefixes such as "ns\x01p0000": those bits cost
  * no pass), 8-bit digits (12-bit ones for many keys), each starting at the
- * next differing bit; the rare runs that tie on all 16 bytes are merge-
- * sorted by the rest of their keys.  Linear for the usual case. */
+ * next differing bit.  When every differing bit lies in one 64-bit window
+ * of the 128 (names of digits after a shared namespace), that window is
+ * the only word sorted.  The rare runs that tie on all 16 bytes are
+ * merge-sorted by the rest of their keys.  Linear for the usual case. */
 static pk_status sort_by_key(pk__graph *g, uint32_t *ids, uint32_t *tmp,
                              size_t n)
 {
@@ -505,15 +507,29 @@ static pk_status sort_by_key(pk__graph *g, uint32_t *ids, uint32_t *tmp,
     dhi |= hi[0][i] ^ hi[0][0];
     dlo |= lo[0][i] ^ lo[0][0];
   }
+  /* words[k]: the buffer pair of the k-th word sorted (low first) */
+  uint64_t **words[2] = {lo, hi}, differ[2] = {dlo, dhi};
+  int nwords = 2;
+  if (!dhi || !dlo) { /* one word holds every difference */
+    nwords = 1;
+    if (!dlo)
+      words[0] = hi, differ[0] = dhi;
+  } else {
+    int low = __builtin_ctzll(dlo), high = 127 - __builtin_clzll(dhi);
+    if (high - low < 64) { /* one window [low, low + 64) of hi:lo */
+      for (size_t i = 0; i < n; i++)
+        lo[0][i] = hi[0][i] << (64 - low) | lo[0][i] >> low;
+      differ[0] = dhi << (64 - low) | dlo >> low;
+      nwords = 1;
+    }
+  }
   uint32_t *is[2] = {ids, tmp};
   int bits = n >= 32768 ? 12 : 8;
   uint32_t count[4096];
-  /* the low word's digits first, carrying the high word when it differs */
-  for (int w = 0; w < 2; w++) {
-    uint64_t differ = w ? dhi : dlo;
-    uint64_t **dw = w ? hi : lo, **ow = w ? (dlo ? lo : NULL) : (dhi ? hi : NULL);
-    for (int shift = 0; shift < 64 && (differ >> shift); shift += bits) {
-      while (!((differ >> shift) & 1))
+  for (int w = 0; w < nwords; w++) {
+    uint64_t **dw = words[w], **ow = nwords == 2 ? words[1 - w] : NULL;
+    for (int shift = 0; shift < 64 && (differ[w] >> shift); shift += bits) {
+      while (!((differ[w] >> shift) & 1))
         shift++;
       radix_pass(count, bits, shift, dw, ow, is, n);
       swap_pair((void **)dw);
@@ -526,12 +542,19 @@ static pk_status sort_by_key(pk__graph *g, uint32_t *ids, uint32_t *tmp,
     memcpy(ids, is[0], n * sizeof *ids);
   /* Ties on all 16 bytes: keys of 16 bytes or more (else they are equal,
    * and the stable passes kept them in node order) sort by the rest. */
+  const uint64_t *w0 = words[0][0], *w1 = nwords == 2 ? words[1][0] : w0;
   for (size_t i = 0; i < n;) {
     size_t j = i + 1;
-    while (j < n && hi[0][j] == hi[0][i] && lo[0][j] == lo[0][i])
+    while (j < n && w0[j] == w0[i] && w1[j] == w1[i])
       j++;
-    if (j - i > 1 && (lo[0][i] & 0xff))
-      merge_sort(key, 16, ids + i, tmp, j - i);
+    if (j - i > 1) {
+      const char *k = key[ids[i]];
+      size_t len = 0;
+      while (len < 16 && k[len])
+        len++;
+      if (len == 16)
+        merge_sort(key, 16, ids + i, tmp, j - i);
+    }
     i = j;
   }
   return PK_OK;

@@ -176,10 +176,10 @@ Test(graph, random_dags_agree_with_a_reference)
  * order, each node's dependencies in key order, a node placed after its
  * dependencies; layer = longest path to a leaf; then stable by layer.
  * Equal keys keep node order. */
-static const char *ref_key[3000];
-static int ref_dep[3000][8], ref_ndep[3000], ref_layer[3000], ref_post[3000];
+static const char *ref_key[4000];
+static int ref_dep[4000][8], ref_ndep[4000], ref_layer[4000], ref_post[4000];
 static int ref_npost;
-static bool ref_seen[3000];
+static bool ref_seen[4000];
 
 static int by_ref_key(const void *a, const void *b)
 {
@@ -208,7 +208,7 @@ static void ref_visit(int v)
 static void expect_seed_order(pk__graph *g, size_t n, int round)
 {
   cr_assert_eq(pk__graph_layering(g), PK_OK);
-  static int roots[3000];
+  static int roots[4000];
   for (size_t v = 0; v < n; v++)
     roots[v] = (int)v, ref_seen[v] = false;
   qsort(roots, n, sizeof *roots, by_ref_key);
@@ -235,15 +235,18 @@ static void expect_seed_order(pk__graph *g, size_t n, int round)
   cr_assert_eq(at, n);
 }
 
-/* Adds nodes [from, to) to g, keys from a mix of shapes: short, sharing
- * 16 bytes or more (the radix sort's words tie), one a prefix of another,
- * some equal. */
-static void add_mixed_nodes(pk__graph *g, size_t from, size_t to)
+/* Adds nodes [from, to) to g, keys of one shape (uniform: 0 digits after
+ * a shared prefix, 1 keys of 6 bytes or fewer) or (2) from a mix of
+ * shapes: short, sharing 16 bytes or more (the radix sort's words tie),
+ * one a prefix of another, some equal. */
+static void add_mixed_nodes(pk__graph *g, size_t from, size_t to, int shape)
 {
-  static char kbuf[3000][64];
+  static char kbuf[4000][64];
   for (size_t v = from; v < to; v++) {
     int x = rand() % 100000;
-    switch (rand() % 5) {
+    switch (shape < 2 ? 5 + shape : rand() % 5) {
+    case 5: snprintf(kbuf[v], sizeof kbuf[v], "ns\x01p%07d", x % 30000); break;
+    case 6: snprintf(kbuf[v], sizeof kbuf[v], "n\x01%d", x % 5000); break;
     case 0: snprintf(kbuf[v], sizeof kbuf[v], "ns\x01p%d-%zu", x, v); break;
     case 1: snprintf(kbuf[v], sizeof kbuf[v], "ns\x01plugin-long-%d-%zu", x, v); break;
     case 2: snprintf(kbuf[v], sizeof kbuf[v], "ns\x01%d", x % 50); break;
@@ -279,14 +282,14 @@ static void add_dag_edges(pk__graph *g, const int *perm, size_t n, int k)
 Test(graph, seed_order_when_keys_are_not_in_node_order)
 {
   srand(11);
-  for (int round = 0; round < 12; round++) {
-    size_t n = round < 4 ? 10 + (size_t)(rand() % 50)
+  for (int round = 0; round < 15; round++) {
+    size_t n = round < 3 ? 10 + (size_t)(rand() % 50)
                          : 500 + (size_t)(rand() % 2000);
     size_t more = n / 3;
     pk__graph *g = pk__graph_new(NULL);
     cr_assert_not_null(g);
-    add_mixed_nodes(g, 0, n);
-    static int perm[3000];
+    add_mixed_nodes(g, 0, n, round % 3);
+    static int perm[4000];
     for (size_t v = 0; v < n; v++)
       perm[v] = (int)v, ref_ndep[v] = 0;
     for (size_t i = n; i > 1; i--) {
@@ -299,7 +302,7 @@ Test(graph, seed_order_when_keys_are_not_in_node_order)
     expect_seed_order(g, n, round);
     add_dag_edges(g, perm, n, 2); /* more edges, the same nodes */
     expect_seed_order(g, n, round);
-    add_mixed_nodes(g, n, n + more); /* new nodes, required by old ones */
+    add_mixed_nodes(g, n, n + more, round % 3); /* required by old ones */
     for (size_t w = n; w < n + more; w++) {
       ref_ndep[w] = 0;
       int v = rand() % (int)n;
