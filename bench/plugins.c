@@ -9,9 +9,7 @@
  *                                metadata cache file CACHE, written by the
  *                                untimed warm-up, serving every manifest
  *   plugins order GRAPH N        p5.pk.order: W5 names -> graph nodes and
- *                                edges (each name hashed once, its map
- *                                slot and key prefetched a few names
- *                                ahead), cycle check, the seed's layering
+ *                                edges, cycle check, the seed's layering
  *   plugins register N [HOOKS%]  p6.pk.register: N built-in plugins in a
  *                                random DAG (each plugin requires 0 to 3
  *                                lower-numbered ones), HOOKS% (default 50)
@@ -159,50 +157,24 @@ static int bench_order(const char *path, const char *nlabel)
   if (!g || pk__map_reserve(NULL, &map, gf.n) ||
       pk__graph_reserve(g, gf.n, gf.m))
     return 1;
-  /* Each name is hashed once, AHEAD names before it is put or looked up,
-   * with a prefetch of its slot (pk__map_prefetch), and of the key a
-   * lookup compares AHEAD / 2 names before (pk__map_prefetch_key). */
-  enum { AHEAD = 8, RING = 16 };
-  uint64_t hash[RING];
-  size_t len[RING];
   for (int i = -1; i < r; i++) {
     pk__graph_clear(g);
     pk__map_clear(&map);
     double t0 = bench_now_s();
     uint32_t id;
-    for (size_t v = 0; v < gf.n + AHEAD; v++) {
-      if (v < gf.n) {
-        len[v % RING] = strlen(gf.names[v]);
-        hash[v % RING] = pk__hash(gf.names[v], len[v % RING]);
-        pk__map_prefetch(&map, hash[v % RING]);
-      }
-      size_t u = v - AHEAD;
-      if (v >= AHEAD &&
-          (pk__graph_add_node(g, gf.names[u], &id) ||
-           pk__map_put_hashed(NULL, &map, gf.names[u], len[u % RING],
-                              hash[u % RING], (void *)(uintptr_t)(id + 1))))
+    for (size_t v = 0; v < gf.n; v++) {
+      if (pk__graph_add_node(g, gf.names[v], &id) ||
+          pk__map_put(NULL, &map, gf.names[v], strlen(gf.names[v]),
+                      (void *)(uintptr_t)(id + 1)))
         return 1;
     }
-    size_t v = 0;
-    for (size_t e = 0; e < gf.m + AHEAD; e++) {
-      if (e < gf.m) {
-        len[e % RING] = strlen(gf.deps[e]);
-        hash[e % RING] = pk__hash(gf.deps[e], len[e % RING]);
-        pk__map_prefetch(&map, hash[e % RING]);
+    for (size_t v = 0; v < gf.n; v++)
+      for (size_t e = gf.dep_start[v]; e < gf.dep_start[v + 1]; e++) {
+        uintptr_t d = (uintptr_t)pk__map_get(&map, gf.deps[e],
+                                             strlen(gf.deps[e]));
+        if (!d || pk__graph_add_edge(g, (uint32_t)v, (uint32_t)(d - 1)))
+          return 1;
       }
-      if (e >= AHEAD / 2 && e - AHEAD / 2 < gf.m)
-        pk__map_prefetch_key(&map, hash[(e - AHEAD / 2) % RING]);
-      if (e < AHEAD)
-        continue;
-      size_t f = e - AHEAD;
-      while (f >= gf.dep_start[v + 1]) /* the node whose dependency f is */
-        v++;
-      uintptr_t d = (uintptr_t)pk__map_get_hashed(&map, gf.deps[f],
-                                                  len[f % RING],
-                                                  hash[f % RING]);
-      if (!d || pk__graph_add_edge(g, (uint32_t)v, (uint32_t)(d - 1)))
-        return 1;
-    }
     if (pk__graph_commit(g) || pk__graph_layering(g))
       return 1;
     pk__graph_layer_starts(g, &layers);

@@ -189,6 +189,17 @@ typedef struct pk__file_why {
 pk_status pk__file_read(int dfd, const char *path, size_t max,
                         pk__file_buf_fn buf, void *ud, size_t *len,
                         struct stat *st, pk__file_why *why);
+/* The same for a small file expected to be regular (a manifest), when its
+ * fstat is not wanted: one pread() at offset 0 into a probe buffer of a
+ * page, and a read shorter than the probe is the whole file (a regular
+ * file gives all it holds to one read).  What gives nothing, fails or
+ * fills the probe (an empty file, a FIFO: pread fails on it even when its
+ * writer wrote a whole manifest, a device, a directory, a big file) is
+ * read again by pk__file_read, with its checks and its errors: the same
+ * verdicts as pk__file_read. */
+pk_status pk__file_read_small(int dfd, const char *path, size_t max,
+                              pk__file_buf_fn buf, void *ud, size_t *len,
+                              pk__file_why *why);
 /* The error of a failed pk__file_read (st is its status) of the file
  * named name: "NAME: not a regular file but a FIFO; replace it with a
  * regular file", "NAME: document too large: N bytes (the limit is M
@@ -200,7 +211,8 @@ pk_status pk__file_fail(pk_error *err, pk_status st, const char *name,
 /* A manifest's document: the file path under the directory dfd read by
  * pk__file_read (regular files of PK_DOC_MAX_SIZE_DEFAULT bytes at most)
  * straight into the text buffer of a new document named source
- * (allocator a, TOML 1.1), then parsed; st (may be NULL) gets its fstat.
+ * (allocator a, TOML 1.1), then parsed; st gets its fstat, or is NULL:
+ * then the file is read by pk__file_read_small, with no fstat.
  * *read_st is the read's status: when it is not PK_OK, *why says why, err
  * is untouched and it is returned (PK_ENOTFOUND: nothing there).  Else
  * the parse's status, as pk_doc_parse's; a document that parsed is
@@ -311,24 +323,6 @@ void *pk__map_get(const pk__map *m, const char *key, size_t len);
 /* Inserts or replaces. */
 pk_status pk__map_put(const pk__allocator *a, pk__map *m, const char *key,
                       size_t len, void *value);
-/* The same with the key's pk__hash computed once by the caller, and a
- * prefetch of the slot where a lookup of that hash starts: a caller with
- * many keys hashes and prefetches a few keys ahead, so that the table's
- * cache misses overlap instead of following one another. */
-void *pk__map_get_hashed(const pk__map *m, const char *key, size_t len,
-                         uint64_t hash);
-pk_status pk__map_put_hashed(const pk__allocator *a, pk__map *m,
-                             const char *key, size_t len, uint64_t hash,
-                             void *value);
-static inline void pk__map_prefetch(const pk__map *m, uint64_t hash)
-{
-  if (m->cap)
-    __builtin_prefetch((const char *)m->slots +
-                       ((size_t)hash & (m->cap - 1)) * 24);
-}
-/* The second step, once that slot is in the cache: prefetches the key it
- * holds, which a lookup compares. */
-void pk__map_prefetch_key(const pk__map *m, uint64_t hash);
 /* Forgets every key, keeping the memory. */
 void pk__map_clear(pk__map *m);
 /* Makes room for n keys without growing again. */

@@ -10,8 +10,6 @@ struct pk__map_slot {
   uint32_t hash;   /* low bits of pk__hash */
   uint32_t len;
 };
-_Static_assert(sizeof(struct pk__map_slot) == 24,
-               "pk__map_prefetch in base.h assumes 24-byte slots");
 
 /* A word at a time (names are short: one or two words), then a final
  * mix so that every key byte reaches the low bits a table masks. */
@@ -52,24 +50,12 @@ static struct pk__map_slot *find(const pk__map *m, const char *key, size_t len,
   }
 }
 
-void *pk__map_get_hashed(const pk__map *m, const char *key, size_t len,
-                         uint64_t hash)
+void *pk__map_get(const pk__map *m, const char *key, size_t len)
 {
   if (!m->cap)
     return NULL;
-  struct pk__map_slot *s = find(m, key, len, (uint32_t)hash);
+  struct pk__map_slot *s = find(m, key, len, (uint32_t)pk__hash(key, len));
   return s->key ? s->value : NULL;
-}
-
-void pk__map_prefetch_key(const pk__map *m, uint64_t hash)
-{
-  if (m->cap)
-    __builtin_prefetch(m->slots[(size_t)hash & (m->cap - 1)].key);
-}
-
-void *pk__map_get(const pk__map *m, const char *key, size_t len)
-{
-  return pk__map_get_hashed(m, key, len, pk__hash(key, len));
 }
 
 static pk_status grow(const pk__allocator *a, pk__map *m, size_t ncap)
@@ -92,19 +78,12 @@ static pk_status grow(const pk__allocator *a, pk__map *m, size_t ncap)
 pk_status pk__map_put(const pk__allocator *a, pk__map *m, const char *key,
                       size_t len, void *value)
 {
-  return pk__map_put_hashed(a, m, key, len, pk__hash(key, len), value);
-}
-
-pk_status pk__map_put_hashed(const pk__allocator *a, pk__map *m,
-                             const char *key, size_t len, uint64_t hash,
-                             void *value)
-{
   if ((m->count + 1) * 4 > m->cap * 3 &&
       grow(a, m, m->cap ? m->cap * 2 : 16) != PK_OK)
     return PK_ENOMEM;
   if (len > UINT32_MAX)
     return PK_ENOMEM;
-  uint32_t h = (uint32_t)hash;
+  uint32_t h = (uint32_t)pk__hash(key, len);
   struct pk__map_slot *s = find(m, key, len, h);
   if (!s->key) {
     *s = (struct pk__map_slot){key, value, h, (uint32_t)len};

@@ -328,36 +328,6 @@ Test(graph, seed_order_when_keys_are_not_in_node_order)
   }
 }
 
-/* pk__map_get_hashed and pk__map_put_hashed with pk__hash are
- * pk__map_get and pk__map_put. */
-Test(graph, map_hashed_lookups_are_the_plain_ones)
-{
-  static char kbuf[3000][24];
-  pk__map a = {0}, b = {0};
-  size_t found = 0;
-  for (size_t i = 0; i < 3000; i++) {
-    snprintf(kbuf[i], sizeof kbuf[i], "k%zu", i * 7919 % 4001);
-    size_t len = strlen(kbuf[i]);
-    uint64_t h = pk__hash(kbuf[i], len);
-    pk__map_prefetch(&b, h);
-    cr_assert_eq(pk__map_put(NULL, &a, kbuf[i], len, kbuf[i]), PK_OK);
-    cr_assert_eq(pk__map_put_hashed(NULL, &b, kbuf[i], len, h, kbuf[i]),
-                 PK_OK);
-  }
-  for (size_t i = 0; i < 4001; i++) {
-    char k[24];
-    snprintf(k, sizeof k, "k%zu", i);
-    size_t len = strlen(k);
-    void *want = pk__map_get(&a, k, len);
-    cr_assert_eq(pk__map_get_hashed(&b, k, len, pk__hash(k, len)), want);
-    cr_assert_eq(pk__map_get(&b, k, len), want);
-    found += want != NULL;
-  }
-  cr_assert_eq(found, 3000);
-  pk__map_free(NULL, &a);
-  pk__map_free(NULL, &b);
-}
-
 /* An allocator that fails after a budget of allocations. */
 typedef struct budget {
   long left;
