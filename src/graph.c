@@ -55,6 +55,12 @@ struct pk__graph {
   /* layering results */
   uint32_t *order, *starts, *rank, *csr_start, *csr;
   size_t order_cap, starts_cap, nlayers, rank_cap, csr_start_cap, csr_cap;
+  /* the nodes by key, kept from one layering to the next: keys never
+   * change and nodes are only appended, so while n is sorted_n it holds */
+  uint32_t *sorted;
+  size_t sorted_cap, sorted_n;
+  uint64_t *skey; /* sort_by_key's words */
+  size_t skey_cap;
 };
 
 /* ---- life cycle ---- */
@@ -93,6 +99,8 @@ void pk__graph_free(pk__graph *g)
   FREE_ARR(g, g->rank, g->rank_cap);
   FREE_ARR(g, g->csr_start, g->csr_start_cap);
   FREE_ARR(g, g->csr, g->csr_cap);
+  FREE_ARR(g, g->sorted, g->sorted_cap);
+  FREE_ARR(g, g->skey, g->skey_cap);
   pk__free(&g->alloc, g, sizeof *g);
 }
 
@@ -141,6 +149,7 @@ void pk__graph_clear(pk__graph *g)
   g->ord_valid = g->broken = false;
   g->ncycle = g->nlayers = 0;
   g->layered_n = g->layered_m = SIZE_MAX;
+  g->sorted_n = 0;
 }
 
 pk_status pk__graph_reserve(pk__graph *g, size_t nodes, size_t edges)
@@ -426,86 +435,128 @@ static void merge_sort(const char *const *key, size_t skip, uint32_t *ids,
     memcpy(ids, src, n * sizeof *ids);
 }
 
-/* Sorts ids by key.  Keys usually share a long prefix ("ns\x01p0000"): skip
- * the common prefix, radix-sort on the next 8 bytes, then merge-sort the
- * rare runs whose 8 bytes tie.  Linear for the usual case. */
-static pk_status sort_by_key(const pk__allocator *a, const char *const *key,
-                             uint32_t *ids, uint32_t *tmp, size_t n)
+/* The first 16 bytes of a key (zeros after its end) as two big-endian
+ * words: they compare as the bytes do. */
+static void key_words(const char *key, uint64_t *hi, uint64_t *lo)
 {
+  const unsigned char *k = (const unsigned char *)key;
+  uint64_t w[2] = {0, 0};
+  for (int j = 0; j < 16 && k[j]; j++)
+    w[j / 8] |= (uint64_t)k[j] << (8 * (7 - j % 8));
+  *hi = w[0];
+  *lo = w[1];
+}
+
+/* One stable counting pass of an LSD radix sort on the digit of `bits`
+ * bits at `shift` of dw (one of the words) carrying the other word ow
+ * (or none) and the ids; the results go to the second half of each
+ * buffer pair, which the caller swaps. */
+static void radix_pass(uint32_t *count, int bits, int shift, uint64_t *dw[2],
+                       uint64_t *ow[2], uint32_t *is[2], size_t n)
+{
+  uint64_t mask = ((uint64_t)1 << bits) - 1;
+  memset(count, 0, (mask + 1) * sizeof *count);
+  for (size_t i = 0; i < n; i++)
+    count[(dw[0][i] >> shift) & mask]++;
+  uint32_t sum = 0;
+  for (size_t d = 0; d <= mask; d++) {
+    uint32_t c = count[d];
+    count[d] = sum;
+    sum += c;
+  }
+  for (size_t i = 0; i < n; i++) {
+    uint32_t at = count[(dw[0][i] >> shift) & mask]++;
+    dw[1][at] = dw[0][i];
+    if (ow)
+      ow[1][at] = ow[0][i];
+    is[1][at] = is[0][i];
+  }
+}
+
+static void swap_pair(void **pair)
+{
+  void *t = pair[0];
+  pair[0] = pair[1];
+  pair[1] = t;
+}
+
+/* Sorts ids by key.  Each key is read once, for its first 16 bytes (two
+ * words, g->skey); an LSD radix sort runs on the bits where some keys
+ * differ (names share long prefixes such as "ns\x01p0000": those bits cost
+ * no pass), 8-bit digits (12-bit ones for many keys), each starting at the
+ * next differing bit.  When every differing bit lies in one 64-bit window
+ * of the 128 (names of digits after a shared namespace), that window is
+ * the only word sorted.  The rare runs that tie on all 16 bytes are
+ * merge-sorted by the rest of their keys.  Linear for the usual case. */
+static pk_status sort_by_key(pk__graph *g, uint32_t *ids, uint32_t *tmp,
+                             size_t n)
+{
+  const char *const *key = g->key;
   if (n < 64) {
     merge_sort(key, 0, ids, tmp, n);
     return PK_OK;
   }
-  size_t lcp = strlen(key[ids[0]]);
-  for (size_t i = 1; i < n && lcp; i++) {
-    const char *k = key[ids[i]], *f = key[ids[0]];
-    size_t j = 0;
-    while (j < lcp && k[j] == f[j])
-      j++;
-    lcp = j;
-  }
-  uint64_t *pre = pk__alloc(a, 2 * n * sizeof *pre);
-  if (!pre)
+  if (pk__vec_reserve(&g->alloc, (void **)&g->skey, &g->skey_cap, 4 * n,
+                      sizeof *g->skey) != PK_OK)
     return PK_ENOMEM;
-  uint64_t *pre2 = pre + n;
-  uint64_t differ = 0; /* bits where some prefix differs from the first */
+  uint64_t *hi[2] = {g->skey, g->skey + n}, *lo[2] = {g->skey + 2 * n,
+                                                       g->skey + 3 * n};
+  uint64_t dhi = 0, dlo = 0; /* bits where some key differs from the first */
   for (size_t i = 0; i < n; i++) {
-    const unsigned char *k = (const unsigned char *)key[ids[i]] + lcp;
-    uint64_t v = 0;
-    int j = 0;
-    for (; j < 8 && k[j]; j++)
-      v = v << 8 | k[j];
-    pre[i] = v << (8 * (8 - j));
-    differ |= pre[i] ^ pre[0];
+    key_words(key[ids[i]], &hi[0][i], &lo[0][i]);
+    dhi |= hi[0][i] ^ hi[0][0];
+    dlo |= lo[0][i] ^ lo[0][0];
   }
-  uint64_t *ps = pre, *pd = pre2;
-  uint32_t *is = ids, *id = tmp;
-  /* LSD radix, 8-bit digits (11-bit ones for many keys), skipping the
-   * digits where every key agrees */
-  int bits = n >= 32768 ? 11 : 8;
-  uint64_t mask = ((uint64_t)1 << bits) - 1;
-  uint32_t count[2048];
-  for (int shift = 0; shift < 64; shift += bits) {
-    if (!((differ >> shift) & mask))
-      continue;
-    memset(count, 0, (mask + 1) * sizeof *count);
-    for (size_t i = 0; i < n; i++)
-      count[(ps[i] >> shift) & mask]++;
-    uint32_t sum = 0;
-    for (size_t d = 0; d <= mask; d++) {
-      uint32_t c = count[d];
-      count[d] = sum;
-      sum += c;
+  /* words[k]: the buffer pair of the k-th word sorted (low first) */
+  uint64_t **words[2] = {lo, hi}, differ[2] = {dlo, dhi};
+  int nwords = 2;
+  if (!dhi || !dlo) { /* one word holds every difference */
+    nwords = 1;
+    if (!dlo)
+      words[0] = hi, differ[0] = dhi;
+  } else {
+    int low = __builtin_ctzll(dlo), high = 127 - __builtin_clzll(dhi);
+    if (high - low < 64) { /* one window [low, low + 64) of hi:lo */
+      for (size_t i = 0; i < n; i++)
+        lo[0][i] = hi[0][i] << (64 - low) | lo[0][i] >> low;
+      differ[0] = dhi << (64 - low) | dlo >> low;
+      nwords = 1;
     }
-    for (size_t i = 0; i < n; i++) {
-      uint32_t at = count[(ps[i] >> shift) & mask]++;
-      pd[at] = ps[i];
-      id[at] = is[i];
+  }
+  uint32_t *is[2] = {ids, tmp};
+  int bits = n >= 32768 ? 12 : 8;
+  uint32_t count[4096];
+  for (int w = 0; w < nwords; w++) {
+    uint64_t **dw = words[w], **ow = nwords == 2 ? words[1 - w] : NULL;
+    for (int shift = 0; shift < 64 && (differ[w] >> shift); shift += bits) {
+      while (!((differ[w] >> shift) & 1))
+        shift++;
+      radix_pass(count, bits, shift, dw, ow, is, n);
+      swap_pair((void **)dw);
+      if (ow)
+        swap_pair((void **)ow);
+      swap_pair((void **)is);
     }
-    uint64_t *t = ps;
-    ps = pd;
-    pd = t;
-    uint32_t *u = is;
-    is = id;
-    id = u;
   }
-  if (is != ids) { /* an odd number of passes ran */
-    memcpy(ids, is, n * sizeof *ids);
-    memcpy(pre, ps, n * sizeof *pre);
-    ps = pre;
-    is = ids;
-    id = tmp;
-  }
-  /* ties on all eight bytes: sort those runs by the rest of the key */
+  if (is[0] != ids) /* an odd number of passes ran */
+    memcpy(ids, is[0], n * sizeof *ids);
+  /* Ties on all 16 bytes: keys of 16 bytes or more (else they are equal,
+   * and the stable passes kept them in node order) sort by the rest. */
+  const uint64_t *w0 = words[0][0], *w1 = nwords == 2 ? words[1][0] : w0;
   for (size_t i = 0; i < n;) {
     size_t j = i + 1;
-    while (j < n && ps[j] == ps[i])
+    while (j < n && w0[j] == w0[i] && w1[j] == w1[i])
       j++;
-    if (j - i > 1)
-      merge_sort(key, lcp, is + i, id, j - i);
+    if (j - i > 1) {
+      const char *k = key[ids[i]];
+      size_t len = 0;
+      while (len < 16 && k[len])
+        len++;
+      if (len == 16)
+        merge_sort(key, 16, ids + i, tmp, j - i);
+    }
     i = j;
   }
-  pk__free(a, pre, 2 * n * sizeof *pre);
   return PK_OK;
 }
 
@@ -521,7 +572,13 @@ pk_status pk__graph_layering(pk__graph *g)
 
 /* The seed's layering of every node; on the way, a cycle check of every
  * edge (a dependency found on the current DFS path closes a cycle) and a
- * fresh topological order (ord = post-order position). */
+ * fresh topological order (ord = post-order position).
+ *
+ * How it works: the nodes are sorted by key, then the whole pass runs in
+ * that rank space -- the dependency lists (CSR) hold ranks, so each list
+ * sorts as plain integers, the roots are visited in rank order (a
+ * sequential walk), and one word per rank (st) is both the visit mark and
+ * the layer.  Only the results go back to node numbers. */
 static pk_status layer_all(pk__graph *g)
 {
   size_t n = g->n;
@@ -538,108 +595,130 @@ static pk_status layer_all(pk__graph *g)
       pk__vec_reserve(&g->alloc, (void **)&g->stack, &g->stack_cap, n + 1,
                       sizeof *g->stack) ||
       pk__vec_reserve(&g->alloc, (void **)&g->set_f, &g->f_cap, n + 1,
-                      sizeof *g->set_f))
+                      sizeof *g->set_f) ||
+      pk__vec_reserve(&g->alloc, (void **)&g->sorted, &g->sorted_cap, n + 1,
+                      sizeof *g->sorted))
     return PK_ENOMEM;
 
-  /* Roots in key order; rank[v] = position of v in that order. */
-  uint32_t *sorted = g->order; /* scratch until the final fill below */
-  for (size_t v = 0; v < n; v++)
-    sorted[v] = (uint32_t)v;
-  if (sort_by_key(&g->alloc, g->key, sorted, g->stack, n) != PK_OK)
-    return PK_ENOMEM;
-  for (size_t i = 0; i < n; i++)
-    g->rank[sorted[i]] = (uint32_t)i;
-
-  /* CSR of dependencies sorted by rank (duplicates kept, as the seed):
-   * scatter the edge array in one sequential pass, then sort each node's
-   * short list. */
-  size_t pos = 0;
-  for (size_t v = 0; v < n; v++) {
-    g->csr_start[v] = (uint32_t)pos;
-    pos += g->ndeps[v];
+  /* Roots in key order: sorted[r] is the node of rank r (the last
+   * layering's when no node came since). */
+  uint32_t *sorted = g->sorted, *rank = g->rank;
+  if (g->sorted_n != n) {
+    g->sorted_n = 0;
+    for (size_t v = 0; v < n; v++)
+      sorted[v] = (uint32_t)v;
+    if (sort_by_key(g, sorted, g->stack, n) != PK_OK)
+      return PK_ENOMEM;
+    g->sorted_n = n;
   }
-  g->csr_start[n] = (uint32_t)pos;
-  uint32_t *fill = g->stack; /* next free slot per node, scratch */
-  memcpy(fill, g->csr_start, n * sizeof *fill);
+  for (size_t i = 0; i < n; i++)
+    rank[sorted[i]] = (uint32_t)i;
+
+  /* CSR of dependencies by rank, each list sorted (duplicates kept, as the
+   * seed): scatter the edge array in one pass, then sort each short list. */
+  uint32_t *start = g->csr_start, *csr = g->csr;
+  size_t pos = 0;
+  for (size_t r = 0; r < n; r++) {
+    start[r] = (uint32_t)pos;
+    pos += g->ndeps[sorted[r]];
+  }
+  start[n] = (uint32_t)pos;
+  uint32_t *fill = g->stack; /* next free slot per rank, scratch */
+  memcpy(fill, start, n * sizeof *fill);
   for (size_t e = 0; e < g->m; e++)
-    g->csr[fill[g->edges[e].from]++] = g->edges[e].to;
-  for (size_t v = 0; v < n; v++)
-    for (uint32_t i = g->csr_start[v] + 1; i < g->csr_start[v + 1]; i++) {
-      uint32_t d = g->csr[i], r = g->rank[d], j = i;
-      while (j > g->csr_start[v] && g->rank[g->csr[j - 1]] > r) {
-        g->csr[j] = g->csr[j - 1];
-        j--;
-      }
-      g->csr[j] = d;
+    csr[fill[rank[g->edges[e].from]]++] = rank[g->edges[e].to];
+  for (size_t r = 0; r < n; r++)
+    for (uint32_t i = start[r] + 1; i < start[r + 1]; i++) {
+      uint32_t d = csr[i], j = i;
+      for (; j > start[r] && csr[j - 1] > d; j--)
+        csr[j] = csr[j - 1];
+      csr[j] = d;
     }
 
-  /* Depth-first from each root in key order; a node is placed when all its
-   * dependencies are, in post-order.  stack holds nodes, set_f the index of
-   * the next dependency to visit. */
-  uint32_t gen = next_gen(g);
+  /* Depth-first from each root in rank order; a node is placed when all
+   * its dependencies are, in post-order.  st[r]: 0 not visited, NONE on
+   * the current path, else its layer + 1.  stack holds ranks, set_f the
+   * index of the next dependency to visit; post (in parent) the post-order
+   * by rank. */
+  uint32_t *st = g->stamp, *stack = g->stack, *next = g->set_f;
+  uint32_t *post = g->parent;
+  memset(st, 0, n * sizeof *st);
   uint32_t maxl = 0;
-  uint32_t *post = g->parent; /* post-order list, reused */
   size_t npost = 0;
-  for (size_t i = 0; i < n; i++) {
-    uint32_t root = sorted[i];
-    if (g->stamp[root] == gen)
+  pk_status res = PK_OK;
+  for (uint32_t root = 0; root < n && res == PK_OK; root++) {
+    if (st[root])
       continue;
     size_t top = 0;
-    g->stamp[root] = gen;
-    g->layer[root] = NONE; /* NONE: on the current path */
-    g->stack[top] = root;
-    g->set_f[top++] = g->csr_start[root];
+    st[root] = NONE;
+    stack[top] = root;
+    next[top++] = start[root];
     while (top) {
-      uint32_t u = g->stack[top - 1];
-      uint32_t k = g->set_f[top - 1];
-      if (k < g->csr_start[u + 1]) {
-        g->set_f[top - 1] = k + 1;
-        uint32_t d = g->csr[k];
-        if (g->stamp[d] != gen) {
-          g->stamp[d] = gen;
-          g->layer[d] = NONE;
-          g->stack[top] = d;
-          g->set_f[top++] = g->csr_start[d];
-        } else if (g->layer[d] == NONE) { /* d is on the path: a cycle */
+      uint32_t u = stack[top - 1], k = next[top - 1];
+      if (k < start[u + 1]) {
+        next[top - 1] = k + 1;
+        uint32_t d = csr[k];
+        if (!st[d]) {
+          st[d] = NONE;
+          stack[top] = d;
+          next[top++] = start[d];
+        } else if (st[d] == NONE) { /* d is on the path: a cycle */
           size_t at = 0;
-          while (g->stack[at] != d)
+          while (stack[at] != d)
             at++;
           g->ncycle = 0;
-          for (; at < top; at++)
-            if (push(g, &g->cycle, &g->ncycle, &g->cycle_cap,
-                     g->stack[at]) != PK_OK)
-              return PK_ENOMEM;
-          return finish_cycle(g, false);
+          for (; at < top && res == PK_OK; at++)
+            res = push(g, &g->cycle, &g->ncycle, &g->cycle_cap,
+                       sorted[stack[at]]);
+          if (res == PK_OK)
+            res = finish_cycle(g, false);
+          break;
         }
         continue;
       }
       top--;
-      uint32_t l = 0;
-      for (uint32_t e = g->csr_start[u]; e < g->csr_start[u + 1]; e++)
-        if (g->layer[g->csr[e]] + 1 > l)
-          l = g->layer[g->csr[e]] + 1;
-      g->layer[u] = l;
-      if (l > maxl)
-        maxl = l;
-      g->ord[u] = (int64_t)npost;
+      uint32_t l = 1; /* layer + 1 */
+      for (uint32_t e = start[u]; e < start[u + 1]; e++)
+        if (st[csr[e]] + 1 > l)
+          l = st[csr[e]] + 1;
+      st[u] = l;
+      if (l - 1 > maxl)
+        maxl = l - 1;
       post[npost++] = u;
     }
   }
-  /* Stable bucket by layer: order = layer 0 in post-order, then layer 1... */
+  if (res != PK_OK) {
+    memset(st, 0, n * sizeof *st); /* stamps again, for the next search */
+    for (size_t v = 0; v < n; v++)
+      g->parent[v] = NONE;
+    return res;
+  }
+  /* Back to node numbers: layer, ord (= post-order position), then a
+   * stable bucket by layer: order = layer 0 in post-order, then layer 1...
+   * starts counts each layer from the post-order list by rank. */
   g->nlayers = n ? (size_t)maxl + 1 : 0;
   if (pk__vec_reserve(&g->alloc, (void **)&g->starts, &g->starts_cap,
-                      g->nlayers + 2, sizeof *g->starts))
+                      g->nlayers + 2, sizeof *g->starts)) {
+    memset(st, 0, n * sizeof *st);
     return PK_ENOMEM;
+  }
   memset(g->starts, 0, (g->nlayers + 2) * sizeof *g->starts);
-  for (size_t i = 0; i < n; i++)
-    g->starts[g->layer[post[i]] + 1]++;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t r = post[i], v = sorted[r];
+    g->layer[v] = st[r] - 1;
+    g->ord[v] = (int64_t)i;
+    g->starts[st[r]]++;
+  }
   for (size_t l = 0; l < g->nlayers; l++)
     g->starts[l + 1] += g->starts[l];
   /* fill using a moving cursor per layer (stack as scratch) */
   for (size_t l = 0; l < g->nlayers; l++)
-    g->stack[l] = g->starts[l];
-  for (size_t i = 0; i < n; i++)
-    g->order[g->stack[g->layer[post[i]]]++] = post[i];
+    stack[l] = g->starts[l];
+  for (size_t i = 0; i < n; i++) {
+    uint32_t r = post[i];
+    g->order[stack[st[r] - 1]++] = sorted[r];
+  }
+  memset(st, 0, n * sizeof *st); /* stamps again, for the next search */
   for (size_t v = 0; v < n; v++)
     g->parent[v] = NONE;
   g->front = 0;

@@ -14,6 +14,18 @@
 
 /* ---- the stages ---- */
 
+/* In a pass over the plugins of nodes[0, n) at i: fetches the record of
+ * the plugin 8 ahead and the descriptor of the one 4 ahead (its record
+ * came by now), so that the misses of a large host overlap. */
+static void prefetch_ahead(const pk_host *h, const uint32_t *nodes, size_t n,
+                           size_t i)
+{
+  if (i + 8 < n)
+    pk__plugin_prefetch(h->by_node[nodes[i + 8]]);
+  if (i + 4 < n)
+    __builtin_prefetch(h->by_node[nodes[i + 4]]->desc);
+}
+
 static pk_status stage_guard(pk_host *h, const char *fn, pk_error *err)
 {
   if (!h)
@@ -99,6 +111,13 @@ static pk_status import_known(pk_host *h, bool *any, pk_error *err)
   while (h->import_cursor < h->nknown) {
     size_t end = h->nknown; /* this round; what it adds waits */
     for (; h->import_cursor < end; h->import_cursor++) {
+      size_t c = h->import_cursor;
+      if (c + 4 < end) { /* as prefetch_ahead; requirements on line 3 */
+        pk__plugin_prefetch(h->known[c + 4]);
+        __builtin_prefetch(&h->known[c + 4]->m.reqs);
+      }
+      if (c + 2 < end)
+        __builtin_prefetch(h->known[c + 2]->desc);
       pk_error e;
       if (import_one(h, h->known[h->import_cursor], &e) != PK_OK)
         return pk__host_poison(h, &e, err);
@@ -207,6 +226,7 @@ pk_status pk_host_resolve(pk_host *h, pk_error *err)
       memcpy(snap, order, n * sizeof *snap);
     for (size_t i = 0; i < n && st == PK_OK; i++) {
       pk_plugin *p = h->by_node[snap[i]];
+      prefetch_ahead(h, snap, n, i);
       if (p->state == PK_STATE_LOADED)
         st = pk__run_register(h, p, err);
     }
@@ -265,7 +285,8 @@ pk_status pk_host_post_register(pk_host *h, const pk_ns_args *args,
   size_t n;
   const uint32_t *order = pk__graph_order(h->graph, &n);
   for (size_t i = 0; i < n; i++)
-    if ((h->by_node[order[i]]->state == PK_STATE_LOADED ||
+    if ((prefetch_ahead(h, order, n, i),
+         h->by_node[order[i]]->state == PK_STATE_LOADED ||
          h->by_node[order[i]]->state == PK_STATE_REQUESTED) &&
         !h->by_node[order[i]]->lazy_pending)
       return pk__fail(err, PK_ESTATE,
@@ -281,6 +302,7 @@ pk_status pk_host_post_register(pk_host *h, const pk_ns_args *args,
   }
   for (size_t i = 0; i < n; i++) {
     pk_plugin *p = h->by_node[order[i]];
+    prefetch_ahead(h, order, n, i);
     if (p->state != PK_STATE_REGISTERED)
       continue;
     pk_error e;

@@ -168,8 +168,12 @@ pk_status pk__host_require(pk_host *h, pk_plugin *from, const pk__req *r,
     /* every plugin of the namespace not known yet, in (ns, name) order */
     for (size_t i = 0; i < h->nplugins; i++) {
       pk_plugin *p = h->plugins[i];
-      if (p->node != PK__NO_NODE || !p->m.ns || strcmp(p->m.ns, r->ns) ||
-          p->state != PK_STATE_DISCOVERED)
+      if (i + 8 < h->nplugins) { /* its namespace is on the second line */
+        pk__plugin_prefetch(h->plugins[i + 8]);
+        __builtin_prefetch(&h->plugins[i + 8]->m.ns);
+      }
+      if (p->node != PK__NO_NODE || p->state != PK_STATE_DISCOVERED ||
+          !p->m.ns || strcmp(p->m.ns, r->ns))
         continue;
       if (add_known(h, p, from) != PK_OK || link(h, from, p) != PK_OK)
         return pk__fail(err, PK_ENOMEM, "out of memory");

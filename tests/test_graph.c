@@ -172,6 +172,162 @@ Test(graph, random_dags_agree_with_a_reference)
   }
 }
 
+/* The seed's layering as written in addons-spec (recursive): roots in key
+ * order, each node's dependencies in key order, a node placed after its
+ * dependencies; layer = longest path to a leaf; then stable by layer.
+ * Equal keys keep node order. */
+static const char *ref_key[4000];
+static int ref_dep[4000][8], ref_ndep[4000], ref_layer[4000], ref_post[4000];
+static int ref_npost;
+static bool ref_seen[4000];
+
+static int by_ref_key(const void *a, const void *b)
+{
+  int x = *(const int *)a, y = *(const int *)b;
+  int c = strcmp(ref_key[x], ref_key[y]);
+  return c ? c : (x > y) - (x < y);
+}
+
+static void ref_visit(int v)
+{
+  ref_seen[v] = true;
+  int d[8], nd = ref_ndep[v];
+  memcpy(d, ref_dep[v], sizeof d);
+  qsort(d, (size_t)nd, sizeof *d, by_ref_key);
+  ref_layer[v] = 0;
+  for (int k = 0; k < nd; k++) {
+    if (!ref_seen[d[k]])
+      ref_visit(d[k]);
+    if (ref_layer[d[k]] + 1 > ref_layer[v])
+      ref_layer[v] = ref_layer[d[k]] + 1;
+  }
+  ref_post[ref_npost++] = v;
+}
+
+/* g's layering of its n nodes is the recursive seed algorithm's. */
+static void expect_seed_order(pk__graph *g, size_t n, int round)
+{
+  cr_assert_eq(pk__graph_layering(g), PK_OK);
+  static int roots[4000];
+  for (size_t v = 0; v < n; v++)
+    roots[v] = (int)v, ref_seen[v] = false;
+  qsort(roots, n, sizeof *roots, by_ref_key);
+  ref_npost = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!ref_seen[roots[i]])
+      ref_visit(roots[i]);
+  size_t got_n, layers;
+  const uint32_t *order = pk__graph_order(g, &got_n);
+  const uint32_t *starts = pk__graph_layer_starts(g, &layers);
+  cr_assert_eq(got_n, n);
+  size_t at = 0;
+  for (size_t l = 0; l < layers; l++) {
+    cr_assert_eq(starts[l], at);
+    for (int i = 0; i < ref_npost; i++)
+      if (ref_layer[ref_post[i]] == (int)l) {
+        cr_assert_eq(order[at], (uint32_t)ref_post[i],
+                     "round %d: order[%zu] = %u, the seed has %d", round, at,
+                     order[at], ref_post[i]);
+        cr_assert_eq(pk__graph_layer_of(g, order[at]), l);
+        at++;
+      }
+  }
+  cr_assert_eq(at, n);
+}
+
+/* Adds nodes [from, to) to g, keys of one shape (uniform: 0 digits after
+ * a shared prefix, 1 keys of 6 bytes or fewer) or (2) from a mix of
+ * shapes: short, sharing 16 bytes or more (the radix sort's words tie),
+ * one a prefix of another, some equal. */
+static void add_mixed_nodes(pk__graph *g, size_t from, size_t to, int shape)
+{
+  static char kbuf[4000][64];
+  for (size_t v = from; v < to; v++) {
+    int x = rand() % 100000;
+    switch (shape < 2 ? 5 + shape : rand() % 5) {
+    case 5: snprintf(kbuf[v], sizeof kbuf[v], "ns\x01p%07d", x % 30000); break;
+    case 6: snprintf(kbuf[v], sizeof kbuf[v], "n\x01%d", x % 5000); break;
+    case 0: snprintf(kbuf[v], sizeof kbuf[v], "ns\x01p%d-%zu", x, v); break;
+    case 1: snprintf(kbuf[v], sizeof kbuf[v], "ns\x01plugin-long-%d-%zu", x, v); break;
+    case 2: snprintf(kbuf[v], sizeof kbuf[v], "ns\x01%d", x % 50); break;
+    case 3: snprintf(kbuf[v], sizeof kbuf[v], "ns\x01plugin-long-shared%d", x % 40); break;
+    default: snprintf(kbuf[v], sizeof kbuf[v], "ns\x01%zu", v); break;
+    }
+    ref_key[v] = kbuf[v];
+    uint32_t id;
+    cr_assert_eq(pk__graph_add_node(g, kbuf[v], &id), PK_OK);
+    cr_assert_eq(id, v);
+  }
+}
+
+/* Edges of a DAG by the hidden order perm[0, n): node perm[i] requires
+ * up to k nodes before it. */
+static void add_dag_edges(pk__graph *g, const int *perm, size_t n, int k)
+{
+  for (size_t i = 1; i < n; i++) {
+    int v = perm[i];
+    for (int j = rand() % (k + 1); j > 0 && ref_ndep[v] < 8; j--) {
+      int d = perm[rand() % (int)i];
+      ref_dep[v][ref_ndep[v]++] = d;
+      cr_assert_eq(pk__graph_add_edge(g, (uint32_t)v, (uint32_t)d), PK_OK);
+    }
+  }
+}
+
+/* Node numbers unrelated to key order (the layering runs in key order),
+ * keys of all shapes: the exact order of the recursive seed algorithm,
+ * for small graphs (merge sort) and large ones (radix); again after edges
+ * come (the key order of the last layering is reused) and after nodes
+ * come (it is not). */
+Test(graph, seed_order_when_keys_are_not_in_node_order)
+{
+  srand(11);
+  for (int round = 0; round < 15; round++) {
+    size_t n = round < 3 ? 10 + (size_t)(rand() % 50)
+                         : 500 + (size_t)(rand() % 2000);
+    size_t more = n / 3;
+    pk__graph *g = pk__graph_new(NULL);
+    cr_assert_not_null(g);
+    add_mixed_nodes(g, 0, n, round % 3);
+    static int perm[4000];
+    for (size_t v = 0; v < n; v++)
+      perm[v] = (int)v, ref_ndep[v] = 0;
+    for (size_t i = n; i > 1; i--) {
+      size_t j = (size_t)rand() % i;
+      int t = perm[i - 1];
+      perm[i - 1] = perm[j];
+      perm[j] = t;
+    }
+    add_dag_edges(g, perm, n, 4);
+    expect_seed_order(g, n, round);
+    add_dag_edges(g, perm, n, 2); /* more edges, the same nodes */
+    expect_seed_order(g, n, round);
+    add_mixed_nodes(g, n, n + more, round % 3); /* required by old ones */
+    for (size_t w = n; w < n + more; w++) {
+      ref_ndep[w] = 0;
+      int v = rand() % (int)n;
+      if (ref_ndep[v] < 8) {
+        ref_dep[v][ref_ndep[v]++] = (int)w;
+        cr_assert_eq(pk__graph_add_edge(g, (uint32_t)v, (uint32_t)w), PK_OK);
+      }
+    }
+    expect_seed_order(g, n + more, round);
+    /* ord now comes from the layering: the incremental check (a few
+     * pending edges) accepts an edge along it and finds the cycle that an
+     * edge against a requirement closes */
+    size_t v = n - 1;
+    while (!ref_ndep[v])
+      v--;
+    int d = ref_dep[v][0];
+    cr_assert_eq(pk__graph_add_edge(g, (uint32_t)v, (uint32_t)(n + more - 1)),
+                 PK_OK); /* a new node requires nothing */
+    cr_assert_eq(pk__graph_commit(g), PK_OK);
+    cr_assert_eq(pk__graph_add_edge(g, (uint32_t)d, (uint32_t)v), PK_OK);
+    cr_assert_eq(pk__graph_commit(g), PK_EDEP_CYCLE);
+    pk__graph_free(g);
+  }
+}
+
 /* An allocator that fails after a budget of allocations. */
 typedef struct budget {
   long left;
