@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stages.h"
+#include "mcache.h"
 
 /* ---- host life cycle ---- */
 
@@ -47,6 +47,7 @@ pk_status pk_host_new(const pk_host_options *opts, pk_host **out,
   h->alloc = a;
   pthread_mutex_init(&h->wake_mu, NULL);
   h->wake_hook = pk__lazy_wake_hook; /* for the hook dispatcher */
+  h->manifest_root = pk__mc_root;    /* for pk__manifest_root */
   pk__arena_init(&h->records, &h->alloc);
   h->records_alloc = (pk__allocator){pk__arena_fn, &h->records};
   h->log = o.log;

@@ -3,14 +3,21 @@
  * File layout (native byte order; every part a multiple of 8 bytes):
  *
  *   header   "PKMCACHE", format, byte-order word, library version (16
- *            bytes), payload size, checksum of the payload
+ *            bytes), payload size, checksum of the payload's parts but
+ *            the images
  *   section  per search path: bytes, nents, root length, 0, directory
  *            key, root (NUL, padding), then nents entries
- *   entry    bytes, kind, name length, image length, key, name (NUL,
- *            padding), image (padding)
+ *   entry    bytes, kind, name length, image length, key, record length,
+ *            0, checksum of the image, name (NUL, padding), record
+ *            (mrecord.c), image (padding)
  *
  * A file of another format or library version, another byte order, or
- * whose checksum does not match is ignored (and replaced).
+ * whose checksum does not match is ignored (and replaced).  How a warm
+ * start goes: the file is read and its checksum checked over the sections'
+ * heads, names and records only; a manifest whose stat matches is served
+ * from its record (pk__mc_lend: no parse, no image check); its image is
+ * checked (its own checksum, every node) and used only when something
+ * asks for the document (pk__mc_load_doc).
  * SPDX-License-Identifier: MIT */
 #include "mcache.h"
 
@@ -23,8 +30,8 @@
 
 #define MAGIC "PKMCACHE"
 #define FORMAT                                                                 \
-  4u /* 3: images used in place (room for block headers);                      \
-        4: line starts of 2 bytes */
+  5u /* 3: images used in place (room for block headers);                      \
+        4: line starts of 2 bytes; 5: records, images checked when used */
 #define ORDER 0x01020304u
 
 typedef struct header {
@@ -42,6 +49,8 @@ typedef struct sect_head {
 typedef struct ent_head {
   uint32_t bytes, kind, name_len, img_len;
   pk__mc_key key;
+  uint32_t rec_len, zero;
+  uint64_t img_sum;
 } ent_head;
 
 /* A search path's section: read from the file, or recorded now. */
@@ -73,8 +82,9 @@ struct pk__mc {
 static size_t pad8(size_t n) { return (n + 7) & ~(size_t)7; }
 
 /* Four independent lanes, so the multiplies overlap. */
-static uint64_t checksum(const char *p, size_t n)
+uint64_t pk__mc_sum(const void *v, size_t n)
 {
+  const char *p = v;
   uint64_t h[4] = {0x9E3779B97F4A7C15ull, 0xC2B2AE3D27D4EB4Full,
                    0x165667B19E3779F9ull, 0x27D4EB2F165667C5ull};
   size_t i = 0;
@@ -128,58 +138,103 @@ static void sects_free(pk__mc *mc, sect *s, size_t n)
   }
 }
 
-/* Parses the sections of the payload (writable: documents use its images
- * in place); false when they do not fit it (or *nomem set: out of
- * memory). */
-static bool parse_sections(pk__mc *mc, char *p, size_t n, bool *nomem)
+/* The checksum of the file's parts but the images, folded into *sum. */
+static void fold(uint64_t *sum, const char *p, size_t n)
 {
+  *sum = (*sum * 0x9E3779B97F4A7C15ull) ^ pk__mc_sum(p, n);
+}
+
+/* Checks the section at p (n bytes left in the payload, *sh its head):
+ * ents (when not NULL) gets its sh->nents entries; its parts but the images
+ * are folded into *sum; reseal: each image's checksum is set first (see
+ * pk__mc_seal).  False when it does not fit. */
+static bool walk_section(char *p, size_t n, sect_head *sh, pk__mc_ent *ents,
+                         uint64_t *sum, bool reseal)
+{
+  if (n < sizeof *sh)
+    return false;
+  memcpy(sh, p, sizeof *sh);
+  size_t used = sizeof *sh + pad8((size_t)sh->root_len + 1);
+  if (sh->bytes > n || sh->bytes < used || sh->bytes % 8 ||
+      p[sizeof *sh + sh->root_len] != '\0' ||
+      sh->nents > (sh->bytes - used) / sizeof(ent_head))
+    return false;
+  fold(sum, p, used);
+  for (size_t i = 0; i < sh->nents; i++) {
+    ent_head eh;
+    if (sh->bytes - used < sizeof eh)
+      return false;
+    memcpy(&eh, p + used, sizeof eh);
+    size_t name_end = sizeof eh + pad8((size_t)eh.name_len + 1),
+           rec_end = name_end + (size_t)eh.rec_len;
+    if (eh.bytes > sh->bytes - used || eh.bytes % 8 || eh.kind > 2 ||
+        eh.rec_len % 8 || rec_end > eh.bytes ||
+        pad8(eh.img_len) != eh.bytes - rec_end ||
+        p[used + sizeof eh + eh.name_len] != '\0' ||
+        (eh.kind == PK__MC_IMAGE) != (eh.img_len > 0) ||
+        (eh.kind == PK__MC_IMAGE) != (eh.rec_len > 0))
+      return false;
+    if (reseal) {
+      eh.img_sum = pk__mc_sum(p + used + rec_end, eh.img_len);
+      memcpy(p + used, &eh, sizeof eh);
+    }
+    fold(sum, p + used, rec_end);
+    if (ents)
+      ents[i] = (pk__mc_ent){.name = p + used + sizeof eh,
+                             .kind = eh.kind,
+                             .key = eh.key,
+                             .rec = p + used + name_end,
+                             .rec_len = eh.rec_len,
+                             .img = p + used + rec_end,
+                             .img_len = eh.img_len,
+                             .img_sum = eh.img_sum};
+    used += eh.bytes;
+  }
+  return used == sh->bytes;
+}
+
+/* The checksum of a payload's sections (up to the first that does not
+ * fit), as the header has it. */
+static uint64_t payload_sum(char *p, size_t n, bool reseal)
+{
+  uint64_t sum = 0;
+  sect_head sh;
+  while (n && walk_section(p, n, &sh, NULL, &sum, reseal)) {
+    p += sh.bytes;
+    n -= sh.bytes;
+  }
+  return sum;
+}
+
+/* Parses the sections of the payload (writable: documents use its images
+ * in place); false when they do not fit it or their checksum is not sum
+ * (or *nomem set: out of memory). */
+static bool parse_sections(pk__mc *mc, char *p, size_t n, uint64_t sum,
+                           bool *nomem)
+{
+  uint64_t got = 0;
   while (n) {
     sect_head sh;
     if (n < sizeof sh)
       return false;
     memcpy(&sh, p, sizeof sh);
-    size_t used = sizeof sh + pad8((size_t)sh.root_len + 1);
-    if (sh.bytes > n || sh.bytes < used || sh.bytes % 8 ||
-        p[sizeof sh + sh.root_len] != '\0')
-      return false;
-    sect s = {.root = p + sizeof sh, .dir = sh.dir, .raw = p,
-              .raw_len = sh.bytes};
-    if (sh.nents > (sh.bytes - used) / sizeof(ent_head))
-      return false;
-    if (sh.nents && !(s.ents = pk__alloc(&mc->h->alloc,
-                                         sh.nents * sizeof *s.ents)))
+    sect s = {.root = p + sizeof sh, .dir = sh.dir, .raw = p};
+    if (sh.nents && sh.nents <= n / sizeof(ent_head) &&
+        !(s.ents = pk__alloc(&mc->h->alloc, sh.nents * sizeof *s.ents)))
       return !(*nomem = true);
-    s.n = sh.nents;
+    s.n = s.ents ? sh.nents : 0;
     if (PK__VEC_PUSH(&mc->h->alloc, mc->old, mc->nold, mc->oldcap, s) !=
         PK_OK) {
       sects_free(mc, &s, 1);
       return !(*nomem = true);
     }
-    for (size_t i = 0; i < s.n; i++) {
-      ent_head eh;
-      if (sh.bytes - used < sizeof eh)
-        return false;
-      memcpy(&eh, p + used, sizeof eh);
-      size_t name_end = sizeof eh + pad8((size_t)eh.name_len + 1);
-      if (eh.bytes > sh.bytes - used || eh.bytes % 8 || eh.kind > 2 ||
-          name_end > eh.bytes ||
-          pad8(eh.img_len) != eh.bytes - name_end ||
-          p[used + sizeof eh + eh.name_len] != '\0' ||
-          (eh.kind == PK__MC_IMAGE) != (eh.img_len > 0))
-        return false;
-      s.ents[i] = (pk__mc_ent){.name = p + used + sizeof eh,
-                               .kind = eh.kind,
-                               .key = eh.key,
-                               .img = p + used + name_end,
-                               .img_len = eh.img_len};
-      used += eh.bytes;
-    }
-    if (used != sh.bytes)
+    if ((sh.nents && !s.ents) || !walk_section(p, n, &sh, s.ents, &got, false))
       return false;
+    mc->old[mc->nold - 1].raw_len = sh.bytes;
     p += sh.bytes;
     n -= sh.bytes;
   }
-  return true;
+  return got == sum;
 }
 
 static char *data_buf(void *ud, size_t cap)
@@ -221,9 +276,8 @@ static bool read_file(pk__mc *mc, bool *nomem)
         hd.order != ORDER || memcmp(hd.version, version, sizeof version))
       why = "written by another version of plugkit";
     else if (hd.payload != mc->size - sizeof hd ||
-             hd.sum != checksum(mc->data + sizeof hd, (size_t)hd.payload) ||
              !parse_sections(mc, mc->data + sizeof hd, (size_t)hd.payload,
-                             nomem))
+                             hd.sum, nomem))
       why = *nomem ? "out of memory" : "damaged";
   }
   if (why)
@@ -239,7 +293,7 @@ void pk__mc_seal(char *file, size_t size)
     return;
   memcpy(&hd, file, sizeof hd);
   hd.payload = size - sizeof hd;
-  hd.sum = checksum(file + sizeof hd, size - sizeof hd);
+  hd.sum = payload_sum(file + sizeof hd, size - sizeof hd, true);
   memcpy(file, &hd, sizeof hd);
 }
 
@@ -329,7 +383,7 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
   size_t bytes = sizeof(sect_head) + pad8(root_len + 1);
   for (size_t i = 0; i < n; i++)
     bytes += sizeof(ent_head) + pad8(strlen(ents[i].name) + 1) +
-             pad8(ents[i].img_len);
+             ents[i].rec_len + pad8(ents[i].img_len);
   if (bytes > UINT32_MAX)
     return PK_ENOMEM;
   sect s = {.raw_len = bytes};
@@ -346,15 +400,18 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
   for (size_t i = 0; i < n; i++) {
     size_t name_len = strlen(ents[i].name);
     ent_head eh = {.kind = ents[i].kind, .name_len = (uint32_t)name_len,
-                   .img_len = (uint32_t)ents[i].img_len, .key = ents[i].key};
-    eh.bytes = (uint32_t)(sizeof eh + pad8(name_len + 1) +
-                          pad8(ents[i].img_len));
-    memcpy(p, &eh, sizeof eh);
+                   .img_len = (uint32_t)ents[i].img_len, .key = ents[i].key,
+                   .rec_len = (uint32_t)ents[i].rec_len};
+    size_t rec_at = sizeof eh + pad8(name_len + 1),
+           img_at = rec_at + ents[i].rec_len;
+    eh.bytes = (uint32_t)(img_at + pad8(ents[i].img_len));
     memcpy(p + sizeof eh, ents[i].name, name_len);
     if (ents[i].img_len) { /* without the headers a load wrote into it */
-      pk__doc_write_image(NULL, ents[i].img, p + sizeof eh +
-                          pad8(name_len + 1), ents[i].img_len);
+      memcpy(p + rec_at, ents[i].rec, ents[i].rec_len);
+      pk__doc_write_image(NULL, ents[i].img, p + img_at, ents[i].img_len);
+      eh.img_sum = pk__mc_sum(p + img_at, ents[i].img_len);
     }
+    memcpy(p, &eh, sizeof eh);
     p += eh.bytes;
   }
   if (PK__VEC_PUSH(&mc->h->alloc, mc->out, mc->nout, mc->outcap, s) !=
@@ -425,7 +482,7 @@ pk_status pk__mc_commit(pk__mc *mc)
     }
     p += s->raw_len;
   }
-  hd.sum = checksum(buf + sizeof hd, payload);
+  hd.sum = payload_sum(buf + sizeof hd, payload, false);
   memcpy(buf, &hd, sizeof hd);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   bool ok = fd >= 0 && write_all(fd, buf, sizeof hd + payload);
@@ -450,28 +507,100 @@ pk_status pk__mc_commit(pk__mc *mc)
   return PK_OK;
 }
 
-/* ---- document images ---- */
+/* ---- records and documents ---- */
 
-pk_status pk__mc_doc(const pk__allocator *a, const char *source,
-                     pk__mc_ent *e, pk_doc **out)
+pk_status pk__mc_lend(const pk__allocator *a, const char *source,
+                      pk__mc_ent *e, pk__mlazy *z, pk__manifest *m)
 {
-  *out = NULL;
   if (e->lent) /* a search path listed twice: the first has it */
     return PK_EIO;
-  pk_status st = pk__doc_load_image(a, source, e->img, e->img_len, out);
+  pk_status st = pk__manifest_from_record(a, e->rec, e->rec_len, m);
+  if (st != PK_OK)
+    return st;
+  *z = (pk__mlazy){.img = e->img, .img_len = e->img_len,
+                   .img_sum = e->img_sum, .source = source, .key = e->key};
+  m->cached = z;
+  e->lent = true;
+  return PK_OK;
+}
+
+/* The manifest at z->source read again, when it is still the one served:
+ * its document into *out.  PK_EIO when it is not (or not readable). */
+static pk_status read_again(pk_host *h, const pk__mlazy *z, pk_doc **out)
+{
+  struct stat sb;
+  pk__file_why why;
+  pk__manifest m;
+  pk_error err;
+  pk__mc_key k;
+  pk_status rst, st = pk__manifest_read(&h->alloc, AT_FDCWD, z->source,
+                                        z->source, &sb, &why, &rst, &m, &err);
   if (st == PK_OK)
-    e->lent = true;
+    pk__mc_key_of(&sb, &k);
+  if (st == PK_OK && pk__mc_key_eq(&k, &z->key)) {
+    *out = m.doc; /* the same file: the record is what it gives */
+    m.doc = NULL;
+  }
+  pk__manifest_free(&h->alloc, &m);
+  return st == PK_ENOMEM || rst == PK_ENOMEM ? PK_ENOMEM
+         : *out                              ? PK_OK
+                                             : PK_EIO;
+}
+
+/* Documents are made one at a time: a plugin's is asked for by any thread
+ * once the host froze. */
+static pthread_mutex_t load_mu = PTHREAD_MUTEX_INITIALIZER;
+
+pk_status pk__mc_load_doc(pk_plugin *p)
+{
+  pthread_mutex_lock(&load_mu);
+  pk__mlazy *z = p->m.cached;
+  pk_status st = PK_OK;
+  if (!__atomic_load_n(&p->m.root, __ATOMIC_ACQUIRE) && !z->failed) {
+    pk_doc *doc = NULL;
+    st = pk__mc_sum(z->img, z->img_len) != z->img_sum
+             ? PK_EIO
+             : pk__doc_load_image(&p->host->alloc, z->source, z->img,
+                                  z->img_len, &doc);
+    if (st == PK_EIO) /* damaged or crafted: the file, if unchanged */
+      st = read_again(p->host, z, &doc);
+    if (st == PK_OK) {
+      p->m.doc = doc;
+      __atomic_store_n(&p->m.root, pk_doc_root(doc), __ATOMIC_RELEASE);
+    } else if (st == PK_EIO) {
+      z->failed = true;
+      pk__log(p->host, PK_LOG_WARN, p,
+              "the metadata cache's copy of %s is damaged and the file "
+              "changed since discovery: its [config], [[provides]] and "
+              "hooks are not read until the host starts again",
+              z->source);
+      st = PK_OK;
+    }
+  }
+  pthread_mutex_unlock(&load_mu);
   return st;
 }
 
-pk_status pk__mc_image(const pk__allocator *a, const pk_doc *doc,
-                       void **img, size_t *len)
+const pk_value *pk__mc_root(pk_plugin *p)
 {
-  size_t n = pk__doc_write_image(doc, NULL, NULL, 0);
-  *img = n ? pk__alloc(a, n) : NULL;
+  pk__mc_load_doc(p);
+  return __atomic_load_n(&p->m.root, __ATOMIC_ACQUIRE);
+}
+
+pk_status pk__mc_image(const pk__allocator *a, const pk__manifest *m,
+                       void **rec, size_t *rec_len, void **img, size_t *len)
+{
+  size_t n = pk__doc_write_image(m->doc, NULL, NULL, 0),
+         r = pk__manifest_record(m, NULL, 0);
+  *rec = n && r ? pk__alloc(a, r) : NULL;
+  *img = *rec ? pk__alloc(a, n) : NULL;
+  *rec_len = *img ? r : 0;
   *len = *img ? n : 0;
-  if (!*img)
-    return n ? PK_ENOMEM : PK_OK;
-  pk__doc_write_image(doc, NULL, *img, n);
+  if (!*img) {
+    *rec = pk__free(a, *rec, r);
+    return n && r ? PK_ENOMEM : PK_OK;
+  }
+  pk__manifest_record(m, *rec, r);
+  pk__doc_write_image(m->doc, NULL, *img, n);
   return PK_OK;
 }
