@@ -185,12 +185,17 @@ static bool load_cached(loader *L, loaded *l, const char *rel,
   l->hit = true;
   if (o->kind == PK__MC_NONE)
     return true; /* still not a plugin directory */
-  l->dir = path_join(&L->alloc, L->root, l->name);
-  l->mpath = pk__strdup(&L->alloc, mpath);
-  pk__mlazy *z = pk__alloc(&L->alloc, sizeof *z);
-  pk_status st = !l->dir || !l->mpath || !z
-                     ? PK_ENOMEM
-                     : pk__mc_lend(&L->alloc, l->mpath, o, z, &l->m);
+  /* one allocation: the lazy document's state, mpath, and its directory
+   * (mpath without "/plugin.toml") */
+  size_t lm = strlen(mpath) + 1, ld = lm - sizeof "/plugin.toml" + 1;
+  pk__mlazy *z = pk__alloc(&L->alloc, sizeof *z + lm + ld);
+  pk_status st = PK_ENOMEM;
+  if (z) {
+    l->mpath = memcpy((char *)(z + 1), mpath, lm);
+    l->dir = memcpy(l->mpath + lm, mpath, ld - 1);
+    l->dir[ld - 1] = '\0';
+    st = pk__mc_lend(&L->alloc, l->mpath, o, z, &l->m);
+  }
   if (st != PK_OK && st != PK_ENOMEM) {
     /* a record this library rejects (a damaged cache whose checksum
      * matches), or one already served: read the file */

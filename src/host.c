@@ -133,7 +133,7 @@ void pk_host_free(pk_host *h)
   for (size_t i = 0; i < h->nbuiltins; i++)
     pk__strfree(&a, h->builtins[i].text);
   pk__free(&a, h->builtins, h->bcap * sizeof *h->builtins);
-  pk__free(&a, h->cache_data, h->cache_size); /* after every manifest */
+  pk__mc_release(h); /* after every manifest */
   pthread_mutex_destroy(&h->wake_mu);
   pk__free(&a, h, sizeof *h);
 }

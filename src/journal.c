@@ -10,7 +10,7 @@
  *   slots    J_SLOTS x J_ENTRIES records: a slot per live host, claimed
  *            by a write lock (F_OFD_SETLK) on its first byte, held until
  *            pk_host_free() or the process's death, and by its bit in the
- *            header, cleared by pk_host_free()
+ *            header, cleared (atomically) by pk_host_free()
  *   table    J_QUAR records: the plugins in quarantine
  *
  * Before a call into plugin code a thread fills a free record of its
@@ -82,6 +82,7 @@ struct pk__journal {
   char *map;
   int slot;              /* claimed slot, or -1 */
   unsigned used;         /* records of the slot in use (bits) */
+  bool wrote;            /* a record was written (its slot's page) */
   jrec *prev[J_ENTRIES]; /* the call each record's call is inside */
 };
 
@@ -242,13 +243,12 @@ static jhead *head_of(struct pk__journal *J) { return (jhead *)J->map; }
 
 static void j_close(struct pk__journal *J)
 {
-  for (int i = 0; J->slot >= 0 && i < J_ENTRIES; i++)
+  for (int i = 0; J->slot >= 0 && J->wrote && i < J_ENTRIES; i++)
     slot_rec(J, J->slot, i)->state = 0; /* none in flight (fork) */
-  if (J->slot >= 0) { /* a clean exit: its slot needs no look */
-    lock_byte(J->fd, 0, true);
-    head_of(J)->live &= ~(1u << J->slot);
-    unlock_byte(J->fd, 0);
-  }
+  if (J->slot >= 0) /* a clean exit: its slot needs no look (atomic: a
+                        * store other processes' changes do not undo) */
+    __atomic_and_fetch(&head_of(J)->live, ~(1u << J->slot),
+                       __ATOMIC_RELEASE);
   munmap(J->map, J_SIZE);
   close(J->fd); /* releases the slot's lock */
 }
@@ -288,8 +288,9 @@ static void quarantine(struct pk__journal *J, const jrec *r)
 static void take_in_dead(struct pk__journal *J, bool claim)
 {
   jhead *hd = head_of(J);
+  uint32_t live = __atomic_load_n(&hd->live, __ATOMIC_ACQUIRE);
   for (int s = 0; s < J_SLOTS; s++) {
-    if (!(hd->live & (1u << s)) ||
+    if (!(live & (1u << s)) ||
         !lock_byte(J->fd, (off_t)J_SLOT_OFF(s), false))
       continue; /* not claimed, or a live host's */
     bool used = false;
@@ -300,14 +301,15 @@ static void take_in_dead(struct pk__journal *J, bool claim)
     }
     if (used)
       memset(slot_rec(J, s, 0), 0, J_ENTRIES * sizeof(jrec));
-    hd->live &= ~(1u << s);
+    __atomic_and_fetch(&hd->live, ~(1u << s), __ATOMIC_RELEASE);
     unlock_byte(J->fd, (off_t)J_SLOT_OFF(s));
   }
+  live = __atomic_load_n(&hd->live, __ATOMIC_ACQUIRE);
   for (int s = 0; claim && s < J_SLOTS; s++)
-    if (!(hd->live & (1u << s)) &&
+    if (!(live & (1u << s)) &&
         lock_byte(J->fd, (off_t)J_SLOT_OFF(s), false)) {
       J->slot = s;
-      hd->live |= 1u << s;
+      __atomic_or_fetch(&hd->live, 1u << s, __ATOMIC_RELEASE);
       return;
     }
 }
@@ -471,6 +473,8 @@ void *pk__journal_record(pk_host *h, pk_plugin *p, pk__jcall call,
                                         __ATOMIC_RELAXED));
   if (!p->fkey_set)
     plugin_keys(p); /* on its loading: the host's thread */
+  if (!J->wrote)
+    __atomic_store_n(&J->wrote, true, __ATOMIC_RELAXED);
   jrec *r = slot_rec(J, J->slot, i);
   r->call = (uint32_t)call;
   r->sig = 0;

@@ -43,16 +43,17 @@ typedef struct pk__mc_ent {
   pk__mc_key key;
   const void *rec;  /* PK__MC_IMAGE: 8-aligned */
   size_t rec_len;
-  void *img;        /* PK__MC_IMAGE: 8-aligned */
+  void *img;        /* recorded: the image, 8-aligned (NULL: img_off's) */
+  uint64_t img_off; /* read: where the image is in the images region */
   size_t img_len;
-  uint64_t img_sum; /* read: the checksum of img, checked before it is used */
+  uint64_t img_sum; /* read: its checksum, checked before it is used */
   bool lent;        /* a plugin uses rec and img in place (pk__mc_lend) */
 } pk__mc_ent;
 
 /* A manifest served from the cache, whose document is made from the image
  * on first use (pk__manifest.cached; in the host's records arena). */
 typedef struct pk__mlazy {
-  void *img;        /* in the cache's memory, kept by the host */
+  uint64_t img_off; /* in the file's images region (pk_host.cache_file) */
   size_t img_len;
   uint64_t img_sum;
   const char *source; /* the manifest's path */
@@ -61,6 +62,11 @@ typedef struct pk__mlazy {
 } pk__mlazy;
 
 typedef struct pk__mc pk__mc;
+typedef struct pk__mcfile pk__mcfile;
+
+/* Frees the cache file the host kept (pk_host.cache_file) for the
+ * records and images its plugins use: after the plugins. */
+void pk__mc_release(pk_host *h);
 
 /* The cache of one discovery, read from path into *out (NULL when path is
  * NULL).  An absent, unreadable, foreign or damaged file gives an empty

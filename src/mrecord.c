@@ -6,11 +6,13 @@
  * Layout (native byte order, a multiple of 8 bytes):
  *
  *   abi (u32), number of requirements (u16), flags (u8: 1 has_abi,
- *   2 lazy, 4 library), has (u8: PK__M_*)
+ *   2 lazy, 4 library), has (u8: PK__M_*); the version's major, minor
+ *   and patch (u64 each)
  *   per requirement one byte: 1 when it is from `optional` (all of
  *   `requires` first, as parsed)
- *   name, namespace, version, description, library (when flag 4), then
- *   each requirement's text, every one ended by its NUL
+ *   name, namespace, version as written, its pre-release part,
+ *   description, library (when flag 4), then each requirement's text,
+ *   every one ended by its NUL
  *   zeros up to a multiple of 8
  * SPDX-License-Identifier: MIT */
 #include <string.h>
@@ -18,7 +20,7 @@
 #include "stages.h"
 
 enum { F_ABI = 1, F_LAZY = 2, F_LIBRARY = 4 };
-#define HEAD 8
+#define HEAD 32
 
 static size_t pad8(size_t n) { return (n + 7) & ~(size_t)7; }
 
@@ -40,6 +42,7 @@ size_t pk__manifest_record(const pk__manifest *m, void *out, size_t cap)
   put(o, cap, &at, m->name);
   put(o, cap, &at, m->ns);
   put(o, cap, &at, m->version_text);
+  put(o, cap, &at, m->version.pre);
   put(o, cap, &at, m->description);
   if (m->library)
     put(o, cap, &at, m->library);
@@ -56,6 +59,9 @@ size_t pk__manifest_record(const pk__manifest *m, void *out, size_t cap)
   memcpy(o + 4, &nreq, 2);
   o[6] = (char)flags;
   o[7] = (char)has;
+  memcpy(o + 8, &m->version.major, 8);
+  memcpy(o + 16, &m->version.minor, 8);
+  memcpy(o + 24, &m->version.patch, 8);
   for (size_t i = 0; i < m->nreq; i++)
     o[HEAD + i] = m->reqs[i].optional;
   memset(o + at, 0, size - at);
@@ -87,21 +93,24 @@ pk_status pk__manifest_from_record(const pk__allocator *a, const void *rec,
   m->has = (unsigned char)r[7];
   m->has_abi = flags & F_ABI;
   m->lazy = flags & F_LAZY;
+  memcpy(&m->version.major, r + 8, 8);
+  memcpy(&m->version.minor, r + 16, 8);
+  memcpy(&m->version.patch, r + 24, 8);
   size_t at = HEAD + (size_t)nreq;
   if (flags > 7 || m->has > 15 || at > len || (!m->has_abi && m->abi))
     return PK_EIO;
-  char why[8];
+  const char *pre;
   if (!(m->name = take(r, len, &at)) || !(m->ns = take(r, len, &at)) ||
-      !(m->version_text = take(r, len, &at)) ||
+      !(m->version_text = take(r, len, &at)) || !(pre = take(r, len, &at)) ||
       !(m->description = take(r, len, &at)) ||
       ((flags & F_LIBRARY) && !(m->library = take(r, len, &at))) ||
       !pk__name_valid(m->name, strlen(m->name)) ||
       !pk__name_valid(m->ns, strlen(m->ns)) ||
-      pk__version_parse(m->version_text, false, &m->version, why,
-                        sizeof why) != PK_OK ||
+      strlen(pre) >= sizeof m->version.pre ||
       (m->library && (!m->library[0] || strchr(m->library, '/') ||
                       !m->has_abi)))
     return PK_EIO;
+  strcpy(m->version.pre, pre);
   if (nreq && !(m->reqs = pk__alloc(a, nreq * sizeof *m->reqs)))
     return PK_ENOMEM;
   m->reqcap = nreq;

@@ -142,8 +142,8 @@ struct pk_host {
   pk__ns *ns;               /* registered namespaces */
   size_t nns, nscap;
   char *cache_path;         /* metadata cache file (owned), or NULL */
-  char *cache_data;         /* its memory, when manifests use it in place */
-  size_t cache_size;
+  struct pk__mcfile *cache_file; /* the cache file as read, while manifests
+                                    use its records and images (mcache.c) */
   char *lock_path;             /* the lock file in force (owned), or NULL */
   struct pk__lock *lock;       /* its plugins, read at discovery (lock.c) */
   bool insecure_paths;         /* path hygiene off (hygiene.c) */

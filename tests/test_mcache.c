@@ -160,7 +160,7 @@ static void expect_same(const char *cache_path, const char *want,
                         const char *line)
 {
   logbuf log;
-  char got[8192];
+  char got[65536];
   pk_host *h = discover(cache_path, &log);
   describe(h, got, sizeof got);
   pk_host_free(h);
@@ -174,7 +174,7 @@ static void discover_free(const char *cache_path)
   pk_host_free(discover(cache_path, NULL));
 }
 
-static char reference[8192];
+static char reference[65536];
 
 static void take_reference(void)
 {
@@ -208,6 +208,28 @@ Test(mcache, warm_start_gives_what_reading_gives, .fini = remove_tree)
   struct timespec t1 = cache_mtime();
   cr_assert(t0.tv_sec == t1.tv_sec && t0.tv_nsec == t1.tv_nsec,
             "a warm start rewrote the cache");
+}
+
+/* A cache whose sections do not fit the first read (16 KiB) is read in
+ * two, and serves every manifest. */
+Test(mcache, a_large_cache_is_read_whole, .fini = remove_tree)
+{
+  make_tree();
+  for (int i = 0; i < 80; i++) {
+    char dir[32], name[32];
+    snprintf(dir, sizeof dir, "many%02d", i);
+    snprintf(name, sizeof name, "m%02d", i);
+    char text[512];
+    snprintf(text, sizeof text, GOOD("%s", "1.0.%d", ""), name, i, name);
+    put_plugin(dir, text);
+  }
+  settle();
+  take_reference();
+  expect_same(cache, reference, "0 manifests from the cache, 84 read");
+  struct stat st;
+  cr_assert_eq(stat(cache, &st), 0);
+  cr_assert_gt(st.st_size, 2 * 16384);
+  expect_same(cache, reference, "83 manifests from the cache, 1 read");
 }
 
 /* Every change to the search path is seen: a manifest edited in place
@@ -328,7 +350,7 @@ Test(mcache, a_search_path_given_twice, .fini = remove_tree)
   make_tree();
   settle();
   const char *twice[] = {root, root};
-  char want[8192], got[8192];
+  char want[65536], got[65536];
   pk_host *h = discover_in(NULL, NULL, twice, 2);
   describe(h, want, sizeof want);
   pk_host_free(h);
@@ -434,7 +456,7 @@ Test(mcache, documents_are_made_when_asked_for, .fini = remove_tree)
   const pk_value *m = pk_plugin_get_manifest(b);
   cr_assert(m && b->m.doc && m == b->m.root);
   cr_assert_eq(pk_plugin_get_manifest(b), m); /* made once */
-  char got[8192];
+  char got[65536];
   describe(h, got, sizeof got);
   cr_assert_str_eq(got, reference);
   pk_host_free(h);
@@ -481,7 +503,7 @@ Test(mcache, every_damaged_byte_is_refused, .fini = remove_tree)
     corrupt("one byte", good, len, -1);
     corrupt("one byte", &byte, 1, (off_t)at);
     logbuf log;
-    char got[8192];
+    char got[65536];
     pk_host *h = discover(cache, &log);
     describe(h, got, sizeof got);
     pk_host_free(h);
