@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "stages.h"
-#include "mcache.h"
 
 #include "fuzz.h"
 
@@ -65,10 +64,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   }
   check_loaded(&m);
   /* as the metadata cache keeps and serves it */
-  void *img = NULL, *rec = NULL;
-  size_t len = 0, rec_len = 0;
-  CHECK(pk__mc_image(&libc, &m, &rec, &rec_len, &img, &len) == PK_OK);
-  if (img) {
+  size_t len = pk__doc_write_image(m.doc, NULL, NULL, 0),
+         rec_len = pk__manifest_record(&m, NULL, 0);
+  void *img = len ? pk__alloc(&libc, len) : NULL,
+       *rec = rec_len ? pk__alloc(&libc, rec_len) : NULL;
+  if (img && rec) {
+    pk__doc_write_image(m.doc, NULL, img, len);
+    CHECK(pk__manifest_record(&m, rec, rec_len) == rec_len);
     pk__manifest m2, m3;
     pk_doc *doc = NULL;
     CHECK(pk__manifest_from_record(&a, rec, rec_len, &m2) == PK_OK);
@@ -78,9 +80,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_same(&m, &m3);
     pk__manifest_free(&a, &m3);
     pk__manifest_free(&a, &m2);
-    pk__free(&libc, rec, rec_len);
-    pk__free(&libc, img, len);
   }
+  pk__free(&libc, rec, rec_len);
+  pk__free(&libc, img, len);
   pk__manifest_free(&a, &m);
   pk__arena_release(&ar);
   return 0;

@@ -346,7 +346,8 @@ static pk_status list_dir(pk_host *h, const char *root, int dfd,
 }
 
 /* Records root's entries in the metadata cache: the entries the cache
- * served keep their images, the manifests read now are imaged. */
+ * served keep their records and images, the manifests read now are
+ * recorded and imaged (pk__mc_record, straight into the cache's buffer). */
 static pk_status record_dir(pk_host *h, pk__mc *mc, const char *root,
                             const pk__mc_key *dir, loaded *items, size_t n,
                             bool same)
@@ -354,26 +355,15 @@ static pk_status record_dir(pk_host *h, pk__mc *mc, const char *root,
   if (same)
     return pk__mc_same(mc, root);
   const pk__allocator *a = &h->alloc;
-  pk__mc_ent *ents = n ? pk__alloc_zero(a, n * sizeof *ents) : NULL;
+  pk__mc_ent *ents = n ? pk__alloc(a, n * sizeof *ents) : NULL;
   if (n && !ents)
     return PK_ENOMEM;
-  pk_status st = PK_OK;
-  for (size_t i = 0; i < n && st == PK_OK; i++) {
+  for (size_t i = 0; i < n; i++) {
     ents[i] = items[i].rec;
-    if (ents[i].kind == PK__MC_IMAGE && !items[i].hit) {
-      st = pk__mc_image(a, &items[i].m, (void **)&ents[i].rec,
-                        &ents[i].rec_len, &ents[i].img, &ents[i].img_len);
-      if (!ents[i].img)
-        ents[i].kind = PK__MC_READ; /* cannot be imaged: read every time */
-    }
+    if (ents[i].kind == PK__MC_IMAGE && !items[i].hit)
+      ents[i].m = &items[i].m;
   }
-  if (st == PK_OK)
-    st = pk__mc_record(mc, root, dir, ents, n);
-  for (size_t i = 0; i < n; i++) /* the records and images made here */
-    if (!items[i].hit && ents[i].kind == PK__MC_IMAGE) {
-      pk__free(a, (void *)ents[i].rec, ents[i].rec_len);
-      pk__free(a, ents[i].img, ents[i].img_len);
-    }
+  pk_status st = pk__mc_record(mc, root, dir, ents, n);
   pk__free(a, ents, n * sizeof *ents);
   return st;
 }

@@ -3,21 +3,26 @@
  * File layout (native byte order; every part a multiple of 8 bytes):
  *
  *   header   "PKMCACHE", format, byte-order word, library version (16
- *            bytes), payload size, checksum of the payload's parts but
- *            the images
+ *            bytes), size and checksum of the sections, size of the
+ *            images region, 0
  *   section  per search path: bytes, nents, root length, 0, directory
- *            key, root (NUL, padding), then nents entries
+ *            key, where its images are in the images region and how many
+ *            bytes, root (NUL, padding), then nents entries
  *   entry    bytes, kind, name length, image length, key, record length,
- *            0, checksum of the image, name (NUL, padding), record
- *            (mrecord.c), image (padding)
+ *            0, checksum of the image, where it is in the section's
+ *            images, name (NUL, padding), record (mrecord.c)
+ *   images   the sections' images, each 8-aligned, in entry order
  *
  * A file of another format or library version, another byte order, or
  * whose checksum does not match is ignored (and replaced).  How a warm
- * start goes: the file is read and its checksum checked over the sections'
- * heads, names and records only; a manifest whose stat matches is served
- * from its record (pk__mc_lend: no parse, no image check); its image is
- * checked (its own checksum, every node) and used only when something
- * asks for the document (pk__mc_load_doc).
+ * start goes: one read gives the header and the sections (a second when
+ * they pass 16 KiB); their checksum is checked, not the images'; a
+ * manifest whose stat matches is served from its record (pk__mc_lend: no
+ * parse, no image); the images region is read when a document is first
+ * asked for, and an image is used (in place) only once its own checksum
+ * and every node check out (pk__mc_load_doc).  The file stays open while
+ * the host uses its records, so the images read are the ones its records
+ * were written with (the file is only ever replaced by a rename).
  * SPDX-License-Identifier: MIT */
 #include "mcache.h"
 
@@ -157,20 +162,13 @@ static void sects_free(pk__mc *mc, sect *s, size_t n)
   }
 }
 
-/* The checksum of the sections, folded into *sum part by part. */
-static void fold(uint64_t *sum, const char *p, size_t n)
-{
-  *sum = (*sum * 0x9E3779B97F4A7C15ull) ^ pk__mc_sum(p, n);
-}
-
 /* Checks the section at p (n bytes left of the sections, *sh its head;
  * region: the images region, region_len bytes): ents (when not NULL) gets
- * its sh->nents entries; the section is folded into *sum; reseal (region
- * in memory): each image's checksum is set first (see pk__mc_seal).  False
- * when it does not fit. */
+ * its sh->nents entries; reseal (region in memory): each image's checksum
+ * is set (see pk__mc_seal).  False when it does not fit. */
 static bool walk_section(char *p, size_t n, sect_head *sh, pk__mc_ent *ents,
-                         uint64_t *sum, const char *region,
-                         uint64_t region_len, bool reseal)
+                         const char *region, uint64_t region_len,
+                         bool reseal)
 {
   if (n < sizeof *sh)
     return false;
@@ -182,7 +180,6 @@ static bool walk_section(char *p, size_t n, sect_head *sh, pk__mc_ent *ents,
       sh->img_base % 8 || sh->img_base > region_len ||
       sh->img_bytes > region_len - sh->img_base)
     return false;
-  fold(sum, p, used);
   for (size_t i = 0; i < sh->nents; i++) {
     ent_head eh;
     if (sh->bytes - used < sizeof eh)
@@ -202,7 +199,6 @@ static bool walk_section(char *p, size_t n, sect_head *sh, pk__mc_ent *ents,
           pk__mc_sum(region + sh->img_base + eh.img_off, eh.img_len);
       memcpy(p + used, &eh, sizeof eh);
     }
-    fold(sum, p + used, eh.bytes);
     if (ents)
       ents[i] = (pk__mc_ent){.name = p + used + sizeof eh,
                              .kind = eh.kind,
@@ -217,28 +213,25 @@ static bool walk_section(char *p, size_t n, sect_head *sh, pk__mc_ent *ents,
   return used == sh->bytes;
 }
 
-/* The checksum of the sections p (n bytes; up to the first that does not
- * fit), as the header has it. */
-static uint64_t sections_sum(char *p, size_t n, const char *region,
-                             uint64_t region_len, bool reseal)
+/* Sets the checksum of every image of the sections p (n bytes; up to the
+ * first that does not fit), region their images. */
+static void reseal(char *p, size_t n, const char *region, uint64_t len)
 {
-  uint64_t sum = 0;
   sect_head sh;
-  while (n && walk_section(p, n, &sh, NULL, &sum, region, region_len,
-                           reseal)) {
+  while (n && walk_section(p, n, &sh, NULL, region, len, true)) {
     p += sh.bytes;
     n -= sh.bytes;
   }
-  return sum;
 }
 
 /* Parses the sections (n bytes at p) of a file whose images region has
- * region_len bytes; false when they do not fit or their checksum is not
- * sum (or *nomem set: out of memory). */
+ * region_len bytes; false when their checksum is not sum or they do not
+ * fit (or *nomem set: out of memory). */
 static bool parse_sections(pk__mc *mc, char *p, size_t n, uint64_t sum,
                            uint64_t region_len, bool *nomem)
 {
-  uint64_t got = 0;
+  if (pk__mc_sum(p, n) != sum)
+    return false;
   while (n) {
     sect_head sh;
     if (n < sizeof sh)
@@ -255,7 +248,7 @@ static bool parse_sections(pk__mc *mc, char *p, size_t n, uint64_t sum,
       return !(*nomem = true);
     }
     if ((sh.nents && !s.ents) ||
-        !walk_section(p, n, &sh, s.ents, &got, NULL, region_len, false))
+        !walk_section(p, n, &sh, s.ents, NULL, region_len, false))
       return false;
     sect *t = &mc->old[mc->nold - 1];
     t->raw_len = sh.bytes;
@@ -264,7 +257,7 @@ static bool parse_sections(pk__mc *mc, char *p, size_t n, uint64_t sum,
     p += sh.bytes;
     n -= sh.bytes;
   }
-  return got == sum;
+  return true;
 }
 
 /* Reads n bytes at off; false when it cannot. */
@@ -406,8 +399,9 @@ void pk__mc_seal(char *file, size_t size)
     hd.payload = size - sizeof hd;
   hd.images = size - sizeof hd - hd.payload;
   hd.zero = 0;
-  hd.sum = sections_sum(file + sizeof hd, (size_t)hd.payload,
-                        file + sizeof hd + hd.payload, hd.images, true);
+  reseal(file + sizeof hd, (size_t)hd.payload, file + sizeof hd + hd.payload,
+         hd.images);
+  hd.sum = pk__mc_sum(file + sizeof hd, (size_t)hd.payload);
   memcpy(file, &hd, sizeof hd);
 }
 
@@ -500,22 +494,33 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
   const char *region = NULL;
   size_t root_len = strlen(root), img_bytes = 0;
   size_t bytes = sizeof(sect_head) + pad8(root_len + 1);
-  for (size_t i = 0; i < n; i++) {
-    bytes += sizeof(ent_head) + pad8(strlen(ents[i].name) + 1) +
-             ents[i].rec_len;
-    img_bytes += pad8(ents[i].img_len);
-    if (ents[i].img_len && !ents[i].img && !region && /* served: old */
-        !(region = old_images(mc, &nomem)))
-      return nomem ? PK_ENOMEM : PK_OK; /* unreadable: not rewritten */
-  }
-  if (bytes > UINT32_MAX)
+  uint32_t *len = n ? pk__alloc(a, 2 * n * sizeof *len) : NULL; /* rec, img */
+  if (n && !len)
     return PK_ENOMEM;
+  for (size_t i = 0; i < n; i++) {
+    size_t r = ents[i].rec_len, g = ents[i].img_len;
+    if (ents[i].m) {
+      g = pk__doc_write_image(ents[i].m->doc, NULL, NULL, 0);
+      r = g ? pk__manifest_record(ents[i].m, NULL, 0) : 0;
+      if (!r || g > UINT32_MAX)
+        g = r = 0; /* cannot be imaged: read every time */
+    } else if (g && !region && !(region = old_images(mc, &nomem))) {
+      pk__free(a, len, 2 * n * sizeof *len); /* unreadable: not rewritten */
+      return nomem ? PK_ENOMEM : PK_OK;
+    }
+    len[2 * i] = (uint32_t)r;
+    len[2 * i + 1] = (uint32_t)g;
+    bytes += sizeof(ent_head) + pad8(strlen(ents[i].name) + 1) + r;
+    img_bytes += pad8(g);
+  }
   sect s = {.raw_len = bytes, .img_bytes = img_bytes};
-  char *p = s.own = pk__alloc_zero(a, bytes);
+  char *p = s.own = bytes <= UINT32_MAX ? pk__alloc_zero(a, bytes) : NULL;
   if (img_bytes && p && !(s.own_img = pk__alloc_zero(a, img_bytes)))
     p = s.own = pk__free(a, s.own, bytes);
-  if (!p)
+  if (!p) {
+    pk__free(a, len, 2 * n * sizeof *len);
     return PK_ENOMEM;
+  }
   s.raw = p;
   sect_head sh = {.bytes = (uint32_t)bytes, .nents = (uint32_t)n,
                   .root_len = (uint32_t)root_len, .dir = *dir,
@@ -526,26 +531,32 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
   p += sizeof sh + pad8(root_len + 1);
   size_t img_at = 0;
   for (size_t i = 0; i < n; i++) {
-    size_t name_len = strlen(ents[i].name);
-    ent_head eh = {.kind = ents[i].kind, .name_len = (uint32_t)name_len,
-                   .img_len = (uint32_t)ents[i].img_len, .key = ents[i].key,
-                   .rec_len = (uint32_t)ents[i].rec_len, .img_off = img_at};
+    const pk__mc_ent *e = &ents[i];
+    size_t name_len = strlen(e->name), r = len[2 * i], g = len[2 * i + 1];
+    ent_head eh = {.kind = g ? PK__MC_IMAGE
+                   : e->kind == PK__MC_IMAGE ? PK__MC_READ
+                                             : e->kind,
+                   .name_len = (uint32_t)name_len, .img_len = (uint32_t)g,
+                   .key = e->key, .rec_len = (uint32_t)r, .img_off = img_at};
     size_t rec_at = sizeof eh + pad8(name_len + 1);
-    eh.bytes = (uint32_t)(rec_at + ents[i].rec_len);
-    memcpy(p + sizeof eh, ents[i].name, name_len);
-    if (ents[i].img_len) { /* without the headers a load wrote into it */
+    eh.bytes = (uint32_t)(rec_at + r);
+    memcpy(p + sizeof eh, e->name, name_len);
+    if (g) {
       char *img = s.own_img + img_at;
-      memcpy(p + rec_at, ents[i].rec, ents[i].rec_len);
-      pk__doc_write_image(NULL,
-                          ents[i].img ? ents[i].img
-                                      : region + ents[i].img_off,
-                          img, ents[i].img_len);
-      eh.img_sum = pk__mc_sum(img, ents[i].img_len);
-      img_at += pad8(ents[i].img_len);
+      if (e->m) {
+        pk__manifest_record(e->m, p + rec_at, r);
+        pk__doc_write_image(e->m->doc, NULL, img, g);
+      } else { /* without the headers a load wrote into it */
+        memcpy(p + rec_at, e->rec, r);
+        pk__doc_write_image(NULL, region + e->img_off, img, g);
+      }
+      eh.img_sum = pk__mc_sum(img, g);
+      img_at += pad8(g);
     }
     memcpy(p, &eh, sizeof eh);
     p += eh.bytes;
   }
+  pk__free(a, len, 2 * n * sizeof *len);
   if (PK__VEC_PUSH(a, mc->out, mc->nout, mc->outcap, s) != PK_OK) {
     sects_free(mc, &s, 1);
     return PK_ENOMEM;
@@ -574,41 +585,42 @@ void pk__mc_tally(pk__mc *mc, size_t served, size_t read)
   mc->read += read;
 }
 
-/* The file of this discovery's sections into buf (size bytes: the header,
- * payload bytes of sections, then their images); false when a section
- * kept as the file has it cannot have its images (*nomem: for want of
+/* The header and this discovery's sections into buf (payload bytes of
+ * sections after the header), each section's images in imgs[i] (those of
+ * a section kept as the file has it copied into keep, without the headers
+ * loads wrote); false when they cannot be read again (*nomem: for want of
  * memory). */
-static bool build(pk__mc *mc, char *buf, size_t payload, size_t size,
-                  bool *nomem)
+static bool build(pk__mc *mc, char *buf, size_t payload, size_t images,
+                  char *keep, const char **imgs, bool *nomem)
 {
   header hd = {.magic = MAGIC, .format = FORMAT, .order = ORDER,
-               .payload = payload, .images = size - sizeof hd - payload};
+               .payload = payload, .images = images};
   strncpy(hd.version, pk_version(), sizeof hd.version - 1);
-  char *p = buf + sizeof hd, *img = p + payload;
+  char *p = buf + sizeof hd;
   uint64_t base = 0;
   for (size_t i = 0; i < mc->nout; i++) {
     const sect *s = &mc->out[i];
-    const char *from = s->own_img;
+    imgs[i] = s->own_img;
     if (s->from && s->img_bytes) {
       const char *region = old_images(mc, nomem);
       if (!region)
         return false;
-      from = region + s->from->img_base;
+      memcpy(keep, region + s->from->img_base, s->img_bytes);
+      for (size_t j = 0; j < s->from->n; j++) {
+        const pk__mc_ent *e = &s->from->ents[j];
+        char *at = keep + (e->img_off - s->from->img_base);
+        if (e->kind == PK__MC_IMAGE)
+          pk__doc_write_image(NULL, at, at, e->img_len);
+      }
+      imgs[i] = keep;
+      keep += s->img_bytes;
     }
     memcpy(p, s->raw, s->raw_len);
     memcpy(p + offsetof(sect_head, img_base), &base, sizeof base);
-    if (s->img_bytes)
-      memcpy(img + base, from, s->img_bytes);
-    for (size_t j = 0; s->from && j < s->from->n; j++) {
-      const pk__mc_ent *e = &s->from->ents[j]; /* as in pk__mc_record */
-      char *at = img + base + (e->img_off - s->from->img_base);
-      if (e->kind == PK__MC_IMAGE)
-        pk__doc_write_image(NULL, at, at, e->img_len);
-    }
     p += s->raw_len;
     base += s->img_bytes;
   }
-  hd.sum = sections_sum(buf + sizeof hd, payload, NULL, hd.images, false);
+  hd.sum = pk__mc_sum(buf + sizeof hd, payload);
   memcpy(buf, &hd, sizeof hd);
   return true;
 }
@@ -623,48 +635,54 @@ pk_status pk__mc_commit(pk__mc *mc)
   if (!mc->changed && mc->nout == mc->nold)
     return PK_OK;
   const pk__allocator *a = &mc->h->alloc;
-  size_t payload = 0, size = sizeof(header);
+  size_t payload = 0, images = 0, kept = 0;
   for (size_t i = 0; i < mc->nout; i++) {
     payload += mc->out[i].raw_len;
-    size += mc->out[i].raw_len + mc->out[i].img_bytes;
+    images += mc->out[i].img_bytes;
+    kept += mc->out[i].from ? mc->out[i].img_bytes : 0;
   }
-  char *buf = pk__alloc(a, size);
+  size_t size = sizeof(header) + payload;
+  char *buf = pk__alloc(a, size), *keep = kept ? pk__alloc(a, kept) : NULL;
+  const char **imgs = pk__alloc(a, mc->nout * sizeof *imgs + 1);
   char tmp[4200];
   int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", mc->path, (long)getpid());
-  if (!buf)
+  bool nomem = !buf || !imgs || (kept && !keep), ok = false;
+  int fd = -1, e = 0;
+  const char *why = "path too long";
+  if (!nomem && n >= 0 && (size_t)n < sizeof tmp) {
+    why = "cannot read its images again; not rewritten";
+    if (build(mc, buf, payload, images, keep, imgs, &nomem)) {
+      /* the header and sections, then each section's images */
+      fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      ok = fd >= 0 && write_all(fd, buf, size);
+      for (size_t i = 0; ok && i < mc->nout; i++)
+        ok = write_all(fd, imgs[i], mc->out[i].img_bytes);
+      e = errno;
+      if (fd >= 0 && close(fd) != 0 && ok) {
+        ok = false;
+        e = errno;
+      }
+      if (ok && rename(tmp, mc->path) != 0) {
+        ok = false;
+        e = errno;
+      }
+      if (!ok && fd >= 0)
+        unlink(tmp);
+      why = NULL;
+    }
+  }
+  pk__free(a, buf, size);
+  pk__free(a, keep, kept);
+  pk__free(a, imgs, mc->nout * sizeof *imgs + 1);
+  if (nomem)
     return PK_ENOMEM;
-  bool nomem = false;
-  if (n < 0 || (size_t)n >= sizeof tmp || !build(mc, buf, payload, size,
-                                                 &nomem)) {
-    pk__free(a, buf, size);
-    if (nomem)
-      return PK_ENOMEM;
-    pk__log(mc->h, PK_LOG_WARN, NULL, "plugin cache %s: %s", mc->path,
-            n < 0 || (size_t)n >= sizeof tmp
-                ? "path too long"
-                : "cannot read its images again; not rewritten");
-    return PK_OK;
-  }
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  bool ok = fd >= 0 && write_all(fd, buf, size);
-  int e = errno;
-  if (fd >= 0 && close(fd) != 0 && ok) {
-    ok = false;
-    e = errno;
-  }
-  if (ok && rename(tmp, mc->path) != 0) {
-    ok = false;
-    e = errno;
-  }
-  if (!ok) {
-    if (fd >= 0)
-      unlink(tmp);
+  if (why)
+    pk__log(mc->h, PK_LOG_WARN, NULL, "plugin cache %s: %s", mc->path, why);
+  else if (!ok)
     pk__log(mc->h, PK_LOG_WARN, NULL,
             "plugin cache %s: cannot write it (%s); start-up reads every "
             "manifest until it can",
             mc->path, strerror(e));
-  }
-  pk__free(a, buf, size);
   return PK_OK;
 }
 
@@ -753,20 +771,3 @@ const pk_value *pk__mc_root(pk_plugin *p)
   return __atomic_load_n(&p->m.root, __ATOMIC_ACQUIRE);
 }
 
-pk_status pk__mc_image(const pk__allocator *a, const pk__manifest *m,
-                       void **rec, size_t *rec_len, void **img, size_t *len)
-{
-  size_t n = pk__doc_write_image(m->doc, NULL, NULL, 0),
-         r = pk__manifest_record(m, NULL, 0);
-  *rec = n && r ? pk__alloc(a, r) : NULL;
-  *img = *rec ? pk__alloc(a, n) : NULL;
-  *rec_len = *img ? r : 0;
-  *len = *img ? n : 0;
-  if (!*img) {
-    *rec = pk__free(a, *rec, r);
-    return n && r ? PK_ENOMEM : PK_OK;
-  }
-  pk__manifest_record(m, *rec, r);
-  pk__doc_write_image(m->doc, NULL, *img, n);
-  return PK_OK;
-}

@@ -43,7 +43,8 @@ typedef struct pk__mc_ent {
   pk__mc_key key;
   const void *rec;  /* PK__MC_IMAGE: 8-aligned */
   size_t rec_len;
-  void *img;        /* recorded: the image, 8-aligned (NULL: img_off's) */
+  const pk__manifest *m; /* to record: record and image made of it (else
+                            those of the entry read) */
   uint64_t img_off; /* read: where the image is in the images region */
   size_t img_len;
   uint64_t img_sum; /* read: its checksum, checked before it is used */
@@ -94,7 +95,9 @@ pk__mc_ent *pk__mc_find(pk__mc *mc, const char *root, const pk__mc_key *dir,
                         size_t *n, bool *listed);
 
 /* Records the entries of root as this discovery found them, for the file
- * written by pk__mc_commit.  The images are copied. */
+ * written by pk__mc_commit: the records and images of the entries read are
+ * copied, those of entries with m are made of it (an entry whose manifest
+ * cannot be imaged is recorded as read every time). */
 pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
                         const pk__mc_ent *ents, size_t n);
 /* Records root's section as the file has it (pk__mc_find matched). */
@@ -128,11 +131,6 @@ pk_status pk__mc_load_doc(pk_plugin *p);
 /* pk__manifest_root for a plugin served from the cache (host.c installs
  * it as pk_host.manifest_root). */
 const pk_value *pk__mc_root(pk_plugin *p);
-/* The record and image of manifest m in allocations of a (*len bytes
- * each); *img NULL when the document cannot be imaged (it is then read
- * every time).  PK_ENOMEM. */
-pk_status pk__mc_image(const pk__allocator *a, const pk__manifest *m,
-                       void **rec, size_t *rec_len, void **img, size_t *len);
 /* The checksum of the n bytes at p (the file's and each image's). */
 uint64_t pk__mc_sum(const void *p, size_t n);
 
