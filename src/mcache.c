@@ -515,7 +515,7 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
   }
   sect s = {.raw_len = bytes, .img_bytes = img_bytes};
   char *p = s.own = bytes <= UINT32_MAX ? pk__alloc_zero(a, bytes) : NULL;
-  if (img_bytes && p && !(s.own_img = pk__alloc_zero(a, img_bytes)))
+  if (img_bytes && p && !(s.own_img = pk__alloc(a, img_bytes)))
     p = s.own = pk__free(a, s.own, bytes);
   if (!p) {
     pk__free(a, len, 2 * n * sizeof *len);
@@ -550,6 +550,7 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
         memcpy(p + rec_at, e->rec, r);
         pk__doc_write_image(NULL, region + e->img_off, img, g);
       }
+      memset(img + g, 0, pad8(g) - g); /* an image writes its g bytes */
       eh.img_sum = pk__mc_sum(img, g);
       img_at += pad8(g);
     }
