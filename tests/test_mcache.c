@@ -486,6 +486,89 @@ Test(mcache, documents_are_made_when_asked_for, .fini = remove_tree)
   pk_host_free(h);
 }
 
+/* A string of a record lies inside it (rec, len bytes). */
+static bool inside(const char *s, const char *rec, size_t len)
+{
+  return s >= rec && s + strlen(s) < rec + len;
+}
+
+/* A manifest's record gives back exactly what parsing gave; every byte
+ * of it damaged in turn (three ways), or cut short, it is refused or gives
+ * a manifest whose strings lie inside it and whose names are names -- never
+ * read out of bounds (ASan: it sits in an allocation of its exact size). */
+Test(mcache, every_damaged_byte_of_a_record)
+{
+  static const char text[] = GOOD(
+      "b", "2.0.0-rc.1",
+      "requires = [\"a >= 1\"]\noptional = [\"x:y\", \"z\"]\n"
+      "library = \"libb.so\"\nabi = 2\nhooks = [\"h\"]\n");
+  pk__allocator libc = {NULL, NULL};
+  pk__manifest m, r;
+  pk_error err;
+  cr_assert_eq(pk__manifest_load(&libc, "b/plugin.toml", text,
+                                 sizeof text - 1, &m, &err),
+               PK_OK, "%s", err.message);
+  size_t len = pk__manifest_record(&m, NULL, 0);
+  cr_assert(len > 0 && len % 8 == 0);
+  char *good = malloc(len);
+  cr_assert_eq(pk__manifest_record(&m, good, len), len);
+  cr_assert_eq(pk__manifest_from_record(&libc, good, len, &r), PK_OK);
+  cr_assert_str_eq(r.name, m.name);
+  cr_assert_str_eq(r.ns, m.ns);
+  cr_assert_str_eq(r.version_text, m.version_text);
+  cr_assert_eq(pk__version_cmp(&r.version, &m.version), 0);
+  cr_assert_str_eq(r.version.pre, "rc.1");
+  cr_assert_str_eq(r.description, m.description);
+  cr_assert_str_eq(r.library, "libb.so");
+  cr_assert(r.has_abi && r.abi == 2 && r.lazy && r.has == m.has);
+  cr_assert_eq(r.has, PK__M_CONFIG | PK__M_HOOKS);
+  cr_assert_eq(r.nreq, 3);
+  for (size_t i = 0; i < r.nreq; i++) {
+    cr_assert_str_eq(r.reqs[i].text, m.reqs[i].text);
+    cr_assert_eq(r.reqs[i].optional, m.reqs[i].optional);
+    cr_assert_eq(r.reqs[i].idx, m.reqs[i].idx);
+    cr_assert_null(r.reqs[i].value);
+  }
+  pk__manifest_free(&libc, &r);
+  static const unsigned char masks[] = {0x01, 0x80, 0xff};
+  size_t refused = 0;
+  for (size_t at = 0; at < len; at++)
+    for (size_t k = 0; k < sizeof masks; k++) {
+      char *rec = malloc(len);
+      memcpy(rec, good, len);
+      rec[at] = (char)(rec[at] ^ masks[k]);
+      pk_status st = pk__manifest_from_record(&libc, rec, len, &r);
+      if (st == PK_OK) {
+        cr_assert(inside(r.name, rec, len) && inside(r.ns, rec, len) &&
+                      inside(r.version_text, rec, len) &&
+                      inside(r.description, rec, len) &&
+                      (!r.library || inside(r.library, rec, len)),
+                  "byte %zu", at);
+        cr_assert(pk__name_valid(r.name, strlen(r.name)) &&
+                  pk__name_valid(r.ns, strlen(r.ns)));
+        for (size_t i = 0; i < r.nreq; i++)
+          cr_assert(inside(r.reqs[i].text, rec, len), "byte %zu", at);
+        pk__manifest_free(&libc, &r);
+      } else {
+        cr_assert_eq(st, PK_EIO, "byte %zu", at);
+        refused++;
+      }
+      free(rec);
+    }
+  /* the head, the flags and the padding at least: what the file's
+   * checksum does not catch (a sealed file) is caught here or harmless */
+  cr_assert_gt(refused, 3 * 8, "%zu of %zu refused", refused, 3 * len);
+  for (size_t cut = 0; cut < len; cut++) {
+    char *rec = malloc(cut ? cut : 1);
+    memcpy(rec, good, cut);
+    cr_assert_eq(pk__manifest_from_record(&libc, rec, cut, &r), PK_EIO,
+                 "cut to %zu bytes", cut);
+    free(rec);
+  }
+  free(good);
+  pk__manifest_free(&libc, &m);
+}
+
 /* Every byte of the cache file damaged in turn (unsealed: each checksum
  * as written): a warm start gives exactly what reading gives, documents
  * included -- a damaged record or section is refused with the file, a
