@@ -260,11 +260,12 @@ static bool parse_sections(pk__mc *mc, char *p, size_t n, uint64_t sum,
   return true;
 }
 
-/* Reads n bytes at off; false when it cannot. */
-static bool read_at(int fd, char *p, size_t n, uint64_t off)
+/* Reads (out: writes) n bytes at off; false when it cannot. */
+static bool io_at(int fd, char *p, size_t n, uint64_t off, bool out)
 {
   while (n) {
-    ssize_t r = pread(fd, p, n, (off_t)off);
+    ssize_t r = out ? pwrite(fd, p, n, (off_t)off)
+                    : pread(fd, p, n, (off_t)off);
     if (r < 0 && errno == EINTR)
       continue;
     if (r <= 0)
@@ -322,7 +323,7 @@ static bool read_file(pk__mc *mc, bool *nomem)
       return false;
     }
   }
-  if (!buf || !read_at(fd, buf, first, 0)) {
+  if (!buf || !io_at(fd, buf, first, 0, false)) {
     why = "not a plugin cache";
   } else {
     memcpy(&hd, buf, sizeof hd);
@@ -352,7 +353,7 @@ static bool read_file(pk__mc *mc, bool *nomem)
                         .img_len = hd.images};
       fd = -1;
       if ((len > first &&
-           !read_at(f->fd, f->data + first, len - first, first)) ||
+           !io_at(f->fd, f->data + first, len - first, first, false)) ||
           !parse_sections(mc, f->data + sizeof hd, (size_t)hd.payload,
                           hd.sum, hd.images, nomem))
         why = *nomem ? "out of memory" : "damaged";
@@ -382,7 +383,7 @@ static const char *images(pk__mcfile *f, bool *nomem)
     *nomem = true;
     return NULL;
   }
-  if (!read_at(f->fd, f->img, (size_t)f->img_len, f->img_at)) {
+  if (!io_at(f->fd, f->img, (size_t)f->img_len, f->img_at, false)) {
     f->img = pk__free(&f->a, f->img, (size_t)f->img_len);
     f->img_bad = true;
   }
@@ -566,20 +567,6 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
   return PK_OK;
 }
 
-static bool write_all(int fd, const char *p, size_t n)
-{
-  while (n) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return false;
-    p += w;
-    n -= (size_t)w;
-  }
-  return true;
-}
-
 void pk__mc_tally(pk__mc *mc, size_t served, size_t read)
 {
   mc->served += served;
@@ -655,9 +642,11 @@ pk_status pk__mc_commit(pk__mc *mc)
     if (build(mc, buf, payload, images, keep, imgs, &nomem)) {
       /* the header and sections, then each section's images */
       fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-      ok = fd >= 0 && write_all(fd, buf, size);
-      for (size_t i = 0; ok && i < mc->nout; i++)
-        ok = write_all(fd, imgs[i], mc->out[i].img_bytes);
+      ok = fd >= 0 && io_at(fd, buf, size, 0, true);
+      for (size_t i = 0, at = size; ok && i < mc->nout; i++) {
+        ok = io_at(fd, (char *)imgs[i], mc->out[i].img_bytes, at, true);
+        at += mc->out[i].img_bytes;
+      }
       e = errno;
       if (fd >= 0 && close(fd) != 0 && ok) {
         ok = false;

@@ -131,16 +131,23 @@ Test(discover, threads_give_the_single_thread_result)
   remove_tree();
 }
 
+/* The tree, old enough to be cached (the racy window), and its cache's
+ * path into cache. */
+static void make_settled_tree(char *cache, size_t n)
+{
+  make_tree();
+  struct timespec settle = {2, 200 * 1000 * 1000};
+  nanosleep(&settle, NULL);
+  snprintf(cache, n, "%s.cache", root);
+}
+
 /* The same with the metadata cache: written by the loader threads (cold),
  * served (warm), and partly served while the threads read the manifests
  * that changed. */
 Test(discover, threads_and_the_metadata_cache)
 {
-  make_tree();
-  struct timespec settle = {2, 200 * 1000 * 1000}; /* the racy window */
-  nanosleep(&settle, NULL);
   char cache[300];
-  snprintf(cache, sizeof cache, "%s.cache", root);
+  make_settled_tree(cache, sizeof cache);
   pk_host *seq = discover(true);
   expect_same(discover_with(false, cache), seq); /* cold */
   expect_same(discover_with(false, cache), seq); /* warm */
@@ -183,11 +190,8 @@ static void *ask_all(void *arg)
 
 Test(discover, documents_made_on_first_use_from_many_threads)
 {
-  make_tree();
-  struct timespec settle = {2, 200 * 1000 * 1000}; /* the racy window */
-  nanosleep(&settle, NULL);
   char cache[300];
-  snprintf(cache, sizeof cache, "%s.cache", root);
+  make_settled_tree(cache, sizeof cache);
   pk_host_free(discover_with(false, cache)); /* writes it */
   pk_host *h = discover_with(false, cache);
   pk_error e;
