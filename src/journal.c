@@ -243,7 +243,8 @@ static jhead *head_of(struct pk__journal *J) { return (jhead *)J->map; }
 
 static void j_close(struct pk__journal *J)
 {
-  for (int i = 0; J->slot >= 0 && J->wrote && i < J_ENTRIES; i++)
+  bool wrote = __atomic_load_n(&J->wrote, __ATOMIC_RELAXED);
+  for (int i = 0; J->slot >= 0 && wrote && i < J_ENTRIES; i++)
     slot_rec(J, J->slot, i)->state = 0; /* none in flight (fork) */
   if (J->slot >= 0) /* a clean exit: its slot needs no look (atomic: a
                         * store other processes' changes do not undo) */

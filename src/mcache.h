@@ -7,8 +7,9 @@
  * mtime, ctime) and, per entry of the directory in byte order, the identity
  * of its plugin.toml (plus size), the manifest's record (mrecord.c: what
  * discovery needs of it) and its parsed document as an image, loaded only
- * when something asks for the document.  An entry is used only when its stat matches; a directory whose
- * identity changed (an entry added, removed or renamed) is listed again.
+ * when something asks for the document.  An entry is used only when its
+ * stat matches; a directory whose identity changed (an entry added,
+ * removed or renamed) is listed again.
  * A manifest modified less than PK__MC_RACY_S seconds before the cache is
  * written is not imaged (a later change within the same timestamp tick
  * would go unseen), nor is a manifest that did not parse or validate: those
@@ -31,8 +32,8 @@ typedef struct pk__mc_key {
 
 typedef enum pk__mc_kind {
   PK__MC_NONE = 0,  /* not a plugin: no plugin.toml (key: the entry) */
-  PK__MC_IMAGE = 1, /* key: plugin.toml; rec: its record, img: its parsed
-                       document */
+  PK__MC_IMAGE = 1, /* key: plugin.toml; rec: its record; img_*: the image
+                       of its parsed document */
   PK__MC_READ = 2   /* key: plugin.toml; read every time (broken, racy) */
 } pk__mc_kind;
 

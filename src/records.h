@@ -11,7 +11,8 @@
  * pk_host_free() releases the host config and its instances through
  * release (host_config.c installs its own when it first keeps state),
  * and a manifest served from the metadata cache is given its document on
- * first use through manifest_root (host.c installs mcache.c's).  SPDX-License-Identifier: MIT */
+ * first use through manifest_root (host.c installs mcache.c's).
+ * SPDX-License-Identifier: MIT */
 #ifndef PK_RECORDS_H
 #define PK_RECORDS_H
 
