@@ -236,6 +236,7 @@ static int j_open(const char *cache, bool create, struct pk__journal *J)
   }
   J->slot = -1;
   J->used = 0;
+  J->wrote = false;
   return e;
 }
 
