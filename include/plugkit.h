@@ -523,7 +523,11 @@ PK_API const char *pk_plugin_get_reason(const pk_plugin *p);
  * [thread: frozen] [fails: never] [since: 0.1] */
 PK_API const pk_error *pk_plugin_get_error(const pk_plugin *p);
 /* The manifest's root table (NULL for a broken manifest), borrowed until
- * pk_host_free().  [thread: frozen] [fails: never] [since: 0.1] */
+ * pk_host_free().  A manifest the metadata cache served gets its document
+ * here on first use (docs/cache.md): NULL also when that cannot be made
+ * (out of memory; the cache's copy damaged and the file changed since
+ * discovery, said once at PK_LOG_WARN).
+ * [thread: frozen] [fails: never] [since: 0.1] */
 PK_API const pk_value *pk_plugin_get_manifest(const pk_plugin *p);
 /* The plugin's requirements as written in the manifest, then those added by
  * its register hook: i < count; borrowed until pk_host_free().

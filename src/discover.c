@@ -190,7 +190,10 @@ static pk_status add_loaded(pk_host *h, loaded *l,
     return PK_OK;
   }
   p->m = l->m;
-  if (adopt_manifest(h, p) != PK_OK)
+  /* a host's own allocator need not be thread-safe: its plugins get their
+   * documents now, on its thread, not on first use */
+  if (adopt_manifest(h, p) != PK_OK ||
+      (p->m.cached && h->alloc.fn && pk__mc_load_doc(p) != PK_OK))
     return pk__fail(err, PK_ENOMEM, "out of memory");
   return PK_OK;
 }
@@ -230,9 +233,9 @@ static bool unchanged(int dfd, const char *rel, const pk__mc_key *key)
   return pk__mc_key_eq(&k, key);
 }
 
-/* Serves l from its cache entry when the file is unchanged.  mpath: the
- * manifest's path (a document keeps its own copy, which l->mpath then
- * borrows). */
+/* Serves l from its cache entry's record when the file is unchanged: one
+ * stat, no parse; the document comes later, if asked for (pk__mc_lend).
+ * mpath: the manifest's path. */
 static bool load_cached(loader *L, loaded *l, const char *rel,
                         const char *mpath)
 {
@@ -244,18 +247,20 @@ static bool load_cached(loader *L, loaded *l, const char *rel,
   l->hit = true;
   if (o->kind == PK__MC_NONE)
     return true; /* still not a plugin directory */
-  pk_doc *doc = NULL;
-  l->dir = path_join(&L->alloc, L->root, l->name);
-  pk_status st = !l->dir ? PK_ENOMEM : pk__mc_doc(&L->alloc, mpath, o, &doc);
-  if (st == PK_OK) {
-    l->mpath = (char *)pk_doc_source(doc);
-    st = pk__manifest_from_doc(&L->alloc, doc, true, &l->m, &L->err);
-    if (st != PK_OK) /* the document, and so the path, is gone */
-      l->mpath = NULL;
+  /* one allocation: the lazy document's state, mpath, and its directory
+   * (mpath without "/plugin.toml") */
+  size_t lm = strlen(mpath) + 1, ld = lm - sizeof "/plugin.toml" + 1;
+  pk__mlazy *z = pk__alloc(&L->alloc, sizeof *z + lm + ld);
+  pk_status st = PK_ENOMEM;
+  if (z) {
+    l->mpath = memcpy((char *)(z + 1), mpath, lm);
+    l->dir = memcpy(l->mpath + lm, mpath, ld - 1);
+    l->dir[ld - 1] = '\0';
+    st = pk__mc_lend(&L->alloc, l->mpath, o, z, &l->m);
   }
   if (st != PK_OK && st != PK_ENOMEM) {
-    /* an image this library rejects, or one that is not a manifest (a
-     * damaged cache whose checksum matches): read the file */
+    /* a record this library rejects (a damaged cache whose checksum
+     * matches), or one already served: read the file */
     l->rec = (pk__mc_ent){.name = l->name, .kind = PK__MC_NONE};
     l->hit = false;
     return false;
@@ -423,7 +428,8 @@ static pk_status list_dir(pk_host *h, const char *root, int dfd,
 }
 
 /* Records root's entries in the metadata cache: the entries the cache
- * served keep their images, the manifests read now are imaged. */
+ * served keep their records and images, the manifests read now are
+ * recorded and imaged (pk__mc_record, straight into the cache's buffer). */
 static pk_status record_dir(pk_host *h, pk__mc *mc, const char *root,
                             const pk__mc_key *dir, loaded *items, size_t n,
                             bool same)
@@ -431,23 +437,15 @@ static pk_status record_dir(pk_host *h, pk__mc *mc, const char *root,
   if (same)
     return pk__mc_same(mc, root);
   const pk__allocator *a = &h->alloc;
-  pk__mc_ent *ents = n ? pk__alloc_zero(a, n * sizeof *ents) : NULL;
+  pk__mc_ent *ents = n ? pk__alloc(a, n * sizeof *ents) : NULL;
   if (n && !ents)
     return PK_ENOMEM;
-  pk_status st = PK_OK;
-  for (size_t i = 0; i < n && st == PK_OK; i++) {
+  for (size_t i = 0; i < n; i++) {
     ents[i] = items[i].rec;
-    if (ents[i].kind == PK__MC_IMAGE && !items[i].hit) {
-      st = pk__mc_image(a, items[i].m.doc, &ents[i].img, &ents[i].img_len);
-      if (!ents[i].img)
-        ents[i].kind = PK__MC_READ; /* cannot be imaged: read every time */
-    }
+    if (ents[i].kind == PK__MC_IMAGE && !items[i].hit)
+      ents[i].m = &items[i].m;
   }
-  if (st == PK_OK)
-    st = pk__mc_record(mc, root, dir, ents, n);
-  for (size_t i = 0; i < n; i++) /* the images made here */
-    if (!items[i].hit && ents[i].kind == PK__MC_IMAGE)
-      pk__free(a, ents[i].img, ents[i].img_len);
+  pk_status st = pk__mc_record(mc, root, dir, ents, n);
   pk__free(a, ents, n * sizeof *ents);
   return st;
 }

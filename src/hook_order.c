@@ -285,7 +285,7 @@ static bool lazy_for_hook(const pk_host *h, const char *name)
 {
   for (size_t i = 0; i < h->nknown; i++)
     if (h->known[i]->lazy_pending &&
-        pk__manifest_lists_hook(&h->known[i]->m, name))
+        pk__manifest_lists_hook(h->known[i], name))
       return true;
   return false;
 }

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stages.h"
+#include "mcache.h"
 
 /* ---- host life cycle ---- */
 
@@ -47,6 +47,7 @@ pk_status pk_host_new(const pk_host_options *opts, pk_host **out,
   h->alloc = a;
   pthread_mutex_init(&h->wake_mu, NULL);
   h->wake_hook = pk__lazy_wake_hook; /* for the hook dispatcher */
+  h->manifest_root = pk__mc_root;    /* for pk__manifest_root */
   pk__arena_init(&h->records, &h->alloc);
   h->records_alloc = (pk__allocator){pk__arena_fn, &h->records};
   h->log = o.log;
@@ -132,7 +133,7 @@ void pk_host_free(pk_host *h)
   for (size_t i = 0; i < h->nbuiltins; i++)
     pk__strfree(&a, h->builtins[i].text);
   pk__free(&a, h->builtins, h->bcap * sizeof *h->builtins);
-  pk__free(&a, h->cache_data, h->cache_size); /* after every manifest */
+  pk__mc_release(h); /* after every manifest */
   pthread_mutex_destroy(&h->wake_mu);
   pk__free(&a, h, sizeof *h);
 }

@@ -106,7 +106,9 @@ static pk_status read_fragment(pk_host *h, pk__pconf *c, pk_error *err)
 {
   const char *f = NULL;
   pk_plugin *p = c->plugin;
-  if (pk_table_get_string_or(p->m.root, "fragment", NULL, &f, err) != PK_OK)
+  if ((p->m.has & PK__M_FRAGMENT) &&
+      pk_table_get_string_or(pk__manifest_root(p), "fragment", NULL, &f,
+                             err) != PK_OK)
     return PK_ETYPE;
   if (!f)
     return PK_OK;
@@ -209,7 +211,9 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
     if (pconf_add(h, hc, alias, p, table, pos, &c) != PK_OK)
       return pk__fail(err, PK_ENOMEM, "out of memory");
     p->conf = c;
-    const pk_value *sc = pk_table_get(p->m.root, "config");
+    const pk_value *sc = p->m.has & PK__M_CONFIG
+                             ? pk_table_get(pk__manifest_root(p), "config")
+                             : NULL;
     if (sc && pk__host_schema(h, sc, &c->schema, &e) != PK_OK) {
       REPORT(&e);
       continue;

@@ -5,10 +5,12 @@
  * page cache (no system call, no fsync: a process killed by a signal
  * leaves its pages to the kernel, which writes them back).
  *
- *   header   64 bytes: magic "PKJRNL02", counts
+ *   header   64 bytes: magic "PKJRNL03", counts, the slots claimed (a
+ *            bit each) and whether the table may hold a record
  *   slots    J_SLOTS x J_ENTRIES records: a slot per live host, claimed
  *            by a write lock (F_OFD_SETLK) on its first byte, held until
- *            pk_host_free() or the process's death
+ *            pk_host_free() or the process's death, and by its bit in the
+ *            header, cleared (atomically) by pk_host_free()
  *   table    J_QUAR records: the plugins in quarantine
  *
  * Before a call into plugin code a thread fills a free record of its
@@ -18,7 +20,11 @@
  * so that only the innermost call of a thread counts.  At the next start
  * a slot whose lock can be taken has no live owner: its records still in
  * state 1 are calls the host died inside; each becomes a quarantine
- * record (the table is changed under a lock on byte 0).
+ * record (the table and the header's bits are changed under a lock on
+ * byte 0).  Only the slots whose bit is set are looked at (a host that
+ * died leaves its bit set), and the table only when the header says it
+ * may hold a record: a start after clean exits touches the header and its
+ * own slot, not the 160 KiB of the file (page faults, a lock per slot).
  *
  * With crash_signals (the host's option), handlers of the synchronous
  * fatal signals, installed while such a host's journal is open, store the
@@ -30,6 +36,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -58,8 +65,12 @@ _Static_assert(sizeof(jrec) == 512, "journal records are 512 bytes");
 typedef struct jhead {
   char magic[8];
   uint32_t slots, entries, quar, rec_size;
-  char pad[40];
+  uint32_t live;     /* bit s: slot s claimed (its owner alive, or dead) */
+  uint32_t quar_any; /* the table may hold a record */
+  char pad[32];
 } jhead;
+/* The part of the header that says it is a journal (not changed in use). */
+#define J_ID_SIZE offsetof(jhead, live)
 _Static_assert(sizeof(jhead) == 64, "the journal header is 64 bytes");
 
 #define J_SLOT_OFF(i) (sizeof(jhead) + (size_t)(i)*J_ENTRIES * sizeof(jrec))
@@ -71,6 +82,7 @@ struct pk__journal {
   char *map;
   int slot;              /* claimed slot, or -1 */
   unsigned used;         /* records of the slot in use (bits) */
+  bool wrote;            /* a record was written (its slot's page) */
   jrec *prev[J_ENTRIES]; /* the call each record's call is inside */
 };
 
@@ -188,7 +200,7 @@ static int j_open(const char *cache, bool create, struct pk__journal *J)
     e = errno;
   else if (!S_ISREG(sb.st_mode))
     e = EINVAL;
-  jhead want = {.magic = "PKJRNL02",
+  jhead want = {.magic = "PKJRNL03",
                 .slots = J_SLOTS,
                 .entries = J_ENTRIES,
                 .quar = J_QUAR,
@@ -208,9 +220,9 @@ static int j_open(const char *cache, bool create, struct pk__journal *J)
       J->map = NULL;
     }
   }
-  if (!e && memcmp(J->map, &want, sizeof want)) { /* damaged: start over */
+  if (!e && memcmp(J->map, &want, J_ID_SIZE)) { /* damaged: start over */
     lock_byte(J->fd, 0, true);
-    if (memcmp(J->map, &want, sizeof want)) {
+    if (memcmp(J->map, &want, J_ID_SIZE)) {
       memset(J->map, 0, J_SIZE);
       memcpy(J->map, &want, sizeof want);
     }
@@ -224,13 +236,21 @@ static int j_open(const char *cache, bool create, struct pk__journal *J)
   }
   J->slot = -1;
   J->used = 0;
+  J->wrote = false;
   return e;
 }
 
+static jhead *head_of(struct pk__journal *J) { return (jhead *)J->map; }
+
 static void j_close(struct pk__journal *J)
 {
-  for (int i = 0; J->slot >= 0 && i < J_ENTRIES; i++)
+  bool wrote = __atomic_load_n(&J->wrote, __ATOMIC_RELAXED);
+  for (int i = 0; J->slot >= 0 && wrote && i < J_ENTRIES; i++)
     slot_rec(J, J->slot, i)->state = 0; /* none in flight (fork) */
+  if (J->slot >= 0) /* a clean exit: its slot needs no look (atomic: a
+                        * store other processes' changes do not undo) */
+    __atomic_and_fetch(&head_of(J)->live, ~(1u << J->slot),
+                       __ATOMIC_RELEASE);
   munmap(J->map, J_SIZE);
   close(J->fd); /* releases the slot's lock */
 }
@@ -260,16 +280,21 @@ static void quarantine(struct pk__journal *J, const jrec *r)
       q->manifest[sizeof q->manifest - 1] = '\0';
   q->since = (int64_t)time(NULL);
   q->state = 1;
+  head_of(J)->quar_any = 1;
 }
 
-/* Under the table lock: every slot without a live owner is emptied, its
- * calls in flight quarantined; with claim, the first such slot becomes
- * this journal's (its lock kept). */
+/* Under the table lock: every claimed slot without a live owner is
+ * emptied, its calls in flight quarantined, its bit cleared; with claim,
+ * the first free slot becomes this journal's (its lock kept, its bit
+ * set). */
 static void take_in_dead(struct pk__journal *J, bool claim)
 {
+  jhead *hd = head_of(J);
+  uint32_t live = __atomic_load_n(&hd->live, __ATOMIC_ACQUIRE);
   for (int s = 0; s < J_SLOTS; s++) {
-    if (s == J->slot || !lock_byte(J->fd, (off_t)J_SLOT_OFF(s), false))
-      continue; /* ours, or a live host's */
+    if (!(live & (1u << s)) ||
+        !lock_byte(J->fd, (off_t)J_SLOT_OFF(s), false))
+      continue; /* not claimed, or a live host's */
     bool used = false;
     for (int i = 0; i < J_ENTRIES; i++) {
       used |= slot_rec(J, s, i)->state != 0;
@@ -278,11 +303,17 @@ static void take_in_dead(struct pk__journal *J, bool claim)
     }
     if (used)
       memset(slot_rec(J, s, 0), 0, J_ENTRIES * sizeof(jrec));
-    if (claim && J->slot < 0)
-      J->slot = s;
-    else
-      unlock_byte(J->fd, (off_t)J_SLOT_OFF(s));
+    __atomic_and_fetch(&hd->live, ~(1u << s), __ATOMIC_RELEASE);
+    unlock_byte(J->fd, (off_t)J_SLOT_OFF(s));
   }
+  live = __atomic_load_n(&hd->live, __ATOMIC_ACQUIRE);
+  for (int s = 0; claim && s < J_SLOTS; s++)
+    if (!(live & (1u << s)) &&
+        lock_byte(J->fd, (off_t)J_SLOT_OFF(s), false)) {
+      J->slot = s;
+      __atomic_or_fetch(&hd->live, 1u << s, __ATOMIC_RELEASE);
+      return;
+    }
 }
 
 static const char *call_name(uint32_t call)
@@ -365,11 +396,13 @@ static void fail_quarantined(pk_host *h, pk_plugin *p, const jrec *q)
 /* Under the table lock: the discovered plugins in quarantine. */
 static void apply_quarantine(pk_host *h, struct pk__journal *J)
 {
-  for (int i = 0; i < J_QUAR; i++) {
+  bool any = false;
+  for (int i = 0; head_of(J)->quar_any && i < J_QUAR; i++) {
     jrec *q = quar_rec(J, i);
     char id[sizeof q->plugin];
     if (!q->state)
       continue;
+    any = true;
     rec_str(id, sizeof id, q->plugin, sizeof q->plugin);
     pk_plugin *p = pk__map_get(&h->by_id, id, strlen(id));
     if (!p || p->builtin || p->state != PK_STATE_DISCOVERED)
@@ -385,6 +418,7 @@ static void apply_quarantine(pk_host *h, struct pk__journal *J)
             p->id);
     memset(q, 0, sizeof *q);
   }
+  head_of(J)->quar_any = any;
 }
 
 void pk__journal_open(pk_host *h)
@@ -441,6 +475,8 @@ void *pk__journal_record(pk_host *h, pk_plugin *p, pk__jcall call,
                                         __ATOMIC_RELAXED));
   if (!p->fkey_set)
     plugin_keys(p); /* on its loading: the host's thread */
+  if (!J->wrote)
+    __atomic_store_n(&J->wrote, true, __ATOMIC_RELAXED);
   jrec *r = slot_rec(J, J->slot, i);
   r->call = (uint32_t)call;
   r->sig = 0;

@@ -47,7 +47,7 @@ pk_status pk__load_plugin(pk_host *h, pk_plugin *p, pk_error *err)
   pk_status st = PK_OK;
   if (ns && p->m.has_abi && p->m.abi != ns->abi)
     st = pk__fail_at(err, PK_EABI,
-                     pk_value_get_pos(pk_table_get(p->m.root, "abi")),
+                     pk_value_get_pos(pk_table_get(pk__manifest_root(p), "abi")),
                      "plugin %s is built for ABI %u of namespace \"%s\", but "
                      "this host accepts ABI %u; install a build of %s for ABI "
                      "%u",

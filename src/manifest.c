@@ -91,13 +91,11 @@ static pk_status get_string(const pk_value *table, const pk__item *it,
   return st;
 }
 
-/* trusted (see parse_manifest): the name was checked when it was cached. */
 static pk_status get_name(const pk_value *root, const pk__item *it,
-                          const char *key, bool trusted, const char **out,
-                          pk_error *err)
+                          const char *key, const char **out, pk_error *err)
 {
   pk_status st = get_string(root, it, key, true, out, err);
-  if (st != PK_OK || trusted)
+  if (st != PK_OK)
     return st;
   if (!pk__name_valid(*out, strlen(*out)))
     return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(it->v),
@@ -136,10 +134,9 @@ static pk_status check_req(const pk__manifest *m, const pk__mreq *r,
   return PK_OK;
 }
 
-/* trusted (see parse_manifest): the texts are not parsed to check them. */
 static pk_status load_reqs(const pk__allocator *a, pk__manifest *m,
                            const pk_value *arr, const char *key, bool optional,
-                           bool trusted, pk_error *err)
+                           pk_error *err)
 {
   if (!arr)
     return PK_OK;
@@ -166,8 +163,9 @@ static pk_status load_reqs(const pk__allocator *a, pk__manifest *m,
       return as_manifest(pk_value_get_string(it->v, &r.text, NULL, err), err);
     r.text = it->u.s;
     r.value = it->v;
+    r.idx = (uint32_t)i;
     r.optional = optional;
-    pk_status st = trusted ? PK_OK : check_req(m, &r, err);
+    pk_status st = check_req(m, &r, err);
     if (st != PK_OK)
       return st;
     m->reqs[m->nreq++] = r;
@@ -218,11 +216,8 @@ static pk_status check_provides(const pk__allocator *a, const pk_value *prov,
   return PK_OK;
 }
 
-/* trusted: the document was validated when it was cached (byte for byte
- * the same manifest, same library version): the schemas are not checked
- * again. */
 static pk_status parse_manifest(const pk__allocator *a, pk__manifest *m,
-                                bool trusted, pk_error *err)
+                                pk_error *err)
 {
   const pk_value *root = m->root, *x;
   pk__item v[NKEYS];
@@ -230,9 +225,12 @@ static pk_status parse_manifest(const pk__allocator *a, pk__manifest *m,
       collect_keys(root, "plugin manifest", manifest_keys, NKEYS, v, err);
   if (st != PK_OK)
     return st;
-  if ((st = get_name(root, &v[K_NAME], "name", trusted, &m->name, err)) ||
-      (st = get_name(root, &v[K_NAMESPACE], "namespace", trusted, &m->ns,
-                     err)) ||
+  m->has = (v[K_CONFIG].v ? PK__M_CONFIG : 0) |
+           (v[K_PROVIDES].v ? PK__M_PROVIDES : 0) |
+           (v[K_FRAGMENT].v ? PK__M_FRAGMENT : 0) |
+           (v[K_HOOKS].v ? PK__M_HOOKS : 0);
+  if ((st = get_name(root, &v[K_NAME], "name", &m->name, err)) ||
+      (st = get_name(root, &v[K_NAMESPACE], "namespace", &m->ns, err)) ||
       (st = get_string(root, &v[K_VERSION], "version", true, &m->version_text,
                        err)))
     return st;
@@ -271,9 +269,8 @@ static pk_status parse_manifest(const pk__allocator *a, pk__manifest *m,
                        "abi = N, the ABI of namespace \"%s\" it was built for",
                        m->ns, m->name, m->ns);
   }
-  if ((st =
-           load_reqs(a, m, v[K_REQUIRES].v, "requires", false, trusted, err)) ||
-      (st = load_reqs(a, m, v[K_OPTIONAL].v, "optional", true, trusted, err)))
+  if ((st = load_reqs(a, m, v[K_REQUIRES].v, "requires", false, err)) ||
+      (st = load_reqs(a, m, v[K_OPTIONAL].v, "optional", true, err)))
     return st;
   const pk_value *hooks = v[K_HOOKS].v;
   if (hooks && pk_value_kind(hooks) != PK_KIND_ARRAY)
@@ -287,8 +284,6 @@ static pk_status parse_manifest(const pk__allocator *a, pk__manifest *m,
   if (v[K_FRAGMENT].v && (st = get_value(root, &v[K_FRAGMENT], "fragment",
                                          PK_KIND_STRING, false, &x, err)))
     return st;
-  if (trusted)
-    return PK_OK;
   if (v[K_CONFIG].v && (st = check_schema(a, v[K_CONFIG].v, "[config]", err)))
     return st;
   return check_provides(a, v[K_PROVIDES].v, err);
@@ -304,7 +299,7 @@ static pk_status from_parse(const pk__allocator *a, pk_status st,
       err->code = PK_EMANIFEST;
     return st == PK_ESYNTAX ? PK_EMANIFEST : st;
   }
-  return pk__manifest_from_doc(a, m->doc, false, m, err);
+  return pk__manifest_from_doc(a, m->doc, m, err);
 }
 
 pk_status pk__manifest_load(const pk__allocator *a, const char *source,
@@ -333,12 +328,12 @@ pk_status pk__manifest_read(const pk__allocator *a, int dfd, const char *path,
 }
 
 pk_status pk__manifest_from_doc(const pk__allocator *a, pk_doc *doc,
-                                bool trusted, pk__manifest *m, pk_error *err)
+                                pk__manifest *m, pk_error *err)
 {
   memset(m, 0, sizeof *m);
   m->doc = doc;
   m->root = pk_doc_root(doc);
-  pk_status st = parse_manifest(a, m, trusted, err);
+  pk_status st = parse_manifest(a, m, err);
   if (st != PK_OK)
     pk__manifest_free(a, m);
   return st;
@@ -353,9 +348,11 @@ void pk__manifest_free(const pk__allocator *a, pk__manifest *m)
   memset(m, 0, sizeof *m);
 }
 
-bool pk__manifest_lists_hook(const pk__manifest *m, const char *name)
+bool pk__manifest_lists_hook(const pk_plugin *p, const char *name)
 {
-  const pk_value *hooks = m->root ? pk_table_get(m->root, "hooks") : NULL;
+  const pk_value *hooks = p->m.has & PK__M_HOOKS
+                              ? pk_table_get(pk__manifest_root(p), "hooks")
+                              : NULL;
   for (size_t i = 0; i < pk_array_count(hooks); i++) {
     const char *s;
     if (pk_value_get_string(pk_array_at(hooks, i), &s, NULL, NULL) ==

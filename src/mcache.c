@@ -3,19 +3,32 @@
  * File layout (native byte order; every part a multiple of 8 bytes):
  *
  *   header   "PKMCACHE", format, byte-order word, library version (16
- *            bytes), payload size, checksum of the payload
+ *            bytes), size and checksum of the sections, size of the
+ *            images region, 0
  *   section  per search path: bytes, nents, root length, 0, directory
- *            key, root (NUL, padding), then nents entries
- *   entry    bytes, kind, name length, image length, key, name (NUL,
- *            padding), image (padding)
+ *            key, where its images are in the images region and how many
+ *            bytes, root (NUL, padding), then nents entries
+ *   entry    bytes, kind, name length, image length, key, record length,
+ *            0, checksum of the image, where it is in the section's
+ *            images, name (NUL, padding), record (mrecord.c)
+ *   images   the sections' images, each 8-aligned, in entry order
  *
  * A file of another format or library version, another byte order, or
- * whose checksum does not match is ignored (and replaced).
+ * whose checksum does not match is ignored (and replaced).  How a warm
+ * start goes: one read gives the header and the sections (a second when
+ * they pass 16 KiB); their checksum is checked, not the images'; a
+ * manifest whose stat matches is served from its record (pk__mc_lend: no
+ * parse, no image); the images region is read when a document is first
+ * asked for, and an image is used (in place) only once its own checksum
+ * and every node check out (pk__mc_load_doc).  The file stays open while
+ * the host uses its records, so the images read are the ones its records
+ * were written with (the file is only ever replaced by a rename).
  * SPDX-License-Identifier: MIT */
 #include "mcache.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -23,25 +36,30 @@
 
 #define MAGIC "PKMCACHE"
 #define FORMAT                                                                 \
-  4u /* 3: images used in place (room for block headers);                      \
-        4: line starts of 2 bytes */
+  5u /* 3: images used in place (room for block headers);                      \
+        4: line starts of 2 bytes; 5: records, images apart, read and          \
+        checked when used */
 #define ORDER 0x01020304u
 
 typedef struct header {
   char magic[8];
   uint32_t format, order;
   char version[16];
-  uint64_t payload, sum;
+  uint64_t payload, sum; /* the sections: bytes, checksum */
+  uint64_t images, zero; /* the images region: bytes */
 } header;
 
 typedef struct sect_head {
   uint32_t bytes, nents, root_len, zero;
   pk__mc_key dir;
+  uint64_t img_base, img_bytes; /* its images in the images region */
 } sect_head;
 
 typedef struct ent_head {
   uint32_t bytes, kind, name_len, img_len;
   pk__mc_key key;
+  uint32_t rec_len, zero;
+  uint64_t img_sum, img_off; /* img_off: in its section's images */
 } ent_head;
 
 /* A search path's section: read from the file, or recorded now. */
@@ -54,13 +72,27 @@ typedef struct sect {
   const char *raw;  /* its bytes (in the file, or own) */
   size_t raw_len;
   char *own;        /* recorded: allocation holding raw */
+  uint64_t img_base; /* read: its images in the region */
+  size_t img_bytes;
+  char *own_img;    /* recorded: its images */
 } sect;
+
+/* The file as read, kept by the host (pk_host.cache_file) while plugins
+ * use its records and images. */
+struct pk__mcfile {
+  pk__allocator a;
+  char *data;        /* header and sections: the records' strings */
+  size_t data_len;
+  int fd;            /* the file, open for its images */
+  uint64_t img_at, img_len; /* the images region in it */
+  char *img;         /* read on first use (images()) */
+  bool img_bad;      /* it could not be read */
+};
 
 struct pk__mc {
   pk_host *h;
   char *path;
-  char *data; /* the file */
-  size_t size, cap; /* its bytes; data's allocation */
+  pk__mcfile *f; /* the file read (h->cache_file), or NULL */
   sect *old;
   size_t nold, oldcap;
   sect *out; /* this discovery's, in search order */
@@ -73,8 +105,9 @@ struct pk__mc {
 static size_t pad8(size_t n) { return (n + 7) & ~(size_t)7; }
 
 /* Four independent lanes, so the multiplies overlap. */
-static uint64_t checksum(const char *p, size_t n)
+uint64_t pk__mc_sum(const void *v, size_t n)
 {
+  const char *p = v;
   uint64_t h[4] = {0x9E3779B97F4A7C15ull, 0xC2B2AE3D27D4EB4Full,
                    0x165667B19E3779F9ull, 0x27D4EB2F165667C5ull};
   size_t i = 0;
@@ -125,111 +158,236 @@ static void sects_free(pk__mc *mc, sect *s, size_t n)
   for (size_t i = 0; i < n; i++) {
     pk__free(&mc->h->alloc, s[i].ents, s[i].n * sizeof *s[i].ents);
     pk__free(&mc->h->alloc, s[i].own, s[i].raw_len);
+    pk__free(&mc->h->alloc, s[i].own_img, s[i].img_bytes);
   }
 }
 
-/* Parses the sections of the payload (writable: documents use its images
- * in place); false when they do not fit it (or *nomem set: out of
- * memory). */
-static bool parse_sections(pk__mc *mc, char *p, size_t n, bool *nomem)
+/* Checks the section at p (n bytes left of the sections, *sh its head;
+ * region: the images region, region_len bytes): ents (when not NULL) gets
+ * its sh->nents entries; reseal (region in memory): each image's checksum
+ * is set (see pk__mc_seal).  False when it does not fit. */
+static bool walk_section(char *p, size_t n, sect_head *sh, pk__mc_ent *ents,
+                         const char *region, uint64_t region_len,
+                         bool reseal)
 {
+  if (n < sizeof *sh)
+    return false;
+  memcpy(sh, p, sizeof *sh);
+  size_t used = sizeof *sh + pad8((size_t)sh->root_len + 1);
+  if (sh->bytes > n || sh->bytes < used || sh->bytes % 8 ||
+      p[sizeof *sh + sh->root_len] != '\0' ||
+      sh->nents > (sh->bytes - used) / sizeof(ent_head) ||
+      sh->img_base % 8 || sh->img_base > region_len ||
+      sh->img_bytes > region_len - sh->img_base)
+    return false;
+  for (size_t i = 0; i < sh->nents; i++) {
+    ent_head eh;
+    if (sh->bytes - used < sizeof eh)
+      return false;
+    memcpy(&eh, p + used, sizeof eh);
+    size_t name_end = sizeof eh + pad8((size_t)eh.name_len + 1);
+    bool image = eh.kind == PK__MC_IMAGE;
+    if (eh.bytes > sh->bytes - used || eh.bytes % 8 || eh.kind > 2 ||
+        eh.rec_len % 8 || name_end + (size_t)eh.rec_len != eh.bytes ||
+        p[used + sizeof eh + eh.name_len] != '\0' ||
+        image != (eh.img_len > 0) || image != (eh.rec_len > 0) ||
+        eh.img_off % 8 || eh.img_off > sh->img_bytes ||
+        pad8(eh.img_len) > sh->img_bytes - eh.img_off)
+      return false;
+    if (reseal && image) {
+      eh.img_sum =
+          pk__mc_sum(region + sh->img_base + eh.img_off, eh.img_len);
+      memcpy(p + used, &eh, sizeof eh);
+    }
+    if (ents)
+      ents[i] = (pk__mc_ent){.name = p + used + sizeof eh,
+                             .kind = eh.kind,
+                             .key = eh.key,
+                             .rec = p + used + name_end,
+                             .rec_len = eh.rec_len,
+                             .img_off = sh->img_base + eh.img_off,
+                             .img_len = eh.img_len,
+                             .img_sum = eh.img_sum};
+    used += eh.bytes;
+  }
+  return used == sh->bytes;
+}
+
+/* Sets the checksum of every image of the sections p (n bytes; up to the
+ * first that does not fit), region their images. */
+static void reseal(char *p, size_t n, const char *region, uint64_t len)
+{
+  sect_head sh;
+  while (n && walk_section(p, n, &sh, NULL, region, len, true)) {
+    p += sh.bytes;
+    n -= sh.bytes;
+  }
+}
+
+/* Parses the sections (n bytes at p) of a file whose images region has
+ * region_len bytes; false when their checksum is not sum or they do not
+ * fit (or *nomem set: out of memory). */
+static bool parse_sections(pk__mc *mc, char *p, size_t n, uint64_t sum,
+                           uint64_t region_len, bool *nomem)
+{
+  if (pk__mc_sum(p, n) != sum)
+    return false;
   while (n) {
     sect_head sh;
     if (n < sizeof sh)
       return false;
     memcpy(&sh, p, sizeof sh);
-    size_t used = sizeof sh + pad8((size_t)sh.root_len + 1);
-    if (sh.bytes > n || sh.bytes < used || sh.bytes % 8 ||
-        p[sizeof sh + sh.root_len] != '\0')
-      return false;
-    sect s = {.root = p + sizeof sh, .dir = sh.dir, .raw = p,
-              .raw_len = sh.bytes};
-    if (sh.nents > (sh.bytes - used) / sizeof(ent_head))
-      return false;
-    if (sh.nents && !(s.ents = pk__alloc(&mc->h->alloc,
-                                         sh.nents * sizeof *s.ents)))
+    sect s = {.root = p + sizeof sh, .dir = sh.dir, .raw = p};
+    if (sh.nents && sh.nents <= n / sizeof(ent_head) &&
+        !(s.ents = pk__alloc(&mc->h->alloc, sh.nents * sizeof *s.ents)))
       return !(*nomem = true);
-    s.n = sh.nents;
+    s.n = s.ents ? sh.nents : 0;
     if (PK__VEC_PUSH(&mc->h->alloc, mc->old, mc->nold, mc->oldcap, s) !=
         PK_OK) {
       sects_free(mc, &s, 1);
       return !(*nomem = true);
     }
-    for (size_t i = 0; i < s.n; i++) {
-      ent_head eh;
-      if (sh.bytes - used < sizeof eh)
-        return false;
-      memcpy(&eh, p + used, sizeof eh);
-      size_t name_end = sizeof eh + pad8((size_t)eh.name_len + 1);
-      if (eh.bytes > sh.bytes - used || eh.bytes % 8 || eh.kind > 2 ||
-          name_end > eh.bytes ||
-          pad8(eh.img_len) != eh.bytes - name_end ||
-          p[used + sizeof eh + eh.name_len] != '\0' ||
-          (eh.kind == PK__MC_IMAGE) != (eh.img_len > 0))
-        return false;
-      s.ents[i] = (pk__mc_ent){.name = p + used + sizeof eh,
-                               .kind = eh.kind,
-                               .key = eh.key,
-                               .img = p + used + name_end,
-                               .img_len = eh.img_len};
-      used += eh.bytes;
-    }
-    if (used != sh.bytes)
+    if ((sh.nents && !s.ents) ||
+        !walk_section(p, n, &sh, s.ents, NULL, region_len, false))
       return false;
+    sect *t = &mc->old[mc->nold - 1];
+    t->raw_len = sh.bytes;
+    t->img_base = sh.img_base;
+    t->img_bytes = (size_t)sh.img_bytes;
     p += sh.bytes;
     n -= sh.bytes;
   }
   return true;
 }
 
-static char *data_buf(void *ud, size_t cap)
+/* Reads (out: writes) n bytes at off; false when it cannot. */
+static bool io_at(int fd, char *p, size_t n, uint64_t off, bool out)
 {
-  pk__mc *mc = ud;
-  char *p = pk__resize(&mc->h->alloc, mc->data, mc->cap, cap);
-  if (p) {
-    mc->data = p;
-    mc->cap = cap;
+  while (n) {
+    ssize_t r = out ? pwrite(fd, p, n, (off_t)off)
+                    : pread(fd, p, n, (off_t)off);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      return false;
+    p += r;
+    n -= (size_t)r;
+    off += (uint64_t)r;
   }
-  return p;
+  return true;
 }
 
-/* Reads the file; false (said at debug level) when it cannot be used;
- * *nomem set when that is for want of memory. */
+static void file_free(pk__mcfile *f)
+{
+  if (!f)
+    return;
+  if (f->fd >= 0)
+    close(f->fd);
+  pk__free(&f->a, f->data, f->data_len);
+  pk__free(&f->a, f->img, (size_t)f->img_len);
+  pk__free(&f->a, f, sizeof *f);
+}
+
+void pk__mc_release(pk_host *h)
+{
+  file_free(h->cache_file);
+  h->cache_file = NULL;
+}
+
+/* Reads the header and the sections (the images are read when a document
+ * is first asked for: images()); false (said at debug level) when the
+ * file cannot be used; *nomem set when that is for want of memory. */
 static bool read_file(pk__mc *mc, bool *nomem)
 {
   const char *why = NULL;
-  pk__file_why fw;
-  pk_status st = pk__file_read(AT_FDCWD, mc->path, UINT32_MAX, data_buf, mc,
-                               &mc->size, NULL, &fw);
-  if (st == PK_ENOTFOUND || (st == PK_EIO && !fw.mode)) {
+  int fd = open(mc->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
     pk__log(mc->h, PK_LOG_DEBUG, NULL, "plugin cache %s: %s", mc->path,
-            strerror(fw.errnum));
+            strerror(errno));
     return false;
   }
-  if (st == PK_ENOMEM) {
-    why = "out of memory";
-    *nomem = true;
-  } else if (st != PK_OK || mc->size < sizeof(header)) {
-    why = "not a plugin cache";
-  }
+  struct stat sb;
   header hd;
-  if (!why) {
-    memcpy(&hd, mc->data, sizeof hd);
-    char version[16] = {0};
-    strncpy(version, pk_version(), sizeof version - 1);
+  char version[16] = {0};
+  strncpy(version, pk_version(), sizeof version - 1);
+  /* the header and, most often, all the sections in one read */
+  size_t first = 0;
+  char *buf = NULL;
+  if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+      (uint64_t)sb.st_size <= UINT32_MAX &&
+      (size_t)sb.st_size >= sizeof hd) {
+    first = (size_t)sb.st_size < 16384 ? (size_t)sb.st_size : 16384;
+    if (!(buf = pk__alloc(&mc->h->alloc, first))) {
+      *nomem = true;
+      close(fd);
+      return false;
+    }
+  }
+  if (!buf || !io_at(fd, buf, first, 0, false)) {
+    why = "not a plugin cache";
+  } else {
+    memcpy(&hd, buf, sizeof hd);
     if (memcmp(hd.magic, MAGIC, 8) || hd.format != FORMAT ||
         hd.order != ORDER || memcmp(hd.version, version, sizeof version))
       why = "written by another version of plugkit";
-    else if (hd.payload != mc->size - sizeof hd ||
-             hd.sum != checksum(mc->data + sizeof hd, (size_t)hd.payload) ||
-             !parse_sections(mc, mc->data + sizeof hd, (size_t)hd.payload,
-                             nomem))
-      why = *nomem ? "out of memory" : "damaged";
+    else if (hd.payload > (uint64_t)sb.st_size - sizeof hd || hd.zero ||
+             hd.images != (uint64_t)sb.st_size - sizeof hd - hd.payload)
+      why = "damaged";
   }
-  if (why)
+  pk__mcfile *f = NULL;
+  if (!why) {
+    size_t len = sizeof hd + (size_t)hd.payload, cap = len > first ? len
+                                                                   : first;
+    char *data = len > first ? pk__resize(&mc->h->alloc, buf, first, len)
+                             : buf;
+    if (data)
+      buf = NULL; /* data has it */
+    if (data && !(f = pk__alloc(&mc->h->alloc, sizeof *f)))
+      pk__free(&mc->h->alloc, data, cap);
+    if (!f) {
+      *nomem = true;
+      why = "out of memory";
+    } else {
+      *f = (pk__mcfile){.a = mc->h->alloc, .fd = fd, .data = data,
+                        .data_len = cap, .img_at = len,
+                        .img_len = hd.images};
+      fd = -1;
+      if ((len > first &&
+           !io_at(f->fd, f->data + first, len - first, first, false)) ||
+          !parse_sections(mc, f->data + sizeof hd, (size_t)hd.payload,
+                          hd.sum, hd.images, nomem))
+        why = *nomem ? "out of memory" : "damaged";
+    }
+  }
+  pk__free(&mc->h->alloc, buf, first);
+  if (fd >= 0)
+    close(fd);
+  if (why) {
+    file_free(f);
     pk__log(mc->h, PK_LOG_DEBUG, NULL, "plugin cache %s: %s; rebuilding it",
             mc->path, why);
-  return !why;
+    return false;
+  }
+  mc->f = mc->h->cache_file = f;
+  return true;
+}
+
+/* The images region of f, read on first use: NULL when it cannot be read
+ * (*nomem: for want of memory).  Under load_mu, or on the host's thread
+ * during discovery. */
+static const char *images(pk__mcfile *f, bool *nomem)
+{
+  if (f->img || f->img_bad || !f->img_len)
+    return f->img;
+  if (!(f->img = pk__alloc(&f->a, (size_t)f->img_len))) {
+    *nomem = true;
+    return NULL;
+  }
+  if (!io_at(f->fd, f->img, (size_t)f->img_len, f->img_at, false)) {
+    f->img = pk__free(&f->a, f->img, (size_t)f->img_len);
+    f->img_bad = true;
+  }
+  return f->img;
 }
 
 void pk__mc_seal(char *file, size_t size)
@@ -238,8 +396,13 @@ void pk__mc_seal(char *file, size_t size)
   if (size < sizeof hd)
     return;
   memcpy(&hd, file, sizeof hd);
-  hd.payload = size - sizeof hd;
-  hd.sum = checksum(file + sizeof hd, size - sizeof hd);
+  if (hd.payload > size - sizeof hd)
+    hd.payload = size - sizeof hd;
+  hd.images = size - sizeof hd - hd.payload;
+  hd.zero = 0;
+  reseal(file + sizeof hd, (size_t)hd.payload, file + sizeof hd + hd.payload,
+         hd.images);
+  hd.sum = pk__mc_sum(file + sizeof hd, (size_t)hd.payload);
   memcpy(file, &hd, sizeof hd);
 }
 
@@ -281,16 +444,12 @@ void pk__mc_close(pk__mc *mc)
   for (size_t i = 0; i < mc->nold && !lent; i++)
     for (size_t j = 0; j < mc->old[i].n && !lent; j++)
       lent = mc->old[i].ents[j].lent;
-  if (lent) { /* documents use it: the host frees it, last */
-    mc->h->cache_data = mc->data;
-    mc->h->cache_size = mc->cap;
-    mc->data = NULL;
-  }
+  if (!lent) /* else plugins use it: the host frees it, last */
+    pk__mc_release(mc->h);
   sects_free(mc, mc->old, mc->nold);
   sects_free(mc, mc->out, mc->nout);
   pk__free(a, mc->old, mc->oldcap * sizeof *mc->old);
   pk__free(a, mc->out, mc->outcap * sizeof *mc->out);
-  pk__free(a, mc->data, mc->cap);
   pk__strfree(a, mc->path);
   pk__free(a, mc, sizeof *mc);
 }
@@ -318,72 +477,143 @@ pk_status pk__mc_same(pk__mc *mc, const char *root)
 {
   sect *s = find_old(mc, root);
   sect copy = {.from = s, .root = s->root, .raw = s->raw,
-               .raw_len = s->raw_len};
+               .raw_len = s->raw_len, .img_bytes = s->img_bytes};
   return PK__VEC_PUSH(&mc->h->alloc, mc->out, mc->nout, mc->outcap, copy);
+}
+
+/* images() on the host's thread, during discovery. */
+static const char *old_images(pk__mc *mc, bool *nomem)
+{
+  return mc->f ? images(mc->f, nomem) : NULL;
 }
 
 pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
                         const pk__mc_ent *ents, size_t n)
 {
-  size_t root_len = strlen(root);
+  const pk__allocator *a = &mc->h->alloc;
+  bool nomem = false;
+  const char *region = NULL;
+  size_t root_len = strlen(root), img_bytes = 0;
   size_t bytes = sizeof(sect_head) + pad8(root_len + 1);
-  for (size_t i = 0; i < n; i++)
-    bytes += sizeof(ent_head) + pad8(strlen(ents[i].name) + 1) +
-             pad8(ents[i].img_len);
-  if (bytes > UINT32_MAX)
+  uint32_t *len = n ? pk__alloc(a, 2 * n * sizeof *len) : NULL; /* rec, img */
+  if (n && !len)
     return PK_ENOMEM;
-  sect s = {.raw_len = bytes};
-  char *p = s.own = pk__alloc_zero(&mc->h->alloc, bytes);
-  if (!p)
+  for (size_t i = 0; i < n; i++) {
+    size_t r = ents[i].rec_len, g = ents[i].img_len;
+    if (ents[i].m) {
+      g = pk__doc_write_image(ents[i].m->doc, NULL, NULL, 0);
+      r = g ? pk__manifest_record(ents[i].m, NULL, 0) : 0;
+      if (!r || g > UINT32_MAX)
+        g = r = 0; /* cannot be imaged: read every time */
+    } else if (g && !region && !(region = old_images(mc, &nomem))) {
+      pk__free(a, len, 2 * n * sizeof *len); /* unreadable: not rewritten */
+      return nomem ? PK_ENOMEM : PK_OK;
+    }
+    len[2 * i] = (uint32_t)r;
+    len[2 * i + 1] = (uint32_t)g;
+    bytes += sizeof(ent_head) + pad8(strlen(ents[i].name) + 1) + r;
+    img_bytes += pad8(g);
+  }
+  sect s = {.raw_len = bytes, .img_bytes = img_bytes};
+  char *p = s.own = bytes <= UINT32_MAX ? pk__alloc_zero(a, bytes) : NULL;
+  if (img_bytes && p && !(s.own_img = pk__alloc(a, img_bytes)))
+    p = s.own = pk__free(a, s.own, bytes);
+  if (!p) {
+    pk__free(a, len, 2 * n * sizeof *len);
     return PK_ENOMEM;
+  }
   s.raw = p;
   sect_head sh = {.bytes = (uint32_t)bytes, .nents = (uint32_t)n,
-                  .root_len = (uint32_t)root_len, .dir = *dir};
+                  .root_len = (uint32_t)root_len, .dir = *dir,
+                  .img_bytes = img_bytes};
   memcpy(p, &sh, sizeof sh);
   memcpy(p + sizeof sh, root, root_len);
   s.root = p + sizeof sh;
   p += sizeof sh + pad8(root_len + 1);
+  size_t img_at = 0;
   for (size_t i = 0; i < n; i++) {
-    size_t name_len = strlen(ents[i].name);
-    ent_head eh = {.kind = ents[i].kind, .name_len = (uint32_t)name_len,
-                   .img_len = (uint32_t)ents[i].img_len, .key = ents[i].key};
-    eh.bytes = (uint32_t)(sizeof eh + pad8(name_len + 1) +
-                          pad8(ents[i].img_len));
-    memcpy(p, &eh, sizeof eh);
-    memcpy(p + sizeof eh, ents[i].name, name_len);
-    if (ents[i].img_len) { /* without the headers a load wrote into it */
-      pk__doc_write_image(NULL, ents[i].img, p + sizeof eh +
-                          pad8(name_len + 1), ents[i].img_len);
+    const pk__mc_ent *e = &ents[i];
+    size_t name_len = strlen(e->name), r = len[2 * i], g = len[2 * i + 1];
+    ent_head eh = {.kind = g ? PK__MC_IMAGE
+                   : e->kind == PK__MC_IMAGE ? PK__MC_READ
+                                             : e->kind,
+                   .name_len = (uint32_t)name_len, .img_len = (uint32_t)g,
+                   .key = e->key, .rec_len = (uint32_t)r, .img_off = img_at};
+    size_t rec_at = sizeof eh + pad8(name_len + 1);
+    eh.bytes = (uint32_t)(rec_at + r);
+    memcpy(p + sizeof eh, e->name, name_len);
+    if (g) {
+      char *img = s.own_img + img_at;
+      if (e->m) {
+        pk__manifest_record(e->m, p + rec_at, r);
+        pk__doc_write_image(e->m->doc, NULL, img, g);
+      } else { /* without the headers a load wrote into it */
+        memcpy(p + rec_at, e->rec, r);
+        pk__doc_write_image(NULL, region + e->img_off, img, g);
+      }
+      memset(img + g, 0, pad8(g) - g); /* an image writes its g bytes */
+      eh.img_sum = pk__mc_sum(img, g);
+      img_at += pad8(g);
     }
+    memcpy(p, &eh, sizeof eh);
     p += eh.bytes;
   }
-  if (PK__VEC_PUSH(&mc->h->alloc, mc->out, mc->nout, mc->outcap, s) !=
-      PK_OK) {
-    pk__free(&mc->h->alloc, s.own, bytes);
+  pk__free(a, len, 2 * n * sizeof *len);
+  if (PK__VEC_PUSH(a, mc->out, mc->nout, mc->outcap, s) != PK_OK) {
+    sects_free(mc, &s, 1);
     return PK_ENOMEM;
   }
   mc->changed = true;
   return PK_OK;
 }
 
-static bool write_all(int fd, const char *p, size_t n)
-{
-  while (n) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return false;
-    p += w;
-    n -= (size_t)w;
-  }
-  return true;
-}
-
 void pk__mc_tally(pk__mc *mc, size_t served, size_t read)
 {
   mc->served += served;
   mc->read += read;
+}
+
+/* The file of this discovery's sections into buf: the header, payload
+ * bytes of sections, then their images (those of a section kept as the
+ * file has it without the headers loads wrote); false when those cannot
+ * be read again (*nomem: for want of memory).  One buffer, one write: a
+ * host started many times in one process (a benchmark) then keeps the
+ * heap it grew, as glibc sets its trim threshold from the largest block
+ * freed (measured: 350 page faults more per warm start of 1000 plugins
+ * when the file was written in pieces). */
+static bool build(pk__mc *mc, char *buf, size_t payload, size_t images,
+                  bool *nomem)
+{
+  header hd = {.magic = MAGIC, .format = FORMAT, .order = ORDER,
+               .payload = payload, .images = images};
+  strncpy(hd.version, pk_version(), sizeof hd.version - 1);
+  char *p = buf + sizeof hd, *img = p + payload;
+  uint64_t base = 0;
+  for (size_t i = 0; i < mc->nout; i++) {
+    const sect *s = &mc->out[i];
+    const char *from = s->own_img;
+    if (s->from && s->img_bytes) {
+      const char *region = old_images(mc, nomem);
+      if (!region)
+        return false;
+      from = region + s->from->img_base;
+    }
+    if (s->img_bytes)
+      memcpy(img + base, from, s->img_bytes);
+    for (size_t j = 0; s->from && j < s->from->n; j++) {
+      const pk__mc_ent *e = &s->from->ents[j];
+      char *at = img + base + (e->img_off - s->from->img_base);
+      if (e->kind == PK__MC_IMAGE)
+        pk__doc_write_image(NULL, at, at, e->img_len);
+    }
+    memcpy(p, s->raw, s->raw_len);
+    memcpy(p + offsetof(sect_head, img_base), &base, sizeof base);
+    p += s->raw_len;
+    base += s->img_bytes;
+  }
+  hd.sum = pk__mc_sum(buf + sizeof hd, payload);
+  memcpy(buf, &hd, sizeof hd);
+  return true;
 }
 
 pk_status pk__mc_commit(pk__mc *mc)
@@ -396,82 +626,132 @@ pk_status pk__mc_commit(pk__mc *mc)
   if (!mc->changed && mc->nout == mc->nold)
     return PK_OK;
   const pk__allocator *a = &mc->h->alloc;
-  size_t payload = 0;
-  for (size_t i = 0; i < mc->nout; i++)
+  size_t payload = 0, images = 0;
+  for (size_t i = 0; i < mc->nout; i++) {
     payload += mc->out[i].raw_len;
-  char *buf = pk__alloc(a, sizeof(header) + payload);
+    images += mc->out[i].img_bytes;
+  }
+  size_t size = sizeof(header) + payload + images;
+  char *buf = pk__alloc(a, size);
   char tmp[4200];
   int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", mc->path, (long)getpid());
-  if (!buf)
-    return PK_ENOMEM;
-  if (n < 0 || (size_t)n >= sizeof tmp) {
-    pk__free(a, buf, sizeof(header) + payload);
-    pk__log(mc->h, PK_LOG_WARN, NULL, "plugin cache %s: path too long",
-            mc->path);
-    return PK_OK;
-  }
-  header hd = {.magic = MAGIC, .format = FORMAT, .order = ORDER,
-               .payload = payload};
-  strncpy(hd.version, pk_version(), sizeof hd.version - 1);
-  char *p = buf + sizeof hd;
-  for (size_t i = 0; i < mc->nout; i++) {
-    const sect *s = &mc->out[i];
-    memcpy(p, s->raw, s->raw_len);
-    for (size_t j = 0; s->from && j < s->from->n; j++) {
-      const pk__mc_ent *e = &s->from->ents[j]; /* as in pk__mc_record */
-      if (e->kind == PK__MC_IMAGE)
-        pk__doc_write_image(NULL, p + ((const char *)e->img - s->raw),
-                            p + ((const char *)e->img - s->raw), e->img_len);
+  bool nomem = !buf, ok = false;
+  int fd = -1, e = 0;
+  const char *why = "path too long";
+  if (!nomem && n >= 0 && (size_t)n < sizeof tmp) {
+    why = "cannot read its images again; not rewritten";
+    if (build(mc, buf, payload, images, &nomem)) {
+      fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      ok = fd >= 0 && io_at(fd, buf, size, 0, true);
+      e = errno;
+      if (fd >= 0 && close(fd) != 0 && ok) {
+        ok = false;
+        e = errno;
+      }
+      if (ok && rename(tmp, mc->path) != 0) {
+        ok = false;
+        e = errno;
+      }
+      if (!ok && fd >= 0)
+        unlink(tmp);
+      why = NULL;
     }
-    p += s->raw_len;
   }
-  hd.sum = checksum(buf + sizeof hd, payload);
-  memcpy(buf, &hd, sizeof hd);
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  bool ok = fd >= 0 && write_all(fd, buf, sizeof hd + payload);
-  int e = errno;
-  if (fd >= 0 && close(fd) != 0 && ok) {
-    ok = false;
-    e = errno;
-  }
-  if (ok && rename(tmp, mc->path) != 0) {
-    ok = false;
-    e = errno;
-  }
-  if (!ok) {
-    if (fd >= 0)
-      unlink(tmp);
+  pk__free(a, buf, size);
+  if (nomem)
+    return PK_ENOMEM;
+  if (why)
+    pk__log(mc->h, PK_LOG_WARN, NULL, "plugin cache %s: %s", mc->path, why);
+  else if (!ok)
     pk__log(mc->h, PK_LOG_WARN, NULL,
             "plugin cache %s: cannot write it (%s); start-up reads every "
             "manifest until it can",
             mc->path, strerror(e));
-  }
-  pk__free(a, buf, sizeof hd + payload);
   return PK_OK;
 }
 
-/* ---- document images ---- */
+/* ---- records and documents ---- */
 
-pk_status pk__mc_doc(const pk__allocator *a, const char *source,
-                     pk__mc_ent *e, pk_doc **out)
+pk_status pk__mc_lend(const pk__allocator *a, const char *source,
+                      pk__mc_ent *e, pk__mlazy *z, pk__manifest *m)
 {
-  *out = NULL;
   if (e->lent) /* a search path listed twice: the first has it */
     return PK_EIO;
-  pk_status st = pk__doc_load_image(a, source, e->img, e->img_len, out);
+  pk_status st = pk__manifest_from_record(a, e->rec, e->rec_len, m);
+  if (st != PK_OK)
+    return st;
+  *z = (pk__mlazy){.img_off = e->img_off, .img_len = e->img_len,
+                   .img_sum = e->img_sum, .source = source, .key = e->key};
+  m->cached = z;
+  e->lent = true;
+  return PK_OK;
+}
+
+/* The manifest at z->source read again, when it is still the one served:
+ * its document into *out.  PK_EIO when it is not (or not readable). */
+static pk_status read_again(pk_host *h, const pk__mlazy *z, pk_doc **out)
+{
+  struct stat sb;
+  pk__file_why why;
+  pk__manifest m;
+  pk_error err;
+  pk__mc_key k;
+  pk_status rst, st = pk__manifest_read(&h->alloc, AT_FDCWD, z->source,
+                                        z->source, &sb, &why, &rst, &m, &err);
   if (st == PK_OK)
-    e->lent = true;
+    pk__mc_key_of(&sb, &k);
+  if (st == PK_OK && pk__mc_key_eq(&k, &z->key)) {
+    *out = m.doc; /* the same file: the record is what it gives */
+    m.doc = NULL;
+  }
+  pk__manifest_free(&h->alloc, &m);
+  return st == PK_ENOMEM || rst == PK_ENOMEM ? PK_ENOMEM
+         : *out                              ? PK_OK
+                                             : PK_EIO;
+}
+
+/* Documents are made one at a time: a plugin's is asked for by any thread
+ * once the host froze. */
+static pthread_mutex_t load_mu = PTHREAD_MUTEX_INITIALIZER;
+
+pk_status pk__mc_load_doc(pk_plugin *p)
+{
+  pthread_mutex_lock(&load_mu);
+  pk__mlazy *z = p->m.cached;
+  pk_status st = PK_OK;
+  if (!__atomic_load_n(&p->m.root, __ATOMIC_ACQUIRE) && !z->failed) {
+    pk_doc *doc = NULL;
+    bool nomem = false;
+    char *img = (char *)images(p->host->cache_file, &nomem);
+    if (img)
+      img += z->img_off;
+    st = nomem ? PK_ENOMEM
+         : !img || pk__mc_sum(img, z->img_len) != z->img_sum
+             ? PK_EIO
+             : pk__doc_load_image(&p->host->alloc, z->source, img,
+                                  z->img_len, &doc);
+    if (st == PK_EIO) /* damaged or crafted: the file, if unchanged */
+      st = read_again(p->host, z, &doc);
+    if (st == PK_OK) {
+      p->m.doc = doc;
+      __atomic_store_n(&p->m.root, pk_doc_root(doc), __ATOMIC_RELEASE);
+    } else if (st == PK_EIO) {
+      z->failed = true;
+      pk__log(p->host, PK_LOG_WARN, p,
+              "the metadata cache's copy of %s is damaged and the file "
+              "changed since discovery: its [config], [[provides]] and "
+              "hooks are not read until the host starts again",
+              z->source);
+      st = PK_OK;
+    }
+  }
+  pthread_mutex_unlock(&load_mu);
   return st;
 }
 
-pk_status pk__mc_image(const pk__allocator *a, const pk_doc *doc,
-                       void **img, size_t *len)
+const pk_value *pk__mc_root(pk_plugin *p)
 {
-  size_t n = pk__doc_write_image(doc, NULL, NULL, 0);
-  *img = n ? pk__alloc(a, n) : NULL;
-  *len = *img ? n : 0;
-  if (!*img)
-    return n ? PK_ENOMEM : PK_OK;
-  pk__doc_write_image(doc, NULL, *img, n);
-  return PK_OK;
+  pk__mc_load_doc(p);
+  return __atomic_load_n(&p->m.root, __ATOMIC_ACQUIRE);
 }
+

@@ -1,12 +1,15 @@
 /* mcache.h -- the metadata cache: parsed manifests kept in one file so that
  * a warm start stats each manifest instead of reading and parsing it
- * (mcache.c; used by discover.c only).
+ * (mcache.c; used by discover.c, and by pk__manifest_root for a document
+ * asked for later).
  *
  * The file holds, per search path, the directory's identity (device, inode,
  * mtime, ctime) and, per entry of the directory in byte order, the identity
- * of its plugin.toml (plus size) and the manifest's parsed document as an
- * image.  An entry is used only when its stat matches; a directory whose
- * identity changed (an entry added, removed or renamed) is listed again.
+ * of its plugin.toml (plus size), the manifest's record (mrecord.c: what
+ * discovery needs of it) and its parsed document as an image, loaded only
+ * when something asks for the document.  An entry is used only when its
+ * stat matches; a directory whose identity changed (an entry added,
+ * removed or renamed) is listed again.
  * A manifest modified less than PK__MC_RACY_S seconds before the cache is
  * written is not imaged (a later change within the same timestamp tick
  * would go unseen), nor is a manifest that did not parse or validate: those
@@ -29,7 +32,8 @@ typedef struct pk__mc_key {
 
 typedef enum pk__mc_kind {
   PK__MC_NONE = 0,  /* not a plugin: no plugin.toml (key: the entry) */
-  PK__MC_IMAGE = 1, /* key: plugin.toml; img: its parsed document */
+  PK__MC_IMAGE = 1, /* key: plugin.toml; rec: its record; img_*: the image
+                       of its parsed document */
   PK__MC_READ = 2   /* key: plugin.toml; read every time (broken, racy) */
 } pk__mc_kind;
 
@@ -38,12 +42,33 @@ typedef struct pk__mc_ent {
   const char *name; /* NUL-terminated */
   uint32_t kind;    /* pk__mc_kind */
   pk__mc_key key;
-  void *img;        /* PK__MC_IMAGE: 8-aligned */
+  const void *rec;  /* PK__MC_IMAGE: 8-aligned */
+  size_t rec_len;
+  const pk__manifest *m; /* to record: record and image made of it (else
+                            those of the entry read) */
+  uint64_t img_off; /* read: where the image is in the images region */
   size_t img_len;
-  bool lent;        /* a document uses img in place (pk__mc_doc) */
+  uint64_t img_sum; /* read: its checksum, checked before it is used */
+  bool lent;        /* a plugin uses rec and img in place (pk__mc_lend) */
 } pk__mc_ent;
 
+/* A manifest served from the cache, whose document is made from the image
+ * on first use (pk__manifest.cached; in the host's records arena). */
+typedef struct pk__mlazy {
+  uint64_t img_off; /* in the file's images region (pk_host.cache_file) */
+  size_t img_len;
+  uint64_t img_sum;
+  const char *source; /* the manifest's path */
+  pk__mc_key key;     /* its identity when it was served */
+  bool failed;        /* no document: said once, not tried again */
+} pk__mlazy;
+
 typedef struct pk__mc pk__mc;
+typedef struct pk__mcfile pk__mcfile;
+
+/* Frees the cache file the host kept (pk_host.cache_file) for the
+ * records and images its plugins use: after the plugins. */
+void pk__mc_release(pk_host *h);
 
 /* The cache of one discovery, read from path into *out (NULL when path is
  * NULL).  An absent, unreadable, foreign or damaged file gives an empty
@@ -54,8 +79,9 @@ pk_status pk__mc_open(pk_host *h, const char *path, pk__mc **out);
 void pk__mc_close(pk__mc *mc);
 
 /* Sets the payload size and checksum in the header of the size bytes of a
- * cache file (nothing when shorter than a header): the fuzz target makes a
- * damaged file whose checksum matches, to reach the sections' checks. */
+ * cache file, and each image's checksum in its entry (nothing when shorter
+ * than a header): the fuzz target and the tests make a damaged file whose
+ * checksums match, to reach the sections', records' and images' checks. */
 void pk__mc_seal(char *file, size_t size);
 
 void pk__mc_key_of(const struct stat *st, pk__mc_key *k);
@@ -70,7 +96,9 @@ pk__mc_ent *pk__mc_find(pk__mc *mc, const char *root, const pk__mc_key *dir,
                         size_t *n, bool *listed);
 
 /* Records the entries of root as this discovery found them, for the file
- * written by pk__mc_commit.  The images are copied. */
+ * written by pk__mc_commit: the records and images of the entries read are
+ * copied, those of entries with m are made of it (an entry whose manifest
+ * cannot be imaged is recorded as read every time). */
 pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
                         const pk__mc_ent *ents, size_t n);
 /* Records root's section as the file has it (pk__mc_find matched). */
@@ -85,15 +113,26 @@ void pk__mc_tally(pk__mc *mc, size_t served, size_t read);
  * warning (the cache only saves time); fails only with PK_ENOMEM. */
 pk_status pk__mc_commit(pk__mc *mc);
 
-/* The parsed document of entry e's image, named source, using the image in
- * the cache's memory (which the host keeps from pk__mc_close on).  PK_EIO:
- * not an image this library reads, or one a document already uses; the
- * caller reads the file instead.  PK_ENOMEM. */
-pk_status pk__mc_doc(const pk__allocator *a, const char *source,
-                     pk__mc_ent *e, pk_doc **out);
-/* The image of doc in an allocation of a (*len bytes); *img NULL when the
- * document cannot be imaged (it is then read every time).  PK_ENOMEM. */
-pk_status pk__mc_image(const pk__allocator *a, const pk_doc *doc, void **img,
-                       size_t *len);
+/* Serves manifest *m (its requirements allocated from a) from entry e's
+ * record, without its document: z (allocated by the caller, named
+ * source) is filled for pk__mc_load_doc, which makes the document from
+ * the image in the cache's memory (which the host keeps from pk__mc_close
+ * on).  PK_EIO: not a record this library reads, or one a plugin already
+ * uses (a search path given twice); the caller reads the file instead.
+ * PK_ENOMEM. */
+pk_status pk__mc_lend(const pk__allocator *a, const char *source,
+                      pk__mc_ent *e, pk__mlazy *z, pk__manifest *m);
+/* Gives p (served by pk__mc_lend) its document, under a lock (any thread):
+ * the image's, when its checksum and every node check out; else the
+ * manifest read again when its identity is still the one served (a
+ * warning when it is not: the plugin then has no document until the host
+ * starts again).  PK_ENOMEM (nothing changed; it may be tried again),
+ * else PK_OK. */
+pk_status pk__mc_load_doc(pk_plugin *p);
+/* pk__manifest_root for a plugin served from the cache (host.c installs
+ * it as pk_host.manifest_root). */
+const pk_value *pk__mc_root(pk_plugin *p);
+/* The checksum of the n bytes at p (the file's and each image's). */
+uint64_t pk__mc_sum(const void *p, size_t n);
 
 #endif

@@ -80,6 +80,8 @@ pk_status pk__plugin_new(pk_host *h, pk_plugin **out)
 void pk__plugin_free(pk_host *h, pk_plugin *p)
 {
   const pk__allocator *a = &h->alloc;
+  if (p->m.cached) /* a document made on first use (mcache.c) */
+    pk_doc_free(p->m.doc);
   pk__strfree(a, p->reason);
   pk__free(a, p->error, sizeof *p->error);
   for (size_t i = 0; i < p->ndyn; i++)
@@ -116,7 +118,10 @@ const char *pk_plugin_get_library_path(const pk_plugin *p)
 }
 pk_plugin_state pk_plugin_get_state(const pk_plugin *p) { return p->state; }
 const pk_error *pk_plugin_get_error(const pk_plugin *p) { return p->error; }
-const pk_value *pk_plugin_get_manifest(const pk_plugin *p) { return p->m.root; }
+const pk_value *pk_plugin_get_manifest(const pk_plugin *p)
+{
+  return pk__manifest_root(p);
+}
 
 const char *pk_plugin_state_name(pk_plugin_state s)
 {

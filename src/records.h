@@ -9,8 +9,10 @@
  * host record that the upper layer installed: the hook dispatcher wakes
  * lazy plugins through wake_hook (host.c installs lazy.c's), and
  * pk_host_free() releases the host config and its instances through
- * release (host_config.c installs its own when it first keeps state).
- * Never installed.  SPDX-License-Identifier: MIT */
+ * release (host_config.c installs its own when it first keeps state),
+ * and a manifest served from the metadata cache is given its document on
+ * first use through manifest_root (host.c installs mcache.c's).
+ * SPDX-License-Identifier: MIT */
 #ifndef PK_RECORDS_H
 #define PK_RECORDS_H
 
@@ -25,15 +27,28 @@
 /* A requirement of a manifest: validated at load, parsed again (into a
  * stack pk__req) where it is used, so that records stay small. */
 typedef struct pk__mreq {
-  const char *text;      /* as written (borrowed from the manifest document) */
+  const char *text;      /* as written (borrowed from the manifest document,
+                            or from the metadata cache's record) */
   const pk_value *value; /* its string: pk_value_get_pos says where, for
-                            errors only (a position costs a search) */
+                            errors only (a position costs a search); NULL
+                            when served from the cache (pk__mreq_pos) */
+  uint32_t idx;          /* its index in `requires` or `optional` */
   bool optional;         /* from `optional`, not `requires` */
 } pk__mreq;
 
+/* Which optional top-level tables and arrays a manifest has (pk__manifest
+ * .has), so that one served from the cache loads its document only when
+ * something there is asked for. */
+enum { PK__M_CONFIG = 1, PK__M_PROVIDES = 2, PK__M_FRAGMENT = 4,
+       PK__M_HOOKS = 8 };
+
 typedef struct pk__manifest {
-  pk_doc *doc;              /* owns every string below */
-  const pk_value *root;
+  pk_doc *doc;              /* owns every string below (or the cache) */
+  const pk_value *root;     /* read through pk__manifest_root */
+  struct pk__mlazy *cached; /* served from the metadata cache: doc and root
+                               are made from its image on first use, under
+                               a lock (mcache.c); NULL otherwise */
+  unsigned has;             /* PK__M_* */
   const char *name, *ns;    /* validated names */
   const char *version_text; /* as written */
   pk__version version;
@@ -140,8 +155,8 @@ struct pk_host {
   pk__ns *ns;               /* registered namespaces */
   size_t nns, nscap;
   char *cache_path;         /* metadata cache file (owned), or NULL */
-  char *cache_data;         /* its memory, when manifests use it in place */
-  size_t cache_size;
+  struct pk__mcfile *cache_file; /* the cache file as read, while manifests
+                                    use its records and images (mcache.c) */
   char *lock_path;             /* the lock file in force (owned), or NULL */
   struct pk__lock *lock;       /* its plugins, read at discovery (lock.c) */
   bool insecure_paths;         /* path hygiene off (hygiene.c) */
@@ -191,7 +206,30 @@ struct pk_host {
   /* Installed by the layers above (see the top of this file). */
   pk_status (*wake_hook)(pk_host *h, const char *hook, pk_error *err);
   void (*release)(pk_host *h);
+  const pk_value *(*manifest_root)(pk_plugin *p);
 };
+
+/* The root table of p's manifest (NULL for a broken one).  A manifest
+ * served from the metadata cache gets its document here, on first use
+ * (from any thread: the pointer is published with release semantics).
+ * [thread: any] */
+static inline const pk_value *pk__manifest_root(const pk_plugin *p)
+{
+  const pk_value *r = __atomic_load_n(&p->m.root, __ATOMIC_ACQUIRE);
+  return r || !p->m.cached ? r : p->host->manifest_root((pk_plugin *)p);
+}
+
+/* Where requirement r of p's manifest is written (its document loaded
+ * when served from the cache); for errors. */
+static inline pk_pos pk__mreq_pos(const pk_plugin *p, const pk__mreq *r)
+{
+  if (r->value)
+    return pk_value_get_pos(r->value);
+  const pk_value *root = pk__manifest_root(p);
+  return pk_value_get_pos(pk_array_at(
+      root ? pk_table_get(root, r->optional ? "optional" : "requires") : NULL,
+      r->idx));
+}
 
 /* The options of the documents a host parses: its allocator. */
 static inline pk_doc_options pk__host_doc_options(const pk_host *h)

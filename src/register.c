@@ -97,7 +97,7 @@ static pk_status import_one(pk_host *h, pk_plugin *p, pk_error *err)
     pk__req req;
     char why[8];
     if (pk__req_parse_in(mr->text, p->m.ns, &req, why, sizeof why) != PK_OK)
-      return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(mr->value),
+      return pk__fail_at(err, PK_EMANIFEST, pk__mreq_pos(p, mr),
                          "invalid requirement");
     st = pk__host_require(h, p, &req, mr->text, mr->optional, err);
   }

@@ -138,7 +138,7 @@ static pk_pos req_pos(const pk_plugin *from, const char *text)
 {
   for (size_t i = 0; from && i < from->m.nreq; i++)
     if (from->m.reqs[i].text == text)
-      return pk_value_get_pos(from->m.reqs[i].value);
+      return pk__mreq_pos(from, &from->m.reqs[i]);
   return (pk_pos){NULL, 0, 0};
 }
 
@@ -265,7 +265,7 @@ void pk__requirement_where(const pk_plugin *from, const pk_plugin *to,
   buf[0] = '\0';
   for (size_t i = 0; i < from->m.nreq; i++)
     if (names(from, from->m.reqs[i].text, to)) {
-      pk_pos pos = pk_value_get_pos(from->m.reqs[i].value);
+      pk_pos pos = pk__mreq_pos(from, &from->m.reqs[i]);
       snprintf(buf, n, " at %s:%d:%d", pos.source, pos.line, pos.col);
       return;
     }

@@ -106,14 +106,28 @@ pk_status pk__manifest_read(const pk__allocator *a, int dfd, const char *path,
                             const char *source, struct stat *st,
                             pk__file_why *why, pk_status *read_st,
                             pk__manifest *m, pk_error *err);
-/* The same from a parsed document (taken, also on failure); trusted: it
- * was validated before (the metadata cache), its schemas are not checked
- * again. */
+/* The same from a parsed document (taken, also on failure). */
 pk_status pk__manifest_from_doc(const pk__allocator *a, pk_doc *doc,
-                                bool trusted, pk__manifest *m, pk_error *err);
+                                pk__manifest *m, pk_error *err);
 void pk__manifest_free(const pk__allocator *a, pk__manifest *m);
-/* Does the manifest's `hooks` list name the hook? */
-bool pk__manifest_lists_hook(const pk__manifest *m, const char *name);
+/* Does p's manifest's `hooks` list name the hook? */
+bool pk__manifest_lists_hook(const pk_plugin *p, const char *name);
+
+/* ---- a manifest's record in the metadata cache (mrecord.c) ---- */
+
+/* The record of manifest m (one that loaded): everything of it but its
+ * document -- names, version, description, library, abi, lazy, the
+ * requirements' texts, which optional tables it has -- written to out when
+ * cap is enough.  Returns its size, a multiple of 8. */
+size_t pk__manifest_record(const pk__manifest *m, void *out, size_t cap);
+/* The manifest of record rec (len bytes, 8-aligned), as parsing the
+ * manifest it was made of gave it, without its document (m->doc, m->root
+ * NULL): its strings are borrowed from rec; m->reqs is allocated from a.
+ * PK_EIO when rec is not such a record (every string must lie inside it,
+ * ended by its NUL; names valid, version parsed, library and abi as a
+ * manifest check has them), PK_ENOMEM. */
+pk_status pk__manifest_from_record(const pk__allocator *a, const void *rec,
+                                   size_t len, pk__manifest *m);
 
 /* ---- loading (loader.c over loader_posix.c) ---- */
 

@@ -54,9 +54,10 @@ void pk__type_hint(pk_host *h, const char *kind, const char *tag, char *hint,
   hint[0] = '\0';
   for (size_t i = 0; i < pk_host_plugin_count(h); i++) {
     pk_plugin *p = pk_host_plugin_at(h, i);
-    const pk_value *prov = p->m.root && p->state != PK_STATE_SHADOWED
-                               ? pk_table_get(p->m.root, "provides")
-                               : NULL;
+    const pk_value *prov =
+        (p->m.has & PK__M_PROVIDES) && p->state != PK_STATE_SHADOWED
+            ? pk_table_get(pk__manifest_root(p), "provides")
+            : NULL;
     for (size_t j = 0; j < pk_array_count(prov); j++) {
       const char *k = "", *g = "";
       pk_table_get_string(pk_array_at(prov, j), "kind", &k, NULL);

@@ -263,9 +263,11 @@ pk_status pk_host_add_type(pk_host *h, const pk_type_options *o,
 
 pk_status pk__types_add_manifest(pk_host *h, pk_plugin *p, pk_error *err)
 {
-  if (p->types_added || !p->m.root)
+  if (p->types_added || !p->m.name) /* done, or a broken manifest */
     return PK_OK;
-  const pk_value *prov = pk_table_get(p->m.root, "provides");
+  const pk_value *prov = p->m.has & PK__M_PROVIDES
+                             ? pk_table_get(pk__manifest_root(p), "provides")
+                             : NULL;
   if (!prov) {
     p->types_added = true;
     return PK_OK;

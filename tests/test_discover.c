@@ -7,6 +7,7 @@
 #define _GNU_SOURCE /* sched_setaffinity */
 #include "test_util.h"
 #include <plugkit.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,16 +131,23 @@ Test(discover, threads_give_the_single_thread_result)
   remove_tree();
 }
 
+/* The tree, old enough to be cached (the racy window), and its cache's
+ * path into cache. */
+static void make_settled_tree(char *cache, size_t n)
+{
+  make_tree();
+  struct timespec settle = {2, 200 * 1000 * 1000};
+  nanosleep(&settle, NULL);
+  snprintf(cache, n, "%s.cache", root);
+}
+
 /* The same with the metadata cache: written by the loader threads (cold),
  * served (warm), and partly served while the threads read the manifests
  * that changed. */
 Test(discover, threads_and_the_metadata_cache)
 {
-  make_tree();
-  struct timespec settle = {2, 200 * 1000 * 1000}; /* the racy window */
-  nanosleep(&settle, NULL);
   char cache[300];
-  snprintf(cache, sizeof cache, "%s.cache", root);
+  make_settled_tree(cache, sizeof cache);
   pk_host *seq = discover(true);
   expect_same(discover_with(false, cache), seq); /* cold */
   expect_same(discover_with(false, cache), seq); /* warm */
@@ -159,9 +167,59 @@ Test(discover, threads_and_the_metadata_cache)
   remove_tree();
 }
 
+/* Manifests served from the cache get their documents on first use: many
+ * threads asking at once (the host frozen) each get the one document,
+ * the same every time. */
+#define ASKERS 8
+
+static void *ask_all(void *arg)
+{
+  pk_host *h = arg;
+  size_t keys = 0;
+  for (size_t i = 0; i < pk_host_plugin_count(h); i++) {
+    const pk_value *m = pk_plugin_get_manifest(pk_host_plugin_at(h, i));
+    const char *v = "";
+    pk_table_get_string(m, "version", &v, NULL);
+    keys += pk_table_count(m) + (strcmp(v, pk_plugin_get_version(
+                                                pk_host_plugin_at(h, i))) != 0
+                                     ? 1000000
+                                     : 0);
+  }
+  return (void *)keys;
+}
+
+Test(discover, documents_made_on_first_use_from_many_threads)
+{
+  char cache[300];
+  make_settled_tree(cache, sizeof cache);
+  pk_host_free(discover_with(false, cache)); /* writes it */
+  pk_host *h = discover_with(false, cache);
+  pk_error e;
+  cr_assert_eq(pk_host_register(h, NULL, 0, NULL, 0, &e), PK_OK, "%s",
+               e.message);
+  pthread_t t[ASKERS];
+  void *got[ASKERS];
+  for (int i = 0; i < ASKERS; i++)
+    cr_assert_eq(pthread_create(&t[i], NULL, ask_all, h), 0);
+  for (int i = 0; i < ASKERS; i++) {
+    pthread_join(t[i], &got[i]);
+    cr_expect_eq(got[i], got[0]);
+  }
+  /* as many keys as reading every manifest gives, each version the one
+   * its record has */
+  pk_host *seq = discover(true);
+  cr_expect_eq(got[0], ask_all(seq));
+  cr_expect_gt((size_t)got[0], (size_t)(3 * N));
+  cr_expect((size_t)got[0] < 1000000);
+  pk_host_free(seq);
+  pk_host_free(h);
+  remove_tree();
+}
+
 #ifdef PK_STRESS_MAIN
 STRESS_MAIN(STRESS_TEST(discover, threads_give_the_single_thread_result),
-            STRESS_TEST(discover, threads_and_the_metadata_cache))
+            STRESS_TEST(discover, threads_and_the_metadata_cache),
+            STRESS_TEST(discover, documents_made_on_first_use_from_many_threads))
 #else
 /* A process that may run on one CPU only (taskset -c 0) reads a large
  * search path on one thread: two would only take turns on it (issue 18).

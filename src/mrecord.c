@@ -1,0 +1,134 @@
+/* mrecord.c -- a manifest's record in the metadata cache: what discovery
+ * keeps of a parsed manifest, so that a warm start neither parses nor
+ * checks its document (see stages.h; the document comes from the cache's
+ * image only when something asks for it, mcache.c).
+ *
+ * Layout (native byte order, a multiple of 8 bytes):
+ *
+ *   abi (u32), number of requirements (u16), flags (u8: 1 has_abi,
+ *   2 lazy, 4 library), has (u8: PK__M_*); the version's major, minor
+ *   and patch (u64 each)
+ *   per requirement one byte: 1 when it is from `optional` (all of
+ *   `requires` first, as parsed)
+ *   name, namespace, version as written, its pre-release part,
+ *   description, library (when flag 4), then each requirement's text,
+ *   every one ended by its NUL
+ *   zeros up to a multiple of 8
+ * SPDX-License-Identifier: MIT */
+#include <string.h>
+
+#include "stages.h"
+
+enum { F_ABI = 1, F_LAZY = 2, F_LIBRARY = 4 };
+#define HEAD 32
+
+static size_t pad8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+/* Appends s with its NUL at *at when it fits cap. */
+static void put(char *out, size_t cap, size_t *at, const char *s)
+{
+  size_t n = strlen(s) + 1;
+  if (out && *at + n <= cap)
+    memcpy(out + *at, s, n);
+  *at += n;
+}
+
+size_t pk__manifest_record(const pk__manifest *m, void *out, size_t cap)
+{
+  char *o = out;
+  if (m->nreq > UINT16_MAX)
+    return 0; /* cannot be recorded: read every time */
+  size_t at = HEAD + m->nreq;
+  put(o, cap, &at, m->name);
+  put(o, cap, &at, m->ns);
+  put(o, cap, &at, m->version_text);
+  put(o, cap, &at, m->version.pre);
+  put(o, cap, &at, m->description);
+  if (m->library)
+    put(o, cap, &at, m->library);
+  for (size_t i = 0; i < m->nreq; i++)
+    put(o, cap, &at, m->reqs[i].text);
+  size_t size = pad8(at);
+  if (!o || size > cap)
+    return size;
+  uint16_t nreq = (uint16_t)m->nreq;
+  uint8_t flags = (uint8_t)((m->has_abi ? F_ABI : 0) | (m->lazy ? F_LAZY : 0) |
+                            (m->library ? F_LIBRARY : 0)),
+          has = (uint8_t)m->has;
+  memcpy(o, &m->abi, 4);
+  memcpy(o + 4, &nreq, 2);
+  o[6] = (char)flags;
+  o[7] = (char)has;
+  memcpy(o + 8, &m->version.major, 8);
+  memcpy(o + 16, &m->version.minor, 8);
+  memcpy(o + 24, &m->version.patch, 8);
+  for (size_t i = 0; i < m->nreq; i++)
+    o[HEAD + i] = m->reqs[i].optional;
+  memset(o + at, 0, size - at);
+  return size;
+}
+
+/* The string at *at (ended inside len), or NULL. */
+static const char *take(const char *r, size_t len, size_t *at)
+{
+  const char *end = *at < len ? memchr(r + *at, '\0', len - *at) : NULL;
+  if (!end)
+    return NULL;
+  const char *s = r + *at;
+  *at = (size_t)(end - r) + 1;
+  return s;
+}
+
+pk_status pk__manifest_from_record(const pk__allocator *a, const void *rec,
+                                   size_t len, pk__manifest *m)
+{
+  const char *r = rec;
+  memset(m, 0, sizeof *m);
+  uint16_t nreq;
+  if (len < HEAD || len % 8)
+    return PK_EIO;
+  memcpy(&m->abi, r, 4);
+  memcpy(&nreq, r + 4, 2);
+  unsigned flags = (unsigned char)r[6];
+  m->has = (unsigned char)r[7];
+  m->has_abi = flags & F_ABI;
+  m->lazy = flags & F_LAZY;
+  memcpy(&m->version.major, r + 8, 8);
+  memcpy(&m->version.minor, r + 16, 8);
+  memcpy(&m->version.patch, r + 24, 8);
+  size_t at = HEAD + (size_t)nreq;
+  if (flags > 7 || m->has > 15 || at > len || (!m->has_abi && m->abi))
+    return PK_EIO;
+  const char *pre;
+  if (!(m->name = take(r, len, &at)) || !(m->ns = take(r, len, &at)) ||
+      !(m->version_text = take(r, len, &at)) || !(pre = take(r, len, &at)) ||
+      !(m->description = take(r, len, &at)) ||
+      ((flags & F_LIBRARY) && !(m->library = take(r, len, &at))) ||
+      !pk__name_valid(m->name, strlen(m->name)) ||
+      !pk__name_valid(m->ns, strlen(m->ns)) ||
+      strlen(pre) >= sizeof m->version.pre ||
+      (m->library && (!m->library[0] || strchr(m->library, '/') ||
+                      !m->has_abi)))
+    return PK_EIO;
+  strcpy(m->version.pre, pre);
+  if (nreq && !(m->reqs = pk__alloc(a, nreq * sizeof *m->reqs)))
+    return PK_ENOMEM;
+  m->reqcap = nreq;
+  uint32_t idx[2] = {0, 0};
+  for (size_t i = 0; i < nreq; i++) {
+    unsigned opt = (unsigned char)r[HEAD + i];
+    const char *t = take(r, len, &at);
+    if (opt > 1 || (i && opt < m->reqs[i - 1].optional) || !t) {
+      pk__manifest_free(a, m);
+      return PK_EIO;
+    }
+    m->reqs[m->nreq++] = (pk__mreq){.text = t, .idx = idx[opt]++,
+                                    .optional = opt};
+  }
+  bool pad = len - at < 8; /* the padding, and nothing else */
+  for (; pad && at < len; at++)
+    pad = !r[at];
+  if (!pad)
+    pk__manifest_free(a, m);
+  return pad ? PK_OK : PK_EIO;
+}
