@@ -10,7 +10,8 @@
  *   slots    J_SLOTS x J_ENTRIES records: a slot per live host, claimed
  *            by a write lock (F_OFD_SETLK) on its first byte, held until
  *            pk_host_free() or the process's death, and by its bit in the
- *            header, cleared (atomically) by pk_host_free()
+ *            header, cleared (atomically) by pk_host_free() in the
+ *            process that claimed it (a forked child shares it)
  *   table    J_QUAR records: the plugins in quarantine
  *
  * Before a call into plugin code a thread fills a free record of its
@@ -81,6 +82,7 @@ struct pk__journal {
   int fd;
   char *map;
   int slot;              /* claimed slot, or -1 */
+  pid_t owner;           /* the process that claimed it (not a fork) */
   unsigned used;         /* records of the slot in use (bits) */
   bool wrote;            /* a record was written (its slot's page) */
   jrec *prev[J_ENTRIES]; /* the call each record's call is inside */
@@ -244,11 +246,15 @@ static jhead *head_of(struct pk__journal *J) { return (jhead *)J->map; }
 
 static void j_close(struct pk__journal *J)
 {
+  /* Only the claiming process empties its slot: a child forked from it
+   * shares the slot (and its lock) with the parent, which may still die
+   * inside a plugin and must then be taken in by the next start. */
+  bool mine = J->slot >= 0 && J->owner == getpid();
   bool wrote = __atomic_load_n(&J->wrote, __ATOMIC_RELAXED);
-  for (int i = 0; J->slot >= 0 && wrote && i < J_ENTRIES; i++)
-    slot_rec(J, J->slot, i)->state = 0; /* none in flight (fork) */
-  if (J->slot >= 0) /* a clean exit: its slot needs no look (atomic: a
-                        * store other processes' changes do not undo) */
+  for (int i = 0; mine && wrote && i < J_ENTRIES; i++)
+    slot_rec(J, J->slot, i)->state = 0; /* none in flight */
+  if (mine) /* a clean exit: its slot needs no look (atomic: a store
+             * other processes' changes do not undo) */
     __atomic_and_fetch(&head_of(J)->live, ~(1u << J->slot),
                        __ATOMIC_RELEASE);
   munmap(J->map, J_SIZE);
@@ -311,6 +317,7 @@ static void take_in_dead(struct pk__journal *J, bool claim)
     if (!(live & (1u << s)) &&
         lock_byte(J->fd, (off_t)J_SLOT_OFF(s), false)) {
       J->slot = s;
+      J->owner = getpid();
       __atomic_or_fetch(&hd->live, 1u << s, __ATOMIC_RELEASE);
       return;
     }

@@ -290,6 +290,40 @@ Test(quarantine, hosts_that_end_normally_leave_nothing)
   cr_expect_eq(claimed_slots(), 0u);
 }
 
+/* A host whose forked child frees its copy of the host (as `plugkit
+ * check`'s children do), then dies inside a plugin: the child's clean end
+ * must not release the parent's slot, or the next start would not look. */
+static void fork_free_then_crash(const void *ud)
+{
+  (void)ud;
+  pk_host_options o = {.size = sizeof o, .cache_path = cache};
+  pk_host *h = NULL;
+  pk_host_new(&o, &h, NULL);
+  pk_host_add_path(h, sp, NULL);
+  pk_host_discover(h, NULL); /* opens the journal, claims a slot */
+  pid_t kid = fork();
+  if (kid == 0) {
+    pk_host_free(h);
+    _exit(0);
+  }
+  int status = 0;
+  if (kid < 0 || waitpid(kid, &status, 0) != kid || status != 0)
+    _exit(8);
+  const char *reqs[] = {"faults:register_crashes"};
+  pk_host_register(h, reqs, 1, NULL, 0, NULL);
+}
+
+Test(quarantine, a_forked_child_ending_cleanly_keeps_the_parents_slot)
+{
+  crashing_child(fork_free_then_crash, NULL, "faults:register_crashes");
+  pk_host *h = new_host();
+  cr_assert_eq(pk_host_discover(h, NULL), PK_OK);
+  cr_expect_eq(state_of(h, "faults:register_crashes"), PK_STATE_FAILED,
+               "%s", logged);
+  pk_host_free(h);
+  cr_expect_eq(list().n, 1);
+}
+
 Test(quarantine, no_cache_no_journal)
 {
   seen s = {.n = 0};
