@@ -349,12 +349,23 @@ pk_status pk_host_write_lock(pk_host *h, const char *path, pk_error *err)
   pk_status st = discovered(h, "pk_host_write_lock", path, err);
   if (st != PK_OK)
     return st;
+  /* Created afresh (O_EXCL, O_NOFOLLOW), as the metadata cache's
+   * temporary file: a symlink planted at its name is not written through. */
   char tmp[4200];
   snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-  FILE *f = fopen(tmp, "w");
-  if (!f)
+  unlink(tmp);
+  int fd =
+      open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+  if (!f) {
+    int e = errno;
+    if (fd >= 0) {
+      close(fd);
+      unlink(tmp);
+    }
     return pk__fail(err, PK_EIO, "%s: cannot write the lock file: %s", path,
-                    strerror(errno));
+                    strerror(e));
+  }
   fputs("# plugkit lock file: the plugins this host may load, with the "
         "SHA-256 of\n# their files.  Written by `plugkit lock`; check it "
         "with `plugkit lock --check`.\nversion = 1\n",

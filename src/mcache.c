@@ -633,15 +633,23 @@ pk_status pk__mc_commit(pk__mc *mc)
   }
   size_t size = sizeof(header) + payload + images;
   char *buf = pk__alloc(a, size);
+  /* PATH.tmp.PID.N: a name of this process alone (N for hosts writing
+   * from several threads), created afresh (O_EXCL, O_NOFOLLOW): whatever
+   * lies there (a crash's leftover, a planted symlink) is removed, never
+   * written through. */
+  static unsigned seq;
   char tmp[4200];
-  int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", mc->path, (long)getpid());
+  int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%u", mc->path, (long)getpid(),
+                   __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
   bool nomem = !buf, ok = false;
   int fd = -1, e = 0;
   const char *why = "path too long";
   if (!nomem && n >= 0 && (size_t)n < sizeof tmp) {
     why = "cannot read its images again; not rewritten";
     if (build(mc, buf, payload, images, &nomem)) {
-      fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      unlink(tmp);
+      fd =
+          open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
       ok = fd >= 0 && io_at(fd, buf, size, 0, true);
       e = errno;
       if (fd >= 0 && close(fd) != 0 && ok) {

@@ -631,6 +631,39 @@ Test(mcache, a_fifo_in_its_place_is_replaced, .fini = remove_tree)
   expect_same(cache, reference, "3 manifests from the cache, 1 read");
 }
 
+/* The cache's temporary file is never written through a symlink planted
+ * at its name (PATH.tmp.PID.N) in the cache's directory. */
+Test(mcache, a_symlink_at_the_temporary_name_is_not_followed,
+     .fini = remove_tree)
+{
+  make_tree();
+  settle();
+  take_reference();
+  char victim[400], link[400];
+  snprintf(victim, sizeof victim, "%s/victim", root);
+  write_file(victim, "keep me\n");
+  for (int i = -1; i < 16; i++) { /* -1: PATH.tmp.PID, the name before */
+    snprintf(link, sizeof link, "%s.tmp.%ld.%d", cache, (long)getpid(), i);
+    if (i < 0)
+      *strrchr(link, '.') = '\0';
+    cr_assert_eq(symlink(victim, link), 0, "%s", strerror(errno));
+  }
+  expect_same(cache, reference, "0 manifests from the cache, 4 read");
+  expect_same(cache, reference, "3 manifests from the cache, 1 read");
+  char *text = read_text(victim);
+  cr_expect_str_eq(text, "keep me\n");
+  free(text);
+  struct stat sb;
+  cr_assert_eq(lstat(cache, &sb), 0);
+  cr_expect(S_ISREG(sb.st_mode));
+  for (int i = -1; i < 16; i++) {
+    snprintf(link, sizeof link, "%s.tmp.%ld.%d", cache, (long)getpid(), i);
+    if (i < 0)
+      *strrchr(link, '.') = '\0';
+    unlink(link);
+  }
+}
+
 /* A cache that cannot be written costs time, nothing else. */
 Test(mcache, unwritable_cache_warns, .fini = remove_tree)
 {

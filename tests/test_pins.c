@@ -223,6 +223,26 @@ Test(pins, lock_file_lists_each_plugin_with_its_hashes)
   cr_expect_eq(load("three", lock, false, &err), PK_OK, "%s", err.message);
 }
 
+/* The lock file's temporary name (LOCK.tmp.PID) is created afresh: a
+ * symlink planted there is replaced, not written through. */
+Test(pins, a_symlink_at_the_temporary_name_is_not_followed)
+{
+  install("three");
+  const char *lock = at("plugkit.lock"), *victim = at("victim");
+  write_file(victim, "keep me\n");
+  char link[600];
+  snprintf(link, sizeof link, "%s.tmp.%ld", lock, (long)getpid());
+  cr_assert_eq(symlink(victim, link), 0, "%s", strerror(errno));
+  write_lock(lock);
+  char *text = read_text(victim);
+  cr_expect_str_eq(text, "keep me\n");
+  free(text);
+  struct stat sb;
+  cr_expect_neq(lstat(link, &sb), 0, "the temporary name was renamed");
+  pk_error err;
+  cr_expect_eq(load("three", lock, false, &err), PK_OK, "%s", err.message);
+}
+
 Test(pins, a_changed_library_is_refused_naming_both_hashes)
 {
   install("three");
