@@ -117,8 +117,9 @@ static void expect_same(pk_host *par, pk_host *seq)
 
 static void remove_tree(void)
 {
-  char cmd[600];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s.cache'", root, root);
+  char cmd[1000];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s.cache' '%s.cache.journal'", root,
+           root, root);
   cr_expect_eq(system(cmd), 0);
 }
 

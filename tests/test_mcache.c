@@ -49,8 +49,9 @@ static void remove_tree(void)
 {
   if (!root[0])
     return;
-  char cmd[700];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s.cache'", root, root);
+  char cmd[1000];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s.cache' '%s.cache.journal'", root,
+           root, root);
   if (system(cmd) != 0)
     fprintf(stderr, "cannot remove %s\n", root);
 }
@@ -732,6 +733,9 @@ Test(mcache, lazy_plugin_from_the_cache_loads)
     pk_host_free(h);
   }
   unlink(cache);
+  char journal[sizeof cache + 8];
+  snprintf(journal, sizeof journal, "%s.journal", cache);
+  unlink(journal);
 }
 
 /* Out of memory anywhere in a cold start (which writes the cache) or a
