@@ -5,7 +5,7 @@
  * page cache (no system call, no fsync: a process killed by a signal
  * leaves its pages to the kernel, which writes them back).
  *
- *   header   64 bytes: magic "PKJRNL03", counts, the slots claimed (a
+ *   header   64 bytes: magic "PKJRNL04", counts, the slots claimed (a
  *            bit each) and whether the table may hold a record
  *   slots    J_SLOTS x J_ENTRIES records: a slot per live host, claimed
  *            by a write lock (F_OFD_SETLK) on its first byte, held until
@@ -53,7 +53,7 @@
 
 typedef struct jrec {
   uint32_t state;     /* 0 free; 1 in a call (quarantine: used); 2 outer */
-  uint32_t call;      /* pk__jcall */
+  uint32_t call;      /* the step: a pk_trace_event */
   int64_t since;      /* quarantine: when the crash was taken in */
   uint64_t key[4];    /* the plugin's files then (pk_plugin.fkey) */
   char plugin[128];   /* "ns:name" */
@@ -202,7 +202,7 @@ static int j_open(const char *cache, bool create, struct pk__journal *J)
     e = errno;
   else if (!S_ISREG(sb.st_mode))
     e = EINVAL;
-  jhead want = {.magic = "PKJRNL03",
+  jhead want = {.magic = "PKJRNL04",
                 .slots = J_SLOTS,
                 .entries = J_ENTRIES,
                 .quar = J_QUAR,
@@ -222,7 +222,9 @@ static int j_open(const char *cache, bool create, struct pk__journal *J)
       J->map = NULL;
     }
   }
-  if (!e && memcmp(J->map, &want, J_ID_SIZE)) { /* damaged: start over */
+  /* damaged, or another format of the same size (PKJRNL03's records
+   * named their calls with numbers of their own): start over */
+  if (!e && memcmp(J->map, &want, J_ID_SIZE)) {
     lock_byte(J->fd, 0, true);
     if (memcmp(J->map, &want, J_ID_SIZE)) {
       memset(J->map, 0, J_SIZE);
@@ -323,33 +325,13 @@ static void take_in_dead(struct pk__journal *J, bool claim)
     }
 }
 
-static const char *call_name(uint32_t call)
-{
-  switch (call) {
-  case PK__J_LOAD:
-    return "shared object's constructors (dlopen)";
-  case PK__J_REGISTER:
-    return "register hook";
-  case PK__J_POST_REGISTER:
-    return "post_register hook";
-  case PK__J_UNLOAD:
-    return "unload hook";
-  case PK__J_FACTORY:
-    return "factory";
-  default:
-    return "code";
-  }
-}
-
 /* "register hook", "factory of cache type \"s3\"" */
 static void call_text(const jrec *q, char *buf, size_t n)
 {
   char what[sizeof q->what];
   rec_str(what, sizeof what, q->what, sizeof q->what);
-  if (what[0])
-    snprintf(buf, n, "%s of %s", call_name(q->call), what);
-  else
-    snprintf(buf, n, "%s", call_name(q->call));
+  const char *step = pk_trace_event_describe((pk_trace_event)q->call);
+  snprintf(buf, n, what[0] ? "%s of %s" : "%s", step, what);
 }
 
 static void plugin_keys(pk_plugin *p)
@@ -464,12 +446,12 @@ void pk__journal_close(pk_host *h)
   h->journal = NULL;
 }
 
-void *pk__journal_record(pk_host *h, pk_plugin *p, pk__jcall call,
+void *pk__journal_record(pk_host *h, pk_plugin *p, pk_trace_event step,
                          const char *kind, const char *tag)
 {
   struct pk__journal *J = h->journal;
-  if (!J || J->slot < 0 || p->builtin)
-    return NULL;
+  if (!J || J->slot < 0 || p->builtin || !p->library_path)
+    return NULL; /* no code of its own */
   unsigned used = __atomic_load_n(&J->used, __ATOMIC_RELAXED);
   int i;
   do {
@@ -485,7 +467,7 @@ void *pk__journal_record(pk_host *h, pk_plugin *p, pk__jcall call,
   if (!J->wrote)
     __atomic_store_n(&J->wrote, true, __ATOMIC_RELAXED);
   jrec *r = slot_rec(J, J->slot, i);
-  r->call = (uint32_t)call;
+  r->call = (uint32_t)step;
   r->sig = 0;
   memcpy(r->key, p->fkey, sizeof r->key);
   pk__copy_str(r->plugin, sizeof r->plugin, p->id);

@@ -197,7 +197,30 @@ Test(quarantine, a_crash_in_a_constructor_names_the_loading)
   seen s = list();
   cr_expect_eq(s.n, 1);
   cr_expect_str_eq(s.plugin, "crash:ctor_crashes");
-  cr_expect_str_eq(s.call, "shared object's constructors (dlopen)");
+  cr_expect_str_eq(s.call, "loading (dlopen)"); /* the CLI's words too */
+}
+
+static void register_then_free(const void *ud)
+{
+  setenv("PK_TEST_KILL_AT", "dlclose", 1); /* a destructor crashes */
+  pk_host *h = new_host();
+  const char *reqs[] = {ud};
+  if (pk_host_register(h, reqs, 1, NULL, 0, NULL) == PK_OK)
+    pk_host_free(h);
+}
+
+/* The dlclose that runs a plugin's destructors is a call into its code
+ * like its hooks: the host dying there quarantines it. */
+Test(quarantine, a_crash_in_a_destructor_names_the_unloading)
+{
+  char cmd[400];
+  snprintf(cmd, sizeof cmd, "cp -r '%s/segv' '%s/'", FIX("killers"), sp);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+  crashing_child(register_then_free, "killers:segv", "its destructor");
+  seen s = list();
+  cr_expect_eq(s.n, 1);
+  cr_expect_str_eq(s.plugin, "killers:segv");
+  cr_expect_str_eq(s.call, "unloading (unload hook, dlclose)");
 }
 
 Test(quarantine, all_requests_skip_a_quarantined_plugin)
@@ -351,6 +374,29 @@ Test(quarantine, a_damaged_journal_is_started_over)
   cr_expect_eq(list().n, 0);
   crash_child(cache, sp, "faults:register_crashes");
   cr_expect_eq(list().n, 1);
+}
+
+/* A journal of the format before (PKJRNL03: its records named their
+ * calls with numbers of their own) is started over like a damaged one: its
+ * quarantine is not read with today's step names. */
+Test(quarantine, an_old_format_journal_is_started_over)
+{
+  crash_child(cache, sp, "faults:register_crashes");
+  cr_assert_eq(list().n, 1);
+  char journal[200], magic[9] = "";
+  snprintf(journal, sizeof journal, "%s.journal", cache);
+  int fd = open(journal, O_RDWR);
+  cr_assert_geq(fd, 0);
+  cr_assert_eq(pwrite(fd, "PKJRNL03", 8, 0), 8);
+  pk_host *h = new_host();
+  cr_assert_eq(pk_host_discover(h, NULL), PK_OK);
+  cr_expect_eq(state_of(h, "faults:register_crashes"), PK_STATE_DISCOVERED,
+               "%s", logged);
+  pk_host_free(h);
+  cr_expect_eq(list().n, 0);
+  cr_assert_eq(pread(fd, magic, 8, 0), 8);
+  cr_expect_str_eq(magic, "PKJRNL04");
+  close(fd);
 }
 
 /* ---- crash_signals: the quarantine names the signal ---- */

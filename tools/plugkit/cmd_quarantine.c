@@ -126,7 +126,7 @@ const cli_command cli_quarantine = {
     "A host with a metadata cache (pk_host_options.cache_path; the runner's "
     "is .runner/plugins.cache) journals each call into a plugin's code "
     "(loading it, its register, post_register and unload hooks, its "
-    "factories) in CACHE.journal; when the host dies inside one (a crash, "
+    "factories, the dlclose that runs its destructors) in CACHE.journal; when the host dies inside one (a crash, "
     "a kill, an exit), its next starts skip that plugin with a warning, "
     "until its manifest or shared object changes.  quarantine list prints "
     "each plugin in quarantine: its NS:NAME, the call the host died in "
