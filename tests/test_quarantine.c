@@ -313,6 +313,34 @@ Test(quarantine, hosts_that_end_normally_leave_nothing)
   cr_expect_eq(claimed_slots(), 0u);
 }
 
+/* A start that finds every host before it ended cleanly only reads the
+ * journal's header: its slot is claimed at its first call into plugin
+ * code, which takes in a host that died meanwhile (here, one that died
+ * inside faults:register_crashes after this host's discovery). */
+Test(quarantine, a_quiet_start_claims_its_slot_at_its_first_call)
+{
+  const char *ok[] = {"black:three"};
+  pk_error err;
+  pk_host *a = new_host(); /* makes the journal */
+  cr_assert_eq(pk_host_register(a, ok, 1, NULL, 0, &err), PK_OK, "%s",
+               err.message);
+  pk_host_free(a);
+  pk_host *h = new_host();
+  cr_assert_eq(pk_host_discover(h, NULL), PK_OK);
+  cr_expect_eq(claimed_slots(), 0u, "no call into a plugin yet");
+  crash_child(cache, sp, "faults:register_crashes");
+  cr_expect_eq(claimed_slots(), 1u, "the dead host's slot");
+  cr_assert_eq(pk_host_register(h, ok, 1, NULL, 0, &err), PK_OK, "%s",
+               err.message);
+  cr_expect_eq(claimed_slots(), 1u, "the dead host's slot taken in, this "
+                                    "host's claimed");
+  pk_host_free(h);
+  cr_expect_eq(claimed_slots(), 0u);
+  seen s = list();
+  cr_expect_eq(s.n, 1);
+  cr_expect_str_eq(s.plugin, "faults:register_crashes");
+}
+
 /* A host whose forked child frees its copy of the host (as `plugkit
  * check`'s children do), then dies inside a plugin: the child's clean end
  * must not release the parent's slot, or the next start would not look. */
