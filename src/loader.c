@@ -58,11 +58,9 @@ pk_status pk__load_plugin(pk_host *h, pk_plugin *p, pk_error *err)
    * descriptor is read (the checks of its files above are the library's) */
   pk__call c;
   pk__call_enter(h, &c, PK_TRACE_LOAD, p, true, NULL, NULL);
-  if (st != PK_OK)
-    ;
-  else if (p->builtin && p->desc)
+  if (st == PK_OK && p->builtin && p->desc)
     st = check_desc(p, p->desc, err);
-  else if (!p->builtin && p->library_path) {
+  else if (st == PK_OK && !p->builtin && p->library_path) {
     p->handle = pk__dl_open(p->library_path, err);
     if (!p->handle)
       st = PK_ELOAD;

@@ -184,7 +184,10 @@ pk_status pk__hygiene_check(pk_host *h, const pk_plugin *p, pk_error *err);
  * cache).  pk__journal_open takes in what hosts that died left (their
  * calls in flight become quarantines), claims a slot for this host and
  * fails the discovered plugins in quarantine whose files are unchanged
- * (lifting the others).  pk__journal_close clears the slot. */
+ * (lifting the others); when the journal is quiet (no slot claimed,
+ * nothing in quarantine) it only reads its header, and the slot is
+ * claimed at the first pk__journal_record.  pk__journal_close clears the
+ * slot. */
 void pk__journal_open(pk_host *h);
 void pk__journal_close(pk_host *h);
 /* Records that this thread calls into p's code for step (kind and tag:
