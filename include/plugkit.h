@@ -660,7 +660,7 @@ PK_API const char *pk_trace_event_name(pk_trace_event event);
  * quarantine's messages, pk_quarantined.call) and a host may (the CLI
  * names the step a plugin crashed in): "loading (dlopen)", "register
  * hook", "post_register hook", "unloading (unload hook, dlclose)", "hook
- * call", "factory"; "code" for any other value.  Static.
+ * call", "factory"; "code" for any other value: static.
  * [thread: any] [fails: never] [since: 0.1] */
 PK_API const char *pk_trace_event_describe(pk_trace_event event);
 
