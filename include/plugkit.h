@@ -229,7 +229,8 @@ typedef enum pk_trace_event {
   PK_TRACE_REGISTER,      /* the register hook */
   PK_TRACE_POST_REGISTER, /* the post_register hook */
   PK_TRACE_UNLOAD,        /* the unload hook */
-  PK_TRACE_HOOK_CALL      /* one pk_hook_call() */
+  PK_TRACE_HOOK_CALL,     /* one pk_hook_call() */
+  PK_TRACE_FACTORY        /* a type's factory building an instance */
 } pk_trace_event;
 
 typedef struct pk_trace {
@@ -249,9 +250,11 @@ typedef void (*pk_trace_fn)(void *ud, const pk_trace *event);
  * returned.  step says which code: PK_TRACE_LOAD (dlopen, which runs the
  * object's constructors, and the descriptor checks), PK_TRACE_REGISTER,
  * PK_TRACE_POST_REGISTER, PK_TRACE_UNLOAD (the unload hook, and the
- * dlclose that runs the object's destructors).  Calls nest: a register
- * hook may wake a lazy plugin, so a watcher keeps a stack.  Hook calls and
- * type factories are not watched (hosts call those themselves).  A host
+ * dlclose that runs the object's destructors), PK_TRACE_FACTORY (a type's
+ * factory building an instance).  pk_trace_event_describe() names the
+ * step for a user.  Calls nest: a register hook may wake a lazy plugin, so
+ * a watcher keeps a stack.  Hook calls are not watched (hosts call those
+ * themselves).  A host
  * that runs plugins in a child process uses it to name the plugin and the
  * step that crashed, hung or ended that process (the CLI does).  Called
  * on the thread doing the work. */
@@ -357,9 +360,9 @@ PK_API pk_status pk_host_check_lock(pk_host *host, const char *path,
  * or the quarantine is cleared. */
 typedef struct pk_quarantined {
   const char *plugin;   /* "ns:name" */
-  const char *call;     /* "register hook", "post_register hook", "unload
-                           hook", "shared object's constructors (dlopen)",
-                           "factory of cache type \"s3\"" */
+  const char *call;     /* the step (pk_trace_event_describe): "register
+                           hook", "loading (dlopen)", ..., a factory's with
+                           its type: "factory of cache type \"s3\"" */
   const char *manifest; /* its manifest then */
   int64_t since;        /* when the crash was found (seconds since 1970) */
   int signal;           /* the signal the host died of, when the host had
@@ -649,9 +652,17 @@ PK_API pk_hook *pk_host_hook_at(pk_host *host, size_t i);
 PK_API pk_status pk_host_unload_plugin(pk_host *host, pk_plugin *plugin,
                                        pk_error *err);
 
-/* "load", "register", "post_register", "unload", "hook_call": static.
+/* "load", "register", "post_register", "unload", "hook_call", "factory"
+ * ("unknown" for any other value): static.
  * [thread: any] [fails: never] [since: 0.1] */
 PK_API const char *pk_trace_event_name(pk_trace_event event);
+/* The step of a plugin an event is, as the library tells a user (the
+ * quarantine's messages, pk_quarantined.call) and a host may (the CLI
+ * names the step a plugin crashed in): "loading (dlopen)", "register
+ * hook", "post_register hook", "unloading (unload hook, dlclose)", "hook
+ * call", "factory"; "code" for any other value: static.
+ * [thread: any] [fails: never] [since: 0.1] */
+PK_API const char *pk_trace_event_describe(pk_trace_event event);
 
 /* ------------------------------------------------------------------------
  * Kinds, types, host configuration and instances

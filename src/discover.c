@@ -492,10 +492,10 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
     for (size_t i = 0; i < n; i++) {
       loaded *l = &items[i];
       l->name = names[i];
-      while (j < ncached && strcmp(cached[j].name, l->name) < 0)
+      int c = 1; /* cached[j] against the name: one strcmp a step */
+      while (j < ncached && (c = strcmp(cached[j].name, l->name)) < 0)
         j++;
-      l->old = j < ncached && !strcmp(cached[j].name, l->name) ? &cached[j]
-                                                               : NULL;
+      l->old = j < ncached && c == 0 ? &cached[j] : NULL;
       l->hit = false;
       l->dir = l->mpath = NULL;
       l->read_st = PK_ENOTFOUND;

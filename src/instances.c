@@ -437,10 +437,11 @@ static pk_status build_level(pk_host *h, pk__inst *top,
                          base,          h->userdata,
                          ty->data,      ebuf,
                          sizeof ebuf};
-    void *jt =
-        pk__journal_enter(h, ty->plugin, PK__J_FACTORY, ty->kind, ty->tag);
+    pk__call c;
+    pk__call_enter(h, &c, PK_TRACE_FACTORY, ty->plugin, true, ty->kind,
+                   ty->tag);
     int rc = ty->pfactory(&call, &lv->obj);
-    pk__journal_leave(h, jt);
+    pk__call_leave(h, &c, ty->plugin, rc ? PK_EPLUGIN : PK_OK);
     if (rc != 0) {
       char where[300];
       lv->obj = NULL;

@@ -5,7 +5,7 @@
  * page cache (no system call, no fsync: a process killed by a signal
  * leaves its pages to the kernel, which writes them back).
  *
- *   header   64 bytes: magic "PKJRNL03", counts, the slots claimed (a
+ *   header   64 bytes: magic "PKJRNL04", counts, the slots claimed (a
  *            bit each) and whether the table may hold a record
  *   slots    J_SLOTS x J_ENTRIES records: a slot per live host, claimed
  *            by a write lock (F_OFD_SETLK) on its first byte, held until
@@ -24,8 +24,12 @@
  * record (the table and the header's bits are changed under a lock on
  * byte 0).  Only the slots whose bit is set are looked at (a host that
  * died leaves its bit set), and the table only when the header says it
- * may hold a record: a start after clean exits touches the header and its
- * own slot, not the 160 KiB of the file (page faults, a lock per slot).
+ * may hold a record.  A start that finds no slot claimed and nothing in
+ * quarantine (the usual case: the hosts before it ended cleanly) reads
+ * the header only (open, pread, close: no mapping, no lock); the file is
+ * mapped and a slot claimed at the host's first call into plugin code
+ * (claim_late), so a start that calls none -- a listing, a discovery --
+ * costs three system calls.
  *
  * With crash_signals (the host's option), handlers of the synchronous
  * fatal signals, installed while such a host's journal is open, store the
@@ -53,7 +57,7 @@
 
 typedef struct jrec {
   uint32_t state;     /* 0 free; 1 in a call (quarantine: used); 2 outer */
-  uint32_t call;      /* pk__jcall */
+  uint32_t call;      /* the step: a pk_trace_event */
   int64_t since;      /* quarantine: when the crash was taken in */
   uint64_t key[4];    /* the plugin's files then (pk_plugin.fkey) */
   char plugin[128];   /* "ns:name" */
@@ -79,9 +83,11 @@ _Static_assert(sizeof(jhead) == 64, "the journal header is 64 bytes");
 #define J_SIZE (J_QUAR_OFF + J_QUAR * sizeof(jrec))
 
 struct pk__journal {
-  int fd;
-  char *map;
+  int fd;                /* -1 when not open (later, or failed) */
+  char *map;             /* NULL when not mapped */
   int slot;              /* claimed slot, or -1 */
+  bool later;            /* claim_late() maps it and claims a slot */
+  pthread_mutex_t mu;    /* held by claim_late */
   pid_t owner;           /* the process that claimed it (not a fork) */
   unsigned used;         /* records of the slot in use (bits) */
   bool wrote;            /* a record was written (its slot's page) */
@@ -185,7 +191,18 @@ static void rec_str(char *dst, size_t n, const char *src, size_t cap)
   dst[len] = '\0';
 }
 
-/* Opens (create: or makes) and maps the journal.  errno on failure. */
+/* What the header of a journal of this format says before any use. */
+static jhead j_want(void)
+{
+  return (jhead){.magic = "PKJRNL04",
+                 .slots = J_SLOTS,
+                 .entries = J_ENTRIES,
+                 .quar = J_QUAR,
+                 .rec_size = sizeof(jrec)};
+}
+
+/* Opens (create: or makes) and maps the journal.  errno on failure (then
+ * J->fd is -1 and J->map NULL). */
 static int j_open(const char *cache, bool create, struct pk__journal *J)
 {
   char path[4200];
@@ -202,11 +219,7 @@ static int j_open(const char *cache, bool create, struct pk__journal *J)
     e = errno;
   else if (!S_ISREG(sb.st_mode))
     e = EINVAL;
-  jhead want = {.magic = "PKJRNL03",
-                .slots = J_SLOTS,
-                .entries = J_ENTRIES,
-                .quar = J_QUAR,
-                .rec_size = sizeof(jrec)};
+  jhead want = j_want();
   if (!e && (size_t)sb.st_size != J_SIZE) { /* new, or not ours: remade */
     lock_byte(J->fd, 0, true);
     if (fstat(J->fd, &sb) == 0 && (size_t)sb.st_size != J_SIZE &&
@@ -222,7 +235,9 @@ static int j_open(const char *cache, bool create, struct pk__journal *J)
       J->map = NULL;
     }
   }
-  if (!e && memcmp(J->map, &want, J_ID_SIZE)) { /* damaged: start over */
+  /* damaged, or another format of the same size (PKJRNL03's records
+   * named their calls with numbers of their own): start over */
+  if (!e && memcmp(J->map, &want, J_ID_SIZE)) {
     lock_byte(J->fd, 0, true);
     if (memcmp(J->map, &want, J_ID_SIZE)) {
       memset(J->map, 0, J_SIZE);
@@ -235,6 +250,7 @@ static int j_open(const char *cache, bool create, struct pk__journal *J)
       munmap(J->map, J_SIZE);
     close(J->fd);
     J->fd = -1;
+    J->map = NULL;
   }
   J->slot = -1;
   J->used = 0;
@@ -244,8 +260,28 @@ static int j_open(const char *cache, bool create, struct pk__journal *J)
 
 static jhead *head_of(struct pk__journal *J) { return (jhead *)J->map; }
 
+/* A start's look at the journal of cache: true when it is one of this
+ * format with no slot claimed and nothing in quarantine (nothing to take
+ * in or apply); it is not kept open.  Anything else (no file, another
+ * format, a FIFO: pread fails) is left to j_open. */
+static bool j_quiet(const char *cache)
+{
+  char path[4200];
+  journal_path(cache, path, sizeof path);
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0)
+    return false;
+  jhead hd, want = j_want();
+  bool quiet = pread(fd, &hd, sizeof hd, 0) == (ssize_t)sizeof hd &&
+               !memcmp(&hd, &want, J_ID_SIZE) && !hd.live && !hd.quar_any;
+  close(fd);
+  return quiet;
+}
+
 static void j_close(struct pk__journal *J)
 {
+  if (!J->map)
+    return; /* never mapped (later), or failed */
   /* Only the claiming process empties its slot: a child forked from it
    * shares the slot (and its lock) with the parent, which may still die
    * inside a plugin and must then be taken in by the next start. */
@@ -323,33 +359,13 @@ static void take_in_dead(struct pk__journal *J, bool claim)
     }
 }
 
-static const char *call_name(uint32_t call)
-{
-  switch (call) {
-  case PK__J_LOAD:
-    return "shared object's constructors (dlopen)";
-  case PK__J_REGISTER:
-    return "register hook";
-  case PK__J_POST_REGISTER:
-    return "post_register hook";
-  case PK__J_UNLOAD:
-    return "unload hook";
-  case PK__J_FACTORY:
-    return "factory";
-  default:
-    return "code";
-  }
-}
-
 /* "register hook", "factory of cache type \"s3\"" */
 static void call_text(const jrec *q, char *buf, size_t n)
 {
   char what[sizeof q->what];
   rec_str(what, sizeof what, q->what, sizeof q->what);
-  if (what[0])
-    snprintf(buf, n, "%s of %s", call_name(q->call), what);
-  else
-    snprintf(buf, n, "%s", call_name(q->call));
+  const char *step = pk_trace_event_describe((pk_trace_event)q->call);
+  snprintf(buf, n, what[0] ? "%s of %s" : "%s", step, what);
 }
 
 static void plugin_keys(pk_plugin *p)
@@ -435,12 +451,23 @@ void pk__journal_open(pk_host *h)
   struct pk__journal *J = pk__alloc_zero(&h->alloc, sizeof *J);
   if (!J)
     return;
+  pthread_mutex_init(&J->mu, NULL);
+  if (j_quiet(h->cache_path)) { /* mapped and claimed at the first call */
+    J->fd = -1;
+    J->slot = -1;
+    J->later = true;
+    h->journal = J;
+    if (h->crash_signals)
+      fatal_signals(true);
+    return;
+  }
   int e = j_open(h->cache_path, true, J);
   if (e) {
     pk__log(h, PK_LOG_DEBUG, NULL,
             "crash journal %s.journal: %s; calls into plugins are not "
             "journaled",
             h->cache_path, strerror(e));
+    pthread_mutex_destroy(&J->mu);
     pk__free(&h->alloc, J, sizeof *J);
     return;
   }
@@ -453,6 +480,32 @@ void pk__journal_open(pk_host *h)
     fatal_signals(true);
 }
 
+/* The first call into plugin code of a host whose start found the journal
+ * quiet (j_quiet): maps it and claims a slot now, taking in the hosts that
+ * died meanwhile (their quarantine is the next start's).  Opened here, by
+ * the process making the call: a process forked from the host before it
+ * claimed a slot opens a file description of its own, so its slot's lock
+ * is its own.  Once per host (under J->mu: any thread may call first). */
+static void claim_late(pk_host *h, struct pk__journal *J)
+{
+  pthread_mutex_lock(&J->mu);
+  if (__atomic_load_n(&J->later, __ATOMIC_ACQUIRE)) {
+    int e = j_open(h->cache_path, true, J);
+    if (e)
+      pk__log(h, PK_LOG_DEBUG, NULL,
+              "crash journal %s.journal: %s; calls into plugins are not "
+              "journaled",
+              h->cache_path, strerror(e));
+    else {
+      lock_byte(J->fd, 0, true);
+      take_in_dead(J, true);
+      unlock_byte(J->fd, 0);
+    }
+    __atomic_store_n(&J->later, false, __ATOMIC_RELEASE);
+  }
+  pthread_mutex_unlock(&J->mu);
+}
+
 void pk__journal_close(pk_host *h)
 {
   if (!h->journal)
@@ -460,15 +513,20 @@ void pk__journal_close(pk_host *h)
   if (h->crash_signals)
     fatal_signals(false);
   j_close(h->journal);
+  pthread_mutex_destroy(&h->journal->mu);
   pk__free(&h->alloc, h->journal, sizeof *h->journal);
   h->journal = NULL;
 }
 
-void *pk__journal_record(pk_host *h, pk_plugin *p, pk__jcall call,
+void *pk__journal_record(pk_host *h, pk_plugin *p, pk_trace_event step,
                          const char *kind, const char *tag)
 {
   struct pk__journal *J = h->journal;
-  if (!J || J->slot < 0 || p->builtin)
+  if (!J || p->builtin || !p->library_path)
+    return NULL; /* no code of its own */
+  if (__atomic_load_n(&J->later, __ATOMIC_ACQUIRE))
+    claim_late(h, J);
+  if (J->slot < 0)
     return NULL;
   unsigned used = __atomic_load_n(&J->used, __ATOMIC_RELAXED);
   int i;
@@ -485,7 +543,7 @@ void *pk__journal_record(pk_host *h, pk_plugin *p, pk__jcall call,
   if (!J->wrote)
     __atomic_store_n(&J->wrote, true, __ATOMIC_RELAXED);
   jrec *r = slot_rec(J, J->slot, i);
-  r->call = (uint32_t)call;
+  r->call = (uint32_t)step;
   r->sig = 0;
   memcpy(r->key, p->fkey, sizeof r->key);
   pk__copy_str(r->plugin, sizeof r->plugin, p->id);

@@ -30,9 +30,7 @@ static pk_status wake(pk_host *h, pk_plugin *p, pk_error *err)
   }
   pk_status fatal = h->fatal;
   pk_error fatal_err = h->fatal_err;
-  uint64_t t0 = pk__trace_begin(h, PK_TRACE_LOAD, p);
   pk_status st = pk__load_plugin(h, p, err);
-  pk__trace_plugin(h, PK_TRACE_LOAD, p, t0, st);
   if (st == PK_OK)
     st = pk__run_register(h, p, err);
   if (st == PK_OK && (st = pk__hooks_refreeze(h, err)) != PK_OK)

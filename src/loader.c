@@ -52,15 +52,16 @@ pk_status pk__load_plugin(pk_host *h, pk_plugin *p, pk_error *err)
                      "this host accepts ABI %u; install a build of %s for ABI "
                      "%u",
                      p->id, p->m.abi, p->m.ns, ns->abi, p->id, ns->abi);
-  else if (p->builtin && p->desc)
+  else if (!p->builtin && (st = pk__hygiene_check(h, p, err)) == PK_OK)
+    st = pk__lock_check_plugin(h, p, err);
+  /* the step PK_TRACE_LOAD: its constructors run in dlopen, then its
+   * descriptor is read (the checks of its files above are the library's) */
+  pk__call c;
+  pk__call_enter(h, &c, PK_TRACE_LOAD, p, true, NULL, NULL);
+  if (st == PK_OK && p->builtin && p->desc)
     st = check_desc(p, p->desc, err);
-  else if (!p->builtin && (st = pk__hygiene_check(h, p, err)) == PK_OK &&
-           (st = pk__lock_check_plugin(h, p, err)) == PK_OK &&
-           p->library_path) {
-    /* its constructors run in dlopen */
-    void *jt = pk__journal_enter(h, p, PK__J_LOAD, NULL, NULL);
+  else if (st == PK_OK && !p->builtin && p->library_path) {
     p->handle = pk__dl_open(p->library_path, err);
-    pk__journal_leave(h, jt);
     if (!p->handle)
       st = PK_ELOAD;
     else if (PK__VEC_PUSH(&h->alloc, h->opened, h->nopened, h->opencap, p)) {
@@ -79,6 +80,7 @@ pk_status pk__load_plugin(pk_host *h, pk_plugin *p, pk_error *err)
         st = check_desc(p, p->desc, err);
     }
   }
+  pk__call_leave(h, &c, p, st);
   if (st != PK_OK) {
     pk__error_set_plugin(err, p->id);
     pk__plugin_fail(p, PK_STATE_FAILED, err);
@@ -95,9 +97,11 @@ bool pk__close_plugin(pk_host *h, pk_plugin *p)
   bool closing =
       p->handle && !(p->desc && (p->desc->flags & PK_PLUGIN_RESIDENT));
   if (closing) {
-    pk__watch(h, true, PK_TRACE_UNLOAD, p); /* its destructors run */
+    pk__call c; /* its destructors run: the unload step, watched and
+                 * journaled (the trace reports the unload hook) */
+    pk__call_enter(h, &c, PK_TRACE_UNLOAD, p, false, NULL, NULL);
     pk__dl_close(p->handle);
-    pk__watch(h, false, PK_TRACE_UNLOAD, p);
+    pk__call_leave(h, &c, p, PK_OK);
   }
   p->handle = NULL;
   return closing;

@@ -268,27 +268,9 @@ static inline void pk__watch(pk_host *h, bool entering, pk_trace_event event,
   if (h->watch)
     h->watch(h->watch_ud, entering, event, p);
 }
-/* Reports event for p (duration since t0) to the trace callback. */
+/* Reports event for p (duration since t0) to the trace callback (the
+ * host has one).  See pk__call_enter (stages.h): the one bracket. */
 void pk__trace_emit(pk_host *h, pk_trace_event event, const pk_plugin *p,
                     uint64_t t0, pk_status status);
-/* Before the library calls p's code for event: tells the host's watch
- * callback (entering) and returns 0 when the host has no trace callback,
- * else the time now.  Inline: start-up calls it twice per plugin. */
-static inline uint64_t pk__trace_begin(pk_host *h, pk_trace_event event,
-                                       const pk_plugin *p)
-{
-  pk__watch(h, true, event, p);
-  return h->trace ? pk__now_ns() : 0;
-}
-/* After that code returned: tells the watch callback (leaving) and reports
- * event for p (duration since t0) when the host traces. */
-static inline void pk__trace_plugin(pk_host *h, pk_trace_event event,
-                                    const pk_plugin *p, uint64_t t0,
-                                    pk_status status)
-{
-  pk__watch(h, false, event, p);
-  if (h->trace)
-    pk__trace_emit(h, event, p, t0, status);
-}
 
 #endif

@@ -88,9 +88,7 @@ static pk_status import_one(pk_host *h, pk_plugin *p, pk_error *err)
     p->reason = NULL;
     p->lazy_reason = true;
   } else {
-    uint64_t t0 = pk__trace_begin(h, PK_TRACE_LOAD, p);
     st = pk__load_plugin(h, p, err);
-    pk__trace_plugin(h, PK_TRACE_LOAD, p, t0, st);
   }
   for (size_t i = 0; st == PK_OK && i < p->m.nreq; i++) {
     const pk__mreq *mr = &p->m.reqs[i];
@@ -161,12 +159,10 @@ pk_status pk__run_register(pk_host *h, pk_plugin *p, pk_error *err)
     h->in_hook = p;
     h->hook_failed = false;
     pk_error_clear(&h->hook_err);
-    uint64_t t0 = pk__trace_begin(h, PK_TRACE_REGISTER, p);
-    void *jt = pk__journal_enter(h, p, PK__J_REGISTER, NULL, NULL);
+    pk__call c;
+    pk__call_enter(h, &c, PK_TRACE_REGISTER, p, true, NULL, NULL);
     rc = p->desc->on_register(&pk__host_api, (pk_plugin_ctx *)p, h->userdata);
-    pk__journal_leave(h, jt);
-    pk__trace_plugin(h, PK_TRACE_REGISTER, p, t0,
-                     rc || h->hook_failed ? PK_EPLUGIN : PK_OK);
+    pk__call_leave(h, &c, p, rc || h->hook_failed ? PK_EPLUGIN : PK_OK);
     h->in_hook = NULL;
   }
   if (h->hook_failed && h->hook_err.code != PK_EPLUGIN) {
@@ -252,12 +248,11 @@ pk_status pk__run_post_register(pk_host *h, pk_plugin *p,
   h->in_hook = p;
   h->hook_failed = false;
   pk_error_clear(&h->hook_err);
-  uint64_t t0 = pk__trace_begin(h, PK_TRACE_POST_REGISTER, p);
-  void *jt = pk__journal_enter(h, p, PK__J_POST_REGISTER, NULL, NULL);
+  pk__call c;
+  pk__call_enter(h, &c, PK_TRACE_POST_REGISTER, p, true, NULL, NULL);
   int rc = p->desc->on_post_register(&pk__host_api, (pk_plugin_ctx *)p,
                                      h->userdata, arg);
-  pk__journal_leave(h, jt);
-  pk__trace_plugin(h, PK_TRACE_POST_REGISTER, p, t0, rc ? PK_EPLUGIN : PK_OK);
+  pk__call_leave(h, &c, p, rc ? PK_EPLUGIN : PK_OK);
   h->in_hook = NULL;
   if (rc == 0)
     return PK_OK;

@@ -184,33 +184,55 @@ pk_status pk__hygiene_check(pk_host *h, const pk_plugin *p, pk_error *err);
  * cache).  pk__journal_open takes in what hosts that died left (their
  * calls in flight become quarantines), claims a slot for this host and
  * fails the discovered plugins in quarantine whose files are unchanged
- * (lifting the others).  pk__journal_close clears the slot. */
-typedef enum pk__jcall {
-  PK__J_LOAD = 1,
-  PK__J_REGISTER,
-  PK__J_POST_REGISTER,
-  PK__J_UNLOAD,
-  PK__J_FACTORY
-} pk__jcall;
+ * (lifting the others); when the journal is quiet (no slot claimed,
+ * nothing in quarantine) it only reads its header, and the slot is
+ * claimed at the first pk__journal_record.  pk__journal_close clears the
+ * slot. */
 void pk__journal_open(pk_host *h);
 void pk__journal_close(pk_host *h);
-/* Records that this thread calls into p's code (kind and tag: the type
- * of a factory, else NULL); the token goes to pk__journal_leave after the
- * call.  NULL (nothing to leave) without a journal or for a built-in
- * plugin. */
-void *pk__journal_record(pk_host *h, pk_plugin *p, pk__jcall call,
+/* Records that this thread calls into p's code for step (kind and tag:
+ * the type of a factory, else NULL); the token goes to pk__journal_clear
+ * after the call.  NULL (nothing to clear) without a journal or for a
+ * plugin without code of its own (built-in or data-only). */
+void *pk__journal_record(pk_host *h, pk_plugin *p, pk_trace_event step,
                          const char *kind, const char *tag);
 void pk__journal_clear(pk_host *h, void *token);
-static inline void *pk__journal_enter(pk_host *h, pk_plugin *p,
-                                      pk__jcall call, const char *kind,
-                                      const char *tag)
+
+/* ---- the one bracket around a call into plugin code ---- */
+
+/* Every call of the library into a plugin's code (its shared object's
+ * loading, its register, post_register and unload hooks, its factories,
+ * the dlclose that runs its destructors) is bracketed once, by
+ * pk__call_enter and pk__call_leave around it, with one pk_trace_event
+ * naming the step (pk_trace_event_describe says it to the user): the
+ * host's watch callback is told (entering, leaving), the crash journal
+ * records the call while it runs, and the trace callback, when traced and
+ * the host has one, gets the step with its duration and status.  Hook
+ * calls are not bracketed (see hooks.c: the hot path). */
+typedef struct pk__call {
+  pk_trace_event step;
+  bool traced;   /* the trace callback gets the step */
+  uint64_t t0;   /* when traced: the time of entering */
+  void *jt;      /* the journal's token, or NULL */
+} pk__call;
+static inline void pk__call_enter(pk_host *h, pk__call *c, pk_trace_event step,
+                                  pk_plugin *p, bool traced, const char *kind,
+                                  const char *tag)
 {
-  return h->journal ? pk__journal_record(h, p, call, kind, tag) : NULL;
+  pk__watch(h, true, step, p);
+  c->step = step;
+  c->traced = traced && h->trace;
+  c->t0 = c->traced ? pk__now_ns() : 0;
+  c->jt = h->journal ? pk__journal_record(h, p, step, kind, tag) : NULL;
 }
-static inline void pk__journal_leave(pk_host *h, void *token)
+static inline void pk__call_leave(pk_host *h, const pk__call *c,
+                                  const pk_plugin *p, pk_status status)
 {
-  if (token)
-    pk__journal_clear(h, token);
+  if (c->jt)
+    pk__journal_clear(h, c->jt);
+  pk__watch(h, false, c->step, p);
+  if (c->traced)
+    pk__trace_emit(h, c->step, p, c->t0, status);
 }
 
 /* ---- requirements (require.c) ---- */

@@ -20,8 +20,19 @@ void pk__trace_emit(pk_host *h, pk_trace_event event, const pk_plugin *p,
 
 const char *pk_trace_event_name(pk_trace_event event)
 {
-  static const char *const names[] = {"load", "register", "post_register",
-                                      "unload", "hook_call"};
+  static const char *const names[] = {"load",   "register",  "post_register",
+                                      "unload", "hook_call", "factory"};
   return (unsigned)event < sizeof names / sizeof names[0] ? names[event]
                                                           : "unknown";
+}
+
+/* The one place a step is named for a user: the crash journal's
+ * quarantine messages and the CLI's reports both say these. */
+const char *pk_trace_event_describe(pk_trace_event event)
+{
+  static const char *const texts[] = {
+      "loading (dlopen)",  "register hook", "post_register hook",
+      "unloading (unload hook, dlclose)", "hook call", "factory"};
+  return (unsigned)event < sizeof texts / sizeof texts[0] ? texts[event]
+                                                          : "code";
 }

@@ -81,13 +81,11 @@ static bool is_unloading(const pk_plugin *p) { return p->unloading; }
 
 void pk__run_unload(pk_host *h, pk_plugin *p)
 {
-  uint64_t t0 = pk__trace_begin(h, PK_TRACE_UNLOAD, p);
-  if (p->desc && p->desc->on_unload) {
-    void *jt = pk__journal_enter(h, p, PK__J_UNLOAD, NULL, NULL);
+  pk__call c; /* traced also without an unload hook: the step's end */
+  pk__call_enter(h, &c, PK_TRACE_UNLOAD, p, true, NULL, NULL);
+  if (p->desc && p->desc->on_unload)
     p->desc->on_unload(&pk__host_api, (pk_plugin_ctx *)p, h->userdata);
-    pk__journal_leave(h, jt);
-  }
-  pk__trace_plugin(h, PK_TRACE_UNLOAD, p, t0, PK_OK);
+  pk__call_leave(h, &c, p, PK_OK);
 }
 
 pk_status pk_host_unload_plugin(pk_host *h, pk_plugin *p, pk_error *err)

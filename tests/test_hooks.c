@@ -871,6 +871,25 @@ Test(hooks, trace_start_up_and_calls)
   cr_expect(rec.total_ns > 0);
 }
 
+/* The events' names (for programs) and descriptions (for users: the
+ * CLI's reports and the quarantine's messages say these). */
+Test(hooks, trace_events_are_named_and_described)
+{
+  static const char *const want[][2] = {
+      {"load", "loading (dlopen)"},
+      {"register", "register hook"},
+      {"post_register", "post_register hook"},
+      {"unload", "unloading (unload hook, dlclose)"},
+      {"hook_call", "hook call"},
+      {"factory", "factory"}};
+  for (int i = 0; i <= PK_TRACE_FACTORY; i++) {
+    cr_expect_str_eq(pk_trace_event_name((pk_trace_event)i), want[i][0]);
+    cr_expect_str_eq(pk_trace_event_describe((pk_trace_event)i), want[i][1]);
+  }
+  cr_expect_str_eq(pk_trace_event_name((pk_trace_event)99), "unknown");
+  cr_expect_str_eq(pk_trace_event_describe((pk_trace_event)99), "code");
+}
+
 static void watch_fn(void *ud, bool entering, pk_trace_event step,
                      const pk_plugin *p)
 {

@@ -197,7 +197,30 @@ Test(quarantine, a_crash_in_a_constructor_names_the_loading)
   seen s = list();
   cr_expect_eq(s.n, 1);
   cr_expect_str_eq(s.plugin, "crash:ctor_crashes");
-  cr_expect_str_eq(s.call, "shared object's constructors (dlopen)");
+  cr_expect_str_eq(s.call, "loading (dlopen)"); /* the CLI's words too */
+}
+
+static void register_then_free(const void *ud)
+{
+  setenv("PK_TEST_KILL_AT", "dlclose", 1); /* a destructor crashes */
+  pk_host *h = new_host();
+  const char *reqs[] = {ud};
+  if (pk_host_register(h, reqs, 1, NULL, 0, NULL) == PK_OK)
+    pk_host_free(h);
+}
+
+/* The dlclose that runs a plugin's destructors is a call into its code
+ * like its hooks: the host dying there quarantines it. */
+Test(quarantine, a_crash_in_a_destructor_names_the_unloading)
+{
+  char cmd[400];
+  snprintf(cmd, sizeof cmd, "cp -r '%s/segv' '%s/'", FIX("killers"), sp);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+  crashing_child(register_then_free, "killers:segv", "its destructor");
+  seen s = list();
+  cr_expect_eq(s.n, 1);
+  cr_expect_str_eq(s.plugin, "killers:segv");
+  cr_expect_str_eq(s.call, "unloading (unload hook, dlclose)");
 }
 
 Test(quarantine, all_requests_skip_a_quarantined_plugin)
@@ -290,6 +313,34 @@ Test(quarantine, hosts_that_end_normally_leave_nothing)
   cr_expect_eq(claimed_slots(), 0u);
 }
 
+/* A start that finds every host before it ended cleanly only reads the
+ * journal's header: its slot is claimed at its first call into plugin
+ * code, which takes in a host that died meanwhile (here, one that died
+ * inside faults:register_crashes after this host's discovery). */
+Test(quarantine, a_quiet_start_claims_its_slot_at_its_first_call)
+{
+  const char *ok[] = {"black:three"};
+  pk_error err;
+  pk_host *a = new_host(); /* makes the journal */
+  cr_assert_eq(pk_host_register(a, ok, 1, NULL, 0, &err), PK_OK, "%s",
+               err.message);
+  pk_host_free(a);
+  pk_host *h = new_host();
+  cr_assert_eq(pk_host_discover(h, NULL), PK_OK);
+  cr_expect_eq(claimed_slots(), 0u, "no call into a plugin yet");
+  crash_child(cache, sp, "faults:register_crashes");
+  cr_expect_eq(claimed_slots(), 1u, "the dead host's slot");
+  cr_assert_eq(pk_host_register(h, ok, 1, NULL, 0, &err), PK_OK, "%s",
+               err.message);
+  cr_expect_eq(claimed_slots(), 1u, "the dead host's slot taken in, this "
+                                    "host's claimed");
+  pk_host_free(h);
+  cr_expect_eq(claimed_slots(), 0u);
+  seen s = list();
+  cr_expect_eq(s.n, 1);
+  cr_expect_str_eq(s.plugin, "faults:register_crashes");
+}
+
 /* A host whose forked child frees its copy of the host (as `plugkit
  * check`'s children do), then dies inside a plugin: the child's clean end
  * must not release the parent's slot, or the next start would not look. */
@@ -313,15 +364,22 @@ static void fork_free_then_crash(const void *ud)
   pk_host_register(h, reqs, 1, NULL, 0, NULL);
 }
 
+/* A new host's discovery leaves plugin id in state want; then the
+ * journal lists that many plugins in quarantine. */
+static void expect_discovered(const char *id, pk_plugin_state want,
+                              size_t listed)
+{
+  pk_host *h = new_host();
+  cr_assert_eq(pk_host_discover(h, NULL), PK_OK);
+  cr_expect_eq(state_of(h, id), want, "%s", logged);
+  pk_host_free(h);
+  cr_expect_eq(list().n, listed);
+}
+
 Test(quarantine, a_forked_child_ending_cleanly_keeps_the_parents_slot)
 {
   crashing_child(fork_free_then_crash, NULL, "faults:register_crashes");
-  pk_host *h = new_host();
-  cr_assert_eq(pk_host_discover(h, NULL), PK_OK);
-  cr_expect_eq(state_of(h, "faults:register_crashes"), PK_STATE_FAILED,
-               "%s", logged);
-  pk_host_free(h);
-  cr_expect_eq(list().n, 1);
+  expect_discovered("faults:register_crashes", PK_STATE_FAILED, 1);
 }
 
 Test(quarantine, no_cache_no_journal)
@@ -351,6 +409,24 @@ Test(quarantine, a_damaged_journal_is_started_over)
   cr_expect_eq(list().n, 0);
   crash_child(cache, sp, "faults:register_crashes");
   cr_expect_eq(list().n, 1);
+}
+
+/* A journal of the format before (PKJRNL03: its records named their
+ * calls with numbers of their own) is started over like a damaged one: its
+ * quarantine is not read with today's step names. */
+Test(quarantine, an_old_format_journal_is_started_over)
+{
+  crash_child(cache, sp, "faults:register_crashes");
+  cr_assert_eq(list().n, 1);
+  char journal[200], magic[9] = "";
+  snprintf(journal, sizeof journal, "%s.journal", cache);
+  int fd = open(journal, O_RDWR);
+  cr_assert_geq(fd, 0);
+  cr_assert_eq(pwrite(fd, "PKJRNL03", 8, 0), 8);
+  expect_discovered("faults:register_crashes", PK_STATE_DISCOVERED, 0);
+  cr_assert_eq(pread(fd, magic, 8, 0), 8);
+  cr_expect_str_eq(magic, "PKJRNL04");
+  close(fd);
 }
 
 /* ---- crash_signals: the quarantine names the signal ---- */

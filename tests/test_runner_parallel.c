@@ -271,11 +271,13 @@ Test(runner, trace_has_a_span_per_runnable_on_its_workers_track)
            "\"hit\"' '%s/out/t.json' | grep -qx 6", p.dir);
   cr_assert_eq(system(cmd), 0);
   proj_free(&p);
-  /* a lazy plugin's load and a remote cache's fetch and store: spans */
+  /* a lazy plugin's load, its type's factory and a remote cache's fetch
+   * and store: spans */
   proj_scenarios(&p, 1);
   cr_assert_eq(run(&p, NULL, "build --trace t.json"), 0, "%s", p.err);
   static const char *const spans[] = {
       "\"name\":\"load runner:cinclude\"", "\"name\":\"load runner:redis\"",
+      "\"name\":\"factory runner:redis\"",
       "\"name\":\"remote fetch\"", "\"name\":\"remote store\"",
       "\"name\":\"cache set\""};
   char trace[1 << 15], path[300];

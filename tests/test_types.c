@@ -68,11 +68,14 @@ static void local_destroy(void *data, void *inst)
   free(inst);
 }
 
-static pk_host *new_host(void)
+/* A host of the types fixture with options o (size and ignore_env set
+ * here), the built-in cache type "local" added. */
+static pk_host *new_host_with(pk_host_options o)
 {
   pk_host *h;
   pk_error err;
-  pk_host_options o = {.size = sizeof o, .ignore_env = true};
+  o.size = sizeof o;
+  o.ignore_env = true;
   cr_assert_eq(pk_host_new(&o, &h, &err), PK_OK);
   cr_assert_eq(pk_host_load_description(h, HOST_TOML, &err), PK_OK, "%s",
                err.message);
@@ -83,6 +86,8 @@ static pk_host *new_host(void)
   cr_assert_eq(pk_host_add_type(h, &t, &err), PK_OK, "%s", err.message);
   return h;
 }
+
+static pk_host *new_host(void) { return new_host_with((pk_host_options){0}); }
 
 static const char *good =
     "[plugins]\n"
@@ -153,6 +158,57 @@ Test(types, config_instances_layering_lazy)
   pk_host_free(h);
   cr_assert_eq(ndestroyed, 2); /* main and shared's base */
   pk_ctx_free(ctx);
+}
+
+/* What the trace and watch callbacks saw, one line each:
+ * "trace STEP ID STATUS", "enter STEP ID", "leave STEP ID". */
+static char steps_seen[4096];
+
+static void seen_step(const char *what, pk_trace_event step,
+                      const pk_plugin *p, const char *tail)
+{
+  size_t n = strlen(steps_seen);
+  snprintf(steps_seen + n, sizeof steps_seen - n, "%s %s %s%s\n", what,
+           pk_trace_event_name(step), p ? pk_plugin_get_id(p) : "-", tail);
+}
+
+static void trace_steps(void *ud, const pk_trace *t)
+{
+  (void)ud;
+  seen_step("trace", t->event, t->plugin,
+            t->status == PK_OK ? " ok" : " failed");
+}
+
+static void watch_steps(void *ud, bool entering, pk_trace_event step,
+                        const pk_plugin *p)
+{
+  (void)ud;
+  seen_step(entering ? "enter" : "leave", step, p, "");
+}
+
+/* A type's factory is a step like the others: watched around the call,
+ * traced with its status (PK_TRACE_FACTORY), as the journal records it. */
+Test(types, a_factory_call_is_traced_and_watched)
+{
+  pk_host *h = new_host_with((pk_host_options){
+      .trace = trace_steps, .watch = watch_steps});
+  pk_error err;
+  load_config_ok(h, good);
+  cr_assert_eq(pk_host_register(h, NULL, 0, NULL, 0, &err), PK_OK, "%s",
+               err.message);
+  void *b;
+  steps_seen[0] = '\0';
+  cr_assert_eq(pk_host_get_instance(h, "cache", "shared", &b, &err), PK_OK,
+               "%s", err.message);
+  cr_expect(strstr(steps_seen, "enter load runner:s3\nleave load runner:s3\n"
+                               "trace load runner:s3 ok\n"),
+            "%s", steps_seen);
+  cr_expect(strstr(steps_seen, "enter factory runner:s3\n"
+                               "leave factory runner:s3\n"
+                               "trace factory runner:s3 ok\n"),
+            "%s", steps_seen);
+  cr_expect_str_eq(pk_trace_event_describe(PK_TRACE_FACTORY), "factory");
+  pk_host_free(h);
 }
 
 Test(types, lazy_plugin_woken_by_hook)

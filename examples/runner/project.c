@@ -35,17 +35,16 @@ static void log_line(void *ud, pk_log_level level, const char *plugin,
              plugin ? ": " : "", message);
 }
 
-/* plugkit's steps of a plugin (load, register, ...), for --trace. */
+/* plugkit's steps of a plugin (load, register, ..., factory), for
+ * --trace. */
 static void trace_step(void *ud, const pk_trace *t)
 {
   (void)ud;
-  static const char *const steps[] = {"load", "register", "post_register",
-                                      "unload", "hook"};
   if (t->event == PK_TRACE_HOOK_CALL || !t->plugin)
     return;
   uint64_t dur = t->duration_ns / 1000, now = trace_now();
   char name[200];
-  snprintf(name, sizeof name, "%s %s", steps[t->event],
+  snprintf(name, sizeof name, "%s %s", pk_trace_event_name(t->event),
            pk_plugin_get_id(t->plugin));
   trace_span(name, "plugin", now > dur ? now - dur : 0,
              t->status == PK_OK ? "ok" : pk_status_name(t->status));

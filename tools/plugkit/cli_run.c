@@ -239,22 +239,6 @@ static _Noreturn void child(cli_body_fn body, void *ud)
 
 /* ---- the parent: wait with a deadline ---- */
 
-static const char *step_name(pk_trace_event step)
-{
-  switch (step) {
-  case PK_TRACE_LOAD:
-    return "loading (dlopen)";
-  case PK_TRACE_REGISTER:
-    return "register hook";
-  case PK_TRACE_POST_REGISTER:
-    return "post_register hook";
-  case PK_TRACE_UNLOAD:
-    return "unloading (unload hook, dlclose)";
-  default:
-    return pk_trace_event_name(step);
-  }
-}
-
 /* What ended the child (status, or the deadline), into o. */
 static void describe(cli_outcome *o, const shared *pg, int status,
                      bool timed_out, double timeout)
@@ -263,7 +247,8 @@ static void describe(cli_outcome *o, const shared *pg, int status,
   if (depth > 0) { /* the innermost plugin code known to run */
     snprintf(o->plugin, sizeof o->plugin, "%s", pg->at[depth - 1].id);
     snprintf(o->manifest, sizeof o->manifest, "%s", pg->at[depth - 1].manifest);
-    snprintf(o->step, sizeof o->step, "%s", step_name(pg->at[depth - 1].step));
+    snprintf(o->step, sizeof o->step, "%s",
+             pk_trace_event_describe(pg->at[depth - 1].step));
   }
   if (timed_out)
     snprintf(o->what, sizeof o->what,
