@@ -19,13 +19,12 @@
 
 /* Refuses path when group or others can write it or another user owns
  * it.  A symbolic link is followed (what it names is what is used). */
-static pk_status check_mode(const pk_plugin *p, const char *path,
+static pk_status check_mode(const pk_plugin *p, uid_t me, const char *path,
                             const char *what, pk_error *err)
 {
   struct stat sb;
   if (stat(path, &sb) != 0)
     return PK_OK; /* missing: the load itself says so */
-  uid_t me = geteuid();
   if (sb.st_uid != me && sb.st_uid != 0)
     return pk__fail(err, PK_ETRUST,
                     "plugin %s: %s %s is owned by uid %ld, not by this user "
@@ -81,11 +80,12 @@ pk_status pk__hygiene_check(pk_host *h, const pk_plugin *p, pk_error *err)
 {
   pk_status st = PK_OK;
   if (!h->insecure_paths) {
-    st = check_mode(p, p->dir, "the plugin directory", err);
+    uid_t me = geteuid();
+    st = check_mode(p, me, p->dir, "the plugin directory", err);
     if (st == PK_OK)
-      st = check_mode(p, p->manifest_path, "the manifest", err);
+      st = check_mode(p, me, p->manifest_path, "the manifest", err);
     if (st == PK_OK && p->library_path)
-      st = check_mode(p, p->library_path, "the library", err);
+      st = check_mode(p, me, p->library_path, "the library", err);
   }
   if (st == PK_OK && p->library_path)
     st = check_inside(p, err);
