@@ -50,11 +50,13 @@ static pk_status check_mode(const pk_plugin *p, uid_t me, const char *path,
 static bool resolve_lib(const pk_plugin *p, const char *dir, char *lib)
 {
   size_t n = strlen(p->dir);
-  const char *name = p->library_path + n + 1;
+  const char *name = NULL;
   struct stat sb;
-  if (strncmp(p->library_path, p->dir, n) || p->library_path[n] != '/' ||
-      strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..") ||
-      lstat(p->library_path, &sb) != 0 || S_ISLNK(sb.st_mode))
+  if (!strncmp(p->library_path, p->dir, n) && p->library_path[n] == '/')
+    name = p->library_path + n + 1;
+  if (!name || strchr(name, '/') || !strcmp(name, ".") ||
+      !strcmp(name, "..") || lstat(p->library_path, &sb) != 0 ||
+      S_ISLNK(sb.st_mode))
     return realpath(p->library_path, lib) != NULL;
   int k = snprintf(lib, PATH_MAX, "%s/%s", strcmp(dir, "/") ? dir : "", name);
   return (k >= 0 && k < PATH_MAX) || realpath(p->library_path, lib);
