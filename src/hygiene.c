@@ -44,8 +44,8 @@ static pk_status check_mode(const pk_plugin *p, uid_t me, const char *path,
 
 /* The shared object p->library_path resolved into lib, the plugin
  * directory being dir (resolved); false when it is missing.  One walk of
- * the path: a library DIR/NAME whose NAME is not a symbolic link (nor "."
- * or "..") resolves to dir/NAME, so only a link is resolved by realpath()
+ * the path: a library DIR/NAME whose NAME is not a symbolic link (nor "",
+ * "." or "..") resolves to dir/NAME, so only a link is resolved by realpath()
  * (which would walk every component of DIR again, a readlink each). */
 static bool resolve_lib(const pk_plugin *p, const char *dir, char *lib)
 {
@@ -54,7 +54,7 @@ static bool resolve_lib(const pk_plugin *p, const char *dir, char *lib)
   struct stat sb;
   if (!strncmp(p->library_path, p->dir, n) && p->library_path[n] == '/')
     name = p->library_path + n + 1;
-  if (!name || strchr(name, '/') || !strcmp(name, ".") ||
+  if (!name || !*name || strchr(name, '/') || !strcmp(name, ".") ||
       !strcmp(name, "..") || lstat(p->library_path, &sb) != 0 ||
       S_ISLNK(sb.st_mode))
     return realpath(p->library_path, lib) != NULL;
