@@ -157,8 +157,8 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
     if (!pk__name_valid(alias, alias_len)) { /* a NUL byte is not valid */
       pk__fail_at(&e, PK_ECONFIG, pk_table_key_pos_at(plugins, i),
                   "invalid plugin alias \"%s%s\": use "
-                  "1 to 127 letters, digits, '_', '.' or '-'", alias,
-                  strlen(alias) != alias_len ? "\\u0000..." : "");
+                  "1 to 127 letters, digits, '_', '.' or '-'",
+                  alias, strlen(alias) != alias_len ? "\\u0000..." : "");
       REPORT(&e);
       continue;
     }

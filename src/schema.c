@@ -534,8 +534,8 @@ static pk_status check_fields(const pk__allocator *a, const pk_value *table,
   for (size_t i = 0; i < n; i++) {
     pk_field f;
     memset(&f, 0, sizeof f);
-    pk_status st = table_field(a, table, i, pk__items_at(&items, i), prefix,
-                               &f, true, err);
+    pk_status st = table_field(a, table, i, pk__items_at(&items, i), prefix, &f,
+                               true, err);
     if (st != PK_OK)
       return st;
   }

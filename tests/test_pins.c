@@ -494,7 +494,8 @@ Test(hygiene, a_link_outside_from_a_symlinked_plugin_directory_is_refused)
      at("sp"), at("real"), FIX("seed"), at("real"), at("real/three"),
      at("sp/three"));
   sh("mv '%s' '%s' && ln -s '%s' '%s'", at("real/three/libblack_three.so"),
-     at("elsewhere.so"), at("elsewhere.so"), at("real/three/libblack_three.so"));
+     at("elsewhere.so"), at("elsewhere.so"),
+     at("real/three/libblack_three.so"));
   pk_error err;
   cr_assert_eq(load("three", NULL, true, &err), PK_ETRUST, "%s", err.message);
   cr_expect(strstr(err.message, "outside its plugin directory"), "%s",

@@ -444,14 +444,14 @@ Test(schema, errors_at_a_field_name_have_its_position_at_discovery)
       {"x = { doc = \"d\", required = true, min = 1, max = 2, format = 1, "
        "optional = false, items = 1, choices = [], type = \"integer\", "
        "default = 1 }\n",
-       8, 53, "field \"x\" is an integer: \"format\" applies only to string "
-              "fields"},
+       8, 53,
+       "field \"x\" is an integer: \"format\" applies only to string "
+       "fields"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char text[1024];
     snprintf(text, sizeof text, "%s%s", head, cases[i].schema);
-    assert_broken_manifest(text, cases[i].line, cases[i].col,
-                           cases[i].message);
+    assert_broken_manifest(text, cases[i].line, cases[i].col, cases[i].message);
     /* the same error from the schema built on its own */
     pk_doc *doc = parse("builtin:1", text);
     const pk_value *cfg = pk_table_get(

@@ -979,8 +979,8 @@ Test(types, plugin_entries_past_the_first_batch_have_their_positions)
   for (int i = 0; i < 9; i++) /* lines 2..10 */
     snprintf(text + strlen(text), sizeof text - strlen(text),
              "a%d = \"runner:nope%d\"\n", i, i);
-  strcat(text, "\"b c\" = \"runner:s3\"\n"     /* 11 */
-               "zz = \"runner:gone\"\n");        /* 12 */
+  strcat(text, "\"b c\" = \"runner:s3\"\n" /* 11 */
+               "zz = \"runner:gone\"\n");  /* 12 */
   cr_assert_neq(pk_host_load_config(h, write_config(text), d, &err), PK_OK);
   assert_diag(d, "\"runner:nope0\" (plugins.a0) is not installed", 2, 6);
   assert_diag(d, "\"runner:nope8\" (plugins.a8) is not installed", 10, 6);
