@@ -141,17 +141,24 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
     REPORT(&e);
     plugins = NULL;
   }
-  for (size_t i = 0; plugins && i < pk_table_count(plugins); i++) {
-    size_t alias_len;
-    const char *alias = pk_table_key_at(plugins, i, &alias_len);
-    const pk_value *v = pk_table_value_at(plugins, i);
-    pk_pos pos = pk_table_key_pos_at(plugins, i);
+  /* The entries read a batch at a time; a position is computed when it
+   * is kept (the plugin id's) or for a message (the alias's). */
+  size_t nplugins = pk_table_count(plugins);
+  pk__items items;
+  pk__items_init(&items, plugins);
+  for (size_t i = 0; plugins && i < nplugins; i++) {
+    const pk__item *it = pk__items_at(&items, i);
+    size_t alias_len = it->key_len;
+    const char *alias = it->key;
+    const pk_value *v = it->v;
+    pk_pos pos;
     const pk_value *table = NULL;
     const char *id = NULL;
     if (!pk__name_valid(alias, alias_len)) { /* a NUL byte is not valid */
-      pk__fail_at(&e, PK_ECONFIG, pos, "invalid plugin alias \"%s%s\": use "
-                  "1 to 127 letters, digits, '_', '.' or '-'", alias,
-                  strlen(alias) != alias_len ? "\\u0000..." : "");
+      pk__fail_at(&e, PK_ECONFIG, pk_table_key_pos_at(plugins, i),
+                  "invalid plugin alias \"%s%s\": use "
+                  "1 to 127 letters, digits, '_', '.' or '-'",
+                  alias, strlen(alias) != alias_len ? "\\u0000..." : "");
       REPORT(&e);
       continue;
     }

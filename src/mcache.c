@@ -573,39 +573,18 @@ void pk__mc_tally(pk__mc *mc, size_t served, size_t read)
   mc->read += read;
 }
 
-/* The file of this discovery's sections into buf: the header, payload
- * bytes of sections, then their images (those of a section kept as the
- * file has it without the headers loads wrote); false when those cannot
- * be read again (*nomem: for want of memory).  One buffer, one write: a
- * host started many times in one process (a benchmark) then keeps the
- * heap it grew, as glibc sets its trim threshold from the largest block
- * freed (measured: 350 page faults more per warm start of 1000 plugins
- * when the file was written in pieces). */
-static bool build(pk__mc *mc, char *buf, size_t payload, size_t images,
-                  bool *nomem)
+/* The header and this discovery's sections (payload bytes) into buf, each
+ * section's img_base set: where its images will lie in the images region,
+ * in section order. */
+static void build_head(pk__mc *mc, char *buf, size_t payload, size_t images)
 {
   header hd = {.magic = MAGIC, .format = FORMAT, .order = ORDER,
                .payload = payload, .images = images};
   strncpy(hd.version, pk_version(), sizeof hd.version - 1);
-  char *p = buf + sizeof hd, *img = p + payload;
+  char *p = buf + sizeof hd;
   uint64_t base = 0;
   for (size_t i = 0; i < mc->nout; i++) {
     const sect *s = &mc->out[i];
-    const char *from = s->own_img;
-    if (s->from && s->img_bytes) {
-      const char *region = old_images(mc, nomem);
-      if (!region)
-        return false;
-      from = region + s->from->img_base;
-    }
-    if (s->img_bytes)
-      memcpy(img + base, from, s->img_bytes);
-    for (size_t j = 0; s->from && j < s->from->n; j++) {
-      const pk__mc_ent *e = &s->from->ents[j];
-      char *at = img + base + (e->img_off - s->from->img_base);
-      if (e->kind == PK__MC_IMAGE)
-        pk__doc_write_image(NULL, at, at, e->img_len);
-    }
     memcpy(p, s->raw, s->raw_len);
     memcpy(p + offsetof(sect_head, img_base), &base, sizeof base);
     p += s->raw_len;
@@ -613,9 +592,62 @@ static bool build(pk__mc *mc, char *buf, size_t payload, size_t images,
   }
   hd.sum = pk__mc_sum(buf + sizeof hd, payload);
   memcpy(buf, &hd, sizeof hd);
+}
+
+/* Whether the images of the sections kept as the file has them can be
+ * read (*nomem: not, for want of memory). */
+static bool old_images_ready(pk__mc *mc, bool *nomem)
+{
+  for (size_t i = 0; i < mc->nout; i++)
+    if (mc->out[i].from && mc->out[i].img_bytes)
+      return old_images(mc, nomem) != NULL;
   return true;
 }
 
+/* The sections' images to fd from offset off, in section order: a section
+ * recorded now writes its own images as they are; one kept as the file
+ * has it (old_images_ready() said they can be read), a copy without the
+ * headers loads wrote.  False when a copy cannot be allocated (*nomem) or
+ * fd cannot be written (errno). */
+static bool write_images(pk__mc *mc, int fd, uint64_t off, bool *nomem)
+{
+  const pk__allocator *a = &mc->h->alloc;
+  for (size_t i = 0; i < mc->nout; i++) {
+    const sect *s = &mc->out[i];
+    const char *from = s->own_img;
+    char *copy = NULL;
+    if (!s->img_bytes)
+      continue;
+    if (s->from) {
+      const char *region = old_images(mc, nomem);
+      if (!region || !(copy = pk__alloc(a, s->img_bytes))) {
+        *nomem = true;
+        return false;
+      }
+      memcpy(copy, region + s->from->img_base, s->img_bytes);
+      for (size_t j = 0; j < s->from->n; j++) {
+        const pk__mc_ent *e = &s->from->ents[j];
+        char *at = copy + (e->img_off - s->from->img_base);
+        if (e->kind == PK__MC_IMAGE)
+          pk__doc_write_image(NULL, at, at, e->img_len);
+      }
+      from = copy;
+    }
+    bool ok = io_at(fd, (char *)from, s->img_bytes, off, true);
+    pk__free(a, copy, s->img_bytes);
+    if (!ok)
+      return false;
+    off += s->img_bytes;
+  }
+  return true;
+}
+
+/* How a commit writes: the header and the sections (small: the records)
+ * are built in one buffer and written, then each section's images are
+ * written from where they already are (pk__mc_record made them), so a
+ * first start copies no image twice and touches no buffer the size of the
+ * file.  Nothing is written when a section kept from the file cannot have
+ * its images read again: the file stays as it was. */
 pk_status pk__mc_commit(pk__mc *mc)
 {
   if (!mc)
@@ -631,8 +663,8 @@ pk_status pk__mc_commit(pk__mc *mc)
     payload += mc->out[i].raw_len;
     images += mc->out[i].img_bytes;
   }
-  size_t size = sizeof(header) + payload + images;
-  char *buf = pk__alloc(a, size);
+  size_t head = sizeof(header) + payload;
+  char *buf = pk__alloc(a, head);
   /* PATH.tmp.PID.N: a name of this process alone (N for hosts writing
    * from several threads), created afresh (O_EXCL, O_NOFOLLOW): whatever
    * lies there (a crash's leftover, a planted symlink) is removed, never
@@ -646,11 +678,13 @@ pk_status pk__mc_commit(pk__mc *mc)
   const char *why = "path too long";
   if (!nomem && n >= 0 && (size_t)n < sizeof tmp) {
     why = "cannot read its images again; not rewritten";
-    if (build(mc, buf, payload, images, &nomem)) {
+    if (old_images_ready(mc, &nomem)) {
+      build_head(mc, buf, payload, images);
       unlink(tmp);
       fd =
           open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-      ok = fd >= 0 && io_at(fd, buf, size, 0, true);
+      ok = fd >= 0 && io_at(fd, buf, head, 0, true) &&
+           write_images(mc, fd, head, &nomem);
       e = errno;
       if (fd >= 0 && close(fd) != 0 && ok) {
         ok = false;
@@ -665,7 +699,7 @@ pk_status pk__mc_commit(pk__mc *mc)
       why = NULL;
     }
   }
-  pk__free(a, buf, size);
+  pk__free(a, buf, head);
   if (nomem)
     return PK_ENOMEM;
   if (why)

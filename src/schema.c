@@ -65,11 +65,18 @@ static pk_field_type type_from_name(const char *s)
   return (pk_field_type)0;
 }
 
-/* The type of field decl (its "type" property), or 0 with err set. */
-static pk_field_type parse_type(const pk_value *decl, const char *path,
-                                pk_pos field_pos, pk_error *err)
+/* The position of f's name: computed only for a message (a check keeps
+ * no field, so table_field() leaves f->pos unset there). */
+static pk_pos field_pos(const pk_field *f)
 {
-  const pk_value *tv = pk_table_get(decl, "type");
+  return pk_table_key_pos_at(f->in, f->in_idx);
+}
+
+/* The type of field f declared by decl (its "type" property, tv: NULL
+ * when there is none), or 0 with err set. */
+static pk_field_type parse_type(const pk_value *tv, const pk_field *f,
+                                const char *path, pk_error *err)
+{
   const char *t, *near;
   char list[160];
   if (tv && pk_value_kind(tv) == PK_KIND_STRING) {
@@ -80,7 +87,7 @@ static pk_field_type parse_type(const pk_value *decl, const char *path,
   }
   pk__join(list, sizeof list, type_names, NTYPES); /* for the messages */
   if (!tv) {
-    schema_error(err, field_pos,
+    schema_error(err, field_pos(f),
                  "field \"%s\" has no type: add type = \"...\" (one of %s)",
                  path, list);
     return (pk_field_type)0;
@@ -296,14 +303,27 @@ static pk_status field_props(const pk__allocator *a, pk_field *f,
                         "field \"%s\" must be a table such as { type = "
                         "\"string\" }, found %s",
                         path, pk__kind_article(pk_value_kind(decl)));
-  f->type = parse_type(decl, path, f->pos, err);
+  /* The properties read a batch at a time (pk__items); type first, as
+   * the others depend on it. */
+  size_t nprops = pk_table_count(decl);
+  pk__items props;
+  const pk_value *tv = NULL;
+  pk__items_init(&props, decl);
+  for (size_t k = 0; k < nprops && !tv; k++) {
+    const pk__item *it = pk__items_at(&props, k);
+    if (pk__key_is(it->key, it->key_len, "type"))
+      tv = it->v;
+  }
+  f->type = parse_type(tv, f, path, err);
   if (!f->type)
     return PK_ECONFIG;
   f->doc = "";
-  for (size_t k = 0; k < pk_table_count(decl); k++) {
-    size_t len; /* a key may hold a NUL byte: "doc\u0000x" is not doc */
-    const char *key = pk_table_key_at(decl, k, &len);
-    const pk_value *v = pk_table_value_at(decl, k);
+  for (size_t k = 0; k < nprops; k++) {
+    const pk__item *it = pk__items_at(&props, k);
+    size_t len = it->key_len; /* a key may hold a NUL byte: "doc\u0000x"
+                                 is not doc */
+    const char *key = it->key;
+    const pk_value *v = it->v;
     enum prop p;
     for (p = 0; p < NPROPS; p++)
       if (prop_names[p][0] == key[0] && pk__key_is(key, len, prop_names[p]))
@@ -387,16 +407,16 @@ static pk_status field_props(const pk__allocator *a, pk_field *f,
   }
 
   if (f->type == PK_FIELD_ENUM && !f->nchoices)
-    return schema_error(err, f->pos,
+    return schema_error(err, field_pos(f),
                         "enum field \"%s\" needs choices = [\"...\", ...]",
                         path);
   if (f->type == PK_FIELD_ARRAY && !f->items)
-    return schema_error(err, f->pos,
+    return schema_error(err, field_pos(f),
                         "array field \"%s\" needs items = \"TYPE\" (string, "
                         "integer, float, boolean or datetime)",
                         path);
   if (f->type == PK_FIELD_TABLE && !seen[P_FIELDS])
-    return schema_error(err, f->pos,
+    return schema_error(err, field_pos(f),
                         "table field \"%s\" needs fields = { NAME = { type = "
                         "... }, ... }",
                         path);
@@ -479,23 +499,27 @@ static void field_path(char *buf, size_t n, const char *prefix,
   buf[used + name_len] = '\0';
 }
 
-/* Names f (zeroed) after entry i of a schema table and parses the field
- * declared there: parse_field() on the entry, for the builder and the
- * check alike. */
+/* Names f (zeroed) after entry i of a schema table (it, as
+ * pk__items_at() reads it) and parses the field declared there:
+ * parse_field() on the entry, for the builder and the check alike. */
 static pk_status table_field(const pk__allocator *a, const pk_value *table,
-                             size_t i, const char *prefix, pk_field *f,
-                             bool check, pk_error *err)
+                             size_t i, const pk__item *it, const char *prefix,
+                             pk_field *f, bool check, pk_error *err)
 {
   char path[300];
-  f->name = pk_table_key_at(table, i, &f->name_len);
-  f->pos = pk_table_key_pos_at(table, i);
+  f->name = it->key;
+  f->name_len = it->key_len;
+  f->in = table;
+  f->in_idx = i;
+  if (!check) /* a check keeps no field: its position is for a message */
+    f->pos = field_pos(f);
   if (!field_name_valid(f->name, f->name_len))
-    return schema_error(err, f->pos,
+    return schema_error(err, field_pos(f),
                         "invalid field name \"%s\": use 1 to %d letters, "
                         "digits, '-' or '_'",
                         f->name, FIELD_NAME_MAX);
   field_path(path, sizeof path, prefix, f->name, f->name_len);
-  return parse_field(a, f, pk_table_value_at(table, i), path, check, err);
+  return parse_field(a, f, it->v, path, check, err);
 }
 
 /* Checks the fields of a schema table without keeping them: no schema is
@@ -504,10 +528,14 @@ static pk_status table_field(const pk__allocator *a, const pk_value *table,
 static pk_status check_fields(const pk__allocator *a, const pk_value *table,
                               const char *prefix, pk_error *err)
 {
-  for (size_t i = 0; i < pk_table_count(table); i++) {
+  size_t n = pk_table_count(table);
+  pk__items items;
+  pk__items_init(&items, table);
+  for (size_t i = 0; i < n; i++) {
     pk_field f;
     memset(&f, 0, sizeof f);
-    pk_status st = table_field(a, table, i, prefix, &f, true, err);
+    pk_status st = table_field(a, table, i, pk__items_at(&items, i), prefix, &f,
+                               true, err);
     if (st != PK_OK)
       return st;
   }
@@ -546,10 +574,13 @@ static pk_status parse_schema(const pk__allocator *a, const pk_value *table,
       goto fail;
     }
   }
+  pk__items items;
+  pk__items_init(&items, table);
   for (size_t i = 0; i < n; i++) {
     pk_field *f = &s->fields[s->nfields];
     s->nfields++; /* counted at once so that a failure frees it */
-    if ((st = table_field(a, table, i, prefix, f, false, err)) != PK_OK)
+    if ((st = table_field(a, table, i, pk__items_at(&items, i), prefix, f,
+                          false, err)) != PK_OK)
       goto fail;
     s->names[i] = f->name;
     s->sorted[i] = (uint32_t)i;

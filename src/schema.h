@@ -30,7 +30,9 @@ struct pk_field {
   size_t name_len;
   pk_field_type type;
   pk_field_type items; /* array: item type */
-  pk_pos pos;          /* of the name */
+  pk_pos pos;          /* of the name (set when the field is kept) */
+  const pk_value *in;  /* the schema table declaring it, and the index */
+  size_t in_idx;       /* of its name there: field_pos() */
   const char *doc;     /* "" when none */
   const pk_value *dflt_v, *min_v, *max_v; /* as written, or NULL */
   cval dflt;                              /* decoded default when dflt_v */

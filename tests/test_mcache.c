@@ -768,3 +768,60 @@ Test(mcache, out_of_memory, .fini = remove_tree)
   take_reference();
   expect_same(cache, reference, "3 manifests from the cache, 1 read");
 }
+
+/* The allocator of the test below: counts on the size of every block. */
+typedef struct sizes {
+  size_t n, size[4096];
+} sizes;
+
+static void *sizes_alloc(void *ud, void *p, size_t old, size_t n)
+{
+  sizes *s = ud;
+  (void)old;
+  if (!n) {
+    free(p);
+    return NULL;
+  }
+  if (s->n < sizeof s->size / sizeof s->size[0])
+    s->size[s->n++] = n;
+  return realloc(p, n);
+}
+
+/* A start that writes the cache writes the records, then each section's
+ * images from where they were made: no block the size of the file is
+ * allocated (one was: every image was copied into it a second time). */
+Test(mcache, writing_the_cache_takes_no_buffer_of_its_size, .fini = remove_tree)
+{
+  make_tree();
+  settle(); /* old enough to be imaged */
+  static sizes s;
+  s.n = 0;
+  pk_host_options o = {.size = sizeof o,
+                       .ignore_env = true,
+                       .cache_path = cache,
+                       .alloc = sizes_alloc,
+                       .alloc_ud = &s};
+  pk_host *h;
+  pk_error e;
+  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
+  cr_assert_eq(pk_host_add_path(h, root, &e), PK_OK);
+  cr_assert_eq(pk_host_discover(h, &e), PK_OK, "%s", e.message);
+  pk_host_free(h);
+  struct stat sb;
+  cr_assert_eq(stat(cache, &sb), 0, "%s: %s", cache, strerror(errno));
+  cr_assert_lt(s.n, sizeof s.size / sizeof s.size[0]);
+  for (size_t i = 0; i < s.n; i++)
+    cr_expect_neq(s.size[i], (size_t)sb.st_size,
+                  "block %zu has the size of the file (%zu bytes)", i,
+                  s.size[i]);
+  /* and the file is the one a start with the library's allocator writes */
+  size_t len, len2;
+  char *bytes = cache_bytes(&len);
+  cr_assert_eq(unlink(cache), 0);
+  pk_host_free(discover(cache, NULL));
+  char *bytes2 = cache_bytes(&len2);
+  cr_assert_eq(len, len2);
+  cr_expect(memcmp(bytes, bytes2, len) == 0);
+  free(bytes);
+  free(bytes2);
+}

@@ -474,6 +474,46 @@ Test(hygiene, a_library_symlinked_outside_its_directory_is_refused)
   cr_expect(strstr(err.message, "elsewhere.so"), "%s", err.message);
 }
 
+/* check_inside() resolves the plugin directory once and a library that
+ * is no symbolic link as that directory + its name (one walk of the path):
+ * the same verdicts as resolving both paths in full. */
+Test(hygiene, a_symlinked_plugin_directory_with_a_plain_library_is_fine)
+{
+  sh("mkdir -p '%s' '%s' && cp -r '%s/black-three' '%s/three' && "
+     "ln -s '%s' '%s'",
+     at("sp"), at("real"), FIX("seed"), at("real"), at("real/three"),
+     at("sp/three"));
+  pk_error err;
+  cr_expect_eq(load("three", NULL, false, &err), PK_OK, "%s", err.message);
+}
+
+Test(hygiene, a_link_outside_from_a_symlinked_plugin_directory_is_refused)
+{
+  sh("mkdir -p '%s' '%s' && cp -r '%s/black-three' '%s/three' && "
+     "ln -s '%s' '%s'",
+     at("sp"), at("real"), FIX("seed"), at("real"), at("real/three"),
+     at("sp/three"));
+  sh("mv '%s' '%s' && ln -s '%s' '%s'", at("real/three/libblack_three.so"),
+     at("elsewhere.so"), at("elsewhere.so"),
+     at("real/three/libblack_three.so"));
+  pk_error err;
+  cr_assert_eq(load("three", NULL, true, &err), PK_ETRUST, "%s", err.message);
+  cr_expect(strstr(err.message, "outside its plugin directory"), "%s",
+            err.message);
+  cr_expect(strstr(err.message, "elsewhere.so"), "%s", err.message);
+}
+
+Test(hygiene, a_library_named_dot_dot_is_refused_as_outside)
+{
+  install("three");
+  sh("sed -i 's/^library = .*/library = \"..\"/' '%s'",
+     at("sp/three/plugin.toml"));
+  pk_error err;
+  cr_assert_eq(load("three", NULL, true, &err), PK_ETRUST, "%s", err.message);
+  cr_expect(strstr(err.message, "outside its plugin directory"), "%s",
+            err.message);
+}
+
 Test(hygiene, a_symlinked_plugin_directory_and_a_link_inside_it_are_fine)
 {
   sh("mkdir -p '%s' '%s' && cp -r '%s/black-three' '%s/three'", at("sp"),

@@ -413,6 +413,58 @@ Test(schema, manifests_are_checked_at_discovery)
                          4, 10, "\"config\" must be a table ([config])");
 }
 
+/* The check at discovery keeps no field, so it computes a field name's
+ * position only for a message: the errors placed at a field's name (also
+ * one nested in a table field, and one past the first batch of 8
+ * properties) report the same file:line:col as pk_schema_new. */
+Test(schema, errors_at_a_field_name_have_its_position_at_discovery)
+{
+  static const char head[] = "name = \"s3\"\nnamespace = \"runner\"\n"
+                             "version = \"1.0.0\"\n[[provides]]\n"
+                             "kind = \"cache\"\ntag = \"s3\"\n"
+                             "[provides.config]\n";
+  static const struct {
+    const char *schema;
+    int line, col;
+    const char *message;
+  } cases[] = {
+      {"ok = { type = \"string\" }\n  nt = { doc = \"x\" }\n", 9, 3,
+       "field \"nt\" has no type: add type = \"...\" (one of string, "
+       "integer, float, boolean, datetime, enum, array, table)"},
+      {"\"a b\" = { type = \"string\" }\n", 8, 1,
+       "invalid field name \"a b\": use 1 to 127 letters, digits, '-' or "
+       "'_'"},
+      {"m = { doc = \"d\", type = \"enum\" }\n", 8, 1,
+       "enum field \"m\" needs choices = [\"...\", ...]"},
+      {"t = { type = \"table\", fields = {\n a = { type = \"integer\" },\n"
+       "   l = { type = \"array\" } } }\n",
+       10, 4,
+       "array field \"t.l\" needs items = \"TYPE\" (string, integer, float, "
+       "boolean or datetime)"},
+      {"x = { doc = \"d\", required = true, min = 1, max = 2, format = 1, "
+       "optional = false, items = 1, choices = [], type = \"integer\", "
+       "default = 1 }\n",
+       8, 53,
+       "field \"x\" is an integer: \"format\" applies only to string "
+       "fields"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char text[1024];
+    snprintf(text, sizeof text, "%s%s", head, cases[i].schema);
+    assert_broken_manifest(text, cases[i].line, cases[i].col, cases[i].message);
+    /* the same error from the schema built on its own */
+    pk_doc *doc = parse("builtin:1", text);
+    const pk_value *cfg = pk_table_get(
+        pk_array_at(pk_table_get(pk_doc_root(doc), "provides"), 0), "config");
+    pk_schema *s = NULL;
+    pk_error err;
+    cr_assert_eq(pk_schema_new(cfg, NULL, &s, &err), PK_ECONFIG, "%zu", i);
+    assert_error(&err, PK_ECONFIG, "builtin:1", cases[i].line, cases[i].col,
+                 cases[i].message);
+    pk_doc_free(doc);
+  }
+}
+
 /* ---- decoding ---- */
 
 TestSuite(decode);

@@ -1022,6 +1022,31 @@ Test(types, plugin_alias_with_a_nul_byte_is_invalid)
   pk_host_free(h);
 }
 
+/* [plugins] is read a batch of 8 entries at a time: the entries after
+ * the first batch are checked with the positions of their own keys and
+ * values (a wrong plugin id at its value, a bad alias at its key). */
+Test(types, plugin_entries_past_the_first_batch_have_their_positions)
+{
+  pk_host *h = new_host();
+  pk_diag *d;
+  pk_error err;
+  cr_assert_eq(pk_diag_new(NULL, &d, NULL), PK_OK);
+  char text[1024] = "[plugins]\n";
+  for (int i = 0; i < 9; i++) /* lines 2..10 */
+    snprintf(text + strlen(text), sizeof text - strlen(text),
+             "a%d = \"runner:nope%d\"\n", i, i);
+  strcat(text, "\"b c\" = \"runner:s3\"\n" /* 11 */
+               "zz = \"runner:gone\"\n");  /* 12 */
+  cr_assert_neq(pk_host_load_config(h, write_config(text), d, &err), PK_OK);
+  assert_diag(d, "\"runner:nope0\" (plugins.a0) is not installed", 2, 6);
+  assert_diag(d, "\"runner:nope8\" (plugins.a8) is not installed", 10, 6);
+  assert_diag(d, "invalid plugin alias \"b c\"", 11, 1);
+  assert_diag(d, "\"runner:gone\" (plugins.zz) is not installed", 12, 6);
+  unlink(cfg_path);
+  pk_diag_free(d);
+  pk_host_free(h);
+}
+
 /* ---- first use: one build, waiting, asking for itself ---- */
 
 /* A built-in "node" type whose factory can wait (slow_ms), ask for
