@@ -439,10 +439,14 @@ static void merge_sort(const char *const *key, size_t skip, uint32_t *ids,
  * words: they compare as the bytes do. */
 static void key_words(const char *key, uint64_t *hi, uint64_t *lo)
 {
-  const unsigned char *k = (const unsigned char *)key;
-  uint64_t w[2] = {0, 0};
-  for (int j = 0; j < 16 && k[j]; j++)
-    w[j / 8] |= (uint64_t)k[j] << (8 * (7 - j % 8));
+  unsigned char b[16] = {0};
+  memcpy(b, key, strnlen(key, 16)); /* vector code, not a loop per byte */
+  uint64_t w[2];
+  memcpy(w, b, 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  w[0] = __builtin_bswap64(w[0]);
+  w[1] = __builtin_bswap64(w[1]);
+#endif
   *hi = w[0];
   *lo = w[1];
 }
