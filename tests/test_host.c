@@ -764,3 +764,36 @@ Test(builtin, a_hundred_thousand_deep_chain_needs_no_recursion)
                    "deep:p099999");
   pk_host_free(h);
 }
+
+/* ns:__all__ pulls in its own namespace only, not the namespaces that
+ * share its first letters ("a" beside "A", "a-z", "a.b", "ab", whose keys
+ * sort on both sides of a's), in (ns, name) order. */
+Test(builtin, all_of_a_namespace_leaves_namespaces_sharing_its_prefix)
+{
+  pk_host_options o = {.size = sizeof o, .ignore_env = true};
+  pk_host *h;
+  pk_error e;
+  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
+  const char *ids[][2] = {{"ab", "x"}, {"a", "y"}, {"a.b", "x"},
+                          {"a-z", "x"}, {"a", "x"}, {"A", "x"},
+                          {"a", "z"}};
+  for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+    char text[256];
+    snprintf(text, sizeof text,
+             "name = \"%s\"\nnamespace = \"%s\"\nversion = \"1.0.0\"\n",
+             ids[i][1], ids[i][0]);
+    cr_assert_eq(pk_host_add_builtin(h, NULL, text, &e), PK_OK);
+  }
+  const char *reqs[] = {"a:__all__"};
+  cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK, "%s",
+               e.message);
+  char got[512];
+  layers_of(h, got, sizeof got);
+  cr_expect_str_eq(got, "a:x a:y a:z");
+  const char *more[] = {"a.b:__all__", "A:__all__"};
+  cr_assert_eq(pk_host_register(h, more, 2, NULL, 0, &e), PK_OK, "%s",
+               e.message);
+  layers_of(h, got, sizeof got);
+  cr_expect_str_eq(got, "A:x a:x a:y a:z a.b:x"); /* by key: ns\x01name */
+  pk_host_free(h);
+}
