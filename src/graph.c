@@ -163,7 +163,8 @@ pk_status pk__graph_reserve(pk__graph *g, size_t nodes, size_t edges)
 
 pk_status pk__graph_add_node(pk__graph *g, const char *key, uint32_t *id)
 {
-  if (g->n >= NONE - 1 || grow_nodes(g, g->n + 1) != PK_OK)
+  if (g->n >= NONE - 1 ||
+      (g->n == g->cap && grow_nodes(g, g->n + 1) != PK_OK))
     return PK_ENOMEM;
   size_t i = g->n++;
   g->key[i] = key;
@@ -181,7 +182,8 @@ pk_status pk__graph_add_edge(pk__graph *g, uint32_t from, uint32_t to)
 {
   if (g->m >= NONE - 1)
     return PK_ENOMEM;
-  if (pk__vec_reserve(&g->alloc, (void **)&g->edges, &g->ecap, g->m + 1,
+  if (g->m == g->ecap && /* the call only when the array is full */
+      pk__vec_reserve(&g->alloc, (void **)&g->edges, &g->ecap, g->m + 1,
                       sizeof *g->edges) != PK_OK)
     return PK_ENOMEM;
   uint32_t e = (uint32_t)g->m++;
