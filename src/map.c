@@ -74,12 +74,12 @@ uint64_t pk__hash(const char *s, size_t len)
   return h;
 }
 
+/* The slot of key (hash h, words w when len <= INLINE), or the empty slot
+ * where it would go. */
 static inline struct pk__map_slot *find(const pk__map *m, const char *key,
-                                        size_t len, uint32_t h)
+                                        size_t len, uint32_t h,
+                                        const uint64_t w[2])
 {
-  uint64_t w[2] = {0, 0};
-  if (len <= INLINE)
-    key_words(key, len, w);
   size_t mask = m->cap - 1;
   for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
     struct pk__map_slot *s = &m->slots[i];
@@ -96,7 +96,11 @@ void *pk__map_get(const pk__map *m, const char *key, size_t len)
 {
   if (!m->cap)
     return NULL;
-  struct pk__map_slot *s = find(m, key, len, (uint32_t)pk__hash(key, len));
+  uint64_t w[2] = {0, 0};
+  if (len <= INLINE)
+    key_words(key, len, w);
+  struct pk__map_slot *s =
+      find(m, key, len, (uint32_t)pk__hash(key, len), w);
   return s->len1 ? s->value : NULL;
 }
 
@@ -141,14 +145,19 @@ pk_status pk__map_put(const pk__allocator *a, pk__map *m, const char *key,
   if (len >= UINT32_MAX)
     return PK_ENOMEM;
   uint32_t h = (uint32_t)pk__hash(key, len);
-  struct pk__map_slot *s = find(m, key, len, h);
+  uint64_t w[2] = {0, 0};
+  if (len <= INLINE)
+    key_words(key, len, w);
+  struct pk__map_slot *s = find(m, key, len, h, w);
   if (!s->len1) {
     *s = (struct pk__map_slot){.value = value, .hash = h,
                                .len1 = (uint32_t)len + 1};
-    if (len <= INLINE)
-      key_words(key, len, s->key.w);
-    else
+    if (len <= INLINE) {
+      s->key.w[0] = w[0];
+      s->key.w[1] = w[1];
+    } else {
       s->key.ptr = key;
+    }
     m->count++;
   } else {
     s->value = value;
