@@ -21,29 +21,20 @@ struct pk__map_slot {
   } key;
 };
 
-/* The len <= INLINE bytes of s as two words, with loads that never read
- * past either end: two that overlap for 8 to 16 bytes (the first 8 and the
- * last 8), for 4 to 7 the same with 4, the first, middle and last byte
- * for 1 to 3.  Together they cover every byte, so two keys of one length
- * are equal exactly when their words are. */
-static void key_words(const char *s, size_t len, uint64_t w[2])
+/* The 0 to 7 bytes of s as one word: two loads that overlap cover 4 to 7
+ * bytes, the first, middle and last byte 1 to 3. */
+static uint64_t short_word(const char *s, size_t len)
 {
-  if (len >= 8) {
-    memcpy(&w[0], s, 8);
-    memcpy(&w[1], s + len - 8, 8);
-  } else if (len >= 4) {
+  if (len >= 4) {
     uint32_t x, y;
     memcpy(&x, s, 4);
     memcpy(&y, s + len - 4, 4);
-    w[0] = (uint64_t)x << 32 | y;
-    w[1] = 0;
-  } else {
-    w[0] = len ? (uint64_t)(unsigned char)s[0] << 16 |
-                     (uint64_t)(unsigned char)s[len / 2] << 8 |
-                     (unsigned char)s[len - 1]
-               : 0;
-    w[1] = 0;
+    return (uint64_t)x << 32 | y;
   }
+  return len ? (uint64_t)(unsigned char)s[0] << 16 |
+                   (uint64_t)(unsigned char)s[len / 2] << 8 |
+                   (unsigned char)s[len - 1]
+             : 0;
 }
 
 /* A word at a time (names are short: one or two words), then a final
@@ -56,22 +47,26 @@ uint64_t pk__hash(const char *s, size_t len)
     h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
     h ^= h >> 31;
   }
-  if (len >= 4) { /* two loads that overlap cover 4 to 7 bytes */
-    uint32_t x, y;
-    memcpy(&x, s, 4);
-    memcpy(&y, s + len - 4, 4);
-    w = (uint64_t)x << 32 | y;
-  } else { /* first, middle and last cover 1 to 3 bytes */
-    w = len ? (uint64_t)(unsigned char)s[0] << 16 |
-                  (uint64_t)(unsigned char)s[len / 2] << 8 |
-                  (unsigned char)s[len - 1]
-            : 0;
-  }
-  h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+  h = (h ^ short_word(s, len)) * 0xbf58476d1ce4e5b9ull;
   h ^= h >> 32;
   h *= 0x94d049bb133111ebull;
   h ^= h >> 29;
   return h;
+}
+
+/* The len <= INLINE bytes of s as two words, with loads that never read
+ * past either end: for 8 to 16 bytes two that overlap (the first 8 and the
+ * last 8), else short_word.  Together they cover every byte, so two keys
+ * of one length are equal exactly when their words are. */
+static void key_words(const char *s, size_t len, uint64_t w[2])
+{
+  if (len >= 8) {
+    memcpy(&w[0], s, 8);
+    memcpy(&w[1], s + len - 8, 8);
+  } else {
+    w[0] = short_word(s, len);
+    w[1] = 0;
+  }
 }
 
 /* The slot of key (hash h, words w when len <= INLINE), or the empty slot
