@@ -797,3 +797,31 @@ Test(builtin, all_of_a_namespace_leaves_namespaces_sharing_its_prefix)
   cr_expect_str_eq(got, "A:x a:x a:y a:z a.b:x"); /* by key: ns\x01name */
   pk_host_free(h);
 }
+
+/* pk_host_post_register before pk_host_resolve: a plugin imported (loaded)
+ * but not registered is a misuse, named; pk_host_register, which resolves
+ * first, skips that check and posts every plugin. */
+Test(builtin, post_register_before_resolve_names_the_unregistered_plugin)
+{
+  pk_host_options o = {.size = sizeof o, .ignore_env = true};
+  pk_host *h;
+  pk_error e;
+  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
+  cr_assert_eq(pk_host_add_builtin(h, NULL,
+                                   "name = \"x\"\nnamespace = \"a\"\n"
+                                   "version = \"1.0.0\"\n",
+                                   &e),
+               PK_OK);
+  const char *reqs[] = {"a:x"};
+  cr_assert_eq(pk_host_request(h, reqs, 1, &e), PK_OK, "%s", e.message);
+  cr_assert_eq(pk_host_import(h, &e), PK_OK, "%s", e.message);
+  cr_expect_eq(pk_host_post_register(h, NULL, 0, &e), PK_ESTATE);
+  cr_expect(strstr(e.message, "a:x is not registered yet") != NULL, "%s",
+            e.message);
+  cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK, "%s",
+               e.message);
+  pk_plugin *p = pk_host_find_plugin(h, "a:x");
+  cr_assert_not_null(p);
+  cr_expect_eq(pk_plugin_get_state(p), PK_STATE_READY);
+  pk_host_free(h);
+}
