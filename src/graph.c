@@ -163,8 +163,7 @@ pk_status pk__graph_reserve(pk__graph *g, size_t nodes, size_t edges)
 
 pk_status pk__graph_add_node(pk__graph *g, const char *key, uint32_t *id)
 {
-  if (g->n >= NONE - 1 ||
-      (g->n == g->cap && grow_nodes(g, g->n + 1) != PK_OK))
+  if (g->n >= NONE - 1 || (g->n == g->cap && grow_nodes(g, g->n + 1) != PK_OK))
     return PK_ENOMEM;
   size_t i = g->n++;
   g->key[i] = key;

@@ -94,8 +94,7 @@ void *pk__map_get(const pk__map *m, const char *key, size_t len)
   uint64_t w[2] = {0, 0};
   if (len <= INLINE)
     key_words(key, len, w);
-  struct pk__map_slot *s =
-      find(m, key, len, (uint32_t)pk__hash(key, len), w);
+  struct pk__map_slot *s = find(m, key, len, (uint32_t)pk__hash(key, len), w);
   return s->len1 ? s->value : NULL;
 }
 
@@ -114,8 +113,7 @@ static pk_status grow(const pk__allocator *a, pk__map *m, size_t ncap)
     *m = old;
     return PK_ENOMEM;
   }
-  uintptr_t at = ((uintptr_t)m->mem + ALIGN_SLACK) &
-                 ~(uintptr_t)ALIGN_SLACK;
+  uintptr_t at = ((uintptr_t)m->mem + ALIGN_SLACK) & ~(uintptr_t)ALIGN_SLACK;
   m->slots = (struct pk__map_slot *)at;
   m->cap = ncap;
   size_t mask = ncap - 1;
@@ -145,8 +143,8 @@ pk_status pk__map_put(const pk__allocator *a, pk__map *m, const char *key,
     key_words(key, len, w);
   struct pk__map_slot *s = find(m, key, len, h, w);
   if (!s->len1) {
-    *s = (struct pk__map_slot){.value = value, .hash = h,
-                               .len1 = (uint32_t)len + 1};
+    *s = (struct pk__map_slot){
+        .value = value, .hash = h, .len1 = (uint32_t)len + 1};
     if (len <= INLINE) {
       s->key.w[0] = w[0];
       s->key.w[1] = w[1];

@@ -275,8 +275,8 @@ pk_status pk__run_post_register(pk_host *h, pk_plugin *p,
  * which leaves no known plugin loaded or requested but not registered
  * (its last pass imported nothing new), so the check pass over every
  * record is skipped (with 50 000 plugins, a cache miss each). */
-static pk_status post_register(pk_host *h, const pk_ns_args *args,
-                               size_t nargs, bool resolved, pk_error *err)
+static pk_status post_register(pk_host *h, const pk_ns_args *args, size_t nargs,
+                               bool resolved, pk_error *err)
 {
   pk_status st = stage_guard(h, "pk_host_post_register", err);
   if (st == PK_OK)

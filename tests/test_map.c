@@ -59,8 +59,7 @@ Test(map, a_key_of_up_to_16_bytes_is_copied_a_longer_one_borrowed)
 {
   char shortk[] = "bench:p000001", longk[] = "bench:p0000000000000001";
   pk__map m = {0};
-  cr_assert_eq(pk__map_put(NULL, &m, shortk, strlen(shortk), (void *)1),
-               PK_OK);
+  cr_assert_eq(pk__map_put(NULL, &m, shortk, strlen(shortk), (void *)1), PK_OK);
   cr_assert_eq(pk__map_put(NULL, &m, longk, strlen(longk), (void *)2), PK_OK);
   /* the caller's buffers change: the short key was copied, the long one
    * is read where it is (the contract: it must outlive the map) */
@@ -87,8 +86,7 @@ static pk_status fill(counting *cnt, void *ud)
   pk__map m = {0};
   pk_status st = pk__map_reserve(&a, &m, 20);
   for (size_t i = 0; i < 200 && st == PK_OK; i++)
-    st = pk__map_put(&a, &m, keys[i], key_of(i + 17, keys[i]),
-                     (void *)(i + 1));
+    st = pk__map_put(&a, &m, keys[i], key_of(i + 17, keys[i]), (void *)(i + 1));
   /* whatever failed, the map still answers for what it holds */
   if (m.count)
     cr_expect_eq(pk__map_get(&m, keys[0], 17), (void *)1);
