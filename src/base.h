@@ -311,10 +311,12 @@ void pk__join(char *buf, size_t n, const char *const *items, size_t count);
 
 /* ---- string-keyed hash map (map.c) ---- */
 
-/* Open addressing, keys borrowed (they must outlive the map), O(1)
- * average.  Zero-initialise, then use; pk__map_free releases the table. */
+/* Open addressing, O(1) average.  A key of up to 16 bytes is copied into
+ * the table; a longer one is borrowed (it must outlive the map).
+ * Zero-initialise, then use; pk__map_free releases the table. */
 typedef struct pk__map {
-  struct pk__map_slot *slots;
+  void *mem;                  /* the table's block */
+  struct pk__map_slot *slots; /* the table, aligned inside mem */
   size_t cap, count; /* cap is 0 or a power of two */
 } pk__map;
 

@@ -163,7 +163,7 @@ pk_status pk__graph_reserve(pk__graph *g, size_t nodes, size_t edges)
 
 pk_status pk__graph_add_node(pk__graph *g, const char *key, uint32_t *id)
 {
-  if (g->n >= NONE - 1 || grow_nodes(g, g->n + 1) != PK_OK)
+  if (g->n >= NONE - 1 || (g->n == g->cap && grow_nodes(g, g->n + 1) != PK_OK))
     return PK_ENOMEM;
   size_t i = g->n++;
   g->key[i] = key;
@@ -181,7 +181,8 @@ pk_status pk__graph_add_edge(pk__graph *g, uint32_t from, uint32_t to)
 {
   if (g->m >= NONE - 1)
     return PK_ENOMEM;
-  if (pk__vec_reserve(&g->alloc, (void **)&g->edges, &g->ecap, g->m + 1,
+  if (g->m == g->ecap && /* the call only when the array is full */
+      pk__vec_reserve(&g->alloc, (void **)&g->edges, &g->ecap, g->m + 1,
                       sizeof *g->edges) != PK_OK)
     return PK_ENOMEM;
   uint32_t e = (uint32_t)g->m++;
@@ -439,10 +440,14 @@ static void merge_sort(const char *const *key, size_t skip, uint32_t *ids,
  * words: they compare as the bytes do. */
 static void key_words(const char *key, uint64_t *hi, uint64_t *lo)
 {
-  const unsigned char *k = (const unsigned char *)key;
-  uint64_t w[2] = {0, 0};
-  for (int j = 0; j < 16 && k[j]; j++)
-    w[j / 8] |= (uint64_t)k[j] << (8 * (7 - j % 8));
+  unsigned char b[16] = {0};
+  memcpy(b, key, strnlen(key, 16)); /* vector code, not a loop per byte */
+  uint64_t w[2];
+  memcpy(w, b, 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  w[0] = __builtin_bswap64(w[0]);
+  w[1] = __builtin_bswap64(w[1]);
+#endif
   *hi = w[0];
   *lo = w[1];
 }

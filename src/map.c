@@ -4,12 +4,38 @@
 
 #include "base.h"
 
+/* How it works: a key of up to INLINE bytes is kept in its slot as two
+ * words (key_words), so a hit compares two words the probe has just
+ * loaded and never reads the key's own string (with 100 000 names that
+ * string is a cache miss per lookup, as costly as the slot's); a longer
+ * key is borrowed.  32 bytes a slot, two to a cache line. */
+enum { INLINE = 16 };
+
 struct pk__map_slot {
-  const char *key; /* NULL: empty */
   void *value;
-  uint32_t hash;   /* low bits of pk__hash */
-  uint32_t len;
+  uint32_t hash; /* low bits of pk__hash */
+  uint32_t len1; /* key length + 1; 0: empty */
+  union {
+    const char *ptr; /* len > INLINE: borrowed */
+    uint64_t w[2];   /* len <= INLINE: key_words of the key */
+  } key;
 };
+
+/* The 0 to 7 bytes of s as one word: two loads that overlap cover 4 to 7
+ * bytes, the first, middle and last byte 1 to 3. */
+static uint64_t short_word(const char *s, size_t len)
+{
+  if (len >= 4) {
+    uint32_t x, y;
+    memcpy(&x, s, 4);
+    memcpy(&y, s + len - 4, 4);
+    return (uint64_t)x << 32 | y;
+  }
+  return len ? (uint64_t)(unsigned char)s[0] << 16 |
+                   (uint64_t)(unsigned char)s[len / 2] << 8 |
+                   (unsigned char)s[len - 1]
+             : 0;
+}
 
 /* A word at a time (names are short: one or two words), then a final
  * mix so that every key byte reaches the low bits a table masks. */
@@ -21,31 +47,42 @@ uint64_t pk__hash(const char *s, size_t len)
     h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
     h ^= h >> 31;
   }
-  if (len >= 4) { /* two loads that overlap cover 4 to 7 bytes */
-    uint32_t x, y;
-    memcpy(&x, s, 4);
-    memcpy(&y, s + len - 4, 4);
-    w = (uint64_t)x << 32 | y;
-  } else { /* first, middle and last cover 1 to 3 bytes */
-    w = len ? (uint64_t)(unsigned char)s[0] << 16 |
-                  (uint64_t)(unsigned char)s[len / 2] << 8 |
-                  (unsigned char)s[len - 1]
-            : 0;
-  }
-  h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+  h = (h ^ short_word(s, len)) * 0xbf58476d1ce4e5b9ull;
   h ^= h >> 32;
   h *= 0x94d049bb133111ebull;
   h ^= h >> 29;
   return h;
 }
 
-static struct pk__map_slot *find(const pk__map *m, const char *key, size_t len,
-                                 uint32_t h)
+/* The len <= INLINE bytes of s as two words, with loads that never read
+ * past either end: for 8 to 16 bytes two that overlap (the first 8 and the
+ * last 8), else short_word.  Together they cover every byte, so two keys
+ * of one length are equal exactly when their words are. */
+static void key_words(const char *s, size_t len, uint64_t w[2])
+{
+  if (len >= 8) {
+    memcpy(&w[0], s, 8);
+    memcpy(&w[1], s + len - 8, 8);
+  } else {
+    w[0] = short_word(s, len);
+    w[1] = 0;
+  }
+}
+
+/* The slot of key (hash h, words w when len <= INLINE), or the empty slot
+ * where it would go. */
+static inline struct pk__map_slot *find(const pk__map *m, const char *key,
+                                        size_t len, uint32_t h,
+                                        const uint64_t w[2])
 {
   size_t mask = m->cap - 1;
   for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
     struct pk__map_slot *s = &m->slots[i];
-    if (!s->key || (s->hash == h && s->len == len && !memcmp(s->key, key, len)))
+    if (!s->len1)
+      return s;
+    if (s->hash == h && s->len1 - 1 == len &&
+        (len <= INLINE ? s->key.w[0] == w[0] && s->key.w[1] == w[1]
+                       : !memcmp(s->key.ptr, key, len)))
       return s;
   }
 }
@@ -54,24 +91,41 @@ void *pk__map_get(const pk__map *m, const char *key, size_t len)
 {
   if (!m->cap)
     return NULL;
-  struct pk__map_slot *s = find(m, key, len, (uint32_t)pk__hash(key, len));
-  return s->key ? s->value : NULL;
+  uint64_t w[2] = {0, 0};
+  if (len <= INLINE)
+    key_words(key, len, w);
+  struct pk__map_slot *s = find(m, key, len, (uint32_t)pk__hash(key, len), w);
+  return s->len1 ? s->value : NULL;
 }
+
+/* The table is aligned to a slot's size, so that no slot straddles two
+ * cache lines (malloc aligns to 16 only): mem is the block, slots the
+ * aligned table inside it. */
+#define ALIGN_SLACK (sizeof(struct pk__map_slot) - 1)
+_Static_assert((sizeof(struct pk__map_slot) & ALIGN_SLACK) == 0,
+               "a slot is a power of two bytes");
 
 static pk_status grow(const pk__allocator *a, pk__map *m, size_t ncap)
 {
   pk__map old = *m;
-  m->slots = pk__alloc_zero(a, ncap * sizeof *m->slots);
-  if (!m->slots) {
+  m->mem = pk__alloc_zero(a, ncap * sizeof *m->slots + ALIGN_SLACK);
+  if (!m->mem) {
     *m = old;
     return PK_ENOMEM;
   }
+  uintptr_t at = ((uintptr_t)m->mem + ALIGN_SLACK) & ~(uintptr_t)ALIGN_SLACK;
+  m->slots = (struct pk__map_slot *)at;
   m->cap = ncap;
-  for (size_t i = 0; i < old.cap; i++)
-    if (old.slots[i].key)
-      *find(m, old.slots[i].key, old.slots[i].len, old.slots[i].hash) =
-          old.slots[i];
-  pk__free(a, old.slots, old.cap * sizeof *old.slots);
+  size_t mask = ncap - 1;
+  for (size_t i = 0; i < old.cap; i++) /* every key differs: no compare */
+    if (old.slots[i].len1) {
+      size_t j = old.slots[i].hash & mask;
+      while (m->slots[j].len1)
+        j = (j + 1) & mask;
+      m->slots[j] = old.slots[i];
+    }
+  if (old.cap)
+    pk__free(a, old.mem, old.cap * sizeof *old.slots + ALIGN_SLACK);
   return PK_OK;
 }
 
@@ -81,12 +135,22 @@ pk_status pk__map_put(const pk__allocator *a, pk__map *m, const char *key,
   if ((m->count + 1) * 4 > m->cap * 3 &&
       grow(a, m, m->cap ? m->cap * 2 : 16) != PK_OK)
     return PK_ENOMEM;
-  if (len > UINT32_MAX)
+  if (len >= UINT32_MAX)
     return PK_ENOMEM;
   uint32_t h = (uint32_t)pk__hash(key, len);
-  struct pk__map_slot *s = find(m, key, len, h);
-  if (!s->key) {
-    *s = (struct pk__map_slot){key, value, h, (uint32_t)len};
+  uint64_t w[2] = {0, 0};
+  if (len <= INLINE)
+    key_words(key, len, w);
+  struct pk__map_slot *s = find(m, key, len, h, w);
+  if (!s->len1) {
+    *s = (struct pk__map_slot){
+        .value = value, .hash = h, .len1 = (uint32_t)len + 1};
+    if (len <= INLINE) {
+      s->key.w[0] = w[0];
+      s->key.w[1] = w[1];
+    } else {
+      s->key.ptr = key;
+    }
     m->count++;
   } else {
     s->value = value;
@@ -111,7 +175,9 @@ void pk__map_clear(pk__map *m)
 
 void pk__map_free(const pk__allocator *a, pk__map *m)
 {
-  pk__free(a, m->slots, m->cap * sizeof *m->slots);
+  if (m->cap)
+    pk__free(a, m->mem, m->cap * sizeof *m->slots + ALIGN_SLACK);
+  m->mem = NULL;
   m->slots = NULL;
   m->cap = m->count = 0;
 }

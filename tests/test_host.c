@@ -764,3 +764,66 @@ Test(builtin, a_hundred_thousand_deep_chain_needs_no_recursion)
                    "deep:p099999");
   pk_host_free(h);
 }
+
+/* A host of data-only built-in plugins, n of them: ids[i] = {ns, name}. */
+static pk_host *data_builtins(const char *const (*ids)[2], size_t n)
+{
+  pk_host_options o = {.size = sizeof o, .ignore_env = true};
+  pk_host *h;
+  pk_error e;
+  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
+  for (size_t i = 0; i < n; i++) {
+    char text[256];
+    snprintf(text, sizeof text,
+             "name = \"%s\"\nnamespace = \"%s\"\nversion = \"1.0.0\"\n",
+             ids[i][1], ids[i][0]);
+    cr_assert_eq(pk_host_add_builtin(h, NULL, text, &e), PK_OK);
+  }
+  return h;
+}
+
+/* ns:__all__ pulls in its own namespace only, not the namespaces that
+ * share its first letters ("a" beside "A", "a-z", "a.b", "ab", whose keys
+ * sort on both sides of a's), in (ns, name) order. */
+Test(builtin, all_of_a_namespace_leaves_namespaces_sharing_its_prefix)
+{
+  const char *const ids[][2] = {{"ab", "x"},  {"a", "y"}, {"a.b", "x"},
+                                {"a-z", "x"}, {"a", "x"}, {"A", "x"},
+                                {"a", "z"}};
+  pk_host *h = data_builtins(ids, sizeof ids / sizeof ids[0]);
+  pk_error e;
+  const char *reqs[] = {"a:__all__"};
+  cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK, "%s",
+               e.message);
+  char got[512];
+  layers_of(h, got, sizeof got);
+  cr_expect_str_eq(got, "a:x a:y a:z");
+  const char *more[] = {"a.b:__all__", "A:__all__"};
+  cr_assert_eq(pk_host_register(h, more, 2, NULL, 0, &e), PK_OK, "%s",
+               e.message);
+  layers_of(h, got, sizeof got);
+  cr_expect_str_eq(got, "A:x a:x a:y a:z a.b:x"); /* by key: ns\x01name */
+  pk_host_free(h);
+}
+
+/* pk_host_post_register before pk_host_resolve: a plugin imported (loaded)
+ * but not registered is a misuse, named; pk_host_register, which resolves
+ * first, skips that check and posts every plugin. */
+Test(builtin, post_register_before_resolve_names_the_unregistered_plugin)
+{
+  const char *const ids[][2] = {{"a", "x"}};
+  pk_host *h = data_builtins(ids, 1);
+  pk_error e;
+  const char *reqs[] = {"a:x"};
+  cr_assert_eq(pk_host_request(h, reqs, 1, &e), PK_OK, "%s", e.message);
+  cr_assert_eq(pk_host_import(h, &e), PK_OK, "%s", e.message);
+  cr_expect_eq(pk_host_post_register(h, NULL, 0, &e), PK_ESTATE);
+  cr_expect(strstr(e.message, "a:x is not registered yet") != NULL, "%s",
+            e.message);
+  cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK, "%s",
+               e.message);
+  pk_plugin *p = pk_host_find_plugin(h, "a:x");
+  cr_assert_not_null(p);
+  cr_expect_eq(pk_plugin_get_state(p), PK_STATE_READY);
+  pk_host_free(h);
+}

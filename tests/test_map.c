@@ -1,0 +1,100 @@
+/* test_map.c -- the string-keyed hash map of every registry: keys of every
+ * length around the inline limit (16 bytes copied into the table, longer
+ * ones borrowed), growth, replacement, clearing, out of memory.
+ * SPDX-License-Identifier: MIT */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base.h"
+#include "counting_alloc.h"
+
+enum { NKEYS = 3000 };
+
+/* Key i: its length is i % 41 (0 to 40: across 16), its bytes spell i
+ * from the end, so that keys of one length differ in their last bytes
+ * (and keys longer than 16 only after byte 16). */
+static size_t key_of(size_t i, char *buf)
+{
+  size_t len = i % 41;
+  memset(buf, 'k', len);
+  for (size_t j = len, v = i; j > 0 && v; j--, v /= 10)
+    buf[j - 1] = (char)('0' + v % 10);
+  buf[len] = '\0';
+  return len;
+}
+
+Test(map, keys_of_every_length_are_found_after_growing)
+{
+  static char keys[NKEYS][48];
+  pk__map m = {0};
+  size_t distinct = 0;
+  for (size_t i = 0; i < NKEYS; i++) {
+    size_t len = key_of(i, keys[i]);
+    if (!pk__map_get(&m, keys[i], len))
+      distinct++;
+    cr_assert_eq(pk__map_put(NULL, &m, keys[i], len, (void *)(i + 1)), PK_OK);
+  }
+  cr_expect_eq(m.count, distinct);
+  for (size_t i = 0; i < NKEYS; i++) {
+    char probe[48];
+    size_t len = key_of(i, probe); /* another buffer: compared, not pointer */
+    uintptr_t v = (uintptr_t)pk__map_get(&m, probe, len);
+    /* a key made twice (short ones repeat) holds its last value */
+    size_t last = i;
+    for (size_t j = i + 41; j < NKEYS; j += 41)
+      if (!strcmp(keys[j], keys[i]))
+        last = j;
+    cr_assert_eq(v, last + 1, "key \"%s\" (%zu bytes)", probe, len);
+  }
+  cr_expect_null(pk__map_get(&m, "k0000000000000000000x", 21));
+  cr_expect_null(pk__map_get(&m, "kkkkkkkkkkkkkkkx", 16)); /* inline size */
+  pk__map_clear(&m);
+  cr_expect_eq(m.count, 0);
+  cr_expect_null(pk__map_get(&m, keys[5], 5));
+  pk__map_free(NULL, &m);
+}
+
+Test(map, a_key_of_up_to_16_bytes_is_copied_a_longer_one_borrowed)
+{
+  char shortk[] = "bench:p000001", longk[] = "bench:p0000000000000001";
+  pk__map m = {0};
+  cr_assert_eq(pk__map_put(NULL, &m, shortk, strlen(shortk), (void *)1), PK_OK);
+  cr_assert_eq(pk__map_put(NULL, &m, longk, strlen(longk), (void *)2), PK_OK);
+  /* the caller's buffers change: the short key was copied, the long one
+   * is read where it is (the contract: it must outlive the map) */
+  memset(shortk, 'x', strlen(shortk));
+  cr_expect_eq(pk__map_get(&m, "bench:p000001", 13), (void *)1);
+  cr_expect_null(pk__map_get(&m, shortk, 13));
+  cr_expect_eq(pk__map_get(&m, longk, strlen(longk)), (void *)2);
+  /* replacing keeps one entry */
+  cr_assert_eq(pk__map_put(NULL, &m, "bench:p000001", 13, (void *)3), PK_OK);
+  cr_expect_eq(m.count, 2);
+  cr_expect_eq(pk__map_get(&m, "bench:p000001", 13), (void *)3);
+  /* the empty key is a key */
+  cr_expect_null(pk__map_get(&m, "", 0));
+  cr_assert_eq(pk__map_put(NULL, &m, "", 0, (void *)4), PK_OK);
+  cr_expect_eq(pk__map_get(&m, "", 0), (void *)4);
+  pk__map_free(NULL, &m);
+}
+
+static pk_status fill(counting *cnt, void *ud)
+{
+  (void)ud;
+  pk__allocator a = {counting_alloc, cnt};
+  static char keys[200][48];
+  pk__map m = {0};
+  pk_status st = pk__map_reserve(&a, &m, 20);
+  for (size_t i = 0; i < 200 && st == PK_OK; i++)
+    st = pk__map_put(&a, &m, keys[i], key_of(i + 17, keys[i]), (void *)(i + 1));
+  /* whatever failed, the map still answers for what it holds */
+  if (m.count)
+    cr_expect_eq(pk__map_get(&m, keys[0], 17), (void *)1);
+  pk__map_free(&a, &m);
+  return st;
+}
+
+Test(map, out_of_memory_is_reported_and_leaks_nothing)
+{
+  cr_expect_gt(oom_sweep(fill, NULL), 2);
+}
