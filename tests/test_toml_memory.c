@@ -140,6 +140,35 @@ Test(toml_memory, huge_mappings_read_like_malloced_memory)
   free(text);
 }
 
+/* The default allocator keeps released mappings for the next document:
+ * the next text of the same size lands in the last one's mapping (its
+ * bytes are still there, where a new mapping would be zeros), and
+ * documents in reused mappings (shrunk for a smaller text, grown for a
+ * larger one, holding the last document's bytes) read the same as from
+ * malloc'ed memory. */
+Test(toml_memory, released_mappings_serve_the_next_document)
+{
+  size_t sizes[] = {650000, 650000, 500000, 800000}, len;
+  for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+    char *text = keys_text(sizes[s], &len);
+    toml_doc *a = toml_doc_new(NULL, NULL, "big.toml");
+    counted plain = {0};
+    toml_doc *b = toml_doc_new(count_alloc, &plain, "big.toml");
+    toml_error e;
+    char *buf = toml_doc_buffer(a, len);
+    cr_assert_not_null(buf);
+    if (s == 1) /* "[t]\n", then the first key, left by the last parse */
+      cr_assert(memcmp(buf + 4, "k0000000", 8) == 0,
+                "the released mapping did not serve the same size again");
+    cr_assert_eq(parse_into(a, text, len, 0, &e), TOML_OK, "%s", e.message);
+    cr_assert_eq(parse_into(b, text, len, 0, &e), TOML_OK, "%s", e.message);
+    same_tree(toml_doc_root(a), toml_doc_root(b));
+    toml_doc_free(a);
+    toml_doc_free(b);
+    free(text);
+  }
+}
+
 /* A buffer that grows across the huge threshold (malloc -> mapping ->
  * larger mapping, as reading standard input does) keeps its bytes. */
 Test(toml_memory, a_buffer_grows_into_huge_mappings_with_its_bytes)

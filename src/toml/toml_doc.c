@@ -1,6 +1,7 @@
 /* toml_doc.c -- document lifecycle and memory: buffer, arena, vectors, lines.
  * SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE /* mremap */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -21,10 +22,15 @@
 
 static size_t page_round(size_t n) { return (n + 4095) & ~(size_t)4095; }
 
+static void *keep_take(size_t len);
+
 static void *huge_map(size_t n)
 {
   size_t len = page_round(n), span = len + TOML_HUGE_ALIGN;
-  char *m = mmap(NULL, span, PROT_READ | PROT_WRITE,
+  char *m = keep_take(len);
+  if (m)
+    return m;
+  m = mmap(NULL, span, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (m == MAP_FAILED)
     return NULL;
@@ -38,6 +44,106 @@ static void *huge_map(size_t n)
 #endif
   return p;
 }
+
+/* Released mappings kept for the next document, as malloc keeps freed
+ * memory: a document of megabytes parsed after another one (a program
+ * reading its configuration again, a batch of large files) fills pages
+ * that are already there instead of taking a page fault and a zeroed page
+ * from the kernel for each 4 KiB or 2 MiB of them (the kernel's share was
+ * about half of the time of parsing a 10 MB document again).  At most
+ * TOML_KEEP_SLOTS mappings and TOML_KEEP_MAX bytes are kept (malloc keeps
+ * up to 32 MiB of freed mappings likewise), the most recently released
+ * first: a document's text, released last, is kept over its oldest
+ * blocks.  A request takes the smallest kept mapping that holds it, or the
+ * largest, resized with mremap (a shrink gives the tail back, a growth
+ * may move it).  Only where mremap exists. */
+#ifdef MREMAP_MAYMOVE
+#define TOML_KEEP_SLOTS 4
+#define TOML_KEEP_MAX ((size_t)32 << 20)
+static struct {
+  pthread_mutex_t lock;
+  char *p[TOML_KEEP_SLOTS];
+  size_t len[TOML_KEEP_SLOTS]; /* 0: the slot is empty */
+  unsigned long age[TOML_KEEP_SLOTS]; /* when it was kept */
+  unsigned long clock;
+  size_t total;
+} keep = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* A kept mapping resized to len bytes (page-rounded), or NULL. */
+static void *keep_take(size_t len)
+{
+  int best = -1;
+  pthread_mutex_lock(&keep.lock);
+  for (int i = 0; i < TOML_KEEP_SLOTS; i++) {
+    if (!keep.len[i])
+      continue;
+    if (best < 0 ||
+        (keep.len[i] >= len
+             ? keep.len[best] < len || keep.len[i] < keep.len[best]
+             : keep.len[best] < len && keep.len[i] > keep.len[best]))
+      best = i;
+  }
+  char *p = best < 0 ? NULL : keep.p[best];
+  size_t have = best < 0 ? 0 : keep.len[best];
+  if (best >= 0) {
+    keep.len[best] = 0;
+    keep.total -= have;
+  }
+  pthread_mutex_unlock(&keep.lock);
+  if (!p || have == len)
+    return p;
+  void *q = mremap(p, have, len, MREMAP_MAYMOVE);
+  if (q != MAP_FAILED)
+    return q;
+  munmap(p, have);
+  return NULL;
+}
+
+/* Keeps mapping p of len bytes (page-rounded), giving back the oldest
+ * kept ones it needs the room of; one larger than TOML_KEEP_MAX is
+ * unmapped. */
+static void keep_give(char *p, size_t len)
+{
+  char *drop[TOML_KEEP_SLOTS];
+  size_t drop_len[TOML_KEEP_SLOTS];
+  int ndrop = 0, slot = -1;
+  if (len > TOML_KEEP_MAX) {
+    munmap(p, len);
+    return;
+  }
+  pthread_mutex_lock(&keep.lock);
+  for (;;) {
+    int oldest = -1;
+    slot = -1;
+    for (int i = 0; i < TOML_KEEP_SLOTS; i++) {
+      if (!keep.len[i])
+        slot = i;
+      else if (oldest < 0 || keep.age[i] < keep.age[oldest])
+        oldest = i;
+    }
+    if (slot >= 0 && keep.total + len <= TOML_KEEP_MAX)
+      break;
+    drop[ndrop] = keep.p[oldest]; /* oldest >= 0: the kept ones fill it */
+    drop_len[ndrop++] = keep.len[oldest];
+    keep.total -= keep.len[oldest];
+    keep.len[oldest] = 0;
+  }
+  keep.p[slot] = p;
+  keep.len[slot] = len;
+  keep.age[slot] = ++keep.clock;
+  keep.total += len;
+  pthread_mutex_unlock(&keep.lock);
+  while (ndrop--)
+    munmap(drop[ndrop], drop_len[ndrop]);
+}
+#else
+static void *keep_take(size_t len)
+{
+  (void)len;
+  return NULL;
+}
+static void keep_give(char *p, size_t len) { munmap(p, len); }
+#endif
 
 static void *toml_libc(void *ud, void *p, size_t old_size, size_t new_size)
 {
@@ -64,7 +170,7 @@ static void *toml_libc(void *ud, void *p, size_t old_size, size_t new_size)
   if (p && q)
     memcpy(q, p, old_size < new_size ? old_size : new_size);
   if (was_huge)
-    munmap(p, page_round(old_size));
+    keep_give(p, page_round(old_size));
   else
     free(p);
   return q;
