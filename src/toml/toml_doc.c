@@ -8,15 +8,18 @@
 
 #include "toml_impl.h"
 
-/* The default allocator.  A request of TOML_HUGE_MIN bytes or more (the
- * text and the larger arena blocks of a document of megabytes) is a
- * mapping of its own, aligned to 2 MiB and advised as transparent huge
- * pages (MADV_HUGEPAGE, where the kernel allows them): filling it takes a
- * page fault per 2 MiB instead of one per 4 KiB, which is a third of the
- * time of parsing such a document otherwise.  Only whole 2 MiB ranges
- * inside a mapping become huge pages, so an exact-size text costs no
- * resident memory past its end.  The size the caller passes back (every
- * caller passes the size it asked for) tells which kind a pointer is. */
+/* The default allocator.  A request of TOML_MAP_MIN bytes or more (the
+ * text and the larger arena blocks of a document of hundreds of KiB and
+ * more) is a mapping of its own, which it can keep when it is released
+ * (keep_give below); one of TOML_HUGE_MIN bytes or more is aligned to 2 MiB
+ * and advised as transparent huge pages (MADV_HUGEPAGE, where the kernel
+ * allows them): filling it takes a page fault per 2 MiB instead of one per
+ * 4 KiB, which is a third of the time of parsing such a document
+ * otherwise.  Only whole 2 MiB ranges inside a mapping become huge pages,
+ * so an exact-size text costs no resident memory past its end.  The size
+ * the caller passes back (every caller passes the size it asked for) tells
+ * which kind a pointer is. */
+#define TOML_MAP_MIN ((size_t)256 << 10)
 #define TOML_HUGE_MIN ((size_t)2 << 20)
 #define TOML_HUGE_ALIGN ((size_t)2 << 20)
 
@@ -24,29 +27,44 @@ static size_t page_round(size_t n) { return (n + 4095) & ~(size_t)4095; }
 
 static void *keep_take(size_t len);
 
-static void *huge_map(size_t n)
+static void huge_advise(void *p, size_t len)
 {
-  size_t len = page_round(n), span = len + TOML_HUGE_ALIGN;
+#ifdef MADV_HUGEPAGE
+  if (len >= TOML_HUGE_MIN)
+    (void)madvise(p, len, MADV_HUGEPAGE); /* advice: fine if refused */
+#else
+  (void)p, (void)len;
+#endif
+}
+
+/* A mapping of n bytes (page-rounded): a kept one, or a new one, aligned
+ * to 2 MiB from TOML_HUGE_MIN bytes. */
+static void *map_new(size_t n)
+{
+  size_t len = page_round(n), align = len >= TOML_HUGE_MIN ? TOML_HUGE_ALIGN : 0;
+  size_t span = len + align;
   char *m = keep_take(len);
-  if (m)
+  if (m) {
+    huge_advise(m, len); /* a small one may have grown */
     return m;
-  m = mmap(NULL, span, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  }
+  m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+           -1, 0);
   if (m == MAP_FAILED)
     return NULL;
+  if (!align)
+    return m;
   char *p = (char *)(((uintptr_t)m + TOML_HUGE_ALIGN - 1) &
                      ~(uintptr_t)(TOML_HUGE_ALIGN - 1));
   if (p > m)
     munmap(m, (size_t)(p - m));
   munmap(p + len, (size_t)(m + span - (p + len)));
-#ifdef MADV_HUGEPAGE
-  (void)madvise(p, len, MADV_HUGEPAGE); /* advice: fine if refused */
-#endif
+  huge_advise(p, len);
   return p;
 }
 
 /* Released mappings kept for the next document, as malloc keeps freed
- * memory: a document of megabytes parsed after another one (a program
+ * memory: a large document parsed after another one (a program
  * reading its configuration again, a batch of large files) fills pages
  * that are already there instead of taking a page fault and a zeroed page
  * from the kernel for each 4 KiB or 2 MiB of them (the kernel's share was
@@ -58,7 +76,7 @@ static void *huge_map(size_t n)
  * largest, resized with mremap (a shrink gives the tail back, a growth
  * may move it).  Only where mremap exists. */
 #ifdef MREMAP_MAYMOVE
-#define TOML_KEEP_SLOTS 4
+#define TOML_KEEP_SLOTS 8
 #define TOML_KEEP_MAX ((size_t)32 << 20)
 static struct {
   pthread_mutex_t lock;
@@ -147,11 +165,11 @@ static void keep_give(char *p, size_t len) { munmap(p, len); }
 
 static void *toml_libc(void *ud, void *p, size_t old_size, size_t new_size)
 {
-  bool was_huge = p && old_size >= TOML_HUGE_MIN;
-  bool huge = new_size >= TOML_HUGE_MIN;
+  bool was_map = p && old_size >= TOML_MAP_MIN;
+  bool map = new_size >= TOML_MAP_MIN;
   void *q;
   (void)ud;
-  if (!was_huge && !huge) {
+  if (!was_map && !map) {
     if (new_size == 0) {
       free(p);
       return NULL;
@@ -159,17 +177,21 @@ static void *toml_libc(void *ud, void *p, size_t old_size, size_t new_size)
     return realloc(p, new_size);
   }
 #ifdef MREMAP_MAYMOVE
-  if (was_huge && huge) {
+  if (was_map && map) {
     q = mremap(p, page_round(old_size), page_round(new_size), MREMAP_MAYMOVE);
-    return q == MAP_FAILED ? NULL : q;
+    if (q == MAP_FAILED)
+      return NULL;
+    if (old_size < TOML_HUGE_MIN)
+      huge_advise(q, page_round(new_size));
+    return q;
   }
 #endif
-  q = new_size == 0 ? NULL : huge ? huge_map(new_size) : malloc(new_size);
+  q = new_size == 0 ? NULL : map ? map_new(new_size) : malloc(new_size);
   if (new_size && !q)
     return NULL;
   if (p && q)
     memcpy(q, p, old_size < new_size ? old_size : new_size);
-  if (was_huge)
+  if (was_map)
     keep_give(p, page_round(old_size));
   else
     free(p);
