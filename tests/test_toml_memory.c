@@ -141,10 +141,10 @@ Test(toml_memory, huge_mappings_read_like_malloced_memory)
 }
 
 /* The default allocator keeps released mappings (requests of 256 KiB and
- * more) for the next document: the next text of the same size lands in the last one's mapping (its
- * bytes are still there, where a new mapping would be zeros), and
- * documents in reused mappings (shrunk for a smaller text, grown for a
- * larger one, holding the last document's bytes) read the same as from
+ * more) for the next document: the next text of the same size lands in the last
+ * one's mapping (its bytes are still there, where a new mapping would be
+ * zeros), and documents in reused mappings (shrunk for a smaller text, grown
+ * for a larger one, holding the last document's bytes) read the same as from
  * malloc'ed memory. */
 Test(toml_memory, released_mappings_serve_the_next_document)
 {

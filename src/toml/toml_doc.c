@@ -41,15 +41,16 @@ static void huge_advise(void *p, size_t len)
  * to 2 MiB from TOML_HUGE_MIN bytes. */
 static void *map_new(size_t n)
 {
-  size_t len = page_round(n), align = len >= TOML_HUGE_MIN ? TOML_HUGE_ALIGN : 0;
+  size_t len = page_round(n),
+         align = len >= TOML_HUGE_MIN ? TOML_HUGE_ALIGN : 0;
   size_t span = len + align;
   char *m = keep_take(len);
   if (m) {
     huge_advise(m, len); /* a small one may have grown */
     return m;
   }
-  m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-           -1, 0);
+  m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+           0);
   if (m == MAP_FAILED)
     return NULL;
   if (!align)
@@ -64,16 +65,16 @@ static void *map_new(size_t n)
 }
 
 /* Released mappings kept for the next document, as malloc keeps freed
- * memory: a large document parsed after another one (a program
- * reading its configuration again, a batch of large files) fills pages
- * that are already there instead of taking a page fault and a zeroed page
- * from the kernel for each 4 KiB or 2 MiB of them (the kernel's share was
- * about half of the time of parsing a 10 MB document again).  At most
+ * memory: a large document parsed after another one (a program reading
+ * its configuration again, a batch of large files) fills pages that are
+ * already there instead of taking a page fault and a zeroed page from the
+ * kernel for each 4 KiB or 2 MiB of them (the kernel's share was a fifth
+ * to a third of the time of parsing a 10 MB document again).  At most
  * TOML_KEEP_SLOTS mappings and TOML_KEEP_MAX bytes are kept (malloc keeps
  * up to 32 MiB of freed mappings likewise), the most recently released
  * first: a document's text, released last, is kept over its oldest
- * blocks.  A request takes the smallest kept mapping that holds it, or the
- * largest, resized with mremap (a shrink gives the tail back, a growth
+ * blocks.  A request takes the smallest kept mapping that holds it, or
+ * the largest, resized with mremap (a shrink gives the tail back, a growth
  * may move it).  Only where mremap exists. */
 #ifdef MREMAP_MAYMOVE
 #define TOML_KEEP_SLOTS 8
@@ -81,7 +82,7 @@ static void *map_new(size_t n)
 static struct {
   pthread_mutex_t lock;
   char *p[TOML_KEEP_SLOTS];
-  size_t len[TOML_KEEP_SLOTS]; /* 0: the slot is empty */
+  size_t len[TOML_KEEP_SLOTS];        /* 0: the slot is empty */
   unsigned long age[TOML_KEEP_SLOTS]; /* when it was kept */
   unsigned long clock;
   size_t total;
