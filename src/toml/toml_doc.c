@@ -1,201 +1,45 @@
 /* toml_doc.c -- document lifecycle and memory: buffer, arena, vectors, lines.
  * SPDX-License-Identifier: MIT */
-#define _GNU_SOURCE /* mremap */
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
 #include "toml_impl.h"
 
-/* The default allocator.  A request of TOML_MAP_MIN bytes or more (the
- * text and the larger arena blocks of a document of hundreds of KiB and
- * more) is a mapping of its own, which it can keep when it is released
- * (keep_give below); one of TOML_HUGE_MIN bytes or more is aligned to 2 MiB
- * and advised as transparent huge pages (MADV_HUGEPAGE, where the kernel
- * allows them): filling it takes a page fault per 2 MiB instead of one per
- * 4 KiB, which is a third of the time of parsing such a document
- * otherwise.  Only whole 2 MiB ranges inside a mapping become huge pages,
- * so an exact-size text costs no resident memory past its end.  The size
- * the caller passes back (every caller passes the size it asked for) tells
- * which kind a pointer is. */
-#define TOML_MAP_MIN ((size_t)256 << 10)
+/* The default allocator: malloc, realloc and free for every size.  glibc
+ * keeps freed memory for the next allocation (after a freed mapped block,
+ * its mmap threshold rises to that block's size, so the next document of
+ * that size comes from the heap it keeps instead of a page fault per page)
+ * and grows a mapped block with mremap.  A block of TOML_HUGE_MIN bytes or
+ * more (the text and the larger arena blocks of a document of megabytes)
+ * is advised as transparent huge pages (MADV_HUGEPAGE, where the kernel
+ * allows them) on the whole 2 MiB pages inside it: filling them takes a
+ * page fault per 2 MiB instead of one per 4 KiB. */
 #define TOML_HUGE_MIN ((size_t)2 << 20)
-#define TOML_HUGE_ALIGN ((size_t)2 << 20)
 
-static size_t page_round(size_t n) { return (n + 4095) & ~(size_t)4095; }
-
-static void *keep_take(size_t len);
-
-static void huge_advise(void *p, size_t len)
+static void huge_advise(void *p, size_t n)
 {
 #ifdef MADV_HUGEPAGE
-  if (len >= TOML_HUGE_MIN)
-    (void)madvise(p, len, MADV_HUGEPAGE); /* advice: fine if refused */
+  uintptr_t lo = ((uintptr_t)p + TOML_HUGE_MIN - 1) & ~(TOML_HUGE_MIN - 1);
+  uintptr_t hi = ((uintptr_t)p + n) & ~(TOML_HUGE_MIN - 1);
+  if (hi > lo) /* advice: fine if refused */
+    (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
 #else
-  (void)p, (void)len;
+  (void)p, (void)n;
 #endif
 }
-
-/* A mapping of n bytes (page-rounded): a kept one, or a new one, aligned
- * to 2 MiB from TOML_HUGE_MIN bytes. */
-static void *map_new(size_t n)
-{
-  size_t len = page_round(n),
-         align = len >= TOML_HUGE_MIN ? TOML_HUGE_ALIGN : 0;
-  size_t span = len + align;
-  char *m = keep_take(len);
-  if (m) {
-    huge_advise(m, len); /* a small one may have grown */
-    return m;
-  }
-  m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-           0);
-  if (m == MAP_FAILED)
-    return NULL;
-  if (!align)
-    return m;
-  char *p = (char *)(((uintptr_t)m + TOML_HUGE_ALIGN - 1) &
-                     ~(uintptr_t)(TOML_HUGE_ALIGN - 1));
-  if (p > m)
-    munmap(m, (size_t)(p - m));
-  munmap(p + len, (size_t)(m + span - (p + len)));
-  huge_advise(p, len);
-  return p;
-}
-
-/* Released mappings kept for the next document, as malloc keeps freed
- * memory: a large document parsed after another one (a program reading
- * its configuration again, a batch of large files) fills pages that are
- * already there instead of taking a page fault and a zeroed page from the
- * kernel for each 4 KiB or 2 MiB of them (the kernel's share was a fifth
- * to a third of the time of parsing a 10 MB document again).  At most
- * TOML_KEEP_SLOTS mappings and TOML_KEEP_MAX bytes are kept (malloc keeps
- * up to 32 MiB of freed mappings likewise), the most recently released
- * first: a document's text, released last, is kept over its oldest
- * blocks.  A request takes the smallest kept mapping that holds it, or
- * the largest, resized with mremap (a shrink gives the tail back, a growth
- * may move it).  Only where mremap exists. */
-#ifdef MREMAP_MAYMOVE
-#define TOML_KEEP_SLOTS 8
-#define TOML_KEEP_MAX ((size_t)32 << 20)
-static struct {
-  pthread_mutex_t lock;
-  char *p[TOML_KEEP_SLOTS];
-  size_t len[TOML_KEEP_SLOTS];        /* 0: the slot is empty */
-  unsigned long age[TOML_KEEP_SLOTS]; /* when it was kept */
-  unsigned long clock;
-  size_t total;
-} keep = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-/* A kept mapping resized to len bytes (page-rounded), or NULL. */
-static void *keep_take(size_t len)
-{
-  int best = -1;
-  pthread_mutex_lock(&keep.lock);
-  for (int i = 0; i < TOML_KEEP_SLOTS; i++) {
-    if (!keep.len[i])
-      continue;
-    if (best < 0 ||
-        (keep.len[i] >= len
-             ? keep.len[best] < len || keep.len[i] < keep.len[best]
-             : keep.len[best] < len && keep.len[i] > keep.len[best]))
-      best = i;
-  }
-  char *p = best < 0 ? NULL : keep.p[best];
-  size_t have = best < 0 ? 0 : keep.len[best];
-  if (best >= 0) {
-    keep.len[best] = 0;
-    keep.total -= have;
-  }
-  pthread_mutex_unlock(&keep.lock);
-  if (!p || have == len)
-    return p;
-  void *q = mremap(p, have, len, MREMAP_MAYMOVE);
-  if (q != MAP_FAILED)
-    return q;
-  munmap(p, have);
-  return NULL;
-}
-
-/* Keeps mapping p of len bytes (page-rounded), giving back the oldest
- * kept ones it needs the room of; one larger than TOML_KEEP_MAX is
- * unmapped. */
-static void keep_give(char *p, size_t len)
-{
-  char *drop[TOML_KEEP_SLOTS];
-  size_t drop_len[TOML_KEEP_SLOTS];
-  int ndrop = 0, slot = -1;
-  if (len > TOML_KEEP_MAX) {
-    munmap(p, len);
-    return;
-  }
-  pthread_mutex_lock(&keep.lock);
-  for (;;) {
-    int oldest = -1;
-    slot = -1;
-    for (int i = 0; i < TOML_KEEP_SLOTS; i++) {
-      if (!keep.len[i])
-        slot = i;
-      else if (oldest < 0 || keep.age[i] < keep.age[oldest])
-        oldest = i;
-    }
-    if (slot >= 0 && keep.total + len <= TOML_KEEP_MAX)
-      break;
-    drop[ndrop] = keep.p[oldest]; /* oldest >= 0: the kept ones fill it */
-    drop_len[ndrop++] = keep.len[oldest];
-    keep.total -= keep.len[oldest];
-    keep.len[oldest] = 0;
-  }
-  keep.p[slot] = p;
-  keep.len[slot] = len;
-  keep.age[slot] = ++keep.clock;
-  keep.total += len;
-  pthread_mutex_unlock(&keep.lock);
-  while (ndrop--)
-    munmap(drop[ndrop], drop_len[ndrop]);
-}
-#else
-static void *keep_take(size_t len)
-{
-  (void)len;
-  return NULL;
-}
-static void keep_give(char *p, size_t len) { munmap(p, len); }
-#endif
 
 static void *toml_libc(void *ud, void *p, size_t old_size, size_t new_size)
 {
-  bool was_map = p && old_size >= TOML_MAP_MIN;
-  bool map = new_size >= TOML_MAP_MIN;
   void *q;
-  (void)ud;
-  if (!was_map && !map) {
-    if (new_size == 0) {
-      free(p);
-      return NULL;
-    }
-    return realloc(p, new_size);
-  }
-#ifdef MREMAP_MAYMOVE
-  if (was_map && map) {
-    q = mremap(p, page_round(old_size), page_round(new_size), MREMAP_MAYMOVE);
-    if (q == MAP_FAILED)
-      return NULL;
-    if (old_size < TOML_HUGE_MIN)
-      huge_advise(q, page_round(new_size));
-    return q;
-  }
-#endif
-  q = new_size == 0 ? NULL : map ? map_new(new_size) : malloc(new_size);
-  if (new_size && !q)
-    return NULL;
-  if (p && q)
-    memcpy(q, p, old_size < new_size ? old_size : new_size);
-  if (was_map)
-    keep_give(p, page_round(old_size));
-  else
+  (void)ud, (void)old_size;
+  if (new_size == 0) {
     free(p);
+    return NULL;
+  }
+  q = realloc(p, new_size);
+  if (q && new_size >= TOML_HUGE_MIN)
+    huge_advise(q, new_size);
   return q;
 }
 
