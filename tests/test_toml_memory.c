@@ -5,6 +5,7 @@
  * and errors are the same whichever memory they lie in.
  * SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +188,53 @@ Test(toml_memory, a_buffer_grows_into_huge_blocks_with_its_bytes)
   toml_error e;
   cr_assert_eq(toml_doc_parse(d, len, TOML_1_1, &e), TOML_OK, "%s", e.message);
   cr_assert_eq(toml_node_integer(toml_table_get(toml_doc_root(d), "a", 1)), 1);
+  toml_doc_free(d);
+}
+
+/* The VmFlags of the mapping of /proc/self/smaps that holds address a
+ * (empty when none does). */
+static void vm_flags_at(uintptr_t a, char *out, size_t cap)
+{
+  FILE *f = fopen("/proc/self/smaps", "r");
+  char line[512];
+  bool in = false;
+  out[0] = 0;
+  cr_assert_not_null(f);
+  while (fgets(line, sizeof line, f)) {
+    unsigned long lo, hi;
+    if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) /* a mapping's line */
+      in = a >= lo && a < hi;
+    else if (in && !strncmp(line, "VmFlags:", 8)) {
+      snprintf(out, cap, "%s", line + 8);
+      break;
+    }
+  }
+  fclose(f);
+}
+
+/* A buffer of 9 MiB is advised as huge pages on the whole 2 MiB pages
+ * inside it (VmFlags "hg"), where the kernel has transparent huge pages. */
+Test(toml_memory, a_large_buffer_is_advised_as_huge_pages)
+{
+  FILE *thp = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+  char mode[128] = "", flags[256];
+  if (thp) {
+    if (!fgets(mode, sizeof mode, thp))
+      mode[0] = 0;
+    fclose(thp);
+  }
+  if (!mode[0] || strstr(mode, "[never]"))
+    cr_skip_test("no transparent huge pages here");
+  toml_doc *d = toml_doc_new(NULL, NULL, "huge.toml");
+  size_t n = (size_t)9 << 20, huge = (size_t)2 << 20;
+  char *buf = toml_doc_buffer(d, n);
+  cr_assert_not_null(buf);
+  uintptr_t lo = ((uintptr_t)buf + huge - 1) & ~(uintptr_t)(huge - 1);
+  for (uintptr_t a = lo; a + huge <= (uintptr_t)buf + n; a += huge) {
+    vm_flags_at(a, flags, sizeof flags);
+    cr_assert(strstr(flags, " hg"), "%#lx (buffer %p): VmFlags%s",
+              (unsigned long)a, (void *)buf, flags);
+  }
   toml_doc_free(d);
 }
 
