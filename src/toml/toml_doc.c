@@ -7,14 +7,14 @@
 #include "toml_impl.h"
 
 /* The default allocator: malloc, realloc and free for every size.  glibc
- * keeps freed memory for the next allocation (after a freed mapped block,
- * its mmap threshold rises to that block's size, so the next document of
- * that size comes from the heap it keeps instead of a page fault per page)
- * and grows a mapped block with mremap.  A block of TOML_HUGE_MIN bytes or
- * more (the text and the larger arena blocks of a document of megabytes)
- * is advised as transparent huge pages (MADV_HUGEPAGE, where the kernel
- * allows them) on the whole 2 MiB pages inside it: filling them takes a
- * page fault per 2 MiB instead of one per 4 KiB. */
+ * keeps freed memory for the next allocation (a document parsed after
+ * another one reuses the part of its heap glibc did not give back past its
+ * trim threshold) and grows a mapped block with mremap.  A block of
+ * TOML_HUGE_MIN bytes or more (the text and the larger arena blocks of a
+ * document of megabytes) is advised as transparent huge pages
+ * (MADV_HUGEPAGE, where the kernel allows them) on the whole 2 MiB pages
+ * inside it: filling them takes a page fault per 2 MiB instead of one per
+ * 4 KiB. */
 #define TOML_HUGE_MIN ((size_t)2 << 20)
 
 static void huge_advise(void *p, size_t n)
@@ -261,7 +261,7 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
    * has a unit per 2 bytes of text, plus 16 (manifests use one per 3 to
    * 6; toml_doc_trim gives back the rest), a later one twice the last;
    * each still owns a whole granule of refs.  Regular blocks double from
-   * a granule (from 2 MiB for a text of 8 MiB or more, a huge page) to 8
+   * a granule (from 2 MiB for a text of 8 MiB or more) to 8
    * MiB (TOML_BLOCK_GROW_UNITS); one past 1 MiB is halved
    * (down to 1 MiB) while it would take more than a quarter of the budget
    * left: near its limit, a document takes blocks of 1 MiB, so that the
@@ -270,7 +270,7 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
   if (own) {
     n = (units + TOML_GRAN_UNITS - 1) & ~(TOML_GRAN_UNITS - 1);
   } else {
-    if (!d->blocks) /* a text of 8 MiB or more starts at 2 MiB (huge) */
+    if (!d->blocks) /* a text of 8 MiB or more starts at 2 MiB */
       d->next_units = d->len < TOML_SMALL_TEXT     ? small_units(d->len)
                       : d->len < ((size_t)8 << 20) ? TOML_GRAN_UNITS
                                                    : 1u << 18;
