@@ -98,6 +98,28 @@ static void same_tree(const toml_node *a, const toml_node *b)
   }
 }
 
+/* keys_text's text of n keys parses with the default allocator into table
+ * t of n keys, the last one 9, and the same tree as with count_alloc. */
+static void keys_read_alike(const char *text, size_t len, size_t n)
+{
+  char last[16];
+  counted plain = {0};
+  toml_doc *a = toml_doc_new(NULL, NULL, "big.toml");
+  toml_doc *b = toml_doc_new(count_alloc, &plain, "big.toml");
+  toml_error e;
+  cr_assert_eq(parse_into(a, text, len, 0, &e), TOML_OK, "%s", e.message);
+  cr_assert_eq(parse_into(b, text, len, 0, &e), TOML_OK, "%s", e.message);
+  const toml_node *t = toml_table_get(toml_doc_root(a), "t", 1);
+  cr_assert_not_null(t);
+  cr_assert_eq(toml_node_count(t), n);
+  snprintf(last, sizeof last, "k%07zu", n - 1);
+  cr_assert_eq(toml_node_integer(toml_table_get(t, last, 8)),
+               (int64_t)((n - 1) % 10));
+  same_tree(toml_doc_root(a), toml_doc_root(b));
+  toml_doc_free(a);
+  toml_doc_free(b);
+}
+
 /* 650 000 keys: 8.5 MB of text (advised as huge pages) and blocks of 2
  * MiB from the first (a text of 8 MiB or more), then 4 and 8 MiB (advised
  * too): read the same as with a counting allocator, and a duplicate at the
@@ -107,26 +129,15 @@ Test(toml_memory, huge_blocks_read_like_plain_memory)
   size_t n = 650000, len;
   char *text = keys_text(n, &len);
   cr_assert_gt(len, (size_t)8 << 20);
-  toml_doc *a = toml_doc_new(NULL, NULL, "big.toml");
-  counted plain = {0};
-  toml_doc *b = toml_doc_new(count_alloc, &plain, "big.toml");
-  toml_error e;
-  cr_assert_eq(parse_into(a, text, len, 0, &e), TOML_OK, "%s", e.message);
-  cr_assert_eq(parse_into(b, text, len, 0, &e), TOML_OK, "%s", e.message);
-  const toml_node *t = toml_table_get(toml_doc_root(a), "t", 1);
-  cr_assert_not_null(t);
-  cr_assert_eq(toml_node_count(t), n);
-  cr_assert_eq(toml_node_integer(toml_table_get(t, "k0649999", 8)), 9);
-  same_tree(toml_doc_root(a), toml_doc_root(b));
-  toml_doc_free(a);
-  toml_doc_free(b);
+  keys_read_alike(text, len, n);
 
   char *dup = malloc(len + 32);
   memcpy(dup, text, len);
   size_t dlen = len + (size_t)sprintf(dup + len, "k0000005 = 1\n");
   toml_error ea, eb;
-  a = toml_doc_new(NULL, NULL, "big.toml");
-  b = toml_doc_new(count_alloc, &plain, "big.toml");
+  counted plain = {0};
+  toml_doc *a = toml_doc_new(NULL, NULL, "big.toml");
+  toml_doc *b = toml_doc_new(count_alloc, &plain, "big.toml");
   cr_assert_eq(parse_into(a, dup, dlen, 0, &ea), TOML_ESYNTAX);
   cr_assert_eq(parse_into(b, dup, dlen, 0, &eb), TOML_ESYNTAX);
   cr_assert_eq(ea.line, (int)n + 2);
@@ -151,18 +162,7 @@ Test(toml_memory, documents_parsed_in_turn_read_the_same)
   size_t sizes[] = {650000, 650000, 500000, 800000, 25000, 25000}, len;
   for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
     char *text = keys_text(sizes[s], &len);
-    toml_doc *a = toml_doc_new(NULL, NULL, "big.toml");
-    counted plain = {0};
-    toml_doc *b = toml_doc_new(count_alloc, &plain, "big.toml");
-    toml_error e;
-    cr_assert_eq(parse_into(a, text, len, 0, &e), TOML_OK, "%s", e.message);
-    cr_assert_eq(parse_into(b, text, len, 0, &e), TOML_OK, "%s", e.message);
-    const toml_node *t = toml_table_get(toml_doc_root(a), "t", 1);
-    cr_assert_not_null(t);
-    cr_assert_eq(toml_node_count(t), sizes[s]);
-    same_tree(toml_doc_root(a), toml_doc_root(b));
-    toml_doc_free(a);
-    toml_doc_free(b);
+    keys_read_alike(text, len, sizes[s]);
     free(text);
   }
 }
