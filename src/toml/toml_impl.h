@@ -66,7 +66,7 @@ typedef struct toml_entry {
 /* 1 MiB: a request of a quarter of it or more gets a block of its own */
 #define TOML_BLOCK_MAX_UNITS (1u << 17)
 /* Regular blocks double up to 8 MiB: a document of megabytes gets blocks
- * of 2 MiB and more, which the default allocator advises as huge pages. */
+ * of 2 MiB and more, which the default allocator maps as huge pages. */
 #define TOML_BLOCK_GROW_UNITS (1u << 20)
 /* Bytes of NUL padding after the text, so the lexer can look a few bytes
  * ahead without bounds checks. */
