@@ -130,6 +130,61 @@ static double slow_float(toml_parser *P, const char *s, const char *e)
   return v;
 }
 
+#include "toml_pow10.h"
+
+/* m * 10^e correctly rounded, without strtod, for the common shapes
+ * outside the exact fast path (m of up to 19 digits, large exponents: the
+ * Eisel-Lemire method).  How it works: m, shifted so its top bit is set,
+ * times the 128-bit mantissa of 10^e (toml_pow10.h, rounded down) gives
+ * the value's leading bits; the table's error (below one unit of its last
+ * bit) moves the product's low 64 bits by less than m, so when adding m to
+ * them cannot carry into the high word, the high word is exact.  Else the
+ * table's second half narrows it; the few products still ambiguous (a
+ * carry may or may not reach the 54 leading bits, or an exact halfway
+ * point) and results outside the normal doubles (overflow, subnormals)
+ * return false, for strtod.  m is not 0; the result is positive. */
+static bool el_float(uint64_t m, long e, double *out)
+{
+#if !defined(__SIZEOF_INT128__) /* no 128-bit products: strtod */
+  (void)m, (void)e, (void)out;
+  return false;
+#else
+  if (e < TOML_POW10_MIN || e > TOML_POW10_MAX)
+    return false;
+  const uint64_t *t = toml_pow10[e - TOML_POW10_MIN];
+  int lz = __builtin_clzll(m);
+  m <<= lz;
+  unsigned __int128 x = (unsigned __int128)m * t[0];
+  uint64_t hi = (uint64_t)(x >> 64), lo = (uint64_t)x;
+  if ((hi & 0x1FF) == 0x1FF && lo + m < lo) {
+    unsigned __int128 y = (unsigned __int128)m * t[1];
+    uint64_t yhi = (uint64_t)(y >> 64), ylo = (uint64_t)y;
+    uint64_t mlo = lo + yhi, mhi = hi + (mlo < lo);
+    if ((mhi & 0x1FF) == 0x1FF && mlo + 1 == 0 && ylo + m < ylo)
+      return false;
+    hi = mhi;
+    lo = mlo;
+  }
+  /* floor(e * log2(10)) is (217706 * e) >> 16 over the table's range
+   * (tools/gen-pow10.py checks it) */
+  unsigned msb = (unsigned)(hi >> 63);
+  uint64_t mant = hi >> (msb + 9); /* 54 bits: 53 and the rounding bit */
+  int64_t exp2 = (((int64_t)217706 * e) >> 16) + 64 + 1023 - lz - (1 ^ msb);
+  if (lo == 0 && (hi & 0x1FF) == 0 && (mant & 3) == 1)
+    return false; /* exactly halfway, maybe: ties go to even */
+  mant = (mant + (mant & 1)) >> 1;
+  if (mant >> 53) { /* rounding carried into a 54th bit */
+    mant >>= 1;
+    exp2++;
+  }
+  if (exp2 < 1 || exp2 > 0x7FE)
+    return false; /* subnormal, zero or infinite: strtod */
+  uint64_t bits = (uint64_t)exp2 << 52 | (mant & ((1ull << 52) - 1));
+  memcpy(out, &bits, sizeof *out);
+  return true;
+#endif
+}
+
 static const double exact_pow10[] = {
     1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
@@ -226,7 +281,7 @@ __attribute__((noinline)) static char *lex_number(toml_parser *P, char *p,
     f = neg ? -0.0 : 0.0;
   else if (!dropped && m <= (1ull << 53) && e >= -22 && e <= 22)
     f = e < 0 ? (double)m / exact_pow10[-e] : (double)m * exact_pow10[e];
-  else
+  else if (dropped || !el_float(m, e, &f))
     f = slow_float(P, s, p); /* s has the sign */
   if (neg && f > 0)
     f = -f;

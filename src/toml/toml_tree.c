@@ -4,7 +4,8 @@
 
 /* ---- lookup and insertion ---- */
 
-static uint32_t key_hash(const char *k, uint32_t len)
+static inline __attribute__((always_inline)) uint32_t key_hash(const char *k,
+                                                               uint32_t len)
 {
   uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
   uint64_t w;
@@ -75,8 +76,9 @@ static uint32_t table_units(uint32_t cap)
 }
 
 /* Puts position pos (of entry e) into the index after refs[cap]. */
-static void index_put(const toml_doc *d, uint32_t *refs, uint32_t cap,
-                      uint32_t pos, const toml_entry *e)
+static inline __attribute__((always_inline)) void
+index_put(const toml_doc *d, uint32_t *refs, uint32_t cap, uint32_t pos,
+          const toml_entry *e)
 {
   const char *key = toml_entry_key(d, e);
   uint32_t mask = 2 * cap - 1, i;
@@ -101,8 +103,9 @@ static void index_put(const toml_doc *d, uint32_t *refs, uint32_t cap,
 /* Lookup; a miss in an indexed table leaves its hash in the document for
  * the insert that follows, when remember is set (the parser only: readers
  * must not write, several threads may read a document). */
-static toml_entry *find(toml_doc *d, const toml_node *t, const char *key,
-                        uint32_t len, bool remember)
+static inline __attribute__((always_inline)) toml_entry *
+find(toml_doc *d, const toml_node *t, const char *key, uint32_t len,
+     bool remember)
 {
   uint32_t n = t->u.c.count, i, cap, mask, h;
   const uint32_t *refs;
