@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # `make test`: install what is missing, build under gcc and clang with
 # -Werror and ASan+UBSan, run the unit tests under both, the TOML
-# conformance suite (1.0.0 and 1.1.0), the symbol and layer checks and a
-# short smoke run of every fuzz target (scripts/fuzz.sh).  Ends with one
-# line "N passed, N failed".
+# conformance suite (1.0.0 and 1.1.0), the symbol and layer checks, the
+# check of the generated float table and a short smoke run of every fuzz
+# target (scripts/fuzz.sh).  Ends with one line "N passed, N failed".
 #
 # The runner's S3 tests need s3rver from the npm registry (scripts/s3rver.sh
 # installs it into build/s3rver); without it they skip, saying so.
@@ -145,6 +145,14 @@ if scripts/check-layers.sh "$first/src/CMakeFiles/plugkit_obj.dir"; then
   count 1 0
 else
   count 0 1
+fi
+
+# Generated sources are what their generators write.
+if python3 tools/gen-pow10.py | cmp -s - src/toml/toml_pow10.h; then
+  count 1 0
+else
+  say "src/toml/toml_pow10.h differs from tools/gen-pow10.py's output: run"
+  say "  tools/gen-pow10.py > src/toml/toml_pow10.h"; count 0 1
 fi
 
 # TOML conformance.
