@@ -367,6 +367,11 @@ typedef struct pk_quarantined {
   int64_t since;        /* when the crash was found (seconds since 1970) */
   int signal;           /* the signal the host died of, when the host had
                            crash_signals on; else 0 (unknown) */
+  const char *cause;    /* how, in words: "crashed in its register hook:
+                           signal 11 (Segmentation fault)", "called exit()
+                           in its ...", "ended twice inside its ...
+                           without a crash signal (killed from outside?)",
+                           "died in its ..." (the end is unknown) */
 } pk_quarantined;
 typedef void (*pk_quarantine_fn)(void *ud, const pk_quarantined *q);
 

@@ -22,12 +22,7 @@ static void show(void *ud, const pk_quarantined *q)
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
   l->n++;
   if (!l->w) {
-    if (q->signal)
-      printf("%s  crashed in its %s: signal %d (%s)  %s  %s\n", q->plugin,
-             q->call, q->signal, strsignal(q->signal), when, q->manifest);
-    else
-      printf("%s  died in its %s  %s  %s\n", q->plugin, q->call, when,
-             q->manifest);
+    printf("%s  %s  %s  %s\n", q->plugin, q->cause, when, q->manifest);
     return;
   }
   cli_json_begin_object(l->w);
@@ -41,6 +36,8 @@ static void show(void *ud, const pk_quarantined *q)
   cli_json_string(l->w, when);
   cli_json_key(l->w, "signal");
   cli_json_int(l->w, q->signal);
+  cli_json_key(l->w, "cause");
+  cli_json_string(l->w, q->cause);
   cli_json_end_object(l->w);
 }
 
