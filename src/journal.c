@@ -12,7 +12,8 @@
  *            pk_host_free() or the process's death, and by its bit in the
  *            header, cleared (atomically) by pk_host_free() in the
  *            process that claimed it (a forked child shares it)
- *   table    J_QUAR records: the plugins in quarantine
+ *   table    J_QUAR records: the plugins in quarantine, and those with
+ *            a strike
  *
  * Before a call into plugin code a thread fills a free record of its
  * host's slot (state 1, "in a call"); after it, clears it.  A call made
@@ -34,7 +35,12 @@
  * With crash_signals (the host's option), handlers of the synchronous
  * fatal signals, installed while such a host's journal is open, store the
  * signal into the thread's innermost record, put the previous action back
- * and let it run: the next start names the signal.
+ * and let it run: the next start names the signal.  Such a host's records
+ * say so (J_ARMED), and an atexit handler marks the record of a thread
+ * calling exit() inside a call (J_EXITED): a record of an armed host with
+ * neither a signal nor an exit is an end from outside (SIGKILL, the OOM
+ * killer, _exit): a strike (a table record of state J_Q_STRIKE, warned
+ * of once), the second with the same files a quarantine.
  * SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE /* F_OFD_SETLK */
 #include <errno.h>
