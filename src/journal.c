@@ -62,7 +62,7 @@
 #define J_QUAR 64
 
 typedef struct jrec {
-  uint32_t state;     /* slot: 0 free; 1 in a call; 2 outer (J_IN_*);
+  uint32_t state;     /* slot: 0 free; 1 in a call; 2 outer;
                        * table: 0 free; 1 quarantine; 2 strike (J_Q_*) */
   uint32_t call;      /* the step: a pk_trace_event */
   int64_t since;      /* table: when the end was taken in */
