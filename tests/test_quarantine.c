@@ -584,21 +584,17 @@ static bool in_register(const char *plugin)
  * the child is killed from outside with SIGKILL.  The hosts that died
  * before are taken in first (pk_quarantine_list does), so that their
  * records are not mistaken for the child's. */
+static void hang_in_register(const void *armed)
+{
+  setenv("PK_TEST_KILL_AT", "register", 1);
+  signals_on = *(const bool *)armed;
+  register_one("killers:hang");
+}
+
 static void kill_in_register(bool armed)
 {
   list();
-  fflush(NULL);
-  pid_t pid = fork();
-  cr_assert_geq(pid, 0);
-  if (pid == 0) {
-    int null = open("/dev/null", O_WRONLY);
-    if (null >= 0)
-      dup2(null, 2);
-    setenv("PK_TEST_KILL_AT", "register", 1);
-    signals_on = armed;
-    register_one("killers:hang");
-    _exit(7);
-  }
+  pid_t pid = child_start(hang_in_register, &armed);
   bool inside = false;
   for (int i = 0; i < 20000 && !(inside = in_register("killers:hang"));
        i++)
