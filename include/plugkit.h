@@ -357,7 +357,11 @@ PK_API pk_status pk_host_check_lock(pk_host *host, const char *path,
  * puts the plugin in quarantine: the next starts skip it with a
  * PK_LOG_WARN naming it and the call, and a request for it fails with
  * PK_ETRUST, until its manifest or shared object changes (mtime or size)
- * or the quarantine is cleared. */
+ * or the quarantine is cleared.  A host with crash_signals records a
+ * crash signal or an exit() in the record; when such a host ended with
+ * neither (killed from outside: SIGKILL, the OOM killer), the call is a
+ * strike: the next start warns, and only a second strike with the same
+ * files quarantines the plugin. */
 typedef struct pk_quarantined {
   const char *plugin;   /* "ns:name" */
   const char *call;     /* the step (pk_trace_event_describe): "register
@@ -367,18 +371,24 @@ typedef struct pk_quarantined {
   int64_t since;        /* when the crash was found (seconds since 1970) */
   int signal;           /* the signal the host died of, when the host had
                            crash_signals on; else 0 (unknown) */
+  const char *cause;    /* how, in words: "crashed in its register hook:
+                           signal 11 (Segmentation fault)", "called exit()
+                           in its ...", "ended twice inside its ...
+                           without a crash signal (killed from outside?)",
+                           "died in its ..." (the end is unknown) */
 } pk_quarantined;
 typedef void (*pk_quarantine_fn)(void *ud, const pk_quarantined *q);
 
-/* Calls fn for each plugin in the quarantine of the journal beside
- * cache_path (a host's pk_host_options.cache_path), after taking in what
- * hosts that died left there.  No journal: nothing is quarantined, PK_OK.
+/* Calls fn for each plugin in the quarantine (not those with a strike) of
+ * the journal beside cache_path (a host's pk_host_options.cache_path),
+ * after taking in what hosts that died left there.  No journal: nothing is quarantined, PK_OK.
  * The strings are borrowed for the callback's duration.
  * [thread: any] [fails: io | misuse] [since: 0.1] */
 PK_API pk_status pk_quarantine_list(const char *cache_path, pk_quarantine_fn fn,
                                     void *ud, pk_error *err);
 /* Lifts the quarantine of plugin ("ns:name"), or of every plugin when
- * plugin is NULL; *cleared (may be NULL) gets how many were lifted.
+ * plugin is NULL, and its strike or theirs; *cleared (may be NULL) gets
+ * how many quarantines were lifted (strikes are not counted).
  * [thread: any] [fails: io | misuse] [since: 0.1] */
 PK_API pk_status pk_quarantine_clear(const char *cache_path, const char *plugin,
                                      size_t *cleared, pk_error *err);

@@ -12,7 +12,8 @@
  *            pk_host_free() or the process's death, and by its bit in the
  *            header, cleared (atomically) by pk_host_free() in the
  *            process that claimed it (a forked child shares it)
- *   table    J_QUAR records: the plugins in quarantine
+ *   table    J_QUAR records: the plugins in quarantine, and those with
+ *            a strike
  *
  * Before a call into plugin code a thread fills a free record of its
  * host's slot (state 1, "in a call"); after it, clears it.  A call made
@@ -34,7 +35,12 @@
  * With crash_signals (the host's option), handlers of the synchronous
  * fatal signals, installed while such a host's journal is open, store the
  * signal into the thread's innermost record, put the previous action back
- * and let it run: the next start names the signal.
+ * and let it run: the next start names the signal.  Such a host's records
+ * say so (J_ARMED), and an atexit handler marks the record of a thread
+ * calling exit() inside a call (J_EXITED): a record of an armed host with
+ * neither a signal nor an exit is an end from outside (SIGKILL, the OOM
+ * killer, _exit): a strike (a table record of state J_Q_STRIKE, warned
+ * of once), the second with the same files a quarantine.
  * SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE /* F_OFD_SETLK */
 #include <errno.h>
@@ -56,16 +62,26 @@
 #define J_QUAR 64
 
 typedef struct jrec {
-  uint32_t state;     /* 0 free; 1 in a call (quarantine: used); 2 outer */
+  uint32_t state;     /* slot: 0 free; 1 in a call; 2 outer;
+                       * table: 0 free; 1 quarantine; 2 strike (J_Q_*) */
   uint32_t call;      /* the step: a pk_trace_event */
-  int64_t since;      /* quarantine: when the crash was taken in */
+  int64_t since;      /* table: when the end was taken in */
   uint64_t key[4];    /* the plugin's files then (pk_plugin.fkey) */
   char plugin[128];   /* "ns:name" */
   int32_t sig;        /* the signal the host died of, when recorded */
-  char what[108];     /* a factory's type, or "" */
+  uint32_t flags;     /* J_ARMED, J_EXITED, J_TWICE, J_WARNED */
+  char what[104];     /* a factory's type, or "" */
   char manifest[224]; /* its manifest path */
 } jrec;
 _Static_assert(sizeof(jrec) == 512, "journal records are 512 bytes");
+
+enum { J_Q_QUAR = 1, J_Q_STRIKE = 2 }; /* a table record's state */
+enum {
+  J_ARMED = 1,  /* slot: the host had the crash handlers armed */
+  J_EXITED = 2, /* slot: exit() was called inside the call */
+  J_TWICE = 4,  /* quarantine: the second end without a crash signal */
+  J_WARNED = 8  /* strike: a start has warned of it */
+};
 
 typedef struct jhead {
   char magic[8];
@@ -127,11 +143,28 @@ static void on_fatal(int sig, siginfo_t *si, void *uc)
   errno = saved;
 }
 
+/* Registered with atexit() by the first host with crash_signals: a
+ * thread calling exit() inside a journaled call (a plugin's code ending
+ * the process) marks its record, so that the next start quarantines the
+ * plugin at once, as for a crash signal. */
+static void on_exit_call(void)
+{
+  jrec *r = cur_rec;
+  if (r)
+    __atomic_or_fetch(&r->flags, J_EXITED, __ATOMIC_RELAXED);
+}
+
+static void register_exit_mark(void) { atexit(on_exit_call); }
+
 /* Counts a journal that wants the handlers (on) or no longer does; the
  * first installs them, the last puts the previous actions back (unless
- * the host replaced ours meanwhile). */
+ * the host replaced ours meanwhile).  The exit mark is registered once
+ * per process. */
 static void fatal_signals(bool on)
 {
+  static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+  if (on)
+    pthread_once(&exit_once, register_exit_mark);
   pthread_mutex_lock(&sig_mu);
   if (on ? sig_users++ == 0 : --sig_users == 0)
     for (size_t i = 0; i < N_FATAL; i++) {
@@ -297,32 +330,60 @@ static void j_close(struct pk__journal *J)
   close(J->fd); /* releases the slot's lock */
 }
 
-/* Under the table lock: quarantines r (a call a dead host was inside). */
-static void quarantine(struct pk__journal *J, const jrec *r)
+/* Under the table lock: the table record of r's plugin, or NULL. */
+static jrec *table_rec_of(struct pk__journal *J, const jrec *r)
 {
-  int at = -1;
   for (int i = 0; i < J_QUAR; i++) {
     jrec *q = quar_rec(J, i);
-    if (q->state && !strncmp(q->plugin, r->plugin, sizeof q->plugin)) {
-      at = i; /* the same plugin again: the newest crash */
-      break;
-    }
-    if (at < 0 && !q->state)
-      at = i;
+    if (q->state && !strncmp(q->plugin, r->plugin, sizeof q->plugin))
+      return q;
   }
-  if (at < 0) { /* full: the oldest gives way */
-    at = 0;
+  return NULL;
+}
+
+/* Under the table lock: puts r (a call a dead host was inside) into the
+ * table as state (J_Q_QUAR or J_Q_STRIKE) with flags. */
+static void put_table(struct pk__journal *J, const jrec *r, uint32_t state,
+                      uint32_t flags)
+{
+  jrec *q = table_rec_of(J, r); /* the same plugin again: the newest end */
+  for (int i = 0; !q && i < J_QUAR; i++)
+    if (!quar_rec(J, i)->state)
+      q = quar_rec(J, i);
+  if (!q) { /* full: the oldest gives way */
+    q = quar_rec(J, 0);
     for (int i = 1; i < J_QUAR; i++)
-      if (quar_rec(J, i)->since < quar_rec(J, at)->since)
-        at = i;
+      if (quar_rec(J, i)->since < q->since)
+        q = quar_rec(J, i);
   }
-  jrec *q = quar_rec(J, at);
   *q = *r;
   q->plugin[sizeof q->plugin - 1] = q->what[sizeof q->what - 1] =
       q->manifest[sizeof q->manifest - 1] = '\0';
   q->since = (int64_t)time(NULL);
-  q->state = 1;
+  q->state = state;
+  q->flags = flags;
   head_of(J)->quar_any = 1;
+}
+
+/* Under the table lock: takes in r, a call a dead host was inside.  A
+ * recorded signal or exit, or a host without the crash handlers armed
+ * (the end is unknown), quarantines its plugin.  An armed host that
+ * recorded nothing ended some other way (SIGKILL, the OOM killer,
+ * _exit()): a strike; the second with the same files quarantines. */
+static void take_in(struct pk__journal *J, const jrec *r)
+{
+  uint32_t f = r->flags;
+  if (!(f & J_ARMED) || r->sig || (f & J_EXITED)) {
+    put_table(J, r, J_Q_QUAR, f & J_EXITED);
+    return;
+  }
+  jrec *q = table_rec_of(J, r);
+  bool same = q && !memcmp(q->key, r->key, sizeof q->key);
+  if (same && q->state == J_Q_STRIKE)
+    put_table(J, r, J_Q_QUAR, J_TWICE);
+  else if (!same)
+    put_table(J, r, J_Q_STRIKE, 0);
+  /* else: already in quarantine with these files */
 }
 
 /* Under the table lock: every claimed slot without a live owner is
@@ -341,7 +402,7 @@ static void take_in_dead(struct pk__journal *J, bool claim)
     for (int i = 0; i < J_ENTRIES; i++) {
       used |= slot_rec(J, s, i)->state != 0;
       if (slot_rec(J, s, i)->state == 1)
-        quarantine(J, slot_rec(J, s, i));
+        take_in(J, slot_rec(J, s, i));
     }
     if (used)
       memset(slot_rec(J, s, 0), 0, J_ENTRIES * sizeof(jrec));
@@ -385,27 +446,56 @@ static void plugin_keys(pk_plugin *p)
   p->fkey_set = true;
 }
 
+/* When table record q was taken in: "2026-12-06 12:00:00 UTC". */
+static void since_text(const jrec *q, char *buf, size_t n)
+{
+  time_t t = (time_t)q->since;
+  struct tm tm;
+  buf[0] = '\0';
+  if (gmtime_r(&t, &tm))
+    strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+/* How the host ended in quarantine record q: for the warning (with when,
+ * when it was found: "the host crashed in its register hook: signal 11
+ * (Segmentation fault); found ...") or for pk_quarantined.cause (when
+ * NULL: "crashed in its register hook: signal 11 (Segmentation fault)"). */
+static void end_text(const jrec *q, const char *when, char *buf, size_t n)
+{
+  char call[200], found[100] = "";
+  call_text(q, call, sizeof call);
+  const char *host = when ? "the host " : "";
+  if (when)
+    snprintf(found, sizeof found, "; found %s", when);
+  if (q->sig > 0 && q->sig < NSIG)
+    snprintf(buf, n, "%scrashed in its %s: signal %d (%s)%s", host, call,
+             (int)q->sig, strsignal((int)q->sig), found);
+  else if (q->flags & J_EXITED)
+    snprintf(buf, n, "%scalled exit() in its %s%s", when ? "its code " : "",
+             call, found);
+  else if (q->flags & J_TWICE)
+    snprintf(buf, n,
+             "%sended twice inside its %s without a crash signal (killed "
+             "from outside?)%s",
+             host, call, found);
+  else if (when)
+    snprintf(buf, n,
+             "the host died inside its %s (a crash, a kill or an exit in its "
+             "code; found %s)",
+             call, when);
+  else
+    snprintf(buf, n, "died in its %s", call);
+}
+
 /* Fails p, found in quarantine record q with unchanged files. */
 static void fail_quarantined(pk_host *h, pk_plugin *p, const jrec *q)
 {
-  char call[200], when[64] = "";
-  call_text(q, call, sizeof call);
-  time_t t = (time_t)q->since;
-  struct tm tm;
-  if (gmtime_r(&t, &tm))
-    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  char how[400];
-  if (q->sig > 0 && q->sig < NSIG)
-    snprintf(how, sizeof how, "crashed in its %s: signal %d (%s); found %s",
-             call, (int)q->sig, strsignal((int)q->sig), when);
-  else
-    snprintf(how, sizeof how,
-             "died inside its %s (a crash, a kill or an exit in its code; "
-             "found %s)",
-             call, when);
+  char when[64], how[500];
+  since_text(q, when, sizeof when);
+  end_text(q, when, how, sizeof how);
   pk_error e;
   pk__fail(&e, PK_ETRUST,
-           "plugin %s is in quarantine: the host %s; it is skipped until its "
+           "plugin %s is in quarantine: %s; it is skipped until its "
            "files (%s%s%s) change, or run `plugkit quarantine clear %s "
            "--cache %s`",
            p->id, how, p->manifest_path, p->library_path ? ", " : "",
@@ -416,7 +506,21 @@ static void fail_quarantined(pk_host *h, pk_plugin *p, const jrec *q)
   pk__log(h, PK_LOG_WARN, p, "%s", e.message);
 }
 
-/* Under the table lock: the discovered plugins in quarantine. */
+/* Under the table lock: warns, once, of strike record q of p. */
+static void warn_strike(pk_host *h, pk_plugin *p, jrec *q)
+{
+  char call[200];
+  call_text(q, call, sizeof call);
+  pk__log(h, PK_LOG_WARN, p,
+          "plugin %s: the host ended inside its %s without a crash signal "
+          "(killed from outside?); not quarantined: a second such end with "
+          "the same files quarantines it",
+          p->id, call);
+  q->flags |= J_WARNED;
+}
+
+/* Under the table lock: the discovered plugins in quarantine, and those
+ * with a strike not yet warned of. */
 static void apply_quarantine(pk_host *h, struct pk__journal *J)
 {
   bool any = false;
@@ -431,13 +535,20 @@ static void apply_quarantine(pk_host *h, struct pk__journal *J)
     if (!p || p->builtin || p->state != PK_STATE_DISCOVERED)
       continue;
     plugin_keys(p);
+    bool strike = q->state == J_Q_STRIKE;
     if (!memcmp(p->fkey, q->key, sizeof q->key)) {
-      fail_quarantined(h, p, q);
+      if (!strike)
+        fail_quarantined(h, p, q);
+      else if (!(q->flags & J_WARNED))
+        warn_strike(h, p, q);
       continue;
     }
     pk__log(h, PK_LOG_INFO, p,
-            "plugin %s leaves the quarantine: its files changed since the "
-            "host died inside it",
+            strike ? "plugin %s: its files changed since the host ended "
+                     "inside it without a crash signal; that end no longer "
+                     "counts"
+                   : "plugin %s leaves the quarantine: its files changed "
+                     "since the host died inside it",
             p->id);
     memset(q, 0, sizeof *q);
   }
@@ -545,6 +656,7 @@ void *pk__journal_record(pk_host *h, pk_plugin *p, pk_trace_event step,
   jrec *r = slot_rec(J, J->slot, i);
   r->call = (uint32_t)step;
   r->sig = 0;
+  r->flags = h->crash_signals ? J_ARMED : 0;
   memcpy(r->key, p->fkey, sizeof r->key);
   pk__copy_str(r->plugin, sizeof r->plugin, p->id);
   if (kind)
@@ -610,14 +722,17 @@ pk_status pk_quarantine_list(const char *cache_path, pk_quarantine_fn fn,
     return st;
   for (int i = 0; i < J_QUAR; i++) {
     const jrec *q = quar_rec(&J, i);
-    if (!q->state)
-      continue;
-    char id[sizeof q->plugin], call[200], man[sizeof q->manifest];
+    if (q->state != J_Q_QUAR)
+      continue; /* free, or a strike */
+    char id[sizeof q->plugin], call[200], man[sizeof q->manifest],
+        cause[400];
     rec_str(id, sizeof id, q->plugin, sizeof q->plugin);
     rec_str(man, sizeof man, q->manifest, sizeof q->manifest);
     call_text(q, call, sizeof call);
+    end_text(q, NULL, cause, sizeof cause);
     pk_quarantined item = {id, call, man, q->since,
-                           q->sig > 0 && q->sig < NSIG ? (int)q->sig : 0};
+                           q->sig > 0 && q->sig < NSIG ? (int)q->sig : 0,
+                           cause};
     fn(ud, &item);
   }
   unlock_byte(J.fd, 0);
@@ -639,8 +754,8 @@ pk_status pk_quarantine_clear(const char *cache_path, const char *plugin,
     jrec *q = quar_rec(&J, i);
     if (q->state &&
         (!plugin || !strncmp(q->plugin, plugin, sizeof q->plugin))) {
+      n += q->state == J_Q_QUAR; /* a strike goes too, uncounted */
       memset(q, 0, sizeof *q);
-      n++;
     }
   }
   unlock_byte(J.fd, 0);

@@ -12,10 +12,9 @@
 
 #include <plugkit.h>
 
-/* Runs body(ud) in a child process with its stderr to /dev/null (the
- * sanitizer's report of the crash); its wait status (exit 7: body
- * returned). */
-static inline int child_status(void (*body)(const void *ud), const void *ud)
+/* Starts body(ud) in a child process with its stderr to /dev/null (the
+ * sanitizer's report of the crash), exiting 7 if body returns; its pid. */
+static inline pid_t child_start(void (*body)(const void *ud), const void *ud)
 {
   fflush(NULL);
   pid_t pid = fork();
@@ -27,6 +26,14 @@ static inline int child_status(void (*body)(const void *ud), const void *ud)
     body(ud);
     _exit(7); /* not reached */
   }
+  return pid;
+}
+
+/* Runs body(ud) as child_start does; its wait status (exit 7: body
+ * returned). */
+static inline int child_status(void (*body)(const void *ud), const void *ud)
+{
+  pid_t pid = child_start(body, ud);
   int status = 0;
   cr_assert_eq(waitpid(pid, &status, 0), pid);
   return status;

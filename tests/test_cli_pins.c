@@ -96,6 +96,8 @@ Test(cli_pins, quarantine_lists_and_clears)
   cr_expect_eq(json_integer_value(json_object_get(json_array_get(j, 0),
                                                   "signal")),
                0, "unknown without crash_signals");
+  cr_expect_str_eq(json_str(json_array_get(j, 0), "cause"),
+                   "died in its register hook");
   r = cli("quarantine", "clear", "faults:other", "--cache", cache);
   cr_expect_eq(r.code, 1);
   assert_has(r.err, "faults:other is not in quarantine");

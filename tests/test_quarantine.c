@@ -547,3 +547,189 @@ Test(quarantine, crash_signals_leave_the_hosts_handlers_as_they_were)
   cr_expect_eq((void *)after.sa_handler, (void *)before.sa_handler,
                "put back when it closes");
 }
+
+/* ---- an end without a crash signal: a strike, two quarantine ---- */
+
+static void add_killer(const char *name)
+{
+  char cmd[400];
+  snprintf(cmd, sizeof cmd, "cp -r '%s/%s' '%s/'", FIX("killers"), name, sp);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+/* Whether a host's slot in the journal holds a call into plugin's
+ * register hook (a record: its state word, its step, the plugin's id at
+ * byte 48). */
+static bool in_register(const char *plugin)
+{
+  char journal[200], rec[512];
+  snprintf(journal, sizeof journal, "%s.journal", cache);
+  int fd = open(journal, O_RDONLY);
+  bool found = false;
+  for (int i = 0; fd >= 0 && !found && i < 32 * 8; i++) {
+    uint32_t state, step;
+    if (pread(fd, rec, sizeof rec, 64 + (off_t)i * 512) != (ssize_t)sizeof rec)
+      break;
+    memcpy(&state, rec, sizeof state);
+    memcpy(&step, rec + 4, sizeof step);
+    found = state == 1 && step == PK_TRACE_REGISTER && !strcmp(rec + 48, plugin);
+  }
+  if (fd >= 0)
+    close(fd);
+  return found;
+}
+
+/* A child host (with crash_signals when armed) registers killers:hang,
+ * whose register hook never returns; once the journal holds that call,
+ * the child is killed from outside with SIGKILL.  The hosts that died
+ * before are taken in first (pk_quarantine_list does), so that their
+ * records are not mistaken for the child's. */
+static void hang_in_register(const void *armed)
+{
+  setenv("PK_TEST_KILL_AT", "register", 1);
+  signals_on = *(const bool *)armed;
+  register_one("killers:hang");
+}
+
+static void kill_in_register(bool armed)
+{
+  list();
+  pid_t pid = child_start(hang_in_register, &armed);
+  bool inside = false;
+  for (int i = 0; i < 20000 && !(inside = in_register("killers:hang"));
+       i++)
+    usleep(500);
+  kill(pid, SIGKILL);
+  int status = 0;
+  cr_assert_eq(waitpid(pid, &status, 0), pid);
+  cr_assert(inside, "the child host never entered the register hook");
+  cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "status %d",
+            status);
+}
+
+static void discover_with_signals(pk_host **h)
+{
+  signals_on = true;
+  *h = new_host();
+  signals_on = false;
+  cr_assert_eq(pk_host_discover(*h, NULL), PK_OK);
+}
+
+Test(quarantine, a_kill_from_outside_is_a_strike_and_two_quarantine)
+{
+  add_killer("hang");
+  kill_in_register(true);
+  cr_expect_eq(list().n, 0, "one kill from outside is not a quarantine");
+  pk_host *h;
+  discover_with_signals(&h);
+  cr_expect_eq(state_of(h, "killers:hang"), PK_STATE_DISCOVERED);
+  cr_expect(strstr(logged, "warn|killers:hang|plugin killers:hang: the host "
+                           "ended inside its register hook without a crash "
+                           "signal (killed from outside?); not quarantined: "
+                           "a second such end with the same files "
+                           "quarantines it"),
+            "%s", logged);
+  pk_host_free(h);
+  discover_with_signals(&h);
+  cr_expect_null(strstr(logged, "killers:hang"), "warned once: %s", logged);
+  pk_host_free(h);
+
+  kill_in_register(true);
+  seen s = list();
+  cr_expect_eq(s.n, 1, "the second kill quarantines");
+  cr_expect_str_eq(s.plugin, "killers:hang");
+  cr_expect_eq(s.signal, 0);
+  discover_with_signals(&h);
+  cr_expect_eq(state_of(h, "killers:hang"), PK_STATE_FAILED);
+  cr_expect(strstr(logged, "warn|killers:hang|plugin killers:hang is in "
+                           "quarantine: the host ended twice inside its "
+                           "register hook without a crash signal (killed "
+                           "from outside?); found "),
+            "%s", logged);
+  pk_host_free(h);
+}
+
+static char cause_seen[400];
+
+static void keep_cause(void *ud, const pk_quarantined *q)
+{
+  (void)ud;
+  snprintf(cause_seen, sizeof cause_seen, "%s", q->cause);
+}
+
+Test(quarantine, the_cause_says_how_the_host_ended)
+{
+  add_killer("hang");
+  kill_in_register(true);
+  kill_in_register(true);
+  pk_error err;
+  cr_assert_eq(pk_quarantine_list(cache, keep_cause, NULL, &err), PK_OK);
+  cr_expect_str_eq(cause_seen, "ended twice inside its register hook "
+                               "without a crash signal (killed from "
+                               "outside?)");
+}
+
+Test(quarantine, changed_files_or_a_clear_lift_a_strike)
+{
+  add_killer("hang");
+  kill_in_register(true);
+  char lib[256];
+  snprintf(lib, sizeof lib, "%s/hang/libkillers_hang.so", sp);
+  struct timespec t[2] = {{.tv_nsec = UTIME_OMIT}, {0}};
+  clock_gettime(CLOCK_REALTIME, &t[1]);
+  t[1].tv_sec += 10; /* a new build */
+  cr_assert_eq(utimensat(AT_FDCWD, lib, t, 0), 0);
+  kill_in_register(true);
+  cr_expect_eq(list().n, 0, "the first strike was of other files");
+  size_t n = 9;
+  pk_error err;
+  cr_assert_eq(pk_quarantine_clear(cache, NULL, &n, &err), PK_OK);
+  cr_expect_eq(n, 0, "a strike is not counted as a quarantine lifted");
+  kill_in_register(true);
+  cr_expect_eq(list().n, 0, "the clear lifted the strike");
+  pk_host *h;
+  discover_with_signals(&h);
+  cr_expect_eq(state_of(h, "killers:hang"), PK_STATE_DISCOVERED);
+  pk_host_free(h);
+}
+
+Test(quarantine, without_crash_signals_a_kill_quarantines_at_once)
+{
+  add_killer("hang");
+  kill_in_register(false);
+  seen s = list();
+  cr_expect_eq(s.n, 1);
+  cr_expect_str_eq(s.plugin, "killers:hang");
+  pk_error err;
+  cr_assert_eq(pk_quarantine_list(cache, keep_cause, NULL, &err), PK_OK);
+  cr_expect_str_eq(cause_seen, "died in its register hook");
+}
+
+static void exit_in_register(const void *ud)
+{
+  (void)ud;
+  setenv("PK_TEST_KILL_AT", "register", 1);
+  signals_on = true;
+  register_one("killers:exit0");
+}
+
+Test(quarantine, crash_signals_quarantine_an_exit_at_once_named)
+{
+  add_killer("exit0");
+  int status = child_status(exit_in_register, NULL);
+  cr_assert(WIFEXITED(status) && WEXITSTATUS(status) != 7, "status %d",
+            status);
+  seen s = list();
+  cr_expect_eq(s.n, 1, "one exit() quarantines");
+  cr_expect_str_eq(s.plugin, "killers:exit0");
+  pk_error err;
+  cr_assert_eq(pk_quarantine_list(cache, keep_cause, NULL, &err), PK_OK);
+  cr_expect_str_eq(cause_seen, "called exit() in its register hook");
+  pk_host *h;
+  discover_with_signals(&h);
+  cr_expect_eq(state_of(h, "killers:exit0"), PK_STATE_FAILED);
+  cr_expect(strstr(logged, "plugin killers:exit0 is in quarantine: its code "
+                           "called exit() in its register hook; found "),
+            "%s", logged);
+  pk_host_free(h);
+}

@@ -22,12 +22,7 @@ static void show(void *ud, const pk_quarantined *q)
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
   l->n++;
   if (!l->w) {
-    if (q->signal)
-      printf("%s  crashed in its %s: signal %d (%s)  %s  %s\n", q->plugin,
-             q->call, q->signal, strsignal(q->signal), when, q->manifest);
-    else
-      printf("%s  died in its %s  %s  %s\n", q->plugin, q->call, when,
-             q->manifest);
+    printf("%s  %s  %s  %s\n", q->plugin, q->cause, when, q->manifest);
     return;
   }
   cli_json_begin_object(l->w);
@@ -41,6 +36,8 @@ static void show(void *ud, const pk_quarantined *q)
   cli_json_string(l->w, when);
   cli_json_key(l->w, "signal");
   cli_json_int(l->w, q->signal);
+  cli_json_key(l->w, "cause");
+  cli_json_string(l->w, q->cause);
   cli_json_end_object(l->w);
 }
 
@@ -129,16 +126,21 @@ const cli_command cli_quarantine = {
     "factories, the dlclose that runs its destructors) in CACHE.journal; "
     "when the host dies inside one (a crash, a kill, an exit), its next "
     "starts skip that plugin with a warning, "
-    "until its manifest or shared object changes.  quarantine list prints "
-    "each plugin in quarantine: its NS:NAME, the call the host died in "
-    "(and the signal, when the host recorded it: crash_signals), "
+    "until its manifest or shared object changes.  A host with "
+    "crash_signals (the runner) records a crash signal or an exit() there; "
+    "when it ends inside a call with neither (killed from outside) that is "
+    "a strike, warned of, and only a second one with the same files "
+    "quarantines the plugin.  quarantine list prints "
+    "each plugin in quarantine (not strikes): its NS:NAME, how the host "
+    "ended in which call (with the signal, when the host recorded it), "
     "when that was found and its manifest.  quarantine clear lifts the "
-    "quarantine of PLUGIN (NS:NAME), or of every plugin.  No plugin code "
-    "runs.",
+    "quarantine of PLUGIN (NS:NAME), or of every plugin, and their "
+    "strikes.  No plugin code runs.",
     {{"--cache", NULL, "FILE",
       "the host's metadata cache file (required); the journal is FILE.journal",
       false, "file"},
      {"--json", NULL, NULL,
-      "list: print a JSON array of {plugin, call, manifest, since} "
+      "list: print a JSON array of {plugin, call, manifest, since, signal, "
+      "cause} "
       "(docs/cli.md)",
       false, NULL}}};
