@@ -381,7 +381,8 @@ typedef void (*pk_quarantine_fn)(void *ud, const pk_quarantined *q);
 
 /* Calls fn for each plugin in the quarantine (not those with a strike) of
  * the journal beside cache_path (a host's pk_host_options.cache_path),
- * after taking in what hosts that died left there.  No journal: nothing is quarantined, PK_OK.
+ * after taking in what hosts that died left there.  No journal: nothing
+ * is quarantined, PK_OK.
  * The strings are borrowed for the callback's duration.
  * [thread: any] [fails: io | misuse] [since: 0.1] */
 PK_API pk_status pk_quarantine_list(const char *cache_path, pk_quarantine_fn fn,
