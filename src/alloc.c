@@ -38,10 +38,16 @@ void *pk__free(const pk__allocator *a, void *p, size_t n)
 
 char *pk__strdup(const pk__allocator *a, const char *s)
 {
-  size_t n = strlen(s) + 1;
-  char *d = pk__alloc(a, n);
-  if (d)
+  return pk__strndup(a, s, strlen(s));
+}
+
+char *pk__strndup(const pk__allocator *a, const char *s, size_t n)
+{
+  char *d = pk__alloc(a, n + 1);
+  if (d) {
     memcpy(d, s, n);
+    d[n] = '\0';
+  }
   return d;
 }
 

@@ -33,6 +33,9 @@ void *pk__resize(const pk__allocator *a, void *p, size_t old_n, size_t new_n);
 void *pk__free(const pk__allocator *a, void *p, size_t n);
 /* Copies a NUL-terminated string (n = strlen + 1 bytes allocated). */
 char *pk__strdup(const pk__allocator *a, const char *s);
+/* The n bytes at s as a string (n + 1 bytes allocated; s holds no NUL in
+ * them when pk__strfree is to free it). */
+char *pk__strndup(const pk__allocator *a, const char *s, size_t n);
 /* Frees a string made by pk__strdup. NULL is a no-op. */
 void pk__strfree(const pk__allocator *a, char *s);
 

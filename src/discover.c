@@ -41,17 +41,6 @@ static char *path_join(const pk__allocator *a, const char *dir,
   return s;
 }
 
-/* The n bytes at s as a string of their own. */
-static char *copy_n(const pk__allocator *a, const char *s, size_t n)
-{
-  char *d = pk__alloc(a, n + 1);
-  if (d) {
-    memcpy(d, s, n);
-    d[n] = '\0';
-  }
-  return d;
-}
-
 /* ---- names in byte order ---- */
 
 /* A name and its first 8 bytes as a big-endian number (zeros after the
@@ -316,9 +305,9 @@ static void load_range(loader *L)
     if (L->mc && (rst == PK_OK || why.mode || why.size))
       pk__mc_key_of(&sb, &l->rec.key); /* what fstat gave */
     /* the path: the document's copy when it parsed */
-    l->dir = copy_n(&L->alloc, mpath, ld);
+    l->dir = pk__strndup(&L->alloc, mpath, ld);
     l->mpath = st == PK_OK ? (char *)pk_doc_source(l->m.doc)
-                           : copy_n(&L->alloc, mpath, ld + sizeof leaf - 1);
+                           : pk__strndup(&L->alloc, mpath, ld + sizeof leaf - 1);
     l->read_st = !l->dir || !l->mpath || rst == PK_ENOMEM ? PK_ENOMEM : PK_OK;
     if (l->read_st != PK_OK)
       continue;

@@ -13,11 +13,9 @@
 
 static pk_status add_path(pk_host *h, const char *dir, size_t len)
 {
-  char *s = pk__alloc(&h->alloc, len + 1);
+  char *s = pk__strndup(&h->alloc, dir, len);
   if (!s)
     return PK_ENOMEM;
-  memcpy(s, dir, len);
-  s[len] = '\0';
   if (PK__VEC_PUSH(&h->alloc, h->paths, h->npaths, h->pathcap, s) != PK_OK) {
     pk__free(&h->alloc, s, len + 1);
     return PK_ENOMEM;

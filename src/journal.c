@@ -555,6 +555,15 @@ static void apply_quarantine(pk_host *h, struct pk__journal *J)
   head_of(J)->quar_any = any;
 }
 
+/* The journal of h cannot be opened (errno e): said at PK_LOG_DEBUG. */
+static void not_journaled(pk_host *h, int e)
+{
+  pk__log(h, PK_LOG_DEBUG, NULL,
+          "crash journal %s.journal: %s; calls into plugins are not "
+          "journaled",
+          h->cache_path, strerror(e));
+}
+
 void pk__journal_open(pk_host *h)
 {
   if (!h->cache_path)
@@ -574,10 +583,7 @@ void pk__journal_open(pk_host *h)
   }
   int e = j_open(h->cache_path, true, J);
   if (e) {
-    pk__log(h, PK_LOG_DEBUG, NULL,
-            "crash journal %s.journal: %s; calls into plugins are not "
-            "journaled",
-            h->cache_path, strerror(e));
+    not_journaled(h, e);
     pthread_mutex_destroy(&J->mu);
     pk__free(&h->alloc, J, sizeof *J);
     return;
@@ -603,10 +609,7 @@ static void claim_late(pk_host *h, struct pk__journal *J)
   if (__atomic_load_n(&J->later, __ATOMIC_ACQUIRE)) {
     int e = j_open(h->cache_path, true, J);
     if (e)
-      pk__log(h, PK_LOG_DEBUG, NULL,
-              "crash journal %s.journal: %s; calls into plugins are not "
-              "journaled",
-              h->cache_path, strerror(e));
+      not_journaled(h, e);
     else {
       lock_byte(J->fd, 0, true);
       take_in_dead(J, true);
