@@ -387,9 +387,9 @@ typedef void (*pk_quarantine_fn)(void *ud, const pk_quarantined *q);
  * [thread: any] [fails: io | misuse] [since: 0.1] */
 PK_API pk_status pk_quarantine_list(const char *cache_path, pk_quarantine_fn fn,
                                     void *ud, pk_error *err);
-/* Lifts the quarantine of plugin ("ns:name"), or of every plugin when
- * plugin is NULL, and its strike or theirs; *cleared (may be NULL) gets
- * how many quarantines were lifted (strikes are not counted).
+/* Lifts the quarantine or strike of plugin ("ns:name"), or of every
+ * plugin when plugin is NULL; *cleared (may be NULL) gets how many plugins
+ * had one lifted (0: plugin had neither).
  * [thread: any] [fails: io | misuse] [since: 0.1] */
 PK_API pk_status pk_quarantine_clear(const char *cache_path, const char *plugin,
                                      size_t *cleared, pk_error *err);

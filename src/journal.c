@@ -757,7 +757,7 @@ pk_status pk_quarantine_clear(const char *cache_path, const char *plugin,
     jrec *q = quar_rec(&J, i);
     if (q->state &&
         (!plugin || !strncmp(q->plugin, plugin, sizeof q->plugin))) {
-      n += q->state == J_Q_QUAR; /* a strike goes too, uncounted */
+      n++; /* a quarantine or a strike */
       memset(q, 0, sizeof *q);
     }
   }

@@ -76,12 +76,13 @@ static int clear(const char *cache, const char *plugin)
   }
   if (plugin && n == 0) {
     fprintf(stderr,
-            "plugkit: %s is not in quarantine (%s.journal); see "
+            "plugkit: %s has no quarantine or strike in %s.journal; see "
             "`plugkit quarantine list --cache %s`\n",
             plugin, cache, cache);
     return 1;
   }
-  printf("%zu plugin%s out of quarantine\n", n, n == 1 ? "" : "s");
+  printf("%zu plugin%s out of quarantine (or freed of a strike)\n", n,
+         n == 1 ? "" : "s");
   return 0;
 }
 
