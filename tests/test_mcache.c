@@ -787,6 +787,23 @@ static void *sizes_alloc(void *ud, void *p, size_t old, size_t n)
   return realloc(p, n);
 }
 
+/* A start (which writes the cache) with sizes_alloc counting into s. */
+static void discover_sizes(sizes *s)
+{
+  s->n = 0;
+  pk_host_options o = {.size = sizeof o,
+                       .ignore_env = true,
+                       .cache_path = cache,
+                       .alloc = sizes_alloc,
+                       .alloc_ud = s};
+  pk_host *h;
+  pk_error e;
+  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
+  cr_assert_eq(pk_host_add_path(h, root, &e), PK_OK);
+  cr_assert_eq(pk_host_discover(h, &e), PK_OK, "%s", e.message);
+  pk_host_free(h);
+}
+
 /* A start that writes the cache writes the images a buffer at a time,
  * then the records: no block the size of the file is allocated (one was:
  * every image was copied into it a second time). */
@@ -795,18 +812,7 @@ Test(mcache, writing_the_cache_takes_no_buffer_of_its_size, .fini = remove_tree)
   make_tree();
   settle(); /* old enough to be imaged */
   static sizes s;
-  s.n = 0;
-  pk_host_options o = {.size = sizeof o,
-                       .ignore_env = true,
-                       .cache_path = cache,
-                       .alloc = sizes_alloc,
-                       .alloc_ud = &s};
-  pk_host *h;
-  pk_error e;
-  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
-  cr_assert_eq(pk_host_add_path(h, root, &e), PK_OK);
-  cr_assert_eq(pk_host_discover(h, &e), PK_OK, "%s", e.message);
-  pk_host_free(h);
+  discover_sizes(&s);
   struct stat sb;
   cr_assert_eq(stat(cache, &sb), 0, "%s: %s", cache, strerror(errno));
   cr_assert_lt(s.n, sizeof s.size / sizeof s.size[0]);
@@ -852,16 +858,7 @@ Test(mcache, images_are_written_a_buffer_at_a_time, .fini = remove_tree)
   settle();
   take_reference();
   static sizes s;
-  s.n = 0;
-  pk_host_options o = {.size = sizeof o, .ignore_env = true,
-                       .cache_path = cache, .alloc = sizes_alloc,
-                       .alloc_ud = &s};
-  pk_host *h;
-  pk_error e;
-  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
-  cr_assert_eq(pk_host_add_path(h, root, &e), PK_OK);
-  cr_assert_eq(pk_host_discover(h, &e), PK_OK, "%s", e.message);
-  pk_host_free(h);
+  discover_sizes(&s);
   size_t len;
   char *bytes = cache_bytes(&len);
   uint64_t payload, images;
