@@ -80,7 +80,8 @@ static void installed_list(pk_host *h, const char *want, char *near_out,
 }
 
 static pk_status pconf_add(pk_host *h, pk__hostconf *hc, const char *alias,
-                           pk_plugin *p, const pk_value *table, pk_pos pos,
+                           pk_plugin *p, const pk_value *table,
+                           const pk_value *id_v,
                            pk__pconf **out)
 {
   pk__pconf *c = pk__alloc_zero(&h->alloc, sizeof *c);
@@ -89,7 +90,7 @@ static pk_status pconf_add(pk_host *h, pk__hostconf *hc, const char *alias,
   c->alias = pk__strdup(&h->alloc, alias);
   c->plugin = p;
   c->table = table;
-  c->pos = pos;
+  c->id_v = id_v;
   if (!c->alias ||
       PK__VEC_PUSH(&h->alloc, hc->decl, hc->ndecl, hc->dcap, c) != PK_OK) {
     pk__strfree(&h->alloc, c->alias);
@@ -141,8 +142,8 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
     REPORT(&e);
     plugins = NULL;
   }
-  /* The entries read a batch at a time; a position is computed when it
-   * is kept (the plugin id's) or for a message (the alias's). */
+  /* The entries read a batch at a time; a position is computed only for
+   * a message (the plugin id's is kept as its value, id_v). */
   size_t nplugins = pk_table_count(plugins);
   pk__items items;
   pk__items_init(&items, plugins);
@@ -151,7 +152,7 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
     size_t alias_len = it->key_len;
     const char *alias = it->key;
     const pk_value *v = it->v;
-    pk_pos pos;
+    const pk_value *id_v;
     const pk_value *table = NULL;
     const char *id = NULL;
     if (!pk__name_valid(alias, alias_len)) { /* a NUL byte is not valid */
@@ -164,7 +165,7 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
     }
     if (pk_value_kind(v) == PK_KIND_STRING) {
       pk_value_get_string(v, &id, NULL, NULL);
-      pos = pk_value_get_pos(v);
+      id_v = v;
     } else if (pk_value_kind(v) == PK_KIND_TABLE) {
       table = v;
       const pk_value *pv = pk_table_get(v, "plugin");
@@ -179,7 +180,7 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
         REPORT(&e);
         continue;
       }
-      pos = pk_value_get_pos(pv);
+      id_v = pv;
     } else {
       pk__fail_at(&e, PK_ETYPE, pk_value_get_pos(v), "plugins.%s must be a "
                   "string \"ns:name\" or a table with plugin = \"ns:name\", "
@@ -194,28 +195,31 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
       char near[300], list[2048];
       installed_list(h, full, near, sizeof near, list, sizeof list);
       if (p)
-        pk__fail_at(&e, PK_EMANIFEST, pos, "plugin \"%s\" (plugins.%s) is "
-                    "installed but its manifest is broken: %s", full, alias,
+        pk__fail_at(&e, PK_EMANIFEST, pk_value_get_pos(id_v),
+                    "plugin \"%s\" (plugins.%s) is installed but its "
+                    "manifest is broken: %s", full, alias,
                     pk_plugin_get_reason(p));
       else
-        pk__fail_at(&e, PK_ENOTFOUND, pos, "plugin \"%s\" (plugins.%s) is "
-                    "not installed%s%s%s; installed: %s", full, alias,
+        pk__fail_at(&e, PK_ENOTFOUND, pk_value_get_pos(id_v),
+                    "plugin \"%s\" (plugins.%s) is not installed%s%s%s; "
+                    "installed: %s", full, alias,
                     near[0] ? " (did you mean \"" : "", near,
                     near[0] ? "\"?)" : "", list);
       REPORT(&e);
       continue;
     }
     if (p->conf) {
-      pk__fail_at(&e, PK_EDUPLICATE, pos,
+      pk_pos first_pos = pk_value_get_pos(p->conf->id_v);
+      pk__fail_at(&e, PK_EDUPLICATE, pk_value_get_pos(id_v),
                   "plugin %s is declared twice: as plugins.%s (%s:%d:%d) and "
                   "as plugins.%s; a plugin takes one alias, remove one",
-                  p->id, p->conf->alias, p->conf->pos.source,
-                  p->conf->pos.line, p->conf->pos.col, alias);
+                  p->id, p->conf->alias, first_pos.source, first_pos.line,
+                  first_pos.col, alias);
       REPORT(&e);
       continue;
     }
     pk__pconf *c;
-    if (pconf_add(h, hc, alias, p, table, pos, &c) != PK_OK)
+    if (pconf_add(h, hc, alias, p, table, id_v, &c) != PK_OK)
       return pk__fail(err, PK_ENOMEM, "out of memory");
     p->conf = c;
     const pk_value *sc = p->m.has & PK__M_CONFIG

@@ -74,8 +74,20 @@ typedef struct sect {
   char *own;        /* recorded: allocation holding raw */
   uint64_t img_base; /* read: its images in the region */
   size_t img_bytes;
-  char *own_img;    /* recorded: its images */
+  struct pending *imgs; /* recorded: its images, made when written */
+  size_t nimgs;
 } sect;
+
+/* An image of a recorded section, made only when the file is written
+ * (write_images): of doc, or (doc NULL) a copy of the old file's image at
+ * from; len bytes; head: its entry's head in the section, whose img_sum
+ * is set then. */
+typedef struct pending {
+  const pk_doc *doc;
+  const char *from;
+  size_t len;
+  char *head;
+} pending;
 
 /* The file as read, kept by the host (pk_host.cache_file) while plugins
  * use its records and images. */
@@ -158,7 +170,7 @@ static void sects_free(pk__mc *mc, sect *s, size_t n)
   for (size_t i = 0; i < n; i++) {
     pk__free(&mc->h->alloc, s[i].ents, s[i].n * sizeof *s[i].ents);
     pk__free(&mc->h->alloc, s[i].own, s[i].raw_len);
-    pk__free(&mc->h->alloc, s[i].own_img, s[i].img_bytes);
+    pk__free(&mc->h->alloc, s[i].imgs, s[i].nimgs * sizeof *s[i].imgs);
   }
 }
 
@@ -493,7 +505,7 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
   const pk__allocator *a = &mc->h->alloc;
   bool nomem = false;
   const char *region = NULL;
-  size_t root_len = strlen(root), img_bytes = 0;
+  size_t root_len = strlen(root), img_bytes = 0, nimgs = 0;
   size_t bytes = sizeof(sect_head) + pad8(root_len + 1);
   uint32_t *len = n ? pk__alloc(a, 2 * n * sizeof *len) : NULL; /* rec, img */
   if (n && !len)
@@ -513,10 +525,11 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
     len[2 * i + 1] = (uint32_t)g;
     bytes += sizeof(ent_head) + pad8(strlen(ents[i].name) + 1) + r;
     img_bytes += pad8(g);
+    nimgs += g > 0;
   }
-  sect s = {.raw_len = bytes, .img_bytes = img_bytes};
+  sect s = {.raw_len = bytes, .img_bytes = img_bytes, .nimgs = nimgs};
   char *p = s.own = bytes <= UINT32_MAX ? pk__alloc_zero(a, bytes) : NULL;
-  if (img_bytes && p && !(s.own_img = pk__alloc(a, img_bytes)))
+  if (nimgs && p && !(s.imgs = pk__alloc(a, nimgs * sizeof *s.imgs)))
     p = s.own = pk__free(a, s.own, bytes);
   if (!p) {
     pk__free(a, len, 2 * n * sizeof *len);
@@ -530,7 +543,7 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
   memcpy(p + sizeof sh, root, root_len);
   s.root = p + sizeof sh;
   p += sizeof sh + pad8(root_len + 1);
-  size_t img_at = 0;
+  size_t img_at = 0, k = 0;
   for (size_t i = 0; i < n; i++) {
     const pk__mc_ent *e = &ents[i];
     size_t name_len = strlen(e->name), r = len[2 * i], g = len[2 * i + 1];
@@ -542,17 +555,15 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
     size_t rec_at = sizeof eh + pad8(name_len + 1);
     eh.bytes = (uint32_t)(rec_at + r);
     memcpy(p + sizeof eh, e->name, name_len);
-    if (g) {
-      char *img = s.own_img + img_at;
-      if (e->m) {
+    if (g) { /* the image itself is made when written: pending */
+      if (e->m)
         pk__manifest_record(e->m, p + rec_at, r);
-        pk__doc_write_image(e->m->doc, NULL, img, g);
-      } else { /* without the headers a load wrote into it */
+      else /* without the headers a load wrote into it */
         memcpy(p + rec_at, e->rec, r);
-        pk__doc_write_image(NULL, region + e->img_off, img, g);
-      }
-      memset(img + g, 0, pad8(g) - g); /* an image writes its g bytes */
-      eh.img_sum = pk__mc_sum(img, g);
+      s.imgs[k++] = (pending){.doc = e->m ? e->m->doc : NULL,
+                              .from = e->m ? NULL : region + e->img_off,
+                              .len = g,
+                              .head = p};
       img_at += pad8(g);
     }
     memcpy(p, &eh, sizeof eh);
@@ -604,50 +615,108 @@ static bool old_images_ready(pk__mc *mc, bool *nomem)
   return true;
 }
 
+/* The images a commit writes a buffer of at a time: a first start
+ * touches this much memory for them, not their total size. */
+#define WRITE_BUF 16384
+
+/* Writes buf's *used bytes at *at (advanced past them); false when fd
+ * cannot be written (errno). */
+static bool flush(int fd, char *buf, size_t *used, uint64_t *at)
+{
+  bool ok = io_at(fd, buf, *used, *at, true);
+  *at += *used;
+  *used = 0;
+  return ok;
+}
+
 /* The sections' images to fd from offset off, in section order: a section
- * recorded now writes its own images as they are; one kept as the file
- * has it (old_images_ready() said they can be read), a copy without the
- * headers loads wrote.  False when a copy cannot be allocated (*nomem) or
- * fd cannot be written (errno). */
+ * recorded now makes each of its images (pk__doc_write_image, of the
+ * document parsed or the old file's image without the headers a load
+ * wrote) into a buffer of WRITE_BUF bytes (or one image's size, when
+ * larger), written when full, and sets its entry's checksum; one kept as
+ * the file has it (old_images_ready() said they can be read), a copy
+ * without those headers.  False when a buffer cannot be allocated
+ * (*nomem) or fd cannot be written (errno). */
 static bool write_images(pk__mc *mc, int fd, uint64_t off, bool *nomem)
 {
   const pk__allocator *a = &mc->h->alloc;
-  for (size_t i = 0; i < mc->nout; i++) {
+  char *buf = NULL;
+  size_t cap = 0, used = 0;
+  bool ok = true;
+  for (size_t i = 0; i < mc->nout && ok; i++) {
     const sect *s = &mc->out[i];
-    const char *from = s->own_img;
-    char *copy = NULL;
-    if (!s->img_bytes)
-      continue;
-    if (s->from) {
-      const char *region = old_images(mc, nomem);
-      if (!region || !(copy = pk__alloc(a, s->img_bytes))) {
-        *nomem = true;
-        return false;
+    for (size_t j = 0; j < s->nimgs && ok; j++) {
+      const pending *q = &s->imgs[j];
+      size_t g = q->len, pg = pad8(g);
+      if (used + pg > cap && used && !(ok = flush(fd, buf, &used, &off)))
+        break;
+      if (pg > cap) {
+        size_t want = pg > WRITE_BUF ? pg : WRITE_BUF;
+        char *b = pk__resize(a, buf, cap, want);
+        if (!b) {
+          *nomem = true;
+          ok = false;
+          break;
+        }
+        buf = b;
+        cap = want;
       }
-      memcpy(copy, region + s->from->img_base, s->img_bytes);
-      for (size_t j = 0; j < s->from->n; j++) {
-        const pk__mc_ent *e = &s->from->ents[j];
-        char *at = copy + (e->img_off - s->from->img_base);
-        if (e->kind == PK__MC_IMAGE)
-          pk__doc_write_image(NULL, at, at, e->img_len);
-      }
-      from = copy;
+      char *img = buf + used;
+      pk__doc_write_image(q->doc, q->from, img, g);
+      memset(img + g, 0, pg - g); /* an image writes its g bytes */
+      uint64_t sum = pk__mc_sum(img, g);
+      memcpy(q->head + offsetof(ent_head, img_sum), &sum, sizeof sum);
+      used += pg;
     }
-    bool ok = io_at(fd, (char *)from, s->img_bytes, off, true);
+    if (!ok || !s->from || !s->img_bytes)
+      continue;
+    if (used && !(ok = flush(fd, buf, &used, &off)))
+      break;
+    const char *region = old_images(mc, nomem);
+    char *copy = region ? pk__alloc(a, s->img_bytes) : NULL;
+    if (!copy) {
+      *nomem = true;
+      ok = false;
+      break;
+    }
+    memcpy(copy, region + s->from->img_base, s->img_bytes);
+    for (size_t j = 0; j < s->from->n; j++) {
+      const pk__mc_ent *e = &s->from->ents[j];
+      char *at = copy + (e->img_off - s->from->img_base);
+      if (e->kind == PK__MC_IMAGE)
+        pk__doc_write_image(NULL, at, at, e->img_len);
+    }
+    ok = io_at(fd, copy, s->img_bytes, off, true);
     pk__free(a, copy, s->img_bytes);
-    if (!ok)
-      return false;
     off += s->img_bytes;
   }
-  return true;
+  if (ok && used)
+    ok = flush(fd, buf, &used, &off);
+  int e = errno;
+  pk__free(a, buf, cap);
+  errno = e;
+  return ok;
 }
 
-/* How a commit writes: the header and the sections (small: the records)
- * are built in one buffer and written, then each section's images are
- * written from where they already are (pk__mc_record made them), so a
- * first start copies no image twice and touches no buffer the size of the
- * file.  Nothing is written when a section kept from the file cannot have
- * its images read again: the file stays as it was. */
+/* Creates tmp afresh (O_EXCL, O_NOFOLLOW): whatever lies there (a crash's
+ * leftover, a planted symlink) is removed, never written through.  The
+ * name is tried first: it is almost always free. */
+static int create_tmp(const char *tmp)
+{
+  int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  int fd = open(tmp, flags, 0644);
+  if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+    fd = open(tmp, flags, 0644);
+  return fd;
+}
+
+/* How a commit writes: each section's images first, made a buffer at a
+ * time (write_images), which sets their checksums in the records; then
+ * the header and the sections (small: the records), built in one buffer
+ * allocated only then (it reuses the images' memory).  A first start
+ * touches no buffer the size of the file and copies no image twice.
+ * Nothing is written when a section kept from the file cannot have its
+ * images read again: the file stays as it was. */
 pk_status pk__mc_commit(pk__mc *mc)
 {
   if (!mc)
@@ -664,27 +733,27 @@ pk_status pk__mc_commit(pk__mc *mc)
     images += mc->out[i].img_bytes;
   }
   size_t head = sizeof(header) + payload;
-  char *buf = pk__alloc(a, head);
+  char *buf = NULL;
   /* PATH.tmp.PID.N: a name of this process alone (N for hosts writing
-   * from several threads), created afresh (O_EXCL, O_NOFOLLOW): whatever
-   * lies there (a crash's leftover, a planted symlink) is removed, never
-   * written through. */
+   * from several threads) */
   static unsigned seq;
   char tmp[4200];
   int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%u", mc->path, (long)getpid(),
                    __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
-  bool nomem = !buf, ok = false;
+  bool nomem = false, ok = false;
   int fd = -1, e = 0;
   const char *why = "path too long";
-  if (!nomem && n >= 0 && (size_t)n < sizeof tmp) {
+  if (n >= 0 && (size_t)n < sizeof tmp) {
     why = "cannot read its images again; not rewritten";
     if (old_images_ready(mc, &nomem)) {
-      build_head(mc, buf, payload, images);
-      unlink(tmp);
-      fd =
-          open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-      ok = fd >= 0 && io_at(fd, buf, head, 0, true) &&
-           write_images(mc, fd, head, &nomem);
+      fd = create_tmp(tmp);
+      ok = fd >= 0 && write_images(mc, fd, head, &nomem);
+      if (ok && !(buf = pk__alloc(a, head)))
+        ok = !(nomem = true);
+      if (ok) {
+        build_head(mc, buf, payload, images);
+        ok = io_at(fd, buf, head, 0, true);
+      }
       e = errno;
       if (fd >= 0 && close(fd) != 0 && ok) {
         ok = false;

@@ -70,7 +70,7 @@ typedef struct pk__pconf {
   char *alias;
   struct pk_plugin *plugin;
   const pk_value *table; /* or NULL (short form) */
-  pk_pos pos;            /* the declaration */
+  const pk_value *id_v;  /* the declaration: the plugin id's value */
   pk_schema *schema;
   pk_config *config;
   pk_doc *fragment;      /* or NULL */

@@ -86,13 +86,18 @@ static void on_log(void *ud, pk_log_level level, const char *plugin,
   snprintf(b->text + n, sizeof b->text - n, "%d %s\n", (int)level, message);
 }
 
+/* The allocator of the hosts discover_in() makes (NULL: the library's). */
+static void *(*host_alloc)(void *ud, void *p, size_t old, size_t n);
+static void *host_alloc_ud;
+
 /* A host that discovered the search paths (root when paths is NULL). */
 static pk_host *discover_in(const char *cache_path, logbuf *log,
                             const char *const *paths, size_t npaths)
 {
   pk_host_options o = {.size = sizeof o, .ignore_env = true,
                        .cache_path = cache_path, .log = on_log,
-                       .log_ud = log};
+                       .log_ud = log, .alloc = host_alloc,
+                       .alloc_ud = host_alloc_ud};
   pk_host *h;
   pk_error e;
   const char *only[] = {root};
@@ -306,8 +311,10 @@ static void remove_trees(void)
  * rewritten after a change (one search path kept as the file had it, the
  * other recorded again, partly from images in use) is byte for byte the
  * file a cold start writes for the same tree. */
-Test(mcache, a_rewritten_cache_is_what_a_cold_start_writes,
-     .fini = remove_trees)
+/* The check of the two tests below: a search path's section rewritten
+ * (one manifest changed, one served from the old file's image) gives the
+ * bytes a cold start writes. */
+static void rewritten_is_cold(void)
 {
   make_tree();
   snprintf(root2, sizeof root2, "/tmp/pk-mcache2-XXXXXX");
@@ -342,6 +349,34 @@ Test(mcache, a_rewritten_cache_is_what_a_cold_start_writes,
             "the rewritten cache differs from a cold start's");
   free(warm);
   free(cold);
+}
+
+Test(mcache, a_rewritten_cache_is_what_a_cold_start_writes,
+     .fini = remove_trees)
+{
+  rewritten_is_cold();
+}
+
+/* The same with a host's own allocator: its plugins get their documents
+ * during discovery, made from the old file's images in place (block
+ * headers written into them) before the images are written again. */
+static void *plain_alloc(void *ud, void *p, size_t old, size_t n)
+{
+  (void)ud;
+  (void)old;
+  if (!n) {
+    free(p);
+    return NULL;
+  }
+  return realloc(p, n);
+}
+
+Test(mcache, a_rewritten_cache_is_what_a_cold_start_writes_own_allocator,
+     .fini = remove_trees)
+{
+  host_alloc = plain_alloc;
+  rewritten_is_cold();
+  host_alloc = NULL;
 }
 
 /* A search path given twice: the second listing's manifests are read (an
@@ -787,26 +822,32 @@ static void *sizes_alloc(void *ud, void *p, size_t old, size_t n)
   return realloc(p, n);
 }
 
-/* A start that writes the cache writes the records, then each section's
- * images from where they were made: no block the size of the file is
- * allocated (one was: every image was copied into it a second time). */
-Test(mcache, writing_the_cache_takes_no_buffer_of_its_size, .fini = remove_tree)
+/* A start (which writes the cache) with sizes_alloc counting into s. */
+static void discover_sizes(sizes *s)
 {
-  make_tree();
-  settle(); /* old enough to be imaged */
-  static sizes s;
-  s.n = 0;
+  s->n = 0;
   pk_host_options o = {.size = sizeof o,
                        .ignore_env = true,
                        .cache_path = cache,
                        .alloc = sizes_alloc,
-                       .alloc_ud = &s};
+                       .alloc_ud = s};
   pk_host *h;
   pk_error e;
   cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
   cr_assert_eq(pk_host_add_path(h, root, &e), PK_OK);
   cr_assert_eq(pk_host_discover(h, &e), PK_OK, "%s", e.message);
   pk_host_free(h);
+}
+
+/* A start that writes the cache writes the images a buffer at a time,
+ * then the records: no block the size of the file is allocated (one was:
+ * every image was copied into it a second time). */
+Test(mcache, writing_the_cache_takes_no_buffer_of_its_size, .fini = remove_tree)
+{
+  make_tree();
+  settle(); /* old enough to be imaged */
+  static sizes s;
+  discover_sizes(&s);
   struct stat sb;
   cr_assert_eq(stat(cache, &sb), 0, "%s: %s", cache, strerror(errno));
   cr_assert_lt(s.n, sizeof s.size / sizeof s.size[0]);
@@ -824,4 +865,47 @@ Test(mcache, writing_the_cache_takes_no_buffer_of_its_size, .fini = remove_tree)
   cr_expect(memcmp(bytes, bytes2, len) == 0);
   free(bytes);
   free(bytes2);
+}
+
+/* A cold start writes the images a buffer at a time, made as they are
+ * written: no block the size of the images region is allocated (one was:
+ * every image was made into it before the file was opened), and an image
+ * larger than the buffer (a manifest of 1 000 hooks) is written whole;
+ * a warm start serves every manifest from what was written. */
+Test(mcache, images_are_written_a_buffer_at_a_time, .fini = remove_tree)
+{
+  make_tree();
+  for (int i = 0; i < 250; i++) { /* images of ~140 KiB */
+    char dir[32], name[32], text[512];
+    snprintf(dir, sizeof dir, "many%03d", i);
+    snprintf(name, sizeof name, "m%03d", i);
+    snprintf(text, sizeof text, GOOD("%s", "1.0.%d", ""), name, i, name);
+    put_plugin(dir, text);
+  }
+  static char hooks[16384], big[17000];
+  size_t n = (size_t)snprintf(hooks, sizeof hooks, "hooks = [");
+  for (int i = 0; i < 1000; i++)
+    n += (size_t)snprintf(hooks + n, sizeof hooks - n, "\"h%04d\",", i);
+  cr_assert_lt(n + 2, sizeof hooks);
+  snprintf(hooks + n, sizeof hooks - n, "]\n");
+  snprintf(big, sizeof big, GOOD("big", "1.0.0", "%s"), hooks);
+  put_plugin("big", big);
+  settle();
+  take_reference();
+  static sizes s;
+  discover_sizes(&s);
+  size_t len;
+  char *bytes = cache_bytes(&len);
+  uint64_t payload, images;
+  memcpy(&payload, bytes + 32, sizeof payload); /* the header's sizes */
+  memcpy(&images, bytes + 48, sizeof images);
+  free(bytes);
+  cr_assert_eq(64 + payload + images, (uint64_t)len);
+  cr_assert_gt(images, 8 * 16384, "%llu", (unsigned long long)images);
+  cr_assert_lt(s.n, sizeof s.size / sizeof s.size[0]);
+  for (size_t i = 0; i < s.n; i++)
+    cr_expect_lt(s.size[i], images,
+                 "block %zu of %zu bytes, the images region has %llu", i,
+                 s.size[i], (unsigned long long)images);
+  expect_same(cache, reference, "254 manifests from the cache, 1 read");
 }

@@ -278,6 +278,7 @@ Test(types, config_errors_all_positioned_no_dlopen)
   assert_diag(d, "\"runner:s4\" (plugins.a) is not installed (did you mean "
                  "\"runner:s3\"?)", 2, 5);
   assert_diag(d, "declared twice: as plugins.b", 4, 5);
+  assert_diag(d, ":3:5) and as plugins.c;", 4, 5); /* the first's place */
   assert_diag(d, "unknown field \"regoin\"", 7, 1);
   assert_diag(d, "above the maximum", 8, 11);
   assert_diag(d, "[plugins.nop] needs plugin", 9, 1);
