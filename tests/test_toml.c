@@ -739,6 +739,122 @@ Test(toml, hundred_thousand_keys)
   free(text);
 }
 
+/* Key i of a table of keys of every shape (in TOML into *src, decoded into
+ * key / *len): bare, quoted with spaces, 1 to 3 bytes (differing in their
+ * middle byte), long with a shared prefix and suffix, holding a NUL,
+ * literal with a dot, 7 to 9 bytes; and the empty key. */
+static void shaped_key(size_t i, size_t n, char *src, char *key, size_t *len)
+{
+  char b26[4] = {0};
+  size_t k = i / 7, m = 0;
+  if (n > 1 && i == n / 2) {
+    strcpy(src, "\"\"");
+    *len = 0;
+    key[0] = '\0';
+    return;
+  }
+  switch (i % 7) {
+  case 0: sprintf(src, "k%zu", i); break;
+  case 1: sprintf(src, "\"q%zu x\"", i); break;
+  case 2:
+    do
+      b26[m++] = (char)('a' + k % 26);
+    while ((k /= 26) && m < 3);
+    sprintf(src, "%c%s", b26[0], b26 + 1); /* 1 to 3 letters */
+    break;
+  case 3: sprintf(src, "common_prefix_%zu_common_suffix", i); break;
+  case 4: sprintf(src, "\"n\\u0000%zu\"", i); break;
+  case 5: sprintf(src, "'lit.%zu'", i); break;
+  default: sprintf(src, "x%06zu", i); break;
+  }
+  if (src[0] == '"' || src[0] == '\'') { /* decode the two escapes used */
+    const char *q = src + 1;
+    for (*len = 0; *q != src[0]; q++)
+      if (q[0] == '\\') {
+        key[(*len)++] = '\0';
+        q += 5;
+      } else {
+        key[(*len)++] = *q;
+      }
+    key[*len] = '\0';
+  } else {
+    strcpy(key, src);
+    *len = strlen(src);
+  }
+}
+
+/* The value of key in t found by reading every key in order (the general
+ * path the table's tags and index must agree with), or NULL. */
+static const pk_value *scan_get(const pk_value *t, const char *key, size_t len)
+{
+  for (size_t j = 0; j < pk_table_count(t); j++) {
+    size_t l;
+    const char *k = pk_table_key_at(t, j, &l);
+    if (l == len && memcmp(k, key, len) == 0)
+      return pk_table_value_at(t, j);
+  }
+  return NULL;
+}
+
+Test(toml, tables_of_every_size_find_what_a_scan_finds)
+{
+  /* sizes around the scanned (8), tagged (9 to 128) and indexed tables,
+   * each written as a [header] section and as an inline table */
+  static const size_t sizes[] = {1,  2,  3,  7,   8,   9,   15,  16,  17, 31,
+                                 33, 64, 65, 127, 128, 129, 200, 256, 257, 600};
+  char *text = malloc(64 * 1024), src[64], key[64], probe[64];
+  for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++) {
+    size_t n = sizes[z];
+    for (int form = 0; form < 2; form++) {
+      char *p = text;
+      p += sprintf(p, form ? "t = {" : "[t]\n");
+      for (size_t i = 0; i < n; i++) {
+        size_t len;
+        shaped_key(i, n, src, key, &len);
+        p += sprintf(p, form ? "%s%s = %zu" : "%s%s = %zu\n",
+                     form && i ? ", " : "", src, i);
+      }
+      p += sprintf(p, form ? "}\n" : "");
+      pk_doc *doc = parse_v(text, (size_t)(p - text), PK_TOML_DEFAULT);
+      const pk_value *t = pk_table_get(pk_doc_root(doc), "t");
+      cr_assert_eq(pk_table_count(t), n);
+      for (size_t i = 0; i < n; i++) {
+        size_t len;
+        shaped_key(i, n, src, key, &len);
+        const pk_value *v = pk_table_getn(t, key, len);
+        cr_assert_not_null(v, "size %zu: key %zu (%s) not found", n, i, src);
+        cr_assert_eq(v, scan_get(t, key, len));
+        /* absent keys next to it: each byte changed, one byte more/less */
+        for (size_t b = 0; b <= len; b++) {
+          memcpy(probe, key, len + 1);
+          probe[b] = (char)(probe[b] ^ 1);
+          cr_assert_eq(pk_table_getn(t, probe, len), scan_get(t, probe, len),
+                       "size %zu: key %zu (%s) byte %zu", n, i, src, b);
+          cr_assert_eq(pk_table_getn(t, key, b), scan_get(t, key, b));
+        }
+      }
+      pk_doc_free(doc);
+      if (form)
+        continue;
+      /* the parser's own lookups: a repeated key is a duplicate, named
+       * with the line of its first definition */
+      for (size_t i = 0; i < n; i += n > 20 ? n / 7 : 1) {
+        size_t len;
+        shaped_key(i, n, src, key, &len);
+        char *e = p + sprintf(p, "%s = 0\n", src);
+        pk_error err = fail_v(text, (size_t)(e - text), PK_TOML_DEFAULT);
+        char want[32];
+        snprintf(want, sizeof want, "first defined at %zu:1", i + 2);
+        cr_assert_eq(err.line, (int)n + 2);
+        cr_assert(strstr(err.message, "duplicate key") &&
+                      strstr(err.message, want),
+                  "size %zu key %zu: %s", n, i, err.message);
+      }
+    }
+  }
+  free(text);
+}
+
 Test(toml, many_arrays_of_tables_and_reopened_tables)
 {
   size_t n = 20000, i;
