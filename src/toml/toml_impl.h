@@ -520,8 +520,20 @@ static inline char *toml_skip_ws(char *p)
 }
 
 /* Records a newline ending at p ('\n' or "\r\n" start) and returns the
- * position after it; a lone CR is an error. */
-char *toml_newline(toml_parser *P, char *p);
+ * position after it; a lone CR is an error.  A line feed with room in the
+ * line table is recorded here (inlined); toml_newline_in does the rest. */
+char *toml_newline_in(toml_parser *P, char *p);
+static inline char *toml_newline(toml_parser *P, char *p)
+{
+  toml_doc *d = P->d;
+  uint32_t off = (uint32_t)(p + 1 - P->buf);
+  if (TOML_LIKELY(*p == '\n' && d->nlines < d->lines_cap &&
+                  (off >> 16) < d->nwins)) {
+    d->lines[d->nlines++] = (uint16_t)off;
+    return p + 1;
+  }
+  return toml_newline_in(P, p);
+}
 /* Skips a comment starting at '#'; returns the position of the line end. */
 char *toml_comment(toml_parser *P, char *p);
 /* Skips whitespace, comments and newlines (inside arrays and 1.1 inline
