@@ -357,6 +357,58 @@ Test(toml, floats_without_strtod_equal_strtod)
   free(text);
 }
 
+/* m * 10^e for 0 <= e <= 27, the products of up to 128 bits rounded
+ * without strtod (int_float in toml_number.c): powers of two times 10^e
+ * (1e23, 8E23: the products el_float finds ambiguous, halfway or next to
+ * it), odd neighbours of them, and random m of 1 to 19 digits, each
+ * compared with strtod on its text. */
+Test(toml, floats_of_exponents_0_to_27_equal_strtod)
+{
+  enum { N = 12000 };
+  size_t cap = (size_t)N * 40 + 64, len = 0, n = 0;
+  char *text = malloc(cap), (*nums)[40] = malloc((size_t)N * 40);
+  uint64_t s = 0xD1B54A32D192ED03ull;
+  cr_assert(text && nums);
+  len += (size_t)snprintf(text, cap, "x = [\n");
+  for (int e = 0; e <= 27; e++)
+    for (int k = 0; k < 64; k++) {
+      uint64_t m = 1ull << k;
+      if (m >= 10000000000000000000ull)
+        break;
+      for (int d = -1; d <= 1; d++)
+        if (m + (uint64_t)d != 0)
+          snprintf(nums[n++], sizeof *nums, "%lluE%d",
+                   (unsigned long long)(m + (uint64_t)d), e);
+    }
+  while (n < N) {
+    uint64_t lim = 1, m;
+    int digits = 1 + (int)(xorshift(&s) % 19), e = (int)(xorshift(&s) % 28);
+    for (int k = 0; k < digits; k++)
+      lim *= 10;
+    m = xorshift(&s) % lim;
+    if (n % 2) /* with a fraction: the same product, another spelling */
+      snprintf(nums[n++], sizeof *nums, "%llu.5e%d", (unsigned long long)m,
+               e + 1);
+    else
+      snprintf(nums[n++], sizeof *nums, "%llue%d", (unsigned long long)m, e);
+  }
+  for (size_t i = 0; i < N; i++)
+    len += (size_t)snprintf(text + len, cap - len, "%s,\n", nums[i]);
+  len += (size_t)snprintf(text + len, cap - len, "]\n");
+  pk_doc *doc = parse(text);
+  const pk_value *x = pk_table_get(pk_doc_root(doc), "x");
+  cr_assert_eq(pk_array_count(x), N);
+  for (size_t i = 0; i < N; i++) {
+    double want = strtod(nums[i], NULL), got = NAN;
+    cr_assert_eq(pk_value_get_float(pk_array_at(x, i), &got, NULL), PK_OK);
+    cr_assert(memcmp(&got, &want, sizeof got) == 0, "%s: %.17g, not %.17g",
+              nums[i], got, want);
+  }
+  pk_doc_free(doc);
+  free(nums);
+  free(text);
+}
+
 Test(toml, integers_and_floats)
 {
   pk_doc *doc = parse("a = 0xDEAD_beef\nb = 0o755\nc = 0b1101\n"
