@@ -293,6 +293,31 @@ static void random_float(uint64_t *s, char *buf, size_t n)
            (int)(xorshift(s) % 720) - 370);
 }
 
+/* Parses the n numbers of nums as the array x of a document and checks
+ * that each float has the bits strtod gives its text; frees nums. */
+static void floats_equal_strtod(char (*nums)[40], size_t n)
+{
+  size_t cap = n * 40 + 64, len = 0;
+  char *text = malloc(cap);
+  cr_assert_not_null(text);
+  len += (size_t)snprintf(text, cap, "x = [\n");
+  for (size_t i = 0; i < n; i++)
+    len += (size_t)snprintf(text + len, cap - len, "%s,\n", nums[i]);
+  len += (size_t)snprintf(text + len, cap - len, "]\n");
+  pk_doc *doc = parse(text);
+  const pk_value *x = pk_table_get(pk_doc_root(doc), "x");
+  cr_assert_eq(pk_array_count(x), n);
+  for (size_t i = 0; i < n; i++) {
+    double want = strtod(nums[i], NULL), got = NAN;
+    cr_assert_eq(pk_value_get_float(pk_array_at(x, i), &got, NULL), PK_OK);
+    cr_assert(memcmp(&got, &want, sizeof got) == 0, "%s: %.17g, not %.17g",
+              nums[i], got, want);
+  }
+  pk_doc_free(doc);
+  free(nums);
+  free(text);
+}
+
 /* The conversion without strtod (el_float in toml_number.c, m of up to 19
  * digits and any exponent) gives the bits strtod gives, and falls back to
  * strtod where it cannot tell (halfway points, subnormals, overflow): a
@@ -327,12 +352,10 @@ Test(toml, floats_without_strtod_equal_strtod)
       "1.448997445238699e-318",
       "4.940656458412465441765687928682213723651e-324"};
   enum { N = 30000 };
-  size_t cap = (size_t)N * 40 + 4096, len = 0;
-  char *text = malloc(cap), (*nums)[40] = malloc((size_t)N * 40);
+  char(*nums)[40] = malloc((size_t)N * 40);
   uint64_t s = 0x9E3779B97F4A7C15ull;
   size_t ne = sizeof edges / sizeof *edges;
-  cr_assert(text && nums);
-  len += (size_t)snprintf(text, cap, "x = [\n");
+  cr_assert_not_null(nums);
   for (size_t i = 0; i < N; i++) {
     if (i < ne)
       snprintf(nums[i], sizeof nums[i], "%s", edges[i]);
@@ -340,21 +363,8 @@ Test(toml, floats_without_strtod_equal_strtod)
       random_float(&s, nums[i], sizeof nums[i]);
     if (!strpbrk(nums[i], ".eE")) /* an integer: make it a float */
       strcat(nums[i], "e0");
-    len += (size_t)snprintf(text + len, cap - len, "%s,\n", nums[i]);
   }
-  len += (size_t)snprintf(text + len, cap - len, "]\n");
-  pk_doc *doc = parse(text);
-  const pk_value *x = pk_table_get(pk_doc_root(doc), "x");
-  cr_assert_eq(pk_array_count(x), N);
-  for (size_t i = 0; i < N; i++) {
-    double want = strtod(nums[i], NULL), got = NAN;
-    cr_assert_eq(pk_value_get_float(pk_array_at(x, i), &got, NULL), PK_OK);
-    cr_assert(memcmp(&got, &want, sizeof got) == 0, "%s: %.17g, not %.17g",
-              nums[i], got, want);
-  }
-  pk_doc_free(doc);
-  free(nums);
-  free(text);
+  floats_equal_strtod(nums, N);
 }
 
 /* m * 10^e for 0 <= e <= 27, the products of up to 128 bits rounded
@@ -365,11 +375,10 @@ Test(toml, floats_without_strtod_equal_strtod)
 Test(toml, floats_of_exponents_0_to_27_equal_strtod)
 {
   enum { N = 12000 };
-  size_t cap = (size_t)N * 40 + 64, len = 0, n = 0;
-  char *text = malloc(cap), (*nums)[40] = malloc((size_t)N * 40);
+  size_t n = 0;
+  char(*nums)[40] = malloc((size_t)N * 40);
   uint64_t s = 0xD1B54A32D192ED03ull;
-  cr_assert(text && nums);
-  len += (size_t)snprintf(text, cap, "x = [\n");
+  cr_assert_not_null(nums);
   for (int e = 0; e <= 27; e++)
     for (int k = 0; k < 64; k++) {
       uint64_t m = 1ull << k;
@@ -392,21 +401,7 @@ Test(toml, floats_of_exponents_0_to_27_equal_strtod)
     else
       snprintf(nums[n++], sizeof *nums, "%llue%d", (unsigned long long)m, e);
   }
-  for (size_t i = 0; i < N; i++)
-    len += (size_t)snprintf(text + len, cap - len, "%s,\n", nums[i]);
-  len += (size_t)snprintf(text + len, cap - len, "]\n");
-  pk_doc *doc = parse(text);
-  const pk_value *x = pk_table_get(pk_doc_root(doc), "x");
-  cr_assert_eq(pk_array_count(x), N);
-  for (size_t i = 0; i < N; i++) {
-    double want = strtod(nums[i], NULL), got = NAN;
-    cr_assert_eq(pk_value_get_float(pk_array_at(x, i), &got, NULL), PK_OK);
-    cr_assert(memcmp(&got, &want, sizeof got) == 0, "%s: %.17g, not %.17g",
-              nums[i], got, want);
-  }
-  pk_doc_free(doc);
-  free(nums);
-  free(text);
+  floats_equal_strtod(nums, N);
 }
 
 Test(toml, integers_and_floats)
