@@ -288,9 +288,6 @@ static inline uint8_t *toml_tags(const uint32_t *refs, uint32_t cap)
 }
 static inline uint8_t toml_key_tag(uint32_t h) { return (uint8_t)(h >> 24); }
 
-/* The hash of a key of len bytes (tags and index slots come from it). */
-uint32_t toml_key_hash(const char *k, uint32_t len);
-
 /* Slot i (of 2 * cap) of the index after refs[cap]: position + 1, or 0. */
 static inline uint32_t toml_index_slot(const uint32_t *refs, uint32_t cap,
                                        uint32_t i)

@@ -37,11 +37,6 @@ static inline __attribute__((always_inline)) uint32_t key_hash(const char *k,
   return (uint32_t)(h >> 32);
 }
 
-uint32_t toml_key_hash(const char *k, uint32_t len)
-{
-  return key_hash(k, len);
-}
-
 /* The hash of entry e's key: the last missed lookup's when it was for
  * that key (the insert after a lookup hashes once). */
 static inline __attribute__((always_inline)) uint32_t
@@ -106,9 +101,10 @@ find_tagged(toml_doc *d, const uint32_t *refs, uint32_t n, const uint8_t *tags,
   return NULL;
 }
 
-/* Lookup; a miss in an indexed table leaves its hash in the document for
- * the insert that follows, when remember is set (the parser only: readers
- * must not write, several threads may read a document). */
+/* Lookup; in a tagged or indexed table it leaves the key's hash in the
+ * document for the insert that follows a miss, when remember is set (the
+ * parser only: readers must not write, several threads may read a
+ * document). */
 static inline __attribute__((always_inline)) toml_entry *
 find(toml_doc *d, const toml_node *t, const char *key, uint32_t len,
      bool remember)
