@@ -293,6 +293,31 @@ static void random_float(uint64_t *s, char *buf, size_t n)
            (int)(xorshift(s) % 720) - 370);
 }
 
+/* Parses the n numbers of nums as the array x of a document and checks
+ * that each float has the bits strtod gives its text; frees nums. */
+static void floats_equal_strtod(char (*nums)[40], size_t n)
+{
+  size_t cap = n * 40 + 64, len = 0;
+  char *text = malloc(cap);
+  cr_assert_not_null(text);
+  len += (size_t)snprintf(text, cap, "x = [\n");
+  for (size_t i = 0; i < n; i++)
+    len += (size_t)snprintf(text + len, cap - len, "%s,\n", nums[i]);
+  len += (size_t)snprintf(text + len, cap - len, "]\n");
+  pk_doc *doc = parse(text);
+  const pk_value *x = pk_table_get(pk_doc_root(doc), "x");
+  cr_assert_eq(pk_array_count(x), n);
+  for (size_t i = 0; i < n; i++) {
+    double want = strtod(nums[i], NULL), got = NAN;
+    cr_assert_eq(pk_value_get_float(pk_array_at(x, i), &got, NULL), PK_OK);
+    cr_assert(memcmp(&got, &want, sizeof got) == 0, "%s: %.17g, not %.17g",
+              nums[i], got, want);
+  }
+  pk_doc_free(doc);
+  free(nums);
+  free(text);
+}
+
 /* The conversion without strtod (el_float in toml_number.c, m of up to 19
  * digits and any exponent) gives the bits strtod gives, and falls back to
  * strtod where it cannot tell (halfway points, subnormals, overflow): a
@@ -327,12 +352,10 @@ Test(toml, floats_without_strtod_equal_strtod)
       "1.448997445238699e-318",
       "4.940656458412465441765687928682213723651e-324"};
   enum { N = 30000 };
-  size_t cap = (size_t)N * 40 + 4096, len = 0;
-  char *text = malloc(cap), (*nums)[40] = malloc((size_t)N * 40);
+  char(*nums)[40] = malloc((size_t)N * 40);
   uint64_t s = 0x9E3779B97F4A7C15ull;
   size_t ne = sizeof edges / sizeof *edges;
-  cr_assert(text && nums);
-  len += (size_t)snprintf(text, cap, "x = [\n");
+  cr_assert_not_null(nums);
   for (size_t i = 0; i < N; i++) {
     if (i < ne)
       snprintf(nums[i], sizeof nums[i], "%s", edges[i]);
@@ -340,21 +363,45 @@ Test(toml, floats_without_strtod_equal_strtod)
       random_float(&s, nums[i], sizeof nums[i]);
     if (!strpbrk(nums[i], ".eE")) /* an integer: make it a float */
       strcat(nums[i], "e0");
-    len += (size_t)snprintf(text + len, cap - len, "%s,\n", nums[i]);
   }
-  len += (size_t)snprintf(text + len, cap - len, "]\n");
-  pk_doc *doc = parse(text);
-  const pk_value *x = pk_table_get(pk_doc_root(doc), "x");
-  cr_assert_eq(pk_array_count(x), N);
-  for (size_t i = 0; i < N; i++) {
-    double want = strtod(nums[i], NULL), got = NAN;
-    cr_assert_eq(pk_value_get_float(pk_array_at(x, i), &got, NULL), PK_OK);
-    cr_assert(memcmp(&got, &want, sizeof got) == 0, "%s: %.17g, not %.17g",
-              nums[i], got, want);
+  floats_equal_strtod(nums, N);
+}
+
+/* m * 10^e for 0 <= e <= 27, the products of up to 128 bits rounded
+ * without strtod (int_float in toml_number.c): powers of two times 10^e
+ * (1e23, 8E23: the products el_float finds ambiguous, halfway or next to
+ * it), odd neighbours of them, and random m of 1 to 19 digits, each
+ * compared with strtod on its text. */
+Test(toml, floats_of_exponents_0_to_27_equal_strtod)
+{
+  enum { N = 12000 };
+  size_t n = 0;
+  char(*nums)[40] = malloc((size_t)N * 40);
+  uint64_t s = 0xD1B54A32D192ED03ull;
+  cr_assert_not_null(nums);
+  for (int e = 0; e <= 27; e++)
+    for (int k = 0; k < 64; k++) {
+      uint64_t m = 1ull << k;
+      if (m >= 10000000000000000000ull)
+        break;
+      for (int d = -1; d <= 1; d++)
+        if (m + (uint64_t)d != 0)
+          snprintf(nums[n++], sizeof *nums, "%lluE%d",
+                   (unsigned long long)(m + (uint64_t)d), e);
+    }
+  while (n < N) {
+    uint64_t lim = 1, m;
+    int digits = 1 + (int)(xorshift(&s) % 19), e = (int)(xorshift(&s) % 28);
+    for (int k = 0; k < digits; k++)
+      lim *= 10;
+    m = xorshift(&s) % lim;
+    if (n % 2) /* with a fraction: the same product, another spelling */
+      snprintf(nums[n++], sizeof *nums, "%llu.5e%d", (unsigned long long)m,
+               e + 1);
+    else
+      snprintf(nums[n++], sizeof *nums, "%llue%d", (unsigned long long)m, e);
   }
-  pk_doc_free(doc);
-  free(nums);
-  free(text);
+  floats_equal_strtod(nums, N);
 }
 
 Test(toml, integers_and_floats)
@@ -735,6 +782,122 @@ Test(toml, hundred_thousand_keys)
     pk_error e = fail_v(text, (size_t)(p - text), PK_TOML_DEFAULT);
     cr_assert_eq(e.line, (int)n + 2);
     cr_assert(strstr(e.message, "first defined at 7:1"), "%s", e.message);
+  }
+  free(text);
+}
+
+/* Key i of a table of keys of every shape (in TOML into *src, decoded into
+ * key / *len): bare, quoted with spaces, 1 to 3 bytes (differing in their
+ * middle byte), long with a shared prefix and suffix, holding a NUL,
+ * literal with a dot, 7 to 9 bytes; and the empty key. */
+static void shaped_key(size_t i, size_t n, char *src, char *key, size_t *len)
+{
+  char b26[4] = {0};
+  size_t k = i / 7, m = 0;
+  if (n > 1 && i == n / 2) {
+    strcpy(src, "\"\"");
+    *len = 0;
+    key[0] = '\0';
+    return;
+  }
+  switch (i % 7) {
+  case 0: sprintf(src, "k%zu", i); break;
+  case 1: sprintf(src, "\"q%zu x\"", i); break;
+  case 2:
+    do
+      b26[m++] = (char)('a' + k % 26);
+    while ((k /= 26) && m < 3);
+    sprintf(src, "%c%s", b26[0], b26 + 1); /* 1 to 3 letters */
+    break;
+  case 3: sprintf(src, "common_prefix_%zu_common_suffix", i); break;
+  case 4: sprintf(src, "\"n\\u0000%zu\"", i); break;
+  case 5: sprintf(src, "'lit.%zu'", i); break;
+  default: sprintf(src, "x%06zu", i); break;
+  }
+  if (src[0] == '"' || src[0] == '\'') { /* decode the two escapes used */
+    const char *q = src + 1;
+    for (*len = 0; *q != src[0]; q++)
+      if (q[0] == '\\') {
+        key[(*len)++] = '\0';
+        q += 5;
+      } else {
+        key[(*len)++] = *q;
+      }
+    key[*len] = '\0';
+  } else {
+    strcpy(key, src);
+    *len = strlen(src);
+  }
+}
+
+/* The value of key in t found by reading every key in order (the general
+ * path the table's tags and index must agree with), or NULL. */
+static const pk_value *scan_get(const pk_value *t, const char *key, size_t len)
+{
+  for (size_t j = 0; j < pk_table_count(t); j++) {
+    size_t l;
+    const char *k = pk_table_key_at(t, j, &l);
+    if (l == len && memcmp(k, key, len) == 0)
+      return pk_table_value_at(t, j);
+  }
+  return NULL;
+}
+
+Test(toml, tables_of_every_size_find_what_a_scan_finds)
+{
+  /* sizes around the scanned (8), tagged (9 to 128) and indexed tables,
+   * each written as a [header] section and as an inline table */
+  static const size_t sizes[] = {1,  2,  3,  7,   8,   9,   15,  16,  17, 31,
+                                 33, 64, 65, 127, 128, 129, 200, 256, 257, 600};
+  char *text = malloc(64 * 1024), src[64], key[64], probe[64];
+  for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++) {
+    size_t n = sizes[z];
+    for (int form = 0; form < 2; form++) {
+      char *p = text;
+      p += sprintf(p, form ? "t = {" : "[t]\n");
+      for (size_t i = 0; i < n; i++) {
+        size_t len;
+        shaped_key(i, n, src, key, &len);
+        p += sprintf(p, form ? "%s%s = %zu" : "%s%s = %zu\n",
+                     form && i ? ", " : "", src, i);
+      }
+      p += sprintf(p, form ? "}\n" : "");
+      pk_doc *doc = parse_v(text, (size_t)(p - text), PK_TOML_DEFAULT);
+      const pk_value *t = pk_table_get(pk_doc_root(doc), "t");
+      cr_assert_eq(pk_table_count(t), n);
+      for (size_t i = 0; i < n; i++) {
+        size_t len;
+        shaped_key(i, n, src, key, &len);
+        const pk_value *v = pk_table_getn(t, key, len);
+        cr_assert_not_null(v, "size %zu: key %zu (%s) not found", n, i, src);
+        cr_assert_eq(v, scan_get(t, key, len));
+        /* absent keys next to it: each byte changed, one byte more/less */
+        for (size_t b = 0; b <= len; b++) {
+          memcpy(probe, key, len + 1);
+          probe[b] = (char)(probe[b] ^ 1);
+          cr_assert_eq(pk_table_getn(t, probe, len), scan_get(t, probe, len),
+                       "size %zu: key %zu (%s) byte %zu", n, i, src, b);
+          cr_assert_eq(pk_table_getn(t, key, b), scan_get(t, key, b));
+        }
+      }
+      pk_doc_free(doc);
+      if (form)
+        continue;
+      /* the parser's own lookups: a repeated key is a duplicate, named
+       * with the line of its first definition */
+      for (size_t i = 0; i < n; i += n > 20 ? n / 7 : 1) {
+        size_t len;
+        shaped_key(i, n, src, key, &len);
+        char *e = p + sprintf(p, "%s = 0\n", src);
+        pk_error err = fail_v(text, (size_t)(e - text), PK_TOML_DEFAULT);
+        char want[32];
+        snprintf(want, sizeof want, "first defined at %zu:1", i + 2);
+        cr_assert_eq(err.line, (int)n + 2);
+        cr_assert(strstr(err.message, "duplicate key") &&
+                      strstr(err.message, want),
+                  "size %zu key %zu: %s", n, i, err.message);
+      }
+    }
   }
   free(text);
 }

@@ -137,8 +137,9 @@ static uint32_t check_image(const void *img, size_t size, uint32_t *end)
  * at the slot its meta word names (how a node finds its block header);
  * container vectors lie inside a block; strings and keys lie inside the
  * text and end with its NUL; table indexes point at entries and keep a free
- * slot.  A node shared or reached twice spends the walk's budget (one visit
- * per two units), so a cycle ends too. */
+ * slot (a table's tags need no check: see vector_ok).  A node shared or
+ * reached twice spends the walk's budget (one visit per two units), so a
+ * cycle ends too. */
 
 /* The block holding units [ref, ref + units): *last when it does (nodes
  * mostly follow their neighbours), else found and kept in *last; NULL when
@@ -169,16 +170,20 @@ static bool text_ok(const toml_doc *d, uint64_t off, uint32_t len)
   return off + len <= d->len && d->buf[off + len] == '\0';
 }
 
-/* Container c's vector (and index) lie in a block; the index holds
- * positions + 1 of its entries only, one per entry, so a free slot stays. */
+/* Container c's vector (and its tags or index) lie in a block; the index
+ * holds positions + 1 of its entries only, one per entry, so a free slot
+ * stays.  (A tag only filters the entries a lookup compares: a wrong one
+ * makes a lookup miss, never read out of bounds.) */
 static bool vector_ok(const toml_doc *d, const toml_block **last,
                       const toml_node *c)
 {
   uint32_t n = c->u.c.count, cap = toml_vec_cap(n);
   if (toml_kind_of(c) != TOML_TABLE || n <= TOML_SCAN_MAX)
     return span(d, last, c->u.c.vec, (n + 1) / 2) != NULL;
-  if (!span(d, last, c->u.c.vec, toml_index_units(cap)))
+  if (!span(d, last, c->u.c.vec, toml_table_units(cap)))
     return false;
+  if (cap <= TOML_TAG_MAX)
+    return true;
   const uint32_t *refs = toml_vec(d, c);
   uint32_t used = 0, bad = 0;
   for (uint32_t i = 0; i < 2 * cap; i++) {

@@ -256,20 +256,37 @@ static inline uint32_t toml_vec_cap(uint32_t n)
 
 /* ---- tables (toml_tree.c) ----
  *
- * A table with up to TOML_SCAN_MAX keys is scanned.  A larger one keeps an
- * open-addressing index right after its child refs, in the same arena run:
- * 2C slots (C = capacity) holding positions + 1, 16-bit up to C = 16384.
- * It is rebuilt when the vector doubles, so it stays at most half full, and
- * it lives next to the keys it indexes, which keeps lookups in cache. */
+ * A table with up to TOML_SCAN_MAX keys is scanned.  One of capacity up to
+ * TOML_TAG_MAX keeps a tag byte per key after its child refs (8 bits of
+ * the key's hash, toml_key_tag): a lookup compares sixteen tags at a time
+ * and reads only the entries whose tag matches, an insert writes one byte,
+ * and a vector that doubles copies its tags with its refs (no rehash).  A
+ * larger table keeps an open-addressing index right after its child refs,
+ * in the same arena run: 2C slots (C = capacity) holding positions + 1,
+ * 16-bit up to C = 16384.  It is rebuilt when the vector doubles, so it
+ * stays at most half full, and it lives next to the keys it indexes, which
+ * keeps lookups in cache. */
 
-/* Arena units of an indexed table's vector of capacity cap (> TOML_SCAN_MAX):
- * cap refs, then 2 * cap index slots of 16 bits (up to TOML_SMALL_INDEX_MAX)
- * or 32. */
+#define TOML_TAG_MAX 128
 #define TOML_SMALL_INDEX_MAX 16384
-static inline uint32_t toml_index_units(uint32_t cap)
+/* Arena units of a table's vector of capacity cap: cap refs; then, past
+ * TOML_SCAN_MAX, cap tag bytes (up to TOML_TAG_MAX), or 2 * cap index
+ * slots of 16 bits (up to TOML_SMALL_INDEX_MAX) or 32. */
+static inline uint32_t toml_table_units(uint32_t cap)
 {
-  return cap <= TOML_SMALL_INDEX_MAX ? cap : cap + cap / 2;
+  return cap <= TOML_SCAN_MAX  ? cap / 2
+         : cap <= TOML_TAG_MAX ? cap / 2 + cap / 8
+         : cap <= TOML_SMALL_INDEX_MAX ? cap
+                                       : cap + cap / 2;
 }
+
+/* The tag bytes after refs[cap] of a tagged table (TOML_SCAN_MAX < cap <=
+ * TOML_TAG_MAX), and the tag of a key of hash h. */
+static inline uint8_t *toml_tags(const uint32_t *refs, uint32_t cap)
+{
+  return (uint8_t *)(uintptr_t)(refs + cap);
+}
+static inline uint8_t toml_key_tag(uint32_t h) { return (uint8_t)(h >> 24); }
 
 /* Slot i (of 2 * cap) of the index after refs[cap]: position + 1, or 0. */
 static inline uint32_t toml_index_slot(const uint32_t *refs, uint32_t cap,
@@ -279,23 +296,108 @@ static inline uint32_t toml_index_slot(const uint32_t *refs, uint32_t cap,
                                      : refs[cap + i];
 }
 
-/* The entry of key (len bytes) in table t, or NULL; an empty table (each
- * new one, at its first key) answers without a call. */
-toml_entry *toml_table_find_in(toml_doc *d, const toml_node *t, const char *key,
-                               uint32_t len);
-static inline toml_entry *toml_table_find(toml_doc *d, const toml_node *t,
-                                          const char *key, uint32_t len)
+/* Equal keys of len bytes, comparing words from both ends first (keys of a
+ * table often share a prefix and a length, like s000001 ... s004717); of 1
+ * to 3 bytes: the first, middle and last byte cover them all. */
+static inline bool toml_key_eq(const char *a, const char *b, uint32_t len)
 {
-  return t->u.c.count ? toml_table_find_in(d, t, key, len) : NULL;
+  if (len >= 8) {
+    uint64_t x, y, u, v;
+    memcpy(&x, a + len - 8, 8);
+    memcpy(&y, b + len - 8, 8);
+    memcpy(&u, a, 8);
+    memcpy(&v, b, 8);
+    return x == y && u == v &&
+           (len <= 16 || memcmp(a + 8, b + 8, len - 16) == 0);
+  }
+  if (len >= 4) {
+    uint32_t x, y, u, v;
+    memcpy(&x, a + len - 4, 4);
+    memcpy(&y, b + len - 4, 4);
+    memcpy(&u, a, 4);
+    memcpy(&v, b, 4);
+    return x == y && u == v;
+  }
+  return len == 0 || ((a[0] == b[0]) & (a[len / 2] == b[len / 2]) &
+                      (a[len - 1] == b[len - 1]));
 }
-/* Appends entry eref (key already set, not present) to table t.  false when
- * out of memory. */
-bool toml_table_append(toml_doc *d, toml_node *t, uint32_t eref);
 
 static inline const char *toml_entry_key(const toml_doc *d,
                                          const toml_entry *e)
 {
   return d->buf + e->key + ((e->v.meta & TOML_F_KEYQ) ? 1 : 0);
+}
+
+/* Whether entry e's key is key (len bytes). */
+static inline bool toml_entry_is(const toml_doc *d, const toml_entry *e,
+                                 const char *key, uint32_t len)
+{
+  return e->key_len == len && toml_key_eq(toml_entry_key(d, e), key, len);
+}
+
+/* The entry of key among the n (<= TOML_SCAN_MAX) of a scanned table. */
+static inline toml_entry *toml_table_scan(toml_doc *d, const uint32_t *refs,
+                                          uint32_t n, const char *key,
+                                          uint32_t len)
+{
+  for (uint32_t i = 0; i < n; i++) {
+    toml_entry *e = toml_ptr(d, refs[i]);
+    if (toml_entry_is(d, e, key, len))
+      return e;
+  }
+  return NULL;
+}
+
+/* The entry of key (len bytes) in table t, or NULL: a small table is
+ * scanned here (the parser's lookups, inlined), a larger one looked up by
+ * toml_table_find_in, which leaves the key's hash for the insert that
+ * follows a miss. */
+toml_entry *toml_table_find_in(toml_doc *d, const toml_node *t, const char *key,
+                               uint32_t len);
+static inline toml_entry *toml_table_find(toml_doc *d, const toml_node *t,
+                                          const char *key, uint32_t len)
+{
+  uint32_t n = t->u.c.count;
+  if (n <= TOML_SCAN_MAX)
+    return n ? toml_table_scan(d, toml_vec(d, t), n, key, len) : NULL;
+  return toml_table_find_in(d, t, key, len);
+}
+/* Appends entry eref (key already set, not present) to table t.  false when
+ * out of memory.  The common cases are inlined: a table's first key, and
+ * one more key where the vector has room (a tagged table's tag from the
+ * hash its lookup left); toml_table_append_in does the rest (a larger
+ * vector, the index). */
+bool toml_table_append_in(toml_doc *d, toml_node *t, uint32_t eref);
+static inline bool toml_table_append(toml_doc *d, toml_node *t, uint32_t eref)
+{
+  uint32_t n = t->u.c.count, *refs;
+  if (n == 0) { /* a vector of 2: a free one, else 1 unit */
+    uint32_t *free2 = &d->build->free_vec[1], ref = *free2;
+    if (ref) {
+      refs = toml_ptr(d, ref);
+      *free2 = refs[0];
+    } else if (!(refs = toml_alloc_units(d, 1, &ref))) {
+      return false;
+    }
+    refs[0] = eref;
+    t->u.c.vec = ref;
+    t->u.c.count = 1;
+    return true;
+  }
+  if (n == 1 || (n > 2 && n < TOML_TAG_MAX && (n & (n - 1)) != 0)) {
+    refs = toml_vec(d, t);
+    if (n > TOML_SCAN_MAX) {
+      const toml_entry *e = toml_ptr(d, eref);
+      const toml_build *b = d->build;
+      if (toml_entry_key(d, e) != b->miss_key || e->key_len != b->miss_len)
+        return toml_table_append_in(d, t, eref);
+      toml_tags(refs, toml_vec_cap(n))[n] = toml_key_tag(b->miss_hash);
+    }
+    refs[n] = eref;
+    t->u.c.count = n + 1;
+    return true;
+  }
+  return toml_table_append_in(d, t, eref);
 }
 
 /* ---- the parser (toml_parse.c, toml_lex.c, toml_number.c, toml_datetime.c) */
@@ -415,8 +517,20 @@ static inline char *toml_skip_ws(char *p)
 }
 
 /* Records a newline ending at p ('\n' or "\r\n" start) and returns the
- * position after it; a lone CR is an error. */
-char *toml_newline(toml_parser *P, char *p);
+ * position after it; a lone CR is an error.  A line feed with room in the
+ * line table is recorded here (inlined); toml_newline_in does the rest. */
+char *toml_newline_in(toml_parser *P, char *p);
+static inline char *toml_newline(toml_parser *P, char *p)
+{
+  toml_doc *d = P->d;
+  uint32_t off = (uint32_t)(p + 1 - P->buf);
+  if (TOML_LIKELY(*p == '\n' && d->nlines < d->lines_cap &&
+                  (off >> 16) < d->nwins)) {
+    d->lines[d->nlines++] = (uint16_t)off;
+    return p + 1;
+  }
+  return toml_newline_in(P, p);
+}
 /* Skips a comment starting at '#'; returns the position of the line end. */
 char *toml_comment(toml_parser *P, char *p);
 /* Skips whitespace, comments and newlines (inside arrays and 1.1 inline

@@ -44,7 +44,7 @@ const char *toml_char_name(const toml_parser *P, const char *p, char buf[32])
 
 /* ---- newlines, comments, UTF-8 ---- */
 
-char *toml_newline(toml_parser *P, char *p)
+char *toml_newline_in(toml_parser *P, char *p)
 {
   if (*p == '\r') {
     if (p[1] != '\n')

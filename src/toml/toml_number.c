@@ -185,6 +185,53 @@ static bool el_float(uint64_t m, long e, double *out)
 #endif
 }
 
+/* m * 10^e, correctly rounded, for 0 <= e <= 27 (5^e fits in 64 bits):
+ * the product m * 5^e is exact in 128 bits; its leading 53 bits are
+ * rounded here (to nearest, ties to even, from the bits below), then
+ * scaled by 2^e and the bits dropped, which is exact.  This settles the
+ * products that el_float may find ambiguous, like 1e23, without strtod. */
+static bool int_float(uint64_t m, long e, double *out)
+{
+#if !defined(__SIZEOF_INT128__) /* no 128-bit products: el_float, strtod */
+  (void)m, (void)e, (void)out;
+  return false;
+#else
+  static const uint64_t pow5[28] = {
+      1ull, 5ull, 25ull, 125ull, 625ull, 3125ull, 15625ull, 78125ull,
+      390625ull, 1953125ull, 9765625ull, 48828125ull, 244140625ull,
+      1220703125ull, 6103515625ull, 30517578125ull, 152587890625ull,
+      762939453125ull, 3814697265625ull, 19073486328125ull,
+      95367431640625ull, 476837158203125ull, 2384185791015625ull,
+      11920928955078125ull, 59604644775390625ull, 298023223876953125ull,
+      1490116119384765625ull, 7450580596923828125ull};
+  if (e < 0 || e > 27 || m == 0)
+    return false;
+  unsigned __int128 x = (unsigned __int128)m * pow5[e];
+  uint64_t hi = (uint64_t)(x >> 64);
+  int bits = hi ? 128 - __builtin_clzll(hi)
+                : 64 - __builtin_clzll((uint64_t)x);
+  int shift = bits > 53 ? bits - 53 : 0;
+  uint64_t mant = (uint64_t)(x >> shift);
+  if (shift) {
+    unsigned __int128 rem = x & (((unsigned __int128)1 << shift) - 1);
+    unsigned __int128 half = (unsigned __int128)1 << (shift - 1);
+    if (rem > half || (rem == half && (mant & 1)))
+      mant++;
+    if (mant >> 53) { /* rounding carried into a 54th bit */
+      mant >>= 1;
+      shift++;
+    }
+  }
+  /* 2^(shift + e), at most 2^102: a normal double, so the product is
+   * exact */
+  uint64_t p2 = (uint64_t)(1023 + shift + e) << 52;
+  double scale;
+  memcpy(&scale, &p2, sizeof scale);
+  *out = (double)mant * scale;
+  return true;
+#endif
+}
+
 static const double exact_pow10[] = {
     1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
@@ -281,7 +328,7 @@ __attribute__((noinline)) static char *lex_number(toml_parser *P, char *p,
     f = neg ? -0.0 : 0.0;
   else if (!dropped && m <= (1ull << 53) && e >= -22 && e <= 22)
     f = e < 0 ? (double)m / exact_pow10[-e] : (double)m * exact_pow10[e];
-  else if (dropped || !el_float(m, e, &f))
+  else if (dropped || (!int_float(m, e, &f) && !el_float(m, e, &f)))
     f = slow_float(P, s, p); /* s has the sign */
   if (neg && f > 0)
     f = -f;

@@ -37,42 +37,16 @@ static inline __attribute__((always_inline)) uint32_t key_hash(const char *k,
   return (uint32_t)(h >> 32);
 }
 
-/* Equal keys of len bytes, comparing words from both ends first (keys of a
- * table often share a prefix and a length, like s000001 ... s004717). */
-static inline bool key_eq(const char *a, const char *b, uint32_t len)
+/* The hash of entry e's key: the last missed lookup's when it was for
+ * that key (the insert after a lookup hashes once). */
+static inline __attribute__((always_inline)) uint32_t
+entry_hash(const toml_doc *d, const toml_entry *e)
 {
-  if (len >= 8) {
-    uint64_t x, y, u, v;
-    memcpy(&x, a + len - 8, 8);
-    memcpy(&y, b + len - 8, 8);
-    memcpy(&u, a, 8);
-    memcpy(&v, b, 8);
-    return x == y && u == v && (len <= 16 || memcmp(a + 8, b + 8, len - 16) == 0);
-  }
-  if (len >= 4) {
-    uint32_t x, y, u, v;
-    memcpy(&x, a + len - 4, 4);
-    memcpy(&y, b + len - 4, 4);
-    memcpy(&u, a, 4);
-    memcpy(&v, b, 4);
-    return x == y && u == v;
-  }
-  while (len--)
-    if (a[len] != b[len])
-      return false;
-  return true;
-}
-
-static inline bool entry_is(const toml_doc *d, const toml_entry *e,
-                            const char *key, uint32_t len)
-{
-  return e->key_len == len && key_eq(toml_entry_key(d, e), key, len);
-}
-
-/* Arena units of a table vector of capacity cap (with its index). */
-static uint32_t table_units(uint32_t cap)
-{
-  return cap <= TOML_SCAN_MAX ? cap / 2 : toml_index_units(cap);
+  const char *key = toml_entry_key(d, e);
+  const toml_build *b = d->build;
+  return key == b->miss_key && e->key_len == b->miss_len
+             ? b->miss_hash
+             : key_hash(key, e->key_len);
 }
 
 /* Puts position pos (of entry e) into the index after refs[cap]. */
@@ -80,13 +54,7 @@ static inline __attribute__((always_inline)) void
 index_put(const toml_doc *d, uint32_t *refs, uint32_t cap, uint32_t pos,
           const toml_entry *e)
 {
-  const char *key = toml_entry_key(d, e);
-  uint32_t mask = 2 * cap - 1, i;
-  const toml_build *b = d->build;
-  i = (key == b->miss_key && e->key_len == b->miss_len
-           ? b->miss_hash
-           : key_hash(key, e->key_len)) &
-      mask;
+  uint32_t mask = 2 * cap - 1, i = entry_hash(d, e) & mask;
   if (cap <= TOML_SMALL_INDEX_MAX) {
     uint16_t *ix = (uint16_t *)(refs + cap);
     while (ix[i])
@@ -100,9 +68,43 @@ index_put(const toml_doc *d, uint32_t *refs, uint32_t cap, uint32_t pos,
   }
 }
 
-/* Lookup; a miss in an indexed table leaves its hash in the document for
- * the insert that follows, when remember is set (the parser only: readers
- * must not write, several threads may read a document). */
+/* The entry of key among the n of a tagged table (refs, tags): sixteen
+ * tags at a time (SSE2), then only the entries whose tag is tag.  Reading
+ * 16 tags past n stays inside the vector: cap is a multiple of 16. */
+static inline __attribute__((always_inline)) toml_entry *
+find_tagged(toml_doc *d, const uint32_t *refs, uint32_t n, const uint8_t *tags,
+            uint8_t tag, const char *key, uint32_t len)
+{
+#if defined(__SSE2__)
+  const __m128i want = _mm_set1_epi8((char)tag);
+  for (uint32_t at = 0; at < n; at += 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(tags + at));
+    unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, want));
+    if (n - at < 16)
+      m &= (1u << (n - at)) - 1;
+    while (m) {
+      uint32_t i = at + (uint32_t)__builtin_ctz(m);
+      toml_entry *e = toml_ptr(d, refs[i]);
+      if (toml_entry_is(d, e, key, len))
+        return e;
+      m &= m - 1;
+    }
+  }
+#else
+  for (uint32_t i = 0; i < n; i++)
+    if (tags[i] == tag) {
+      toml_entry *e = toml_ptr(d, refs[i]);
+      if (toml_entry_is(d, e, key, len))
+        return e;
+    }
+#endif
+  return NULL;
+}
+
+/* Lookup; in a tagged or indexed table it leaves the key's hash in the
+ * document for the insert that follows a miss, when remember is set (the
+ * parser only: readers must not write, several threads may read a
+ * document). */
 static inline __attribute__((always_inline)) toml_entry *
 find(toml_doc *d, const toml_node *t, const char *key, uint32_t len,
      bool remember)
@@ -112,30 +114,26 @@ find(toml_doc *d, const toml_node *t, const char *key, uint32_t len,
   if (!n)
     return NULL;
   refs = toml_vec(d, t);
-  if (n <= TOML_SCAN_MAX) {
-    for (i = 0; i < n; i++) {
-      toml_entry *e = toml_ptr(d, refs[i]);
-      if (entry_is(d, e, key, len))
-        return e;
-    }
-    return NULL;
-  }
+  if (n <= TOML_SCAN_MAX)
+    return toml_table_scan(d, refs, n, key, len);
   cap = toml_vec_cap(n);
-  mask = 2 * cap - 1;
   h = key_hash(key, len);
+  if (remember) {
+    d->build->miss_key = key;
+    d->build->miss_len = len;
+    d->build->miss_hash = h;
+  }
+  if (cap <= TOML_TAG_MAX)
+    return find_tagged(d, refs, n, toml_tags(refs, cap), toml_key_tag(h), key,
+                       len);
+  mask = 2 * cap - 1;
   for (i = h & mask;; i = (i + 1) & mask) {
     uint32_t s = toml_index_slot(refs, cap, i);
     toml_entry *e;
-    if (!s) {
-      if (remember) {
-        d->build->miss_key = key;
-        d->build->miss_len = len;
-        d->build->miss_hash = h;
-      }
+    if (!s)
       return NULL;
-    }
     e = toml_ptr(d, refs[s - 1]);
-    if (entry_is(d, e, key, len))
+    if (toml_entry_is(d, e, key, len))
       return e;
   }
 }
@@ -146,17 +144,19 @@ toml_entry *toml_table_find_in(toml_doc *d, const toml_node *t, const char *key,
   return find(d, t, key, len, true);
 }
 
-bool toml_table_append(toml_doc *d, toml_node *t, uint32_t eref)
+bool toml_table_append_in(toml_doc *d, toml_node *t, uint32_t eref)
 {
   uint32_t n = t->u.c.count, cap, ref, i, k;
-  uint32_t *refs, *old;
+  uint32_t *refs, *old = NULL;
   if (n && !(n >= 2 && (n & (n - 1)) == 0)) { /* room left */
     cap = toml_vec_cap(n);
     refs = toml_ptr(d, t->u.c.vec);
     refs[n] = eref;
     t->u.c.count = n + 1;
-    if (cap > TOML_SCAN_MAX)
+    if (cap > TOML_TAG_MAX)
       index_put(d, refs, cap, n, toml_ptr(d, eref));
+    else if (cap > TOML_SCAN_MAX)
+      toml_tags(refs, cap)[n] = toml_key_tag(entry_hash(d, toml_ptr(d, eref)));
     return true;
   }
   /* full: move to a vector twice as large (recycled when possible) */
@@ -172,14 +172,18 @@ bool toml_table_append(toml_doc *d, toml_node *t, uint32_t eref)
       refs = toml_ptr(d, ref);
       *list = refs[0];
     } else {
-      refs = toml_alloc_units(d, table_units(cap), &ref);
+      refs = toml_alloc_units(d, toml_table_units(cap), &ref);
       if (!refs)
         return false;
     }
   }
   if (n) {
     old = toml_ptr(d, t->u.c.vec);
-    memcpy(refs, old, (size_t)n * sizeof *refs);
+    if (n <= TOML_SCAN_MAX) /* a few refs: no call */
+      for (i = 0; i < n; i++)
+        refs[i] = old[i];
+    else
+      memcpy(refs, old, (size_t)n * sizeof *refs);
     uint32_t *list =
         n > TOML_SCAN_MAX ? d->build->free_tab : d->build->free_vec;
     old[0] = list[k - 1];
@@ -188,13 +192,23 @@ bool toml_table_append(toml_doc *d, toml_node *t, uint32_t eref)
   refs[n] = eref;
   t->u.c.vec = ref;
   t->u.c.count = n + 1;
-  if (cap > TOML_SCAN_MAX) {
+  if (cap > TOML_TAG_MAX) {
     memset(refs + cap, 0,
            (size_t)cap * (cap <= TOML_SMALL_INDEX_MAX
                               ? 2 * sizeof(uint16_t)
                               : 2 * sizeof(uint32_t)));
     for (i = 0; i <= n; i++)
       index_put(d, refs, cap, i, toml_ptr(d, refs[i]));
+  } else if (cap > TOML_SCAN_MAX) {
+    uint8_t *tags = toml_tags(refs, cap);
+    if (n > TOML_SCAN_MAX) /* the old vector's tags come along */
+      memcpy(tags, toml_tags(old, n), n);
+    else
+      for (i = 0; i < n; i++)
+        tags[i] = toml_key_tag(entry_hash(d, toml_ptr(d, refs[i])));
+    /* the rest: the new key's, then zero (no stray bytes in an image) */
+    memset(tags + n, 0, cap - n);
+    tags[n] = toml_key_tag(entry_hash(d, toml_ptr(d, eref)));
   }
   return true;
 }
