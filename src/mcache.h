@@ -37,7 +37,9 @@ typedef enum pk__mc_kind {
   PK__MC_READ = 2   /* key: plugin.toml; read every time (broken, racy) */
 } pk__mc_kind;
 
-/* One directory entry, in the cache file or being recorded. */
+/* One directory entry, in the cache file or being recorded.  The entries
+ * read from the file live as long as the file (pk_host.cache_file): a
+ * manifest served from one points to it (pk__mlazy). */
 typedef struct pk__mc_ent {
   const char *name; /* NUL-terminated */
   uint32_t kind;    /* pk__mc_kind */
@@ -55,12 +57,11 @@ typedef struct pk__mc_ent {
 /* A manifest served from the cache, whose document is made from the image
  * on first use (pk__manifest.cached; in the host's records arena). */
 typedef struct pk__mlazy {
-  uint64_t img_off; /* in the file's images region (pk_host.cache_file) */
-  size_t img_len;
-  uint64_t img_sum;
-  const char *source; /* the manifest's path */
-  pk__mc_key key;     /* its identity when it was served */
-  bool failed;        /* no document: said once, not tried again */
+  const pk__mc_ent *ent; /* its entry in the file: where its image is, its
+                            checksum, the manifest's identity when it was
+                            served */
+  const char *source;    /* the manifest's path */
+  bool failed;           /* no document: said once, not tried again */
 } pk__mlazy;
 
 typedef struct pk__mc pk__mc;
