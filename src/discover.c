@@ -134,8 +134,8 @@ static pk_status adopt_manifest(pk_host *h, pk_plugin *p)
 typedef struct loaded {
   const char *name;  /* directory entry (scan) */
   pk__mc_ent *old;   /* its metadata cache entry, or NULL */
-  uint32_t kind;     /* what the cache records for it now (pk__mc_kind); */
-  pk__mc_key key;    /* when not hit, the identity seen */
+  pk__mc_key key;    /* what the cache records for it now, when not hit: */
+  uint32_t kind;     /* the identity seen, pk__mc_kind */
   bool hit;          /* served by old: nothing to write for it */
   char *dir, *mpath; /* in the loader's arena; NULL when not a plugin */
   pk_status read_st; /* PK_OK, PK_ENOTFOUND (not a plugin: the slot's m is
@@ -237,7 +237,7 @@ static bool load_cached(loader *L, loaded *l, pk__manifest *m,
 {
   pk__mc_ent *o = l->old;
   if (!o || o->kind == PK__MC_READ ||
-      !unchanged(L->dfd, o->kind == PK__MC_NONE ? l->name : rel, &o->key))
+      !unchanged(L->dfd, o->kind == PK__MC_NONE ? l->name : rel, o->key))
     return false;
   l->kind = o->kind;
   l->hit = true;
@@ -287,6 +287,7 @@ static void load_range(loader *L)
     pk__manifest *m = &L->slots[i].m;
     l->read_st = PK_ENOTFOUND;
     l->kind = PK__MC_NONE;
+    l->key = (pk__mc_key){0}; /* when nothing is stated */
     size_t ln = strlen(l->name), ld = lr + 1 + ln;
     if (!fits || ln + sizeof leaf > 4096 || ld + sizeof leaf > sizeof mpath)
       continue;
@@ -443,7 +444,7 @@ static pk_status record_dir(pk_host *h, pk__mc *mc, const char *root,
     const loaded *l = &items[i];
     ents[i] = l->hit ? *l->old
                      : (pk__mc_ent){.name = l->name, .kind = l->kind,
-                                    .key = l->key};
+                                    .key = &l->key};
     if (l->kind == PK__MC_IMAGE && !l->hit)
       ents[i].m = &slots[i].m;
   }
@@ -518,7 +519,7 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
       same = items[i].hit ||
              (items[i].kind == PK__MC_READ && items[i].old &&
               items[i].old->kind == PK__MC_READ &&
-              pk__mc_key_eq(&items[i].key, &items[i].old->key));
+              pk__mc_key_eq(&items[i].key, items[i].old->key));
     if (mc) {
       size_t served = 0, read = 0;
       for (size_t i = 0; i < n; i++) {

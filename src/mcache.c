@@ -201,10 +201,11 @@ static bool walk_section(char *p, size_t n, sect_head *sh, pk__mc_ent *ents,
           pk__mc_sum(region + sh->img_base + eh.img_off, eh.img_len);
       memcpy(p + used, &eh, sizeof eh);
     }
-    if (ents)
+    if (ents) /* (the key's offset is a multiple of 8, as is p) */
       ents[i] = (pk__mc_ent){.name = p + used + sizeof eh,
                              .kind = eh.kind,
-                             .key = eh.key,
+                             .key = (const pk__mc_key *)(
+                                 p + used + offsetof(ent_head, key)),
                              .rec = p + used + name_end,
                              .rec_len = eh.rec_len,
                              .img_off = sh->img_base + eh.img_off,
@@ -541,7 +542,7 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
                    : e->kind == PK__MC_IMAGE ? PK__MC_READ
                                              : e->kind,
                    .name_len = (uint32_t)name_len, .img_len = (uint32_t)g,
-                   .key = e->key, .rec_len = (uint32_t)r, .img_off = img_at};
+                   .key = *e->key, .rec_len = (uint32_t)r, .img_off = img_at};
     size_t rec_at = sizeof eh + pad8(name_len + 1);
     eh.bytes = (uint32_t)(rec_at + r);
     memcpy(p + sizeof eh, e->name, name_len);
@@ -744,7 +745,7 @@ static pk_status read_again(pk_host *h, const pk__mlazy *z, pk_doc **out)
                                         z->source, &sb, &why, &rst, &m, &err);
   if (st == PK_OK)
     pk__mc_key_of(&sb, &k);
-  if (st == PK_OK && pk__mc_key_eq(&k, &z->ent->key)) {
+  if (st == PK_OK && pk__mc_key_eq(&k, z->ent->key)) {
     *out = m.doc; /* the same file: the record is what it gives */
     m.doc = NULL;
   }
