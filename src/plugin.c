@@ -1,6 +1,7 @@
 /* plugin.c -- plugin records: creation, states and reasons, the log, and
  * the accessors of a plugin's record and manifest.
  * SPDX-License-Identifier: MIT */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -73,9 +74,9 @@ pk_plugin *pk__plugin_slots(pk_host *h, size_t n)
 
 void pk__plugin_init(pk_host *h, pk_plugin *p)
 {
-  pk__manifest m = p->m;
-  memset(p, 0, sizeof *p);
-  p->m = m;
+  enum { M = offsetof(pk_plugin, m), REST = M + sizeof p->m };
+  memset(p, 0, M);
+  memset((char *)p + REST, 0, sizeof *p - REST);
   p->host = h;
   p->node = PK__NO_NODE;
   p->state = PK_STATE_DISCOVERED;
