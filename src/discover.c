@@ -200,7 +200,7 @@ typedef struct loader {
   const char *root;
   int dfd;
   loaded *items;
-  pk_plugin *slots;    /* items[i]'s manifest goes to slots[i].m */
+  pk_plugin *slots; /* items[i]'s manifest goes to slots[i].m */
   size_t from, to;
   pk__arena arena;     /* this loader's records; absorbed by the host's */
   pk__allocator alloc; /* pk__arena_fn over arena */
@@ -232,8 +232,8 @@ static bool unchanged(int dfd, const char *rel, const pk__mc_key *key)
 /* Serves l from its cache entry's record when the file is unchanged: one
  * stat, no parse; the document comes later, if asked for (pk__mc_lend).
  * mpath: the manifest's path. */
-static bool load_cached(loader *L, loaded *l, pk__manifest *m,
-                        const char *rel, const char *mpath)
+static bool load_cached(loader *L, loaded *l, pk__manifest *m, const char *rel,
+                        const char *mpath)
 {
   pk__mc_ent *o = l->old;
   if (!o || o->kind == PK__MC_READ ||
@@ -315,8 +315,9 @@ static void load_range(loader *L)
       pk__mc_key_of(&sb, &l->key); /* what fstat gave */
     /* the path: the document's copy when it parsed */
     l->dir = pk__strndup(&L->alloc, mpath, ld);
-    l->mpath = st == PK_OK ? (char *)pk_doc_source(m->doc)
-                           : pk__strndup(&L->alloc, mpath, ld + sizeof leaf - 1);
+    l->mpath = st == PK_OK
+                   ? (char *)pk_doc_source(m->doc)
+                   : pk__strndup(&L->alloc, mpath, ld + sizeof leaf - 1);
     l->read_st = !l->dir || !l->mpath || rst == PK_ENOMEM ? PK_ENOMEM : PK_OK;
     if (l->read_st != PK_OK)
       continue;
@@ -365,9 +366,13 @@ static void load_all(pk_host *h, const pk__mc *mc, const char *root, int dfd,
   pthread_t tid[8];
   bool started[8] = {false};
   for (size_t j = 0; j < k; j++) {
-    L[j] = (loader){.mc = mc, .root = root, .dfd = dfd, .items = items,
+    L[j] = (loader){.mc = mc,
+                    .root = root,
+                    .dfd = dfd,
+                    .items = items,
                     .slots = slots,
-                    .from = n * j / k, .to = n * (j + 1) / k};
+                    .from = n * j / k,
+                    .to = n * (j + 1) / k};
     pk__arena_init(&L[j].arena, &h->alloc);
     L[j].alloc = (pk__allocator){pk__arena_fn, &L[j].arena};
   }
@@ -442,9 +447,9 @@ static pk_status record_dir(pk_host *h, pk__mc *mc, const char *root,
     return PK_ENOMEM;
   for (size_t i = 0; i < n; i++) {
     const loaded *l = &items[i];
-    ents[i] = l->hit ? *l->old
-                     : (pk__mc_ent){.name = l->name, .kind = l->kind,
-                                    .key = &l->key};
+    ents[i] =
+        l->hit ? *l->old
+               : (pk__mc_ent){.name = l->name, .kind = l->kind, .key = &l->key};
     if (l->kind == PK__MC_IMAGE && !l->hit)
       ents[i].m = &slots[i].m;
   }
@@ -516,10 +521,9 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
      * served by it or is read every time and unchanged */
     bool same = listed;
     for (size_t i = 0; i < n && same; i++)
-      same = items[i].hit ||
-             (items[i].kind == PK__MC_READ && items[i].old &&
-              items[i].old->kind == PK__MC_READ &&
-              pk__mc_key_eq(&items[i].key, items[i].old->key));
+      same = items[i].hit || (items[i].kind == PK__MC_READ && items[i].old &&
+                              items[i].old->kind == PK__MC_READ &&
+                              pk__mc_key_eq(&items[i].key, items[i].old->key));
     if (mc) {
       size_t served = 0, read = 0;
       for (size_t i = 0; i < n; i++) {

@@ -202,15 +202,15 @@ static bool walk_section(char *p, size_t n, sect_head *sh, pk__mc_ent *ents,
       memcpy(p + used, &eh, sizeof eh);
     }
     if (ents) /* (the key's offset is a multiple of 8, as is p) */
-      ents[i] = (pk__mc_ent){.name = p + used + sizeof eh,
-                             .kind = eh.kind,
-                             .key = (const pk__mc_key *)(
-                                 p + used + offsetof(ent_head, key)),
-                             .rec = p + used + name_end,
-                             .rec_len = eh.rec_len,
-                             .img_off = sh->img_base + eh.img_off,
-                             .img_len = eh.img_len,
-                             .img_sum = eh.img_sum};
+      ents[i] = (pk__mc_ent){
+          .name = p + used + sizeof eh,
+          .kind = eh.kind,
+          .key = (const pk__mc_key *)(p + used + offsetof(ent_head, key)),
+          .rec = p + used + name_end,
+          .rec_len = eh.rec_len,
+          .img_off = sh->img_base + eh.img_off,
+          .img_len = eh.img_len,
+          .img_sum = eh.img_sum};
     used += eh.bytes;
   }
   return used == sh->bytes;
@@ -246,8 +246,7 @@ static bool parse_sections(pk__mc *mc, pk__mcfile *f, char *p, size_t n,
         !(s.ents = pk__alloc(&ents, sh.nents * sizeof *s.ents)))
       return !(*nomem = true);
     s.n = s.ents ? sh.nents : 0;
-    if (PK__VEC_PUSH(&mc->h->alloc, mc->old, mc->nold, mc->oldcap, s) !=
-        PK_OK)
+    if (PK__VEC_PUSH(&mc->h->alloc, mc->old, mc->nold, mc->oldcap, s) != PK_OK)
       return !(*nomem = true);
     if ((sh.nents && !s.ents) ||
         !walk_section(p, n, &sh, s.ents, NULL, region_len, false))
@@ -538,11 +537,14 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
   for (size_t i = 0; i < n; i++) {
     const pk__mc_ent *e = &ents[i];
     size_t name_len = strlen(e->name), r = len[2 * i], g = len[2 * i + 1];
-    ent_head eh = {.kind = g ? PK__MC_IMAGE
-                   : e->kind == PK__MC_IMAGE ? PK__MC_READ
-                                             : e->kind,
-                   .name_len = (uint32_t)name_len, .img_len = (uint32_t)g,
-                   .key = *e->key, .rec_len = (uint32_t)r, .img_off = img_at};
+    ent_head eh = {.kind = g                         ? PK__MC_IMAGE
+                           : e->kind == PK__MC_IMAGE ? PK__MC_READ
+                                                     : e->kind,
+                   .name_len = (uint32_t)name_len,
+                   .img_len = (uint32_t)g,
+                   .key = *e->key,
+                   .rec_len = (uint32_t)r,
+                   .img_off = img_at};
     size_t rec_at = sizeof eh + pad8(name_len + 1);
     eh.bytes = (uint32_t)(rec_at + r);
     memcpy(p + sizeof eh, e->name, name_len);
@@ -774,8 +776,8 @@ pk_status pk__mc_load_doc(pk_plugin *p)
     st = nomem ? PK_ENOMEM
          : !img || pk__mc_sum(img, e->img_len) != e->img_sum
              ? PK_EIO
-             : pk__doc_load_image(&p->host->alloc, z->source, img,
-                                  e->img_len, &doc);
+             : pk__doc_load_image(&p->host->alloc, z->source, img, e->img_len,
+                                  &doc);
     if (st == PK_EIO) /* damaged or crafted: the file, if unchanged */
       st = read_again(p->host, z, &doc);
     if (st == PK_OK) {

@@ -43,16 +43,16 @@ typedef enum pk__mc_kind {
 typedef struct pk__mc_ent {
   const char *name; /* NUL-terminated */
   const pk__mc_key *key; /* read: in the file's bytes */
-  const void *rec;  /* PK__MC_IMAGE: 8-aligned */
+  const void *rec;       /* PK__MC_IMAGE: 8-aligned */
   const pk__manifest *m; /* to record: record and image made of it (else
                             those of the entry read) */
-  uint64_t img_off; /* read: where the image is in the images region */
+  uint64_t img_off;      /* read: where the image is in the images region */
   uint64_t img_sum; /* read: its checksum, checked before it is used */
   uint32_t kind;    /* pk__mc_kind */
   uint32_t rec_len;
   uint32_t img_len;
   bool lent;        /* a plugin uses rec and img in place (pk__mc_lend) */
-} pk__mc_ent; /* 64 bytes: a warm start makes one for each entry */
+} pk__mc_ent;       /* 64 bytes: a warm start makes one for each entry */
 
 /* A manifest served from the cache, whose document is made from the image
  * on first use (pk__manifest.cached; in the host's records arena). */

@@ -112,8 +112,8 @@ pk_status pk__manifest_from_record(const pk__allocator *a, const void *rec,
       ((flags & F_LIBRARY) && !(m->library = take(r, len, &at, NULL))) ||
       !pk__name_valid(m->name, ln) || !pk__name_valid(m->ns, lns) ||
       lpre >= sizeof m->version.pre ||
-      (m->library && (!m->library[0] || strchr(m->library, '/') ||
-                      !m->has_abi)))
+      (m->library &&
+       (!m->library[0] || strchr(m->library, '/') || !m->has_abi)))
     return PK_EIO;
   memcpy(m->version.pre, pre, lpre + 1);
   if (nreq && !(m->reqs = pk__alloc(a, nreq * sizeof *m->reqs)))
