@@ -534,13 +534,19 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
       if (record_dir(h, mc, root, &dir, items, slots, n, same) != PK_OK)
         st = pk__fail(err, PK_ENOMEM, "out of memory");
     }
-    /* records in search order, whatever thread loaded them; the map of
-     * ids sized once for them (no rehash on the way) */
-    size_t nfound = 0;
-    for (size_t i = 0; i < n; i++)
+    /* records in search order, whatever thread loaded them; the list of
+     * plugins and the map of ids sized once for them (no copy or rehash
+     * on the way) */
+    size_t nrec = 0, nfound = 0;
+    for (size_t i = 0; i < n; i++) {
+      nrec += items[i].read_st == PK_OK;
       nfound += items[i].read_st == PK_OK && items[i].st == PK_OK;
+    }
     if (st == PK_OK &&
-        pk__map_reserve(&h->alloc, &h->by_id, h->by_id.count + nfound) != PK_OK)
+        (pk__vec_reserve(&h->alloc, (void **)&h->plugins, &h->plugcap,
+                         h->nplugins + nrec, sizeof *h->plugins) != PK_OK ||
+         pk__map_reserve(&h->alloc, &h->by_id, h->by_id.count + nfound) !=
+             PK_OK))
       st = pk__fail(err, PK_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
       loaded *l = &items[i];
