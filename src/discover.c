@@ -134,8 +134,10 @@ static pk_status adopt_manifest(pk_host *h, pk_plugin *p)
 typedef struct loaded {
   const char *name;  /* directory entry (scan) */
   pk__mc_ent *old;   /* its metadata cache entry, or NULL */
-  pk__mc_key key;    /* what the cache records for it now, when not hit: */
-  uint32_t kind;     /* the identity seen, pk__mc_kind */
+  const pk__mc_key *key; /* what the cache records for it now, when not
+                            hit: the identity seen (in the loader's keys,
+                            only then), */
+  uint32_t kind;         /* pk__mc_kind */
   bool hit;          /* served by old: nothing to write for it */
   char *dir, *mpath; /* in the loader's arena; NULL when not a plugin */
   pk_status read_st; /* PK_OK, PK_ENOTFOUND (not a plugin: the slot's m is
@@ -204,6 +206,8 @@ typedef struct loader {
   size_t from, to;
   pk__arena arena;     /* this loader's records; absorbed by the host's */
   pk__allocator alloc; /* pk__arena_fn over arena */
+  pk__arena keys;      /* the identities stated (loaded.key), until the
+                          scan recorded them */
   pk_error err;        /* the last failure, kept by keep_error */
 } loader;
 
@@ -216,6 +220,20 @@ static void keep_error(loader *L, loaded *l, pk_status st)
     *l->perr = L->err;
   else
     l->read_st = PK_ENOMEM;
+}
+
+/* The identity of an entry when nothing was stated (no file has it). */
+static const pk__mc_key no_key;
+
+/* l's identity is sb's; false: out of memory. */
+static bool stated(loader *L, loaded *l, const struct stat *sb)
+{
+  pk__mc_key *k = pk__arena_fn(&L->keys, NULL, 0, sizeof *k);
+  if (k) {
+    pk__mc_key_of(sb, k);
+    l->key = k;
+  }
+  return k != NULL;
 }
 
 /* The identity of rel (under dfd) matches what the cache holds. */
@@ -287,7 +305,7 @@ static void load_range(loader *L)
     pk__manifest *m = &L->slots[i].m;
     l->read_st = PK_ENOTFOUND;
     l->kind = PK__MC_NONE;
-    l->key = (pk__mc_key){0}; /* when nothing is stated */
+    l->key = &no_key;
     size_t ln = strlen(l->name), ld = lr + 1 + ln;
     if (!fits || ln + sizeof leaf > 4096 || ld + sizeof leaf > sizeof mpath)
       continue;
@@ -304,28 +322,32 @@ static void load_range(loader *L)
     if (rst == PK_ENOTFOUND) { /* not a plugin directory */
       /* stated after the look: a plugin.toml made in between leaves the
        * directory's mtime recent, so it is looked at again next time */
-      if (L->mc && fstatat(L->dfd, l->name, &sb, 0) == 0)
-        pk__mc_key_of(&sb, &l->key);
-      if (L->mc && !pk__mc_settled(L->mc, &l->key))
+      if (L->mc && fstatat(L->dfd, l->name, &sb, 0) == 0 &&
+          !stated(L, l, &sb)) {
+        l->read_st = PK_ENOMEM;
+        continue;
+      }
+      if (L->mc && !pk__mc_settled(L->mc, l->key))
         l->kind = PK__MC_READ;
       continue;
     }
     l->kind = PK__MC_READ;
-    if (L->mc && (rst == PK_OK || why.mode || why.size))
-      pk__mc_key_of(&sb, &l->key); /* what fstat gave */
+    bool keyed = !L->mc || !(rst == PK_OK || why.mode || why.size) ||
+                 stated(L, l, &sb); /* what fstat gave */
     /* the path: the document's copy when it parsed */
     l->dir = pk__strndup(&L->alloc, mpath, ld);
     l->mpath = st == PK_OK
                    ? (char *)pk_doc_source(m->doc)
                    : pk__strndup(&L->alloc, mpath, ld + sizeof leaf - 1);
-    l->read_st = !l->dir || !l->mpath || rst == PK_ENOMEM ? PK_ENOMEM : PK_OK;
+    l->read_st =
+        !keyed || !l->dir || !l->mpath || rst == PK_ENOMEM ? PK_ENOMEM : PK_OK;
     if (l->read_st != PK_OK)
       continue;
     if (rst != PK_OK) /* a broken plugin: it cannot be read */
       st = pk__file_fail(&L->err, rst, l->mpath, &why, NULL);
     if (st != PK_OK)
       keep_error(L, l, st);
-    else if (L->mc && pk__mc_settled(L->mc, &l->key))
+    else if (L->mc && pk__mc_settled(L->mc, l->key))
       l->kind = PK__MC_IMAGE;
   }
 }
@@ -374,6 +396,7 @@ static void load_all(pk_host *h, const pk__mc *mc, const char *root, int dfd,
                     .from = n * j / k,
                     .to = n * (j + 1) / k};
     pk__arena_init(&L[j].arena, &h->alloc);
+    pk__arena_init(&L[j].keys, &h->alloc);
     L[j].alloc = (pk__allocator){pk__arena_fn, &L[j].arena};
   }
   for (size_t j = 1; j < k; j++)
@@ -449,7 +472,7 @@ static pk_status record_dir(pk_host *h, pk__mc *mc, const char *root,
     const loaded *l = &items[i];
     ents[i] =
         l->hit ? *l->old
-               : (pk__mc_ent){.name = l->name, .kind = l->kind, .key = &l->key};
+               : (pk__mc_ent){.name = l->name, .kind = l->kind, .key = l->key};
     if (l->kind == PK__MC_IMAGE && !l->hit)
       ents[i].m = &slots[i].m;
   }
@@ -515,15 +538,15 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
     for (size_t i = 0; i < n; i++)
       nread += !items[i].old || items[i].old->kind == PK__MC_READ;
     loader L[8];
-    load_all(h, mc, root, dfd, items, slots, n, L,
-             pk__discover_threads(h, nread));
+    size_t k = pk__discover_threads(h, nread);
+    load_all(h, mc, root, dfd, items, slots, n, L, k);
     /* the cache keeps this directory's section when every entry was
      * served by it or is read every time and unchanged */
     bool same = listed;
     for (size_t i = 0; i < n && same; i++)
       same = items[i].hit || (items[i].kind == PK__MC_READ && items[i].old &&
                               items[i].old->kind == PK__MC_READ &&
-                              pk__mc_key_eq(&items[i].key, items[i].old->key));
+                              pk__mc_key_eq(items[i].key, items[i].old->key));
     if (mc) {
       size_t served = 0, read = 0;
       for (size_t i = 0; i < n; i++) {
@@ -560,6 +583,8 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
       else if (l->read_st == PK_ENOMEM)
         st = pk__fail(err, PK_ENOMEM, "out of memory");
     }
+    for (size_t t = 0; t < k; t++)
+      pk__arena_release(&L[t].keys);
   } else if (mc && st == PK_OK &&
              record_dir(h, mc, root, &dir, NULL, NULL, 0, listed) != PK_OK) {
     st = pk__fail(err, PK_ENOMEM, "out of memory");
