@@ -134,14 +134,15 @@ static pk_status adopt_manifest(pk_host *h, pk_plugin *p)
 typedef struct loaded {
   const char *name;  /* directory entry (scan) */
   pk__mc_ent *old;   /* its metadata cache entry, or NULL */
-  const pk__mc_key *key; /* what the cache records for it now, when not
-                            hit: the identity seen (in the loader's keys,
-                            only then), */
-  uint32_t kind;         /* pk__mc_kind */
+  const pk__mc_key *key; /* what the cache records for it now when not
+                            hit: the identity seen (in the loader's keys)
+                            and its pk__mc_kind */
+  uint32_t kind;
   bool hit;          /* served by old: nothing to write for it */
   char *dir, *mpath; /* in the loader's arena; NULL when not a plugin */
-  pk_status read_st; /* PK_OK, PK_ENOTFOUND (not a plugin: the slot's m is
-                        not filled in), PK_ENOMEM */
+  pk_status read_st; /* PK_OK, PK_ENOTFOUND (not a plugin: the slot's m
+                        may be unset), PK_ENOMEM; any but PK_ENOTFOUND:
+                        the slot's m is filled in or zeroed */
   pk_status st;      /* of reading the manifest and pk__manifest_read */
   pk_error *perr; /* when st is not PK_OK (in the loader's arena) */
 } loaded;
@@ -271,6 +272,8 @@ static bool load_cached(loader *L, loaded *l, pk__manifest *m, const char *rel,
     l->dir = memcpy(l->mpath + lm, mpath, ld - 1);
     l->dir[ld - 1] = '\0';
     st = pk__mc_lend(&L->alloc, l->mpath, o, z, m);
+  } else {
+    memset(m, 0, sizeof *m); /* (read_st says it holds something) */
   }
   if (st != PK_OK && st != PK_ENOMEM) {
     /* a record this library rejects (a damaged cache whose checksum
