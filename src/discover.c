@@ -126,31 +126,41 @@ static pk_status adopt_manifest(pk_host *h, pk_plugin *p)
   return pk__map_put(&h->alloc, &h->by_id, p->id, ln + lm + 1, p);
 }
 
-/* What loading one manifest gave; filled by load_manifest(), possibly on a
+/* What loading one manifest gave; filled by load_range(), possibly on a
  * worker thread, and turned into a plugin record by add_loaded() on the
- * host's thread, in search order. */
+ * host's thread, in search order.  The manifest itself is loaded into the
+ * m of the entry's record slot (pk__plugin_slots), not copied there:
+ * items stay small (a warm start of 10 000 fills them in fresh pages). */
 typedef struct loaded {
   const char *name;  /* directory entry (scan) */
   pk__mc_ent *old;   /* its metadata cache entry, or NULL */
-  pk__mc_ent rec;    /* what the cache records for it now */
+  const pk__mc_key *key; /* what the cache records for it now when not
+                            hit: the identity seen (in the loader's keys)
+                            and its pk__mc_kind */
+  uint32_t kind;
   bool hit;          /* served by old: nothing to write for it */
   char *dir, *mpath; /* in the loader's arena; NULL when not a plugin */
-  pk_status read_st; /* PK_OK, PK_ENOTFOUND (not a plugin), PK_ENOMEM */
+  pk_status read_st; /* PK_OK, PK_ENOTFOUND (not a plugin: the slot's m
+                        may be unset), PK_ENOMEM; any but PK_ENOTFOUND:
+                        the slot's m is filled in or zeroed */
   pk_status st;      /* of reading the manifest and pk__manifest_read */
-  pk__manifest m;
   pk_error *perr; /* when st is not PK_OK (in the loader's arena) */
 } loaded;
 
-/* Adds the plugin of a loaded manifest.  dir/mpath belong to an arena
- * that lives as long as the host. */
-static pk_status add_loaded(pk_host *h, loaded *l,
+/* Makes slot p, whose m holds l's manifest, the record of the plugin l
+ * loaded.  dir/mpath belong to an arena that lives as long as the
+ * host. */
+static pk_status add_loaded(pk_host *h, loaded *l, pk_plugin *p,
                             const pk_plugin_desc *builtin, pk_error *err)
 {
   const pk__allocator *a = &h->records_alloc;
-  pk_plugin *p = NULL;
-  if (!l->dir || !l->mpath || pk__plugin_new(h, &p) != PK_OK)
+  if (l->st != PK_OK) /* broken: no manifest (its allocations are the
+                         loader's arena's) */
+    memset(&p->m, 0, sizeof p->m);
+  pk__plugin_init(h, p);
+  if (!l->dir || !l->mpath)
     return pk__fail(err, PK_ENOMEM, "out of memory");
-  p->search_index = h->nplugins;
+  p->search_index = (uint32_t)h->nplugins;
   p->builtin = l->dir[0] == '\0';
   p->desc = builtin;
   p->dir = l->dir;
@@ -178,7 +188,6 @@ static pk_status add_loaded(pk_host *h, loaded *l,
       return pk__error_copy(err, l->perr);
     return PK_OK;
   }
-  p->m = l->m;
   /* a host's own allocator need not be thread-safe: its plugins get their
    * documents now, on its thread, not on first use */
   if (adopt_manifest(h, p) != PK_OK ||
@@ -194,9 +203,12 @@ typedef struct loader {
   const char *root;
   int dfd;
   loaded *items;
+  pk_plugin *slots; /* items[i]'s manifest goes to slots[i].m */
   size_t from, to;
   pk__arena arena;     /* this loader's records; absorbed by the host's */
   pk__allocator alloc; /* pk__arena_fn over arena */
+  pk__arena keys;      /* the identities stated (loaded.key), until the
+                          scan recorded them */
   pk_error err;        /* the last failure, kept by keep_error */
 } loader;
 
@@ -209,6 +221,20 @@ static void keep_error(loader *L, loaded *l, pk_status st)
     *l->perr = L->err;
   else
     l->read_st = PK_ENOMEM;
+}
+
+/* The identity of an entry when nothing was stated (no file has it). */
+static const pk__mc_key no_key;
+
+/* l's identity is sb's; false: out of memory. */
+static bool stated(loader *L, loaded *l, const struct stat *sb)
+{
+  pk__mc_key *k = pk__arena_fn(&L->keys, NULL, 0, sizeof *k);
+  if (k) {
+    pk__mc_key_of(sb, k);
+    l->key = k;
+  }
+  return k != NULL;
 }
 
 /* The identity of rel (under dfd) matches what the cache holds. */
@@ -225,14 +251,14 @@ static bool unchanged(int dfd, const char *rel, const pk__mc_key *key)
 /* Serves l from its cache entry's record when the file is unchanged: one
  * stat, no parse; the document comes later, if asked for (pk__mc_lend).
  * mpath: the manifest's path. */
-static bool load_cached(loader *L, loaded *l, const char *rel,
+static bool load_cached(loader *L, loaded *l, pk__manifest *m, const char *rel,
                         const char *mpath)
 {
   pk__mc_ent *o = l->old;
   if (!o || o->kind == PK__MC_READ ||
-      !unchanged(L->dfd, o->kind == PK__MC_NONE ? l->name : rel, &o->key))
+      !unchanged(L->dfd, o->kind == PK__MC_NONE ? l->name : rel, o->key))
     return false;
-  l->rec = *o;
+  l->kind = o->kind;
   l->hit = true;
   if (o->kind == PK__MC_NONE)
     return true; /* still not a plugin directory */
@@ -245,12 +271,14 @@ static bool load_cached(loader *L, loaded *l, const char *rel,
     l->mpath = memcpy((char *)(z + 1), mpath, lm);
     l->dir = memcpy(l->mpath + lm, mpath, ld - 1);
     l->dir[ld - 1] = '\0';
-    st = pk__mc_lend(&L->alloc, l->mpath, o, z, &l->m);
+    st = pk__mc_lend(&L->alloc, l->mpath, o, z, m);
+  } else {
+    memset(m, 0, sizeof *m); /* (read_st says it holds something) */
   }
   if (st != PK_OK && st != PK_ENOMEM) {
     /* a record this library rejects (a damaged cache whose checksum
      * matches), or one already served: read the file */
-    l->rec = (pk__mc_ent){.name = l->name, .kind = PK__MC_NONE};
+    l->kind = PK__MC_NONE;
     l->hit = false;
     return false;
   }
@@ -277,46 +305,53 @@ static void load_range(loader *L)
   }
   for (size_t i = L->from; i < L->to; i++) {
     loaded *l = &L->items[i];
+    pk__manifest *m = &L->slots[i].m;
     l->read_st = PK_ENOTFOUND;
-    l->rec = (pk__mc_ent){.name = l->name, .kind = PK__MC_NONE};
+    l->kind = PK__MC_NONE;
+    l->key = &no_key;
     size_t ln = strlen(l->name), ld = lr + 1 + ln;
     if (!fits || ln + sizeof leaf > 4096 || ld + sizeof leaf > sizeof mpath)
       continue;
     memcpy(rel, l->name, ln);
     memcpy(rel + ln, leaf, sizeof leaf);
-    if (load_cached(L, l, rel, mpath))
+    if (load_cached(L, l, m, rel, mpath))
       continue;
     struct stat sb;
     pk__file_why why;
     /* no cache, no fstat: pk__file_read_small */
     pk_status rst,
         st = pk__manifest_read(&L->alloc, L->dfd, rel, mpath,
-                               L->mc ? &sb : NULL, &why, &rst, &l->m, &L->err);
+                               L->mc ? &sb : NULL, &why, &rst, m, &L->err);
     if (rst == PK_ENOTFOUND) { /* not a plugin directory */
       /* stated after the look: a plugin.toml made in between leaves the
        * directory's mtime recent, so it is looked at again next time */
-      if (L->mc && fstatat(L->dfd, l->name, &sb, 0) == 0)
-        pk__mc_key_of(&sb, &l->rec.key);
-      if (L->mc && !pk__mc_settled(L->mc, &l->rec.key))
-        l->rec.kind = PK__MC_READ;
+      if (L->mc && fstatat(L->dfd, l->name, &sb, 0) == 0 &&
+          !stated(L, l, &sb)) {
+        l->read_st = PK_ENOMEM;
+        continue;
+      }
+      if (L->mc && !pk__mc_settled(L->mc, l->key))
+        l->kind = PK__MC_READ;
       continue;
     }
-    l->rec.kind = PK__MC_READ;
-    if (L->mc && (rst == PK_OK || why.mode || why.size))
-      pk__mc_key_of(&sb, &l->rec.key); /* what fstat gave */
+    l->kind = PK__MC_READ;
+    bool keyed = !L->mc || !(rst == PK_OK || why.mode || why.size) ||
+                 stated(L, l, &sb); /* what fstat gave */
     /* the path: the document's copy when it parsed */
     l->dir = pk__strndup(&L->alloc, mpath, ld);
-    l->mpath = st == PK_OK ? (char *)pk_doc_source(l->m.doc)
-                           : pk__strndup(&L->alloc, mpath, ld + sizeof leaf - 1);
-    l->read_st = !l->dir || !l->mpath || rst == PK_ENOMEM ? PK_ENOMEM : PK_OK;
+    l->mpath = st == PK_OK
+                   ? (char *)pk_doc_source(m->doc)
+                   : pk__strndup(&L->alloc, mpath, ld + sizeof leaf - 1);
+    l->read_st =
+        !keyed || !l->dir || !l->mpath || rst == PK_ENOMEM ? PK_ENOMEM : PK_OK;
     if (l->read_st != PK_OK)
       continue;
     if (rst != PK_OK) /* a broken plugin: it cannot be read */
       st = pk__file_fail(&L->err, rst, l->mpath, &why, NULL);
     if (st != PK_OK)
       keep_error(L, l, st);
-    else if (L->mc && pk__mc_settled(L->mc, &l->rec.key))
-      l->rec.kind = PK__MC_IMAGE;
+    else if (L->mc && pk__mc_settled(L->mc, l->key))
+      l->kind = PK__MC_IMAGE;
   }
 }
 
@@ -350,14 +385,21 @@ size_t pk__discover_threads(const pk_host *h, size_t n)
 
 /* Loads items[0..n) with k loaders (the first on this thread). */
 static void load_all(pk_host *h, const pk__mc *mc, const char *root, int dfd,
-                     loaded *items, size_t n, loader *L, size_t k)
+                     loaded *items, pk_plugin *slots, size_t n, loader *L,
+                     size_t k)
 {
   pthread_t tid[8];
   bool started[8] = {false};
   for (size_t j = 0; j < k; j++) {
-    L[j] = (loader){.mc = mc, .root = root, .dfd = dfd, .items = items,
-                    .from = n * j / k, .to = n * (j + 1) / k};
+    L[j] = (loader){.mc = mc,
+                    .root = root,
+                    .dfd = dfd,
+                    .items = items,
+                    .slots = slots,
+                    .from = n * j / k,
+                    .to = n * (j + 1) / k};
     pk__arena_init(&L[j].arena, &h->alloc);
+    pk__arena_init(&L[j].keys, &h->alloc);
     L[j].alloc = (pk__allocator){pk__arena_fn, &L[j].arena};
   }
   for (size_t j = 1; j < k; j++)
@@ -420,8 +462,8 @@ static pk_status list_dir(pk_host *h, const char *root, int dfd,
  * served keep their records and images, the manifests read now are
  * recorded and imaged (pk__mc_record, straight into the cache's buffer). */
 static pk_status record_dir(pk_host *h, pk__mc *mc, const char *root,
-                            const pk__mc_key *dir, loaded *items, size_t n,
-                            bool same)
+                            const pk__mc_key *dir, const loaded *items,
+                            pk_plugin *slots, size_t n, bool same)
 {
   if (same)
     return pk__mc_same(mc, root);
@@ -430,9 +472,12 @@ static pk_status record_dir(pk_host *h, pk__mc *mc, const char *root,
   if (n && !ents)
     return PK_ENOMEM;
   for (size_t i = 0; i < n; i++) {
-    ents[i] = items[i].rec;
-    if (ents[i].kind == PK__MC_IMAGE && !items[i].hit)
-      ents[i].m = &items[i].m;
+    const loaded *l = &items[i];
+    ents[i] =
+        l->hit ? *l->old
+               : (pk__mc_ent){.name = l->name, .kind = l->kind, .key = l->key};
+    if (l->kind == PK__MC_IMAGE && !l->hit)
+      ents[i].m = &slots[i].m;
   }
   pk_status st = pk__mc_record(mc, root, dir, ents, n);
   pk__free(a, ents, n * sizeof *ents);
@@ -474,9 +519,10 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
     return PK_OK;
   }
   loaded *items = st == PK_OK && n ? pk__alloc(a, n * sizeof *items) : NULL;
-  if (n && !items && st == PK_OK)
+  pk_plugin *slots = items ? pk__plugin_slots(h, n) : NULL;
+  if (n && !slots && st == PK_OK)
     st = pk__fail(err, PK_ENOMEM, "out of memory");
-  if (items) {
+  if (slots) {
     size_t j = 0; /* both lists are sorted: match them by name */
     for (size_t i = 0; i < n; i++) {
       loaded *l = &items[i];
@@ -490,21 +536,20 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
       l->read_st = PK_ENOTFOUND;
       l->st = PK_OK;
       l->perr = NULL;
-      memset(&l->m, 0, sizeof l->m);
     }
     size_t nread = 0;
     for (size_t i = 0; i < n; i++)
       nread += !items[i].old || items[i].old->kind == PK__MC_READ;
     loader L[8];
-    load_all(h, mc, root, dfd, items, n, L, pk__discover_threads(h, nread));
+    size_t k = pk__discover_threads(h, nread);
+    load_all(h, mc, root, dfd, items, slots, n, L, k);
     /* the cache keeps this directory's section when every entry was
      * served by it or is read every time and unchanged */
     bool same = listed;
     for (size_t i = 0; i < n && same; i++)
-      same = items[i].hit ||
-             (items[i].rec.kind == PK__MC_READ && items[i].old &&
-              items[i].old->kind == PK__MC_READ &&
-              pk__mc_key_eq(&items[i].rec.key, &items[i].old->key));
+      same = items[i].hit || (items[i].kind == PK__MC_READ && items[i].old &&
+                              items[i].old->kind == PK__MC_READ &&
+                              pk__mc_key_eq(items[i].key, items[i].old->key));
     if (mc) {
       size_t served = 0, read = 0;
       for (size_t i = 0; i < n; i++) {
@@ -512,33 +557,42 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
         read += items[i].read_st == PK_OK && !items[i].hit;
       }
       pk__mc_tally(mc, served, read);
-      if (record_dir(h, mc, root, &dir, items, n, same) != PK_OK)
+      if (record_dir(h, mc, root, &dir, items, slots, n, same) != PK_OK)
         st = pk__fail(err, PK_ENOMEM, "out of memory");
     }
-    /* records in search order, whatever thread loaded them; the map of
-     * ids sized once for them (no rehash on the way) */
-    size_t nfound = 0;
-    for (size_t i = 0; i < n; i++)
+    /* records in search order, whatever thread loaded them; the list of
+     * plugins and the map of ids sized once for them (no copy or rehash
+     * on the way) */
+    size_t nrec = 0, nfound = 0;
+    for (size_t i = 0; i < n; i++) {
+      nrec += items[i].read_st == PK_OK;
       nfound += items[i].read_st == PK_OK && items[i].st == PK_OK;
+    }
     if (st == PK_OK &&
-        pk__map_reserve(&h->alloc, &h->by_id, h->by_id.count + nfound) != PK_OK)
+        (pk__vec_reserve(&h->alloc, (void **)&h->plugins, &h->plugcap,
+                         h->nplugins + nrec, sizeof *h->plugins) != PK_OK ||
+         pk__map_reserve(&h->alloc, &h->by_id, h->by_id.count + nfound) !=
+             PK_OK))
       st = pk__fail(err, PK_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
       loaded *l = &items[i];
       if (st != PK_OK) { /* a failure stopped the scan: free the rest */
-        pk__manifest_free(&h->records_alloc, &l->m);
+        if (l->read_st != PK_ENOTFOUND)
+          pk__manifest_free(&h->records_alloc, &slots[i].m);
         continue;
       }
       if (l->read_st == PK_OK)
-        st = add_loaded(h, l, NULL, err);
+        st = add_loaded(h, l, &slots[i], NULL, err);
       else if (l->read_st == PK_ENOMEM)
         st = pk__fail(err, PK_ENOMEM, "out of memory");
     }
-    pk__free(a, items, n * sizeof *items);
+    for (size_t t = 0; t < k; t++)
+      pk__arena_release(&L[t].keys);
   } else if (mc && st == PK_OK &&
-             record_dir(h, mc, root, &dir, NULL, 0, listed) != PK_OK) {
+             record_dir(h, mc, root, &dir, NULL, NULL, 0, listed) != PK_OK) {
     st = pk__fail(err, PK_ENOMEM, "out of memory");
   }
+  pk__free(a, items, n * sizeof *items);
   close(dfd);
   pk__arena_release(&text);
   pk__free(a, names, cap * sizeof *names);
@@ -574,10 +628,16 @@ static pk_status discover(pk_host *h, pk_error *err)
     loaded l = {.dir = pk__strdup(&h->records_alloc, ""),
                 .mpath = pk__strdup(&h->records_alloc, name),
                 .perr = &perr};
+    pk_plugin *p = pk__plugin_slots(h, 1);
+    if (!p) {
+      st = pk__fail(err, PK_ENOMEM, "out of memory");
+      break;
+    }
+    memset(&p->m, 0, sizeof p->m);
     if (l.mpath)
       l.st = pk__manifest_load(&h->records_alloc, l.mpath, h->builtins[i].text,
-                               strlen(h->builtins[i].text), &l.m, &perr);
-    st = add_loaded(h, &l, d, err);
+                               strlen(h->builtins[i].text), &p->m, &perr);
+    st = add_loaded(h, &l, p, d, err);
   }
   if (st == PK_OK)
     st = pk__lock_load(h, err);

@@ -96,6 +96,8 @@ struct pk__mcfile {
   pk__allocator a;
   char *data;        /* header and sections: the records' strings */
   size_t data_len;
+  pk__arena ents;    /* the sections' entries (sect.ents), which served
+                        manifests point to */
   int fd;            /* the file, open for its images */
   uint64_t img_at, img_len; /* the images region in it */
   char *img;         /* read on first use (images()) */
@@ -166,10 +168,10 @@ bool pk__mc_settled(const pk__mc *mc, const pk__mc_key *k)
 
 /* ---- reading ---- */
 
+/* (the entries of sections read are the file's: pk__mcfile.ents) */
 static void sects_free(pk__mc *mc, sect *s, size_t n)
 {
   for (size_t i = 0; i < n; i++) {
-    pk__free(&mc->h->alloc, s[i].ents, s[i].n * sizeof *s[i].ents);
     pk__free(&mc->h->alloc, s[i].own, s[i].raw_len);
     pk__free(&mc->h->alloc, s[i].imgs, s[i].nimgs * sizeof *s[i].imgs);
   }
@@ -212,15 +214,16 @@ static bool walk_section(char *p, size_t n, sect_head *sh, pk__mc_ent *ents,
           pk__mc_sum(region + sh->img_base + eh.img_off, eh.img_len);
       memcpy(p + used, &eh, sizeof eh);
     }
-    if (ents)
-      ents[i] = (pk__mc_ent){.name = p + used + sizeof eh,
-                             .kind = eh.kind,
-                             .key = eh.key,
-                             .rec = p + used + name_end,
-                             .rec_len = eh.rec_len,
-                             .img_off = sh->img_base + eh.img_off,
-                             .img_len = eh.img_len,
-                             .img_sum = eh.img_sum};
+    if (ents) /* (the key's offset is a multiple of 8, as is p) */
+      ents[i] = (pk__mc_ent){
+          .name = p + used + sizeof eh,
+          .kind = eh.kind,
+          .key = (const pk__mc_key *)(p + used + offsetof(ent_head, key)),
+          .rec = p + used + name_end,
+          .rec_len = eh.rec_len,
+          .img_off = sh->img_base + eh.img_off,
+          .img_len = eh.img_len,
+          .img_sum = eh.img_sum};
     used += eh.bytes;
   }
   return used == sh->bytes;
@@ -237,14 +240,15 @@ static void reseal(char *p, size_t n, const char *region, uint64_t len)
   }
 }
 
-/* Parses the sections (n bytes at p) of a file whose images region has
+/* Parses the sections (n bytes at p) of file f, whose images region has
  * region_len bytes; false when their checksum is not sum or they do not
  * fit (or *nomem set: out of memory). */
-static bool parse_sections(pk__mc *mc, char *p, size_t n, uint64_t sum,
-                           uint64_t region_len, bool *nomem)
+static bool parse_sections(pk__mc *mc, pk__mcfile *f, char *p, size_t n,
+                           uint64_t sum, uint64_t region_len, bool *nomem)
 {
   if (pk__mc_sum(p, n) != sum)
     return false;
+  pk__allocator ents = {pk__arena_fn, &f->ents};
   while (n) {
     sect_head sh;
     if (n < sizeof sh)
@@ -252,14 +256,11 @@ static bool parse_sections(pk__mc *mc, char *p, size_t n, uint64_t sum,
     memcpy(&sh, p, sizeof sh);
     sect s = {.root = p + sizeof sh, .dir = sh.dir, .raw = p};
     if (sh.nents && sh.nents <= n / sizeof(ent_head) &&
-        !(s.ents = pk__alloc(&mc->h->alloc, sh.nents * sizeof *s.ents)))
+        !(s.ents = pk__alloc(&ents, sh.nents * sizeof *s.ents)))
       return !(*nomem = true);
     s.n = s.ents ? sh.nents : 0;
-    if (PK__VEC_PUSH(&mc->h->alloc, mc->old, mc->nold, mc->oldcap, s) !=
-        PK_OK) {
-      sects_free(mc, &s, 1);
+    if (PK__VEC_PUSH(&mc->h->alloc, mc->old, mc->nold, mc->oldcap, s) != PK_OK)
       return !(*nomem = true);
-    }
     if ((sh.nents && !s.ents) ||
         !walk_section(p, n, &sh, s.ents, NULL, region_len, false))
       return false;
@@ -296,6 +297,7 @@ static void file_free(pk__mcfile *f)
     return;
   if (f->fd >= 0)
     close(f->fd);
+  pk__arena_release(&f->ents);
   pk__free(&f->a, f->data, f->data_len);
   pk__free(&f->a, f->img, (size_t)f->img_len);
   pk__free(&f->a, f, sizeof *f);
@@ -364,10 +366,11 @@ static bool read_file(pk__mc *mc, bool *nomem)
       *f = (pk__mcfile){.a = mc->h->alloc, .fd = fd, .data = data,
                         .data_len = cap, .img_at = len,
                         .img_len = hd.images};
+      pk__arena_init(&f->ents, &f->a);
       fd = -1;
       if ((len > first &&
            !io_at(f->fd, f->data + first, len - first, first, false)) ||
-          !parse_sections(mc, f->data + sizeof hd, (size_t)hd.payload,
+          !parse_sections(mc, f, f->data + sizeof hd, (size_t)hd.payload,
                           hd.sum, hd.images, nomem))
         why = *nomem ? "out of memory" : "damaged";
     }
@@ -548,11 +551,14 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
   for (size_t i = 0; i < n; i++) {
     const pk__mc_ent *e = &ents[i];
     size_t name_len = strlen(e->name), r = len[2 * i], g = len[2 * i + 1];
-    ent_head eh = {.kind = g ? PK__MC_IMAGE
-                   : e->kind == PK__MC_IMAGE ? PK__MC_READ
-                                             : e->kind,
-                   .name_len = (uint32_t)name_len, .img_len = (uint32_t)g,
-                   .key = e->key, .rec_len = (uint32_t)r, .img_off = img_at};
+    ent_head eh = {.kind = g                         ? PK__MC_IMAGE
+                           : e->kind == PK__MC_IMAGE ? PK__MC_READ
+                                                     : e->kind,
+                   .name_len = (uint32_t)name_len,
+                   .img_len = (uint32_t)g,
+                   .key = *e->key,
+                   .rec_len = (uint32_t)r,
+                   .img_off = img_at};
     size_t rec_at = sizeof eh + pad8(name_len + 1);
     eh.bytes = (uint32_t)(rec_at + r);
     memcpy(p + sizeof eh, e->name, name_len);
@@ -792,8 +798,7 @@ pk_status pk__mc_lend(const pk__allocator *a, const char *source,
   pk_status st = pk__manifest_from_record(a, e->rec, e->rec_len, m);
   if (st != PK_OK)
     return st;
-  *z = (pk__mlazy){.img_off = e->img_off, .img_len = e->img_len,
-                   .img_sum = e->img_sum, .source = source, .key = e->key};
+  *z = (pk__mlazy){.ent = e, .source = source};
   m->cached = z;
   e->lent = true;
   return PK_OK;
@@ -812,7 +817,7 @@ static pk_status read_again(pk_host *h, const pk__mlazy *z, pk_doc **out)
                                         z->source, &sb, &why, &rst, &m, &err);
   if (st == PK_OK)
     pk__mc_key_of(&sb, &k);
-  if (st == PK_OK && pk__mc_key_eq(&k, &z->key)) {
+  if (st == PK_OK && pk__mc_key_eq(&k, z->ent->key)) {
     *out = m.doc; /* the same file: the record is what it gives */
     m.doc = NULL;
   }
@@ -835,13 +840,14 @@ pk_status pk__mc_load_doc(pk_plugin *p)
     pk_doc *doc = NULL;
     bool nomem = false;
     char *img = (char *)images(p->host->cache_file, &nomem);
+    const pk__mc_ent *e = z->ent;
     if (img)
-      img += z->img_off;
+      img += e->img_off;
     st = nomem ? PK_ENOMEM
-         : !img || pk__mc_sum(img, z->img_len) != z->img_sum
+         : !img || pk__mc_sum(img, e->img_len) != e->img_sum
              ? PK_EIO
-             : pk__doc_load_image(&p->host->alloc, z->source, img,
-                                  z->img_len, &doc);
+             : pk__doc_load_image(&p->host->alloc, z->source, img, e->img_len,
+                                  &doc);
     if (st == PK_EIO) /* damaged or crafted: the file, if unchanged */
       st = read_again(p->host, z, &doc);
     if (st == PK_OK) {

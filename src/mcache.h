@@ -37,30 +37,31 @@ typedef enum pk__mc_kind {
   PK__MC_READ = 2   /* key: plugin.toml; read every time (broken, racy) */
 } pk__mc_kind;
 
-/* One directory entry, in the cache file or being recorded. */
+/* One directory entry, in the cache file or being recorded.  The entries
+ * read from the file live as long as the file (pk_host.cache_file): a
+ * manifest served from one points to it (pk__mlazy). */
 typedef struct pk__mc_ent {
   const char *name; /* NUL-terminated */
-  uint32_t kind;    /* pk__mc_kind */
-  pk__mc_key key;
-  const void *rec;  /* PK__MC_IMAGE: 8-aligned */
-  size_t rec_len;
+  const pk__mc_key *key; /* read: in the file's bytes */
+  const void *rec;       /* PK__MC_IMAGE: 8-aligned */
   const pk__manifest *m; /* to record: record and image made of it (else
                             those of the entry read) */
-  uint64_t img_off; /* read: where the image is in the images region */
-  size_t img_len;
+  uint64_t img_off;      /* read: where the image is in the images region */
   uint64_t img_sum; /* read: its checksum, checked before it is used */
+  uint32_t kind;    /* pk__mc_kind */
+  uint32_t rec_len;
+  uint32_t img_len;
   bool lent;        /* a plugin uses rec and img in place (pk__mc_lend) */
-} pk__mc_ent;
+} pk__mc_ent;       /* 64 bytes: a warm start makes one for each entry */
 
 /* A manifest served from the cache, whose document is made from the image
  * on first use (pk__manifest.cached; in the host's records arena). */
 typedef struct pk__mlazy {
-  uint64_t img_off; /* in the file's images region (pk_host.cache_file) */
-  size_t img_len;
-  uint64_t img_sum;
-  const char *source; /* the manifest's path */
-  pk__mc_key key;     /* its identity when it was served */
-  bool failed;        /* no document: said once, not tried again */
+  const pk__mc_ent *ent; /* its entry in the file: where its image is, its
+                            checksum, the manifest's identity when it was
+                            served */
+  const char *source;    /* the manifest's path */
+  bool failed;           /* no document: said once, not tried again */
 } pk__mlazy;
 
 typedef struct pk__mc pk__mc;

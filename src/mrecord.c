@@ -68,14 +68,17 @@ size_t pk__manifest_record(const pk__manifest *m, void *out, size_t cap)
   return size;
 }
 
-/* The string at *at (ended inside len), or NULL. */
-static const char *take(const char *r, size_t len, size_t *at)
+/* The string at *at (ended inside len), or NULL; *n (if not NULL) its
+ * length. */
+static const char *take(const char *r, size_t len, size_t *at, size_t *n)
 {
   const char *end = *at < len ? memchr(r + *at, '\0', len - *at) : NULL;
   if (!end)
     return NULL;
   const char *s = r + *at;
   *at = (size_t)(end - r) + 1;
+  if (n)
+    *n = (size_t)(end - s);
   return s;
 }
 
@@ -100,24 +103,26 @@ pk_status pk__manifest_from_record(const pk__allocator *a, const void *rec,
   if (flags > 7 || m->has > 15 || at > len || (!m->has_abi && m->abi))
     return PK_EIO;
   const char *pre;
-  if (!(m->name = take(r, len, &at)) || !(m->ns = take(r, len, &at)) ||
-      !(m->version_text = take(r, len, &at)) || !(pre = take(r, len, &at)) ||
-      !(m->description = take(r, len, &at)) ||
-      ((flags & F_LIBRARY) && !(m->library = take(r, len, &at))) ||
-      !pk__name_valid(m->name, strlen(m->name)) ||
-      !pk__name_valid(m->ns, strlen(m->ns)) ||
-      strlen(pre) >= sizeof m->version.pre ||
-      (m->library && (!m->library[0] || strchr(m->library, '/') ||
-                      !m->has_abi)))
+  size_t ln, lns, lpre;
+  if (!(m->name = take(r, len, &at, &ln)) ||
+      !(m->ns = take(r, len, &at, &lns)) ||
+      !(m->version_text = take(r, len, &at, NULL)) ||
+      !(pre = take(r, len, &at, &lpre)) ||
+      !(m->description = take(r, len, &at, NULL)) ||
+      ((flags & F_LIBRARY) && !(m->library = take(r, len, &at, NULL))) ||
+      !pk__name_valid(m->name, ln) || !pk__name_valid(m->ns, lns) ||
+      lpre >= sizeof m->version.pre ||
+      (m->library &&
+       (!m->library[0] || strchr(m->library, '/') || !m->has_abi)))
     return PK_EIO;
-  strcpy(m->version.pre, pre);
+  memcpy(m->version.pre, pre, lpre + 1);
   if (nreq && !(m->reqs = pk__alloc(a, nreq * sizeof *m->reqs)))
     return PK_ENOMEM;
   m->reqcap = nreq;
   uint32_t idx[2] = {0, 0};
   for (size_t i = 0; i < nreq; i++) {
     unsigned opt = (unsigned char)r[HEAD + i];
-    const char *t = take(r, len, &at);
+    const char *t = take(r, len, &at, NULL);
     if (opt > 1 || (i && opt < m->reqs[i - 1].optional) || !t) {
       pk__manifest_free(a, m);
       return PK_EIO;

@@ -1,6 +1,7 @@
 /* plugin.c -- plugin records: creation, states and reasons, the log, and
  * the accessors of a plugin's record and manifest.
  * SPDX-License-Identifier: MIT */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -60,19 +61,25 @@ int pk__plugin_hook_fail(pk_plugin *p, const pk_error *e)
   return e->code ? (int)e->code : PK_EPLUGIN;
 }
 
-pk_status pk__plugin_new(pk_host *h, pk_plugin **out)
+/* The host's records arena aligns to 16 bytes: n records and up to 63
+ * bytes more, the first record on a line (the type's alignment). */
+pk_plugin *pk__plugin_slots(pk_host *h, size_t n)
 {
-  /* On a line of its own: its first 64 bytes are one cache line. */
-  enum { LINE = 64 };
-  char *raw = pk__alloc_zero(&h->records_alloc, sizeof(pk_plugin) + LINE - 1);
-  if (!raw)
-    return PK_ENOMEM;
-  pk_plugin *p = (pk_plugin *)(raw + (-(uintptr_t)raw & (LINE - 1)));
+  enum { LINE = _Alignof(pk_plugin) };
+  if (n > (SIZE_MAX - LINE) / sizeof(pk_plugin))
+    return NULL;
+  char *raw = pk__alloc(&h->records_alloc, n * sizeof(pk_plugin) + LINE - 1);
+  return raw ? (pk_plugin *)(raw + (-(uintptr_t)raw & (LINE - 1))) : NULL;
+}
+
+void pk__plugin_init(pk_host *h, pk_plugin *p)
+{
+  enum { M = offsetof(pk_plugin, m), REST = M + sizeof p->m };
+  memset(p, 0, M);
+  memset((char *)p + REST, 0, sizeof *p - REST);
   p->host = h;
   p->node = PK__NO_NODE;
   p->state = PK_STATE_DISCOVERED;
-  *out = p;
-  return PK_OK;
 }
 
 /* The record, its names, paths and manifest live in h->records (released

@@ -48,13 +48,13 @@ typedef struct pk__manifest {
   struct pk__mlazy *cached; /* served from the metadata cache: doc and root
                                are made from its image on first use, under
                                a lock (mcache.c); NULL otherwise */
-  unsigned has;             /* PK__M_* */
   const char *name, *ns;    /* validated names */
   const char *version_text; /* as written */
   pk__version version;
   const char *description;  /* "" when absent */
   const char *library;      /* NULL: a data-only plugin */
   uint32_t abi;             /* valid when has_abi */
+  uint8_t has;              /* PK__M_* (a byte beside abi: no padding) */
   bool has_abi;
   bool lazy;
   size_t nreq, reqcap;
@@ -83,9 +83,12 @@ typedef struct pk__pconf {
  * the import, register and post_register passes) come first, in the
  * record's first 64 bytes: with 50 000 plugins the records no longer fit
  * the caches, and each line a pass touches is a miss (pk__plugin_prefetch
- * fetches that line a few plugins ahead). */
+ * fetches that line a few plugins ahead).  The record is aligned to a
+ * line, so its size is a multiple of 64: 384 bytes (6 lines), every one
+ * of them filled -- a warm start of 10 000 plugins writes 3.8 MB of
+ * records into fresh pages; a field more costs a line. */
 struct pk_plugin {
-  pk_host *host;
+  _Alignas(64) pk_host *host;
   const pk_plugin_desc *desc;/* after loading (or given, for a builtin) */
   pk_plugin_state state;
   uint32_t node;             /* graph node, or PK__NO_NODE when not known */
@@ -109,12 +112,13 @@ struct pk_plugin {
   char *dir;                 /* directory holding plugin.toml ("" builtin) */
   char *manifest_path;       /* file, or "builtin:ns:name" */
   char *library_path;        /* dir/library, or NULL */
-  size_t search_index;       /* position in search order (builtins first) */
   void *handle;              /* dlopen handle, or NULL */
   pk_error *error;           /* why broken/failed (owned), or NULL */
   char *reason;              /* pk_plugin_get_reason text (owned), or NULL */
   int reason_state;          /* -1: a recorded reason; else the state the
                                 text was formatted for */
+  uint32_t search_index;     /* position in search order (builtins first;
+                                2^32 records would be 1.6 TB) */
   pk_plugin *shadowed_by;    /* for PK_STATE_SHADOWED */
   void *data;                /* the plugin's own slot (api->set_data) */
   char **dyn_reqs;           /* requirements added by its register hook */
@@ -252,8 +256,15 @@ void pk__plugin_fail(pk_plugin *p, pk_plugin_state state, const pk_error *err);
  * through its API table that went wrong): its register hook then fails
  * whatever it returns.  Returns e's code (PK_EPLUGIN for none). */
 int pk__plugin_hook_fail(pk_plugin *p, const pk_error *e);
-/* A new record in the host's records arena, state DISCOVERED. */
-pk_status pk__plugin_new(pk_host *h, pk_plugin **out);
+/* Room for n records in the host's records arena, line-aligned, in one
+ * block and not zeroed (NULL: out of memory): discovery loads each
+ * manifest straight into its slot's m, and pk__plugin_init makes a slot a
+ * record only for the entries that are plugins, so a slot never used
+ * costs no write. */
+pk_plugin *pk__plugin_slots(pk_host *h, size_t n);
+/* Makes slot p a new record, state DISCOVERED: every field zero but p->m,
+ * which the caller filled in (or zeroed). */
+void pk__plugin_init(pk_host *h, pk_plugin *p);
 /* Frees what a record owns outside the arena (reason, error, dynamic
  * requirements). */
 void pk__plugin_free(pk_host *h, pk_plugin *p);

@@ -238,6 +238,46 @@ Test(mcache, a_large_cache_is_read_whole, .fini = remove_tree)
   expect_same(cache, reference, "83 manifests from the cache, 1 read");
 }
 
+/* The records of a search path's plugins, made from the cache or read,
+ * lie in one block, one after another, each starting a cache line (the
+ * fields every pass reads, its first 64 bytes, on one line), without
+ * padding between them: a warm start writes them all into fresh pages.
+ * And what a start fills for each plugin stays small: the record, the
+ * cache's entry, a served manifest's lazy state. */
+Test(mcache, records_are_one_block_of_lines, .fini = remove_tree)
+{
+  cr_assert_eq(sizeof(pk_plugin) % 64, 0);
+  cr_assert_leq(sizeof(pk_plugin), 384);
+  cr_assert_leq(sizeof(pk__mc_ent), 64);
+  cr_assert_leq(sizeof(pk__mlazy), 32);
+  make_tree();
+  for (int i = 0; i < 20; i++) {
+    char dir[32], text[512];
+    snprintf(dir, sizeof dir, "d%02d", i);
+    snprintf(text, sizeof text, GOOD("%s", "1.0.0", ""), dir, dir);
+    put_plugin(dir, text);
+  }
+  settle();
+  for (int warm = 0; warm < 2; warm++) {
+    pk_host *h = discover(cache, NULL);
+    const char *prev = NULL;
+    for (int i = 0; i < 20; i++) {
+      char id[32];
+      snprintf(id, sizeof id, "mc:d%02d", i);
+      const char *p = (const char *)pk_host_find_plugin(h, id);
+      cr_assert_not_null(p, "%s", id);
+      cr_expect_eq((uintptr_t)p % 64, 0, "%s: not on a line", id);
+      if (prev)
+        cr_expect_eq(p - prev, (ptrdiff_t)sizeof(pk_plugin),
+                     "%s: %td bytes after the record before it (%s)", id,
+                     p - prev, warm ? "warm" : "cold");
+      prev = p;
+    }
+    cr_assert_eq(((const pk_plugin *)prev)->m.cached != NULL, warm == 1);
+    pk_host_free(h);
+  }
+}
+
 /* Every change to the search path is seen: a manifest edited in place
  * (same size), a plugin added, one removed. */
 Test(mcache, changes_are_seen, .fini = remove_tree)
