@@ -8,7 +8,10 @@
 #include <sched.h> /* bench_cpu_suffix: the includer defines _GNU_SOURCE */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 static inline double bench_now_s(void)
 {
@@ -35,6 +38,57 @@ static inline int bench_reps(int dflt)
 {
   const char *s = getenv("BENCH_REPS");
   return s && atoi(s) > 0 ? atoi(s) : dflt;
+}
+
+/* Whether BENCH_FRESH=1: each timed start in a process of its own
+ * (bench_in_child), as a host starts.  Starts repeated in one process find
+ * the heap, thread stacks and lazy bindings the last one left, which is
+ * not what a host's start costs. */
+static inline int bench_fresh(void)
+{
+  const char *s = getenv("BENCH_FRESH");
+  return s && !strcmp(s, "1");
+}
+
+/* Runs fn(ud) in a child process (a fork of this one, which should have
+ * run no host itself) and returns the seconds fn returns.  Exits when the
+ * child fails. */
+static inline double bench_in_child(double (*fn)(void *), void *ud)
+{
+  int fd[2];
+  double t = 0;
+  if (pipe(fd) != 0) {
+    perror("pipe");
+    exit(2);
+  }
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0) {
+    perror("fork");
+    exit(2);
+  }
+  if (pid == 0) {
+    close(fd[0]);
+    t = fn(ud);
+    fflush(NULL);
+    _exit(write(fd[1], &t, sizeof t) == (ssize_t)sizeof t ? 0 : 1);
+  }
+  close(fd[1]);
+  ssize_t got = read(fd[0], &t, sizeof t);
+  close(fd[0]);
+  int status;
+  if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+      WEXITSTATUS(status) != 0 || got != (ssize_t)sizeof t) {
+    fprintf(stderr, "bench: a start in a child process failed\n");
+    exit(1);
+  }
+  return t;
+}
+
+/* "_fresh" under BENCH_FRESH=1, else "". */
+static inline const char *bench_fresh_suffix(void)
+{
+  return bench_fresh() ? "_fresh" : "";
 }
 
 /* "_1cpu" when this process may run on one CPU only (taskset -c 0), else

@@ -16,11 +16,12 @@
  *       p8.pk.startup_100_lazy_first (CACHE removed before each run: the
  *       first start after an install, which reads and parses every
  *       manifest and writes the cache); the suffix _1cpu when pinned to one
- *       CPU.  Every dlopen is counted from the host's trace (the loader's
- *       PK_TRACE_LOAD of a plugin with a library, whether it stays open or
- *       not): one per run, else it fails.
- *   config_bench instantiate FILE N
- *       FILE holds N tables [items.iK] of 8 fields.  Prints
+ *       CPU; with BENCH_FRESH=1 the suffix _fresh: each start in a process
+ *       of its own (a fork of this one, which runs no host), as a host
+ *       starts, not on the heap an earlier start left.  Every dlopen is counted
+ * from the host's trace (the loader's PK_TRACE_LOAD of a plugin with a library,
+ * whether it stays open or not): one per run, else it fails. config_bench
+ * instantiate FILE N FILE holds N tables [items.iK] of 8 fields.  Prints
  *         p9.pk.parse N <ms> ms        pk_doc_parse + pk_doc_free of FILE
  *         p9.pk.instantiate N <ms> ms  N first pk_host_get_instance calls
  *                                      (decode by a built-in type's
@@ -57,42 +58,49 @@ static void count_dlopens(void *ud, const pk_trace *ev)
     ++*(int *)ud;
 }
 
-static double startup_once(const char *dir, const char *cache, void **obj)
+typedef struct startup_run {
+  const char *dir, *cache;
+  bool say; /* print the dlopen count */
+} startup_run;
+
+/* One start, timed; exits when it does not give the instance or does not
+ * dlopen exactly one plugin. */
+static double startup_once(void *ud)
 {
+  const startup_run *s = ud;
   char path[4096];
   pk_host *h;
   pk_error e;
+  void *obj;
   int dlopens = 0;
   pk_host_options o = {.size = sizeof o,
                        .ignore_env = true,
-                       .cache_path = cache,
+                       .cache_path = s->cache,
                        .trace = count_dlopens,
                        .trace_ud = &dlopens};
   double t0 = bench_now_s();
   if (pk_host_new(&o, &h, &e) != PK_OK)
     die("pk_host_new", &e);
-  snprintf(path, sizeof path, "%s/host.toml", dir);
+  snprintf(path, sizeof path, "%s/host.toml", s->dir);
   if (pk_host_load_description(h, path, &e) != PK_OK)
     die("description", &e);
-  snprintf(path, sizeof path, "%s/plugins", dir);
+  snprintf(path, sizeof path, "%s/plugins", s->dir);
   if (pk_host_add_path(h, path, &e) != PK_OK)
     die("add_path", &e);
-  snprintf(path, sizeof path, "%s/config.toml", dir);
+  snprintf(path, sizeof path, "%s/config.toml", s->dir);
   if (pk_host_load_config(h, path, NULL, &e) != PK_OK)
     die("load_config", &e);
   if (pk_host_register(h, NULL, 0, NULL, 0, &e) != PK_OK)
     die("register", &e);
-  if (pk_host_get_instance(h, "backend", "main", obj, &e) != PK_OK)
+  if (pk_host_get_instance(h, "backend", "main", &obj, &e) != PK_OK)
     die("get_instance", &e);
   double t = bench_now_s() - t0;
-  if (!*obj || **(int64_t **)obj != 42) {
+  if (!obj || *(int64_t *)obj != 42) {
     fprintf(stderr, "config_bench: wrong instance\n");
     exit(1);
   }
-  static bool said;
-  if (!said)
+  if (s->say)
     fprintf(stderr, "# p8: %d plugin shared objects dlopened\n", dlopens);
-  said = true;
   if (dlopens != 1)
     exit(1);
   pk_host_free(h);
@@ -102,22 +110,25 @@ static double startup_once(const char *dir, const char *cache, void **obj)
 static int startup(const char *dir, const char *n, const char *cache,
                    bool first)
 {
-  int reps = bench_reps(5);
+  int reps = bench_reps(5), fresh = bench_fresh();
   double *t = calloc((size_t)reps, sizeof *t);
-  void *obj;
+  startup_run s = {.dir = dir, .cache = cache, .say = true};
   if (cache)
     unlink(cache);
-  startup_once(dir, cache, &obj); /* warm-up (writes the cache) */
-  for (int r = 0; r < reps; r++) {
-    if (first)
+  for (int r = -1; r < reps; r++) { /* r = -1: the warm-up (writes the cache) */
+    if (first && r >= 0)
       unlink(cache);
-    t[r] = startup_once(dir, cache, &obj);
+    double dt = fresh ? bench_in_child(startup_once, &s) : startup_once(&s);
+    if (r >= 0)
+      t[r] = dt;
+    s.say = false;
   }
-  printf("p8.pk.startup_100_lazy%s%s %s %.4f ms\n",
+  printf("p8.pk.startup_100_lazy%s%s%s %s %.4f ms\n",
          !cache  ? ""
          : first ? "_first"
                  : "_warm",
-         bench_cpu_suffix(), n, bench_median(t, reps) * 1e3);
+         bench_fresh_suffix(), bench_cpu_suffix(), n,
+         bench_median(t, reps) * 1e3);
   free(t);
   return 0;
 }

@@ -7,7 +7,11 @@
  *                                p1.pk.host_free); with CACHE,
  *                                p1.pk.discover_cached: the same with the
  *                                metadata cache file CACHE, written by the
- *                                untimed warm-up, serving every manifest
+ *                                untimed warm-up, serving every manifest;
+ *                                with BENCH_FRESH=1 (names _fresh), each
+ *                                start in a process of its own (a fork of
+ *                                this one, which runs no host), as a host
+ *                                starts: no heap left by the last start
  *   plugins order GRAPH N        p5.pk.order: W5 names -> graph nodes and
  *                                edges, cycle check, the seed's layering
  *   plugins register N [HOOKS%]  p6.pk.register: N built-in plugins in a
@@ -51,40 +55,56 @@ static void die(const char *what, const pk_error *e)
 
 /* ---- discover ---- */
 
+typedef struct discover_run {
+  const char *path, *cache;
+  size_t want;   /* the plugins it must find */
+  double t_free; /* out: the pk_host_free */
+} discover_run;
+
+/* One start, timed: pk_host_new + add_path + discover; the free is timed
+ * apart (d->t_free). */
+static double discover_once(void *ud)
+{
+  discover_run *d = ud;
+  pk_host_options o = {
+      .size = sizeof o, .ignore_env = true, .cache_path = d->cache};
+  pk_host *h;
+  pk_error e;
+  double t0 = bench_now_s();
+  if (pk_host_new(&o, &h, &e) || pk_host_add_path(h, d->path, &e) ||
+      pk_host_discover(h, &e))
+    die("discover", &e);
+  double t1 = bench_now_s();
+  size_t found = pk_host_plugin_count(h);
+  pk_host_free(h);
+  d->t_free = bench_now_s() - t1;
+  if (found != d->want) {
+    fprintf(stderr, "found %zu plugins, expected %zu\n", found, d->want);
+    exit(1);
+  }
+  return t1 - t0;
+}
+
 static int bench_discover(const char *w1, const char *nlabel, const char *cache)
 {
   char path[4096];
   snprintf(path, sizeof path, "%s/plugins", w1);
-  int r = bench_reps(5);
+  int r = bench_reps(5), fresh = bench_fresh();
   double *t = malloc((size_t)r * sizeof *t), *tf = malloc((size_t)r * sizeof *tf);
-  size_t found = 0;
+  discover_run d = {.path = path, .cache = cache, .want = (size_t)atol(nlabel)};
   if (cache)
     unlink(cache); /* the warm-up writes it */
   for (int i = -1; i < r; i++) {
-    pk_host_options o = {
-        .size = sizeof o, .ignore_env = true, .cache_path = cache};
-    pk_host *h;
-    pk_error e;
-    double t0 = bench_now_s();
-    if (pk_host_new(&o, &h, &e) || pk_host_add_path(h, path, &e) ||
-        pk_host_discover(h, &e))
-      die("discover", &e);
-    double t1 = bench_now_s();
-    found = pk_host_plugin_count(h);
-    pk_host_free(h);
+    double tn = fresh ? bench_in_child(discover_once, &d) : discover_once(&d);
     if (i >= 0) {
-      t[i] = t1 - t0;
-      tf[i] = bench_now_s() - t1;
+      t[i] = tn;
+      tf[i] = d.t_free;
     }
   }
-  if (found != (size_t)atol(nlabel)) {
-    fprintf(stderr, "found %zu plugins, expected %s\n", found, nlabel);
-    return 1;
-  }
   const char *sfx = bench_cpu_suffix();
-  printf("p1.pk.discover%s%s %s %.6g ms\n", cache ? "_cached" : "", sfx, nlabel,
-         bench_median(t, r) * 1e3);
-  if (!cache)
+  printf("p1.pk.discover%s%s%s %s %.6g ms\n", cache ? "_cached" : "",
+         bench_fresh_suffix(), sfx, nlabel, bench_median(t, r) * 1e3);
+  if (!cache && !fresh)
     printf("p1.pk.host_free%s %s %.6g ms\n", sfx, nlabel,
            bench_median(tf, r) * 1e3);
   free(t);
