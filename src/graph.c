@@ -177,19 +177,36 @@ pk_status pk__graph_add_node(pk__graph *g, const char *key, uint32_t *id)
   return PK_OK;
 }
 
-pk_status pk__graph_add_edge(pk__graph *g, uint32_t from, uint32_t to)
+/* The slow path of pk__graph_add_edge, out of line (a tail call) so that
+ * the fast one saves no registers: room for one more edge, an edge number
+ * below NONE - 1, then the edge. */
+static __attribute__((noinline, cold)) pk_status
+add_edge_grow(pk__graph *g, uint32_t from, uint32_t to)
 {
-  if (g->m >= NONE - 1)
-    return PK_ENOMEM;
-  if (g->m == g->ecap && /* the call only when the array is full */
+  if (g->m >= NONE - 1 ||
       pk__vec_reserve(&g->alloc, (void **)&g->edges, &g->ecap, g->m + 1,
                       sizeof *g->edges) != PK_OK)
     return PK_ENOMEM;
-  uint32_t e = (uint32_t)g->m++;
-  g->edges[e] = (edge){from, to, g->head_out[from], g->head_in[to]};
-  g->head_out[from] = e;
-  g->head_in[to] = e;
+  return pk__graph_add_edge(g, from, to); /* now m < ecap */
+}
+
+pk_status pk__graph_add_edge(pk__graph *g, uint32_t from, uint32_t to)
+{
+  size_t m = g->m;
+  if (m == g->ecap || m >= NONE - 1)
+    return add_edge_grow(g, from, to);
+  /* through locals: the stores below cannot then make the compiler load
+   * g's fields again */
+  uint32_t *out = g->head_out, *in = g->head_in, e = (uint32_t)m;
+  edge *ed = &g->edges[m];
+  ed->from = from;
+  ed->to = to;
+  ed->next_out = out[from];
+  ed->next_in = in[to];
+  out[from] = e;
+  in[to] = e;
   g->ndeps[from]++;
+  g->m = m + 1;
   return PK_OK;
 }
 

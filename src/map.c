@@ -13,7 +13,7 @@ enum { INLINE = 16 };
 
 struct pk__map_slot {
   void *value;
-  uint32_t hash; /* low bits of pk__hash */
+  uint32_t hash; /* key_hash */
   uint32_t len1; /* key length + 1; 0: empty */
   union {
     const char *ptr; /* len > INLINE: borrowed */
@@ -69,6 +69,25 @@ static void key_words(const char *s, size_t len, uint64_t w[2])
   }
 }
 
+/* The hash of a key and, when len <= INLINE, its words w.  A short key
+ * is hashed from its words (already loaded for the compare), two rounds
+ * of multiply and shift that carry every bit of both into the low bits a
+ * table masks; equal (len, w) are equal keys, so this is a hash of the
+ * key.  A longer key goes through pk__hash. */
+static inline uint32_t key_hash(const char *key, size_t len, uint64_t w[2])
+{
+  if (len > INLINE)
+    return (uint32_t)pk__hash(key, len);
+  key_words(key, len, w);
+  uint64_t h = (w[0] ^ 0x9E3779B97F4A7C15ull ^ len) * 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 31;
+  h = (h ^ w[1]) * 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 32;
+  h *= 0x94d049bb133111ebull;
+  h ^= h >> 29;
+  return (uint32_t)h;
+}
+
 /* The slot of key (hash h, words w when len <= INLINE), or the empty slot
  * where it would go. */
 static inline struct pk__map_slot *find(const pk__map *m, const char *key,
@@ -92,9 +111,8 @@ void *pk__map_get(const pk__map *m, const char *key, size_t len)
   if (!m->cap)
     return NULL;
   uint64_t w[2] = {0, 0};
-  if (len <= INLINE)
-    key_words(key, len, w);
-  struct pk__map_slot *s = find(m, key, len, (uint32_t)pk__hash(key, len), w);
+  uint32_t h = key_hash(key, len, w);
+  struct pk__map_slot *s = find(m, key, len, h, w);
   return s->len1 ? s->value : NULL;
 }
 
@@ -137,10 +155,8 @@ pk_status pk__map_put(const pk__allocator *a, pk__map *m, const char *key,
     return PK_ENOMEM;
   if (len >= UINT32_MAX)
     return PK_ENOMEM;
-  uint32_t h = (uint32_t)pk__hash(key, len);
   uint64_t w[2] = {0, 0};
-  if (len <= INLINE)
-    key_words(key, len, w);
+  uint32_t h = key_hash(key, len, w);
   struct pk__map_slot *s = find(m, key, len, h, w);
   if (!s->len1) {
     *s = (struct pk__map_slot){
