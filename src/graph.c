@@ -161,10 +161,20 @@ pk_status pk__graph_reserve(pk__graph *g, size_t nodes, size_t edges)
   return PK_OK;
 }
 
+/* The slow path of pk__graph_add_node, as add_edge_grow's: room for one
+ * more node, a node number below NONE - 1, then the node. */
+static __attribute__((noinline, cold)) pk_status
+add_node_grow(pk__graph *g, const char *key, uint32_t *id)
+{
+  if (g->n >= NONE - 1 || grow_nodes(g, g->n + 1) != PK_OK)
+    return PK_ENOMEM;
+  return pk__graph_add_node(g, key, id); /* now n < cap */
+}
+
 pk_status pk__graph_add_node(pk__graph *g, const char *key, uint32_t *id)
 {
-  if (g->n >= NONE - 1 || (g->n == g->cap && grow_nodes(g, g->n + 1) != PK_OK))
-    return PK_ENOMEM;
+  if (g->n == g->cap || g->n >= NONE - 1)
+    return add_node_grow(g, key, id);
   size_t i = g->n++;
   g->key[i] = key;
   g->ord[i] = --g->front;
@@ -453,20 +463,48 @@ static void merge_sort(const char *const *key, size_t skip, uint32_t *ids,
     memcpy(ids, src, n * sizeof *ids);
 }
 
-/* The first 16 bytes of a key (zeros after its end) as two big-endian
- * words: they compare as the bytes do. */
-static void key_words(const char *key, uint64_t *hi, uint64_t *lo)
+/* 8 (4) bytes of s as a big-endian number. */
+static inline uint64_t be64(const char *s)
 {
-  unsigned char b[16] = {0};
-  memcpy(b, key, strnlen(key, 16)); /* vector code, not a loop per byte */
-  uint64_t w[2];
-  memcpy(w, b, 16);
+  uint64_t w;
+  memcpy(&w, s, 8);
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  w[0] = __builtin_bswap64(w[0]);
-  w[1] = __builtin_bswap64(w[1]);
+  w = __builtin_bswap64(w);
 #endif
-  *hi = w[0];
-  *lo = w[1];
+  return w;
+}
+
+static inline uint32_t be32(const char *s)
+{
+  uint32_t w;
+  memcpy(&w, s, 4);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  w = __builtin_bswap32(w);
+#endif
+  return w;
+}
+
+/* The first 16 bytes of a key (zeros after its end) as two big-endian
+ * words: they compare as the bytes do.  Loads that overlap and never read
+ * past the end (the first 8 and the last 8 bytes, shifted into place; 4
+ * and 4 for 4 to 7 bytes), no copy through a buffer. */
+static inline void key_words(const char *key, uint64_t *hi, uint64_t *lo)
+{
+  size_t len = strnlen(key, 16);
+  if (len >= 8) {
+    *hi = be64(key);
+    *lo = len > 8 ? be64(key + len - 8) << (8 * (16 - len)) : 0;
+  } else if (len >= 4) {
+    *hi = (uint64_t)be32(key) << 32 | (uint64_t)be32(key + len - 4)
+                                          << (8 * (8 - len));
+    *lo = 0;
+  } else {
+    uint64_t w = 0;
+    for (size_t i = 0; i < len; i++)
+      w |= (uint64_t)(unsigned char)key[i] << (56 - 8 * i);
+    *hi = w;
+    *lo = 0;
+  }
 }
 
 /* One stable counting pass of an LSD radix sort on the digit of `bits`

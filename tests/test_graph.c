@@ -237,8 +237,8 @@ static void expect_seed_order(pk__graph *g, size_t n, int round)
 
 /* Adds nodes [from, to) to g, keys of one shape (uniform: 0 digits after
  * a shared prefix, 1 keys of 6 bytes or fewer) or (2) from a mix of
- * shapes: short, sharing 16 bytes or more (the radix sort's words tie),
- * one a prefix of another, some equal. */
+ * shapes: short (0 to 17 bytes), sharing 16 bytes or more (the radix
+ * sort's words tie), one a prefix of another, some equal. */
 static void add_mixed_nodes(pk__graph *g, size_t from, size_t to, int shape)
 {
   static char kbuf[4000][64];
@@ -251,7 +251,13 @@ static void add_mixed_nodes(pk__graph *g, size_t from, size_t to, int shape)
     case 1: snprintf(kbuf[v], sizeof kbuf[v], "ns\x01plugin-long-%d-%zu", x, v); break;
     case 2: snprintf(kbuf[v], sizeof kbuf[v], "ns\x01%d", x % 50); break;
     case 3: snprintf(kbuf[v], sizeof kbuf[v], "ns\x01plugin-long-shared%d", x % 40); break;
-    default: snprintf(kbuf[v], sizeof kbuf[v], "ns\x01%zu", v); break;
+    default: /* or 0 to 17 bytes (every case of the sort's key words) */
+      if (x & 1)
+        snprintf(kbuf[v], sizeof kbuf[v], "%.*s", (x >> 1) % 18,
+                 "kjihgfedcbakjihgfedcba" + (x >> 6) % 4);
+      else
+        snprintf(kbuf[v], sizeof kbuf[v], "ns\x01%zu", v);
+      break;
     }
     ref_key[v] = kbuf[v];
     uint32_t id;
