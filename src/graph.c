@@ -53,8 +53,9 @@ struct pk__graph {
   uint32_t *cycle_edge; /* edge i from cycle[i] to cycle[i + 1], or NONE */
   size_t cycle_edge_cap;
   /* layering results */
-  uint32_t *order, *starts, *rank, *csr_start, *csr;
+  uint32_t *order, *starts, *rank, *csr_start, *csr, *span;
   size_t order_cap, starts_cap, nlayers, rank_cap, csr_start_cap, csr_cap;
+  size_t span_cap;
   /* the nodes by key, kept from one layering to the next: keys never
    * change and nodes are only appended, so while n is sorted_n it holds */
   uint32_t *sorted;
@@ -99,6 +100,7 @@ void pk__graph_free(pk__graph *g)
   FREE_ARR(g, g->rank, g->rank_cap);
   FREE_ARR(g, g->csr_start, g->csr_start_cap);
   FREE_ARR(g, g->csr, g->csr_cap);
+  FREE_ARR(g, g->span, g->span_cap);
   FREE_ARR(g, g->sorted, g->sorted_cap);
   FREE_ARR(g, g->skey, g->skey_cap);
   pk__free(&g->alloc, g, sizeof *g);
@@ -652,6 +654,10 @@ static pk_status layer_all(pk__graph *g)
                       n + 1, sizeof *g->csr_start) ||
       pk__vec_reserve(&g->alloc, (void **)&g->csr, &g->csr_cap, g->m + 1,
                       sizeof *g->csr) ||
+      pk__vec_reserve(&g->alloc, (void **)&g->span, &g->span_cap, 2 * n + 2,
+                      sizeof *g->span) ||
+      pk__vec_reserve(&g->alloc, (void **)&g->starts, &g->starts_cap, n + 2,
+                      sizeof *g->starts) ||
       pk__vec_reserve(&g->alloc, (void **)&g->stack, &g->stack_cap, n + 1,
                       sizeof *g->stack) ||
       pk__vec_reserve(&g->alloc, (void **)&g->set_f, &g->f_cap, n + 1,
@@ -671,26 +677,31 @@ static pk_status layer_all(pk__graph *g)
       return PK_ENOMEM;
     g->sorted_n = n;
   }
-  for (size_t i = 0; i < n; i++)
-    rank[sorted[i]] = (uint32_t)i;
-
-  /* CSR of dependencies by rank, each list sorted (duplicates kept, as the
-   * seed): scatter the edge array in one pass, then sort each short list. */
-  uint32_t *start = g->csr_start, *csr = g->csr;
+  /* CSR of dependencies, the lists in node order (edges come grouped by
+   * the requiring node, so the scatter of the edge array writes
+   * sequentially), each entry a rank, each list sorted (duplicates kept,
+   * as the seed); span[2r, 2r + 1] is the list of the node of rank r. */
+  uint32_t *nstart = g->csr_start, *csr = g->csr, *span = g->span;
   size_t pos = 0;
-  for (size_t r = 0; r < n; r++) {
-    start[r] = (uint32_t)pos;
-    pos += g->ndeps[sorted[r]];
+  for (size_t v = 0; v < n; v++) {
+    nstart[v] = (uint32_t)pos;
+    pos += g->ndeps[v];
   }
-  start[n] = (uint32_t)pos;
-  uint32_t *fill = g->stack; /* next free slot per rank, scratch */
-  memcpy(fill, start, n * sizeof *fill);
+  nstart[n] = (uint32_t)pos;
+  for (size_t r = 0; r < n; r++) {
+    uint32_t v = sorted[r];
+    rank[v] = (uint32_t)r;
+    span[2 * r] = nstart[v];
+    span[2 * r + 1] = nstart[v + 1];
+  }
+  uint32_t *fill = g->stack; /* next free slot per node, scratch */
+  memcpy(fill, nstart, n * sizeof *fill);
   for (size_t e = 0; e < g->m; e++)
-    csr[fill[rank[g->edges[e].from]]++] = rank[g->edges[e].to];
-  for (size_t r = 0; r < n; r++)
-    for (uint32_t i = start[r] + 1; i < start[r + 1]; i++) {
+    csr[fill[g->edges[e].from]++] = rank[g->edges[e].to];
+  for (size_t v = 0; v < n; v++)
+    for (uint32_t i = nstart[v] + 1; i < nstart[v + 1]; i++) {
       uint32_t d = csr[i], j = i;
-      for (; j > start[r] && csr[j - 1] > d; j--)
+      for (; j > nstart[v] && csr[j - 1] > d; j--)
         csr[j] = csr[j - 1];
       csr[j] = d;
     }
@@ -699,11 +710,13 @@ static pk_status layer_all(pk__graph *g)
    * its dependencies are, in post-order.  st[r]: 0 not visited, NONE on
    * the current path, else its layer + 1.  stack holds ranks, set_f the
    * index of the next dependency to visit; post (in parent) the post-order
-   * by rank. */
+   * by rank; cnt (starts) the count of each layer + 1, zeroed as the
+   * deepest layer grows. */
   uint32_t *st = g->stamp, *stack = g->stack, *next = g->set_f;
-  uint32_t *post = g->parent;
+  uint32_t *post = g->parent, *cnt = g->starts;
   memset(st, 0, n * sizeof *st);
   uint32_t maxl = 0;
+  cnt[0] = cnt[1] = 0;
   size_t npost = 0;
   pk_status res = PK_OK;
   for (uint32_t root = 0; root < n && res == PK_OK; root++) {
@@ -712,16 +725,16 @@ static pk_status layer_all(pk__graph *g)
     size_t top = 0;
     st[root] = NONE;
     stack[top] = root;
-    next[top++] = start[root];
+    next[top++] = span[2 * root];
     while (top) {
       uint32_t u = stack[top - 1], k = next[top - 1];
-      if (k < start[u + 1]) {
+      if (k < span[2 * u + 1]) {
         next[top - 1] = k + 1;
         uint32_t d = csr[k];
         if (!st[d]) {
           st[d] = NONE;
           stack[top] = d;
-          next[top++] = start[d];
+          next[top++] = span[2 * d];
         } else if (st[d] == NONE) { /* d is on the path: a cycle */
           size_t at = 0;
           while (stack[at] != d)
@@ -738,49 +751,38 @@ static pk_status layer_all(pk__graph *g)
       }
       top--;
       uint32_t l = 1; /* layer + 1 */
-      for (uint32_t e = start[u]; e < start[u + 1]; e++)
+      for (uint32_t e = span[2 * u]; e < span[2 * u + 1]; e++)
         if (st[csr[e]] + 1 > l)
           l = st[csr[e]] + 1;
       st[u] = l;
-      if (l - 1 > maxl)
-        maxl = l - 1;
+      for (; maxl < l - 1; maxl++)
+        cnt[maxl + 2] = 0;
+      cnt[l]++;
       post[npost++] = u;
     }
   }
   if (res != PK_OK) {
     memset(st, 0, n * sizeof *st); /* stamps again, for the next search */
-    for (size_t v = 0; v < n; v++)
-      g->parent[v] = NONE;
+    memset(g->parent, 0xff, n * sizeof *g->parent); /* all NONE */
     return res;
   }
-  /* Back to node numbers: layer, ord (= post-order position), then a
-   * stable bucket by layer: order = layer 0 in post-order, then layer 1...
-   * starts counts each layer from the post-order list by rank. */
+  /* Back to node numbers, in one pass over the post-order: layer, ord (=
+   * post-order position), and order, a stable bucket by layer (layer 0 in
+   * post-order, then layer 1...) through a cursor per layer (stack). */
   g->nlayers = n ? (size_t)maxl + 1 : 0;
-  if (pk__vec_reserve(&g->alloc, (void **)&g->starts, &g->starts_cap,
-                      g->nlayers + 2, sizeof *g->starts)) {
-    memset(st, 0, n * sizeof *st);
-    return PK_ENOMEM;
+  cnt[maxl + 2] = 0;
+  for (size_t l = 0; l < g->nlayers; l++) {
+    cnt[l + 1] += cnt[l];
+    stack[l] = cnt[l];
   }
-  memset(g->starts, 0, (g->nlayers + 2) * sizeof *g->starts);
   for (size_t i = 0; i < n; i++) {
-    uint32_t r = post[i], v = sorted[r];
-    g->layer[v] = st[r] - 1;
+    uint32_t r = post[i], v = sorted[r], l = st[r] - 1;
+    g->layer[v] = l;
     g->ord[v] = (int64_t)i;
-    g->starts[st[r]]++;
-  }
-  for (size_t l = 0; l < g->nlayers; l++)
-    g->starts[l + 1] += g->starts[l];
-  /* fill using a moving cursor per layer (stack as scratch) */
-  for (size_t l = 0; l < g->nlayers; l++)
-    stack[l] = g->starts[l];
-  for (size_t i = 0; i < n; i++) {
-    uint32_t r = post[i];
-    g->order[stack[st[r] - 1]++] = sorted[r];
+    g->order[stack[l]++] = v;
   }
   memset(st, 0, n * sizeof *st); /* stamps again, for the next search */
-  for (size_t v = 0; v < n; v++)
-    g->parent[v] = NONE;
+  memset(g->parent, 0xff, n * sizeof *g->parent); /* all NONE */
   g->front = 0;
   g->layered_n = n;
   g->layered_m = g->m;
