@@ -18,6 +18,7 @@
 #include "stages.h"
 
 #define NONE UINT32_MAX
+#define MAX_NODES ((size_t)INT32_MAX - 1) /* ord is 32 bits */
 
 typedef struct edge {
   uint32_t from, to;          /* from requires to */
@@ -28,7 +29,9 @@ struct pk__graph {
   pk__allocator alloc;
   size_t n, cap;       /* nodes */
   const char **key;    /* sort key per node (borrowed) */
-  int64_t *ord;        /* topological position; deps have smaller values */
+  int32_t *ord;        /* topological position; deps have smaller values
+                        * (32 bits: at most MAX_NODES nodes, and every
+                        * position lies in [-n, n)) */
   uint32_t *head_out;  /* first edge whose from is the node */
   uint32_t *head_in;   /* first edge whose to is the node */
   uint32_t *stamp;     /* visit marks (== gen) for searches */
@@ -38,7 +41,7 @@ struct pk__graph {
   size_t m, ecap;      /* edges */
   edge *edges;
   size_t committed;    /* edges [0, committed) are checked */
-  int64_t front;       /* smallest ord handed out */
+  int32_t front;       /* smallest ord handed out */
   uint32_t gen;
   bool ord_valid;      /* false until the first commit */
   size_t layered_n, layered_m; /* graph size at the last layering */
@@ -46,7 +49,7 @@ struct pk__graph {
   /* scratch, reused */
   uint32_t *stack, *set_f, *set_b;
   size_t stack_cap, f_cap, b_cap;
-  int64_t *pool;
+  int32_t *pool;
   size_t pool_cap;
   uint32_t *cycle;      /* ncycle nodes, the first repeated at the end */
   size_t ncycle, cycle_cap;
@@ -164,18 +167,18 @@ pk_status pk__graph_reserve(pk__graph *g, size_t nodes, size_t edges)
 }
 
 /* The slow path of pk__graph_add_node, as add_edge_grow's: room for one
- * more node, a node number below NONE - 1, then the node. */
+ * more node, at most MAX_NODES of them, then the node. */
 static __attribute__((noinline, cold)) pk_status
 add_node_grow(pk__graph *g, const char *key, uint32_t *id)
 {
-  if (g->n >= NONE - 1 || grow_nodes(g, g->n + 1) != PK_OK)
+  if (g->n >= MAX_NODES || grow_nodes(g, g->n + 1) != PK_OK)
     return PK_ENOMEM;
   return pk__graph_add_node(g, key, id); /* now n < cap */
 }
 
 pk_status pk__graph_add_node(pk__graph *g, const char *key, uint32_t *id)
 {
-  if (g->n == g->cap || g->n >= NONE - 1)
+  if (g->n == g->cap || g->n >= MAX_NODES)
     return add_node_grow(g, key, id);
   size_t i = g->n++;
   g->key[i] = key;
@@ -319,7 +322,7 @@ static pk_status record_cycle(pk__graph *g, uint32_t from, uint32_t to)
 /* Edge x requires y: y must come before x.  ord[y] >= ord[x] here. */
 static pk_status pk_insert(pk__graph *g, uint32_t x, uint32_t y)
 {
-  int64_t lb = g->ord[x], ub = g->ord[y];
+  int32_t lb = g->ord[x], ub = g->ord[y];
   size_t nf = 0, nb = 0, top = 0;
   uint32_t gen = next_gen(g);
 
@@ -778,7 +781,7 @@ static pk_status layer_all(pk__graph *g)
   for (size_t i = 0; i < n; i++) {
     uint32_t r = post[i], v = sorted[r], l = st[r] - 1;
     g->layer[v] = l;
-    g->ord[v] = (int64_t)i;
+    g->ord[v] = (int32_t)i;
     g->order[stack[l]++] = v;
   }
   memset(st, 0, n * sizeof *st); /* stamps again, for the next search */
