@@ -784,8 +784,11 @@ static pk_status layer_all(pk__graph *g)
     g->ord[v] = (int32_t)i;
     g->order[stack[l]++] = v;
   }
-  memset(st, 0, n * sizeof *st); /* stamps again, for the next search */
-  memset(g->parent, 0xff, n * sizeof *g->parent); /* all NONE */
+  /* The marks stay: each is a layer + 1, at most maxl + 1, so the next
+   * search's generation (from maxl + 2 on) sees every node unvisited; a
+   * search sets the parent of every node it reaches, so parent needs no
+   * reset either. */
+  g->gen = maxl + 1;
   g->front = 0;
   g->layered_n = n;
   g->layered_m = g->m;

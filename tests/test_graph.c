@@ -172,6 +172,60 @@ Test(graph, random_dags_agree_with_a_reference)
   }
 }
 
+/* Does `from` require `to`, directly or not, in the reference lists? */
+static bool ref_reaches(int (*dep)[64], const int *ndep, int from, int to,
+                        bool *seen)
+{
+  if (from == to)
+    return true;
+  seen[from] = true;
+  for (int k = 0; k < ndep[from]; k++)
+    if (!seen[dep[from][k]] && ref_reaches(dep, ndep, dep[from][k], to, seen))
+      return true;
+  return false;
+}
+
+/* Edges one at a time after a layering (the incremental check then starts
+ * from the marks and positions the layering left), a layering now and
+ * then in between: each closing edge, and only that, is a cycle. */
+Test(graph, incremental_checks_after_layerings_agree_with_reachability)
+{
+  srand(5);
+  for (int round = 0; round < 30; round++) {
+    int n = 40 + rand() % 200;
+    pk__graph *g = graph_of((size_t)n);
+    static int dep[2000][64], ndep[2000];
+    for (int v = 0; v < n; v++) {
+      ndep[v] = v ? rand() % 3 : 0;
+      for (int k = 0; k < ndep[v]; k++) {
+        dep[v][k] = rand() % v;
+        cr_assert_eq(pk__graph_add_edge(g, (uint32_t)v, (uint32_t)dep[v][k]),
+                     PK_OK);
+      }
+    }
+    cr_assert_eq(pk__graph_layering(g), PK_OK);
+    for (int e = 0; e < 400; e++) {
+      int x = rand() % n, y = rand() % n;
+      if (ndep[x] == 64)
+        continue;
+      static bool seen[2000];
+      memset(seen, 0, sizeof seen);
+      bool cycle = ref_reaches(dep, ndep, y, x, seen);
+      dep[x][ndep[x]++] = y;
+      cr_assert_eq(pk__graph_add_edge(g, (uint32_t)x, (uint32_t)y), PK_OK);
+      pk_status st = pk__graph_commit(g);
+      cr_assert_eq(st, cycle ? PK_EDEP_CYCLE : PK_OK,
+                   "round %d, edge %d: %d -> %d %s a cycle", round, e, x, y,
+                   cycle ? "closes" : "does not close");
+      if (cycle)
+        break;
+      if (e % 16 == 15)
+        cr_assert_eq(pk__graph_layering(g), PK_OK);
+    }
+    pk__graph_free(g);
+  }
+}
+
 /* The seed's layering as written in addons-spec (recursive): roots in key
  * order, each node's dependencies in key order, a node placed after its
  * dependencies; layer = longest path to a leaf; then stable by layer.
