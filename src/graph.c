@@ -468,23 +468,13 @@ static void merge_sort(const char *const *key, size_t skip, uint32_t *ids,
     memcpy(ids, src, n * sizeof *ids);
 }
 
-/* 8 (4) bytes of s as a big-endian number. */
-static inline uint64_t be64(const char *s)
+/* The n (4 or 8) bytes at s as the top bytes of a big-endian word. */
+static inline uint64_t be_word(const char *s, size_t n)
 {
-  uint64_t w;
-  memcpy(&w, s, 8);
+  uint64_t w = 0;
+  memcpy(&w, s, n);
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   w = __builtin_bswap64(w);
-#endif
-  return w;
-}
-
-static inline uint32_t be32(const char *s)
-{
-  uint32_t w;
-  memcpy(&w, s, 4);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  w = __builtin_bswap32(w);
 #endif
   return w;
 }
@@ -497,11 +487,10 @@ static inline void key_words(const char *key, uint64_t *hi, uint64_t *lo)
 {
   size_t len = strnlen(key, 16);
   if (len >= 8) {
-    *hi = be64(key);
-    *lo = len > 8 ? be64(key + len - 8) << (8 * (16 - len)) : 0;
+    *hi = be_word(key, 8);
+    *lo = len > 8 ? be_word(key + len - 8, 8) << (8 * (16 - len)) : 0;
   } else if (len >= 4) {
-    *hi = (uint64_t)be32(key) << 32 | (uint64_t)be32(key + len - 4)
-                                          << (8 * (8 - len));
+    *hi = be_word(key, 4) | be_word(key + len - 4, 4) >> (8 * (len - 4));
     *lo = 0;
   } else {
     uint64_t w = 0;

@@ -101,11 +101,11 @@ static inline unsigned char tag_of(uint32_t h)
   return (unsigned char)(0x80 | h >> 25);
 }
 
-/* The index of the slot of a key of up to INLINE bytes (hash h, words w),
- * or of the empty slot where it would go: the compare is of words only,
- * so a lookup is a leaf function. */
-static inline size_t find_short(const pk__map *m, size_t len, uint32_t h,
-                                const uint64_t w[2])
+/* The index of the slot of key (hash h, words w when len <= INLINE), or
+ * of the empty slot where it would go.  Inlined where len <= INLINE is
+ * known, the compare is of words only and a lookup a leaf function. */
+static inline size_t find(const pk__map *m, const char *key, size_t len,
+                          uint32_t h, const uint64_t *w)
 {
   const unsigned char *ctrl = ctrl_of(m), tag = tag_of(h);
   size_t mask = m->cap - 1;
@@ -114,27 +114,18 @@ static inline size_t find_short(const pk__map *m, size_t len, uint32_t h,
       return i;
     const struct pk__map_slot *s = &m->slots[i];
     if (ctrl[i] == tag && s->hash == h && s->len == len &&
-        s->key.w[0] == w[0] && s->key.w[1] == w[1])
+        (len <= INLINE ? s->key.w[0] == w[0] && s->key.w[1] == w[1]
+                       : !memcmp(s->key.ptr, key, len)))
       return i;
   }
 }
 
-/* The same for a longer key (hash h = pk__hash), compared in its string;
- * out of line. */
+/* find for a key longer than INLINE (hash h = pk__hash), out of line. */
 static __attribute__((noinline)) size_t find_long(const pk__map *m,
                                                   const char *key, size_t len,
                                                   uint32_t h)
 {
-  const unsigned char *ctrl = ctrl_of(m), tag = tag_of(h);
-  size_t mask = m->cap - 1;
-  for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-    if (!ctrl[i])
-      return i;
-    const struct pk__map_slot *s = &m->slots[i];
-    if (ctrl[i] == tag && s->hash == h && s->len == len &&
-        !memcmp(s->key.ptr, key, len))
-      return i;
-  }
+  return find(m, key, len, h, NULL);
 }
 
 void *pk__map_get(const pk__map *m, const char *key, size_t len)
@@ -144,7 +135,7 @@ void *pk__map_get(const pk__map *m, const char *key, size_t len)
   size_t i;
   if (len <= INLINE) {
     uint64_t w[2];
-    i = find_short(m, len, short_hash(key, len, w), w);
+    i = find(m, key, len, short_hash(key, len, w), w);
   } else {
     i = find_long(m, key, len, (uint32_t)pk__hash(key, len));
   }
@@ -201,7 +192,7 @@ pk_status pk__map_put(const pk__allocator *a, pk__map *m, const char *key,
   size_t i;
   if (len <= INLINE) {
     h = short_hash(key, len, w);
-    i = find_short(m, len, h, w);
+    i = find(m, key, len, h, w);
   } else {
     h = (uint32_t)pk__hash(key, len);
     i = find_long(m, key, len, h);
