@@ -308,7 +308,7 @@ static void add_mixed_nodes(pk__graph *g, size_t from, size_t to, int shape)
     default: /* or 0 to 17 bytes (every case of the sort's key words) */
       if (x & 1)
         snprintf(kbuf[v], sizeof kbuf[v], "%.*s", (x >> 1) % 18,
-                 "kjihgfedcbakjihgfedcba" + (x >> 6) % 4);
+                 &"kjihgfedcbakjihgfedcba"[(x >> 6) % 4]);
       else
         snprintf(kbuf[v], sizeof kbuf[v], "ns\x01%zu", v);
       break;
