@@ -8,18 +8,13 @@
  * words (key_words), so a hit compares two words the probe has just
  * loaded and never reads the key's own string (with 100 000 names that
  * string is a cache miss per lookup, as costly as the slot's); a longer
- * key is borrowed.  32 bytes a slot, two to a cache line.  Beside the
- * slots, one control byte each (after them in the block): 0 for an empty
- * slot, else 0x80 and 7 bits of the hash.  A probe reads the bytes (32
- * times smaller than the slots: they stay in cache) and a slot only when
- * its byte matches, so an insert writes its slot without reading it, and
- * clearing the map writes only the bytes. */
+ * key is borrowed.  32 bytes a slot, two to a cache line. */
 enum { INLINE = 16 };
 
 struct pk__map_slot {
   void *value;
   uint32_t hash; /* short_hash or pk__hash */
-  uint32_t len;  /* key length */
+  uint32_t len1; /* key length + 1; 0: empty */
   union {
     const char *ptr; /* len > INLINE: borrowed */
     uint64_t w[2];   /* len <= INLINE: key_words of the key */
@@ -90,40 +85,26 @@ static inline uint32_t short_hash(const char *key, size_t len, uint64_t w[2])
   return (uint32_t)h;
 }
 
-static inline unsigned char *ctrl_of(const pk__map *m)
+/* The slot of key (hash h, words w when len <= INLINE), or the empty slot
+ * where it would go.  Inlined where len <= INLINE is known, the compare is
+ * of words only and a lookup a leaf function. */
+static inline struct pk__map_slot *find(const pk__map *m, const char *key,
+                                        size_t len, uint32_t h,
+                                        const uint64_t *w)
 {
-  return (unsigned char *)(m->slots + m->cap);
-}
-
-/* The control byte of a slot holding a key of hash h. */
-static inline unsigned char tag_of(uint32_t h)
-{
-  return (unsigned char)(0x80 | h >> 25);
-}
-
-/* The index of the slot of key (hash h, words w when len <= INLINE), or
- * of the empty slot where it would go.  Inlined where len <= INLINE is
- * known, the compare is of words only and a lookup a leaf function. */
-static inline size_t find(const pk__map *m, const char *key, size_t len,
-                          uint32_t h, const uint64_t *w)
-{
-  const unsigned char *ctrl = ctrl_of(m), tag = tag_of(h);
   size_t mask = m->cap - 1;
   for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-    if (!ctrl[i])
-      return i;
-    const struct pk__map_slot *s = &m->slots[i];
-    if (ctrl[i] == tag && s->hash == h && s->len == len &&
-        (len <= INLINE ? s->key.w[0] == w[0] && s->key.w[1] == w[1]
-                       : !memcmp(s->key.ptr, key, len)))
-      return i;
+    struct pk__map_slot *s = &m->slots[i];
+    if (!s->len1 || (s->hash == h && s->len1 - 1 == len &&
+                     (len <= INLINE ? s->key.w[0] == w[0] && s->key.w[1] == w[1]
+                                    : !memcmp(s->key.ptr, key, len))))
+      return s;
   }
 }
 
 /* find for a key longer than INLINE (hash h = pk__hash), out of line. */
-static __attribute__((noinline)) size_t find_long(const pk__map *m,
-                                                  const char *key, size_t len,
-                                                  uint32_t h)
+static __attribute__((noinline)) struct pk__map_slot *
+find_long(const pk__map *m, const char *key, size_t len, uint32_t h)
 {
   return find(m, key, len, h, NULL);
 }
@@ -132,29 +113,28 @@ void *pk__map_get(const pk__map *m, const char *key, size_t len)
 {
   if (!m->cap)
     return NULL;
-  size_t i;
+  struct pk__map_slot *s;
   if (len <= INLINE) {
     uint64_t w[2];
-    i = find(m, key, len, short_hash(key, len, w), w);
+    s = find(m, key, len, short_hash(key, len, w), w);
   } else {
-    i = find_long(m, key, len, (uint32_t)pk__hash(key, len));
+    s = find_long(m, key, len, (uint32_t)pk__hash(key, len));
   }
-  return ctrl_of(m)[i] ? m->slots[i].value : NULL;
+  return s->len1 ? s->value : NULL;
 }
 
 /* The table is aligned to a slot's size, so that no slot straddles two
  * cache lines (malloc aligns to 16 only): mem is the block, slots the
- * aligned table inside it, then the control bytes. */
+ * aligned table inside it. */
 #define ALIGN_SLACK (sizeof(struct pk__map_slot) - 1)
 _Static_assert((sizeof(struct pk__map_slot) & ALIGN_SLACK) == 0,
                "a slot is a power of two bytes");
-#define BLOCK_SIZE(cap) ((cap) * (sizeof(struct pk__map_slot) + 1) + ALIGN_SLACK)
 
 static __attribute__((noinline)) pk_status grow(const pk__allocator *a,
                                                 pk__map *m, size_t ncap)
 {
   pk__map old = *m;
-  m->mem = pk__alloc(a, BLOCK_SIZE(ncap)); /* only the bytes need zeros */
+  m->mem = pk__alloc_zero(a, ncap * sizeof *m->slots + ALIGN_SLACK);
   if (!m->mem) {
     *m = old;
     return PK_ENOMEM;
@@ -162,20 +142,16 @@ static __attribute__((noinline)) pk_status grow(const pk__allocator *a,
   uintptr_t at = ((uintptr_t)m->mem + ALIGN_SLACK) & ~(uintptr_t)ALIGN_SLACK;
   m->slots = (struct pk__map_slot *)at;
   m->cap = ncap;
-  unsigned char *ctrl = ctrl_of(m);
-  const unsigned char *octrl = old.cap ? ctrl_of(&old) : NULL;
-  memset(ctrl, 0, ncap);
   size_t mask = ncap - 1;
   for (size_t i = 0; i < old.cap; i++) /* every key differs: no compare */
-    if (octrl[i]) {
+    if (old.slots[i].len1) {
       size_t j = old.slots[i].hash & mask;
-      while (ctrl[j])
+      while (m->slots[j].len1)
         j = (j + 1) & mask;
-      ctrl[j] = octrl[i];
       m->slots[j] = old.slots[i];
     }
   if (old.cap)
-    pk__free(a, old.mem, BLOCK_SIZE(old.cap));
+    pk__free(a, old.mem, old.cap * sizeof *old.slots + ALIGN_SLACK);
   return PK_OK;
 }
 
@@ -189,20 +165,17 @@ pk_status pk__map_put(const pk__allocator *a, pk__map *m, const char *key,
     return PK_ENOMEM;
   uint64_t w[2];
   uint32_t h;
-  size_t i;
+  struct pk__map_slot *s;
   if (len <= INLINE) {
     h = short_hash(key, len, w);
-    i = find(m, key, len, h, w);
+    s = find(m, key, len, h, w);
   } else {
     h = (uint32_t)pk__hash(key, len);
-    i = find_long(m, key, len, h);
+    s = find_long(m, key, len, h);
   }
-  struct pk__map_slot *s = &m->slots[i];
-  unsigned char *ctrl = ctrl_of(m);
-  if (!ctrl[i]) {
-    ctrl[i] = tag_of(h);
+  if (!s->len1) {
     *s = (struct pk__map_slot){
-        .value = value, .hash = h, .len = (uint32_t)len};
+        .value = value, .hash = h, .len1 = (uint32_t)len + 1};
     if (len <= INLINE) {
       s->key.w[0] = w[0];
       s->key.w[1] = w[1];
@@ -227,14 +200,14 @@ pk_status pk__map_reserve(const pk__allocator *a, pk__map *m, size_t n)
 void pk__map_clear(pk__map *m)
 {
   if (m->cap)
-    memset(ctrl_of(m), 0, m->cap);
+    memset(m->slots, 0, m->cap * sizeof *m->slots);
   m->count = 0;
 }
 
 void pk__map_free(const pk__allocator *a, pk__map *m)
 {
   if (m->cap)
-    pk__free(a, m->mem, BLOCK_SIZE(m->cap));
+    pk__free(a, m->mem, m->cap * sizeof *m->slots + ALIGN_SLACK);
   m->mem = NULL;
   m->slots = NULL;
   m->cap = m->count = 0;
