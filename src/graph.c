@@ -18,6 +18,7 @@
 #include "stages.h"
 
 #define NONE UINT32_MAX
+#define MAX_NODES ((size_t)INT32_MAX - 1) /* ord is 32 bits */
 
 typedef struct edge {
   uint32_t from, to;          /* from requires to */
@@ -28,7 +29,9 @@ struct pk__graph {
   pk__allocator alloc;
   size_t n, cap;       /* nodes */
   const char **key;    /* sort key per node (borrowed) */
-  int64_t *ord;        /* topological position; deps have smaller values */
+  int32_t *ord;        /* topological position; deps have smaller values
+                        * (32 bits: at most MAX_NODES nodes, and every
+                        * position lies in [-n, n)) */
   uint32_t *head_out;  /* first edge whose from is the node */
   uint32_t *head_in;   /* first edge whose to is the node */
   uint32_t *stamp;     /* visit marks (== gen) for searches */
@@ -38,7 +41,7 @@ struct pk__graph {
   size_t m, ecap;      /* edges */
   edge *edges;
   size_t committed;    /* edges [0, committed) are checked */
-  int64_t front;       /* smallest ord handed out */
+  int32_t front;       /* smallest ord handed out */
   uint32_t gen;
   bool ord_valid;      /* false until the first commit */
   size_t layered_n, layered_m; /* graph size at the last layering */
@@ -46,15 +49,16 @@ struct pk__graph {
   /* scratch, reused */
   uint32_t *stack, *set_f, *set_b;
   size_t stack_cap, f_cap, b_cap;
-  int64_t *pool;
+  int32_t *pool;
   size_t pool_cap;
   uint32_t *cycle;      /* ncycle nodes, the first repeated at the end */
   size_t ncycle, cycle_cap;
   uint32_t *cycle_edge; /* edge i from cycle[i] to cycle[i + 1], or NONE */
   size_t cycle_edge_cap;
   /* layering results */
-  uint32_t *order, *starts, *rank, *csr_start, *csr;
+  uint32_t *order, *starts, *rank, *csr_start, *csr, *span;
   size_t order_cap, starts_cap, nlayers, rank_cap, csr_start_cap, csr_cap;
+  size_t span_cap;
   /* the nodes by key, kept from one layering to the next: keys never
    * change and nodes are only appended, so while n is sorted_n it holds */
   uint32_t *sorted;
@@ -99,6 +103,7 @@ void pk__graph_free(pk__graph *g)
   FREE_ARR(g, g->rank, g->rank_cap);
   FREE_ARR(g, g->csr_start, g->csr_start_cap);
   FREE_ARR(g, g->csr, g->csr_cap);
+  FREE_ARR(g, g->span, g->span_cap);
   FREE_ARR(g, g->sorted, g->sorted_cap);
   FREE_ARR(g, g->skey, g->skey_cap);
   pk__free(&g->alloc, g, sizeof *g);
@@ -161,10 +166,20 @@ pk_status pk__graph_reserve(pk__graph *g, size_t nodes, size_t edges)
   return PK_OK;
 }
 
+/* The slow path of pk__graph_add_node, as add_edge_grow's: room for one
+ * more node, at most MAX_NODES of them, then the node. */
+static __attribute__((noinline, cold)) pk_status
+add_node_grow(pk__graph *g, const char *key, uint32_t *id)
+{
+  if (g->n >= MAX_NODES || grow_nodes(g, g->n + 1) != PK_OK)
+    return PK_ENOMEM;
+  return pk__graph_add_node(g, key, id); /* now n < cap */
+}
+
 pk_status pk__graph_add_node(pk__graph *g, const char *key, uint32_t *id)
 {
-  if (g->n >= NONE - 1 || (g->n == g->cap && grow_nodes(g, g->n + 1) != PK_OK))
-    return PK_ENOMEM;
+  if (g->n == g->cap || g->n >= MAX_NODES)
+    return add_node_grow(g, key, id);
   size_t i = g->n++;
   g->key[i] = key;
   g->ord[i] = --g->front;
@@ -177,19 +192,36 @@ pk_status pk__graph_add_node(pk__graph *g, const char *key, uint32_t *id)
   return PK_OK;
 }
 
-pk_status pk__graph_add_edge(pk__graph *g, uint32_t from, uint32_t to)
+/* The slow path of pk__graph_add_edge, out of line (a tail call) so that
+ * the fast one saves no registers: room for one more edge, an edge number
+ * below NONE - 1, then the edge. */
+static __attribute__((noinline, cold)) pk_status
+add_edge_grow(pk__graph *g, uint32_t from, uint32_t to)
 {
-  if (g->m >= NONE - 1)
-    return PK_ENOMEM;
-  if (g->m == g->ecap && /* the call only when the array is full */
+  if (g->m >= NONE - 1 ||
       pk__vec_reserve(&g->alloc, (void **)&g->edges, &g->ecap, g->m + 1,
                       sizeof *g->edges) != PK_OK)
     return PK_ENOMEM;
-  uint32_t e = (uint32_t)g->m++;
-  g->edges[e] = (edge){from, to, g->head_out[from], g->head_in[to]};
-  g->head_out[from] = e;
-  g->head_in[to] = e;
+  return pk__graph_add_edge(g, from, to); /* now m < ecap */
+}
+
+pk_status pk__graph_add_edge(pk__graph *g, uint32_t from, uint32_t to)
+{
+  size_t m = g->m;
+  if (m == g->ecap || m >= NONE - 1)
+    return add_edge_grow(g, from, to);
+  /* through locals: the stores below cannot then make the compiler load
+   * g's fields again */
+  uint32_t *out = g->head_out, *in = g->head_in, e = (uint32_t)m;
+  edge *ed = &g->edges[m];
+  ed->from = from;
+  ed->to = to;
+  ed->next_out = out[from];
+  ed->next_in = in[to];
+  out[from] = e;
+  in[to] = e;
   g->ndeps[from]++;
+  g->m = m + 1;
   return PK_OK;
 }
 
@@ -290,7 +322,7 @@ static pk_status record_cycle(pk__graph *g, uint32_t from, uint32_t to)
 /* Edge x requires y: y must come before x.  ord[y] >= ord[x] here. */
 static pk_status pk_insert(pk__graph *g, uint32_t x, uint32_t y)
 {
-  int64_t lb = g->ord[x], ub = g->ord[y];
+  int32_t lb = g->ord[x], ub = g->ord[y];
   size_t nf = 0, nb = 0, top = 0;
   uint32_t gen = next_gen(g);
 
@@ -436,20 +468,37 @@ static void merge_sort(const char *const *key, size_t skip, uint32_t *ids,
     memcpy(ids, src, n * sizeof *ids);
 }
 
-/* The first 16 bytes of a key (zeros after its end) as two big-endian
- * words: they compare as the bytes do. */
-static void key_words(const char *key, uint64_t *hi, uint64_t *lo)
+/* The n (4 or 8) bytes at s as the top bytes of a big-endian word. */
+static inline uint64_t be_word(const char *s, size_t n)
 {
-  unsigned char b[16] = {0};
-  memcpy(b, key, strnlen(key, 16)); /* vector code, not a loop per byte */
-  uint64_t w[2];
-  memcpy(w, b, 16);
+  uint64_t w = 0;
+  memcpy(&w, s, n);
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  w[0] = __builtin_bswap64(w[0]);
-  w[1] = __builtin_bswap64(w[1]);
+  w = __builtin_bswap64(w);
 #endif
-  *hi = w[0];
-  *lo = w[1];
+  return w;
+}
+
+/* The first 16 bytes of a key (zeros after its end) as two big-endian
+ * words: they compare as the bytes do.  Loads that overlap and never read
+ * past the end (the first 8 and the last 8 bytes, shifted into place; 4
+ * and 4 for 4 to 7 bytes), no copy through a buffer. */
+static inline void key_words(const char *key, uint64_t *hi, uint64_t *lo)
+{
+  size_t len = strnlen(key, 16);
+  if (len >= 8) {
+    *hi = be_word(key, 8);
+    *lo = len > 8 ? be_word(key + len - 8, 8) << (8 * (16 - len)) : 0;
+  } else if (len >= 4) {
+    *hi = be_word(key, 4) | be_word(key + len - 4, 4) >> (8 * (len - 4));
+    *lo = 0;
+  } else {
+    uint64_t w = 0;
+    for (size_t i = 0; i < len; i++)
+      w |= (uint64_t)(unsigned char)key[i] << (56 - 8 * i);
+    *hi = w;
+    *lo = 0;
+  }
 }
 
 /* One stable counting pass of an LSD radix sort on the digit of `bits`
@@ -597,6 +646,10 @@ static pk_status layer_all(pk__graph *g)
                       n + 1, sizeof *g->csr_start) ||
       pk__vec_reserve(&g->alloc, (void **)&g->csr, &g->csr_cap, g->m + 1,
                       sizeof *g->csr) ||
+      pk__vec_reserve(&g->alloc, (void **)&g->span, &g->span_cap, 2 * n + 2,
+                      sizeof *g->span) ||
+      pk__vec_reserve(&g->alloc, (void **)&g->starts, &g->starts_cap, n + 2,
+                      sizeof *g->starts) ||
       pk__vec_reserve(&g->alloc, (void **)&g->stack, &g->stack_cap, n + 1,
                       sizeof *g->stack) ||
       pk__vec_reserve(&g->alloc, (void **)&g->set_f, &g->f_cap, n + 1,
@@ -616,26 +669,31 @@ static pk_status layer_all(pk__graph *g)
       return PK_ENOMEM;
     g->sorted_n = n;
   }
-  for (size_t i = 0; i < n; i++)
-    rank[sorted[i]] = (uint32_t)i;
-
-  /* CSR of dependencies by rank, each list sorted (duplicates kept, as the
-   * seed): scatter the edge array in one pass, then sort each short list. */
-  uint32_t *start = g->csr_start, *csr = g->csr;
+  /* CSR of dependencies, the lists in node order (edges come grouped by
+   * the requiring node, so the scatter of the edge array writes
+   * sequentially), each entry a rank, each list sorted (duplicates kept,
+   * as the seed); span[2r, 2r + 1] is the list of the node of rank r. */
+  uint32_t *nstart = g->csr_start, *csr = g->csr, *span = g->span;
   size_t pos = 0;
-  for (size_t r = 0; r < n; r++) {
-    start[r] = (uint32_t)pos;
-    pos += g->ndeps[sorted[r]];
+  for (size_t v = 0; v < n; v++) {
+    nstart[v] = (uint32_t)pos;
+    pos += g->ndeps[v];
   }
-  start[n] = (uint32_t)pos;
-  uint32_t *fill = g->stack; /* next free slot per rank, scratch */
-  memcpy(fill, start, n * sizeof *fill);
+  nstart[n] = (uint32_t)pos;
+  for (size_t r = 0; r < n; r++) {
+    uint32_t v = sorted[r];
+    rank[v] = (uint32_t)r;
+    span[2 * r] = nstart[v];
+    span[2 * r + 1] = nstart[v + 1];
+  }
+  uint32_t *fill = g->stack; /* next free slot per node, scratch */
+  memcpy(fill, nstart, n * sizeof *fill);
   for (size_t e = 0; e < g->m; e++)
-    csr[fill[rank[g->edges[e].from]]++] = rank[g->edges[e].to];
-  for (size_t r = 0; r < n; r++)
-    for (uint32_t i = start[r] + 1; i < start[r + 1]; i++) {
+    csr[fill[g->edges[e].from]++] = rank[g->edges[e].to];
+  for (size_t v = 0; v < n; v++)
+    for (uint32_t i = nstart[v] + 1; i < nstart[v + 1]; i++) {
       uint32_t d = csr[i], j = i;
-      for (; j > start[r] && csr[j - 1] > d; j--)
+      for (; j > nstart[v] && csr[j - 1] > d; j--)
         csr[j] = csr[j - 1];
       csr[j] = d;
     }
@@ -644,11 +702,13 @@ static pk_status layer_all(pk__graph *g)
    * its dependencies are, in post-order.  st[r]: 0 not visited, NONE on
    * the current path, else its layer + 1.  stack holds ranks, set_f the
    * index of the next dependency to visit; post (in parent) the post-order
-   * by rank. */
+   * by rank; cnt (starts) the count of each layer + 1, zeroed as the
+   * deepest layer grows. */
   uint32_t *st = g->stamp, *stack = g->stack, *next = g->set_f;
-  uint32_t *post = g->parent;
+  uint32_t *post = g->parent, *cnt = g->starts;
   memset(st, 0, n * sizeof *st);
   uint32_t maxl = 0;
+  cnt[0] = cnt[1] = 0;
   size_t npost = 0;
   pk_status res = PK_OK;
   for (uint32_t root = 0; root < n && res == PK_OK; root++) {
@@ -657,16 +717,16 @@ static pk_status layer_all(pk__graph *g)
     size_t top = 0;
     st[root] = NONE;
     stack[top] = root;
-    next[top++] = start[root];
+    next[top++] = span[2 * root];
     while (top) {
       uint32_t u = stack[top - 1], k = next[top - 1];
-      if (k < start[u + 1]) {
+      if (k < span[2 * u + 1]) {
         next[top - 1] = k + 1;
         uint32_t d = csr[k];
         if (!st[d]) {
           st[d] = NONE;
           stack[top] = d;
-          next[top++] = start[d];
+          next[top++] = span[2 * d];
         } else if (st[d] == NONE) { /* d is on the path: a cycle */
           size_t at = 0;
           while (stack[at] != d)
@@ -683,49 +743,41 @@ static pk_status layer_all(pk__graph *g)
       }
       top--;
       uint32_t l = 1; /* layer + 1 */
-      for (uint32_t e = start[u]; e < start[u + 1]; e++)
+      for (uint32_t e = span[2 * u]; e < span[2 * u + 1]; e++)
         if (st[csr[e]] + 1 > l)
           l = st[csr[e]] + 1;
       st[u] = l;
-      if (l - 1 > maxl)
-        maxl = l - 1;
+      for (; maxl < l - 1; maxl++)
+        cnt[maxl + 2] = 0;
+      cnt[l]++;
       post[npost++] = u;
     }
   }
   if (res != PK_OK) {
     memset(st, 0, n * sizeof *st); /* stamps again, for the next search */
-    for (size_t v = 0; v < n; v++)
-      g->parent[v] = NONE;
+    memset(g->parent, 0xff, n * sizeof *g->parent); /* all NONE */
     return res;
   }
-  /* Back to node numbers: layer, ord (= post-order position), then a
-   * stable bucket by layer: order = layer 0 in post-order, then layer 1...
-   * starts counts each layer from the post-order list by rank. */
+  /* Back to node numbers, in one pass over the post-order: layer, ord (=
+   * post-order position), and order, a stable bucket by layer (layer 0 in
+   * post-order, then layer 1...) through a cursor per layer (stack). */
   g->nlayers = n ? (size_t)maxl + 1 : 0;
-  if (pk__vec_reserve(&g->alloc, (void **)&g->starts, &g->starts_cap,
-                      g->nlayers + 2, sizeof *g->starts)) {
-    memset(st, 0, n * sizeof *st);
-    return PK_ENOMEM;
+  cnt[maxl + 2] = 0;
+  for (size_t l = 0; l < g->nlayers; l++) {
+    cnt[l + 1] += cnt[l];
+    stack[l] = cnt[l];
   }
-  memset(g->starts, 0, (g->nlayers + 2) * sizeof *g->starts);
   for (size_t i = 0; i < n; i++) {
-    uint32_t r = post[i], v = sorted[r];
-    g->layer[v] = st[r] - 1;
-    g->ord[v] = (int64_t)i;
-    g->starts[st[r]]++;
+    uint32_t r = post[i], v = sorted[r], l = st[r] - 1;
+    g->layer[v] = l;
+    g->ord[v] = (int32_t)i;
+    g->order[stack[l]++] = v;
   }
-  for (size_t l = 0; l < g->nlayers; l++)
-    g->starts[l + 1] += g->starts[l];
-  /* fill using a moving cursor per layer (stack as scratch) */
-  for (size_t l = 0; l < g->nlayers; l++)
-    stack[l] = g->starts[l];
-  for (size_t i = 0; i < n; i++) {
-    uint32_t r = post[i];
-    g->order[stack[st[r] - 1]++] = sorted[r];
-  }
-  memset(st, 0, n * sizeof *st); /* stamps again, for the next search */
-  for (size_t v = 0; v < n; v++)
-    g->parent[v] = NONE;
+  /* The marks stay: each is a layer + 1, at most maxl + 1, so the next
+   * search's generation (from maxl + 2 on) sees every node unvisited; a
+   * search sets the parent of every node it reaches, so parent needs no
+   * reset either. */
+  g->gen = maxl + 1;
   g->front = 0;
   g->layered_n = n;
   g->layered_m = g->m;

@@ -13,7 +13,7 @@ enum { INLINE = 16 };
 
 struct pk__map_slot {
   void *value;
-  uint32_t hash; /* low bits of pk__hash */
+  uint32_t hash; /* short_hash or pk__hash */
   uint32_t len1; /* key length + 1; 0: empty */
   union {
     const char *ptr; /* len > INLINE: borrowed */
@@ -69,32 +69,57 @@ static void key_words(const char *s, size_t len, uint64_t w[2])
   }
 }
 
+/* The hash of a key of up to INLINE bytes, from its words w (loaded for
+ * the compare anyway): two rounds of multiply and shift that carry every
+ * bit of both into the low bits a table masks.  Equal (len, w) are equal
+ * keys, so this is a hash of the key.  A longer key: pk__hash. */
+static inline uint32_t short_hash(const char *key, size_t len, uint64_t w[2])
+{
+  key_words(key, len, w);
+  uint64_t h = (w[0] ^ 0x9E3779B97F4A7C15ull ^ len) * 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 31;
+  h = (h ^ w[1]) * 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 32;
+  h *= 0x94d049bb133111ebull;
+  h ^= h >> 29;
+  return (uint32_t)h;
+}
+
 /* The slot of key (hash h, words w when len <= INLINE), or the empty slot
- * where it would go. */
+ * where it would go.  Inlined where len <= INLINE is known, the compare is
+ * of words only and a lookup a leaf function. */
 static inline struct pk__map_slot *find(const pk__map *m, const char *key,
                                         size_t len, uint32_t h,
-                                        const uint64_t w[2])
+                                        const uint64_t *w)
 {
   size_t mask = m->cap - 1;
   for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
     struct pk__map_slot *s = &m->slots[i];
-    if (!s->len1)
-      return s;
-    if (s->hash == h && s->len1 - 1 == len &&
-        (len <= INLINE ? s->key.w[0] == w[0] && s->key.w[1] == w[1]
-                       : !memcmp(s->key.ptr, key, len)))
+    if (!s->len1 || (s->hash == h && s->len1 - 1 == len &&
+                     (len <= INLINE ? s->key.w[0] == w[0] && s->key.w[1] == w[1]
+                                    : !memcmp(s->key.ptr, key, len))))
       return s;
   }
+}
+
+/* find for a key longer than INLINE (hash h = pk__hash), out of line. */
+static __attribute__((noinline)) struct pk__map_slot *
+find_long(const pk__map *m, const char *key, size_t len, uint32_t h)
+{
+  return find(m, key, len, h, NULL);
 }
 
 void *pk__map_get(const pk__map *m, const char *key, size_t len)
 {
   if (!m->cap)
     return NULL;
-  uint64_t w[2] = {0, 0};
-  if (len <= INLINE)
-    key_words(key, len, w);
-  struct pk__map_slot *s = find(m, key, len, (uint32_t)pk__hash(key, len), w);
+  struct pk__map_slot *s;
+  if (len <= INLINE) {
+    uint64_t w[2];
+    s = find(m, key, len, short_hash(key, len, w), w);
+  } else {
+    s = find_long(m, key, len, (uint32_t)pk__hash(key, len));
+  }
   return s->len1 ? s->value : NULL;
 }
 
@@ -105,7 +130,8 @@ void *pk__map_get(const pk__map *m, const char *key, size_t len)
 _Static_assert((sizeof(struct pk__map_slot) & ALIGN_SLACK) == 0,
                "a slot is a power of two bytes");
 
-static pk_status grow(const pk__allocator *a, pk__map *m, size_t ncap)
+static __attribute__((noinline)) pk_status grow(const pk__allocator *a,
+                                                pk__map *m, size_t ncap)
 {
   pk__map old = *m;
   m->mem = pk__alloc_zero(a, ncap * sizeof *m->slots + ALIGN_SLACK);
@@ -137,11 +163,16 @@ pk_status pk__map_put(const pk__allocator *a, pk__map *m, const char *key,
     return PK_ENOMEM;
   if (len >= UINT32_MAX)
     return PK_ENOMEM;
-  uint32_t h = (uint32_t)pk__hash(key, len);
-  uint64_t w[2] = {0, 0};
-  if (len <= INLINE)
-    key_words(key, len, w);
-  struct pk__map_slot *s = find(m, key, len, h, w);
+  uint64_t w[2];
+  uint32_t h;
+  struct pk__map_slot *s;
+  if (len <= INLINE) {
+    h = short_hash(key, len, w);
+    s = find(m, key, len, h, w);
+  } else {
+    h = (uint32_t)pk__hash(key, len);
+    s = find_long(m, key, len, h);
+  }
   if (!s->len1) {
     *s = (struct pk__map_slot){
         .value = value, .hash = h, .len1 = (uint32_t)len + 1};

@@ -172,6 +172,60 @@ Test(graph, random_dags_agree_with_a_reference)
   }
 }
 
+/* Does `from` require `to`, directly or not, in the reference lists? */
+static bool ref_reaches(int (*dep)[64], const int *ndep, int from, int to,
+                        bool *seen)
+{
+  if (from == to)
+    return true;
+  seen[from] = true;
+  for (int k = 0; k < ndep[from]; k++)
+    if (!seen[dep[from][k]] && ref_reaches(dep, ndep, dep[from][k], to, seen))
+      return true;
+  return false;
+}
+
+/* Edges one at a time after a layering (the incremental check then starts
+ * from the marks and positions the layering left), a layering now and
+ * then in between: each closing edge, and only that, is a cycle. */
+Test(graph, incremental_checks_after_layerings_agree_with_reachability)
+{
+  srand(5);
+  for (int round = 0; round < 30; round++) {
+    int n = 40 + rand() % 200;
+    pk__graph *g = graph_of((size_t)n);
+    static int dep[2000][64], ndep[2000];
+    for (int v = 0; v < n; v++) {
+      ndep[v] = v ? rand() % 3 : 0;
+      for (int k = 0; k < ndep[v]; k++) {
+        dep[v][k] = rand() % v;
+        cr_assert_eq(pk__graph_add_edge(g, (uint32_t)v, (uint32_t)dep[v][k]),
+                     PK_OK);
+      }
+    }
+    cr_assert_eq(pk__graph_layering(g), PK_OK);
+    for (int e = 0; e < 400; e++) {
+      int x = rand() % n, y = rand() % n;
+      if (ndep[x] == 64)
+        continue;
+      static bool seen[2000];
+      memset(seen, 0, sizeof seen);
+      bool cycle = ref_reaches(dep, ndep, y, x, seen);
+      dep[x][ndep[x]++] = y;
+      cr_assert_eq(pk__graph_add_edge(g, (uint32_t)x, (uint32_t)y), PK_OK);
+      pk_status st = pk__graph_commit(g);
+      cr_assert_eq(st, cycle ? PK_EDEP_CYCLE : PK_OK,
+                   "round %d, edge %d: %d -> %d %s a cycle", round, e, x, y,
+                   cycle ? "closes" : "does not close");
+      if (cycle)
+        break;
+      if (e % 16 == 15)
+        cr_assert_eq(pk__graph_layering(g), PK_OK);
+    }
+    pk__graph_free(g);
+  }
+}
+
 /* The seed's layering as written in addons-spec (recursive): roots in key
  * order, each node's dependencies in key order, a node placed after its
  * dependencies; layer = longest path to a leaf; then stable by layer.
@@ -237,8 +291,8 @@ static void expect_seed_order(pk__graph *g, size_t n, int round)
 
 /* Adds nodes [from, to) to g, keys of one shape (uniform: 0 digits after
  * a shared prefix, 1 keys of 6 bytes or fewer) or (2) from a mix of
- * shapes: short, sharing 16 bytes or more (the radix sort's words tie),
- * one a prefix of another, some equal. */
+ * shapes: short (0 to 17 bytes), sharing 16 bytes or more (the radix
+ * sort's words tie), one a prefix of another, some equal. */
 static void add_mixed_nodes(pk__graph *g, size_t from, size_t to, int shape)
 {
   static char kbuf[4000][64];
@@ -251,7 +305,13 @@ static void add_mixed_nodes(pk__graph *g, size_t from, size_t to, int shape)
     case 1: snprintf(kbuf[v], sizeof kbuf[v], "ns\x01plugin-long-%d-%zu", x, v); break;
     case 2: snprintf(kbuf[v], sizeof kbuf[v], "ns\x01%d", x % 50); break;
     case 3: snprintf(kbuf[v], sizeof kbuf[v], "ns\x01plugin-long-shared%d", x % 40); break;
-    default: snprintf(kbuf[v], sizeof kbuf[v], "ns\x01%zu", v); break;
+    default: /* or 0 to 17 bytes (every case of the sort's key words) */
+      if (x & 1)
+        snprintf(kbuf[v], sizeof kbuf[v], "%.*s", (x >> 1) % 18,
+                 &"kjihgfedcbakjihgfedcba"[(x >> 6) % 4]);
+      else
+        snprintf(kbuf[v], sizeof kbuf[v], "ns\x01%zu", v);
+      break;
     }
     ref_key[v] = kbuf[v];
     uint32_t id;
