@@ -50,14 +50,16 @@ typedef struct pk__manifest {
                                a lock (mcache.c); NULL otherwise */
   const char *name, *ns;    /* validated names */
   const char *version_text; /* as written */
-  pk__version version;
+  pk__mversion version;     /* its pre: in version_text when that ends
+                               with it, else own (pre_own) */
   const char *description;  /* "" when absent */
   const char *library;      /* NULL: a data-only plugin */
   uint32_t abi;             /* valid when has_abi */
   uint8_t has;              /* PK__M_* (a byte beside abi: no padding) */
   bool has_abi;
   bool lazy;
-  size_t nreq, reqcap;
+  bool pre_own;             /* version.pre is allocated (freed with reqs) */
+  uint32_t nreq, reqcap;    /* (records keep at most 65535) */
   pk__mreq *reqs;
 } pk__manifest;
 

@@ -132,6 +132,14 @@ static int cmp_pre(const char *a, const char *b)
   return (*a != 0) - (*b != 0);
 }
 
+void pk__mversion_get(const pk__mversion *mv, pk__version *out)
+{
+  out->major = mv->major;
+  out->minor = mv->minor;
+  out->patch = mv->patch;
+  pk__copy_str(out->pre, sizeof out->pre, mv->pre);
+}
+
 int pk__version_cmp(const pk__version *a, const pk__version *b)
 {
   int c = cmp_u64(a->major, b->major);
