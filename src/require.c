@@ -233,9 +233,7 @@ pk_status pk__host_require(pk_host *h, pk_plugin *from, const pk__req *r,
     return fail_req(err, PK_ETRUST, from, req_pos(from, text), "%s, but %.700s",
                     whom, msg);
   }
-  pk__version v;
-  pk__mversion_get(&p->m.version, &v);
-  if (!pk__req_matches(r, &v)) {
+  if (!pk__req_matches(r, &p->m.version)) {
     char want[256];
     pk__req_constraint_text(r, want, sizeof want);
     who(whom, sizeof whom, from, text);
