@@ -86,9 +86,10 @@ typedef struct pk__pconf {
  * record's first 64 bytes: with 50 000 plugins the records no longer fit
  * the caches, and each line a pass touches is a miss (pk__plugin_prefetch
  * fetches that line a few plugins ahead).  The record is aligned to a
- * line, so its size is a multiple of 64: 384 bytes (6 lines), every one
- * of them filled -- a warm start of 10 000 plugins writes 3.8 MB of
- * records into fresh pages; a field more costs a line. */
+ * line, so its size is a multiple of 64: 320 bytes (5 lines), every one
+ * of them filled -- a warm start of 10 000 plugins writes 3.2 MB of
+ * records into fresh pages (the manifest's version keeps its pre-release
+ * part by pointer, pk__mversion, for that); a field more costs a line. */
 struct pk_plugin {
   _Alignas(64) pk_host *host;
   const pk_plugin_desc *desc;/* after loading (or given, for a builtin) */
