@@ -270,9 +270,10 @@ typedef struct pk__version {
 } pk__version;
 
 /* A version as a manifest keeps it: pre points to the pre-release part
- * (NUL-ended, fewer than 64 bytes, "" when none) in memory the manifest
- * owns, not an inline array: 56 bytes less a record, a record of five
- * cache lines, not six.  Versions are compared in this form. */
+ * (NUL-ended, fewer than 64 bytes, "" when none; NULL, compared as "",
+ * in a zeroed manifest) in memory the manifest owns, not an inline array:
+ * 56 bytes less a record, a record of five cache lines, not six.
+ * Versions are compared in this form. */
 typedef struct pk__mversion {
   uint64_t major, minor, patch;
   const char *pre;

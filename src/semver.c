@@ -139,8 +139,8 @@ int pk__mversion_cmp(const pk__mversion *a, const pk__mversion *b)
     c = cmp_u64(a->minor, b->minor);
   if (!c)
     c = cmp_u64(a->patch, b->patch);
-  if (!c)
-    c = cmp_pre(a->pre, b->pre);
+  if (!c) /* (a zeroed manifest's, a broken plugin's, has no pre) */
+    c = cmp_pre(a->pre ? a->pre : "", b->pre ? b->pre : "");
   return c;
 }
 
