@@ -16,7 +16,7 @@ static void check_same(const pk__manifest *a, const pk__manifest *b)
 {
   CHECK(!strcmp(a->name, b->name) && !strcmp(a->ns, b->ns));
   CHECK(!strcmp(a->version_text, b->version_text));
-  CHECK(!pk__version_cmp(&a->version, &b->version));
+  CHECK(!pk__mversion_cmp(&a->version, &b->version));
   CHECK(!strcmp(a->description, b->description));
   CHECK(!a->library == !b->library &&
         (!a->library || !strcmp(a->library, b->library)));

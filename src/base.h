@@ -269,6 +269,22 @@ typedef struct pk__version {
   char pre[64]; /* pre-release identifiers without the '-', or "" */
 } pk__version;
 
+/* A version as a manifest keeps it: pre points to the pre-release part
+ * (NUL-ended, fewer than 64 bytes, "" when none; NULL, compared as "",
+ * in a zeroed manifest) in memory the manifest owns, not an inline array:
+ * 56 bytes less a record, a record of five cache lines, not six.
+ * Versions are compared in this form. */
+typedef struct pk__mversion {
+  uint64_t major, minor, patch;
+  const char *pre;
+} pk__mversion;
+
+/* A view of v (pre borrowed from it). */
+static inline pk__mversion pk__mversion_of(const pk__version *v)
+{
+  return (pk__mversion){v->major, v->minor, v->patch, v->pre};
+}
+
 typedef enum pk__op { PK__OP_EQ, PK__OP_NE, PK__OP_LT, PK__OP_LE, PK__OP_GT,
                       PK__OP_GE, PK__OP_CARET, PK__OP_TILDE } pk__op;
 
@@ -293,13 +309,14 @@ bool pk__name_valid(const char *s, size_t len);
 pk_status pk__version_parse(const char *s, bool partial, pk__version *out,
                             char *why, size_t n);
 int pk__version_cmp(const pk__version *a, const pk__version *b);
+int pk__mversion_cmp(const pk__mversion *a, const pk__mversion *b);
 /* Parses a requirement; reason in why on failure (PK_EMANIFEST).  An
  * omitted namespace is left empty, or set to default_ns when not NULL. */
 pk_status pk__req_parse(const char *text, pk__req *out, char *why, size_t n);
 pk_status pk__req_parse_in(const char *text, const char *default_ns,
                            pk__req *out, char *why, size_t n);
 /* Does version v satisfy every comparator of r? */
-bool pk__req_matches(const pk__req *r, const pk__version *v);
+bool pk__req_matches(const pk__req *r, const pk__mversion *v);
 /* Writes the constraint part (">= 1.2, < 2") into buf; "" when none. */
 void pk__req_constraint_text(const pk__req *r, char *buf, size_t n);
 

@@ -145,13 +145,16 @@ static pk_status load_reqs(const pk__allocator *a, pk__manifest *m,
                        "\"%s\" must be an array of strings, found: %s", key,
                        pk_kind_name(pk_value_kind(arr)));
   size_t n = pk_array_count(arr);
+  if (n > UINT32_MAX - m->nreq) /* (a manifest is far smaller) */
+    return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(arr),
+                       "\"%s\" has too many entries", key);
   if (n && m->nreq + n > m->reqcap) { /* exactly: thousands of manifests */
     pk__mreq *v = pk__resize(a, m->reqs, m->reqcap * sizeof *v,
                              (m->nreq + n) * sizeof *v);
     if (!v)
       return pk__fail(err, PK_ENOMEM, "out of memory");
     m->reqs = v;
-    m->reqcap = m->nreq + n;
+    m->reqcap = (uint32_t)(m->nreq + n);
   }
   pk__items items;
   pk__items_init(&items, arr);
@@ -235,10 +238,21 @@ static pk_status parse_manifest(const pk__allocator *a, pk__manifest *m,
                        err)))
     return st;
   char why[256];
-  if (pk__version_parse(m->version_text, false, &m->version, why,
-                        sizeof why) != PK_OK)
+  pk__version ver;
+  if (pk__version_parse(m->version_text, false, &ver, why, sizeof why) !=
+      PK_OK)
     return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(v[K_VERSION].v),
                        "%s", why);
+  m->version = (pk__mversion){ver.major, ver.minor, ver.patch, NULL};
+  /* the pre-release part is version_text's tail unless build metadata
+   * follows it ("1.0.0-rc.1+b7"): only then a copy */
+  size_t lt = strlen(m->version_text), lp = strlen(ver.pre);
+  if (lp <= lt && !memcmp(m->version_text + lt - lp, ver.pre, lp))
+    m->version.pre = m->version_text + lt - lp;
+  else if (!(m->version.pre = pk__strdup(a, ver.pre)))
+    return pk__fail(err, PK_ENOMEM, "out of memory");
+  else
+    m->pre_own = true;
   if ((st = get_string(root, &v[K_DESCRIPTION], "description", false,
                        &m->description, err)) ||
       (st = get_string(root, &v[K_LIBRARY], "library", false, &m->library,
@@ -344,6 +358,8 @@ void pk__manifest_free(const pk__allocator *a, pk__manifest *m)
   if (!m)
     return;
   pk__free(a, m->reqs, m->reqcap * sizeof *m->reqs);
+  if (m->pre_own)
+    pk__strfree(a, (char *)m->version.pre);
   pk_doc_free(m->doc);
   memset(m, 0, sizeof *m);
 }

@@ -111,11 +111,11 @@ pk_status pk__manifest_from_record(const pk__allocator *a, const void *rec,
       !(m->description = take(r, len, &at, NULL)) ||
       ((flags & F_LIBRARY) && !(m->library = take(r, len, &at, NULL))) ||
       !pk__name_valid(m->name, ln) || !pk__name_valid(m->ns, lns) ||
-      lpre >= sizeof m->version.pre ||
+      lpre >= sizeof ((pk__version *)0)->pre ||
       (m->library &&
        (!m->library[0] || strchr(m->library, '/') || !m->has_abi)))
     return PK_EIO;
-  memcpy(m->version.pre, pre, lpre + 1);
+  m->version.pre = pre; /* in the record, as the other strings */
   if (nreq && !(m->reqs = pk__alloc(a, nreq * sizeof *m->reqs)))
     return PK_ENOMEM;
   m->reqcap = nreq;

@@ -50,14 +50,16 @@ typedef struct pk__manifest {
                                a lock (mcache.c); NULL otherwise */
   const char *name, *ns;    /* validated names */
   const char *version_text; /* as written */
-  pk__version version;
+  pk__mversion version;     /* its pre: in version_text when that ends
+                               with it, else own (pre_own) */
   const char *description;  /* "" when absent */
   const char *library;      /* NULL: a data-only plugin */
   uint32_t abi;             /* valid when has_abi */
   uint8_t has;              /* PK__M_* (a byte beside abi: no padding) */
   bool has_abi;
   bool lazy;
-  size_t nreq, reqcap;
+  bool pre_own;             /* version.pre is allocated (freed with reqs) */
+  uint32_t nreq, reqcap;    /* (records keep at most 65535) */
   pk__mreq *reqs;
 } pk__manifest;
 
@@ -84,9 +86,10 @@ typedef struct pk__pconf {
  * record's first 64 bytes: with 50 000 plugins the records no longer fit
  * the caches, and each line a pass touches is a miss (pk__plugin_prefetch
  * fetches that line a few plugins ahead).  The record is aligned to a
- * line, so its size is a multiple of 64: 384 bytes (6 lines), every one
- * of them filled -- a warm start of 10 000 plugins writes 3.8 MB of
- * records into fresh pages; a field more costs a line. */
+ * line, so its size is a multiple of 64: 320 bytes (5 lines), every one
+ * of them filled -- a warm start of 10 000 plugins writes 3.2 MB of
+ * records into fresh pages (the manifest's version keeps its pre-release
+ * part by pointer, pk__mversion, for that); a field more costs a line. */
 struct pk_plugin {
   _Alignas(64) pk_host *host;
   const pk_plugin_desc *desc;/* after loading (or given, for a builtin) */

@@ -132,16 +132,22 @@ static int cmp_pre(const char *a, const char *b)
   return (*a != 0) - (*b != 0);
 }
 
-int pk__version_cmp(const pk__version *a, const pk__version *b)
+int pk__mversion_cmp(const pk__mversion *a, const pk__mversion *b)
 {
   int c = cmp_u64(a->major, b->major);
   if (!c)
     c = cmp_u64(a->minor, b->minor);
   if (!c)
     c = cmp_u64(a->patch, b->patch);
-  if (!c)
-    c = cmp_pre(a->pre, b->pre);
+  if (!c) /* (a zeroed manifest's, a broken plugin's, has no pre) */
+    c = cmp_pre(a->pre ? a->pre : "", b->pre ? b->pre : "");
   return c;
+}
+
+int pk__version_cmp(const pk__version *a, const pk__version *b)
+{
+  pk__mversion x = pk__mversion_of(a), y = pk__mversion_of(b);
+  return pk__mversion_cmp(&x, &y);
 }
 
 static const struct {
@@ -243,11 +249,12 @@ pk_status pk__req_parse_in(const char *text, const char *default_ns,
   return st;
 }
 
-static bool cmp_matches(pk__op op, const pk__version *want,
-                        const pk__version *v)
+static bool cmp_matches(pk__op op, const pk__version *want_full,
+                        const pk__mversion *v)
 {
-  int c = pk__version_cmp(v, want);
-  pk__version hi = {0, 0, 0, ""};
+  pk__mversion want = pk__mversion_of(want_full);
+  int c = pk__mversion_cmp(v, &want);
+  pk__mversion hi = {0, 0, 0, ""};
   switch (op) {
   case PK__OP_EQ: return c == 0;
   case PK__OP_NE: return c != 0;
@@ -256,22 +263,22 @@ static bool cmp_matches(pk__op op, const pk__version *want,
   case PK__OP_GT: return c > 0;
   case PK__OP_GE: return c >= 0;
   case PK__OP_CARET: /* ^1.2.3 := >=1.2.3 <2.0.0 (^0.2.3 := <0.3.0) */
-    if (want->major)
-      hi.major = want->major + 1;
-    else if (want->minor)
-      hi.minor = want->minor + 1;
+    if (want.major)
+      hi.major = want.major + 1;
+    else if (want.minor)
+      hi.minor = want.minor + 1;
     else
-      hi.patch = want->patch + 1;
-    return c >= 0 && pk__version_cmp(v, &hi) < 0;
+      hi.patch = want.patch + 1;
+    return c >= 0 && pk__mversion_cmp(v, &hi) < 0;
   case PK__OP_TILDE: /* ~1.2.3 := >=1.2.3 <1.3.0 */
-    hi.major = want->major;
-    hi.minor = want->minor + 1;
-    return c >= 0 && pk__version_cmp(v, &hi) < 0;
+    hi.major = want.major;
+    hi.minor = want.minor + 1;
+    return c >= 0 && pk__mversion_cmp(v, &hi) < 0;
   }
   return false;
 }
 
-bool pk__req_matches(const pk__req *r, const pk__version *v)
+bool pk__req_matches(const pk__req *r, const pk__mversion *v)
 {
   for (size_t i = 0; i < r->ncmp; i++)
     if (!cmp_matches(r->cmp[i].op, &r->cmp[i].v, v))

@@ -23,7 +23,8 @@ static bool matches(const char *req, const char *version)
   char why[512];
   cr_assert_eq(pk__req_parse(req, &r, why, sizeof why), PK_OK, "%s", why);
   pk__version ver = v(version);
-  return pk__req_matches(&r, &ver);
+  pk__mversion mv = pk__mversion_of(&ver);
+  return pk__req_matches(&r, &mv);
 }
 
 Test(semver, full_versions_are_required_in_manifests)
