@@ -107,6 +107,12 @@ char *toml_doc_buffer(toml_doc *doc, size_t cap);
  * times its size) cannot make the reader use more. */
 void toml_doc_limit(toml_doc *doc, size_t bytes);
 
+/* Makes the next parse keep every table entry's key in full (24-byte
+ * entries), as it does for keys with escapes, instead of narrow 16-byte
+ * entries that re-read their key's length and value's position from the
+ * text: the general path, which reads the same (for tests). */
+void toml_doc_wide_keys(toml_doc *doc);
+
 /* Parses the first len bytes of the buffer.  On failure the document holds
  * no tree (free it) and err (if not NULL) the first problem.  Must be called
  * once per document. */

@@ -207,6 +207,8 @@ char *toml_doc_buffer(toml_doc *d, size_t cap)
 
 void toml_doc_limit(toml_doc *d, size_t bytes) { d->budget = bytes; }
 
+void toml_doc_wide_keys(toml_doc *d) { d->wide = true; }
+
 bool toml_budget_take(toml_doc *d, size_t bytes)
 {
   if (d->budget && bytes > d->budget - d->used) {

@@ -24,9 +24,18 @@
  * so its document) from the slot stored in its meta word.
  *
  * An array item is a toml_node (16 bytes); a table child is a toml_entry (24
- * bytes) that adds the key.  Keys and strings point into the document buffer,
- * decoded and NUL-terminated in place; date-times are re-read from the text,
- * which stays intact. */
+ * bytes) that adds the key, or a narrow entry (16 bytes, TOML_F_NARROW): a
+ * node whose pos word holds the key's offset instead.  A key/value pair or a
+ * dotted key's table whose key has no escapes (its decoded bytes are its raw
+ * bytes, NUL-terminated where its terminator was) is narrow: its key's
+ * length is where that NUL is, and its value's position is re-read from the
+ * text (toml_node_off): the key's, for a dotted key's table; else after the
+ * key, its spaces, '=' and the spaces after it, bytes the parse leaves as
+ * they were (only a bare key's '=' right after it turns NUL).  A narrow
+ * key's bytes never hold a NUL, so a lookup for a key with one compares only
+ * wide entries (toml_table_find_nul).  Keys and strings point into the
+ * document buffer, decoded and NUL-terminated in place; date-times are
+ * re-read from the text, which stays intact. */
 struct toml_node {
   union {
     int64_t i;
@@ -57,10 +66,13 @@ typedef struct toml_entry {
 #define TOML_F_AOT (1u << 7)     /* array made by [[header]] */
 #define TOML_F_PENDING (1u << 8) /* table extended by dotted keys lately */
 #define TOML_F_DOTTED (1u << 9)  /* table created by a dotted key */
-#define TOML_SLOT_SHIFT 10       /* slot: units from its block's data start */
+#define TOML_F_NARROW (1u << 10) /* entry of 16 bytes: pos is the key's */
+/* slot: units from its block's data start (nodes lie in regular blocks, of
+ * at most TOML_BLOCK_GROW_UNITS = 2^20 units: 21 bits are room enough) */
+#define TOML_SLOT_SHIFT 11
 
 #define TOML_ITEM_UNITS 2  /* sizeof(toml_node) / 8 */
-#define TOML_ENTRY_UNITS 3 /* sizeof(toml_entry) / 8 */
+#define TOML_ENTRY_UNITS 3 /* sizeof(toml_entry) / 8 (a narrow one: 2) */
 #define TOML_GRAN_SHIFT 9  /* 512 units = 4 KiB per directory granule */
 #define TOML_GRAN_UNITS (1u << TOML_GRAN_SHIFT)
 /* 1 MiB: a request of a quarter of it or more gets a block of its own */
@@ -138,6 +150,7 @@ struct toml_doc {
   bool over;     /* a request went past it: TOML_ELIMIT, not out of memory */
   bool parsed;
   bool borrowed; /* blocks, lines and text lie in an image (toml_image.c) */
+  bool wide;     /* toml_doc_wide_keys: no narrow entries */
   void *user[TOML_DOC_USER / sizeof(void *)]; /* the caller's (toml_doc_user) */
 };
 
@@ -322,17 +335,85 @@ static inline bool toml_key_eq(const char *a, const char *b, uint32_t len)
                       (a[len - 1] == b[len - 1]));
 }
 
+/* Word-at-a-time scanning: a mask with the top bit set in each byte of w
+ * that is (exactly) c, or below c (c <= 0x80).  Reading 8 bytes at a time is
+ * safe anywhere up to the end of the text thanks to the padding. */
+#define TOML_ONES 0x0101010101010101ull
+#define TOML_HIGHS 0x8080808080808080ull
+static inline uint64_t toml_has_byte(uint64_t w, unsigned char c)
+{
+  uint64_t x = w ^ (TOML_ONES * c);
+  return (x - TOML_ONES) & ~x & TOML_HIGHS;
+}
+static inline uint64_t toml_has_below(uint64_t w, unsigned char c)
+{
+  return (w - TOML_ONES * c) & ~w & TOML_HIGHS;
+}
+
+/* The byte offset of entry e's key (its quote, if quoted). */
+static inline uint32_t toml_entry_key_off(const toml_entry *e)
+{
+  return (e->v.meta & TOML_F_NARROW) ? e->v.pos : e->key;
+}
+
 static inline const char *toml_entry_key(const toml_doc *d,
                                          const toml_entry *e)
 {
-  return d->buf + e->key + ((e->v.meta & TOML_F_KEYQ) ? 1 : 0);
+  return d->buf + toml_entry_key_off(e) + ((e->v.meta & TOML_F_KEYQ) ? 1 : 0);
 }
 
-/* Whether entry e's key is key (len bytes). */
+/* The length of NUL-terminated bytes k that hold no other NUL, a word at a
+ * time (the text's padding keeps the last word's read inside the buffer). */
+static inline uint32_t toml_strlen(const char *k)
+{
+  const char *p = k;
+  for (;;) {
+    uint64_t w, z;
+    memcpy(&w, p, 8);
+    if ((z = toml_has_below(w, 1)) != 0)
+      return (uint32_t)(p - k) + (uint32_t)(__builtin_ctzll(z) >> 3);
+    p += 8;
+  }
+}
+
+/* The decoded length of entry e's key. */
+static inline uint32_t toml_entry_key_len(const toml_doc *d,
+                                          const toml_entry *e)
+{
+  return (e->v.meta & TOML_F_NARROW) ? toml_strlen(toml_entry_key(d, e))
+                                     : e->key_len;
+}
+
+/* Whether entry e's key is key (len bytes, with no NUL if e is narrow: the
+ * callers see to it).  A narrow key is key when its NUL is at len (it has
+ * no NUL before it) and its bytes are key's; it ends inside the text. */
 static inline bool toml_entry_is(const toml_doc *d, const toml_entry *e,
                                  const char *key, uint32_t len)
 {
-  return e->key_len == len && toml_key_eq(toml_entry_key(d, e), key, len);
+  const char *k = toml_entry_key(d, e);
+  if (e->v.meta & TOML_F_NARROW)
+    return (size_t)(k - d->buf) + len <= d->len && k[len] == '\0' &&
+           toml_key_eq(k, key, len);
+  return e->key_len == len && toml_key_eq(k, key, len);
+}
+
+/* The byte offset of node n's first character (a narrow entry's is re-read
+ * from the text, see toml_node). */
+static inline uint32_t toml_node_off(const toml_doc *d, const toml_node *n)
+{
+  if (TOML_LIKELY(!(n->meta & TOML_F_NARROW)))
+    return n->pos;
+  if (n->meta & TOML_F_DOTTED)
+    return n->pos;
+  const toml_entry *e = (const toml_entry *)n;
+  const char *k = toml_entry_key(d, e);
+  const char *p = k + toml_strlen(k) + 1; /* past the key's end (now NUL) */
+  while (*p == ' ' || *p == '\t')
+    p++;
+  if (*p == '=')
+    for (p++; *p == ' ' || *p == '\t';)
+      p++;
+  return (uint32_t)(p - d->buf);
 }
 
 /* The entry of key among the n (<= TOML_SCAN_MAX) of a scanned table. */
@@ -362,6 +443,10 @@ static inline toml_entry *toml_table_find(toml_doc *d, const toml_node *t,
     return n ? toml_table_scan(d, toml_vec(d, t), n, key, len) : NULL;
   return toml_table_find_in(d, t, key, len);
 }
+/* The entry of key (len bytes, holding a NUL) in table t, or NULL: only
+ * wide entries can match (a narrow key has no NUL). */
+toml_entry *toml_table_find_nul(toml_doc *d, const toml_node *t,
+                                const char *key, uint32_t len);
 /* Appends entry eref (key already set, not present) to table t.  false when
  * out of memory.  The common cases are inlined: a table's first key, and
  * one more key where the vector has room (a tagged table's tag from the
@@ -389,7 +474,8 @@ static inline bool toml_table_append(toml_doc *d, toml_node *t, uint32_t eref)
     if (n > TOML_SCAN_MAX) {
       const toml_entry *e = toml_ptr(d, eref);
       const toml_build *b = d->build;
-      if (toml_entry_key(d, e) != b->miss_key || e->key_len != b->miss_len)
+      if (toml_entry_key(d, e) != b->miss_key ||
+          toml_entry_key_len(d, e) != b->miss_len)
         return toml_table_append_in(d, t, eref);
       toml_tags(refs, toml_vec_cap(n))[n] = toml_key_tag(b->miss_hash);
     }
@@ -407,6 +493,7 @@ typedef struct toml_parser {
   char *buf;       /* d->buf */
   char *end;       /* buf + len; *end == '\0' */
   bool v11;        /* TOML 1.1 syntax allowed */
+  bool narrow;     /* narrow entries allowed (!d->wide) */
   toml_error *err; /* may be NULL */
   jmp_buf jb;      /* errors longjmp here; the document is then discarded */
   uint32_t *pending; /* tables extended by dotted keys in this section */
@@ -446,20 +533,6 @@ static inline bool toml_is(unsigned char c, unsigned cls)
   return (toml_cc[c] & cls) != 0;
 }
 
-/* Word-at-a-time scanning: a mask with the top bit set in each byte of w
- * that is (exactly) c, or below c (c <= 0x80).  Reading 8 bytes at a time is
- * safe anywhere up to the end of the text thanks to the padding. */
-#define TOML_ONES 0x0101010101010101ull
-#define TOML_HIGHS 0x8080808080808080ull
-static inline uint64_t toml_has_byte(uint64_t w, unsigned char c)
-{
-  uint64_t x = w ^ (TOML_ONES * c);
-  return (x - TOML_ONES) & ~x & TOML_HIGHS;
-}
-static inline uint64_t toml_has_below(uint64_t w, unsigned char c)
-{
-  return (w - TOML_ONES * c) & ~w & TOML_HIGHS;
-}
 
 /* Skips bytes of class cls (TOML_CC_BASIC, _LITERAL or _COMMENT), sixteen
  * (SSE2) or eight at a time while none of them is a quote of that class, a

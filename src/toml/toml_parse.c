@@ -15,6 +15,7 @@ typedef struct key_part {
   uint32_t off; /* decoded bytes */
   uint32_t len;
   bool quoted;
+  bool narrow;  /* no escapes: its decoded bytes are its raw bytes */
   char sep;     /* the character after the key and its spaces */
   char *sep_at; /* where that is (the separator's byte is kept in sep) */
 } key_part;
@@ -195,6 +196,7 @@ key_part_read(toml_parser *P, char *p, key_part *k)
     k->off = (uint32_t)(p - P->buf);
     k->len = (uint32_t)(q - p);
     k->quoted = false;
+    k->narrow = P->narrow;
     k->sep = *q;
     if (k->sep == ' ' || k->sep == '\t') {
       *q = '\0';
@@ -209,6 +211,7 @@ key_part_read(toml_parser *P, char *p, key_part *k)
   } else if (*p == '"' || *p == '\'') {
     p = toml_lex_string(P, p, &k->off, &k->len, true);
     k->quoted = true;
+    k->narrow = P->narrow && (size_t)(p - k->at) == (size_t)k->len + 2;
     p = toml_skip_ws(p);
   } else {
     bad_key(P, p);
@@ -218,27 +221,43 @@ key_part_read(toml_parser *P, char *p, key_part *k)
   return p < P->end ? p + 1 : p;
 }
 
+/* A new entry for key k in table t.  narrow: a key/value pair's or a
+ * dotted key's table, which is narrow when k has no escapes (toml_node);
+ * its pos then stays the key's (parse_keyval leaves it). */
 static inline __attribute__((always_inline)) toml_entry *
-add_entry(toml_parser *P, toml_node *t, uint32_t tref, const key_part *k,
-          unsigned kind, uint32_t flags, uint32_t *eref)
+add_entry(toml_parser *P, toml_node *t, const key_part *k, unsigned kind,
+          uint32_t flags, bool narrow, uint32_t *eref)
 {
-  toml_entry *e =
-      (toml_entry *)new_node(P, k->at, TOML_ENTRY_UNITS, kind, eref);
-  e->v.meta |= flags | (k->quoted ? TOML_F_KEYQ : 0);
+  narrow = narrow && k->narrow;
+  toml_entry *e = (toml_entry *)new_node(
+      P, k->at, narrow ? TOML_ITEM_UNITS : TOML_ENTRY_UNITS, kind, eref);
+  e->v.meta |= flags | (k->quoted ? TOML_F_KEYQ : 0) |
+               (narrow ? TOML_F_NARROW : 0);
   e->v.pos = (uint32_t)(k->at - P->buf);
-  e->key = e->v.pos;
-  e->key_len = k->len;
-  (void)tref;
+  if (!narrow) {
+    e->key = e->v.pos;
+    e->key_len = k->len;
+  }
   if (!toml_table_append(P->d, t, *eref))
     toml_oom(P, k->at);
   return e;
+}
+
+/* The entry of key part k in table t, or NULL (a key with a NUL, from an
+ * escape, is compared with wide entries only). */
+static inline toml_entry *key_find(toml_parser *P, const toml_node *t,
+                                   const key_part *k)
+{
+  if (TOML_UNLIKELY(!k->narrow) && memchr(P->buf + k->off, 0, k->len))
+    return toml_table_find_nul(P->d, t, P->buf + k->off, k->len);
+  return toml_table_find(P->d, t, P->buf + k->off, k->len);
 }
 
 TOML_NORETURN static void already(toml_parser *P, const key_part *k,
                                   const toml_entry *e, const char *what)
 {
   char kb[96], pb[32];
-  pos_text(P, e->key, pb, sizeof pb);
+  pos_text(P, toml_entry_key_off(e), pb, sizeof pb);
   toml_fail(P, k->at, "%s %s: the key is already %s (first defined at %s)",
             what, key_text(P, k->off, k->len, kb, sizeof kb),
             kind_text(toml_kind_of(&e->v), e->v.meta), pb);
@@ -249,12 +268,11 @@ TOML_NORETURN static void already(toml_parser *P, const key_part *k,
 static toml_node *dotted_step(toml_parser *P, toml_node *t, uint32_t *tref,
                               const key_part *k, int depth)
 {
-  toml_entry *e =
-      toml_table_find(P->d, t, P->buf + k->off, k->len);
+  toml_entry *e = key_find(P, t, k);
   char kb[96], pb[32];
   check_depth(P, k->at, depth);
   if (!e) {
-    e = add_entry(P, t, *tref, k, TOML_TABLE, TOML_F_DOTTED | TOML_F_PENDING,
+    e = add_entry(P, t, k, TOML_TABLE, TOML_F_DOTTED | TOML_F_PENDING, true,
                   tref);
     stack_push(P, k->at, &P->pending, &P->npending, &P->pending_cap, *tref);
     return &e->v;
@@ -262,7 +280,7 @@ static toml_node *dotted_step(toml_parser *P, toml_node *t, uint32_t *tref,
   if (toml_kind_of(&e->v) != TOML_TABLE)
     already(P, k, e, "cannot use dotted key");
   if (e->v.meta & (TOML_F_FROZEN | TOML_F_DEFINED)) {
-    pos_text(P, e->v.pos, pb, sizeof pb);
+    pos_text(P, toml_node_off(P->d, &e->v), pb, sizeof pb);
     if (e->v.meta & TOML_F_FROZEN)
       toml_fail(P, k->at, "cannot add to inline table %s (defined at %s): "
                           "inline tables are complete when closed",
@@ -310,14 +328,16 @@ static char *parse_keyval(toml_parser *P, char *p, toml_node *t,
               key_text(P, k.off, k.len, kb, sizeof kb),
               toml_char_name(P, k.sep_at, name));
   }
-  e = toml_table_find(P->d, t, P->buf + k.off, k.len);
+  e = key_find(P, t, &k);
   if (e) {
-    pos_text(P, e->key, pb, sizeof pb);
+    pos_text(P, toml_entry_key_off(e), pb, sizeof pb);
     toml_fail(P, k.at, "duplicate key %s (first defined at %s)",
               key_text(P, k.off, k.len, kb, sizeof kb), pb);
   }
-  e = add_entry(P, t, tref, &k, 0, 0, &eref);
+  e = add_entry(P, t, &k, 0, 0, true, &eref);
   p = toml_skip_ws(p);
+  if (!(e->v.meta & TOML_F_NARROW))
+    e->v.pos = (uint32_t)(p - P->buf);
   return parse_value(P, p, &e->v, depth + 1);
 }
 
@@ -343,6 +363,7 @@ __attribute__((noinline)) static char *parse_array(toml_parser *P, char *p,
     if (*p == '\0' && p >= P->end)
       unterminated(P, p, open, "array");
     item = new_node(P, p, TOML_ITEM_UNITS, 0, &ref);
+    item->pos = (uint32_t)(p - P->buf);
     stack_push(P, p, &P->stack, &P->nstack, &P->stack_cap, ref);
     p = parse_value(P, p, item, depth + 1);
     p = toml_skip_wcn(P, p);
@@ -428,9 +449,10 @@ bad_value(toml_parser *P, const char *p)
                                                      : "");
 }
 
+/* The value at p into n (whose pos the caller set: a narrow entry's is its
+ * key's). */
 static char *parse_value(toml_parser *P, char *p, toml_node *n, int depth)
 {
-  n->pos = (uint32_t)(p - P->buf);
   switch (*p) {
   case '"':
   case '\'':
@@ -505,9 +527,9 @@ static char *parse_header(toml_parser *P, char *p, section *cur)
     }
     p = toml_skip_ws(p);
     check_depth(P, k.at, ++depth);
-    e = toml_table_find(P->d, t, P->buf + k.off, k.len);
+    e = key_find(P, t, &k);
     if (!e) {
-      e = add_entry(P, t, tref, &k, TOML_TABLE, 0, &tref);
+      e = add_entry(P, t, &k, TOML_TABLE, 0, false, &tref);
       t = &e->v;
       continue;
     }
@@ -531,16 +553,18 @@ static char *parse_header(toml_parser *P, char *p, section *cur)
     p++;
   }
   check_depth(P, k.at, depth + (aot ? 2 : 1));
-  e = toml_table_find(P->d, t, P->buf + k.off, k.len);
+  e = key_find(P, t, &k);
   if (!aot) {
     if (!e) {
-      e = add_entry(P, t, tref, &k, TOML_TABLE, TOML_F_DEFINED, &eref);
+      e = add_entry(P, t, &k, TOML_TABLE, TOML_F_DEFINED, false, &eref);
     } else if (toml_kind_of(&e->v) == TOML_TABLE &&
                !(e->v.meta & (TOML_F_DEFINED | TOML_F_FROZEN))) {
-      e->v.meta |= TOML_F_DEFINED; /* an implicit table, now defined */
+      /* an implicit table, now defined (made by a header: wide, so its
+       * pos may move to this header) */
+      e->v.meta |= TOML_F_DEFINED;
       eref = toml_node_ref(&e->v);
     } else if (toml_kind_of(&e->v) == TOML_TABLE) {
-      pos_text(P, e->v.pos, pb, sizeof pb);
+      pos_text(P, toml_node_off(P->d, &e->v), pb, sizeof pb);
       toml_fail(P, k.at, "table %s is already defined (first defined at %s)",
                 key_text(P, k.off, k.len, kb, sizeof kb), pb);
     } else {
@@ -554,7 +578,7 @@ static char *parse_header(toml_parser *P, char *p, section *cur)
     toml_node *item;
     uint32_t iref;
     if (!e) {
-      e = add_entry(P, t, tref, &k, TOML_ARRAY, TOML_F_AOT | TOML_F_DEFINED,
+      e = add_entry(P, t, &k, TOML_ARRAY, TOML_F_AOT | TOML_F_DEFINED, false,
                     &eref);
       e->v.pos = (uint32_t)(open - P->buf);
     } else if (toml_kind_of(&e->v) != TOML_ARRAY || !(e->v.meta & TOML_F_AOT))
@@ -670,6 +694,7 @@ toml_status toml_doc_parse(toml_doc *d, size_t len, toml_version version,
   P.buf = d->buf;
   P.end = d->buf + len;
   P.v11 = version != TOML_1_0;
+  P.narrow = !d->wide;
   P.err = err;
   st = parse_guarded(&P);
   d->build = NULL;

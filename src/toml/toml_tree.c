@@ -44,9 +44,9 @@ entry_hash(const toml_doc *d, const toml_entry *e)
 {
   const char *key = toml_entry_key(d, e);
   const toml_build *b = d->build;
-  return key == b->miss_key && e->key_len == b->miss_len
-             ? b->miss_hash
-             : key_hash(key, e->key_len);
+  uint32_t len = toml_entry_key_len(d, e);
+  return key == b->miss_key && len == b->miss_len ? b->miss_hash
+                                                  : key_hash(key, len);
 }
 
 /* Puts position pos (of entry e) into the index after refs[cap]. */
@@ -144,6 +144,18 @@ toml_entry *toml_table_find_in(toml_doc *d, const toml_node *t, const char *key,
   return find(d, t, key, len, true);
 }
 
+toml_entry *toml_table_find_nul(toml_doc *d, const toml_node *t,
+                                const char *key, uint32_t len)
+{
+  const uint32_t *refs = toml_vec(d, t);
+  for (uint32_t i = 0; i < t->u.c.count; i++) {
+    toml_entry *e = toml_ptr(d, refs[i]);
+    if (!(e->v.meta & TOML_F_NARROW) && toml_entry_is(d, e, key, len))
+      return e;
+  }
+  return NULL;
+}
+
 bool toml_table_append_in(toml_doc *d, toml_node *t, uint32_t eref)
 {
   uint32_t n = t->u.c.count, cap, ref, i, k;
@@ -230,7 +242,8 @@ static toml_pos pos_of(const toml_doc *d, uint32_t off)
 
 toml_pos toml_node_pos(const toml_node *n)
 {
-  return pos_of(toml_node_doc(n), n->pos);
+  const toml_doc *d = toml_node_doc(n);
+  return pos_of(d, toml_node_off(d, n));
 }
 
 static bool is_container(const toml_node *n)
@@ -269,7 +282,7 @@ const char *toml_table_key_at(const toml_node *t, size_t i, size_t *len)
   if (!e)
     return NULL;
   if (len)
-    *len = e->key_len;
+    *len = toml_entry_key_len(d, e);
   return toml_entry_key(d, e);
 }
 
@@ -281,7 +294,7 @@ const toml_node *toml_table_entry_at(const toml_node *t, size_t i,
   if (!e)
     return NULL;
   *key = toml_entry_key(d, e);
-  *len = e->key_len;
+  *len = toml_entry_key_len(d, e);
   return &e->v;
 }
 
@@ -331,7 +344,7 @@ size_t toml_node_items(const toml_node *c, size_t from, toml_item *out,
     if (table) { /* a table's children are entries: the value, then the key */
       const toml_entry *e = (const toml_entry *)v;
       it->key = toml_entry_key(d, e);
-      it->key_len = e->key_len;
+      it->key_len = toml_entry_key_len(d, e);
     } else {
       it->key = NULL;
       it->key_len = 0;
@@ -357,7 +370,7 @@ toml_pos toml_table_key_pos_at(const toml_node *t, size_t i)
     toml_pos none = {"", 0, 0};
     return none;
   }
-  return pos_of(d, e->key);
+  return pos_of(d, toml_entry_key_off(e));
 }
 
 const toml_node *toml_table_get(const toml_node *t, const char *key,
@@ -368,7 +381,8 @@ const toml_node *toml_table_get(const toml_node *t, const char *key,
   if (toml_kind_of(t) != TOML_TABLE || len > UINT32_MAX)
     return NULL;
   d = toml_node_doc(t);
-  e = find(d, t, key, (uint32_t)len, false);
+  e = len && memchr(key, 0, len) ? toml_table_find_nul(d, t, key, (uint32_t)len)
+                                 : find(d, t, key, (uint32_t)len, false);
   return e ? &e->v : NULL;
 }
 
@@ -387,5 +401,6 @@ bool toml_node_bool(const toml_node *n) { return n->u.i != 0; }
 
 void toml_node_datetime(const toml_node *n, toml_datetime *out)
 {
-  toml_read_datetime(toml_node_doc(n)->buf + n->pos, out);
+  const toml_doc *d = toml_node_doc(n);
+  toml_read_datetime(d->buf + toml_node_off(d, n), out);
 }
