@@ -314,7 +314,7 @@ Test(toml_image, narrow_entries_read_like_wide_ones)
       "k7 = 7, k8 = 8, \"k\\u0039\" = 9, k10 = 10, d.x = 1979-05-27 }",
   };
   for (size_t i = 0; i < sizeof valid / sizeof *valid; i++) {
-    char msg[256];
+    char msg[600];
     toml_version v = i == 3 ? TOML_1_1 : TOML_1_0;
     toml_doc *w = parse_text(valid[i], v, true, msg, sizeof msg);
     cr_assert_not_null(w, "text %zu: %s", i, msg);
@@ -365,7 +365,7 @@ Test(toml_image, narrow_entries_read_like_wide_ones)
       "p.q = 1\np = 2\n",
   };
   for (size_t i = 0; i < sizeof invalid / sizeof *invalid; i++) {
-    char want[256] = "", got[256] = "";
+    char want[600] = "", got[600] = "";
     cr_assert_null(parse_text(invalid[i], TOML_1_1, true, want, sizeof want));
     cr_assert_null(parse_text(invalid[i], TOML_1_1, false, got, sizeof got));
     cr_assert_str_eq(got, want, "invalid text %zu", i);
@@ -377,7 +377,7 @@ Test(toml_image, narrow_entries_read_like_wide_ones)
  * refused. */
 Test(toml_image, refuses_bad_narrow_entries)
 {
-  char msg[256];
+  char msg[600];
   toml_doc *d = parse_text("k = [1]\n", TOML_1_0, false, msg, sizeof msg);
   cr_assert_not_null(d, "%s", msg);
   const toml_node *root = toml_doc_root(d);
