@@ -312,6 +312,11 @@ Test(toml_image, narrow_entries_read_like_wide_ones)
       "x = {\n  a = 1, # one\n  b.c = 1979-05-27,\n}\nlast = 1",
       "big = { k0 = 0, k1 = 1, k2 = 2, k3 = 3, k4 = 4, k5 = 5, k6 = 6, "
       "k7 = 7, k8 = 8, \"k\\u0039\" = 9, k10 = 10, d.x = 1979-05-27 }",
+      /* keys of 63 bytes (narrow) and 64 (wide: the packed length's max) */
+      "k23456789012345678901234567890123456789012345678901234567890123 = 1\n"
+      "k234567890123456789012345678901234567890123456789012345678901234 = 2\n"
+      "\"q2345678901234567890123456789012345678901234567890123456789012\""
+      ".d = 3\n",
   };
   for (size_t i = 0; i < sizeof valid / sizeof *valid; i++) {
     char msg[600];

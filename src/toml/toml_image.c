@@ -227,11 +227,12 @@ static bool nodes_ok(const toml_doc *d, uint32_t root, uint64_t budget)
       if (n->meta & TOML_F_NARROW) /* only entries are narrow */
         return false;
     } else if (n->meta & TOML_F_NARROW) {
-      /* its key starts in the text, whose NULs at the end stop every
-       * re-read of it (its length, its value's position) */
+      /* its key lies in the text and a NUL follows it; the re-read of its
+       * value's position stops at that NUL or the text's NULs at the end */
       const toml_entry *e = (const toml_entry *)n;
-      uint64_t k = (uint64_t)n->pos + ((n->meta & TOML_F_KEYQ) ? 1 : 0);
-      if (k > d->len || !text_ok(d, k, toml_entry_key_len(d, e)))
+      uint32_t k = toml_entry_key_bytes(e);
+      if (((n->meta & TOML_F_KEYQ) && k == 0) ||
+          !text_ok(d, k, toml_entry_key_len(e)))
         return false;
     } else {
       const toml_entry *e = (const toml_entry *)n;

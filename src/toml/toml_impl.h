@@ -25,16 +25,16 @@
  *
  * An array item is a toml_node (16 bytes); a table child is a toml_entry (24
  * bytes) that adds the key, or a narrow entry (16 bytes, TOML_F_NARROW): a
- * node whose pos word holds the key's offset instead.  A key/value pair or a
- * dotted key's table whose key has no escapes (its decoded bytes are its raw
- * bytes, NUL-terminated where its terminator was) is narrow: its key's
- * length is where that NUL is, and its value's position is re-read from the
- * text (toml_node_off): the key's, for a dotted key's table; else after the
- * key, its spaces, '=' and the spaces after it, bytes the parse leaves as
- * they were (only a bare key's '=' right after it turns NUL).  A narrow
- * key's bytes never hold a NUL, so a lookup for a key with one compares only
- * wide entries (toml_table_find_nul).  Keys and strings point into the
- * document buffer, decoded and NUL-terminated in place; date-times are
+ * node whose pos word packs its key instead, the offset of its bytes and
+ * its length (up to TOML_NARROW_LEN_MAX, in a text below
+ * TOML_NARROW_TEXT_MAX).  A key/value pair or a dotted key's table whose
+ * key has no escapes (its decoded bytes are its raw bytes, NUL-terminated
+ * where its terminator or closing quote was) is narrow when it fits: its
+ * value's position is re-read from the text (toml_node_off): the key's, for
+ * a dotted key's table; else after the key, its spaces, '=' and the spaces
+ * after it, bytes the parse leaves as they were (only a bare key's '=' right
+ * after it turns NUL).  Keys and strings point into the document buffer,
+ * decoded and NUL-terminated in place; date-times are
  * re-read from the text, which stays intact. */
 struct toml_node {
   union {
@@ -66,7 +66,7 @@ typedef struct toml_entry {
 #define TOML_F_AOT (1u << 7)     /* array made by [[header]] */
 #define TOML_F_PENDING (1u << 8) /* table extended by dotted keys lately */
 #define TOML_F_DOTTED (1u << 9)  /* table created by a dotted key */
-#define TOML_F_NARROW (1u << 10) /* entry of 16 bytes: pos is the key's */
+#define TOML_F_NARROW (1u << 10) /* entry of 16 bytes: pos packs its key */
 /* slot: units from its block's data start (nodes lie in regular blocks, of
  * at most TOML_BLOCK_GROW_UNITS = 2^20 units: 21 bits are room enough) */
 #define TOML_SLOT_SHIFT 11
@@ -350,51 +350,49 @@ static inline uint64_t toml_has_below(uint64_t w, unsigned char c)
   return (w - TOML_ONES * c) & ~w & TOML_HIGHS;
 }
 
+/* A narrow entry's pos packs its key: the offset of its bytes (past its
+ * quote, if quoted) above TOML_NARROW_LEN_BITS bits of its length. */
+#define TOML_NARROW_LEN_BITS 6
+#define TOML_NARROW_LEN_MAX ((1u << TOML_NARROW_LEN_BITS) - 1)
+/* Texts of less than this (64 MiB) can have narrow entries. */
+#define TOML_NARROW_TEXT_MAX ((size_t)1 << (32 - TOML_NARROW_LEN_BITS))
+
+/* The offset of entry e's key bytes (past its quote, if quoted). */
+static inline uint32_t toml_entry_key_bytes(const toml_entry *e)
+{
+  if (e->v.meta & TOML_F_NARROW)
+    return e->v.pos >> TOML_NARROW_LEN_BITS;
+  return e->key + ((e->v.meta & TOML_F_KEYQ) ? 1 : 0);
+}
+
 /* The byte offset of entry e's key (its quote, if quoted). */
 static inline uint32_t toml_entry_key_off(const toml_entry *e)
 {
-  return (e->v.meta & TOML_F_NARROW) ? e->v.pos : e->key;
+  if (e->v.meta & TOML_F_NARROW)
+    return (e->v.pos >> TOML_NARROW_LEN_BITS) -
+           ((e->v.meta & TOML_F_KEYQ) ? 1 : 0);
+  return e->key;
+}
+
+/* The decoded length of entry e's key. */
+static inline uint32_t toml_entry_key_len(const toml_entry *e)
+{
+  return (e->v.meta & TOML_F_NARROW) ? e->v.pos & TOML_NARROW_LEN_MAX
+                                     : e->key_len;
 }
 
 static inline const char *toml_entry_key(const toml_doc *d,
                                          const toml_entry *e)
 {
-  return d->buf + toml_entry_key_off(e) + ((e->v.meta & TOML_F_KEYQ) ? 1 : 0);
+  return d->buf + toml_entry_key_bytes(e);
 }
 
-/* The length of NUL-terminated bytes k that hold no other NUL, a word at a
- * time (the text's padding keeps the last word's read inside the buffer). */
-static inline uint32_t toml_strlen(const char *k)
-{
-  const char *p = k;
-  for (;;) {
-    uint64_t w, z;
-    memcpy(&w, p, 8);
-    if ((z = toml_has_below(w, 1)) != 0)
-      return (uint32_t)(p - k) + (uint32_t)(__builtin_ctzll(z) >> 3);
-    p += 8;
-  }
-}
-
-/* The decoded length of entry e's key. */
-static inline uint32_t toml_entry_key_len(const toml_doc *d,
-                                          const toml_entry *e)
-{
-  return (e->v.meta & TOML_F_NARROW) ? toml_strlen(toml_entry_key(d, e))
-                                     : e->key_len;
-}
-
-/* Whether entry e's key is key (len bytes, with no NUL if e is narrow: the
- * callers see to it).  A narrow key is key when its NUL is at len (it has
- * no NUL before it) and its bytes are key's; it ends inside the text. */
+/* Whether entry e's key is key (len bytes). */
 static inline bool toml_entry_is(const toml_doc *d, const toml_entry *e,
                                  const char *key, uint32_t len)
 {
-  const char *k = toml_entry_key(d, e);
-  if (e->v.meta & TOML_F_NARROW)
-    return (size_t)(k - d->buf) + len <= d->len && k[len] == '\0' &&
-           toml_key_eq(k, key, len);
-  return e->key_len == len && toml_key_eq(k, key, len);
+  return toml_entry_key_len(e) == len &&
+         toml_key_eq(toml_entry_key(d, e), key, len);
 }
 
 /* The byte offset of node n's first character (a narrow entry's is re-read
@@ -403,11 +401,11 @@ static inline uint32_t toml_node_off(const toml_doc *d, const toml_node *n)
 {
   if (TOML_LIKELY(!(n->meta & TOML_F_NARROW)))
     return n->pos;
-  if (n->meta & TOML_F_DOTTED)
-    return n->pos;
   const toml_entry *e = (const toml_entry *)n;
-  const char *k = toml_entry_key(d, e);
-  const char *p = k + toml_strlen(k) + 1; /* past the key's end (now NUL) */
+  if (n->meta & TOML_F_DOTTED)
+    return toml_entry_key_off(e);
+  /* past the key's end (its terminator or closing quote, now NUL) */
+  const char *p = toml_entry_key(d, e) + toml_entry_key_len(e) + 1;
   while (*p == ' ' || *p == '\t')
     p++;
   if (*p == '=')
@@ -443,10 +441,6 @@ static inline toml_entry *toml_table_find(toml_doc *d, const toml_node *t,
     return n ? toml_table_scan(d, toml_vec(d, t), n, key, len) : NULL;
   return toml_table_find_in(d, t, key, len);
 }
-/* The entry of key (len bytes, holding a NUL) in table t, or NULL: only
- * wide entries can match (a narrow key has no NUL). */
-toml_entry *toml_table_find_nul(toml_doc *d, const toml_node *t,
-                                const char *key, uint32_t len);
 /* Appends entry eref (key already set, not present) to table t.  false when
  * out of memory.  The common cases are inlined: a table's first key, and
  * one more key where the vector has room (a tagged table's tag from the
@@ -475,7 +469,7 @@ static inline bool toml_table_append(toml_doc *d, toml_node *t, uint32_t eref)
       const toml_entry *e = toml_ptr(d, eref);
       const toml_build *b = d->build;
       if (toml_entry_key(d, e) != b->miss_key ||
-          toml_entry_key_len(d, e) != b->miss_len)
+          toml_entry_key_len(e) != b->miss_len)
         return toml_table_append_in(d, t, eref);
       toml_tags(refs, toml_vec_cap(n))[n] = toml_key_tag(b->miss_hash);
     }

@@ -222,35 +222,26 @@ key_part_read(toml_parser *P, char *p, key_part *k)
 }
 
 /* A new entry for key k in table t.  narrow: a key/value pair's or a
- * dotted key's table, which is narrow when k has no escapes (toml_node);
- * its pos then stays the key's (parse_keyval leaves it). */
+ * dotted key's table, which is narrow when k has no escapes and fits
+ * (toml_node); its pos then packs its key (parse_keyval leaves it). */
 static inline __attribute__((always_inline)) toml_entry *
 add_entry(toml_parser *P, toml_node *t, const key_part *k, unsigned kind,
           uint32_t flags, bool narrow, uint32_t *eref)
 {
-  narrow = narrow && k->narrow;
+  narrow = narrow && k->narrow && k->len <= TOML_NARROW_LEN_MAX;
   toml_entry *e = (toml_entry *)new_node(
       P, k->at, narrow ? TOML_ITEM_UNITS : TOML_ENTRY_UNITS, kind, eref);
   e->v.meta |= flags | (k->quoted ? TOML_F_KEYQ : 0) |
                (narrow ? TOML_F_NARROW : 0);
-  e->v.pos = (uint32_t)(k->at - P->buf);
-  if (!narrow) {
-    e->key = e->v.pos;
+  if (narrow) {
+    e->v.pos = k->off << TOML_NARROW_LEN_BITS | k->len;
+  } else {
+    e->v.pos = e->key = (uint32_t)(k->at - P->buf);
     e->key_len = k->len;
   }
   if (!toml_table_append(P->d, t, *eref))
     toml_oom(P, k->at);
   return e;
-}
-
-/* The entry of key part k in table t, or NULL (a key with a NUL, from an
- * escape, is compared with wide entries only). */
-static inline toml_entry *key_find(toml_parser *P, const toml_node *t,
-                                   const key_part *k)
-{
-  if (TOML_UNLIKELY(!k->narrow) && memchr(P->buf + k->off, 0, k->len))
-    return toml_table_find_nul(P->d, t, P->buf + k->off, k->len);
-  return toml_table_find(P->d, t, P->buf + k->off, k->len);
 }
 
 TOML_NORETURN static void already(toml_parser *P, const key_part *k,
@@ -268,7 +259,7 @@ TOML_NORETURN static void already(toml_parser *P, const key_part *k,
 static toml_node *dotted_step(toml_parser *P, toml_node *t, uint32_t *tref,
                               const key_part *k, int depth)
 {
-  toml_entry *e = key_find(P, t, k);
+  toml_entry *e = toml_table_find(P->d, t, P->buf + k->off, k->len);
   char kb[96], pb[32];
   check_depth(P, k->at, depth);
   if (!e) {
@@ -328,7 +319,7 @@ static char *parse_keyval(toml_parser *P, char *p, toml_node *t,
               key_text(P, k.off, k.len, kb, sizeof kb),
               toml_char_name(P, k.sep_at, name));
   }
-  e = key_find(P, t, &k);
+  e = toml_table_find(P->d, t, P->buf + k.off, k.len);
   if (e) {
     pos_text(P, toml_entry_key_off(e), pb, sizeof pb);
     toml_fail(P, k.at, "duplicate key %s (first defined at %s)",
@@ -449,8 +440,8 @@ bad_value(toml_parser *P, const char *p)
                                                      : "");
 }
 
-/* The value at p into n (whose pos the caller set: a narrow entry's is its
- * key's). */
+/* The value at p into n (whose pos the caller set: a narrow entry's packs
+ * its key). */
 static char *parse_value(toml_parser *P, char *p, toml_node *n, int depth)
 {
   switch (*p) {
@@ -527,7 +518,7 @@ static char *parse_header(toml_parser *P, char *p, section *cur)
     }
     p = toml_skip_ws(p);
     check_depth(P, k.at, ++depth);
-    e = key_find(P, t, &k);
+    e = toml_table_find(P->d, t, P->buf + k.off, k.len);
     if (!e) {
       e = add_entry(P, t, &k, TOML_TABLE, 0, false, &tref);
       t = &e->v;
@@ -553,7 +544,7 @@ static char *parse_header(toml_parser *P, char *p, section *cur)
     p++;
   }
   check_depth(P, k.at, depth + (aot ? 2 : 1));
-  e = key_find(P, t, &k);
+  e = toml_table_find(P->d, t, P->buf + k.off, k.len);
   if (!aot) {
     if (!e) {
       e = add_entry(P, t, &k, TOML_TABLE, TOML_F_DEFINED, false, &eref);
@@ -694,7 +685,7 @@ toml_status toml_doc_parse(toml_doc *d, size_t len, toml_version version,
   P.buf = d->buf;
   P.end = d->buf + len;
   P.v11 = version != TOML_1_0;
-  P.narrow = !d->wide;
+  P.narrow = !d->wide && len < TOML_NARROW_TEXT_MAX;
   P.err = err;
   st = parse_guarded(&P);
   d->build = NULL;

@@ -44,7 +44,7 @@ entry_hash(const toml_doc *d, const toml_entry *e)
 {
   const char *key = toml_entry_key(d, e);
   const toml_build *b = d->build;
-  uint32_t len = toml_entry_key_len(d, e);
+  uint32_t len = toml_entry_key_len(e);
   return key == b->miss_key && len == b->miss_len ? b->miss_hash
                                                   : key_hash(key, len);
 }
@@ -142,18 +142,6 @@ toml_entry *toml_table_find_in(toml_doc *d, const toml_node *t, const char *key,
                                uint32_t len)
 {
   return find(d, t, key, len, true);
-}
-
-toml_entry *toml_table_find_nul(toml_doc *d, const toml_node *t,
-                                const char *key, uint32_t len)
-{
-  const uint32_t *refs = toml_vec(d, t);
-  for (uint32_t i = 0; i < t->u.c.count; i++) {
-    toml_entry *e = toml_ptr(d, refs[i]);
-    if (!(e->v.meta & TOML_F_NARROW) && toml_entry_is(d, e, key, len))
-      return e;
-  }
-  return NULL;
 }
 
 bool toml_table_append_in(toml_doc *d, toml_node *t, uint32_t eref)
@@ -282,7 +270,7 @@ const char *toml_table_key_at(const toml_node *t, size_t i, size_t *len)
   if (!e)
     return NULL;
   if (len)
-    *len = toml_entry_key_len(d, e);
+    *len = toml_entry_key_len(e);
   return toml_entry_key(d, e);
 }
 
@@ -294,7 +282,7 @@ const toml_node *toml_table_entry_at(const toml_node *t, size_t i,
   if (!e)
     return NULL;
   *key = toml_entry_key(d, e);
-  *len = toml_entry_key_len(d, e);
+  *len = toml_entry_key_len(e);
   return &e->v;
 }
 
@@ -344,7 +332,7 @@ size_t toml_node_items(const toml_node *c, size_t from, toml_item *out,
     if (table) { /* a table's children are entries: the value, then the key */
       const toml_entry *e = (const toml_entry *)v;
       it->key = toml_entry_key(d, e);
-      it->key_len = toml_entry_key_len(d, e);
+      it->key_len = toml_entry_key_len(e);
     } else {
       it->key = NULL;
       it->key_len = 0;
@@ -381,8 +369,7 @@ const toml_node *toml_table_get(const toml_node *t, const char *key,
   if (toml_kind_of(t) != TOML_TABLE || len > UINT32_MAX)
     return NULL;
   d = toml_node_doc(t);
-  e = len && memchr(key, 0, len) ? toml_table_find_nul(d, t, key, (uint32_t)len)
-                                 : find(d, t, key, (uint32_t)len, false);
+  e = find(d, t, key, (uint32_t)len, false);
   return e ? &e->v : NULL;
 }
 
