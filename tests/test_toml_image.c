@@ -281,8 +281,7 @@ static toml_doc *parse_text(const char *src, toml_version v, bool wide,
   size_t n = strlen(src);
   toml_doc *d = toml_doc_new(NULL, NULL, "keys.toml");
   cr_assert_not_null(d);
-  if (wide)
-    toml_doc_wide_keys(d);
+  toml_doc_keys(d, wide ? TOML_KEYS_WIDE : TOML_KEYS_NARROW);
   char *buf = toml_doc_buffer(d, n);
   cr_assert_not_null(buf);
   memcpy(buf, src, n);

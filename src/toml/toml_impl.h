@@ -150,7 +150,7 @@ struct toml_doc {
   bool over;     /* a request went past it: TOML_ELIMIT, not out of memory */
   bool parsed;
   bool borrowed; /* blocks, lines and text lie in an image (toml_image.c) */
-  bool wide;     /* toml_doc_wide_keys: no narrow entries */
+  uint8_t keys;  /* toml_doc_keys: TOML_KEYS_DEFAULT, _WIDE or _NARROW */
   void *user[TOML_DOC_USER / sizeof(void *)]; /* the caller's (toml_doc_user) */
 };
 
@@ -354,8 +354,11 @@ static inline uint64_t toml_has_below(uint64_t w, unsigned char c)
  * quote, if quoted) above TOML_NARROW_LEN_BITS bits of its length. */
 #define TOML_NARROW_LEN_BITS 6
 #define TOML_NARROW_LEN_MAX ((1u << TOML_NARROW_LEN_BITS) - 1)
-/* Texts of less than this (64 MiB) can have narrow entries. */
+/* Texts of less than this (64 MiB) can have narrow entries, and by
+ * default texts of this much or more (64 KiB: a manifest's few entries
+ * keep the form that costs its parse least, and its image its layout). */
 #define TOML_NARROW_TEXT_MAX ((size_t)1 << (32 - TOML_NARROW_LEN_BITS))
+#define TOML_NARROW_TEXT_MIN TOML_IMAGE_MAX_TEXT
 
 /* The offset of entry e's key bytes (past its quote, if quoted). */
 static inline uint32_t toml_entry_key_bytes(const toml_entry *e)

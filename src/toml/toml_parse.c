@@ -15,7 +15,7 @@ typedef struct key_part {
   uint32_t off; /* decoded bytes */
   uint32_t len;
   bool quoted;
-  bool narrow;  /* no escapes: its decoded bytes are its raw bytes */
+  bool narrow;  /* quoted: no escapes, its decoded bytes are its raw ones */
   char sep;     /* the character after the key and its spaces */
   char *sep_at; /* where that is (the separator's byte is kept in sep) */
 } key_part;
@@ -196,7 +196,6 @@ key_part_read(toml_parser *P, char *p, key_part *k)
     k->off = (uint32_t)(p - P->buf);
     k->len = (uint32_t)(q - p);
     k->quoted = false;
-    k->narrow = P->narrow;
     k->sep = *q;
     if (k->sep == ' ' || k->sep == '\t') {
       *q = '\0';
@@ -211,7 +210,7 @@ key_part_read(toml_parser *P, char *p, key_part *k)
   } else if (*p == '"' || *p == '\'') {
     p = toml_lex_string(P, p, &k->off, &k->len, true);
     k->quoted = true;
-    k->narrow = P->narrow && (size_t)(p - k->at) == (size_t)k->len + 2;
+    k->narrow = (size_t)(p - k->at) == (size_t)k->len + 2;
     p = toml_skip_ws(p);
   } else {
     bad_key(P, p);
@@ -228,14 +227,15 @@ static inline __attribute__((always_inline)) toml_entry *
 add_entry(toml_parser *P, toml_node *t, const key_part *k, unsigned kind,
           uint32_t flags, bool narrow, uint32_t *eref)
 {
-  narrow = narrow && k->narrow && k->len <= TOML_NARROW_LEN_MAX;
-  toml_entry *e = (toml_entry *)new_node(
-      P, k->at, narrow ? TOML_ITEM_UNITS : TOML_ENTRY_UNITS, kind, eref);
-  e->v.meta |= flags | (k->quoted ? TOML_F_KEYQ : 0) |
-               (narrow ? TOML_F_NARROW : 0);
-  if (narrow) {
+  toml_entry *e;
+  if (TOML_UNLIKELY(P->narrow) && narrow && (!k->quoted || k->narrow) &&
+      k->len <= TOML_NARROW_LEN_MAX) {
+    e = (toml_entry *)new_node(P, k->at, TOML_ITEM_UNITS, kind, eref);
+    e->v.meta |= flags | (k->quoted ? TOML_F_KEYQ : 0) | TOML_F_NARROW;
     e->v.pos = k->off << TOML_NARROW_LEN_BITS | k->len;
   } else {
+    e = (toml_entry *)new_node(P, k->at, TOML_ENTRY_UNITS, kind, eref);
+    e->v.meta |= flags | (k->quoted ? TOML_F_KEYQ : 0);
     e->v.pos = e->key = (uint32_t)(k->at - P->buf);
     e->key_len = k->len;
   }
@@ -675,7 +675,10 @@ toml_status toml_doc_parse(toml_doc *d, size_t len, toml_version version,
   d->parsed = true;
   d->len = len;
   memset(d->buf + len, 0, TOML_PAD);
-  memset(&P, 0, sizeof P);
+  /* all but the stacks' first room, which needs no zeroing */
+  memset(&P, 0, offsetof(toml_parser, pending0));
+  memset(&P.build, 0, sizeof P.build);
+  P.radix = NULL;
   P.d = d;
   P.stack = P.stack0;
   P.stack_cap = sizeof P.stack0 / sizeof *P.stack0;
@@ -685,7 +688,9 @@ toml_status toml_doc_parse(toml_doc *d, size_t len, toml_version version,
   P.buf = d->buf;
   P.end = d->buf + len;
   P.v11 = version != TOML_1_0;
-  P.narrow = !d->wide && len < TOML_NARROW_TEXT_MAX;
+  P.narrow = d->keys == TOML_KEYS_NARROW ||
+             (d->keys == TOML_KEYS_DEFAULT && len >= TOML_NARROW_TEXT_MIN &&
+              len < TOML_NARROW_TEXT_MAX);
   P.err = err;
   st = parse_guarded(&P);
   d->build = NULL;
