@@ -34,8 +34,8 @@
  * a dotted key's table; else after the key, its spaces, '=' and the spaces
  * after it, bytes the parse leaves as they were (only a bare key's '=' right
  * after it turns NUL).  Keys and strings point into the document buffer,
- * decoded and NUL-terminated in place; date-times are
- * re-read from the text, which stays intact. */
+ * decoded and NUL-terminated in place; date-times are re-read from the
+ * text, which stays intact. */
 struct toml_node {
   union {
     int64_t i;
@@ -335,21 +335,6 @@ static inline bool toml_key_eq(const char *a, const char *b, uint32_t len)
                       (a[len - 1] == b[len - 1]));
 }
 
-/* Word-at-a-time scanning: a mask with the top bit set in each byte of w
- * that is (exactly) c, or below c (c <= 0x80).  Reading 8 bytes at a time is
- * safe anywhere up to the end of the text thanks to the padding. */
-#define TOML_ONES 0x0101010101010101ull
-#define TOML_HIGHS 0x8080808080808080ull
-static inline uint64_t toml_has_byte(uint64_t w, unsigned char c)
-{
-  uint64_t x = w ^ (TOML_ONES * c);
-  return (x - TOML_ONES) & ~x & TOML_HIGHS;
-}
-static inline uint64_t toml_has_below(uint64_t w, unsigned char c)
-{
-  return (w - TOML_ONES * c) & ~w & TOML_HIGHS;
-}
-
 /* A narrow entry's pos packs its key: the offset of its bytes (past its
  * quote, if quoted) above TOML_NARROW_LEN_BITS bits of its length. */
 #define TOML_NARROW_LEN_BITS 6
@@ -490,7 +475,7 @@ typedef struct toml_parser {
   char *buf;       /* d->buf */
   char *end;       /* buf + len; *end == '\0' */
   bool v11;        /* TOML 1.1 syntax allowed */
-  bool narrow;     /* narrow entries allowed (!d->wide) */
+  bool narrow;     /* narrow entries made (toml_doc_keys, the text's size) */
   toml_error *err; /* may be NULL */
   jmp_buf jb;      /* errors longjmp here; the document is then discarded */
   uint32_t *pending; /* tables extended by dotted keys in this section */
@@ -530,6 +515,20 @@ static inline bool toml_is(unsigned char c, unsigned cls)
   return (toml_cc[c] & cls) != 0;
 }
 
+/* Word-at-a-time scanning: a mask with the top bit set in each byte of w
+ * that is (exactly) c, or below c (c <= 0x80).  Reading 8 bytes at a time is
+ * safe anywhere up to the end of the text thanks to the padding. */
+#define TOML_ONES 0x0101010101010101ull
+#define TOML_HIGHS 0x8080808080808080ull
+static inline uint64_t toml_has_byte(uint64_t w, unsigned char c)
+{
+  uint64_t x = w ^ (TOML_ONES * c);
+  return (x - TOML_ONES) & ~x & TOML_HIGHS;
+}
+static inline uint64_t toml_has_below(uint64_t w, unsigned char c)
+{
+  return (w - TOML_ONES * c) & ~w & TOML_HIGHS;
+}
 
 /* Skips bytes of class cls (TOML_CC_BASIC, _LITERAL or _COMMENT), sixteen
  * (SSE2) or eight at a time while none of them is a quote of that class, a
