@@ -36,10 +36,11 @@
 
 #define MAGIC "PKMCACHE"
 #define FORMAT                                                                 \
-  6u /* 3: images used in place (room for block headers);                      \
+  7u /* 3: images used in place (room for block headers);                      \
         4: line starts of 2 bytes; 5: records, images apart, read and          \
         checked when used; 6: tables of 9 to 128 keys keep tag bytes in        \
-        their images, not a hash index */
+        their images, not a hash index; 7: narrow (16-byte) table entries,     \
+        the node slot one bit higher */
 #define ORDER 0x01020304u
 
 typedef struct header {

@@ -498,7 +498,7 @@ Test(mcache, damaged_cache_is_rebuilt, .fini = remove_tree)
     case 2: cr_assert_eq(truncate(cache, 0), 0); break;
     case 3: corrupt("text", "name = \"x\"\n", 11, -1); break;
     case 4: corrupt("another version", "0.0.0-other", 12, 16); break;
-    case 5: corrupt("another format", "\x07", 1, 8); break;
+    case 5: corrupt("another format", "\x06", 1, 8); break; /* format 6 */
     }
     if (variant == 0) { /* the middle: in an image, which only its own
                            * checksum covers: caught when it is used */

@@ -242,31 +242,202 @@ Test(toml_image, refuses_bad_layouts)
 
 /* Every byte of the image damaged in turn, three ways: each load is
  * refused or gives a document that reads in bounds. */
-Test(toml_image, damage_sweep_reads_in_bounds, .timeout = 120)
+static toml_doc *parse_text(const char *src, toml_version v, bool wide,
+                            char *msg, size_t cap);
+
+/* The sweep over an image of the document's default entries (wide: its
+ * text is small), then over one of narrow entries. */
+Test(toml_image, damage_sweep_reads_in_bounds, .timeout = 240)
 {
-  toml_doc *d = parse();
-  size_t len;
-  unsigned char *img = image_of(d, &len);
-  unsigned char *copy = aligned_alloc(8, len);
-  const unsigned char flips[] = {0x01, 0x80, 0xff};
-  size_t refused = 0, loaded = 0;
-  for (size_t at = 0; at < len; at++)
-    for (size_t f = 0; f < sizeof flips; f++) {
-      memcpy(copy, img, len);
-      copy[at] ^= flips[f];
-      toml_doc *c = toml_doc_new(NULL, NULL, "img.toml");
-      cr_assert_not_null(c);
-      if (toml_doc_from_image(c, copy, len) == TOML_OK) {
-        free(dump_doc(c));
-        loaded++;
-      } else {
-        refused++;
+  for (int narrow = 0; narrow < 2; narrow++) {
+    char msg[600];
+    toml_doc *d =
+        narrow ? parse_text(text, TOML_1_0, false, msg, sizeof msg) : parse();
+    cr_assert_not_null(d);
+    size_t len;
+    unsigned char *img = image_of(d, &len);
+    unsigned char *copy = aligned_alloc(8, len);
+    const unsigned char flips[] = {0x01, 0x80, 0xff};
+    size_t refused = 0, loaded = 0;
+    for (size_t at = 0; at < len; at++)
+      for (size_t f = 0; f < sizeof flips; f++) {
+        memcpy(copy, img, len);
+        copy[at] ^= flips[f];
+        toml_doc *c = toml_doc_new(NULL, NULL, "img.toml");
+        cr_assert_not_null(c);
+        if (toml_doc_from_image(c, copy, len) == TOML_OK) {
+          free(dump_doc(c));
+          loaded++;
+        } else {
+          refused++;
+        }
+        toml_doc_free(c);
       }
-      toml_doc_free(c);
+    /* both happen: text bytes change values, refs and lengths get refused */
+    cr_assert_gt(refused, len / 2, "refused %zu of %zu", refused, 3 * len);
+    cr_assert_gt(loaded, 0);
+    toml_doc_free(d);
+    free(img);
+    free(copy);
+  }
+}
+
+/* text parsed as version v, with every entry wide (the general path) or
+ * with narrow entries where a key has no escapes; NULL with the error's
+ * message in msg when the text is invalid. */
+static toml_doc *parse_text(const char *src, toml_version v, bool wide,
+                            char *msg, size_t cap)
+{
+  size_t n = strlen(src);
+  toml_doc *d = toml_doc_new(NULL, NULL, "keys.toml");
+  cr_assert_not_null(d);
+  toml_doc_keys(d, wide ? TOML_KEYS_WIDE : TOML_KEYS_NARROW);
+  char *buf = toml_doc_buffer(d, n);
+  cr_assert_not_null(buf);
+  memcpy(buf, src, n);
+  toml_error e;
+  if (toml_doc_parse(d, n, v, &e) != TOML_OK) {
+    snprintf(msg, cap, "%d:%d: %s", e.line, e.col, e.message);
+    toml_doc_free(d);
+    return NULL;
+  }
+  return d;
+}
+
+/* Narrow entries (16 bytes: the key's length and the value's position
+ * re-read from the text) read exactly like wide ones on the same texts:
+ * every kind, position, key, key position and lookup, from the parse and
+ * from an image; and every error message is the same. */
+Test(toml_image, narrow_entries_read_like_wide_ones)
+{
+  static const char *const valid[] = {
+      text,
+      "a=1\nb =2\nc= 3\n\"q\"=4\n'l' = 5\n\"e\\u0041\" = 6\nd.e.f = 7\n"
+      "d . g = 1979-05-27\nt\t=\t1979-05-27T07:32:00Z\n\"\" = 8\n'y'.x = 9\n"
+      "[h.i]\nj = [1, {k = 2, l.m = 1979-05-27, \"n\\to\" = 07:32:00}]\n"
+      "[[n]]\no = 1\n\"a\\u0000b\" = 1\na.b = 2\n\"s p\" . 'c e' = 3\n"
+      "[h]\nz = 1\n[h.i.p]\nq = 1979-05-27T07:32:00.5\n",
+      "a = 1\r\nb.c = 2\r\n[t]\r\nx = 1979-05-27\r\n[[u]]\r\nk = 'v'\r\n",
+      "x = {\n  a = 1, # one\n  b.c = 1979-05-27,\n}\nlast = 1",
+      "big = { k0 = 0, k1 = 1, k2 = 2, k3 = 3, k4 = 4, k5 = 5, k6 = 6, "
+      "k7 = 7, k8 = 8, \"k\\u0039\" = 9, k10 = 10, d.x = 1979-05-27 }",
+      /* keys of 63 bytes (narrow) and 64 (wide: the packed length's max) */
+      "k23456789012345678901234567890123456789012345678901234567890123 = 1\n"
+      "k234567890123456789012345678901234567890123456789012345678901234 = 2\n"
+      "\"q2345678901234567890123456789012345678901234567890123456789012\""
+      ".d = 3\n",
+  };
+  for (size_t i = 0; i < sizeof valid / sizeof *valid; i++) {
+    char msg[600];
+    toml_version v = i == 3 ? TOML_1_1 : TOML_1_0;
+    toml_doc *w = parse_text(valid[i], v, true, msg, sizeof msg);
+    cr_assert_not_null(w, "text %zu: %s", i, msg);
+    toml_doc *d = parse_text(valid[i], v, false, msg, sizeof msg);
+    cr_assert_not_null(d, "text %zu: %s", i, msg);
+    char *want = dump_doc(w), *got = dump_doc(d);
+    cr_assert_str_eq(got, want, "text %zu", i);
+    cr_assert_null(strstr(got, "!lookup"), "text %zu", i);
+    size_t len;
+    void *img = image_of(d, &len);
+    toml_doc *c = toml_doc_new(NULL, NULL, "keys.toml");
+    cr_assert_eq(toml_doc_from_image(c, img, len), TOML_OK, "text %zu", i);
+    char *from_img = dump_doc(c);
+    cr_assert_str_eq(from_img, want, "text %zu", i);
+    /* a key with a NUL finds its own entry, never a narrow key's prefix */
+    const toml_node *n = toml_table_get(toml_doc_root(d), "n", 1);
+    if (n) {
+      const toml_node *t = toml_node_at(n, 0);
+      const toml_node *ab = toml_table_get(t, "a\0b", 3);
+      cr_assert_not_null(ab);
+      cr_assert_eq(toml_node_integer(ab), 1);
+      cr_assert_null(toml_table_get(t, "a\0", 2));
+      cr_assert_eq(toml_node_kind(toml_table_get(t, "a", 1)), TOML_TABLE);
     }
-  /* both happen: text bytes change values, refs and lengths get refused */
-  cr_assert_gt(refused, len / 2, "refused %zu of %zu", refused, 3 * len);
-  cr_assert_gt(loaded, 0);
+    toml_doc_free(c);
+    toml_doc_free(d);
+    toml_doc_free(w);
+    free(img);
+    free(from_img);
+    free(got);
+    free(want);
+  }
+  static const char *const invalid[] = {
+      "a = 1\na = 2\n",
+      "\"k\" = 1\nk = 2\n",
+      "'k' = 1\n\"\\u006b\" = 2\n",
+      "k=1\n\"\\u006b\"=2\n",
+      "\"a\\u0000b\" = 1\n\"a\\u0000b\" = 2\n",
+      "x.y = 1\n[x]\n",
+      "[t]\nx.y = 1\n[t.x]\n",
+      "a = {b = 1}\na.c = 2\n",
+      "d = 1979-05-27\nd.x = 1\n",
+      "d  =  1979-05-27\n[d]\n",
+      "a.b = 1\n[a.b]\n",
+      "a = [1]\n[[a]]\n",
+      "[[a]]\n[a]\n",
+      "[a]\nb = 1\n[a]\n",
+      "p.q = 1\np = 2\n",
+  };
+  for (size_t i = 0; i < sizeof invalid / sizeof *invalid; i++) {
+    char want[600] = "", got[600] = "";
+    cr_assert_null(parse_text(invalid[i], TOML_1_1, true, want, sizeof want));
+    cr_assert_null(parse_text(invalid[i], TOML_1_1, false, got, sizeof got));
+    cr_assert_str_eq(got, want, "invalid text %zu", i);
+  }
+}
+
+/* An image's narrow entry is checked before use: the narrow flag on an
+ * array item or the root, or a narrow key starting past the text, is
+ * refused. */
+Test(toml_image, refuses_bad_narrow_entries)
+{
+  char msg[600];
+  toml_doc *d = parse_text("k = [1]\n", TOML_1_0, false, msg, sizeof msg);
+  cr_assert_not_null(d, "%s", msg);
+  const toml_node *root = toml_doc_root(d);
+  const toml_node *k = toml_table_get(root, "k", 1);
+  const toml_node *item = toml_node_at(k, 0);
+  size_t len;
+  char *img = image_of(d, &len);
+  /* find each node's 16 bytes in the image by their contents */
+  const toml_node *nodes[] = {root, k, item};
+  size_t at[3];
+  for (size_t i = 0; i < 3; i++) {
+    at[i] = SIZE_MAX;
+    for (size_t j = 0; j + 16 <= len; j += 8)
+      if (memcmp(img + j, nodes[i], 16) == 0)
+        at[i] = j;
+    cr_assert_neq(at[i], SIZE_MAX, "node %zu", i);
+  }
+  char *copy = aligned_alloc(8, len);
+  cr_assert_not_null(copy);
+  /* the narrow flag is bit 10 of the meta word (bytes 12..15) */
+  for (size_t i = 0; i < 4; i++) {
+    uint32_t meta, pos;
+    memcpy(copy, img, len);
+    size_t node = at[i == 3 ? 1 : i];
+    memcpy(&meta, copy + node + 12, 4);
+    memcpy(&pos, copy + node + 8, 4);
+    if (i == 1) {
+      cr_assert(meta & (1u << 10), "k is narrow");
+      meta &= ~(1u << 10); /* wide: its key words lie past the node */
+    } else if (i == 3) {
+      pos = 0x7ffffff0; /* k's key far past the text */
+    } else {
+      meta |= 1u << 10;
+    }
+    memcpy(copy + node + 12, &meta, 4);
+    memcpy(copy + node + 8, &pos, 4);
+    toml_doc *c = toml_doc_new(NULL, NULL, NULL);
+    toml_status st = toml_doc_from_image(c, copy, len);
+    if (i == 1 && st == TOML_OK) { /* read as wide: it still reads in bounds */
+      char *s = dump_doc(c);
+      free(s);
+    } else {
+      cr_assert_eq(st, TOML_ESYNTAX, "case %zu", i);
+    }
+    toml_doc_free(c);
+  }
   toml_doc_free(d);
   free(img);
   free(copy);

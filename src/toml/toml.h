@@ -107,6 +107,15 @@ char *toml_doc_buffer(toml_doc *doc, size_t cap);
  * times its size) cannot make the reader use more. */
 void toml_doc_limit(toml_doc *doc, size_t bytes);
 
+/* The form of the table entries the next parse makes (for tests: both read
+ * the same).  By default a text of 64 KiB to 64 MiB gets narrow 16-byte
+ * entries where a key has no escapes and is up to 63 bytes (the value's
+ * position re-read from the text), other texts and keys 24-byte ones that
+ * keep them in full; TOML_KEYS_WIDE makes every entry wide (the general
+ * path), TOML_KEYS_NARROW every one that can be narrow, at any size. */
+enum { TOML_KEYS_DEFAULT, TOML_KEYS_WIDE, TOML_KEYS_NARROW };
+void toml_doc_keys(toml_doc *doc, int form);
+
 /* Parses the first len bytes of the buffer.  On failure the document holds
  * no tree (free it) and err (if not NULL) the first problem.  Must be called
  * once per document. */

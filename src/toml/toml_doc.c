@@ -207,6 +207,8 @@ char *toml_doc_buffer(toml_doc *d, size_t cap)
 
 void toml_doc_limit(toml_doc *d, size_t bytes) { d->budget = bytes; }
 
+void toml_doc_keys(toml_doc *d, int form) { d->keys = (uint8_t)form; }
+
 bool toml_budget_take(toml_doc *d, size_t bytes)
 {
   if (d->budget && bytes > d->budget - d->used) {

@@ -198,7 +198,7 @@ static bool vector_ok(const toml_doc *d, const toml_block **last,
 typedef struct frame {
   const uint32_t *refs;
   uint32_t n, next;
-  uint32_t units; /* of each child: TOML_ENTRY_UNITS in a table */
+  bool table; /* children are entries (narrow or wide) */
 } frame;
 
 /* Every node reachable from the root table checks out.  At most budget
@@ -208,7 +208,7 @@ static bool nodes_ok(const toml_doc *d, uint32_t root, uint64_t budget)
 {
   frame stack[2 * TOML_MAX_DEPTH + 4];
   size_t depth = 0;
-  frame f = {&root, 1, 0, TOML_ITEM_UNITS}; /* the root, as one child */
+  frame f = {&root, 1, 0, false}; /* the root, as one child */
   const toml_block *last = NULL;
   for (;;) {
     while (f.next == f.n) { /* done with this container: back up */
@@ -217,15 +217,27 @@ static bool nodes_ok(const toml_doc *d, uint32_t root, uint64_t budget)
       f = stack[--depth];
     }
     uint32_t ref = f.refs[f.next++];
-    const toml_block *b = span(d, &last, ref, f.units);
+    const toml_block *b = span(d, &last, ref, TOML_ITEM_UNITS);
     if (!b || !budget--)
       return false;
     const toml_node *n = toml_ptr(d, ref);
     if ((n->meta >> TOML_SLOT_SHIFT) != ref - b->base)
       return false;
-    if (f.units == TOML_ENTRY_UNITS) {
+    if (!f.table) {
+      if (n->meta & TOML_F_NARROW) /* only entries are narrow */
+        return false;
+    } else if (n->meta & TOML_F_NARROW) {
+      /* its key lies in the text and a NUL follows it; the re-read of its
+       * value's position stops at that NUL or the text's NULs at the end */
       const toml_entry *e = (const toml_entry *)n;
-      if (!text_ok(d, (uint64_t)e->key + ((n->meta & TOML_F_KEYQ) ? 1 : 0),
+      uint32_t k = toml_entry_key_bytes(e);
+      if (((n->meta & TOML_F_KEYQ) && k == 0) ||
+          !text_ok(d, k, toml_entry_key_len(e)))
+        return false;
+    } else {
+      const toml_entry *e = (const toml_entry *)n;
+      if (!span(d, &last, ref, TOML_ENTRY_UNITS) ||
+          !text_ok(d, (uint64_t)e->key + ((n->meta & TOML_F_KEYQ) ? 1 : 0),
                    e->key_len))
         return false;
     }
@@ -241,11 +253,11 @@ static bool nodes_ok(const toml_doc *d, uint32_t root, uint64_t budget)
         if (depth == sizeof stack / sizeof *stack || !vector_ok(d, &last, n))
           return false;
         stack[depth++] = f;
-        f = (frame){toml_vec(d, n), count, 0,
-                    kind == TOML_TABLE ? TOML_ENTRY_UNITS : TOML_ITEM_UNITS};
+        f = (frame){toml_vec(d, n), count, 0, kind == TOML_TABLE};
       }
     } else if (kind >= TOML_DATETIME && kind <= TOML_TIME_LOCAL) {
-      if (n->pos >= d->len) /* re-read from the text, which ends in NULs */
+      if (toml_node_off(d, n) >= d->len) /* re-read from the text, which
+                                            ends in NULs */
         return false;
     } else if (kind < TOML_INTEGER || kind > TOML_BOOL) {
       return false;

@@ -24,9 +24,18 @@
  * so its document) from the slot stored in its meta word.
  *
  * An array item is a toml_node (16 bytes); a table child is a toml_entry (24
- * bytes) that adds the key.  Keys and strings point into the document buffer,
- * decoded and NUL-terminated in place; date-times are re-read from the text,
- * which stays intact. */
+ * bytes) that adds the key, or a narrow entry (16 bytes, TOML_F_NARROW): a
+ * node whose pos word packs its key instead, the offset of its bytes and
+ * its length (up to TOML_NARROW_LEN_MAX, in a text below
+ * TOML_NARROW_TEXT_MAX).  A key/value pair or a dotted key's table whose
+ * key has no escapes (its decoded bytes are its raw bytes, NUL-terminated
+ * where its terminator or closing quote was) is narrow when it fits: its
+ * value's position is re-read from the text (toml_node_off): the key's, for
+ * a dotted key's table; else after the key, its spaces, '=' and the spaces
+ * after it, bytes the parse leaves as they were (only a bare key's '=' right
+ * after it turns NUL).  Keys and strings point into the document buffer,
+ * decoded and NUL-terminated in place; date-times are re-read from the
+ * text, which stays intact. */
 struct toml_node {
   union {
     int64_t i;
@@ -57,10 +66,13 @@ typedef struct toml_entry {
 #define TOML_F_AOT (1u << 7)     /* array made by [[header]] */
 #define TOML_F_PENDING (1u << 8) /* table extended by dotted keys lately */
 #define TOML_F_DOTTED (1u << 9)  /* table created by a dotted key */
-#define TOML_SLOT_SHIFT 10       /* slot: units from its block's data start */
+#define TOML_F_NARROW (1u << 10) /* entry of 16 bytes: pos packs its key */
+/* slot: units from its block's data start (nodes lie in regular blocks, of
+ * at most TOML_BLOCK_GROW_UNITS = 2^20 units: 21 bits are room enough) */
+#define TOML_SLOT_SHIFT 11
 
 #define TOML_ITEM_UNITS 2  /* sizeof(toml_node) / 8 */
-#define TOML_ENTRY_UNITS 3 /* sizeof(toml_entry) / 8 */
+#define TOML_ENTRY_UNITS 3 /* sizeof(toml_entry) / 8 (a narrow one: 2) */
 #define TOML_GRAN_SHIFT 9  /* 512 units = 4 KiB per directory granule */
 #define TOML_GRAN_UNITS (1u << TOML_GRAN_SHIFT)
 /* 1 MiB: a request of a quarter of it or more gets a block of its own */
@@ -138,6 +150,7 @@ struct toml_doc {
   bool over;     /* a request went past it: TOML_ELIMIT, not out of memory */
   bool parsed;
   bool borrowed; /* blocks, lines and text lie in an image (toml_image.c) */
+  uint8_t keys;  /* toml_doc_keys: TOML_KEYS_DEFAULT, _WIDE or _NARROW */
   void *user[TOML_DOC_USER / sizeof(void *)]; /* the caller's (toml_doc_user) */
 };
 
@@ -322,17 +335,71 @@ static inline bool toml_key_eq(const char *a, const char *b, uint32_t len)
                       (a[len - 1] == b[len - 1]));
 }
 
+/* A narrow entry's pos packs its key: the offset of its bytes (past its
+ * quote, if quoted) above TOML_NARROW_LEN_BITS bits of its length. */
+#define TOML_NARROW_LEN_BITS 6
+#define TOML_NARROW_LEN_MAX ((1u << TOML_NARROW_LEN_BITS) - 1)
+/* Texts of less than this (64 MiB) can have narrow entries, and by
+ * default texts of this much or more (64 KiB: a manifest's few entries
+ * keep the form that costs its parse least, and its image its layout). */
+#define TOML_NARROW_TEXT_MAX ((size_t)1 << (32 - TOML_NARROW_LEN_BITS))
+#define TOML_NARROW_TEXT_MIN TOML_IMAGE_MAX_TEXT
+
+/* The offset of entry e's key bytes (past its quote, if quoted). */
+static inline uint32_t toml_entry_key_bytes(const toml_entry *e)
+{
+  if (e->v.meta & TOML_F_NARROW)
+    return e->v.pos >> TOML_NARROW_LEN_BITS;
+  return e->key + ((e->v.meta & TOML_F_KEYQ) ? 1 : 0);
+}
+
+/* The byte offset of entry e's key (its quote, if quoted). */
+static inline uint32_t toml_entry_key_off(const toml_entry *e)
+{
+  if (e->v.meta & TOML_F_NARROW)
+    return (e->v.pos >> TOML_NARROW_LEN_BITS) -
+           ((e->v.meta & TOML_F_KEYQ) ? 1 : 0);
+  return e->key;
+}
+
+/* The decoded length of entry e's key. */
+static inline uint32_t toml_entry_key_len(const toml_entry *e)
+{
+  return (e->v.meta & TOML_F_NARROW) ? e->v.pos & TOML_NARROW_LEN_MAX
+                                     : e->key_len;
+}
+
 static inline const char *toml_entry_key(const toml_doc *d,
                                          const toml_entry *e)
 {
-  return d->buf + e->key + ((e->v.meta & TOML_F_KEYQ) ? 1 : 0);
+  return d->buf + toml_entry_key_bytes(e);
 }
 
 /* Whether entry e's key is key (len bytes). */
 static inline bool toml_entry_is(const toml_doc *d, const toml_entry *e,
                                  const char *key, uint32_t len)
 {
-  return e->key_len == len && toml_key_eq(toml_entry_key(d, e), key, len);
+  return toml_entry_key_len(e) == len &&
+         toml_key_eq(toml_entry_key(d, e), key, len);
+}
+
+/* The byte offset of node n's first character (a narrow entry's is re-read
+ * from the text, see toml_node). */
+static inline uint32_t toml_node_off(const toml_doc *d, const toml_node *n)
+{
+  if (TOML_LIKELY(!(n->meta & TOML_F_NARROW)))
+    return n->pos;
+  const toml_entry *e = (const toml_entry *)n;
+  if (n->meta & TOML_F_DOTTED)
+    return toml_entry_key_off(e);
+  /* past the key's end (its terminator or closing quote, now NUL) */
+  const char *p = toml_entry_key(d, e) + toml_entry_key_len(e) + 1;
+  while (*p == ' ' || *p == '\t')
+    p++;
+  if (*p == '=')
+    for (p++; *p == ' ' || *p == '\t';)
+      p++;
+  return (uint32_t)(p - d->buf);
 }
 
 /* The entry of key among the n (<= TOML_SCAN_MAX) of a scanned table. */
@@ -389,7 +456,8 @@ static inline bool toml_table_append(toml_doc *d, toml_node *t, uint32_t eref)
     if (n > TOML_SCAN_MAX) {
       const toml_entry *e = toml_ptr(d, eref);
       const toml_build *b = d->build;
-      if (toml_entry_key(d, e) != b->miss_key || e->key_len != b->miss_len)
+      if (toml_entry_key(d, e) != b->miss_key ||
+          toml_entry_key_len(e) != b->miss_len)
         return toml_table_append_in(d, t, eref);
       toml_tags(refs, toml_vec_cap(n))[n] = toml_key_tag(b->miss_hash);
     }
@@ -407,6 +475,7 @@ typedef struct toml_parser {
   char *buf;       /* d->buf */
   char *end;       /* buf + len; *end == '\0' */
   bool v11;        /* TOML 1.1 syntax allowed */
+  bool narrow;     /* narrow entries made (toml_doc_keys, the text's size) */
   toml_error *err; /* may be NULL */
   jmp_buf jb;      /* errors longjmp here; the document is then discarded */
   uint32_t *pending; /* tables extended by dotted keys in this section */

@@ -15,6 +15,7 @@ typedef struct key_part {
   uint32_t off; /* decoded bytes */
   uint32_t len;
   bool quoted;
+  bool narrow;  /* quoted: no escapes, its decoded bytes are its raw ones */
   char sep;     /* the character after the key and its spaces */
   char *sep_at; /* where that is (the separator's byte is kept in sep) */
 } key_part;
@@ -209,6 +210,7 @@ key_part_read(toml_parser *P, char *p, key_part *k)
   } else if (*p == '"' || *p == '\'') {
     p = toml_lex_string(P, p, &k->off, &k->len, true);
     k->quoted = true;
+    k->narrow = (size_t)(p - k->at) == (size_t)k->len + 2;
     p = toml_skip_ws(p);
   } else {
     bad_key(P, p);
@@ -218,17 +220,25 @@ key_part_read(toml_parser *P, char *p, key_part *k)
   return p < P->end ? p + 1 : p;
 }
 
+/* A new entry for key k in table t.  narrow: a key/value pair's or a
+ * dotted key's table, which is narrow when k has no escapes and fits
+ * (toml_node); its pos then packs its key (parse_keyval leaves it). */
 static inline __attribute__((always_inline)) toml_entry *
-add_entry(toml_parser *P, toml_node *t, uint32_t tref, const key_part *k,
-          unsigned kind, uint32_t flags, uint32_t *eref)
+add_entry(toml_parser *P, toml_node *t, const key_part *k, unsigned kind,
+          uint32_t flags, bool narrow, uint32_t *eref)
 {
-  toml_entry *e =
-      (toml_entry *)new_node(P, k->at, TOML_ENTRY_UNITS, kind, eref);
-  e->v.meta |= flags | (k->quoted ? TOML_F_KEYQ : 0);
-  e->v.pos = (uint32_t)(k->at - P->buf);
-  e->key = e->v.pos;
-  e->key_len = k->len;
-  (void)tref;
+  toml_entry *e;
+  if (TOML_UNLIKELY(P->narrow) && narrow && (!k->quoted || k->narrow) &&
+      k->len <= TOML_NARROW_LEN_MAX) {
+    e = (toml_entry *)new_node(P, k->at, TOML_ITEM_UNITS, kind, eref);
+    e->v.meta |= flags | (k->quoted ? TOML_F_KEYQ : 0) | TOML_F_NARROW;
+    e->v.pos = k->off << TOML_NARROW_LEN_BITS | k->len;
+  } else {
+    e = (toml_entry *)new_node(P, k->at, TOML_ENTRY_UNITS, kind, eref);
+    e->v.meta |= flags | (k->quoted ? TOML_F_KEYQ : 0);
+    e->v.pos = e->key = (uint32_t)(k->at - P->buf);
+    e->key_len = k->len;
+  }
   if (!toml_table_append(P->d, t, *eref))
     toml_oom(P, k->at);
   return e;
@@ -238,7 +248,7 @@ TOML_NORETURN static void already(toml_parser *P, const key_part *k,
                                   const toml_entry *e, const char *what)
 {
   char kb[96], pb[32];
-  pos_text(P, e->key, pb, sizeof pb);
+  pos_text(P, toml_entry_key_off(e), pb, sizeof pb);
   toml_fail(P, k->at, "%s %s: the key is already %s (first defined at %s)",
             what, key_text(P, k->off, k->len, kb, sizeof kb),
             kind_text(toml_kind_of(&e->v), e->v.meta), pb);
@@ -249,12 +259,11 @@ TOML_NORETURN static void already(toml_parser *P, const key_part *k,
 static toml_node *dotted_step(toml_parser *P, toml_node *t, uint32_t *tref,
                               const key_part *k, int depth)
 {
-  toml_entry *e =
-      toml_table_find(P->d, t, P->buf + k->off, k->len);
+  toml_entry *e = toml_table_find(P->d, t, P->buf + k->off, k->len);
   char kb[96], pb[32];
   check_depth(P, k->at, depth);
   if (!e) {
-    e = add_entry(P, t, *tref, k, TOML_TABLE, TOML_F_DOTTED | TOML_F_PENDING,
+    e = add_entry(P, t, k, TOML_TABLE, TOML_F_DOTTED | TOML_F_PENDING, true,
                   tref);
     stack_push(P, k->at, &P->pending, &P->npending, &P->pending_cap, *tref);
     return &e->v;
@@ -262,7 +271,7 @@ static toml_node *dotted_step(toml_parser *P, toml_node *t, uint32_t *tref,
   if (toml_kind_of(&e->v) != TOML_TABLE)
     already(P, k, e, "cannot use dotted key");
   if (e->v.meta & (TOML_F_FROZEN | TOML_F_DEFINED)) {
-    pos_text(P, e->v.pos, pb, sizeof pb);
+    pos_text(P, toml_node_off(P->d, &e->v), pb, sizeof pb);
     if (e->v.meta & TOML_F_FROZEN)
       toml_fail(P, k->at, "cannot add to inline table %s (defined at %s): "
                           "inline tables are complete when closed",
@@ -312,12 +321,14 @@ static char *parse_keyval(toml_parser *P, char *p, toml_node *t,
   }
   e = toml_table_find(P->d, t, P->buf + k.off, k.len);
   if (e) {
-    pos_text(P, e->key, pb, sizeof pb);
+    pos_text(P, toml_entry_key_off(e), pb, sizeof pb);
     toml_fail(P, k.at, "duplicate key %s (first defined at %s)",
               key_text(P, k.off, k.len, kb, sizeof kb), pb);
   }
-  e = add_entry(P, t, tref, &k, 0, 0, &eref);
+  e = add_entry(P, t, &k, 0, 0, true, &eref);
   p = toml_skip_ws(p);
+  if (!(e->v.meta & TOML_F_NARROW))
+    e->v.pos = (uint32_t)(p - P->buf);
   return parse_value(P, p, &e->v, depth + 1);
 }
 
@@ -343,6 +354,7 @@ __attribute__((noinline)) static char *parse_array(toml_parser *P, char *p,
     if (*p == '\0' && p >= P->end)
       unterminated(P, p, open, "array");
     item = new_node(P, p, TOML_ITEM_UNITS, 0, &ref);
+    item->pos = (uint32_t)(p - P->buf);
     stack_push(P, p, &P->stack, &P->nstack, &P->stack_cap, ref);
     p = parse_value(P, p, item, depth + 1);
     p = toml_skip_wcn(P, p);
@@ -428,9 +440,10 @@ bad_value(toml_parser *P, const char *p)
                                                      : "");
 }
 
+/* The value at p into n (whose pos the caller set: a narrow entry's packs
+ * its key). */
 static char *parse_value(toml_parser *P, char *p, toml_node *n, int depth)
 {
-  n->pos = (uint32_t)(p - P->buf);
   switch (*p) {
   case '"':
   case '\'':
@@ -507,7 +520,7 @@ static char *parse_header(toml_parser *P, char *p, section *cur)
     check_depth(P, k.at, ++depth);
     e = toml_table_find(P->d, t, P->buf + k.off, k.len);
     if (!e) {
-      e = add_entry(P, t, tref, &k, TOML_TABLE, 0, &tref);
+      e = add_entry(P, t, &k, TOML_TABLE, 0, false, &tref);
       t = &e->v;
       continue;
     }
@@ -534,13 +547,15 @@ static char *parse_header(toml_parser *P, char *p, section *cur)
   e = toml_table_find(P->d, t, P->buf + k.off, k.len);
   if (!aot) {
     if (!e) {
-      e = add_entry(P, t, tref, &k, TOML_TABLE, TOML_F_DEFINED, &eref);
+      e = add_entry(P, t, &k, TOML_TABLE, TOML_F_DEFINED, false, &eref);
     } else if (toml_kind_of(&e->v) == TOML_TABLE &&
                !(e->v.meta & (TOML_F_DEFINED | TOML_F_FROZEN))) {
-      e->v.meta |= TOML_F_DEFINED; /* an implicit table, now defined */
+      /* an implicit table, now defined (made by a header: wide, so its
+       * pos may move to this header) */
+      e->v.meta |= TOML_F_DEFINED;
       eref = toml_node_ref(&e->v);
     } else if (toml_kind_of(&e->v) == TOML_TABLE) {
-      pos_text(P, e->v.pos, pb, sizeof pb);
+      pos_text(P, toml_node_off(P->d, &e->v), pb, sizeof pb);
       toml_fail(P, k.at, "table %s is already defined (first defined at %s)",
                 key_text(P, k.off, k.len, kb, sizeof kb), pb);
     } else {
@@ -554,7 +569,7 @@ static char *parse_header(toml_parser *P, char *p, section *cur)
     toml_node *item;
     uint32_t iref;
     if (!e) {
-      e = add_entry(P, t, tref, &k, TOML_ARRAY, TOML_F_AOT | TOML_F_DEFINED,
+      e = add_entry(P, t, &k, TOML_ARRAY, TOML_F_AOT | TOML_F_DEFINED, false,
                     &eref);
       e->v.pos = (uint32_t)(open - P->buf);
     } else if (toml_kind_of(&e->v) != TOML_ARRAY || !(e->v.meta & TOML_F_AOT))
@@ -660,7 +675,10 @@ toml_status toml_doc_parse(toml_doc *d, size_t len, toml_version version,
   d->parsed = true;
   d->len = len;
   memset(d->buf + len, 0, TOML_PAD);
-  memset(&P, 0, sizeof P);
+  /* all but the stacks' first room, which needs no zeroing */
+  memset(&P, 0, offsetof(toml_parser, pending0));
+  memset(&P.build, 0, sizeof P.build);
+  P.radix = NULL;
   P.d = d;
   P.stack = P.stack0;
   P.stack_cap = sizeof P.stack0 / sizeof *P.stack0;
@@ -670,6 +688,9 @@ toml_status toml_doc_parse(toml_doc *d, size_t len, toml_version version,
   P.buf = d->buf;
   P.end = d->buf + len;
   P.v11 = version != TOML_1_0;
+  P.narrow = d->keys == TOML_KEYS_NARROW ||
+             (d->keys == TOML_KEYS_DEFAULT && len >= TOML_NARROW_TEXT_MIN &&
+              len < TOML_NARROW_TEXT_MAX);
   P.err = err;
   st = parse_guarded(&P);
   d->build = NULL;

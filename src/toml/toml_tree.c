@@ -44,9 +44,9 @@ entry_hash(const toml_doc *d, const toml_entry *e)
 {
   const char *key = toml_entry_key(d, e);
   const toml_build *b = d->build;
-  return key == b->miss_key && e->key_len == b->miss_len
-             ? b->miss_hash
-             : key_hash(key, e->key_len);
+  uint32_t len = toml_entry_key_len(e);
+  return key == b->miss_key && len == b->miss_len ? b->miss_hash
+                                                  : key_hash(key, len);
 }
 
 /* Puts position pos (of entry e) into the index after refs[cap]. */
@@ -230,7 +230,8 @@ static toml_pos pos_of(const toml_doc *d, uint32_t off)
 
 toml_pos toml_node_pos(const toml_node *n)
 {
-  return pos_of(toml_node_doc(n), n->pos);
+  const toml_doc *d = toml_node_doc(n);
+  return pos_of(d, toml_node_off(d, n));
 }
 
 static bool is_container(const toml_node *n)
@@ -269,7 +270,7 @@ const char *toml_table_key_at(const toml_node *t, size_t i, size_t *len)
   if (!e)
     return NULL;
   if (len)
-    *len = e->key_len;
+    *len = toml_entry_key_len(e);
   return toml_entry_key(d, e);
 }
 
@@ -281,7 +282,7 @@ const toml_node *toml_table_entry_at(const toml_node *t, size_t i,
   if (!e)
     return NULL;
   *key = toml_entry_key(d, e);
-  *len = e->key_len;
+  *len = toml_entry_key_len(e);
   return &e->v;
 }
 
@@ -331,7 +332,7 @@ size_t toml_node_items(const toml_node *c, size_t from, toml_item *out,
     if (table) { /* a table's children are entries: the value, then the key */
       const toml_entry *e = (const toml_entry *)v;
       it->key = toml_entry_key(d, e);
-      it->key_len = e->key_len;
+      it->key_len = toml_entry_key_len(e);
     } else {
       it->key = NULL;
       it->key_len = 0;
@@ -357,7 +358,7 @@ toml_pos toml_table_key_pos_at(const toml_node *t, size_t i)
     toml_pos none = {"", 0, 0};
     return none;
   }
-  return pos_of(d, e->key);
+  return pos_of(d, toml_entry_key_off(e));
 }
 
 const toml_node *toml_table_get(const toml_node *t, const char *key,
@@ -387,5 +388,6 @@ bool toml_node_bool(const toml_node *n) { return n->u.i != 0; }
 
 void toml_node_datetime(const toml_node *n, toml_datetime *out)
 {
-  toml_read_datetime(toml_node_doc(n)->buf + n->pos, out);
+  const toml_doc *d = toml_node_doc(n);
+  toml_read_datetime(d->buf + toml_node_off(d, n), out);
 }
