@@ -109,17 +109,27 @@ find_long(const pk__map *m, const char *key, size_t len, uint32_t h)
   return find(m, key, len, h, NULL);
 }
 
+/* The slot of key, or the empty slot where it would go; *h its hash, w
+ * its words when len <= INLINE. */
+static inline struct pk__map_slot *slot_of(const pk__map *m, const char *key,
+                                           size_t len, uint32_t *h,
+                                           uint64_t w[2])
+{
+  if (len <= INLINE) {
+    *h = short_hash(key, len, w);
+    return find(m, key, len, *h, w);
+  }
+  *h = (uint32_t)pk__hash(key, len);
+  return find_long(m, key, len, *h);
+}
+
 void *pk__map_get(const pk__map *m, const char *key, size_t len)
 {
   if (!m->cap)
     return NULL;
-  struct pk__map_slot *s;
-  if (len <= INLINE) {
-    uint64_t w[2];
-    s = find(m, key, len, short_hash(key, len, w), w);
-  } else {
-    s = find_long(m, key, len, (uint32_t)pk__hash(key, len));
-  }
+  uint32_t h;
+  uint64_t w[2];
+  struct pk__map_slot *s = slot_of(m, key, len, &h, w);
   return s->len1 ? s->value : NULL;
 }
 
@@ -163,16 +173,9 @@ pk_status pk__map_put(const pk__allocator *a, pk__map *m, const char *key,
     return PK_ENOMEM;
   if (len >= UINT32_MAX)
     return PK_ENOMEM;
-  uint64_t w[2];
   uint32_t h;
-  struct pk__map_slot *s;
-  if (len <= INLINE) {
-    h = short_hash(key, len, w);
-    s = find(m, key, len, h, w);
-  } else {
-    h = (uint32_t)pk__hash(key, len);
-    s = find_long(m, key, len, h);
-  }
+  uint64_t w[2];
+  struct pk__map_slot *s = slot_of(m, key, len, &h, w);
   if (!s->len1) {
     *s = (struct pk__map_slot){
         .value = value, .hash = h, .len1 = (uint32_t)len + 1};
