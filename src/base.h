@@ -308,7 +308,6 @@ bool pk__name_valid(const char *s, size_t len);
  * PK_EMANIFEST and writes the reason (no position) into why[n]. */
 pk_status pk__version_parse(const char *s, bool partial, pk__version *out,
                             char *why, size_t n);
-int pk__version_cmp(const pk__version *a, const pk__version *b);
 int pk__mversion_cmp(const pk__mversion *a, const pk__mversion *b);
 /* Parses a requirement; reason in why on failure (PK_EMANIFEST).  An
  * omitted namespace is left empty, or set to default_ns when not NULL. */

@@ -144,12 +144,6 @@ int pk__mversion_cmp(const pk__mversion *a, const pk__mversion *b)
   return c;
 }
 
-int pk__version_cmp(const pk__version *a, const pk__version *b)
-{
-  pk__mversion x = pk__mversion_of(a), y = pk__mversion_of(b);
-  return pk__mversion_cmp(&x, &y);
-}
-
 static const struct {
   const char *text;
   pk__op op;

@@ -53,9 +53,11 @@ Test(semver, precedence)
                          "1.0.0-beta", "1.0.0-beta.2", "1.0.0-beta.11",
                          "1.0.0-rc.1", "1.0.0", "1.0.1", "1.1.0", "2.0.0"};
   for (size_t i = 0; i + 1 < sizeof order / sizeof order[0]; i++) {
-    pk__version a = v(order[i]), b = v(order[i + 1]);
-    cr_expect_lt(pk__version_cmp(&a, &b), 0, "%s < %s", order[i], order[i + 1]);
-    cr_expect_gt(pk__version_cmp(&b, &a), 0);
+    pk__version va = v(order[i]), vb = v(order[i + 1]);
+    pk__mversion a = pk__mversion_of(&va), b = pk__mversion_of(&vb);
+    cr_expect_lt(pk__mversion_cmp(&a, &b), 0, "%s < %s", order[i],
+                 order[i + 1]);
+    cr_expect_gt(pk__mversion_cmp(&b, &a), 0);
   }
 }
 
