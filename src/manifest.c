@@ -7,14 +7,25 @@
 
 /* The keys of a manifest and of a [[provides]] entry, with their lengths
  * (X-macros: one list gives the names, the lengths and the indexes). */
-#define MANIFEST_KEYS(X)                                                      \
-  X(NAME, "name") X(NAMESPACE, "namespace") X(VERSION, "version")             \
-  X(DESCRIPTION, "description") X(LIBRARY, "library") X(ABI, "abi")           \
-  X(REQUIRES, "requires") X(OPTIONAL, "optional") X(LAZY, "lazy")             \
-  X(HOOKS, "hooks") X(CONFIG, "config") X(PROVIDES, "provides")               \
+#define MANIFEST_KEYS(X)                                                       \
+  X(NAME, "name")                                                              \
+  X(NAMESPACE, "namespace")                                                    \
+  X(VERSION, "version")                                                        \
+  X(DESCRIPTION, "description")                                                \
+  X(LIBRARY, "library")                                                        \
+  X(ABI, "abi")                                                                \
+  X(REQUIRES, "requires")                                                      \
+  X(OPTIONAL, "optional")                                                      \
+  X(LAZY, "lazy")                                                              \
+  X(HOOKS, "hooks")                                                            \
+  X(CONFIG, "config")                                                          \
+  X(PROVIDES, "provides")                                                      \
   X(FRAGMENT, "fragment")
-#define PROVIDES_KEYS(X)                                                      \
-  X(KIND, "kind") X(TAG, "tag") X(EXTENDS, "extends") X(CONFIG, "config")     \
+#define PROVIDES_KEYS(X)                                                       \
+  X(KIND, "kind")                                                              \
+  X(TAG, "tag")                                                                \
+  X(EXTENDS, "extends")                                                        \
+  X(CONFIG, "config")                                                          \
   X(DEFAULT, "default")
 #define KEY_TEXT(id, s) s,
 #define KEY_LEN(id, s) sizeof s - 1,
@@ -214,9 +225,8 @@ static pk_status check_provides(const pk__allocator *a, const pk_value *prov,
     if (pk_value_kind(t) != PK_KIND_TABLE)
       return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(t),
                          "each [[provides]] entry must be a table");
-    pk_status st =
-        collect_keys(t, "[[provides]]", provides_keys, provides_key_lens,
-                     NPROV, v, err);
+    pk_status st = collect_keys(t, "[[provides]]", provides_keys,
+                                provides_key_lens, NPROV, v, err);
     if (st == PK_OK)
       st = get_string(t, &v[P_KIND], "kind", true, &s, err);
     if (st == PK_OK)
@@ -236,9 +246,8 @@ static pk_status parse_manifest(const pk__allocator *a, pk__manifest *m,
 {
   const pk_value *root = m->root, *x;
   pk__item v[NKEYS];
-  pk_status st =
-      collect_keys(root, "plugin manifest", manifest_keys,
-                   manifest_key_lens, NKEYS, v, err);
+  pk_status st = collect_keys(root, "plugin manifest", manifest_keys,
+                              manifest_key_lens, NKEYS, v, err);
   if (st != PK_OK)
     return st;
   m->has = (v[K_CONFIG].v ? PK__M_CONFIG : 0) |

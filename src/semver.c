@@ -15,18 +15,9 @@
  * 8-bit locale), and a start-up checks a few hundred names, where a
  * table load per byte beats a call per byte. */
 enum { C_DIGIT = 1, C_ALPHA = 2, C_NAME_PUNCT = 4, C_DASH = 8 };
-#define DIGITS10(c) [c] = C_DIGIT, [c + 1] = C_DIGIT, [c + 2] = C_DIGIT, \
-  [c + 3] = C_DIGIT, [c + 4] = C_DIGIT, [c + 5] = C_DIGIT,               \
-  [c + 6] = C_DIGIT, [c + 7] = C_DIGIT, [c + 8] = C_DIGIT, [c + 9] = C_DIGIT
-#define ALPHA13(c) [c] = C_ALPHA, [c + 1] = C_ALPHA, [c + 2] = C_ALPHA,  \
-  [c + 3] = C_ALPHA, [c + 4] = C_ALPHA, [c + 5] = C_ALPHA,               \
-  [c + 6] = C_ALPHA, [c + 7] = C_ALPHA, [c + 8] = C_ALPHA,               \
-  [c + 9] = C_ALPHA, [c + 10] = C_ALPHA, [c + 11] = C_ALPHA,             \
-  [c + 12] = C_ALPHA
-static const uint8_t cls[256] = {DIGITS10('0'), ALPHA13('A'), ALPHA13('N'),
-                                 ALPHA13('a'), ALPHA13('n'),
-                                 ['_'] = C_NAME_PUNCT, ['.'] = C_NAME_PUNCT,
-                                 ['-'] = C_DASH};
+static const uint8_t cls[256] = {
+    ['0' ... '9'] = C_DIGIT, ['A' ... 'Z'] = C_ALPHA, ['a' ... 'z'] = C_ALPHA,
+    ['_'] = C_NAME_PUNCT,    ['.'] = C_NAME_PUNCT,    ['-'] = C_DASH};
 
 /* [A-Za-z0-9_.-] */
 static bool name_char(unsigned char c) { return cls[c] != 0; }

@@ -206,12 +206,12 @@ Test(semver, requirement_name_lengths_and_colons)
   cr_assert_eq(pk__req_parse(text, &r, why, sizeof why), PK_OK, "%s", why);
   cr_expect_str_eq(r.ns, n127);
   cr_expect_str_eq(r.name, n127);
-  static const char *const bad[] = {"%s:x", "x:%s", "%s", "::%s", "x::y%s",
-                                    ":x%s", "x:%s:"};
+  static const char *const bad[] = {"%s:x",   "x:%s", "%s",   "::%s",
+                                    "x::y%s", ":x%s", "x:%s:"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     snprintf(text, sizeof text, bad[i], i < 3 ? n128 : "");
-    cr_expect_eq(pk__req_parse(text, &r, why, sizeof why), PK_EMANIFEST,
-                 "%s", text);
+    cr_expect_eq(pk__req_parse(text, &r, why, sizeof why), PK_EMANIFEST, "%s",
+                 text);
     cr_expect(strstr(why, "invalid requirement") != NULL, "%s: %s", text, why);
   }
   cr_assert_eq(pk__req_parse("x.y-z_0", &r, why, sizeof why), PK_OK);
