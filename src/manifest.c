@@ -5,25 +5,49 @@
 
 #include "stages.h"
 
-static const char *const manifest_keys[] = {
-    "name",     "namespace", "version", "description", "library", "abi",
-    "requires", "optional",  "lazy",    "hooks",       "config",  "provides",
-    "fragment"};
-enum { K_NAME, K_NAMESPACE, K_VERSION, K_DESCRIPTION, K_LIBRARY, K_ABI,
-       K_REQUIRES, K_OPTIONAL, K_LAZY, K_HOOKS, K_CONFIG, K_PROVIDES,
-       K_FRAGMENT, NKEYS };
+/* The keys of a manifest and of a [[provides]] entry, with their lengths
+ * (X-macros: one list gives the names, the lengths and the indexes). */
+#define MANIFEST_KEYS(X)                                                       \
+  X(NAME, "name")                                                              \
+  X(NAMESPACE, "namespace")                                                    \
+  X(VERSION, "version")                                                        \
+  X(DESCRIPTION, "description")                                                \
+  X(LIBRARY, "library")                                                        \
+  X(ABI, "abi")                                                                \
+  X(REQUIRES, "requires")                                                      \
+  X(OPTIONAL, "optional")                                                      \
+  X(LAZY, "lazy")                                                              \
+  X(HOOKS, "hooks")                                                            \
+  X(CONFIG, "config")                                                          \
+  X(PROVIDES, "provides")                                                      \
+  X(FRAGMENT, "fragment")
+#define PROVIDES_KEYS(X)                                                       \
+  X(KIND, "kind")                                                              \
+  X(TAG, "tag")                                                                \
+  X(EXTENDS, "extends")                                                        \
+  X(CONFIG, "config")                                                          \
+  X(DEFAULT, "default")
+#define KEY_TEXT(id, s) s,
+#define KEY_LEN(id, s) sizeof s - 1,
+#define KEY_M(id, s) K_##id,
+#define KEY_P(id, s) P_##id,
+static const char *const manifest_keys[] = {MANIFEST_KEYS(KEY_TEXT)};
+static const uint8_t manifest_key_lens[] = {MANIFEST_KEYS(KEY_LEN)};
+enum { MANIFEST_KEYS(KEY_M) NKEYS };
+static const char *const provides_keys[] = {PROVIDES_KEYS(KEY_TEXT)};
+static const uint8_t provides_key_lens[] = {PROVIDES_KEYS(KEY_LEN)};
+enum { PROVIDES_KEYS(KEY_P) NPROV };
 
-static const char *const provides_keys[] = {"kind", "tag", "extends",
-                                            "config", "default"};
-
-/* One pass over a table: vals[j] gets the entry of keys[j] (its kind and
- * contents read with it, a batch of entries at a time; .v NULL when
- * absent); a key not in keys fails with "unknown key" and a suggestion. */
+/* One pass over a table: vals[j] gets the entry of keys[j] (lens[j]
+ * bytes; its kind and contents read with it, a batch of entries at a time;
+ * only .v is set, to NULL, when absent); a key not in keys fails with
+ * "unknown key" and a suggestion. */
 static pk_status collect_keys(const pk_value *table, const char *what,
-                              const char *const *keys, size_t nkeys,
-                              pk__item *vals, pk_error *err)
+                              const char *const *keys, const uint8_t *lens,
+                              size_t nkeys, pk__item *vals, pk_error *err)
 {
-  memset(vals, 0, nkeys * sizeof *vals);
+  for (size_t j = 0; j < nkeys; j++)
+    vals[j].v = NULL;
   size_t n = pk_table_count(table);
   pk__items r;
   pk__items_init(&r, table);
@@ -32,7 +56,7 @@ static pk_status collect_keys(const pk_value *table, const char *what,
     const char *k = it->key;
     size_t len = it->key_len, j;
     for (j = 0; j < nkeys; j++) /* a key may hold a NUL: compare len bytes */
-      if (keys[j][0] == k[0] && pk__key_is(k, len, keys[j]))
+      if (lens[j] == len && keys[j][0] == k[0] && !memcmp(k, keys[j], len))
         break;
     if (j < nkeys) {
       vals[j] = *it;
@@ -186,8 +210,6 @@ static pk_status check_schema(const pk__allocator *a, const pk_value *schema,
   return as_manifest(pk__schema_check(a, schema, err), err);
 }
 
-enum { P_KIND, P_TAG, P_EXTENDS, P_CONFIG, P_DEFAULT, NPROV };
-
 static pk_status check_provides(const pk__allocator *a, const pk_value *prov,
                                 pk_error *err)
 {
@@ -203,8 +225,8 @@ static pk_status check_provides(const pk__allocator *a, const pk_value *prov,
     if (pk_value_kind(t) != PK_KIND_TABLE)
       return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(t),
                          "each [[provides]] entry must be a table");
-    pk_status st =
-        collect_keys(t, "[[provides]]", provides_keys, NPROV, v, err);
+    pk_status st = collect_keys(t, "[[provides]]", provides_keys,
+                                provides_key_lens, NPROV, v, err);
     if (st == PK_OK)
       st = get_string(t, &v[P_KIND], "kind", true, &s, err);
     if (st == PK_OK)
@@ -224,8 +246,8 @@ static pk_status parse_manifest(const pk__allocator *a, pk__manifest *m,
 {
   const pk_value *root = m->root, *x;
   pk__item v[NKEYS];
-  pk_status st =
-      collect_keys(root, "plugin manifest", manifest_keys, NKEYS, v, err);
+  pk_status st = collect_keys(root, "plugin manifest", manifest_keys,
+                              manifest_key_lens, NKEYS, v, err);
   if (st != PK_OK)
     return st;
   m->has = (v[K_CONFIG].v ? PK__M_CONFIG : 0) |

@@ -186,3 +186,38 @@ Test(semver, manifest_key_errors_are_positioned)
     pk_host_free(h);
   }
 }
+
+/* Names are [A-Za-z0-9_.-]{1,127} on both sides of a requirement's one
+ * colon (semver.c scans a requirement once: its first colon, a second,
+ * the lengths). */
+Test(semver, requirement_name_lengths_and_colons)
+{
+  char n127[128], n128[129], text[300], why[512];
+  memset(n127, 'a', 127);
+  n127[127] = '\0';
+  memset(n128, 'b', 128);
+  n128[128] = '\0';
+  pk__req r;
+  cr_expect(pk__name_valid(n127, 127));
+  cr_expect(!pk__name_valid(n128, 128));
+  cr_expect(!pk__name_valid("caf\xc3\xa9", 5));
+  cr_expect(pk__name_valid("A-Z_a.z09", 9));
+  snprintf(text, sizeof text, "%s:%s >= 1", n127, n127);
+  cr_assert_eq(pk__req_parse(text, &r, why, sizeof why), PK_OK, "%s", why);
+  cr_expect_str_eq(r.ns, n127);
+  cr_expect_str_eq(r.name, n127);
+  static const char *const bad[] = {"%s:x",   "x:%s", "%s",   "::%s",
+                                    "x::y%s", ":x%s", "x:%s:"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    snprintf(text, sizeof text, bad[i], i < 3 ? n128 : "");
+    cr_expect_eq(pk__req_parse(text, &r, why, sizeof why), PK_EMANIFEST, "%s",
+                 text);
+    cr_expect(strstr(why, "invalid requirement") != NULL, "%s: %s", text, why);
+  }
+  cr_assert_eq(pk__req_parse("x.y-z_0", &r, why, sizeof why), PK_OK);
+  cr_expect_str_eq(r.ns, "");
+  cr_expect_str_eq(r.name, "x.y-z_0");
+  cr_expect_eq(pk__req_parse("ns:__all__", &r, why, sizeof why), PK_OK);
+  cr_expect_eq(pk__req_parse("__all__ ^1", &r, why, sizeof why), PK_EMANIFEST);
+  cr_expect_eq(pk__req_parse("__all_ ^1", &r, why, sizeof why), PK_OK);
+}
