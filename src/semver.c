@@ -15,9 +15,18 @@
  * 8-bit locale), and a start-up checks a few hundred names, where a
  * table load per byte beats a call per byte. */
 enum { C_DIGIT = 1, C_ALPHA = 2, C_NAME_PUNCT = 4, C_DASH = 8 };
+/* runs of designators in standard C (a range [a ... b] is a GNU extension) */
+#define RUN2(b, v) [(b)] = (v), [(b) + 1] = (v)
+#define RUN5(b, v) RUN2(b, v), RUN2((b) + 2, v), [(b) + 4] = (v)
+#define RUN10(b, v) RUN5(b, v), RUN5((b) + 5, v)
+#define RUN26(b, v) RUN10(b, v), RUN10((b) + 10, v), RUN5((b) + 20, v), [(b) + 25] = (v)
 static const uint8_t cls[256] = {
-    ['0' ... '9'] = C_DIGIT, ['A' ... 'Z'] = C_ALPHA, ['a' ... 'z'] = C_ALPHA,
-    ['_'] = C_NAME_PUNCT,    ['.'] = C_NAME_PUNCT,    ['-'] = C_DASH};
+    RUN10('0', C_DIGIT),  RUN26('A', C_ALPHA),  RUN26('a', C_ALPHA),
+    ['_'] = C_NAME_PUNCT, ['.'] = C_NAME_PUNCT, ['-'] = C_DASH};
+#undef RUN2
+#undef RUN5
+#undef RUN10
+#undef RUN26
 
 /* [A-Za-z0-9_.-] */
 static bool name_char(unsigned char c) { return cls[c] != 0; }
