@@ -65,13 +65,14 @@ static const pk_error inst_nomem = {.code = PK_ENOMEM,
 enum { INST_NEW = 0, INST_BUILDING, INST_WAITED, INST_READY, INST_FAILED };
 
 /* Decodes table by the type chain of ty (extends): level i skips "type"
- * and the fields only other levels have.  items (or NULL): every item of
- * table, read already.  cfgs[i] (may be NULL: check only) receive the
+ * and the fields only other levels have.  items (or NULL): the nitems
+ * items of table (every one), read already.  cfgs[i] (may be NULL: check only) receive the
  * configs, in arena when not NULL (one thread only). */
 static pk_status decode_chain(pk_host *h, const pk__allocator *arena,
                               pk__type **chain, size_t depth,
                               const pk_value *table, const pk__item *items,
-                              const pk_ctx *ctx, pk_config **cfgs,
+                              size_t nitems, const pk_ctx *ctx,
+                              pk_config **cfgs,
                               pk_diag *diag, pk_error *err)
 {
   static const char *const type_key[] = {"type"};
@@ -80,7 +81,7 @@ static pk_status decode_chain(pk_host *h, const pk__allocator *arena,
                            .skip_count = 1};
     pk_config *c = NULL;
     pk_status st = pk__schema_decode_in(arena, chain[0]->schema, table, items,
-                                        &o, &c, diag, err);
+                                        nitems, &o, &c, diag, err);
     if (cfgs)
       cfgs[0] = c;
     else
@@ -122,7 +123,7 @@ static pk_status decode_chain(pk_host *h, const pk__allocator *arena,
     pk_config *c = NULL;
     pk_error e;
     pk_status st = pk__schema_decode_in(arena, chain[i]->schema, table,
-                                        items, &o, &c, diag, &e);
+                                        items, nitems, &o, &c, diag, &e);
     if (st != PK_OK && first == PK_OK) {
       first = st;
       pk__error_copy(err, &e);
@@ -375,8 +376,8 @@ pk_status pk__instances_add(pk_host *h, pk__hostconf *c, const pk_value *root,
       pk_config *cfgs[MAX_CHAIN];
       bool keep = hint.keeps;
       if (decode_chain(h, keep ? &c->arena_alloc : NULL, hint.chain, depth,
-                       tbl, read ? items : NULL, NULL, keep ? cfgs : NULL,
-                       diag, &e) != PK_OK) {
+                       tbl, read ? items : NULL, nitems, NULL,
+                       keep ? cfgs : NULL, diag, &e) != PK_OK) {
         if (e.code == PK_ENOMEM)
           return PK_ENOMEM;
         if (!*failed)
@@ -535,8 +536,8 @@ static pk_status inst_build(pk_host *h, pk__types *t, pk__inst *in,
     in->npre = 0;
   } else {
     memset(cfgs, 0, depth * sizeof *cfgs); /* a failed decode stops early */
-    st = decode_chain(h, NULL, chain, depth, in->table, NULL, ctx_of(h), cfgs,
-                      NULL, err);
+    st = decode_chain(h, NULL, chain, depth, in->table, NULL, 0, ctx_of(h),
+                      cfgs, NULL, err);
   }
   if (st != PK_OK) {
     for (size_t i = 0; i < depth; i++)
@@ -759,8 +760,8 @@ pk_status pk__instance_check(pk_host *h, const char *kind, const char *label,
     return pk__error_copy(err, &e);
   }
   return tag ? PK_OK
-             : decode_chain(h, NULL, chain, depth, v, NULL, ctx, NULL, diag,
-                            err);
+             : decode_chain(h, NULL, chain, depth, v, NULL, 0, ctx, NULL,
+                            diag, err);
 }
 
 pk_status pk_host_make_instance(pk_host *h, const char *kind,
