@@ -317,11 +317,14 @@ pk_status pk__instances_add(pk_host *h, pk__hostconf *c, const pk_value *root,
       continue;
     }
     size_t ntables = pk_table_count(sect);
+    pk__items entries; /* the kind's tables, read a batch at a time */
+    pk__items_init(&entries, sect);
     for (size_t i = 0; i < ntables; i++) {
-      const char *name;
-      size_t len;
-      const pk_value *tbl = pk__table_entry_at(sect, i, &name, &len);
-      if (pk_value_kind(tbl) != PK_KIND_TABLE) {
+      const pk__item *en = pk__items_at(&entries, i);
+      const char *name = en->key;
+      size_t len = en->key_len;
+      const pk_value *tbl = en->v;
+      if (en->kind != PK_KIND_TABLE) {
         pk__fail_at(&e, PK_ETYPE, pk_value_get_pos(tbl), "%s.%s must be a "
                     "table (a %s instance), found %s", kd->table, name,
                     kd->name,
@@ -338,11 +341,10 @@ pk_status pk__instances_add(pk_host *h, pk__hostconf *c, const pk_value *root,
        * for its "type" and for the decode (a larger table is read by
        * each). */
       pk__item items[ITEMS_MAX];
-      size_t nitems = pk_table_count(tbl);
+      size_t nitems = pk__value_items(tbl, 0, items, ITEMS_MAX);
       const pk__item *type_it = NULL;
-      bool read = nitems <= ITEMS_MAX;
+      bool read = nitems < ITEMS_MAX || pk_table_count(tbl) == ITEMS_MAX;
       if (read) {
-        pk__value_items(tbl, 0, items, nitems);
         for (size_t j = 0; j < nitems; j++)
           if (pk__key_is(items[j].key, items[j].key_len, "type")) {
             type_it = &items[j];

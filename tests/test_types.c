@@ -1253,6 +1253,48 @@ static void tag_destroy(void *data, void *inst)
   free(inst);
 }
 
+/* A table of 32 keys is read in one batch, one of 33 is looked up: both
+ * take their "type" (written last) and every field. */
+Test(types, type_key_at_the_batch_boundary)
+{
+  char schema[4096] = "", cfg[8192] = "";
+  for (int i = 0; i < 40; i++)
+    snprintf(schema + strlen(schema), sizeof schema - strlen(schema),
+             "f%02d = { type = \"integer\", optional = true }\n", i);
+  for (int keys = 31; keys <= 33; keys++) {
+    snprintf(cfg + strlen(cfg), sizeof cfg - strlen(cfg), "[nodes.k%d]\n",
+             keys);
+    for (int i = 40 - keys + 1; i < 40; i++) /* keys - 1 fields, f39 last */
+      snprintf(cfg + strlen(cfg), sizeof cfg - strlen(cfg), "f%02d = %d\n",
+               i, i == 39 ? keys : i);
+    snprintf(cfg + strlen(cfg), sizeof cfg - strlen(cfg), "type = \"m\"\n");
+  }
+  pk_host *h;
+  pk_error err;
+  pk_host_options o = {.size = sizeof o, .ignore_env = true};
+  cr_assert_eq(pk_host_new(&o, &h, &err), PK_OK);
+  cr_assert_eq(pk_host_declare_kind(h, "node", 1, "nodes", "n", &err), PK_OK);
+  pk_type_options t = {.size = sizeof t, .kind = "node", .tag = "n",
+                       .schema_toml = schema, .factory = tag_factory,
+                       .destroy = tag_destroy};
+  cr_assert_eq(pk_host_add_type(h, &t, &err), PK_OK, "%s", err.message);
+  t.tag = "m";
+  cr_assert_eq(pk_host_add_type(h, &t, &err), PK_OK, "%s", err.message);
+  cr_assert_eq(pk_host_load_config_text(h, cfg, strlen(cfg), "nodes.toml",
+                                        NULL, &err),
+               PK_OK, "%s", err.message);
+  for (int keys = 31; keys <= 33; keys++) {
+    char name[8], want[16];
+    void *obj;
+    snprintf(name, sizeof name, "k%d", keys);
+    snprintf(want, sizeof want, "m:%d", keys);
+    cr_assert_eq(pk_host_get_instance(h, "node", name, &obj, &err), PK_OK,
+                 "%s", err.message);
+    cr_assert_str_eq(obj, want);
+  }
+  pk_host_free(h);
+}
+
 static pk_status kind_tag_factory(const pk_instance_args *a, void **out,
                                   pk_error *err)
 {
