@@ -350,9 +350,9 @@ static bool skipped(const dctx *d, const char *key, size_t len)
 }
 
 /* Decodes table (NULL: an empty table) by s.  items (or NULL): the nitems
- * items of table (every one), read by the caller already.  Returns PK_OK
- * or PK_ENOMEM; problems are counted in d (the config is then incomplete,
- * and freed by the caller). */
+ * items of table (every one; table is a table), read by the caller
+ * already.  Returns PK_OK or PK_ENOMEM; problems are counted in d (the
+ * config is then incomplete, and freed by the caller). */
 static pk_status decode_table(dctx *d, const pk_schema *s,
                               const pk_value *table, const pk__item *items,
                               size_t nitems, pk_config **out)
@@ -455,8 +455,9 @@ pk_status pk__schema_decode_in(const pk__allocator *arena,
     return pk__fail(err, PK_EMISUSE, "pk_schema_decode: NULL %s",
                     out ? "schema" : "out");
   if (opts && opts->size < sizeof *opts)
-    return pk__fail(err, PK_EMISUSE, "pk_decode_options.size must be set "
-                                     "to sizeof(pk_decode_options)");
+    return pk__fail(err, PK_EMISUSE,
+                    "pk_decode_options.size must be set "
+                    "to sizeof(pk_decode_options)");
   d.a = arena ? arena : &schema->a;
   d.arena = arena != NULL;
   d.ctx = opts ? opts->ctx : NULL;

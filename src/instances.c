@@ -66,19 +66,18 @@ enum { INST_NEW = 0, INST_BUILDING, INST_WAITED, INST_READY, INST_FAILED };
 
 /* Decodes table by the type chain of ty (extends): level i skips "type"
  * and the fields only other levels have.  items (or NULL): the nitems
- * items of table (every one), read already.  cfgs[i] (may be NULL: check only) receive the
- * configs, in arena when not NULL (one thread only). */
+ * items of table (every one), read already.  cfgs[i] (may be NULL: check
+ * only) receive the configs, in arena when not NULL (one thread only). */
 static pk_status decode_chain(pk_host *h, const pk__allocator *arena,
                               pk__type **chain, size_t depth,
                               const pk_value *table, const pk__item *items,
                               size_t nitems, const pk_ctx *ctx,
-                              pk_config **cfgs,
-                              pk_diag *diag, pk_error *err)
+                              pk_config **cfgs, pk_diag *diag, pk_error *err)
 {
   static const char *const type_key[] = {"type"};
   if (depth == 1) { /* no base: the top level skips only "type" */
-    pk_decode_options o = {.size = sizeof o, .ctx = ctx, .skip = type_key,
-                           .skip_count = 1};
+    pk_decode_options o = {
+        .size = sizeof o, .ctx = ctx, .skip = type_key, .skip_count = 1};
     pk_config *c = NULL;
     pk_status st = pk__schema_decode_in(arena, chain[0]->schema, table, items,
                                         nitems, &o, &c, diag, err);
@@ -122,8 +121,8 @@ static pk_status decode_chain(pk_host *h, const pk__allocator *arena,
                            .skip_count = ns};
     pk_config *c = NULL;
     pk_error e;
-    pk_status st = pk__schema_decode_in(arena, chain[i]->schema, table,
-                                        items, nitems, &o, &c, diag, &e);
+    pk_status st = pk__schema_decode_in(arena, chain[i]->schema, table, items,
+                                        nitems, &o, &c, diag, &e);
     if (st != PK_OK && first == PK_OK) {
       first = st;
       pk__error_copy(err, &e);
@@ -351,8 +350,8 @@ pk_status pk__instances_add(pk_host *h, pk__hostconf *c, const pk_value *root,
             break;
           }
       }
-      const char *tag = !read ? NULL
-                        : !type_it ? kd->dflt
+      const char *tag = !read                             ? NULL
+                        : !type_it                        ? kd->dflt
                         : type_it->kind == PK_KIND_STRING ? type_it->u.s
                                                           : NULL;
       size_t tag_len = type_it ? type_it->len : SIZE_MAX; /* the default */
@@ -377,9 +376,9 @@ pk_status pk__instances_add(pk_host *h, pk__hostconf *c, const pk_value *root,
       size_t depth = hint.depth;
       pk_config *cfgs[MAX_CHAIN];
       bool keep = hint.keeps;
-      if (decode_chain(h, keep ? &c->arena_alloc : NULL, hint.chain, depth,
-                       tbl, read ? items : NULL, nitems, NULL,
-                       keep ? cfgs : NULL, diag, &e) != PK_OK) {
+      if (decode_chain(h, keep ? &c->arena_alloc : NULL, hint.chain, depth, tbl,
+                       read ? items : NULL, nitems, NULL, keep ? cfgs : NULL,
+                       diag, &e) != PK_OK) {
         if (e.code == PK_ENOMEM)
           return PK_ENOMEM;
         if (!*failed)
@@ -762,8 +761,8 @@ pk_status pk__instance_check(pk_host *h, const char *kind, const char *label,
     return pk__error_copy(err, &e);
   }
   return tag ? PK_OK
-             : decode_chain(h, NULL, chain, depth, v, NULL, 0, ctx, NULL,
-                            diag, err);
+             : decode_chain(h, NULL, chain, depth, v, NULL, 0, ctx, NULL, diag,
+                            err);
 }
 
 pk_status pk_host_make_instance(pk_host *h, const char *kind,

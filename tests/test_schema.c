@@ -596,9 +596,9 @@ Test(decode, an_array_given_to_a_scalar_field_is_a_type_error)
  * batch, and in the last, short one, is named by its index. */
 Test(decode, array_items_past_a_batch_are_checked_by_index)
 {
-  pk_doc *sdoc = parse("plugin.toml",
-                       "tags = { type = \"array\", items = \"string\", "
-                       "optional = true }\n");
+  pk_doc *sdoc =
+      parse("plugin.toml", "tags = { type = \"array\", items = \"string\", "
+                           "optional = true }\n");
   pk_schema *s = schema_from(sdoc, NULL);
   char text[512] = "tags = [";
   for (int i = 0; i < 20; i++) /* 1 and 17 are integers */
