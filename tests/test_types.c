@@ -1298,18 +1298,6 @@ Test(types, type_key_at_the_batch_boundary)
   pk_host_free(h);
 }
 
-static pk_status kind_tag_factory(const pk_instance_args *a, void **out,
-                                  pk_error *err)
-{
-  (void)err;
-  int64_t f39 = -1;
-  pk_config_get_integer_or(a->config, "f39", -1, &f39, NULL);
-  char *s = malloc(64);
-  snprintf(s, 64, "%s:%s:%lld", a->kind, a->tag, (long long)f39);
-  *out = s;
-  return PK_OK;
-}
-
 /* Tables of one type in a row take the type the first selected; any change
  * of kind or of "type" (an empty one, one of another kind's tag, one as
  * the default) selects its own, with the errors a lookup gives. */
@@ -1336,7 +1324,7 @@ Test(types, runs_of_one_type_and_changes_of_type)
                            .kind = kinds[i],
                            .tag = tags[i],
                            .schema_toml = schemas[i],
-                           .factory = kind_tag_factory,
+                           .factory = tag_factory,
                            .destroy = tag_destroy};
       cr_assert_eq(pk_host_add_type(h, &t, &err), PK_OK, "%s", err.message);
     }
@@ -1371,8 +1359,8 @@ Test(types, runs_of_one_type_and_changes_of_type)
                       "[nodes.h]\nf39 = 6\n"
                       "[edges.a]\nf39 = 7\n[edges.b]\ntype = \"n\"\n");
     static const char *const names[] = {"a", "b", "d", "e", "f", "h"};
-    static const char *const want[] = {"node:n:1",  "node:n:2", "node:m:3",
-                                       "node:m:-1", "node:n:5", "node:n:6"};
+    static const char *const want[] = {"n:1",  "n:2", "m:3",
+                                       "m:-1", "n:5", "n:6"};
     void *obj;
     for (int i = 0; i < 6; i++) {
       cr_assert_eq(pk_host_get_instance(h, "node", names[i], &obj, &err), PK_OK,
@@ -1380,9 +1368,9 @@ Test(types, runs_of_one_type_and_changes_of_type)
       cr_assert_str_eq(obj, want[i]);
     }
     cr_assert_eq(pk_host_get_instance(h, "edge", "a", &obj, &err), PK_OK);
-    cr_assert_str_eq(obj, "edge:n:7");
+    cr_assert_str_eq(obj, "n:7");
     cr_assert_eq(pk_host_get_instance(h, "edge", "b", &obj, &err), PK_OK);
-    cr_assert_str_eq(obj, "edge:n:-1");
+    cr_assert_str_eq(obj, "n:-1");
     pk_host_free(h);
   }
 }
