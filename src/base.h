@@ -391,11 +391,11 @@ pk_status pk__schema_check(const pk__allocator *a, const pk_value *table,
 /* pk_schema_decode() into arena (an allocator over a pk__arena; NULL: the
  * schema's allocator).  Configs in an arena are never freed alone:
  * pk_config_free() leaves them, pk__arena_release() frees them together.
- * items (or NULL): every item of table (pk__value_items()), when the
- * caller has read them already. */
+ * items (or NULL): the nitems items of table (pk__value_items(), every
+ * one), when the caller has read them already (table is then a table). */
 pk_status pk__schema_decode_in(const pk__allocator *arena,
                                const pk_schema *schema, const pk_value *table,
-                               const pk__item *items,
+                               const pk__item *items, size_t nitems,
                                const pk_decode_options *opts, pk_config **out,
                                pk_diag *diag, pk_error *err);
 

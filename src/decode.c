@@ -46,7 +46,7 @@ static inline bool kind_fits(pk_field_type t, pk_kind k)
 
 static pk_status decode_table(dctx *d, const pk_schema *s,
                               const pk_value *table, const pk__item *items,
-                              pk_config **out);
+                              size_t nitems, pk_config **out);
 
 /* Records one problem of a decode.  Returns its code. */
 static pk_status report(dctx *d, pk_status code, pk_pos pos, const char *fmt,
@@ -130,20 +130,23 @@ static pk_status type_problem(dctx *d, const pk_field *f, const pk_value *v,
                 suffix, pk__type_article(want), pk__kind_article(k), hint);
 }
 
+/* Checks the kind of every item of array v, a batch of items at a time
+ * (a batch shorter than asked for is the last). */
 static pk_status check_array(dctx *d, const pk_field *f, const pk_value *v)
 {
-  pk__items r;
-  pk__items_init(&r, v);
-  size_t n = pk_array_count(v);
+  pk__item buf[PK__ITEM_BATCH];
   pk_status st = PK_OK;
-  for (size_t i = 0; i < n && !must_stop(d); i++) {
-    const pk__item *it = pk__items_at(&r, i);
-    if (!kind_fits(f->items, (pk_kind)it->kind)) {
-      char suffix[32];
-      snprintf(suffix, sizeof suffix, "[%zu]", i);
-      st = type_problem(d, f, it->v, f->items, suffix);
-    }
-  }
+  size_t from = 0, n;
+  do {
+    n = pk__value_items(v, from, buf, PK__ITEM_BATCH);
+    for (size_t k = 0; k < n && !must_stop(d); k++)
+      if (!kind_fits(f->items, (pk_kind)buf[k].kind)) {
+        char suffix[32];
+        snprintf(suffix, sizeof suffix, "[%zu]", from + k);
+        st = type_problem(d, f, buf[k].v, f->items, suffix);
+      }
+    from += n;
+  } while (n == PK__ITEM_BATCH && !must_stop(d));
   return st;
 }
 
@@ -154,7 +157,7 @@ static pk_status decode_nested(dctx *d, const pk_field *f,
   size_t plen = strlen(d->path);
   pk_status st;
   snprintf(d->path + plen, sizeof d->path - plen, "%s.", f->name);
-  st = decode_table(d, f->fields, table, NULL, out);
+  st = decode_table(d, f->fields, table, NULL, 0, out);
   d->path[plen] = '\0';
   return st;
 }
@@ -346,16 +349,16 @@ static bool skipped(const dctx *d, const char *key, size_t len)
   return false;
 }
 
-/* Decodes table (NULL: an empty table) by s.  items (or NULL): every item
- * of table, read by the caller already.  Returns PK_OK or PK_ENOMEM;
- * problems are counted in d (the config is then incomplete, and freed by
- * the caller). */
+/* Decodes table (NULL: an empty table) by s.  items (or NULL): the nitems
+ * items of table (every one; table is a table), read by the caller
+ * already.  Returns PK_OK or PK_ENOMEM; problems are counted in d (the
+ * config is then incomplete, and freed by the caller). */
 static pk_status decode_table(dctx *d, const pk_schema *s,
                               const pk_value *table, const pk__item *items,
-                              pk_config **out)
+                              size_t nitems, pk_config **out)
 {
   pk__items r;
-  size_t nf = s->nfields, nk;
+  size_t nf = s->nfields, nk, nset = 0;
   pk_config *c;
   bool nested = d->path[0] != '\0';
   const pk_value *outer = d->at;
@@ -371,7 +374,7 @@ static pk_status decode_table(dctx *d, const pk_schema *s,
   c->table = table;
   memset(c->vals, 0, nf * sizeof c->vals[0]);
   *out = c;
-  if (table && pk_value_kind(table) != PK_KIND_TABLE) {
+  if (!items && table && pk_value_kind(table) != PK_KIND_TABLE) {
     c->table = NULL;
     return report(d, PK_ETYPE, pk_value_get_pos(table),
                   "expected a table, found %s",
@@ -380,7 +383,7 @@ static pk_status decode_table(dctx *d, const pk_schema *s,
 
   if (table)
     d->at = table;
-  nk = table ? pk_table_count(table) : 0;
+  nk = items ? nitems : table ? pk_table_count(table) : 0;
   pk__items_init(&r, table);
   /* keys are usually written in the schema's order: the field after the
    * previous key's is tried before the name index */
@@ -397,6 +400,7 @@ static pk_status decode_table(dctx *d, const pk_schema *s,
       continue;
     }
     next = fi + 1;
+    nset++; /* a table's keys differ: each sets another field */
     decode_value(d, &s->fields[fi], it, &c->vals[fi]);
   }
   if (d->nomem) {
@@ -404,7 +408,8 @@ static pk_status decode_table(dctx *d, const pk_schema *s,
     return PK_ENOMEM;
   }
 
-  for (size_t i = 0; i < nf && !must_stop(d); i++) {
+  /* the fields the table left unset (none when it set every one) */
+  for (size_t i = 0; nset < nf && i < nf && !must_stop(d); i++) {
     const pk_field *f = &s->fields[i];
     cval *cv = &c->vals[i];
     if (cv->origin != PK_ORIGIN_UNSET)
@@ -430,17 +435,16 @@ pk_status pk_schema_decode(const pk_schema *schema, const pk_value *table,
                            const pk_decode_options *opts, pk_config **out,
                            pk_diag *diag, pk_error *err)
 {
-  return pk__schema_decode_in(NULL, schema, table, NULL, opts, out, diag,
+  return pk__schema_decode_in(NULL, schema, table, NULL, 0, opts, out, diag,
                               err);
 }
 
 pk_status pk__schema_decode_in(const pk__allocator *arena,
                                const pk_schema *schema, const pk_value *table,
-                               const pk__item *items,
+                               const pk__item *items, size_t nitems,
                                const pk_decode_options *opts, pk_config **out,
                                pk_diag *diag, pk_error *err)
 {
-  pk_decode_options o = {sizeof o, NULL, NULL, 0};
   dctx d;
   pk_config *c = NULL;
   pk_status st;
@@ -450,17 +454,15 @@ pk_status pk__schema_decode_in(const pk__allocator *arena,
   if (!out || !schema)
     return pk__fail(err, PK_EMISUSE, "pk_schema_decode: NULL %s",
                     out ? "schema" : "out");
-  if (opts) {
-    if (opts->size < sizeof o)
-      return pk__fail(err, PK_EMISUSE, "pk_decode_options.size must be set "
-                                       "to sizeof(pk_decode_options)");
-    memcpy(&o, opts, sizeof o);
-  }
+  if (opts && opts->size < sizeof *opts)
+    return pk__fail(err, PK_EMISUSE,
+                    "pk_decode_options.size must be set "
+                    "to sizeof(pk_decode_options)");
   d.a = arena ? arena : &schema->a;
   d.arena = arena != NULL;
-  d.ctx = o.ctx;
-  d.skip = o.skip;
-  d.nskip = o.skip ? o.skip_count : 0;
+  d.ctx = opts ? opts->ctx : NULL;
+  d.skip = opts ? opts->skip : NULL;
+  d.nskip = opts && opts->skip ? opts->skip_count : 0;
   d.diag = diag;
   d.err = err;
   d.problems = 0;
@@ -469,7 +471,7 @@ pk_status pk__schema_decode_in(const pk__allocator *arena,
   d.at = NULL;
   d.path[0] = '\0';
 
-  st = decode_table(&d, schema, table, items, &c);
+  st = decode_table(&d, schema, table, items, nitems, &c);
   if (st == PK_ENOMEM || d.nomem) {
     pk__config_free(c);
     return pk__fail(err, PK_ENOMEM, "out of memory");

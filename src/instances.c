@@ -65,17 +65,30 @@ static const pk_error inst_nomem = {.code = PK_ENOMEM,
 enum { INST_NEW = 0, INST_BUILDING, INST_WAITED, INST_READY, INST_FAILED };
 
 /* Decodes table by the type chain of ty (extends): level i skips "type"
- * and the fields only other levels have.  items (or NULL): every item of
- * table, read already.  cfgs[i] (may be NULL: check only) receive the
- * configs, in arena when not NULL (one thread only). */
+ * and the fields only other levels have.  items (or NULL): the nitems
+ * items of table (every one), read already.  cfgs[i] (may be NULL: check
+ * only) receive the configs, in arena when not NULL (one thread only). */
 static pk_status decode_chain(pk_host *h, const pk__allocator *arena,
                               pk__type **chain, size_t depth,
                               const pk_value *table, const pk__item *items,
-                              const pk_ctx *ctx, pk_config **cfgs,
-                              pk_diag *diag, pk_error *err)
+                              size_t nitems, const pk_ctx *ctx,
+                              pk_config **cfgs, pk_diag *diag, pk_error *err)
 {
+  static const char *const type_key[] = {"type"};
+  if (depth == 1) { /* no base: the top level skips only "type" */
+    pk_decode_options o = {
+        .size = sizeof o, .ctx = ctx, .skip = type_key, .skip_count = 1};
+    pk_config *c = NULL;
+    pk_status st = pk__schema_decode_in(arena, chain[0]->schema, table, items,
+                                        nitems, &o, &c, diag, err);
+    if (cfgs)
+      cfgs[0] = c;
+    else
+      pk_config_free(c);
+    return st;
+  }
   size_t total = 1; /* "type", and with a base the other levels' names */
-  for (size_t i = 0; depth > 1 && i < depth; i++)
+  for (size_t i = 0; i < depth; i++)
     total += pk_schema_field_count(chain[i]->schema) +
              (i ? 0 : pk_table_count(table));
   const char *small[64];
@@ -86,7 +99,7 @@ static pk_status decode_chain(pk_host *h, const pk__allocator *arena,
   pk_status first = PK_OK;
   for (size_t i = 0; i < depth; i++) {
     size_t ns = 0;
-    skip[ns++] = "type";
+    skip[ns++] = type_key[0];
     /* the top level reports unknown keys; a base level decodes only its
      * own fields (else each level would report them again) */
     for (size_t k = 0; i > 0 && k < pk_table_count(table); k++) {
@@ -108,8 +121,8 @@ static pk_status decode_chain(pk_host *h, const pk__allocator *arena,
                            .skip_count = ns};
     pk_config *c = NULL;
     pk_error e;
-    pk_status st = pk__schema_decode_in(arena, chain[i]->schema, table,
-                                        items, &o, &c, diag, &e);
+    pk_status st = pk__schema_decode_in(arena, chain[i]->schema, table, items,
+                                        nitems, &o, &c, diag, &e);
     if (st != PK_OK && first == PK_OK) {
       first = st;
       pk__error_copy(err, &e);
@@ -157,12 +170,9 @@ static pk_status chain_of(pk_host *h, pk__types *t, pk__type *ty,
                           pk__type **chain, size_t *depth, pk_error *err);
 
 /* Selects the type of an instance table (in->type once selected when the
- * config was loaded); fills chain (base last).  prev (or NULL): the type
- * the previous table selected, taken again without a lookup when it
- * fits.  type_v (or NULL: looked up here): the table's "type" value, or
- * NULL when it has none. */
+ * config was loaded); fills chain (base last).  type_v (or NULL: looked up
+ * here): the table's "type" value, or NULL when it has none. */
 static pk_status select_type(pk_host *h, pk__types *t, pk__inst *in,
-                             const pk__type *prev,
                              const pk_value *const *type_v, pk__type **chain,
                              size_t *depth, pk_error *err)
 {
@@ -181,10 +191,7 @@ static pk_status select_type(pk_host *h, pk__types *t, pk__inst *in,
                        "%s has no \"type\" and kind \"%s\" has no "
                        "default type; add type = \"TAG\"",
                        inst_where(in, where, sizeof where), in->kind->name);
-  pk__type *ty = prev && !strcmp(prev->tag, tag) &&
-                         !strcmp(prev->kind, in->kind->name)
-                     ? (pk__type *)prev
-                     : pk__find_type(t, in->kind->name, tag);
+  pk__type *ty = pk__find_type(t, in->kind->name, tag);
   if (!ty)
     return pk__unknown_type(h, t, in->kind->name, tag,
                             pk_value_get_pos(tv ? tv : in->table),
@@ -281,8 +288,19 @@ pk_status pk__instances_add(pk_host *h, pk__hostconf *c, const pk_value *root,
       return PK_ENOMEM;
     c->mask = (uint32_t)(nslots - 1);
   }
-  pk__type *hint = NULL; /* tables of one type often follow each other */
-  bool hint_keeps = false;
+  /* Tables of one type often follow each other: the type a table
+   * selected (its kind, its tag as written, its chain) is taken again for
+   * the next table of the same kind and tag without a lookup (the types
+   * do not change while the config loads, so it is the type a lookup would
+   * select). */
+  struct {
+    const pk__kind *kd; /* NULL: none yet */
+    const char *tag;    /* kd->dflt (no "type"), or the "type" string */
+    size_t tag_len;     /* SIZE_MAX for kd->dflt */
+    pk__type *chain[MAX_CHAIN];
+    size_t depth;
+    bool keeps; /* decoded once, kept for the first use */
+  } hint = {0};
   for (size_t k = 0; k < t->nkinds; k++) {
     pk__kind *kd = &t->kinds[k];
     const pk_value *sect = kd->table ? pk_table_get(root, kd->table) : NULL;
@@ -297,11 +315,15 @@ pk_status pk__instances_add(pk_host *h, pk__hostconf *c, const pk_value *root,
         return PK_ENOMEM;
       continue;
     }
-    for (size_t i = 0; i < pk_table_count(sect); i++) {
-      const char *name;
-      size_t len;
-      const pk_value *tbl = pk__table_entry_at(sect, i, &name, &len);
-      if (pk_value_kind(tbl) != PK_KIND_TABLE) {
+    size_t ntables = pk_table_count(sect);
+    pk__items entries; /* the kind's tables, read a batch at a time */
+    pk__items_init(&entries, sect);
+    for (size_t i = 0; i < ntables; i++) {
+      const pk__item *en = pk__items_at(&entries, i);
+      const char *name = en->key;
+      size_t len = en->key_len;
+      const pk_value *tbl = en->v;
+      if (en->kind != PK_KIND_TABLE) {
         pk__fail_at(&e, PK_ETYPE, pk_value_get_pos(tbl), "%s.%s must be a "
                     "table (a %s instance), found %s", kd->table, name,
                     kd->name,
@@ -318,34 +340,45 @@ pk_status pk__instances_add(pk_host *h, pk__hostconf *c, const pk_value *root,
        * for its "type" and for the decode (a larger table is read by
        * each). */
       pk__item items[ITEMS_MAX];
-      size_t nitems = pk_table_count(tbl);
-      const pk_value *type_v = NULL;
-      if (nitems <= ITEMS_MAX) {
-        pk__value_items(tbl, 0, items, nitems);
+      size_t nitems = pk__value_items(tbl, 0, items, ITEMS_MAX);
+      const pk__item *type_it = NULL;
+      bool read = nitems < ITEMS_MAX || pk_table_count(tbl) == ITEMS_MAX;
+      if (read) {
         for (size_t j = 0; j < nitems; j++)
           if (pk__key_is(items[j].key, items[j].key_len, "type")) {
-            type_v = items[j].v;
+            type_it = &items[j];
             break;
           }
       }
-      pk__type *chain[MAX_CHAIN];
-      size_t depth;
-      if (select_type(h, t, in, hint, nitems <= ITEMS_MAX ? &type_v : NULL,
-                      chain, &depth, &e) != PK_OK) {
-        if (pk__diag_report(diag, first, failed, &e))
-          return PK_ENOMEM;
-        continue;
+      const char *tag = !read                             ? NULL
+                        : !type_it                        ? kd->dflt
+                        : type_it->kind == PK_KIND_STRING ? type_it->u.s
+                                                          : NULL;
+      size_t tag_len = type_it ? type_it->len : SIZE_MAX; /* the default */
+      if (!tag || hint.kd != kd || hint.tag_len != tag_len ||
+          (tag != hint.tag && (!type_it || memcmp(tag, hint.tag, tag_len)))) {
+        const pk_value *type_v = type_it ? type_it->v : NULL;
+        if (select_type(h, t, in, read ? &type_v : NULL, hint.chain,
+                        &hint.depth, &e) != PK_OK) {
+          hint.kd = NULL; /* hint.chain is not a chain */
+          if (pk__diag_report(diag, first, failed, &e))
+            return PK_ENOMEM;
+          continue;
+        }
+        hint.kd = tag ? kd : NULL;
+        hint.tag = tag;
+        hint.tag_len = tag_len;
+        hint.keeps = !chain_formats(hint.chain, hint.depth);
       }
+      in->type = hint.chain[0];
       /* Decoded once: kept for the first use unless formatting must wait
        * for the host's ctx. */
-      if (chain[0] != hint)
-        hint_keeps = !chain_formats(chain, depth);
-      in->type = hint = chain[0];
-      pk_config *cfgs[MAX_CHAIN] = {0};
-      bool keep = hint_keeps;
-      if (decode_chain(h, keep ? &c->arena_alloc : NULL, chain, depth, tbl,
-                       nitems <= ITEMS_MAX ? items : NULL, NULL,
-                       keep ? cfgs : NULL, diag, &e) != PK_OK) {
+      size_t depth = hint.depth;
+      pk_config *cfgs[MAX_CHAIN];
+      bool keep = hint.keeps;
+      if (decode_chain(h, keep ? &c->arena_alloc : NULL, hint.chain, depth, tbl,
+                       read ? items : NULL, nitems, NULL, keep ? cfgs : NULL,
+                       diag, &e) != PK_OK) {
         if (e.code == PK_ENOMEM)
           return PK_ENOMEM;
         if (!*failed)
@@ -484,9 +517,15 @@ static pk_status inst_build(pk_host *h, pk__types *t, pk__inst *in,
                             pk_error *err)
 {
   pk__type *chain[MAX_CHAIN];
-  pk_config *cfgs[MAX_CHAIN] = {0};
+  pk_config *cfgs[MAX_CHAIN];
   size_t depth = 0;
-  pk_status st = select_type(h, t, in, NULL, NULL, chain, &depth, err);
+  pk_status st = PK_OK;
+  if (in->npre == 1) { /* one level, decoded when the config was loaded */
+    chain[0] = in->type;
+    depth = 1;
+  } else {
+    st = select_type(h, t, in, NULL, chain, &depth, err);
+  }
   if (st != PK_OK)
     return st;
   if (in->npre == depth) { /* decoded when the config was loaded */
@@ -497,8 +536,9 @@ static pk_status inst_build(pk_host *h, pk__types *t, pk__inst *in,
     in->pre.many = NULL;
     in->npre = 0;
   } else {
-    st = decode_chain(h, NULL, chain, depth, in->table, NULL, ctx_of(h), cfgs,
-                      NULL, err);
+    memset(cfgs, 0, depth * sizeof *cfgs); /* a failed decode stops early */
+    st = decode_chain(h, NULL, chain, depth, in->table, NULL, 0, ctx_of(h),
+                      cfgs, NULL, err);
   }
   if (st != PK_OK) {
     for (size_t i = 0; i < depth; i++)
@@ -712,7 +752,7 @@ pk_status pk__instance_check(pk_host *h, const char *kind, const char *label,
   }
   if (st == PK_OK) {
     pthread_mutex_lock(&h->wake_mu);
-    st = select_type(h, t, &in, NULL, tag ? &v : NULL, chain, &depth, &e);
+    st = select_type(h, t, &in, tag ? &v : NULL, chain, &depth, &e);
     pthread_mutex_unlock(&h->wake_mu);
   }
   if (st != PK_OK) {
@@ -721,7 +761,7 @@ pk_status pk__instance_check(pk_host *h, const char *kind, const char *label,
     return pk__error_copy(err, &e);
   }
   return tag ? PK_OK
-             : decode_chain(h, NULL, chain, depth, v, NULL, ctx, NULL, diag,
+             : decode_chain(h, NULL, chain, depth, v, NULL, 0, ctx, NULL, diag,
                             err);
 }
 
@@ -747,7 +787,7 @@ pk_status pk_host_make_instance(pk_host *h, const char *kind,
     pk__type *chain[MAX_CHAIN];
     size_t depth;
     pthread_mutex_lock(&h->wake_mu);
-    st = select_type(h, t, &x->in, NULL, NULL, chain, &depth, err);
+    st = select_type(h, t, &x->in, NULL, chain, &depth, err);
     pthread_mutex_unlock(&h->wake_mu);
   }
   if (st == PK_OK)

@@ -592,6 +592,42 @@ Test(decode, an_array_given_to_a_scalar_field_is_a_type_error)
   pk_doc_free(sdoc);
 }
 
+/* Array items are checked a batch at a time: a wrong item past the first
+ * batch, and in the last, short one, is named by its index. */
+Test(decode, array_items_past_a_batch_are_checked_by_index)
+{
+  pk_doc *sdoc =
+      parse("plugin.toml", "tags = { type = \"array\", items = \"string\", "
+                           "optional = true }\n");
+  pk_schema *s = schema_from(sdoc, NULL);
+  char text[512] = "tags = [";
+  for (int i = 0; i < 20; i++) /* 1 and 17 are integers */
+    snprintf(text + strlen(text), sizeof text - strlen(text), "%s%s",
+             i ? ", " : "", i == 1 || i == 17 ? "7" : "\"s\"");
+  strcat(text, "]\n");
+  pk_doc *doc = parse("host.toml", text);
+  pk_diag *diag;
+  pk_config *c;
+  pk_diag_new(NULL, &diag, NULL);
+  cr_assert_eq(pk_schema_decode(s, pk_doc_root(doc), NULL, &c, diag, NULL),
+               PK_ETYPE);
+  cr_assert_eq(pk_diag_count(diag), 2);
+  assert_error(pk_diag_at(diag, 0), PK_ETYPE, "host.toml", 1, 14,
+               "field \"tags[1]\": expected a string, found an integer");
+  assert_error(pk_diag_at(diag, 1), PK_ETYPE, "host.toml", 1, 92,
+               "field \"tags[17]\": expected a string, found an integer");
+  /* without a diag the first stops it */
+  pk_error err;
+  cr_assert_eq(pk_schema_decode(s, pk_doc_root(doc), NULL, &c, NULL, &err),
+               PK_ETYPE);
+  assert_error(&err, PK_ETYPE, "host.toml", 1, 14,
+               "field \"tags[1]\": expected a string, found an integer");
+  pk_diag_free(diag);
+  pk_doc_free(doc);
+  pk_schema_free(s);
+  pk_doc_free(sdoc);
+}
+
 Test(decode, integers_are_not_floats_and_below_the_minimum_is_named)
 {
   pk_doc *sdoc = parse("plugin.toml",

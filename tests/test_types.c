@@ -1253,6 +1253,128 @@ static void tag_destroy(void *data, void *inst)
   free(inst);
 }
 
+/* A table of 32 keys is read in one batch, one of 33 is looked up: both
+ * take their "type" (written last) and every field. */
+Test(types, type_key_at_the_batch_boundary)
+{
+  char schema[4096] = "", cfg[8192] = "";
+  for (int i = 0; i < 40; i++)
+    snprintf(schema + strlen(schema), sizeof schema - strlen(schema),
+             "f%02d = { type = \"integer\", optional = true }\n", i);
+  for (int keys = 31; keys <= 33; keys++) {
+    snprintf(cfg + strlen(cfg), sizeof cfg - strlen(cfg), "[nodes.k%d]\n",
+             keys);
+    for (int i = 40 - keys + 1; i < 40; i++) /* keys - 1 fields, f39 last */
+      snprintf(cfg + strlen(cfg), sizeof cfg - strlen(cfg), "f%02d = %d\n", i,
+               i == 39 ? keys : i);
+    snprintf(cfg + strlen(cfg), sizeof cfg - strlen(cfg), "type = \"m\"\n");
+  }
+  pk_host *h;
+  pk_error err;
+  pk_host_options o = {.size = sizeof o, .ignore_env = true};
+  cr_assert_eq(pk_host_new(&o, &h, &err), PK_OK);
+  cr_assert_eq(pk_host_declare_kind(h, "node", 1, "nodes", "n", &err), PK_OK);
+  pk_type_options t = {.size = sizeof t,
+                       .kind = "node",
+                       .tag = "n",
+                       .schema_toml = schema,
+                       .factory = tag_factory,
+                       .destroy = tag_destroy};
+  cr_assert_eq(pk_host_add_type(h, &t, &err), PK_OK, "%s", err.message);
+  t.tag = "m";
+  cr_assert_eq(pk_host_add_type(h, &t, &err), PK_OK, "%s", err.message);
+  cr_assert_eq(
+      pk_host_load_config_text(h, cfg, strlen(cfg), "nodes.toml", NULL, &err),
+      PK_OK, "%s", err.message);
+  for (int keys = 31; keys <= 33; keys++) {
+    char name[8], want[16];
+    void *obj;
+    snprintf(name, sizeof name, "k%d", keys);
+    snprintf(want, sizeof want, "m:%d", keys);
+    cr_assert_eq(pk_host_get_instance(h, "node", name, &obj, &err), PK_OK, "%s",
+                 err.message);
+    cr_assert_str_eq(obj, want);
+  }
+  pk_host_free(h);
+}
+
+/* Tables of one type in a row take the type the first selected; any change
+ * of kind or of "type" (an empty one, one of another kind's tag, one as
+ * the default) selects its own, with the errors a lookup gives. */
+Test(types, runs_of_one_type_and_changes_of_type)
+{
+  pk_host *h;
+  pk_error err;
+  pk_host_options o = {.size = sizeof o, .ignore_env = true};
+  static const char *const schemas[] = {
+      "a = { type = \"integer\", optional = true }\n"
+      "f39 = { type = \"integer\", optional = true }\n",
+      "b = { type = \"integer\", optional = true }\n"
+      "f39 = { type = \"integer\", optional = true }\n",
+      "c = { type = \"integer\", optional = true }\n"
+      "f39 = { type = \"integer\", optional = true }\n"};
+  static const char *const kinds[] = {"node", "node", "edge"};
+  static const char *const tags[] = {"n", "m", "n"};
+  for (int bad = 0; bad < 2; bad++) {
+    cr_assert_eq(pk_host_new(&o, &h, &err), PK_OK);
+    cr_assert_eq(pk_host_declare_kind(h, "node", 1, "nodes", "n", &err), PK_OK);
+    cr_assert_eq(pk_host_declare_kind(h, "edge", 1, "edges", "n", &err), PK_OK);
+    for (int i = 0; i < 3; i++) {
+      pk_type_options t = {.size = sizeof t,
+                           .kind = kinds[i],
+                           .tag = tags[i],
+                           .schema_toml = schemas[i],
+                           .factory = tag_factory,
+                           .destroy = tag_destroy};
+      cr_assert_eq(pk_host_add_type(h, &t, &err), PK_OK, "%s", err.message);
+    }
+    if (bad) {
+      pk_diag *d;
+      cr_assert_eq(pk_diag_new(NULL, &d, NULL), PK_OK);
+      const char *text = "[nodes.a]\nf39 = 1\n"             /* 1 */
+                         "[nodes.b]\nf39 = 2\n"             /* 3 */
+                         "[nodes.c]\ntype = \"\"\n"         /* 5 */
+                         "[nodes.d]\ntype = \"m\"\nb = 3\n" /* 7 */
+                         "[nodes.e]\ntype = \"m\"\na = 4\n" /* 10 */
+                         "[nodes.f]\ntype = \"n\"\na = 5\n" /* 13 */
+                         "[nodes.g]\ntype = 7\n"            /* 16 */
+                         "[nodes.h]\na = 8\n"               /* 18 */
+                         "[edges.a]\nc = 9\n"               /* 20 */
+                         "[edges.b]\na = 1\n";              /* 22 */
+      cr_assert_neq(pk_host_load_config(h, write_config(text), d, &err), PK_OK);
+      cr_assert_eq(pk_diag_count(d), 4);
+      assert_diag(d, "type \"\"", 6, 8);
+      assert_diag(d, "unknown field \"a\" (did you mean \"b\"?)", 12, 1);
+      assert_diag(d, "expected a string, found an integer", 17, 8);
+      assert_diag(d, "unknown field \"a\" (did you mean \"c\"?)", 23, 1);
+      unlink(cfg_path);
+      pk_diag_free(d);
+      pk_host_free(h);
+      continue;
+    }
+    load_config_ok(h, "[nodes.a]\nf39 = 1\n[nodes.b]\nf39 = 2\n"
+                      "[nodes.d]\ntype = \"m\"\nf39 = 3\n"
+                      "[nodes.e]\ntype = \"m\"\n"
+                      "[nodes.f]\ntype = \"n\"\nf39 = 5\n"
+                      "[nodes.h]\nf39 = 6\n"
+                      "[edges.a]\nf39 = 7\n[edges.b]\ntype = \"n\"\n");
+    static const char *const names[] = {"a", "b", "d", "e", "f", "h"};
+    static const char *const want[] = {"n:1",  "n:2", "m:3",
+                                       "m:-1", "n:5", "n:6"};
+    void *obj;
+    for (int i = 0; i < 6; i++) {
+      cr_assert_eq(pk_host_get_instance(h, "node", names[i], &obj, &err), PK_OK,
+                   "%s", err.message);
+      cr_assert_str_eq(obj, want[i]);
+    }
+    cr_assert_eq(pk_host_get_instance(h, "edge", "a", &obj, &err), PK_OK);
+    cr_assert_str_eq(obj, "n:7");
+    cr_assert_eq(pk_host_get_instance(h, "edge", "b", &obj, &err), PK_OK);
+    cr_assert_str_eq(obj, "n:-1");
+    pk_host_free(h);
+  }
+}
+
 /* Loading reads a small instance table's items once, for its "type" and
  * its fields; a table of more than 32 keys is looked up instead.  Both
  * select the same type and report a bad "type" at the same place. */
