@@ -702,12 +702,14 @@ static pk_status layer_all(pk__graph *g)
 
   /* Depth-first from each root in rank order; a node is placed when all
    * its dependencies are, in post-order.  st[r]: 0 not visited, NONE on
-   * the current path, else its layer + 1.  stack holds ranks, set_f the
-   * index of the next dependency to visit, set_b the largest st[] of the
-   * dependencies passed so far (so a node's layer is known when its last
-   * dependency is, with no second walk of its list); post (in parent) the
-   * post-order by rank; cnt (starts) the count of each layer + 1, zeroed
-   * as the deepest layer grows. */
+   * the current path, else its layer + 1.  The node being visited is u
+   * (its next dependency k, the largest st[] of those passed m: a node's
+   * layer is known when its last dependency is, with no second walk of
+   * its list); stack holds the ranks waiting on it, set_f and set_b their
+   * k and m (a node whose dependencies are all placed, as most are when
+   * their names sort after those of their dependencies, never enters the
+   * stack); post (in parent) the post-order by rank; cnt (starts) the
+   * count of each layer + 1, zeroed as the deepest layer grows. */
   uint32_t *st = g->stamp, *stack = g->stack, *next = g->set_f;
   uint32_t *deepest = g->set_b, *post = g->parent, *cnt = g->starts;
   memset(st, 0, n * sizeof *st);
@@ -719,13 +721,10 @@ static pk_status layer_all(pk__graph *g)
     if (st[root])
       continue;
     size_t top = 0;
+    uint32_t u = root, k = span[2 * root], end = span[2 * root + 1];
+    uint32_t m = 0, d = 0, sd = 0;
     st[root] = NONE;
-    stack[top] = root;
-    deepest[top] = 0;
-    next[top++] = span[2 * root];
-    while (top) {
-      uint32_t u = stack[top - 1], k = next[top - 1], end = span[2 * u + 1];
-      uint32_t m = deepest[top - 1], d = 0, sd = 0;
+    for (;;) {
       for (; k < end; k++) { /* the dependencies placed already */
         d = csr[k];
         sd = st[d];
@@ -734,16 +733,16 @@ static pk_status layer_all(pk__graph *g)
         if (sd > m)
           m = sd;
       }
-      if (k < end && !sd) { /* descend into d */
-        next[top - 1] = k + 1;
-        deepest[top - 1] = m;
+      if (k < end && !sd) { /* descend into d: u waits on the stack */
         st[d] = NONE;
-        stack[top] = d;
-        deepest[top] = 0;
-        next[top++] = span[2 * d];
+        stack[top] = u;
+        deepest[top] = m;
+        next[top++] = k + 1;
+        u = d, k = span[2 * d], end = span[2 * d + 1], m = 0;
         continue;
       }
-      if (k < end) { /* d is on the path: a cycle */
+      if (k < end) { /* d is on the path (or is u): a cycle */
+        stack[top++] = u;
         size_t at = 0;
         while (stack[at] != d)
           at++;
@@ -755,15 +754,17 @@ static pk_status layer_all(pk__graph *g)
           res = finish_cycle(g, false);
         break;
       }
-      top--;
-      uint32_t l = m + 1; /* layer + 1 */
+      uint32_t l = m + 1; /* u is placed: its layer + 1 */
       st[u] = l;
-      if (top && l > deepest[top - 1])
-        deepest[top - 1] = l;
       for (; maxl < l - 1; maxl++)
         cnt[maxl + 2] = 0;
       cnt[l]++;
       post[npost++] = u;
+      if (!top)
+        break;
+      top--; /* back to the node that waited on u */
+      u = stack[top], k = next[top], end = span[2 * u + 1];
+      m = deepest[top] > l ? deepest[top] : l;
     }
   }
   if (res != PK_OK) {
