@@ -654,6 +654,8 @@ static pk_status layer_all(pk__graph *g)
                       sizeof *g->stack) ||
       pk__vec_reserve(&g->alloc, (void **)&g->set_f, &g->f_cap, n + 1,
                       sizeof *g->set_f) ||
+      pk__vec_reserve(&g->alloc, (void **)&g->set_b, &g->b_cap, n + 1,
+                      sizeof *g->set_b) ||
       pk__vec_reserve(&g->alloc, (void **)&g->sorted, &g->sorted_cap, n + 1,
                       sizeof *g->sorted))
     return PK_ENOMEM;
@@ -700,12 +702,16 @@ static pk_status layer_all(pk__graph *g)
 
   /* Depth-first from each root in rank order; a node is placed when all
    * its dependencies are, in post-order.  st[r]: 0 not visited, NONE on
-   * the current path, else its layer + 1.  stack holds ranks, set_f the
-   * index of the next dependency to visit; post (in parent) the post-order
-   * by rank; cnt (starts) the count of each layer + 1, zeroed as the
-   * deepest layer grows. */
+   * the current path, else its layer + 1.  The node being visited is u
+   * (its next dependency k, the largest st[] of those passed m: a node's
+   * layer is known when its last dependency is, with no second walk of
+   * its list); stack holds the ranks waiting on it, set_f and set_b their
+   * k and m (a node whose dependencies are all placed, as most are when
+   * their names sort after those of their dependencies, never enters the
+   * stack); post (in parent) the post-order by rank; cnt (starts) the
+   * count of each layer + 1, zeroed as the deepest layer grows. */
   uint32_t *st = g->stamp, *stack = g->stack, *next = g->set_f;
-  uint32_t *post = g->parent, *cnt = g->starts;
+  uint32_t *deepest = g->set_b, *post = g->parent, *cnt = g->starts;
   memset(st, 0, n * sizeof *st);
   uint32_t maxl = 0;
   cnt[0] = cnt[1] = 0;
@@ -715,42 +721,50 @@ static pk_status layer_all(pk__graph *g)
     if (st[root])
       continue;
     size_t top = 0;
+    uint32_t u = root, k = span[2 * root], end = span[2 * root + 1];
+    uint32_t m = 0, d = 0, sd = 0;
     st[root] = NONE;
-    stack[top] = root;
-    next[top++] = span[2 * root];
-    while (top) {
-      uint32_t u = stack[top - 1], k = next[top - 1];
-      if (k < span[2 * u + 1]) {
-        next[top - 1] = k + 1;
-        uint32_t d = csr[k];
-        if (!st[d]) {
-          st[d] = NONE;
-          stack[top] = d;
-          next[top++] = span[2 * d];
-        } else if (st[d] == NONE) { /* d is on the path: a cycle */
-          size_t at = 0;
-          while (stack[at] != d)
-            at++;
-          g->ncycle = 0;
-          for (; at < top && res == PK_OK; at++)
-            res = push(g, &g->cycle, &g->ncycle, &g->cycle_cap,
-                       sorted[stack[at]]);
-          if (res == PK_OK)
-            res = finish_cycle(g, false);
+    for (;;) {
+      for (; k < end; k++) { /* the dependencies placed already */
+        d = csr[k];
+        sd = st[d];
+        if (!sd || sd == NONE)
           break;
-        }
+        if (sd > m)
+          m = sd;
+      }
+      if (k < end && !sd) { /* descend into d: u waits on the stack */
+        st[d] = NONE;
+        stack[top] = u;
+        deepest[top] = m;
+        next[top++] = k + 1;
+        u = d, k = span[2 * d], end = span[2 * d + 1], m = 0;
         continue;
       }
-      top--;
-      uint32_t l = 1; /* layer + 1 */
-      for (uint32_t e = span[2 * u]; e < span[2 * u + 1]; e++)
-        if (st[csr[e]] + 1 > l)
-          l = st[csr[e]] + 1;
+      if (k < end) { /* d is on the path (or is u): a cycle */
+        stack[top++] = u;
+        size_t at = 0;
+        while (stack[at] != d)
+          at++;
+        g->ncycle = 0;
+        for (; at < top && res == PK_OK; at++)
+          res = push(g, &g->cycle, &g->ncycle, &g->cycle_cap,
+                     sorted[stack[at]]);
+        if (res == PK_OK)
+          res = finish_cycle(g, false);
+        break;
+      }
+      uint32_t l = m + 1; /* u is placed: its layer + 1 */
       st[u] = l;
       for (; maxl < l - 1; maxl++)
         cnt[maxl + 2] = 0;
       cnt[l]++;
       post[npost++] = u;
+      if (!top)
+        break;
+      top--; /* back to the node that waited on u */
+      u = stack[top], k = next[top], end = span[2 * u + 1];
+      m = deepest[top] > l ? deepest[top] : l;
     }
   }
   if (res != PK_OK) {

@@ -437,3 +437,54 @@ Test(graph, out_of_memory_is_reported_and_leaks_nothing)
     cr_expect_eq(b.live, 0, "limit %ld leaked %ld blocks", limit, b.live);
   }
 }
+
+/* 40 000 nodes without edges (one layer, each node a root): the order is
+ * the nodes by key, equal keys in node order, through the radix sort with
+ * its large digits; keys whose differing bits fit one word (digits after
+ * a shared prefix, some equal), span both words and more than 64 bits
+ * (letters and digits, lengths 0 to 24), or tie on 16 bytes. */
+static const char *const *big_keys;
+
+static int by_big_key(const void *a, const void *b)
+{
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  int c = strcmp(big_keys[x], big_keys[y]);
+  return c ? c : (x > y) - (x < y);
+}
+
+Test(graph, forty_thousand_roots_come_in_key_order_by_every_key_shape)
+{
+  enum { N = 40000 };
+  static char kbuf[N][32];
+  static const char *bk[N];
+  static uint32_t want[N];
+  srand(18);
+  for (int shape = 0; shape < 3; shape++) {
+    pk__graph *g = pk__graph_new(NULL);
+    cr_assert_not_null(g);
+    for (uint32_t v = 0; v < N; v++) {
+      int x = rand();
+      if (shape == 0)
+        snprintf(kbuf[v], sizeof kbuf[v], "bench\x01p%06d", x % 30000);
+      else if (shape == 1)
+        for (int i = 0, len = x % 25; i <= len; i++)
+          kbuf[v][i] = i == len ? '\0' : "az09AZ-_\x01~"[(x >> (i % 16)) % 10 ^ (i & 1)];
+      else
+        snprintf(kbuf[v], sizeof kbuf[v], "ns\x01plugin-long-%06d", x % 20000);
+      bk[v] = kbuf[v];
+      want[v] = v;
+      uint32_t id;
+      cr_assert_eq(pk__graph_add_node(g, kbuf[v], &id), PK_OK);
+    }
+    big_keys = bk;
+    qsort(want, N, sizeof *want, by_big_key);
+    cr_assert_eq(pk__graph_layering(g), PK_OK);
+    size_t n;
+    const uint32_t *order = pk__graph_order(g, &n);
+    cr_assert_eq(n, N);
+    for (size_t i = 0; i < N; i++)
+      cr_assert_eq(order[i], want[i], "shape %d, position %zu: \"%s\", not \"%s\"",
+                   shape, i, bk[order[i]], bk[want[i]]);
+    pk__graph_free(g);
+  }
+}
