@@ -791,18 +791,13 @@ pk_status pk__mc_commit(pk__mc *mc)
 
 /* ---- records and documents ---- */
 
-pk_status pk__mc_lend(const pk__allocator *a, const char *source,
-                      pk__mc_ent *e, pk__mlazy *z, pk__manifest *m)
+pk_status pk__mc_lend(const pk__allocator *a, pk__mc_ent *e, pk__manifest *m)
 {
   if (e->lent) /* a search path listed twice: the first has it */
     return PK_EIO;
   pk_status st = pk__manifest_from_record(a, e->rec, e->rec_len, m);
-  if (st != PK_OK)
-    return st;
-  *z = (pk__mlazy){.ent = e, .source = source};
-  m->cached = z;
-  e->lent = true;
-  return PK_OK;
+  e->lent = st == PK_OK;
+  return st;
 }
 
 /* The manifest at z->source read again, when it is still the one served:
