@@ -578,8 +578,14 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
     size_t nread = 0;
     for (size_t i = 0; i < n; i++)
       nread += !items[i].old || items[i].old->kind == PK__MC_READ;
-    loader L[8];
+    /* one loader on the stack (each holds a pk_error: eight would be
+     * stack pages a start touches for nothing) */
     size_t k = pk__discover_threads(h, nread);
+    loader one, *L = k > 1 ? pk__alloc(a, k * sizeof *L) : &one;
+    if (!L) {
+      L = &one;
+      k = 1;
+    }
     load_all(h, mc, root, dfd, items, slots, n, L, k);
     /* the cache keeps this directory's section when every entry was
      * served by it or is read every time and unchanged */
@@ -626,6 +632,8 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
     }
     for (size_t t = 0; t < k; t++)
       pk__arena_release(&L[t].keys);
+    if (L != &one)
+      pk__free(a, L, k * sizeof *L);
   } else if (mc && st == PK_OK &&
              record_dir(h, mc, root, &dir, NULL, NULL, 0, listed) != PK_OK) {
     st = pk__fail(err, PK_ENOMEM, "out of memory");
