@@ -265,9 +265,9 @@ static pk_status name_served(loader *L, pk_plugin *p, pk__mc_ent *o,
                              const char *mpath, size_t ld)
 {
   pk__manifest *m = &p->m;
-  size_t lp = ld + sizeof "/plugin.toml", ln = strlen(m->ns),
-         lm = strlen(m->name), lid = 2 * (ln + lm + 2),
-         ll = m->library ? ld + strlen(m->library) + 2 : 0;
+  size_t lp = ld + sizeof "/plugin.toml", ln = pk__record_strlen(m->ns),
+         lm = pk__record_strlen(m->name), lid = 2 * (ln + lm + 2),
+         ll = m->library ? ld + pk__record_strlen(m->library) + 2 : 0;
   pk__mlazy *z = pk__alloc(&L->alloc, sizeof *z + lp + ld + 1 + lid + ll);
   if (!z) {
     memset(m, 0, sizeof *m); /* (its requirements are the arena's) */

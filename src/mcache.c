@@ -36,11 +36,12 @@
 
 #define MAGIC "PKMCACHE"
 #define FORMAT                                                                 \
-  7u /* 3: images used in place (room for block headers);                      \
+  8u /* 3: images used in place (room for block headers);                      \
         4: line starts of 2 bytes; 5: records, images apart, read and          \
         checked when used; 6: tables of 9 to 128 keys keep tag bytes in        \
         their images, not a hash index; 7: narrow (16-byte) table entries,     \
-        the node slot one bit higher */
+        the node slot one bit higher; 8: a record's strings after their        \
+        lengths (mrecord.c) */
 #define ORDER 0x01020304u
 
 typedef struct header {

@@ -326,10 +326,17 @@ static off_t record_of(const char *name)
 {
   size_t len;
   char *data = cache_bytes(&len), want[64];
-  int n = snprintf(want, sizeof want, "%s%cmc%c", name, '\0', '\0');
-  char *at = memmem(data, len, want, (size_t)n);
+  /* the name, then the namespace "mc", each after its length */
+  size_t ln = strlen(name);
+  uint16_t k = (uint16_t)ln, two = 2;
+  cr_assert_lt(ln + 9, sizeof want);
+  memcpy(want, &k, 2);
+  memcpy(want + 2, name, ln + 1);
+  memcpy(want + 2 + ln + 1, &two, 2);
+  memcpy(want + 2 + ln + 3, "mc", 3);
+  char *at = memmem(data, len, want, ln + 8);
   cr_assert_not_null(at, "no record of %s in the cache", name);
-  off_t off = at - data;
+  off_t off = at + 2 - data;
   free(data);
   return off;
 }
@@ -1003,4 +1010,42 @@ Test(mcache, images_are_written_a_buffer_at_a_time, .fini = remove_tree)
                  "block %zu of %zu bytes, the images region has %llu", i,
                  s.size[i], (unsigned long long)images);
   expect_same(cache, reference, "254 manifests from the cache, 1 read");
+}
+
+/* A record keeps each string after its length (two bytes): a string of
+ * 65 535 bytes is recorded and given back whole, one longer makes the
+ * manifest one that is not recorded (read every time; a manifest under
+ * the 64 KiB an image allows cannot hold one). */
+Test(mcache, a_record_holds_strings_up_to_64_kib)
+{
+  static const char text[] = GOOD("b", "1.0.0", "");
+  pk__allocator libc = {NULL, NULL};
+  pk__manifest m, r;
+  pk_error err;
+  cr_assert_eq(pk__manifest_load(&libc, "b/plugin.toml", text,
+                                 sizeof text - 1, &m, &err),
+               PK_OK, "%s", err.message);
+  const char *description = m.description;
+  char *big = malloc(65537);
+  cr_assert_not_null(big);
+  memset(big, 'x', 65536);
+  big[65536] = '\0';
+  m.description = big;
+  cr_assert_eq(pk__manifest_record(&m, NULL, 0), 0);
+  big[65535] = '\0';
+  size_t len = pk__manifest_record(&m, NULL, 0);
+  cr_assert_gt(len, 65535);
+  char *rec = malloc(len);
+  cr_assert_eq(pk__manifest_record(&m, rec, len), len);
+  cr_assert_eq(pk__manifest_from_record(&libc, rec, len, &r), PK_OK);
+  cr_assert_eq(strlen(r.description), 65535);
+  cr_assert_eq(pk__record_strlen(r.description), 65535);
+  cr_assert_eq(pk__record_strlen(r.name), 1);
+  cr_assert_str_eq(r.name, "b");
+  cr_assert_eq(pk__record_strlen(r.ns), strlen(m.ns));
+  pk__manifest_free(&libc, &r);
+  free(rec);
+  m.description = description;
+  free(big);
+  pk__manifest_free(&libc, &m);
 }
