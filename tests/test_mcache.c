@@ -1049,3 +1049,25 @@ Test(mcache, a_record_holds_strings_up_to_64_kib)
   free(big);
   pk__manifest_free(&libc, &m);
 }
+
+/* The checksum of the file's sections and of each image sees every bit
+ * of its range, the last n % 8 bytes included (an image's length is not
+ * a multiple of 8), and the length itself. */
+Test(mcache, every_bit_of_a_checksummed_range_counts)
+{
+  unsigned char buf[77];
+  for (size_t i = 0; i < sizeof buf; i++)
+    buf[i] = (unsigned char)(i * 37 + 11);
+  for (size_t n = 0; n <= sizeof buf; n += 1) {
+    uint64_t sum = pk__mc_sum(buf, n);
+    if (n)
+      cr_assert_neq(pk__mc_sum(buf, n - 1), sum, "length %zu", n);
+    for (size_t at = 0; at < n; at++)
+      for (int bit = 0; bit < 8; bit++) {
+        buf[at] ^= (unsigned char)(1u << bit);
+        cr_assert_neq(pk__mc_sum(buf, n), sum, "length %zu, byte %zu, bit %d",
+                      n, at, bit);
+        buf[at] ^= (unsigned char)(1u << bit);
+      }
+  }
+}
