@@ -626,6 +626,16 @@ Test(mcache, version_pre_release_kept_by_pointer)
   }
 }
 
+/* Loads manifest text (n bytes) as b/plugin.toml into *m (libc's
+ * allocator). */
+static void load_b(const char *text, size_t n, pk__manifest *m)
+{
+  pk__allocator libc = {NULL, NULL};
+  pk_error err;
+  cr_assert_eq(pk__manifest_load(&libc, "b/plugin.toml", text, n, m, &err),
+               PK_OK, "%s", err.message);
+}
+
 /* A manifest's record gives back exactly what parsing gave; every byte
  * of it damaged in turn (three ways), or cut short, it is refused or gives
  * a manifest whose strings lie inside it and whose names are names -- never
@@ -638,10 +648,7 @@ Test(mcache, every_damaged_byte_of_a_record)
       "library = \"libb.so\"\nabi = 2\nhooks = [\"h\"]\n");
   pk__allocator libc = {NULL, NULL};
   pk__manifest m, r;
-  pk_error err;
-  cr_assert_eq(pk__manifest_load(&libc, "b/plugin.toml", text,
-                                 sizeof text - 1, &m, &err),
-               PK_OK, "%s", err.message);
+  load_b(text, sizeof text - 1, &m);
   size_t len = pk__manifest_record(&m, NULL, 0);
   cr_assert(len > 0 && len % 8 == 0);
   char *good = malloc(len);
@@ -1021,10 +1028,7 @@ Test(mcache, a_record_holds_strings_up_to_64_kib)
   static const char text[] = GOOD("b", "1.0.0", "");
   pk__allocator libc = {NULL, NULL};
   pk__manifest m, r;
-  pk_error err;
-  cr_assert_eq(pk__manifest_load(&libc, "b/plugin.toml", text,
-                                 sizeof text - 1, &m, &err),
-               PK_OK, "%s", err.message);
+  load_b(text, sizeof text - 1, &m);
   const char *description = m.description;
   char *big = malloc(65537);
   cr_assert_not_null(big);
