@@ -11,10 +11,22 @@
 
 #include "base.h"
 
-static bool name_char(int c)
-{
-  return isalnum(c) || c == '_' || c == '.' || c == '-';
-}
+/* [A-Za-z0-9_.-] (PK__NAME_MAX's contract) in any locale: isalnum()
+ * also takes the letters of the host's locale.  A table of the bytes
+ * (bytes from 0x80 on: 0), one load a byte: pk__name_valid checks two
+ * names of each manifest served from the metadata cache on every start. */
+static const unsigned char name_ok[256] = {
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,1,1,0, /* '-' '.' */
+    1,1,1,1,1,1,1,1,1,1,0,0,0,0,0,0, /* '0'-'9' */
+    0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1, /* 'A'-'O' */
+    1,1,1,1,1,1,1,1,1,1,1,0,0,0,0,1, /* 'P'-'Z' '_' */
+    0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1, /* 'a'-'o' */
+    1,1,1,1,1,1,1,1,1,1,1,0,0,0,0,0, /* 'p'-'z' */
+};
+
+static bool name_char(int c) { return name_ok[(unsigned char)c]; }
 
 bool pk__name_valid(const char *s, size_t len)
 {
