@@ -250,11 +250,7 @@ static bool stated(loader *L, loaded *l, const struct stat *sb)
 static bool unchanged(int dfd, const char *rel, const pk__mc_key *key)
 {
   struct stat sb;
-  pk__mc_key k;
-  if (fstatat(dfd, rel, &sb, 0) != 0)
-    return false;
-  pk__mc_key_of(&sb, &k);
-  return pk__mc_key_eq(&k, key);
+  return fstatat(dfd, rel, &sb, 0) == 0 && pk__mc_key_is(&sb, key);
 }
 
 /* Gives p, served from entry o, in one allocation what its record does

@@ -181,6 +181,17 @@ bool pk__mc_key_eq(const pk__mc_key *a, const pk__mc_key *b)
   return memcmp(a, b, sizeof *a) == 0;
 }
 
+bool pk__mc_key_is(const struct stat *st, const pk__mc_key *k)
+{
+  return k->ino == (uint64_t)st->st_ino &&
+         k->mtime_ns == (int64_t)st->st_mtim.tv_nsec &&
+         k->ctime_ns == (int64_t)st->st_ctim.tv_nsec &&
+         k->size == (uint64_t)st->st_size &&
+         k->mtime_s == (int64_t)st->st_mtim.tv_sec &&
+         k->ctime_s == (int64_t)st->st_ctim.tv_sec &&
+         k->dev == (uint64_t)st->st_dev;
+}
+
 bool pk__mc_settled(const pk__mc *mc, const pk__mc_key *k)
 {
   int64_t m = k->mtime_s * 1000000000 + k->mtime_ns;

@@ -87,6 +87,9 @@ void pk__mc_seal(char *file, size_t size);
 
 void pk__mc_key_of(const struct stat *st, pk__mc_key *k);
 bool pk__mc_key_eq(const pk__mc_key *a, const pk__mc_key *b);
+/* Whether st is the identity k records (pk__mc_key_of(st) equals k),
+ * field by field: the one test a warm start makes per manifest. */
+bool pk__mc_key_is(const struct stat *st, const pk__mc_key *k);
 /* Whether a manifest with this key may be imaged now (not racy). */
 bool pk__mc_settled(const pk__mc *mc, const pk__mc_key *k);
 

@@ -14,6 +14,7 @@
 #include <plugkit.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -1073,5 +1074,31 @@ Test(mcache, every_bit_of_a_checksummed_range_counts)
                       n, at, bit);
         buf[at] ^= (unsigned char)(1u << bit);
       }
+  }
+}
+
+/* pk__mc_key_is (a warm start's test of each manifest) agrees with
+ * pk__mc_key_of + pk__mc_key_eq: the same file is its key, and a key
+ * differing in any one field (device, inode, size, either time to the
+ * nanosecond) is not. */
+Test(mcache, a_key_is_the_stat_it_was_made_of)
+{
+  struct stat sb;
+  cr_assert_eq(stat("/", &sb), 0);
+  pk__mc_key k;
+  pk__mc_key_of(&sb, &k);
+  cr_assert(pk__mc_key_is(&sb, &k));
+  static const size_t field[] = {
+      offsetof(pk__mc_key, dev),      offsetof(pk__mc_key, ino),
+      offsetof(pk__mc_key, size),     offsetof(pk__mc_key, mtime_s),
+      offsetof(pk__mc_key, mtime_ns), offsetof(pk__mc_key, ctime_s),
+      offsetof(pk__mc_key, ctime_ns)};
+  for (size_t i = 0; i < sizeof field / sizeof *field; i++) {
+    pk__mc_key d = k;
+    uint64_t v;
+    memcpy(&v, (char *)&d + field[i], 8);
+    v ^= 1;
+    memcpy((char *)&d + field[i], &v, 8);
+    cr_assert(!pk__mc_key_is(&sb, &d) && !pk__mc_key_eq(&d, &k), "%zu", i);
   }
 }
