@@ -116,7 +116,14 @@ static char *write_id(char *id, const pk__manifest *m, size_t ln, size_t lm)
 static pk_status adopt_manifest(pk_host *h, pk_plugin *p)
 {
   const pk__allocator *a = &h->records_alloc;
-  size_t ln = strlen(p->m.ns), lm = strlen(p->m.name);
+  size_t ln, lm;
+  if (p->m.cached) { /* served: the record has the lengths */
+    ln = pk__record_strlen(p->m.ns);
+    lm = pk__record_strlen(p->m.name);
+  } else {
+    ln = strlen(p->m.ns);
+    lm = strlen(p->m.name);
+  }
   if (!p->id) {
     if (!(p->id = pk__alloc(a, 2 * (ln + lm + 2))))
       return PK_ENOMEM;
