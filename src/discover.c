@@ -97,24 +97,41 @@ static bool sort_names(const pk__allocator *a, char **names, size_t n)
   return true;
 }
 
-/* Fills in the record of a plugin whose manifest parsed. */
+/* "ns:name" and "ns\x01name" (the key) of m into id, which has room for
+ * both: 2 * (strlen(ns) + strlen(name) + 2) bytes; returns the key. */
+static char *write_id(char *id, const pk__manifest *m, size_t ln, size_t lm)
+{
+  char *key = id + ln + lm + 2;
+  memcpy(id, m->ns, ln);
+  id[ln] = ':';
+  memcpy(id + ln + 1, m->name, lm + 1);
+  memcpy(key, id, ln + lm + 2);
+  key[ln] = '\x01';
+  return key;
+}
+
+/* Fills in the record of a plugin whose manifest parsed: its id, key and
+ * library's path, unless they came with it (served from the cache:
+ * name_served). */
 static pk_status adopt_manifest(pk_host *h, pk_plugin *p)
 {
   const pk__allocator *a = &h->records_alloc;
-  size_t ln = strlen(p->m.ns), lm = strlen(p->m.name);
-  p->id = pk__alloc(a, 2 * (ln + lm + 2)); /* and the key behind it */
-  if (!p->id)
-    return PK_ENOMEM;
-  p->key = p->id + ln + lm + 2;
-  memcpy(p->id, p->m.ns, ln);
-  memcpy(p->key, p->m.ns, ln);
-  p->id[ln] = ':';
-  p->key[ln] = '\x01';
-  memcpy(p->id + ln + 1, p->m.name, lm + 1);
-  memcpy(p->key + ln + 1, p->m.name, lm + 1);
-  if (p->m.library && !p->builtin &&
-      !(p->library_path = path_join(a, p->dir, p->m.library)))
-    return PK_ENOMEM;
+  size_t ln, lm;
+  if (p->m.cached) { /* served: the record has the lengths */
+    ln = pk__record_strlen(p->m.ns);
+    lm = pk__record_strlen(p->m.name);
+  } else {
+    ln = strlen(p->m.ns);
+    lm = strlen(p->m.name);
+  }
+  if (!p->id) {
+    if (!(p->id = pk__alloc(a, 2 * (ln + lm + 2))))
+      return PK_ENOMEM;
+    p->key = write_id(p->id, &p->m, ln, lm);
+    if (p->m.library && !p->builtin &&
+        !(p->library_path = path_join(a, p->dir, p->m.library)))
+      return PK_ENOMEM;
+  }
   pk_plugin *first = pk__map_get(&h->by_id, p->id, ln + lm + 1);
   if (first) {
     p->state = PK_STATE_SHADOWED;
@@ -129,8 +146,10 @@ static pk_status adopt_manifest(pk_host *h, pk_plugin *p)
 /* What loading one manifest gave; filled by load_range(), possibly on a
  * worker thread, and turned into a plugin record by add_loaded() on the
  * host's thread, in search order.  The manifest itself is loaded into the
- * m of the entry's record slot (pk__plugin_slots), not copied there:
- * items stay small (a warm start of 10 000 fills them in fresh pages). */
+ * m of the entry's record slot (pk__plugin_slots), and its paths (dir,
+ * manifest_path; for one served from the cache also id, key and
+ * library_path) into the slot's fields, not copied there: items stay
+ * small (a warm start of 10 000 fills them in fresh pages). */
 typedef struct loaded {
   const char *name;  /* directory entry (scan) */
   pk__mc_ent *old;   /* its metadata cache entry, or NULL */
@@ -139,7 +158,6 @@ typedef struct loaded {
                             and its pk__mc_kind */
   uint32_t kind;
   bool hit;          /* served by old: nothing to write for it */
-  char *dir, *mpath; /* in the loader's arena; NULL when not a plugin */
   pk_status read_st; /* PK_OK, PK_ENOTFOUND (not a plugin: the slot's m
                         may be unset), PK_ENOMEM; any but PK_ENOTFOUND:
                         the slot's m is filled in or zeroed */
@@ -147,9 +165,9 @@ typedef struct loaded {
   pk_error *perr; /* when st is not PK_OK (in the loader's arena) */
 } loaded;
 
-/* Makes slot p, whose m holds l's manifest, the record of the plugin l
- * loaded.  dir/mpath belong to an arena that lives as long as the
- * host. */
+/* Makes slot p, whose m, dir and manifest_path (and id, key and
+ * library_path, or NULL) hold what l loaded, the record of that plugin.
+ * The strings belong to an arena that lives as long as the host. */
 static pk_status add_loaded(pk_host *h, loaded *l, pk_plugin *p,
                             const pk_plugin_desc *builtin, pk_error *err)
 {
@@ -158,13 +176,11 @@ static pk_status add_loaded(pk_host *h, loaded *l, pk_plugin *p,
                          loader's arena's) */
     memset(&p->m, 0, sizeof p->m);
   pk__plugin_init(h, p);
-  if (!l->dir || !l->mpath)
+  if (!p->dir || !p->manifest_path)
     return pk__fail(err, PK_ENOMEM, "out of memory");
   p->search_index = (uint32_t)h->nplugins;
-  p->builtin = l->dir[0] == '\0';
+  p->builtin = p->dir[0] == '\0';
   p->desc = builtin;
-  p->dir = l->dir;
-  p->manifest_path = l->mpath;
   if (PK__VEC_PUSH(&h->alloc, h->plugins, h->nplugins, h->plugcap, p) !=
       PK_OK) {
     pk__plugin_free(h, p);
@@ -174,9 +190,9 @@ static pk_status add_loaded(pk_host *h, loaded *l, pk_plugin *p,
     return pk__error_copy(err, l->perr);
   if (l->st != PK_OK) {
     /* Broken: named after its directory so that it can still be listed. */
-    const char *base = strrchr(l->dir, '/');
-    base = base ? base + 1 : l->dir;
-    p->id = pk__strdup(a, base[0] ? base : l->mpath);
+    const char *base = strrchr(p->dir, '/');
+    base = base ? base + 1 : p->dir;
+    p->id = pk__strdup(a, base[0] ? base : p->manifest_path);
     p->key = pk__strdup(a, p->id ? p->id : "");
     if (!p->id || !p->key)
       return pk__fail(err, PK_ENOMEM, "out of memory");
@@ -241,18 +257,48 @@ static bool stated(loader *L, loaded *l, const struct stat *sb)
 static bool unchanged(int dfd, const char *rel, const pk__mc_key *key)
 {
   struct stat sb;
-  pk__mc_key k;
-  if (fstatat(dfd, rel, &sb, 0) != 0)
-    return false;
-  pk__mc_key_of(&sb, &k);
-  return pk__mc_key_eq(&k, key);
+  return fstatat(dfd, rel, &sb, 0) == 0 && pk__mc_key_is(&sb, key);
 }
 
-/* Serves l from its cache entry's record when the file is unchanged: one
- * stat, no parse; the document comes later, if asked for (pk__mc_lend).
- * mpath: the manifest's path. */
-static bool load_cached(loader *L, loaded *l, pk__manifest *m, const char *rel,
-                        const char *mpath)
+/* Gives p, served from entry o, in one allocation what its record does
+ * not hold: its lazy document's state, manifest path (mpath, whose
+ * directory has ld bytes), directory, id, key and library's path (the
+ * names and the rest point into the cache's record). */
+static pk_status name_served(loader *L, pk_plugin *p, pk__mc_ent *o,
+                             const char *mpath, size_t ld)
+{
+  pk__manifest *m = &p->m;
+  size_t lp = ld + sizeof "/plugin.toml", ln = pk__record_strlen(m->ns),
+         lm = pk__record_strlen(m->name), lid = 2 * (ln + lm + 2),
+         ll = m->library ? ld + pk__record_strlen(m->library) + 2 : 0;
+  pk__mlazy *z = pk__alloc(&L->alloc, sizeof *z + lp + ld + 1 + lid + ll);
+  if (!z) {
+    memset(m, 0, sizeof *m); /* (its requirements are the arena's) */
+    return PK_ENOMEM;
+  }
+  char *s = (char *)(z + 1);
+  p->manifest_path = memcpy(s, mpath, lp);
+  p->dir = memcpy(s + lp, mpath, ld);
+  p->dir[ld] = '\0';
+  p->id = s + lp + ld + 1;
+  p->key = write_id(p->id, m, ln, lm);
+  p->library_path = ll ? p->id + lid : NULL;
+  if (ll) {
+    memcpy(p->library_path, mpath, ld);
+    p->library_path[ld] = '/';
+    memcpy(p->library_path + ld + 1, m->library, ll - ld - 1);
+  }
+  *z = (pk__mlazy){.ent = o, .source = p->manifest_path};
+  m->cached = z;
+  return PK_OK;
+}
+
+/* Serves l from its cache entry's record into slot p when the file is
+ * unchanged: one stat, no parse; the document comes later, if asked for
+ * (pk__mc_load_doc).  mpath: the manifest's path, ld bytes of it its
+ * directory. */
+static bool load_cached(loader *L, loaded *l, pk_plugin *p, const char *rel,
+                        const char *mpath, size_t ld)
 {
   pk__mc_ent *o = l->old;
   if (!o || o->kind == PK__MC_READ ||
@@ -262,19 +308,9 @@ static bool load_cached(loader *L, loaded *l, pk__manifest *m, const char *rel,
   l->hit = true;
   if (o->kind == PK__MC_NONE)
     return true; /* still not a plugin directory */
-  /* one allocation: the lazy document's state, mpath, and its directory
-   * (mpath without "/plugin.toml") */
-  size_t lm = strlen(mpath) + 1, ld = lm - sizeof "/plugin.toml" + 1;
-  pk__mlazy *z = pk__alloc(&L->alloc, sizeof *z + lm + ld);
-  pk_status st = PK_ENOMEM;
-  if (z) {
-    l->mpath = memcpy((char *)(z + 1), mpath, lm);
-    l->dir = memcpy(l->mpath + lm, mpath, ld - 1);
-    l->dir[ld - 1] = '\0';
-    st = pk__mc_lend(&L->alloc, l->mpath, o, z, m);
-  } else {
-    memset(m, 0, sizeof *m); /* (read_st says it holds something) */
-  }
+  pk_status st = pk__mc_lend(&L->alloc, o, &p->m);
+  if (st == PK_OK)
+    st = name_served(L, p, o, mpath, ld);
   if (st != PK_OK && st != PK_ENOMEM) {
     /* a record this library rejects (a damaged cache whose checksum
      * matches), or one already served: read the file */
@@ -305,7 +341,8 @@ static void load_range(loader *L)
   }
   for (size_t i = L->from; i < L->to; i++) {
     loaded *l = &L->items[i];
-    pk__manifest *m = &L->slots[i].m;
+    pk_plugin *p = &L->slots[i];
+    pk__manifest *m = &p->m;
     l->read_st = PK_ENOTFOUND;
     l->kind = PK__MC_NONE;
     l->key = &no_key;
@@ -314,7 +351,7 @@ static void load_range(loader *L)
       continue;
     memcpy(rel, l->name, ln);
     memcpy(rel + ln, leaf, sizeof leaf);
-    if (load_cached(L, l, m, rel, mpath))
+    if (load_cached(L, l, p, rel, mpath, ld))
       continue;
     struct stat sb;
     pk__file_why why;
@@ -338,16 +375,18 @@ static void load_range(loader *L)
     bool keyed = !L->mc || !(rst == PK_OK || why.mode || why.size) ||
                  stated(L, l, &sb); /* what fstat gave */
     /* the path: the document's copy when it parsed */
-    l->dir = pk__strndup(&L->alloc, mpath, ld);
-    l->mpath = st == PK_OK
-                   ? (char *)pk_doc_source(m->doc)
-                   : pk__strndup(&L->alloc, mpath, ld + sizeof leaf - 1);
-    l->read_st =
-        !keyed || !l->dir || !l->mpath || rst == PK_ENOMEM ? PK_ENOMEM : PK_OK;
+    p->id = p->key = p->library_path = NULL; /* (adopt_manifest's) */
+    p->dir = pk__strndup(&L->alloc, mpath, ld);
+    p->manifest_path =
+        st == PK_OK ? (char *)pk_doc_source(m->doc)
+                    : pk__strndup(&L->alloc, mpath, ld + sizeof leaf - 1);
+    l->read_st = !keyed || !p->dir || !p->manifest_path || rst == PK_ENOMEM
+                     ? PK_ENOMEM
+                     : PK_OK;
     if (l->read_st != PK_OK)
       continue;
     if (rst != PK_OK) /* a broken plugin: it cannot be read */
-      st = pk__file_fail(&L->err, rst, l->mpath, &why, NULL);
+      st = pk__file_fail(&L->err, rst, p->manifest_path, &why, NULL);
     if (st != PK_OK)
       keep_error(L, l, st);
     else if (L->mc && pk__mc_settled(L->mc, l->key))
@@ -527,12 +566,14 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
     for (size_t i = 0; i < n; i++) {
       loaded *l = &items[i];
       l->name = names[i];
-      int c = 1; /* cached[j] against the name: one strcmp a step */
-      while (j < ncached && (c = strcmp(cached[j].name, l->name)) < 0)
+      int c = 1; /* cached[j] against the name: one strcmp a step (none
+                    when the names are the cache's) */
+      while (j < ncached &&
+             (c = cached[j].name == l->name ? 0
+                                            : strcmp(cached[j].name, l->name)) < 0)
         j++;
       l->old = j < ncached && c == 0 ? &cached[j] : NULL;
       l->hit = false;
-      l->dir = l->mpath = NULL;
       l->read_st = PK_ENOTFOUND;
       l->st = PK_OK;
       l->perr = NULL;
@@ -540,8 +581,14 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
     size_t nread = 0;
     for (size_t i = 0; i < n; i++)
       nread += !items[i].old || items[i].old->kind == PK__MC_READ;
-    loader L[8];
+    /* one loader on the stack (each holds a pk_error: eight would be
+     * stack pages a start touches for nothing) */
     size_t k = pk__discover_threads(h, nread);
+    loader one, *L = k > 1 ? pk__alloc(a, k * sizeof *L) : &one;
+    if (!L) {
+      L = &one;
+      k = 1;
+    }
     load_all(h, mc, root, dfd, items, slots, n, L, k);
     /* the cache keeps this directory's section when every entry was
      * served by it or is read every time and unchanged */
@@ -588,6 +635,8 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
     }
     for (size_t t = 0; t < k; t++)
       pk__arena_release(&L[t].keys);
+    if (L != &one)
+      pk__free(a, L, k * sizeof *L);
   } else if (mc && st == PK_OK &&
              record_dir(h, mc, root, &dir, NULL, NULL, 0, listed) != PK_OK) {
     st = pk__fail(err, PK_ENOMEM, "out of memory");
@@ -625,17 +674,18 @@ static pk_status discover(pk_host *h, pk_error *err)
     else
       snprintf(name, sizeof name, "builtin:%zu", i + 1);
     pk_error perr;
-    loaded l = {.dir = pk__strdup(&h->records_alloc, ""),
-                .mpath = pk__strdup(&h->records_alloc, name),
-                .perr = &perr};
+    loaded l = {.perr = &perr};
     pk_plugin *p = pk__plugin_slots(h, 1);
     if (!p) {
       st = pk__fail(err, PK_ENOMEM, "out of memory");
       break;
     }
-    memset(&p->m, 0, sizeof p->m);
-    if (l.mpath)
-      l.st = pk__manifest_load(&h->records_alloc, l.mpath, h->builtins[i].text,
+    memset(p, 0, sizeof *p);
+    p->dir = pk__strdup(&h->records_alloc, "");
+    p->manifest_path = pk__strdup(&h->records_alloc, name);
+    if (p->manifest_path)
+      l.st = pk__manifest_load(&h->records_alloc, p->manifest_path,
+                               h->builtins[i].text,
                                strlen(h->builtins[i].text), &p->m, &perr);
     st = add_loaded(h, &l, p, d, err);
   }

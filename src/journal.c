@@ -211,7 +211,15 @@ static void unlock_byte(int fd, off_t off)
 
 static void journal_path(const char *cache, char *buf, size_t n)
 {
-  snprintf(buf, n, "%s.journal", cache);
+  /* what snprintf(buf, n, "%s.journal", cache) writes, without the
+   * printf code: pages a fresh process would touch on every start for
+   * this alone */
+  static const char ext[] = ".journal";
+  size_t lc = strlen(cache), k = lc < n - 1 ? lc : n - 1,
+         le = n - 1 - k < sizeof ext - 1 ? n - 1 - k : sizeof ext - 1;
+  memcpy(buf, cache, k);
+  memcpy(buf + k, ext, le);
+  buf[k + le] = '\0';
 }
 
 /* A string of a record, bounded and NUL-ended whatever the file holds. */

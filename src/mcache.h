@@ -87,6 +87,9 @@ void pk__mc_seal(char *file, size_t size);
 
 void pk__mc_key_of(const struct stat *st, pk__mc_key *k);
 bool pk__mc_key_eq(const pk__mc_key *a, const pk__mc_key *b);
+/* Whether st is the identity k records (pk__mc_key_of(st) equals k),
+ * field by field: the one test a warm start makes per manifest. */
+bool pk__mc_key_is(const struct stat *st, const pk__mc_key *k);
 /* Whether a manifest with this key may be imaged now (not racy). */
 bool pk__mc_settled(const pk__mc *mc, const pk__mc_key *k);
 
@@ -115,14 +118,13 @@ void pk__mc_tally(pk__mc *mc, size_t served, size_t read);
 pk_status pk__mc_commit(pk__mc *mc);
 
 /* Serves manifest *m (its requirements allocated from a) from entry e's
- * record, without its document: z (allocated by the caller, named
- * source) is filled for pk__mc_load_doc, which makes the document from
- * the image in the cache's memory (which the host keeps from pk__mc_close
- * on).  PK_EIO: not a record this library reads, or one a plugin already
- * uses (a search path given twice); the caller reads the file instead.
- * PK_ENOMEM. */
-pk_status pk__mc_lend(const pk__allocator *a, const char *source,
-                      pk__mc_ent *e, pk__mlazy *z, pk__manifest *m);
+ * record, without its document; the caller then gives it its lazy state
+ * (m->cached: a pk__mlazy naming e and the manifest's path), from which
+ * pk__mc_load_doc makes the document out of the image in the cache's
+ * memory (which the host keeps from pk__mc_close on).  PK_EIO: not a
+ * record this library reads, or one a plugin already uses (a search path
+ * given twice); the caller reads the file instead.  PK_ENOMEM. */
+pk_status pk__mc_lend(const pk__allocator *a, pk__mc_ent *e, pk__manifest *m);
 /* Gives p (served by pk__mc_lend) its document, under a lock (any thread):
  * the image's, when its checksum and every node check out; else the
  * manifest read again when its identity is still the one served (a

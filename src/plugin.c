@@ -75,8 +75,15 @@ pk_plugin *pk__plugin_slots(pk_host *h, size_t n)
 void pk__plugin_init(pk_host *h, pk_plugin *p)
 {
   enum { M = offsetof(pk_plugin, m), REST = M + sizeof p->m };
+  char *id = p->id, *key = p->key, *dir = p->dir, *mp = p->manifest_path,
+       *lib = p->library_path;
   memset(p, 0, M);
   memset((char *)p + REST, 0, sizeof *p - REST);
+  p->id = id;
+  p->key = key;
+  p->dir = dir;
+  p->manifest_path = mp;
+  p->library_path = lib;
   p->host = h;
   p->node = PK__NO_NODE;
   p->state = PK_STATE_DISCOVERED;

@@ -266,7 +266,8 @@ int pk__plugin_hook_fail(pk_plugin *p, const pk_error *e);
  * costs no write. */
 pk_plugin *pk__plugin_slots(pk_host *h, size_t n);
 /* Makes slot p a new record, state DISCOVERED: every field zero but p->m,
- * which the caller filled in (or zeroed). */
+ * p->id, p->key, p->dir, p->manifest_path and p->library_path, which the
+ * caller filled in (or zeroed). */
 void pk__plugin_init(pk_host *h, pk_plugin *p);
 /* Frees what a record owns outside the arena (reason, error, dynamic
  * requirements). */

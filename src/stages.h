@@ -118,7 +118,8 @@ bool pk__manifest_lists_hook(const pk_plugin *p, const char *name);
 /* The record of manifest m (one that loaded): everything of it but its
  * document -- names, version, description, library, abi, lazy, the
  * requirements' texts, which optional tables it has -- written to out when
- * cap is enough.  Returns its size, a multiple of 8. */
+ * cap is enough.  Returns its size, a multiple of 8; 0 when it cannot be
+ * recorded (a string of 64 KiB or more). */
 size_t pk__manifest_record(const pk__manifest *m, void *out, size_t cap);
 /* The manifest of record rec (len bytes, 8-aligned), as parsing the
  * manifest it was made of gave it, without its document (m->doc, m->root
@@ -128,6 +129,9 @@ size_t pk__manifest_record(const pk__manifest *m, void *out, size_t cap);
  * manifest check has them), PK_ENOMEM. */
 pk_status pk__manifest_from_record(const pk__allocator *a, const void *rec,
                                    size_t len, pk__manifest *m);
+/* The length of s, a string of a manifest served by
+ * pk__manifest_from_record (the record holds it before s: no scan). */
+size_t pk__record_strlen(const char *s);
 
 /* ---- loading (loader.c over loader_posix.c) ---- */
 

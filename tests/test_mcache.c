@@ -14,6 +14,7 @@
 #include <plugkit.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -326,10 +327,17 @@ static off_t record_of(const char *name)
 {
   size_t len;
   char *data = cache_bytes(&len), want[64];
-  int n = snprintf(want, sizeof want, "%s%cmc%c", name, '\0', '\0');
-  char *at = memmem(data, len, want, (size_t)n);
+  /* the name, then the namespace "mc", each after its length */
+  size_t ln = strlen(name);
+  uint16_t k = (uint16_t)ln, two = 2;
+  cr_assert_lt(ln + 9, sizeof want);
+  memcpy(want, &k, 2);
+  memcpy(want + 2, name, ln + 1);
+  memcpy(want + 2 + ln + 1, &two, 2);
+  memcpy(want + 2 + ln + 3, "mc", 3);
+  char *at = memmem(data, len, want, ln + 8);
   cr_assert_not_null(at, "no record of %s in the cache", name);
-  off_t off = at - data;
+  off_t off = at + 2 - data;
   free(data);
   return off;
 }
@@ -619,6 +627,16 @@ Test(mcache, version_pre_release_kept_by_pointer)
   }
 }
 
+/* Loads manifest text (n bytes) as b/plugin.toml into *m (libc's
+ * allocator). */
+static void load_b(const char *text, size_t n, pk__manifest *m)
+{
+  pk__allocator libc = {NULL, NULL};
+  pk_error err;
+  cr_assert_eq(pk__manifest_load(&libc, "b/plugin.toml", text, n, m, &err),
+               PK_OK, "%s", err.message);
+}
+
 /* A manifest's record gives back exactly what parsing gave; every byte
  * of it damaged in turn (three ways), or cut short, it is refused or gives
  * a manifest whose strings lie inside it and whose names are names -- never
@@ -631,10 +649,7 @@ Test(mcache, every_damaged_byte_of_a_record)
       "library = \"libb.so\"\nabi = 2\nhooks = [\"h\"]\n");
   pk__allocator libc = {NULL, NULL};
   pk__manifest m, r;
-  pk_error err;
-  cr_assert_eq(pk__manifest_load(&libc, "b/plugin.toml", text,
-                                 sizeof text - 1, &m, &err),
-               PK_OK, "%s", err.message);
+  load_b(text, sizeof text - 1, &m);
   size_t len = pk__manifest_record(&m, NULL, 0);
   cr_assert(len > 0 && len % 8 == 0);
   char *good = malloc(len);
@@ -1003,4 +1018,87 @@ Test(mcache, images_are_written_a_buffer_at_a_time, .fini = remove_tree)
                  "block %zu of %zu bytes, the images region has %llu", i,
                  s.size[i], (unsigned long long)images);
   expect_same(cache, reference, "254 manifests from the cache, 1 read");
+}
+
+/* A record keeps each string after its length (two bytes): a string of
+ * 65 535 bytes is recorded and given back whole, one longer makes the
+ * manifest one that is not recorded (read every time; a manifest under
+ * the 64 KiB an image allows cannot hold one). */
+Test(mcache, a_record_holds_strings_up_to_64_kib)
+{
+  static const char text[] = GOOD("b", "1.0.0", "");
+  pk__allocator libc = {NULL, NULL};
+  pk__manifest m, r;
+  load_b(text, sizeof text - 1, &m);
+  const char *description = m.description;
+  char *big = malloc(65537);
+  cr_assert_not_null(big);
+  memset(big, 'x', 65536);
+  big[65536] = '\0';
+  m.description = big;
+  cr_assert_eq(pk__manifest_record(&m, NULL, 0), 0);
+  big[65535] = '\0';
+  size_t len = pk__manifest_record(&m, NULL, 0);
+  cr_assert_gt(len, 65535);
+  char *rec = malloc(len);
+  cr_assert_eq(pk__manifest_record(&m, rec, len), len);
+  cr_assert_eq(pk__manifest_from_record(&libc, rec, len, &r), PK_OK);
+  cr_assert_eq(strlen(r.description), 65535);
+  cr_assert_eq(pk__record_strlen(r.description), 65535);
+  cr_assert_eq(pk__record_strlen(r.name), 1);
+  cr_assert_str_eq(r.name, "b");
+  cr_assert_eq(pk__record_strlen(r.ns), strlen(m.ns));
+  pk__manifest_free(&libc, &r);
+  free(rec);
+  m.description = description;
+  free(big);
+  pk__manifest_free(&libc, &m);
+}
+
+/* The checksum of the file's sections and of each image sees every bit
+ * of its range, the last n % 8 bytes included (an image's length is not
+ * a multiple of 8), and the length itself. */
+Test(mcache, every_bit_of_a_checksummed_range_counts)
+{
+  unsigned char buf[77];
+  for (size_t i = 0; i < sizeof buf; i++)
+    buf[i] = (unsigned char)(i * 37 + 11);
+  for (size_t n = 0; n <= sizeof buf; n += 1) {
+    uint64_t sum = pk__mc_sum(buf, n);
+    if (n)
+      cr_assert_neq(pk__mc_sum(buf, n - 1), sum, "length %zu", n);
+    for (size_t at = 0; at < n; at++)
+      for (int bit = 0; bit < 8; bit++) {
+        buf[at] ^= (unsigned char)(1u << bit);
+        cr_assert_neq(pk__mc_sum(buf, n), sum, "length %zu, byte %zu, bit %d",
+                      n, at, bit);
+        buf[at] ^= (unsigned char)(1u << bit);
+      }
+  }
+}
+
+/* pk__mc_key_is (a warm start's test of each manifest) agrees with
+ * pk__mc_key_of + pk__mc_key_eq: the same file is its key, and a key
+ * differing in any one field (device, inode, size, either time to the
+ * nanosecond) is not. */
+Test(mcache, a_key_is_the_stat_it_was_made_of)
+{
+  struct stat sb;
+  cr_assert_eq(stat("/", &sb), 0);
+  pk__mc_key k;
+  pk__mc_key_of(&sb, &k);
+  cr_assert(pk__mc_key_is(&sb, &k));
+  static const size_t field[] = {
+      offsetof(pk__mc_key, dev),      offsetof(pk__mc_key, ino),
+      offsetof(pk__mc_key, size),     offsetof(pk__mc_key, mtime_s),
+      offsetof(pk__mc_key, mtime_ns), offsetof(pk__mc_key, ctime_s),
+      offsetof(pk__mc_key, ctime_ns)};
+  for (size_t i = 0; i < sizeof field / sizeof *field; i++) {
+    pk__mc_key d = k;
+    uint64_t v;
+    memcpy(&v, (char *)&d + field[i], 8);
+    v ^= 1;
+    memcpy((char *)&d + field[i], &v, 8);
+    cr_assert(!pk__mc_key_is(&sb, &d) && !pk__mc_key_eq(&d, &k), "%zu", i);
+  }
 }

@@ -1,6 +1,7 @@
 /* test_semver.c -- versions, precedence and requirement strings.
  * SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -220,4 +221,32 @@ Test(semver, requirement_name_lengths_and_colons)
   cr_expect_eq(pk__req_parse("ns:__all__", &r, why, sizeof why), PK_OK);
   cr_expect_eq(pk__req_parse("__all__ ^1", &r, why, sizeof why), PK_EMANIFEST);
   cr_expect_eq(pk__req_parse("__all_ ^1", &r, why, sizeof why), PK_OK);
+}
+
+/* A name is [A-Za-z0-9_.-]{1,127}: every byte value checked alone and
+ * inside a name, under the C.UTF-8 locale too (the check is not
+ * isalnum's, which follows the locale). */
+Test(semver, name_characters_are_ascii_in_any_locale)
+{
+  static const char allowed[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                "abcdefghijklmnopqrstuvwxyz0123456789_.-";
+  const char *locales[] = {"C", "C.UTF-8"};
+  for (size_t l = 0; l < 2; l++) {
+    if (!setlocale(LC_CTYPE, locales[l]))
+      continue;
+    for (int c = 1; c < 256; c++) {
+      char one = (char)c, in[4] = {'a', (char)c, 'b', '\0'};
+      bool want = strchr(allowed, c) != NULL;
+      cr_assert_eq(pk__name_valid(&one, 1), want, "byte %d (%s)", c,
+                   locales[l]);
+      cr_assert_eq(pk__name_valid(in, 3), want, "byte %d (%s)", c,
+                   locales[l]);
+    }
+  }
+  setlocale(LC_CTYPE, "C");
+  char longest[PK__NAME_MAX];
+  memset(longest, 'x', sizeof longest);
+  cr_assert(pk__name_valid(longest, PK__NAME_MAX - 1));
+  cr_assert(!pk__name_valid(longest, PK__NAME_MAX));
+  cr_assert(!pk__name_valid(longest, 0));
 }
