@@ -324,7 +324,7 @@ static pid_t tmp_pid(const char *name)
 }
 
 /* Removes from the directory dirfd the temporary files of runners that
- * are gone: named by tmp_pid, regular files (lstat: a link or a
+ * are gone: named by tmp_pid, regular files (not following: a link or a
  * directory of that name is left), last written TMP_MARGIN_S ago or more,
  * of a PID that is no process (kill(2): ESRCH; EPERM is another user's
  * live one) and not this one's.  Relative to dirfd: no link is followed. */
