@@ -234,7 +234,7 @@ Test(runner, a_runner_killed_while_storing_leaves_a_file_a_later_run_sweeps)
 {
   proj p;
   races_project(&p);
-  char tmp[200] = "", path[600];
+  char tmp[300] = "", path[500];
   int k;
   for (k = 1; k <= 20 && !tmp[0]; k++) {
     set_seed(&p, k);

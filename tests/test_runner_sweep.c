@@ -26,7 +26,7 @@ static pid_t dead_pid(void)
  * back: past the runner's margin of 10. */
 static void backdate(const proj *p, const char *rel)
 {
-  char path[512];
+  char path[1024];
   snprintf(path, sizeof path, "%s/%s", p->dir, rel);
   struct timespec t[2];
   clock_gettime(CLOCK_REALTIME, &t[0]);
@@ -39,7 +39,7 @@ static void backdate(const proj *p, const char *rel)
 /* Whether the project's rel is there (a dangling link is). */
 static bool there(const proj *p, const char *rel)
 {
-  char path[512];
+  char path[1024];
   struct stat st;
   snprintf(path, sizeof path, "%s/%s", p->dir, rel);
   return lstat(path, &st) == 0;
