@@ -3,10 +3,10 @@
  * against that plugin, which the next run warns of (naming it) and runs
  * on; a second such kill with the same files quarantines it: the next
  * run says so and how to lift it, and stops (the project declares the
- * plugin); `plugkit quarantine clear` lifts it.  A copy of the runner's directory
- * (its executables and runner-host.toml; plugins/ beside them) holds the
- * fixture runner:hang (tests/fixtures/runner/hang), whose register hook
- * blocks when RUNNER_TEST_HANG is set.
+ * plugin); `plugkit quarantine clear` lifts it.  A copy of the runner's
+ * directory (its executables and runner-host.toml; plugins/ beside them)
+ * holds the fixture runner:hang (tests/fixtures/runner/hang), whose
+ * register hook blocks when RUNNER_TEST_HANG is set.
  * SPDX-License-Identifier: MIT */
 #include "runner_util.h"
 
@@ -37,21 +37,6 @@ static void install_free(install *in)
   char cmd[200];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", in->dir);
   cr_assert_eq(system(cmd), 0);
-}
-
-/* Runs in's runner with args in the project: its exit code; its stderr
- * in p->err. */
-static int run_in(const install *in, proj *p, const char *args)
-{
-  char cmd[1024], path[200];
-  snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s >'%s.out' 2>'%s.err'",
-           p->dir, in->runner, args, p->dir, p->dir);
-  int st = system(cmd);
-  snprintf(path, sizeof path, "%s.out", p->dir);
-  slurp(path, p->out, sizeof p->out);
-  snprintf(path, sizeof path, "%s.err", p->dir);
-  slurp(path, p->err, sizeof p->err);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
 /* Starts in's runner on gen with RUNNER_TEST_HANG set, waits until
@@ -89,11 +74,11 @@ Test(runner, a_kill_inside_a_plugin_is_a_strike_then_a_quarantine)
                 "[commands.gen]\nexec = \"echo made > out.txt\"\n"
                 "deps = [\"in.txt\"]\n");
   put(p.dir, "in.txt", "v1\n");
-  cr_assert_eq(run_in(&in, &p, "gen"), 0, "%s", p.err);
+  cr_assert_eq(run_of(in.runner, &p, NULL, "gen"), 0, "%s", p.err);
   cr_assert_null(strstr(p.err, "runner:hang"), "%s", p.err);
 
   kill_inside(&in, &p);
-  cr_assert_eq(run_in(&in, &p, "gen"), 0, "%s", p.err);
+  cr_assert_eq(run_of(in.runner, &p, NULL, "gen"), 0, "%s", p.err);
   cr_expect(strstr(p.err, "runner: warning: runner:hang: plugin runner:hang: "
                           "the host ended inside its register hook without "
                           "a crash signal (killed from outside?); not "
@@ -101,7 +86,7 @@ Test(runner, a_kill_inside_a_plugin_is_a_strike_then_a_quarantine)
                           "files quarantines it\n"),
             "%s", p.err);
   cr_expect(strstr(p.err, "gen: hit, replaying"), "%s", p.err);
-  cr_assert_eq(run_in(&in, &p, "gen"), 0, "%s", p.err);
+  cr_assert_eq(run_of(in.runner, &p, NULL, "gen"), 0, "%s", p.err);
   cr_expect_null(strstr(p.err, "runner:hang"), "warned once: %s", p.err);
 
   kill_inside(&in, &p);
@@ -109,7 +94,7 @@ Test(runner, a_kill_inside_a_plugin_is_a_strike_then_a_quarantine)
   char out[300];
   snprintf(out, sizeof out, "%s/out.txt", p.dir);
   cr_assert_eq(unlink(out), 0);
-  int code = run_in(&in, &p, "gen");
+  int code = run_of(in.runner, &p, NULL, "gen");
   char clear[600];
   snprintf(clear, sizeof clear,
            "or run `plugkit quarantine clear runner:hang --cache "
@@ -135,7 +120,7 @@ Test(runner, a_kill_inside_a_plugin_is_a_strike_then_a_quarantine)
            "'%s/.runner/plugins.cache' >/dev/null",
            PK_CLI_PATH, p.dir);
   cr_assert_eq(system(cmd), 0, "%s", cmd);
-  cr_assert_eq(run_in(&in, &p, "gen"), 0, "%s", p.err);
+  cr_assert_eq(run_of(in.runner, &p, NULL, "gen"), 0, "%s", p.err);
   cr_expect_null(strstr(p.err, "runner:hang"), "%s", p.err);
   cr_expect(strstr(p.err, "gen: miss, running"), "%s", p.err);
   cr_expect(exists(&p, "out.txt"));
