@@ -82,13 +82,15 @@ static inline void slurp(const char *path, char *buf, size_t n)
   fclose(f);
 }
 
-/* Runs "runner ARGS" in the project (with ENV prefixed); the exit code. */
-static inline int run(proj *p, const char *env, const char *args)
+/* Runs "RUNNER ARGS" (the runner executable at path runner) in the
+ * project (with ENV prefixed); the exit code. */
+static inline int run_of(const char *runner, proj *p, const char *env,
+                         const char *args)
 {
   char cmd[2048];
   snprintf(cmd, sizeof cmd,
            "cd '%s' && RAN_FILE='%s.ran' %s '%s' %s >'%s.out' 2>'%s.err'",
-           p->dir, p->dir, env ? env : "", RUNNER, args, p->dir, p->dir);
+           p->dir, p->dir, env ? env : "", runner, args, p->dir, p->dir);
   int st = system(cmd);
   char path[200];
   snprintf(path, sizeof path, "%s.out", p->dir);
@@ -96,6 +98,12 @@ static inline int run(proj *p, const char *env, const char *args)
   snprintf(path, sizeof path, "%s.err", p->dir);
   slurp(path, p->err, sizeof p->err);
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* Runs "runner ARGS" in the project (with ENV prefixed); the exit code. */
+static inline int run(proj *p, const char *env, const char *args)
+{
+  return run_of(RUNNER, p, env, args);
 }
 
 static inline bool exists(const proj *p, const char *rel)

@@ -6,6 +6,8 @@
  * wait is a wait on a condition (a file appears, a process ends), not a
  * fixed sleep.
  * SPDX-License-Identifier: MIT */
+#include <dirent.h>
+
 #include "runner_util.h"
 
 /* ---- the project ---- */
@@ -199,5 +201,68 @@ Test(runner, kill_9_at_random_points_never_caches_a_wrong_artifact)
   cr_assert_eq(wrong, 0, "%d wrong results of %d", wrong, checked);
   cr_assert_eq(no_hit, 0, "no hit after %d kills of 50", no_hit);
   cr_assert_gt(orphans, 0, "no kill left a writer behind");
+  races_free(&p);
+}
+
+/* ---- what a killed runner leaves: its temporary file ---- */
+
+/* Whether the project's dir holds a temporary file of runner pid
+ * (.runner-tmp.PID.N); its path (relative) in name. */
+static bool tmp_of(const proj *p, const char *dir, pid_t pid, char *name,
+                   size_t n)
+{
+  char path[300], prefix[64];
+  snprintf(path, sizeof path, "%s/%s", p->dir, dir);
+  int k = snprintf(prefix, sizeof prefix, ".runner-tmp.%ld.", (long)pid);
+  DIR *d = opendir(path);
+  struct dirent *de;
+  bool found = false;
+  while (d && !found && (de = readdir(d)))
+    if ((found = !strncmp(de->d_name, prefix, (size_t)k)))
+      snprintf(name, n, "%s/%s", dir, de->d_name);
+  if (d)
+    closedir(d);
+  return found;
+}
+
+/* A runner killed (SIGKILL) while it writes big's 40 MB cache entry
+ * leaves .runner-tmp.PID.N in .runner/cache; the next run leaves it while
+ * it is recent (a runner in another PID namespace may be writing it), a
+ * run once it is 10 minutes old removes it.  The kill lands when the file
+ * appears (polled), in the first of up to 20 runs where it is seen. */
+Test(runner, a_runner_killed_while_storing_leaves_a_file_a_later_run_sweeps)
+{
+  proj p;
+  races_project(&p);
+  char tmp[300] = "", path[500];
+  int k;
+  for (k = 1; k <= 20 && !tmp[0]; k++) {
+    set_seed(&p, k);
+    pid_t a = start(&p, "a", "big", NULL);
+    while (alive(a) && !tmp_of(&p, ".runner/cache", a, tmp, sizeof tmp))
+      nap_ms(1);
+    kill(a, SIGKILL);
+    int code = finish(a);
+    cr_assert(code == 128 + SIGKILL || code == 0, "exit %d", code);
+    /* the kill may land after the rename, or the file appear too late */
+    if (tmp[0] && !exists(&p, tmp))
+      tmp[0] = 0;
+  }
+  cr_assert(tmp[0], "no kill of 20 landed while the entry was written");
+  cr_log_info("the kill of run %d left %s", k - 1, tmp);
+  cr_assert_eq(run(&p, NULL, "big"), 0, "%s", p.err);
+  cr_assert(big_right(&p, "out/big.bin", k - 1, CHUNKS));
+  cr_expect(exists(&p, tmp), "a recent leftover is removed");
+  struct timespec t[2];
+  clock_gettime(CLOCK_REALTIME, &t[0]);
+  t[0].tv_sec -= 11 * 60;
+  t[1] = t[0];
+  snprintf(path, sizeof path, "%s/%s", p.dir, tmp);
+  cr_assert_eq(utimensat(AT_FDCWD, path, t, AT_SYMLINK_NOFOLLOW), 0);
+  set_seed(&p, 100);
+  cr_assert_eq(run(&p, NULL, "big"), 0, "%s", p.err);
+  cr_assert(strstr(p.err, "big: miss, running"), "%s", p.err);
+  cr_expect(!exists(&p, tmp), "the run left %s", tmp);
+  cr_assert(big_right(&p, "out/big.bin", 100, CHUNKS));
   races_free(&p);
 }

@@ -1,12 +1,16 @@
 /* files.c -- small lists and buffers, allocation that exits on failure,
- * files (read, atomic write, a write that follows no link, mkdir -p) and
- * glob expansion with `**`.
+ * files (read, atomic write, a write that follows no link, mkdir -p), the
+ * sweep of the temporary files killed runners left, and glob expansion
+ * with `**`.
  * SPDX-License-Identifier: MIT */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <glob.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -14,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "runner.h"
@@ -246,16 +251,135 @@ int mkdir_p(const char *dir)
   return rc;
 }
 
+/* A set of directories by device and inode: those a `**` walk has
+ * entered (each is walked once, so links back up (x -> .) cost one stat,
+ * not a walk), those a run has swept. */
+typedef struct visited {
+  struct dirid {
+    dev_t dev;
+    ino_t ino;
+  } *v;
+  size_t n, cap; /* cap: a power of two, or 0 */
+} visited;
+
+/* Adds (dev, ino); false when it was there. */
+static bool visit(visited *s, dev_t dev, ino_t ino)
+{
+  if (2 * (s->n + 1) > s->cap) {
+    visited g = {.cap = s->cap ? 2 * s->cap : 64};
+    g.v = xcalloc(g.cap, sizeof *g.v);
+    for (size_t i = 0; i < s->cap; i++)
+      if (s->v[i].dev || s->v[i].ino)
+        visit(&g, s->v[i].dev, s->v[i].ino);
+    free(s->v);
+    *s = g;
+  }
+  size_t h = (size_t)(((uint64_t)ino * 0x9E3779B97F4A7C15u) >> 29) ^
+             (size_t)dev;
+  for (size_t i = h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+    if (!s->v[i].dev && !s->v[i].ino) {
+      s->v[i] = (struct dirid){dev, ino};
+      s->n++;
+      return true;
+    }
+    if (s->v[i].dev == dev && s->v[i].ino == ino)
+      return false;
+  }
+}
+
+/* ---- what a killed runner left: its temporary files ----
+ * write_in's temporary file is renamed, or removed on an error; a runner
+ * killed (SIGKILL, the OOM killer, a power cut) between its open and its
+ * rename leaves it.  The first write of a run into a directory sweeps
+ * the directory of those: a readdir once per directory and run, only
+ * where the runner writes (its cache, its state, restored artifacts). */
+
+/* How old (by mtime, in seconds) a leftover must be: a runner that
+ * kill(2) cannot see -- in another PID namespace sharing the directory,
+ * where its PID may be free here -- keeps writing its file (each write
+ * sets the mtime) and renames it at once, so a file untouched for 10
+ * minutes is no live write's. */
+enum { TMP_MARGIN_S = 600 };
+
+/* The PID in name when name is exactly ".runner-tmp.PID.N" as write_in
+ * makes it (PID and N decimal, without a leading zero), else 0. */
+static pid_t tmp_pid(const char *name)
+{
+  static const char prefix[] = ".runner-tmp.";
+  if (strncmp(name, prefix, sizeof prefix - 1))
+    return 0;
+  const char *s = name + sizeof prefix - 1;
+  long long pid = 0;
+  for (int i = 0; i < 2; i++) {
+    const char *digits = s;
+    for (; *s >= '0' && *s <= '9' && s - digits < 10; s++)
+      if (!i)
+        pid = 10 * pid + (*s - '0');
+    if (s == digits || (*digits == '0' && s - digits > 1) ||
+        *s != (i ? 0 : '.'))
+      return 0;
+    s += !i;
+  }
+  return pid > 0 && pid <= INT_MAX ? (pid_t)pid : 0;
+}
+
+/* Removes from the directory dirfd the temporary files of runners that
+ * are gone: named by tmp_pid, regular files (not following: a link or a
+ * directory of that name is left), last written TMP_MARGIN_S ago or more,
+ * of a PID that is no process (kill(2): ESRCH; EPERM is another user's
+ * live one) and not this one's.  Relative to dirfd: no link is followed. */
+static void sweep(int dirfd)
+{
+  int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+  if (!d) {
+    if (fd >= 0)
+      close(fd);
+    return;
+  }
+  time_t old = time(NULL) - TMP_MARGIN_S;
+  pid_t self = getpid();
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    pid_t pid = de->d_name[0] == '.' ? tmp_pid(de->d_name) : 0;
+    struct stat st;
+    if (pid && pid != self &&
+        fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISREG(st.st_mode) && st.st_mtime <= old && kill(pid, 0) != 0 &&
+        errno == ESRCH)
+      unlinkat(dirfd, de->d_name, 0);
+  }
+  closedir(d);
+}
+
+/* Sweeps the directory dirfd when this is the process's first write
+ * there (any thread). */
+static void sweep_once(int dirfd)
+{
+  static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+  static visited swept;
+  struct stat st;
+  if (fstat(dirfd, &st) != 0)
+    return;
+  pthread_mutex_lock(&mu);
+  bool first = visit(&swept, st.st_dev, st.st_ino);
+  pthread_mutex_unlock(&mu);
+  if (first)
+    sweep(dirfd);
+}
+
 /* Writes data to a new file of the directory dirfd under a temporary name
  * (O_EXCL, O_NOFOLLOW: nothing there is reused or followed) and renames
  * it over name, which is replaced, not followed, when it is a symbolic
- * link; 0 or -1 (errno). */
+ * link; 0 or -1 (errno).  The first write of a run in a directory sweeps
+ * what killed runners left there (sweep_once). */
 static int write_in(int dirfd, const char *name, const char *data,
                     size_t len, int mode)
 {
   static atomic_uint seq;
   char tmp[64];
   int fd = -1;
+  sweep_once(dirfd);
   for (int tries = 0; fd < 0 && tries < 100; tries++) {
     snprintf(tmp, sizeof tmp, ".runner-tmp.%ld.%u", (long)getpid(),
              atomic_fetch_add(&seq, 1));
@@ -403,41 +527,6 @@ bool glob_match(const char *pattern, const char *path)
   return !any_component(path, skipped) &&
          (fnmatch(pattern, path, 0) == 0 ||
           (!strncmp(pattern, "**/", 3) && fnmatch(pattern + 3, path, 0) == 0));
-}
-
-/* The directories a `**` walk has entered, by device and inode: each is
- * walked once, so links back up (x -> .) cost one stat, not a walk. */
-typedef struct visited {
-  struct dirid {
-    dev_t dev;
-    ino_t ino;
-  } *v;
-  size_t n, cap; /* cap: a power of two, or 0 */
-} visited;
-
-/* Adds (dev, ino); false when it was there. */
-static bool visit(visited *s, dev_t dev, ino_t ino)
-{
-  if (2 * (s->n + 1) > s->cap) {
-    visited g = {.cap = s->cap ? 2 * s->cap : 64};
-    g.v = xcalloc(g.cap, sizeof *g.v);
-    for (size_t i = 0; i < s->cap; i++)
-      if (s->v[i].dev || s->v[i].ino)
-        visit(&g, s->v[i].dev, s->v[i].ino);
-    free(s->v);
-    *s = g;
-  }
-  size_t h = (size_t)(((uint64_t)ino * 0x9E3779B97F4A7C15u) >> 29) ^
-             (size_t)dev;
-  for (size_t i = h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
-    if (!s->v[i].dev && !s->v[i].ino) {
-      s->v[i] = (struct dirid){dev, ino};
-      s->n++;
-      return true;
-    }
-    if (s->v[i].dev == dev && s->v[i].ino == ino)
-      return false;
-  }
 }
 
 /* Walks dir (relative; "" is the root) in name order, following links,

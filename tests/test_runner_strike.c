@@ -1,0 +1,129 @@
+/* test_runner_strike.c -- the crash quarantine seen from the runner: a
+ * runner killed from outside (SIGKILL) inside a plugin's call is a strike
+ * against that plugin, which the next run warns of (naming it) and runs
+ * on; a second such kill with the same files quarantines it: the next
+ * run says so and how to lift it, and stops (the project declares the
+ * plugin); `plugkit quarantine clear` lifts it.  A copy of the runner's
+ * directory (its executables and runner-host.toml; plugins/ beside them)
+ * holds the fixture runner:hang (tests/fixtures/runner/hang), whose
+ * register hook blocks when RUNNER_TEST_HANG is set.
+ * SPDX-License-Identifier: MIT */
+#include "runner_util.h"
+
+#define HANG PK_TEST_BINARY_DIR "/fixtures/runner/hang"
+
+/* A directory laid out as the runner's install, with plugins/hang. */
+typedef struct install {
+  char dir[64];
+  char runner[128];
+} install;
+
+static void install_new(install *in)
+{
+  snprintf(in->dir, sizeof in->dir, "/tmp/pk_rinst_XXXXXX");
+  cr_assert_not_null(mkdtemp(in->dir));
+  snprintf(in->runner, sizeof in->runner, "%s/runner", in->dir);
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd,
+           "cp '%s/runner' '%s/runner-supervise' '%s/runner-host.toml' '%s/' "
+           "&& mkdir '%s/plugins' && cp -r '%s' '%s/plugins/hang'",
+           PK_RUNNER_DIR, PK_RUNNER_DIR, PK_RUNNER_DIR, in->dir, in->dir, HANG,
+           in->dir);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+static void install_free(install *in)
+{
+  char cmd[200];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", in->dir);
+  cr_assert_eq(system(cmd), 0);
+}
+
+/* Starts in's runner on gen with RUNNER_TEST_HANG set, waits until
+ * runner:hang's register hook has made its mark (the runner is inside
+ * the call), kills it with SIGKILL. */
+static void kill_inside(const install *in, const proj *p)
+{
+  char mark[200];
+  snprintf(mark, sizeof mark, "%s/inside", p->dir);
+  unlink(mark);
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0);
+  if (pid == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    if (null < 0 || chdir(p->dir) != 0 || dup2(null, 1) < 0 ||
+        dup2(null, 2) < 0)
+      _exit(126);
+    setenv("RUNNER_TEST_HANG", mark, 1);
+    execl(in->runner, "runner", "gen", (char *)NULL);
+    _exit(127);
+  }
+  for (int i = 0; i < 2000 && access(mark, F_OK) != 0 && alive(pid); i++)
+    nap_ms(10);
+  cr_assert_eq(access(mark, F_OK), 0, "the runner never entered the hook");
+  kill(pid, SIGKILL);
+  cr_assert_eq(finish(pid), 128 + SIGKILL);
+}
+
+Test(runner, a_kill_inside_a_plugin_is_a_strike_then_a_quarantine)
+{
+  install in;
+  install_new(&in);
+  proj p;
+  proj_with(&p, "[plugins]\nhang = \"runner:hang\"\n\n"
+                "[commands.gen]\nexec = \"echo made > out.txt\"\n"
+                "deps = [\"in.txt\"]\n");
+  put(p.dir, "in.txt", "v1\n");
+  cr_assert_eq(run_of(in.runner, &p, NULL, "gen"), 0, "%s", p.err);
+  cr_assert_null(strstr(p.err, "runner:hang"), "%s", p.err);
+
+  kill_inside(&in, &p);
+  cr_assert_eq(run_of(in.runner, &p, NULL, "gen"), 0, "%s", p.err);
+  cr_expect(strstr(p.err, "runner: warning: runner:hang: plugin runner:hang: "
+                          "the host ended inside its register hook without "
+                          "a crash signal (killed from outside?); not "
+                          "quarantined: a second such end with the same "
+                          "files quarantines it\n"),
+            "%s", p.err);
+  cr_expect(strstr(p.err, "gen: hit, replaying"), "%s", p.err);
+  cr_assert_eq(run_of(in.runner, &p, NULL, "gen"), 0, "%s", p.err);
+  cr_expect_null(strstr(p.err, "runner:hang"), "warned once: %s", p.err);
+
+  kill_inside(&in, &p);
+  put(p.dir, "in.txt", "v2\n");
+  char out[300];
+  snprintf(out, sizeof out, "%s/out.txt", p.dir);
+  cr_assert_eq(unlink(out), 0);
+  int code = run_of(in.runner, &p, NULL, "gen");
+  char clear[600];
+  snprintf(clear, sizeof clear,
+           "or run `plugkit quarantine clear runner:hang --cache "
+           "%s/.runner/plugins.cache`", p.dir);
+  cr_expect(strstr(p.err, "runner: warning: runner:hang: plugin runner:hang "
+                          "is in quarantine: the host ended twice inside its "
+                          "register hook without a crash signal (killed from "
+                          "outside?); found "),
+            "%s", p.err);
+  cr_expect(strstr(p.err, clear), "%s", p.err);
+  /* a plugin the project declares cannot start: the run stops there */
+  cr_expect_eq(code, 2, "%s", p.err);
+  cr_expect(strstr(p.err, "runner: starting the plugins: the host requested "
+                          "\"runner:hang\", but plugin runner:hang is in "
+                          "quarantine: "),
+            "%s", p.err);
+  cr_expect(!exists(&p, "out.txt"), "gen ran");
+
+  /* the way out it names: the real CLI lifts it, the next run works */
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd,
+           "'%s' quarantine clear runner:hang --cache "
+           "'%s/.runner/plugins.cache' >/dev/null",
+           PK_CLI_PATH, p.dir);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+  cr_assert_eq(run_of(in.runner, &p, NULL, "gen"), 0, "%s", p.err);
+  cr_expect_null(strstr(p.err, "runner:hang"), "%s", p.err);
+  cr_expect(strstr(p.err, "gen: miss, running"), "%s", p.err);
+  cr_expect(exists(&p, "out.txt"));
+  proj_free(&p);
+  install_free(&in);
+}
