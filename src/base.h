@@ -344,6 +344,13 @@ void *pk__map_get(const pk__map *m, const char *key, size_t len);
 /* Inserts or replaces. */
 pk_status pk__map_put(const pk__allocator *a, pk__map *m, const char *key,
                       size_t len, void *value);
+/* The value of key in *old, the map untouched, when key is present; else
+ * inserts key with value and sets *old to NULL.  One hash and one probe
+ * where a get then a put take two (values are not NULL, as for
+ * pk__map_get).  PK_ENOMEM: the map is unchanged. */
+pk_status pk__map_get_or_put(const pk__allocator *a, pk__map *m,
+                             const char *key, size_t len, void *value,
+                             void **old);
 /* Forgets every key, keeping the memory. */
 void pk__map_clear(pk__map *m);
 /* Makes room for n keys without growing again. */

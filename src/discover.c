@@ -132,15 +132,18 @@ static pk_status adopt_manifest(pk_host *h, pk_plugin *p)
         !(p->library_path = path_join(a, p->dir, p->m.library)))
       return PK_ENOMEM;
   }
-  pk_plugin *first = pk__map_get(&h->by_id, p->id, ln + lm + 1);
-  if (first) {
+  void *prev;
+  if (pk__map_get_or_put(&h->alloc, &h->by_id, p->id, ln + lm + 1, p,
+                         &prev) != PK_OK)
+    return PK_ENOMEM;
+  if (prev) {
+    pk_plugin *first = prev;
     p->state = PK_STATE_SHADOWED;
     p->shadowed_by = first;
     pk__plugin_set_reason(p, "shadowed by %s (found first in the search path)",
                           first->manifest_path);
-    return PK_OK;
   }
-  return pk__map_put(&h->alloc, &h->by_id, p->id, ln + lm + 1, p);
+  return PK_OK;
 }
 
 /* What loading one manifest gave; filled by load_range(), possibly on a

@@ -153,14 +153,15 @@ static pk_status lock_read(const pk__allocator *a, const char *path,
     }
     lent *e = &L->e[L->n++];
     st = read_entry(t, e, err);
-    if (st == PK_OK && pk__map_get(&L->by_id, e->id, strlen(e->id)))
+    void *twice = NULL;
+    if (st == PK_OK && pk__map_get_or_put(a, &L->by_id, e->id, strlen(e->id),
+                                          e, &twice) != PK_OK)
+      st = pk__fail(err, PK_ENOMEM, "out of memory");
+    else if (twice)
       st = pk__fail_at(err, PK_ECONFIG, e->pos,
                        "plugin %s is listed twice; write the lock file "
                        "again with `plugkit lock`",
                        e->id);
-    else if (st == PK_OK &&
-             pk__map_put(a, &L->by_id, e->id, strlen(e->id), e) != PK_OK)
-      st = pk__fail(err, PK_ENOMEM, "out of memory");
   }
   if (st != PK_OK) {
     lock_free(a, L);

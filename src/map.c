@@ -165,8 +165,11 @@ static __attribute__((noinline)) pk_status grow(const pk__allocator *a,
   return PK_OK;
 }
 
-pk_status pk__map_put(const pk__allocator *a, pk__map *m, const char *key,
-                      size_t len, void *value)
+/* put and get_or_put: one hash and one probe; an absent key is inserted,
+ * a present one's value replaced when replace, else left untouched and
+ * given in *old (NULL when the key was inserted). */
+static pk_status put(const pk__allocator *a, pk__map *m, const char *key,
+                     size_t len, void *value, bool replace, void **old)
 {
   if ((m->count + 1) * 4 > m->cap * 3 &&
       grow(a, m, m->cap ? m->cap * 2 : 16) != PK_OK)
@@ -186,10 +189,27 @@ pk_status pk__map_put(const pk__allocator *a, pk__map *m, const char *key,
       s->key.ptr = key;
     }
     m->count++;
+    *old = NULL;
   } else {
-    s->value = value;
+    *old = s->value;
+    if (replace)
+      s->value = value;
   }
   return PK_OK;
+}
+
+pk_status pk__map_put(const pk__allocator *a, pk__map *m, const char *key,
+                      size_t len, void *value)
+{
+  void *old;
+  return put(a, m, key, len, value, true, &old);
+}
+
+pk_status pk__map_get_or_put(const pk__allocator *a, pk__map *m,
+                             const char *key, size_t len, void *value,
+                             void **old)
+{
+  return put(a, m, key, len, value, false, old);
 }
 
 pk_status pk__map_reserve(const pk__allocator *a, pk__map *m, size_t n)

@@ -78,6 +78,39 @@ Test(map, a_key_of_up_to_16_bytes_is_copied_a_longer_one_borrowed)
   pk__map_free(NULL, &m);
 }
 
+Test(map, get_or_put_keeps_a_present_key_and_inserts_a_new_one_once)
+{
+  static char keys[NKEYS][48];
+  pk__map m = {0};
+  size_t distinct = 0;
+  for (size_t i = 0; i < NKEYS; i++) { /* grows many times on the way */
+    size_t len = key_of(i, keys[i]);
+    void *want = pk__map_get(&m, keys[i], len), *old = (void *)-1;
+    size_t before = m.count;
+    cr_assert_eq(
+        pk__map_get_or_put(NULL, &m, keys[i], len, (void *)(i + 1), &old),
+        PK_OK);
+    cr_assert_eq(old, want, "key \"%s\"", keys[i]);
+    cr_assert_eq(m.count, before + (want == NULL));
+    distinct += want == NULL;
+    /* the first value stays: a present key's slot is untouched */
+    cr_assert_eq(pk__map_get(&m, keys[i], len),
+                 want ? want : (void *)(i + 1));
+  }
+  cr_expect_eq(m.count, distinct);
+  for (size_t i = 0; i < NKEYS; i++) { /* each holds its first value */
+    size_t first = i;
+    for (size_t j = i % 41; j < i; j += 41)
+      if (!strcmp(keys[j], keys[i])) {
+        first = j;
+        break;
+      }
+    cr_assert_eq(pk__map_get(&m, keys[i], strlen(keys[i])),
+                 (void *)(first + 1));
+  }
+  pk__map_free(NULL, &m);
+}
+
 static pk_status fill(counting *cnt, void *ud)
 {
   (void)ud;
@@ -85,8 +118,12 @@ static pk_status fill(counting *cnt, void *ud)
   static char keys[200][48];
   pk__map m = {0};
   pk_status st = pk__map_reserve(&a, &m, 20);
+  void *old;
   for (size_t i = 0; i < 200 && st == PK_OK; i++)
-    st = pk__map_put(&a, &m, keys[i], key_of(i + 17, keys[i]), (void *)(i + 1));
+    st = i % 2 ? pk__map_put(&a, &m, keys[i], key_of(i + 17, keys[i]),
+                             (void *)(i + 1))
+               : pk__map_get_or_put(&a, &m, keys[i], key_of(i + 17, keys[i]),
+                                    (void *)(i + 1), &old);
   /* whatever failed, the map still answers for what it holds */
   if (m.count)
     cr_expect_eq(pk__map_get(&m, keys[0], 17), (void *)1);

@@ -400,6 +400,24 @@ Test(pins, a_malformed_lock_file_fails_discovery_with_its_position)
   pk_host_free(h);
 }
 
+Test(pins, a_plugin_listed_twice_in_the_lock_file_is_refused_at_the_second)
+{
+  install("three");
+  const char *lock = at("plugkit.lock");
+  write_lock(lock);
+  /* the file's [[plugin]] table once more after itself */
+  sh("sed -n '/^\\[\\[plugin\\]\\]/,$p' %s > %s.one && cat %s.one >> %s", lock,
+     lock, lock, lock);
+  pk_error err;
+  pk_host *h = host_with(lock, false, &err);
+  cr_assert_eq(pk_host_discover(h, &err), PK_ECONFIG);
+  cr_expect_str_eq(err.source, lock);
+  cr_expect(strstr(err.message, "plugin black:three is listed twice"), "%s",
+            err.message);
+  cr_expect_gt(err.line, 3, "the second entry: %s", err.message);
+  pk_host_free(h);
+}
+
 /* ---- path hygiene ---- */
 
 TestSuite(hygiene, .init = make_root, .fini = remove_root, .timeout = 30);
