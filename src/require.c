@@ -202,6 +202,16 @@ pk_status pk__host_require(pk_host *h, pk_plugin *from, const pk__req *r,
     /* every plugin of the namespace not known yet, in (ns, name) order */
     size_t lo, hi;
     ns_run(h, r->ns, &lo, &hi);
+    /* Room for the whole run at once (at most hi - lo more nodes): the
+     * node arrays then grow once instead of doubling ~log2(n) times, each
+     * doubling copying arrays that no longer fit the cache. */
+    size_t more = hi - lo, nodes = pk__graph_node_count(h->graph) + more;
+    if (pk__vec_reserve(&h->alloc, (void **)&h->by_node, &h->nodecap,
+                        h->nknown + more, sizeof *h->by_node) != PK_OK ||
+        pk__vec_reserve(&h->alloc, (void **)&h->known, &h->knowncap,
+                        h->nknown + more, sizeof *h->known) != PK_OK ||
+        pk__graph_reserve(h->graph, nodes, 0) != PK_OK)
+      return pk__fail(err, PK_ENOMEM, "out of memory");
     for (size_t i = lo; i < hi; i++) {
       pk_plugin *p = h->plugins[i];
       if (i + 8 < hi)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "counting_alloc.h"
 #include "../tests/plugins/fixture.h"
 
 #define FIX(set) PK_TEST_BINARY_DIR "/fixtures/" set
@@ -804,6 +805,61 @@ Test(builtin, all_of_a_namespace_leaves_namespaces_sharing_its_prefix)
   layers_of(h, got, sizeof got);
   cr_expect_str_eq(got, "A:x a:x a:y a:z a.b:x"); /* by key: ns\x01name */
   pk_host_free(h);
+}
+
+/* ---- ns:__all__ out of memory ---- */
+
+/* oom_sweep's run: a host of 200 data-only built-ins of namespace "m" set
+ * up with no allocation failing, then pk_host_request("m:__all__") with
+ * allocation number fail_at of the request failing, then (when it
+ * succeeded) the registration, checked. */
+static pk_status all_of_ns_run(counting *cnt, void *ud)
+{
+  enum { N = 200 };
+  (void)ud;
+  long k = cnt->fail_at;
+  cnt->fail_at = 0;
+  pk_host_options o = {.size = sizeof o, .alloc = counting_alloc,
+                       .alloc_ud = cnt, .ignore_env = true};
+  pk_host *h;
+  pk_error e;
+  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
+  cr_assert_eq(pk_host_add_namespace(h, "m", 1, &e), PK_OK);
+  for (int i = 0; i < N; i++) {
+    char text[128];
+    snprintf(text, sizeof text,
+             "name = \"p%03d\"\nnamespace = \"m\"\nversion = \"1.0.0\"\n",
+             N - 1 - i);
+    cr_assert_eq(pk_host_add_builtin(h, NULL, text, &e), PK_OK);
+  }
+  cr_assert_eq(pk_host_discover(h, &e), PK_OK, "%s", e.message);
+  const char *reqs[] = {"m:__all__"};
+  cnt->fail_at = cnt->calls + k;
+  pk_status st = pk_host_request(h, reqs, 1, &e);
+  cnt->fail_at = 0;
+  if (st != PK_OK) {
+    cr_expect_str_eq(e.message, "out of memory");
+  } else {
+    cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK, "%s",
+                 e.message);
+    cr_expect_eq(pk_host_layer_count(h), 1);
+    cr_expect_eq(pk_host_layer_size(h, 0), N);
+    cr_expect_str_eq(pk_plugin_get_id(pk_host_layer_plugin_at(h, 0, 0)),
+                     "m:p000");
+    cr_expect_str_eq(pk_plugin_get_id(pk_host_layer_plugin_at(h, 0, N - 1)),
+                     "m:p199");
+  }
+  pk_host_free(h);
+  return st;
+}
+
+/* ns:__all__ reserves room for its whole namespace (more than the graph's
+ * first 64 nodes here) before adding any plugin of it: whichever
+ * allocation of the request fails, the request fails with "out of memory"
+ * and nothing leaks; with none failing, all register in (ns, name) order. */
+Test(builtin, all_of_a_namespace_out_of_memory_fails_cleanly)
+{
+  cr_expect_gt(oom_sweep(all_of_ns_run, NULL), 1, "the request allocates");
 }
 
 /* pk_host_post_register before pk_host_resolve: a plugin imported (loaded)
