@@ -43,24 +43,28 @@ enum { PK__M_CONFIG = 1, PK__M_PROVIDES = 2, PK__M_FRAGMENT = 4,
        PK__M_HOOKS = 8 };
 
 typedef struct pk__manifest {
-  pk_doc *doc;              /* owns every string below (or the cache) */
-  const pk_value *root;     /* read through pk__manifest_root */
-  struct pk__mlazy *cached; /* served from the metadata cache: doc and root
-                               are made from its image on first use, under
-                               a lock (mcache.c); NULL otherwise */
-  const char *name, *ns;    /* validated names */
-  const char *version_text; /* as written */
-  pk__mversion version;     /* its pre: in version_text when that ends
-                               with it, else own (pre_own) */
-  const char *description;  /* "" when absent */
-  const char *library;      /* NULL: a data-only plugin */
+  /* Registration reads the fields up to reqs in every pass over the
+   * plugins; first, they share the record's first two cache lines with
+   * its state, node and descriptor (pk_plugin), so that a pass over 5000
+   * records touches two lines a plugin, not three. */
   uint32_t abi;             /* valid when has_abi */
   uint8_t has;              /* PK__M_* (a byte beside abi: no padding) */
   bool has_abi;
   bool lazy;
   bool pre_own;             /* version.pre is allocated (freed with reqs) */
+  const char *name, *ns;    /* validated names */
   uint32_t nreq, reqcap;    /* (records keep at most 65535) */
   pk__mreq *reqs;
+  pk_doc *doc;              /* owns every string below (or the cache) */
+  const pk_value *root;     /* read through pk__manifest_root */
+  struct pk__mlazy *cached; /* served from the metadata cache: doc and root
+                               are made from its image on first use, under
+                               a lock (mcache.c); NULL otherwise */
+  const char *version_text; /* as written */
+  pk__mversion version;     /* its pre: in version_text when that ends
+                               with it, else own (pre_own) */
+  const char *description;  /* "" when absent */
+  const char *library;      /* NULL: a data-only plugin */
 } pk__manifest;
 
 /* ---- a plugin's section of the host config (host_config.c) ---- */
