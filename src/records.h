@@ -43,10 +43,10 @@ enum { PK__M_CONFIG = 1, PK__M_PROVIDES = 2, PK__M_FRAGMENT = 4,
        PK__M_HOOKS = 8 };
 
 typedef struct pk__manifest {
-  /* Registration reads the fields up to reqs in every pass over the
-   * plugins; first, they share the record's first two cache lines with
-   * its state, node and descriptor (pk_plugin), so that a pass over 5000
-   * records touches two lines a plugin, not three. */
+  /* The fields registration reads (abi to reqs) come first: in pk_plugin
+   * they then share the record's first two cache lines with its state,
+   * node and descriptor, so that the import pass over 5000 records touches
+   * two lines a plugin, not three (a miss each at that size). */
   uint32_t abi;             /* valid when has_abi */
   uint8_t has;              /* PK__M_* (a byte beside abi: no padding) */
   bool has_abi;
