@@ -112,10 +112,12 @@ struct pk_plugin {
   pk_plugin *required_by;    /* first plugin that required it; NULL: host */
   pk_plugin *named_by;       /* first plugin that required it by name */
   char *id;                  /* "ns:name" (or the directory, when broken) */
+  /* the record and these strings live in the host's records arena */
+  char *key;                 /* "ns\x01name": sorts as the (ns, name) pair
+                                (on the first line: making a plugin known
+                                reads it) */
   /* the rest */
   pk__manifest m;            /* empty for a broken plugin */
-  /* the record and these strings live in the host's records arena */
-  char *key;                 /* "ns\x01name": sorts as the (ns, name) pair */
   char *dir;                 /* directory holding plugin.toml ("" builtin) */
   char *manifest_path;       /* file, or "builtin:ns:name" */
   char *library_path;        /* dir/library, or NULL */
