@@ -36,7 +36,8 @@ static pk_status check_desc(pk_plugin *p, const pk_plugin_desc *d,
     return pk__fail(err, PK_ELOAD,
                     "%s defines plugin \"%s:%s\" but its manifest %s names "
                     "\"%s\"; make PK_PLUGIN_DEFINE and plugin.toml agree",
-                    desc_file(p), d->namespace_name ? d->namespace_name : "(null)",
+                    desc_file(p),
+                    d->namespace_name ? d->namespace_name : "(null)",
                     d->name ? d->name : "(null)", p->manifest_path, p->id);
   if (p->m.has_abi && d->host_abi != p->m.abi)
     return pk__fail(err, PK_EABI,

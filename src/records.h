@@ -44,9 +44,9 @@ enum { PK__M_CONFIG = 1, PK__M_PROVIDES = 2, PK__M_FRAGMENT = 4,
 
 typedef struct pk__manifest {
   /* The fields registration reads (abi to reqs) come first: in pk_plugin
-   * they then share the record's first two cache lines with its state,
-   * node and descriptor, so that the import pass over 5000 records touches
-   * two lines a plugin, not three (a miss each at that size). */
+   * they then fill the record's second cache line, after its first (state,
+   * node, descriptor, key), so that the import pass over 5000 records
+   * touches two lines a plugin, not three (a miss each at that size). */
   uint32_t abi;             /* valid when has_abi */
   uint8_t has;              /* PK__M_* (a byte beside abi: no padding) */
   bool has_abi;

@@ -756,7 +756,8 @@ Test(builtin, descriptor_naming_another_plugin_names_the_builtin)
                PK_OK);
   const char *reqs[] = {"black:other"};
   cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_ELOAD);
-  EXPECT_IN(e.message, "builtin:black:builtin defines plugin \"black:builtin\"");
+  EXPECT_IN(e.message,
+            "builtin:black:builtin defines plugin \"black:builtin\"");
   EXPECT_IN(e.message, "names \"black:other\"");
   cr_expect_str_eq(e.plugin, "black:other");
   pk_host_free(h);
