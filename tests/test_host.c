@@ -367,6 +367,9 @@ Test(faults, descriptor_names_another_plugin)
   cr_assert_eq(register_fault("faults:name_mismatch", &e, NULL), PK_ELOAD);
   EXPECT_IN(e.message, "faults:not_the_manifest_name");
   EXPECT_IN(e.message, "faults:name_mismatch");
+  /* it names the library first, then the manifest */
+  EXPECT_IN(e.message, "libfaults_name_mismatch.so defines plugin");
+  EXPECT_IN(e.message, "name_mismatch/plugin.toml names");
 }
 
 Test(faults, descriptor_and_manifest_disagree_on_abi)
@@ -736,6 +739,27 @@ Test(builtin, behaves_like_a_plugin_on_disk)
   cr_expect_str_eq(got, "black:eight black:seven black:builtin");
   layers_of(h, got, sizeof got);
   cr_expect_str_eq(got, "black:eight | black:seven | black:builtin");
+  pk_host_free(h);
+}
+
+/* A builtin's descriptor that names another plugin: the error names the
+ * builtin by its manifest path "builtin:NS:NAME" (from its descriptor; it
+ * has no library). */
+Test(builtin, descriptor_naming_another_plugin_names_the_builtin)
+{
+  pk_host *h = seed_host();
+  pk_error e;
+  cr_assert_eq(pk_host_add_builtin(h, &builtin_desc,
+                                   "name = \"other\"\nnamespace = \"black\"\n"
+                                   "version = \"0.1.0\"\n",
+                                   &e),
+               PK_OK);
+  const char *reqs[] = {"black:other"};
+  cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_ELOAD);
+  EXPECT_IN(e.message,
+            "builtin:black:builtin defines plugin \"black:builtin\"");
+  EXPECT_IN(e.message, "names \"black:other\"");
+  cr_expect_str_eq(e.plugin, "black:other");
   pk_host_free(h);
 }
 
