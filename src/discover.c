@@ -305,7 +305,7 @@ static bool load_cached(loader *L, loaded *l, pk_plugin *p, const char *rel,
 {
   pk__mc_ent *o = l->old;
   if (!o || o->kind == PK__MC_READ ||
-      !unchanged(L->dfd, o->kind == PK__MC_NONE ? l->name : rel, o->key))
+      !unchanged(L->dfd, o->kind == PK__MC_NONE ? l->name : rel, &o->key))
     return false;
   l->kind = o->kind;
   l->hit = true;
@@ -461,7 +461,7 @@ static void load_all(pk_host *h, const pk__mc *mc, const char *root, int dfd,
  * each), or borrowed from the metadata cache when the directory is
  * unchanged.  PK_EIO (logged): it cannot be listed. */
 static pk_status list_dir(pk_host *h, const char *root, int dfd,
-                          const pk__mc_ent *cached, size_t ncached,
+                          pk__mc_ent *cached, size_t ncached,
                           const pk__allocator *text, char ***names, size_t *n,
                           size_t *cap, pk_error *err)
 {
@@ -470,8 +470,8 @@ static pk_status list_dir(pk_host *h, const char *root, int dfd,
     *n = *cap = ncached;
     if (ncached && !(*names = pk__alloc(a, ncached * sizeof **names)))
       return pk__fail(err, PK_ENOMEM, "out of memory");
-    for (size_t i = 0; i < ncached; i++)
-      (*names)[i] = (char *)cached[i].name;
+    for (size_t i = 0; i < ncached; i++, cached = pk__mc_ent_next(cached))
+      (*names)[i] = (char *)pk__mc_ent_name(cached);
     return PK_OK;
   }
   int fd = dup(dfd);
@@ -510,14 +510,17 @@ static pk_status record_dir(pk_host *h, pk__mc *mc, const char *root,
   if (same)
     return pk__mc_same(mc, root);
   const pk__allocator *a = &h->alloc;
-  pk__mc_ent *ents = n ? pk__alloc(a, n * sizeof *ents) : NULL;
+  pk__mc_put *ents = n ? pk__alloc(a, n * sizeof *ents) : NULL;
   if (n && !ents)
     return PK_ENOMEM;
   for (size_t i = 0; i < n; i++) {
     const loaded *l = &items[i];
-    ents[i] =
-        l->hit ? *l->old
-               : (pk__mc_ent){.name = l->name, .kind = l->kind, .key = l->key};
+    ents[i] = l->hit ? (pk__mc_put){.name = pk__mc_ent_name(l->old),
+                                    .kind = l->old->kind,
+                                    .key = &l->old->key,
+                                    .old = l->old}
+                     : (pk__mc_put){.name = l->name, .kind = l->kind,
+                                    .key = l->key};
     if (l->kind == PK__MC_IMAGE && !l->hit)
       ents[i].m = &slots[i].m;
   }
@@ -566,16 +569,18 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
     st = pk__fail(err, PK_ENOMEM, "out of memory");
   if (slots) {
     size_t j = 0; /* both lists are sorted: match them by name */
+    pk__mc_ent *o = cached; /* the cache's j-th entry */
     for (size_t i = 0; i < n; i++) {
       loaded *l = &items[i];
       l->name = names[i];
-      int c = 1; /* cached[j] against the name: one strcmp a step (none
-                    when the names are the cache's) */
-      while (j < ncached &&
-             (c = cached[j].name == l->name ? 0
-                                            : strcmp(cached[j].name, l->name)) < 0)
-        j++;
-      l->old = j < ncached && c == 0 ? &cached[j] : NULL;
+      int c = 1; /* o against the name: one strcmp a step (none when the
+                    names are the cache's) */
+      for (; j < ncached; j++, o = pk__mc_ent_next(o)) {
+        const char *on = pk__mc_ent_name(o);
+        if ((c = on == l->name ? 0 : strcmp(on, l->name)) >= 0)
+          break;
+      }
+      l->old = j < ncached && c == 0 ? o : NULL;
       l->hit = false;
       l->read_st = PK_ENOTFOUND;
       l->st = PK_OK;
@@ -599,7 +604,7 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
     for (size_t i = 0; i < n && same; i++)
       same = items[i].hit || (items[i].kind == PK__MC_READ && items[i].old &&
                               items[i].old->kind == PK__MC_READ &&
-                              pk__mc_key_eq(items[i].key, items[i].old->key));
+                              pk__mc_key_eq(items[i].key, &items[i].old->key));
     if (mc) {
       size_t served = 0, read = 0;
       for (size_t i = 0; i < n; i++) {

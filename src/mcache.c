@@ -10,7 +10,8 @@
  *            bytes, root (NUL, padding), then nents entries
  *   entry    bytes, kind, name length, image length, key, record length,
  *            0, checksum of the image, where it is in the section's
- *            images, name (NUL, padding), record (mrecord.c)
+ *            images, name (NUL, padding), record (mrecord.c); its head
+ *            is pk__mc_ent, used where it was read (see parse_sections)
  *   images   the sections' images, each 8-aligned, in entry order
  *
  * A file of another format or library version, another byte order, or
@@ -58,19 +59,14 @@ typedef struct sect_head {
   uint64_t img_base, img_bytes; /* its images in the images region */
 } sect_head;
 
-typedef struct ent_head {
-  uint32_t bytes, kind, name_len, img_len;
-  pk__mc_key key;
-  uint32_t rec_len, zero;
-  uint64_t img_sum, img_off; /* img_off: in its section's images */
-} ent_head;
+typedef pk__mc_ent ent_head; /* (the file's layout: mcache.h) */
 
 /* A search path's section: read from the file, or recorded now. */
 typedef struct sect {
   const struct sect *from; /* kept as the file has it (pk__mc_same) */
   const char *root;
   pk__mc_key dir;
-  pk__mc_ent *ents; /* read: parsed entries */
+  pk__mc_ent *ents; /* read: its first entry, in raw */
   size_t n;
   const char *raw;  /* its bytes (in the file, or own) */
   size_t raw_len;
@@ -98,8 +94,6 @@ struct pk__mcfile {
   pk__allocator a;
   char *data;        /* header and sections: the records' strings */
   size_t data_len;
-  pk__arena ents;    /* the sections' entries (sect.ents), which served
-                        manifests point to */
   int fd;            /* the file, open for its images */
   uint64_t img_at, img_len; /* the images region in it */
   char *img;         /* read on first use (images()) */
@@ -120,6 +114,12 @@ struct pk__mc {
 };
 
 static size_t pad8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+/* The record of entry e (after its name; 8-aligned). */
+static const char *ent_rec(const pk__mc_ent *e)
+{
+  return pk__mc_ent_name(e) + pad8((size_t)e->name_len + 1);
+}
 
 /* x * y (128 bits), its halves xored. */
 static inline uint64_t fold(uint64_t x, uint64_t y)
@@ -201,7 +201,7 @@ bool pk__mc_settled(const pk__mc *mc, const pk__mc_key *k)
 
 /* ---- reading ---- */
 
-/* (the entries of sections read are the file's: pk__mcfile.ents) */
+/* (the entries of sections read are in the file's buffer) */
 static void sects_free(pk__mc *mc, sect *s, size_t n)
 {
   for (size_t i = 0; i < n; i++) {
@@ -211,10 +211,11 @@ static void sects_free(pk__mc *mc, sect *s, size_t n)
 }
 
 /* Checks the section at p (n bytes left of the sections, *sh its head;
- * region: the images region, region_len bytes): ents (when not NULL) gets
- * its sh->nents entries; reseal (region in memory): each image's checksum
- * is set (see pk__mc_seal).  False when it does not fit. */
-static bool walk_section(char *p, size_t n, sect_head *sh, pk__mc_ent *ents,
+ * region: the images region, region_len bytes): place (the file read),
+ * each entry's img_off is made where its image is in the region, once
+ * the entry checked out; reseal (region in memory): each image's
+ * checksum is set (see pk__mc_seal).  False when it does not fit. */
+static bool walk_section(char *p, size_t n, sect_head *sh, bool place,
                          const char *region, uint64_t region_len,
                          bool reseal)
 {
@@ -239,7 +240,7 @@ static bool walk_section(char *p, size_t n, sect_head *sh, pk__mc_ent *ents,
         eh.rec_len % 8 || name_end + (size_t)eh.rec_len != eh.bytes ||
         p[used + sizeof eh + eh.name_len] != '\0' ||
         image != (eh.img_len > 0) || image != (eh.rec_len > 0) ||
-        eh.img_off % 8 || eh.img_off > sh->img_bytes ||
+        eh.lent || eh.img_off % 8 || eh.img_off > sh->img_bytes ||
         pad8(eh.img_len) > sh->img_bytes - eh.img_off)
       return false;
     if (reseal && image) {
@@ -247,16 +248,11 @@ static bool walk_section(char *p, size_t n, sect_head *sh, pk__mc_ent *ents,
           pk__mc_sum(region + sh->img_base + eh.img_off, eh.img_len);
       memcpy(p + used, &eh, sizeof eh);
     }
-    if (ents) /* (the key's offset is a multiple of 8, as is p) */
-      ents[i] = (pk__mc_ent){
-          .name = p + used + sizeof eh,
-          .kind = eh.kind,
-          .key = (const pk__mc_key *)(p + used + offsetof(ent_head, key)),
-          .rec = p + used + name_end,
-          .rec_len = eh.rec_len,
-          .img_off = sh->img_base + eh.img_off,
-          .img_len = eh.img_len,
-          .img_sum = eh.img_sum};
+    if (place) { /* (p, so each entry, is 8-aligned) */
+      eh.img_off += sh->img_base;
+      memcpy(p + used + offsetof(ent_head, img_off), &eh.img_off,
+             sizeof eh.img_off);
+    }
     used += eh.bytes;
   }
   return used == sh->bytes;
@@ -267,40 +263,34 @@ static bool walk_section(char *p, size_t n, sect_head *sh, pk__mc_ent *ents,
 static void reseal(char *p, size_t n, const char *region, uint64_t len)
 {
   sect_head sh;
-  while (n && walk_section(p, n, &sh, NULL, region, len, true)) {
+  while (n && walk_section(p, n, &sh, false, region, len, true)) {
     p += sh.bytes;
     n -= sh.bytes;
   }
 }
 
-/* Parses the sections (n bytes at p) of file f, whose images region has
- * region_len bytes; false when their checksum is not sum or they do not
- * fit (or *nomem set: out of memory). */
-static bool parse_sections(pk__mc *mc, pk__mcfile *f, char *p, size_t n,
-                           uint64_t sum, uint64_t region_len, bool *nomem)
+/* Parses the sections (n bytes at p, 8-aligned) of the file read, whose
+ * images region has region_len bytes; false when their checksum is not
+ * sum or they do not fit (or *nomem set: out of memory).  Each section's
+ * entries are used where they are (pk__mc_ent), each checked first; in
+ * the buffer their img_off is where the image is in the region and lent
+ * is theirs (build_head puts back what the file has). */
+static bool parse_sections(pk__mc *mc, char *p, size_t n, uint64_t sum,
+                           uint64_t region_len, bool *nomem)
 {
   if (pk__mc_sum(p, n) != sum)
     return false;
-  pk__allocator ents = {pk__arena_fn, &f->ents};
   while (n) {
     sect_head sh;
-    if (n < sizeof sh)
+    if (!walk_section(p, n, &sh, true, NULL, region_len, false))
       return false;
-    memcpy(&sh, p, sizeof sh);
-    sect s = {.root = p + sizeof sh, .dir = sh.dir, .raw = p};
-    if (sh.nents && sh.nents <= n / sizeof(ent_head) &&
-        !(s.ents = pk__alloc(&ents, sh.nents * sizeof *s.ents)))
-      return !(*nomem = true);
-    s.n = s.ents ? sh.nents : 0;
+    size_t head = sizeof sh + pad8((size_t)sh.root_len + 1);
+    sect s = {.root = p + sizeof sh, .dir = sh.dir, .raw = p,
+              .ents = sh.nents ? (pk__mc_ent *)(p + head) : NULL,
+              .n = sh.nents, .raw_len = sh.bytes, .img_base = sh.img_base,
+              .img_bytes = (size_t)sh.img_bytes};
     if (PK__VEC_PUSH(&mc->h->alloc, mc->old, mc->nold, mc->oldcap, s) != PK_OK)
       return !(*nomem = true);
-    if ((sh.nents && !s.ents) ||
-        !walk_section(p, n, &sh, s.ents, NULL, region_len, false))
-      return false;
-    sect *t = &mc->old[mc->nold - 1];
-    t->raw_len = sh.bytes;
-    t->img_base = sh.img_base;
-    t->img_bytes = (size_t)sh.img_bytes;
     p += sh.bytes;
     n -= sh.bytes;
   }
@@ -330,7 +320,6 @@ static void file_free(pk__mcfile *f)
     return;
   if (f->fd >= 0)
     close(f->fd);
-  pk__arena_release(&f->ents);
   pk__free(&f->a, f->data, f->data_len);
   pk__free(&f->a, f->img, (size_t)f->img_len);
   pk__free(&f->a, f, sizeof *f);
@@ -399,11 +388,10 @@ static bool read_file(pk__mc *mc, bool *nomem)
       *f = (pk__mcfile){.a = mc->h->alloc, .fd = fd, .data = data,
                         .data_len = cap, .img_at = len,
                         .img_len = hd.images};
-      pk__arena_init(&f->ents, &f->a);
       fd = -1;
       if ((len > first &&
            !io_at(f->fd, f->data + first, len - first, first, false)) ||
-          !parse_sections(mc, f, f->data + sizeof hd, (size_t)hd.payload,
+          !parse_sections(mc, f->data + sizeof hd, (size_t)hd.payload,
                           hd.sum, hd.images, nomem))
         why = *nomem ? "out of memory" : "damaged";
     }
@@ -490,9 +478,11 @@ void pk__mc_close(pk__mc *mc)
     return;
   const pk__allocator *a = &mc->h->alloc;
   bool lent = false;
-  for (size_t i = 0; i < mc->nold && !lent; i++)
-    for (size_t j = 0; j < mc->old[i].n && !lent; j++)
-      lent = mc->old[i].ents[j].lent;
+  for (size_t i = 0; i < mc->nold && !lent; i++) {
+    pk__mc_ent *e = mc->old[i].ents;
+    for (size_t j = 0; j < mc->old[i].n && !lent; j++, e = pk__mc_ent_next(e))
+      lent = e->lent;
+  }
   if (!lent) /* else plugins use it: the host frees it, last */
     pk__mc_release(mc->h);
   sects_free(mc, mc->old, mc->nold);
@@ -537,7 +527,7 @@ static const char *old_images(pk__mc *mc, bool *nomem)
 }
 
 pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
-                        const pk__mc_ent *ents, size_t n)
+                        const pk__mc_put *ents, size_t n)
 {
   const pk__allocator *a = &mc->h->alloc;
   bool nomem = false;
@@ -548,7 +538,8 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
   if (n && !len)
     return PK_ENOMEM;
   for (size_t i = 0; i < n; i++) {
-    size_t r = ents[i].rec_len, g = ents[i].img_len;
+    const pk__mc_ent *o = ents[i].old;
+    size_t r = o ? o->rec_len : 0, g = o ? o->img_len : 0;
     if (ents[i].m) {
       g = pk__doc_write_image(ents[i].m->doc, NULL, NULL, 0);
       r = g ? pk__manifest_record(ents[i].m, NULL, 0) : 0;
@@ -582,7 +573,7 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
   p += sizeof sh + pad8(root_len + 1);
   size_t img_at = 0, k = 0;
   for (size_t i = 0; i < n; i++) {
-    const pk__mc_ent *e = &ents[i];
+    const pk__mc_put *e = &ents[i];
     size_t name_len = strlen(e->name), r = len[2 * i], g = len[2 * i + 1];
     ent_head eh = {.kind = g                         ? PK__MC_IMAGE
                            : e->kind == PK__MC_IMAGE ? PK__MC_READ
@@ -599,9 +590,9 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
       if (e->m)
         pk__manifest_record(e->m, p + rec_at, r);
       else /* without the headers a load wrote into it */
-        memcpy(p + rec_at, e->rec, r);
+        memcpy(p + rec_at, ent_rec(e->old), r);
       s.imgs[k++] = (pending){.doc = e->m ? e->m->doc : NULL,
-                              .from = e->m ? NULL : region + e->img_off,
+                              .from = e->m ? NULL : region + e->old->img_off,
                               .len = g,
                               .head = p};
       img_at += pad8(g);
@@ -626,7 +617,8 @@ void pk__mc_tally(pk__mc *mc, size_t served, size_t read)
 
 /* The header and this discovery's sections (payload bytes) into buf, each
  * section's img_base set: where its images will lie in the images region,
- * in section order. */
+ * in section order; in a section kept as the file has it, each entry's
+ * img_off and lent put back as they are in the file. */
 static void build_head(pk__mc *mc, char *buf, size_t payload, size_t images)
 {
   header hd = {.magic = MAGIC, .format = FORMAT, .order = ORDER,
@@ -638,6 +630,17 @@ static void build_head(pk__mc *mc, char *buf, size_t payload, size_t images)
     const sect *s = &mc->out[i];
     memcpy(p, s->raw, s->raw_len);
     memcpy(p + offsetof(sect_head, img_base), &base, sizeof base);
+    if (s->from) {
+      char *e = p + ((char *)s->from->ents - s->raw);
+      for (size_t j = 0; j < s->from->n; j++) {
+        ent_head eh;
+        memcpy(&eh, e, sizeof eh);
+        eh.img_off -= s->from->img_base;
+        eh.lent = 0;
+        memcpy(e, &eh, sizeof eh);
+        e += eh.bytes;
+      }
+    }
     p += s->raw_len;
     base += s->img_bytes;
   }
@@ -720,8 +723,8 @@ static bool write_images(pk__mc *mc, int fd, uint64_t off, bool *nomem)
       break;
     }
     memcpy(copy, region + s->from->img_base, s->img_bytes);
-    for (size_t j = 0; j < s->from->n; j++) {
-      const pk__mc_ent *e = &s->from->ents[j];
+    pk__mc_ent *e = s->from->ents;
+    for (size_t j = 0; j < s->from->n; j++, e = pk__mc_ent_next(e)) {
       char *at = copy + (e->img_off - s->from->img_base);
       if (e->kind == PK__MC_IMAGE)
         pk__doc_write_image(NULL, at, at, e->img_len);
@@ -827,7 +830,7 @@ pk_status pk__mc_lend(const pk__allocator *a, pk__mc_ent *e, pk__manifest *m)
 {
   if (e->lent) /* a search path listed twice: the first has it */
     return PK_EIO;
-  pk_status st = pk__manifest_from_record(a, e->rec, e->rec_len, m);
+  pk_status st = pk__manifest_from_record(a, ent_rec(e), e->rec_len, m);
   e->lent = st == PK_OK;
   return st;
 }
@@ -845,7 +848,7 @@ static pk_status read_again(pk_host *h, const pk__mlazy *z, pk_doc **out)
                                         z->source, &sb, &why, &rst, &m, &err);
   if (st == PK_OK)
     pk__mc_key_of(&sb, &k);
-  if (st == PK_OK && pk__mc_key_eq(&k, z->ent->key)) {
+  if (st == PK_OK && pk__mc_key_eq(&k, &z->ent->key)) {
     *out = m.doc; /* the same file: the record is what it gives */
     m.doc = NULL;
   }

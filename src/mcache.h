@@ -37,22 +37,41 @@ typedef enum pk__mc_kind {
   PK__MC_READ = 2   /* key: plugin.toml; read every time (broken, racy) */
 } pk__mc_kind;
 
-/* One directory entry, in the cache file or being recorded.  The entries
- * read from the file live as long as the file (pk_host.cache_file): a
- * manifest served from one points to it (pk__mlazy). */
+/* One directory entry as the cache file has it (its head; the name, NUL
+ * and padding, then the record follow, eh.bytes in all): a warm start
+ * uses the entries in the buffer the sections were read into, checked in
+ * place, not copies of them.  In that buffer (only) img_off is where the
+ * image is in the images region (the file: in its section's images) and
+ * lent is set when a plugin uses the record in place (pk__mc_lend; the
+ * file: 0); the file is written with both as the file has them. */
 typedef struct pk__mc_ent {
+  uint32_t bytes, kind, name_len, img_len; /* kind: pk__mc_kind */
+  pk__mc_key key;
+  uint32_t rec_len, lent;
+  uint64_t img_sum, img_off; /* the image's checksum, checked before use */
+} pk__mc_ent;
+
+/* The entry's name (NUL-terminated). */
+static inline const char *pk__mc_ent_name(const pk__mc_ent *e)
+{
+  return (const char *)(e + 1);
+}
+
+/* The entry after e in its section. */
+static inline pk__mc_ent *pk__mc_ent_next(pk__mc_ent *e)
+{
+  return (pk__mc_ent *)((char *)e + e->bytes);
+}
+
+/* An entry to record (pk__mc_record). */
+typedef struct pk__mc_put {
   const char *name; /* NUL-terminated */
-  const pk__mc_key *key; /* read: in the file's bytes */
-  const void *rec;       /* PK__MC_IMAGE: 8-aligned */
-  const pk__manifest *m; /* to record: record and image made of it (else
-                            those of the entry read) */
-  uint64_t img_off;      /* read: where the image is in the images region */
-  uint64_t img_sum; /* read: its checksum, checked before it is used */
-  uint32_t kind;    /* pk__mc_kind */
-  uint32_t rec_len;
-  uint32_t img_len;
-  bool lent;        /* a plugin uses rec and img in place (pk__mc_lend) */
-} pk__mc_ent;       /* 64 bytes: a warm start makes one for each entry */
+  const pk__mc_key *key;
+  const pk__mc_ent *old; /* served by this entry of the file read: its
+                            record and image are copied (else none) */
+  const pk__manifest *m; /* to record: record and image made of it */
+  uint32_t kind;         /* pk__mc_kind */
+} pk__mc_put;
 
 /* A manifest served from the cache, whose document is made from the image
  * on first use (pk__manifest.cached; in the host's records arena). */
@@ -93,9 +112,9 @@ bool pk__mc_key_is(const struct stat *st, const pk__mc_key *k);
 /* Whether a manifest with this key may be imaged now (not racy). */
 bool pk__mc_settled(const pk__mc *mc, const pk__mc_key *k);
 
-/* The cached entries of search path root (sorted by name, *n of them), or
- * NULL when the cache has none.  *listed: the directory (key dir) is
- * unchanged, so the entries are still its list. */
+/* The first cached entry of search path root (sorted by name, *n of them,
+ * stepped by pk__mc_ent_next), or NULL when the cache has none.  *listed:
+ * the directory (key dir) is unchanged, so the entries are still its list. */
 pk__mc_ent *pk__mc_find(pk__mc *mc, const char *root, const pk__mc_key *dir,
                         size_t *n, bool *listed);
 
@@ -104,7 +123,7 @@ pk__mc_ent *pk__mc_find(pk__mc *mc, const char *root, const pk__mc_key *dir,
  * copied, those of entries with m are made of it (an entry whose manifest
  * cannot be imaged is recorded as read every time). */
 pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
-                        const pk__mc_ent *ents, size_t n);
+                        const pk__mc_put *ents, size_t n);
 /* Records root's section as the file has it (pk__mc_find matched). */
 pk_status pk__mc_same(pk__mc *mc, const char *root);
 

@@ -249,7 +249,7 @@ Test(mcache, records_are_one_block_of_lines, .fini = remove_tree)
 {
   cr_assert_eq(sizeof(pk_plugin) % 64, 0);
   cr_assert_leq(sizeof(pk_plugin), 384);
-  cr_assert_leq(sizeof(pk__mc_ent), 64);
+  cr_assert_leq(sizeof(pk__mc_put), 64);
   cr_assert_leq(sizeof(pk__mlazy), 32);
   make_tree();
   for (int i = 0; i < 20; i++) {
@@ -359,16 +359,22 @@ static void remove_trees(void)
  * rewritten after a change (one search path kept as the file had it, the
  * other recorded again, partly from images in use) is byte for byte the
  * file a cold start writes for the same tree. */
-/* The check of the two tests below: a search path's section rewritten
- * (one manifest changed, one served from the old file's image) gives the
- * bytes a cold start writes. */
+/* The check of the tests below: a search path's section rewritten (one
+ * manifest changed, one served from the old file's image) gives the bytes
+ * a cold start writes.  changed_first: that search path comes first, so
+ * the section kept is not the first (its entries' image offsets, which a
+ * read cache holds as offsets in the whole images region, are written
+ * back as the file has them: in the section's images). */
+static bool changed_first;
+
 static void rewritten_is_cold(void)
 {
   make_tree();
   snprintf(root2, sizeof root2, "/tmp/pk-mcache2-XXXXXX");
   cr_assert_not_null(mkdtemp(root2));
   char path[600];
-  const char *both[] = {root, root2};
+  const char *both[] = {changed_first ? root2 : root,
+                        changed_first ? root : root2};
   for (int i = 0; i < 2; i++) {
     snprintf(path, sizeof path, "%s/%c", root2, "xy"[i]);
     mkdir(path, 0755);
@@ -425,6 +431,14 @@ Test(mcache, a_rewritten_cache_is_what_a_cold_start_writes_own_allocator,
   host_alloc = plain_alloc;
   rewritten_is_cold();
   host_alloc = NULL;
+}
+
+Test(mcache, a_rewritten_cache_is_what_a_cold_start_writes_kept_second,
+     .fini = remove_trees)
+{
+  changed_first = true;
+  rewritten_is_cold();
+  changed_first = false;
 }
 
 /* A search path given twice: the second listing's manifests are read (an
@@ -762,6 +776,35 @@ Test(mcache, a_record_that_is_not_a_manifest_is_read_instead,
   pk__mc_seal(data, len);
   corrupt("sealed", data, len, -1);
   expect_same(cache, reference, "2 manifests from the cache, 2 read");
+  expect_same(cache, reference, "3 manifests from the cache, 1 read");
+}
+
+/* The word of an entry's head the file holds 0 in (a read cache marks
+ * there the entries whose records plugins use) is checked as the rest is:
+ * a file (its checksums matching) with it set is refused, rebuilt. */
+Test(mcache, an_entry_with_its_zero_word_set_is_refused, .fini = remove_tree)
+{
+  make_tree();
+  settle();
+  take_reference();
+  discover_free(cache);
+  size_t len;
+  char *data = cache_bytes(&len);
+  /* the first entry: after the header (64 bytes), the section's head (88)
+   * and its root (NUL, padding to 8) */
+  size_t at = 64 + 88 + ((strlen(root) + 1 + 7) & ~(size_t)7);
+  pk__mc_ent e;
+  cr_assert_leq(at + sizeof e, len);
+  memcpy(&e, data + at, sizeof e);
+  cr_assert_eq(e.lent, 0);
+  cr_assert_eq(e.name_len, 1);
+  cr_assert_eq(data[at + sizeof e], 'a', "not the entry of a");
+  e.lent = 1;
+  memcpy(data + at, &e, sizeof e);
+  pk__mc_seal(data, len);
+  corrupt("sealed", data, len, -1);
+  free(data);
+  expect_same(cache, reference, "0 manifests from the cache, 4 read");
   expect_same(cache, reference, "3 manifests from the cache, 1 read");
 }
 
