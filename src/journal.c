@@ -211,15 +211,12 @@ static void unlock_byte(int fd, off_t off)
 
 static void journal_path(const char *cache, char *buf, size_t n)
 {
-  /* what snprintf(buf, n, "%s.journal", cache) writes, without the
-   * printf code: pages a fresh process would touch on every start for
-   * this alone */
+  /* cache + ".journal" without the printf code (pages a fresh process
+   * would touch on every start for this alone); n > sizeof ext */
   static const char ext[] = ".journal";
-  size_t lc = strlen(cache), k = lc < n - 1 ? lc : n - 1,
-         le = n - 1 - k < sizeof ext - 1 ? n - 1 - k : sizeof ext - 1;
+  size_t k = strnlen(cache, n - sizeof ext); /* (a longer path: no file) */
   memcpy(buf, cache, k);
-  memcpy(buf + k, ext, le);
-  buf[k + le] = '\0';
+  memcpy(buf + k, ext, sizeof ext);
 }
 
 /* A string of a record, bounded and NUL-ended whatever the file holds. */
