@@ -282,12 +282,27 @@ void pk__plugin_free(pk_host *h, pk_plugin *p);
 /* ---- trace.c ---- */
 
 uint64_t pk__now_ns(void);
+/* Around a call of the host's code (its callbacks, a built-in plugin's
+ * code) made while a plugin's call may be in flight on this thread: that
+ * call steps aside (pk_host_code_enter); no journal, nothing to do. */
+static inline void *pk__host_code_enter(const pk_host *h)
+{
+  return h->journal ? pk_host_code_enter() : NULL;
+}
+static inline void pk__host_code_leave(void *token)
+{
+  if (token)
+    pk_host_code_leave(token);
+}
 /* Tells the host's watch callback, if any (pk_watch_fn). */
 static inline void pk__watch(pk_host *h, bool entering, pk_trace_event event,
                              const pk_plugin *p)
 {
-  if (h->watch)
+  if (h->watch) {
+    void *hc = pk__host_code_enter(h);
     h->watch(h->watch_ud, entering, event, p);
+    pk__host_code_leave(hc);
+  }
 }
 /* Reports event for p (duration since t0) to the trace callback (the
  * host has one).  See pk__call_enter (stages.h): the one bracket. */
