@@ -413,7 +413,8 @@ PK_API pk_status pk_quarantine_clear(const char *cache_path, const char *plugin,
  * arguments are used (a crash on a bad pointer from the plugin is then
  * still its own), leave before returning to it; pairs nest.  No plugin
  * call in flight on the thread (or no journal): the token is NULL and
- * both do nothing.  A thread-local read and a store: cheap.
+ * both do nothing.  The token is borrowed: the library's, opaque, only
+ * for the matching leave.  A thread-local read and a store: cheap.
  * [thread: any] [fails: never] [since: 0.1] */
 PK_API void *pk_host_code_enter(void);
 PK_API void pk_host_code_leave(void *token);
