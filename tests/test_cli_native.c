@@ -320,18 +320,27 @@ Test(cli_native, graph_picture_without_graphviz_says_what_to_install)
 
 /* ---- shell completion ---- */
 
+/* Writes the CLI's completion script of shell to script and opens
+ * ROOT/driver (its path into test) for the script driving the shell. */
+static FILE *completion_files(const char *shell, const char *script,
+                              const char *driver, char test[300])
+{
+  run r = cli("completion", shell);
+  cr_assert_eq(r.code, 0);
+  write_file(script, r.out);
+  snprintf(test, 300, "%s/%s", root, driver);
+  FILE *f = fopen(test, "w");
+  cr_assert_not_null(f);
+  return f;
+}
+
 /* What bash completes for the command line `line` (the cursor at its
  * end), with the completion script of the CLI loaded. */
 static const char *complete_bash(const char *line, const char *path)
 {
   char script[300], test[300], cmd[700];
   snprintf(script, sizeof script, "%s/plugkit.bash", root);
-  run r = cli("completion", "bash");
-  cr_assert_eq(r.code, 0);
-  write_file(script, r.out);
-  snprintf(test, sizeof test, "%s/complete.sh", root);
-  FILE *f = fopen(test, "w");
-  cr_assert_not_null(f);
+  FILE *f = completion_files("bash", script, "complete.sh", test);
   fprintf(f,
           "PLUGKIT_PATH='%s'; export PLUGKIT_PATH\n"
           "plugkit() { '%s' \"$@\"; }\n"
@@ -400,7 +409,7 @@ Test(cli_native, zsh_completion_is_valid_zsh_with_every_command)
 static const char *complete_zsh(const char *const *lines, size_t n,
                                 const char *path)
 {
-  char fn[100], bin[100], out[100], test[100], cmd[1200];
+  char fn[100], bin[100], out[100], test[300], cmd[1200];
   snprintf(fn, sizeof fn, "%s/zfn", root);
   snprintf(bin, sizeof bin, "%s/zbin", root);
   snprintf(out, sizeof out, "%s/zsh.out", root);
@@ -408,14 +417,9 @@ static const char *complete_zsh(const char *const *lines, size_t n,
            "mkdir -p '%s' '%s' && ln -sf '%s' '%s/plugkit' && rm -f '%s'", fn,
            bin, PK_CLI_PATH, bin, out);
   cr_assert_eq(system(cmd), 0, "%s", cmd);
-  run r = cli("completion", "zsh");
-  cr_assert_eq(r.code, 0);
   char script[120];
   snprintf(script, sizeof script, "%s/_plugkit", fn);
-  write_file(script, r.out);
-  snprintf(test, sizeof test, "%s/complete.zsh", root);
-  FILE *f = fopen(test, "w");
-  cr_assert_not_null(f);
+  FILE *f = completion_files("zsh", script, "complete.zsh", test);
   /* Enter (accept-line) writes the line to out instead of running it */
   fprintf(f,
           "zmodload zsh/zpty\n"

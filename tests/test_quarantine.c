@@ -159,22 +159,29 @@ Test(quarantine, a_crash_in_post_register_names_that_hook)
 
 /* A child host builds an instance of the cache type "boom", whose
  * factory (plugin crash:factory_crashes) crashes it. */
-static void build_boom(const void *ud)
+/* Writes under root a host description (namespace crash, kind cache)
+ * and a configuration of text; their paths into desc and conf. */
+static void cache_host_files(char desc[200], char conf[200], const char *text)
 {
-  (void)ud;
-  char desc[200], conf[200];
-  snprintf(desc, sizeof desc, "%s/host.toml", root);
-  snprintf(conf, sizeof conf, "%s/config.toml", root);
+  snprintf(desc, 200, "%s/host.toml", root);
+  snprintf(conf, 200, "%s/config.toml", root);
   FILE *f = fopen(desc, "w");
   fputs("[namespaces.crash]\nabi = 1\n[kinds.cache]\ntable = \"caches\"\n"
         "version = 1\n",
         f);
   fclose(f);
   f = fopen(conf, "w");
-  fputs("[plugins]\nb = \"crash:factory_crashes\"\n"
-        "[caches.main]\ntype = \"boom\"\n",
-        f);
+  fputs(text, f);
   fclose(f);
+}
+
+static void build_boom(const void *ud)
+{
+  (void)ud;
+  char desc[200], conf[200];
+  cache_host_files(desc, conf,
+                   "[plugins]\nb = \"crash:factory_crashes\"\n"
+                   "[caches.main]\ntype = \"boom\"\n");
   pk_host *h = new_host();
   void *obj;
   if (pk_host_load_description(h, desc, NULL) == PK_OK &&
@@ -869,21 +876,13 @@ static void exit_on_watch(void *ud, bool entering, pk_trace_event step,
  * host_services, its userdata). */
 static void build_hostcall(const void *ud)
 {
-  char desc[200], conf[200];
-  snprintf(desc, sizeof desc, "%s/host.toml", root);
-  snprintf(conf, sizeof conf, "%s/config.toml", root);
-  FILE *f = fopen(desc, "w");
-  fputs("[namespaces.crash]\nabi = 1\n[kinds.cache]\ntable = \"caches\"\n"
-        "version = 1\n",
-        f);
-  fclose(f);
-  f = fopen(conf, "w");
-  fprintf(f,
-          "[plugins]\nc = \"crash:calls_host\"\nb = \"crash:inhost\"\n"
-          "[caches.main]\ntype = \"hostcall\"\n"
-          "[caches.side]\ntype = \"%s\"\n",
-          side_type);
-  fclose(f);
+  char desc[200], conf[200], text[300];
+  snprintf(text, sizeof text,
+           "[plugins]\nc = \"crash:calls_host\"\nb = \"crash:inhost\"\n"
+           "[caches.main]\ntype = \"hostcall\"\n"
+           "[caches.side]\ntype = \"%s\"\n",
+           side_type);
+  cache_host_files(desc, conf, text);
   pk_host_options o = {.size = sizeof o,
                        .cache_path = cache,
                        .userdata = (void *)ud,
