@@ -499,7 +499,7 @@ static pk_status build_level(pk_host *h, pk__inst *top,
   pk_error_clear(&e);
   void *hc = pk__host_code_enter(h); /* the host's code */
   pk_status st = ty->factory(&a, &lv->obj, &e);
-  pk__host_code_leave(hc);
+  pk__host_code_leave(h, hc);
   if (st != PK_OK) {
     lv->obj = NULL;
     if (!e.line) {

@@ -238,7 +238,7 @@ static inline void pk__call_leave(pk_host *h, const pk__call *c,
 {
   if (c->jt)
     pk__journal_clear(h, c->jt);
-  pk__host_code_leave(c->hc);
+  pk__host_code_leave(h, c->hc);
   pk__watch(h, false, c->step, p);
   if (c->traced)
     pk__trace_emit(h, c->step, p, c->t0, status);

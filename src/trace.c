@@ -17,7 +17,7 @@ void pk__trace_emit(pk_host *h, pk_trace_event event, const pk_plugin *p,
   pk_trace ev = {event, p, NULL, pk__now_ns() - t0, status};
   void *hc = pk__host_code_enter(h);
   h->trace(h->trace_ud, &ev);
-  pk__host_code_leave(hc);
+  pk__host_code_leave(h, hc);
 }
 
 const char *pk_trace_event_name(pk_trace_event event)
