@@ -361,7 +361,8 @@ PK_API pk_status pk_host_check_lock(pk_host *host, const char *path,
  * crash signal or an exit() in the record; when such a host ended with
  * neither (killed from outside: SIGKILL, the OOM killer), the call is a
  * strike: the next start warns, and only a second strike with the same
- * files quarantines the plugin. */
+ * files quarantines the plugin.  The host's own code running inside a
+ * plugin's call is not the plugin's (pk_host_code_enter below). */
 typedef struct pk_quarantined {
   const char *plugin;   /* "ns:name" */
   const char *call;     /* the step (pk_trace_event_describe): "register
@@ -393,6 +394,30 @@ PK_API pk_status pk_quarantine_list(const char *cache_path, pk_quarantine_fn fn,
  * [thread: any] [fails: io | misuse] [since: 0.1] */
 PK_API pk_status pk_quarantine_clear(const char *cache_path, const char *plugin,
                                      size_t *cleared, pk_error *err);
+
+/* Whose code ends the host.  A journaled call blames its plugin for an
+ * end while the thread is inside it, host code included: a function of
+ * the host's that the plugin calls through a pointer the host gave it (a
+ * service in pk_host_options.userdata) runs inside the plugin's call, and
+ * an exit() there (the host's own choice: out of memory, a fatal error)
+ * would quarantine the plugin.  pk_host_code_enter() says that the host's
+ * code runs on the calling thread from now until pk_host_code_leave()
+ * with the token it returned: the plugin's call in flight, if any, steps
+ * aside, and an end meanwhile (exit(), a crash signal, a kill) is blamed
+ * on no plugin; a call into plugin code made meanwhile is journaled as
+ * usual.  The library does this itself around the host's code it calls
+ * while a plugin's call may be in flight: the log, watch and trace
+ * callbacks (a plugin's api->log reaches the host's log callback), the
+ * code of built-in plugins (pk_host_add_builtin) and the factories of
+ * the host's types (pk_host_add_type).  Enter after the plugin's
+ * arguments are used (a crash on a bad pointer from the plugin is then
+ * still its own), leave before returning to it; pairs nest.  No plugin
+ * call in flight on the thread (or no journal): the token is NULL and
+ * both do nothing.  The token is borrowed: the library's, opaque, only
+ * for the matching leave.  A thread-local read and a store: cheap.
+ * [thread: any] [fails: never] [since: 0.1] */
+PK_API void *pk_host_code_enter(void);
+PK_API void pk_host_code_leave(void *token);
 
 /* Plugin states.  A plugin that is not ready has a reason
  * (pk_plugin_get_reason()). */

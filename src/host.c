@@ -46,6 +46,8 @@ pk_status pk_host_new(const pk_host_options *opts, pk_host **out,
   pthread_mutex_init(&h->wake_mu, NULL);
   h->wake_hook = pk__lazy_wake_hook; /* for the hook dispatcher */
   h->manifest_root = pk__mc_root;    /* for pk__manifest_root */
+  h->code_enter = pk_host_code_enter; /* for the host's callbacks */
+  h->code_leave = pk_host_code_leave;
   pk__arena_init(&h->records, &h->alloc);
   h->records_alloc = (pk__allocator){pk__arena_fn, &h->records};
   h->log = o.log;

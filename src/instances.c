@@ -497,7 +497,9 @@ static pk_status build_level(pk_host *h, pk__inst *top,
                         h->userdata, ty->data};
   pk_error e;
   pk_error_clear(&e);
+  void *hc = pk__host_code_enter(h); /* the host's code */
   pk_status st = ty->factory(&a, &lv->obj, &e);
+  pk__host_code_leave(h, hc);
   if (st != PK_OK) {
     lv->obj = NULL;
     if (!e.line) {

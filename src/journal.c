@@ -772,3 +772,30 @@ pk_status pk_quarantine_clear(const char *cache_path, const char *plugin,
     *cleared = n;
   return PK_OK;
 }
+
+/* ---- host code inside a plugin's call ---- */
+
+/* The thread's innermost journaled call steps aside (its record state 2,
+ * as under a nested call, and no longer the thread's: the crash handlers
+ * and the exit mark see none) while host code runs; leaving puts it back.
+ * A call into plugin code meanwhile is recorded with no call to return
+ * to, so its clearing leaves the record aside.  A store into a record of
+ * this thread's, no lock: any thread. */
+void *pk_host_code_enter(void)
+{
+  jrec *r = cur_rec;
+  if (r) {
+    __atomic_store_n(&r->state, 2, __ATOMIC_RELEASE);
+    cur_rec = NULL;
+  }
+  return r;
+}
+
+void pk_host_code_leave(void *token)
+{
+  jrec *r = token;
+  if (!r)
+    return;
+  cur_rec = r;
+  __atomic_store_n(&r->state, 1, __ATOMIC_RELEASE);
+}

@@ -2,17 +2,35 @@
  * loader_posix.c), its descriptor checked against the manifest and the
  * namespace's ABI before anything in it is called; closing them all.
  * SPDX-License-Identifier: MIT */
+#include <stdio.h>
 #include <string.h>
 
 #include "stages.h"
 
-/* The file a descriptor error names: its library, or a builtin's manifest
- * path.  Read only on an error: the paths sit on a line of the record that
- * a builtin's registration never touches otherwise (one cache miss a
- * plugin at 5000). */
-static const char *desc_file(const pk_plugin *p)
+/* What a descriptor error names: a plugin on disk by its library (and its
+ * manifest by its path); a built-in one by its id, from the manifest text
+ * given to pk_host_add_builtin (the name that text has in positions,
+ * "builtin:NS:NAME", comes from the descriptor: the wrong plugin's when
+ * they disagree).  Built only on an error: the paths sit on a line of the
+ * record that a builtin's registration never touches otherwise (one cache
+ * miss a plugin at 5000). */
+typedef struct desc_names {
+  const char *subject; /* LIB, or "built-in plugin NS:NAME
+                        * (pk_host_add_builtin)" in buf */
+  const char *define;  /* the macro that makes the descriptor */
+  char buf[PK__NAME_MAX * 2 + 48];
+} desc_names;
+
+static void desc_names_of(const pk_plugin *p, desc_names *n)
 {
-  return p->library_path ? p->library_path : p->manifest_path;
+  n->subject = p->library_path;
+  n->define = "PK_PLUGIN_DEFINE";
+  if (p->builtin) {
+    snprintf(n->buf, sizeof n->buf, "built-in plugin %s (pk_host_add_builtin)",
+             p->id);
+    n->subject = n->buf;
+    n->define = "PK_PLUGIN_DEFINE_BUILTIN";
+  }
 }
 
 /* Checks the descriptor of a loaded (or built-in) plugin against its
@@ -20,30 +38,45 @@ static const char *desc_file(const pk_plugin *p)
 static pk_status check_desc(pk_plugin *p, const pk_plugin_desc *d,
                             pk_error *err)
 {
-  if (d->abi != PK_PLUGIN_ABI)
+  desc_names n;
+  if (d->abi != PK_PLUGIN_ABI) {
+    desc_names_of(p, &n);
     return pk__fail(err, PK_EABI,
                     "%s was built for plugkit plugin ABI %u, this host "
                     "uses ABI %u; rebuild the plugin against this plugkit",
-                    desc_file(p), d->abi, PK_PLUGIN_ABI);
+                    n.subject, d->abi, PK_PLUGIN_ABI);
+  }
   size_t need = offsetof(pk_plugin_desc, on_unload) + sizeof d->on_unload;
-  if (d->size < need)
+  if (d->size < need) {
+    desc_names_of(p, &n);
     return pk__fail(err, PK_EABI,
                     "%s has a descriptor of %u bytes, plugin ABI %u needs at "
-                    "least %zu; rebuild the plugin with PK_PLUGIN_DEFINE",
-                    desc_file(p), d->size, PK_PLUGIN_ABI, need);
+                    "least %zu; rebuild the plugin with %s",
+                    n.subject, d->size, PK_PLUGIN_ABI, need, n.define);
+  }
   if (!d->namespace_name || !d->name || strcmp(d->namespace_name, p->m.ns) ||
-      strcmp(d->name, p->m.name))
+      strcmp(d->name, p->m.name)) {
+    desc_names_of(p, &n);
+    const char *dns = d->namespace_name ? d->namespace_name : "(null)",
+               *dname = d->name ? d->name : "(null)";
+    if (p->builtin)
+      return pk__fail(err, PK_ELOAD,
+                      "%s has a descriptor that defines plugin \"%s:%s\" "
+                      "but its manifest (the text given with it) names "
+                      "\"%s\"; make %s and that manifest agree",
+                      n.subject, dns, dname, p->id, n.define);
     return pk__fail(err, PK_ELOAD,
                     "%s defines plugin \"%s:%s\" but its manifest %s names "
-                    "\"%s\"; make PK_PLUGIN_DEFINE and plugin.toml agree",
-                    desc_file(p),
-                    d->namespace_name ? d->namespace_name : "(null)",
-                    d->name ? d->name : "(null)", p->manifest_path, p->id);
-  if (p->m.has_abi && d->host_abi != p->m.abi)
+                    "\"%s\"; make %s and plugin.toml agree",
+                    n.subject, dns, dname, p->manifest_path, p->id, n.define);
+  }
+  if (p->m.has_abi && d->host_abi != p->m.abi) {
+    desc_names_of(p, &n);
     return pk__fail(err, PK_EABI,
                     "%s was compiled for ABI %u of namespace \"%s\" but its "
                     "manifest says abi = %u; rebuild it or fix the manifest",
-                    desc_file(p), d->host_abi, p->m.ns, p->m.abi);
+                    n.subject, d->host_abi, p->m.ns, p->m.abi);
+  }
   return PK_OK;
 }
 

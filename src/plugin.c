@@ -19,7 +19,9 @@ void pk__log(pk_host *h, pk_log_level level, const pk_plugin *p,
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  void *hc = pk__host_code_enter(h); /* an exit() there is the host's */
   h->log(h->log_ud, level, p ? p->id : NULL, msg);
+  pk__host_code_leave(h, hc);
 }
 
 void pk__plugin_set_reason(pk_plugin *p, const char *fmt, ...)

@@ -11,7 +11,10 @@
  * pk_host_free() releases the host config and its instances through
  * release (host_config.c installs its own when it first keeps state),
  * and a manifest served from the metadata cache is given its document on
- * first use through manifest_root (host.c installs mcache.c's).
+ * first use through manifest_root (host.c installs mcache.c's); the
+ * host's callbacks step a plugin's call in flight aside through
+ * code_enter and code_leave (host.c installs journal.c's
+ * pk_host_code_enter and pk_host_code_leave).
  * SPDX-License-Identifier: MIT */
 #ifndef PK_RECORDS_H
 #define PK_RECORDS_H
@@ -220,6 +223,8 @@ struct pk_host {
   pk_status (*wake_hook)(pk_host *h, const char *hook, pk_error *err);
   void (*release)(pk_host *h);
   const pk_value *(*manifest_root)(pk_plugin *p);
+  void *(*code_enter)(void);
+  void (*code_leave)(void *token);
 };
 
 /* The root table of p's manifest (NULL for a broken one).  A manifest
@@ -282,12 +287,28 @@ void pk__plugin_free(pk_host *h, pk_plugin *p);
 /* ---- trace.c ---- */
 
 uint64_t pk__now_ns(void);
+/* Around a call of the host's code (its callbacks, a built-in plugin's
+ * code) made while a plugin's call may be in flight on this thread: that
+ * call steps aside (pk_host_code_enter, through h->code_enter); no
+ * journal, nothing to do. */
+static inline void *pk__host_code_enter(const pk_host *h)
+{
+  return h->journal ? h->code_enter() : NULL;
+}
+static inline void pk__host_code_leave(const pk_host *h, void *token)
+{
+  if (token)
+    h->code_leave(token);
+}
 /* Tells the host's watch callback, if any (pk_watch_fn). */
 static inline void pk__watch(pk_host *h, bool entering, pk_trace_event event,
                              const pk_plugin *p)
 {
-  if (h->watch)
+  if (h->watch) {
+    void *hc = pk__host_code_enter(h);
     h->watch(h->watch_ud, entering, event, p);
+    pk__host_code_leave(h, hc);
+  }
 }
 /* Reports event for p (duration since t0) to the trace callback (the
  * host has one).  See pk__call_enter (stages.h): the one bracket. */

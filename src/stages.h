@@ -210,14 +210,17 @@ void pk__journal_clear(pk_host *h, void *token);
  * pk__call_enter and pk__call_leave around it, with one pk_trace_event
  * naming the step (pk_trace_event_describe says it to the user): the
  * host's watch callback is told (entering, leaving), the crash journal
- * records the call while it runs, and the trace callback, when traced and
- * the host has one, gets the step with its duration and status.  Hook
- * calls are not bracketed (see hooks.c: the hot path). */
+ * records the call while it runs (a built-in plugin's code is the host's:
+ * a call in flight steps aside, pk_host_code_enter), and the trace
+ * callback, when traced and the host has one, gets the step with its
+ * duration and status.  Hook calls are not bracketed (see hooks.c: the
+ * hot path). */
 typedef struct pk__call {
   pk_trace_event step;
   bool traced;   /* the trace callback gets the step */
   uint64_t t0;   /* when traced: the time of entering */
   void *jt;      /* the journal's token, or NULL */
+  void *hc;      /* a built-in plugin's (host code): pk__host_code_enter's */
 } pk__call;
 static inline void pk__call_enter(pk_host *h, pk__call *c, pk_trace_event step,
                                   pk_plugin *p, bool traced, const char *kind,
@@ -228,12 +231,14 @@ static inline void pk__call_enter(pk_host *h, pk__call *c, pk_trace_event step,
   c->traced = traced && h->trace;
   c->t0 = c->traced ? pk__now_ns() : 0;
   c->jt = h->journal ? pk__journal_record(h, p, step, kind, tag) : NULL;
+  c->hc = p->builtin ? pk__host_code_enter(h) : NULL;
 }
 static inline void pk__call_leave(pk_host *h, const pk__call *c,
                                   const pk_plugin *p, pk_status status)
 {
   if (c->jt)
     pk__journal_clear(h, c->jt);
+  pk__host_code_leave(h, c->hc);
   pk__watch(h, false, c->step, p);
   if (c->traced)
     pk__trace_emit(h, c->step, p, c->t0, status);

@@ -15,7 +15,9 @@ void pk__trace_emit(pk_host *h, pk_trace_event event, const pk_plugin *p,
                     uint64_t t0, pk_status status)
 {
   pk_trace ev = {event, p, NULL, pk__now_ns() - t0, status};
+  void *hc = pk__host_code_enter(h);
   h->trace(h->trace_ud, &ev);
+  pk__host_code_leave(h, hc);
 }
 
 const char *pk_trace_event_name(pk_trace_event event)

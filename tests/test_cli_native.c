@@ -320,18 +320,27 @@ Test(cli_native, graph_picture_without_graphviz_says_what_to_install)
 
 /* ---- shell completion ---- */
 
+/* Writes the CLI's completion script of shell to script and opens
+ * ROOT/driver (its path into test) for the script driving the shell. */
+static FILE *completion_files(const char *shell, const char *script,
+                              const char *driver, char test[300])
+{
+  run r = cli("completion", shell);
+  cr_assert_eq(r.code, 0);
+  write_file(script, r.out);
+  snprintf(test, 300, "%s/%s", root, driver);
+  FILE *f = fopen(test, "w");
+  cr_assert_not_null(f);
+  return f;
+}
+
 /* What bash completes for the command line `line` (the cursor at its
  * end), with the completion script of the CLI loaded. */
 static const char *complete_bash(const char *line, const char *path)
 {
   char script[300], test[300], cmd[700];
   snprintf(script, sizeof script, "%s/plugkit.bash", root);
-  run r = cli("completion", "bash");
-  cr_assert_eq(r.code, 0);
-  write_file(script, r.out);
-  snprintf(test, sizeof test, "%s/complete.sh", root);
-  FILE *f = fopen(test, "w");
-  cr_assert_not_null(f);
+  FILE *f = completion_files("bash", script, "complete.sh", test);
   fprintf(f,
           "PLUGKIT_PATH='%s'; export PLUGKIT_PATH\n"
           "plugkit() { '%s' \"$@\"; }\n"
@@ -391,6 +400,65 @@ Test(cli_native, zsh_completion_is_valid_zsh_with_every_command)
   r = cli("completion", "fish");
   cr_assert_eq(r.code, 2);
   assert_has(r.err, "unknown shell 'fish'");
+}
+
+/* What a real interactive zsh (driven through zsh/zpty, compinit on,
+ * the CLI's zsh script in its fpath, the CLI as `plugkit` in PATH) makes
+ * of each line in lines (typed, then TAB, then Enter): the command lines
+ * as they stood when Enter came, one per line.  path: PLUGKIT_PATH. */
+static const char *complete_zsh(const char *const *lines, size_t n,
+                                const char *path)
+{
+  char fn[100], bin[100], out[100], test[300], cmd[1200];
+  snprintf(fn, sizeof fn, "%s/zfn", root);
+  snprintf(bin, sizeof bin, "%s/zbin", root);
+  snprintf(out, sizeof out, "%s/zsh.out", root);
+  snprintf(cmd, sizeof cmd,
+           "mkdir -p '%s' '%s' && ln -sf '%s' '%s/plugkit' && rm -f '%s'", fn,
+           bin, PK_CLI_PATH, bin, out);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+  char script[120];
+  snprintf(script, sizeof script, "%s/_plugkit", fn);
+  FILE *f = completion_files("zsh", script, "complete.zsh", test);
+  /* Enter (accept-line) writes the line to out instead of running it */
+  fprintf(f,
+          "zmodload zsh/zpty\n"
+          "zpty z 'PATH=%s:$PATH PLUGKIT_PATH=%s zsh -f -i'\n"
+          "zpty -w z 'PS1=\"> \"; fpath=(%s $fpath); autoload -Uz compinit; "
+          "compinit -u -D'\n"
+          "zpty -w z 'got() { [[ $BUFFER == exit ]] || "
+          "{ print -r -- \"$BUFFER\" >> %s; BUFFER= }; zle .accept-line }; "
+          "zle -N accept-line got'\n",
+          bin, path ? path : "", fn, out);
+  for (size_t i = 0; i < n; i++)
+    fprintf(f, "zpty -w -n z $'%s\\t\\r'\n", lines[i]);
+  fputs("zpty -w z exit\n"
+        "while zpty -r z line; do :; done\n"
+        "zpty -d z\n",
+        f);
+  fclose(f);
+  snprintf(cmd, sizeof cmd, "timeout 60 zsh -f '%s' >/dev/null 2>&1", test);
+  cr_assert_eq(system(cmd), 0, "zsh failed on %s", test);
+  static char got[2048];
+  f = fopen(out, "r");
+  cr_assert_not_null(f, "zsh accepted no line");
+  size_t k = fread(got, 1, sizeof got - 1, f);
+  got[k] = '\0';
+  fclose(f);
+  return got;
+}
+
+Test(cli_native, zsh_completion_completes_in_a_real_zsh)
+{
+  static const char *const lines[] = {
+      "plugkit or", "plugkit graph --fo", "plugkit graph --format s",
+      "plugkit completion z", "plugkit info a:so"};
+  cr_assert_str_eq(complete_zsh(lines, 5, chain_dir()),
+                   "plugkit order \n"
+                   "plugkit graph --format \n"
+                   "plugkit graph --format svg \n"
+                   "plugkit completion zsh \n"
+                   "plugkit info a:solo \n");
 }
 
 /* ---- plugkit new ---- */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <plugkit.h>
+#include <plugkit/plugin.h>
 
 #include "crash_util.h"
 #include "test_util.h"
@@ -158,22 +159,29 @@ Test(quarantine, a_crash_in_post_register_names_that_hook)
 
 /* A child host builds an instance of the cache type "boom", whose
  * factory (plugin crash:factory_crashes) crashes it. */
-static void build_boom(const void *ud)
+/* Writes under root a host description (namespace crash, kind cache)
+ * and a configuration of text; their paths into desc and conf. */
+static void cache_host_files(char desc[200], char conf[200], const char *text)
 {
-  (void)ud;
-  char desc[200], conf[200];
-  snprintf(desc, sizeof desc, "%s/host.toml", root);
-  snprintf(conf, sizeof conf, "%s/config.toml", root);
+  snprintf(desc, 200, "%s/host.toml", root);
+  snprintf(conf, 200, "%s/config.toml", root);
   FILE *f = fopen(desc, "w");
   fputs("[namespaces.crash]\nabi = 1\n[kinds.cache]\ntable = \"caches\"\n"
         "version = 1\n",
         f);
   fclose(f);
   f = fopen(conf, "w");
-  fputs("[plugins]\nb = \"crash:factory_crashes\"\n"
-        "[caches.main]\ntype = \"boom\"\n",
-        f);
+  fputs(text, f);
   fclose(f);
+}
+
+static void build_boom(const void *ud)
+{
+  (void)ud;
+  char desc[200], conf[200];
+  cache_host_files(desc, conf,
+                   "[plugins]\nb = \"crash:factory_crashes\"\n"
+                   "[caches.main]\ntype = \"boom\"\n");
   pk_host *h = new_host();
   void *obj;
   if (pk_host_load_description(h, desc, NULL) == PK_OK &&
@@ -550,12 +558,16 @@ Test(quarantine, crash_signals_leave_the_hosts_handlers_as_they_were)
 
 /* ---- an end without a crash signal: a strike, two quarantine ---- */
 
-static void add_killer(const char *name)
+/* Copies the fixture plugin SET/NAME into the search path. */
+static void add_fixture(const char *set, const char *name)
 {
   char cmd[400];
-  snprintf(cmd, sizeof cmd, "cp -r '%s/%s' '%s/'", FIX("killers"), name, sp);
+  snprintf(cmd, sizeof cmd, "cp -r '%s/%s/%s' '%s/'", PK_TEST_BINARY_DIR,
+           set, name, sp);
   cr_assert_eq(system(cmd), 0, "%s", cmd);
 }
+
+static void add_killer(const char *name) { add_fixture("fixtures/killers", name); }
 
 /* Whether a host's slot in the journal holds a call into plugin's
  * register hook (a record: its state word, its step, the plugin's id at
@@ -734,4 +746,211 @@ Test(quarantine, crash_signals_quarantine_an_exit_at_once_named)
                            "called exit() in its register hook; found "),
             "%s", logged);
   pk_host_free(h);
+}
+
+/* ---- whose code ends the host: crash:calls_host calls the host's ---- */
+
+/* A child host's log callback: the host's own code choosing to exit when
+ * crash:calls_host's register hook logs through api->log. */
+static void exit_on_log(void *ud, pk_log_level level, const char *plugin,
+                        const char *message)
+{
+  (void)ud;
+  (void)level;
+  if (plugin && !strcmp(plugin, "crash:calls_host") &&
+      !strcmp(message, "calling the host's log"))
+    exit(0);
+}
+
+static void register_exiting_on_log(const void *ud)
+{
+  pk_host_options o = {.size = sizeof o,
+                       .cache_path = cache,
+                       .log = exit_on_log,
+                       .crash_signals = *(const bool *)ud};
+  pk_host *h = NULL;
+  pk_host_new(&o, &h, NULL);
+  pk_host_add_path(h, sp, NULL);
+  const char *reqs[] = {"crash:calls_host"};
+  pk_host_register(h, reqs, 1, NULL, 0, NULL);
+}
+
+/* The next host: crash:calls_host is neither in quarantine nor struck. */
+static void expect_calls_host_blameless(void)
+{
+  cr_expect_eq(list().n, 0, "the host's exit quarantined the plugin");
+  pk_host *h;
+  discover_with_signals(&h);
+  cr_expect_eq(state_of(h, "crash:calls_host"), PK_STATE_DISCOVERED);
+  cr_expect_null(strstr(logged, "crash:calls_host"), "%s", logged);
+  pk_host_free(h);
+}
+
+Test(quarantine, an_exit_in_the_hosts_log_callback_is_not_the_plugins)
+{
+  add_fixture("fixtures/crash", "calls_host");
+  for (int armed = 0; armed < 2; armed++) {
+    bool on = armed;
+    int status = child_status(register_exiting_on_log, &on);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "crash_signals %d: status %d", armed, status);
+    expect_calls_host_blameless();
+  }
+}
+
+/* A service of the host's (host_userdata) that exits, inside or outside
+ * pk_host_code_enter(). */
+struct host_services {
+  void (*call)(void);
+};
+
+static void service_exits(void) { exit(0); }
+
+static void service_exits_as_host_code(void)
+{
+  void *t = pk_host_code_enter();
+  (void)t; /* never left: the host ends here */
+  exit(0);
+}
+
+/* The host's code nested in the factory by a service not marked: it
+ * builds [caches.side], whose factory (the host's: a built-in type, or a
+ * type of a built-in plugin) exits. */
+static pk_host *child_host;
+
+static void service_builds_side(void)
+{
+  void *obj;
+  pk_host_get_instance(child_host, "cache", "side", &obj, NULL);
+}
+
+static const struct host_services exits = {service_exits},
+                                  exits_as_host_code = {
+                                      service_exits_as_host_code},
+                                  builds_side = {service_builds_side};
+
+static pk_status host_factory_exits(const pk_instance_args *a, void **out,
+                                    pk_error *err)
+{
+  (void)a;
+  (void)out;
+  (void)err;
+  exit(0);
+}
+
+static int builtin_factory_exits(const pk_type_call *call, void **out)
+{
+  (void)call;
+  (void)out;
+  exit(0);
+}
+
+static int inhost_register(const pk_host_api *api, pk_plugin_ctx *ctx,
+                           void *ud)
+{
+  (void)ud;
+  pk_type_impl t = {sizeof t, "cache", "inbuiltin", builtin_factory_exits,
+                    NULL,     NULL,    NULL,        0,
+                    0};
+  return api->type_add(ctx, &t) ? 1 : 0;
+}
+
+PK_PLUGIN_DEFINE_BUILTIN(inhost_desc, "crash", "inhost", 1, inhost_register,
+                         NULL, NULL);
+
+static const char *side_type = "hosttype"; /* [caches.side]'s */
+static bool watch_exits; /* the watch callback exits, not the factory */
+
+/* The host's watch callback: exits entering crash:inhost's factory. */
+static void exit_on_watch(void *ud, bool entering, pk_trace_event step,
+                          const pk_plugin *plugin)
+{
+  (void)ud;
+  if (entering && step == PK_TRACE_FACTORY &&
+      !strcmp(pk_plugin_get_id(plugin), "crash:inhost"))
+    exit(0);
+}
+
+/* A child host (crash_signals) builds an instance of crash:calls_host's
+ * cache type "hostcall", whose factory calls the service of ud (a struct
+ * host_services, its userdata). */
+static void build_hostcall(const void *ud)
+{
+  char desc[200], conf[200], text[300];
+  snprintf(text, sizeof text,
+           "[plugins]\nc = \"crash:calls_host\"\nb = \"crash:inhost\"\n"
+           "[caches.main]\ntype = \"hostcall\"\n"
+           "[caches.side]\ntype = \"%s\"\n",
+           side_type);
+  cache_host_files(desc, conf, text);
+  pk_host_options o = {.size = sizeof o,
+                       .cache_path = cache,
+                       .userdata = (void *)ud,
+                       .watch = watch_exits ? exit_on_watch : NULL,
+                       .crash_signals = true};
+  pk_host *h = NULL;
+  void *obj;
+  pk_type_options hosttype = {.size = sizeof hosttype,
+                              .kind = "cache",
+                              .tag = "hosttype",
+                              .factory = host_factory_exits};
+  if (pk_host_new(&o, &h, NULL) == PK_OK &&
+      pk_host_add_path(h, sp, NULL) == PK_OK &&
+      pk_host_add_builtin(h, &inhost_desc,
+                          "name = \"inhost\"\nnamespace = \"crash\"\n"
+                          "version = \"1.0.0\"\nabi = 1\n"
+                          "[[provides]]\nkind = \"cache\"\n"
+                          "tag = \"inbuiltin\"\n",
+                          NULL) == PK_OK &&
+      pk_host_load_description(h, desc, NULL) == PK_OK &&
+      pk_host_add_type(h, &hosttype, NULL) == PK_OK &&
+      pk_host_load_config(h, conf, NULL, NULL) == PK_OK &&
+      pk_host_register(h, NULL, 0, NULL, 0, NULL) == PK_OK) {
+    child_host = h;
+    pk_host_get_instance(h, "cache", "main", &obj, NULL);
+  }
+}
+
+Test(quarantine, an_exit_in_a_host_service_marked_host_code_is_not_the_plugins)
+{
+  add_fixture("fixtures/crash", "calls_host");
+  int status = child_status(build_hostcall, &exits_as_host_code);
+  cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d",
+            status);
+  expect_calls_host_blameless();
+}
+
+/* What the journal cannot tell: a service the plugin calls directly, not
+ * marked, runs inside its factory's call, and the exit is blamed on it. */
+Test(quarantine, an_exit_in_an_unmarked_host_service_is_blamed_on_the_plugin)
+{
+  add_fixture("fixtures/crash", "calls_host");
+  int status = child_status(build_hostcall, &exits);
+  cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d",
+            status);
+  seen s = list();
+  cr_expect_eq(s.n, 1);
+  cr_expect_str_eq(s.plugin, "crash:calls_host");
+  pk_error err;
+  cr_assert_eq(pk_quarantine_list(cache, keep_cause, NULL, &err), PK_OK);
+  cr_expect_str_eq(cause_seen,
+                   "called exit() in its factory of cache type \"hostcall\"");
+}
+
+/* The host's code the library calls inside the plugin's call (here: the
+ * plugin's factory calls a service, not marked, that builds another
+ * instance): a built-in type's factory, a built-in plugin's factory, the
+ * watch callback told of that factory. */
+Test(quarantine, an_exit_in_the_hosts_factories_is_not_the_plugins)
+{
+  add_fixture("fixtures/crash", "calls_host");
+  const char *types[] = {"hosttype", "inbuiltin", "inbuiltin"};
+  for (size_t i = 0; i < 3; i++) {
+    side_type = types[i];
+    watch_exits = i == 2;
+    int status = child_status(build_hostcall, &builds_side);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "%s: status %d", types[i], status);
+    expect_calls_host_blameless();
+  }
 }

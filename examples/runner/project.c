@@ -11,6 +11,7 @@
  * SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,15 +25,48 @@
 
 static const char *const cache_whens[] = {"success", "failed", "finished"};
 
+/* plugkit's log.  While the plugins start (p->holding: from the loading
+ * of the configuration to pk_host_register) its lines wait in p->held, so
+ * that a warning the error stopping the start repeats is printed once, in
+ * that error (log_release): a plugin the project declares found in
+ * quarantine is warned of at discovery, then its request fails with the
+ * same text. */
+static pthread_mutex_t held_mu = PTHREAD_MUTEX_INITIALIZER;
+
 static void log_line(void *ud, pk_log_level level, const char *plugin,
                      const char *message)
 {
-  bool verbose = *(bool *)ud;
-  if (level < PK_LOG_WARN && !verbose)
+  project *p = ud;
+  if (level < PK_LOG_WARN && !p->verbose)
     return;
   static const char *const names[] = {"debug", "info", "warning", "error"};
-  report_err("runner: %s: %s%s%s\n", names[level], plugin ? plugin : "",
-             plugin ? ": " : "", message);
+  pthread_mutex_lock(&held_mu);
+  bool hold = p->holding;
+  if (hold) {
+    strlist_take(&p->held, xasprintf("runner: %s: %s%s%s\n", names[level],
+                                     plugin ? plugin : "",
+                                     plugin ? ": " : "", message));
+    strlist_add(&p->held_msgs, message);
+  }
+  pthread_mutex_unlock(&held_mu);
+  if (!hold)
+    report_err("runner: %s: %s%s%s\n", names[level], plugin ? plugin : "",
+               plugin ? ": " : "", message);
+}
+
+/* Ends the holding: prints each held line in order, unless err (the error
+ * that stopped the start, else NULL) holds its whole message (an error
+ * cut to fit pk_error.message keeps the warning: it has the whole text). */
+static void log_release(project *p, const pk_error *err)
+{
+  pthread_mutex_lock(&held_mu);
+  p->holding = false;
+  pthread_mutex_unlock(&held_mu);
+  for (size_t i = 0; i < p->held.n; i++)
+    if (!err || !strstr(err->message, p->held_msgs.v[i]))
+      report_err("%s", p->held.v[i]);
+  strlist_free(&p->held);
+  strlist_free(&p->held_msgs);
 }
 
 /* plugkit's steps of a plugin (load, register, ..., factory), for
@@ -374,7 +408,7 @@ int project_open(project *p, const char *dir, const char *exe_dir,
    * instead of parsing them (-v says how many came from it) */
   char *mcache = xconcat(p->state_dir, "/plugins.cache", NULL);
   pk_host_options ho = {.size = sizeof ho, .log = log_line,
-                        .log_ud = &p->verbose, .userdata = &p->services,
+                        .log_ud = p, .userdata = &p->services,
                         .trace = trace_on() ? trace_step : NULL,
                         .cache_path = mkdir_p(p->state_dir) == 0 ? mcache
                                                                  : NULL,
@@ -438,12 +472,15 @@ int project_open(project *p, const char *dir, const char *exe_dir,
   pk_host_set_ctx(p->host, p->ctx);
   /* checks every table (runner-host.toml's [tables] too); the host keeps
    * the document: one parse */
+  p->holding = true; /* until the plugins started (log_line) */
   pk_host_load_config_doc(p->host, p->doc, diag, &err);
   spaces_load(p, diag);
   commands_add(p, NULL, NULL, NULL,
                pk_table_get(pk_doc_root(p->doc), "commands"), diag);
   modules_load_commands(p, diag);
   add_fragments(p, diag);
+  if (pk_diag_count(diag))
+    log_release(p, NULL); /* before the problems, in the order they came */
   size_t nprob = print_diag(diag);
   pk_diag_free(diag);
   if (nprob)
@@ -455,7 +492,9 @@ int project_open(project *p, const char *dir, const char *exe_dir,
                                   p->modules[i]->space->name};
   p->services.modules = p->rmods;
   p->services.nmodules = p->nmodules;
-  if (pk_host_register(p->host, NULL, 0, NULL, 0, &err) != PK_OK) {
+  pk_status rst = pk_host_register(p->host, NULL, 0, NULL, 0, &err);
+  log_release(p, rst == PK_OK ? NULL : &err);
+  if (rst != PK_OK) {
     runner_error("starting the plugins", &err);
     return 2;
   }

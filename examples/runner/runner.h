@@ -307,6 +307,8 @@ typedef struct project {
   runner_cache *none;
   bool verbose;
   bool root_per_module;    /* runner.toml's text holds "{module." */
+  bool holding;            /* plugkit's log waits in held (project.c) */
+  strlist held, held_msgs; /* its lines, and their messages */
 } project;
 
 typedef struct run_options {

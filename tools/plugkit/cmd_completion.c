@@ -168,7 +168,7 @@ static void zsh(void)
         "# installed as share/zsh/site-functions/_plugkit)\n"
         "_plugkit_ids() {\n"
         "  local -a ids\n"
-        "  ids=(${(f)\"$(${words[1]} list --json 2>/dev/null |\n"
+        "  ids=(${(f)\"$($_plugkit_cmd list --json 2>/dev/null |\n"
         "    sed -n 's/^    \"id\": \"\\(.*\\)\",$/\\1/p')\"})\n"
         "  compadd -a ids\n"
         "}\n"
@@ -189,6 +189,8 @@ static void zsh(void)
         "    return\n"
         "  fi\n"
         "  local cmd=$words[2]\n"
+        "  # the CLI as typed, for _plugkit_ids (words loses it next)\n"
+        "  local _plugkit_cmd=$words[1]\n"
         "  shift words; ((CURRENT--))\n"
         "  case $cmd in\n",
         stdout);
