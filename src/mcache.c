@@ -37,12 +37,13 @@
 
 #define MAGIC "PKMCACHE"
 #define FORMAT                                                                 \
-  8u /* 3: images used in place (room for block headers);                      \
+  9u /* 3: images used in place (room for block headers);                      \
         4: line starts of 2 bytes; 5: records, images apart, read and          \
         checked when used; 6: tables of 9 to 128 keys keep tag bytes in        \
         their images, not a hash index; 7: narrow (16-byte) table entries,     \
         the node slot one bit higher; 8: a record's strings after their        \
-        lengths (mrecord.c), the checksum a multiply a 16 bytes */
+        lengths (mrecord.c), the checksum a multiply a 16 bytes; 9: a          \
+        record holds each [[provides]] entry's kind, tag, extends */
 #define ORDER 0x01020304u
 
 typedef struct header {
@@ -98,7 +99,22 @@ struct pk__mcfile {
   uint64_t img_at, img_len; /* the images region in it */
   char *img;         /* read on first use (images()) */
   bool img_bad;      /* it could not be read */
+  struct one_img *ones; /* images read one at a time (one_image()) */
+  size_t nones;
 };
+
+/* An image read by itself (its bytes follow), kept until the file is. */
+typedef struct one_img {
+  struct one_img *next;
+  uint64_t len;
+} one_img;
+
+/* Documents whose images are read one at a time (one pread of the image's
+ * bytes) before the whole images region is read instead: a host asks for
+ * few (the types and plugins its config uses), and one read of a few
+ * hundred bytes touches no fresh page, where the region (~1.3 KB a
+ * manifest) is one page fault every three manifests. */
+#define ONE_AT_A_TIME 8
 
 struct pk__mc {
   pk_host *h;
@@ -322,6 +338,11 @@ static void file_free(pk__mcfile *f)
     close(f->fd);
   pk__free(&f->a, f->data, f->data_len);
   pk__free(&f->a, f->img, (size_t)f->img_len);
+  while (f->ones) {
+    one_img *o = f->ones;
+    f->ones = o->next;
+    pk__free(&f->a, o, sizeof *o + (size_t)o->len);
+  }
   pk__free(&f->a, f, sizeof *f);
 }
 
@@ -425,6 +446,32 @@ static const char *images(pk__mcfile *f, bool *nomem)
     f->img_bad = true;
   }
   return f->img;
+}
+
+/* Image e of f: in the images region when it was read, else read by
+ * itself while fewer than ONE_AT_A_TIME were, else the region read.  NULL
+ * when it cannot be read (*nomem: for want of memory).  Under load_mu. */
+static char *image_of(pk__mcfile *f, const pk__mc_ent *e, bool *nomem)
+{
+  if (f->img || f->img_bad || f->nones >= ONE_AT_A_TIME) {
+    char *region = (char *)images(f, nomem);
+    return region ? region + e->img_off : NULL;
+  }
+  /* (entry checked: the image lies inside the region) */
+  one_img *o = pk__alloc(&f->a, sizeof *o + e->img_len);
+  if (!o) {
+    *nomem = true;
+    return NULL;
+  }
+  char *img = (char *)(o + 1);
+  if (!io_at(f->fd, img, e->img_len, f->img_at + e->img_off, false)) {
+    pk__free(&f->a, o, sizeof *o + e->img_len);
+    return NULL;
+  }
+  *o = (one_img){.next = f->ones, .len = e->img_len};
+  f->ones = o;
+  f->nones++;
+  return img;
 }
 
 void pk__mc_seal(char *file, size_t size)
@@ -870,10 +917,8 @@ pk_status pk__mc_load_doc(pk_plugin *p)
   if (!__atomic_load_n(&p->m.root, __ATOMIC_ACQUIRE) && !z->failed) {
     pk_doc *doc = NULL;
     bool nomem = false;
-    char *img = (char *)images(p->host->cache_file, &nomem);
     const pk__mc_ent *e = z->ent;
-    if (img)
-      img += e->img_off;
+    char *img = image_of(p->host->cache_file, e, &nomem);
     st = nomem ? PK_ENOMEM
          : !img || pk__mc_sum(img, e->img_len) != e->img_sum
              ? PK_EIO

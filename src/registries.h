@@ -29,7 +29,11 @@ typedef struct pk__type {
   pk_schema *own_schema;
   pk_doc *doc;             /* schema text of a built-in */
   pk_pos pos;              /* [types.K.TAG] in the description */
-  const pk_value *tag_v;   /* or the tag in [[provides]] (pk__type_pos) */
+  const pk_value *tag_v;   /* or the tag in [[provides]] (pk__type_pos);
+                              NULL, as schema_src, when declared from the
+                              cache's record: read from the document, entry
+                              prov_i, on first need */
+  uint32_t prov_i;         /* plugin: its [[provides]] entry */
   pk_factory_fn factory;   /* built-in */
   pk_instance_destroy_fn destroy;
   void *data;
