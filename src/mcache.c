@@ -99,8 +99,9 @@ struct pk__mcfile {
   uint64_t img_at, img_len; /* the images region in it */
   char *img;         /* read on first use (images()) */
   bool img_bad;      /* it could not be read */
-  struct one_img *ones; /* images read one at a time (one_image()) */
+  struct one_img *ones; /* images read one at a time (image_of()) */
   size_t nones;
+  bool marked;       /* an image was damaged: the file is marked so */
 };
 
 /* An image read by itself (its bytes follow), kept until the file is. */
@@ -905,6 +906,34 @@ static pk_status read_again(pk_host *h, const pk__mlazy *z, pk_doc **out)
                                              : PK_EIO;
 }
 
+/* Marks the file h read as damaged, once, when an image of it is: its
+ * header's reserved word set (in the file at h's cache path, when that is
+ * still the one read), so that the next start finds it damaged and writes
+ * it again, instead of refusing the image on every start.  (Only a word
+ * every start checks is written: a start reading the file meanwhile
+ * either sees it damaged or reads images the record checksums still
+ * vouch for.) */
+static void mark_damaged(pk_host *h, const pk__mlazy *z)
+{
+  pk__mcfile *f = h->cache_file;
+  if (f->marked)
+    return;
+  f->marked = true;
+  struct stat a, b;
+  int fd = open(h->cache_path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+  uint64_t one = 1;
+  bool ok = fd >= 0 && fstat(fd, &a) == 0 && fstat(f->fd, &b) == 0 &&
+            a.st_dev == b.st_dev && a.st_ino == b.st_ino &&
+            io_at(fd, (char *)&one, sizeof one, offsetof(header, zero), true);
+  if (fd >= 0)
+    close(fd);
+  pk__log(h, PK_LOG_DEBUG, NULL,
+          "plugin cache %s: the image of %s is damaged; %s", h->cache_path,
+          z->source,
+          ok ? "the file is marked so: the next start writes it again"
+             : "the file cannot be marked (not written, or replaced)");
+}
+
 /* Documents are made one at a time: a plugin's is asked for by any thread
  * once the host froze. */
 static pthread_mutex_t load_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -924,8 +953,10 @@ pk_status pk__mc_load_doc(pk_plugin *p)
              ? PK_EIO
              : pk__doc_load_image(&p->host->alloc, z->source, img, e->img_len,
                                   &doc);
-    if (st == PK_EIO) /* damaged or crafted: the file, if unchanged */
+    if (st == PK_EIO) { /* damaged or crafted: the file, if unchanged */
+      mark_damaged(p->host, z);
       st = read_again(p->host, z, &doc);
+    }
     if (st == PK_OK) {
       p->m.doc = doc;
       __atomic_store_n(&p->m.root, pk_doc_root(doc), __ATOMIC_RELEASE);

@@ -538,6 +538,21 @@ Test(mcache, damaged_cache_is_rebuilt, .fini = remove_tree)
  * document is made only when something asks for it -- from the image, or,
  * when the image is damaged, from the manifest read again if it is still
  * the file served (else a warning, and no document). */
+/* Damages b's image in the cache file (the last copy of its description,
+ * NUL-ended). */
+static void damage_b_image(void)
+{
+  size_t len;
+  char *data = cache_bytes(&len), *img = NULL;
+  for (char *at = data; (at = memmem(at, len - (size_t)(at - data),
+                                     "plugin b", 9)); at++)
+    img = at;
+  cr_assert_not_null(img);
+  char flipped = (char)(img[7] ^ 0x01);
+  corrupt("b's image", &flipped, 1, img + 7 - data);
+  free(data);
+}
+
 Test(mcache, documents_are_made_when_asked_for, .fini = remove_tree)
 {
   make_tree();
@@ -559,20 +574,27 @@ Test(mcache, documents_are_made_when_asked_for, .fini = remove_tree)
   cr_assert_str_eq(got, reference);
   pk_host_free(h);
 
-  /* b's image damaged (the last copy of its description, NUL-ended) */
-  size_t len;
-  char *data = cache_bytes(&len), *img = NULL;
-  for (char *at = data; (at = memmem(at, len - (size_t)(at - data),
-                                     "plugin b", 9)); at++)
-    img = at;
-  cr_assert_not_null(img);
-  char flipped = (char)(img[7] ^ 0x01);
-  corrupt("b's image", &flipped, 1, img + 7 - data);
-  free(data);
+  /* b's image damaged: b read again, the file marked damaged, and the
+   * next start writes it again as it was (not refused on every start) */
+  size_t len, again_len;
+  char *good = cache_bytes(&len);
+  damage_b_image();
+  h = discover(cache, &log);
+  describe(h, got, sizeof got);
+  pk_host_free(h);
+  cr_assert_str_eq(got, reference);
+  cr_assert_not_null(strstr(log.text, "b/plugin.toml is damaged; the file is "
+                                      "marked so"), "%s", log.text);
+  expect_same(cache, reference, "0 manifests from the cache, 4 read");
+  char *again = cache_bytes(&again_len);
+  cr_assert(again_len == len && !memcmp(again, good, len));
+  free(again);
+  free(good);
   expect_same(cache, reference, "3 manifests from the cache, 1 read");
 
-  /* and b's manifest changed after discovery, before its document is
+  /* and b's manifest changed after discovery, before its damaged image is
    * asked for: no document, said once */
+  damage_b_image();
   h = discover(cache, &log);
   b = pk_host_find_plugin(h, "mc:b");
   put_plugin("b", GOOD("b", "2.0.0", "requires = [\"a\"]\n"));
