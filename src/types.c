@@ -344,13 +344,15 @@ pk_status pk__types_add_manifest(pk_host *h, pk_plugin *p, pk_error *err)
   /* served from the cache: the record has the entries, and the document
    * is left unmade (a config declaring many plugins uses few types) */
   bool rec = p->m.cached != NULL;
-  const pk_value *prov = rec || !(p->m.has & PK__M_PROVIDES)
-                             ? NULL
-                             : pk_table_get(pk__manifest_root(p), "provides");
+  const pk_value *prov = NULL;
+  const char *flags = NULL;
   size_t n = 0;
-  const char *flags = rec ? pk__record_provides_at(&p->m, &n) : NULL;
-  if (!rec)
-    n = pk_array_count(prov);
+  if (!(p->m.has & PK__M_PROVIDES))
+    ;
+  else if (rec)
+    flags = pk__record_provides_at(&p->m, &n);
+  else
+    n = pk_array_count(prov = pk_table_get(pk__manifest_root(p), "provides"));
   if (!n) {
     p->types_added = true;
     return PK_OK;
