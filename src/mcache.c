@@ -585,15 +585,36 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
   uint32_t *len = n ? pk__alloc(a, 2 * n * sizeof *len) : NULL; /* rec, img */
   if (n && !len)
     return PK_ENOMEM;
+  /* the records made, one after another (each made once: its strings
+   * are found by walking the document, [[provides]] included) */
+  char *recs = NULL;
+  size_t recs_len = 0, recs_cap = 0;
   for (size_t i = 0; i < n; i++) {
     const pk__mc_ent *o = ents[i].old;
     size_t r = o ? o->rec_len : 0, g = o ? o->img_len : 0;
     if (ents[i].m) {
       g = pk__doc_write_image(ents[i].m->doc, NULL, NULL, 0);
-      r = g ? pk__manifest_record(ents[i].m, NULL, 0) : 0;
+      r = g ? pk__manifest_record(ents[i].m, recs ? recs + recs_len : NULL,
+                                  recs_cap - recs_len)
+            : 0;
+      if (r > recs_cap - recs_len && g) { /* made again where it fits */
+        size_t cap = 2 * recs_cap > recs_len + r ? 2 * recs_cap
+                                                 : recs_len + r + 4096;
+        char *grown = pk__resize(a, recs, recs_cap, cap);
+        if (!grown) {
+          pk__free(a, recs, recs_cap);
+          pk__free(a, len, 2 * n * sizeof *len);
+          return PK_ENOMEM;
+        }
+        recs = grown;
+        recs_cap = cap;
+        pk__manifest_record(ents[i].m, recs + recs_len, r);
+      }
       if (!r || g > UINT32_MAX)
         g = r = 0; /* cannot be imaged: read every time */
+      recs_len += r;
     } else if (g && !region && !(region = old_images(mc, &nomem))) {
+      pk__free(a, recs, recs_cap);
       pk__free(a, len, 2 * n * sizeof *len); /* unreadable: not rewritten */
       return nomem ? PK_ENOMEM : PK_OK;
     }
@@ -608,10 +629,12 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
   if (nimgs && p && !(s.imgs = pk__alloc(a, nimgs * sizeof *s.imgs)))
     p = s.own = pk__free(a, s.own, bytes);
   if (!p) {
+    pk__free(a, recs, recs_cap);
     pk__free(a, len, 2 * n * sizeof *len);
     return PK_ENOMEM;
   }
   s.raw = p;
+  const char *next_rec = recs;
   sect_head sh = {.bytes = (uint32_t)bytes, .nents = (uint32_t)n,
                   .root_len = (uint32_t)root_len, .dir = *dir,
                   .img_bytes = img_bytes};
@@ -635,9 +658,10 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
     eh.bytes = (uint32_t)(rec_at + r);
     memcpy(p + sizeof eh, e->name, name_len);
     if (g) { /* the image itself is made when written: pending */
-      if (e->m)
-        pk__manifest_record(e->m, p + rec_at, r);
-      else /* without the headers a load wrote into it */
+      if (e->m) {
+        memcpy(p + rec_at, next_rec, r);
+        next_rec += r;
+      } else /* without the headers a load wrote into it */
         memcpy(p + rec_at, ent_rec(e->old), r);
       s.imgs[k++] = (pending){.doc = e->m ? e->m->doc : NULL,
                               .from = e->m ? NULL : region + e->old->img_off,
@@ -648,6 +672,7 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
     memcpy(p, &eh, sizeof eh);
     p += eh.bytes;
   }
+  pk__free(a, recs, recs_cap);
   pk__free(a, len, 2 * n * sizeof *len);
   if (PK__VEC_PUSH(a, mc->out, mc->nout, mc->outcap, s) != PK_OK) {
     sects_free(mc, &s, 1);

@@ -46,16 +46,6 @@ static void put(char *out, size_t cap, size_t *at, const char *s, bool *ok)
   *at += 2 + n + 1;
 }
 
-/* The string t has at key, or "" (the manifest check made kind and tag
- * strings, and extends one when set). */
-static const char *str_of(const pk_value *t, const char *key)
-{
-  const char *s = "";
-  pk_error e;
-  pk_table_get_string_or(t, key, "", &s, &e);
-  return s ? s : "";
-}
-
 size_t pk__manifest_record(const pk__manifest *m, void *out, size_t cap)
 {
   char *o = out;
@@ -79,10 +69,14 @@ size_t pk__manifest_record(const pk__manifest *m, void *out, size_t cap)
   ok = ok && nprov <= UINT16_MAX;
   at += 2 + nprov;
   for (size_t i = 0; i < nprov; i++) {
-    const pk_value *e = pk_array_at(prov, i);
-    put(o, cap, &at, str_of(e, "kind"), &ok);
-    put(o, cap, &at, str_of(e, "tag"), &ok);
-    put(o, cap, &at, str_of(e, "extends"), &ok);
+    pk__mprov e = {"", "", ""};
+    const pk_value *tag_v = NULL, *cfg = NULL;
+    pk__provides_read(pk_array_at(prov, i), &e, &tag_v, &cfg);
+    put(o, cap, &at, e.kind, &ok);
+    put(o, cap, &at, e.tag, &ok);
+    put(o, cap, &at, e.extends ? e.extends : "", &ok);
+    if (o && flags_at + 2 + i < cap)
+      o[flags_at + 2 + i] = cfg != NULL;
   }
   size_t size = pad8(at);
   if (!ok)
@@ -104,8 +98,6 @@ size_t pk__manifest_record(const pk__manifest *m, void *out, size_t cap)
     o[HEAD + i] = m->reqs[i].optional;
   uint16_t np = (uint16_t)nprov;
   memcpy(o + flags_at, &np, 2);
-  for (size_t i = 0; i < nprov; i++)
-    o[flags_at + 2 + i] = pk_table_get(pk_array_at(prov, i), "config") != NULL;
   memset(o + at, 0, size - at);
   return size;
 }

@@ -96,6 +96,12 @@ const char *pk__provider_text(const pk__type *ty, char *buf, size_t n);
 /* The type's schema, parsed the first time it is needed (a plugin type's
  * [provides.config]). */
 pk_status pk__type_schema_parse(pk_host *h, pk__type *ty, pk_error *err);
+/* The strings of [[provides]] entry e of a checked manifest (one pass
+ * over it; *out as set by the caller where a key is absent), its tag's
+ * value and its config (*tag_v, *cfg: NULL when absent, as set by the
+ * caller). */
+void pk__provides_read(const pk_value *e, pk__mprov *out,
+                       const pk_value **tag_v, const pk_value **cfg);
 static inline pk_status pk__type_schema(pk_host *h, pk__type *ty,
                                         pk_error *err)
 {

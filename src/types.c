@@ -276,10 +276,7 @@ static const pk_value *provides_entry(const pk_plugin *p, size_t i)
   return pk_array_at(pk_table_get(pk__manifest_root(p), "provides"), i);
 }
 
-/* The strings of [[provides]] entry e (one pass over it: the manifest
- * check validated its keys and their types), its tag's value and its
- * config. */
-static void read_entry(const pk_value *e, pk__mprov *out,
+void pk__provides_read(const pk_value *e, pk__mprov *out,
                        const pk_value **tag_v, const pk_value **cfg)
 {
   pk__items r;
@@ -368,7 +365,7 @@ pk_status pk__types_add_manifest(pk_host *h, pk_plugin *p, pk_error *err)
     if (rec)
       at = pk__record_provides(at, &e);
     else
-      read_entry(pk_array_at(prov, i), &e, &tag_v, &cfg);
+      pk__provides_read(pk_array_at(prov, i), &e, &tag_v, &cfg);
     pk_status st = add_provided(h, t, p, i, &e, tag_v, cfg,
                                 rec ? flags[i] : cfg != NULL, err);
     if (st != PK_OK)
