@@ -19,9 +19,10 @@
  * start goes: one read gives the header and the sections (a second when
  * they pass 16 KiB); their checksum is checked, not the images'; a
  * manifest whose stat matches is served from its record (pk__mc_lend: no
- * parse, no image); the images region is read when a document is first
- * asked for, and an image is used (in place) only once its own checksum
- * and every node check out (pk__mc_load_doc).  The file stays open while
+ * parse, no image); an image is read when its document is first asked
+ * for (by itself: image_of), and used (in place) only once its own
+ * checksum and every node check out (pk__mc_load_doc); one found damaged
+ * marks the file so (mark_damaged), for the next start to rewrite.  The file stays open while
  * the host uses its records, so the images read are the ones its records
  * were written with (the file is only ever replaced by a rename).
  * SPDX-License-Identifier: MIT */
