@@ -22,9 +22,10 @@
  * parse, no image); an image is read when its document is first asked
  * for (by itself: image_of), and used (in place) only once its own
  * checksum and every node check out (pk__mc_load_doc); one found damaged
- * marks the file so (mark_damaged), for the next start to rewrite.  The file stays open while
- * the host uses its records, so the images read are the ones its records
- * were written with (the file is only ever replaced by a rename).
+ * marks the file so (mark_damaged), for the next start to rewrite.  The
+ * file stays open while the host uses its records, so the images read are
+ * the ones its records were written with (the file is only ever replaced
+ * by a rename).
  * SPDX-License-Identifier: MIT */
 #include "mcache.h"
 
