@@ -19,11 +19,13 @@
  * start goes: one read gives the header and the sections (a second when
  * they pass 16 KiB); their checksum is checked, not the images'; a
  * manifest whose stat matches is served from its record (pk__mc_lend: no
- * parse, no image); the images region is read when a document is first
- * asked for, and an image is used (in place) only once its own checksum
- * and every node check out (pk__mc_load_doc).  The file stays open while
- * the host uses its records, so the images read are the ones its records
- * were written with (the file is only ever replaced by a rename).
+ * parse, no image); an image is read when its document is first asked
+ * for (by itself: image_of), and used (in place) only once its own
+ * checksum and every node check out (pk__mc_load_doc); one found damaged
+ * marks the file so (mark_damaged), for the next start to rewrite.  The
+ * file stays open while the host uses its records, so the images read are
+ * the ones its records were written with (the file is only ever replaced
+ * by a rename).
  * SPDX-License-Identifier: MIT */
 #include "mcache.h"
 
@@ -37,12 +39,13 @@
 
 #define MAGIC "PKMCACHE"
 #define FORMAT                                                                 \
-  8u /* 3: images used in place (room for block headers);                      \
+  9u /* 3: images used in place (room for block headers);                      \
         4: line starts of 2 bytes; 5: records, images apart, read and          \
         checked when used; 6: tables of 9 to 128 keys keep tag bytes in        \
         their images, not a hash index; 7: narrow (16-byte) table entries,     \
         the node slot one bit higher; 8: a record's strings after their        \
-        lengths (mrecord.c), the checksum a multiply a 16 bytes */
+        lengths (mrecord.c), the checksum a multiply a 16 bytes; 9: a          \
+        record holds each [[provides]] entry's kind, tag, extends */
 #define ORDER 0x01020304u
 
 typedef struct header {
@@ -98,7 +101,23 @@ struct pk__mcfile {
   uint64_t img_at, img_len; /* the images region in it */
   char *img;         /* read on first use (images()) */
   bool img_bad;      /* it could not be read */
+  struct one_img *ones; /* images read one at a time (image_of()) */
+  size_t nones;
+  bool marked;       /* an image was damaged: the file is marked so */
 };
+
+/* An image read by itself (its bytes follow), kept until the file is. */
+typedef struct one_img {
+  struct one_img *next;
+  uint64_t len;
+} one_img;
+
+/* Documents whose images are read one at a time (one pread of the image's
+ * bytes) before the whole images region is read instead: a host asks for
+ * few (the types and plugins its config uses), and one read of a few
+ * hundred bytes touches no fresh page, where the region (~1.3 KB a
+ * manifest) is one page fault every three manifests. */
+#define ONE_AT_A_TIME 8
 
 struct pk__mc {
   pk_host *h;
@@ -322,6 +341,11 @@ static void file_free(pk__mcfile *f)
     close(f->fd);
   pk__free(&f->a, f->data, f->data_len);
   pk__free(&f->a, f->img, (size_t)f->img_len);
+  while (f->ones) {
+    one_img *o = f->ones;
+    f->ones = o->next;
+    pk__free(&f->a, o, sizeof *o + (size_t)o->len);
+  }
   pk__free(&f->a, f, sizeof *f);
 }
 
@@ -425,6 +449,32 @@ static const char *images(pk__mcfile *f, bool *nomem)
     f->img_bad = true;
   }
   return f->img;
+}
+
+/* Image e of f: in the images region when it was read, else read by
+ * itself while fewer than ONE_AT_A_TIME were, else the region read.  NULL
+ * when it cannot be read (*nomem: for want of memory).  Under load_mu. */
+static char *image_of(pk__mcfile *f, const pk__mc_ent *e, bool *nomem)
+{
+  if (f->img || f->img_bad || f->nones >= ONE_AT_A_TIME) {
+    char *region = (char *)images(f, nomem);
+    return region ? region + e->img_off : NULL;
+  }
+  /* (entry checked: the image lies inside the region) */
+  one_img *o = pk__alloc(&f->a, sizeof *o + e->img_len);
+  if (!o) {
+    *nomem = true;
+    return NULL;
+  }
+  char *img = (char *)(o + 1);
+  if (!io_at(f->fd, img, e->img_len, f->img_at + e->img_off, false)) {
+    pk__free(&f->a, o, sizeof *o + e->img_len);
+    return NULL;
+  }
+  *o = (one_img){.next = f->ones, .len = e->img_len};
+  f->ones = o;
+  f->nones++;
+  return img;
 }
 
 void pk__mc_seal(char *file, size_t size)
@@ -537,15 +587,36 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
   uint32_t *len = n ? pk__alloc(a, 2 * n * sizeof *len) : NULL; /* rec, img */
   if (n && !len)
     return PK_ENOMEM;
+  /* the records made, one after another (each made once: its strings
+   * are found by walking the document, [[provides]] included) */
+  char *recs = NULL;
+  size_t recs_len = 0, recs_cap = 0;
   for (size_t i = 0; i < n; i++) {
     const pk__mc_ent *o = ents[i].old;
     size_t r = o ? o->rec_len : 0, g = o ? o->img_len : 0;
     if (ents[i].m) {
       g = pk__doc_write_image(ents[i].m->doc, NULL, NULL, 0);
-      r = g ? pk__manifest_record(ents[i].m, NULL, 0) : 0;
+      r = g ? pk__manifest_record(ents[i].m, recs ? recs + recs_len : NULL,
+                                  recs_cap - recs_len)
+            : 0;
+      if (r > recs_cap - recs_len && g) { /* made again where it fits */
+        size_t cap = 2 * recs_cap > recs_len + r ? 2 * recs_cap
+                                                 : recs_len + r + 4096;
+        char *grown = pk__resize(a, recs, recs_cap, cap);
+        if (!grown) {
+          pk__free(a, recs, recs_cap);
+          pk__free(a, len, 2 * n * sizeof *len);
+          return PK_ENOMEM;
+        }
+        recs = grown;
+        recs_cap = cap;
+        pk__manifest_record(ents[i].m, recs + recs_len, r);
+      }
       if (!r || g > UINT32_MAX)
         g = r = 0; /* cannot be imaged: read every time */
+      recs_len += r;
     } else if (g && !region && !(region = old_images(mc, &nomem))) {
+      pk__free(a, recs, recs_cap);
       pk__free(a, len, 2 * n * sizeof *len); /* unreadable: not rewritten */
       return nomem ? PK_ENOMEM : PK_OK;
     }
@@ -560,10 +631,12 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
   if (nimgs && p && !(s.imgs = pk__alloc(a, nimgs * sizeof *s.imgs)))
     p = s.own = pk__free(a, s.own, bytes);
   if (!p) {
+    pk__free(a, recs, recs_cap);
     pk__free(a, len, 2 * n * sizeof *len);
     return PK_ENOMEM;
   }
   s.raw = p;
+  const char *next_rec = recs;
   sect_head sh = {.bytes = (uint32_t)bytes, .nents = (uint32_t)n,
                   .root_len = (uint32_t)root_len, .dir = *dir,
                   .img_bytes = img_bytes};
@@ -587,9 +660,10 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
     eh.bytes = (uint32_t)(rec_at + r);
     memcpy(p + sizeof eh, e->name, name_len);
     if (g) { /* the image itself is made when written: pending */
-      if (e->m)
-        pk__manifest_record(e->m, p + rec_at, r);
-      else /* without the headers a load wrote into it */
+      if (e->m) {
+        memcpy(p + rec_at, next_rec, r);
+        next_rec += r;
+      } else /* without the headers a load wrote into it */
         memcpy(p + rec_at, ent_rec(e->old), r);
       s.imgs[k++] = (pending){.doc = e->m ? e->m->doc : NULL,
                               .from = e->m ? NULL : region + e->old->img_off,
@@ -600,6 +674,7 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
     memcpy(p, &eh, sizeof eh);
     p += eh.bytes;
   }
+  pk__free(a, recs, recs_cap);
   pk__free(a, len, 2 * n * sizeof *len);
   if (PK__VEC_PUSH(a, mc->out, mc->nout, mc->outcap, s) != PK_OK) {
     sects_free(mc, &s, 1);
@@ -858,6 +933,34 @@ static pk_status read_again(pk_host *h, const pk__mlazy *z, pk_doc **out)
                                              : PK_EIO;
 }
 
+/* Marks the file h read as damaged, once, when an image of it is: its
+ * header's reserved word set (in the file at h's cache path, when that is
+ * still the one read), so that the next start finds it damaged and writes
+ * it again, instead of refusing the image on every start.  (Only a word
+ * every start checks is written: a start reading the file meanwhile
+ * either sees it damaged or reads images the record checksums still
+ * vouch for.) */
+static void mark_damaged(pk_host *h, const pk__mlazy *z)
+{
+  pk__mcfile *f = h->cache_file;
+  if (f->marked)
+    return;
+  f->marked = true;
+  struct stat a, b;
+  int fd = open(h->cache_path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+  uint64_t one = 1;
+  bool ok = fd >= 0 && fstat(fd, &a) == 0 && fstat(f->fd, &b) == 0 &&
+            a.st_dev == b.st_dev && a.st_ino == b.st_ino &&
+            io_at(fd, (char *)&one, sizeof one, offsetof(header, zero), true);
+  if (fd >= 0)
+    close(fd);
+  pk__log(h, PK_LOG_DEBUG, NULL,
+          "plugin cache %s: the image of %s is damaged; %s", h->cache_path,
+          z->source,
+          ok ? "the file is marked so: the next start writes it again"
+             : "the file cannot be marked (not written, or replaced)");
+}
+
 /* Documents are made one at a time: a plugin's is asked for by any thread
  * once the host froze. */
 static pthread_mutex_t load_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -870,17 +973,17 @@ pk_status pk__mc_load_doc(pk_plugin *p)
   if (!__atomic_load_n(&p->m.root, __ATOMIC_ACQUIRE) && !z->failed) {
     pk_doc *doc = NULL;
     bool nomem = false;
-    char *img = (char *)images(p->host->cache_file, &nomem);
     const pk__mc_ent *e = z->ent;
-    if (img)
-      img += e->img_off;
+    char *img = image_of(p->host->cache_file, e, &nomem);
     st = nomem ? PK_ENOMEM
          : !img || pk__mc_sum(img, e->img_len) != e->img_sum
              ? PK_EIO
              : pk__doc_load_image(&p->host->alloc, z->source, img, e->img_len,
                                   &doc);
-    if (st == PK_EIO) /* damaged or crafted: the file, if unchanged */
+    if (st == PK_EIO) { /* damaged or crafted: the file, if unchanged */
+      mark_damaged(p->host, z);
       st = read_again(p->host, z, &doc);
+    }
     if (st == PK_OK) {
       p->m.doc = doc;
       __atomic_store_n(&p->m.root, pk_doc_root(doc), __ATOMIC_RELEASE);

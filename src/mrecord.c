@@ -16,6 +16,11 @@
  *   warm start finds each string's end from its length, not by a scan
  *   for the NUL (a call of memchr a string cost more than the rest of
  *   reading a record), and has the names' lengths for the id
+ *   the [[provides]] entries: their number (u16, unaligned), one byte
+ *   each (1 when it has a [provides.config]), then each one's kind, tag
+ *   and extends ("" when none), strings as above: a warm start declares
+ *   a plugin's types from them without its document (types.c), which
+ *   is made only when a type's config or position is needed
  *   zeros up to a multiple of 8
  * SPDX-License-Identifier: MIT */
 #include <string.h>
@@ -57,6 +62,22 @@ size_t pk__manifest_record(const pk__manifest *m, void *out, size_t cap)
     put(o, cap, &at, m->library, &ok);
   for (size_t i = 0; i < m->nreq; i++)
     put(o, cap, &at, m->reqs[i].text, &ok);
+  const pk_value *prov = m->has & PK__M_PROVIDES
+                             ? pk_table_get(pk_doc_root(m->doc), "provides")
+                             : NULL;
+  size_t nprov = pk_array_count(prov), flags_at = at;
+  ok = ok && nprov <= UINT16_MAX;
+  at += 2 + nprov;
+  for (size_t i = 0; i < nprov; i++) {
+    pk__mprov e = {"", "", ""};
+    const pk_value *tag_v = NULL, *cfg = NULL;
+    pk__provides_read(pk_array_at(prov, i), &e, &tag_v, &cfg);
+    put(o, cap, &at, e.kind, &ok);
+    put(o, cap, &at, e.tag, &ok);
+    put(o, cap, &at, e.extends ? e.extends : "", &ok);
+    if (o && flags_at + 2 + i < cap)
+      o[flags_at + 2 + i] = cfg != NULL;
+  }
   size_t size = pad8(at);
   if (!ok)
     return 0; /* (a string of 64 KiB: not in a manifest that is imaged) */
@@ -75,6 +96,8 @@ size_t pk__manifest_record(const pk__manifest *m, void *out, size_t cap)
   memcpy(o + 24, &m->version.patch, 8);
   for (size_t i = 0; i < m->nreq; i++)
     o[HEAD + i] = m->reqs[i].optional;
+  uint16_t np = (uint16_t)nprov;
+  memcpy(o + flags_at, &np, 2);
   memset(o + at, 0, size - at);
   return size;
 }
@@ -143,6 +166,21 @@ pk_status pk__manifest_from_record(const pk__allocator *a, const void *rec,
     }
     m->reqs[m->nreq++] = (pk__mreq){.text = t, .idx = idx[opt]++,
                                     .optional = opt};
+  }
+  uint16_t nprov = 0;
+  bool ok = len - at >= 2;
+  if (ok)
+    memcpy(&nprov, r + at, 2);
+  ok = ok && nprov <= len - at - 2 && (!nprov || (m->has & PK__M_PROVIDES));
+  const char *pflags = ok ? r + at + 2 : r; /* (pk__record_provides_at
+                                                finds them) */
+  at += ok ? 2 + (size_t)nprov : 0;
+  for (size_t i = 0; ok && i < nprov; i++)
+    ok = pflags[i] <= 1 && take(r, len, &at, NULL) &&
+         take(r, len, &at, NULL) && take(r, len, &at, NULL);
+  if (!ok) {
+    pk__manifest_free(a, m);
+    return PK_EIO;
   }
   bool pad = len - at < 8; /* the padding, and nothing else */
   for (; pad && at < len; at++)

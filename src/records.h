@@ -70,6 +70,48 @@ typedef struct pk__manifest {
   const char *library;      /* NULL: a data-only plugin */
 } pk__manifest;
 
+/* A [[provides]] entry of a manifest served from the cache's record:
+ * its strings, in the record; extends "" when it has none. */
+typedef struct pk__mprov {
+  const char *kind, *tag, *extends;
+} pk__mprov;
+
+/* The [[provides]] entries of manifest m, served from the cache's record
+ * (m->cached): their number into *n; returns their flag bytes (one each,
+ * 1: it has a config), which their strings follow (pk__record_provides).
+ * In the record (mrecord.c, which checked it) they come after its last
+ * string: its last requirement's text, else its library, else its
+ * description, each string after its length (u16, unaligned): found
+ * without a field in the manifest (a plugin's record stays 320 bytes). */
+static inline const char *pk__record_provides_at(const pk__manifest *m,
+                                                 size_t *n)
+{
+  const char *s = m->nreq    ? m->reqs[m->nreq - 1].text
+                  : m->library ? m->library
+                               : m->description;
+  uint16_t k, c;
+  memcpy(&k, s - 2, 2);
+  memcpy(&c, s + k + 1, 2);
+  *n = c;
+  return s + k + 3;
+}
+
+/* The entry whose strings start at at (after the flags for the first:
+ * each string its length, u16 unaligned, then its bytes and a NUL) into
+ * *out; returns where the next one's start. */
+static inline const char *pk__record_provides(const char *at, pk__mprov *out)
+{
+  const char *s[3];
+  for (int i = 0; i < 3; i++) {
+    uint16_t k;
+    memcpy(&k, at, 2);
+    s[i] = at + 2;
+    at = s[i] + k + 1;
+  }
+  *out = (pk__mprov){.kind = s[0], .tag = s[1], .extends = s[2]};
+  return at;
+}
+
 /* ---- a plugin's section of the host config (host_config.c) ---- */
 
 /* [plugins.ALIAS] of a declared plugin: made and freed by host_config.c,

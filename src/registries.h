@@ -29,7 +29,11 @@ typedef struct pk__type {
   pk_schema *own_schema;
   pk_doc *doc;             /* schema text of a built-in */
   pk_pos pos;              /* [types.K.TAG] in the description */
-  const pk_value *tag_v;   /* or the tag in [[provides]] (pk__type_pos) */
+  const pk_value *tag_v;   /* or the tag in [[provides]] (pk__type_pos);
+                              NULL, as schema_src, when declared from the
+                              cache's record: read from the document, entry
+                              prov_i, on first need */
+  uint32_t prov_i;         /* plugin: its [[provides]] entry */
   pk_factory_fn factory;   /* built-in */
   pk_instance_destroy_fn destroy;
   void *data;
@@ -92,6 +96,12 @@ const char *pk__provider_text(const pk__type *ty, char *buf, size_t n);
 /* The type's schema, parsed the first time it is needed (a plugin type's
  * [provides.config]). */
 pk_status pk__type_schema_parse(pk_host *h, pk__type *ty, pk_error *err);
+/* The strings of [[provides]] entry e of a checked manifest (one pass
+ * over it; *out as set by the caller where a key is absent), its tag's
+ * value and its config (*tag_v, *cfg: NULL when absent, as set by the
+ * caller). */
+void pk__provides_read(const pk_value *e, pk__mprov *out,
+                       const pk_value **tag_v, const pk_value **cfg);
 static inline pk_status pk__type_schema(pk_host *h, pk__type *ty,
                                         pk_error *err)
 {

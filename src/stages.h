@@ -117,8 +117,9 @@ bool pk__manifest_lists_hook(const pk_plugin *p, const char *name);
 
 /* The record of manifest m (one that loaded): everything of it but its
  * document -- names, version, description, library, abi, lazy, the
- * requirements' texts, which optional tables it has -- written to out when
- * cap is enough.  Returns its size, a multiple of 8; 0 when it cannot be
+ * requirements' texts, which optional tables it has, each [[provides]]
+ * entry's kind, tag and extends and whether it has a config -- written
+ * to out when cap is enough.  Returns its size, a multiple of 8; 0 when it cannot be
  * recorded (a string of 64 KiB or more). */
 size_t pk__manifest_record(const pk__manifest *m, void *out, size_t cap);
 /* The manifest of record rec (len bytes, 8-aligned), as parsing the

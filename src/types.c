@@ -75,11 +75,18 @@ pk__type *pk__type_new(const pk__allocator *a, const char *kind,
   return ty;
 }
 
-/* Where the type is declared: the tag in the manifest, computed only for
- * a message. */
+static const pk_value *provides_entry(const pk_plugin *p, size_t i);
+
+/* Where the type is declared: the tag in the manifest (read from its
+ * document when the type was declared from the cache's record), computed
+ * only for a message. */
 pk_pos pk__type_pos(const pk__type *ty)
 {
-  return ty->tag_v ? pk_value_get_pos(ty->tag_v) : ty->pos;
+  const pk_value *tag_v =
+      ty->tag_v || !ty->plugin
+          ? ty->tag_v
+          : pk_table_get(provides_entry(ty->plugin, ty->prov_i), "tag");
+  return tag_v ? pk_value_get_pos(tag_v) : ty->pos;
 }
 
 const char *pk__provider_text(const pk__type *ty, char *buf, size_t n)
@@ -261,14 +268,89 @@ pk_status pk_host_add_type(pk_host *h, const pk_type_options *o,
   return pk__type_insert(h, t, ty, err);
 }
 
+/* [[provides]] entry i of p's manifest (its document made if need be), or
+ * NULL when it has no document (the cache's copy damaged and the file
+ * changed since discovery). */
+static const pk_value *provides_entry(const pk_plugin *p, size_t i)
+{
+  return pk_array_at(pk_table_get(pk__manifest_root(p), "provides"), i);
+}
+
+void pk__provides_read(const pk_value *e, pk__mprov *out,
+                       const pk_value **tag_v, const pk_value **cfg)
+{
+  pk__items r;
+  pk__items_init(&r, e);
+  for (size_t k = 0; k < pk_table_count(e); k++) {
+    const pk__item *it = pk__items_at(&r, k);
+    const char *s = it->kind == PK_KIND_STRING ? it->u.s : NULL;
+    if (pk__key_is(it->key, it->key_len, "kind")) {
+      out->kind = s ? s : out->kind;
+    } else if (pk__key_is(it->key, it->key_len, "tag")) {
+      out->tag = s ? s : out->tag;
+      *tag_v = it->v;
+    } else if (pk__key_is(it->key, it->key_len, "extends")) {
+      out->extends = s;
+    } else if (pk__key_is(it->key, it->key_len, "config")) {
+      *cfg = it->v;
+    }
+  }
+}
+
+/* Declares the type of p's [[provides]] entry i, e (extends NULL or ""
+ * when none); its tag's value tag_v and its config cfg when the
+ * document was read, else (served from the cache's record) has_cfg says
+ * whether it has one, both read from the document on first need. */
+static pk_status add_provided(pk_host *h, pk__types *t, pk_plugin *p,
+                              size_t i, const pk__mprov *e,
+                              const pk_value *tag_v, const pk_value *cfg,
+                              bool has_cfg, pk_error *err)
+{
+  const char *kind = e->kind, *ext = e->extends;
+  if (t->nkinds && !pk__find_kind(t, kind)) {
+    const char *names[64];
+    size_t n = 0;
+    for (; n < t->nkinds && n < 64; n++)
+      names[n] = t->kinds[n].name;
+    char list[512];
+    pk__join(list, sizeof list, names, n);
+    pk__fail_at(err, PK_ENOTFOUND,
+                pk_value_get_pos(pk_table_get(provides_entry(p, i), "kind")),
+                "plugin %s provides a type of kind \"%s\", which this host "
+                "does not declare (kinds: %s)", p->id, kind, list);
+    return pk__error_set_plugin(err, p->id);
+  }
+  pk__type *ty = pk__type_new(&h->alloc, kind, e->tag,
+                              ext && *ext ? ext : NULL);
+  if (!ty)
+    return pk__fail(err, PK_ENOMEM, "out of memory");
+  ty->plugin = p;
+  ty->prov_i = (uint32_t)i;
+  ty->tag_v = tag_v;
+  /* the schema is parsed on first need (type_schema): the manifest
+   * check validated it, and most declared types are never used */
+  ty->schema_src = cfg;
+  ty->schema = cfg || has_cfg ? NULL : t->empty_schema;
+  return pk__type_insert(h, t, ty, err);
+}
+
 pk_status pk__types_add_manifest(pk_host *h, pk_plugin *p, pk_error *err)
 {
   if (p->types_added || !p->m.name) /* done, or a broken manifest */
     return PK_OK;
-  const pk_value *prov = p->m.has & PK__M_PROVIDES
-                             ? pk_table_get(pk__manifest_root(p), "provides")
-                             : NULL;
-  if (!prov) {
+  /* served from the cache: the record has the entries, and the document
+   * is left unmade (a config declaring many plugins uses few types) */
+  bool rec = p->m.cached != NULL;
+  const pk_value *prov = NULL;
+  const char *flags = NULL;
+  size_t n = 0;
+  if (!(p->m.has & PK__M_PROVIDES))
+    ;
+  else if (rec)
+    flags = pk__record_provides_at(&p->m, &n);
+  else
+    n = pk_array_count(prov = pk_table_get(pk__manifest_root(p), "provides"));
+  if (!n) {
     p->types_added = true;
     return PK_OK;
   }
@@ -276,52 +358,16 @@ pk_status pk__types_add_manifest(pk_host *h, pk_plugin *p, pk_error *err)
   if (!t)
     return pk__fail(err, PK_ENOMEM, "out of memory");
   p->types_added = true;
-  for (size_t i = 0; i < pk_array_count(prov); i++) {
-    const pk_value *e = pk_array_at(prov, i), *tag_v = NULL, *cfg = NULL;
-    const char *kind = "", *tag = "", *ext = NULL;
-    /* one pass over the entry: the manifest check validated its keys and
-     * their types */
-    pk__items r;
-    pk__items_init(&r, e);
-    for (size_t k = 0; k < pk_table_count(e); k++) {
-      const pk__item *it = pk__items_at(&r, k);
-      bool str = it->kind == PK_KIND_STRING;
-      if (pk__key_is(it->key, it->key_len, "kind")) {
-        if (str)
-          kind = it->u.s;
-      } else if (pk__key_is(it->key, it->key_len, "tag")) {
-        if (str)
-          tag = it->u.s;
-        tag_v = it->v;
-      } else if (pk__key_is(it->key, it->key_len, "extends")) {
-        if (str)
-          ext = it->u.s;
-      } else if (pk__key_is(it->key, it->key_len, "config")) {
-        cfg = it->v;
-      }
-    }
-    if (t->nkinds && !pk__find_kind(t, kind)) {
-      const char *names[64];
-      size_t n = 0;
-      for (; n < t->nkinds && n < 64; n++)
-        names[n] = t->kinds[n].name;
-      char list[512];
-      pk__join(list, sizeof list, names, n);
-      pk__fail_at(err, PK_ENOTFOUND, pk_value_get_pos(pk_table_get(e, "kind")),
-                  "plugin %s provides a type of kind \"%s\", which this host "
-                  "does not declare (kinds: %s)", p->id, kind, list);
-      return pk__error_set_plugin(err, p->id);
-    }
-    pk__type *ty = pk__type_new(&h->alloc, kind, tag, ext && *ext ? ext : NULL);
-    if (!ty)
-      return pk__fail(err, PK_ENOMEM, "out of memory");
-    ty->plugin = p;
-    ty->tag_v = tag_v;
-    /* the schema is parsed on first need (type_schema): the manifest
-     * check validated it, and most declared types are never used */
-    ty->schema_src = cfg;
-    ty->schema = ty->schema_src ? NULL : t->empty_schema;
-    pk_status st = pk__type_insert(h, t, ty, err);
+  const char *at = rec ? flags + n : NULL;
+  for (size_t i = 0; i < n; i++) {
+    pk__mprov e = {"", "", NULL};
+    const pk_value *tag_v = NULL, *cfg = NULL;
+    if (rec)
+      at = pk__record_provides(at, &e);
+    else
+      pk__provides_read(pk_array_at(prov, i), &e, &tag_v, &cfg);
+    pk_status st = add_provided(h, t, p, i, &e, tag_v, cfg,
+                                rec ? flags[i] : cfg != NULL, err);
     if (st != PK_OK)
       return st;
   }
@@ -335,6 +381,17 @@ pk_status pk__types_add_manifest(pk_host *h, pk_plugin *p, pk_error *err)
  * loaded. */
 pk_status pk__type_schema_parse(pk_host *h, pk__type *ty, pk_error *err)
 {
+  if (!ty->schema_src && ty->plugin) { /* declared from the cache's record */
+    ty->schema_src =
+        pk_table_get(provides_entry(ty->plugin, ty->prov_i), "config");
+    if (!ty->schema_src) {
+      pk__fail(err, PK_EIO, "%s type \"%s\" of plugin %s: its config "
+               "cannot be read: the metadata cache's copy of %s is damaged "
+               "and the file changed since discovery; start the host again",
+               ty->kind, ty->tag, ty->plugin->id, ty->plugin->manifest_path);
+      return pk__error_set_plugin(err, ty->plugin->id);
+    }
+  }
   pk_status st = pk__host_schema(h, ty->schema_src, &ty->own_schema, err);
   if (st == PK_OK)
     ty->schema = ty->own_schema;

@@ -538,6 +538,21 @@ Test(mcache, damaged_cache_is_rebuilt, .fini = remove_tree)
  * document is made only when something asks for it -- from the image, or,
  * when the image is damaged, from the manifest read again if it is still
  * the file served (else a warning, and no document). */
+/* Damages b's image in the cache file (the last copy of its description,
+ * NUL-ended). */
+static void damage_b_image(void)
+{
+  size_t len;
+  char *data = cache_bytes(&len), *img = NULL;
+  for (char *at = data; (at = memmem(at, len - (size_t)(at - data),
+                                     "plugin b", 9)); at++)
+    img = at;
+  cr_assert_not_null(img);
+  char flipped = (char)(img[7] ^ 0x01);
+  corrupt("b's image", &flipped, 1, img + 7 - data);
+  free(data);
+}
+
 Test(mcache, documents_are_made_when_asked_for, .fini = remove_tree)
 {
   make_tree();
@@ -559,20 +574,27 @@ Test(mcache, documents_are_made_when_asked_for, .fini = remove_tree)
   cr_assert_str_eq(got, reference);
   pk_host_free(h);
 
-  /* b's image damaged (the last copy of its description, NUL-ended) */
-  size_t len;
-  char *data = cache_bytes(&len), *img = NULL;
-  for (char *at = data; (at = memmem(at, len - (size_t)(at - data),
-                                     "plugin b", 9)); at++)
-    img = at;
-  cr_assert_not_null(img);
-  char flipped = (char)(img[7] ^ 0x01);
-  corrupt("b's image", &flipped, 1, img + 7 - data);
-  free(data);
+  /* b's image damaged: b read again, the file marked damaged, and the
+   * next start writes it again as it was (not refused on every start) */
+  size_t len, again_len;
+  char *good = cache_bytes(&len);
+  damage_b_image();
+  h = discover(cache, &log);
+  describe(h, got, sizeof got);
+  pk_host_free(h);
+  cr_assert_str_eq(got, reference);
+  cr_assert_not_null(strstr(log.text, "b/plugin.toml is damaged; the file is "
+                                      "marked so"), "%s", log.text);
+  expect_same(cache, reference, "0 manifests from the cache, 4 read");
+  char *again = cache_bytes(&again_len);
+  cr_assert(again_len == len && !memcmp(again, good, len));
+  free(again);
+  free(good);
   expect_same(cache, reference, "3 manifests from the cache, 1 read");
 
-  /* and b's manifest changed after discovery, before its document is
+  /* and b's manifest changed after discovery, before its damaged image is
    * asked for: no document, said once */
+  damage_b_image();
   h = discover(cache, &log);
   b = pk_host_find_plugin(h, "mc:b");
   put_plugin("b", GOOD("b", "2.0.0", "requires = [\"a\"]\n"));
@@ -660,7 +682,10 @@ Test(mcache, every_damaged_byte_of_a_record)
   static const char text[] = GOOD(
       "b", "2.0.0-rc.1",
       "requires = [\"a >= 1\"]\noptional = [\"x:y\", \"z\"]\n"
-      "library = \"libb.so\"\nabi = 2\nhooks = [\"h\"]\n");
+      "library = \"libb.so\"\nabi = 2\nhooks = [\"h\"]\n"
+      "[[provides]]\nkind = \"cache\"\ntag = \"t1\"\n"
+      "[provides.config]\nx = { type = \"integer\" }\n"
+      "[[provides]]\nkind = \"cache\"\ntag = \"t2\"\nextends = \"t1\"\n");
   pk__allocator libc = {NULL, NULL};
   pk__manifest m, r;
   load_b(text, sizeof text - 1, &m);
@@ -680,7 +705,7 @@ Test(mcache, every_damaged_byte_of_a_record)
   cr_assert_str_eq(r.description, m.description);
   cr_assert_str_eq(r.library, "libb.so");
   cr_assert(r.has_abi && r.abi == 2 && r.lazy && r.has == m.has);
-  cr_assert_eq(r.has, PK__M_CONFIG | PK__M_HOOKS);
+  cr_assert_eq(r.has, PK__M_CONFIG | PK__M_HOOKS | PK__M_PROVIDES);
   cr_assert_eq(r.nreq, 3);
   for (size_t i = 0; i < r.nreq; i++) {
     cr_assert_str_eq(r.reqs[i].text, m.reqs[i].text);
@@ -688,6 +713,15 @@ Test(mcache, every_damaged_byte_of_a_record)
     cr_assert_eq(r.reqs[i].idx, m.reqs[i].idx);
     cr_assert_null(r.reqs[i].value);
   }
+  size_t nprov; /* the [[provides]] entries, as written, with their config */
+  const char *flags = pk__record_provides_at(&r, &nprov), *end = flags + nprov;
+  pk__mprov e1, e2;
+  end = pk__record_provides(pk__record_provides(end, &e1), &e2);
+  cr_assert(nprov == 2 && flags[0] == 1 && flags[1] == 0);
+  cr_assert(!strcmp(e1.kind, "cache") && !strcmp(e1.tag, "t1") &&
+            !strcmp(e1.extends, "") && !strcmp(e2.kind, "cache") &&
+            !strcmp(e2.tag, "t2") && !strcmp(e2.extends, "t1"));
+  cr_assert_leq(end, good + len);
   pk__manifest_free(&libc, &r);
   static const unsigned char masks[] = {0x01, 0x80, 0xff};
   size_t refused = 0;
@@ -708,6 +742,17 @@ Test(mcache, every_damaged_byte_of_a_record)
                   pk__name_valid(r.ns, strlen(r.ns)));
         for (size_t i = 0; i < r.nreq; i++)
           cr_assert(inside(r.reqs[i].text, rec, len), "byte %zu", at);
+        size_t np;
+        const char *pf = pk__record_provides_at(&r, &np), *ps = pf + np;
+        cr_assert_leq(ps, rec + len, "byte %zu", at);
+        for (size_t i = 0; i < np; i++) {
+          pk__mprov e;
+          cr_assert_leq(pf[i], 1, "byte %zu", at);
+          ps = pk__record_provides(ps, &e);
+          cr_assert(inside(e.kind, rec, len) && inside(e.tag, rec, len) &&
+                        inside(e.extends, rec, len),
+                    "byte %zu", at);
+        }
         pk__manifest_free(&libc, &r);
       } else {
         cr_assert_eq(st, PK_EIO, "byte %zu", at);
@@ -877,6 +922,101 @@ static void local_destroy(void *data, void *inst)
 {
   (void)data;
   free(inst);
+}
+
+/* A data plugin of the types tree: [[provides]] entries PROV. */
+#define PROVIDER(NAME, PROV)                                                   \
+  "name = \"" NAME "\"\nnamespace = \"runner\"\nversion = \"1.0.0\"\n"         \
+  "description = \"types of " NAME "\"\n" PROV
+
+/* A host of the description in root/host.toml and the search path
+ * root/plugins that loads config text (cache_path: its cache, or NULL);
+ * what it said in *msg ("" when it loaded).  *out: the host, or freed when
+ * out is NULL. */
+static void typed_start(const char *cache_path, const char *config,
+                        char *msg, size_t cap, pk_host **out)
+{
+  char path[600];
+  pk_host_options o = {.size = sizeof o, .ignore_env = true,
+                       .cache_path = cache_path};
+  pk_host *h;
+  pk_error e;
+  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
+  snprintf(path, sizeof path, "%s/host.toml", root);
+  cr_assert_eq(pk_host_load_description(h, path, &e), PK_OK, "%s",
+               e.message);
+  snprintf(path, sizeof path, "%s/plugins", root);
+  cr_assert_eq(pk_host_add_path(h, path, &e), PK_OK);
+  msg[0] = '\0';
+  if (pk_host_load_config_text(h, config, strlen(config), "config.toml",
+                               NULL, &e) != PK_OK)
+    pk_error_format(&e, msg, cap);
+  if (out)
+    *out = h;
+  else
+    pk_host_free(h);
+}
+
+/* A warm start declares a config's plugin types from their records (no
+ * document made for a type the config does not use) and gives exactly
+ * what reading the manifests gives: the config decoded by the used type's
+ * schema, and the same errors with the same manifest positions (a kind
+ * the host does not declare, a tag two plugins provide), read from the
+ * document only then. */
+Test(mcache, types_are_declared_from_the_record, .fini = remove_tree)
+{
+  snprintf(root, sizeof root, "/tmp/pk-mcache-XXXXXX");
+  cr_assert_not_null(mkdtemp(root));
+  snprintf(cache, sizeof cache, "%s.cache", root);
+  char path[600];
+  snprintf(path, sizeof path, "%s/host.toml", root);
+  write_file(path, "[namespaces.runner]\nabi = 1\n"
+                   "[kinds.cache]\ntable = \"caches\"\nversion = 1\n");
+  snprintf(path, sizeof path, "%s/plugins", root);
+  mkdir(path, 0755);
+  put_plugin("plugins/one", PROVIDER("one",
+             "[[provides]]\nkind = \"cache\"\ntag = \"t1\"\n"
+             "[provides.config]\n"
+             "level = { type = \"integer\", min = 0, default = 3 }\n"
+             "[[provides]]\nkind = \"cache\"\ntag = \"t1x\"\n"
+             "extends = \"t1\"\n"));
+  put_plugin("plugins/two", PROVIDER("two",
+             "\n[[provides]]\nkind = \"cache\"\ntag = \"t2\"\n"));
+  put_plugin("plugins/dup", PROVIDER("dup",
+             "[[provides]]\n  kind = \"cache\"\n  tag = \"t2\"\n"));
+  put_plugin("plugins/odd", PROVIDER("odd",
+             "[[provides]]\n\nkind = \"nosuch\"\ntag = \"t3\"\n"));
+  settle();
+  static const char *const configs[] = {
+      "[plugins]\none = \"runner:one\"\ntwo = \"runner:two\"\n"
+      "[caches.a]\ntype = \"t1x\"\nlevel = 7\n",
+      "[plugins]\none = \"runner:one\"\n[caches.a]\ntype = \"t1\"\n"
+      "level = -1\n",
+      "[plugins]\ntwo = \"runner:two\"\ndup = \"runner:dup\"\n",
+      "[plugins]\none = \"runner:one\"\nodd = \"runner:odd\"\n"};
+  for (size_t i = 0; i < sizeof configs / sizeof *configs; i++) {
+    char want[1200], got[1200];
+    unlink(cache);
+    typed_start(NULL, configs[i], want, sizeof want, NULL);
+    typed_start(cache, configs[i], got, sizeof got, NULL); /* writes it */
+    cr_assert_str_eq(got, want, "config %zu", i);
+    pk_host *h;
+    typed_start(cache, configs[i], got, sizeof got, &h);
+    cr_assert_str_eq(got, want, "config %zu", i);
+    pk_plugin *one = pk_host_find_plugin(h, "runner:one"),
+              *two = pk_host_find_plugin(h, "runner:two");
+    cr_assert(one && one->m.cached && two && two->m.cached);
+    if (i == 0) { /* one's types used, two's only declared */
+      cr_assert_str_eq(want, "");
+      cr_assert_not_null(one->m.root);
+      cr_assert_null(two->m.root);
+    } else if (i == 1) {
+      cr_assert_not_null(strstr(want, "config.toml:5:9: level = -1 is below"), "%s", want);
+    } else {
+      cr_assert_not_null(strstr(want, "/plugin.toml:7:"), "%s", want);
+    }
+    pk_host_free(h);
+  }
 }
 
 /* A lazy code plugin known from the cache loads on first use like one
