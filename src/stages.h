@@ -80,14 +80,14 @@ void pk__graph_cycle_text(const pk__graph *g, bool backward, const char *sep,
 
 /* ---- discovery (discover.c) ---- */
 
-/* How many loader threads read n manifests of a search path: several only
+/* How many loader threads discover a search path whose nread manifests
+ * are read and nserved are served by the metadata cache: several only
  * with the libc allocator (a host's own allocator need not be
- * thread-safe), enough manifests to pay for the threads (256 each)
+ * thread-safe), enough work to pay for the threads (256 manifests read
+ * each, two served counting as one read: a served entry costs a stat)
  * and several CPUs this process may run on (sched_getaffinity: a process
- * pinned to one CPU would only switch between them); at most 8.  Entries
- * the metadata cache serves do not count: a stat and a check cost less
- * than a thread. */
-size_t pk__discover_threads(const pk_host *h, size_t n);
+ * pinned to one CPU would only switch between them); at most 8. */
+size_t pk__discover_threads(const pk_host *h, size_t nread, size_t nserved);
 
 /* ---- manifests (manifest.c) ---- */
 
