@@ -26,11 +26,13 @@
 static const char *const cache_whens[] = {"success", "failed", "finished"};
 
 /* plugkit's log.  While the plugins start (p->holding: from the loading
- * of the configuration to pk_host_register) its lines wait in p->held, so
- * that a warning the error stopping the start repeats is printed once, in
- * that error (log_release): a plugin the project declares found in
- * quarantine is warned of at discovery, then its request fails with the
- * same text. */
+ * of the configuration to pk_host_register, or to the first plugin code
+ * that runs) its lines wait in p->held, so that a warning the error
+ * stopping the start repeats is printed once, in that error
+ * (log_release): a plugin the project declares found in quarantine is
+ * warned of at discovery, then its request fails with the same text.
+ * They are printed before any plugin code runs (plugin_code_enters),
+ * which may crash or hang the runner. */
 static pthread_mutex_t held_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void log_line(void *ud, pk_log_level level, const char *plugin,
@@ -61,12 +63,25 @@ static void log_release(project *p, const pk_error *err)
 {
   pthread_mutex_lock(&held_mu);
   p->holding = false;
+  strlist held = p->held, msgs = p->held_msgs;
+  p->held = p->held_msgs = (strlist){0};
   pthread_mutex_unlock(&held_mu);
-  for (size_t i = 0; i < p->held.n; i++)
-    if (!err || !strstr(err->message, p->held_msgs.v[i]))
-      report_err("%s", p->held.v[i]);
-  strlist_free(&p->held);
-  strlist_free(&p->held_msgs);
+  for (size_t i = 0; i < held.n; i++)
+    if (!err || !strstr(err->message, msgs.v[i]))
+      report_err("%s", held.v[i]);
+  strlist_free(&held);
+  strlist_free(&msgs);
+}
+
+/* plugkit's watch: a plugin's code is about to run (and may end the
+ * runner): what the log holds is printed first. */
+static void plugin_code_enters(void *ud, bool entering, pk_trace_event step,
+                               const pk_plugin *plugin)
+{
+  (void)step;
+  (void)plugin;
+  if (entering)
+    log_release(ud, NULL);
 }
 
 /* plugkit's steps of a plugin (load, register, ..., factory), for
@@ -409,6 +424,7 @@ int project_open(project *p, const char *dir, const char *exe_dir,
   char *mcache = xconcat(p->state_dir, "/plugins.cache", NULL);
   pk_host_options ho = {.size = sizeof ho, .log = log_line,
                         .log_ud = p, .userdata = &p->services,
+                        .watch = plugin_code_enters, .watch_ud = p,
                         .trace = trace_on() ? trace_step : NULL,
                         .cache_path = mkdir_p(p->state_dir) == 0 ? mcache
                                                                  : NULL,
