@@ -591,6 +591,7 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
    * are found by walking the document, [[provides]] included) */
   char *recs = NULL;
   size_t recs_len = 0, recs_cap = 0;
+  pk_status st = PK_OK;
   for (size_t i = 0; i < n; i++) {
     const pk__mc_ent *o = ents[i].old;
     size_t r = o ? o->rec_len : 0, g = o ? o->img_len : 0;
@@ -604,9 +605,8 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
                                                  : recs_len + r + 4096;
         char *grown = pk__resize(a, recs, recs_cap, cap);
         if (!grown) {
-          pk__free(a, recs, recs_cap);
-          pk__free(a, len, 2 * n * sizeof *len);
-          return PK_ENOMEM;
+          st = PK_ENOMEM;
+          goto done;
         }
         recs = grown;
         recs_cap = cap;
@@ -616,9 +616,8 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
         g = r = 0; /* cannot be imaged: read every time */
       recs_len += r;
     } else if (g && !region && !(region = old_images(mc, &nomem))) {
-      pk__free(a, recs, recs_cap);
-      pk__free(a, len, 2 * n * sizeof *len); /* unreadable: not rewritten */
-      return nomem ? PK_ENOMEM : PK_OK;
+      st = nomem ? PK_ENOMEM : PK_OK; /* unreadable: not rewritten */
+      goto done;
     }
     len[2 * i] = (uint32_t)r;
     len[2 * i + 1] = (uint32_t)g;
@@ -631,9 +630,8 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
   if (nimgs && p && !(s.imgs = pk__alloc(a, nimgs * sizeof *s.imgs)))
     p = s.own = pk__free(a, s.own, bytes);
   if (!p) {
-    pk__free(a, recs, recs_cap);
-    pk__free(a, len, 2 * n * sizeof *len);
-    return PK_ENOMEM;
+    st = PK_ENOMEM;
+    goto done;
   }
   s.raw = p;
   const char *next_rec = recs;
@@ -674,14 +672,15 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
     memcpy(p, &eh, sizeof eh);
     p += eh.bytes;
   }
-  pk__free(a, recs, recs_cap);
-  pk__free(a, len, 2 * n * sizeof *len);
   if (PK__VEC_PUSH(a, mc->out, mc->nout, mc->outcap, s) != PK_OK) {
     sects_free(mc, &s, 1);
-    return PK_ENOMEM;
-  }
-  mc->changed = true;
-  return PK_OK;
+    st = PK_ENOMEM;
+  } else
+    mc->changed = true;
+done:
+  pk__free(a, recs, recs_cap);
+  pk__free(a, len, 2 * n * sizeof *len);
+  return st;
 }
 
 void pk__mc_tally(pk__mc *mc, size_t served, size_t read)

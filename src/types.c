@@ -299,8 +299,9 @@ void pk__provides_read(const pk_value *e, pk__mprov *out,
 
 /* Declares the type of p's [[provides]] entry i, e (extends NULL or ""
  * when none); its tag's value tag_v and its config cfg when the
- * document was read, else (served from the cache's record) has_cfg says
- * whether it has one, both read from the document on first need. */
+ * document was read, else (served from the cache's record) NULL, both
+ * read from the document on first need; has_cfg: whether it has a
+ * config. */
 static pk_status add_provided(pk_host *h, pk__types *t, pk_plugin *p,
                               size_t i, const pk__mprov *e,
                               const pk_value *tag_v, const pk_value *cfg,
@@ -330,7 +331,7 @@ static pk_status add_provided(pk_host *h, pk__types *t, pk_plugin *p,
   /* the schema is parsed on first need (type_schema): the manifest
    * check validated it, and most declared types are never used */
   ty->schema_src = cfg;
-  ty->schema = cfg || has_cfg ? NULL : t->empty_schema;
+  ty->schema = has_cfg ? NULL : t->empty_schema;
   return pk__type_insert(h, t, ty, err);
 }
 

@@ -42,18 +42,19 @@ static void log_line(void *ud, pk_log_level level, const char *plugin,
   if (level < PK_LOG_WARN && !p->verbose)
     return;
   static const char *const names[] = {"debug", "info", "warning", "error"};
+  char *line = xasprintf("runner: %s: %s%s%s\n", names[level],
+                         plugin ? plugin : "", plugin ? ": " : "", message);
   pthread_mutex_lock(&held_mu);
   bool hold = p->holding;
   if (hold) {
-    strlist_take(&p->held, xasprintf("runner: %s: %s%s%s\n", names[level],
-                                     plugin ? plugin : "",
-                                     plugin ? ": " : "", message));
+    strlist_take(&p->held, line);
     strlist_add(&p->held_msgs, message);
   }
   pthread_mutex_unlock(&held_mu);
-  if (!hold)
-    report_err("runner: %s: %s%s%s\n", names[level], plugin ? plugin : "",
-               plugin ? ": " : "", message);
+  if (!hold) {
+    report_err("%s", line);
+    free(line);
+  }
 }
 
 /* Ends the holding: prints each held line in order, unless err (the error
