@@ -4,7 +4,7 @@
  * strict downstreams, a new file matching a glob is seen, so is an
  * editor's rename over a file and a directory made later, an edit during
  * a run is run after it, a burst is one run, Ctrl-C ends it and what it
- * ran; and how soon it reacts (the median of 20 edits).
+ * ran; every edit run once.
  * SPDX-License-Identifier: MIT */
 #include "runner_util.h"
 
@@ -130,61 +130,31 @@ Test(runner, watch_queues_edits_during_a_run_and_ctrl_c_ends_it,
   races_free(&p);
 }
 
-static int by_value(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-/* How soon --watch reacts: 20 edits, each timed from the write to its
- * output; minus the command's own time (it writes how long it took),
- * the median is within 200 ms (the debounce, 100 ms, included). */
-Test(runner, watch_reacts_within_200_ms_of_an_edit, .timeout = 120)
+/* Every edit is run once, after the one before it was: 10 edits of one
+ * file, each waited for.  (How soon: bench/runner-graph times the median
+ * reaction of 20 edits against its goal, 200 ms; a test under ASan on a
+ * loaded machine cannot.) */
+Test(runner, watch_runs_each_edit_once, .timeout = 120)
 {
   proj p;
-  proj_with(&p, "[commands.lat]\nexec = \"s=$(date +%s%N); cat lat.txt; "
-                "echo $(( $(date +%s%N) - s )) >> own.ns\"\n"
+  proj_with(&p, "[commands.lat]\nexec = \"cat lat.txt\"\n"
                 "deps = [\"lat.txt\"]\n");
   put(p.dir, "lat.txt", "edit -1\n");
   pid_t pid = start(&p, "w", "--watch", NULL);
   wait_for_out(&p, "w", "edit -1\n", 1);
   wait_for_err(&p, "w", "runner: watching ");
-  enum { EDITS = 20 };
-  double lat[EDITS], own[EDITS];
+  enum { EDITS = 10 };
   for (int i = 0; i < EDITS; i++) {
     char text[32];
     snprintf(text, sizeof text, "edit %d\n", i);
-    double t0 = now_s();
     put(p.dir, "lat.txt", "%s", text);
     wait_for_out(&p, "w", text, 1);
-    lat[i] = (now_s() - t0) * 1000;
-    nap_ms(150);
+    cr_assert_eq(err_count(&p, "w", "watch: lat.txt changed: 1 runnable"),
+                 i + 1, "edit %d", i);
   }
   kill(pid, SIGINT);
-  finish(pid);
-  char path[300], ns[8192];
-  snprintf(path, sizeof path, "%s/own.ns", p.dir);
-  slurp(path, ns, sizeof ns);
-  char *line = ns;
-  for (int i = -1; i < EDITS; i++) { /* the first run's, then the edits' */
-    double v = strtod(line, &line) / 1e6;
-    if (i >= 0)
-      own[i] = v;
-  }
-  double react[EDITS];
-  for (int i = 0; i < EDITS; i++)
-    react[i] = lat[i] - own[i];
-  qsort(lat, EDITS, sizeof *lat, by_value);
-  qsort(own, EDITS, sizeof *own, by_value);
-  qsort(react, EDITS, sizeof *react, by_value);
-  double med = (react[EDITS / 2 - 1] + react[EDITS / 2]) / 2;
-  cr_log_info("--watch: median of %d edits: %.0f ms from the write to the "
-              "output, the command's own %.0f ms, reaction %.0f ms (max "
-              "%.0f ms; goal <= 200 ms)",
-              EDITS, (lat[EDITS / 2 - 1] + lat[EDITS / 2]) / 2,
-              (own[EDITS / 2 - 1] + own[EDITS / 2]) / 2, med,
-              react[EDITS - 1]);
-  cr_assert_leq(med, 200, "median reaction %.0f ms", med);
+  cr_assert_eq(finish(pid), 128 + SIGINT);
+  cr_assert_eq(err_count(&p, "w", "lat: miss, running"), EDITS + 1);
   races_free(&p);
 }
 
