@@ -325,20 +325,32 @@ static bool load_cached(loader *L, loaded *l, pk_plugin *p, const char *rel,
   return true;
 }
 
+/* The limits of a manifest's path: join_into's into a rel (NAME/
+ * plugin.toml) of REL_MAX bytes and an mpath (ROOT/NAME/plugin.toml) of
+ * PATH_LIMIT; an entry over them is skipped. */
+enum { REL_MAX = 4096, PATH_LIMIT = 8192 };
+
 static void load_range(loader *L)
 {
-  /* mpath, ROOT/NAME/plugin.toml, is built in place for each entry: rel
-   * (NAME/plugin.toml, under the directory fd) is its tail and the
-   * plugin's directory its head (the limits are join_into's into a rel of
-   * 4096 bytes and an mpath of 8192) */
+  /* mpath is built in place for each entry: rel (under the directory fd)
+   * is its tail and the plugin's directory its head.  It is a small
+   * buffer on the stack, or once a path does not fit there, one of
+   * PATH_LIMIT bytes in the keys arena: a buffer of the limit on the
+   * stack made this the deepest frame of a start, two fresh stack pages
+   * (faults) in a new process for a path of a hundred bytes. */
   static const char leaf[] = "/plugin.toml";
-  char mpath[8192];
+  char small[512], *mpath = small;
+  size_t cap = sizeof small;
   size_t lr = strlen(L->root);
   while (lr > 1 && L->root[lr - 1] == '/')
     lr--;
-  bool fits = lr + 1 < sizeof mpath;
-  char *rel = fits ? mpath + lr + 1 : NULL;
-  if (fits) {
+  bool fits = lr + 1 < PATH_LIMIT;
+  if (fits && lr + 1 + sizeof leaf >= cap) {
+    mpath = pk__arena_fn(&L->keys, NULL, 0, PATH_LIMIT);
+    cap = PATH_LIMIT;
+  }
+  char *rel = fits && mpath ? mpath + lr + 1 : NULL;
+  if (rel) {
     memcpy(mpath, L->root, lr);
     mpath[lr] = '/';
   }
@@ -350,8 +362,20 @@ static void load_range(loader *L)
     l->kind = PK__MC_NONE;
     l->key = &no_key;
     size_t ln = strlen(l->name), ld = lr + 1 + ln;
-    if (!fits || ln + sizeof leaf > 4096 || ld + sizeof leaf > sizeof mpath)
+    if (!fits || ln + sizeof leaf > REL_MAX || ld + sizeof leaf > PATH_LIMIT)
       continue;
+    if (rel && ld + sizeof leaf > cap) { /* a long name: the limit's buffer */
+      char *big = pk__arena_fn(&L->keys, NULL, 0, PATH_LIMIT);
+      if (big)
+        memcpy(big, mpath, lr + 1);
+      mpath = big;
+      cap = PATH_LIMIT;
+      rel = big ? big + lr + 1 : NULL;
+    }
+    if (!rel) { /* out of memory for the buffer */
+      l->read_st = PK_ENOMEM;
+      continue;
+    }
     memcpy(rel, l->name, ln);
     memcpy(rel + ln, leaf, sizeof leaf);
     if (load_cached(L, l, p, rel, mpath, ld))
@@ -673,11 +697,12 @@ static int cmp_plugin(const void *x, const void *y)
          (a->search_index < b->search_index);
 }
 
-static pk_status discover(pk_host *h, pk_error *err)
+/* The records of the host's built-in plugins, first in search order.
+ * (Not inlined: its error and name buffers stay off the stack of a start
+ * without built-in plugins, whose deepest frames are fresh pages.) */
+static __attribute__((noinline)) pk_status add_builtins(pk_host *h,
+                                                        pk_error *err)
 {
-  if (h->discovered)
-    return PK_OK;
-  h->discovered = true;
   pk_status st = PK_OK;
   char name[PK__NAME_MAX * 2 + 16];
   for (size_t i = 0; i < h->nbuiltins && st == PK_OK; i++) {
@@ -702,6 +727,15 @@ static pk_status discover(pk_host *h, pk_error *err)
                                strlen(h->builtins[i].text), &p->m, &perr);
     st = add_loaded(h, &l, p, d, err);
   }
+  return st;
+}
+
+static pk_status discover(pk_host *h, pk_error *err)
+{
+  if (h->discovered)
+    return PK_OK;
+  h->discovered = true;
+  pk_status st = h->nbuiltins ? add_builtins(h, err) : PK_OK;
   if (st == PK_OK)
     st = pk__lock_load(h, err);
   pk__mc *mc = NULL;
@@ -730,13 +764,14 @@ pk_status pk_host_discover(pk_host *h, pk_error *err)
     return pk__fail(err, PK_EMISUSE, "pk_host_discover: host is NULL");
   if (h->discovered)
     return h->fatal ? pk__error_copy(err, &h->fatal_err) : PK_OK;
-  pk_error e;
-  pk_error_clear(&e);
-  pk_status st = discover(h, &e);
+  /* the error goes straight to the host's (read only once h->fatal is
+   * set): no pk_error of 1 KiB more on the stack of a start */
+  pk_error *e = &h->fatal_err;
+  pk_error_clear(e);
+  pk_status st = discover(h, e);
   if (st != PK_OK) {
     h->fatal = st;
-    h->fatal_err = e;
-    return pk__error_copy(err, &e);
+    return pk__error_copy(err, e);
   }
   return PK_OK;
 }

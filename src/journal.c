@@ -108,6 +108,7 @@ struct pk__journal {
   unsigned used;         /* records of the slot in use (bits) */
   bool wrote;            /* a record was written (its slot's page) */
   jrec *prev[J_ENTRIES]; /* the call each record's call is inside */
+  size_t path_size;      /* of the journal's path, after this struct */
 };
 
 static _Thread_local jrec *cur_rec; /* innermost journaled call here */
@@ -209,12 +210,21 @@ static void unlock_byte(int fd, off_t off)
   fcntl(fd, F_OFD_SETLK, &fl);
 }
 
-static void journal_path(const char *cache, char *buf, size_t n)
+/* The bytes of cache's path that name its journal: at most
+ * JOURNAL_PATH_MAX - sizeof ".journal" (a longer path: no file). */
+#define JOURNAL_PATH_MAX 4200
+static size_t journal_stem(const char *cache)
 {
-  /* cache + ".journal" without the printf code (pages a fresh process
-   * would touch on every start for this alone); n > sizeof ext */
+  return strnlen(cache, JOURNAL_PATH_MAX - sizeof ".journal");
+}
+
+/* cache + ".journal" into buf (journal_stem(cache) + sizeof ".journal"
+ * bytes), without the printf code (pages a fresh process would touch on
+ * every start for this alone). */
+static void journal_path(const char *cache, char *buf)
+{
   static const char ext[] = ".journal";
-  size_t k = strnlen(cache, n - sizeof ext); /* (a longer path: no file) */
+  size_t k = journal_stem(cache);
   memcpy(buf, cache, k);
   memcpy(buf + k, ext, sizeof ext);
 }
@@ -239,12 +249,10 @@ static jhead j_want(void)
                  .rec_size = sizeof(jrec)};
 }
 
-/* Opens (create: or makes) and maps the journal.  errno on failure (then
- * J->fd is -1 and J->map NULL). */
-static int j_open(const char *cache, bool create, struct pk__journal *J)
+/* Opens (create: or makes) and maps the journal at path.  errno on
+ * failure (then J->fd is -1 and J->map NULL). */
+static int j_open(const char *path, bool create, struct pk__journal *J)
 {
-  char path[4200];
-  journal_path(cache, path, sizeof path);
   J->fd = open(path,
                O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
                    (create ? O_CREAT : 0),
@@ -298,14 +306,12 @@ static int j_open(const char *cache, bool create, struct pk__journal *J)
 
 static jhead *head_of(struct pk__journal *J) { return (jhead *)J->map; }
 
-/* A start's look at the journal of cache: true when it is one of this
+/* A start's look at the journal at path: true when it is one of this
  * format with no slot claimed and nothing in quarantine (nothing to take
  * in or apply); it is not kept open.  Anything else (no file, another
  * format, a FIFO: pread fails) is left to j_open. */
-static bool j_quiet(const char *cache)
+static bool j_quiet(const char *path)
 {
-  char path[4200];
-  journal_path(cache, path, sizeof path);
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0)
     return false;
@@ -573,11 +579,16 @@ void pk__journal_open(pk_host *h)
 {
   if (!h->cache_path)
     return;
-  struct pk__journal *J = pk__alloc_zero(&h->alloc, sizeof *J);
+  /* its path kept after it, built once (not in a buffer of the limit on
+   * the stack: the deepest frame of a start, fresh pages) */
+  size_t ps = journal_stem(h->cache_path) + sizeof ".journal";
+  struct pk__journal *J = pk__alloc_zero(&h->alloc, sizeof *J + ps);
   if (!J)
     return;
+  J->path_size = ps;
+  journal_path(h->cache_path, (char *)(J + 1));
   pthread_mutex_init(&J->mu, NULL);
-  if (j_quiet(h->cache_path)) { /* mapped and claimed at the first call */
+  if (j_quiet((char *)(J + 1))) { /* mapped and claimed at the first call */
     J->fd = -1;
     J->slot = -1;
     J->later = true;
@@ -586,11 +597,11 @@ void pk__journal_open(pk_host *h)
       fatal_signals(true);
     return;
   }
-  int e = j_open(h->cache_path, true, J);
+  int e = j_open((char *)(J + 1), true, J);
   if (e) {
     not_journaled(h, e);
     pthread_mutex_destroy(&J->mu);
-    pk__free(&h->alloc, J, sizeof *J);
+    pk__free(&h->alloc, J, sizeof *J + ps);
     return;
   }
   lock_byte(J->fd, 0, true);
@@ -612,7 +623,7 @@ static void claim_late(pk_host *h, struct pk__journal *J)
 {
   pthread_mutex_lock(&J->mu);
   if (__atomic_load_n(&J->later, __ATOMIC_ACQUIRE)) {
-    int e = j_open(h->cache_path, true, J);
+    int e = j_open((char *)(J + 1), true, J);
     if (e)
       not_journaled(h, e);
     else {
@@ -633,7 +644,8 @@ void pk__journal_close(pk_host *h)
     fatal_signals(false);
   j_close(h->journal);
   pthread_mutex_destroy(&h->journal->mu);
-  pk__free(&h->alloc, h->journal, sizeof *h->journal);
+  pk__free(&h->alloc, h->journal,
+           sizeof *h->journal + h->journal->path_size);
   h->journal = NULL;
 }
 
@@ -704,7 +716,9 @@ static int public_open(const char *fn, const char *cache_path,
     *st = pk__fail(err, PK_EMISUSE, "%s: no cache path", fn);
     return 1;
   }
-  int e = j_open(cache_path, false, J);
+  char path[JOURNAL_PATH_MAX];
+  journal_path(cache_path, path);
+  int e = j_open(path, false, J);
   if (e == ENOENT)
     return 1;
   if (e) {

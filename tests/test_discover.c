@@ -222,6 +222,103 @@ Test(discover, documents_made_on_first_use_from_many_threads)
   remove_tree();
 }
 
+#ifndef PK_STRESS_MAIN
+/* ---- long paths ---- */
+
+static char served_log[512];
+
+static void log_debug(void *ud, pk_log_level level, const char *plugin,
+                      const char *message)
+{
+  (void)ud;
+  (void)level;
+  (void)plugin;
+  if (strstr(message, "manifests from the cache"))
+    snprintf(served_log, sizeof served_log, "%s", strstr(message, ": ") + 2);
+}
+
+/* Discovers under dir (the cache at cache, or none): "a" and the plugin
+ * in the directory named long_name, their manifest paths whole; what the
+ * cache's debug line said into served_log. */
+static void expect_both(const char *dir, const char *long_name,
+                        const char *cache)
+{
+  pk_host_options o = {.size = sizeof o, .ignore_env = true,
+                       .cache_path = cache, .log = log_debug};
+  pk_host *h;
+  pk_error e;
+  served_log[0] = '\0';
+  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
+  cr_assert_eq(pk_host_add_path(h, dir, &e), PK_OK);
+  cr_assert_eq(pk_host_discover(h, &e), PK_OK, "%s", e.message);
+  cr_assert_eq(pk_host_plugin_count(h), 2);
+  char want[2048];
+  snprintf(want, sizeof want, "%s/a/plugin.toml", dir);
+  pk_plugin *a = pk_host_find_plugin(h, "long:a");
+  cr_assert_not_null(a);
+  cr_expect_str_eq(pk_plugin_get_manifest_path(a), want);
+  snprintf(want, sizeof want, "%s/%s/plugin.toml", dir, long_name);
+  pk_plugin *b = pk_host_find_plugin(h, "long:b");
+  cr_assert_not_null(b);
+  cr_expect_str_eq(pk_plugin_get_manifest_path(b), want);
+  pk_host_free(h);
+}
+
+/* A manifest's path is built in a small buffer on the loader's stack
+ * until one does not fit it: a search path of 300 bytes whose first entry
+ * fits and second (a name of 240 bytes) does not, and one of 600 bytes,
+ * none of whose entries fits; found alike when read, when cached and when
+ * served from the cache. */
+Test(discover, long_paths_are_read_and_served_from_the_cache)
+{
+  char base[64], dir[2][1024], name[241], path[2048];
+  make_temp_root(base, sizeof base, "pk-long");
+  memset(name, 'y', sizeof name - 1);
+  name[0] = 'b';
+  name[sizeof name - 1] = '\0';
+  for (int k = 0; k < 2; k++) {
+    size_t want = k ? 600 : 300;
+    snprintf(dir[k], sizeof dir[k], "%s/%d", base, k);
+    cr_assert_eq(mkdir(dir[k], 0755), 0);
+    while (strlen(dir[k]) + 1 < want) { /* components of 100 bytes, the
+                                           last to the length wanted */
+      size_t l = strlen(dir[k]), c = want - l - 1 < 100 ? want - l - 1 : 100;
+      dir[k][l] = '/';
+      memset(dir[k] + l + 1, 'x', c);
+      dir[k][l + 1 + c] = '\0';
+      cr_assert_eq(mkdir(dir[k], 0755), 0, "%s", dir[k]);
+    }
+    const char *names[] = {"a", name};
+    for (int i = 0; i < 2; i++) {
+      snprintf(path, sizeof path, "%s/%s", dir[k], names[i]);
+      cr_assert_eq(mkdir(path, 0755), 0);
+      snprintf(path, sizeof path, "%s/%s/plugin.toml", dir[k], names[i]);
+      write_file(path, i ? "name = \"b\"\nnamespace = \"long\"\n"
+                           "version = \"1.0.0\"\n"
+                         : "name = \"a\"\nnamespace = \"long\"\n"
+                           "version = \"1.0.0\"\n");
+    }
+  }
+  cr_assert_gt(strlen(dir[0]) + 2 + sizeof "/plugin.toml", 200);
+  cr_assert_lt(strlen(dir[0]) + 2 + sizeof "/plugin.toml", 512);
+  cr_assert_gt(strlen(dir[0]) + strlen(name) + 1 + sizeof "/plugin.toml",
+               512);
+  cr_assert_gt(strlen(dir[1]) + 2 + sizeof "/plugin.toml", 512);
+  struct timespec settle = {2, 200 * 1000 * 1000}; /* the racy window */
+  nanosleep(&settle, NULL);
+  for (int k = 0; k < 2; k++) {
+    char cache[1100];
+    snprintf(cache, sizeof cache, "%s/%d.cache", base, k);
+    expect_both(dir[k], name, NULL);
+    expect_both(dir[k], name, cache); /* read, and cached */
+    cr_expect_str_eq(served_log, "0 manifests from the cache, 2 read");
+    expect_both(dir[k], name, cache); /* served */
+    cr_expect_str_eq(served_log, "2 manifests from the cache, 0 read");
+  }
+  remove_temp_root(base);
+}
+#endif
+
 #ifdef PK_STRESS_MAIN
 STRESS_MAIN(STRESS_TEST(discover, threads_give_the_single_thread_result),
             STRESS_TEST(discover, threads_and_the_metadata_cache),
