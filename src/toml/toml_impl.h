@@ -126,6 +126,11 @@ struct toml_doc {
    * first block (toml_doc.c, toml_doc_buffer); 0: the buffer is an
    * allocation of cap + TOML_PAD. */
   size_t one_size;
+  /* A text of a megabyte or so (toml_doc.c, room_for): bytes of room
+   * allocated behind pad8(cap + TOML_PAD) for the first regular block, in
+   * the same huge-page mapping; 0: none.  room_taken: a block lies there. */
+  size_t room;
+  bool room_taken;
   /* arena */
   toml_block *blocks;   /* newest first */
   toml_block *cur;      /* the block nodes are bumped from */
