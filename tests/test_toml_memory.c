@@ -1,7 +1,8 @@
 /* test_toml_memory.c -- how the TOML reader (src/toml/) takes its memory:
  * large requests of the default allocator are mappings advised as huge
- * pages, a text of a megabyte or so holds its first block of nodes, blocks of more than 1 MiB never make a budget run out sooner, and
- * a small text is one allocation besides the document, and the documents
+ * pages, a text of a megabyte or so holds its first block of nodes,
+ * blocks of more than 1 MiB never make a budget run out sooner, and a
+ * small text is one allocation besides the document, and the documents
  * and errors are the same whichever memory they lie in.
  * SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
@@ -194,7 +195,8 @@ static char *items_text(size_t n, size_t *len)
   char *text = malloc(n * 64 + 8), *p = text;
   cr_assert_not_null(text);
   for (size_t i = 0; i < n; i++)
-    p += sprintf(p, "a%07zu = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]\n", i);
+    p += sprintf(
+        p, "a%07zu = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]\n", i);
   *len = (size_t)(p - text);
   return text;
 }
@@ -227,8 +229,7 @@ Test(toml_memory, a_megabyte_text_holds_its_first_block_and_reads_the_same)
     cr_assert(len >= (size_t)896 << 10 && len < (size_t)2 << 20, "%zu", len);
     toml_doc *a = toml_doc_new(NULL, NULL, "mb.toml");
     toml_error e;
-    cr_assert_eq(parse_into(a, texts[i], len, 0, &e), TOML_OK, "%s",
-                 e.message);
+    cr_assert_eq(parse_into(a, texts[i], len, 0, &e), TOML_OK, "%s", e.message);
     const char *buf = toml_doc_buffer(a, len);
     const char *root = (const char *)toml_doc_root(a);
     cr_assert(root > buf + len && root < buf + len + len / 2 + 4096,
@@ -247,8 +248,8 @@ Test(toml_memory, a_megabyte_text_holds_its_first_block_and_reads_the_same)
     toml_error ea, eb;
     cr_assert_eq(parse_with(dup, dlen, NULL, 0, NULL, &ea), TOML_ESYNTAX);
     cr_assert_eq(parse_with(dup, dlen, &c, 0, NULL, &eb), TOML_ESYNTAX);
-    cr_assert(ea.line == eb.line && ea.col == eb.col, "%d:%d vs %d:%d",
-              ea.line, ea.col, eb.line, eb.col);
+    cr_assert(ea.line == eb.line && ea.col == eb.col, "%d:%d vs %d:%d", ea.line,
+              ea.col, eb.line, eb.col);
     cr_assert_str_eq(ea.message, eb.message);
     free(dup);
   }

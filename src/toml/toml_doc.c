@@ -185,19 +185,20 @@ static void *part_resize(toml_doc *d, void *p, size_t old, size_t n)
  * room's tail past 2 MiB is small pages, resident only where nodes lie. */
 #define TOML_ROOM_MIN ((size_t)896 << 10)
 
-static size_t room_for(const toml_doc *d, size_t cap)
+static bool room_for(const toml_doc *d, size_t cap)
 {
-  if (d->alloc != toml_libc || cap < TOML_ROOM_MIN ||
-      cap + TOML_PAD >= TOML_HUGE_MIN)
-    return 0;
-  return pad8(cap + cap / 2);
+  return d->alloc == toml_libc && cap >= TOML_ROOM_MIN &&
+         cap + TOML_PAD < TOML_HUGE_MIN;
 }
+
+/* The bytes of room behind a text of cap bytes. */
+static size_t room_size(size_t cap) { return pad8(cap + cap / 2); }
 
 /* The bytes of the buffer's allocation. */
 static size_t buf_size(const toml_doc *d)
 {
   return d->one_size ? d->one_size
-         : d->room   ? pad8(d->cap + TOML_PAD) + d->room
+         : d->room   ? pad8(d->cap + TOML_PAD) + room_size(d->cap)
                      : d->cap + TOML_PAD;
 }
 
@@ -212,28 +213,10 @@ static bool in_room(const toml_doc *d, const void *p)
 char *toml_doc_buffer(toml_doc *d, size_t cap)
 {
   char *b;
-  size_t room;
   if (cap > TOML_MAX_TEXT)
     return NULL;
   if (d->buf && cap <= d->cap)
     return d->buf;
-  if (!d->buf && (room = room_for(d, cap)) != 0) {
-    if (!(b = d->alloc(d->alloc_ud, NULL, 0, pad8(cap + TOML_PAD) + room)))
-      return NULL;
-    d->buf = b;
-    d->cap = cap;
-    d->room = room;
-    return b;
-  }
-  if (d->room) { /* a text that grows before its parse loses its room */
-    if (d->room_taken ||
-        !(b = d->alloc(d->alloc_ud, d->buf, buf_size(d), cap + TOML_PAD)))
-      return NULL;
-    d->room = 0;
-    d->buf = b;
-    d->cap = cap;
-    return b;
-  }
   if (!d->buf && one_fits(cap)) {
     size_t size = pad8(cap + TOML_PAD) + pad8(small_lines(cap) * 2u) +
                   2 * sizeof(char *) + sizeof(toml_block) +
@@ -245,7 +228,17 @@ char *toml_doc_buffer(toml_doc *d, size_t cap)
     d->one_size = size;
     return b;
   }
-  if (d->one_size) { /* a small text grows before its parse: on its own */
+  if (!d->buf && room_for(d, cap)) {
+    b = d->alloc(d->alloc_ud, NULL, 0, pad8(cap + TOML_PAD) + room_size(cap));
+    if (!b)
+      return NULL;
+    d->room = true;
+  } else if (d->room) { /* a text that grows before its parse: no room */
+    if (d->room_taken ||
+        !(b = d->alloc(d->alloc_ud, d->buf, buf_size(d), cap + TOML_PAD)))
+      return NULL;
+    d->room = false;
+  } else if (d->one_size) { /* a small text that grows: on its own */
     if (d->parsed || !(b = d->alloc(d->alloc_ud, NULL, 0, cap + TOML_PAD)))
       return NULL;
     memcpy(b, d->buf, d->cap);
@@ -356,10 +349,10 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
   if (own) {
     n = (units + TOML_GRAN_UNITS - 1) & ~(TOML_GRAN_UNITS - 1);
   } else if (d->room && !d->room_taken &&
-             (n = (uint32_t)((d->room - sizeof *b) >> 3) &
+             (n = (uint32_t)((room_size(d->cap) - sizeof *b) >> 3) &
                   ~(TOML_GRAN_UNITS - 1)) >= units + 1 &&
-             (!d->budget || sizeof *b + ((size_t)n << 3) <=
-                                (d->budget - d->used) / 4)) {
+             (!d->budget ||
+              sizeof *b + ((size_t)n << 3) <= (d->budget - d->used) / 4)) {
     /* the first regular block of a text of a megabyte or so: its room
      * (a block there takes no more than a quarter of the budget left,
      * as a large block would) */
