@@ -1,7 +1,8 @@
 /* test_toml_memory.c -- how the TOML reader (src/toml/) takes its memory:
  * large requests of the default allocator are mappings advised as huge
- * pages, blocks of more than 1 MiB never make a budget run out sooner, and
- * a small text is one allocation besides the document, and the documents
+ * pages, a text of a megabyte or so holds its first block of nodes,
+ * blocks of more than 1 MiB never make a budget run out sooner, and a
+ * small text is one allocation besides the document, and the documents
  * and errors are the same whichever memory they lie in.
  * SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
@@ -181,6 +182,117 @@ Test(toml_memory, large_blocks_never_exhaust_a_budget_sooner)
   d = toml_doc_new(NULL, NULL, "budget.toml");
   cr_assert_eq(parse_into(d, text, len, (size_t)10 << 20, &e), TOML_ELIMIT);
   cr_assert_gt(e.line, 1);
+  toml_doc_free(d);
+  free(text);
+}
+
+/* ---- a text of a megabyte or so: its first block beside it ---- */
+
+/* n lines "a = [0, 0, ...]" of 16 items: nodes of 12 bytes per byte of
+ * text, far past the room (blocks of their own follow). */
+static char *items_text(size_t n, size_t *len)
+{
+  char *text = malloc(n * 64 + 8), *p = text;
+  cr_assert_not_null(text);
+  for (size_t i = 0; i < n; i++)
+    p += sprintf(
+        p, "a%07zu = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]\n", i);
+  *len = (size_t)(p - text);
+  return text;
+}
+
+/* status of text parsed with the default allocator (or c's) and budget */
+static toml_status parse_with(const char *text, size_t len, counted *c,
+                              size_t budget, toml_doc **out, toml_error *e)
+{
+  toml_doc *d = toml_doc_new(c ? count_alloc : NULL, c, "mb.toml");
+  cr_assert_not_null(d);
+  toml_status st = parse_into(d, text, len, budget, e);
+  if (out && st == TOML_OK)
+    *out = d;
+  else
+    toml_doc_free(d);
+  return st;
+}
+
+/* With the default allocator, a text of 896 KiB to 2 MiB and its first
+ * block of nodes are one mapping (the root table lies past the text, in
+ * its room): the documents and errors read the same as from malloc'ed
+ * blocks, whether the nodes fit the room or far outgrow it. */
+Test(toml_memory, a_megabyte_text_holds_its_first_block_and_reads_the_same)
+{
+  size_t lens[2];
+  char *texts[2] = {keys_text(75000, &lens[0]), items_text(17000, &lens[1])};
+  const char *dups[2] = {"k0000005 = 1\n", "a0000005 = 1\n"};
+  for (int i = 0; i < 2; i++) {
+    size_t len = lens[i];
+    cr_assert(len >= (size_t)896 << 10 && len < (size_t)2 << 20, "%zu", len);
+    toml_doc *a = toml_doc_new(NULL, NULL, "mb.toml");
+    toml_error e;
+    cr_assert_eq(parse_into(a, texts[i], len, 0, &e), TOML_OK, "%s", e.message);
+    const char *buf = toml_doc_buffer(a, len);
+    const char *root = (const char *)toml_doc_root(a);
+    cr_assert(root > buf + len && root < buf + len + len / 2 + 4096,
+              "text %zu, root at %td", len, root - buf);
+    counted c = {0};
+    toml_doc *b = NULL;
+    cr_assert_eq(parse_with(texts[i], len, &c, 0, &b, &e), TOML_OK);
+    same_tree(toml_doc_root(a), toml_doc_root(b));
+    toml_doc_free(a);
+    toml_doc_free(b);
+
+    /* a duplicate key at the end: the same error */
+    char *dup = malloc(len + 64);
+    memcpy(dup, texts[i], len);
+    size_t dlen = len + (size_t)sprintf(dup + len, "%s", dups[i]);
+    toml_error ea, eb;
+    cr_assert_eq(parse_with(dup, dlen, NULL, 0, NULL, &ea), TOML_ESYNTAX);
+    cr_assert_eq(parse_with(dup, dlen, &c, 0, NULL, &eb), TOML_ESYNTAX);
+    cr_assert(ea.line == eb.line && ea.col == eb.col, "%d:%d vs %d:%d", ea.line,
+              ea.col, eb.line, eb.col);
+    cr_assert_str_eq(ea.message, eb.message);
+    free(dup);
+  }
+
+  /* the room never makes a budget run out sooner: the smallest budget
+   * (to 16 KiB) a text parses in is the same as with malloc'ed blocks */
+  size_t lo = 0, hi = (size_t)64 << 20;
+  while (hi - lo > (16u << 10)) {
+    size_t mid = lo + (hi - lo) / 2;
+    counted c = {0};
+    toml_error e;
+    toml_status sa = parse_with(texts[0], lens[0], NULL, mid, NULL, &e);
+    toml_status sb = parse_with(texts[0], lens[0], &c, mid, NULL, &e);
+    cr_assert_eq(sa, sb, "budget %zu: %d vs %d", mid, sa, sb);
+    cr_assert(sa == TOML_OK || sa == TOML_ELIMIT);
+    if (sa == TOML_OK)
+      hi = mid;
+    else
+      lo = mid;
+  }
+  free(texts[0]);
+  free(texts[1]);
+}
+
+/* A megabyte buffer that grows before its parse (as reading standard
+ * input does) leaves its room with its bytes, and parses. */
+Test(toml_memory, a_megabyte_buffer_grows_out_of_its_room)
+{
+  size_t len;
+  char *text = keys_text(85000, &len);
+  cr_assert_gt(len, (size_t)1 << 20);
+  toml_doc *d = toml_doc_new(NULL, NULL, "grow.toml");
+  char *buf = toml_doc_buffer(d, (size_t)1 << 20);
+  cr_assert_not_null(buf);
+  memcpy(buf, text, (size_t)1 << 20);
+  buf = toml_doc_buffer(d, len + 100);
+  cr_assert_not_null(buf);
+  cr_assert(memcmp(buf, text, (size_t)1 << 20) == 0);
+  memcpy(buf + (1u << 20), text + (1u << 20), len - (1u << 20));
+  toml_error e;
+  cr_assert_eq(toml_doc_parse(d, len, TOML_1_1, &e), TOML_OK, "%s", e.message);
+  cr_assert_eq(toml_node_count(toml_table_get(toml_doc_root(d), "t", 1)),
+               85000);
   toml_doc_free(d);
   free(text);
 }

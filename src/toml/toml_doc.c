@@ -170,6 +170,46 @@ static void *part_resize(toml_doc *d, void *p, size_t old, size_t n)
   return q;
 }
 
+/* ---- a text of a megabyte or so: its nodes beside it ----
+ *
+ * A text of TOML_ROOM_MIN bytes up to a huge page (less than TOML_HUGE_MIN
+ * with its padding) would otherwise be an allocation of small pages, and
+ * so would its blocks, doubling from 4 KiB: at a megabyte that is some
+ * 500 page faults, most of the time of the parse when a fault costs
+ * microseconds.  With the default allocator, its buffer is instead one
+ * mapping of the text and room for the first regular block (1.5 bytes per
+ * byte of text: a dense document's nodes take about 1.2), whose first
+ * 2 MiB the kernel may fill as a huge page at one fault (toml_libc).  The
+ * text alone is at least 7/16 of that page, so the page is never more
+ * than 2.3 times the text even when the nodes need none of it; the
+ * room's tail past 2 MiB is small pages, resident only where nodes lie. */
+#define TOML_ROOM_MIN ((size_t)896 << 10)
+
+static bool room_for(const toml_doc *d, size_t cap)
+{
+  return d->alloc == toml_libc && cap >= TOML_ROOM_MIN &&
+         cap + TOML_PAD < TOML_HUGE_MIN;
+}
+
+/* The bytes of room behind a text of cap bytes. */
+static size_t room_size(size_t cap) { return pad8(cap + cap / 2); }
+
+/* The bytes of the buffer's allocation. */
+static size_t buf_size(const toml_doc *d)
+{
+  return d->one_size ? d->one_size
+         : d->room   ? pad8(d->cap + TOML_PAD) + room_size(d->cap)
+                     : d->cap + TOML_PAD;
+}
+
+/* Whether p lies in the buffer's allocation past the text (a block in the
+ * room). */
+static bool in_room(const toml_doc *d, const void *p)
+{
+  return d->room && (const char *)p >= d->buf &&
+         (const char *)p < d->buf + buf_size(d);
+}
+
 char *toml_doc_buffer(toml_doc *d, size_t cap)
 {
   char *b;
@@ -188,7 +228,17 @@ char *toml_doc_buffer(toml_doc *d, size_t cap)
     d->one_size = size;
     return b;
   }
-  if (d->one_size) { /* a small text grows before its parse: on its own */
+  if (!d->buf && room_for(d, cap)) {
+    b = d->alloc(d->alloc_ud, NULL, 0, pad8(cap + TOML_PAD) + room_size(cap));
+    if (!b)
+      return NULL;
+    d->room = true;
+  } else if (d->room) { /* a text that grows before its parse: no room */
+    if (d->room_taken ||
+        !(b = d->alloc(d->alloc_ud, d->buf, buf_size(d), cap + TOML_PAD)))
+      return NULL;
+    d->room = false;
+  } else if (d->one_size) { /* a small text that grows: on its own */
     if (d->parsed || !(b = d->alloc(d->alloc_ud, NULL, 0, cap + TOML_PAD)))
       return NULL;
     memcpy(b, d->buf, d->cap);
@@ -226,7 +276,7 @@ void toml_doc_free(toml_doc *d)
     return;
   for (b = d->borrowed ? NULL : d->blocks; b; b = next) {
     next = b->next;
-    if (!in_one(d, b))
+    if (!in_one(d, b) && !in_room(d, b))
       mem_free(d, b, b->bytes);
   }
   if (!in_one(d, d->dir))
@@ -236,7 +286,7 @@ void toml_doc_free(toml_doc *d)
       mem_free(d, d->lines, (size_t)d->lines_cap * sizeof *d->lines);
     if (d->wins != &d->win0)
       mem_free(d, d->wins, (size_t)d->wins_cap * sizeof *d->wins);
-    mem_free(d, d->buf, d->one_size ? d->one_size : d->cap + TOML_PAD);
+    mem_free(d, d->buf, buf_size(d));
   }
   d->alloc(d->alloc_ud, d, sizeof *d + d->source_size, 0);
 }
@@ -295,9 +345,20 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
    * (down to 1 MiB) while it would take more than a quarter of the budget
    * left: near its limit, a document takes blocks of 1 MiB, so that the
    * limit is reached by what the nodes need, not by a block's room. */
-  bool small = false;
+  bool small = false, in_room_ = false;
   if (own) {
     n = (units + TOML_GRAN_UNITS - 1) & ~(TOML_GRAN_UNITS - 1);
+  } else if (d->room && !d->room_taken &&
+             (n = (uint32_t)((room_size(d->cap) - sizeof *b) >> 3) &
+                  ~(TOML_GRAN_UNITS - 1)) >= units + 1 &&
+             (!d->budget ||
+              sizeof *b + ((size_t)n << 3) <= (d->budget - d->used) / 4)) {
+    /* the first regular block of a text of a megabyte or so: its room
+     * (a block there takes no more than a quarter of the budget left,
+     * as a large block would) */
+    in_room_ = true;
+    if (!d->blocks)
+      d->next_units = TOML_GRAN_UNITS;
   } else {
     if (!d->blocks) /* a text of 8 MiB or more starts at 2 MiB (huge) */
       d->next_units = d->len < TOML_SMALL_TEXT     ? small_units(d->len)
@@ -340,9 +401,13 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
   }
   if (!toml_budget_take(d, bytes))
     return NULL;
-  b = one ? one_block(d) : mem_alloc(d, bytes);
+  b = one        ? one_block(d)
+      : in_room_ ? (toml_block *)(d->buf + pad8(d->cap + TOML_PAD))
+                 : mem_alloc(d, bytes);
   if (!b)
     return NULL;
+  if (in_room_)
+    d->room_taken = true;
   b->doc = d;
   b->base = d->next_base;
   b->units = n;

@@ -151,6 +151,10 @@ struct toml_doc {
   bool parsed;
   bool borrowed; /* blocks, lines and text lie in an image (toml_image.c) */
   uint8_t keys;  /* toml_doc_keys: TOML_KEYS_DEFAULT, _WIDE or _NARROW */
+  /* A text of a megabyte or so (toml_doc.c, room_for): room for the first
+   * regular block lies behind pad8(cap + TOML_PAD) in the buffer's
+   * allocation, room_taken once a block lies there. */
+  bool room, room_taken;
   void *user[TOML_DOC_USER / sizeof(void *)]; /* the caller's (toml_doc_user) */
 };
 
