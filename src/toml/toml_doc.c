@@ -172,27 +172,33 @@ static void *part_resize(toml_doc *d, void *p, size_t old, size_t n)
 
 /* ---- a text of a megabyte or so: its nodes beside it ----
  *
- * A text of TOML_ROOM_MIN bytes up to a huge page (less than TOML_HUGE_MIN
- * with its padding) would otherwise be an allocation of small pages, and
- * so would its blocks, doubling from 4 KiB: at a megabyte that is some
- * 500 page faults, most of the time of the parse when a fault costs
- * microseconds.  With the default allocator, its buffer is instead one
- * mapping of the text and room for the first regular block (1.5 bytes per
- * byte of text: a dense document's nodes take about 1.2), whose first
- * 2 MiB the kernel may fill as a huge page at one fault (toml_libc).  The
- * text alone is at least 7/16 of that page, so the page is never more
- * than 2.3 times the text even when the nodes need none of it; the
- * room's tail past 2 MiB is small pages, resident only where nodes lie. */
+ * A text of TOML_ROOM_MIN bytes up to nearly a huge page would otherwise
+ * be an allocation of small pages, and so would its blocks, doubling from
+ * 4 KiB: at a megabyte that is some 500 page faults in a fresh process,
+ * most of the time of the parse when a fault costs microseconds.  With
+ * the default allocator, its buffer is instead one huge page (toml_libc:
+ * TOML_HUGE_MIN, one fault) of the text and, in the rest of the page,
+ * room for the first regular block of nodes; later blocks are the usual
+ * ones.  The mapping is never more than the page: a room that reached
+ * past it would be small pages mapped afresh at every parse, where the
+ * heap glibc keeps serves the usual blocks of a document parsed again
+ * without a fault.  The text alone is at least 7/16 of the page, so the
+ * page is never more than 2.3 times the text even when the nodes need
+ * none of it; a room under TOML_ROOM_LEAST is not worth the page. */
 #define TOML_ROOM_MIN ((size_t)896 << 10)
+#define TOML_ROOM_LEAST ((size_t)64 << 10)
 
 static bool room_for(const toml_doc *d, size_t cap)
 {
   return d->alloc == toml_libc && cap >= TOML_ROOM_MIN &&
-         cap + TOML_PAD < TOML_HUGE_MIN;
+         pad8(cap + TOML_PAD) + TOML_ROOM_LEAST <= TOML_HUGE_MIN;
 }
 
-/* The bytes of room behind a text of cap bytes. */
-static size_t room_size(size_t cap) { return pad8(cap + cap / 2); }
+/* The bytes of room behind a text of cap bytes: the rest of the page. */
+static size_t room_size(size_t cap)
+{
+  return TOML_HUGE_MIN - pad8(cap + TOML_PAD);
+}
 
 /* The bytes of the buffer's allocation. */
 static size_t buf_size(const toml_doc *d)
