@@ -111,6 +111,9 @@ struct pk__journal {
   size_t path_size;      /* of the journal's path, after this struct */
 };
 
+/* The journal's path, kept after its struct (pk__journal_open). */
+static char *j_path(struct pk__journal *J) { return (char *)(J + 1); }
+
 static _Thread_local jrec *cur_rec; /* innermost journaled call here */
 
 /* ---- crash signals (pk_host_options.crash_signals) ---- */
@@ -586,9 +589,9 @@ void pk__journal_open(pk_host *h)
   if (!J)
     return;
   J->path_size = ps;
-  journal_path(h->cache_path, (char *)(J + 1));
+  journal_path(h->cache_path, j_path(J));
   pthread_mutex_init(&J->mu, NULL);
-  if (j_quiet((char *)(J + 1))) { /* mapped and claimed at the first call */
+  if (j_quiet(j_path(J))) { /* mapped and claimed at the first call */
     J->fd = -1;
     J->slot = -1;
     J->later = true;
@@ -597,7 +600,7 @@ void pk__journal_open(pk_host *h)
       fatal_signals(true);
     return;
   }
-  int e = j_open((char *)(J + 1), true, J);
+  int e = j_open(j_path(J), true, J);
   if (e) {
     not_journaled(h, e);
     pthread_mutex_destroy(&J->mu);
@@ -623,7 +626,7 @@ static void claim_late(pk_host *h, struct pk__journal *J)
 {
   pthread_mutex_lock(&J->mu);
   if (__atomic_load_n(&J->later, __ATOMIC_ACQUIRE)) {
-    int e = j_open((char *)(J + 1), true, J);
+    int e = j_open(j_path(J), true, J);
     if (e)
       not_journaled(h, e);
     else {
