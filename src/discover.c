@@ -344,16 +344,7 @@ static void load_range(loader *L)
   size_t lr = strlen(L->root);
   while (lr > 1 && L->root[lr - 1] == '/')
     lr--;
-  bool fits = lr + 1 < PATH_LIMIT;
-  if (fits && lr + 1 + sizeof leaf >= cap) {
-    mpath = pk__arena_fn(&L->keys, NULL, 0, PATH_LIMIT);
-    cap = PATH_LIMIT;
-  }
-  char *rel = fits && mpath ? mpath + lr + 1 : NULL;
-  if (rel) {
-    memcpy(mpath, L->root, lr);
-    mpath[lr] = '/';
-  }
+  bool rooted = false; /* mpath starts with the root and a '/' */
   for (size_t i = L->from; i < L->to; i++) {
     loaded *l = &L->items[i];
     pk_plugin *p = &L->slots[i];
@@ -362,20 +353,23 @@ static void load_range(loader *L)
     l->kind = PK__MC_NONE;
     l->key = &no_key;
     size_t ln = strlen(l->name), ld = lr + 1 + ln;
-    if (!fits || ln + sizeof leaf > REL_MAX || ld + sizeof leaf > PATH_LIMIT)
+    if (ln + sizeof leaf > REL_MAX || ld + sizeof leaf > PATH_LIMIT)
       continue;
-    if (rel && ld + sizeof leaf > cap) { /* a long name: the limit's buffer */
-      char *big = pk__arena_fn(&L->keys, NULL, 0, PATH_LIMIT);
-      if (big)
-        memcpy(big, mpath, lr + 1);
-      mpath = big;
+    if (mpath && ld + sizeof leaf > cap) { /* the limit's buffer, once */
+      mpath = pk__arena_fn(&L->keys, NULL, 0, PATH_LIMIT);
       cap = PATH_LIMIT;
-      rel = big ? big + lr + 1 : NULL;
+      rooted = false;
     }
-    if (!rel) { /* out of memory for the buffer */
+    if (!mpath) { /* out of memory for the buffer */
       l->read_st = PK_ENOMEM;
       continue;
     }
+    if (!rooted) {
+      memcpy(mpath, L->root, lr);
+      mpath[lr] = '/';
+      rooted = true;
+    }
+    char *rel = mpath + lr + 1;
     memcpy(rel, l->name, ln);
     memcpy(rel + ln, leaf, sizeof leaf);
     if (load_cached(L, l, p, rel, mpath, ld))
