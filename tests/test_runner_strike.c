@@ -10,6 +10,8 @@
  * SPDX-License-Identifier: MIT */
 #include "runner_util.h"
 
+#include <sys/ioctl.h>
+
 #define HANG PK_TEST_BINARY_DIR "/fixtures/runner/hang"
 
 /* A directory laid out as the runner's install, with plugins/hang. */
@@ -157,6 +159,58 @@ Test(runner, a_strike_is_warned_of_before_the_plugin_ends_the_runner_again)
   cr_expect_str_eq(killed, "");
   kill_inside(&in, &p, killed, sizeof killed);
   cr_expect_str_eq(killed, strike);
+  proj_free(&p);
+  install_free(&in);
+}
+
+/* The runner's own code inside a plugin's call is not the plugin's: its
+ * register hook warns through runner_host.warn into a standard error that
+ * nobody reads, so the runner blocks in its write, and is killed there.
+ * The next run finds no strike against the plugin (the same kill inside
+ * the plugin's own code is one, above). */
+Test(runner, a_kill_inside_the_runners_warn_service_is_no_strike)
+{
+  install in;
+  install_new(&in);
+  proj p;
+  proj_with(&p, "[plugins]\nhang = \"runner:hang\"\n\n"
+                "[commands.gen]\nexec = \"echo made > out.txt\"\n");
+  char mark[200];
+  snprintf(mark, sizeof mark, "%s/warning", p.dir);
+  int pipefd[2];
+  cr_assert_eq(pipe(pipefd), 0);
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0);
+  if (pid == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    if (null < 0 || chdir(p.dir) != 0 || dup2(null, 1) < 0 ||
+        dup2(pipefd[1], 2) < 0)
+      _exit(126);
+    close(pipefd[0]);
+    setenv("RUNNER_TEST_WARN", mark, 1);
+    execl(in.runner, "runner", "gen", (char *)NULL);
+    _exit(127);
+  }
+  close(pipefd[1]);
+  /* blocked: the pipe holds all it can and stays so */
+  int pending = 0, last = -1;
+  for (int i = 0; i < 2000 && alive(pid); i++) {
+    nap_ms(10);
+    cr_assert_eq(ioctl(pipefd[0], FIONREAD, &pending), 0);
+    if (access(mark, F_OK) == 0 && pending >= 4096 && pending == last)
+      break;
+    last = pending;
+  }
+  cr_assert(alive(pid), "the runner ended: it never blocked in warn");
+  cr_assert_eq(access(mark, F_OK), 0, "the runner never entered the hook");
+  cr_assert_geq(pending, 4096, "nothing warned");
+  nap_ms(50);
+  kill(pid, SIGKILL);
+  cr_assert_eq(finish(pid), 128 + SIGKILL);
+  close(pipefd[0]);
+  cr_assert_eq(run_of(in.runner, &p, NULL, "gen"), 0, "%s", p.err);
+  cr_expect_null(strstr(p.err, "runner:hang"), "a strike: %s", p.err);
+  cr_expect(strstr(p.err, "gen: running"), "%s", p.err);
   proj_free(&p);
   install_free(&in);
 }

@@ -23,6 +23,29 @@
 
 #define CONFIG_NAME "runner.toml"
 
+/* runner_host.warn, the service plugins call: the plugin's format and
+ * arguments are read first (a bad pointer crashes in the plugin's call,
+ * its own), then runner_warn runs as the runner's code
+ * (pk_host_code_enter): an end meanwhile, say a kill while it blocks on
+ * a full stderr pipe or an exit() for want of memory, is no strike
+ * against the plugin. */
+static void service_warn(const char *fmt, ...)
+{
+  va_list ap, again;
+  va_start(ap, fmt);
+  va_copy(again, ap);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  char *text = n >= 0 ? malloc((size_t)n + 1) : NULL;
+  if (text)
+    vsnprintf(text, (size_t)n + 1, fmt, again);
+  va_end(again);
+  va_end(ap);
+  void *hc = pk_host_code_enter();
+  runner_warn("%s", text ? text : "a plugin's warning (out of memory)");
+  pk_host_code_leave(hc);
+  free(text);
+}
+
 static const char *const cache_whens[] = {"success", "failed", "finished"};
 
 /* plugkit's log.  While the plugins start (p->holding: from the loading
@@ -417,7 +440,7 @@ int project_open(project *p, const char *dir, const char *exe_dir,
   p->services = (runner_host){.size = sizeof p->services,
                               .root = p->root,
                               .state_dir = p->state_dir,
-                              .warn = runner_warn,
+                              .warn = service_warn,
                               .check_entry = entry_check};
   pk_error err;
   /* plugkit's metadata cache: later starts stat the plugins' manifests

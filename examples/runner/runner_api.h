@@ -60,7 +60,9 @@ typedef struct runner_host {
   uint32_t size;             /* sizeof(runner_host) */
   const char *root;          /* absolute project root */
   const char *state_dir;     /* absolute ROOT/.runner (caches, outputs) */
-  /* A warning line on stderr ("runner: warning: ..."). */
+  /* A warning line on stderr ("runner: warning: ..."); once the
+   * arguments are formatted it runs as the runner's code: a kill or an
+   * exit() while it writes is no strike against the calling plugin. */
   void (*warn)(const char *fmt, ...)
 #if defined(__GNUC__)
       __attribute__((format(printf, 1, 2)))
