@@ -1,7 +1,9 @@
 /* alloc.c -- every allocation goes through the host or document allocator.
  * SPDX-License-Identifier: MIT */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "base.h"
 
@@ -61,11 +63,21 @@ void pk__strfree(const pk__allocator *a, char *s)
 
 struct pk__chunk {
   struct pk__chunk *next;
-  size_t size; /* bytes of the whole chunk */
+  size_t size; /* bytes of the whole chunk; bit 0: a mapping of its own
+                  (reserve_chunk), which its parent did not give */
 };
 
 #define CHUNK_SIZE (64 * 1024)
 #define ALIGN 16
+/* A reservation of PK__ARENA_HUGE bytes or more (and an arena over the
+ * default allocator) is a mapping of its own, whole 2 MiB pages aligned
+ * to 2 MiB and advised as transparent huge pages (MADV_HUGEPAGE, where
+ * the kernel allows them): a warm start of a thousand plugins fills its
+ * records, the cache's sections and its paths with one page fault rather
+ * than about 250 (each 2 to 10 us here, against 0.1 to 0.2 ms to fill a
+ * huge page).  Below that the bytes of the reservation are one ordinary
+ * chunk. */
+#define HUGE_PAGE ((size_t)2 << 20)
 
 void pk__arena_init(pk__arena *ar, const pk__allocator *parent)
 {
@@ -137,11 +149,70 @@ void pk__arena_release(pk__arena *ar)
 {
   for (struct pk__chunk *c = ar->chunks, *next; c; c = next) {
     next = c->next;
-    pk__free(&ar->parent, c, c->size);
+    if (c->size & 1)
+      munmap(c, c->size & ~(size_t)1);
+    else
+      pk__free(&ar->parent, c, c->size);
   }
   ar->chunks = NULL;
   ar->cur = ar->last = NULL;
   ar->left = ar->last_size = 0;
+}
+
+/* A chunk of size bytes for a reservation: a 2 MiB-aligned mapping of
+ * whole huge pages when large enough (see HUGE_PAGE), else the parent's. */
+static struct pk__chunk *reserve_chunk(pk__arena *ar, size_t size)
+{
+  if (!ar->parent.fn && size >= PK__ARENA_HUGE && size <= SIZE_MAX / 2) {
+    size_t len = (size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1),
+           span = len + HUGE_PAGE;
+    char *m = mmap(NULL, span, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m != MAP_FAILED) {
+      char *p = (char *)(((uintptr_t)m + HUGE_PAGE - 1) &
+                         ~(uintptr_t)(HUGE_PAGE - 1));
+      if (p > m)
+        munmap(m, (size_t)(p - m));
+      munmap(p + len, (size_t)(m + span - (p + len)));
+#ifdef MADV_HUGEPAGE
+      (void)madvise(p, len, MADV_HUGEPAGE); /* advice: fine if refused */
+#endif
+      struct pk__chunk *c = (struct pk__chunk *)p;
+      c->size = len | 1;
+      return c;
+    }
+  }
+  struct pk__chunk *c = pk__alloc(&ar->parent, size);
+  if (c)
+    c->size = size;
+  return c;
+}
+
+bool pk__arena_reserve(pk__arena *ar, size_t n)
+{
+  n = round_up(n ? n : 1);
+  if (n <= ar->left)
+    return true;
+  size_t head = round_up(sizeof(struct pk__chunk)), size = head + n;
+  struct pk__chunk *c = size > n ? reserve_chunk(ar, size) : NULL;
+  if (!c)
+    return false;
+  c->next = ar->chunks;
+  ar->chunks = c;
+  ar->cur = (char *)c + head;
+  ar->left = (c->size & ~(size_t)1) - head;
+  ar->last = NULL;
+  return true;
+}
+
+void pk__arena_seed(pk__arena *ar, void *p, size_t n)
+{
+  size_t skip = p ? -(uintptr_t)p & (ALIGN - 1) : n;
+  if (n <= skip)
+    return;
+  ar->cur = (char *)p + skip;
+  ar->left = (n - skip) & ~(size_t)(ALIGN - 1);
+  ar->last = NULL;
 }
 
 void pk__arena_absorb(pk__arena *dst, pk__arena *src)

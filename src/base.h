@@ -59,6 +59,16 @@ void pk__arena_release(pk__arena *ar);
 /* Moves every chunk of src into dst (they are released with dst); src is
  * left empty.  Both must have the same parent allocator. */
 void pk__arena_absorb(pk__arena *dst, pk__arena *src);
+/* Makes room for n bytes in ar's newest chunk, so that the blocks asked
+ * for next, up to n bytes in all, come from one place: a new chunk of n
+ * bytes when it has less.  One of PK__ARENA_HUGE bytes or more is made of
+ * transparent huge pages (over the default allocator; alloc.c).  false:
+ * out of memory (nothing changed). */
+#define PK__ARENA_HUGE ((size_t)256 << 10)
+bool pk__arena_reserve(pk__arena *ar, size_t n);
+/* Makes ar serve its next blocks from the n bytes at p (memory another
+ * arena owns, which outlives ar's blocks), then from chunks of its own. */
+void pk__arena_seed(pk__arena *ar, void *p, size_t n);
 
 /* ---- errors (error.c) ---- */
 

@@ -226,6 +226,9 @@ typedef struct loader {
   size_t from, to;
   pk__arena arena;     /* this loader's records; absorbed by the host's */
   pk__allocator alloc; /* pk__arena_fn over arena */
+  pk__arena served;    /* the same for the manifests the cache serves,
+                          first from a room sized for them (load_all) */
+  pk__allocator served_alloc; /* pk__arena_fn over served */
   pk__arena keys;      /* the identities stated (loaded.key), until the
                           scan recorded them */
   pk_error err;        /* the last failure, kept by keep_error */
@@ -274,7 +277,8 @@ static pk_status name_served(loader *L, pk_plugin *p, pk__mc_ent *o,
   size_t lp = ld + sizeof "/plugin.toml", ln = pk__record_strlen(m->ns),
          lm = pk__record_strlen(m->name), lid = 2 * (ln + lm + 2),
          ll = m->library ? ld + pk__record_strlen(m->library) + 2 : 0;
-  pk__mlazy *z = pk__alloc(&L->alloc, sizeof *z + lp + ld + 1 + lid + ll);
+  pk__mlazy *z =
+      pk__alloc(&L->served_alloc, sizeof *z + lp + ld + 1 + lid + ll);
   if (!z) {
     memset(m, 0, sizeof *m); /* (its requirements are the arena's) */
     return PK_ENOMEM;
@@ -311,7 +315,7 @@ static bool load_cached(loader *L, loaded *l, pk_plugin *p, const char *rel,
   l->hit = true;
   if (o->kind == PK__MC_NONE)
     return true; /* still not a plugin directory */
-  pk_status st = pk__mc_lend(&L->alloc, o, &p->m);
+  pk_status st = pk__mc_lend(&L->served_alloc, o, &p->m);
   if (st == PK_OK)
     st = name_served(L, p, o, mpath, ld);
   if (st != PK_OK && st != PK_ENOMEM) {
@@ -448,13 +452,32 @@ size_t pk__discover_threads(const pk_host *h, size_t nread, size_t nserved)
   return k;
 }
 
-/* Loads items[0..n) with k loaders (the first on this thread). */
+/* What a loader allocates to serve entry o, a manifest of a directory
+ * whose path has ld bytes: its requirements (pk__mc_lend) and
+ * name_served's block, each rounded as an arena rounds them. */
+static size_t served_bytes(const pk__mc_ent *o, size_t ld)
+{
+  size_t names, lib, nreq = pk__mc_ent_sizes(o, &names, &lib),
+         lp = ld + sizeof "/plugin.toml", ll = lib ? ld + lib + 2 : 0;
+  return ((nreq * sizeof(pk__mreq) + 15) & ~(size_t)15) +
+         ((sizeof(pk__mlazy) + lp + ld + 1 + 2 * (names + 2) + ll + 15) &
+          ~(size_t)15);
+}
+
+/* Loads items[0..n) with k loaders (the first on this thread).  Each
+ * loader's blocks for the manifests the cache will likely serve come
+ * from one block of the host's records arena, sized for them here (in
+ * the room the cache reserved: pk__mc_open), not from chunks of their
+ * own: fewer fresh pages, and huge ones in a large start. */
 static void load_all(pk_host *h, const pk__mc *mc, const char *root, int dfd,
                      loaded *items, pk_plugin *slots, size_t n, loader *L,
                      size_t k)
 {
   pthread_t tid[8];
   bool started[8] = {false};
+  size_t lr = strlen(root);
+  while (lr > 1 && root[lr - 1] == '/')
+    lr--;
   for (size_t j = 0; j < k; j++) {
     L[j] = (loader){.mc = mc,
                     .root = root,
@@ -464,8 +487,16 @@ static void load_all(pk_host *h, const pk__mc *mc, const char *root, int dfd,
                     .from = n * j / k,
                     .to = n * (j + 1) / k};
     pk__arena_init(&L[j].arena, &h->alloc);
+    pk__arena_init(&L[j].served, &h->alloc);
     pk__arena_init(&L[j].keys, &h->alloc);
     L[j].alloc = (pk__allocator){pk__arena_fn, &L[j].arena};
+    L[j].served_alloc = (pk__allocator){pk__arena_fn, &L[j].served};
+    size_t room = 0;
+    for (size_t i = L[j].from; mc && i < L[j].to; i++)
+      if (items[i].old && items[i].old->kind == PK__MC_IMAGE)
+        room += served_bytes(items[i].old, lr + 1 + items[i].old->name_len);
+    if (room)
+      pk__arena_seed(&L[j].served, pk__alloc(&h->records_alloc, room), room);
   }
   for (size_t j = 1; j < k; j++)
     started[j] = pthread_create(&tid[j], NULL, load_thread, &L[j]) == 0;
@@ -475,8 +506,10 @@ static void load_all(pk_host *h, const pk__mc *mc, const char *root, int dfd,
   for (size_t j = 1; j < k; j++)
     if (started[j])
       pthread_join(tid[j], NULL);
-  for (size_t j = 0; j < k; j++)
+  for (size_t j = 0; j < k; j++) {
     pk__arena_absorb(&h->records, &L[j].arena);
+    pk__arena_absorb(&h->records, &L[j].served);
+  }
 }
 
 /* The entries of root in byte order: from readdir into names (the

@@ -16,8 +16,11 @@
  *
  * A file of another format or library version, another byte order, or
  * whose checksum does not match is ignored (and replaced).  How a warm
- * start goes: one read gives the header and the sections (a second when
- * they pass 16 KiB); their checksum is checked, not the images'; a
+ * start goes: one read gives the header and the sections of a file of up
+ * to 16 KiB; a larger one's header is read, then its header and sections
+ * in one read into a room of the host's records arena reserved for them
+ * and for the records, paths and requirements the start makes of them
+ * (read_file); their checksum is checked, not the images'; a
  * manifest whose stat matches is served from its record (pk__mc_lend: no
  * parse, no image); an image is read when its document is first asked
  * for (by itself: image_of), and used (in place) only once its own
@@ -96,7 +99,7 @@ typedef struct pending {
 struct pk__mcfile {
   pk__allocator a;
   char *data;        /* header and sections: the records' strings */
-  size_t data_len;
+  size_t data_len;   /* 0: data is in the host's records arena */
   int fd;            /* the file, open for its images */
   uint64_t img_at, img_len; /* the images region in it */
   char *img;         /* read on first use (images()) */
@@ -339,7 +342,8 @@ static void file_free(pk__mcfile *f)
     return;
   if (f->fd >= 0)
     close(f->fd);
-  pk__free(&f->a, f->data, f->data_len);
+  if (f->data_len) /* else in the host's records arena */
+    pk__free(&f->a, f->data, f->data_len);
   pk__free(&f->a, f->img, (size_t)f->img_len);
   while (f->ones) {
     one_img *o = f->ones;
@@ -371,50 +375,66 @@ static bool read_file(pk__mc *mc, bool *nomem)
   header hd;
   char version[16] = {0};
   strncpy(version, pk_version(), sizeof version - 1);
-  /* the header and, most often, all the sections in one read */
+  /* a file of up to SMALL bytes in one read; a larger one's header, then
+   * its header and sections in one read into the host's records arena,
+   * in a room reserved for what a warm start makes of them */
+  enum { SMALL = 16384 };
   size_t first = 0;
   char *buf = NULL;
+  bool got = false;
   if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
       (uint64_t)sb.st_size <= UINT32_MAX &&
       (size_t)sb.st_size >= sizeof hd) {
-    first = (size_t)sb.st_size < 16384 ? (size_t)sb.st_size : 16384;
-    if (!(buf = pk__alloc(&mc->h->alloc, first))) {
-      *nomem = true;
-      close(fd);
-      return false;
+    if ((size_t)sb.st_size > SMALL) {
+      got = io_at(fd, (char *)&hd, sizeof hd, 0, false);
+    } else {
+      first = (size_t)sb.st_size;
+      if (!(buf = pk__alloc(&mc->h->alloc, first))) {
+        *nomem = true;
+        close(fd);
+        return false;
+      }
+      if ((got = io_at(fd, buf, first, 0, false)))
+        memcpy(&hd, buf, sizeof hd);
     }
   }
-  if (!buf || !io_at(fd, buf, first, 0, false)) {
+  if (!got) {
     why = "not a plugin cache";
-  } else {
-    memcpy(&hd, buf, sizeof hd);
-    if (memcmp(hd.magic, MAGIC, 8) || hd.format != FORMAT ||
-        hd.order != ORDER || memcmp(hd.version, version, sizeof version))
-      why = "written by another version of plugkit";
-    else if (hd.payload > (uint64_t)sb.st_size - sizeof hd || hd.zero ||
-             hd.images != (uint64_t)sb.st_size - sizeof hd - hd.payload)
-      why = "damaged";
+  } else if (memcmp(hd.magic, MAGIC, 8) || hd.format != FORMAT ||
+             hd.order != ORDER || memcmp(hd.version, version, sizeof version)) {
+    why = "written by another version of plugkit";
+  } else if (hd.payload > (uint64_t)sb.st_size - sizeof hd || hd.zero ||
+             hd.images != (uint64_t)sb.st_size - sizeof hd - hd.payload) {
+    why = "damaged";
   }
   pk__mcfile *f = NULL;
   if (!why) {
-    size_t len = sizeof hd + (size_t)hd.payload, cap = len > first ? len
-                                                                   : first;
-    char *data = len > first ? pk__resize(&mc->h->alloc, buf, first, len)
-                             : buf;
-    if (data)
-      buf = NULL; /* data has it */
-    if (data && !(f = pk__alloc(&mc->h->alloc, sizeof *f)))
-      pk__free(&mc->h->alloc, data, cap);
+    size_t len = sizeof hd + (size_t)hd.payload;
+    char *data = buf;
+    if (!buf) {
+      /* the room: the sections, and three times their bytes for the
+       * records, paths and requirements of the plugins they serve
+       * (pk__plugin_slots, discover.c's loaders: about 2.3 times with
+       * 260-byte entries), in one place: fresh pages in a new process,
+       * huge ones from PK__ARENA_HUGE on (a room not filled costs address
+       * space, not memory: over libc, not over a host's own allocator) */
+      if (!mc->h->alloc.fn)
+        (void)pk__arena_reserve(&mc->h->records,
+                                len + 3 * (size_t)hd.payload);
+      data = pk__alloc(&mc->h->records_alloc, len);
+    }
+    buf = NULL; /* data has it (or the arena: data_len 0) */
+    if (data && !(f = pk__alloc(&mc->h->alloc, sizeof *f)) && first)
+      pk__free(&mc->h->alloc, data, first);
     if (!f) {
       *nomem = true;
       why = "out of memory";
     } else {
       *f = (pk__mcfile){.a = mc->h->alloc, .fd = fd, .data = data,
-                        .data_len = cap, .img_at = len,
+                        .data_len = first, .img_at = len,
                         .img_len = hd.images};
       fd = -1;
-      if ((len > first &&
-           !io_at(f->fd, f->data + first, len - first, first, false)) ||
+      if ((!first && !io_at(f->fd, f->data, len, 0, false)) ||
           !parse_sections(mc, f->data + sizeof hd, (size_t)hd.payload,
                           hd.sum, hd.images, nomem))
         why = *nomem ? "out of memory" : "damaged";
@@ -899,6 +919,11 @@ pk_status pk__mc_commit(pk__mc *mc)
 }
 
 /* ---- records and documents ---- */
+
+size_t pk__mc_ent_sizes(const pk__mc_ent *e, size_t *names, size_t *lib)
+{
+  return pk__record_sizes(ent_rec(e), e->rec_len, names, lib);
+}
 
 pk_status pk__mc_lend(const pk__allocator *a, pk__mc_ent *e, pk__manifest *m)
 {

@@ -144,6 +144,10 @@ pk_status pk__mc_commit(pk__mc *mc);
  * record this library reads, or one a plugin already uses (a search path
  * given twice); the caller reads the file instead.  PK_ENOMEM. */
 pk_status pk__mc_lend(const pk__allocator *a, pk__mc_ent *e, pk__manifest *m);
+/* What serving entry e allocates beside its record, before it is
+ * checked (pk__record_sizes): its names' and library's lengths, its
+ * number of requirements (0 and zeros when the record does not read). */
+size_t pk__mc_ent_sizes(const pk__mc_ent *e, size_t *names, size_t *lib);
 /* Gives p (served by pk__mc_lend) its document, under a lock (any thread):
  * the image's, when its checksum and every node check out; else the
  * manifest read again when its identity is still the one served (a

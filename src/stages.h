@@ -133,6 +133,13 @@ pk_status pk__manifest_from_record(const pk__allocator *a, const void *rec,
 /* The length of s, a string of a manifest served by
  * pk__manifest_from_record (the record holds it before s: no scan). */
 size_t pk__record_strlen(const char *s);
+/* What serving record rec (len bytes, not checked yet) allocates beside
+ * it, for a room sized before: the lengths of its namespace and name
+ * together into *names, of its library into *lib (0: none), and its
+ * number of requirements (the return).  0 and zeros when it does not
+ * read as a record (pk__manifest_from_record will refuse it). */
+size_t pk__record_sizes(const void *rec, size_t len, size_t *names,
+                        size_t *lib);
 
 /* ---- loading (loader.c over loader_posix.c) ---- */
 

@@ -217,8 +217,9 @@ Test(mcache, warm_start_gives_what_reading_gives, .fini = remove_tree)
             "a warm start rewrote the cache");
 }
 
-/* A cache whose sections do not fit the first read (16 KiB) is read in
- * two, and serves every manifest. */
+/* A cache over 16 KiB is read in two (its header, then its header and
+ * sections into the room of the records arena), and serves every
+ * manifest. */
 Test(mcache, a_large_cache_is_read_whole, .fini = remove_tree)
 {
   make_tree();
@@ -277,6 +278,50 @@ Test(mcache, records_are_one_block_of_lines, .fini = remove_tree)
     cr_assert_eq(((const pk_plugin *)prev)->m.cached != NULL, warm == 1);
     pk_host_free(h);
   }
+}
+
+/* A warm start of hundreds of plugins makes what it serves from the cache
+ * in one room of the host's records arena, reserved when the cache is
+ * read (pk__arena_reserve): the sections, whose records the manifests'
+ * strings point into, the plugins' records, and the paths, ids and
+ * requirements its loaders allocate -- all in one 2 MiB window (huge pages
+ * where the kernel gives them), not in blocks spread over the heap, each
+ * a fresh page (a page fault) in a new process.  It serves them all. */
+Test(mcache, a_warm_start_fills_one_room, .fini = remove_tree)
+{
+  enum { N = 600 };
+  host_alloc = NULL;
+  make_tree();
+  for (int i = 0; i < N; i++) {
+    char dir[32], text[512];
+    snprintf(dir, sizeof dir, "r%03d", i);
+    snprintf(text, sizeof text, GOOD("%s", "1.0.0", "%s"), dir, dir,
+             i % 2 ? "requires = [\"a\"]\n" : "");
+    put_plugin(dir, text);
+  }
+  settle();
+  logbuf log;
+  pk_host_free(discover(cache, &log));
+  pk_host *h = discover(cache, &log);
+  cr_assert_not_null(strstr(log.text, "603 manifests from the cache, 1 read"),
+                     "%s", log.text);
+  const uintptr_t huge = (uintptr_t)2 << 20;
+  uintptr_t w = (uintptr_t)pk_host_find_plugin(h, "mc:r000") & ~(huge - 1);
+  for (int i = 0; i < N; i++) {
+    char id[32];
+    snprintf(id, sizeof id, "mc:r%03d", i);
+    const pk_plugin *p = pk_host_find_plugin(h, id);
+    cr_assert_not_null(p, "%s", id);
+    cr_assert_not_null(p->m.cached, "%s: not served", id);
+    const void *at[] = {p, p->id, p->key, p->dir, p->manifest_path,
+                        p->m.name, p->m.description, p->m.cached,
+                        i % 2 ? (const void *)p->m.reqs : p};
+    for (size_t k = 0; k < sizeof at / sizeof *at; k++)
+      cr_expect_eq((uintptr_t)at[k] & ~(huge - 1), w,
+                   "%s: its block %zu at %p, outside the 2 MiB at %p", id, k,
+                   at[k], (void *)w);
+  }
+  pk_host_free(h);
 }
 
 /* Every change to the search path is seen: a manifest edited in place
