@@ -449,6 +449,112 @@ Test(toml, integers_and_floats)
   pk_doc_free(doc);
 }
 
+/* Numbers are read eight digits a word: every length of decimal, hex,
+ * octal and binary digits (so every place a word ends), with underscores
+ * at every place, reads what strtoull / strtod read of the digits; the
+ * out-of-range and invalid-digit errors come where they always did. */
+Test(toml, numbers_of_every_length_read_digit_by_digit_values)
+{
+  static const struct {
+    const char *prefix, *digits;
+    int base, max;
+  } radix[] = {{"", "9876543210", 10, 19},
+               {"0x", "fEdCbA9876543210", 16, 16},
+               {"0o", "76543210", 8, 21},
+               {"0b", "10", 2, 63}};
+  char text[512], digits[128], plain[128];
+  for (size_t r = 0; r < sizeof radix / sizeof *radix; r++)
+    for (int len = 1; len <= radix[r].max; len++)
+      for (int us = -1; us < len - 1; us++) { /* underscore after digit us */
+        size_t nd = strlen(radix[r].digits), j = 0, k = 0;
+        for (int i = 0; i < len; i++) {
+          char c = radix[r].digits[(size_t)(i + len) % nd];
+          if (i == 0 && radix[r].base == 10 && c == '0')
+            c = '7'; /* no leading zero */
+          if (i == 0 && radix[r].base == 2)
+            c = '1';
+          if (radix[r].base == 16 && len == 16 && i == 0)
+            c = '7'; /* fits in 63 bits */
+          if (radix[r].base == 8 && len == 21 && i == 0)
+            c = '7';
+          if (radix[r].base == 10 && len == 19 && i == 0)
+            c = '8';
+          digits[j++] = c;
+          plain[k++] = c;
+          if (i == us)
+            digits[j++] = '_';
+        }
+        digits[j] = plain[k] = '\0';
+        snprintf(text, sizeof text, "a = %s%s\nb = [%s%s, 1]\n",
+                 radix[r].prefix, digits, radix[r].prefix, digits);
+        pk_doc *doc = parse(text);
+        int64_t a, b;
+        cr_assert(pk_table_get_integer(pk_doc_root(doc), "a", &a, NULL) ==
+                  PK_OK);
+        cr_assert(pk_value_get_integer(
+                      pk_array_at(pk_table_get(pk_doc_root(doc), "b"), 0), &b,
+                      NULL) == PK_OK);
+        cr_assert_eq((unsigned long long)a,
+                     strtoull(plain, NULL, radix[r].base), "<%s>", text);
+        cr_assert_eq(a, b, "<%s>", text);
+        pk_doc_free(doc);
+      }
+  /* floats: every length of integer and fraction digits up to 19 in all,
+   * exponents, underscores at a word's end */
+  for (int il = 1; il <= 19; il++)
+    for (int fl = 0; fl + il <= 20; fl++)
+      for (int form = 0; form < 3; form++) {
+        size_t j = 0, k = 0;
+        for (int i = 0; i < il; i++) {
+          char c = (char)('1' + (i * 7 + il) % 9);
+          digits[j++] = c;
+          plain[k++] = c;
+          if (form == 2 && i == 7 && i < il - 1)
+            digits[j++] = '_';
+        }
+        if (fl) {
+          digits[j++] = plain[k++] = '.';
+          for (int i = 0; i < fl; i++) {
+            char c = (char)('0' + (i * 3 + fl) % 10);
+            digits[j++] = c;
+            plain[k++] = c;
+            if (form == 2 && i == 7 && i < fl - 1)
+              digits[j++] = '_';
+          }
+        }
+        if (form >= 1 || !fl) {
+          memcpy(digits + j, "e-1_7", 6);
+          memcpy(plain + k, "e-17", 5);
+        } else {
+          digits[j] = plain[k] = '\0';
+        }
+        snprintf(text, sizeof text, "a = -%s\n", digits);
+        pk_doc *doc = parse(text);
+        double f;
+        cr_assert(pk_table_get_float(pk_doc_root(doc), "a", &f, NULL) == PK_OK,
+                  "<%s>", text);
+        cr_assert_eq(f, -strtod(plain, NULL), "<%s>: %.17g", text, f);
+        pk_doc_free(doc);
+      }
+  assert_error("a = 0x8000000000000000\n", 1, 5, "out of range");
+  assert_error("a = 0x7FFF_FFFF_FFFF_FFFF_0\n", 1, 5, "out of range");
+  assert_error("a = 0o1000000000000000000000\n", 1, 5, "out of range");
+  assert_error("a = 0b1" "0000000000000000000000000000000"
+               "00000000000000000000000000000000\n", 1, 5, "out of range");
+  /* past 2^63 before the invalid digit: the range is what is wrong */
+  assert_error("a = 0o7777777777777777777777778\n", 1, 5, "out of range");
+  assert_error("a = 0o77777777777777777778\n", 1, 26, "invalid digit '8'");
+  assert_error("a = 0b1111111121\n", 1, 15, "invalid digit '2'");
+  assert_error("a = 0x1234567_\n", 1, 14, "unexpected '_'");
+  assert_error("a = 12345678_\n", 1, 13, "underscore");
+  assert_error("a = 12345678.1234567_\n", 1, 21, "underscore");
+  assert_error("a = 1e1_\n", 1, 8, "underscore");
+  assert_error("a = 12345678901234567890\n", 1, 5, "out of range");
+  assert_error("a = -9223372036854775809\n", 1, 5, "out of range");
+  assert_error("a = 1234567812345678x\n", 1, 21, "unexpected 'x'");
+  assert_error("a = 1.5e\n", 1, 9, "exponent");
+}
+
 Test(toml, strings_decode_in_place)
 {
   const char text[] =

@@ -510,7 +510,8 @@ enum {
   TOML_CC_COMMENT = 8, /* needs no care inside a comment */
   TOML_CC_DIGIT = 16,
   TOML_CC_HEX = 32,
-  TOML_CC_END = 64 /* may follow a scalar: ws, newline, # , ] } NUL */
+  TOML_CC_END = 64, /* may follow a scalar: ws, newline, # , ] } NUL */
+  TOML_CC_WCN = 128 /* starts what toml_skip_wcn skips: ws, LF, CR, # */
 };
 extern const uint8_t toml_cc[256];
 
@@ -607,8 +608,18 @@ static inline char *toml_newline(toml_parser *P, char *p)
 /* Skips a comment starting at '#'; returns the position of the line end. */
 char *toml_comment(toml_parser *P, char *p);
 /* Skips whitespace, comments and newlines (inside arrays and 1.1 inline
- * tables). */
-char *toml_skip_wcn(toml_parser *P, char *p);
+ * tables).  Nothing to skip, or one space before a value, is settled here
+ * (inlined: most calls, between the items of an array); toml_skip_wcn_in
+ * does the rest. */
+char *toml_skip_wcn_in(toml_parser *P, char *p);
+static inline char *toml_skip_wcn(toml_parser *P, char *p)
+{
+  if (TOML_LIKELY(!toml_is((unsigned char)*p, TOML_CC_WCN)))
+    return p;
+  if (*p == ' ' && !toml_is((unsigned char)p[1], TOML_CC_WCN))
+    return p + 1;
+  return toml_skip_wcn_in(P, p);
+}
 
 /* Strings at p (a quote).  Decodes in place; *off and *len receive the decoded
  * bytes (NUL-terminated).  key: single-line only, for keys. */

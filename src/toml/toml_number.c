@@ -19,42 +19,117 @@ static char *number_end(toml_parser *P, char *p, const char *what)
   return p;
 }
 
-/* 0x / 0o / 0b integers; p at the prefix. */
-static char *lex_radix(toml_parser *P, char *p, toml_node *n)
+/* One more than the value of hexadecimal digit c; 0 when c is none (so
+ * that hex_value1[c] - 1, unsigned, is at least 16 for a non-digit). */
+static const uint8_t hex_value1[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,
+    ['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
+    ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12,
+    ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16};
+
+/* Whether the 8 bytes at p are all digits of base 2^bits; if so their
+ * value (8 * bits of it) in *val.  x gets each byte's digit value (0 to 15
+ * where it is one), which pairs, fours and eights combine (the first byte
+ * the most significant: bytes in memory order in a word, little-endian).
+ * A hexadecimal digit is tested without carries between the bytes: all
+ * below 0x80 first, then each range with its own bias. */
+static inline bool radix8(const char *p, unsigned bits, uint64_t *val)
 {
-  static const char *const names[] = {"binary", "octal", "hexadecimal"};
-  char kind = p[1];
-  unsigned bits = kind == 'x' ? 4 : kind == 'o' ? 3 : 1;
-  const char *name = names[bits == 4 ? 2 : bits == 3 ? 1 : 0];
-  uint64_t v = 0;
-  char *s = p;
-  p += 2;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  uint64_t w, x;
+  memcpy(&w, p, 8);
+  if (bits == 1) {
+    if ((w & 0xFEFEFEFEFEFEFEFEull) != 0x3030303030303030ull)
+      return false;
+    /* each byte's bit to bit 63 - byte: one multiply */
+    *val = ((w & TOML_ONES) * 0x8040201008040201ull) >> 56;
+    return true;
+  }
+  if (bits == 3) {
+    if ((w & 0xF8F8F8F8F8F8F8F8ull) != 0x3030303030303030ull)
+      return false;
+    x = w & 0x0707070707070707ull;
+  } else {
+    uint64_t l = w | 0x2020202020202020ull, dig, let;
+    if (w & TOML_HIGHS)
+      return false;
+    dig = (w + TOML_ONES * (0x80 - '0')) & ~(w + TOML_ONES * (0x80 - '9' - 1));
+    let = (l + TOML_ONES * (0x80 - 'a')) & ~(l + TOML_ONES * (0x80 - 'f' - 1));
+    if (((dig | let) & TOML_HIGHS) != TOML_HIGHS)
+      return false;
+    x = (w & 0x0F0F0F0F0F0F0F0Full) + ((w >> 6) & TOML_ONES) * 9;
+  }
+  x = ((x << bits) + (x >> 8)) & 0x00FF00FF00FF00FFull;
+  x = ((x << 2 * bits) + (x >> 16)) & 0x0000FFFF0000FFFFull;
+  *val = ((x << 4 * bits) + (x >> 32)) & 0xFFFFFFFFull;
+  return true;
+#else
+  (void)p, (void)bits, (void)val;
+  return false;
+#endif
+}
+
+/* The digits of a 0x / 0o / 0b integer from p (past its prefix at s), bits
+ * a digit (a constant in each caller), eight at a time where it can.  A
+ * digit that would push a set bit past bit 62 is out of range (for eight
+ * digits: a set bit in v past bit 62 - 8 * bits); that test runs for every
+ * digit but fails the number only where the loop stops (*over), which is
+ * where it would have been reported first: no later error can come before
+ * it (an invalid digit stops the loop). */
+static inline __attribute__((always_inline)) char *
+radix_digits(toml_parser *P, char *s, char *p, unsigned bits, uint64_t *vp,
+             const char *name)
+{
+  uint64_t v = 0, over = 0, val;
   for (;;) {
-    unsigned char c = (unsigned char)*p;
-    int d;
-    if (c >= '0' && c <= '9')
-      d = c - '0';
-    else if (bits == 4 && c >= 'a' && c <= 'f')
-      d = c - 'a' + 10;
-    else if (bits == 4 && c >= 'A' && c <= 'F')
-      d = c - 'A' + 10;
-    else if (c == '_' && p > s + 2 && toml_is((unsigned char)p[1], TOML_CC_HEX)) {
+    unsigned char c;
+    unsigned d;
+    while (radix8(p, bits, &val)) {
+      over |= v >> (63 - 8 * bits);
+      v = v << (8 * bits) | val;
+      p += 8;
+    }
+    for (;;) {
+      c = (unsigned char)*p;
+      d = (unsigned)hex_value1[c] - 1;
+      if (d >= (1u << bits))
+        break;
+      over |= v >> (63 - bits);
+      v = v << bits | d;
+      p++;
+    }
+    if (c == '_' && p > s + 2 && toml_is((unsigned char)p[1], TOML_CC_HEX)) {
       p++;
       continue;
-    } else
-      break;
-    if (d >> bits)
+    }
+    if (c >= '0' && c <= '9' && !over) /* out of range first, if it was */
       toml_fail(P, p, "invalid digit '%c' in %s integer", c, name);
-    if (v >> (63 - bits))
-      toml_fail(P, s, "integer out of range (larger than 2^63-1)");
-    v = v << bits | (unsigned)d;
-    p++;
+    break;
   }
-  if (p == s + 2)
-    toml_fail(P, p, "expected a digit after '0%c' in %s integer", kind, name);
+  if (over)
+    toml_fail(P, s, "integer out of range (larger than 2^63-1)");
+  *vp = v;
+  return p;
+}
+
+/* 0x / 0o / 0b integers; p at the prefix. */
+__attribute__((noinline)) static char *lex_radix(toml_parser *P, char *p,
+                                                 toml_node *n)
+{
+  char kind = p[1], *q;
+  uint64_t v;
+  if (kind == 'x')
+    q = radix_digits(P, p, p + 2, 4, &v, "hexadecimal");
+  else if (kind == 'o')
+    q = radix_digits(P, p, p + 2, 3, &v, "octal");
+  else
+    q = radix_digits(P, p, p + 2, 1, &v, "binary");
+  if (q == p + 2)
+    toml_fail(P, q, "expected a digit after '0%c' in %s integer", kind,
+              kind == 'x' ? "hexadecimal" : kind == 'o' ? "octal" : "binary");
   n->meta |= TOML_INTEGER;
   n->u.i = (int64_t)v;
-  return number_end(P, p, "integer");
+  return number_end(P, q, "integer");
 }
 
 /* Reads digits with single underscores between them from p, keeping the
@@ -337,37 +412,148 @@ __attribute__((noinline)) static char *lex_number(toml_parser *P, char *p,
   return p;
 }
 
+/* The run of up to 8 decimal digits at p: its value, and its length (0 to
+ * 8) in *len.  Reading 8 bytes is safe anywhere up to the end of the text
+ * thanks to the padding (TOML_PAD).  With bytes in memory order in a word
+ * (little-endian): x holds each byte minus '0', and a byte that is no
+ * digit sets its top bit in stop (below the first one no byte borrows or
+ * carries, so the first is found exactly); the digits, moved to the top
+ * of the word (the bytes below them zero), are combined in pairs, fours
+ * and eights by three multiplies. */
+static inline uint64_t digits8(const char *p, int *len)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  uint64_t w, x, stop;
+  int n;
+  memcpy(&w, p, 8);
+  x = w - 0x3030303030303030ull;
+  stop = (x | (x + 0x7676767676767676ull)) & TOML_HIGHS;
+  n = stop ? __builtin_ctzll(stop) >> 3 : 8;
+  *len = n;
+  if (!n)
+    return 0;
+  x <<= 8 * (8 - n);
+  x = (x * 10 + (x >> 8)) & 0x00FF00FF00FF00FFull;
+  x = (x * 100 + (x >> 16)) & 0x0000FFFF0000FFFFull;
+  return (x * 10000 + (x >> 32)) & 0xFFFFFFFFull;
+#else
+  uint64_t v = 0;
+  int n = 0;
+  while (n < 8 && is_digit(p[n]))
+    v = v * 10 + (uint64_t)(p[n++] - '0');
+  *len = n;
+  return v;
+#endif
+}
+
+/* Digits with single underscores between them from p (a digit) into *m,
+ * counting them in *nd; stops early once more than 19 were read (the
+ * caller then leaves the number to lex_number).  Returns the end. */
+static inline __attribute__((always_inline)) char *
+digit_run(char *p, uint64_t *m, int *nd)
+{
+  static const uint64_t scale[9] = {1,       10,       100,
+                                    1000,    10000,    100000,
+                                    1000000, 10000000, 100000000};
+  for (;;) {
+    int k;
+    uint64_t v = digits8(p, &k);
+    *m = *m * scale[k] + v;
+    *nd += k;
+    p += k;
+    if (*nd > 19)
+      return p;
+    if (k == 8)
+      continue;
+    if (*p == '_' && is_digit(p[1])) {
+      p++;
+      continue;
+    }
+    return p;
+  }
+}
+
+/* One pass over the common numbers: decimal integers and floats of up to
+ * 19 digits, with underscores and exponents; 0x / 0o / 0b integers go
+ * straight to lex_radix.  Whatever it does not settle (a sign on a radix
+ * integer, inf and nan, leading zeros, more digits, every error) goes to
+ * lex_number from the start, which reads it as it always did: the same
+ * values (m, the fraction's digits and the exponent are what lex_number
+ * reads when nothing is dropped) and the same errors. */
 char *toml_lex_number(toml_parser *P, char *p, toml_node *n)
 {
-  /* fast path: [+-]digits[.digits], no underscore or exponent, exact */
-  char *q = p, *d0;
-  uint64_t fm = 0;
-  long nd, fd;
+  char *q = p;
+  uint64_t m = 0;
+  int nd = 0, fd;
+  long e10 = 0, e;
+  double f;
+  bool neg = *p == '-';
   if (*q == '+' || *q == '-')
     q++;
-  d0 = q;
-  if (is_digit(*q) && !(*q == '0' && (is_digit(q[1]) || q[1] == '_'))) {
-    while (is_digit(*q))
-      fm = fm * 10 + (uint64_t)(*q++ - '0');
-    nd = q - d0;
-    if (nd <= 18 && toml_is((unsigned char)*q, TOML_CC_END)) {
-      n->meta |= TOML_INTEGER;
-      n->u.i = *p == '-' ? -(int64_t)fm : (int64_t)fm;
-      return q;
-    }
-    if (nd <= 18 && *q == '.' && is_digit(q[1])) {
-      d0 = ++q;
-      while (is_digit(*q))
-        fm = fm * 10 + (uint64_t)(*q++ - '0');
-      fd = q - d0;
-      if (nd + fd <= 18 && fm <= (1ull << 53) &&
-          toml_is((unsigned char)*q, TOML_CC_END)) {
-        double f = (double)fm / exact_pow10[fd];
-        n->meta |= TOML_FLOAT;
-        n->u.f = *p == '-' ? -f : f;
-        return q;
-      }
-    }
+  if (!is_digit(*q))
+    return lex_number(P, p, n);
+  if (*q == '0') {
+    char c = q[1];
+    if ((c == 'x' || c == 'o' || c == 'b') && q == p)
+      return lex_radix(P, q, n);
+    if (is_digit(c) || c == '_')
+      return lex_number(P, p, n);
   }
-  return lex_number(P, p, n);
+  q = digit_run(q, &m, &nd);
+  if (TOML_LIKELY(nd <= 19 && toml_is((unsigned char)*q, TOML_CC_END))) {
+    uint64_t lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    if (nd == 19 && m > lim)
+      return lex_number(P, p, n);
+    n->meta |= TOML_INTEGER;
+    n->u.i = neg ? (int64_t)(0 - m) : (int64_t)m;
+    return q;
+  }
+  if (nd > 19)
+    return lex_number(P, p, n);
+  fd = nd;
+  if (*q == '.') {
+    if (!is_digit(q[1]))
+      return lex_number(P, p, n);
+    q = digit_run(q + 1, &m, &nd);
+    if (nd > 19)
+      return lex_number(P, p, n);
+  } else if ((*q | 0x20) != 'e') {
+    return lex_number(P, p, n);
+  }
+  fd = nd - fd;
+  if ((*q | 0x20) == 'e') {
+    bool eneg;
+    q++;
+    eneg = *q == '-';
+    if (*q == '+' || *q == '-')
+      q++;
+    if (!is_digit(*q))
+      return lex_number(P, p, n);
+    for (;;) {
+      if (is_digit(*q)) {
+        if (e10 < 100000)
+          e10 = e10 * 10 + (*q - '0');
+        q++;
+      } else if (*q == '_' && is_digit(q[1])) {
+        q++;
+      } else
+        break;
+    }
+    if (eneg)
+      e10 = -e10;
+  }
+  if (!toml_is((unsigned char)*q, TOML_CC_END))
+    return lex_number(P, p, n);
+  e = e10 - fd;
+  if (m == 0)
+    f = neg ? -0.0 : 0.0;
+  else if (m <= (1ull << 53) && e >= -22 && e <= 22)
+    f = e < 0 ? (double)m / exact_pow10[-e] : (double)m * exact_pow10[e];
+  else if (!int_float(m, e, &f) && !el_float(m, e, &f))
+    f = slow_float(P, p, q);
+  if (neg && f > 0)
+    f = -f;
+  n->meta |= TOML_FLOAT;
+  n->u.f = f;
+  return q;
 }
