@@ -88,6 +88,8 @@ void pk__arena_init(pk__arena *ar, const pk__allocator *parent)
 
 static size_t round_up(size_t n) { return (n + ALIGN - 1) & ~(size_t)(ALIGN - 1); }
 
+size_t pk__arena_round(size_t n) { return round_up(n); }
+
 static void *arena_take(pk__arena *ar, size_t n)
 {
   n = round_up(n ? n : 1);

@@ -55,6 +55,9 @@ typedef struct pk__arena {
 
 void pk__arena_init(pk__arena *ar, const pk__allocator *parent);
 void *pk__arena_fn(void *ud, void *ptr, size_t old_size, size_t new_size);
+/* The bytes a block of n bytes takes in an arena (n rounded up to its
+ * alignment). */
+size_t pk__arena_round(size_t n);
 void pk__arena_release(pk__arena *ar);
 /* Moves every chunk of src into dst (they are released with dst); src is
  * left empty.  Both must have the same parent allocator. */

@@ -220,6 +220,7 @@ static pk_status add_loaded(pk_host *h, loaded *l, pk_plugin *p,
 typedef struct loader {
   const pk__mc *mc;    /* or NULL */
   const char *root;
+  size_t root_len;     /* root's length without trailing '/'s */
   int dfd;
   loaded *items;
   pk_plugin *slots; /* items[i]'s manifest goes to slots[i].m */
@@ -266,6 +267,15 @@ static bool unchanged(int dfd, const char *rel, const pk__mc_key *key)
   return fstatat(dfd, rel, &sb, 0) == 0 && pk__mc_key_is(&sb, key);
 }
 
+/* The bytes of name_served's block for a manifest whose directory's path
+ * has ld bytes, whose namespace and name have names bytes together and
+ * whose library's name lib (0: none). */
+static size_t served_block(size_t ld, size_t names, size_t lib)
+{
+  return sizeof(pk__mlazy) + ld + sizeof "/plugin.toml" + ld + 1 +
+         2 * (names + 2) + (lib ? ld + lib + 2 : 0);
+}
+
 /* Gives p, served from entry o, in one allocation what its record does
  * not hold: its lazy document's state, manifest path (mpath, whose
  * directory has ld bytes), directory, id, key and library's path (the
@@ -276,9 +286,9 @@ static pk_status name_served(loader *L, pk_plugin *p, pk__mc_ent *o,
   pk__manifest *m = &p->m;
   size_t lp = ld + sizeof "/plugin.toml", ln = pk__record_strlen(m->ns),
          lm = pk__record_strlen(m->name), lid = 2 * (ln + lm + 2),
-         ll = m->library ? ld + pk__record_strlen(m->library) + 2 : 0;
-  pk__mlazy *z =
-      pk__alloc(&L->served_alloc, sizeof *z + lp + ld + 1 + lid + ll);
+         lib = m->library ? pk__record_strlen(m->library) : 0,
+         ll = lib ? ld + lib + 2 : 0;
+  pk__mlazy *z = pk__alloc(&L->served_alloc, served_block(ld, ln + lm, lib));
   if (!z) {
     memset(m, 0, sizeof *m); /* (its requirements are the arena's) */
     return PK_ENOMEM;
@@ -345,9 +355,7 @@ static void load_range(loader *L)
   static const char leaf[] = "/plugin.toml";
   char small[512], *mpath = small;
   size_t cap = sizeof small;
-  size_t lr = strlen(L->root);
-  while (lr > 1 && L->root[lr - 1] == '/')
-    lr--;
+  size_t lr = L->root_len;
   bool rooted = false; /* mpath starts with the root and a '/' */
   for (size_t i = L->from; i < L->to; i++) {
     loaded *l = &L->items[i];
@@ -457,11 +465,9 @@ size_t pk__discover_threads(const pk_host *h, size_t nread, size_t nserved)
  * name_served's block, each rounded as an arena rounds them. */
 static size_t served_bytes(const pk__mc_ent *o, size_t ld)
 {
-  size_t names, lib, nreq = pk__mc_ent_sizes(o, &names, &lib),
-         lp = ld + sizeof "/plugin.toml", ll = lib ? ld + lib + 2 : 0;
-  return ((nreq * sizeof(pk__mreq) + 15) & ~(size_t)15) +
-         ((sizeof(pk__mlazy) + lp + ld + 1 + 2 * (names + 2) + ll + 15) &
-          ~(size_t)15);
+  size_t names, lib, nreq = pk__mc_ent_sizes(o, &names, &lib);
+  return pk__arena_round(nreq * sizeof(pk__mreq)) +
+         pk__arena_round(served_block(ld, names, lib));
 }
 
 /* Loads items[0..n) with k loaders (the first on this thread).  Each
@@ -481,6 +487,7 @@ static void load_all(pk_host *h, const pk__mc *mc, const char *root, int dfd,
   for (size_t j = 0; j < k; j++) {
     L[j] = (loader){.mc = mc,
                     .root = root,
+                    .root_len = lr,
                     .dfd = dfd,
                     .items = items,
                     .slots = slots,

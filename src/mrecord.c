@@ -195,28 +195,21 @@ size_t pk__record_sizes(const void *rec, size_t len, size_t *names,
 {
   const char *r = rec;
   uint16_t nreq;
-  size_t at = HEAD, k[6] = {0};
+  size_t at = HEAD, ln = 0, lns = 0, ll = 0;
   *names = *lib = 0;
   if (len < HEAD)
     return 0;
   memcpy(&nreq, r + 4, 2);
   if (nreq > (len - HEAD) / 4) /* each takes 4 bytes at least */
     return 0;
-  at += nreq;
-  int n = r[6] & F_LIBRARY ? 6 : 5; /* name, ns, version, pre,
-                                       description (, library) */
-  for (int i = 0; i < n; i++) { /* lengths only: an estimate */
-    uint16_t x;
-    if (len - at < 3)
-      return 0;
-    memcpy(&x, r + at, 2);
-    k[i] = x;
-    at += 3 + (size_t)x;
-    if (at > len)
-      return 0;
-  }
-  *names = k[0] + k[1];
-  *lib = k[5];
+  at += nreq; /* name, ns, version, pre, description (, library) */
+  if (!take(r, len, &at, &ln) || !take(r, len, &at, &lns) ||
+      !take(r, len, &at, NULL) || !take(r, len, &at, NULL) ||
+      !take(r, len, &at, NULL) ||
+      ((r[6] & F_LIBRARY) && !take(r, len, &at, &ll)))
+    return 0;
+  *names = ln + lns;
+  *lib = ll;
   return nreq;
 }
 
