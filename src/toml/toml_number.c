@@ -311,6 +311,26 @@ static const double exact_pow10[] = {
     1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
+/* n becomes the float m * 10^e (exactly that unless digits were dropped:
+ * then strtod on the number's text s to end, its sign included),
+ * negative when neg. */
+static inline void put_float(toml_parser *P, toml_node *n, uint64_t m,
+                             long e, bool dropped, bool neg, const char *s,
+                             const char *end)
+{
+  double f;
+  if (m == 0)
+    f = neg ? -0.0 : 0.0;
+  else if (!dropped && m <= (1ull << 53) && e >= -22 && e <= 22)
+    f = e < 0 ? (double)m / exact_pow10[-e] : (double)m * exact_pow10[e];
+  else if (dropped || (!int_float(m, e, &f) && !el_float(m, e, &f)))
+    f = slow_float(P, s, end);
+  if (neg && f > 0)
+    f = -f;
+  n->meta |= TOML_FLOAT;
+  n->u.f = f;
+}
+
 /* Everything but the fast path of toml_lex_number (out of line, so that
  * the fast path needs no frame). */
 __attribute__((noinline)) static char *lex_number(toml_parser *P, char *p,
@@ -320,7 +340,7 @@ __attribute__((noinline)) static char *lex_number(toml_parser *P, char *p,
   bool neg = false, is_float = false;
   uint64_t m = 0;
   int ndig = 0, dropped = 0, frac = 0, count = 0;
-  long exp10 = 0, e;
+  long exp10 = 0;
   double f;
 
   if (*p == '+' || *p == '-') {
@@ -397,18 +417,7 @@ __attribute__((noinline)) static char *lex_number(toml_parser *P, char *p,
     return p;
   }
   number_end(P, p, "float");
-  /* value = m * 10^e, exactly when nothing was dropped */
-  e = exp10 - frac + dropped;
-  if (m == 0)
-    f = neg ? -0.0 : 0.0;
-  else if (!dropped && m <= (1ull << 53) && e >= -22 && e <= 22)
-    f = e < 0 ? (double)m / exact_pow10[-e] : (double)m * exact_pow10[e];
-  else if (dropped || (!int_float(m, e, &f) && !el_float(m, e, &f)))
-    f = slow_float(P, s, p); /* s has the sign */
-  if (neg && f > 0)
-    f = -f;
-  n->meta |= TOML_FLOAT;
-  n->u.f = f;
+  put_float(P, n, m, exp10 - frac + dropped, dropped, neg, s, p);
   return p;
 }
 
@@ -485,8 +494,7 @@ char *toml_lex_number(toml_parser *P, char *p, toml_node *n)
   char *q = p;
   uint64_t m = 0;
   int nd = 0, fd;
-  long e10 = 0, e;
-  double f;
+  long e10 = 0;
   bool neg = *p == '-';
   if (*q == '+' || *q == '-')
     q++;
@@ -544,16 +552,6 @@ char *toml_lex_number(toml_parser *P, char *p, toml_node *n)
   }
   if (!toml_is((unsigned char)*q, TOML_CC_END))
     return lex_number(P, p, n);
-  e = e10 - fd;
-  if (m == 0)
-    f = neg ? -0.0 : 0.0;
-  else if (m <= (1ull << 53) && e >= -22 && e <= 22)
-    f = e < 0 ? (double)m / exact_pow10[-e] : (double)m * exact_pow10[e];
-  else if (!int_float(m, e, &f) && !el_float(m, e, &f))
-    f = slow_float(P, p, q);
-  if (neg && f > 0)
-    f = -f;
-  n->meta |= TOML_FLOAT;
-  n->u.f = f;
+  put_float(P, n, m, e10 - fd, false, neg, p, q);
   return q;
 }
