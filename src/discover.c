@@ -17,30 +17,6 @@
 
 #include "mcache.h"
 
-/* "dir/name" into buf (n bytes); false when it does not fit. */
-static bool join_into(char *buf, size_t n, const char *dir, const char *name)
-{
-  size_t ld = strlen(dir), ln = strlen(name);
-  while (ld > 1 && dir[ld - 1] == '/')
-    ld--;
-  if (ld + ln + 2 > n)
-    return false;
-  memcpy(buf, dir, ld);
-  buf[ld] = '/';
-  memcpy(buf + ld + 1, name, ln + 1);
-  return true;
-}
-
-static char *path_join(const pk__allocator *a, const char *dir,
-                       const char *name)
-{
-  size_t n = strlen(dir) + strlen(name) + 2;
-  char *s = pk__alloc(a, n);
-  if (s)
-    join_into(s, n, dir, name);
-  return s;
-}
-
 /* ---- names in byte order ---- */
 
 /* A name and its first 8 bytes as a big-endian number (zeros after the
@@ -110,9 +86,9 @@ static char *write_id(char *id, const pk__manifest *m, size_t ln, size_t lm)
   return key;
 }
 
-/* Fills in the record of a plugin whose manifest parsed: its id, key and
- * library's path, unless they came with it (served from the cache:
- * name_served). */
+/* Fills in the record of a plugin whose manifest parsed: its id and key
+ * when they did not come with it (a built-in plugin's: a loader gives a
+ * manifest read or served its names, name_read and name_served). */
 static pk_status adopt_manifest(pk_host *h, pk_plugin *p)
 {
   const pk__allocator *a = &h->records_alloc;
@@ -124,13 +100,10 @@ static pk_status adopt_manifest(pk_host *h, pk_plugin *p)
     ln = strlen(p->m.ns);
     lm = strlen(p->m.name);
   }
-  if (!p->id) {
+  if (!p->id) { /* a built-in plugin: no library's path */
     if (!(p->id = pk__alloc(a, 2 * (ln + lm + 2))))
       return PK_ENOMEM;
     p->key = write_id(p->id, &p->m, ln, lm);
-    if (p->m.library && !p->builtin &&
-        !(p->library_path = path_join(a, p->dir, p->m.library)))
-      return PK_ENOMEM;
   }
   void *prev;
   if (pk__map_get_or_put(&h->alloc, &h->by_id, p->id, ln + lm + 1, p,
@@ -149,8 +122,8 @@ static pk_status adopt_manifest(pk_host *h, pk_plugin *p)
 /* What loading one manifest gave; filled by load_range(), possibly on a
  * worker thread, and turned into a plugin record by add_loaded() on the
  * host's thread, in search order.  The manifest itself is loaded into the
- * m of the entry's record slot (pk__plugin_slots), and its paths (dir,
- * manifest_path; for one served from the cache also id, key and
+ * m of the entry's record slot (pk__plugin_slots), and its paths and
+ * names (dir, manifest_path, and for one that parsed id, key and
  * library_path) into the slot's fields, not copied there: items stay
  * small (a warm start of 10 000 fills them in fresh pages). */
 typedef struct loaded {
@@ -267,13 +240,39 @@ static bool unchanged(int dfd, const char *rel, const pk__mc_key *key)
   return fstatat(dfd, rel, &sb, 0) == 0 && pk__mc_key_is(&sb, key);
 }
 
-/* The bytes of name_served's block for a manifest whose directory's path
- * has ld bytes, whose namespace and name have names bytes together and
- * whose library's name lib (0: none). */
+/* The bytes of a plugin's directory, id, key and library's path
+ * (put_names) for a manifest whose directory's path has ld bytes, whose
+ * namespace and name have names bytes together and whose library's name
+ * lib (0: none). */
+static size_t names_block(size_t ld, size_t names, size_t lib)
+{
+  return ld + 1 + 2 * (names + 2) + (lib ? ld + lib + 2 : 0);
+}
+
+/* Puts at s (names_block bytes) p's directory, the first ld bytes of its
+ * manifest's path mpath, its id and key (of a namespace of ln bytes and
+ * a name of lm) and its library's path (of a library of lib bytes; 0:
+ * none). */
+static void put_names(pk_plugin *p, char *s, const char *mpath, size_t ld,
+                      size_t ln, size_t lm, size_t lib)
+{
+  p->dir = memcpy(s, mpath, ld);
+  p->dir[ld] = '\0';
+  p->id = s + ld + 1;
+  p->key = write_id(p->id, &p->m, ln, lm);
+  p->library_path = lib ? p->id + 2 * (ln + lm + 2) : NULL;
+  if (lib) {
+    memcpy(p->library_path, mpath, ld);
+    p->library_path[ld] = '/';
+    memcpy(p->library_path + ld + 1, p->m.library, lib + 1);
+  }
+}
+
+/* The bytes of name_served's block (its arguments: names_block's). */
 static size_t served_block(size_t ld, size_t names, size_t lib)
 {
-  return sizeof(pk__mlazy) + ld + sizeof "/plugin.toml" + ld + 1 +
-         2 * (names + 2) + (lib ? ld + lib + 2 : 0);
+  return sizeof(pk__mlazy) + ld + sizeof "/plugin.toml" +
+         names_block(ld, names, lib);
 }
 
 /* Gives p, served from entry o, in one allocation what its record does
@@ -285,9 +284,8 @@ static pk_status name_served(loader *L, pk_plugin *p, pk__mc_ent *o,
 {
   pk__manifest *m = &p->m;
   size_t lp = ld + sizeof "/plugin.toml", ln = pk__record_strlen(m->ns),
-         lm = pk__record_strlen(m->name), lid = 2 * (ln + lm + 2),
-         lib = m->library ? pk__record_strlen(m->library) : 0,
-         ll = lib ? ld + lib + 2 : 0;
+         lm = pk__record_strlen(m->name),
+         lib = m->library ? pk__record_strlen(m->library) : 0;
   pk__mlazy *z = pk__alloc(&L->served_alloc, served_block(ld, ln + lm, lib));
   if (!z) {
     memset(m, 0, sizeof *m); /* (its requirements are the arena's) */
@@ -295,16 +293,7 @@ static pk_status name_served(loader *L, pk_plugin *p, pk__mc_ent *o,
   }
   char *s = (char *)(z + 1);
   p->manifest_path = memcpy(s, mpath, lp);
-  p->dir = memcpy(s + lp, mpath, ld);
-  p->dir[ld] = '\0';
-  p->id = s + lp + ld + 1;
-  p->key = write_id(p->id, m, ln, lm);
-  p->library_path = ll ? p->id + lid : NULL;
-  if (ll) {
-    memcpy(p->library_path, mpath, ld);
-    p->library_path[ld] = '/';
-    memcpy(p->library_path + ld + 1, m->library, ll - ld - 1);
-  }
+  put_names(p, s + lp, mpath, ld, ln, lm, lib);
   *z = (pk__mlazy){.ent = o, .source = p->manifest_path};
   m->cached = z;
   return PK_OK;
@@ -339,9 +328,24 @@ static bool load_cached(loader *L, loaded *l, pk_plugin *p, const char *rel,
   return true;
 }
 
-/* The limits of a manifest's path: join_into's into a rel (NAME/
- * plugin.toml) of REL_MAX bytes and an mpath (ROOT/NAME/plugin.toml) of
- * PATH_LIMIT; an entry over them is skipped. */
+/* Gives p, whose manifest was read and parsed, its directory (the first
+ * ld bytes of its manifest's path mpath), id, key and library's path in
+ * one block of the loader's arena; returns the directory, or NULL (out of
+ * memory: p's names stay unset). */
+static char *name_read(loader *L, pk_plugin *p, const char *mpath, size_t ld)
+{
+  const pk__manifest *m = &p->m;
+  size_t ln = strlen(m->ns), lm = strlen(m->name),
+         lib = m->library ? strlen(m->library) : 0;
+  char *s = pk__alloc(&L->alloc, names_block(ld, ln + lm, lib));
+  if (s)
+    put_names(p, s, mpath, ld, ln, lm, lib);
+  return s;
+}
+
+/* The limits of a manifest's path: a rel (NAME/plugin.toml) of REL_MAX
+ * bytes and an mpath (ROOT/NAME/plugin.toml) of PATH_LIMIT; an entry over
+ * them is skipped. */
 enum { REL_MAX = 4096, PATH_LIMIT = 8192 };
 
 static void load_range(loader *L)
@@ -407,12 +411,16 @@ static void load_range(loader *L)
     l->kind = PK__MC_READ;
     bool keyed = !L->mc || !(rst == PK_OK || why.mode || why.size) ||
                  stated(L, l, &sb); /* what fstat gave */
-    /* the path: the document's copy when it parsed */
-    p->id = p->key = p->library_path = NULL; /* (adopt_manifest's) */
-    p->dir = pk__strndup(&L->alloc, mpath, ld);
-    p->manifest_path =
-        st == PK_OK ? (char *)pk_doc_source(m->doc)
-                    : pk__strndup(&L->alloc, mpath, ld + sizeof leaf - 1);
+    /* the path: the document's copy when it parsed; its directory, id,
+     * key and library's path in one block (broken: its directory) */
+    p->id = p->key = p->library_path = NULL;
+    if (st == PK_OK) {
+      p->manifest_path = (char *)pk_doc_source(m->doc);
+      p->dir = name_read(L, p, mpath, ld);
+    } else {
+      p->manifest_path = pk__strndup(&L->alloc, mpath, ld + sizeof leaf - 1);
+      p->dir = pk__strndup(&L->alloc, mpath, ld);
+    }
     l->read_st = !keyed || !p->dir || !p->manifest_path || rst == PK_ENOMEM
                      ? PK_ENOMEM
                      : PK_OK;
@@ -470,20 +478,85 @@ static size_t served_bytes(const pk__mc_ent *o, size_t ld)
          pk__arena_round(served_block(ld, names, lib));
 }
 
+/* What a loader allocates to read a manifest of a directory whose path
+ * has ld bytes, guessed for one of about 300 bytes (GUESS_TEXT), which
+ * most are: its document, text, lines and nodes, of GUESS_DOC bytes
+ * beside its path, and name_read's block, with GUESS_NAMES bytes of
+ * namespace and name and a library's name of GUESS_LIB.  (Measured: 1100
+ * to 1200 bytes in all for the benchmark's manifests of 250 to 290 bytes
+ * under a path of 40.)  A larger manifest takes more: its loader's blocks
+ * then come from chunks of their own once the room is full. */
+enum {
+  GUESS_TEXT = 300,
+  GUESS_DOC = 4 * GUESS_TEXT,
+  GUESS_NAMES = 32,
+  GUESS_LIB = 24
+};
+
+static size_t read_bytes(size_t ld)
+{
+  return GUESS_DOC + pk__arena_round(ld + sizeof "/plugin.toml") +
+         pk__arena_round(names_block(ld, GUESS_NAMES, GUESS_LIB));
+}
+
+/* The bytes the loader of items[from..to) allocates (lr: the root's
+ * length without trailing '/'s) for the manifests it will read (none for
+ * a directory the cache knows is no plugin's), read_bytes's guess, and
+ * into *served (unless NULL) for those the cache will likely serve
+ * (served_bytes). */
+static size_t loader_bytes(const loaded *items, size_t from, size_t to,
+                           size_t lr, size_t *served)
+{
+  size_t read = 0;
+  if (served)
+    *served = 0;
+  for (size_t i = from; i < to; i++) {
+    const pk__mc_ent *o = items[i].old;
+    if (!o || o->kind == PK__MC_READ)
+      read += read_bytes(lr + 1 + strlen(items[i].name));
+    else if (served && o->kind == PK__MC_IMAGE)
+      *served += served_bytes(o, lr + 1 + o->name_len);
+  }
+  return read;
+}
+
+/* The records' slots of items[0..n) (nread of them to read), in a room
+ * of the host's records arena made for them and for what the loaders
+ * will allocate (loader_bytes) when those to read and the slots take
+ * PK__ARENA_HUGE bytes or more: huge pages, one fault for a few hundred
+ * plugins where a cold start of 1000 took 400, a fault each 4 KiB (and
+ * not over a host's own allocator: a room not filled costs address
+ * space, not memory, only over libc).  A start the cache serves has its
+ * room already (pk__mc_open).  *room: whether it was made, for load_all
+ * to put the loaders' blocks there.  NULL: out of memory. */
+static pk_plugin *make_slots(pk_host *h, const loaded *items, size_t n,
+                             size_t nread, size_t lr, bool *room)
+{
+  /* pk__plugin_slots's block, aligned in it */
+  size_t served,
+      bytes = pk__arena_round(n * sizeof(pk_plugin) + _Alignof(pk_plugin));
+  *room = false;
+  if (!h->alloc.fn && nread) {
+    bytes += loader_bytes(items, 0, n, lr, &served);
+    *room = bytes >= PK__ARENA_HUGE &&
+            pk__arena_reserve(&h->records, bytes + served);
+  }
+  return pk__plugin_slots(h, n);
+}
+
 /* Loads items[0..n) with k loaders (the first on this thread).  Each
  * loader's blocks for the manifests the cache will likely serve come
  * from one block of the host's records arena, sized for them here (in
  * the room the cache reserved: pk__mc_open), not from chunks of their
- * own: fewer fresh pages, and huge ones in a large start. */
-static void load_all(pk_host *h, const pk__mc *mc, const char *root, int dfd,
-                     loaded *items, pk_plugin *slots, size_t n, loader *L,
-                     size_t k)
+ * own: fewer fresh pages, and huge ones in a large start.  With room (in
+ * the room make_slots made) so do its blocks for the manifests it reads,
+ * sized by read_bytes's guess. */
+static void load_all(pk_host *h, const pk__mc *mc, const char *root, size_t lr,
+                     int dfd, loaded *items, pk_plugin *slots, size_t n,
+                     loader *L, size_t k, bool room)
 {
   pthread_t tid[8];
   bool started[8] = {false};
-  size_t lr = strlen(root);
-  while (lr > 1 && root[lr - 1] == '/')
-    lr--;
   for (size_t j = 0; j < k; j++) {
     L[j] = (loader){.mc = mc,
                     .root = root,
@@ -498,12 +571,17 @@ static void load_all(pk_host *h, const pk__mc *mc, const char *root, int dfd,
     pk__arena_init(&L[j].keys, &h->alloc);
     L[j].alloc = (pk__allocator){pk__arena_fn, &L[j].arena};
     L[j].served_alloc = (pk__allocator){pk__arena_fn, &L[j].served};
-    size_t room = 0;
-    for (size_t i = L[j].from; mc && i < L[j].to; i++)
-      if (items[i].old && items[i].old->kind == PK__MC_IMAGE)
-        room += served_bytes(items[i].old, lr + 1 + items[i].old->name_len);
+    size_t served = 0, read = 0;
     if (room)
-      pk__arena_seed(&L[j].served, pk__alloc(&h->records_alloc, room), room);
+      read = loader_bytes(items, L[j].from, L[j].to, lr, &served);
+    for (size_t i = L[j].from; mc && !room && i < L[j].to; i++)
+      if (items[i].old && items[i].old->kind == PK__MC_IMAGE)
+        served += served_bytes(items[i].old, lr + 1 + items[i].old->name_len);
+    if (served)
+      pk__arena_seed(&L[j].served, pk__alloc(&h->records_alloc, served),
+                     served);
+    if (room && read)
+      pk__arena_seed(&L[j].arena, pk__alloc(&h->records_alloc, read), read);
   }
   for (size_t j = 1; j < k; j++)
     started[j] = pthread_create(&tid[j], NULL, load_thread, &L[j]) == 0;
@@ -626,11 +704,14 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
     pk__arena_release(&text);
     return PK_OK;
   }
+  size_t lr = strlen(root); /* the loaders' root, without trailing '/'s */
+  while (lr > 1 && root[lr - 1] == '/')
+    lr--;
   loaded *items = st == PK_OK && n ? pk__alloc(a, n * sizeof *items) : NULL;
-  pk_plugin *slots = items ? pk__plugin_slots(h, n) : NULL;
-  if (n && !slots && st == PK_OK)
-    st = pk__fail(err, PK_ENOMEM, "out of memory");
-  if (slots) {
+  pk_plugin *slots = NULL;
+  size_t nread = 0; /* of the items: manifests to read */
+  bool room = false;
+  if (items) {
     size_t j = 0; /* both lists are sorted: match them by name */
     pk__mc_ent *o = cached; /* the cache's j-th entry */
     for (size_t i = 0; i < n; i++) {
@@ -649,9 +730,13 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
       l->st = PK_OK;
       l->perr = NULL;
     }
-    size_t nread = 0; /* the rest may be served from the cache */
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) /* the rest may be served */
       nread += !items[i].old || items[i].old->kind == PK__MC_READ;
+    slots = make_slots(h, items, n, nread, lr, &room);
+  }
+  if (n && !slots && st == PK_OK)
+    st = pk__fail(err, PK_ENOMEM, "out of memory");
+  if (slots) {
     /* one loader on the stack (each holds a pk_error: eight would be
      * stack pages a start touches for nothing) */
     size_t k = pk__discover_threads(h, nread, n - nread);
@@ -660,7 +745,7 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
       L = &one;
       k = 1;
     }
-    load_all(h, mc, root, dfd, items, slots, n, L, k);
+    load_all(h, mc, root, lr, dfd, items, slots, n, L, k, room);
     /* the cache keeps this directory's section when every entry was
      * served by it or is read every time and unchanged */
     bool same = listed;

@@ -324,6 +324,106 @@ STRESS_MAIN(STRESS_TEST(discover, threads_give_the_single_thread_result),
             STRESS_TEST(discover, threads_and_the_metadata_cache),
             STRESS_TEST(discover, documents_made_on_first_use_from_many_threads))
 #else
+/* A tree of n plugins r000, r001... of namespace "cold" under a new root,
+ * each with a library; the odd ones require r000, every third has a
+ * description of big(i) bytes (none: 0). */
+static void make_sized_tree(int n, size_t (*big)(int))
+{
+  snprintf(root, sizeof root, "/tmp/pk-discover-XXXXXX");
+  cr_assert_not_null(mkdtemp(root));
+  size_t cap = 32768;
+  char dir[512], path[600], *text = malloc(cap), *desc = malloc(cap);
+  cr_assert(text && desc);
+  for (int i = 0; i < n; i++) {
+    snprintf(dir, sizeof dir, "%s/r%03d", root, i);
+    mkdir(dir, 0755);
+    size_t nd = i % 3 ? 0 : big(i);
+    cr_assert_lt(nd, cap - 1024);
+    memset(desc, 'a' + i % 26, nd);
+    desc[nd] = '\0';
+    snprintf(text, cap,
+             "name = \"r%03d\"\nnamespace = \"cold\"\nversion = \"1.%d.0\"\n"
+             "library = \"libr%03d.so\"\nabi = 1\ndescription = \"%s\"\n%s",
+             i, i, i, desc, i % 2 ? "requires = [\"r000\"]\n" : "");
+    snprintf(path, sizeof path, "%s/plugin.toml", dir);
+    write_file(path, text);
+  }
+  free(text);
+  free(desc);
+}
+
+static size_t no_description(int i)
+{
+  (void)i;
+  return 0;
+}
+
+/* A cold start (no metadata cache) of a few hundred plugins puts their
+ * records, and the names, paths, documents and requirements its loaders
+ * make of their manifests (on two threads where there are two CPUs), in
+ * one room of the host's records arena sized for them once the search
+ * path is listed (make_slots): all in one 2 MiB window (huge pages where
+ * the kernel gives them), not in blocks spread over the heap, each a
+ * fresh page (a fault) in a new process. */
+Test(discover, a_cold_start_fills_one_room, .fini = remove_tree)
+{
+  enum { M = 600 };
+  make_sized_tree(M, no_description);
+  pk_host *h = discover(false);
+  cr_assert_eq(pk_host_plugin_count(h), M);
+  const uintptr_t huge = (uintptr_t)2 << 20;
+  uintptr_t w = (uintptr_t)pk_host_find_plugin(h, "cold:r000") & ~(huge - 1);
+  for (int i = 0; i < M; i++) {
+    char id[32];
+    snprintf(id, sizeof id, "cold:r%03d", i);
+    const pk_plugin *p = pk_host_find_plugin(h, id);
+    cr_assert_not_null(p, "%s", id);
+    cr_assert_null(p->m.cached, "%s: served", id);
+    const void *at[] = {p, p->id, p->key, p->dir, p->manifest_path,
+                        p->library_path, p->m.name, p->m.doc,
+                        i % 2 ? (const void *)p->m.reqs : p};
+    for (size_t k = 0; k < sizeof at / sizeof *at; k++)
+      cr_expect_eq((uintptr_t)at[k] & ~(huge - 1), w,
+                   "%s: its block %zu at %p, outside the 2 MiB at %p", id, k,
+                   at[k], (void *)w);
+  }
+  pk_host_free(h);
+}
+
+static size_t larger_than_guessed(int i)
+{
+  return i % 7 ? 3000 : 20000; /* 20000: a document of a block of its own */
+}
+
+/* Manifests larger than the room's guess (read_bytes): a loader's blocks
+ * past its part of the room come from chunks of its own, and the plugins
+ * are the ones read on one thread without a room (a host's own
+ * allocator). */
+Test(discover, manifests_larger_than_the_room_guessed, .fini = remove_tree)
+{
+  enum { M = 700 };
+  make_sized_tree(M, larger_than_guessed);
+  pk_host *par = discover(false), *seq = discover(true);
+  cr_assert_eq(pk_host_plugin_count(par), M);
+  cr_assert_eq(pk_host_plugin_count(seq), M);
+  for (size_t i = 0; i < M; i++) {
+    pk_plugin *a = pk_host_plugin_at(par, i), *b = pk_host_plugin_at(seq, i);
+    cr_expect_eq(pk_plugin_get_state(a), PK_STATE_DISCOVERED);
+    cr_expect_str_eq(pk_plugin_get_id(a), pk_plugin_get_id(b));
+    cr_expect_str_eq(pk_plugin_get_manifest_path(a),
+                     pk_plugin_get_manifest_path(b));
+    cr_expect_str_eq(pk_plugin_get_library_path(a),
+                     pk_plugin_get_library_path(b));
+    cr_expect_str_eq(pk_plugin_get_description(a),
+                     pk_plugin_get_description(b));
+    cr_expect_str_eq(pk_plugin_get_version(a), pk_plugin_get_version(b));
+    cr_expect_eq(strlen(pk_plugin_get_description(a)),
+                 i % 3 ? 0 : larger_than_guessed((int)i));
+  }
+  pk_host_free(par);
+  pk_host_free(seq);
+}
+
 /* A process that may run on one CPU only (taskset -c 0) reads a large
  * search path on one thread: two would only take turns on it (issue 18).
  * Criterion runs the test in a process of its own. */
