@@ -468,6 +468,18 @@ toml_entry *toml_table_find_tagged(toml_doc *d, const toml_node *t,
  * toml_table_find_in, which leaves the key's hash too. */
 toml_entry *toml_table_find_in(toml_doc *d, const toml_node *t, const char *key,
                                uint32_t len);
+/* toml_table_find with less code, where lookups are fewer (headers,
+ * dotted keys): a table of more than TOML_SCAN_MAX keys is looked up by
+ * toml_table_find_in. */
+static inline toml_entry *toml_table_find_short(toml_doc *d,
+                                                const toml_node *t,
+                                                const char *key, uint32_t len)
+{
+  uint32_t n = t->u.c.count;
+  if (n <= TOML_SCAN_MAX)
+    return n ? toml_table_scan(d, toml_vec(d, t), n, key, len) : NULL;
+  return toml_table_find_in(d, t, key, len);
+}
 static inline toml_entry *toml_table_find(toml_doc *d, const toml_node *t,
                                           const char *key, uint32_t len)
 {

@@ -267,7 +267,7 @@ TOML_NORETURN static void already(toml_parser *P, const key_part *k,
 static toml_node *dotted_step(toml_parser *P, toml_node *t, uint32_t *tref,
                               const key_part *k, int depth)
 {
-  toml_entry *e = toml_table_find(P->d, t, P->buf + k->off, k->len);
+  toml_entry *e = toml_table_find_short(P->d, t, P->buf + k->off, k->len);
   char kb[96], pb[32];
   check_depth(P, k->at, depth);
   if (!e) {
@@ -550,7 +550,7 @@ static char *parse_header(toml_parser *P, char *p, section *cur)
     }
     p = toml_skip_ws(p);
     check_depth(P, k.at, ++depth);
-    e = toml_table_find(P->d, t, P->buf + k.off, k.len);
+    e = toml_table_find_short(P->d, t, P->buf + k.off, k.len);
     if (!e) {
       e = add_entry(P, t, &k, TOML_TABLE, 0, false, &tref);
       t = &e->v;
@@ -576,7 +576,7 @@ static char *parse_header(toml_parser *P, char *p, section *cur)
     p++;
   }
   check_depth(P, k.at, depth + (aot ? 2 : 1));
-  e = toml_table_find(P->d, t, P->buf + k.off, k.len);
+  e = toml_table_find_short(P->d, t, P->buf + k.off, k.len);
   if (!aot) {
     if (!e) {
       e = add_entry(P, t, &k, TOML_TABLE, TOML_F_DEFINED, false, &eref);
