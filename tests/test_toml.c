@@ -1045,3 +1045,264 @@ Test(toml, empty_documents)
   }
   fail_v("a = 1\n\0b = 2\n", 13, PK_TOML_DEFAULT);
 }
+
+/* ---- the reader's fast paths, at the edges where they hand over ---- */
+
+/* A 64 KiB comment before text: a document large enough for narrow
+ * entries (see the TOML reader in docs/DESIGN.md), its lines shifted by 1. */
+#define BIG_PAD (64 * 1024 + 16)
+static char *padded(const char *text, int big, size_t *len)
+{
+  size_t n = strlen(text), pad = big ? BIG_PAD : 0;
+  char *s = malloc(pad + n + 1);
+  if (big) {
+    s[0] = '#';
+    memset(s + 1, 'x', pad - 2);
+    s[pad - 1] = '\n';
+  }
+  memcpy(s + pad, text, n + 1);
+  *len = pad + n;
+  return s;
+}
+
+/* A key and its value (the document's "a") as the common "key = value"
+ * line reads them, and the spellings next to it that take the general
+ * path: no space, more spaces or tabs, a dotted key, a line that does not
+ * start with a key; each line end after a value. */
+Test(toml, key_value_lines_next_to_the_common_one)
+{
+  static const char *const ok[] = {"a = 1\n",
+                                   "a =1\n",
+                                   "a= 1\n",
+                                   "a=1\n",
+                                   "a =  1\n",
+                                   "a = \t1\n",
+                                   "a\t=\t1\n",
+                                   "a =\t 1\n",
+                                   "  a = 1\n",
+                                   "\ta = 1\n",
+                                   "a = 1 \n",
+                                   "a = 1\t# c\n",
+                                   "a = 1#c\n",
+                                   "a = 1\r\n",
+                                   "a = 1",
+                                   "x.y = 2\na = 1\n",
+                                   "x . y = 2\na = 1\n",
+                                   "\"a\" = 1\n",
+                                   "'a' = 1\n",
+                                   "b = 2\na = 1\nc = 3\n",
+                                   "a = 1\n\n\n# c\n",
+                                   "[t]\n[u]\nx = 0\n"};
+  static const struct {
+    const char *text;
+    int line, col;
+    const char *msg;
+  } bad[] = {
+      {"a = \n", 1, 5, "expected a value"},
+      {"a =\n", 1, 4, "expected a value"},
+      {"a = ", 1, 5, "expected a value"},
+      {"a =# c\n", 1, 4, "expected a value"},
+      {"a = = 1\n", 1, 5, "expected a value"},
+      {"a  1\n", 1, 4, "expected '=' after key \"a\", found '1'"},
+      {"a 1\n", 1, 3, "expected '=' after key \"a\", found '1'"},
+      {"a\n", 1, 2, "expected '=' after key \"a\", found a newline"},
+      {"a = 1 x\n", 1, 7, "expected a newline after the value, found 'x'"},
+      {"a = 1\r", 1, 6, "carriage return not followed by a line feed"},
+      {"a = 1\rb = 2\n", 1, 6, "carriage return not followed by a line feed"},
+      {"a = 1\na = 2\n", 2, 1, "duplicate key \"a\" (first defined at 1:1)"},
+  };
+  for (int big = 0; big < 2; big++) {
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+      size_t len;
+      char *s = padded(ok[i], big, &len);
+      pk_doc *doc = parse_v(s, len, PK_TOML_DEFAULT);
+      const pk_value *a = pk_table_get(pk_doc_root(doc), "a");
+      if (!a) /* the [t] [u] case */
+        a = pk_table_get(pk_table_get(pk_doc_root(doc), "u"), "x");
+      cr_assert_not_null(a, "<%s>", ok[i]);
+      cr_assert_eq(pk_value_kind(a), PK_KIND_INTEGER, "<%s>", ok[i]);
+      pk_doc_free(doc);
+      free(s);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+      size_t len;
+      char *s = padded(bad[i].text, big, &len);
+      pk_error e = fail_v(s, len, PK_TOML_DEFAULT);
+      cr_expect_eq(e.line, bad[i].line + big, "<%s> big %d: line %d (%s)",
+                   bad[i].text, big, e.line, e.message);
+      cr_expect_eq(e.col, bad[i].col, "<%s> big %d: col %d (%s)", bad[i].text,
+                   big, e.col, e.message);
+      if (big && strstr(bad[i].msg, "first defined at 1:1"))
+        cr_expect(strstr(e.message, "first defined at 2:1"), "%s", e.message);
+      else
+        cr_expect(strstr(e.message, bad[i].msg), "<%s>: %s", bad[i].text,
+                  e.message);
+      free(s);
+    }
+  }
+}
+
+/* Integers of up to 7 digits are read without a frame; 8 digits and
+ * more, underscores, fractions and exponents go on in the general path;
+ * what ends a number (or does not) is judged alike on both sides. */
+Test(toml, integers_next_to_the_short_ones)
+{
+  static const struct {
+    const char *text;
+    int64_t i;
+    double f;
+    int kind; /* 0 integer, 1 float, 2 error at col 5 + the length of text */
+  } cases[] = {
+      {"1234567", 1234567, 0, 0},
+      {"-1234567", -1234567, 0, 0},
+      {"+1234567", 1234567, 0, 0},
+      {"12345678", 12345678, 0, 0},
+      {"99999999", 99999999, 0, 0},
+      {"123456789", 123456789, 0, 0},
+      {"1234567_8", 12345678, 0, 0},
+      {"1_2", 12, 0, 0},
+      {"0", 0, 0, 0},
+      {"-0", 0, 0, 0},
+      {"1234567.5", 0, 1234567.5, 1},
+      {"12345678.25", 0, 12345678.25, 1},
+      {"1234567e2", 0, 123456700.0, 1},
+      {"1e2", 0, 100.0, 1},
+      {"1234567a", 0, 0, 2},
+      {"12345678a", 0, 0, 2},
+      {"1234567:", 0, 0, 2},
+      {"7.5x", 0, 0, 2},
+  };
+  char text[96];
+  for (int big = 0; big < 2; big++)
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+      size_t len;
+      snprintf(text, sizeof text, "v = %s\n", cases[i].text);
+      char *s = padded(text, big, &len);
+      if (cases[i].kind == 2) {
+        pk_error e = fail_v(s, len, PK_TOML_DEFAULT);
+        cr_expect_eq(e.line, 1 + big, "<%s>", text);
+        cr_expect_eq(e.col, 4 + (int)strlen(cases[i].text), "<%s>: col %d (%s)",
+                     text, e.col, e.message);
+        cr_expect(strstr(e.message, "unexpected"), "<%s>: %s", text, e.message);
+        free(s);
+        continue;
+      }
+      pk_doc *doc = parse_v(s, len, PK_TOML_DEFAULT);
+      const pk_value *v = pk_table_get(pk_doc_root(doc), "v");
+      if (cases[i].kind == 0) {
+        int64_t got = -1;
+        cr_assert_eq(pk_value_kind(v), PK_KIND_INTEGER, "<%s>", text);
+        cr_assert_eq(pk_value_get_integer(v, &got, NULL), PK_OK);
+        cr_assert_eq(got, cases[i].i, "<%s>: %lld", text, (long long)got);
+      } else {
+        double got = 0;
+        cr_assert_eq(pk_value_kind(v), PK_KIND_FLOAT, "<%s>", text);
+        cr_assert_eq(pk_value_get_float(v, &got, NULL), PK_OK);
+        cr_assert_eq(got, cases[i].f, "<%s>: %g", text, got);
+      }
+      pk_doc_free(doc);
+      free(s);
+    }
+}
+
+/* The parser's lookups in tables of 9 to 128 keys compare the keys' tags
+ * sixteen at a time and hand a match over to a check of the key: a new
+ * key whose tag matches another's is no duplicate, a repeated key at any
+ * place (either side of each group of sixteen) is one, in a section, in
+ * an inline table and through a dotted key, in small and large
+ * documents; and tables that grow from 2 to 4 to 8 keys, reusing the
+ * vectors others left, keep every key. */
+Test(toml, lookups_of_tagged_tables_and_growing_small_ones)
+{
+  static const size_t sizes[] = {9, 15, 16, 17, 31, 32, 33, 128};
+  size_t cap = 256 * 1024;
+  char *text = malloc(cap);
+  for (int big = 0; big < 2; big++)
+    for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++) {
+      size_t n = sizes[z];
+      for (size_t dup = 0; dup <= n; dup++) { /* dup == n: none */
+        for (int form = 0; form < 3; form++) {
+          char *p = text;
+          if (big) {
+            p += sprintf(p, "#");
+            memset(p, 'x', BIG_PAD - 2);
+            p += BIG_PAD - 2;
+            *p++ = '\n';
+          }
+          if (form == 0)
+            p += sprintf(p, "[t]\n");
+          else if (form == 1)
+            p += sprintf(p, "t = {");
+          for (size_t i = 0; i < n; i++) { /* keys that share tags: many */
+            if (form == 1)
+              p += sprintf(p, "%sk%zu = %zu", i ? ", " : "", i, i);
+            else
+              p += sprintf(p, form == 0 ? "k%zu = %zu\n" : "t.k%zu = %zu\n", i,
+                           i);
+          }
+          if (form == 1 && dup < n)
+            p += sprintf(p, ", k%zu = 0", dup);
+          if (form == 1)
+            p += sprintf(p, "}\n");
+          else if (dup < n)
+            p += sprintf(p, form == 0 ? "k%zu = 0\n" : "t.k%zu = 0\n", dup);
+          if (dup < n) {
+            pk_error e = fail_v(text, (size_t)(p - text), PK_TOML_DEFAULT);
+            char want[48];
+            snprintf(want, sizeof want, "duplicate key \"k%zu\"", dup);
+            cr_assert(strstr(e.message, want), "n %zu dup %zu form %d: %s", n,
+                      dup, form, e.message);
+            continue;
+          }
+          pk_doc *doc = parse_v(text, (size_t)(p - text), PK_TOML_DEFAULT);
+          const pk_value *t = pk_table_get(pk_doc_root(doc), "t");
+          cr_assert_eq(pk_table_count(t), n);
+          for (size_t i = 0; i < n; i++) {
+            char key[32];
+            int64_t v = -1;
+            snprintf(key, sizeof key, "k%zu", i);
+            cr_assert_eq(pk_table_get_integer(t, key, &v, NULL), PK_OK, "%s",
+                         key);
+            cr_assert_eq((size_t)v, i);
+          }
+          pk_doc_free(doc);
+        }
+      }
+    }
+  /* 302 sections of 1 to 9 keys, each growing its vector 2, 4, 8 (16),
+   * interleaved so that each reuses vectors the others left */
+  for (int big = 0; big < 2; big++) {
+    char *p = text;
+    if (big) {
+      p += sprintf(p, "#");
+      memset(p, 'x', BIG_PAD - 2);
+      p += BIG_PAD - 2;
+      *p++ = '\n';
+    }
+    for (size_t s = 0; s < 302; s++) {
+      p += sprintf(p, "[s%zu]\n", s);
+      for (size_t i = 0; i <= s % 9; i++)
+        p += sprintf(p, "k%zu = %zu\n", i, s * 10 + i);
+    }
+    pk_doc *doc = parse_v(text, (size_t)(p - text), PK_TOML_DEFAULT);
+    for (size_t s = 0; s < 302; s++) {
+      char name[32], key[32];
+      snprintf(name, sizeof name, "s%zu", s);
+      const pk_value *t = get(pk_doc_root(doc), name, PK_KIND_TABLE);
+      cr_assert_eq(pk_table_count(t), s % 9 + 1);
+      for (size_t i = 0; i <= s % 9; i++) {
+        int64_t v = -1;
+        snprintf(key, sizeof key, "k%zu", i);
+        cr_assert_eq(pk_table_get_integer(t, key, &v, NULL), PK_OK);
+        cr_assert_eq((size_t)v, s * 10 + i);
+        cr_assert_str_eq(pk_table_key_at(t, i, NULL), key);
+      }
+    }
+    pk_doc_free(doc);
+    /* a duplicate in the last section (5 keys), after its vector grew */
+    p += sprintf(p, "k3 = 0\n");
+    pk_error e = fail_v(text, (size_t)(p - text), PK_TOML_DEFAULT);
+    cr_assert(strstr(e.message, "duplicate key \"k3\""), "%s", e.message);
+  }
+  free(text);
+}

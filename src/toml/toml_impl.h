@@ -419,25 +419,101 @@ static inline toml_entry *toml_table_scan(toml_doc *d, const uint32_t *refs,
   return NULL;
 }
 
-/* The entry of key (len bytes) in table t, or NULL: a small table is
- * scanned here (the parser's lookups, inlined), a larger one looked up by
- * toml_table_find_in, which leaves the key's hash for the insert that
- * follows a miss. */
+/* The hash of a key of len bytes (a tagged table's tags, an indexed
+ * table's slots). */
+static inline __attribute__((always_inline)) uint32_t
+toml_key_hash(const char *k, uint32_t len)
+{
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
+  uint64_t w;
+  while (len >= 8) {
+    memcpy(&w, k, 8);
+    h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 31;
+    k += 8;
+    len -= 8;
+  }
+  if (len) { /* the last 1 to 7 bytes, little-endian, without a memcpy
+                call and without reading past them (overlapping loads) */
+    if (len >= 4) {
+      uint32_t lo, hi;
+      memcpy(&lo, k, 4);
+      memcpy(&hi, k + len - 4, 4);
+      w = lo | (uint64_t)hi << (8 * (len - 4));
+    } else {
+      const unsigned char *u = (const unsigned char *)k;
+      w = u[0] | (uint64_t)u[len / 2] << (8 * (len / 2)) |
+          (uint64_t)u[len - 1] << (8 * (len - 1));
+    }
+    h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+  }
+  /* the caller masks the low bits: fold the high half (where a product
+   * puts the key's last bytes) into them before the last multiply */
+  h ^= h >> 32;
+  h *= 0x94D049BB133111EBull;
+  return (uint32_t)(h >> 32);
+}
+
+/* The entry of key (len bytes, hash h) in tagged table t, from its tags
+ * at on (a multiple of 16, where one matches tag h's). */
+toml_entry *toml_table_find_tagged(toml_doc *d, const toml_node *t,
+                                   const char *key, uint32_t len, uint32_t h,
+                                   uint32_t at);
+
+/* The entry of key (len bytes) in table t, or NULL (the parser's lookups,
+ * inlined): a small table is scanned; a tagged one's key hashed (the hash
+ * left for the insert that follows a miss) and its tags compared, sixteen
+ * at a time, here: a miss (every new key) ends here, a match is checked by
+ * toml_table_find_tagged; a larger one is looked up by
+ * toml_table_find_in, which leaves the key's hash too. */
 toml_entry *toml_table_find_in(toml_doc *d, const toml_node *t, const char *key,
                                uint32_t len);
-static inline toml_entry *toml_table_find(toml_doc *d, const toml_node *t,
-                                          const char *key, uint32_t len)
+/* toml_table_find with less code, where lookups are fewer (headers,
+ * dotted keys): a table of more than TOML_SCAN_MAX keys is looked up by
+ * toml_table_find_in. */
+static inline toml_entry *toml_table_find_short(toml_doc *d,
+                                                const toml_node *t,
+                                                const char *key, uint32_t len)
 {
   uint32_t n = t->u.c.count;
   if (n <= TOML_SCAN_MAX)
     return n ? toml_table_scan(d, toml_vec(d, t), n, key, len) : NULL;
   return toml_table_find_in(d, t, key, len);
 }
+static inline toml_entry *toml_table_find(toml_doc *d, const toml_node *t,
+                                          const char *key, uint32_t len)
+{
+  uint32_t n = t->u.c.count;
+  if (n <= TOML_SCAN_MAX)
+    return n ? toml_table_scan(d, toml_vec(d, t), n, key, len) : NULL;
+#if defined(__SSE2__)
+  if (n <= TOML_TAG_MAX) {
+    uint32_t cap = toml_vec_cap(n), h = toml_key_hash(key, len);
+    const uint8_t *tags = toml_tags(toml_vec(d, t), cap);
+    const __m128i want = _mm_set1_epi8((char)toml_key_tag(h));
+    toml_build *b = d->build;
+    b->miss_key = key;
+    b->miss_len = len;
+    b->miss_hash = h;
+    for (uint32_t at = 0; at < n; at += 16) {
+      __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(tags + at));
+      unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, want));
+      if (n - at < 16)
+        m &= (1u << (n - at)) - 1;
+      if (m)
+        return toml_table_find_tagged(d, t, key, len, h, at);
+    }
+    return NULL;
+  }
+#endif
+  return toml_table_find_in(d, t, key, len);
+}
 /* Appends entry eref (key already set, not present) to table t.  false when
- * out of memory.  The common cases are inlined: a table's first key, and
- * one more key where the vector has room (a tagged table's tag from the
- * hash its lookup left); toml_table_append_in does the rest (a larger
- * vector, the index). */
+ * out of memory.  The common cases are inlined: a table's first key, one
+ * more key where the vector has room (a tagged table's tag from the hash
+ * its lookup left), and a scanned table's vector doubling from 2 or 4
+ * refs; toml_table_append_in does the rest (larger vectors, the tags when
+ * they start, the index). */
 bool toml_table_append_in(toml_doc *d, toml_node *t, uint32_t eref);
 static inline bool toml_table_append(toml_doc *d, toml_node *t, uint32_t eref)
 {
@@ -453,6 +529,26 @@ static inline bool toml_table_append(toml_doc *d, toml_node *t, uint32_t eref)
     refs[0] = eref;
     t->u.c.vec = ref;
     t->u.c.count = 1;
+    return true;
+  }
+  if (n == 2 || n == 4) { /* a scanned table's vector doubles, as
+                            toml_table_append_in would do it: a free one
+                            of 2n refs or n new units, the old one freed */
+    uint32_t *list = d->build->free_vec, k = n == 2 ? 2 : 3, ref = list[k],
+             *old = toml_vec(d, t);
+    if (ref) {
+      refs = toml_ptr(d, ref);
+      list[k] = refs[0];
+    } else if (!(refs = toml_alloc_units(d, n, &ref))) {
+      return false;
+    }
+    for (uint32_t i = 0; i < n; i++)
+      refs[i] = old[i];
+    old[0] = list[k - 1];
+    list[k - 1] = t->u.c.vec;
+    refs[n] = eref;
+    t->u.c.vec = ref;
+    t->u.c.count = n + 1;
     return true;
   }
   if (n == 1 || (n > 2 && n < TOML_TAG_MAX && (n & (n - 1)) != 0)) {

@@ -217,10 +217,11 @@ TOML_NORETURN static void bad_char(toml_parser *P, const char *open,
             toml_char_name(P, q, name), what);
 }
 
-/* "..." */
-static char *lex_basic(toml_parser *P, char *p, uint32_t *off, uint32_t *len)
+/* "..." at p, read up to q (no escape, nothing to move before q). */
+__attribute__((noinline)) static char *
+lex_basic(toml_parser *P, char *p, char *q, uint32_t *off, uint32_t *len)
 {
-  char *q = p + 1, *start = q, *w;
+  char *start = p + 1, *w;
   for (;;) { /* no escape yet: nothing moves */
     q = toml_scan(q, TOML_CC_BASIC);
     if (*q == '"') {
@@ -264,11 +265,10 @@ static char *lex_basic(toml_parser *P, char *p, uint32_t *off, uint32_t *len)
   }
 }
 
-/* '...' */
-static char *lex_literal(toml_parser *P, char *p, uint32_t *off,
-                         uint32_t *len)
+/* '...' at p, read up to q. */
+__attribute__((noinline)) static char *
+lex_literal(toml_parser *P, char *p, char *q, uint32_t *off, uint32_t *len)
 {
-  char *q = p + 1;
   for (;;) {
     q = toml_scan(q, TOML_CC_LITERAL);
     if (*q == '\'') {
@@ -288,8 +288,8 @@ static char *lex_literal(toml_parser *P, char *p, uint32_t *off,
 /* """...""" and '''...''': quote is the delimiter.  Newlines are kept as LF
  * (CRLF is normalised); in basic ones escapes and line-ending backslashes
  * are decoded.  Up to two quotes may touch the closing delimiter. */
-static char *lex_multiline(toml_parser *P, char *p, char quote, uint32_t *off,
-                           uint32_t *len)
+__attribute__((noinline)) static char *
+lex_multiline(toml_parser *P, char *p, char quote, uint32_t *off, uint32_t *len)
 {
   const unsigned cls = quote == '"' ? TOML_CC_BASIC : TOML_CC_LITERAL;
   const char *what =
@@ -354,15 +354,31 @@ static char *lex_multiline(toml_parser *P, char *p, char quote, uint32_t *off,
   }
 }
 
+/* The common string (single-line, printable ASCII and tabs up to its
+ * closing quote) is settled here, without a frame; at the first byte that
+ * needs care (an escape, UTF-8, a control character, the end) lex_basic or
+ * lex_literal goes on from where the scan stopped. */
 char *toml_lex_string(toml_parser *P, char *p, uint32_t *off, uint32_t *len,
                       bool key)
 {
-  char quote = *p;
-  if (p[1] == quote && p[2] == quote) {
+  char quote = *p, *q;
+  if (TOML_UNLIKELY(p[1] == quote) && p[2] == quote) {
     if (key)
       toml_fail(P, p, "a key cannot be a multi-line string");
     return lex_multiline(P, p, quote, off, len);
   }
-  return quote == '"' ? lex_basic(P, p, off, len)
-                      : lex_literal(P, p, off, len);
+  if (quote == '"') {
+    q = toml_scan(p + 1, TOML_CC_BASIC);
+    if (TOML_LIKELY(*q == '"'))
+      goto done;
+    return lex_basic(P, p, q, off, len);
+  }
+  q = toml_scan(p + 1, TOML_CC_LITERAL);
+  if (TOML_UNLIKELY(*q != '\''))
+    return lex_literal(P, p, q, off, len);
+done:
+  *q = '\0';
+  *off = (uint32_t)(p + 1 - P->buf);
+  *len = (uint32_t)(q - (p + 1));
+  return q + 1;
 }

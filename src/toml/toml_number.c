@@ -482,32 +482,20 @@ digit_run(char *p, uint64_t *m, int *nd)
   }
 }
 
-/* One pass over the common numbers: decimal integers and floats of up to
- * 19 digits, with underscores and exponents; 0x / 0o / 0b integers go
- * straight to lex_radix.  Whatever it does not settle (a sign on a radix
- * integer, inf and nan, leading zeros, more digits, every error) goes to
- * lex_number from the start, which reads it as it always did: the same
- * values (m, the fraction's digits and the exponent are what lex_number
- * reads when nothing is dropped) and the same errors. */
-char *toml_lex_number(toml_parser *P, char *p, toml_node *n)
+/* The rest of toml_lex_number's pass: the number at p, whose first run of
+ * up to 8 digits ends at q with value m (nd digits), is read on: more
+ * digits, an integer, or a float; lex_number from the start for whatever
+ * it does not settle.  Out of line, so that short integers need no frame. */
+__attribute__((noinline)) static char *
+lex_decimal(toml_parser *P, char *p, toml_node *n, char *q, uint64_t m, int nd)
 {
-  char *q = p;
-  uint64_t m = 0;
-  int nd = 0, fd;
+  int fd;
   long e10 = 0;
   bool neg = *p == '-';
-  if (*q == '+' || *q == '-')
-    q++;
-  if (!is_digit(*q))
-    return lex_number(P, p, n);
-  if (*q == '0') {
-    char c = q[1];
-    if ((c == 'x' || c == 'o' || c == 'b') && q == p)
-      return lex_radix(P, q, n);
-    if (is_digit(c) || c == '_')
-      return lex_number(P, p, n);
-  }
-  q = digit_run(q, &m, &nd);
+  if (nd == 8) /* digit_run's loop, where the fast path left it */
+    q = digit_run(q, &m, &nd);
+  else if (*q == '_' && is_digit(q[1]))
+    q = digit_run(q + 1, &m, &nd);
   if (TOML_LIKELY(nd <= 19 && toml_is((unsigned char)*q, TOML_CC_END))) {
     uint64_t lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     if (nd == 19 && m > lim)
@@ -554,4 +542,39 @@ char *toml_lex_number(toml_parser *P, char *p, toml_node *n)
     return lex_number(P, p, n);
   put_float(P, n, m, e10 - fd, false, neg, p, q);
   return q;
+}
+
+/* One pass over the common numbers: decimal integers and floats of up to
+ * 19 digits, with underscores and exponents; 0x / 0o / 0b integers go
+ * straight to lex_radix.  An integer of up to 7 digits is settled here
+ * (without a frame), the rest by lex_decimal from where its first 8 digits
+ * stop.  Whatever these do not settle (a sign on a radix integer, inf and
+ * nan, leading zeros, more digits, every error) goes to lex_number from the
+ * start, which reads it as it always did: the same values (m, the
+ * fraction's digits and the exponent are what lex_number reads when
+ * nothing is dropped) and the same errors. */
+char *toml_lex_number(toml_parser *P, char *p, toml_node *n)
+{
+  char *q = p;
+  uint64_t m;
+  int nd;
+  if (*q == '+' || *q == '-')
+    q++;
+  if (!is_digit(*q))
+    return lex_number(P, p, n);
+  if (*q == '0') {
+    char c = q[1];
+    if ((c == 'x' || c == 'o' || c == 'b') && q == p)
+      return lex_radix(P, q, n);
+    if (is_digit(c) || c == '_')
+      return lex_number(P, p, n);
+  }
+  m = digits8(q, &nd);
+  q += nd;
+  if (TOML_LIKELY(nd < 8 && toml_is((unsigned char)*q, TOML_CC_END))) {
+    n->meta |= TOML_INTEGER;
+    n->u.i = *p == '-' ? (int64_t)(0 - m) : (int64_t)m;
+    return q;
+  }
+  return lex_decimal(P, p, n, q, m, nd);
 }

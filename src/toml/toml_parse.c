@@ -195,8 +195,16 @@ key_part_read(toml_parser *P, char *p, key_part *k)
       q++;
     k->off = (uint32_t)(p - P->buf);
     k->len = (uint32_t)(q - p);
-    k->quoted = false;
+    k->quoted = k->narrow = false;
     k->sep = *q;
+    if (k->sep == ' ' && q[1] == '=') { /* the common "key = ", and the
+                                          space after it, which the caller
+                                          would skip */
+      *q = '\0';
+      k->sep = '=';
+      k->sep_at = q + 1;
+      return q[2] == ' ' ? q + 3 : q + 2;
+    }
     if (k->sep == ' ' || k->sep == '\t') {
       *q = '\0';
       p = toml_skip_ws(q + 1);
@@ -222,7 +230,7 @@ key_part_read(toml_parser *P, char *p, key_part *k)
 
 /* A new entry for key k in table t.  narrow: a key/value pair's or a
  * dotted key's table, which is narrow when k has no escapes and fits
- * (toml_node); its pos then packs its key (parse_keyval leaves it). */
+ * (toml_node); its pos then packs its key (keyval leaves it). */
 static inline __attribute__((always_inline)) toml_entry *
 add_entry(toml_parser *P, toml_node *t, const key_part *k, unsigned kind,
           uint32_t flags, bool narrow, uint32_t *eref)
@@ -259,7 +267,7 @@ TOML_NORETURN static void already(toml_parser *P, const key_part *k,
 static toml_node *dotted_step(toml_parser *P, toml_node *t, uint32_t *tref,
                               const key_part *k, int depth)
 {
-  toml_entry *e = toml_table_find(P->d, t, P->buf + k->off, k->len);
+  toml_entry *e = toml_table_find_short(P->d, t, P->buf + k->off, k->len);
   char kb[96], pb[32];
   check_depth(P, k->at, depth);
   if (!e) {
@@ -297,33 +305,56 @@ static toml_node *dotted_step(toml_parser *P, toml_node *t, uint32_t *tref,
 
 static char *parse_value(toml_parser *P, char *p, toml_node *n, int depth);
 
-/* key = value, with the key relative to table t (ref tref, at depth). */
-static char *parse_keyval(toml_parser *P, char *p, toml_node *t,
-                          uint32_t tref, int depth)
+/* Errors of a key/value pair, out of its inlined path. */
+TOML_NORETURN __attribute__((noinline, cold)) static void
+no_equals(toml_parser *P, const key_part *k)
 {
+  char name[32], kb[96];
+  *k->sep_at = k->sep; /* for toml_char_name */
+  toml_fail(P, k->sep_at, "expected '=' after key %s, found %s",
+            key_text(P, k->off, k->len, kb, sizeof kb),
+            toml_char_name(P, k->sep_at, name));
+}
+
+TOML_NORETURN __attribute__((noinline, cold)) static void
+duplicate_key(toml_parser *P, const key_part *k, const toml_entry *e)
+{
+  char kb[96], pb[32];
+  pos_text(P, toml_entry_key_off(e), pb, sizeof pb);
+  toml_fail(P, k->at, "duplicate key %s (first defined at %s)",
+            key_text(P, k->off, k->len, kb, sizeof kb), pb);
+}
+
+/* key = value, with the key relative to table t (ref tref, at depth).
+ * Inlined into the document's loop and parse_inline's (no call and frame
+ * per pair). */
+static inline __attribute__((always_inline)) char *
+keyval(toml_parser *P, char *p, toml_node *t, uint32_t tref, int depth)
+{
+  /* k's address goes only to functions inlined here (what is not gets a
+   * copy), so that it can live in registers */
   key_part k;
-  char name[32], kb[96], pb[32];
   toml_entry *e;
   uint32_t eref;
   for (;;) {
     p = key_part_read(P, p, &k);
     if (k.sep == '.') {
+      key_part kd = k;
+      uint32_t r = tref;
       p = toml_skip_ws(p);
-      t = dotted_step(P, t, &tref, &k, ++depth);
+      t = dotted_step(P, t, &r, &kd, ++depth);
+      tref = r;
       continue;
     }
     if (k.sep == '=')
       break;
-    *k.sep_at = k.sep; /* for toml_char_name */
-    toml_fail(P, k.sep_at, "expected '=' after key %s, found %s",
-              key_text(P, k.off, k.len, kb, sizeof kb),
-              toml_char_name(P, k.sep_at, name));
+    key_part kn = k;
+    no_equals(P, &kn);
   }
   e = toml_table_find(P->d, t, P->buf + k.off, k.len);
   if (e) {
-    pos_text(P, toml_entry_key_off(e), pb, sizeof pb);
-    toml_fail(P, k.at, "duplicate key %s (first defined at %s)",
-              key_text(P, k.off, k.len, kb, sizeof kb), pb);
+    key_part kn = k;
+    duplicate_key(P, &kn, e);
   }
   e = add_entry(P, t, &k, 0, 0, true, &eref);
   p = toml_skip_ws(p);
@@ -378,7 +409,8 @@ __attribute__((noinline)) static char *parse_array(toml_parser *P, char *p,
   return p;
 }
 
-static char *inline_skip(toml_parser *P, char *p)
+static inline __attribute__((always_inline)) char *inline_skip(toml_parser *P,
+                                                               char *p)
 {
   if (P->v11)
     return toml_skip_wcn(P, p);
@@ -401,7 +433,7 @@ __attribute__((noinline)) static char *parse_inline(toml_parser *P, char *p,
   if (*p == '}')
     return p + 1;
   for (;;) {
-    p = parse_keyval(P, p, n, ref, depth);
+    p = keyval(P, p, n, ref, depth);
     p = inline_skip(P, p);
     if (*p == ',') {
       p = inline_skip(P, p + 1);
@@ -518,7 +550,7 @@ static char *parse_header(toml_parser *P, char *p, section *cur)
     }
     p = toml_skip_ws(p);
     check_depth(P, k.at, ++depth);
-    e = toml_table_find(P->d, t, P->buf + k.off, k.len);
+    e = toml_table_find_short(P->d, t, P->buf + k.off, k.len);
     if (!e) {
       e = add_entry(P, t, &k, TOML_TABLE, 0, false, &tref);
       t = &e->v;
@@ -544,7 +576,7 @@ static char *parse_header(toml_parser *P, char *p, section *cur)
     p++;
   }
   check_depth(P, k.at, depth + (aot ? 2 : 1));
-  e = toml_table_find(P->d, t, P->buf + k.off, k.len);
+  e = toml_table_find_short(P->d, t, P->buf + k.off, k.len);
   if (!aot) {
     if (!e) {
       e = add_entry(P, t, &k, TOML_TABLE, TOML_F_DEFINED, false, &eref);
@@ -610,28 +642,37 @@ static void parse_document(toml_parser *P)
   cur.ref = ref;
   cur.depth = 0;
   for (;;) {
-    p = toml_skip_ws(p);
-    switch (*p) {
-    case '\n':
-    case '\r':
+    /* the common line, a key/value pair that starts with a bare key,
+     * goes straight to keyval; the rest is told apart here */
+    if (!toml_is((unsigned char)*p, TOML_CC_BARE)) {
+      p = toml_skip_ws(p);
+      switch (*p) {
+      case '\n':
+      case '\r':
+        p = toml_newline(P, p);
+        continue;
+      case '#':
+        p = toml_comment(P, p);
+        continue;
+      case '[':
+        p = parse_header(P, p, &cur);
+        what = "the table header";
+        goto line_end;
+      case '\0':
+        if (p >= P->end)
+          return;
+        break;
+      default:
+        break;
+      }
+    }
+    p = keyval(P, p, cur.t, cur.ref, cur.depth);
+    what = "the value";
+    if (TOML_LIKELY(*p == '\n')) { /* right after the value */
       p = toml_newline(P, p);
       continue;
-    case '#':
-      p = toml_comment(P, p);
-      continue;
-    case '[':
-      p = parse_header(P, p, &cur);
-      what = "the table header";
-      break;
-    case '\0':
-      if (p >= P->end)
-        return;
-      /* fall through */
-    default:
-      p = parse_keyval(P, p, cur.t, cur.ref, cur.depth);
-      what = "the value";
-      break;
     }
+  line_end:
     p = toml_skip_ws(p);
     if (*p == '#')
       p = toml_comment(P, p);

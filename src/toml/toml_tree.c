@@ -4,39 +4,6 @@
 
 /* ---- lookup and insertion ---- */
 
-static inline __attribute__((always_inline)) uint32_t key_hash(const char *k,
-                                                               uint32_t len)
-{
-  uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
-  uint64_t w;
-  while (len >= 8) {
-    memcpy(&w, k, 8);
-    h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 31;
-    k += 8;
-    len -= 8;
-  }
-  if (len) { /* the last 1 to 7 bytes, little-endian, without a memcpy
-                call and without reading past them (overlapping loads) */
-    if (len >= 4) {
-      uint32_t lo, hi;
-      memcpy(&lo, k, 4);
-      memcpy(&hi, k + len - 4, 4);
-      w = lo | (uint64_t)hi << (8 * (len - 4));
-    } else {
-      const unsigned char *u = (const unsigned char *)k;
-      w = u[0] | (uint64_t)u[len / 2] << (8 * (len / 2)) |
-          (uint64_t)u[len - 1] << (8 * (len - 1));
-    }
-    h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
-  }
-  /* the caller masks the low bits: fold the high half (where a product
-   * puts the key's last bytes) into them before the last multiply */
-  h ^= h >> 32;
-  h *= 0x94D049BB133111EBull;
-  return (uint32_t)(h >> 32);
-}
-
 /* The hash of entry e's key: the last missed lookup's when it was for
  * that key (the insert after a lookup hashes once). */
 static inline __attribute__((always_inline)) uint32_t
@@ -46,7 +13,7 @@ entry_hash(const toml_doc *d, const toml_entry *e)
   const toml_build *b = d->build;
   uint32_t len = toml_entry_key_len(e);
   return key == b->miss_key && len == b->miss_len ? b->miss_hash
-                                                  : key_hash(key, len);
+                                                  : toml_key_hash(key, len);
 }
 
 /* Puts position pos (of entry e) into the index after refs[cap]. */
@@ -68,16 +35,17 @@ index_put(const toml_doc *d, uint32_t *refs, uint32_t cap, uint32_t pos,
   }
 }
 
-/* The entry of key among the n of a tagged table (refs, tags): sixteen
+/* The entry of key among the n of a tagged table (refs, tags), from tag
+ * at on (a multiple of 16): sixteen
  * tags at a time (SSE2), then only the entries whose tag is tag.  Reading
  * 16 tags past n stays inside the vector: cap is a multiple of 16. */
 static inline __attribute__((always_inline)) toml_entry *
 find_tagged(toml_doc *d, const uint32_t *refs, uint32_t n, const uint8_t *tags,
-            uint8_t tag, const char *key, uint32_t len)
+            uint8_t tag, const char *key, uint32_t len, uint32_t at)
 {
 #if defined(__SSE2__)
   const __m128i want = _mm_set1_epi8((char)tag);
-  for (uint32_t at = 0; at < n; at += 16) {
+  for (; at < n; at += 16) {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(tags + at));
     unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, want));
     if (n - at < 16)
@@ -91,7 +59,7 @@ find_tagged(toml_doc *d, const uint32_t *refs, uint32_t n, const uint8_t *tags,
     }
   }
 #else
-  for (uint32_t i = 0; i < n; i++)
+  for (uint32_t i = at; i < n; i++)
     if (tags[i] == tag) {
       toml_entry *e = toml_ptr(d, refs[i]);
       if (toml_entry_is(d, e, key, len))
@@ -99,6 +67,16 @@ find_tagged(toml_doc *d, const uint32_t *refs, uint32_t n, const uint8_t *tags,
     }
 #endif
   return NULL;
+}
+
+toml_entry *toml_table_find_tagged(toml_doc *d, const toml_node *t,
+                                   const char *key, uint32_t len, uint32_t h,
+                                   uint32_t at)
+{
+  uint32_t n = t->u.c.count;
+  const uint32_t *refs = toml_vec(d, t);
+  return find_tagged(d, refs, n, toml_tags(refs, toml_vec_cap(n)),
+                     toml_key_tag(h), key, len, at);
 }
 
 /* Lookup; in a tagged or indexed table it leaves the key's hash in the
@@ -117,7 +95,7 @@ find(toml_doc *d, const toml_node *t, const char *key, uint32_t len,
   if (n <= TOML_SCAN_MAX)
     return toml_table_scan(d, refs, n, key, len);
   cap = toml_vec_cap(n);
-  h = key_hash(key, len);
+  h = toml_key_hash(key, len);
   if (remember) {
     d->build->miss_key = key;
     d->build->miss_len = len;
@@ -125,7 +103,7 @@ find(toml_doc *d, const toml_node *t, const char *key, uint32_t len,
   }
   if (cap <= TOML_TAG_MAX)
     return find_tagged(d, refs, n, toml_tags(refs, cap), toml_key_tag(h), key,
-                       len);
+                       len, 0);
   mask = 2 * cap - 1;
   for (i = h & mask;; i = (i + 1) & mask) {
     uint32_t s = toml_index_slot(refs, cap, i);
