@@ -266,11 +266,20 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
       failed = true;
     }
   }
-  /* the types of the declared plugins and of what they require */
+  /* the types of the declared plugins and of what they require; their
+   * list and map sized once for a type a declared plugin (a config
+   * declares the plugins whose types it uses) */
   size_t nreq = 0, qcap = hc->ndecl + 1;
   pk_plugin **queue = pk__alloc(&h->alloc, qcap * sizeof *queue);
-  if (!queue)
+  if (!queue ||
+      (hc->ndecl &&
+       (pk__vec_reserve(&h->alloc, (void **)&t->types, &t->tcap,
+                        t->ntypes + hc->ndecl, sizeof *t->types) != PK_OK ||
+        pk__map_reserve(&h->alloc, &t->by_tag,
+                        t->by_tag.count + hc->ndecl) != PK_OK))) {
+    pk__free(&h->alloc, queue, qcap * sizeof *queue);
     return pk__fail(err, PK_ENOMEM, "out of memory");
+  }
   for (size_t i = 0; i < hc->ndecl; i++)
     queue[nreq++] = hc->decl[i]->plugin;
   for (size_t qi = 0; qi < nreq; qi++) {
