@@ -38,8 +38,6 @@ typedef struct pk__type {
   pk_instance_destroy_fn destroy;
   void *data;
   bool has_code;           /* plugin: api->type_add ran */
-  bool in_records;         /* a manifest's type: its block is in the host's
-                              records arena, released with it */
   pk_type_factory_fn pfactory;
   pk_type_destroy_fn pdestroy;
   pk_plugin_binding *bind;

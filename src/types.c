@@ -169,8 +169,7 @@ void pk__type_free(const pk__allocator *a, pk__type *ty)
   for (size_t i = 0; i < ty->nbind; i++)
     pk__strfree(a, (char *)ty->bind[i].field);
   pk__free(a, ty->bind, ty->nbind * sizeof *ty->bind);
-  if (!ty->in_records)
-    pk__free(a, ty, sizeof *ty + ty->names);
+  pk__free(a, ty, sizeof *ty + ty->names);
 }
 
 pk_status pk__type_insert(pk_host *h, pk__types *t, pk__type *ty,
@@ -322,13 +321,10 @@ static pk_status add_provided(pk_host *h, pk__types *t, pk_plugin *p,
                 "does not declare (kinds: %s)", p->id, kind, list);
     return pk__error_set_plugin(err, p->id);
   }
-  /* in the records arena, as the plugin's record: beside it in a warm
-   * start (the cache's room), not a block of the heap each */
-  pk__type *ty = pk__type_new(&h->records_alloc, kind, e->tag,
+  pk__type *ty = pk__type_new(&h->alloc, kind, e->tag,
                               ext && *ext ? ext : NULL);
   if (!ty)
     return pk__fail(err, PK_ENOMEM, "out of memory");
-  ty->in_records = true;
   ty->plugin = p;
   ty->prov_i = (uint32_t)i;
   ty->tag_v = tag_v;

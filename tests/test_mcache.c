@@ -1365,14 +1365,13 @@ static long config_allocs(int n)
   return calls;
 }
 
-/* A config's declarations and the types of the declared plugins are not
- * a heap block each (each a fresh page now and then in a new process): a
- * declaration holds its alias, the types lie in the host's records arena
- * beside the records, and the lists and maps holding them are sized once
- * for the declared plugins, not grown through every size.  So declaring
- * 96 more plugins takes under three allocations each (2.2: the
- * declaration and its decoded config; it took over four: its alias and
- * its type besides, and the growths). */
+/* A config's declarations take one heap block each, not two (each a
+ * fresh page now and then in a new process): a declaration holds its
+ * alias, and the lists and maps holding the declarations and their types
+ * are sized once for the declared plugins, not grown through every size.
+ * So declaring 96 more plugins takes under four allocations each (the
+ * declaration, its decoded config, its type; it took 4.3: its alias
+ * besides, and the growths). */
 Test(mcache, declared_plugins_take_few_allocations, .fini = remove_tree)
 {
   enum { N = 128 };
@@ -1399,7 +1398,7 @@ Test(mcache, declared_plugins_take_few_allocations, .fini = remove_tree)
   settle();
   config_allocs(1); /* writes the cache */
   long few = config_allocs(32), many = config_allocs(N);
-  cr_assert_lt(many - few, 3 * (N - 32),
+  cr_assert_lt(many - few, 4 * (N - 32),
                "%ld allocations for 32 declared plugins, %ld for %d", few,
                many, N);
 }
