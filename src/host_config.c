@@ -24,8 +24,7 @@ static void hostconf_free(pk_host *h)
     pk_schema_free(pc->schema);
     pk_doc_free(pc->fragment);
     pk__strv_free(a, pc->strv);
-    pk__strfree(a, pc->alias);
-    pk__free(a, pc, sizeof *pc);
+    pk__free(a, pc, sizeof *pc + strlen(pc->alias) + 1);
   }
   pk__free(a, c->decl, c->dcap * sizeof *c->decl);
   pk__map_free(a, &c->by_alias);
@@ -84,20 +83,19 @@ static pk_status pconf_add(pk_host *h, pk__hostconf *hc, const char *alias,
                            const pk_value *id_v,
                            pk__pconf **out)
 {
-  pk__pconf *c = pk__alloc_zero(&h->alloc, sizeof *c);
+  size_t len = strlen(alias);
+  pk__pconf *c = pk__alloc(&h->alloc, sizeof *c + len + 1); /* alias after */
   if (!c)
     return PK_ENOMEM;
-  c->alias = pk__strdup(&h->alloc, alias);
-  c->plugin = p;
-  c->table = table;
-  c->id_v = id_v;
-  if (!c->alias ||
-      PK__VEC_PUSH(&h->alloc, hc->decl, hc->ndecl, hc->dcap, c) != PK_OK) {
-    pk__strfree(&h->alloc, c->alias);
-    pk__free(&h->alloc, c, sizeof *c);
+  *c = (pk__pconf){.alias = memcpy(c + 1, alias, len + 1),
+                   .plugin = p,
+                   .table = table,
+                   .id_v = id_v};
+  if (PK__VEC_PUSH(&h->alloc, hc->decl, hc->ndecl, hc->dcap, c) != PK_OK) {
+    pk__free(&h->alloc, c, sizeof *c + len + 1);
     return PK_ENOMEM;
   }
-  if (pk__map_put(&h->alloc, &hc->by_alias, c->alias, strlen(c->alias), c))
+  if (pk__map_put(&h->alloc, &hc->by_alias, c->alias, len, c))
     return PK_ENOMEM;
   *out = c;
   return PK_OK;
@@ -145,6 +143,14 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
   /* The entries read a batch at a time; a position is computed only for
    * a message (the plugin id's is kept as its value, id_v). */
   size_t nplugins = pk_table_count(plugins);
+  /* the declarations' list and map sized once for them all: no table
+   * grown and copied through every size on the way (fresh pages) */
+  if (nplugins &&
+      (pk__vec_reserve(&h->alloc, (void **)&hc->decl, &hc->dcap,
+                       hc->ndecl + nplugins, sizeof *hc->decl) != PK_OK ||
+       pk__map_reserve(&h->alloc, &hc->by_alias,
+                       hc->by_alias.count + nplugins) != PK_OK))
+    return pk__fail(err, PK_ENOMEM, "out of memory");
   pk__items items;
   pk__items_init(&items, plugins);
   for (size_t i = 0; plugins && i < nplugins; i++) {
@@ -260,11 +266,20 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
       failed = true;
     }
   }
-  /* the types of the declared plugins and of what they require */
+  /* the types of the declared plugins and of what they require; their
+   * list and map sized once for a type a declared plugin (a config
+   * declares the plugins whose types it uses) */
   size_t nreq = 0, qcap = hc->ndecl + 1;
   pk_plugin **queue = pk__alloc(&h->alloc, qcap * sizeof *queue);
-  if (!queue)
+  if (!queue ||
+      (hc->ndecl &&
+       (pk__vec_reserve(&h->alloc, (void **)&t->types, &t->tcap,
+                        t->ntypes + hc->ndecl, sizeof *t->types) != PK_OK ||
+        pk__map_reserve(&h->alloc, &t->by_tag,
+                        t->by_tag.count + hc->ndecl) != PK_OK))) {
+    pk__free(&h->alloc, queue, qcap * sizeof *queue);
     return pk__fail(err, PK_ENOMEM, "out of memory");
+  }
   for (size_t i = 0; i < hc->ndecl; i++)
     queue[nreq++] = hc->decl[i]->plugin;
   for (size_t qi = 0; qi < nreq; qi++) {

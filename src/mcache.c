@@ -366,9 +366,10 @@ static bool read_file(pk__mc *mc, bool *nomem)
 {
   const char *why = NULL;
   int fd = open(mc->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) {
-    pk__log(mc->h, PK_LOG_DEBUG, NULL, "plugin cache %s: %s", mc->path,
-            strerror(errno));
+  if (fd < 0) { /* (the first start: no file yet) */
+    if (mc->h->log) /* strerror's locale data: 4 fresh pages, not for none */
+      pk__log(mc->h, PK_LOG_DEBUG, NULL, "plugin cache %s: %s", mc->path,
+              strerror(errno));
     return false;
   }
   struct stat sb;

@@ -118,7 +118,7 @@ static inline const char *pk__record_provides(const char *at, pk__mprov *out)
  * read by the plugin's api->plugin_alias and api->config_bind and by the
  * instances of its types (the plugin-level config layer). */
 typedef struct pk__pconf {
-  char *alias;
+  char *alias; /* in the same block, after the struct */
   struct pk_plugin *plugin;
   const pk_value *table; /* or NULL (short form) */
   const pk_value *id_v;  /* the declaration: the plugin id's value */
