@@ -954,6 +954,21 @@ Test(mcache, unwritable_cache_warns, .fini = remove_tree)
   expect_same(path, reference, "0 manifests from the cache, 4 read");
 }
 
+/* A fresh root with a host description (namespace runner, kind cache)
+ * and an empty plugins directory; the cache's path beside it. */
+static void make_typed_root(void)
+{
+  snprintf(root, sizeof root, "/tmp/pk-mcache-XXXXXX");
+  cr_assert_not_null(mkdtemp(root));
+  snprintf(cache, sizeof cache, "%s.cache", root);
+  char path[600];
+  snprintf(path, sizeof path, "%s/host.toml", root);
+  write_file(path, "[namespaces.runner]\nabi = 1\n"
+                   "[kinds.cache]\ntable = \"caches\"\nversion = 1\n");
+  snprintf(path, sizeof path, "%s/plugins", root);
+  mkdir(path, 0755);
+}
+
 static pk_status local_factory(const pk_instance_args *a, void **out,
                                pk_error *err)
 {
@@ -1010,15 +1025,7 @@ static void typed_start(const char *cache_path, const char *config,
  * document only then. */
 Test(mcache, types_are_declared_from_the_record, .fini = remove_tree)
 {
-  snprintf(root, sizeof root, "/tmp/pk-mcache-XXXXXX");
-  cr_assert_not_null(mkdtemp(root));
-  snprintf(cache, sizeof cache, "%s.cache", root);
-  char path[600];
-  snprintf(path, sizeof path, "%s/host.toml", root);
-  write_file(path, "[namespaces.runner]\nabi = 1\n"
-                   "[kinds.cache]\ntable = \"caches\"\nversion = 1\n");
-  snprintf(path, sizeof path, "%s/plugins", root);
-  mkdir(path, 0755);
+  make_typed_root();
   put_plugin("plugins/one", PROVIDER("one",
              "[[provides]]\nkind = \"cache\"\ntag = \"t1\"\n"
              "[provides.config]\n"
@@ -1375,15 +1382,7 @@ static long config_allocs(int n)
 Test(mcache, declared_plugins_take_few_allocations, .fini = remove_tree)
 {
   enum { N = 128 };
-  snprintf(root, sizeof root, "/tmp/pk-mcache-XXXXXX");
-  cr_assert_not_null(mkdtemp(root));
-  snprintf(cache, sizeof cache, "%s.cache", root);
-  char path[600];
-  snprintf(path, sizeof path, "%s/host.toml", root);
-  write_file(path, "[namespaces.runner]\nabi = 1\n"
-                   "[kinds.cache]\ntable = \"caches\"\nversion = 1\n");
-  snprintf(path, sizeof path, "%s/plugins", root);
-  mkdir(path, 0755);
+  make_typed_root();
   for (int i = 0; i < N; i++) {
     char dir[40], name[16], text[400];
     snprintf(name, sizeof name, "p%03d", i);
