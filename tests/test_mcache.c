@@ -969,6 +969,22 @@ static void make_typed_root(void)
   mkdir(path, 0755);
 }
 
+/* A host made with o, described by make_typed_root's host.toml and
+ * searching its plugins directory. */
+static pk_host *typed_host(const pk_host_options *o)
+{
+  char path[600];
+  pk_host *h;
+  pk_error e;
+  cr_assert_eq(pk_host_new(o, &h, &e), PK_OK);
+  snprintf(path, sizeof path, "%s/host.toml", root);
+  cr_assert_eq(pk_host_load_description(h, path, &e), PK_OK, "%s",
+               e.message);
+  snprintf(path, sizeof path, "%s/plugins", root);
+  cr_assert_eq(pk_host_add_path(h, path, &e), PK_OK);
+  return h;
+}
+
 static pk_status local_factory(const pk_instance_args *a, void **out,
                                pk_error *err)
 {
@@ -996,17 +1012,10 @@ static void local_destroy(void *data, void *inst)
 static void typed_start(const char *cache_path, const char *config,
                         char *msg, size_t cap, pk_host **out)
 {
-  char path[600];
   pk_host_options o = {.size = sizeof o, .ignore_env = true,
                        .cache_path = cache_path};
-  pk_host *h;
+  pk_host *h = typed_host(&o);
   pk_error e;
-  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
-  snprintf(path, sizeof path, "%s/host.toml", root);
-  cr_assert_eq(pk_host_load_description(h, path, &e), PK_OK, "%s",
-               e.message);
-  snprintf(path, sizeof path, "%s/plugins", root);
-  cr_assert_eq(pk_host_add_path(h, path, &e), PK_OK);
   msg[0] = '\0';
   if (pk_host_load_config_text(h, config, strlen(config), "config.toml",
                                NULL, &e) != PK_OK)
@@ -1343,19 +1352,12 @@ Test(mcache, a_key_is_the_stat_it_was_made_of)
  * the cache gives the records, a host's own allocator the documents). */
 static long config_allocs(int n)
 {
-  char path[600];
   counting cnt = {0};
   pk_host_options o = {.size = sizeof o, .ignore_env = true,
                        .cache_path = cache, .alloc = counting_alloc,
                        .alloc_ud = &cnt};
-  pk_host *h;
+  pk_host *h = typed_host(&o);
   pk_error e;
-  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
-  snprintf(path, sizeof path, "%s/host.toml", root);
-  cr_assert_eq(pk_host_load_description(h, path, &e), PK_OK, "%s",
-               e.message);
-  snprintf(path, sizeof path, "%s/plugins", root);
-  cr_assert_eq(pk_host_add_path(h, path, &e), PK_OK);
   cr_assert_eq(pk_host_discover(h, &e), PK_OK, "%s", e.message);
   char *config = malloc((size_t)n * 40 + 16), *at = config;
   at += sprintf(at, "[plugins]\n");
