@@ -571,12 +571,7 @@ static void load_all(pk_host *h, const pk__mc *mc, const char *root, size_t lr,
     pk__arena_init(&L[j].keys, &h->alloc);
     L[j].alloc = (pk__allocator){pk__arena_fn, &L[j].arena};
     L[j].served_alloc = (pk__allocator){pk__arena_fn, &L[j].served};
-    size_t served = 0, read = 0;
-    if (room)
-      read = loader_bytes(items, L[j].from, L[j].to, lr, &served);
-    for (size_t i = L[j].from; mc && !room && i < L[j].to; i++)
-      if (items[i].old && items[i].old->kind == PK__MC_IMAGE)
-        served += served_bytes(items[i].old, lr + 1 + items[i].old->name_len);
+    size_t served, read = loader_bytes(items, L[j].from, L[j].to, lr, &served);
     if (served)
       pk__arena_seed(&L[j].served, pk__alloc(&h->records_alloc, served),
                      served);
