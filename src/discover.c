@@ -822,7 +822,11 @@ static int cmp_plugin(const void *x, const void *y)
 static __attribute__((noinline)) pk_status add_builtins(pk_host *h,
                                                         pk_error *err)
 {
-  pk_status st = PK_OK;
+  /* the map of ids sized once (its tables are the records arena's: one
+   * grown through every size would leave each behind) */
+  pk_status st = pk__map_reserve(&h->records_alloc, &h->by_id, h->nbuiltins);
+  if (st != PK_OK)
+    return pk__fail(err, PK_ENOMEM, "out of memory");
   char name[PK__NAME_MAX * 2 + 16];
   for (size_t i = 0; i < h->nbuiltins && st == PK_OK; i++) {
     const pk_plugin_desc *d = h->builtins[i].desc;
