@@ -12,6 +12,15 @@
  *                                start in a process of its own (a fork of
  *                                this one, which runs no host), as a host
  *                                starts: no heap left by the last start
+ *   plugins stat W1DIR N         p1.c.stat_floor: one stat() of each path
+ *                                of W1DIR/manifests.list, as the peer's
+ *                                p1.c.limit_stat; with BENCH_FRESH=1
+ *                                (p1.c.stat_floor_fresh) each pass in a
+ *                                process of its own, as the cached
+ *                                discovery's fresh starts: what such a
+ *                                process costs by itself (its first
+ *                                calls' bindings, its stack, the pages
+ *                                fork left shared)
  *   plugins order GRAPH N        p5.pk.order: W5 names -> graph nodes and
  *                                edges, cycle check, the seed's layering
  *   plugins register N [HOOKS%]  p6.pk.register: N built-in plugins in a
@@ -40,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -109,6 +119,57 @@ static int bench_discover(const char *w1, const char *nlabel, const char *cache)
            bench_median(tf, r) * 1e3);
   free(t);
   free(tf);
+  return 0;
+}
+
+/* ---- the stat floor, also in a process of its own ---- */
+
+typedef struct stat_run {
+  char **paths;
+  size_t n;
+} stat_run;
+
+static double stat_once(void *ud)
+{
+  const stat_run *s = ud;
+  struct stat sb;
+  double t0 = bench_now_s();
+  for (size_t i = 0; i < s->n; i++)
+    if (stat(s->paths[i], &sb) != 0) {
+      perror(s->paths[i]);
+      exit(2);
+    }
+  return bench_now_s() - t0;
+}
+
+static int bench_stat(const char *w1, const char *nlabel)
+{
+  char list[4096];
+  snprintf(list, sizeof list, "%s/manifests.list", w1);
+  size_t len, cap = 1024;
+  char *text = bench_slurp(list, &len);
+  stat_run s = {malloc(cap * sizeof *s.paths), 0};
+  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    if (s.n == cap)
+      s.paths = realloc(s.paths, (cap *= 2) * sizeof *s.paths);
+    size_t need = strlen(w1) + strlen(line) + 2;
+    s.paths[s.n] = malloc(need);
+    snprintf(s.paths[s.n++], need, "%s/%s", w1, line);
+  }
+  int r = bench_reps(5), fresh = bench_fresh();
+  double *t = malloc((size_t)r * sizeof *t);
+  for (int i = -1; i < r; i++) {
+    double tn = fresh ? bench_in_child(stat_once, &s) : stat_once(&s);
+    if (i >= 0)
+      t[i] = tn;
+  }
+  printf("p1.c.stat_floor%s%s %s %.6g ms\n", bench_fresh_suffix(),
+         bench_cpu_suffix(), nlabel, bench_median(t, r) * 1e3);
+  for (size_t i = 0; i < s.n; i++)
+    free(s.paths[i]);
+  free(s.paths);
+  free(text);
+  free(t);
   return 0;
 }
 
@@ -444,6 +505,8 @@ int main(int argc, char **argv)
 {
   if (argc >= 4 && !strcmp(argv[1], "discover"))
     return bench_discover(argv[2], argv[3], argc > 4 ? argv[4] : NULL);
+  if (argc >= 4 && !strcmp(argv[1], "stat"))
+    return bench_stat(argv[2], argv[3]);
   if (argc >= 4 && !strcmp(argv[1], "order"))
     return bench_order(argv[2], argv[3]);
   if (argc >= 3 && !strcmp(argv[1], "register"))
@@ -451,7 +514,8 @@ int main(int argc, char **argv)
                           argc > 3 && !strcmp(argv[3], "seed"));
   if (argc >= 4 && !strcmp(argv[1], "load"))
     return bench_load(argv[2], argv[3]);
-  fprintf(stderr, "usage: plugins discover W1DIR N [CACHE] | order GRAPH N "
+  fprintf(stderr, "usage: plugins discover W1DIR N [CACHE] | stat W1DIR N "
+                  "| order GRAPH N "
                   "| register N [HOOK%% | seed] | load DIR N\n");
   return 2;
 }
