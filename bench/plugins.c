@@ -21,6 +21,11 @@
  *                                process costs by itself (its first
  *                                calls' bindings, its stack, the pages
  *                                fork left shared)
+ *   plugins readdir W1DIR N      p1.c.readdir_floor: readdir W1DIR/plugins,
+ *                                openat+read+close each <entry>/plugin.toml,
+ *                                as the peer's p1.c.limit_readdir_read;
+ *                                with BENCH_FRESH=1 (_fresh) each pass in
+ *                                a process of its own
  *   plugins order GRAPH N        p5.pk.order: W5 names -> graph nodes and
  *                                edges, cycle check, the seed's layering
  *   plugins register N [HOOKS%]  p6.pk.register: N built-in plugins in a
@@ -48,6 +53,8 @@
 #include <plugkit/plugin.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -142,6 +149,57 @@ static double stat_once(void *ud)
   return bench_now_s() - t0;
 }
 
+static double readdir_once(void *ud)
+{
+  const char *dir = ud;
+  char buf[4096]; /* a page: manifests are a few hundred bytes */
+  double t0 = bench_now_s();
+  DIR *d = opendir(dir);
+  if (!d) {
+    perror(dir);
+    exit(2);
+  }
+  char rel[512];
+  for (struct dirent *e; (e = readdir(d));) {
+    if (e->d_name[0] == '.')
+      continue;
+    snprintf(rel, sizeof rel, "%s/plugin.toml", e->d_name);
+    int fd = openat(dirfd(d), rel, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      continue;
+    while (read(fd, buf, sizeof buf) > 0)
+      ;
+    close(fd);
+  }
+  closedir(d);
+  return bench_now_s() - t0;
+}
+
+/* readdir_once or stat_once, BENCH_REPS times after a warm-up, each in a
+ * process of its own with BENCH_FRESH=1. */
+static int bench_floor(const char *name, double (*fn)(void *), void *ud,
+                       const char *nlabel)
+{
+  int r = bench_reps(5), fresh = bench_fresh();
+  double *t = malloc((size_t)r * sizeof *t);
+  for (int i = -1; i < r; i++) {
+    double tn = fresh ? bench_in_child(fn, ud) : fn(ud);
+    if (i >= 0)
+      t[i] = tn;
+  }
+  printf("p1.c.%s%s%s %s %.6g ms\n", name, bench_fresh_suffix(),
+         bench_cpu_suffix(), nlabel, bench_median(t, r) * 1e3);
+  free(t);
+  return 0;
+}
+
+static int bench_readdir(const char *w1, const char *nlabel)
+{
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/plugins", w1);
+  return bench_floor("readdir_floor", readdir_once, dir, nlabel);
+}
+
 static int bench_stat(const char *w1, const char *nlabel)
 {
   char list[4096];
@@ -156,20 +214,11 @@ static int bench_stat(const char *w1, const char *nlabel)
     s.paths[s.n] = malloc(need);
     snprintf(s.paths[s.n++], need, "%s/%s", w1, line);
   }
-  int r = bench_reps(5), fresh = bench_fresh();
-  double *t = malloc((size_t)r * sizeof *t);
-  for (int i = -1; i < r; i++) {
-    double tn = fresh ? bench_in_child(stat_once, &s) : stat_once(&s);
-    if (i >= 0)
-      t[i] = tn;
-  }
-  printf("p1.c.stat_floor%s%s %s %.6g ms\n", bench_fresh_suffix(),
-         bench_cpu_suffix(), nlabel, bench_median(t, r) * 1e3);
+  bench_floor("stat_floor", stat_once, &s, nlabel);
   for (size_t i = 0; i < s.n; i++)
     free(s.paths[i]);
   free(s.paths);
   free(text);
-  free(t);
   return 0;
 }
 
@@ -507,6 +556,8 @@ int main(int argc, char **argv)
     return bench_discover(argv[2], argv[3], argc > 4 ? argv[4] : NULL);
   if (argc >= 4 && !strcmp(argv[1], "stat"))
     return bench_stat(argv[2], argv[3]);
+  if (argc >= 4 && !strcmp(argv[1], "readdir"))
+    return bench_readdir(argv[2], argv[3]);
   if (argc >= 4 && !strcmp(argv[1], "order"))
     return bench_order(argv[2], argv[3]);
   if (argc >= 3 && !strcmp(argv[1], "register"))
@@ -515,7 +566,7 @@ int main(int argc, char **argv)
   if (argc >= 4 && !strcmp(argv[1], "load"))
     return bench_load(argv[2], argv[3]);
   fprintf(stderr, "usage: plugins discover W1DIR N [CACHE] | stat W1DIR N "
-                  "| order GRAPH N "
+                  "| readdir W1DIR N | order GRAPH N "
                   "| register N [HOOK%% | seed] | load DIR N\n");
   return 2;
 }
