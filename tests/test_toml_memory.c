@@ -1,6 +1,7 @@
 /* test_toml_memory.c -- how the TOML reader (src/toml/) takes its memory:
  * large requests of the default allocator are mappings advised as huge
- * pages, a text of a megabyte or so holds its first block of nodes,
+ * pages, a text of a megabyte or more holds its line table and first
+ * block of nodes in its last huge page,
  * blocks of more than 1 MiB never make a budget run out sooner, and a
  * small text is one allocation besides the document, and the documents
  * and errors are the same whichever memory they lie in.
@@ -98,10 +99,11 @@ static void same_tree(const toml_node *a, const toml_node *b)
   }
 }
 
-/* 650 000 keys: 8.5 MB of text (a huge mapping) and blocks of 2 MiB from
- * the first (a text of 8 MiB or more), then 4 and 8 MiB (huge mappings
- * too): read the same as from malloc'ed memory, and a duplicate at the
- * end gives the same error. */
+/* 650 000 keys: 8.5 MB of text (whole huge pages, its line table and
+ * first block in the last one), then blocks of 4 MiB and more (huge
+ * mappings too, the last one ending at a huge page): read the same as
+ * from malloc'ed memory, and a duplicate at the end gives the same
+ * error. */
 Test(toml_memory, huge_mappings_read_like_malloced_memory)
 {
   size_t n = 650000, len;
@@ -297,6 +299,134 @@ Test(toml_memory, a_megabyte_buffer_grows_out_of_its_room)
   cr_assert_eq(toml_node_count(toml_table_get(toml_doc_root(d), "t", 1)),
                85000);
   toml_doc_free(d);
+  free(text);
+}
+
+/* ---- a text of more than a huge page: its last page holds its line
+ * table and first block ---- */
+
+/* The room behind a text of len bytes with the default allocator, as
+ * docs/DESIGN.md lays the buffer out: the text and 16 bytes of padding,
+ * the line table's first part (a line per 16 bytes, plus 4, 2 bytes
+ * each), each 8-aligned, then the rest of the last 2 MiB page. */
+static size_t used_by(size_t len)
+{
+  return ((len + 16 + 7) & ~(size_t)7) +
+         (((len / 16 + 4) * 2 + 7) & ~(size_t)7);
+}
+
+static size_t room_behind(size_t len)
+{
+  size_t mib2 = (size_t)2 << 20;
+  return (used_by(len) + mib2 - 1) / mib2 * mib2 - used_by(len);
+}
+
+/* keys_text(n) padded with a comment to exactly len bytes */
+static char *text_of(size_t n, size_t len)
+{
+  size_t have;
+  char *keys = keys_text(n, &have), *text = malloc(len + 1);
+  cr_assert(have + 3 <= len, "%zu keys are %zu bytes", n, have);
+  memcpy(text, keys, have);
+  text[have] = '#';
+  memset(text + have + 1, 'x', len - have - 2);
+  text[len - 1] = '\n';
+  free(keys);
+  return text;
+}
+
+/* the length in [from, from + 2 MiB) whose room is exactly room bytes */
+static size_t len_with_room(size_t from, size_t room)
+{
+  for (size_t len = from; len < from + ((size_t)2 << 20); len++)
+    if (room_behind(len) == room)
+      return len;
+  cr_assert_fail("no length with a room of %zu", room);
+  return 0;
+}
+
+/* text (len bytes) parsed with the default allocator and with malloc'ed
+ * blocks: the same tree; returns where the default's root lies from its
+ * buffer, in bytes */
+static ptrdiff_t parse_both(const char *text, size_t len)
+{
+  toml_doc *a = toml_doc_new(NULL, NULL, "page.toml");
+  counted c = {0};
+  toml_doc *b = NULL;
+  toml_error e;
+  cr_assert_eq(parse_into(a, text, len, 0, &e), TOML_OK, "%s", e.message);
+  cr_assert_eq(parse_with(text, len, &c, 0, &b, &e), TOML_OK, "%s", e.message);
+  same_tree(toml_doc_root(a), toml_doc_root(b));
+  ptrdiff_t at =
+      (const char *)toml_doc_root(a) - (const char *)toml_doc_buffer(a, len);
+  toml_doc_free(a);
+  toml_doc_free(b);
+  return at;
+}
+
+/* A text of more than 2 MiB with the default allocator is whole huge
+ * pages: its line table's first part and, in the rest of the last page
+ * (from TOML_ROOM_LEAST, 64 KiB, up), its first block of nodes lie
+ * behind it.  At both sides of that edge, and with lines too many for the
+ * part (they move out), the documents and a duplicate's error at the end
+ * read the same as from malloc'ed memory. */
+Test(toml_memory, a_text_past_a_huge_page_holds_its_lines_and_first_block)
+{
+  const size_t least = (size_t)64 << 10;
+  struct {
+    size_t len;
+    bool in_room;
+  } cases[3];
+  /* 3 MiB of "kNNNNNNN = D" lines (13 bytes: fewer than a line per 16),
+   * then a room of exactly 64 KiB (a block) and 8 bytes less (none) */
+  size_t at_least = len_with_room((size_t)3 << 20, least);
+  size_t under = len_with_room((size_t)3 << 20, least - 8);
+  cases[0].len = at_least;
+  cases[0].in_room = true;
+  cases[1].len = under;
+  cases[1].in_room = false;
+  /* a room of about a page: the usual case (10 MB: 1.3 MiB) */
+  cases[2].len = len_with_room((size_t)5 << 20, (size_t)1 << 20);
+  cases[2].in_room = true;
+  for (int i = 0; i < 3; i++) {
+    size_t len = cases[i].len;
+    char *text = text_of((len - 64) / 13, len);
+    ptrdiff_t at = parse_both(text, len);
+    bool in = at >= (ptrdiff_t)used_by(len) &&
+              at < (ptrdiff_t)(used_by(len) + room_behind(len));
+    cr_assert_eq(in, cases[i].in_room, "text %zu, room %zu: root at %td", len,
+                 room_behind(len), at);
+
+    /* a duplicate key at the end: the same error, at its line */
+    char *dup = malloc(len + 32);
+    memcpy(dup, text, len);
+    size_t dlen = len + (size_t)sprintf(dup + len, "k0000005 = 1\n");
+    toml_error ea, eb;
+    counted c = {0};
+    cr_assert_eq(parse_with(dup, dlen, NULL, 0, NULL, &ea), TOML_ESYNTAX);
+    cr_assert_eq(parse_with(dup, dlen, &c, 0, NULL, &eb), TOML_ESYNTAX);
+    cr_assert(ea.line == eb.line && ea.col == eb.col && ea.col == 1,
+              "%d:%d vs %d:%d", ea.line, ea.col, eb.line, eb.col);
+    cr_assert_eq(ea.line, (int)((len - 64) / 13) + 3);
+    cr_assert_str_eq(ea.message, eb.message);
+    free(dup);
+    free(text);
+  }
+
+  /* lines of 11 bytes, more than the part holds: the table moves out
+   * (its part stays unused), the nodes still fill the room */
+  size_t n = 300000, len;
+  char *text = malloc(n * 16 + 8), *p = text;
+  p += sprintf(p, "[t]\n");
+  for (size_t i = 0; i < n; i++)
+    p += sprintf(p, "k%07zu=%zu\n", i, i % 10);
+  len = (size_t)(p - text);
+  cr_assert_gt(len, (size_t)3 << 20);
+  cr_assert_gt(n, len / 16 + 4);
+  ptrdiff_t at = parse_both(text, len);
+  cr_assert(at > (ptrdiff_t)len && at < (ptrdiff_t)(len + room_behind(len) +
+                                                    (len / 16 + 4) * 2 + 8),
+            "root at %td", at);
   free(text);
 }
 

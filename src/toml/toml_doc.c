@@ -158,11 +158,14 @@ static bool in_one(const toml_doc *d, const void *p)
          (const char *)p < d->buf + d->one_size;
 }
 
+static bool in_room(const toml_doc *d, const void *p);
+
 /* The line table or directory p (old bytes) resized to n bytes: moved
- * out of the one allocation when it lies there (its part stays unused). */
+ * out of the one allocation, or out of a larger text's buffer, when it
+ * lies there (its part stays unused). */
 static void *part_resize(toml_doc *d, void *p, size_t old, size_t n)
 {
-  if (!in_one(d, p))
+  if (!in_one(d, p) && !in_room(d, p))
     return d->alloc(d->alloc_ud, p, old, n);
   void *q = mem_alloc(d, n);
   if (q)
@@ -170,7 +173,7 @@ static void *part_resize(toml_doc *d, void *p, size_t old, size_t n)
   return q;
 }
 
-/* ---- a text of a megabyte or so: its nodes beside it ----
+/* ---- a text of a megabyte or more: its nodes beside it ----
  *
  * A text of TOML_ROOM_MIN bytes up to nearly a huge page would otherwise
  * be an allocation of small pages, and so would its blocks, doubling from
@@ -179,33 +182,61 @@ static void *part_resize(toml_doc *d, void *p, size_t old, size_t n)
  * the default allocator, its buffer is instead one huge page (toml_libc:
  * TOML_HUGE_MIN, one fault) of the text and, in the rest of the page,
  * room for the first regular block of nodes; later blocks are the usual
- * ones.  The mapping is never more than the page: a room that reached
- * past it would be small pages mapped afresh at every parse, where the
- * heap glibc keeps serves the usual blocks of a document parsed again
- * without a fault.  The text alone is at least 7/16 of the page, so the
- * page is never more than 2.3 times the text even when the nodes need
- * none of it; a room under TOML_ROOM_LEAST is not worth the page. */
+ * ones.  A longer text's buffer is likewise whole huge pages: a text of
+ * 10 MB would otherwise end in 1.5 MiB of small pages, some 400 faults
+ * at every parse, and its nodes fill the rest of the last page.  The
+ * mapping is never more than whole pages: a room that reached past them
+ * would be small pages mapped afresh at every parse, where the heap glibc
+ * keeps serves the usual blocks of a document parsed again without a
+ * fault.  Past one page, the line table's first room (a line per 16
+ * bytes, plus 4, as a small text's: room_lines) lies between the text and
+ * the room, in the same pages, so that it too costs no fault of its own
+ * (10 MB: some 150 at every parse); a table that outgrows it moves out
+ * (the part stays unused).  The text alone is at
+ * least 7/16 of the page (and nearly half of the pages of a longer text),
+ * so they are never more than 2.3 times the text even when the nodes need
+ * none of them; a room under TOML_ROOM_LEAST gets no block (a block of a
+ * few granules is not worth one). */
 #define TOML_ROOM_MIN ((size_t)896 << 10)
 #define TOML_ROOM_LEAST ((size_t)64 << 10)
 
 static bool room_for(const toml_doc *d, size_t cap)
 {
-  return d->alloc == toml_libc && cap >= TOML_ROOM_MIN &&
-         pad8(cap + TOML_PAD) + TOML_ROOM_LEAST <= TOML_HUGE_MIN;
+  return d->alloc == toml_libc && cap >= TOML_ROOM_MIN;
 }
 
-/* The bytes of room behind a text of cap bytes: the rest of the page. */
+/* The bytes of the line table's part behind a text of cap bytes: none
+ * for a text of one page, whose rest the nodes fill anyway. */
+static size_t lines_part(size_t cap)
+{
+  return cap < TOML_HUGE_MIN ? 0 : pad8(small_lines(cap) * 2u);
+}
+
+/* The bytes of room behind a text of cap bytes and its line table's
+ * part: the rest of their last page. */
 static size_t room_size(size_t cap)
 {
-  return TOML_HUGE_MIN - pad8(cap + TOML_PAD);
+  size_t used = pad8(cap + TOML_PAD) + lines_part(cap);
+  return ((used + TOML_HUGE_MIN - 1) & ~(TOML_HUGE_MIN - 1)) - used;
+}
+
+static uint16_t *room_lines(const toml_doc *d)
+{
+  return (uint16_t *)(d->buf + pad8(d->cap + TOML_PAD));
+}
+
+static toml_block *room_block(const toml_doc *d)
+{
+  return (toml_block *)((char *)room_lines(d) + lines_part(d->cap));
 }
 
 /* The bytes of the buffer's allocation. */
 static size_t buf_size(const toml_doc *d)
 {
   return d->one_size ? d->one_size
-         : d->room   ? pad8(d->cap + TOML_PAD) + room_size(d->cap)
-                     : d->cap + TOML_PAD;
+         : d->room
+             ? pad8(d->cap + TOML_PAD) + lines_part(d->cap) + room_size(d->cap)
+             : d->cap + TOML_PAD;
 }
 
 /* Whether p lies in the buffer's allocation past the text (a block in the
@@ -235,7 +266,8 @@ char *toml_doc_buffer(toml_doc *d, size_t cap)
     return b;
   }
   if (!d->buf && room_for(d, cap)) {
-    b = d->alloc(d->alloc_ud, NULL, 0, pad8(cap + TOML_PAD) + room_size(cap));
+    b = d->alloc(d->alloc_ud, NULL, 0,
+                 pad8(cap + TOML_PAD) + lines_part(cap) + room_size(cap));
     if (!b)
       return NULL;
     d->room = true;
@@ -288,7 +320,7 @@ void toml_doc_free(toml_doc *d)
   if (!in_one(d, d->dir))
     mem_free(d, d->dir, (size_t)d->dir_cap * sizeof *d->dir);
   if (!d->borrowed) {
-    if (!in_one(d, d->lines))
+    if (!in_one(d, d->lines) && !in_room(d, d->lines))
       mem_free(d, d->lines, (size_t)d->lines_cap * sizeof *d->lines);
     if (d->wins != &d->win0)
       mem_free(d, d->wins, (size_t)d->wins_cap * sizeof *d->wins);
@@ -313,9 +345,12 @@ static uint32_t line_start(const toml_doc *d, uint32_t i);
 /* The size of a block past 1 MiB (n units, units of them wanted now): what
  * the rest of the text should need at the rate of the text read so far
  * (where the last line starts), plus a sixteenth, when that is less than
- * n.  The block then ends near the last node, and its last partial 2 MiB
- * stays in small pages: a huge page never holds much more than the nodes
- * need, and the resident memory stays that of 1 MiB blocks. */
+ * n.  The block then ends near the last node.  With the default
+ * allocator it ends at a huge page instead (the last page's unused part
+ * costs less than the fault per 4 KiB its small pages would: 1.5 MiB of
+ * them are some 400 faults at every parse), unless it would then take more
+ * than a quarter of the budget left: near its limit a document keeps
+ * the block the nodes need. */
 static uint32_t rest_units(const toml_doc *d, uint32_t units, uint32_t n)
 {
   size_t done = d->nlines ? line_start(d, d->nlines - 1) : 0;
@@ -327,7 +362,18 @@ static uint32_t rest_units(const toml_doc *d, uint32_t units, uint32_t n)
   if (est < TOML_BLOCK_MAX_UNITS)
     est = TOML_BLOCK_MAX_UNITS;
   est = (est + TOML_GRAN_UNITS - 1) & ~(uint64_t)(TOML_GRAN_UNITS - 1);
-  return est < n ? (uint32_t)est : n;
+  if (est >= n)
+    return n;
+  if (d->alloc == toml_libc) {
+    /* whole huge pages, less the granule that holds the header */
+    const uint64_t page = TOML_HUGE_MIN >> 3;
+    uint64_t whole =
+        (est + TOML_GRAN_UNITS + page - 1) / page * page - TOML_GRAN_UNITS;
+    if (whole < n && (!d->budget || sizeof(toml_block) + (whole << 3) <=
+                                        (d->budget - d->used) / 4))
+      est = whole;
+  }
+  return (uint32_t)est;
 }
 
 /* Regular blocks double from 4 KiB to 8 MiB; a request larger than a
@@ -355,16 +401,17 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
   if (own) {
     n = (units + TOML_GRAN_UNITS - 1) & ~(TOML_GRAN_UNITS - 1);
   } else if (d->room && !d->room_taken &&
+             room_size(d->cap) >= TOML_ROOM_LEAST &&
              (n = (uint32_t)((room_size(d->cap) - sizeof *b) >> 3) &
                   ~(TOML_GRAN_UNITS - 1)) >= units + 1 &&
              (!d->budget ||
               sizeof *b + ((size_t)n << 3) <= (d->budget - d->used) / 4)) {
-    /* the first regular block of a text of a megabyte or so: its room
+    /* the first regular block of a text of a megabyte or more: its room
      * (a block there takes no more than a quarter of the budget left,
-     * as a large block would) */
+     * as a large block would); the blocks after it double as usual */
     in_room_ = true;
     if (!d->blocks)
-      d->next_units = TOML_GRAN_UNITS;
+      d->next_units = d->len < ((size_t)8 << 20) ? TOML_GRAN_UNITS : 1u << 18;
   } else {
     if (!d->blocks) /* a text of 8 MiB or more starts at 2 MiB (huge) */
       d->next_units = d->len < TOML_SMALL_TEXT     ? small_units(d->len)
@@ -407,9 +454,7 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
   }
   if (!toml_budget_take(d, bytes))
     return NULL;
-  b = one        ? one_block(d)
-      : in_room_ ? (toml_block *)(d->buf + pad8(d->cap + TOML_PAD))
-                 : mem_alloc(d, bytes);
+  b = one ? one_block(d) : in_room_ ? room_block(d) : mem_alloc(d, bytes);
   if (!b)
     return NULL;
   if (in_room_)
@@ -582,12 +627,15 @@ bool toml_lines_grow(toml_doc *d, uint32_t off)
      * block of nodes, made next, stays the newest allocation (which
      * toml_doc_trim shrinks in place) */
     cap = small_lines(d->one_size ? d->cap : d->len);
+  else if (!d->lines_cap && d->room && lines_part(d->cap))
+    cap = small_lines(d->cap); /* its part in the buffer */
   uint16_t *l;
   if (cap < d->lines_cap ||
       !toml_budget_take(d, (size_t)(cap - d->lines_cap) * sizeof *l))
     return false;
-  l = !d->lines_cap && d->one_size
-          ? one_lines(d)
+  l = !d->lines_cap && d->one_size ? one_lines(d)
+      : !d->lines_cap && d->room && lines_part(d->cap)
+          ? room_lines(d)
           : part_resize(d, d->lines, (size_t)d->lines_cap * sizeof *l,
                         (size_t)cap * sizeof *l);
   if (!l)
