@@ -534,14 +534,39 @@ static void swap_pair(void **pair)
   pair[1] = t;
 }
 
+/* ids[0, n) in order by the first 16 bytes of their keys, whose words
+ * (key_words, one or both) are w0[i] and w1[i]: the runs that tie on all
+ * 16 bytes, of keys of 16 bytes or more (else they are equal, and in node
+ * order already), sorted by the rest. */
+static void sort_ties(const char *const *key, uint32_t *ids, uint32_t *tmp,
+                      size_t n, const uint64_t *w0, const uint64_t *w1)
+{
+  for (size_t i = 0; i < n;) {
+    size_t j = i + 1;
+    while (j < n && w0[j] == w0[i] && w1[j] == w1[i])
+      j++;
+    if (j - i > 1) {
+      const char *k = key[ids[i]];
+      size_t len = 0;
+      while (len < 16 && k[len])
+        len++;
+      if (len == 16)
+        merge_sort(key, 16, ids + i, tmp, j - i);
+    }
+    i = j;
+  }
+}
+
 /* Sorts ids by key.  Each key is read once, for its first 16 bytes (two
  * words, g->skey); an LSD radix sort runs on the bits where some keys
  * differ (names share long prefixes such as "ns\x01p0000": those bits cost
  * no pass), 8-bit digits (12-bit ones for many keys), each starting at the
  * next differing bit.  When every differing bit lies in one 64-bit window
  * of the 128 (names of digits after a shared namespace), that window is
- * the only word sorted.  The rare runs that tie on all 16 bytes are
- * merge-sorted by the rest of their keys.  Linear for the usual case. */
+ * the only word sorted.  Nodes that came in key order already (a host
+ * adds a namespace's plugins so) are found by one walk of those words and
+ * cost no pass.  The rare runs that tie on all 16 bytes are merge-sorted by the
+ * rest of their keys.  Linear for the usual case. */
 static pk_status sort_by_key(pk__graph *g, uint32_t *ids, uint32_t *tmp,
                              size_t n)
 {
@@ -560,6 +585,14 @@ static pk_status sort_by_key(pk__graph *g, uint32_t *ids, uint32_t *tmp,
     key_words(key[ids[i]], &hi[0][i], &lo[0][i]);
     dhi |= hi[0][i] ^ hi[0][0];
     dlo |= lo[0][i] ^ lo[0][0];
+  }
+  size_t up = 1; /* keys [0, up) come in order (by their words) */
+  while (up < n && (hi[0][up] > hi[0][up - 1] ||
+                    (hi[0][up] == hi[0][up - 1] && lo[0][up] >= lo[0][up - 1])))
+    up++;
+  if (up == n) { /* all of them (a host adds a namespace's plugins so) */
+    sort_ties(key, ids, tmp, n, hi[0], lo[0]);
+    return PK_OK;
   }
   /* words[k]: the buffer pair of the k-th word sorted (low first) */
   uint64_t **words[2] = {lo, hi}, differ[2] = {dlo, dhi};
@@ -594,23 +627,8 @@ static pk_status sort_by_key(pk__graph *g, uint32_t *ids, uint32_t *tmp,
   }
   if (is[0] != ids) /* an odd number of passes ran */
     memcpy(ids, is[0], n * sizeof *ids);
-  /* Ties on all 16 bytes: keys of 16 bytes or more (else they are equal,
-   * and the stable passes kept them in node order) sort by the rest. */
-  const uint64_t *w0 = words[0][0], *w1 = nwords == 2 ? words[1][0] : w0;
-  for (size_t i = 0; i < n;) {
-    size_t j = i + 1;
-    while (j < n && w0[j] == w0[i] && w1[j] == w1[i])
-      j++;
-    if (j - i > 1) {
-      const char *k = key[ids[i]];
-      size_t len = 0;
-      while (len < 16 && k[len])
-        len++;
-      if (len == 16)
-        merge_sort(key, 16, ids + i, tmp, j - i);
-    }
-    i = j;
-  }
+  sort_ties(key, ids, tmp, n, words[0][0],
+            nwords == 2 ? words[1][0] : words[0][0]);
   return PK_OK;
 }
 
