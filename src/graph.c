@@ -33,7 +33,9 @@ struct pk__graph {
                         * (32 bits: at most MAX_NODES nodes, and every
                         * position lies in [-n, n)) */
   uint32_t *head_out;  /* first edge whose from is the node */
-  uint32_t *head_in;   /* first edge whose to is the node */
+  uint32_t *head_in;   /* first edge whose to is the node, of the edges
+                        * [0, linked_in): the in-lists are linked when a
+                        * search or a sort first walks them (link_in) */
   uint32_t *stamp;     /* visit marks (== gen) for searches */
   uint32_t *parent;    /* search tree */
   uint32_t *layer;     /* after layering */
@@ -41,6 +43,7 @@ struct pk__graph {
   size_t m, ecap;      /* edges */
   edge *edges;
   size_t committed;    /* edges [0, committed) are checked */
+  size_t linked_in;    /* edges [0, linked_in) are in the in-lists */
   int32_t front;       /* smallest ord handed out */
   uint32_t gen;
   bool ord_valid;      /* false until the first commit */
@@ -149,7 +152,7 @@ static pk_status grow_nodes(pk__graph *g, size_t need)
 
 void pk__graph_clear(pk__graph *g)
 {
-  g->n = g->m = g->committed = 0;
+  g->n = g->m = g->committed = g->linked_in = 0;
   g->front = 0;
   g->ord_valid = g->broken = false;
   g->ncycle = g->nlayers = 0;
@@ -212,14 +215,12 @@ pk_status pk__graph_add_edge(pk__graph *g, uint32_t from, uint32_t to)
     return add_edge_grow(g, from, to);
   /* through locals: the stores below cannot then make the compiler load
    * g's fields again */
-  uint32_t *out = g->head_out, *in = g->head_in, e = (uint32_t)m;
+  uint32_t *out = g->head_out, e = (uint32_t)m;
   edge *ed = &g->edges[m];
   ed->from = from;
   ed->to = to;
   ed->next_out = out[from];
-  ed->next_in = in[to];
   out[from] = e;
-  in[to] = e;
   g->ndeps[from]++;
   g->m = m + 1;
   return PK_OK;
@@ -254,6 +255,20 @@ void pk__graph_deps(const pk__graph *g, uint32_t node, uint32_t *out)
   size_t k = g->ndeps[node];
   for (uint32_t e = g->head_out[node]; e != NONE; e = g->edges[e].next_out)
     out[--k] = g->edges[e].to;
+}
+
+/* Links the edges added since into the in-lists (each list newest first,
+ * as if every edge had been linked when added).  Only the incremental
+ * check and pk__graph_sort walk them: a bulk commit, whose layering reads
+ * the edge array, never pays for their random writes. */
+static void link_in(pk__graph *g)
+{
+  uint32_t *in = g->head_in;
+  for (size_t e = g->linked_in; e < g->m; e++) {
+    g->edges[e].next_in = in[g->edges[e].to];
+    in[g->edges[e].to] = (uint32_t)e;
+  }
+  g->linked_in = g->m;
 }
 
 /* ---- scratch helpers ---- */
@@ -424,6 +439,7 @@ pk_status pk__graph_commit(pk__graph *g)
     return st;
   } else {
     st = PK_OK;
+    link_in(g);
     for (size_t e = g->committed; e < g->m && st == PK_OK; e++) {
       uint32_t x = g->edges[e].from, y = g->edges[e].to;
       if (x == y) {
@@ -915,6 +931,7 @@ pk_status pk__graph_sort(pk__graph *g, const uint64_t *rank, uint32_t *out)
                       sizeof *g->set_b))
     return PK_ENOMEM;
   uint32_t *left = g->set_f, *heap = g->stack; /* requirements unplaced */
+  link_in(g);
   for (size_t v = 0; v < n; v++)
     if (!(left[v] = g->ndeps[v]))
       heap_push(heap, &nh, rank, (uint32_t)v);
