@@ -33,7 +33,9 @@ struct pk__graph {
                         * (32 bits: at most MAX_NODES nodes, and every
                         * position lies in [-n, n)) */
   uint32_t *head_out;  /* first edge whose from is the node */
-  uint32_t *head_in;   /* first edge whose to is the node */
+  uint32_t *head_in;   /* first edge whose to is the node, of the edges
+                        * [0, linked_in): the in-lists are linked when a
+                        * search or a sort first walks them (link_in) */
   uint32_t *stamp;     /* visit marks (== gen) for searches */
   uint32_t *parent;    /* search tree */
   uint32_t *layer;     /* after layering */
@@ -41,6 +43,7 @@ struct pk__graph {
   size_t m, ecap;      /* edges */
   edge *edges;
   size_t committed;    /* edges [0, committed) are checked */
+  size_t linked_in;    /* edges [0, linked_in) are in the in-lists */
   int32_t front;       /* smallest ord handed out */
   uint32_t gen;
   bool ord_valid;      /* false until the first commit */
@@ -149,7 +152,7 @@ static pk_status grow_nodes(pk__graph *g, size_t need)
 
 void pk__graph_clear(pk__graph *g)
 {
-  g->n = g->m = g->committed = 0;
+  g->n = g->m = g->committed = g->linked_in = 0;
   g->front = 0;
   g->ord_valid = g->broken = false;
   g->ncycle = g->nlayers = 0;
@@ -212,14 +215,12 @@ pk_status pk__graph_add_edge(pk__graph *g, uint32_t from, uint32_t to)
     return add_edge_grow(g, from, to);
   /* through locals: the stores below cannot then make the compiler load
    * g's fields again */
-  uint32_t *out = g->head_out, *in = g->head_in, e = (uint32_t)m;
+  uint32_t *out = g->head_out, e = (uint32_t)m;
   edge *ed = &g->edges[m];
   ed->from = from;
   ed->to = to;
   ed->next_out = out[from];
-  ed->next_in = in[to];
   out[from] = e;
-  in[to] = e;
   g->ndeps[from]++;
   g->m = m + 1;
   return PK_OK;
@@ -254,6 +255,20 @@ void pk__graph_deps(const pk__graph *g, uint32_t node, uint32_t *out)
   size_t k = g->ndeps[node];
   for (uint32_t e = g->head_out[node]; e != NONE; e = g->edges[e].next_out)
     out[--k] = g->edges[e].to;
+}
+
+/* Links the edges added since into the in-lists (each list newest first,
+ * as if every edge had been linked when added).  Only the incremental
+ * check and pk__graph_sort walk them: a bulk commit, whose layering reads
+ * the edge array, never pays for their random writes. */
+static void link_in(pk__graph *g)
+{
+  uint32_t *in = g->head_in;
+  for (size_t e = g->linked_in; e < g->m; e++) {
+    g->edges[e].next_in = in[g->edges[e].to];
+    in[g->edges[e].to] = (uint32_t)e;
+  }
+  g->linked_in = g->m;
 }
 
 /* ---- scratch helpers ---- */
@@ -424,6 +439,7 @@ pk_status pk__graph_commit(pk__graph *g)
     return st;
   } else {
     st = PK_OK;
+    link_in(g);
     for (size_t e = g->committed; e < g->m && st == PK_OK; e++) {
       uint32_t x = g->edges[e].from, y = g->edges[e].to;
       if (x == y) {
@@ -534,14 +550,39 @@ static void swap_pair(void **pair)
   pair[1] = t;
 }
 
+/* ids[0, n) in order by the first 16 bytes of their keys, whose words
+ * (key_words, one or both) are w0[i] and w1[i]: the runs that tie on all
+ * 16 bytes, of keys of 16 bytes or more (else they are equal, and in node
+ * order already), sorted by the rest. */
+static void sort_ties(const char *const *key, uint32_t *ids, uint32_t *tmp,
+                      size_t n, const uint64_t *w0, const uint64_t *w1)
+{
+  for (size_t i = 0; i < n;) {
+    size_t j = i + 1;
+    while (j < n && w0[j] == w0[i] && w1[j] == w1[i])
+      j++;
+    if (j - i > 1) {
+      const char *k = key[ids[i]];
+      size_t len = 0;
+      while (len < 16 && k[len])
+        len++;
+      if (len == 16)
+        merge_sort(key, 16, ids + i, tmp, j - i);
+    }
+    i = j;
+  }
+}
+
 /* Sorts ids by key.  Each key is read once, for its first 16 bytes (two
  * words, g->skey); an LSD radix sort runs on the bits where some keys
  * differ (names share long prefixes such as "ns\x01p0000": those bits cost
  * no pass), 8-bit digits (12-bit ones for many keys), each starting at the
  * next differing bit.  When every differing bit lies in one 64-bit window
  * of the 128 (names of digits after a shared namespace), that window is
- * the only word sorted.  The rare runs that tie on all 16 bytes are
- * merge-sorted by the rest of their keys.  Linear for the usual case. */
+ * the only word sorted.  Nodes that came in key order already (a host
+ * adds a namespace's plugins so) are found by one walk of those words and
+ * cost no pass.  The rare runs that tie on all 16 bytes are merge-sorted by the
+ * rest of their keys.  Linear for the usual case. */
 static pk_status sort_by_key(pk__graph *g, uint32_t *ids, uint32_t *tmp,
                              size_t n)
 {
@@ -560,6 +601,14 @@ static pk_status sort_by_key(pk__graph *g, uint32_t *ids, uint32_t *tmp,
     key_words(key[ids[i]], &hi[0][i], &lo[0][i]);
     dhi |= hi[0][i] ^ hi[0][0];
     dlo |= lo[0][i] ^ lo[0][0];
+  }
+  size_t up = 1; /* keys [0, up) come in order (by their words) */
+  while (up < n && (hi[0][up] > hi[0][up - 1] ||
+                    (hi[0][up] == hi[0][up - 1] && lo[0][up] >= lo[0][up - 1])))
+    up++;
+  if (up == n) { /* all of them (a host adds a namespace's plugins so) */
+    sort_ties(key, ids, tmp, n, hi[0], lo[0]);
+    return PK_OK;
   }
   /* words[k]: the buffer pair of the k-th word sorted (low first) */
   uint64_t **words[2] = {lo, hi}, differ[2] = {dlo, dhi};
@@ -594,23 +643,8 @@ static pk_status sort_by_key(pk__graph *g, uint32_t *ids, uint32_t *tmp,
   }
   if (is[0] != ids) /* an odd number of passes ran */
     memcpy(ids, is[0], n * sizeof *ids);
-  /* Ties on all 16 bytes: keys of 16 bytes or more (else they are equal,
-   * and the stable passes kept them in node order) sort by the rest. */
-  const uint64_t *w0 = words[0][0], *w1 = nwords == 2 ? words[1][0] : w0;
-  for (size_t i = 0; i < n;) {
-    size_t j = i + 1;
-    while (j < n && w0[j] == w0[i] && w1[j] == w1[i])
-      j++;
-    if (j - i > 1) {
-      const char *k = key[ids[i]];
-      size_t len = 0;
-      while (len < 16 && k[len])
-        len++;
-      if (len == 16)
-        merge_sort(key, 16, ids + i, tmp, j - i);
-    }
-    i = j;
-  }
+  sort_ties(key, ids, tmp, n, words[0][0],
+            nwords == 2 ? words[1][0] : words[0][0]);
   return PK_OK;
 }
 
@@ -897,6 +931,7 @@ pk_status pk__graph_sort(pk__graph *g, const uint64_t *rank, uint32_t *out)
                       sizeof *g->set_b))
     return PK_ENOMEM;
   uint32_t *left = g->set_f, *heap = g->stack; /* requirements unplaced */
+  link_in(g);
   for (size_t v = 0; v < n; v++)
     if (!(left[v] = g->ndeps[v]))
       heap_push(heap, &nh, rank, (uint32_t)v);

@@ -488,3 +488,56 @@ Test(graph, forty_thousand_roots_come_in_key_order_by_every_key_shape)
     pk__graph_free(g);
   }
 }
+
+/* Nodes added in key order (as a host adds a namespace's plugins) skip the
+ * radix sort: the order stays the nodes by key all the same when the keys
+ * tie on 16 bytes and differ after them (added in reverse: "tail-9"
+ * before "tail-0"), are equal (node order kept) or short, and when a key
+ * breaks the order, first, last or by its bytes 8 to 15 (the full sort
+ * then runs). */
+Test(graph, nodes_added_in_key_order_come_in_key_order)
+{
+  enum { N = 3000 };
+  static char kbuf[N][40];
+  static const char *bk[N];
+  static uint32_t want[N];
+  for (int shape = 0; shape < 5; shape++) {
+    pk__graph *g = pk__graph_new(NULL);
+    cr_assert_not_null(g);
+    for (uint32_t v = 0; v < N; v++) {
+      if (v % 100 < 10) /* a run tying on 16 bytes, its tails descending */
+        snprintf(kbuf[v], sizeof kbuf[v], "ns\x01p%06u-0shared-tail-%u",
+                 v / 100, 9 - v % 100);
+      else if (v % 100 < 20) /* equal keys */
+        snprintf(kbuf[v], sizeof kbuf[v], "ns\x01p%06u-1same", v / 100);
+      else
+        snprintf(kbuf[v], sizeof kbuf[v], "ns\x01p%06u-2%03u", v / 100,
+                 v % 100);
+      if (shape == 1) /* short keys */
+        snprintf(kbuf[v], sizeof kbuf[v], "%c%c%c", 'a' + v / 676,
+                 'a' + v / 26 % 26, 'a' + v % 26);
+      if (shape == 2 && v == N - 1) /* the last key below every other */
+        snprintf(kbuf[v], sizeof kbuf[v], "ns\x01" "a");
+      if (shape == 3 && v == 0) /* the first key above every other */
+        snprintf(kbuf[v], sizeof kbuf[v], "ns\x01" "z");
+      if (shape == 4 && (v == 1550 || v == 1551)) /* two swapped, keys */
+        snprintf(kbuf[v], sizeof kbuf[v], "ns\x01p%06u-2%03u", v / 100,
+                 101 - v % 100); /* that differ in bytes 8 to 15 only */
+      bk[v] = kbuf[v];
+      want[v] = v;
+      uint32_t id;
+      cr_assert_eq(pk__graph_add_node(g, kbuf[v], &id), PK_OK);
+    }
+    big_keys = bk;
+    qsort(want, N, sizeof *want, by_big_key);
+    cr_assert_eq(pk__graph_layering(g), PK_OK);
+    size_t n;
+    const uint32_t *order = pk__graph_order(g, &n);
+    cr_assert_eq(n, N);
+    for (size_t i = 0; i < N; i++)
+      cr_assert_eq(order[i], want[i],
+                   "shape %d, position %zu: \"%s\", not \"%s\"", shape, i,
+                   bk[order[i]], bk[want[i]]);
+    pk__graph_free(g);
+  }
+}
