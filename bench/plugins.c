@@ -571,9 +571,10 @@ static int bench_register(size_t n, int hook_pct, bool seed)
   printf("p6.pk.register%s_with_manifests%s %zu %.6g ms\n", shape, sfx, n,
          bench_median(total, r) * 1e3);
   qsort(faults, (size_t)r, sizeof *faults, cmp_long);
-  fprintf(stderr, "# register%s%s %zu: %ld page faults in the stage "
-          "(median; %ld to %ld)\n", shape, sfx, n, faults[r / 2], faults[0],
-          faults[r - 1]);
+  fprintf(stderr,
+          "# register%s%s %zu: %ld page faults in the stage "
+          "(median; %ld to %ld)\n",
+          shape, sfx, n, faults[r / 2], faults[0], faults[r - 1]);
   free(total);
   free(stages);
   free(faults);
