@@ -40,6 +40,9 @@
  *                                namespaces, decorator extras as manifest
  *                                requirements and returned extras added
  *                                by the register hook
+ *                                (register: with BENCH_FRESH=1, names
+ *                                _fresh, each start in a process of its
+ *                                own; the stage's page faults on stderr)
  *   plugins load DIR N           p2.pk.load_init: register N real shared
  *                                objects (dlopen, descriptor checks, register
  *                                hook = init); one measurement per process
@@ -58,6 +61,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "stages.h"
@@ -474,6 +479,66 @@ static void make_seed_bench(reg_bench *b, size_t n)
   }
 }
 
+/* One start, its stage timed: pk_host_new, the N built-in plugins and
+ * discovery (t0..t1), then pk_host_register (t1..t2, the returned
+ * seconds); r->total is t0..t2, r->faults the page faults (ru_minflt)
+ * of t1..t2.  In a shared mapping under BENCH_FRESH=1, so that a child
+ * hands them back. */
+typedef struct reg_run {
+  reg_bench *b;
+  double total;
+  long faults;
+} reg_run;
+
+static long minor_faults(void)
+{
+  struct rusage u;
+  return getrusage(RUSAGE_SELF, &u) == 0 ? u.ru_minflt : 0;
+}
+
+static double register_once(void *ud)
+{
+  reg_run *r = ud;
+  reg_bench *b = r->b;
+  size_t n = b->n;
+  pk_host_options o = {.size = sizeof o, .userdata = b, .ignore_env = true};
+  pk_host *h;
+  pk_error e;
+  b->registered = 0;
+  double t0 = bench_now_s();
+  if (pk_host_new(&o, &h, &e) ||
+      pk_host_add_namespace(h, b->seed ? "black" : "bench", 1, &e) ||
+      (b->seed && pk_host_add_namespace(h, "green", 1, &e)))
+    die("host", &e);
+  for (size_t k = 0; k < n; k++)
+    if (pk_host_add_builtin(h, &b->descs[k], b->manifests[k], &e))
+      die("builtin", &e);
+  if (pk_host_discover(h, &e))
+    die("discover", &e);
+  const char *all[] = {"bench:__all__"};
+  const char *all_seed[] = {"black:__all__", "green:__all__"};
+  long f1 = minor_faults();
+  double t1 = bench_now_s();
+  if (pk_host_register(h, b->seed ? all_seed : all, b->seed ? 2 : 1, NULL, 0,
+                       &e))
+    die("register", &e);
+  double t2 = bench_now_s();
+  r->faults = minor_faults() - f1;
+  pk_host_free(h);
+  if (b->registered != (long)n) {
+    fprintf(stderr, "registered %ld of %zu\n", b->registered, n);
+    exit(1);
+  }
+  r->total = t2 - t0;
+  return t2 - t1;
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+  long x = *(const long *)a, y = *(const long *)b;
+  return (x > y) - (x < y);
+}
+
 static int bench_register(size_t n, int hook_pct, bool seed)
 {
   reg_bench b = {0};
@@ -482,46 +547,37 @@ static int bench_register(size_t n, int hook_pct, bool seed)
   else
     make_reg_bench(&b, n, hook_pct);
   n = b.n;
-  int r = bench_reps(5);
+  int r = bench_reps(5), fresh = bench_fresh();
   double *total = malloc((size_t)r * sizeof *total);
   double *stages = malloc((size_t)r * sizeof *stages);
+  long *faults = malloc((size_t)r * sizeof *faults);
+  reg_run *run = fresh ? mmap(NULL, sizeof *run, PROT_READ | PROT_WRITE,
+                              MAP_SHARED | MAP_ANONYMOUS, -1, 0)
+                       : calloc(1, sizeof *run);
+  if (!total || !stages || !faults || !run || run == MAP_FAILED)
+    return 1;
+  run->b = &b;
   for (int i = -1; i < r; i++) {
-    pk_host_options o = {.size = sizeof o, .userdata = &b,
-                         .ignore_env = true};
-    pk_host *h;
-    pk_error e;
-    b.registered = 0;
-    double t0 = bench_now_s();
-    if (pk_host_new(&o, &h, &e) ||
-        pk_host_add_namespace(h, seed ? "black" : "bench", 1, &e) ||
-        (seed && pk_host_add_namespace(h, "green", 1, &e)))
-      die("host", &e);
-    for (size_t k = 0; k < n; k++)
-      if (pk_host_add_builtin(h, &b.descs[k], b.manifests[k], &e))
-        die("builtin", &e);
-    if (pk_host_discover(h, &e))
-      die("discover", &e);
-    double t1 = bench_now_s();
-    const char *all[] = {"bench:__all__"};
-    const char *all_seed[] = {"black:__all__", "green:__all__"};
-    if (pk_host_register(h, seed ? all_seed : all, seed ? 2 : 1, NULL, 0, &e))
-      die("register", &e);
-    double t2 = bench_now_s();
-    pk_host_free(h);
-    if (b.registered != (long)n) {
-      fprintf(stderr, "registered %ld of %zu\n", b.registered, n);
-      return 1;
-    }
+    double t = fresh ? bench_in_child(register_once, run) : register_once(run);
     if (i >= 0) {
-      total[i] = t2 - t0;
-      stages[i] = t2 - t1;
+      total[i] = run->total;
+      stages[i] = t;
+      faults[i] = run->faults;
     }
   }
-  const char *shape = seed ? "_seed" : "";
-  printf("p6.pk.register%s %zu %.6g ms\n", shape, n,
+  const char *shape = seed ? "_seed" : "", *sfx = bench_fresh_suffix();
+  printf("p6.pk.register%s%s %zu %.6g ms\n", shape, sfx, n,
          bench_median(stages, r) * 1e3);
-  printf("p6.pk.register%s_with_manifests %zu %.6g ms\n", shape, n,
+  printf("p6.pk.register%s_with_manifests%s %zu %.6g ms\n", shape, sfx, n,
          bench_median(total, r) * 1e3);
+  qsort(faults, (size_t)r, sizeof *faults, cmp_long);
+  fprintf(stderr,
+          "# register%s%s %zu: %ld page faults in the stage "
+          "(median; %ld to %ld)\n",
+          shape, sfx, n, faults[r / 2], faults[0], faults[r - 1]);
+  free(total);
+  free(stages);
+  free(faults);
   return 0;
 }
 

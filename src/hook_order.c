@@ -284,8 +284,8 @@ static bool rec_live(const pk__impl_rec *r)
 static bool lazy_for_hook(const pk_host *h, const char *name)
 {
   for (size_t i = 0; i < h->nknown; i++)
-    if (h->known[i]->lazy_pending &&
-        pk__manifest_lists_hook(h->known[i], name))
+    if (h->by_node[i]->lazy_pending &&
+        pk__manifest_lists_hook(h->by_node[i], name))
       return true;
   return false;
 }

@@ -118,7 +118,6 @@ void pk_host_free(pk_host *h)
   pk__free(&a, h->plugins, h->plugcap * sizeof *h->plugins);
   pk__graph_free(h->graph);
   pk__free(&a, h->by_node, h->nodecap * sizeof *h->by_node);
-  pk__free(&a, h->known, h->knowncap * sizeof *h->known);
   pk__free(&a, h->registered, h->regcap * sizeof *h->registered);
   pk__free(&a, h->opened, h->opencap * sizeof *h->opened);
   pk__free(&a, h->post_args, h->npost_args * sizeof *h->post_args);

@@ -51,9 +51,9 @@ pk_status pk__lazy_wake_hook(pk_host *h, const char *name, pk_error *err)
   pthread_mutex_lock(&h->wake_mu);
   pk_status st = PK_OK;
   for (size_t i = 0; i < h->nknown && st == PK_OK; i++)
-    if (h->known[i]->lazy_pending &&
-        pk__manifest_lists_hook(h->known[i], name))
-      st = wake(h, h->known[i], err);
+    if (h->by_node[i]->lazy_pending &&
+        pk__manifest_lists_hook(h->by_node[i], name))
+      st = wake(h, h->by_node[i], err);
   pthread_mutex_unlock(&h->wake_mu);
   return st;
 }

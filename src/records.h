@@ -237,11 +237,11 @@ struct pk_host {
                                huge pages, not a fault each 4 KiB) */
 
   struct pk__graph *graph;  /* known plugins and their requirements */
-  pk_plugin **by_node;      /* graph node -> plugin */
-  size_t nodecap;
-  pk_plugin **known;        /* known order (== node order) */
-  size_t nknown, knowncap;
-  size_t import_cursor;     /* known[0, cursor) are imported */
+  pk_plugin **by_node;      /* graph node -> plugin; only known plugins
+                               are nodes, numbered as they became known,
+                               so by_node[0, nknown) is the known order */
+  size_t nknown, nodecap;
+  size_t import_cursor;     /* by_node[0, cursor) are imported */
   bool layers_dirty;        /* recompute the layering before reading it */
   pk_plugin **registered;   /* register-hook order, for reverse unload */
   size_t nregistered, regcap;

@@ -111,13 +111,13 @@ static pk_status import_known(pk_host *h, bool *any, pk_error *err)
     for (; h->import_cursor < end; h->import_cursor++) {
       size_t c = h->import_cursor;
       if (c + 4 < end) { /* as prefetch_ahead; requirements on line 3 */
-        pk__plugin_prefetch(h->known[c + 4]);
-        __builtin_prefetch(&h->known[c + 4]->m.reqs);
+        pk__plugin_prefetch(h->by_node[c + 4]);
+        __builtin_prefetch(&h->by_node[c + 4]->m.reqs);
       }
       if (c + 2 < end)
-        __builtin_prefetch(h->known[c + 2]->desc);
+        __builtin_prefetch(h->by_node[c + 2]->desc);
       pk_error e;
-      if (import_one(h, h->known[h->import_cursor], &e) != PK_OK)
+      if (import_one(h, h->by_node[h->import_cursor], &e) != PK_OK)
         return pk__host_poison(h, &e, err);
       *any = true;
     }

@@ -130,15 +130,13 @@ static pk_status add_known(pk_host *h, pk_plugin *p, pk_plugin *from)
     return PK_OK;
   uint32_t node;
   if (pk__vec_reserve(&h->alloc, (void **)&h->by_node, &h->nodecap,
-                      h->nknown + 1, sizeof *h->by_node) != PK_OK ||
-      pk__vec_reserve(&h->alloc, (void **)&h->known, &h->knowncap,
-                      h->nknown + 1, sizeof *h->known) != PK_OK)
+                      h->nknown + 1, sizeof *h->by_node) != PK_OK)
     return PK_ENOMEM;
   if (pk__graph_add_node(h->graph, p->key, &node) != PK_OK)
     return PK_ENOMEM;
   p->node = node;
-  h->by_node[node] = p;
-  h->known[h->nknown++] = p;
+  h->by_node[node] = p; /* node == nknown: the known order */
+  h->nknown++;
   p->state = PK_STATE_REQUESTED;
   p->required_by = from;
   h->layers_dirty = true;
@@ -208,8 +206,6 @@ pk_status pk__host_require(pk_host *h, pk_plugin *from, const pk__req *r,
     size_t more = hi - lo, nodes = pk__graph_node_count(h->graph) + more;
     if (pk__vec_reserve(&h->alloc, (void **)&h->by_node, &h->nodecap,
                         h->nknown + more, sizeof *h->by_node) != PK_OK ||
-        pk__vec_reserve(&h->alloc, (void **)&h->known, &h->knowncap,
-                        h->nknown + more, sizeof *h->known) != PK_OK ||
         pk__graph_reserve(h->graph, nodes, 0) != PK_OK)
       return pk__fail(err, PK_ENOMEM, "out of memory");
     for (size_t i = lo; i < hi; i++) {

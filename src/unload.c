@@ -23,7 +23,7 @@ static pk_status mark_dependants(pk_host *h, pk_plugin *target, size_t *count)
   st[target->node] = 1;
   *count = 0;
   for (size_t i = 0; i < h->nknown; i++) {
-    pk_plugin *root = h->known[i];
+    pk_plugin *root = h->by_node[i];
     if (st[root->node] == 1 || st[root->node] == 2)
       continue;
     /* Iterative post-order DFS: a node's answer is known once all of its
@@ -62,7 +62,7 @@ static pk_status mark_dependants(pk_host *h, pk_plugin *target, size_t *count)
     }
   }
   for (size_t i = 0; i < h->nknown; i++) {
-    pk_plugin *p = h->known[i];
+    pk_plugin *p = h->by_node[i];
     p->unloading = st[p->node] == 1 && (p->state == PK_STATE_LOADED ||
                                         p->state == PK_STATE_REGISTERED ||
                                         p->state == PK_STATE_READY);
@@ -117,7 +117,7 @@ pk_status pk_host_unload_plugin(pk_host *h, pk_plugin *p, pk_error *err)
   if (mark_dependants(h, p, &n) != PK_OK ||
       pk__hooks_drop(h, is_unloading) != PK_OK) {
     for (size_t i = 0; i < h->nknown; i++)
-      h->known[i]->unloading = false;
+      h->by_node[i]->unloading = false;
     return pk__fail(err, PK_ENOMEM, "out of memory");
   }
   /* Their implementations are gone from dispatch; now the unload hooks,
@@ -137,7 +137,7 @@ pk_status pk_host_unload_plugin(pk_host *h, pk_plugin *p, pk_error *err)
       q->desc = NULL; /* it pointed into the closed object */
   }
   for (size_t i = 0; i < h->nknown; i++) {
-    pk_plugin *q = h->known[i];
+    pk_plugin *q = h->by_node[i];
     if (!q->unloading)
       continue;
     q->unloading = false;
