@@ -106,7 +106,7 @@ static pk_status adopt_manifest(pk_host *h, pk_plugin *p)
     p->key = write_id(p->id, &p->m, ln, lm);
   }
   void *prev;
-  if (pk__map_get_or_put(&h->records_alloc, &h->by_id, p->id, ln + lm + 1, p,
+  if (pk__map_get_or_put(&h->alloc, &h->by_id, p->id, ln + lm + 1, p,
                          &prev) != PK_OK)
     return PK_ENOMEM;
   if (prev) {
@@ -774,8 +774,8 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
     if (st == PK_OK &&
         (pk__vec_reserve(&h->alloc, (void **)&h->plugins, &h->plugcap,
                          h->nplugins + nrec, sizeof *h->plugins) != PK_OK ||
-         pk__map_reserve(&h->records_alloc, &h->by_id,
-                         h->by_id.count + nfound) != PK_OK))
+         pk__map_reserve(&h->alloc, &h->by_id, h->by_id.count + nfound) !=
+             PK_OK))
       st = pk__fail(err, PK_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
       loaded *l = &items[i];
@@ -822,11 +822,7 @@ static int cmp_plugin(const void *x, const void *y)
 static __attribute__((noinline)) pk_status add_builtins(pk_host *h,
                                                         pk_error *err)
 {
-  /* the map of ids sized once (its tables are the records arena's: one
-   * grown through every size would leave each behind) */
-  pk_status st = pk__map_reserve(&h->records_alloc, &h->by_id, h->nbuiltins);
-  if (st != PK_OK)
-    return pk__fail(err, PK_ENOMEM, "out of memory");
+  pk_status st = PK_OK;
   char name[PK__NAME_MAX * 2 + 16];
   for (size_t i = 0; i < h->nbuiltins && st == PK_OK; i++) {
     const pk_plugin_desc *d = h->builtins[i].desc;

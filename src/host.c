@@ -116,6 +116,7 @@ void pk_host_free(pk_host *h)
     pk__plugin_free(h, h->plugins[i]);
   pk__arena_release(&h->records);
   pk__free(&a, h->plugins, h->plugcap * sizeof *h->plugins);
+  pk__map_free(&a, &h->by_id);
   pk__graph_free(h->graph);
   pk__free(&a, h->by_node, h->nodecap * sizeof *h->by_node);
   pk__free(&a, h->registered, h->regcap * sizeof *h->registered);

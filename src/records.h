@@ -232,9 +232,7 @@ struct pk_host {
   bool discovered;
   pk_plugin **plugins;      /* every discovered plugin, sorted */
   size_t nplugins, plugcap;
-  pk__map by_id;            /* "ns:name" -> active plugin; its table is
-                               a block of records (in a warm start's room:
-                               huge pages, not a fault each 4 KiB) */
+  pk__map by_id;            /* "ns:name" -> active plugin */
 
   struct pk__graph *graph;  /* known plugins and their requirements */
   pk_plugin **by_node;      /* graph node -> plugin; only known plugins
