@@ -452,6 +452,26 @@ static int by_big_key(const void *a, const void *b)
   return c ? c : (x > y) - (x < y);
 }
 
+/* Lays out g, whose n roots have the keys bk, checks its order is the
+ * nodes by key (equal keys in node order) and frees it; want: n slots. */
+static void expect_key_order(pk__graph *g, const char **bk, uint32_t *want,
+                             size_t n, int shape)
+{
+  for (uint32_t v = 0; v < n; v++)
+    want[v] = v;
+  big_keys = bk;
+  qsort(want, n, sizeof *want, by_big_key);
+  cr_assert_eq(pk__graph_layering(g), PK_OK);
+  size_t got;
+  const uint32_t *order = pk__graph_order(g, &got);
+  cr_assert_eq(got, n);
+  for (size_t i = 0; i < n; i++)
+    cr_assert_eq(order[i], want[i],
+                 "shape %d, position %zu: \"%s\", not \"%s\"", shape, i,
+                 bk[order[i]], bk[want[i]]);
+  pk__graph_free(g);
+}
+
 Test(graph, forty_thousand_roots_come_in_key_order_by_every_key_shape)
 {
   enum { N = 40000 };
@@ -472,20 +492,10 @@ Test(graph, forty_thousand_roots_come_in_key_order_by_every_key_shape)
       else
         snprintf(kbuf[v], sizeof kbuf[v], "ns\x01plugin-long-%06d", x % 20000);
       bk[v] = kbuf[v];
-      want[v] = v;
       uint32_t id;
       cr_assert_eq(pk__graph_add_node(g, kbuf[v], &id), PK_OK);
     }
-    big_keys = bk;
-    qsort(want, N, sizeof *want, by_big_key);
-    cr_assert_eq(pk__graph_layering(g), PK_OK);
-    size_t n;
-    const uint32_t *order = pk__graph_order(g, &n);
-    cr_assert_eq(n, N);
-    for (size_t i = 0; i < N; i++)
-      cr_assert_eq(order[i], want[i], "shape %d, position %zu: \"%s\", not \"%s\"",
-                   shape, i, bk[order[i]], bk[want[i]]);
-    pk__graph_free(g);
+    expect_key_order(g, bk, want, N, shape);
   }
 }
 
@@ -524,20 +534,9 @@ Test(graph, nodes_added_in_key_order_come_in_key_order)
         snprintf(kbuf[v], sizeof kbuf[v], "ns\x01p%06u-2%03u", v / 100,
                  101 - v % 100); /* that differ in bytes 8 to 15 only */
       bk[v] = kbuf[v];
-      want[v] = v;
       uint32_t id;
       cr_assert_eq(pk__graph_add_node(g, kbuf[v], &id), PK_OK);
     }
-    big_keys = bk;
-    qsort(want, N, sizeof *want, by_big_key);
-    cr_assert_eq(pk__graph_layering(g), PK_OK);
-    size_t n;
-    const uint32_t *order = pk__graph_order(g, &n);
-    cr_assert_eq(n, N);
-    for (size_t i = 0; i < N; i++)
-      cr_assert_eq(order[i], want[i],
-                   "shape %d, position %zu: \"%s\", not \"%s\"", shape, i,
-                   bk[order[i]], bk[want[i]]);
-    pk__graph_free(g);
+    expect_key_order(g, bk, want, N, shape);
   }
 }
