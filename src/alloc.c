@@ -207,6 +207,11 @@ bool pk__arena_reserve(pk__arena *ar, size_t n)
   return true;
 }
 
+bool pk__arena_holds(const pk__arena *ar, size_t n)
+{
+  return round_up(n ? n : 1) <= ar->left;
+}
+
 void pk__arena_seed(pk__arena *ar, void *p, size_t n)
 {
   size_t skip = p ? -(uintptr_t)p & (ALIGN - 1) : n;

@@ -69,6 +69,9 @@ void pk__arena_absorb(pk__arena *dst, pk__arena *src);
  * out of memory (nothing changed). */
 #define PK__ARENA_HUGE ((size_t)256 << 10)
 bool pk__arena_reserve(pk__arena *ar, size_t n);
+/* Whether a block of n bytes comes from ar's free room, without a chunk
+ * of its own (a reservation's room holds it). */
+bool pk__arena_holds(const pk__arena *ar, size_t n);
 /* Makes ar serve its next blocks from the n bytes at p (memory another
  * arena owns, which outlives ar's blocks), then from chunks of its own. */
 void pk__arena_seed(pk__arena *ar, void *p, size_t n);

@@ -705,8 +705,8 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
   /* the list in the records arena's free room when it has room for it (a
    * warm start's: huge pages, where 10 000 items on the heap took 117
    * faults), kept with the records (48 bytes a manifest) */
-  bool in_room = h->records.left >= pk__arena_round(n * sizeof(loaded));
-  const pk__allocator *ia = in_room ? &h->records_alloc : a;
+  const pk__allocator *ia =
+      pk__arena_holds(&h->records, n * sizeof(loaded)) ? &h->records_alloc : a;
   loaded *items = st == PK_OK && n ? pk__alloc(ia, n * sizeof *items) : NULL;
   pk_plugin *slots = NULL;
   size_t nread = 0; /* of the items: manifests to read */
