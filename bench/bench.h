@@ -85,6 +85,13 @@ static inline double bench_in_child(double (*fn)(void *), void *ud)
   return t;
 }
 
+/* fn(ud) in a process of its own under BENCH_FRESH=1 (bench_in_child),
+ * else in this one; the seconds it returns. */
+static inline double bench_start(double (*fn)(void *), void *ud)
+{
+  return bench_fresh() ? bench_in_child(fn, ud) : fn(ud);
+}
+
 /* "_fresh" under BENCH_FRESH=1, else "". */
 static inline const char *bench_fresh_suffix(void)
 {

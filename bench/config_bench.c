@@ -110,7 +110,7 @@ static double startup_once(void *ud)
 static int startup(const char *dir, const char *n, const char *cache,
                    bool first)
 {
-  int reps = bench_reps(5), fresh = bench_fresh();
+  int reps = bench_reps(5);
   double *t = calloc((size_t)reps, sizeof *t);
   startup_run s = {.dir = dir, .cache = cache, .say = true};
   if (cache)
@@ -118,7 +118,7 @@ static int startup(const char *dir, const char *n, const char *cache,
   for (int r = -1; r < reps; r++) { /* r = -1: the warm-up (writes the cache) */
     if (first && r >= 0)
       unlink(cache);
-    double dt = fresh ? bench_in_child(startup_once, &s) : startup_once(&s);
+    double dt = bench_start(startup_once, &s);
     if (r >= 0)
       t[r] = dt;
     s.say = false;

@@ -54,15 +54,15 @@
 
 #include "bench.h"
 #include <plugkit/plugin.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "stages.h"
@@ -111,13 +111,13 @@ static int bench_discover(const char *w1, const char *nlabel, const char *cache)
 {
   char path[4096];
   snprintf(path, sizeof path, "%s/plugins", w1);
-  int r = bench_reps(5), fresh = bench_fresh();
+  int r = bench_reps(5);
   double *t = malloc((size_t)r * sizeof *t), *tf = malloc((size_t)r * sizeof *tf);
   discover_run d = {.path = path, .cache = cache, .want = (size_t)atol(nlabel)};
   if (cache)
     unlink(cache); /* the warm-up writes it */
   for (int i = -1; i < r; i++) {
-    double tn = fresh ? bench_in_child(discover_once, &d) : discover_once(&d);
+    double tn = bench_start(discover_once, &d);
     if (i >= 0) {
       t[i] = tn;
       tf[i] = d.t_free;
@@ -126,7 +126,7 @@ static int bench_discover(const char *w1, const char *nlabel, const char *cache)
   const char *sfx = bench_cpu_suffix();
   printf("p1.pk.discover%s%s%s %s %.6g ms\n", cache ? "_cached" : "",
          bench_fresh_suffix(), sfx, nlabel, bench_median(t, r) * 1e3);
-  if (!cache && !fresh)
+  if (!cache && !bench_fresh()) /* a child's t_free stays there */
     printf("p1.pk.host_free%s %s %.6g ms\n", sfx, nlabel,
            bench_median(tf, r) * 1e3);
   free(t);
@@ -185,10 +185,10 @@ static double readdir_once(void *ud)
 static int bench_floor(const char *name, double (*fn)(void *), void *ud,
                        const char *nlabel)
 {
-  int r = bench_reps(5), fresh = bench_fresh();
+  int r = bench_reps(5);
   double *t = malloc((size_t)r * sizeof *t);
   for (int i = -1; i < r; i++) {
-    double tn = fresh ? bench_in_child(fn, ud) : fn(ud);
+    double tn = bench_start(fn, ud);
     if (i >= 0)
       t[i] = tn;
   }
@@ -558,7 +558,7 @@ static int bench_register(size_t n, int hook_pct, bool seed)
     return 1;
   run->b = &b;
   for (int i = -1; i < r; i++) {
-    double t = fresh ? bench_in_child(register_once, run) : register_once(run);
+    double t = bench_start(register_once, run);
     if (i >= 0) {
       total[i] = run->total;
       stages[i] = t;
@@ -578,6 +578,10 @@ static int bench_register(size_t n, int hook_pct, bool seed)
   free(total);
   free(stages);
   free(faults);
+  if (fresh)
+    munmap(run, sizeof *run);
+  else
+    free(run);
   return 0;
 }
 
