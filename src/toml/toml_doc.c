@@ -376,6 +376,13 @@ static uint32_t rest_units(const toml_doc *d, uint32_t units, uint32_t n)
   return (uint32_t)est;
 }
 
+/* The first regular block of a text of len bytes (TOML_SMALL_TEXT or
+ * more): a granule, or 2 MiB (a huge page) for a text of 8 MiB or more. */
+static uint32_t first_units(size_t len)
+{
+  return len < ((size_t)8 << 20) ? TOML_GRAN_UNITS : 1u << 18;
+}
+
 /* Regular blocks double from 4 KiB to 8 MiB; a request larger than a
  * quarter of 1 MiB (a long child vector) gets a block of its own, so the
  * current block keeps serving nodes. */
@@ -411,12 +418,11 @@ void *toml_arena_grow(toml_doc *d, uint32_t units, uint32_t *ref)
      * as a large block would); the blocks after it double as usual */
     in_room_ = true;
     if (!d->blocks)
-      d->next_units = d->len < ((size_t)8 << 20) ? TOML_GRAN_UNITS : 1u << 18;
+      d->next_units = first_units(d->len);
   } else {
-    if (!d->blocks) /* a text of 8 MiB or more starts at 2 MiB (huge) */
-      d->next_units = d->len < TOML_SMALL_TEXT     ? small_units(d->len)
-                      : d->len < ((size_t)8 << 20) ? TOML_GRAN_UNITS
-                                                   : 1u << 18;
+    if (!d->blocks)
+      d->next_units = d->len < TOML_SMALL_TEXT ? small_units(d->len)
+                                               : first_units(d->len);
     n = d->next_units;
     while (n < units + 1)
       n <<= 1;
