@@ -367,6 +367,12 @@ pk_status pk__map_put(const pk__allocator *a, pk__map *m, const char *key,
 pk_status pk__map_get_or_put(const pk__allocator *a, pk__map *m,
                              const char *key, size_t len, void *value,
                              void **old);
+/* Starts loading the slot where a get or put of key begins (a hint, no
+ * effect on the map): called for a key some places ahead of the one a
+ * loop over many keys looks up or inserts, so that their cache misses
+ * overlap (PK__MAP_AHEAD places suits a table larger than the cache). */
+void pk__map_prefetch(const pk__map *m, const char *key, size_t len);
+#define PK__MAP_AHEAD 8
 /* Forgets every key, keeping the memory. */
 void pk__map_clear(pk__map *m);
 /* Makes room for n keys without growing again. */
