@@ -783,7 +783,7 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
        * so that the misses of a large map overlap */
       size_t j = i + PK__MAP_AHEAD;
       if (st == PK_OK && j < n && items[j].read_st == PK_OK &&
-          items[j].st == PK_OK)
+          items[j].st == PK_OK && pk__map_is_large(&h->by_id))
         pk__map_prefetch(&h->by_id, slots[j].id, strlen(slots[j].id));
       if (st != PK_OK) { /* a failure stopped the scan: free the rest */
         if (l->read_st != PK_ENOTFOUND)

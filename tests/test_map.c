@@ -141,6 +141,10 @@ Test(map, prefetch_changes_nothing)
   for (size_t i = 0; i < NKEYS; i++)
     cr_expect_eq(pk__map_get(&with, keys[i], strlen(keys[i])),
                  pk__map_get(&without, keys[i], strlen(keys[i])));
+  /* worth it from some 6000 keys on (NKEYS fit the core's cache) */
+  cr_expect(!pk__map_is_large(&with));
+  cr_assert_eq(pk__map_reserve(NULL, &with, 6500), PK_OK);
+  cr_expect(pk__map_is_large(&with));
   pk__map_free(NULL, &with);
   pk__map_free(NULL, &without);
 }
