@@ -372,7 +372,7 @@ pk_status pk__map_get_or_put(const pk__allocator *a, pk__map *m,
  * loop over many keys looks up or inserts, so that their cache misses
  * overlap (PK__MAP_AHEAD places suits a table larger than the cache). */
 void pk__map_prefetch(const pk__map *m, const char *key, size_t len);
-#define PK__MAP_AHEAD 8
+#define PK__MAP_AHEAD 16
 /* Whether m's table is large enough for pk__map_prefetch to pay (512 KiB,
  * some 6000 keys): a smaller one stays in the core's cache, where a probe
  * finds its slot as fast as the hint would, which only costs a hash. */
