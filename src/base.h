@@ -367,6 +367,19 @@ pk_status pk__map_put(const pk__allocator *a, pk__map *m, const char *key,
 pk_status pk__map_get_or_put(const pk__allocator *a, pk__map *m,
                              const char *key, size_t len, void *value,
                              void **old);
+/* Starts loading the slot where a get or put of key begins (a hint, no
+ * effect on the map): called for a key some places ahead of the one a
+ * loop over many keys looks up or inserts, so that their cache misses
+ * overlap (PK__MAP_AHEAD places suits a table larger than the cache). */
+void pk__map_prefetch(const pk__map *m, const char *key, size_t len);
+#define PK__MAP_AHEAD 16
+/* Whether m's table is large enough for pk__map_prefetch to pay (512 KiB,
+ * some 6000 keys): a smaller one stays in the core's cache, where a probe
+ * finds its slot as fast as the hint would, which only costs a hash. */
+static inline bool pk__map_is_large(const pk__map *m)
+{
+  return m->cap >= 16384;
+}
 /* Forgets every key, keeping the memory. */
 void pk__map_clear(pk__map *m);
 /* Makes room for n keys without growing again. */

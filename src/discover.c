@@ -779,6 +779,12 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
       st = pk__fail(err, PK_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
       loaded *l = &items[i];
+      /* the map's slot of an id some places ahead (its loader wrote it),
+       * so that the misses of a large map overlap */
+      size_t j = i + PK__MAP_AHEAD;
+      if (st == PK_OK && j < n && items[j].read_st == PK_OK &&
+          items[j].st == PK_OK && pk__map_is_large(&h->by_id))
+        pk__map_prefetch(&h->by_id, slots[j].id, strlen(slots[j].id));
       if (st != PK_OK) { /* a failure stopped the scan: free the rest */
         if (l->read_st != PK_ENOTFOUND)
           pk__manifest_free(&h->records_alloc, &slots[i].m);

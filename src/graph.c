@@ -707,8 +707,10 @@ static pk_status layer_all(pk__graph *g)
   }
   /* CSR of dependencies, the lists in node order (edges come grouped by
    * the requiring node, so the scatter of the edge array writes
-   * sequentially), each entry a rank, each list sorted (duplicates kept,
-   * as the seed); span[2r, 2r + 1] is the list of the node of rank r. */
+   * sequentially), each entry a rank, each list sorted as it fills (an
+   * insertion into the entries just written: in cache, no second pass
+   * over the lists; duplicates kept, as the seed); span[2r, 2r + 1] is
+   * the list of the node of rank r. */
   uint32_t *nstart = g->csr_start, *csr = g->csr, *span = g->span;
   size_t pos = 0;
   for (size_t v = 0; v < n; v++) {
@@ -724,15 +726,12 @@ static pk_status layer_all(pk__graph *g)
   }
   uint32_t *fill = g->stack; /* next free slot per node, scratch */
   memcpy(fill, nstart, n * sizeof *fill);
-  for (size_t e = 0; e < g->m; e++)
-    csr[fill[g->edges[e].from]++] = rank[g->edges[e].to];
-  for (size_t v = 0; v < n; v++)
-    for (uint32_t i = nstart[v] + 1; i < nstart[v + 1]; i++) {
-      uint32_t d = csr[i], j = i;
-      for (; j > nstart[v] && csr[j - 1] > d; j--)
-        csr[j] = csr[j - 1];
-      csr[j] = d;
-    }
+  for (size_t e = 0; e < g->m; e++) {
+    uint32_t v = g->edges[e].from, d = rank[g->edges[e].to], j = fill[v]++;
+    for (; j > nstart[v] && csr[j - 1] > d; j--)
+      csr[j] = csr[j - 1];
+    csr[j] = d;
+  }
 
   /* Depth-first from each root in rank order; a node is placed when all
    * its dependencies are, in post-order.  st[r]: 0 not visited, NONE on

@@ -1,6 +1,7 @@
 /* test_map.c -- the string-keyed hash map of every registry: keys of every
  * length around the inline limit (16 bytes copied into the table, longer
- * ones borrowed), growth, replacement, clearing, out of memory.
+ * ones borrowed), growth, replacement, clearing, prefetching, out of
+ * memory.
  * SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -109,6 +110,43 @@ Test(map, get_or_put_keeps_a_present_key_and_inserts_a_new_one_once)
                  (void *)(first + 1));
   }
   pk__map_free(NULL, &m);
+}
+
+/* pk__map_prefetch only loads: an empty map, keys of every length ahead
+ * of the ones put (absent ones, then present), and the table comes out
+ * byte for byte the same as one filled without it. */
+Test(map, prefetch_changes_nothing)
+{
+  static char keys[NKEYS][48];
+  pk__map with = {0}, without = {0};
+  pk__map_prefetch(&with, "absent", 6); /* no table yet */
+  cr_expect_eq(with.cap, 0);
+  for (size_t i = 0; i < NKEYS; i++)
+    key_of(i, keys[i]);
+  for (size_t i = 0; i < NKEYS; i++) {
+    size_t ahead = (i + PK__MAP_AHEAD) % NKEYS; /* absent, at the end present */
+    pk__map_prefetch(&with, keys[ahead], strlen(keys[ahead]));
+    cr_assert_eq(pk__map_put(NULL, &with, keys[i], strlen(keys[i]),
+                             (void *)(i + 1)), PK_OK);
+    cr_assert_eq(pk__map_put(NULL, &without, keys[i], strlen(keys[i]),
+                             (void *)(i + 1)), PK_OK);
+  }
+  cr_assert_eq(with.count, without.count);
+  cr_assert_eq(with.cap, without.cap);
+  for (size_t i = 0; i < NKEYS; i++)
+    pk__map_prefetch(&with, keys[i], strlen(keys[i]));
+  pk__map_prefetch(&with, "k0000000000000000000x", 21);
+  /* the tables: 32 bytes a slot (map.c) */
+  cr_expect_eq(memcmp(with.slots, without.slots, with.cap * 32), 0);
+  for (size_t i = 0; i < NKEYS; i++)
+    cr_expect_eq(pk__map_get(&with, keys[i], strlen(keys[i])),
+                 pk__map_get(&without, keys[i], strlen(keys[i])));
+  /* worth it from some 6000 keys on (NKEYS fit the core's cache) */
+  cr_expect(!pk__map_is_large(&with));
+  cr_assert_eq(pk__map_reserve(NULL, &with, 6500), PK_OK);
+  cr_expect(pk__map_is_large(&with));
+  pk__map_free(NULL, &with);
+  pk__map_free(NULL, &without);
 }
 
 static pk_status fill(counting *cnt, void *ud)
