@@ -113,12 +113,27 @@ static pk_status import_known(pk_host *h, bool *any, pk_error *err)
     size_t end = h->nknown; /* this round; what it adds waits */
     for (; h->import_cursor < end; h->import_cursor++) {
       size_t c = h->import_cursor;
-      if (c + 4 < end) { /* as prefetch_ahead; requirements on line 3 */
-        pk__plugin_prefetch(h->by_node[c + 4]);
-        __builtin_prefetch(&h->by_node[c + 4]->m.reqs);
+      /* As prefetch_ahead, in three steps, each reading what the last
+       * fetched: the record's first two lines (the requirements' array
+       * on the second), then the descriptor and that array (beside a
+       * built-in plugin's id, which serves its name), then the name the
+       * descriptor names and the first requirement's text. */
+      if (c + 8 < end) {
+        pk__plugin_prefetch(h->by_node[c + 8]);
+        __builtin_prefetch(&h->by_node[c + 8]->m.reqs);
       }
-      if (c + 2 < end)
-        __builtin_prefetch(h->by_node[c + 2]->desc);
+      if (c + 4 < end) {
+        const pk_plugin *q = h->by_node[c + 4];
+        __builtin_prefetch(q->desc);
+        __builtin_prefetch(q->m.reqs);
+      }
+      if (c + 2 < end) {
+        const pk_plugin *q = h->by_node[c + 2];
+        if (q->desc)
+          __builtin_prefetch(q->desc->name);
+        if (q->m.nreq)
+          __builtin_prefetch(q->m.reqs[0].text);
+      }
       pk_error e;
       if (import_one(h, h->by_node[h->import_cursor], &e) != PK_OK)
         return pk__host_poison(h, &e, err);
