@@ -100,65 +100,9 @@ void pk__plugin_free(pk_host *h, pk_plugin *p)
     pk_doc_free(p->m.doc);
   pk__strfree(a, p->reason);
   pk__free(a, p->error, sizeof *p->error);
-  for (pk__dyn *d = p->dyn, *next; d; d = next) {
-    next = d->next;
-    pk__free(a, d, offsetof(pk__dyn, text) + d->cap);
-  }
-}
-
-/* ---- requirements added by a register hook ---- */
-
-/* A first block of 64 bytes (with its header) holds the texts of most
- * hooks; a later one twice the room of the last. */
-enum { DYN_FIRST = 64 - offsetof(pk__dyn, text) };
-
-pk_status pk__plugin_add_dyn(pk_plugin *p, const char *text)
-{
-  size_t len = strlen(text) + 1;
-  pk__dyn *last = p->dyn;
-  while (last && last->next)
-    last = last->next;
-  if (!last || last->cap - last->used < len) {
-    size_t cap = last ? 2 * (size_t)last->cap : DYN_FIRST;
-    if (cap < len)
-      cap = len;
-    if (cap > UINT32_MAX - offsetof(pk__dyn, text))
-      return PK_ENOMEM;
-    pk__dyn *d = pk__alloc(&p->host->alloc, offsetof(pk__dyn, text) + cap);
-    if (!d)
-      return PK_ENOMEM;
-    *d = (pk__dyn){.cap = (uint32_t)cap};
-    if (last)
-      last->next = d;
-    else
-      p->dyn = d;
-    last = d;
-  }
-  memcpy(last->text + last->used, text, len);
-  last->used += (uint32_t)len;
-  last->n++;
-  return PK_OK;
-}
-
-size_t pk__plugin_dyn_count(const pk_plugin *p)
-{
-  size_t n = 0;
-  for (const pk__dyn *d = p->dyn; d; d = d->next)
-    n += d->n;
-  return n;
-}
-
-const char *pk__plugin_dyn_at(const pk_plugin *p, size_t i)
-{
-  const pk__dyn *d = p->dyn;
-  for (; d && i >= d->n; d = d->next)
-    i -= d->n;
-  if (!d)
-    return NULL;
-  const char *s = d->text;
-  while (i--)
-    s += strlen(s) + 1;
-  return s;
+  for (size_t i = 0; i < p->ndyn; i++)
+    pk__strfree(a, p->dyn_reqs[i]);
+  pk__free(a, p->dyn_reqs, p->dyncap * sizeof *p->dyn_reqs);
 }
 
 /* ---- accessors ---- */
@@ -235,13 +179,14 @@ const char *pk_plugin_get_reason(const pk_plugin *p)
 
 size_t pk_plugin_requirement_count(const pk_plugin *p)
 {
-  return p->m.nreq + pk__plugin_dyn_count(p);
+  return p->m.nreq + p->ndyn;
 }
 
 const char *pk_plugin_requirement_at(const pk_plugin *p, size_t i)
 {
   if (i < p->m.nreq)
     return p->m.reqs[i].text;
-  return pk__plugin_dyn_at(p, i - p->m.nreq);
+  i -= p->m.nreq;
+  return i < p->ndyn ? p->dyn_reqs[i] : NULL;
 }
 

@@ -49,7 +49,10 @@ static int api_require(pk_plugin_ctx *ctx, const char *text)
   }
   if (!r.ns[0])
     pk__copy_str(r.ns, sizeof r.ns, p->m.ns);
-  if (pk__plugin_add_dyn(p, text) != PK_OK) {
+  char *copy = pk__strdup(&h->alloc, text);
+  if (!copy ||
+      PK__VEC_PUSH(&h->alloc, p->dyn_reqs, p->ndyn, p->dyncap, copy) != PK_OK) {
+    pk__strfree(&h->alloc, copy);
     pk__fail(&e, PK_ENOMEM, "out of memory");
     goto fail;
   }

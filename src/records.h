@@ -154,9 +154,7 @@ struct pk_plugin {
   bool lazy_reason;          /* imported lazy: its reason says so (not
                                 stored), until a recorded one replaces it */
   bool fkey_set;             /* fkey holds its files' identity */
-  struct pk__dyn *dyn;       /* requirements added by its register hook
-                                (api->require), or NULL: on this line, as
-                                the hook's api->require reads it */
+  pk_plugin *required_by;    /* first plugin that required it; NULL: host */
   pk_plugin *named_by;       /* first plugin that required it by name */
   char *id;                  /* "ns:name" (or the directory, when broken) */
   /* the record and these strings live in the host's records arena */
@@ -177,26 +175,13 @@ struct pk_plugin {
                                 2^32 records would be 1.6 TB) */
   pk_plugin *shadowed_by;    /* for PK_STATE_SHADOWED */
   void *data;                /* the plugin's own slot (api->set_data) */
-  pk_plugin *required_by;    /* first plugin that required it; NULL: host
-                                (written only then: zero from the start) */
+  char **dyn_reqs;           /* requirements added by its register hook */
+  size_t ndyn, dyncap;
   pk__pconf *conf;           /* [plugins.ALIAS] of a declared plugin */
   uint64_t fkey[4];          /* manifest mtime (ns) and size, library
                                 mtime and size (0 0: none), for the
                                 journal (journal.c) */
 };
-
-/* The requirements a register hook added (api->require), copied: a chain
- * of blocks, oldest first, each holding n texts one after the other (each
- * with its NUL) in cap bytes, used of them taken.  A block is never moved
- * (the texts are borrowed until pk_host_free) and one holds the few texts
- * of a usual hook: one allocation a plugin where a pointer array and a
- * copy of each text took one each, every one a cache miss with 50 000
- * plugins. */
-typedef struct pk__dyn {
-  struct pk__dyn *next;
-  uint32_t n, used, cap;
-  char text[];
-} pk__dyn;
 
 /* Fetches the first line of p's record (see above) ahead of its use. */
 static inline void pk__plugin_prefetch(const pk_plugin *p)
@@ -340,12 +325,6 @@ void pk__plugin_init(pk_host *h, pk_plugin *p);
 /* Frees what a record owns outside the arena (reason, error, dynamic
  * requirements). */
 void pk__plugin_free(pk_host *h, pk_plugin *p);
-/* Appends a copy of text to p's requirements added by its register hook
- * (PK_ENOMEM: unchanged). */
-pk_status pk__plugin_add_dyn(pk_plugin *p, const char *text);
-/* The number of them, and the i-th (NULL: none). */
-size_t pk__plugin_dyn_count(const pk_plugin *p);
-const char *pk__plugin_dyn_at(const pk_plugin *p, size_t i);
 
 /* ---- trace.c ---- */
 

@@ -138,8 +138,7 @@ static pk_status add_known(pk_host *h, pk_plugin *p, pk_plugin *from)
   h->by_node[node] = p; /* node == nknown: the known order */
   h->nknown++;
   p->state = PK_STATE_REQUESTED;
-  if (from) /* zero from the start; not on the record's first line */
-    p->required_by = from;
+  p->required_by = from;
   h->layers_dirty = true;
   return PK_OK;
 }
@@ -309,11 +308,10 @@ void pk__requirement_where(const pk_plugin *from, const pk_plugin *to,
       snprintf(buf, n, " at %s:%d:%d", pos.source, pos.line, pos.col);
       return;
     }
-  const char *text;
-  for (size_t i = 0; (text = pk__plugin_dyn_at(from, i)); i++)
-    if (names(from, text, to)) {
+  for (size_t i = 0; i < from->ndyn; i++)
+    if (names(from, from->dyn_reqs[i], to)) {
       snprintf(buf, n, " (api->require(\"%s\") in its register hook)",
-               text);
+               from->dyn_reqs[i]);
       return;
     }
 }
