@@ -20,13 +20,10 @@
 static void prefetch_ahead(const pk_host *h, const uint32_t *nodes, size_t n,
                            size_t i)
 {
-  if (i + 16 < n)
-    pk__plugin_prefetch(h->by_node[nodes[i + 16]]);
-  if (i + 8 < n) {
-    const pk_plugin *q = h->by_node[nodes[i + 8]];
-    __builtin_prefetch(q->desc);
-    __builtin_prefetch(q->id);
-  }
+  if (i + 8 < n)
+    pk__plugin_prefetch(h->by_node[nodes[i + 8]]);
+  if (i + 4 < n)
+    __builtin_prefetch(h->by_node[nodes[i + 4]]->desc);
 }
 
 static pk_status stage_guard(pk_host *h, const char *fn, pk_error *err)
