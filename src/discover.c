@@ -105,6 +105,20 @@ static pk_status adopt_manifest(pk_host *h, pk_plugin *p)
       return PK_ENOMEM;
     p->key = write_id(p->id, &p->m, ln, lm);
   }
+  if (!p->m.cached) {
+    /* The registration stages read the names (a descriptor's check, a
+     * requirement's namespace): the name's copy in the id ("ns:name",
+     * beside the manifest's requirements) and the host's own copy of a
+     * namespace it registered serve them, so that the document's strings
+     * (a line of their own) are not read there: with 50 000 plugins each
+     * such line is a cache miss, and one more line for the caches to
+     * hold.  A cached manifest's names stay in the cache's record, whose
+     * lengths precede them. */
+    const pk__ns *ns = pk__find_ns(h, p->m.ns);
+    p->m.name = p->id + ln + 1;
+    if (ns)
+      p->m.ns = ns->name;
+  }
   void *prev;
   if (pk__map_get_or_put(&h->alloc, &h->by_id, p->id, ln + lm + 1, p,
                          &prev) != PK_OK)

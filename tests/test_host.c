@@ -742,6 +742,64 @@ Test(builtin, behaves_like_a_plugin_on_disk)
   pk_host_free(h);
 }
 
+/* A register hook's requirements: listed after the manifest's, in the
+ * order it added them, however many and however long (beyond what one
+ * block of them holds), and the plugins they name required by it. */
+static const char *const hook_reqs[] = {
+    "black:eight",
+    "black:eight >= 0.0.1-alpha.1, < 1000.0.0, != 999.999.999",
+    "green:eight",
+    "black:six >= 1.0.0, < 2.0.0",
+    "green:seven >= 0.9.9-rc.1234567890, <= 1.0.0, != 1.0.1-pre.123456",
+    "eight",
+};
+
+static int many_register(const pk_host_api *api, pk_plugin_ctx *ctx, void *ud)
+{
+  (void)ud;
+  for (size_t i = 0; i < sizeof hook_reqs / sizeof hook_reqs[0]; i++) {
+    char text[128]; /* the hook's own buffer: the host keeps a copy */
+    snprintf(text, sizeof text, "%s", hook_reqs[i]);
+    int rc = api->require(ctx, text);
+    memset(text, 'x', sizeof text - 1);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+PK_PLUGIN_DEFINE_BUILTIN(many_desc, "black", "many", 1, many_register, NULL,
+                         NULL);
+
+Test(builtin, hook_requirements_are_listed_in_order)
+{
+  pk_host *h = seed_host();
+  pk_error e;
+  cr_assert_eq(pk_host_add_builtin(h, &many_desc,
+                                   "name = \"many\"\nnamespace = \"black\"\n"
+                                   "version = \"0.1.0\"\nrequires = "
+                                   "[\"black:seven\"]\n",
+                                   &e),
+               PK_OK);
+  const char *reqs[] = {"black:many"};
+  cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK, "%s",
+               e.message);
+  pk_plugin *p = pk_host_find_plugin(h, "black:many");
+  cr_assert(p);
+  size_t n = sizeof hook_reqs / sizeof hook_reqs[0];
+  cr_assert_eq(pk_plugin_requirement_count(p), 1 + n);
+  cr_expect_str_eq(pk_plugin_requirement_at(p, 0), "black:seven");
+  for (size_t i = 0; i < n; i++)
+    cr_expect_str_eq(pk_plugin_requirement_at(p, 1 + i), hook_reqs[i]);
+  cr_expect_null(pk_plugin_requirement_at(p, 1 + n));
+  cr_expect_str_eq(pk_plugin_get_name(p), "many");
+  cr_expect_str_eq(pk_plugin_get_namespace(p), "black");
+  cr_expect_str_eq(pk_plugin_get_reason(p), "ready (requested by the host)");
+  cr_expect_str_eq(pk_plugin_get_reason(pk_host_find_plugin(h, "green:seven")),
+                   "ready (required by black:many)");
+  pk_host_free(h);
+}
+
 /* The error of registering req from a seed host given a builtin (desc,
  * manifest), which fails with st. */
 static pk_error builtin_fails(const pk_plugin_desc *desc, const char *manifest,
