@@ -720,20 +720,29 @@ static int builtin_register(const pk_host_api *api, pk_plugin_ctx *ctx,
 PK_PLUGIN_DEFINE_BUILTIN(builtin_desc, "black", "builtin", 1,
                          builtin_register, NULL, NULL);
 
-Test(builtin, behaves_like_a_plugin_on_disk)
+/* A seed host with built-in plugin black:NAME of descriptor d (its
+ * manifest requires black:seven), registered. */
+static pk_host *register_builtin(const pk_plugin_desc *d, const char *name)
 {
   pk_host *h = seed_host();
   pk_error e;
-  cr_assert_eq(pk_host_add_builtin(h, &builtin_desc,
-                                   "name = \"builtin\"\nnamespace = \"black\"\n"
-                                   "version = \"0.1.0\"\nrequires = "
-                                   "[\"black:seven\"]\n",
-                                   &e),
-               PK_OK);
-  const char *reqs[] = {"black:builtin"};
-  events.n = 0;
+  char manifest[256], req[64];
+  snprintf(manifest, sizeof manifest,
+           "name = \"%s\"\nnamespace = \"black\"\nversion = \"0.1.0\"\n"
+           "requires = [\"black:seven\"]\n",
+           name);
+  snprintf(req, sizeof req, "black:%s", name);
+  cr_assert_eq(pk_host_add_builtin(h, d, manifest, &e), PK_OK);
+  const char *reqs[] = {req};
   cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK, "%s",
                e.message);
+  return h;
+}
+
+Test(builtin, behaves_like_a_plugin_on_disk)
+{
+  events.n = 0;
+  pk_host *h = register_builtin(&builtin_desc, "builtin");
   char got[512];
   events_of("register", got, sizeof got);
   cr_expect_str_eq(got, "black:eight black:seven black:builtin");
@@ -773,17 +782,7 @@ PK_PLUGIN_DEFINE_BUILTIN(many_desc, "black", "many", 1, many_register, NULL,
 
 Test(builtin, hook_requirements_are_listed_in_order)
 {
-  pk_host *h = seed_host();
-  pk_error e;
-  cr_assert_eq(pk_host_add_builtin(h, &many_desc,
-                                   "name = \"many\"\nnamespace = \"black\"\n"
-                                   "version = \"0.1.0\"\nrequires = "
-                                   "[\"black:seven\"]\n",
-                                   &e),
-               PK_OK);
-  const char *reqs[] = {"black:many"};
-  cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK, "%s",
-               e.message);
+  pk_host *h = register_builtin(&many_desc, "many");
   pk_plugin *p = pk_host_find_plugin(h, "black:many");
   cr_assert(p);
   size_t n = sizeof hook_reqs / sizeof hook_reqs[0];
