@@ -109,45 +109,47 @@ static pk_status import_one(pk_host *h, pk_plugin *p, pk_error *err)
  * cost instructions. */
 enum { AHEAD_MIN = 8192 };
 
+/* In an import round over nodes [.., end) at c: fetches what importing a
+ * plugin a few ahead reads, so that the misses of a large host overlap.
+ * Two steps: the record and its requirements' pointer 4 ahead, the
+ * descriptor 2 ahead.  deep (a round of AHEAD_MIN or more): three, each
+ * reading what the last fetched: the record's first two lines 8 ahead,
+ * the descriptor and the requirements' array 4 ahead (beside a built-in
+ * plugin's id, which serves its name), then the name the descriptor
+ * names and the first requirement's text 2 ahead. */
+static void import_prefetch(const pk_host *h, size_t c, size_t end, bool deep)
+{
+  size_t far = deep ? 8 : 4;
+  if (c + far < end) {
+    pk__plugin_prefetch(h->by_node[c + far]);
+    __builtin_prefetch(&h->by_node[c + far]->m.reqs);
+  }
+  if (deep && c + 4 < end) {
+    __builtin_prefetch(h->by_node[c + 4]->desc);
+    __builtin_prefetch(h->by_node[c + 4]->m.reqs);
+  }
+  if (c + 2 < end) {
+    const pk_plugin *q = h->by_node[c + 2];
+    if (!deep) {
+      __builtin_prefetch(q->desc);
+      return;
+    }
+    if (q->desc)
+      __builtin_prefetch(q->desc->name);
+    if (q->m.nreq)
+      __builtin_prefetch(q->m.reqs[0].text);
+  }
+}
+
 /* Imports every known plugin not imported yet, round after round. */
 static pk_status import_known(pk_host *h, bool *any, pk_error *err)
 {
   *any = false;
   while (h->import_cursor < h->nknown) {
     size_t end = h->nknown; /* this round; what it adds waits */
-    bool ahead = end - h->import_cursor >= AHEAD_MIN;
+    bool deep = end - h->import_cursor >= AHEAD_MIN;
     for (; h->import_cursor < end; h->import_cursor++) {
-      size_t c = h->import_cursor;
-      if (!ahead) { /* as prefetch_ahead; requirements on line 3 */
-        if (c + 4 < end) {
-          pk__plugin_prefetch(h->by_node[c + 4]);
-          __builtin_prefetch(&h->by_node[c + 4]->m.reqs);
-        }
-        if (c + 2 < end)
-          __builtin_prefetch(h->by_node[c + 2]->desc);
-      } else {
-        /* In three steps, each reading what the last fetched: the
-         * record's first two lines (the requirements' array on the
-         * second), then the descriptor and that array (beside a built-in
-         * plugin's id, which serves its name), then the name the
-         * descriptor names and the first requirement's text. */
-        if (c + 8 < end) {
-          pk__plugin_prefetch(h->by_node[c + 8]);
-          __builtin_prefetch(&h->by_node[c + 8]->m.reqs);
-        }
-        if (c + 4 < end) {
-          const pk_plugin *q = h->by_node[c + 4];
-          __builtin_prefetch(q->desc);
-          __builtin_prefetch(q->m.reqs);
-        }
-        if (c + 2 < end) {
-          const pk_plugin *q = h->by_node[c + 2];
-          if (q->desc)
-            __builtin_prefetch(q->desc->name);
-          if (q->m.nreq)
-            __builtin_prefetch(q->m.reqs[0].text);
-        }
-      }
+      import_prefetch(h, h->import_cursor, end, deep);
       pk_error e;
       if (import_one(h, h->by_node[h->import_cursor], &e) != PK_OK)
         return pk__host_poison(h, &e, err);
