@@ -867,10 +867,14 @@ static int cmp_plugin(const void *x, const void *y)
          (a->search_index < b->search_index);
 }
 
-/* So many built-in plugins' records add_builtins makes in one block: 60
- * KiB, a block of its own in the records arena (more than a quarter of
- * its chunk), made and given back as the arena's chunks are. */
-enum { BUILTIN_BATCH = 192 };
+/* So many built-in plugins' records add_builtins makes in one block: 10
+ * KiB, in the records arena's current chunk.  A block of more than a
+ * quarter of a chunk would be a chunk of its own, and blocks of another
+ * size in the heap change what glibc keeps of it between hosts: with a
+ * batch of 192 (60 KiB) the stages of a second host of 5000 seed-shaped
+ * plugins in one process took about 80 page faults (their arrays' growth
+ * in fresh pages), with 32 one or none, as before. */
+enum { BUILTIN_BATCH = 32 };
 
 /* The records of the host's built-in plugins, first in search order.
  * The records of a batch are made in one block, their manifests parsed
