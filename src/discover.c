@@ -89,10 +89,10 @@ static char *write_id(char *id, const pk__manifest *m, size_t ln, size_t lm)
 /* A built-in plugin's id and key (it has no library's path to take them
  * from), in one block with its requirements: their array and their texts
  * copied from the document, so that the import's pass reads the name,
- * the array and the texts on one or two lines beside the record's batch
- * (add_builtins), not on three lines amid the document's nodes (with
- * 50 000 plugins each is a cache miss and, a page in four, a TLB miss).
- * The array the document's parse made stays unused in the arena. */
+ * the array and the texts on one or two lines, the blocks of a batch
+ * side by side (add_builtins), not on three lines amid the document's
+ * nodes (with 50 000 plugins each is a cache miss).  The array the
+ * document's parse made stays unused in the arena. */
 static pk_status pack_builtin(const pk__allocator *a, pk_plugin *p, size_t ln,
                               size_t lm)
 {
@@ -894,8 +894,8 @@ static __attribute__((noinline)) pk_status add_builtins(pk_host *h,
   pk_error perr;
   pk_status parsed[BUILTIN_BATCH];
   for (size_t i = 0; i < h->nbuiltins;) {
-    size_t k = h->nbuiltins - i < BUILTIN_BATCH ? h->nbuiltins - i
-                                                 : BUILTIN_BATCH;
+    size_t k =
+        h->nbuiltins - i < BUILTIN_BATCH ? h->nbuiltins - i : BUILTIN_BATCH;
     pk_plugin *slots = pk__plugin_slots(h, k);
     if (!slots)
       return pk__fail(err, PK_ENOMEM, "out of memory");
@@ -912,15 +912,15 @@ static __attribute__((noinline)) pk_status add_builtins(pk_host *h,
       p->dir = pk__strdup(a, "");
       p->manifest_path = pk__strdup(a, name);
       parsed[j] = p->manifest_path
-                    ? pk__manifest_load(a, p->manifest_path, b->text,
-                                        strlen(b->text), &p->m, &perr)
-                    : PK_OK; /* add_loaded reports it */
+                      ? pk__manifest_load(a, p->manifest_path, b->text,
+                                          strlen(b->text), &p->m, &perr)
+                      : PK_OK; /* add_loaded reports it */
       if (parsed[j] == PK_OK && p->dir && p->manifest_path && j + 1 < k)
         continue;
       for (; done <= j; done++) {
         loaded l = {.perr = &perr, .st = parsed[done]};
-        pk_status st = add_loaded(h, &l, &slots[done],
-                                  h->builtins[i + done].desc, err);
+        pk_status st =
+            add_loaded(h, &l, &slots[done], h->builtins[i + done].desc, err);
         if (st != PK_OK)
           return st;
       }

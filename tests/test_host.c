@@ -999,6 +999,7 @@ Test(builtin, post_register_before_resolve_names_the_unregistered_plugin)
 /* ---- many built-in plugins ---- */
 
 /* The warnings a host logged, one a line. */
+#define BROKEN(i) ((i) == 191 || (i) == 300 || (i) == 301)
 static char many_log[4096];
 
 static void log_many(void *ud, pk_log_level level, const char *plugin,
@@ -1014,11 +1015,12 @@ static void log_many(void *ud, pk_log_level level, const char *plugin,
 /* A host of 500 built-in plugins m:p000 to m:p499 (more than one block
  * of records, see add_builtins), each but the first requiring the one
  * before it, every seventh also m:p000 with a constraint; the manifests
- * of p191 (the last of a block) and p300 do not parse. */
+ * of p191 (the last of a block), p300 and p301 (two of one block) do not
+ * parse. */
 static pk_host *many_builtins(bool strict)
 {
-  pk_host_options o = {.size = sizeof o, .ignore_env = true,
-                       .strict = strict, .log = log_many};
+  pk_host_options o = {
+      .size = sizeof o, .ignore_env = true, .strict = strict, .log = log_many};
   pk_host *h;
   pk_error e;
   many_log[0] = '\0';
@@ -1030,7 +1032,7 @@ static pk_host *many_builtins(bool strict)
                      "name = \"p%03d\"\nnamespace = \"m\"\n"
                      "version = \"1.0.%d\"\n",
                      i, i);
-    if (i == 191 || i == 300)
+    if (BROKEN(i))
       snprintf(text + n, sizeof text - (size_t)n, "requires = [\n");
     else if (i % 7 == 0 && i)
       snprintf(text + n, sizeof text - (size_t)n,
@@ -1044,7 +1046,8 @@ static pk_host *many_builtins(bool strict)
 }
 
 /* Their records, ids and requirements as written, in the order added; a
- * broken manifest is broken in its place and warned about in order. */
+ * broken manifest is broken in its place, with its own error, and warned
+ * about in order. */
 Test(builtin, many_keep_their_requirements_and_the_broken_their_place)
 {
   pk_host *h = many_builtins(false);
@@ -1052,8 +1055,9 @@ Test(builtin, many_keep_their_requirements_and_the_broken_their_place)
   cr_assert_eq(pk_host_discover(h, &e), PK_OK, "%s", e.message);
   cr_assert_eq(pk_host_plugin_count(h), 500);
   const char *w1 = strstr(many_log, "builtin:192:"),
-             *w2 = strstr(many_log, "builtin:301:");
-  cr_expect(w1 && w2 && w1 < w2, "%s", many_log);
+             *w2 = strstr(many_log, "builtin:301:"),
+             *w3 = strstr(many_log, "builtin:302:");
+  cr_expect(w1 && w2 && w3 && w1 < w2 && w2 < w3, "%s", many_log);
   const char *reqs[] = {"m:p190"};
   cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK, "%s",
                e.message);
@@ -1062,7 +1066,7 @@ Test(builtin, many_keep_their_requirements_and_the_broken_their_place)
     char id[16], want[16];
     snprintf(id, sizeof id, "m:p%03d", i);
     pk_plugin *p = pk_host_find_plugin(h, id);
-    if (i == 191 || i == 300) {
+    if (BROKEN(i)) {
       cr_expect_null(p, "%s", id); /* a broken one is no active plugin */
       continue;
     }
@@ -1075,15 +1079,17 @@ Test(builtin, many_keep_their_requirements_and_the_broken_their_place)
     if (i)
       cr_expect_str_eq(pk_plugin_requirement_at(p, 0), want);
     if (i && i % 7 == 0)
-      cr_expect_str_eq(pk_plugin_requirement_at(p, 1),
-                       "m:p000 >= 1.0.0, < 2");
+      cr_expect_str_eq(pk_plugin_requirement_at(p, 1), "m:p000 >= 1.0.0, < 2");
   }
   size_t broken = 0;
   for (size_t i = 0; i < pk_host_plugin_count(h); i++) {
     pk_plugin *p = pk_host_plugin_at(h, i);
-    broken += pk_plugin_get_state(p) == PK_STATE_BROKEN;
+    if (pk_plugin_get_state(p) != PK_STATE_BROKEN)
+      continue;
+    broken++; /* named after its manifest, "builtin:N", as its error */
+    cr_expect_str_eq(pk_plugin_get_error(p)->source, pk_plugin_get_id(p));
   }
-  cr_expect_eq(broken, 2);
+  cr_expect_eq(broken, 3);
   pk_host_free(h);
 }
 
