@@ -1104,3 +1104,38 @@ Test(builtin, many_in_a_strict_host_fail_at_the_first_broken)
   cr_expect_eq(pk_host_plugin_count(h), 192);
   pk_host_free(h);
 }
+
+/* 10 000 built-in plugins, each but the first requiring the one before:
+ * the import round, the register and post_register passes are large
+ * enough to fetch ahead (register.c, AHEAD_MIN), and every plugin comes
+ * out ready in its layer. */
+Test(builtin, a_large_round_fetching_ahead_registers_every_plugin)
+{
+  enum { N = 10000 };
+  pk_host_options o = {.size = sizeof o, .ignore_env = true};
+  pk_host *h;
+  pk_error e;
+  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
+  cr_assert_eq(pk_host_add_namespace(h, "big", 1, &e), PK_OK);
+  for (int i = 0; i < N; i++) {
+    char text[256];
+    int n = snprintf(text, sizeof text,
+                     "name = \"p%05d\"\nnamespace = \"big\"\n"
+                     "version = \"1.0.0\"\n",
+                     i);
+    if (i % 100)
+      snprintf(text + n, sizeof text - (size_t)n, "requires = [\"p%05d\"]\n",
+               i - 1);
+    cr_assert_eq(pk_host_add_builtin(h, NULL, text, &e), PK_OK);
+  }
+  const char *reqs[] = {"big:__all__"};
+  cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK, "%s",
+               e.message);
+  cr_expect_eq(pk_host_layer_count(h), 100);
+  for (size_t l = 0; l < pk_host_layer_count(h); l++)
+    cr_expect_eq(pk_host_layer_size(h, l), 100);
+  for (size_t i = 0; i < pk_host_plugin_count(h); i++)
+    cr_expect_eq(pk_plugin_get_state(pk_host_plugin_at(h, i)),
+                 PK_STATE_READY);
+  pk_host_free(h);
+}
