@@ -14,11 +14,25 @@
 
 /* ---- the stages ---- */
 
+/* A pass over at least this many plugins (an import round, a register or
+ * post_register pass) fetches ahead what it reads (prefetch_ahead,
+ * import_prefetch): with 50 000 the records, their descriptors and
+ * requirements no longer fit the caches.  A smaller one does not: at
+ * 5000 the steps would cost 2% more instructions (callgrind-keylines'
+ * register_5000, which must not rise) for 4 to 9% less time. */
+enum { AHEAD_MIN = 8192 };
+
+/* The helpers below hold nothing but loads and prefetches: gcc (12) takes
+ * such a function for one without effect and drops its calls, so that
+ * no prefetch was left in the binary.  Inlined always, their prefetches
+ * stay in the loops that call them. */
+#define AHEAD_INLINE static inline __attribute__((always_inline))
+
 /* In a pass over the plugins of nodes[0, n) at i: fetches the record of
  * the plugin 8 ahead and the descriptor of the one 4 ahead (its record
  * came by now), so that the misses of a large host overlap. */
-static void prefetch_ahead(const pk_host *h, const uint32_t *nodes, size_t n,
-                           size_t i)
+AHEAD_INLINE void prefetch_ahead(const pk_host *h, const uint32_t *nodes,
+                                 size_t n, size_t i)
 {
   if (i + 8 < n)
     pk__plugin_prefetch(h->by_node[nodes[i + 8]]);
@@ -102,38 +116,26 @@ static pk_status import_one(pk_host *h, pk_plugin *p, pk_error *err)
   return st;
 }
 
-/* A round of the import of at least this many plugins fetches more ahead
- * (import_known): with 50 000 the records, their descriptors and
- * requirements no longer fit the caches; with 5000 they do (callgrind,
- * a 32 MiB last level: no read miss there), and the steps would only
- * cost instructions. */
-enum { AHEAD_MIN = 8192 };
-
-/* In an import round over nodes [.., end) at c: fetches what importing a
- * plugin a few ahead reads, so that the misses of a large host overlap.
- * Two steps: the record and its requirements' pointer 4 ahead, the
- * descriptor 2 ahead.  deep (a round of AHEAD_MIN or more): three, each
- * reading what the last fetched: the record's first two lines 8 ahead,
- * the descriptor and the requirements' array 4 ahead (beside a built-in
- * plugin's id, which serves its name), then the name the descriptor
- * names and the first requirement's text 2 ahead. */
-static void import_prefetch(const pk_host *h, size_t c, size_t end, bool deep)
+/* In an import round over nodes [.., end) at c (a round of AHEAD_MIN or
+ * more): fetches what importing a plugin a few ahead reads, so that the
+ * misses of a large host overlap.  Three steps, each reading what the
+ * last fetched: the record's first two lines 8 ahead, the descriptor and
+ * the requirements' array 4 ahead (a built-in plugin's id, which serves
+ * its name, and its requirements' texts beside it: pack_builtin), then
+ * the name the descriptor names and the first requirement's text 2
+ * ahead. */
+AHEAD_INLINE void import_prefetch(const pk_host *h, size_t c, size_t end)
 {
-  size_t far = deep ? 8 : 4;
-  if (c + far < end) {
-    pk__plugin_prefetch(h->by_node[c + far]);
-    __builtin_prefetch(&h->by_node[c + far]->m.reqs);
+  if (c + 8 < end) {
+    pk__plugin_prefetch(h->by_node[c + 8]);
+    __builtin_prefetch(&h->by_node[c + 8]->m.reqs);
   }
-  if (deep && c + 4 < end) {
+  if (c + 4 < end) {
     __builtin_prefetch(h->by_node[c + 4]->desc);
     __builtin_prefetch(h->by_node[c + 4]->m.reqs);
   }
   if (c + 2 < end) {
     const pk_plugin *q = h->by_node[c + 2];
-    if (!deep) {
-      __builtin_prefetch(q->desc);
-      return;
-    }
     if (q->desc)
       __builtin_prefetch(q->desc->name);
     if (q->m.nreq)
@@ -141,7 +143,9 @@ static void import_prefetch(const pk_host *h, size_t c, size_t end, bool deep)
   }
 }
 
-/* Imports every known plugin not imported yet, round after round. */
+/* Imports every known plugin not imported yet, round after round.  (One
+ * loop that tests deep: as two, see register_pass, import_one would no
+ * longer be inlined, which costs more than the test.) */
 static pk_status import_known(pk_host *h, bool *any, pk_error *err)
 {
   *any = false;
@@ -149,7 +153,8 @@ static pk_status import_known(pk_host *h, bool *any, pk_error *err)
     size_t end = h->nknown; /* this round; what it adds waits */
     bool deep = end - h->import_cursor >= AHEAD_MIN;
     for (; h->import_cursor < end; h->import_cursor++) {
-      import_prefetch(h, h->import_cursor, end, deep);
+      if (deep)
+        import_prefetch(h, h->import_cursor, end);
       pk_error e;
       if (import_one(h, h->by_node[h->import_cursor], &e) != PK_OK)
         return pk__host_poison(h, &e, err);
@@ -237,6 +242,23 @@ pk_status pk__run_register(pk_host *h, pk_plugin *p, pk_error *err)
   return pk__host_commit(h, err);
 }
 
+/* A register pass over the plugins of nodes[0, n), fetching ahead when
+ * ahead.  Inlined where ahead is a constant, so that a small pass's loop
+ * has no test of it (post_pass the same). */
+AHEAD_INLINE pk_status register_pass(pk_host *h, const uint32_t *nodes,
+                                     size_t n, bool ahead, pk_error *err)
+{
+  pk_status st = PK_OK;
+  for (size_t i = 0; i < n && st == PK_OK; i++) {
+    pk_plugin *p = h->by_node[nodes[i]];
+    if (ahead)
+      prefetch_ahead(h, nodes, n, i);
+    if (p->state == PK_STATE_LOADED)
+      st = pk__run_register(h, p, err);
+  }
+  return st;
+}
+
 pk_status pk_host_resolve(pk_host *h, pk_error *err)
 {
   pk_status st = stage_guard(h, "pk_host_resolve", err);
@@ -254,12 +276,8 @@ pk_status pk_host_resolve(pk_host *h, pk_error *err)
       return pk__fail(err, PK_ENOMEM, "out of memory");
     if (n)
       memcpy(snap, order, n * sizeof *snap);
-    for (size_t i = 0; i < n && st == PK_OK; i++) {
-      pk_plugin *p = h->by_node[snap[i]];
-      prefetch_ahead(h, snap, n, i);
-      if (p->state == PK_STATE_LOADED)
-        st = pk__run_register(h, p, err);
-    }
+    st = n >= AHEAD_MIN ? register_pass(h, snap, n, true, err)
+                        : register_pass(h, snap, n, false, err);
     pk__free(&h->alloc, snap, (n ? n : 1) * sizeof *snap);
     if (st == PK_OK)
       st = import_known(h, &any, err);
@@ -300,6 +318,26 @@ pk_status pk__run_post_register(pk_host *h, pk_plugin *p,
   return PK_EPLUGIN;
 }
 
+/* A post_register pass over the plugins of nodes[0, n) (see
+ * register_pass). */
+AHEAD_INLINE pk_status post_pass(pk_host *h, const uint32_t *nodes, size_t n,
+                                 const pk_ns_args *args, size_t nargs,
+                                 bool ahead, pk_error *err)
+{
+  for (size_t i = 0; i < n; i++) {
+    pk_plugin *p = h->by_node[nodes[i]];
+    if (ahead)
+      prefetch_ahead(h, nodes, n, i);
+    if (p->state != PK_STATE_REGISTERED)
+      continue;
+    pk_error e;
+    if (pk__run_post_register(h, p, args, nargs, &e) != PK_OK)
+      return pk__host_poison(h, &e, err);
+    p->state = PK_STATE_READY;
+  }
+  return PK_OK;
+}
+
 /* pk_host_post_register; resolved: pk_host_resolve has just succeeded,
  * which leaves no known plugin loaded or requested but not registered
  * (its last pass imported nothing new), so the check pass over every
@@ -317,15 +355,18 @@ static pk_status post_register(pk_host *h, const pk_ns_args *args, size_t nargs,
     return pk__host_poison(h, &he, err);
   size_t n;
   const uint32_t *order = pk__graph_order(h->graph, &n);
-  for (size_t i = 0; i < n && !resolved; i++)
-    if ((prefetch_ahead(h, order, n, i),
-         h->by_node[order[i]]->state == PK_STATE_LOADED ||
-         h->by_node[order[i]]->state == PK_STATE_REQUESTED) &&
-        !h->by_node[order[i]]->lazy_pending)
+  bool ahead = n >= AHEAD_MIN;
+  for (size_t i = 0; i < n && !resolved; i++) {
+    const pk_plugin *p = h->by_node[order[i]];
+    if (ahead)
+      prefetch_ahead(h, order, n, i);
+    if ((p->state == PK_STATE_LOADED || p->state == PK_STATE_REQUESTED) &&
+        !p->lazy_pending)
       return pk__fail(err, PK_ESTATE,
                       "pk_host_post_register: %s is not registered yet; call "
                       "pk_host_import() and pk_host_resolve() first",
-                      h->by_node[order[i]]->id);
+                      p->id);
+  }
   if (nargs && !h->post_args) { /* lazy plugins get them when woken */
     h->post_args = pk__alloc(&h->alloc, nargs * sizeof *args);
     if (!h->post_args)
@@ -333,17 +374,8 @@ static pk_status post_register(pk_host *h, const pk_ns_args *args, size_t nargs,
     memcpy(h->post_args, args, nargs * sizeof *args);
     h->npost_args = nargs;
   }
-  for (size_t i = 0; i < n; i++) {
-    pk_plugin *p = h->by_node[order[i]];
-    prefetch_ahead(h, order, n, i);
-    if (p->state != PK_STATE_REGISTERED)
-      continue;
-    pk_error e;
-    if (pk__run_post_register(h, p, args, nargs, &e) != PK_OK)
-      return pk__host_poison(h, &e, err);
-    p->state = PK_STATE_READY;
-  }
-  return PK_OK;
+  return ahead ? post_pass(h, order, n, args, nargs, true, err)
+               : post_pass(h, order, n, args, nargs, false, err);
 }
 
 pk_status pk_host_post_register(pk_host *h, const pk_ns_args *args,

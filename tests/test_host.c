@@ -995,3 +995,147 @@ Test(builtin, post_register_before_resolve_names_the_unregistered_plugin)
   cr_expect_eq(pk_plugin_get_state(p), PK_STATE_READY);
   pk_host_free(h);
 }
+
+/* ---- many built-in plugins ---- */
+
+/* The warnings a host logged, one a line. */
+#define BROKEN(i) ((i) == 191 || (i) == 300 || (i) == 301)
+static char many_log[4096];
+
+static void log_many(void *ud, pk_log_level level, const char *plugin,
+                     const char *message)
+{
+  (void)ud;
+  (void)plugin;
+  size_t used = strlen(many_log);
+  if (level >= PK_LOG_WARN)
+    snprintf(many_log + used, sizeof many_log - used, "%s\n", message);
+}
+
+/* A host of 500 built-in plugins m:p000 to m:p499 (more than one block
+ * of records, see add_builtins), each but the first requiring the one
+ * before it, every seventh also m:p000 with a constraint; the manifests
+ * of p191 (the last of a block), p300 and p301 (two of one block) do not
+ * parse. */
+static pk_host *many_builtins(bool strict)
+{
+  pk_host_options o = {
+      .size = sizeof o, .ignore_env = true, .strict = strict, .log = log_many};
+  pk_host *h;
+  pk_error e;
+  many_log[0] = '\0';
+  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
+  cr_assert_eq(pk_host_add_namespace(h, "m", 1, &e), PK_OK);
+  for (int i = 0; i < 500; i++) {
+    char text[256];
+    int n = snprintf(text, sizeof text,
+                     "name = \"p%03d\"\nnamespace = \"m\"\n"
+                     "version = \"1.0.%d\"\n",
+                     i, i);
+    if (BROKEN(i))
+      snprintf(text + n, sizeof text - (size_t)n, "requires = [\n");
+    else if (i % 7 == 0 && i)
+      snprintf(text + n, sizeof text - (size_t)n,
+               "requires = [\"p%03d\", \"m:p000 >= 1.0.0, < 2\"]\n", i - 1);
+    else if (i)
+      snprintf(text + n, sizeof text - (size_t)n, "requires = [\"p%03d\"]\n",
+               i - 1);
+    cr_assert_eq(pk_host_add_builtin(h, NULL, text, &e), PK_OK);
+  }
+  return h;
+}
+
+/* Their records, ids and requirements as written, in the order added; a
+ * broken manifest is broken in its place, with its own error, and warned
+ * about in order. */
+Test(builtin, many_keep_their_requirements_and_the_broken_their_place)
+{
+  pk_host *h = many_builtins(false);
+  pk_error e;
+  cr_assert_eq(pk_host_discover(h, &e), PK_OK, "%s", e.message);
+  cr_assert_eq(pk_host_plugin_count(h), 500);
+  const char *w1 = strstr(many_log, "builtin:192:"),
+             *w2 = strstr(many_log, "builtin:301:"),
+             *w3 = strstr(many_log, "builtin:302:");
+  cr_expect(w1 && w2 && w3 && w1 < w2 && w2 < w3, "%s", many_log);
+  const char *reqs[] = {"m:p190"};
+  cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK, "%s",
+               e.message);
+  cr_expect_eq(pk_host_layer_count(h), 191);
+  for (int i = 0; i < 500; i++) {
+    char id[16], want[16];
+    snprintf(id, sizeof id, "m:p%03d", i);
+    pk_plugin *p = pk_host_find_plugin(h, id);
+    if (BROKEN(i)) {
+      cr_expect_null(p, "%s", id); /* a broken one is no active plugin */
+      continue;
+    }
+    cr_assert_not_null(p, "%s", id);
+    cr_expect_str_eq(pk_plugin_get_id(p), id);
+    cr_expect_eq(pk_plugin_get_state(p),
+                 i <= 190 ? PK_STATE_READY : PK_STATE_DISCOVERED, "%s", id);
+    cr_expect_eq(pk_plugin_requirement_count(p), !i ? 0 : i % 7 ? 1 : 2);
+    snprintf(want, sizeof want, "p%03d", i - 1);
+    if (i)
+      cr_expect_str_eq(pk_plugin_requirement_at(p, 0), want);
+    if (i && i % 7 == 0)
+      cr_expect_str_eq(pk_plugin_requirement_at(p, 1), "m:p000 >= 1.0.0, < 2");
+  }
+  size_t broken = 0;
+  for (size_t i = 0; i < pk_host_plugin_count(h); i++) {
+    pk_plugin *p = pk_host_plugin_at(h, i);
+    if (pk_plugin_get_state(p) != PK_STATE_BROKEN)
+      continue;
+    broken++; /* named after its manifest, "builtin:N", as its error */
+    cr_expect_str_eq(pk_plugin_get_error(p)->source, pk_plugin_get_id(p));
+  }
+  cr_expect_eq(broken, 3);
+  pk_host_free(h);
+}
+
+/* A strict host stops at the first manifest that does not parse. */
+Test(builtin, many_in_a_strict_host_fail_at_the_first_broken)
+{
+  pk_host *h = many_builtins(true);
+  pk_error e;
+  cr_assert_eq(pk_host_discover(h, &e), PK_EMANIFEST);
+  cr_expect(strstr(e.message, "builtin:192") || strstr(e.source, "builtin:192"),
+            "%s (%s)", e.message, e.source);
+  cr_expect_eq(pk_host_plugin_count(h), 192);
+  pk_host_free(h);
+}
+
+/* 10 000 built-in plugins, each but the first requiring the one before:
+ * the import round, the register and post_register passes are large
+ * enough to fetch ahead (register.c, AHEAD_MIN), and every plugin comes
+ * out ready in its layer. */
+Test(builtin, a_large_round_fetching_ahead_registers_every_plugin)
+{
+  enum { N = 10000 };
+  pk_host_options o = {.size = sizeof o, .ignore_env = true};
+  pk_host *h;
+  pk_error e;
+  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
+  cr_assert_eq(pk_host_add_namespace(h, "big", 1, &e), PK_OK);
+  for (int i = 0; i < N; i++) {
+    char text[256];
+    int n = snprintf(text, sizeof text,
+                     "name = \"p%05d\"\nnamespace = \"big\"\n"
+                     "version = \"1.0.0\"\n",
+                     i);
+    if (i % 100)
+      snprintf(text + n, sizeof text - (size_t)n, "requires = [\"p%05d\"]\n",
+               i - 1);
+    cr_assert_eq(pk_host_add_builtin(h, NULL, text, &e), PK_OK);
+  }
+  const char *reqs[] = {"big:__all__"};
+  cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK, "%s",
+               e.message);
+  cr_expect_eq(pk_host_layer_count(h), 100);
+  for (size_t l = 0; l < pk_host_layer_count(h); l++)
+    cr_expect_eq(pk_host_layer_size(h, l), 100);
+  for (size_t i = 0; i < pk_host_plugin_count(h); i++)
+    cr_expect_eq(pk_plugin_get_state(pk_host_plugin_at(h, i)),
+                 PK_STATE_READY);
+  pk_host_free(h);
+}
