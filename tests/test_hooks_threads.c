@@ -3,7 +3,7 @@
  * target pk_hooks_stress) that scripts/test.sh runs under ThreadSanitizer:
  * Criterion's runner does not start under TSan.
  * SPDX-License-Identifier: MIT */
-#include "stress.h"
+#include "test_util.h"
 #include <plugkit.h>
 #include <plugkit/plugin.h>
 #include <pthread.h>
@@ -112,17 +112,11 @@ static pk_host *th_host(bool trace)
   const char *reqs[NPLUG];
   static char ids[NPLUG][8];
   for (int i = 0; i < NPLUG; i++) {
-    char text[160];
+    char name[8], req[8];
+    snprintf(name, sizeof name, "p%d", i);
+    snprintf(req, sizeof req, "p%d", i - 1);
     /* odd p(i) requires p(i-1): a layered graph */
-    int n = snprintf(text, sizeof text,
-                     "name = \"p%d\"\nnamespace = \"th\"\nversion = "
-                     "\"1.0.0\"\n",
-                     i);
-    if (i % 2)
-      snprintf(text + n, sizeof text - (size_t)n, "requires = [\"p%d\"]\n",
-               i - 1);
-    cr_assert_eq(pk_host_add_builtin(h, th_all[i], text, &e), PK_OK, "%s",
-                 e.message);
+    add_builtin_requiring(h, th_all[i], "th", name, i % 2 ? req : NULL);
     snprintf(ids[i], sizeof ids[i], "th:p%d", i);
     reqs[i] = ids[i];
   }

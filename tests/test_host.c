@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "counting_alloc.h"
+#include "test_util.h"
 #include "../tests/plugins/fixture.h"
 
 #define FIX(set) PK_TEST_BINARY_DIR "/fixtures/" set
@@ -858,16 +859,11 @@ Test(builtin, a_hundred_thousand_deep_chain_needs_no_recursion)
   pk_host *h;
   pk_error e;
   cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
-  char text[256];
   for (int i = 0; i < N; i++) {
-    int n = snprintf(text, sizeof text,
-                     "name = \"p%06d\"\nnamespace = \"deep\"\n"
-                     "version = \"1.0.0\"\n",
-                     i);
-    if (i + 1 < N)
-      snprintf(text + n, sizeof text - (size_t)n, "requires = [\"p%06d\"]\n",
-               i + 1);
-    cr_assert_eq(pk_host_add_builtin(h, NULL, text, &e), PK_OK);
+    char name[16], req[16];
+    snprintf(name, sizeof name, "p%06d", i);
+    snprintf(req, sizeof req, "p%06d", i + 1);
+    add_builtin_requiring(h, NULL, "deep", name, i + 1 < N ? req : NULL);
   }
   const char *reqs[] = {"deep:p000000"};
   cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK, "%s",
@@ -1118,15 +1114,10 @@ Test(builtin, a_large_round_fetching_ahead_registers_every_plugin)
   cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
   cr_assert_eq(pk_host_add_namespace(h, "big", 1, &e), PK_OK);
   for (int i = 0; i < N; i++) {
-    char text[256];
-    int n = snprintf(text, sizeof text,
-                     "name = \"p%05d\"\nnamespace = \"big\"\n"
-                     "version = \"1.0.0\"\n",
-                     i);
-    if (i % 100)
-      snprintf(text + n, sizeof text - (size_t)n, "requires = [\"p%05d\"]\n",
-               i - 1);
-    cr_assert_eq(pk_host_add_builtin(h, NULL, text, &e), PK_OK);
+    char name[16], req[16];
+    snprintf(name, sizeof name, "p%05d", i);
+    snprintf(req, sizeof req, "p%05d", i - 1);
+    add_builtin_requiring(h, NULL, "big", name, i % 100 ? req : NULL);
   }
   const char *reqs[] = {"big:__all__"};
   cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK, "%s",

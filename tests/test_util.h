@@ -6,6 +6,8 @@
 #define PK_TEST_UTIL_H
 
 #include "stress.h"
+#include <plugkit.h>
+#include <plugkit/plugin.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -51,6 +53,22 @@ static inline void remove_temp_root(const char *root)
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
   if (system(cmd) != 0)
     fprintf(stderr, "cannot remove %s\n", root);
+}
+
+/* Adds built-in plugin ns:name (version 1.0.0) with descriptor d, or none,
+ * whose manifest requires req when req is not NULL. */
+static inline void add_builtin_requiring(pk_host *h, const pk_plugin_desc *d,
+                                         const char *ns, const char *name,
+                                         const char *req)
+{
+  char text[256];
+  int n = snprintf(text, sizeof text,
+                   "name = \"%s\"\nnamespace = \"%s\"\nversion = \"1.0.0\"\n",
+                   name, ns);
+  if (req)
+    snprintf(text + n, sizeof text - (size_t)n, "requires = [\"%s\"]\n", req);
+  pk_error e;
+  cr_assert_eq(pk_host_add_builtin(h, d, text, &e), PK_OK, "%s", e.message);
 }
 
 #endif
