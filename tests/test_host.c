@@ -1108,11 +1108,9 @@ Test(builtin, many_in_a_strict_host_fail_at_the_first_broken)
 Test(builtin, a_large_round_fetching_ahead_registers_every_plugin)
 {
   enum { N = 10000 };
-  pk_host_options o = {.size = sizeof o, .ignore_env = true};
-  pk_host *h;
+  static const char *const nss[] = {"big"};
+  pk_host *h = host_with(NULL, 0, nss, 1, false);
   pk_error e;
-  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
-  cr_assert_eq(pk_host_add_namespace(h, "big", 1, &e), PK_OK);
   for (int i = 0; i < N; i++) {
     char name[16], req[16];
     snprintf(name, sizeof name, "p%05d", i);
