@@ -181,13 +181,27 @@ static __attribute__((noinline)) pk_status grow(const pk__allocator *a,
   return PK_OK;
 }
 
+/* Whether a table of cap slots is too small for n keys: over 3/4 full,
+ * or over 7/8 for a table of up to DENSE_CAP slots (32 KiB).  A small
+ * table lies in the core's cache, where the longer probes of the higher
+ * load cost little, and in a fresh process each of its pages is a fault:
+ * the 100 plugins of a start fill three tables (ids, aliases, tags) of
+ * 128 slots instead of 256 (4 page faults fewer, docs/DESIGN.md).  A
+ * larger one keeps 3/4: there each probe's line is a cache miss. */
+enum { DENSE_CAP = 1024 };
+
+static inline bool full(size_t n, size_t cap)
+{
+  return cap <= DENSE_CAP ? n * 8 > cap * 7 : n * 4 > cap * 3;
+}
+
 /* put and get_or_put: one hash and one probe; an absent key is inserted,
  * a present one's value replaced when replace, else left untouched and
  * given in *old (NULL when the key was inserted). */
 static pk_status put(const pk__allocator *a, pk__map *m, const char *key,
                      size_t len, void *value, bool replace, void **old)
 {
-  if ((m->count + 1) * 4 > m->cap * 3 &&
+  if (full(m->count + 1, m->cap) &&
       grow(a, m, m->cap ? m->cap * 2 : 16) != PK_OK)
     return PK_ENOMEM;
   if (len >= UINT32_MAX)
@@ -231,7 +245,7 @@ pk_status pk__map_get_or_put(const pk__allocator *a, pk__map *m,
 pk_status pk__map_reserve(const pk__allocator *a, pk__map *m, size_t n)
 {
   size_t cap = m->cap ? m->cap : 16;
-  while (n * 4 > cap * 3)
+  while (full(n, cap))
     cap *= 2;
   return cap > m->cap ? grow(a, m, cap) : PK_OK;
 }

@@ -61,9 +61,9 @@ pk__type *pk__type_new(const pk__allocator *a, const char *kind,
   if (!ty)
     return NULL;
   memset(ty, 0, sizeof *ty);
-  ty->names = names;
+  ty->names = (uint32_t)names; /* (names of 127 bytes at most) */
   ty->key = (char *)(ty + 1);
-  ty->key_len = join_buf(ty->key, nk + nt + 2, kind, tag);
+  ty->key_len = (uint32_t)join_buf(ty->key, nk + nt + 2, kind, tag);
   ty->kind = ty->key + nk + nt + 2;
   memcpy(ty->kind, kind, nk + 1);
   ty->tag = ty->kind + nk + 1;
@@ -86,7 +86,9 @@ pk_pos pk__type_pos(const pk__type *ty)
       ty->tag_v || !ty->plugin
           ? ty->tag_v
           : pk_table_get(provides_entry(ty->plugin, ty->prov_i), "tag");
-  return tag_v ? pk_value_get_pos(tag_v) : ty->pos;
+  return tag_v        ? pk_value_get_pos(tag_v)
+         : ty->plugin ? (pk_pos){NULL, 0, 0}
+                      : ty->pos;
 }
 
 const char *pk__provider_text(const pk__type *ty, char *buf, size_t n)
@@ -165,10 +167,12 @@ void pk__type_free(const pk__allocator *a, pk__type *ty)
   if (!ty)
     return;
   pk_schema_free(ty->own_schema);
-  pk_doc_free(ty->doc);
-  for (size_t i = 0; i < ty->nbind; i++)
+  if (!ty->plugin)
+    pk_doc_free(ty->doc);
+  for (size_t i = 0; ty->plugin && i < ty->nbind; i++)
     pk__strfree(a, (char *)ty->bind[i].field);
-  pk__free(a, ty->bind, ty->nbind * sizeof *ty->bind);
+  if (ty->plugin)
+    pk__free(a, ty->bind, ty->nbind * sizeof *ty->bind);
   pk__free(a, ty, sizeof *ty + ty->names);
 }
 

@@ -149,6 +149,48 @@ Test(map, prefetch_changes_nothing)
   pk__map_free(NULL, &without);
 }
 
+/* A table of up to 1024 slots fills to 7/8 before it doubles (in a fresh
+ * process each of its pages is a fault: 100 keys take 128 slots, 4 KiB),
+ * a larger one to 3/4 (each probe a cache miss there), by puts as by
+ * pk__map_reserve; every key is found at every size. */
+Test(map, a_small_table_fills_to_seven_eighths_a_large_one_to_three_quarters)
+{
+  static char keys[1600][16];
+  pk__map m = {0}, r = {0};
+  size_t cap_at[1601] = {0};
+  for (size_t i = 0; i < 1600; i++) {
+    snprintf(keys[i], sizeof keys[i], "key%05zu", i);
+    cr_assert_eq(pk__map_put(NULL, &m, keys[i], strlen(keys[i]),
+                             (void *)(i + 1)), PK_OK);
+    cap_at[i + 1] = m.cap;
+  }
+  cr_expect_eq(cap_at[14], 16);
+  cr_expect_eq(cap_at[15], 32);
+  cr_expect_eq(cap_at[112], 128);
+  cr_expect_eq(cap_at[113], 256);
+  cr_expect_eq(cap_at[896], 1024);
+  cr_expect_eq(cap_at[897], 2048);
+  cr_expect_eq(cap_at[1536], 2048); /* 3/4 of 2048 */
+  cr_expect_eq(cap_at[1537], 4096);
+  for (size_t i = 0; i < 1600; i++)
+    cr_expect_eq(pk__map_get(&m, keys[i], strlen(keys[i])), (void *)(i + 1));
+  cr_assert_eq(pk__map_reserve(NULL, &r, 100), PK_OK);
+  cr_expect_eq(r.cap, 128);
+  for (size_t i = 0; i < 112; i++)
+    cr_assert_eq(pk__map_put(NULL, &r, keys[i], strlen(keys[i]),
+                             (void *)(i + 1)), PK_OK);
+  cr_expect_eq(r.cap, 128); /* no growth up to the 7/8 reserved for */
+  for (size_t i = 0; i < 112; i++)
+    cr_expect_eq(pk__map_get(&r, keys[i], strlen(keys[i])), (void *)(i + 1));
+  cr_assert_eq(pk__map_reserve(NULL, &r, 896), PK_OK);
+  cr_expect_eq(r.cap, 1024);
+  cr_assert_eq(pk__map_reserve(NULL, &r, 1600), PK_OK);
+  cr_expect_eq(r.cap, 4096); /* 7/8 of 2048 would hold 1792 */
+  cr_expect_eq(pk__map_get(&r, keys[111], strlen(keys[111])), (void *)112);
+  pk__map_free(NULL, &m);
+  pk__map_free(NULL, &r);
+}
+
 static pk_status fill(counting *cnt, void *ud)
 {
   (void)ud;
