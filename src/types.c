@@ -61,7 +61,7 @@ pk__type *pk__type_new(const pk__allocator *a, const char *kind,
   if (!ty)
     return NULL;
   memset(ty, 0, sizeof *ty);
-  ty->names = (uint32_t)names; /* (names of 127 bytes at most) */
+  ty->names = (uint32_t)names; /* kind, tag, extends: 127 bytes each */
   ty->key = (char *)(ty + 1);
   ty->key_len = (uint32_t)join_buf(ty->key, nk + nt + 2, kind, tag);
   ty->kind = ty->key + nk + nt + 2;
