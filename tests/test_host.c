@@ -1128,3 +1128,161 @@ Test(builtin, a_large_round_fetching_ahead_registers_every_plugin)
                  PK_STATE_READY);
   pk_host_free(h);
 }
+
+/* A built-in plugin "big:NAME" of a large round whose manifest has
+ * requires = [REQ] (none when NULL) and optional = [OPT] (none when
+ * NULL). */
+static void add_big(pk_host *h, const pk_plugin_desc *d, const char *name,
+                    const char *req, const char *opt)
+{
+  char text[1024];
+  int n = snprintf(text, sizeof text,
+                   "name = \"%.127s\"\nnamespace = \"big\"\n"
+                   "version = \"1.2.0\"\n",
+                   name);
+  if (req)
+    n += snprintf(text + n, sizeof text - (size_t)n, "requires = [%.400s]\n",
+                  req);
+  if (opt)
+    snprintf(text + n, sizeof text - (size_t)n, "optional = [%.400s]\n", opt);
+  pk_error e;
+  cr_assert_eq(pk_host_add_builtin(h, d, text, &e), PK_OK, "%s", e.message);
+}
+
+/* An import round of 9000 plugins fetches ahead (register.c,
+ * import_prefetch: each plugin's record, descriptor and first requirement
+ * text): every form a requirement's text takes resolves as in a small
+ * round -- a bare name, "ns:name", a constraint after the name with and
+ * without a space, a name of 127 characters, an optional requirement of a
+ * plugin not installed, one of another namespace. */
+Test(builtin, a_large_round_resolves_every_form_of_requirement)
+{
+  enum { N = 9000 };
+  static const char *const nss[] = {"big", "other"};
+  pk_host *h = host_with(NULL, 0, nss, 2, false);
+  char longname[128];
+  memset(longname, 'l', 127);
+  longname[127] = '\0';
+  add_big(h, NULL, longname, NULL, NULL);
+  add_builtin_requiring(h, NULL, "other", "q", NULL);
+  for (int i = 0; i < N; i++) {
+    char name[16], req[300], prev[16];
+    snprintf(name, sizeof name, "p%05d", i);
+    snprintf(prev, sizeof prev, "p%05d", i - 1);
+    switch (i % 100 ? i % 6 : 6) {
+    case 0: snprintf(req, sizeof req, "\"%s\"", prev); break;
+    case 1: snprintf(req, sizeof req, "\"big:%s\"", prev); break;
+    case 2: snprintf(req, sizeof req, "\"%s >= 1.0, < 2\"", prev); break;
+    case 3: snprintf(req, sizeof req, "\"big:%s^1.1\"", prev); break;
+    case 4:
+      snprintf(req, sizeof req, "\"%s\", \"%s\", \"other:q\"", prev,
+               longname);
+      break;
+    case 5: snprintf(req, sizeof req, "\" %s\"", prev); break;
+    default: snprintf(req, sizeof req, "\"%s\"", longname); break;
+    }
+    add_big(h, NULL, name, req, i % 7 ? NULL : "\"big:absent\"");
+  }
+  const char *reqs[] = {"big:__all__"};
+  pk_error e;
+  cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK, "%s",
+               e.message);
+  /* 90 chains of 100, each after the long-named plugin (and other:q) */
+  cr_expect_eq(pk_host_layer_count(h), 101);
+  cr_expect_eq(pk_host_layer_size(h, 0), 2);
+  for (size_t l = 1; l < pk_host_layer_count(h); l++)
+    cr_expect_eq(pk_host_layer_size(h, l), 90, "layer %zu", l);
+  for (size_t i = 0; i < pk_host_plugin_count(h); i++)
+    cr_expect_eq(pk_plugin_get_state(pk_host_plugin_at(h, i)),
+                 PK_STATE_READY);
+  pk_host_free(h);
+}
+
+/* In a large round (fetching ahead), a requirement that cannot be met
+ * fails the import as in a small one: at the plugin that names it, with
+ * the same error. */
+static pk_status large_round_failing_at(int bad, const char *req,
+                                        pk_error *e)
+{
+  static const char *const nss[] = {"big"};
+  pk_host *h = host_with(NULL, 0, nss, 1, false);
+  for (int i = 0; i < 9000; i++) {
+    char name[16], prev[24];
+    snprintf(name, sizeof name, "p%05d", i);
+    snprintf(prev, sizeof prev, "\"p%05d\"", i - 1);
+    add_big(h, NULL, name, i == bad ? req : i ? prev : NULL, NULL);
+  }
+  const char *reqs[] = {"big:__all__"};
+  pk_status st = pk_host_register(h, reqs, 1, NULL, 0, e);
+  pk_host_free(h);
+  return st;
+}
+
+Test(builtin, a_large_round_fails_at_a_missing_or_mismatched_requirement)
+{
+  pk_error e;
+  cr_expect_eq(large_round_failing_at(4321, "\"big:absent\"", &e),
+               PK_EDEP_MISSING);
+  cr_expect(strstr(e.message, "plugin big:p04321 requires \"big:absent\", "
+                              "but no plugin big:absent is installed"),
+            "%s", e.message);
+  cr_expect_str_eq(e.plugin, "big:p04321");
+  cr_expect_eq(large_round_failing_at(8990, "\"p00003 >= 2\"", &e),
+               PK_EDEP_VERSION);
+  cr_expect(strstr(e.message, "plugin big:p08990 requires \"p00003 >= 2\", "
+                              "but big:p00003 1.2.0 is installed"),
+            "%s", e.message);
+  cr_expect_eq(large_round_failing_at(8999, "\"nons:p00001\"", &e),
+               PK_EDEP_MISSING);
+  cr_expect(strstr(e.message, "plugin big:p08999 requires \"nons:p00001\", "
+                              "but namespace \"nons\" is unknown to this "
+                              "host"),
+            "%s", e.message);
+}
+
+/* Each plugin's register hook requires the plugin before it. */
+static int require_previous(const pk_host_api *api, pk_plugin_ctx *ctx,
+                            void *ud)
+{
+  (void)ud;
+  const char *id = api->plugin_name(ctx); /* "big:pNNNNN" */
+  int i = atoi(id + 5);
+  char req[16];
+  snprintf(req, sizeof req, "p%05d", i - 1);
+  return i % 100 ? api->require(ctx, req) : 0;
+}
+
+/* A register pass of 9000 plugins fetches ahead the record lines a
+ * register hook's requirement reads (register.c, register_prefetch):
+ * each hook's requirement is added and kept as in a small pass. */
+Test(builtin, a_large_register_pass_adds_the_hooks_requirements)
+{
+  enum { N = 9000 };
+  static char names[N][8];
+  static pk_plugin_desc descs[N];
+  static const char *const nss[] = {"big"};
+  pk_host *h = host_with(NULL, 0, nss, 1, false);
+  for (int i = 0; i < N; i++) {
+    snprintf(names[i], sizeof names[i], "p%05d", i);
+    descs[i] = (pk_plugin_desc){PK_PLUGIN_ABI, sizeof descs[i], "big",
+                                names[i], 1, 0, require_previous, NULL, NULL};
+    add_big(h, &descs[i], names[i], NULL, NULL);
+  }
+  const char *reqs[] = {"big:__all__"};
+  pk_error e;
+  cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK, "%s",
+               e.message);
+  cr_expect_eq(pk_host_layer_count(h), 100);
+  for (int i = 0; i < N; i += 37) {
+    char id[16], want[16];
+    snprintf(id, sizeof id, "big:p%05d", i);
+    snprintf(want, sizeof want, "p%05d", i - 1);
+    pk_plugin *p = pk_host_find_plugin(h, id);
+    cr_assert_not_null(p, "%s", id);
+    cr_expect_eq(pk_plugin_get_state(p), PK_STATE_READY, "%s", id);
+    cr_expect_eq(pk_plugin_requirement_count(p), i % 100 ? 1u : 0u, "%s", id);
+    if (i % 100)
+      cr_expect_str_eq(pk_plugin_requirement_at(p, 0), want);
+  }
+  pk_host_free(h);
+}

@@ -243,6 +243,50 @@ Test(quarantine, all_requests_skip_a_quarantined_plugin)
   pk_host_free(h);
 }
 
+/* Registers 9000 built-in plugins big:bNNNNN, b05000 with manifest line
+ * `line` (an import round large enough to fetch ahead: register.c,
+ * AHEAD_MIN); its status. */
+static pk_status large_round_with(const char *line, pk_error *err)
+{
+  pk_host *h = new_host();
+  for (int i = 0; i < 9000; i++) {
+    char text[256];
+    snprintf(text, sizeof text,
+             "name = \"b%05d\"\nnamespace = \"big\"\n"
+             "version = \"1.0.0\"\n%s",
+             i, i == 5000 ? line : "");
+    cr_assert_eq(pk_host_add_builtin(h, NULL, text, err), PK_OK, "%s",
+                 err->message);
+  }
+  const char *reqs[] = {"big:__all__"};
+  pk_status st = pk_host_register(h, reqs, 1, NULL, 0, err);
+  pk_host_free(h);
+  return st;
+}
+
+/* A large round meets a quarantined plugin as a small one does: a
+ * requirement of it fails the stage there, an optional one is skipped
+ * with a warning. */
+Test(quarantine, a_large_round_meets_a_quarantined_plugin_as_a_small_one)
+{
+  crash_child(cache, sp, "faults:register_crashes");
+  pk_error err;
+  cr_expect_eq(large_round_with("requires = [\"faults:register_crashes\"]\n",
+                                &err),
+               PK_ETRUST);
+  cr_expect(strstr(err.message, "plugin big:b05000 requires \"faults:"
+                                "register_crashes\", but plugin faults:"
+                                "register_crashes is in quarantine"),
+            "%s", err.message);
+  cr_expect_eq(large_round_with("optional = [\"faults:register_crashes\"]\n",
+                                &err),
+               PK_OK, "%s", err.message);
+  cr_expect(strstr(logged, "warn|big:b05000|plugin big:b05000 requires "
+                           "\"faults:register_crashes\": skipped, plugin "
+                           "faults:register_crashes is in quarantine"),
+            "%s", logged);
+}
+
 Test(quarantine, clearing_lifts_it)
 {
   crash_child(cache, sp, "faults:register_crashes");
