@@ -167,12 +167,13 @@ void pk__type_free(const pk__allocator *a, pk__type *ty)
   if (!ty)
     return;
   pk_schema_free(ty->own_schema);
-  if (!ty->plugin)
-    pk_doc_free(ty->doc);
-  for (size_t i = 0; ty->plugin && i < ty->nbind; i++)
-    pk__strfree(a, (char *)ty->bind[i].field);
-  if (ty->plugin)
+  if (ty->plugin) { /* the union's side plugin names */
+    for (size_t i = 0; i < ty->nbind; i++)
+      pk__strfree(a, (char *)ty->bind[i].field);
     pk__free(a, ty->bind, ty->nbind * sizeof *ty->bind);
+  } else {
+    pk_doc_free(ty->doc);
+  }
   pk__free(a, ty, sizeof *ty + ty->names);
 }
 
