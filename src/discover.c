@@ -245,9 +245,11 @@ typedef struct loader {
   size_t from, to;
   pk__arena arena;     /* this loader's records; absorbed by the host's */
   pk__allocator alloc; /* pk__arena_fn over arena */
-  pk__arena served;    /* the same for the manifests the cache serves,
-                          first from a room sized for them (load_all) */
-  pk__allocator served_alloc; /* pk__arena_fn over served */
+  pk__arena served;    /* one of several loaders': the same for the
+                          manifests the cache serves, first from a room
+                          sized for them (load_all) */
+  pk__allocator served_alloc; /* pk__arena_fn over served, or (one
+                                 loader) the host's records_alloc */
   pk__arena keys;      /* the identities stated (loaded.key), until the
                           scan recorded them */
   pk_error err;        /* the last failure, kept by keep_error */
@@ -589,12 +591,16 @@ static pk_plugin *make_slots(pk_host *h, const loaded *items, size_t n,
   return pk__plugin_slots(h, n);
 }
 
-/* Loads items[0..n) with k loaders (the first on this thread).  Each
- * loader's blocks for the manifests the cache will likely serve come
- * from one block of the host's records arena, sized for them here (in
- * the room the cache reserved: pk__mc_open), not from chunks of their
- * own: fewer fresh pages, and huge ones in a large start.  With room (in
- * the room make_slots made) so do its blocks for the manifests it reads,
+/* Loads items[0..n) with k loaders (the first on this thread).  The
+ * blocks of the manifests the cache serves come from the host's records
+ * arena (in the room the cache reserved: pk__mc_open), not from chunks of
+ * their own: fewer fresh pages, and huge ones in a large start.  One
+ * loader, on the host's thread, allocates them there as it goes; each of
+ * several takes one block of it, sized here for the manifests of its
+ * range the cache will likely serve (served_bytes reads each record's
+ * lengths: 8% of a warm start's instructions, spent only where the
+ * threads need it).  With room (in the room make_slots made)
+ * a loader's blocks for the manifests it reads come from there too,
  * sized by read_bytes's guess. */
 static void load_all(pk_host *h, const pk__mc *mc, const char *root, size_t lr,
                      int dfd, loaded *items, pk_plugin *slots, size_t n,
@@ -615,8 +621,10 @@ static void load_all(pk_host *h, const pk__mc *mc, const char *root, size_t lr,
     pk__arena_init(&L[j].served, &h->alloc);
     pk__arena_init(&L[j].keys, &h->alloc);
     L[j].alloc = (pk__allocator){pk__arena_fn, &L[j].arena};
-    L[j].served_alloc = (pk__allocator){pk__arena_fn, &L[j].served};
-    size_t served, read = loader_bytes(items, L[j].from, L[j].to, lr, &served);
+    L[j].served_alloc = k > 1 ? (pk__allocator){pk__arena_fn, &L[j].served}
+                              : h->records_alloc;
+    size_t served = 0, read = loader_bytes(items, L[j].from, L[j].to, lr,
+                                           k > 1 ? &served : NULL);
     if (served)
       pk__arena_seed(&L[j].served, pk__alloc(&h->records_alloc, served),
                      served);
