@@ -323,8 +323,7 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
     return pk__error_copy(err, &first);
   /* run the declared plugins */
   for (size_t i = 0; i < hc->ndecl; i++) {
-    const char *id = hc->decl[i]->plugin->id;
-    pk_status st = pk_host_request(h, &id, 1, err);
+    pk_status st = pk__host_request_plugin(h, hc->decl[i]->plugin, err);
     if (st != PK_OK)
       return st;
   }
