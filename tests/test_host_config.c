@@ -123,13 +123,6 @@ static pk_host *host_with(const char *desc, const char *conf, pk_status *st,
   return h;
 }
 
-static pk_plugin_state state_of(pk_host *h, const char *id)
-{
-  pk_plugin *p = pk_host_find_plugin(h, id);
-  cr_assert_not_null(p, "%s", id);
-  return pk_plugin_get_state(p);
-}
-
 /* Each declared plugin is requested (the one no entry names is not) and
  * has its config, its schema's defaults or the entry's settings, until
  * the host is freed (a config freed early fails under ASan). */
@@ -195,9 +188,10 @@ Test(declared, of_an_unknown_namespace_are_refused)
  * "ns:__all__" says, every plugin of its namespace. */
 Test(declared, named_all_requests_its_namespace)
 {
-  plugin("t", "__all__", "");
-  plugin("t", "one", "");
-  plugin("u", "other", "");
+  static const char *const ids[][2] = {
+      {"t", "__all__"}, {"t", "one"}, {"u", "other"}};
+  for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+    plugin(ids[i][0], ids[i][1], "");
   pk_error e;
   pk_status st;
   pk_host *h = host_with(NULL, "[plugins]\nall = \"t:__all__\"\n", &st, &e);
