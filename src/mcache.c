@@ -597,6 +597,11 @@ static const char *old_images(pk__mc *mc, bool *nomem)
   return mc->f ? images(mc->f, nomem) : NULL;
 }
 
+/* A record's room in the buffer pk__mc_record makes them in: a manifest's
+ * is usually 100 to 200 bytes (names, version, description, library,
+ * requirements, [[provides]] kinds and tags); a larger one grows it. */
+#define REC_ROOM 256
+
 pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
                         const pk__mc_put *ents, size_t n)
 {
@@ -609,10 +614,20 @@ pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
   if (n && !len)
     return PK_ENOMEM;
   /* the records made, one after another (each made once: its strings
-   * are found by walking the document, [[provides]] included) */
-  char *recs = NULL;
-  size_t recs_len = 0, recs_cap = 0;
+   * are found by walking the document, [[provides]] included), in a
+   * buffer of REC_ROOM bytes a record at first: usual records fit, so
+   * that they are made and copied once, not again at each doubling */
+  size_t nrec = 0;
+  for (size_t i = 0; i < n; i++)
+    nrec += ents[i].m != NULL;
+  size_t recs_len = 0, recs_cap = nrec * REC_ROOM;
+  char *recs = recs_cap ? pk__alloc(a, recs_cap) : NULL;
   pk_status st = PK_OK;
+  if (recs_cap && !recs) {
+    recs_cap = 0;
+    st = PK_ENOMEM;
+    goto done;
+  }
   for (size_t i = 0; i < n; i++) {
     const pk__mc_ent *o = ents[i].old;
     size_t r = o ? o->rec_len : 0, g = o ? o->img_len : 0;

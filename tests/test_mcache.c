@@ -1297,6 +1297,25 @@ Test(mcache, an_image_larger_than_the_buffer_is_written_whole,
   expect_same(cache, reference, "4 manifests from the cache, 1 read");
 }
 
+/* Records are made in a buffer of about 256 bytes a manifest: one of a
+ * description of 4 000 bytes outgrows it, and is made again in the grown
+ * buffer, whole (the warm start describes it as the cold one did). */
+Test(mcache, a_record_larger_than_its_room_is_made_again, .fini = remove_tree)
+{
+  make_tree();
+  static char desc[4001], text[4200];
+  memset(desc, 'd', sizeof desc - 1);
+  snprintf(text, sizeof text,
+           "name = \"long\"\nnamespace = \"mc\"\nversion = \"1.0.0\"\n"
+           "description = \"%s\"\n", desc);
+  put_plugin("long", text);
+  settle();
+  take_reference();
+  cr_assert_not_null(strstr(reference, desc));
+  discover_free(cache);
+  expect_same(cache, reference, "4 manifests from the cache, 1 read");
+}
+
 /* A record keeps each string after its length (two bytes): a string of
  * 65 535 bytes is recorded and given back whole, one longer makes the
  * manifest one that is not recorded (read every time; a manifest under
