@@ -285,8 +285,9 @@ void pk__provides_read(const pk_value *e, pk__mprov *out,
                        const pk_value **tag_v, const pk_value **cfg)
 {
   pk__items r;
+  size_t n = pk_table_count(e);
   pk__items_init(&r, e);
-  for (size_t k = 0; k < pk_table_count(e); k++) {
+  for (size_t k = 0; k < n; k++) {
     const pk__item *it = pk__items_at(&r, k);
     const char *s = it->kind == PK_KIND_STRING ? it->u.s : NULL;
     if (pk__key_is(it->key, it->key_len, "kind")) {
