@@ -20,11 +20,9 @@ static void hostconf_free(pk_host *h)
   for (size_t i = 0; i < c->ndecl; i++) {
     pk__pconf *pc = c->decl[i];
     pc->plugin->conf = NULL;
-    pk_config_free(pc->config);
     pk_schema_free(pc->schema);
     pk_doc_free(pc->fragment);
     pk__strv_free(a, pc->strv);
-    pk__free(a, pc, sizeof *pc + strlen(pc->alias) + 1);
   }
   pk__free(a, c->decl, c->dcap * sizeof *c->decl);
   pk__map_free(a, &c->by_alias);
@@ -84,17 +82,16 @@ static pk_status pconf_add(pk_host *h, pk__hostconf *hc, const char *alias,
                            pk__pconf **out)
 {
   size_t len = strlen(alias);
-  pk__pconf *c = pk__alloc(&h->alloc, sizeof *c + len + 1); /* alias after */
+  /* in the config's arena, alias after it: released with the config */
+  pk__pconf *c = pk__alloc(&hc->arena_alloc, sizeof *c + len + 1);
   if (!c)
     return PK_ENOMEM;
   *c = (pk__pconf){.alias = memcpy(c + 1, alias, len + 1),
                    .plugin = p,
                    .table = table,
                    .id_v = id_v};
-  if (PK__VEC_PUSH(&h->alloc, hc->decl, hc->ndecl, hc->dcap, c) != PK_OK) {
-    pk__free(&h->alloc, c, sizeof *c + len + 1);
+  if (PK__VEC_PUSH(&h->alloc, hc->decl, hc->ndecl, hc->dcap, c) != PK_OK)
     return PK_ENOMEM;
-  }
   if (pk__map_put(&h->alloc, &hc->by_alias, c->alias, len, c))
     return PK_ENOMEM;
   *out = c;
@@ -238,8 +235,12 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
     static const char *const skip[] = {"plugin"};
     pk_decode_options o = {.size = sizeof o, .ctx = hc->ctx, .skip = skip,
                            .skip_count = 1};
-    if (pk_schema_decode(c->schema ? c->schema : t->empty_schema, table, &o,
-                         &c->config, diag, &e) != PK_OK) {
+    /* decoded into the config's arena, as the instances' configs are: no
+     * allocation of its own (a plugin declared without settings still
+     * has a config, of no field or of its schema's defaults) */
+    if (pk__schema_decode_in(&hc->arena_alloc,
+                             c->schema ? c->schema : t->empty_schema, table,
+                             NULL, 0, &o, &c->config, diag, &e) != PK_OK) {
       if (e.code == PK_ENOMEM)
         return pk__fail(err, PK_ENOMEM, "out of memory");
       if (!c->schema && pk_table_count(table) > 1)
@@ -322,8 +323,7 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
     return pk__error_copy(err, &first);
   /* run the declared plugins */
   for (size_t i = 0; i < hc->ndecl; i++) {
-    const char *id = hc->decl[i]->plugin->id;
-    pk_status st = pk_host_request(h, &id, 1, err);
+    pk_status st = pk__host_request_plugin(h, hc->decl[i]->plugin, err);
     if (st != PK_OK)
       return st;
   }

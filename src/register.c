@@ -87,6 +87,18 @@ pk_status pk_host_request(pk_host *h, const char *const *reqs, size_t n,
   return PK_OK;
 }
 
+pk_status pk__host_request_plugin(pk_host *h, pk_plugin *p, pk_error *err)
+{
+  if (!strcmp(p->m.name, "__all__")) /* as text: every plugin of its ns */
+    return pk_host_request(h, (const char *const *)&p->id, 1, err);
+  pk_status st = stage_guard(h, "pk_host_request", err);
+  if (st != PK_OK)
+    return st;
+  pk_error e;
+  st = pk__host_require_plugin(h, p, &e);
+  return st == PK_OK ? PK_OK : pk__host_poison(h, &e, err);
+}
+
 /* Imports the plugin: loads it (a lazy one waits for its first use) and
  * adds its manifest requirements. */
 static pk_status import_one(pk_host *h, pk_plugin *p, pk_error *err)

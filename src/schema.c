@@ -72,15 +72,16 @@ static pk_pos field_pos(const pk_field *f)
   return pk_table_key_pos_at(f->in, f->in_idx);
 }
 
-/* The type of field f declared by decl (its "type" property, tv: NULL
- * when there is none), or 0 with err set. */
-static pk_field_type parse_type(const pk_value *tv, const pk_field *f,
+/* The type of field f declared by decl (its "type" property as
+ * pk__items_at() read it, ti: NULL when there is none), or 0 with err
+ * set. */
+static pk_field_type parse_type(const pk__item *ti, const pk_field *f,
                                 const char *path, pk_error *err)
 {
-  const char *t, *near;
+  const pk_value *tv = ti ? ti->v : NULL;
+  const char *t = ti ? ti->u.s : NULL, *near;
   char list[160];
-  if (tv && pk_value_kind(tv) == PK_KIND_STRING) {
-    pk_value_get_string(tv, &t, NULL, NULL);
+  if (ti && ti->kind == PK_KIND_STRING) {
     pk_field_type ty = type_from_name(t);
     if (ty)
       return ty;
@@ -307,14 +308,14 @@ static pk_status field_props(const pk__allocator *a, pk_field *f,
    * the others depend on it. */
   size_t nprops = pk_table_count(decl);
   pk__items props;
-  const pk_value *tv = NULL;
+  const pk__item *ti = NULL; /* (in the batch read last: used at once) */
   pk__items_init(&props, decl);
-  for (size_t k = 0; k < nprops && !tv; k++) {
+  for (size_t k = 0; k < nprops && !ti; k++) {
     const pk__item *it = pk__items_at(&props, k);
     if (pk__key_is(it->key, it->key_len, "type"))
-      tv = it->v;
+      ti = it;
   }
-  f->type = parse_type(tv, f, path, err);
+  f->type = parse_type(ti, f, path, err);
   if (!f->type)
     return PK_ECONFIG;
   f->doc = "";
@@ -368,11 +369,11 @@ static pk_status field_props(const pk__allocator *a, pk_field *f,
       st = parse_bool_prop(v, path, key, &f->format, err);
       break;
     case P_DOC:
-      if (pk_value_kind(v) != PK_KIND_STRING)
+      if (it->kind != PK_KIND_STRING)
         return schema_error(err, pk_value_get_pos(v),
                             "field \"%s\": doc must be a string, found %s",
                             path, pk__kind_article(pk_value_kind(v)));
-      pk_value_get_string(v, &f->doc, NULL, NULL);
+      f->doc = it->u.s;
       st = PK_OK;
       break;
     case P_DEFAULT:

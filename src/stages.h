@@ -258,6 +258,10 @@ static inline void pk__call_leave(pk_host *h, const pk__call *c,
  * manifest: finds, checks and links the target(s). */
 pk_status pk__host_require(pk_host *h, pk_plugin *from, const pk__req *req,
                            const char *text, bool optional, pk_error *err);
+/* The host's requirement of plugin p, which it found by its id: what
+ * pk__host_require() does for "NS:NAME" of p (any version), without
+ * parsing or looking it up again. */
+pk_status pk__host_require_plugin(pk_host *h, pk_plugin *p, pk_error *err);
 /* Checks the graph's pending edges; a cycle is formatted with its chain
  * and poisons the host's later stages (pk__host_commit_failed: the error
  * of a commit that failed with st). */
@@ -295,6 +299,10 @@ pk_status pk__hooks_refreeze(pk_host *h, pk_error *err);
 
 /* Recomputes the layering when the graph changed. */
 pk_status pk__layering(pk_host *h, pk_error *err);
+/* pk_host_request() of the one plugin p, which the caller found by its id
+ * (a config's declared plugin): its text is not parsed and p is not looked
+ * up again. */
+pk_status pk__host_request_plugin(pk_host *h, pk_plugin *p, pk_error *err);
 /* Runs p's register hook (and checks its types were registered). */
 pk_status pk__run_register(pk_host *h, pk_plugin *p, pk_error *err);
 /* Runs p's post_register hook with the argument of its namespace; on

@@ -180,7 +180,17 @@ void pk__type_free(const pk__allocator *a, pk__type *ty)
 pk_status pk__type_insert(pk_host *h, pk__types *t, pk__type *ty,
                           pk_error *err)
 {
-  pk__type *old = pk__map_get(&t->by_tag, ty->key, ty->key_len);
+  /* room in the list first: the map then takes the type in the one
+   * lookup that finds a duplicate, and nothing can fail after it */
+  void *found = NULL;
+  if (pk__vec_reserve(&h->alloc, (void **)&t->types, &t->tcap, t->ntypes + 1,
+                      sizeof *t->types) != PK_OK ||
+      pk__map_get_or_put(&h->alloc, &t->by_tag, ty->key, ty->key_len, ty,
+                         &found) != PK_OK) {
+    pk__type_free(&h->alloc, ty);
+    return pk__fail(err, PK_ENOMEM, "out of memory");
+  }
+  pk__type *old = found;
   if (old) {
     char a[512], b[512];
     pk_status st = pk__fail_at(
@@ -195,13 +205,7 @@ pk_status pk__type_insert(pk_host *h, pk__types *t, pk__type *ty,
     pk__type_free(&h->alloc, ty);
     return st;
   }
-  if (PK__VEC_PUSH(&h->alloc, t->types, t->ntypes, t->tcap, ty) != PK_OK ||
-      pk__map_put(&h->alloc, &t->by_tag, ty->key, ty->key_len, ty)) {
-    if (t->ntypes && t->types[t->ntypes - 1] == ty)
-      t->ntypes--;
-    pk__type_free(&h->alloc, ty);
-    return pk__fail(err, PK_ENOMEM, "out of memory");
-  }
+  t->types[t->ntypes++] = ty;
   return PK_OK;
 }
 
@@ -285,8 +289,9 @@ void pk__provides_read(const pk_value *e, pk__mprov *out,
                        const pk_value **tag_v, const pk_value **cfg)
 {
   pk__items r;
+  size_t n = pk_table_count(e);
   pk__items_init(&r, e);
-  for (size_t k = 0; k < pk_table_count(e); k++) {
+  for (size_t k = 0; k < n; k++) {
     const pk__item *it = pk__items_at(&r, k);
     const char *s = it->kind == PK_KIND_STRING ? it->u.s : NULL;
     if (pk__key_is(it->key, it->key_len, "kind")) {

@@ -1,11 +1,15 @@
 /* test_host_config.c -- a host config loaded from the host's own document
  * (pk_host_load_config_doc: one parse, the host takes the document, also
- * on failure) and the public did-you-mean rule (pk_closest).
+ * on failure), the plugins a config declares (requested, with their
+ * configs) and the public did-you-mean rule (pk_closest).
  * SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <plugkit.h>
+
+#include "test_util.h"
 
 static pk_doc *parse(const char *text)
 {
@@ -68,4 +72,131 @@ Test(host_config, closest_is_the_library_rule)
   cr_assert_null(pk_closest("plugins", names, 3));
   cr_assert_null(pk_closest("env", names, 0));
   cr_assert_null(pk_closest(NULL, names, 3));
+}
+
+/* ---- the plugins a config declares ---- */
+
+static char root[64];
+
+static void make_root(void) { make_temp_root(root, sizeof root, "pk-hconf"); }
+
+static void remove_root(void) { remove_temp_root(root); }
+
+TestSuite(declared, .init = make_root, .fini = remove_root, .timeout = 20);
+
+/* ROOT/plugins/NAME/plugin.toml: plugin NAME of namespace ns, with extra
+ * lines after its head. */
+static void plugin(const char *ns, const char *name, const char *extra)
+{
+  char path[512], text[1024];
+  snprintf(path, sizeof path, "%s/plugins", root);
+  mkdir(path, 0755);
+  snprintf(path, sizeof path, "%s/plugins/%s", root, name);
+  mkdir(path, 0755);
+  snprintf(path, sizeof path, "%s/plugins/%s/plugin.toml", root, name);
+  snprintf(text, sizeof text,
+           "name = \"%s\"\nnamespace = \"%s\"\nversion = \"1.0.0\"\n%s", name,
+           ns, extra);
+  write_file(path, text);
+}
+
+/* A host of ROOT/plugins (with the description text desc, unless NULL)
+ * after loading the config text conf: its status into *st. */
+static pk_host *host_with(const char *desc, const char *conf, pk_status *st,
+                          pk_error *e)
+{
+  char path[512];
+  pk_host *h;
+  pk_host_options o = {.size = sizeof o, .ignore_env = true};
+  cr_assert_eq(pk_host_new(&o, &h, e), PK_OK);
+  if (desc) {
+    snprintf(path, sizeof path, "%s/host.toml", root);
+    write_file(path, desc);
+    cr_assert_eq(pk_host_load_description(h, path, e), PK_OK, "%s",
+                 e->message);
+  }
+  snprintf(path, sizeof path, "%s/plugins", root);
+  cr_assert_eq(pk_host_add_path(h, path, e), PK_OK);
+  snprintf(path, sizeof path, "%s/config.toml", root);
+  write_file(path, conf);
+  *st = pk_host_load_config(h, path, NULL, e);
+  return h;
+}
+
+/* Each declared plugin is requested (the one no entry names is not) and
+ * has its config, its schema's defaults or the entry's settings, until
+ * the host is freed (a config freed early fails under ASan). */
+Test(declared, are_requested_with_their_configs)
+{
+  plugin("t", "one", "[config]\nsize = { type = \"integer\", default = 7 }\n");
+  plugin("t", "two", "[config]\nsize = { type = \"integer\", default = 7 }\n");
+  plugin("t", "three", "");
+  pk_error e;
+  pk_status st;
+  pk_host *h = host_with(NULL,
+                         "[plugins]\none = \"t:one\"\nthree = \"t:three\"\n"
+                         "[plugins.second]\nplugin = \"t:two\"\nsize = 9\n",
+                         &st, &e);
+  cr_assert_eq(st, PK_OK, "%s", e.message);
+  cr_assert_eq(state_of(h, "t:one"), PK_STATE_REQUESTED);
+  cr_assert_eq(state_of(h, "t:two"), PK_STATE_REQUESTED);
+  cr_assert_eq(state_of(h, "t:three"), PK_STATE_REQUESTED);
+  int64_t one, two;
+  cr_assert_eq(pk_config_get_integer(
+                   pk_plugin_get_config(pk_host_find_plugin(h, "t:one")),
+                   "size", &one, &e), PK_OK);
+  cr_assert_eq(pk_config_get_integer(
+                   pk_plugin_get_config(pk_host_find_plugin(h, "t:two")),
+                   "size", &two, &e), PK_OK);
+  cr_assert_eq(one, 7);
+  cr_assert_eq(two, 9);
+  cr_assert_not_null(pk_plugin_get_config(pk_host_find_plugin(h, "t:three")));
+  cr_assert_eq(pk_host_register(h, NULL, 0, NULL, 0, &e), PK_OK, "%s",
+               e.message);
+  pk_host_free(h);
+
+  plugin("t", "four", "");
+  h = host_with(NULL, "[plugins]\none = \"t:one\"\n", &st, &e);
+  cr_assert_eq(st, PK_OK, "%s", e.message);
+  cr_assert_eq(state_of(h, "t:one"), PK_STATE_REQUESTED);
+  cr_assert_eq(state_of(h, "t:four"), PK_STATE_DISCOVERED);
+  pk_host_free(h);
+}
+
+/* A declared plugin of a namespace the host does not accept is refused as
+ * pk_host_request refuses it, and the host's later stages say so again. */
+Test(declared, of_an_unknown_namespace_are_refused)
+{
+  plugin("t", "one", "");
+  plugin("u", "other", "");
+  pk_error e;
+  pk_status st;
+  pk_host *h = host_with("[namespaces.t]\nabi = 1\n",
+                         "[plugins]\none = \"t:one\"\nother = \"u:other\"\n",
+                         &st, &e);
+  cr_assert_eq(st, PK_EDEP_MISSING, "%s", e.message);
+  cr_assert(strstr(e.message, "u:other") &&
+                strstr(e.message, "but namespace \"u\" is unknown to this "
+                                  "host (it accepts: t)"),
+            "%s", e.message);
+  cr_assert_eq(pk_host_register(h, NULL, 0, NULL, 0, &e), PK_EDEP_MISSING);
+  cr_assert(strstr(e.message, "namespace \"u\" is unknown"), "%s", e.message);
+  pk_host_free(h);
+}
+
+/* A plugin named __all__ declared by the config requests, as its id
+ * "ns:__all__" says, every plugin of its namespace. */
+Test(declared, named_all_requests_its_namespace)
+{
+  static const char *const ids[][2] = {
+      {"t", "__all__"}, {"t", "one"}, {"u", "other"}};
+  for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+    plugin(ids[i][0], ids[i][1], "");
+  pk_error e;
+  pk_status st;
+  pk_host *h = host_with(NULL, "[plugins]\nall = \"t:__all__\"\n", &st, &e);
+  cr_assert_eq(st, PK_OK, "%s", e.message);
+  cr_assert_eq(state_of(h, "t:one"), PK_STATE_REQUESTED);
+  cr_assert_eq(state_of(h, "u:other"), PK_STATE_DISCOVERED);
+  pk_host_free(h);
 }

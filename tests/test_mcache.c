@@ -1234,6 +1234,31 @@ Test(mcache, writing_the_cache_takes_no_buffer_of_its_size, .fini = remove_tree)
   free(bytes2);
 }
 
+/* Plugin big: a manifest of 1 000 hooks, its image over 16 KiB. */
+static void put_big_plugin(void)
+{
+  static char hooks[16384], big[17000];
+  size_t n = (size_t)snprintf(hooks, sizeof hooks, "hooks = [");
+  for (int i = 0; i < 1000; i++)
+    n += (size_t)snprintf(hooks + n, sizeof hooks - n, "\"h%04d\",", i);
+  cr_assert_lt(n + 2, sizeof hooks);
+  snprintf(hooks + n, sizeof hooks - n, "]\n");
+  snprintf(big, sizeof big, GOOD("big", "1.0.0", "%s"), hooks);
+  put_plugin("big", big);
+}
+
+/* The header's sizes of the cache file: its sections (*payload) and
+ * images. */
+static void cache_sizes(uint64_t *payload, uint64_t *images)
+{
+  size_t len;
+  char *bytes = cache_bytes(&len);
+  memcpy(payload, bytes + 32, sizeof *payload);
+  memcpy(images, bytes + 48, sizeof *images);
+  free(bytes);
+  cr_assert_eq(64 + *payload + *images, (uint64_t)len);
+}
+
 /* A cold start writes the images a buffer at a time, made as they are
  * written: no block the size of the images region is allocated (one was:
  * every image was made into it before the file was opened), and an image
@@ -1249,25 +1274,13 @@ Test(mcache, images_are_written_a_buffer_at_a_time, .fini = remove_tree)
     snprintf(text, sizeof text, GOOD("%s", "1.0.%d", ""), name, i, name);
     put_plugin(dir, text);
   }
-  static char hooks[16384], big[17000];
-  size_t n = (size_t)snprintf(hooks, sizeof hooks, "hooks = [");
-  for (int i = 0; i < 1000; i++)
-    n += (size_t)snprintf(hooks + n, sizeof hooks - n, "\"h%04d\",", i);
-  cr_assert_lt(n + 2, sizeof hooks);
-  snprintf(hooks + n, sizeof hooks - n, "]\n");
-  snprintf(big, sizeof big, GOOD("big", "1.0.0", "%s"), hooks);
-  put_plugin("big", big);
+  put_big_plugin();
   settle();
   take_reference();
   static sizes s;
   discover_sizes(&s);
-  size_t len;
-  char *bytes = cache_bytes(&len);
   uint64_t payload, images;
-  memcpy(&payload, bytes + 32, sizeof payload); /* the header's sizes */
-  memcpy(&images, bytes + 48, sizeof images);
-  free(bytes);
-  cr_assert_eq(64 + payload + images, (uint64_t)len);
+  cache_sizes(&payload, &images);
   cr_assert_gt(images, 8 * 16384, "%llu", (unsigned long long)images);
   cr_assert_lt(s.n, sizeof s.size / sizeof s.size[0]);
   for (size_t i = 0; i < s.n; i++)
@@ -1275,6 +1288,45 @@ Test(mcache, images_are_written_a_buffer_at_a_time, .fini = remove_tree)
                  "block %zu of %zu bytes, the images region has %llu", i,
                  s.size[i], (unsigned long long)images);
   expect_same(cache, reference, "254 manifests from the cache, 1 read");
+}
+
+/* The buffer the images are written with has the size of the header and
+ * sections (at least 16 KiB): with a few plugins, an image larger than
+ * that (big's) grows it and is written whole, and the header and
+ * sections after it are written from the grown buffer. */
+Test(mcache, an_image_larger_than_the_buffer_is_written_whole,
+     .fini = remove_tree)
+{
+  make_tree();
+  put_big_plugin();
+  settle();
+  take_reference();
+  discover_free(cache);
+  uint64_t payload, images;
+  cache_sizes(&payload, &images);
+  cr_assert_lt(payload, 16384, "%llu", (unsigned long long)payload);
+  /* (the three other images take under 8 KiB: big's is over 16 KiB) */
+  cr_assert_gt(images, 16384 + 8192, "%llu", (unsigned long long)images);
+  expect_same(cache, reference, "4 manifests from the cache, 1 read");
+}
+
+/* Records are made in a buffer of about 256 bytes a manifest: one of a
+ * description of 4 000 bytes outgrows it, and is made again in the grown
+ * buffer, whole (the warm start describes it as the cold one did). */
+Test(mcache, a_record_larger_than_its_room_is_made_again, .fini = remove_tree)
+{
+  make_tree();
+  static char desc[4001], text[4200];
+  memset(desc, 'd', sizeof desc - 1);
+  snprintf(text, sizeof text,
+           "name = \"long\"\nnamespace = \"mc\"\nversion = \"1.0.0\"\n"
+           "description = \"%s\"\n", desc);
+  put_plugin("long", text);
+  settle();
+  take_reference();
+  cr_assert_not_null(strstr(reference, desc));
+  discover_free(cache);
+  expect_same(cache, reference, "4 manifests from the cache, 1 read");
 }
 
 /* A record keeps each string after its length (two bytes): a string of

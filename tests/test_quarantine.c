@@ -99,13 +99,6 @@ static seen list(void)
   return s;
 }
 
-static pk_plugin_state state_of(pk_host *h, const char *id)
-{
-  pk_plugin *p = pk_host_find_plugin(h, id);
-  cr_assert_not_null(p, "%s", id);
-  return pk_plugin_get_state(p);
-}
-
 Test(quarantine, a_crash_in_a_register_hook_quarantines_the_plugin)
 {
   crash_child(cache, sp, "faults:register_crashes");

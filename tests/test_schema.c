@@ -310,6 +310,17 @@ Test(schema, bounds_choices_items_and_fields_are_checked)
       "float, boolean, datetime, enum, array, table)");
   assert_schema_error("a = { type = \"string\", doc = 5 }\n", 1, 30,
                       "field \"a\": doc must be a string, found an integer");
+  /* type is read first, here from the second batch of the properties */
+  assert_schema_error("a = { p1 = 1, p2 = 1, p3 = 1, p4 = 1, p5 = 1, p6 = 1, "
+                      "p7 = 1, p8 = 1, type = \"strng\" }\n", 1, 78,
+                      "unknown type \"strng\" for field \"a\" (did you mean "
+                      "\"string\"? valid types: string, integer, float, "
+                      "boolean, datetime, enum, array, table)");
+  assert_schema_error("a = { p1 = 1, p2 = 1, p3 = 1, p4 = 1, p5 = 1, p6 = 1, "
+                      "p7 = 1, p8 = 1, type = \"string\" }\n", 1, 7,
+                      "unknown property \"p1\" of field \"a\" (known "
+                      "properties: type, required, default, optional, doc, "
+                      "min, max, choices, items, fields, format)");
   assert_schema_error("a = { type = \"string\", optional = \"yes\" }\n", 1, 35,
                       "field \"a\": optional must be true or false, found a "
                       "string");

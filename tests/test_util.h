@@ -46,6 +46,14 @@ static inline void make_temp_root(char *root, size_t n, const char *prefix)
   cr_assert_not_null(mkdtemp(root), "%s", root);
 }
 
+/* The state of plugin id (ns:name) of h, which must have it. */
+static inline pk_plugin_state state_of(pk_host *h, const char *id)
+{
+  pk_plugin *p = pk_host_find_plugin(h, id);
+  cr_assert_not_null(p, "%s", id);
+  return pk_plugin_get_state(p);
+}
+
 /* Removes the directory root and everything under it. */
 static inline void remove_temp_root(const char *root)
 {
