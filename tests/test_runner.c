@@ -255,6 +255,23 @@ Test(runner, config_errors_point_at_runner_toml_line_col)
   proj_free(&p);
 }
 
+/* A command dep naming a command that is not configured is reported at
+ * its name in runner.toml, as every other problem of the file is. */
+Test(runner, command_dep_on_an_unknown_command_points_at_its_name)
+{
+  proj p;
+  proj_with(
+      &p, "[commands.build]\nexec = \"true\"\n"
+          "[commands.test]\nexec = \"true\"\n"
+          "deps = [\"t.txt\",\n  { type = \"command\", name = \"biuld\" }]\n");
+  cr_assert_eq(run(&p, NULL, "test"), 2);
+  cr_assert(strstr(p.err, "runner: runner.toml:6:30: test.deps[1]: command "
+                          "\"biuld\" is not configured (did you mean "
+                          "\"build\"?)"),
+            "%s", p.err);
+  proj_free(&p);
+}
+
 Test(runner, redis_that_never_answers_times_out_once_and_the_run_goes_on)
 {
   /* a listener that accepts connections (the kernel's backlog) and never
