@@ -843,18 +843,19 @@ static int plan_all(planner *pn, char **names, size_t n,
 {
   plan *pl = pn->pl;
   project *p = pn->p;
-  for (const char *const *list = (const char *const[]){o->modules, o->spaces,
-                                                       NULL};
-       *list; list++)
-    for (const char *c = *list; c; c = strchr(c, ',') ? strchr(c, ',') + 1
-                                                      : NULL) {
+  /* -m and -s each: either may be unset */
+  for (int spaces = 0; spaces < 2; spaces++)
+    for (const char *c = spaces ? o->spaces : o->modules; c;
+         c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL) {
       size_t len = strcspn(c, ",");
       char *one = xasprintf("%.*s", (int)len, c);
-      bool ok = *list == o->modules ? strmap_get(&p->by_module, one) != NULL
-                                    : space_find(p, one) != NULL;
+      bool ok = spaces ? space_find(p, one) != NULL
+                       : strmap_get(&p->by_module, one) != NULL;
       if (!ok)
-        fprintf(stderr, "runner: %s \"%s\" is not configured: see runner "
-                "--ls\n", *list == o->modules ? "module" : "space", one);
+        fprintf(stderr,
+                "runner: %s \"%s\" is not configured: see runner "
+                "--ls\n",
+                spaces ? "space" : "module", one);
       free(one);
       if (!ok)
         return 1;
