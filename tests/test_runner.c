@@ -21,6 +21,20 @@ Test(runner, ls_lists_root_then_plugin_commands_without_hidden)
   proj_free(&p);
 }
 
+/* --ls with a runnable named was the whole list, as if the name were
+ * a filter: a usage error instead. */
+Test(runner, ls_with_a_runnable_named_is_a_usage_error)
+{
+  proj p;
+  proj_with(&p, "[commands.a]\nexec = \"true\"\n");
+  cr_assert_eq(run(&p, NULL, "--ls a"), 64);
+  cr_assert_str_eq(p.out, "");
+  cr_assert_str_eq(p.err, "runner: --ls lists every runnable: it takes no "
+                          "RUNNABLE ('a')\n");
+  cr_assert_eq(run(&p, NULL, "-l"), 0, "%s", p.err);
+  proj_free(&p);
+}
+
 Test(runner, hidden_commands_run_by_name_and_as_deps)
 {
   proj p;
