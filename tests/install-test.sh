@@ -102,6 +102,14 @@ out=$(./demoapp/demoapp made 2>&1) || fail "the host (make) on the plugin (make)
 out=$(./demoapp-cmake/demoapp cmade 2>&1) || fail "the host (cmake) on the plugin (cmake): $out"
 [[ $out == "$want" ]] || fail "the host (cmake) printed '$out', not '$want'"
 ok "plugkit new host + plugin: built with pkg-config and with CMake, the host sees '$want'"
+# README's static link: libplugkit.a, no libplugkit.so needed at run time
+run cc -o demoapp-static demoapp/demoapp.c $(pkg-config --cflags plugkit) \
+  -L"$(pkg-config --variable=libdir plugkit)" -l:libplugkit.a -ldl -lpthread ||
+  fail "README's static link"
+[[ $(readelf -d demoapp-static) != *libplugkit* ]] || fail "README's static link needs libplugkit.so"
+out=$(./demoapp-static made 2>&1) || fail "the static host: $out"
+[[ $out == "$want" ]] || fail "the static host printed '$out', not '$want'"
+ok "README's static link: libplugkit.a only, the host sees '$want'"
 
 # 5. a runner plugin against the installed <runner/plugin.h>, in the installed runner
 mkdir rplugins proj

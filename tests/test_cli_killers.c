@@ -195,6 +195,26 @@ Test(cli_killers, order_names_the_dependency_that_crashed)
   assert_lacks(r.out, "killers:needs_segv");
 }
 
+/* order --json: a killed child printed no JSON; the parent prints the
+ * shape docs/cli.md gives a failure, the killer as its error. */
+Test(cli_killers, order_json_says_the_killer_as_its_error)
+{
+  run r = run_cmd("register", "order", "--json", "killers:segv", false);
+  cr_assert_eq(r.code, 1, "%s", r.err);
+  json_t *j = json_of(r.out);
+  cr_assert(json_is_false(json_at(j, "ok")), "%s", r.out);
+  cr_assert_eq(json_array_size(json_at(j, "layers")), 0, "%s", r.out);
+  json_t *e = json_at(j, "error");
+  cr_assert_str_eq(json_str(e, "code"), "PK_EPLUGIN");
+  cr_assert_str_eq(json_str(e, "plugin"), "killers:segv");
+  char want[1024];
+  snprintf(want, sizeof want,
+           "register hook crashed: signal 11 (Segmentation fault); fix or "
+           "remove the plugin (manifest %s/segv/plugin.toml)",
+           KILLERS);
+  cr_assert_str_eq(json_str(e, "message"), want);
+}
+
 /* The commands that run no plugin code (list, info, config check) are
  * unaffected, whatever the plugins would do. */
 Test(cli_killers, commands_without_plugin_code_run_none)

@@ -248,6 +248,28 @@ Test(cli_plugins, info_unknown_plugin_suggests_the_closest)
   run_free(&r);
 }
 
+/* info and why of a plugin whose directory holds a broken manifest name
+ * the manifest's error, as order does, instead of "not installed". */
+Test(cli_plugins, info_and_why_of_a_broken_plugin_say_its_error)
+{
+  const char *dir = data_plugin("p", "a", "good", "1.0.0", NULL);
+  plugin("p", "bad", "name = \"bad\"\nnamespace = \"a\"\nversion = 7\n");
+  char want[1024];
+  snprintf(want, sizeof want,
+           "plugkit: no plugin a:bad is installed: the plugin directory "
+           "%s/bad has a broken manifest: %s/bad/plugin.toml:3:11: expected a "
+           "string, found an integer\n",
+           dir, dir);
+  const char *const cmds[] = {"info", "why"};
+  for (size_t i = 0; i < 2; i++) {
+    run r = cli(cmds[i], "a:bad", "--path", dir);
+    cr_assert_eq(r.code, 1, "%s", cmds[i]);
+    cr_assert_str_empty(r.out);
+    assert_has(r.err, want);
+    run_free(&r);
+  }
+}
+
 Test(cli_plugins, info_shows_shadowed_copies)
 {
   const char *first = data_plugin("one", "s", "dup", "1.0.0", NULL);

@@ -21,6 +21,20 @@ Test(runner, ls_lists_root_then_plugin_commands_without_hidden)
   proj_free(&p);
 }
 
+/* --ls with a runnable named was the whole list, as if the name were
+ * a filter: a usage error instead. */
+Test(runner, ls_with_a_runnable_named_is_a_usage_error)
+{
+  proj p;
+  proj_with(&p, "[commands.a]\nexec = \"true\"\n");
+  cr_assert_eq(run(&p, NULL, "--ls a"), 64);
+  cr_assert_str_eq(p.out, "");
+  cr_assert_str_eq(p.err, "runner: --ls lists every runnable: it takes no "
+                          "RUNNABLE ('a')\n");
+  cr_assert_eq(run(&p, NULL, "-l"), 0, "%s", p.err);
+  proj_free(&p);
+}
+
 Test(runner, hidden_commands_run_by_name_and_as_deps)
 {
   proj p;
@@ -252,6 +266,23 @@ Test(runner, config_errors_point_at_runner_toml_line_col)
   cr_assert(strstr(p.err, "did you mean \"redis\"?"), "%s", p.err);
   cr_assert(strstr(p.err, "runner.toml:9:1: unknown field \"cach\""), "%s",
             p.err);
+  proj_free(&p);
+}
+
+/* A command dep naming a command that is not configured is reported at
+ * its name in runner.toml, as every other problem of the file is. */
+Test(runner, command_dep_on_an_unknown_command_points_at_its_name)
+{
+  proj p;
+  proj_with(
+      &p, "[commands.build]\nexec = \"true\"\n"
+          "[commands.test]\nexec = \"true\"\n"
+          "deps = [\"t.txt\",\n  { type = \"command\", name = \"biuld\" }]\n");
+  cr_assert_eq(run(&p, NULL, "test"), 2);
+  cr_assert(strstr(p.err, "runner: runner.toml:6:30: test.deps[1]: command "
+                          "\"biuld\" is not configured (did you mean "
+                          "\"build\"?)"),
+            "%s", p.err);
   proj_free(&p);
 }
 

@@ -58,6 +58,32 @@ Test(runner, since_selects_changed_files_and_strict_downstreams)
   proj_free(&p);
 }
 
+/* A `**` in the middle of a glob also matches no directory, as
+ * docs/runner.md's `{module.dir}` deps mean: the dep src/ ** then *.c
+ * hashes src/a.c and --since sees it, and the artifact out/ ** then *.o
+ * finds out/a.o. */
+Test(runner, double_star_in_the_middle_matches_no_directory_too)
+{
+  proj p;
+  proj_with(&p, "[commands.gen]\nexec = \"mkdir -p out && touch out/a.o "
+                "&& echo GEN\"\ndeps = [\"src/**/*.c\"]\n"
+                "artifacts = [\"out/**/*.o\"]\n");
+  put(p.dir, "src/a.c", "a\n");
+  put(p.dir, "src/sub/b.c", "b\n");
+  put(p.dir, ".gitignore", ".runner/\nout/\n");
+  git(&p, "init -q && git add -A && git commit -qm base");
+  run_says(&p, "gen", "gen: miss, running");
+  cr_assert_null(strstr(p.err, "warning"), "%s", p.err);
+  run_says(&p, "gen", "gen: hit, replaying");
+  put(p.dir, "src/a.c", "a2\n");
+  cr_assert_eq(run(&p, NULL, "--since HEAD"), 0, "%s", p.err);
+  cr_assert(strstr(p.err, "1 file changed; 1 runnable selected"), "%s", p.err);
+  cr_assert(strstr(p.err, "gen: miss, running"), "%s", p.err);
+  put(p.dir, "src/sub/b.c", "b2\n");
+  run_says(&p, "gen", "gen: miss, running");
+  proj_free(&p);
+}
+
 /* An untracked file (not ignored) counts: a new file matching a glob. */
 Test(runner, since_sees_untracked_files_and_needs_git)
 {

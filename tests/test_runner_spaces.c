@@ -111,6 +111,8 @@ Test(runner, runnables_are_selected_by_name_module_and_space)
   cr_assert(strstr(p.err, "runner: module \"nope\" is not configured"), "%s",
             p.err);
   cr_assert_eq(run(&p, NULL, "-s nope"), 2);
+  cr_assert(strstr(p.err, "runner: space \"nope\" is not configured"), "%s",
+            p.err);
   cr_assert_eq(run(&p, NULL, "'test#nope'"), 2);
   cr_assert(strstr(p.err, "test#nope: no such module"), "%s", p.err);
   cr_assert_eq(run(&p, NULL, "'build#gen'"), 2); /* build: default's */

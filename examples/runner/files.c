@@ -519,14 +519,33 @@ bool artifact_forbidden(const char *path)
   return any_component(path, forbidden);
 }
 
+/* Whether path matches pattern, a `**` one, where each component `**`
+ * (a `**` and its slash, from offset `from` on) may also match no
+ * directory at all: src/ ** /x.c matches src/x.c as ** /x.c matches x at
+ * the top.  Each subset of them left out is tried once. */
+static bool deep_match(const char *pattern, size_t from, const char *path)
+{
+  if (fnmatch(pattern, path, 0) == 0)
+    return true;
+  for (const char *s = strstr(pattern + from, "**/"); s;
+       s = strstr(s + 1, "**/")) {
+    if (s != pattern && s[-1] != '/')
+      continue;
+    size_t at = (size_t)(s - pattern);
+    char *without = xasprintf("%.*s%s", (int)at, pattern, s + 3);
+    bool m = deep_match(without, at, path);
+    free(without);
+    if (m)
+      return true;
+  }
+  return false;
+}
+
 bool glob_match(const char *pattern, const char *path)
 {
   if (!strstr(pattern, "**"))
     return fnmatch(pattern, path, FNM_PATHNAME | FNM_PERIOD) == 0;
-  /* "**" + "/x" also matches x at the top */
-  return !any_component(path, skipped) &&
-         (fnmatch(pattern, path, 0) == 0 ||
-          (!strncmp(pattern, "**/", 3) && fnmatch(pattern + 3, path, 0) == 0));
+  return !any_component(path, skipped) && deep_match(pattern, 0, path);
 }
 
 /* Walks dir (relative; "" is the root) in name order, following links,

@@ -292,6 +292,13 @@ static int parse(int argc, char **argv, cli *c)
     fprintf(stderr, "runner: --json goes with --cache-status\n");
     return 64;
   }
+  if (o->ls && c->nnames) { /* it would list every one anyway */
+    fprintf(stderr,
+            "runner: --ls lists every runnable: it takes no "
+            "RUNNABLE ('%s')\n",
+            c->names[0]);
+    return 64;
+  }
   if (o->watch && (o->cache_status || o->ls)) {
     fprintf(stderr, "runner: --watch runs: it does not go with %s\n",
             o->ls ? "--ls" : "--cache-status");

@@ -280,8 +280,11 @@ static const char *declared_in(runnable *r)
                         : "runner.toml";
 }
 
+/* Adds what dep d gives to r; at is the dep's table in the project's
+ * files (NULL for a factory's deps), where a command it names that is
+ * not configured is reported. */
 static int add_dep_output(planner *pn, runnable *r, const runner_dep *d,
-                          const char *label)
+                          const pk_value *at, const char *label)
 {
   add_all(&r->globs, d->globs);
   /* watch defaults to the globs, since to watch (qik-spec 5.3) */
@@ -301,9 +304,15 @@ static int add_dep_output(planner *pn, runnable *r, const runner_dep *d,
     command *c = project_find(pn->p, ref->command);
     if (!c) {
       const char *near = project_closest(pn->p, ref->command);
-      fprintf(stderr, "runner: %s: command \"%s\" is not configured%s%s%s\n",
-              label, ref->command, near ? " (did you mean \"" : "",
-              near ? near : "", near ? "\"?)" : "");
+      fprintf(stderr, "runner: ");
+      if (at) {
+        const pk_value *name = pk_table_get(at, "name");
+        pk_pos pos = pk_value_get_pos(name ? name : at);
+        fprintf(stderr, "%s:%d:%d: ", pos.source, pos.line, pos.col);
+      }
+      fprintf(stderr, "%s: command \"%s\" is not configured%s%s%s\n", label,
+              ref->command, near ? " (did you mean \"" : "", near ? near : "",
+              near ? "\"?)" : "");
       return -1;
     }
     int per = command_dep(pn, r, c, ref, label);
@@ -479,7 +488,7 @@ static int expand_deps(planner *pn, runnable *r)
                       .commands = d->commands, .ncommands = d->ncommands};
     if (d->constant)
       strlist_add(&r->constants, d->constant);
-    rc = add_dep_output(pn, r, &dep, r->name);
+    rc = add_dep_output(pn, r, &dep, NULL, r->name);
   }
   for (size_t i = 0; rc == 0 && !r->error && i < pk_array_count(c->deps);
        i++) {
@@ -506,7 +515,7 @@ static int expand_deps(planner *pn, runnable *r)
       break;
     }
     keep_instance(pn->pl, inst);
-    rc = add_dep_output(pn, r, pk_instance_get(inst), label);
+    rc = add_dep_output(pn, r, pk_instance_get(inst), d, label);
   }
   if (rc == 0 && !r->error)
     rc = add_env(pn, r);
@@ -834,18 +843,19 @@ static int plan_all(planner *pn, char **names, size_t n,
 {
   plan *pl = pn->pl;
   project *p = pn->p;
-  for (const char *const *list = (const char *const[]){o->modules, o->spaces,
-                                                       NULL};
-       *list; list++)
-    for (const char *c = *list; c; c = strchr(c, ',') ? strchr(c, ',') + 1
-                                                      : NULL) {
+  /* -m and -s each: either may be unset */
+  for (int spaces = 0; spaces < 2; spaces++)
+    for (const char *c = spaces ? o->spaces : o->modules; c;
+         c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL) {
       size_t len = strcspn(c, ",");
       char *one = xasprintf("%.*s", (int)len, c);
-      bool ok = *list == o->modules ? strmap_get(&p->by_module, one) != NULL
-                                    : space_find(p, one) != NULL;
+      bool ok = spaces ? space_find(p, one) != NULL
+                       : strmap_get(&p->by_module, one) != NULL;
       if (!ok)
-        fprintf(stderr, "runner: %s \"%s\" is not configured: see runner "
-                "--ls\n", *list == o->modules ? "module" : "space", one);
+        fprintf(stderr,
+                "runner: %s \"%s\" is not configured: see runner "
+                "--ls\n",
+                spaces ? "space" : "module", one);
       free(one);
       if (!ok)
         return 1;

@@ -172,16 +172,24 @@ int cli_isolate(cli_body_fn body, void *ud, double timeout, cli_outcome *o);
  * after a failure. */
 int cli_report(const cli_command *cmd, const cli_outcome *o);
 
-/* cli_isolate(), then cli_report(). */
-int cli_isolated(const cli_command *cmd, cli_body_fn body, void *ud,
-                 double timeout);
+/* Called in the parent when the child did not end by returning from the
+ * body (its standard output is dropped), before the failure is reported:
+ * what the command prints then, e.g. its --json shape with the error. */
+typedef void (*cli_killed_fn)(const cli_args *a, const cli_outcome *o);
 
 /* A command of positional arguments run in a child: parses argv by cmd
  * (no argument: the usage error `missing`), checks that the arguments from
- * index pairs_from on are NS:NAME pairs, then cli_isolated(body) with the
- * parsed cli_args as ud and its --timeout.  Returns the exit status. */
+ * index pairs_from on are NS:NAME pairs, then cli_isolate(body) with the
+ * parsed cli_args as ud and its --timeout, killed(...) when the child did
+ * not return (killed may be NULL), and cli_report().  Returns the exit
+ * status. */
 int cli_run_command(const cli_command *cmd, int argc, char **argv,
-                    size_t pairs_from, const char *missing, cli_body_fn body);
+                    size_t pairs_from, const char *missing, cli_body_fn body,
+                    cli_killed_fn killed);
+
+/* The failure of o (which did not return) as a pk_error: PK_EPLUGIN, the
+ * plugin that was running (or none) and cli_outcome_text() without it. */
+void cli_outcome_error(const cli_outcome *o, pk_error *err);
 
 /* The failure of o as one line into buf ("" when the body returned and
  * left nothing running): "ID: STEP WHAT; fix or remove the plugin

@@ -114,8 +114,34 @@ const char *cli_plugin_reason(const pk_plugin *p, char *buf, size_t n)
   return buf;
 }
 
+/* The broken plugin of the directory named as id's name part, the likely
+ * cause when no plugin is id (as the library says for a requirement), or
+ * NULL. */
+static const pk_plugin *broken_of(pk_host *host, const char *id)
+{
+  const char *name = strchr(id, ':');
+  for (size_t i = 0; name && i < pk_host_plugin_count(host); i++) {
+    const pk_plugin *p = pk_host_plugin_at(host, i);
+    if (pk_plugin_get_state(p) == PK_STATE_BROKEN &&
+        !strcmp(pk_plugin_get_id(p), name + 1))
+      return p;
+  }
+  return NULL;
+}
+
 int cli_no_plugin(pk_host *host, const char *id)
 {
+  const pk_plugin *broken = broken_of(host, id);
+  if (broken) {
+    const char *m = pk_plugin_get_manifest_path(broken);
+    const char *slash = strrchr(m, '/');
+    fprintf(stderr,
+            "plugkit: no plugin %s is installed: the plugin directory %.*s "
+            "has a broken manifest: %s\n",
+            id, slash ? (int)(slash - m) : 1, slash ? m : ".",
+            pk_plugin_get_reason(broken));
+    return 1;
+  }
   /* The closest installed id by the library's own rule (pk_closest); a
    * bare name is matched against the name part first. */
   size_t n = pk_host_plugin_count(host), k = 0;

@@ -384,16 +384,19 @@ int cli_report(const cli_command *cmd, const cli_outcome *o)
   return o->status > 0 ? o->status : 1;
 }
 
-int cli_isolated(const cli_command *cmd, cli_body_fn body, void *ud,
-                 double timeout)
+void cli_outcome_error(const cli_outcome *o, pk_error *err)
 {
-  cli_outcome o;
-  cli_isolate(body, ud, timeout, &o);
-  return cli_report(cmd, &o);
+  pk_error_clear(err);
+  err->code = PK_EPLUGIN;
+  snprintf(err->plugin, sizeof err->plugin, "%s", o->plugin);
+  char text[4096];
+  snprintf(err->message, sizeof err->message, "%s",
+           cli_outcome_text(o, o->plugin, text, sizeof text));
 }
 
 int cli_run_command(const cli_command *cmd, int argc, char **argv,
-                    size_t pairs_from, const char *missing, cli_body_fn body)
+                    size_t pairs_from, const char *missing, cli_body_fn body,
+                    cli_killed_fn killed)
 {
   cli_args a;
   int rc = cli_parse(cmd, argc, argv, &a);
@@ -405,7 +408,11 @@ int cli_run_command(const cli_command *cmd, int argc, char **argv,
   }
   if ((rc = cli_check_pairs(&a, pairs_from)) >= 0)
     return rc;
-  rc = cli_isolated(cmd, body, &a, a.timeout);
+  cli_outcome o;
+  cli_isolate(body, &a, a.timeout, &o);
+  if (o.status < 0 && killed)
+    killed(&a, &o);
+  rc = cli_report(cmd, &o);
   cli_args_free(&a);
   return rc;
 }

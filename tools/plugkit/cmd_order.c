@@ -161,12 +161,23 @@ static int order_body(void *ud)
   return rc;
 }
 
+/* With --json, a child killed by a plugin printed nothing: the shape with
+ * ok false and the failure as its error. */
+static void order_killed(const cli_args *a, const cli_outcome *o)
+{
+  if (!a->json)
+    return;
+  pk_error err;
+  cli_outcome_error(o, &err);
+  print_layers(NULL, a, err.code, &err);
+}
+
 static int run(const cli_command *cmd, int argc, char **argv)
 {
   return cli_run_command(cmd, argc, argv, 0,
                          "name the plugins to order, as NS:NAME (or "
                          "NS:__all__)",
-                         order_body);
+                         order_body, order_killed);
 }
 
 const cli_command cli_order = {

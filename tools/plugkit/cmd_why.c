@@ -550,7 +550,7 @@ static int why_body(void *ud)
 static int run(const cli_command *cmd, int argc, char **argv)
 {
   return cli_run_command(cmd, argc, argv, 1, "which plugin? name it as NS:NAME",
-                         why_body);
+                         why_body, NULL);
 }
 
 const cli_command cli_why = {
