@@ -4,10 +4,11 @@
  * on; a second such kill with the same files quarantines it: the next
  * run says so and how to lift it, and stops (the project declares the
  * plugin); `plugkit quarantine clear` lifts it.  A crash signal there
- * instead is said as the runner dies, and quarantines at once.  A copy of the runner's
- * directory (its executables and runner-host.toml; plugins/ beside them)
- * holds the fixture runner:hang (tests/fixtures/runner/hang), whose
- * register hook blocks when RUNNER_TEST_HANG is set.
+ * instead is said as the runner dies, and quarantines at once.  A copy
+ * of the runner's directory (its executables and runner-host.toml;
+ * plugins/ beside them) holds the fixture runner:hang
+ * (tests/fixtures/runner/hang), whose register hook blocks when
+ * RUNNER_TEST_HANG is set.
  * SPDX-License-Identifier: MIT */
 #include "runner_util.h"
 
