@@ -98,11 +98,11 @@ typedef struct mplace {
 
 /* What a key of a manifest takes (wrong_kind's words). */
 typedef enum mwant {
-  W_STRING,  /* pk_kind PK_KIND_STRING */
-  W_INTEGER, /* ... PK_KIND_INTEGER */
-  W_BOOL,    /* ... PK_KIND_BOOL */
-  W_STRINGS, /* an array of strings */
-  W_TABLE,   /* a table ([config]) */
+  W_STRING,
+  W_INTEGER,
+  W_BOOL,
+  W_STRINGS, /* an array of strings (requires, optional, hooks) */
+  W_TABLE,   /* a table ([config], [provides.config]) */
   W_TABLES   /* an array of tables ([[provides]]), or an entry of it */
 } mwant;
 
