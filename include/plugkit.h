@@ -318,8 +318,14 @@ typedef struct pk_host_options {
                              journal opens, removed when the last closes
                              (unless the host replaced them meanwhile);
                              after one fatal signal they are gone for the
-                             process.  Also set by PLUGKIT_CRASH_SIGNALS=1
-                             (unless ignore_env).  [since: 0.1] */
+                             process.  A signal inside a plugin's call
+                             whose previous action is the default (the
+                             host dies of it) also writes one line to
+                             stderr first (write(2) only): "plugkit:
+                             plugin ns:name crashed in its register hook:
+                             signal 6 (Aborted); the host dies of it, ...".
+                             Also set by PLUGKIT_CRASH_SIGNALS=1 (unless
+                             ignore_env).  [since: 0.1] */
 } pk_host_options;
 
 /* ---- pins (docs/security.md "Pins") ----

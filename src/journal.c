@@ -125,8 +125,71 @@ static struct sigaction prev_act[N_FATAL]; /* the actions before ours */
 static unsigned sig_users; /* open journals of hosts with the option */
 static pthread_mutex_t sig_mu = PTHREAD_MUTEX_INITIALIZER;
 
-/* Async-signal-safe only: a store into the thread's mapped record, then
- * the previous action back in place.  A fault the kernel raised (SIGSEGV,
+/* The names strsignal() gives the fatal signals (it is not
+ * async-signal-safe: it may read the locale). */
+static const char *const fatal_names[N_FATAL] = {
+    "Segmentation fault", "Bus error",       "Illegal instruction",
+    "Floating point exception", "Aborted", "Bad system call"};
+
+/* Appends s (at most the room left of end - *at) at *at. */
+static void sig_put(char **at, char *end, const char *s, size_t cap)
+{
+  size_t n = strnlen(s, cap);
+  if (n > (size_t)(end - *at))
+    n = (size_t)(end - *at);
+  memcpy(*at, s, n);
+  *at += n;
+}
+
+/* Said on stderr, with write(2) only, when the host is to die of signal
+ * sig (fatal_sigs[i]) inside the call of record r: the plugin, the step
+ * and what the next starts do, in the words of their quarantine warning
+ * (fail_quarantined).  Cut at 640 bytes (the longest id and type a
+ * record holds fit). */
+static void say_fatal(const jrec *r, int sig, size_t i)
+{
+  char line[640], id[sizeof r->plugin], *at = line, *end = line + sizeof line;
+  char digits[3] = {(char)('0' + sig / 10), (char)('0' + sig % 10), '\0'};
+  memcpy(id, r->plugin, sizeof id);
+  id[sizeof id - 1] = '\0';
+  sig_put(&at, end, "plugkit: plugin ", 16);
+  sig_put(&at, end, id, sizeof id);
+  sig_put(&at, end, " crashed in its ", 16);
+  sig_put(&at, end, pk_trace_event_describe((pk_trace_event)r->call), 64);
+  if (r->what[0]) {
+    sig_put(&at, end, " of ", 4);
+    sig_put(&at, end, r->what, sizeof r->what);
+  }
+  sig_put(&at, end, ": signal ", 9);
+  sig_put(&at, end, digits + (sig < 10), 2); /* signals 1 to 31 */
+  sig_put(&at, end, " (", 2);
+  sig_put(&at, end, fatal_names[i], 32);
+  sig_put(&at, end, "); the host dies of it, and its next starts skip "
+                    "the plugin (quarantine) until its files change, or "
+                    "run `plugkit quarantine clear ", 200);
+  sig_put(&at, end, id, sizeof id);
+  sig_put(&at, end, " --cache CACHE` with the host's cache\n", 64);
+  for (const char *p = line; p < at;) {
+    ssize_t w = write(STDERR_FILENO, p, (size_t)(at - p));
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      break;
+    p += w;
+  }
+}
+
+/* Whether the action act would end the process on a fatal signal: the
+ * default (a handler the host installed may recover, and speaks for
+ * itself). */
+static bool ends_process(const struct sigaction *act)
+{
+  return !(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_DFL;
+}
+
+/* Async-signal-safe only: a store into the thread's mapped record, a
+ * line on stderr when the signal ends the host (say_fatal), then the
+ * previous action back in place.  A fault the kernel raised (SIGSEGV,
  * SIGBUS, SIGILL, SIGFPE) happens again on return, now to that action;
  * any other (raise, abort, kill, seccomp's SIGSYS, after which the code
  * would go on) is raised again.  Either way the previous handler runs, or
@@ -140,8 +203,11 @@ static void on_fatal(int sig, siginfo_t *si, void *uc)
   if (r)
     __atomic_store_n(&r->sig, sig, __ATOMIC_RELAXED);
   for (size_t i = 0; i < N_FATAL; i++)
-    if (fatal_sigs[i] == sig)
+    if (fatal_sigs[i] == sig) {
+      if (r && ends_process(&prev_act[i]))
+        say_fatal(r, sig, i);
       sigaction(sig, &prev_act[i], NULL);
+    }
   if (si->si_code <= 0 || sig == SIGABRT || sig == SIGSYS)
     raise(sig);
   errno = saved;

@@ -1,5 +1,6 @@
 /* manifest.c -- plugin.toml -> plugin record, every problem positioned.
  * SPDX-License-Identifier: MIT */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -85,12 +86,118 @@ static pk_status as_manifest(pk_status st, pk_error *err)
   return st == PK_OK || st == PK_ENOMEM ? st : PK_EMANIFEST;
 }
 
-/* The value of a key (its entry it), of one kind; a missing required key
- * is an error at the table's position.  *out is NULL for an absent
- * optional key. */
-static pk_status get_value(const pk_value *table, const pk__item *it,
-                           const char *key, pk_kind kind, bool required,
-                           const pk_value **out, pk_error *err)
+/* Where a value of a manifest is, for its messages: key of the root
+ * table, or of [[provides]] entry prov (NO_AT: the root), item idx of the
+ * key's array (NO_AT: the key's value itself). */
+#define NO_AT ((size_t)-1)
+typedef struct mplace {
+  size_t prov;
+  const char *key;
+  size_t idx;
+} mplace;
+
+/* What a key of a manifest takes (wrong_kind's words). */
+typedef enum mwant {
+  W_STRING,
+  W_INTEGER,
+  W_BOOL,
+  W_STRINGS, /* an array of strings (requires, optional, hooks) */
+  W_TABLE,   /* a table ([config], [provides.config]) */
+  W_TABLES   /* an array of tables ([[provides]]), or an entry of it */
+} mwant;
+
+/* The text of scalar v for a message, unquoted ("" for another value or
+ * a string a message could not show as it is); a version is given its
+ * three parts ("12" -> "12.0.0"). */
+static void scalar_text(const pk_value *v, bool version, char *buf,
+                        size_t n)
+{
+  const char *s;
+  int64_t i;
+  double f;
+  bool b;
+  buf[0] = '\0';
+  if (pk_value_get_integer(v, &i, NULL) == PK_OK)
+    snprintf(buf, n, "%" PRId64 "%s", i, version ? ".0.0" : "");
+  else if (pk_value_get_float(v, &f, NULL) == PK_OK) {
+    pk__fmt_double(buf, n - 2, f);
+    if (version && strspn(buf, "-0123456789.") == strlen(buf))
+      strcat(buf, ".0");
+  } else if (pk_value_get_bool(v, &b, NULL) == PK_OK)
+    snprintf(buf, n, "%s", b ? "true" : "false");
+  else if (pk_value_get_string(v, &s, NULL, NULL) == PK_OK &&
+           strlen(s) < n && !strpbrk(s, "\"\\\b\f\n\r\t"))
+    snprintf(buf, n, "%s", s);
+}
+
+/* The value v at pl is not what its key takes: the problem, with its
+ * dotted path ("version", "provides[2].kind", "requires[1]") and what to
+ * write instead.  Out of the way of a manifest that is fine. */
+static __attribute__((noinline, cold)) pk_status
+wrong_kind(const pk_value *v, mplace pl, mwant want, pk_error *err)
+{
+  char path[96], prov[32] = "", idx[32] = "", t[64], fix[200];
+  if (pl.prov != NO_AT)
+    snprintf(prov, sizeof prov, "provides[%zu].", pl.prov);
+  if (pl.idx != NO_AT)
+    snprintf(idx, sizeof idx, "[%zu]", pl.idx);
+  snprintf(path, sizeof path, "%s%s%s", prov, pl.key, idx);
+  /* "version = " for a key's value, "" for an item of an array */
+  char lhs[40] = "";
+  if (pl.idx == NO_AT)
+    snprintf(lhs, sizeof lhs, "%s = ", pl.key);
+  scalar_text(v, want == W_STRING && !strcmp(path, "version"), t, sizeof t);
+  static const char *const expected[] = {
+      "a string", "an integer", "a boolean", "an array of strings",
+      "a table", "an array of tables"};
+  switch (want) {
+  case W_STRING:
+    snprintf(fix, sizeof fix, "write it as a string: %s\"%s\"", lhs,
+             t[0] ? t : "...");
+    break;
+  case W_INTEGER:
+    snprintf(fix, sizeof fix, "write it as a whole number: %s%s", lhs,
+             t[0] && strspn(t, "-0123456789") == strlen(t) ? t : "1");
+    break;
+  case W_BOOL:
+    snprintf(fix, sizeof fix, "write %strue or %sfalse, without quotes", lhs,
+             lhs);
+    break;
+  case W_STRINGS:
+    snprintf(fix, sizeof fix, "write it as an array of strings: %s[\"%s\"]",
+             lhs,
+             t[0] && pk_value_kind(v) == PK_KIND_STRING ? t
+             : !strcmp(pl.key, "hooks")                 ? "NAME"
+                                                        : "NS:NAME");
+    break;
+  case W_TABLE:
+    snprintf(fix, sizeof fix, "write it as a table: [%s%s]",
+             pl.prov != NO_AT ? "provides." : "", pl.key);
+    break;
+  case W_TABLES:
+    snprintf(fix, sizeof fix,
+             "write each entry as a table under its own [[provides]] line");
+    break;
+  }
+  return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(v),
+                     "key \"%s\": expected %s, found %s (%s)", path,
+                     pl.idx != NO_AT && want == W_TABLES ? "a table"
+                                                         : expected[want],
+                     pk__kind_article(pk_value_kind(v)), fix);
+}
+
+/* The kind of value each mwant takes. */
+static const uint8_t kind_of_want[] = {
+    [W_STRING] = PK_KIND_STRING, [W_INTEGER] = PK_KIND_INTEGER,
+    [W_BOOL] = PK_KIND_BOOL,     [W_STRINGS] = PK_KIND_ARRAY,
+    [W_TABLE] = PK_KIND_TABLE,   [W_TABLES] = PK_KIND_ARRAY};
+
+/* The value of a key (its entry it, in the root table or in [[provides]]
+ * entry prov), of one kind; a missing required key is an error at the
+ * table's position.  *out is NULL for an absent optional key. */
+static pk_status get_value(const pk_value *table, size_t prov,
+                           const pk__item *it, const char *key, mwant want,
+                           bool required, const pk_value **out, pk_error *err)
 {
   const pk_value *v = *out = it->v;
   if (!v) {
@@ -100,17 +207,17 @@ static pk_status get_value(const pk_value *table, const pk__item *it,
                        "missing required key \"%s\" in table started here",
                        key);
   }
-  if (it->kind == (uint32_t)kind)
+  if (it->kind == kind_of_want[want])
     return PK_OK;
-  return as_manifest(pk__value_expect(v, kind, err), err);
+  return wrong_kind(v, (mplace){prov, key, NO_AT}, want, err);
 }
 
-static pk_status get_string(const pk_value *table, const pk__item *it,
-                            const char *key, bool required, const char **out,
-                            pk_error *err)
+static pk_status get_string(const pk_value *table, size_t prov,
+                            const pk__item *it, const char *key,
+                            bool required, const char **out, pk_error *err)
 {
   const pk_value *v;
-  pk_status st = get_value(table, it, key, PK_KIND_STRING, required, &v, err);
+  pk_status st = get_value(table, prov, it, key, W_STRING, required, &v, err);
   *out = st == PK_OK && v ? it->u.s : NULL;
   return st;
 }
@@ -118,7 +225,7 @@ static pk_status get_string(const pk_value *table, const pk__item *it,
 static pk_status get_name(const pk_value *root, const pk__item *it,
                           const char *key, const char **out, pk_error *err)
 {
-  pk_status st = get_string(root, it, key, true, out, err);
+  pk_status st = get_string(root, NO_AT, it, key, true, out, err);
   if (st != PK_OK)
     return st;
   if (!pk__name_valid(*out, strlen(*out)))
@@ -165,9 +272,7 @@ static pk_status load_reqs(const pk__allocator *a, pk__manifest *m,
   if (!arr)
     return PK_OK;
   if (pk_value_kind(arr) != PK_KIND_ARRAY)
-    return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(arr),
-                       "\"%s\" must be an array of strings, found: %s", key,
-                       pk_kind_name(pk_value_kind(arr)));
+    return wrong_kind(arr, (mplace){NO_AT, key, NO_AT}, W_STRINGS, err);
   size_t n = pk_array_count(arr);
   if (n > UINT32_MAX - m->nreq) /* (a manifest is far smaller) */
     return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(arr),
@@ -186,8 +291,8 @@ static pk_status load_reqs(const pk__allocator *a, pk__manifest *m,
     const pk__item *it = pk__items_at(&items, i);
     pk__mreq r;
     memset(&r, 0, sizeof r);
-    if (it->kind != PK_KIND_STRING) /* the getter words it */
-      return as_manifest(pk_value_get_string(it->v, &r.text, NULL, err), err);
+    if (it->kind != PK_KIND_STRING)
+      return wrong_kind(it->v, (mplace){NO_AT, key, i}, W_STRING, err);
     r.text = it->u.s;
     r.value = it->v;
     r.idx = (uint32_t)i;
@@ -202,11 +307,10 @@ static pk_status load_reqs(const pk__allocator *a, pk__manifest *m,
 
 /* A schema table ([config], [provides.config]) must itself be valid. */
 static pk_status check_schema(const pk__allocator *a, const pk_value *schema,
-                              const char *what, pk_error *err)
+                              size_t prov, pk_error *err)
 {
   if (pk_value_kind(schema) != PK_KIND_TABLE)
-    return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(schema),
-                       "\"config\" must be a table (%s)", what);
+    return wrong_kind(schema, (mplace){prov, "config", NO_AT}, W_TABLE, err);
   return as_manifest(pk__schema_check(a, schema, err), err);
 }
 
@@ -216,25 +320,23 @@ static pk_status check_provides(const pk__allocator *a, const pk_value *prov,
   if (!prov)
     return PK_OK;
   if (pk_value_kind(prov) != PK_KIND_ARRAY)
-    return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(prov),
-                       "\"provides\" must be an array of tables ([[provides]])");
+    return wrong_kind(prov, (mplace){NO_AT, "provides", NO_AT}, W_TABLES, err);
   for (size_t i = 0; i < pk_array_count(prov); i++) {
     const pk_value *t = pk_array_at(prov, i);
     pk__item v[NPROV];
     const char *s;
     if (pk_value_kind(t) != PK_KIND_TABLE)
-      return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(t),
-                         "each [[provides]] entry must be a table");
+      return wrong_kind(t, (mplace){NO_AT, "provides", i}, W_TABLES, err);
     pk_status st = collect_keys(t, "[[provides]]", provides_keys,
                                 provides_key_lens, NPROV, v, err);
     if (st == PK_OK)
-      st = get_string(t, &v[P_KIND], "kind", true, &s, err);
+      st = get_string(t, i, &v[P_KIND], "kind", true, &s, err);
     if (st == PK_OK)
-      st = get_string(t, &v[P_TAG], "tag", true, &s, err);
+      st = get_string(t, i, &v[P_TAG], "tag", true, &s, err);
     if (st == PK_OK)
-      st = get_string(t, &v[P_EXTENDS], "extends", false, &s, err);
+      st = get_string(t, i, &v[P_EXTENDS], "extends", false, &s, err);
     if (st == PK_OK && v[P_CONFIG].v)
-      st = check_schema(a, v[P_CONFIG].v, "[provides.config]", err);
+      st = check_schema(a, v[P_CONFIG].v, i, err);
     if (st != PK_OK)
       return st;
   }
@@ -256,8 +358,8 @@ static pk_status parse_manifest(const pk__allocator *a, pk__manifest *m,
            (v[K_HOOKS].v ? PK__M_HOOKS : 0);
   if ((st = get_name(root, &v[K_NAME], "name", &m->name, err)) ||
       (st = get_name(root, &v[K_NAMESPACE], "namespace", &m->ns, err)) ||
-      (st = get_string(root, &v[K_VERSION], "version", true, &m->version_text,
-                       err)))
+      (st = get_string(root, NO_AT, &v[K_VERSION], "version", true,
+                       &m->version_text, err)))
     return st;
   char why[256];
   pk__version ver;
@@ -275,11 +377,12 @@ static pk_status parse_manifest(const pk__allocator *a, pk__manifest *m,
     return pk__fail(err, PK_ENOMEM, "out of memory");
   else
     m->pre_own = true;
-  if ((st = get_string(root, &v[K_DESCRIPTION], "description", false,
+  if ((st = get_string(root, NO_AT, &v[K_DESCRIPTION], "description", false,
                        &m->description, err)) ||
-      (st = get_string(root, &v[K_LIBRARY], "library", false, &m->library,
-                       err)) ||
-      (st = get_value(root, &v[K_LAZY], "lazy", PK_KIND_BOOL, false, &x, err)))
+      (st = get_string(root, NO_AT, &v[K_LIBRARY], "library", false,
+                       &m->library, err)) ||
+      (st = get_value(root, NO_AT, &v[K_LAZY], "lazy", W_BOOL, false, &x,
+                      err)))
     return st;
   if (!m->description)
     m->description = "";
@@ -292,8 +395,9 @@ static pk_status parse_manifest(const pk__allocator *a, pk__manifest *m,
                        m->name);
   if (v[K_ABI].v) {
     int64_t n;
-    if ((st = pk_value_get_integer(v[K_ABI].v, &n, err)) != PK_OK)
-      return as_manifest(st, err);
+    if (pk_value_get_integer(v[K_ABI].v, &n, NULL) != PK_OK)
+      return wrong_kind(v[K_ABI].v, (mplace){NO_AT, "abi", NO_AT}, W_INTEGER,
+                        err);
     if (n < 0 || n > UINT32_MAX)
       return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(v[K_ABI].v),
                          "\"abi\" must be between 0 and %u", UINT32_MAX);
@@ -310,17 +414,17 @@ static pk_status parse_manifest(const pk__allocator *a, pk__manifest *m,
     return st;
   const pk_value *hooks = v[K_HOOKS].v;
   if (hooks && pk_value_kind(hooks) != PK_KIND_ARRAY)
-    return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(hooks),
-                       "\"hooks\" must be an array of hook names");
+    return wrong_kind(hooks, (mplace){NO_AT, "hooks", NO_AT}, W_STRINGS, err);
   for (size_t i = 0; hooks && i < pk_array_count(hooks); i++) {
-    const char *h;
-    if ((st = pk_value_get_string(pk_array_at(hooks, i), &h, NULL, err)))
-      return as_manifest(st, err);
+    const pk_value *h = pk_array_at(hooks, i);
+    if (pk_value_kind(h) != PK_KIND_STRING)
+      return wrong_kind(h, (mplace){NO_AT, "hooks", i}, W_STRING, err);
   }
-  if (v[K_FRAGMENT].v && (st = get_value(root, &v[K_FRAGMENT], "fragment",
-                                         PK_KIND_STRING, false, &x, err)))
+  if (v[K_FRAGMENT].v &&
+      (st = get_value(root, NO_AT, &v[K_FRAGMENT], "fragment", W_STRING, false,
+                      &x, err)))
     return st;
-  if (v[K_CONFIG].v && (st = check_schema(a, v[K_CONFIG].v, "[config]", err)))
+  if (v[K_CONFIG].v && (st = check_schema(a, v[K_CONFIG].v, NO_AT, err)))
     return st;
   return check_provides(a, v[K_PROVIDES].v, err);
 }

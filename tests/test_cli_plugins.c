@@ -257,8 +257,9 @@ Test(cli_plugins, info_and_why_of_a_broken_plugin_say_its_error)
   char want[1024];
   snprintf(want, sizeof want,
            "plugkit: no plugin a:bad is installed: the plugin directory "
-           "%s/bad has a broken manifest: %s/bad/plugin.toml:3:11: expected a "
-           "string, found an integer\n",
+           "%s/bad has a broken manifest: %s/bad/plugin.toml:3:11: key "
+           "\"version\": expected a string, found an integer (write it as a "
+           "string: version = \"7.0.0\")\n",
            dir, dir);
   const char *const cmds[] = {"info", "why"};
   for (size_t i = 0; i < 2; i++) {
@@ -268,6 +269,28 @@ Test(cli_plugins, info_and_why_of_a_broken_plugin_say_its_error)
     assert_has(r.err, want);
     run_free(&r);
   }
+}
+
+/* list and check show a manifest value of the wrong kind as the library
+ * words it: the key's dotted path and what to write, at file:line:col. */
+Test(cli_plugins, list_and_check_name_the_key_of_a_value_of_the_wrong_kind)
+{
+  const char *dir = data_plugin("p", "a", "good", "1.0.0", NULL);
+  plugin("p", "bad",
+         "name = \"bad\"\nnamespace = \"a\"\nversion = \"1.0.0\"\n"
+         "[[provides]]\nkind = \"k\"\ntag = 3\n");
+  char want[1024];
+  snprintf(want, sizeof want,
+           "%s/bad/plugin.toml:6:7: key \"provides[0].tag\": expected a "
+           "string, found an integer (write it as a string: tag = \"3\")",
+           dir);
+  run r = cli("list", "--path", dir);
+  assert_has(r.out, want);
+  run_free(&r);
+  r = cli("check", "--path", dir);
+  cr_assert_eq(r.code, 1);
+  assert_has(r.out, want);
+  run_free(&r);
 }
 
 Test(cli_plugins, info_shows_shadowed_copies)

@@ -491,11 +491,16 @@ typedef struct sig_child {
   void (*body)(const void *);
   const void *ud;
   bool env, handler;
+  const char *err_to; /* a file for the child's stderr, or NULL */
 } sig_child;
 
 static void sig_child_body(const void *ud)
 {
   const sig_child *c = ud;
+  int fd = c->err_to ? open(c->err_to, O_WRONLY | O_CREAT | O_TRUNC, 0600)
+                     : -1;
+  if (fd >= 0)
+    dup2(fd, 2);
   signal(SIGSEGV, c->handler ? hosts_handler : SIG_DFL); /* not ASan's */
   signal(SIGABRT, SIG_DFL);
   if (c->env)
@@ -512,10 +517,29 @@ static void sig_child_body(const void *ud)
 static int signal_child(void (*body)(const void *), const void *ud, bool env,
                         bool handler)
 {
-  sig_child c = {body, ud, env, handler};
+  sig_child c = {body, ud, env, handler, NULL};
   int status = child_status(sig_child_body, &c);
   cr_assert(WIFSIGNALED(status), "status %d: the child did not die of a "
                                  "signal", status);
+  return WTERMSIG(status);
+}
+
+/* signal_child() (no handler of the host's), its stderr into err (of n
+ * bytes). */
+static int signal_child_said(void (*body)(const void *), const void *ud,
+                             bool env, char *err, size_t n)
+{
+  char path[600];
+  snprintf(path, sizeof path, "%s/child-stderr", root);
+  sig_child c = {body, ud, env, false, path};
+  int status = child_status(sig_child_body, &c);
+  cr_assert(WIFSIGNALED(status), "status %d: the child did not die of a "
+                                 "signal", status);
+  FILE *f = fopen(path, "r");
+  cr_assert(f);
+  size_t got = fread(err, 1, n - 1, f);
+  err[got] = '\0';
+  fclose(f);
   return WTERMSIG(status);
 }
 
@@ -562,6 +586,50 @@ Test(quarantine, crash_signals_by_env_name_an_abort)
            SIGABRT, strsignal(SIGABRT));
   cr_expect(strstr(logged, want), "%s", logged);
   pk_host_free(h);
+}
+
+Test(quarantine, crash_signals_say_the_plugin_on_stderr_as_the_host_dies)
+{
+  char err[4096];
+  cr_expect_eq(signal_child_said(register_one, "crash:register_aborts", true,
+                                 err, sizeof err),
+               SIGABRT, "the host still dies of the signal");
+  char want[300];
+  snprintf(want, sizeof want,
+           "plugkit: plugin crash:register_aborts crashed in its register "
+           "hook: signal %d (%s); the host dies of it, and its next starts "
+           "skip the plugin (quarantine) until its files change, or run "
+           "`plugkit quarantine clear crash:register_aborts --cache CACHE` "
+           "with the host's cache\n",
+           SIGABRT, strsignal(SIGABRT));
+  cr_expect(strstr(err, want), "%s", err);
+  cr_expect_eq(signal_child_said(register_one, "faults:register_crashes",
+                                 false, err, sizeof err),
+               SIGSEGV);
+  snprintf(want, sizeof want,
+           "plugkit: plugin faults:register_crashes crashed in its register "
+           "hook: signal %d (%s); ",
+           SIGSEGV, strsignal(SIGSEGV));
+  cr_expect(strstr(err, want), "%s", err);
+}
+
+/* A host with crash_signals, between calls into plugins, aborting. */
+static void abort_outside(const void *ud)
+{
+  (void)ud;
+  pk_host *h = new_host();
+  const char *reqs[] = {"black:three"};
+  cr_expect_eq(pk_host_register(h, reqs, 1, NULL, 0, NULL), PK_OK);
+  abort();
+}
+
+Test(quarantine, crash_signals_say_nothing_of_a_signal_outside_plugin_code)
+{
+  char err[4096];
+  cr_expect_eq(signal_child_said(abort_outside, NULL, false, err, sizeof err),
+               SIGABRT);
+  cr_expect(!strstr(err, "plugkit:"), "%s", err);
+  cr_expect_eq(list().n, 0);
 }
 
 Test(quarantine, crash_signals_call_the_hosts_own_handler)

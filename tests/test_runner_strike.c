@@ -3,10 +3,12 @@
  * against that plugin, which the next run warns of (naming it) and runs
  * on; a second such kill with the same files quarantines it: the next
  * run says so and how to lift it, and stops (the project declares the
- * plugin); `plugkit quarantine clear` lifts it.  A copy of the runner's
- * directory (its executables and runner-host.toml; plugins/ beside them)
- * holds the fixture runner:hang (tests/fixtures/runner/hang), whose
- * register hook blocks when RUNNER_TEST_HANG is set.
+ * plugin); `plugkit quarantine clear` lifts it.  A crash signal there
+ * instead is said as the runner dies, and quarantines at once.  A copy
+ * of the runner's directory (its executables and runner-host.toml;
+ * plugins/ beside them) holds the fixture runner:hang
+ * (tests/fixtures/runner/hang), whose register hook blocks when
+ * RUNNER_TEST_HANG is set.
  * SPDX-License-Identifier: MIT */
 #include "runner_util.h"
 
@@ -43,9 +45,10 @@ static void install_free(install *in)
 
 /* Starts in's runner on gen with RUNNER_TEST_HANG set, waits until
  * runner:hang's register hook has made its mark (the runner is inside
- * the call), kills it with SIGKILL.  What it wrote to its standard error
- * until then into err (n bytes). */
-static void kill_inside(const install *in, const proj *p, char *err, size_t n)
+ * the call), sends it sig, which it must die of.  What it wrote to its
+ * standard error until then into err (n bytes). */
+static void signal_inside(const install *in, const proj *p, int sig,
+                          char *err, size_t n)
 {
   char mark[200], errf[200];
   snprintf(mark, sizeof mark, "%s/inside", p->dir);
@@ -66,14 +69,19 @@ static void kill_inside(const install *in, const proj *p, char *err, size_t n)
   for (int i = 0; i < 2000 && access(mark, F_OK) != 0 && alive(pid); i++)
     nap_ms(10);
   cr_assert_eq(access(mark, F_OK), 0, "the runner never entered the hook");
-  kill(pid, SIGKILL);
-  cr_assert_eq(finish(pid), 128 + SIGKILL);
+  kill(pid, sig);
+  cr_assert_eq(finish(pid), 128 + sig);
   FILE *f = fopen(errf, "r");
   cr_assert_not_null(f);
   size_t got = fread(err, 1, n - 1, f);
   err[got] = '\0';
   fclose(f);
   unlink(errf);
+}
+
+static void kill_inside(const install *in, const proj *p, char *err, size_t n)
+{
+  signal_inside(in, p, SIGKILL, err, n);
 }
 
 static const char strike[] =
@@ -139,6 +147,36 @@ Test(runner, a_kill_inside_a_plugin_is_a_strike_then_a_quarantine)
   cr_expect_null(strstr(p.err, "runner:hang"), "%s", p.err);
   cr_expect(strstr(p.err, "gen: miss, running"), "%s", p.err);
   cr_expect(exists(&p, "out.txt"));
+  proj_free(&p);
+  install_free(&in);
+}
+
+/* A crash signal inside the plugin's code (the runner has crash_signals
+ * on): the dying runner says the plugin, the hook and the signal on its
+ * standard error, dies of the signal as it would have, and the next run
+ * finds the plugin in quarantine at once, naming the signal. */
+Test(runner, a_crash_signal_inside_a_plugin_is_said_as_the_runner_dies)
+{
+  install in;
+  install_new(&in);
+  proj p;
+  proj_with(&p, "[plugins]\nhang = \"runner:hang\"\n\n"
+                "[commands.gen]\nexec = \"echo made > out.txt\"\n");
+  char died[4096], want[400];
+  signal_inside(&in, &p, SIGABRT, died, sizeof died);
+  snprintf(want, sizeof want,
+           "plugkit: plugin runner:hang crashed in its register hook: signal "
+           "%d (%s); the host dies of it, and its next starts skip the plugin "
+           "(quarantine) until its files change, or run `plugkit quarantine "
+           "clear runner:hang --cache CACHE` with the host's cache\n",
+           SIGABRT, strsignal(SIGABRT));
+  cr_expect_str_eq(died, want);
+  cr_expect_eq(run_of(in.runner, &p, NULL, "gen"), 2, "%s", p.err);
+  snprintf(want, sizeof want,
+           "plugin runner:hang is in quarantine: the host crashed in its "
+           "register hook: signal %d (%s); found ",
+           SIGABRT, strsignal(SIGABRT));
+  cr_expect(strstr(p.err, want), "%s", p.err);
   proj_free(&p);
   install_free(&in);
 }

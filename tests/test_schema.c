@@ -421,7 +421,9 @@ Test(schema, manifests_are_checked_at_discovery)
   assert_broken_manifest("name = \"s3\"\nnamespace = \"runner\"\n"
                          "version = \"1.0.0\"\n"
                          "config = 3\n",
-                         4, 10, "\"config\" must be a table ([config])");
+                         4, 10,
+                         "key \"config\": expected a table, found an "
+                         "integer (write it as a table: [config])");
 }
 
 /* The check at discovery keeps no field, so it computes a field name's

@@ -144,7 +144,8 @@ Test(semver, manifest_requirements_are_checked_as_pk__req_parse_in_says)
 }
 
 /* The errors of a manifest's keys, each at its position (the keys are read
- * with their kinds and contents in one pass: manifest.c collect_keys). */
+ * with their kinds and contents in one pass: manifest.c collect_keys); a
+ * value of the wrong kind names its key's dotted path and what to write. */
 Test(semver, manifest_key_errors_are_positioned)
 {
   static const struct {
@@ -152,24 +153,64 @@ Test(semver, manifest_key_errors_are_positioned)
     int line, col;
   } cases[] = {
       {"name = 1\nnamespace = \"ns\"\nversion = \"1.0.0\"\n",
-       "expected a string, found an integer", 1, 8},
+       "key \"name\": expected a string, found an integer (write it as a "
+       "string: name = \"1\")",
+       1, 8},
       {"namespace = \"ns\"\nversion = \"1.0.0\"\n",
        "missing required key \"name\" in table started here", 1, 1},
       {"name = \"me\"\nnamespace = \"ns\"\nversion = \"1.0.0\"\nrequires = "
        "[\"a\", 2]\n",
-       "expected a string, found an integer", 4, 18},
+       "key \"requires[1]\": expected a string, found an integer (write it "
+       "as a string: \"2\")",
+       4, 18},
       {"name = \"me\"\nnamespace = \"ns\"\nversion = \"1.0.0\"\nrequire = []\n",
        "unknown key \"require\" in plugin manifest (did you mean "
        "\"requires\"?)",
        4, 1},
       {"name = \"me\"\nnamespace = \"ns\"\nversion = \"1.0.0\"\nlazy = \"y\"\n",
-       "expected a boolean, found a string", 4, 8},
+       "key \"lazy\": expected a boolean, found a string (write lazy = true "
+       "or lazy = false, without quotes)",
+       4, 8},
       {"name = \"me\"\nnamespace = \"ns\"\nversion = \"1.0.0\"\n[[provides]]\n"
        "kind = \"k\"\ntag = 3\n",
-       "expected a string, found an integer", 6, 7},
+       "key \"provides[0].tag\": expected a string, found an integer (write "
+       "it as a string: tag = \"3\")",
+       6, 7},
       {"name = \"me\"\nnamespace = \"ns\"\nversion = \"1.0.0\"\n[[provides]]\n"
        "kind = \"k\"\n",
        "missing required key \"tag\" in table started here", 4, 1},
+      {"name = \"me\"\nnamespace = \"ns\"\nversion = 12\n",
+       "key \"version\": expected a string, found an integer (write it as a "
+       "string: version = \"12.0.0\")",
+       3, 11},
+      {"name = \"me\"\nnamespace = \"ns\"\nversion = 1.5\n",
+       "key \"version\": expected a string, found a float (write it as a "
+       "string: version = \"1.5.0\")",
+       3, 11},
+      {"name = \"me\"\nnamespace = \"ns\"\nversion = \"1.0.0\"\nabi = \"2\"\n",
+       "key \"abi\": expected an integer, found a string (write it as a "
+       "whole number: abi = 2)",
+       4, 7},
+      {"name = \"me\"\nnamespace = \"ns\"\nversion = \"1.0.0\"\nrequires = "
+       "\"a:b\"\n",
+       "key \"requires\": expected an array of strings, found a string "
+       "(write it as an array of strings: requires = [\"a:b\"])",
+       4, 12},
+      {"name = \"me\"\nnamespace = \"ns\"\nversion = \"1.0.0\"\nhooks = "
+       "[\"a\", true]\n",
+       "key \"hooks[1]\": expected a string, found a boolean (write it as a "
+       "string: \"true\")",
+       4, 15},
+      {"name = \"me\"\nnamespace = \"ns\"\nversion = \"1.0.0\"\nprovides = "
+       "[{kind = \"k\", tag = \"t\"}, 3]\n",
+       "key \"provides[1]\": expected a table, found an integer (write each "
+       "entry as a table under its own [[provides]] line)",
+       4, 38},
+      {"name = \"me\"\nnamespace = \"ns\"\nversion = \"1.0.0\"\n[[provides]]\n"
+       "kind = \"k\"\ntag = \"t\"\nconfig = \"x\"\n",
+       "key \"provides[0].config\": expected a table, found a string (write "
+       "it as a table: [provides.config])",
+       7, 10},
       {"name = \"m e\"\nnamespace = \"ns\"\nversion = \"1.0.0\"\n",
        "invalid name \"m e\": use 1 to 127 letters, digits, '_', '.' or '-'", 1,
        8},
