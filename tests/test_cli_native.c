@@ -547,3 +547,27 @@ Test(cli_native, new_refuses_what_it_cannot_write)
   assert_has(r.err, "cannot make the directory");
   assert_has(r.err, "choose another NAME or --dir");
 }
+
+/* --dir a/b/c makes the missing parents a/ and a/b/ (as mkdir -p); a
+ * parent that cannot be made is named, with why. */
+Test(cli_native, new_makes_the_parents_of_its_directory)
+{
+  char dir[100], manifest[120];
+  snprintf(dir, sizeof dir, "%s/a/b/c/", root);
+  run r = cli("new", "plugin", "x", "--dir", dir);
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  snprintf(manifest, sizeof manifest, "%s/plugin.toml", dir);
+  cr_assert_eq(access(manifest, R_OK), 0, "%s", r.out);
+  /* a file where a parent should be */
+  char file[80], under[100], want[400];
+  snprintf(file, sizeof file, "%s/f", root);
+  fclose(fopen(file, "w"));
+  snprintf(under, sizeof under, "%s/g/h", file);
+  r = cli("new", "host", "y", "--dir", under);
+  cr_assert_eq(r.code, 1);
+  snprintf(want, sizeof want,
+           "plugkit: cannot make the directory %s/g (for %s): Not a "
+           "directory\n",
+           file, under);
+  cr_assert_str_eq(r.err, want);
+}
