@@ -241,6 +241,24 @@ Test(cli_native, graph_marks_the_edges_register_hooks_add)
                     "label=\"hook\"];\n");
 }
 
+/* --json on a failure too: ok false, nothing drawn, the error (it printed
+ * nothing on standard output). */
+Test(cli_native, graph_json_of_a_failure_says_the_error)
+{
+  const char *dir = data_plugin("p", "a", "app", "1.0.0", "\"a:gone\"");
+  run r = cli("graph", "--json", "--path", dir, "a:app");
+  cr_assert_eq(r.code, 1, "%s", r.err);
+  json_t *g = json_of(r.out);
+  cr_assert(json_is_false(json_at(g, "ok")), "%s", r.out);
+  cr_assert_eq(json_array_size(json_at(g, "nodes")), 0, "%s", r.out);
+  cr_assert_eq(json_array_size(json_at(g, "edges")), 0, "%s", r.out);
+  cr_assert(json_is_null(json_at(g, "cycle")), "%s", r.out);
+  json_t *e = json_at(g, "error");
+  cr_assert_str_eq(json_str(e, "code"), "PK_EDEP_MISSING", "%s", r.out);
+  cr_assert_str_eq(json_str(e, "plugin"), "a:app", "%s", r.out);
+  assert_has(r.err, "a:gone");
+}
+
 Test(cli_native, graph_draws_a_cycle_instead_of_failing)
 {
   data_plugin("p", "c", "x", "1.0.0", "\"c:y\"");
@@ -253,6 +271,8 @@ Test(cli_native, graph_draws_a_cycle_instead_of_failing)
                     "-> c:x");
   json_t *g = json_of(r.out);
   cr_assert_str_eq(json_str(json_at(g, "cycle"), "code"), "PK_EDEP_CYCLE");
+  cr_assert(json_is_true(json_at(g, "ok"))); /* a cycle is drawn */
+  cr_assert(json_is_null(json_at(g, "error")));
   cr_assert(json_is_true(json_at(edge(g, "c:x", "c:y"), "cycle")));
   cr_assert(json_is_true(json_at(edge(g, "c:y", "c:z"), "cycle")));
   cr_assert(json_is_true(json_at(edge(g, "c:z", "c:x"), "cycle")));
