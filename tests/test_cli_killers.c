@@ -215,6 +215,51 @@ Test(cli_killers, order_json_says_the_killer_as_its_error)
   cr_assert_str_eq(json_str(e, "message"), want);
 }
 
+/* why --json and graph --json PAIR: a killed child printed no JSON
+ * either; the parent prints each one's shape with ok false, what it could
+ * not tell null or [], and the killer as its error. */
+Test(cli_killers, why_and_graph_json_say_the_killer_as_their_error)
+{
+  char want[1024];
+  snprintf(want, sizeof want,
+           "register hook crashed: signal 11 (Segmentation fault); fix or "
+           "remove the plugin (manifest %s/segv/plugin.toml)",
+           KILLERS);
+  setenv("PK_TEST_KILL_AT", "register", 1);
+  run why = cli_env(KILLERS, "why", "--json", "killers:segv", "killers:segv",
+                    NULL);
+  run graph = cli_env(KILLERS, "graph", "--json", "killers:segv", NULL);
+  unsetenv("PK_TEST_KILL_AT");
+  const run *rs[] = {&why, &graph};
+  for (size_t i = 0; i < 2; i++) {
+    cr_assert_eq(rs[i]->code, 1, "%s", rs[i]->err);
+    json_t *j = json_of(rs[i]->out);
+    cr_assert(json_is_false(json_at(j, "ok")), "%s", rs[i]->out);
+    json_t *e = json_at(j, "error");
+    cr_assert_str_eq(json_str(e, "code"), "PK_EPLUGIN");
+    cr_assert_str_eq(json_str(e, "plugin"), "killers:segv");
+    cr_assert_str_eq(json_str(e, "message"), want);
+  }
+  json_t *w = json_of(why.out);
+  cr_assert_str_eq(json_str(w, "id"), "killers:segv");
+  cr_assert_str_eq(json_string_value(json_array_get(json_at(w, "requested"),
+                                                    0)),
+                   "killers:segv");
+  cr_assert_eq(json_array_size(json_at(w, "shadows")), 0, "%s", why.out);
+  const char *const nulls[] = {"state",        "version",
+                               "manifest",     "library",
+                               "chain",        "also_required_by",
+                               "installed_dependents", "plugin_error",
+                               "explanation"};
+  for (size_t k = 0; k < sizeof nulls / sizeof nulls[0]; k++)
+    cr_assert(json_is_null(json_at(w, nulls[k])), "%s: %s", nulls[k],
+              why.out);
+  json_t *g = json_of(graph.out);
+  cr_assert_eq(json_array_size(json_at(g, "nodes")), 0, "%s", graph.out);
+  cr_assert_eq(json_array_size(json_at(g, "edges")), 0, "%s", graph.out);
+  cr_assert(json_is_null(json_at(g, "cycle")), "%s", graph.out);
+}
+
 /* The commands that run no plugin code (list, info, config check) are
  * unaffected, whatever the plugins would do. */
 Test(cli_killers, commands_without_plugin_code_run_none)

@@ -241,6 +241,24 @@ Test(cli_native, graph_marks_the_edges_register_hooks_add)
                     "label=\"hook\"];\n");
 }
 
+/* --json on a failure too: ok false, nothing drawn, the error (it printed
+ * nothing on standard output). */
+Test(cli_native, graph_json_of_a_failure_says_the_error)
+{
+  const char *dir = data_plugin("p", "a", "app", "1.0.0", "\"a:gone\"");
+  run r = cli("graph", "--json", "--path", dir, "a:app");
+  cr_assert_eq(r.code, 1, "%s", r.err);
+  json_t *g = json_of(r.out);
+  cr_assert(json_is_false(json_at(g, "ok")), "%s", r.out);
+  cr_assert_eq(json_array_size(json_at(g, "nodes")), 0, "%s", r.out);
+  cr_assert_eq(json_array_size(json_at(g, "edges")), 0, "%s", r.out);
+  cr_assert(json_is_null(json_at(g, "cycle")), "%s", r.out);
+  json_t *e = json_at(g, "error");
+  cr_assert_str_eq(json_str(e, "code"), "PK_EDEP_MISSING", "%s", r.out);
+  cr_assert_str_eq(json_str(e, "plugin"), "a:app", "%s", r.out);
+  assert_has(r.err, "a:gone");
+}
+
 Test(cli_native, graph_draws_a_cycle_instead_of_failing)
 {
   data_plugin("p", "c", "x", "1.0.0", "\"c:y\"");
@@ -253,6 +271,8 @@ Test(cli_native, graph_draws_a_cycle_instead_of_failing)
                     "-> c:x");
   json_t *g = json_of(r.out);
   cr_assert_str_eq(json_str(json_at(g, "cycle"), "code"), "PK_EDEP_CYCLE");
+  cr_assert(json_is_true(json_at(g, "ok"))); /* a cycle is drawn */
+  cr_assert(json_is_null(json_at(g, "error")));
   cr_assert(json_is_true(json_at(edge(g, "c:x", "c:y"), "cycle")));
   cr_assert(json_is_true(json_at(edge(g, "c:y", "c:z"), "cycle")));
   cr_assert(json_is_true(json_at(edge(g, "c:z", "c:x"), "cycle")));
@@ -546,4 +566,28 @@ Test(cli_native, new_refuses_what_it_cannot_write)
   cr_assert_eq(r.code, 1);
   assert_has(r.err, "cannot make the directory");
   assert_has(r.err, "choose another NAME or --dir");
+}
+
+/* --dir a/b/c makes the missing parents a/ and a/b/ (as mkdir -p); a
+ * parent that cannot be made is named, with why. */
+Test(cli_native, new_makes_the_parents_of_its_directory)
+{
+  char dir[100], manifest[120];
+  snprintf(dir, sizeof dir, "%s/a/b/c/", root);
+  run r = cli("new", "plugin", "x", "--dir", dir);
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  snprintf(manifest, sizeof manifest, "%s/plugin.toml", dir);
+  cr_assert_eq(access(manifest, R_OK), 0, "%s", r.out);
+  /* a file where a parent should be */
+  char file[80], under[100], want[400];
+  snprintf(file, sizeof file, "%s/f", root);
+  fclose(fopen(file, "w"));
+  snprintf(under, sizeof under, "%s/g/h", file);
+  r = cli("new", "host", "y", "--dir", under);
+  cr_assert_eq(r.code, 1);
+  snprintf(want, sizeof want,
+           "plugkit: cannot make the directory %s/g (for %s): Not a "
+           "directory\n",
+           file, under);
+  cr_assert_str_eq(r.err, want);
 }

@@ -403,6 +403,30 @@ Test(cli_plugins, info_json_fields)
   run_free(&r);
 }
 
+/* What a manifest does not say is null for a scalar and [] for a list
+ * (docs/cli.md), a broken manifest's fields and a data plugin's alike:
+ * the description was "" and the hooks null beside "provides": []. */
+Test(cli_plugins, info_json_unknown_fields_are_null_or_empty_lists)
+{
+  const char *dir = data_plugin("p", "a", "x", "1.0.0", NULL);
+  plugin("p", "bad", "name = 3\n");
+  const char *const ids[] = {"bad", "a:x"};
+  for (size_t i = 0; i < 2; i++) {
+    run r = cli("info", "--json", ids[i], "--path", dir);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    json_t *j = json_of(r.out);
+    cr_assert(json_is_null(json_at(j, "description")), "%s", r.out);
+    cr_assert(json_is_null(json_at(j, "library")), "%s", r.out);
+    cr_assert(json_is_null(json_at(j, "config")), "%s", r.out);
+    const char *const lists[] = {"requires", "optional", "hooks", "provides"};
+    for (size_t k = 0; k < 4; k++)
+      cr_assert(json_is_array(json_at(j, lists[k])) &&
+                    !json_array_size(json_at(j, lists[k])),
+                "%s: %s", lists[k], r.out);
+    run_free(&r);
+  }
+}
+
 /* ---- config check ---- */
 
 #define TYPES_HOST PK_TEST_SOURCE_DIR "/fixtures/types_host.toml"

@@ -270,19 +270,25 @@ Test(runner, config_errors_point_at_runner_toml_line_col)
 }
 
 /* A command dep naming a command that is not configured is reported at
- * its name in runner.toml, as every other problem of the file is. */
+ * its name in runner.toml, as every other problem of the file is: before
+ * anything runs, so --ls and a run of another command fail with it too
+ * (it was reported only when the command was planned). */
 Test(runner, command_dep_on_an_unknown_command_points_at_its_name)
 {
   proj p;
   proj_with(
       &p, "[commands.build]\nexec = \"true\"\n"
           "[commands.test]\nexec = \"true\"\n"
-          "deps = [\"t.txt\",\n  { type = \"command\", name = \"biuld\" }]\n");
-  cr_assert_eq(run(&p, NULL, "test"), 2);
-  cr_assert(strstr(p.err, "runner: runner.toml:6:30: test.deps[1]: command "
-                          "\"biuld\" is not configured (did you mean "
-                          "\"build\"?)"),
-            "%s", p.err);
+          "deps = [\"t.txt\",\n  { type = \"command\", name = \"biuld\" }]\n"
+          "[commands.readme]\nexec = \"true\"\n");
+  const char *const args[] = {"test", "--ls", "readme"};
+  for (size_t i = 0; i < 3; i++) {
+    cr_assert_eq(run(&p, NULL, args[i]), 2, "%s: %s", args[i], p.err);
+    cr_assert_str_eq(p.err, "runner.toml:6:30: test.deps[1]: command "
+                            "\"biuld\" is not configured (did you mean "
+                            "\"build\"?)\n",
+                     "%s", args[i]);
+  }
   proj_free(&p);
 }
 

@@ -301,18 +301,10 @@ static int add_dep_output(planner *pn, runnable *r, const runner_dep *d,
   }
   for (size_t k = 0; k < d->ncommands; k++) {
     const runner_cmd_ref *ref = &d->commands[k];
-    command *c = project_find(pn->p, ref->command);
+    pk_error err;
+    command *c = dep_command(pn->p, label, ref->command, at, &err);
     if (!c) {
-      const char *near = project_closest(pn->p, ref->command);
-      fprintf(stderr, "runner: ");
-      if (at) {
-        const pk_value *name = pk_table_get(at, "name");
-        pk_pos pos = pk_value_get_pos(name ? name : at);
-        fprintf(stderr, "%s:%d:%d: ", pos.source, pos.line, pos.col);
-      }
-      fprintf(stderr, "%s: command \"%s\" is not configured%s%s%s\n", label,
-              ref->command, near ? " (did you mean \"" : "", near ? near : "",
-              near ? "\"?)" : "");
+      runner_error("", &err);
       return -1;
     }
     int per = command_dep(pn, r, c, ref, label);

@@ -123,18 +123,36 @@ static void trace_step(void *ud, const pk_trace *t)
              t->status == PK_OK ? "ok" : pk_status_name(t->status));
 }
 
+static void problem_v(pk_error *e, pk_status code, pk_pos pos,
+                      const char *fmt, va_list ap)
+{
+  pk_error_clear(e);
+  e->code = code;
+  e->line = pos.line;
+  e->col = pos.col;
+  snprintf(e->source, sizeof e->source, "%s", pos.source ? pos.source : "");
+  vsnprintf(e->message, sizeof e->message, fmt, ap);
+}
+
+static void problem(pk_error *e, pk_status code, pk_pos pos, const char *fmt,
+                    ...) __attribute__((format(printf, 4, 5)));
+
+static void problem(pk_error *e, pk_status code, pk_pos pos, const char *fmt,
+                    ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  problem_v(e, code, pos, fmt, ap);
+  va_end(ap);
+}
+
 void runner_problem(pk_diag *diag, pk_status code, pk_pos pos,
                     const char *fmt, ...)
 {
   pk_error e;
-  pk_error_clear(&e);
-  e.code = code;
-  e.line = pos.line;
-  e.col = pos.col;
-  snprintf(e.source, sizeof e.source, "%s", pos.source ? pos.source : "");
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(e.message, sizeof e.message, fmt, ap);
+  problem_v(&e, code, pos, fmt, ap);
   va_end(ap);
   pk_diag_add(diag, &e, NULL);
 }
@@ -410,6 +428,32 @@ static void add_fragments(project *p, pk_diag *diag)
   }
 }
 
+/* The command deps whose name is written (one with {module.*} is
+ * formatted per module, and a factory's deps are made, when planned): a
+ * command that is not configured is a problem of the project's files,
+ * reported before anything runs (runner --ls too). */
+static void check_command_deps(project *p, pk_diag *diag)
+{
+  for (size_t i = 0; i < p->ncmds; i++) {
+    const command *c = p->cmds[i];
+    for (size_t k = 0; k < pk_array_count(c->deps); k++) {
+      const pk_value *d = pk_array_at(c->deps, k);
+      const char *type = NULL, *name = NULL;
+      if (pk_value_kind(d) != PK_KIND_TABLE ||
+          pk_table_get_string(d, "type", &type, NULL) != PK_OK ||
+          strcmp(type, "command") ||
+          pk_table_get_string(d, "name", &name, NULL) != PK_OK ||
+          value_mentions_module(d))
+        continue;
+      char who[300];
+      pk_error e;
+      snprintf(who, sizeof who, "%s.deps[%zu]", c->address, k);
+      if (!dep_command(p, who, name, d, &e))
+        pk_diag_add(diag, &e, NULL);
+    }
+  }
+}
+
 /* The names [defaults] refers to (its fields are checked by its schema,
  * runner-host.toml's [defaults]). */
 static void check_defaults(project *p, pk_diag *diag)
@@ -519,6 +563,7 @@ int project_open(project *p, const char *dir, const char *exe_dir,
                pk_table_get(pk_doc_root(p->doc), "commands"), diag);
   modules_load_commands(p, diag);
   add_fragments(p, diag);
+  check_command_deps(p, diag);
   if (pk_diag_count(diag))
     log_release(p, NULL); /* before the problems, in the order they came */
   size_t nprob = print_diag(diag);
@@ -593,6 +638,24 @@ const char *project_closest(project *p, const char *address)
   const char *near = pk_closest(address, names, p->ncmds);
   free(names);
   return near;
+}
+
+command *dep_command(project *p, const char *who, const char *address,
+                     const pk_value *at, pk_error *e)
+{
+  command *c = project_find(p, address);
+  if (c)
+    return c;
+  pk_pos pos = {0};
+  if (at) {
+    const pk_value *name = pk_table_get(at, "name");
+    pos = pk_value_get_pos(name ? name : at);
+  }
+  const char *near = project_closest(p, address);
+  problem(e, PK_ENOTFOUND, pos, "%s: command \"%s\" is not configured%s%s%s",
+          who, address, near ? " (did you mean \"" : "", near ? near : "",
+          near ? "\"?)" : "");
+  return NULL;
 }
 
 char *runnable_base(const project *p, const command *c, const space *s,

@@ -340,6 +340,12 @@ void project_close(project *p);
 command *project_find(project *p, const char *address);
 /* The closest configured address to a wrong one, or NULL. */
 const char *project_closest(project *p, const char *address);
+/* The command a dep (who, e.g. "test.deps[1]") names at address, else
+ * NULL with *e: it is not configured, at the dep's name in the project's
+ * files (or at the dep, at, when its type has no name field; without a
+ * position when at is NULL: a factory's deps). */
+command *dep_command(project *p, const char *who, const char *address,
+                     const pk_value *at, pk_error *e);
 /* Prints the runnables of every command not hidden (root ones, modules',
  * plugins' as ALIAS/NAME), then the spaces when there are more than a bare
  * default one. */

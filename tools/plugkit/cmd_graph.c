@@ -279,11 +279,16 @@ static void print_dot(FILE *out, const graph *g, const pk_error *cycle)
   fprintf(out, "}\n");
 }
 
-static void print_json(const graph *g, const pk_error *cycle)
+/* The graph as JSON (docs/cli.md); err: the failure that left nothing to
+ * draw (g empty, ok false), else NULL. */
+static void print_json(const graph *g, const pk_error *cycle,
+                       const pk_error *err)
 {
   cli_json_writer w;
   cli_json_init(&w, stdout);
   cli_json_begin_object(&w);
+  cli_json_key(&w, "ok");
+  cli_json_bool(&w, err == NULL);
   cli_json_key(&w, "nodes");
   cli_json_begin_array(&w);
   for (size_t i = 0; i < g->n; i++) {
@@ -318,6 +323,8 @@ static void print_json(const graph *g, const pk_error *cycle)
   cli_json_end_array(&w);
   cli_json_key(&w, "cycle");
   cli_json_error(&w, cycle);
+  cli_json_key(&w, "error");
+  cli_json_error(&w, err);
   cli_json_end_object(&w);
   cli_json_finish(&w);
 }
@@ -460,7 +467,8 @@ typedef struct job {
  * registration starts again on a fresh host; so are the killers of j and
  * what requires them.  A cycle is not left out but returned in *err (st
  * PK_EDEP_CYCLE), to be drawn.  Returns the host, or NULL after printing
- * the error when nothing can be done. */
+ * the error when nothing can be done (a failure that names no plugin to
+ * leave out is in *err then, its status in *st_out). */
 static pk_host *register_all(const job *j, pk_status *st_out, pk_error *cycle)
 {
   const cli_args *a = j->a;
@@ -504,6 +512,8 @@ static pk_host *register_all(const job *j, pk_status *st_out, pk_error *cycle)
         bad = i;
     if (bad == n) {
       cli_print_error(&err);
+      *st_out = st;
+      *cycle = err;
       break;
     }
     char msg[2048];
@@ -530,6 +540,21 @@ done:
   return host;
 }
 
+/* --format, --json or the default. */
+static const char *format_of(const cli_args *a)
+{
+  const char *format = cli_opt(a, "--format");
+  return a->json ? "json" : format ? format : "dot";
+}
+
+/* With JSON asked for, the shape of a failure: nothing drawn, err. */
+static void json_failure(const cli_args *a, const pk_error *err)
+{
+  static const graph none;
+  if (!strcmp(format_of(a), "json"))
+    print_json(&none, NULL, err);
+}
+
 /* The command after its arguments, in the child of cli_isolate(). */
 static int graph_body(void *ud)
 {
@@ -537,12 +562,8 @@ static int graph_body(void *ud)
   const cli_args *a = j->a;
   if (j->err_fd >= 0)
     dup2(j->err_fd, STDERR_FILENO);
-  const char *format = cli_opt(a, "--format");
+  const char *format = format_of(a);
   const char *file = cli_opt(a, "--output");
-  if (a->json)
-    format = "json";
-  if (!format)
-    format = "dot";
   pk_host *host;
   pk_error err;
   pk_error_clear(&err);
@@ -559,6 +580,8 @@ static int graph_body(void *ud)
   } else {
     host = register_all(j, &st, &err);
   }
+  if (!host && st != PK_OK)
+    json_failure(a, &err);
   graph g;
   memset(&g, 0, sizeof g);
   int rc = 1;
@@ -576,7 +599,7 @@ static int graph_body(void *ud)
     }
     rc = 0;
     if (!strcmp(format, "json"))
-      print_json(&g, cycle);
+      print_json(&g, cycle, NULL);
     else if (!strcmp(format, "dot"))
       rc = write_dot(&g, cycle, file);
     else
@@ -623,6 +646,11 @@ static int run(const cli_command *cmd, int argc, char **argv)
             cli_outcome_text(&o, NULL, text, sizeof text));
     snprintf(j->killers[j->nkillers++], sizeof j->killers[0], "%s", o.plugin);
   }
+  if (o.status < 0) { /* the child printed nothing */
+    pk_error killed;
+    cli_outcome_error(&o, &killed);
+    json_failure(&a, &killed);
+  }
   rc = cli_report(cmd, &o);
   free(j);
   cli_args_free(&a);
@@ -647,7 +675,8 @@ const cli_command cli_graph = {
     "warning.",
     {{"--format", NULL, "FORMAT",
       "dot (Graphviz text, the default), json "
-      "({nodes, edges, cycle}, docs/cli.md), or svg or png, rendered by "
+      "({ok, nodes, edges, cycle, error}, docs/cli.md, on a failure too, "
+      "with the error), or svg or png, rendered by "
       "Graphviz's dot program (apt-get install graphviz)",
       false, "dot json svg png"},
      {"--json", NULL, NULL, "the same as --format json", false, NULL},

@@ -301,7 +301,7 @@ static void info_json(pk_host *host, const pk_plugin *p)
   cli_json_key(&w, "version");
   cli_json_string(&w, or_null(pk_plugin_get_version(p)));
   cli_json_key(&w, "description");
-  cli_json_string(&w, pk_plugin_get_description(p));
+  cli_json_string(&w, or_null(pk_plugin_get_description(p)));
   cli_json_key(&w, "manifest");
   cli_json_string(&w, pk_plugin_get_manifest_path(p));
   cli_json_key(&w, "library");
@@ -320,7 +320,11 @@ static void info_json(pk_host *host, const pk_plugin *p)
   json_requirements(&w, p, false);
   json_requirements(&w, p, true);
   cli_json_key(&w, "hooks");
-  cli_json_value(&w, m ? pk_table_get(m, "hooks") : NULL);
+  const pk_value *hooks = m ? pk_table_get(m, "hooks") : NULL;
+  cli_json_begin_array(&w);
+  for (size_t i = 0; i < pk_array_count(hooks); i++)
+    cli_json_value(&w, pk_array_at(hooks, i));
+  cli_json_end_array(&w);
   cli_json_key(&w, "provides");
   const pk_value *prov = m ? pk_table_get(m, "provides") : NULL;
   cli_json_begin_array(&w);

@@ -4,6 +4,7 @@
  * CMakeLists.txt using find_package(plugkit).
  * SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -39,6 +40,40 @@ static void expand(FILE *f, const char *text, const vars *v)
       fputc(*s, f);
     }
   }
+}
+
+/* Makes the new directory dir and its missing parents (as mkdir -p; dir
+ * itself must not exist).  0, or 1 after saying which directory could
+ * not be made and why. */
+static int make_dir(const char *dir)
+{
+  char path[PATH_MAX];
+  if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
+    fprintf(stderr, "plugkit: cannot make the directory %s: %s\n", dir,
+            strerror(ENAMETOOLONG));
+    return 1;
+  }
+  for (size_t n = strlen(path); n > 1 && path[n - 1] == '/'; n--)
+    path[n - 1] = 0; /* else "a/b/" would be made as the parent of itself */
+  for (char *s = path + 1; *s; s++) {
+    if (*s != '/' || s[-1] == '/')
+      continue;
+    *s = 0;
+    if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+      fprintf(stderr, "plugkit: cannot make the directory %s (for %s): %s\n",
+              path, dir, strerror(errno));
+      return 1;
+    }
+    *s = '/';
+  }
+  if (mkdir(path, 0777) == 0)
+    return 0;
+  fprintf(stderr, "plugkit: cannot make the directory %s: %s%s\n", dir,
+          strerror(errno),
+          errno == EEXIST ? " (plugkit new writes a new directory; choose "
+                            "another NAME or --dir)"
+                          : "");
+  return 1;
 }
 
 /* Writes DIR/FILE from the templates (NULL-ended); 0 or 1 after a
@@ -173,12 +208,7 @@ static int run(const cli_command *cmd, int argc, char **argv)
   }
   if (!dir)
     dir = name;
-  if (mkdir(dir, 0777) != 0) {
-    fprintf(stderr, "plugkit: cannot make the directory %s: %s%s\n", dir,
-            strerror(errno),
-            errno == EEXIST ? " (plugkit new writes a new directory; choose "
-                              "another NAME or --dir)"
-                            : "");
+  if (make_dir(dir) != 0) {
     cli_args_free(&a);
     return 1;
   }
@@ -242,5 +272,5 @@ const cli_command cli_new = {
       false, NULL},
      {"--dir", NULL, "DIR",
       "write into DIR instead of ./NAME (it must not "
-      "exist)",
+      "exist; its missing parents are made)",
       false, "dir"}}};

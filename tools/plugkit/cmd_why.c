@@ -465,28 +465,41 @@ static void explain(pk_host *host, const pk_plugin *p, const cli_args *a,
   }
 }
 
-/* The facts and the paragraph as one JSON object (docs/cli.md). */
+/* The facts and the paragraph as one JSON object (docs/cli.md), err the
+ * registration's failure or NULL.  Without p (nor host, t and f), a child
+ * that a plugin killed: ok false, the id asked for, err the failure and
+ * null or [] for what it could not tell. */
 static void print_json(pk_host *host, const pk_plugin *p, const cli_args *a,
-                       pk_status st, const pk_error *err, const text *t,
-                       const facts *f)
+                       const pk_error *err, const text *t, const facts *f)
 {
+  static const facts unknown;
+  if (!p)
+    f = &unknown;
   cli_json_writer w;
   cli_json_init(&w, stdout);
   cli_json_begin_object(&w);
+  cli_json_key(&w, "ok");
+  cli_json_bool(&w, p != NULL);
   cli_json_key(&w, "id");
-  cli_json_string(&w, pk_plugin_get_id(p));
+  cli_json_string(&w, p ? pk_plugin_get_id(p) : a->pos[0]);
   cli_json_key(&w, "state");
-  cli_json_string(&w, pk_plugin_state_name(pk_plugin_get_state(p)));
-  cli_json_key(&w, "version");
   cli_json_string(&w,
-                  *pk_plugin_get_version(p) ? pk_plugin_get_version(p) : NULL);
+                  p ? pk_plugin_state_name(pk_plugin_get_state(p)) : NULL);
+  cli_json_key(&w, "version");
+  cli_json_string(&w, p && *pk_plugin_get_version(p) ? pk_plugin_get_version(p)
+                                                     : NULL);
   cli_json_key(&w, "manifest");
-  cli_json_string(&w, pk_plugin_get_manifest_path(p));
+  cli_json_string(&w, p ? pk_plugin_get_manifest_path(p) : NULL);
   cli_json_key(&w, "library");
-  const char *lib = pk_plugin_get_library_path(p);
+  const char *lib = p ? pk_plugin_get_library_path(p) : NULL;
   cli_json_string(&w, lib && *lib ? lib : NULL);
   cli_json_key(&w, "shadows");
-  cli_json_shadowed(&w, host, p);
+  if (p) {
+    cli_json_shadowed(&w, host, p);
+  } else {
+    cli_json_begin_array(&w);
+    cli_json_end_array(&w);
+  }
   cli_json_key(&w, "requested");
   cli_json_begin_array(&w);
   for (size_t i = 1; i < a->npos; i++)
@@ -496,11 +509,11 @@ static void print_json(pk_host *host, const pk_plugin *p, const cli_args *a,
   json_ids(&w, "also_required_by", &f->also);
   json_ids(&w, "installed_dependents", &f->dependents);
   cli_json_key(&w, "plugin_error");
-  cli_json_error(&w, pk_plugin_get_error(p));
+  cli_json_error(&w, p ? pk_plugin_get_error(p) : NULL);
   cli_json_key(&w, "error");
-  cli_json_error(&w, st == PK_OK ? NULL : err);
+  cli_json_error(&w, err);
   cli_json_key(&w, "explanation");
-  cli_json_string(&w, t->s);
+  cli_json_string(&w, t ? t->s : NULL);
   cli_json_end_object(&w);
   cli_json_finish(&w);
 }
@@ -532,7 +545,7 @@ static int why_body(void *ud)
       rc = 1;
     } else {
       if (a->json)
-        print_json(host, p, a, st, &err, &t, &f);
+        print_json(host, p, a, st == PK_OK ? NULL : &err, &t, &f);
       else
         cli_print_wrapped(stdout, t.s, 0, 0);
       rc = 0;
@@ -547,10 +560,21 @@ static int why_body(void *ud)
   return rc;
 }
 
+/* With --json, a child killed by a plugin printed nothing: the shape with
+ * ok false and the failure as its error. */
+static void why_killed(const cli_args *a, const cli_outcome *o)
+{
+  if (!a->json)
+    return;
+  pk_error err;
+  cli_outcome_error(o, &err);
+  print_json(NULL, NULL, a, &err, NULL, NULL);
+}
+
 static int run(const cli_command *cmd, int argc, char **argv)
 {
   return cli_run_command(cmd, argc, argv, 1, "which plugin? name it as NS:NAME",
-                         why_body, NULL);
+                         why_body, why_killed);
 }
 
 const cli_command cli_why = {
@@ -567,10 +591,11 @@ const cli_command cli_why = {
     "their hooks run, in a child process: a plugin that crashes, exits or "
     "hangs is named with the step it was in (exit 1).",
     {{"--json", NULL, NULL,
-      "print one JSON object: {id, state, version, "
+      "print one JSON object: {ok, id, state, version, "
       "manifest, library, shadows, requested, chain, also_required_by, "
       "installed_dependents, plugin_error, error, explanation} "
-      "(docs/cli.md)",
+      "(docs/cli.md); when a plugin kills the child too, with ok false and "
+      "the failure as error",
       false, NULL},
      CLI_TIMEOUT_OPTION,
      {"--path", NULL, "DIR",
