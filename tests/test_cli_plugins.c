@@ -734,6 +734,30 @@ Test(cli_plugins, graph_of_everything_leaves_out_what_fails)
   run_free(&r);
 }
 
+/* graph --json of everything that gives up (here: a plugin's register
+ * hook installs one more plugin, so the discovery after leaving it out
+ * differs) prints its failure shape with the error, and the reason on
+ * stderr (tests/fixtures/changing). */
+Test(cli_plugins, graph_json_that_gives_up_says_why)
+{
+  const char *dir = chain_dir();
+  char added[512], env[600];
+  snprintf(added, sizeof added, "%s/added", dir);
+  cr_assert_eq(mkdir(added, 0755), 0);
+  snprintf(env, sizeof env, "PK_TEST_NEW_PLUGIN=%s/plugin.toml", added);
+  cli_extra_env[0] = env;
+  run r = cli("graph", "--json", "--path", FIX("changing"), "--path", dir);
+  cli_extra_env[0] = NULL;
+  cr_assert_eq(r.code, 1, "%s", r.err);
+  assert_has(r.err, "plugkit: the plugin directories changed while plugkit "
+                    "was reading them; run it again\n");
+  assert_has(r.out, "\"ok\": false");
+  assert_has(r.out, "\"nodes\": []");
+  assert_has(r.out, "\"code\": \"PK_EIO\"");
+  assert_has(r.out, "\"message\": \"the plugin directories changed");
+  run_free(&r);
+}
+
 Test(cli_plugins, graph_errors)
 {
   const char *dir = chain_dir();
