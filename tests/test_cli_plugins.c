@@ -271,6 +271,41 @@ Test(cli_plugins, info_and_why_of_a_broken_plugin_say_its_error)
   }
 }
 
+/* info --json and why --json of a plugin that is not installed print their
+ * shape with ok false and the error (the closest id in its message), and
+ * still the stderr line and exit 1; a broken manifest is PK_EMANIFEST. */
+Test(cli_plugins, info_and_why_json_of_a_missing_plugin_say_the_error)
+{
+  const char *dir = chain_dir();
+  plugin("p", "bad", "name = \"bad\"\nnamespace = \"a\"\nversion = 7\n");
+  const char *const cmds[] = {"info", "why"};
+  for (size_t i = 0; i < 2; i++) {
+    run r = cli(cmds[i], "--json", "a:mdi", "--path", dir);
+    cr_assert_eq(r.code, 1, "%s", cmds[i]);
+    assert_has(r.err, "\nplugkit: no plugin a:mdi; did you mean a:mid?\n");
+    assert_has(r.out, "\"ok\": false");
+    assert_has(r.out, "\"id\": \"a:mdi\"");
+    assert_has(r.out, "\"state\": null");
+    assert_has(r.out, "\"code\": \"PK_EDEP_MISSING\"");
+    assert_has(r.out, "\"message\": \"no plugin a:mdi; did you mean a:mid?\"");
+    assert_has(r.out, "\"plugin\": \"a:mdi\"");
+    run_free(&r);
+    r = cli(cmds[i], "--json", "a:bad", "--path", dir);
+    cr_assert_eq(r.code, 1, "%s", cmds[i]);
+    assert_has(r.err, "has a broken manifest");
+    assert_has(r.out, "\"ok\": false");
+    assert_has(r.out, "\"code\": \"PK_EMANIFEST\"");
+    assert_has(r.out, "expected a string, found an integer");
+    run_free(&r);
+    /* an installed plugin: ok true, error null */
+    r = cli(cmds[i], "--json", "a:mid", "--path", dir);
+    cr_assert_eq(r.code, 0, "%s: %s", cmds[i], r.err);
+    assert_has(r.out, "\"ok\": true");
+    assert_has(r.out, "\"error\": null");
+    run_free(&r);
+  }
+}
+
 /* list and check show a manifest value of the wrong kind as the library
  * words it: the key's dotted path and what to write, at file:line:col. */
 Test(cli_plugins, list_and_check_name_the_key_of_a_value_of_the_wrong_kind)
@@ -696,6 +731,30 @@ Test(cli_plugins, graph_of_everything_leaves_out_what_fails)
   assert_has(r.err, "plugkit: warning: leaving out a:fan: it requires a:needy");
   assert_lacks(r.out, "needy");
   assert_has(r.out, "\"a:top\" -> \"a:mid\";");
+  run_free(&r);
+}
+
+/* graph --json of everything that gives up (here: a plugin's register
+ * hook installs one more plugin, so the discovery after leaving it out
+ * differs) prints its failure shape with the error, and the reason on
+ * stderr (tests/fixtures/changing). */
+Test(cli_plugins, graph_json_that_gives_up_says_why)
+{
+  const char *dir = chain_dir();
+  char added[512], env[600];
+  snprintf(added, sizeof added, "%s/added", dir);
+  cr_assert_eq(mkdir(added, 0755), 0);
+  snprintf(env, sizeof env, "PK_TEST_NEW_PLUGIN=%s/plugin.toml", added);
+  cli_extra_env[0] = env;
+  run r = cli("graph", "--json", "--path", FIX("changing"), "--path", dir);
+  cli_extra_env[0] = NULL;
+  cr_assert_eq(r.code, 1, "%s", r.err);
+  assert_has(r.err, "plugkit: the plugin directories changed while plugkit "
+                    "was reading them; run it again\n");
+  assert_has(r.out, "\"ok\": false");
+  assert_has(r.out, "\"nodes\": []");
+  assert_has(r.out, "\"code\": \"PK_EIO\"");
+  assert_has(r.out, "\"message\": \"the plugin directories changed");
   run_free(&r);
 }
 

@@ -232,8 +232,10 @@ pk_plugin *cli_find_plugin(pk_host *host, const char *id);
 const char *cli_plugin_reason(const pk_plugin *p, char *buf, size_t n);
 
 /* Prints "plugkit: no plugin ID; did you mean X?" (or a hint to run
- * `plugkit list`) to stderr and returns 1. */
-int cli_no_plugin(pk_host *host, const char *id);
+ * `plugkit list`, or the broken manifest of ID's directory) to stderr,
+ * fills *err with the same (PK_EDEP_MISSING, or PK_EMANIFEST for the
+ * broken manifest; plugin ID) for --json, and returns 1. */
+int cli_no_plugin(pk_host *host, const char *id, pk_error *err);
 
 /* Prints "plugkit: no plugins found; searched " + the search path
  * ("PLUGKIT_PATH (a:b), c") to stderr. */
@@ -275,7 +277,7 @@ void cli_json_null(cli_json_writer *w);
  * their TOML text in a string). */
 void cli_json_value(cli_json_writer *w, const pk_value *v);
 /* The manifests of the shadowed copies of p (found later in the search
- * path) as a JSON array of paths (cli_host.c). */
+ * path) as a JSON array of paths (cli_host.c); [] without p (nor host). */
 void cli_json_shadowed(cli_json_writer *w, pk_host *host, const pk_plugin *p);
 
 /* An error as {"code", "message", "plugin", "source", "line", "col"}

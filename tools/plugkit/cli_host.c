@@ -129,60 +129,71 @@ static const pk_plugin *broken_of(pk_host *host, const char *id)
   return NULL;
 }
 
-int cli_no_plugin(pk_host *host, const char *id)
+int cli_no_plugin(pk_host *host, const char *id, pk_error *err)
 {
+  char msg[2048];
+  pk_error_clear(err);
+  snprintf(err->plugin, sizeof err->plugin, "%s", id);
   const pk_plugin *broken = broken_of(host, id);
   if (broken) {
     const char *m = pk_plugin_get_manifest_path(broken);
     const char *slash = strrchr(m, '/');
-    fprintf(stderr,
-            "plugkit: no plugin %s is installed: the plugin directory %.*s "
-            "has a broken manifest: %s\n",
-            id, slash ? (int)(slash - m) : 1, slash ? m : ".",
-            pk_plugin_get_reason(broken));
-    return 1;
+    err->code = PK_EMANIFEST;
+    snprintf(msg, sizeof msg,
+             "no plugin %s is installed: the plugin directory %.*s has a "
+             "broken manifest: %s",
+             id, slash ? (int)(slash - m) : 1, slash ? m : ".",
+             pk_plugin_get_reason(broken));
+  } else {
+    /* The closest installed id by the library's own rule (pk_closest); a
+     * bare name is matched against the name part first. */
+    size_t n = pk_host_plugin_count(host), k = 0;
+    const char **ids = malloc((n ? n : 1) * sizeof *ids);
+    const char **names = malloc((n ? n : 1) * sizeof *names);
+    const char *best = NULL;
+    bool bare = strchr(id, ':') == NULL;
+    for (size_t i = 0; ids && names && i < n; i++) { /* else: no suggestion */
+      pk_plugin *p = pk_host_plugin_at(host, i);
+      if (pk_plugin_get_state(p) == PK_STATE_SHADOWED)
+        continue;
+      ids[k] = pk_plugin_get_id(p);
+      names[k++] = pk_plugin_get_name(p);
+    }
+    const char *name = bare && names ? pk_closest(id, names, k) : NULL;
+    for (size_t i = 0; name && i < k; i++)
+      if (names[i] == name)
+        best = ids[i];
+    if (!best && ids)
+      best = pk_closest(id, ids, k);
+    err->code = PK_EDEP_MISSING;
+    if (best)
+      snprintf(msg, sizeof msg, "no plugin %s; did you mean %s?", id, best);
+    else if (bare)
+      snprintf(msg, sizeof msg,
+               "no plugin %s; name plugins as NS:NAME (run 'plugkit list' "
+               "to see the installed ones)",
+               id);
+    else
+      snprintf(msg, sizeof msg,
+               "no plugin %s is installed; run 'plugkit list' to see the "
+               "installed plugins, or add its directory with --path DIR",
+               id);
+    free(ids);
+    free(names);
   }
-  /* The closest installed id by the library's own rule (pk_closest); a
-   * bare name is matched against the name part first. */
-  size_t n = pk_host_plugin_count(host), k = 0;
-  const char **ids = malloc((n ? n : 1) * sizeof *ids);
-  const char **names = malloc((n ? n : 1) * sizeof *names);
-  const char *best = NULL;
-  bool bare = strchr(id, ':') == NULL;
-  for (size_t i = 0; ids && names && i < n; i++) { /* else: no suggestion */
-    pk_plugin *p = pk_host_plugin_at(host, i);
-    if (pk_plugin_get_state(p) == PK_STATE_SHADOWED)
-      continue;
-    ids[k] = pk_plugin_get_id(p);
-    names[k++] = pk_plugin_get_name(p);
-  }
-  const char *name = bare && names ? pk_closest(id, names, k) : NULL;
-  for (size_t i = 0; name && i < k; i++)
-    if (names[i] == name)
-      best = ids[i];
-  if (!best && ids)
-    best = pk_closest(id, ids, k);
-  if (best)
-    fprintf(stderr, "plugkit: no plugin %s; did you mean %s?\n", id, best);
-  else if (bare)
-    fprintf(stderr,
-            "plugkit: no plugin %s; name plugins as NS:NAME (run 'plugkit "
-            "list' to see the installed ones)\n",
-            id);
-  else
-    fprintf(stderr,
-            "plugkit: no plugin %s is installed; run 'plugkit list' to see "
-            "the installed plugins, or add its directory with --path DIR\n",
-            id);
-  free(ids);
-  free(names);
+  fprintf(stderr, "plugkit: %s\n", msg);
+  size_t len = strlen(msg); /* cut to the error's room, as the library does */
+  if (len >= sizeof err->message)
+    len = sizeof err->message - 1;
+  memcpy(err->message, msg, len);
+  err->message[len] = '\0';
   return 1;
 }
 
 void cli_json_shadowed(cli_json_writer *w, pk_host *host, const pk_plugin *p)
 {
   cli_json_begin_array(w);
-  for (size_t i = 0; i < pk_host_plugin_count(host); i++) {
+  for (size_t i = 0; p && i < pk_host_plugin_count(host); i++) {
     pk_plugin *o = pk_host_plugin_at(host, i);
     if (o != p && pk_plugin_get_state(o) == PK_STATE_SHADOWED &&
         !strcmp(pk_plugin_get_id(o), pk_plugin_get_id(p)))

@@ -461,14 +461,26 @@ typedef struct job {
   int err_fd; /* the child's standard error, or -1: the parent's */
 } job;
 
+/* The command gives up: says why on standard error and keeps it in *err
+ * and *st (status code) for the JSON shape. */
+static void give_up(pk_status *st, pk_error *err, pk_status code,
+                    const char *why)
+{
+  fprintf(stderr, "plugkit: %s\n", why);
+  pk_error_clear(err);
+  err->code = code;
+  *st = code;
+  snprintf(err->message, sizeof err->message, "%s", why);
+}
+
 /* Registers every installed plugin that can be registered (register hooks
  * run, so their requirements count).  A plugin that fails (and every
  * plugin that requires it) is left out with a warning, and the
  * registration starts again on a fresh host; so are the killers of j and
  * what requires them.  A cycle is not left out but returned in *err (st
  * PK_EDEP_CYCLE), to be drawn.  Returns the host, or NULL after printing
- * the error when nothing can be done (a failure that names no plugin to
- * leave out is in *err then, its status in *st_out). */
+ * the error when nothing can be done (in *err then, its status in *st_out,
+ * but for a discovery that failed: PK_OK). */
 static pk_host *register_all(const job *j, pk_status *st_out, pk_error *cycle)
 {
   const cli_args *a = j->a;
@@ -480,7 +492,7 @@ static pk_host *register_all(const job *j, pk_status *st_out, pk_error *cycle)
   bool *excluded = calloc(n ? n : 1, sizeof *excluded);
   const char **reqs = calloc(n ? n : 1, sizeof *reqs);
   if (!excluded || !reqs)
-    fprintf(stderr, "plugkit: out of memory\n");
+    give_up(st_out, cycle, PK_ENOMEM, "out of memory");
   for (size_t i = 0; excluded && i < n; i++)
     for (size_t k = 0; k < j->nkillers; k++)
       if (!strcmp(pk_plugin_get_id(pk_host_plugin_at(host, i)), j->killers[k]))
@@ -526,8 +538,9 @@ static pk_host *register_all(const job *j, pk_status *st_out, pk_error *cycle)
     if (!host)
       break;
     if (pk_host_plugin_count(host) != n) {
-      fprintf(stderr, "plugkit: the plugin directories changed while "
-                      "plugkit was reading them; run it again\n");
+      give_up(st_out, cycle, PK_EIO,
+              "the plugin directories changed while plugkit was reading "
+              "them; run it again");
       break;
     }
     exclude_dependents(host, excluded);
@@ -586,7 +599,8 @@ static int graph_body(void *ud)
   memset(&g, 0, sizeof g);
   int rc = 1;
   if (host && !graph_build(&g, host, st == PK_OK)) {
-    fputs("plugkit: out of memory\n", stderr);
+    give_up(&st, &err, PK_ENOMEM, "out of memory");
+    json_failure(a, &err);
   } else if (host) {
     const pk_error *cycle = st == PK_OK ? NULL : &err;
     if (cycle) {

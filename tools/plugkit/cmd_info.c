@@ -213,12 +213,13 @@ static void info_text(pk_host *host, const pk_plugin *p)
 
 static const char *or_null(const char *s) { return s && *s ? s : NULL; }
 
+/* The requirements or the optional ones of p ([] without p). */
 static void json_requirements(cli_json_writer *w, const pk_plugin *p,
                               bool optional)
 {
   cli_json_key(w, optional ? "optional" : "requires");
   cli_json_begin_array(w);
-  for (size_t i = 0; i < pk_plugin_requirement_count(p); i++) {
+  for (size_t i = 0; p && i < pk_plugin_requirement_count(p); i++) {
     const char *r = pk_plugin_requirement_at(p, i);
     if (r && is_optional(p, r) == optional)
       cli_json_string(w, r);
@@ -286,26 +287,31 @@ static void json_schema(cli_json_writer *w, const pk_value *table)
   pk_schema_free(s);
 }
 
-static void info_json(pk_host *host, const pk_plugin *p)
+/* The object of docs/cli.md.  Without p, a plugin that is not installed:
+ * ok false, id the one asked for, err why, and null or [] for the rest. */
+static void info_json(pk_host *host, const pk_plugin *p, const char *id,
+                      const pk_error *err)
 {
-  const pk_value *m = pk_plugin_get_manifest(p);
+  const pk_value *m = p ? pk_plugin_get_manifest(p) : NULL;
   cli_json_writer w;
   cli_json_init(&w, stdout);
   cli_json_begin_object(&w);
+  cli_json_key(&w, "ok");
+  cli_json_bool(&w, p != NULL);
   cli_json_key(&w, "id");
-  cli_json_string(&w, pk_plugin_get_id(p));
+  cli_json_string(&w, p ? pk_plugin_get_id(p) : id);
   cli_json_key(&w, "namespace");
-  cli_json_string(&w, or_null(pk_plugin_get_namespace(p)));
+  cli_json_string(&w, p ? or_null(pk_plugin_get_namespace(p)) : NULL);
   cli_json_key(&w, "name");
   cli_json_string(&w, m ? pk_plugin_get_name(p) : NULL);
   cli_json_key(&w, "version");
-  cli_json_string(&w, or_null(pk_plugin_get_version(p)));
+  cli_json_string(&w, p ? or_null(pk_plugin_get_version(p)) : NULL);
   cli_json_key(&w, "description");
-  cli_json_string(&w, or_null(pk_plugin_get_description(p)));
+  cli_json_string(&w, p ? or_null(pk_plugin_get_description(p)) : NULL);
   cli_json_key(&w, "manifest");
-  cli_json_string(&w, pk_plugin_get_manifest_path(p));
+  cli_json_string(&w, p ? pk_plugin_get_manifest_path(p) : NULL);
   cli_json_key(&w, "library");
-  cli_json_string(&w, or_null(pk_plugin_get_library_path(p)));
+  cli_json_string(&w, p ? or_null(pk_plugin_get_library_path(p)) : NULL);
   int64_t abi;
   cli_json_key(&w, "abi");
   if (m && pk_table_get_integer(m, "abi", &abi, NULL) == PK_OK)
@@ -313,10 +319,10 @@ static void info_json(pk_host *host, const pk_plugin *p)
   else
     cli_json_null(&w);
   cli_json_key(&w, "state");
-  cli_json_string(&w, pk_plugin_state_name(pk_plugin_get_state(p)));
+  cli_json_string(&w, p ? pk_plugin_state_name(pk_plugin_get_state(p)) : NULL);
   char buf[2048];
   cli_json_key(&w, "reason");
-  cli_json_string(&w, cli_plugin_reason(p, buf, sizeof buf));
+  cli_json_string(&w, p ? cli_plugin_reason(p, buf, sizeof buf) : NULL);
   json_requirements(&w, p, false);
   json_requirements(&w, p, true);
   cli_json_key(&w, "hooks");
@@ -347,6 +353,8 @@ static void info_json(pk_host *host, const pk_plugin *p)
   json_schema(&w, m ? pk_table_get(m, "config") : NULL);
   cli_json_key(&w, "shadowed");
   cli_json_shadowed(&w, host, p);
+  cli_json_key(&w, "error");
+  cli_json_error(&w, err);
   cli_json_end_object(&w);
   cli_json_finish(&w);
 }
@@ -369,15 +377,12 @@ static int run(const cli_command *cmd, int argc, char **argv)
     return 1;
   }
   pk_plugin *p = cli_find_plugin(host, a.pos[0]);
-  if (!p)
-    rc = cli_no_plugin(host, a.pos[0]);
-  else {
-    if (a.json)
-      info_json(host, p);
-    else
-      info_text(host, p);
-    rc = 0;
-  }
+  pk_error err;
+  rc = p ? 0 : cli_no_plugin(host, a.pos[0], &err);
+  if (a.json)
+    info_json(host, p, a.pos[0], p ? NULL : &err);
+  else if (p)
+    info_text(host, p);
   pk_host_free(host);
   cli_args_free(&a);
   return rc;
@@ -393,7 +398,10 @@ const cli_command cli_info = {
     "the types it provides with their config schemas, its own [config] "
     "schema, and the shadowed copies found later in the search path.  No "
     "plugin code runs.",
-    {{"--json", NULL, NULL, "print one JSON object (docs/cli.md)", false, NULL},
+    {{"--json", NULL, NULL,
+      "print one JSON object (docs/cli.md); for a plugin that is not "
+      "installed too, with ok false and the error",
+      false, NULL},
      {"--path", NULL, "DIR",
       "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
       "dir"}}};

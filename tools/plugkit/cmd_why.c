@@ -466,9 +466,9 @@ static void explain(pk_host *host, const pk_plugin *p, const cli_args *a,
 }
 
 /* The facts and the paragraph as one JSON object (docs/cli.md), err the
- * registration's failure or NULL.  Without p (nor host, t and f), a child
- * that a plugin killed: ok false, the id asked for, err the failure and
- * null or [] for what it could not tell. */
+ * registration's failure or NULL.  Without p (nor host, t and f), a plugin
+ * that is not installed or a child that a plugin killed: ok false, the id
+ * asked for, err the failure and null or [] for what it could not tell. */
 static void print_json(pk_host *host, const pk_plugin *p, const cli_args *a,
                        const pk_error *err, const text *t, const facts *f)
 {
@@ -494,12 +494,7 @@ static void print_json(pk_host *host, const pk_plugin *p, const cli_args *a,
   const char *lib = p ? pk_plugin_get_library_path(p) : NULL;
   cli_json_string(&w, lib && *lib ? lib : NULL);
   cli_json_key(&w, "shadows");
-  if (p) {
-    cli_json_shadowed(&w, host, p);
-  } else {
-    cli_json_begin_array(&w);
-    cli_json_end_array(&w);
-  }
+  cli_json_shadowed(&w, host, p);
   cli_json_key(&w, "requested");
   cli_json_begin_array(&w);
   for (size_t i = 1; i < a->npos; i++)
@@ -528,7 +523,10 @@ static int why_body(void *ud)
   int rc;
   pk_plugin *p = cli_find_plugin(host, a->pos[0]);
   if (!p) {
-    rc = cli_no_plugin(host, a->pos[0]);
+    pk_error err;
+    rc = cli_no_plugin(host, a->pos[0], &err);
+    if (a->json)
+      print_json(NULL, NULL, a, &err, NULL, NULL);
   } else {
     pk_error err;
     pk_error_clear(&err);
@@ -594,8 +592,8 @@ const cli_command cli_why = {
       "print one JSON object: {ok, id, state, version, "
       "manifest, library, shadows, requested, chain, also_required_by, "
       "installed_dependents, plugin_error, error, explanation} "
-      "(docs/cli.md); when a plugin kills the child too, with ok false and "
-      "the failure as error",
+      "(docs/cli.md); for a plugin that is not installed or one that kills "
+      "the child too, with ok false and the failure as error",
       false, NULL},
      CLI_TIMEOUT_OPTION,
      {"--path", NULL, "DIR",
