@@ -323,7 +323,9 @@ typedef struct pk_host_options {
                              host dies of it) also writes one line to
                              stderr first (write(2) only): "plugkit:
                              plugin ns:name crashed in its register hook:
-                             signal 6 (Aborted); the host dies of it, ...".
+                             signal 6 (Aborted); the host dies of it,
+                             ... or run `plugkit quarantine clear ns:name
+                             --cache CACHE_PATH`" with this cache_path.
                              Also set by PLUGKIT_CRASH_SIGNALS=1 (unless
                              ignore_env).  [since: 0.1] */
 } pk_host_options;

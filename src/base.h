@@ -103,6 +103,16 @@ void pk__copy_str(char *dst, size_t n, const char *src);
 /* A kind with its article, for messages: "a string", "an integer", "an
  * offset date-time", ...  Static string. */
 const char *pk__kind_article(pk_kind kind);
+/* The text of scalar v for a message, unquoted, into buf (n bytes): ""
+ * for another value or a string a message could not show as it is; with
+ * version, a number is given three parts ("12" -> "12.0.0"). */
+void pk__scalar_text(const pk_value *v, bool version, char *buf, size_t n);
+/* What to write instead of a value of the wrong kind, for a value of kind
+ * want (a string, an integer or a boolean; "" for another) at lhs ("key =
+ * ", or "" for an item of an array), t the value's pk__scalar_text: "write
+ * it as a string: version = \"12.0.0\"". */
+void pk__write_as(char *buf, size_t n, pk_kind want, const char *lhs,
+                  const char *t);
 /* PK_OK when v is of kind; otherwise PK_ETYPE at v's position with "expected
  * a string, found an integer" (PK_EMISUSE when v is NULL). */
 pk_status pk__value_expect(const pk_value *v, pk_kind kind, pk_error *err);

@@ -118,13 +118,29 @@ static pk_status format_string(dctx *d, const pk_field *f, cval *cv)
   return PK_OK;
 }
 
-static pk_status type_problem(dctx *d, const pk_field *f, const pk_value *v,
-                              pk_field_type want, const char *suffix)
+/* A value of the wrong kind: the problem, with what to write instead in
+ * the words of a manifest's (pk__write_as).  Out of the way of a decode
+ * that is fine. */
+static __attribute__((noinline, cold)) pk_status
+type_problem(dctx *d, const pk_field *f, const pk_value *v,
+             pk_field_type want, const char *suffix)
 {
   pk_kind k = pk_value_kind(v);
-  const char *hint = "";
+  char hint[200] = "", fix[180] = "", t[64], lhs[80] = "";
   if (want == PK_FIELD_FLOAT && k == PK_KIND_INTEGER)
-    hint = " (write it with a decimal point, e.g. 1.0)";
+    snprintf(hint, sizeof hint, " (write it with a decimal point, e.g. 1.0)");
+  else if (want == PK_FIELD_STRING || want == PK_FIELD_ENUM ||
+           want == PK_FIELD_INTEGER || want == PK_FIELD_BOOL) {
+    if (!suffix[0]) /* "retries = " for a field, "" for an item */
+      snprintf(lhs, sizeof lhs, "%s = ", f->name);
+    pk__scalar_text(v, false, t, sizeof t);
+    pk__write_as(fix, sizeof fix,
+                 want == PK_FIELD_INTEGER ? PK_KIND_INTEGER
+                 : want == PK_FIELD_BOOL  ? PK_KIND_BOOL
+                                          : PK_KIND_STRING,
+                 lhs, t);
+    snprintf(hint, sizeof hint, " (%s)", fix);
+  }
   return report(d, PK_ETYPE, pk_value_get_pos(v),
                 "field \"%s%s%s\": expected %s, found %s%s", d->path, f->name,
                 suffix, pk__type_article(want), pk__kind_article(k), hint);

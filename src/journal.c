@@ -108,6 +108,7 @@ struct pk__journal {
   unsigned used;         /* records of the slot in use (bits) */
   bool wrote;            /* a record was written (its slot's page) */
   jrec *prev[J_ENTRIES]; /* the call each record's call is inside */
+  struct pk__journal *prev_j[J_ENTRIES]; /* and that call's journal */
   size_t path_size;      /* of the journal's path, after this struct */
 };
 
@@ -115,6 +116,9 @@ struct pk__journal {
 static char *j_path(struct pk__journal *J) { return (char *)(J + 1); }
 
 static _Thread_local jrec *cur_rec; /* innermost journaled call here */
+/* The journal of cur_rec (its host's cache path for say_fatal), kept when
+ * host code steps aside: calls inside are cleared before it comes back. */
+static _Thread_local struct pk__journal *cur_j;
 
 /* ---- crash signals (pk_host_options.crash_signals) ---- */
 
@@ -142,13 +146,17 @@ static void sig_put(char **at, char *end, const char *s, size_t cap)
 }
 
 /* Said on stderr, with write(2) only, when the host is to die of signal
- * sig (fatal_sigs[i]) inside the call of record r: the plugin, the step
- * and what the next starts do, in the words of their quarantine warning
- * (fail_quarantined).  Cut at 640 bytes (the longest id and type a
- * record holds fit). */
-static void say_fatal(const jrec *r, int sig, size_t i)
+ * sig (fatal_sigs[i]) inside the call of record r of journal J: the
+ * plugin, the step and what the next starts do, in the words of their
+ * quarantine warning (fail_quarantined), with the host's cache path (its
+ * journal's, kept since the journal opened).  Cut at 1024 bytes, the
+ * newline kept (the longest id and type a record holds fit; a long cache
+ * path may not). */
+static void say_fatal(struct pk__journal *J, const jrec *r, int sig,
+                      size_t i)
 {
-  char line[640], id[sizeof r->plugin], *at = line, *end = line + sizeof line;
+  char line[1024], id[sizeof r->plugin], *at = line;
+  char *end = line + sizeof line - 1; /* room for the newline */
   char digits[3] = {(char)('0' + sig / 10), (char)('0' + sig % 10), '\0'};
   memcpy(id, r->plugin, sizeof id);
   id[sizeof id - 1] = '\0';
@@ -168,7 +176,10 @@ static void say_fatal(const jrec *r, int sig, size_t i)
                     "the plugin (quarantine) until its files change, or "
                     "run `plugkit quarantine clear ", 200);
   sig_put(&at, end, id, sizeof id);
-  sig_put(&at, end, " --cache CACHE` with the host's cache\n", 64);
+  sig_put(&at, end, " --cache ", 9);
+  sig_put(&at, end, j_path(J), J->path_size - sizeof ".journal");
+  sig_put(&at, end, "`", 1);
+  *at++ = '\n';
   for (const char *p = line; p < at;) {
     ssize_t w = write(STDERR_FILENO, p, (size_t)(at - p));
     if (w < 0 && errno == EINTR)
@@ -204,8 +215,8 @@ static void on_fatal(int sig, siginfo_t *si, void *uc)
     __atomic_store_n(&r->sig, sig, __ATOMIC_RELAXED);
   for (size_t i = 0; i < N_FATAL; i++)
     if (fatal_sigs[i] == sig) {
-      if (r && ends_process(&prev_act[i]))
-        say_fatal(r, sig, i);
+      if (r && cur_j && ends_process(&prev_act[i]))
+        say_fatal(cur_j, r, sig, i);
       sigaction(sig, &prev_act[i], NULL);
     }
   if (si->si_code <= 0 || sig == SIGABRT || sig == SIGSYS)
@@ -754,10 +765,12 @@ void *pk__journal_record(pk_host *h, pk_plugin *p, pk_trace_event step,
     r->what[0] = '\0';
   pk__copy_str(r->manifest, sizeof r->manifest, p->manifest_path);
   J->prev[i] = cur_rec;
+  J->prev_j[i] = cur_j;
   if (cur_rec)
     __atomic_store_n(&cur_rec->state, 2, __ATOMIC_RELEASE);
   __atomic_store_n(&r->state, 1, __ATOMIC_RELEASE);
   cur_rec = r;
+  cur_j = J;
   return r;
 }
 
@@ -768,6 +781,7 @@ void pk__journal_clear(pk_host *h, void *token)
   int i = (int)(r - slot_rec(J, J->slot, 0));
   __atomic_store_n(&r->state, 0, __ATOMIC_RELEASE);
   cur_rec = J->prev[i];
+  cur_j = J->prev_j[i];
   if (cur_rec)
     __atomic_store_n(&cur_rec->state, 1, __ATOMIC_RELEASE);
   __atomic_and_fetch(&J->used, ~(1u << i), __ATOMIC_ACQ_REL);

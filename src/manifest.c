@@ -106,29 +106,11 @@ typedef enum mwant {
   W_TABLES   /* an array of tables ([[provides]]), or an entry of it */
 } mwant;
 
-/* The text of scalar v for a message, unquoted ("" for another value or
- * a string a message could not show as it is); a version is given its
- * three parts ("12" -> "12.0.0"). */
-static void scalar_text(const pk_value *v, bool version, char *buf,
-                        size_t n)
-{
-  const char *s;
-  int64_t i;
-  double f;
-  bool b;
-  buf[0] = '\0';
-  if (pk_value_get_integer(v, &i, NULL) == PK_OK)
-    snprintf(buf, n, "%" PRId64 "%s", i, version ? ".0.0" : "");
-  else if (pk_value_get_float(v, &f, NULL) == PK_OK) {
-    pk__fmt_double(buf, n - 2, f);
-    if (version && strspn(buf, "-0123456789.") == strlen(buf))
-      strcat(buf, ".0");
-  } else if (pk_value_get_bool(v, &b, NULL) == PK_OK)
-    snprintf(buf, n, "%s", b ? "true" : "false");
-  else if (pk_value_get_string(v, &s, NULL, NULL) == PK_OK &&
-           strlen(s) < n && !strpbrk(s, "\"\\\b\f\n\r\t"))
-    snprintf(buf, n, "%s", s);
-}
+/* The kind of value each mwant takes. */
+static const uint8_t kind_of_want[] = {
+    [W_STRING] = PK_KIND_STRING, [W_INTEGER] = PK_KIND_INTEGER,
+    [W_BOOL] = PK_KIND_BOOL,     [W_STRINGS] = PK_KIND_ARRAY,
+    [W_TABLE] = PK_KIND_TABLE,   [W_TABLES] = PK_KIND_ARRAY};
 
 /* The value v at pl is not what its key takes: the problem, with its
  * dotted path ("version", "provides[2].kind", "requires[1]") and what to
@@ -146,22 +128,15 @@ wrong_kind(const pk_value *v, mplace pl, mwant want, pk_error *err)
   char lhs[40] = "";
   if (pl.idx == NO_AT)
     snprintf(lhs, sizeof lhs, "%s = ", pl.key);
-  scalar_text(v, want == W_STRING && !strcmp(path, "version"), t, sizeof t);
+  pk__scalar_text(v, want == W_STRING && !strcmp(path, "version"), t, sizeof t);
   static const char *const expected[] = {
       "a string", "an integer", "a boolean", "an array of strings",
       "a table", "an array of tables"};
   switch (want) {
   case W_STRING:
-    snprintf(fix, sizeof fix, "write it as a string: %s\"%s\"", lhs,
-             t[0] ? t : "...");
-    break;
   case W_INTEGER:
-    snprintf(fix, sizeof fix, "write it as a whole number: %s%s", lhs,
-             t[0] && strspn(t, "-0123456789") == strlen(t) ? t : "1");
-    break;
   case W_BOOL:
-    snprintf(fix, sizeof fix, "write %strue or %sfalse, without quotes", lhs,
-             lhs);
+    pk__write_as(fix, sizeof fix, kind_of_want[want], lhs, t);
     break;
   case W_STRINGS:
     snprintf(fix, sizeof fix, "write it as an array of strings: %s[\"%s\"]",
@@ -185,12 +160,6 @@ wrong_kind(const pk_value *v, mplace pl, mwant want, pk_error *err)
                                                          : expected[want],
                      pk__kind_article(pk_value_kind(v)), fix);
 }
-
-/* The kind of value each mwant takes. */
-static const uint8_t kind_of_want[] = {
-    [W_STRING] = PK_KIND_STRING, [W_INTEGER] = PK_KIND_INTEGER,
-    [W_BOOL] = PK_KIND_BOOL,     [W_STRINGS] = PK_KIND_ARRAY,
-    [W_TABLE] = PK_KIND_TABLE,   [W_TABLES] = PK_KIND_ARRAY};
 
 /* The value of a key (its entry it, in the root table or in [[provides]]
  * entry prov), of one kind; a missing required key is an error at the

@@ -1,8 +1,10 @@
 /* value.c -- documents and values of the public API, over src/toml/.
  * SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -299,6 +301,46 @@ const char *pk__kind_article(pk_kind kind)
   if (kind < PK_KIND_TABLE || kind > PK_KIND_TIME_LOCAL)
     return "an unknown value";
   return names[kind - PK_KIND_TABLE];
+}
+
+void pk__scalar_text(const pk_value *v, bool version, char *buf, size_t n)
+{
+  const char *s;
+  int64_t i;
+  double f;
+  bool b;
+  buf[0] = '\0';
+  if (pk_value_get_integer(v, &i, NULL) == PK_OK)
+    snprintf(buf, n, "%" PRId64 "%s", i, version ? ".0.0" : "");
+  else if (pk_value_get_float(v, &f, NULL) == PK_OK) {
+    pk__fmt_double(buf, n - 2, f);
+    if (version && strspn(buf, "-0123456789.") == strlen(buf))
+      strcat(buf, ".0");
+  } else if (pk_value_get_bool(v, &b, NULL) == PK_OK)
+    snprintf(buf, n, "%s", b ? "true" : "false");
+  else if (pk_value_get_string(v, &s, NULL, NULL) == PK_OK &&
+           strlen(s) < n && !strpbrk(s, "\"\\\b\f\n\r\t"))
+    snprintf(buf, n, "%s", s);
+}
+
+void pk__write_as(char *buf, size_t n, pk_kind want, const char *lhs,
+                  const char *t)
+{
+  switch (want) {
+  case PK_KIND_STRING:
+    snprintf(buf, n, "write it as a string: %s\"%s\"", lhs,
+             t[0] ? t : "...");
+    break;
+  case PK_KIND_INTEGER:
+    snprintf(buf, n, "write it as a whole number: %s%s", lhs,
+             t[0] && strspn(t, "-0123456789") == strlen(t) ? t : "1");
+    break;
+  case PK_KIND_BOOL:
+    snprintf(buf, n, "write %strue or %sfalse, without quotes", lhs, lhs);
+    break;
+  default:
+    buf[0] = '\0';
+  }
 }
 
 static pk_pos pos_of(toml_pos t)

@@ -506,10 +506,12 @@ Test(cli_plugins, config_check_lists_every_problem)
   HAS_AT(2, 5, "plugin \"runner:s4\" (plugins.a) is not installed (did you "
                "mean \"runner:s3\"?)");
   HAS_AT(5, 1, "unknown field \"regoin\" (did you mean \"region\"?)");
-  HAS_AT(6, 11, "field \"retries\": expected an integer, found a string");
+  HAS_AT(6, 11, "field \"retries\": expected an integer, found a string "
+                "(write it as a whole number: retries = 1)");
   HAS_AT(8, 8, "unknown cache type \"redis\"");
   assert_has(r.err, "add plugins.redis = \"runner:redis\"");
-  HAS_AT(10, 10, "field \"prefix\": expected a string, found an integer");
+  HAS_AT(10, 10, "field \"prefix\": expected a string, found an integer "
+                 "(write it as a string: prefix = \"3\")");
   assert_has(r.err, "plugkit: 5 problems in ");
   run_free(&r);
   /* a missing required field is reported at the table lacking it */

@@ -153,7 +153,8 @@ Test(host_tables, every_problem_of_the_host_tables_is_positioned)
                   "string");
   has(diag, 7, 7, "commands.t.dep must be a string or a table { type = "
                   "\"TAG\", ... } (an instance of kind dep), found a float");
-  has(diag, 8, 10, "field \"hidden\": expected a boolean, found a string");
+  has(diag, 8, 10, "field \"hidden\": expected a boolean, found a string "
+                   "(write hidden = true or hidden = false, without quotes)");
   has(diag, 10, 8, "commands.lone must be a table, found an integer");
   has(diag, 12, 5, "ctx.f must be a string, an integer or a table, found a "
                    "float");
@@ -237,8 +238,10 @@ Test(host_tables, check_table_checks_a_table_of_another_file)
                                    &err),
                PK_ETYPE);
   cr_assert_eq(err.line, 2, "the first problem: %s", err.message);
-  has(diag, 2, 8, "field \"exec\": expected a string, found an integer");
-  has(diag, 3, 21, "field \"pattern\": expected a string, found an integer");
+  has(diag, 2, 8, "field \"exec\": expected a string, found an integer "
+                  "(write it as a string: exec = \"1\")");
+  has(diag, 3, 21, "field \"pattern\": expected a string, found an "
+                   "integer (write it as a string: pattern = \"2\")");
   cr_assert_eq(pk_diag_count(diag), 2);
   cr_assert_eq(pk_host_check_table(h, "settings", pk_doc_root(doc), NULL,
                                    &err),

@@ -594,14 +594,13 @@ Test(quarantine, crash_signals_say_the_plugin_on_stderr_as_the_host_dies)
   cr_expect_eq(signal_child_said(register_one, "crash:register_aborts", true,
                                  err, sizeof err),
                SIGABRT, "the host still dies of the signal");
-  char want[300];
+  char want[600];
   snprintf(want, sizeof want,
            "plugkit: plugin crash:register_aborts crashed in its register "
            "hook: signal %d (%s); the host dies of it, and its next starts "
            "skip the plugin (quarantine) until its files change, or run "
-           "`plugkit quarantine clear crash:register_aborts --cache CACHE` "
-           "with the host's cache\n",
-           SIGABRT, strsignal(SIGABRT));
+           "`plugkit quarantine clear crash:register_aborts --cache %s`\n",
+           SIGABRT, strsignal(SIGABRT), cache);
   cr_expect(strstr(err, want), "%s", err);
   cr_expect_eq(signal_child_said(register_one, "faults:register_crashes",
                                  false, err, sizeof err),
@@ -611,6 +610,80 @@ Test(quarantine, crash_signals_say_the_plugin_on_stderr_as_the_host_dies)
            "hook: signal %d (%s); ",
            SIGSEGV, strsignal(SIGSEGV));
   cr_expect(strstr(err, want), "%s", err);
+}
+
+/* Two hosts of their own caches in one process, the second's plugin
+ * aborting: the line names the second host's cache. */
+static void register_in_a_second_host(const void *ud)
+{
+  pk_host *first = new_host();
+  char other[200];
+  snprintf(other, sizeof other, "%s/other.cache", root);
+  pk_host_options o = {.size = sizeof o,
+                       .cache_path = other,
+                       .crash_signals = true};
+  pk_host *h = NULL;
+  cr_assert_eq(pk_host_new(&o, &h, NULL), PK_OK);
+  cr_assert_eq(pk_host_add_path(h, sp, NULL), PK_OK);
+  const char *reqs[] = {ud};
+  pk_host_register(h, reqs, 1, NULL, 0, NULL);
+  pk_host_free(first);
+}
+
+Test(quarantine, crash_signals_say_the_cache_of_the_host_whose_plugin_died)
+{
+  char err[4096], want[600];
+  cr_expect_eq(signal_child_said(register_in_a_second_host,
+                                 "crash:register_aborts", false, err,
+                                 sizeof err),
+               SIGABRT);
+  snprintf(want, sizeof want,
+           "`plugkit quarantine clear crash:register_aborts --cache "
+           "%s/other.cache`\n",
+           root);
+  cr_expect(strstr(err, want), "%s", err);
+  cr_expect_null(strstr(err, "CACHE"), "%s", err);
+}
+
+/* A host whose cache path is longer than the crash line: five levels of
+ * 200-byte names under root. */
+static char deep[1200];
+
+static void register_in_a_deep_cache(const void *ud)
+{
+  pk_host_options o = {.size = sizeof o,
+                       .cache_path = deep,
+                       .crash_signals = true};
+  pk_host *h = NULL;
+  cr_assert_eq(pk_host_new(&o, &h, NULL), PK_OK);
+  cr_assert_eq(pk_host_add_path(h, sp, NULL), PK_OK);
+  const char *reqs[] = {ud};
+  pk_host_register(h, reqs, 1, NULL, 0, NULL);
+}
+
+Test(quarantine, crash_signals_cut_a_long_cache_path_with_the_line)
+{
+  char name[201];
+  memset(name, 'd', 200);
+  name[200] = '\0';
+  snprintf(deep, sizeof deep, "%s", root);
+  for (int i = 0; i < 5; i++) {
+    size_t n = strlen(deep);
+    snprintf(deep + n, sizeof deep - n, "/%s", name);
+    cr_assert_eq(mkdir(deep, 0700), 0, "%s", deep);
+  }
+  strcat(deep, "/plugins.cache");
+  char err[4096];
+  cr_expect_eq(signal_child_said(register_in_a_deep_cache,
+                                 "crash:register_aborts", false, err,
+                                 sizeof err),
+               SIGABRT);
+  const char *line = strstr(err, "plugkit: plugin crash:register_aborts ");
+  cr_assert_not_null(line, "%s", err);
+  size_t len = strcspn(line, "\n");
+  cr_expect_eq(len, 1023, "the line is cut at 1024 bytes: %s", line);
+  cr_expect_eq(line[len], '\n', "and still ends its line");
+  cr_expect(strstr(line, "--cache ") && strstr(line, name), "%s", line);
 }
 
 /* A host with crash_signals, between calls into plugins, aborting. */

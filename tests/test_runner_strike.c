@@ -162,14 +162,14 @@ Test(runner, a_crash_signal_inside_a_plugin_is_said_as_the_runner_dies)
   proj p;
   proj_with(&p, "[plugins]\nhang = \"runner:hang\"\n\n"
                 "[commands.gen]\nexec = \"echo made > out.txt\"\n");
-  char died[4096], want[400];
+  char died[4096], want[1200];
   signal_inside(&in, &p, SIGABRT, died, sizeof died);
   snprintf(want, sizeof want,
            "plugkit: plugin runner:hang crashed in its register hook: signal "
            "%d (%s); the host dies of it, and its next starts skip the plugin "
            "(quarantine) until its files change, or run `plugkit quarantine "
-           "clear runner:hang --cache CACHE` with the host's cache\n",
-           SIGABRT, strsignal(SIGABRT));
+           "clear runner:hang --cache %s/.runner/plugins.cache`\n",
+           SIGABRT, strsignal(SIGABRT), p.dir);
   cr_expect_str_eq(died, want);
   cr_expect_eq(run_of(in.runner, &p, NULL, "gen"), 2, "%s", p.err);
   snprintf(want, sizeof want,

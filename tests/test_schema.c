@@ -242,7 +242,7 @@ Test(schema, a_default_must_decode_by_its_own_field)
 {
   assert_schema_error("a = { type = \"integer\", default = \"3\" }\n", 1, 35,
                       "invalid default: field \"a\": expected an integer, "
-                      "found a string");
+                      "found a string (write it as a whole number: a = 3)");
   assert_schema_error(
       "a = { type = \"integer\", min = 0, max = 5, default = 7 }\n", 1, 53,
       "invalid default: a = 7 is above the maximum 5");
@@ -259,10 +259,10 @@ Test(schema, a_default_must_decode_by_its_own_field)
       "}\n",
       1, 60,
       "invalid default: field \"tags[1]\": expected a string, found an "
-      "integer");
+      "integer (write it as a string: \"1\")");
   assert_schema_error("s = { type = \"string\", default = [\"x\"] }\n", 1, 34,
                       "invalid default: field \"s\": expected a string, found "
-                      "an array");
+                      "an array (write it as a string: s = \"...\")");
 }
 
 Test(schema, bounds_choices_items_and_fields_are_checked)
@@ -516,15 +516,17 @@ Test(decode, every_problem_is_reported_with_its_position)
   } want[] = {
       {PK_ECONFIG, 2, 1, "unknown field \"regoin\" (did you mean \"region\"?)"},
       {PK_ETYPE, 3, 11,
-       "field \"retries\": expected an integer, found a string"},
+       "field \"retries\": expected an integer, found a string (write it "
+       "as a whole number: retries = 3)"},
       {PK_ERANGE, 4, 9, "ratio = 1.5 is above the maximum 1.0"},
       {PK_ERANGE, 5, 8,
        "field \"mode\": \"fats\" is not one of \"fast\", \"safe\" (did you "
        "mean \"fast\"?)"},
       {PK_ETYPE, 6, 14, "field \"tags[1]\": expected a string, found an "
-                        "integer"},
+                        "integer (write it as a string: \"2\")"},
       {PK_ETYPE, 7, 16,
-       "field \"endpoint-url\": expected a string, found an array"},
+       "field \"endpoint-url\": expected a string, found an array (write "
+       "it as a string: endpoint-url = \"...\")"},
       {PK_ECONFIG, 10, 12,
        "unknown field \"raed\" in table \"limits\" (did you mean \"read\"?)"},
       {PK_ECONFIG, 11, 1,
@@ -599,7 +601,8 @@ Test(decode, an_array_given_to_a_scalar_field_is_a_type_error)
   cr_assert_eq(pk_schema_decode(s, pk_doc_root(doc), NULL, &c, NULL, &err),
                PK_ETYPE);
   assert_error(&err, PK_ETYPE, "host.toml", 1, 9,
-               "field \"cache\": expected a string, found an array");
+               "field \"cache\": expected a string, found an array (write it "
+               "as a string: cache = \"...\")");
   pk_schema_free(s);
   pk_doc_free(doc);
   pk_doc_free(sdoc);
@@ -626,15 +629,18 @@ Test(decode, array_items_past_a_batch_are_checked_by_index)
                PK_ETYPE);
   cr_assert_eq(pk_diag_count(diag), 2);
   assert_error(pk_diag_at(diag, 0), PK_ETYPE, "host.toml", 1, 14,
-               "field \"tags[1]\": expected a string, found an integer");
+               "field \"tags[1]\": expected a string, found an integer "
+               "(write it as a string: \"7\")");
   assert_error(pk_diag_at(diag, 1), PK_ETYPE, "host.toml", 1, 92,
-               "field \"tags[17]\": expected a string, found an integer");
+               "field \"tags[17]\": expected a string, found an integer "
+               "(write it as a string: \"7\")");
   /* without a diag the first stops it */
   pk_error err;
   cr_assert_eq(pk_schema_decode(s, pk_doc_root(doc), NULL, &c, NULL, &err),
                PK_ETYPE);
   assert_error(&err, PK_ETYPE, "host.toml", 1, 14,
-               "field \"tags[1]\": expected a string, found an integer");
+               "field \"tags[1]\": expected a string, found an integer "
+               "(write it as a string: \"7\")");
   pk_diag_free(diag);
   pk_doc_free(doc);
   pk_schema_free(s);
