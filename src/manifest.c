@@ -1,6 +1,5 @@
 /* manifest.c -- plugin.toml -> plugin record, every problem positioned.
  * SPDX-License-Identifier: MIT */
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
