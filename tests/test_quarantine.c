@@ -612,6 +612,20 @@ Test(quarantine, crash_signals_say_the_plugin_on_stderr_as_the_host_dies)
   cr_expect(strstr(err, want), "%s", err);
 }
 
+/* Registers plugin ud in a host with crash signals and the metadata
+ * cache at path (it dies there, in the tests below). */
+static void register_with_cache(const char *path, const void *ud)
+{
+  pk_host_options o = {.size = sizeof o,
+                       .cache_path = path,
+                       .crash_signals = true};
+  pk_host *h = NULL;
+  cr_assert_eq(pk_host_new(&o, &h, NULL), PK_OK);
+  cr_assert_eq(pk_host_add_path(h, sp, NULL), PK_OK);
+  const char *reqs[] = {ud};
+  pk_host_register(h, reqs, 1, NULL, 0, NULL);
+}
+
 /* Two hosts of their own caches in one process, the second's plugin
  * aborting: the line names the second host's cache. */
 static void register_in_a_second_host(const void *ud)
@@ -619,14 +633,7 @@ static void register_in_a_second_host(const void *ud)
   pk_host *first = new_host();
   char other[200];
   snprintf(other, sizeof other, "%s/other.cache", root);
-  pk_host_options o = {.size = sizeof o,
-                       .cache_path = other,
-                       .crash_signals = true};
-  pk_host *h = NULL;
-  cr_assert_eq(pk_host_new(&o, &h, NULL), PK_OK);
-  cr_assert_eq(pk_host_add_path(h, sp, NULL), PK_OK);
-  const char *reqs[] = {ud};
-  pk_host_register(h, reqs, 1, NULL, 0, NULL);
+  register_with_cache(other, ud);
   pk_host_free(first);
 }
 
@@ -651,14 +658,7 @@ static char deep[1200];
 
 static void register_in_a_deep_cache(const void *ud)
 {
-  pk_host_options o = {.size = sizeof o,
-                       .cache_path = deep,
-                       .crash_signals = true};
-  pk_host *h = NULL;
-  cr_assert_eq(pk_host_new(&o, &h, NULL), PK_OK);
-  cr_assert_eq(pk_host_add_path(h, sp, NULL), PK_OK);
-  const char *reqs[] = {ud};
-  pk_host_register(h, reqs, 1, NULL, 0, NULL);
+  register_with_cache(deep, ud);
 }
 
 Test(quarantine, crash_signals_cut_a_long_cache_path_with_the_line)
