@@ -107,10 +107,14 @@ const char *pk__kind_article(pk_kind kind);
  * for another value or a string a message could not show as it is; with
  * version, a number is given three parts ("12" -> "12.0.0"). */
 void pk__scalar_text(const pk_value *v, bool version, char *buf, size_t n);
+/* A literal of kind want for a message, into buf (n bytes): t (a wrong
+ * value's pk__scalar_text) when it reads as one, else an example ("\"...\"",
+ * "1", "1.0", "true", "1979-05-27T07:32:00Z", "[ ... ]", "{ ... }"). */
+void pk__example(char *buf, size_t n, pk_kind want, const char *t);
 /* What to write instead of a value of the wrong kind, for a value of kind
- * want (a string, an integer or a boolean; "" for another) at lhs ("key =
- * ", or "" for an item of an array), t the value's pk__scalar_text: "write
- * it as a string: version = \"12.0.0\"". */
+ * want (a scalar or a table; "" for an array) at lhs ("key = ", or "" for
+ * an item of an array), t the value's pk__scalar_text: "write it as a
+ * string: version = \"12.0.0\"". */
 void pk__write_as(char *buf, size_t n, pk_kind want, const char *lhs,
                   const char *t);
 /* PK_OK when v is of kind; otherwise PK_ETYPE at v's position with "expected

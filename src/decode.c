@@ -118,32 +118,63 @@ static pk_status format_string(dctx *d, const pk_field *f, cval *cv)
   return PK_OK;
 }
 
+/* The kind of value each field type takes (a date or time: any of four,
+ * the offset date-time as example). */
+static const uint8_t kind_of_type[] = {
+    [PK_FIELD_STRING] = PK_KIND_STRING,     [PK_FIELD_INTEGER] = PK_KIND_INTEGER,
+    [PK_FIELD_FLOAT] = PK_KIND_FLOAT,       [PK_FIELD_BOOL] = PK_KIND_BOOL,
+    [PK_FIELD_DATETIME] = PK_KIND_DATETIME, [PK_FIELD_ENUM] = PK_KIND_STRING,
+    [PK_FIELD_ARRAY] = PK_KIND_ARRAY,       [PK_FIELD_TABLE] = PK_KIND_TABLE};
+
+/* "\"fast\", \"safe\"": the choices of enum field f, for a message. */
+static void choice_list(const pk_field *f, char *list, size_t n)
+{
+  size_t used = 0;
+  list[0] = '\0';
+  for (size_t i = 0; i < f->nchoices && used < n; i++) {
+    int w = snprintf(list + used, n - used, "%s\"%s\"", i ? ", " : "",
+                     f->choices[i]);
+    used += w > 0 ? (size_t)w : 0;
+  }
+}
+
 /* A value of the wrong kind: the problem, with what to write instead in
- * the words of a manifest's (pk__write_as).  Out of the way of a decode
- * that is fine. */
+ * the words of a manifest's (pk__write_as), from the field's own data: an
+ * enum's choices, an array's item type.  Out of the way of a decode that
+ * is fine. */
 static __attribute__((noinline, cold)) pk_status
 type_problem(dctx *d, const pk_field *f, const pk_value *v,
              pk_field_type want, const char *suffix)
 {
+  static const char *const items_of[] = {
+      [PK_FIELD_STRING] = "strings", [PK_FIELD_INTEGER] = "integers",
+      [PK_FIELD_FLOAT] = "floats",   [PK_FIELD_BOOL] = "booleans",
+      [PK_FIELD_DATETIME] = "dates or times"};
   pk_kind k = pk_value_kind(v);
-  char hint[200] = "", fix[180] = "", t[64], lhs[80] = "";
-  if (want == PK_FIELD_FLOAT && k == PK_KIND_INTEGER)
-    snprintf(hint, sizeof hint, " (write it with a decimal point, e.g. 1.0)");
-  else if (want == PK_FIELD_STRING || want == PK_FIELD_ENUM ||
-           want == PK_FIELD_INTEGER || want == PK_FIELD_BOOL) {
-    if (!suffix[0]) /* "retries = " for a field, "" for an item */
-      snprintf(lhs, sizeof lhs, "%s = ", f->name);
-    pk__scalar_text(v, false, t, sizeof t);
-    pk__write_as(fix, sizeof fix,
-                 want == PK_FIELD_INTEGER ? PK_KIND_INTEGER
-                 : want == PK_FIELD_BOOL  ? PK_KIND_BOOL
-                                          : PK_KIND_STRING,
-                 lhs, t);
-    snprintf(hint, sizeof hint, " (%s)", fix);
+  char expected[420], fix[480], t[64], item[80], lhs[80] = "";
+  snprintf(expected, sizeof expected, "%s", pk__type_article(want));
+  if (!suffix[0]) /* "retries = " for a field, "" for an item */
+    snprintf(lhs, sizeof lhs, "%s = ", f->name);
+  pk__scalar_text(v, false, t, sizeof t);
+  if (want == PK_FIELD_FLOAT && k == PK_KIND_INTEGER) {
+    snprintf(fix, sizeof fix, "write it with a decimal point, e.g. 1.0");
+  } else if (want == PK_FIELD_ENUM) {
+    const char *near = pk__closest(t, f->choices, f->nchoices);
+    memcpy(expected, "one of ", 7);
+    choice_list(f, expected + 7, sizeof expected - 7);
+    pk__write_as(fix, sizeof fix, PK_KIND_STRING, lhs,
+                 near ? near : f->choices[0]);
+  } else if (want == PK_FIELD_ARRAY) {
+    snprintf(expected, sizeof expected, "an array of %s", items_of[f->items]);
+    pk__example(item, sizeof item, kind_of_type[f->items], t);
+    snprintf(fix, sizeof fix, "write it as an array of %s: %s[%s]",
+             items_of[f->items], lhs, item);
+  } else {
+    pk__write_as(fix, sizeof fix, kind_of_type[want], lhs, t);
   }
   return report(d, PK_ETYPE, pk_value_get_pos(v),
-                "field \"%s%s%s\": expected %s, found %s%s", d->path, f->name,
-                suffix, pk__type_article(want), pk__kind_article(k), hint);
+                "field \"%s%s%s\": expected %s, found %s (%s)", d->path,
+                f->name, suffix, expected, pk__kind_article(k), fix);
 }
 
 /* Checks the kind of every item of array v, a batch of items at a time
@@ -184,14 +215,8 @@ static __attribute__((noinline, cold)) pk_status
 enum_problem(dctx *d, const pk_field *f, const cval *cv)
 {
   char list[400];
-  size_t used = 0;
   const char *near = pk__closest(cv->u.s, f->choices, f->nchoices);
-  list[0] = '\0';
-  for (size_t i = 0; i < f->nchoices && used < sizeof list; i++) {
-    int w = snprintf(list + used, sizeof list - used, "%s\"%s\"",
-                     i ? ", " : "", f->choices[i]);
-    used += w > 0 ? (size_t)w : 0;
-  }
+  choice_list(f, list, sizeof list);
   return report(d, PK_ERANGE, pk_value_get_pos(cv->v),
                 "field \"%s%s\": \"%s\" is not one of %s%s%s%s", d->path,
                 f->name, cv->u.s, list, near ? " (did you mean \"" : "",

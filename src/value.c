@@ -323,20 +323,85 @@ void pk__scalar_text(const pk_value *v, bool version, char *buf, size_t n)
     snprintf(buf, n, "%s", s);
 }
 
-void pk__write_as(char *buf, size_t n, pk_kind want, const char *lhs,
-                  const char *t)
+/* Does t read as a TOML value of a kind from lo to hi ("1979-05-27" as a
+ * date, "0.5" as a float)?  Parsed as the value of a one-line document:
+ * only a message asks. */
+static bool reads_as(const char *t, pk_kind lo, pk_kind hi)
+{
+  char line[80];
+  pk_doc *doc;
+  pk_error e;
+  if (!t[0] || strspn(t, "0123456789-+:._eETtZz ") != strlen(t) ||
+      snprintf(line, sizeof line, "x = %s", t) >= (int)sizeof line ||
+      pk_doc_parse(line, strlen(line), NULL, NULL, &doc, &e) != PK_OK)
+    return false;
+  pk_kind k = pk_value_kind(pk_table_get(pk_doc_root(doc), "x"));
+  pk_doc_free(doc);
+  return k >= lo && k <= hi;
+}
+
+void pk__example(char *buf, size_t n, pk_kind want, const char *t)
 {
   switch (want) {
   case PK_KIND_STRING:
-    snprintf(buf, n, "write it as a string: %s\"%s\"", lhs,
-             t[0] ? t : "...");
+    snprintf(buf, n, "\"%s\"", t[0] ? t : "...");
     break;
   case PK_KIND_INTEGER:
-    snprintf(buf, n, "write it as a whole number: %s%s", lhs,
-             t[0] && strspn(t, "-0123456789") == strlen(t) ? t : "1");
+    snprintf(buf, n, "%s", reads_as(t, want, want) ? t : "1");
+    break;
+  case PK_KIND_FLOAT:
+    if (reads_as(t, PK_KIND_INTEGER, PK_KIND_INTEGER))
+      snprintf(buf, n, "%s.0", t);
+    else
+      snprintf(buf, n, "%s", reads_as(t, want, want) ? t : "1.0");
+    break;
+  case PK_KIND_BOOL:
+    snprintf(buf, n, "%s", !strcmp(t, "false") ? "false" : "true");
+    break;
+  case PK_KIND_DATETIME:
+  case PK_KIND_DATETIME_LOCAL:
+  case PK_KIND_DATE_LOCAL:
+  case PK_KIND_TIME_LOCAL:
+    snprintf(buf, n, "%s",
+             reads_as(t, PK_KIND_DATETIME, PK_KIND_TIME_LOCAL)
+                 ? t
+                 : "1979-05-27T07:32:00Z");
+    break;
+  case PK_KIND_ARRAY:
+    snprintf(buf, n, "[ ... ]");
+    break;
+  default:
+    snprintf(buf, n, "{ ... }");
+  }
+}
+
+void pk__write_as(char *buf, size_t n, pk_kind want, const char *lhs,
+                  const char *t)
+{
+  char ex[80];
+  pk__example(ex, sizeof ex, want, t);
+  switch (want) {
+  case PK_KIND_STRING:
+    snprintf(buf, n, "write it as a string: %s%s", lhs, ex);
+    break;
+  case PK_KIND_INTEGER:
+    snprintf(buf, n, "write it as a whole number: %s%s", lhs, ex);
+    break;
+  case PK_KIND_FLOAT:
+    snprintf(buf, n, "write it with a decimal point: %s%s", lhs, ex);
     break;
   case PK_KIND_BOOL:
     snprintf(buf, n, "write %strue or %sfalse, without quotes", lhs, lhs);
+    break;
+  case PK_KIND_DATETIME:
+  case PK_KIND_DATETIME_LOCAL:
+  case PK_KIND_DATE_LOCAL:
+  case PK_KIND_TIME_LOCAL:
+    snprintf(buf, n, "write it as an RFC 3339 date-time, without quotes: "
+             "%s%s", lhs, ex);
+    break;
+  case PK_KIND_TABLE:
+    snprintf(buf, n, "write it as a table: %s%s", lhs, ex);
     break;
   default:
     buf[0] = '\0';

@@ -171,3 +171,56 @@ Test(runner, ctx_formats_globs_artifacts_cache_and_cache_when)
             "%s", p.err);
   proj_free(&p);
 }
+
+/* A brace that looks like a placeholder whose prefix is misspelt
+ * ({modul.name}: WORD.WORD..., the first word close to ctx, module or
+ * args) fails the runnables using it at the reference, with the
+ * placeholder meant and how to write a literal brace, as an undeclared
+ * {ctx.X} does; a known prefix with an unknown field names the closest.
+ * The shell's braces stay as written: ${...}, awk's program, brace
+ * expansions, dotted words far from ours, {{ }}. */
+Test(runner, a_misspelt_placeholder_fails_only_the_runnables_using_it)
+{
+  proj p;
+  proj_with(&p,
+      "[spaces.default]\nmodules = [\"libs/a\"]\n\n"
+      "[ctx]\nregion = \"eu\"\n\n"
+      "[commands.shell]\n"
+      "exec = \"printf '%s|' '{a,b}' '{1..2}' '{a..z}' '{x.y.z}' "
+      "'{cat.name}' '{Module.name}' '{module}' \\\"${HOME:+h}\\\" "
+      "'${modul.name}' {{modul.name}} && echo a b | awk '{print $2}'\"\n\n"
+      "[commands.module]\nexec = \"echo {modul.name}\"\n\n"
+      "[commands.ctx]\nexec = \"echo {cxt.regoin}\"\n\n"
+      "[commands.args]\nexec = \"echo {arg.who}\"\n\n"
+      "[commands.field]\nexec = \"echo {module.nmae}\"\n\n"
+      "[commands.var]\nexec = \"echo {ctx.regoin}\"\n\n"
+      "[commands.glob]\nexec = \"true\"\ndeps = [\"src/{mdoule.dir}/*.c\"]\n");
+  put(p.dir, "libs/a/a.c", "int a;\n");
+  cr_assert_eq(run(&p, NULL, "-k -n 1"), 1);
+  cr_assert_str_eq(p.out, "{a,b}|{1..2}|{a..z}|{x.y.z}|{cat.name}|"
+                          "{Module.name}|{module}|h|${modul.name}|"
+                          "{modul.name}|b\n");
+  const char *tail = " (the placeholders are {ctx.*}, {module.*} and "
+                     "{args.*}; write {{ for a literal brace)";
+  char want[512];
+  snprintf(want, sizeof want, "runner: module: runner.toml:11:14: "
+           "{modul.name}: did you mean {module.name}?%s", tail);
+  cr_assert(strstr(p.err, want), "%s", p.err);
+  snprintf(want, sizeof want, "runner: ctx: runner.toml:14:14: "
+           "{cxt.regoin}: did you mean {ctx.region}?%s", tail);
+  cr_assert(strstr(p.err, want), "%s", p.err);
+  snprintf(want, sizeof want, "runner: args: runner.toml:17:14: "
+           "{arg.who}: did you mean {args.who}?%s", tail);
+  cr_assert(strstr(p.err, want), "%s", p.err);
+  cr_assert(strstr(p.err, "runner.toml:20:14: {module.nmae}: "
+                          "a module has name, dir and path: did you mean "
+                          "{module.name}? (write {{ for a literal brace)"),
+            "%s", p.err);
+  cr_assert(strstr(p.err, "runner: var: runner.toml:23:14: ctx.regoin is "
+                          "not declared: add it to [ctx] (did you mean "
+                          "{ctx.region}?)"), "%s", p.err);
+  cr_assert(strstr(p.err, "runner: glob: runner.toml:27:14: {mdoule.dir}: "
+                          "did you mean {module.dir}?"), "%s", p.err);
+  cr_assert_eq(run(&p, NULL, "shell"), 0, "%s", p.err);
+  proj_free(&p);
+}

@@ -84,6 +84,36 @@ Test(runner, double_star_in_the_middle_matches_no_directory_too)
   proj_free(&p);
 }
 
+/* Every subset of a glob's ** components may match no directory (each cut
+ * out of the pattern and put back in place, also for a pattern too long
+ * for the stack): src/sub/a.c matches src/ ** /sub/ ** /x.c with both cut;
+ * a file that no subset matches is no dep. */
+Test(runner, each_double_star_of_a_glob_matches_no_directory_in_any_subset)
+{
+  proj p;
+  char longdir[260], toml[1024], path[300];
+  memset(longdir, 'd', 250);
+  longdir[250] = '\0';
+  snprintf(toml, sizeof toml, "[commands.gen]\nexec = \"echo GEN\"\n"
+           "deps = [\"src/**/sub/**/*.c\", \"%s/**/*.c\"]\n", longdir);
+  proj_with(&p, toml);
+  const char *deps[] = {"src/sub/a.c", "src/x/sub/b.c", "src/sub/y/c.c",
+                        "src/x/sub/y/d.c", path};
+  snprintf(path, sizeof path, "%s/e.c", longdir);
+  for (size_t i = 0; i < 5; i++)
+    put(p.dir, deps[i], "1\n");
+  put(p.dir, "src/other/f.c", "1\n");
+  run_says(&p, "gen", "gen: miss, running");
+  run_says(&p, "gen", "gen: hit, replaying");
+  for (size_t i = 0; i < 5; i++) {
+    put(p.dir, deps[i], "2\n");
+    run_says(&p, "gen", "gen: miss, running");
+  }
+  put(p.dir, "src/other/f.c", "2\n");
+  run_says(&p, "gen", "gen: hit, replaying");
+  proj_free(&p);
+}
+
 /* An untracked file (not ignored) counts: a new file matching a glob. */
 Test(runner, since_sees_untracked_files_and_needs_git)
 {

@@ -241,7 +241,8 @@ Test(runner, space_and_module_errors_are_positioned)
   cr_assert(strstr(p.err, "runner.toml:6:7: spaces.default: env \"nope\" is "
                           "not configured"), "%s", p.err);
   cr_assert(strstr(p.err, "runner.toml:8:10: field \"dotenv\": expected an "
-                          "array, found a string"), "%s", p.err);
+                          "array of strings, found a string (write it as an "
+                          "array of strings: dotenv = [\"x\"])"), "%s", p.err);
   cr_assert(strstr(p.err, "runner.toml:11:9: c: space \"nowhere\" is not "
                           "configured"), "%s", p.err);
   /* a module's runner.toml holds only [commands] */

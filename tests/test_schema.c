@@ -608,6 +608,84 @@ Test(decode, an_array_given_to_a_scalar_field_is_a_type_error)
   pk_doc_free(sdoc);
 }
 
+/* A value of the wrong kind names what to write from the field's own data,
+ * one hint per kind: an enum's choices (the closest first), an array of
+ * the item type with the value as its element when it is one, a table in
+ * place, a date-time (the string's text without quotes when it is one),
+ * a float. */
+Test(decode, a_wrong_kind_hints_what_to_write_for_every_field_type)
+{
+  pk_doc *sdoc = parse(
+      "plugin.toml",
+      "mode = { type = \"enum\", choices = [\"fast\", \"safe\"], "
+      "optional = true }\n"
+      "level = { type = \"enum\", choices = [\"low\", \"high\"], "
+      "optional = true }\n"
+      "tags = { type = \"array\", items = \"string\", optional = true }\n"
+      "ports = { type = \"array\", items = \"integer\", optional = true }\n"
+      "days = { type = \"array\", items = \"datetime\", optional = true }\n"
+      "flags = { type = \"array\", items = \"boolean\", optional = true }\n"
+      "at = { type = \"datetime\", optional = true }\n"
+      "since = { type = \"datetime\", optional = true }\n"
+      "ratio = { type = \"float\", optional = true }\n"
+      "limits = { type = \"table\", optional = true, fields = { read = { "
+      "type = \"integer\", optional = true } } }\n");
+  pk_schema *s = schema_from(sdoc, NULL);
+  pk_doc *doc = parse("host.toml",
+                      "mode = 1\n"                  /* 1 */
+                      "level = [\"hihg\"]\n"         /* 2 */
+                      "tags = \"x\"\n"               /* 3 */
+                      "ports = 8080\n"               /* 4 */
+                      "days = [\"2024-01-02\"]\n"    /* 5 */
+                      "flags = true\n"               /* 6 */
+                      "at = \"2024-01-02T10:00:00Z\"\n" /* 7 */
+                      "since = 3\n"                  /* 8 */
+                      "ratio = \"0.5\"\n"            /* 9 */
+                      "limits = 4\n");               /* 10 */
+  pk_diag *diag;
+  pk_config *c;
+  pk_diag_new(NULL, &diag, NULL);
+  cr_assert_eq(pk_schema_decode(s, pk_doc_root(doc), NULL, &c, diag, NULL),
+               PK_ETYPE);
+  struct {
+    int line, col;
+    const char *message;
+  } want[] = {
+      {1, 8, "field \"mode\": expected one of \"fast\", \"safe\", found an "
+             "integer (write it as a string: mode = \"fast\")"},
+      {2, 9, "field \"level\": expected one of \"low\", \"high\", found an "
+             "array (write it as a string: level = \"low\")"},
+      {3, 8, "field \"tags\": expected an array of strings, found a string "
+             "(write it as an array of strings: tags = [\"x\"])"},
+      {4, 9, "field \"ports\": expected an array of integers, found an "
+             "integer (write it as an array of integers: ports = [8080])"},
+      {5, 9, "field \"days[0]\": expected a date or time, found a string "
+             "(write it as an RFC 3339 date-time, without quotes: "
+             "2024-01-02)"},
+      {6, 9, "field \"flags\": expected an array of booleans, found a "
+             "boolean (write it as an array of booleans: flags = [true])"},
+      {7, 6, "field \"at\": expected a date or time, found a string (write "
+             "it as an RFC 3339 date-time, without quotes: at = "
+             "2024-01-02T10:00:00Z)"},
+      {8, 9, "field \"since\": expected a date or time, found an integer "
+             "(write it as an RFC 3339 date-time, without quotes: since = "
+             "1979-05-27T07:32:00Z)"},
+      {9, 9, "field \"ratio\": expected a float, found a string (write it "
+             "with a decimal point: ratio = 0.5)"},
+      {10, 10, "field \"limits\": expected a table, found an integer (write "
+               "it as a table: limits = { ... })"},
+  };
+  size_t n = sizeof want / sizeof want[0];
+  cr_assert_eq(pk_diag_count(diag), n, "%zu problems", pk_diag_count(diag));
+  for (size_t i = 0; i < n; i++)
+    assert_error(pk_diag_at(diag, i), PK_ETYPE, "host.toml", want[i].line,
+                 want[i].col, want[i].message);
+  pk_diag_free(diag);
+  pk_doc_free(doc);
+  pk_schema_free(s);
+  pk_doc_free(sdoc);
+}
+
 /* Array items are checked a batch at a time: a wrong item past the first
  * batch, and in the last, short one, is named by its index. */
 Test(decode, array_items_past_a_batch_are_checked_by_index)
@@ -966,7 +1044,8 @@ Test(decode, nested_tables)
                PK_ETYPE);
   cr_assert_eq(pk_diag_count(diag), 2);
   assert_error(pk_diag_at(diag, 0), PK_ETYPE, "host.toml", 2, 6,
-               "field \"io\": expected a table, found an integer");
+               "field \"io\": expected a table, found an integer (write it "
+               "as a table: io = { ... })");
   assert_error(pk_diag_at(diag, 1), PK_EMISSING, "host.toml", 1, 1,
                "missing required field \"req\"");
   cr_assert_eq(pk_schema_decode(s, table_at(doc, "y"), NULL, &c, diag, &err),

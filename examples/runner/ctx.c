@@ -30,7 +30,8 @@
  * cache-when) are formatted by expand(): {ctx.NAME}, {ctx.runner.NAME},
  * {module.name}, {module.dir}, {module.path} in a command run per module,
  * {args.KEY} for a runnable's arguments, {{ and }} for a brace.  Any other
- * brace is the shell's ("${HOME}", awk '{print $1}') and stays. */
+ * brace is the shell's ("${HOME}", awk '{print $1}') and stays, except one
+ * that looks like ours misspelt ({modul.name}: misspelt()), an error. */
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -277,10 +278,79 @@ void ctx_free(project *p)
 
 /* ---- formatting ---- */
 
+static const char *const module_fields[] = {"name", "dir", "path"};
+
+/* The declared ctx variable closest to name[0..n), or NULL. */
+static const char *closest_var(const project *p, const char *name, size_t n)
+{
+  const char **names = xcalloc(p->nvars + 1, sizeof *names);
+  char *word = xasprintf("%.*s", (int)n, name);
+  for (size_t i = 0; i < p->nvars; i++)
+    names[i] = p->vars[i].name;
+  const char *near = pk_closest(word, names, p->nvars);
+  free(word);
+  free(names);
+  return near;
+}
+
+/* The placeholder meant by PREFIX.FIELD (field[0..n)) into to (tn
+ * bytes): "{module.name}" for module.nmae, FIELD the known one closest
+ * to it.  False when none is known or close: FIELD stays as written (args
+ * are the runnable's, never known here). */
+static bool meant(const expand_in *in, const char *prefix, const char *field,
+                  size_t n, char *to, size_t tn)
+{
+  const char *near = NULL;
+  char *word = xasprintf("%.*s", (int)n, field);
+  if (!strcmp(prefix, "module")) {
+    for (size_t i = 0; i < 3; i++)
+      if (!strcmp(word, module_fields[i]))
+        near = module_fields[i];
+    if (!near)
+      near = pk_closest(word, module_fields, 3);
+  } else if (!strcmp(prefix, "ctx")) {
+    const ctx_var *v = ctx_find(in->p, field, n);
+    near = v ? v->name : closest_var(in->p, field, n);
+  }
+  snprintf(to, tn, "{%s.%s}", prefix, near ? near : word);
+  free(word);
+  return near != NULL;
+}
+
+/* Is s[0..n), the content of a brace that is not ours, a placeholder with
+ * a misspelt prefix: WORD.WORD... (the first WORD of [a-z_-], the others
+ * of digits too) whose first WORD is pk_closest() to ctx, module or args
+ * ({modul.name})?  Then the reason into why: left as written, the shell
+ * would run the brace as text. */
+static bool misspelt(const expand_in *in, const char *s, size_t n, char *why,
+                     size_t wn)
+{
+  static const char *const prefixes[] = {"ctx", "module", "args"};
+  size_t w = strspn(s, "abcdefghijklmnopqrstuvwxyz_-"), i = w, k;
+  if (!w || w > 63 || i >= n) /* the set stops at the closing brace */
+    return false;
+  for (; i < n; i += 1 + k)
+    if (s[i] != '.' || !(k = strspn(s + i + 1, "abcdefghijklmnopqrstuvwxyz"
+                                                 "_-0123456789")))
+      return false;
+  char word[64], to[160];
+  memcpy(word, s, w);
+  word[w] = '\0';
+  const char *near = pk_closest(word, prefixes, 3);
+  if (!near)
+    return false;
+  meant(in, near, s + w + 1, n - w - 1, to, sizeof to);
+  snprintf(why, wn, "{%.*s}: did you mean %s? (the placeholders are "
+           "{ctx.*}, {module.*} and {args.*}; write {{ for a literal brace)",
+           (int)n, s, to);
+  return true;
+}
+
 /* The value of the placeholder in s[0..n) (without braces) into *out
- * (borrowed), or a reason into why. */
+ * (borrowed; NULL: the brace is the shell's), or a reason into why.
+ * shell: the brace follows a '$' (${NAME}: the shell's own). */
 static bool lookup(const expand_in *in, const char *s, size_t n,
-                   const char **out, char *why, size_t wn)
+                   bool shell, const char **out, char *why, size_t wn)
 {
   if (n > 4 && !strncmp(s, "ctx.", 4)) {
     const ctx_var *v = ctx_find(in->p, s + 4, n - 4);
@@ -291,6 +361,10 @@ static bool lookup(const expand_in *in, const char *s, size_t n,
                      "verbose, ls, cache_status, trace, commands, modules, "
                      "spaces)"
                    : "");
+      char to[160];
+      size_t used = strlen(why);
+      if (meant(in, "ctx", s + 4, n - 4, to, sizeof to))
+        snprintf(why + used, wn - used, " (did you mean %s?)", to);
       return false;
     }
     if (!v->value && v->required) {
@@ -306,21 +380,24 @@ static bool lookup(const expand_in *in, const char *s, size_t n,
     return true;
   }
   if (n > 7 && !strncmp(s, "module.", 7)) {
-    static const char *const fields[] = {"name", "dir", "path"};
     const module *m = in->module;
     for (size_t i = 0; i < 3; i++)
-      if (n - 7 == strlen(fields[i]) && !strncmp(s + 7, fields[i], n - 7)) {
+      if (n - 7 == strlen(module_fields[i]) &&
+          !strncmp(s + 7, module_fields[i], n - 7)) {
         if (!m) {
           snprintf(why, wn, "{module.%s} in a field that is not run per "
                    "module: only exec, deps and artifacts expand a command "
-                   "per module", fields[i]);
+                   "per module", module_fields[i]);
           return false;
         }
         *out = i == 0 ? m->name : i == 1 ? m->dir : m->path;
         return true;
       }
-    snprintf(why, wn, "{module.%.*s}: a module has name, dir and path",
-             (int)n - 7, s + 7);
+    char to[160];
+    bool near = meant(in, "module", s + 7, n - 7, to, sizeof to);
+    snprintf(why, wn, "{module.%.*s}: a module has name, dir and path%s%s%s "
+             "(write {{ for a literal brace)", (int)n - 7, s + 7,
+             near ? ": did you mean " : "", near ? to : "", near ? "?" : "");
     return false;
   }
   if (n > 5 && !strncmp(s, "args.", 5)) {
@@ -334,8 +411,8 @@ static bool lookup(const expand_in *in, const char *s, size_t n,
              "?%.*s=VALUE)", (int)n - 5, s + 5, (int)n - 5, s + 5);
     return false;
   }
-  *out = NULL; /* not ours: the shell's */
-  return true;
+  *out = NULL; /* not ours: the shell's, unless a misspelt one of ours */
+  return shell || !misspelt(in, s, n, why, wn);
 }
 
 char *expand(const expand_in *in, const pk_value *at, const char *s,
@@ -362,8 +439,8 @@ char *expand(const expand_in *in, const pk_value *at, const char *s,
     }
     const char *val, *name = c + 1;
     char reason[400];
-    if (!lookup(in, name, (size_t)(end - name), &val, reason,
-                sizeof reason)) {
+    if (!lookup(in, name, (size_t)(end - name), c > s && c[-1] == '$',
+                &val, reason, sizeof reason)) {
       pk_pos pos = at ? pk_value_get_pos(at) : (pk_pos){0};
       if (at && !strchr(s, '\n'))
         pos.col += 1 + (int)(c - s); /* past the opening quote */

@@ -519,22 +519,24 @@ bool artifact_forbidden(const char *path)
   return any_component(path, forbidden);
 }
 
-/* Whether path matches pattern, a `**` one, where each component `**`
- * (a `**` and its slash, from offset `from` on) may also match no
- * directory at all: src/ ** /x.c matches src/x.c as ** /x.c matches x at
- * the top.  Each subset of them left out is tried once. */
-static bool deep_match(const char *pattern, size_t from, const char *path)
+/* Whether path matches pattern (n bytes, writable), a `**` one, where
+ * each component `**` (a `**` and its slash, from offset `from` on) may
+ * also match no directory at all: src/ ** /x.c matches src/x.c as ** /x.c
+ * matches x at the top.  Each subset of them left out is tried once, cut
+ * out of pattern in place and put back: a walk asks for every file, and
+ * most do not match. */
+static bool deep_match(char *pattern, size_t n, size_t from, const char *path)
 {
   if (fnmatch(pattern, path, 0) == 0)
     return true;
-  for (const char *s = strstr(pattern + from, "**/"); s;
-       s = strstr(s + 1, "**/")) {
+  for (char *s = strstr(pattern + from, "**/"); s; s = strstr(s + 1, "**/")) {
     if (s != pattern && s[-1] != '/')
       continue;
-    size_t at = (size_t)(s - pattern);
-    char *without = xasprintf("%.*s%s", (int)at, pattern, s + 3);
-    bool m = deep_match(without, at, path);
-    free(without);
+    size_t at = (size_t)(s - pattern), tail = n - at - 3;
+    memmove(s, s + 3, tail + 1);
+    bool m = deep_match(pattern, n - 3, at, path);
+    memmove(s + 3, s, tail + 1);
+    memcpy(s, "**/", 3);
     if (m)
       return true;
   }
@@ -545,7 +547,17 @@ bool glob_match(const char *pattern, const char *path)
 {
   if (!strstr(pattern, "**"))
     return fnmatch(pattern, path, FNM_PATHNAME | FNM_PERIOD) == 0;
-  return !any_component(path, skipped) && deep_match(pattern, 0, path);
+  if (any_component(path, skipped))
+    return false;
+  /* cut in a copy: on the stack unless the pattern is long */
+  char room[256];
+  size_t n = strlen(pattern);
+  char *w = n < sizeof room ? room : xmalloc(n + 1);
+  memcpy(w, pattern, n + 1);
+  bool m = deep_match(w, n, 0, path);
+  if (w != room)
+    free(w);
+  return m;
 }
 
 /* Walks dir (relative; "" is the root) in name order, following links,
