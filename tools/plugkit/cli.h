@@ -63,7 +63,7 @@ typedef struct cli_args {
   const cli_command *cmd;
   const char *value[CLI_MAX_OPTIONS]; /* per option: its (last) value, ""
                                          for a flag given, NULL if absent */
-  const char **paths; /* --path DIR, in order */
+  const char **paths;                 /* --path DIR, in order */
   size_t npaths;
   const char **pos; /* positional arguments, in order */
   size_t npos;
@@ -259,7 +259,7 @@ typedef struct cli_json_writer {
   FILE *out;
   unsigned depth;
   bool first[CLI_JSON_MAX_DEPTH]; /* no item written yet at this depth */
-  bool after_key;             /* a key was written; its value comes next */
+  bool after_key;                 /* a key was written; its value comes next */
 } cli_json_writer;
 
 void cli_json_init(cli_json_writer *w, FILE *out);

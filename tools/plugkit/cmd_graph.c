@@ -438,8 +438,10 @@ static void exclude_dependents(pk_host *host, bool *excluded)
         for (size_t j = 0; j < n; j++)
           if (excluded[j] &&
               !strcmp(pk_plugin_get_id(pk_host_plugin_at(host, j)), target)) {
-            fprintf(stderr, "plugkit: warning: leaving out %s: it requires "
-                            "%s\n", pk_plugin_get_id(p), target);
+            fprintf(stderr,
+                    "plugkit: warning: leaving out %s: it requires "
+                    "%s\n",
+                    pk_plugin_get_id(p), target);
             excluded[i] = changed = true;
             break;
           }
