@@ -563,21 +563,18 @@ static int why_body(void *ud)
   return rc;
 }
 
-/* With --json, a child killed by a plugin printed nothing: the shape with
- * ok false and the failure as its error. */
-static void why_killed(const cli_args *a, const cli_outcome *o)
+/* With --json, a failure that left nothing to explain (no host, a child
+ * killed by a plugin): the shape with ok false and err as its error. */
+static void json_failure(const cli_args *a, const pk_error *err)
 {
-  if (!a->json)
-    return;
-  pk_error err;
-  cli_outcome_error(o, &err);
-  print_json(NULL, NULL, a, &err, NULL, NULL);
+  if (a->json)
+    print_json(NULL, NULL, a, err, NULL, NULL);
 }
 
 static int run(const cli_command *cmd, int argc, char **argv)
 {
   return cli_run_command(cmd, argc, argv, 1, "which plugin? name it as NS:NAME",
-                         why_body, why_killed);
+                         why_body);
 }
 
 const cli_command cli_why = {
@@ -603,4 +600,5 @@ const cli_command cli_why = {
      CLI_TIMEOUT_OPTION,
      {"--path", NULL, "DIR",
       "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
-      "dir"}}};
+      "dir"}},
+    json_failure};
