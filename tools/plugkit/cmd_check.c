@@ -184,7 +184,8 @@ const cli_command cli_check = {
      {"--json", NULL, NULL,
       "print {plugins: [{id, manifest, ok, reason}], "
       "total, ok, failed, error} (docs/cli.md); on a failure too, with "
-      "the error (no plugin found, a search path that cannot be read)",
+      "the error (no plugin found, a discovery that failed: a PLUGKIT_LOCK "
+      "that cannot be read)",
       false, NULL},
      {"--path", NULL, "DIR",
       "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,

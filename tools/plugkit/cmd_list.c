@@ -123,8 +123,9 @@ const cli_command cli_list = {
       false, NULL},
      {"--json", NULL, NULL,
       "print a JSON array of {id, namespace, name, "
-      "version, state, manifest, library, reason} (docs/cli.md); when the "
-      "search path cannot be read {ok: false, error}",
+      "version, state, manifest, library, reason} (docs/cli.md); when "
+      "discovery fails (a PLUGKIT_LOCK that cannot be read) {ok: false, "
+      "error}",
       false, NULL},
      {"--path", NULL, "DIR",
       "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
