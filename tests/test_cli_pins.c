@@ -153,7 +153,7 @@ Test(cli_pins, quarantine_of_a_path_that_is_no_cache_fails)
   run r = cli("quarantine", "list", "--cache", cache);
   cr_expect_eq(r.code, 1);
   cr_expect_str_empty(r.out);
-  char want[700];
+  char want[1400];
   snprintf(want, sizeof want,
            "plugkit: %s: no such metadata cache, nor its crash journal: no "
            "host has run with this cache yet, or the path is wrong; pass the "
@@ -186,7 +186,9 @@ Test(cli_pins, quarantine_of_a_path_that_is_no_cache_fails)
   assert_has(r.err, want);
   r = cli("quarantine", "list", "--cache", sp);
   cr_expect_eq(r.code, 1);
-  assert_has(r.err, "not a metadata cache (not a file)");
+  assert_has(r.err, "not a metadata cache (a directory)");
+  assert_has(r.err, "plugkit: (the runner's metadata cache is "
+                    ".runner/plugins.cache in its project)\n");
   /* a cache, no journal yet: nothing in quarantine */
   discover_with_cache(cache, sp);
   r = cli("quarantine", "list", "--json", "--cache", cache);
@@ -212,4 +214,16 @@ Test(cli_pins, quarantine_of_a_path_that_is_no_cache_fails)
   cr_assert_eq(json_array_size(j), 1, "%s", r.out);
   cr_expect_str_eq(json_str(json_array_get(j, 0), "plugin"),
                    "faults:register_crashes");
+  /* a journal that is not plugkit's: an error, the file left as it is */
+  write_file(journal, "what I did on Monday\n");
+  r = cli("quarantine", "clear", "--cache", cache);
+  cr_expect_eq(r.code, 1);
+  snprintf(want, sizeof want,
+           "plugkit: %s: not a plugkit crash journal of this version "
+           "(another format, or another file), left as it is",
+           journal);
+  assert_has(r.err, want);
+  char *left = read_text(journal);
+  cr_expect_str_eq(left, "what I did on Monday\n");
+  free(left);
 }

@@ -2,14 +2,9 @@
  * FILE`: the plugins a host skips because it died inside their code, from
  * the crash journal beside its metadata cache.  No plugin code runs.
  * SPDX-License-Identifier: MIT */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
 
@@ -47,69 +42,16 @@ static void show(void *ud, const pk_quarantined *q)
   cli_json_end_object(l->w);
 }
 
-/* Fills *err (about the file cache, "" for none) and returns its code. */
-static pk_status fail(pk_error *err, pk_status code, const char *cache,
-                      const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static pk_status fail(pk_error *err, pk_status code, const char *cache,
-                      const char *fmt, ...)
+/* A failure of list or clear, with the library's error (which names the
+ * file and what to pass); about the cache itself, where the runner keeps
+ * its own. */
+static void say_failure(const char *cache, const pk_error *err)
 {
-  pk_error_clear(err);
-  err->code = code;
-  snprintf(err->source, sizeof err->source, "%s", cache);
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err->message, sizeof err->message, fmt, ap);
-  va_end(ap);
-  return code;
-}
-
-/* PK_OK when cache is a host's metadata cache, or is missing but its
- * journal is there (the cache was removed, the quarantine stays);
- * otherwise the error.  The library finds no journal beside a path that
- * names nothing, or a file that is not a cache, and so no quarantine:
- * a wrong --cache must not read as an empty one. */
-static pk_status check_cache(const char *cache, pk_error *err)
-{
-  static const char hint[] =
-      "; pass the metadata cache of the host (its "
-      "pk_host_options.cache_path; the runner's is .runner/plugins.cache "
-      "in its project)";
-  struct stat sb;
-  if (stat(cache, &sb) != 0) {
-    int e = errno;
-    if (e != ENOENT)
-      return fail(err, PK_EIO, cache, "%s", strerror(e));
-    char journal[4096];
-    snprintf(journal, sizeof journal, "%s.journal", cache);
-    if (stat(journal, &sb) == 0)
-      return PK_OK;
-    return fail(err, PK_ENOTFOUND, cache,
-                "no such metadata cache, nor its crash journal: no host "
-                "has run with this cache yet, or the path is wrong%s",
-                hint);
-  }
-  if (!S_ISREG(sb.st_mode))
-    return fail(err, PK_EIO, cache, "not a metadata cache (not a file)%s",
-                hint);
-  /* the first bytes of the cache format (src/mcache.c, its MAGIC) and of
-   * the journal's (src/journal.c) */
-  char magic[8] = "";
-  int fd = open(cache, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return fail(err, PK_EIO, cache, "%s", strerror(errno));
-  ssize_t got = read(fd, magic, sizeof magic);
-  close(fd);
-  if (got == (ssize_t)sizeof magic && !memcmp(magic, "PKMCACHE", 8))
-    return PK_OK;
-  size_t len = strlen(cache);
-  if (got >= 6 && !memcmp(magic, "PKJRNL", 6) && len > 8 &&
-      !strcmp(cache + len - 8, ".journal"))
-    return fail(err, PK_EIO, cache,
-                "a crash journal, not the metadata cache it is beside: pass "
-                "the cache, %.*s",
-                (int)(len - 8), cache);
-  return fail(err, PK_EIO, cache, "not a plugkit metadata cache%s", hint);
+  cli_print_error(err);
+  if (!strcmp(err->source, cache) &&
+      (err->code == PK_ENOTFOUND || err->code == PK_EIO))
+    fprintf(stderr, "plugkit: (the runner's metadata cache is "
+                    ".runner/plugins.cache in its project)\n");
 }
 
 static int list(const cli_args *a, const char *cache)
@@ -123,9 +65,11 @@ static int list(const cli_args *a, const char *cache)
   FILE *mem = NULL;
   cli_json_writer w;
   listing l = {NULL, 0};
-  pk_status st = check_cache(cache, &err);
-  if (st == PK_OK && a->json && !(mem = open_memstream(&doc, &len)))
-    st = fail(&err, PK_ENOMEM, "", "%s", "out of memory");
+  pk_status st = PK_OK;
+  if (a->json && !(mem = open_memstream(&doc, &len))) {
+    st = err.code = PK_ENOMEM;
+    snprintf(err.message, sizeof err.message, "out of memory");
+  }
   if (st == PK_OK) {
     if (mem) {
       l.w = &w;
@@ -140,7 +84,7 @@ static int list(const cli_args *a, const char *cache)
     }
   }
   if (st != PK_OK) {
-    cli_print_error(&err);
+    say_failure(cache, &err);
     cli_json_failure(a, &err);
   } else if (a->json) {
     fwrite(doc, 1, len, stdout);
@@ -156,9 +100,8 @@ static int clear(const char *cache, const char *plugin)
   size_t n = 0;
   pk_error err;
   pk_error_clear(&err);
-  if (check_cache(cache, &err) != PK_OK ||
-      pk_quarantine_clear(cache, plugin, &n, &err) != PK_OK) {
-    cli_print_error(&err);
+  if (pk_quarantine_clear(cache, plugin, &n, &err) != PK_OK) {
+    say_failure(cache, &err);
     return 1;
   }
   if (plugin && n == 0) {
@@ -230,7 +173,8 @@ const cli_command cli_quarantine = {
     "strikes.  --cache FILE must be a host's metadata cache (or one "
     "removed whose journal is still there): a path that names nothing, or "
     "a file that is not a metadata cache, is an error (exit 1), not an "
-    "empty quarantine.  No plugin code runs.",
+    "empty quarantine; so is a FILE.journal that is not a crash journal "
+    "of this plugkit, left as it is.  No plugin code runs.",
     {{"--cache", NULL, "FILE",
       "the host's metadata cache file (required; an error when it is not "
       "one); the journal is FILE.journal",
