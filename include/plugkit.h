@@ -390,16 +390,26 @@ typedef void (*pk_quarantine_fn)(void *ud, const pk_quarantined *q);
 
 /* Calls fn for each plugin in the quarantine (not those with a strike) of
  * the journal beside cache_path (a host's pk_host_options.cache_path),
- * after taking in what hosts that died left there.  No journal: nothing
- * is quarantined, PK_OK.
+ * after taking in what hosts that died left there.  cache_path must be a
+ * metadata cache: a cache with no journal yet (or an empty one) has
+ * nothing in quarantine (PK_OK), and a removed cache whose journal stays
+ * still lists it.  Fails, changing no file, with PK_ENOTFOUND when
+ * neither the cache nor its journal exists, and with PK_EIO when
+ * cache_path is not a metadata cache (a directory, another file, the
+ * journal itself) or its journal (CACHE.journal) is not a crash journal
+ * of this version (another program's file, an older plugkit's journal:
+ * left as it is; a host's start would make it anew); err->source names
+ * the file and the message what to pass or do.
  * The strings are borrowed for the callback's duration.
- * [thread: any] [fails: io | misuse] [since: 0.1] */
+ * [thread: any] [fails: notfound | io | misuse] [since: 0.1] */
 PK_API pk_status pk_quarantine_list(const char *cache_path, pk_quarantine_fn fn,
                                     void *ud, pk_error *err);
 /* Lifts the quarantine or strike of plugin ("ns:name"), or of every
  * plugin when plugin is NULL; *cleared (may be NULL) gets how many plugins
- * had one lifted (0: plugin had neither).
- * [thread: any] [fails: io | misuse] [since: 0.1] */
+ * had one lifted (0: plugin had neither).  cache_path and its journal are
+ * checked, and fail, as by pk_quarantine_list (no journal: nothing to
+ * lift, PK_OK).
+ * [thread: any] [fails: notfound | io | misuse] [since: 0.1] */
 PK_API pk_status pk_quarantine_clear(const char *cache_path, const char *plugin,
                                      size_t *cleared, pk_error *err);
 

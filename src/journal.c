@@ -55,6 +55,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mcache.h" /* pk__mc_is_cache */
 #include "stages.h"
 
 #define J_SLOTS 32
@@ -319,33 +320,54 @@ static void rec_str(char *dst, size_t n, const char *src, size_t cap)
   dst[len] = '\0';
 }
 
+/* The magic of a journal: its first 6 bytes say a plugkit crash journal,
+ * the last 2 its format. */
+#define J_MAGIC "PKJRNL04"
+#define J_MAGIC_STEM 6
+
 /* What the header of a journal of this format says before any use. */
 static jhead j_want(void)
 {
-  return (jhead){.magic = "PKJRNL04",
+  return (jhead){.magic = J_MAGIC,
                  .slots = J_SLOTS,
                  .entries = J_ENTRIES,
                  .quar = J_QUAR,
                  .rec_size = sizeof(jrec)};
 }
 
-/* Opens (create: or makes) and maps the journal at path.  errno on
- * failure (then J->fd is -1 and J->map NULL). */
-static int j_open(const char *path, bool create, struct pk__journal *J)
+/* Opens and maps the journal at path.  A host's (host): made when
+ * missing, remade when of another size or format (the host owns the
+ * cache's path and its journal's, as it replaces a file of another format
+ * at the cache's).  The quarantine's list and clear's (!host): never made
+ * nor remade (a wrong path may lead to another program's file): the table
+ * lock is taken before the file is looked at (a host makes a journal
+ * under it) and kept on success; ENOENT also for an empty file (a host
+ * about to make it), EBADMSG for a file that is not a journal of this
+ * format.  errno on failure (then J->fd is -1 and J->map NULL). */
+static int j_open(const char *path, bool host, struct pk__journal *J)
 {
+  J->map = NULL;
   J->fd = open(path,
                O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
-                   (create ? O_CREAT : 0),
+                   (host ? O_CREAT : 0),
                0644);
   if (J->fd < 0)
     return errno;
+  if (!host)
+    lock_byte(J->fd, 0, true);
   struct stat sb;
+  jhead hd, want = j_want();
   int e = 0;
   if (fstat(J->fd, &sb) != 0)
     e = errno;
   else if (!S_ISREG(sb.st_mode))
-    e = EINVAL;
-  jhead want = j_want();
+    e = host ? EINVAL : EBADMSG;
+  else if (!host && sb.st_size == 0)
+    e = ENOENT;
+  else if (!host && ((size_t)sb.st_size != J_SIZE ||
+                     pread(J->fd, &hd, sizeof hd, 0) != (ssize_t)sizeof hd ||
+                     memcmp(&hd, &want, J_ID_SIZE)))
+    e = EBADMSG;
   if (!e && (size_t)sb.st_size != J_SIZE) { /* new, or not ours: remade */
     lock_byte(J->fd, 0, true);
     if (fstat(J->fd, &sb) == 0 && (size_t)sb.st_size != J_SIZE &&
@@ -363,7 +385,7 @@ static int j_open(const char *path, bool create, struct pk__journal *J)
   }
   /* damaged, or another format of the same size (PKJRNL03's records
    * named their calls with numbers of their own): start over */
-  if (!e && memcmp(J->map, &want, J_ID_SIZE)) {
+  if (!e && host && memcmp(J->map, &want, J_ID_SIZE)) {
     lock_byte(J->fd, 0, true);
     if (memcmp(J->map, &want, J_ID_SIZE)) {
       memset(J->map, 0, J_SIZE);
@@ -789,8 +811,54 @@ void pk__journal_clear(pk_host *h, void *token)
 
 /* ---- the public quarantine functions ---- */
 
+/* What list and clear's errors say to pass. */
+#define PASS_CACHE                                                             \
+  "pass the metadata cache of the host (its pk_host_options.cache_path)"
+
+/* list and clear's look at cache before its journal: PK_OK when it is a
+ * metadata cache, or names nothing (*gone: its journal may remain, the
+ * cache removed); otherwise PK_EIO naming it, so that a wrong path (a
+ * directory, a manifest, the journal itself) reads neither as an empty
+ * quarantine nor leads to a file beside it. */
+static pk_status cache_check(const char *cache, bool *gone, pk_error *err)
+{
+  pk_pos at = {cache, 0, 0};
+  *gone = false;
+  int fd = open(cache, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0 && errno == ENOENT) {
+    *gone = true;
+    return PK_OK;
+  }
+  if (fd < 0)
+    return pk__fail_at(err, PK_EIO, at, "%s; " PASS_CACHE, strerror(errno));
+  struct stat sb = {.st_mode = 0}; /* "not a file" when fstat fails */
+  char magic[J_MAGIC_STEM];
+  bool file = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
+  bool ok = file && pk__mc_is_cache(fd);
+  bool journal = file && !ok &&
+                 pread(fd, magic, sizeof magic, 0) == (ssize_t)sizeof magic &&
+                 !memcmp(magic, J_MAGIC, sizeof magic);
+  close(fd);
+  size_t len = strlen(cache), ext = sizeof ".journal" - 1;
+  if (ok)
+    return PK_OK;
+  if (!file)
+    return pk__fail_at(err, PK_EIO, at,
+                       "not a metadata cache (%s); " PASS_CACHE,
+                       S_ISDIR(sb.st_mode) ? "a directory" : "not a file");
+  if (journal && len > ext && !strcmp(cache + len - ext, ".journal"))
+    return pk__fail_at(err, PK_EIO, at,
+                       "a crash journal, not the metadata cache it is "
+                       "beside: pass the cache, %.*s",
+                       (int)(len - ext), cache);
+  return pk__fail_at(err, PK_EIO, at,
+                     "not a plugkit metadata cache; " PASS_CACHE);
+}
+
 /* Opens the journal of cache_path for list/clear and takes in dead
- * hosts, under the table lock.  1: no journal (nothing quarantined). */
+ * hosts, under the table lock.  1: no journal (*st PK_OK: nothing
+ * quarantined), or *st says why not.  Nothing is changed before the
+ * cache and the journal are found to be plugkit's. */
 static int public_open(const char *fn, const char *cache_path,
                        struct pk__journal *J, pk_error *err, pk_status *st)
 {
@@ -799,19 +867,30 @@ static int public_open(const char *fn, const char *cache_path,
     *st = pk__fail(err, PK_EMISUSE, "%s: no cache path", fn);
     return 1;
   }
+  bool gone;
+  if ((*st = cache_check(cache_path, &gone, err)) != PK_OK)
+    return 1;
   char path[JOURNAL_PATH_MAX];
   journal_path(cache_path, path);
+  pk_pos at = {path, 0, 0};
   int e = j_open(path, false, J);
-  if (e == ENOENT)
+  if (e == ENOENT && gone)
+    *st = pk__fail_at(err, PK_ENOTFOUND, (pk_pos){cache_path, 0, 0},
+                      "no such metadata cache, nor its crash journal: no "
+                      "host has run with this cache yet, or the path is "
+                      "wrong; " PASS_CACHE);
+  else if (e == EBADMSG || e == EISDIR)
+    *st = pk__fail_at(err, PK_EIO, at,
+                      "not a plugkit crash journal of this version (another "
+                      "format, or another file), left as it is: remove it "
+                      "if it is an old plugkit's journal (a host's start "
+                      "makes it anew), or " PASS_CACHE);
+  else if (e && e != ENOENT)
+    *st = pk__fail_at(err, PK_EIO, at,
+                      "%s; it is the crash journal of the metadata cache %s",
+                      strerror(e), cache_path);
+  if (e)
     return 1;
-  if (e) {
-    *st = pk__fail(err, PK_EIO,
-                   "%s.journal: %s; it is the crash journal of "
-                   "the metadata cache %s",
-                   cache_path, strerror(e), cache_path);
-    return 1;
-  }
-  lock_byte(J->fd, 0, true);
   take_in_dead(J, false);
   return 0;
 }

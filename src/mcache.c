@@ -514,6 +514,13 @@ void pk__mc_seal(char *file, size_t size)
   memcpy(file, &hd, sizeof hd);
 }
 
+bool pk__mc_is_cache(int fd)
+{
+  char magic[sizeof MAGIC - 1];
+  return pread(fd, magic, sizeof magic, 0) == (ssize_t)sizeof magic &&
+         !memcmp(magic, MAGIC, sizeof magic);
+}
+
 pk_status pk__mc_open(pk_host *h, const char *path, pk__mc **out)
 {
   *out = NULL;

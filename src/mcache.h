@@ -104,6 +104,12 @@ void pk__mc_close(pk__mc *mc);
  * checksums match, to reach the sections', records' and images' checks. */
 void pk__mc_seal(char *file, size_t size);
 
+/* Whether the file open at fd begins as a metadata cache does (of any
+ * format or version: its magic).  The quarantine's list and clear check
+ * the path they are given with it (journal.c): a wrong path must neither
+ * read as an empty quarantine nor lead them to a file beside it. */
+bool pk__mc_is_cache(int fd);
+
 void pk__mc_key_of(const struct stat *st, pk__mc_key *k);
 bool pk__mc_key_eq(const pk__mc_key *a, const pk__mc_key *b);
 /* Whether st is the identity k records (pk__mc_key_of(st) equals k),

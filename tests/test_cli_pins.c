@@ -72,19 +72,22 @@ Test(cli_pins, lock_writes_checks_and_lists_every_difference)
   cr_expect_eq(r.code, 2);
 }
 
-Test(cli_pins, quarantine_lists_and_clears)
+/* ROOT/sp holding a copy of faults:register_crashes; returns it. */
+static const char *crashes_dir(void)
 {
   char cmd[1200];
   snprintf(cmd, sizeof cmd,
            "mkdir -p %s/sp && cp -r %s/register_crashes %s/sp/", root,
            FIX("faults"), root);
   shell(cmd);
-  const char *sp = in_root("sp"), *cache = in_root("plugins.cache");
-  run r = cli("quarantine", "list", "--cache", cache);
-  cr_expect_eq(r.code, 0, "%s", r.err);
-  assert_has(r.out, "no plugin in quarantine");
+  return in_root("sp");
+}
+
+Test(cli_pins, quarantine_lists_and_clears)
+{
+  const char *sp = crashes_dir(), *cache = in_root("plugins.cache");
   crash_child(cache, sp, "faults:register_crashes");
-  r = cli("quarantine", "list", "--cache", cache);
+  run r = cli("quarantine", "list", "--cache", cache);
   cr_expect_eq(r.code, 0, "%s", r.err);
   assert_has(r.out, "faults:register_crashes  died in its register hook  ");
   r = cli("quarantine", "list", "--json", "--cache", cache);
@@ -124,4 +127,103 @@ Test(cli_pins, quarantine_lists_and_clears)
   r = cli("quarantine", "lst", "--cache", cache);
   cr_expect_eq(r.code, 2);
   assert_has(r.err, "did you mean");
+}
+
+/* A host that discovered sp with the metadata cache cache (made, no
+ * journal: no plugin code ran). */
+static void discover_with_cache(const char *cache, const char *sp)
+{
+  pk_host_options o = {.size = sizeof o, .cache_path = cache};
+  pk_host *h = NULL;
+  cr_assert_eq(pk_host_new(&o, &h, NULL), PK_OK);
+  cr_assert_eq(pk_host_add_path(h, sp, NULL), PK_OK);
+  cr_assert_eq(pk_host_discover(h, NULL), PK_OK);
+  pk_host_free(h);
+}
+
+/* `quarantine list --json --cache F` printed [] and exited 0 for an F that
+ * names nothing or a file that is no cache: a wrong path read as "nothing
+ * in quarantine".  Now an error (exit 1), its JSON object with --json; a
+ * cache with no journal yet is still an empty quarantine, and a journal
+ * whose cache was removed still lists. */
+Test(cli_pins, quarantine_of_a_path_that_is_no_cache_fails)
+{
+  const char *sp = crashes_dir(), *cache = in_root("plugins.cache");
+  /* nothing there */
+  run r = cli("quarantine", "list", "--cache", cache);
+  cr_expect_eq(r.code, 1);
+  cr_expect_str_empty(r.out);
+  char want[1400];
+  snprintf(want, sizeof want,
+           "plugkit: %s: no such metadata cache, nor its crash journal: no "
+           "host has run with this cache yet, or the path is wrong; pass the "
+           "metadata cache of the host",
+           cache);
+  assert_has(r.err, want);
+  r = cli("quarantine", "list", "--json", "--cache", cache);
+  cr_expect_eq(r.code, 1);
+  json_t *j = json_of(r.out);
+  cr_assert(json_is_object(j), "%s", r.out);
+  cr_expect(json_is_false(json_at(j, "ok")));
+  json_t *e = json_at(j, "error");
+  cr_expect_str_eq(json_str(e, "code"), "PK_ENOTFOUND");
+  cr_expect_str_eq(json_str(e, "source"), cache);
+  assert_has(json_str(e, "message"), "no such metadata cache");
+  r = cli("quarantine", "clear", "--cache", cache);
+  cr_expect_eq(r.code, 1, "clearing nothing is no success");
+  assert_has(r.err, "no such metadata cache");
+  /* a file that is not a cache (a manifest), a directory */
+  const char *foreign = in_root("sp/register_crashes/plugin.toml");
+  r = cli("quarantine", "list", "--json", "--cache", foreign);
+  cr_expect_eq(r.code, 1);
+  e = json_at(json_of(r.out), "error");
+  cr_expect_str_eq(json_str(e, "code"), "PK_EIO");
+  assert_has(json_str(e, "message"), "not a plugkit metadata cache");
+  r = cli("quarantine", "clear", "--cache", foreign);
+  cr_expect_eq(r.code, 1);
+  snprintf(want, sizeof want, "plugkit: %s: not a plugkit metadata cache; ",
+           foreign);
+  assert_has(r.err, want);
+  r = cli("quarantine", "list", "--cache", sp);
+  cr_expect_eq(r.code, 1);
+  assert_has(r.err, "not a metadata cache (a directory)");
+  assert_has(r.err, "plugkit: (the runner's metadata cache is "
+                    ".runner/plugins.cache in its project)\n");
+  /* a cache, no journal yet: nothing in quarantine */
+  discover_with_cache(cache, sp);
+  r = cli("quarantine", "list", "--json", "--cache", cache);
+  cr_expect_eq(r.code, 0, "%s", r.err);
+  j = json_of(r.out);
+  cr_expect(json_is_array(j) && json_array_size(j) == 0, "%s", r.out);
+  /* the journal given for the cache */
+  crash_child(cache, sp, "faults:register_crashes");
+  char journal[600];
+  snprintf(journal, sizeof journal, "%s.journal", cache);
+  r = cli("quarantine", "list", "--cache", journal);
+  cr_expect_eq(r.code, 1);
+  snprintf(want, sizeof want,
+           "plugkit: %s: a crash journal, not the metadata cache it is "
+           "beside: pass the cache, %s\n",
+           journal, cache);
+  assert_has(r.err, want);
+  /* the cache removed: its journal keeps the quarantine */
+  cr_assert_eq(unlink(cache), 0);
+  r = cli("quarantine", "list", "--json", "--cache", cache);
+  cr_expect_eq(r.code, 0, "%s", r.err);
+  j = json_of(r.out);
+  cr_assert_eq(json_array_size(j), 1, "%s", r.out);
+  cr_expect_str_eq(json_str(json_array_get(j, 0), "plugin"),
+                   "faults:register_crashes");
+  /* a journal that is not plugkit's: an error, the file left as it is */
+  write_file(journal, "what I did on Monday\n");
+  r = cli("quarantine", "clear", "--cache", cache);
+  cr_expect_eq(r.code, 1);
+  snprintf(want, sizeof want,
+           "plugkit: %s: not a plugkit crash journal of this version "
+           "(another format, or another file), left as it is",
+           journal);
+  assert_has(r.err, want);
+  char *left = read_text(journal);
+  cr_expect_str_eq(left, "what I did on Monday\n");
+  free(left);
 }

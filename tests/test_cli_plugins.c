@@ -1041,7 +1041,105 @@ Test(cli_plugins, check_json)
   assert_has(r.out, "\"ok\": false");
   assert_has(r.out, "\"total\": 6");
   assert_has(r.out, "\"failed\": 1");
+  assert_has(r.out, "\"error\": null");
   run_free(&r);
+}
+
+/* A check of nothing (most likely a wrong search path) exited 0 with
+ * total 0: now it fails, naming what was searched and how to set it, with
+ * --json and without. */
+Test(cli_plugins, check_of_nothing_fails_naming_the_search_path)
+{
+  char want[600];
+  snprintf(want, sizeof want,
+           "plugkit: no plugins found; searched %s; set PLUGKIT_PATH "
+           "(directories separated by ':') or pass --path DIR to where the "
+           "plugin directories are\n",
+           root);
+  run r = cli("check", "--path", root);
+  cr_assert_eq(r.code, 1);
+  cr_assert_str_empty(r.out, "no summary of nothing checked");
+  cr_assert_str_eq(r.err, want);
+  r = cli("check", "--json", "--path", root);
+  cr_assert_eq(r.code, 1);
+  cr_assert_str_eq(r.err, want);
+  json_t *j = json_of(r.out);
+  cr_expect_eq(json_array_size(json_at(j, "plugins")), 0);
+  cr_expect_eq(json_integer_value(json_at(j, "total")), 0);
+  cr_expect_eq(json_integer_value(json_at(j, "ok")), 0);
+  cr_expect_eq(json_integer_value(json_at(j, "failed")), 0);
+  json_t *e = json_at(j, "error");
+  cr_expect_str_eq(json_str(e, "code"), "PK_ENOTFOUND");
+  snprintf(want, sizeof want, "no plugins found; searched %s; set ", root);
+  assert_has(json_str(e, "message"), want);
+  /* from PLUGKIT_PATH */
+  r = cli_env(root, "check", "--json", NULL);
+  cr_assert_eq(r.code, 1);
+  snprintf(want, sizeof want, "no plugins found; searched PLUGKIT_PATH (%s);",
+           root);
+  assert_has(json_str(json_at(json_of(r.out), "error"), "message"), want);
+  /* nothing to search */
+  r = cli("check");
+  cr_assert_eq(r.code, 1);
+  assert_has(r.err, "no plugins found; searched nothing: set PLUGKIT_PATH or "
+                    "pass --path DIR\n");
+}
+
+/* A host that cannot be made or cannot discover its search path (here: a
+ * lock file, PLUGKIT_LOCK, that is not there) printed no JSON: every
+ * --json command now prints its shape with ok false and the error (list,
+ * an array, {ok, error}), and exits 1. */
+Test(cli_plugins, json_commands_print_their_failure_when_the_host_fails)
+{
+  const char *dir = chain_dir();
+  char lock[300], env[320];
+  snprintf(lock, sizeof lock, "%s/none.lock", root);
+  snprintf(env, sizeof env, "PLUGKIT_LOCK=%s", lock);
+  cli_extra_env[0] = env;
+  const char *const cmds[][3] = {{"list", NULL},     {"info", "a:top"},
+                                 {"order", "a:top"}, {"graph", NULL},
+                                 {"graph", "a:top"}, {"why", "a:top", "a:top"},
+                                 {"check", NULL}};
+  for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+    run r = cli(cmds[i][0], "--json", "--path", dir, cmds[i][1], cmds[i][2]);
+    cr_expect_eq(r.code, 1, "%s", cmds[i][0]);
+    assert_has(r.err, "none.lock: cannot read");
+    json_t *j = json_of(r.out);
+    json_t *e = json_at(j, "error");
+    cr_expect_str_eq(json_str(e, "code"), "PK_EIO", "%s", cmds[i][0]);
+    assert_has(json_str(e, "message"), lock);
+    if (strcmp(cmds[i][0], "check")) /* its ok counts the plugins that pass */
+      cr_expect(json_is_false(json_at(j, "ok")), "%s", cmds[i][0]);
+    else
+      cr_expect_eq(json_integer_value(json_at(j, "total")), 0);
+  }
+  json_t *j = json_of(cli("info", "--json", "--path", dir, "a:top").out);
+  cr_expect_str_eq(json_str(j, "id"), "a:top");
+  cr_expect_eq(json_array_size(json_at(j, "requires")), 0);
+  j = json_of(cli("order", "--json", "--path", dir, "a:top").out);
+  cr_expect_eq(json_array_size(json_at(j, "layers")), 0);
+  j = json_of(cli("graph", "--format", "json", "--path", dir).out);
+  cr_expect_eq(json_array_size(json_at(j, "nodes")), 0);
+  j = json_of(cli("why", "--json", "--path", dir, "a:top").out);
+  cr_expect_str_eq(json_str(j, "id"), "a:top");
+  /* without --json: the error only */
+  run r = cli("order", "--path", dir, "a:top");
+  cr_expect_eq(r.code, 1);
+  cr_expect_str_empty(r.out);
+  cli_extra_env[0] = NULL;
+  /* config check: a host description that cannot be read */
+  char cfg[300], host[300];
+  snprintf(cfg, sizeof cfg, "%s/host.toml", root);
+  snprintf(host, sizeof host, "%s/missing.toml", root);
+  write_file(cfg, "[plugins]\n");
+  r = cli("config", "check", "--json", "--host", host, cfg);
+  cr_expect_eq(r.code, 1);
+  j = json_of(r.out);
+  cr_expect(json_is_false(json_at(j, "ok")));
+  cr_expect_str_eq(json_str(j, "file"), cfg);
+  cr_assert_eq(json_array_size(json_at(j, "problems")), 1, "%s", r.out);
+  assert_has(json_str(json_array_get(json_at(j, "problems"), 0), "message"),
+             "missing.toml");
 }
 
 Test(cli_plugins, check_usage_errors)

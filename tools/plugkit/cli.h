@@ -33,6 +33,8 @@ typedef struct cli_option {
   const char *complete;
 } cli_option;
 
+struct cli_args; /* the parsed command line, below */
+
 typedef struct cli_command {
   const char *name; /* "order" */
   /* Runs the command: argv[0] is the command's name.  Returns the exit
@@ -43,6 +45,12 @@ typedef struct cli_command {
   const char *summary;     /* one line, for `plugkit --help` */
   const char *description; /* paragraphs separated by "\n\n" */
   cli_option options[CLI_MAX_OPTIONS]; /* ended by a zero entry */
+  /* With JSON output asked for, prints the command's shape for a failure
+   * that left it nothing to show (no host, a child killed): ok false and
+   * err as its error (docs/cli.md); does nothing without JSON.  NULL: the
+   * command prints {"ok": false, "error": ERROR} with --json (its own
+   * shape, an array, has no room for an error).  See cli_json_failure(). */
+  void (*json_failure)(const struct cli_args *a, const pk_error *err);
 } cli_command;
 
 extern const cli_command cli_list, cli_info, cli_order, cli_graph, cli_why,
@@ -63,7 +71,7 @@ typedef struct cli_args {
   const cli_command *cmd;
   const char *value[CLI_MAX_OPTIONS]; /* per option: its (last) value, ""
                                          for a flag given, NULL if absent */
-  const char **paths; /* --path DIR, in order */
+  const char **paths;                 /* --path DIR, in order */
   size_t npaths;
   const char **pos; /* positional arguments, in order */
   size_t npos;
@@ -172,20 +180,15 @@ int cli_isolate(cli_body_fn body, void *ud, double timeout, cli_outcome *o);
  * after a failure. */
 int cli_report(const cli_command *cmd, const cli_outcome *o);
 
-/* Called in the parent when the child did not end by returning from the
- * body (its standard output is dropped), before the failure is reported:
- * what the command prints then, e.g. its --json shape with the error. */
-typedef void (*cli_killed_fn)(const cli_args *a, const cli_outcome *o);
-
 /* A command of positional arguments run in a child: parses argv by cmd
  * (no argument: the usage error `missing`), checks that the arguments from
  * index pairs_from on are NS:NAME pairs, then cli_isolate(body) with the
- * parsed cli_args as ud and its --timeout, killed(...) when the child did
- * not return (killed may be NULL), and cli_report().  Returns the exit
+ * parsed cli_args as ud and its --timeout; when the child did not end by
+ * returning from the body (its standard output is dropped), the failure
+ * through cli_json_failure(); then cli_report().  Returns the exit
  * status. */
 int cli_run_command(const cli_command *cmd, int argc, char **argv,
-                    size_t pairs_from, const char *missing, cli_body_fn body,
-                    cli_killed_fn killed);
+                    size_t pairs_from, const char *missing, cli_body_fn body);
 
 /* The failure of o (which did not return) as a pk_error: PK_EPLUGIN, the
  * plugin that was running (or none) and cli_outcome_text() without it. */
@@ -217,7 +220,8 @@ void cli_watch(void *ud, bool entering, pk_trace_event step,
  * accepted), PLUGKIT_PATH read by the library, then the --path directories.
  * With log_warnings, library warnings go to stderr as
  * "plugkit: warning: ...".  Discovers the plugins.  On failure prints the
- * error and returns NULL.  Free with pk_host_free(). */
+ * error, and with JSON output the command's failure shape
+ * (cli_json_failure), and returns NULL.  Free with pk_host_free(). */
 pk_host *cli_host_new(const cli_args *a, bool log_warnings);
 /* The same with a trace callback (pk_host_options.trace). */
 pk_host *cli_host_new_traced(const cli_args *a, bool log_warnings,
@@ -238,8 +242,9 @@ const char *cli_plugin_reason(const pk_plugin *p, char *buf, size_t n);
 int cli_no_plugin(pk_host *host, const char *id, pk_error *err);
 
 /* Prints "plugkit: no plugins found; searched " + the search path
- * ("PLUGKIT_PATH (a:b), c") to stderr. */
-void cli_no_plugins_found(const cli_args *a);
+ * ("PLUGKIT_PATH (a:b), c") + how to set it to stderr, and fills *err with
+ * the same (PK_ENOTFOUND) for --json. */
+void cli_no_plugins_found(const cli_args *a, pk_error *err);
 
 /* The "ns:name" a requirement text names, without its version constraint
  * ("name" alone is in namespace ns). */
@@ -259,7 +264,7 @@ typedef struct cli_json_writer {
   FILE *out;
   unsigned depth;
   bool first[CLI_JSON_MAX_DEPTH]; /* no item written yet at this depth */
-  bool after_key;             /* a key was written; its value comes next */
+  bool after_key;                 /* a key was written; its value comes next */
 } cli_json_writer;
 
 void cli_json_init(cli_json_writer *w, FILE *out);
@@ -283,6 +288,10 @@ void cli_json_shadowed(cli_json_writer *w, pk_host *host, const pk_plugin *p);
 /* An error as {"code", "message", "plugin", "source", "line", "col"}
  * (docs/cli.md); NULL writes null. */
 void cli_json_error(cli_json_writer *w, const pk_error *err);
+/* A failure that left the command a->cmd nothing to show, on standard
+ * output: its json_failure, or without one {"ok": false, "error": ERROR}
+ * with --json; nothing without JSON output. */
+void cli_json_failure(const cli_args *a, const pk_error *err);
 /* Ends the document with a newline. */
 void cli_json_finish(cli_json_writer *w);
 /* Writes s as a quoted, escaped JSON string (NULL: null). */

@@ -45,27 +45,36 @@ pk_host *cli_host_new_traced(const cli_args *a, bool log_warnings,
     st = pk_host_discover(host, &err);
   if (st != PK_OK) {
     cli_print_error(&err);
+    cli_json_failure(a, &err);
     pk_host_free(host);
     return NULL;
   }
   return host;
 }
 
-void cli_no_plugins_found(const cli_args *a)
+void cli_no_plugins_found(const cli_args *a, pk_error *err)
 {
-  char buf[1024];
+  char buf[sizeof err->message];
   size_t n = sizeof buf;
   const char *env = getenv("PLUGKIT_PATH");
-  size_t used = 0;
-  buf[0] = '\0';
+  size_t used = (size_t)snprintf(buf, n, "no plugins found; searched ");
+  size_t start = used;
   if (env && *env)
-    used += (size_t)snprintf(buf, n, "PLUGKIT_PATH (%s)", env);
+    used += (size_t)snprintf(buf + used, n - used, "PLUGKIT_PATH (%s)", env);
   for (size_t i = 0; i < a->npaths && used < n; i++)
-    used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? ", " : "",
-                             a->paths[i]);
-  if (!buf[0])
-    snprintf(buf, n, "nothing: set PLUGKIT_PATH or pass --path DIR");
-  fprintf(stderr, "plugkit: no plugins found; searched %s\n", buf);
+    used += (size_t)snprintf(buf + used, n - used, "%s%s",
+                             used > start ? ", " : "", a->paths[i]);
+  if (used == start)
+    snprintf(buf + used, n - used,
+             "nothing: set PLUGKIT_PATH or pass --path DIR");
+  else if (used < n)
+    snprintf(buf + used, n - used,
+             "; set PLUGKIT_PATH (directories separated by ':') or pass "
+             "--path DIR to where the plugin directories are");
+  pk_error_clear(err);
+  err->code = PK_ENOTFOUND;
+  memcpy(err->message, buf, sizeof buf); /* the same room */
+  fprintf(stderr, "plugkit: %s\n", err->message);
 }
 
 int cli_check_pairs(cli_args *a, size_t from)

@@ -395,8 +395,7 @@ void cli_outcome_error(const cli_outcome *o, pk_error *err)
 }
 
 int cli_run_command(const cli_command *cmd, int argc, char **argv,
-                    size_t pairs_from, const char *missing, cli_body_fn body,
-                    cli_killed_fn killed)
+                    size_t pairs_from, const char *missing, cli_body_fn body)
 {
   cli_args a;
   int rc = cli_parse(cmd, argc, argv, &a);
@@ -410,8 +409,11 @@ int cli_run_command(const cli_command *cmd, int argc, char **argv,
     return rc;
   cli_outcome o;
   cli_isolate(body, &a, a.timeout, &o);
-  if (o.status < 0 && killed)
-    killed(&a, &o);
+  if (o.status < 0) {
+    pk_error err;
+    cli_outcome_error(&o, &err);
+    cli_json_failure(&a, &err);
+  }
   rc = cli_report(cmd, &o);
   cli_args_free(&a);
   return rc;

@@ -67,6 +67,43 @@ static void check_one(pk_host *host, const char *id, double timeout,
 
 /* ---- the command ---- */
 
+/* The end of the JSON report, after its plugins: the counts and err, the
+ * failure of the check as a whole (NULL: none). */
+static void json_end(cli_json_writer *w, size_t total, size_t failed,
+                     const pk_error *err)
+{
+  cli_json_end_array(w);
+  cli_json_key(w, "total");
+  cli_json_int(w, (long long)total);
+  cli_json_key(w, "ok");
+  cli_json_int(w, (long long)(total - failed));
+  cli_json_key(w, "failed");
+  cli_json_int(w, (long long)failed);
+  cli_json_key(w, "error");
+  cli_json_error(w, err);
+  cli_json_end_object(w);
+  cli_json_finish(w);
+}
+
+/* The start of the JSON report, up to its plugins. */
+static void json_begin(cli_json_writer *w)
+{
+  cli_json_init(w, stdout);
+  cli_json_begin_object(w);
+  cli_json_key(w, "plugins");
+  cli_json_begin_array(w);
+}
+
+/* With --json, a host that could not be made: no plugin checked, err. */
+static void json_failure(const cli_args *a, const pk_error *err)
+{
+  cli_json_writer w;
+  if (!a->json)
+    return;
+  json_begin(&w);
+  json_end(&w, 0, 0, err);
+}
+
 static int run(const cli_command *cmd, int argc, char **argv)
 {
   cli_args a;
@@ -80,12 +117,8 @@ static int run(const cli_command *cmd, int argc, char **argv)
     return 1;
   }
   cli_json_writer w;
-  if (a.json) {
-    cli_json_init(&w, stdout);
-    cli_json_begin_object(&w);
-    cli_json_key(&w, "plugins");
-    cli_json_begin_array(&w);
-  }
+  if (a.json)
+    json_begin(&w);
   size_t total = 0, failed = 0;
   for (size_t i = 0; i < pk_host_plugin_count(host); i++) {
     pk_plugin *p = pk_host_plugin_at(host, i);
@@ -117,25 +150,19 @@ static int run(const cli_command *cmd, int argc, char **argv)
     }
     fflush(stdout);
   }
-  if (a.json) {
-    cli_json_end_array(&w);
-    cli_json_key(&w, "total");
-    cli_json_int(&w, (long long)total);
-    cli_json_key(&w, "ok");
-    cli_json_int(&w, (long long)(total - failed));
-    cli_json_key(&w, "failed");
-    cli_json_int(&w, (long long)failed);
-    cli_json_end_object(&w);
-    cli_json_finish(&w);
-  } else {
+  /* A check of nothing is a failure: the search path is most likely
+   * wrong, and a script must not read it as every plugin passing. */
+  pk_error none;
+  if (total == 0)
+    cli_no_plugins_found(&a, &none);
+  if (a.json)
+    json_end(&w, total, failed, total ? NULL : &none);
+  else if (total)
     printf("%zu plugin%s: %zu ok, %zu failed\n", total, total == 1 ? "" : "s",
            total - failed, failed);
-  }
-  if (total == 0)
-    cli_no_plugins_found(&a);
   pk_host_free(host);
   cli_args_free(&a);
-  return failed ? 1 : 0;
+  return failed || total == 0 ? 1 : 0;
 }
 
 const cli_command cli_check = {
@@ -147,15 +174,20 @@ const cli_command cli_check = {
     "lifecycle hooks (register, post_register, unload), each plugin with "
     "what it requires in a child process of its own, so that one that "
     "crashes, hangs or leaves a process running is reported and the others "
-    "are still checked.  Exits 1 when a plugin fails.",
+    "are still checked.  Exits 1 when a plugin fails, and when no plugin "
+    "is found: the error then names the search path that was scanned "
+    "(PLUGKIT_PATH, then each --path DIR).",
     {{"--timeout", NULL, "SEC",
       "give each plugin SEC seconds (default 5; a "
       "decimal number such as 0.5)",
       false, NULL},
      {"--json", NULL, NULL,
       "print {plugins: [{id, manifest, ok, reason}], "
-      "total, ok, failed} (docs/cli.md)",
+      "total, ok, failed, error} (docs/cli.md); on a failure too, with "
+      "the error (no plugin found, a discovery that failed: a PLUGKIT_LOCK "
+      "that cannot be read)",
       false, NULL},
      {"--path", NULL, "DIR",
       "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
-      "dir"}}};
+      "dir"}},
+    json_failure};

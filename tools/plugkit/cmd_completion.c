@@ -258,4 +258,5 @@ const cli_command cli_completion = {
     "their options and values, and the ids of the installed plugins (from "
     "`plugkit list --json`).  make install puts them where the shells find "
     "them; to try one: eval \"$(plugkit completion bash)\".",
-    {{NULL, NULL, NULL, NULL, false, NULL}}};
+    {{NULL, NULL, NULL, NULL, false, NULL}},
+    NULL};

@@ -33,7 +33,7 @@ static void print_json(const pk_diag *diag, const pk_error *err,
   cli_json_bool(&w, ok);
   cli_json_key(&w, "problems");
   cli_json_begin_array(&w);
-  size_t n = ok ? 0 : pk_diag_count(diag);
+  size_t n = ok || !diag ? 0 : pk_diag_count(diag);
   for (size_t i = 0; i < n; i++)
     cli_json_error(&w, pk_diag_at(diag, i));
   if (!ok && n == 0)
@@ -88,7 +88,7 @@ static int run(const cli_command *cmd, int argc, char **argv)
     if (!a.json)
       printf("%s: ok\n", config);
   }
-  if (a.json && diag)
+  if (a.json) /* no diag: a host that could not be made, err */
     print_json(diag, &err, config, ok);
   pk_diag_free(diag);
   pk_host_free(host);
@@ -120,4 +120,5 @@ const cli_command cli_config = {
       false, NULL},
      {"--path", NULL, "DIR",
       "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
-      "dir"}}};
+      "dir"}},
+    NULL};

@@ -438,8 +438,10 @@ static void exclude_dependents(pk_host *host, bool *excluded)
         for (size_t j = 0; j < n; j++)
           if (excluded[j] &&
               !strcmp(pk_plugin_get_id(pk_host_plugin_at(host, j)), target)) {
-            fprintf(stderr, "plugkit: warning: leaving out %s: it requires "
-                            "%s\n", pk_plugin_get_id(p), target);
+            fprintf(stderr,
+                    "plugkit: warning: leaving out %s: it requires "
+                    "%s\n",
+                    pk_plugin_get_id(p), target);
             excluded[i] = changed = true;
             break;
           }
@@ -560,7 +562,8 @@ static const char *format_of(const cli_args *a)
   return a->json ? "json" : format ? format : "dot";
 }
 
-/* With JSON asked for, the shape of a failure: nothing drawn, err. */
+/* With JSON asked for, the shape of a failure: nothing drawn, err (also
+ * the command's json_failure: no host, a child killed). */
 static void json_failure(const cli_args *a, const pk_error *err)
 {
   static const graph none;
@@ -663,7 +666,7 @@ static int run(const cli_command *cmd, int argc, char **argv)
   if (o.status < 0) { /* the child printed nothing */
     pk_error killed;
     cli_outcome_error(&o, &killed);
-    json_failure(&a, &killed);
+    cli_json_failure(&a, &killed);
   }
   rc = cli_report(cmd, &o);
   free(j);
@@ -701,4 +704,5 @@ const cli_command cli_graph = {
       false, "file"},
      {"--path", NULL, "DIR",
       "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
-      "dir"}}};
+      "dir"}},
+    json_failure};

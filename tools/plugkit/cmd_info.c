@@ -359,6 +359,14 @@ static void info_json(pk_host *host, const pk_plugin *p, const char *id,
   cli_json_finish(&w);
 }
 
+/* With --json, a failure before any plugin was found (no host): the shape
+ * with ok false and err as its error. */
+static void json_failure(const cli_args *a, const pk_error *err)
+{
+  if (a->json)
+    info_json(NULL, NULL, a->pos[0], err);
+}
+
 static int run(const cli_command *cmd, int argc, char **argv)
 {
   cli_args a;
@@ -404,4 +412,5 @@ const cli_command cli_info = {
       false, NULL},
      {"--path", NULL, "DIR",
       "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
-      "dir"}}};
+      "dir"}},
+    json_failure};

@@ -100,8 +100,9 @@ static int run(const cli_command *cmd, int argc, char **argv)
     list_json(host, &a);
   else
     list_text(host, &a);
+  pk_error none; /* an empty list is an answer: a note, not a failure */
   if (pk_host_plugin_count(host) == 0)
-    cli_no_plugins_found(&a);
+    cli_no_plugins_found(&a, &none);
   pk_host_free(host);
   cli_args_free(&a);
   return 0;
@@ -122,8 +123,11 @@ const cli_command cli_list = {
       false, NULL},
      {"--json", NULL, NULL,
       "print a JSON array of {id, namespace, name, "
-      "version, state, manifest, library, reason} (docs/cli.md)",
+      "version, state, manifest, library, reason} (docs/cli.md); when "
+      "discovery fails (a PLUGKIT_LOCK that cannot be read) {ok: false, "
+      "error}",
       false, NULL},
      {"--path", NULL, "DIR",
       "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
-      "dir"}}};
+      "dir"}},
+    NULL};

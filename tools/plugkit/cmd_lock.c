@@ -94,4 +94,5 @@ const cli_command cli_lock = {
       "file"},
      {"--path", NULL, "DIR",
       "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
-      "dir"}}};
+      "dir"}},
+    NULL};

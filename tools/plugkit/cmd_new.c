@@ -273,4 +273,5 @@ const cli_command cli_new = {
      {"--dir", NULL, "DIR",
       "write into DIR instead of ./NAME (it must not "
       "exist; its missing parents are made)",
-      false, "dir"}}};
+      false, "dir"}},
+    NULL};

@@ -161,15 +161,12 @@ static int order_body(void *ud)
   return rc;
 }
 
-/* With --json, a child killed by a plugin printed nothing: the shape with
- * ok false and the failure as its error. */
-static void order_killed(const cli_args *a, const cli_outcome *o)
+/* With --json, a failure that left nothing to order (no host, a child
+ * killed by a plugin): the shape with ok false and err as its error. */
+static void json_failure(const cli_args *a, const pk_error *err)
 {
-  if (!a->json)
-    return;
-  pk_error err;
-  cli_outcome_error(o, &err);
-  print_layers(NULL, a, err.code, &err);
+  if (a->json)
+    print_layers(NULL, a, err->code, err);
 }
 
 static int run(const cli_command *cmd, int argc, char **argv)
@@ -177,7 +174,7 @@ static int run(const cli_command *cmd, int argc, char **argv)
   return cli_run_command(cmd, argc, argv, 0,
                          "name the plugins to order, as NS:NAME (or "
                          "NS:__all__)",
-                         order_body, order_killed);
+                         order_body);
 }
 
 const cli_command cli_order = {
@@ -204,4 +201,5 @@ const cli_command cli_order = {
       false, NULL},
      {"--path", NULL, "DIR",
       "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
-      "dir"}}};
+      "dir"}},
+    json_failure};

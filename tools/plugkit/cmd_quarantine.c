@@ -2,6 +2,7 @@
  * FILE`: the plugins a host skips because it died inside their code, from
  * the crash journal beside its metadata cache.  No plugin code runs.
  * SPDX-License-Identifier: MIT */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -41,28 +42,57 @@ static void show(void *ud, const pk_quarantined *q)
   cli_json_end_object(l->w);
 }
 
+/* A failure of list or clear, with the library's error (which names the
+ * file and what to pass); about the cache itself, where the runner keeps
+ * its own. */
+static void say_failure(const char *cache, const pk_error *err)
+{
+  cli_print_error(err);
+  if (!strcmp(err->source, cache) &&
+      (err->code == PK_ENOTFOUND || err->code == PK_EIO))
+    fprintf(stderr, "plugkit: (the runner's metadata cache is "
+                    ".runner/plugins.cache in its project)\n");
+}
+
 static int list(const cli_args *a, const char *cache)
 {
-  cli_json_writer w;
-  listing l = {a->json ? &w : NULL, 0};
-  if (a->json) {
-    cli_json_init(&w, stdout);
-    cli_json_begin_array(&w);
-  }
   pk_error err;
   pk_error_clear(&err);
-  pk_status st = pk_quarantine_list(cache, show, &l, &err);
-  if (a->json) {
-    cli_json_end_array(&w);
-    cli_json_finish(&w);
+  /* the JSON array is kept until the list is whole: a failure prints
+   * its error object instead */
+  char *doc = NULL;
+  size_t len = 0;
+  FILE *mem = NULL;
+  cli_json_writer w;
+  listing l = {NULL, 0};
+  pk_status st = PK_OK;
+  if (a->json && !(mem = open_memstream(&doc, &len))) {
+    st = err.code = PK_ENOMEM;
+    snprintf(err.message, sizeof err.message, "out of memory");
+  }
+  if (st == PK_OK) {
+    if (mem) {
+      l.w = &w;
+      cli_json_init(&w, mem);
+      cli_json_begin_array(&w);
+    }
+    st = pk_quarantine_list(cache, show, &l, &err);
+    if (mem) {
+      cli_json_end_array(&w);
+      cli_json_finish(&w);
+      fclose(mem);
+    }
   }
   if (st != PK_OK) {
-    cli_print_error(&err);
-    return 1;
-  }
-  if (!a->json && l.n == 0)
+    say_failure(cache, &err);
+    cli_json_failure(a, &err);
+  } else if (a->json) {
+    fwrite(doc, 1, len, stdout);
+  } else if (l.n == 0) {
     printf("no plugin in quarantine (%s.journal)\n", cache);
-  return 0;
+  }
+  free(doc);
+  return st == PK_OK ? 0 : 1;
 }
 
 static int clear(const char *cache, const char *plugin)
@@ -71,7 +101,7 @@ static int clear(const char *cache, const char *plugin)
   pk_error err;
   pk_error_clear(&err);
   if (pk_quarantine_clear(cache, plugin, &n, &err) != PK_OK) {
-    cli_print_error(&err);
+    say_failure(cache, &err);
     return 1;
   }
   if (plugin && n == 0) {
@@ -140,12 +170,17 @@ const cli_command cli_quarantine = {
     "ended in which call (with the signal, when the host recorded it), "
     "when that was found and its manifest.  quarantine clear lifts the "
     "quarantine of PLUGIN (NS:NAME), or of every plugin, and their "
-    "strikes.  No plugin code runs.",
+    "strikes.  --cache FILE must be a host's metadata cache (or one "
+    "removed whose journal is still there): a path that names nothing, or "
+    "a file that is not a metadata cache, is an error (exit 1), not an "
+    "empty quarantine; so is a FILE.journal that is not a crash journal "
+    "of this plugkit, left as it is.  No plugin code runs.",
     {{"--cache", NULL, "FILE",
-      "the host's metadata cache file (required); the journal is FILE.journal",
+      "the host's metadata cache file (required; an error when it is not "
+      "one); the journal is FILE.journal",
       false, "file"},
      {"--json", NULL, NULL,
       "list: print a JSON array of {plugin, call, manifest, since, signal, "
-      "cause} "
-      "(docs/cli.md)",
-      false, NULL}}};
+      "cause} (docs/cli.md); on a failure {ok: false, error}",
+      false, NULL}},
+    NULL};

@@ -163,4 +163,5 @@ const cli_command cli_toml = {
      {"--json", NULL, NULL,
       "accepted for symmetry with the other commands: "
       "the output is always JSON",
-      false, NULL}}};
+      false, NULL}},
+    NULL};

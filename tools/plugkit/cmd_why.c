@@ -318,10 +318,10 @@ static void manifest_dependents(pk_host *host, const pk_plugin *target, text *t,
       cli_requirement_target(pk_plugin_get_namespace(p),
                              pk_plugin_requirement_at(p, r), id, sizeof id);
       const char *colon = strchr(id, ':');
-      bool all = colon && !strcmp(colon + 1, "__all__") &&
-                 !strncmp(id, pk_plugin_get_namespace(target),
-                          (size_t)(colon - id)) &&
-                 pk_plugin_get_namespace(target)[colon - id] == '\0';
+      bool all =
+          colon && !strcmp(colon + 1, "__all__") &&
+          !strncmp(id, pk_plugin_get_namespace(target), (size_t)(colon - id)) &&
+          pk_plugin_get_namespace(target)[colon - id] == '\0';
       if (all || !strcmp(id, pk_plugin_get_id(target))) {
         push(f, &f->dependents, pk_plugin_get_id(p));
         add(t, "%s%s%s%s",
@@ -351,8 +351,9 @@ static void explain_install(pk_host *host, const pk_plugin *p, text *t)
     pk_plugin *o = pk_host_plugin_at(host, i);
     if (o != p && pk_plugin_get_state(o) == PK_STATE_SHADOWED &&
         !strcmp(pk_plugin_get_id(o), pk_plugin_get_id(p)))
-      add(t, " It shadows another copy at %s, found later in the search "
-             "path, which is ignored.",
+      add(t,
+          " It shadows another copy at %s, found later in the search "
+          "path, which is ignored.",
           pk_plugin_get_manifest_path(o));
   }
 }
@@ -394,9 +395,10 @@ static void explain(pk_host *host, const pk_plugin *p, const cli_args *a,
                              i > 1 ? " " : "", a->pos[i]);
   if (pk_plugin_get_state(p) == PK_STATE_BROKEN) {
     pk_error_format(pk_plugin_get_error(p), buf, sizeof buf);
-    add(t, "%s: the manifest %s is broken: %s. Fix it: until then this "
-           "plugin cannot be required or loaded, and it is listed under its "
-           "directory name, %s.",
+    add(t,
+        "%s: the manifest %s is broken: %s. Fix it: until then this "
+        "plugin cannot be required or loaded, and it is listed under its "
+        "directory name, %s.",
         pk_plugin_get_id(p), pk_plugin_get_manifest_path(p), buf,
         pk_plugin_get_id(p));
     return;
@@ -405,8 +407,9 @@ static void explain(pk_host *host, const pk_plugin *p, const cli_args *a,
   if (a->npos < 2) {
     add(t, " Nothing was requested, so nothing loaded it.");
     manifest_dependents(host, p, t, f);
-    add(t, " Pass the pairs your host requests (plugkit why %s PAIR...) to "
-           "see whether they load it.",
+    add(t,
+        " Pass the pairs your host requests (plugkit why %s PAIR...) to "
+        "see whether they load it.",
         pk_plugin_get_id(p));
     return;
   }
@@ -416,17 +419,19 @@ static void explain(pk_host *host, const pk_plugin *p, const cli_args *a,
   switch (pk_plugin_get_state(p)) {
   case PK_STATE_DISCOVERED:
     if (st != PK_OK && strstr(failure, pk_plugin_get_id(p))) {
-      add(t, " It was not loaded: registration of %s failed on it: %s.",
-          pairs, failure);
+      add(t, " It was not loaded: registration of %s failed on it: %s.", pairs,
+          failure);
       return;
     }
     if (st == PK_OK)
-      add(t, " It was not loaded: none of the requested plugins (%s) "
-             "requires it, directly or indirectly.",
+      add(t,
+          " It was not loaded: none of the requested plugins (%s) "
+          "requires it, directly or indirectly.",
           pairs);
     else
-      add(t, " It was not loaded: registration of %s failed before anything "
-             "required it: %s.",
+      add(t,
+          " It was not loaded: registration of %s failed before anything "
+          "required it: %s.",
           pairs, failure);
     manifest_dependents(host, p, t, f);
     return;
@@ -455,8 +460,9 @@ static void explain(pk_host *host, const pk_plugin *p, const cli_args *a,
     add(t, ". Its register and post_register hooks ran: it is ready.");
     break;
   case PK_STATE_REGISTERED:
-    add(t, ". Its register hook ran, but registration stopped before its "
-           "post_register hook: %s.",
+    add(t,
+        ". Its register hook ran, but registration stopped before its "
+        "post_register hook: %s.",
         failure);
     break;
   default:
@@ -483,8 +489,7 @@ static void print_json(pk_host *host, const pk_plugin *p, const cli_args *a,
   cli_json_key(&w, "id");
   cli_json_string(&w, p ? pk_plugin_get_id(p) : a->pos[0]);
   cli_json_key(&w, "state");
-  cli_json_string(&w,
-                  p ? pk_plugin_state_name(pk_plugin_get_state(p)) : NULL);
+  cli_json_string(&w, p ? pk_plugin_state_name(pk_plugin_get_state(p)) : NULL);
   cli_json_key(&w, "version");
   cli_json_string(&w, p && *pk_plugin_get_version(p) ? pk_plugin_get_version(p)
                                                      : NULL);
@@ -558,21 +563,18 @@ static int why_body(void *ud)
   return rc;
 }
 
-/* With --json, a child killed by a plugin printed nothing: the shape with
- * ok false and the failure as its error. */
-static void why_killed(const cli_args *a, const cli_outcome *o)
+/* With --json, a failure that left nothing to explain (no host, a child
+ * killed by a plugin): the shape with ok false and err as its error. */
+static void json_failure(const cli_args *a, const pk_error *err)
 {
-  if (!a->json)
-    return;
-  pk_error err;
-  cli_outcome_error(o, &err);
-  print_json(NULL, NULL, a, &err, NULL, NULL);
+  if (a->json)
+    print_json(NULL, NULL, a, err, NULL, NULL);
 }
 
 static int run(const cli_command *cmd, int argc, char **argv)
 {
   return cli_run_command(cmd, argc, argv, 1, "which plugin? name it as NS:NAME",
-                         why_body, why_killed);
+                         why_body);
 }
 
 const cli_command cli_why = {
@@ -598,4 +600,5 @@ const cli_command cli_why = {
      CLI_TIMEOUT_OPTION,
      {"--path", NULL, "DIR",
       "search DIR for plugins too, after PLUGKIT_PATH (repeatable)", true,
-      "dir"}}};
+      "dir"}},
+    json_failure};

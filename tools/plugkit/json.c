@@ -162,6 +162,25 @@ void cli_json_error(cli_json_writer *w, const pk_error *err)
   cli_json_end_object(w);
 }
 
+void cli_json_failure(const cli_args *a, const pk_error *err)
+{
+  if (a->cmd->json_failure) {
+    a->cmd->json_failure(a, err);
+    return;
+  }
+  if (!a->json)
+    return;
+  cli_json_writer w;
+  cli_json_init(&w, stdout);
+  cli_json_begin_object(&w);
+  cli_json_key(&w, "ok");
+  cli_json_bool(&w, false);
+  cli_json_key(&w, "error");
+  cli_json_error(&w, err);
+  cli_json_end_object(&w);
+  cli_json_finish(&w);
+}
+
 /* ---- TOML values ---- */
 
 void cli_datetime_text(const pk_datetime *d, char *buf, size_t n)
