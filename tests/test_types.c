@@ -560,6 +560,45 @@ Test(types, duplicate_tag_between_two_plugins_names_both)
   tmp_clean();
 }
 
+/* The types of what a declared plugin requires are declared with its
+ * own, whichever form its requirements take: "name", "ns:name" (read
+ * without a parse) and the forms with a version constraint or blanks
+ * (parsed); one naming no installed plugin is passed over. */
+Test(types, types_of_every_form_of_requirement_are_declared)
+{
+  static const char m[] = "name = \"%s\"\nnamespace = \"runner\"\n"
+                          "version = \"1.2.0\"\n[[provides]]\nkind = "
+                          "\"cache\"\ntag = \"t%s\"\n";
+  static const char *const names[] = {"ra", "rb", "rc", "rd", "re"};
+  char text[256];
+  for (size_t i = 0; i < 5; i++) {
+    snprintf(text, sizeof text, m, names[i], names[i]);
+    tmp_plugin(names[i], text);
+  }
+  const char *dir = tmp_plugin(
+      "top", "name = \"top\"\nnamespace = \"runner\"\nversion = "
+             "\"1.0.0\"\nrequires = [\"ra\", \"runner:rb\", "
+             "\"rc >= 1.0\", \"runner:rd>=1\"]\n"
+             "optional = [\" re \", \"nowhere\", \"runner:nowhere\"]\n");
+  pk_host *h = new_host();
+  pk_error err;
+  cr_assert_eq(pk_host_add_path(h, dir, &err), PK_OK);
+  static const char cfg[] = "[plugins]\ntop = \"runner:top\"\n";
+  cr_assert_eq(pk_host_load_config_text(h, cfg, sizeof cfg - 1, "req.toml",
+                                        NULL, &err),
+               PK_OK, "%s", err.message);
+  for (size_t i = 0; i < 5; i++) {
+    char tag[8], id[16];
+    snprintf(tag, sizeof tag, "t%s", names[i]);
+    snprintf(id, sizeof id, "runner:%s", names[i]);
+    const pk__type *ty = pk__find_type(h->types, "cache", tag);
+    cr_assert_not_null(ty, "%s", tag);
+    cr_assert_str_eq(ty->plugin->id, id);
+  }
+  pk_host_free(h);
+  tmp_clean();
+}
+
 static void bad_binding(const char *name, const char *needle1,
                         const char *needle2)
 {
