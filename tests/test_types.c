@@ -1025,19 +1025,17 @@ Test(types, string_arrays_bind_as_lists)
   pk_host_free(h);
 }
 
-/* A manifest key holding a NUL byte ("name\u0000...") is an unknown key,
- * never read past the known key's end (ASan would see it). */
-Test(types, manifest_key_with_a_nul_byte_is_unknown)
+/* Discovers the one plugin whose manifest is text: it must be broken, its
+ * reason holding needle. */
+static void discover_broken(const char *text, const char *needle)
 {
   char dir[64], path[128];
-  snprintf(dir, sizeof dir, "/tmp/pk_nulkey_%d", getpid());
+  snprintf(dir, sizeof dir, "/tmp/pk_broken_%d", getpid());
   mkdir(dir, 0755);
   snprintf(path, sizeof path, "%s/p", dir);
   mkdir(path, 0755);
   snprintf(path, sizeof path, "%s/p/plugin.toml", dir);
-  write_file(path, "name = \"p\"\nnamespace = \"runner\"\n"
-                   "\"name\\u0000xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\" = "
-                   "\"x\"\n");
+  write_file(path, text);
   pk_host *h;
   pk_error err;
   pk_host_options o = {.size = sizeof o, .ignore_env = true};
@@ -1046,14 +1044,36 @@ Test(types, manifest_key_with_a_nul_byte_is_unknown)
   cr_assert_eq(pk_host_discover(h, &err), PK_OK, "%s", err.message);
   cr_assert_eq(pk_host_plugin_count(h), 1);
   pk_plugin *p = pk_host_plugin_at(h, 0);
-  cr_assert_eq(pk_plugin_get_state(p), PK_STATE_BROKEN);
-  cr_assert(strstr(pk_plugin_get_reason(p), "unknown key"), "%s",
+  cr_assert_eq(pk_plugin_get_state(p), PK_STATE_BROKEN, "%s", text);
+  cr_assert(strstr(pk_plugin_get_reason(p), needle), "%s",
             pk_plugin_get_reason(p));
   pk_host_free(h);
   unlink(path);
   snprintf(path, sizeof path, "%s/p", dir);
   rmdir(path);
   rmdir(dir);
+}
+
+/* A manifest key holding a NUL byte ("name\u0000...") is an unknown key,
+ * never read past the known key's end (ASan would see it). */
+Test(types, manifest_key_with_a_nul_byte_is_unknown)
+{
+  discover_broken("name = \"p\"\nnamespace = \"runner\"\n"
+                  "\"name\\u0000xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\" = "
+                  "\"x\"\n",
+                  "unknown key");
+}
+
+/* A name or namespace is checked whole: one holding a NUL byte is not the
+ * name before it ("p\u0000x" is no valid name: the plugin is broken). */
+Test(types, manifest_name_with_a_nul_byte_is_invalid)
+{
+  discover_broken("name = \"p\\u0000x\"\nnamespace = \"runner\"\n"
+                  "version = \"1.0.0\"\n",
+                  "invalid name");
+  discover_broken("name = \"p\"\nnamespace = \"runner\\u0000\"\n"
+                  "version = \"1.0.0\"\n",
+                  "invalid namespace");
 }
 
 /* A [plugins] alias holding a NUL byte is invalid, not the alias before
