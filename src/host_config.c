@@ -120,13 +120,24 @@ static pk_status read_fragment(pk_host *h, pk__pconf *c, pk_error *err)
  * fit.  The common forms, "name" and "ns:name" (no blank, no version
  * constraint), give it without a parse into a pk__req: a text the parse
  * would refuse gives no valid id either, so finds no plugin, as it
- * would. */
+ * would.  (A loop of its own, not strcspn: a libc function no start
+ * calls otherwise costs a fresh process a page fault.) */
 static size_t req_id(const pk_plugin *p, const char *text, char *id,
                      size_t n)
 {
-  size_t len = strcspn(text, " \t<>=!^~,"), nn;
+  /* where a blank or a constraint starts (" \t!,<=>" below 64, "^~") */
+  const uint64_t stop = (1ull << ' ') | (1ull << '\t') | (1ull << '!') |
+                        (1ull << ',') | (1ull << '<') | (1ull << '=') |
+                        (1ull << '>');
+  bool colon = false;
+  size_t len = 0, nn;
+  for (unsigned char c; (c = (unsigned char)text[len]); len++) {
+    if (c < 64 ? (stop >> c) & 1 : c == '^' || c == '~')
+      break;
+    colon |= c == ':';
+  }
   if (!text[len]) {
-    nn = memchr(text, ':', len) ? 0 : strlen(p->m.ns) + 1;
+    nn = colon ? 0 : strlen(p->m.ns) + 1;
     if (nn + len + 1 > n)
       return 0;
     if (nn) {
