@@ -77,11 +77,9 @@ static void installed_list(pk_host *h, const char *want, char *near_out,
 }
 
 static pk_status pconf_add(pk_host *h, pk__hostconf *hc, const char *alias,
-                           pk_plugin *p, const pk_value *table,
-                           const pk_value *id_v,
-                           pk__pconf **out)
+                           size_t len, pk_plugin *p, const pk_value *table,
+                           const pk_value *id_v, pk__pconf **out)
 {
-  size_t len = strlen(alias);
   /* in the config's arena, alias after it: released with the config */
   pk__pconf *c = pk__alloc(&hc->arena_alloc, sizeof *c + len + 1);
   if (!c)
@@ -115,6 +113,52 @@ static pk_status read_fragment(pk_host *h, pk__pconf *c, pk_error *err)
   if (st != PK_OK)
     pk__error_set_plugin(err, p->id);
   return st;
+}
+
+/* The id ("ns:name") of the plugin that requirement text of p names,
+ * into id (n bytes); its length, 0 when it does not parse or does not
+ * fit.  The common forms, "name" and "ns:name" (no blank, no version
+ * constraint), give it without a parse into a pk__req: a text the parse
+ * would refuse gives no valid id either, so finds no plugin, as it
+ * would.  (A loop of its own, not strcspn: a libc function no start
+ * calls otherwise costs a fresh process a page fault.) */
+static size_t req_id(const pk_plugin *p, const char *text, char *id,
+                     size_t n)
+{
+  /* where a blank or a constraint starts (" \t!,<=>" below 64, "^~") */
+  const uint64_t stop = (1ull << ' ') | (1ull << '\t') | (1ull << '!') |
+                        (1ull << ',') | (1ull << '<') | (1ull << '=') |
+                        (1ull << '>');
+  bool colon = false;
+  size_t len = 0, nn;
+  for (unsigned char c; (c = (unsigned char)text[len]); len++) {
+    if (c < 64 ? (stop >> c) & 1 : c == '^' || c == '~')
+      break;
+    colon |= c == ':';
+  }
+  if (!text[len]) {
+    nn = colon ? 0 : strlen(p->m.ns) + 1;
+    if (nn + len + 1 > n)
+      return 0;
+    if (nn) {
+      memcpy(id, p->m.ns, nn - 1);
+      id[nn - 1] = ':';
+    }
+    memcpy(id + nn, text, len + 1);
+    return nn + len;
+  }
+  pk__req req;
+  char why[8];
+  if (pk__req_parse_in(text, p->m.ns, &req, why, sizeof why) != PK_OK)
+    return 0;
+  size_t nm = strlen(req.name);
+  nn = strlen(req.ns);
+  if (nn + nm + 2 > n)
+    return 0;
+  memcpy(id, req.ns, nn); /* "ns:name" */
+  id[nn] = ':';
+  memcpy(id + nn + 1, req.name, nm + 1);
+  return nn + 1 + nm;
 }
 
 static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
@@ -166,10 +210,10 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
       REPORT(&e);
       continue;
     }
-    if (pk_value_kind(v) == PK_KIND_STRING) {
-      pk_value_get_string(v, &id, NULL, NULL);
+    if (it->kind == PK_KIND_STRING) { /* (read with the entry) */
+      id = it->u.s;
       id_v = v;
-    } else if (pk_value_kind(v) == PK_KIND_TABLE) {
+    } else if (it->kind == PK_KIND_TABLE) {
       table = v;
       const pk_value *pv = pk_table_get(v, "plugin");
       if (!pv) {
@@ -191,8 +235,8 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
       REPORT(&e);
       continue;
     }
-    char full[2 * PK__NAME_MAX + 2];
-    pk__plugins_full_id(h, id, full, sizeof full);
+    char buf[2 * PK__NAME_MAX + 2];
+    const char *full = pk__plugins_full_id(h, id, buf, sizeof buf);
     pk_plugin *p = pk_host_find_plugin(h, full);
     if (!p || p->state == PK_STATE_BROKEN) {
       char near[300], list[2048];
@@ -222,7 +266,7 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
       continue;
     }
     pk__pconf *c;
-    if (pconf_add(h, hc, alias, p, table, id_v, &c) != PK_OK)
+    if (pconf_add(h, hc, alias, alias_len, p, table, id_v, &c) != PK_OK)
       return pk__fail(err, PK_ENOMEM, "out of memory");
     p->conf = c;
     const pk_value *sc = p->m.has & PK__M_CONFIG
@@ -295,18 +339,10 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
       REPORT(&e);
     }
     for (size_t r = 0; r < p->m.nreq; r++) {
-      pk__req req;
-      char why[8], id[2 * PK__NAME_MAX + 2];
-      if (pk__req_parse_in(p->m.reqs[r].text, p->m.ns, &req, why,
-                           sizeof why) != PK_OK)
-        continue;
-      size_t nn = strlen(req.ns), nm = strlen(req.name);
-      if (nn + nm + 2 > sizeof id)
-        continue;
-      memcpy(id, req.ns, nn); /* "ns:name" */
-      id[nn] = ':';
-      memcpy(id + nn + 1, req.name, nm + 1);
-      pk_plugin *q = pk_host_find_plugin(h, id);
+      char id[2 * PK__NAME_MAX + 2];
+      size_t len = req_id(p, p->m.reqs[r].text, id, sizeof id);
+      /* (discovered: the declared plugins were found) */
+      pk_plugin *q = len ? pk__map_get(&h->by_id, id, len) : NULL;
       if (q && !q->types_added &&
           PK__VEC_PUSH(&h->alloc, queue, nreq, qcap, q) != PK_OK) {
         pk__free(&h->alloc, queue, qcap * sizeof *queue);

@@ -196,7 +196,7 @@ static pk_status get_name(const pk_value *root, const pk__item *it,
   pk_status st = get_string(root, NO_AT, it, key, true, out, err);
   if (st != PK_OK)
     return st;
-  if (!pk__name_valid(*out, strlen(*out)))
+  if (!pk__name_valid(*out, it->len))
     return pk__fail_at(err, PK_EMANIFEST, pk_value_get_pos(it->v),
                        "invalid %s \"%s\": use 1 to 127 letters, digits, '_', "
                        "'.' or '-'",

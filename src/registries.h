@@ -68,6 +68,11 @@ typedef struct pk__types {
   pk_doc **docs;           /* host description documents: the schemas
                               declared from them borrow their strings */
   size_t ndocs, doccap;
+  /* the types of plugins' [[provides]] (add_provided): a config declares
+   * many, from a manifest or the cache's record each, and keeps them for
+   * as long as the host, so they are bumped here, not allocated one by
+   * one (pk__type_free leaves them); released with the registry */
+  pk__arena plugin_types;
   bool config_loaded;      /* a host config was loaded: no more kinds */
 } pk__types;
 
@@ -94,7 +99,8 @@ pk__type *pk__find_type(const pk__types *t, const char *kind,
 /* A type with its key and names in one allocation (ext NULL: it extends
  * nothing); NULL when out of memory.  pk__type_insert() takes it (a tag
  * taken is PK_EDUPLICATE naming both providers); pk__type_free() frees one
- * not inserted. */
+ * not inserted.  A plugin's type (its plugin set at once) is allocated
+ * from the registry's plugin_types arena, which pk__type_free leaves. */
 pk__type *pk__type_new(const pk__allocator *a, const char *kind,
                        const char *tag, const char *ext);
 pk_status pk__type_insert(pk_host *h, pk__types *t, pk__type *ty,

@@ -59,9 +59,10 @@ static bool field_name_valid(const char *s, size_t len)
 
 static pk_field_type type_from_name(const char *s)
 {
-  for (size_t i = 0; i < NTYPES; i++)
-    if (!strcmp(s, type_names[i]))
-      return (pk_field_type)(i + 1);
+  for (size_t i = 0; i < NTYPES; i++) /* (no two share a first letter) */
+    if (s[0] == type_names[i][0])
+      return strcmp(s, type_names[i]) ? (pk_field_type)0
+                                      : (pk_field_type)(i + 1);
   return (pk_field_type)0;
 }
 
@@ -294,8 +295,10 @@ static pk_status field_props(const pk__allocator *a, pk_field *f,
                              const pk_value *decl, const char *path,
                              const char **cbuf, uint32_t *lbuf, pk_error *err)
 {
-  size_t pidx[NPROPS] = {0}; /* the key index of each property written */
-  bool seen[NPROPS] = {false};
+  /* the properties written (1 << prop), and the key indexes the
+   * messages below point at */
+  unsigned seen = 0;
+  size_t at_required = 0, at_optional = 0, at_max = 0;
   bool required = false, optional = false;
   pk_status st;
 
@@ -350,8 +353,7 @@ static pk_status field_props(const pk__allocator *a, pk_field *f,
                           "properties: %s)",
                           key, path, list);
     }
-    seen[p] = true;
-    pidx[p] = k;
+    seen |= 1u << p;
     st = PK_OK;
     if (!prop_applies(p, f->type))
       return schema_error(err, KPOS, "field \"%s\" is %s: \"%s\" %s", path,
@@ -360,9 +362,11 @@ static pk_status field_props(const pk__allocator *a, pk_field *f,
     case P_TYPE:
       break; /* read first, above */
     case P_REQUIRED:
+      at_required = k;
       st = parse_bool_prop(v, path, key, &required, err);
       break;
     case P_OPTIONAL:
+      at_optional = k;
       st = parse_bool_prop(v, path, key, &optional, err);
       break;
     case P_FORMAT:
@@ -382,6 +386,7 @@ static pk_status field_props(const pk__allocator *a, pk_field *f,
       break;
     case P_MIN:
     case P_MAX:
+      at_max = p == P_MAX ? k : at_max;
       st = parse_bound(f, v, path, key, p == P_MIN, err);
       break;
     case P_CHOICES:
@@ -416,7 +421,7 @@ static pk_status field_props(const pk__allocator *a, pk_field *f,
                         "array field \"%s\" needs items = \"TYPE\" (string, "
                         "integer, float, boolean or datetime)",
                         path);
-  if (f->type == PK_FIELD_TABLE && !seen[P_FIELDS])
+  if (f->type == PK_FIELD_TABLE && !(seen & (1u << P_FIELDS)))
     return schema_error(err, field_pos(f),
                         "table field \"%s\" needs fields = { NAME = { type = "
                         "... }, ... }",
@@ -432,26 +437,27 @@ static pk_status field_props(const pk__allocator *a, pk_field *f,
       pk__fmt_double(lo, sizeof lo, f->min.f);
       pk__fmt_double(hi, sizeof hi, f->max.f);
     }
-    return schema_error(err, pk_table_key_pos_at(decl, pidx[P_MAX]),
+    return schema_error(err, pk_table_key_pos_at(decl, at_max),
                         "field \"%s\": min %s is above max %s", path, lo, hi);
   }
-  if (seen[P_REQUIRED] && seen[P_OPTIONAL] && required && optional)
-    return schema_error(err, pk_table_key_pos_at(decl, pidx[P_OPTIONAL]),
+  if (required && optional)
+    return schema_error(err, pk_table_key_pos_at(decl, at_optional),
                         "field \"%s\" cannot be both required and optional",
                         path);
   if (f->dflt_v && required)
-    return schema_error(err, pk_table_key_pos_at(decl, pidx[P_REQUIRED]),
+    return schema_error(err, pk_table_key_pos_at(decl, at_required),
                         "field \"%s\" has a default, so it is never missing: "
                         "drop required = true",
                         path);
   if (f->dflt_v && optional)
-    return schema_error(err, pk_table_key_pos_at(decl, pidx[P_OPTIONAL]),
+    return schema_error(err, pk_table_key_pos_at(decl, at_optional),
                         "field \"%s\" has a default, so it is never unset: "
                         "drop optional = true",
                         path);
   /* required = false means optional; with neither, a field without a
    * default is required (a table field is then decoded from {}). */
-  f->optional = optional || (seen[P_REQUIRED] && !required && !f->dflt_v);
+  f->optional =
+      optional || ((seen & (1u << P_REQUIRED)) && !required && !f->dflt_v);
   f->required = !f->optional && !f->dflt_v &&
                 (f->type != PK_FIELD_TABLE || required);
 
@@ -468,7 +474,7 @@ static pk_status parse_field(const pk__allocator *a, pk_field *f,
   uint32_t lbuf[CHECK_CHOICES];
   pk_status st = field_props(a, f, decl, path, check ? cbuf : NULL, lbuf,
                              err);
-  if (check && f->choices != cbuf) {
+  if (check && f->nchoices && f->choices != cbuf) {
     pk__free(a, f->choices, f->nchoices * sizeof *f->choices);
     pk__free(a, f->choice_len, f->nchoices * sizeof *f->choice_len);
   }
@@ -523,13 +529,12 @@ static pk_status table_field(const pk__allocator *a, const pk_value *table,
   return parse_field(a, f, it->v, path, check, err);
 }
 
-/* Checks the fields of a schema table without keeping them: no schema is
- * built and nothing is allocated (unless an enum lists more than
+/* Checks the n fields of a schema table without keeping them: no schema
+ * is built and nothing is allocated (unless an enum lists more than
  * CHECK_CHOICES choices). */
 static pk_status check_fields(const pk__allocator *a, const pk_value *table,
-                              const char *prefix, pk_error *err)
+                              size_t n, const char *prefix, pk_error *err)
 {
-  size_t n = pk_table_count(table);
   pk__items items;
   pk__items_init(&items, table);
   for (size_t i = 0; i < n; i++) {
@@ -559,7 +564,7 @@ static pk_status parse_schema(const pk__allocator *a, const pk_value *table,
                         "a schema must be a table of fields, found %s",
                         pk__kind_article(pk_value_kind(table)));
   if (!out)
-    return check_fields(a, table, prefix, err);
+    return check_fields(a, table, n, prefix, err);
   s = pk__alloc_zero(a, sizeof *s);
   if (!s)
     return pk__fail(err, PK_ENOMEM, "out of memory");

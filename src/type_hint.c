@@ -8,13 +8,13 @@
 
 #include "use.h"
 
-void pk__plugins_full_id(const pk_host *h, const char *id, char *full,
-                         size_t n)
+const char *pk__plugins_full_id(const pk_host *h, const char *id, char *buf,
+                                size_t n)
 {
-  if (!strchr(id, ':') && h->nns == 1)
-    snprintf(full, n, "%s:%s", h->ns[0].name, id);
-  else
-    pk__copy_str(full, n, id);
+  if (strchr(id, ':') || h->nns != 1)
+    return id; /* (not copied: most name their namespace) */
+  snprintf(buf, n, "%s:%s", h->ns[0].name, id);
+  return buf;
 }
 
 /* A [plugins] entry (alias = "ns:name" or a table with plugin = ...) that
@@ -31,10 +31,10 @@ static bool typo_hint(pk_host *h, const pk_plugin *p, char *hint, size_t n)
     const pk_value *v = pk_table_value_at(plugins, i);
     if (pk_value_kind(v) == PK_KIND_TABLE)
       v = pk_table_get(v, "plugin");
-    char full[2 * PK__NAME_MAX + 2];
+    char buf[2 * PK__NAME_MAX + 2];
     if (pk_value_get_string(v, &id, NULL, NULL) != PK_OK)
       continue;
-    pk__plugins_full_id(h, id, full, sizeof full);
+    const char *full = pk__plugins_full_id(h, id, buf, sizeof buf);
     const char *const cand[1] = {p->id};
     if (pk_host_find_plugin(h, full) || !pk__closest(full, cand, 1))
       continue;

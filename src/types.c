@@ -15,6 +15,7 @@ pk__types *pk__types_get(pk_host *h)
   pk__types *t = pk__alloc_zero(&h->alloc, sizeof *t);
   if (!t)
     return NULL;
+  pk__arena_init(&t->plugin_types, &h->alloc);
   pk_doc_options o = pk__host_doc_options(h);
   pk_schema_options so = {sizeof so, h->alloc.fn, h->alloc.ud};
   if (pk_doc_parse("", 0, "<empty>", &o, &t->empty_doc, NULL) != PK_OK ||
@@ -28,16 +29,21 @@ pk__types *pk__types_get(pk_host *h)
   return t;
 }
 
-/* "x\x01y" into buf; its length, or 0 when it does not fit. */
-static size_t join_buf(char *buf, size_t cap, const char *x, const char *y)
+/* "x\x01y" (x nx bytes, y ny) into buf, which holds it; its length. */
+static size_t join(char *buf, const char *x, size_t nx, const char *y,
+                   size_t ny)
 {
-  size_t nx = strlen(x), ny = strlen(y);
-  if (nx + ny + 2 > cap)
-    return 0;
   memcpy(buf, x, nx);
   buf[nx] = '\x01';
   memcpy(buf + nx + 1, y, ny + 1);
   return nx + 1 + ny;
+}
+
+/* join() into buf (cap bytes); 0 when it does not fit. */
+static size_t join_buf(char *buf, size_t cap, const char *x, const char *y)
+{
+  size_t nx = strlen(x), ny = strlen(y);
+  return nx + ny + 2 > cap ? 0 : join(buf, x, nx, y, ny);
 }
 
 pk__type *pk__find_type(const pk__types *t, const char *kind,
@@ -63,7 +69,7 @@ pk__type *pk__type_new(const pk__allocator *a, const char *kind,
   memset(ty, 0, sizeof *ty);
   ty->names = (uint32_t)names; /* kind, tag, extends: 127 bytes each */
   ty->key = (char *)(ty + 1);
-  ty->key_len = (uint32_t)join_buf(ty->key, nk + nt + 2, kind, tag);
+  ty->key_len = (uint32_t)join(ty->key, kind, nk, tag, nt);
   ty->kind = ty->key + nk + nt + 2;
   memcpy(ty->kind, kind, nk + 1);
   ty->tag = ty->kind + nk + 1;
@@ -173,8 +179,8 @@ void pk__type_free(const pk__allocator *a, pk__type *ty)
     pk__free(a, ty->bind, ty->nbind * sizeof *ty->bind);
   } else {
     pk_doc_free(ty->doc);
+    pk__free(a, ty, sizeof *ty + ty->names); /* (a plugin's: its arena) */
   }
-  pk__free(a, ty, sizeof *ty + ty->names);
 }
 
 pk_status pk__type_insert(pk_host *h, pk__types *t, pk__type *ty,
@@ -331,8 +337,8 @@ static pk_status add_provided(pk_host *h, pk__types *t, pk_plugin *p,
                 "does not declare (kinds: %s)", p->id, kind, list);
     return pk__error_set_plugin(err, p->id);
   }
-  pk__type *ty = pk__type_new(&h->alloc, kind, e->tag,
-                              ext && *ext ? ext : NULL);
+  pk__allocator in = {pk__arena_fn, &t->plugin_types};
+  pk__type *ty = pk__type_new(&in, kind, e->tag, ext && *ext ? ext : NULL);
   if (!ty)
     return pk__fail(err, PK_ENOMEM, "out of memory");
   ty->plugin = p;
@@ -540,6 +546,7 @@ void pk__types_free(pk_host *h)
   for (size_t i = 0; i < t->ntypes; i++)
     pk__type_free(a, t->types[i]);
   pk__free(a, t->types, t->tcap * sizeof *t->types);
+  pk__arena_release(&t->plugin_types);
   pk__map_free(a, &t->by_tag);
   for (size_t i = 0; i < t->nkinds; i++) {
     pk__strfree(a, t->kinds[i].name);

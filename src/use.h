@@ -50,9 +50,10 @@ typedef struct pk__hostconf {
 pk__hostconf *pk__hostconf_get(pk_host *h);
 
 /* type_hint.c: the "ns:name" a [plugins] value names: a bare name is in
- * the host's namespace when it has one only. */
-void pk__plugins_full_id(const pk_host *h, const char *id, char *full,
-                         size_t n);
+ * the host's namespace when it has one only (written into buf, n bytes);
+ * else id itself. */
+const char *pk__plugins_full_id(const pk_host *h, const char *id, char *buf,
+                                size_t n);
 /* type_hint.c: for an unknown type kind/tag, "; plugin ID provides it
  * but is not enabled: add plugins.NAME = \"ID\" to the config" when an
  * installed plugin not declared provides it, or, when a [plugins] entry

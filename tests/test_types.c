@@ -560,6 +560,45 @@ Test(types, duplicate_tag_between_two_plugins_names_both)
   tmp_clean();
 }
 
+/* The types of what a declared plugin requires are declared with its
+ * own, whichever form its requirements take: "name", "ns:name" (read
+ * without a parse) and the forms with a version constraint or blanks
+ * (parsed); one naming no installed plugin is passed over. */
+Test(types, types_of_every_form_of_requirement_are_declared)
+{
+  static const char m[] = "name = \"%s\"\nnamespace = \"runner\"\n"
+                          "version = \"1.2.0\"\n[[provides]]\nkind = "
+                          "\"cache\"\ntag = \"t%s\"\n";
+  static const char *const names[] = {"ra", "rb", "rc", "rd", "re"};
+  char text[256];
+  for (size_t i = 0; i < 5; i++) {
+    snprintf(text, sizeof text, m, names[i], names[i]);
+    tmp_plugin(names[i], text);
+  }
+  const char *dir = tmp_plugin(
+      "top", "name = \"top\"\nnamespace = \"runner\"\nversion = "
+             "\"1.0.0\"\nrequires = [\"ra\", \"runner:rb\", "
+             "\"rc >= 1.0\", \"runner:rd>=1\"]\n"
+             "optional = [\" re \", \"nowhere\", \"runner:nowhere\"]\n");
+  pk_host *h = new_host();
+  pk_error err;
+  cr_assert_eq(pk_host_add_path(h, dir, &err), PK_OK);
+  static const char cfg[] = "[plugins]\ntop = \"runner:top\"\n";
+  cr_assert_eq(pk_host_load_config_text(h, cfg, sizeof cfg - 1, "req.toml",
+                                        NULL, &err),
+               PK_OK, "%s", err.message);
+  for (size_t i = 0; i < 5; i++) {
+    char tag[8], id[16];
+    snprintf(tag, sizeof tag, "t%s", names[i]);
+    snprintf(id, sizeof id, "runner:%s", names[i]);
+    const pk__type *ty = pk__find_type(h->types, "cache", tag);
+    cr_assert_not_null(ty, "%s", tag);
+    cr_assert_str_eq(ty->plugin->id, id);
+  }
+  pk_host_free(h);
+  tmp_clean();
+}
+
 static void bad_binding(const char *name, const char *needle1,
                         const char *needle2)
 {
@@ -986,19 +1025,17 @@ Test(types, string_arrays_bind_as_lists)
   pk_host_free(h);
 }
 
-/* A manifest key holding a NUL byte ("name\u0000...") is an unknown key,
- * never read past the known key's end (ASan would see it). */
-Test(types, manifest_key_with_a_nul_byte_is_unknown)
+/* Discovers the one plugin whose manifest is text: it must be broken, its
+ * reason holding needle. */
+static void discover_broken(const char *text, const char *needle)
 {
   char dir[64], path[128];
-  snprintf(dir, sizeof dir, "/tmp/pk_nulkey_%d", getpid());
+  snprintf(dir, sizeof dir, "/tmp/pk_broken_%d", getpid());
   mkdir(dir, 0755);
   snprintf(path, sizeof path, "%s/p", dir);
   mkdir(path, 0755);
   snprintf(path, sizeof path, "%s/p/plugin.toml", dir);
-  write_file(path, "name = \"p\"\nnamespace = \"runner\"\n"
-                   "\"name\\u0000xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\" = "
-                   "\"x\"\n");
+  write_file(path, text);
   pk_host *h;
   pk_error err;
   pk_host_options o = {.size = sizeof o, .ignore_env = true};
@@ -1007,14 +1044,36 @@ Test(types, manifest_key_with_a_nul_byte_is_unknown)
   cr_assert_eq(pk_host_discover(h, &err), PK_OK, "%s", err.message);
   cr_assert_eq(pk_host_plugin_count(h), 1);
   pk_plugin *p = pk_host_plugin_at(h, 0);
-  cr_assert_eq(pk_plugin_get_state(p), PK_STATE_BROKEN);
-  cr_assert(strstr(pk_plugin_get_reason(p), "unknown key"), "%s",
+  cr_assert_eq(pk_plugin_get_state(p), PK_STATE_BROKEN, "%s", text);
+  cr_assert(strstr(pk_plugin_get_reason(p), needle), "%s",
             pk_plugin_get_reason(p));
   pk_host_free(h);
   unlink(path);
   snprintf(path, sizeof path, "%s/p", dir);
   rmdir(path);
   rmdir(dir);
+}
+
+/* A manifest key holding a NUL byte ("name\u0000...") is an unknown key,
+ * never read past the known key's end (ASan would see it). */
+Test(types, manifest_key_with_a_nul_byte_is_unknown)
+{
+  discover_broken("name = \"p\"\nnamespace = \"runner\"\n"
+                  "\"name\\u0000xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\" = "
+                  "\"x\"\n",
+                  "unknown key");
+}
+
+/* A name or namespace is checked whole: one holding a NUL byte is not the
+ * name before it ("p\u0000x" is no valid name: the plugin is broken). */
+Test(types, manifest_name_with_a_nul_byte_is_invalid)
+{
+  discover_broken("name = \"p\\u0000x\"\nnamespace = \"runner\"\n"
+                  "version = \"1.0.0\"\n",
+                  "invalid name");
+  discover_broken("name = \"p\"\nnamespace = \"runner\\u0000\"\n"
+                  "version = \"1.0.0\"\n",
+                  "invalid namespace");
 }
 
 /* A [plugins] alias holding a NUL byte is invalid, not the alias before
