@@ -256,6 +256,8 @@ typedef struct loader {
   pk__arena keys;      /* the identities stated (loaded.key), until the
                           scan recorded them */
   pk__mc_batch batch;  /* the images made (pk__mc_image), until written */
+  bool keep_docs;      /* a host's own allocator: the manifests imaged
+                          keep their documents (see serve_made) */
   pk_error err;        /* the last failure, kept by keep_error */
 } loader;
 
@@ -399,8 +401,10 @@ static char *name_read(loader *L, pk_plugin *p, const char *mpath, size_t ld)
  * made of it, as the cache serves it at the next start: the document is
  * dropped, its memory the next manifest's, and read back from the image
  * written when something asks for it (pk__mc_load_doc), as a warm start
- * reads it.  false: not imaged (p keeps its document, the manifest is
- * read every time); true: served, or out of memory (l->read_st). */
+ * reads it.  Over a host's own allocator, whose plugins get their
+ * documents during discovery (add_loaded), p keeps the document it has.
+ * false: p keeps its document (imaged, or read every time); true:
+ * served, or out of memory (l->read_st). */
 static bool serve_made(loader *L, loaded *l, pk_plugin *p, pk__arena_pos at,
                        const char *mpath, size_t ld)
 {
@@ -410,14 +414,17 @@ static bool serve_made(loader *L, loaded *l, pk_plugin *p, pk__arena_pos at,
                               l->key, &p->m, &e);
   if (st == PK_OK && !e)
     return false;
-  if (st == PK_OK && (st = pk__mc_lend(&L->served_alloc, e, &m)) == PK_EIO)
-    return false; /* (not a record this library reads: cannot happen) */
-  if (st == PK_OK) {
-    pk__arena_rewind(&L->arena, at);
-    p->m = m;
+  if (st == PK_OK) { /* recorded from its entry, whoever has the document */
     l->old = e;
     l->made = true;
     l->kind = PK__MC_IMAGE;
+  }
+  if (st == PK_OK && (L->keep_docs ||
+                      (st = pk__mc_lend(&L->served_alloc, e, &m)) == PK_EIO))
+    return false; /* (EIO: not a record this library reads: cannot be) */
+  if (st == PK_OK) {
+    pk__arena_rewind(&L->arena, at);
+    p->m = m;
     st = name_served(L, p, e, pk__mc_file(L->mc, true), mpath, ld);
   }
   l->read_st = st;
@@ -648,6 +655,7 @@ static void load_all(pk_host *h, pk__mc *mc, const char *root, size_t lr,
   bool started[8] = {false};
   for (size_t j = 0; j < k; j++) {
     L[j] = (loader){.mc = mc,
+                    .keep_docs = h->alloc.fn != NULL,
                     .root = root,
                     .root_len = lr,
                     .dfd = dfd,

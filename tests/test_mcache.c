@@ -690,6 +690,30 @@ Test(mcache, a_first_start_serves_from_the_file_it_writes, .fini = remove_tree)
   expect_same(cache, reference, "3 manifests from the cache, 1 read");
 }
 
+/* Over a host's own allocator (whose plugins get their documents during
+ * discovery) the start that writes the cache images the manifests as it
+ * parses them but keeps their documents: none is read back from the file
+ * it wrote; the next start is served by that file. */
+Test(mcache, a_first_start_over_an_own_allocator_keeps_its_documents,
+     .fini = remove_tree)
+{
+  make_tree();
+  settle();
+  take_reference();
+  host_alloc = plain_alloc;
+  logbuf log;
+  pk_host *h = discover(cache, &log);
+  pk_plugin *b = pk_host_find_plugin(h, "mc:b");
+  cr_assert_not_null(b);
+  cr_assert(!b->m.cached && b->m.doc && b->m.root);
+  char got[65536];
+  describe(h, got, sizeof got);
+  pk_host_free(h);
+  cr_assert_str_eq(got, reference);
+  expect_same(cache, reference, "3 manifests from the cache, 1 read");
+  host_alloc = NULL;
+}
+
 /* The first start's image of b damaged in the file it wrote before b's
  * document is asked for: b is read again while unchanged (the file then
  * marked damaged); once b changed too, b has no document -- never the
