@@ -325,9 +325,8 @@ static void check_cache(project *p, const char *who, const pk_value *cv,
     const char *near =
         closest_in(pk_doc_root(p->doc), "caches", cache, builtin, 3);
     runner_problem(diag, PK_ENOTFOUND, pk_value_get_pos(cv),
-                   "%s: cache \"%s\" is "
-                   "not configured%s%s%s: use local, repo, none or add "
-                   "[caches.%s]",
+                   "%s: cache \"%s\" is not configured%s%s%s: use local, "
+                   "repo, none or add [caches.%s]",
                    who, cache, near ? " (did you mean \"" : "",
                    near ? near : "", near ? "\"?)" : "", cache);
   }
@@ -393,8 +392,7 @@ static void add_command(project *p, const char *alias, const char *dir,
   if (env && !in_table(root, "envs", env)) {
     near = closest_in(root, "envs", env, NULL, 0);
     runner_problem(diag, PK_ENOTFOUND, pk_value_get_pos(ev),
-                   "%s: env \"%s\" is "
-                   "not configured%s%s%s: add [envs.%s]",
+                   "%s: env \"%s\" is not configured%s%s%s: add [envs.%s]",
                    c->address, env, near ? " (did you mean \"" : "",
                    near ? near : "", near ? "\"?)" : "", env);
   }
@@ -406,8 +404,8 @@ static void add_command(project *p, const char *alias, const char *dir,
     static const char *const dflt[] = {"default"};
     near = closest_in(root, "spaces", sp, dflt, 1);
     runner_problem(diag, PK_ENOTFOUND, pk_value_get_pos(sv),
-                   "%s: space \"%s\" "
-                   "is not configured%s%s%s: add [spaces.%s]",
+                   "%s: space \"%s\" is not configured%s%s%s: add "
+                   "[spaces.%s]",
                    c->address, sp, near ? " (did you mean \"" : "",
                    near ? near : "", near ? "\"?)" : "", sp);
   }
