@@ -426,6 +426,28 @@ static void inst_release(pk_host *h, pk__inst *in)
   }
 }
 
+/* Where a plugin factory's reason points: at the value of the field it
+ * starts with (`url "x": expected ...`), in the layer that value came
+ * from ([caches.NAME] or [plugins.ALIAS]), for that is what to fix; else
+ * at the instance's table. */
+static pk_pos reason_pos(const pk__type *ty, const pk_config *const *layers,
+                         const char *reason, const pk__inst *top)
+{
+  for (size_t i = 0; i < ty->nbind; i++) {
+    const char *f = ty->bind[i].field;
+    size_t n = strlen(f);
+    const pk_config *from;
+    pk_error e;
+    if (!strncmp(reason, f, n) && reason[n] == ' ' &&
+        pk_config_coalesce(layers, 3, f, &from, &e) == PK_OK) {
+      pk_pos pos = pk_config_get_value_pos(from, f);
+      if (pos.line)
+        return pos;
+    }
+  }
+  return pk_value_get_pos(top->table);
+}
+
 /* Builds one level (ty) with its decoded config and base object. */
 static pk_status build_level(pk_host *h, pk__inst *top,
                              pk__inst *lv, void *base, pk_error *err)
@@ -478,7 +500,7 @@ static pk_status build_level(pk_host *h, pk__inst *top,
     if (rc != 0) {
       char where[300];
       lv->obj = NULL;
-      pk__fail_at(err, PK_EPLUGIN, pk_value_get_pos(top->table),
+      pk__fail_at(err, PK_EPLUGIN, reason_pos(ty, layers, ebuf, top),
                   "%s type \"%s\" of plugin %s failed to build %s: %s",
                   ty->kind, ty->tag, ty->plugin->id,
                   inst_where(top, where, sizeof where),

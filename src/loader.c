@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "stages.h"
 
@@ -80,6 +81,24 @@ static pk_status check_desc(pk_plugin *p, const pk_plugin_desc *d,
   return PK_OK;
 }
 
+/* Words the failed dlopen of p's library (its text in err) for the one
+ * who reads it: at the manifest's library key, with the plugin and what
+ * to do; a file that is not there is most often a plugin not built. */
+static pk_status open_failed(pk_plugin *p, pk_error *err)
+{
+  char why[sizeof err->message];
+  pk__copy_str(why, sizeof why, err->message);
+  bool absent = access(p->library_path, F_OK) != 0;
+  return pk__fail_at(
+      err, PK_ELOAD,
+      pk_value_get_pos(pk_table_get(pk__manifest_root(p), "library")),
+      "plugin %s: cannot load its library: %s; %s", p->id, why,
+      absent ? "build the plugin (its library goes beside plugin.toml), or "
+               "fix the manifest's library"
+             : "rebuild it for this system and host (dlopen refused it), "
+               "or fix the manifest's library");
+}
+
 /* Opens p's shared object and checks it, after its files passed the path
  * hygiene and the lock in force.  Data-only plugins have nothing to open
  * (their files are checked too). */
@@ -105,7 +124,7 @@ pk_status pk__load_plugin(pk_host *h, pk_plugin *p, pk_error *err)
   else if (st == PK_OK && !p->builtin && p->library_path) {
     p->handle = pk__dl_open(p->library_path, err);
     if (!p->handle)
-      st = PK_ELOAD;
+      st = open_failed(p, err);
     else if (PK__VEC_PUSH(&h->alloc, h->opened, h->nopened, h->opencap, p)) {
       pk__dl_close(p->handle);
       p->handle = NULL;

@@ -545,6 +545,67 @@ Test(cli_native, new_writes_projects_whose_sources_compile)
   }
 }
 
+/* The host plugkit new writes, built against the shared library (as its
+ * Makefile does) and run: a plugin of its namespace is ready; nothing of
+ * its namespace (a plugin of another, or the plugin's own directory
+ * given) fails with what it looks for, not a silent exit 0. */
+Test(cli_native, new_host_runs_a_new_plugin_and_says_when_it_finds_none)
+{
+  char host[300], dir[300], cmd[2048];
+  snprintf(host, sizeof host, "%s/app", root);
+  cr_assert_eq(cli("new", "host", "app", "--dir", host).code, 0);
+  snprintf(cmd, sizeof cmd,
+           "'%s' %s -std=c11 -Wall -Wextra -Werror -I'%s/../include' -o "
+           "'%s/app' '%s/app.c' -L'%s' -lplugkit -Wl,-rpath,'%s'",
+           PK_TEST_CC, PK_TEST_CC_FLAGS, PK_TEST_SOURCE_DIR, host, host,
+           PK_LIB_DIR, PK_LIB_DIR);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+  static const struct {
+    const char *ns, *arg; /* the plugin's namespace, the host's DIR */
+    int code;
+  } cases[] = {{"app", "plugins", 0},
+               {"other", "plugins", 1},
+               {"app", "plugins/hello", 1}};
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    snprintf(dir, sizeof dir, "%s/%zu/plugins/hello", root, c);
+    run r =
+        cli("new", "plugin", "hello", "--namespace", cases[c].ns, "--dir", dir);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    char want[200];
+    snprintf(want, sizeof want,
+             "the directory is the plugin of namespace %s: a host of that "
+             "namespace loads it from its parent",
+             cases[c].ns);
+    assert_has(r.out, want);
+    strcat(dir, "/hello.c");
+    cr_assert_eq(compile(dir), 0);
+    /* compile() wrote hello.c.so: the manifest names libhello.so */
+    snprintf(cmd, sizeof cmd,
+             "cd '%s/%zu' && mv plugins/hello/hello.c.so "
+             "plugins/hello/libhello.so && env -u PLUGKIT_PATH '%s/app' %s "
+             ">out 2>err",
+             root, c, host, cases[c].arg);
+    int st = system(cmd);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == cases[c].code,
+              "case %zu: status %d", c, st);
+    char out[100], err[100];
+    snprintf(out, sizeof out, "%s/%zu/out", root, c);
+    snprintf(err, sizeof err, "%s/%zu/err", root, c);
+    char *o = slurp(open(out, O_RDONLY)), *e = slurp(open(err, O_RDONLY));
+    if (cases[c].code == 0) {
+      cr_assert_str_eq(o, "app:hello 0.1.0: ready\n");
+      cr_assert_str_eq(e, "");
+    } else {
+      cr_assert_str_eq(o, "");
+      assert_has(e, "app: no plugin of namespace \"app\" found in "
+                    "PLUGKIT_PATH or the directories given: a plugin is a "
+                    "directory holding its plugin.toml (namespace = "
+                    "\"app\") and library; give the directory that holds "
+                    "it");
+    }
+  }
+}
+
 Test(cli_native, new_refuses_what_it_cannot_write)
 {
   run r = cli("new", "plugin", "Bad.Name");

@@ -418,18 +418,36 @@ Test(faults, post_register_failure)
   EXPECT_IN(e.message, "post_register refused");
 }
 
+/* A library dlopen refuses: dlerror()'s text, at the manifest's library
+ * key, with the plugin and what to do. */
 Test(faults, dlopen_error_text_is_kept)
 {
   pk_error e;
   cr_assert_eq(register_fault("faults:undefined_symbol", &e, NULL), PK_ELOAD);
+  EXPECT_IN(e.message, "plugin faults:undefined_symbol: cannot load its "
+                       "library: ");
   EXPECT_IN(e.message, "pk_fixture_function_nobody_defines");
+  EXPECT_IN(e.message, "; rebuild it for this system and host");
+  EXPECT_IN(e.source, "undefined_symbol/plugin.toml");
+  cr_expect_eq(e.line, 5);
+  cr_expect_eq(e.col, 11);
 }
 
+/* A plugin not built: said so (a newcomer's first error), at the
+ * library key of its manifest. */
 Test(faults, library_file_missing)
 {
   pk_error e;
   cr_assert_eq(register_fault("faults:no_library_file", &e, NULL), PK_ELOAD);
+  EXPECT_IN(e.message, "plugin faults:no_library_file: cannot load its "
+                       "library: ");
   EXPECT_IN(e.message, "libnot_built.so");
+  EXPECT_IN(e.message, "; build the plugin (its library goes beside "
+                       "plugin.toml), or fix the manifest's library");
+  EXPECT_IN(e.source, "no_library_file/plugin.toml");
+  cr_expect_eq(e.line, 4);
+  cr_expect_eq(e.col, 11);
+  cr_expect_str_eq(e.plugin, "faults:no_library_file");
 }
 
 Test(faults, missing_requirement_names_requirer_and_position)

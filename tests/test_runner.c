@@ -292,6 +292,36 @@ Test(runner, command_dep_on_an_unknown_command_points_at_its_name)
   proj_free(&p);
 }
 
+/* A misspelt cache, env, space or module a command or the command line
+ * names gets its "did you mean", as a misspelt command does. */
+Test(runner, misspelt_cache_env_space_and_module_are_suggested)
+{
+  proj p;
+  proj_with(&p, "[defaults]\ncache = \"locall\"\n"
+                "[envs.dev]\ntype = \"env\"\n"
+                "[spaces.tools]\nmodules = [\"net\"]\n"
+                "[commands.a]\nexec = \"true\"\nenv = \"dve\"\n"
+                "space = \"tool\"\n");
+  put(p.dir, "net/x", "x\n");
+  cr_assert_eq(run(&p, NULL, "--ls"), 2, "%s", p.err);
+  cr_assert_str_eq(p.err,
+                   "runner.toml:2:9: defaults: cache \"locall\" is not "
+                   "configured (did you mean \"local\"?): use local, repo, "
+                   "none or add [caches.locall]\n"
+                   "runner.toml:9:7: a: env \"dve\" is not configured (did "
+                   "you mean \"dev\"?): add [envs.dve]\n"
+                   "runner.toml:10:9: a: space \"tool\" is not configured "
+                   "(did you mean \"tools\"?): add [spaces.tool]\n");
+  proj_free(&p);
+  proj_with(&p, "[spaces.default]\nmodules = [\"net\"]\n"
+                "[commands.t]\nexec = \"echo {module.name}\"\n");
+  put(p.dir, "net/x", "x\n");
+  cr_assert_eq(run(&p, NULL, "t#nett"), 2, "%s", p.err);
+  cr_assert_str_eq(p.err, "runner: t#nett: no such module (did you mean "
+                          "\"net\"?): see runner --ls\n");
+  proj_free(&p);
+}
+
 Test(runner, redis_that_never_answers_times_out_once_and_the_run_goes_on)
 {
   /* a listener that accepts connections (the kernel's backlog) and never

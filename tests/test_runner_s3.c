@@ -149,6 +149,43 @@ Test(runner, s3_down_garbage_or_refusing_is_a_warning_and_a_miss,
 
 /* An object cut short or changed is never replayed (its digest); with a
  * cache key an untagged one is refused; the command runs. */
+/* A setting the plugin refuses is reported at its value, in the table
+ * where it is written ([plugins.ALIAS] here, not [caches.NAME]); the
+ * redis plugin's url likewise. */
+Test(runner, a_remote_cache_setting_refused_is_reported_at_its_value)
+{
+  proj p;
+  s3_project(&p, 9);
+  char toml[2048];
+  snprintf(toml, sizeof toml, "%s/runner.toml", p.dir);
+  char cmd[2200];
+  snprintf(cmd, sizeof cmd,
+           "sed -i 's|^endpoint = .*|endpoint = \"127.0.0.1:9000\"|' '%s'",
+           toml);
+  cr_assert_eq(system(cmd), 0);
+  cr_assert_eq(run(&p, creds, "build"), 1, "%s", p.err);
+  cr_assert(strstr(p.err, "runner: build: runner.toml:6:12: cache type "
+                          "\"s3\" of plugin runner:s3 failed to build "
+                          "[caches.shared]: endpoint \"127.0.0.1:9000\": "
+                          "expected http://HOST[:PORT] or "
+                          "https://HOST[:PORT]\n"),
+            "%s", p.err);
+  proj_free(&p);
+
+  proj_with(&p, "[plugins]\nrd = \"runner:redis\"\n"
+                "[caches.r]\ntype = \"redis\"\n"
+                "url = \"http://127.0.0.1:6379\"\n"
+                "[commands.a]\nexec = \"echo a\"\ndeps = [\"in.txt\"]\n"
+                "cache = \"r\"\n");
+  put(p.dir, "in.txt", "x\n");
+  cr_assert_eq(run(&p, NULL, "a"), 1, "%s", p.err);
+  cr_assert(strstr(p.err, "runner: a: runner.toml:5:7: cache type "
+                          "\"redis\" of plugin runner:redis failed to build "
+                          "[caches.r]: url \"http://127.0.0.1:6379\": "),
+            "%s", p.err);
+  proj_free(&p);
+}
+
 Test(runner, s3_damaged_or_forged_object_is_never_replayed,
      .fini = stop_servers)
 {

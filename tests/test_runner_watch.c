@@ -4,7 +4,8 @@
  * strict downstreams, a new file matching a glob is seen, so is an
  * editor's rename over a file and a directory made later, an edit during
  * a run is run after it, a burst is one run, Ctrl-C ends it and what it
- * ran; every edit run once.
+ * ran; every edit run once; a changed runner.toml is said (read once);
+ * with nothing to watch the runner ends.
  * SPDX-License-Identifier: MIT */
 #include "runner_util.h"
 
@@ -198,5 +199,58 @@ Test(runner, watch_is_not_woken_by_what_the_runnables_write,
   cr_assert_eq(err_count(&p, "w", "watch: in.txt changed: 2 runnables"), 1);
   kill(pid, SIGINT);
   cr_assert_eq(finish(pid), 128 + SIGINT);
+  races_free(&p);
+}
+
+/* runner.toml and a module's are read once: a change to one is said, with
+ * what to do (restart), and the watch goes on. */
+Test(runner, watch_says_a_changed_runner_toml_is_read_once, .timeout = 120)
+{
+  proj p;
+  proj_with(&p, "[spaces.default]\nmodules = [\"m\"]\n"
+                "[commands.show]\nexec = \"cat {module.dir}/a.txt\"\n"
+                "deps = [\"{module.dir}/*.txt\"]\n");
+  put(p.dir, "m/a.txt", "a1\n");
+  put(p.dir, "m/runner.toml", "[commands.x]\nexec = \"echo x\"\n");
+  pid_t pid = start(&p, "w", "--watch", "--debounce", "50", "show", NULL);
+  wait_for_err(&p, "w", "runner: watching ");
+  wait_for_out(&p, "w", "a1\n", 1);
+  put(p.dir, "runner.toml",
+      "[spaces.default]\nmodules = [\"m\"]\n"
+      "[commands.show]\nexec = \"cat {module.dir}/a.txt; echo new\"\n"
+      "deps = [\"{module.dir}/*.txt\"]\n");
+  wait_for_err(&p, "w",
+               "runner: watch: runner.toml changed: the runner "
+               "read it when it started and runs that; restart "
+               "it to use the change\n");
+  put(p.dir, "m/runner.toml", "[commands.y]\nexec = \"echo y\"\n");
+  wait_for_err(&p, "w",
+               "runner: watch: m/runner.toml changed: the runner "
+               "read it when it started");
+  /* the watch goes on, with the commands it started with */
+  put(p.dir, "m/a.txt", "a2\n");
+  wait_for_out(&p, "w", "a2\n", 1);
+  char out[256];
+  out_of(&p, "w", out, sizeof out);
+  cr_assert_eq(count_of(out, "new\n"), 0, "%s", out);
+  kill(pid, SIGINT);
+  cr_assert_eq(finish(pid), 128 + SIGINT);
+  races_free(&p);
+}
+
+/* What ran has no files to watch: said, and the runner ends with the
+ * run's status instead of waiting for ever. */
+Test(runner, watch_with_nothing_to_watch_says_so_and_ends, .timeout = 60)
+{
+  proj p;
+  proj_with(&p, "[commands.hello]\nexec = \"echo hi\"\n");
+  pid_t pid = start(&p, "w", "--watch", NULL);
+  cr_assert_eq(finish(pid), 0);
+  char err[1024];
+  err_of(&p, "w", err, sizeof err);
+  cr_assert_str_eq(err, "runner: hello: running (not cached)\n"
+                        "runner: --watch: nothing to watch: what ran has no "
+                        "file deps (globs in deps, or a dep type that "
+                        "watches files)\n");
   races_free(&p);
 }

@@ -760,21 +760,27 @@ static int plan_name(planner *pn, const char *name, const run_options *o)
     fprintf(stderr, "runner: command \"%s\" is not configured%s%s%s; see "
             "runner --ls\n", addr, near ? " (did you mean \"" : "",
             near ? near : "", near ? "\"?)" : "");
-  } else if (hash && (!c->per_module || !m ||
-                      (c->space && m->space != c->space))) {
-    fprintf(stderr, "runner: %s: %s\n", name, !c->per_module
-            ? "the command does not run per module (it names no "
-              "{module.*}): name it without #MODULE"
-            : !m ? "no such module: see runner --ls"
-                 : "the module is not in the command's space: see runner "
-                   "--ls");
+  } else if (hash && c->per_module && !m) {
+    const char **names = xcalloc(p->nmodules + 1, sizeof *names);
+    for (size_t i = 0; i < p->nmodules; i++)
+      names[i] = p->modules[i]->name;
+    const char *near = pk_closest(hash, names, p->nmodules);
+    fprintf(stderr, "runner: %s: no such module%s%s%s: see runner --ls\n", name,
+            near ? " (did you mean \"" : "", near ? near : "",
+            near ? "\"?)" : "");
+    free(names);
+  } else if (hash && (!c->per_module || (c->space && m->space != c->space))) {
+    fprintf(stderr, "runner: %s: %s\n", name,
+            !c->per_module
+                ? "the command does not run per module (it names no "
+                  "{module.*}): name it without #MODULE"
+                : "the module is not in the command's space: see runner --ls");
   } else if (at && !space_find(p, at)) {
     fprintf(stderr, "runner: %s: no space \"%s\": see runner --ls\n", name,
             at);
   } else if (!q && needs_args(c)) {
     rc = plan_bare(pn, c, o);
-  } else if ((got = plan_command(pn, c, q ? q + 1 : NULL, m, o, true)) >=
-             0) {
+  } else if ((got = plan_command(pn, c, q ? q + 1 : NULL, m, o, true)) >= 0) {
     if (at)
       for (size_t i = 0; i < pn->pl->n; i++)
         if (pn->pl->order[i]->mark == 3 && pn->pl->order[i]->cmd == c &&

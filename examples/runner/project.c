@@ -226,6 +226,25 @@ static bool in_table(const pk_value *root, const char *table,
   return pk_value_kind(pk_table_get(t, name)) == PK_KIND_TABLE;
 }
 
+/* The closest to word of the names given and the keys of root's [table],
+ * or NULL (pk_closest's rule): the "did you mean" of a name that refers
+ * to a cache, an env or a space. */
+static const char *closest_in(const pk_value *root, const char *table,
+                              const char *word, const char *const *names,
+                              size_t nnames)
+{
+  const pk_value *t = pk_table_get(root, table);
+  size_t n = pk_table_count(t);
+  const char **all = xcalloc(nnames + n + 1, sizeof *all);
+  for (size_t i = 0; i < nnames; i++)
+    all[i] = names[i];
+  for (size_t i = 0; i < n; i++)
+    all[nnames + i] = pk_table_key_at(t, i, NULL);
+  const char *near = pk_closest(word, all, nnames + n);
+  free(all);
+  return near;
+}
+
 /* Whether text (len bytes) holds word, which starts with a '{' (a byte
  * the text rarely holds: cheaper than strstr). */
 static bool mentions(const char *text, size_t len, const char *word)
@@ -301,11 +320,16 @@ static void check_cache(project *p, const char *who, const pk_value *cv,
   const char *cache = NULL, *when = NULL;
   pk_value_get_string(cv, &cache, NULL, NULL);
   pk_value_get_string(wv, &when, NULL, NULL);
-  if (cache && !strchr(cache, '{') && !cache_known(p, cache))
-    runner_problem(diag, PK_ENOTFOUND, pk_value_get_pos(cv), "%s: cache \"%s\" is "
-                   "not configured: use local, repo, none or add [caches.%s]",
-                   who,
-                   cache, cache);
+  static const char *const builtin[] = {"local", "repo", "none"};
+  if (cache && !strchr(cache, '{') && !cache_known(p, cache)) {
+    const char *near =
+        closest_in(pk_doc_root(p->doc), "caches", cache, builtin, 3);
+    runner_problem(diag, PK_ENOTFOUND, pk_value_get_pos(cv),
+                   "%s: cache \"%s\" is not configured%s%s%s: use local, "
+                   "repo, none or add [caches.%s]",
+                   who, cache, near ? " (did you mean \"" : "",
+                   near ? near : "", near ? "\"?)" : "", cache);
+  }
   if (when && !strchr(when, '{') && cache_when_of(when) < 0) {
     const char *near = pk_closest(when, cache_whens, 3);
     runner_problem(diag, PK_ERANGE, pk_value_get_pos(wv), "%s: cache-when \"%s\"%s"
@@ -364,16 +388,27 @@ static void add_command(project *p, const char *alias, const char *dir,
   pk_value_get_string(ev, &env, NULL, NULL);
   pk_value_get_string(sv, &sp, NULL, NULL);
   check_cache(p, c->address, c->cache, c->cache_when, diag);
-  if (env && !in_table(root, "envs", env))
-    runner_problem(diag, PK_ENOTFOUND, pk_value_get_pos(ev), "%s: env \"%s\" is "
-                   "not configured: add [envs.%s]", c->address, env, env);
+  const char *near = NULL;
+  if (env && !in_table(root, "envs", env)) {
+    near = closest_in(root, "envs", env, NULL, 0);
+    runner_problem(diag, PK_ENOTFOUND, pk_value_get_pos(ev),
+                   "%s: env \"%s\" is not configured%s%s%s: add [envs.%s]",
+                   c->address, env, near ? " (did you mean \"" : "",
+                   near ? near : "", near ? "\"?)" : "", env);
+  }
   if (sp && m)
     runner_problem(diag, PK_ECONFIG, pk_value_get_pos(sv), "%s: a module's "
                    "command runs in its module's space (%s): remove space",
                    c->address, m->space->name);
-  else if (sp && !(c->space = space_find(p, sp)))
-    runner_problem(diag, PK_ENOTFOUND, pk_value_get_pos(sv), "%s: space \"%s\" "
-                   "is not configured: add [spaces.%s]", c->address, sp, sp);
+  else if (sp && !(c->space = space_find(p, sp))) {
+    static const char *const dflt[] = {"default"};
+    near = closest_in(root, "spaces", sp, dflt, 1);
+    runner_problem(diag, PK_ENOTFOUND, pk_value_get_pos(sv),
+                   "%s: space \"%s\" is not configured%s%s%s: add "
+                   "[spaces.%s]",
+                   c->address, sp, near ? " (did you mean \"" : "",
+                   near ? near : "", near ? "\"?)" : "", sp);
+  }
   const pk_value *deps = pk_table_get(table, "deps");
   if (pk_value_kind(deps) == PK_KIND_ARRAY)
     c->deps = deps; /* its typed deps are checked with [commands] */

@@ -16,8 +16,11 @@
  * watched through its nearest existing parent.  When the system lost
  * events (a queue overflow), everything is run again (what did not change
  * hits).  Files matching an artifact pattern of what runs are not looked
- * at: restoring or writing them does not start a run.  Ctrl-C stops what
- * runs, as in a plain run, and ends the runner.
+ * at: restoring or writing them does not start a run.  The project's
+ * runner.toml files are read once: a change to one is said (restart the
+ * runner), not run.  With nothing to watch (what ran has no file
+ * patterns) the runner says so and ends after the first run.  Ctrl-C
+ * stops what runs, as in a plain run, and ends the runner.
  * SPDX-License-Identifier: MIT */
 #include <dirent.h>
 #include <errno.h>
@@ -33,6 +36,7 @@ typedef struct watching {
   fswatch *w;
   strlist patterns;        /* the watch patterns of what is watched */
   strlist artifacts;       /* the artifact patterns of what runs */
+  strlist project;         /* runner.toml, and each module's */
   strlist dirs;            /* watched */
   strmap dirset;           /* dirs, as a set */
 } watching;
@@ -199,6 +203,13 @@ int watch_run(plan *pl, project *p, const run_options *o)
     for (size_t k = 0; base[i] && k < r->artifacts.n; k++)
       strlist_add(&w.artifacts, r->artifacts.v[k]);
   }
+  bool nothing = w.patterns.n == 0;
+  strlist_add(&w.project, "runner.toml");
+  for (size_t i = 0; i < p->nmodules; i++)
+    strlist_take(&w.project, xconcat(p->modules[i]->dir, "/runner.toml", NULL));
+  for (size_t i = 0; i < w.project.n; i++)
+    if (!strlist_has(&w.patterns, w.project.v[i]))
+      strlist_add(&w.patterns, w.project.v[i]);
   add_patterns(&w, NULL);
   stop_signals_install();
   int rc = schedule(pl, p, o);
@@ -206,6 +217,12 @@ int watch_run(plan *pl, project *p, const run_options *o)
   for (;;) {
     if (stop_signal())
       break;
+    if (nothing) { /* else it would wait for ever on runner.toml alone */
+      fprintf(stderr, "runner: --watch: nothing to watch: what ran has no "
+                      "file deps (globs in deps, or a dep type that watches "
+                      "files)\n");
+      break;
+    }
     if (ran)
       fprintf(stderr, "runner: watching %zu director%s for changes "
               "(Ctrl-C ends)\n", w.dirs.n, w.dirs.n == 1 ? "y" : "ies");
@@ -215,6 +232,13 @@ int watch_run(plan *pl, project *p, const run_options *o)
       strlist_free(&changed);
       break;
     }
+    for (size_t i = 0; i < changed.n; i++)
+      if (strlist_has(&w.project, changed.v[i]))
+        fprintf(stderr,
+                "runner: watch: %s changed: the runner read it "
+                "when it started and runs that; restart it to use the "
+                "change\n",
+                changed.v[i]);
     select_changed(pl, &changed, true);
     size_t n = 0;
     for (size_t i = 0; i < pl->ngraph; i++) {
@@ -240,6 +264,7 @@ int watch_run(plan *pl, project *p, const run_options *o)
   free(base);
   strlist_free(&w.patterns);
   strlist_free(&w.artifacts);
+  strlist_free(&w.project);
   strlist_free(&w.dirs);
   strmap_free(&w.dirset);
   fswatch_free(w.w);

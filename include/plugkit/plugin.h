@@ -201,7 +201,10 @@ typedef struct pk_type_call {
   void *base;            /* the base type's instance (extends), or NULL */
   void *host_userdata;
   void *data;            /* pk_type_impl.data */
-  char *error;           /* write a reason here on failure */
+  char *error;           /* write a reason here on failure; one that
+                            starts with a config field's name and a space
+                            (url "x": ...) is positioned at that field's
+                            value, else at the instance's table */
   size_t error_size;
 } pk_type_call;
 

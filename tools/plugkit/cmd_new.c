@@ -235,10 +235,15 @@ static int run(const cli_command *cmd, int argc, char **argv)
          write_file(dir, "CMakeLists.txt", &v, cm);
   }
   if (rc == 0 && plugin)
-    printf("build it with make (or cmake); the directory is the plugin: "
-           "put its parent in PLUGKIT_PATH\n");
+    printf("build it with make (or cmake); the directory is the plugin of "
+           "namespace %s: a host of that namespace loads it from its parent "
+           "(in PLUGKIT_PATH, or given to the host)\n",
+           v.ns);
   else if (rc == 0)
-    printf("build it with make (or cmake), then run ./%s PLUGIN_DIR\n", name);
+    printf("build it with make (or cmake), then run ./%s DIR, DIR holding "
+           "plugin directories (plugkit new plugin P --namespace %s --dir "
+           "DIR/P writes one)\n",
+           name, name);
   cli_args_free(&a);
   return rc;
 }
@@ -252,7 +257,8 @@ const cli_command cli_new = {
     "for a plugin, its manifest (plugin.toml) and C source; for a host, a C "
     "program that accepts the plugins of namespace NAME, registers all of "
     "them from PLUGKIT_PATH and the directories it is given, and prints "
-    "each one that is ready.  Each comes with a Makefile using pkg-config "
+    "each one that is ready (exit 1 when none is found, saying what it "
+    "looks for).  Each comes with a Makefile using pkg-config "
     "and a CMakeLists.txt using find_package(plugkit), and builds against "
     "the installed library with no edit.  With --kind and --tag the plugin "
     "provides a type of that kind; for the runner's kinds (--namespace "
