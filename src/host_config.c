@@ -117,36 +117,14 @@ static pk_status read_fragment(pk_host *h, pk__pconf *c, pk_error *err)
 
 /* The id ("ns:name") of the plugin that requirement text of p names,
  * into id (n bytes); its length, 0 when it does not parse or does not
- * fit.  The common forms, "name" and "ns:name" (no blank, no version
- * constraint), give it without a parse into a pk__req: a text the parse
- * would refuse gives no valid id either, so finds no plugin, as it
- * would.  (A loop of its own, not strcspn: a libc function no start
- * calls otherwise costs a fresh process a page fault.) */
+ * fit.  The common forms give it without a parse into a pk__req
+ * (pk__req_plain_id). */
 static size_t req_id(const pk_plugin *p, const char *text, char *id,
                      size_t n)
 {
-  /* where a blank or a constraint starts (" \t!,<=>" below 64, "^~") */
-  const uint64_t stop = (1ull << ' ') | (1ull << '\t') | (1ull << '!') |
-                        (1ull << ',') | (1ull << '<') | (1ull << '=') |
-                        (1ull << '>');
-  bool colon = false;
-  size_t len = 0, nn;
-  for (unsigned char c; (c = (unsigned char)text[len]); len++) {
-    if (c < 64 ? (stop >> c) & 1 : c == '^' || c == '~')
-      break;
-    colon |= c == ':';
-  }
-  if (!text[len]) {
-    nn = colon ? 0 : strlen(p->m.ns) + 1;
-    if (nn + len + 1 > n)
-      return 0;
-    if (nn) {
-      memcpy(id, p->m.ns, nn - 1);
-      id[nn - 1] = ':';
-    }
-    memcpy(id + nn, text, len + 1);
-    return nn + len;
-  }
+  size_t nn = pk__req_plain_id(text, p->m.ns, id, n);
+  if (nn)
+    return nn;
   pk__req req;
   char why[8];
   if (pk__req_parse_in(text, p->m.ns, &req, why, sizeof why) != PK_OK)

@@ -915,6 +915,54 @@ Test(builtin, all_of_a_namespace_leaves_namespaces_sharing_its_prefix)
   pk_host_free(h);
 }
 
+/* A manifest's requirement "name" or "ns:name" of an installed plugin is
+ * linked without a parse (pk__host_require_text): "__all__" still means
+ * the whole namespace when a plugin is named __all__, and a namespace the
+ * host does not accept is still refused, not linked. */
+Test(builtin, plain_requirements_mean_what_the_parse_gives)
+{
+  pk_host_options o = {.size = sizeof o, .ignore_env = true};
+  pk_host *h;
+  pk_error e;
+  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
+  static const char *const texts[] = {
+      "name = \"__all__\"\nnamespace = \"a\"\nversion = \"1.0.0\"\n",
+      "name = \"x\"\nnamespace = \"a\"\nversion = \"1.0.0\"\n",
+      "name = \"y\"\nnamespace = \"a\"\nversion = \"1.0.0\"\n",
+      "name = \"r\"\nnamespace = \"b\"\nversion = \"1.0.0\"\n"
+      "requires = [\"a:__all__\"]\n",
+      "name = \"s\"\nnamespace = \"a\"\nversion = \"1.0.0\"\n"
+      "requires = [\"__all__\"]\n"};
+  for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+    cr_assert_eq(pk_host_add_builtin(h, NULL, texts[i], &e), PK_OK, "%s",
+                 e.message);
+  const char *reqs[] = {"b:r"};
+  cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK, "%s",
+               e.message);
+  char got[512];
+  layers_of(h, got, sizeof got);
+  cr_expect_str_eq(got, "a:__all__ a:s a:x a:y | b:r");
+  pk_host_free(h);
+
+  /* b:z is installed, but this host accepts namespace a only */
+  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
+  cr_assert_eq(pk_host_add_namespace(h, "a", 1, &e), PK_OK);
+  cr_assert_eq(pk_host_add_builtin(h, NULL,
+                                   "name = \"z\"\nnamespace = \"b\"\n"
+                                   "version = \"1.0.0\"\n", &e),
+               PK_OK, "%s", e.message);
+  cr_assert_eq(pk_host_add_builtin(h, NULL,
+                                   "name = \"x\"\nnamespace = \"a\"\n"
+                                   "version = \"1.0.0\"\n"
+                                   "requires = [\"b:z\"]\n", &e),
+               PK_OK, "%s", e.message);
+  const char *ax[] = {"a:x"};
+  cr_assert_eq(pk_host_register(h, ax, 1, NULL, 0, &e), PK_EDEP_MISSING);
+  cr_expect(strstr(e.message, "namespace \"b\" is unknown to this host"),
+            "%s", e.message);
+  pk_host_free(h);
+}
+
 /* ---- ns:__all__ out of memory ---- */
 
 /* oom_sweep's run: a host of 200 data-only built-ins of namespace "m" set
