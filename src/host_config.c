@@ -254,13 +254,21 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
       REPORT(&e);
       continue;
     }
+    /* A plugin of no [config] declared without settings (by its id) has
+     * the config of no field, which no context nor position changes: one
+     * decode serves them all (a config in the arena is immutable and
+     * never freed alone).  One with a schema is decoded: its defaults
+     * and required fields are its own. */
+    bool plain = !c->schema && !table;
     static const char *const skip[] = {"plugin"};
     pk_decode_options o = {.size = sizeof o, .ctx = hc->ctx, .skip = skip,
                            .skip_count = 1};
     /* decoded into the config's arena, as the instances' configs are: no
      * allocation of its own (a plugin declared without settings still
      * has a config, of no field or of its schema's defaults) */
-    if (pk__schema_decode_in(&hc->arena_alloc,
+    if (plain && hc->no_settings) {
+      c->config = hc->no_settings;
+    } else if (pk__schema_decode_in(&hc->arena_alloc,
                              c->schema ? c->schema : t->empty_schema, table,
                              NULL, 0, &o, &c->config, diag, &e) != PK_OK) {
       if (e.code == PK_ENOMEM)
@@ -273,6 +281,8 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
       if (!failed)
         first = e;
       failed = true;
+    } else if (plain) {
+      hc->no_settings = c->config;
     }
     if (read_fragment(h, c, &e) != PK_OK)
       REPORT(&e);
