@@ -166,7 +166,7 @@ size_t pk__doc_write_image(const pk_doc *doc, const void *from, void *out,
 
 /* The children of c read a batch at a time: pk__items_at(&r, i) for i =
  * 0, 1, ... below c's count, after pk__items_init(&r, c). */
-#define PK__ITEM_BATCH 8
+#define PK__ITEM_BATCH 16
 typedef struct pk__items {
   const pk_value *c;
   size_t from, n;
