@@ -891,6 +891,19 @@ static pk_host *data_builtins(const char *const (*ids)[2], size_t n)
   return h;
 }
 
+/* Registers request req of host h, which must succeed with layers want
+ * (layers_of). */
+static void register_expecting(pk_host *h, const char *req, const char *want)
+{
+  pk_error e;
+  const char *reqs[] = {req};
+  cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK, "%s",
+               e.message);
+  char got[512];
+  layers_of(h, got, sizeof got);
+  cr_expect_str_eq(got, want);
+}
+
 /* ns:__all__ pulls in its own namespace only, not the namespaces that
  * share its first letters ("a" beside "A", "a-z", "a.b", "ab", whose keys
  * sort on both sides of a's), in (ns, name) order. */
@@ -901,12 +914,8 @@ Test(builtin, all_of_a_namespace_leaves_namespaces_sharing_its_prefix)
                                 {"a", "z"}};
   pk_host *h = data_builtins(ids, sizeof ids / sizeof ids[0]);
   pk_error e;
-  const char *reqs[] = {"a:__all__"};
-  cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK, "%s",
-               e.message);
+  register_expecting(h, "a:__all__", "a:x a:y a:z");
   char got[512];
-  layers_of(h, got, sizeof got);
-  cr_expect_str_eq(got, "a:x a:y a:z");
   const char *more[] = {"a.b:__all__", "A:__all__"};
   cr_assert_eq(pk_host_register(h, more, 2, NULL, 0, &e), PK_OK, "%s",
                e.message);
@@ -936,12 +945,7 @@ Test(builtin, plain_requirements_mean_what_the_parse_gives)
   for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
     cr_assert_eq(pk_host_add_builtin(h, NULL, texts[i], &e), PK_OK, "%s",
                  e.message);
-  const char *reqs[] = {"b:r"};
-  cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK, "%s",
-               e.message);
-  char got[512];
-  layers_of(h, got, sizeof got);
-  cr_expect_str_eq(got, "a:__all__ a:s a:x a:y | b:r");
+  register_expecting(h, "b:r", "a:__all__ a:s a:x a:y | b:r");
   pk_host_free(h);
 
   /* b:z is installed, but this host accepts namespace a only */
