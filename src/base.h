@@ -177,7 +177,7 @@ size_t pk__doc_write_image(const pk_doc *doc, const void *from, void *out,
 
 /* The children of c read a batch at a time: pk__items_at(&r, i) for i =
  * 0, 1, ... below c's count, after pk__items_init(&r, c). */
-#define PK__ITEM_BATCH 8
+#define PK__ITEM_BATCH 16
 typedef struct pk__items {
   const pk_value *c;
   size_t from, n;
@@ -355,6 +355,15 @@ int pk__mversion_cmp(const pk__mversion *a, const pk__mversion *b);
 pk_status pk__req_parse(const char *text, pk__req *out, char *why, size_t n);
 pk_status pk__req_parse_in(const char *text, const char *default_ns,
                            pk__req *out, char *why, size_t n);
+/* The first step of a requirement's parse, for its common forms "name"
+ * and "ns:name" (no blank, no version constraint): writes the id it
+ * names, "ns:name" (default_ns when omitted), into id[n] and returns its
+ * length; 0 for any other form, or when it does not fit.  The id is not
+ * checked: a text the parse would refuse gives no valid id, so names no
+ * plugin; a caller that finds none parses it (pk__req_parse_in) for the
+ * parse's verdict and errors. */
+size_t pk__req_plain_id(const char *text, const char *default_ns, char *id,
+                        size_t n);
 /* Does version v satisfy every comparator of r? */
 bool pk__req_matches(const pk__req *r, const pk__mversion *v);
 /* Writes the constraint part (">= 1.2, < 2") into buf; "" when none. */

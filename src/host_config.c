@@ -117,36 +117,14 @@ static pk_status read_fragment(pk_host *h, pk__pconf *c, pk_error *err)
 
 /* The id ("ns:name") of the plugin that requirement text of p names,
  * into id (n bytes); its length, 0 when it does not parse or does not
- * fit.  The common forms, "name" and "ns:name" (no blank, no version
- * constraint), give it without a parse into a pk__req: a text the parse
- * would refuse gives no valid id either, so finds no plugin, as it
- * would.  (A loop of its own, not strcspn: a libc function no start
- * calls otherwise costs a fresh process a page fault.) */
+ * fit.  The common forms give it without a parse into a pk__req
+ * (pk__req_plain_id). */
 static size_t req_id(const pk_plugin *p, const char *text, char *id,
                      size_t n)
 {
-  /* where a blank or a constraint starts (" \t!,<=>" below 64, "^~") */
-  const uint64_t stop = (1ull << ' ') | (1ull << '\t') | (1ull << '!') |
-                        (1ull << ',') | (1ull << '<') | (1ull << '=') |
-                        (1ull << '>');
-  bool colon = false;
-  size_t len = 0, nn;
-  for (unsigned char c; (c = (unsigned char)text[len]); len++) {
-    if (c < 64 ? (stop >> c) & 1 : c == '^' || c == '~')
-      break;
-    colon |= c == ':';
-  }
-  if (!text[len]) {
-    nn = colon ? 0 : strlen(p->m.ns) + 1;
-    if (nn + len + 1 > n)
-      return 0;
-    if (nn) {
-      memcpy(id, p->m.ns, nn - 1);
-      id[nn - 1] = ':';
-    }
-    memcpy(id + nn, text, len + 1);
-    return nn + len;
-  }
+  size_t nn = pk__req_plain_id(text, p->m.ns, id, n);
+  if (nn)
+    return nn;
   pk__req req;
   char why[8];
   if (pk__req_parse_in(text, p->m.ns, &req, why, sizeof why) != PK_OK)
@@ -276,13 +254,21 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
       REPORT(&e);
       continue;
     }
+    /* A plugin of no [config] declared without settings (by its id) has
+     * the config of no field, which no context nor position changes: one
+     * decode serves them all (a config in the arena is immutable and
+     * never freed alone).  One with a schema is decoded: its defaults
+     * and required fields are its own. */
+    bool plain = !c->schema && !table;
     static const char *const skip[] = {"plugin"};
     pk_decode_options o = {.size = sizeof o, .ctx = hc->ctx, .skip = skip,
                            .skip_count = 1};
     /* decoded into the config's arena, as the instances' configs are: no
      * allocation of its own (a plugin declared without settings still
      * has a config, of no field or of its schema's defaults) */
-    if (pk__schema_decode_in(&hc->arena_alloc,
+    if (plain && hc->no_settings) {
+      c->config = hc->no_settings;
+    } else if (pk__schema_decode_in(&hc->arena_alloc,
                              c->schema ? c->schema : t->empty_schema, table,
                              NULL, 0, &o, &c->config, diag, &e) != PK_OK) {
       if (e.code == PK_ENOMEM)
@@ -295,6 +281,8 @@ static pk_status load_config_doc(pk_host *h, pk__types *t, pk__hostconf *hc,
       if (!failed)
         first = e;
       failed = true;
+    } else if (plain) {
+      hc->no_settings = c->config;
     }
     if (read_fragment(h, c, &e) != PK_OK)
       REPORT(&e);

@@ -116,15 +116,9 @@ static pk_status import_one(pk_host *h, pk_plugin *p, pk_error *err)
   } else {
     st = pk__load_plugin(h, p, err);
   }
-  for (size_t i = 0; st == PK_OK && i < p->m.nreq; i++) {
-    const pk__mreq *mr = &p->m.reqs[i];
-    pk__req req;
-    char why[8];
-    if (pk__req_parse_in(mr->text, p->m.ns, &req, why, sizeof why) != PK_OK)
-      return pk__fail_at(err, PK_EMANIFEST, pk__mreq_pos(p, mr),
-                         "invalid requirement");
-    st = pk__host_require(h, p, &req, mr->text, mr->optional, err);
-  }
+  for (size_t i = 0; st == PK_OK && i < p->m.nreq; i++)
+    st = pk__host_require_text(h, p, p->m.reqs[i].text, p->m.reqs[i].optional,
+                               err);
   return st;
 }
 

@@ -245,6 +245,25 @@ pk_status pk__host_require(pk_host *h, pk_plugin *from, const pk__req *r,
   return require_found(h, from, p, r, text, optional, err);
 }
 
+pk_status pk__host_require_text(pk_host *h, pk_plugin *from, const char *text,
+                                bool optional, pk_error *err)
+{
+  char id[2 * PK__NAME_MAX + 2];
+  size_t len = pk__req_plain_id(text, from->m.ns, id, sizeof id);
+  pk_plugin *p = len ? pk__map_get(&h->by_id, id, len) : NULL;
+  /* found: what the parse would find, any version (a plugin named
+   * __all__ aside: the requirement means its whole namespace) */
+  if (p && ns_accepted(h, p->m.ns) &&
+      !(len > 8 && !memcmp(id + len - 8, ":__all__", 8)))
+    return require_found(h, from, p, NULL, text, optional, err);
+  pk__req r;
+  char why[8];
+  if (pk__req_parse_in(text, from->m.ns, &r, why, sizeof why) != PK_OK)
+    return pk__fail_at(err, PK_EMANIFEST, req_pos(from, text),
+                       "invalid requirement");
+  return pk__host_require(h, from, &r, text, optional, err);
+}
+
 pk_status pk__host_require_plugin(pk_host *h, pk_plugin *p, pk_error *err)
 {
   if (!ns_accepted(h, p->m.ns))

@@ -261,6 +261,33 @@ pk_status pk__req_parse(const char *text, pk__req *out, char *why, size_t n)
   return PK_OK;
 }
 
+size_t pk__req_plain_id(const char *text, const char *default_ns, char *id,
+                        size_t n)
+{
+  /* where a blank or a constraint starts (" \t!,<=>" below 64, "^~"); a
+   * loop of its own, not strcspn: a libc function no start calls
+   * otherwise costs a fresh process a page fault */
+  const uint64_t stop = (1ull << ' ') | (1ull << '\t') | (1ull << '!') |
+                        (1ull << ',') | (1ull << '<') | (1ull << '=') |
+                        (1ull << '>');
+  bool colon = false;
+  size_t len = 0;
+  for (unsigned char c; (c = (unsigned char)text[len]); len++) {
+    if (c < 64 ? (stop >> c) & 1 : c == '^' || c == '~')
+      return 0;
+    colon |= c == ':';
+  }
+  size_t nn = colon ? 0 : strlen(default_ns) + 1;
+  if (nn + len + 1 > n)
+    return 0;
+  if (nn) {
+    memcpy(id, default_ns, nn - 1);
+    id[nn - 1] = ':';
+  }
+  memcpy(id + nn, text, len + 1);
+  return nn + len;
+}
+
 pk_status pk__req_parse_in(const char *text, const char *default_ns,
                            pk__req *out, char *why, size_t n)
 {

@@ -258,6 +258,13 @@ static inline void pk__call_leave(pk_host *h, const pk__call *c,
  * manifest: finds, checks and links the target(s). */
 pk_status pk__host_require(pk_host *h, pk_plugin *from, const pk__req *req,
                            const char *text, bool optional, pk_error *err);
+/* pk__host_require() of requirement text of from's manifest (default
+ * namespace from's): the common forms "name" and "ns:name" that name an
+ * installed plugin are linked without a parse into a pk__req
+ * (pk__req_plain_id); any other text is parsed, and one that does not
+ * parse fails with PK_EMANIFEST at its place in the manifest. */
+pk_status pk__host_require_text(pk_host *h, pk_plugin *from, const char *text,
+                                bool optional, pk_error *err);
 /* The host's requirement of plugin p, which it found by its id: what
  * pk__host_require() does for "NS:NAME" of p (any version), without
  * parsing or looking it up again. */

@@ -21,6 +21,8 @@ typedef struct pk__hostconf {
   pk_config *defaults;
   pk_doc *config;             /* the loaded config, or NULL */
   pk__pconf **decl;           /* [plugins] in the config's order */
+  pk_config *no_settings;     /* the config of a declared plugin of no
+                                 [config] and no settings, or NULL */
   size_t ndecl, dcap;
   pk__map by_alias;
   const pk_ctx *ctx;          /* pk_host_set_ctx, or NULL */

@@ -909,6 +909,19 @@ static pk_host *data_builtins(const char *const (*ids)[2], size_t n)
   return h;
 }
 
+/* Registers request req of host h, which must succeed with layers want
+ * (layers_of). */
+static void register_expecting(pk_host *h, const char *req, const char *want)
+{
+  pk_error e;
+  const char *reqs[] = {req};
+  cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK, "%s",
+               e.message);
+  char got[512];
+  layers_of(h, got, sizeof got);
+  cr_expect_str_eq(got, want);
+}
+
 /* ns:__all__ pulls in its own namespace only, not the namespaces that
  * share its first letters ("a" beside "A", "a-z", "a.b", "ab", whose keys
  * sort on both sides of a's), in (ns, name) order. */
@@ -919,17 +932,56 @@ Test(builtin, all_of_a_namespace_leaves_namespaces_sharing_its_prefix)
                                 {"a", "z"}};
   pk_host *h = data_builtins(ids, sizeof ids / sizeof ids[0]);
   pk_error e;
-  const char *reqs[] = {"a:__all__"};
-  cr_assert_eq(pk_host_register(h, reqs, 1, NULL, 0, &e), PK_OK, "%s",
-               e.message);
+  register_expecting(h, "a:__all__", "a:x a:y a:z");
   char got[512];
-  layers_of(h, got, sizeof got);
-  cr_expect_str_eq(got, "a:x a:y a:z");
   const char *more[] = {"a.b:__all__", "A:__all__"};
   cr_assert_eq(pk_host_register(h, more, 2, NULL, 0, &e), PK_OK, "%s",
                e.message);
   layers_of(h, got, sizeof got);
   cr_expect_str_eq(got, "A:x a:x a:y a:z a.b:x"); /* by key: ns\x01name */
+  pk_host_free(h);
+}
+
+/* A manifest's requirement "name" or "ns:name" of an installed plugin is
+ * linked without a parse (pk__host_require_text): "__all__" still means
+ * the whole namespace when a plugin is named __all__, and a namespace the
+ * host does not accept is still refused, not linked. */
+Test(builtin, plain_requirements_mean_what_the_parse_gives)
+{
+  pk_host_options o = {.size = sizeof o, .ignore_env = true};
+  pk_host *h;
+  pk_error e;
+  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
+  static const char *const texts[] = {
+      "name = \"__all__\"\nnamespace = \"a\"\nversion = \"1.0.0\"\n",
+      "name = \"x\"\nnamespace = \"a\"\nversion = \"1.0.0\"\n",
+      "name = \"y\"\nnamespace = \"a\"\nversion = \"1.0.0\"\n",
+      "name = \"r\"\nnamespace = \"b\"\nversion = \"1.0.0\"\n"
+      "requires = [\"a:__all__\"]\n",
+      "name = \"s\"\nnamespace = \"a\"\nversion = \"1.0.0\"\n"
+      "requires = [\"__all__\"]\n"};
+  for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+    cr_assert_eq(pk_host_add_builtin(h, NULL, texts[i], &e), PK_OK, "%s",
+                 e.message);
+  register_expecting(h, "b:r", "a:__all__ a:s a:x a:y | b:r");
+  pk_host_free(h);
+
+  /* b:z is installed, but this host accepts namespace a only */
+  cr_assert_eq(pk_host_new(&o, &h, &e), PK_OK);
+  cr_assert_eq(pk_host_add_namespace(h, "a", 1, &e), PK_OK);
+  cr_assert_eq(pk_host_add_builtin(h, NULL,
+                                   "name = \"z\"\nnamespace = \"b\"\n"
+                                   "version = \"1.0.0\"\n", &e),
+               PK_OK, "%s", e.message);
+  cr_assert_eq(pk_host_add_builtin(h, NULL,
+                                   "name = \"x\"\nnamespace = \"a\"\n"
+                                   "version = \"1.0.0\"\n"
+                                   "requires = [\"b:z\"]\n", &e),
+               PK_OK, "%s", e.message);
+  const char *ax[] = {"a:x"};
+  cr_assert_eq(pk_host_register(h, ax, 1, NULL, 0, &e), PK_EDEP_MISSING);
+  cr_expect(strstr(e.message, "namespace \"b\" is unknown to this host"),
+            "%s", e.message);
   pk_host_free(h);
 }
 

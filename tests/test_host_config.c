@@ -163,6 +163,43 @@ Test(declared, are_requested_with_their_configs)
   pk_host_free(h);
 }
 
+/* A plugin of no [config] declared without settings has the config of no
+ * field, one decode for them all; a plugin with a [config] declared
+ * without settings between them still has its own: its defaults
+ * applied, its required fields reported missing. */
+Test(declared, without_settings_keep_their_defaults_and_required_fields)
+{
+  plugin("t", "a", "");
+  plugin("t", "b", "[config]\nsize = { type = \"integer\", default = 7 }\n");
+  plugin("t", "c", "");
+  plugin("t", "d", "[config]\nneed = { type = \"integer\", required = true }\n");
+  pk_error e;
+  pk_status st;
+  pk_host *h = host_with(
+      NULL, "[plugins]\na = \"t:a\"\nb = \"t:b\"\nc = \"t:c\"\n", &st, &e);
+  cr_assert_eq(st, PK_OK, "%s", e.message);
+  const pk_config *a = pk_plugin_get_config(pk_host_find_plugin(h, "t:a")),
+                  *b = pk_plugin_get_config(pk_host_find_plugin(h, "t:b")),
+                  *c = pk_plugin_get_config(pk_host_find_plugin(h, "t:c"));
+  cr_assert(a && b && c);
+  cr_expect_eq(a, c); /* the one config of no field */
+  int64_t size = 0;
+  cr_assert_eq(pk_config_get_integer(b, "size", &size, &e), PK_OK, "%s",
+               e.message);
+  cr_expect_eq(size, 7);
+  cr_expect_neq(pk_config_get_integer(a, "size", &size, &e), PK_OK);
+  cr_assert_eq(pk_host_register(h, NULL, 0, NULL, 0, &e), PK_OK, "%s",
+               e.message);
+  pk_host_free(h);
+
+  h = host_with(NULL, "[plugins]\na = \"t:a\"\nd = \"t:d\"\nc = \"t:c\"\n",
+                &st, &e);
+  cr_assert_eq(st, PK_EMISSING, "%s", e.message);
+  cr_expect(strstr(e.message, "missing required field \"need\""), "%s",
+            e.message);
+  pk_host_free(h);
+}
+
 /* A declared plugin of a namespace the host does not accept is refused as
  * pk_host_request refuses it, and the host's later stages say so again. */
 Test(declared, of_an_unknown_namespace_are_refused)

@@ -1093,7 +1093,7 @@ Test(types, plugin_alias_with_a_nul_byte_is_invalid)
   pk_host_free(h);
 }
 
-/* [plugins] is read a batch of 8 entries at a time: the entries after
+/* [plugins] is read a batch of 16 entries at a time: the entries after
  * the first batch are checked with the positions of their own keys and
  * values (a wrong plugin id at its value, a bad alias at its key). */
 Test(types, plugin_entries_past_the_first_batch_have_their_positions)
@@ -1103,16 +1103,17 @@ Test(types, plugin_entries_past_the_first_batch_have_their_positions)
   pk_error err;
   cr_assert_eq(pk_diag_new(NULL, &d, NULL), PK_OK);
   char text[1024] = "[plugins]\n";
-  for (int i = 0; i < 9; i++) /* lines 2..10 */
+  for (int i = 0; i < 17; i++) /* lines 2..18 */
     snprintf(text + strlen(text), sizeof text - strlen(text),
              "a%d = \"runner:nope%d\"\n", i, i);
-  strcat(text, "\"b c\" = \"runner:s3\"\n" /* 11 */
-               "zz = \"runner:gone\"\n");  /* 12 */
+  strcat(text, "\"b c\" = \"runner:s3\"\n" /* 19 */
+               "zz = \"runner:gone\"\n");  /* 20 */
   cr_assert_neq(pk_host_load_config(h, write_config(text), d, &err), PK_OK);
   assert_diag(d, "\"runner:nope0\" (plugins.a0) is not installed", 2, 6);
-  assert_diag(d, "\"runner:nope8\" (plugins.a8) is not installed", 10, 6);
-  assert_diag(d, "invalid plugin alias \"b c\"", 11, 1);
-  assert_diag(d, "\"runner:gone\" (plugins.zz) is not installed", 12, 6);
+  assert_diag(d, "\"runner:nope16\" (plugins.a16) is not installed", 18,
+              7);
+  assert_diag(d, "invalid plugin alias \"b c\"", 19, 1);
+  assert_diag(d, "\"runner:gone\" (plugins.zz) is not installed", 20, 6);
   unlink(cfg_path);
   pk_diag_free(d);
   pk_host_free(h);
