@@ -353,6 +353,28 @@ void pk__suggest_field(const pk_schema *s, const char *key, char *buf,
   }
 }
 
+/* The field of s meant by key when key is the value of one of the
+ * caller's keys of table (a type's name written as a key: { type =
+ * "command", command = "gen" } for name = "gen"): the first required
+ * field table lacks, or NULL. */
+static const char *meant_by_tag(const dctx *d, const pk_schema *s,
+                                const pk_value *table, const char *key)
+{
+  bool tag = false;
+  for (size_t k = 0; !tag && k < d->nskip; k++) {
+    const char *v;
+    size_t len;
+    tag = d->skip[k] &&
+          pk_value_get_string(pk_table_get(table, d->skip[k]), &v, &len,
+                              NULL) == PK_OK &&
+          pk__key_is(v, len, key);
+  }
+  for (size_t k = 0; tag && k < s->nfields; k++)
+    if (s->fields[k].required && !pk_table_get(table, s->names[k]))
+      return s->names[k];
+  return NULL;
+}
+
 /* Reports key, the i-th of table, which s does not know. */
 static __attribute__((noinline, cold)) void
 unknown_field(dctx *d, const pk_schema *s, const pk_value *table, size_t i,
@@ -369,6 +391,8 @@ unknown_field(dctx *d, const pk_schema *s, const pk_value *table, size_t i,
   for (size_t k = 0; n && k < s->nfields && n < 64; k++)
     known[n++] = s->names[k];
   const char *near = n ? pk__closest(key, known, n) : NULL;
+  if (!near && !d->path[0])
+    near = meant_by_tag(d, s, table, key);
   if (near)
     snprintf(hint, sizeof hint, " (did you mean \"%s\"?)", near);
   if (d->path[0] != '\0') {

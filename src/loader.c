@@ -72,11 +72,18 @@ static pk_status check_desc(pk_plugin *p, const pk_plugin_desc *d,
                     n.subject, dns, dname, p->manifest_path, p->id, n.define);
   }
   if (p->m.has_abi && d->host_abi != p->m.abi) {
+    /* at the manifest's abi, naming the plugin: its library's path alone
+     * does not say which manifest to fix */
     desc_names_of(p, &n);
-    return pk__fail(err, PK_EABI,
-                    "%s was compiled for ABI %u of namespace \"%s\" but its "
-                    "manifest says abi = %u; rebuild it or fix the manifest",
-                    n.subject, d->host_abi, p->m.ns, p->m.abi);
+    bool lib = !p->builtin; /* "plugin ID: its library LIB" */
+    return pk__fail_at(
+        err, PK_EABI,
+        pk_value_get_pos(pk_table_get(pk__manifest_root(p), "abi")),
+        "%s%s%s%s was compiled for ABI %u of namespace \"%s\" but its "
+        "manifest says abi = %u; rebuild the plugin against this plugkit, "
+        "or fix the manifest's abi",
+        lib ? "plugin " : "", lib ? p->id : "", lib ? ": its library " : "",
+        n.subject, d->host_abi, p->m.ns, p->m.abi);
   }
   return PK_OK;
 }

@@ -377,8 +377,16 @@ Test(faults, descriptor_and_manifest_disagree_on_abi)
 {
   pk_error e;
   cr_assert_eq(register_fault("faults:host_abi_mismatch", &e, NULL), PK_EABI);
-  EXPECT_IN(e.message, "compiled for ABI 7");
-  EXPECT_IN(e.message, "abi = 1");
+  EXPECT_IN(e.message, "plugin faults:host_abi_mismatch: its library ");
+  EXPECT_IN(e.message, "libfaults_host_abi_mismatch.so was compiled for "
+                       "ABI 7 of namespace \"faults\" but its manifest "
+                       "says abi = 1; rebuild the plugin against this "
+                       "plugkit, or fix the manifest's abi");
+  /* at the manifest's abi key (line 6), the plugin named */
+  EXPECT_IN(e.source, "host_abi_mismatch/plugin.toml");
+  cr_expect_eq(e.line, 6);
+  cr_expect_eq(e.col, 7);
+  cr_expect_str_eq(e.plugin, "faults:host_abi_mismatch");
 }
 
 Test(faults, manifest_abi_not_accepted_by_host)
@@ -866,7 +874,8 @@ Test(builtin, descriptor_of_another_abi_names_the_builtin)
   cr_expect_str_eq(e.message,
                    "built-in plugin black:builtin (pk_host_add_builtin) was "
                    "compiled for ABI 2 of namespace \"black\" but its "
-                   "manifest says abi = 1; rebuild it or fix the manifest");
+                   "manifest says abi = 1; rebuild the plugin against "
+                   "this plugkit, or fix the manifest's abi");
   cr_expect_str_eq(e.plugin, "black:builtin");
 }
 

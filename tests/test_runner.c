@@ -269,6 +269,32 @@ Test(runner, config_errors_point_at_runner_toml_line_col)
   proj_free(&p);
 }
 
+/* A -C DIR that does not exist or is not a directory is said so, with
+ * the system's reason, not as a missing runner.toml (exit 2); a directory
+ * without one still says that. */
+Test(runner, dash_C_to_a_missing_or_not_a_directory_says_so)
+{
+  proj p;
+  proj_with(&p, "[commands.build]\nexec = \"true\"\n");
+  put(p.dir, "sub/file", "x\n");
+  char args[300], want[400];
+  snprintf(args, sizeof args, "-C '%s/nonexist' --ls", p.dir);
+  cr_assert_eq(run(&p, NULL, args), 2, "%s", p.err);
+  snprintf(want, sizeof want,
+           "runner: -C %s/nonexist: No such file or directory\n", p.dir);
+  cr_assert_str_eq(p.err, want);
+  snprintf(args, sizeof args, "-C '%s/sub/file' --ls", p.dir);
+  cr_assert_eq(run(&p, NULL, args), 2, "%s", p.err);
+  snprintf(want, sizeof want, "runner: -C %s/sub/file: Not a directory\n",
+           p.dir);
+  cr_assert_str_eq(p.err, want);
+  snprintf(args, sizeof args, "-C '%s/sub' --ls", p.dir);
+  cr_assert_eq(run(&p, NULL, args), 2, "%s", p.err);
+  snprintf(want, sizeof want, "runner: no runner.toml in %s/sub\n", p.dir);
+  cr_assert_str_eq(p.err, want);
+  proj_free(&p);
+}
+
 /* A command dep naming a command that is not configured is reported at
  * its name in runner.toml, as every other problem of the file is: before
  * anything runs, so --ls and a run of another command fail with it too
@@ -289,6 +315,27 @@ Test(runner, command_dep_on_an_unknown_command_points_at_its_name)
                             "\"build\"?)\n",
                      "%s", args[i]);
   }
+  proj_free(&p);
+}
+
+/* A dep that writes its type's name as a key ({ type = "command",
+ * command = "gen" }) is told the field it means, the required one it
+ * lacks (it got the list of known fields); a key close to a known field
+ * is still told that one. */
+Test(runner, dep_field_named_as_its_type_suggests_the_field_meant)
+{
+  proj p;
+  proj_with(&p, "[commands.gen]\nexec = \"true\"\n"
+                "[commands.b]\nexec = \"true\"\n"
+                "deps = [{ type = \"command\", command = \"gen\" },\n"
+                "  { type = \"command\", name = \"gen\", strikt = true }]\n");
+  cr_assert_eq(run(&p, NULL, "b"), 2, "%s", p.err);
+  cr_assert_str_eq(p.err,
+                   "runner.toml:5:9: missing required field \"name\"\n"
+                   "runner.toml:5:29: unknown field \"command\" (did you "
+                   "mean \"name\"?)\n"
+                   "runner.toml:6:37: unknown field \"strikt\" (did you "
+                   "mean \"strict\"?)\n");
   proj_free(&p);
 }
 

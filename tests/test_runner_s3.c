@@ -138,8 +138,9 @@ Test(runner, s3_down_garbage_or_refusing_is_a_warning_and_a_miss,
                           "treated as a miss"), "%s", p.err);
   cr_assert(strstr(p.err, "the server answered 403 (InvalidAccessKeyId); "
                           "the entry is kept locally only"), "%s", p.err);
-  /* a credential not in the environment: the config error says which */
-  cr_assert_eq(run(&p, NULL, "build"), 1);
+  /* a credential not in the environment: the config error says which
+   * (exit 2: the cache cannot be built) */
+  cr_assert_eq(run(&p, NULL, "build"), 2);
   cr_assert(strstr(p.err, "runner: build: runner.toml:11:18: field "
                           "\"access-key-id\": environment variable \"S3_KEY\" "
                           "is not set"), "%s", p.err);
@@ -151,7 +152,8 @@ Test(runner, s3_down_garbage_or_refusing_is_a_warning_and_a_miss,
  * cache key an untagged one is refused; the command runs. */
 /* A setting the plugin refuses is reported at its value, in the table
  * where it is written ([plugins.ALIAS] here, not [caches.NAME]); the
- * redis plugin's url likewise. */
+ * redis plugin's url likewise.  A problem of runner.toml: exit 2 (it was
+ * 1, as if the command had failed), the command not run. */
 Test(runner, a_remote_cache_setting_refused_is_reported_at_its_value)
 {
   proj p;
@@ -163,7 +165,8 @@ Test(runner, a_remote_cache_setting_refused_is_reported_at_its_value)
            "sed -i 's|^endpoint = .*|endpoint = \"127.0.0.1:9000\"|' '%s'",
            toml);
   cr_assert_eq(system(cmd), 0);
-  cr_assert_eq(run(&p, creds, "build"), 1, "%s", p.err);
+  cr_assert_eq(run(&p, creds, "build"), 2, "%s", p.err);
+  cr_assert_not(exists(&p, "out/main.o"));
   cr_assert(strstr(p.err, "runner: build: runner.toml:6:12: cache type "
                           "\"s3\" of plugin runner:s3 failed to build "
                           "[caches.shared]: endpoint \"127.0.0.1:9000\": "
@@ -178,7 +181,7 @@ Test(runner, a_remote_cache_setting_refused_is_reported_at_its_value)
                 "[commands.a]\nexec = \"echo a\"\ndeps = [\"in.txt\"]\n"
                 "cache = \"r\"\n");
   put(p.dir, "in.txt", "x\n");
-  cr_assert_eq(run(&p, NULL, "a"), 1, "%s", p.err);
+  cr_assert_eq(run(&p, NULL, "a"), 2, "%s", p.err);
   cr_assert(strstr(p.err, "runner: a: runner.toml:5:7: cache type "
                           "\"redis\" of plugin runner:redis failed to build "
                           "[caches.r]: url \"http://127.0.0.1:6379\": "),

@@ -448,6 +448,7 @@ static int run_locked(runnable *r, const run_env *x, int lock_fd,
   runner_cache *c = project_cache(p, r->cache, &err);
   if (!c) {
     runner_error(r->name, &err);
+    r->misconfigured = true;
     *result = "failed";
     return FAILED;
   }

@@ -88,7 +88,9 @@ static int usage(void)
       "  0   success\n"
       "  1   a runnable failed (or was skipped or not run)\n"
       "  2   a problem in runner.toml or with a plugin, printed as\n"
-      "      FILE:LINE:COL: message\n"
+      "      FILE:LINE:COL: message (a cache setting its plugin refuses\n"
+      "      too, found when a runnable that uses the cache is to run),\n"
+      "      or a -C DIR that is not a directory\n"
       "  64  a usage error\n"
       "A runner stopped by SIGINT, SIGTERM or SIGHUP ends by that signal.\n",
       stdout);

@@ -217,6 +217,23 @@ static char *find_root(const char *dir)
   }
 }
 
+/* Says why find_root(dir) found no project: a -C DIR that cannot be
+ * searched is said with its errno text, not as a missing runner.toml. */
+static void no_root(const char *dir)
+{
+  struct stat st;
+  if (dir && stat(dir, &st) != 0)
+    fprintf(stderr, "runner: -C %s: %s\n", dir, strerror(errno));
+  else if (dir && !S_ISDIR(st.st_mode))
+    fprintf(stderr, "runner: -C %s: %s\n", dir, strerror(ENOTDIR));
+  else if (dir && access(dir, R_OK | X_OK) != 0)
+    fprintf(stderr, "runner: -C %s: %s\n", dir, strerror(errno));
+  else
+    fprintf(stderr, "runner: no " CONFIG_NAME " in %s%s\n",
+            dir ? dir : "this directory",
+            dir ? "" : " or its parents: create one, or pass -C DIR");
+}
+
 /* ---- commands ---- */
 
 static bool in_table(const pk_value *root, const char *table,
@@ -505,9 +522,7 @@ int project_open(project *p, const char *dir, const char *exe_dir,
   p->verbose = o->verbose;
   p->root = find_root(dir);
   if (!p->root) {
-    fprintf(stderr, "runner: no " CONFIG_NAME " in %s%s\n",
-            dir ? dir : "this directory",
-            dir ? "" : " or its parents: create one, or pass -C DIR");
+    no_root(dir);
     return 2;
   }
   if (chdir(p->root) != 0) {

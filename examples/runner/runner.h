@@ -428,6 +428,8 @@ struct runnable {
   space *space;            /* its space (NULL: a setup) */
   module *module;          /* the module it runs for, or NULL */
   char *error;             /* a field that did not format: it fails so */
+  bool misconfigured;      /* its cache could not be built (a setting
+                            * the plugin refused): exit 2 */
   char *exec;              /* the shell line */
   char *cache;             /* the cache's name ("none", "local", ...) */
   int cache_when;          /* CACHE_WHEN_* */
@@ -580,7 +582,8 @@ int execute_status(plan *pl, project *p, bool json);
 
 /* ---- schedule.c ---- */
 /* Runs the plan on o->workers threads: 0 when every runnable succeeded,
- * else 1. */
+ * 2 when one's cache could not be built (a problem of runner.toml or of
+ * a plugin), else 1. */
 int schedule(plan *pl, project *p, const run_options *o);
 
 #endif

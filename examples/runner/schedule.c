@@ -289,6 +289,7 @@ int schedule(plan *pl, project *p, const run_options *o)
     runnable *r = pl->order[i];
     r->pos = i;
     r->state = PENDING;
+    r->misconfigured = false;
     r->ndowns = 0;
   }
   for (size_t i = 0; i < pl->n; i++) {
@@ -332,13 +333,14 @@ int schedule(plan *pl, project *p, const run_options *o)
   for (int i = 0; i < o->workers; i++)
     pthread_join(th[i], NULL);
 
-  size_t not_run = settle(&s), failed = 0;
+  size_t not_run = settle(&s), failed = 0, misconfigured = 0;
   runnable *first = NULL;
   for (size_t i = 0; i < pl->n; i++) {
     runnable *r = pl->order[i];
     report_print(&r->log);
     transcript_free(&r->log);
     failed += r->state != OK;
+    misconfigured += r->misconfigured;
     if (!first && (r->state == FAILED || r->state == STOPPED))
       first = r;
   }
@@ -359,5 +361,7 @@ int schedule(plan *pl, project *p, const run_options *o)
   pthread_cond_destroy(&s.cv);
   pthread_mutex_destroy(&s.mu);
   free(x.lock_dir);
-  return failed ? 1 : 0;
+  /* a cache that cannot be built is a problem of runner.toml or of a
+   * plugin (2), even found only as a runnable that uses it was to run */
+  return misconfigured ? 2 : failed ? 1 : 0;
 }
