@@ -147,58 +147,16 @@ void *pk__arena_fn(void *ud, void *ptr, size_t old_size, size_t new_size)
   return p;
 }
 
-/* Frees ar's chunks newer than stop (NULL: all). */
-static void free_chunks(pk__arena *ar, struct pk__chunk *stop)
+void pk__arena_release(pk__arena *ar)
 {
-  for (struct pk__chunk *c = ar->chunks, *next; c != stop; c = next) {
+  for (struct pk__chunk *c = ar->chunks, *next; c; c = next) {
     next = c->next;
     if (c->size & 1)
       munmap(c, c->size & ~(size_t)1);
     else
       pk__free(&ar->parent, c, c->size);
   }
-  ar->chunks = stop;
-}
-
-pk__arena_pos pk__arena_mark(const pk__arena *ar)
-{
-  return (pk__arena_pos){ar->chunks, ar->cur, ar->left};
-}
-
-void pk__arena_rewind(pk__arena *ar, pk__arena_pos at)
-{
-  /* a chunk made since for the blocks of the current room (not a block
-   * of its own) is kept, emptied, as the room: else the next blocks, not
-   * fitting in the old room's rest either, would make and free one each
-   * time */
-  struct pk__chunk *room = NULL, **link = &ar->chunks;
-  size_t head = round_up(sizeof(struct pk__chunk));
-  while (*link != at.chunks) {
-    struct pk__chunk *c = *link;
-    if (!room && !(c->size & 1) && ar->cur > (char *)c &&
-        ar->cur <= (char *)c + c->size) {
-      room = c;
-      *link = c->next;
-    } else
-      link = &c->next;
-  }
-  free_chunks(ar, at.chunks);
-  if (room) {
-    room->next = ar->chunks;
-    ar->chunks = room;
-    ar->cur = (char *)room + head;
-    ar->left = room->size - head;
-  } else {
-    ar->cur = at.cur;
-    ar->left = at.left;
-  }
-  ar->last = NULL;
-  ar->last_size = 0;
-}
-
-void pk__arena_release(pk__arena *ar)
-{
-  free_chunks(ar, NULL);
+  ar->chunks = NULL;
   ar->cur = ar->last = NULL;
   ar->left = ar->last_size = 0;
 }

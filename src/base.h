@@ -75,17 +75,6 @@ bool pk__arena_holds(const pk__arena *ar, size_t n);
 /* Makes ar serve its next blocks from the n bytes at p (memory another
  * arena owns, which outlives ar's blocks), then from chunks of its own. */
 void pk__arena_seed(pk__arena *ar, void *p, size_t n);
-/* Where ar stands (pk__arena_mark), and ar taken back there
- * (pk__arena_rewind): every block allocated since is gone, the chunks
- * made for them freed, so that the next blocks reuse their memory (a
- * document parsed, imaged and dropped, then the next one in its pages). */
-typedef struct pk__arena_pos {
-  struct pk__chunk *chunks;
-  char *cur;
-  size_t left;
-} pk__arena_pos;
-pk__arena_pos pk__arena_mark(const pk__arena *ar);
-void pk__arena_rewind(pk__arena *ar, pk__arena_pos at);
 
 /* ---- errors (error.c) ---- */
 

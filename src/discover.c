@@ -179,8 +179,6 @@ typedef struct loaded {
                             and its pk__mc_kind */
   uint32_t kind;
   bool hit;          /* served by old: nothing to write for it */
-  bool made;         /* read, imaged (old: its entry made now) and served
-                        from that entry */
   pk_status read_st; /* PK_OK, PK_ENOTFOUND (not a plugin: the slot's m
                         may be unset), PK_ENOMEM; any but PK_ENOTFOUND:
                         the slot's m is filled in or zeroed */
@@ -238,26 +236,22 @@ static pk_status add_loaded(pk_host *h, loaded *l, pk_plugin *p,
 /* ---- loading manifests, in parallel for large search paths ---- */
 
 typedef struct loader {
-  pk__mc *mc;          /* or NULL */
+  const pk__mc *mc;    /* or NULL */
   const char *root;
   size_t root_len;     /* root's length without trailing '/'s */
   int dfd;
   loaded *items;
   pk_plugin *slots; /* items[i]'s manifest goes to slots[i].m */
   size_t from, to;
-  pk__arena arena;     /* this loader's records; absorbed by the host's
-                          (a document imaged is taken back: serve_made) */
+  pk__arena arena;     /* this loader's records; absorbed by the host's */
   pk__allocator alloc; /* pk__arena_fn over arena */
   pk__arena served;    /* one of several loaders': the same for the
                           manifests the cache serves, first from a room
-                          sized for them (load_all), and those imaged */
+                          sized for them (load_all) */
   pk__allocator served_alloc; /* pk__arena_fn over served, or (one
                                  loader) the host's records_alloc */
   pk__arena keys;      /* the identities stated (loaded.key), until the
                           scan recorded them */
-  pk__mc_batch batch;  /* the images made (pk__mc_image), until written */
-  bool keep_docs;      /* a host's own allocator: the manifests imaged
-                          keep their documents (see serve_made) */
   pk_error err;        /* the last failure, kept by keep_error */
 } loader;
 
@@ -333,7 +327,7 @@ static size_t served_block(size_t ld, size_t names, size_t lib)
  * directory has ld bytes), directory, id, key and library's path (the
  * names and the rest point into the cache's record). */
 static pk_status name_served(loader *L, pk_plugin *p, pk__mc_ent *o,
-                             pk__mcfile *file, const char *mpath, size_t ld)
+                             const char *mpath, size_t ld)
 {
   pk__manifest *m = &p->m;
   size_t lp = ld + sizeof "/plugin.toml", ln = pk__record_strlen(m->ns),
@@ -347,7 +341,7 @@ static pk_status name_served(loader *L, pk_plugin *p, pk__mc_ent *o,
   char *s = (char *)(z + 1);
   p->manifest_path = memcpy(s, mpath, lp);
   put_names(p, s + lp, mpath, ld, ln, lm, lib);
-  *z = (pk__mlazy){.ent = o, .source = p->manifest_path, .file = file};
+  *z = (pk__mlazy){.ent = o, .source = p->manifest_path};
   m->cached = z;
   return PK_OK;
 }
@@ -369,7 +363,7 @@ static bool load_cached(loader *L, loaded *l, pk_plugin *p, const char *rel,
     return true; /* still not a plugin directory */
   pk_status st = pk__mc_lend(&L->served_alloc, o, &p->m);
   if (st == PK_OK)
-    st = name_served(L, p, o, pk__mc_file(L->mc, false), mpath, ld);
+    st = name_served(L, p, o, mpath, ld);
   if (st != PK_OK && st != PK_ENOMEM) {
     /* a record this library rejects (a damaged cache whose checksum
      * matches), or one already served: read the file */
@@ -394,41 +388,6 @@ static char *name_read(loader *L, pk_plugin *p, const char *mpath, size_t ld)
   if (s)
     put_names(p, s, mpath, ld, ln, lm, lib);
   return s;
-}
-
-/* Images the manifest just parsed into slot p, from the settled file l
- * names (its document in L's arena since at), and serves p from the entry
- * made of it, as the cache serves it at the next start: the document is
- * dropped, its memory the next manifest's, and read back from the image
- * written when something asks for it (pk__mc_load_doc), as a warm start
- * reads it.  Over a host's own allocator, whose plugins get their
- * documents during discovery (add_loaded), p keeps the document it has.
- * false: p keeps its document (imaged, or read every time); true:
- * served, or out of memory (l->read_st). */
-static bool serve_made(loader *L, loaded *l, pk_plugin *p, pk__arena_pos at,
-                       const char *mpath, size_t ld)
-{
-  pk__mc_ent *e;
-  pk__manifest m;
-  pk_status st = pk__mc_image(L->mc, &L->batch, &L->served_alloc, l->name,
-                              l->key, &p->m, &e);
-  if (st == PK_OK && !e)
-    return false;
-  if (st == PK_OK) { /* recorded from its entry, whoever has the document */
-    l->old = e;
-    l->made = true;
-    l->kind = PK__MC_IMAGE;
-  }
-  if (st == PK_OK && (L->keep_docs ||
-                      (st = pk__mc_lend(&L->served_alloc, e, &m)) == PK_EIO))
-    return false; /* (EIO: not a record this library reads: cannot be) */
-  if (st == PK_OK) {
-    pk__arena_rewind(&L->arena, at);
-    p->m = m;
-    st = name_served(L, p, e, pk__mc_file(L->mc, true), mpath, ld);
-  }
-  l->read_st = st;
-  return true;
 }
 
 /* The limits of a manifest's path: a rel (NAME/plugin.toml) of REL_MAX
@@ -480,7 +439,6 @@ static void load_range(loader *L)
       continue;
     struct stat sb;
     pk__file_why why;
-    pk__arena_pos at = pk__arena_mark(&L->arena);
     /* no cache, no fstat: pk__file_read_small */
     pk_status rst,
         st = pk__manifest_read(&L->alloc, L->dfd, rel, mpath,
@@ -500,9 +458,6 @@ static void load_range(loader *L)
     l->kind = PK__MC_READ;
     bool keyed = !L->mc || !(rst == PK_OK || why.mode || why.size) ||
                  stated(L, l, &sb); /* what fstat gave */
-    if (st == PK_OK && rst == PK_OK && keyed && L->mc &&
-        pk__mc_settled(L->mc, l->key) && serve_made(L, l, p, at, mpath, ld))
-      continue;
     /* the path: the document's copy when it parsed; its directory, id,
      * key and library's path in one block (broken: its directory) */
     p->id = p->key = p->library_path = NULL;
@@ -522,9 +477,9 @@ static void load_range(loader *L)
       st = pk__file_fail(&L->err, rst, p->manifest_path, &why, NULL);
     if (st != PK_OK)
       keep_error(L, l, st);
+    else if (L->mc && pk__mc_settled(L->mc, l->key))
+      l->kind = PK__MC_IMAGE;
   }
-  if (L->mc)
-    pk__mc_batch_end(L->mc, &L->batch);
 }
 
 static void *load_thread(void *arg)
@@ -647,7 +602,7 @@ static pk_plugin *make_slots(pk_host *h, const loaded *items, size_t n,
  * threads need it).  With room (in the room make_slots made)
  * a loader's blocks for the manifests it reads come from there too,
  * sized by read_bytes's guess. */
-static void load_all(pk_host *h, pk__mc *mc, const char *root, size_t lr,
+static void load_all(pk_host *h, const pk__mc *mc, const char *root, size_t lr,
                      int dfd, loaded *items, pk_plugin *slots, size_t n,
                      loader *L, size_t k, bool room)
 {
@@ -655,7 +610,6 @@ static void load_all(pk_host *h, pk__mc *mc, const char *root, size_t lr,
   bool started[8] = {false};
   for (size_t j = 0; j < k; j++) {
     L[j] = (loader){.mc = mc,
-                    .keep_docs = h->alloc.fn != NULL,
                     .root = root,
                     .root_len = lr,
                     .dfd = dfd,
@@ -736,11 +690,11 @@ static pk_status list_dir(pk_host *h, const char *root, int dfd,
 }
 
 /* Records root's entries in the metadata cache: the entries the cache
- * served keep their records and images, the manifests imaged as they
- * were read give theirs (pk__mc_record). */
+ * served keep their records and images, the manifests read now are
+ * recorded and imaged (pk__mc_record, straight into the cache's buffer). */
 static pk_status record_dir(pk_host *h, pk__mc *mc, const char *root,
                             const pk__mc_key *dir, const loaded *items,
-                            size_t n, bool same)
+                            pk_plugin *slots, size_t n, bool same)
 {
   if (same)
     return pk__mc_same(mc, root);
@@ -750,13 +704,14 @@ static pk_status record_dir(pk_host *h, pk__mc *mc, const char *root,
     return PK_ENOMEM;
   for (size_t i = 0; i < n; i++) {
     const loaded *l = &items[i];
-    ents[i] = l->hit || l->made
-                  ? (pk__mc_put){.name = pk__mc_ent_name(l->old),
-                                 .key = &l->old->key,
-                                 .old = l->old,
-                                 .made = l->made}
-                  : (pk__mc_put){.name = l->name, .kind = l->kind,
-                                 .key = l->key};
+    ents[i] = l->hit ? (pk__mc_put){.name = pk__mc_ent_name(l->old),
+                                    .kind = l->old->kind,
+                                    .key = &l->old->key,
+                                    .old = l->old}
+                     : (pk__mc_put){.name = l->name, .kind = l->kind,
+                                    .key = l->key};
+    if (l->kind == PK__MC_IMAGE && !l->hit)
+      ents[i].m = &slots[i].m;
   }
   pk_status st = pk__mc_record(mc, root, dir, ents, n);
   pk__free(a, ents, n * sizeof *ents);
@@ -823,7 +778,7 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
           break;
       }
       l->old = j < ncached && c == 0 ? o : NULL;
-      l->hit = l->made = false;
+      l->hit = false;
       l->read_st = PK_ENOTFOUND;
       l->st = PK_OK;
       l->perr = NULL;
@@ -858,7 +813,7 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
         read += items[i].read_st == PK_OK && !items[i].hit;
       }
       pk__mc_tally(mc, served, read);
-      if (record_dir(h, mc, root, &dir, items, n, same) != PK_OK)
+      if (record_dir(h, mc, root, &dir, items, slots, n, same) != PK_OK)
         st = pk__fail(err, PK_ENOMEM, "out of memory");
     }
     /* records in search order, whatever thread loaded them; the list of
@@ -898,7 +853,7 @@ static pk_status scan_dir(pk_host *h, pk__mc *mc, const char *root,
     if (L != &one)
       pk__free(a, L, k * sizeof *L);
   } else if (mc && st == PK_OK &&
-             record_dir(h, mc, root, &dir, NULL, 0, listed) != PK_OK) {
+             record_dir(h, mc, root, &dir, NULL, NULL, 0, listed) != PK_OK) {
     st = pk__fail(err, PK_ENOMEM, "out of memory");
   }
   pk__free(ia, items, n * sizeof *items);

@@ -5,8 +5,6 @@
  *   header   "PKMCACHE", format, byte-order word, library version (16
  *            bytes), size and checksum of the sections, size of the
  *            images region, 0
- *   images   the sections' images, each 8-aligned, each section's
- *            together
  *   section  per search path: bytes, nents, root length, 0, directory
  *            key, where its images are in the images region and how many
  *            bytes, root (NUL, padding), then nents entries
@@ -14,15 +12,13 @@
  *            0, checksum of the image, where it is in the section's
  *            images, name (NUL, padding), record (mrecord.c); its head
  *            is pk__mc_ent, used where it was read (see parse_sections)
+ *   images   the sections' images, each 8-aligned, in entry order
  *
- * The images come first so that a start that writes the file writes each
- * image into it as its manifest is parsed (pk__mc_image: the document is
- * then dropped), before the sections are known; the sections and the
- * header last (pk__mc_commit).
  * A file of another format or library version, another byte order, or
  * whose checksum does not match is ignored (and replaced).  How a warm
- * start goes: one read gives the whole of a file of up to 16 KiB; a
- * larger one's header is read, then its sections in one read into a room of the host's records arena reserved for them
+ * start goes: one read gives the header and the sections of a file of up
+ * to 16 KiB; a larger one's header is read, then its header and sections
+ * in one read into a room of the host's records arena reserved for them
  * and for the records, paths and requirements the start makes of them
  * (read_file); their checksum is checked, not the images'; a
  * manifest whose stat matches is served from its record (pk__mc_lend: no
@@ -46,14 +42,13 @@
 
 #define MAGIC "PKMCACHE"
 #define FORMAT                                                                 \
-  10u /* 3: images used in place (room for block headers);                      \
+  9u /* 3: images used in place (room for block headers);                      \
         4: line starts of 2 bytes; 5: records, images apart, read and          \
         checked when used; 6: tables of 9 to 128 keys keep tag bytes in        \
         their images, not a hash index; 7: narrow (16-byte) table entries,     \
         the node slot one bit higher; 8: a record's strings after their        \
         lengths (mrecord.c), the checksum a multiply a 16 bytes; 9: a          \
-        record holds each [[provides]] entry's kind, tag, extends; 10:      \
-        the images before the sections */
+        record holds each [[provides]] entry's kind, tag, extends */
 #define ORDER 0x01020304u
 
 typedef struct header {
@@ -82,18 +77,29 @@ typedef struct sect {
   const char *raw;  /* its bytes (in the file, or own) */
   size_t raw_len;
   char *own;        /* recorded: allocation holding raw */
-  uint64_t img_base; /* its images in the region (recorded: in the
-                        file written; kept: set when they are copied) */
+  uint64_t img_base; /* read: its images in the region */
   size_t img_bytes;
+  struct pending *imgs; /* recorded: its images, made when written */
+  size_t nimgs;
 } sect;
 
-/* The file as read, or as written by this start, kept by the host
- * (pk_host.cache_file, a list) while plugins use its records and images. */
+/* An image of a recorded section, made only when the file is written
+ * (write_images): of doc, or (doc NULL) a copy of the old file's image at
+ * from; len bytes; head: its entry's head in the section, whose img_sum
+ * is set then. */
+typedef struct pending {
+  const pk_doc *doc;
+  const char *from;
+  size_t len;
+  char *head;
+} pending;
+
+/* The file as read, kept by the host (pk_host.cache_file) while plugins
+ * use its records and images. */
 struct pk__mcfile {
-  pk__mcfile *next;
   pk__allocator a;
-  char *data;        /* the sections: the records' strings (read) */
-  size_t data_len;   /* 0: data is in the host's records arena (or none) */
+  char *data;        /* header and sections: the records' strings */
+  size_t data_len;   /* 0: data is in the host's records arena */
   int fd;            /* the file, open for its images */
   uint64_t img_at, img_len; /* the images region in it */
   char *img;         /* read on first use (images()) */
@@ -101,7 +107,6 @@ struct pk__mcfile {
   struct one_img *ones; /* images read one at a time (image_of()) */
   size_t nones;
   bool marked;       /* an image was damaged: the file is marked so */
-  bool growing;      /* being written: images only one at a time */
 };
 
 /* An image read by itself (its bytes follow), kept until the file is. */
@@ -128,16 +133,6 @@ struct pk__mc {
   bool changed; /* something recorded differs from the file */
   size_t served, read; /* manifests, for the debug line of commit */
   int64_t now_ns;
-  /* the file written (stream()): its images streamed as they are made */
-  pk__mcfile *wf;
-  char *tmp;          /* its temporary name (mc->h->alloc) */
-  size_t tmp_len;
-  int werr;           /* it cannot be made or written: errno */
-  bool wnomem;        /* it cannot be made for want of memory */
-  uint64_t streamed;  /* the images region's bytes so far (atomic) */
-  uint64_t sect_at;   /* where the next recorded section's images start */
-  bool renamed;       /* over path: the cache */
-  bool made;          /* plugins are served from entries imaged now */
 };
 
 static size_t pad8(size_t n) { return (n + 7) & ~(size_t)7; }
@@ -231,8 +226,10 @@ bool pk__mc_settled(const pk__mc *mc, const pk__mc_key *k)
 /* (the entries of sections read are in the file's buffer) */
 static void sects_free(pk__mc *mc, sect *s, size_t n)
 {
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; i < n; i++) {
     pk__free(&mc->h->alloc, s[i].own, s[i].raw_len);
+    pk__free(&mc->h->alloc, s[i].imgs, s[i].nimgs * sizeof *s[i].imgs);
+  }
 }
 
 /* Checks the section at p (n bytes left of the sections, *sh its head;
@@ -299,7 +296,7 @@ static void reseal(char *p, size_t n, const char *region, uint64_t len)
  * sum or they do not fit (or *nomem set: out of memory).  Each section's
  * entries are used where they are (pk__mc_ent), each checked first; in
  * the buffer their img_off is where the image is in the region and lent
- * is theirs (build_sections puts back what the file has). */
+ * is theirs (build_head puts back what the file has). */
 static bool parse_sections(pk__mc *mc, char *p, size_t n, uint64_t sum,
                            uint64_t region_len, bool *nomem)
 {
@@ -358,11 +355,8 @@ static void file_free(pk__mcfile *f)
 
 void pk__mc_release(pk_host *h)
 {
-  while (h->cache_file) {
-    pk__mcfile *f = h->cache_file;
-    h->cache_file = f->next;
-    file_free(f);
-  }
+  file_free(h->cache_file);
+  h->cache_file = NULL;
 }
 
 /* Reads the header and the sections (the images are read when a document
@@ -383,8 +377,8 @@ static bool read_file(pk__mc *mc, bool *nomem)
   char version[16] = {0};
   strncpy(version, pk_version(), sizeof version - 1);
   /* a file of up to SMALL bytes in one read; a larger one's header, then
-   * its sections in one read into the host's records arena, in a room
-   * reserved for what a warm start makes of them */
+   * its header and sections in one read into the host's records arena,
+   * in a room reserved for what a warm start makes of them */
   enum { SMALL = 16384 };
   size_t first = 0;
   char *buf = NULL;
@@ -411,13 +405,12 @@ static bool read_file(pk__mc *mc, bool *nomem)
              hd.order != ORDER || memcmp(hd.version, version, sizeof version)) {
     why = "written by another version of plugkit";
   } else if (hd.payload > (uint64_t)sb.st_size - sizeof hd || hd.zero ||
-             hd.payload % 8 || hd.images % 8 ||
              hd.images != (uint64_t)sb.st_size - sizeof hd - hd.payload) {
     why = "damaged";
   }
   pk__mcfile *f = NULL;
   if (!why) {
-    size_t len = (size_t)hd.payload;
+    size_t len = sizeof hd + (size_t)hd.payload;
     char *data = buf;
     if (!buf) {
       /* the room: the sections, and three times their bytes for the
@@ -427,7 +420,8 @@ static bool read_file(pk__mc *mc, bool *nomem)
        * huge ones from PK__ARENA_HUGE on (a room not filled costs address
        * space, not memory: over libc, not over a host's own allocator) */
       if (!mc->h->alloc.fn)
-        (void)pk__arena_reserve(&mc->h->records, 4 * len);
+        (void)pk__arena_reserve(&mc->h->records,
+                                len + 3 * (size_t)hd.payload);
       data = pk__alloc(&mc->h->records_alloc, len);
     }
     buf = NULL; /* data has it (or the arena: data_len 0) */
@@ -438,13 +432,12 @@ static bool read_file(pk__mc *mc, bool *nomem)
       why = "out of memory";
     } else {
       *f = (pk__mcfile){.a = mc->h->alloc, .fd = fd, .data = data,
-                        .data_len = first, .img_at = sizeof hd,
+                        .data_len = first, .img_at = len,
                         .img_len = hd.images};
       fd = -1;
-      uint64_t at = sizeof hd + hd.images; /* the sections */
-      if ((!first && !io_at(f->fd, f->data, len, at, false)) ||
-          !parse_sections(mc, first ? f->data + at : f->data, len, hd.sum,
-                          hd.images, nomem))
+      if ((!first && !io_at(f->fd, f->data, len, 0, false)) ||
+          !parse_sections(mc, f->data + sizeof hd, (size_t)hd.payload,
+                          hd.sum, hd.images, nomem))
         why = *nomem ? "out of memory" : "damaged";
     }
   }
@@ -484,7 +477,7 @@ static const char *images(pk__mcfile *f, bool *nomem)
  * when it cannot be read (*nomem: for want of memory).  Under load_mu. */
 static char *image_of(pk__mcfile *f, const pk__mc_ent *e, bool *nomem)
 {
-  if (f->img || f->img_bad || (f->nones >= ONE_AT_A_TIME && !f->growing)) {
+  if (f->img || f->img_bad || f->nones >= ONE_AT_A_TIME) {
     char *region = (char *)images(f, nomem);
     return region ? region + e->img_off : NULL;
   }
@@ -515,9 +508,9 @@ void pk__mc_seal(char *file, size_t size)
     hd.payload = size - sizeof hd;
   hd.images = size - sizeof hd - hd.payload;
   hd.zero = 0;
-  char *sections = file + sizeof hd + hd.images;
-  reseal(sections, (size_t)hd.payload, file + sizeof hd, hd.images);
-  hd.sum = pk__mc_sum(sections, (size_t)hd.payload);
+  reseal(file + sizeof hd, (size_t)hd.payload, file + sizeof hd + hd.payload,
+         hd.images);
+  hd.sum = pk__mc_sum(file + sizeof hd, (size_t)hd.payload);
   memcpy(file, &hd, sizeof hd);
 }
 
@@ -570,18 +563,6 @@ void pk__mc_close(pk__mc *mc)
   }
   if (!lent) /* else plugins use it: the host frees it, last */
     pk__mc_release(mc->h);
-  if (mc->wf) {
-    if (!mc->renamed)
-      unlink(mc->tmp);
-    mc->wf->img_len = __atomic_load_n(&mc->streamed, __ATOMIC_RELAXED);
-    mc->wf->growing = false;
-    if (mc->made) { /* plugins read their documents from it */
-      mc->wf->next = mc->h->cache_file;
-      mc->h->cache_file = mc->wf;
-    } else
-      file_free(mc->wf);
-    pk__free(a, mc->tmp, mc->tmp_len);
-  }
   sects_free(mc, mc->old, mc->nold);
   sects_free(mc, mc->out, mc->nout);
   pk__free(a, mc->old, mc->oldcap * sizeof *mc->old);
@@ -623,262 +604,126 @@ static const char *old_images(pk__mc *mc, bool *nomem)
   return mc->f ? images(mc->f, nomem) : NULL;
 }
 
-/* Creates tmp afresh (O_EXCL, O_NOFOLLOW): whatever lies there (a crash's
- * leftover, a planted symlink) is removed, never written through.  The
- * name is tried first: it is almost always free.  Open for reading too:
- * the documents of the manifests it images are read back from it. */
-static int create_tmp(const char *tmp)
-{
-  int flags = O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-  int fd = open(tmp, flags, 0644);
-  if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
-    fd = open(tmp, flags, 0644);
-  return fd;
-}
-
-/* The file this discovery writes, PATH.tmp.PID.N (a name of this process
- * alone, N for hosts writing from several threads), made on first use:
- * any thread (a loader's first image), once.  NULL when it cannot be
- * made (mc->werr says why; the commit warns). */
-static pthread_mutex_t stream_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static pk__mcfile *stream(pk__mc *mc)
-{
-  pthread_mutex_lock(&stream_mu);
-  if (!mc->wf && !__atomic_load_n(&mc->werr, __ATOMIC_RELAXED)) {
-    static unsigned seq;
-    const pk__allocator *a = &mc->h->alloc;
-    size_t cap = strlen(mc->path) + 48;
-    char *tmp = pk__alloc(a, cap);
-    int n = tmp ? snprintf(tmp, cap, "%s.tmp.%ld.%u", mc->path,
-                           (long)getpid(),
-                           __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED))
-                : -1;
-    int fd = n > 0 && (size_t)n < cap ? create_tmp(tmp) : -1;
-    pk__mcfile *f = fd >= 0 ? pk__alloc(a, sizeof *f) : NULL;
-    if (f) {
-      *f = (pk__mcfile){.a = *a, .fd = fd, .img_at = sizeof(header),
-                        .growing = true};
-      mc->wf = f;
-      mc->tmp = tmp;
-      mc->tmp_len = cap;
-    } else {
-      mc->wnomem = !tmp || fd >= 0;
-      mc->werr = mc->wnomem ? ENOMEM : errno ? errno : EIO;
-      if (fd >= 0) {
-        close(fd);
-        unlink(tmp);
-      }
-      pk__free(a, tmp, cap);
-    }
-  }
-  pthread_mutex_unlock(&stream_mu);
-  return mc->wf;
-}
-
-/* Writes n bytes of images at the end of those written (any thread);
- * returns where they are in the images region.  A write that fails keeps
- * the file from being renamed over the cache (mc->werr). */
-static uint64_t stream_write(pk__mc *mc, char *p, size_t n)
-{
-  uint64_t at = __atomic_fetch_add(&mc->streamed, n, __ATOMIC_RELAXED);
-  if (!io_at(mc->wf->fd, p, n, sizeof(header) + at, true)) {
-    int e = errno ? errno : EIO;
-    int none = 0;
-    __atomic_compare_exchange_n(&mc->werr, &none, e, false, __ATOMIC_RELAXED,
-                                __ATOMIC_RELAXED);
-  }
-  return at;
-}
-
-/* A batch's least buffer: a loader touches that much memory for the
- * images it writes, not their total size. */
-#define WRITE_BUF 16384
-
-/* A record's room when it is made: a manifest's is usually 100 to 200
- * bytes (names, version, description, library, requirements, [[provides]]
- * kinds and tags); a larger one is made again in a larger block. */
+/* A record's room in the buffer pk__mc_record makes them in: a manifest's
+ * is usually 100 to 200 bytes (names, version, description, library,
+ * requirements, [[provides]] kinds and tags); a larger one grows it. */
 #define REC_ROOM 256
-
-void pk__mc_flush(pk__mc *mc, pk__mc_batch *b)
-{
-  if (!b->used)
-    return;
-  uint64_t at = stream_write(mc, b->buf, b->used);
-  for (size_t i = 0; i < b->n; i++)
-    b->ents[i]->img_off += at;
-  b->n = b->used = 0;
-}
-
-pk__mcfile *pk__mc_file(const pk__mc *mc, bool written)
-{
-  return written ? mc->wf : mc->f;
-}
-
-void pk__mc_batch_end(pk__mc *mc, pk__mc_batch *b)
-{
-  pk__mc_flush(mc, b);
-  pk__free(&mc->h->alloc, b->buf, b->cap);
-  pk__free(&mc->h->alloc, b->ents, b->entcap * sizeof *b->ents);
-  *b = (pk__mc_batch){0};
-}
-
-pk_status pk__mc_image(pk__mc *mc, pk__mc_batch *b, const pk__allocator *a,
-                       const char *name, const pk__mc_key *key,
-                       const pk__manifest *m, pk__mc_ent **out)
-{
-  *out = NULL;
-  size_t g = pk__doc_write_image(m->doc, NULL, NULL, 0), pg = pad8(g);
-  if (!g || g > UINT32_MAX || !stream(mc))
-    return mc->wnomem ? PK_ENOMEM : PK_OK; /* read every time (or no file) */
-  const pk__allocator *h = &mc->h->alloc;
-  if (b->used + pg > b->cap && b->used)
-    pk__mc_flush(mc, b);
-  if (pg > b->cap) { /* the first image, or one larger than the buffer */
-    size_t cap = pg > WRITE_BUF ? pg : WRITE_BUF;
-    char *buf = pk__resize(h, b->buf, b->cap, cap);
-    if (!buf)
-      return PK_ENOMEM;
-    b->buf = buf;
-    b->cap = cap;
-  }
-  if (b->n == b->entcap &&
-      pk__vec_reserve(h, (void **)&b->ents, &b->entcap, b->n + 1,
-                      sizeof *b->ents) != PK_OK)
-    return PK_ENOMEM;
-  /* the entry as the file will have it: head, name, record */
-  size_t name_len = strlen(name), rec_at = sizeof(ent_head) + pad8(name_len + 1);
-  size_t size = rec_at + REC_ROOM;
-  char *e = pk__alloc(a, size);
-  size_t r = e ? pk__manifest_record(m, e + rec_at, REC_ROOM) : 0;
-  if (e && r > REC_ROOM) {
-    char *grown = pk__resize(a, e, size, rec_at + r);
-    if (grown)
-      pk__manifest_record(m, grown + rec_at, r);
-    else
-      pk__free(a, e, size);
-    e = grown;
-  } else if (e && r) {
-    e = pk__resize(a, e, size, rec_at + r); /* (shrunk: in place) */
-  } else if (e) {
-    pk__free(a, e, size);
-    return PK_OK; /* not recorded: read every time */
-  }
-  if (!e)
-    return PK_ENOMEM;
-  char *img = b->buf + b->used;
-  pk__doc_write_image(m->doc, NULL, img, g);
-  memset(img + g, 0, pg - g);
-  ent_head eh = {.bytes = (uint32_t)(rec_at + r), .kind = PK__MC_IMAGE,
-                 .name_len = (uint32_t)name_len, .img_len = (uint32_t)g,
-                 .key = *key, .rec_len = (uint32_t)r,
-                 .img_sum = pk__mc_sum(img, g),
-                 .img_off = b->used}; /* in the batch: placed at its flush */
-  memcpy(e, &eh, sizeof eh);
-  memcpy(e + sizeof eh, name, name_len);
-  memset(e + sizeof eh + name_len, 0, rec_at - sizeof eh - name_len);
-  b->used += pg;
-  b->ents[b->n++] = *out = (pk__mc_ent *)(void *)e;
-  __atomic_store_n(&mc->made, true, __ATOMIC_RELAXED);
-  return PK_OK;
-}
-
-/* The images of the entries of ents[0..n) served by the file read
- * (copies bytes of them in all), written after the images streamed so
- * far, without the headers a load wrote; *at: where the first is in the
- * images region.  false when they cannot be read (*nomem: for want of
- * memory) or the file cannot be written. */
-static bool copy_images(pk__mc *mc, const pk__mc_put *ents, size_t n,
-                        size_t copies, uint64_t *at, bool *nomem)
-{
-  const pk__allocator *a = &mc->h->alloc;
-  const char *region = old_images(mc, nomem);
-  char *copy = region && stream(mc) ? pk__alloc(a, copies) : NULL;
-  if (!copy) {
-    *nomem = *nomem || mc->wnomem || (region && mc->wf);
-    return false;
-  }
-  char *p = copy;
-  for (size_t i = 0; i < n; i++) {
-    const pk__mc_ent *o = ents[i].old;
-    if (!o || ents[i].made || o->kind != PK__MC_IMAGE)
-      continue;
-    memcpy(p, region + o->img_off, o->img_len);
-    pk__doc_write_image(NULL, p, p, o->img_len);
-    memset(p + o->img_len, 0, pad8(o->img_len) - o->img_len);
-    p += pad8(o->img_len);
-  }
-  *at = stream_write(mc, copy, copies);
-  pk__free(a, copy, copies);
-  return true;
-}
 
 pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
                         const pk__mc_put *ents, size_t n)
 {
   const pk__allocator *a = &mc->h->alloc;
   bool nomem = false;
-  size_t root_len = strlen(root), copies = 0;
+  const char *region = NULL;
+  size_t root_len = strlen(root), img_bytes = 0, nimgs = 0;
   size_t bytes = sizeof(sect_head) + pad8(root_len + 1);
+  uint32_t *len = n ? pk__alloc(a, 2 * n * sizeof *len) : NULL; /* rec, img */
+  if (n && !len)
+    return PK_ENOMEM;
+  /* the records made, one after another (each made once: its strings
+   * are found by walking the document, [[provides]] included), in a
+   * buffer of REC_ROOM bytes a record at first: usual records fit, so
+   * that they are made and copied once, not again at each doubling */
+  size_t nrec = 0;
+  for (size_t i = 0; i < n; i++)
+    nrec += ents[i].m != NULL;
+  size_t recs_len = 0, recs_cap = nrec * REC_ROOM;
+  char *recs = recs_cap ? pk__alloc(a, recs_cap) : NULL;
+  pk_status st = PK_OK;
+  if (recs_cap && !recs) {
+    recs_cap = 0;
+    st = PK_ENOMEM;
+    goto done;
+  }
   for (size_t i = 0; i < n; i++) {
     const pk__mc_ent *o = ents[i].old;
-    bytes += sizeof(ent_head) + pad8(strlen(ents[i].name) + 1) +
-             (o ? o->rec_len : 0);
-    if (o && !ents[i].made && o->kind == PK__MC_IMAGE)
-      copies += pad8(o->img_len);
+    size_t r = o ? o->rec_len : 0, g = o ? o->img_len : 0;
+    if (ents[i].m) {
+      g = pk__doc_write_image(ents[i].m->doc, NULL, NULL, 0);
+      r = g ? pk__manifest_record(ents[i].m, recs ? recs + recs_len : NULL,
+                                  recs_cap - recs_len)
+            : 0;
+      if (r > recs_cap - recs_len && g) { /* made again where it fits */
+        size_t cap = 2 * recs_cap > recs_len + r ? 2 * recs_cap
+                                                 : recs_len + r + 4096;
+        char *grown = pk__resize(a, recs, recs_cap, cap);
+        if (!grown) {
+          st = PK_ENOMEM;
+          goto done;
+        }
+        recs = grown;
+        recs_cap = cap;
+        pk__manifest_record(ents[i].m, recs + recs_len, r);
+      }
+      if (!r || g > UINT32_MAX)
+        g = r = 0; /* cannot be imaged: read every time */
+      recs_len += r;
+    } else if (g && !region && !(region = old_images(mc, &nomem))) {
+      st = nomem ? PK_ENOMEM : PK_OK; /* unreadable: not rewritten */
+      goto done;
+    }
+    len[2 * i] = (uint32_t)r;
+    len[2 * i + 1] = (uint32_t)g;
+    bytes += sizeof(ent_head) + pad8(strlen(ents[i].name) + 1) + r;
+    img_bytes += pad8(g);
+    nimgs += g > 0;
   }
-  /* the images of this section: those its loaders streamed, then those
-   * the file read had, copied after them */
-  uint64_t copied = 0, base = mc->sect_at;
-  if (copies && !copy_images(mc, ents, n, copies, &copied, &nomem))
-    return nomem ? PK_ENOMEM : PK_OK; /* unreadable: not rewritten */
-  mc->sect_at = __atomic_load_n(&mc->streamed, __ATOMIC_RELAXED);
-  if (mc->wf)
-    mc->wf->img_len = mc->sect_at;
-  sect s = {.raw_len = bytes, .img_base = base,
-            .img_bytes = (size_t)(mc->sect_at - base)};
+  sect s = {.raw_len = bytes, .img_bytes = img_bytes, .nimgs = nimgs};
   char *p = s.own = bytes <= UINT32_MAX ? pk__alloc_zero(a, bytes) : NULL;
-  if (!p)
-    return PK_ENOMEM;
+  if (nimgs && p && !(s.imgs = pk__alloc(a, nimgs * sizeof *s.imgs)))
+    p = s.own = pk__free(a, s.own, bytes);
+  if (!p) {
+    st = PK_ENOMEM;
+    goto done;
+  }
   s.raw = p;
+  const char *next_rec = recs;
   sect_head sh = {.bytes = (uint32_t)bytes, .nents = (uint32_t)n,
                   .root_len = (uint32_t)root_len, .dir = *dir,
-                  .img_bytes = s.img_bytes};
+                  .img_bytes = img_bytes};
   memcpy(p, &sh, sizeof sh);
   memcpy(p + sizeof sh, root, root_len);
   s.root = p + sizeof sh;
   p += sizeof sh + pad8(root_len + 1);
+  size_t img_at = 0, k = 0;
   for (size_t i = 0; i < n; i++) {
     const pk__mc_put *e = &ents[i];
-    const pk__mc_ent *o = e->old;
-    size_t name_len = strlen(e->name), r = o ? o->rec_len : 0;
-    bool image = o && o->kind == PK__MC_IMAGE;
-    ent_head eh = {.kind = o ? o->kind : e->kind,
+    size_t name_len = strlen(e->name), r = len[2 * i], g = len[2 * i + 1];
+    ent_head eh = {.kind = g                         ? PK__MC_IMAGE
+                           : e->kind == PK__MC_IMAGE ? PK__MC_READ
+                                                     : e->kind,
                    .name_len = (uint32_t)name_len,
-                   .img_len = image ? o->img_len : 0,
+                   .img_len = (uint32_t)g,
                    .key = *e->key,
                    .rec_len = (uint32_t)r,
-                   .img_sum = image ? o->img_sum : 0};
-    if (image && e->made) /* streamed: where its loader wrote it */
-      eh.img_off = o->img_off - base;
-    else if (image) { /* copied, in entry order */
-      eh.img_off = copied - base;
-      copied += pad8(o->img_len);
-    }
+                   .img_off = img_at};
     size_t rec_at = sizeof eh + pad8(name_len + 1);
     eh.bytes = (uint32_t)(rec_at + r);
-    memcpy(p, &eh, sizeof eh);
     memcpy(p + sizeof eh, e->name, name_len);
-    if (r)
-      memcpy(p + rec_at, ent_rec(o), r);
+    if (g) { /* the image itself is made when written: pending */
+      if (e->m) {
+        memcpy(p + rec_at, next_rec, r);
+        next_rec += r;
+      } else /* without the headers a load wrote into it */
+        memcpy(p + rec_at, ent_rec(e->old), r);
+      s.imgs[k++] = (pending){.doc = e->m ? e->m->doc : NULL,
+                              .from = e->m ? NULL : region + e->old->img_off,
+                              .len = g,
+                              .head = p};
+      img_at += pad8(g);
+    }
+    memcpy(p, &eh, sizeof eh);
     p += eh.bytes;
   }
   if (PK__VEC_PUSH(a, mc->out, mc->nout, mc->outcap, s) != PK_OK) {
     sects_free(mc, &s, 1);
-    return PK_ENOMEM;
-  }
-  mc->changed = true;
-  return PK_OK;
+    st = PK_ENOMEM;
+  } else
+    mc->changed = true;
+done:
+  pk__free(a, recs, recs_cap);
+  pk__free(a, len, 2 * n * sizeof *len);
+  return st;
 }
 
 void pk__mc_tally(pk__mc *mc, size_t served, size_t read)
@@ -887,16 +732,21 @@ void pk__mc_tally(pk__mc *mc, size_t served, size_t read)
   mc->read += read;
 }
 
-/* This discovery's sections (payload bytes) into buf, each section's
- * img_base set; in a section kept as the file has it, each entry's
+/* The header and this discovery's sections (payload bytes) into buf, each
+ * section's img_base set: where its images will lie in the images region,
+ * in section order; in a section kept as the file has it, each entry's
  * img_off and lent put back as they are in the file. */
-static void build_sections(pk__mc *mc, char *p)
+static void build_head(pk__mc *mc, char *buf, size_t payload, size_t images)
 {
+  header hd = {.magic = MAGIC, .format = FORMAT, .order = ORDER,
+               .payload = payload, .images = images};
+  strncpy(hd.version, pk_version(), sizeof hd.version - 1);
+  char *p = buf + sizeof hd;
+  uint64_t base = 0;
   for (size_t i = 0; i < mc->nout; i++) {
     const sect *s = &mc->out[i];
     memcpy(p, s->raw, s->raw_len);
-    memcpy(p + offsetof(sect_head, img_base), &s->img_base,
-           sizeof s->img_base);
+    memcpy(p + offsetof(sect_head, img_base), &base, sizeof base);
     if (s->from) {
       char *e = p + ((char *)s->from->ents - s->raw);
       for (size_t j = 0; j < s->from->n; j++) {
@@ -909,25 +759,86 @@ static void build_sections(pk__mc *mc, char *p)
       }
     }
     p += s->raw_len;
+    base += s->img_bytes;
   }
+  hd.sum = pk__mc_sum(buf + sizeof hd, payload);
+  memcpy(buf, &hd, sizeof hd);
 }
 
-/* The images of the sections kept as the file has them, written after
- * those streamed (each section's together, without the headers a load
- * wrote), their places set.  false when they cannot be read (*nomem: for
- * want of memory): nothing is written, the file stays as it was. */
-static bool copy_kept(pk__mc *mc, bool *nomem)
+/* Whether the images of the sections kept as the file has them can be
+ * read (*nomem: not, for want of memory). */
+static bool old_images_ready(pk__mc *mc, bool *nomem)
+{
+  for (size_t i = 0; i < mc->nout; i++)
+    if (mc->out[i].from && mc->out[i].img_bytes)
+      return old_images(mc, nomem) != NULL;
+  return true;
+}
+
+/* The least buffer a commit writes the images a buffer of at a time with
+ * (pk__mc_commit): a first start touches that much memory for them, not
+ * their total size. */
+#define WRITE_BUF 16384
+
+/* Writes buf's *used bytes at *at (advanced past them); false when fd
+ * cannot be written (errno). */
+static bool flush(int fd, char *buf, size_t *used, uint64_t *at)
+{
+  bool ok = io_at(fd, buf, *used, *at, true);
+  *at += *used;
+  *used = 0;
+  return ok;
+}
+
+/* The sections' images to fd from offset off, in section order: a section
+ * recorded now makes each of its images (pk__doc_write_image, of the
+ * document parsed or the old file's image without the headers a load
+ * wrote) into the buffer *bufp of *capp bytes (grown to one image's size,
+ * when larger), written when full, and sets its entry's checksum; one
+ * kept as the file has it (old_images_ready() said they can be read), a
+ * copy without those headers.  False when a buffer cannot be allocated
+ * (*nomem) or fd cannot be written (errno). */
+static bool write_images(pk__mc *mc, int fd, uint64_t off, char **bufp,
+                         size_t *capp, bool *nomem)
 {
   const pk__allocator *a = &mc->h->alloc;
-  for (size_t i = 0; i < mc->nout; i++) {
-    sect *s = &mc->out[i];
-    if (!s->from || !s->img_bytes)
+  char *buf = *bufp;
+  size_t cap = *capp, used = 0;
+  bool ok = true;
+  for (size_t i = 0; i < mc->nout && ok; i++) {
+    const sect *s = &mc->out[i];
+    for (size_t j = 0; j < s->nimgs && ok; j++) {
+      const pending *q = &s->imgs[j];
+      size_t g = q->len, pg = pad8(g);
+      if (used + pg > cap && used && !(ok = flush(fd, buf, &used, &off)))
+        break;
+      if (pg > cap) { /* (an image larger than the buffer) */
+        char *b = pk__resize(a, buf, cap, pg);
+        if (!b) {
+          *nomem = true;
+          ok = false;
+          break;
+        }
+        buf = b;
+        cap = pg;
+      }
+      char *img = buf + used;
+      pk__doc_write_image(q->doc, q->from, img, g);
+      memset(img + g, 0, pg - g); /* an image writes its g bytes */
+      uint64_t sum = pk__mc_sum(img, g);
+      memcpy(q->head + offsetof(ent_head, img_sum), &sum, sizeof sum);
+      used += pg;
+    }
+    if (!ok || !s->from || !s->img_bytes)
       continue;
+    if (used && !(ok = flush(fd, buf, &used, &off)))
+      break;
     const char *region = old_images(mc, nomem);
     char *copy = region ? pk__alloc(a, s->img_bytes) : NULL;
     if (!copy) {
-      *nomem = *nomem || region;
-      return false;
+      *nomem = true;
+      ok = false;
+      break;
     }
     memcpy(copy, region + s->from->img_base, s->img_bytes);
     pk__mc_ent *e = s->from->ents;
@@ -936,20 +847,38 @@ static bool copy_kept(pk__mc *mc, bool *nomem)
       if (e->kind == PK__MC_IMAGE)
         pk__doc_write_image(NULL, at, at, e->img_len);
     }
-    s->img_base = stream_write(mc, copy, s->img_bytes);
+    ok = io_at(fd, copy, s->img_bytes, off, true);
     pk__free(a, copy, s->img_bytes);
+    off += s->img_bytes;
   }
-  return true;
+  if (ok && used)
+    ok = flush(fd, buf, &used, &off);
+  *bufp = buf;
+  *capp = cap;
+  return ok;
 }
 
-/* How a commit writes: the images are in the file already (streamed by
- * the loaders as they parsed, the file read's copied after them); the
- * sections kept as the file has them have theirs copied now, then the
- * sections (small: the records) and the header are written, and the file
- * renamed over the cache.  A first start touches no buffer the size of
- * the file and copies no image twice.  Nothing is renamed when a section
- * kept from the file cannot have its images read again: the file stays as
- * it was. */
+/* Creates tmp afresh (O_EXCL, O_NOFOLLOW): whatever lies there (a crash's
+ * leftover, a planted symlink) is removed, never written through.  The
+ * name is tried first: it is almost always free. */
+static int create_tmp(const char *tmp)
+{
+  int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  int fd = open(tmp, flags, 0644);
+  if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+    fd = open(tmp, flags, 0644);
+  return fd;
+}
+
+/* How a commit writes: each section's images first, made a buffer at a
+ * time (write_images), which sets their checksums in the records; then
+ * the header and the sections (small: the records), built in the same
+ * buffer.  It has the size of the header and sections (at least
+ * WRITE_BUF): pages the header needs anyway, which also take the images
+ * in fewer writes (100 manifests: 5 instead of 9 of 16 KiB).  A first
+ * start touches no buffer the size of the file and copies no image twice.
+ * Nothing is written when a section kept from the file cannot have its
+ * images read again: the file stays as it was. */
 pk_status pk__mc_commit(pk__mc *mc)
 {
   if (!mc)
@@ -960,41 +889,55 @@ pk_status pk__mc_commit(pk__mc *mc)
   if (!mc->changed && mc->nout == mc->nold)
     return PK_OK;
   const pk__allocator *a = &mc->h->alloc;
-  size_t payload = 0;
-  for (size_t i = 0; i < mc->nout; i++)
+  size_t payload = 0, images = 0;
+  for (size_t i = 0; i < mc->nout; i++) {
     payload += mc->out[i].raw_len;
-  bool nomem = false, kept = true;
+    images += mc->out[i].img_bytes;
+  }
+  size_t head = sizeof(header) + payload;
+  size_t cap = head > WRITE_BUF ? head : WRITE_BUF;
   char *buf = NULL;
-  if (stream(mc) && (kept = copy_kept(mc, &nomem)) &&
-      !(buf = pk__alloc(a, payload ? payload : 1)))
-    nomem = true;
-  if (nomem || mc->wnomem)
+  /* PATH.tmp.PID.N: a name of this process alone (N for hosts writing
+   * from several threads) */
+  static unsigned seq;
+  char tmp[4200];
+  int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%u", mc->path, (long)getpid(),
+                   __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
+  bool nomem = false, ok = false;
+  int fd = -1, e = 0;
+  const char *why = "path too long";
+  if (n >= 0 && (size_t)n < sizeof tmp) {
+    why = "cannot read its images again; not rewritten";
+    if (old_images_ready(mc, &nomem)) {
+      if (!(buf = pk__alloc(a, cap)))
+        nomem = true;
+      else
+        fd = create_tmp(tmp);
+      ok = fd >= 0 && write_images(mc, fd, head, &buf, &cap, &nomem);
+      if (ok) {
+        build_head(mc, buf, payload, images);
+        ok = io_at(fd, buf, head, 0, true);
+      }
+      e = errno;
+      if (fd >= 0 && close(fd) != 0 && ok) {
+        ok = false;
+        e = errno;
+      }
+      if (ok && rename(tmp, mc->path) != 0) {
+        ok = false;
+        e = errno;
+      }
+      if (!ok && fd >= 0)
+        unlink(tmp);
+      why = NULL;
+    }
+  }
+  pk__free(a, buf, cap);
+  if (nomem)
     return PK_ENOMEM;
-  if (!kept) {
-    pk__log(mc->h, PK_LOG_WARN, NULL,
-            "plugin cache %s: cannot read its images again; not rewritten",
-            mc->path);
-    return PK_OK;
-  }
-  int e = mc->werr;
-  if (!e) {
-    uint64_t images = __atomic_load_n(&mc->streamed, __ATOMIC_RELAXED);
-    header hd = {.magic = MAGIC, .format = FORMAT, .order = ORDER,
-                 .payload = payload, .images = images};
-    strncpy(hd.version, pk_version(), sizeof hd.version - 1);
-    build_sections(mc, buf);
-    hd.sum = pk__mc_sum(buf, payload);
-    mc->wf->img_len = images;
-    mc->wf->growing = false;
-    if (!io_at(mc->wf->fd, buf, payload, sizeof hd + images, true) ||
-        !io_at(mc->wf->fd, (char *)&hd, sizeof hd, 0, true) ||
-        rename(mc->tmp, mc->path) != 0)
-      e = errno ? errno : EIO;
-    else
-      mc->renamed = true;
-  }
-  pk__free(a, buf, payload ? payload : 1);
-  if (e)
+  if (why)
+    pk__log(mc->h, PK_LOG_WARN, NULL, "plugin cache %s: %s", mc->path, why);
+  else if (!ok)
     pk__log(mc->h, PK_LOG_WARN, NULL,
             "plugin cache %s: cannot write it (%s); start-up reads every "
             "manifest until it can",
@@ -1050,7 +993,7 @@ static pk_status read_again(pk_host *h, const pk__mlazy *z, pk_doc **out)
  * vouch for.) */
 static void mark_damaged(pk_host *h, const pk__mlazy *z)
 {
-  pk__mcfile *f = z->file;
+  pk__mcfile *f = h->cache_file;
   if (f->marked)
     return;
   f->marked = true;
@@ -1082,7 +1025,7 @@ pk_status pk__mc_load_doc(pk_plugin *p)
     pk_doc *doc = NULL;
     bool nomem = false;
     const pk__mc_ent *e = z->ent;
-    char *img = image_of(z->file, e, &nomem);
+    char *img = image_of(p->host->cache_file, e, &nomem);
     st = nomem ? PK_ENOMEM
          : !img || pk__mc_sum(img, e->img_len) != e->img_sum
              ? PK_EIO

@@ -67,22 +67,11 @@ static inline pk__mc_ent *pk__mc_ent_next(pk__mc_ent *e)
 typedef struct pk__mc_put {
   const char *name; /* NUL-terminated */
   const pk__mc_key *key;
-  const pk__mc_ent *old; /* served by this entry of the file read, or
-                            (made) imaged now by pk__mc_image: its record
-                            and image are the entry's (else none) */
-  uint32_t kind;         /* pk__mc_kind, without old */
-  bool made;
+  const pk__mc_ent *old; /* served by this entry of the file read: its
+                            record and image are copied (else none) */
+  const pk__manifest *m; /* to record: record and image made of it */
+  uint32_t kind;         /* pk__mc_kind */
 } pk__mc_put;
-
-typedef struct pk__mcfile pk__mcfile;
-
-/* A loader's images not yet written (pk__mc_image). */
-typedef struct pk__mc_batch {
-  char *buf;
-  size_t used, cap;
-  pk__mc_ent **ents; /* theirs: img_off set when written */
-  size_t n, entcap;
-} pk__mc_batch;
 
 /* A manifest served from the cache, whose document is made from the image
  * on first use (pk__manifest.cached; in the host's records arena). */
@@ -91,11 +80,11 @@ typedef struct pk__mlazy {
                             checksum, the manifest's identity when it was
                             served */
   const char *source;    /* the manifest's path */
-  pk__mcfile *file;      /* the file its image is in (pk__mc_file) */
   bool failed;           /* no document: said once, not tried again */
 } pk__mlazy;
 
 typedef struct pk__mc pk__mc;
+typedef struct pk__mcfile pk__mcfile;
 
 /* Frees the cache file the host kept (pk_host.cache_file) for the
  * records and images its plugins use: after the plugins. */
@@ -136,33 +125,13 @@ pk__mc_ent *pk__mc_find(pk__mc *mc, const char *root, const pk__mc_key *dir,
                         size_t *n, bool *listed);
 
 /* Records the entries of root as this discovery found them, for the file
- * written by pk__mc_commit: the records of the entries served or imaged
- * are copied, the images of those served copied into that file after the
- * ones imaged (each section's images together). */
+ * written by pk__mc_commit: the records and images of the entries read are
+ * copied, those of entries with m are made of it (an entry whose manifest
+ * cannot be imaged is recorded as read every time). */
 pk_status pk__mc_record(pk__mc *mc, const char *root, const pk__mc_key *dir,
                         const pk__mc_put *ents, size_t n);
 /* Records root's section as the file has it (pk__mc_find matched). */
 pk_status pk__mc_same(pk__mc *mc, const char *root);
-
-/* Images manifest m (parsed from the file name/plugin.toml of identity
- * key, settled) as it is parsed, so that its document need not be kept:
- * its entry (head, name and record, as the file will have them) into
- * *out, allocated from a, and its image into batch b, written to the file
- * this discovery makes when b is full (pk__mc_flush) or done
- * (pk__mc_batch_end); the plugin is then served from the entry as a warm
- * start's are (pk__mc_lend; its document read back from that file).  Any
- * thread, each its own batch.  *out NULL: the manifest cannot be imaged
- * (or the file cannot be made): it is read every time, its document
- * kept.  PK_ENOMEM. */
-pk_status pk__mc_image(pk__mc *mc, pk__mc_batch *b, const pk__allocator *a,
-                       const char *name, const pk__mc_key *key,
-                       const pk__manifest *m, pk__mc_ent **out);
-void pk__mc_flush(pk__mc *mc, pk__mc_batch *b);
-/* Flushes b and frees its buffers. */
-void pk__mc_batch_end(pk__mc *mc, pk__mc_batch *b);
-/* The file the entries served come from: the one read (pk__mc_find's),
- * or (written) the one pk__mc_image's go to. */
-pk__mcfile *pk__mc_file(const pk__mc *mc, bool written);
 
 /* Counts manifests served from the cache and read, for the debug line
  * pk__mc_commit logs. */
