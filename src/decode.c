@@ -118,13 +118,13 @@ static pk_status format_string(dctx *d, const pk_field *f, cval *cv)
   return PK_OK;
 }
 
-/* The kind of value each field type takes (a date or time: any of four,
- * the offset date-time as example). */
-static const uint8_t kind_of_type[] = {
-    [PK_FIELD_STRING] = PK_KIND_STRING,     [PK_FIELD_INTEGER] = PK_KIND_INTEGER,
-    [PK_FIELD_FLOAT] = PK_KIND_FLOAT,       [PK_FIELD_BOOL] = PK_KIND_BOOL,
-    [PK_FIELD_DATETIME] = PK_KIND_DATETIME, [PK_FIELD_ENUM] = PK_KIND_STRING,
-    [PK_FIELD_ARRAY] = PK_KIND_ARRAY,       [PK_FIELD_TABLE] = PK_KIND_TABLE};
+/* The kind of value an example of field type t shows: the first kind it
+ * takes (a date or time: the offset date-time); 0 for no type. */
+static pk_kind example_kind(pk_field_type t)
+{
+  unsigned k = kinds_of_type[(unsigned)t & 15u];
+  return k ? (pk_kind)__builtin_ctz(k) : (pk_kind)0;
+}
 
 /* "\"fast\", \"safe\"": the choices of enum field f, for a message. */
 static void choice_list(const pk_field *f, char *list, size_t n)
@@ -166,11 +166,11 @@ type_problem(dctx *d, const pk_field *f, const pk_value *v,
                  near ? near : f->choices[0]);
   } else if (want == PK_FIELD_ARRAY) {
     snprintf(expected, sizeof expected, "an array of %s", items_of[f->items]);
-    pk__example(item, sizeof item, kind_of_type[f->items], t);
+    pk__example(item, sizeof item, example_kind(f->items), t);
     snprintf(fix, sizeof fix, "write it as an array of %s: %s[%s]",
              items_of[f->items], lhs, item);
   } else {
-    pk__write_as(fix, sizeof fix, kind_of_type[want], lhs, t);
+    pk__write_as(fix, sizeof fix, example_kind(want), lhs, t);
   }
   return report(d, PK_ETYPE, pk_value_get_pos(v),
                 "field \"%s%s%s\": expected %s, found %s (%s)", d->path,

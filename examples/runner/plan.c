@@ -758,16 +758,14 @@ static int plan_name(planner *pn, const char *name, const run_options *o)
   } else if (!c) {
     const char *near = project_closest(p, addr);
     fprintf(stderr, "runner: command \"%s\" is not configured%s%s%s; see "
-            "runner --ls\n", addr, near ? " (did you mean \"" : "",
-            near ? near : "", near ? "\"?)" : "");
+            "runner --ls\n", addr, DID_YOU_MEAN(near));
   } else if (hash && c->per_module && !m) {
     const char **names = xcalloc(p->nmodules + 1, sizeof *names);
     for (size_t i = 0; i < p->nmodules; i++)
       names[i] = p->modules[i]->name;
     const char *near = pk_closest(hash, names, p->nmodules);
     fprintf(stderr, "runner: %s: no such module%s%s%s: see runner --ls\n", name,
-            near ? " (did you mean \"" : "", near ? near : "",
-            near ? "\"?)" : "");
+            DID_YOU_MEAN(near));
     free(names);
   } else if (hash && (!c->per_module || (c->space && m->space != c->space))) {
     fprintf(stderr, "runner: %s: %s\n", name,

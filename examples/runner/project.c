@@ -344,15 +344,13 @@ static void check_cache(project *p, const char *who, const pk_value *cv,
     runner_problem(diag, PK_ENOTFOUND, pk_value_get_pos(cv),
                    "%s: cache \"%s\" is not configured%s%s%s: use local, "
                    "repo, none or add [caches.%s]",
-                   who, cache, near ? " (did you mean \"" : "",
-                   near ? near : "", near ? "\"?)" : "", cache);
+                   who, cache, DID_YOU_MEAN(near), cache);
   }
   if (when && !strchr(when, '{') && cache_when_of(when) < 0) {
     const char *near = pk_closest(when, cache_whens, 3);
     runner_problem(diag, PK_ERANGE, pk_value_get_pos(wv), "%s: cache-when \"%s\"%s"
                    "%s%s: use success, failed or finished", who, when,
-                   near ? " (did you mean \"" : "", near ? near : "",
-                   near ? "\"?)" : "");
+                   DID_YOU_MEAN(near));
   }
 }
 
@@ -410,8 +408,7 @@ static void add_command(project *p, const char *alias, const char *dir,
     near = closest_in(root, "envs", env, NULL, 0);
     runner_problem(diag, PK_ENOTFOUND, pk_value_get_pos(ev),
                    "%s: env \"%s\" is not configured%s%s%s: add [envs.%s]",
-                   c->address, env, near ? " (did you mean \"" : "",
-                   near ? near : "", near ? "\"?)" : "", env);
+                   c->address, env, DID_YOU_MEAN(near), env);
   }
   if (sp && m)
     runner_problem(diag, PK_ECONFIG, pk_value_get_pos(sv), "%s: a module's "
@@ -423,8 +420,7 @@ static void add_command(project *p, const char *alias, const char *dir,
     runner_problem(diag, PK_ENOTFOUND, pk_value_get_pos(sv),
                    "%s: space \"%s\" is not configured%s%s%s: add "
                    "[spaces.%s]",
-                   c->address, sp, near ? " (did you mean \"" : "",
-                   near ? near : "", near ? "\"?)" : "", sp);
+                   c->address, sp, DID_YOU_MEAN(near), sp);
   }
   const pk_value *deps = pk_table_get(table, "deps");
   if (pk_value_kind(deps) == PK_KIND_ARRAY)
@@ -703,8 +699,7 @@ command *dep_command(project *p, const char *who, const char *address,
   }
   const char *near = project_closest(p, address);
   problem(e, PK_ENOTFOUND, pos, "%s: command \"%s\" is not configured%s%s%s",
-          who, address, near ? " (did you mean \"" : "", near ? near : "",
-          near ? "\"?)" : "");
+          who, address, DID_YOU_MEAN(near));
   return NULL;
 }
 

@@ -69,6 +69,11 @@ char *xasprintf(const char *fmt, ...)
 /* The strings up to NULL, one after the other (cheaper than xasprintf). */
 char *xconcat(const char *first, ...) __attribute__((sentinel));
 
+/* The arguments of "%s%s%s" that say ` (did you mean "NEAR"?)`, or
+ * nothing when near (pk_closest's answer) is NULL. */
+#define DID_YOU_MEAN(near)                                                     \
+  (near) ? " (did you mean \"" : "", (near) ? (near) : "", (near) ? "\"?)" : ""
+
 /* "runner: WHAT: FILE:LINE:COL: message" (no "WHAT: " when what is ""),
  * as report_err. */
 void runner_error(const char *what, const pk_error *err);
